@@ -1,0 +1,1 @@
+"""The shared kernel every payments service imports: value objects, events, event store, observability."""

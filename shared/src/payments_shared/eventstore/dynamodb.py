@@ -1,0 +1,203 @@
+"""DynamoDB event store: one TransactWriteItems per append, a condition per (stream, version)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+from payments_shared.events import TraceContext
+from payments_shared.eventstore.port import (
+    MAX_ITEMS_PER_APPEND,
+    ConcurrencyConflict,
+    DuplicateRecord,
+    NewEvent,
+    PutRecord,
+    Snapshot,
+    StoredEvent,
+    StreamSlice,
+)
+from payments_shared.ids import EventId
+
+# Table layout: partition key `stream_id` (S), sort key `version` (N). Events live at version >= 1;
+# the stream's snapshot lives at version 0 so it is one GetItem away and never collides with an event.
+PK, SK = "stream_id", "version"
+SNAPSHOT_VERSION = 0
+EVENT, SNAPSHOT = "event", "snapshot"
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+def _to_attr(item: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: _serializer.serialize(v) for k, v in item.items() if v is not None}
+
+
+def _from_attr(item: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: _deserializer.deserialize(v) for k, v in item.items()}
+
+
+def _json(value: Mapping[str, Any]) -> str:
+    # JSON text, not a DynamoDB map: keeps the payload byte-exact and free of Decimal conversions.
+    return json.dumps(value, separators=(",", ":"), sort_keys=True)
+
+
+def event_item(stream_id: str, version: int, event: NewEvent) -> dict[str, Any]:
+    return {
+        PK: stream_id,
+        SK: version,
+        "record_type": EVENT,
+        "event_id": str(event.event_id),
+        "event_type": event.event_type,
+        "occurred_at": event.occurred_at.isoformat(),
+        "correlation_id": event.correlation_id,
+        "causation_id": event.causation_id,
+        "traceparent": event.trace.traceparent,
+        "tracestate": event.trace.tracestate,
+        "data": _json(event.data),
+    }
+
+
+def stored_event_from_item(item: Mapping[str, Any]) -> StoredEvent:
+    """Also used by the relay on stream NEW_IMAGEs (already deserialized)."""
+    return StoredEvent(
+        stream_id=str(item[PK]),
+        version=int(item[SK]),
+        event_id=EventId(str(item["event_id"])),
+        event_type=str(item["event_type"]),
+        data=json.loads(item["data"]),
+        occurred_at=datetime.fromisoformat(str(item["occurred_at"])),
+        correlation_id=str(item["correlation_id"]),
+        causation_id=item.get("causation_id"),
+        trace=TraceContext(traceparent=item.get("traceparent"), tracestate=item.get("tracestate")),
+    )
+
+
+def deserialize_image(image: Mapping[str, Any]) -> dict[str, Any]:
+    return _from_attr(image)
+
+
+class DynamoDBEventStore:
+    def __init__(self, client: Any, table_name: str) -> None:
+        self._client = client
+        self._table = table_name
+
+    def append(
+        self,
+        stream_id: str,
+        expected_version: int,
+        events: Sequence[NewEvent],
+        extra_writes: Sequence[PutRecord] = (),
+        snapshot: Snapshot | None = None,
+    ) -> list[StoredEvent]:
+        items: list[dict[str, Any]] = []
+        if events and expected_version > 0:
+            # The stream must be exactly at expected_version: no gaps from a stale or invented number.
+            items.append({"ConditionCheck": {
+                "TableName": self._table,
+                "Key": _to_attr({PK: stream_id, SK: expected_version}),
+                "ConditionExpression": "attribute_exists(#pk)",
+                "ExpressionAttributeNames": {"#pk": PK},
+            }})  # fmt: skip
+        for offset, event in enumerate(events, start=1):
+            items.append({"Put": {
+                "TableName": self._table,
+                "Item": _to_attr(event_item(stream_id, expected_version + offset, event)),
+                "ConditionExpression": "attribute_not_exists(#pk)",
+                "ExpressionAttributeNames": {"#pk": PK},
+            }})  # fmt: skip
+        first_extra_index = len(items)
+        for write in extra_writes:
+            put: dict[str, Any] = {"TableName": write.table, "Item": _to_attr(write.item())}
+            if write.only_if_absent:
+                put["ConditionExpression"] = "attribute_not_exists(#k)"
+                put["ExpressionAttributeNames"] = {"#k": next(iter(write.key))}
+            items.append({"Put": put})
+        if snapshot is not None:
+            items.append({"Put": {"TableName": self._table, "Item": _to_attr({
+                PK: stream_id,
+                SK: SNAPSHOT_VERSION,
+                "record_type": SNAPSHOT,
+                "snapshot_version": snapshot.version,
+                "state": _json(snapshot.state),
+            })}})  # fmt: skip
+        if not items:
+            return []
+        if len(items) > MAX_ITEMS_PER_APPEND:
+            raise ValueError(f"an append writes at most {MAX_ITEMS_PER_APPEND} items")
+        try:
+            self._client.transact_write_items(TransactItems=items)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+                raise
+            reasons = error.response.get("CancellationReasons") or []
+            failed = [i for i, r in enumerate(reasons) if r.get("Code") == "ConditionalCheckFailed"]
+            extra_failures = [i for i in failed if first_extra_index <= i < first_extra_index + len(extra_writes)]
+            if extra_failures and not any(i < first_extra_index for i in failed):
+                write = extra_writes[extra_failures[0] - first_extra_index]
+                raise DuplicateRecord(write.table, write.key) from error
+            if failed:
+                raise ConcurrencyConflict(stream_id, expected_version) from error
+            raise
+        return [
+            StoredEvent(
+                stream_id=stream_id,
+                version=expected_version + offset,
+                event_id=event.event_id,
+                event_type=event.event_type,
+                data=dict(event.data),
+                occurred_at=event.occurred_at,
+                correlation_id=event.correlation_id,
+                causation_id=event.causation_id,
+                trace=event.trace,
+            )
+            for offset, event in enumerate(events, start=1)
+        ]
+
+    def load(self, stream_id: str, *, use_snapshot: bool = True) -> StreamSlice:
+        snapshot = self._load_snapshot(stream_id) if use_snapshot else None
+        after = snapshot.version if snapshot else SNAPSHOT_VERSION
+        events: list[StoredEvent] = []
+        query: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "#pk = :pk AND #sk > :after",
+            "ExpressionAttributeNames": {"#pk": PK, "#sk": SK},
+            "ExpressionAttributeValues": _to_attr({":pk": stream_id, ":after": after}),
+            "ConsistentRead": True,
+        }
+        while True:
+            page = self._client.query(**query)
+            events.extend(stored_event_from_item(_from_attr(item)) for item in page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                break
+            query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return StreamSlice(stream_id, snapshot, events)
+
+    def _load_snapshot(self, stream_id: str) -> Snapshot | None:
+        response = self._client.get_item(
+            TableName=self._table,
+            Key=_to_attr({PK: stream_id, SK: SNAPSHOT_VERSION}),
+            ConsistentRead=True,
+        )
+        if "Item" not in response:
+            return None
+        item = _from_attr(response["Item"])
+        return Snapshot(version=int(item["snapshot_version"]), state=json.loads(item["state"]))
+
+
+def table_definition(table_name: str) -> dict[str, Any]:
+    """CreateTable arguments for an event store (the local stack and tests; Terraform mirrors it)."""
+    return {
+        "TableName": table_name,
+        "KeySchema": [{"AttributeName": PK, "KeyType": "HASH"}, {"AttributeName": SK, "KeyType": "RANGE"}],
+        "AttributeDefinitions": [
+            {"AttributeName": PK, "AttributeType": "S"},
+            {"AttributeName": SK, "AttributeType": "N"},
+        ],
+        "BillingMode": "PAY_PER_REQUEST",
+        "StreamSpecification": {"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
+    }

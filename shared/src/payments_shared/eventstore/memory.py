@@ -1,0 +1,95 @@
+"""In-memory event store: the same contract as DynamoDB, for unit tests and benchmarks."""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from payments_shared.eventstore.port import (
+    MAX_ITEMS_PER_APPEND,
+    ConcurrencyConflict,
+    DuplicateRecord,
+    NewEvent,
+    PutRecord,
+    Snapshot,
+    StoredEvent,
+    StreamSlice,
+)
+
+
+def _record_key(key: Mapping[str, Any]) -> tuple[tuple[str, Any], ...]:
+    return tuple(sorted(key.items()))
+
+
+class InMemoryEventStore:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._streams: dict[str, list[StoredEvent]] = {}
+        self._snapshots: dict[str, Snapshot] = {}
+        self._records: dict[str, dict[tuple[tuple[str, Any], ...], dict[str, Any]]] = {}
+        self._subscribers: list[Callable[[StoredEvent], None]] = []
+
+    def append(
+        self,
+        stream_id: str,
+        expected_version: int,
+        events: Sequence[NewEvent],
+        extra_writes: Sequence[PutRecord] = (),
+        snapshot: Snapshot | None = None,
+    ) -> list[StoredEvent]:
+        if len(events) + len(extra_writes) + (snapshot is not None) > MAX_ITEMS_PER_APPEND:
+            raise ValueError(f"an append writes at most {MAX_ITEMS_PER_APPEND} items")
+        with self._lock:
+            stream = self._streams.get(stream_id, [])
+            current = stream[-1].version if stream else 0
+            if events and current != expected_version:
+                raise ConcurrencyConflict(stream_id, expected_version)
+            for write in extra_writes:
+                if write.only_if_absent and _record_key(write.key) in self._records.get(write.table, {}):
+                    raise DuplicateRecord(write.table, write.key)
+            stored = [
+                StoredEvent(
+                    stream_id=stream_id,
+                    version=expected_version + offset,
+                    event_id=event.event_id,
+                    event_type=event.event_type,
+                    data=copy.deepcopy(dict(event.data)),
+                    occurred_at=event.occurred_at,
+                    correlation_id=event.correlation_id,
+                    causation_id=event.causation_id,
+                    trace=event.trace,
+                )
+                for offset, event in enumerate(events, start=1)
+            ]
+            self._streams[stream_id] = [*stream, *stored]
+            for write in extra_writes:
+                self._records.setdefault(write.table, {})[_record_key(write.key)] = copy.deepcopy(write.item())
+            if snapshot is not None:
+                self._snapshots[stream_id] = Snapshot(snapshot.version, copy.deepcopy(dict(snapshot.state)))
+            subscribers = list(self._subscribers)
+        for notify in subscribers:  # plays the DynamoDB stream: after commit, in order
+            for event in stored:
+                notify(event)
+        return stored
+
+    def load(self, stream_id: str, *, use_snapshot: bool = True) -> StreamSlice:
+        with self._lock:
+            snapshot = self._snapshots.get(stream_id) if use_snapshot else None
+            after = snapshot.version if snapshot else 0
+            events = [e for e in self._streams.get(stream_id, []) if e.version > after]
+        return StreamSlice(stream_id, snapshot, events)
+
+    # -- read-model access for in-memory adapters and tests --
+    def get_record(self, table: str, key: Mapping[str, Any]) -> dict[str, Any] | None:
+        with self._lock:
+            item = self._records.get(table, {}).get(_record_key(key))
+            return copy.deepcopy(item) if item is not None else None
+
+    def records(self, table: str) -> list[dict[str, Any]]:
+        with self._lock:
+            return [copy.deepcopy(item) for item in self._records.get(table, {}).values()]
+
+    def subscribe(self, notify: Callable[[StoredEvent], None]) -> None:
+        self._subscribers.append(notify)

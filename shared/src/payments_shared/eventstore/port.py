@@ -1,0 +1,130 @@
+"""The event-store port: append-only streams with optimistic concurrency, snapshots and atomic side writes."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from payments_shared.events import EventEnvelope, TraceContext, utc_now
+from payments_shared.ids import EventId
+
+# DynamoDB's TransactWriteItems limit; the in-memory adapter enforces it too so tests catch overflows.
+MAX_ITEMS_PER_APPEND = 100
+
+
+class ConcurrencyConflict(Exception):
+    """Another writer appended to the stream first; reload and decide again."""
+
+    def __init__(self, stream_id: str, expected_version: int) -> None:
+        super().__init__(f"stream {stream_id!r} is no longer at version {expected_version}")
+        self.stream_id = stream_id
+        self.expected_version = expected_version
+
+
+class DuplicateRecord(Exception):
+    """A `PutRecord(only_if_absent=True)` found its key taken: the effect was already recorded."""
+
+    def __init__(self, table: str, key: Mapping[str, Any]) -> None:
+        super().__init__(f"{table}: record {dict(key)!r} already exists")
+        self.table = table
+        self.key = dict(key)
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    event_type: str
+    data: Mapping[str, Any]
+    correlation_id: str
+    causation_id: str | None = None
+    event_id: EventId = field(default_factory=EventId.new)
+    occurred_at: datetime = field(default_factory=utc_now)
+    trace: TraceContext = field(default_factory=TraceContext)
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    stream_id: str
+    version: int
+    event_id: EventId
+    event_type: str
+    data: Mapping[str, Any]
+    occurred_at: datetime
+    correlation_id: str
+    causation_id: str | None
+    trace: TraceContext
+
+    def to_envelope(self) -> EventEnvelope:
+        return EventEnvelope(
+            event_id=self.event_id,
+            event_type=self.event_type,
+            occurred_at=self.occurred_at,
+            aggregate_id=self.stream_id,
+            aggregate_version=self.version,
+            correlation_id=self.correlation_id,
+            causation_id=self.causation_id,
+            trace=self.trace,
+            data=dict(self.data),
+        )
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """An aggregate's folded state at `version`, so long streams load in constant work."""
+
+    version: int
+    state: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class PutRecord:
+    """A row written in the same transaction as the events (a read model or a dedupe marker).
+
+    `only_if_absent` turns the write into a uniqueness claim: if the key exists the whole append is
+    refused with `DuplicateRecord` and nothing is written.
+    """
+
+    table: str
+    key: Mapping[str, Any]
+    attributes: Mapping[str, Any] = field(default_factory=dict)
+    only_if_absent: bool = False
+
+    def item(self) -> dict[str, Any]:
+        return {**self.attributes, **self.key}
+
+
+@dataclass(frozen=True)
+class StreamSlice:
+    """What `load` returns: the latest snapshot (if any) and the events after it."""
+
+    stream_id: str
+    snapshot: Snapshot | None
+    events: Sequence[StoredEvent]
+
+    @property
+    def version(self) -> int:
+        if self.events:
+            return self.events[-1].version
+        return self.snapshot.version if self.snapshot else 0
+
+
+class EventStore(Protocol):
+    def append(
+        self,
+        stream_id: str,
+        expected_version: int,
+        events: Sequence[NewEvent],
+        extra_writes: Sequence[PutRecord] = (),
+        snapshot: Snapshot | None = None,
+    ) -> list[StoredEvent]:
+        """Append events as versions expected_version+1.. atomically with extra_writes and snapshot.
+
+        Raises ConcurrencyConflict if any of those versions exists, DuplicateRecord if an
+        only_if_absent record exists; in both cases nothing is written.
+        """
+        ...
+
+    def load(self, stream_id: str, *, use_snapshot: bool = True) -> StreamSlice:
+        """The stream's snapshot (when use_snapshot) and every event after it, in version order."""
+        ...

@@ -1,0 +1,116 @@
+"""The outbox relay: DynamoDB stream (NEW_IMAGE) of an event store → EventBridge PutEvents.
+
+The event store *is* the outbox, so a crash between the write and the publish loses nothing: the stream
+redelivers until this relay reports success. Publishing is at-least-once; consumers dedupe on event_id.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from aws_lambda_powertools.utilities.data_classes import DynamoDBStreamEvent
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecordEventName
+from opentelemetry.trace import Span, SpanKind, Status, StatusCode
+
+from payments_shared.eventstore.dynamodb import EVENT, stored_event_from_item
+from payments_shared.eventstore.port import StoredEvent
+from payments_shared.observability.propagation import context_from, current_trace_context
+from payments_shared.observability.tracing import tracer
+
+PUT_EVENTS_MAX_ENTRIES = 10  # EventBridge PutEvents limit per call
+
+
+@dataclass
+class _Pending:
+    sequence_number: str
+    event: StoredEvent
+    span: Span
+    entry: dict[str, Any]
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        events_client: Any,
+        bus_name: str,
+        source: str,
+        *,
+        max_attempts: int = 4,
+        base_delay_s: float = 0.05,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._client = events_client
+        self._bus = bus_name
+        self._source = source
+        self._max_attempts = max_attempts
+        self._base_delay_s = base_delay_s
+        self._sleep = sleep
+
+    def handle_stream_batch(self, event: dict[str, Any]) -> dict[str, Any]:
+        """Publish every new event of the batch; return the Lambda partial-batch response.
+
+        Not Powertools' BatchProcessor: it handles one record at a time, which would cost one PutEvents
+        call per event instead of one per ten. The response has the same shape, so the event source
+        mapping's ReportBatchItemFailures retries exactly what failed.
+        """
+        pending: list[_Pending] = []
+        for record in DynamoDBStreamEvent(event).records:
+            stream = record.dynamodb
+            if record.event_name != DynamoDBRecordEventName.INSERT or stream is None:
+                continue  # events are immutable: MODIFY/REMOVE are snapshots or TTL cleanup
+            image = stream.new_image
+            if image.get("record_type") != EVENT:
+                continue
+            pending.append(self._prepare(str(stream.sequence_number), stored_event_from_item(image)))
+        failed = self.publish(pending)
+        return {"batchItemFailures": [{"itemIdentifier": p.sequence_number} for p in failed]}
+
+    def _prepare(self, sequence_number: str, stored: StoredEvent) -> _Pending:
+        # PRODUCER span continues the trace stored with the event; its context travels in the envelope.
+        span = tracer().start_span(
+            f"{stored.event_type} publish",
+            kind=SpanKind.PRODUCER,
+            context=context_from(stored.trace),
+            attributes={
+                "messaging.system": "aws.eventbridge",
+                "messaging.operation.type": "publish",
+                "messaging.destination.name": self._bus,
+                "messaging.message.id": str(stored.event_id),
+                "payments.aggregate_id": stored.stream_id,
+            },
+        )
+        envelope = stored.to_envelope().model_copy(update={"trace": current_trace_context(span)})
+        entry = envelope.to_eventbridge_entry(source=self._source, bus_name=self._bus)
+        return _Pending(sequence_number, stored, span, entry)
+
+    def publish(self, pending: Sequence[_Pending]) -> list[_Pending]:
+        """PutEvents in batches of ten, retrying only failed entries; returns what still failed."""
+        still_failed: list[_Pending] = []
+        for start in range(0, len(pending), PUT_EVENTS_MAX_ENTRIES):
+            still_failed.extend(self._publish_batch(list(pending[start : start + PUT_EVENTS_MAX_ENTRIES])))
+        failed_ids = {id(item) for item in still_failed}
+        for item in pending:
+            if id(item) in failed_ids:
+                item.span.set_status(Status(StatusCode.ERROR, "PutEvents entry failed after retries"))
+            item.span.end()
+        return still_failed
+
+    def _publish_batch(self, batch: list[_Pending]) -> list[_Pending]:
+        for attempt in range(self._max_attempts):
+            if attempt:
+                self._sleep(random.uniform(0, self._base_delay_s * 2**attempt))  # noqa: S311 (jitter)
+            try:
+                response = self._client.put_events(Entries=[p.entry for p in batch])
+            except Exception as error:  # noqa: BLE001 - botocore already retried; retry the batch here
+                for item in batch:
+                    item.span.record_exception(error)
+                continue
+            if not response.get("FailedEntryCount"):
+                return []
+            # Entries come back in request order; only those with an ErrorCode failed.
+            batch = [p for p, r in zip(batch, response["Entries"], strict=True) if r.get("ErrorCode")]
+        return batch

@@ -1,0 +1,186 @@
+"""The common wiring of Lambda entry points, built on Powertools.
+
+Each entry point gets: Powertools Logger context (cold_start, request id), EMF metrics flushed per
+invocation, a root span (SERVER for HTTP, CONSUMER for events) whose status reflects the outcome, and
+error mapping: a client error never becomes a 5xx, an unexpected one never leaks a stack trace.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.utilities.parser import parse
+from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
+from opentelemetry import trace
+from opentelemetry.context import Context
+from opentelemetry.trace import Span, SpanKind
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+from payments_shared.events import EventEnvelope
+from payments_shared.observability.propagation import context_from
+from payments_shared.observability.tracing import mark_error, tracer
+from payments_shared.problems import (
+    INTERNAL_ERROR_BODY,
+    PROBLEM_CONTENT_TYPE,
+    FieldProblem,
+    InvalidRequest,
+    Problem,
+)
+
+LambdaHandler = Callable[[dict[str, Any], Any], Any]
+
+_cold_start = True
+
+
+@contextmanager
+def invocation_span(
+    name: str, kind: SpanKind, parent: Context | None = None, attributes: dict[str, Any] | None = None
+) -> Iterator[list[Span]]:
+    """Open this invocation's root span; yield the spans that must carry its error status.
+
+    Under the Dynatrace layer the OneAgent already owns a recording span for the invocation; it is
+    marked too, so Dynatrace shows the invocation as failed (the seed's root-span lesson).
+    """
+    global _cold_start
+    outer = trace.get_current_span()
+    attrs = {"faas.coldstart": _cold_start, **(attributes or {})}
+    _cold_start = False
+    with tracer().start_as_current_span(
+        name, kind=kind, context=parent, attributes=attrs, record_exception=False, set_status_on_exception=False
+    ) as span:
+        roots = [span, outer] if outer.is_recording() else [span]
+        try:
+            yield roots
+        except BaseException as error:
+            mark_error(roots, error)
+            raise
+
+
+# ---------------------------------------------------------------- HTTP (API Gateway proxy events)
+
+
+def _problem_response(status: int, body: dict[str, Any]) -> Response[str]:
+    return Response(status_code=status, content_type=PROBLEM_CONTENT_TYPE, body=json.dumps(body))
+
+
+def _field_name(loc: Sequence[Any]) -> str:
+    # Powertools prefixes the source ("body", "query", "header", "path"); keep it, it tells where to look.
+    return ".".join(str(part) for part in loc) or "body"
+
+
+def install_problem_handlers(app: APIGatewayRestResolver, logger: Logger) -> None:
+    @app.exception_handler(RequestValidationError)
+    def _invalid(error: RequestValidationError) -> Response[str]:
+        problems = [
+            FieldProblem(_field_name(e.get("loc", ())), "malformed JSON" if e.get("type") == "json_invalid"
+                         else str(e.get("msg", "invalid")))
+            for e in error.errors()
+        ]  # fmt: skip
+        problem = InvalidRequest(f"{len(problems)} invalid field(s)", problems)
+        return _problem_response(problem.status, problem.body())
+
+    @app.exception_handler(Problem)
+    def _refused(problem: Problem) -> Response[str]:
+        logger.info("request refused", extra={"problem": problem.type, "status": problem.status})
+        return _problem_response(problem.status, problem.body())
+
+    @app.exception_handler(Exception)
+    def _unexpected(error: Exception) -> Response[str]:
+        # Handled here, so it never reaches invocation_span's except: mark the root span ourselves.
+        mark_error([trace.get_current_span()], error)
+        logger.exception("unhandled error")
+        return _problem_response(500, INTERNAL_ERROR_BODY)
+
+
+def http_entry(app: APIGatewayRestResolver, *, logger: Logger, metrics: Metrics) -> LambdaHandler:
+    install_problem_handlers(app, logger)
+    w3c = TraceContextTextMapPropagator()
+
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
+        method, route = event.get("httpMethod", "?"), event.get("resource") or event.get("path", "?")
+        with invocation_span(
+            f"{method} {route}",
+            SpanKind.SERVER,
+            parent=w3c.extract(headers),
+            attributes={"http.request.method": method, "http.route": route, "faas.trigger": "http"},
+        ) as roots:
+            response: dict[str, Any] = app.resolve(event, context)
+            status = int(response.get("statusCode", 500))
+            roots[0].set_attribute("http.response.status_code", status)
+            if status >= 500:
+                mark_error(roots, description=f"HTTP {status}")
+            return response
+
+    return logger.inject_lambda_context(
+        metrics.log_metrics(handler, capture_cold_start_metric=True), clear_state=True
+    )
+
+
+# ---------------------------------------------------------------- EventBridge → consumer
+
+
+class EnvelopeEvent(EventBridgeModel):
+    detail: EventEnvelope
+
+
+def eventbridge_entry(
+    consume: Callable[[EventEnvelope], None], *, logger: Logger, metrics: Metrics
+) -> LambdaHandler:
+    """A malformed or unsupported event raises: EventBridge retries it and finally parks it in the DLQ."""
+
+    def handler(event: dict[str, Any], context: Any) -> None:
+        parsed = parse(event=event, model=EnvelopeEvent)
+        envelope = parsed.detail
+        envelope.ensure_supported()
+        logger.append_keys(
+            event_id=str(envelope.event_id),
+            event_type=envelope.event_type,
+            correlation_id=envelope.correlation_id,
+        )
+        with invocation_span(
+            f"{envelope.event_type} process",
+            SpanKind.CONSUMER,
+            parent=context_from(envelope.trace),
+            attributes={
+                "faas.trigger": "pubsub",
+                "messaging.system": "aws.eventbridge",
+                "messaging.operation.type": "process",
+                "messaging.message.id": str(envelope.event_id),
+                "messaging.source": parsed.source,
+            },
+        ):
+            consume(envelope)
+
+    return logger.inject_lambda_context(
+        metrics.log_metrics(handler, capture_cold_start_metric=True), clear_state=True
+    )
+
+
+# ---------------------------------------------------------------- DynamoDB stream → relay
+
+
+def stream_entry(
+    process: Callable[[dict[str, Any]], dict[str, Any]], *, logger: Logger, metrics: Metrics
+) -> LambdaHandler:
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        with invocation_span(
+            "outbox relay",
+            SpanKind.CONSUMER,
+            attributes={"faas.trigger": "datasource", "payments.records": len(event.get("Records", []))},
+        ) as roots:
+            response = process(event)
+            if response.get("batchItemFailures"):
+                logger.warning("records left for retry", extra={"failures": len(response["batchItemFailures"])})
+                mark_error(roots, description="some events were not published")
+            return response
+
+    return logger.inject_lambda_context(
+        metrics.log_metrics(handler, capture_cold_start_metric=True), clear_state=True
+    )

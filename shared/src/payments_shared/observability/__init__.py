@@ -1,0 +1,1 @@
+"""Tracing, trace-context propagation, JSON logging and EMF metrics, all on the OpenTelemetry API."""

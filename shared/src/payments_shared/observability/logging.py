@@ -1,0 +1,34 @@
+"""JSON logs (Powertools Logger) that Dynatrace links to traces, with card data redacted."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
+from aws_lambda_powertools.logging.types import LogRecord
+
+from payments_shared.observability.redaction import redact
+from payments_shared.observability.tracing import trace_ids
+
+
+class TraceCorrelatedFormatter(LambdaPowertoolsFormatter):
+    """Adds trace_id/span_id, prefixes `[!dt dt.trace_id=…,dt.span_id=…]` and redacts every field."""
+
+    def serialize(self, log: LogRecord) -> str:
+        record: dict[str, Any] = redact(dict(log))
+        record.pop("xray_trace_id", None)  # the trace is OpenTelemetry's (W3C), not X-Ray's
+        ids = trace_ids()
+        if ids is not None:
+            trace_id, span_id = ids
+            record["trace_id"], record["span_id"] = trace_id, span_id
+            message = record.get("message")
+            text = message if isinstance(message, str) else json.dumps(message, default=str)
+            record["message"] = f"[!dt dt.trace_id={trace_id},dt.span_id={span_id}] {text}"
+        return super().serialize(record)
+
+
+def build_logger(service: str, **kwargs: Any) -> Logger:
+    formatter = TraceCorrelatedFormatter(utc=True, use_rfc3339=True)
+    return Logger(service=service, logger_formatter=formatter, **kwargs)

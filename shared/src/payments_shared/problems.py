@@ -1,0 +1,71 @@
+"""Errors a client can cause, each with a status code, rendered as RFC 9457 problem+json."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    field: str
+    reason: str
+
+
+class Problem(Exception):
+    """Base of every client-caused error. Subclasses set status, type and title."""
+
+    status: ClassVar[int] = 400
+    type: ClassVar[str] = "urn:payments:problem:bad-request"
+    title: ClassVar[str] = "Bad request"
+
+    def __init__(self, detail: str, errors: Sequence[FieldProblem] = ()) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = tuple(errors)
+
+    def body(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "type": self.type,
+            "title": self.title,
+            "status": self.status,
+            "detail": self.detail,
+        }
+        if self.errors:
+            body["errors"] = [{"field": e.field, "reason": e.reason} for e in self.errors]
+        return body
+
+
+class InvalidRequest(Problem):
+    status = 400
+    type = "urn:payments:problem:invalid-request"
+    title = "The request is invalid"
+
+
+class NotFound(Problem):
+    status = 404
+    type = "urn:payments:problem:not-found"
+    title = "Not found"
+
+
+class Conflict(Problem):
+    status = 409
+    type = "urn:payments:problem:conflict"
+    title = "Conflict"
+
+
+class Unprocessable(Problem):
+    status = 422
+    type = "urn:payments:problem:unprocessable"
+    title = "The request cannot be processed"
+
+
+INTERNAL_ERROR_BODY: dict[str, Any] = {
+    "type": "urn:payments:problem:internal",
+    "title": "Internal error",
+    "status": 500,
+    "detail": "The request could not be completed; it is safe to retry with the same Idempotency-Key.",
+}

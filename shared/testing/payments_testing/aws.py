@@ -1,0 +1,43 @@
+"""moto-backed AWS for adapter and handler tests."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+REGION = "eu-west-1"
+
+
+def fake_credentials() -> None:
+    os.environ.update(
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",  # - moto's fake credentials
+        AWS_SESSION_TOKEN="testing",
+        AWS_DEFAULT_REGION=REGION,
+    )
+
+
+# moto does not route botocore's account-id based endpoints (https://<account>.streams-ddb...).
+_MOTO_CONFIG = Config(account_id_endpoint_mode="disabled")
+
+
+def aws_client(service: str) -> Any:
+    return boto3.client(service, region_name=REGION, config=_MOTO_CONFIG)
+
+
+@dataclass
+class LambdaContext:
+    """The attributes Powertools reads from the Lambda context object."""
+
+    function_name: str = "test-function"
+    memory_limit_in_mb: int = 192
+    invoked_function_arn: str = "arn:aws:lambda:eu-west-1:123456789012:function:test-function"
+    aws_request_id: str = "00000000-0000-4000-8000-000000000000"
+
+    @staticmethod
+    def get_remaining_time_in_millis() -> int:
+        return 30_000

@@ -1,0 +1,161 @@
+"""One contract suite, run against every EventStore adapter (in-memory and DynamoDB on moto)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+
+from payments_shared.events import TraceContext
+from payments_shared.eventstore import (
+    ConcurrencyConflict,
+    DuplicateRecord,
+    EventStore,
+    NewEvent,
+    PutRecord,
+    Snapshot,
+)
+from payments_shared.eventstore.dynamodb import DynamoDBEventStore, table_definition
+from payments_shared.eventstore.memory import InMemoryEventStore
+from payments_testing.aws import aws_client
+
+READ_MODEL = "ReadModel"
+
+
+class Adapter:
+    def __init__(self, store: EventStore, read: Any) -> None:
+        self.store = store
+        self.read = read  # (table, key) -> item | None
+
+
+@pytest.fixture(params=["memory", "dynamodb"])
+def adapter(request: pytest.FixtureRequest) -> Iterator[Adapter]:
+    if request.param == "memory":
+        memory = InMemoryEventStore()
+        yield Adapter(memory, memory.get_record)
+        return
+    request.getfixturevalue("aws")
+    client = aws_client("dynamodb")
+    client.create_table(**table_definition("events"))
+    client.create_table(
+        TableName=READ_MODEL,
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    table = boto3.resource("dynamodb", region_name="eu-west-1").Table(READ_MODEL)
+
+    def read(name: str, key: dict[str, Any]) -> dict[str, Any] | None:
+        assert name == READ_MODEL
+        return table.get_item(Key=key, ConsistentRead=True).get("Item")
+
+    yield Adapter(DynamoDBEventStore(client, "events"), read)
+
+
+def event(kind: str = "Happened", **data: Any) -> NewEvent:
+    return NewEvent(event_type=kind, data=data, correlation_id="corr-1")
+
+
+def test_append_then_load_returns_events_in_order_with_metadata(adapter: Adapter) -> None:
+    trace = TraceContext(traceparent="00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", tracestate="k=v")
+    first = NewEvent("Opened", {"amount": "12.34", "nested": {"n": 1}}, "corr-1", "cause-1", trace=trace)
+    stored = adapter.store.append("s-1", 0, [first, event("Noted", n=2)])
+    assert [e.version for e in stored] == [1, 2]
+
+    loaded = adapter.store.load("s-1")
+    assert loaded.version == 2 and loaded.snapshot is None
+    assert [(e.version, e.event_type, dict(e.data)) for e in loaded.events] == [
+        (1, "Opened", {"amount": "12.34", "nested": {"n": 1}}),
+        (2, "Noted", {"n": 2}),
+    ]
+    one = loaded.events[0]
+    assert (one.event_id, one.correlation_id, one.causation_id) == (first.event_id, "corr-1", "cause-1")
+    assert one.trace == trace
+    assert one.occurred_at == first.occurred_at
+    assert one.to_envelope().aggregate_version == 1
+
+
+def test_unknown_stream_loads_empty(adapter: Adapter) -> None:
+    loaded = adapter.store.load("nothing-here")
+    assert loaded.version == 0 and list(loaded.events) == []
+
+
+def test_stale_expected_version_is_a_conflict_and_writes_nothing(adapter: Adapter) -> None:
+    adapter.store.append("s-1", 0, [event()])
+    with pytest.raises(ConcurrencyConflict):
+        adapter.store.append("s-1", 0, [event("Late")], [PutRecord(READ_MODEL, {"id": "x"}, {"v": 1})])
+    assert [e.event_type for e in adapter.store.load("s-1").events] == ["Happened"]
+    assert adapter.read(READ_MODEL, {"id": "x"}) is None
+
+
+def test_expected_version_ahead_of_the_stream_is_a_conflict(adapter: Adapter) -> None:
+    adapter.store.append("s-1", 0, [event()])
+    with pytest.raises(ConcurrencyConflict):
+        adapter.store.append("s-1", 5, [event()])
+    assert adapter.store.load("s-1").version == 1
+
+
+def test_extra_writes_commit_with_the_events(adapter: Adapter) -> None:
+    adapter.store.append("s-1", 0, [event()], [PutRecord(READ_MODEL, {"id": "p-1"}, {"status": "INITIATED"})])
+    adapter.store.append("s-1", 1, [event()], [PutRecord(READ_MODEL, {"id": "p-1"}, {"status": "SUCCESS"})])
+    assert adapter.read(READ_MODEL, {"id": "p-1"}) == {"id": "p-1", "status": "SUCCESS"}
+
+
+def test_only_if_absent_record_refuses_the_whole_append(adapter: Adapter) -> None:
+    marker = PutRecord(READ_MODEL, {"id": "dedupe#evt-1"}, only_if_absent=True)
+    adapter.store.append("s-1", 0, [event()], [marker])
+    with pytest.raises(DuplicateRecord) as refused:
+        adapter.store.append("s-1", 1, [event("Again")], [marker])
+    assert refused.value.key == {"id": "dedupe#evt-1"}
+    assert adapter.store.load("s-1").version == 1
+
+
+def test_snapshot_is_loaded_with_only_the_newer_events(adapter: Adapter) -> None:
+    adapter.store.append("w-1", 0, [event(n=1), event(n=2)], snapshot=Snapshot(2, {"total": 3}))
+    adapter.store.append("w-1", 2, [event(n=3)])
+    loaded = adapter.store.load("w-1")
+    assert loaded.snapshot == Snapshot(2, {"total": 3})
+    assert [e.data["n"] for e in loaded.events] == [3]
+    assert loaded.version == 3
+    full = adapter.store.load("w-1", use_snapshot=False)
+    assert full.snapshot is None and [e.data["n"] for e in full.events] == [1, 2, 3]
+
+
+def test_loads_page_through_long_streams(adapter: Adapter) -> None:
+    payload = "x" * 20_000  # ~60 events per 1 MB DynamoDB query page, so 120 events need two pages
+    version = 0
+    for _ in range(6):
+        adapter.store.append("long", version, [event(n=version + i, pad=payload) for i in range(20)])
+        version += 20
+    assert [e.version for e in adapter.store.load("long").events] == list(range(1, 121))
+
+
+def test_racing_writers_for_the_same_version_exactly_one_wins(adapter: Adapter) -> None:
+    adapter.store.append("race", 0, [event()])
+    barrier = threading.Barrier(8)
+    outcomes: list[str] = []
+
+    def write(n: int) -> None:
+        barrier.wait()
+        try:
+            adapter.store.append("race", 1, [event("Raced", writer=n)])
+            outcomes.append("won")
+        except ConcurrencyConflict:
+            outcomes.append("conflict")
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["conflict"] * 7 + ["won"]
+    assert [e.event_type for e in adapter.store.load("race").events] == ["Happened", "Raced"]
+
+
+def test_an_append_is_limited_to_one_transaction(adapter: Adapter) -> None:
+    with pytest.raises(ValueError, match="at most 100"):
+        adapter.store.append("big", 0, [event() for _ in range(101)])
+    assert adapter.store.load("big").version == 0

@@ -1,0 +1,104 @@
+"""HTTP entry: problem+json for bad input, generic 500s, and the root span's error status."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanKind, StatusCode
+from pydantic import BaseModel, Field
+
+from payments_shared.lambda_entry import http_entry
+from payments_shared.observability.logging import build_logger
+from payments_shared.observability.metrics import build_metrics
+from payments_shared.observability.tracing import tracer
+from payments_shared.problems import NotFound
+from payments_testing.aws import LambdaContext
+
+
+class Order(BaseModel):
+    amount: str = Field(pattern=r"^[0-9]+\.[0-9]{2}$")
+    currency: str = Field(min_length=3, max_length=3)
+
+
+def build() -> Any:
+    app = APIGatewayRestResolver(enable_validation=True)
+
+    @app.post("/orders")
+    def create(order: Order) -> dict[str, str]:
+        return {"amount": order.amount}
+
+    @app.get("/orders/<order_id>")
+    def get(order_id: str) -> dict[str, str]:
+        if order_id == "boom":
+            with tracer().start_as_current_span("db read"):
+                raise RuntimeError("secret internal detail 4111111111111111")
+        raise NotFound(f"no order {order_id}")
+
+    return http_entry(app, logger=build_logger("api"), metrics=build_metrics("api"))
+
+
+def request(method: str, path: str, body: str | None = None, resource: str | None = None) -> dict[str, Any]:
+    return {"httpMethod": method, "path": path, "resource": resource or path, "body": body,
+            "headers": {"content-type": "application/json"}, "requestContext": {"requestId": "r-1"},
+            "queryStringParameters": None, "pathParameters": None, "isBase64Encoded": False}  # fmt: skip
+
+
+def root(spans: InMemorySpanExporter) -> Any:
+    return next(s for s in spans.get_finished_spans() if s.kind == SpanKind.SERVER)
+
+
+def test_invalid_body_is_a_400_problem_naming_every_bad_field(spans: InMemorySpanExporter) -> None:
+    response = build()(request("POST", "/orders", json.dumps({"amount": "1.5"})), LambdaContext())
+    body = json.loads(response["body"])
+    assert response["statusCode"] == 400
+    assert response["multiValueHeaders"]["Content-Type"] == ["application/problem+json"]
+    assert {e["field"] for e in body["errors"]} == {"body.amount", "body.currency"}
+    assert body["status"] == 400 and body["type"].startswith("urn:payments:problem:")
+    assert root(spans).status.status_code == StatusCode.UNSET  # a 4xx is the client's, not ours
+
+
+@pytest.mark.parametrize("raw", ["{not json", "", "[]", "null"])
+def test_malformed_json_is_a_400_problem(raw: str, spans: InMemorySpanExporter) -> None:
+    response = build()(request("POST", "/orders", raw), LambdaContext())
+    assert response["statusCode"] == 400
+    assert json.loads(response["body"])["errors"]
+
+
+def test_domain_problem_maps_to_its_status() -> None:
+    response = build()(request("GET", "/orders/x1", resource="/orders/{order_id}"), LambdaContext())
+    assert response["statusCode"] == 404
+    assert json.loads(response["body"])["detail"] == "no order x1"
+
+
+def test_unexpected_error_is_a_generic_500_and_marks_the_root_span(
+    spans: InMemorySpanExporter, capsys: pytest.CaptureFixture[str]
+) -> None:
+    response = build()(request("GET", "/orders/boom", resource="/orders/{order_id}"), LambdaContext())
+    assert response["statusCode"] == 500
+    assert "secret" not in response["body"] and "Traceback" not in response["body"]
+    server = root(spans)
+    assert server.status.status_code == StatusCode.ERROR
+    assert any(e.name == "exception" for e in server.events)
+    assert (server.attributes or {})["http.response.status_code"] == 500
+    assert "4111111111111111" not in capsys.readouterr().out  # the logged exception is redacted too
+
+
+def test_success_leaves_the_root_span_ok_and_records_cold_start(spans: InMemorySpanExporter) -> None:
+    handler = build()
+    ok = request("POST", "/orders", json.dumps({"amount": "1.50", "currency": "USD"}))
+    assert handler(ok, LambdaContext())["statusCode"] == 200
+    assert handler(ok, LambdaContext())["statusCode"] == 200
+    servers = [s for s in spans.get_finished_spans() if s.kind == SpanKind.SERVER]
+    assert [s.status.status_code for s in servers] == [StatusCode.UNSET] * 2
+    assert (servers[-1].attributes or {})["faas.coldstart"] is False
+
+
+def test_incoming_traceparent_is_continued(spans: InMemorySpanExporter) -> None:
+    event = request("POST", "/orders", json.dumps({"amount": "1.50", "currency": "USD"}))
+    event["headers"]["traceparent"] = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+    build()(event, LambdaContext())
+    assert root(spans).context.trace_id == 0x0AF7651916CD43DD8448EB211C80319C
