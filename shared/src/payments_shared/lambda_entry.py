@@ -83,6 +83,8 @@ def install_problem_handlers(app: APIGatewayRestResolver, logger: Logger) -> Non
             for e in error.errors()
         ]  # fmt: skip
         problem = InvalidRequest(f"{len(problems)} invalid field(s)", problems)
+        # Field names only: the rejected values may be card data.
+        logger.info("request refused", extra={"status": 400, "fields": [p.field for p in problems]})
         return _problem_response(problem.status, problem.body())
 
     @app.exception_handler(Problem)

@@ -1,0 +1,1 @@
+"""Initializer: accepts, validates, encrypts and records payment orders."""

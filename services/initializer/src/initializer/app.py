@@ -1,0 +1,171 @@
+"""Use cases: initiate a payment order, read it, project the finalizer's outcome onto it."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from initializer.domain.card import CardSummary, card_brand
+from initializer.domain.errors import PaymentNotFound
+from initializer.domain.order import (
+    BuyerInfo,
+    DomainEvent,
+    InitiatePayment,
+    PaymentOrder,
+    PaymentPolicy,
+    fold,
+)
+from initializer.ports import CardVault, Clock, OrderReadModel
+from initializer.schemas import PaymentRequest
+from payments_shared.events import EventEnvelope
+from payments_shared.eventstore import ConcurrencyConflict, EventStore, NewEvent, PutRecord
+from payments_shared.ids import PaymentOrderId
+from payments_shared.observability.propagation import current_trace_context
+
+
+def stream_id(payment_order_id: str) -> str:
+    return f"payment-{payment_order_id}"
+
+
+def _request_fingerprint(request: PaymentRequest, card_fingerprint: str) -> str:
+    # The card enters only through its keyed fingerprint, so this digest reveals nothing about it.
+    canonical = request.model_dump(mode="json", exclude={"payment_details"})
+    details = request.payment_details
+    canonical["payment_details"] = [card_fingerprint, details.expiry_month, details.expiry_year, details.holder_name]
+    return hashlib.sha256(json.dumps(canonical, sort_keys=True).encode()).hexdigest()
+
+
+class InitializerApp:
+    def __init__(
+        self,
+        store: EventStore,
+        vault: CardVault,
+        orders: OrderReadModel,
+        policy: PaymentPolicy,
+        clock: Clock,
+        orders_table: str,
+    ) -> None:
+        self._store = store
+        self._vault = vault
+        self._orders = orders
+        self._policy = policy
+        self._clock = clock
+        self._orders_table = orders_table
+
+    def initiate(self, request: PaymentRequest, idempotency_key: str | None) -> tuple[PaymentOrder, bool]:
+        """Record a new order (INITIATED or FAILED). Returns (order, created); a retry returns the first order.
+
+        Idempotency comes from the event store alone: the key names the order's stream, and the stream can
+        be created only once (a conditional write), so concurrent retries all see the one winner.
+        """
+        order_id = (
+            PaymentOrderId.for_idempotency_key(request.merchant_id, idempotency_key)
+            if idempotency_key
+            else PaymentOrderId.new()
+        )
+        details = request.payment_details
+        card_fingerprint = self._vault.fingerprint(details.card_number)
+        command = InitiatePayment(
+            payment_order_id=order_id,
+            merchant_id=request.merchant_id,
+            amount=request.money(),
+            buyer=BuyerInfo(request.buyer_info.name, str(request.buyer_info.email), request.buyer_info.country),
+            card=CardSummary(card_brand(details.card_number), details.card_number[-4:], card_fingerprint),
+            expiry_month=details.expiry_month,
+            expiry_year=details.expiry_year,
+            request_fingerprint=_request_fingerprint(request, card_fingerprint),
+        )
+        now = self._clock()
+        event = PaymentOrder.initiate(command, self._policy, now)
+        # The CVV is validated but never stored: card-on-file charges don't need it (PCI DSS 3.3.2).
+        sealed = self._vault.seal(
+            {"card_number": details.card_number, "expiry_month": details.expiry_month,
+             "expiry_year": details.expiry_year, "holder_name": details.holder_name},
+            context=order_id,
+        )  # fmt: skip
+        order = fold([(1, event.event_type, event.data)])
+        assert order is not None
+        row = self._row(order, command.buyer, sealed, now.isoformat())
+        try:
+            self._store.append(stream_id(order_id), 0, [self._new_event(event, order_id)], [row])
+        except ConcurrencyConflict:
+            # The key's order exists (an earlier try, or a concurrent one that won): answer with it. Appending
+            # first and reading only on conflict keeps the common path at one read-free write.
+            existing = self._load(order_id)
+            assert existing is not None
+            existing.ensure_same_request(command.request_fingerprint)
+            return existing, False
+        return order, True
+
+    def get(self, payment_order_id: str) -> Mapping[str, Any]:
+        row = self._orders.get(payment_order_id)
+        if row is None:
+            raise PaymentNotFound(payment_order_id)
+        return row
+
+    def record_outcome(self, envelope: EventEnvelope) -> bool:
+        """Project PaymentStatusUpdated onto the order; idempotent, never moves a final status back."""
+        data = envelope.data
+        order_id = str(data["payment_order_id"])
+        while True:
+            order = self._load(order_id)
+            if order is None:
+                raise PaymentNotFound(order_id)  # out of order: EventBridge retries until the order exists
+            event = order.record_outcome(str(data["status"]), data.get("error_message"), str(envelope.event_id))
+            if event is None:
+                return False
+            row = self._orders.get(order_id) or {}
+            updated = {**row, "status": event.data["status"], "failure_reason": event.data["error_message"],
+                       "timestamp": self._clock().isoformat(), "version": order.version + 1}  # fmt: skip
+            new_event = self._new_event(event, order_id, causation_id=str(envelope.event_id),
+                                        correlation_id=envelope.correlation_id)  # fmt: skip
+            try:
+                self._store.append(
+                    stream_id(order_id),
+                    order.version,
+                    [new_event],
+                    [PutRecord(self._orders_table, {"payment_order_id": order_id},
+                               {k: v for k, v in updated.items() if k != "payment_order_id"})],
+                )  # fmt: skip
+                return True
+            except ConcurrencyConflict:
+                continue  # another delivery moved the stream: decide again on the fresh state
+
+    def _load(self, order_id: str) -> PaymentOrder | None:
+        events = self._store.load(stream_id(order_id)).events
+        return fold([(e.version, e.event_type, e.data) for e in events])
+
+    @staticmethod
+    def _new_event(
+        event: DomainEvent, order_id: str, causation_id: str | None = None, correlation_id: str | None = None
+    ) -> NewEvent:
+        return NewEvent(
+            event_type=event.event_type,
+            data=event.data,
+            correlation_id=correlation_id or order_id,
+            causation_id=causation_id,
+            trace=current_trace_context(),
+        )
+
+    def _row(self, order: PaymentOrder, buyer: BuyerInfo, sealed: str, timestamp: str) -> PutRecord:
+        return PutRecord(
+            self._orders_table,
+            {"payment_order_id": str(order.payment_order_id)},
+            {
+                "merchant_id": str(order.merchant_id),
+                "buyer_info": {"name": buyer.name, "email": buyer.email, "country": buyer.country},
+                "payment_details": sealed,
+                "amount": order.amount.to_decimal_string(),
+                "amount_minor": order.amount.minor,
+                "currency": order.amount.currency,
+                "status": order.status.value,
+                "failure_reason": order.failure_reason,
+                "card_brand": order.card.brand,
+                "card_last4": order.card.last4,
+                "created_at": order.created_at.isoformat(),
+                "timestamp": timestamp,
+                "version": order.version,
+            },
+        )

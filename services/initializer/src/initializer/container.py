@@ -1,0 +1,81 @@
+"""Composition root: reads configuration from the environment and wires adapters into the app."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from datetime import UTC, datetime
+
+from dependency_injector import containers, providers
+
+from initializer.adapters.dynamodb_read_model import DynamoDBOrderReadModel
+from initializer.adapters.kms_vault import KmsCardVault
+from initializer.app import InitializerApp
+from initializer.domain.order import PaymentPolicy
+from payments_shared.aws_clients import client
+from payments_shared.eventstore.dynamodb import DynamoDBEventStore
+from payments_shared.eventstore.relay import OutboxRelay
+from payments_shared.money import Money
+from payments_shared.observability.tracing import instrument_botocore
+
+SOURCE = "payments.initializer"
+DEFAULT_LIMITS = '{"EUR": "10000.00", "USD": "10000.00", "GBP": "10000.00", "PLN": "50000.00", "JPY": "1500000"}'
+
+
+def aws_client(service: str) -> object:
+    instrument_botocore()  # before the first client, so every AWS call is a span
+    return client(service)
+
+
+def policy_from(limits_json: str, blocked: str) -> PaymentPolicy:
+    limits: Mapping[str, str] = json.loads(limits_json)
+    return PaymentPolicy(
+        max_amounts={currency: Money.parse(amount, currency) for currency, amount in limits.items()},
+        blocked_merchants=frozenset(m.strip() for m in blocked.split(",") if m.strip()),
+    )
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Container(containers.DeclarativeContainer):
+    config = providers.Configuration()
+
+    dynamodb = providers.Singleton(aws_client, "dynamodb")
+    kms = providers.Singleton(aws_client, "kms")
+    events = providers.Singleton(aws_client, "events")
+
+    event_store = providers.Singleton(DynamoDBEventStore, dynamodb, config.event_store_table)
+    orders = providers.Singleton(DynamoDBOrderReadModel, dynamodb, config.orders_table)
+    vault = providers.Singleton(KmsCardVault, kms, config.card_data_key_id, config.card_fingerprint_key_id)
+    policy = providers.Singleton(policy_from, config.payment_limits, config.blocked_merchants)
+    clock = providers.Object(utc_now)
+
+    app = providers.Singleton(
+        InitializerApp,
+        store=event_store,
+        vault=vault,
+        orders=orders,
+        policy=policy,
+        clock=clock,
+        orders_table=config.orders_table,
+    )
+    relay = providers.Singleton(OutboxRelay, events, config.event_bus_name, SOURCE)
+
+
+def build_container(env: Mapping[str, str] = os.environ) -> Container:
+    container = Container()
+    container.config.from_dict(
+        {
+            "event_store_table": env.get("EVENT_STORE_TABLE", "initializer-events"),
+            "orders_table": env.get("ORDERS_TABLE", "ShowMeTheMoney"),
+            "card_data_key_id": env.get("CARD_DATA_KEY_ID", "alias/payments-card-data"),
+            "card_fingerprint_key_id": env.get("CARD_FINGERPRINT_KEY_ID", "alias/payments-card-fingerprint"),
+            "payment_limits": env.get("PAYMENT_LIMITS", DEFAULT_LIMITS),
+            "blocked_merchants": env.get("BLOCKED_MERCHANTS", ""),
+            "event_bus_name": env.get("EVENT_BUS_NAME", "payments"),
+        }
+    )
+    return container

@@ -1,0 +1,1 @@
+"""The payment order domain: pure Python + pydantic, no I/O."""

@@ -1,0 +1,156 @@
+"""The PaymentOrder aggregate: decides on a new order and folds its events into state."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from initializer.domain.card import CardSummary, expires_before
+from initializer.domain.errors import IdempotencyKeyReused
+from payments_shared.ids import MerchantId, PaymentOrderId
+from payments_shared.money import Money
+
+
+class OrderStatus(StrEnum):
+    INITIATED = "INITIATED"
+    SUCCESS = "SUCCESS"
+    FAILED = "FAILED"
+
+
+FINAL_STATUSES = frozenset({OrderStatus.SUCCESS, OrderStatus.FAILED})
+
+PAYMENT_INITIATED = "PaymentInitiated"
+PAYMENT_REJECTED = "PaymentRejected"
+PAYMENT_OUTCOME_RECORDED = "PaymentOutcomeRecorded"
+
+
+@dataclass(frozen=True)
+class BuyerInfo:
+    name: str
+    email: str
+    country: str
+
+
+@dataclass(frozen=True)
+class InitiatePayment:
+    """A well-formed order (every field already valid); business rules are decided on it here."""
+
+    payment_order_id: PaymentOrderId
+    merchant_id: MerchantId
+    amount: Money
+    buyer: BuyerInfo
+    card: CardSummary
+    expiry_month: int
+    expiry_year: int
+    request_fingerprint: str  # keyed digest of the request, to tell a retry from a reused key
+
+
+@dataclass(frozen=True)
+class PaymentPolicy:
+    """Business limits, from configuration. A currency without a limit is not supported."""
+
+    max_amounts: Mapping[str, Money]
+    blocked_merchants: frozenset[str] = frozenset()
+
+    def refusal(self, command: InitiatePayment, today: date) -> str | None:
+        limit = self.max_amounts.get(command.amount.currency)
+        if limit is None:
+            return f"currency {command.amount.currency} is not supported"
+        if not command.amount.is_positive():
+            return "amount must be greater than zero"
+        if limit < command.amount:
+            return f"amount exceeds the limit of {limit}"
+        if command.merchant_id in self.blocked_merchants:
+            return "merchant is blocked"
+        if expires_before(command.expiry_month, command.expiry_year, today):
+            return "card has expired"
+        return None
+
+
+@dataclass(frozen=True)
+class DomainEvent:
+    event_type: str
+    data: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class PaymentOrder:
+    payment_order_id: PaymentOrderId
+    merchant_id: MerchantId
+    amount: Money
+    status: OrderStatus
+    created_at: datetime
+    request_fingerprint: str
+    card: CardSummary
+    failure_reason: str | None = None
+    version: int = 0
+    outcome_event_ids: frozenset[str] = field(default_factory=frozenset)
+
+    @staticmethod
+    def initiate(
+        command: InitiatePayment, policy: PaymentPolicy, now: datetime
+    ) -> DomainEvent:
+        """Exactly one event per well-formed order: PaymentInitiated, or PaymentRejected with the reason."""
+        data: dict[str, Any] = {
+            "payment_order_id": str(command.payment_order_id),
+            "merchant_id": str(command.merchant_id),
+            "amount": command.amount.to_decimal_string(),
+            "amount_minor": command.amount.minor,
+            "currency": command.amount.currency,
+            "buyer_country": command.buyer.country,
+            "card": {"brand": command.card.brand, "last4": command.card.last4,
+                     "fingerprint": command.card.fingerprint},
+            "request_fingerprint": command.request_fingerprint,
+            "created_at": now.isoformat(),
+        }  # fmt: skip
+        reason = policy.refusal(command, now.date())
+        if reason is None:
+            return DomainEvent(PAYMENT_INITIATED, data)
+        return DomainEvent(PAYMENT_REJECTED, {**data, "status": OrderStatus.FAILED.value, "reason": reason})
+
+    def ensure_same_request(self, request_fingerprint: str) -> None:
+        if request_fingerprint != self.request_fingerprint:
+            raise IdempotencyKeyReused(self.payment_order_id)
+
+    def record_outcome(self, status: str, error_message: str | None, source_event_id: str) -> DomainEvent | None:
+        """Project the finalizer's decision; None when there is nothing new (duplicate, late or final)."""
+        if source_event_id in self.outcome_event_ids or self.status in FINAL_STATUSES:
+            return None
+        outcome = OrderStatus(status)
+        if outcome not in FINAL_STATUSES:
+            return None
+        return DomainEvent(
+            PAYMENT_OUTCOME_RECORDED,
+            {"status": outcome.value, "error_message": error_message, "source_event_id": source_event_id},
+        )
+
+
+def fold(events: Sequence[tuple[int, str, Mapping[str, Any]]]) -> PaymentOrder | None:
+    """Rebuild an order from (version, event_type, data); None for an empty stream."""
+    order: PaymentOrder | None = None
+    for version, event_type, data in events:
+        if event_type in (PAYMENT_INITIATED, PAYMENT_REJECTED):
+            card = data["card"]
+            order = PaymentOrder(
+                payment_order_id=PaymentOrderId(data["payment_order_id"]),
+                merchant_id=MerchantId(data["merchant_id"]),
+                amount=Money(int(data["amount_minor"]), data["currency"]),
+                status=OrderStatus.INITIATED if event_type == PAYMENT_INITIATED else OrderStatus.FAILED,
+                created_at=datetime.fromisoformat(data["created_at"]),
+                request_fingerprint=data["request_fingerprint"],
+                card=CardSummary(card["brand"], card["last4"], card["fingerprint"]),
+                failure_reason=data.get("reason"),
+                version=version,
+            )
+        elif event_type == PAYMENT_OUTCOME_RECORDED and order is not None:
+            order = replace(
+                order,
+                status=OrderStatus(data["status"]),
+                failure_reason=data.get("error_message"),
+                version=version,
+                outcome_event_ids=order.outcome_event_ids | {data["source_event_id"]},
+            )
+    return order

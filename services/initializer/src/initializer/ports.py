@@ -1,0 +1,29 @@
+"""What the initializer's use cases need from the outside world."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any, Protocol
+
+from payments_shared.eventstore import EventStore
+
+__all__ = ["CardVault", "Clock", "EventStore", "OrderReadModel"]
+
+Clock = Callable[[], datetime]
+
+
+class CardVault(Protocol):
+    def fingerprint(self, card_number: str) -> str:
+        """A keyed, stable digest of the card number: same card → same fingerprint, not reversible."""
+        ...
+
+    def seal(self, details: Mapping[str, Any], context: str) -> str:
+        """Encrypt card details bound to `context` (the order id); returns opaque ciphertext text."""
+        ...
+
+
+class OrderReadModel(Protocol):
+    def get(self, payment_order_id: str) -> dict[str, Any] | None:
+        """The ShowMeTheMoney row of an order, or None."""
+        ...

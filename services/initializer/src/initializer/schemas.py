@@ -1,0 +1,96 @@
+"""HTTP request and response models. Validation here answers 400 with every bad field named."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, ValidationInfo, field_validator
+
+from initializer.domain.card import is_card_number
+from initializer.domain.order import OrderStatus
+from payments_shared.ids import MerchantId
+from payments_shared.money import CURRENCY_EXPONENTS, Money, MoneyError
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+class BuyerInfoIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Text
+    email: EmailStr
+    country: Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2")]
+
+
+class PaymentDetailsIn(BaseModel):
+    """Card data: validated, encrypted, never logged, never returned. The CVV is never stored."""
+
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
+
+    card_number: Annotated[str, Field(pattern=r"^[0-9]{12,19}$", description="digits only")]
+    expiry_month: Annotated[int, Field(ge=1, le=12)]
+    expiry_year: Annotated[int, Field(ge=2000, le=2099)]
+    cvv: Annotated[str, Field(pattern=r"^[0-9]{3,4}$")]
+    holder_name: Text
+
+    @field_validator("card_number")
+    @classmethod
+    def _luhn(cls, value: str) -> str:
+        if not is_card_number(value):
+            raise ValueError("not a valid card number (Luhn check failed)")
+        return value
+
+    def __repr__(self) -> str:  # keep card data out of tracebacks and debug output
+        return "PaymentDetailsIn(<redacted>)"
+
+    __str__ = __repr__
+
+
+class PaymentRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
+
+    merchant_id: Annotated[MerchantId, Field(description="1-64 letters, digits, '_' or '-'")]
+    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code")]
+    amount: Annotated[str, Field(description="decimal string in major units, e.g. \"12.34\"", examples=["12.34"])]
+    buyer_info: BuyerInfoIn
+    payment_details: PaymentDetailsIn
+
+    @field_validator("currency")
+    @classmethod
+    def _known_currency(cls, value: str) -> str:
+        if value not in CURRENCY_EXPONENTS:
+            raise ValueError("unknown ISO 4217 currency code")
+        return value
+
+    @field_validator("amount")
+    @classmethod
+    def _exact_amount(cls, value: str, info: ValidationInfo) -> str:
+        # Zero and negative amounts are well-formed: the business rules refuse them (order FAILED).
+        # Without a valid currency the precision can't be judged; "USD" stands in to check the notation.
+        currency = info.data.get("currency")
+        try:
+            Money.parse(value, currency or "USD", allow_negative=True)
+        except MoneyError as error:
+            if currency is None and "decimal places" in str(error):
+                return value
+            raise ValueError(str(error)) from None
+        return value
+
+    def money(self) -> Money:
+        return Money.parse(self.amount, self.currency, allow_negative=True)
+
+
+class CardOut(BaseModel):
+    brand: str
+    last4: str
+
+
+class PaymentOut(BaseModel):
+    payment_order_id: str
+    merchant_id: str
+    status: OrderStatus
+    amount: str
+    currency: str
+    created_at: str
+    failure_reason: str | None = None
+    card: CardOut

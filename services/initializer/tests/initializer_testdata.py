@@ -1,0 +1,25 @@
+"""Requests and dates the initializer's tests share."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+TODAY = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+
+
+def valid_order(**overrides: Any) -> dict[str, Any]:
+    order: dict[str, Any] = {
+        "merchant_id": "merchant-1",
+        "amount": "12.34",
+        "currency": "EUR",
+        "buyer_info": {"name": "Ada Lovelace", "email": "ada@example.com", "country": "GB"},
+        "payment_details": {"card_number": "4111111111111111", "expiry_month": 12, "expiry_year": 2030,
+                            "cvv": "737", "holder_name": "Ada Lovelace"},
+    }  # fmt: skip
+    for key, value in overrides.items():
+        if key in order["payment_details"]:
+            order["payment_details"][key] = value
+        else:
+            order[key] = value
+    return order

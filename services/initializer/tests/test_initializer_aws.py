@@ -1,0 +1,126 @@
+"""The initializer's handlers on moto: DynamoDB, KMS, and EventBridge through the outbox relay."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from types import ModuleType
+from typing import Any
+
+import pytest
+from initializer_testdata import valid_order
+from moto import mock_aws
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanKind
+
+from payments_shared.events import EventEnvelope
+from payments_shared.eventstore.dynamodb import table_definition
+from payments_testing.aws import LambdaContext, aws_client
+from payments_testing.http import api_event, json_body
+from payments_testing.streams import read_stream
+
+CARD = "4111111111111111"
+
+
+@pytest.fixture
+def world(handler_module: ModuleType) -> Iterator[dict[str, Any]]:
+    with mock_aws():
+        dynamodb, kms, events, sqs = (aws_client(s) for s in ("dynamodb", "kms", "events", "sqs"))
+        stream_arn = dynamodb.create_table(**table_definition("initializer-events"))["TableDescription"][
+            "LatestStreamArn"
+        ]
+        dynamodb.create_table(
+            TableName="ShowMeTheMoney",
+            KeySchema=[{"AttributeName": "payment_order_id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "payment_order_id", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        data_key = kms.create_key()["KeyMetadata"]["KeyId"]
+        kms.create_alias(AliasName="alias/payments-card-data", TargetKeyId=data_key)
+        mac_key = kms.create_key(KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC")["KeyMetadata"]["KeyId"]
+        kms.create_alias(AliasName="alias/payments-card-fingerprint", TargetKeyId=mac_key)
+        events.create_event_bus(Name="payments")
+        queue_url = sqs.create_queue(QueueName="finalizer-inbox")["QueueUrl"]
+        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        events.put_rule(Name="initiated", EventBusName="payments",
+                        EventPattern=json.dumps({"source": ["payments.initializer"],
+                                                 "detail-type": ["PaymentInitiated"]}))  # fmt: skip
+        events.put_targets(Rule="initiated", EventBusName="payments", Targets=[{"Id": "q", "Arn": queue_arn}])
+        yield {"dynamodb": dynamodb, "sqs": sqs, "queue_url": queue_url, "stream_arn": stream_arn,
+               "streams": aws_client("dynamodbstreams"), "handler": handler_module}  # fmt: skip
+
+
+def relay_all(world: dict[str, Any]) -> list[EventEnvelope]:
+    records = read_stream(world["streams"], world["stream_arn"])
+    response = world["handler"].relay_handler({"Records": records}, LambdaContext())
+    assert response == {"batchItemFailures": []}
+    messages = world["sqs"].receive_message(QueueUrl=world["queue_url"], MaxNumberOfMessages=10).get("Messages", [])
+    return [EventEnvelope.from_eventbridge_event(json.loads(m["Body"])) for m in messages]
+
+
+def test_order_is_stored_encrypted_and_published_with_its_trace(
+    world: dict[str, Any], spans: InMemorySpanExporter
+) -> None:
+    handler = world["handler"]
+    response = handler.handler(api_event("POST", "/payments", valid_order(), {"Idempotency-Key": "k1"}),
+                               LambdaContext())  # fmt: skip
+    assert response["statusCode"] == 201, response["body"]
+    order_id = json_body(response)["payment_order_id"]
+
+    row = world["dynamodb"].get_item(TableName="ShowMeTheMoney", Key={"payment_order_id": {"S": order_id}})["Item"]
+    assert row["status"]["S"] == "INITIATED" and row["amount"]["S"] == "12.34" and row["currency"]["S"] == "EUR"
+    assert row["payment_details"]["S"].startswith("v1.") and CARD not in json.dumps(row)
+    opened = handler.container.vault().open(row["payment_details"]["S"], order_id)
+    assert opened["card_number"] == CARD and "cvv" not in opened
+    stored = world["dynamodb"].query(
+        TableName="initializer-events", KeyConditionExpression="stream_id = :s",
+        ExpressionAttributeValues={":s": {"S": f"payment-{order_id}"}},
+    )["Items"]  # fmt: skip
+    assert [item["event_type"]["S"] for item in stored] == ["PaymentInitiated"]
+    assert CARD not in json.dumps(stored)
+
+    [published] = relay_all(world)
+    assert published.event_type == "PaymentInitiated" and published.aggregate_id == f"payment-{order_id}"
+    assert published.data["payment_order_id"] == order_id and published.data["amount"] == "12.34"
+    assert set(published.data["card"]) == {"brand", "last4", "fingerprint"}
+    assert CARD not in published.model_dump_json()
+
+    server = next(s for s in spans.get_finished_spans() if s.kind == SpanKind.SERVER)
+    producer = next(s for s in spans.get_finished_spans() if s.kind == SpanKind.PRODUCER)
+    assert producer.context.trace_id == server.context.trace_id
+    traceparent = published.trace.traceparent or ""
+    assert traceparent.startswith(f"00-{producer.context.trace_id:032x}-{producer.context.span_id:016x}-")
+    aws_calls = {s.attributes.get("rpc.method") for s in spans.get_finished_spans() if s.kind == SpanKind.CLIENT
+                 and s.attributes}  # fmt: skip
+    assert {"GenerateMac", "GenerateDataKey", "TransactWriteItems"} <= aws_calls  # botocore is instrumented
+
+
+def test_outcome_projection_updates_the_read_model_once(world: dict[str, Any]) -> None:
+    handler = world["handler"]
+    created = handler.handler(api_event("POST", "/payments", valid_order(), {"Idempotency-Key": "k2"}),
+                              LambdaContext())  # fmt: skip
+    order_id = json_body(created)["payment_order_id"]
+    outcome = {
+        "version": "0", "id": "1", "detail-type": "PaymentStatusUpdated", "source": "payments.finalizer",
+        "account": "123456789012", "time": "2026-11-25T10:00:00Z", "region": "eu-west-1", "resources": [],
+        "detail": {"event_id": "0b7e0e4e-1111-4c55-9d55-7b1c0b1e5a10", "event_type": "PaymentStatusUpdated",
+                   "occurred_at": "2026-11-25T10:00:00+00:00", "aggregate_id": f"payment-{order_id}",
+                   "aggregate_version": 2, "correlation_id": order_id,
+                   "data": {"payment_order_id": order_id, "status": "FAILED", "error_message": "insufficient funds"}},
+    }  # fmt: skip
+    handler.outcome_handler(outcome, LambdaContext())
+    handler.outcome_handler(outcome, LambdaContext())  # duplicate delivery
+    late_flip = json.loads(json.dumps(outcome))
+    late_flip["detail"]["event_id"] = "0b7e0e4e-2222-4c55-9d55-7b1c0b1e5a10"
+    late_flip["detail"]["data"]["status"] = "SUCCESS"
+    handler.outcome_handler(late_flip, LambdaContext())
+
+    event = api_event("GET", f"/payments/{order_id}", resource="/payments/{payment_order_id}",
+                      path_parameters={"payment_order_id": order_id})  # fmt: skip
+    body = json_body(handler.handler(event, LambdaContext()))
+    assert (body["status"], body["failure_reason"]) == ("FAILED", "insufficient funds")
+    stored = world["dynamodb"].query(
+        TableName="initializer-events", KeyConditionExpression="stream_id = :s",
+        ExpressionAttributeValues={":s": {"S": f"payment-{order_id}"}},
+    )["Items"]  # fmt: skip
+    assert [item["event_type"]["S"] for item in stored] == ["PaymentInitiated", "PaymentOutcomeRecorded"]

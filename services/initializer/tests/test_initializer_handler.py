@@ -1,0 +1,179 @@
+"""The initializer's HTTP handler in-process, with in-memory adapters."""
+
+from __future__ import annotations
+
+import json
+import threading
+from types import ModuleType
+from typing import Any
+
+import pytest
+from initializer_testdata import valid_order
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from payments_shared.eventstore.memory import InMemoryEventStore
+from payments_testing.aws import LambdaContext
+from payments_testing.http import api_event, content_type, json_body
+from payments_testing.logs import capture_logs
+
+CARD, CVV = "4111111111111111", "737"
+
+
+def post(handler: ModuleType, body: Any, key: str | None = "key-1") -> dict[str, Any]:
+    headers = {"Idempotency-Key": key} if key else {}
+    return handler.handler(api_event("POST", "/payments", body, headers), LambdaContext())
+
+
+def get(handler: ModuleType, order_id: str) -> dict[str, Any]:
+    event = api_event("GET", f"/payments/{order_id}", resource="/payments/{payment_order_id}",
+                      path_parameters={"payment_order_id": order_id})  # fmt: skip
+    return handler.handler(event, LambdaContext())
+
+
+def all_events(store: InMemoryEventStore) -> list[Any]:
+    return [e for stream in store._streams.values() for e in stream]
+
+
+def test_valid_order_is_recorded_initiated_and_readable(handler_module: ModuleType, in_memory: InMemoryEventStore):
+    response = post(handler_module, valid_order())
+    body = json_body(response)
+    assert response["statusCode"] == 201
+    assert body["status"] == "INITIATED" and body["amount"] == "12.34" and body["currency"] == "EUR"
+    assert body["card"] == {"brand": "visa", "last4": "1111"}
+    assert set(body) >= {"payment_order_id", "status", "amount", "currency", "created_at"}
+
+    [event] = all_events(in_memory)
+    assert event.event_type == "PaymentInitiated" and event.data["amount_minor"] == 1234
+    row = in_memory.get_record("ShowMeTheMoney", {"payment_order_id": body["payment_order_id"]})
+    assert row is not None and row["status"] == "INITIATED" and row["amount"] == "12.34"
+    assert CARD not in json.dumps(row) and CVV not in row["payment_details"]
+    vault = handler_module.container.vault()
+    opened = vault.open(row["payment_details"], body["payment_order_id"])
+    assert opened["card_number"] == CARD and "cvv" not in opened
+
+    fetched = get(handler_module, body["payment_order_id"])
+    assert fetched["statusCode"] == 200 and json_body(fetched) == body
+    assert CARD not in fetched["body"] and "payment_details" not in fetched["body"]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "reason"),
+    [({"currency": "CHF"}, "not supported"), ({"amount": "0.00"}, "greater than zero"),
+     ({"amount": "-5.00"}, "greater than zero"), ({"amount": "10000.01"}, "exceeds the limit"),
+     ({"expiry_year": 2026, "expiry_month": 10}, "expired")],
+)  # fmt: skip
+def test_business_rule_refusals_are_recorded_failed_with_the_reason(
+    handler_module: ModuleType, in_memory: InMemoryEventStore, overrides: dict[str, Any], reason: str
+) -> None:
+    response = post(handler_module, valid_order(**overrides))
+    body = json_body(response)
+    assert response["statusCode"] == 201 and body["status"] == "FAILED" and reason in body["failure_reason"]
+    assert [e.event_type for e in all_events(in_memory)] == ["PaymentRejected"]
+
+
+def test_card_expiring_this_month_is_still_valid(handler_module: ModuleType, in_memory: InMemoryEventStore) -> None:
+    assert json_body(post(handler_module, valid_order(expiry_year=2026, expiry_month=11)))["status"] == "INITIATED"
+
+
+@pytest.mark.parametrize(
+    ("body", "fields"),
+    [
+        (valid_order(card_number="4111111111111112"), {"body.payment_details.card_number"}),
+        (valid_order(expiry_month=13), {"body.payment_details.expiry_month"}),
+        (valid_order(currency="XYZ"), {"body.currency"}),
+        (valid_order(currency="eur"), {"body.currency"}),
+        (valid_order(amount="12.345"), {"body.amount"}),
+        (valid_order(amount="1e3"), {"body.amount"}),
+        (valid_order(amount=12.34), {"body.amount"}),
+        (valid_order(amount="NaN"), {"body.amount"}),
+        (valid_order(cvv="12"), {"body.payment_details.cvv"}),
+        (valid_order(merchant_id="bad id!"), {"body.merchant_id"}),
+        ({**valid_order(), "buyer_info": {"name": "", "email": "nope", "country": "gb"}},
+         {"body.buyer_info.name", "body.buyer_info.email", "body.buyer_info.country"}),
+        ({**valid_order(), "extra": 1}, {"body.extra"}),
+        ({k: v for k, v in valid_order().items() if k != "payment_details"}, {"body.payment_details"}),
+    ],
+)  # fmt: skip
+def test_invalid_fields_are_a_400_problem_naming_each_and_nothing_is_written(
+    handler_module: ModuleType, in_memory: InMemoryEventStore, body: Any, fields: set[str]
+) -> None:
+    response = post(handler_module, body)
+    problem = json_body(response)
+    assert response["statusCode"] == 400 and content_type(response) == "application/problem+json"
+    assert {e["field"] for e in problem["errors"]} == fields
+    assert all(e["reason"] for e in problem["errors"])
+    assert all_events(in_memory) == [] and in_memory.records("ShowMeTheMoney") == []
+    assert CARD not in response["body"] and CVV not in response["body"]
+
+
+@pytest.mark.parametrize("raw", ["{", "not json", "[]", "null", "", "42"])
+def test_malformed_json_is_a_400_and_nothing_is_written(
+    handler_module: ModuleType, in_memory: InMemoryEventStore, raw: str
+) -> None:
+    response = post(handler_module, raw)
+    assert response["statusCode"] == 400 and json_body(response)["errors"]
+    assert all_events(in_memory) == []
+
+
+def test_same_key_same_body_returns_the_first_answer(handler_module: ModuleType, in_memory: InMemoryEventStore):
+    first, again = post(handler_module, valid_order()), post(handler_module, valid_order())
+    assert first["statusCode"] == again["statusCode"] == 201
+    assert json_body(first) == json_body(again)
+    assert len(all_events(in_memory)) == 1
+
+
+def test_same_key_different_body_is_a_422_and_changes_nothing(
+    handler_module: ModuleType, in_memory: InMemoryEventStore
+) -> None:
+    first = json_body(post(handler_module, valid_order()))
+    response = post(handler_module, valid_order(amount="99.99"))
+    assert response["statusCode"] == 422 and first["payment_order_id"] in json_body(response)["detail"]
+    assert len(all_events(in_memory)) == 1
+
+
+def test_different_keys_or_no_key_create_different_orders(
+    handler_module: ModuleType, in_memory: InMemoryEventStore
+) -> None:
+    ids = {json_body(post(handler_module, valid_order(), key))["payment_order_id"] for key in ["a", "b", None, None]}
+    assert len(ids) == 4 and len(all_events(in_memory)) == 4
+
+
+def test_ten_concurrent_identical_posts_create_one_order(
+    handler_module: ModuleType, in_memory: InMemoryEventStore
+) -> None:
+    barrier, responses = threading.Barrier(10), []
+
+    def send() -> None:
+        barrier.wait()
+        responses.append(post(handler_module, valid_order(), key="race"))
+
+    threads = [threading.Thread(target=send) for _ in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [r["statusCode"] for r in responses] == [201] * 10
+    assert len({r["body"] for r in responses}) == 1
+    assert len(all_events(in_memory)) == 1
+
+
+def test_get_unknown_is_404_and_malformed_id_is_400(handler_module: ModuleType, in_memory: InMemoryEventStore):
+    assert get(handler_module, "6f1f4d4e-2b0a-4c55-9d55-7b1c0b1e5a10")["statusCode"] == 404
+    response = get(handler_module, "not-an-id")
+    assert response["statusCode"] == 400
+    assert json_body(response)["errors"][0]["field"] == "path.payment_order_id"
+
+
+def test_no_log_line_carries_the_card_number_or_cvv(
+    handler_module: ModuleType, in_memory: InMemoryEventStore, spans: InMemorySpanExporter
+) -> None:
+    with capture_logs(handler_module.logger) as logs:
+        post(handler_module, valid_order())
+        post(handler_module, valid_order(card_number="4111111111111112"))
+        post(handler_module, valid_order(amount="1.001"))
+        handler_module.logger.info("debugging a request", extra={"body": valid_order()})  # a careless log call
+    lines = logs.lines()
+    recorded = next(line for line in lines if line["message"].endswith("payment order recorded"))
+    assert recorded["trace_id"] and recorded["message"].startswith("[!dt dt.trace_id=")
+    assert len(lines) >= 4
+    assert CARD not in logs.text and CVV not in logs.text
