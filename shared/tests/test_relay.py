@@ -132,3 +132,12 @@ def test_a_put_events_exception_retries_then_reports_the_whole_batch(world: dict
     event_records = [r for r in records if r["dynamodb"]["NewImage"]["record_type"]["S"] == "event"]
     assert len(response["batchItemFailures"]) == len(event_records) == 25
     assert Down.calls == 3 * 3  # three batches, three attempts each
+
+
+def test_only_listed_event_types_are_published_under_their_integration_name(world: dict[str, Any]) -> None:
+    seed(world)  # "Happened" x24 and one "Poisoned"
+    records = read_stream(world["streams"], world["stream_arn"])
+    relay = OutboxRelay(world["events"], BUS, SOURCE, published_types={"Poisoned": "SomethingPublic"},
+                        sleep=lambda _: None)  # fmt: skip
+    assert relay.handle_stream_batch({"Records": records}) == {"batchItemFailures": []}
+    assert [e.event_type for e in published(world)] == ["SomethingPublic"]

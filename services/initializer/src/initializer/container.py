@@ -20,6 +20,8 @@ from payments_shared.money import Money
 from payments_shared.observability.tracing import instrument_botocore
 
 SOURCE = "payments.initializer"
+# PaymentOutcomeRecorded is the initializer's own bookkeeping: it is not an integration event.
+PUBLISHED_TYPES = {"PaymentInitiated": "PaymentInitiated", "PaymentRejected": "PaymentRejected"}
 DEFAULT_LIMITS = '{"EUR": "10000.00", "USD": "10000.00", "GBP": "10000.00", "PLN": "50000.00", "JPY": "1500000"}'
 
 
@@ -62,7 +64,9 @@ class Container(containers.DeclarativeContainer):
         clock=clock,
         orders_table=config.orders_table,
     )
-    relay = providers.Singleton(OutboxRelay, events, config.event_bus_name, SOURCE)
+    relay = providers.Singleton(
+        OutboxRelay, events, config.event_bus_name, SOURCE, published_types=PUBLISHED_TYPES
+    )
 
 
 def build_container(env: Mapping[str, str] = os.environ) -> Container:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,6 +39,7 @@ class OutboxRelay:
         bus_name: str,
         source: str,
         *,
+        published_types: Mapping[str, str] | None = None,
         max_attempts: int = 4,
         base_delay_s: float = 0.05,
         sleep: Callable[[float], None] = time.sleep,
@@ -46,6 +47,9 @@ class OutboxRelay:
         self._client = events_client
         self._bus = bus_name
         self._source = source
+        # Internal event type -> integration event type (EventBridge detail-type). Types not listed stay
+        # private to the service; None publishes every event under its own type.
+        self._published_types = published_types
         self._max_attempts = max_attempts
         self._base_delay_s = base_delay_s
         self._sleep = sleep
@@ -65,14 +69,18 @@ class OutboxRelay:
             image = stream.new_image
             if image.get("record_type") != EVENT:
                 continue
-            pending.append(self._prepare(str(stream.sequence_number), stored_event_from_item(image)))
+            stored = stored_event_from_item(image)
+            if self._published_types is not None and stored.event_type not in self._published_types:
+                continue
+            pending.append(self._prepare(str(stream.sequence_number), stored))
         failed = self.publish(pending)
         return {"batchItemFailures": [{"itemIdentifier": p.sequence_number} for p in failed]}
 
     def _prepare(self, sequence_number: str, stored: StoredEvent) -> _Pending:
+        event_type = (self._published_types or {}).get(stored.event_type, stored.event_type)
         # PRODUCER span continues the trace stored with the event; its context travels in the envelope.
         span = tracer().start_span(
-            f"{stored.event_type} publish",
+            f"{event_type} publish",
             kind=SpanKind.PRODUCER,
             context=context_from(stored.trace),
             attributes={
@@ -83,7 +91,9 @@ class OutboxRelay:
                 "payments.aggregate_id": stored.stream_id,
             },
         )
-        envelope = stored.to_envelope().model_copy(update={"trace": current_trace_context(span)})
+        envelope = stored.to_envelope().model_copy(
+            update={"trace": current_trace_context(span), "event_type": event_type}
+        )
         entry = envelope.to_eventbridge_entry(source=self._source, bus_name=self._bus)
         return _Pending(sequence_number, stored, span, entry)
 

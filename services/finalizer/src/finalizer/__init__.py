@@ -1,0 +1,1 @@
+"""Finalizer: charges initiated payments through the PSP, exactly once."""

@@ -1,0 +1,82 @@
+"""Use case: finalize an initiated payment — charge it once, record SUCCESS or FAILED, publish via the outbox."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from finalizer.domain.payment import PaymentInitiatedData, PaymentStatus, fold, outcome
+from finalizer.ports import Clock, PaymentServiceProvider
+from payments_shared.events import EventEnvelope
+from payments_shared.eventstore import ConcurrencyConflict, EventStore, NewEvent, PutRecord
+from payments_shared.observability.propagation import current_trace_context
+
+
+@dataclass(frozen=True)
+class Finalized:
+    payment_order_id: str
+    status: PaymentStatus
+    charged_now: bool  # False when an earlier delivery had already decided
+    psp_latency_ms: float | None = None
+    amount_minor: int = 0
+    currency: str = ""
+
+
+def stream_id(payment_order_id: str) -> str:
+    return f"payment-{payment_order_id}"
+
+
+class FinalizerApp:
+    def __init__(self, store: EventStore, psp: PaymentServiceProvider, clock: Clock, results_table: str) -> None:
+        self._store = store
+        self._psp = psp
+        self._clock = clock
+        self._results_table = results_table
+
+    def finalize(self, envelope: EventEnvelope) -> Finalized:
+        """Charge the payment of a PaymentInitiated event exactly once.
+
+        Duplicate, replayed or late deliveries find the decision in the payment's stream and stop. Two
+        deliveries racing both reach the PSP with the same idempotency key (the PSP charges once) and the
+        stream's version condition lets only one record the result.
+        """
+        payment = PaymentInitiatedData.model_validate(envelope.data)
+        money = payment.money()  # malformed amounts raise here, before any I/O
+        stream = stream_id(payment.payment_order_id)
+        existing = fold([(e.version, e.event_type, e.data) for e in self._store.load(stream).events])
+        if existing is not None:
+            return Finalized(existing.payment_order_id, existing.status, charged_now=False)
+
+        started = time.perf_counter()
+        result = self._psp.charge(payment.payment_order_id, money, payment.merchant_id, payment.card)
+        latency_ms = (time.perf_counter() - started) * 1000
+        event = outcome(payment, result)
+        now = self._clock().isoformat()
+        row = PutRecord(
+            self._results_table,
+            {"payment_order_id": str(payment.payment_order_id)},
+            {
+                "merchant_id": str(payment.merchant_id),
+                "amount": event.data["amount"],
+                "currency": event.data["currency"],
+                "payment_status": event.data["status"],
+                "error_message": event.data["error_message"],
+                "psp_reference": event.data["psp_reference"],
+                "timestamp": now,
+            },
+        )
+        new_event = NewEvent(
+            event_type=event.event_type,
+            data=event.data,
+            correlation_id=envelope.correlation_id,
+            causation_id=str(envelope.event_id),
+            trace=current_trace_context(),
+        )
+        try:
+            self._store.append(stream, 0, [new_event], [row])
+        except ConcurrencyConflict:
+            winner = fold([(e.version, e.event_type, e.data) for e in self._store.load(stream).events])
+            assert winner is not None
+            return Finalized(winner.payment_order_id, winner.status, charged_now=False)
+        return Finalized(str(payment.payment_order_id), PaymentStatus(event.data["status"]), True, latency_ms,
+                         money.minor, money.currency)  # fmt: skip

@@ -1,0 +1,1 @@
+"""The payment outcome domain: pure Python + pydantic, no I/O."""

@@ -1,0 +1,100 @@
+"""A payment as the finalizer sees it: charged once, then SUCCESS or FAILED for good."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from payments_shared.ids import MerchantId, PaymentOrderId
+from payments_shared.money import Money
+
+PAYMENT_SUCCEEDED = "PaymentSucceeded"
+PAYMENT_FAILED = "PaymentFailed"
+
+
+class PaymentStatus(StrEnum):
+    SUCCESS = "SUCCESS"
+    FAILED = "FAILED"
+
+
+class CardRef(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    brand: str
+    last4: str = Field(pattern=r"^[0-9]{4}$")
+    fingerprint: str = Field(min_length=1)
+
+
+class PaymentInitiatedData(BaseModel):
+    """The part of the initializer's PaymentInitiated event the finalizer relies on (extra fields ignored)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    payment_order_id: PaymentOrderId
+    merchant_id: MerchantId
+    amount: str
+    amount_minor: int
+    currency: str
+    card: CardRef
+
+    def money(self) -> Money:
+        money = Money(self.amount_minor, self.currency)
+        if money.to_decimal_string() != self.amount or not money.is_positive():
+            raise ValueError(f"inconsistent amount {self.amount!r} / {self.amount_minor} {self.currency}")
+        return money
+
+
+class PspDecision(StrEnum):
+    APPROVED = "APPROVED"
+    DECLINED = "DECLINED"
+
+
+@dataclass(frozen=True)
+class ChargeResult:
+    decision: PspDecision
+    psp_reference: str | None
+    error_message: str | None
+
+
+@dataclass(frozen=True)
+class DomainEvent:
+    event_type: str
+    data: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Payment:
+    payment_order_id: str
+    status: PaymentStatus
+    version: int
+
+
+def outcome(payment: PaymentInitiatedData, result: ChargeResult) -> DomainEvent:
+    """The PSP's answer as our event; its data is the PaymentStatusUpdated integration contract."""
+    approved = result.decision == PspDecision.APPROVED
+    money = payment.money()
+    return DomainEvent(
+        PAYMENT_SUCCEEDED if approved else PAYMENT_FAILED,
+        {
+            "payment_order_id": str(payment.payment_order_id),
+            "merchant_id": str(payment.merchant_id),
+            "amount": money.to_decimal_string(),
+            "amount_minor": money.minor,
+            "currency": money.currency,
+            "status": (PaymentStatus.SUCCESS if approved else PaymentStatus.FAILED).value,
+            "error_message": None if approved else (result.error_message or "declined"),
+            "psp_reference": result.psp_reference,
+        },
+    )
+
+
+def fold(events: Sequence[tuple[int, str, Mapping[str, Any]]]) -> Payment | None:
+    payment: Payment | None = None
+    for version, event_type, data in events:
+        if event_type in (PAYMENT_SUCCEEDED, PAYMENT_FAILED):
+            payment = Payment(str(data["payment_order_id"]), PaymentStatus(data["status"]), version)
+    return payment

@@ -1,0 +1,80 @@
+"""The finalizer on moto: results in DynamoDB, PaymentStatusUpdated published through the relay."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from types import ModuleType
+from typing import Any
+
+import pytest
+from fake_psp import FakePsp
+from finalizer_testdata import DECLINED_LAST4, payment_initiated
+from moto import mock_aws
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanKind
+
+from payments_shared.event_patterns import load_pattern
+from payments_shared.events import EventEnvelope
+from payments_shared.eventstore.dynamodb import table_definition
+from payments_testing.aws import LambdaContext, aws_client
+from payments_testing.streams import read_stream
+
+
+@pytest.fixture
+def world(handler_module: ModuleType) -> Iterator[dict[str, Any]]:
+    with mock_aws():
+        dynamodb, events, sqs = aws_client("dynamodb"), aws_client("events"), aws_client("sqs")
+        stream_arn = dynamodb.create_table(**table_definition("finalizer-events"))["TableDescription"][
+            "LatestStreamArn"
+        ]
+        dynamodb.create_table(
+            TableName="BreakingTheBank",
+            KeySchema=[{"AttributeName": "payment_order_id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "payment_order_id", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        events.create_event_bus(Name="payments")
+        queue_url = sqs.create_queue(QueueName="ledger-inbox")["QueueUrl"]
+        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        pattern = json.dumps(load_pattern("payment_status_updated"))
+        events.put_rule(Name="status", EventBusName="payments", EventPattern=pattern)
+        events.put_targets(Rule="status", EventBusName="payments", Targets=[{"Id": "q", "Arn": queue_arn}])
+        yield {"dynamodb": dynamodb, "sqs": sqs, "queue_url": queue_url, "stream_arn": stream_arn,
+               "streams": aws_client("dynamodbstreams"), "handler": handler_module}  # fmt: skip
+
+
+def test_outcomes_are_stored_and_published_as_payment_status_updated(
+    world: dict[str, Any], psp: FakePsp, spans: InMemorySpanExporter
+) -> None:
+    handler = world["handler"]
+    trace_id = "4bf92f3577b34da6a3ce929d0e0e4736"
+    approved = payment_initiated(traceparent=f"00-{trace_id}-00f067aa0ba902b7-01")
+    declined = payment_initiated(last4=DECLINED_LAST4)
+    for event in (approved, declined, approved):
+        handler.handler(event, LambdaContext())
+
+    rows = {
+        item["payment_order_id"]["S"]: item
+        for item in world["dynamodb"].scan(TableName="BreakingTheBank")["Items"]
+    }
+    ok, ko = (str(e["detail"]["data"]["payment_order_id"]) for e in (approved, declined))
+    assert rows[ok]["payment_status"]["S"] == "SUCCESS" and rows[ko]["payment_status"]["S"] == "FAILED"
+    assert rows[ko]["error_message"]["S"] == "insufficient funds" and rows[ok]["amount"]["S"] == "12.34"
+
+    records = read_stream(world["streams"], world["stream_arn"])
+    assert handler.relay_handler({"Records": records}, LambdaContext()) == {"batchItemFailures": []}
+    messages = world["sqs"].receive_message(QueueUrl=world["queue_url"], MaxNumberOfMessages=10)["Messages"]
+    published = {e.data["payment_order_id"]: e for e in
+                 (EventEnvelope.from_eventbridge_event(json.loads(m["Body"])) for m in messages)}  # fmt: skip
+    assert set(published) == {ok, ko}
+    assert all(e.event_type == "PaymentStatusUpdated" for e in published.values())
+    assert {k: published[ko].data[k] for k in ("status", "error_message", "merchant_id", "amount", "currency")} == {
+        "status": "FAILED", "error_message": "insufficient funds", "merchant_id": "merchant-1", "amount": "12.34",
+        "currency": "EUR",
+    }  # fmt: skip
+    # The incoming trace runs through the PSP call and on into the published event.
+    psp_span = next(s for s in spans.get_finished_spans() if s.kind == SpanKind.CLIENT and s.name == "POST /charges"
+                    and f"{s.context.trace_id:032x}" == trace_id)  # fmt: skip
+    assert psp_span is not None
+    assert (published[ok].trace.traceparent or "").startswith(f"00-{trace_id}-")

@@ -1,0 +1,31 @@
+"""Check a Pants-built Lambda zip: it imports under python3.12 with nothing but the zip on the path."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+# Test and local-only code must never ship in a function's zip.
+FORBIDDEN_PREFIXES = ("moto/", "pytest/", "_pytest/", "hypothesis/", "payments_testing/", "fake_psp/")
+
+
+def assert_zip_imports(zip_path: Path, package: str, statements: list[str], tmp_path: Path) -> list[str]:
+    """Unpack the zip, run `statements` in a bare python3.12 (-S -E: no site-packages, no env paths)."""
+    assert sys.version_info[:2] == (3, 12), "the Lambda runtime is python3.12"
+    with zipfile.ZipFile(zip_path) as archive:
+        names = archive.namelist()
+        archive.extractall(tmp_path)
+    assert "lambda_function.py" in names and f"{package}/handler.py" in names
+    assert not [n for n in names if n.startswith(FORBIDDEN_PREFIXES)]
+    script = "\n".join(["import sys; sys.path[:0] = [sys.argv[1]]", "import lambda_function", *statements,
+                        "print('ok')"])  # fmt: skip
+    result = subprocess.run(  # - our own interpreter, fixed arguments
+        [sys.executable, "-S", "-E", "-c", script, str(tmp_path)],
+        capture_output=True, text=True, timeout=120, check=False,
+        env={"AWS_DEFAULT_REGION": "eu-west-1", "PATH": "/usr/bin:/bin"},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.strip().endswith("ok")
+    return names
