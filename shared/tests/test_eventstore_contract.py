@@ -14,13 +14,14 @@ from payments_shared.eventstore import (
     ConcurrencyConflict,
     DuplicateRecord,
     EventStore,
+    IncrementRecord,
     NewEvent,
     PutRecord,
     Snapshot,
 )
 from payments_shared.eventstore.dynamodb import DynamoDBEventStore, table_definition
 from payments_shared.eventstore.memory import InMemoryEventStore
-from payments_testing.aws import aws_client
+from payments_testing.aws import SerializedClient, aws_client
 
 READ_MODEL = "ReadModel"
 
@@ -52,7 +53,7 @@ def adapter(request: pytest.FixtureRequest) -> Iterator[Adapter]:
         assert name == READ_MODEL
         return table.get_item(Key=key, ConsistentRead=True).get("Item")
 
-    yield Adapter(DynamoDBEventStore(client, "events"), read)
+    yield Adapter(DynamoDBEventStore(SerializedClient(client), "events"), read)
 
 
 def event(kind: str = "Happened", **data: Any) -> NewEvent:
@@ -159,3 +160,15 @@ def test_an_append_is_limited_to_one_transaction(adapter: Adapter) -> None:
     with pytest.raises(ValueError, match="at most 100"):
         adapter.store.append("big", 0, [event() for _ in range(101)])
     assert adapter.store.load("big").version == 0
+
+
+def test_increments_add_atomically_with_the_events_and_start_from_zero(adapter: Adapter) -> None:
+    bump = IncrementRecord(READ_MODEL, {"id": "acct"}, {"debits": 5, "credits": 0})
+    adapter.store.append("e-1", 0, [event()], [bump])
+    adapter.store.append("e-2", 0, [event()], [bump, IncrementRecord(READ_MODEL, {"id": "other"}, {"credits": 7})])
+    with pytest.raises(ConcurrencyConflict):
+        adapter.store.append("e-2", 0, [event()], [bump])  # refused: the increment must not apply either
+    row = adapter.read(READ_MODEL, {"id": "acct"})
+    assert row is not None and (row["debits"], row["credits"]) == (10, 0)
+    other = adapter.read(READ_MODEL, {"id": "other"})
+    assert other is not None and other["credits"] == 7

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,3 +42,27 @@ class LambdaContext:
     @staticmethod
     def get_remaining_time_in_millis() -> int:
         return 30_000
+
+
+class SerializedClient:
+    """A boto3 client whose calls run one at a time.
+
+    moto's in-memory backends are not thread-safe (concurrent calls can fail with "dictionary changed size
+    during iteration"). Real DynamoDB serializes conditional writes per item anyway; serializing whole calls
+    keeps what concurrency tests need — threads interleaving between their reads and conditional writes.
+    """
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+        self._lock = threading.Lock()
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._client, name)
+        if not callable(attribute):
+            return attribute
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            with self._lock:
+                return attribute(*args, **kwargs)
+
+        return call

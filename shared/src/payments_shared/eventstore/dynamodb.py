@@ -15,6 +15,8 @@ from payments_shared.eventstore.port import (
     MAX_ITEMS_PER_APPEND,
     ConcurrencyConflict,
     DuplicateRecord,
+    ExtraWrite,
+    IncrementRecord,
     NewEvent,
     PutRecord,
     Snapshot,
@@ -81,6 +83,18 @@ def deserialize_image(image: Mapping[str, Any]) -> dict[str, Any]:
     return _from_attr(image)
 
 
+def _increment(write: IncrementRecord) -> dict[str, Any]:
+    names = {f"#a{i}": name for i, name in enumerate(write.increments)}
+    values = {f":a{i}": delta for i, delta in enumerate(write.increments.values())}
+    return {
+        "TableName": write.table,
+        "Key": _to_attr(write.key),
+        "UpdateExpression": "ADD " + ", ".join(f"{n} {v}" for n, v in zip(names, values, strict=True)),
+        "ExpressionAttributeNames": names,
+        "ExpressionAttributeValues": _to_attr(values),
+    }
+
+
 class DynamoDBEventStore:
     def __init__(self, client: Any, table_name: str) -> None:
         self._client = client
@@ -91,7 +105,7 @@ class DynamoDBEventStore:
         stream_id: str,
         expected_version: int,
         events: Sequence[NewEvent],
-        extra_writes: Sequence[PutRecord] = (),
+        extra_writes: Sequence[ExtraWrite] = (),
         snapshot: Snapshot | None = None,
     ) -> list[StoredEvent]:
         items: list[dict[str, Any]] = []
@@ -112,6 +126,9 @@ class DynamoDBEventStore:
             }})  # fmt: skip
         first_extra_index = len(items)
         for write in extra_writes:
+            if isinstance(write, IncrementRecord):
+                items.append({"Update": _increment(write)})
+                continue
             put: dict[str, Any] = {"TableName": write.table, "Item": _to_attr(write.item())}
             if write.only_if_absent:
                 put["ConditionExpression"] = "attribute_not_exists(#k)"
@@ -139,6 +156,7 @@ class DynamoDBEventStore:
             extra_failures = [i for i in failed if first_extra_index <= i < first_extra_index + len(extra_writes)]
             if extra_failures and not any(i < first_extra_index for i in failed):
                 write = extra_writes[extra_failures[0] - first_extra_index]
+                assert isinstance(write, PutRecord)  # only only_if_absent puts carry a condition
                 raise DuplicateRecord(write.table, write.key) from error
             if failed:
                 raise ConcurrencyConflict(stream_id, expected_version) from error

@@ -11,6 +11,8 @@ from payments_shared.eventstore.port import (
     MAX_ITEMS_PER_APPEND,
     ConcurrencyConflict,
     DuplicateRecord,
+    ExtraWrite,
+    IncrementRecord,
     NewEvent,
     PutRecord,
     Snapshot,
@@ -36,7 +38,7 @@ class InMemoryEventStore:
         stream_id: str,
         expected_version: int,
         events: Sequence[NewEvent],
-        extra_writes: Sequence[PutRecord] = (),
+        extra_writes: Sequence[ExtraWrite] = (),
         snapshot: Snapshot | None = None,
     ) -> list[StoredEvent]:
         if len(events) + len(extra_writes) + (snapshot is not None) > MAX_ITEMS_PER_APPEND:
@@ -47,7 +49,8 @@ class InMemoryEventStore:
             if events and current != expected_version:
                 raise ConcurrencyConflict(stream_id, expected_version)
             for write in extra_writes:
-                if write.only_if_absent and _record_key(write.key) in self._records.get(write.table, {}):
+                taken = _record_key(write.key) in self._records.get(write.table, {})
+                if isinstance(write, PutRecord) and write.only_if_absent and taken:
                     raise DuplicateRecord(write.table, write.key)
             stored = [
                 StoredEvent(
@@ -65,7 +68,13 @@ class InMemoryEventStore:
             ]
             self._streams[stream_id] = [*stream, *stored]
             for write in extra_writes:
-                self._records.setdefault(write.table, {})[_record_key(write.key)] = copy.deepcopy(write.item())
+                table = self._records.setdefault(write.table, {})
+                if isinstance(write, IncrementRecord):
+                    row = table.setdefault(_record_key(write.key), dict(write.key))
+                    for name, delta in write.increments.items():
+                        row[name] = row.get(name, 0) + delta
+                else:
+                    table[_record_key(write.key)] = copy.deepcopy(write.item())
             if snapshot is not None:
                 self._snapshots[stream_id] = Snapshot(snapshot.version, copy.deepcopy(dict(snapshot.state)))
             subscribers = list(self._subscribers)

@@ -95,6 +95,21 @@ class PutRecord:
 
 
 @dataclass(frozen=True)
+class IncrementRecord:
+    """Atomically add integers to a row's attributes (creating the row and attributes at 0 if absent).
+
+    For projections that many writers update at once (an account's running totals): no read, no conflict.
+    """
+
+    table: str
+    key: Mapping[str, Any]
+    increments: Mapping[str, int]
+
+
+ExtraWrite = PutRecord | IncrementRecord
+
+
+@dataclass(frozen=True)
 class StreamSlice:
     """What `load` returns: the latest snapshot (if any) and the events after it."""
 
@@ -115,7 +130,7 @@ class EventStore(Protocol):
         stream_id: str,
         expected_version: int,
         events: Sequence[NewEvent],
-        extra_writes: Sequence[PutRecord] = (),
+        extra_writes: Sequence[ExtraWrite] = (),
         snapshot: Snapshot | None = None,
     ) -> list[StoredEvent]:
         """Append events as versions expected_version+1.. atomically with extra_writes and snapshot.

@@ -1,0 +1,1 @@
+"""Ledger: double-entry journal of successful payments."""

@@ -1,0 +1,52 @@
+"""Composition root of the ledger: environment → adapters → app."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+
+from dependency_injector import containers, providers
+
+from ledger.adapters.dynamodb_accounts import DynamoDBAccountTotals
+from ledger.app import LedgerApp
+from ledger.domain.journal import FeeSchedule
+from payments_shared.aws_clients import client
+from payments_shared.eventstore.dynamodb import DynamoDBEventStore
+from payments_shared.observability.tracing import instrument_botocore
+
+
+def aws_client(service: str) -> object:
+    instrument_botocore()
+    return client(service)
+
+
+def fee_schedule(basis_points: str, fixed_minor_json: str) -> FeeSchedule:
+    fixed: dict[str, int] = {k: int(v) for k, v in json.loads(fixed_minor_json).items()}
+    return FeeSchedule(basis_points=int(basis_points), fixed_minor=fixed)
+
+
+class Container(containers.DeclarativeContainer):
+    config = providers.Configuration()
+
+    dynamodb = providers.Singleton(aws_client, "dynamodb")
+    event_store = providers.Singleton(DynamoDBEventStore, dynamodb, config.event_store_table)
+    totals = providers.Singleton(DynamoDBAccountTotals, dynamodb, config.accounts_table)
+    fees = providers.Singleton(fee_schedule, config.fee_basis_points, config.fee_fixed_minor)
+    app = providers.Singleton(
+        LedgerApp, store=event_store, totals=totals, fees=fees, accounts_table=config.accounts_table
+    )
+
+
+def build_container(env: Mapping[str, str] = os.environ) -> Container:
+    container = Container()
+    container.config.from_dict(
+        {
+            "event_store_table": env.get("EVENT_STORE_TABLE", "ledger-events"),
+            "accounts_table": env.get("ACCOUNTS_TABLE", "LedgerAccounts"),
+            # No fee unless configured: merchants are then owed exactly what was captured.
+            "fee_basis_points": env.get("FEE_BASIS_POINTS", "0"),
+            "fee_fixed_minor": env.get("FEE_FIXED_MINOR", "{}"),
+        }
+    )
+    return container

@@ -1,0 +1,1 @@
+"""Double-entry bookkeeping: pure Python, no I/O."""

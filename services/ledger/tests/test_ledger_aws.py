@@ -1,0 +1,37 @@
+"""The ledger on moto: journal streams and atomic account totals in DynamoDB."""
+
+from __future__ import annotations
+
+import json
+from types import ModuleType
+
+from moto import mock_aws
+
+from payments_shared.eventstore.dynamodb import table_definition
+from payments_testing.aws import LambdaContext, aws_client
+from payments_testing.events import payment_status_updated
+from payments_testing.http import api_event
+
+
+def test_postings_and_trial_balance_on_dynamodb(handler_module: ModuleType) -> None:
+    with mock_aws():
+        dynamodb = aws_client("dynamodb")
+        dynamodb.create_table(**table_definition("ledger-events"))
+        dynamodb.create_table(
+            TableName="LedgerAccounts",
+            KeySchema=[{"AttributeName": "account", "KeyType": "HASH"},
+                       {"AttributeName": "currency", "KeyType": "RANGE"}],
+            AttributeDefinitions=[{"AttributeName": "account", "AttributeType": "S"},
+                                  {"AttributeName": "currency", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )  # fmt: skip
+        first = payment_status_updated(amount="12.34")
+        for event in (first, first, payment_status_updated(amount="1000", currency="JPY", merchant_id="m-2")):
+            handler_module.handler(event, LambdaContext())
+        response = handler_module.api_handler(api_event("GET", "/ledger/trial-balance"), LambdaContext())
+        body = json.loads(response["body"])
+        assert body["balanced"] is True
+        assert body["totals"] == {"EUR": {"debits_minor": 1234, "credits_minor": 1234},
+                                  "JPY": {"debits_minor": 1000, "credits_minor": 1000}}  # fmt: skip
+        journals = dynamodb.scan(TableName="ledger-events")["Items"]
+        assert sorted(i["event_type"]["S"] for i in journals) == ["JournalEntryPosted"] * 2

@@ -1,0 +1,57 @@
+"""The ledger's handlers in-process with the in-memory event store."""
+
+from __future__ import annotations
+
+import json
+from types import ModuleType
+
+import pytest
+
+from ledger.domain.journal import FeeSchedule
+from payments_shared.eventstore.memory import InMemoryEventStore
+from payments_testing.aws import LambdaContext
+from payments_testing.events import payment_status_updated
+from payments_testing.http import api_event
+
+
+def trial_balance(handler: ModuleType) -> dict[str, object]:
+    response = handler.api_handler(api_event("GET", "/ledger/trial-balance"), LambdaContext())
+    assert response["statusCode"] == 200
+    result: dict[str, object] = json.loads(response["body"])
+    return result
+
+
+def test_success_posts_a_balanced_entry_and_duplicates_post_nothing(
+    handler_module: ModuleType, store: InMemoryEventStore
+) -> None:
+    event = payment_status_updated(amount="12.34")
+    for _ in range(3):
+        handler_module.handler(event, LambdaContext())
+    handler_module.handler(payment_status_updated(amount="0.66", merchant_id="m-2"), LambdaContext())
+    handler_module.handler(payment_status_updated(status="FAILED"), LambdaContext())
+    balance = trial_balance(handler_module)
+    assert balance["balanced"] is True
+    assert balance["totals"] == {"EUR": {"debits_minor": 1300, "credits_minor": 1300}}
+    accounts = {a["account"]: a for a in balance["accounts"]}  # type: ignore[attr-defined]
+    assert accounts["psp_clearing"]["debits_minor"] == 1300
+    assert accounts["merchant_payable:merchant-1"]["credits_minor"] == 1234
+    assert accounts["merchant_payable:m-2"]["credits_minor"] == 66
+
+
+def test_configured_fees_are_booked_to_fee_revenue(handler_module: ModuleType, store: InMemoryEventStore) -> None:
+    handler_module.container.fees.override(FeeSchedule(290, {"EUR": 30}))
+    handler_module.handler(payment_status_updated(amount="10.00"), LambdaContext())
+    accounts = {a["account"]: a for a in trial_balance(handler_module)["accounts"]}  # type: ignore[attr-defined]
+    assert accounts["fee_revenue"]["credits_minor"] == 59
+    assert accounts["merchant_payable:merchant-1"]["credits_minor"] == 941
+
+
+@pytest.mark.parametrize("field", ["amount_minor", "merchant_id", "status"])
+def test_malformed_event_raises_and_posts_nothing(
+    handler_module: ModuleType, store: InMemoryEventStore, field: str
+) -> None:
+    event = payment_status_updated()
+    event["detail"]["data"][field] = "???" if field != "amount_minor" else 99
+    with pytest.raises(Exception):  # noqa: B017 - any error: EventBridge retries, then the DLQ
+        handler_module.handler(event, LambdaContext())
+    assert trial_balance(handler_module)["accounts"] == []

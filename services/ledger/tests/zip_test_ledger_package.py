@@ -1,0 +1,16 @@
+"""The ledger's Lambda zip imports under python3.12 with nothing but the zip on the path."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from payments_testing.lambda_zip import assert_zip_imports
+
+
+def test_zip_imports_every_entry_point_in_a_bare_python312(tmp_path: Path) -> None:
+    assert_zip_imports(
+        Path("services.ledger/lambda.zip"),
+        "ledger",
+        ["from ledger.handler import handler, api_handler, container", "container.app()"],
+        tmp_path,
+    )

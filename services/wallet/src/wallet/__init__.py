@@ -1,0 +1,1 @@
+"""Wallet: merchant balances credited by successful payments."""

@@ -1,0 +1,16 @@
+"""The WalletBalances read model kept by the in-memory event store."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from payments_shared.eventstore.memory import InMemoryEventStore
+
+
+class InMemoryBalances:
+    def __init__(self, store: InMemoryEventStore, table_name: str) -> None:
+        self._store = store
+        self._table = table_name
+
+    def get(self, merchant_id: str) -> dict[str, Any] | None:
+        return self._store.get_record(self._table, {"merchant_id": merchant_id})

@@ -1,0 +1,47 @@
+"""Composition root of the wallet: environment → adapters → app."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+from dependency_injector import containers, providers
+
+from payments_shared.aws_clients import client
+from payments_shared.eventstore.dynamodb import DynamoDBEventStore
+from payments_shared.observability.tracing import instrument_botocore
+from wallet.adapters.dynamodb_balances import DynamoDBBalances
+from wallet.app import WalletApp
+
+
+def aws_client(service: str) -> object:
+    instrument_botocore()
+    return client(service)
+
+
+class Container(containers.DeclarativeContainer):
+    config = providers.Configuration()
+
+    dynamodb = providers.Singleton(aws_client, "dynamodb")
+    event_store = providers.Singleton(DynamoDBEventStore, dynamodb, config.event_store_table)
+    balances = providers.Singleton(DynamoDBBalances, dynamodb, config.balances_table)
+    app = providers.Singleton(
+        WalletApp,
+        store=event_store,
+        balances=balances,
+        events_table=config.event_store_table,
+        balances_table=config.balances_table,
+        max_attempts=config.max_attempts.as_int(),
+    )
+
+
+def build_container(env: Mapping[str, str] = os.environ) -> Container:
+    container = Container()
+    container.config.from_dict(
+        {
+            "event_store_table": env.get("EVENT_STORE_TABLE", "wallet-events"),
+            "balances_table": env.get("BALANCES_TABLE", "WalletBalances"),
+            "max_attempts": env.get("WALLET_MAX_ATTEMPTS", "64"),
+        }
+    )
+    return container

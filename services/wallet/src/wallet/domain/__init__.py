@@ -1,0 +1,1 @@
+"""The Wallet aggregate: pure Python, no I/O."""

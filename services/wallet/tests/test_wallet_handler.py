@@ -1,0 +1,57 @@
+"""The wallet's handlers in-process with the in-memory event store."""
+
+from __future__ import annotations
+
+import json
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from payments_shared.eventstore.memory import InMemoryEventStore
+from payments_testing.aws import LambdaContext
+from payments_testing.events import payment_status_updated
+from payments_testing.http import api_event
+
+
+def get_wallet(handler: ModuleType, merchant_id: str) -> dict[str, Any]:
+    event = api_event("GET", f"/wallets/{merchant_id}", resource="/wallets/{merchant_id}",
+                      path_parameters={"merchant_id": merchant_id})  # fmt: skip
+    return handler.api_handler(event, LambdaContext())
+
+
+def test_success_credits_once_per_event_and_failures_never(handler_module: ModuleType, store: InMemoryEventStore):
+    first = payment_status_updated(amount="12.34")
+    for event in (first, first, payment_status_updated(amount="0.66"), payment_status_updated(amount="500",
+                  currency="JPY"), payment_status_updated(status="FAILED", amount="99.00")):  # fmt: skip
+        handler_module.handler(event, LambdaContext())
+    response = get_wallet(handler_module, "merchant-1")
+    assert response["statusCode"] == 200
+    body = json.loads(response["body"])
+    assert body["balances"] == [{"currency": "EUR", "amount": "13.00", "amount_minor": 1300},
+                                {"currency": "JPY", "amount": "500", "amount_minor": 500}]  # fmt: skip
+    assert body["version"] == 3
+
+
+def test_unknown_wallet_is_404_and_malformed_id_is_400(handler_module: ModuleType, store: InMemoryEventStore):
+    assert get_wallet(handler_module, "nobody")["statusCode"] == 404
+    bad = get_wallet(handler_module, "bad%20id!")
+    assert bad["statusCode"] == 400 and json.loads(bad["body"])["errors"][0]["field"] == "path.merchant_id"
+
+
+def test_every_credit_writes_a_snapshot_so_loads_replay_nothing(
+    handler_module: ModuleType, store: InMemoryEventStore
+) -> None:
+    for _ in range(5):
+        handler_module.handler(payment_status_updated(amount="1.00"), LambdaContext())
+    loaded = store.load("wallet-merchant-1")
+    assert loaded.snapshot is not None and loaded.snapshot.version == 5 and list(loaded.events) == []
+    assert loaded.snapshot.state["balances"] == {"EUR": 500}
+
+
+def test_malformed_event_raises_and_credits_nothing(handler_module: ModuleType, store: InMemoryEventStore) -> None:
+    event = payment_status_updated()
+    event["detail"]["data"]["amount"] = "12.3"  # disagrees with amount_minor
+    with pytest.raises(Exception):  # noqa: B017 - any error: EventBridge retries, then the DLQ
+        handler_module.handler(event, LambdaContext())
+    assert get_wallet(handler_module, "merchant-1")["statusCode"] == 404

@@ -1,0 +1,39 @@
+"""Integration events as EventBridge delivers them to a Lambda target."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from payments_shared.ids import PaymentOrderId
+from payments_shared.money import Money
+
+
+def eventbridge_delivery(detail: dict[str, Any], source: str) -> dict[str, Any]:
+    return {
+        "version": "0", "id": str(uuid.uuid4()), "detail-type": detail["event_type"], "source": source,
+        "account": "123456789012", "time": "2026-11-25T10:00:00Z", "region": "eu-west-1", "resources": [],
+        "detail": detail,
+    }  # fmt: skip
+
+
+def payment_status_updated(
+    merchant_id: str = "merchant-1",
+    amount: str = "12.34",
+    currency: str = "EUR",
+    status: str = "SUCCESS",
+    order_id: str | None = None,
+    event_id: str | None = None,
+    traceparent: str | None = None,
+) -> dict[str, Any]:
+    order_id = order_id or PaymentOrderId.new()
+    minor = Money.parse(amount, currency).minor
+    detail = {
+        "event_id": event_id or str(uuid.uuid4()), "event_type": "PaymentStatusUpdated", "schema_version": 1,
+        "occurred_at": "2026-11-25T10:00:01+00:00", "aggregate_id": f"payment-{order_id}", "aggregate_version": 1,
+        "correlation_id": order_id, "causation_id": None, "trace": {"traceparent": traceparent, "tracestate": None},
+        "data": {"payment_order_id": order_id, "merchant_id": merchant_id, "amount": amount, "amount_minor": minor,
+                 "currency": currency, "status": status,
+                 "error_message": None if status == "SUCCESS" else "insufficient funds", "psp_reference": "psp_1"},
+    }  # fmt: skip
+    return eventbridge_delivery(detail, "payments.finalizer")
