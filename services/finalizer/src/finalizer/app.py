@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from finalizer.domain.payment import PaymentInitiatedData, PaymentStatus, fold, outcome
+from finalizer.domain.payment import Payment, PaymentInitiatedData, PaymentStatus, fold, outcome
 from finalizer.ports import Clock, PaymentServiceProvider
 from payments_shared.events import EventEnvelope
 from payments_shared.eventstore import ConcurrencyConflict, EventStore, NewEvent, PutRecord
@@ -43,7 +43,7 @@ class FinalizerApp:
         payment = PaymentInitiatedData.model_validate(envelope.data)
         money = payment.money()  # malformed amounts raise here, before any I/O
         stream = stream_id(payment.payment_order_id)
-        existing = fold([(e.version, e.event_type, e.data) for e in self._store.load(stream).events])
+        existing = self._decided(stream)
         if existing is not None:
             return Finalized(existing.payment_order_id, existing.status, charged_now=False)
 
@@ -75,8 +75,12 @@ class FinalizerApp:
         try:
             self._store.append(stream, 0, [new_event], [row])
         except ConcurrencyConflict:
-            winner = fold([(e.version, e.event_type, e.data) for e in self._store.load(stream).events])
+            winner = self._decided(stream)
             assert winner is not None
             return Finalized(winner.payment_order_id, winner.status, charged_now=False)
         return Finalized(str(payment.payment_order_id), PaymentStatus(event.data["status"]), True, latency_ms,
                          money.minor, money.currency)  # fmt: skip
+
+    def _decided(self, stream: str) -> Payment | None:
+        # Payment streams are short-lived: no snapshot to look for.
+        return fold([(e.version, e.event_type, e.data) for e in self._store.load(stream, use_snapshot=False).events])

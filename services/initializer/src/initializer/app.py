@@ -134,7 +134,7 @@ class InitializerApp:
                 continue  # another delivery moved the stream: decide again on the fresh state
 
     def _load(self, order_id: str) -> PaymentOrder | None:
-        events = self._store.load(stream_id(order_id)).events
+        events = self._store.load(stream_id(order_id), use_snapshot=False).events
         return fold([(e.version, e.event_type, e.data) for e in events])
 
     @staticmethod

@@ -41,7 +41,9 @@ class InMemoryEventStore:
         extra_writes: Sequence[ExtraWrite] = (),
         snapshot: Snapshot | None = None,
     ) -> list[StoredEvent]:
-        if len(events) + len(extra_writes) + (snapshot is not None) > MAX_ITEMS_PER_APPEND:
+        # Count items as DynamoDB does: the version check on an existing stream is an item too.
+        check = 1 if events and expected_version > 0 else 0
+        if len(events) + len(extra_writes) + (snapshot is not None) + check > MAX_ITEMS_PER_APPEND:
             raise ValueError(f"an append writes at most {MAX_ITEMS_PER_APPEND} items")
         with self._lock:
             stream = self._streams.get(stream_id, [])
@@ -66,7 +68,7 @@ class InMemoryEventStore:
                 )
                 for offset, event in enumerate(events, start=1)
             ]
-            self._streams[stream_id] = [*stream, *stored]
+            self._streams.setdefault(stream_id, []).extend(stored)
             for write in extra_writes:
                 table = self._records.setdefault(write.table, {})
                 if isinstance(write, IncrementRecord):
@@ -87,7 +89,8 @@ class InMemoryEventStore:
         with self._lock:
             snapshot = self._snapshots.get(stream_id) if use_snapshot else None
             after = snapshot.version if snapshot else 0
-            events = [e for e in self._streams.get(stream_id, []) if e.version > after]
+            # Versions run 1..n without gaps, so the events after the snapshot are a slice: O(tail), not O(n).
+            events = self._streams.get(stream_id, [])[after:]
         return StreamSlice(stream_id, snapshot, events)
 
     # -- read-model access for in-memory adapters and tests --

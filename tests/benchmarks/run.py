@@ -1,0 +1,58 @@
+"""Run the benchmarks, print a table and write the figures as JSON.
+
+    ./pants package :: && ./pants run tests/benchmarks -- --json dist/bench.json
+
+Every figure that matters is a ratio measured within one run; medians of --runs (>= 7) repetitions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from benchmarks import wallet_scale
+
+BENCHMARKS: dict[str, Callable[[argparse.Namespace], dict[str, Any]]] = {
+    "wallet_scale": lambda args: wallet_scale.run(args.wallet_events, args.moto_wallet_events, args.runs),
+}
+
+
+def flatten(prefix: str, value: Any) -> list[tuple[str, Any]]:
+    if isinstance(value, dict):
+        return [row for key, item in value.items() for row in flatten(f"{prefix}.{key}" if prefix else key, item)]
+    return [(prefix, value)]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--json", type=Path, help="write the figures to this file")
+    parser.add_argument("--runs", type=int, default=7, help="repetitions per timing (median taken; default 7)")
+    parser.add_argument("--only", action="append", choices=sorted(BENCHMARKS), help="run only these")
+    parser.add_argument("--wallet-events", type=int, default=100_000, help="past events on the busy wallet")
+    parser.add_argument("--moto-wallet-events", type=int, default=5_000, help="the same on moto (see wallet_scale)")
+    args = parser.parse_args(argv)
+
+    results: dict[str, Any] = {
+        "machine": {"python": sys.version.split()[0], "platform": platform.platform(),
+                    "processor": platform.processor() or platform.machine()},
+    }  # fmt: skip
+    for name in args.only or list(BENCHMARKS):
+        print(f"running {name} …", file=sys.stderr, flush=True)
+        results[name] = BENCHMARKS[name](args)
+    width = max(len(k) for k, _ in flatten("", results))
+    for key, value in flatten("", results):
+        shown = f"{value:,.3f}" if isinstance(value, float) else str(value)
+        print(f"{key:<{width}}  {shown}")
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(results, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
