@@ -38,6 +38,10 @@ LambdaHandler = Callable[[dict[str, Any], Any], Any]
 _cold_start = True
 
 
+def _function_name(context: Any) -> str:
+    return str(getattr(context, "function_name", "") or "")
+
+
 @contextmanager
 def invocation_span(
     name: str, kind: SpanKind, parent: Context | None = None, attributes: dict[str, Any] | None = None
@@ -111,7 +115,8 @@ def http_entry(app: APIGatewayRestResolver, *, logger: Logger, metrics: Metrics)
             f"{method} {route}",
             SpanKind.SERVER,
             parent=w3c.extract(headers),
-            attributes={"http.request.method": method, "http.route": route, "faas.trigger": "http"},
+            attributes={"http.request.method": method, "http.route": route, "faas.trigger": "http",
+                        "faas.name": _function_name(context)},
         ) as roots:
             response: dict[str, Any] = app.resolve(event, context)
             status = int(response.get("statusCode", 500))
@@ -152,6 +157,7 @@ def eventbridge_entry(
             parent=context_from(envelope.trace),
             attributes={
                 "faas.trigger": "pubsub",
+                "faas.name": _function_name(context),
                 "messaging.system": "aws.eventbridge",
                 "messaging.operation.type": "process",
                 "messaging.message.id": str(envelope.event_id),
@@ -175,7 +181,8 @@ def stream_entry(
         with invocation_span(
             "outbox relay",
             SpanKind.CONSUMER,
-            attributes={"faas.trigger": "datasource", "payments.records": len(event.get("Records", []))},
+            attributes={"faas.trigger": "datasource", "faas.name": _function_name(context),
+                        "payments.records": len(event.get("Records", []))},
         ) as roots:
             response = process(event)
             if response.get("batchItemFailures"):

@@ -1,0 +1,114 @@
+"""API Gateway, locally: HTTP on 127.0.0.1 → REST proxy events → the services' handlers."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from devstack.runtime import Functions
+
+# (method, path regex, resource template, function)
+ROUTES = [
+    ("POST", re.compile(r"^/payments$"), "/payments", "initializer-api"),
+    ("GET", re.compile(r"^/payments/(?P<payment_order_id>[^/]+)$"), "/payments/{payment_order_id}", "initializer-api"),
+    ("GET", re.compile(r"^/wallets/(?P<merchant_id>[^/]+)$"), "/wallets/{merchant_id}", "wallet-api"),
+    ("GET", re.compile(r"^/ledger/trial-balance$"), "/ledger/trial-balance", "ledger-api"),
+]
+
+
+@dataclass(frozen=True)
+class ApiRequest:
+    method: str
+    resource: str
+    function: str
+    status: int
+    started: float
+    latency_ms: float  # what the client saw
+    integration_ms: float  # time inside the handler
+
+
+PageRenderer = Callable[[str], tuple[int, str, str] | None]  # path -> (status, content type, body)
+
+
+class LocalApi:
+    def __init__(self, functions: Functions, port: int = 0) -> None:
+        self.functions = functions
+        self.requests: list[ApiRequest] = []
+        self.pages: PageRenderer | None = None
+        self._lock = threading.Lock()
+        api = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:  # - stdlib signature
+                return
+
+            def do_GET(self) -> None:  # - stdlib name
+                api._serve(self, "GET")
+
+            def do_POST(self) -> None:
+                api._serve(self, "POST")
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self._server.daemon_threads = True
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def start(self) -> LocalApi:
+        threading.Thread(target=self._server.serve_forever, name="api", daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+
+    def _serve(self, request: BaseHTTPRequestHandler, method: str) -> None:
+        started, began = time.time(), time.perf_counter()
+        body = request.rfile.read(int(request.headers.get("Content-Length") or 0)).decode() or None
+        path = request.path.split("?", 1)[0]
+        for route_method, pattern, resource, function in ROUTES:
+            match = pattern.match(path)
+            if route_method == method and match:
+                event = {
+                    "resource": resource, "path": path, "httpMethod": method,
+                    "headers": dict(request.headers.items()), "multiValueHeaders": {},
+                    "queryStringParameters": None, "pathParameters": match.groupdict() or None,
+                    "requestContext": {"requestId": str(uuid.uuid4()), "stage": "local", "httpMethod": method},
+                    "body": body, "isBase64Encoded": False,
+                }  # fmt: skip
+                handler_began = time.perf_counter()
+                try:
+                    response = self.functions.invoke(function, event)
+                except Exception:  # noqa: BLE001 - API Gateway answers 502 when the integration fails
+                    response = {"statusCode": 502, "headers": {}, "body": '{"message": "Internal server error"}'}
+                integration_ms = (time.perf_counter() - handler_began) * 1000
+                headers = {k: v[0] for k, v in (response.get("multiValueHeaders") or {}).items()}
+                headers.update(response.get("headers") or {})
+                self._reply(request, response["statusCode"], headers.get("Content-Type", "application/json"),
+                            response.get("body") or "")  # fmt: skip
+                with self._lock:
+                    self.requests.append(ApiRequest(method, resource, function, response["statusCode"], started,
+                                                    (time.perf_counter() - began) * 1000, integration_ms))  # fmt: skip
+                return
+        page = self.pages(path) if self.pages and method == "GET" else None
+        if page is None:
+            self._reply(request, 404, "application/json", '{"message": "Not Found"}')
+        else:
+            self._reply(request, *page)
+
+    @staticmethod
+    def _reply(request: BaseHTTPRequestHandler, status: int, content_type: str, body: str) -> None:
+        raw = body.encode()
+        request.send_response(status)
+        request.send_header("Content-Type", content_type)
+        request.send_header("Content-Length", str(len(raw)))
+        request.end_headers()
+        request.wfile.write(raw)

@@ -1,0 +1,95 @@
+"""Drives payments through the local API: approvals, declines, business refusals and bad requests."""
+
+from __future__ import annotations
+
+import json
+import random
+import sys
+import time
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+APPROVED_CARD = "4242424242424242"
+DECLINED_CARD = "4000000000000002"  # the fake PSP declines it: insufficient funds
+INVALID_CARD = "4242424242424241"  # fails the Luhn check: 400
+KINDS = [("approve", 0.70), ("decline", 0.15), ("refuse", 0.05), ("invalid", 0.10)]
+MERCHANTS = [f"merchant-{n:03d}" for n in range(1, 6)]
+CURRENCIES = ["EUR", "USD", "PLN"]
+
+
+@dataclass(frozen=True)
+class Sent:
+    kind: str
+    status: int
+    body: dict[str, Any]
+    latency_ms: float
+
+
+def http(method: str, url: str, body: dict[str, Any] | None = None, headers: dict[str, str] | None = None,
+         timeout: float = 30.0) -> tuple[int, dict[str, Any]]:  # fmt: skip
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, method=method,
+                                     headers={"Content-Type": "application/json", **(headers or {})})  # fmt: skip
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, json.loads(response.read() or b"{}")
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"{}")
+
+
+def order(kind: str, rng: random.Random) -> dict[str, Any]:
+    card = {"approve": APPROVED_CARD, "decline": DECLINED_CARD, "invalid": INVALID_CARD}.get(kind, APPROVED_CARD)
+    return {
+        "merchant_id": rng.choice(MERCHANTS),
+        "amount": f"{rng.randint(100, 50_000) / 100:.2f}",
+        "currency": "CHF" if kind == "refuse" else rng.choice(CURRENCIES),  # CHF: not supported → FAILED
+        "buyer_info": {"name": "Ada Lovelace", "email": "ada@example.com", "country": "GB"},
+        "payment_details": {"card_number": card, "expiry_month": 12, "expiry_year": 2031, "cvv": "123",
+                            "holder_name": "Ada Lovelace"},
+    }  # fmt: skip
+
+
+def drive(api_url: str, payments: int, concurrency: int, seed: int, progress: bool = True) -> list[Sent]:
+    rng = random.Random(seed)
+    plan = [(i, rng.choices([k for k, _ in KINDS], [w for _, w in KINDS])[0]) for i in range(payments)]
+    bodies = {i: order(kind, rng) for i, kind in plan}
+    done: list[Sent] = []
+
+    def send(item: tuple[int, str]) -> Sent:
+        index, kind = item
+        started = time.perf_counter()
+        status, body = http("POST", f"{api_url}/payments", bodies[index], {"Idempotency-Key": f"load-{seed}-{index}"})
+        sent = Sent(kind, status, body, (time.perf_counter() - started) * 1000)
+        done.append(sent)
+        if progress:
+            filled = int(30 * len(done) / payments)
+            sys.stderr.write(f"\r  payments [{'#' * filled}{'.' * (30 - filled)}] {len(done)}/{payments}")
+            sys.stderr.flush()
+        return sent
+
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        results = list(pool.map(send, plan))
+    if progress:
+        sys.stderr.write("\n")
+    return results
+
+
+def settle(api_url: str, sent: list[Sent], timeout_s: float) -> dict[str, dict[str, Any]]:
+    """Poll every accepted order until it leaves INITIATED (or the time is up)."""
+    final: dict[str, dict[str, Any]] = {}
+    pending = {s.body["payment_order_id"] for s in sent if s.status == 201}
+    deadline = time.monotonic() + timeout_s
+    while pending and time.monotonic() < deadline:
+        for order_id in sorted(pending):
+            status, body = http("GET", f"{api_url}/payments/{order_id}")
+            if status == 200 and body["status"] != "INITIATED":
+                final[order_id] = body
+                pending.discard(order_id)
+        if pending:
+            time.sleep(0.2)
+    for order_id in pending:
+        final[order_id] = http("GET", f"{api_url}/payments/{order_id}")[1]
+    return final

@@ -1,0 +1,74 @@
+"""Run the whole payments system locally and drive payments through it.
+
+    ./pants run tools/devstack -- --payments 200            # run, print the summary, exit 1 if anything was lost
+    ./pants run tools/devstack -- --payments 200 --serve    # …then keep serving the API and the dashboard
+
+Starts moto (in-process, loopback) and the fake PSP, creates the tables, bus, rules, queues and keys with the
+Terraform's names and event-pattern files, and runs the four services' real handlers: an HTTP API on
+localhost, relays fed by the DynamoDB streams, consumers fed by EventBridge rules with retries and a DLQ.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+from devstack.load import drive, settle
+from devstack.report import build
+from devstack.stack import Devstack
+
+
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="devstack", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    parser.add_argument("--payments", type=int, default=200, help="payments to send (default 200)")
+    parser.add_argument("--concurrency", type=int, default=4, help="concurrent API clients (default 4)")
+    parser.add_argument("--seed", type=int, default=7, help="random seed of the payment mix (default 7)")
+    parser.add_argument("--psp-503-rate", type=float, default=0.05,
+                        help="share of PSP calls answered 503 first, to show retries (default 0.05)")
+    parser.add_argument("--settle-timeout", type=float, default=120.0,
+                        help="seconds to wait for every payment to reach a final status (default 120)")
+    parser.add_argument("--serve", action="store_true",
+                        help="after the run, keep serving the API and the dashboard until Ctrl-C")
+    parser.add_argument("--port", type=int, default=8080, help="port of the local API and dashboard (default 8080)")
+    parser.add_argument("--json", type=Path, help="also write the summary as JSON to this file")
+    parser.add_argument("--logs", type=Path, default=Path("dist/devstack/lambda-logs.jsonl"),
+                        help="where the handlers' JSON logs and EMF metrics go (default dist/devstack/…)")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(argv)
+    stack = Devstack(api_port=args.port, psp_503_rate=args.psp_503_rate, logs=args.logs)
+    out = stack.console
+    try:
+        print(f"local API      {stack.api.url}  (moto {stack.moto.url}, PSP {stack.psp.url})", file=out)
+        started = time.perf_counter()
+        sent = drive(stack.api.url, args.payments, args.concurrency, args.seed)
+        final = settle(stack.api.url, sent, args.settle_timeout)
+        elapsed = time.perf_counter() - started
+        report = build(stack.api.url, sent, final, stack.functions.invocations, stack.psp,
+                       stack.provisioned.dlqs)  # fmt: skip
+        report.details["seconds"] = round(elapsed, 2)
+        report.details["payments_per_second"] = round(len(sent) / elapsed, 1)
+        print(report.render(), file=out)
+        print(f"throughput             {report.details['payments_per_second']} payments/s", file=out)
+        if args.json:
+            args.json.parent.mkdir(parents=True, exist_ok=True)
+            args.json.write_text(json.dumps(report.as_dict(), indent=2) + "\n")
+        if args.serve:
+            print(f"dashboard      {stack.api.url}/dashboard   (Ctrl-C to stop)", file=out, flush=True)
+            try:
+                while True:
+                    time.sleep(3600)
+            except KeyboardInterrupt:
+                pass
+        return 0 if report.ok else 1
+    finally:
+        stack.stop()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

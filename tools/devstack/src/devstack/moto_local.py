@@ -1,0 +1,101 @@
+"""moto as a local AWS endpoint, and the resources of the Terraform created on it."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from devstack import resources
+from payments_shared.event_patterns import load_pattern
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no access log per moto request
+
+
+class MotoServer:
+    """moto on 127.0.0.1, serving one request at a time: moto's backends are not thread-safe."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self._server: BaseWSGIServer = make_server(
+            "127.0.0.1", self.port, DomainDispatcherApplication(create_backend_app), threaded=False,
+            request_handler=MotoRequestHandler,
+        )  # fmt: skip
+        self._thread = threading.Thread(target=self._server.serve_forever, name="moto", daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> MotoServer:
+        os.environ.update(
+            AWS_ENDPOINT_URL=self.url,
+            AWS_ACCESS_KEY_ID="local",
+            AWS_SECRET_ACCESS_KEY="local",  # - moto accepts anything
+            AWS_DEFAULT_REGION=resources.REGION,
+            AWS_REGION=resources.REGION,
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+
+
+def client(service: str) -> Any:
+    return boto3.client(service, config=Config(retries={"mode": "standard", "max_attempts": 3}))
+
+
+@dataclass
+class Provisioned:
+    stream_arns: dict[str, str] = field(default_factory=dict)  # event store table -> stream ARN
+    queues: dict[str, str] = field(default_factory=dict)  # subscription -> queue URL
+    dlqs: dict[str, str] = field(default_factory=dict)  # subscription -> DLQ URL
+
+
+def provision() -> Provisioned:
+    """Create what the Terraform roots create, with the same names and the same event-pattern files."""
+    dynamodb, kms, events, sqs = client("dynamodb"), client("kms"), client("events"), client("sqs")
+    out = Provisioned()
+    for definition in resources.tables():
+        description = dynamodb.create_table(**definition)["TableDescription"]
+        if "LatestStreamArn" in description:
+            out.stream_arns[definition["TableName"]] = description["LatestStreamArn"]
+    data_key = kms.create_key(Description="card data")["KeyMetadata"]["KeyId"]
+    kms.create_alias(AliasName=resources.CARD_DATA_KEY_ALIAS, TargetKeyId=data_key)
+    mac_key = kms.create_key(KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC")["KeyMetadata"]["KeyId"]
+    kms.create_alias(AliasName=resources.CARD_FINGERPRINT_KEY_ALIAS, TargetKeyId=mac_key)
+    events.create_event_bus(Name=resources.BUS)
+    for subscription in resources.SUBSCRIPTIONS:
+        dlq_url = sqs.create_queue(QueueName=f"{subscription.name}-dlq")["QueueUrl"]
+        dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        redrive = {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(resources.MAX_DELIVERY_ATTEMPTS)}
+        queue_url = sqs.create_queue(
+            QueueName=f"{subscription.name}-inbox",
+            Attributes={"RedrivePolicy": json.dumps(redrive), "VisibilityTimeout": "30"},
+        )["QueueUrl"]
+        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
+        events.put_rule(Name=subscription.name, EventBusName=resources.BUS,
+                        EventPattern=json.dumps(load_pattern(subscription.pattern)))  # fmt: skip
+        events.put_targets(Rule=subscription.name, EventBusName=resources.BUS,
+                           Targets=[{"Id": subscription.function, "Arn": queue_arn}])  # fmt: skip
+        out.queues[subscription.name], out.dlqs[subscription.name] = queue_url, dlq_url
+    return out

@@ -1,0 +1,116 @@
+"""The run's summary: what happened to every payment, and whether anything was lost or miscounted."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from fake_psp import FakePsp
+
+from devstack.load import Sent, http
+from devstack.moto_local import client
+from devstack.runtime import Invocation
+from payments_shared.money import Money
+
+
+def percentiles(samples: list[float]) -> dict[str, float]:
+    if not samples:
+        return {}
+    ordered = sorted(samples)
+    pick = lambda p: ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]  # noqa: E731
+    return {f"p{p}": round(pick(p), 1) for p in (50, 90, 95, 99)}
+
+
+@dataclass
+class Report:
+    payments: int
+    http_status: dict[str, int]
+    final_status: dict[str, int]
+    latency_ms: dict[str, float]
+    cold_starts: dict[str, int]
+    dlq_messages: dict[str, int]
+    lost: list[str]
+    wrong_outcomes: list[str]
+    psp_charges_over_one: int
+    ledger_balanced: bool
+    ledger_payables_match: bool
+    wallets_match: bool
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        books_right = self.ledger_balanced and self.ledger_payables_match and self.wallets_match
+        nothing_lost = not self.lost and not any(self.dlq_messages.values())
+        return books_right and nothing_lost and not self.wrong_outcomes and self.psp_charges_over_one == 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "ok": self.ok}
+
+    def render(self) -> str:
+        yes = lambda flag: "yes" if flag else "NO"  # noqa: E731
+        lines = [
+            f"payments sent          {self.payments}",
+            f"HTTP answers           {dict(sorted(self.http_status.items()))}",
+            f"final statuses         {dict(sorted(self.final_status.items()))}",
+            f"POST latency (ms)      {self.latency_ms}",
+            f"cold starts            {dict(sorted(self.cold_starts.items()))}",
+            f"DLQ messages           {sum(self.dlq_messages.values())} {self.dlq_messages}",
+            f"lost payments          {len(self.lost)}",
+            f"wrong outcomes         {len(self.wrong_outcomes)}",
+            f"PSP double charges     {self.psp_charges_over_one}",
+            f"ledger balanced        {yes(self.ledger_balanced)}",
+            f"payables = SUCCESS     {yes(self.ledger_payables_match)}",
+            f"wallets = SUCCESS      {yes(self.wallets_match)}",
+            f"RESULT                 {'OK: nothing lost' if self.ok else 'FAILED'}",
+        ]
+        return "\n".join(lines)
+
+
+EXPECTED = {"approve": "SUCCESS", "decline": "FAILED", "refuse": "FAILED"}
+
+
+def build(api_url: str, sent: list[Sent], final: dict[str, dict[str, Any]], invocations: list[Invocation],
+          psp: FakePsp, dlqs: dict[str, str]) -> Report:  # fmt: skip
+    kinds = {s.body["payment_order_id"]: s.kind for s in sent if s.status == 201}
+    lost = [order_id for order_id, body in final.items() if body.get("status") not in ("SUCCESS", "FAILED")]
+    wrong = [f"{order_id}: {kinds[order_id]} → {body.get('status')}" for order_id, body in final.items()
+             if order_id not in lost and EXPECTED[kinds[order_id]] != body.get("status")]  # fmt: skip
+    wrong += [f"invalid request answered {s.status}" for s in sent if s.kind == "invalid" and s.status != 400]
+
+    success: dict[tuple[str, str], int] = defaultdict(int)
+    for body in final.values():
+        if body.get("status") == "SUCCESS":
+            success[(body["merchant_id"], body["currency"])] += Money.parse(body["amount"], body["currency"]).minor
+
+    _, trial = http("GET", f"{api_url}/ledger/trial-balance")
+    payables = {(a["account"].removeprefix("merchant_payable:"), a["currency"]): a["credits_minor"] - a["debits_minor"]
+                for a in trial.get("accounts", []) if a["account"].startswith("merchant_payable:")}  # fmt: skip
+    wallets: dict[tuple[str, str], int] = {}
+    for merchant in {m for m, _ in success}:
+        status, wallet = http("GET", f"{api_url}/wallets/{merchant}")
+        for balance in wallet.get("balances", []) if status == 200 else []:
+            wallets[(merchant, balance["currency"])] = balance["amount_minor"]
+
+    sqs = client("sqs")
+    dlq_messages = {
+        name: int(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])[
+            "Attributes"]["ApproximateNumberOfMessages"])
+        for name, url in dlqs.items()
+    }  # fmt: skip
+    return Report(
+        payments=len(sent),
+        http_status=dict(Counter(str(s.status) for s in sent)),
+        final_status=dict(Counter(str(b.get("status")) for b in final.values())),
+        latency_ms=percentiles([s.latency_ms for s in sent]),
+        cold_starts=dict(Counter(i.function for i in invocations if i.cold)),
+        dlq_messages=dlq_messages,
+        lost=lost,
+        wrong_outcomes=wrong,
+        psp_charges_over_one=sum(1 for n in psp.charges.values() if n > 1),
+        ledger_balanced=bool(trial.get("balanced")),
+        ledger_payables_match=payables == dict(success),
+        wallets_match=wallets == dict(success),
+        details={"success_minor_by_merchant": {f"{m}/{c}": v for (m, c), v in sorted(success.items())},
+                 "psp_charges": sum(psp.charges.values())},
+    )

@@ -1,0 +1,75 @@
+"""The services' real Lambda handlers, invoked in-process like Lambda would, with invocation records."""
+
+from __future__ import annotations
+
+import importlib
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from payments_testing.aws import LambdaContext
+
+# Lambda function -> (module, attribute): the same entry points the Terraform wires.
+FUNCTIONS: dict[str, tuple[str, str]] = {
+    "initializer-api": ("initializer.handler", "handler"),
+    "initializer-relay": ("initializer.handler", "relay_handler"),
+    "initializer-outcome": ("initializer.handler", "outcome_handler"),
+    "finalizer": ("finalizer.handler", "handler"),
+    "finalizer-relay": ("finalizer.handler", "relay_handler"),
+    "ledger": ("ledger.handler", "handler"),
+    "ledger-api": ("ledger.handler", "api_handler"),
+    "wallet": ("wallet.handler", "handler"),
+    "wallet-api": ("wallet.handler", "api_handler"),
+}
+
+
+def service_of(function: str) -> str:
+    return function.split("-")[0]
+
+
+@dataclass(frozen=True)
+class Invocation:
+    function: str
+    started: float  # epoch seconds
+    duration_ms: float
+    error: str | None
+    cold: bool
+
+
+class Functions:
+    def __init__(self) -> None:
+        self._handlers: dict[str, Any] = {}
+        # One lock per service module: its logger and metrics are module-level state, as in one Lambda
+        # execution environment, which serves one invocation at a time.
+        self._locks: dict[str, threading.Lock] = {}
+        self._warm: set[str] = set()
+        self.invocations: list[Invocation] = []
+        self._record_lock = threading.Lock()
+        for function, (module, attribute) in FUNCTIONS.items():
+            self._handlers[function] = getattr(importlib.import_module(module), attribute)
+            self._locks.setdefault(module, threading.Lock())
+
+    def invoke(self, function: str, event: dict[str, Any]) -> Any:
+        module = FUNCTIONS[function][0]
+        context = LambdaContext(
+            function_name=function,
+            aws_request_id=str(uuid.uuid4()),
+            invoked_function_arn=f"arn:aws:lambda:eu-west-1:000000000000:function:{function}",
+        )
+        with self._locks[module]:
+            cold = function not in self._warm
+            self._warm.add(function)
+            started = time.time()
+            began = time.perf_counter()
+            error: str | None = None
+            try:
+                return self._handlers[function](event, context)
+            except Exception as failure:
+                error = f"{type(failure).__name__}: {failure}"[:300]
+                raise
+            finally:
+                record = Invocation(function, started, (time.perf_counter() - began) * 1000, error, cold)
+                with self._record_lock:
+                    self.invocations.append(record)

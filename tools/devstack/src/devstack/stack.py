@@ -1,0 +1,68 @@
+"""Starts the local system: moto, the fake PSP, the handlers, their event sources and the local API."""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from pathlib import Path
+from typing import TextIO
+
+from fake_psp import FakePsp
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from devstack import dashboard, resources
+from devstack.api_server import LocalApi
+from devstack.moto_local import MotoServer, provision
+from devstack.pumps import QueuePump, StreamPump
+from devstack.runtime import Functions
+from payments_shared.observability.tracing import configure_sdk
+
+
+class Devstack:
+    def __init__(self, *, api_port: int = 0, psp_503_rate: float = 0.0, logs: Path) -> None:
+        logs.parent.mkdir(parents=True, exist_ok=True)
+        # The handlers' JSON logs and EMF metrics go to a file, as CloudWatch would receive them.
+        self.console: TextIO = sys.stdout
+        self._log_file = logs.open("w", buffering=1)
+        sys.stdout = self._log_file
+        self.spans = InMemorySpanExporter()
+        configure_sdk(self.spans, service_name="payments-local")
+        self.moto = MotoServer().start()
+        self.provisioned = provision()
+        self.psp = FakePsp(hang_seconds=1.0, fault_rates={"503": psp_503_rate}).start()
+        os.environ.update(PSP_URL=self.psp.url, PSP_READ_TIMEOUT_S="0.5", POWERTOOLS_METRICS_NAMESPACE="Payments")
+        self.functions = Functions()  # imports the handler modules, which read the environment set above
+        self._stop = threading.Event()
+        self._pumps: list[threading.Thread] = [
+            StreamPump(self.functions, function, self.provisioned.stream_arns[resources.EVENT_STORES[service]],
+                       self._stop)
+            for service, function in resources.RELAYED.items()
+        ] + [
+            QueuePump(self.functions, s.function, self.provisioned.queues[s.name], self._stop)
+            for s in resources.SUBSCRIPTIONS
+        ]  # fmt: skip
+        for pump in self._pumps:
+            pump.start()
+        self.api = LocalApi(self.functions, api_port).start()
+        self.api.pages = self._page
+
+    def _page(self, path: str) -> tuple[int, str, str] | None:
+        spans = self.spans.get_finished_spans()
+        if path in ("/", "/dashboard"):
+            return 200, "text/html; charset=utf-8", dashboard.render(self.api.requests, self.functions.invocations,
+                                                                     spans)  # fmt: skip
+        if path.startswith("/traces/"):
+            page = dashboard.render_trace(path.removeprefix("/traces/"), spans)
+            return (200, "text/html; charset=utf-8", page) if page else None
+        return None
+
+    def stop(self) -> None:
+        self._stop.set()
+        for pump in self._pumps:
+            pump.join(timeout=5)
+        self.api.stop()
+        self.psp.stop()
+        self.moto.stop()
+        sys.stdout = self.console
+        self._log_file.close()
