@@ -1,0 +1,100 @@
+variable "name" {
+  description = "Table name, e.g. initializer-events."
+  type        = string
+}
+
+variable "kms_key_arn" {
+  type = string
+}
+
+variable "relay_function_arn" {
+  description = "Outbox relay fed by the table's stream (null: the service publishes nothing)."
+  type        = string
+  default     = null
+}
+
+variable "tags" {
+  type    = map(string)
+  default = {}
+}
+
+# Partition key stream_id, sort key version: one conditional TransactWriteItems per append.
+resource "aws_dynamodb_table" "this" {
+  name             = var.name
+  billing_mode     = "PAY_PER_REQUEST"
+  hash_key         = "stream_id"
+  range_key        = "version"
+  stream_enabled   = true
+  stream_view_type = "NEW_IMAGE"
+  tags             = var.tags
+
+  attribute {
+    name = "stream_id"
+    type = "S"
+  }
+
+  attribute {
+    name = "version"
+    type = "N"
+  }
+
+  # Dedupe markers expire after a week (EventBridge stops retrying after a day).
+  ttl {
+    attribute_name = "expires_at"
+    enabled        = true
+  }
+
+  point_in_time_recovery {
+    enabled = true
+  }
+
+  server_side_encryption {
+    enabled     = true
+    kms_key_arn = var.kms_key_arn
+  }
+}
+
+resource "aws_sqs_queue" "relay_failures" {
+  count                     = var.relay_function_arn == null ? 0 : 1
+  name                      = "${var.name}-relay-failures"
+  message_retention_seconds = 1209600
+  kms_master_key_id         = var.kms_key_arn
+  tags                      = var.tags
+}
+
+# The relay publishes to EventBridge; a batch that keeps failing is bisected down to the failing record,
+# which is retried (never skipped) until it ages out to the on-failure queue.
+resource "aws_lambda_event_source_mapping" "relay" {
+  count                              = var.relay_function_arn == null ? 0 : 1
+  event_source_arn                   = aws_dynamodb_table.this.stream_arn
+  function_name                      = var.relay_function_arn
+  starting_position                  = "TRIM_HORIZON"
+  batch_size                         = 100
+  maximum_batching_window_in_seconds = 1
+  bisect_batch_on_function_error     = true
+  maximum_retry_attempts             = -1
+  maximum_record_age_in_seconds      = 86400
+  function_response_types            = ["ReportBatchItemFailures"]
+
+  destination_config {
+    on_failure {
+      destination_arn = aws_sqs_queue.relay_failures[0].arn
+    }
+  }
+}
+
+output "table_name" {
+  value = aws_dynamodb_table.this.name
+}
+
+output "table_arn" {
+  value = aws_dynamodb_table.this.arn
+}
+
+output "stream_arn" {
+  value = aws_dynamodb_table.this.stream_arn
+}
+
+output "relay_failures_queue_arn" {
+  value = var.relay_function_arn == null ? null : aws_sqs_queue.relay_failures[0].arn
+}

@@ -1,0 +1,38 @@
+mock_provider "aws" {}
+
+run "table_with_relay" {
+  command = plan
+
+  variables {
+    name               = "svc-events"
+    kms_key_arn        = "arn:aws:kms:eu-west-1:123456789012:key/k"
+    relay_function_arn = "arn:aws:lambda:eu-west-1:123456789012:function:svc-relay"
+  }
+
+  assert {
+    condition     = aws_dynamodb_table.this.hash_key == "stream_id" && aws_dynamodb_table.this.range_key == "version" && aws_dynamodb_table.this.billing_mode == "PAY_PER_REQUEST"
+    error_message = "stream_id/version keys, on demand"
+  }
+  assert {
+    condition     = aws_dynamodb_table.this.stream_view_type == "NEW_IMAGE" && aws_dynamodb_table.this.point_in_time_recovery[0].enabled
+    error_message = "NEW_IMAGE stream and point-in-time recovery"
+  }
+  assert {
+    condition     = aws_lambda_event_source_mapping.relay[0].bisect_batch_on_function_error && contains(aws_lambda_event_source_mapping.relay[0].function_response_types, "ReportBatchItemFailures")
+    error_message = "relay mapping bisects and reports partial batch failures"
+  }
+}
+
+run "table_without_relay" {
+  command = plan
+
+  variables {
+    name        = "svc-events"
+    kms_key_arn = "arn:aws:kms:eu-west-1:123456789012:key/k"
+  }
+
+  assert {
+    condition     = length(aws_lambda_event_source_mapping.relay) == 0 && length(aws_sqs_queue.relay_failures) == 0
+    error_message = "no relay: no mapping, no failure queue"
+  }
+}

@@ -1,0 +1,203 @@
+variable "name" {
+  type    = string
+  default = "payments-logs-to-dynatrace"
+}
+
+variable "dynatrace_endpoint_url" {
+  description = "Dynatrace log ingest endpoint for Firehose (https://<tenant>.live.dynatrace.com/api/v2/logs/ingest/aws_firehose)."
+  type        = string
+}
+
+variable "dynatrace_access_key" {
+  description = "Dynatrace API token (logs.ingest); the root reads it from SSM SecureString."
+  type        = string
+  sensitive   = true
+}
+
+variable "kms_key_arn" {
+  type = string
+}
+
+variable "tags" {
+  type    = map(string)
+  default = {}
+}
+
+data "aws_caller_identity" "current" {}
+
+# Failed deliveries only (the seed's "Failed data only" backup).
+resource "aws_s3_bucket" "backup" {
+  bucket_prefix = "${var.name}-failed-"
+  force_destroy = false
+  tags          = var.tags
+  # checkov:skip=CKV_AWS_144:Cross-region replication of undeliverable logs is not worth its cost.
+  # checkov:skip=CKV_AWS_18:Access logging of a backup bucket written only by Firehose adds noise, not audit.
+  # checkov:skip=CKV2_AWS_62:Nothing consumes events of this bucket.
+}
+
+resource "aws_s3_bucket_public_access_block" "backup" {
+  bucket                  = aws_s3_bucket.backup.id
+  block_public_acls       = true
+  block_public_policy     = true
+  ignore_public_acls      = true
+  restrict_public_buckets = true
+}
+
+resource "aws_s3_bucket_versioning" "backup" {
+  bucket = aws_s3_bucket.backup.id
+  versioning_configuration {
+    status = "Enabled"
+  }
+}
+
+resource "aws_s3_bucket_server_side_encryption_configuration" "backup" {
+  bucket = aws_s3_bucket.backup.id
+  rule {
+    apply_server_side_encryption_by_default {
+      sse_algorithm     = "aws:kms"
+      kms_master_key_id = var.kms_key_arn
+    }
+  }
+}
+
+resource "aws_s3_bucket_lifecycle_configuration" "backup" {
+  bucket = aws_s3_bucket.backup.id
+  rule {
+    id     = "expire-failed-logs"
+    status = "Enabled"
+    filter {}
+    expiration {
+      days = 30
+    }
+    noncurrent_version_expiration {
+      noncurrent_days = 7
+    }
+    abort_incomplete_multipart_upload {
+      days_after_initiation = 1
+    }
+  }
+}
+
+data "aws_iam_policy_document" "firehose_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["firehose.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "firehose" {
+  name               = "${var.name}-firehose"
+  assume_role_policy = data.aws_iam_policy_document.firehose_assume.json
+  tags               = var.tags
+}
+
+data "aws_iam_policy_document" "firehose" {
+  statement {
+    sid       = "BackupBucket"
+    actions   = ["s3:PutObject", "s3:GetBucketLocation", "s3:AbortMultipartUpload", "s3:ListBucket"]
+    resources = [aws_s3_bucket.backup.arn, "${aws_s3_bucket.backup.arn}/*"]
+  }
+  statement {
+    sid       = "BackupEncryption"
+    actions   = ["kms:GenerateDataKey", "kms:Decrypt"]
+    resources = [var.kms_key_arn]
+  }
+}
+
+resource "aws_iam_role_policy" "firehose" {
+  name   = "${var.name}-firehose"
+  role   = aws_iam_role.firehose.id
+  policy = data.aws_iam_policy_document.firehose.json
+}
+
+resource "aws_kinesis_firehose_delivery_stream" "this" {
+  name        = var.name
+  destination = "http_endpoint"
+  tags        = var.tags
+
+  server_side_encryption {
+    enabled  = true
+    key_type = "CUSTOMER_MANAGED_CMK"
+    key_arn  = var.kms_key_arn
+  }
+
+  http_endpoint_configuration {
+    name               = "Dynatrace"
+    url                = var.dynatrace_endpoint_url
+    access_key         = var.dynatrace_access_key
+    role_arn           = aws_iam_role.firehose.arn
+    retry_duration     = 900
+    buffering_size     = 1
+    buffering_interval = 60
+    s3_backup_mode     = "FailedDataOnly"
+
+    request_configuration {
+      content_encoding = "GZIP"
+    }
+
+    s3_configuration {
+      role_arn           = aws_iam_role.firehose.arn
+      bucket_arn         = aws_s3_bucket.backup.arn
+      prefix             = "firehose-backup/"
+      buffering_size     = 10
+      buffering_interval = 400
+      compression_format = "GZIP"
+      kms_key_arn        = var.kms_key_arn
+    }
+  }
+}
+
+# CloudWatch Logs → Firehose (the role every subscription filter uses).
+data "aws_iam_policy_document" "logs_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["logs.amazonaws.com"]
+    }
+    condition {
+      test     = "StringLike"
+      variable = "aws:SourceArn"
+      values   = ["arn:aws:logs:*:${data.aws_caller_identity.current.account_id}:*"]
+    }
+  }
+}
+
+resource "aws_iam_role" "logs_to_firehose" {
+  name               = "${var.name}-logs-to-firehose"
+  assume_role_policy = data.aws_iam_policy_document.logs_assume.json
+  tags               = var.tags
+}
+
+data "aws_iam_policy_document" "logs_to_firehose" {
+  statement {
+    sid       = "PutIntoTheStream"
+    actions   = ["firehose:PutRecord", "firehose:PutRecordBatch"]
+    resources = [aws_kinesis_firehose_delivery_stream.this.arn]
+  }
+}
+
+resource "aws_iam_role_policy" "logs_to_firehose" {
+  name   = "${var.name}-logs-to-firehose"
+  role   = aws_iam_role.logs_to_firehose.id
+  policy = data.aws_iam_policy_document.logs_to_firehose.json
+}
+
+output "firehose_arn" {
+  value = aws_kinesis_firehose_delivery_stream.this.arn
+}
+
+output "firehose_name" {
+  value = aws_kinesis_firehose_delivery_stream.this.name
+}
+
+output "logs_to_firehose_role_arn" {
+  value = aws_iam_role.logs_to_firehose.arn
+}
+
+output "backup_bucket" {
+  value = aws_s3_bucket.backup.bucket
+}

@@ -1,0 +1,52 @@
+variable "api_id" {
+  description = "The platform's HTTP API."
+  type        = string
+}
+
+variable "api_execution_arn" {
+  type = string
+}
+
+variable "function_name" {
+  type = string
+}
+
+variable "function_invoke_arn" {
+  type = string
+}
+
+variable "routes" {
+  description = "Route keys served by the function, e.g. [\"POST /payments\", \"GET /payments/{payment_order_id}\"]."
+  type        = list(string)
+}
+
+# Payload format 1.0: the handlers use Powertools' API Gateway REST (v1) resolver.
+resource "aws_apigatewayv2_integration" "this" {
+  api_id                 = var.api_id
+  integration_type       = "AWS_PROXY"
+  integration_uri        = var.function_invoke_arn
+  payload_format_version = "1.0"
+  timeout_milliseconds   = 29000
+}
+
+# Auth: IAM (SigV4). Callers are merchants' back ends and our own services, which hold AWS credentials;
+# IAM needs no authorizer Lambda (no extra cold start, no token store) and every call is in CloudTrail.
+resource "aws_apigatewayv2_route" "this" {
+  for_each           = toset(var.routes)
+  api_id             = var.api_id
+  route_key          = each.value
+  target             = "integrations/${aws_apigatewayv2_integration.this.id}"
+  authorization_type = "AWS_IAM"
+}
+
+resource "aws_lambda_permission" "api" {
+  statement_id  = "AllowHttpApi"
+  action        = "lambda:InvokeFunction"
+  function_name = var.function_name
+  principal     = "apigateway.amazonaws.com"
+  source_arn    = "${var.api_execution_arn}/*/*"
+}
+
+output "route_ids" {
+  value = { for key, route in aws_apigatewayv2_route.this : key => route.id }
+}

@@ -1,0 +1,157 @@
+locals {
+  dynatrace_env = {
+    AWS_LAMBDA_EXEC_WRAPPER              = "/opt/dynatrace"
+    DT_TENANT                            = var.dynatrace.tenant
+    DT_CLUSTER_ID                        = var.dynatrace.cluster_id
+    DT_CONNECTION_BASE_URL               = var.dynatrace.connection_base_url
+    DT_CONNECTION_AUTH_TOKEN             = var.dynatrace.connection_auth_token
+    DT_LOG_COLLECTION_AUTH_TOKEN         = var.dynatrace.log_collection_token
+    DT_OPEN_TELEMETRY_ENABLE_INTEGRATION = "true"
+  }
+  environment = merge(
+    { POWERTOOLS_SERVICE_NAME = var.name, POWERTOOLS_METRICS_NAMESPACE = "Payments" },
+    var.environment,
+    nonsensitive(var.dynatrace.enabled) ? local.dynatrace_env : {},
+  )
+  layers          = nonsensitive(var.dynatrace.enabled) ? [nonsensitive(var.dynatrace.layer_arn)] : []
+  log_group_name  = "/aws/lambda/${var.name}"
+  log_group_arn   = "arn:${data.aws_partition.current.partition}:logs:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:log-group:${local.log_group_name}"
+  p99_duration_ms = var.timeout * 1000 * 0.8
+}
+
+data "aws_partition" "current" {}
+data "aws_region" "current" {}
+data "aws_caller_identity" "current" {}
+
+data "aws_iam_policy_document" "assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["lambda.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "this" {
+  name               = "${var.name}-role"
+  assume_role_policy = data.aws_iam_policy_document.assume.json
+  tags               = var.tags
+}
+
+data "aws_iam_policy_document" "this" {
+  statement {
+    sid       = "OwnLogGroup"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${local.log_group_arn}:*"]
+  }
+  statement {
+    sid       = "DecryptOwnEnvironment"
+    actions   = ["kms:Decrypt"]
+    resources = [var.kms_key_arn]
+  }
+  dynamic "statement" {
+    for_each = var.policy_statements
+    content {
+      sid       = statement.value.sid
+      actions   = statement.value.actions
+      resources = statement.value.resources
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "this" {
+  name   = "${var.name}-least-privilege"
+  role   = aws_iam_role.this.id
+  policy = data.aws_iam_policy_document.this.json
+}
+
+resource "aws_cloudwatch_log_group" "this" {
+  name              = local.log_group_name
+  retention_in_days = var.log_retention_days
+  kms_key_id        = var.kms_key_arn
+  tags              = var.tags
+}
+
+# Logs → Firehose → Dynatrace (the seed's log shipping).
+resource "aws_cloudwatch_log_subscription_filter" "to_firehose" {
+  count           = var.firehose_arn == null ? 0 : 1
+  name            = "${var.name}-to-dynatrace"
+  log_group_name  = aws_cloudwatch_log_group.this.name
+  filter_pattern  = ""
+  destination_arn = var.firehose_arn
+  role_arn        = var.logs_to_firehose_role_arn
+}
+
+resource "aws_lambda_function" "this" {
+  function_name                  = var.name
+  role                           = aws_iam_role.this.arn
+  handler                        = var.handler
+  runtime                        = "python3.12"
+  architectures                  = ["x86_64"]
+  memory_size                    = var.memory_size
+  timeout                        = var.timeout
+  reserved_concurrent_executions = var.reserved_concurrency
+  filename                       = var.zip_path
+  source_code_hash               = var.zip_path == null ? null : filebase64sha256(var.zip_path)
+  s3_bucket                      = var.zip_path == null ? var.s3_bucket : null
+  s3_key                         = var.zip_path == null ? var.s3_key : null
+  layers                         = local.layers
+  kms_key_arn                    = var.kms_key_arn
+  tags                           = var.tags
+
+  environment {
+    variables = local.environment
+  }
+
+  # checkov:skip=CKV_AWS_117:Serverless design: no VPC resources are reached, and a VPC adds cold-start latency.
+  # checkov:skip=CKV_AWS_116:Event-source failures go to the subscriptions' SQS DLQs (module event_subscription).
+  # checkov:skip=CKV_AWS_50:Tracing is OpenTelemetry through the Dynatrace OneAgent layer, not X-Ray.
+  # checkov:skip=CKV_AWS_272:Code signing needs a signing profile the platform does not run yet.
+
+  depends_on = [aws_cloudwatch_log_group.this, aws_iam_role_policy.this]
+}
+
+resource "aws_cloudwatch_metric_alarm" "errors" {
+  alarm_name          = "${var.name}-errors"
+  namespace           = "AWS/Lambda"
+  metric_name         = "Errors"
+  dimensions          = { FunctionName = aws_lambda_function.this.function_name }
+  statistic           = "Sum"
+  period              = 60
+  evaluation_periods  = 5
+  datapoints_to_alarm = 2
+  threshold           = 0
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = var.alarm_actions
+}
+
+resource "aws_cloudwatch_metric_alarm" "throttles" {
+  alarm_name          = "${var.name}-throttles"
+  namespace           = "AWS/Lambda"
+  metric_name         = "Throttles"
+  dimensions          = { FunctionName = aws_lambda_function.this.function_name }
+  statistic           = "Sum"
+  period              = 60
+  evaluation_periods  = 5
+  datapoints_to_alarm = 2
+  threshold           = 0
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = var.alarm_actions
+}
+
+resource "aws_cloudwatch_metric_alarm" "p99_duration" {
+  alarm_name          = "${var.name}-p99-duration"
+  namespace           = "AWS/Lambda"
+  metric_name         = "Duration"
+  dimensions          = { FunctionName = aws_lambda_function.this.function_name }
+  extended_statistic  = "p99"
+  period              = 300
+  evaluation_periods  = 3
+  threshold           = local.p99_duration_ms
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = var.alarm_actions
+}

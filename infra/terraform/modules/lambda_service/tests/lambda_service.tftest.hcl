@@ -1,0 +1,81 @@
+mock_provider "aws" {
+  mock_data "aws_caller_identity" {
+    defaults = { account_id = "123456789012" }
+  }
+  mock_data "aws_region" {
+    defaults = { name = "eu-west-1" }
+  }
+  mock_data "aws_partition" {
+    defaults = { partition = "aws" }
+  }
+  mock_data "aws_iam_policy_document" {
+    defaults = { json = "{}" }
+  }
+}
+
+variables {
+  name        = "svc-fn"
+  handler     = "svc.handler.handler"
+  s3_bucket   = "artifacts"
+  s3_key      = "svc.zip"
+  kms_key_arn = "arn:aws:kms:eu-west-1:123456789012:key/k"
+}
+
+run "defaults_without_dynatrace" {
+  command = plan
+
+  assert {
+    condition     = aws_lambda_function.this.runtime == "python3.12" && aws_lambda_function.this.memory_size == 192 && aws_lambda_function.this.timeout == 30
+    error_message = "python3.12, 192 MB, 30 s by default"
+  }
+  assert {
+    condition     = length(aws_lambda_function.this.layers) == 0 && !contains(keys(aws_lambda_function.this.environment[0].variables), "AWS_LAMBDA_EXEC_WRAPPER")
+    error_message = "Dynatrace off: no layer, no wrapper"
+  }
+  assert {
+    condition     = length(aws_cloudwatch_log_subscription_filter.to_firehose) == 0
+    error_message = "no Firehose given: no subscription filter"
+  }
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.p99_duration.threshold == 24000 && aws_cloudwatch_metric_alarm.p99_duration.extended_statistic == "p99"
+    error_message = "p99 duration alarm at 80 % of the timeout"
+  }
+}
+
+run "dynatrace_layer_env_and_log_shipping" {
+  command = plan
+
+  variables {
+    firehose_arn              = "arn:aws:firehose:eu-west-1:123456789012:deliverystream/logs"
+    logs_to_firehose_role_arn = "arn:aws:iam::123456789012:role/logs"
+    dynatrace = {
+      enabled               = true
+      layer_arn             = "arn:aws:lambda:eu-west-1:725887861453:layer:Dynatrace_OneAgent_python:1"
+      tenant                = "abc"
+      cluster_id            = "42"
+      connection_base_url   = "https://abc.live.dynatrace.com"
+      connection_auth_token = "dt0c01.secret"
+      log_collection_token  = "dt0c01.logs"
+    }
+  }
+
+  assert {
+    condition     = aws_lambda_function.this.layers[0] == "arn:aws:lambda:eu-west-1:725887861453:layer:Dynatrace_OneAgent_python:1"
+    error_message = "the OneAgent layer is attached"
+  }
+  assert {
+    condition = alltrue([for k, v in {
+      AWS_LAMBDA_EXEC_WRAPPER = "/opt/dynatrace", DT_TENANT = "abc", DT_CLUSTER_ID = "42",
+      DT_CONNECTION_BASE_URL  = "https://abc.live.dynatrace.com", DT_OPEN_TELEMETRY_ENABLE_INTEGRATION = "true",
+    } : aws_lambda_function.this.environment[0].variables[k] == v])
+    error_message = "the Dynatrace environment is set"
+  }
+  assert {
+    condition     = aws_lambda_function.this.kms_key_arn == "arn:aws:kms:eu-west-1:123456789012:key/k"
+    error_message = "the environment (tokens) is encrypted with the platform key"
+  }
+  assert {
+    condition     = aws_cloudwatch_log_subscription_filter.to_firehose[0].destination_arn == "arn:aws:firehose:eu-west-1:123456789012:deliverystream/logs"
+    error_message = "logs are shipped to the Firehose"
+  }
+}

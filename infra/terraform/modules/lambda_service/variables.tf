@@ -1,0 +1,115 @@
+variable "name" {
+  description = "Function name."
+  type        = string
+}
+
+variable "handler" {
+  description = "Entry point inside the zip, e.g. initializer.handler.handler."
+  type        = string
+}
+
+variable "zip_path" {
+  description = "Local path of the Pants-built zip. Leave null to deploy from s3_bucket/s3_key."
+  type        = string
+  default     = null
+}
+
+variable "s3_bucket" {
+  description = "Artifact bucket holding the zip (used when zip_path is null)."
+  type        = string
+  default     = null
+}
+
+variable "s3_key" {
+  description = "Key of the zip in the artifact bucket."
+  type        = string
+  default     = null
+}
+
+variable "memory_size" {
+  type    = number
+  default = 192
+}
+
+variable "timeout" {
+  type    = number
+  default = 30
+}
+
+variable "reserved_concurrency" {
+  description = "Reserved concurrency; -1 for none."
+  type        = number
+  default     = -1
+}
+
+variable "environment" {
+  description = "Application environment variables."
+  type        = map(string)
+  default     = {}
+}
+
+variable "policy_statements" {
+  description = "The function's own permissions: least privilege, one statement per resource family."
+  type = list(object({
+    sid       = string
+    actions   = list(string)
+    resources = list(string)
+  }))
+  default = []
+}
+
+variable "kms_key_arn" {
+  description = "Platform KMS key: encrypts the environment (Dynatrace tokens) and the log group."
+  type        = string
+}
+
+variable "log_retention_days" {
+  type    = number
+  default = 30
+}
+
+variable "firehose_arn" {
+  description = "Firehose delivery stream the log group is subscribed to (null: no subscription)."
+  type        = string
+  default     = null
+}
+
+variable "logs_to_firehose_role_arn" {
+  description = "Role CloudWatch Logs assumes to put records into the Firehose."
+  type        = string
+  default     = null
+}
+
+variable "dynatrace" {
+  description = "Dynatrace OneAgent layer (region-specific ARN) and its settings; tokens come from SSM, never from code."
+  type = object({
+    enabled               = bool
+    layer_arn             = string
+    tenant                = string
+    cluster_id            = string
+    connection_base_url   = string
+    connection_auth_token = string
+    log_collection_token  = string
+  })
+  sensitive = true
+  default = {
+    enabled               = false
+    layer_arn             = ""
+    tenant                = ""
+    cluster_id            = ""
+    connection_base_url   = ""
+    connection_auth_token = ""
+    log_collection_token  = ""
+  }
+}
+
+variable "alarm_actions" {
+  description = "SNS topics notified by the alarms."
+  type        = list(string)
+  default     = []
+}
+
+variable "tags" {
+  type    = map(string)
+  default = {}
+}

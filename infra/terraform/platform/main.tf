@@ -1,0 +1,234 @@
+# The shared platform: event bus (+ archive), KMS key, artifact bucket, Firehose to Dynatrace, HTTP API.
+# State is local by default; for S3 state add `terraform { backend "s3" {} }` in backend.tf and run
+# `terraform init -backend-config=bucket=… -backend-config=key=platform.tfstate -backend-config=region=…`.
+terraform {
+  required_version = ">= 1.7"
+  required_providers {
+    aws = { source = "hashicorp/aws", version = ">= 5.40" }
+  }
+}
+
+provider "aws" {
+  region = var.region
+  # Offline tests apply against a local moto server (AWS_ENDPOINT_URL); real accounts leave this false.
+  skip_credentials_validation = var.local_endpoint
+  skip_metadata_api_check     = var.local_endpoint
+  s3_use_path_style           = var.local_endpoint
+  default_tags {
+    tags = { system = "payments", component = "platform" }
+  }
+}
+
+variable "region" {
+  type    = string
+  default = "eu-west-1"
+}
+
+variable "local_endpoint" {
+  description = "True when AWS_ENDPOINT_URL points at a local emulator (tests)."
+  type        = bool
+  default     = false
+}
+
+variable "bus_name" {
+  type    = string
+  default = "payments"
+}
+
+variable "dynatrace_logs_endpoint_url" {
+  description = "Dynatrace log ingest endpoint for Firehose."
+  type        = string
+  default     = "https://example.live.dynatrace.com/api/v2/logs/ingest/aws_firehose"
+}
+
+variable "dynatrace_firehose_key_parameter" {
+  description = "SSM SecureString holding the Dynatrace API token used by Firehose (never in code or tfvars)."
+  type        = string
+  default     = "/payments/dynatrace/firehose-access-key"
+}
+
+data "aws_caller_identity" "current" {}
+data "aws_region" "current" {}
+
+data "aws_ssm_parameter" "dynatrace_firehose_key" {
+  name            = var.dynatrace_firehose_key_parameter
+  with_decryption = true
+}
+
+data "aws_iam_policy_document" "key" {
+  statement {
+    sid       = "AccountAdministers"
+    actions   = ["kms:*"]
+    resources = ["*"] # in a key policy "*" means this key
+    principals {
+      type        = "AWS"
+      identifiers = ["arn:aws:iam::${data.aws_caller_identity.current.account_id}:root"]
+    }
+  }
+  statement {
+    sid       = "CloudWatchLogsEncryptsLogGroups"
+    actions   = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"]
+    resources = ["*"]
+    principals {
+      type        = "Service"
+      identifiers = ["logs.${data.aws_region.current.name}.amazonaws.com"]
+    }
+  }
+  statement {
+    sid       = "EventBridgeAndSqsUseTheKey"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey*"]
+    resources = ["*"]
+    principals {
+      type        = "Service"
+      identifiers = ["events.amazonaws.com", "sqs.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_kms_key" "platform" {
+  description         = "payments platform: tables, queues, logs, Lambda environments"
+  enable_key_rotation = true
+  policy              = data.aws_iam_policy_document.key.json
+}
+
+resource "aws_kms_alias" "platform" {
+  name          = "alias/payments-platform"
+  target_key_id = aws_kms_key.platform.key_id
+}
+
+resource "aws_cloudwatch_event_bus" "this" {
+  name = var.bus_name
+}
+
+resource "aws_cloudwatch_event_archive" "this" {
+  name             = "${var.bus_name}-archive"
+  event_source_arn = aws_cloudwatch_event_bus.this.arn
+  retention_days   = 30
+}
+
+resource "aws_s3_bucket" "artifacts" {
+  bucket_prefix = "payments-artifacts-"
+  # checkov:skip=CKV_AWS_144:Artifacts are rebuilt from source; cross-region replication is not needed.
+  # checkov:skip=CKV_AWS_18:Access logging of the artifact bucket is covered by CloudTrail data events.
+  # checkov:skip=CKV2_AWS_62:Nothing consumes events of this bucket.
+  # checkov:skip=CKV2_AWS_61:Versions are the deploy history; none expire.
+}
+
+resource "aws_s3_bucket_public_access_block" "artifacts" {
+  bucket                  = aws_s3_bucket.artifacts.id
+  block_public_acls       = true
+  block_public_policy     = true
+  ignore_public_acls      = true
+  restrict_public_buckets = true
+}
+
+resource "aws_s3_bucket_versioning" "artifacts" {
+  bucket = aws_s3_bucket.artifacts.id
+  versioning_configuration {
+    status = "Enabled"
+  }
+}
+
+resource "aws_s3_bucket_server_side_encryption_configuration" "artifacts" {
+  bucket = aws_s3_bucket.artifacts.id
+  rule {
+    apply_server_side_encryption_by_default {
+      sse_algorithm     = "aws:kms"
+      kms_master_key_id = aws_kms_key.platform.arn
+    }
+  }
+}
+
+module "firehose" {
+  source                 = "../modules/firehose_dynatrace"
+  dynatrace_endpoint_url = var.dynatrace_logs_endpoint_url
+  dynatrace_access_key   = data.aws_ssm_parameter.dynatrace_firehose_key.value
+  kms_key_arn            = aws_kms_key.platform.arn
+}
+
+resource "aws_apigatewayv2_api" "this" {
+  name          = "payments"
+  protocol_type = "HTTP"
+}
+
+resource "aws_cloudwatch_log_group" "api_access" {
+  name              = "/aws/apigateway/payments-access"
+  retention_in_days = 30
+  kms_key_id        = aws_kms_key.platform.arn
+}
+
+resource "aws_apigatewayv2_stage" "default" {
+  api_id      = aws_apigatewayv2_api.this.id
+  name        = "$default"
+  auto_deploy = true
+
+  access_log_settings {
+    destination_arn = aws_cloudwatch_log_group.api_access.arn
+    format = jsonencode({
+      requestId          = "$context.requestId"
+      ip                 = "$context.identity.sourceIp"
+      routeKey           = "$context.routeKey"
+      status             = "$context.status"
+      latency            = "$context.responseLatency"
+      integrationLatency = "$context.integrationLatency"
+      integrationError   = "$context.integrationErrorMessage"
+    })
+  }
+
+  default_route_settings {
+    throttling_burst_limit = 200
+    throttling_rate_limit  = 100
+  }
+}
+
+output "region" {
+  value = var.region
+}
+
+output "bus_name" {
+  value = aws_cloudwatch_event_bus.this.name
+}
+
+output "bus_arn" {
+  value = aws_cloudwatch_event_bus.this.arn
+}
+
+output "kms_key_arn" {
+  value = aws_kms_key.platform.arn
+}
+
+output "artifacts_bucket" {
+  value = aws_s3_bucket.artifacts.bucket
+}
+
+output "firehose_arn" {
+  value = module.firehose.firehose_arn
+}
+
+output "logs_to_firehose_role_arn" {
+  value = module.firehose.logs_to_firehose_role_arn
+}
+
+output "api_id" {
+  value = aws_apigatewayv2_api.this.id
+}
+
+output "api_execution_arn" {
+  value = aws_apigatewayv2_api.this.execution_arn
+}
+
+output "api_endpoint" {
+  value = aws_apigatewayv2_api.this.api_endpoint
+}
+
+# Names follow the service roots' conventions, so the dashboard needs no service state.
+module "dashboard" {
+  source         = "../modules/dashboards"
+  region         = var.region
+  api_id         = aws_apigatewayv2_api.this.id
+  event_bus_name = aws_cloudwatch_event_bus.this.name
+  function_names = ["initializer-api", "initializer-relay", "initializer-outcome", "finalizer", "finalizer-relay", "ledger", "ledger-api", "wallet", "wallet-api"]
+  table_names    = ["initializer-events", "ShowMeTheMoney", "finalizer-events", "BreakingTheBank", "ledger-events", "LedgerAccounts", "wallet-events", "WalletBalances"]
+  rule_names     = ["finalizer", "initializer-outcome", "ledger", "wallet"]
+  dlq_names      = ["finalizer-dlq", "initializer-outcome-dlq", "ledger-dlq", "wallet-dlq"]
+}

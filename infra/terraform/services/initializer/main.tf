@@ -1,0 +1,123 @@
+locals {
+  orders_table = "ShowMeTheMoney"
+  environment = {
+    EVENT_STORE_TABLE       = module.event_store.table_name
+    ORDERS_TABLE            = aws_dynamodb_table.orders.name
+    CARD_DATA_KEY_ID        = aws_kms_alias.card_data.name
+    CARD_FINGERPRINT_KEY_ID = aws_kms_alias.card_fingerprint.name
+    EVENT_BUS_NAME          = local.platform.bus_name
+  }
+  write_order = {
+    sid       = "OwnEventStoreAndOrders"
+    actions   = ["dynamodb:TransactWriteItems", "dynamodb:PutItem", "dynamodb:ConditionCheckItem", "dynamodb:Query", "dynamodb:GetItem"]
+    resources = [module.event_store.table_arn, aws_dynamodb_table.orders.arn]
+  }
+  functions = {
+    "initializer-api" = {
+      handler = "initializer.handler.handler"
+      statements = [local.write_order,
+        { sid = "SealCardData", actions = ["kms:GenerateDataKey"], resources = [aws_kms_key.card_data.arn] },
+      { sid = "FingerprintCards", actions = ["kms:GenerateMac"], resources = [aws_kms_key.card_fingerprint.arn] }]
+    }
+    "initializer-relay" = {
+      handler = "initializer.handler.relay_handler"
+      statements = [
+        { sid = "ReadOwnStream", actions = ["dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:DescribeStream", "dynamodb:ListStreams"], resources = [module.event_store.stream_arn] },
+      { sid = "Publish", actions = ["events:PutEvents"], resources = [local.platform.bus_arn] }]
+    }
+    "initializer-outcome" = {
+      handler    = "initializer.handler.outcome_handler"
+      statements = [local.write_order]
+    }
+  }
+}
+
+module "function" {
+  source                    = "../../modules/lambda_service"
+  for_each                  = local.functions
+  name                      = each.key
+  handler                   = each.value.handler
+  policy_statements         = each.value.statements
+  environment               = local.environment
+  zip_path                  = local.function_defaults.zip_path
+  kms_key_arn               = local.function_defaults.kms_key_arn
+  firehose_arn              = local.function_defaults.firehose_arn
+  logs_to_firehose_role_arn = local.function_defaults.logs_to_firehose_role_arn
+  dynatrace                 = module.platform.dynatrace
+}
+
+module "event_store" {
+  source             = "../../modules/event_store"
+  name               = "initializer-events"
+  kms_key_arn        = local.platform.kms_key_arn
+  relay_function_arn = module.function["initializer-relay"].function_arn
+}
+
+resource "aws_dynamodb_table" "orders" {
+  name         = local.orders_table
+  billing_mode = "PAY_PER_REQUEST"
+  hash_key     = "payment_order_id"
+
+  attribute {
+    name = "payment_order_id"
+    type = "S"
+  }
+
+  point_in_time_recovery {
+    enabled = true
+  }
+
+  server_side_encryption {
+    enabled     = true
+    kms_key_arn = local.platform.kms_key_arn
+  }
+}
+
+# Card data never leaves this service in clear: its own keys, usable only by the API function.
+resource "aws_kms_key" "card_data" {
+  description         = "payments initializer: envelope encryption of card details"
+  enable_key_rotation = true
+}
+
+resource "aws_kms_alias" "card_data" {
+  name          = "alias/payments-card-data"
+  target_key_id = aws_kms_key.card_data.key_id
+}
+
+resource "aws_kms_key" "card_fingerprint" {
+  description              = "payments initializer: HMAC key for card fingerprints"
+  customer_master_key_spec = "HMAC_256"
+  key_usage                = "GENERATE_VERIFY_MAC"
+}
+
+resource "aws_kms_alias" "card_fingerprint" {
+  name          = "alias/payments-card-fingerprint"
+  target_key_id = aws_kms_key.card_fingerprint.key_id
+}
+
+module "outcome_subscription" {
+  source             = "../../modules/event_subscription"
+  name               = "initializer-outcome"
+  event_bus_name     = local.platform.bus_name
+  event_pattern_file = "${local.patterns}/payment_status_updated.json"
+  function_arn       = module.function["initializer-outcome"].function_arn
+  function_name      = module.function["initializer-outcome"].function_name
+  kms_key_arn        = local.platform.kms_key_arn
+}
+
+module "api" {
+  source              = "../../modules/http_api"
+  api_id              = local.platform.api_id
+  api_execution_arn   = local.platform.api_execution_arn
+  function_name       = module.function["initializer-api"].function_name
+  function_invoke_arn = module.function["initializer-api"].invoke_arn
+  routes              = ["POST /payments", "GET /payments/{payment_order_id}"]
+}
+
+output "function_names" {
+  value = [for f in module.function : f.function_name]
+}
+
+output "tables" {
+  value = [module.event_store.table_name, aws_dynamodb_table.orders.name]
+}

@@ -1,0 +1,86 @@
+locals {
+  functions = {
+    "wallet" = {
+      handler = "wallet.handler.handler"
+      statements = [{
+        sid       = "OwnEventStoreAndBalances"
+        actions   = ["dynamodb:TransactWriteItems", "dynamodb:PutItem", "dynamodb:ConditionCheckItem", "dynamodb:Query", "dynamodb:GetItem"]
+        resources = [module.event_store.table_arn, aws_dynamodb_table.balances.arn]
+      }]
+    }
+    "wallet-api" = {
+      handler    = "wallet.handler.api_handler"
+      statements = [{ sid = "ReadBalances", actions = ["dynamodb:GetItem"], resources = [aws_dynamodb_table.balances.arn] }]
+    }
+  }
+}
+
+module "function" {
+  source            = "../../modules/lambda_service"
+  for_each          = local.functions
+  name              = each.key
+  handler           = each.value.handler
+  policy_statements = each.value.statements
+  environment = {
+    EVENT_STORE_TABLE = module.event_store.table_name
+    BALANCES_TABLE    = aws_dynamodb_table.balances.name
+  }
+  zip_path                  = local.function_defaults.zip_path
+  kms_key_arn               = local.function_defaults.kms_key_arn
+  firehose_arn              = local.function_defaults.firehose_arn
+  logs_to_firehose_role_arn = local.function_defaults.logs_to_firehose_role_arn
+  dynatrace                 = module.platform.dynatrace
+}
+
+module "event_store" {
+  source      = "../../modules/event_store"
+  name        = "wallet-events"
+  kms_key_arn = local.platform.kms_key_arn
+}
+
+resource "aws_dynamodb_table" "balances" {
+  name         = "WalletBalances"
+  billing_mode = "PAY_PER_REQUEST"
+  hash_key     = "merchant_id"
+
+  attribute {
+    name = "merchant_id"
+    type = "S"
+  }
+
+  point_in_time_recovery {
+    enabled = true
+  }
+
+  server_side_encryption {
+    enabled     = true
+    kms_key_arn = local.platform.kms_key_arn
+  }
+}
+
+module "subscription" {
+  source             = "../../modules/event_subscription"
+  name               = "wallet"
+  event_bus_name     = local.platform.bus_name
+  event_pattern_file = "${local.patterns}/payment_succeeded.json"
+  function_arn       = module.function["wallet"].function_arn
+  function_name      = module.function["wallet"].function_name
+  kms_key_arn        = local.platform.kms_key_arn
+}
+
+module "api" {
+  source              = "../../modules/http_api"
+  api_id              = local.platform.api_id
+  api_execution_arn   = local.platform.api_execution_arn
+  function_name       = module.function["wallet-api"].function_name
+  function_invoke_arn = module.function["wallet-api"].invoke_arn
+  routes              = ["GET /wallets/{merchant_id}"]
+}
+
+output "function_names" {
+  value = [for f in module.function : f.function_name]
+}
+
+output "tables" {
+  value = [module.event_store.table_name, aws_dynamodb_table.balances.name]
+}
