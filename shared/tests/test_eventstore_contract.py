@@ -18,6 +18,7 @@ from payments_shared.eventstore import (
     NewEvent,
     PutRecord,
     Snapshot,
+    UpdateRecord,
 )
 from payments_shared.eventstore.dynamodb import DynamoDBEventStore, table_definition
 from payments_shared.eventstore.memory import InMemoryEventStore
@@ -172,3 +173,11 @@ def test_increments_add_atomically_with_the_events_and_start_from_zero(adapter: 
     assert row is not None and (row["debits"], row["credits"]) == (10, 0)
     other = adapter.read(READ_MODEL, {"id": "other"})
     assert other is not None and other["credits"] == 7
+
+
+def test_updates_set_attributes_without_touching_the_rest(adapter: Adapter) -> None:
+    created = PutRecord(READ_MODEL, {"id": "o-1"}, {"status": "NEW", "amount": "1.00"})
+    adapter.store.append("u-1", 0, [event()], [created])
+    paid = UpdateRecord(READ_MODEL, {"id": "o-1"}, {"status": "PAID", "note": None})
+    adapter.store.append("u-1", 1, [event()], [paid])
+    assert adapter.read(READ_MODEL, {"id": "o-1"}) == {"id": "o-1", "status": "PAID", "amount": "1.00", "note": None}

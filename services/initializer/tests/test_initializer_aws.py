@@ -16,6 +16,7 @@ from opentelemetry.trace import SpanKind
 from payments_shared.events import EventEnvelope
 from payments_shared.eventstore.dynamodb import table_definition
 from payments_testing.aws import LambdaContext, aws_client
+from payments_testing.events import payment_status_updated
 from payments_testing.http import api_event, json_body
 from payments_testing.streams import read_stream
 
@@ -100,19 +101,10 @@ def test_outcome_projection_updates_the_read_model_once(world: dict[str, Any]) -
     created = handler.handler(api_event("POST", "/payments", valid_order(), {"Idempotency-Key": "k2"}),
                               LambdaContext())  # fmt: skip
     order_id = json_body(created)["payment_order_id"]
-    outcome = {
-        "version": "0", "id": "1", "detail-type": "PaymentStatusUpdated", "source": "payments.finalizer",
-        "account": "123456789012", "time": "2026-11-25T10:00:00Z", "region": "eu-west-1", "resources": [],
-        "detail": {"event_id": "0b7e0e4e-1111-4c55-9d55-7b1c0b1e5a10", "event_type": "PaymentStatusUpdated",
-                   "occurred_at": "2026-11-25T10:00:00+00:00", "aggregate_id": f"payment-{order_id}",
-                   "aggregate_version": 2, "correlation_id": order_id,
-                   "data": {"payment_order_id": order_id, "status": "FAILED", "error_message": "insufficient funds"}},
-    }  # fmt: skip
+    outcome = payment_status_updated(order_id=order_id, status="FAILED")
     handler.outcome_handler(outcome, LambdaContext())
     handler.outcome_handler(outcome, LambdaContext())  # duplicate delivery
-    late_flip = json.loads(json.dumps(outcome))
-    late_flip["detail"]["event_id"] = "0b7e0e4e-2222-4c55-9d55-7b1c0b1e5a10"
-    late_flip["detail"]["data"]["status"] = "SUCCESS"
+    late_flip = payment_status_updated(order_id=order_id, status="SUCCESS")  # another event, too late
     handler.outcome_handler(late_flip, LambdaContext())
 
     event = api_event("GET", f"/payments/{order_id}", resource="/payments/{payment_order_id}",

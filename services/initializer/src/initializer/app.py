@@ -19,8 +19,9 @@ from initializer.domain.order import (
 )
 from initializer.ports import CardVault, Clock, OrderReadModel
 from initializer.schemas import PaymentRequest
+from payments_shared.contracts import PaymentStatusUpdatedData
 from payments_shared.events import EventEnvelope
-from payments_shared.eventstore import ConcurrencyConflict, EventStore, NewEvent, PutRecord
+from payments_shared.eventstore import ConcurrencyConflict, EventStore, NewEvent, PutRecord, UpdateRecord
 from payments_shared.ids import PaymentOrderId
 from payments_shared.observability.propagation import current_trace_context
 
@@ -107,28 +108,27 @@ class InitializerApp:
 
     def record_outcome(self, envelope: EventEnvelope) -> bool:
         """Project PaymentStatusUpdated onto the order; idempotent, never moves a final status back."""
-        data = envelope.data
-        order_id = str(data["payment_order_id"])
+        data = PaymentStatusUpdatedData.model_validate(envelope.data)
+        order_id = str(data.payment_order_id)
         while True:
             order = self._load(order_id)
             if order is None:
                 raise PaymentNotFound(order_id)  # out of order: EventBridge retries until the order exists
-            event = order.record_outcome(str(data["status"]), data.get("error_message"), str(envelope.event_id))
+            event = order.record_outcome(data.status, data.error_message, str(envelope.event_id))
             if event is None:
                 return False
-            row = self._orders.get(order_id) or {}
-            updated = {**row, "status": event.data["status"], "failure_reason": event.data["error_message"],
-                       "timestamp": self._clock().isoformat(), "version": order.version + 1}  # fmt: skip
+            now = self._clock().isoformat()
             new_event = self._new_event(event, order_id, causation_id=str(envelope.event_id),
                                         correlation_id=envelope.correlation_id)  # fmt: skip
+            # The row's status fields are set in place: no read of the row, same transaction as the event.
+            status_update = UpdateRecord(
+                self._orders_table,
+                {"payment_order_id": order_id},
+                {"status": event.data["status"], "failure_reason": event.data["error_message"], "timestamp": now,
+                 "version": order.version + 1},
+            )  # fmt: skip
             try:
-                self._store.append(
-                    stream_id(order_id),
-                    order.version,
-                    [new_event],
-                    [PutRecord(self._orders_table, {"payment_order_id": order_id},
-                               {k: v for k, v in updated.items() if k != "payment_order_id"})],
-                )  # fmt: skip
+                self._store.append(stream_id(order_id), order.version, [new_event], [status_update])
                 return True
             except ConcurrencyConflict:
                 continue  # another delivery moved the stream: decide again on the fresh state

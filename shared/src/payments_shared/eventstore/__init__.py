@@ -9,6 +9,7 @@ from payments_shared.eventstore.port import (
     Snapshot,
     StoredEvent,
     StreamSlice,
+    UpdateRecord,
 )
 
 __all__ = [
@@ -22,4 +23,5 @@ __all__ = [
     "Snapshot",
     "StoredEvent",
     "StreamSlice",
+    "UpdateRecord",
 ]

@@ -22,6 +22,7 @@ from payments_shared.eventstore.port import (
     Snapshot,
     StoredEvent,
     StreamSlice,
+    UpdateRecord,
 )
 from payments_shared.ids import EventId
 
@@ -95,6 +96,19 @@ def _increment(write: IncrementRecord) -> dict[str, Any]:
     }
 
 
+def _set(write: UpdateRecord) -> dict[str, Any]:
+    names = {f"#s{i}": name for i, name in enumerate(write.attributes)}
+    values = {f":s{i}": value for i, value in enumerate(write.attributes.values())}
+    return {
+        "TableName": write.table,
+        "Key": _to_attr(write.key),
+        "UpdateExpression": "SET " + ", ".join(f"{n} = {v}" for n, v in zip(names, values, strict=True)),
+        "ExpressionAttributeNames": names,
+        # None is stored as NULL here (an attribute cleared), not dropped as in whole-item puts.
+        "ExpressionAttributeValues": {k: _serializer.serialize(v) for k, v in values.items()},
+    }
+
+
 class DynamoDBEventStore:
     def __init__(self, client: Any, table_name: str) -> None:
         self._client = client
@@ -128,6 +142,9 @@ class DynamoDBEventStore:
         for write in extra_writes:
             if isinstance(write, IncrementRecord):
                 items.append({"Update": _increment(write)})
+                continue
+            if isinstance(write, UpdateRecord):
+                items.append({"Update": _set(write)})
                 continue
             put: dict[str, Any] = {"TableName": write.table, "Item": _to_attr(write.item())}
             if write.only_if_absent:

@@ -18,6 +18,7 @@ from payments_shared.eventstore.port import (
     Snapshot,
     StoredEvent,
     StreamSlice,
+    UpdateRecord,
 )
 
 
@@ -75,6 +76,9 @@ class InMemoryEventStore:
                     row = table.setdefault(_record_key(write.key), dict(write.key))
                     for name, delta in write.increments.items():
                         row[name] = row.get(name, 0) + delta
+                elif isinstance(write, UpdateRecord):
+                    row = table.setdefault(_record_key(write.key), dict(write.key))
+                    row.update(copy.deepcopy(dict(write.attributes)))
                 else:
                     table[_record_key(write.key)] = copy.deepcopy(write.item())
             if snapshot is not None:

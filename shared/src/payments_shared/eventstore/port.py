@@ -106,7 +106,16 @@ class IncrementRecord:
     increments: Mapping[str, int]
 
 
-ExtraWrite = PutRecord | IncrementRecord
+@dataclass(frozen=True)
+class UpdateRecord:
+    """Set some attributes of a row without reading it (creating the row if absent)."""
+
+    table: str
+    key: Mapping[str, Any]
+    attributes: Mapping[str, Any]
+
+
+ExtraWrite = PutRecord | IncrementRecord | UpdateRecord
 
 
 @dataclass(frozen=True)

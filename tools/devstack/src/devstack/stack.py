@@ -57,10 +57,13 @@ class Devstack:
             return (200, "text/html; charset=utf-8", page) if page else None
         return None
 
-    def stop(self) -> None:
+    def stop_event_sources(self) -> None:
         self._stop.set()
         for pump in self._pumps:
             pump.join(timeout=5)
+
+    def stop(self) -> None:
+        self.stop_event_sources()
         self.api.stop()
         self.psp.stop()
         self.moto.stop()

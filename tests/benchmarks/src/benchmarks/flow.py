@@ -1,0 +1,156 @@
+"""The whole flow through the local stack: AWS calls per payment, cost per 1M payments, throughput.
+
+AWS calls are counted by operation inside Lambda invocations only (not the local event-source pumps,
+which stand in for Lambda's own pollers and EventBridge). The same calls are then replayed directly on
+a reset moto, one after another, to compare the stack's throughput with the bare cost of its AWS calls.
+
+Prices (USD, us-east-1, on-demand, 2025) are assumptions stated here, not measurements:
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import tempfile
+import threading
+import time
+import urllib.request
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.client import BaseClient
+from devstack import runtime
+from devstack.load import drive, settle
+from devstack.moto_local import provision
+from devstack.stack import Devstack
+
+PRICES = {
+    "dynamodb_write_request_unit": 0.625e-6,
+    "dynamodb_read_request_unit": 0.125e-6,
+    "eventbridge_event": 1.0e-6,
+    "kms_request": 3.0e-6,
+    "lambda_request": 0.2e-6,
+    "lambda_gb_second": 16.6667e-6,
+    "firehose_gb": 0.029,
+    "sqs_request": 0.4e-6,
+}
+LAMBDA_MEMORY_GB = 192 / 1024
+
+_inside = threading.local()
+
+
+class CallRecorder:
+    def __init__(self) -> None:
+        self.calls: Counter[str] = Counter()
+        self.recorded: list[tuple[str, str, dict[str, Any]]] = []
+        self.write_units = 0
+        self.read_units = 0
+        self._lock = threading.Lock()
+
+    def install(self) -> None:
+        original_call = BaseClient._make_api_call
+        original_invoke = runtime.Functions.invoke
+        recorder = self
+
+        def counted(client: BaseClient, operation: str, params: dict[str, Any]) -> Any:
+            if getattr(_inside, "active", False):
+                service = client.meta.service_model.service_name
+                with recorder._lock:
+                    recorder.calls[f"{service}.{operation}"] += 1
+                    recorder.recorded.append((service, operation, params))
+                    if operation == "TransactWriteItems":
+                        recorder.write_units += 2 * len(params["TransactItems"])  # transactional: 2 WRU/item
+                    elif operation in ("PutItem", "UpdateItem"):
+                        recorder.write_units += 1
+                    elif operation in ("GetItem", "Query", "Scan"):
+                        recorder.read_units += 1  # strongly consistent, items < 4 KB
+            return original_call(client, operation, params)
+
+        def invoke(functions: runtime.Functions, function: str, event: dict[str, Any]) -> Any:
+            # The settle loop's GET requests are the harness polling, not part of a payment.
+            _inside.active = event.get("httpMethod") != "GET"
+            try:
+                return original_invoke(functions, function, event)
+            finally:
+                _inside.active = False
+
+        BaseClient._make_api_call = counted
+        runtime.Functions.invoke = invoke  # type: ignore[method-assign,assignment]
+
+
+def replay(moto_url: str, recorded: list[tuple[str, str, dict[str, Any]]]) -> tuple[float, int]:
+    """Issue the recorded calls directly on a reset moto; returns (seconds, failed calls)."""
+    urllib.request.urlopen(urllib.request.Request(f"{moto_url}/moto-api/reset", method="POST"))  # noqa: S310
+    provision()
+    clients = {service: boto3.client(service) for service in {s for s, _, _ in recorded}}
+    failed = 0
+    started = time.perf_counter()
+    for service, operation, params in recorded:
+        try:
+            clients[service]._make_api_call(operation, params)
+        except Exception:  # noqa: BLE001 - e.g. a condition that raced differently live; counted
+            failed += 1
+    return time.perf_counter() - started, failed
+
+
+def run(payments: int = 100, seed: int = 11) -> dict[str, Any]:
+    recorder = CallRecorder()
+    recorder.install()
+    with tempfile.TemporaryDirectory() as directory:
+        logs = Path(directory) / "lambda.jsonl"
+        stack = Devstack(api_port=0, psp_503_rate=0.0, logs=logs)
+        try:
+            started = time.perf_counter()
+            sent = drive(stack.api.url, payments, 4, seed, progress=False)
+            settle(stack.api.url, sent, 180)
+            elapsed = time.perf_counter() - started
+            stack.stop_event_sources()
+            accepted = sum(1 for s in sent if s.status == 201)
+            flow_calls = dict(recorder.calls)
+            # Lambda time of the payments: every invocation but the API reads (the harness polling).
+            invocations = [i for i in stack.functions.invocations if not i.function.endswith("-api")]
+            posts = [r for r in stack.api.requests if r.method == "POST"]
+            log_bytes = logs.stat().st_size
+            replay_s, replay_failed = replay(stack.moto.url, recorder.recorded)
+        finally:
+            stack.stop()
+    total_calls = sum(flow_calls.values())
+    per_payment = {op: round(n / accepted, 2) for op, n in sorted(flow_calls.items())}
+    gb_seconds = sum(i.duration_ms for i in invocations) / 1000 * LAMBDA_MEMORY_GB
+    events_published = flow_calls.get("events.PutEvents", 0)  # batches; entries ≈ 2 per payment
+    cost = {
+        "dynamodb": (recorder.write_units * PRICES["dynamodb_write_request_unit"]
+                     + recorder.read_units * PRICES["dynamodb_read_request_unit"]),
+        "eventbridge": 2 * accepted * PRICES["eventbridge_event"],
+        "kms": sum(n for op, n in flow_calls.items() if op.startswith("kms.")) * PRICES["kms_request"],
+        "lambda": (len(invocations) + len(posts)) * PRICES["lambda_request"]
+        + (gb_seconds + sum(r.integration_ms for r in posts) / 1000 * LAMBDA_MEMORY_GB) * PRICES["lambda_gb_second"],
+        "firehose": log_bytes / 1e9 * PRICES["firehose_gb"],
+    }  # fmt: skip
+    per_million = {k: round(v / accepted * 1e6, 2) for k, v in cost.items()}
+    stack_pps = len(sent) / elapsed
+    direct_pps = len(sent) / replay_s
+    return {
+        "payments": len(sent),
+        "accepted": accepted,
+        "aws_calls_per_accepted_payment": round(total_calls / accepted, 2),
+        "calls_by_operation_per_payment": per_payment,
+        "put_events_calls": events_published,
+        "log_bytes_per_payment": round(log_bytes / len(sent)),
+        "lambda_ms_per_payment": round(
+            (sum(i.duration_ms for i in invocations) + sum(r.integration_ms for r in posts)) / accepted, 1
+        ),
+        "median_invocation_ms": round(statistics.median(i.duration_ms for i in invocations), 2),
+        "cost_usd_per_million_payments": {**per_million, "total": round(sum(per_million.values()), 2)},
+        "stack_payments_per_s": round(stack_pps, 2),
+        "direct_moto_payments_per_s": round(direct_pps, 2),
+        "throughput_ratio": round(stack_pps / direct_pps, 3),
+        "replay_failed_calls": replay_failed,
+        "prices_assumed": PRICES,
+    }
+
+
+if __name__ == "__main__":
+    print(json.dumps(run(), indent=2))

@@ -1,0 +1,77 @@
+"""Lambda zip sizes (compressed, uncompressed) and what dominates each; cold init of each handler.
+
+Needs the zips: ./pants package ::  (dist/services.<name>/lambda.zip).
+Cold init: a fresh python3.12 (-S -E: only the unpacked zip on the path) imports the handler module and
+builds its container (clients included, no network), as a ratio to a process that imports boto3 from the
+same zip and creates DynamoDB and EventBridge clients. Runs are interleaved; medians of --runs.
+"""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+SERVICES = {
+    "initializer": "container.app(); container.relay()",
+    "finalizer": "container.app(); container.relay()",
+    "ledger": "container.app()",
+    "wallet": "container.app()",
+}
+BASELINE = "import boto3; boto3.client('dynamodb'); boto3.client('events')"
+
+
+def zip_path(service: str) -> Path:
+    return Path(f"dist/services.{service}/lambda.zip")
+
+
+def sizes(service: str) -> dict[str, Any]:
+    path = zip_path(service)
+    with zipfile.ZipFile(path) as archive:
+        infos = archive.infolist()
+    by_top: Counter[str] = Counter()
+    for info in infos:
+        by_top[info.filename.split("/")[0]] += info.file_size
+    uncompressed = sum(i.file_size for i in infos)
+    return {
+        "compressed_mb": round(path.stat().st_size / 1e6, 2),
+        "uncompressed_mb": round(uncompressed / 1e6, 2),
+        "largest": {name: round(size / 1e6, 2) for name, size in by_top.most_common(5)},
+    }
+
+
+def _time_process(code: str, directory: str) -> float:
+    script = f"import sys; sys.path[:0] = [{directory!r}]\n{code}"
+    env = {"AWS_DEFAULT_REGION": "eu-west-1", "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x",
+           "PATH": "/usr/bin:/bin"}  # fmt: skip
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-S", "-E", "-c", script], env=env, check=True, capture_output=True)
+    return (time.perf_counter() - started) * 1000
+
+
+def cold_init(service: str, runs: int) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as directory:
+        with zipfile.ZipFile(zip_path(service)) as archive:
+            archive.extractall(directory)
+        handler = f"from {service}.handler import container\n{SERVICES[service]}"
+        _time_process(handler, directory), _time_process(BASELINE, directory)  # warm the page cache
+        handler_ms, baseline_ms = [], []
+        for _ in range(runs):
+            handler_ms.append(_time_process(handler, directory))
+            baseline_ms.append(_time_process(BASELINE, directory))
+    handler_median, baseline_median = statistics.median(handler_ms), statistics.median(baseline_ms)
+    return {"handler_ms": round(handler_median, 1), "boto3_baseline_ms": round(baseline_median, 1),
+            "ratio": round(handler_median / baseline_median, 3)}  # fmt: skip
+
+
+def run(runs: int = 7) -> dict[str, Any]:
+    missing = [s for s in SERVICES if not zip_path(s).exists()]
+    if missing:
+        return {"skipped": f"no zip for {missing}: run ./pants package :: first"}
+    return {service: {**sizes(service), "cold_init": cold_init(service, runs)} for service in SERVICES}
