@@ -5,21 +5,11 @@ from types import ModuleType
 
 import pytest
 from fake_psp import FakePsp
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from finalizer.adapters.psp_http import HttpPsp
-from payments_shared.aws_clients import client
 from payments_shared.eventstore.memory import InMemoryEventStore
 from payments_testing.aws import fake_credentials
-from payments_testing.spans import span_exporter
-
-
-@pytest.fixture
-def spans() -> Iterator[InMemorySpanExporter]:
-    exporter = span_exporter()
-    exporter.clear()
-    yield exporter
-    exporter.clear()
+from payments_testing.fixtures import fresh_handler, spans  # noqa: F401 - fixtures
 
 
 @pytest.fixture
@@ -32,17 +22,12 @@ def psp() -> Iterator[FakePsp]:
 @pytest.fixture
 def handler_module(psp: FakePsp) -> Iterator[ModuleType]:
     """The real handler module, its PSP adapter pointed at the fake PSP with short timeouts."""
-    fake_credentials()
+    fake_credentials()  # before the handler module builds its container
     from finalizer import handler
 
-    handler.container.reset_singletons()
-    client.cache_clear()
-    handler.container.psp.override(HttpPsp(psp.url, read_timeout_s=0.3, base_delay_s=0.01))
-    yield handler
-    for provider in (handler.container.psp, handler.container.event_store):
-        provider.reset_override()
-    handler.container.reset_singletons()
-    client.cache_clear()
+    with fresh_handler(handler) as module:
+        module.container.psp.override(HttpPsp(psp.url, read_timeout_s=0.3, base_delay_s=0.01))
+        yield module
 
 
 @pytest.fixture

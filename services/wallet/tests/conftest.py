@@ -5,24 +5,19 @@ from types import ModuleType
 
 import pytest
 
-from payments_shared.aws_clients import client
 from payments_shared.eventstore.memory import InMemoryEventStore
 from payments_testing.aws import fake_credentials
+from payments_testing.fixtures import fresh_handler
 from wallet.adapters.memory_balances import InMemoryBalances
 
 
 @pytest.fixture
 def handler_module() -> Iterator[ModuleType]:
-    fake_credentials()
+    fake_credentials()  # before the handler module builds its container
     from wallet import handler
 
-    handler.container.reset_singletons()
-    client.cache_clear()
-    yield handler
-    for provider in (handler.container.event_store, handler.container.balances):
-        provider.reset_override()
-    handler.container.reset_singletons()
-    client.cache_clear()
+    with fresh_handler(handler) as module:
+        yield module
 
 
 @pytest.fixture

@@ -22,3 +22,11 @@ CLIENT_CONFIG = Config(
 def client(service: str) -> Any:
     """One client per service per process (clients are thread-safe and costly to build)."""
     return boto3.session.Session().client(service, config=CLIENT_CONFIG)
+
+
+def traced_client(service: str) -> Any:
+    """The shared client, with botocore instrumented first so every AWS call is a CLIENT span."""
+    from payments_shared.observability.tracing import instrument_botocore
+
+    instrument_botocore()
+    return client(service)

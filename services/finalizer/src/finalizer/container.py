@@ -4,36 +4,28 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from datetime import UTC, datetime
 
 from dependency_injector import containers, providers
 
 from finalizer.adapters.psp_http import HttpPsp
 from finalizer.app import FinalizerApp
-from payments_shared.aws_clients import client
+from payments_shared.aws_clients import traced_client
+from payments_shared.events import utc_now
 from payments_shared.eventstore.dynamodb import DynamoDBEventStore
 from payments_shared.eventstore.relay import OutboxRelay
-from payments_shared.observability.tracing import instrument_botocore
 
 SOURCE = "payments.finalizer"
 # Both outcomes are one integration event: PaymentStatusUpdated with status SUCCESS or FAILED.
 PUBLISHED_TYPES = {"PaymentSucceeded": "PaymentStatusUpdated", "PaymentFailed": "PaymentStatusUpdated"}
 
 
-def aws_client(service: str) -> object:
-    instrument_botocore()
-    return client(service)
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 class Container(containers.DeclarativeContainer):
     config = providers.Configuration()
 
-    dynamodb = providers.Singleton(aws_client, "dynamodb")
-    events = providers.Singleton(aws_client, "events")
+    dynamodb = providers.Singleton(traced_client, "dynamodb")
+    events = providers.Singleton(traced_client, "events")
 
     event_store = providers.Singleton(DynamoDBEventStore, dynamodb, config.event_store_table)
     psp = providers.Singleton(

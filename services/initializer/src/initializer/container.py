@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
-from datetime import UTC, datetime
 
 from dependency_injector import containers, providers
 
@@ -13,21 +12,17 @@ from initializer.adapters.dynamodb_read_model import DynamoDBOrderReadModel
 from initializer.adapters.kms_vault import KmsCardVault
 from initializer.app import InitializerApp
 from initializer.domain.order import PaymentPolicy
-from payments_shared.aws_clients import client
+from payments_shared.aws_clients import traced_client
+from payments_shared.events import utc_now
 from payments_shared.eventstore.dynamodb import DynamoDBEventStore
 from payments_shared.eventstore.relay import OutboxRelay
 from payments_shared.money import Money
-from payments_shared.observability.tracing import instrument_botocore
 
 SOURCE = "payments.initializer"
 # PaymentOutcomeRecorded is the initializer's own bookkeeping: it is not an integration event.
 PUBLISHED_TYPES = {"PaymentInitiated": "PaymentInitiated", "PaymentRejected": "PaymentRejected"}
 DEFAULT_LIMITS = '{"EUR": "10000.00", "USD": "10000.00", "GBP": "10000.00", "PLN": "50000.00", "JPY": "1500000"}'
 
-
-def aws_client(service: str) -> object:
-    instrument_botocore()  # before the first client, so every AWS call is a span
-    return client(service)
 
 
 def policy_from(limits_json: str, blocked: str) -> PaymentPolicy:
@@ -38,16 +33,13 @@ def policy_from(limits_json: str, blocked: str) -> PaymentPolicy:
     )
 
 
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
 
 class Container(containers.DeclarativeContainer):
     config = providers.Configuration()
 
-    dynamodb = providers.Singleton(aws_client, "dynamodb")
-    kms = providers.Singleton(aws_client, "kms")
-    events = providers.Singleton(aws_client, "events")
+    dynamodb = providers.Singleton(traced_client, "dynamodb")
+    kms = providers.Singleton(traced_client, "kms")
+    events = providers.Singleton(traced_client, "events")
 
     event_store = providers.Singleton(DynamoDBEventStore, dynamodb, config.event_store_table)
     orders = providers.Singleton(DynamoDBOrderReadModel, dynamodb, config.orders_table)

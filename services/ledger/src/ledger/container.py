@@ -11,14 +11,8 @@ from dependency_injector import containers, providers
 from ledger.adapters.dynamodb_accounts import DynamoDBAccountTotals
 from ledger.app import LedgerApp
 from ledger.domain.journal import FeeSchedule
-from payments_shared.aws_clients import client
+from payments_shared.aws_clients import traced_client
 from payments_shared.eventstore.dynamodb import DynamoDBEventStore
-from payments_shared.observability.tracing import instrument_botocore
-
-
-def aws_client(service: str) -> object:
-    instrument_botocore()
-    return client(service)
 
 
 def fee_schedule(basis_points: str, fixed_minor_json: str) -> FeeSchedule:
@@ -29,7 +23,7 @@ def fee_schedule(basis_points: str, fixed_minor_json: str) -> FeeSchedule:
 class Container(containers.DeclarativeContainer):
     config = providers.Configuration()
 
-    dynamodb = providers.Singleton(aws_client, "dynamodb")
+    dynamodb = providers.Singleton(traced_client, "dynamodb")
     event_store = providers.Singleton(DynamoDBEventStore, dynamodb, config.event_store_table)
     totals = providers.Singleton(DynamoDBAccountTotals, dynamodb, config.accounts_table)
     fees = providers.Singleton(fee_schedule, config.fee_basis_points, config.fee_fixed_minor)

@@ -7,22 +7,16 @@ from collections.abc import Mapping
 
 from dependency_injector import containers, providers
 
-from payments_shared.aws_clients import client
+from payments_shared.aws_clients import traced_client
 from payments_shared.eventstore.dynamodb import DynamoDBEventStore
-from payments_shared.observability.tracing import instrument_botocore
 from wallet.adapters.dynamodb_balances import DynamoDBBalances
 from wallet.app import WalletApp
-
-
-def aws_client(service: str) -> object:
-    instrument_botocore()
-    return client(service)
 
 
 class Container(containers.DeclarativeContainer):
     config = providers.Configuration()
 
-    dynamodb = providers.Singleton(aws_client, "dynamodb")
+    dynamodb = providers.Singleton(traced_client, "dynamodb")
     event_store = providers.Singleton(DynamoDBEventStore, dynamodb, config.event_store_table)
     balances = providers.Singleton(DynamoDBBalances, dynamodb, config.balances_table)
     app = providers.Singleton(
