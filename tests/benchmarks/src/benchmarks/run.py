@@ -15,10 +15,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from benchmarks import flow, wallet_scale, zips
+from benchmarks import flow, wallet_scale, warm, zips
 
 BENCHMARKS: dict[str, Callable[[argparse.Namespace], dict[str, Any]]] = {
     "zips_and_cold_init": lambda args: zips.run(args.runs),
+    "warm_overhead": lambda args: warm.run(args.warm_invocations, args.runs),
     "flow": lambda args: flow.run(args.flow_payments),
     "wallet_scale": lambda args: wallet_scale.run(args.wallet_events, args.moto_wallet_events, args.runs),
 }
@@ -35,6 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="write the figures to this file")
     parser.add_argument("--runs", type=int, default=7, help="repetitions per timing (median taken; default 7)")
     parser.add_argument("--only", action="append", choices=sorted(BENCHMARKS), help="run only these")
+    parser.add_argument("--warm-invocations", type=int, default=300, help="invocations per handler and round")
     parser.add_argument("--flow-payments", type=int, default=100, help="payments through the local stack")
     parser.add_argument("--wallet-events", type=int, default=100_000, help="past events on the busy wallet")
     parser.add_argument("--moto-wallet-events", type=int, default=5_000, help="the same on moto (see wallet_scale)")
@@ -49,7 +51,8 @@ def main(argv: list[str] | None = None) -> int:
         results[name] = BENCHMARKS[name](args)
     width = max(len(k) for k, _ in flatten("", results))
     for key, value in flatten("", results):
-        shown = f"{value:,.3f}" if isinstance(value, float) else str(value)
+        small = isinstance(value, float) and 0 < abs(value) < 0.01
+        shown = (f"{value:.3g}" if small else f"{value:,.3f}") if isinstance(value, float) else str(value)
         print(f"{key:<{width}}  {shown}")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)

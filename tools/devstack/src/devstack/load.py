@@ -52,9 +52,10 @@ def order(kind: str, rng: random.Random) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def drive(api_url: str, payments: int, concurrency: int, seed: int, progress: bool = True) -> list[Sent]:
+def drive(api_url: str, payments: int, concurrency: int, seed: int, progress: bool = True,
+          mix: list[tuple[str, float]] = KINDS) -> list[Sent]:  # fmt: skip
     rng = random.Random(seed)
-    plan = [(i, rng.choices([k for k, _ in KINDS], [w for _, w in KINDS])[0]) for i in range(payments)]
+    plan = [(i, rng.choices([k for k, _ in mix], [w for _, w in mix])[0]) for i in range(payments)]
     bodies = {i: order(kind, rng) for i, kind in plan}
     done: list[Sent] = []
 

@@ -28,6 +28,9 @@ def free_port() -> int:
 logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no access log per moto request
 
 
+LOCAL_ENV = ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION", "AWS_REGION")
+
+
 class MotoServer:
     """moto on 127.0.0.1, serving one request at a time: moto's backends are not thread-safe."""
 
@@ -38,12 +41,14 @@ class MotoServer:
             request_handler=MotoRequestHandler,
         )  # fmt: skip
         self._thread = threading.Thread(target=self._server.serve_forever, name="moto", daemon=True)
+        self._saved_env: dict[str, str | None] = {}
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> MotoServer:
+        self._saved_env = {k: os.environ.get(k) for k in LOCAL_ENV}
         os.environ.update(
             AWS_ENDPOINT_URL=self.url,
             AWS_ACCESS_KEY_ID="local",
@@ -56,6 +61,11 @@ class MotoServer:
 
     def stop(self) -> None:
         self._server.shutdown()
+        for key, value in self._saved_env.items():  # later AWS clients (or moto mocks) must not aim here
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 def client(service: str) -> Any:

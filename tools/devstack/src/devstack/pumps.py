@@ -7,6 +7,7 @@ import threading
 import time
 from typing import Any
 
+from devstack.faults import Faults
 from devstack.moto_local import client
 from devstack.runtime import Functions
 
@@ -33,9 +34,11 @@ class IdleBackoff:
 class StreamPump(threading.Thread):
     """Delivers new stream records in order; on batchItemFailures, redelivers from the first failed one."""
 
-    def __init__(self, functions: Functions, function: str, stream_arn: str, stop: threading.Event) -> None:
+    def __init__(self, functions: Functions, function: str, stream_arn: str, stop: threading.Event,
+                 faults: Faults) -> None:  # fmt: skip
         super().__init__(name=f"stream-{function}", daemon=True)
         self._functions, self._function, self._arn, self._halt = functions, function, stream_arn, stop
+        self._faults = faults
         self._streams = client("dynamodbstreams")
 
     def run(self) -> None:
@@ -56,6 +59,9 @@ class StreamPump(threading.Thread):
             try:
                 failures = self._functions.invoke(self._function, {"Records": records})["batchItemFailures"]
             except Exception:  # noqa: BLE001 - the whole batch is retried, as Lambda does
+                failures = [{"itemIdentifier": records[0]["dynamodb"]["SequenceNumber"]}]
+            if not failures and self._faults.happens(self._faults.relay_crash_after_publish):
+                # Published, then died before the checkpoint: the same records come again.
                 failures = [{"itemIdentifier": records[0]["dynamodb"]["SequenceNumber"]}]
             if failures:
                 first = min(int(f["itemIdentifier"]) for f in failures)
@@ -88,9 +94,11 @@ class QueuePump(threading.Thread):
     (the message becomes visible again) and after MAX_DELIVERY_ATTEMPTS the queue's redrive moves it
     to the DLQ."""
 
-    def __init__(self, functions: Functions, function: str, queue_url: str, stop: threading.Event) -> None:
+    def __init__(self, functions: Functions, function: str, queue_url: str, stop: threading.Event,
+                 faults: Faults) -> None:  # fmt: skip
         super().__init__(name=f"queue-{function}", daemon=True)
         self._functions, self._function, self._url, self._halt = functions, function, queue_url, stop
+        self._faults = faults
         self._sqs = client("sqs")
 
     def run(self) -> None:
@@ -103,16 +111,25 @@ class QueuePump(threading.Thread):
                 idle.wait()
                 continue
             idle.busy()
+            self._faults.shuffle(messages)
             for message in messages:
                 self._deliver(message)
 
     def _deliver(self, message: dict[str, Any]) -> None:
+        event = as_delivered(json.loads(message["Body"]))
         try:
-            self._functions.invoke(self._function, as_delivered(json.loads(message["Body"])))
+            self._functions.invoke(self._function, event)
+            if self._faults.happens(self._faults.duplicate_delivery):
+                self._functions.invoke(self._function, event)
         except Exception:  # noqa: BLE001 - recorded by the runtime; redelivered, then dead-lettered
             attempt = int(message.get("Attributes", {}).get("ApproximateReceiveCount", "1"))
             # Back off 1 s, 2 s, … before the next attempt, as EventBridge does.
             self._sqs.change_message_visibility(QueueUrl=self._url, ReceiptHandle=message["ReceiptHandle"],
                                                 VisibilityTimeout=attempt)  # fmt: skip
+            return
+        if self._faults.happens(self._faults.consumer_crash_after_write):
+            # The work is committed but the ack is lost: the message comes back after its visibility timeout.
+            self._sqs.change_message_visibility(QueueUrl=self._url, ReceiptHandle=message["ReceiptHandle"],
+                                                VisibilityTimeout=1)  # fmt: skip
             return
         self._sqs.delete_message(QueueUrl=self._url, ReceiptHandle=message["ReceiptHandle"])

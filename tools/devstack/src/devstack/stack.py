@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 import threading
@@ -13,14 +14,19 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 from devstack import dashboard, resources
 from devstack.api_server import LocalApi
+from devstack.faults import Faults, FlakyEventBridge
 from devstack.moto_local import MotoServer, provision
 from devstack.pumps import QueuePump, StreamPump
 from devstack.runtime import Functions
+from payments_shared.aws_clients import traced_client
 from payments_shared.observability.tracing import configure_sdk
 
 
 class Devstack:
-    def __init__(self, *, api_port: int = 0, psp_503_rate: float = 0.0, logs: Path) -> None:
+    def __init__(
+        self, *, api_port: int = 0, psp_503_rate: float = 0.0, logs: Path, faults: Faults | None = None
+    ) -> None:
+        self.faults = faults or Faults(psp={"503": psp_503_rate})
         logs.parent.mkdir(parents=True, exist_ok=True)
         # The handlers' JSON logs and EMF metrics go to a file, as CloudWatch would receive them.
         self.console: TextIO = sys.stdout
@@ -30,16 +36,20 @@ class Devstack:
         configure_sdk(self.spans, service_name="payments-local")
         self.moto = MotoServer().start()
         self.provisioned = provision()
-        self.psp = FakePsp(hang_seconds=1.0, fault_rates={"503": psp_503_rate}).start()
+        self.psp = FakePsp(hang_seconds=1.0, fault_rates=self.faults.psp, seed=self.faults.seed).start()
         os.environ.update(PSP_URL=self.psp.url, PSP_READ_TIMEOUT_S="0.5", POWERTOOLS_METRICS_NAMESPACE="Payments")
         self.functions = Functions()  # imports the handler modules, which read the environment set above
+        # The relays publish through PutEvents as it behaves on a bad day (partial failures), when asked to.
+        self.bus = FlakyEventBridge(traced_client("events"), self.faults)
+        for module in ("initializer.handler", "finalizer.handler"):
+            importlib.import_module(module).container.events.override(self.bus)
         self._stop = threading.Event()
         self._pumps: list[threading.Thread] = [
             StreamPump(self.functions, function, self.provisioned.stream_arns[resources.EVENT_STORES[service]],
-                       self._stop)
+                       self._stop, self.faults)
             for service, function in resources.RELAYED.items()
         ] + [
-            QueuePump(self.functions, s.function, self.provisioned.queues[s.name], self._stop)
+            QueuePump(self.functions, s.function, self.provisioned.queues[s.name], self._stop, self.faults)
             for s in resources.SUBSCRIPTIONS
         ]  # fmt: skip
         for pump in self._pumps:
