@@ -7,7 +7,7 @@ variable "psp_url" {
 locals {
   environment = {
     EVENT_STORE_TABLE     = module.event_store.table_name
-    RESULTS_TABLE         = aws_dynamodb_table.results.name
+    RESULTS_TABLE         = module.results.name
     EVENT_BUS_NAME        = local.platform.bus_name
     PSP_URL               = var.psp_url
     PSP_CONNECT_TIMEOUT_S = "1.0"
@@ -20,7 +20,7 @@ locals {
       statements = [{
         sid       = "OwnEventStoreAndResults"
         actions   = ["dynamodb:TransactWriteItems", "dynamodb:PutItem", "dynamodb:ConditionCheckItem", "dynamodb:Query", "dynamodb:GetItem"]
-        resources = [module.event_store.table_arn, aws_dynamodb_table.results.arn]
+        resources = [module.event_store.table_arn, module.results.arn]
       }]
     }
     "finalizer-relay" = {
@@ -53,24 +53,11 @@ module "event_store" {
   relay_function_arn = module.function["finalizer-relay"].function_arn
 }
 
-resource "aws_dynamodb_table" "results" {
-  name         = "BreakingTheBank"
-  billing_mode = "PAY_PER_REQUEST"
-  hash_key     = "payment_order_id"
-
-  attribute {
-    name = "payment_order_id"
-    type = "S"
-  }
-
-  point_in_time_recovery {
-    enabled = true
-  }
-
-  server_side_encryption {
-    enabled     = true
-    kms_key_arn = local.platform.kms_key_arn
-  }
+module "results" {
+  source      = "../../modules/read_model_table"
+  name        = "BreakingTheBank"
+  hash_key    = "payment_order_id"
+  kms_key_arn = local.platform.kms_key_arn
 }
 
 module "subscription" {
@@ -88,5 +75,5 @@ output "function_names" {
 }
 
 output "tables" {
-  value = [module.event_store.table_name, aws_dynamodb_table.results.name]
+  value = [module.event_store.table_name, module.results.name]
 }

@@ -2,7 +2,7 @@ locals {
   orders_table = "ShowMeTheMoney"
   environment = {
     EVENT_STORE_TABLE       = module.event_store.table_name
-    ORDERS_TABLE            = aws_dynamodb_table.orders.name
+    ORDERS_TABLE            = module.orders.name
     CARD_DATA_KEY_ID        = aws_kms_alias.card_data.name
     CARD_FINGERPRINT_KEY_ID = aws_kms_alias.card_fingerprint.name
     EVENT_BUS_NAME          = local.platform.bus_name
@@ -10,7 +10,7 @@ locals {
   write_order = {
     sid       = "OwnEventStoreAndOrders"
     actions   = ["dynamodb:TransactWriteItems", "dynamodb:PutItem", "dynamodb:ConditionCheckItem", "dynamodb:Query", "dynamodb:GetItem"]
-    resources = [module.event_store.table_arn, aws_dynamodb_table.orders.arn]
+    resources = [module.event_store.table_arn, module.orders.arn]
   }
   functions = {
     "initializer-api" = {
@@ -53,24 +53,11 @@ module "event_store" {
   relay_function_arn = module.function["initializer-relay"].function_arn
 }
 
-resource "aws_dynamodb_table" "orders" {
-  name         = local.orders_table
-  billing_mode = "PAY_PER_REQUEST"
-  hash_key     = "payment_order_id"
-
-  attribute {
-    name = "payment_order_id"
-    type = "S"
-  }
-
-  point_in_time_recovery {
-    enabled = true
-  }
-
-  server_side_encryption {
-    enabled     = true
-    kms_key_arn = local.platform.kms_key_arn
-  }
+module "orders" {
+  source      = "../../modules/read_model_table"
+  name        = local.orders_table
+  hash_key    = "payment_order_id"
+  kms_key_arn = local.platform.kms_key_arn
 }
 
 # Card data never leaves this service in clear: its own keys, usable only by the API function.
@@ -119,5 +106,5 @@ output "function_names" {
 }
 
 output "tables" {
-  value = [module.event_store.table_name, aws_dynamodb_table.orders.name]
+  value = [module.event_store.table_name, module.orders.name]
 }

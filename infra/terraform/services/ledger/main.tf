@@ -10,12 +10,12 @@ locals {
       statements = [{
         sid       = "OwnJournalAndAccounts"
         actions   = ["dynamodb:TransactWriteItems", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem", "dynamodb:Query", "dynamodb:GetItem"]
-        resources = [module.event_store.table_arn, aws_dynamodb_table.accounts.arn]
+        resources = [module.event_store.table_arn, module.accounts.arn]
       }]
     }
     "ledger-api" = {
       handler    = "ledger.handler.api_handler"
-      statements = [{ sid = "ReadAccounts", actions = ["dynamodb:Scan"], resources = [aws_dynamodb_table.accounts.arn] }]
+      statements = [{ sid = "ReadAccounts", actions = ["dynamodb:Scan"], resources = [module.accounts.arn] }]
     }
   }
 }
@@ -28,7 +28,7 @@ module "function" {
   policy_statements = each.value.statements
   environment = {
     EVENT_STORE_TABLE = module.event_store.table_name
-    ACCOUNTS_TABLE    = aws_dynamodb_table.accounts.name
+    ACCOUNTS_TABLE    = module.accounts.name
     FEE_BASIS_POINTS  = tostring(var.fee_basis_points)
   }
   zip_path                  = local.function_defaults.zip_path
@@ -45,30 +45,12 @@ module "event_store" {
   kms_key_arn = local.platform.kms_key_arn
 }
 
-resource "aws_dynamodb_table" "accounts" {
-  name         = "LedgerAccounts"
-  billing_mode = "PAY_PER_REQUEST"
-  hash_key     = "account"
-  range_key    = "currency"
-
-  attribute {
-    name = "account"
-    type = "S"
-  }
-
-  attribute {
-    name = "currency"
-    type = "S"
-  }
-
-  point_in_time_recovery {
-    enabled = true
-  }
-
-  server_side_encryption {
-    enabled     = true
-    kms_key_arn = local.platform.kms_key_arn
-  }
+module "accounts" {
+  source      = "../../modules/read_model_table"
+  name        = "LedgerAccounts"
+  hash_key    = "account"
+  range_key   = "currency"
+  kms_key_arn = local.platform.kms_key_arn
 }
 
 module "subscription" {
@@ -95,5 +77,5 @@ output "function_names" {
 }
 
 output "tables" {
-  value = [module.event_store.table_name, aws_dynamodb_table.accounts.name]
+  value = [module.event_store.table_name, module.accounts.name]
 }

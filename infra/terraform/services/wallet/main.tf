@@ -5,12 +5,12 @@ locals {
       statements = [{
         sid       = "OwnEventStoreAndBalances"
         actions   = ["dynamodb:TransactWriteItems", "dynamodb:PutItem", "dynamodb:ConditionCheckItem", "dynamodb:Query", "dynamodb:GetItem"]
-        resources = [module.event_store.table_arn, aws_dynamodb_table.balances.arn]
+        resources = [module.event_store.table_arn, module.balances.arn]
       }]
     }
     "wallet-api" = {
       handler    = "wallet.handler.api_handler"
-      statements = [{ sid = "ReadBalances", actions = ["dynamodb:GetItem"], resources = [aws_dynamodb_table.balances.arn] }]
+      statements = [{ sid = "ReadBalances", actions = ["dynamodb:GetItem"], resources = [module.balances.arn] }]
     }
   }
 }
@@ -23,7 +23,7 @@ module "function" {
   policy_statements = each.value.statements
   environment = {
     EVENT_STORE_TABLE = module.event_store.table_name
-    BALANCES_TABLE    = aws_dynamodb_table.balances.name
+    BALANCES_TABLE    = module.balances.name
   }
   zip_path                  = local.function_defaults.zip_path
   kms_key_arn               = local.function_defaults.kms_key_arn
@@ -38,24 +38,11 @@ module "event_store" {
   kms_key_arn = local.platform.kms_key_arn
 }
 
-resource "aws_dynamodb_table" "balances" {
-  name         = "WalletBalances"
-  billing_mode = "PAY_PER_REQUEST"
-  hash_key     = "merchant_id"
-
-  attribute {
-    name = "merchant_id"
-    type = "S"
-  }
-
-  point_in_time_recovery {
-    enabled = true
-  }
-
-  server_side_encryption {
-    enabled     = true
-    kms_key_arn = local.platform.kms_key_arn
-  }
+module "balances" {
+  source      = "../../modules/read_model_table"
+  name        = "WalletBalances"
+  hash_key    = "merchant_id"
+  kms_key_arn = local.platform.kms_key_arn
 }
 
 module "subscription" {
@@ -82,5 +69,5 @@ output "function_names" {
 }
 
 output "tables" {
-  value = [module.event_store.table_name, aws_dynamodb_table.balances.name]
+  value = [module.event_store.table_name, module.balances.name]
 }
