@@ -109,6 +109,12 @@ def _set(write: UpdateRecord) -> dict[str, Any]:
     }
 
 
+def get_row(client: Any, table: str, key: Mapping[str, Any]) -> dict[str, Any] | None:
+    """One row by key, strongly consistent, as plain Python values (read models use it too)."""
+    response = client.get_item(TableName=table, Key=_to_attr(key), ConsistentRead=True)
+    return _from_attr(response["Item"]) if "Item" in response else None
+
+
 class DynamoDBEventStore:
     def __init__(self, client: Any, table_name: str) -> None:
         self._client = client
@@ -220,10 +226,7 @@ class DynamoDBEventStore:
         return StreamSlice(stream_id, loaded_snapshot, events)
 
     def _get(self, stream_id: str, version: int) -> dict[str, Any] | None:
-        response = self._client.get_item(
-            TableName=self._table, Key=_to_attr({PK: stream_id, SK: version}), ConsistentRead=True
-        )
-        return _from_attr(response["Item"]) if "Item" in response else None
+        return get_row(self._client, self._table, {PK: stream_id, SK: version})
 
 
 def table_definition(table_name: str) -> dict[str, Any]:

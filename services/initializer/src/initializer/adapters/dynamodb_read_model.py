@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from boto3.dynamodb.types import TypeDeserializer
-
-_deserializer = TypeDeserializer()
+from payments_shared.eventstore.dynamodb import get_row
 
 
 class DynamoDBOrderReadModel:
@@ -15,8 +13,4 @@ class DynamoDBOrderReadModel:
         self._table = table_name
 
     def get(self, payment_order_id: str) -> dict[str, Any] | None:
-        response = self._client.get_item(
-            TableName=self._table, Key={"payment_order_id": {"S": payment_order_id}}, ConsistentRead=True
-        )
-        item = response.get("Item")
-        return {k: _deserializer.deserialize(v) for k, v in item.items()} if item else None
+        return get_row(self._client, self._table, {"payment_order_id": payment_order_id})

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from boto3.dynamodb.types import TypeDeserializer
-
-_deserializer = TypeDeserializer()
+from payments_shared.eventstore.dynamodb import get_row
 
 
 class DynamoDBBalances:
@@ -15,8 +13,4 @@ class DynamoDBBalances:
         self._table = table_name
 
     def get(self, merchant_id: str) -> dict[str, Any] | None:
-        response = self._client.get_item(
-            TableName=self._table, Key={"merchant_id": {"S": merchant_id}}, ConsistentRead=True
-        )
-        item = response.get("Item")
-        return {k: _deserializer.deserialize(v) for k, v in item.items()} if item else None
+        return get_row(self._client, self._table, {"merchant_id": merchant_id})
