@@ -112,25 +112,12 @@ resource "aws_lambda_function" "this" {
   depends_on = [aws_cloudwatch_log_group.this, aws_iam_role_policy.this]
 }
 
-resource "aws_cloudwatch_metric_alarm" "errors" {
-  alarm_name          = "${var.name}-errors"
+# Any error or throttle in two of five minutes.
+resource "aws_cloudwatch_metric_alarm" "any" {
+  for_each            = { errors = "Errors", throttles = "Throttles" }
+  alarm_name          = "${var.name}-${each.key}"
   namespace           = "AWS/Lambda"
-  metric_name         = "Errors"
-  dimensions          = { FunctionName = aws_lambda_function.this.function_name }
-  statistic           = "Sum"
-  period              = 60
-  evaluation_periods  = 5
-  datapoints_to_alarm = 2
-  threshold           = 0
-  comparison_operator = "GreaterThanThreshold"
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = var.alarm_actions
-}
-
-resource "aws_cloudwatch_metric_alarm" "throttles" {
-  alarm_name          = "${var.name}-throttles"
-  namespace           = "AWS/Lambda"
-  metric_name         = "Throttles"
+  metric_name         = each.value
   dimensions          = { FunctionName = aws_lambda_function.this.function_name }
   statistic           = "Sum"
   period              = 60

@@ -37,6 +37,10 @@ run "defaults_without_dynatrace" {
     error_message = "no Firehose given: no subscription filter"
   }
   assert {
+    condition     = aws_cloudwatch_metric_alarm.any["errors"].metric_name == "Errors" && aws_cloudwatch_metric_alarm.any["throttles"].metric_name == "Throttles"
+    error_message = "alarms on errors and throttles"
+  }
+  assert {
     condition     = aws_cloudwatch_metric_alarm.p99_duration.threshold == 24000 && aws_cloudwatch_metric_alarm.p99_duration.extended_statistic == "p99"
     error_message = "p99 duration alarm at 80 % of the timeout"
   }
