@@ -55,7 +55,10 @@ data "aws_ssm_parameter" "dynatrace_firehose_key" {
   with_decryption = true
 }
 
-data "aws_iam_policy_document" "key" {
+data "aws_iam_policy_document" "key_policy" {
+  # checkov:skip=CKV_AWS_111:A key policy's Resource "*" is this key alone.
+  # checkov:skip=CKV_AWS_356:A key policy's Resource "*" is this key alone.
+  # checkov:skip=CKV_AWS_109:A key policy's Resource "*" is this key alone; the account administers its key.
   statement {
     sid       = "AccountAdministers"
     actions   = ["kms:*"]
@@ -88,7 +91,7 @@ data "aws_iam_policy_document" "key" {
 resource "aws_kms_key" "platform" {
   description         = "payments platform: tables, queues, logs, Lambda environments"
   enable_key_rotation = true
-  policy              = data.aws_iam_policy_document.key.json
+  policy              = data.aws_iam_policy_document.key_policy.json
 }
 
 resource "aws_kms_alias" "platform" {
@@ -153,7 +156,7 @@ resource "aws_apigatewayv2_api" "this" {
 
 resource "aws_cloudwatch_log_group" "api_access" {
   name              = "/aws/apigateway/payments-access"
-  retention_in_days = 30
+  retention_in_days = 365 # a year of audit trail (PCI DSS 10.7)
   kms_key_id        = aws_kms_key.platform.arn
 }
 

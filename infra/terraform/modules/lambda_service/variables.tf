@@ -64,8 +64,9 @@ variable "kms_key_arn" {
 }
 
 variable "log_retention_days" {
-  type    = number
-  default = 30
+  description = "A payments system keeps a year of audit trail (PCI DSS 10.7)."
+  type        = number
+  default     = 365
 }
 
 variable "firehose_arn" {
