@@ -7,7 +7,8 @@ variable "kms_key_arn" {
   type = string
 }
 
-variable "relay_function_arn" {
+variable "relay_function_name" {
+  # A name, not an ARN: it is known at plan time, so the count below can depend on it.
   description = "Outbox relay fed by the table's stream (null: the service publishes nothing)."
   type        = string
   default     = null
@@ -55,7 +56,7 @@ resource "aws_dynamodb_table" "this" {
 }
 
 resource "aws_sqs_queue" "relay_failures" {
-  count                     = var.relay_function_arn == null ? 0 : 1
+  count                     = var.relay_function_name == null ? 0 : 1
   name                      = "${var.name}-relay-failures"
   message_retention_seconds = 1209600
   kms_master_key_id         = var.kms_key_arn
@@ -65,9 +66,9 @@ resource "aws_sqs_queue" "relay_failures" {
 # The relay publishes to EventBridge; a batch that keeps failing is bisected down to the failing record,
 # which is retried (never skipped) until it ages out to the on-failure queue.
 resource "aws_lambda_event_source_mapping" "relay" {
-  count                              = var.relay_function_arn == null ? 0 : 1
+  count                              = var.relay_function_name == null ? 0 : 1
   event_source_arn                   = aws_dynamodb_table.this.stream_arn
-  function_name                      = var.relay_function_arn
+  function_name                      = var.relay_function_name
   starting_position                  = "TRIM_HORIZON"
   batch_size                         = 100
   maximum_batching_window_in_seconds = 1
@@ -96,5 +97,5 @@ output "stream_arn" {
 }
 
 output "relay_failures_queue_arn" {
-  value = var.relay_function_arn == null ? null : aws_sqs_queue.relay_failures[0].arn
+  value = var.relay_function_name == null ? null : aws_sqs_queue.relay_failures[0].arn
 }

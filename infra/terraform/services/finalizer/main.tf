@@ -47,10 +47,10 @@ module "function" {
 }
 
 module "event_store" {
-  source             = "../../modules/event_store"
-  name               = "finalizer-events"
-  kms_key_arn        = local.platform.kms_key_arn
-  relay_function_arn = module.function["finalizer-relay"].function_arn
+  source              = "../../modules/event_store"
+  name                = "finalizer-events"
+  kms_key_arn         = local.platform.kms_key_arn
+  relay_function_name = module.function["finalizer-relay"].function_name
 }
 
 module "results" {

@@ -47,10 +47,10 @@ module "function" {
 }
 
 module "event_store" {
-  source             = "../../modules/event_store"
-  name               = "initializer-events"
-  kms_key_arn        = local.platform.kms_key_arn
-  relay_function_arn = module.function["initializer-relay"].function_arn
+  source              = "../../modules/event_store"
+  name                = "initializer-events"
+  kms_key_arn         = local.platform.kms_key_arn
+  relay_function_name = module.function["initializer-relay"].function_name
 }
 
 module "orders" {

@@ -4,9 +4,9 @@ run "table_with_relay" {
   command = plan
 
   variables {
-    name               = "svc-events"
-    kms_key_arn        = "arn:aws:kms:eu-west-1:123456789012:key/k"
-    relay_function_arn = "arn:aws:lambda:eu-west-1:123456789012:function:svc-relay"
+    name                = "svc-events"
+    kms_key_arn         = "arn:aws:kms:eu-west-1:123456789012:key/k"
+    relay_function_name = "svc-relay"
   }
 
   assert {
