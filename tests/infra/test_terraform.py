@@ -3,63 +3,40 @@ and IAM policies without wildcard actions."""
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
+
+from infra.terraform_cli import run_terraform
 
 TERRAFORM_DIR = Path("infra/terraform")
 ROOTS = [TERRAFORM_DIR / "platform", *sorted((TERRAFORM_DIR / "services").glob("*/"))]
 MODULES = sorted(p for p in (TERRAFORM_DIR / "modules").iterdir() if p.is_dir())
 
 
-def terraform_binary() -> str:
-    found = shutil.which("terraform") or next(
-        (p for p in ("/usr/local/bin/terraform", "/usr/bin/terraform") if Path(p).exists()), None
-    )
-    if found is None:
-        pytest.fail("terraform is not installed: these tests need Terraform >= 1.7 on PATH")
-    return found
-
-
-@pytest.fixture(scope="module")
-def tf_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    # A shared plugin cache: each init links the provider instead of copying ~600 MB.
-    env = {**os.environ, "TF_PLUGIN_CACHE_DIR": str(tmp_path_factory.mktemp("plugins")), "TF_IN_AUTOMATION": "1",
-           "CHECKPOINT_DISABLE": "1"}  # fmt: skip
-    return env
-
-
-def run(args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([terraform_binary(), *args], cwd=cwd, env=env, capture_output=True, text=True,
-                          timeout=600, check=False)  # fmt: skip
-
-
-def init(directory: Path, env: dict[str, str]) -> None:
-    result = run(["init", "-backend=false", "-input=false", "-no-color"], directory, env)
+def init(directory: Path) -> None:
+    result = run_terraform(["init", "-backend=false", "-input=false", "-no-color"], directory)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
 
 
-def test_terraform_is_formatted(tf_env: dict[str, str]) -> None:
-    result = run(["fmt", "-check", "-recursive", "-no-color"], TERRAFORM_DIR, tf_env)
+def test_terraform_is_formatted() -> None:
+    result = run_terraform(["fmt", "-check", "-recursive", "-no-color"], TERRAFORM_DIR)
     assert result.returncode == 0, f"run terraform fmt -recursive infra/terraform:\n{result.stdout}"
 
 
 @pytest.mark.parametrize("root", ROOTS, ids=[str(r) for r in ROOTS])
-def test_every_root_validates(root: Path, tf_env: dict[str, str]) -> None:
-    init(root, tf_env)
-    result = run(["validate", "-no-color"], root, tf_env)
+def test_every_root_validates(root: Path) -> None:
+    init(root)
+    result = run_terraform(["validate", "-no-color"], root)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 @pytest.mark.parametrize("module", MODULES, ids=[m.name for m in MODULES])
-def test_every_module_passes_its_terraform_tests(module: Path, tf_env: dict[str, str]) -> None:
+def test_every_module_passes_its_terraform_tests(module: Path) -> None:
     assert list(module.glob("tests/*.tftest.hcl")), f"{module} has no terraform test"
-    init(module, tf_env)
-    result = run(["test", "-no-color"], module, tf_env)
+    init(module)
+    result = run_terraform(["test", "-no-color"], module)
     assert result.returncode == 0 and "0 failed" in result.stdout, result.stdout[-3000:] + result.stderr[-2000:]
 
 

@@ -1,0 +1,253 @@
+"""Apply → verify → destroy: the platform root, then every service root, on a local moto server.
+
+The roots are applied exactly as a user would (`terraform apply` per root, the service zips Pants built,
+Dynatrace switched on with tokens from SSM), then the wiring is read back through the AWS APIs. Tests in
+this module run in file order: the last one destroys everything. Figures are printed (pytest -s).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import json
+import shutil
+import time
+import zipfile
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from devstack.moto_local import MotoServer
+
+from infra.terraform_cli import run_terraform
+from payments_shared.event_patterns import load_pattern
+
+SERVICES = ("initializer", "finalizer", "ledger", "wallet")
+SUBSCRIPTIONS = {"finalizer": "finalizer", "initializer-outcome": "initializer", "ledger": "ledger", "wallet": "wallet"}
+PATTERN_FILES = {"finalizer": "payment_initiated", "initializer-outcome": "payment_status_updated",
+                 "ledger": "payment_status_updated", "wallet": "payment_succeeded"}  # fmt: skip
+RELAYS = {"initializer-relay": "initializer-events", "finalizer-relay": "finalizer-events"}
+ROUTES = {"POST /payments", "GET /payments/{payment_order_id}", "GET /ledger/trial-balance",
+          "GET /wallets/{merchant_id}"}  # fmt: skip
+SECRETS = {
+    "/payments/dynatrace/firehose-access-key": "dt0c01.firehose-fake",
+    "/payments/dynatrace/connection-token": "dt0c01.connection-fake",
+    "/payments/dynatrace/log-collection-token": "dt0c01.logs-fake",
+}
+DYNATRACE = {"dynatrace_tenant": "abc12345", "dynatrace_cluster_id": "-1234",
+             "dynatrace_connection_base_url": "https://abc12345.live.dynatrace.com"}  # fmt: skip
+
+
+@dataclass
+class Deployment:
+    workdir: Path
+    platform: dict[str, Any]
+    layer_arn: str
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def root(self, name: str) -> Path:
+        return self.workdir / ("platform" if name == "platform" else f"services/{name}")
+
+    def variables(self, name: str) -> list[str]:
+        values = {"local_endpoint": "true"}
+        if name != "platform":
+            values |= {"zip_path": str(Path(f"services.{name}/lambda.zip").resolve()), "dynatrace_enabled": "true",
+                       "dynatrace_layer_arn": self.layer_arn, **DYNATRACE}  # fmt: skip
+        return [arg for key, value in values.items() for arg in ("-var", f"{key}={value}")]
+
+    def terraform(self, name: str, command: str) -> str:
+        started = time.perf_counter()
+        result = run_terraform([command, "-auto-approve", "-input=false", "-no-color", *self.variables(name)],
+                               self.root(name))  # fmt: skip
+        self.seconds[f"{command} {name}"] = time.perf_counter() - started
+        assert result.returncode == 0, f"{command} {name}:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+        return result.stdout
+
+    def state_arns(self, name: str) -> set[str]:
+        """Every ARN a root's state holds: what that root owns."""
+        shown = json.loads(run_terraform(["show", "-json", "-no-color"], self.root(name)).stdout)
+        arns: set[str] = set()
+        modules = [shown["values"]["root_module"]]
+        while modules:
+            module = modules.pop()
+            modules += module.get("child_modules", [])
+            for resource in module.get("resources", []):
+                if resource["mode"] == "managed":
+                    values = resource["values"]
+                    arns |= {v for k, v in values.items() if k.endswith("arn") and isinstance(v, str) and v}
+        return arns
+
+
+def aws(service: str) -> Any:
+    return boto3.client(service)
+
+
+def seed_account() -> str:
+    """What exists before `terraform apply` in a real account: the SSM tokens and the Dynatrace layer
+    (moto cannot attach Dynatrace's foreign layer ARN, so a stand-in layer is published here)."""
+    for name, value in SECRETS.items():
+        aws("ssm").put_parameter(Name=name, Type="SecureString", Value=value)
+    content = io.BytesIO()
+    with zipfile.ZipFile(content, "w") as archive:
+        archive.writestr("dynatrace", '#!/bin/sh\nexec "$@"\n')
+    layer = aws("lambda").publish_layer_version(
+        LayerName="Dynatrace_OneAgent_stand_in", Content={"ZipFile": content.getvalue()},
+        CompatibleRuntimes=["python3.12"],
+    )  # fmt: skip
+    return str(layer["LayerVersionArn"])
+
+
+@pytest.fixture(scope="module")
+def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
+    moto = MotoServer().start()
+    # A copy, so state files stay out of the tree; the relative paths (contracts, ../../modules) still hold.
+    base = tmp_path_factory.mktemp("deploy")
+    shutil.copytree("infra/terraform", base / "infra/terraform", symlinks=True)
+    shutil.copytree("contracts", base / "contracts")
+    workdir = base / "infra/terraform"
+    try:
+        deployment = Deployment(workdir, {}, seed_account())
+        for name in ("platform", *SERVICES):  # one at a time: they share the provider cache
+            init = run_terraform(["init", "-input=false", "-no-color"], deployment.root(name))
+            assert init.returncode == 0, init.stdout + init.stderr
+        deployment.terraform("platform", "apply")
+        outputs = json.loads(run_terraform(["output", "-json"], deployment.root("platform")).stdout)
+        deployment.platform = {key: value["value"] for key, value in outputs.items()}
+        # Service roots are independent of each other: applied side by side, as four teams would.
+        started = time.perf_counter()
+        with ThreadPoolExecutor(len(SERVICES)) as pool:
+            list(pool.map(lambda name: deployment.terraform(name, "apply"), SERVICES))
+        deployment.seconds["apply services (side by side)"] = time.perf_counter() - started
+        yield deployment
+    finally:
+        moto.stop()
+
+
+def functions() -> dict[str, dict[str, Any]]:
+    return {f["FunctionName"]: f for f in aws("lambda").list_functions()["Functions"]}
+
+
+def test_every_function_runs_its_service_zip_with_the_dynatrace_layer(deployment: Deployment) -> None:
+    deployed = functions()
+    assert len(deployed) == 9, sorted(deployed)
+    for name, function in deployed.items():
+        service = name.split("-")[0]
+        zip_sha = base64.b64encode(hashlib.sha256(Path(f"services.{service}/lambda.zip").read_bytes()).digest())
+        assert function["CodeSha256"] == zip_sha.decode(), name
+        assert (function["Runtime"], function["MemorySize"], function["Timeout"]) == ("python3.12", 192, 30)
+        assert function["Handler"].startswith(f"{service}.handler."), name
+        assert [layer["Arn"] for layer in function["Layers"]] == [deployment.layer_arn], name
+        env = function["Environment"]["Variables"]
+        assert env["AWS_LAMBDA_EXEC_WRAPPER"] == "/opt/dynatrace"
+        assert env["DT_OPEN_TELEMETRY_ENABLE_INTEGRATION"] == "true"
+        assert env["DT_TENANT"] == DYNATRACE["dynatrace_tenant"]
+        assert env["DT_CLUSTER_ID"] == DYNATRACE["dynatrace_cluster_id"]
+        # Tokens come from SSM at deploy time (nothing in code or tfvars).
+        assert env["DT_CONNECTION_AUTH_TOKEN"] == SECRETS["/payments/dynatrace/connection-token"]
+        assert env["DT_LOG_COLLECTION_AUTH_TOKEN"] == SECRETS["/payments/dynatrace/log-collection-token"]
+        configuration = aws("lambda").get_function_configuration(FunctionName=name)
+        assert configuration.get("KMSKeyArn", deployment.platform["kms_key_arn"]) == deployment.platform["kms_key_arn"]
+
+
+def test_every_log_group_keeps_a_year_and_streams_to_the_platform_firehose(deployment: Deployment) -> None:
+    for name in functions():
+        group = f"/aws/lambda/{name}"
+        (described,) = (g for g in aws("logs").describe_log_groups(logGroupNamePrefix=group)["logGroups"]
+                        if g["logGroupName"] == group)  # fmt: skip
+        assert described["retentionInDays"] == 365
+        (subscription,) = aws("logs").describe_subscription_filters(logGroupName=group)["subscriptionFilters"]
+        assert subscription["destinationArn"] == deployment.platform["firehose_arn"]
+        assert subscription["roleArn"] == deployment.platform["logs_to_firehose_role_arn"]
+
+
+def test_every_rule_matches_its_contract_and_targets_its_function_with_retries_and_a_dlq(
+    deployment: Deployment,
+) -> None:
+    events, sqs = aws("events"), aws("sqs")
+    bus = deployment.platform["bus_name"]
+    alarms = {a["AlarmName"] for a in aws("cloudwatch").describe_alarms()["MetricAlarms"]}
+    for rule, service in SUBSCRIPTIONS.items():
+        described = events.describe_rule(Name=rule, EventBusName=bus)
+        assert json.loads(described["EventPattern"]) == load_pattern(PATTERN_FILES[rule])
+        (target,) = events.list_targets_by_rule(Rule=rule, EventBusName=bus)["Targets"]
+        assert target["Arn"] == functions()[rule]["FunctionArn"]
+        assert target["RetryPolicy"]["MaximumRetryAttempts"] > 0
+        dlq_url = sqs.get_queue_url(QueueName=f"{rule}-dlq")["QueueUrl"]
+        dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        assert target["DeadLetterConfig"]["Arn"] == dlq_arn
+        assert f"{rule}-dlq-depth" in alarms, service
+
+
+def test_each_relay_reads_its_own_stream_with_bisect_and_partial_batch_failures(deployment: Deployment) -> None:
+    mappings = aws("lambda").list_event_source_mappings()["EventSourceMappings"]
+    by_function = {m["FunctionArn"].rsplit(":", 1)[1]: m for m in mappings}
+    assert set(by_function) == set(RELAYS)
+    for relay, table in RELAYS.items():
+        mapping = by_function[relay]
+        assert mapping["EventSourceArn"] == aws("dynamodb").describe_table(TableName=table)["Table"]["LatestStreamArn"]
+        assert mapping["BisectBatchOnFunctionError"] and mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+        assert mapping["DestinationConfig"]["OnFailure"]["Destination"].endswith(f":{table}-relay-failures")
+
+
+def test_every_api_route_requires_iam_auth(deployment: Deployment) -> None:
+    routes = aws("apigatewayv2").get_routes(ApiId=deployment.platform["api_id"])["Items"]
+    assert {r["RouteKey"] for r in routes} == ROUTES
+    assert {r["RouteKey"]: r["AuthorizationType"] for r in routes} == dict.fromkeys(ROUTES, "AWS_IAM")
+
+
+def out_of_scope(policy: dict[str, Any], allowed: set[str]) -> list[str]:
+    """Statements granting a wildcard action or reaching a resource the function's root does not own."""
+    problems = []
+    for statement in policy["Statement"]:
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        problems += [f"{statement['Sid']}: action {a}" for a in actions if "*" in a]
+        problems += [f"{statement['Sid']}: resource {r}" for r in resources if r.removesuffix(":*") not in allowed]
+    return problems
+
+
+def role_policies() -> dict[str, dict[str, Any]]:
+    iam = aws("iam")
+    return {
+        f["FunctionName"]: iam.get_role_policy(RoleName=role, PolicyName=f"{f['FunctionName']}-least-privilege")[
+            "PolicyDocument"
+        ]
+        for f in functions().values()
+        for role in [f["Role"].rsplit("/", 1)[1]]
+    }
+
+
+def test_each_function_reaches_only_its_own_tables_keys_bus_and_log_group(deployment: Deployment) -> None:
+    platform_shared = {deployment.platform["kms_key_arn"], deployment.platform["bus_arn"]}
+    owned = {service: deployment.state_arns(service) for service in SERVICES}
+    policies = role_policies()
+    for name, policy in policies.items():
+        service = name.split("-")[0]
+        region, account = deployment.platform["kms_key_arn"].split(":")[3:5]
+        own_log_group = f"arn:aws:logs:{region}:{account}:log-group:/aws/lambda/{name}"
+        assert out_of_scope(policy, owned[service] | platform_shared | {own_log_group}) == [], name
+        granted = json.dumps(policy)
+        assert "ssm:" not in granted and "secretsmanager:" not in granted, "tokens are injected at deploy time"
+    # The check bites: the ledger's policy is out of scope for the wallet.
+    foreign = owned["wallet"] | platform_shared
+    assert out_of_scope(policies["ledger"], foreign)
+
+
+def test_destroy_removes_every_service_then_the_platform(deployment: Deployment) -> None:
+    started = time.perf_counter()
+    with ThreadPoolExecutor(len(SERVICES)) as pool:
+        list(pool.map(lambda name: deployment.terraform(name, "destroy"), SERVICES))
+    deployment.seconds["destroy services (side by side)"] = time.perf_counter() - started
+    deployment.terraform("platform", "destroy")
+    assert aws("lambda").list_functions()["Functions"] == []
+    assert aws("dynamodb").list_tables()["TableNames"] == []
+    assert aws("sqs").list_queues().get("QueueUrls", []) == []
+    assert [b["Name"] for b in aws("events").list_event_buses()["EventBuses"]] == ["default"]
+    print("\nterraform on moto, seconds:")
+    for step, seconds in deployment.seconds.items():
+        print(f"  {step:<34} {seconds:6.1f}")
