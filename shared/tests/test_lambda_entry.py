@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 
@@ -66,6 +67,35 @@ def test_malformed_json_is_a_400_problem(raw: str, spans: InMemorySpanExporter) 
     response = build()(request("POST", "/orders", raw), LambdaContext())
     assert response["statusCode"] == 400
     assert json.loads(response["body"])["errors"]
+
+
+NOT_JSON = ["text/plain", "multipart/form-data", "application/x-www-form-urlencoded", "application/merge-patch+json"]
+
+
+@pytest.mark.parametrize("content_type", NOT_JSON)
+def test_a_body_that_is_not_json_is_a_415_problem(content_type: str, spans: InMemorySpanExporter) -> None:
+    event = request("POST", "/orders", json.dumps({"amount": "1.50", "currency": "EUR"}))
+    event["headers"] = {"Content-Type": content_type}
+    response = build()(event, LambdaContext())
+    assert response["statusCode"] == 415
+    assert response["multiValueHeaders"]["Content-Type"] == ["application/problem+json"]
+    assert json.loads(response["body"])["type"] == "urn:payments:problem:unsupported-media-type"
+    assert root(spans).attributes["http.response.status_code"] == 415
+
+
+def test_a_binary_body_is_a_400_problem_not_a_crash() -> None:
+    event = request("POST", "/orders", base64.b64encode(b"\x80\xff{").decode())
+    event["isBase64Encoded"] = True
+    response = build()(event, LambdaContext())
+    assert response["statusCode"] == 400
+    assert json.loads(response["body"])["errors"] == [{"field": "body", "reason": "not UTF-8 text"}]
+
+
+@pytest.mark.parametrize("content_type", [None, "application/json; charset=utf-8", "Application/JSON"])
+def test_json_bodies_are_accepted_with_or_without_a_content_type(content_type: str | None) -> None:
+    event = request("POST", "/orders", json.dumps({"amount": "1.50", "currency": "EUR"}))
+    event["headers"] = {"Content-Type": content_type} if content_type else {}
+    assert build()(event, LambdaContext())["statusCode"] == 200
 
 
 def test_domain_problem_maps_to_its_status() -> None:

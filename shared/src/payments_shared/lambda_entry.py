@@ -7,6 +7,7 @@ error mapping: a client error never becomes a 5xx, an unexpected one never leaks
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -31,6 +32,7 @@ from payments_shared.problems import (
     FieldProblem,
     InvalidRequest,
     Problem,
+    UnsupportedMediaType,
 )
 
 LambdaHandler = Callable[[dict[str, Any], Any], Any]
@@ -78,6 +80,42 @@ def _field_name(loc: Sequence[Any]) -> str:
     return ".".join(str(part) for part in loc) or "body"
 
 
+def _is_json(content_type: str | None) -> bool:
+    return (content_type or "application/json").split(";", 1)[0].strip().lower() == "application/json"
+
+
+def _unreadable_body(event: dict[str, Any], content_type: str | None) -> Problem | None:
+    """Refused before routing: Powertools would try to parse forms, multipart or binary and fail with a 500."""
+    body = event.get("body")
+    if not body:
+        return None
+    if not _is_json(content_type):
+        return UnsupportedMediaType(f"Content-Type {content_type!r} is not supported; send application/json")
+    if event.get("isBase64Encoded"):
+        try:
+            base64.b64decode(body).decode()
+        except (ValueError, UnicodeDecodeError):
+            return InvalidRequest("The body is not UTF-8 JSON", [FieldProblem("body", "not UTF-8 text")])
+    return None
+
+
+def _problem_event_response(problem: Problem) -> dict[str, Any]:
+    return {"statusCode": problem.status, "multiValueHeaders": {"Content-Type": [PROBLEM_CONTENT_TYPE]},
+            "body": json.dumps(problem.body()), "isBase64Encoded": False}  # fmt: skip
+
+
+def _with_canonical_json_type(event: dict[str, Any]) -> dict[str, Any]:
+    # Media types are case-insensitive (RFC 9110); Powertools compares them exactly. Only the value changes:
+    # Powertools reads multiValueHeaders when present, so no header may be added or dropped there.
+    def canonical(headers: dict[str, Any] | None, value: Any) -> dict[str, Any] | None:
+        if not headers:
+            return headers
+        return {k: value if k.lower() == "content-type" else v for k, v in headers.items()}
+
+    return {**event, "headers": canonical(event.get("headers"), "application/json"),
+            "multiValueHeaders": canonical(event.get("multiValueHeaders"), ["application/json"])}  # fmt: skip
+
+
 def install_problem_handlers(app: APIGatewayRestResolver, logger: Logger) -> None:
     @app.exception_handler(RequestValidationError)
     def _invalid(error: RequestValidationError) -> Response[str]:
@@ -118,7 +156,12 @@ def http_entry(app: APIGatewayRestResolver, *, logger: Logger, metrics: Metrics)
             attributes={"http.request.method": method, "http.route": route, "faas.trigger": "http",
                         "faas.name": _function_name(context)},
         ) as roots:
-            response: dict[str, Any] = app.resolve(event, context)
+            refused = _unreadable_body(event, headers.get("content-type"))
+            if refused is not None:
+                logger.info("request refused", extra={"problem": refused.type, "status": refused.status})
+                response = _problem_event_response(refused)
+            else:
+                response = app.resolve(_with_canonical_json_type(event), context)
             status = int(response.get("statusCode", 500))
             roots[0].set_attribute("http.response.status_code", status)
             if status >= 500:

@@ -57,6 +57,12 @@ class Conflict(Problem):
     title = "Conflict"
 
 
+class UnsupportedMediaType(Problem):
+    status = 415
+    type = "urn:payments:problem:unsupported-media-type"
+    title = "The request body must be JSON"
+
+
 class Unprocessable(Problem):
     status = 422
     type = "urn:payments:problem:unprocessable"
