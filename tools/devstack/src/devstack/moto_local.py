@@ -15,7 +15,7 @@ from botocore.config import Config
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from devstack import resources
+from devstack import moto_transactions, resources
 from payments_shared.event_patterns import load_pattern
 
 
@@ -48,6 +48,7 @@ class MotoServer:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> MotoServer:
+        moto_transactions.install()
         self._saved_env = {k: os.environ.get(k) for k in LOCAL_ENV}
         os.environ.update(
             AWS_ENDPOINT_URL=self.url,

@@ -1,0 +1,60 @@
+"""The local stack's moto patch keeps TransactWriteItems all-or-nothing (rows and stream) while backing up
+only the rows a transaction names."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from devstack.moto_local import MotoServer
+
+from payments_shared.eventstore.dynamodb import table_definition
+
+
+@pytest.fixture(scope="module")
+def dynamodb() -> Iterator[Any]:
+    moto = MotoServer().start()
+    client = boto3.client("dynamodb")
+    client.create_table(**table_definition("events"))
+    client.create_table(TableName="totals", AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+                        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}], BillingMode="PAY_PER_REQUEST")
+    yield client
+    moto.stop()
+
+
+def put(stream: str, version: int) -> dict[str, Any]:
+    return {"Put": {"TableName": "events", "Item": {"stream_id": {"S": stream}, "version": {"N": str(version)}},
+                    "ConditionExpression": "attribute_not_exists(version)"}}  # fmt: skip
+
+
+def add(amount: int) -> dict[str, Any]:
+    return {"Update": {"TableName": "totals", "Key": {"id": {"S": "t"}}, "UpdateExpression": "ADD amount :a",
+                       "ExpressionAttributeValues": {":a": {"N": str(amount)}}}}  # fmt: skip
+
+
+def state(client: Any) -> tuple[int, str | None, int]:
+    events = client.scan(TableName="events")["Count"]
+    total = client.get_item(TableName="totals", Key={"id": {"S": "t"}}).get("Item", {}).get("amount", {}).get("N")
+    stream_arn = client.describe_table(TableName="events")["Table"]["LatestStreamArn"]
+    streams = boto3.client("dynamodbstreams")
+    shard = streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    iterator = streams.get_shard_iterator(StreamArn=stream_arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")
+    return events, total, len(streams.get_records(ShardIterator=iterator["ShardIterator"])["Records"])
+
+
+def test_a_transaction_applies_every_write(dynamodb: Any) -> None:
+    dynamodb.transact_write_items(TransactItems=[put("s1", 0), put("s1", 1), add(5)])
+    assert state(dynamodb) == (2, "5", 2)
+
+
+def test_a_failed_transaction_leaves_rows_totals_and_stream_as_they_were(dynamodb: Any) -> None:
+    before = state(dynamodb)
+    with pytest.raises(ClientError, match="TransactionCanceled"):
+        # The new row and the ADD come before the conflicting row: all three must be undone.
+        dynamodb.transact_write_items(TransactItems=[put("s2", 0), add(7), put("s1", 1)])
+    assert state(dynamodb) == before
+    dynamodb.transact_write_items(TransactItems=[put("s2", 0), add(7)])  # and the table still works
+    assert state(dynamodb) == (3, "12", 3)
