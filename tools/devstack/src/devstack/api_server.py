@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import re
 import threading
 import time
@@ -56,6 +57,12 @@ class LocalApi:
             def do_POST(self) -> None:
                 api._serve(self, "POST")
 
+            def __getattr__(self, name: str) -> Any:
+                # Any other method (PUT, TRACE, QUERY...) reaches no route: API Gateway's 404, not a 501.
+                if name.startswith("do_"):
+                    return lambda: api._serve(self, name.removeprefix("do_"))
+                raise AttributeError(name)
+
         self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self._server.daemon_threads = True
 
@@ -72,7 +79,11 @@ class LocalApi:
 
     def _serve(self, request: BaseHTTPRequestHandler, method: str) -> None:
         started, began = time.time(), time.perf_counter()
-        body = request.rfile.read(int(request.headers.get("Content-Length") or 0)).decode() or None
+        raw = request.rfile.read(int(request.headers.get("Content-Length") or 0))
+        try:
+            body, is_base64 = raw.decode() or None, False
+        except UnicodeDecodeError:  # API Gateway hands binary bodies over base64-encoded
+            body, is_base64 = base64.b64encode(raw).decode(), True
         path = request.path.split("?", 1)[0]
         for route_method, pattern, resource, function in ROUTES:
             match = pattern.match(path)
@@ -82,7 +93,7 @@ class LocalApi:
                     "headers": dict(request.headers.items()), "multiValueHeaders": {},
                     "queryStringParameters": None, "pathParameters": match.groupdict() or None,
                     "requestContext": {"requestId": str(uuid.uuid4()), "stage": "local", "httpMethod": method},
-                    "body": body, "isBase64Encoded": False,
+                    "body": body, "isBase64Encoded": is_base64,
                 }  # fmt: skip
                 handler_began = time.perf_counter()
                 try:
