@@ -18,6 +18,7 @@ def test_two_hundred_payments_under_every_fault_lose_nothing(tmp_path: Path) -> 
     assert extra["max_charges_per_payment"] <= 1
     assert extra["dead_letters"] == []
     assert extra["security"]["card_data_hits"] == [] and extra["security"]["log_lines_scanned"] > 500
+    assert extra["security"]["stored_events_and_rows_scanned"] > 1000
     # The faults really happened.
     assert extra["injected"]["put_events_entry_failures"] > 0
     assert extra["injected"]["psp_requests"] > extra["injected"]["psp_charges"]
