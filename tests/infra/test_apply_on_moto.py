@@ -150,8 +150,6 @@ def test_every_function_runs_its_service_zip_with_the_dynatrace_layer(deployment
         # Tokens come from SSM at deploy time (nothing in code or tfvars).
         assert env["DT_CONNECTION_AUTH_TOKEN"] == SECRETS["/payments/dynatrace/connection-token"]
         assert env["DT_LOG_COLLECTION_AUTH_TOKEN"] == SECRETS["/payments/dynatrace/log-collection-token"]
-        configuration = aws("lambda").get_function_configuration(FunctionName=name)
-        assert configuration.get("KMSKeyArn", deployment.platform["kms_key_arn"]) == deployment.platform["kms_key_arn"]
 
 
 def test_every_log_group_keeps_a_year_and_streams_to_the_platform_firehose(deployment: Deployment) -> None:
