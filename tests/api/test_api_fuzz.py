@@ -24,6 +24,7 @@ from devstack.load import http, order
 from devstack.moto_local import MotoServer, provision
 from devstack.resources import tables
 from devstack.runtime import Functions
+from schemathesis.checks import content_type_conformance, response_schema_conformance, status_code_conformance
 from schemathesis.config import HealthCheck
 
 CASES_WANTED = 1000
@@ -92,6 +93,10 @@ def test_no_5xx_every_4xx_is_a_named_problem_and_writes_nothing(case: Any, stack
         assert problem["title"] and problem["detail"]
         for error in problem.get("errors", []):
             assert error["field"] and error["reason"], problem
+    if case.method.upper() == case.operation.method.upper():
+        # The status, content type and body are the ones the document promises (problems included).
+        case.validate_response(response, checks=[status_code_conformance, content_type_conformance,
+                                                 response_schema_conformance])  # fmt: skip
     if response.status_code >= 400:
         assert stack.row_count() == rows_before, f"a rejected request wrote:\n{case.as_curl_command()}"
 

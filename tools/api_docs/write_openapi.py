@@ -1,20 +1,79 @@
 """Writes each HTTP API's OpenAPI document, generated from its handler's routes and pydantic models, to
 services/<service>/openapi.json. A test fails when a committed document is stale.
 
+Powertools documents request-validation failures as its own 422 body; our entry point (the kernel's
+lambda_entry) answers them 400 application/problem+json, and a non-JSON body 415. The documents say what
+the API really returns, so clients and the fuzzing test can rely on them.
+
 Run: ./pants run tools/api_docs/write_openapi.py
 """
 
 from __future__ import annotations
 
 import importlib
+import json
 from pathlib import Path
+from typing import Any
 
 APIS = {"initializer": "Payments initializer API", "ledger": "Payments ledger API", "wallet": "Payments wallet API"}
+
+# Problems a route answers beyond 400 (and 415 for a body), from its handler's domain errors.
+ROUTE_PROBLEMS = {
+    ("post", "/payments"): {"422": "The Idempotency-Key was used before with a different body"},
+    ("get", "/payments/{payment_order_id}"): {"404": "No payment order with this id"},
+    ("get", "/wallets/{merchant_id}"): {"404": "No wallet for this merchant yet"},
+}
+
+PROBLEM_SCHEMA = {
+    "title": "Problem",
+    "description": "RFC 9457 problem details",
+    "type": "object",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["field", "reason"],
+                "properties": {"field": {"type": "string"}, "reason": {"type": "string"}},
+            },
+        },
+    },
+}
+
+
+def _problem(description: str) -> dict[str, Any]:
+    schema = {"$ref": "#/components/schemas/Problem"}
+    return {"description": description, "content": {"application/problem+json": {"schema": schema}}}
+
+
+def with_problem_responses(document: dict[str, Any]) -> dict[str, Any]:
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            responses = operation["responses"]
+            if responses.get("422", {}).get("description") == "Validation Error":
+                del responses["422"]
+            if operation.get("parameters") or "requestBody" in operation:
+                responses["400"] = _problem("The request is invalid: errors name each field and the reason")
+            if "requestBody" in operation:
+                responses["415"] = _problem("The body is not application/json")
+            for status, description in ROUTE_PROBLEMS.get((method, path), {}).items():
+                responses[status] = _problem(description)
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    schemas["Problem"] = PROBLEM_SCHEMA
+    for unused in ("HTTPValidationError", "ResponseValidationError", "ValidationError"):  # Powertools-only
+        schemas.pop(unused, None)
+    return document
 
 
 def document(service: str) -> str:
     resolver = importlib.import_module(f"{service}.handler").api
-    return str(resolver.get_openapi_json_schema(title=APIS[service], version="1.0.0")) + "\n"
+    generated = json.loads(resolver.get_openapi_json_schema(title=APIS[service], version="1.0.0"))
+    return json.dumps(with_problem_responses(generated), indent=2) + "\n"
 
 
 def committed_path(service: str) -> Path:
