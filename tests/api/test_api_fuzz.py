@@ -15,13 +15,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import boto3
 import pytest
 import schemathesis
 from api_docs.write_openapi import APIS, committed_path
 from devstack.api_server import LocalApi
 from devstack.load import http, order
-from devstack.moto_local import MotoServer, provision
+from devstack.moto_local import MotoServer, client, provision
 from devstack.resources import tables
 from devstack.runtime import Functions
 from schemathesis.checks import content_type_conformance, response_schema_conformance, status_code_conformance
@@ -38,7 +37,7 @@ class Stack:
     statuses: Counter[str] = field(default_factory=Counter)
 
     def row_count(self) -> int:
-        dynamodb = boto3.client("dynamodb")
+        dynamodb = client("dynamodb")
         return sum(dynamodb.scan(TableName=t["TableName"], Select="COUNT")["Count"] for t in tables())
 
 

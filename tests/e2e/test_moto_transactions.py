@@ -6,10 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
-from devstack.moto_local import MotoServer
+from devstack.moto_local import MotoServer, client
 
 from payments_shared.eventstore.dynamodb import table_definition
 
@@ -17,11 +16,11 @@ from payments_shared.eventstore.dynamodb import table_definition
 @pytest.fixture(scope="module")
 def dynamodb() -> Iterator[Any]:
     moto = MotoServer().start()
-    client = boto3.client("dynamodb")
-    client.create_table(**table_definition("events"))
-    client.create_table(TableName="totals", AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-                        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}], BillingMode="PAY_PER_REQUEST")
-    yield client
+    dynamodb = client("dynamodb")
+    dynamodb.create_table(**table_definition("events"))
+    dynamodb.create_table(TableName="totals", AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+                          KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}], BillingMode="PAY_PER_REQUEST")
+    yield dynamodb
     moto.stop()
 
 
@@ -35,11 +34,11 @@ def add(amount: int) -> dict[str, Any]:
                        "ExpressionAttributeValues": {":a": {"N": str(amount)}}}}  # fmt: skip
 
 
-def state(client: Any) -> tuple[int, str | None, int]:
-    events = client.scan(TableName="events")["Count"]
-    total = client.get_item(TableName="totals", Key={"id": {"S": "t"}}).get("Item", {}).get("amount", {}).get("N")
-    stream_arn = client.describe_table(TableName="events")["Table"]["LatestStreamArn"]
-    streams = boto3.client("dynamodbstreams")
+def state(dynamodb: Any) -> tuple[int, str | None, int]:
+    events = dynamodb.scan(TableName="events")["Count"]
+    total = dynamodb.get_item(TableName="totals", Key={"id": {"S": "t"}}).get("Item", {}).get("amount", {}).get("N")
+    stream_arn = dynamodb.describe_table(TableName="events")["Table"]["LatestStreamArn"]
+    streams = client("dynamodbstreams")
     shard = streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"][0]["ShardId"]
     iterator = streams.get_shard_iterator(StreamArn=stream_arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")
     return events, total, len(streams.get_records(ShardIterator=iterator["ShardIterator"])["Records"])

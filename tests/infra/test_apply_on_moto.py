@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 from devstack.moto_local import MotoServer
+from devstack.moto_local import client as aws  # the local stack's client: bounded retries
 
 from infra.terraform_cli import run_terraform
 from payments_shared.event_patterns import load_pattern
@@ -81,10 +81,6 @@ class Deployment:
                     values = resource["values"]
                     arns |= {v for k, v in values.items() if k.endswith("arn") and isinstance(v, str) and v}
         return arns
-
-
-def aws(service: str) -> Any:
-    return boto3.client(service)
 
 
 def seed_account() -> str:

@@ -19,8 +19,6 @@ SOURCE = "payments.finalizer"
 PUBLISHED_TYPES = {"PaymentSucceeded": "PaymentStatusUpdated", "PaymentFailed": "PaymentStatusUpdated"}
 
 
-
-
 class Container(containers.DeclarativeContainer):
     config = providers.Configuration()
 

@@ -24,14 +24,12 @@ PUBLISHED_TYPES = {"PaymentInitiated": "PaymentInitiated", "PaymentRejected": "P
 DEFAULT_LIMITS = '{"EUR": "10000.00", "USD": "10000.00", "GBP": "10000.00", "PLN": "50000.00", "JPY": "1500000"}'
 
 
-
 def policy_from(limits_json: str, blocked: str) -> PaymentPolicy:
     limits: Mapping[str, str] = json.loads(limits_json)
     return PaymentPolicy(
         max_amounts={currency: Money.parse(amount, currency) for currency, amount in limits.items()},
         blocked_merchants=frozenset(m.strip() for m in blocked.split(",") if m.strip()),
     )
-
 
 
 class Container(containers.DeclarativeContainer):
