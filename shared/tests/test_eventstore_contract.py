@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,26 +19,34 @@ from payments_shared.eventstore import (
     NewEvent,
     PutRecord,
     Snapshot,
+    StoreRejected,
+    StoreUnavailable,
     UpdateRecord,
 )
 from payments_shared.eventstore.dynamodb import DynamoDBEventStore, table_definition
 from payments_shared.eventstore.memory import InMemoryEventStore
 from payments_testing.aws import SerializedClient, aws_client
+from payments_testing.strict_dynamodb import PASSING_REASONS, StrictTransactions
 
 READ_MODEL = "ReadModel"
 
 
+# How long a transaction stays in flight in both strict stores: long enough for racing threads to overlap.
+IN_FLIGHT_S = 0.05
+
+
 class Adapter:
-    def __init__(self, store: EventStore, read: Any) -> None:
+    def __init__(self, store: EventStore, read: Any, cancel_next: Any) -> None:
         self.store = store
         self.read = read  # (table, key) -> item | None
+        self.cancel_next = cancel_next  # (*reasons) -> None: the next appends are cancelled for these
 
 
 @pytest.fixture(params=["memory", "dynamodb"])
 def adapter(request: pytest.FixtureRequest) -> Iterator[Adapter]:
     if request.param == "memory":
-        memory = InMemoryEventStore()
-        yield Adapter(memory, memory.get_record)
+        memory = InMemoryEventStore(transaction_seconds=IN_FLIGHT_S)
+        yield Adapter(memory, memory.get_record, memory.cancel_next)
         return
     request.getfixturevalue("aws")
     client = aws_client("dynamodb")
@@ -54,7 +63,11 @@ def adapter(request: pytest.FixtureRequest) -> Iterator[Adapter]:
         assert name == READ_MODEL
         return table.get_item(Key=key, ConsistentRead=True).get("Item")
 
-    yield Adapter(DynamoDBEventStore(SerializedClient(client), "events"), read)
+    strict = StrictTransactions(hold_seconds=IN_FLIGHT_S).install()
+    try:
+        yield Adapter(DynamoDBEventStore(SerializedClient(client), "events"), read, strict.cancel_next)
+    finally:
+        strict.uninstall()
 
 
 def event(kind: str = "Happened", **data: Any) -> NewEvent:
@@ -135,26 +148,70 @@ def test_loads_page_through_long_streams(adapter: Adapter) -> None:
     assert [e.version for e in adapter.store.load("long").events] == list(range(1, 121))
 
 
-def test_racing_writers_for_the_same_version_exactly_one_wins(adapter: Adapter) -> None:
-    adapter.store.append("race", 0, [event()])
-    barrier = threading.Barrier(8)
+def race(writers: list[Any]) -> list[str]:
+    """Run the writers at once; each outcome is "won", "conflict" (version taken) or the refusal reason."""
+    barrier = threading.Barrier(len(writers))
     outcomes: list[str] = []
 
-    def write(n: int) -> None:
+    def run(write: Any) -> None:
         barrier.wait()
         try:
-            adapter.store.append("race", 1, [event("Raced", writer=n)])
+            write()
             outcomes.append("won")
         except ConcurrencyConflict:
             outcomes.append("conflict")
+        except StoreUnavailable as refused:
+            outcomes.append(refused.reason)
 
-    threads = [threading.Thread(target=write, args=(n,)) for n in range(8)]
+    threads = [threading.Thread(target=run, args=(w,)) for w in writers]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert sorted(outcomes) == ["conflict"] * 7 + ["won"]
+    return outcomes
+
+
+def test_racing_writers_for_the_same_version_exactly_one_wins(adapter: Adapter) -> None:
+    adapter.store.append("race", 0, [event()])
+    outcomes = race([lambda n=n: adapter.store.append("race", 1, [event("Raced", writer=n)]) for n in range(8)])
+    # The losers either find the version taken or overlap the winner's transaction: nobody else writes.
+    assert outcomes.count("won") == 1
+    assert set(outcomes) - {"won"} <= {"conflict", "TransactionConflict"}
     assert [e.event_type for e in adapter.store.load("race").events] == ["Happened", "Raced"]
+
+
+def test_overlapping_transactions_on_a_common_item_conflict_and_write_nothing(adapter: Adapter) -> None:
+    bump = IncrementRecord(READ_MODEL, {"id": "hot"}, {"n": 1})
+    outcomes = race([lambda s=s: adapter.store.append(s, 0, [event()], [bump]) for s in ("a", "b")])
+    assert sorted(outcomes) == ["TransactionConflict", "won"]
+    loser = "a" if adapter.store.load("a").version == 0 else "b"
+    assert adapter.store.load(loser).version == 0
+    row = adapter.read(READ_MODEL, {"id": "hot"})
+    assert row is not None and row["n"] == 1
+    time.sleep(IN_FLIGHT_S * 2)  # once the winner's transaction is over, the same append goes through
+    adapter.store.append(loser, 0, [event()], [bump])
+    row = adapter.read(READ_MODEL, {"id": "hot"})
+    assert row is not None and row["n"] == 2
+
+
+@pytest.mark.parametrize("reason", PASSING_REASONS)
+def test_passing_cancellations_are_retryable_never_conflicts_and_write_nothing(adapter: Adapter, reason: str) -> None:
+    adapter.cancel_next(reason)
+    marker = PutRecord(READ_MODEL, {"id": "dedupe#1"}, only_if_absent=True)
+    with pytest.raises(StoreUnavailable) as refused:
+        adapter.store.append("s-1", 0, [event()], [marker])
+    assert refused.value.reason == reason
+    assert not isinstance(refused.value, ConcurrencyConflict | DuplicateRecord)
+    assert adapter.store.load("s-1").version == 0 and adapter.read(READ_MODEL, {"id": "dedupe#1"}) is None
+    adapter.store.append("s-1", 0, [event()], [marker])  # the retry decides
+    assert adapter.store.load("s-1").version == 1
+
+
+def test_other_cancellations_are_rejected_as_not_retryable(adapter: Adapter) -> None:
+    adapter.cancel_next("ValidationError")
+    with pytest.raises(StoreRejected, match="ValidationError"):
+        adapter.store.append("s-1", 0, [event()])
+    assert adapter.store.load("s-1").version == 0
 
 
 def test_an_append_is_limited_to_one_transaction(adapter: Adapter) -> None:

@@ -16,13 +16,13 @@ from payments_shared.cards import luhn_valid
 from payments_shared.eventstore import NewEvent
 from payments_shared.eventstore.memory import InMemoryEventStore
 from payments_shared.eventstore.relay import OutboxRelay
-from payments_shared.lambda_entry import eventbridge_entry
+from payments_shared.lambda_entry import queue_entry
 from payments_shared.observability.logging import build_logger
 from payments_shared.observability.metrics import build_metrics
 from payments_shared.observability.propagation import current_trace_context
 from payments_shared.observability.redaction import REDACTED, redact
 from payments_shared.observability.tracing import tracer
-from payments_testing.aws import LambdaContext
+from payments_testing.events import deliver
 
 CARD = "4111111111111111"
 
@@ -55,8 +55,8 @@ def test_trace_continues_from_request_through_publish_to_consumer(spans: InMemor
 
     seen: list[str] = []
     logger, metrics = build_logger("consumer"), build_metrics("consumer")
-    handler = eventbridge_entry(lambda env: seen.append(env.event_type), logger=logger, metrics=metrics)
-    handler(as_delivered(events.entries[0]), LambdaContext())
+    handler = queue_entry(lambda env: seen.append(env.event_type), logger=logger, metrics=metrics)
+    assert deliver(handler, as_delivered(events.entries[0])) == []
 
     trace_id = request_span.get_span_context().trace_id
     by_name = {s.name: s for s in spans.get_finished_spans()}
@@ -68,29 +68,35 @@ def test_trace_continues_from_request_through_publish_to_consumer(spans: InMemor
     assert consumer.parent is not None and consumer.parent.span_id == producer.context.span_id
 
 
-def test_consumer_failure_marks_its_root_span_and_propagates(spans: InMemorySpanExporter) -> None:
-    def fail(_: Any) -> None:
-        with tracer().start_as_current_span("child"):
-            raise RuntimeError("ledger unavailable")
+def test_a_failing_record_marks_its_root_span_and_only_it_is_reported(spans: InMemorySpanExporter) -> None:
+    processed: list[str] = []
+
+    def consume(envelope: Any) -> None:
+        if envelope.correlation_id == "bad":
+            with tracer().start_as_current_span("child"):
+                raise RuntimeError("ledger unavailable")
+        processed.append(envelope.correlation_id)
 
     events = CapturingEvents()
-    stored = InMemoryEventStore().append("p", 0, [NewEvent("PaymentStatusUpdated", {}, "c")])
+    store = InMemoryEventStore()
     relay = OutboxRelay(events, "bus", "payments.test")
-    relay.publish([relay._prepare("1", stored[0])])
-    handler = eventbridge_entry(fail, logger=build_logger("c"), metrics=build_metrics("c"))
-    with pytest.raises(RuntimeError):
-        handler(as_delivered(events.entries[0]), LambdaContext())
-    root = next(s for s in spans.get_finished_spans() if s.name == "PaymentStatusUpdated process")
-    assert root.status.status_code == StatusCode.ERROR
-    assert any(e.name == "exception" for e in root.events)
+    for n, correlation in enumerate(["ok-1", "bad", "ok-2"]):
+        stored = store.append(f"p-{n}", 0, [NewEvent("PaymentStatusUpdated", {}, correlation)])
+        relay.publish([relay._prepare(str(n), stored[0])])
+    handler = queue_entry(consume, logger=build_logger("c"), metrics=build_metrics("c"))
+    assert deliver(handler, *[as_delivered(entry) for entry in events.entries]) == [1]
+    assert processed == ["ok-1", "ok-2"]  # the neighbours ran once, and are not reported for redelivery
+    roots = [s for s in spans.get_finished_spans() if s.name == "PaymentStatusUpdated process"]
+    failed = [s for s in roots if s.status.status_code == StatusCode.ERROR]
+    assert len(roots) == 3 and len(failed) == 1
+    assert any(e.name == "exception" for e in failed[0].events)
 
 
-def test_malformed_event_raises_before_anything_runs(spans: InMemorySpanExporter) -> None:
+def test_a_malformed_record_is_reported_before_anything_runs(spans: InMemorySpanExporter) -> None:
     called: list[Any] = []
-    handler = eventbridge_entry(called.append, logger=build_logger("c"), metrics=build_metrics("c"))
+    handler = queue_entry(called.append, logger=build_logger("c"), metrics=build_metrics("c"))
     bad = as_delivered({"DetailType": "X", "Source": "s", "Detail": json.dumps({"event_type": "X"})})
-    with pytest.raises(Exception, match="validation error"):
-        handler(bad, LambdaContext())
+    assert deliver(handler, bad) == [0]
     assert called == []
 
 

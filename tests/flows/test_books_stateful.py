@@ -23,7 +23,7 @@ from payments_shared.eventstore.memory import InMemoryEventStore
 from payments_shared.money import Money
 from payments_testing.events import payment_status_updated
 from wallet.adapters.memory_balances import InMemoryBalances
-from wallet.app import WalletApp
+from wallet.app import WalletApp, WalletNotFound
 
 MERCHANTS = ["m-1", "m-2", "m-3"]
 CURRENCIES = ["EUR", "JPY", "KWD"]
@@ -34,9 +34,10 @@ class Books(RuleBasedStateMachine):
         super().__init__()
         ledger_store, wallet_store = InMemoryEventStore(), InMemoryEventStore()
         self.ledger = LedgerApp(ledger_store, InMemoryAccountTotals(ledger_store, "Accounts"), FeeSchedule(),
-                                "Accounts")  # fmt: skip
+                                "Accounts", "ledger-events")  # fmt: skip
+        ledger_store.subscribe(self.ledger.add_to_totals)  # the stream that feeds the totals projection
         self.wallet = WalletApp(wallet_store, InMemoryBalances(wallet_store, "Balances"), "wallet-events",
-                                "Balances", sleep=lambda _: None)  # fmt: skip
+                                "Balances", shards=3)  # fmt: skip
         self.published: list[EventEnvelope] = []
         self.ledger_seen: set[str] = set()
         self.wallet_seen: set[str] = set()
@@ -86,8 +87,10 @@ class Books(RuleBasedStateMachine):
     def wallets_equal_their_success_totals(self) -> None:
         expected = self._success_totals(self.wallet_seen)
         for merchant in MERCHANTS:
-            row = self.wallet._balances.get(merchant)
-            balances = {c: int(v) for c, v in (row or {}).get("balances", {}).items()}
+            try:
+                balances = self.wallet.balances(merchant)["balances"]  # summed over the wallet's shards
+            except WalletNotFound:
+                balances = {}
             assert balances == {c: t for (m, c), t in expected.items() if m == merchant}
 
 

@@ -28,10 +28,10 @@ from infra.terraform_cli import run_terraform
 from payments_shared.event_patterns import load_pattern
 
 SERVICES = ("initializer", "finalizer", "ledger", "wallet")
-SUBSCRIPTIONS = {"finalizer": "finalizer", "initializer-outcome": "initializer", "ledger": "ledger", "wallet": "wallet"}
-PATTERN_FILES = {"finalizer": "payment_initiated", "initializer-outcome": "payment_status_updated",
-                 "ledger": "payment_status_updated", "wallet": "payment_succeeded"}  # fmt: skip
-RELAYS = {"initializer-relay": "initializer-events", "finalizer-relay": "finalizer-events"}
+CONSUMERS = json.loads(Path("contracts/consumers.json").read_text())
+# Functions fed by their event store's DynamoDB stream: the outbox relays and the ledger's totals projection.
+STREAM_CONSUMERS = {"initializer-relay": "initializer-events", "finalizer-relay": "finalizer-events",
+                    "ledger-totals": "ledger-events"}  # fmt: skip
 ROUTES = {"POST /payments", "GET /payments/{payment_order_id}", "GET /ledger/trial-balance",
           "GET /wallets/{merchant_id}"}  # fmt: skip
 SECRETS = {
@@ -159,30 +159,53 @@ def test_every_log_group_keeps_a_year_and_streams_to_the_platform_firehose(deplo
         assert subscription["roleArn"] == deployment.platform["logs_to_firehose_role_arn"]
 
 
-def test_every_rule_matches_its_contract_and_targets_its_function_with_retries_and_a_dlq(
+def test_every_consumer_reads_its_own_queue_fed_by_its_rule_never_an_async_invocation(
     deployment: Deployment,
 ) -> None:
-    events, sqs = aws("events"), aws("sqs")
-    bus = deployment.platform["bus_name"]
+    """rule (the contract's pattern) → encrypted queue (only that rule may send) → event source mapping
+    (partial batch responses, the consumers file's batch settings) → function; redrive to a DLQ, alarmed."""
+    events, sqs, lambdas = aws("events"), aws("sqs"), aws("lambda")
+    bus, queue = deployment.platform["bus_name"], CONSUMERS["queue"]
     alarms = {a["AlarmName"] for a in aws("cloudwatch").describe_alarms()["MetricAlarms"]}
-    for rule, service in SUBSCRIPTIONS.items():
-        described = events.describe_rule(Name=rule, EventBusName=bus)
-        assert json.loads(described["EventPattern"]) == load_pattern(PATTERN_FILES[rule])
-        (target,) = events.list_targets_by_rule(Rule=rule, EventBusName=bus)["Targets"]
-        assert target["Arn"] == functions()[rule]["FunctionArn"]
-        assert target["RetryPolicy"]["MaximumRetryAttempts"] > 0
-        dlq_url = sqs.get_queue_url(QueueName=f"{rule}-dlq")["QueueUrl"]
+    mappings = {m["EventSourceArn"]: m for m in lambdas.list_event_source_mappings()["EventSourceMappings"]}
+    for name, consumer in CONSUMERS["consumers"].items():
+        described = events.describe_rule(Name=name, EventBusName=bus)
+        assert json.loads(described["EventPattern"]) == load_pattern(consumer["pattern"])
+        inbox_url = sqs.get_queue_url(QueueName=f"{name}-inbox")["QueueUrl"]
+        inbox = sqs.get_queue_attributes(QueueUrl=inbox_url, AttributeNames=["All"])["Attributes"]
+        dlq_url = sqs.get_queue_url(QueueName=f"{name}-dlq")["QueueUrl"]
         dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        assert target["DeadLetterConfig"]["Arn"] == dlq_arn
-        assert f"{rule}-dlq-depth" in alarms, service
+        (target,) = events.list_targets_by_rule(Rule=name, EventBusName=bus)["Targets"]
+        assert target["Arn"] == inbox["QueueArn"], "the rule hands events to the queue, not to the function"
+        assert target["RetryPolicy"]["MaximumRetryAttempts"] > 0 and target["DeadLetterConfig"]["Arn"] == dlq_arn
+        assert inbox["KmsMasterKeyId"] == deployment.platform["kms_key_arn"]
+        (statement,) = json.loads(inbox["Policy"])["Statement"]
+        assert statement["Principal"] == {"Service": "events.amazonaws.com"}
+        assert statement["Condition"]["ArnEquals"]["aws:SourceArn"] == described["Arn"]
+        assert json.loads(inbox["RedrivePolicy"]) == {"deadLetterTargetArn": dlq_arn,
+                                                      "maxReceiveCount": queue["max_receive_count"]}  # fmt: skip
+        function = functions()[consumer["function"]]
+        assert int(inbox["VisibilityTimeout"]) >= 6 * function["Timeout"]
+        mapping = mappings[inbox["QueueArn"]]
+        assert mapping["FunctionArn"] == function["FunctionArn"]
+        assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+        assert mapping["BatchSize"] == queue["batch_size"]
+        assert mapping["MaximumBatchingWindowInSeconds"] == queue["maximum_batching_window_seconds"]
+        assert mapping["ScalingConfig"]["MaximumConcurrency"] == queue["maximum_concurrency"]
+        assert f"{name}-dlq-depth" in alarms
+        # No EventBridge invoke permission is left: the function is reached only through its queue.
+        with pytest.raises(lambdas.exceptions.ResourceNotFoundException):
+            lambdas.get_policy(FunctionName=consumer["function"])
 
 
-def test_each_relay_reads_its_own_stream_with_bisect_and_partial_batch_failures(deployment: Deployment) -> None:
+def test_each_stream_consumer_reads_its_own_stream_with_bisect_and_partial_batch_failures(
+    deployment: Deployment,
+) -> None:
     mappings = aws("lambda").list_event_source_mappings()["EventSourceMappings"]
-    by_function = {m["FunctionArn"].rsplit(":", 1)[1]: m for m in mappings}
-    assert set(by_function) == set(RELAYS)
-    for relay, table in RELAYS.items():
-        mapping = by_function[relay]
+    by_function = {m["FunctionArn"].rsplit(":", 1)[1]: m for m in mappings if ":dynamodb:" in m["EventSourceArn"]}
+    assert set(by_function) == set(STREAM_CONSUMERS)
+    for function, table in STREAM_CONSUMERS.items():
+        mapping = by_function[function]
         assert mapping["EventSourceArn"] == aws("dynamodb").describe_table(TableName=table)["Table"]["LatestStreamArn"]
         assert mapping["BisectBatchOnFunctionError"] and mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
         assert mapping["DestinationConfig"]["OnFailure"]["Destination"].endswith(f":{table}-relay-failures")
@@ -206,14 +229,15 @@ def out_of_scope(policy: dict[str, Any], allowed: set[str]) -> list[str]:
 
 
 def role_policies() -> dict[str, dict[str, Any]]:
+    """Each function's inline policies (its own, and the queue consumer's), as one document."""
     iam = aws("iam")
-    return {
-        f["FunctionName"]: iam.get_role_policy(RoleName=role, PolicyName=f"{f['FunctionName']}-least-privilege")[
-            "PolicyDocument"
-        ]
-        for f in functions().values()
-        for role in [f["Role"].rsplit("/", 1)[1]]
-    }
+    policies: dict[str, dict[str, Any]] = {}
+    for function in functions().values():
+        role = function["Role"].rsplit("/", 1)[1]
+        documents = [iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"]
+                     for name in iam.list_role_policies(RoleName=role)["PolicyNames"]]
+        policies[function["FunctionName"]] = {"Statement": [s for d in documents for s in d["Statement"]]}  # fmt: skip
+    return policies
 
 
 def test_each_function_reaches_only_its_own_tables_keys_bus_and_log_group(deployment: Deployment) -> None:

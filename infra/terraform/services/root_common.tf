@@ -91,6 +91,8 @@ locals {
   zip_path = coalesce(var.zip_path, "${path.root}/../../../../dist/services.${local.service}/lambda.zip")
   platform = module.platform.platform
   patterns = "${path.module}/../../../../contracts/event_patterns"
+  # Each consumer's pattern and function, and the queue settings: shared with the local runtime.
+  consumers_file = "${path.module}/../../../../contracts/consumers.json"
   function_defaults = {
     zip_path                  = local.zip_path
     kms_key_arn               = local.platform.kms_key_arn

@@ -18,6 +18,7 @@ from payments_shared.event_patterns import load_pattern
 from payments_shared.events import EventEnvelope
 from payments_shared.eventstore.dynamodb import table_definition
 from payments_testing.aws import LambdaContext, aws_client
+from payments_testing.events import deliver
 from payments_testing.streams import read_stream
 
 
@@ -52,7 +53,7 @@ def test_outcomes_are_stored_and_published_as_payment_status_updated(
     approved = payment_initiated(traceparent=f"00-{trace_id}-00f067aa0ba902b7-01")
     declined = payment_initiated(last4=DECLINED_LAST4)
     for event in (approved, declined, approved):
-        handler.handler(event, LambdaContext())
+        assert deliver(handler.handler, event) == []
 
     rows = {
         item["payment_order_id"]["S"]: item

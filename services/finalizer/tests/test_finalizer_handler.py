@@ -12,9 +12,8 @@ from finalizer_testdata import DECLINED_LAST4, payment_initiated
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 
-from finalizer.ports import PspOutcomeUnknown
 from payments_shared.eventstore.memory import InMemoryEventStore
-from payments_testing.aws import LambdaContext
+from payments_testing.events import deliver
 
 
 def order_id_of(event: dict[str, Any]) -> str:
@@ -29,7 +28,7 @@ def test_approval_records_success_and_the_results_row(
     handler_module: ModuleType, store: InMemoryEventStore, psp: FakePsp
 ) -> None:
     event = payment_initiated()
-    handler_module.handler(event, LambdaContext())
+    assert deliver(handler_module.handler, event) == []
     [(event_type, data)] = recorded(store, event)
     assert event_type == "PaymentSucceeded" and data["status"] == "SUCCESS" and data["error_message"] is None
     assert (data["amount"], data["currency"], data["merchant_id"]) == ("12.34", "EUR", "merchant-1")
@@ -43,7 +42,7 @@ def test_duplicate_and_replayed_deliveries_charge_once(
 ) -> None:
     event = payment_initiated()
     for _ in range(3):
-        handler_module.handler(event, LambdaContext())
+        assert deliver(handler_module.handler, event) == []
     assert psp.charges[order_id_of(event)] == 1 and psp.requests[order_id_of(event)] == 1
     assert len(recorded(store, event)) == 1
 
@@ -53,11 +52,11 @@ def test_concurrent_duplicate_deliveries_charge_once_and_record_once(
 ) -> None:
     event, barrier = payment_initiated(), threading.Barrier(5)
 
-    def deliver() -> None:
+    def deliver_once() -> None:
         barrier.wait()
-        handler_module.handler(event, LambdaContext())
+        assert deliver(handler_module.handler, event) == []
 
-    threads = [threading.Thread(target=deliver) for _ in range(5)]
+    threads = [threading.Thread(target=deliver_once) for _ in range(5)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -71,7 +70,7 @@ def test_503_twice_then_approval_succeeds_after_three_calls(
 ) -> None:
     event = payment_initiated()
     psp.script(order_id_of(event), ["503", "503"])
-    handler_module.handler(event, LambdaContext())
+    assert deliver(handler_module.handler, event) == []
     assert psp.requests[order_id_of(event)] == 3 and psp.charges[order_id_of(event)] == 1
     assert recorded(store, event)[0][1]["status"] == "SUCCESS"
 
@@ -81,7 +80,7 @@ def test_response_lost_after_charge_is_resolved_by_status_query_without_rechargi
 ) -> None:
     event = payment_initiated()
     psp.script(order_id_of(event), ["lost"])
-    handler_module.handler(event, LambdaContext())
+    assert deliver(handler_module.handler, event) == []
     assert psp.requests[order_id_of(event)] == 1  # the status query answered; no second POST
     assert psp.charges[order_id_of(event)] == 1
     assert recorded(store, event)[0][1]["status"] == "SUCCESS"
@@ -91,22 +90,21 @@ def test_decline_records_failed_with_the_psp_message(
     handler_module: ModuleType, store: InMemoryEventStore, psp: FakePsp
 ) -> None:
     event = payment_initiated(last4=DECLINED_LAST4)
-    handler_module.handler(event, LambdaContext())
+    assert deliver(handler_module.handler, event) == []
     [(event_type, data)] = recorded(store, event)
     assert event_type == "PaymentFailed" and data["status"] == "FAILED"
     assert data["error_message"] == "insufficient funds"
     assert psp.charges[order_id_of(event)] == 0
 
 
-def test_unknown_outcome_raises_and_writes_nothing_then_a_retry_finishes_once(
+def test_unknown_outcome_is_reported_and_writes_nothing_then_a_retry_finishes_once(
     handler_module: ModuleType, store: InMemoryEventStore, psp: FakePsp
 ) -> None:
     event = payment_initiated()
     psp.script(order_id_of(event), ["timeout", "timeout", "timeout"])
-    with pytest.raises(PspOutcomeUnknown):
-        handler_module.handler(event, LambdaContext())
+    assert deliver(handler_module.handler, event) == [0]  # reported: redelivered, then the DLQ
     assert recorded(store, event) == []
-    handler_module.handler(event, LambdaContext())  # EventBridge's retry
+    assert deliver(handler_module.handler, event) == []  # the queue's redelivery
     assert psp.charges[order_id_of(event)] == 1
     assert recorded(store, event)[0][1]["status"] == "SUCCESS"
 
@@ -116,20 +114,18 @@ def test_unknown_outcome_raises_and_writes_nothing_then_a_retry_finishes_once(
     [{"amount": "12.3"}, {"amount_minor": -1, "amount": "-0.01"}, {"currency": "XXX"},
      {"payment_order_id": "nope"}, {"card": {"brand": "visa"}}],
 )  # fmt: skip
-def test_malformed_event_raises_and_nothing_is_charged_or_written(
+def test_malformed_event_is_reported_and_nothing_is_charged_or_written(
     handler_module: ModuleType, store: InMemoryEventStore, psp: FakePsp, broken: dict[str, Any]
 ) -> None:
     event = payment_initiated(**broken)
-    with pytest.raises(Exception):  # noqa: B017 - any error: EventBridge retries, then the DLQ
-        handler_module.handler(event, LambdaContext())
+    assert deliver(handler_module.handler, event) == [0]  # reported: redelivered, then the DLQ
     assert sum(psp.requests.values()) == 0 and store.records("BreakingTheBank") == []
 
 
-def test_missing_detail_raises(handler_module: ModuleType, store: InMemoryEventStore) -> None:
+def test_missing_detail_is_reported(handler_module: ModuleType, store: InMemoryEventStore) -> None:
     event = payment_initiated()
     del event["detail"]["data"]
-    with pytest.raises(Exception):  # noqa: B017
-        handler_module.handler(event, LambdaContext())
+    assert deliver(handler_module.handler, event) == [0]  # reported: redelivered, then the DLQ
 
 
 def test_psp_call_is_a_client_span_in_the_incoming_trace(
@@ -137,7 +133,7 @@ def test_psp_call_is_a_client_span_in_the_incoming_trace(
 ) -> None:
     trace_id = "0af7651916cd43dd8448eb211c80319c"
     event = payment_initiated(traceparent=f"00-{trace_id}-b7ad6b7169203331-01")
-    handler_module.handler(event, LambdaContext())
+    assert deliver(handler_module.handler, event) == []
     finished = spans.get_finished_spans()
     consumer = next(s for s in finished if s.kind == SpanKind.CONSUMER)
     client = next(s for s in finished if s.kind == SpanKind.CLIENT and s.name == "POST /charges")

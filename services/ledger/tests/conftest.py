@@ -25,4 +25,6 @@ def store(handler_module: ModuleType) -> InMemoryEventStore:
     memory = InMemoryEventStore()
     handler_module.container.event_store.override(memory)
     handler_module.container.totals.override(InMemoryAccountTotals(memory, "LedgerAccounts"))
+    # The in-memory store plays the DynamoDB stream that feeds the totals projection.
+    memory.subscribe(lambda posted: handler_module.container.app().add_to_totals(posted))
     return memory

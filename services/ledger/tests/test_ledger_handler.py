@@ -10,7 +10,7 @@ import pytest
 from ledger.domain.journal import FeeSchedule
 from payments_shared.eventstore.memory import InMemoryEventStore
 from payments_testing.aws import LambdaContext
-from payments_testing.events import payment_status_updated
+from payments_testing.events import deliver, payment_status_updated
 from payments_testing.http import api_event
 
 
@@ -26,9 +26,9 @@ def test_success_posts_a_balanced_entry_and_duplicates_post_nothing(
 ) -> None:
     event = payment_status_updated(amount="12.34")
     for _ in range(3):
-        handler_module.handler(event, LambdaContext())
-    handler_module.handler(payment_status_updated(amount="0.66", merchant_id="m-2"), LambdaContext())
-    handler_module.handler(payment_status_updated(status="FAILED"), LambdaContext())
+        assert deliver(handler_module.handler, event) == []
+    assert deliver(handler_module.handler, payment_status_updated(amount="0.66", merchant_id="m-2")) == []
+    assert deliver(handler_module.handler, payment_status_updated(status="FAILED")) == []
     balance = trial_balance(handler_module)
     assert balance["balanced"] is True
     assert balance["totals"] == {"EUR": {"debits_minor": 1300, "credits_minor": 1300}}
@@ -40,7 +40,7 @@ def test_success_posts_a_balanced_entry_and_duplicates_post_nothing(
 
 def test_configured_fees_are_booked_to_fee_revenue(handler_module: ModuleType, store: InMemoryEventStore) -> None:
     handler_module.container.fees.override(FeeSchedule(290, {"EUR": 30}))
-    handler_module.handler(payment_status_updated(amount="10.00"), LambdaContext())
+    assert deliver(handler_module.handler, payment_status_updated(amount="10.00")) == []
     accounts = {a["account"]: a for a in trial_balance(handler_module)["accounts"]}  # type: ignore[attr-defined]
     assert accounts["fee_revenue"]["credits_minor"] == 59
     assert accounts["merchant_payable:merchant-1"]["credits_minor"] == 941
@@ -52,6 +52,5 @@ def test_malformed_event_raises_and_posts_nothing(
 ) -> None:
     event = payment_status_updated()
     event["detail"]["data"][field] = "???" if field != "amount_minor" else 99
-    with pytest.raises(Exception):  # noqa: B017 - any error: EventBridge retries, then the DLQ
-        handler_module.handler(event, LambdaContext())
+    assert deliver(handler_module.handler, event) == [0]  # reported: redelivered, then the DLQ
     assert trial_balance(handler_module)["accounts"] == []

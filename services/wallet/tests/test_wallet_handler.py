@@ -6,11 +6,9 @@ import json
 from types import ModuleType
 from typing import Any
 
-import pytest
-
 from payments_shared.eventstore.memory import InMemoryEventStore
 from payments_testing.aws import LambdaContext
-from payments_testing.events import payment_status_updated
+from payments_testing.events import deliver, payment_status_updated
 from payments_testing.http import api_event
 
 
@@ -24,7 +22,7 @@ def test_success_credits_once_per_event_and_failures_never(handler_module: Modul
     first = payment_status_updated(amount="12.34")
     for event in (first, first, payment_status_updated(amount="0.66"), payment_status_updated(amount="500",
                   currency="JPY"), payment_status_updated(status="FAILED", amount="99.00")):  # fmt: skip
-        handler_module.handler(event, LambdaContext())
+        assert deliver(handler_module.handler, event) == []
     response = get_wallet(handler_module, "merchant-1")
     assert response["statusCode"] == 200
     body = json.loads(response["body"])
@@ -43,15 +41,26 @@ def test_every_credit_writes_a_snapshot_so_loads_replay_nothing(
     handler_module: ModuleType, store: InMemoryEventStore
 ) -> None:
     for _ in range(5):
-        handler_module.handler(payment_status_updated(amount="1.00"), LambdaContext())
-    loaded = store.load("wallet-merchant-1")
-    assert loaded.snapshot is not None and loaded.snapshot.version == 5 and list(loaded.events) == []
-    assert loaded.snapshot.state["balances"] == {"EUR": 500}
+        assert deliver(handler_module.handler, payment_status_updated(amount="1.00")) == []
+    loaded = [store.load(f"wallet-merchant-1#{shard:02d}") for shard in range(16)]
+    snapshots = [s.snapshot for s in loaded if s.snapshot is not None]
+    assert all(list(s.events) == [] for s in loaded)
+    assert sum(s.version for s in snapshots) == 5 and sum(s.state["balances"]["EUR"] for s in snapshots) == 500
+
+
+def test_credits_spread_over_shards_and_the_balance_sums_them(
+    handler_module: ModuleType, store: InMemoryEventStore
+) -> None:
+    for _ in range(40):
+        assert deliver(handler_module.handler, payment_status_updated(amount="1.00")) == []
+    rows = store.records("WalletBalances")
+    assert len(rows) > 1 and sum(row["balances"]["EUR"] for row in rows) == 4000
+    body = json.loads(get_wallet(handler_module, "merchant-1")["body"])
+    assert body["balances"][0]["amount_minor"] == 4000 and body["version"] == 40
 
 
 def test_malformed_event_raises_and_credits_nothing(handler_module: ModuleType, store: InMemoryEventStore) -> None:
     event = payment_status_updated()
     event["detail"]["data"]["amount"] = "12.3"  # disagrees with amount_minor
-    with pytest.raises(Exception):  # noqa: B017 - any error: EventBridge retries, then the DLQ
-        handler_module.handler(event, LambdaContext())
+    assert deliver(handler_module.handler, event) == [0]  # reported: redelivered, then the DLQ
     assert get_wallet(handler_module, "merchant-1")["statusCode"] == 404

@@ -16,7 +16,8 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-from aws_lambda_powertools.utilities.parser import parse
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from opentelemetry import trace
 from opentelemetry.context import Context
@@ -24,6 +25,7 @@ from opentelemetry.trace import Span, SpanKind
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from payments_shared.events import EventEnvelope
+from payments_shared.eventstore.port import StoreUnavailable
 from payments_shared.observability.propagation import context_from
 from payments_shared.observability.tracing import mark_error, tracer
 from payments_shared.problems import (
@@ -32,6 +34,7 @@ from payments_shared.problems import (
     FieldProblem,
     InvalidRequest,
     Problem,
+    ServiceBusy,
     UnsupportedMediaType,
 )
 
@@ -134,6 +137,17 @@ def install_problem_handlers(app: APIGatewayRestResolver, logger: Logger) -> Non
         logger.info("request refused", extra={"problem": problem.type, "status": problem.status})
         return _problem_response(problem.status, problem.body())
 
+    @app.exception_handler(StoreUnavailable)
+    def _busy(error: StoreUnavailable) -> Response[str]:
+        # Retries ran out on a passing refusal: say so (503 + Retry-After), so the client retries with the
+        # same Idempotency-Key instead of treating it as a failure of the payment.
+        mark_error([trace.get_current_span()], error)
+        logger.warning("write refused for now", extra={"reason": error.reason, "status": 503})
+        busy = ServiceBusy("The payment store is busy; nothing was recorded. Retry with the same Idempotency-Key.")
+        response = _problem_response(busy.status, busy.body())
+        response.headers["Retry-After"] = str(busy.retry_after_s)
+        return response
+
     @app.exception_handler(Exception)
     def _unexpected(error: Exception) -> Response[str]:
         # Handled here, so it never reaches invocation_span's except: mark the root span ourselves.
@@ -173,41 +187,56 @@ def http_entry(app: APIGatewayRestResolver, *, logger: Logger, metrics: Metrics)
     )
 
 
-# ---------------------------------------------------------------- EventBridge → consumer
+# ---------------------------------------------------------------- EventBridge → SQS → consumer
 
 
 class EnvelopeEvent(EventBridgeModel):
     detail: EventEnvelope
 
 
-def eventbridge_entry(
-    consume: Callable[[EventEnvelope], None], *, logger: Logger, metrics: Metrics
-) -> LambdaHandler:
-    """A malformed or unsupported event raises: EventBridge retries it and finally parks it in the DLQ."""
+def queue_entry(consume: Callable[[EventEnvelope], None], *, logger: Logger, metrics: Metrics) -> LambdaHandler:
+    """A consumer behind its queue (EventBridge rule → SQS → event source mapping).
 
-    def handler(event: dict[str, Any], context: Any) -> None:
-        parsed = parse(event=event, model=EnvelopeEvent)
+    Each record is one EventBridge event, processed on its own: a record that raises (a malformed event, an
+    outcome not yet known, retries run out) is reported in the partial batch response and only it comes
+    back after the visibility timeout, until the queue's redrive parks it in the DLQ. Its neighbours'
+    effects are neither undone nor repeated.
+    """
+    # The whole batch failing is reported the same way (no exception): the mapping retries each record.
+    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+
+    def process(record: SQSRecord, lambda_context: Any = None) -> None:
+        parsed = EnvelopeEvent.model_validate_json(record.body)
         envelope = parsed.detail
         envelope.ensure_supported()
-        logger.append_keys(
-            event_id=str(envelope.event_id),
-            event_type=envelope.event_type,
-            correlation_id=envelope.correlation_id,
-        )
+        logger.append_keys(event_id=str(envelope.event_id), event_type=envelope.event_type,
+                           correlation_id=envelope.correlation_id)  # fmt: skip
         with invocation_span(
             f"{envelope.event_type} process",
             SpanKind.CONSUMER,
             parent=context_from(envelope.trace),
             attributes={
                 "faas.trigger": "pubsub",
-                "faas.name": _function_name(context),
-                "messaging.system": "aws.eventbridge",
+                "faas.name": _function_name(lambda_context),
+                "messaging.system": "aws_sqs",
                 "messaging.operation.type": "process",
-                "messaging.message.id": str(envelope.event_id),
+                "messaging.message.id": record.message_id,
                 "messaging.source": parsed.source,
+                "payments.event_id": str(envelope.event_id),
+                "payments.receive_count": int(record.attributes.approximate_receive_count or 1),
             },
         ):
             consume(envelope)
+
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        response = process_partial_response(event=event, record_handler=process, processor=processor,
+                                            context=context)  # fmt: skip
+        if response.get("batchItemFailures"):
+            logger.warning("records left for redelivery", extra={"failures": len(response["batchItemFailures"])})
+            outer = trace.get_current_span()
+            if outer.is_recording():  # the OneAgent's invocation span: show the invocation as failed
+                mark_error([outer], description="some records failed")
+        return dict(response)
 
     return logger.inject_lambda_context(
         metrics.log_metrics(handler, capture_cold_start_metric=True), clear_state=True

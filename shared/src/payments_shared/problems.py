@@ -69,6 +69,15 @@ class Unprocessable(Problem):
     title = "The request cannot be processed"
 
 
+class ServiceBusy(Problem):
+    """Nothing was written (the database refused the write for a moment): the same request may be retried."""
+
+    status = 503
+    type = "urn:payments:problem:busy"
+    title = "Busy: retry shortly"
+    retry_after_s: ClassVar[int] = 1
+
+
 INTERNAL_ERROR_BODY: dict[str, Any] = {
     "type": "urn:payments:problem:internal",
     "title": "Internal error",

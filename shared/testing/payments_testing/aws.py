@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
-import threading
 from dataclasses import dataclass
 from typing import Any
 
 import boto3
 from botocore.config import Config
+
+from payments_testing.strict_dynamodb import MOTO_LOCK
 
 REGION = "eu-west-1"
 
@@ -45,16 +46,16 @@ class LambdaContext:
 
 
 class SerializedClient:
-    """A boto3 client whose calls run one at a time.
+    """A boto3 client on in-process moto whose calls hold moto's lock.
 
     moto's in-memory backends are not thread-safe (concurrent calls can fail with "dictionary changed size
-    during iteration"). Real DynamoDB serializes conditional writes per item anyway; serializing whole calls
-    keeps what concurrency tests need — threads interleaving between their reads and conditional writes.
+    during iteration"). With StrictTransactions installed, a transaction lets go of the lock while it is in
+    flight, so transactions of different threads overlap and conflict as in DynamoDB.
     """
 
     def __init__(self, client: Any) -> None:
         self._client = client
-        self._lock = threading.Lock()
+        self._lock = MOTO_LOCK
 
     def __getattr__(self, name: str) -> Any:
         attribute = getattr(self._client, name)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
@@ -37,3 +38,25 @@ def payment_status_updated(
                  "error_message": None if status == "SUCCESS" else "insufficient funds", "psp_reference": "psp_1"},
     }  # fmt: skip
     return eventbridge_delivery(detail, "payments.finalizer")
+
+
+def sqs_delivery(*events: dict[str, Any], receive_count: int = 1) -> dict[str, Any]:
+    """EventBridge events as a consumer's event source mapping hands them over from its queue."""
+    return {"Records": [
+        {"messageId": str(uuid.uuid4()), "receiptHandle": f"rh-{n}", "body": json.dumps(event),
+         "attributes": {"ApproximateReceiveCount": str(receive_count), "SentTimestamp": "1764064800000",
+                        "SenderId": "AROAEVENTS", "ApproximateFirstReceiveTimestamp": "1764064800000"},
+         "messageAttributes": {}, "md5OfBody": "", "eventSource": "aws:sqs",
+         "eventSourceARN": "arn:aws:sqs:eu-west-1:123456789012:consumer-inbox", "awsRegion": "eu-west-1"}
+        for n, event in enumerate(events)
+    ]}  # fmt: skip
+
+
+def deliver(handler: Any, *events: dict[str, Any], context: Any = None) -> list[int]:
+    """Hand events to a queue consumer as one batch; the positions of the records it reported failed."""
+    from payments_testing.aws import LambdaContext
+
+    batch = sqs_delivery(*events)
+    response = handler(batch, context or LambdaContext())
+    ids = [record["messageId"] for record in batch["Records"]]
+    return sorted(ids.index(failure["itemIdentifier"]) for failure in response["batchItemFailures"])

@@ -9,7 +9,7 @@ variable "kms_key_arn" {
 
 variable "relay_function_name" {
   # A name, not an ARN: it is known at plan time, so the count below can depend on it.
-  description = "Outbox relay fed by the table's stream (null: the service publishes nothing)."
+  description = "The function fed by the table's stream: the outbox relay, or a projection (null: none)."
   type        = string
   default     = null
 }

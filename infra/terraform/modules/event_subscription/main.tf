@@ -1,17 +1,18 @@
+# A consumer behind its own queue: EventBridge rule → SQS queue → Lambda event source mapping.
+# EventBridge never invokes the function directly: an asynchronous invocation is dropped after Lambda's two
+# retries, while a queue keeps the event until the function reports it done or redrive parks it in the DLQ.
+
 variable "name" {
-  type = string
-}
-
-variable "event_bus_name" {
-  type = string
-}
-
-variable "event_pattern_file" {
-  description = "Path of the shared pattern file (contracts/event_patterns/*.json): the one copy."
+  description = "The consumer's name in the consumers file (also the rule and queue name)."
   type        = string
 }
 
-variable "function_arn" {
+variable "consumers_file" {
+  description = "contracts/consumers.json: each consumer's pattern and function, and the queue settings."
+  type        = string
+}
+
+variable "event_bus_name" {
   type = string
 }
 
@@ -19,13 +20,24 @@ variable "function_name" {
   type = string
 }
 
+variable "function_role_name" {
+  description = "The function's role: it is granted what the event source mapping needs on this queue."
+  type        = string
+}
+
+variable "function_timeout_seconds" {
+  type    = number
+  default = 30
+}
+
 variable "kms_key_arn" {
   type = string
 }
 
 variable "maximum_event_age_seconds" {
-  type    = number
-  default = 3600
+  description = "EventBridge's retries of the hand-over to the queue (not of the function's work)."
+  type        = number
+  default     = 3600
 }
 
 variable "maximum_retry_attempts" {
@@ -43,25 +55,53 @@ variable "tags" {
   default = {}
 }
 
+locals {
+  settings = jsondecode(file(var.consumers_file))
+  queue    = local.settings.queue
+  consumer = local.settings.consumers[var.name]
+}
+
 resource "aws_cloudwatch_event_rule" "this" {
   name           = var.name
   event_bus_name = var.event_bus_name
-  event_pattern  = file(var.event_pattern_file)
+  event_pattern  = file("${dirname(var.consumers_file)}/event_patterns/${local.consumer.pattern}.json")
   tags           = var.tags
 }
 
 resource "aws_sqs_queue" "dlq" {
   name                      = "${var.name}-dlq"
-  message_retention_seconds = 1209600
+  message_retention_seconds = local.queue.dlq_retention_seconds
   kms_master_key_id         = var.kms_key_arn
   tags                      = var.tags
 }
 
-data "aws_iam_policy_document" "dlq" {
+resource "aws_sqs_queue" "inbox" {
+  name                       = "${var.name}-inbox"
+  visibility_timeout_seconds = local.queue.visibility_timeout_seconds
+  message_retention_seconds  = local.queue.message_retention_seconds
+  kms_master_key_id          = var.kms_key_arn
+  redrive_policy = jsonencode({
+    deadLetterTargetArn = aws_sqs_queue.dlq.arn
+    maxReceiveCount     = local.queue.max_receive_count
+  })
+  tags = var.tags
+
+  lifecycle {
+    precondition {
+      # AWS's guidance for SQS event sources: a batch still running must not become visible again.
+      condition     = local.queue.visibility_timeout_seconds >= 6 * var.function_timeout_seconds
+      error_message = "The queue's visibility timeout must be at least six times the function timeout."
+    }
+  }
+}
+
+# Only this rule may send to the inbox; only this rule (hand-over failures) may send to the DLQ directly.
+data "aws_iam_policy_document" "from_rule" {
+  for_each = { inbox = aws_sqs_queue.inbox.arn, dlq = aws_sqs_queue.dlq.arn }
   statement {
-    sid       = "EventBridgeDeadLetters"
+    sid       = "FromRule${title(each.key)}"
     actions   = ["sqs:SendMessage"]
-    resources = [aws_sqs_queue.dlq.arn]
+    resources = [each.value]
     principals {
       type        = "Service"
       identifiers = ["events.amazonaws.com"]
@@ -74,16 +114,21 @@ data "aws_iam_policy_document" "dlq" {
   }
 }
 
+resource "aws_sqs_queue_policy" "inbox" {
+  queue_url = aws_sqs_queue.inbox.id
+  policy    = data.aws_iam_policy_document.from_rule["inbox"].json
+}
+
 resource "aws_sqs_queue_policy" "dlq" {
   queue_url = aws_sqs_queue.dlq.id
-  policy    = data.aws_iam_policy_document.dlq.json
+  policy    = data.aws_iam_policy_document.from_rule["dlq"].json
 }
 
 resource "aws_cloudwatch_event_target" "this" {
   rule           = aws_cloudwatch_event_rule.this.name
   event_bus_name = var.event_bus_name
-  target_id      = var.function_name
-  arn            = var.function_arn
+  target_id      = "${var.name}-inbox"
+  arn            = aws_sqs_queue.inbox.arn
 
   retry_policy {
     maximum_event_age_in_seconds = var.maximum_event_age_seconds
@@ -95,16 +140,37 @@ resource "aws_cloudwatch_event_target" "this" {
   }
 }
 
-resource "aws_lambda_permission" "events" {
-  statement_id  = "AllowEventBridge-${var.name}"
-  action        = "lambda:InvokeFunction"
-  function_name = var.function_name
-  principal     = "events.amazonaws.com"
-  source_arn    = aws_cloudwatch_event_rule.this.arn
+data "aws_iam_policy_document" "consume" {
+  statement {
+    sid       = "ConsumeOwnInbox"
+    actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"]
+    resources = [aws_sqs_queue.inbox.arn]
+  }
+}
+
+resource "aws_iam_role_policy" "consume" {
+  name   = "${var.name}-consume-inbox"
+  role   = var.function_role_name
+  policy = data.aws_iam_policy_document.consume.json
+}
+
+resource "aws_lambda_event_source_mapping" "this" {
+  event_source_arn                   = aws_sqs_queue.inbox.arn
+  function_name                      = var.function_name
+  batch_size                         = local.queue.batch_size
+  maximum_batching_window_in_seconds = local.queue.maximum_batching_window_seconds
+  function_response_types            = ["ReportBatchItemFailures"]
+
+  scaling_config {
+    maximum_concurrency = local.queue.maximum_concurrency
+  }
+
+  depends_on = [aws_iam_role_policy.consume]
 }
 
 resource "aws_cloudwatch_metric_alarm" "dlq_depth" {
   alarm_name          = "${var.name}-dlq-depth"
+  alarm_description   = "Messages the ${var.name} consumer gave up on: see README's runbook."
   namespace           = "AWS/SQS"
   metric_name         = "ApproximateNumberOfMessagesVisible"
   dimensions          = { QueueName = aws_sqs_queue.dlq.name }
@@ -119,6 +185,10 @@ resource "aws_cloudwatch_metric_alarm" "dlq_depth" {
 
 output "rule_arn" {
   value = aws_cloudwatch_event_rule.this.arn
+}
+
+output "queue_arn" {
+  value = aws_sqs_queue.inbox.arn
 }
 
 output "dlq_arn" {

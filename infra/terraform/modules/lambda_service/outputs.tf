@@ -17,3 +17,7 @@ output "role_name" {
 output "log_group_name" {
   value = aws_cloudwatch_log_group.this.name
 }
+
+output "timeout" {
+  value = aws_lambda_function.this.timeout
+}

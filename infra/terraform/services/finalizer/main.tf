@@ -61,13 +61,14 @@ module "results" {
 }
 
 module "subscription" {
-  source             = "../../modules/event_subscription"
-  name               = "finalizer"
-  event_bus_name     = local.platform.bus_name
-  event_pattern_file = "${local.patterns}/payment_initiated.json"
-  function_arn       = module.function["finalizer"].function_arn
-  function_name      = module.function["finalizer"].function_name
-  kms_key_arn        = local.platform.kms_key_arn
+  source                   = "../../modules/event_subscription"
+  name                     = "finalizer"
+  consumers_file           = local.consumers_file
+  event_bus_name           = local.platform.bus_name
+  function_name            = module.function["finalizer"].function_name
+  function_role_name       = module.function["finalizer"].role_name
+  function_timeout_seconds = module.function["finalizer"].timeout
+  kms_key_arn              = local.platform.kms_key_arn
 }
 
 output "function_names" {

@@ -104,13 +104,14 @@ resource "aws_kms_alias" "card_fingerprint" {
 }
 
 module "outcome_subscription" {
-  source             = "../../modules/event_subscription"
-  name               = "initializer-outcome"
-  event_bus_name     = local.platform.bus_name
-  event_pattern_file = "${local.patterns}/payment_status_updated.json"
-  function_arn       = module.function["initializer-outcome"].function_arn
-  function_name      = module.function["initializer-outcome"].function_name
-  kms_key_arn        = local.platform.kms_key_arn
+  source                   = "../../modules/event_subscription"
+  name                     = "initializer-outcome"
+  consumers_file           = local.consumers_file
+  event_bus_name           = local.platform.bus_name
+  function_name            = module.function["initializer-outcome"].function_name
+  function_role_name       = module.function["initializer-outcome"].role_name
+  function_timeout_seconds = module.function["initializer-outcome"].timeout
+  kms_key_arn              = local.platform.kms_key_arn
 }
 
 module "api" {

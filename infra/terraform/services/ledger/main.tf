@@ -5,13 +5,22 @@ variable "fee_basis_points" {
 
 locals {
   functions = {
+    # Posts each payment to its own journal stream: no item shared with other postings.
     "ledger" = {
       handler = "ledger.handler.handler"
       statements = [{
-        sid       = "OwnJournalAndAccounts"
-        actions   = ["dynamodb:TransactWriteItems", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem", "dynamodb:Query", "dynamodb:GetItem"]
-        resources = [module.event_store.table_arn, module.accounts.arn]
+        sid       = "OwnJournal"
+        actions   = ["dynamodb:TransactWriteItems", "dynamodb:PutItem", "dynamodb:ConditionCheckItem", "dynamodb:Query", "dynamodb:GetItem"]
+        resources = [module.event_store.table_arn]
       }]
+    }
+    # Keeps the account totals, fed by the journal's stream, outside the posting transactions.
+    "ledger-totals" = {
+      handler = "ledger.handler.totals_handler"
+      statements = [
+        { sid = "ReadOwnStream", actions = ["dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:DescribeStream", "dynamodb:ListStreams"], resources = [module.event_store.stream_arn] },
+        { sid = "AddToTotals", actions = ["dynamodb:TransactWriteItems", "dynamodb:PutItem", "dynamodb:UpdateItem"], resources = [module.event_store.table_arn, module.accounts.arn] },
+      ]
     }
     "ledger-api" = {
       handler    = "ledger.handler.api_handler"
@@ -38,11 +47,12 @@ module "function" {
   dynatrace                 = module.platform.dynatrace
 }
 
-# The ledger publishes nothing: no relay on its stream.
+# The ledger publishes nothing: its stream feeds the account-totals projection instead of a relay.
 module "event_store" {
-  source      = "../../modules/event_store"
-  name        = "ledger-events"
-  kms_key_arn = local.platform.kms_key_arn
+  source              = "../../modules/event_store"
+  name                = "ledger-events"
+  kms_key_arn         = local.platform.kms_key_arn
+  relay_function_name = module.function["ledger-totals"].function_name
 }
 
 module "accounts" {
@@ -54,13 +64,14 @@ module "accounts" {
 }
 
 module "subscription" {
-  source             = "../../modules/event_subscription"
-  name               = "ledger"
-  event_bus_name     = local.platform.bus_name
-  event_pattern_file = "${local.patterns}/payment_status_updated.json"
-  function_arn       = module.function["ledger"].function_arn
-  function_name      = module.function["ledger"].function_name
-  kms_key_arn        = local.platform.kms_key_arn
+  source                   = "../../modules/event_subscription"
+  name                     = "ledger"
+  consumers_file           = local.consumers_file
+  event_bus_name           = local.platform.bus_name
+  function_name            = module.function["ledger"].function_name
+  function_role_name       = module.function["ledger"].role_name
+  function_timeout_seconds = module.function["ledger"].timeout
+  kms_key_arn              = local.platform.kms_key_arn
 }
 
 module "api" {

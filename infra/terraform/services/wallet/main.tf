@@ -10,7 +10,7 @@ locals {
     }
     "wallet-api" = {
       handler    = "wallet.handler.api_handler"
-      statements = [{ sid = "ReadBalances", actions = ["dynamodb:GetItem"], resources = [module.balances.arn] }]
+      statements = [{ sid = "ReadBalances", actions = ["dynamodb:Query"], resources = [module.balances.arn] }]
     }
   }
 }
@@ -42,17 +42,19 @@ module "balances" {
   source      = "../../modules/read_model_table"
   name        = "WalletBalances"
   hash_key    = "merchant_id"
+  range_key   = "shard" # one row per wallet shard: a busy merchant's credits spread over them
   kms_key_arn = local.platform.kms_key_arn
 }
 
 module "subscription" {
-  source             = "../../modules/event_subscription"
-  name               = "wallet"
-  event_bus_name     = local.platform.bus_name
-  event_pattern_file = "${local.patterns}/payment_succeeded.json"
-  function_arn       = module.function["wallet"].function_arn
-  function_name      = module.function["wallet"].function_name
-  kms_key_arn        = local.platform.kms_key_arn
+  source                   = "../../modules/event_subscription"
+  name                     = "wallet"
+  consumers_file           = local.consumers_file
+  event_bus_name           = local.platform.bus_name
+  function_name            = module.function["wallet"].function_name
+  function_role_name       = module.function["wallet"].role_name
+  function_timeout_seconds = module.function["wallet"].timeout
+  kms_key_arn              = local.platform.kms_key_arn
 }
 
 module "api" {

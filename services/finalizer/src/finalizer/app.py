@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from finalizer.domain.payment import Payment, PaymentInitiatedData, PaymentStatus, fold, outcome
 from finalizer.ports import Clock, PaymentServiceProvider
 from payments_shared.events import EventEnvelope
-from payments_shared.eventstore import ConcurrencyConflict, EventStore, NewEvent, PutRecord
+from payments_shared.eventstore import ConcurrencyConflict, EventStore, NewEvent, PutRecord, StoreUnavailable
 from payments_shared.observability.propagation import current_trace_context
+from payments_shared.retry import DEFAULT_RETRY, RetryPolicy, retry
 
 
 @dataclass(frozen=True)
@@ -27,7 +28,15 @@ def stream_id(payment_order_id: str) -> str:
 
 
 class FinalizerApp:
-    def __init__(self, store: EventStore, psp: PaymentServiceProvider, clock: Clock, results_table: str) -> None:
+    def __init__(
+        self,
+        store: EventStore,
+        psp: PaymentServiceProvider,
+        clock: Clock,
+        results_table: str,
+        retry_policy: RetryPolicy = DEFAULT_RETRY,
+    ) -> None:
+        self._retry_policy = retry_policy
         self._store = store
         self._psp = psp
         self._clock = clock
@@ -73,10 +82,14 @@ class FinalizerApp:
             trace=current_trace_context(),
         )
         try:
-            self._store.append(stream, 0, [new_event], [row])
+            # The charge is done: recording it is retried on passing refusals. Should retries run out, the
+            # queue redelivers and the PSP answers the same idempotency key with the same result.
+            retry(lambda _: self._store.append(stream, 0, [new_event], [row]), on=(StoreUnavailable,),
+                  policy=self._retry_policy)  # fmt: skip
         except ConcurrencyConflict:
             winner = self._decided(stream)
-            assert winner is not None
+            if winner is None:
+                raise RuntimeError(f"{stream}: version conflict, yet no decision is stored") from None
             return Finalized(winner.payment_order_id, winner.status, charged_now=False)
         return Finalized(str(payment.payment_order_id), PaymentStatus(event.data["status"]), True, latency_ms,
                          money.minor, money.currency)  # fmt: skip

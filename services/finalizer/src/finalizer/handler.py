@@ -7,7 +7,7 @@ from aws_lambda_powertools.metrics import single_metric
 from finalizer.container import build_container
 from finalizer.domain.payment import PaymentStatus
 from payments_shared.events import EventEnvelope
-from payments_shared.lambda_entry import eventbridge_entry, stream_entry
+from payments_shared.lambda_entry import queue_entry, stream_entry
 from payments_shared.observability.logging import build_logger
 from payments_shared.observability.metrics import NAMESPACE, MetricUnit, build_metrics
 
@@ -18,7 +18,7 @@ container = build_container()
 
 
 def _finalize(envelope: EventEnvelope) -> None:
-    """Raises when the PSP's outcome stays unknown after bounded retries: EventBridge then retries the
+    """Raises when the PSP's outcome stays unknown after bounded retries: the queue then redelivers the
     event (the next attempt first asks the PSP by idempotency key) and finally parks it in the DLQ. A
     guess either way would risk a charge without a record or a record without a charge."""
     result = container.app().finalize(envelope)
@@ -37,6 +37,6 @@ def _finalize(envelope: EventEnvelope) -> None:
                                              "status": result.status.value})  # fmt: skip
 
 
-handler = eventbridge_entry(_finalize, logger=logger, metrics=metrics)
+handler = queue_entry(_finalize, logger=logger, metrics=metrics)
 relay_handler = stream_entry(lambda event: container.relay().handle_stream_batch(event), logger=logger,
                              metrics=metrics)  # fmt: skip

@@ -21,9 +21,17 @@ from initializer.ports import CardVault, Clock, OrderReadModel
 from initializer.schemas import PaymentRequest
 from payments_shared.contracts import PaymentStatusUpdatedData
 from payments_shared.events import EventEnvelope
-from payments_shared.eventstore import ConcurrencyConflict, EventStore, NewEvent, PutRecord, UpdateRecord
+from payments_shared.eventstore import (
+    ConcurrencyConflict,
+    EventStore,
+    NewEvent,
+    PutRecord,
+    StoreUnavailable,
+    UpdateRecord,
+)
 from payments_shared.ids import PaymentOrderId
 from payments_shared.observability.propagation import current_trace_context
+from payments_shared.retry import DEFAULT_RETRY, RetryPolicy, retry
 
 
 def stream_id(payment_order_id: str) -> str:
@@ -47,7 +55,9 @@ class InitializerApp:
         policy: PaymentPolicy,
         clock: Clock,
         orders_table: str,
+        retry_policy: RetryPolicy = DEFAULT_RETRY,
     ) -> None:
+        self._retry_policy = retry_policy
         self._store = store
         self._vault = vault
         self._orders = orders
@@ -87,15 +97,21 @@ class InitializerApp:
             context=order_id,
         )  # fmt: skip
         order = fold([(1, event.event_type, event.data)])
-        assert order is not None
+        if order is None:
+            raise TypeError(f"{event.event_type} does not start an order")
         row = self._row(order, command.buyer, sealed, now.isoformat())
+        new_event = self._new_event(event, order_id)
         try:
-            self._store.append(stream_id(order_id), 0, [self._new_event(event, order_id)], [row])
+            # A passing refusal (a concurrent retry's transaction on the same stream, throttling) is retried
+            # here; when retries run out the client gets a 503 and retries with the same key.
+            retry(lambda _: self._store.append(stream_id(order_id), 0, [new_event], [row]),
+                  on=(StoreUnavailable,), policy=self._retry_policy)  # fmt: skip
         except ConcurrencyConflict:
             # The key's order exists (an earlier try, or a concurrent one that won): answer with it. Appending
             # first and reading only on conflict keeps the common path at one read-free write.
             existing = self._load(order_id)
-            assert existing is not None
+            if existing is None:
+                raise RuntimeError(f"order {order_id}: version conflict, yet no order is stored") from None
             existing.ensure_same_request(command.request_fingerprint)
             return existing, False
         return order, True
@@ -110,10 +126,11 @@ class InitializerApp:
         """Project PaymentStatusUpdated onto the order; idempotent, never moves a final status back."""
         data = PaymentStatusUpdatedData.model_validate(envelope.data)
         order_id = str(data.payment_order_id)
-        while True:
+
+        def attempt(_: int) -> bool:
             order = self._load(order_id)
             if order is None:
-                raise PaymentNotFound(order_id)  # out of order: EventBridge retries until the order exists
+                raise PaymentNotFound(order_id)  # out of order: the queue redelivers until the order exists
             event = order.record_outcome(data.status, data.error_message, str(envelope.event_id))
             if event is None:
                 return False
@@ -127,11 +144,11 @@ class InitializerApp:
                 {"status": event.data["status"], "failure_reason": event.data["error_message"], "timestamp": now,
                  "version": order.version + 1},
             )  # fmt: skip
-            try:
-                self._store.append(stream_id(order_id), order.version, [new_event], [status_update])
-                return True
-            except ConcurrencyConflict:
-                continue  # another delivery moved the stream: decide again on the fresh state
+            self._store.append(stream_id(order_id), order.version, [new_event], [status_update])
+            return True
+
+        # A version conflict means another delivery moved the stream: decide again on the fresh state.
+        return retry(attempt, on=(ConcurrencyConflict, StoreUnavailable), policy=self._retry_policy)
 
     def _load(self, order_id: str) -> PaymentOrder | None:
         events = self._store.load(stream_id(order_id), use_snapshot=False).events

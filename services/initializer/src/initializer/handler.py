@@ -12,7 +12,7 @@ from initializer.domain.order import OrderStatus, PaymentOrder
 from initializer.schemas import CardOut, PaymentOut, PaymentRequest
 from payments_shared.events import EventEnvelope
 from payments_shared.ids import PaymentOrderId
-from payments_shared.lambda_entry import eventbridge_entry, http_entry, stream_entry
+from payments_shared.lambda_entry import http_entry, queue_entry, stream_entry
 from payments_shared.observability.logging import build_logger
 from payments_shared.observability.metrics import MetricUnit, build_metrics
 
@@ -74,4 +74,4 @@ def _record_outcome(envelope: EventEnvelope) -> None:
 handler = http_entry(api, logger=logger, metrics=metrics)
 relay_handler = stream_entry(lambda event: container.relay().handle_stream_batch(event), logger=logger,
                              metrics=metrics)  # fmt: skip
-outcome_handler = eventbridge_entry(_record_outcome, logger=logger, metrics=metrics)
+outcome_handler = queue_entry(_record_outcome, logger=logger, metrics=metrics)

@@ -1,4 +1,10 @@
-"""Use cases: post a captured payment to the journal (once), and the trial balance."""
+"""Use cases: post a captured payment to the journal (once), keep the account totals, the trial balance.
+
+A posting writes only its own journal stream (`journal-<payment>`): postings for different payments share
+no item, so DynamoDB never cancels one because of another. The account totals (every posting touches
+`psp_clearing`) are a projection of the journal, kept by a consumer of the ledger's DynamoDB stream outside
+the posting transaction; each entry is added once, guarded by a marker that commits with its increments.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +12,34 @@ from ledger.domain.journal import FeeSchedule, JournalEntry, Side, TrialBalance,
 from ledger.ports import AccountTotals
 from payments_shared.contracts import PaymentStatusUpdatedData
 from payments_shared.events import EventEnvelope
-from payments_shared.eventstore import ConcurrencyConflict, EventStore, IncrementRecord, NewEvent
+from payments_shared.eventstore import (
+    ConcurrencyConflict,
+    DuplicateRecord,
+    EventStore,
+    IncrementRecord,
+    NewEvent,
+    PutRecord,
+    StoredEvent,
+    StoreUnavailable,
+)
 from payments_shared.observability.propagation import current_trace_context
+from payments_shared.retry import DEFAULT_RETRY, RetryPolicy, retry
 
 JOURNAL_ENTRY_POSTED = "JournalEntryPosted"
 
 
 class LedgerApp:
-    def __init__(self, store: EventStore, totals: AccountTotals, fees: FeeSchedule, accounts_table: str) -> None:
+    def __init__(
+        self,
+        store: EventStore,
+        totals: AccountTotals,
+        fees: FeeSchedule,
+        accounts_table: str,
+        events_table: str,
+        retry_policy: RetryPolicy = DEFAULT_RETRY,
+    ) -> None:
+        self._events_table = events_table
+        self._retry_policy = retry_policy
         self._store = store
         self._totals = totals
         self._fees = fees
@@ -22,9 +48,8 @@ class LedgerApp:
     def post_payment(self, envelope: EventEnvelope) -> JournalEntry | None:
         """Post a SUCCESS payment's capture entry; FAILED posts nothing. Idempotent per payment.
 
-        The entry is the first event of the payment's journal stream, and account totals are atomic
-        increments in the same transaction: a redelivered event loses the version race and changes
-        nothing, and no hot account row is ever read-modify-written.
+        The entry is the first event of the payment's journal stream: a redelivered event loses the version
+        race and changes nothing.
         """
         data = PaymentStatusUpdatedData.model_validate(envelope.data)
         amount = data.money()
@@ -46,20 +71,35 @@ class LedgerApp:
             causation_id=str(envelope.event_id),
             trace=current_trace_context(),
         )
-        increments = [
-            IncrementRecord(
-                self._accounts_table,
-                {"account": p.account, "currency": p.amount.currency},
-                {"debits_minor": p.amount.minor if p.side == Side.DEBIT else 0,
-                 "credits_minor": p.amount.minor if p.side == Side.CREDIT else 0},
-            )
-            for p in entry.postings
-        ]  # fmt: skip
+        stream = f"journal-{data.payment_order_id}"
         try:
-            self._store.append(f"journal-{data.payment_order_id}", 0, [event], increments)
+            retry(lambda _: self._store.append(stream, 0, [event]), on=(StoreUnavailable,), policy=self._retry_policy)
         except ConcurrencyConflict:
             return None  # already posted by an earlier delivery
         return entry
+
+    def add_to_totals(self, posted: StoredEvent) -> bool:
+        """Add a posted entry to its accounts' running totals, once; False when it was already added."""
+        if posted.event_type != JOURNAL_ENTRY_POSTED:
+            return False
+        marker = PutRecord(self._events_table, {"stream_id": f"totals#{posted.stream_id}", "version": 0},
+                           only_if_absent=True)  # fmt: skip
+        increments = [
+            IncrementRecord(
+                self._accounts_table,
+                {"account": p["account"], "currency": p["currency"]},
+                {"debits_minor": p["amount_minor"] if p["side"] == Side.DEBIT else 0,
+                 "credits_minor": p["amount_minor"] if p["side"] == Side.CREDIT else 0},
+            )
+            for p in posted.data["postings"]
+        ]  # fmt: skip
+        try:
+            # Projections of other stream shards may be adding to the same accounts right now.
+            retry(lambda _: self._store.append(marker.key["stream_id"], 0, [], [marker, *increments]),
+                  on=(StoreUnavailable,), policy=self._retry_policy)  # fmt: skip
+        except DuplicateRecord:
+            return False
+        return True
 
     def trial_balance(self) -> TrialBalance:
         return TrialBalance.of(self._totals.all())

@@ -1,4 +1,5 @@
-"""Lambda entry points of the ledger: the PaymentStatusUpdated consumer and the trial-balance endpoint."""
+"""Lambda entry points of the ledger: the PaymentStatusUpdated consumer, the account-totals projection (fed
+by the ledger's DynamoDB stream) and the trial-balance endpoint."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
 from ledger.container import build_container
 from payments_shared.events import EventEnvelope
-from payments_shared.lambda_entry import eventbridge_entry, http_entry
+from payments_shared.eventstore.projection import project_stream_batch
+from payments_shared.lambda_entry import http_entry, queue_entry, stream_entry
 from payments_shared.observability.logging import build_logger
 from payments_shared.observability.metrics import MetricUnit, build_metrics
 
@@ -40,5 +42,7 @@ def trial_balance() -> dict[str, object]:
     }  # fmt: skip
 
 
-handler = eventbridge_entry(_post, logger=logger, metrics=metrics)
+handler = queue_entry(_post, logger=logger, metrics=metrics)
+totals_handler = stream_entry(lambda event: project_stream_batch(event, container.app().add_to_totals),
+                              logger=logger, metrics=metrics)  # fmt: skip
 api_handler = http_entry(api, logger=logger, metrics=metrics)

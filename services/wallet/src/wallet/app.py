@@ -1,27 +1,37 @@
-"""Use cases: credit a wallet for a successful payment (once), read balances."""
+"""Use cases: credit a wallet for a successful payment (once), read balances.
+
+A merchant's wallet is split into `shards` event streams (`wallet-<merchant>#<n>`), each with its own
+snapshot and balances row, and a credit goes to any one of them. A busy merchant's concurrent credits then
+spread over that many items instead of queueing on one: DynamoDB cancels transactions that overlap on an
+item, so a single stream would serialize every credit. The balance is the sum of the shards' rows.
+"""
 
 from __future__ import annotations
 
 import random
-import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from payments_shared.contracts import PaymentStatusUpdatedData
 from payments_shared.events import EventEnvelope
-from payments_shared.eventstore import ConcurrencyConflict, DuplicateRecord, EventStore, NewEvent, PutRecord, Snapshot
+from payments_shared.eventstore import (
+    ConcurrencyConflict,
+    DuplicateRecord,
+    EventStore,
+    NewEvent,
+    PutRecord,
+    Snapshot,
+    StoreUnavailable,
+)
 from payments_shared.observability.propagation import current_trace_context
 from payments_shared.problems import NotFound
+from payments_shared.retry import RetryPolicy, retry
 from wallet.domain.wallet import Wallet
-from wallet.ports import BalancesReadModel, Sleep
+from wallet.ports import BalancesReadModel
 
-# EventBridge retries for at most 24 h; a week of dedupe markers covers every redelivery.
-DEDUPE_TTL = timedelta(days=7)
-
-
-class WalletBusy(Exception):
-    """Too many concurrent writers on one wallet: EventBridge will retry the event later."""
+DEFAULT_SHARDS = 16
+CREDIT_RETRY = RetryPolicy(attempts=12)
 
 
 class WalletNotFound(NotFound):
@@ -35,8 +45,8 @@ class CreditResult:
     conflicts: int = 0
 
 
-def stream_id(merchant_id: str) -> str:
-    return f"wallet-{merchant_id}"
+def stream_id(merchant_id: str, shard: int) -> str:
+    return f"wallet-{merchant_id}#{shard:02d}"
 
 
 class WalletApp:
@@ -46,34 +56,38 @@ class WalletApp:
         balances: BalancesReadModel,
         events_table: str,
         balances_table: str,
-        max_attempts: int = 64,
-        sleep: Sleep = time.sleep,
+        shards: int = DEFAULT_SHARDS,
+        retry_policy: RetryPolicy = CREDIT_RETRY,
     ) -> None:
         self._store = store
         self._balances = balances
         self._events_table = events_table
         self._balances_table = balances_table
-        self._max_attempts = max_attempts
-        self._sleep = sleep
+        self._shards = shards
+        self._retry_policy = retry_policy
 
     def credit(self, envelope: EventEnvelope) -> CreditResult:
         """Credit the merchant for a SUCCESS payment, exactly once per source event.
 
-        Concurrent credits race on the stream version; the loser reloads (snapshot + tail) and tries again,
-        a bounded number of times with jittered backoff.
+        The dedupe marker commits with the credit, so whichever shard an attempt picks, a second delivery
+        of the event is refused. A lost race (version taken, or a transaction in flight on the same shard)
+        retries on a fresh state and a freshly drawn shard, a bounded number of times; then the queue
+        redelivers the message.
         """
         data = PaymentStatusUpdatedData.model_validate(envelope.data)
         amount = data.money()
         if data.status != "SUCCESS":
             return CreditResult(credited=False)
-        stream = stream_id(data.merchant_id)
-        marker = PutRecord(
-            self._events_table,
-            {"stream_id": f"dedupe#{envelope.event_id}", "version": 0},
-            {"expires_at": int((datetime.now(UTC) + DEDUPE_TTL).timestamp())},
-            only_if_absent=True,
-        )
-        for attempt in range(self._max_attempts):
+        # Kept forever: a marker that expired before the last possible redelivery (DLQ redrive included)
+        # would let the same payment be credited twice.
+        marker = PutRecord(self._events_table, {"stream_id": f"dedupe#{envelope.event_id}", "version": 0},
+                           only_if_absent=True)  # fmt: skip
+        attempts = [0]
+
+        def attempt(number: int) -> None:
+            attempts[0] = number
+            shard = random.randrange(self._shards)  # noqa: S311 - load spreading, not security
+            stream = stream_id(data.merchant_id, shard)
             loaded = self._store.load(stream)
             wallet = Wallet.rebuild(
                 data.merchant_id,
@@ -82,33 +96,36 @@ class WalletApp:
             )
             event = wallet.credit(amount, str(data.payment_order_id), str(envelope.event_id))
             credited = wallet.apply(event.event_type, event.data, wallet.version + 1)
-            try:
-                self._store.append(
-                    stream,
-                    wallet.version,
-                    [NewEvent(event.event_type, event.data, envelope.correlation_id, str(envelope.event_id),
-                              trace=current_trace_context())],  # fmt: skip
-                    [marker, self._row(credited)],
-                    snapshot=Snapshot(credited.version, credited.snapshot_state()),
-                )
-            except DuplicateRecord:
-                return CreditResult(credited=False, conflicts=attempt)
-            except ConcurrencyConflict:
-                self._sleep(random.uniform(0, min(0.2, 0.002 * 2**attempt)))  # noqa: S311 - jitter
-                continue
-            return CreditResult(credited=True, conflicts=attempt)
-        raise WalletBusy(f"{stream}: gave up after {self._max_attempts} conflicting attempts")
+            self._store.append(
+                stream,
+                wallet.version,
+                [NewEvent(event.event_type, event.data, envelope.correlation_id, str(envelope.event_id),
+                          trace=current_trace_context())],  # fmt: skip
+                [marker, self._row(credited, shard)],
+                snapshot=Snapshot(credited.version, credited.snapshot_state()),
+            )
+
+        try:
+            retry(attempt, on=(ConcurrencyConflict, StoreUnavailable), policy=self._retry_policy)
+        except DuplicateRecord:
+            return CreditResult(credited=False, conflicts=attempts[0])
+        return CreditResult(credited=True, conflicts=attempts[0])
 
     def balances(self, merchant_id: str) -> dict[str, Any]:
-        row = self._balances.get(merchant_id)
-        if row is None:
+        """The merchant's balances per currency (summed over its shards) and its number of credits."""
+        rows = self._balances.shards(merchant_id)
+        if not rows:
             raise WalletNotFound(f"no wallet for merchant {merchant_id}")
-        return row
+        totals: dict[str, int] = {}
+        for row in rows:
+            for currency, minor in row["balances"].items():
+                totals[str(currency)] = totals.get(str(currency), 0) + int(minor)
+        return {"balances": totals, "version": sum(int(row["version"]) for row in rows)}
 
-    def _row(self, wallet: Wallet) -> PutRecord:
+    def _row(self, wallet: Wallet, shard: int) -> PutRecord:
         return PutRecord(
             self._balances_table,
-            {"merchant_id": wallet.merchant_id},
+            {"merchant_id": wallet.merchant_id, "shard": f"{shard:02d}"},
             {"balances": dict(wallet.balances), "version": wallet.version,
              "updated_at": datetime.now(UTC).isoformat()},
         )  # fmt: skip

@@ -9,6 +9,7 @@ from dependency_injector import containers, providers
 
 from payments_shared.aws_clients import traced_client
 from payments_shared.eventstore.dynamodb import DynamoDBEventStore
+from payments_shared.retry import RetryPolicy
 from wallet.adapters.dynamodb_balances import DynamoDBBalances
 from wallet.app import WalletApp
 
@@ -25,7 +26,8 @@ class Container(containers.DeclarativeContainer):
         balances=balances,
         events_table=config.event_store_table,
         balances_table=config.balances_table,
-        max_attempts=config.max_attempts.as_int(),
+        shards=config.shards.as_int(),
+        retry_policy=providers.Factory(RetryPolicy, attempts=config.max_attempts.as_int()),
     )
 
 
@@ -35,7 +37,9 @@ def build_container(env: Mapping[str, str] = os.environ) -> Container:
         {
             "event_store_table": env.get("EVENT_STORE_TABLE", "wallet-events"),
             "balances_table": env.get("BALANCES_TABLE", "WalletBalances"),
-            "max_attempts": env.get("WALLET_MAX_ATTEMPTS", "64"),
+            "max_attempts": env.get("WALLET_MAX_ATTEMPTS", "12"),
+            # Changing it later is safe: balances sum whatever shard rows exist.
+            "shards": env.get("WALLET_SHARDS", "16"),
         }
     )
     return container

@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Path
 
 from payments_shared.events import EventEnvelope
 from payments_shared.ids import MerchantId
-from payments_shared.lambda_entry import eventbridge_entry, http_entry
+from payments_shared.lambda_entry import http_entry, queue_entry
 from payments_shared.money import Money
 from payments_shared.observability.logging import build_logger
 from payments_shared.observability.metrics import MetricUnit, build_metrics
@@ -33,17 +33,17 @@ def _credit(envelope: EventEnvelope) -> None:
 
 @api.get("/wallets/<merchant_id>")
 def get_wallet(merchant_id: Annotated[MerchantId, Path()]) -> dict[str, object]:
-    row = container.app().balances(merchant_id)
-    balances = sorted((str(currency), int(minor)) for currency, minor in row["balances"].items())
+    wallet = container.app().balances(merchant_id)
+    balances = sorted(wallet["balances"].items())
     return {
         "merchant_id": merchant_id,
         "balances": [
             {"currency": currency, "amount": Money(minor, currency).to_decimal_string(), "amount_minor": minor}
             for currency, minor in balances
         ],
-        "version": int(row["version"]),
+        "version": wallet["version"],
     }
 
 
-handler = eventbridge_entry(_credit, logger=logger, metrics=metrics)
+handler = queue_entry(_credit, logger=logger, metrics=metrics)
 api_handler = http_entry(api, logger=logger, metrics=metrics)

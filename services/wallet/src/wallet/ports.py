@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any, Protocol
 
 from payments_shared.eventstore import EventStore
 
-__all__ = ["BalancesReadModel", "EventStore", "Sleep"]
-
-Sleep = Callable[[float], None]
+__all__ = ["BalancesReadModel", "EventStore"]
 
 
 class BalancesReadModel(Protocol):
-    def get(self, merchant_id: str) -> dict[str, Any] | None:
-        """The merchant's WalletBalances row, or None."""
+    def shards(self, merchant_id: str) -> list[dict[str, Any]]:
+        """The merchant's WalletBalances rows, one per wallet shard credited so far (none: no wallet)."""
         ...

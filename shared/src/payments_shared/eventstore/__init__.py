@@ -8,6 +8,8 @@ from payments_shared.eventstore.port import (
     PutRecord,
     Snapshot,
     StoredEvent,
+    StoreRejected,
+    StoreUnavailable,
     StreamSlice,
     UpdateRecord,
 )
@@ -22,6 +24,8 @@ __all__ = [
     "PutRecord",
     "Snapshot",
     "StoredEvent",
+    "StoreRejected",
+    "StoreUnavailable",
     "StreamSlice",
     "UpdateRecord",
 ]

@@ -23,6 +23,7 @@ from payments_shared.eventstore.port import (
     StoredEvent,
     StreamSlice,
     UpdateRecord,
+    refusal,
 )
 from payments_shared.ids import EventId
 
@@ -109,10 +110,48 @@ def _set(write: UpdateRecord) -> dict[str, Any]:
     }
 
 
+def _refused(
+    error: ClientError, stream_id: str, expected_version: int, first_extra: int, extra_writes: Sequence[ExtraWrite]
+) -> Exception:
+    """What a refused TransactWriteItems means, from its cancellation reasons (one per item, in order)."""
+    code = error.response.get("Error", {}).get("Code", "")
+    if code != "TransactionCanceledException":
+        return refusal(stream_id, code)
+    reasons = [r.get("Code", "None") for r in error.response.get("CancellationReasons") or []]
+    failed = [i for i, reason in enumerate(reasons) if reason == "ConditionalCheckFailed"]
+    # A failed condition is a decision already taken by someone else; it outranks any passing reason.
+    if any(i < first_extra for i in failed):
+        return ConcurrencyConflict(stream_id, expected_version)
+    for i in failed:
+        write = extra_writes[i - first_extra] if first_extra <= i < first_extra + len(extra_writes) else None
+        if isinstance(write, PutRecord) and write.only_if_absent:
+            return DuplicateRecord(write.table, write.key)
+    passing = [reason for reason in reasons if reason not in ("None", "ConditionalCheckFailed")]
+    return refusal(stream_id, passing[0] if passing else "TransactionCanceled without a reason")
+
+
 def get_row(client: Any, table: str, key: Mapping[str, Any]) -> dict[str, Any] | None:
     """One row by key, strongly consistent, as plain Python values (read models use it too)."""
     response = client.get_item(TableName=table, Key=_to_attr(key), ConsistentRead=True)
     return _from_attr(response["Item"]) if "Item" in response else None
+
+
+def query_rows(client: Any, table: str, partition_key: str, value: str) -> list[dict[str, Any]]:
+    """Every row of one partition, strongly consistent, as plain Python values."""
+    query: dict[str, Any] = {
+        "TableName": table,
+        "KeyConditionExpression": "#pk = :pk",
+        "ExpressionAttributeNames": {"#pk": partition_key},
+        "ExpressionAttributeValues": _to_attr({":pk": value}),
+        "ConsistentRead": True,
+    }
+    rows: list[dict[str, Any]] = []
+    while True:
+        page = client.query(**query)
+        rows.extend(_from_attr(item) for item in page.get("Items", []))
+        if "LastEvaluatedKey" not in page:
+            return rows
+        query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
 class DynamoDBEventStore:
@@ -172,18 +211,7 @@ class DynamoDBEventStore:
         try:
             self._client.transact_write_items(TransactItems=items)
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
-                raise
-            reasons = error.response.get("CancellationReasons") or []
-            failed = [i for i, r in enumerate(reasons) if r.get("Code") == "ConditionalCheckFailed"]
-            extra_failures = [i for i in failed if first_extra_index <= i < first_extra_index + len(extra_writes)]
-            if extra_failures and not any(i < first_extra_index for i in failed):
-                write = extra_writes[extra_failures[0] - first_extra_index]
-                assert isinstance(write, PutRecord)  # only only_if_absent puts carry a condition
-                raise DuplicateRecord(write.table, write.key) from error
-            if failed:
-                raise ConcurrencyConflict(stream_id, expected_version) from error
-            raise
+            raise _refused(error, stream_id, expected_version, first_extra_index, extra_writes) from error
         return [
             StoredEvent(
                 stream_id=stream_id,

@@ -32,6 +32,45 @@ class DuplicateRecord(Exception):
         self.key = dict(key)
 
 
+# Why DynamoDB cancels a transaction (CancellationReasons[].Code), by what a caller should do about it.
+# A condition that failed is an answer ("someone was first"); these are not: nothing was decided.
+RETRYABLE_REASONS = frozenset({"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"})
+# Whole-call errors botocore has already retried: still passing, so the queue may redeliver later.
+RETRYABLE_ERRORS = frozenset({
+    "ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded",
+    "TransactionConflictException", "TransactionInProgressException", "InternalServerError",
+})  # fmt: skip
+
+
+class StoreUnavailable(Exception):
+    """The write was refused for a passing reason (another transaction on one of its items, throttling).
+
+    Nothing was written and nothing was decided: retry after a jittered pause, and when retries run out let
+    the queue redeliver. Never read it as "already done", as ConcurrencyConflict or DuplicateRecord are.
+    """
+
+    def __init__(self, stream_id: str, reason: str) -> None:
+        super().__init__(f"stream {stream_id!r}: write refused for now ({reason}); nothing was written")
+        self.stream_id = stream_id
+        self.reason = reason
+
+
+class StoreRejected(Exception):
+    """The write was refused for a reason no retry fixes (validation, item size, a missing table)."""
+
+    def __init__(self, stream_id: str, reason: str) -> None:
+        super().__init__(f"stream {stream_id!r}: write rejected ({reason}); nothing was written")
+        self.stream_id = stream_id
+        self.reason = reason
+
+
+def refusal(stream_id: str, reason: str) -> StoreUnavailable | StoreRejected:
+    """The error for a cancellation reason other than a failed condition."""
+    if reason in RETRYABLE_REASONS or reason in RETRYABLE_ERRORS:
+        return StoreUnavailable(stream_id, reason)
+    return StoreRejected(stream_id, reason)
+
+
 @dataclass(frozen=True)
 class NewEvent:
     event_type: str
@@ -145,7 +184,9 @@ class EventStore(Protocol):
         """Append events as versions expected_version+1.. atomically with extra_writes and snapshot.
 
         Raises ConcurrencyConflict if any of those versions exists, DuplicateRecord if an
-        only_if_absent record exists; in both cases nothing is written.
+        only_if_absent record exists, StoreUnavailable when refused for a passing reason (a concurrent
+        transaction on a common item, throttling) and StoreRejected otherwise; in every case nothing is
+        written.
         """
         ...
 

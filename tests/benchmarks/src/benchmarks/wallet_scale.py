@@ -38,7 +38,7 @@ from payments_testing.aws import aws_client, fake_credentials
 from payments_testing.events import payment_status_updated
 from wallet.adapters.dynamodb_balances import DynamoDBBalances
 from wallet.adapters.memory_balances import InMemoryBalances
-from wallet.app import WalletApp
+from wallet.app import WalletApp, stream_id
 from wallet.domain.wallet import WALLET_CREDITED, Wallet
 
 BATCH = 98  # events per seeding append: 100 items less the version check and the snapshot
@@ -61,14 +61,14 @@ def seed_memory(store: InMemoryEventStore, merchant_id: str, events: int) -> Non
     for start in range(0, events, BATCH):
         batch = [event for _, event in history[start : start + BATCH]]
         last = start + len(batch) == events
-        store.append(f"wallet-{merchant_id}", start, batch, snapshot=snapshot if last else None)
+        store.append(stream_id(merchant_id, 0), start, batch, snapshot=snapshot if last else None)
 
 
 def seed_dynamodb(client: Any, table: str, merchant_id: str, events: int) -> None:
     """Bulk-load with BatchWriteItem: moto copies the whole table on every TransactWriteItems, so seeding
     100,000 events through appends would take hours there; the items are the ones an append writes."""
     history, snapshot = past_credits(merchant_id, events)
-    stream = f"wallet-{merchant_id}"
+    stream = stream_id(merchant_id, 0)
     items = [event_item(stream, version, event) for version, event in history]
     items.append({PK: stream, SK: SNAPSHOT_VERSION, "record_type": SNAPSHOT, "snapshot_version": snapshot.version,
                   "state": json.dumps(snapshot.state, separators=(",", ":"), sort_keys=True)})  # fmt: skip
@@ -123,10 +123,12 @@ def compare(app: WalletApp, old_merchant: str, runs: int, counter: CountingClien
 def run(events: int = 100_000, moto_events: int = 5_000, runs: int = 7) -> dict[str, Any]:
     memory = InMemoryEventStore()
     seed_memory(memory, "busy", events)
-    memory_app = WalletApp(memory, InMemoryBalances(memory, "WalletBalances"), "wallet-events", "WalletBalances")
+    # One shard: the benchmark is about one stream's length (a sharded wallet's streams are each shorter).
+    memory_app = WalletApp(memory, InMemoryBalances(memory, "WalletBalances"), "wallet-events", "WalletBalances",
+                           shards=1)  # fmt: skip
     results: dict[str, Any] = {"past_events": events, "memory": compare(memory_app, "busy", runs, None)}
     def rebuild(use_snapshot: bool) -> Wallet:
-        loaded = memory.load("wallet-busy", use_snapshot=use_snapshot)
+        loaded = memory.load(stream_id("busy", 0), use_snapshot=use_snapshot)
         snapshot = (loaded.snapshot.version, loaded.snapshot.state) if loaded.snapshot else None
         return Wallet.rebuild("busy", snapshot, [(e.version, e.event_type, e.data) for e in loaded.events])
 
@@ -141,16 +143,19 @@ def run(events: int = 100_000, moto_events: int = 5_000, runs: int = 7) -> dict[
         dynamodb.create_table(**table_definition("wallet-events"))
         dynamodb.create_table(
             TableName="WalletBalances",
-            KeySchema=[{"AttributeName": "merchant_id", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "merchant_id", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "merchant_id", "KeyType": "HASH"},
+                       {"AttributeName": "shard", "KeyType": "RANGE"}],
+            AttributeDefinitions=[{"AttributeName": "merchant_id", "AttributeType": "S"},
+                                  {"AttributeName": "shard", "AttributeType": "S"}],
             BillingMode="PAY_PER_REQUEST",
-        )
+        )  # fmt: skip
         seed_dynamodb(dynamodb, "wallet-events", "busy", moto_events)
         counting = CountingClient(dynamodb)
         store = DynamoDBEventStore(counting, "wallet-events")
-        app = WalletApp(store, DynamoDBBalances(counting, "WalletBalances"), "wallet-events", "WalletBalances")
+        app = WalletApp(store, DynamoDBBalances(counting, "WalletBalances"), "wallet-events", "WalletBalances",
+                        shards=1)  # fmt: skip
         results["moto"] = {"past_events": moto_events, **compare(app, "busy", runs, counting)}
-        loaded = store.load("wallet-busy")
+        loaded = store.load(stream_id("busy", 0))
         expected = Money(moto_events + (runs + 1) * 100, "EUR")  # seed + warm-up + timed credits
         assert Wallet.rebuild("busy", (loaded.snapshot.version, loaded.snapshot.state) if loaded.snapshot else None,
                               [(e.version, e.event_type, e.data) for e in loaded.events]).balance("EUR") == expected

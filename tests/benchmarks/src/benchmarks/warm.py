@@ -24,7 +24,7 @@ def _invocations(invocations: int) -> dict[str, list[float]]:
     from payments_shared.eventstore.memory import InMemoryEventStore
     from payments_shared.observability.tracing import configure_sdk
     from payments_testing.aws import LambdaContext, fake_credentials
-    from payments_testing.events import eventbridge_delivery, payment_status_updated
+    from payments_testing.events import eventbridge_delivery, payment_status_updated, sqs_delivery
     from payments_testing.http import api_event
 
     fake_credentials()
@@ -73,9 +73,10 @@ def _invocations(invocations: int) -> dict[str, list[float]]:
 
     cases = {
         "initializer POST /payments": (initializer.handler, lambda: api_event("POST", "/payments", order)),
-        "finalizer PaymentInitiated": (finalizer.handler, initiated),
-        "ledger PaymentStatusUpdated": (ledger.handler, payment_status_updated),
-        "wallet PaymentStatusUpdated": (wallet.handler, payment_status_updated),
+        # Consumers take their events as one-record SQS batches, as their event source mappings deliver them.
+        "finalizer PaymentInitiated": (finalizer.handler, lambda: sqs_delivery(initiated())),
+        "ledger PaymentStatusUpdated": (ledger.handler, lambda: sqs_delivery(payment_status_updated())),
+        "wallet PaymentStatusUpdated": (wallet.handler, lambda: sqs_delivery(payment_status_updated())),
     }
     samples: dict[str, list[float]] = {}
     for name, (handler, make_event) in cases.items():

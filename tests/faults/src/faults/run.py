@@ -4,7 +4,9 @@
 
 PSP: 20 % declines, 10 % 503, 5 % timeouts, 2 % "charged but response lost"; 10 % duplicate event
 deliveries; deliveries out of order; 5 % of PutEvents entries failing; the relay crashing after publishing
-but before its checkpoint; consumers crashing after writing but before acknowledging. Then: every
+but before its checkpoint; consumers crashing in the middle of a batch (5 % of batches); 5 % of DynamoDB
+transactions cancelled with TransactionConflict, ThrottlingError or ProvisionedThroughputExceeded, on top
+of the conflicts of transactions that really overlap; one merchant receiving 30 % of all payments. Then: every
 accepted payment has exactly one final status, the PSP charged each at most once, the books balance, the
 wallets match, the DLQs hold nothing but poison, and no log line or span carries a card number or CVV.
 """
@@ -25,6 +27,7 @@ from devstack.report import Report, build
 from devstack.stack import Devstack
 
 MIX = [("approve", 0.65), ("decline", 0.20), ("refuse", 0.05), ("invalid", 0.10)]
+HOT_MERCHANT_SHARE = 0.30
 CARDS = (APPROVED_CARD, DECLINED_CARD, INVALID_CARD)
 
 
@@ -71,7 +74,8 @@ def run(payments: int, seed: int, logs: Path) -> tuple[Report, dict[str, Any]]:
     faults = Faults(
         psp={"503": 0.10, "timeout": 0.05, "lost": 0.02},
         duplicate_delivery=0.10,
-        consumer_crash_after_write=0.05,
+        consumer_crash_mid_batch=0.05,
+        dynamodb_refusals=0.05,
         relay_crash_after_publish=0.05,
         put_events_entry_failure=0.05,
         shuffle_deliveries=True,
@@ -79,7 +83,7 @@ def run(payments: int, seed: int, logs: Path) -> tuple[Report, dict[str, Any]]:
     )
     stack = Devstack(api_port=0, logs=logs, faults=faults)
     try:
-        sent = drive(stack.api.url, payments, 4, seed, progress=False, mix=MIX)
+        sent = drive(stack.api.url, payments, 4, seed, progress=False, mix=MIX, hot_merchant_share=HOT_MERCHANT_SHARE)
         final = settle(stack.api.url, sent, timeout_s=600)
         report = build(stack.api.url, sent, final, stack.functions.invocations, stack.psp, stack.provisioned.dlqs)
         spans = stack.spans.get_finished_spans()
@@ -96,6 +100,9 @@ def run(payments: int, seed: int, logs: Path) -> tuple[Report, dict[str, Any]]:
     }
     extra = {
         "injected": {"put_events_entry_failures": stack.bus.injected,
+                     "dynamodb_transactions": stack.dynamodb.transactions,
+                     "dynamodb_cancelled": dict(stack.dynamodb.cancelled),
+                     "hot_merchant_payments": sum(1 for s in sent if s.body.get("merchant_id") == "merchant-001"),
                      "psp_requests": sum(stack.psp.requests.values()), "psp_charges": sum(stack.psp.charges.values())},
         "max_charges_per_payment": max(stack.psp.charges.values(), default=0),
         "dead_letters": letters,

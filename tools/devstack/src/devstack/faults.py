@@ -14,7 +14,8 @@ class Faults:
 
     psp: dict[str, float] = field(default_factory=dict)  # FakePsp behaviours: "503", "timeout", "lost"
     duplicate_delivery: float = 0.0  # EventBridge delivers an event twice
-    consumer_crash_after_write: float = 0.0  # the consumer's work commits, the ack is lost: redelivered
+    consumer_crash_mid_batch: float = 0.0  # a consumer dies part-way through a batch: all of it redelivered
+    dynamodb_refusals: float = 0.0  # transactions cancelled with TransactionConflict / throttling reasons
     relay_crash_after_publish: float = 0.0  # the relay published, then died before its checkpoint
     put_events_entry_failure: float = 0.0  # PutEvents answers with failed entries
     shuffle_deliveries: bool = False  # EventBridge gives no ordering guarantee
@@ -30,6 +31,10 @@ class Faults:
             return False
         with self._lock:
             return self._random.random() < rate
+
+    def pick(self, low: int, high: int) -> int:
+        with self._lock:
+            return self._random.randint(low, high)
 
     def shuffle(self, items: list[Any]) -> None:
         if self.shuffle_deliveries:

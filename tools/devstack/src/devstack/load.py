@@ -40,10 +40,12 @@ def http(method: str, url: str, body: dict[str, Any] | None = None, headers: dic
         return error.code, json.loads(error.read() or b"{}")
 
 
-def order(kind: str, rng: random.Random) -> dict[str, Any]:
+def order(kind: str, rng: random.Random, hot_merchant_share: float = 0.0) -> dict[str, Any]:
+    """hot_merchant_share: the share of all payments that go to merchant-001 (0: uniform)."""
     card = {"approve": APPROVED_CARD, "decline": DECLINED_CARD, "invalid": INVALID_CARD}.get(kind, APPROVED_CARD)
+    hot = rng.random() < hot_merchant_share
     return {
-        "merchant_id": rng.choice(MERCHANTS),
+        "merchant_id": MERCHANTS[0] if hot else rng.choice(MERCHANTS[1:] if hot_merchant_share else MERCHANTS),
         "amount": f"{rng.randint(100, 50_000) / 100:.2f}",
         "currency": "CHF" if kind == "refuse" else rng.choice(CURRENCIES),  # CHF: not supported → FAILED
         "buyer_info": {"name": "Ada Lovelace", "email": "ada@example.com", "country": "GB"},
@@ -53,10 +55,10 @@ def order(kind: str, rng: random.Random) -> dict[str, Any]:
 
 
 def drive(api_url: str, payments: int, concurrency: int, seed: int, progress: bool = True,
-          mix: list[tuple[str, float]] = KINDS) -> list[Sent]:  # fmt: skip
+          mix: list[tuple[str, float]] = KINDS, hot_merchant_share: float = 0.0) -> list[Sent]:  # fmt: skip
     rng = random.Random(seed)
     plan = [(i, rng.choices([k for k, _ in mix], [w for _, w in mix])[0]) for i in range(payments)]
-    bodies = {i: order(kind, rng) for i, kind in plan}
+    bodies = {i: order(kind, rng, hot_merchant_share) for i, kind in plan}
     done: list[Sent] = []
 
     def send(item: tuple[int, str]) -> Sent:

@@ -17,6 +17,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from devstack import moto_transactions, resources
 from payments_shared.event_patterns import load_pattern
+from payments_testing.strict_dynamodb import MOTO_LOCK
 
 
 def free_port() -> int:
@@ -31,14 +32,25 @@ logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no access log per moto 
 LOCAL_ENV = ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION", "AWS_REGION")
 
 
+def _one_backend_call_at_a_time(app: Any) -> Any:
+    """moto's backends are not thread-safe: a request holds MOTO_LOCK, which an in-flight transaction of
+    StrictTransactions lets go of while it holds its items, so transactions overlap as in DynamoDB."""
+
+    def serve(environ: Any, start_response: Any) -> Any:
+        with MOTO_LOCK:
+            return list(app(environ, start_response))
+
+    return serve
+
+
 class MotoServer:
-    """moto on 127.0.0.1, serving one request at a time: moto's backends are not thread-safe."""
+    """moto on 127.0.0.1: a thread per request, one backend call at a time."""
 
     def __init__(self) -> None:
         self.port = free_port()
         self._server: BaseWSGIServer = make_server(
-            "127.0.0.1", self.port, DomainDispatcherApplication(create_backend_app), threaded=False,
-            request_handler=MotoRequestHandler,
+            "127.0.0.1", self.port, _one_backend_call_at_a_time(DomainDispatcherApplication(create_backend_app)),
+            threaded=True, request_handler=MotoRequestHandler,
         )  # fmt: skip
         self._thread = threading.Thread(target=self._server.serve_forever, name="moto", daemon=True)
         self._saved_env: dict[str, str | None] = {}
@@ -78,10 +90,15 @@ class Provisioned:
     stream_arns: dict[str, str] = field(default_factory=dict)  # event store table -> stream ARN
     queues: dict[str, str] = field(default_factory=dict)  # subscription -> queue URL
     dlqs: dict[str, str] = field(default_factory=dict)  # subscription -> DLQ URL
+    queue_arns: dict[str, str] = field(default_factory=dict)  # subscription -> queue ARN
 
 
-def provision() -> Provisioned:
-    """Create what the Terraform roots create, with the same names and the same event-pattern files."""
+def provision(time_scale: float = 1.0) -> Provisioned:
+    """Create what the Terraform roots create, with the same names, pattern files and queue settings.
+
+    time_scale shortens the queues' visibility timeout for local runs (a redelivery after 180 s would
+    stall them); every other setting is the deployed one.
+    """
     dynamodb, kms, events, sqs = client("dynamodb"), client("kms"), client("events"), client("sqs")
     out = Provisioned()
     for definition in resources.tables():
@@ -94,19 +111,26 @@ def provision() -> Provisioned:
     kms.create_alias(AliasName=resources.CARD_FINGERPRINT_KEY_ALIAS, TargetKeyId=mac_key)
     events.create_event_bus(Name=resources.BUS)
     for subscription in resources.SUBSCRIPTIONS:
-        dlq_url = sqs.create_queue(QueueName=f"{subscription.name}-dlq")["QueueUrl"]
+        queue = resources.QUEUE
+        dlq_url = sqs.create_queue(
+            QueueName=f"{subscription.name}-dlq",
+            Attributes={"MessageRetentionPeriod": str(queue.dlq_retention_seconds)},
+        )["QueueUrl"]
         dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        redrive = {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(resources.MAX_DELIVERY_ATTEMPTS)}
+        redrive = {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(queue.max_receive_count)}
         queue_url = sqs.create_queue(
             QueueName=f"{subscription.name}-inbox",
-            Attributes={"RedrivePolicy": json.dumps(redrive), "VisibilityTimeout": "30"},
-        )["QueueUrl"]
+            Attributes={"RedrivePolicy": json.dumps(redrive),
+                        "VisibilityTimeout": str(max(1, round(queue.visibility_timeout_seconds * time_scale))),
+                        "MessageRetentionPeriod": str(queue.message_retention_seconds)},
+        )["QueueUrl"]  # fmt: skip
         queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
             "QueueArn"
         ]
         events.put_rule(Name=subscription.name, EventBusName=resources.BUS,
                         EventPattern=json.dumps(load_pattern(subscription.pattern)))  # fmt: skip
         events.put_targets(Rule=subscription.name, EventBusName=resources.BUS,
-                           Targets=[{"Id": subscription.function, "Arn": queue_arn}])  # fmt: skip
+                           Targets=[{"Id": f"{subscription.name}-inbox", "Arn": queue_arn}])  # fmt: skip
         out.queues[subscription.name], out.dlqs[subscription.name] = queue_url, dlq_url
+        out.queue_arns[subscription.name] = queue_arn
     return out

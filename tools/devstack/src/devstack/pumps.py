@@ -1,4 +1,4 @@
-"""Lambda's event sources, locally: DynamoDB streams → relays, SQS-buffered EventBridge targets → consumers."""
+"""Lambda's event sources, locally: DynamoDB streams → relays and projections, SQS queues → consumers."""
 
 from __future__ import annotations
 
@@ -9,12 +9,14 @@ from typing import Any
 
 from devstack.faults import Faults
 from devstack.moto_local import client
+from devstack.resources import QueueSettings
 from devstack.runtime import Functions
 
 # The relay's event source mapping (Terraform event_store module): batches of up to 100 records, gathered
-# for up to a second; locally 0.2 s keeps the run brisk.
+# for up to a second; locally 0.2 s keeps the run brisk, and queue batching windows are shortened alike.
 BATCH_SIZE = 100
 BATCHING_WINDOW_S = 0.2
+BATCHING_WINDOW_SCALE = 0.2
 
 
 class IdleBackoff:
@@ -84,52 +86,83 @@ class StreamPump(threading.Thread):
 
 
 def as_delivered(event: dict[str, Any]) -> dict[str, Any]:
-    """moto's SQS target leaves out envelope fields EventBridge always sends to a Lambda target."""
+    """moto's SQS target leaves out envelope fields EventBridge always sends."""
     defaults = {"version": "0", "account": "000000000000", "region": "eu-west-1", "resources": []}
     return {**defaults, **event}
 
 
-class QueuePump(threading.Thread):
-    """An EventBridge target: delivers each event to the consumer; a failure is retried with backoff
-    (the message becomes visible again) and after MAX_DELIVERY_ATTEMPTS the queue's redrive moves it
-    to the DLQ."""
+def sqs_record(message: dict[str, Any], queue_arn: str) -> dict[str, Any]:
+    """A received message as Lambda's SQS event source mapping hands it to the function."""
+    return {
+        "messageId": message["MessageId"], "receiptHandle": message["ReceiptHandle"],
+        "body": json.dumps(as_delivered(json.loads(message["Body"]))),
+        "attributes": message.get("Attributes", {}), "messageAttributes": {}, "md5OfBody": message["MD5OfBody"],
+        "eventSource": "aws:sqs", "eventSourceARN": queue_arn, "awsRegion": "eu-west-1",
+    }  # fmt: skip
 
-    def __init__(self, functions: Functions, function: str, queue_url: str, stop: threading.Event,
-                 faults: Faults) -> None:  # fmt: skip
+
+class QueuePump(threading.Thread):
+    """A Lambda event source mapping on a consumer's queue, with the settings Terraform deploys.
+
+    Batches of up to `batch_size`, gathered for up to the batching window; the function answers a partial
+    batch response; the messages it reports failed (or all of them, if it crashed) stay in the queue and
+    come back after the visibility timeout, and the queue's redrive moves a message to the DLQ after
+    `max_receive_count` receives; the others are deleted. One poller per consumer: the handler module is
+    one execution environment, which runs one batch at a time.
+    """
+
+    def __init__(self, functions: Functions, function: str, queue_url: str, queue_arn: str,
+                 settings: QueueSettings, stop: threading.Event, faults: Faults) -> None:  # fmt: skip
         super().__init__(name=f"queue-{function}", daemon=True)
-        self._functions, self._function, self._url, self._halt = functions, function, queue_url, stop
-        self._faults = faults
+        self._functions, self._function, self._url, self._arn = functions, function, queue_url, queue_arn
+        self._settings, self._halt, self._faults = settings, stop, faults
         self._sqs = client("sqs")
 
     def run(self) -> None:
         idle = IdleBackoff()
         while not self._halt.is_set():
-            messages = self._sqs.receive_message(
-                QueueUrl=self._url, MaxNumberOfMessages=10, AttributeNames=["ApproximateReceiveCount"]
-            ).get("Messages", [])
-            if not messages:
+            batch = self._receive_batch()
+            if not batch:
                 idle.wait()
                 continue
             idle.busy()
-            self._faults.shuffle(messages)
-            for message in messages:
-                self._deliver(message)
+            self._faults.shuffle(batch)  # a standard queue keeps no order
+            self._deliver(batch)
 
-    def _deliver(self, message: dict[str, Any]) -> None:
-        event = as_delivered(json.loads(message["Body"]))
+    def _receive_batch(self) -> list[dict[str, Any]]:
+        batch: list[dict[str, Any]] = []
+        deadline = time.monotonic() + self._settings.maximum_batching_window_seconds * BATCHING_WINDOW_SCALE
+        while len(batch) < self._settings.batch_size:
+            batch += self._sqs.receive_message(
+                QueueUrl=self._url, MaxNumberOfMessages=min(10, self._settings.batch_size - len(batch)),
+                AttributeNames=["All"],
+            ).get("Messages", [])  # fmt: skip
+            if not batch or time.monotonic() >= deadline:
+                break
+            time.sleep(0.05)
+        return batch
+
+    def _deliver(self, batch: list[dict[str, Any]]) -> None:
+        for message in batch:
+            if self._faults.happens(self._faults.duplicate_delivery):  # EventBridge delivered it twice
+                self._sqs.send_message(QueueUrl=self._url, MessageBody=message["Body"])
+        records = [sqs_record(m, self._arn) for m in batch]
+        if len(records) > 1 and self._faults.happens(self._faults.consumer_crash_mid_batch):
+            # The function dies part-way: the first records' effects are committed, nothing is reported,
+            # and the whole batch comes back after the visibility timeout.
+            cut = self._faults.pick(1, len(records) - 1)
+            try:
+                self._functions.invoke(self._function, {"Records": records[:cut]})
+            except Exception:  # noqa: BLE001, S110 - the crash is the point
+                pass
+            return
         try:
-            self._functions.invoke(self._function, event)
-            if self._faults.happens(self._faults.duplicate_delivery):
-                self._functions.invoke(self._function, event)
-        except Exception:  # noqa: BLE001 - recorded by the runtime; redelivered, then dead-lettered
-            attempt = int(message.get("Attributes", {}).get("ApproximateReceiveCount", "1"))
-            # Back off 1 s, 2 s, … before the next attempt, as EventBridge does.
-            self._sqs.change_message_visibility(QueueUrl=self._url, ReceiptHandle=message["ReceiptHandle"],
-                                                VisibilityTimeout=attempt)  # fmt: skip
+            response = self._functions.invoke(self._function, {"Records": records})
+            failed = {f["itemIdentifier"] for f in response.get("batchItemFailures", [])}
+        except Exception:  # noqa: BLE001 - recorded by the runtime; the whole batch is retried
             return
-        if self._faults.happens(self._faults.consumer_crash_after_write):
-            # The work is committed but the ack is lost: the message comes back after its visibility timeout.
-            self._sqs.change_message_visibility(QueueUrl=self._url, ReceiptHandle=message["ReceiptHandle"],
-                                                VisibilityTimeout=1)  # fmt: skip
-            return
-        self._sqs.delete_message(QueueUrl=self._url, ReceiptHandle=message["ReceiptHandle"])
+        done = [m for m in batch if m["MessageId"] not in failed]
+        for start in range(0, len(done), 10):
+            self._sqs.delete_message_batch(QueueUrl=self._url, Entries=[
+                {"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, m in enumerate(done[start:start + 10])
+            ])  # fmt: skip

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -70,8 +71,21 @@ class Report:
 EXPECTED = {"approve": "SUCCESS", "decline": "FAILED", "refuse": "FAILED"}
 
 
+def _books(api_url: str, merchants: set[str]) -> tuple[dict[str, Any], dict[Any, int], dict[Any, int]]:
+    """The trial balance, each merchant's payable and each wallet, per (merchant, currency)."""
+    _, trial = http("GET", f"{api_url}/ledger/trial-balance")
+    payables = {(a["account"].removeprefix("merchant_payable:"), a["currency"]): a["credits_minor"] - a["debits_minor"]
+                for a in trial.get("accounts", []) if a["account"].startswith("merchant_payable:")}  # fmt: skip
+    wallets: dict[tuple[str, str], int] = {}
+    for merchant in merchants:
+        status, wallet = http("GET", f"{api_url}/wallets/{merchant}")
+        for balance in wallet.get("balances", []) if status == 200 else []:
+            wallets[(merchant, balance["currency"])] = balance["amount_minor"]
+    return trial, payables, wallets
+
+
 def build(api_url: str, sent: list[Sent], final: dict[str, dict[str, Any]], invocations: list[Invocation],
-          psp: FakePsp, dlqs: dict[str, str]) -> Report:  # fmt: skip
+          psp: FakePsp, dlqs: dict[str, str], books_timeout_s: float = 60.0) -> Report:  # fmt: skip
     kinds = {s.body["payment_order_id"]: s.kind for s in sent if s.status == 201}
     lost = [order_id for order_id, body in final.items() if body.get("status") not in ("SUCCESS", "FAILED")]
     wrong = [f"{order_id}: {kinds[order_id]} → {body.get('status')}" for order_id, body in final.items()
@@ -83,14 +97,14 @@ def build(api_url: str, sent: list[Sent], final: dict[str, dict[str, Any]], invo
         if body.get("status") == "SUCCESS":
             success[(body["merchant_id"], body["currency"])] += Money.parse(body["amount"], body["currency"]).minor
 
-    _, trial = http("GET", f"{api_url}/ledger/trial-balance")
-    payables = {(a["account"].removeprefix("merchant_payable:"), a["currency"]): a["credits_minor"] - a["debits_minor"]
-                for a in trial.get("accounts", []) if a["account"].startswith("merchant_payable:")}  # fmt: skip
-    wallets: dict[tuple[str, str], int] = {}
-    for merchant in {m for m, _ in success}:
-        status, wallet = http("GET", f"{api_url}/wallets/{merchant}")
-        for balance in wallet.get("balances", []) if status == 200 else []:
-            wallets[(merchant, balance["currency"])] = balance["amount_minor"]
+    # The ledger, its totals projection and the wallet consume after the order's final status is set:
+    # give them until books_timeout_s to catch up (they are eventually consistent by design).
+    deadline = time.monotonic() + books_timeout_s
+    while True:
+        trial, payables, wallets = _books(api_url, {m for m, _ in success})
+        if (payables == dict(success) and wallets == dict(success)) or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
 
     sqs = client("sqs")
     dlq_messages = {

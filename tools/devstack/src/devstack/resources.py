@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from payments_shared.eventstore.dynamodb import table_definition
@@ -17,8 +19,8 @@ EVENT_STORES = {
     "ledger": "ledger-events",
     "wallet": "wallet-events",
 }
-# Event stores whose DynamoDB stream feeds an outbox relay (the others publish nothing).
-RELAYED = {"initializer": "initializer-relay", "finalizer": "finalizer-relay"}
+# Event stores whose DynamoDB stream feeds a function: the outbox relays, and the ledger's totals projection.
+STREAM_CONSUMERS = {"initializer": "initializer-relay", "finalizer": "finalizer-relay", "ledger": "ledger-totals"}
 
 
 def _table(name: str, *keys: tuple[str, str]) -> dict[str, Any]:
@@ -34,7 +36,7 @@ READ_MODELS = [
     _table("ShowMeTheMoney", ("payment_order_id", "HASH")),
     _table("BreakingTheBank", ("payment_order_id", "HASH")),
     _table("LedgerAccounts", ("account", "HASH"), ("currency", "RANGE")),
-    _table("WalletBalances", ("merchant_id", "HASH")),
+    _table("WalletBalances", ("merchant_id", "HASH"), ("shard", "RANGE")),
 ]
 
 
@@ -42,19 +44,35 @@ def tables() -> list[dict[str, Any]]:
     return [table_definition(name) for name in EVENT_STORES.values()] + READ_MODELS
 
 
+CONSUMERS_FILE = Path("contracts/consumers.json")
+
+
+@dataclass(frozen=True)
+class QueueSettings:
+    """How each consumer's queue delivers (contracts/consumers.json, which Terraform reads too)."""
+
+    batch_size: int
+    maximum_batching_window_seconds: float
+    maximum_concurrency: int
+    max_receive_count: int
+    visibility_timeout_seconds: int
+    message_retention_seconds: int
+    dlq_retention_seconds: int
+
+
 @dataclass(frozen=True)
 class Subscription:
-    """An EventBridge rule (shared pattern file) → an SQS-buffered Lambda target with retries and a DLQ."""
+    """An EventBridge rule (shared pattern file) → the consumer's queue → its Lambda function."""
 
     name: str
     pattern: str  # contracts/event_patterns/<pattern>.json
     function: str
 
 
-SUBSCRIPTIONS = [
-    Subscription("finalizer", "payment_initiated", "finalizer"),
-    Subscription("initializer-outcome", "payment_status_updated", "initializer-outcome"),
-    Subscription("ledger", "payment_status_updated", "ledger"),
-    Subscription("wallet", "payment_succeeded", "wallet"),
-]
-MAX_DELIVERY_ATTEMPTS = 3  # EventBridge retries, then the DLQ
+def _consumers(path: Path = CONSUMERS_FILE) -> tuple[QueueSettings, list[Subscription]]:
+    settings = json.loads(path.read_text())
+    subscriptions = [Subscription(name, c["pattern"], c["function"]) for name, c in settings["consumers"].items()]
+    return QueueSettings(**settings["queue"]), subscriptions
+
+
+QUEUE, SUBSCRIPTIONS = _consumers()

@@ -19,6 +19,7 @@ FUNCTIONS: dict[str, tuple[str, str]] = {
     "finalizer": ("finalizer.handler", "handler"),
     "finalizer-relay": ("finalizer.handler", "relay_handler"),
     "ledger": ("ledger.handler", "handler"),
+    "ledger-totals": ("ledger.handler", "totals_handler"),
     "ledger-api": ("ledger.handler", "api_handler"),
     "wallet": ("wallet.handler", "handler"),
     "wallet-api": ("wallet.handler", "api_handler"),

@@ -20,11 +20,21 @@ from devstack.pumps import QueuePump, StreamPump
 from devstack.runtime import Functions
 from payments_shared.aws_clients import traced_client
 from payments_shared.observability.tracing import configure_sdk
+from payments_testing.strict_dynamodb import StrictTransactions
+
+# Local runs shorten the queues' visibility timeout (180 s deployed) so a redelivery takes seconds.
+TIME_SCALE = 0.02
 
 
 class Devstack:
     def __init__(
-        self, *, api_port: int = 0, psp_503_rate: float = 0.0, logs: Path, faults: Faults | None = None
+        self,
+        *,
+        api_port: int = 0,
+        psp_503_rate: float = 0.0,
+        logs: Path,
+        faults: Faults | None = None,
+        time_scale: float = TIME_SCALE,
     ) -> None:
         self.faults = faults or Faults(psp={"503": psp_503_rate})
         logs.parent.mkdir(parents=True, exist_ok=True)
@@ -35,7 +45,11 @@ class Devstack:
         self.spans = InMemorySpanExporter()
         configure_sdk(self.spans, service_name="payments-local")
         self.moto = MotoServer().start()
-        self.provisioned = provision()
+        # DynamoDB as strict as the real one: overlapping transactions on an item are cancelled, and a
+        # share of all transactions is refused for passing reasons when the faults ask for it.
+        self.dynamodb = StrictTransactions(fault_rate=self.faults.dynamodb_refusals, seed=self.faults.seed).install()
+        self.time_scale = time_scale
+        self.provisioned = provision(time_scale)
         self.psp = FakePsp(hang_seconds=1.0, fault_rates=self.faults.psp, seed=self.faults.seed).start()
         os.environ.update(PSP_URL=self.psp.url, PSP_READ_TIMEOUT_S="0.5", POWERTOOLS_METRICS_NAMESPACE="Payments")
         self.functions = Functions()  # imports the handler modules, which read the environment set above
@@ -47,9 +61,10 @@ class Devstack:
         self._pumps: list[threading.Thread] = [
             StreamPump(self.functions, function, self.provisioned.stream_arns[resources.EVENT_STORES[service]],
                        self._stop, self.faults)
-            for service, function in resources.RELAYED.items()
+            for service, function in resources.STREAM_CONSUMERS.items()
         ] + [
-            QueuePump(self.functions, s.function, self.provisioned.queues[s.name], self._stop, self.faults)
+            QueuePump(self.functions, s.function, self.provisioned.queues[s.name], self.provisioned.queue_arns[s.name],
+                      resources.QUEUE, self._stop, self.faults)
             for s in resources.SUBSCRIPTIONS
         ]  # fmt: skip
         for pump in self._pumps:
@@ -77,5 +92,6 @@ class Devstack:
         self.api.stop()
         self.psp.stop()
         self.moto.stop()
+        self.dynamodb.uninstall()
         sys.stdout = self.console
         self._log_file.close()

@@ -2,30 +2,55 @@ mock_provider "aws" {
   mock_data "aws_iam_policy_document" {
     defaults = { json = "{}" }
   }
+  mock_resource "aws_sqs_queue" {
+    defaults = { arn = "arn:aws:sqs:eu-west-1:123456789012:ledger-queue" }
+  }
+  mock_resource "aws_cloudwatch_event_rule" {
+    defaults = { arn = "arn:aws:events:eu-west-1:123456789012:rule/payments/ledger" }
+  }
 }
 
-run "rule_from_the_shared_pattern_with_retries_and_dlq" {
-  command = plan
+variables {
+  name                     = "ledger"
+  consumers_file           = "../../../../contracts/consumers.json"
+  event_bus_name           = "payments"
+  function_name            = "ledger"
+  function_role_name       = "ledger-role"
+  function_timeout_seconds = 30
+  kms_key_arn              = "arn:aws:kms:eu-west-1:123456789012:key/k"
+}
 
-  variables {
-    name               = "ledger"
-    event_bus_name     = "payments"
-    event_pattern_file = "../../../../contracts/event_patterns/payment_status_updated.json"
-    function_arn       = "arn:aws:lambda:eu-west-1:123456789012:function:ledger"
-    function_name      = "ledger"
-    kms_key_arn        = "arn:aws:kms:eu-west-1:123456789012:key/k"
-  }
+run "rule_to_queue_to_function_with_partial_batches_and_a_dlq" {
+  command = apply # the mock provider makes up the ARNs the redrive policy needs
 
   assert {
     condition     = jsondecode(aws_cloudwatch_event_rule.this.event_pattern)["detail-type"] == ["PaymentStatusUpdated"]
-    error_message = "the rule uses the shared pattern file"
+    error_message = "the rule uses the pattern the consumers file names"
   }
   assert {
     condition     = aws_cloudwatch_event_target.this.retry_policy[0].maximum_retry_attempts == 8 && aws_cloudwatch_event_target.this.retry_policy[0].maximum_event_age_in_seconds == 3600
-    error_message = "bounded retries"
+    error_message = "bounded retries of the hand-over to the queue"
+  }
+  assert {
+    condition     = aws_lambda_event_source_mapping.this.function_response_types == toset(["ReportBatchItemFailures"]) && aws_lambda_event_source_mapping.this.batch_size == 10 && aws_lambda_event_source_mapping.this.scaling_config[0].maximum_concurrency == 10
+    error_message = "partial batch responses, the consumers file's batch size and maximum concurrency"
+  }
+  assert {
+    condition     = jsondecode(aws_sqs_queue.inbox.redrive_policy).maxReceiveCount == 5 && aws_sqs_queue.inbox.visibility_timeout_seconds == 180
+    error_message = "redrive after five receives; visibility six times the timeout"
   }
   assert {
     condition     = aws_cloudwatch_metric_alarm.dlq_depth.threshold == 0 && aws_cloudwatch_metric_alarm.dlq_depth.metric_name == "ApproximateNumberOfMessagesVisible"
     error_message = "any dead letter raises the alarm"
   }
+}
+
+run "a_visibility_timeout_shorter_than_six_function_timeouts_is_refused" {
+  command = plan
+
+  variables {
+    function_timeout_seconds = 31
+  }
+
+  expect_failures = [aws_sqs_queue.inbox]
 }

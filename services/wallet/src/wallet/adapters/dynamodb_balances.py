@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from payments_shared.eventstore.dynamodb import get_row
+from payments_shared.eventstore.dynamodb import query_rows
 
 
 class DynamoDBBalances:
@@ -12,5 +12,5 @@ class DynamoDBBalances:
         self._client = client
         self._table = table_name
 
-    def get(self, merchant_id: str) -> dict[str, Any] | None:
-        return get_row(self._client, self._table, {"merchant_id": merchant_id})
+    def shards(self, merchant_id: str) -> list[dict[str, Any]]:
+        return query_rows(self._client, self._table, "merchant_id", merchant_id)

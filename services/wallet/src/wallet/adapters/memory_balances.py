@@ -12,5 +12,5 @@ class InMemoryBalances:
         self._store = store
         self._table = table_name
 
-    def get(self, merchant_id: str) -> dict[str, Any] | None:
-        return self._store.get_record(self._table, {"merchant_id": merchant_id})
+    def shards(self, merchant_id: str) -> list[dict[str, Any]]:
+        return [row for row in self._store.records(self._table) if row["merchant_id"] == merchant_id]
