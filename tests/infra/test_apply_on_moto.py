@@ -130,7 +130,7 @@ def functions() -> dict[str, dict[str, Any]]:
 
 def test_every_function_runs_its_service_zip_with_the_dynatrace_layer(deployment: Deployment) -> None:
     deployed = functions()
-    assert len(deployed) == 9, sorted(deployed)
+    assert len(deployed) == 10, sorted(deployed)
     for name, function in deployed.items():
         service = name.split("-")[0]
         zip_sha = base64.b64encode(hashlib.sha256(Path(f"services.{service}/lambda.zip").read_bytes()).digest())

@@ -230,7 +230,7 @@ module "dashboard" {
   region         = var.region
   api_id         = aws_apigatewayv2_api.this.id
   event_bus_name = aws_cloudwatch_event_bus.this.name
-  function_names = ["initializer-api", "initializer-relay", "initializer-outcome", "finalizer", "finalizer-relay", "ledger", "ledger-api", "wallet", "wallet-api"]
+  function_names = ["initializer-api", "initializer-relay", "initializer-outcome", "finalizer", "finalizer-relay", "ledger", "ledger-totals", "ledger-api", "wallet", "wallet-api"]
   table_names    = ["initializer-events", "ShowMeTheMoney", "finalizer-events", "BreakingTheBank", "ledger-events", "LedgerAccounts", "wallet-events", "WalletBalances"]
   rule_names     = ["finalizer", "initializer-outcome", "ledger", "wallet"]
   dlq_names      = ["finalizer-dlq", "initializer-outcome-dlq", "ledger-dlq", "wallet-dlq"]

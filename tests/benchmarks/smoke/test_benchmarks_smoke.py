@@ -16,3 +16,13 @@ def test_wallet_scale_reports_flat_dynamodb_calls(tmp_path: Path) -> None:
     assert figures["past_events"] == 250
     # Calls are deterministic: a snapshot makes the busy wallet's credit exactly as cheap as a new one's.
     assert figures["moto"]["old_calls"] == figures["moto"]["new_calls"] == figures["moto"]["young_calls"] == 3
+
+
+def test_contention_reports_throughput_conflicts_and_zero_shared_items_for_postings(tmp_path: Path) -> None:
+    out = tmp_path / "bench.json"
+    assert main(["--only", "contention", "--runs", "1", "--contention-credits", "40", "--json", str(out)]) == 0
+    figures = json.loads(out.read_text())["contention"]
+    assert figures["one_merchant_vs_spread_throughput_ratio"] > 0
+    # Every credit to one merchant races others: the strict store must have made some of them lose.
+    assert figures["hot_lost_races_per_credit"] + figures["hot_transaction_conflicts_per_credit"] > 0
+    assert figures["ledger_conflicts_per_posting_on_shared_items"] == 0

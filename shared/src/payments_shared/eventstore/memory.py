@@ -2,7 +2,8 @@
 
 With `transaction_seconds` > 0 it is as strict as DynamoDB about concurrency: an append holds its items for
 that long, and another append touching one of them meanwhile is cancelled (`TransactionConflict`), not
-queued behind it. `cancel_next` makes the next appends fail with any cancellation reason DynamoDB gives.
+queued behind it. `read_seconds` gives loads a read's latency, so racing writers' reads go stale
+as they do in DynamoDB. `cancel_next` makes the next appends fail with any cancellation reason DynamoDB gives.
 """
 
 from __future__ import annotations
@@ -54,8 +55,9 @@ def _items(
 
 
 class InMemoryEventStore:
-    def __init__(self, transaction_seconds: float = 0.0) -> None:
+    def __init__(self, transaction_seconds: float = 0.0, read_seconds: float = 0.0) -> None:
         self._transaction_seconds = transaction_seconds
+        self._read_seconds = read_seconds
         self._in_flight: set[ItemKey] = set()
         self._cancellations: list[str] = []
         self.conflicts = 0  # appends cancelled by an overlapping transaction
@@ -157,6 +159,8 @@ class InMemoryEventStore:
         return stored
 
     def load(self, stream_id: str, *, use_snapshot: bool = True) -> StreamSlice:
+        if self._read_seconds:
+            time.sleep(self._read_seconds)
         with self._lock:
             snapshot = self._snapshots.get(stream_id) if use_snapshot else None
             after = snapshot.version if snapshot else 0

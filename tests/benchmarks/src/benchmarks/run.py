@@ -15,13 +15,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from benchmarks import flow, wallet_scale, warm, zips
+from benchmarks import contention, flow, wallet_scale, warm, zips
 
 BENCHMARKS: dict[str, Callable[[argparse.Namespace], dict[str, Any]]] = {
     "zips_and_cold_init": lambda args: zips.run(args.runs),
     "warm_overhead": lambda args: warm.run(args.warm_invocations, args.runs),
     "flow": lambda args: flow.run(args.flow_payments),
     "wallet_scale": lambda args: wallet_scale.run(args.wallet_events, args.moto_wallet_events, args.runs),
+    "contention": lambda args: contention.run(args.contention_credits, args.runs),
 }
 
 
@@ -40,6 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--flow-payments", type=int, default=100, help="payments through the local stack")
     parser.add_argument("--wallet-events", type=int, default=100_000, help="past events on the busy wallet")
     parser.add_argument("--moto-wallet-events", type=int, default=5_000, help="the same on moto (see wallet_scale)")
+    parser.add_argument("--contention-credits", type=int, default=200, help="credits and postings per round")
     args = parser.parse_args(argv)
 
     results: dict[str, Any] = {
