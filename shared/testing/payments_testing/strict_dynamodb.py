@@ -70,7 +70,8 @@ class StrictTransactions:
     def __init__(self, hold_seconds: float = 0.015, fault_rate: float = 0.0, seed: int = 0) -> None:
         self.hold_seconds = hold_seconds
         self.fault_rate = fault_rate
-        self.cancelled: Counter[str] = Counter()  # reason -> transactions cancelled for it
+        self.cancelled: Counter[str] = Counter()  # reason -> transactions cancelled for it (injected or not)
+        self.injected: Counter[str] = Counter()  # reason -> of those, cancelled by fault_rate / cancel_next
         self.transactions = 0
         self._held: Counter[tuple[str, str]] = Counter()  # (table, key) -> transactions in flight on it
         self._next: list[str] = []
@@ -114,6 +115,7 @@ class StrictTransactions:
             if reason is None and self.fault_rate and self._random.random() < self.fault_rate:
                 reason = self._random.choice(PASSING_REASONS)
             if reason is not None:
+                self.injected[reason] += 1
                 self._cancel(reason, [i == 0 for i in range(len(keys))])
             held = [key is not None and self._held[key] > 0 for key in keys]
             if any(held):

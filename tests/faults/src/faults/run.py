@@ -18,6 +18,7 @@ import json
 import re
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +83,7 @@ def run(payments: int, seed: int, logs: Path) -> tuple[Report, dict[str, Any]]:
         seed=seed,
     )
     stack = Devstack(api_port=0, logs=logs, faults=faults)
+    started = time.perf_counter()
     try:
         sent = drive(stack.api.url, payments, 4, seed, progress=False, mix=MIX, hot_merchant_share=HOT_MERCHANT_SHARE)
         final = settle(stack.api.url, sent, timeout_s=600)
@@ -90,6 +92,7 @@ def run(payments: int, seed: int, logs: Path) -> tuple[Report, dict[str, Any]]:
         span_texts = [json.dumps(dict(s.attributes or {}), default=str) + s.name for s in spans]
         letters = dead_letters(stack)
         rows = stored_rows()
+        seconds = round(time.perf_counter() - started, 1)
     finally:
         stack.stop()
     security = {
@@ -101,9 +104,13 @@ def run(payments: int, seed: int, logs: Path) -> tuple[Report, dict[str, Any]]:
     extra = {
         "injected": {"put_events_entry_failures": stack.bus.injected,
                      "dynamodb_transactions": stack.dynamodb.transactions,
-                     "dynamodb_cancelled": dict(stack.dynamodb.cancelled),
+                     "dynamodb_cancelled_injected": dict(stack.dynamodb.injected),
+                     "dynamodb_cancelled_overlapping": stack.dynamodb.cancelled["TransactionConflict"]
+                     - stack.dynamodb.injected["TransactionConflict"],
+                     **dict(faults.injected),
                      "hot_merchant_payments": sum(1 for s in sent if s.body.get("merchant_id") == "merchant-001"),
                      "psp_requests": sum(stack.psp.requests.values()), "psp_charges": sum(stack.psp.charges.values())},
+        "seconds": seconds,
         "max_charges_per_payment": max(stack.psp.charges.values(), default=0),
         "dead_letters": letters,
         "security": security,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import threading
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +21,7 @@ class Faults:
     put_events_entry_failure: float = 0.0  # PutEvents answers with failed entries
     shuffle_deliveries: bool = False  # EventBridge gives no ordering guarantee
     seed: int = 0
+    injected: Counter[str] = field(init=False, default_factory=Counter)  # fault -> times it happened
     _random: random.Random = field(init=False, repr=False)
     _lock: threading.Lock = field(init=False, repr=False, default_factory=threading.Lock)
 
@@ -31,6 +33,10 @@ class Faults:
             return False
         with self._lock:
             return self._random.random() < rate
+
+    def record(self, fault: str) -> None:
+        with self._lock:
+            self.injected[fault] += 1
 
     def pick(self, low: int, high: int) -> int:
         with self._lock:

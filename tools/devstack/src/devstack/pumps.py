@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from devstack.faults import Faults
@@ -107,8 +108,8 @@ class QueuePump(threading.Thread):
     Batches of up to `batch_size`, gathered for up to the batching window; the function answers a partial
     batch response; the messages it reports failed (or all of them, if it crashed) stay in the queue and
     come back after the visibility timeout, and the queue's redrive moves a message to the DLQ after
-    `max_receive_count` receives; the others are deleted. One poller per consumer: the handler module is
-    one execution environment, which runs one batch at a time.
+    `max_receive_count` receives; the others are deleted. Up to `maximum_concurrency` batches are in
+    flight at once, as the mapping scales out, so a busy merchant's credits really race.
     """
 
     def __init__(self, functions: Functions, function: str, queue_url: str, queue_arn: str,
@@ -117,17 +118,27 @@ class QueuePump(threading.Thread):
         self._functions, self._function, self._url, self._arn = functions, function, queue_url, queue_arn
         self._settings, self._halt, self._faults = settings, stop, faults
         self._sqs = client("sqs")
+        self._in_flight = threading.BoundedSemaphore(settings.maximum_concurrency)
 
     def run(self) -> None:
         idle = IdleBackoff()
-        while not self._halt.is_set():
-            batch = self._receive_batch()
-            if not batch:
-                idle.wait()
-                continue
-            idle.busy()
-            self._faults.shuffle(batch)  # a standard queue keeps no order
+        with ThreadPoolExecutor(self._settings.maximum_concurrency, thread_name_prefix=self.name) as pool:
+            while not self._halt.is_set():
+                self._in_flight.acquire()
+                batch = self._receive_batch()
+                if not batch:
+                    self._in_flight.release()
+                    idle.wait()
+                    continue
+                idle.busy()
+                self._faults.shuffle(batch)  # a standard queue keeps no order
+                pool.submit(self._deliver_and_release, batch)
+
+    def _deliver_and_release(self, batch: list[dict[str, Any]]) -> None:
+        try:
             self._deliver(batch)
+        finally:
+            self._in_flight.release()
 
     def _receive_batch(self) -> list[dict[str, Any]]:
         batch: list[dict[str, Any]] = []
@@ -145,11 +156,13 @@ class QueuePump(threading.Thread):
     def _deliver(self, batch: list[dict[str, Any]]) -> None:
         for message in batch:
             if self._faults.happens(self._faults.duplicate_delivery):  # EventBridge delivered it twice
+                self._faults.record("duplicate_delivery")
                 self._sqs.send_message(QueueUrl=self._url, MessageBody=message["Body"])
         records = [sqs_record(m, self._arn) for m in batch]
         if len(records) > 1 and self._faults.happens(self._faults.consumer_crash_mid_batch):
             # The function dies part-way: the first records' effects are committed, nothing is reported,
             # and the whole batch comes back after the visibility timeout.
+            self._faults.record("consumer_crash_mid_batch")
             cut = self._faults.pick(1, len(records) - 1)
             try:
                 self._functions.invoke(self._function, {"Records": records[:cut]})

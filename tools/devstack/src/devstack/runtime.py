@@ -40,28 +40,29 @@ class Invocation:
 
 
 class Functions:
-    def __init__(self) -> None:
+    def __init__(self, concurrency: dict[str, int] | None = None) -> None:
+        """concurrency: how many invocations of a function may run at once (default one), as Lambda runs
+        that many execution environments. Ours share one module, so concurrent invocations also share its
+        logger keys and metrics buffer: each metric is still flushed once, a log line may carry a
+        neighbour's event id. Correctness is what concurrency is for here: transactions overlap as deployed."""
         self._handlers: dict[str, Any] = {}
-        # One lock per service module: its logger and metrics are module-level state, as in one Lambda
-        # execution environment, which serves one invocation at a time.
-        self._locks: dict[str, threading.Lock] = {}
+        self._slots = {f: threading.BoundedSemaphore((concurrency or {}).get(f, 1)) for f in FUNCTIONS}
         self._warm: set[str] = set()
         self.invocations: list[Invocation] = []
         self._record_lock = threading.Lock()
         for function, (module, attribute) in FUNCTIONS.items():
             self._handlers[function] = getattr(importlib.import_module(module), attribute)
-            self._locks.setdefault(module, threading.Lock())
 
     def invoke(self, function: str, event: dict[str, Any]) -> Any:
-        module = FUNCTIONS[function][0]
         context = LambdaContext(
             function_name=function,
             aws_request_id=str(uuid.uuid4()),
             invoked_function_arn=f"arn:aws:lambda:eu-west-1:000000000000:function:{function}",
         )
-        with self._locks[module]:
-            cold = function not in self._warm
-            self._warm.add(function)
+        with self._slots[function]:
+            with self._record_lock:
+                cold = function not in self._warm
+                self._warm.add(function)
             started = time.time()
             began = time.perf_counter()
             error: str | None = None

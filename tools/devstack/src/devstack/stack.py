@@ -52,7 +52,10 @@ class Devstack:
         self.provisioned = provision(time_scale)
         self.psp = FakePsp(hang_seconds=1.0, fault_rates=self.faults.psp, seed=self.faults.seed).start()
         os.environ.update(PSP_URL=self.psp.url, PSP_READ_TIMEOUT_S="0.5", POWERTOOLS_METRICS_NAMESPACE="Payments")
-        self.functions = Functions()  # imports the handler modules, which read the environment set above
+        # Imports the handler modules, which read the environment set above. Consumers scale out to their
+        # mappings' maximum concurrency; the API as API Gateway would (the local server's client threads).
+        consumers = {s.function: resources.QUEUE.maximum_concurrency for s in resources.SUBSCRIPTIONS}
+        self.functions = Functions({**consumers, "initializer-api": 16, "ledger-api": 16, "wallet-api": 16})
         # The relays publish through PutEvents as it behaves on a bad day (partial failures), when asked to.
         self.bus = FlakyEventBridge(traced_client("events"), self.faults)
         for module in ("initializer.handler", "finalizer.handler"):
