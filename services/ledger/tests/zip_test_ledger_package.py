@@ -11,6 +11,6 @@ def test_zip_imports_every_entry_point_in_a_bare_python312(tmp_path: Path) -> No
     assert_zip_imports(
         Path("services.ledger/lambda.zip"),
         "ledger",
-        ["from ledger.handler import handler, api_handler, container", "container.app()"],
+        ["from ledger.handler import handler, totals_handler, api_handler, container", "container.app()"],
         tmp_path,
     )

@@ -1,4 +1,5 @@
-"""Check a Pants-built Lambda zip: it imports under python3.12 with nothing but the zip on the path."""
+"""Check a Pants-built Lambda zip: it imports under python3.12 with nothing but the zip on the path, builds
+the clients its container uses, and carries no botocore model it does not use."""
 
 from __future__ import annotations
 
@@ -9,18 +10,31 @@ from pathlib import Path
 
 # Test and local-only code must never ship in a function's zip.
 FORBIDDEN_PREFIXES = ("moto/", "pytest/", "_pytest/", "hypothesis/", "payments_testing/", "fake_psp/")
+MAX_ZIP_BYTES = 12_000_000  # compressed
+# No function calls SQS: if its client can be built, botocore's models were not pruned (lean_awslambda).
+UNUSED_CLIENT_FAILS = """
+import boto3, botocore.exceptions
+try:
+    boto3.client("sqs", region_name="eu-west-1")
+except botocore.exceptions.UnknownServiceError:
+    pass
+else:
+    raise SystemExit("an SQS client was built: the zip carries botocore models its code never calls")
+"""
 
 
 def assert_zip_imports(zip_path: Path, package: str, statements: list[str], tmp_path: Path) -> list[str]:
     """Unpack the zip, run `statements` in a bare python3.12 (-S -E: no site-packages, no env paths)."""
     assert sys.version_info[:2] == (3, 12), "the Lambda runtime is python3.12"
+    assert zip_path.stat().st_size <= MAX_ZIP_BYTES, f"{zip_path}: {zip_path.stat().st_size / 1e6:.1f} MB"
     with zipfile.ZipFile(zip_path) as archive:
         names = archive.namelist()
         archive.extractall(tmp_path)
     assert "lambda_function.py" in names and f"{package}/handler.py" in names
     assert not [n for n in names if n.startswith(FORBIDDEN_PREFIXES)]
+    assert not [n for n in names if n.endswith((".pyi", ".c", ".h", ".pyx"))], "sources and stubs never run"
     script = "\n".join(["import sys; sys.path[:0] = [sys.argv[1]]", "import lambda_function", *statements,
-                        "print('ok')"])  # fmt: skip
+                        UNUSED_CLIENT_FAILS, "print('ok')"])  # fmt: skip
     result = subprocess.run(  # - our own interpreter, fixed arguments
         [sys.executable, "-S", "-E", "-c", script, str(tmp_path)],
         capture_output=True, text=True, timeout=120, check=False,

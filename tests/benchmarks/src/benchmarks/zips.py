@@ -1,9 +1,10 @@
 """Lambda zip sizes (compressed, uncompressed) and what dominates each; cold init of each handler.
 
-Needs the zips: ./pants package ::  (dist/services.<name>/lambda.zip).
+Needs the zips: ./pants package ::  (dist/services.<name>/lambda.zip, the lean zip that is deployed, and
+dist/services.<name>/full/lambda.zip, python_awslambda's unpruned one it is made from).
 Cold init: a fresh python3.12 (-S -E: only the unpacked zip on the path) imports the handler module and
-builds its container (clients included, no network), as a ratio to a process that imports boto3 from the
-same zip and creates DynamoDB and EventBridge clients. Runs are interleaved; medians of --runs.
+builds its container (clients included, no network), as a ratio to the floor: a process that imports boto3
+from the full zip and creates DynamoDB and EventBridge clients. Runs are interleaved; medians of --runs.
 """
 
 from __future__ import annotations
@@ -27,8 +28,8 @@ SERVICES = {
 BASELINE = "import boto3; boto3.client('dynamodb'); boto3.client('events')"
 
 
-def zip_path(service: str) -> Path:
-    return Path(f"dist/services.{service}/lambda.zip")
+def zip_path(service: str, full: bool = False) -> Path:
+    return Path(f"dist/services.{service}/{'full/' if full else ''}lambda.zip")
 
 
 def sizes(service: str) -> dict[str, Any]:
@@ -41,6 +42,7 @@ def sizes(service: str) -> dict[str, Any]:
     uncompressed = sum(i.file_size for i in infos)
     return {
         "compressed_mb": round(path.stat().st_size / 1e6, 2),
+        "unpruned_compressed_mb": round(zip_path(service, full=True).stat().st_size / 1e6, 2),
         "uncompressed_mb": round(uncompressed / 1e6, 2),
         "largest": {name: round(size / 1e6, 2) for name, size in by_top.most_common(5)},
     }
@@ -56,22 +58,24 @@ def _time_process(code: str, directory: str) -> float:
 
 
 def cold_init(service: str, runs: int) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory() as directory:
+    with tempfile.TemporaryDirectory() as directory, tempfile.TemporaryDirectory() as full:
         with zipfile.ZipFile(zip_path(service)) as archive:
             archive.extractall(directory)
+        with zipfile.ZipFile(zip_path(service, full=True)) as archive:
+            archive.extractall(full)
         handler = f"from {service}.handler import container\n{SERVICES[service]}"
-        _time_process(handler, directory), _time_process(BASELINE, directory)  # warm the page cache
+        _time_process(handler, directory), _time_process(BASELINE, full)  # warm the page cache
         handler_ms, baseline_ms = [], []
         for _ in range(runs):
             handler_ms.append(_time_process(handler, directory))
-            baseline_ms.append(_time_process(BASELINE, directory))
+            baseline_ms.append(_time_process(BASELINE, full))
     handler_median, baseline_median = statistics.median(handler_ms), statistics.median(baseline_ms)
     return {"handler_ms": round(handler_median, 1), "boto3_baseline_ms": round(baseline_median, 1),
             "ratio": round(handler_median / baseline_median, 3)}  # fmt: skip
 
 
 def run(runs: int = 7) -> dict[str, Any]:
-    missing = [s for s in SERVICES if not zip_path(s).exists()]
+    missing = [s for s in SERVICES if not (zip_path(s).exists() and zip_path(s, full=True).exists())]
     if missing:
         return {"skipped": f"no zip for {missing}: run ./pants package :: first"}
     return {service: {**sizes(service), "cold_init": cold_init(service, runs)} for service in SERVICES}

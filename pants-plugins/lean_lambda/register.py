@@ -1,0 +1,120 @@
+"""`lean_awslambda`: a `python_awslambda` zip holding only what its function runs.
+
+Pants 2.17's `python_awslambda` ships each third-party wheel whole. botocore alone brings the models of
+every AWS service (about 16 MB compressed of a 24 MB zip), and wheels bring C sources and type stubs that
+nothing executes. This target packages the zip of `source_lambda` and rewrites it in the build: botocore's
+models only for `botocore_services` (plus the endpoint, partition and retry data at the top of
+botocore/data), no boto3 resource models (no resource layer is used), no `.pyi`/`.c`/`.h`/`.pyx`/`.pxd`
+files, no wheel RECORDs (only installers read them), and the assets in UNUSED_ASSETS. Entries keep their
+order, timestamps and compression, so the output stays reproducible.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from dataclasses import dataclass
+from typing import Iterable
+
+from pants.backend.awslambda.python.rules import PythonAwsLambdaFieldSet
+from pants.core.goals.package import BuiltPackage, BuiltPackageArtifact, OutputPathField, PackageFieldSet
+from pants.engine.addresses import Address, AddressInput
+from pants.engine.fs import CreateDigest, Digest, DigestContents, FileContent
+from pants.engine.rules import Get, collect_rules, rule
+from pants.engine.target import (
+    COMMON_TARGET_FIELDS,
+    StringField,
+    StringSequenceField,
+    Target,
+    WrappedTarget,
+    WrappedTargetRequest,
+)
+from pants.engine.unions import UnionRule
+
+NEVER_RUN = (".pyi", ".c", ".h", ".pyx", ".pxd", ".cpp")
+UNUSED_ASSETS = (
+    "aws_lambda_powertools/event_handler/openapi/swagger_ui/swagger-ui",  # no route serves the Swagger UI
+    "dateutil/zoneinfo/dateutil-zoneinfo.tar.gz",  # botocore uses tzutc/tzlocal, never a named zone
+)
+
+
+class SourceLambdaField(StringField):
+    alias = "source_lambda"
+    required = True
+    help = "Address of the python_awslambda whose zip is pruned."
+
+
+class BotocoreServicesField(StringSequenceField):
+    alias = "botocore_services"
+    required = True
+    help = "The AWS services the function's code calls (botocore model names, e.g. dynamodb, kms)."
+
+
+class LeanAwsLambda(Target):
+    alias = "lean_awslambda"
+    core_fields = (*COMMON_TARGET_FIELDS, SourceLambdaField, BotocoreServicesField, OutputPathField)
+    help = "A python_awslambda's zip with botocore models for the services it calls only, and no C sources or stubs."
+
+
+@dataclass(frozen=True)
+class LeanAwsLambdaFieldSet(PackageFieldSet):
+    required_fields = (SourceLambdaField, BotocoreServicesField)
+
+    source_lambda: SourceLambdaField
+    botocore_services: BotocoreServicesField
+    output_path: OutputPathField
+
+
+def keeps(name: str, services: frozenset) -> bool:
+    if name.startswith("botocore/data/"):
+        service, _, rest = name[len("botocore/data/") :].partition("/")
+        return not rest or service in services  # top-level files: endpoints, partitions, retry, defaults
+    if name.startswith(("boto3/data/", *UNUSED_ASSETS)):
+        return False
+    return not name.endswith(NEVER_RUN) and not (name.endswith("/RECORD") and ".dist-info/" in name)
+
+
+def prune(content: bytes, services: Iterable[str]) -> tuple[bytes, int]:
+    """The zip without what the function never runs, and how many entries were dropped."""
+    wanted = frozenset(services)
+    out = io.BytesIO()
+    dropped = 0
+    with zipfile.ZipFile(io.BytesIO(content)) as source, zipfile.ZipFile(out, "w") as target:
+        for info in source.infolist():
+            if keeps(info.filename, wanted):
+                target.writestr(info, source.read(info))
+            else:
+                dropped += 1
+    return out.getvalue(), dropped
+
+
+@rule(desc="Prune an AWS Lambda zip")
+async def package_lean_awslambda(field_set: LeanAwsLambdaFieldSet) -> BuiltPackage:
+    source = await Get(
+        Address,
+        AddressInput,
+        AddressInput.parse(
+            field_set.source_lambda.value,
+            relative_to=field_set.address.spec_path,
+            description_of_origin=f"the `source_lambda` of {field_set.address}",
+        ),
+    )
+    wrapped = await Get(
+        WrappedTarget, WrappedTargetRequest(source, description_of_origin=f"the `source_lambda` of {field_set.address}")
+    )
+    full = await Get(BuiltPackage, PythonAwsLambdaFieldSet, PythonAwsLambdaFieldSet.create(wrapped.target))
+    contents = await Get(DigestContents, Digest, full.digest)
+    (archive,) = [c for c in contents if c.path.endswith(".zip")]
+    lean, dropped = prune(archive.content, field_set.botocore_services.value or ())
+    path = field_set.output_path.value_or_default(file_ending="zip")
+    digest = await Get(Digest, CreateDigest([FileContent(path, lean)]))
+    summary = f"{len(archive.content) / 1e6:.1f} MB → {len(lean) / 1e6:.1f} MB ({dropped} entries dropped)"
+    return BuiltPackage(digest, (BuiltPackageArtifact(path, extra_log_lines=(f"    {summary}",)),))
+
+
+def target_types():
+    return [LeanAwsLambda]
+
+
+def rules():
+    return [*collect_rules(), UnionRule(PackageFieldSet, LeanAwsLambdaFieldSet)]
