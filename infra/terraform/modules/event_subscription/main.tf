@@ -12,26 +12,14 @@ variable "consumers_file" {
   type        = string
 }
 
-variable "event_bus_name" {
-  type = string
+variable "function" {
+  description = "The consumer function (a lambda_service module's outputs); its role gets what the mapping needs."
+  type        = object({ function_name = string, role_name = string, timeout = number })
 }
 
-variable "function_name" {
-  type = string
-}
-
-variable "function_role_name" {
-  description = "The function's role: it is granted what the event source mapping needs on this queue."
-  type        = string
-}
-
-variable "function_timeout_seconds" {
-  type    = number
-  default = 30
-}
-
-variable "kms_key_arn" {
-  type = string
+variable "platform" {
+  description = "The bus the rule listens on and the key that encrypts the queues."
+  type        = object({ bus_name = string, kms_key_arn = string })
 }
 
 variable "maximum_event_age_seconds" {
@@ -63,7 +51,7 @@ locals {
 
 resource "aws_cloudwatch_event_rule" "this" {
   name           = var.name
-  event_bus_name = var.event_bus_name
+  event_bus_name = var.platform.bus_name
   event_pattern  = file("${dirname(var.consumers_file)}/event_patterns/${local.consumer.pattern}.json")
   tags           = var.tags
 }
@@ -71,7 +59,7 @@ resource "aws_cloudwatch_event_rule" "this" {
 resource "aws_sqs_queue" "dlq" {
   name                      = "${var.name}-dlq"
   message_retention_seconds = local.queue.dlq_retention_seconds
-  kms_master_key_id         = var.kms_key_arn
+  kms_master_key_id         = var.platform.kms_key_arn
   tags                      = var.tags
 }
 
@@ -79,7 +67,7 @@ resource "aws_sqs_queue" "inbox" {
   name                       = "${var.name}-inbox"
   visibility_timeout_seconds = local.queue.visibility_timeout_seconds
   message_retention_seconds  = local.queue.message_retention_seconds
-  kms_master_key_id          = var.kms_key_arn
+  kms_master_key_id          = var.platform.kms_key_arn
   redrive_policy = jsonencode({
     deadLetterTargetArn = aws_sqs_queue.dlq.arn
     maxReceiveCount     = local.queue.max_receive_count
@@ -89,7 +77,7 @@ resource "aws_sqs_queue" "inbox" {
   lifecycle {
     precondition {
       # AWS's guidance for SQS event sources: a batch still running must not become visible again.
-      condition     = local.queue.visibility_timeout_seconds >= 6 * var.function_timeout_seconds
+      condition     = local.queue.visibility_timeout_seconds >= 6 * var.function.timeout
       error_message = "The queue's visibility timeout must be at least six times the function timeout."
     }
   }
@@ -126,7 +114,7 @@ resource "aws_sqs_queue_policy" "dlq" {
 
 resource "aws_cloudwatch_event_target" "this" {
   rule           = aws_cloudwatch_event_rule.this.name
-  event_bus_name = var.event_bus_name
+  event_bus_name = var.platform.bus_name
   target_id      = "${var.name}-inbox"
   arn            = aws_sqs_queue.inbox.arn
 
@@ -150,13 +138,13 @@ data "aws_iam_policy_document" "consume" {
 
 resource "aws_iam_role_policy" "consume" {
   name   = "${var.name}-consume-inbox"
-  role   = var.function_role_name
+  role   = var.function.role_name
   policy = data.aws_iam_policy_document.consume.json
 }
 
 resource "aws_lambda_event_source_mapping" "this" {
   event_source_arn                   = aws_sqs_queue.inbox.arn
-  function_name                      = var.function_name
+  function_name                      = var.function.function_name
   batch_size                         = local.queue.batch_size
   maximum_batching_window_in_seconds = local.queue.maximum_batching_window_seconds
   function_response_types            = ["ReportBatchItemFailures"]

@@ -61,14 +61,11 @@ module "results" {
 }
 
 module "subscription" {
-  source                   = "../../modules/event_subscription"
-  name                     = "finalizer"
-  consumers_file           = local.consumers_file
-  event_bus_name           = local.platform.bus_name
-  function_name            = module.function["finalizer"].function_name
-  function_role_name       = module.function["finalizer"].role_name
-  function_timeout_seconds = module.function["finalizer"].timeout
-  kms_key_arn              = local.platform.kms_key_arn
+  source         = "../../modules/event_subscription"
+  name           = "finalizer"
+  consumers_file = local.consumers_file
+  function       = module.function["finalizer"]
+  platform       = local.platform
 }
 
 output "function_names" {

@@ -104,14 +104,11 @@ resource "aws_kms_alias" "card_fingerprint" {
 }
 
 module "outcome_subscription" {
-  source                   = "../../modules/event_subscription"
-  name                     = "initializer-outcome"
-  consumers_file           = local.consumers_file
-  event_bus_name           = local.platform.bus_name
-  function_name            = module.function["initializer-outcome"].function_name
-  function_role_name       = module.function["initializer-outcome"].role_name
-  function_timeout_seconds = module.function["initializer-outcome"].timeout
-  kms_key_arn              = local.platform.kms_key_arn
+  source         = "../../modules/event_subscription"
+  name           = "initializer-outcome"
+  consumers_file = local.consumers_file
+  function       = module.function["initializer-outcome"]
+  platform       = local.platform
 }
 
 module "api" {

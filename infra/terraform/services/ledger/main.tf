@@ -64,14 +64,11 @@ module "accounts" {
 }
 
 module "subscription" {
-  source                   = "../../modules/event_subscription"
-  name                     = "ledger"
-  consumers_file           = local.consumers_file
-  event_bus_name           = local.platform.bus_name
-  function_name            = module.function["ledger"].function_name
-  function_role_name       = module.function["ledger"].role_name
-  function_timeout_seconds = module.function["ledger"].timeout
-  kms_key_arn              = local.platform.kms_key_arn
+  source         = "../../modules/event_subscription"
+  name           = "ledger"
+  consumers_file = local.consumers_file
+  function       = module.function["ledger"]
+  platform       = local.platform
 }
 
 module "api" {

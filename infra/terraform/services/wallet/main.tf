@@ -47,14 +47,11 @@ module "balances" {
 }
 
 module "subscription" {
-  source                   = "../../modules/event_subscription"
-  name                     = "wallet"
-  consumers_file           = local.consumers_file
-  event_bus_name           = local.platform.bus_name
-  function_name            = module.function["wallet"].function_name
-  function_role_name       = module.function["wallet"].role_name
-  function_timeout_seconds = module.function["wallet"].timeout
-  kms_key_arn              = local.platform.kms_key_arn
+  source         = "../../modules/event_subscription"
+  name           = "wallet"
+  consumers_file = local.consumers_file
+  function       = module.function["wallet"]
+  platform       = local.platform
 }
 
 module "api" {

@@ -11,13 +11,10 @@ mock_provider "aws" {
 }
 
 variables {
-  name                     = "ledger"
-  consumers_file           = "../../../../contracts/consumers.json"
-  event_bus_name           = "payments"
-  function_name            = "ledger"
-  function_role_name       = "ledger-role"
-  function_timeout_seconds = 30
-  kms_key_arn              = "arn:aws:kms:eu-west-1:123456789012:key/k"
+  name           = "ledger"
+  consumers_file = "../../../../contracts/consumers.json"
+  function       = { function_name = "ledger", role_name = "ledger-role", timeout = 30 }
+  platform       = { bus_name = "payments", kms_key_arn = "arn:aws:kms:eu-west-1:123456789012:key/k" }
 }
 
 run "rule_to_queue_to_function_with_partial_batches_and_a_dlq" {
@@ -49,7 +46,7 @@ run "a_visibility_timeout_shorter_than_six_function_timeouts_is_refused" {
   command = plan
 
   variables {
-    function_timeout_seconds = 31
+    function = { function_name = "ledger", role_name = "ledger-role", timeout = 31 }
   }
 
   expect_failures = [aws_sqs_queue.inbox]
