@@ -12,7 +12,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import SpanKind, StatusCode
 from pydantic import BaseModel, Field
 
-from payments_shared.lambda_entry import http_entry
+from payments_shared.lambda_entry.http import http_entry
 from payments_shared.observability.logging import build_logger
 from payments_shared.observability.metrics import build_metrics
 from payments_shared.observability.tracing import tracer

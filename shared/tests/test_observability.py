@@ -16,7 +16,7 @@ from payments_shared.cards import luhn_valid
 from payments_shared.eventstore import NewEvent
 from payments_shared.eventstore.memory import InMemoryEventStore
 from payments_shared.eventstore.relay import OutboxRelay
-from payments_shared.lambda_entry import queue_entry
+from payments_shared.lambda_entry.queue import queue_entry
 from payments_shared.observability.logging import build_logger
 from payments_shared.observability.metrics import build_metrics
 from payments_shared.observability.propagation import current_trace_context

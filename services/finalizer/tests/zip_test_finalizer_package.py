@@ -11,6 +11,7 @@ def test_zip_imports_every_entry_point_in_a_bare_python312(tmp_path: Path) -> No
     assert_zip_imports(
         Path("services.finalizer/lambda.zip"),
         "finalizer",
-        ["from finalizer.handler import handler, relay_handler, container", "container.app(); container.relay()"],
+        ["from finalizer.handler import handler, relay_handler, container", "container.app(); container.relay()",
+         "assert 'aws_lambda_powertools.event_handler.api_gateway' not in sys.modules, 'HTTP resolver loaded'"],
         tmp_path,
     )

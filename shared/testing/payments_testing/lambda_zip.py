@@ -33,7 +33,8 @@ def assert_zip_imports(zip_path: Path, package: str, statements: list[str], tmp_
     assert "lambda_function.py" in names and f"{package}/handler.py" in names
     assert not [n for n in names if n.startswith(FORBIDDEN_PREFIXES)]
     assert not [n for n in names if n.endswith((".pyi", ".c", ".h", ".pyx"))], "sources and stubs never run"
-    script = "\n".join(["import sys; sys.path[:0] = [sys.argv[1]]", "import lambda_function", *statements,
+    # The statements run first, so they can check what an entry point alone has imported.
+    script = "\n".join(["import sys; sys.path[:0] = [sys.argv[1]]", *statements, "import lambda_function",
                         UNUSED_CLIENT_FAILS, "print('ok')"])  # fmt: skip
     result = subprocess.run(  # - our own interpreter, fixed arguments
         [sys.executable, "-S", "-E", "-c", script, str(tmp_path)],

@@ -1,69 +1,21 @@
-"""Lambda entry points of the initializer: the HTTP API, the outbox relay and the outcome projector."""
+"""Lambda entry points of the initializer: the outbox relay and the outcome projector; the HTTP API is in
+initializer.api, reached through `handler` here."""
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver
-from aws_lambda_powertools.event_handler.openapi.params import Header, Path
+from typing import Any
 
 from initializer.container import build_container
-from initializer.domain.order import OrderStatus, PaymentOrder
-from initializer.schemas import CardOut, PaymentOut, PaymentRequest
 from payments_shared.events import EventEnvelope
-from payments_shared.ids import PaymentOrderId
-from payments_shared.lambda_entry import http_entry, queue_entry, stream_entry
+from payments_shared.lambda_entry.queue import queue_entry
+from payments_shared.lambda_entry.stream import stream_entry
 from payments_shared.observability.logging import build_logger
-from payments_shared.observability.metrics import MetricUnit, build_metrics
+from payments_shared.observability.metrics import build_metrics
 
 SERVICE = "initializer"
 logger = build_logger(SERVICE)
 metrics = build_metrics(SERVICE)
 container = build_container()  # providers are lazy: no client is built until the first invocation needs it
-
-api = APIGatewayRestResolver(enable_validation=True)
-
-
-def _out(order: PaymentOrder) -> PaymentOut:
-    return PaymentOut(
-        payment_order_id=order.payment_order_id,
-        merchant_id=order.merchant_id,
-        status=order.status,
-        amount=order.amount.to_decimal_string(),
-        currency=order.amount.currency,
-        created_at=order.created_at.isoformat(),
-        failure_reason=order.failure_reason,
-        card=CardOut(brand=order.card.brand, last4=order.card.last4),
-    )
-
-
-@api.post("/payments", responses={201: {"description": "Order recorded (INITIATED or FAILED)"}})
-def create_payment(
-    body: PaymentRequest,
-    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", min_length=1, max_length=255)] = None,
-) -> tuple[PaymentOut, int]:
-    order, created = container.app().initiate(body, idempotency_key)
-    if created:
-        outcome = "PaymentsInitiated" if order.status == OrderStatus.INITIATED else "PaymentsRejected"
-        metrics.add_metric(name=outcome, unit=MetricUnit.Count, value=1)
-    logger.info("payment order recorded", extra={"payment_order_id": order.payment_order_id,
-                                                   "status": order.status.value, "replayed": not created})  # fmt: skip
-    return _out(order), 201
-
-
-@api.get("/payments/<payment_order_id>")
-def get_payment(payment_order_id: Annotated[PaymentOrderId, Path()]) -> PaymentOut:
-    row = container.app().get(payment_order_id)
-    return PaymentOut(
-        payment_order_id=row["payment_order_id"],
-        merchant_id=row["merchant_id"],
-        status=OrderStatus(row["status"]),
-        amount=row["amount"],
-        currency=row["currency"],
-        created_at=row["created_at"],
-        failure_reason=row.get("failure_reason"),
-        card=CardOut(brand=row["card_brand"], last4=row["card_last4"]),
-    )
 
 
 def _record_outcome(envelope: EventEnvelope) -> None:
@@ -71,7 +23,16 @@ def _record_outcome(envelope: EventEnvelope) -> None:
         container.app().record_outcome(envelope)
 
 
-handler = http_entry(api, logger=logger, metrics=metrics)
 relay_handler = stream_entry(lambda event: container.relay().handle_stream_batch(event), logger=logger,
                              metrics=metrics)  # fmt: skip
 outcome_handler = queue_entry(_record_outcome, logger=logger, metrics=metrics)
+
+
+def __getattr__(name: str) -> Any:
+    """The HTTP entry point lives in initializer.api, loaded only by the function that serves it (and by
+    tools that ask for it here), so the relay and the outcome projector never import the HTTP resolver."""
+    if name in ("handler", "api"):
+        from initializer import api
+
+        return getattr(api, name)
+    raise AttributeError(name)

@@ -1,14 +1,15 @@
-"""Lambda entry points of the ledger: the PaymentStatusUpdated consumer, the account-totals projection (fed
-by the ledger's DynamoDB stream) and the trial-balance endpoint."""
+"""Lambda entry points of the ledger: the PaymentStatusUpdated consumer and the account-totals projection (fed
+by the ledger's DynamoDB stream); the trial-balance endpoint is in ledger.api, reached through `api_handler`."""
 
 from __future__ import annotations
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+from typing import Any
 
 from ledger.container import build_container
 from payments_shared.events import EventEnvelope
 from payments_shared.eventstore.projection import project_stream_batch
-from payments_shared.lambda_entry import http_entry, queue_entry, stream_entry
+from payments_shared.lambda_entry.queue import queue_entry
+from payments_shared.lambda_entry.stream import stream_entry
 from payments_shared.observability.logging import build_logger
 from payments_shared.observability.metrics import MetricUnit, build_metrics
 
@@ -16,7 +17,6 @@ SERVICE = "ledger"
 logger = build_logger(SERVICE)
 metrics = build_metrics(SERVICE)
 container = build_container()
-api = APIGatewayRestResolver(enable_validation=True)
 
 
 def _post(envelope: EventEnvelope) -> None:
@@ -28,21 +28,16 @@ def _post(envelope: EventEnvelope) -> None:
     logger.info("journal entry posted", extra={"postings": len(entry.postings)})
 
 
-@api.get("/ledger/trial-balance")
-def trial_balance() -> dict[str, object]:
-    balance = container.app().trial_balance()
-    return {
-        "balanced": balance.is_balanced(),
-        "totals": {c: {"debits_minor": d, "credits_minor": k} for c, (d, k) in balance.totals().items()},
-        "accounts": [
-            {"account": a.account, "currency": a.currency, "debits_minor": a.debits_minor,
-             "credits_minor": a.credits_minor}
-            for a in balance.accounts
-        ],
-    }  # fmt: skip
-
-
 handler = queue_entry(_post, logger=logger, metrics=metrics)
 totals_handler = stream_entry(lambda event: project_stream_batch(event, container.app().add_to_totals),
                               logger=logger, metrics=metrics)  # fmt: skip
-api_handler = http_entry(api, logger=logger, metrics=metrics)
+
+
+def __getattr__(name: str) -> Any:
+    """The HTTP entry point lives in ledger.api, loaded only by the function that serves it (and by tools
+    that ask for it here), so this module's consumers never import the HTTP resolver."""
+    if name in ("api_handler", "api"):
+        from ledger import api
+
+        return getattr(api, "handler" if name == "api_handler" else "api")
+    raise AttributeError(name)

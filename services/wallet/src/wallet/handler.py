@@ -1,16 +1,12 @@
-"""Lambda entry points of the wallet: credit on PaymentStatusUpdated(SUCCESS), GET /wallets/{merchant_id}."""
+"""Lambda entry points of the wallet: credit on PaymentStatusUpdated(SUCCESS); GET /wallets/{merchant_id} is in
+wallet.api, reached through `api_handler` here."""
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver
-from aws_lambda_powertools.event_handler.openapi.params import Path
+from typing import Any
 
 from payments_shared.events import EventEnvelope
-from payments_shared.ids import MerchantId
-from payments_shared.lambda_entry import http_entry, queue_entry
-from payments_shared.money import Money
+from payments_shared.lambda_entry.queue import queue_entry
 from payments_shared.observability.logging import build_logger
 from payments_shared.observability.metrics import MetricUnit, build_metrics
 from wallet.container import build_container
@@ -19,7 +15,6 @@ SERVICE = "wallet"
 logger = build_logger(SERVICE)
 metrics = build_metrics(SERVICE)
 container = build_container()
-api = APIGatewayRestResolver(enable_validation=True)
 
 
 def _credit(envelope: EventEnvelope) -> None:
@@ -31,19 +26,14 @@ def _credit(envelope: EventEnvelope) -> None:
     logger.info("wallet credit", extra={"credited": result.credited, "conflicts": result.conflicts})
 
 
-@api.get("/wallets/<merchant_id>")
-def get_wallet(merchant_id: Annotated[MerchantId, Path()]) -> dict[str, object]:
-    wallet = container.app().balances(merchant_id)
-    balances = sorted(wallet["balances"].items())
-    return {
-        "merchant_id": merchant_id,
-        "balances": [
-            {"currency": currency, "amount": Money(minor, currency).to_decimal_string(), "amount_minor": minor}
-            for currency, minor in balances
-        ],
-        "version": wallet["version"],
-    }
-
-
 handler = queue_entry(_credit, logger=logger, metrics=metrics)
-api_handler = http_entry(api, logger=logger, metrics=metrics)
+
+
+def __getattr__(name: str) -> Any:
+    """The HTTP entry point lives in wallet.api, loaded only by the function that serves it (and by tools
+    that ask for it here), so this module's consumers never import the HTTP resolver."""
+    if name in ("api_handler", "api"):
+        from wallet import api
+
+        return getattr(api, "handler" if name == "api_handler" else "api")
+    raise AttributeError(name)

@@ -12,8 +12,6 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from initializer.adapters import envelope_crypto
-
 ENCRYPTION_CONTEXT = {"purpose": "payments-card-data"}
 MAX_USES = 100
 MAX_AGE_S = 300.0
@@ -45,10 +43,16 @@ class KmsCardVault:
         return mac.hex()
 
     def seal(self, details: Mapping[str, Any], context: str) -> str:
+        # Imported here: `cryptography` loads only in the function that seals or opens cards (the API),
+        # never in the relay's or the outcome projector's cold start.
+        from initializer.adapters import envelope_crypto
+
         plaintext, wrapped = self._data_key()
         return envelope_crypto.seal(plaintext, wrapped, details, context)
 
     def open(self, sealed: str, context: str) -> dict[str, Any]:
+        from initializer.adapters import envelope_crypto
+
         wrapped, nonce, ciphertext = envelope_crypto.split(sealed)
         key = self._kms.decrypt(CiphertextBlob=wrapped, EncryptionContext=ENCRYPTION_CONTEXT)
         return envelope_crypto.open_sealed(key["Plaintext"], nonce, ciphertext, context)

@@ -1,33 +1,22 @@
-"""The common wiring of Lambda entry points, built on Powertools.
-
-Each entry point gets: Powertools Logger context (cold_start, request id), EMF metrics flushed per
-invocation, a root span (SERVER for HTTP, CONSUMER for events) whose status reflects the outcome, and
-error mapping: a client error never becomes a 5xx, an unexpected one never leaks a stack trace.
-"""
+"""HTTP entry points (API Gateway proxy events): problem+json for every refusal, generic 500s."""
 
 from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from opentelemetry import trace
-from opentelemetry.context import Context
-from opentelemetry.trace import Span, SpanKind
+from opentelemetry.trace import SpanKind
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
-from payments_shared.events import EventEnvelope
 from payments_shared.eventstore.port import StoreUnavailable
-from payments_shared.observability.propagation import context_from
-from payments_shared.observability.tracing import mark_error, tracer
+from payments_shared.lambda_entry.span import LambdaHandler, function_name, invocation_span
+from payments_shared.observability.tracing import mark_error
 from payments_shared.problems import (
     INTERNAL_ERROR_BODY,
     PROBLEM_CONTENT_TYPE,
@@ -37,41 +26,6 @@ from payments_shared.problems import (
     ServiceBusy,
     UnsupportedMediaType,
 )
-
-LambdaHandler = Callable[[dict[str, Any], Any], Any]
-
-_cold_start = True
-
-
-def _function_name(context: Any) -> str:
-    return str(getattr(context, "function_name", "") or "")
-
-
-@contextmanager
-def invocation_span(
-    name: str, kind: SpanKind, parent: Context | None = None, attributes: dict[str, Any] | None = None
-) -> Iterator[list[Span]]:
-    """Open this invocation's root span; yield the spans that must carry its error status.
-
-    Under the Dynatrace layer the OneAgent already owns a recording span for the invocation; it is
-    marked too, so Dynatrace shows the invocation as failed (the seed's root-span lesson).
-    """
-    global _cold_start
-    outer = trace.get_current_span()
-    attrs = {"faas.coldstart": _cold_start, **(attributes or {})}
-    _cold_start = False
-    with tracer().start_as_current_span(
-        name, kind=kind, context=parent, attributes=attrs, record_exception=False, set_status_on_exception=False
-    ) as span:
-        roots = [span, outer] if outer.is_recording() else [span]
-        try:
-            yield roots
-        except BaseException as error:
-            mark_error(roots, error)
-            raise
-
-
-# ---------------------------------------------------------------- HTTP (API Gateway proxy events)
 
 
 def _problem_response(status: int, body: dict[str, Any]) -> Response[str]:
@@ -168,7 +122,7 @@ def http_entry(app: APIGatewayRestResolver, *, logger: Logger, metrics: Metrics)
             SpanKind.SERVER,
             parent=w3c.extract(headers),
             attributes={"http.request.method": method, "http.route": route, "faas.trigger": "http",
-                        "faas.name": _function_name(context)},
+                        "faas.name": function_name(context)},
         ) as roots:
             refused = _unreadable_body(event, headers.get("content-type"))
             if refused is not None:
@@ -187,81 +141,3 @@ def http_entry(app: APIGatewayRestResolver, *, logger: Logger, metrics: Metrics)
     )
 
 
-# ---------------------------------------------------------------- EventBridge → SQS → consumer
-
-
-class EnvelopeEvent(EventBridgeModel):
-    detail: EventEnvelope
-
-
-def queue_entry(consume: Callable[[EventEnvelope], None], *, logger: Logger, metrics: Metrics) -> LambdaHandler:
-    """A consumer behind its queue (EventBridge rule → SQS → event source mapping).
-
-    Each record is one EventBridge event, processed on its own: a record that raises (a malformed event, an
-    outcome not yet known, retries run out) is reported in the partial batch response and only it comes
-    back after the visibility timeout, until the queue's redrive parks it in the DLQ. Its neighbours'
-    effects are neither undone nor repeated.
-    """
-    # The whole batch failing is reported the same way (no exception): the mapping retries each record.
-    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-
-    def process(record: SQSRecord, lambda_context: Any = None) -> None:
-        parsed = EnvelopeEvent.model_validate_json(record.body)
-        envelope = parsed.detail
-        envelope.ensure_supported()
-        logger.append_keys(event_id=str(envelope.event_id), event_type=envelope.event_type,
-                           correlation_id=envelope.correlation_id)  # fmt: skip
-        with invocation_span(
-            f"{envelope.event_type} process",
-            SpanKind.CONSUMER,
-            parent=context_from(envelope.trace),
-            attributes={
-                "faas.trigger": "pubsub",
-                "faas.name": _function_name(lambda_context),
-                "messaging.system": "aws_sqs",
-                "messaging.operation.type": "process",
-                "messaging.message.id": record.message_id,
-                "messaging.source": parsed.source,
-                "payments.event_id": str(envelope.event_id),
-                "payments.receive_count": int(record.attributes.approximate_receive_count or 1),
-            },
-        ):
-            consume(envelope)
-
-    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-        response = process_partial_response(event=event, record_handler=process, processor=processor,
-                                            context=context)  # fmt: skip
-        if response.get("batchItemFailures"):
-            logger.warning("records left for redelivery", extra={"failures": len(response["batchItemFailures"])})
-            outer = trace.get_current_span()
-            if outer.is_recording():  # the OneAgent's invocation span: show the invocation as failed
-                mark_error([outer], description="some records failed")
-        return dict(response)
-
-    return logger.inject_lambda_context(
-        metrics.log_metrics(handler, capture_cold_start_metric=True), clear_state=True
-    )
-
-
-# ---------------------------------------------------------------- DynamoDB stream → relay
-
-
-def stream_entry(
-    process: Callable[[dict[str, Any]], dict[str, Any]], *, logger: Logger, metrics: Metrics
-) -> LambdaHandler:
-    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-        with invocation_span(
-            "outbox relay",
-            SpanKind.CONSUMER,
-            attributes={"faas.trigger": "datasource", "faas.name": _function_name(context),
-                        "payments.records": len(event.get("Records", []))},
-        ) as roots:
-            response = process(event)
-            if response.get("batchItemFailures"):
-                logger.warning("records left for retry", extra={"failures": len(response["batchItemFailures"])})
-                mark_error(roots, description="some events were not published")
-            return response
-
-    return logger.inject_lambda_context(
-        metrics.log_metrics(handler, capture_cold_start_metric=True), clear_state=True
-    )

@@ -1,0 +1,62 @@
+"""HTTP entry point of the initializer: POST /payments, GET /payments/{payment_order_id}."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+from aws_lambda_powertools.event_handler.openapi.params import Header, Path
+
+from initializer.domain.order import OrderStatus, PaymentOrder
+from initializer.handler import container, logger, metrics
+from initializer.schemas import CardOut, PaymentOut, PaymentRequest
+from payments_shared.ids import PaymentOrderId
+from payments_shared.lambda_entry.http import http_entry
+from payments_shared.observability.metrics import MetricUnit
+
+api = APIGatewayRestResolver(enable_validation=True)
+
+
+def _out(order: PaymentOrder) -> PaymentOut:
+    return PaymentOut(
+        payment_order_id=order.payment_order_id,
+        merchant_id=order.merchant_id,
+        status=order.status,
+        amount=order.amount.to_decimal_string(),
+        currency=order.amount.currency,
+        created_at=order.created_at.isoformat(),
+        failure_reason=order.failure_reason,
+        card=CardOut(brand=order.card.brand, last4=order.card.last4),
+    )
+
+
+@api.post("/payments", responses={201: {"description": "Order recorded (INITIATED or FAILED)"}})
+def create_payment(
+    body: PaymentRequest,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", min_length=1, max_length=255)] = None,
+) -> tuple[PaymentOut, int]:
+    order, created = container.app().initiate(body, idempotency_key)
+    if created:
+        outcome = "PaymentsInitiated" if order.status == OrderStatus.INITIATED else "PaymentsRejected"
+        metrics.add_metric(name=outcome, unit=MetricUnit.Count, value=1)
+    logger.info("payment order recorded", extra={"payment_order_id": order.payment_order_id,
+                                                   "status": order.status.value, "replayed": not created})  # fmt: skip
+    return _out(order), 201
+
+
+@api.get("/payments/<payment_order_id>")
+def get_payment(payment_order_id: Annotated[PaymentOrderId, Path()]) -> PaymentOut:
+    row = container.app().get(payment_order_id)
+    return PaymentOut(
+        payment_order_id=row["payment_order_id"],
+        merchant_id=row["merchant_id"],
+        status=OrderStatus(row["status"]),
+        amount=row["amount"],
+        currency=row["currency"],
+        created_at=row["created_at"],
+        failure_reason=row.get("failure_reason"),
+        card=CardOut(brand=row["card_brand"], last4=row["card_last4"]),
+    )
+
+
+handler = http_entry(api, logger=logger, metrics=metrics)

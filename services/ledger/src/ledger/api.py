@@ -1,0 +1,27 @@
+"""HTTP entry point of the ledger: GET /ledger/trial-balance."""
+
+from __future__ import annotations
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+
+from ledger.handler import container, logger, metrics
+from payments_shared.lambda_entry.http import http_entry
+
+api = APIGatewayRestResolver(enable_validation=True)
+
+
+@api.get("/ledger/trial-balance")
+def trial_balance() -> dict[str, object]:
+    balance = container.app().trial_balance()
+    return {
+        "balanced": balance.is_balanced(),
+        "totals": {c: {"debits_minor": d, "credits_minor": k} for c, (d, k) in balance.totals().items()},
+        "accounts": [
+            {"account": a.account, "currency": a.currency, "debits_minor": a.debits_minor,
+             "credits_minor": a.credits_minor}
+            for a in balance.accounts
+        ],
+    }  # fmt: skip
+
+
+handler = http_entry(api, logger=logger, metrics=metrics)

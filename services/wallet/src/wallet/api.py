@@ -1,0 +1,32 @@
+"""HTTP entry point of the wallet: GET /wallets/{merchant_id}."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+from aws_lambda_powertools.event_handler.openapi.params import Path
+
+from payments_shared.ids import MerchantId
+from payments_shared.lambda_entry.http import http_entry
+from payments_shared.money import Money
+from wallet.handler import container, logger, metrics
+
+api = APIGatewayRestResolver(enable_validation=True)
+
+
+@api.get("/wallets/<merchant_id>")
+def get_wallet(merchant_id: Annotated[MerchantId, Path()]) -> dict[str, object]:
+    wallet = container.app().balances(merchant_id)
+    balances = sorted(wallet["balances"].items())
+    return {
+        "merchant_id": merchant_id,
+        "balances": [
+            {"currency": currency, "amount": Money(minor, currency).to_decimal_string(), "amount_minor": minor}
+            for currency, minor in balances
+        ],
+        "version": wallet["version"],
+    }
+
+
+handler = http_entry(api, logger=logger, metrics=metrics)

@@ -1,0 +1,47 @@
+"""The invocation's root span, shared by every kind of entry point."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from opentelemetry import trace
+from opentelemetry.context import Context
+from opentelemetry.trace import Span, SpanKind
+
+from payments_shared.observability.tracing import mark_error, tracer
+
+LambdaHandler = Callable[[dict[str, Any], Any], Any]
+
+_cold_start = True
+
+
+def function_name(context: Any) -> str:
+    return str(getattr(context, "function_name", "") or "")
+
+
+@contextmanager
+def invocation_span(
+    name: str, kind: SpanKind, parent: Context | None = None, attributes: dict[str, Any] | None = None
+) -> Iterator[list[Span]]:
+    """Open this invocation's root span; yield the spans that must carry its error status.
+
+    Under the Dynatrace layer the OneAgent already owns a recording span for the invocation; it is
+    marked too, so Dynatrace shows the invocation as failed (the seed's root-span lesson).
+    """
+    global _cold_start
+    outer = trace.get_current_span()
+    attrs = {"faas.coldstart": _cold_start, **(attributes or {})}
+    _cold_start = False
+    with tracer().start_as_current_span(
+        name, kind=kind, context=parent, attributes=attrs, record_exception=False, set_status_on_exception=False
+    ) as span:
+        roots = [span, outer] if outer.is_recording() else [span]
+        try:
+            yield roots
+        except BaseException as error:
+            mark_error(roots, error)
+            raise
+
+
