@@ -2,7 +2,7 @@
 services/<service>/openapi.json. A test fails when a committed document is stale.
 
 Powertools documents request-validation failures as its own 422 body; our entry point (the kernel's
-lambda_entry) answers them 400 application/problem+json, and a non-JSON body 415. The documents say what
+lambda_entry.http) answers them 400 application/problem+json, and a non-JSON body 415. The documents say what
 the API really returns, so clients and the fuzzing test can rely on them.
 
 Run: ./pants run tools/api_docs/write_openapi.py
@@ -19,7 +19,8 @@ APIS = {"initializer": "Payments initializer API", "ledger": "Payments ledger AP
 
 # Problems a route answers beyond 400 (and 415 for a body), from its handler's domain errors.
 ROUTE_PROBLEMS = {
-    ("post", "/payments"): {"422": "The Idempotency-Key was used before with a different body"},
+    ("post", "/payments"): {"422": "The Idempotency-Key was used before with a different body",
+                            "503": "Busy: nothing was recorded; retry after Retry-After seconds with the same key"},
     ("get", "/payments/{payment_order_id}"): {"404": "No payment order with this id"},
     ("get", "/wallets/{merchant_id}"): {"404": "No wallet for this merchant yet"},
 }

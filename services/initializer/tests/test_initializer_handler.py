@@ -187,3 +187,17 @@ def test_no_log_line_carries_the_card_number_or_cvv(
     assert CARD not in logs.text
     # A 3-digit CVV can occur by chance inside ids and timestamps, so look for it as a value.
     assert CVV not in string_values(lines)
+
+
+def test_a_store_that_stays_busy_answers_503_with_retry_after_and_writes_nothing(
+    handler_module: ModuleType, in_memory: InMemoryEventStore
+) -> None:
+    in_memory.cancel_next(*["ThrottlingError"] * 8)  # every attempt of the retry policy is refused
+    response = post(handler_module, valid_order(), key="busy-1")
+    assert response["statusCode"] == 503 and content_type(response) == "application/problem+json"
+    headers = response.get("multiValueHeaders") or {}
+    assert headers.get("Retry-After") == ["1"] or (response.get("headers") or {}).get("Retry-After") == "1"
+    assert json_body(response)["type"] == "urn:payments:problem:busy"
+    assert in_memory.records("ShowMeTheMoney") == []
+    retried = post(handler_module, valid_order(), key="busy-1")  # the client's retry with the same key
+    assert retried["statusCode"] == 201
