@@ -139,6 +139,14 @@ def test_snapshot_is_loaded_with_only_the_newer_events(adapter: Adapter) -> None
     assert full.snapshot is None and [e.data["n"] for e in full.events] == [1, 2, 3]
 
 
+def test_a_snapshotted_stream_without_a_snapshot_is_empty_and_with_one_loads_the_tail(adapter: Adapter) -> None:
+    assert adapter.store.load("w-2", snapshotted=True).version == 0
+    adapter.store.append("w-2", 0, [event(n=1)], snapshot=Snapshot(1, {"total": 1}))
+    adapter.store.append("w-2", 1, [event(n=2)], snapshot=Snapshot(2, {"total": 3}))
+    loaded = adapter.store.load("w-2", snapshotted=True)
+    assert loaded.snapshot == Snapshot(2, {"total": 3}) and list(loaded.events) == [] and loaded.version == 2
+
+
 def test_loads_page_through_long_streams(adapter: Adapter) -> None:
     payload = "x" * 20_000  # ~60 events per 1 MB DynamoDB query page, so 120 events need two pages
     version = 0

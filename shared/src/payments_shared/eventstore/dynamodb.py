@@ -227,8 +227,10 @@ class DynamoDBEventStore:
             for offset, event in enumerate(events, start=1)
         ]
 
-    def load(self, stream_id: str, *, use_snapshot: bool = True) -> StreamSlice:
-        snapshot = self._get(stream_id, SNAPSHOT_VERSION) if use_snapshot else None
+    def load(self, stream_id: str, *, use_snapshot: bool = True, snapshotted: bool = False) -> StreamSlice:
+        snapshot = self._get(stream_id, SNAPSHOT_VERSION) if use_snapshot or snapshotted else None
+        if snapshotted and snapshot is None:
+            return StreamSlice(stream_id, None, [])
         after = int(snapshot["snapshot_version"]) if snapshot else SNAPSHOT_VERSION
         loaded_snapshot = Snapshot(version=after, state=json.loads(snapshot["state"])) if snapshot else None
         if snapshot is not None:

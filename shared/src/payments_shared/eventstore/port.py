@@ -190,6 +190,10 @@ class EventStore(Protocol):
         """
         ...
 
-    def load(self, stream_id: str, *, use_snapshot: bool = True) -> StreamSlice:
-        """The stream's snapshot (when use_snapshot) and every event after it, in version order."""
+    def load(self, stream_id: str, *, use_snapshot: bool = True, snapshotted: bool = False) -> StreamSlice:
+        """The stream's snapshot (when use_snapshot) and every event after it, in version order.
+
+        snapshotted: every append to this stream writes its snapshot, so a stream without one is empty and
+        is answered without looking for events (one read instead of two for a new stream).
+        """
         ...
