@@ -26,7 +26,7 @@ def _unb64(text: str) -> bytes:
 
 
 def seal(data_key: bytes, wrapped_key: bytes, details: Mapping[str, Any], context: str) -> str:
-    nonce = os.urandom(12)  # 96-bit random nonce; a fresh data key per order makes reuse moot anyway
+    nonce = os.urandom(12)  # 96-bit random nonce: a data key seals at most 100 orders, far below GCM's 2^32 limit
     plaintext = json.dumps(details, separators=(",", ":"), sort_keys=True).encode()
     ciphertext = AESGCM(data_key).encrypt(nonce, plaintext, context.encode())
     return ".".join([VERSION, _b64(wrapped_key), _b64(nonce), _b64(ciphertext)])
