@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from devstack import resources  # the local stack reads the same consumers file as Terraform
 from devstack.moto_local import MotoServer
 from devstack.moto_local import client as aws  # the local stack's client: bounded retries
 
@@ -28,10 +29,9 @@ from infra.terraform_cli import run_terraform
 from payments_shared.event_patterns import load_pattern
 
 SERVICES = ("initializer", "finalizer", "ledger", "wallet")
-CONSUMERS = json.loads(Path("contracts/consumers.json").read_text())
 # Functions fed by their event store's DynamoDB stream: the outbox relays and the ledger's totals projection.
-STREAM_CONSUMERS = {"initializer-relay": "initializer-events", "finalizer-relay": "finalizer-events",
-                    "ledger-totals": "ledger-events"}  # fmt: skip
+STREAM_CONSUMERS = {function: resources.EVENT_STORES[service]
+                    for service, function in resources.STREAM_CONSUMERS.items()}  # fmt: skip
 ROUTES = {"POST /payments", "GET /payments/{payment_order_id}", "GET /ledger/trial-balance",
           "GET /wallets/{merchant_id}"}  # fmt: skip
 SECRETS = {
@@ -165,12 +165,13 @@ def test_every_consumer_reads_its_own_queue_fed_by_its_rule_never_an_async_invoc
     """rule (the contract's pattern) → encrypted queue (only that rule may send) → event source mapping
     (partial batch responses, the consumers file's batch settings) → function; redrive to a DLQ, alarmed."""
     events, sqs, lambdas = aws("events"), aws("sqs"), aws("lambda")
-    bus, queue = deployment.platform["bus_name"], CONSUMERS["queue"]
+    bus, queue = deployment.platform["bus_name"], resources.QUEUE
     alarms = {a["AlarmName"] for a in aws("cloudwatch").describe_alarms()["MetricAlarms"]}
     mappings = {m["EventSourceArn"]: m for m in lambdas.list_event_source_mappings()["EventSourceMappings"]}
-    for name, consumer in CONSUMERS["consumers"].items():
+    for consumer in resources.SUBSCRIPTIONS:
+        name = consumer.name
         described = events.describe_rule(Name=name, EventBusName=bus)
-        assert json.loads(described["EventPattern"]) == load_pattern(consumer["pattern"])
+        assert json.loads(described["EventPattern"]) == load_pattern(consumer.pattern)
         inbox_url = sqs.get_queue_url(QueueName=f"{name}-inbox")["QueueUrl"]
         inbox = sqs.get_queue_attributes(QueueUrl=inbox_url, AttributeNames=["All"])["Attributes"]
         dlq_url = sqs.get_queue_url(QueueName=f"{name}-dlq")["QueueUrl"]
@@ -183,19 +184,19 @@ def test_every_consumer_reads_its_own_queue_fed_by_its_rule_never_an_async_invoc
         assert statement["Principal"] == {"Service": "events.amazonaws.com"}
         assert statement["Condition"]["ArnEquals"]["aws:SourceArn"] == described["Arn"]
         assert json.loads(inbox["RedrivePolicy"]) == {"deadLetterTargetArn": dlq_arn,
-                                                      "maxReceiveCount": queue["max_receive_count"]}  # fmt: skip
-        function = functions()[consumer["function"]]
+                                                      "maxReceiveCount": queue.max_receive_count}  # fmt: skip
+        function = functions()[consumer.function]
         assert int(inbox["VisibilityTimeout"]) >= 6 * function["Timeout"]
         mapping = mappings[inbox["QueueArn"]]
         assert mapping["FunctionArn"] == function["FunctionArn"]
         assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
-        assert mapping["BatchSize"] == queue["batch_size"]
-        assert mapping["MaximumBatchingWindowInSeconds"] == queue["maximum_batching_window_seconds"]
-        assert mapping["ScalingConfig"]["MaximumConcurrency"] == queue["maximum_concurrency"]
+        assert mapping["BatchSize"] == queue.batch_size
+        assert mapping["MaximumBatchingWindowInSeconds"] == queue.maximum_batching_window_seconds
+        assert mapping["ScalingConfig"]["MaximumConcurrency"] == queue.maximum_concurrency
         assert f"{name}-dlq-depth" in alarms
         # No EventBridge invoke permission is left: the function is reached only through its queue.
         with pytest.raises(lambdas.exceptions.ResourceNotFoundException):
-            lambdas.get_policy(FunctionName=consumer["function"])
+            lambdas.get_policy(FunctionName=consumer.function)
 
 
 def test_each_stream_consumer_reads_its_own_stream_with_bisect_and_partial_batch_failures(

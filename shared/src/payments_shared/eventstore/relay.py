@@ -12,12 +12,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from aws_lambda_powertools.utilities.data_classes import DynamoDBStreamEvent
-from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecordEventName
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
-from payments_shared.eventstore.dynamodb import EVENT, stored_event_from_item
 from payments_shared.eventstore.port import StoredEvent
+from payments_shared.eventstore.stream_records import inserted_events
 from payments_shared.observability.propagation import context_from, current_trace_context
 from payments_shared.observability.tracing import tracer
 
@@ -61,18 +59,11 @@ class OutboxRelay:
         call per event instead of one per ten. The response has the same shape, so the event source
         mapping's ReportBatchItemFailures retries exactly what failed.
         """
-        pending: list[_Pending] = []
-        for record in DynamoDBStreamEvent(event).records:
-            stream = record.dynamodb
-            if record.event_name != DynamoDBRecordEventName.INSERT or stream is None:
-                continue  # events are immutable: MODIFY/REMOVE are snapshots or TTL cleanup
-            image = stream.new_image
-            if image.get("record_type") != EVENT:
-                continue
-            stored = stored_event_from_item(image)
-            if self._published_types is not None and stored.event_type not in self._published_types:
-                continue
-            pending.append(self._prepare(str(stream.sequence_number), stored))
+        pending = [
+            self._prepare(sequence_number, stored)
+            for sequence_number, stored in inserted_events(event)
+            if self._published_types is None or stored.event_type in self._published_types
+        ]
         failed = self.publish(pending)
         return {"batchItemFailures": [{"itemIdentifier": p.sequence_number} for p in failed]}
 
