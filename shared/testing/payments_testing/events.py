@@ -40,14 +40,21 @@ def payment_status_updated(
     return eventbridge_delivery(detail, "payments.finalizer")
 
 
+def sqs_record(body: str, message_id: str, receipt_handle: str, attributes: dict[str, str], queue_arn: str,
+               md5: str = "") -> dict[str, Any]:  # fmt: skip
+    """One message as Lambda's SQS event source mapping hands it to the function."""
+    return {"messageId": message_id, "receiptHandle": receipt_handle, "body": body, "attributes": attributes,
+            "messageAttributes": {}, "md5OfBody": md5, "eventSource": "aws:sqs", "eventSourceARN": queue_arn,
+            "awsRegion": "eu-west-1"}  # fmt: skip
+
+
 def sqs_delivery(*events: dict[str, Any], receive_count: int = 1) -> dict[str, Any]:
     """EventBridge events as a consumer's event source mapping hands them over from its queue."""
+    attributes = {"ApproximateReceiveCount": str(receive_count), "SentTimestamp": "1764064800000",
+                  "SenderId": "AROAEVENTS", "ApproximateFirstReceiveTimestamp": "1764064800000"}  # fmt: skip
     return {"Records": [
-        {"messageId": str(uuid.uuid4()), "receiptHandle": f"rh-{n}", "body": json.dumps(event),
-         "attributes": {"ApproximateReceiveCount": str(receive_count), "SentTimestamp": "1764064800000",
-                        "SenderId": "AROAEVENTS", "ApproximateFirstReceiveTimestamp": "1764064800000"},
-         "messageAttributes": {}, "md5OfBody": "", "eventSource": "aws:sqs",
-         "eventSourceARN": "arn:aws:sqs:eu-west-1:123456789012:consumer-inbox", "awsRegion": "eu-west-1"}
+        sqs_record(json.dumps(event), str(uuid.uuid4()), f"rh-{n}", attributes,
+                   "arn:aws:sqs:eu-west-1:123456789012:consumer-inbox")
         for n, event in enumerate(events)
     ]}  # fmt: skip
 

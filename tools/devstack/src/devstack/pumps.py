@@ -12,6 +12,7 @@ from devstack.faults import Faults
 from devstack.moto_local import client
 from devstack.resources import QueueSettings
 from devstack.runtime import Functions
+from payments_testing.events import sqs_record
 
 # The relay's event source mapping (Terraform event_store module): batches of up to 100 records, gathered
 # for up to a second; locally 0.2 s keeps the run brisk, and queue batching windows are shortened alike.
@@ -92,14 +93,10 @@ def as_delivered(event: dict[str, Any]) -> dict[str, Any]:
     return {**defaults, **event}
 
 
-def sqs_record(message: dict[str, Any], queue_arn: str) -> dict[str, Any]:
-    """A received message as Lambda's SQS event source mapping hands it to the function."""
-    return {
-        "messageId": message["MessageId"], "receiptHandle": message["ReceiptHandle"],
-        "body": json.dumps(as_delivered(json.loads(message["Body"]))),
-        "attributes": message.get("Attributes", {}), "messageAttributes": {}, "md5OfBody": message["MD5OfBody"],
-        "eventSource": "aws:sqs", "eventSourceARN": queue_arn, "awsRegion": "eu-west-1",
-    }  # fmt: skip
+def received(message: dict[str, Any], queue_arn: str) -> dict[str, Any]:
+    """A message received from the queue, as the event source mapping hands it to the function."""
+    return sqs_record(json.dumps(as_delivered(json.loads(message["Body"]))), message["MessageId"],
+                      message["ReceiptHandle"], message.get("Attributes", {}), queue_arn, message["MD5OfBody"])
 
 
 class QueuePump(threading.Thread):
@@ -158,7 +155,7 @@ class QueuePump(threading.Thread):
             if self._faults.happens(self._faults.duplicate_delivery):  # EventBridge delivered it twice
                 self._faults.record("duplicate_delivery")
                 self._sqs.send_message(QueueUrl=self._url, MessageBody=message["Body"])
-        records = [sqs_record(m, self._arn) for m in batch]
+        records = [received(m, self._arn) for m in batch]
         if len(records) > 1 and self._faults.happens(self._faults.consumer_crash_mid_batch):
             # The function dies part-way: the first records' effects are committed, nothing is reported,
             # and the whole batch comes back after the visibility timeout.
