@@ -45,7 +45,7 @@ class Stack:
 def stack() -> Iterator[Stack]:
     moto = MotoServer().start()
     provision()
-    os.environ.setdefault("PSP_URL", "http://127.0.0.1:9")  # the finalizer is loaded, never called here
+    os.environ.setdefault("PSP_API_BASE", "http://127.0.0.1:9")  # the finalizer is loaded, never called here
     api = LocalApi(Functions()).start()
     running = Stack(api.url)
     yield running

@@ -229,6 +229,46 @@ def out_of_scope(policy: dict[str, Any], allowed: set[str]) -> list[str]:
     return problems
 
 
+def granted_on(policy: dict[str, Any], arn: str | None) -> set[str]:
+    """The actions a policy allows on one resource (on any, for None)."""
+    granted: set[str] = set()
+    for statement in policy["Statement"]:
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        if statement.get("Effect", "Allow") == "Allow" and (arn is None or arn in resources):
+            granted |= set(actions)
+    return granted
+
+
+def test_card_data_key_opens_for_the_finalizer_role_alone_and_only_for_card_data(deployment: Deployment) -> None:
+    kms = aws("kms")
+    policy = json.loads(kms.get_key_policy(KeyId=deployment.platform["card_data_key_arn"],
+                                           PolicyName="default")["Policy"])  # fmt: skip
+    denies = {s["Sid"]: s for s in policy["Statement"] if s["Effect"] == "Deny"}
+    account = deployment.platform["card_data_key_arn"].split(":")[4]
+    opener = denies["OnlyTheFinalizerOpensCardData"]
+    assert "kms:Decrypt" in opener["Action"]
+    assert opener["Condition"] == {"ArnNotEquals": {"aws:PrincipalArn": f"arn:aws:iam::{account}:role/finalizer-role"}}
+    sealer = denies["OnlyTheInitializerSealsCardData"]
+    assert sealer["Condition"] == {"ArnNotEquals": {"aws:PrincipalArn":
+                                                    f"arn:aws:iam::{account}:role/initializer-api-role"}}  # fmt: skip
+    assert denies["CardDataContextOnly"]["Condition"] == {
+        "StringNotEquals": {"kms:EncryptionContext:purpose": "payments-card-data"}}  # fmt: skip
+    assert denies["CardDataPerOrderOnly"]["Condition"] == {"Null": {"kms:EncryptionContext:payment_order_id": "true"}}
+    # The roles these conditions name are the functions' real roles.
+    roles = {f["FunctionName"]: f["Role"] for f in functions().values()}
+    assert roles["finalizer"] == f"arn:aws:iam::{account}:role/finalizer-role"
+    assert roles["initializer-api"] == f"arn:aws:iam::{account}:role/initializer-api-role"
+
+
+def test_the_finalizer_is_configured_for_stripe_with_its_key_in_ssm(deployment: Deployment) -> None:
+    environment = functions()["finalizer"]["Environment"]["Variables"]
+    assert environment["PSP_API_BASE"] == "https://api.stripe.com"
+    parameter = aws("ssm").get_parameter(Name=environment["PSP_API_KEY_PARAMETER"])["Parameter"]
+    assert parameter["Type"] == "SecureString"
+    assert not any("sk_" in value for value in environment.values())  # the key itself is never in the environment
+
+
 def role_policies() -> dict[str, dict[str, Any]]:
     """Each function's inline policies (its own, and the queue consumer's), as one document."""
     iam = aws("iam")
@@ -243,15 +283,22 @@ def role_policies() -> dict[str, dict[str, Any]]:
 
 def test_each_function_reaches_only_its_own_tables_keys_bus_and_log_group(deployment: Deployment) -> None:
     platform_shared = {deployment.platform["kms_key_arn"], deployment.platform["bus_arn"]}
+    card_key = deployment.platform["card_data_key_arn"]
     owned = {service: deployment.state_arns(service) for service in SERVICES}
     policies = role_policies()
     for name, policy in policies.items():
         service = name.split("-")[0]
         region, account = deployment.platform["kms_key_arn"].split(":")[3:5]
         own_log_group = f"arn:aws:logs:{region}:{account}:log-group:/aws/lambda/{name}"
-        assert out_of_scope(policy, owned[service] | platform_shared | {own_log_group}) == [], name
-        granted = json.dumps(policy)
-        assert "ssm:" not in granted and "secretsmanager:" not in granted, "tokens are injected at deploy time"
+        # The card data key: the initializer's API seals with it, the finalizer opens with it; no one else.
+        card_use = {"initializer-api": {"kms:Encrypt"}, "finalizer": {"kms:Decrypt"}}.get(name, set())
+        assert granted_on(policy, card_key) == card_use, name
+        assert out_of_scope(policy, owned[service] | platform_shared | {own_log_group, card_key}) == [], name
+        # Stripe's secret key: the finalizer reads exactly its parameter; other tokens are injected at deploy.
+        parameter = f"arn:aws:ssm:{region}:{account}:parameter/payments/finalizer/stripe-secret-key"
+        reads = {"ssm:GetParameter"} if name == "finalizer" else set()
+        assert granted_on(policy, parameter) == reads, name
+        assert {a for a in granted_on(policy, None) if a.startswith(("ssm:", "secretsmanager:"))} == reads, name
     # The check bites: the ledger's policy is out of scope for the wallet.
     foreign = owned["wallet"] | platform_shared
     assert out_of_scope(policies["ledger"], foreign)

@@ -1,16 +1,23 @@
-"""Fake PSP: an HTTP server on 127.0.0.1 that charges idempotently and misbehaves on request.
+"""Fake PSP: a faithful subset of Stripe's PaymentIntents API on 127.0.0.1, scriptable to misbehave.
 
-API (JSON):
-  POST /charges   {"idempotency_key", "amount", "currency", "merchant_id", "card": {"last4", "brand", "token"}}
-                  → 201 {"status": "APPROVED"|"DECLINED", "psp_reference", "error_message"}
-  GET  /charges/<idempotency_key>  → 200 the stored result, 404 if never charged
+API (Stripe's wire format: form-encoded requests with bracketed keys, JSON answers, bearer-key auth):
+  POST /v1/payment_intents        create; with confirm=true and payment_method_data[card][...] it charges
+  GET  /v1/payment_intents/{id}   the PaymentIntent as it stands now
+Errors have Stripe's shape: {"error": {"type", "code", "decline_code", "message", "param", "payment_intent"}}.
+A card decline is HTTP 402 with type card_error; a bad or missing key 401; a bad parameter 400.
 
-Charges are idempotent by key: a repeated POST returns the stored result without charging again.
-Declines follow test-card style by the card's last four digits (see DECLINES).
-Faults are scripted per key (`script(key, [...])`) or drawn at random (`fault_rates`):
-  "503"      answer 503 before charging
-  "timeout"  sleep past the client's read timeout before charging (nothing charged)
-  "lost"     charge, then never answer in time (the client sees a timeout: outcome unknown)
+Idempotency as Stripe documents it: an `Idempotency-Key` with the same parameters replays the stored answer
+(status and body, header `Idempotent-Replayed: true`); the same key with other parameters → 400
+idempotency_error; a key whose first request is still running → 409. Only requests that began executing are
+stored: a 400 for bad parameters or a 503 before execution is not, so a retry runs afresh.
+
+Outcomes follow Stripe's documented test cards (TEST_CARDS); any other number is declined as a live card
+used in test mode, as Stripe does. Faults are scripted per idempotency key (`script(key, [...])`) or drawn
+at random (`fault_rates`):
+  "503"           answer 503 before executing (nothing stored, nothing charged)
+  "timeout"       hang past the client's read timeout, then 503 (nothing charged)
+  "lost"          execute (or replay) and store, then hang past the client's read timeout (outcome unknown)
+  "processing"    the intent answers `processing`; it settles to the card's outcome on the next retrieve
   "latency:<ms>"  answer normally after a delay
 """
 
@@ -18,20 +25,74 @@ from __future__ import annotations
 
 import json
 import random
+import re
+import secrets
 import threading
 import time
-import uuid
 from collections import Counter
 from collections.abc import Iterable
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qsl
 
-DECLINES = {
-    "0002": "insufficient funds",
-    "0069": "expired card",
-    "0119": "suspected fraud",
-    "9995": "do not honor",
+API_KEY = "sk_test_fake_psp"
+
+
+@dataclass(frozen=True)
+class CardOutcome:
+    status: str  # the intent's status, or "declined"
+    code: str | None = None
+    decline_code: str | None = None
+    message: str | None = None
+
+
+_SUCCEEDS = CardOutcome("succeeded")
+# https://docs.stripe.com/testing: numbers and the answers Stripe gives for them.
+TEST_CARDS: dict[str, CardOutcome] = {
+    "4242424242424242": _SUCCEEDS,
+    "4000056655665556": _SUCCEEDS,  # visa debit
+    "5555555555554444": _SUCCEEDS,  # mastercard
+    "378282246310005": _SUCCEEDS,  # amex
+    "6011111111111117": _SUCCEEDS,  # discover
+    "4000000000000002": CardOutcome("declined", "card_declined", "generic_decline", "Your card was declined."),
+    "4000000000009995": CardOutcome("declined", "card_declined", "insufficient_funds",
+                                    "Your card has insufficient funds."),  # fmt: skip
+    "4000000000000069": CardOutcome("declined", "expired_card", "expired_card", "Your card has expired."),
+    "4000000000000127": CardOutcome("declined", "incorrect_cvc", "incorrect_cvc",
+                                    "Your card's security code is incorrect."),  # fmt: skip
+    "4000000000000119": CardOutcome(
+        "declined", "processing_error", "processing_error",
+        "An error occurred while processing your card. Try again in a little bit.",
+    ),  # fmt: skip
+    "4000002500003155": CardOutcome("requires_action"),
 }
+LIVE_CARD_IN_TEST_MODE = CardOutcome(
+    "declined", "card_declined", "test_mode_live_card",
+    "Your card was declined. Your request was in test mode, but used a non test (live) card.",
+)  # fmt: skip
+
+
+def parse_form(body: str) -> dict[str, Any]:
+    """Stripe's form encoding back into nested values: a[b][c]=v → {"a": {"b": {"c": "v"}}}."""
+    params: dict[str, Any] = {}
+    for key, value in parse_qsl(body, keep_blank_values=True):
+        path = re.findall(r"[^\[\]]+", key)
+        node = params
+        for part in path[:-1]:
+            node = node.setdefault(part, {})
+        node[path[-1]] = value
+    return params
+
+
+class StripeError(Exception):
+    def __init__(self, http_status: int, error: dict[str, Any]) -> None:
+        super().__init__(error.get("message"))
+        self.http_status, self.error = http_status, error
+
+
+def _invalid(message: str, param: str | None = None, code: str = "parameter_missing") -> StripeError:
+    return StripeError(400, {"type": "invalid_request_error", "code": code, "message": message, "param": param})
 
 
 class FakePsp:
@@ -41,15 +102,22 @@ class FakePsp:
         hang_seconds: float = 2.0,
         fault_rates: dict[str, float] | None = None,
         seed: int = 0,
+        api_key: str = API_KEY,
     ) -> None:
         self.hang_seconds = hang_seconds
         self.fault_rates = fault_rates or {}
+        self.api_key = api_key
         self._random = random.Random(seed)
         self._lock = threading.Lock()
         self._scripts: dict[str, list[str]] = {}
-        self._results: dict[str, dict[str, Any]] = {}
-        self.charges: Counter[str] = Counter()  # real charges per idempotency key (must stay <= 1)
-        self.requests: Counter[str] = Counter()  # POST /charges per key, retries included
+        self._stored: dict[str, tuple[dict[str, Any], int, dict[str, Any]]] = {}  # key → (params, status, body)
+        self._in_flight: set[str] = set()
+        self._intents: dict[str, dict[str, Any]] = {}
+        self._settle: dict[str, CardOutcome] = {}  # intents answering `processing` until retrieved
+        self.intents: Counter[str] = Counter()  # PaymentIntents created per idempotency key (must stay <= 1)
+        self.charges: Counter[str] = Counter()  # successful charges per idempotency key (must stay <= 1)
+        self.requests: Counter[str] = Counter()  # POSTs per idempotency key, retries and replays included
+        self.card_numbers_seen: Counter[str] = Counter()  # what reached "Stripe": for the tests' own checks
         self._server: ThreadingHTTPServer | None = None
 
     # -- control
@@ -59,9 +127,14 @@ class FakePsp:
 
     @property
     def url(self) -> str:
-        assert self._server is not None, "start() first"
+        if self._server is None:
+            raise RuntimeError("start() first")
         host, port = self._server.server_address[:2]
         return f"http://{host!s}:{port}"
+
+    def intent(self, intent_id: str) -> dict[str, Any]:
+        with self._lock:
+            return dict(self._intents[intent_id])
 
     def start(self, port: int = 0) -> FakePsp:
         psp = self
@@ -71,26 +144,32 @@ class FakePsp:
                 return
 
             def do_POST(self) -> None:  # - stdlib name
-                if self.path != "/charges":
-                    return self._send(404, {"error": "not found"})
-                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
-                status, payload, delay = psp._charge(body)
+                if self.path != "/v1/payment_intents":
+                    return self._send(404, _not_found(self.path))
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
+                if not psp._authorized(self.headers.get("Authorization")):
+                    return self._send(401, _unauthorized())
+                status, payload, delay, replayed = psp._create(self.headers.get("Idempotency-Key"), parse_form(body))
                 if delay:
                     time.sleep(delay)
-                self._send(status, payload)
+                self._send(status, payload, {"Idempotent-Replayed": "true"} if replayed else {})
 
             def do_GET(self) -> None:
-                key = self.path.removeprefix("/charges/")
-                with psp._lock:
-                    result = psp._results.get(key)
-                self._send(200, result) if result else self._send(404, {"error": "unknown charge"})
+                if not psp._authorized(self.headers.get("Authorization")):
+                    return self._send(401, _unauthorized())
+                intent_id = self.path.removeprefix("/v1/payment_intents/")
+                intent = psp._retrieve(intent_id) if self.path.startswith("/v1/payment_intents/") else None
+                self._send(200, intent) if intent else self._send(404, _not_found(self.path))
 
-            def _send(self, status: int, payload: dict[str, Any]) -> None:
+            def _send(self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None) -> None:
                 raw = json.dumps(payload).encode()
                 try:
                     self.send_response(status)
                     self.send_header("Content-Type", "application/json")
                     self.send_header("Content-Length", str(len(raw)))
+                    self.send_header("Request-Id", f"req_{secrets.token_hex(7)}")
+                    for name, value in (headers or {}).items():
+                        self.send_header(name, value)
                     self.end_headers()
                     self.wfile.write(raw)
                 except (BrokenPipeError, ConnectionResetError):
@@ -108,6 +187,9 @@ class FakePsp:
             self._server = None
 
     # -- behaviour
+    def _authorized(self, header: str | None) -> bool:
+        return header == f"Bearer {self.api_key}"
+
     def _next_behaviour(self, key: str) -> str:
         with self._lock:
             script = self._scripts.get(key)
@@ -120,49 +202,150 @@ class FakePsp:
             draw -= rate
         return "ok"
 
-    def _charge(self, body: dict[str, Any]) -> tuple[int, dict[str, Any], float]:
-        key = str(body.get("idempotency_key", ""))
-        if not key:
-            return 400, {"error": "idempotency_key is required"}, 0.0
+    def _create(self, key: str | None, params: dict[str, Any]) -> tuple[int, dict[str, Any], float, bool]:
+        """(HTTP status, body, delay before answering, replayed)."""
+        key = key or f"auto-{secrets.token_hex(8)}"
+        behaviour = self._next_behaviour(key)  # network faults hit any request, replays included
+        if behaviour in ("503", "timeout"):
+            error = {"error": {"type": "api_error", "message": "Stripe is temporarily unavailable."}}
+            with self._lock:
+                self.requests[key] += 1
+            return 503, error, (self.hang_seconds if behaviour == "timeout" else 0.0), False
         with self._lock:
             self.requests[key] += 1
-            existing = self._results.get(key)
-        if existing is not None:
-            return 200, existing, 0.0  # idempotent replay: no new charge
-        behaviour = self._next_behaviour(key)
-        if behaviour == "503":
-            return 503, {"error": "service unavailable"}, 0.0
-        if behaviour == "timeout":
-            return 503, {"error": "too late"}, self.hang_seconds
-        last4 = str(body.get("card", {}).get("last4", ""))
-        decline = DECLINES.get(last4)
-        result = {
-            "status": "DECLINED" if decline else "APPROVED",
-            "psp_reference": f"psp_{uuid.uuid4().hex[:16]}",
-            "error_message": decline,
-            "amount": body.get("amount"),
-            "currency": body.get("currency"),
-        }
+            stored = self._stored.get(key)
+            if stored is not None:
+                first_params, status, body = stored
+                if first_params != params:
+                    return 400, {"error": {"type": "idempotency_error", "message": (
+                        f"Keys for idempotent requests can only be used with the same parameters they were first "
+                        f"used with. Try using a key other than '{key}' if you meant to execute a different "
+                        "request.")}}, 0.0, False  # fmt: skip
+                return status, body, (self.hang_seconds if behaviour == "lost" else 0.0), True
+            if key in self._in_flight:
+                return 409, {"error": {"type": "idempotency_error", "code": "idempotency_key_in_use", "message": (
+                    "There is currently another in-progress request using this Idempotent Key (that probably "
+                    "means you submitted twice, and the other request is still going through): "
+                    f"{key}. Please try again later.")}}, 0.0, False  # fmt: skip
+            self._in_flight.add(key)
+        try:
+            return self._execute(key, params, behaviour)
+        finally:
+            with self._lock:
+                self._in_flight.discard(key)
+
+    def _execute(self, key: str, params: dict[str, Any], behaviour: str) -> tuple[int, dict[str, Any], float, bool]:
+        try:
+            card, amount, currency = _validated(params)
+        except StripeError as refused:
+            return refused.http_status, {"error": refused.error}, 0.0, False  # not stored, as Stripe does
+        outcome = TEST_CARDS.get(card["number"], LIVE_CARD_IN_TEST_MODE)
+        intent_id = f"pi_{secrets.token_hex(12)}"
+        intent: dict[str, Any] = {
+            "id": intent_id, "object": "payment_intent", "amount": amount, "currency": currency,
+            "amount_received": 0, "capture_method": "automatic", "confirmation_method": "automatic",
+            "client_secret": None, "created": int(time.time()), "livemode": False, "latest_charge": None,
+            "last_payment_error": None, "metadata": dict(params.get("metadata") or {}), "next_action": None,
+            "payment_method": f"pm_{secrets.token_hex(12)}", "payment_method_types": ["card"],
+            "status": "processing" if behaviour == "processing" else outcome.status,
+        }  # fmt: skip
+        intent["client_secret"] = f"{intent_id}_secret_{secrets.token_hex(12)}"
         with self._lock:
-            if key in self._results:  # a concurrent twin won: still one charge
-                return 200, self._results[key], 0.0
-            self._results[key] = result
-            if not decline:
-                self.charges[key] += 1
+            self.card_numbers_seen[card["number"]] += 1
+            self.intents[key] += 1
+            if behaviour == "processing":
+                self._settle[intent_id] = outcome
+            else:
+                self._decide(intent, outcome, key)
+            self._intents[intent_id] = intent
+            status, body = _answer(intent, outcome if behaviour != "processing" else _SUCCEEDS)
+            self._stored[key] = (params, status, body)
         if behaviour == "lost":
-            return 201, result, self.hang_seconds
+            return status, body, self.hang_seconds, False
         delay = float(behaviour.split(":", 1)[1]) / 1000 if behaviour.startswith("latency:") else 0.0
-        return 201, result, delay
+        return status, body, delay, False
+
+    def _decide(self, intent: dict[str, Any], outcome: CardOutcome, key: str) -> None:
+        """Move an intent to its card's outcome (caller holds the lock)."""
+        if outcome.status == "declined":
+            intent["status"] = "requires_payment_method"
+            intent["last_payment_error"] = {"type": "card_error", "code": outcome.code, "message": outcome.message,
+                                            "decline_code": outcome.decline_code}  # fmt: skip
+        elif outcome.status == "requires_action":
+            intent["status"] = "requires_action"
+            intent["next_action"] = {"type": "use_stripe_sdk", "use_stripe_sdk": {"type": "three_d_secure_redirect"}}
+        else:
+            intent["status"] = "succeeded"
+            intent["amount_received"] = intent["amount"]
+            intent["latest_charge"] = f"ch_{secrets.token_hex(12)}"
+            self.charges[key] += 1
+
+    def _retrieve(self, intent_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            intent = self._intents.get(intent_id)
+            if intent is None:
+                return None
+            outcome = self._settle.pop(intent_id, None)
+            if outcome is not None:  # a `processing` intent settles once looked at again
+                key = next(k for k, (_, _, body) in self._stored.items() if _intent_id(body) == intent_id)
+                self._decide(intent, outcome, key)
+            return dict(intent)
+
+
+def _validated(params: dict[str, Any]) -> tuple[dict[str, str], int, str]:
+    amount = params.get("amount")
+    if amount is None:
+        raise _invalid("Missing required param: amount.", "amount")
+    if not str(amount).isdigit() or int(amount) < 1:
+        raise _invalid("This value must be greater than or equal to 1.", "amount", "parameter_invalid_integer")
+    currency = str(params.get("currency") or "")
+    if not re.fullmatch(r"[a-z]{3}", currency):
+        raise _invalid("Invalid currency: " + currency, "currency", "parameter_invalid_empty")
+    if params.get("confirm") != "true":
+        raise _invalid("This fake charges only with confirm=true.", "confirm", "parameter_invalid_empty")
+    method = params.get("payment_method_data") or {}
+    card = method.get("card") or {}
+    if method.get("type") != "card" or not card.get("number"):
+        raise _invalid("Missing required param: payment_method_data[card][number].",
+                       "payment_method_data[card][number]")  # fmt: skip
+    for field in ("exp_month", "exp_year"):
+        if not str(card.get(field, "")).isdigit():
+            raise _invalid(f"Missing required param: payment_method_data[card][{field}].",
+                           f"payment_method_data[card][{field}]")  # fmt: skip
+    return card, int(amount), currency
+
+
+def _answer(intent: dict[str, Any], outcome: CardOutcome) -> tuple[int, dict[str, Any]]:
+    if outcome.status != "declined":
+        return 200, dict(intent)
+    error = {"type": "card_error", "code": outcome.code, "decline_code": outcome.decline_code,
+             "message": outcome.message, "param": None, "payment_intent": dict(intent),
+             "doc_url": f"https://stripe.com/docs/error-codes/{outcome.code}"}  # fmt: skip
+    return 402, {"error": error}
+
+
+def _intent_id(body: dict[str, Any]) -> str | None:
+    intent = body.get("error", {}).get("payment_intent") if "error" in body else body
+    return intent.get("id") if isinstance(intent, dict) else None
+
+
+def _unauthorized() -> dict[str, Any]:
+    return {"error": {"type": "invalid_request_error", "message": "Invalid API Key provided."}}
+
+
+def _not_found(path: str) -> dict[str, Any]:
+    return {"error": {"type": "invalid_request_error", "code": "resource_missing",
+                      "message": f"No such resource: '{path}'"}}  # fmt: skip
 
 
 def main() -> None:
     import argparse
 
-    parser = argparse.ArgumentParser(description="Run the fake PSP on loopback.")
+    parser = argparse.ArgumentParser(description="Run the fake PSP (a Stripe subset) on loopback.")
     parser.add_argument("--port", type=int, default=8089)
     args = parser.parse_args()
     psp = FakePsp().start(args.port)
-    print(f"fake PSP listening on {psp.url}")
+    print(f"fake PSP listening on {psp.url} (secret key {psp.api_key})")
     threading.Event().wait()
 
 

@@ -5,8 +5,8 @@ from types import ModuleType
 
 import pytest
 from fake_psp import FakePsp
+from finalizer_testdata import CARDS, stripe_on
 
-from finalizer.adapters.psp_http import HttpPsp
 from payments_shared.eventstore.memory import InMemoryEventStore
 from payments_testing.aws import fake_credentials
 from payments_testing.fixtures import fresh_handler, spans  # noqa: F401 - fixtures
@@ -21,12 +21,13 @@ def psp() -> Iterator[FakePsp]:
 
 @pytest.fixture
 def handler_module(psp: FakePsp) -> Iterator[ModuleType]:
-    """The real handler module, its PSP adapter pointed at the fake PSP with short timeouts."""
+    """The real handler module: its PSP adapter on the fake PSP, its card opener on the tests' cipher."""
     fake_credentials()  # before the handler module builds its container
     from finalizer import handler
 
     with fresh_handler(handler) as module:
-        module.container.psp.override(HttpPsp(psp.url, read_timeout_s=0.3, base_delay_s=0.01))
+        module.container.psp.override(stripe_on(psp))
+        module.container.card_cipher.override(CARDS)
         yield module
 
 

@@ -1,20 +1,32 @@
-"""Events the finalizer's tests deliver."""
+"""Events the finalizer's tests deliver, their card sealed as the initializer seals it."""
 
 from __future__ import annotations
 
 import uuid
 from typing import Any
 
-from payments_shared.ids import PaymentOrderId
+from fake_psp import FakePsp
 
-APPROVED_LAST4, DECLINED_LAST4 = "1111", "0002"
+from finalizer.adapters.stripe_psp import StripePsp
+from payments_shared.ids import PaymentOrderId
+from payments_shared.sealed_cards import CardCipher
+from payments_testing.cards import LocalCardCipher
+
+# Stripe's test cards (the fake PSP answers as Stripe documents them).
+APPROVED_CARD = "4242424242424242"
+DECLINED_CARD = "4000000000009995"  # insufficient_funds
+# The cipher the tests seal with; conftest hands the same one to the finalizer's card opener.
+CARDS = LocalCardCipher()
 
 
 def payment_initiated(
-    last4: str = APPROVED_LAST4, order_id: str | None = None, traceparent: str | None = None, **data: Any
+    card_number: str = APPROVED_CARD, order_id: str | None = None, traceparent: str | None = None,
+    cipher: CardCipher = CARDS, **data: Any,
 ) -> dict[str, Any]:
     """An EventBridge delivery of PaymentInitiated, as the initializer's relay publishes it."""
     order_id = order_id or PaymentOrderId.new()
+    sealed = cipher.seal({"card_number": card_number, "expiry_month": 12, "expiry_year": 2031,
+                         "holder_name": "Ada Lovelace"}, order_id)  # fmt: skip
     return {
         "version": "0", "id": str(uuid.uuid4()), "detail-type": "PaymentInitiated",
         "source": "payments.initializer", "account": "123456789012", "time": "2026-11-25T10:00:00Z",
@@ -27,8 +39,14 @@ def payment_initiated(
             "data": {
                 "payment_order_id": order_id, "merchant_id": "merchant-1", "amount": "12.34",
                 "amount_minor": 1234, "currency": "EUR", "buyer_country": "GB",
-                "card": {"brand": "visa", "last4": last4, "fingerprint": "f" * 64},
+                "card": {"brand": "visa", "last4": card_number[-4:], "fingerprint": "f" * 64},
+                "payment_details": sealed,
                 "request_fingerprint": "r", "created_at": "2026-11-25T10:00:00+00:00", **data,
             },
         },
     }  # fmt: skip
+
+
+def stripe_on(psp: FakePsp) -> StripePsp:
+    """The real Stripe adapter pointed at the fake, with a read timeout the fake's hangs exceed."""
+    return StripePsp(lambda: psp.api_key, api_base=psp.url, read_timeout_s=0.3)

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from fake_psp import FakePsp
-from finalizer_testdata import DECLINED_LAST4, payment_initiated
+from finalizer_testdata import DECLINED_CARD, payment_initiated
 from moto import mock_aws
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
@@ -17,13 +17,16 @@ from opentelemetry.trace import SpanKind
 from payments_shared.event_patterns import load_pattern
 from payments_shared.events import EventEnvelope
 from payments_shared.eventstore.dynamodb import table_definition
+from payments_shared.sealed_cards import KmsCardCipher
 from payments_testing.aws import LambdaContext, aws_client
 from payments_testing.events import deliver
 from payments_testing.streams import read_stream
 
+INSUFFICIENT = "insufficient_funds: Your card has insufficient funds."
+
 
 @pytest.fixture
-def world(handler_module: ModuleType) -> Iterator[dict[str, Any]]:
+def world(handler_module: ModuleType, psp: FakePsp) -> Iterator[dict[str, Any]]:
     with mock_aws():
         dynamodb, events, sqs = aws_client("dynamodb"), aws_client("events"), aws_client("sqs")
         stream_arn = dynamodb.create_table(**table_definition("finalizer-events"))["TableDescription"][
@@ -41,8 +44,19 @@ def world(handler_module: ModuleType) -> Iterator[dict[str, Any]]:
         pattern = json.dumps(load_pattern("payment_status_updated"))
         events.put_rule(Name="status", EventBusName="payments", EventPattern=pattern)
         events.put_targets(Rule="status", EventBusName="payments", Targets=[{"Id": "q", "Arn": queue_arn}])
-        yield {"dynamodb": dynamodb, "sqs": sqs, "queue_url": queue_url, "stream_arn": stream_arn,
-               "streams": aws_client("dynamodbstreams"), "handler": handler_module}  # fmt: skip
+        # The composition root as deployed: the card key in KMS, Stripe's secret key in SSM (SecureString).
+        kms, ssm = aws_client("kms"), aws_client("ssm")
+        card_key = kms.create_key(Description="card data")["KeyMetadata"]["KeyId"]
+        ssm.put_parameter(Name="/payments/finalizer/stripe-secret-key", Value=psp.api_key, Type="SecureString")
+        container = handler_module.container
+        container.card_cipher.reset_override()
+        container.psp.reset_override()
+        deployed_base = container.config.psp_api_base()
+        container.config.psp_api_base.from_value(psp.url)
+        yield {"dynamodb": dynamodb, "sqs": sqs, "sealer": KmsCardCipher(kms, card_key), "queue_url": queue_url,
+               "stream_arn": stream_arn, "streams": aws_client("dynamodbstreams"),
+               "handler": handler_module}  # fmt: skip
+        container.config.psp_api_base.from_value(deployed_base)
 
 
 def test_outcomes_are_stored_and_published_as_payment_status_updated(
@@ -50,8 +64,8 @@ def test_outcomes_are_stored_and_published_as_payment_status_updated(
 ) -> None:
     handler = world["handler"]
     trace_id = "4bf92f3577b34da6a3ce929d0e0e4736"
-    approved = payment_initiated(traceparent=f"00-{trace_id}-00f067aa0ba902b7-01")
-    declined = payment_initiated(last4=DECLINED_LAST4)
+    approved = payment_initiated(traceparent=f"00-{trace_id}-00f067aa0ba902b7-01", cipher=world["sealer"])
+    declined = payment_initiated(DECLINED_CARD, cipher=world["sealer"])
     for event in (approved, declined, approved):
         assert deliver(handler.handler, event) == []
 
@@ -61,7 +75,8 @@ def test_outcomes_are_stored_and_published_as_payment_status_updated(
     }
     ok, ko = (str(e["detail"]["data"]["payment_order_id"]) for e in (approved, declined))
     assert rows[ok]["payment_status"]["S"] == "SUCCESS" and rows[ko]["payment_status"]["S"] == "FAILED"
-    assert rows[ko]["error_message"]["S"] == "insufficient funds" and rows[ok]["amount"]["S"] == "12.34"
+    assert rows[ko]["error_message"]["S"] == INSUFFICIENT and rows[ok]["amount"]["S"] == "12.34"
+    assert rows[ko]["decline_code"]["S"] == "insufficient_funds" and rows[ok]["psp_reference"]["S"].startswith("pi_")
 
     records = read_stream(world["streams"], world["stream_arn"])
     assert handler.relay_handler({"Records": records}, LambdaContext()) == {"batchItemFailures": []}
@@ -71,11 +86,11 @@ def test_outcomes_are_stored_and_published_as_payment_status_updated(
     assert set(published) == {ok, ko}
     assert all(e.event_type == "PaymentStatusUpdated" for e in published.values())
     assert {k: published[ko].data[k] for k in ("status", "error_message", "merchant_id", "amount", "currency")} == {
-        "status": "FAILED", "error_message": "insufficient funds", "merchant_id": "merchant-1", "amount": "12.34",
+        "status": "FAILED", "error_message": INSUFFICIENT, "merchant_id": "merchant-1", "amount": "12.34",
         "currency": "EUR",
     }  # fmt: skip
     # The incoming trace runs through the PSP call and on into the published event.
-    psp_span = next(s for s in spans.get_finished_spans() if s.kind == SpanKind.CLIENT and s.name == "POST /charges"
+    psp_span = next(s for s in spans.get_finished_spans() if s.kind == SpanKind.CLIENT and s.name == "psp charge"
                     and f"{s.context.trace_id:032x}" == trace_id)  # fmt: skip
     assert psp_span is not None
     assert (published[ok].trace.traceparent or "").startswith(f"00-{trace_id}-")

@@ -1,4 +1,4 @@
-"""The finalizer's handler in-process: in-memory event store, the fake PSP over real HTTP on loopback."""
+"""The finalizer's handler in-process: in-memory event store, the Stripe adapter on the fake PSP over loopback."""
 
 from __future__ import annotations
 
@@ -8,10 +8,11 @@ from typing import Any
 
 import pytest
 from fake_psp import FakePsp
-from finalizer_testdata import DECLINED_LAST4, payment_initiated
+from finalizer_testdata import APPROVED_CARD, DECLINED_CARD, payment_initiated
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 
+from finalizer.adapters.stripe_psp import StripePsp
 from payments_shared.eventstore.memory import InMemoryEventStore
 from payments_testing.events import deliver
 
@@ -34,7 +35,9 @@ def test_approval_records_success_and_the_results_row(
     assert (data["amount"], data["currency"], data["merchant_id"]) == ("12.34", "EUR", "merchant-1")
     row = store.get_record("BreakingTheBank", {"payment_order_id": order_id_of(event)})
     assert row is not None and row["payment_status"] == "SUCCESS" and row["amount"] == "12.34"
-    assert psp.charges[order_id_of(event)] == 1
+    assert psp.charges[order_id_of(event)] == 1 and psp.intents[order_id_of(event)] == 1
+    assert data["psp_reference"] == row["psp_reference"] and psp.intent(data["psp_reference"])["status"] == "succeeded"
+    assert psp.card_numbers_seen[APPROVED_CARD] == 1  # the sealed card was opened for the PSP call
 
 
 def test_duplicate_and_replayed_deliveries_charge_once(
@@ -61,58 +64,86 @@ def test_concurrent_duplicate_deliveries_charge_once_and_record_once(
         thread.start()
     for thread in threads:
         thread.join()
-    assert psp.charges[order_id_of(event)] == 1
+    assert psp.charges[order_id_of(event)] == 1 and psp.intents[order_id_of(event)] == 1
     assert [t for t, _ in recorded(store, event)] == ["PaymentSucceeded"]
 
 
-def test_503_twice_then_approval_succeeds_after_three_calls(
-    handler_module: ModuleType, store: InMemoryEventStore, psp: FakePsp
-) -> None:
-    event = payment_initiated()
-    psp.script(order_id_of(event), ["503", "503"])
-    assert deliver(handler_module.handler, event) == []
-    assert psp.requests[order_id_of(event)] == 3 and psp.charges[order_id_of(event)] == 1
-    assert recorded(store, event)[0][1]["status"] == "SUCCESS"
-
-
-def test_response_lost_after_charge_is_resolved_by_status_query_without_recharging(
+def test_response_lost_after_the_charge_is_answered_by_the_replay_without_a_second_intent(
     handler_module: ModuleType, store: InMemoryEventStore, psp: FakePsp
 ) -> None:
     event = payment_initiated()
     psp.script(order_id_of(event), ["lost"])
     assert deliver(handler_module.handler, event) == []
-    assert psp.requests[order_id_of(event)] == 1  # the status query answered; no second POST
-    assert psp.charges[order_id_of(event)] == 1
+    assert psp.requests[order_id_of(event)] == 2  # the SDK's retry with the same key got the stored answer
+    assert psp.intents[order_id_of(event)] == 1 and psp.charges[order_id_of(event)] == 1
     assert recorded(store, event)[0][1]["status"] == "SUCCESS"
 
 
-def test_decline_records_failed_with_the_psp_message(
+def test_decline_records_failed_with_stripes_decline_code_and_message(
     handler_module: ModuleType, store: InMemoryEventStore, psp: FakePsp
 ) -> None:
-    event = payment_initiated(last4=DECLINED_LAST4)
+    event = payment_initiated(DECLINED_CARD)
     assert deliver(handler_module.handler, event) == []
     [(event_type, data)] = recorded(store, event)
     assert event_type == "PaymentFailed" and data["status"] == "FAILED"
-    assert data["error_message"] == "insufficient funds"
+    assert data["decline_code"] == "insufficient_funds"
+    assert data["error_message"] == "insufficient_funds: Your card has insufficient funds."
     assert psp.charges[order_id_of(event)] == 0
 
 
+@pytest.mark.parametrize("fault", ["timeout", "lost", "503"])
 def test_unknown_outcome_is_reported_and_writes_nothing_then_a_retry_finishes_once(
-    handler_module: ModuleType, store: InMemoryEventStore, psp: FakePsp
+    handler_module: ModuleType, store: InMemoryEventStore, psp: FakePsp, fault: str
 ) -> None:
     event = payment_initiated()
-    psp.script(order_id_of(event), ["timeout", "timeout", "timeout"])
+    psp.script(order_id_of(event), [fault] * 3)  # every attempt of the SDK fails
     assert deliver(handler_module.handler, event) == [0]  # reported: redelivered, then the DLQ
     assert recorded(store, event) == []
     assert deliver(handler_module.handler, event) == []  # the queue's redelivery
-    assert psp.charges[order_id_of(event)] == 1
+    assert psp.intents[order_id_of(event)] == 1 and psp.charges[order_id_of(event)] == 1
     assert recorded(store, event)[0][1]["status"] == "SUCCESS"
+
+
+def test_a_crash_between_charge_and_record_is_recovered_by_the_redelivery_with_one_intent(
+    handler_module: ModuleType, store: InMemoryEventStore, psp: FakePsp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    event, real_append = payment_initiated(), store.append
+
+    def crash(*args: Any, **kwargs: Any) -> Any:
+        monkeypatch.setattr(store, "append", real_append)
+        raise SystemError("the function died after the PSP answered")
+
+    monkeypatch.setattr(store, "append", crash)
+    assert deliver(handler_module.handler, event) == [0]
+    assert psp.charges[order_id_of(event)] == 1 and recorded(store, event) == []
+    assert deliver(handler_module.handler, event) == []  # redelivered: Stripe replays the first answer
+    assert psp.requests[order_id_of(event)] == 2 and psp.intents[order_id_of(event)] == 1
+    assert psp.charges[order_id_of(event)] == 1 and recorded(store, event)[0][1]["status"] == "SUCCESS"
+
+
+def test_a_refused_request_is_reported_not_failed(
+    handler_module: ModuleType, store: InMemoryEventStore, psp: FakePsp
+) -> None:
+    # Our key no longer valid (rotated elsewhere): not the buyer's fault.
+    handler_module.container.psp.override(StripePsp(lambda: "sk_test_revoked", api_base=psp.url))
+    event = payment_initiated()
+    assert deliver(handler_module.handler, event) == [0]
+    assert recorded(store, event) == [] and sum(psp.intents.values()) == 0
+
+
+def test_details_sealed_for_another_order_are_never_charged(
+    handler_module: ModuleType, store: InMemoryEventStore, psp: FakePsp
+) -> None:
+    other = payment_initiated()
+    event = payment_initiated(payment_details=other["detail"]["data"]["payment_details"])
+    assert deliver(handler_module.handler, event) == [0]
+    assert sum(psp.requests.values()) == 0 and recorded(store, event) == []
 
 
 @pytest.mark.parametrize(
     "broken",
     [{"amount": "12.3"}, {"amount_minor": -1, "amount": "-0.01"}, {"currency": "XXX"},
-     {"payment_order_id": "nope"}, {"card": {"brand": "visa"}}],
+     {"payment_order_id": "nope"}, {"card": {"brand": "visa"}}, {"payment_details": ""}],
 )  # fmt: skip
 def test_malformed_event_is_reported_and_nothing_is_charged_or_written(
     handler_module: ModuleType, store: InMemoryEventStore, psp: FakePsp, broken: dict[str, Any]
@@ -128,17 +159,23 @@ def test_missing_detail_is_reported(handler_module: ModuleType, store: InMemoryE
     assert deliver(handler_module.handler, event) == [0]  # reported: redelivered, then the DLQ
 
 
-def test_psp_call_is_a_client_span_in_the_incoming_trace(
+def test_psp_call_is_a_client_span_in_the_incoming_trace_without_card_data(
     handler_module: ModuleType, store: InMemoryEventStore, spans: InMemorySpanExporter
 ) -> None:
     trace_id = "0af7651916cd43dd8448eb211c80319c"
-    event = payment_initiated(traceparent=f"00-{trace_id}-b7ad6b7169203331-01")
+    event = payment_initiated(DECLINED_CARD, traceparent=f"00-{trace_id}-b7ad6b7169203331-01")
     assert deliver(handler_module.handler, event) == []
     finished = spans.get_finished_spans()
     consumer = next(s for s in finished if s.kind == SpanKind.CONSUMER)
-    client = next(s for s in finished if s.kind == SpanKind.CLIENT and s.name == "POST /charges")
-    assert f"{consumer.context.trace_id:032x}" == f"{client.context.trace_id:032x}" == trace_id
-    assert client.attributes is not None and client.attributes["http.response.status_code"] == 201
-    assert client.attributes["http.request.method"] == "POST" and client.attributes["server.address"] == "127.0.0.1"
+    charge = next(s for s in finished if s.name == "psp charge")
+    http = next(s for s in finished if s.kind == SpanKind.CLIENT and s.name == "POST /v1/payment_intents")
+    assert {f"{s.context.trace_id:032x}" for s in (consumer, charge, http)} == {trace_id}
+    assert http.parent is not None and http.parent.span_id == charge.context.span_id
+    assert dict(charge.attributes or {}) | {"psp.reference": "-"} == {
+        "payment.order_id": order_id_of(event), "payment.amount_minor": 1234, "payment.currency": "EUR",
+        "peer.service": "stripe", "payment.outcome": "DECLINED", "psp.decline_code": "insufficient_funds",
+        "psp.reference": "-"}  # fmt: skip
+    assert http.attributes is not None and http.attributes["http.response.status_code"] == 402
+    assert all(DECLINED_CARD not in str(dict(s.attributes or {})) for s in finished)
     stored = store.load(f"payment-{order_id_of(event)}").events[0]
     assert stored.trace.traceparent is not None and trace_id in stored.trace.traceparent

@@ -6,10 +6,10 @@ from types import ModuleType
 import pytest
 from initializer_testdata import TODAY
 
-from initializer.adapters.local_vault import LocalCardVault
 from initializer.adapters.memory_read_model import InMemoryOrderReadModel
 from payments_shared.eventstore.memory import InMemoryEventStore
 from payments_testing.aws import fake_credentials
+from payments_testing.cards import LocalCardVault
 from payments_testing.fixtures import fresh_handler, spans  # noqa: F401 - fixtures
 
 

@@ -15,6 +15,7 @@ from opentelemetry.trace import SpanKind
 
 from payments_shared.events import EventEnvelope
 from payments_shared.eventstore.dynamodb import table_definition
+from payments_shared.sealed_cards import KmsCardCipher
 from payments_testing.aws import LambdaContext, aws_client
 from payments_testing.events import deliver, payment_status_updated
 from payments_testing.http import api_event, json_body
@@ -47,7 +48,7 @@ def world(handler_module: ModuleType) -> Iterator[dict[str, Any]]:
                         EventPattern=json.dumps({"source": ["payments.initializer"],
                                                  "detail-type": ["PaymentInitiated"]}))  # fmt: skip
         events.put_targets(Rule="initiated", EventBusName="payments", Targets=[{"Id": "q", "Arn": queue_arn}])
-        yield {"dynamodb": dynamodb, "sqs": sqs, "queue_url": queue_url, "stream_arn": stream_arn,
+        yield {"dynamodb": dynamodb, "kms": kms, "sqs": sqs, "queue_url": queue_url, "stream_arn": stream_arn,
                "streams": aws_client("dynamodbstreams"), "handler": handler_module}  # fmt: skip
 
 
@@ -70,8 +71,8 @@ def test_order_is_stored_encrypted_and_published_with_its_trace(
 
     row = world["dynamodb"].get_item(TableName="ShowMeTheMoney", Key={"payment_order_id": {"S": order_id}})["Item"]
     assert row["status"]["S"] == "INITIATED" and row["amount"]["S"] == "12.34" and row["currency"]["S"] == "EUR"
-    assert row["payment_details"]["S"].startswith("v1.") and CARD not in json.dumps(row)
-    opened = handler.container.vault().open(row["payment_details"]["S"], order_id)
+    assert row["payment_details"]["S"].startswith("kms1.") and CARD not in json.dumps(row)
+    opened = KmsCardCipher(world["kms"]).open(row["payment_details"]["S"], order_id)
     assert opened["card_number"] == CARD and "cvv" not in opened
     stored = world["dynamodb"].query(
         TableName="initializer-events", KeyConditionExpression="stream_id = :s",
@@ -85,6 +86,8 @@ def test_order_is_stored_encrypted_and_published_with_its_trace(
     assert published.data["payment_order_id"] == order_id and published.data["amount"] == "12.34"
     assert set(published.data["card"]) == {"brand", "last4", "fingerprint"}
     assert CARD not in published.model_dump_json()
+    sealed_for_finalizer = KmsCardCipher(world["kms"]).open(published.data["payment_details"], order_id)
+    assert sealed_for_finalizer["card_number"] == CARD and "cvv" not in sealed_for_finalizer
 
     server = next(s for s in spans.get_finished_spans() if s.kind == SpanKind.SERVER)
     producer = next(s for s in spans.get_finished_spans() if s.kind == SpanKind.PRODUCER)
@@ -93,7 +96,7 @@ def test_order_is_stored_encrypted_and_published_with_its_trace(
     assert traceparent.startswith(f"00-{producer.context.trace_id:032x}-{producer.context.span_id:016x}-")
     aws_calls = {s.attributes.get("rpc.method") for s in spans.get_finished_spans() if s.kind == SpanKind.CLIENT
                  and s.attributes}  # fmt: skip
-    assert {"GenerateMac", "GenerateDataKey", "TransactWriteItems"} <= aws_calls  # botocore is instrumented
+    assert {"GenerateMac", "Encrypt", "TransactWriteItems"} <= aws_calls  # botocore is instrumented
 
 
 def test_outcome_projection_updates_the_read_model_once(world: dict[str, Any]) -> None:

@@ -42,6 +42,7 @@ def commands(draw: st.DrawFn) -> InitiatePayment:
         expiry_month=draw(st.integers(1, 12)),
         expiry_year=draw(st.integers(2020, 2035)),
         request_fingerprint="rf",
+        sealed_payment_details="v1.sealed",
     )
 
 
@@ -72,12 +73,14 @@ def test_events_never_carry_card_data(command: InitiatePayment) -> None:
     event = PaymentOrder.initiate(command, POLICY, NOW)
     assert set(event.data["card"]) == {"brand", "last4", "fingerprint"}
     assert "cvv" not in str(event.data) and "card_number" not in str(event.data)
+    # Only an order that will be charged carries the sealed details, for the finalizer.
+    assert ("payment_details" in event.data) == (event.event_type == PAYMENT_INITIATED)
 
 
 def order_after(status: str) -> PaymentOrder:
     command = InitiatePayment(
         PaymentOrderId.new(), MerchantId("m-1"), Money(100, "EUR"), BuyerInfo("A", "a@b.c", "GB"),
-        CardSummary("visa", "1111", "fp"), 12, 2030, "rf",
+        CardSummary("visa", "1111", "fp"), 12, 2030, "rf", "v1.sealed",
     )
     first = PaymentOrder.initiate(command, POLICY, NOW)
     events = [(1, first.event_type, first.data)]

@@ -55,9 +55,12 @@ def test_valid_order_is_recorded_initiated_and_readable(handler_module: ModuleTy
     row = in_memory.get_record("ShowMeTheMoney", {"payment_order_id": body["payment_order_id"]})
     assert row is not None and row["status"] == "INITIATED" and row["amount"] == "12.34"
     assert CARD not in json.dumps(row) and CVV not in row["payment_details"]
-    vault = handler_module.container.vault()
-    opened = vault.open(row["payment_details"], body["payment_order_id"])
+    cipher = handler_module.container.vault().cipher
+    opened = cipher.open(row["payment_details"], body["payment_order_id"])
     assert opened["card_number"] == CARD and "cvv" not in opened
+    # The event carries the same sealed details to the finalizer, and nothing in clear.
+    assert cipher.open(event.data["payment_details"], body["payment_order_id"]) == opened
+    assert CARD not in json.dumps(event.data) and CVV not in json.dumps(event.data)
 
     fetched = get(handler_module, body["payment_order_id"])
     assert fetched["statusCode"] == 200 and json_body(fetched) == body

@@ -8,15 +8,15 @@ from payments_testing.lambda_zip import assert_zip_imports
 
 
 def test_zip_imports_every_entry_point_in_a_bare_python312(tmp_path: Path) -> None:
-    assert_zip_imports(
+    names = assert_zip_imports(
         Path("services.initializer/lambda.zip"),
         "initializer",
         [
             "from initializer.handler import relay_handler, outcome_handler, container",
             "container.app(); container.relay()",  # builds the clients too: no network needed
             "assert 'aws_lambda_powertools.event_handler.api_gateway' not in sys.modules, 'HTTP resolver loaded'",
-            "assert 'cryptography' not in sys.modules, 'cryptography loaded outside the API'",
             "from initializer.handler import handler",
         ],
         tmp_path,
     )
+    assert not [n for n in names if n.startswith("cryptography/")], "KMS seals the card: no crypto library shipped"

@@ -24,6 +24,7 @@ class PaymentStatusUpdatedData(BaseModel):
     currency: str
     status: Literal["SUCCESS", "FAILED"]
     error_message: str | None = None
+    decline_code: str | None = None  # the PSP's decline code of a FAILED charge (e.g. insufficient_funds)
 
     def money(self) -> Money:
         """The amount, refusing an event whose decimal and minor-unit forms disagree."""

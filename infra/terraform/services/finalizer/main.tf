@@ -1,27 +1,51 @@
-variable "psp_url" {
-  description = "Base URL of the PSP's API."
+variable "psp_api_base" {
+  description = "Base URL of Stripe's API (a Stripe-compatible endpoint in tests)."
   type        = string
-  default     = "https://psp.example.com"
+  default     = "https://api.stripe.com"
+}
+
+variable "psp_api_key_parameter" {
+  description = "SSM SecureString holding Stripe's secret key. Terraform creates it with a placeholder; an operator sets the value (aws ssm put-parameter --overwrite), so the key never sits in Terraform state."
+  type        = string
+  default     = "/payments/finalizer/stripe-secret-key"
+}
+
+resource "aws_ssm_parameter" "psp_api_key" {
+  name        = var.psp_api_key_parameter
+  description = "Stripe secret key of the finalizer (set by an operator)"
+  type        = "SecureString"
+  key_id      = local.platform.kms_key_arn
+  value       = "set-by-an-operator"
+  lifecycle {
+    ignore_changes = [value]
+  }
 }
 
 locals {
   environment = {
-    EVENT_STORE_TABLE     = module.event_store.table_name
-    RESULTS_TABLE         = module.results.name
-    EVENT_BUS_NAME        = local.platform.bus_name
-    PSP_URL               = var.psp_url
-    PSP_CONNECT_TIMEOUT_S = "1.0"
-    PSP_READ_TIMEOUT_S    = "3.0"
-    PSP_MAX_ATTEMPTS      = "3"
+    EVENT_STORE_TABLE       = module.event_store.table_name
+    RESULTS_TABLE           = module.results.name
+    EVENT_BUS_NAME          = local.platform.bus_name
+    PSP_API_BASE            = var.psp_api_base
+    PSP_API_KEY_PARAMETER   = aws_ssm_parameter.psp_api_key.name
+    PSP_API_KEY_MAX_AGE_S   = "300"
+    PSP_CONNECT_TIMEOUT_S   = "1.0"
+    PSP_READ_TIMEOUT_S      = "5.0"
+    PSP_MAX_NETWORK_RETRIES = "2"
   }
   functions = {
     "finalizer" = {
       handler = "finalizer.handler.handler"
-      statements = [{
-        sid       = "OwnEventStoreAndResults"
-        actions   = ["dynamodb:TransactWriteItems", "dynamodb:PutItem", "dynamodb:ConditionCheckItem", "dynamodb:Query", "dynamodb:GetItem"]
-        resources = [module.event_store.table_arn, module.results.arn]
-      }]
+      statements = [
+        {
+          sid       = "OwnEventStoreAndResults"
+          actions   = ["dynamodb:TransactWriteItems", "dynamodb:PutItem", "dynamodb:ConditionCheckItem", "dynamodb:Query", "dynamodb:GetItem"]
+          resources = [module.event_store.table_arn, module.results.arn]
+        },
+        # The card data key's policy admits this role alone; the secret is decrypted with the platform key.
+        { sid = "OpenCardData", actions = ["kms:Decrypt"], resources = [local.platform.card_data_key_arn] },
+        { sid = "ReadPspApiKey", actions = ["ssm:GetParameter"], resources = [aws_ssm_parameter.psp_api_key.arn] },
+      ]
     }
     "finalizer-relay" = {
       handler = "finalizer.handler.relay_handler"

@@ -3,7 +3,7 @@ locals {
   environment = {
     EVENT_STORE_TABLE       = module.event_store.table_name
     ORDERS_TABLE            = module.orders.name
-    CARD_DATA_KEY_ID        = aws_kms_alias.card_data.name
+    CARD_DATA_KEY_ID        = local.platform.card_data_key_arn
     CARD_FINGERPRINT_KEY_ID = aws_kms_alias.card_fingerprint.name
     EVENT_BUS_NAME          = local.platform.bus_name
   }
@@ -16,7 +16,7 @@ locals {
     "initializer-api" = {
       handler = "initializer.handler.handler"
       statements = [local.write_order,
-        { sid = "SealCardData", actions = ["kms:GenerateDataKey"], resources = [aws_kms_key.card_data.arn] },
+        { sid = "SealCardData", actions = ["kms:Encrypt"], resources = [local.platform.card_data_key_arn] },
       { sid = "FingerprintCards", actions = ["kms:GenerateMac"], resources = [aws_kms_key.card_fingerprint.arn] }]
     }
     "initializer-relay" = {
@@ -60,10 +60,11 @@ module "orders" {
   kms_key_arn = local.platform.kms_key_arn
 }
 
-# Card data never leaves this service in clear: its own keys, usable only by the API function.
+# The card fingerprint key is this service's own (the card data key is the platform's: the finalizer
+# opens what this service seals).
 data "aws_caller_identity" "current" {}
 
-# AWS's default key policy made explicit: the account administers the keys, so use is granted by IAM
+# AWS's default key policy made explicit: the account administers the key, so use is granted by IAM
 # alone (only initializer-api's role has it, see local.functions).
 data "aws_iam_policy_document" "card_key_policy" {
   # checkov:skip=CKV_AWS_111:A key policy's Resource "*" is this key alone.
@@ -78,17 +79,6 @@ data "aws_iam_policy_document" "card_key_policy" {
       identifiers = ["arn:aws:iam::${data.aws_caller_identity.current.account_id}:root"]
     }
   }
-}
-
-resource "aws_kms_key" "card_data" {
-  description         = "payments initializer: envelope encryption of card details"
-  enable_key_rotation = true
-  policy              = data.aws_iam_policy_document.card_key_policy.json
-}
-
-resource "aws_kms_alias" "card_data" {
-  name          = "alias/payments-card-data"
-  target_key_id = aws_kms_key.card_data.key_id
 }
 
 resource "aws_kms_key" "card_fingerprint" {

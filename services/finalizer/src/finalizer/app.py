@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass
 
 from finalizer.domain.payment import Payment, PaymentInitiatedData, PaymentStatus, fold, outcome
-from finalizer.ports import Clock, PaymentServiceProvider
+from finalizer.ports import CardOpener, Clock, PaymentServiceProvider
 from payments_shared.events import EventEnvelope
 from payments_shared.eventstore import ConcurrencyConflict, EventStore, NewEvent, PutRecord, StoreUnavailable
 from payments_shared.observability.propagation import current_trace_context
@@ -31,6 +31,7 @@ class FinalizerApp:
     def __init__(
         self,
         store: EventStore,
+        cards: CardOpener,
         psp: PaymentServiceProvider,
         clock: Clock,
         results_table: str,
@@ -38,6 +39,7 @@ class FinalizerApp:
     ) -> None:
         self._retry_policy = retry_policy
         self._store = store
+        self._cards = cards
         self._psp = psp
         self._clock = clock
         self._results_table = results_table
@@ -56,8 +58,11 @@ class FinalizerApp:
         if existing is not None:
             return Finalized(existing.payment_order_id, existing.status, charged_now=False)
 
+        # The card is in clear only here, in memory, for the PSP call; details sealed for another order or
+        # tampered with fail to open and the event goes back to the queue (and on to the DLQ), never charged.
+        card = self._cards.open(payment.payment_details, payment.payment_order_id)
         started = time.perf_counter()
-        result = self._psp.charge(payment.payment_order_id, money, payment.merchant_id, payment.card)
+        result = self._psp.charge(payment.payment_order_id, money, payment.merchant_id, card)
         latency_ms = (time.perf_counter() - started) * 1000
         event = outcome(payment, result)
         now = self._clock().isoformat()
@@ -70,6 +75,7 @@ class FinalizerApp:
                 "currency": event.data["currency"],
                 "payment_status": event.data["status"],
                 "error_message": event.data["error_message"],
+                "decline_code": event.data["decline_code"],
                 "psp_reference": event.data["psp_reference"],
                 "timestamp": now,
             },

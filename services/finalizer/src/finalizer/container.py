@@ -3,20 +3,30 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from dependency_injector import containers, providers
 
-from finalizer.adapters.psp_http import HttpPsp
+from finalizer.adapters.sealed_cards import SealedCardOpener
+from finalizer.adapters.ssm_secret import ssm_secret
 from finalizer.app import FinalizerApp
 from payments_shared.aws_clients import traced_client
 from payments_shared.events import utc_now
 from payments_shared.eventstore.dynamodb import DynamoDBEventStore
 from payments_shared.eventstore.relay import OutboxRelay
+from payments_shared.sealed_cards import KmsCardCipher
 
 SOURCE = "payments.finalizer"
 # Both outcomes are one integration event: PaymentStatusUpdated with status SUCCESS or FAILED.
 PUBLISHED_TYPES = {"PaymentSucceeded": "PaymentStatusUpdated", "PaymentFailed": "PaymentStatusUpdated"}
+
+
+def _stripe_psp(api_key: Callable[[], str], **settings: Any) -> Any:
+    # Imported on first use: the SDK loads in the consumer that charges, never in the relay's cold start.
+    from finalizer.adapters.stripe_psp import StripePsp
+
+    return StripePsp(api_key, **settings)
 
 
 class Container(containers.DeclarativeContainer):
@@ -26,16 +36,24 @@ class Container(containers.DeclarativeContainer):
     events = providers.Singleton(traced_client, "events")
 
     event_store = providers.Singleton(DynamoDBEventStore, dynamodb, config.event_store_table)
+    kms = providers.Singleton(traced_client, "kms")
+    ssm = providers.Singleton(traced_client, "ssm")
+    # Decrypt only (the ciphertext names its key); the card data key's policy admits this role alone.
+    card_cipher = providers.Singleton(KmsCardCipher, kms)
+    cards = providers.Singleton(SealedCardOpener, card_cipher)
+    psp_api_key = providers.Singleton(ssm_secret, ssm, config.psp_api_key_parameter,
+                                      config.psp_api_key_max_age_s.as_int())  # fmt: skip
     psp = providers.Singleton(
-        HttpPsp,
-        config.psp_url,
+        _stripe_psp,
+        psp_api_key,
+        api_base=config.psp_api_base,
         connect_timeout_s=config.psp_connect_timeout_s.as_float(),
         read_timeout_s=config.psp_read_timeout_s.as_float(),
-        max_attempts=config.psp_max_attempts.as_int(),
+        max_network_retries=config.psp_max_network_retries.as_int(),
     )
     clock = providers.Object(utc_now)
     app = providers.Singleton(
-        FinalizerApp, store=event_store, psp=psp, clock=clock, results_table=config.results_table
+        FinalizerApp, store=event_store, cards=cards, psp=psp, clock=clock, results_table=config.results_table
     )
     relay = providers.Singleton(
         OutboxRelay, events, config.event_bus_name, SOURCE, published_types=PUBLISHED_TYPES
@@ -49,10 +67,12 @@ def build_container(env: Mapping[str, str] = os.environ) -> Container:
             "event_store_table": env.get("EVENT_STORE_TABLE", "finalizer-events"),
             "results_table": env.get("RESULTS_TABLE", "BreakingTheBank"),
             "event_bus_name": env.get("EVENT_BUS_NAME", "payments"),
-            "psp_url": env.get("PSP_URL", "http://127.0.0.1:8089"),
+            "psp_api_base": env.get("PSP_API_BASE", "https://api.stripe.com"),
+            "psp_api_key_parameter": env.get("PSP_API_KEY_PARAMETER", "/payments/finalizer/stripe-secret-key"),
+            "psp_api_key_max_age_s": env.get("PSP_API_KEY_MAX_AGE_S", "300"),
             "psp_connect_timeout_s": env.get("PSP_CONNECT_TIMEOUT_S", "1.0"),
-            "psp_read_timeout_s": env.get("PSP_READ_TIMEOUT_S", "3.0"),
-            "psp_max_attempts": env.get("PSP_MAX_ATTEMPTS", "3"),
+            "psp_read_timeout_s": env.get("PSP_READ_TIMEOUT_S", "5.0"),
+            "psp_max_network_retries": env.get("PSP_MAX_NETWORK_RETRIES", "2"),
         }
     )
     return container

@@ -1,4 +1,4 @@
-"""What the finalizer's use case needs: its event store and a PSP."""
+"""What the finalizer's use case needs: its event store, the sealed card opened, and a PSP."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Protocol
 
-from finalizer.domain.payment import CardRef, ChargeResult
+from finalizer.domain.payment import CardDetails, ChargeResult
 from payments_shared.eventstore import EventStore
 from payments_shared.money import Money
 
-__all__ = ["Clock", "EventStore", "PaymentServiceProvider", "PspOutcomeUnknown"]
+__all__ = ["CardOpener", "Clock", "EventStore", "PaymentServiceProvider", "PspOutcomeUnknown", "PspRequestRefused"]
 
 Clock = Callable[[], datetime]
 
@@ -19,7 +19,17 @@ class PspOutcomeUnknown(Exception):
     """The PSP could not be reached, or answered too late to know whether it charged."""
 
 
+class PspRequestRefused(Exception):
+    """The PSP refused our request itself (bad key, bad parameters): retrying the same request cannot help."""
+
+
+class CardOpener(Protocol):
+    def open(self, sealed: str, payment_order_id: str) -> CardDetails:
+        """The card sealed for this order; raises for details sealed for another order or tampered with."""
+        ...
+
+
 class PaymentServiceProvider(Protocol):
-    def charge(self, idempotency_key: str, amount: Money, merchant_id: str, card: CardRef) -> ChargeResult:
+    def charge(self, idempotency_key: str, amount: Money, merchant_id: str, card: CardDetails) -> ChargeResult:
         """Charge once per idempotency key; raise PspOutcomeUnknown when the outcome can't be known."""
         ...

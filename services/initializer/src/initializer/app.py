@@ -78,6 +78,13 @@ class InitializerApp:
         )
         details = request.payment_details
         card_fingerprint = self._vault.fingerprint(details.card_number)
+        # The CVV is validated but never stored, sealed or sent on: it exists only in this request's memory
+        # (PCI DSS 3.3.2); the finalizer charges without it.
+        sealed = self._vault.seal(
+            {"card_number": details.card_number, "expiry_month": details.expiry_month,
+             "expiry_year": details.expiry_year, "holder_name": details.holder_name},
+            context=order_id,
+        )  # fmt: skip
         command = InitiatePayment(
             payment_order_id=order_id,
             merchant_id=request.merchant_id,
@@ -87,15 +94,10 @@ class InitializerApp:
             expiry_month=details.expiry_month,
             expiry_year=details.expiry_year,
             request_fingerprint=_request_fingerprint(request, card_fingerprint),
+            sealed_payment_details=sealed,
         )
         now = self._clock()
         event = PaymentOrder.initiate(command, self._policy, now)
-        # The CVV is validated but never stored: card-on-file charges don't need it (PCI DSS 3.3.2).
-        sealed = self._vault.seal(
-            {"card_number": details.card_number, "expiry_month": details.expiry_month,
-             "expiry_year": details.expiry_year, "holder_name": details.holder_name},
-            context=order_id,
-        )  # fmt: skip
         order = fold([(1, event.event_type, event.data)])
         if order is None:
             raise TypeError(f"{event.event_type} does not start an order")

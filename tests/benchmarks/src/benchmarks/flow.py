@@ -35,6 +35,7 @@ PRICES = {
     "lambda_gb_second": 16.6667e-6,
     "firehose_gb": 0.029,
     "sqs_request": 0.4e-6,
+    "ssm_standard_get": 0.0,
 }
 LAMBDA_MEMORY_GB = 192 / 1024
 
@@ -124,7 +125,10 @@ def run(payments: int = 100, seed: int = 11) -> dict[str, Any]:
         "dynamodb": (recorder.write_units * PRICES["dynamodb_write_request_unit"]
                      + recorder.read_units * PRICES["dynamodb_read_request_unit"]),
         "eventbridge": 2 * accepted * PRICES["eventbridge_event"],
+        # GenerateDataKey/GenerateMac (initializer) and Decrypt (finalizer): data keys are cached, MACs are not.
         "kms": sum(n for op, n in flow_calls.items() if op.startswith("kms.")) * PRICES["kms_request"],
+        # Standard-throughput SSM GetParameter is free; the finalizer caches Stripe's key for 5 minutes.
+        "ssm": sum(n for op, n in flow_calls.items() if op.startswith("ssm.")) * PRICES["ssm_standard_get"],
         "lambda": (len(invocations) + len(posts)) * PRICES["lambda_request"]
         + (gb_seconds + sum(r.integration_ms for r in posts) / 1000 * LAMBDA_MEMORY_GB) * PRICES["lambda_gb_second"],
         "firehose": log_bytes / 1e9 * PRICES["firehose_gb"],

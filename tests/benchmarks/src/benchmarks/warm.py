@@ -24,6 +24,7 @@ def _invocations(invocations: int) -> dict[str, list[float]]:
     from payments_shared.eventstore.memory import InMemoryEventStore
     from payments_shared.observability.tracing import configure_sdk
     from payments_testing.aws import LambdaContext, fake_credentials
+    from payments_testing.cards import LocalCardCipher, LocalCardVault
     from payments_testing.events import eventbridge_delivery, payment_status_updated, sqs_delivery
     from payments_testing.http import api_event
 
@@ -35,7 +36,6 @@ def _invocations(invocations: int) -> dict[str, list[float]]:
     from finalizer import handler as finalizer
     from finalizer.domain.payment import ChargeResult, PspDecision
     from initializer import handler as initializer
-    from initializer.adapters.local_vault import LocalCardVault
     from initializer.adapters.memory_read_model import InMemoryOrderReadModel
     from ledger import handler as ledger
     from ledger.adapters.memory_accounts import InMemoryAccountTotals
@@ -49,9 +49,11 @@ def _invocations(invocations: int) -> dict[str, list[float]]:
     stores = {name: InMemoryEventStore() for name in ("initializer", "finalizer", "ledger", "wallet")}
     initializer.container.event_store.override(stores["initializer"])
     initializer.container.orders.override(InMemoryOrderReadModel(stores["initializer"], "ShowMeTheMoney"))
-    initializer.container.vault.override(LocalCardVault())
+    cards = LocalCardCipher()
+    initializer.container.vault.override(LocalCardVault(cards))
     finalizer.container.event_store.override(stores["finalizer"])
     finalizer.container.psp.override(ApprovingPsp())
+    finalizer.container.card_cipher.override(cards)
     ledger.container.event_store.override(stores["ledger"])
     ledger.container.totals.override(InMemoryAccountTotals(stores["ledger"], "LedgerAccounts"))
     wallet.container.event_store.override(stores["wallet"])
@@ -65,7 +67,9 @@ def _invocations(invocations: int) -> dict[str, list[float]]:
     def initiated() -> dict[str, Any]:
         order_id = str(uuid.uuid4())
         data = {"payment_order_id": order_id, "merchant_id": "m-1", "amount": "12.34", "amount_minor": 1234,
-                "currency": "EUR", "card": {"brand": "visa", "last4": "4242", "fingerprint": "f"}}  # fmt: skip
+                "currency": "EUR", "card": {"brand": "visa", "last4": "4242", "fingerprint": "f"},
+                "payment_details": cards.seal({"card_number": "4242424242424242", "expiry_month": 12,
+                                               "expiry_year": 2031}, order_id)}  # fmt: skip
         detail = {"event_id": str(uuid.uuid4()), "event_type": "PaymentInitiated", "occurred_at":
                   "2026-11-25T10:00:00+00:00", "aggregate_id": f"payment-{order_id}", "aggregate_version": 1,
                   "correlation_id": order_id, "data": data}  # fmt: skip

@@ -21,17 +21,16 @@ from pathlib import Path
 from typing import Any
 
 SERVICES = ("initializer", "finalizer", "ledger", "wallet")
-# Entry point -> what its cold start loads: the module, its container's pieces, and (for the API) what the
-# first request imports (cryptography, when it seals the card).
+# Entry point -> what its cold start loads: the module, its container's pieces, and what the first event
+# imports (the finalizer's consumer: Stripe's SDK, on its first charge).
 ENTRY_POINTS = {
     "initializer": {
-        "api": "from initializer.handler import handler, container; container.app()\n"
-               "from initializer.adapters import envelope_crypto",
+        "api": "from initializer.handler import handler, container; container.app()",
         "relay": "from initializer.handler import relay_handler, container; container.relay()",
         "outcome": "from initializer.handler import outcome_handler, container; container.app()",
     },
     "finalizer": {
-        "consumer": "from finalizer.handler import handler, container; container.app()",
+        "consumer": "from finalizer.handler import handler, container; container.app(); container.psp()",
         "relay": "from finalizer.handler import relay_handler, container; container.relay()",
     },
     "ledger": {

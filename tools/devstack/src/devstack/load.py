@@ -12,9 +12,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-APPROVED_CARD = "4242424242424242"
-DECLINED_CARD = "4000000000000002"  # the fake PSP declines it: insufficient funds
+# Stripe's test cards: the fake PSP (a Stripe subset) answers each as Stripe documents.
+APPROVED_CARDS = ("4242424242424242", "5555555555554444")
+# generic decline, insufficient funds, expired, incorrect CVC, processing error, 3-D Secure required
+DECLINED_CARDS = ("4000000000000002", "4000000000009995", "4000000000000069", "4000000000000127",
+                  "4000000000000119", "4000002500003155")  # fmt: skip
 INVALID_CARD = "4242424242424241"  # fails the Luhn check: 400
+CARDS = (*APPROVED_CARDS, *DECLINED_CARDS, INVALID_CARD)
 KINDS = [("approve", 0.70), ("decline", 0.15), ("refuse", 0.05), ("invalid", 0.10)]
 MERCHANTS = [f"merchant-{n:03d}" for n in range(1, 6)]
 CURRENCIES = ["EUR", "USD", "PLN"]
@@ -42,7 +46,7 @@ def http(method: str, url: str, body: dict[str, Any] | None = None, headers: dic
 
 def order(kind: str, rng: random.Random, hot_merchant_share: float = 0.0) -> dict[str, Any]:
     """hot_merchant_share: the share of all payments that go to merchant-001 (0: uniform)."""
-    card = {"approve": APPROVED_CARD, "decline": DECLINED_CARD, "invalid": INVALID_CARD}.get(kind, APPROVED_CARD)
+    card = INVALID_CARD if kind == "invalid" else rng.choice(DECLINED_CARDS if kind == "decline" else APPROVED_CARDS)
     hot = rng.random() < hot_merchant_share
     return {
         "merchant_id": MERCHANTS[0] if hot else rng.choice(MERCHANTS[1:] if hot_merchant_share else MERCHANTS),

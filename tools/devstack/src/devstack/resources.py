@@ -13,6 +13,8 @@ BUS = "payments"
 REGION = "eu-west-1"
 CARD_DATA_KEY_ALIAS = "alias/payments-card-data"
 CARD_FINGERPRINT_KEY_ALIAS = "alias/payments-card-fingerprint"
+# Put there by an operator, not by Terraform (a secret never sits in Terraform state).
+PSP_API_KEY_PARAMETER = "/payments/finalizer/stripe-secret-key"
 EVENT_STORES = {
     "initializer": "initializer-events",
     "finalizer": "finalizer-events",

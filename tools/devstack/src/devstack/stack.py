@@ -15,7 +15,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from devstack import dashboard, resources
 from devstack.api_server import LocalApi
 from devstack.faults import Faults, FlakyEventBridge
-from devstack.moto_local import MotoServer, provision
+from devstack.moto_local import MotoServer, client, provision
 from devstack.pumps import QueuePump, StreamPump
 from devstack.runtime import Functions
 from payments_shared.aws_clients import traced_client
@@ -51,7 +51,10 @@ class Devstack:
         self.time_scale = time_scale
         self.provisioned = provision(time_scale)
         self.psp = FakePsp(hang_seconds=1.0, fault_rates=self.faults.psp, seed=self.faults.seed).start()
-        os.environ.update(PSP_URL=self.psp.url, PSP_READ_TIMEOUT_S="0.5", POWERTOOLS_METRICS_NAMESPACE="Payments")
+        # The finalizer talks to the fake as to Stripe: its secret key from SSM, the SDK pointed at the fake.
+        client("ssm").put_parameter(Name=resources.PSP_API_KEY_PARAMETER, Value=self.psp.api_key, Type="SecureString")
+        os.environ.update(PSP_API_BASE=self.psp.url, PSP_API_KEY_PARAMETER=resources.PSP_API_KEY_PARAMETER,
+                          PSP_READ_TIMEOUT_S="0.5", POWERTOOLS_METRICS_NAMESPACE="Payments")  # fmt: skip
         # Imports the handler modules, which read the environment set above. Consumers scale out to their
         # mappings' maximum concurrency; the API as API Gateway would (the local server's client threads).
         consumers = {s.function: resources.QUEUE.maximum_concurrency for s in resources.SUBSCRIPTIONS}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -40,6 +40,7 @@ class PaymentInitiatedData(BaseModel):
     amount_minor: int
     currency: str
     card: CardRef
+    payment_details: str = Field(min_length=1, repr=False)  # sealed for this order; opened only to charge
 
     def money(self) -> Money:
         money = Money(self.amount_minor, self.currency)
@@ -54,10 +55,21 @@ class PspDecision(StrEnum):
 
 
 @dataclass(frozen=True)
+class CardDetails:
+    """The opened card, held in memory for the PSP call only; its repr never shows the number."""
+
+    number: str = field(repr=False)
+    expiry_month: int
+    expiry_year: int
+    holder_name: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
 class ChargeResult:
     decision: PspDecision
     psp_reference: str | None
     error_message: str | None
+    decline_code: str | None = None  # the issuer's reason as the PSP names it (e.g. insufficient_funds)
 
 
 @dataclass(frozen=True)
@@ -87,6 +99,7 @@ def outcome(payment: PaymentInitiatedData, result: ChargeResult) -> DomainEvent:
             "currency": money.currency,
             "status": (PaymentStatus.SUCCESS if approved else PaymentStatus.FAILED).value,
             "error_message": None if approved else (result.error_message or "declined"),
+            "decline_code": None if approved else result.decline_code,
             "psp_reference": result.psp_reference,
         },
     )

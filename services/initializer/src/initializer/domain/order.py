@@ -46,6 +46,7 @@ class InitiatePayment:
     expiry_month: int
     expiry_year: int
     request_fingerprint: str  # keyed digest of the request, to tell a retry from a reused key
+    sealed_payment_details: str  # card details sealed for the finalizer alone (see card_envelope)
 
 
 @dataclass(frozen=True)
@@ -108,7 +109,9 @@ class PaymentOrder:
         }  # fmt: skip
         reason = policy.refusal(command, now.date())
         if reason is None:
-            return DomainEvent(PAYMENT_INITIATED, data)
+            # The finalizer charges from the event alone: the sealed details travel with it (no service reads
+            # another's table). A rejected order is never charged, so its event carries none.
+            return DomainEvent(PAYMENT_INITIATED, {**data, "payment_details": command.sealed_payment_details})
         return DomainEvent(PAYMENT_REJECTED, {**data, "status": OrderStatus.FAILED.value, "reason": reason})
 
     def ensure_same_request(self, request_fingerprint: str) -> None:

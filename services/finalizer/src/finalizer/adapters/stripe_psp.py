@@ -1,0 +1,146 @@
+"""The PSP is Stripe: one PaymentIntent per payment, created and confirmed in one call (official SDK).
+
+Exactly one charge per payment: the payment order id is Stripe's idempotency key, so a retry — the SDK's own
+(connection errors, 409, 5xx; up to `max_network_retries`) or a redelivery from the queue — gets the first
+answer back instead of a second charge. Stripe keeps idempotency keys for 24 hours; the queue gives up and
+parks the event in its DLQ long before (5 receives of 180 s).
+
+Outcomes: `succeeded` → APPROVED; a card error (HTTP 402) → DECLINED with Stripe's decline code and message;
+`requires_action` (3-D Secure: nobody is there to authenticate an asynchronous charge) → DECLINED; `processing`
+→ asked again once, then PspOutcomeUnknown; no answer → PspOutcomeUnknown (the queue redelivers). A refusal
+of our request itself (bad key, bad parameters, idempotency key reused with other parameters) →
+PspRequestRefused: it is not the buyer's fault, so the payment is not failed; the event waits in the DLQ.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+import stripe
+from opentelemetry.trace import SpanKind, Status, StatusCode
+
+from finalizer.domain.payment import CardDetails, ChargeResult, PspDecision
+from finalizer.ports import PspOutcomeUnknown, PspRequestRefused
+from payments_shared.money import Money
+from payments_shared.observability.tracing import tracer
+
+# Stripe's SDK logs the form it posts (card number included) at DEBUG: never let that reach a log.
+logging.getLogger("stripe").setLevel(logging.WARNING)
+
+REQUIRES_ACTION_REASON = (
+    "requires_action: the card asks for 3-D Secure authentication, impossible in an asynchronous charge"
+)
+
+
+class _TracedRequestsClient(stripe.RequestsClient):
+    """Stripe's requests-based client with a CLIENT span per HTTP attempt (retries show as resends)."""
+
+    def __init__(self, timeout: tuple[float, float]) -> None:
+        super().__init__(timeout=timeout)
+        self._attempts = 0
+
+    def request(self, method: str, url: str, headers: Mapping[str, str] | None, post_data: Any = None,
+                **kwargs: Any) -> Any:  # fmt: skip
+        parts = urlsplit(url)
+        route = "/v1/payment_intents" if parts.path.count("/") <= 2 else "/v1/payment_intents/{intent}"
+        with tracer().start_as_current_span(
+            f"{method.upper()} {route}",
+            kind=SpanKind.CLIENT,
+            attributes={"http.request.method": method.upper(), "server.address": parts.hostname or "",
+                        "server.port": parts.port or 443, "url.path": parts.path,
+                        "peer.service": "stripe"},  # fmt: skip
+            record_exception=True,
+        ) as span:
+            content, status, response_headers = super().request(method, url, headers, post_data, **kwargs)
+            span.set_attribute("http.response.status_code", status)
+            if status >= 500:
+                span.set_status(Status(StatusCode.ERROR, f"HTTP {status}"))
+            return content, status, response_headers
+
+
+class StripePsp:
+    def __init__(
+        self,
+        api_key: Callable[[], str],
+        *,
+        api_base: str | None = None,
+        connect_timeout_s: float = 2.0,
+        read_timeout_s: float = 10.0,
+        max_network_retries: int = 2,
+    ) -> None:
+        if os.environ.get("STRIPE_LOG") == "debug":
+            raise ValueError("STRIPE_LOG=debug would print card numbers to the function's log")
+        self._api_key = api_key  # called per charge: the SSM-backed value is cached and refreshed by max age
+        self._api_base = api_base
+        self._http = _TracedRequestsClient(timeout=(connect_timeout_s, read_timeout_s))
+        self._retries = max_network_retries
+        self._client: tuple[str, stripe.StripeClient] | None = None
+
+    def charge(self, idempotency_key: str, amount: Money, merchant_id: str, card: CardDetails) -> ChargeResult:
+        with tracer().start_as_current_span(
+            "psp charge",
+            kind=SpanKind.CLIENT,
+            attributes={"payment.order_id": idempotency_key, "payment.amount_minor": amount.minor,
+                        "payment.currency": amount.currency, "peer.service": "stripe"},  # fmt: skip
+        ) as span:
+            result = self._charge(idempotency_key, amount, merchant_id, card)
+            span.set_attribute("payment.outcome", result.decision.value)
+            if result.psp_reference:
+                span.set_attribute("psp.reference", result.psp_reference)
+            if result.decline_code:
+                span.set_attribute("psp.decline_code", result.decline_code)
+            return result
+
+    def _charge(self, idempotency_key: str, amount: Money, merchant_id: str, card: CardDetails) -> ChargeResult:
+        client = self._stripe()
+        params: dict[str, Any] = {
+            "amount": amount.minor,
+            "currency": amount.currency.lower(),
+            "confirm": True,
+            "payment_method_types": ["card"],
+            "payment_method_data": {
+                "type": "card",
+                "card": {"number": card.number, "exp_month": card.expiry_month, "exp_year": card.expiry_year},
+                **({"billing_details": {"name": card.holder_name}} if card.holder_name else {}),
+            },
+            "metadata": {"payment_order_id": idempotency_key, "merchant_id": merchant_id},
+        }
+        try:
+            intent = client.v1.payment_intents.create(params=params,  # type: ignore[arg-type]
+                                                      options={"idempotency_key": idempotency_key})  # fmt: skip
+            if intent.status == "processing":  # settles within seconds for cards: look once more
+                intent = client.v1.payment_intents.retrieve(intent.id)
+        except stripe.CardError as declined:
+            error = declined.error
+            code = (error.decline_code if error else None) or declined.code or "card_declined"
+            reference = error.payment_intent.id if error and error.payment_intent else None
+            return ChargeResult(PspDecision.DECLINED, reference, f"{code}: {declined.user_message}", code)
+        except (stripe.APIConnectionError, stripe.APIError, stripe.RateLimitError) as unknown:
+            raise PspOutcomeUnknown(f"Stripe gave no answer for {idempotency_key}: {type(unknown).__name__}") from None
+        except stripe.StripeError as refused:  # authentication, permission, invalid request, idempotency
+            raise PspRequestRefused(f"Stripe refused the request for {idempotency_key}: "
+                                    f"{type(refused).__name__} {refused.code or ''}".rstrip()) from None  # fmt: skip
+        if intent.status == "succeeded":
+            return ChargeResult(PspDecision.APPROVED, intent.id, None)
+        if intent.status == "requires_action":
+            return ChargeResult(PspDecision.DECLINED, intent.id, REQUIRES_ACTION_REASON, "authentication_required")
+        if intent.status == "canceled":
+            return ChargeResult(PspDecision.DECLINED, intent.id, "canceled: the intent was canceled", "canceled")
+        raise PspOutcomeUnknown(f"Stripe's PaymentIntent {intent.id} is {intent.status}: outcome not known yet")
+
+    def _stripe(self) -> stripe.StripeClient:
+        """One client per API key value: a rotated key (new SSM value) gets a new client."""
+        key = self._api_key()
+        if self._client is None or self._client[0] != key:
+            client = stripe.StripeClient(
+                key,
+                http_client=self._http,
+                max_network_retries=self._retries,
+                base_addresses={"api": self._api_base} if self._api_base else None,
+            )
+            self._client = (key, client)
+        return self._client[1]

@@ -1,0 +1,144 @@
+"""The Stripe adapter (official SDK) against the fake PSP, a Stripe subset: every test card, every fault."""
+
+from __future__ import annotations
+
+import io
+import logging
+
+import pytest
+from fake_psp import TEST_CARDS, FakePsp
+from finalizer_testdata import stripe_on
+
+from finalizer.adapters.stripe_psp import REQUIRES_ACTION_REASON, StripePsp
+from finalizer.domain.payment import CardDetails, PspDecision
+from finalizer.ports import PspOutcomeUnknown, PspRequestRefused
+from payments_shared.ids import PaymentOrderId
+from payments_shared.money import Money
+
+EUR_12_34 = Money(1234, "EUR")
+
+
+def card(number: str) -> CardDetails:
+    return CardDetails(number, 12, 2031, "Ada Lovelace")
+
+
+# Stripe's documented answer per test card: (decision, decline code).
+EXPECTED = {
+    "4242424242424242": (PspDecision.APPROVED, None),
+    "5555555555554444": (PspDecision.APPROVED, None),
+    "378282246310005": (PspDecision.APPROVED, None),
+    "4000000000000002": (PspDecision.DECLINED, "generic_decline"),
+    "4000000000009995": (PspDecision.DECLINED, "insufficient_funds"),
+    "4000000000000069": (PspDecision.DECLINED, "expired_card"),
+    "4000000000000127": (PspDecision.DECLINED, "incorrect_cvc"),
+    "4000000000000119": (PspDecision.DECLINED, "processing_error"),
+    "4000002500003155": (PspDecision.DECLINED, "authentication_required"),
+    "4111111111111111": (PspDecision.DECLINED, "test_mode_live_card"),  # not a Stripe test card
+}
+
+
+@pytest.mark.parametrize("number", sorted(EXPECTED))
+def test_each_test_card_gets_stripes_documented_outcome(psp: FakePsp, number: str) -> None:
+    key = PaymentOrderId.new()
+    result = stripe_on(psp).charge(key, EUR_12_34, "merchant-1", card(number))
+    decision, decline_code = EXPECTED[number]
+    assert (result.decision, result.decline_code) == (decision, decline_code)
+    assert result.psp_reference is not None and result.psp_reference.startswith("pi_")
+    assert psp.intents[key] == 1 and psp.charges[key] == (1 if decision == PspDecision.APPROVED else 0)
+    intent = psp.intent(result.psp_reference)
+    assert (intent["amount"], intent["currency"], intent["metadata"]) == (
+        1234, "eur", {"payment_order_id": key, "merchant_id": "merchant-1"})  # fmt: skip
+    if number == "4000002500003155":
+        assert result.error_message == REQUIRES_ACTION_REASON
+    elif decision == PspDecision.DECLINED:
+        documented = TEST_CARDS.get(number)
+        assert result.error_message is not None and result.error_message.startswith(f"{decline_code}: ")
+        assert documented is None or (documented.message or "") in result.error_message
+
+
+def test_a_repeated_charge_replays_the_first_answer_without_a_second_intent(psp: FakePsp) -> None:
+    key, adapter = PaymentOrderId.new(), stripe_on(psp)
+    first = adapter.charge(key, EUR_12_34, "merchant-1", card("4242424242424242"))
+    again = adapter.charge(key, EUR_12_34, "merchant-1", card("4242424242424242"))
+    assert again == first and psp.requests[key] == 2 and psp.intents[key] == 1 and psp.charges[key] == 1
+
+
+def test_a_declined_charge_replays_its_decline(psp: FakePsp) -> None:
+    key, adapter = PaymentOrderId.new(), stripe_on(psp)
+    first = adapter.charge(key, EUR_12_34, "merchant-1", card("4000000000000002"))
+    assert adapter.charge(key, EUR_12_34, "merchant-1", card("4000000000000002")) == first
+    assert psp.intents[key] == 1
+
+
+def test_the_same_key_with_other_parameters_is_refused_not_charged(psp: FakePsp) -> None:
+    key, adapter = PaymentOrderId.new(), stripe_on(psp)
+    adapter.charge(key, EUR_12_34, "merchant-1", card("4242424242424242"))
+    with pytest.raises(PspRequestRefused, match="IdempotencyError"):
+        adapter.charge(key, Money(999, "EUR"), "merchant-1", card("4242424242424242"))
+    assert psp.intents[key] == 1 and psp.charges[key] == 1
+
+
+@pytest.mark.parametrize(("script", "requests"), [(["503", "503"], 3), (["lost"], 2), (["timeout"], 2),
+                                                  (["lost", "lost"], 3), (["latency:50"], 1)])  # fmt: skip
+def test_the_sdk_retries_passing_faults_with_the_same_key_and_charges_once(
+    psp: FakePsp, script: list[str], requests: int
+) -> None:
+    key = PaymentOrderId.new()
+    psp.script(key, script)
+    result = stripe_on(psp).charge(key, EUR_12_34, "merchant-1", card("4242424242424242"))
+    assert result.decision == PspDecision.APPROVED
+    assert psp.requests[key] == requests and psp.intents[key] == 1 and psp.charges[key] == 1
+
+
+@pytest.mark.parametrize("script", [["503"] * 3, ["timeout"] * 3, ["lost"] * 3])
+def test_faults_beyond_the_retries_leave_the_outcome_unknown(psp: FakePsp, script: list[str]) -> None:
+    key = PaymentOrderId.new()
+    psp.script(key, script)
+    with pytest.raises(PspOutcomeUnknown):
+        stripe_on(psp).charge(key, EUR_12_34, "merchant-1", card("4242424242424242"))
+    # Charged or not, asking again with the key (the queue's redelivery) settles it, once.
+    assert stripe_on(psp).charge(key, EUR_12_34, "merchant-1", card("4242424242424242")).decision == "APPROVED"
+    assert psp.intents[key] == 1 and psp.charges[key] == 1
+
+
+def test_a_processing_intent_is_looked_up_once_more(psp: FakePsp) -> None:
+    key = PaymentOrderId.new()
+    psp.script(key, ["processing"])
+    result = stripe_on(psp).charge(key, EUR_12_34, "merchant-1", card("4242424242424242"))
+    assert result.decision == PspDecision.APPROVED and psp.charges[key] == 1
+
+
+def test_a_wrong_api_key_is_a_refused_request_not_a_declined_payment(psp: FakePsp) -> None:
+    adapter = StripePsp(lambda: "sk_test_wrong", api_base=psp.url, read_timeout_s=0.3)
+    with pytest.raises(PspRequestRefused, match="AuthenticationError"):
+        adapter.charge(PaymentOrderId.new(), EUR_12_34, "merchant-1", card("4242424242424242"))
+    assert sum(psp.intents.values()) == 0
+
+
+def test_a_rotated_api_key_is_used_from_the_next_charge(psp: FakePsp) -> None:
+    keys = iter(["sk_test_old", psp.api_key])
+    adapter = StripePsp(lambda: next(keys), api_base=psp.url, read_timeout_s=0.3)
+    with pytest.raises(PspRequestRefused):
+        adapter.charge(PaymentOrderId.new(), EUR_12_34, "merchant-1", card("4242424242424242"))
+    result = adapter.charge(PaymentOrderId.new(), EUR_12_34, "merchant-1", card("4242424242424242"))
+    assert result.decision == PspDecision.APPROVED
+
+
+def test_the_sdk_never_logs_the_card_even_with_debug_logging(psp: FakePsp) -> None:
+    captured, root = io.StringIO(), logging.getLogger()
+    tap, level = logging.StreamHandler(captured), root.level
+    root.addHandler(tap)
+    root.setLevel(logging.DEBUG)
+    try:
+        stripe_on(psp).charge(PaymentOrderId.new(), EUR_12_34, "merchant-1", card("4242424242424242"))
+    finally:
+        root.removeHandler(tap)
+        root.setLevel(level)
+    assert "4242424242424242" not in captured.getvalue()
+    assert psp.card_numbers_seen["4242424242424242"] == 1  # it did reach the PSP
+
+
+def test_stripe_debug_console_logging_is_refused(monkeypatch: pytest.MonkeyPatch, psp: FakePsp) -> None:
+    monkeypatch.setenv("STRIPE_LOG", "debug")
+    with pytest.raises(ValueError, match="card numbers"):
+        stripe_on(psp)
