@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
+import time
 from typing import Any
 
 import pytest
@@ -132,3 +134,28 @@ def test_incoming_traceparent_is_continued(spans: InMemorySpanExporter) -> None:
     event["headers"]["traceparent"] = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
     build()(event, LambdaContext())
     assert root(spans).context.trace_id == 0x0AF7651916CD43DD8448EB211C80319C
+
+
+def test_concurrent_requests_in_one_process_each_get_their_own_answer() -> None:
+    # Powertools keeps the current request on a class attribute; the local runtime runs invocations side by
+    # side in one process, so the entry point must not let two resolves see each other's request.
+    app = APIGatewayRestResolver(enable_validation=True)
+
+    @app.get("/echo/<n>")
+    def echo(n: str) -> dict[str, str]:
+        time.sleep(0.002)  # widen the window between routing and reading the request
+        return {"asked": n, "seen": app.current_event.path}
+
+    handler = http_entry(app, logger=build_logger("api"), metrics=build_metrics("api"))
+    answers: dict[str, dict[str, str]] = {}
+
+    def ask(n: str) -> None:
+        event = request("GET", f"/echo/{n}", resource="/echo/{n}")
+        answers[n] = json.loads(handler(event, LambdaContext())["body"])
+
+    threads = [threading.Thread(target=ask, args=(str(n),)) for n in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert {n: a["seen"] for n, a in answers.items()} == {str(n): f"/echo/{n}" for n in range(16)}

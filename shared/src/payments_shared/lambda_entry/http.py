@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -26,6 +27,13 @@ from payments_shared.problems import (
     ServiceBusy,
     UnsupportedMediaType,
 )
+
+
+# Powertools keeps the request being resolved on a class attribute (BaseRouter.current_event): one per
+# process, which Lambda runs one invocation at a time. The local runtime runs many invocations in one
+# process, where two resolves would read each other's request; so resolving holds this lock. In Lambda it is
+# never contended.
+_RESOLVING = threading.Lock()
 
 
 def _problem_response(status: int, body: dict[str, Any]) -> Response[str]:
@@ -129,7 +137,8 @@ def http_entry(app: APIGatewayRestResolver, *, logger: Logger, metrics: Metrics)
                 logger.info("request refused", extra={"problem": refused.type, "status": refused.status})
                 response = _problem_event_response(refused)
             else:
-                response = app.resolve(_with_canonical_json_type(event), context)
+                with _RESOLVING:
+                    response = app.resolve(_with_canonical_json_type(event), context)
             status = int(response.get("statusCode", 500))
             roots[0].set_attribute("http.response.status_code", status)
             if status >= 500:
