@@ -18,8 +18,10 @@ from payments_shared.lambda_entry.http import http_entry
 from payments_shared.observability.logging import build_logger
 from payments_shared.observability.metrics import build_metrics
 from payments_shared.observability.tracing import tracer
-from payments_shared.problems import NotFound
+from payments_shared.problems import Forbidden, NotFound
+from payments_shared.callers import current_caller
 from payments_testing.aws import LambdaContext
+from payments_testing.http import MERCHANT_1, MERCHANT_2, TEST_CALLERS
 
 
 class Order(BaseModel):
@@ -41,12 +43,13 @@ def build() -> Any:
                 raise RuntimeError("secret internal detail 4111111111111111")
         raise NotFound(f"no order {order_id}")
 
-    return http_entry(app, logger=build_logger("api"), metrics=build_metrics("api"))
+    return http_entry(app, logger=build_logger("api"), metrics=build_metrics("api"), callers=lambda: TEST_CALLERS)
 
 
 def request(method: str, path: str, body: str | None = None, resource: str | None = None) -> dict[str, Any]:
     return {"httpMethod": method, "path": path, "resource": resource or path, "body": body,
-            "headers": {"content-type": "application/json"}, "requestContext": {"requestId": "r-1"},
+            "headers": {"content-type": "application/json"},
+            "requestContext": {"requestId": "r-1", "identity": {"userArn": MERCHANT_1}},
             "queryStringParameters": None, "pathParameters": None, "isBase64Encoded": False}  # fmt: skip
 
 
@@ -144,13 +147,15 @@ def test_concurrent_requests_in_one_process_each_get_their_own_answer() -> None:
     @app.get("/echo/<n>")
     def echo(n: str) -> dict[str, str]:
         time.sleep(0.002)  # widen the window between routing and reading the request
-        return {"asked": n, "seen": app.current_event.path}
+        return {"asked": n, "seen": app.current_event.path, "caller": current_caller().principal}
 
-    handler = http_entry(app, logger=build_logger("api"), metrics=build_metrics("api"))
+    handler = http_entry(app, logger=build_logger("api"), metrics=build_metrics("api"), callers=lambda: TEST_CALLERS)
     answers: dict[str, dict[str, str]] = {}
+    caller_of = {str(n): (MERCHANT_1, MERCHANT_2)[n % 2] for n in range(16)}
 
     def ask(n: str) -> None:
         event = request("GET", f"/echo/{n}", resource="/echo/{n}")
+        event["requestContext"]["identity"] = {"userArn": caller_of[n]}
         answers[n] = json.loads(handler(event, LambdaContext())["body"])
 
     threads = [threading.Thread(target=ask, args=(str(n),)) for n in range(16)]
@@ -159,3 +164,15 @@ def test_concurrent_requests_in_one_process_each_get_their_own_answer() -> None:
     for thread in threads:
         thread.join()
     assert {n: a["seen"] for n, a in answers.items()} == {str(n): f"/echo/{n}" for n in range(16)}
+    assert {n: a["caller"] for n, a in answers.items()} == caller_of  # each request keeps its own caller
+
+
+def test_an_unknown_principal_is_refused_before_routing_and_the_caller_never_leaks_between_requests(
+    spans: InMemorySpanExporter,
+) -> None:
+    stranger = request("GET", "/orders/o-1")
+    stranger["requestContext"]["identity"] = {"userArn": "arn:aws:iam::123456789012:user/stranger"}
+    response = build()(stranger, LambdaContext())
+    assert response["statusCode"] == 403 and json.loads(response["body"])["type"] == "urn:payments:problem:forbidden"
+    with pytest.raises(Forbidden):
+        current_caller()  # outside a request there is no caller

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import json
+import random
 import re
-import urllib.request
 from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
+from unittest.mock import patch
 
 import pytest
-from devstack.load import drive, settle
+from devstack.load import MERCHANTS, drive, http, order, settle
+from devstack.moto_local import client
+from devstack.sigv4 import LocalPrincipal, signed_headers
 from devstack.report import build
 from devstack.stack import Devstack
 
@@ -33,9 +39,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Devstack]:
 
 
 def test_a_small_run_loses_nothing_and_balances(stack: Devstack) -> None:
-    sent = drive(stack.api.url, 24, 4, seed=3, progress=False)
-    final = settle(stack.api.url, sent, timeout_s=120)
-    report = build(stack.api.url, sent, final, stack.functions.invocations, stack.psp, stack.provisioned.dlqs)
+    sent = drive(stack.api.url, stack.keys, 24, 4, seed=3, progress=False)
+    final = settle(stack.api.url, stack.keys, sent, timeout_s=120)
+    report = build(stack.api.url, stack.keys, sent, final, stack.functions.invocations, stack.psp,
+                   stack.provisioned.dlqs)  # fmt: skip
     assert report.ok, report.render()
     assert report.final_status.get("SUCCESS") and report.final_status.get("FAILED")
     assert report.http_status.get("400")  # the mix includes invalid requests
@@ -60,5 +67,57 @@ def test_dashboard_renders_every_panel_with_data_and_links_to_waterfalls(stack: 
 
 
 def test_the_local_api_answers_like_api_gateway(stack: Devstack) -> None:
-    with urllib.request.urlopen(f"{stack.api.url}/ledger/trial-balance") as response:  # noqa: S310 - loopback
-        assert json.loads(response.read())["balanced"] is True
+    status, trial = http("GET", f"{stack.api.url}/ledger/trial-balance", signer=stack.keys.operator)
+    assert status == 200 and trial["balanced"] is True
+
+
+def post_order(stack: Devstack, merchant: str, signer: LocalPrincipal, key: str) -> tuple[int, dict[str, Any]]:
+    body = {**order("approve", random.Random(key)), "merchant_id": merchant}
+    return http("POST", f"{stack.api.url}/payments", body, {"Idempotency-Key": key}, signer=signer)
+
+
+def test_two_merchants_and_an_operator_each_reach_only_what_is_theirs(stack: Devstack) -> None:
+    url, keys = stack.api.url, stack.keys
+    one, two = keys.merchant(MERCHANTS[0]), keys.merchant(MERCHANTS[1])
+    status, mine = post_order(stack, MERCHANTS[0], one, "isolation-1")
+    assert status == 201, mine
+    order_url = f"{url}/payments/{mine['payment_order_id']}"
+    assert http("GET", order_url, signer=one)[0] == 200
+    assert http("GET", order_url, signer=keys.operator)[0] == 200
+    # Another merchant's order answers exactly as an order that does not exist: its existence is not disclosed.
+    hidden, problem = http("GET", order_url, signer=two)
+    unknown_id = "6f1f4d4e-2b0a-4c55-9d55-7b1c0b1e5a10"
+    missing, absent = http("GET", f"{url}/payments/{unknown_id}", signer=two)
+    assert hidden == missing == 404
+    assert problem == {**absent, "detail": absent["detail"].replace(unknown_id, mine["payment_order_id"])}
+
+    assert http("GET", f"{url}/wallets/{MERCHANTS[0]}", signer=one)[0] in (200, 404)  # its own: allowed
+    assert http("GET", f"{url}/wallets/{MERCHANTS[0]}", signer=two)[0] == 403
+    assert http("GET", f"{url}/ledger/trial-balance", signer=one)[0] == 403  # the books: operators only
+
+
+def test_a_spoofed_merchant_id_is_refused_and_writes_nothing(stack: Devstack) -> None:
+    before = rows_in("ShowMeTheMoney")
+    status, problem = post_order(stack, MERCHANTS[0], stack.keys.merchant(MERCHANTS[1]), "spoofed-1")
+    assert status == 403 and problem["errors"][0]["field"] == "body.merchant_id"
+    assert rows_in("ShowMeTheMoney") == before
+
+
+def test_unsigned_expired_and_wrongly_signed_requests_are_refused_before_any_handler(stack: Devstack) -> None:
+    url, merchant = stack.api.url, stack.keys.merchant(MERCHANTS[0])
+    invocations = len(stack.functions.invocations)
+    assert http("GET", f"{url}/ledger/trial-balance")[0] == 403  # unsigned
+    old = datetime.now(UTC) - timedelta(minutes=20)
+    with patch("botocore.auth.get_current_datetime", return_value=old):
+        expired = signed_headers(stack.keys.operator, "GET", f"{url}/ledger/trial-balance", None)
+    wrong_key = replace(merchant, secret_key="not-the-secret")
+    forged = signed_headers(wrong_key, "GET", f"{url}/wallets/{MERCHANTS[0]}", None)
+    for target, headers in ((f"{url}/ledger/trial-balance", expired), (f"{url}/wallets/{MERCHANTS[0]}", forged)):
+        status, body = http("GET", target, headers=headers)
+        assert status == 403 and body["message"], body
+    assert expired and "Signature expired" in str(http("GET", f"{url}/ledger/trial-balance", headers=expired)[1])
+    assert len(stack.functions.invocations) == invocations  # no handler ran
+
+
+def rows_in(table: str) -> int:
+    return int(client("dynamodb").scan(TableName=table, Select="COUNT")["Count"])

@@ -13,6 +13,7 @@ import io
 import json
 import shutil
 import time
+import urllib.parse
 import zipfile
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -39,6 +40,9 @@ SECRETS = {
     "/payments/dynatrace/connection-token": "dt0c01.connection-fake",
     "/payments/dynatrace/log-collection-token": "dt0c01.logs-fake",
 }
+# Onboarding, as a platform apply records it: two merchants' back ends and the operators.
+MERCHANTS = {"m-1": "arn:aws:iam::111111111111:role/backend", "m-2": "arn:aws:iam::222222222222:role/backend"}
+OPERATORS = ["arn:aws:iam::123456789012:role/support"]
 DYNATRACE = {"dynatrace_tenant": "abc12345", "dynatrace_cluster_id": "-1234",
              "dynatrace_connection_base_url": "https://abc12345.live.dynatrace.com"}  # fmt: skip
 
@@ -55,7 +59,9 @@ class Deployment:
 
     def variables(self, name: str) -> list[str]:
         values = {"local_endpoint": "true"}
-        if name != "platform":
+        if name == "platform":
+            values |= {"merchants": json.dumps(MERCHANTS), "operator_principals": json.dumps(OPERATORS)}
+        else:
             values |= {"zip_path": str(Path(f"services.{name}/lambda.zip").resolve()), "dynatrace_enabled": "true",
                        "dynatrace_layer_arn": self.layer_arn, **DYNATRACE}  # fmt: skip
         return [arg for key, value in values.items() for arg in ("-var", f"{key}={value}")]
@@ -261,6 +267,43 @@ def test_card_data_key_opens_for_the_finalizer_role_alone_and_only_for_card_data
     assert roles["initializer-api"] == f"arn:aws:iam::{account}:role/initializer-api-role"
 
 
+def managed_policy(arn: str) -> dict[str, Any]:
+    iam = aws("iam")
+    version = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
+    document = iam.get_policy_version(PolicyArn=arn, VersionId=version)["PolicyVersion"]["Document"]
+    return document if isinstance(document, dict) else json.loads(urllib.parse.unquote(document))
+
+
+def test_each_merchant_role_invokes_merchant_routes_only_and_maps_to_its_merchant(deployment: Deployment) -> None:
+    iam, execution_arn = aws("iam"), deployment.platform["api_execution_arn"]
+    merchant = managed_policy(deployment.platform["merchant_api_policy_arn"])
+    operator = managed_policy(deployment.platform["operator_api_policy_arn"])
+
+    def routes(document: dict[str, Any]) -> set[str]:
+        [statement] = document["Statement"]
+        assert statement["Action"] in ("execute-api:Invoke", ["execute-api:Invoke"])
+        resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        return {r.removeprefix(f"{execution_arn}/*/") for r in resources}
+
+    assert routes(merchant) == {"POST/payments", "GET/payments/*", "GET/wallets/*"}  # never the books
+    assert routes(operator) == {"GET/ledger/trial-balance", "GET/payments/*", "GET/wallets/*"}
+    account = deployment.platform["kms_key_arn"].split(":")[4]
+    table = deployment.platform["principals_table_name"]
+    for merchant_id, trusted in MERCHANTS.items():
+        role = f"payments-merchant-{merchant_id}"
+        attached = iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]
+        assert [p["PolicyArn"] for p in attached] == [deployment.platform["merchant_api_policy_arn"]]
+        trust = iam.get_role(RoleName=role)["Role"]["AssumeRolePolicyDocument"]
+        trust = trust if isinstance(trust, dict) else json.loads(urllib.parse.unquote(trust))
+        assert trust["Statement"][0]["Principal"]["AWS"] == trusted
+        item = aws("dynamodb").get_item(TableName=table, Key={
+            "principal_arn": {"S": f"arn:aws:sts::{account}:assumed-role/{role}"}})["Item"]  # fmt: skip
+        assert (item["role"]["S"], item["merchant_id"]["S"]) == ("merchant", merchant_id)
+    operator_item = aws("dynamodb").get_item(TableName=table, Key={
+        "principal_arn": {"S": f"arn:aws:sts::{account}:assumed-role/payments-operator"}})["Item"]  # fmt: skip
+    assert operator_item["role"]["S"] == "operator" and "merchant_id" not in operator_item
+
+
 def test_the_finalizer_is_configured_for_stripe_with_its_key_in_ssm(deployment: Deployment) -> None:
     environment = functions()["finalizer"]["Environment"]["Variables"]
     assert environment["PSP_API_BASE"] == "https://api.stripe.com"
@@ -283,7 +326,7 @@ def role_policies() -> dict[str, dict[str, Any]]:
 
 def test_each_function_reaches_only_its_own_tables_keys_bus_and_log_group(deployment: Deployment) -> None:
     platform_shared = {deployment.platform["kms_key_arn"], deployment.platform["bus_arn"]}
-    card_key = deployment.platform["card_data_key_arn"]
+    card_key, principals = deployment.platform["card_data_key_arn"], deployment.platform["principals_table_arn"]
     owned = {service: deployment.state_arns(service) for service in SERVICES}
     policies = role_policies()
     for name, policy in policies.items():
@@ -293,7 +336,10 @@ def test_each_function_reaches_only_its_own_tables_keys_bus_and_log_group(deploy
         # The card data key: the initializer's API seals with it, the finalizer opens with it; no one else.
         card_use = {"initializer-api": {"kms:Encrypt"}, "finalizer": {"kms:Decrypt"}}.get(name, set())
         assert granted_on(policy, card_key) == card_use, name
-        assert out_of_scope(policy, owned[service] | platform_shared | {own_log_group, card_key}) == [], name
+        # The principals directory: read (one item at a time) by the HTTP entry points alone.
+        assert granted_on(policy, principals) == ({"dynamodb:GetItem"} if name.endswith("-api") else set()), name
+        allowed = owned[service] | platform_shared | {own_log_group, card_key, principals}
+        assert out_of_scope(policy, allowed) == [], name
         # Stripe's secret key: the finalizer reads exactly its parameter; other tokens are injected at deploy.
         parameter = f"arn:aws:ssm:{region}:{account}:parameter/payments/finalizer/stripe-secret-key"
         reads = {"ssm:GetParameter"} if name == "finalizer" else set()

@@ -18,11 +18,19 @@ from typing import Any
 APIS = {"initializer": "Payments initializer API", "ledger": "Payments ledger API", "wallet": "Payments wallet API"}
 
 # Problems a route answers beyond 400 (and 415 for a body), from its handler's domain errors.
+# Every route: 403 for a principal that is not onboarded (API Gateway's own 403 comes first for an unsigned
+# or wrongly signed request, with its {"message"} body).
 ROUTE_PROBLEMS = {
-    ("post", "/payments"): {"422": "The Idempotency-Key was used before with a different body",
+    ("post", "/payments"): {"403": "The caller is not an onboarded merchant, or merchant_id is not the caller",
+                            "422": "The Idempotency-Key was used before with a different body",
                             "503": "Busy: nothing was recorded; retry after Retry-After seconds with the same key"},
-    ("get", "/payments/{payment_order_id}"): {"404": "No payment order with this id"},
-    ("get", "/wallets/{merchant_id}"): {"404": "No wallet for this merchant yet"},
+    ("get", "/payments/{payment_order_id}"): {
+        "403": "The caller is not an onboarded principal",
+        "404": "No payment order with this id for the calling merchant (another merchant's order answers the "
+               "same: its existence is not disclosed)"},
+    ("get", "/wallets/{merchant_id}"): {"403": "Another merchant's wallet: a merchant reads its own only",
+                                        "404": "No wallet for this merchant yet"},
+    ("get", "/ledger/trial-balance"): {"403": "Operators only: the company's books"},
 }
 
 PROBLEM_SCHEMA = {
@@ -64,8 +72,15 @@ def with_problem_responses(document: dict[str, Any]) -> dict[str, Any]:
                 responses["415"] = _problem("The body is not application/json")
             for status, description in ROUTE_PROBLEMS.get((method, path), {}).items():
                 responses[status] = _problem(description)
-    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    components = document.setdefault("components", {})
+    schemas = components.setdefault("schemas", {})
     schemas["Problem"] = PROBLEM_SCHEMA
+    # Every route requires IAM auth: an AWS Signature Version 4 (service execute-api) in Authorization.
+    components["securitySchemes"] = {"sigv4": {
+        "type": "apiKey", "name": "Authorization", "in": "header", "x-amazon-apigateway-authtype": "awsSigv4",
+        "description": "AWS SigV4 (execute-api). The signing principal decides the merchant; operators alone "
+                       "read the books."}}  # fmt: skip
+    document["security"] = [{"sigv4": []}]
     for unused in ("HTTPValidationError", "ResponseValidationError", "ValidationError"):  # Powertools-only
         schemas.pop(unused, None)
     return document

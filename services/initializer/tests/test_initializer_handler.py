@@ -13,20 +13,20 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 from payments_shared.eventstore.memory import InMemoryEventStore
 from payments_testing.aws import LambdaContext
-from payments_testing.http import api_event, content_type, json_body
+from payments_testing.http import MERCHANT_1, MERCHANT_2, OPERATOR_1, api_event, content_type, json_body, principal
 from payments_testing.logs import capture_logs
 
 CARD, CVV = "4111111111111111", "737"
 
 
-def post(handler: ModuleType, body: Any, key: str | None = "key-1") -> dict[str, Any]:
+def post(handler: ModuleType, body: Any, key: str | None = "key-1", caller: str | None = MERCHANT_1) -> dict[str, Any]:
     headers = {"Idempotency-Key": key} if key else {}
-    return handler.handler(api_event("POST", "/payments", body, headers), LambdaContext())
+    return handler.handler(api_event("POST", "/payments", body, headers, caller=caller), LambdaContext())
 
 
-def get(handler: ModuleType, order_id: str) -> dict[str, Any]:
+def get(handler: ModuleType, order_id: str, caller: str | None = MERCHANT_1) -> dict[str, Any]:
     event = api_event("GET", f"/payments/{order_id}", resource="/payments/{payment_order_id}",
-                      path_parameters={"payment_order_id": order_id})  # fmt: skip
+                      path_parameters={"payment_order_id": order_id}, caller=caller)  # fmt: skip
     return handler.handler(event, LambdaContext())
 
 
@@ -204,3 +204,37 @@ def test_a_store_that_stays_busy_answers_503_with_retry_after_and_writes_nothing
     assert in_memory.records("ShowMeTheMoney") == []
     retried = post(handler_module, valid_order(), key="busy-1")  # the client's retry with the same key
     assert retried["statusCode"] == 201
+
+
+def test_a_merchant_sees_only_its_own_orders_and_an_operator_all(
+    handler_module: ModuleType, in_memory: InMemoryEventStore
+) -> None:
+    order_id = json_body(post(handler_module, valid_order()))["payment_order_id"]
+    assert get(handler_module, order_id, caller=MERCHANT_1)["statusCode"] == 200
+    assert get(handler_module, order_id, caller=OPERATOR_1)["statusCode"] == 200
+    other = get(handler_module, order_id, caller=MERCHANT_2)
+    unknown = get(handler_module, "6f1f4d4e-2b0a-4c55-9d55-7b1c0b1e5a10", caller=MERCHANT_2)
+    # Another merchant's order answers exactly as a missing one: its existence is not disclosed.
+    assert other["statusCode"] == unknown["statusCode"] == 404
+    assert json_body(other)["type"] == json_body(unknown)["type"] and order_id not in json.dumps(json_body(unknown))
+
+
+@pytest.mark.parametrize("caller", [MERCHANT_2, OPERATOR_1])
+def test_an_order_for_another_merchant_is_refused_and_writes_nothing(
+    handler_module: ModuleType, in_memory: InMemoryEventStore, caller: str
+) -> None:
+    response = post(handler_module, valid_order(), caller=caller)  # the body names merchant-1
+    assert response["statusCode"] == 403 and content_type(response) == "application/problem+json"
+    problem = json_body(response)
+    assert problem["type"] == "urn:payments:problem:forbidden"
+    assert caller == OPERATOR_1 or problem["errors"][0]["field"] == "body.merchant_id"
+    assert all_events(in_memory) == [] and in_memory.records("ShowMeTheMoney") == []
+
+
+@pytest.mark.parametrize("caller", [principal("stranger"), None])
+def test_an_unknown_or_missing_principal_is_refused_before_any_route(
+    handler_module: ModuleType, in_memory: InMemoryEventStore, caller: str | None
+) -> None:
+    for response in (post(handler_module, valid_order(), caller=caller), get(handler_module, "x", caller=caller)):
+        assert response["statusCode"] == 403, response["body"]
+    assert all_events(in_memory) == []

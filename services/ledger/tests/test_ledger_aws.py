@@ -10,7 +10,7 @@ from moto import mock_aws
 from payments_shared.eventstore.dynamodb import table_definition
 from payments_testing.aws import LambdaContext, aws_client
 from payments_testing.events import deliver, payment_status_updated
-from payments_testing.http import api_event
+from payments_testing.http import OPERATOR_1, api_event
 from payments_testing.streams import read_stream, stream_event
 
 
@@ -32,7 +32,7 @@ def test_postings_and_trial_balance_on_dynamodb(handler_module: ModuleType) -> N
         records = read_stream(aws_client("dynamodbstreams"), stream_arn)
         for _ in range(2):  # the stream delivers at least once: a replayed batch adds nothing
             assert handler_module.totals_handler(stream_event(records), LambdaContext()) == {"batchItemFailures": []}
-        response = handler_module.api_handler(api_event("GET", "/ledger/trial-balance"), LambdaContext())
+        response = handler_module.api_handler(api_event("GET", "/ledger/trial-balance", caller=OPERATOR_1), LambdaContext())
         body = json.loads(response["body"])
         assert body["balanced"] is True
         assert body["totals"] == {"EUR": {"debits_minor": 1234, "credits_minor": 1234},

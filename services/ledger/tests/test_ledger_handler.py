@@ -11,11 +11,11 @@ from ledger.domain.journal import FeeSchedule
 from payments_shared.eventstore.memory import InMemoryEventStore
 from payments_testing.aws import LambdaContext
 from payments_testing.events import deliver, payment_status_updated
-from payments_testing.http import api_event
+from payments_testing.http import MERCHANT_1, OPERATOR_1, api_event
 
 
 def trial_balance(handler: ModuleType) -> dict[str, object]:
-    response = handler.api_handler(api_event("GET", "/ledger/trial-balance"), LambdaContext())
+    response = handler.api_handler(api_event("GET", "/ledger/trial-balance", caller=OPERATOR_1), LambdaContext())
     assert response["statusCode"] == 200
     result: dict[str, object] = json.loads(response["body"])
     return result
@@ -54,3 +54,11 @@ def test_malformed_event_raises_and_posts_nothing(
     event["detail"]["data"][field] = "???" if field != "amount_minor" else 99
     assert deliver(handler_module.handler, event) == [0]  # reported: redelivered, then the DLQ
     assert trial_balance(handler_module)["accounts"] == []
+
+
+def test_the_books_are_for_operators_only(handler_module: ModuleType, store: InMemoryEventStore) -> None:
+    for caller in (MERCHANT_1, "arn:aws:iam::123456789012:user/stranger", None):
+        response = handler_module.api_handler(api_event("GET", "/ledger/trial-balance", caller=caller),
+                                              LambdaContext())  # fmt: skip
+        assert response["statusCode"] == 403, caller
+        assert json.loads(response["body"])["type"] == "urn:payments:problem:forbidden"

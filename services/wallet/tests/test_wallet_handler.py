@@ -9,12 +9,12 @@ from typing import Any
 from payments_shared.eventstore.memory import InMemoryEventStore
 from payments_testing.aws import LambdaContext
 from payments_testing.events import deliver, payment_status_updated
-from payments_testing.http import api_event
+from payments_testing.http import MERCHANT_1, MERCHANT_2, OPERATOR_1, api_event
 
 
-def get_wallet(handler: ModuleType, merchant_id: str) -> dict[str, Any]:
+def get_wallet(handler: ModuleType, merchant_id: str, caller: str | None = MERCHANT_1) -> dict[str, Any]:
     event = api_event("GET", f"/wallets/{merchant_id}", resource="/wallets/{merchant_id}",
-                      path_parameters={"merchant_id": merchant_id})  # fmt: skip
+                      path_parameters={"merchant_id": merchant_id}, caller=caller)  # fmt: skip
     return handler.api_handler(event, LambdaContext())
 
 
@@ -32,7 +32,7 @@ def test_success_credits_once_per_event_and_failures_never(handler_module: Modul
 
 
 def test_unknown_wallet_is_404_and_malformed_id_is_400(handler_module: ModuleType, store: InMemoryEventStore):
-    assert get_wallet(handler_module, "nobody")["statusCode"] == 404
+    assert get_wallet(handler_module, "nobody", caller=OPERATOR_1)["statusCode"] == 404
     bad = get_wallet(handler_module, "bad%20id!")
     assert bad["statusCode"] == 400 and json.loads(bad["body"])["errors"][0]["field"] == "path.merchant_id"
 
@@ -64,3 +64,14 @@ def test_malformed_event_raises_and_credits_nothing(handler_module: ModuleType, 
     event["detail"]["data"]["amount"] = "12.3"  # disagrees with amount_minor
     assert deliver(handler_module.handler, event) == [0]  # reported: redelivered, then the DLQ
     assert get_wallet(handler_module, "merchant-1")["statusCode"] == 404
+
+
+def test_a_merchant_reads_only_its_own_wallet_and_operators_any(
+    handler_module: ModuleType, store: InMemoryEventStore
+) -> None:
+    assert deliver(handler_module.handler, payment_status_updated(merchant_id="merchant-1")) == []
+    assert get_wallet(handler_module, "merchant-1", caller=MERCHANT_1)["statusCode"] == 200
+    assert get_wallet(handler_module, "merchant-1", caller=OPERATOR_1)["statusCode"] == 200
+    refused = get_wallet(handler_module, "merchant-1", caller=MERCHANT_2)
+    assert refused["statusCode"] == 403 and "merchant-1" not in refused["body"]
+    assert get_wallet(handler_module, "merchant-1", caller=None)["statusCode"] == 403

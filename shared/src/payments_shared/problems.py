@@ -45,6 +45,14 @@ class InvalidRequest(Problem):
     title = "The request is invalid"
 
 
+class Forbidden(Problem):
+    """Authenticated, but not allowed: an unknown principal, another merchant's resource, an operator route."""
+
+    status = 403
+    type = "urn:payments:problem:forbidden"
+    title = "Forbidden"
+
+
 class NotFound(Problem):
     status = 404
     type = "urn:payments:problem:not-found"

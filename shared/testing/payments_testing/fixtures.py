@@ -12,6 +12,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 from payments_shared.aws_clients import client
 from payments_testing.spans import span_exporter
+from payments_testing.http import TEST_CALLERS
 
 
 @pytest.fixture
@@ -27,6 +28,8 @@ def fresh_handler(module: ModuleType) -> Iterator[ModuleType]:
     """A service's real handler module with a clean container: no cached clients, no overrides left behind."""
     module.container.reset_singletons()
     client.cache_clear()
+    if "callers" in module.container.providers:  # HTTP entry points: the test principals (payments_testing.http)
+        module.container.callers.override(TEST_CALLERS)
     try:
         yield module
     finally:

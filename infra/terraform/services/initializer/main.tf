@@ -6,16 +6,19 @@ locals {
     CARD_DATA_KEY_ID        = local.platform.card_data_key_arn
     CARD_FINGERPRINT_KEY_ID = aws_kms_alias.card_fingerprint.name
     EVENT_BUS_NAME          = local.platform.bus_name
+    API_PRINCIPALS_TABLE    = local.platform.principals_table_name
   }
   write_order = {
     sid       = "OwnEventStoreAndOrders"
     actions   = ["dynamodb:TransactWriteItems", "dynamodb:PutItem", "dynamodb:ConditionCheckItem", "dynamodb:Query", "dynamodb:GetItem"]
     resources = [module.event_store.table_arn, module.orders.arn]
   }
+  # The HTTP entry point maps the authenticated principal to its merchant (platform/api_access.tf).
+  read_principals = { sid = "ReadApiPrincipals", actions = ["dynamodb:GetItem"], resources = [local.platform.principals_table_arn] }
   functions = {
     "initializer-api" = {
       handler = "initializer.handler.handler"
-      statements = [local.write_order,
+      statements = [local.write_order, local.read_principals,
         { sid = "SealCardData", actions = ["kms:Encrypt"], resources = [local.platform.card_data_key_arn] },
       { sid = "FingerprintCards", actions = ["kms:GenerateMac"], resources = [aws_kms_key.card_fingerprint.arn] }]
     }

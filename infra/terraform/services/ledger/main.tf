@@ -23,8 +23,9 @@ locals {
       ]
     }
     "ledger-api" = {
-      handler    = "ledger.handler.api_handler"
-      statements = [{ sid = "ReadAccounts", actions = ["dynamodb:Scan"], resources = [module.accounts.arn] }]
+      handler = "ledger.handler.api_handler"
+      statements = [{ sid = "ReadAccounts", actions = ["dynamodb:Scan"], resources = [module.accounts.arn] },
+      { sid = "ReadApiPrincipals", actions = ["dynamodb:GetItem"], resources = [local.platform.principals_table_arn] }]
     }
   }
 }
@@ -36,9 +37,10 @@ module "function" {
   handler           = each.value.handler
   policy_statements = each.value.statements
   environment = {
-    EVENT_STORE_TABLE = module.event_store.table_name
-    ACCOUNTS_TABLE    = module.accounts.name
-    FEE_BASIS_POINTS  = tostring(var.fee_basis_points)
+    EVENT_STORE_TABLE    = module.event_store.table_name
+    ACCOUNTS_TABLE       = module.accounts.name
+    FEE_BASIS_POINTS     = tostring(var.fee_basis_points)
+    API_PRINCIPALS_TABLE = local.platform.principals_table_name
   }
   zip_path                  = local.function_defaults.zip_path
   kms_key_arn               = local.function_defaults.kms_key_arn

@@ -9,8 +9,9 @@ locals {
       }]
     }
     "wallet-api" = {
-      handler    = "wallet.handler.api_handler"
-      statements = [{ sid = "ReadBalances", actions = ["dynamodb:Query"], resources = [module.balances.arn] }]
+      handler = "wallet.handler.api_handler"
+      statements = [{ sid = "ReadBalances", actions = ["dynamodb:Query"], resources = [module.balances.arn] },
+      { sid = "ReadApiPrincipals", actions = ["dynamodb:GetItem"], resources = [local.platform.principals_table_arn] }]
     }
   }
 }
@@ -22,8 +23,9 @@ module "function" {
   handler           = each.value.handler
   policy_statements = each.value.statements
   environment = {
-    EVENT_STORE_TABLE = module.event_store.table_name
-    BALANCES_TABLE    = module.balances.name
+    EVENT_STORE_TABLE    = module.event_store.table_name
+    BALANCES_TABLE       = module.balances.name
+    API_PRINCIPALS_TABLE = local.platform.principals_table_name
   }
   zip_path                  = local.function_defaults.zip_path
   kms_key_arn               = local.function_defaults.kms_key_arn

@@ -10,9 +10,12 @@ from aws_lambda_powertools.event_handler.openapi.params import Header, Path
 from initializer.domain.order import OrderStatus, PaymentOrder
 from initializer.handler import container, logger, metrics
 from initializer.schemas import CardOut, PaymentOut, PaymentRequest
+from initializer.domain.errors import PaymentNotFound
+from payments_shared.callers import current_caller, require_merchant
 from payments_shared.ids import PaymentOrderId
 from payments_shared.lambda_entry.http import http_entry
 from payments_shared.observability.metrics import MetricUnit
+from payments_shared.problems import FieldProblem, Forbidden
 
 api = APIGatewayRestResolver(enable_validation=True)
 
@@ -35,6 +38,10 @@ def create_payment(
     body: PaymentRequest,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", min_length=1, max_length=255)] = None,
 ) -> tuple[PaymentOut, int]:
+    caller = require_merchant()
+    if body.merchant_id != caller.merchant_id:  # checked before anything is sealed or written
+        raise Forbidden("merchant_id is not the calling merchant",
+                        [FieldProblem("body.merchant_id", "must be the merchant you are authenticated as")])  # fmt: skip
     order, created = container.app().initiate(body, idempotency_key)
     if created:
         outcome = "PaymentsInitiated" if order.status == OrderStatus.INITIATED else "PaymentsRejected"
@@ -47,6 +54,9 @@ def create_payment(
 @api.get("/payments/<payment_order_id>")
 def get_payment(payment_order_id: Annotated[PaymentOrderId, Path()]) -> PaymentOut:
     row = container.app().get(payment_order_id)
+    caller = current_caller()
+    if not (caller.is_operator or caller.may_act_for(row["merchant_id"])):
+        raise PaymentNotFound(payment_order_id)  # another merchant's order: its existence is not disclosed
     return PaymentOut(
         payment_order_id=row["payment_order_id"],
         merchant_id=row["merchant_id"],
@@ -59,4 +69,4 @@ def get_payment(payment_order_id: Annotated[PaymentOrderId, Path()]) -> PaymentO
     )
 
 
-handler = http_entry(api, logger=logger, metrics=metrics)
+handler = http_entry(api, logger=logger, metrics=metrics, callers=container.callers)

@@ -13,6 +13,7 @@ from initializer.adapters.kms_vault import KmsCardVault
 from initializer.app import InitializerApp
 from initializer.domain.order import PaymentPolicy
 from payments_shared.aws_clients import traced_client
+from payments_shared.callers import DynamoDBCallerDirectory
 from payments_shared.events import utc_now
 from payments_shared.eventstore.dynamodb import DynamoDBEventStore
 from payments_shared.eventstore.relay import OutboxRelay
@@ -36,6 +37,8 @@ class Container(containers.DeclarativeContainer):
     config = providers.Configuration()
 
     dynamodb = providers.Singleton(traced_client, "dynamodb")
+    # Who may call the HTTP routes: the principals directory onboarding keeps (platform table).
+    callers = providers.Singleton(DynamoDBCallerDirectory, dynamodb, config.principals_table)
     kms = providers.Singleton(traced_client, "kms")
     events = providers.Singleton(traced_client, "events")
 
@@ -63,6 +66,7 @@ def build_container(env: Mapping[str, str] = os.environ) -> Container:
     container = Container()
     container.config.from_dict(
         {
+            "principals_table": env.get("API_PRINCIPALS_TABLE", "ApiPrincipals"),
             "event_store_table": env.get("EVENT_STORE_TABLE", "initializer-events"),
             "orders_table": env.get("ORDERS_TABLE", "ShowMeTheMoney"),
             "card_data_key_id": env.get("CARD_DATA_KEY_ID", "alias/payments-card-data"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
 from ledger.handler import container, logger, metrics
+from payments_shared.callers import require_operator
 from payments_shared.lambda_entry.http import http_entry
 
 api = APIGatewayRestResolver(enable_validation=True)
@@ -12,6 +13,7 @@ api = APIGatewayRestResolver(enable_validation=True)
 
 @api.get("/ledger/trial-balance")
 def trial_balance() -> dict[str, object]:
+    require_operator()  # the company's books: IAM admits operators only, and so does this check
     balance = container.app().trial_balance()
     return {
         "balanced": balance.is_balanced(),
@@ -24,4 +26,4 @@ def trial_balance() -> dict[str, object]:
     }  # fmt: skip
 
 
-handler = http_entry(api, logger=logger, metrics=metrics)
+handler = http_entry(api, logger=logger, metrics=metrics, callers=container.callers)

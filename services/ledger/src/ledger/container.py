@@ -12,6 +12,7 @@ from ledger.adapters.dynamodb_accounts import DynamoDBAccountTotals
 from ledger.app import LedgerApp
 from ledger.domain.journal import FeeSchedule
 from payments_shared.aws_clients import traced_client
+from payments_shared.callers import DynamoDBCallerDirectory
 from payments_shared.eventstore.dynamodb import DynamoDBEventStore
 
 
@@ -24,6 +25,8 @@ class Container(containers.DeclarativeContainer):
     config = providers.Configuration()
 
     dynamodb = providers.Singleton(traced_client, "dynamodb")
+    # Who may call the HTTP routes: the principals directory onboarding keeps (platform table).
+    callers = providers.Singleton(DynamoDBCallerDirectory, dynamodb, config.principals_table)
     event_store = providers.Singleton(DynamoDBEventStore, dynamodb, config.event_store_table)
     totals = providers.Singleton(DynamoDBAccountTotals, dynamodb, config.accounts_table)
     fees = providers.Singleton(fee_schedule, config.fee_basis_points, config.fee_fixed_minor)
@@ -37,6 +40,7 @@ def build_container(env: Mapping[str, str] = os.environ) -> Container:
     container = Container()
     container.config.from_dict(
         {
+            "principals_table": env.get("API_PRINCIPALS_TABLE", "ApiPrincipals"),
             "event_store_table": env.get("EVENT_STORE_TABLE", "ledger-events"),
             "accounts_table": env.get("ACCOUNTS_TABLE", "LedgerAccounts"),
             # No fee unless configured: merchants are then owed exactly what was captured.

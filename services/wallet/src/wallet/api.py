@@ -7,9 +7,11 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler.openapi.params import Path
 
+from payments_shared.callers import current_caller
 from payments_shared.ids import MerchantId
 from payments_shared.lambda_entry.http import http_entry
 from payments_shared.money import Money
+from payments_shared.problems import Forbidden
 from wallet.handler import container, logger, metrics
 
 api = APIGatewayRestResolver(enable_validation=True)
@@ -17,6 +19,9 @@ api = APIGatewayRestResolver(enable_validation=True)
 
 @api.get("/wallets/<merchant_id>")
 def get_wallet(merchant_id: Annotated[MerchantId, Path()]) -> dict[str, object]:
+    caller = current_caller()
+    if not (caller.is_operator or caller.may_act_for(merchant_id)):
+        raise Forbidden("A merchant reads its own wallet only")
     wallet = container.app().balances(merchant_id)
     balances = sorted(wallet["balances"].items())
     return {
@@ -29,4 +34,4 @@ def get_wallet(merchant_id: Annotated[MerchantId, Path()]) -> dict[str, object]:
     }
 
 
-handler = http_entry(api, logger=logger, metrics=metrics)
+handler = http_entry(api, logger=logger, metrics=metrics, callers=container.callers)

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dependency_injector import containers, providers
 
 from payments_shared.aws_clients import traced_client
+from payments_shared.callers import DynamoDBCallerDirectory
 from payments_shared.eventstore.dynamodb import DynamoDBEventStore
 from payments_shared.retry import RetryPolicy
 from wallet.adapters.dynamodb_balances import DynamoDBBalances
@@ -18,6 +19,8 @@ class Container(containers.DeclarativeContainer):
     config = providers.Configuration()
 
     dynamodb = providers.Singleton(traced_client, "dynamodb")
+    # Who may call the HTTP routes: the principals directory onboarding keeps (platform table).
+    callers = providers.Singleton(DynamoDBCallerDirectory, dynamodb, config.principals_table)
     event_store = providers.Singleton(DynamoDBEventStore, dynamodb, config.event_store_table)
     balances = providers.Singleton(DynamoDBBalances, dynamodb, config.balances_table)
     app = providers.Singleton(
@@ -35,6 +38,7 @@ def build_container(env: Mapping[str, str] = os.environ) -> Container:
     container = Container()
     container.config.from_dict(
         {
+            "principals_table": env.get("API_PRINCIPALS_TABLE", "ApiPrincipals"),
             "event_store_table": env.get("EVENT_STORE_TABLE", "wallet-events"),
             "balances_table": env.get("BALANCES_TABLE", "WalletBalances"),
             "max_attempts": env.get("WALLET_MAX_ATTEMPTS", "12"),

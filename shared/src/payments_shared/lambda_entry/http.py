@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
@@ -15,6 +15,7 @@ from opentelemetry import trace
 from opentelemetry.trace import SpanKind
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
+from payments_shared.callers import CallerDirectory, bind_caller, principal_of, unbind_caller
 from payments_shared.eventstore.port import StoreUnavailable
 from payments_shared.lambda_entry.span import LambdaHandler, function_name, invocation_span
 from payments_shared.observability.tracing import mark_error
@@ -22,6 +23,7 @@ from payments_shared.problems import (
     INTERNAL_ERROR_BODY,
     PROBLEM_CONTENT_TYPE,
     FieldProblem,
+    Forbidden,
     InvalidRequest,
     Problem,
     ServiceBusy,
@@ -118,7 +120,11 @@ def install_problem_handlers(app: APIGatewayRestResolver, logger: Logger) -> Non
         return _problem_response(500, INTERNAL_ERROR_BODY)
 
 
-def http_entry(app: APIGatewayRestResolver, *, logger: Logger, metrics: Metrics) -> LambdaHandler:
+def http_entry(app: APIGatewayRestResolver, *, logger: Logger, metrics: Metrics,
+               callers: Callable[[], CallerDirectory]) -> LambdaHandler:  # fmt: skip
+    """An HTTP entry point: refusals as problem+json, and the caller resolved from the authenticated principal
+    before any route runs (an unknown principal gets 403, whatever it asked for). Routes read it with
+    payments_shared.callers.current_caller() — a context variable, so concurrent requests never share it."""
     install_problem_handlers(app, logger)
     w3c = TraceContextTextMapPropagator()
 
@@ -132,13 +138,22 @@ def http_entry(app: APIGatewayRestResolver, *, logger: Logger, metrics: Metrics)
             attributes={"http.request.method": method, "http.route": route, "faas.trigger": "http",
                         "faas.name": function_name(context)},
         ) as roots:
-            refused = _unreadable_body(event, headers.get("content-type"))
+            principal = principal_of(event)
+            caller = callers().caller(principal) if principal else None
+            if caller is not None:
+                roots[0].set_attribute("enduser.id", caller.principal)
+            refused = (_unreadable_body(event, headers.get("content-type")) if caller else
+                       Forbidden("The caller is not a known principal of this API"))  # fmt: skip
             if refused is not None:
                 logger.info("request refused", extra={"problem": refused.type, "status": refused.status})
                 response = _problem_event_response(refused)
             else:
-                with _RESOLVING:
-                    response = app.resolve(_with_canonical_json_type(event), context)
+                token = bind_caller(caller)
+                try:
+                    with _RESOLVING:
+                        response = app.resolve(_with_canonical_json_type(event), context)
+                finally:
+                    unbind_caller(token)
             status = int(response.get("statusCode", 500))
             roots[0].set_attribute("http.response.status_code", status)
             if status >= 500:

@@ -104,8 +104,8 @@ def run(payments: int = 100, seed: int = 11) -> dict[str, Any]:
         stack = Devstack(api_port=0, psp_503_rate=0.0, logs=logs)
         try:
             started = time.perf_counter()
-            sent = drive(stack.api.url, payments, 4, seed, progress=False)
-            settle(stack.api.url, sent, 180)
+            sent = drive(stack.api.url, stack.keys, payments, 4, seed, progress=False)
+            settle(stack.api.url, stack.keys, sent, 180)
             elapsed = time.perf_counter() - started
             stack.stop_event_sources()
             accepted = sum(1 for s in sent if s.status == 201)

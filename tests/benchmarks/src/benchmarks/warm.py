@@ -26,7 +26,7 @@ def _invocations(invocations: int) -> dict[str, list[float]]:
     from payments_testing.aws import LambdaContext, fake_credentials
     from payments_testing.cards import LocalCardCipher, LocalCardVault
     from payments_testing.events import eventbridge_delivery, payment_status_updated, sqs_delivery
-    from payments_testing.http import api_event
+    from payments_testing.http import TEST_CALLERS, api_event
 
     fake_credentials()
     if os.environ.get("BENCH_INSTRUMENTED") == "1":
@@ -51,6 +51,7 @@ def _invocations(invocations: int) -> dict[str, list[float]]:
     initializer.container.orders.override(InMemoryOrderReadModel(stores["initializer"], "ShowMeTheMoney"))
     cards = LocalCardCipher()
     initializer.container.vault.override(LocalCardVault(cards))
+    initializer.container.callers.override(TEST_CALLERS)
     finalizer.container.event_store.override(stores["finalizer"])
     finalizer.container.psp.override(ApprovingPsp())
     finalizer.container.card_cipher.override(cards)
@@ -59,7 +60,7 @@ def _invocations(invocations: int) -> dict[str, list[float]]:
     wallet.container.event_store.override(stores["wallet"])
     wallet.container.balances.override(InMemoryBalances(stores["wallet"], "WalletBalances"))
 
-    order = {"merchant_id": "m-1", "amount": "12.34", "currency": "EUR",
+    order = {"merchant_id": "merchant-1", "amount": "12.34", "currency": "EUR",
              "buyer_info": {"name": "A", "email": "a@example.com", "country": "GB"},
              "payment_details": {"card_number": "4242424242424242", "expiry_month": 12, "expiry_year": 2031,
                                  "cvv": "123", "holder_name": "A"}}  # fmt: skip

@@ -1,8 +1,13 @@
-"""API Gateway, locally: HTTP on 127.0.0.1 → REST proxy events → the services' handlers."""
+"""API Gateway, locally: HTTP on 127.0.0.1 → IAM (SigV4) auth → REST proxy events → the services' handlers.
+
+Every route requires a valid signature, as the deployed routes' AWS_IAM authorization does: an unsigned,
+expired or wrongly signed request gets API Gateway's 403 before any handler runs; a signed one reaches its
+handler with the principal in `requestContext.identity`, where API Gateway puts it."""
 
 from __future__ import annotations
 
 import base64
+import json
 import re
 import threading
 import time
@@ -13,6 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from devstack.runtime import Functions
+from devstack.sigv4 import ACCOUNT, Keyring
 
 # (method, path regex, resource template, function)
 ROUTES = [
@@ -38,8 +44,9 @@ PageRenderer = Callable[[str], tuple[int, str, str] | None]  # path -> (status, 
 
 
 class LocalApi:
-    def __init__(self, functions: Functions, port: int = 0) -> None:
+    def __init__(self, functions: Functions, keys: Keyring, port: int = 0) -> None:
         self.functions = functions
+        self.keys = keys
         self.requests: list[ApiRequest] = []
         self.pages: PageRenderer | None = None
         self._lock = threading.Lock()
@@ -88,11 +95,22 @@ class LocalApi:
         for route_method, pattern, resource, function in ROUTES:
             match = pattern.match(path)
             if route_method == method and match:
+                url = f"http://{request.headers.get('Host', '')}{request.path}"
+                principal, refusal = self.keys.authenticate(method, url, request.headers, raw)
+                if principal is None:
+                    self._reply(request, 403, "application/json", json.dumps({"message": refusal}))
+                    with self._lock:
+                        self.requests.append(ApiRequest(method, resource, function, 403, started,
+                                                        (time.perf_counter() - began) * 1000, 0.0))  # fmt: skip
+                    return
+                identity = {"userArn": principal.arn, "accessKey": principal.access_key, "accountId": ACCOUNT,
+                            "caller": principal.access_key, "user": principal.name}  # fmt: skip
                 event = {
                     "resource": resource, "path": path, "httpMethod": method,
                     "headers": dict(request.headers.items()), "multiValueHeaders": {},
                     "queryStringParameters": None, "pathParameters": match.groupdict() or None,
-                    "requestContext": {"requestId": str(uuid.uuid4()), "stage": "local", "httpMethod": method},
+                    "requestContext": {"requestId": str(uuid.uuid4()), "stage": "local", "httpMethod": method,
+                                       "identity": identity},
                     "body": body, "isBase64Encoded": is_base64,
                 }  # fmt: skip
                 handler_began = time.perf_counter()

@@ -12,6 +12,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+from devstack.sigv4 import Keyring, LocalPrincipal, signed_headers
+
 # Stripe's test cards: the fake PSP (a Stripe subset) answers each as Stripe documents.
 APPROVED_CARDS = ("4242424242424242", "5555555555554444")
 # generic decline, insufficient funds, expired, incorrect CVC, processing error, 3-D Secure required
@@ -33,10 +35,13 @@ class Sent:
 
 
 def http(method: str, url: str, body: dict[str, Any] | None = None, headers: dict[str, str] | None = None,
-         timeout: float = 30.0) -> tuple[int, dict[str, Any]]:  # fmt: skip
+         timeout: float = 30.0, signer: LocalPrincipal | None = None) -> tuple[int, dict[str, Any]]:  # fmt: skip
+    """One request to the local API, SigV4-signed as `signer` (None: unsigned)."""
     data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, method=method,
-                                     headers={"Content-Type": "application/json", **(headers or {})})  # fmt: skip
+    headers = {"Content-Type": "application/json", **(headers or {})}
+    if signer is not None:
+        headers = signed_headers(signer, method, url, data, headers)
+    request = urllib.request.Request(url, data=data, method=method, headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             return response.status, json.loads(response.read() or b"{}")
@@ -58,8 +63,9 @@ def order(kind: str, rng: random.Random, hot_merchant_share: float = 0.0) -> dic
     }  # fmt: skip
 
 
-def drive(api_url: str, payments: int, concurrency: int, seed: int, progress: bool = True,
+def drive(api_url: str, keys: Keyring, payments: int, concurrency: int, seed: int, progress: bool = True,
           mix: list[tuple[str, float]] = KINDS, hot_merchant_share: float = 0.0) -> list[Sent]:  # fmt: skip
+    """Each order is sent by its merchant's back end (signed with that merchant's credentials)."""
     rng = random.Random(seed)
     plan = [(i, rng.choices([k for k, _ in mix], [w for _, w in mix])[0]) for i in range(payments)]
     bodies = {i: order(kind, rng, hot_merchant_share) for i, kind in plan}
@@ -68,7 +74,8 @@ def drive(api_url: str, payments: int, concurrency: int, seed: int, progress: bo
     def send(item: tuple[int, str]) -> Sent:
         index, kind = item
         started = time.perf_counter()
-        status, body = http("POST", f"{api_url}/payments", bodies[index], {"Idempotency-Key": f"load-{seed}-{index}"})
+        status, body = http("POST", f"{api_url}/payments", bodies[index], {"Idempotency-Key": f"load-{seed}-{index}"},
+                            signer=keys.merchant(bodies[index]["merchant_id"]))  # fmt: skip
         sent = Sent(kind, status, body, (time.perf_counter() - started) * 1000)
         done.append(sent)
         if progress:
@@ -84,19 +91,20 @@ def drive(api_url: str, payments: int, concurrency: int, seed: int, progress: bo
     return results
 
 
-def settle(api_url: str, sent: list[Sent], timeout_s: float) -> dict[str, dict[str, Any]]:
-    """Poll every accepted order until it leaves INITIATED (or the time is up)."""
+def settle(api_url: str, keys: Keyring, sent: list[Sent], timeout_s: float) -> dict[str, dict[str, Any]]:
+    """Poll every accepted order, as its merchant, until it leaves INITIATED (or the time is up)."""
     final: dict[str, dict[str, Any]] = {}
-    pending = {s.body["payment_order_id"] for s in sent if s.status == 201}
+    owner = {s.body["payment_order_id"]: keys.merchant(s.body["merchant_id"]) for s in sent if s.status == 201}
+    pending = set(owner)
     deadline = time.monotonic() + timeout_s
     while pending and time.monotonic() < deadline:
         for order_id in sorted(pending):
-            status, body = http("GET", f"{api_url}/payments/{order_id}")
+            status, body = http("GET", f"{api_url}/payments/{order_id}", signer=owner[order_id])
             if status == 200 and body["status"] != "INITIATED":
                 final[order_id] = body
                 pending.discard(order_id)
         if pending:
             time.sleep(0.2)
     for order_id in pending:
-        final[order_id] = http("GET", f"{api_url}/payments/{order_id}")[1]
+        final[order_id] = http("GET", f"{api_url}/payments/{order_id}", signer=owner[order_id])[1]
     return final

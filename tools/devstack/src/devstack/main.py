@@ -46,10 +46,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         print(f"local API      {stack.api.url}  (moto {stack.moto.url}, PSP {stack.psp.url})", file=out)
         started = time.perf_counter()
-        sent = drive(stack.api.url, args.payments, args.concurrency, args.seed)
-        final = settle(stack.api.url, sent, args.settle_timeout)
+        sent = drive(stack.api.url, stack.keys, args.payments, args.concurrency, args.seed)
+        final = settle(stack.api.url, stack.keys, sent, args.settle_timeout)
         elapsed = time.perf_counter() - started
-        report = build(stack.api.url, sent, final, stack.functions.invocations, stack.psp,
+        report = build(stack.api.url, stack.keys, sent, final, stack.functions.invocations, stack.psp,
                        stack.provisioned.dlqs)  # fmt: skip
         report.details["seconds"] = round(elapsed, 2)
         report.details["payments_per_second"] = round(len(sent) / elapsed, 1)
@@ -59,7 +59,13 @@ def main(argv: list[str] | None = None) -> int:
             args.json.parent.mkdir(parents=True, exist_ok=True)
             args.json.write_text(json.dumps(report.as_dict(), indent=2) + "\n")
         if args.serve:
-            print(f"dashboard      {stack.api.url}/dashboard   (Ctrl-C to stop)", file=out, flush=True)
+            print(f"dashboard      {stack.api.url}/dashboard   (Ctrl-C to stop)", file=out)
+            # The API wants SigV4 (service execute-api, region eu-west-1), as API Gateway's IAM auth does.
+            print("credentials    (sign requests with these: any SigV4 client, e.g. botocore's SigV4Auth)", file=out)
+            for p in stack.keys.principals.values():
+                acting = f"merchant {p.merchant_id}" if p.merchant_id else "operator"
+                print(f"  {acting:<22} {p.access_key}  {p.secret_key}", file=out)
+            out.flush()
             try:
                 while True:
                     time.sleep(3600)

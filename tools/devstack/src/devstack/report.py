@@ -10,6 +10,7 @@ from typing import Any
 from fake_psp import FakePsp
 
 from devstack.load import Sent, http
+from devstack.sigv4 import Keyring
 from devstack.moto_local import client
 from devstack.runtime import Invocation
 from payments_shared.money import Money
@@ -71,20 +72,20 @@ class Report:
 EXPECTED = {"approve": "SUCCESS", "decline": "FAILED", "refuse": "FAILED"}
 
 
-def _books(api_url: str, merchants: set[str]) -> tuple[dict[str, Any], dict[Any, int], dict[Any, int]]:
-    """The trial balance, each merchant's payable and each wallet, per (merchant, currency)."""
-    _, trial = http("GET", f"{api_url}/ledger/trial-balance")
+def _books(api_url: str, keys: Keyring, merchants: set[str]) -> tuple[dict[str, Any], dict[Any, int], dict[Any, int]]:
+    """The trial balance (as the operator), each merchant's payable, and each wallet as its merchant reads it."""
+    _, trial = http("GET", f"{api_url}/ledger/trial-balance", signer=keys.operator)
     payables = {(a["account"].removeprefix("merchant_payable:"), a["currency"]): a["credits_minor"] - a["debits_minor"]
                 for a in trial.get("accounts", []) if a["account"].startswith("merchant_payable:")}  # fmt: skip
     wallets: dict[tuple[str, str], int] = {}
     for merchant in merchants:
-        status, wallet = http("GET", f"{api_url}/wallets/{merchant}")
+        status, wallet = http("GET", f"{api_url}/wallets/{merchant}", signer=keys.merchant(merchant))
         for balance in wallet.get("balances", []) if status == 200 else []:
             wallets[(merchant, balance["currency"])] = balance["amount_minor"]
     return trial, payables, wallets
 
 
-def build(api_url: str, sent: list[Sent], final: dict[str, dict[str, Any]], invocations: list[Invocation],
+def build(api_url: str, keys: Keyring, sent: list[Sent], final: dict[str, dict[str, Any]], invocations: list[Invocation],
           psp: FakePsp, dlqs: dict[str, str], books_timeout_s: float = 60.0) -> Report:  # fmt: skip
     kinds = {s.body["payment_order_id"]: s.kind for s in sent if s.status == 201}
     lost = [order_id for order_id, body in final.items() if body.get("status") not in ("SUCCESS", "FAILED")]
@@ -101,7 +102,7 @@ def build(api_url: str, sent: list[Sent], final: dict[str, dict[str, Any]], invo
     # give them until books_timeout_s to catch up (they are eventually consistent by design).
     deadline = time.monotonic() + books_timeout_s
     while True:
-        trial, payables, wallets = _books(api_url, {m for m, _ in success})
+        trial, payables, wallets = _books(api_url, keys, {m for m, _ in success})
         if (payables == dict(success) and wallets == dict(success)) or time.monotonic() > deadline:
             break
         time.sleep(0.5)

@@ -40,10 +40,12 @@ READ_MODELS = [
     _table("LedgerAccounts", ("account", "HASH"), ("currency", "RANGE")),
     _table("WalletBalances", ("merchant_id", "HASH"), ("shard", "RANGE")),
 ]
+# The platform's principals directory: who may call the API, as which merchant (or as an operator).
+PRINCIPALS = _table("ApiPrincipals", ("principal_arn", "HASH"))
 
 
 def tables() -> list[dict[str, Any]]:
-    return [table_definition(name) for name in EVENT_STORES.values()] + READ_MODELS
+    return [table_definition(name) for name in EVENT_STORES.values()] + READ_MODELS + [PRINCIPALS]
 
 
 CONSUMERS_FILE = Path("contracts/consumers.json")

@@ -15,9 +15,11 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from devstack import dashboard, resources
 from devstack.api_server import LocalApi
 from devstack.faults import Faults, FlakyEventBridge
+from devstack.load import MERCHANTS
 from devstack.moto_local import MotoServer, client, provision
 from devstack.pumps import QueuePump, StreamPump
 from devstack.runtime import Functions
+from devstack.sigv4 import Keyring
 from payments_shared.aws_clients import traced_client
 from payments_shared.observability.tracing import configure_sdk
 from payments_testing.strict_dynamodb import StrictTransactions
@@ -75,7 +77,10 @@ class Devstack:
         ]  # fmt: skip
         for pump in self._pumps:
             pump.start()
-        self.api = LocalApi(self.functions, api_port).start()
+        # Credentials per merchant and one operator; onboarded into the principals directory.
+        self.keys = Keyring(MERCHANTS)
+        self.keys.onboard(client("dynamodb"), resources.PRINCIPALS["TableName"])
+        self.api = LocalApi(self.functions, self.keys, api_port).start()
         self.api.pages = self._page
 
     def _page(self, path: str) -> tuple[int, str, str] | None:

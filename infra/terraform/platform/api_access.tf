@@ -1,0 +1,140 @@
+# Who may call the HTTP API, and as whom. API Gateway authenticates every route with IAM (SigV4); the
+# services then map the authenticated principal to a merchant (or an operator) through the ApiPrincipals
+# table, which onboarding keeps — here: one role per merchant, assumed by the merchant's back end, and one
+# operators' role. A merchant's role may invoke the merchant routes only; the operators' role the books.
+variable "merchants" {
+  description = "Onboarded merchants: merchant id → the principal (e.g. their AWS account's role ARN) allowed to assume the merchant's API role."
+  type        = map(string)
+  default     = {}
+}
+
+variable "operator_principals" {
+  description = "Principals allowed to assume the operators' API role (the company's books and support reads)."
+  type        = list(string)
+  default     = []
+}
+
+locals {
+  # execute-api ARNs: <api execution arn>/<stage>/<METHOD>/<path>
+  merchant_routes = ["POST/payments", "GET/payments/*", "GET/wallets/*"]
+  operator_routes = ["GET/ledger/trial-balance", "GET/payments/*", "GET/wallets/*"]
+  assumed_role    = "arn:aws:sts::${data.aws_caller_identity.current.account_id}:assumed-role"
+}
+
+resource "aws_dynamodb_table" "principals" {
+  name         = "ApiPrincipals"
+  billing_mode = "PAY_PER_REQUEST"
+  hash_key     = "principal_arn"
+  attribute {
+    name = "principal_arn"
+    type = "S"
+  }
+  point_in_time_recovery {
+    enabled = true
+  }
+  server_side_encryption {
+    enabled     = true
+    kms_key_arn = aws_kms_key.platform.arn
+  }
+}
+
+data "aws_iam_policy_document" "merchant_api" {
+  statement {
+    sid       = "MerchantRoutesOnly"
+    actions   = ["execute-api:Invoke"]
+    resources = [for route in local.merchant_routes : "${aws_apigatewayv2_api.this.execution_arn}/*/${route}"]
+  }
+}
+
+data "aws_iam_policy_document" "operator_api" {
+  statement {
+    sid       = "OperatorRoutes"
+    actions   = ["execute-api:Invoke"]
+    resources = [for route in local.operator_routes : "${aws_apigatewayv2_api.this.execution_arn}/*/${route}"]
+  }
+}
+
+resource "aws_iam_policy" "merchant_api" {
+  name        = "payments-api-merchant"
+  description = "Invoke the payments API's merchant routes (attached to each merchant's API role)"
+  policy      = data.aws_iam_policy_document.merchant_api.json
+}
+
+resource "aws_iam_policy" "operator_api" {
+  name        = "payments-api-operator"
+  description = "Invoke the payments API's operator routes: the books, and reads for support"
+  policy      = data.aws_iam_policy_document.operator_api.json
+}
+
+data "aws_iam_policy_document" "assume" {
+  for_each = merge(var.merchants, length(var.operator_principals) > 0 ? { "operator" = "" } : {})
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "AWS"
+      identifiers = each.key == "operator" ? var.operator_principals : [each.value]
+    }
+  }
+}
+
+resource "aws_iam_role" "merchant" {
+  for_each           = var.merchants
+  name               = "payments-merchant-${each.key}"
+  assume_role_policy = data.aws_iam_policy_document.assume[each.key].json
+}
+
+resource "aws_iam_role_policy_attachment" "merchant" {
+  for_each   = var.merchants
+  role       = aws_iam_role.merchant[each.key].name
+  policy_arn = aws_iam_policy.merchant_api.arn
+}
+
+resource "aws_iam_role" "operator" {
+  count              = length(var.operator_principals) > 0 ? 1 : 0
+  name               = "payments-operator"
+  assume_role_policy = data.aws_iam_policy_document.assume["operator"].json
+}
+
+resource "aws_iam_role_policy_attachment" "operator" {
+  count      = length(var.operator_principals) > 0 ? 1 : 0
+  role       = aws_iam_role.operator[0].name
+  policy_arn = aws_iam_policy.operator_api.arn
+}
+
+# The mapping the services read: any session of a merchant's role acts for that merchant, and only it.
+resource "aws_dynamodb_table_item" "merchant" {
+  for_each   = var.merchants
+  table_name = aws_dynamodb_table.principals.name
+  hash_key   = aws_dynamodb_table.principals.hash_key
+  item = jsonencode({
+    principal_arn = { S = "${local.assumed_role}/${aws_iam_role.merchant[each.key].name}" }
+    role          = { S = "merchant" }
+    merchant_id   = { S = each.key }
+  })
+}
+
+resource "aws_dynamodb_table_item" "operator" {
+  count      = length(var.operator_principals) > 0 ? 1 : 0
+  table_name = aws_dynamodb_table.principals.name
+  hash_key   = aws_dynamodb_table.principals.hash_key
+  item = jsonencode({
+    principal_arn = { S = "${local.assumed_role}/${aws_iam_role.operator[0].name}" }
+    role          = { S = "operator" }
+  })
+}
+
+output "principals_table_name" {
+  value = aws_dynamodb_table.principals.name
+}
+
+output "principals_table_arn" {
+  value = aws_dynamodb_table.principals.arn
+}
+
+output "merchant_api_policy_arn" {
+  value = aws_iam_policy.merchant_api.arn
+}
+
+output "operator_api_policy_arn" {
+  value = aws_iam_policy.operator_api.arn
+}
