@@ -32,9 +32,10 @@ def test_the_directory_maps_onboarded_principals_and_caches_them_for_a_while() -
     fake_credentials()
     with mock_aws():
         dynamodb = aws_client("dynamodb")
+        key = "principal_arn"
         dynamodb.create_table(TableName="ApiPrincipals", BillingMode="PAY_PER_REQUEST",
-                              KeySchema=[{"AttributeName": "principal_arn", "KeyType": "HASH"}],
-                              AttributeDefinitions=[{"AttributeName": "principal_arn", "AttributeType": "S"}])  # fmt: skip
+                              KeySchema=[{"AttributeName": key, "KeyType": "HASH"}],
+                              AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"}])  # fmt: skip
         rows = {"m": {"role": MERCHANT, "merchant_id": "merchant-1"}, "o": {"role": OPERATOR},
                 "half": {"role": MERCHANT}, "odd": {"role": "admin"}}  # fmt: skip
         for principal, row in rows.items():

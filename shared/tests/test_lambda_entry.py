@@ -14,12 +14,12 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import SpanKind, StatusCode
 from pydantic import BaseModel, Field
 
+from payments_shared.callers import current_caller
 from payments_shared.lambda_entry.http import http_entry
 from payments_shared.observability.logging import build_logger
 from payments_shared.observability.metrics import build_metrics
 from payments_shared.observability.tracing import tracer
 from payments_shared.problems import Forbidden, NotFound
-from payments_shared.callers import current_caller
 from payments_testing.aws import LambdaContext
 from payments_testing.http import MERCHANT_1, MERCHANT_2, TEST_CALLERS
 

@@ -88,8 +88,9 @@ class SigV4(requests.auth.AuthBase):
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         body = request.body.encode() if isinstance(request.body, str) else request.body
         content_type = request.headers.get("Content-Type")
-        signed = signed_headers(self.principal, str(request.method), str(request.url), body,
-                                {"Content-Type": content_type} if content_type else {})  # fmt: skip
+        signed = signed_headers(self.principal, str(request.method), str(request.url),
+                                body if isinstance(body, bytes) else None,
+                                {"Content-Type": str(content_type)} if content_type else {})  # fmt: skip
         request.headers.update({k: signed[k] for k in ("Authorization", "X-Amz-Date")})
         return request
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import random
 import re
 from collections.abc import Iterator
@@ -15,8 +14,8 @@ from unittest.mock import patch
 import pytest
 from devstack.load import MERCHANTS, drive, http, order, settle
 from devstack.moto_local import client
-from devstack.sigv4 import LocalPrincipal, signed_headers
 from devstack.report import build
+from devstack.sigv4 import LocalPrincipal, signed_headers
 from devstack.stack import Devstack
 
 from e2e.browser import rendered_dom, screenshot

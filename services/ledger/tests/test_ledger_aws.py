@@ -32,7 +32,8 @@ def test_postings_and_trial_balance_on_dynamodb(handler_module: ModuleType) -> N
         records = read_stream(aws_client("dynamodbstreams"), stream_arn)
         for _ in range(2):  # the stream delivers at least once: a replayed batch adds nothing
             assert handler_module.totals_handler(stream_event(records), LambdaContext()) == {"batchItemFailures": []}
-        response = handler_module.api_handler(api_event("GET", "/ledger/trial-balance", caller=OPERATOR_1), LambdaContext())
+        books = api_event("GET", "/ledger/trial-balance", caller=OPERATOR_1)
+        response = handler_module.api_handler(books, LambdaContext())
         body = json.loads(response["body"])
         assert body["balanced"] is True
         assert body["totals"] == {"EUR": {"debits_minor": 1234, "credits_minor": 1234},

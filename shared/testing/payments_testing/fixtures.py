@@ -11,8 +11,8 @@ from dependency_injector import providers
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from payments_shared.aws_clients import client
-from payments_testing.spans import span_exporter
 from payments_testing.http import TEST_CALLERS
+from payments_testing.spans import span_exporter
 
 
 @pytest.fixture

@@ -7,10 +7,10 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler.openapi.params import Header, Path
 
+from initializer.domain.errors import PaymentNotFound
 from initializer.domain.order import OrderStatus, PaymentOrder
 from initializer.handler import container, logger, metrics
 from initializer.schemas import CardOut, PaymentOut, PaymentRequest
-from initializer.domain.errors import PaymentNotFound
 from payments_shared.callers import current_caller, require_merchant
 from payments_shared.ids import PaymentOrderId
 from payments_shared.lambda_entry.http import http_entry
@@ -40,8 +40,8 @@ def create_payment(
 ) -> tuple[PaymentOut, int]:
     caller = require_merchant()
     if body.merchant_id != caller.merchant_id:  # checked before anything is sealed or written
-        raise Forbidden("merchant_id is not the calling merchant",
-                        [FieldProblem("body.merchant_id", "must be the merchant you are authenticated as")])  # fmt: skip
+        mismatch = FieldProblem("body.merchant_id", "must be the merchant you are authenticated as")
+        raise Forbidden("merchant_id is not the calling merchant", [mismatch])
     order, created = container.app().initiate(body, idempotency_key)
     if created:
         outcome = "PaymentsInitiated" if order.status == OrderStatus.INITIATED else "PaymentsRejected"

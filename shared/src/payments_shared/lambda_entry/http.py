@@ -30,7 +30,6 @@ from payments_shared.problems import (
     UnsupportedMediaType,
 )
 
-
 # Powertools keeps the request being resolved on a class attribute (BaseRouter.current_event): one per
 # process, which Lambda runs one invocation at a time. The local runtime runs many invocations in one
 # process, where two resolves would read each other's request; so resolving holds this lock. In Lambda it is

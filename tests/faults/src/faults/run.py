@@ -87,9 +87,11 @@ def run(payments: int, seed: int, logs: Path) -> tuple[Report, dict[str, Any]]:
     stack = Devstack(api_port=0, logs=logs, faults=faults)
     started = time.perf_counter()
     try:
-        sent = drive(stack.api.url, stack.keys, payments, 4, seed, progress=False, mix=MIX, hot_merchant_share=HOT_MERCHANT_SHARE)
+        sent = drive(stack.api.url, stack.keys, payments, 4, seed, progress=False, mix=MIX,
+                     hot_merchant_share=HOT_MERCHANT_SHARE)
         final = settle(stack.api.url, stack.keys, sent, timeout_s=600)
-        report = build(stack.api.url, stack.keys, sent, final, stack.functions.invocations, stack.psp, stack.provisioned.dlqs)
+        report = build(stack.api.url, stack.keys, sent, final, stack.functions.invocations, stack.psp,
+                       stack.provisioned.dlqs)
         spans = stack.spans.get_finished_spans()
         span_texts = [json.dumps(dict(s.attributes or {}), default=str) + s.name for s in spans]
         letters, letter_bodies = dead_letters(stack)

@@ -10,9 +10,9 @@ from typing import Any
 from fake_psp import FakePsp
 
 from devstack.load import Sent, http
-from devstack.sigv4 import Keyring
 from devstack.moto_local import client
 from devstack.runtime import Invocation
+from devstack.sigv4 import Keyring
 from payments_shared.money import Money
 
 
@@ -85,8 +85,9 @@ def _books(api_url: str, keys: Keyring, merchants: set[str]) -> tuple[dict[str, 
     return trial, payables, wallets
 
 
-def build(api_url: str, keys: Keyring, sent: list[Sent], final: dict[str, dict[str, Any]], invocations: list[Invocation],
-          psp: FakePsp, dlqs: dict[str, str], books_timeout_s: float = 60.0) -> Report:  # fmt: skip
+def build(api_url: str, keys: Keyring, sent: list[Sent], final: dict[str, dict[str, Any]],
+          invocations: list[Invocation], psp: FakePsp, dlqs: dict[str, str],
+          books_timeout_s: float = 60.0) -> Report:  # fmt: skip
     kinds = {s.body["payment_order_id"]: s.kind for s in sent if s.status == 201}
     lost = [order_id for order_id, body in final.items() if body.get("status") not in ("SUCCESS", "FAILED")]
     wrong = [f"{order_id}: {kinds[order_id]} → {body.get('status')}" for order_id, body in final.items()

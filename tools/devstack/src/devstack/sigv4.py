@@ -14,7 +14,7 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from botocore.auth import SIGV4_TIMESTAMP, SigV4Auth
 from botocore.awsrequest import AWSRequest
@@ -30,6 +30,14 @@ _AUTHORIZATION = re.compile(
     r"^AWS4-HMAC-SHA256 Credential=(?P<key>[^/]+)/(?P<scope>[^,]+), ?SignedHeaders=(?P<headers>[^,]+), ?"
     r"Signature=(?P<signature>[0-9a-f]{64})$"
 )
+
+
+class HeaderLookup(Protocol):
+    """Case-insensitive header access, as http.server's request headers give it."""
+
+    def get(self, name: str, default: None = None) -> str | None: ...
+
+    def __getitem__(self, name: str) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -70,7 +78,7 @@ class Keyring:
                 item["merchant_id"] = {"S": p.merchant_id}
             dynamodb.put_item(TableName=table, Item=item)
 
-    def authenticate(self, method: str, url: str, headers: Mapping[str, str], body: bytes,
+    def authenticate(self, method: str, url: str, headers: HeaderLookup, body: bytes,
                      now: datetime | None = None) -> tuple[LocalPrincipal | None, str]:  # fmt: skip
         """(principal, "") for a valid signature, else (None, API Gateway's reason)."""
         match = _AUTHORIZATION.match(headers.get("Authorization") or "")
@@ -88,7 +96,7 @@ class Keyring:
         signed = match["headers"].split(";")
         if any(headers.get(name) is None for name in signed):
             return None, "The request signature we calculated does not match the signature you provided."
-        request = AWSRequest(method=method, url=url, data=body, headers={n: headers[n] for n in signed})
+        request = AWSRequest(method=method, url=url, data=body, headers={n: str(headers[n]) for n in signed})
         request.context["timestamp"] = headers["X-Amz-Date"]
         _, region, service, _ = match["scope"].split("/", 3)
         auth = SigV4Auth(Credentials(principal.access_key, principal.secret_key), service, region)
