@@ -194,7 +194,7 @@ def test_every_consumer_reads_its_own_queue_fed_by_its_rule_never_an_async_invoc
         function = functions()[consumer.function]
         assert int(inbox["VisibilityTimeout"]) >= 6 * function["Timeout"]
         mapping = mappings[inbox["QueueArn"]]
-        assert mapping["FunctionArn"] == function["FunctionArn"]
+        assert invokes_the_alias(mapping["FunctionArn"], consumer.function), mapping["FunctionArn"]
         assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
         assert mapping["BatchSize"] == queue.batch_size
         assert mapping["MaximumBatchingWindowInSeconds"] == queue.maximum_batching_window_seconds
@@ -209,10 +209,11 @@ def test_each_stream_consumer_reads_its_own_stream_with_bisect_and_partial_batch
     deployment: Deployment,
 ) -> None:
     mappings = aws("lambda").list_event_source_mappings()["EventSourceMappings"]
-    by_function = {m["FunctionArn"].rsplit(":", 1)[1]: m for m in mappings if ":dynamodb:" in m["EventSourceArn"]}
+    by_function = {m["FunctionArn"].split(":")[6]: m for m in mappings if ":dynamodb:" in m["EventSourceArn"]}
     assert set(by_function) == set(STREAM_CONSUMERS)
     for function, table in STREAM_CONSUMERS.items():
         mapping = by_function[function]
+        assert invokes_the_alias(mapping["FunctionArn"], function), mapping["FunctionArn"]
         assert mapping["EventSourceArn"] == aws("dynamodb").describe_table(TableName=table)["Table"]["LatestStreamArn"]
         assert mapping["BisectBatchOnFunctionError"] and mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
         assert mapping["DestinationConfig"]["OnFailure"]["Destination"].endswith(f":{table}-relay-failures")
@@ -222,6 +223,34 @@ def test_every_api_route_requires_iam_auth(deployment: Deployment) -> None:
     routes = aws("apigatewayv2").get_routes(ApiId=deployment.platform["api_id"])["Items"]
     assert {r["RouteKey"] for r in routes} == ROUTES
     assert {r["RouteKey"]: r["AuthorizationType"] for r in routes} == dict.fromkeys(ROUTES, "AWS_IAM")
+
+
+def invokes_the_alias(function_arn: str, function: str) -> bool:
+    """A trigger invokes the function's `live` alias (moto reports the version the alias points to; Lambda
+    reports the alias): never the unpublished $LATEST, which SnapStart does not snapshot."""
+    alias = aws("lambda").get_alias(FunctionName=function, Name="live")
+    base = functions()[function]["FunctionArn"]
+    return function_arn in (alias["AliasArn"], f"{base}:{alias['FunctionVersion']}")
+
+
+def test_every_function_is_invoked_through_a_published_alias_and_the_apis_start_from_snapshots(
+    deployment: Deployment,
+) -> None:
+    lambdas, gateway = aws("lambda"), aws("apigatewayv2")
+    for name in functions():
+        alias = lambdas.get_alias(FunctionName=name, Name="live")
+        versions = [v["Version"] for v in lambdas.list_versions_by_function(FunctionName=name)["Versions"]]
+        assert alias["FunctionVersion"] == max((v for v in versions if v != "$LATEST"), key=int), name
+        snap_start = lambdas.get_function(FunctionName=name, Qualifier="live")["Configuration"]["SnapStart"]
+        expected = "PublishedVersions" if name.endswith("-api") else "None"
+        assert snap_start["ApplyOn"] == expected, (name, snap_start)
+        assert (snap_start["OptimizationStatus"] == "On") == name.endswith("-api"), (name, snap_start)
+    integrations = gateway.get_integrations(ApiId=deployment.platform["api_id"])["Items"]
+    assert len(integrations) == 3 and all(":live/invocations" in i["IntegrationUri"] for i in integrations)
+    for api in ("initializer-api", "ledger-api", "wallet-api"):
+        (statement,) = json.loads(lambdas.get_policy(FunctionName=api, Qualifier="live")["Policy"])["Statement"]
+        assert statement["Principal"] == {"Service": "apigateway.amazonaws.com"}
+        assert statement["Resource"].endswith(f"function:{api}:live")
 
 
 def out_of_scope(policy: dict[str, Any], allowed: set[str]) -> list[str]:

@@ -8,6 +8,7 @@ from types import ModuleType
 import pytest
 
 from ledger.domain.journal import FeeSchedule
+from payments_shared import snapstart
 from payments_shared.eventstore.memory import InMemoryEventStore
 from payments_testing.aws import LambdaContext
 from payments_testing.events import deliver, payment_status_updated
@@ -62,3 +63,9 @@ def test_the_books_are_for_operators_only(handler_module: ModuleType, store: InM
                                               LambdaContext())  # fmt: skip
         assert response["statusCode"] == 403, caller
         assert json.loads(response["body"])["type"] == "urn:payments:problem:forbidden"
+
+
+def test_a_snapstart_restore_rebuilds_the_containers_clients(handler_module: ModuleType) -> None:
+    before = handler_module.container.dynamodb()
+    snapstart.restore()  # what the runtime calls in a copy restored from the snapshot
+    assert handler_module.container.dynamodb() is not before

@@ -14,6 +14,12 @@ variable "relay_function_name" {
   default     = null
 }
 
+variable "relay_function_alias_arn" {
+  description = "The alias the stream's event source mapping invokes (lambda_service's alias_arn); null: the function itself."
+  type        = string
+  default     = null
+}
+
 variable "tags" {
   type    = map(string)
   default = {}
@@ -68,7 +74,7 @@ resource "aws_sqs_queue" "relay_failures" {
 resource "aws_lambda_event_source_mapping" "relay" {
   count                              = var.relay_function_name == null ? 0 : 1
   event_source_arn                   = aws_dynamodb_table.this.stream_arn
-  function_name                      = var.relay_function_name
+  function_name                      = coalesce(var.relay_function_alias_arn, var.relay_function_name)
   starting_position                  = "TRIM_HORIZON"
   batch_size                         = 100
   maximum_batching_window_in_seconds = 1

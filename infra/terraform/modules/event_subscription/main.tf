@@ -14,7 +14,7 @@ variable "consumers_file" {
 
 variable "function" {
   description = "The consumer function (a lambda_service module's outputs); its role gets what the mapping needs."
-  type        = object({ function_name = string, role_name = string, timeout = number })
+  type        = object({ function_name = string, alias_arn = string, role_name = string, timeout = number })
 }
 
 variable "platform" {
@@ -144,7 +144,7 @@ resource "aws_iam_role_policy" "consume" {
 
 resource "aws_lambda_event_source_mapping" "this" {
   event_source_arn                   = aws_sqs_queue.inbox.arn
-  function_name                      = var.function.function_name
+  function_name                      = var.function.alias_arn
   batch_size                         = local.queue.batch_size
   maximum_batching_window_in_seconds = local.queue.maximum_batching_window_seconds
   function_response_types            = ["ReportBatchItemFailures"]

@@ -12,7 +12,13 @@ variable "function_name" {
 }
 
 variable "function_invoke_arn" {
-  type = string
+  description = "The invoke ARN of the function's alias (lambda_service's invoke_arn)."
+  type        = string
+}
+
+variable "function_qualifier" {
+  description = "The alias API Gateway invokes (lambda_service's alias_name)."
+  type        = string
 }
 
 variable "routes" {
@@ -43,6 +49,7 @@ resource "aws_lambda_permission" "api" {
   statement_id  = "AllowHttpApi"
   action        = "lambda:InvokeFunction"
   function_name = var.function_name
+  qualifier     = var.function_qualifier
   principal     = "apigateway.amazonaws.com"
   source_arn    = "${var.api_execution_arn}/*/*"
 }

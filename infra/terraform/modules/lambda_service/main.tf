@@ -99,6 +99,16 @@ resource "aws_lambda_function" "this" {
   layers                         = local.layers
   kms_key_arn                    = var.kms_key_arn
   tags                           = var.tags
+  # Every change publishes a version; triggers reach the function through the alias below, so a SnapStart
+  # snapshot (taken of published versions only) serves every invocation, and a deploy switches atomically.
+  publish = true
+
+  dynamic "snap_start" {
+    for_each = var.snap_start ? [1] : []
+    content {
+      apply_on = "PublishedVersions"
+    }
+  }
 
   environment {
     variables = local.environment
@@ -110,6 +120,13 @@ resource "aws_lambda_function" "this" {
   # checkov:skip=CKV_AWS_272:Code signing needs a signing profile the platform does not run yet.
 
   depends_on = [aws_cloudwatch_log_group.this, aws_iam_role_policy.this]
+}
+
+resource "aws_lambda_alias" "live" {
+  name             = "live"
+  description      = "What every trigger invokes: the latest published version"
+  function_name    = aws_lambda_function.this.function_name
+  function_version = aws_lambda_function.this.version
 }
 
 # Any error or throttle in two of five minutes.

@@ -6,8 +6,17 @@ output "function_arn" {
   value = aws_lambda_function.this.arn
 }
 
+# Triggers use the alias: the API integration, event source mappings and permissions.
 output "invoke_arn" {
-  value = aws_lambda_function.this.invoke_arn
+  value = aws_lambda_alias.live.invoke_arn
+}
+
+output "alias_name" {
+  value = aws_lambda_alias.live.name
+}
+
+output "alias_arn" {
+  value = aws_lambda_alias.live.arn
 }
 
 output "role_name" {

@@ -36,6 +36,12 @@ variable "timeout" {
   default = 30
 }
 
+variable "snap_start" {
+  description = "Start new execution environments from a snapshot of an initialized one (SnapStart; see docs/snapstart.md)."
+  type        = bool
+  default     = false
+}
+
 variable "reserved_concurrency" {
   description = "Reserved concurrency; -1 for none."
   type        = number

@@ -63,6 +63,7 @@ module "function" {
   handler                   = each.value.handler
   policy_statements         = each.value.statements
   environment               = local.environment
+  snap_start                = endswith(each.key, "-api") # the latency a client waits for: see docs/snapstart.md
   zip_path                  = local.function_defaults.zip_path
   kms_key_arn               = local.function_defaults.kms_key_arn
   firehose_arn              = local.function_defaults.firehose_arn
@@ -71,10 +72,11 @@ module "function" {
 }
 
 module "event_store" {
-  source              = "../../modules/event_store"
-  name                = "finalizer-events"
-  kms_key_arn         = local.platform.kms_key_arn
-  relay_function_name = module.function["finalizer-relay"].function_name
+  source                   = "../../modules/event_store"
+  name                     = "finalizer-events"
+  kms_key_arn              = local.platform.kms_key_arn
+  relay_function_name      = module.function["finalizer-relay"].function_name
+  relay_function_alias_arn = module.function["finalizer-relay"].alias_arn
 }
 
 module "results" {

@@ -42,6 +42,7 @@ module "function" {
   handler                   = each.value.handler
   policy_statements         = each.value.statements
   environment               = local.environment
+  snap_start                = endswith(each.key, "-api") # the latency a client waits for: see docs/snapstart.md
   zip_path                  = local.function_defaults.zip_path
   kms_key_arn               = local.function_defaults.kms_key_arn
   firehose_arn              = local.function_defaults.firehose_arn
@@ -50,10 +51,11 @@ module "function" {
 }
 
 module "event_store" {
-  source              = "../../modules/event_store"
-  name                = "initializer-events"
-  kms_key_arn         = local.platform.kms_key_arn
-  relay_function_name = module.function["initializer-relay"].function_name
+  source                   = "../../modules/event_store"
+  name                     = "initializer-events"
+  kms_key_arn              = local.platform.kms_key_arn
+  relay_function_name      = module.function["initializer-relay"].function_name
+  relay_function_alias_arn = module.function["initializer-relay"].alias_arn
 }
 
 module "orders" {
@@ -110,6 +112,7 @@ module "api" {
   api_execution_arn   = local.platform.api_execution_arn
   function_name       = module.function["initializer-api"].function_name
   function_invoke_arn = module.function["initializer-api"].invoke_arn
+  function_qualifier  = module.function["initializer-api"].alias_name
   routes              = ["POST /payments", "GET /payments/{payment_order_id}"]
 }
 

@@ -36,6 +36,7 @@ module "function" {
   name              = each.key
   handler           = each.value.handler
   policy_statements = each.value.statements
+  snap_start        = endswith(each.key, "-api") # the latency a client waits for: see docs/snapstart.md
   environment = {
     EVENT_STORE_TABLE    = module.event_store.table_name
     ACCOUNTS_TABLE       = module.accounts.name
@@ -51,10 +52,11 @@ module "function" {
 
 # The ledger publishes nothing: its stream feeds the account-totals projection instead of a relay.
 module "event_store" {
-  source              = "../../modules/event_store"
-  name                = "ledger-events"
-  kms_key_arn         = local.platform.kms_key_arn
-  relay_function_name = module.function["ledger-totals"].function_name
+  source                   = "../../modules/event_store"
+  name                     = "ledger-events"
+  kms_key_arn              = local.platform.kms_key_arn
+  relay_function_name      = module.function["ledger-totals"].function_name
+  relay_function_alias_arn = module.function["ledger-totals"].alias_arn
 }
 
 module "accounts" {
@@ -79,6 +81,7 @@ module "api" {
   api_execution_arn   = local.platform.api_execution_arn
   function_name       = module.function["ledger-api"].function_name
   function_invoke_arn = module.function["ledger-api"].invoke_arn
+  function_qualifier  = module.function["ledger-api"].alias_name
   routes              = ["GET /ledger/trial-balance"]
 }
 

@@ -22,6 +22,7 @@ module "function" {
   name              = each.key
   handler           = each.value.handler
   policy_statements = each.value.statements
+  snap_start        = endswith(each.key, "-api") # the latency a client waits for: see docs/snapstart.md
   environment = {
     EVENT_STORE_TABLE    = module.event_store.table_name
     BALANCES_TABLE       = module.balances.name
@@ -62,6 +63,7 @@ module "api" {
   api_execution_arn   = local.platform.api_execution_arn
   function_name       = module.function["wallet-api"].function_name
   function_invoke_arn = module.function["wallet-api"].invoke_arn
+  function_qualifier  = module.function["wallet-api"].alias_name
   routes              = ["GET /wallets/{merchant_id}"]
 }
 

@@ -11,11 +11,13 @@ from payments_shared.lambda_entry.queue import queue_entry
 from payments_shared.lambda_entry.stream import stream_entry
 from payments_shared.observability.logging import build_logger
 from payments_shared.observability.metrics import NAMESPACE, MetricUnit, build_metrics
+from payments_shared import snapstart
 
 SERVICE = "finalizer"
 logger = build_logger(SERVICE)
 metrics = build_metrics(SERVICE)
 container = build_container()
+snapstart.install(container.reset_singletons)  # a restored copy rebuilds its clients (SnapStart)
 
 
 def _finalize(envelope: EventEnvelope) -> None:

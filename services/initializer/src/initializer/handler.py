@@ -11,11 +11,13 @@ from payments_shared.lambda_entry.queue import queue_entry
 from payments_shared.lambda_entry.stream import stream_entry
 from payments_shared.observability.logging import build_logger
 from payments_shared.observability.metrics import build_metrics
+from payments_shared import snapstart
 
 SERVICE = "initializer"
 logger = build_logger(SERVICE)
 metrics = build_metrics(SERVICE)
 container = build_container()  # providers are lazy: no client is built until the first invocation needs it
+snapstart.install(container.reset_singletons)  # a restored copy rebuilds its clients (SnapStart)
 
 
 def _record_outcome(envelope: EventEnvelope) -> None:

@@ -13,7 +13,7 @@ mock_provider "aws" {
 variables {
   name           = "ledger"
   consumers_file = "../../../../contracts/consumers.json"
-  function       = { function_name = "ledger", role_name = "ledger-role", timeout = 30 }
+  function       = { function_name = "ledger", alias_arn = "arn:aws:lambda:eu-west-1:123456789012:function:ledger:live", role_name = "ledger-role", timeout = 30 }
   platform       = { bus_name = "payments", kms_key_arn = "arn:aws:kms:eu-west-1:123456789012:key/k" }
 }
 
@@ -46,7 +46,7 @@ run "a_visibility_timeout_shorter_than_six_function_timeouts_is_refused" {
   command = plan
 
   variables {
-    function = { function_name = "ledger", role_name = "ledger-role", timeout = 31 }
+    function = { function_name = "ledger", alias_arn = "arn:aws:lambda:eu-west-1:123456789012:function:ledger:live", role_name = "ledger-role", timeout = 31 }
   }
 
   expect_failures = [aws_sqs_queue.inbox]

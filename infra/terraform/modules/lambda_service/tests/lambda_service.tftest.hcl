@@ -83,3 +83,29 @@ run "dynatrace_layer_env_and_log_shipping" {
     error_message = "logs are shipped to the Firehose"
   }
 }
+
+run "published_versions_behind_an_alias_and_snapstart_on_request" {
+  command = plan
+
+  variables {
+    snap_start = true
+  }
+
+  assert {
+    condition     = aws_lambda_function.this.publish && aws_lambda_alias.live.name == "live"
+    error_message = "every change publishes a version; triggers use the alias"
+  }
+  assert {
+    condition     = aws_lambda_function.this.snap_start[0].apply_on == "PublishedVersions"
+    error_message = "SnapStart snapshots published versions"
+  }
+}
+
+run "no_snapstart_by_default" {
+  command = plan
+
+  assert {
+    condition     = length(aws_lambda_function.this.snap_start) == 0
+    error_message = "SnapStart is off unless asked for"
+  }
+}
