@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from typing import Any
 
 from payments_shared.aws_clients import client
 
-_resets: list[Callable[[], None]] = []
+_resets: list[Callable[[], Any]] = []
 
 
 def restore() -> None:
@@ -28,11 +29,11 @@ def restore() -> None:
         reset()
 
 
-def install(*resets: Callable[[], None]) -> bool:
+def install(*resets: Callable[[], Any]) -> bool:
     """Run `restore()` (and these resets) after every SnapStart restore; False where the runtime has no hooks."""
     _resets.extend(resets)
     try:
-        from snapshot_restore_py import register_after_restore
+        from snapshot_restore_py import register_after_restore  # type: ignore[import-not-found]
     except ImportError:
         return False
     register_after_restore(restore)

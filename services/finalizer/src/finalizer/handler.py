@@ -6,12 +6,12 @@ from aws_lambda_powertools.metrics import single_metric
 
 from finalizer.container import build_container
 from finalizer.domain.payment import PaymentStatus
+from payments_shared import snapstart
 from payments_shared.events import EventEnvelope
 from payments_shared.lambda_entry.queue import queue_entry
 from payments_shared.lambda_entry.stream import stream_entry
 from payments_shared.observability.logging import build_logger
 from payments_shared.observability.metrics import NAMESPACE, MetricUnit, build_metrics
-from payments_shared import snapstart
 
 SERVICE = "finalizer"
 logger = build_logger(SERVICE)

@@ -6,12 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 from initializer.container import build_container
+from payments_shared import snapstart
 from payments_shared.events import EventEnvelope
 from payments_shared.lambda_entry.queue import queue_entry
 from payments_shared.lambda_entry.stream import stream_entry
 from payments_shared.observability.logging import build_logger
 from payments_shared.observability.metrics import build_metrics
-from payments_shared import snapstart
 
 SERVICE = "initializer"
 logger = build_logger(SERVICE)

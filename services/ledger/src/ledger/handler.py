@@ -6,13 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 from ledger.container import build_container
+from payments_shared import snapstart
 from payments_shared.events import EventEnvelope
 from payments_shared.eventstore.projection import project_stream_batch
 from payments_shared.lambda_entry.queue import queue_entry
 from payments_shared.lambda_entry.stream import stream_entry
 from payments_shared.observability.logging import build_logger
 from payments_shared.observability.metrics import MetricUnit, build_metrics
-from payments_shared import snapstart
 
 SERVICE = "ledger"
 logger = build_logger(SERVICE)

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from payments_shared import snapstart
 from payments_shared.events import EventEnvelope
 from payments_shared.lambda_entry.queue import queue_entry
 from payments_shared.observability.logging import build_logger
 from payments_shared.observability.metrics import MetricUnit, build_metrics
-from payments_shared import snapstart
 from wallet.container import build_container
 
 SERVICE = "wallet"

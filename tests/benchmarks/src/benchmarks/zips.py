@@ -113,7 +113,8 @@ def cold_init(service: str, runs: int) -> dict[str, Any]:
         # With SnapStart a new copy skips the cold init and does only the restore work (plus Lambda's own
         # restore of the snapshot, not measurable here).
         result[name] = {"ms": round(median, 1), "ratio": round(median / floor, 3),
-                        "post_restore_ms": round(restore, 1), "post_restore_share": round(restore / median, 3)}  # fmt: skip
+                        "post_restore_ms": round(restore, 1),
+                        "post_restore_share": round(restore / median, 3)}  # fmt: skip
     return result
 
 

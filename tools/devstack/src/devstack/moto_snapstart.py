@@ -26,8 +26,8 @@ def install() -> None:
         configuration: dict[str, Any] = original_configuration(self, on_create)
         apply_on = getattr(self, "snap_start", _NONE).get("ApplyOn", "None")
         published = str(self.version) != "$LATEST"
-        configuration["SnapStart"] = {"ApplyOn": apply_on,
-                                      "OptimizationStatus": "On" if apply_on != "None" and published else "Off"}  # fmt: skip
+        optimized = apply_on != "None" and published
+        configuration["SnapStart"] = {"ApplyOn": apply_on, "OptimizationStatus": "On" if optimized else "Off"}
         return configuration
 
     def update_configuration(self: Any, config_updates: dict[str, Any]) -> dict[str, Any]:
