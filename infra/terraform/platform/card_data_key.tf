@@ -15,6 +15,26 @@ variable "card_opener_role_name" {
 }
 
 locals {
+  # Who may open and who may seal card data, and only for card data of a named order (the order id is
+  # what CloudTrail then records for each use).
+  card_data_denies = {
+    OnlyTheFinalizerOpensCardData = {
+      actions = ["kms:Decrypt", "kms:ReEncryptFrom", "kms:CreateGrant"]
+      test    = "ArnNotEquals", variable = "aws:PrincipalArn", value = local.card_opener_role
+    }
+    OnlyTheInitializerSealsCardData = {
+      actions = ["kms:GenerateDataKey*", "kms:Encrypt", "kms:ReEncryptTo"]
+      test    = "ArnNotEquals", variable = "aws:PrincipalArn", value = local.card_sealer_role
+    }
+    CardDataContextOnly = {
+      actions = ["kms:Decrypt", "kms:Encrypt"]
+      test    = "StringNotEquals", variable = "kms:EncryptionContext:purpose", value = "payments-card-data"
+    }
+    CardDataPerOrderOnly = {
+      actions = ["kms:Decrypt", "kms:Encrypt"]
+      test    = "Null", variable = "kms:EncryptionContext:payment_order_id", value = "true"
+    }
+  }
   account_root     = "arn:aws:iam::${data.aws_caller_identity.current.account_id}:root"
   card_sealer_role = "arn:aws:iam::${data.aws_caller_identity.current.account_id}:role/${var.card_sealer_role_name}"
   card_opener_role = "arn:aws:iam::${data.aws_caller_identity.current.account_id}:role/${var.card_opener_role_name}"
@@ -33,66 +53,23 @@ data "aws_iam_policy_document" "card_data_key_policy" {
       identifiers = [local.account_root]
     }
   }
-  # Explicit denies: no IAM policy anywhere in the account can widen who seals or opens card data.
-  statement {
-    sid       = "OnlyTheFinalizerOpensCardData"
-    effect    = "Deny"
-    actions   = ["kms:Decrypt", "kms:ReEncryptFrom", "kms:CreateGrant"]
-    resources = ["*"]
-    principals {
-      type        = "AWS"
-      identifiers = ["*"]
-    }
-    condition {
-      test     = "ArnNotEquals"
-      variable = "aws:PrincipalArn"
-      values   = [local.card_opener_role]
-    }
-  }
-  statement {
-    sid       = "OnlyTheInitializerSealsCardData"
-    effect    = "Deny"
-    actions   = ["kms:GenerateDataKey*", "kms:Encrypt", "kms:ReEncryptTo"]
-    resources = ["*"]
-    principals {
-      type        = "AWS"
-      identifiers = ["*"]
-    }
-    condition {
-      test     = "ArnNotEquals"
-      variable = "aws:PrincipalArn"
-      values   = [local.card_sealer_role]
-    }
-  }
-  # Every use names its purpose and its payment order (the order id is what CloudTrail then records).
-  statement {
-    sid       = "CardDataContextOnly"
-    effect    = "Deny"
-    actions   = ["kms:Decrypt", "kms:Encrypt"]
-    resources = ["*"]
-    principals {
-      type        = "AWS"
-      identifiers = ["*"]
-    }
-    condition {
-      test     = "StringNotEquals"
-      variable = "kms:EncryptionContext:purpose"
-      values   = ["payments-card-data"]
-    }
-  }
-  statement {
-    sid       = "CardDataPerOrderOnly"
-    effect    = "Deny"
-    actions   = ["kms:Decrypt", "kms:Encrypt"]
-    resources = ["*"]
-    principals {
-      type        = "AWS"
-      identifiers = ["*"]
-    }
-    condition {
-      test     = "Null"
-      variable = "kms:EncryptionContext:payment_order_id"
-      values   = ["true"]
+  # Explicit denies (local.card_data_denies): no IAM policy anywhere in the account can widen them.
+  dynamic "statement" {
+    for_each = local.card_data_denies
+    content {
+      sid       = statement.key
+      effect    = "Deny"
+      actions   = statement.value.actions
+      resources = ["*"]
+      principals {
+        type        = "AWS"
+        identifiers = ["*"]
+      }
+      condition {
+        test     = statement.value.test
+        variable = statement.value.variable
+        values   = [statement.value.value]
+      }
     }
   }
 }
