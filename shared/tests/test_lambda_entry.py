@@ -16,11 +16,13 @@ from pydantic import BaseModel, Field
 
 from payments_shared.callers import current_caller
 from payments_shared.lambda_entry.http import http_entry
+from payments_shared.lambda_entry.queue import queue_entry
 from payments_shared.observability.logging import build_logger
 from payments_shared.observability.metrics import build_metrics
 from payments_shared.observability.tracing import tracer
 from payments_shared.problems import Forbidden, NotFound
 from payments_testing.aws import LambdaContext
+from payments_testing.events import deliver, payment_status_updated
 from payments_testing.http import MERCHANT_1, MERCHANT_2, TEST_CALLERS
 
 
@@ -176,3 +178,32 @@ def test_an_unknown_principal_is_refused_before_routing_and_the_caller_never_lea
     assert response["statusCode"] == 403 and json.loads(response["body"])["type"] == "urn:payments:problem:forbidden"
     with pytest.raises(Forbidden):
         current_caller()  # outside a request there is no caller
+
+
+def test_concurrent_queue_batches_each_report_their_own_failures() -> None:
+    # The local runtime runs a consumer's batches side by side in one process (as many as the mapping's
+    # maximum concurrency); each must report its own failed records, or a failed record is deleted as done.
+    b_done = threading.Event()
+
+    def consume(envelope: Any) -> None:
+        if envelope.data.get("fail"):
+            raise RuntimeError("outcome unknown")
+        if envelope.data.get("slow"):
+            b_done.wait(5)  # batch B runs from start to end while batch A is still at work
+
+    handler = queue_entry(consume, logger=build_logger("consumer"), metrics=build_metrics("consumer"))
+    failing, slow = payment_status_updated(), payment_status_updated()
+    failing["detail"]["data"]["fail"] = True
+    slow["detail"]["data"]["slow"] = True
+    results: dict[str, list[int]] = {}
+
+    def batch_a() -> None:
+        results["a"] = deliver(handler, failing, slow)
+
+    a = threading.Thread(target=batch_a)
+    a.start()
+    time.sleep(0.1)  # A has failed its first record and waits in its second
+    results["b"] = deliver(handler, payment_status_updated())
+    b_done.set()
+    a.join()
+    assert results == {"a": [0], "b": []}

@@ -26,9 +26,6 @@ def queue_entry(consume: Callable[[EventEnvelope], None], *, logger: Logger, met
     back after the visibility timeout, until the queue's redrive parks it in the DLQ. Its neighbours'
     effects are neither undone nor repeated.
     """
-    # The whole batch failing is reported the same way (no exception): the mapping retries each record.
-    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-
     def process(record: SQSRecord, lambda_context: Any = None) -> None:
         event = json.loads(record.body)  # the EventBridge event the rule put on the queue
         envelope = EventEnvelope.from_eventbridge_event(event)
@@ -52,6 +49,11 @@ def queue_entry(consume: Callable[[EventEnvelope], None], *, logger: Logger, met
             consume(envelope)
 
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        # A processor per invocation: it keeps the batch's successes and failures on itself, and the local
+        # runtime runs invocations side by side in one process, where a shared one reported another batch's
+        # outcome (a failed record deleted as done: a payment lost in the fault run). The whole batch
+        # failing is reported the same way (no exception): the mapping retries each record.
+        processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
         response = process_partial_response(event=event, record_handler=process, processor=processor,
                                             context=context)  # fmt: skip
         if response.get("batchItemFailures"):
