@@ -113,7 +113,7 @@ class FakePsp:
         self._stored: dict[str, tuple[dict[str, Any], int, dict[str, Any]]] = {}  # key → (params, status, body)
         self._in_flight: set[str] = set()
         self._intents: dict[str, dict[str, Any]] = {}
-        self._settle: dict[str, CardOutcome] = {}  # intents answering `processing` until retrieved
+        self._settle: dict[str, tuple[CardOutcome, str]] = {}  # `processing` intents → (outcome, idempotency key)
         self.intents: Counter[str] = Counter()  # PaymentIntents created per idempotency key (must stay <= 1)
         self.charges: Counter[str] = Counter()  # successful charges per idempotency key (must stay <= 1)
         self.requests: Counter[str] = Counter()  # POSTs per idempotency key, retries and replays included
@@ -254,7 +254,7 @@ class FakePsp:
             self.card_numbers_seen[card["number"]] += 1
             self.intents[key] += 1
             if behaviour == "processing":
-                self._settle[intent_id] = outcome
+                self._settle[intent_id] = (outcome, key)
             else:
                 self._decide(intent, outcome, key)
             self._intents[intent_id] = intent
@@ -285,10 +285,9 @@ class FakePsp:
             intent = self._intents.get(intent_id)
             if intent is None:
                 return None
-            outcome = self._settle.pop(intent_id, None)
-            if outcome is not None:  # a `processing` intent settles once looked at again
-                key = next(k for k, (_, _, body) in self._stored.items() if _intent_id(body) == intent_id)
-                self._decide(intent, outcome, key)
+            settling = self._settle.pop(intent_id, None)
+            if settling is not None:  # a `processing` intent settles once looked at again
+                self._decide(intent, *settling)
             return dict(intent)
 
 
@@ -322,11 +321,6 @@ def _answer(intent: dict[str, Any], outcome: CardOutcome) -> tuple[int, dict[str
              "message": outcome.message, "param": None, "payment_intent": dict(intent),
              "doc_url": f"https://stripe.com/docs/error-codes/{outcome.code}"}  # fmt: skip
     return 402, {"error": error}
-
-
-def _intent_id(body: dict[str, Any]) -> str | None:
-    intent = body.get("error", {}).get("payment_intent") if "error" in body else body
-    return intent.get("id") if isinstance(intent, dict) else None
 
 
 def _unauthorized() -> dict[str, Any]:

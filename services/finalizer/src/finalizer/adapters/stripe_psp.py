@@ -39,10 +39,6 @@ REQUIRES_ACTION_REASON = (
 class _TracedRequestsClient(stripe.RequestsClient):
     """Stripe's requests-based client with a CLIENT span per HTTP attempt (retries show as resends)."""
 
-    def __init__(self, timeout: tuple[float, float]) -> None:
-        super().__init__(timeout=timeout)
-        self._attempts = 0
-
     def request(self, method: str, url: str, headers: Mapping[str, str] | None, post_data: Any = None,
                 **kwargs: Any) -> Any:  # fmt: skip
         parts = urlsplit(url)
