@@ -14,19 +14,13 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any, TextIO
+
+from devstack.resources import QUEUE, SUBSCRIPTIONS  # contracts/consumers.json, as Terraform reads it
 
 from ops.aws import Target
 from ops.dead_letters import list_letters, redrive
 from ops.payment_trace import trace_payment
-
-CONSUMERS_FILE = Path("contracts/consumers.json")
-
-
-def consumers(path: Path = CONSUMERS_FILE) -> tuple[list[str], int]:
-    settings = json.loads(path.read_text())
-    return list(settings["consumers"]), int(settings["queue"]["max_receive_count"])
 
 
 def parser() -> argparse.ArgumentParser:
@@ -70,7 +64,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     args = parser().parse_args(argv)
     out = out or sys.stdout
     target = Target(args.profile, args.region, args.endpoint_url)
-    known, max_receive_count = consumers()
+    known, max_receive_count = [s.name for s in SUBSCRIPTIONS], QUEUE.max_receive_count
     chosen = getattr(args, "consumer", None) or known
     unknown = sorted(set(chosen) - set(known))
     if unknown:

@@ -1,7 +1,8 @@
 """A payment's story: its events in all four event stores, in the order they happened, with their trace ids.
 
 Streams: `payment-<id>` in the initializer's and the finalizer's stores, `journal-<id>` in the ledger's, and
-the merchant's wallet shards (`wallet-<merchant>#00..15`), where the credit names the payment.
+the merchant's wallet shards (the wallet's own stream names and default shard count), where the credit
+names the payment.
 """
 
 from __future__ import annotations
@@ -9,11 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from payments_shared.eventstore.dynamodb import EVENT, PK, query_rows, stored_event_from_item
+from devstack.resources import EVENT_STORES as STORES  # the tables the Terraform names
 
-STORES = {"initializer": "initializer-events", "finalizer": "finalizer-events", "ledger": "ledger-events",
-          "wallet": "wallet-events"}  # fmt: skip
-WALLET_SHARDS = 16
+from payments_shared.eventstore.dynamodb import EVENT, PK, query_rows, stored_event_from_item
+from payments_shared.eventstore.port import StoredEvent
+from wallet.app import DEFAULT_SHARDS
+from wallet.app import stream_id as wallet_stream_id
 
 
 @dataclass(frozen=True)
@@ -30,27 +32,25 @@ class TracedEvent:
         return self.__dict__.copy()
 
 
-def _events(dynamodb: Any, service: str, stream_id: str, payment_order_id: str | None = None) -> list[TracedEvent]:
-    events = []
-    for row in query_rows(dynamodb, STORES[service], PK, stream_id):
-        if row.get("record_type") != EVENT:
-            continue  # snapshots, markers
-        event = stored_event_from_item(row)
-        if payment_order_id and event.data.get("payment_order_id") != payment_order_id:
-            continue
-        trace_id = event.trace.traceparent.split("-")[1] if event.trace.traceparent else None
-        events.append(TracedEvent(service, event.stream_id, event.version, event.event_type,
-                                  event.occurred_at.isoformat(), trace_id, str(event.event_id)))  # fmt: skip
-    return events
+def _stored(dynamodb: Any, service: str, stream_id: str) -> list[StoredEvent]:
+    rows = query_rows(dynamodb, STORES[service], PK, stream_id)
+    return [stored_event_from_item(row) for row in rows if row.get("record_type") == EVENT]  # no snapshots, markers
+
+
+def _traced(service: str, events: list[StoredEvent]) -> list[TracedEvent]:
+    return [TracedEvent(service, e.stream_id, e.version, e.event_type, e.occurred_at.isoformat(),
+                        e.trace.traceparent.split("-")[1] if e.trace.traceparent else None, str(e.event_id))
+            for e in events]  # fmt: skip
 
 
 def trace_payment(dynamodb: Any, payment_order_id: str) -> list[TracedEvent]:
-    found = _events(dynamodb, "initializer", f"payment-{payment_order_id}")
-    found += _events(dynamodb, "finalizer", f"payment-{payment_order_id}")
-    found += _events(dynamodb, "ledger", f"journal-{payment_order_id}")
-    initiated = query_rows(dynamodb, STORES["initializer"], PK, f"payment-{payment_order_id}")
-    merchants = {stored_event_from_item(r).data.get("merchant_id") for r in initiated if r.get("record_type") == EVENT}
-    for merchant in sorted(m for m in merchants if m):
-        for shard in range(WALLET_SHARDS):
-            found += _events(dynamodb, "wallet", f"wallet-{merchant}#{shard:02d}", payment_order_id)
+    initiated = _stored(dynamodb, "initializer", f"payment-{payment_order_id}")
+    found = _traced("initializer", initiated)
+    found += _traced("finalizer", _stored(dynamodb, "finalizer", f"payment-{payment_order_id}"))
+    found += _traced("ledger", _stored(dynamodb, "ledger", f"journal-{payment_order_id}"))
+    for merchant in sorted({str(e.data["merchant_id"]) for e in initiated if e.data.get("merchant_id")}):
+        for shard in range(DEFAULT_SHARDS):
+            credits = [e for e in _stored(dynamodb, "wallet", wallet_stream_id(merchant, shard))
+                       if e.data.get("payment_order_id") == payment_order_id]  # fmt: skip
+            found += _traced("wallet", credits)
     return sorted(found, key=lambda e: (e.occurred_at, e.service, e.version))
