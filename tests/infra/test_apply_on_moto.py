@@ -296,11 +296,15 @@ def test_card_data_key_opens_for_the_finalizer_role_alone_and_only_for_card_data
     assert roles["initializer-api"] == f"arn:aws:iam::{account}:role/initializer-api-role"
 
 
+def iam_document(document: dict[str, Any] | str) -> dict[str, Any]:
+    """IAM hands policy documents back parsed or URL-encoded, depending on the call."""
+    return document if isinstance(document, dict) else json.loads(urllib.parse.unquote(document))
+
+
 def managed_policy(arn: str) -> dict[str, Any]:
     iam = aws("iam")
     version = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
-    document = iam.get_policy_version(PolicyArn=arn, VersionId=version)["PolicyVersion"]["Document"]
-    return document if isinstance(document, dict) else json.loads(urllib.parse.unquote(document))
+    return iam_document(iam.get_policy_version(PolicyArn=arn, VersionId=version)["PolicyVersion"]["Document"])
 
 
 def test_each_merchant_role_invokes_merchant_routes_only_and_maps_to_its_merchant(deployment: Deployment) -> None:
@@ -322,8 +326,7 @@ def test_each_merchant_role_invokes_merchant_routes_only_and_maps_to_its_merchan
         role = f"payments-merchant-{merchant_id}"
         attached = iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]
         assert [p["PolicyArn"] for p in attached] == [deployment.platform["merchant_api_policy_arn"]]
-        trust = iam.get_role(RoleName=role)["Role"]["AssumeRolePolicyDocument"]
-        trust = trust if isinstance(trust, dict) else json.loads(urllib.parse.unquote(trust))
+        trust = iam_document(iam.get_role(RoleName=role)["Role"]["AssumeRolePolicyDocument"])
         assert trust["Statement"][0]["Principal"]["AWS"] == trusted
         item = aws("dynamodb").get_item(TableName=table, Key={
             "principal_arn": {"S": f"arn:aws:sts::{account}:assumed-role/{role}"}})["Item"]  # fmt: skip
