@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from payments_shared.contracts import PaymentStatusUpdatedData
 from payments_shared.events import EventEnvelope
 from payments_shared.eventstore import NewEvent, PutRecord, Snapshot
 from payments_shared.eventstore.dynamodb import DynamoDBEventStore, table_definition
@@ -141,3 +142,17 @@ def test_only_listed_event_types_are_published_under_their_integration_name(worl
                         sleep=lambda _: None)  # fmt: skip
     assert relay.handle_stream_batch({"Records": records}) == {"batchItemFailures": []}
     assert [e.event_type for e in published(world)] == ["SomethingPublic"]
+
+
+def test_a_contract_event_leaves_with_its_contract_fields_only(world: dict[str, Any]) -> None:
+    outcome = {"payment_order_id": "p-1", "merchant_id": "m-1", "amount": "5.00", "amount_minor": 500,
+               "currency": "EUR", "status": "SUCCESS", "error_message": None, "decline_code": None,
+               "psp_reference": "pi_1", "internal_note": "stays in the service"}  # fmt: skip
+    world["store"].append("payment-p-1", 0, [NewEvent("PaymentSucceeded", outcome, "p-1")])
+    relay = OutboxRelay(world["events"], BUS, SOURCE, published_types={"PaymentSucceeded": "PaymentStatusUpdated"},
+                        sleep=lambda _: None)  # fmt: skip
+    relay.handle_stream_batch({"Records": read_stream(world["streams"], world["stream_arn"])})
+    [event] = published(world)
+    assert event.event_type == "PaymentStatusUpdated"
+    assert event.data == {k: v for k, v in outcome.items() if k in PaymentStatusUpdatedData.model_fields}
+    assert "psp_reference" not in event.data and "internal_note" not in event.data

@@ -13,6 +13,7 @@ from moto import mock_aws
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 
+from payments_shared.contracts import PaymentInitiatedData
 from payments_shared.events import EventEnvelope
 from payments_shared.eventstore.dynamodb import table_definition
 from payments_shared.sealed_cards import KmsCardCipher
@@ -85,6 +86,9 @@ def test_order_is_stored_encrypted_and_published_with_its_trace(
     assert published.event_type == "PaymentInitiated" and published.aggregate_id == f"payment-{order_id}"
     assert published.data["payment_order_id"] == order_id and published.data["amount"] == "12.34"
     assert set(published.data["card"]) == {"brand", "last4", "fingerprint"}
+    # Only the contract leaves the service: the stored event's buyer and request fingerprint stay.
+    assert set(published.data) == set(PaymentInitiatedData.model_fields)
+    assert json.loads(stored[0]["data"]["S"])["buyer"]["email"] and "buyer" not in published.data
     assert CARD not in published.model_dump_json()
     sealed_for_finalizer = KmsCardCipher(world["kms"]).open(published.data["payment_details"], order_id)
     assert sealed_for_finalizer["card_number"] == CARD and "cvv" not in sealed_for_finalizer

@@ -2,14 +2,44 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Mapping
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from payments_shared.ids import MerchantId, PaymentOrderId
 from payments_shared.money import Money
 
+PAYMENT_INITIATED = "PaymentInitiated"
 PAYMENT_STATUS_UPDATED = "PaymentStatusUpdated"
+
+
+class CardRef(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    brand: str
+    last4: str = Field(pattern=r"^[0-9]{4}$")
+    fingerprint: str = Field(min_length=1)
+
+
+class PaymentInitiatedData(BaseModel):
+    """Published by the initializer; consumed by the finalizer."""
+
+    model_config = ConfigDict(frozen=True)
+
+    payment_order_id: PaymentOrderId
+    merchant_id: MerchantId
+    amount: str
+    amount_minor: int
+    currency: str
+    card: CardRef
+    payment_details: str = Field(min_length=1, repr=False)  # sealed for this order; opened only to charge
+
+    def money(self) -> Money:
+        money = Money(self.amount_minor, self.currency)
+        if money.to_decimal_string() != self.amount or not money.is_positive():
+            raise ValueError(f"inconsistent amount {self.amount!r} / {self.amount_minor} {self.currency}")
+        return money
 
 
 class PaymentStatusUpdatedData(BaseModel):
@@ -32,3 +62,18 @@ class PaymentStatusUpdatedData(BaseModel):
         if money.to_decimal_string() != self.amount:
             raise ValueError(f"inconsistent amount {self.amount!r} vs {self.amount_minor} {self.currency}")
         return money
+
+
+CONTRACTS: dict[str, type[BaseModel]] = {
+    PAYMENT_INITIATED: PaymentInitiatedData,
+    PAYMENT_STATUS_UPDATED: PaymentStatusUpdatedData,
+}
+
+
+def public_data(event_type: str, data: Mapping[str, Any]) -> dict[str, Any]:
+    """The part of a stored event's data its integration contract publishes: fields private to the producing
+    service (the buyer's name and e-mail, the request fingerprint) never leave it."""
+    contract = CONTRACTS.get(event_type)
+    if contract is None:
+        return dict(data)
+    return {name: data[name] for name in contract.model_fields if name in data}

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from finalizer.domain.payment import Payment, PaymentInitiatedData, PaymentStatus, fold, outcome
 from finalizer.ports import CardOpener, Clock, PaymentServiceProvider
+from finalizer.read_model import KEY, result_row
 from payments_shared.events import EventEnvelope
 from payments_shared.eventstore import ConcurrencyConflict, EventStore, NewEvent, PutRecord, StoreUnavailable
 from payments_shared.observability.propagation import current_trace_context
@@ -66,20 +67,8 @@ class FinalizerApp:
         latency_ms = (time.perf_counter() - started) * 1000
         event = outcome(payment, result)
         now = self._clock().isoformat()
-        row = PutRecord(
-            self._results_table,
-            {"payment_order_id": str(payment.payment_order_id)},
-            {
-                "merchant_id": str(payment.merchant_id),
-                "amount": event.data["amount"],
-                "currency": event.data["currency"],
-                "payment_status": event.data["status"],
-                "error_message": event.data["error_message"],
-                "decline_code": event.data["decline_code"],
-                "psp_reference": event.data["psp_reference"],
-                "timestamp": now,
-            },
-        )
+        fields = result_row(event.data, 1, now)  # the outcome is the payment stream's only event
+        row = PutRecord(self._results_table, {KEY: fields.pop(KEY)}, fields)
         new_event = NewEvent(
             event_type=event.event_type,
             data=event.data,

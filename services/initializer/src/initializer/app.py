@@ -18,6 +18,7 @@ from initializer.domain.order import (
     fold,
 )
 from initializer.ports import CardVault, Clock, OrderReadModel
+from initializer.read_model import KEY, order_row, status_fields
 from initializer.schemas import PaymentRequest
 from payments_shared.contracts import PaymentStatusUpdatedData
 from payments_shared.events import EventEnvelope
@@ -101,7 +102,8 @@ class InitializerApp:
         order = fold([(1, event.event_type, event.data)])
         if order is None:
             raise TypeError(f"{event.event_type} does not start an order")
-        row = self._row(order, command.buyer, sealed, now.isoformat())
+        fields = order_row(order, event.data, now.isoformat())
+        row = PutRecord(self._orders_table, {KEY: fields.pop(KEY)}, fields)
         new_event = self._new_event(event, order_id)
         try:
             # A passing refusal (a concurrent retry's transaction on the same stream, throttling) is retried
@@ -140,12 +142,10 @@ class InitializerApp:
             new_event = self._new_event(event, order_id, causation_id=str(envelope.event_id),
                                         correlation_id=envelope.correlation_id)  # fmt: skip
             # The row's status fields are set in place: no read of the row, same transaction as the event.
-            status_update = UpdateRecord(
-                self._orders_table,
-                {"payment_order_id": order_id},
-                {"status": event.data["status"], "failure_reason": event.data["error_message"], "timestamp": now,
-                 "version": order.version + 1},
-            )  # fmt: skip
+            recorded = fold([(order.version + 1, event.event_type, event.data)], order)
+            if recorded is None:
+                raise TypeError(f"{event.event_type} left no order")
+            status_update = UpdateRecord(self._orders_table, {KEY: order_id}, status_fields(recorded, now))
             self._store.append(stream_id(order_id), order.version, [new_event], [status_update])
             return True
 
@@ -166,25 +166,4 @@ class InitializerApp:
             correlation_id=correlation_id or order_id,
             causation_id=causation_id,
             trace=current_trace_context(),
-        )
-
-    def _row(self, order: PaymentOrder, buyer: BuyerInfo, sealed: str, timestamp: str) -> PutRecord:
-        return PutRecord(
-            self._orders_table,
-            {"payment_order_id": str(order.payment_order_id)},
-            {
-                "merchant_id": str(order.merchant_id),
-                "buyer_info": {"name": buyer.name, "email": buyer.email, "country": buyer.country},
-                "payment_details": sealed,
-                "amount": order.amount.to_decimal_string(),
-                "amount_minor": order.amount.minor,
-                "currency": order.amount.currency,
-                "status": order.status.value,
-                "failure_reason": order.failure_reason,
-                "card_brand": order.card.brand,
-                "card_last4": order.card.last4,
-                "created_at": order.created_at.isoformat(),
-                "timestamp": timestamp,
-                "version": order.version,
-            },
         )

@@ -20,8 +20,9 @@ from payments_shared.eventstore.relay import OutboxRelay
 from payments_shared.money import Money
 
 SOURCE = "payments.initializer"
-# PaymentOutcomeRecorded is the initializer's own bookkeeping: it is not an integration event.
-PUBLISHED_TYPES = {"PaymentInitiated": "PaymentInitiated", "PaymentRejected": "PaymentRejected"}
+# Only the contract event leaves the service: PaymentRejected (no consumer: the client had its answer) and
+# PaymentOutcomeRecorded are the initializer's own bookkeeping.
+PUBLISHED_TYPES = {"PaymentInitiated": "PaymentInitiated"}
 DEFAULT_LIMITS = '{"EUR": "10000.00", "USD": "10000.00", "GBP": "10000.00", "PLN": "50000.00", "JPY": "1500000"}'
 
 

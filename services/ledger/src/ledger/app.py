@@ -8,8 +8,9 @@ the posting transaction; each entry is added once, guarded by a marker that comm
 
 from __future__ import annotations
 
-from ledger.domain.journal import FeeSchedule, JournalEntry, Side, TrialBalance, capture_entry
+from ledger.domain.journal import FeeSchedule, JournalEntry, TrialBalance, capture_entry
 from ledger.ports import AccountTotals
+from ledger.read_model import JOURNAL_ENTRY_POSTED, account_increments, totals_marker
 from payments_shared.contracts import PaymentStatusUpdatedData
 from payments_shared.events import EventEnvelope
 from payments_shared.eventstore import (
@@ -24,8 +25,6 @@ from payments_shared.eventstore import (
 )
 from payments_shared.observability.propagation import current_trace_context
 from payments_shared.retry import DEFAULT_RETRY, RetryPolicy, retry
-
-JOURNAL_ENTRY_POSTED = "JournalEntryPosted"
 
 
 class LedgerApp:
@@ -82,17 +81,10 @@ class LedgerApp:
         """Add a posted entry to its accounts' running totals, once; False when it was already added."""
         if posted.event_type != JOURNAL_ENTRY_POSTED:
             return False
-        marker = PutRecord(self._events_table, {"stream_id": f"totals#{posted.stream_id}", "version": 0},
+        marker = PutRecord(self._events_table, {"stream_id": totals_marker(posted.stream_id), "version": 0},
                            only_if_absent=True)  # fmt: skip
-        increments = [
-            IncrementRecord(
-                self._accounts_table,
-                {"account": p["account"], "currency": p["currency"]},
-                {"debits_minor": p["amount_minor"] if p["side"] == Side.DEBIT else 0,
-                 "credits_minor": p["amount_minor"] if p["side"] == Side.CREDIT else 0},
-            )
-            for p in posted.data["postings"]
-        ]  # fmt: skip
+        increments = [IncrementRecord(self._accounts_table, key, deltas)
+                      for key, deltas in account_increments(posted.data["postings"])]  # fmt: skip
         try:
             # Projections of other stream shards may be adding to the same accounts right now.
             retry(lambda _: self._store.append(marker.key["stream_id"], 0, [], [marker, *increments]),

@@ -29,6 +29,7 @@ from payments_shared.problems import NotFound
 from payments_shared.retry import RetryPolicy, retry
 from wallet.domain.wallet import Wallet
 from wallet.ports import BalancesReadModel
+from wallet.read_model import KEY, balance_row, shard_name
 
 DEFAULT_SHARDS = 16
 CREDIT_RETRY = RetryPolicy(attempts=12)
@@ -46,7 +47,7 @@ class CreditResult:
 
 
 def stream_id(merchant_id: str, shard: int) -> str:
-    return f"wallet-{merchant_id}#{shard:02d}"
+    return f"wallet-{merchant_id}#{shard_name(shard)}"
 
 
 class WalletApp:
@@ -123,9 +124,5 @@ class WalletApp:
         return {"balances": totals, "version": sum(int(row["version"]) for row in rows)}
 
     def _row(self, wallet: Wallet, shard: int) -> PutRecord:
-        return PutRecord(
-            self._balances_table,
-            {"merchant_id": wallet.merchant_id, "shard": f"{shard:02d}"},
-            {"balances": dict(wallet.balances), "version": wallet.version,
-             "updated_at": datetime.now(UTC).isoformat()},
-        )  # fmt: skip
+        fields = balance_row(wallet, shard, datetime.now(UTC).isoformat())
+        return PutRecord(self._balances_table, {k: fields.pop(k) for k in KEY}, fields)

@@ -14,6 +14,8 @@ from typing import Any
 
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
+from payments_shared.contracts import public_data
+from payments_shared.events import EventEnvelope, TraceContext
 from payments_shared.eventstore.port import StoredEvent
 from payments_shared.eventstore.stream_records import inserted_events
 from payments_shared.observability.propagation import context_from, current_trace_context
@@ -28,6 +30,14 @@ class _Pending:
     event: StoredEvent
     span: Span
     entry: dict[str, Any]
+
+
+def integration_envelope(stored: StoredEvent, event_type: str, trace: TraceContext | None = None) -> EventEnvelope:
+    """A stored event as published: under its integration type, with only its contract's data (and, when
+    given, the publishing span's trace context instead of the stored one)."""
+    return stored.to_envelope().model_copy(update={
+        "event_type": event_type, "data": public_data(event_type, stored.data), "trace": trace or stored.trace,
+    })  # fmt: skip
 
 
 class OutboxRelay:
@@ -82,9 +92,7 @@ class OutboxRelay:
                 "payments.aggregate_id": stored.stream_id,
             },
         )
-        envelope = stored.to_envelope().model_copy(
-            update={"trace": current_trace_context(span), "event_type": event_type}
-        )
+        envelope = integration_envelope(stored, event_type, current_trace_context(span))
         entry = envelope.to_eventbridge_entry(source=self._source, bus_name=self._bus)
         return _Pending(sequence_number, stored, span, entry)
 

@@ -7,10 +7,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
-
-from payments_shared.ids import MerchantId, PaymentOrderId
-from payments_shared.money import Money
+from payments_shared.contracts import PaymentInitiatedData
 
 PAYMENT_SUCCEEDED = "PaymentSucceeded"
 PAYMENT_FAILED = "PaymentFailed"
@@ -19,34 +16,6 @@ PAYMENT_FAILED = "PaymentFailed"
 class PaymentStatus(StrEnum):
     SUCCESS = "SUCCESS"
     FAILED = "FAILED"
-
-
-class CardRef(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    brand: str
-    last4: str = Field(pattern=r"^[0-9]{4}$")
-    fingerprint: str = Field(min_length=1)
-
-
-class PaymentInitiatedData(BaseModel):
-    """The part of the initializer's PaymentInitiated event the finalizer relies on (extra fields ignored)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    payment_order_id: PaymentOrderId
-    merchant_id: MerchantId
-    amount: str
-    amount_minor: int
-    currency: str
-    card: CardRef
-    payment_details: str = Field(min_length=1, repr=False)  # sealed for this order; opened only to charge
-
-    def money(self) -> Money:
-        money = Money(self.amount_minor, self.currency)
-        if money.to_decimal_string() != self.amount or not money.is_positive():
-            raise ValueError(f"inconsistent amount {self.amount!r} / {self.amount_minor} {self.currency}")
-        return money
 
 
 class PspDecision(StrEnum):

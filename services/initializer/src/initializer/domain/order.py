@@ -102,6 +102,9 @@ class PaymentOrder:
             "amount_minor": command.amount.minor,
             "currency": command.amount.currency,
             "buyer_country": command.buyer.country,
+            # The read model's buyer_info comes from here, so a rebuilt row is the row that was written. It
+            # stays in the service: the PaymentInitiated contract does not publish it.
+            "buyer": {"name": command.buyer.name, "email": command.buyer.email, "country": command.buyer.country},
             "card": {"brand": command.card.brand, "last4": command.card.last4,
                      "fingerprint": command.card.fingerprint},
             "request_fingerprint": command.request_fingerprint,
@@ -131,9 +134,11 @@ class PaymentOrder:
         )
 
 
-def fold(events: Sequence[tuple[int, str, Mapping[str, Any]]]) -> PaymentOrder | None:
-    """Rebuild an order from (version, event_type, data); None for an empty stream."""
-    order: PaymentOrder | None = None
+def fold(
+    events: Sequence[tuple[int, str, Mapping[str, Any]]], order: PaymentOrder | None = None
+) -> PaymentOrder | None:
+    """Rebuild an order from (version, event_type, data), from scratch or on top of `order`; None for an
+    empty stream."""
     for version, event_type, data in events:
         if event_type in (PAYMENT_INITIATED, PAYMENT_REJECTED):
             card = data["card"]

@@ -1,0 +1,41 @@
+"""The ShowMeTheMoney row of a payment order, derived from the order's events alone.
+
+One definition for the rows the app writes with its events and for the rows an operator rebuilds from the
+event store (`payments-ops rebuild payment-orders`), so the two can never disagree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from initializer.domain.order import PaymentOrder
+
+KEY = "payment_order_id"
+
+
+def status_fields(order: PaymentOrder, timestamp: str) -> dict[str, Any]:
+    """What a recorded outcome changes on the row."""
+    return {"status": order.status.value, "failure_reason": order.failure_reason, "timestamp": timestamp,
+            "version": order.version}  # fmt: skip
+
+
+def order_row(order: PaymentOrder, first_event: Mapping[str, Any], timestamp: str) -> dict[str, Any]:
+    """The whole row: the order's state plus what only its first event holds (the buyer, the sealed card).
+
+    A rejected order keeps no sealed card: it is never charged, so the details have no reader.
+    """
+    buyer = first_event.get("buyer") or {"country": first_event.get("buyer_country")}
+    return {
+        KEY: str(order.payment_order_id),
+        "merchant_id": str(order.merchant_id),
+        "buyer_info": dict(buyer),
+        "payment_details": first_event.get("payment_details"),
+        "amount": order.amount.to_decimal_string(),
+        "amount_minor": order.amount.minor,
+        "currency": order.amount.currency,
+        "card_brand": order.card.brand,
+        "card_last4": order.card.last4,
+        "created_at": order.created_at.isoformat(),
+        **status_fields(order, timestamp),
+    }

@@ -1,0 +1,30 @@
+"""The LedgerAccounts rows: what one posted journal entry adds to its accounts' running totals.
+
+One definition for the totals projection (`LedgerApp.add_to_totals`) and for an operator's rebuild of the
+totals from the journal (`payments-ops rebuild ledger-totals`). An entry counts once it carries the marker
+`totals#<journal stream>`, written in the same transaction as its increments.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from ledger.domain.journal import Side
+
+KEY = ("account", "currency")
+JOURNAL_ENTRY_POSTED = "JournalEntryPosted"
+
+
+def totals_marker(journal_stream: str) -> str:
+    return f"totals#{journal_stream}"
+
+
+def account_increments(postings: Sequence[Mapping[str, Any]]) -> list[tuple[dict[str, str], dict[str, int]]]:
+    """(row key, {debits_minor, credits_minor}) per posting of a JournalEntryPosted event."""
+    return [
+        ({"account": p["account"], "currency": p["currency"]},
+         {"debits_minor": p["amount_minor"] if p["side"] == Side.DEBIT else 0,
+          "credits_minor": p["amount_minor"] if p["side"] == Side.CREDIT else 0})
+        for p in postings
+    ]  # fmt: skip
