@@ -157,8 +157,11 @@ class FakePsp:
             def do_GET(self) -> None:
                 if not psp._authorized(self.headers.get("Authorization")):
                     return self._send(401, _unauthorized())
-                intent_id = self.path.removeprefix("/v1/payment_intents/")
-                intent = psp._retrieve(intent_id) if self.path.startswith("/v1/payment_intents/") else None
+                path, _, query = self.path.partition("?")
+                if path == "/v1/payment_intents":
+                    return self._send(*psp._list(parse_form(query)))
+                intent = psp._retrieve(path.removeprefix("/v1/payment_intents/")) if path.startswith(
+                    "/v1/payment_intents/") else None  # fmt: skip
                 self._send(200, intent) if intent else self._send(404, _not_found(self.path))
 
             def _send(self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None) -> None:
@@ -279,6 +282,26 @@ class FakePsp:
             intent["amount_received"] = intent["amount"]
             intent["latest_charge"] = f"ch_{secrets.token_hex(12)}"
             self.charges[key] += 1
+
+    def _list(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        """Stripe's list: newest first, `limit` (1-100, default 10), `starting_after`, `created[gte]`."""
+        limit = str(params.get("limit", "10"))
+        if not limit.isdigit() or not 1 <= int(limit) <= 100:
+            refused = _invalid("This value must be between 1 and 100.", "limit", "parameter_invalid_integer")
+            return 400, {"error": refused.error}
+        since = int((params.get("created") or {}).get("gte", 0) or 0)
+        with self._lock:
+            intents = [dict(i) for i in reversed(self._intents.values()) if i["created"] >= since]  # newest first
+        after = params.get("starting_after")
+        if after is not None:
+            ids = [i["id"] for i in intents]
+            if after not in ids:
+                return 400, {"error": _invalid(f"No such payment_intent: '{after}'", "starting_after",
+                                               "resource_missing").error}  # fmt: skip
+            intents = intents[ids.index(after) + 1:]
+        page = intents[: int(limit)]
+        return 200, {"object": "list", "url": "/v1/payment_intents", "has_more": len(intents) > len(page),
+                     "data": page}  # fmt: skip
 
     def _retrieve(self, intent_id: str) -> dict[str, Any] | None:
         with self._lock:

@@ -1,0 +1,100 @@
+"""Each read model as a function of its owning event store: the rows its events say it must hold.
+
+The row layouts are the services' own (`<service>.read_model`), so a rebuilt row is byte for byte the row the
+service writes. Timestamps of writing (`timestamp`, `updated_at`) are the clock's, not the events': a rebuilt
+row takes its last event's time there, and diffs ignore them.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from finalizer.domain.payment import PAYMENT_FAILED, PAYMENT_SUCCEEDED
+from finalizer.read_model import result_row
+from initializer.domain.order import fold as fold_order
+from initializer.read_model import order_row
+from ledger.read_model import JOURNAL_ENTRY_POSTED, account_increments, totals_marker
+from ops.stores import events_by_stream
+from wallet.domain.wallet import Wallet
+from wallet.read_model import balance_row
+
+Row = dict[str, Any]
+Key = tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class ReadModel:
+    name: str  # as the operator types it
+    table: str
+    store: str  # the service whose event store it projects
+    key: tuple[str, ...]
+    derive: Callable[[Sequence[Row]], list[Row]]  # the event store's items -> the rows they imply
+    # Rows carry their stream's version: in place, a rebuilt row replaces a live one only if the live one is
+    # not newer. Without it (the ledger's totals, sums over many streams) a row is replaced only if it has
+    # not changed since it was read.
+    versioned: bool = True
+    volatile: frozenset[str] = frozenset({"timestamp", "updated_at"})
+    zero: Callable[[Key], Row] | None = None  # an unversioned row no event explains should hold this
+
+    def key_of(self, row: Row) -> Key:
+        return tuple(row[k] for k in self.key)
+
+
+def _payment_orders(items: Sequence[Row]) -> list[Row]:
+    rows = []
+    for stream, events in events_by_stream(iter(items)).items():
+        order = fold_order([(e.version, e.event_type, e.data) for e in events])
+        if stream.startswith("payment-") and order is not None:
+            rows.append(order_row(order, events[0].data, events[-1].occurred_at.isoformat()))
+    return rows
+
+
+def _payment_results(items: Sequence[Row]) -> list[Row]:
+    return [result_row(e.data, e.version, e.occurred_at.isoformat())
+            for stream, events in events_by_stream(iter(items)).items() if stream.startswith("payment-")
+            for e in events if e.event_type in (PAYMENT_SUCCEEDED, PAYMENT_FAILED)]  # fmt: skip
+
+
+def _wallet_balances(items: Sequence[Row]) -> list[Row]:
+    rows = []
+    for stream, events in events_by_stream(iter(items)).items():
+        if not stream.startswith("wallet-") or "#" not in stream or not events:
+            continue
+        shard = int(stream.rsplit("#", 1)[1])
+        merchant = str(events[0].data["merchant_id"])
+        wallet = Wallet.rebuild(merchant, None, [(e.version, e.event_type, e.data) for e in events])
+        rows.append(balance_row(wallet, shard, events[-1].occurred_at.isoformat()))
+    return rows
+
+
+def _ledger_totals(items: Sequence[Row]) -> list[Row]:
+    """Entries the totals projection has added (their marker exists); a newer entry is added by the projection
+    itself, so counting it here too would count it twice."""
+    added = {str(item["stream_id"]) for item in items if str(item["stream_id"]).startswith("totals#")}
+    totals: dict[Key, dict[str, int]] = defaultdict(lambda: {"debits_minor": 0, "credits_minor": 0})
+    for stream, events in events_by_stream(iter(items)).items():
+        if totals_marker(stream) not in added:
+            continue
+        for event in events:
+            if event.event_type == JOURNAL_ENTRY_POSTED:
+                for key, deltas in account_increments(event.data["postings"]):
+                    row = totals[(key["account"], key["currency"])]
+                    for name, delta in deltas.items():
+                        row[name] += delta
+    return [{"account": account, "currency": currency, **sums} for (account, currency), sums in totals.items()]
+
+
+READ_MODELS = {
+    model.name: model
+    for model in (
+        ReadModel("payment-orders", "ShowMeTheMoney", "initializer", ("payment_order_id",), _payment_orders),
+        ReadModel("payment-results", "BreakingTheBank", "finalizer", ("payment_order_id",), _payment_results),
+        ReadModel("ledger-totals", "LedgerAccounts", "ledger", ("account", "currency"), _ledger_totals,
+                  versioned=False,
+                  zero=lambda key: {"account": key[0], "currency": key[1], "debits_minor": 0, "credits_minor": 0}),
+        ReadModel("wallet-balances", "WalletBalances", "wallet", ("merchant_id", "shard"), _wallet_balances),
+    )
+}  # fmt: skip
