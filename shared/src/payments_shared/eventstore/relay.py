@@ -6,7 +6,6 @@ redelivers until this relay reports success. Publishing is at-least-once; consum
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -20,8 +19,13 @@ from payments_shared.eventstore.port import StoredEvent
 from payments_shared.eventstore.stream_records import inserted_events
 from payments_shared.observability.propagation import context_from, current_trace_context
 from payments_shared.observability.tracing import tracer
+from payments_shared.retry import RetryPolicy, retry
 
 PUT_EVENTS_MAX_ENTRIES = 10  # EventBridge PutEvents limit per call
+
+
+class _EntriesFailed(Exception):
+    """Some entries of a PutEvents call failed (or the whole call did)."""
 
 
 @dataclass
@@ -58,8 +62,7 @@ class OutboxRelay:
         # Internal event type -> integration event type (EventBridge detail-type). Types not listed stay
         # private to the service; None publishes every event under its own type.
         self._published_types = published_types
-        self._max_attempts = max_attempts
-        self._base_delay_s = base_delay_s
+        self._policy = RetryPolicy(attempts=max_attempts, base_delay_s=base_delay_s, max_delay_s=1.0)
         self._sleep = sleep
 
     def handle_stream_batch(self, event: dict[str, Any]) -> dict[str, Any]:
@@ -109,17 +112,23 @@ class OutboxRelay:
         return still_failed
 
     def _publish_batch(self, batch: list[_Pending]) -> list[_Pending]:
-        for attempt in range(self._max_attempts):
-            if attempt:
-                self._sleep(random.uniform(0, self._base_delay_s * 2**attempt))  # noqa: S311 (jitter)
+        remaining = batch
+
+        def attempt(_: int) -> None:
+            nonlocal remaining
             try:
-                response = self._client.put_events(Entries=[p.entry for p in batch])
-            except Exception as error:  # noqa: BLE001 - botocore already retried; retry the batch here
-                for item in batch:
+                response = self._client.put_events(Entries=[p.entry for p in remaining])
+            except Exception as error:  # - botocore already retried; retry the batch here
+                for item in remaining:
                     item.span.record_exception(error)
-                continue
-            if not response.get("FailedEntryCount"):
-                return []
-            # Entries come back in request order; only those with an ErrorCode failed.
-            batch = [p for p, r in zip(batch, response["Entries"], strict=True) if r.get("ErrorCode")]
-        return batch
+                raise _EntriesFailed from error
+            # Entries come back in request order; only those with an ErrorCode failed: only they go again.
+            remaining = [p for p, r in zip(remaining, response.get("Entries", []), strict=False) if r.get("ErrorCode")]
+            if response.get("FailedEntryCount"):
+                raise _EntriesFailed
+
+        try:
+            retry(attempt, on=(_EntriesFailed,), policy=self._policy, sleep=self._sleep)
+        except _EntriesFailed:
+            pass  # what still failed goes back to the stream, which redelivers it
+        return remaining

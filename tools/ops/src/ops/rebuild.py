@@ -18,8 +18,10 @@ from devstack.resources import EVENT_STORES
 
 from ops.read_models import Key, ReadModel, Row
 from ops.stores import Progress, no_progress, scan
+from payments_shared.retry import RetryPolicy, retry
 
 _serializer = TypeSerializer()
+BATCH_WRITE_RETRY = RetryPolicy(attempts=8, base_delay_s=0.05, max_delay_s=2.0)
 CAS_ROUNDS = 5  # an unversioned row still moving after this many reads is left for the next run
 
 
@@ -129,17 +131,21 @@ def _fresh_table(dynamodb: Any, model: ReadModel, name: str) -> None:
     dynamodb.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 120})
 
 
+class _Unprocessed(Exception):
+    """BatchWriteItem left some rows unwritten (throttling): they go again after a pause."""
+
+
 def _write_all(dynamodb: Any, table: str, rows: list[Row], progress: Progress) -> None:
     for start in range(0, len(rows), 25):  # BatchWriteItem's limit
-        requests = {table: [{"PutRequest": {"Item": _attr(row)}} for row in rows[start:start + 25]]}
-        for attempt in range(8):
-            unprocessed = dynamodb.batch_write_item(RequestItems=requests).get("UnprocessedItems") or {}
-            if not unprocessed:
-                break
-            requests = unprocessed
-            time.sleep(min(0.05 * 2**attempt, 2))
-        else:
-            raise RuntimeError(f"{table}: DynamoDB kept refusing {len(requests[table])} rows; run again")
+        pending = {table: [{"PutRequest": {"Item": _attr(row)}} for row in rows[start:start + 25]]}
+
+        def attempt(_: int) -> None:
+            nonlocal pending
+            pending = dynamodb.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+            if pending:
+                raise _Unprocessed
+
+        retry(attempt, on=(_Unprocessed,), policy=BATCH_WRITE_RETRY)  # then the command fails: run it again
         progress(min(start + 25, len(rows)), len(rows))
 
 
