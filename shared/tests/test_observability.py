@@ -118,6 +118,19 @@ def test_log_lines_carry_trace_ids_the_dt_prefix_and_no_card_data(
     assert line["service"] == "svc" and line["level"] == "INFO"
 
 
+def test_exceptions_and_appended_keys_are_redacted_too(capsys: pytest.CaptureFixture[str]) -> None:
+    # Only the keys Powertools and the runtime write are trusted unscanned; whatever came from input is not.
+    logger = build_logger("svc-exception")
+    logger.append_keys(reference=f"ref {CARD}")
+    try:
+        raise ValueError(f"bad card {CARD}")
+    except ValueError:
+        logger.exception("charge failed")
+    line = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert "bad card" in line["exception"] and line["reference"].startswith("ref ")
+    assert CARD not in json.dumps(line)
+
+
 def test_log_without_a_span_has_no_trace_fields(capsys: pytest.CaptureFixture[str]) -> None:
     build_logger("svc-no-span").info("plain")
     line = json.loads(capsys.readouterr().out.strip().splitlines()[-1])

@@ -9,7 +9,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 from aws_lambda_powertools.logging.types import LogRecord
 
-from payments_shared.observability.redaction import redact
+from payments_shared.observability.redaction import redact_log_record
 from payments_shared.observability.tracing import trace_ids
 
 
@@ -17,7 +17,7 @@ class TraceCorrelatedFormatter(LambdaPowertoolsFormatter):
     """Adds trace_id/span_id, prefixes `[!dt dt.trace_id=…,dt.span_id=…]` and redacts every field."""
 
     def serialize(self, log: LogRecord) -> str:
-        record: dict[str, Any] = redact(dict(log))
+        record: dict[str, Any] = redact_log_record(dict(log))
         record.pop("xray_trace_id", None)  # the trace is OpenTelemetry's (W3C), not X-Ray's
         ids = trace_ids()
         if ids is not None:
