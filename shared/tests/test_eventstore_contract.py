@@ -25,6 +25,7 @@ from payments_shared.eventstore import (
 )
 from payments_shared.eventstore.dynamodb import DynamoDBEventStore, table_definition
 from payments_shared.eventstore.memory import InMemoryEventStore
+from payments_shared.eventstore.schemas import SNAPSHOT, Schemas
 from payments_testing.aws import SerializedClient, aws_client
 from payments_testing.strict_dynamodb import PASSING_REASONS, StrictTransactions
 
@@ -36,17 +37,18 @@ IN_FLIGHT_S = 0.05
 
 
 class Adapter:
-    def __init__(self, store: EventStore, read: Any, cancel_next: Any) -> None:
+    def __init__(self, store: EventStore, read: Any, cancel_next: Any, reopen: Any) -> None:
         self.store = store
         self.read = read  # (table, key) -> item | None
         self.cancel_next = cancel_next  # (*reasons) -> None: the next appends are cancelled for these
+        self.reopen = reopen  # (schemas) -> the same data as a store of code with these schemas sees it
 
 
 @pytest.fixture(params=["memory", "dynamodb"])
 def adapter(request: pytest.FixtureRequest) -> Iterator[Adapter]:
     if request.param == "memory":
         memory = InMemoryEventStore(transaction_seconds=IN_FLIGHT_S)
-        yield Adapter(memory, memory.get_record, memory.cancel_next)
+        yield Adapter(memory, memory.get_record, memory.cancel_next, memory.with_schemas)
         return
     request.getfixturevalue("aws")
     client = aws_client("dynamodb")
@@ -65,7 +67,8 @@ def adapter(request: pytest.FixtureRequest) -> Iterator[Adapter]:
 
     strict = StrictTransactions(hold_seconds=IN_FLIGHT_S).install()
     try:
-        yield Adapter(DynamoDBEventStore(SerializedClient(client), "events"), read, strict.cancel_next)
+        yield Adapter(DynamoDBEventStore(SerializedClient(client), "events"), read, strict.cancel_next,
+                      lambda schemas: DynamoDBEventStore(SerializedClient(client), "events", schemas))
     finally:
         strict.uninstall()
 
@@ -246,3 +249,37 @@ def test_updates_set_attributes_without_touching_the_rest(adapter: Adapter) -> N
     paid = UpdateRecord(READ_MODEL, {"id": "o-1"}, {"status": "PAID", "note": None})
     adapter.store.append("u-1", 1, [event()], [paid])
     assert adapter.read(READ_MODEL, {"id": "o-1"}) == {"id": "o-1", "status": "PAID", "amount": "1.00", "note": None}
+
+
+# Version 2 of "Happened" renamed `amount` to `amount_minor`; version 3 added `currency`. The snapshots' state
+# went from a bare total to totals per currency.
+UPCASTERS = Schemas({
+    ("Happened", 1): lambda data: {**{k: v for k, v in data.items() if k != "amount"}, "amount_minor": data["amount"]},
+    ("Happened", 2): lambda data: {**data, "currency": "EUR"},
+    (SNAPSHOT, 1): lambda state: {"totals": {"EUR": state["total"]}},
+})  # fmt: skip
+
+
+def test_events_and_snapshots_written_by_older_code_load_in_the_current_shape(adapter: Adapter) -> None:
+    adapter.store.append("s-old", 0, [event(amount=5), event(amount=7)], snapshot=Snapshot(1, {"total": 5}))
+    current = adapter.reopen(UPCASTERS)
+    loaded = current.load("s-old", use_snapshot=False)
+    assert [(e.data, e.schema_version) for e in loaded.events] == [
+        ({"amount_minor": 5, "currency": "EUR"}, 3), ({"amount_minor": 7, "currency": "EUR"}, 3)]
+    tail = current.load("s-old")
+    assert tail.snapshot == Snapshot(1, {"totals": {"EUR": 5}}, schema_version=2)
+    assert [e.data["amount_minor"] for e in tail.events] == [7]
+
+
+def test_new_writes_record_the_current_version_and_are_not_upcast_again(adapter: Adapter) -> None:
+    current = adapter.reopen(UPCASTERS)
+    current.append("s-new", 0, [event(amount_minor=9, currency="PLN")], snapshot=Snapshot(1, {"totals": {"PLN": 9}}))
+    loaded = current.load("s-new", use_snapshot=False)
+    assert [(e.data, e.schema_version) for e in loaded.events] == [({"amount_minor": 9, "currency": "PLN"}, 3)]
+    assert current.load("s-new").snapshot == Snapshot(1, {"totals": {"PLN": 9}}, schema_version=2)
+
+
+def test_an_event_newer_than_the_code_is_refused_not_misread(adapter: Adapter) -> None:
+    adapter.reopen(UPCASTERS).append("s-future", 0, [event(amount_minor=1, currency="EUR")])
+    with pytest.raises(ValueError, match="newer than this code"):
+        adapter.store.load("s-future")  # code that knows only version 1 of "Happened"

@@ -1,6 +1,7 @@
 """Import contracts (import-linter) that keep the hexagonal architecture honest.
 
 - a service's `domain` package imports no infrastructure library;
+- a service's use cases (`app`) and `domain` import none of its adapters (only `container` picks adapters);
 - no service imports another service;
 - the shared kernel imports no service.
 """
@@ -37,6 +38,15 @@ def contracts(kernel: str, services: list[str]) -> str:
         for svc in services
         if importlib.util.find_spec(f"{svc}.domain") is not None
     ]
+    no_adapters = [
+        f"[importlinter:contract:{svc}-core-knows-no-adapter]\n"
+        f"name = {svc}.app and {svc}.domain import no adapter\n"
+        "type = forbidden\n"
+        f"source_modules = {_lines([m for m in (f'{svc}.app', f'{svc}.domain') if importlib.util.find_spec(m)])}\n"
+        f"forbidden_modules = {svc}.adapters\n"
+        for svc in services
+        if importlib.util.find_spec(f"{svc}.adapters") is not None
+    ]
     independence = (
         ["[importlinter:contract:services-independent]\nname = services are independent\n"
          f"type = independence\nmodules = {_lines(services)}\n"]
@@ -55,7 +65,7 @@ def contracts(kernel: str, services: list[str]) -> str:
     ] if pure_kernel else []
     header = f"[importlinter]\nroot_packages =\n    {kernel}\n" + "".join(f"    {s}\n" for s in services)
     header += "include_external_packages = True\n"
-    return "\n".join([header, *kernel_pure, *forbidden, *independence, *kernel_first])
+    return "\n".join([header, *kernel_pure, *forbidden, *no_adapters, *independence, *kernel_first])
 
 
 def run(config: Path, text: str) -> int:
@@ -78,6 +88,8 @@ def test_a_domain_importing_boto3_or_another_service_fails_the_check(
         "svc_a": "",
         "svc_a/domain": "import boto3\n",
         "svc_b": "import svc_a\n",
+        "svc_b/adapters": "",
+        "svc_b/app": "import svc_b.adapters\n",
     }.items():
         (tmp_path / package).mkdir(parents=True, exist_ok=True)
         (tmp_path / package / "__init__.py").write_text(body)
@@ -85,11 +97,14 @@ def test_a_domain_importing_boto3_or_another_service_fails_the_check(
     monkeypatch.chdir(tmp_path)
     text = contracts("kernel_x", ["svc_a", "svc_b"])
     assert "svc_a.domain imports no infrastructure" in text and "services are independent" in text
+    assert "svc_b.app and svc_b.domain import no adapter" in text
     assert "kernel_x.money" in text
     assert run(tmp_path / "contracts.ini", text) == 1
     assert run(tmp_path / "c2.ini", text.replace("import boto3", "")) == 1
     (tmp_path / "svc_a" / "domain" / "__init__.py").write_text("")
     (tmp_path / "svc_b" / "__init__.py").write_text("")
+    assert run(tmp_path / "c2b.ini", text) == 1  # svc_b.app still imports its adapter
+    (tmp_path / "svc_b" / "app" / "__init__.py").write_text("")
     for module in [m for m in sys.modules if m.startswith(("svc_", "kernel_x"))]:
         del sys.modules[module]
     assert run(tmp_path / "c3.ini", text) == 0

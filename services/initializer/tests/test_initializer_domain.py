@@ -13,6 +13,7 @@ from initializer.domain.errors import IdempotencyKeyReused
 from initializer.domain.order import (
     PAYMENT_INITIATED,
     PAYMENT_REJECTED,
+    SCHEMAS,
     BuyerInfo,
     InitiatePayment,
     OrderStatus,
@@ -124,3 +125,13 @@ def test_a_card_is_valid_through_its_expiry_month() -> None:
     assert not expires_before(11, 2026, date(2026, 11, 30))
     assert expires_before(10, 2026, date(2026, 11, 1))
     assert expires_before(12, 2025, date(2026, 1, 1))
+
+
+@given(commands())
+def test_an_order_recorded_before_buyers_were_kept_reads_as_today_with_its_country(command: InitiatePayment) -> None:
+    event = PaymentOrder.initiate(command, POLICY, NOW)
+    version_1 = {k: v for k, v in event.data.items() if k != "buyer"}  # as the code before version 2 wrote it
+    upcast = SCHEMAS.upcast(event.event_type, 1, version_1)
+    assert upcast == {**event.data, "buyer": {"country": "GB"}}
+    assert SCHEMAS.current(event.event_type) == 2 and SCHEMAS.upcast(event.event_type, 2, event.data) == event.data
+    assert fold([(1, event.event_type, upcast)]) == fold([(1, event.event_type, event.data)])

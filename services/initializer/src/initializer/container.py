@@ -11,7 +11,7 @@ from dependency_injector import containers, providers
 from initializer.adapters.dynamodb_read_model import DynamoDBOrderReadModel
 from initializer.adapters.kms_vault import KmsCardVault
 from initializer.app import InitializerApp
-from initializer.domain.order import PaymentPolicy
+from initializer.domain.order import SCHEMAS, PaymentPolicy
 from payments_shared.aws_clients import traced_client
 from payments_shared.callers import DynamoDBCallerDirectory
 from payments_shared.events import utc_now
@@ -43,7 +43,7 @@ class Container(containers.DeclarativeContainer):
     kms = providers.Singleton(traced_client, "kms")
     events = providers.Singleton(traced_client, "events")
 
-    event_store = providers.Singleton(DynamoDBEventStore, dynamodb, config.event_store_table)
+    event_store = providers.Singleton(DynamoDBEventStore, dynamodb, config.event_store_table, SCHEMAS)
     orders = providers.Singleton(DynamoDBOrderReadModel, dynamodb, config.orders_table)
     vault = providers.Singleton(KmsCardVault, kms, config.card_data_key_id, config.card_fingerprint_key_id)
     policy = providers.Singleton(policy_from, config.payment_limits, config.blocked_merchants)
@@ -59,7 +59,7 @@ class Container(containers.DeclarativeContainer):
         orders_table=config.orders_table,
     )
     relay = providers.Singleton(
-        OutboxRelay, events, config.event_bus_name, SOURCE, published_types=PUBLISHED_TYPES
+        OutboxRelay, events, config.event_bus_name, SOURCE, published_types=PUBLISHED_TYPES, schemas=SCHEMAS
     )
 
 

@@ -25,11 +25,10 @@ def order_row(order: PaymentOrder, first_event: Mapping[str, Any], timestamp: st
 
     A rejected order keeps no sealed card: it is never charged, so the details have no reader.
     """
-    buyer = first_event.get("buyer") or {"country": first_event.get("buyer_country")}
     return {
         KEY: str(order.payment_order_id),
         "merchant_id": str(order.merchant_id),
-        "buyer_info": dict(buyer),
+        "buyer_info": dict(first_event["buyer"]),
         "payment_details": first_event.get("payment_details"),
         "amount": order.amount.to_decimal_string(),
         "amount_minor": order.amount.minor,

@@ -25,6 +25,8 @@ from payments_shared.eventstore.port import (
     UpdateRecord,
     refusal,
 )
+from payments_shared.eventstore.schemas import NO_CHANGES, Schemas
+from payments_shared.eventstore.schemas import SNAPSHOT as SNAPSHOT_KIND
 from payments_shared.ids import EventId
 
 # Table layout: partition key `stream_id` (S), sort key `version` (N). Events live at version >= 1;
@@ -50,11 +52,12 @@ def _json(value: Mapping[str, Any]) -> str:
     return json.dumps(value, separators=(",", ":"), sort_keys=True)
 
 
-def event_item(stream_id: str, version: int, event: NewEvent) -> dict[str, Any]:
+def event_item(stream_id: str, version: int, event: NewEvent, schema_version: int = 1) -> dict[str, Any]:
     return {
         PK: stream_id,
         SK: version,
         "record_type": EVENT,
+        "schema_version": schema_version,
         "event_id": str(event.event_id),
         "event_type": event.event_type,
         "occurred_at": event.occurred_at.isoformat(),
@@ -78,6 +81,7 @@ def stored_event_from_item(item: Mapping[str, Any]) -> StoredEvent:
         correlation_id=str(item["correlation_id"]),
         causation_id=item.get("causation_id"),
         trace=TraceContext(traceparent=item.get("traceparent"), tracestate=item.get("tracestate")),
+        schema_version=int(item.get("schema_version", 1)),  # items from before versions were recorded: 1
     )
 
 
@@ -155,9 +159,10 @@ def query_rows(client: Any, table: str, partition_key: str, value: str) -> list[
 
 
 class DynamoDBEventStore:
-    def __init__(self, client: Any, table_name: str) -> None:
+    def __init__(self, client: Any, table_name: str, schemas: Schemas = NO_CHANGES) -> None:
         self._client = client
         self._table = table_name
+        self._schemas = schemas  # the service's upcasters: every load returns current shapes
 
     def append(
         self,
@@ -179,7 +184,8 @@ class DynamoDBEventStore:
         for offset, event in enumerate(events, start=1):
             items.append({"Put": {
                 "TableName": self._table,
-                "Item": _to_attr(event_item(stream_id, expected_version + offset, event)),
+                "Item": _to_attr(event_item(stream_id, expected_version + offset, event,
+                                            self._schemas.current(event.event_type))),
                 "ConditionExpression": "attribute_not_exists(#pk)",
                 "ExpressionAttributeNames": {"#pk": PK},
             }})  # fmt: skip
@@ -202,6 +208,7 @@ class DynamoDBEventStore:
                 SK: SNAPSHOT_VERSION,
                 "record_type": SNAPSHOT,
                 "snapshot_version": snapshot.version,
+                "schema_version": self._schemas.current(SNAPSHOT_KIND),
                 "state": _json(snapshot.state),
             })}})  # fmt: skip
         if not items:
@@ -223,6 +230,7 @@ class DynamoDBEventStore:
                 correlation_id=event.correlation_id,
                 causation_id=event.causation_id,
                 trace=event.trace,
+                schema_version=self._schemas.current(event.event_type),
             )
             for offset, event in enumerate(events, start=1)
         ]
@@ -232,7 +240,9 @@ class DynamoDBEventStore:
         if snapshotted and snapshot is None:
             return StreamSlice(stream_id, None, [])
         after = int(snapshot["snapshot_version"]) if snapshot else SNAPSHOT_VERSION
-        loaded_snapshot = Snapshot(version=after, state=json.loads(snapshot["state"])) if snapshot else None
+        loaded_snapshot = self._schemas.snapshot(Snapshot(
+            version=after, state=json.loads(snapshot["state"]), schema_version=int(snapshot.get("schema_version", 1)),
+        )) if snapshot else None  # fmt: skip
         if snapshot is not None:
             # Versions have no gaps: if the one after the snapshot doesn't exist, nothing newer does. One
             # GetItem instead of a Query keeps a snapshotted load O(1) however long the stream grows.
@@ -249,7 +259,8 @@ class DynamoDBEventStore:
         }
         while True:
             page = self._client.query(**query)
-            events.extend(stored_event_from_item(_from_attr(item)) for item in page.get("Items", []))
+            events.extend(self._schemas.event(stored_event_from_item(_from_attr(item)))
+                          for item in page.get("Items", []))  # fmt: skip
             if "LastEvaluatedKey" not in page:
                 break
             query["ExclusiveStartKey"] = page["LastEvaluatedKey"]

@@ -28,6 +28,7 @@ from payments_shared.eventstore.port import (
     UpdateRecord,
     refusal,
 )
+from payments_shared.eventstore.schemas import NO_CHANGES, SNAPSHOT, Schemas
 
 
 def _record_key(key: Mapping[str, Any]) -> tuple[tuple[str, Any], ...]:
@@ -55,7 +56,9 @@ def _items(
 
 
 class InMemoryEventStore:
-    def __init__(self, transaction_seconds: float = 0.0, read_seconds: float = 0.0) -> None:
+    def __init__(self, transaction_seconds: float = 0.0, read_seconds: float = 0.0,
+                 schemas: Schemas = NO_CHANGES) -> None:  # fmt: skip
+        self._schemas = schemas  # the service's upcasters: every load returns current shapes
         self._transaction_seconds = transaction_seconds
         self._read_seconds = read_seconds
         self._in_flight: set[ItemKey] = set()
@@ -66,6 +69,12 @@ class InMemoryEventStore:
         self._snapshots: dict[str, Snapshot] = {}
         self._records: dict[str, dict[tuple[tuple[str, Any], ...], dict[str, Any]]] = {}
         self._subscribers: list[Callable[[StoredEvent], object]] = []
+
+    def with_schemas(self, schemas: Schemas) -> InMemoryEventStore:
+        """The same data read and written by code with other schemas (a deploy, seen by the data)."""
+        view = copy.copy(self)
+        view._schemas = schemas
+        return view
 
     def append(
         self,
@@ -139,6 +148,7 @@ class InMemoryEventStore:
                 correlation_id=event.correlation_id,
                 causation_id=event.causation_id,
                 trace=event.trace,
+                schema_version=self._schemas.current(event.event_type),
             )
             for offset, event in enumerate(events, start=1)
         ]
@@ -155,7 +165,8 @@ class InMemoryEventStore:
             else:
                 table[_record_key(write.key)] = copy.deepcopy(write.item())
         if snapshot is not None:
-            self._snapshots[stream_id] = Snapshot(snapshot.version, copy.deepcopy(dict(snapshot.state)))
+            self._snapshots[stream_id] = Snapshot(snapshot.version, copy.deepcopy(dict(snapshot.state)),
+                                                  self._schemas.current(SNAPSHOT))  # fmt: skip
         return stored
 
     def load(self, stream_id: str, *, use_snapshot: bool = True, snapshotted: bool = False) -> StreamSlice:
@@ -168,7 +179,8 @@ class InMemoryEventStore:
             after = snapshot.version if snapshot else 0
             # Versions run 1..n without gaps, so the events after the snapshot are a slice: O(tail), not O(n).
             events = self._streams.get(stream_id, [])[after:]
-        return StreamSlice(stream_id, snapshot, events)
+        return StreamSlice(stream_id, self._schemas.snapshot(snapshot) if snapshot else None,
+                           [self._schemas.event(e) for e in events])  # fmt: skip
 
     # -- read-model access for in-memory adapters and tests --
     def get_record(self, table: str, key: Mapping[str, Any]) -> dict[str, Any] | None:

@@ -93,6 +93,7 @@ class StoredEvent:
     correlation_id: str
     causation_id: str | None
     trace: TraceContext
+    schema_version: int = 1  # of `data`'s shape for this event type (payments_shared.eventstore.schemas)
 
     def to_envelope(self) -> EventEnvelope:
         return EventEnvelope(
@@ -114,6 +115,7 @@ class Snapshot:
 
     version: int
     state: Mapping[str, Any]
+    schema_version: int = 1  # of `state`'s shape (payments_shared.eventstore.schemas)
 
 
 @dataclass(frozen=True)

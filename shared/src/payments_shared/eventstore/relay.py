@@ -16,6 +16,7 @@ from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 from payments_shared.contracts import public_data
 from payments_shared.events import EventEnvelope, TraceContext
 from payments_shared.eventstore.port import StoredEvent
+from payments_shared.eventstore.schemas import NO_CHANGES, Schemas
 from payments_shared.eventstore.stream_records import inserted_events
 from payments_shared.observability.propagation import context_from, current_trace_context
 from payments_shared.observability.tracing import tracer
@@ -52,6 +53,7 @@ class OutboxRelay:
         source: str,
         *,
         published_types: Mapping[str, str] | None = None,
+        schemas: Schemas = NO_CHANGES,
         max_attempts: int = 4,
         base_delay_s: float = 0.05,
         sleep: Callable[[float], None] = time.sleep,
@@ -62,6 +64,7 @@ class OutboxRelay:
         # Internal event type -> integration event type (EventBridge detail-type). Types not listed stay
         # private to the service; None publishes every event under its own type.
         self._published_types = published_types
+        self._schemas = schemas  # a record written by older code is published in today's shape
         self._policy = RetryPolicy(attempts=max_attempts, base_delay_s=base_delay_s, max_delay_s=1.0)
         self._sleep = sleep
 
@@ -73,7 +76,7 @@ class OutboxRelay:
         mapping's ReportBatchItemFailures retries exactly what failed.
         """
         pending = [
-            self._prepare(sequence_number, stored)
+            self._prepare(sequence_number, self._schemas.event(stored))
             for sequence_number, stored in inserted_events(event)
             if self._published_types is None or stored.event_type in self._published_types
         ]

@@ -28,7 +28,7 @@ from ops import psp_charges, replay
 from ops.aws import Target
 from ops.dead_letters import list_letters, redrive
 from ops.payment_trace import trace_payment
-from ops.read_models import READ_MODELS
+from ops.read_models import READ_MODELS, STORE_SCHEMAS
 from ops.rebuild import rebuild
 from ops.reconcile import gather, reconcile
 from ops.stores import events_by_stream, scan
@@ -142,7 +142,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         return 0 if result.get("state", "COMPLETED") == "COMPLETED" or args.dry_run else 1
     if args.command == "reconcile":
         dynamodb = target.client("dynamodb")
-        stores = {service: events_by_stream(scan(dynamodb, table, progress)) for service, table in STORES.items()}
+        stores = {service: events_by_stream(scan(dynamodb, table, progress), STORE_SCHEMAS.get(service))
+                  for service, table in STORES.items()}  # fmt: skip
         charges = psp_charges.succeeded_charges(psp_charges.secret_key(target.client("ssm"), args.psp_key_parameter),
                                                 api_base=args.psp_api_base, progress=progress)  # fmt: skip
         sys.stderr.write("\n")

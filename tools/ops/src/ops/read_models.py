@@ -14,6 +14,7 @@ from typing import Any
 
 from finalizer.domain.payment import PAYMENT_FAILED, PAYMENT_SUCCEEDED
 from finalizer.read_model import result_row
+from initializer.domain.order import SCHEMAS as INITIALIZER_SCHEMAS
 from initializer.domain.order import fold as fold_order
 from initializer.read_model import order_row
 from ledger.read_model import JOURNAL_ENTRY_POSTED, account_increments, totals_marker
@@ -21,6 +22,8 @@ from ops.stores import events_by_stream
 from wallet.domain.wallet import Wallet
 from wallet.read_model import balance_row
 
+# Each event store's upcasters (payments_shared.eventstore.schemas), so old events read in today's shape.
+STORE_SCHEMAS = {"initializer": INITIALIZER_SCHEMAS}
 Row = dict[str, Any]
 Key = tuple[Any, ...]
 
@@ -45,7 +48,7 @@ class ReadModel:
 
 def _payment_orders(items: Sequence[Row]) -> list[Row]:
     rows = []
-    for stream, events in events_by_stream(iter(items)).items():
+    for stream, events in events_by_stream(iter(items), INITIALIZER_SCHEMAS).items():
         order = fold_order([(e.version, e.event_type, e.data) for e in events])
         if stream.startswith("payment-") and order is not None:
             rows.append(order_row(order, events[0].data, events[-1].occurred_at.isoformat()))

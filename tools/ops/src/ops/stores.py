@@ -13,6 +13,7 @@ from typing import Any
 
 from payments_shared.eventstore.dynamodb import EVENT, deserialize_image, stored_event_from_item
 from payments_shared.eventstore.port import StoredEvent
+from payments_shared.eventstore.schemas import Schemas
 
 Progress = Callable[[int, int], None]
 
@@ -47,12 +48,14 @@ def scan(dynamodb: Any, table: str, progress: Progress = no_progress) -> Iterato
         progress(seen, max(total, seen))
 
 
-def events_by_stream(rows: Iterator[dict[str, Any]]) -> dict[str, list[StoredEvent]]:
-    """An event store's events per stream, in version order (snapshots and markers left out)."""
+def events_by_stream(rows: Iterator[dict[str, Any]], schemas: Schemas | None = None) -> dict[str, list[StoredEvent]]:
+    """An event store's events per stream, in version order (snapshots and markers left out); in their current
+    shape when the owning service's schemas are given, as stored otherwise."""
     streams: dict[str, list[StoredEvent]] = defaultdict(list)
     for row in rows:
         if row.get("record_type") == EVENT:
             event = stored_event_from_item(row)
+            event = schemas.event(event) if schemas else event
             streams[event.stream_id].append(event)
     for events in streams.values():
         events.sort(key=lambda e: e.version)

@@ -10,6 +10,7 @@ from typing import Any
 
 from initializer.domain.card import CardSummary, expires_before
 from initializer.domain.errors import IdempotencyKeyReused
+from payments_shared.eventstore.schemas import Schemas
 from payments_shared.ids import MerchantId, PaymentOrderId
 from payments_shared.money import Money
 
@@ -25,6 +26,15 @@ FINAL_STATUSES = frozenset({OrderStatus.SUCCESS, OrderStatus.FAILED})
 PAYMENT_INITIATED = "PaymentInitiated"
 PAYMENT_REJECTED = "PaymentRejected"
 PAYMENT_OUTCOME_RECORDED = "PaymentOutcomeRecorded"
+
+
+def _buyer_from_country(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 1 kept only the buyer's country; version 2 keeps the buyer (the read model's buyer_info)."""
+    return {**data, "buyer": {"country": data["buyer_country"]}}
+
+
+# How this service's stored events changed shape: every reader sees version 2 (see eventstore.schemas).
+SCHEMAS = Schemas({(PAYMENT_INITIATED, 1): _buyer_from_country, (PAYMENT_REJECTED, 1): _buyer_from_country})
 
 
 @dataclass(frozen=True)
