@@ -22,7 +22,7 @@ from payments_shared.observability.metrics import build_metrics
 from payments_shared.observability.propagation import current_trace_context
 from payments_shared.observability.redaction import REDACTED, redact
 from payments_shared.observability.tracing import tracer
-from payments_testing.events import deliver
+from payments_testing.events import deliver, payment_status_updated
 
 CARD = "4111111111111111"
 
@@ -48,7 +48,7 @@ def as_delivered(entry: dict[str, Any]) -> dict[str, Any]:
 def test_trace_continues_from_request_through_publish_to_consumer(spans: InMemorySpanExporter) -> None:
     store, events = InMemoryEventStore(), CapturingEvents()
     with tracer().start_as_current_span("POST /payments", kind=SpanKind.SERVER) as request_span:
-        stored = store.append("payment-1", 0, [NewEvent("PaymentInitiated", {"a": 1}, "c-1",
+        stored = store.append("payment-1", 0, [NewEvent("OrderNoted", {"a": 1}, "c-1",
                                                         trace=current_trace_context())])  # fmt: skip
     relay = OutboxRelay(events, "bus", "payments.test")
     relay.publish([relay._prepare("1", stored[0])])
@@ -60,8 +60,8 @@ def test_trace_continues_from_request_through_publish_to_consumer(spans: InMemor
 
     trace_id = request_span.get_span_context().trace_id
     by_name = {s.name: s for s in spans.get_finished_spans()}
-    producer, consumer = by_name["PaymentInitiated publish"], by_name["PaymentInitiated process"]
-    assert seen == ["PaymentInitiated"]
+    producer, consumer = by_name["OrderNoted publish"], by_name["OrderNoted process"]
+    assert seen == ["OrderNoted"]
     assert producer.kind == SpanKind.PRODUCER and consumer.kind == SpanKind.CONSUMER
     assert producer.context.trace_id == consumer.context.trace_id == trace_id
     assert producer.parent is not None and producer.parent.span_id == request_span.get_span_context().span_id
@@ -81,12 +81,12 @@ def test_a_failing_record_marks_its_root_span_and_only_it_is_reported(spans: InM
     store = InMemoryEventStore()
     relay = OutboxRelay(events, "bus", "payments.test")
     for n, correlation in enumerate(["ok-1", "bad", "ok-2"]):
-        stored = store.append(f"p-{n}", 0, [NewEvent("PaymentStatusUpdated", {}, correlation)])
+        stored = store.append(f"p-{n}", 0, [NewEvent("OutcomeNoted", {}, correlation)])
         relay.publish([relay._prepare(str(n), stored[0])])
     handler = queue_entry(consume, logger=build_logger("c"), metrics=build_metrics("c"))
     assert deliver(handler, *[as_delivered(entry) for entry in events.entries]) == [1]
     assert processed == ["ok-1", "ok-2"]  # the neighbours ran once, and are not reported for redelivery
-    roots = [s for s in spans.get_finished_spans() if s.name == "PaymentStatusUpdated process"]
+    roots = [s for s in spans.get_finished_spans() if s.name == "OutcomeNoted process"]
     failed = [s for s in roots if s.status.status_code == StatusCode.ERROR]
     assert len(roots) == 3 and len(failed) == 1
     assert any(e.name == "exception" for e in failed[0].events)
@@ -98,6 +98,22 @@ def test_a_malformed_record_is_reported_before_anything_runs(spans: InMemorySpan
     bad = as_delivered({"DetailType": "X", "Source": "s", "Detail": json.dumps({"event_type": "X"})})
     assert deliver(handler, bad) == [0]
     assert called == []
+
+
+def test_an_event_breaking_its_contract_fails_its_record_before_anything_runs_and_says_where(
+    spans: InMemorySpanExporter, capsys: pytest.CaptureFixture[str]
+) -> None:
+    called: list[Any] = []
+    handler = queue_entry(called.append, logger=build_logger("contract-consumer"), metrics=build_metrics("c"))
+    event = payment_status_updated(status="SUCCESS")
+    event["detail"]["data"]["status"] = "MAYBE"
+    event["detail"]["data"]["merchant_id"] = CARD  # a value that must never reach the log
+    del event["detail"]["data"]["amount_minor"]
+    assert deliver(handler, event, payment_status_updated()) == [0]  # only the broken one comes back
+    assert len(called) == 1
+    [line] = [json.loads(x) for x in capsys.readouterr().out.splitlines() if "refused by its contract" in x]
+    assert {f.split(":")[0] for f in line["fields"]} == {"amount_minor", "status"}
+    assert CARD not in json.dumps(line)
 
 
 def test_log_lines_carry_trace_ids_the_dt_prefix_and_no_card_data(

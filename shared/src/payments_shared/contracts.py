@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from payments_shared.events import EventEnvelope
 from payments_shared.ids import MerchantId, PaymentOrderId
 from payments_shared.money import Money
 
@@ -77,3 +78,20 @@ def public_data(event_type: str, data: Mapping[str, Any]) -> dict[str, Any]:
     if contract is None:
         return dict(data)
     return {name: data[name] for name in contract.model_fields if name in data}
+
+
+def contract_violations(refused: ValidationError) -> list[str]:
+    """Where an event breaks its contract, as `field: reason` (never the value: it may be card data)."""
+    return [f"{'.'.join(str(part) for part in error['loc']) or 'detail'}: {error['msg']}" for error in refused.errors()]
+
+
+def violations(event_type: str | None, detail: Mapping[str, Any]) -> list[str]:
+    """Why an EventBridge `detail` breaks the envelope or its event type's contract; empty when it keeps them."""
+    try:
+        envelope = EventEnvelope.model_validate(detail)
+        contract = CONTRACTS.get(event_type or envelope.event_type)
+        if contract is not None:
+            contract.model_validate(envelope.data)
+    except ValidationError as refused:
+        return contract_violations(refused)
+    return []

@@ -11,7 +11,9 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind
+from pydantic import ValidationError
 
+from payments_shared.contracts import CONTRACTS, contract_violations
 from payments_shared.events import EventEnvelope
 from payments_shared.lambda_entry.span import LambdaHandler, function_name, invocation_span
 from payments_shared.observability.propagation import context_from
@@ -28,7 +30,17 @@ def queue_entry(consume: Callable[[EventEnvelope], None], *, logger: Logger, met
     """
     def process(record: SQSRecord, lambda_context: Any = None) -> None:
         event = json.loads(record.body)  # the EventBridge event the rule put on the queue
-        envelope = EventEnvelope.from_eventbridge_event(event)
+        try:
+            envelope = EventEnvelope.from_eventbridge_event(event)
+            contract = CONTRACTS.get(envelope.event_type)
+            if contract is not None:  # refused before anything is applied: never half-applied
+                contract.model_validate(envelope.data)
+        except ValidationError as refused:
+            # Field names only: the values may be card data. The queue parks it after its receives; `payments-ops
+            # dlq list` names the same fields.
+            logger.error("event refused by its contract", extra={
+                "message_id": record.message_id, "fields": contract_violations(refused)})  # fmt: skip
+            raise
         logger.append_keys(event_id=str(envelope.event_id), event_type=envelope.event_type,
                            correlation_id=envelope.correlation_id)  # fmt: skip
         with invocation_span(

@@ -15,6 +15,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from payments_shared.contracts import violations
+
 PEEK_VISIBILITY_S = 30
 
 
@@ -45,6 +47,10 @@ def _letter(consumer: str, message: dict[str, Any], max_receive_count: int, now:
     except (ValueError, AttributeError):
         detail = {}
     attributes = message.get("Attributes", {})
+    broken = violations(detail.get("event_type"), detail) if detail else []
+    reason = (f"refused by its contract ({'; '.join(broken)}): fix the producer, then redrive" if broken else
+              f"failed {max_receive_count} deliveries to {consumer}: the function's log has the error for this "
+              "event_id" if detail else "not an EventBridge event: unreadable body")  # fmt: skip
     return Letter(
         consumer=consumer,
         message_id=message["MessageId"],
@@ -53,9 +59,8 @@ def _letter(consumer: str, message: dict[str, Any], max_receive_count: int, now:
         payment_order_id=(detail.get("data") or {}).get("payment_order_id"),
         age_s=round(now - int(attributes.get("SentTimestamp", now * 1000)) / 1000, 1),
         receive_count=int(attributes.get("ApproximateReceiveCount", 0)),
-        reason=f"failed {max_receive_count} deliveries to {consumer}: the function's log has the error "
-               f"for this event_id" if detail else "not an EventBridge event: unreadable body",
-    )  # fmt: skip
+        reason=reason,
+    )
 
 
 def _peek(sqs: Any, url: str) -> list[dict[str, Any]]:

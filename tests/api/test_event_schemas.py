@@ -1,0 +1,36 @@
+"""The committed JSON Schemas of the integration events are what the kernel's contract models say (regenerate:
+./pants run tools/api_docs/write_event_schemas.py), and every rule routes one of them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from api_docs.write_event_schemas import PRODUCERS, committed_path, document
+
+from payments_shared.contracts import CONTRACTS
+
+
+@pytest.mark.parametrize("event_type", CONTRACTS)
+def test_committed_schema_matches_the_contract_model(event_type: str) -> None:
+    assert committed_path(event_type).exists(), "run: ./pants run tools/api_docs/write_event_schemas.py"
+    assert json.loads(committed_path(event_type).read_text()) == json.loads(document(event_type)), (
+        f"{committed_path(event_type)} is stale; regenerate it with ./pants run tools/api_docs/write_event_schemas.py"
+    )
+
+
+def test_schemas_name_every_field_a_consumer_relies_on() -> None:
+    initiated = json.loads(committed_path("PaymentInitiated").read_text())["properties"]["data"]
+    assert {"payment_order_id", "amount_minor", "currency", "payment_details"} <= set(initiated["required"])
+    assert "buyer" not in initiated["properties"] and "request_fingerprint" not in initiated["properties"]
+    updated = json.loads(committed_path("PaymentStatusUpdated").read_text())["properties"]["data"]
+    assert updated["properties"]["status"]["enum"] == ["SUCCESS", "FAILED"]
+
+
+def test_every_rule_routes_a_contract_event_from_its_producer() -> None:
+    for path in Path("contracts/event_patterns").glob("*.json"):
+        pattern = json.loads(path.read_text())
+        [detail_type] = pattern["detail-type"]
+        assert detail_type in CONTRACTS, f"{path} routes {detail_type}, which has no contract"
+        assert pattern["source"] == [PRODUCERS[detail_type]], path
