@@ -1,7 +1,8 @@
 """Import contracts (import-linter) that keep the hexagonal architecture honest.
 
 - a service's `domain` package imports no infrastructure library;
-- a service's use cases (`app`) and `domain` import none of its adapters (only `container` picks adapters);
+- a service's use cases (`app`) and `domain` import none of its adapters (only `container` picks adapters),
+  nor the HTTP problems (domain errors carry no status: the API maps them);
 - no service imports another service;
 - the shared kernel imports no service.
 """
@@ -40,10 +41,10 @@ def contracts(kernel: str, services: list[str]) -> str:
     ]
     no_adapters = [
         f"[importlinter:contract:{svc}-core-knows-no-adapter]\n"
-        f"name = {svc}.app and {svc}.domain import no adapter\n"
+        f"name = {svc}.app and {svc}.domain import no adapter and no HTTP problem\n"
         "type = forbidden\n"
         f"source_modules = {_lines([m for m in (f'{svc}.app', f'{svc}.domain') if importlib.util.find_spec(m)])}\n"
-        f"forbidden_modules = {svc}.adapters\n"
+        f"forbidden_modules = {_lines(present([f'{svc}.adapters', f'{kernel}.problems']))}\n"
         for svc in services
         if importlib.util.find_spec(f"{svc}.adapters") is not None
     ]
@@ -97,7 +98,7 @@ def test_a_domain_importing_boto3_or_another_service_fails_the_check(
     monkeypatch.chdir(tmp_path)
     text = contracts("kernel_x", ["svc_a", "svc_b"])
     assert "svc_a.domain imports no infrastructure" in text and "services are independent" in text
-    assert "svc_b.app and svc_b.domain import no adapter" in text
+    assert "svc_b.app and svc_b.domain import no adapter and no HTTP problem" in text
     assert "kernel_x.money" in text
     assert run(tmp_path / "contracts.ini", text) == 1
     assert run(tmp_path / "c2.ini", text.replace("import boto3", "")) == 1

@@ -23,7 +23,8 @@ from payments_shared.eventstore.memory import InMemoryEventStore
 from payments_shared.money import Money
 from payments_testing.events import payment_status_updated
 from wallet.adapters.memory_balances import InMemoryBalances
-from wallet.app import WalletApp, WalletNotFound
+from wallet.app import WalletApp
+from wallet.domain.errors import WalletNotFound
 
 MERCHANTS = ["m-1", "m-2", "m-3"]
 CURRENCIES = ["EUR", "JPY", "KWD"]

@@ -7,17 +7,34 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler.openapi.params import Header, Path
 
-from initializer.domain.errors import PaymentNotFound
-from initializer.domain.order import OrderStatus, PaymentOrder
+from initializer.domain.commands import CardEntry, PlaceOrder
+from initializer.domain.errors import IdempotencyKeyReused, PaymentNotFound
+from initializer.domain.order import BuyerInfo, OrderStatus, PaymentOrder
 from initializer.handler import container, logger, metrics
 from initializer.schemas import CardOut, PaymentOut, PaymentRequest
 from payments_shared.callers import current_caller, require_merchant
 from payments_shared.ids import PaymentOrderId
 from payments_shared.lambda_entry.http import http_entry
 from payments_shared.observability.metrics import MetricUnit
-from payments_shared.problems import FieldProblem, Forbidden
+from payments_shared.problems import FieldProblem, Forbidden, NotFound, Unprocessable
 
 api = APIGatewayRestResolver(enable_validation=True)
+
+
+class KeyReusedProblem(Unprocessable):
+    type = "urn:payments:problem:idempotency-key-reused"
+    title = "Idempotency-Key already used for a different request"
+
+
+class PaymentNotFoundProblem(NotFound):
+    type = "urn:payments:problem:payment-not-found"
+    title = "Payment order not found"
+
+
+DOMAIN_ERRORS = {
+    IdempotencyKeyReused: lambda error: KeyReusedProblem(str(error)),
+    PaymentNotFound: lambda error: PaymentNotFoundProblem(str(error)),
+}
 
 
 def _out(order: PaymentOrder) -> PaymentOut:
@@ -33,6 +50,17 @@ def _out(order: PaymentOrder) -> PaymentOut:
     )
 
 
+def place_order(body: PaymentRequest, idempotency_key: str | None) -> PlaceOrder:
+    details, buyer = body.payment_details, body.buyer_info
+    return PlaceOrder(
+        merchant_id=body.merchant_id,
+        amount=body.money(),
+        buyer=BuyerInfo(buyer.name, str(buyer.email), buyer.country),
+        card=CardEntry(details.card_number, details.expiry_month, details.expiry_year, details.holder_name),
+        idempotency_key=idempotency_key,
+    )
+
+
 @api.post("/payments", responses={201: {"description": "Order recorded (INITIATED or FAILED)"}})
 def create_payment(
     body: PaymentRequest,
@@ -42,7 +70,7 @@ def create_payment(
     if body.merchant_id != caller.merchant_id:  # checked before anything is sealed or written
         mismatch = FieldProblem("body.merchant_id", "must be the merchant you are authenticated as")
         raise Forbidden("merchant_id is not the calling merchant", [mismatch])
-    order, created = container.app().initiate(body, idempotency_key)
+    order, created = container.app().initiate(place_order(body, idempotency_key))
     if created:
         outcome = "PaymentsInitiated" if order.status == OrderStatus.INITIATED else "PaymentsRejected"
         metrics.add_metric(name=outcome, unit=MetricUnit.Count, value=1)
@@ -69,4 +97,4 @@ def get_payment(payment_order_id: Annotated[PaymentOrderId, Path()]) -> PaymentO
     )
 
 
-handler = http_entry(api, logger=logger, metrics=metrics, callers=container.callers)
+handler = http_entry(api, logger=logger, metrics=metrics, callers=container.callers, domain_errors=DOMAIN_ERRORS)

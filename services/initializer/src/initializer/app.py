@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Mapping
 from typing import Any
 
 from initializer.domain.card import CardSummary, card_brand
+from initializer.domain.commands import PlaceOrder
 from initializer.domain.errors import PaymentNotFound
 from initializer.domain.order import (
-    BuyerInfo,
     DomainEvent,
     InitiatePayment,
     PaymentOrder,
@@ -19,7 +17,6 @@ from initializer.domain.order import (
 )
 from initializer.ports import CardVault, Clock, OrderReadModel
 from initializer.read_model import KEY, order_row, status_fields
-from initializer.schemas import PaymentRequest
 from payments_shared.contracts import PaymentStatusUpdatedData
 from payments_shared.events import EventEnvelope
 from payments_shared.eventstore import (
@@ -37,14 +34,6 @@ from payments_shared.retry import DEFAULT_RETRY, RetryPolicy, retry
 
 def stream_id(payment_order_id: str) -> str:
     return f"payment-{payment_order_id}"
-
-
-def _request_fingerprint(request: PaymentRequest, card_fingerprint: str) -> str:
-    # The card enters only through its keyed fingerprint, so this digest reveals nothing about it.
-    canonical = request.model_dump(mode="json", exclude={"payment_details"})
-    details = request.payment_details
-    canonical["payment_details"] = [card_fingerprint, details.expiry_month, details.expiry_year, details.holder_name]
-    return hashlib.sha256(json.dumps(canonical, sort_keys=True).encode()).hexdigest()
 
 
 class InitializerApp:
@@ -66,35 +55,33 @@ class InitializerApp:
         self._clock = clock
         self._orders_table = orders_table
 
-    def initiate(self, request: PaymentRequest, idempotency_key: str | None) -> tuple[PaymentOrder, bool]:
+    def initiate(self, request: PlaceOrder) -> tuple[PaymentOrder, bool]:
         """Record a new order (INITIATED or FAILED). Returns (order, created); a retry returns the first order.
 
         Idempotency comes from the event store alone: the key names the order's stream, and the stream can
         be created only once (a conditional write), so concurrent retries all see the one winner.
         """
         order_id = (
-            PaymentOrderId.for_idempotency_key(request.merchant_id, idempotency_key)
-            if idempotency_key
+            PaymentOrderId.for_idempotency_key(request.merchant_id, request.idempotency_key)
+            if request.idempotency_key
             else PaymentOrderId.new()
         )
-        details = request.payment_details
-        card_fingerprint = self._vault.fingerprint(details.card_number)
-        # The CVV is validated but never stored, sealed or sent on: it exists only in this request's memory
-        # (PCI DSS 3.3.2); the finalizer charges without it.
+        card = request.card
+        card_fingerprint = self._vault.fingerprint(card.number)
         sealed = self._vault.seal(
-            {"card_number": details.card_number, "expiry_month": details.expiry_month,
-             "expiry_year": details.expiry_year, "holder_name": details.holder_name},
+            {"card_number": card.number, "expiry_month": card.expiry_month, "expiry_year": card.expiry_year,
+             "holder_name": card.holder_name},
             context=order_id,
         )  # fmt: skip
         command = InitiatePayment(
             payment_order_id=order_id,
             merchant_id=request.merchant_id,
-            amount=request.money(),
-            buyer=BuyerInfo(request.buyer_info.name, str(request.buyer_info.email), request.buyer_info.country),
-            card=CardSummary(card_brand(details.card_number), details.card_number[-4:], card_fingerprint),
-            expiry_month=details.expiry_month,
-            expiry_year=details.expiry_year,
-            request_fingerprint=_request_fingerprint(request, card_fingerprint),
+            amount=request.amount,
+            buyer=request.buyer,
+            card=CardSummary(card_brand(card.number), card.number[-4:], card_fingerprint),
+            expiry_month=card.expiry_month,
+            expiry_year=card.expiry_year,
+            request_fingerprint=request.fingerprint(card_fingerprint),
             sealed_payment_details=sealed,
         )
         now = self._clock()

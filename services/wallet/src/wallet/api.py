@@ -11,10 +11,16 @@ from payments_shared.callers import current_caller
 from payments_shared.ids import MerchantId
 from payments_shared.lambda_entry.http import http_entry
 from payments_shared.money import Money
-from payments_shared.problems import Forbidden
+from payments_shared.problems import Forbidden, NotFound
+from wallet.domain.errors import WalletNotFound
 from wallet.handler import container, logger, metrics
 
 api = APIGatewayRestResolver(enable_validation=True)
+
+
+class WalletNotFoundProblem(NotFound):
+    type = "urn:payments:problem:wallet-not-found"
+    title = "Wallet not found"
 
 
 @api.get("/wallets/<merchant_id>")
@@ -34,4 +40,5 @@ def get_wallet(merchant_id: Annotated[MerchantId, Path()]) -> dict[str, object]:
     }
 
 
-handler = http_entry(api, logger=logger, metrics=metrics, callers=container.callers)
+handler = http_entry(api, logger=logger, metrics=metrics, callers=container.callers,
+                     domain_errors={WalletNotFound: lambda error: WalletNotFoundProblem(str(error))})

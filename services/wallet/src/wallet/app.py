@@ -25,19 +25,14 @@ from payments_shared.eventstore import (
     StoreUnavailable,
 )
 from payments_shared.observability.propagation import current_trace_context
-from payments_shared.problems import NotFound
 from payments_shared.retry import RetryPolicy, retry
+from wallet.domain.errors import WalletNotFound
 from wallet.domain.wallet import Wallet
 from wallet.ports import BalancesReadModel
 from wallet.read_model import KEY, balance_row, shard_name
 
 DEFAULT_SHARDS = 16
 CREDIT_RETRY = RetryPolicy(attempts=12)
-
-
-class WalletNotFound(NotFound):
-    type = "urn:payments:problem:wallet-not-found"
-    title = "Wallet not found"
 
 
 @dataclass(frozen=True)
@@ -116,7 +111,7 @@ class WalletApp:
         """The merchant's balances per currency (summed over its shards) and its number of credits."""
         rows = self._balances.shards(merchant_id)
         if not rows:
-            raise WalletNotFound(f"no wallet for merchant {merchant_id}")
+            raise WalletNotFound(merchant_id)
         totals: dict[str, int] = {}
         for row in rows:
             for currency, minor in row["balances"].items():

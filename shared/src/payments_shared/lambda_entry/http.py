@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
@@ -82,7 +82,10 @@ def _with_canonical_json_type(event: dict[str, Any]) -> dict[str, Any]:
             "multiValueHeaders": canonical(event.get("multiValueHeaders"), ["application/json"])}  # fmt: skip
 
 
-def install_problem_handlers(app: APIGatewayRestResolver, logger: Logger) -> None:
+DomainErrors = Mapping[type[Exception], Callable[[Any], Problem]]
+
+
+def install_problem_handlers(app: APIGatewayRestResolver, logger: Logger, domain_errors: DomainErrors) -> None:
     @app.exception_handler(RequestValidationError)
     def _invalid(error: RequestValidationError) -> Response[str]:
         problems = [
@@ -99,6 +102,10 @@ def install_problem_handlers(app: APIGatewayRestResolver, logger: Logger) -> Non
     def _refused(problem: Problem) -> Response[str]:
         logger.info("request refused", extra={"problem": problem.type, "status": problem.status})
         return _problem_response(problem.status, problem.body())
+
+    # The domain speaks in its own errors; here, at the edge, each becomes the problem its API documents.
+    for error_type, to_problem in domain_errors.items():
+        app.exception_handler(error_type)(lambda error, to_problem=to_problem: _refused(to_problem(error)))
 
     @app.exception_handler(StoreUnavailable)
     def _busy(error: StoreUnavailable) -> Response[str]:
@@ -119,12 +126,13 @@ def install_problem_handlers(app: APIGatewayRestResolver, logger: Logger) -> Non
         return _problem_response(500, INTERNAL_ERROR_BODY)
 
 
-def http_entry(app: APIGatewayRestResolver, *, logger: Logger, metrics: Metrics,
-               callers: Callable[[], CallerDirectory]) -> LambdaHandler:  # fmt: skip
-    """An HTTP entry point: refusals as problem+json, and the caller resolved from the authenticated principal
-    before any route runs (an unknown principal gets 403, whatever it asked for). Routes read it with
-    payments_shared.callers.current_caller() — a context variable, so concurrent requests never share it."""
-    install_problem_handlers(app, logger)
+def http_entry(app: APIGatewayRestResolver, *, logger: Logger, metrics: Metrics, callers: Callable[[], CallerDirectory],
+               domain_errors: DomainErrors | None = None) -> LambdaHandler:  # fmt: skip
+    """An HTTP entry point: refusals as problem+json (domain_errors: each domain error -> its problem), and the
+    caller resolved from the authenticated principal before any route runs (an unknown principal gets 403,
+    whatever it asked for). Routes read it with payments_shared.callers.current_caller() — a context variable,
+    so concurrent requests never share it."""
+    install_problem_handlers(app, logger, domain_errors or {})
     w3c = TraceContextTextMapPropagator()
 
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
