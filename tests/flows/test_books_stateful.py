@@ -34,11 +34,9 @@ class Books(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         ledger_store, wallet_store = InMemoryEventStore(), InMemoryEventStore()
-        self.ledger = LedgerApp(ledger_store, InMemoryAccountTotals(ledger_store, "Accounts"), FeeSchedule(),
-                                "Accounts", "ledger-events")  # fmt: skip
+        self.ledger = LedgerApp(ledger_store, InMemoryAccountTotals(ledger_store, "Accounts"), FeeSchedule())
         ledger_store.subscribe(self.ledger.add_to_totals)  # the stream that feeds the totals projection
-        self.wallet = WalletApp(wallet_store, InMemoryBalances(wallet_store, "Balances"), "wallet-events",
-                                "Balances", shards=3)  # fmt: skip
+        self.wallet = WalletApp(wallet_store, InMemoryBalances(wallet_store, "Balances"), shards=3)
         self.published: list[EventEnvelope] = []
         self.ledger_seen: set[str] = set()
         self.wallet_seen: set[str] = set()

@@ -34,7 +34,7 @@ def test_fifty_concurrent_credits_give_the_exact_balance(handler_module: ModuleT
         strict = StrictTransactions().install()  # overlapping transactions on an item are cancelled
         shared = SerializedClient(dynamodb)  # moto's backend is not thread-safe; see SerializedClient
         app = WalletApp(DynamoDBEventStore(shared, "wallet-events"), DynamoDBBalances(shared, "WalletBalances"),
-                        "wallet-events", "WalletBalances", shards=4)  # fmt: skip
+                        shards=4)  # fmt: skip
         handler_module.container.app.override(app)
         events = [payment_status_updated(amount=f"{n}.01") for n in range(1, 51)]
         barrier, conflicts, errors, redeliveries = threading.Barrier(50), [], [], []

@@ -6,10 +6,9 @@ import time
 from dataclasses import dataclass
 
 from finalizer.domain.payment import Payment, PaymentInitiatedData, PaymentStatus, fold, outcome
-from finalizer.ports import CardOpener, Clock, PaymentServiceProvider
-from finalizer.read_model import KEY, result_row
+from finalizer.ports import CardOpener, Clock, PaymentResults, PaymentServiceProvider
 from payments_shared.events import EventEnvelope
-from payments_shared.eventstore import ConcurrencyConflict, EventStore, NewEvent, PutRecord, StoreUnavailable
+from payments_shared.eventstore import ConcurrencyConflict, EventStore, NewEvent, StoreUnavailable
 from payments_shared.observability.propagation import current_trace_context
 from payments_shared.retry import DEFAULT_RETRY, RetryPolicy, retry
 
@@ -35,7 +34,7 @@ class FinalizerApp:
         cards: CardOpener,
         psp: PaymentServiceProvider,
         clock: Clock,
-        results_table: str,
+        results: PaymentResults,
         retry_policy: RetryPolicy = DEFAULT_RETRY,
     ) -> None:
         self._retry_policy = retry_policy
@@ -43,7 +42,7 @@ class FinalizerApp:
         self._cards = cards
         self._psp = psp
         self._clock = clock
-        self._results_table = results_table
+        self._results = results
 
     def finalize(self, envelope: EventEnvelope) -> Finalized:
         """Charge the payment of a PaymentInitiated event exactly once.
@@ -67,8 +66,7 @@ class FinalizerApp:
         latency_ms = (time.perf_counter() - started) * 1000
         event = outcome(payment, result)
         now = self._clock().isoformat()
-        fields = result_row(event.data, 1, now)  # the outcome is the payment stream's only event
-        row = PutRecord(self._results_table, {KEY: fields.pop(KEY)}, fields)
+        row = self._results.decided(event.data, 1, now)  # the outcome is the payment stream's only event
         new_event = NewEvent(
             event_type=event.event_type,
             data=event.data,

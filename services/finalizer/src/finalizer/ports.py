@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from finalizer.domain.payment import CardDetails, ChargeResult
-from payments_shared.eventstore import EventStore
+from payments_shared.eventstore import EventStore, PutRecord
 from payments_shared.money import Money
 
-__all__ = ["CardOpener", "Clock", "EventStore", "PaymentServiceProvider", "PspOutcomeUnknown", "PspRequestRefused"]
+__all__ = ["CardOpener", "Clock", "EventStore", "PaymentResults", "PaymentServiceProvider", "PspOutcomeUnknown",
+           "PspRequestRefused"]
 
 Clock = Callable[[], datetime]
 
@@ -32,4 +33,10 @@ class CardOpener(Protocol):
 class PaymentServiceProvider(Protocol):
     def charge(self, idempotency_key: str, amount: Money, merchant_id: str, card: CardDetails) -> ChargeResult:
         """Charge once per idempotency key; raise PspOutcomeUnknown when the outcome can't be known."""
+        ...
+
+
+class PaymentResults(Protocol):
+    def decided(self, outcome: Mapping[str, Any], version: int, timestamp: str) -> PutRecord:
+        """The write that records a payment's result (BreakingTheBank), for the outcome's own append."""
         ...

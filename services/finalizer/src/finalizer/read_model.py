@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from payments_shared.eventstore import PutRecord
+
 KEY = "payment_order_id"
 
 
@@ -26,3 +28,15 @@ def result_row(outcome: Mapping[str, Any], version: int, timestamp: str) -> dict
         "timestamp": timestamp,
         "version": version,
     }
+
+
+class ResultRows:
+    """The write that records a payment's result row, committed with its outcome event (the event store runs
+    it). Rows are only written here, never read: operators read the table."""
+
+    def __init__(self, table: str) -> None:
+        self._table = table
+
+    def decided(self, outcome: Mapping[str, Any], version: int, timestamp: str) -> PutRecord:
+        fields = result_row(outcome, version, timestamp)
+        return PutRecord(self._table, {KEY: fields.pop(KEY)}, fields)

@@ -16,16 +16,13 @@ from initializer.domain.order import (
     fold,
 )
 from initializer.ports import CardVault, Clock, OrderReadModel
-from initializer.read_model import KEY, order_row, status_fields
 from payments_shared.contracts import PaymentStatusUpdatedData
 from payments_shared.events import EventEnvelope
 from payments_shared.eventstore import (
     ConcurrencyConflict,
     EventStore,
     NewEvent,
-    PutRecord,
     StoreUnavailable,
-    UpdateRecord,
 )
 from payments_shared.ids import PaymentOrderId
 from payments_shared.observability.propagation import current_trace_context
@@ -44,7 +41,6 @@ class InitializerApp:
         orders: OrderReadModel,
         policy: PaymentPolicy,
         clock: Clock,
-        orders_table: str,
         retry_policy: RetryPolicy = DEFAULT_RETRY,
     ) -> None:
         self._retry_policy = retry_policy
@@ -53,7 +49,6 @@ class InitializerApp:
         self._orders = orders
         self._policy = policy
         self._clock = clock
-        self._orders_table = orders_table
 
     def initiate(self, request: PlaceOrder) -> tuple[PaymentOrder, bool]:
         """Record a new order (INITIATED or FAILED). Returns (order, created); a retry returns the first order.
@@ -89,8 +84,7 @@ class InitializerApp:
         order = fold([(1, event.event_type, event.data)])
         if order is None:
             raise TypeError(f"{event.event_type} does not start an order")
-        fields = order_row(order, event.data, now.isoformat())
-        row = PutRecord(self._orders_table, {KEY: fields.pop(KEY)}, fields)
+        row = self._orders.placed(order, event.data, now.isoformat())
         new_event = self._new_event(event, order_id)
         try:
             # A passing refusal (a concurrent retry's transaction on the same stream, throttling) is retried
@@ -128,11 +122,10 @@ class InitializerApp:
             now = self._clock().isoformat()
             new_event = self._new_event(event, order_id, causation_id=str(envelope.event_id),
                                         correlation_id=envelope.correlation_id)  # fmt: skip
-            # The row's status fields are set in place: no read of the row, same transaction as the event.
             recorded = fold([(order.version + 1, event.event_type, event.data)], order)
             if recorded is None:
                 raise TypeError(f"{event.event_type} left no order")
-            status_update = UpdateRecord(self._orders_table, {KEY: order_id}, status_fields(recorded, now))
+            status_update = self._orders.decided(recorded, now)
             self._store.append(stream_id(order_id), order.version, [new_event], [status_update])
             return True
 

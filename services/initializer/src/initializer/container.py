@@ -56,7 +56,6 @@ class Container(containers.DeclarativeContainer):
         orders=orders,
         policy=policy,
         clock=clock,
-        orders_table=config.orders_table,
     )
     relay = providers.Singleton(
         OutboxRelay, events, config.event_bus_name, SOURCE, published_types=PUBLISHED_TYPES, schemas=SCHEMAS

@@ -6,7 +6,8 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, Protocol
 
-from payments_shared.eventstore import EventStore
+from initializer.domain.order import PaymentOrder
+from payments_shared.eventstore import EventStore, PutRecord, UpdateRecord
 
 __all__ = ["CardVault", "Clock", "EventStore", "OrderReadModel"]
 
@@ -26,4 +27,12 @@ class CardVault(Protocol):
 class OrderReadModel(Protocol):
     def get(self, payment_order_id: str) -> dict[str, Any] | None:
         """The ShowMeTheMoney row of an order, or None."""
+        ...
+
+    def placed(self, order: PaymentOrder, first_event: Mapping[str, Any], timestamp: str) -> PutRecord:
+        """The write that creates a new order's row, for the order's first append."""
+        ...
+
+    def decided(self, order: PaymentOrder, timestamp: str) -> UpdateRecord:
+        """The write that records an order's outcome on its row, for the outcome's append."""
         ...

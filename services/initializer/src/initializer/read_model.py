@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from initializer.domain.order import PaymentOrder
+from payments_shared.eventstore import PutRecord, UpdateRecord
 
 KEY = "payment_order_id"
 
@@ -38,3 +39,19 @@ def order_row(order: PaymentOrder, first_event: Mapping[str, Any], timestamp: st
         "created_at": order.created_at.isoformat(),
         **status_fields(order, timestamp),
     }
+
+
+class OrderRows:
+    """The writes that keep an order's row, committed in the order's own transactions (the event store runs
+    them). The read-model adapters (DynamoDB, in memory) are this plus their reads."""
+
+    def __init__(self, table: str) -> None:
+        self._table = table
+
+    def placed(self, order: PaymentOrder, first_event: Mapping[str, Any], timestamp: str) -> PutRecord:
+        fields = order_row(order, first_event, timestamp)
+        return PutRecord(self._table, {KEY: fields.pop(KEY)}, fields)
+
+    def decided(self, order: PaymentOrder, timestamp: str) -> UpdateRecord:
+        # Set in place: no read of the row, in the same transaction as the outcome's event.
+        return UpdateRecord(self._table, {KEY: str(order.payment_order_id)}, status_fields(order, timestamp))

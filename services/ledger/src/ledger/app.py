@@ -10,16 +10,14 @@ from __future__ import annotations
 
 from ledger.domain.journal import FeeSchedule, JournalEntry, TrialBalance, capture_entry
 from ledger.ports import AccountTotals
-from ledger.read_model import JOURNAL_ENTRY_POSTED, account_increments, totals_marker
+from ledger.read_model import JOURNAL_ENTRY_POSTED, totals_marker
 from payments_shared.contracts import PaymentStatusUpdatedData
 from payments_shared.events import EventEnvelope
 from payments_shared.eventstore import (
     ConcurrencyConflict,
     DuplicateRecord,
     EventStore,
-    IncrementRecord,
     NewEvent,
-    PutRecord,
     StoredEvent,
     StoreUnavailable,
 )
@@ -33,16 +31,12 @@ class LedgerApp:
         store: EventStore,
         totals: AccountTotals,
         fees: FeeSchedule,
-        accounts_table: str,
-        events_table: str,
         retry_policy: RetryPolicy = DEFAULT_RETRY,
     ) -> None:
-        self._events_table = events_table
         self._retry_policy = retry_policy
         self._store = store
         self._totals = totals
         self._fees = fees
-        self._accounts_table = accounts_table
 
     def post_payment(self, envelope: EventEnvelope) -> JournalEntry | None:
         """Post a SUCCESS payment's capture entry; FAILED posts nothing. Idempotent per payment.
@@ -81,13 +75,11 @@ class LedgerApp:
         """Add a posted entry to its accounts' running totals, once; False when it was already added."""
         if posted.event_type != JOURNAL_ENTRY_POSTED:
             return False
-        marker = PutRecord(self._events_table, {"stream_id": totals_marker(posted.stream_id), "version": 0},
-                           only_if_absent=True)  # fmt: skip
-        increments = [IncrementRecord(self._accounts_table, key, deltas)
-                      for key, deltas in account_increments(posted.data["postings"])]  # fmt: skip
+        marker = self._store.claim(totals_marker(posted.stream_id))
+        increments = self._totals.entry_added(posted.data["postings"])
         try:
             # Projections of other stream shards may be adding to the same accounts right now.
-            retry(lambda _: self._store.append(marker.key["stream_id"], 0, [], [marker, *increments]),
+            retry(lambda _: self._store.append(totals_marker(posted.stream_id), 0, [], [marker, *increments]),
                   on=(StoreUnavailable,), policy=self._retry_policy)  # fmt: skip
         except DuplicateRecord:
             return False

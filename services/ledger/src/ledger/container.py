@@ -31,8 +31,7 @@ class Container(containers.DeclarativeContainer):
     totals = providers.Singleton(DynamoDBAccountTotals, dynamodb, config.accounts_table)
     fees = providers.Singleton(fee_schedule, config.fee_basis_points, config.fee_fixed_minor)
     app = providers.Singleton(
-        LedgerApp, store=event_store, totals=totals, fees=fees, accounts_table=config.accounts_table,
-        events_table=config.event_store_table,
+        LedgerApp, store=event_store, totals=totals, fees=fees
     )
 
 

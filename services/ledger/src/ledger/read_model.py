@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ledger.domain.journal import Side
+from payments_shared.eventstore import IncrementRecord
 
 KEY = ("account", "currency")
 JOURNAL_ENTRY_POSTED = "JournalEntryPosted"
@@ -28,3 +29,14 @@ def account_increments(postings: Sequence[Mapping[str, Any]]) -> list[tuple[dict
           "credits_minor": p["amount_minor"] if p["side"] == Side.CREDIT else 0})
         for p in postings
     ]  # fmt: skip
+
+
+class AccountRows:
+    """The writes that add a posted entry to its accounts' rows, committed with the entry's once-only marker
+    (the event store runs them). The totals adapters (DynamoDB, in memory) are this plus their reads."""
+
+    def __init__(self, table: str) -> None:
+        self._table = table
+
+    def entry_added(self, postings: Sequence[Mapping[str, Any]]) -> list[IncrementRecord]:
+        return [IncrementRecord(self._table, key, deltas) for key, deltas in account_increments(postings)]

@@ -20,7 +20,6 @@ from payments_shared.eventstore import (
     DuplicateRecord,
     EventStore,
     NewEvent,
-    PutRecord,
     Snapshot,
     StoreUnavailable,
 )
@@ -29,7 +28,7 @@ from payments_shared.retry import RetryPolicy, retry
 from wallet.domain.errors import WalletNotFound
 from wallet.domain.wallet import Wallet
 from wallet.ports import BalancesReadModel
-from wallet.read_model import KEY, balance_row, shard_name
+from wallet.read_model import shard_name
 
 DEFAULT_SHARDS = 16
 CREDIT_RETRY = RetryPolicy(attempts=12)
@@ -50,15 +49,11 @@ class WalletApp:
         self,
         store: EventStore,
         balances: BalancesReadModel,
-        events_table: str,
-        balances_table: str,
         shards: int = DEFAULT_SHARDS,
         retry_policy: RetryPolicy = CREDIT_RETRY,
     ) -> None:
         self._store = store
         self._balances = balances
-        self._events_table = events_table
-        self._balances_table = balances_table
         self._shards = shards
         self._retry_policy = retry_policy
 
@@ -76,8 +71,7 @@ class WalletApp:
             return CreditResult(credited=False)
         # Kept forever: a marker that expired before the last possible redelivery (DLQ redrive included)
         # would let the same payment be credited twice.
-        marker = PutRecord(self._events_table, {"stream_id": f"dedupe#{envelope.event_id}", "version": 0},
-                           only_if_absent=True)  # fmt: skip
+        marker = self._store.claim(f"dedupe#{envelope.event_id}")
         attempts = [0]
 
         def attempt(number: int) -> None:
@@ -97,7 +91,7 @@ class WalletApp:
                 wallet.version,
                 [NewEvent(event.event_type, event.data, envelope.correlation_id, str(envelope.event_id),
                           trace=current_trace_context())],  # fmt: skip
-                [marker, self._row(credited, shard)],
+                [marker, self._balances.shard_written(credited, shard, datetime.now(UTC).isoformat())],
                 snapshot=Snapshot(credited.version, credited.snapshot_state()),
             )
 
@@ -117,7 +111,3 @@ class WalletApp:
             for currency, minor in row["balances"].items():
                 totals[str(currency)] = totals.get(str(currency), 0) + int(minor)
         return {"balances": totals, "version": sum(int(row["version"]) for row in rows)}
-
-    def _row(self, wallet: Wallet, shard: int) -> PutRecord:
-        fields = balance_row(wallet, shard, datetime.now(UTC).isoformat())
-        return PutRecord(self._balances_table, {k: fields.pop(k) for k in KEY}, fields)

@@ -27,8 +27,6 @@ class Container(containers.DeclarativeContainer):
         WalletApp,
         store=event_store,
         balances=balances,
-        events_table=config.event_store_table,
-        balances_table=config.balances_table,
         shards=config.shards.as_int(),
         retry_policy=providers.Factory(RetryPolicy, attempts=config.max_attempts.as_int()),
     )

@@ -235,6 +235,10 @@ class DynamoDBEventStore:
             for offset, event in enumerate(events, start=1)
         ]
 
+    def claim(self, name: str) -> PutRecord:
+        # A marker is an item of the store's own table at version 0 of a stream no event uses (`dedupe#…`).
+        return PutRecord(self._table, {PK: name, SK: SNAPSHOT_VERSION}, only_if_absent=True)
+
     def load(self, stream_id: str, *, use_snapshot: bool = True, snapshotted: bool = False) -> StreamSlice:
         snapshot = self._get(stream_id, SNAPSHOT_VERSION) if use_snapshot or snapshotted else None
         if snapshotted and snapshot is None:

@@ -55,6 +55,9 @@ def _items(
     return items
 
 
+MARKERS = "markers"  # where claim() keeps its markers (DynamoDB: the store's own table)
+
+
 class InMemoryEventStore:
     def __init__(self, transaction_seconds: float = 0.0, read_seconds: float = 0.0,
                  schemas: Schemas = NO_CHANGES) -> None:  # fmt: skip
@@ -168,6 +171,9 @@ class InMemoryEventStore:
             self._snapshots[stream_id] = Snapshot(snapshot.version, copy.deepcopy(dict(snapshot.state)),
                                                   self._schemas.current(SNAPSHOT))  # fmt: skip
         return stored
+
+    def claim(self, name: str) -> PutRecord:
+        return PutRecord(MARKERS, {"stream_id": name, "version": 0}, only_if_absent=True)
 
     def load(self, stream_id: str, *, use_snapshot: bool = True, snapshotted: bool = False) -> StreamSlice:
         if self._read_seconds:

@@ -192,6 +192,11 @@ class EventStore(Protocol):
         """
         ...
 
+    def claim(self, name: str) -> PutRecord:
+        """A once-only marker in this store, for an append's extra_writes: the append is refused with
+        DuplicateRecord if the name was claimed before (dedupe of a redelivered event). Kept forever."""
+        ...
+
     def load(self, stream_id: str, *, use_snapshot: bool = True, snapshotted: bool = False) -> StreamSlice:
         """The stream's snapshot (when use_snapshot) and every event after it, in version order.
 

@@ -39,7 +39,7 @@ def strict_store() -> InMemoryEventStore:
 
 def _credits(merchants: list[str]) -> dict[str, Any]:
     store = strict_store()
-    app = WalletApp(store, InMemoryBalances(store, "WalletBalances"), "wallet-events", "WalletBalances")
+    app = WalletApp(store, InMemoryBalances(store, "WalletBalances"))
     events = [EventEnvelope.from_eventbridge_event(payment_status_updated(m, amount="1.00")) for m in merchants]
     latencies: list[float] = []
     lost_races: list[int] = []  # per credit: attempts that lost a race before the one that committed
@@ -69,8 +69,7 @@ def _credits(merchants: list[str]) -> dict[str, Any]:
 
 def _postings(count: int) -> dict[str, Any]:
     store = strict_store()
-    app = LedgerApp(store, InMemoryAccountTotals(store, "LedgerAccounts"), FeeSchedule(290, {"EUR": 30}),
-                    "LedgerAccounts", "ledger-events")  # fmt: skip
+    app = LedgerApp(store, InMemoryAccountTotals(store, "LedgerAccounts"), FeeSchedule(290, {"EUR": 30}))
     events = [EventEnvelope.from_eventbridge_event(payment_status_updated(f"m-{n % 20}", amount="10.00"))
               for n in range(count)]  # fmt: skip
     started = time.perf_counter()

@@ -124,8 +124,7 @@ def run(events: int = 100_000, moto_events: int = 5_000, runs: int = 7) -> dict[
     memory = InMemoryEventStore()
     seed_memory(memory, "busy", events)
     # One shard: the benchmark is about one stream's length (a sharded wallet's streams are each shorter).
-    memory_app = WalletApp(memory, InMemoryBalances(memory, "WalletBalances"), "wallet-events", "WalletBalances",
-                           shards=1)  # fmt: skip
+    memory_app = WalletApp(memory, InMemoryBalances(memory, "WalletBalances"), shards=1)
     results: dict[str, Any] = {"past_events": events, "memory": compare(memory_app, "busy", runs, None)}
     def rebuild(use_snapshot: bool) -> Wallet:
         loaded = memory.load(stream_id("busy", 0), use_snapshot=use_snapshot)
@@ -152,8 +151,7 @@ def run(events: int = 100_000, moto_events: int = 5_000, runs: int = 7) -> dict[
         seed_dynamodb(dynamodb, "wallet-events", "busy", moto_events)
         counting = CountingClient(dynamodb)
         store = DynamoDBEventStore(counting, "wallet-events")
-        app = WalletApp(store, DynamoDBBalances(counting, "WalletBalances"), "wallet-events", "WalletBalances",
-                        shards=1)  # fmt: skip
+        app = WalletApp(store, DynamoDBBalances(counting, "WalletBalances"), shards=1)
         results["moto"] = {"past_events": moto_events, **compare(app, "busy", runs, counting)}
         loaded = store.load(stream_id("busy", 0))
         expected = Money(moto_events + (runs + 1) * 100, "EUR")  # seed + warm-up + timed credits

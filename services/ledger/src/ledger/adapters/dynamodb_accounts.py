@@ -6,12 +6,13 @@ from collections.abc import Iterator
 from typing import Any
 
 from ledger.domain.journal import AccountBalance
+from ledger.read_model import AccountRows
 
 
-class DynamoDBAccountTotals:
+class DynamoDBAccountTotals(AccountRows):
     def __init__(self, client: Any, table_name: str) -> None:
+        super().__init__(table_name)  # self._table
         self._client = client
-        self._table = table_name
 
     def all(self) -> Iterator[AccountBalance]:
         scan: dict[str, Any] = {"TableName": self._table, "ConsistentRead": True}

@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ledger.domain.journal import AccountBalance
+from ledger.read_model import AccountRows
 from payments_shared.eventstore.memory import InMemoryEventStore
 
 
-class InMemoryAccountTotals:
+class InMemoryAccountTotals(AccountRows):
     def __init__(self, store: InMemoryEventStore, table_name: str) -> None:
+        super().__init__(table_name)  # self._table
         self._store = store
-        self._table = table_name
 
     def all(self) -> Iterator[AccountBalance]:
         for row in self._store.records(self._table):

@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from payments_shared.eventstore.dynamodb import query_rows
+from wallet.read_model import BalanceRows
 
 
-class DynamoDBBalances:
+class DynamoDBBalances(BalanceRows):
     def __init__(self, client: Any, table_name: str) -> None:
+        super().__init__(table_name)  # self._table
         self._client = client
-        self._table = table_name
 
     def shards(self, merchant_id: str) -> list[dict[str, Any]]:
         return query_rows(self._client, self._table, "merchant_id", merchant_id)
