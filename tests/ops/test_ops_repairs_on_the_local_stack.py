@@ -6,11 +6,9 @@ from __future__ import annotations
 import io
 import json
 import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlencode
 
 import pytest
 from devstack.load import drive, http, settle
@@ -22,6 +20,7 @@ from ops.cli import main
 from payments_shared.eventstore.dynamodb import DynamoDBEventStore
 from payments_shared.eventstore.port import NewEvent
 from payments_shared.money import Money
+from payments_testing.psp import charge_directly
 
 
 @pytest.fixture(scope="module")
@@ -152,18 +151,6 @@ def test_replay_redelivers_what_a_consumer_missed_and_twice_changes_nothing(
     assert ops(stack, "reconcile", "--settle-seconds", "0") [1]["mismatches"] == []
 
 
-def _charge_again(stack: Devstack, order_id: str, amount_minor: int, currency: str) -> None:
-    form = urlencode({"amount": amount_minor, "currency": currency.lower(), "confirm": "true",
-                      "payment_method_types[0]": "card", "payment_method_data[type]": "card",
-                      "payment_method_data[card][number]": "4242424242424242",
-                      "payment_method_data[card][exp_month]": "12", "payment_method_data[card][exp_year]": "2031",
-                      "metadata[payment_order_id]": order_id}).encode()  # fmt: skip
-    request = urllib.request.Request(f"{stack.psp.url}/v1/payment_intents", data=form, method="POST", headers={
-        "Authorization": f"Bearer {stack.psp.api_key}", "Idempotency-Key": f"manual-{order_id}"})  # fmt: skip
-    with urllib.request.urlopen(request, timeout=5) as answer:
-        assert json.loads(answer.read())["status"] == "succeeded"
-
-
 def test_reconcile_finds_a_mismatch_planted_in_each_pair(stack: Devstack, settled: dict[str, dict[str, Any]]) -> None:
     paid, declined = of_status(settled, "SUCCESS")[:2], of_status(settled, "FAILED")[:2]
     stores = {name: DynamoDBEventStore(client("dynamodb"), table) for name, table in EVENT_STORES.items()}
@@ -176,7 +163,8 @@ def test_reconcile_finds_a_mismatch_planted_in_each_pair(stack: Devstack, settle
         correlation_id=order)])  # fmt: skip
     # finalizer/psp: a SUCCESS charged a second time.
     charged_twice = paid[1]
-    _charge_again(stack, charged_twice["payment_order_id"], charged_twice["amount_minor"], charged_twice["currency"])
+    assert charge_directly(stack.psp.url, stack.psp.api_key, charged_twice["payment_order_id"],
+                           charged_twice["amount_minor"], charged_twice["currency"]) == "succeeded"  # fmt: skip
     # finalizer/ledger: a FAILED payment booked; finalizer/wallet: a FAILED payment credited.
     booked, credited = declined[0], declined[1]
     amount = {"amount_minor": booked["amount_minor"], "currency": booked["currency"]}

@@ -3,16 +3,14 @@
 
 from __future__ import annotations
 
-import json
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
-from urllib.parse import urlencode
 
 import pytest
 import stripe
 from fake_psp import FakePsp
 from ops.psp_charges import succeeded_charges
+
+from payments_testing.psp import charge_directly
 
 APPROVED, DECLINED = "4242424242424242", "4000000000009995"
 
@@ -25,17 +23,7 @@ def psp() -> Iterator[FakePsp]:
 
 
 def charge(psp: FakePsp, order_id: str, card: str, key: str, amount: int = 500) -> str:
-    form = urlencode({"amount": amount, "currency": "eur", "confirm": "true", "payment_method_types[0]": "card",
-                      "payment_method_data[type]": "card", "payment_method_data[card][number]": card,
-                      "payment_method_data[card][exp_month]": "12", "payment_method_data[card][exp_year]": "2031",
-                      "metadata[payment_order_id]": order_id}).encode()  # fmt: skip
-    request = urllib.request.Request(f"{psp.url}/v1/payment_intents", data=form, method="POST",
-                                     headers={"Authorization": f"Bearer {psp.api_key}", "Idempotency-Key": key})
-    try:
-        with urllib.request.urlopen(request, timeout=5) as answer:
-            return str(json.loads(answer.read())["status"])
-    except urllib.error.HTTPError as declined:
-        return str(json.loads(declined.read())["error"]["code"])
+    return charge_directly(psp.url, psp.api_key, order_id, amount, "EUR", card=card, idempotency_key=key)
 
 
 def test_succeeded_intents_are_grouped_by_payment_across_pages(psp: FakePsp) -> None:
