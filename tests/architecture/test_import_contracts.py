@@ -17,7 +17,7 @@ import pytest
 from importlinter.cli import lint_imports
 
 INFRASTRUCTURE = ["boto3", "botocore", "opentelemetry", "aws_lambda_powertools", "dependency_injector"]
-PURE_KERNEL = ["money", "ids", "events", "problems", "cards"]
+PURE_KERNEL = ["money", "ids", "events", "problems", "cards", "domain_events"]
 SERVICES = ["initializer", "finalizer", "ledger", "wallet"]
 
 

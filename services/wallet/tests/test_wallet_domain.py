@@ -14,8 +14,9 @@ credits = st.lists(st.tuples(st.sampled_from(["EUR", "JPY", "KWD"]), st.integers
 def history(amounts: list[tuple[str, int]]) -> list[tuple[int, str, dict[str, object]]]:
     wallet, events = Wallet("m-1"), list[tuple[int, str, dict[str, object]]]()
     for currency, minor in amounts:
-        event = wallet.credit(Money(minor, currency), "order", f"evt-{len(events)}")
+        credited, event = wallet.credit(Money(minor, currency), "order", f"evt-{len(events)}")
         wallet = wallet.apply(event.event_type, event.data, wallet.version + 1)
+        assert credited == wallet  # the command's state is its event applied
         events.append((wallet.version, event.event_type, dict(event.data)))
     return events
 

@@ -9,7 +9,6 @@ from initializer.domain.card import CardSummary, card_brand
 from initializer.domain.commands import PlaceOrder
 from initializer.domain.errors import PaymentNotFound
 from initializer.domain.order import (
-    DomainEvent,
     InitiatePayment,
     PaymentOrder,
     PaymentPolicy,
@@ -17,6 +16,7 @@ from initializer.domain.order import (
 )
 from initializer.ports import CardVault, Clock, OrderReadModel
 from payments_shared.contracts import PaymentStatusUpdatedData
+from payments_shared.domain_events import DomainEvent
 from payments_shared.events import EventEnvelope
 from payments_shared.eventstore import (
     ConcurrencyConflict,

@@ -8,9 +8,9 @@ the posting transaction; each entry is added once, guarded by a marker that comm
 
 from __future__ import annotations
 
-from ledger.domain.journal import FeeSchedule, JournalEntry, TrialBalance, capture_entry
+from ledger.domain.journal import JOURNAL_ENTRY_POSTED, FeeSchedule, JournalEntry, TrialBalance, capture_entry
 from ledger.ports import AccountTotals
-from ledger.read_model import JOURNAL_ENTRY_POSTED, totals_marker
+from ledger.read_model import totals_marker
 from payments_shared.contracts import PaymentStatusUpdatedData
 from payments_shared.events import EventEnvelope
 from payments_shared.eventstore import (
@@ -49,21 +49,9 @@ class LedgerApp:
         if data.status != "SUCCESS":
             return None
         entry = capture_entry(data.merchant_id, amount, self._fees)
-        event = NewEvent(
-            event_type=JOURNAL_ENTRY_POSTED,
-            data={
-                "payment_order_id": str(data.payment_order_id),
-                "source_event_id": str(envelope.event_id),
-                "postings": [
-                    {"account": p.account, "side": p.side.value, "amount_minor": p.amount.minor,
-                     "currency": p.amount.currency}
-                    for p in entry.postings
-                ],
-            },  # fmt: skip
-            correlation_id=envelope.correlation_id,
-            causation_id=str(envelope.event_id),
-            trace=current_trace_context(),
-        )
+        posted = entry.posted(str(data.payment_order_id), str(envelope.event_id))
+        event = NewEvent(posted.event_type, posted.data, envelope.correlation_id, str(envelope.event_id),
+                         trace=current_trace_context())  # fmt: skip
         stream = f"journal-{data.payment_order_id}"
         try:
             retry(lambda _: self._store.append(stream, 0, [event]), on=(StoreUnavailable,), policy=self._retry_policy)

@@ -84,8 +84,7 @@ class WalletApp:
                 (loaded.snapshot.version, loaded.snapshot.state) if loaded.snapshot else None,
                 [(e.version, e.event_type, e.data) for e in loaded.events],
             )
-            event = wallet.credit(amount, str(data.payment_order_id), str(envelope.event_id))
-            credited = wallet.apply(event.event_type, event.data, wallet.version + 1)
+            credited, event = wallet.credit(amount, str(data.payment_order_id), str(envelope.event_id))
             self._store.append(
                 stream,
                 wallet.version,

@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Any
 
 from payments_shared.contracts import PaymentInitiatedData
+from payments_shared.domain_events import DomainEvent
 
 PAYMENT_SUCCEEDED = "PaymentSucceeded"
 PAYMENT_FAILED = "PaymentFailed"
@@ -39,12 +40,6 @@ class ChargeResult:
     psp_reference: str | None
     error_message: str | None
     decline_code: str | None = None  # the issuer's reason as the PSP names it (e.g. insufficient_funds)
-
-
-@dataclass(frozen=True)
-class DomainEvent:
-    event_type: str
-    data: Mapping[str, Any]
 
 
 @dataclass(frozen=True)

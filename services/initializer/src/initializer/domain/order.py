@@ -10,6 +10,7 @@ from typing import Any
 
 from initializer.domain.card import CardSummary, expires_before
 from initializer.domain.errors import IdempotencyKeyReused
+from payments_shared.domain_events import DomainEvent
 from payments_shared.eventstore.schemas import Schemas
 from payments_shared.ids import MerchantId, PaymentOrderId
 from payments_shared.money import Money
@@ -79,12 +80,6 @@ class PaymentPolicy:
         if expires_before(command.expiry_month, command.expiry_year, today):
             return "card has expired"
         return None
-
-
-@dataclass(frozen=True)
-class DomainEvent:
-    event_type: str
-    data: Mapping[str, Any]
 
 
 @dataclass(frozen=True)

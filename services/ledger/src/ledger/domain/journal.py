@@ -12,10 +12,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
+from payments_shared.domain_events import DomainEvent
 from payments_shared.money import Money
 
 PSP_CLEARING = "psp_clearing"
 FEE_REVENUE = "fee_revenue"
+
+
+JOURNAL_ENTRY_POSTED = "JournalEntryPosted"
 
 
 def merchant_payable(merchant_id: str) -> str:
@@ -41,6 +45,15 @@ class Posting:
 @dataclass(frozen=True)
 class JournalEntry:
     postings: tuple[Posting, ...]
+
+    def posted(self, payment_order_id: str, source_event_id: str) -> DomainEvent:
+        """The event that books this entry, once, as the first event of the payment's journal stream."""
+        return DomainEvent(JOURNAL_ENTRY_POSTED, {
+            "payment_order_id": payment_order_id,
+            "source_event_id": source_event_id,
+            "postings": [{"account": p.account, "side": p.side.value, "amount_minor": p.amount.minor,
+                          "currency": p.amount.currency} for p in self.postings],
+        })  # fmt: skip
 
     def __post_init__(self) -> None:
         totals: dict[str, list[int]] = {}

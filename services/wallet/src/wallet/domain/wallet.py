@@ -6,15 +6,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from payments_shared.domain_events import DomainEvent
 from payments_shared.money import Money
 
 WALLET_CREDITED = "WalletCredited"
-
-
-@dataclass(frozen=True)
-class WalletEvent:
-    event_type: str
-    data: Mapping[str, Any]
 
 
 @dataclass(frozen=True)
@@ -23,14 +18,16 @@ class Wallet:
     balances: Mapping[str, int] = field(default_factory=dict)  # currency -> minor units
     version: int = 0
 
-    def credit(self, amount: Money, payment_order_id: str, source_event_id: str) -> WalletEvent:
+    def credit(self, amount: Money, payment_order_id: str, source_event_id: str) -> tuple[Wallet, DomainEvent]:
+        """Decide a credit: its event, and the wallet with that event applied (state changes only by apply)."""
         if not amount.is_positive():
             raise ValueError(f"a credit must be positive, got {amount}")
-        return WalletEvent(
+        event = DomainEvent(
             WALLET_CREDITED,
             {"merchant_id": self.merchant_id, "currency": amount.currency, "amount_minor": amount.minor,
              "payment_order_id": payment_order_id, "source_event_id": source_event_id},
         )  # fmt: skip
+        return self.apply(event.event_type, event.data, self.version + 1), event
 
     def apply(self, event_type: str, data: Mapping[str, Any], version: int) -> Wallet:
         if event_type != WALLET_CREDITED:
