@@ -80,10 +80,7 @@ class InitializerApp:
             sealed_payment_details=sealed,
         )
         now = self._clock()
-        event = PaymentOrder.initiate(command, self._policy, now)
-        order = fold([(1, event.event_type, event.data)])
-        if order is None:
-            raise TypeError(f"{event.event_type} does not start an order")
+        order, event = PaymentOrder.initiate(command, self._policy, now)
         row = self._orders.placed(order, event.data, now.isoformat())
         new_event = self._new_event(event, order_id)
         try:
@@ -116,15 +113,13 @@ class InitializerApp:
             order = self._load(order_id)
             if order is None:
                 raise PaymentNotFound(order_id)  # out of order: the queue redelivers until the order exists
-            event = order.record_outcome(data.status, data.error_message, str(envelope.event_id))
-            if event is None:
+            decided = order.record_outcome(data.status, data.error_message, str(envelope.event_id))
+            if decided is None:
                 return False
+            recorded, event = decided
             now = self._clock().isoformat()
             new_event = self._new_event(event, order_id, causation_id=str(envelope.event_id),
                                         correlation_id=envelope.correlation_id)  # fmt: skip
-            recorded = fold([(order.version + 1, event.event_type, event.data)], order)
-            if recorded is None:
-                raise TypeError(f"{event.event_type} left no order")
             status_update = self._orders.decided(recorded, now)
             self._store.append(stream_id(order_id), order.version, [new_event], [status_update])
             return True

@@ -96,10 +96,9 @@ class PaymentOrder:
     outcome_event_ids: frozenset[str] = field(default_factory=frozenset)
 
     @staticmethod
-    def initiate(
-        command: InitiatePayment, policy: PaymentPolicy, now: datetime
-    ) -> DomainEvent:
-        """Exactly one event per well-formed order: PaymentInitiated, or PaymentRejected with the reason."""
+    def initiate(command: InitiatePayment, policy: PaymentPolicy, now: datetime) -> tuple[PaymentOrder, DomainEvent]:
+        """Exactly one event per well-formed order: PaymentInitiated, or PaymentRejected with the reason; and
+        the order it starts (the event applied)."""
         data: dict[str, Any] = {
             "payment_order_id": str(command.payment_order_id),
             "merchant_id": str(command.merchant_id),
@@ -119,24 +118,44 @@ class PaymentOrder:
         if reason is None:
             # The finalizer charges from the event alone: the sealed details travel with it (no service reads
             # another's table). A rejected order is never charged, so its event carries none.
-            return DomainEvent(PAYMENT_INITIATED, {**data, "payment_details": command.sealed_payment_details})
-        return DomainEvent(PAYMENT_REJECTED, {**data, "status": OrderStatus.FAILED.value, "reason": reason})
+            event = DomainEvent(PAYMENT_INITIATED, {**data, "payment_details": command.sealed_payment_details})
+        else:
+            event = DomainEvent(PAYMENT_REJECTED, {**data, "status": OrderStatus.FAILED.value, "reason": reason})
+        return _started(event), event
 
     def ensure_same_request(self, request_fingerprint: str) -> None:
         if request_fingerprint != self.request_fingerprint:
             raise IdempotencyKeyReused(self.payment_order_id)
 
-    def record_outcome(self, status: str, error_message: str | None, source_event_id: str) -> DomainEvent | None:
-        """Project the finalizer's decision; None when there is nothing new (duplicate, late or final)."""
+    def record_outcome(
+        self, status: str, error_message: str | None, source_event_id: str
+    ) -> tuple[PaymentOrder, DomainEvent] | None:
+        """Project the finalizer's decision: its event and the order with it applied; None when there is nothing
+        new (duplicate, late or final)."""
         if source_event_id in self.outcome_event_ids or self.status in FINAL_STATUSES:
             return None
         outcome = OrderStatus(status)
         if outcome not in FINAL_STATUSES:
             return None
-        return DomainEvent(
+        event = DomainEvent(
             PAYMENT_OUTCOME_RECORDED,
             {"status": outcome.value, "error_message": error_message, "source_event_id": source_event_id},
         )
+        return _applied(self, self.version + 1, event.event_type, event.data), event
+
+
+def _started(event: DomainEvent) -> PaymentOrder:
+    order = fold([(1, event.event_type, event.data)])
+    if order is None:
+        raise TypeError(f"{event.event_type} does not start an order")
+    return order
+
+
+def _applied(order: PaymentOrder, version: int, event_type: str, data: Mapping[str, Any]) -> PaymentOrder:
+    applied = fold([(version, event_type, data)], order)
+    if applied is None:
+        raise TypeError(f"{event_type} left no order")
+    return applied
 
 
 def fold(
