@@ -121,7 +121,7 @@ class OutboxRelay:
             nonlocal remaining
             try:
                 response = self._client.put_events(Entries=[p.entry for p in remaining])
-            except Exception as error:  # - botocore already retried; retry the batch here
+            except Exception as error:  # botocore already retried its own way; this retries the batch
                 for item in remaining:
                     item.span.record_exception(error)
                 raise _EntriesFailed from error
