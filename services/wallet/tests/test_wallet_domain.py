@@ -15,7 +15,7 @@ def history(amounts: list[tuple[str, int]]) -> list[tuple[int, str, dict[str, ob
     wallet, events = Wallet("m-1"), list[tuple[int, str, dict[str, object]]]()
     for currency, minor in amounts:
         credited, event = wallet.credit(Money(minor, currency), "order", f"evt-{len(events)}")
-        wallet = wallet.apply(event.event_type, event.data, wallet.version + 1)
+        wallet = wallet.apply(event, wallet.version + 1)
         assert credited == wallet  # the command's state is its event applied
         events.append((wallet.version, event.event_type, dict(event.data)))
     return events

@@ -84,7 +84,7 @@ class FinalizerApp:
             if winner is None:
                 raise RuntimeError(f"{stream}: version conflict, yet no decision is stored") from None
             return Finalized(winner.payment_order_id, winner.status, charged_now=False)
-        return Finalized(str(payment.payment_order_id), PaymentStatus(event.data["status"]), True, latency_ms,
+        return Finalized(str(payment.payment_order_id), PaymentStatus(event.status), True, latency_ms,
                          money.minor, money.currency)  # fmt: skip
 
     def _decided(self, stream: str) -> Payment | None:

@@ -8,7 +8,15 @@ the posting transaction; each entry is added once, guarded by a marker that comm
 
 from __future__ import annotations
 
-from ledger.domain.journal import JOURNAL_ENTRY_POSTED, FeeSchedule, JournalEntry, TrialBalance, capture_entry
+from ledger.domain.journal import (
+    EVENTS,
+    JOURNAL_ENTRY_POSTED,
+    FeeSchedule,
+    JournalEntry,
+    JournalEntryPosted,
+    TrialBalance,
+    capture_entry,
+)
 from ledger.ports import AccountTotals
 from ledger.read_model import totals_marker
 from payments_shared.contracts import PaymentStatusUpdatedData
@@ -61,10 +69,11 @@ class LedgerApp:
 
     def add_to_totals(self, posted: StoredEvent) -> bool:
         """Add a posted entry to its accounts' running totals, once; False when it was already added."""
-        if posted.event_type != JOURNAL_ENTRY_POSTED:
+        entry = EVENTS.decode(posted.event_type, posted.data) if posted.event_type == JOURNAL_ENTRY_POSTED else None
+        if not isinstance(entry, JournalEntryPosted):
             return False
         marker = self._store.claim(totals_marker(posted.stream_id))
-        increments = self._totals.entry_added(posted.data["postings"])
+        increments = self._totals.entry_added(entry.postings)
         try:
             # Projections of other stream shards may be adding to the same accounts right now.
             retry(lambda _: self._store.append(totals_marker(posted.stream_id), 0, [], [marker, *increments]),

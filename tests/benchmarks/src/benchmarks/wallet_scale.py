@@ -39,20 +39,19 @@ from payments_testing.events import payment_status_updated
 from wallet.adapters.dynamodb_balances import DynamoDBBalances
 from wallet.adapters.memory_balances import InMemoryBalances
 from wallet.app import WalletApp, stream_id
-from wallet.domain.wallet import WALLET_CREDITED, Wallet
+from wallet.domain.wallet import Wallet, WalletCredited
 
 BATCH = 98  # events per seeding append: 100 items less the version check and the snapshot
 
 
 def past_credits(merchant_id: str, events: int) -> tuple[list[tuple[int, NewEvent]], Snapshot]:
     """`events` past credits of 0.01 EUR and the snapshot the app would have written with the last one."""
-    data = {"merchant_id": merchant_id, "currency": "EUR", "amount_minor": 1, "payment_order_id": "seed",
-            "source_event_id": "seed"}  # fmt: skip
+    credited = WalletCredited(merchant_id, "EUR", 1, "seed", "seed")
     wallet = Wallet(merchant_id)
     history = []
     for version in range(1, events + 1):
-        history.append((version, NewEvent(WALLET_CREDITED, data, "seed")))
-        wallet = wallet.apply(WALLET_CREDITED, data, version)
+        history.append((version, NewEvent(credited.event_type, credited.data, "seed")))
+        wallet = wallet.apply(credited, version)
     return history, Snapshot(wallet.version, wallet.snapshot_state())
 
 

@@ -6,11 +6,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
 from initializer.domain.card import CardSummary, expires_before
 from initializer.domain.errors import IdempotencyKeyReused
-from payments_shared.domain_events import DomainEvent
+from payments_shared.domain_events import DomainEvent, EventTypes
 from payments_shared.eventstore.schemas import Schemas
 from payments_shared.ids import MerchantId, PaymentOrderId
 from payments_shared.money import Money
@@ -36,6 +36,48 @@ def _buyer_from_country(data: dict[str, Any]) -> dict[str, Any]:
 
 # How this service's stored events changed shape: every reader sees version 2 (see eventstore.schemas).
 SCHEMAS = Schemas({(PAYMENT_INITIATED, 1): _buyer_from_country, (PAYMENT_REJECTED, 1): _buyer_from_country})
+
+
+@dataclass(frozen=True)
+class OrderStarted(DomainEvent):
+    """What every new order records: the order as accepted (the card only as brand, last 4, fingerprint)."""
+
+    payment_order_id: str
+    merchant_id: str
+    amount: str
+    amount_minor: int
+    currency: str
+    buyer_country: str
+    buyer: Mapping[str, str]  # name, email, country: the read model's buyer_info; never published
+    card: Mapping[str, str]  # brand, last4, fingerprint
+    request_fingerprint: str  # tells a retry from a reused Idempotency-Key; never published
+    created_at: str
+
+
+@dataclass(frozen=True)
+class PaymentInitiated(OrderStarted):
+    event_type: ClassVar[str] = PAYMENT_INITIATED
+    # The finalizer charges from the event alone: the sealed details travel with it (no service reads
+    # another's table). A rejected order is never charged, so its event carries none.
+    payment_details: str = ""
+
+
+@dataclass(frozen=True)
+class PaymentRejected(OrderStarted):
+    event_type: ClassVar[str] = PAYMENT_REJECTED
+    status: str = OrderStatus.FAILED.value
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class PaymentOutcomeRecorded(DomainEvent):
+    event_type: ClassVar[str] = PAYMENT_OUTCOME_RECORDED
+    status: str
+    error_message: str | None
+    source_event_id: str
+
+
+EVENTS = EventTypes(PaymentInitiated, PaymentRejected, PaymentOutcomeRecorded, schemas=SCHEMAS)
 
 
 @dataclass(frozen=True)
@@ -99,15 +141,13 @@ class PaymentOrder:
     def initiate(command: InitiatePayment, policy: PaymentPolicy, now: datetime) -> tuple[PaymentOrder, DomainEvent]:
         """Exactly one event per well-formed order: PaymentInitiated, or PaymentRejected with the reason; and
         the order it starts (the event applied)."""
-        data: dict[str, Any] = {
+        started: dict[str, Any] = {
             "payment_order_id": str(command.payment_order_id),
             "merchant_id": str(command.merchant_id),
             "amount": command.amount.to_decimal_string(),
             "amount_minor": command.amount.minor,
             "currency": command.amount.currency,
             "buyer_country": command.buyer.country,
-            # The read model's buyer_info comes from here, so a rebuilt row is the row that was written. It
-            # stays in the service: the PaymentInitiated contract does not publish it.
             "buyer": {"name": command.buyer.name, "email": command.buyer.email, "country": command.buyer.country},
             "card": {"brand": command.card.brand, "last4": command.card.last4,
                      "fingerprint": command.card.fingerprint},
@@ -115,12 +155,8 @@ class PaymentOrder:
             "created_at": now.isoformat(),
         }  # fmt: skip
         reason = policy.refusal(command, now.date())
-        if reason is None:
-            # The finalizer charges from the event alone: the sealed details travel with it (no service reads
-            # another's table). A rejected order is never charged, so its event carries none.
-            event = DomainEvent(PAYMENT_INITIATED, {**data, "payment_details": command.sealed_payment_details})
-        else:
-            event = DomainEvent(PAYMENT_REJECTED, {**data, "status": OrderStatus.FAILED.value, "reason": reason})
+        event: OrderStarted = (PaymentInitiated(**started, payment_details=command.sealed_payment_details)
+                               if reason is None else PaymentRejected(**started, reason=reason))  # fmt: skip
         return _started(event), event
 
     def ensure_same_request(self, request_fingerprint: str) -> None:
@@ -137,52 +173,49 @@ class PaymentOrder:
         outcome = OrderStatus(status)
         if outcome not in FINAL_STATUSES:
             return None
-        event = DomainEvent(
-            PAYMENT_OUTCOME_RECORDED,
-            {"status": outcome.value, "error_message": error_message, "source_event_id": source_event_id},
-        )
-        return _applied(self, self.version + 1, event.event_type, event.data), event
+        event = PaymentOutcomeRecorded(outcome.value, error_message, source_event_id)
+        return _applied(self, self.version + 1, event), event
 
 
-def _started(event: DomainEvent) -> PaymentOrder:
-    order = fold([(1, event.event_type, event.data)])
+def _started(event: OrderStarted) -> PaymentOrder:
+    order = apply(None, 1, event)
     if order is None:
         raise TypeError(f"{event.event_type} does not start an order")
     return order
 
 
-def _applied(order: PaymentOrder, version: int, event_type: str, data: Mapping[str, Any]) -> PaymentOrder:
-    applied = fold([(version, event_type, data)], order)
+def _applied(order: PaymentOrder, version: int, event: DomainEvent) -> PaymentOrder:
+    applied = apply(order, version, event)
     if applied is None:
-        raise TypeError(f"{event_type} left no order")
+        raise TypeError(f"{event.event_type} left no order")
     return applied
+
+
+def apply(order: PaymentOrder | None, version: int, event: DomainEvent) -> PaymentOrder | None:
+    """The order after one more event: the only place its state changes."""
+    if isinstance(event, OrderStarted):
+        return PaymentOrder(
+            payment_order_id=PaymentOrderId(event.payment_order_id),
+            merchant_id=MerchantId(event.merchant_id),
+            amount=Money(int(event.amount_minor), event.currency),
+            status=OrderStatus.INITIATED if isinstance(event, PaymentInitiated) else OrderStatus.FAILED,
+            created_at=datetime.fromisoformat(event.created_at),
+            request_fingerprint=event.request_fingerprint,
+            card=CardSummary(event.card["brand"], event.card["last4"], event.card["fingerprint"]),
+            failure_reason=event.reason if isinstance(event, PaymentRejected) else None,
+            version=version,
+        )
+    if isinstance(event, PaymentOutcomeRecorded) and order is not None:
+        return replace(order, status=OrderStatus(event.status), failure_reason=event.error_message, version=version,
+                       outcome_event_ids=order.outcome_event_ids | {event.source_event_id})  # fmt: skip
+    return order
 
 
 def fold(
     events: Sequence[tuple[int, str, Mapping[str, Any]]], order: PaymentOrder | None = None
 ) -> PaymentOrder | None:
-    """Rebuild an order from (version, event_type, data), from scratch or on top of `order`; None for an
-    empty stream."""
+    """Rebuild an order from stored (version, event_type, data) — today's shape, as the store loads them —
+    from scratch or on top of `order`; None for an empty stream."""
     for version, event_type, data in events:
-        if event_type in (PAYMENT_INITIATED, PAYMENT_REJECTED):
-            card = data["card"]
-            order = PaymentOrder(
-                payment_order_id=PaymentOrderId(data["payment_order_id"]),
-                merchant_id=MerchantId(data["merchant_id"]),
-                amount=Money(int(data["amount_minor"]), data["currency"]),
-                status=OrderStatus.INITIATED if event_type == PAYMENT_INITIATED else OrderStatus.FAILED,
-                created_at=datetime.fromisoformat(data["created_at"]),
-                request_fingerprint=data["request_fingerprint"],
-                card=CardSummary(card["brand"], card["last4"], card["fingerprint"]),
-                failure_reason=data.get("reason"),
-                version=version,
-            )
-        elif event_type == PAYMENT_OUTCOME_RECORDED and order is not None:
-            order = replace(
-                order,
-                status=OrderStatus(data["status"]),
-                failure_reason=data.get("error_message"),
-                version=version,
-                outcome_event_ids=order.outcome_event_ids | {data["source_event_id"]},
-            )
+        order = apply(order, version, EVENTS.decode(event_type, data))
     return order

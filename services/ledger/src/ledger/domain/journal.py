@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any, ClassVar
 
-from payments_shared.domain_events import DomainEvent
+from payments_shared.domain_events import DomainEvent, EventTypes
 from payments_shared.money import Money
 
 PSP_CLEARING = "psp_clearing"
@@ -20,6 +21,17 @@ FEE_REVENUE = "fee_revenue"
 
 
 JOURNAL_ENTRY_POSTED = "JournalEntryPosted"
+
+
+@dataclass(frozen=True)
+class JournalEntryPosted(DomainEvent):
+    event_type: ClassVar[str] = JOURNAL_ENTRY_POSTED
+    payment_order_id: str
+    source_event_id: str
+    postings: list[Mapping[str, Any]]  # {account, side, amount_minor, currency}, balanced per currency
+
+
+EVENTS = EventTypes(JournalEntryPosted)
 
 
 def merchant_payable(merchant_id: str) -> str:
@@ -46,14 +58,11 @@ class Posting:
 class JournalEntry:
     postings: tuple[Posting, ...]
 
-    def posted(self, payment_order_id: str, source_event_id: str) -> DomainEvent:
+    def posted(self, payment_order_id: str, source_event_id: str) -> JournalEntryPosted:
         """The event that books this entry, once, as the first event of the payment's journal stream."""
-        return DomainEvent(JOURNAL_ENTRY_POSTED, {
-            "payment_order_id": payment_order_id,
-            "source_event_id": source_event_id,
-            "postings": [{"account": p.account, "side": p.side.value, "amount_minor": p.amount.minor,
-                          "currency": p.amount.currency} for p in self.postings],
-        })  # fmt: skip
+        return JournalEntryPosted(payment_order_id, source_event_id, [
+            {"account": p.account, "side": p.side.value, "amount_minor": p.amount.minor, "currency": p.amount.currency}
+            for p in self.postings])  # fmt: skip
 
     def __post_init__(self) -> None:
         totals: dict[str, list[int]] = {}

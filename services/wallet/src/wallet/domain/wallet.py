@@ -4,12 +4,25 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
-from payments_shared.domain_events import DomainEvent
+from payments_shared.domain_events import DomainEvent, EventTypes
 from payments_shared.money import Money
 
 WALLET_CREDITED = "WalletCredited"
+
+
+@dataclass(frozen=True)
+class WalletCredited(DomainEvent):
+    event_type: ClassVar[str] = WALLET_CREDITED
+    merchant_id: str
+    currency: str
+    amount_minor: int
+    payment_order_id: str
+    source_event_id: str
+
+
+EVENTS = EventTypes(WalletCredited)
 
 
 @dataclass(frozen=True)
@@ -18,22 +31,17 @@ class Wallet:
     balances: Mapping[str, int] = field(default_factory=dict)  # currency -> minor units
     version: int = 0
 
-    def credit(self, amount: Money, payment_order_id: str, source_event_id: str) -> tuple[Wallet, DomainEvent]:
+    def credit(self, amount: Money, payment_order_id: str, source_event_id: str) -> tuple[Wallet, WalletCredited]:
         """Decide a credit: its event, and the wallet with that event applied (state changes only by apply)."""
         if not amount.is_positive():
             raise ValueError(f"a credit must be positive, got {amount}")
-        event = DomainEvent(
-            WALLET_CREDITED,
-            {"merchant_id": self.merchant_id, "currency": amount.currency, "amount_minor": amount.minor,
-             "payment_order_id": payment_order_id, "source_event_id": source_event_id},
-        )  # fmt: skip
-        return self.apply(event.event_type, event.data, self.version + 1), event
+        event = WalletCredited(self.merchant_id, amount.currency, amount.minor, payment_order_id, source_event_id)
+        return self.apply(event, self.version + 1), event
 
-    def apply(self, event_type: str, data: Mapping[str, Any], version: int) -> Wallet:
-        if event_type != WALLET_CREDITED:
+    def apply(self, event: DomainEvent, version: int) -> Wallet:
+        if not isinstance(event, WalletCredited):
             return Wallet(self.merchant_id, self.balances, version)
-        currency = str(data["currency"])
-        balances = {**self.balances, currency: self.balances.get(currency, 0) + int(data["amount_minor"])}
+        balances = {**self.balances, event.currency: self.balances.get(event.currency, 0) + int(event.amount_minor)}
         return Wallet(self.merchant_id, balances, version)
 
     def balance(self, currency: str) -> Money:
@@ -55,5 +63,5 @@ class Wallet:
             version, state = snapshot
             wallet = cls(merchant_id, {k: int(v) for k, v in state["balances"].items()}, version)
         for version, event_type, data in events:
-            wallet = wallet.apply(event_type, data, version)
+            wallet = wallet.apply(EVENTS.decode(event_type, data), version)
         return wallet
