@@ -14,7 +14,8 @@ credits = st.lists(st.tuples(st.sampled_from(["EUR", "JPY", "KWD"]), st.integers
 def history(amounts: list[tuple[str, int]]) -> list[tuple[int, str, dict[str, object]]]:
     wallet, events = Wallet("m-1"), list[tuple[int, str, dict[str, object]]]()
     for currency, minor in amounts:
-        credited, event = wallet.credit(Money(minor, currency), "order", f"evt-{len(events)}")
+        credited = wallet.credit(Money(minor, currency), "order", f"evt-{len(events)}")
+        [event] = credited.pending
         wallet = wallet.apply(event, wallet.version + 1)
         assert credited == wallet  # the command's state is its event applied
         events.append((wallet.version, event.event_type, dict(event.data)))

@@ -80,13 +80,13 @@ class InitializerApp:
             sealed_payment_details=sealed,
         )
         now = self._clock()
-        order, event = PaymentOrder.initiate(command, self._policy, now)
-        row = self._orders.placed(order, event.data, now.isoformat())
-        new_event = self._new_event(event, order_id)
+        order = PaymentOrder.initiate(command, self._policy, now)
+        row = self._orders.placed(order, order.pending[0].data, now.isoformat())
+        new_events = [self._new_event(event, order_id) for event in order.pending]
         try:
             # A passing refusal (a concurrent retry's transaction on the same stream, throttling) is retried
             # here; when retries run out the client gets a 503 and retries with the same key.
-            retry(lambda _: self._store.append(stream_id(order_id), 0, [new_event], [row]),
+            retry(lambda _: self._store.append(stream_id(order_id), 0, new_events, [row]),
                   on=(StoreUnavailable,), policy=self._retry_policy)  # fmt: skip
         except ConcurrencyConflict:
             # The key's order exists (an earlier try, or a concurrent one that won): answer with it. Appending
@@ -113,15 +113,15 @@ class InitializerApp:
             order = self._load(order_id)
             if order is None:
                 raise PaymentNotFound(order_id)  # out of order: the queue redelivers until the order exists
-            decided = order.record_outcome(data.status, data.error_message, str(envelope.event_id))
-            if decided is None:
+            recorded = order.record_outcome(data.status, data.error_message, str(envelope.event_id))
+            if not recorded.pending:
                 return False
-            recorded, event = decided
             now = self._clock().isoformat()
-            new_event = self._new_event(event, order_id, causation_id=str(envelope.event_id),
-                                        correlation_id=envelope.correlation_id)  # fmt: skip
+            new_events = [self._new_event(event, order_id, causation_id=str(envelope.event_id),
+                                          correlation_id=envelope.correlation_id)
+                          for event in recorded.pending]  # fmt: skip
             status_update = self._orders.decided(recorded, now)
-            self._store.append(stream_id(order_id), order.version, [new_event], [status_update])
+            self._store.append(stream_id(order_id), order.version, new_events, [status_update])
             return True
 
         # A version conflict means another delivery moved the stream: decide again on the fresh state.

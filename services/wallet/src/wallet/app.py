@@ -84,12 +84,12 @@ class WalletApp:
                 (loaded.snapshot.version, loaded.snapshot.state) if loaded.snapshot else None,
                 [(e.version, e.event_type, e.data) for e in loaded.events],
             )
-            credited, event = wallet.credit(amount, str(data.payment_order_id), str(envelope.event_id))
+            credited = wallet.credit(amount, str(data.payment_order_id), str(envelope.event_id))
             self._store.append(
                 stream,
                 wallet.version,
                 [NewEvent(event.event_type, event.data, envelope.correlation_id, str(envelope.event_id),
-                          trace=current_trace_context())],  # fmt: skip
+                          trace=current_trace_context()) for event in credited.pending],  # fmt: skip
                 [marker, self._balances.shard_written(credited, shard, datetime.now(UTC).isoformat())],
                 snapshot=Snapshot(credited.version, credited.snapshot_state()),
             )

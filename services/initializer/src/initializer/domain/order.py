@@ -136,11 +136,13 @@ class PaymentOrder:
     failure_reason: str | None = None
     version: int = 0
     outcome_event_ids: frozenset[str] = field(default_factory=frozenset)
+    # Events a command decided and applied, not yet stored: the use case appends them. Not state.
+    pending: tuple[DomainEvent, ...] = field(default=(), compare=False, repr=False)
 
     @staticmethod
-    def initiate(command: InitiatePayment, policy: PaymentPolicy, now: datetime) -> tuple[PaymentOrder, DomainEvent]:
-        """Exactly one event per well-formed order: PaymentInitiated, or PaymentRejected with the reason; and
-        the order it starts (the event applied)."""
+    def initiate(command: InitiatePayment, policy: PaymentPolicy, now: datetime) -> PaymentOrder:
+        """The order a well-formed command starts, with exactly one pending event: PaymentInitiated, or
+        PaymentRejected with the reason."""
         started: dict[str, Any] = {
             "payment_order_id": str(command.payment_order_id),
             "merchant_id": str(command.merchant_id),
@@ -157,24 +159,22 @@ class PaymentOrder:
         reason = policy.refusal(command, now.date())
         event: OrderStarted = (PaymentInitiated(**started, payment_details=command.sealed_payment_details)
                                if reason is None else PaymentRejected(**started, reason=reason))  # fmt: skip
-        return _started(event), event
+        return replace(_started(event), pending=(event,))
 
     def ensure_same_request(self, request_fingerprint: str) -> None:
         if request_fingerprint != self.request_fingerprint:
             raise IdempotencyKeyReused(self.payment_order_id)
 
-    def record_outcome(
-        self, status: str, error_message: str | None, source_event_id: str
-    ) -> tuple[PaymentOrder, DomainEvent] | None:
-        """Project the finalizer's decision: its event and the order with it applied; None when there is nothing
-        new (duplicate, late or final)."""
+    def record_outcome(self, status: str, error_message: str | None, source_event_id: str) -> PaymentOrder:
+        """The order with the finalizer's decision applied and pending; unchanged, nothing pending, when there
+        is nothing new (a duplicate, a late flip, an order already final)."""
         if source_event_id in self.outcome_event_ids or self.status in FINAL_STATUSES:
-            return None
+            return self
         outcome = OrderStatus(status)
         if outcome not in FINAL_STATUSES:
-            return None
+            return self
         event = PaymentOutcomeRecorded(outcome.value, error_message, source_event_id)
-        return _applied(self, self.version + 1, event), event
+        return replace(_applied(self, self.version + 1, event), pending=(*self.pending, event))
 
 
 def _started(event: OrderStarted) -> PaymentOrder:

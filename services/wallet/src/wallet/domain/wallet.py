@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
 from payments_shared.domain_events import DomainEvent, EventTypes
@@ -30,13 +30,15 @@ class Wallet:
     merchant_id: str
     balances: Mapping[str, int] = field(default_factory=dict)  # currency -> minor units
     version: int = 0
+    # Events a command decided and applied, not yet stored: the use case appends them. Not state.
+    pending: tuple[DomainEvent, ...] = field(default=(), compare=False, repr=False)
 
-    def credit(self, amount: Money, payment_order_id: str, source_event_id: str) -> tuple[Wallet, WalletCredited]:
-        """Decide a credit: its event, and the wallet with that event applied (state changes only by apply)."""
+    def credit(self, amount: Money, payment_order_id: str, source_event_id: str) -> Wallet:
+        """The wallet with a credit decided: its event applied and pending (state changes only by apply)."""
         if not amount.is_positive():
             raise ValueError(f"a credit must be positive, got {amount}")
         event = WalletCredited(self.merchant_id, amount.currency, amount.minor, payment_order_id, source_event_id)
-        return self.apply(event, self.version + 1), event
+        return replace(self.apply(event, self.version + 1), pending=(*self.pending, event))
 
     def apply(self, event: DomainEvent, version: int) -> Wallet:
         if not isinstance(event, WalletCredited):
