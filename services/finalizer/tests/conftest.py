@@ -8,8 +8,7 @@ from fake_psp import FakePsp
 from finalizer_testdata import CARDS, stripe_on
 
 from payments_shared.eventstore.memory import InMemoryEventStore
-from payments_testing.aws import fake_credentials
-from payments_testing.fixtures import fresh_handler, spans  # noqa: F401 - fixtures
+from payments_testing.fixtures import real_handler, spans  # noqa: F401 - fixtures
 
 
 @pytest.fixture
@@ -22,10 +21,7 @@ def psp() -> Iterator[FakePsp]:
 @pytest.fixture
 def handler_module(psp: FakePsp) -> Iterator[ModuleType]:
     """The real handler module: its PSP adapter on the fake PSP, its card opener on the tests' cipher."""
-    fake_credentials()  # before the handler module builds its container
-    from finalizer import handler
-
-    with fresh_handler(handler) as module:
+    with real_handler("finalizer") as module:
         module.container.psp.override(stripe_on(psp))
         module.container.card_cipher.override(CARDS)
         yield module

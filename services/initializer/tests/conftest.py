@@ -8,17 +8,13 @@ from initializer_testdata import TODAY
 
 from initializer.adapters.memory_read_model import InMemoryOrderReadModel
 from payments_shared.eventstore.memory import InMemoryEventStore
-from payments_testing.aws import fake_credentials
 from payments_testing.cards import LocalCardVault
-from payments_testing.fixtures import fresh_handler, spans  # noqa: F401 - fixtures
+from payments_testing.fixtures import real_handler, spans  # noqa: F401 - fixtures
 
 
 @pytest.fixture
 def handler_module() -> Iterator[ModuleType]:
-    fake_credentials()  # before the handler module builds its container
-    from initializer import handler
-
-    with fresh_handler(handler) as module:
+    with real_handler("initializer") as module:
         yield module
 
 

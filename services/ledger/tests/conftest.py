@@ -7,16 +7,12 @@ import pytest
 
 from ledger.adapters.memory_accounts import InMemoryAccountTotals
 from payments_shared.eventstore.memory import InMemoryEventStore
-from payments_testing.aws import fake_credentials
-from payments_testing.fixtures import fresh_handler
+from payments_testing.fixtures import real_handler
 
 
 @pytest.fixture
 def handler_module() -> Iterator[ModuleType]:
-    fake_credentials()  # before the handler module builds its container
-    from ledger import handler
-
-    with fresh_handler(handler) as module:
+    with real_handler("ledger") as module:
         yield module
 
 

@@ -6,17 +6,13 @@ from types import ModuleType
 import pytest
 
 from payments_shared.eventstore.memory import InMemoryEventStore
-from payments_testing.aws import fake_credentials
-from payments_testing.fixtures import fresh_handler
+from payments_testing.fixtures import real_handler
 from wallet.adapters.memory_balances import InMemoryBalances
 
 
 @pytest.fixture
 def handler_module() -> Iterator[ModuleType]:
-    fake_credentials()  # before the handler module builds its container
-    from wallet import handler
-
-    with fresh_handler(handler) as module:
+    with real_handler("wallet") as module:
         yield module
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import ModuleType
@@ -11,6 +12,7 @@ from dependency_injector import providers
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from payments_shared.aws_clients import client
+from payments_testing.aws import fake_credentials
 from payments_testing.http import TEST_CALLERS
 from payments_testing.spans import span_exporter
 
@@ -21,6 +23,15 @@ def spans() -> Iterator[InMemorySpanExporter]:
     exporter.clear()
     yield exporter
     exporter.clear()
+
+
+@contextmanager
+def real_handler(service: str) -> Iterator[ModuleType]:
+    """`<service>.handler`, imported with fake AWS credentials (its container builds clients at import), with a
+    clean container (fresh_handler)."""
+    fake_credentials()
+    with fresh_handler(importlib.import_module(f"{service}.handler")) as module:
+        yield module
 
 
 @contextmanager
