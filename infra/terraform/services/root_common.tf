@@ -93,10 +93,4 @@ locals {
   patterns = "${path.module}/../../../../contracts/event_patterns"
   # Each consumer's pattern and function, and the queue settings: shared with the local runtime.
   consumers_file = "${path.module}/../../../../contracts/consumers.json"
-  function_defaults = {
-    zip_path                  = local.zip_path
-    kms_key_arn               = local.platform.kms_key_arn
-    firehose_arn              = local.platform.firehose_arn
-    logs_to_firehose_role_arn = local.platform.logs_to_firehose_role_arn
-  }
 }

@@ -30,3 +30,7 @@ output "log_group_name" {
 output "timeout" {
   value = aws_lambda_function.this.timeout
 }
+
+output "snap_start" {
+  value = length(aws_lambda_function.this.snap_start) > 0
+}

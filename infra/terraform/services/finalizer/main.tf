@@ -56,27 +56,26 @@ locals {
   }
 }
 
-module "function" {
-  source                    = "../../modules/lambda_service"
-  for_each                  = local.functions
-  name                      = each.key
-  handler                   = each.value.handler
-  policy_statements         = each.value.statements
-  environment               = local.environment
-  snap_start                = endswith(each.key, "-api") # the latency a client waits for: see docs/snapstart.md
-  zip_path                  = local.function_defaults.zip_path
-  kms_key_arn               = local.function_defaults.kms_key_arn
-  firehose_arn              = local.function_defaults.firehose_arn
-  logs_to_firehose_role_arn = local.function_defaults.logs_to_firehose_role_arn
-  dynatrace                 = module.platform.dynatrace
+module "service" {
+  source      = "../../modules/service_functions"
+  functions   = local.functions
+  environment = local.environment
+  zip_path    = local.zip_path
+  platform    = local.platform
+  dynatrace   = module.platform.dynatrace
+}
+
+moved {
+  from = module.function
+  to   = module.service.module.function
 }
 
 module "event_store" {
   source                   = "../../modules/event_store"
   name                     = "finalizer-events"
   kms_key_arn              = local.platform.kms_key_arn
-  relay_function_name      = module.function["finalizer-relay"].function_name
-  relay_function_alias_arn = module.function["finalizer-relay"].alias_arn
+  relay_function_name      = module.service.functions["finalizer-relay"].function_name
+  relay_function_alias_arn = module.service.functions["finalizer-relay"].alias_arn
 }
 
 module "results" {
@@ -90,12 +89,12 @@ module "subscription" {
   source         = "../../modules/event_subscription"
   name           = "finalizer"
   consumers_file = local.consumers_file
-  function       = module.function["finalizer"]
+  function       = module.service.functions["finalizer"]
   platform       = local.platform
 }
 
 output "function_names" {
-  value = [for f in module.function : f.function_name]
+  value = [for f in module.service.functions : f.function_name]
 }
 
 output "tables" {

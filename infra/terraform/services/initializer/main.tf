@@ -35,27 +35,26 @@ locals {
   }
 }
 
-module "function" {
-  source                    = "../../modules/lambda_service"
-  for_each                  = local.functions
-  name                      = each.key
-  handler                   = each.value.handler
-  policy_statements         = each.value.statements
-  environment               = local.environment
-  snap_start                = endswith(each.key, "-api") # the latency a client waits for: see docs/snapstart.md
-  zip_path                  = local.function_defaults.zip_path
-  kms_key_arn               = local.function_defaults.kms_key_arn
-  firehose_arn              = local.function_defaults.firehose_arn
-  logs_to_firehose_role_arn = local.function_defaults.logs_to_firehose_role_arn
-  dynatrace                 = module.platform.dynatrace
+module "service" {
+  source      = "../../modules/service_functions"
+  functions   = local.functions
+  environment = local.environment
+  zip_path    = local.zip_path
+  platform    = local.platform
+  dynatrace   = module.platform.dynatrace
+}
+
+moved {
+  from = module.function
+  to   = module.service.module.function
 }
 
 module "event_store" {
   source                   = "../../modules/event_store"
   name                     = "initializer-events"
   kms_key_arn              = local.platform.kms_key_arn
-  relay_function_name      = module.function["initializer-relay"].function_name
-  relay_function_alias_arn = module.function["initializer-relay"].alias_arn
+  relay_function_name      = module.service.functions["initializer-relay"].function_name
+  relay_function_alias_arn = module.service.functions["initializer-relay"].alias_arn
 }
 
 module "orders" {
@@ -102,7 +101,7 @@ module "outcome_subscription" {
   source         = "../../modules/event_subscription"
   name           = "initializer-outcome"
   consumers_file = local.consumers_file
-  function       = module.function["initializer-outcome"]
+  function       = module.service.functions["initializer-outcome"]
   platform       = local.platform
 }
 
@@ -110,14 +109,14 @@ module "api" {
   source              = "../../modules/http_api"
   api_id              = local.platform.api_id
   api_execution_arn   = local.platform.api_execution_arn
-  function_name       = module.function["initializer-api"].function_name
-  function_invoke_arn = module.function["initializer-api"].invoke_arn
-  function_qualifier  = module.function["initializer-api"].alias_name
+  function_name       = module.service.functions["initializer-api"].function_name
+  function_invoke_arn = module.service.functions["initializer-api"].invoke_arn
+  function_qualifier  = module.service.functions["initializer-api"].alias_name
   routes              = ["POST /payments", "GET /payments/{payment_order_id}"]
 }
 
 output "function_names" {
-  value = [for f in module.function : f.function_name]
+  value = [for f in module.service.functions : f.function_name]
 }
 
 output "tables" {

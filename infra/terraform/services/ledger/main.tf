@@ -30,24 +30,23 @@ locals {
   }
 }
 
-module "function" {
-  source            = "../../modules/lambda_service"
-  for_each          = local.functions
-  name              = each.key
-  handler           = each.value.handler
-  policy_statements = each.value.statements
-  snap_start        = endswith(each.key, "-api") # the latency a client waits for: see docs/snapstart.md
+module "service" {
+  source    = "../../modules/service_functions"
+  functions = local.functions
   environment = {
     EVENT_STORE_TABLE    = module.event_store.table_name
     ACCOUNTS_TABLE       = module.accounts.name
     FEE_BASIS_POINTS     = tostring(var.fee_basis_points)
     API_PRINCIPALS_TABLE = local.platform.principals_table_name
   }
-  zip_path                  = local.function_defaults.zip_path
-  kms_key_arn               = local.function_defaults.kms_key_arn
-  firehose_arn              = local.function_defaults.firehose_arn
-  logs_to_firehose_role_arn = local.function_defaults.logs_to_firehose_role_arn
-  dynatrace                 = module.platform.dynatrace
+  zip_path  = local.zip_path
+  platform  = local.platform
+  dynatrace = module.platform.dynatrace
+}
+
+moved {
+  from = module.function
+  to   = module.service.module.function
 }
 
 # The ledger publishes nothing: its stream feeds the account-totals projection instead of a relay.
@@ -55,8 +54,8 @@ module "event_store" {
   source                   = "../../modules/event_store"
   name                     = "ledger-events"
   kms_key_arn              = local.platform.kms_key_arn
-  relay_function_name      = module.function["ledger-totals"].function_name
-  relay_function_alias_arn = module.function["ledger-totals"].alias_arn
+  relay_function_name      = module.service.functions["ledger-totals"].function_name
+  relay_function_alias_arn = module.service.functions["ledger-totals"].alias_arn
 }
 
 module "accounts" {
@@ -71,7 +70,7 @@ module "subscription" {
   source         = "../../modules/event_subscription"
   name           = "ledger"
   consumers_file = local.consumers_file
-  function       = module.function["ledger"]
+  function       = module.service.functions["ledger"]
   platform       = local.platform
 }
 
@@ -79,14 +78,14 @@ module "api" {
   source              = "../../modules/http_api"
   api_id              = local.platform.api_id
   api_execution_arn   = local.platform.api_execution_arn
-  function_name       = module.function["ledger-api"].function_name
-  function_invoke_arn = module.function["ledger-api"].invoke_arn
-  function_qualifier  = module.function["ledger-api"].alias_name
+  function_name       = module.service.functions["ledger-api"].function_name
+  function_invoke_arn = module.service.functions["ledger-api"].invoke_arn
+  function_qualifier  = module.service.functions["ledger-api"].alias_name
   routes              = ["GET /ledger/trial-balance"]
 }
 
 output "function_names" {
-  value = [for f in module.function : f.function_name]
+  value = [for f in module.service.functions : f.function_name]
 }
 
 output "tables" {

@@ -16,23 +16,22 @@ locals {
   }
 }
 
-module "function" {
-  source            = "../../modules/lambda_service"
-  for_each          = local.functions
-  name              = each.key
-  handler           = each.value.handler
-  policy_statements = each.value.statements
-  snap_start        = endswith(each.key, "-api") # the latency a client waits for: see docs/snapstart.md
+module "service" {
+  source    = "../../modules/service_functions"
+  functions = local.functions
   environment = {
     EVENT_STORE_TABLE    = module.event_store.table_name
     BALANCES_TABLE       = module.balances.name
     API_PRINCIPALS_TABLE = local.platform.principals_table_name
   }
-  zip_path                  = local.function_defaults.zip_path
-  kms_key_arn               = local.function_defaults.kms_key_arn
-  firehose_arn              = local.function_defaults.firehose_arn
-  logs_to_firehose_role_arn = local.function_defaults.logs_to_firehose_role_arn
-  dynatrace                 = module.platform.dynatrace
+  zip_path  = local.zip_path
+  platform  = local.platform
+  dynatrace = module.platform.dynatrace
+}
+
+moved {
+  from = module.function
+  to   = module.service.module.function
 }
 
 module "event_store" {
@@ -53,7 +52,7 @@ module "subscription" {
   source         = "../../modules/event_subscription"
   name           = "wallet"
   consumers_file = local.consumers_file
-  function       = module.function["wallet"]
+  function       = module.service.functions["wallet"]
   platform       = local.platform
 }
 
@@ -61,14 +60,14 @@ module "api" {
   source              = "../../modules/http_api"
   api_id              = local.platform.api_id
   api_execution_arn   = local.platform.api_execution_arn
-  function_name       = module.function["wallet-api"].function_name
-  function_invoke_arn = module.function["wallet-api"].invoke_arn
-  function_qualifier  = module.function["wallet-api"].alias_name
+  function_name       = module.service.functions["wallet-api"].function_name
+  function_invoke_arn = module.service.functions["wallet-api"].invoke_arn
+  function_qualifier  = module.service.functions["wallet-api"].alias_name
   routes              = ["GET /wallets/{merchant_id}"]
 }
 
 output "function_names" {
-  value = [for f in module.function : f.function_name]
+  value = [for f in module.service.functions : f.function_name]
 }
 
 output "tables" {
