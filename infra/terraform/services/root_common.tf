@@ -94,3 +94,18 @@ locals {
   # Each consumer's pattern and function, and the queue settings: shared with the local runtime.
   consumers_file = "${path.module}/../../../../contracts/consumers.json"
 }
+
+# The service's functions (local.functions and local.environment: the root's own main.tf), wired to the platform.
+module "service" {
+  source      = "../../modules/service_functions"
+  functions   = local.functions
+  environment = local.environment
+  zip_path    = local.zip_path
+  platform    = local.platform
+  dynatrace   = module.platform.dynatrace
+}
+
+moved {
+  from = module.function
+  to   = module.service.module.function
+}

@@ -56,20 +56,6 @@ locals {
   }
 }
 
-module "service" {
-  source      = "../../modules/service_functions"
-  functions   = local.functions
-  environment = local.environment
-  zip_path    = local.zip_path
-  platform    = local.platform
-  dynatrace   = module.platform.dynatrace
-}
-
-moved {
-  from = module.function
-  to   = module.service.module.function
-}
-
 module "event_store" {
   source                   = "../../modules/event_store"
   name                     = "finalizer-events"

@@ -4,6 +4,12 @@ variable "fee_basis_points" {
 }
 
 locals {
+  environment = {
+    EVENT_STORE_TABLE    = module.event_store.table_name
+    ACCOUNTS_TABLE       = module.accounts.name
+    FEE_BASIS_POINTS     = tostring(var.fee_basis_points)
+    API_PRINCIPALS_TABLE = local.platform.principals_table_name
+  }
   functions = {
     # Posts each payment to its own journal stream: no item shared with other postings.
     "ledger" = {
@@ -28,25 +34,6 @@ locals {
       { sid = "ReadApiPrincipals", actions = ["dynamodb:GetItem"], resources = [local.platform.principals_table_arn] }]
     }
   }
-}
-
-module "service" {
-  source    = "../../modules/service_functions"
-  functions = local.functions
-  environment = {
-    EVENT_STORE_TABLE    = module.event_store.table_name
-    ACCOUNTS_TABLE       = module.accounts.name
-    FEE_BASIS_POINTS     = tostring(var.fee_basis_points)
-    API_PRINCIPALS_TABLE = local.platform.principals_table_name
-  }
-  zip_path  = local.zip_path
-  platform  = local.platform
-  dynatrace = module.platform.dynatrace
-}
-
-moved {
-  from = module.function
-  to   = module.service.module.function
 }
 
 # The ledger publishes nothing: its stream feeds the account-totals projection instead of a relay.

@@ -1,4 +1,9 @@
 locals {
+  environment = {
+    EVENT_STORE_TABLE    = module.event_store.table_name
+    BALANCES_TABLE       = module.balances.name
+    API_PRINCIPALS_TABLE = local.platform.principals_table_name
+  }
   functions = {
     "wallet" = {
       handler = "wallet.handler.handler"
@@ -14,24 +19,6 @@ locals {
       { sid = "ReadApiPrincipals", actions = ["dynamodb:GetItem"], resources = [local.platform.principals_table_arn] }]
     }
   }
-}
-
-module "service" {
-  source    = "../../modules/service_functions"
-  functions = local.functions
-  environment = {
-    EVENT_STORE_TABLE    = module.event_store.table_name
-    BALANCES_TABLE       = module.balances.name
-    API_PRINCIPALS_TABLE = local.platform.principals_table_name
-  }
-  zip_path  = local.zip_path
-  platform  = local.platform
-  dynatrace = module.platform.dynatrace
-}
-
-moved {
-  from = module.function
-  to   = module.service.module.function
 }
 
 module "event_store" {
