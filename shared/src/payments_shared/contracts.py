@@ -85,13 +85,17 @@ def contract_violations(refused: ValidationError) -> list[str]:
     return [f"{'.'.join(str(part) for part in error['loc']) or 'detail'}: {error['msg']}" for error in refused.errors()]
 
 
-def violations(event_type: str | None, detail: Mapping[str, Any]) -> list[str]:
+def check_contract(envelope: EventEnvelope) -> None:
+    """Raise ValidationError when the envelope's data breaks its event type's contract (if it has one)."""
+    contract = CONTRACTS.get(envelope.event_type)
+    if contract is not None:
+        contract.model_validate(envelope.data)
+
+
+def violations(detail: Mapping[str, Any]) -> list[str]:
     """Why an EventBridge `detail` breaks the envelope or its event type's contract; empty when it keeps them."""
     try:
-        envelope = EventEnvelope.model_validate(detail)
-        contract = CONTRACTS.get(event_type or envelope.event_type)
-        if contract is not None:
-            contract.model_validate(envelope.data)
+        check_contract(EventEnvelope.model_validate(detail))
     except ValidationError as refused:
         return contract_violations(refused)
     return []

@@ -1,14 +1,12 @@
 """Typed domain events: a frozen dataclass per event type, whose fields are the data the event store keeps,
-and the registry that turns stored (event type, data) back into them — through the service's upcasters, so
-an aggregate only ever applies events of today's shape (pure: no I/O)."""
+and the registry that turns stored (event type, data) back into them. Stores upcast what they load
+(eventstore.schemas), so the registry only ever sees today's shape (pure: no I/O)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any, ClassVar
-
-from payments_shared.eventstore.schemas import NO_CHANGES, Schemas
 
 
 @dataclass(frozen=True)
@@ -26,17 +24,15 @@ class UnknownEventType(ValueError):
 
 
 class EventTypes:
-    """One service's event classes by type, and how older shapes of their data are upcast."""
+    """One service's event classes by type."""
 
-    def __init__(self, *classes: type[DomainEvent], schemas: Schemas = NO_CHANGES) -> None:
+    def __init__(self, *classes: type[DomainEvent]) -> None:
         self._classes = {cls.event_type: cls for cls in classes}
-        self.schemas = schemas
 
-    def decode(self, event_type: str, data: Mapping[str, Any], schema_version: int | None = None) -> DomainEvent:
-        """The typed event of a stored one; `schema_version` None: already today's shape (a store upcast it)."""
+    def decode(self, event_type: str, data: Mapping[str, Any]) -> DomainEvent:
+        """The typed event of a stored one, whose data is today's shape (the store upcast it)."""
         cls = self._classes.get(event_type)
         if cls is None:
             raise UnknownEventType(f"{event_type} is not an event of this service")
-        shaped = data if schema_version is None else self.schemas.upcast(event_type, schema_version, data)
         names = {f.name for f in fields(cls)}
-        return cls(**{name: value for name, value in shaped.items() if name in names})
+        return cls(**{name: value for name, value in data.items() if name in names})

@@ -10,11 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ledger.domain.journal import JOURNAL_ENTRY_POSTED, Side
+from ledger.domain.journal import Side
 from payments_shared.eventstore import IncrementRecord
 
 KEY = ("account", "currency")
-__all__ = ["JOURNAL_ENTRY_POSTED", "KEY", "AccountRows", "account_increments", "totals_marker"]
 
 
 def totals_marker(journal_stream: str) -> str:

@@ -13,7 +13,7 @@ from opentelemetry import trace
 from opentelemetry.trace import SpanKind
 from pydantic import ValidationError
 
-from payments_shared.contracts import CONTRACTS, contract_violations
+from payments_shared.contracts import check_contract, contract_violations
 from payments_shared.events import EventEnvelope
 from payments_shared.lambda_entry.span import LambdaHandler, function_name, invocation_span
 from payments_shared.observability.propagation import context_from
@@ -32,9 +32,7 @@ def queue_entry(consume: Callable[[EventEnvelope], None], *, logger: Logger, met
         event = json.loads(record.body)  # the EventBridge event the rule put on the queue
         try:
             envelope = EventEnvelope.from_eventbridge_event(event)
-            contract = CONTRACTS.get(envelope.event_type)
-            if contract is not None:  # refused before anything is applied: never half-applied
-                contract.model_validate(envelope.data)
+            check_contract(envelope)  # refused before anything is applied: never half-applied
         except ValidationError as refused:
             # Field names only: the values may be card data. The queue parks it after its receives; `payments-ops
             # dlq list` names the same fields.

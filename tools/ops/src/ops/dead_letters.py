@@ -47,7 +47,7 @@ def _letter(consumer: str, message: dict[str, Any], max_receive_count: int, now:
     except (ValueError, AttributeError):
         detail = {}
     attributes = message.get("Attributes", {})
-    broken = violations(detail.get("event_type"), detail) if detail else []
+    broken = violations(detail) if detail else []
     reason = (f"refused by its contract ({'; '.join(broken)}): fix the producer, then redrive" if broken else
               f"failed {max_receive_count} deliveries to {consumer}: the function's log has the error for this "
               "event_id" if detail else "not an EventBridge event: unreadable body")  # fmt: skip

@@ -17,7 +17,8 @@ from finalizer.read_model import result_row
 from initializer.domain.order import SCHEMAS as INITIALIZER_SCHEMAS
 from initializer.domain.order import fold as fold_order
 from initializer.read_model import order_row
-from ledger.read_model import JOURNAL_ENTRY_POSTED, account_increments, totals_marker
+from ledger.domain.journal import JOURNAL_ENTRY_POSTED
+from ledger.read_model import account_increments, totals_marker
 from ops.stores import events_by_stream
 from wallet.domain.wallet import Wallet
 from wallet.read_model import balance_row

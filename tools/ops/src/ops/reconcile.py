@@ -20,8 +20,7 @@ from typing import Any
 
 from finalizer.domain.payment import PAYMENT_FAILED, PAYMENT_SUCCEEDED
 from initializer.domain.order import PAYMENT_INITIATED, PAYMENT_OUTCOME_RECORDED, PAYMENT_REJECTED
-from ledger.domain.journal import PSP_CLEARING, Side
-from ledger.read_model import JOURNAL_ENTRY_POSTED
+from ledger.domain.journal import JOURNAL_ENTRY_POSTED, PSP_CLEARING, Side
 from ops.psp_charges import Charge
 from payments_shared.eventstore.port import StoredEvent
 from wallet.domain.wallet import WALLET_CREDITED

@@ -77,7 +77,7 @@ class PaymentOutcomeRecorded(DomainEvent):
     source_event_id: str
 
 
-EVENTS = EventTypes(PaymentInitiated, PaymentRejected, PaymentOutcomeRecorded, schemas=SCHEMAS)
+EVENTS = EventTypes(PaymentInitiated, PaymentRejected, PaymentOutcomeRecorded)
 
 
 @dataclass(frozen=True)
