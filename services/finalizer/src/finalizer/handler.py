@@ -42,4 +42,4 @@ def _finalize(envelope: EventEnvelope) -> None:
 
 handler = queue_entry(_finalize, logger=logger, metrics=metrics)
 relay_handler = stream_entry(lambda event: container.relay().handle_stream_batch(event), logger=logger,
-                             metrics=metrics)  # fmt: skip
+                             metrics=build_metrics(SERVICE))  # fmt: skip  (its own: see build_metrics)

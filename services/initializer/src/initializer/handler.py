@@ -25,9 +25,10 @@ def _record_outcome(envelope: EventEnvelope) -> None:
         container.app().record_outcome(envelope)
 
 
+# `metrics` is the API function's (initializer.api); each other function flushes only its own.
 relay_handler = stream_entry(lambda event: container.relay().handle_stream_batch(event), logger=logger,
-                             metrics=metrics)  # fmt: skip
-outcome_handler = queue_entry(_record_outcome, logger=logger, metrics=metrics)
+                             metrics=build_metrics(SERVICE))  # fmt: skip
+outcome_handler = queue_entry(_record_outcome, logger=logger, metrics=build_metrics(SERVICE))
 
 
 def __getattr__(name: str) -> Any:

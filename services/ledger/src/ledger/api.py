@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
-from ledger.handler import container, logger, metrics
+from ledger.handler import SERVICE, container, logger
 from payments_shared.callers import require_operator
 from payments_shared.lambda_entry.http import http_entry
+from payments_shared.observability.metrics import build_metrics
 
 api = APIGatewayRestResolver(enable_validation=True)
 
@@ -26,4 +27,4 @@ def trial_balance() -> dict[str, object]:
     }  # fmt: skip
 
 
-handler = http_entry(api, logger=logger, metrics=metrics, callers=container.callers)
+handler = http_entry(api, logger=logger, metrics=build_metrics(SERVICE), callers=container.callers)

@@ -11,9 +11,10 @@ from payments_shared.callers import current_caller
 from payments_shared.ids import MerchantId
 from payments_shared.lambda_entry.http import http_entry
 from payments_shared.money import Money
+from payments_shared.observability.metrics import build_metrics
 from payments_shared.problems import Forbidden, NotFound
 from wallet.domain.errors import WalletNotFound
-from wallet.handler import container, logger, metrics
+from wallet.handler import SERVICE, container, logger
 
 api = APIGatewayRestResolver(enable_validation=True)
 
@@ -40,5 +41,5 @@ def get_wallet(merchant_id: Annotated[MerchantId, Path()]) -> dict[str, object]:
     }
 
 
-handler = http_entry(api, logger=logger, metrics=metrics, callers=container.callers,
+handler = http_entry(api, logger=logger, metrics=build_metrics(SERVICE), callers=container.callers,
                      domain_errors={WalletNotFound: lambda error: WalletNotFoundProblem(str(error))})
