@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import re
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -21,6 +22,7 @@ from devstack.stack import Devstack
 from e2e.browser import rendered_dom, screenshot
 
 PANELS = {
+    "service-map": "Service map",
     "overview": "API requests vs Lambda invocations",
     "errors": "API 4xx / 5xx",
     "latency": "Latency P50 / P90 / P95 / P99",
@@ -54,11 +56,29 @@ def test_dashboard_renders_every_panel_with_data_and_links_to_waterfalls(stack: 
     for panel_id, title in PANELS.items():
         assert f'id="{panel_id}"' in dom and title in dom
     assert re.search(r"<td>initializer</td><td>\d+</td><td>\d+</td>", dom)  # requests vs invocations
-    assert "<circle" in dom  # the cold-start scatter has points
+    # Each time series drawn by uPlot (served locally) with every series and values in it.
+    charts = {"traffic-chart": 5, "latency-chart": 5, "cold-chart": 2, "capacity-chart": 3}
+    for chart_id, series_count in charts.items():
+        drawn = re.search(rf'id="{chart_id}"[^>]*data-drawn="(\d+)" data-series="(\d+)"', dom)
+        assert drawn and int(drawn.group(1)) > 0 and int(drawn.group(2)) == series_count, chart_id
+    assert dom.count("<canvas") >= 4 and "u-legend" in dom
+    # The service map: the API, every function the flow ran, the bus, queues, tables, the PSP; labelled edges.
+    service_map = dom[dom.index('id="service-map"'):dom.index('id="overview"')]
+    names = {" ".join(re.findall(r"<tspan[^>]*>([^<]*)</tspan>", node))
+             for node in re.findall(r'<g class="node">.*?</g>', service_map)}  # fmt: skip
+    assert {"API", "initializer-api", "initializer-relay", "finalizer", "finalizer-relay", "initializer-outcome",
+            "ledger", "ledger-totals", "wallet", "EventBridge bus", "finalizer queue", "initializer tables",
+            "PSP (Stripe API)", "KMS"} <= names, names
+    psp = re.search(r"finalizer → PSP \(Stripe API\): (\d+) calls, (\d+) errors", service_map)
+    assert psp and int(psp.group(1)) >= sum(stack.psp.requests.values()) > 0, psp  # every attempt has its span
     trace_link = re.search(r'href="(/traces/[0-9a-f]{32})"', dom)
     assert trace_link, "top errors should link to trace waterfalls (the PSP 503s at least)"
     waterfall = rendered_dom(stack.api.url + trace_link.group(1))
     assert 'id="waterfall"' in waterfall and "<rect" in waterfall
+
+    with urllib.request.urlopen(f"{stack.api.url}/assets/uPlot.iife.min.js", timeout=10) as script:
+        assert script.headers["Content-Type"].startswith("text/javascript") and b"uPlot" in script.read()
+    assert http("GET", f"{stack.api.url}/assets/..%2Fdashboard.py")[0] == 404
 
     png = tmp_path / "dashboard.png"
     screenshot(f"{stack.api.url}/dashboard", png)

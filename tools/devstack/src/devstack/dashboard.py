@@ -1,19 +1,25 @@
 """A local rendering of the seed's dashboards, from what the run recorded: API requests, Lambda invocations
-and OpenTelemetry spans. Server-side HTML with inline SVG: no script, no external asset."""
+and OpenTelemetry spans. The service map and tables are server-side HTML and SVG; the time series are drawn
+by uPlot, served from this package's assets by the local server (no CDN, works offline)."""
 
 from __future__ import annotations
 
 import html
+import json
 from collections import Counter, defaultdict
 from collections.abc import Sequence
+from importlib import resources as package_files
 from typing import Any
 
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import StatusCode
 
+from devstack import series, service_map
 from devstack.api_server import ApiRequest
 from devstack.report import percentiles
 from devstack.runtime import FUNCTIONS, Invocation, service_of
+
+ASSETS = {"uPlot.iife.min.js": "text/javascript", "uPlot.min.css": "text/css", "dashboard.js": "text/javascript"}
 
 STYLE = """
 body{font-family:system-ui,sans-serif;margin:20px;background:#f4f5f7;color:#1d2433}
@@ -23,8 +29,15 @@ h1{font-size:20px} h2{font-size:15px;margin:0 0 8px}
 table{border-collapse:collapse;width:100%;font-size:13px} td,th{padding:3px 6px;text-align:right}
 td:first-child,th:first-child{text-align:left} tr:nth-child(even){background:#f7f8fa}
 .big{font-size:26px;font-weight:600} .bad{color:#c62828} .good{color:#2e7d32} a{color:#1565c0}
-.legend{font-size:12px;color:#555}
+.legend{font-size:12px;color:#555} .wide{grid-column:1/-1} .chart{min-height:260px}
 """
+
+
+def asset(name: str) -> tuple[str, str] | None:
+    """(content type, text) of a dashboard asset, or None for an unknown name."""
+    if name not in ASSETS:
+        return None
+    return ASSETS[name], (package_files.files("devstack") / "assets" / name).read_text()
 
 
 def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
@@ -33,18 +46,17 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
-def _panel(panel_id: str, title: str, content: str) -> str:
-    return f'<section class="panel" id="{panel_id}"><h2>{html.escape(title)}</h2>{content}</section>'
+def _panel(panel_id: str, title: str, content: str, wide: bool = False) -> str:
+    css = "panel wide" if wide else "panel"
+    return f'<section class="{css}" id="{panel_id}"><h2>{html.escape(title)}</h2>{content}</section>'
+
+
+def _chart(chart: series.Chart) -> str:
+    return f'<div class="chart" id="{chart.chart_id}"></div>'
 
 
 def _function_of(span: ReadableSpan, by_id: dict[int, ReadableSpan]) -> str:
-    current: ReadableSpan | None = span
-    while current is not None:
-        name = (current.attributes or {}).get("faas.name")
-        if name:
-            return str(name)
-        current = by_id.get(current.parent.span_id) if current.parent else None
-    return "?"
+    return service_map.function_of(span, by_id) or "?"
 
 
 def top_errors(spans: Sequence[ReadableSpan]) -> list[tuple[str, int, str]]:
@@ -65,37 +77,6 @@ def top_errors(spans: Sequence[ReadableSpan]) -> list[tuple[str, int, str]]:
         counts[key] += 1
         example[key] = f"{span.context.trace_id:032x}"
     return [(key, n, example[key]) for key, n in counts.most_common(10)]
-
-
-def _scatter(invocations: Sequence[Invocation]) -> str:
-    if not invocations:
-        return "<p>no invocations</p>"
-    width, height = 560, 180
-    t0 = min(i.started for i in invocations)
-    span_s = max(max(i.started for i in invocations) - t0, 1e-3)
-    top = max(i.duration_ms for i in invocations) or 1
-    dots = []
-    for invocation in invocations:
-        x = 30 + (width - 40) * (invocation.started - t0) / span_s
-        y = height - 20 - (height - 30) * invocation.duration_ms / top
-        colour, radius = ("#8e24aa", 5) if invocation.cold else ("#90a4ae", 2)
-        label = f"{html.escape(invocation.function)} {invocation.duration_ms:.1f} ms"
-        dots.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{radius}" fill="{colour}"><title>{label}</title></circle>')
-    axis = (f'<line x1="30" y1="{height - 20}" x2="{width}" y2="{height - 20}" stroke="#999"/>'
-            f'<text x="0" y="12" font-size="10">{top:.0f} ms</text>'
-            f'<text x="{width - 60}" y="{height - 5}" font-size="10">time →</text>')  # fmt: skip
-    svg = f'<svg viewBox="0 0 {width} {height}" width="100%" role="img" aria-label="cold starts vs latency">'
-    return f'{svg}{axis}{"".join(dots)}</svg><p class="legend">purple: cold start; grey: warm invocation</p>'
-
-
-def _max_concurrency(invocations: Sequence[Invocation]) -> int:
-    starts = [(i.started, 1) for i in invocations]
-    edges = sorted(starts + [(i.started + i.duration_ms / 1000, -1) for i in invocations])
-    current = peak = 0
-    for _, delta in edges:
-        current += delta
-        peak = max(peak, current)
-    return peak
 
 
 def render(requests: Sequence[ApiRequest], invocations: Sequence[Invocation], spans: Sequence[ReadableSpan]) -> str:
@@ -120,7 +101,10 @@ def render(requests: Sequence[ApiRequest], invocations: Sequence[Invocation], sp
     cold = [i for i in invocations if i.cold]
     warm_p50 = percentiles([i.duration_ms for i in invocations if not i.cold]).get("p50", 0.0)
     cold_rows = [(html.escape(i.function), f"{i.duration_ms:.1f}") for i in cold]
-    cold_panel = _scatter(invocations) + _table(["cold start", "duration (ms)"], cold_rows) + (
+    charts = [series.traffic(requests, invocations), series.latency(requests, invocations),
+              series.cold_starts(invocations), series.capacity(invocations)]  # fmt: skip
+    traffic_chart, latency_chart, cold_chart, capacity_chart = (_chart(c) for c in charts)
+    cold_panel = cold_chart + _table(["cold start", "duration (ms)"], cold_rows) + (
         f'<p class="legend">warm p50: {warm_p50} ms</p>')
 
     by_function: dict[str, list[Invocation]] = defaultdict(list)
@@ -131,7 +115,7 @@ def render(requests: Sequence[ApiRequest], invocations: Sequence[Invocation], sp
         items = by_function.get(function, [])
         durations = percentiles([i.duration_ms for i in items])
         errors_n = sum(1 for i in items if i.error)
-        function_rows.append((function, len(items), _max_concurrency(items),
+        function_rows.append((function, len(items), series.peak_concurrency(items),
                               f'<span class="{"bad" if errors_n else ""}">{errors_n}</span>',
                               durations.get("p50", "-"), durations.get("p99", "-")))  # fmt: skip
     functions_table = _table(["function", "invocations", "max concurrency", "errors", "p50 ms", "p99 ms"],
@@ -142,16 +126,22 @@ def render(requests: Sequence[ApiRequest], invocations: Sequence[Invocation], sp
     errors_table = _table(["error", "count", "waterfall"], error_rows) if error_rows else "<p>no errors</p>"
 
     panels = [
-        _panel("overview", "API requests vs Lambda invocations", overview),
+        _panel("service-map", "Service map (calls · error rate, from the spans)",
+               service_map.render_svg(service_map.edges(spans)), wide=True),
+        _panel("overview", "API requests vs Lambda invocations", traffic_chart + overview),
         _panel("errors", "API 4xx / 5xx", errors),
-        _panel("latency", "Latency P50 / P90 / P95 / P99", latency_table),
+        _panel("latency", "Latency P50 / P90 / P95 / P99", latency_chart + latency_table),
         _panel("cold-starts", "Cold starts vs latency", cold_panel),
-        _panel("functions", "Invocations, concurrency and errors", functions_table),
+        _panel("functions", "Invocations, concurrency and errors", capacity_chart + functions_table),
         _panel("top-errors", "Top 10 errors", errors_table),
     ]
+    data = json.dumps([c.as_json() for c in charts]).replace("</", "<\\/")
     return (f"<!doctype html><html><head><meta charset='utf-8'><title>Payments — local dashboard</title>"
-            f"<style>{STYLE}</style></head><body><h1>Payments — local dashboard</h1>"
-            f"<div class='grid'>{''.join(panels)}</div></body></html>")  # fmt: skip
+            f"<link rel='stylesheet' href='/assets/uPlot.min.css'><style>{STYLE}</style></head><body>"
+            f"<h1>Payments — local dashboard</h1><div class='grid'>{''.join(panels)}</div>"
+            f"<script type='application/json' id='charts'>{data}</script>"
+            f"<script src='/assets/uPlot.iife.min.js'></script><script src='/assets/dashboard.js'></script>"
+            f"</body></html>")  # fmt: skip
 
 
 def render_trace(trace_id: str, spans: Sequence[ReadableSpan]) -> str | None:

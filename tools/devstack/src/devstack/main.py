@@ -2,6 +2,7 @@
 
     ./pants run tools/devstack -- --payments 200            # run, print the summary, exit 1 if anything was lost
     ./pants run tools/devstack -- --payments 200 --serve    # …then keep serving the API and the dashboard
+    ./pants run tools/devstack -- --otlp-endpoint URL [--otlp-header K=V …]  # also export to an OTLP backend
 
 Starts moto (in-process, loopback) and the fake PSP, creates the tables, bus, rules, queues and keys with the
 Terraform's names and event-pattern files, and runs the four services' real handlers: an HTTP API on
@@ -16,6 +17,7 @@ import time
 from pathlib import Path
 
 from devstack.load import drive, settle
+from devstack.otlp import OtlpExport, parse_headers
 from devstack.report import build
 from devstack.stack import Devstack
 
@@ -36,15 +38,32 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--json", type=Path, help="also write the summary as JSON to this file")
     parser.add_argument("--logs", type=Path, default=Path("dist/devstack/lambda-logs.jsonl"),
                         help="where the handlers' JSON logs and EMF metrics go (default dist/devstack/…)")
-    return parser.parse_args(argv)
+    parser.add_argument("--otlp-endpoint", metavar="URL",
+                        help="also export spans and metrics over OTLP/HTTP to this base URL (…/v1/traces and "
+                             "…/v1/metrics are appended), e.g. https://<env>.live.dynatrace.com/api/v2/otlp, "
+                             "http://localhost:4318 (Jaeger, Tempo, a Collector); default: nothing leaves")
+    parser.add_argument("--otlp-header", metavar="K=V", action="append", default=[],
+                        help='a header for every export request, e.g. "Authorization=Api-Token dt0c01…"')
+    args = parser.parse_args(argv)
+    try:
+        args.otlp_headers = parse_headers(args.otlp_header)
+    except ValueError as bad:
+        parser.error(str(bad))
+    if args.otlp_header and not args.otlp_endpoint:
+        parser.error("--otlp-header needs --otlp-endpoint")
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
-    stack = Devstack(api_port=args.port, psp_503_rate=args.psp_503_rate, logs=args.logs)
+    otlp = OtlpExport(args.otlp_endpoint, args.otlp_headers) if args.otlp_endpoint else None
+    stack = Devstack(api_port=args.port, psp_503_rate=args.psp_503_rate, logs=args.logs, otlp=otlp)
     out = stack.console
     try:
         print(f"local API      {stack.api.url}  (moto {stack.moto.url}, PSP {stack.psp.url})", file=out)
+        if otlp is not None:
+            print(f"OTLP export    {args.otlp_endpoint}  (spans and metrics; headers: {sorted(args.otlp_headers)})",
+                  file=out)  # fmt: skip
         started = time.perf_counter()
         sent = drive(stack.api.url, stack.keys, args.payments, args.concurrency, args.seed)
         final = settle(stack.api.url, stack.keys, sent, args.settle_timeout)

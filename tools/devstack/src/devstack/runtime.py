@@ -6,6 +6,7 @@ import importlib
 import threading
 import time
 import uuid
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +27,11 @@ FUNCTIONS: dict[str, tuple[str, str]] = {
 }
 
 
+# The function whose invocation the current thread is running (None outside invocations: the event
+# sources' polling, the harness), so telemetry can be attributed as each function's own process would be.
+CURRENT_FUNCTION: ContextVar[str | None] = ContextVar("current_function", default=None)
+
+
 def service_of(function: str) -> str:
     return function.split("-")[0]
 
@@ -37,6 +43,7 @@ class Invocation:
     duration_ms: float
     error: str | None
     cold: bool
+    throttled: bool = False  # every execution environment was busy: it waited, as a throttled retry would
 
 
 class Functions:
@@ -59,19 +66,27 @@ class Functions:
             aws_request_id=str(uuid.uuid4()),
             invoked_function_arn=f"arn:aws:lambda:eu-west-1:000000000000:function:{function}",
         )
-        with self._slots[function]:
+        slot = self._slots[function]
+        throttled = not slot.acquire(blocking=False)
+        if throttled:
+            slot.acquire()
+        try:
             with self._record_lock:
                 cold = function not in self._warm
                 self._warm.add(function)
             started = time.time()
             began = time.perf_counter()
             error: str | None = None
+            running = CURRENT_FUNCTION.set(function)
             try:
                 return self._handlers[function](event, context)
             except Exception as failure:
                 error = f"{type(failure).__name__}: {failure}"[:300]
                 raise
             finally:
-                record = Invocation(function, started, (time.perf_counter() - began) * 1000, error, cold)
+                CURRENT_FUNCTION.reset(running)
+                record = Invocation(function, started, (time.perf_counter() - began) * 1000, error, cold, throttled)
                 with self._record_lock:
                     self.invocations.append(record)
+        finally:
+            slot.release()

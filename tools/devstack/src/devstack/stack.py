@@ -17,6 +17,7 @@ from devstack.api_server import LocalApi
 from devstack.faults import Faults, FlakyEventBridge
 from devstack.load import MERCHANTS
 from devstack.moto_local import MotoServer, client, provision
+from devstack.otlp import LogSink, OtlpExport
 from devstack.pumps import QueuePump, StreamPump
 from devstack.runtime import Functions
 from devstack.sigv4 import Keyring
@@ -37,15 +38,20 @@ class Devstack:
         logs: Path,
         faults: Faults | None = None,
         time_scale: float = TIME_SCALE,
+        otlp: OtlpExport | None = None,
     ) -> None:
         self.faults = faults or Faults(psp={"503": psp_503_rate})
         logs.parent.mkdir(parents=True, exist_ok=True)
         # The handlers' JSON logs and EMF metrics go to a file, as CloudWatch would receive them.
         self.console: TextIO = sys.stdout
-        self._log_file = logs.open("w", buffering=1)
+        # With an OTLP export, the EMF lines also become OTLP metrics and the spans go out too.
+        self.otlp = otlp
+        self._log_file = LogSink(logs.open("w", buffering=1), otlp)
         sys.stdout = self._log_file
         self.spans = InMemorySpanExporter()
-        configure_sdk(self.spans, service_name="payments-local")
+        provider = configure_sdk(self.spans, service_name="payments-local")
+        if otlp is not None:
+            provider.add_span_processor(otlp)
         self.moto = MotoServer().start()
         # DynamoDB as strict as the real one: overlapping transactions on an item are cancelled, and a
         # share of all transactions is refused for passing reasons when the faults ask for it.
@@ -88,6 +94,9 @@ class Devstack:
         if path in ("/", "/dashboard"):
             return 200, "text/html; charset=utf-8", dashboard.render(self.api.requests, self.functions.invocations,
                                                                      spans)  # fmt: skip
+        if path.startswith("/assets/"):
+            found = dashboard.asset(path.removeprefix("/assets/"))
+            return (200, *found) if found else None
         if path.startswith("/traces/"):
             page = dashboard.render_trace(path.removeprefix("/traces/"), spans)
             return (200, "text/html; charset=utf-8", page) if page else None
@@ -100,6 +109,8 @@ class Devstack:
 
     def stop(self) -> None:
         self.stop_event_sources()
+        if self.otlp is not None:
+            self.otlp.shutdown()  # sends what is still batched
         self.api.stop()
         self.psp.stop()
         self.moto.stop()
