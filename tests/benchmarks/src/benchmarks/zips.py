@@ -4,7 +4,8 @@ Needs the zips: ./pants package ::  (dist/services.<name>/lambda.zip, the lean z
 dist/services.<name>/full/lambda.zip, python_awslambda's unpruned one it is made from).
 Cold init, per entry point: a fresh python3.12 (-S -E: only the unpacked zip on the path) imports the entry
 point and builds what its first invocation uses (clients included, no network), as a ratio to the floor: a
-process that imports boto3 from the full zip and creates DynamoDB and EventBridge clients. Runs are
+process that imports boto3 from the full zip and creates DynamoDB and EventBridge clients; and to the
+libraries' floor: the chosen libraries imported as our entry points use them, none of our code. Runs are
 interleaved; medians of --runs.
 """
 
@@ -44,6 +45,17 @@ ENTRY_POINTS = {
     },
 }  # fmt: skip
 BASELINE = "import boto3; boto3.client('dynamodb'); boto3.client('events')"
+# The chosen libraries as our entry points use them, and none of our code: the floor of this dependency
+# set (from the lean zip). entry / LIBRARIES is what our own modules add; LIBRARIES / BASELINE what the
+# choice of pydantic, dependency-injector, Powertools (logger, metrics, batch, data classes) and the
+# botocore instrumentation costs before any of our code runs. One client (every lean zip has DynamoDB's
+# model, not all EventBridge's): a lower bound of that floor.
+LIBRARIES = ("import boto3, pydantic; from dependency_injector import containers, providers\n"
+             "from aws_lambda_powertools import Logger, Metrics\n"
+             "from aws_lambda_powertools.utilities.batch import BatchProcessor\n"
+             "from aws_lambda_powertools.utilities.data_classes import DynamoDBStreamEvent, SQSEvent\n"
+             "from opentelemetry.instrumentation.botocore import BotocoreInstrumentor\n"
+             "BotocoreInstrumentor().instrument(); boto3.client('dynamodb')")  # fmt: skip
 
 
 def zip_path(service: str, full: bool = False) -> Path:
@@ -99,20 +111,24 @@ def cold_init(service: str, runs: int) -> dict[str, Any]:
         for code in entries.values():  # warm the page cache
             _time_process(code, directory)
         _time_process(BASELINE, full)
-        timings: dict[str, list[float]] = {name: [] for name in [*entries, "floor"]}
+        _time_process(LIBRARIES, directory)
+        timings: dict[str, list[float]] = {name: [] for name in [*entries, "floor", "libraries"]}
         restores: dict[str, list[float]] = {name: [] for name in entries}
         for _ in range(runs):
             for name, code in entries.items():
                 timings[name].append(_time_process(code, directory))
                 restores[name].append(_post_restore_ms(code, directory))
             timings["floor"].append(_time_process(BASELINE, full))
-    floor = statistics.median(timings["floor"])
-    result: dict[str, Any] = {"floor_ms": round(floor, 1)}
+            timings["libraries"].append(_time_process(LIBRARIES, directory))
+    floor, libraries = statistics.median(timings["floor"]), statistics.median(timings["libraries"])
+    result: dict[str, Any] = {"floor_ms": round(floor, 1), "libraries_ms": round(libraries, 1),
+                              "libraries_ratio": round(libraries / floor, 3)}  # fmt: skip
     for name in entries:
         median, restore = statistics.median(timings[name]), statistics.median(restores[name])
         # With SnapStart a new copy skips the cold init and does only the restore work (plus Lambda's own
         # restore of the snapshot, not measurable here).
         result[name] = {"ms": round(median, 1), "ratio": round(median / floor, 3),
+                        "over_libraries": round(median / libraries, 3),
                         "post_restore_ms": round(restore, 1),
                         "post_restore_share": round(restore / median, 3)}  # fmt: skip
     return result
