@@ -35,6 +35,14 @@ def _percent(share: float) -> str:
     return f"{100 * share:.2g}%" if share < 0.1 else f"{100 * share:.0f}%"
 
 
+def _bezier(curve: tuple[tuple[float, float], ...], t: float) -> tuple[float, float]:
+    """The point at t along a cubic Bézier curve (start, two control points, end)."""
+    weights = ((1 - t) ** 3, 3 * (1 - t) ** 2 * t, 3 * (1 - t) * t**2, t**3)
+    x = sum(w * p[0] for w, p in zip(weights, curve, strict=True))
+    y = sum(w * p[1] for w, p in zip(weights, curve, strict=True))
+    return x, y - 3  # just above the line
+
+
 def function_of(span: ReadableSpan, by_id: dict[int, ReadableSpan]) -> str | None:
     """The function whose invocation made the span (its invocation span carries faas.name); None outside."""
     current: ReadableSpan | None = span
@@ -145,16 +153,18 @@ def render_svg(graph: dict[tuple[str, str], Edge], width: int = 1360) -> str:
         if x2 > x1:  # forward: right side to left side
             start, end = (x1 + box_w, y1 + box_h / 2), (x2, y2 + box_h / 2)
             bend = (end[0] - start[0]) / 2
-            path = f"M{start[0]:.0f},{start[1]:.0f} C{start[0] + bend:.0f},{start[1]:.0f} " \
-                   f"{end[0] - bend:.0f},{end[1]:.0f} {end[0]:.0f},{end[1]:.0f}"  # fmt: skip
-        else:  # back to an earlier column: an arc under the boxes
+            curve = (start, (start[0] + bend, start[1]), (end[0] - bend, end[1]), end)
+            at = 0.5
+        else:  # back to an earlier column: an arc under the boxes, labelled at its lowest point
             start, end = (x1 + box_w / 2, y1 + box_h), (x2 + box_w / 2, y2 + box_h)
             dip = max(start[1], end[1]) + 30 + abs(x1 - x2) / 12
-            path = f"M{start[0]:.0f},{start[1]:.0f} C{start[0]:.0f},{dip:.0f} {end[0]:.0f},{dip:.0f} " \
-                   f"{end[0]:.0f},{end[1]:.0f}"  # fmt: skip
+            curve, at = (start, (start[0], dip), (end[0], dip), end), 0.5
+        path = "M{:.0f},{:.0f} C{:.0f},{:.0f} {:.0f},{:.0f} {:.0f},{:.0f}".format(*(v for p in curve for v in p))
         label = f"{edge.calls}" + (f" · {_percent(edge.error_rate)} err" if edge.errors else "")
-        mid = ((start[0] + end[0]) / 2, (start[1] + end[1]) / 2 - 3)
+        mid = _bezier(curve, at)
         tip = html.escape(f"{source} → {target}: {edge.calls} calls, {edge.errors} errors")
+        # Under the boxes, so a label never hides a node's name (a long edge's label may be partly hidden:
+        # the tooltip has it all).
         parts.append(f'<g class="edge"><title>{tip}</title><path d="{path}" fill="none" stroke="{colour}" '
                      f'stroke-width="1.3" marker-end="url(#arrow)"/>'
                      f'<text x="{mid[0]:.0f}" y="{mid[1]:.0f}" text-anchor="middle" fill="{colour}" '
