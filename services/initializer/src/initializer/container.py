@@ -45,7 +45,8 @@ class Container(containers.DeclarativeContainer):
 
     event_store = providers.Singleton(DynamoDBEventStore, dynamodb, config.event_store_table, SCHEMAS)
     orders = providers.Singleton(DynamoDBOrderReadModel, dynamodb, config.orders_table)
-    vault = providers.Singleton(KmsCardVault, kms, config.card_data_key_id, config.card_fingerprint_key_id)
+    # kms.provider: the vault asks for the client when it first seals or fingerprints a card.
+    vault = providers.Singleton(KmsCardVault, kms.provider, config.card_data_key_id, config.card_fingerprint_key_id)
     policy = providers.Singleton(policy_from, config.payment_limits, config.blocked_merchants)
     clock = providers.Object(utc_now)
 

@@ -26,7 +26,8 @@ SERVICES = ("initializer", "finalizer", "ledger", "wallet")
 # imports (the finalizer's consumer: Stripe's SDK, on its first charge).
 ENTRY_POINTS = {
     "initializer": {
-        "api": "from initializer.handler import handler, container; container.app()",
+        # The API's first POST fingerprints and seals the card: its KMS client is part of its cold start.
+        "api": "from initializer.handler import handler, container; container.app(); container.kms()",
         "relay": "from initializer.handler import relay_handler, container; container.relay()",
         "outcome": "from initializer.handler import outcome_handler, container; container.app()",
     },

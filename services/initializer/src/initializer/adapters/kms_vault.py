@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from payments_shared.sealed_cards import KmsCardCipher
 
 
 class KmsCardVault:
-    def __init__(self, kms: Any, data_key_id: str, fingerprint_key_id: str) -> None:
-        self._kms = kms
-        self._cipher = KmsCardCipher(kms, data_key_id)
+    """`kms` makes the client on first use: the outcome projector builds the app but never seals a card,
+    so its cold start loads no KMS model and builds no KMS client."""
+
+    def __init__(self, kms: Callable[[], Any], data_key_id: str, fingerprint_key_id: str) -> None:
+        self._make_kms = kms
+        self._data_key_id = data_key_id
         self._fingerprint_key_id = fingerprint_key_id
+
+    @functools.cached_property
+    def _kms(self) -> Any:
+        return self._make_kms()
+
+    @functools.cached_property
+    def _cipher(self) -> KmsCardCipher:
+        return KmsCardCipher(self._kms, self._data_key_id)
 
     def fingerprint(self, card_number: str) -> str:
         # A keyed MAC, not a bare hash: 16-digit card numbers are few enough to brute-force a plain SHA-256.
