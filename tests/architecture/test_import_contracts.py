@@ -29,44 +29,39 @@ def _lines(items: list[str]) -> str:
     return "".join(f"\n    {item}" for item in items)
 
 
+def _forbidden(contract: str, name: str, sources: list[str], forbidden: list[str]) -> str:
+    return (f"[importlinter:contract:{contract}]\nname = {name}\ntype = forbidden\n"
+            f"source_modules = {_lines(sources)}\nforbidden_modules = {_lines(forbidden)}\n")  # fmt: skip
+
+
 def contracts(kernel: str, services: list[str]) -> str:
-    forbidden = [
-        f"[importlinter:contract:{svc}-domain-is-pure]\n"
-        f"name = {svc}.domain imports no infrastructure\n"
-        "type = forbidden\n"
-        f"source_modules = {svc}.domain\n"
-        f"forbidden_modules = {_lines(INFRASTRUCTURE)}\n"
-        for svc in services
-        if importlib.util.find_spec(f"{svc}.domain") is not None
-    ]
-    no_adapters = [
-        f"[importlinter:contract:{svc}-core-knows-no-adapter]\n"
-        f"name = {svc}.app and {svc}.domain import no adapter and no HTTP problem\n"
-        "type = forbidden\n"
-        f"source_modules = {_lines([m for m in (f'{svc}.app', f'{svc}.domain') if importlib.util.find_spec(m)])}\n"
-        f"forbidden_modules = {_lines(present([f'{svc}.adapters', f'{kernel}.problems']))}\n"
-        for svc in services
-        if importlib.util.find_spec(f"{svc}.adapters") is not None
-    ]
+    domain_pure = [_forbidden(f"{svc}-domain-is-pure", f"{svc}.domain imports no infrastructure",
+                              [f"{svc}.domain"], INFRASTRUCTURE)
+                   for svc in services if present([f"{svc}.domain"])]  # fmt: skip
+    no_adapters = [_forbidden(f"{svc}-core-knows-no-adapter",
+                              f"{svc}.app and {svc}.domain import no adapter and no HTTP problem",
+                              present([f"{svc}.app", f"{svc}.domain"]),
+                              present([f"{svc}.adapters", f"{kernel}.problems"]))
+                   for svc in services if present([f"{svc}.adapters"])]  # fmt: skip
     independence = (
         ["[importlinter:contract:services-independent]\nname = services are independent\n"
          f"type = independence\nmodules = {_lines(services)}\n"]
         if len(services) > 1 else []
     )  # fmt: skip
     kernel_first = (
-        [f"[importlinter:contract:kernel-imports-no-service]\nname = {kernel} imports no service\n"
-         f"type = forbidden\nsource_modules = {kernel}\nforbidden_modules = {_lines(services)}\n"]
+        [_forbidden("kernel-imports-no-service", f"{kernel} imports no service", [kernel], services)]
         if services else []
     )  # fmt: skip
     # What domains may import from the kernel must itself be pure.
-    pure_kernel = [m for m in (f"{kernel}.{name}" for name in PURE_KERNEL) if importlib.util.find_spec(m)]
-    kernel_pure = [
-        f"[importlinter:contract:kernel-values-are-pure]\nname = {kernel} value modules import no infrastructure\n"
-        f"type = forbidden\nsource_modules = {_lines(pure_kernel)}\nforbidden_modules = {_lines(INFRASTRUCTURE)}\n"
-    ] if pure_kernel else []
+    pure_kernel = present([f"{kernel}.{name}" for name in PURE_KERNEL])
+    kernel_pure = (
+        [_forbidden("kernel-values-are-pure", f"{kernel} value modules import no infrastructure", pure_kernel,
+                    INFRASTRUCTURE)]
+        if pure_kernel else []
+    )  # fmt: skip
     header = f"[importlinter]\nroot_packages =\n    {kernel}\n" + "".join(f"    {s}\n" for s in services)
     header += "include_external_packages = True\n"
-    return "\n".join([header, *kernel_pure, *forbidden, *no_adapters, *independence, *kernel_first])
+    return "\n".join([header, *kernel_pure, *domain_pure, *no_adapters, *independence, *kernel_first])
 
 
 def run(config: Path, text: str) -> int:
