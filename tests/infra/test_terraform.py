@@ -1,5 +1,5 @@
 """Terraform: formatted, every root valid, every module's `terraform test` (mock provider) passing,
-and IAM policies without wildcard actions."""
+and IAM policies granting no wildcard actions."""
 
 from __future__ import annotations
 
@@ -40,10 +40,13 @@ def test_every_module_passes_its_terraform_tests(module: Path) -> None:
     assert result.returncode == 0 and "0 failed" in result.stdout, result.stdout[-3000:] + result.stderr[-2000:]
 
 
-def allowed_wildcard(block: str, action: str) -> bool:
+def allowed_wildcard(block: str, action: str, deny: bool = False) -> bool:
     # KMS "family" actions (GenerateDataKey*, ReEncrypt*, Describe*) are how AWS documents key grants for
     # services; "kms:*" is allowed only in a key policy (documents named *key_policy), where the account
-    # administers that one key and use is granted by IAM.
+    # administers that one key and use is granted by IAM. A Deny statement grants nothing: its wildcard
+    # (e.g. "s3:*" refused without TLS) only widens the refusal.
+    if deny:
+        return True
     if action.startswith(("kms:GenerateDataKey", "kms:ReEncrypt", "kms:Describe")):
         return True
     return action == "kms:*" and block.endswith("key_policy")
@@ -54,6 +57,12 @@ def enclosing_block(text: str, position: int) -> str:
     return blocks[-1] if blocks else ""
 
 
+def in_deny_statement(text: str, position: int) -> bool:
+    """Whether the statement around position says effect = "Deny" before its actions."""
+    start = max(text.rfind("statement {", 0, position), text.rfind("content {", 0, position))
+    return start != -1 and re.search(r'effect\s*=\s*"Deny"', text[start:position]) is not None
+
+
 def test_no_iam_statement_grants_a_wildcard_action() -> None:
     offenders = []
     for path in TERRAFORM_DIR.rglob("*.tf"):
@@ -61,7 +70,8 @@ def test_no_iam_statement_grants_a_wildcard_action() -> None:
         for match in re.finditer(r"actions\s*=\s*\[([^\]]*)\]", text):
             block = enclosing_block(text, match.start())
             actions = re.findall(r'"([^"]+)"', match.group(1))
-            offenders += [f"{path} {block}: {a}" for a in actions if "*" in a and not allowed_wildcard(block, a)]
+            deny = in_deny_statement(text, match.start())
+            offenders += [f"{path} {block}: {a}" for a in actions if "*" in a and not allowed_wildcard(block, a, deny)]
     assert offenders == []
 
 
@@ -69,3 +79,10 @@ def test_the_wildcard_check_catches_a_function_policy_with_kms_star() -> None:
     text = 'data "aws_iam_policy_document" "this" {\n  statement {\n    actions = ["kms:*"]\n'
     block = enclosing_block(text, text.index("actions"))
     assert block == "this" and not allowed_wildcard(block, "kms:*")
+
+
+def test_the_wildcard_check_lets_a_deny_through_but_not_an_allow() -> None:
+    deny = 'data "aws_iam_policy_document" "tls_only" {\n  statement {\n    effect = "Deny"\n    actions = ["s3:*"]\n'
+    allow = 'data "aws_iam_policy_document" "bucket" {\n  statement {\n    actions = ["s3:*"]\n'
+    assert in_deny_statement(deny, deny.index("actions")) and allowed_wildcard("tls_only", "s3:*", deny=True)
+    assert not in_deny_statement(allow, allow.index("actions")) and not allowed_wildcard("bucket", "s3:*")

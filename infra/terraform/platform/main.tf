@@ -68,22 +68,46 @@ data "aws_iam_policy_document" "key_policy" {
       identifiers = ["arn:aws:iam::${data.aws_caller_identity.current.account_id}:root"]
     }
   }
+  # CloudWatch Logs encrypts the log groups (functions', API access) with this key. AWS ("Encrypt log data in
+  # CloudWatch Logs using AWS KMS") binds each use to the log group ARN in the encryption context: the key
+  # then serves only this account's log groups, whoever asks CloudWatch Logs. kms:DescribeKey is left out:
+  # it carries no encryption context, so under this condition it could never be allowed.
   statement {
-    sid       = "CloudWatchLogsEncryptsLogGroups"
-    actions   = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"]
+    sid       = "CloudWatchLogsEncryptsThisAccountsLogGroups"
+    actions   = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*"]
     resources = ["*"]
     principals {
       type        = "Service"
       identifiers = ["logs.${data.aws_region.current.name}.amazonaws.com"]
     }
+    condition {
+      test     = "ArnLike"
+      variable = "kms:EncryptionContext:aws:logs:arn"
+      values   = ["arn:aws:logs:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:log-group:*"]
+    }
   }
+  # The consumers' queues (event_subscription) are encrypted with this key and EventBridge sends to them as
+  # itself, so it needs the key (EventBridge troubleshooting: "events are not delivered to the target SQS
+  # queue"). Only for rules of this account's bus: AWS's confused-deputy guidance for rule targets.
+  # No grant to sqs.amazonaws.com: SQS uses the key with its callers' permissions (the functions' roles,
+  # EventBridge above), per the SQS "Key management" page.
   statement {
-    sid       = "EventBridgeAndSqsUseTheKey"
-    actions   = ["kms:Decrypt", "kms:GenerateDataKey*"]
+    sid       = "EventBridgeSendsToEncryptedQueues"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
     resources = ["*"]
     principals {
       type        = "Service"
-      identifiers = ["events.amazonaws.com", "sqs.amazonaws.com"]
+      identifiers = ["events.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [data.aws_caller_identity.current.account_id]
+    }
+    condition {
+      test     = "ArnLike"
+      variable = "aws:SourceArn"
+      values   = ["arn:aws:events:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:rule/${var.bus_name}/*"]
     }
   }
 }
@@ -123,6 +147,32 @@ resource "aws_s3_bucket_public_access_block" "artifacts" {
   block_public_policy     = true
   ignore_public_acls      = true
   restrict_public_buckets = true
+}
+
+# Deploys read and write artifacts over TLS only; S3 otherwise also accepts plain HTTP.
+data "aws_iam_policy_document" "artifacts_tls_only" {
+  statement {
+    sid       = "DenyPlainHttp"
+    effect    = "Deny"
+    actions   = ["s3:*"]
+    resources = [aws_s3_bucket.artifacts.arn, "${aws_s3_bucket.artifacts.arn}/*"]
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+    condition {
+      test     = "Bool"
+      variable = "aws:SecureTransport"
+      values   = ["false"]
+    }
+  }
+}
+
+resource "aws_s3_bucket_policy" "artifacts" {
+  bucket = aws_s3_bucket.artifacts.id
+  policy = data.aws_iam_policy_document.artifacts_tls_only.json
+  # S3 aborts concurrent changes to one bucket's access settings (OperationAborted).
+  depends_on = [aws_s3_bucket_public_access_block.artifacts]
 }
 
 resource "aws_s3_bucket_versioning" "artifacts" {

@@ -43,6 +43,32 @@ resource "aws_s3_bucket_public_access_block" "backup" {
   restrict_public_buckets = true
 }
 
+# Firehose writes over TLS; plain HTTP is refused to everyone else too.
+data "aws_iam_policy_document" "backup_tls_only" {
+  statement {
+    sid       = "DenyPlainHttp"
+    effect    = "Deny"
+    actions   = ["s3:*"]
+    resources = [aws_s3_bucket.backup.arn, "${aws_s3_bucket.backup.arn}/*"]
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+    condition {
+      test     = "Bool"
+      variable = "aws:SecureTransport"
+      values   = ["false"]
+    }
+  }
+}
+
+resource "aws_s3_bucket_policy" "backup" {
+  bucket = aws_s3_bucket.backup.id
+  policy = data.aws_iam_policy_document.backup_tls_only.json
+  # S3 aborts concurrent changes to one bucket's access settings (OperationAborted).
+  depends_on = [aws_s3_bucket_public_access_block.backup]
+}
+
 resource "aws_s3_bucket_versioning" "backup" {
   bucket = aws_s3_bucket.backup.id
   versioning_configuration {
@@ -78,12 +104,19 @@ resource "aws_s3_bucket_lifecycle_configuration" "backup" {
   }
 }
 
+# Firehose passes the stream owner's account id as the external id when it assumes the role ("Controlling
+# access with Amazon Data Firehose"): another account's stream cannot borrow this role (confused deputy).
 data "aws_iam_policy_document" "firehose_assume" {
   statement {
     actions = ["sts:AssumeRole"]
     principals {
       type        = "Service"
       identifiers = ["firehose.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "sts:ExternalId"
+      values   = [data.aws_caller_identity.current.account_id]
     }
   }
 }
