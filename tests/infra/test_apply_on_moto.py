@@ -247,10 +247,15 @@ def test_every_function_is_invoked_through_a_published_alias_and_the_apis_start_
         assert (snap_start["OptimizationStatus"] == "On") == name.endswith("-api"), (name, snap_start)
     integrations = gateway.get_integrations(ApiId=deployment.platform["api_id"])["Items"]
     assert len(integrations) == 3 and all(":live/invocations" in i["IntegrationUri"] for i in integrations)
-    for api in ("initializer-api", "ledger-api", "wallet-api"):
-        (statement,) = json.loads(lambdas.get_policy(FunctionName=api, Qualifier="live")["Policy"])["Statement"]
-        assert statement["Principal"] == {"Service": "apigateway.amazonaws.com"}
-        assert statement["Resource"].endswith(f"function:{api}:live")
+    # One invoke permission per route, its source ARN naming that route (path parameters as *).
+    api_routes = {"initializer-api": ["POST/payments", "GET/payments/*"], "ledger-api": ["GET/ledger/trial-balance"],
+                  "wallet-api": ["GET/wallets/*"]}  # fmt: skip
+    for api, routes in api_routes.items():
+        statements = json.loads(lambdas.get_policy(FunctionName=api, Qualifier="live")["Policy"])["Statement"]
+        assert all(s["Principal"] == {"Service": "apigateway.amazonaws.com"} for s in statements), api
+        assert all(s["Resource"].endswith(f"function:{api}:live") for s in statements), api
+        source_arns = sorted(s["Condition"]["ArnLike"]["AWS:SourceArn"] for s in statements)
+        assert source_arns == sorted(f"{deployment.platform['api_execution_arn']}/*/{r}" for r in routes), api
 
 
 def out_of_scope(policy: dict[str, Any], allowed: set[str]) -> list[str]:

@@ -3,15 +3,30 @@
 # table, which onboarding keeps — here: one role per merchant, assumed by the merchant's back end, and one
 # operators' role. A merchant's role may invoke the merchant routes only; the operators' role the books.
 variable "merchants" {
-  description = "Onboarded merchants: merchant id → the principal (e.g. their AWS account's role ARN) allowed to assume the merchant's API role."
+  description = "Onboarded merchants: merchant id → the IAM role ARN of the merchant's back end, allowed to assume the merchant's API role."
   type        = map(string)
   default     = {}
+  validation {
+    # Each id becomes the role name payments-merchant-<id>: IAM role names are at most 64 characters.
+    condition     = alltrue([for id in keys(var.merchants) : can(regex("^[A-Za-z0-9_-]{1,46}$", id))])
+    error_message = "Merchant ids are 1 to 46 letters, digits, '_' or '-' (the role name payments-merchant-<id> is limited to 64 characters)."
+  }
+  validation {
+    # One role of one account (any partition): "*", an account root or a bare account id in the trust policy
+    # would let anyone, or every principal of that account, act as the merchant.
+    condition     = alltrue([for arn in values(var.merchants) : can(regex("^arn:aws(-cn|-us-gov)?:iam::[0-9]{12}:role/([A-Za-z0-9+=,.@_-]+/)*[A-Za-z0-9+=,.@_-]{1,64}$", arn))])
+    error_message = "Each merchant's principal must be an IAM role ARN, arn:aws:iam::<12-digit account>:role/<path/name>: not \"*\", an account (root or bare id), a user or an empty string."
+  }
 }
 
 variable "operator_principals" {
-  description = "Principals allowed to assume the operators' API role (the company's books and support reads)."
+  description = "IAM role ARNs allowed to assume the operators' API role (the company's books and support reads)."
   type        = list(string)
   default     = []
+  validation {
+    condition     = alltrue([for arn in var.operator_principals : can(regex("^arn:aws(-cn|-us-gov)?:iam::[0-9]{12}:role/([A-Za-z0-9+=,.@_-]+/)*[A-Za-z0-9+=,.@_-]{1,64}$", arn))])
+    error_message = "Each operator principal must be an IAM role ARN, arn:aws:iam::<12-digit account>:role/<path/name>: not \"*\", an account (root or bare id), a user or an empty string."
+  }
 }
 
 locals {

@@ -45,13 +45,22 @@ resource "aws_apigatewayv2_route" "this" {
   authorization_type = "AWS_IAM"
 }
 
+# One permission per route: API Gateway may invoke the function only through the routes it serves, not through
+# whatever route a later change adds to the shared API. Source ARN: <execution arn>/<stage>/<METHOD>/<path>
+# ("Control access for invoking an API"); a path parameter matches any value, route method ANY any method.
+locals {
+  # "GET /payments/{payment_order_id}" → "GET/payments/*"
+  invoke_paths = { for route in var.routes : route => replace(replace(replace(route, "ANY /", "*/"), " /", "/"), "/\\{[^}]+\\}/", "*") }
+}
+
 resource "aws_lambda_permission" "api" {
-  statement_id  = "AllowHttpApi"
+  for_each      = local.invoke_paths
+  statement_id  = "HttpApi-${trim(replace(each.key, "/[^A-Za-z0-9_]+/", "-"), "-")}"
   action        = "lambda:InvokeFunction"
   function_name = var.function_name
   qualifier     = var.function_qualifier
   principal     = "apigateway.amazonaws.com"
-  source_arn    = "${var.api_execution_arn}/*/*"
+  source_arn    = "${var.api_execution_arn}/*/${each.value}"
 }
 
 output "route_ids" {
