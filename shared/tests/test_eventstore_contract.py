@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from types import SimpleNamespace
 from typing import Any
 
 import boto3
@@ -23,6 +24,7 @@ from payments_shared.eventstore import (
     StoreUnavailable,
     UpdateRecord,
 )
+from payments_shared.eventstore import memory as memory_store
 from payments_shared.eventstore.dynamodb import DynamoDBEventStore, table_definition
 from payments_shared.eventstore.memory import InMemoryEventStore
 from payments_shared.eventstore.schemas import SNAPSHOT, Schemas
@@ -32,23 +34,30 @@ from payments_testing.strict_dynamodb import PASSING_REASONS, StrictTransactions
 READ_MODEL = "ReadModel"
 
 
-# How long a transaction stays in flight in both strict stores: long enough for racing threads to overlap.
+# How long a transaction stays in flight in both strict stores, so that freely racing writers overlap as they
+# do on DynamoDB. No test depends on it: one that needs an overlap forces it (Held).
 IN_FLIGHT_S = 0.05
 
 
 class Adapter:
-    def __init__(self, store: EventStore, read: Any, cancel_next: Any, reopen: Any) -> None:
+    def __init__(self, store: EventStore, read: Any, cancel_next: Any, reopen: Any, hold_with: Any) -> None:
         self.store = store
         self.read = read  # (table, key) -> item | None
         self.cancel_next = cancel_next  # (*reasons) -> None: the next appends are cancelled for these
         self.reopen = reopen  # (schemas) -> the same data as a store of code with these schemas sees it
+        self.hold_with = hold_with  # (wait) -> None: from now on a transaction in flight calls wait() meanwhile
 
 
 @pytest.fixture(params=["memory", "dynamodb"])
-def adapter(request: pytest.FixtureRequest) -> Iterator[Adapter]:
+def adapter(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[Adapter]:
     if request.param == "memory":
         memory = InMemoryEventStore(transaction_seconds=IN_FLIGHT_S)
-        yield Adapter(memory, memory.get_record, memory.cancel_next, memory.with_schemas)
+
+        def hold_in_memory(wait: Any) -> None:
+            # The in-memory store's one use of the clock is to sleep while an append holds its items.
+            monkeypatch.setattr(memory_store, "time", SimpleNamespace(sleep=lambda _: wait()))
+
+        yield Adapter(memory, memory.get_record, memory.cancel_next, memory.with_schemas, hold_in_memory)
         return
     request.getfixturevalue("aws")
     client = aws_client("dynamodb")
@@ -66,9 +75,13 @@ def adapter(request: pytest.FixtureRequest) -> Iterator[Adapter]:
         return table.get_item(Key=key, ConsistentRead=True).get("Item")
 
     strict = StrictTransactions(hold_seconds=IN_FLIGHT_S).install()
+
+    def hold_in_moto(wait: Any) -> None:
+        strict.hold = wait
+
     try:
         yield Adapter(DynamoDBEventStore(SerializedClient(client), "events"), read, strict.cancel_next,
-                      lambda schemas: DynamoDBEventStore(SerializedClient(client), "events", schemas))
+                      lambda schemas: DynamoDBEventStore(SerializedClient(client), "events", schemas), hold_in_moto)
     finally:
         strict.uninstall()
 
@@ -159,48 +172,71 @@ def test_loads_page_through_long_streams(adapter: Adapter) -> None:
     assert [e.version for e in adapter.store.load("long").events] == list(range(1, 121))
 
 
-def race(writers: list[Any]) -> list[str]:
-    """Run the writers at once; each outcome is "won", "conflict" (version taken) or the refusal reason."""
-    barrier = threading.Barrier(len(writers))
-    outcomes: list[str] = []
+def race(writers: Sequence[Callable[[], object]]) -> list[str]:
+    """Run the writers at once; every writer's outcome: "won", "conflict" (version taken), the refusal reason,
+    or "raised …" for anything else."""
+    barrier = threading.Barrier(len(writers), timeout=30)
 
-    def run(write: Any) -> None:
+    def run(write: Callable[[], object]) -> str:
         barrier.wait()
         try:
             write()
-            outcomes.append("won")
         except ConcurrencyConflict:
-            outcomes.append("conflict")
+            return "conflict"
         except StoreUnavailable as refused:
-            outcomes.append(refused.reason)
+            return refused.reason
+        except Exception as error:  # noqa: BLE001 - an outcome like the others, for the assertion to name
+            return f"raised {error!r}"
+        return "won"
 
-    threads = [threading.Thread(target=run, args=(w,)) for w in writers]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return outcomes
+    with ThreadPoolExecutor(len(writers)) as pool:  # leaves once every writer has finished
+        return list(pool.map(run, writers))
+
+
+class Held:
+    """Holds the first transaction in flight until released, so another one overlaps it for certain."""
+
+    def __init__(self) -> None:
+        self.in_flight = threading.Event()
+        self.released = threading.Event()
+
+    def wait(self) -> None:
+        if self.in_flight.is_set():
+            return  # only the first transaction is held
+        self.in_flight.set()
+        if not self.released.wait(timeout=30):
+            raise TimeoutError("the held transaction was never released")
 
 
 def test_racing_writers_for_the_same_version_exactly_one_wins(adapter: Adapter) -> None:
     adapter.store.append("race", 0, [event()])
-    outcomes = race([lambda n=n: adapter.store.append("race", 1, [event("Raced", writer=n)]) for n in range(8)])
-    # The losers either find the version taken or overlap the winner's transaction: nobody else writes.
-    assert outcomes.count("won") == 1
-    assert set(outcomes) - {"won"} <= {"conflict", "TransactionConflict"}
+    writers = [lambda n=n: adapter.store.append("race", 1, [event("Raced", writer=n)]) for n in range(8)]
+    outcomes = race(writers)
+    # The losers either find the version taken or overlap the winner's transaction: nothing else happens.
+    losers = [outcome for outcome in outcomes if outcome != "won"]
+    assert len(outcomes) == 8 and len(losers) == 7, outcomes
+    assert set(losers) <= {"conflict", "TransactionConflict"}, outcomes
     assert [e.event_type for e in adapter.store.load("race").events] == ["Happened", "Raced"]
 
 
 def test_overlapping_transactions_on_a_common_item_conflict_and_write_nothing(adapter: Adapter) -> None:
     bump = IncrementRecord(READ_MODEL, {"id": "hot"}, {"n": 1})
-    outcomes = race([lambda s=s: adapter.store.append(s, 0, [event()], [bump]) for s in ("a", "b")])
-    assert sorted(outcomes) == ["TransactionConflict", "won"]
-    loser = "a" if adapter.store.load("a").version == 0 else "b"
-    assert adapter.store.load(loser).version == 0
+    held = Held()
+    adapter.hold_with(held.wait)
+    with ThreadPoolExecutor(1) as pool:
+        first = pool.submit(adapter.store.append, "a", 0, [event()], [bump])
+        assert held.in_flight.wait(timeout=30)
+        try:
+            with pytest.raises(StoreUnavailable) as refused:  # "b" names the row "a"'s transaction holds
+                adapter.store.append("b", 0, [event()], [bump])
+        finally:
+            held.released.set()
+        first.result()
+    assert refused.value.reason == "TransactionConflict"
+    assert adapter.store.load("a").version == 1 and adapter.store.load("b").version == 0
     row = adapter.read(READ_MODEL, {"id": "hot"})
     assert row is not None and row["n"] == 1
-    time.sleep(IN_FLIGHT_S * 2)  # once the winner's transaction is over, the same append goes through
-    adapter.store.append(loser, 0, [event()], [bump])
+    adapter.store.append("b", 0, [event()], [bump])  # once "a"'s transaction is over, the same append goes through
     row = adapter.read(READ_MODEL, {"id": "hot"})
     assert row is not None and row["n"] == 2
 

@@ -8,7 +8,8 @@ meanwhile. This gives moto's transactions that duration: a transaction holds its
 names a held item is cancelled with `TransactionConflict` at that item (the CancellationReasons DynamoDB
 answers) and nothing of it is written. Calls made one after another never conflict, as in DynamoDB. It
 can also cancel a share of all transactions with DynamoDB's passing reasons (`fault_rate`), or the next
-few with a chosen one.
+few with a chosen one. A test that needs an overlap for certain replaces `hold` (what a transaction does
+while it holds its items) with a wait on a signal of its own: the overlap is then forced, not timed.
 
 Only transactions are checked: the services write nothing outside them.
 """
@@ -20,7 +21,7 @@ import random
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -69,6 +70,8 @@ MOTO_LOCK = BackendLock()
 class StrictTransactions:
     def __init__(self, hold_seconds: float = 0.015, fault_rate: float = 0.0, seed: int = 0) -> None:
         self.hold_seconds = hold_seconds
+        # Called while a transaction holds its items, with moto's lock let go: DynamoDB's time in flight.
+        self.hold: Callable[[], object] = lambda: time.sleep(self.hold_seconds)
         self.fault_rate = fault_rate
         self.cancelled: Counter[str] = Counter()  # reason -> transactions cancelled for it (injected or not)
         self.injected: Counter[str] = Counter()  # reason -> of those, cancelled by fault_rate / cancel_next
@@ -88,7 +91,7 @@ class StrictTransactions:
             keys = strict._admit(self, transact_items)
             try:
                 with MOTO_LOCK.released():
-                    time.sleep(strict.hold_seconds)
+                    strict.hold()
                 strict._original(self, transact_items)
             finally:
                 with strict._lock:
