@@ -5,7 +5,7 @@ from types import ModuleType
 
 import pytest
 from fake_psp import FakePsp
-from finalizer_testdata import CARDS, stripe_on
+from finalizer_testdata import CARDS, HANG_S, stripe_on
 
 from payments_shared.eventstore.memory import InMemoryEventStore
 from payments_testing.fixtures import real_handler, spans  # noqa: F401 - fixtures
@@ -13,7 +13,7 @@ from payments_testing.fixtures import real_handler, spans  # noqa: F401 - fixtur
 
 @pytest.fixture
 def psp() -> Iterator[FakePsp]:
-    server = FakePsp(hang_seconds=1.0).start()
+    server = FakePsp(hang_seconds=HANG_S).start()
     yield server
     server.stop()
 

@@ -17,6 +17,11 @@ APPROVED_CARD = "4242424242424242"
 DECLINED_CARD = "4000000000009995"  # insufficient_funds
 # The cipher the tests seal with; conftest hands the same one to the finalizer's card opener.
 CARDS = LocalCardCipher()
+# The deployed read timeout (PSP_READ_TIMEOUT_S): far above any answer of the fake on loopback, so the SDK
+# retries only where a test scripts a fault, and request counts are exact even on a busy machine.
+READ_TIMEOUT_S = 5.0
+# The fake's scripted hangs ("timeout", "lost") outlast the read timeout by far: the client always gives up first.
+HANG_S = 60.0
 
 
 def payment_initiated(
@@ -48,5 +53,5 @@ def payment_initiated(
 
 
 def stripe_on(psp: FakePsp) -> StripePsp:
-    """The real Stripe adapter pointed at the fake, with a read timeout the fake's hangs exceed."""
-    return StripePsp(lambda: psp.api_key, api_base=psp.url, read_timeout_s=0.3)
+    """The real Stripe adapter pointed at the fake, with the deployed read timeout (only scripted hangs exceed it)."""
+    return StripePsp(lambda: psp.api_key, api_base=psp.url, read_timeout_s=READ_TIMEOUT_S)

@@ -7,7 +7,7 @@ import logging
 
 import pytest
 from fake_psp import TEST_CARDS, FakePsp
-from finalizer_testdata import stripe_on
+from finalizer_testdata import READ_TIMEOUT_S, stripe_on
 
 from finalizer.adapters.stripe_psp import REQUIRES_ACTION_REASON, StripePsp
 from finalizer.domain.payment import CardDetails, PspDecision
@@ -109,7 +109,7 @@ def test_a_processing_intent_is_looked_up_once_more(psp: FakePsp) -> None:
 
 
 def test_a_wrong_api_key_is_a_refused_request_not_a_declined_payment(psp: FakePsp) -> None:
-    adapter = StripePsp(lambda: "sk_test_wrong", api_base=psp.url, read_timeout_s=0.3)
+    adapter = StripePsp(lambda: "sk_test_wrong", api_base=psp.url, read_timeout_s=READ_TIMEOUT_S)
     with pytest.raises(PspRequestRefused, match="AuthenticationError"):
         adapter.charge(PaymentOrderId.new(), EUR_12_34, "merchant-1", card("4242424242424242"))
     assert sum(psp.intents.values()) == 0
@@ -117,7 +117,7 @@ def test_a_wrong_api_key_is_a_refused_request_not_a_declined_payment(psp: FakePs
 
 def test_a_rotated_api_key_is_used_from_the_next_charge(psp: FakePsp) -> None:
     keys = iter(["sk_test_old", psp.api_key])
-    adapter = StripePsp(lambda: next(keys), api_base=psp.url, read_timeout_s=0.3)
+    adapter = StripePsp(lambda: next(keys), api_base=psp.url, read_timeout_s=READ_TIMEOUT_S)
     with pytest.raises(PspRequestRefused):
         adapter.charge(PaymentOrderId.new(), EUR_12_34, "merchant-1", card("4242424242424242"))
     result = adapter.charge(PaymentOrderId.new(), EUR_12_34, "merchant-1", card("4242424242424242"))
