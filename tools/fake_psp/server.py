@@ -18,6 +18,10 @@ at random (`fault_rates`):
   "timeout"       hang past the client's read timeout, then 503 (nothing charged)
   "lost"          execute (or replay) and store, then hang past the client's read timeout (outcome unknown)
   "processing"    the intent answers `processing`; it settles to the card's outcome on the next retrieve
+  "processing:<n>"  the same, but it stays `processing` through the next n retrieves and settles on the one after
+  "canceled[:<reason>]"  the intent answers `processing`, and is canceled before it settles (as by a cancel call
+                  from the Dashboard or an operator): the next retrieve finds it `canceled`, with `canceled_at`
+                  and `cancellation_reason` (default requested_by_customer), nothing charged
   "latency:<ms>"  answer normally after a delay
 """
 
@@ -67,6 +71,9 @@ TEST_CARDS: dict[str, CardOutcome] = {
     ),  # fmt: skip
     "4000002500003155": CardOutcome("requires_action"),
 }
+# Stripe's PaymentIntent.cancellation_reason values.
+CANCELLATION_REASONS = frozenset({"abandoned", "automatic", "duplicate", "expired", "failed_invoice", "fraudulent",
+                                  "requested_by_customer", "void_invoice"})  # fmt: skip
 LIVE_CARD_IN_TEST_MODE = CardOutcome(
     "declined", "card_declined", "test_mode_live_card",
     "Your card was declined. Your request was in test mode, but used a non test (live) card.",
@@ -113,7 +120,8 @@ class FakePsp:
         self._stored: dict[str, tuple[dict[str, Any], int, dict[str, Any]]] = {}  # key → (params, status, body)
         self._in_flight: set[str] = set()
         self._intents: dict[str, dict[str, Any]] = {}
-        self._settle: dict[str, tuple[CardOutcome, str]] = {}  # `processing` intents → (outcome, idempotency key)
+        # `processing` intents → (outcome, idempotency key, retrieves that still find it processing)
+        self._settle: dict[str, tuple[CardOutcome, str, int]] = {}
         self.intents: Counter[str] = Counter()  # PaymentIntents created per idempotency key (must stay <= 1)
         self.charges: Counter[str] = Counter()  # successful charges per idempotency key (must stay <= 1)
         self.requests: Counter[str] = Counter()  # POSTs per idempotency key, retries and replays included
@@ -122,8 +130,11 @@ class FakePsp:
 
     # -- control
     def script(self, idempotency_key: str, behaviours: Iterable[str]) -> None:
+        scripted = list(behaviours)
+        for behaviour in scripted:
+            _settling(behaviour, _SUCCEEDS)  # a misspelt processing count or cancellation reason fails here
         with self._lock:
-            self._scripts[idempotency_key] = list(behaviours)
+            self._scripts[idempotency_key] = scripted
 
     @property
     def url(self) -> str:
@@ -250,18 +261,20 @@ class FakePsp:
             "client_secret": None, "created": int(time.time()), "livemode": False, "latest_charge": None,
             "last_payment_error": None, "metadata": dict(params.get("metadata") or {}), "next_action": None,
             "payment_method": f"pm_{secrets.token_hex(12)}", "payment_method_types": ["card"],
-            "status": "processing" if behaviour == "processing" else outcome.status,
+            "status": outcome.status, "canceled_at": None, "cancellation_reason": None,
         }  # fmt: skip
         intent["client_secret"] = f"{intent_id}_secret_{secrets.token_hex(12)}"
         with self._lock:
             self.card_numbers_seen[card["number"]] += 1
             self.intents[key] += 1
-            if behaviour == "processing":
-                self._settle[intent_id] = (outcome, key)
+            settling = _settling(behaviour, outcome)
+            if settling is not None:
+                intent["status"] = "processing"
+                self._settle[intent_id] = (settling[0], key, settling[1])
             else:
                 self._decide(intent, outcome, key)
             self._intents[intent_id] = intent
-            status, body = _answer(intent, outcome if behaviour != "processing" else _SUCCEEDS)
+            status, body = _answer(intent, outcome if settling is None else _SUCCEEDS)
             self._stored[key] = (params, status, body)
         if behaviour == "lost":
             return status, body, self.hang_seconds, False
@@ -274,6 +287,10 @@ class FakePsp:
             intent["status"] = "requires_payment_method"
             intent["last_payment_error"] = {"type": "card_error", "code": outcome.code, "message": outcome.message,
                                             "decline_code": outcome.decline_code}  # fmt: skip
+        elif outcome.status == "canceled":
+            intent["status"] = "canceled"
+            intent["canceled_at"] = int(time.time())
+            intent["cancellation_reason"] = outcome.code
         elif outcome.status == "requires_action":
             intent["status"] = "requires_action"
             intent["next_action"] = {"type": "use_stripe_sdk", "use_stripe_sdk": {"type": "three_d_secure_redirect"}}
@@ -309,9 +326,26 @@ class FakePsp:
             if intent is None:
                 return None
             settling = self._settle.pop(intent_id, None)
-            if settling is not None:  # a `processing` intent settles once looked at again
-                self._decide(intent, *settling)
+            if settling is not None:  # a `processing` intent settles once looked at again (or n times more)
+                outcome, key, still_processing = settling
+                if still_processing:
+                    self._settle[intent_id] = (outcome, key, still_processing - 1)
+                else:
+                    self._decide(intent, outcome, key)
             return dict(intent)
+
+
+def _settling(behaviour: str, outcome: CardOutcome) -> tuple[CardOutcome, int] | None:
+    """For a behaviour that leaves the new intent `processing`: (what it settles to, retrieves before it does)."""
+    name, _, argument = behaviour.partition(":")
+    if name == "processing":
+        return outcome, int(argument or 0)
+    if name == "canceled":
+        reason = argument or "requested_by_customer"
+        if reason not in CANCELLATION_REASONS:
+            raise ValueError(f"not a Stripe cancellation_reason: {reason!r}")
+        return CardOutcome("canceled", reason), 0
+    return None
 
 
 def _validated(params: dict[str, Any]) -> tuple[dict[str, str], int, str]:
