@@ -7,9 +7,11 @@ parks the event in its DLQ long before (5 receives of 180 s).
 
 Outcomes: `succeeded` → APPROVED; a card error (HTTP 402) → DECLINED with Stripe's decline code and message;
 `requires_action` (3-D Secure: nobody is there to authenticate an asynchronous charge) → DECLINED; `processing`
-→ asked again once, then PspOutcomeUnknown; no answer → PspOutcomeUnknown (the queue redelivers). A refusal
-of our request itself (bad key, bad parameters, idempotency key reused with other parameters) →
-PspRequestRefused: it is not the buyer's fault, so the payment is not failed; the event waits in the DLQ.
+→ asked again once, then PspOutcomeUnknown; a `processing` intent that failed since (`requires_payment_method`
+with its `last_payment_error`) → DECLINED as a card error is; `canceled` → DECLINED; no answer →
+PspOutcomeUnknown (the queue redelivers). A refusal of our request itself (bad key, bad parameters, idempotency
+key reused with other parameters) → PspRequestRefused: it is not the buyer's fault, so the payment is not
+failed; the event waits in the DLQ.
 """
 
 from __future__ import annotations
@@ -126,6 +128,11 @@ class StripePsp:
             return ChargeResult(PspDecision.DECLINED, intent.id, REQUIRES_ACTION_REASON, "authentication_required")
         if intent.status == "canceled":
             return ChargeResult(PspDecision.DECLINED, intent.id, "canceled: the intent was canceled", "canceled")
+        failure = intent.last_payment_error if intent.status == "requires_payment_method" else None
+        if failure is not None:  # it was `processing`, then the charge failed: the create answered 200, not 402
+            code = getattr(failure, "decline_code", None) or getattr(failure, "code", None) or "card_declined"
+            message = getattr(failure, "message", None) or "the card was declined"
+            return ChargeResult(PspDecision.DECLINED, intent.id, f"{code}: {message}", code)
         raise PspOutcomeUnknown(f"Stripe's PaymentIntent {intent.id} is {intent.status}: outcome not known yet")
 
     def _stripe(self) -> stripe.StripeClient:
