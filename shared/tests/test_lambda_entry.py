@@ -5,7 +5,8 @@ from __future__ import annotations
 import base64
 import json
 import threading
-import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ from opentelemetry.trace import SpanKind, StatusCode
 from pydantic import BaseModel, Field
 
 from payments_shared.callers import current_caller
+from payments_shared.lambda_entry import http as http_entry_module
 from payments_shared.lambda_entry.http import http_entry
 from payments_shared.lambda_entry.queue import queue_entry
 from payments_shared.observability.logging import build_logger
@@ -141,32 +143,55 @@ def test_incoming_traceparent_is_continued(spans: InMemorySpanExporter) -> None:
     assert root(spans).context.trace_id == 0x0AF7651916CD43DD8448EB211C80319C
 
 
-def test_concurrent_requests_in_one_process_each_get_their_own_answer() -> None:
+class WatchedLock:
+    """The entry point's resolve lock, telling when a request has to wait for it."""
+
+    def __init__(self, on_wait: Callable[[], object]) -> None:
+        self._lock, self._on_wait = threading.Lock(), on_wait
+
+    def __enter__(self) -> None:
+        if not self._lock.acquire(blocking=False):
+            self._on_wait()
+            self._lock.acquire()
+
+    def __exit__(self, *_: object) -> None:
+        self._lock.release()
+
+
+def test_concurrent_requests_in_one_process_each_get_their_own_answer(monkeypatch: pytest.MonkeyPatch) -> None:
     # Powertools keeps the current request on a class attribute; the local runtime runs invocations side by
-    # side in one process, so the entry point must not let two resolves see each other's request.
+    # side in one process, so the entry point must not let two resolves see each other's request. The worst
+    # interleaving, forced: request "a", once routed, lets request "b" in and waits until "b" is routed too or
+    # is made to wait by the entry point; only then does "a" read its request.
+    b_routed_or_waiting = threading.Event()
+    monkeypatch.setattr(http_entry_module, "_RESOLVING", WatchedLock(b_routed_or_waiting.set))
     app = APIGatewayRestResolver(enable_validation=True)
+    second: list[Future[dict[str, str]]] = []
 
     @app.get("/echo/<n>")
     def echo(n: str) -> dict[str, str]:
-        time.sleep(0.002)  # widen the window between routing and reading the request
-        return {"asked": n, "seen": app.current_event.path, "caller": current_caller().principal}
+        if n == "a":
+            second.append(pool.submit(ask, "b", MERCHANT_2))
+            if not b_routed_or_waiting.wait(timeout=30):
+                raise TimeoutError("request b was neither routed nor made to wait")
+        else:
+            b_routed_or_waiting.set()
+        return {"seen": app.current_event.path, "caller": current_caller().principal}
 
     handler = http_entry(app, logger=build_logger("api"), metrics=build_metrics("api"), callers=lambda: TEST_CALLERS)
-    answers: dict[str, dict[str, str]] = {}
-    caller_of = {str(n): (MERCHANT_1, MERCHANT_2)[n % 2] for n in range(16)}
 
-    def ask(n: str) -> None:
+    def ask(n: str, caller: str) -> dict[str, str]:
         event = request("GET", f"/echo/{n}", resource="/echo/{n}")
-        event["requestContext"]["identity"] = {"userArn": caller_of[n]}
-        answers[n] = json.loads(handler(event, LambdaContext())["body"])
+        event["requestContext"]["identity"] = {"userArn": caller}
+        answer: dict[str, str] = json.loads(handler(event, LambdaContext())["body"])
+        return answer
 
-    threads = [threading.Thread(target=ask, args=(str(n),)) for n in range(16)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert {n: a["seen"] for n, a in answers.items()} == {str(n): f"/echo/{n}" for n in range(16)}
-    assert {n: a["caller"] for n, a in answers.items()} == caller_of  # each request keeps its own caller
+    with ThreadPoolExecutor(2) as pool:
+        first = pool.submit(ask, "a", MERCHANT_1)
+        answers = {"a": first.result()}
+        answers["b"] = second[0].result()
+    # Each request reads its own path and keeps its own caller.
+    assert answers == {"a": {"seen": "/echo/a", "caller": MERCHANT_1}, "b": {"seen": "/echo/b", "caller": MERCHANT_2}}
 
 
 def test_an_unknown_principal_is_refused_before_routing_and_the_caller_never_leaks_between_requests(
@@ -183,13 +208,15 @@ def test_an_unknown_principal_is_refused_before_routing_and_the_caller_never_lea
 def test_concurrent_queue_batches_each_report_their_own_failures() -> None:
     # The local runtime runs a consumer's batches side by side in one process (as many as the mapping's
     # maximum concurrency); each must report its own failed records, or a failed record is deleted as done.
-    b_done = threading.Event()
+    a_at_work, b_done = threading.Event(), threading.Event()
 
     def consume(envelope: Any) -> None:
         if envelope.data.get("fail"):
             raise RuntimeError("outcome unknown")
         if envelope.data.get("slow"):
-            b_done.wait(5)  # batch B runs from start to end while batch A is still at work
+            a_at_work.set()
+            # Batch B runs from start to end while batch A is still at work; a B that never ends fails A here.
+            assert b_done.wait(timeout=30), "batch B never finished"
 
     handler = queue_entry(consume, logger=build_logger("consumer"), metrics=build_metrics("consumer"))
     failing, slow = payment_status_updated(), payment_status_updated()
@@ -202,7 +229,7 @@ def test_concurrent_queue_batches_each_report_their_own_failures() -> None:
 
     a = threading.Thread(target=batch_a)
     a.start()
-    time.sleep(0.1)  # A has failed its first record and waits in its second
+    assert a_at_work.wait(timeout=30)  # A has failed its first record and waits in its second
     results["b"] = deliver(handler, payment_status_updated())
     b_done.set()
     a.join()
