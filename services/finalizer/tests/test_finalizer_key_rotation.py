@@ -1,0 +1,95 @@
+"""Stripe's secret key rotated in SSM reaches the finalizer once its cached value is older than its max age.
+
+The finalizer reads the key through Powertools' SSMProvider (moto's SSM here), cached for
+PSP_API_KEY_MAX_AGE_S. Powertools dates its cache entries with `datetime.now()` in its parameters module: the
+test moves that clock, so "before" and "after" the max age are states, not waits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta, tzinfo
+from types import ModuleType
+from typing import Any, ClassVar, Self
+
+import pytest
+from aws_lambda_powertools.utilities.parameters import base as powertools_parameters
+from fake_psp import FakePsp
+from finalizer_testdata import payment_initiated
+from moto import mock_aws
+
+from payments_shared.eventstore.memory import InMemoryEventStore
+from payments_testing.aws import aws_client
+from payments_testing.events import deliver
+
+OLD_KEY, NEW_KEY = "sk_test_before_rotation", "sk_test_after_rotation"
+
+
+class PowertoolsClock(datetime):
+    """What Powertools' parameters cache reads as now: the last of its moments, which the test adds to."""
+
+    moments: ClassVar[list[datetime]] = [datetime(2026, 11, 25, 12, 0, 0)]
+
+    @classmethod
+    def now(cls, tz: tzinfo | None = None) -> Self:
+        return cls.combine(cls.moments[-1].date(), cls.moments[-1].time(), tz)
+
+    @classmethod
+    def advance(cls, by: timedelta) -> None:
+        cls.moments.append(cls.moments[-1] + by)
+
+
+@pytest.fixture
+def deployed(handler_module: ModuleType, store: InMemoryEventStore, psp: FakePsp,
+             monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:  # fmt: skip
+    """The finalizer as deployed on the PSP side: its key from SSM (SecureString), the Stripe adapter it builds."""
+    monkeypatch.setattr(powertools_parameters, "datetime", PowertoolsClock)
+    monkeypatch.setattr(PowertoolsClock, "moments", list(PowertoolsClock.moments[:1]))
+    monkeypatch.setattr(psp, "api_key", OLD_KEY)
+    with mock_aws():
+        ssm = aws_client("ssm")
+        container = handler_module.container
+        parameter = container.config.psp_api_key_parameter()
+        ssm.put_parameter(Name=parameter, Value=OLD_KEY, Type="SecureString")
+        container.psp.reset_override()  # the container's own: SSM-backed key, Stripe's SDK
+        deployed_base = container.config.psp_api_base()
+        container.config.psp_api_base.from_value(psp.url)
+        try:
+            yield {"ssm": ssm, "parameter": parameter, "max_age": timedelta(
+                seconds=container.config.psp_api_key_max_age_s.as_int()())}  # fmt: skip
+        finally:
+            container.config.psp_api_base.from_value(deployed_base)
+
+
+def rotate(deployed: dict[str, Any], psp: FakePsp) -> None:
+    """Stripe rolls the key (the old one stops working at once) and the new one is put in SSM."""
+    psp.api_key = NEW_KEY
+    deployed["ssm"].put_parameter(Name=deployed["parameter"], Value=NEW_KEY, Type="SecureString", Overwrite=True)
+
+
+def recorded(store: InMemoryEventStore, event: dict[str, Any]) -> list[str]:
+    order_id = event["detail"]["data"]["payment_order_id"]
+    return [e.data["status"] for e in store.load(f"payment-{order_id}").events]
+
+
+def test_a_rotated_key_is_used_once_the_cached_one_is_older_than_its_max_age(
+    deployed: dict[str, Any], handler_module: ModuleType, store: InMemoryEventStore, psp: FakePsp
+) -> None:
+    before = payment_initiated()
+    assert deliver(handler_module.handler, before) == []
+    assert recorded(store, before) == ["SUCCESS"]  # charged with the key SSM held
+
+    rotate(deployed, psp)
+    PowertoolsClock.advance(deployed["max_age"] - timedelta(seconds=1))
+    during = payment_initiated()
+    # Still the cached key, which Stripe no longer takes: the request is refused, the payment not failed, nothing
+    # charged; the queue redelivers it.
+    assert deliver(handler_module.handler, during) == [0]
+    assert recorded(store, during) == [] and sum(psp.intents.values()) == 1
+
+    PowertoolsClock.advance(timedelta(seconds=2))  # the cached key is now older than its max age
+    assert deliver(handler_module.handler, during) == []  # the redelivery reads the new key from SSM
+    assert recorded(store, during) == ["SUCCESS"]
+    after = payment_initiated()
+    assert deliver(handler_module.handler, after) == [] and recorded(store, after) == ["SUCCESS"]
+    assert sum(psp.charges.values()) == 3
