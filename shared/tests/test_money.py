@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -43,19 +45,29 @@ def test_decimal_string_has_exactly_the_currency_exponent_decimals(amount: Money
 
 
 @given(same_currency_pair(), st.integers(-(10**12), 10**12))
-def test_addition_is_commutative_and_subtraction_inverts_it(pair: tuple[Money, Money], k: int) -> None:
+def test_addition_is_commutative_and_associative_and_subtraction_inverts_it(
+    pair: tuple[Money, Money], k: int
+) -> None:
     a, b = pair
+    c = Money(k, a.currency)
+    assert (a + c).minor == a.minor + k and (a - c).minor == a.minor - k
     assert a + b == b + a
-    assert (a + b) - b == a
+    assert (a + b) + c == a + (b + c)
+    assert (a + b) - b == a and (a + c) - c == a
     assert a + Money.zero(a.currency) == a
     assert a - a == Money.zero(a.currency)
     assert -a + a == Money.zero(a.currency)
 
 
-@given(money(), money())
-def test_different_currencies_never_combine(a: Money, b: Money) -> None:
-    if a.currency == b.currency:
-        return
+@st.composite
+def different_currencies(draw: st.DrawFn) -> tuple[Money, Money]:
+    first = draw(currencies)
+    return draw(money(first)), draw(money(draw(currencies.filter(lambda c: c != first))))
+
+
+@given(different_currencies())
+def test_different_currencies_never_combine(pair: tuple[Money, Money]) -> None:
+    a, b = pair
     with pytest.raises(CurrencyMismatch):
         _ = a + b
     with pytest.raises(CurrencyMismatch):
@@ -95,15 +107,63 @@ def test_parse_rejects_inexact_or_non_plain_amounts(text: str, currency: str) ->
         Money.parse(text, currency)
 
 
-@given(st.text(max_size=12))
-def test_parse_accepts_only_plain_decimals(text: str) -> None:
-    try:
-        parsed = Money.parse(text, "USD", allow_negative=True)
-    except InvalidAmount:
-        return
-    # Whatever was accepted is exactly representable and means what it says.
-    assert Money.parse(parsed.to_decimal_string(), "USD", allow_negative=True) == parsed
-    assert text.isascii()
+@st.composite
+def amount_texts(draw: st.DrawFn) -> tuple[str, str]:
+    """A plain decimal amount as a client may write it for the currency: optional "-", 1-18 whole digits
+    (leading zeros allowed), and up to the currency's exponent of decimals."""
+    currency = draw(currencies)
+    sign = draw(st.sampled_from(["", "-"]))
+    whole = draw(st.text("0123456789", min_size=1, max_size=18))
+    decimals = draw(st.text("0123456789", max_size=CURRENCY_EXPONENTS[currency]))
+    return sign + whole + ("." + decimals if decimals else ""), currency
+
+
+@given(amount_texts())
+def test_every_plain_decimal_within_the_exponent_parses_to_its_exact_value(text_and_currency: tuple[str, str]) -> None:
+    text, currency = text_and_currency
+    exact = Decimal(text).scaleb(CURRENCY_EXPONENTS[currency])  # the amount in minor units, by another route
+    parsed = Money.parse(text, currency, allow_negative=True)
+    assert parsed == Money(int(exact), currency) and exact == int(exact)
+    assert Money.parse(parsed.to_decimal_string(), currency, allow_negative=True) == parsed
+    if parsed.is_negative():
+        with pytest.raises(InvalidAmount, match="negative"):
+            Money.parse(text, currency)
+    else:
+        assert Money.parse(text, currency) == parsed
+
+
+@given(currencies, st.text("0123456789", min_size=1, max_size=18), st.integers(1, 3), st.data())
+def test_more_decimals_than_the_currency_has_are_refused(
+    currency: str, whole: str, extra: int, data: st.DataObject
+) -> None:
+    decimals = data.draw(st.text("0123456789", min_size=CURRENCY_EXPONENTS[currency] + extra,
+                                 max_size=CURRENCY_EXPONENTS[currency] + extra))  # fmt: skip
+    with pytest.raises(InvalidAmount, match="decimal places"):
+        Money.parse(f"{whole}.{decimals}", currency, allow_negative=True)  # trailing zeros too ("1.500" USD)
+
+
+@st.composite
+def not_amount_texts(draw: st.DrawFn) -> tuple[str, str]:
+    """A valid amount spoiled one way: each a form some parser accepts (float(), Decimal(), locales)."""
+    valid, currency = draw(amount_texts())
+    unsigned = valid.removeprefix("-")
+    spoilt = draw(st.sampled_from([
+        "+" + unsigned, "--" + unsigned, unsigned + "-",  # signs
+        unsigned + "e2", unsigned + "E-1", "0x" + unsigned,  # notations
+        unsigned.partition(".")[0] + ".", "." + unsigned.partition(".")[0],  # bare "." forms
+        " " + valid, valid + " ", valid + "\n", "1_" + unsigned, "1,000", "1 000", "",  # padding, grouping
+        unsigned.translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")),  # digits, but not ASCII
+        "NaN", "Infinity", "-inf",
+        "1" * 19 + unsigned,  # more than 18 whole digits
+    ]))  # fmt: skip
+    return spoilt, currency
+
+
+@given(not_amount_texts())
+def test_anything_but_a_plain_exact_decimal_is_refused(text_and_currency: tuple[str, str]) -> None:
+    text, currency = text_and_currency
+    with pytest.raises(InvalidAmount):
+        Money.parse(text, currency, allow_negative=True)
 
 
 def test_negative_amounts_parse_only_when_allowed() -> None:
