@@ -58,16 +58,6 @@ def test_one_minor_unit_above_the_limit_is_refused_naming_the_limit(
     assert events_of(in_memory) == [("PaymentRejected", limit.minor + 1, currency)]  # recorded, never charged
 
 
-@pytest.mark.parametrize("currency", sorted(LIMITS))
-def test_the_smallest_amount_is_accepted_and_zero_refused(
-    handler_module: ModuleType, in_memory: InMemoryEventStore, currency: str
-) -> None:
-    smallest, zero = Money(1, currency).to_decimal_string(), Money(0, currency).to_decimal_string()
-    assert json_body(post(handler_module, valid_order(amount=smallest, currency=currency)))["status"] == "INITIATED"
-    refused = json_body(post(handler_module, valid_order(amount=zero, currency=currency)))
-    assert (refused["status"], refused["failure_reason"]) == ("FAILED", "amount must be greater than zero")
-
-
 def test_the_amount_fields_own_bound_is_a_400_naming_the_field(
     handler_module: ModuleType, in_memory: InMemoryEventStore
 ) -> None:
