@@ -1,0 +1,160 @@
+"""A payment in each accepted kind of currency, end to end: POST /payments → finalizer → Stripe (the fake PSP) →
+ledger, wallet and the order's status, every amount in the currency's own minor units.
+
+JPY has no minor unit (ISO 4217 exponent 0): 1000 yen is `amount: 1000` at Stripe, 1000 in the journal and the
+wallet, where 10.00 EUR is 1000 cents. Each service runs its real handler (in-memory stores); events go from one
+to the next as each relay publishes them (integration type, contract data) and EventBridge delivers them.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from types import ModuleType
+from typing import Any
+
+import pytest
+from fake_psp import FakePsp
+
+from finalizer.adapters.stripe_psp import StripePsp
+from initializer.adapters.memory_read_model import InMemoryOrderReadModel
+from ledger.adapters.memory_accounts import InMemoryAccountTotals
+from payments_shared.eventstore.memory import InMemoryEventStore
+from payments_shared.eventstore.port import StoredEvent
+from payments_shared.eventstore.relay import integration_envelope
+from payments_testing.aws import LambdaContext, fake_credentials
+from payments_testing.cards import LocalCardCipher, LocalCardVault
+from payments_testing.events import deliver
+from payments_testing.fixtures import fresh_handler
+from payments_testing.http import MERCHANT_1, OPERATOR_1, api_event, json_body
+from payments_testing.psp import APPROVED_CARD
+from wallet.adapters.memory_balances import InMemoryBalances
+
+TODAY = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+
+
+@dataclass
+class Service:
+    handler: ModuleType
+    store: InMemoryEventStore
+    published: list[StoredEvent] = field(default_factory=list)  # what its store's stream has carried, unrelayed
+    source: str = ""  # EventBridge source of what its relay publishes
+    integration_types: Mapping[str, str] = field(default_factory=dict)  # its events published, by their type
+
+
+@dataclass
+class Stack:
+    initializer: Service
+    finalizer: Service
+    ledger: Service
+    wallet: Service
+    psp: FakePsp
+
+
+@pytest.fixture
+def stack() -> Iterator[Stack]:
+    fake_credentials()  # the handler modules build their containers at import
+    import finalizer.container
+    import finalizer.handler
+    import initializer.container
+    import initializer.handler
+    import ledger.handler
+    import wallet.handler
+
+    psp, cipher = FakePsp().start(), LocalCardCipher()  # one card key: the initializer seals, the finalizer opens
+    with ExitStack() as fresh:
+        services = {}
+        for module in (initializer.handler, finalizer.handler, ledger.handler, wallet.handler):
+            service = Service(fresh.enter_context(fresh_handler(module)), InMemoryEventStore())
+            service.handler.container.event_store.override(service.store)
+            service.store.subscribe(service.published.append)  # the store's DynamoDB stream, to the relay
+            services[module.__name__.split(".")[0]] = service
+        init, fin, led, wal = (services[name] for name in ("initializer", "finalizer", "ledger", "wallet"))
+        init.source, init.integration_types = initializer.container.SOURCE, initializer.container.PUBLISHED_TYPES
+        fin.source, fin.integration_types = finalizer.container.SOURCE, finalizer.container.PUBLISHED_TYPES
+        init.handler.container.orders.override(InMemoryOrderReadModel(init.store, "ShowMeTheMoney"))
+        init.handler.container.vault.override(LocalCardVault(cipher))
+        init.handler.container.clock.override(lambda: TODAY)
+        fin.handler.container.card_cipher.override(cipher)
+        fin.handler.container.psp.override(StripePsp(lambda: psp.api_key, api_base=psp.url, read_timeout_s=30.0))
+        led.handler.container.totals.override(InMemoryAccountTotals(led.store, "LedgerAccounts"))
+        led.store.subscribe(lambda posted: led.handler.container.app().add_to_totals(posted))  # totals projection
+        wal.handler.container.balances.override(InMemoryBalances(wal.store, "WalletBalances"))
+        try:
+            yield Stack(init, fin, led, wal, psp)
+        finally:
+            psp.stop()
+
+
+def published_events(service: Service) -> list[dict[str, Any]]:
+    """What the service's relay publishes of its new events, as EventBridge hands them to a rule's target."""
+    deliveries = []
+    for stored in service.published:
+        if stored.event_type not in service.integration_types:
+            continue  # private to the service
+        envelope = integration_envelope(stored, service.integration_types[stored.event_type])
+        entry = envelope.to_eventbridge_entry(source=service.source, bus_name="payments")
+        deliveries.append({"version": "0", "id": str(uuid.uuid4()), "detail-type": entry["DetailType"],
+                           "source": entry["Source"], "account": "123456789012", "time": "2026-11-25T12:00:00Z",
+                           "region": "eu-west-1", "resources": [], "detail": json.loads(entry["Detail"])})  # fmt: skip
+    service.published.clear()
+    return deliveries
+
+
+def get(service: Service, path: str, resource: str, parameters: dict[str, str], caller: str) -> Any:
+    name = "handler" if hasattr(service.handler, "outcome_handler") else "api_handler"
+    event = api_event("GET", path, resource=resource, path_parameters=parameters, caller=caller)
+    response = getattr(service.handler, name)(event, LambdaContext())
+    assert response["statusCode"] == 200, response["body"]
+    return json_body(response)
+
+
+@pytest.mark.parametrize(
+    ("currency", "amount", "minor"),
+    # Stripe's minimum charge (50 yen, 0.30 GBP) up to the initializer's default limit (1500000 yen, 50000.00 PLN).
+    [("JPY", "1000", 1000), ("JPY", "50", 50), ("JPY", "1500000", 1_500_000), ("EUR", "10.00", 1000),
+     ("GBP", "0.30", 30), ("PLN", "50000.00", 5_000_000), ("USD", "1234.56", 123_456)],
+)  # fmt: skip
+def test_a_payment_reaches_stripe_the_books_and_the_wallet_in_its_currencys_minor_units(
+    stack: Stack, currency: str, amount: str, minor: int
+) -> None:
+    order = {"merchant_id": "merchant-1", "amount": amount, "currency": currency,
+             "buyer_info": {"name": "Ada Lovelace", "email": "ada@example.com", "country": "GB"},
+             "payment_details": {"card_number": APPROVED_CARD, "expiry_month": 12, "expiry_year": 2031, "cvv": "737",
+                                 "holder_name": "Ada Lovelace"}}  # fmt: skip
+    created = stack.initializer.handler.handler(
+        api_event("POST", "/payments", order, {"Idempotency-Key": f"flow-{currency}-{amount}"}), LambdaContext())
+    placed = json_body(created)
+    assert created["statusCode"] == 201 and placed["status"] == "INITIATED", placed
+    order_id = placed["payment_order_id"]
+
+    [initiated] = published_events(stack.initializer)
+    assert (initiated["detail"]["data"]["amount_minor"], initiated["detail"]["data"]["currency"]) == (minor, currency)
+    assert deliver(stack.finalizer.handler.handler, initiated) == []
+
+    [intent] = (stack.psp.intent(i) for i in stack.psp._intents)
+    assert (intent["amount"], intent["currency"], intent["status"]) == (minor, currency.lower(), "succeeded")
+    assert intent["metadata"]["payment_order_id"] == order_id and stack.psp.charges[order_id] == 1
+
+    [outcome] = published_events(stack.finalizer)
+    data = outcome["detail"]["data"]
+    assert outcome["detail-type"] == "PaymentStatusUpdated" and data["status"] == "SUCCESS"
+    assert (data["amount"], data["amount_minor"], data["currency"]) == (amount, minor, currency)
+    for consumer in (stack.ledger.handler.handler, stack.wallet.handler.handler,
+                     stack.initializer.handler.outcome_handler):  # fmt: skip
+        assert deliver(consumer, outcome) == []
+
+    books = get(stack.ledger, "/ledger/trial-balance", "/ledger/trial-balance", {}, OPERATOR_1)
+    assert books["balanced"] is True and books["totals"] == {currency: {"debits_minor": minor, "credits_minor": minor}}
+    assert {(a["account"], a["debits_minor"], a["credits_minor"]) for a in books["accounts"]} == {
+        ("psp_clearing", minor, 0), ("merchant_payable:merchant-1", 0, minor)}  # no fee configured
+    wallet = get(stack.wallet, "/wallets/merchant-1", "/wallets/{merchant_id}", {"merchant_id": "merchant-1"},
+                 MERCHANT_1)  # fmt: skip
+    assert wallet["balances"] == [{"currency": currency, "amount": amount, "amount_minor": minor}]
+    final = get(stack.initializer, f"/payments/{order_id}", "/payments/{payment_order_id}",
+                {"payment_order_id": order_id}, MERCHANT_1)  # fmt: skip
+    assert (final["status"], final["amount"], final["currency"]) == ("SUCCESS", amount, currency)
