@@ -14,6 +14,12 @@ variable "relay_function_name" {
   default     = null
 }
 
+variable "relay_role_name" {
+  description = "The fed function's execution role: Lambda reads the stream and sends given-up batches with it."
+  type        = string
+  default     = null
+}
+
 variable "relay_function_alias_arn" {
   description = "The alias the stream's event source mapping invokes (lambda_service's alias_arn); null: the function itself."
   type        = string
@@ -86,6 +92,77 @@ resource "aws_lambda_event_source_mapping" "relay" {
   destination_config {
     on_failure {
       destination_arn = aws_sqs_queue.relay_failures[0].arn
+    }
+  }
+
+  depends_on = [aws_iam_role_policy.relay]
+}
+
+data "aws_region" "current" {}
+
+# What Lambda does with the fed function's role: it reads the stream (DynamoDB decrypts the records with
+# the table's key under the caller's permission) and sends a batch it gives up on to the on-failure queue
+# (SQS makes and reads the message's data key with the sender's permission).
+data "aws_iam_policy_document" "relay" {
+  count = var.relay_function_name == null ? 0 : 1
+  statement {
+    sid       = "ReadOwnStream"
+    actions   = ["dynamodb:DescribeStream", "dynamodb:GetShardIterator", "dynamodb:GetRecords"]
+    resources = [aws_dynamodb_table.this.stream_arn]
+  }
+  statement {
+    # In Lambda's documented permissions for a stream event source; the action takes no resource.
+    sid       = "ListStreams"
+    actions   = ["dynamodb:ListStreams"]
+    resources = ["*"]
+  }
+  statement {
+    sid       = "StreamKeyThroughDynamoDB"
+    actions   = ["kms:Decrypt"]
+    resources = [var.kms_key_arn]
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["dynamodb.${data.aws_region.current.name}.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "kms:EncryptionContext:aws:dynamodb:tableName"
+      values   = [aws_dynamodb_table.this.name]
+    }
+  }
+  statement {
+    sid       = "SendGivenUpBatches"
+    actions   = ["sqs:SendMessage"]
+    resources = [aws_sqs_queue.relay_failures[0].arn]
+  }
+  statement {
+    sid       = "FailureQueueKeyThroughSqs"
+    actions   = ["kms:GenerateDataKey", "kms:Decrypt"]
+    resources = [var.kms_key_arn]
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["sqs.${data.aws_region.current.name}.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "kms:EncryptionContext:aws:sqs:arn"
+      values   = [aws_sqs_queue.relay_failures[0].arn]
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "relay" {
+  count  = var.relay_function_name == null ? 0 : 1
+  name   = "${var.name}-stream"
+  role   = var.relay_role_name
+  policy = data.aws_iam_policy_document.relay[0].json
+
+  lifecycle {
+    precondition {
+      condition     = var.relay_role_name != null
+      error_message = "A table whose stream feeds a function needs that function's role (relay_role_name)."
     }
   }
 }

@@ -128,11 +128,30 @@ resource "aws_cloudwatch_event_target" "this" {
   }
 }
 
+data "aws_region" "current" {}
+
+# Lambda polls the inbox with the function's role (the three actions its documentation lists for an SQS
+# event source); SQS decrypts each message's data key with the receiver's permission.
 data "aws_iam_policy_document" "consume" {
   statement {
     sid       = "ConsumeOwnInbox"
-    actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"]
+    actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"]
     resources = [aws_sqs_queue.inbox.arn]
+  }
+  statement {
+    sid       = "InboxKeyThroughSqs"
+    actions   = ["kms:Decrypt"]
+    resources = [var.platform.kms_key_arn]
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["sqs.${data.aws_region.current.name}.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "kms:EncryptionContext:aws:sqs:arn"
+      values   = [aws_sqs_queue.inbox.arn]
+    }
   }
 }
 

@@ -55,7 +55,7 @@ locals {
 
 resource "aws_lambda_permission" "api" {
   for_each      = local.invoke_paths
-  statement_id  = "HttpApi-${trim(replace(each.key, "/[^A-Za-z0-9_]+/", "-"), "-")}"
+  statement_id  = "HttpApi${replace(title(replace(each.key, "/[^A-Za-z0-9]+/", " ")), " ", "")}" # an IAM Sid: [A-Za-z0-9]
   action        = "lambda:InvokeFunction"
   function_name = var.function_name
   qualifier     = var.function_qualifier

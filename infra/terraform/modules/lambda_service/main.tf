@@ -16,6 +16,7 @@ locals {
   layers          = nonsensitive(var.dynatrace.enabled) ? [nonsensitive(var.dynatrace.layer_arn)] : []
   log_group_name  = "/aws/lambda/${var.name}"
   log_group_arn   = "arn:${data.aws_partition.current.partition}:logs:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:log-group:${local.log_group_name}"
+  function_arn    = "arn:${data.aws_partition.current.partition}:lambda:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:function:${var.name}"
   p99_duration_ms = var.timeout * 1000 * 0.8
 }
 
@@ -45,10 +46,17 @@ data "aws_iam_policy_document" "this" {
     actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
     resources = ["${local.log_group_arn}:*"]
   }
+  # Lambda decrypts the environment under the context naming the function: this grant opens nothing else
+  # that the key protects (tables, queues, secrets, log backups).
   statement {
     sid       = "DecryptOwnEnvironment"
     actions   = ["kms:Decrypt"]
     resources = [var.kms_key_arn]
+    condition {
+      test     = "StringEquals"
+      variable = "kms:EncryptionContext:aws:lambda:FunctionArn"
+      values   = [local.function_arn]
+    }
   }
   dynamic "statement" {
     for_each = var.policy_statements
@@ -56,6 +64,14 @@ data "aws_iam_policy_document" "this" {
       sid       = statement.value.sid
       actions   = statement.value.actions
       resources = statement.value.resources
+      dynamic "condition" {
+        for_each = statement.value.conditions
+        content {
+          test     = condition.value.test
+          variable = condition.value.variable
+          values   = condition.value.values
+        }
+      }
     }
   }
 }

@@ -2,14 +2,20 @@
 # Pants-built zip, the platform key, the log stream to the Firehose, the OneAgent layer; SnapStart for the
 # functions behind the API (the latency a client waits for: see docs/snapstart.md).
 variable "functions" {
-  description = "Function name -> its entry point and its own permissions (least privilege)."
+  description = "Function name -> its entry point, its own permissions (least privilege, as IAM authorizes each call) and the tables it reads or writes (their key is used through DynamoDB)."
   type = map(object({
     handler = string
     statements = list(object({
       sid       = string
       actions   = list(string)
       resources = list(string)
+      conditions = optional(list(object({
+        test     = string
+        variable = string
+        values   = list(string)
+      })), [])
     }))
+    tables = optional(list(string), [])
   }))
 }
 
@@ -38,12 +44,30 @@ variable "dynatrace" {
   sensitive   = true
 }
 
+data "aws_region" "current" {}
+
+locals {
+  # DynamoDB decrypts a table's key (its stream's too) with the caller's permission, under a context naming
+  # the table: each function may use the platform key through DynamoDB for its own tables only.
+  table_key_statements = {
+    for name, f in var.functions : name => length(f.tables) == 0 ? [] : [{
+      sid       = "TablesKeyThroughDynamoDB"
+      actions   = ["kms:Decrypt"]
+      resources = [var.platform.kms_key_arn]
+      conditions = [
+        { test = "StringEquals", variable = "kms:ViaService", values = ["dynamodb.${data.aws_region.current.name}.amazonaws.com"] },
+        { test = "StringEquals", variable = "kms:EncryptionContext:aws:dynamodb:tableName", values = f.tables },
+      ]
+    }]
+  }
+}
+
 module "function" {
   source                    = "../lambda_service"
   for_each                  = var.functions
   name                      = each.key
   handler                   = each.value.handler
-  policy_statements         = each.value.statements
+  policy_statements         = concat(each.value.statements, local.table_key_statements[each.key])
   environment               = var.environment
   snap_start                = endswith(each.key, "-api")
   zip_path                  = var.zip_path

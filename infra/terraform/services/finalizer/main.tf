@@ -36,22 +36,32 @@ locals {
   functions = {
     "finalizer" = {
       handler = "finalizer.handler.handler"
+      tables  = [module.event_store.table_name, module.results.name]
       statements = [
-        {
-          sid       = "OwnEventStoreAndResults"
-          actions   = ["dynamodb:TransactWriteItems", "dynamodb:PutItem", "dynamodb:ConditionCheckItem", "dynamodb:Query", "dynamodb:GetItem"]
-          resources = [module.event_store.table_arn, module.results.arn]
-        },
-        # The card data key's policy admits this role alone; the secret is decrypted with the platform key.
+        # The outcome event and its result row in one transaction (each item authorized as a PutItem);
+        # a lost race reads the stream back for the stored decision.
+        { sid = "RecordOutcomes", actions = ["dynamodb:PutItem", "dynamodb:Query"], resources = [module.event_store.table_arn] },
+        { sid = "WriteResultRows", actions = ["dynamodb:PutItem"], resources = [module.results.arn] },
+        # The card data key's policy admits this role alone.
         { sid = "OpenCardData", actions = ["kms:Decrypt"], resources = [local.platform.card_data_key_arn] },
         { sid = "ReadPspApiKey", actions = ["ssm:GetParameter"], resources = [aws_ssm_parameter.psp_api_key.arn] },
+        # SSM decrypts the SecureString with the platform key under a context naming the parameter.
+        {
+          sid = "PspApiKeyThroughSsm", actions = ["kms:Decrypt"], resources = [local.platform.kms_key_arn]
+          conditions = [
+            { test = "StringEquals", variable = "kms:ViaService", values = ["ssm.${var.region}.amazonaws.com"] },
+            { test = "StringEquals", variable = "kms:EncryptionContext:PARAMETER_ARN", values = [aws_ssm_parameter.psp_api_key.arn] },
+          ]
+        },
       ]
     }
     "finalizer-relay" = {
       handler = "finalizer.handler.relay_handler"
-      statements = [
-        { sid = "ReadOwnStream", actions = ["dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:DescribeStream", "dynamodb:ListStreams"], resources = [module.event_store.stream_arn] },
-      { sid = "Publish", actions = ["events:PutEvents"], resources = [local.platform.bus_arn] }]
+      # Reading its stream and sending given-up batches: module.event_store grants them.
+      statements = [{
+        sid        = "PublishOwnEvents", actions = ["events:PutEvents"], resources = [local.platform.bus_arn]
+        conditions = [{ test = "StringEquals", variable = "events:source", values = ["payments.finalizer"] }]
+      }]
     }
   }
 }
@@ -62,6 +72,7 @@ module "event_store" {
   kms_key_arn              = local.platform.kms_key_arn
   relay_function_name      = module.service.functions["finalizer-relay"].function_name
   relay_function_alias_arn = module.service.functions["finalizer-relay"].alias_arn
+  relay_role_name          = module.service.functions["finalizer-relay"].role_name
 }
 
 module "results" {

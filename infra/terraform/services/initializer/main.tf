@@ -8,29 +8,41 @@ locals {
     EVENT_BUS_NAME          = local.platform.bus_name
     API_PRINCIPALS_TABLE    = local.platform.principals_table_name
   }
-  write_order = {
-    sid       = "OwnEventStoreAndOrders"
-    actions   = ["dynamodb:TransactWriteItems", "dynamodb:PutItem", "dynamodb:ConditionCheckItem", "dynamodb:Query", "dynamodb:GetItem"]
-    resources = [module.event_store.table_arn, module.orders.arn]
-  }
+  # DynamoDB authorizes each item of a TransactWriteItems by the item's own action (PutItem, UpdateItem,
+  # ConditionCheckItem): `dynamodb:TransactWriteItems` is not an IAM action.
+  events_arn = module.event_store.table_arn
+  orders_arn = module.orders.arn
   # The HTTP entry point maps the authenticated principal to its merchant (platform/api_access.tf).
   read_principals = { sid = "ReadApiPrincipals", actions = ["dynamodb:GetItem"], resources = [local.platform.principals_table_arn] }
   functions = {
     "initializer-api" = {
       handler = "initializer.handler.handler"
-      statements = [local.write_order, local.read_principals,
+      tables  = [module.event_store.table_name, module.orders.name, local.platform.principals_table_name]
+      statements = [
+        # An order's first events and its row in one transaction; a retried key reads the stream back.
+        { sid = "PlaceOrders", actions = ["dynamodb:PutItem", "dynamodb:Query"], resources = [local.events_arn] },
+        { sid = "WriteAndReadOrderRows", actions = ["dynamodb:PutItem", "dynamodb:GetItem"], resources = [local.orders_arn] },
+        local.read_principals,
         { sid = "SealCardData", actions = ["kms:Encrypt"], resources = [local.platform.card_data_key_arn] },
-      { sid = "FingerprintCards", actions = ["kms:GenerateMac"], resources = [aws_kms_key.card_fingerprint.arn] }]
+        { sid = "FingerprintCards", actions = ["kms:GenerateMac"], resources = [aws_kms_key.card_fingerprint.arn] },
+      ]
     }
     "initializer-relay" = {
       handler = "initializer.handler.relay_handler"
-      statements = [
-        { sid = "ReadOwnStream", actions = ["dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:DescribeStream", "dynamodb:ListStreams"], resources = [module.event_store.stream_arn] },
-      { sid = "Publish", actions = ["events:PutEvents"], resources = [local.platform.bus_arn] }]
+      # Reading its stream and sending given-up batches: module.event_store grants them.
+      statements = [{
+        sid        = "PublishOwnEvents", actions = ["events:PutEvents"], resources = [local.platform.bus_arn]
+        conditions = [{ test = "StringEquals", variable = "events:source", values = ["payments.initializer"] }]
+      }]
     }
     "initializer-outcome" = {
-      handler    = "initializer.handler.outcome_handler"
-      statements = [local.write_order]
+      handler = "initializer.handler.outcome_handler"
+      tables  = [module.event_store.table_name, module.orders.name]
+      statements = [
+        # Load the order's stream, append its outcome at the next version, update its row.
+        { sid = "RecordOutcomes", actions = ["dynamodb:Query", "dynamodb:ConditionCheckItem", "dynamodb:PutItem"], resources = [local.events_arn] },
+        { sid = "UpdateOrderRows", actions = ["dynamodb:UpdateItem"], resources = [local.orders_arn] },
+      ]
     }
   }
 }
@@ -41,6 +53,7 @@ module "event_store" {
   kms_key_arn              = local.platform.kms_key_arn
   relay_function_name      = module.service.functions["initializer-relay"].function_name
   relay_function_alias_arn = module.service.functions["initializer-relay"].alias_arn
+  relay_role_name          = module.service.functions["initializer-relay"].role_name
 }
 
 module "orders" {

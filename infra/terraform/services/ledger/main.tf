@@ -11,25 +11,26 @@ locals {
     API_PRINCIPALS_TABLE = local.platform.principals_table_name
   }
   functions = {
-    # Posts each payment to its own journal stream: no item shared with other postings.
+    # Posts each payment to its own journal stream at version 0 (no item shared with other postings); a
+    # refused condition means the entry is already posted, so nothing is read back.
     "ledger" = {
-      handler = "ledger.handler.handler"
-      statements = [{
-        sid       = "OwnJournal"
-        actions   = ["dynamodb:TransactWriteItems", "dynamodb:PutItem", "dynamodb:ConditionCheckItem", "dynamodb:Query", "dynamodb:GetItem"]
-        resources = [module.event_store.table_arn]
-      }]
+      handler    = "ledger.handler.handler"
+      tables     = [module.event_store.table_name]
+      statements = [{ sid = "PostJournalEntries", actions = ["dynamodb:PutItem"], resources = [module.event_store.table_arn] }]
     }
-    # Keeps the account totals, fed by the journal's stream, outside the posting transactions.
+    # Keeps the account totals, fed by the journal's stream (module.event_store grants reading it): each
+    # entry's increments commit with a marker in the journal table, so an entry is added once.
     "ledger-totals" = {
       handler = "ledger.handler.totals_handler"
+      tables  = [module.event_store.table_name, module.accounts.name]
       statements = [
-        { sid = "ReadOwnStream", actions = ["dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:DescribeStream", "dynamodb:ListStreams"], resources = [module.event_store.stream_arn] },
-        { sid = "AddToTotals", actions = ["dynamodb:TransactWriteItems", "dynamodb:PutItem", "dynamodb:UpdateItem"], resources = [module.event_store.table_arn, module.accounts.arn] },
+        { sid = "ClaimEntries", actions = ["dynamodb:PutItem"], resources = [module.event_store.table_arn] },
+        { sid = "AddToTotals", actions = ["dynamodb:UpdateItem"], resources = [module.accounts.arn] },
       ]
     }
     "ledger-api" = {
       handler = "ledger.handler.api_handler"
+      tables  = [module.accounts.name, local.platform.principals_table_name]
       statements = [{ sid = "ReadAccounts", actions = ["dynamodb:Scan"], resources = [module.accounts.arn] },
       { sid = "ReadApiPrincipals", actions = ["dynamodb:GetItem"], resources = [local.platform.principals_table_arn] }]
     }
@@ -43,6 +44,7 @@ module "event_store" {
   kms_key_arn              = local.platform.kms_key_arn
   relay_function_name      = module.service.functions["ledger-totals"].function_name
   relay_function_alias_arn = module.service.functions["ledger-totals"].alias_arn
+  relay_role_name          = module.service.functions["ledger-totals"].role_name
 }
 
 module "accounts" {

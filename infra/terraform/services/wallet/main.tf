@@ -5,16 +5,19 @@ locals {
     API_PRINCIPALS_TABLE = local.platform.principals_table_name
   }
   functions = {
+    # A credit loads its wallet shard (snapshot, then the version after it; a Query only if newer events
+    # exist) and appends at the next version with the dedupe marker, snapshot and the shard's balance row.
     "wallet" = {
       handler = "wallet.handler.handler"
-      statements = [{
-        sid       = "OwnEventStoreAndBalances"
-        actions   = ["dynamodb:TransactWriteItems", "dynamodb:PutItem", "dynamodb:ConditionCheckItem", "dynamodb:Query", "dynamodb:GetItem"]
-        resources = [module.event_store.table_arn, module.balances.arn]
-      }]
+      tables  = [module.event_store.table_name, module.balances.name]
+      statements = [
+        { sid = "CreditWallets", actions = ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:ConditionCheckItem", "dynamodb:PutItem"], resources = [module.event_store.table_arn] },
+        { sid = "WriteBalanceRows", actions = ["dynamodb:PutItem"], resources = [module.balances.arn] },
+      ]
     }
     "wallet-api" = {
       handler = "wallet.handler.api_handler"
+      tables  = [module.balances.name, local.platform.principals_table_name]
       statements = [{ sid = "ReadBalances", actions = ["dynamodb:Query"], resources = [module.balances.arn] },
       { sid = "ReadApiPrincipals", actions = ["dynamodb:GetItem"], resources = [local.platform.principals_table_arn] }]
     }

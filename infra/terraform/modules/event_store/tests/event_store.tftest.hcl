@@ -7,6 +7,7 @@ run "table_with_relay" {
     name                = "svc-events"
     kms_key_arn         = "arn:aws:kms:eu-west-1:123456789012:key/k"
     relay_function_name = "svc-relay"
+    relay_role_name     = "svc-relay-role"
   }
 
   assert {
@@ -21,6 +22,22 @@ run "table_with_relay" {
     condition     = aws_lambda_event_source_mapping.relay[0].bisect_batch_on_function_error && contains(aws_lambda_event_source_mapping.relay[0].function_response_types, "ReportBatchItemFailures")
     error_message = "relay mapping bisects and reports partial batch failures"
   }
+  assert {
+    condition     = aws_iam_role_policy.relay[0].role == "svc-relay-role"
+    error_message = "the fed function's role may read the stream and send given-up batches to the failure queue"
+  }
+}
+
+run "a_relay_needs_its_role" {
+  command = plan
+
+  variables {
+    name                = "svc-events"
+    kms_key_arn         = "arn:aws:kms:eu-west-1:123456789012:key/k"
+    relay_function_name = "svc-relay"
+  }
+
+  expect_failures = [aws_iam_role_policy.relay]
 }
 
 run "table_without_relay" {
