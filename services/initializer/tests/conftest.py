@@ -4,11 +4,9 @@ from collections.abc import Iterator
 from types import ModuleType
 
 import pytest
-from initializer_testdata import TODAY
+from initializer_testdata import in_memory_adapters
 
-from initializer.adapters.memory_read_model import InMemoryOrderReadModel
 from payments_shared.eventstore.memory import InMemoryEventStore
-from payments_testing.cards import LocalCardVault
 from payments_testing.fixtures import real_handler, spans  # noqa: F401 - fixtures
 
 
@@ -21,10 +19,4 @@ def handler_module() -> Iterator[ModuleType]:
 @pytest.fixture
 def in_memory(handler_module: ModuleType) -> InMemoryEventStore:
     """The real handler with in-memory adapters (no AWS at all)."""
-    store = InMemoryEventStore()
-    container = handler_module.container
-    container.event_store.override(store)
-    container.orders.override(InMemoryOrderReadModel(store, "ShowMeTheMoney"))
-    container.vault.override(LocalCardVault())
-    container.clock.override(lambda: TODAY)
-    return store
+    return in_memory_adapters(handler_module.container)

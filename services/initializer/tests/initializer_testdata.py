@@ -5,7 +5,21 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from initializer.adapters.memory_read_model import InMemoryOrderReadModel
+from payments_shared.eventstore.memory import InMemoryEventStore
+from payments_testing.cards import LocalCardVault
+
 TODAY = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+
+
+def in_memory_adapters(container: Any) -> InMemoryEventStore:
+    """The real handler's container on in-memory adapters (no AWS at all): the store, to look into."""
+    store = InMemoryEventStore()
+    container.event_store.override(store)
+    container.orders.override(InMemoryOrderReadModel(store, "ShowMeTheMoney"))
+    container.vault.override(LocalCardVault())
+    container.clock.override(lambda: TODAY)
+    return store
 
 
 def valid_order(**overrides: Any) -> dict[str, Any]:
