@@ -1,0 +1,89 @@
+"""The account-totals projection when a stream batch fails part-way (moto, DynamoDB as strict as the real one).
+
+A DynamoDB stream batch is applied in order and stops at the first record that fails; the response names it, so
+the event source mapping retries from there (it checkpoints at the lowest sequence number reported). What came
+before is committed once and stays so; what follows is applied only by the retry; and a retry that delivers
+records again (a whole batch, after a timeout) counts nothing twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from types import ModuleType
+from typing import Any
+
+import pytest
+from moto import mock_aws
+
+from payments_shared.eventstore.dynamodb import EVENT, table_definition
+from payments_shared.retry import DEFAULT_RETRY
+from payments_testing.aws import LambdaContext, aws_client
+from payments_testing.events import deliver, payment_status_updated
+from payments_testing.streams import read_stream, stream_event
+from payments_testing.strict_dynamodb import StrictTransactions
+
+AMOUNTS = ["1.00", "20.00", "300.00"]  # one journal entry each: what each one adds is told apart in the totals
+
+
+@pytest.fixture
+def ledger(handler_module: ModuleType) -> Iterator[dict[str, Any]]:
+    with mock_aws():
+        dynamodb = aws_client("dynamodb")
+        stream_arn = dynamodb.create_table(**table_definition("ledger-events"))["TableDescription"]["LatestStreamArn"]
+        dynamodb.create_table(
+            TableName="LedgerAccounts",
+            KeySchema=[{"AttributeName": "account", "KeyType": "HASH"},
+                       {"AttributeName": "currency", "KeyType": "RANGE"}],
+            AttributeDefinitions=[{"AttributeName": "account", "AttributeType": "S"},
+                                  {"AttributeName": "currency", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )  # fmt: skip
+        for amount in AMOUNTS:
+            assert deliver(handler_module.handler, payment_status_updated(amount=amount)) == []
+        records = [r for r in read_stream(aws_client("dynamodbstreams"), stream_arn)
+                   if r["dynamodb"]["NewImage"].get("record_type", {}).get("S") == EVENT]  # fmt: skip
+        assert len(records) == len(AMOUNTS)
+        strict = StrictTransactions().install()
+        try:
+            yield {"records": records, "strict": strict, "handler": handler_module}
+        finally:
+            strict.uninstall()
+
+
+def psp_clearing(handler: ModuleType) -> int:
+    """What the totals hold for psp_clearing: the sum of the entries added (each posting debits it)."""
+    return sum(a.debits_minor for a in handler.container.app().trial_balance().accounts if a.account == "psp_clearing")
+
+
+def minor(amount: str) -> int:
+    return int(amount.replace(".", ""))
+
+
+def project(handler: ModuleType, records: list[dict[str, Any]]) -> list[str]:
+    response = handler.totals_handler(stream_event(records), LambdaContext())
+    return [failure["itemIdentifier"] for failure in response["batchItemFailures"]]
+
+
+def test_a_batch_failing_part_way_keeps_what_came_before_and_its_retry_counts_nothing_twice(
+    ledger: dict[str, Any],
+) -> None:
+    handler, records, strict = ledger["handler"], ledger["records"], ledger["strict"]
+    sequence = [r["dynamodb"]["SequenceNumber"] for r in records]
+
+    def refuse_the_next_record() -> None:
+        # Once the first record's transaction is in flight, DynamoDB throttles the next one on every attempt.
+        strict.hold = lambda: None
+        strict.cancel_next(*["ThrottlingError"] * DEFAULT_RETRY.attempts)
+
+    strict.hold = refuse_the_next_record
+    failed = project(handler, records)
+    assert failed and min(failed, key=int) == sequence[1]  # the stream retries from the second record
+    assert set(failed) <= set(sequence[1:])
+    assert psp_clearing(handler) == minor(AMOUNTS[0])  # the first is counted; neither the second nor the third
+    assert strict.injected["ThrottlingError"] == DEFAULT_RETRY.attempts  # every refusal was consumed
+
+    assert project(handler, records[1:]) == []  # the retry, from the checkpoint on
+    assert psp_clearing(handler) == sum(minor(a) for a in AMOUNTS)
+    assert project(handler, records) == []  # delivered again, whole: each entry is already counted
+    balance = handler.container.app().trial_balance()
+    assert psp_clearing(handler) == sum(minor(a) for a in AMOUNTS) and balance.is_balanced()
