@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import json
 import random
 import re
 import urllib.request
@@ -20,6 +22,7 @@ from devstack.sigv4 import LocalPrincipal, signed_headers
 from devstack.stack import Devstack
 
 from e2e.browser import rendered_dom, screenshot
+from payments_testing.iam.deployed import Deployment
 
 PANELS = {
     "service-map": "Service map",
@@ -40,7 +43,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Devstack]:
 
 
 def test_a_small_run_loses_nothing_and_balances(stack: Devstack) -> None:
-    sent = drive(stack.api.url, stack.keys, 24, 4, seed=3, progress=False)
+    sent = drive(stack.api.url, stack.keys, 24, 4, seed=3, progress=False, retry_share=0.25)
     final = settle(stack.api.url, stack.keys, sent, timeout_s=120)
     report = build(stack.api.url, stack.keys, sent, final, stack.functions.invocations, stack.psp,
                    stack.provisioned.dlqs)  # fmt: skip
@@ -49,6 +52,29 @@ def test_a_small_run_loses_nothing_and_balances(stack: Devstack) -> None:
     assert report.http_status.get("400")  # the mix includes invalid requests
     assert sum(report.cold_starts.values()) >= 6  # every function started cold once
     assert report.details["psp_charges"] == report.final_status["SUCCESS"]
+
+
+# The function roles' policies as Terraform rendered them before the IAM review (issue 34), from an apply.
+ROLES_BEFORE = Path(__file__).with_name("iam_roles_before_review.json")
+
+
+def test_every_call_of_the_run_is_allowed_by_the_deployed_roles_and_would_have_been_denied_before(
+    stack: Devstack,
+) -> None:
+    """The small run's calls (the handlers' and their event sources') against infra/iam/policies.json; the
+    same calls against the roles before the review name the two denials that review found."""
+    checked = stack.iam_check()
+    assert checked["denied"] == [] and checked["unmapped_calls"] == [], checked
+    assert checked["requests"] > 50
+    rendered = copy.deepcopy(dict(Deployment.load().rendered))
+    for role, policies in json.loads(ROLES_BEFORE.read_text()).items():
+        rendered["roles"][role]["inline"] = policies
+    before = stack.iam_check(Deployment(rendered))["denied"]
+    table, queue = "arn:aws:dynamodb:eu-west-1:123456789012:table", "arn:aws:sqs:eu-west-1:123456789012"
+    assert f"initializer-outcome: dynamodb:UpdateItem on {table}/ShowMeTheMoney — IMPLICIT_DENY" in before, before
+    for relay, store in [("initializer-relay", "initializer"), ("finalizer-relay", "finalizer"),
+                         ("ledger-totals", "ledger")]:  # fmt: skip
+        assert f"{relay}: sqs:SendMessage on {queue}:{store}-events-relay-failures — IMPLICIT_DENY" in before, before
 
 
 def test_dashboard_renders_every_panel_with_data_and_links_to_waterfalls(stack: Devstack, tmp_path: Path) -> None:

@@ -11,9 +11,9 @@ import base64
 import hashlib
 import io
 import json
+import os
 import shutil
 import time
-import urllib.parse
 import zipfile
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -26,8 +26,10 @@ from devstack import resources  # the local stack reads the same consumers file 
 from devstack.moto_local import MotoServer
 from devstack.moto_local import client as aws  # the local stack's client: bounded retries
 
+from infra.rendered_iam import iam_document, render
 from infra.terraform_cli import run_terraform
 from payments_shared.event_patterns import load_pattern
+from payments_testing.iam.deployed import POLICIES_FILE
 
 SERVICES = ("initializer", "finalizer", "ledger", "wallet")
 # Functions fed by their event store's DynamoDB stream: the outbox relays and the ledger's totals projection.
@@ -258,6 +260,10 @@ def test_every_function_is_invoked_through_a_published_alias_and_the_apis_start_
         assert source_arns == sorted(f"{deployment.platform['api_execution_arn']}/*/{r}" for r in routes), api
 
 
+# Actions IAM authorizes on no resource (Resource "*" is their only form): listed in Lambda's stream permissions.
+WITHOUT_RESOURCE = {"dynamodb:ListStreams"}
+
+
 def out_of_scope(policy: dict[str, Any], allowed: set[str]) -> list[str]:
     """Statements granting a wildcard action or reaching a resource the function's root does not own."""
     problems = []
@@ -265,6 +271,8 @@ def out_of_scope(policy: dict[str, Any], allowed: set[str]) -> list[str]:
         actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
         resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
         problems += [f"{statement['Sid']}: action {a}" for a in actions if "*" in a]
+        if set(actions) <= WITHOUT_RESOURCE and resources == ["*"]:
+            continue
         problems += [f"{statement['Sid']}: resource {r}" for r in resources if r.removesuffix(":*") not in allowed]
     return problems
 
@@ -299,11 +307,6 @@ def test_card_data_key_opens_for_the_finalizer_role_alone_and_only_for_card_data
     roles = {f["FunctionName"]: f["Role"] for f in functions().values()}
     assert roles["finalizer"] == f"arn:aws:iam::{account}:role/finalizer-role"
     assert roles["initializer-api"] == f"arn:aws:iam::{account}:role/initializer-api-role"
-
-
-def iam_document(document: dict[str, Any] | str) -> dict[str, Any]:
-    """IAM hands policy documents back parsed or URL-encoded, depending on the call."""
-    return document if isinstance(document, dict) else json.loads(urllib.parse.unquote(document))
 
 
 def managed_policy(arn: str) -> dict[str, Any]:
@@ -385,6 +388,22 @@ def test_each_function_reaches_only_its_own_tables_keys_bus_and_log_group(deploy
     # The check bites: the ledger's policy is out of scope for the wallet.
     foreign = owned["wallet"] | platform_shared
     assert out_of_scope(policies["ledger"], foreign)
+
+
+def test_the_iam_check_evaluates_the_policies_this_apply_rendered(deployment: Deployment) -> None:
+    """infra/iam/policies.json (what the local and fault runs' calls are checked against) is this apply's.
+
+    Regenerate after a Terraform change:
+    IAM_POLICIES_WRITE=$PWD/infra/iam/policies.json ./pants test tests/infra/test_apply_on_moto.py
+    """
+    rendered = render()
+    assert set(rendered["functions"]) == set(functions())
+    written = os.environ.get("IAM_POLICIES_WRITE")
+    if written:
+        Path(written).write_text(json.dumps(rendered, indent=2, sort_keys=True) + "\n")
+    committed = json.loads(POLICIES_FILE.read_text()) if POLICIES_FILE.exists() else None
+    what_now = "rewritten, commit it" if written else "regenerate it (see this test's docstring)"
+    assert committed == rendered, f"{POLICIES_FILE} is not what Terraform renders: {what_now}"
 
 
 def test_destroy_removes_every_service_then_the_platform(deployment: Deployment) -> None:

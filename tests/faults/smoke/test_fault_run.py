@@ -6,6 +6,14 @@ from pathlib import Path
 
 from faults.run import card_data_hits, run
 
+# Grants for a path a run may not take, each needed by the code and exercised by a test of its own.
+RARE_PATHS = {
+    # A credit that read its shard's snapshot while another credit appended: the newer events are queried
+    # (DynamoDBEventStore.load; shared/tests/test_eventstore_contract.py, the snapshot tests).
+    "wallet: wallet-least-privilege/CreditWallets dynamodb:Query "
+    "arn:aws:dynamodb:eu-west-1:123456789012:table/wallet-events",
+}
+
 
 def test_the_scan_finds_card_numbers_in_any_grouping_and_cvv_values() -> None:
     hits = card_data_hits(['{"note": "4242 4242 4242 4242"}', '{"cvv": "123"}', "ts 1795591362607"])
@@ -19,6 +27,13 @@ def test_two_hundred_payments_under_every_fault_lose_nothing(tmp_path: Path) -> 
     assert extra["dead_letters"] == []
     assert extra["security"]["card_data_hits"] == [] and extra["security"]["log_lines_scanned"] > 500
     assert extra["security"]["stored_events_and_rows_scanned"] > 1000
+    # Every AWS call of the run (handlers and their event sources), and what AWS does with each role as
+    # deployed, allowed by the policies Terraform renders (infra/iam/policies.json); every grant used.
+    iam = report.iam
+    print({k: v for k, v in iam.items() if k != "denied"})
+    assert iam["denied"] == [] and iam["unmapped_calls"] == [], iam
+    assert iam["requests"] > 300 and iam["calls"] > 2000
+    assert set(iam["unused_grants"]) <= set(RARE_PATHS), iam["unused_grants"]
     # The faults really happened.
     assert extra["injected"]["put_events_entry_failures"] > 0
     assert extra["injected"]["psp_requests"] > extra["injected"]["psp_charges"]

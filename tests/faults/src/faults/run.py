@@ -7,7 +7,8 @@ PSP (the fake, a Stripe subset): 20 % declines over six of Stripe's decline test
 deliveries; deliveries out of order; 5 % of PutEvents entries failing; the relay crashing after publishing
 but before its checkpoint; consumers crashing in the middle of a batch (5 % of batches); 5 % of DynamoDB
 transactions cancelled with TransactionConflict, ThrottlingError or ProvisionedThroughputExceeded, on top
-of the conflicts of transactions that really overlap; one merchant receiving 30 % of all payments. Then: every
+of the conflicts of transactions that really overlap; one merchant receiving 30 % of all payments; 5 % of the
+POSTs sent twice with the same Idempotency-Key. Then: every
 accepted payment has exactly one final status, the PSP charged each at most once, the books balance, the
 wallets match, the DLQs hold nothing but poison, and no log line or span carries a card number or CVV.
 """
@@ -30,6 +31,7 @@ from devstack.stack import Devstack
 
 MIX = [("approve", 0.65), ("decline", 0.20), ("refuse", 0.05), ("invalid", 0.10)]
 HOT_MERCHANT_SHARE = 0.30
+CLIENT_RETRY_SHARE = 0.05  # POSTs sent again with the same Idempotency-Key (a client that lost the answer)
 
 
 def card_data_hits(texts: list[str]) -> list[str]:
@@ -88,10 +90,11 @@ def run(payments: int, seed: int, logs: Path) -> tuple[Report, dict[str, Any]]:
     started = time.perf_counter()
     try:
         sent = drive(stack.api.url, stack.keys, payments, 4, seed, progress=False, mix=MIX,
-                     hot_merchant_share=HOT_MERCHANT_SHARE)
+                     hot_merchant_share=HOT_MERCHANT_SHARE, retry_share=CLIENT_RETRY_SHARE)
         final = settle(stack.api.url, stack.keys, sent, timeout_s=600)
         report = build(stack.api.url, stack.keys, sent, final, stack.functions.invocations, stack.psp,
                        stack.provisioned.dlqs)
+        report.iam = stack.iam_check()
         spans = stack.spans.get_finished_spans()
         span_texts = [json.dumps(dict(s.attributes or {}), default=str) + s.name for s in spans]
         letters, letter_bodies = dead_letters(stack)

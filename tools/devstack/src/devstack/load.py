@@ -64,19 +64,33 @@ def order(kind: str, rng: random.Random, hot_merchant_share: float = 0.0) -> dic
 
 
 def drive(api_url: str, keys: Keyring, payments: int, concurrency: int, seed: int, progress: bool = True,
-          mix: list[tuple[str, float]] = KINDS, hot_merchant_share: float = 0.0) -> list[Sent]:  # fmt: skip
-    """Each order is sent by its merchant's back end (signed with that merchant's credentials)."""
+          mix: list[tuple[str, float]] = KINDS, hot_merchant_share: float = 0.0,
+          retry_share: float = 0.0) -> list[Sent]:  # fmt: skip
+    """Each order is sent by its merchant's back end (signed with that merchant's credentials); `retry_share`
+    of them are sent a second time with the same Idempotency-Key, as a client does that lost the answer."""
     rng = random.Random(seed)
     plan = [(i, rng.choices([k for k, _ in mix], [w for _, w in mix])[0]) for i in range(payments)]
     bodies = {i: order(kind, rng, hot_merchant_share) for i, kind in plan}
+    retries = random.Random(seed + 1)  # its own draws: the orders stay those of the seed
+    retried = {i for i in range(payments) if retries.random() < retry_share}
     done: list[Sent] = []
+
+    def post(index: int) -> tuple[int, dict[str, Any]]:
+        return http("POST", f"{api_url}/payments", bodies[index], {"Idempotency-Key": f"load-{seed}-{index}"},
+                    signer=keys.merchant(bodies[index]["merchant_id"]))  # fmt: skip
 
     def send(item: tuple[int, str]) -> Sent:
         index, kind = item
         started = time.perf_counter()
-        status, body = http("POST", f"{api_url}/payments", bodies[index], {"Idempotency-Key": f"load-{seed}-{index}"},
-                            signer=keys.merchant(bodies[index]["merchant_id"]))  # fmt: skip
-        sent = Sent(kind, status, body, (time.perf_counter() - started) * 1000)
+        status, body = post(index)
+        latency_ms = (time.perf_counter() - started) * 1000
+        if index in retried:
+            again, replayed = post(index)
+            if status >= 500:  # the first try failed (503 + Retry-After): the retry's answer is the order's
+                status, body = again, replayed
+            elif (again, replayed.get("payment_order_id")) != (status, body.get("payment_order_id")):
+                raise AssertionError(f"a retried POST answered {again} {replayed}, the first {status} {body}")
+        sent = Sent(kind, status, body, latency_ms)
         done.append(sent)
         if progress:
             filled = int(30 * len(done) / payments)

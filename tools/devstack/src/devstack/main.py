@@ -65,11 +65,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"OTLP export    {args.otlp_endpoint}  (spans and metrics; headers: {sorted(args.otlp_headers)})",
                   file=out)  # fmt: skip
         started = time.perf_counter()
-        sent = drive(stack.api.url, stack.keys, args.payments, args.concurrency, args.seed)
+        sent = drive(stack.api.url, stack.keys, args.payments, args.concurrency, args.seed, retry_share=0.05)
         final = settle(stack.api.url, stack.keys, sent, args.settle_timeout)
         elapsed = time.perf_counter() - started
         report = build(stack.api.url, stack.keys, sent, final, stack.functions.invocations, stack.psp,
                        stack.provisioned.dlqs)  # fmt: skip
+        report.iam = stack.iam_check()
         report.details["seconds"] = round(elapsed, 2)
         report.details["payments_per_second"] = round(len(sent) / elapsed, 1)
         print(report.render(), file=out)

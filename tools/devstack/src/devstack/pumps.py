@@ -8,6 +8,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from devstack.aws_calls import acting_as
 from devstack.faults import Faults
 from devstack.moto_local import client
 from devstack.resources import QueueSettings
@@ -46,6 +47,10 @@ class StreamPump(threading.Thread):
         self._streams = client("dynamodbstreams")
 
     def run(self) -> None:
+        with acting_as(self._function):  # Lambda reads the stream with the function's role
+            self._pump()
+
+    def _pump(self) -> None:
         shard = self._streams.describe_stream(StreamArn=self._arn)["StreamDescription"]["Shards"][0]["ShardId"]
         iterator = self._streams.get_shard_iterator(
             StreamArn=self._arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON"
@@ -118,6 +123,10 @@ class QueuePump(threading.Thread):
         self._in_flight = threading.BoundedSemaphore(settings.maximum_concurrency)
 
     def run(self) -> None:
+        with acting_as(self._function):  # Lambda polls the queue with the function's role
+            self._poll()
+
+    def _poll(self) -> None:
         idle = IdleBackoff()
         with ThreadPoolExecutor(self._settings.maximum_concurrency, thread_name_prefix=self.name) as pool:
             while not self._halt.is_set():
@@ -133,7 +142,8 @@ class QueuePump(threading.Thread):
 
     def _deliver_and_release(self, batch: list[dict[str, Any]]) -> None:
         try:
-            self._deliver(batch)
+            with acting_as(self._function):  # …and deletes what the function finished
+                self._deliver(batch)
         finally:
             self._in_flight.release()
 
@@ -154,7 +164,8 @@ class QueuePump(threading.Thread):
         for message in batch:
             if self._faults.happens(self._faults.duplicate_delivery):  # EventBridge delivered it twice
                 self._faults.record("duplicate_delivery")
-                self._sqs.send_message(QueueUrl=self._url, MessageBody=message["Body"])
+                with acting_as(None):  # EventBridge's doing, not the function's
+                    self._sqs.send_message(QueueUrl=self._url, MessageBody=message["Body"])
         records = [received(m, self._arn) for m in batch]
         if len(records) > 1 and self._faults.happens(self._faults.consumer_crash_mid_batch):
             # The function dies part-way: the first records' effects are committed, nothing is reported,

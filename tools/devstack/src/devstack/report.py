@@ -39,12 +39,14 @@ class Report:
     ledger_payables_match: bool
     wallets_match: bool
     details: dict[str, Any] = field(default_factory=dict)
+    iam: dict[str, Any] = field(default_factory=dict)  # devstack.aws_calls.iam_check, once the run is over
 
     @property
     def ok(self) -> bool:
         books_right = self.ledger_balanced and self.ledger_payables_match and self.wallets_match
         nothing_lost = not self.lost and not any(self.dlq_messages.values())
-        return books_right and nothing_lost and not self.wrong_outcomes and self.psp_charges_over_one == 0
+        allowed = not self.iam.get("denied") and not self.iam.get("unmapped_calls")
+        return books_right and nothing_lost and not self.wrong_outcomes and self.psp_charges_over_one == 0 and allowed
 
     def as_dict(self) -> dict[str, Any]:
         return {**asdict(self), "ok": self.ok}
@@ -64,9 +66,17 @@ class Report:
             f"ledger balanced        {yes(self.ledger_balanced)}",
             f"payables = SUCCESS     {yes(self.ledger_payables_match)}",
             f"wallets = SUCCESS      {yes(self.wallets_match)}",
+            f"IAM (deployed roles)   {self._iam_line()}",
             f"RESULT                 {'OK: nothing lost' if self.ok else 'FAILED'}",
         ]
-        return "\n".join(lines)
+        return "\n".join(lines + [f"  denied: {d}" for d in self.iam.get("denied", [])]
+                         + [f"  unmapped: {c}" for c in self.iam.get("unmapped_calls", [])])
+
+    def _iam_line(self) -> str:
+        if not self.iam:
+            return "not checked"
+        return (f"{self.iam['calls']} calls, {self.iam['requests']} distinct requests: {len(self.iam['denied'])} "
+                f"denied, {len(self.iam['unused_grants'])} grants unused")
 
 
 EXPECTED = {"approve": "SUCCESS", "decline": "FAILED", "refuse": "FAILED"}

@@ -10,6 +10,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
+from devstack.aws_calls import acting_as
 from payments_testing.aws import LambdaContext
 
 # Lambda function -> (module, attribute): the same entry points the Terraform wires.
@@ -79,7 +80,8 @@ class Functions:
             error: str | None = None
             running = CURRENT_FUNCTION.set(function)
             try:
-                return self._handlers[function](event, context)
+                with acting_as(function):  # its calls are made with the function's role
+                    return self._handlers[function](event, context)
             except Exception as failure:
                 error = f"{type(failure).__name__}: {failure}"[:300]
                 raise

@@ -7,13 +7,15 @@ import os
 import sys
 import threading
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from fake_psp import FakePsp
+from moto.core import DEFAULT_ACCOUNT_ID
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from devstack import dashboard, resources
 from devstack.api_server import LocalApi
+from devstack.aws_calls import CallLog, iam_check
 from devstack.faults import Faults, FlakyEventBridge
 from devstack.load import MERCHANTS
 from devstack.moto_local import MotoServer, client, provision
@@ -23,6 +25,7 @@ from devstack.runtime import Functions
 from devstack.sigv4 import Keyring
 from payments_shared.aws_clients import traced_client
 from payments_shared.observability.tracing import configure_sdk
+from payments_testing.iam.deployed import Deployment
 from payments_testing.strict_dynamodb import StrictTransactions
 
 # Local runs shorten the queues' visibility timeout (180 s deployed) so a redelivery takes seconds.
@@ -53,6 +56,8 @@ class Devstack:
         if otlp is not None:
             provider.add_span_processor(otlp)
         self.moto = MotoServer().start()
+        # Every AWS call made with a function's role, for the IAM check against the deployed policies.
+        self.calls = CallLog(resources.REGION, DEFAULT_ACCOUNT_ID).install()
         # DynamoDB as strict as the real one: overlapping transactions on an item are cancelled, and a
         # share of all transactions is refused for passing reasons when the faults ask for it.
         self.dynamodb = StrictTransactions(fault_rate=self.faults.dynamodb_refusals, seed=self.faults.seed).install()
@@ -102,6 +107,13 @@ class Devstack:
             return (200, "text/html; charset=utf-8", page) if page else None
         return None
 
+    def iam_check(self, deployment: Deployment | None = None) -> dict[str, Any]:
+        """The run's AWS calls, function by function, against the policies Terraform renders (or others)."""
+        # The local keys' ids differ from the deployed ones: both are named by their alias.
+        aliases = {a["TargetKeyId"]: a["AliasName"].removeprefix("alias/")
+                   for a in client("kms").list_aliases()["Aliases"] if "TargetKeyId" in a}  # fmt: skip
+        return iam_check(self.calls, deployment or Deployment.load(), aliases)
+
     def stop_event_sources(self) -> None:
         self._stop.set()
         for pump in self._pumps:
@@ -114,6 +126,7 @@ class Devstack:
         self.api.stop()
         self.psp.stop()
         self.moto.stop()
+        self.calls.uninstall()
         self.dynamodb.uninstall()
         sys.stdout = self.console
         self._log_file.close()

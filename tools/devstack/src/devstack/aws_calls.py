@@ -1,0 +1,95 @@
+"""Every AWS call the local run makes with a function's role, as the IAM requests AWS would authorize.
+
+Deployed, a function's execution role signs its handler's calls and also the calls Lambda's event source
+mapping makes for it (reading its queue or stream). Locally the handlers run in `Functions.invoke` and the
+mappings are the pumps; both say whose role they act with through `acting_as`, and everything else (the
+harness, the load, injected faults that stand for EventBridge) is not recorded.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import replace
+from typing import Any
+
+from botocore.client import BaseClient
+from botocore.exceptions import ClientError
+
+from payments_testing.iam.calls import Authorization, authorizations
+from payments_testing.iam.deployed import Deployment, normalized
+
+ACTING_AS: ContextVar[str | None] = ContextVar("acting_as", default=None)
+
+
+@contextmanager
+def acting_as(function: str | None) -> Iterator[None]:
+    token = ACTING_AS.set(function)
+    try:
+        yield
+    finally:
+        ACTING_AS.reset(token)
+
+
+class CallLog:
+    """Counts (function, IAM request) for each AWS call made while a function's role is acting."""
+
+    def __init__(self, region: str, account: str) -> None:
+        self.region, self.account = region, account
+        self.requests: Counter[tuple[str, Authorization]] = Counter()
+        self.unmapped: Counter[str] = Counter()  # service.operation with no IAM mapping: the check fails on them
+        self._lock = threading.Lock()
+        self._original: Any = None
+
+    def install(self) -> CallLog:
+        self._original = original = BaseClient._make_api_call
+        log = self
+
+        def recorded(client: BaseClient, operation: str, params: dict[str, Any]) -> Any:
+            function = ACTING_AS.get()
+            if function is None:
+                return original(client, operation, params)
+            service = client.meta.service_model.service_name
+            try:
+                response = original(client, operation, params)
+            except ClientError as refused:  # authorized all the same: a failed condition is not a denial
+                log.record(function, service, operation, params, refused.response)
+                raise
+            log.record(function, service, operation, params, response)
+            return response
+
+        BaseClient._make_api_call = recorded
+        return self
+
+    def uninstall(self) -> None:
+        if self._original is not None:
+            BaseClient._make_api_call = self._original
+            self._original = None
+
+    def record(self, function: str, service: str, operation: str, params: dict[str, Any],
+               response: dict[str, Any]) -> None:  # fmt: skip
+        try:
+            requests = authorizations(service, operation, params, response, region=self.region, account=self.account)
+        except ValueError:
+            with self._lock:
+                self.unmapped[f"{function} {service}.{operation}"] += 1
+            return
+        with self._lock:
+            self.requests.update((function, request) for request in requests)
+
+
+def iam_check(log: CallLog, deployment: Deployment, key_aliases: dict[str, str]) -> dict[str, Any]:
+    """The recorded requests evaluated against the deployed policies: denials, unused grants, unmapped calls."""
+    recorded = [(function, replace(request, resource=normalized(request.resource, key_aliases)))
+                for function, request in log.requests]  # fmt: skip
+    report = deployment.check(recorded)
+    return {
+        "requests": report.requests,
+        "calls": sum(log.requests.values()),
+        "denied": [str(d) for d in report.denied],
+        "unmapped_calls": sorted(log.unmapped),
+        "unused_grants": report.unused,
+    }
