@@ -10,6 +10,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind
@@ -25,6 +26,7 @@ from payments_shared.problems import (
     FieldProblem,
     Forbidden,
     InvalidRequest,
+    NotFound,
     Problem,
     ServiceBusy,
     UnsupportedMediaType,
@@ -117,6 +119,11 @@ def install_problem_handlers(app: APIGatewayRestResolver, logger: Logger, domain
         response = _problem_response(busy.status, busy.body())
         response.headers["Retry-After"] = str(busy.retry_after_s)
         return response
+
+    @app.not_found
+    def _unrouted(_: NotFoundError) -> Response[str]:
+        # Registered for NotFoundError itself: otherwise the catch-all below, an ancestor, answers it with a 500.
+        return _refused(NotFound("No route for this method and path"))
 
     @app.exception_handler(Exception)
     def _unexpected(error: Exception) -> Response[str]:
