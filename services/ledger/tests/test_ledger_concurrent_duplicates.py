@@ -1,0 +1,78 @@
+"""The same PaymentStatusUpdated delivered to the ledger by several invocations at once posts one journal entry.
+
+On moto with DynamoDB's strictness (StrictTransactions), the deliveries meet before their first write, then
+either overlap in flight (the others are cancelled with TransactionConflict) or write one after the other (the
+others find the version taken): payments_testing.racing forces each. A delivery whose retries run out is
+reported, as the queue would redeliver it, and is redelivered here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from types import ModuleType
+from typing import Any
+
+import pytest
+from moto import mock_aws
+
+from ledger.adapters.dynamodb_accounts import DynamoDBAccountTotals
+from payments_shared.eventstore.dynamodb import EVENT, DynamoDBEventStore, table_definition
+from payments_testing.aws import LambdaContext, SerializedClient, aws_client
+from payments_testing.events import deliver, payment_status_updated
+from payments_testing.racing import RacingWrites, at_once
+from payments_testing.streams import read_stream, stream_event
+from payments_testing.strict_dynamodb import StrictTransactions
+
+DELIVERIES = 6
+
+
+@pytest.fixture
+def ledger(handler_module: ModuleType) -> Iterator[dict[str, Any]]:
+    with mock_aws():
+        dynamodb = aws_client("dynamodb")
+        stream_arn = dynamodb.create_table(**table_definition("ledger-events"))["TableDescription"]["LatestStreamArn"]
+        dynamodb.create_table(
+            TableName="LedgerAccounts",
+            KeySchema=[{"AttributeName": "account", "KeyType": "HASH"},
+                       {"AttributeName": "currency", "KeyType": "RANGE"}],
+            AttributeDefinitions=[{"AttributeName": "account", "AttributeType": "S"},
+                                  {"AttributeName": "currency", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )  # fmt: skip
+        strict = StrictTransactions().install()
+        racing = RacingWrites(SerializedClient(dynamodb))  # moto's backend is not thread-safe: see SerializedClient
+        handler_module.container.event_store.override(DynamoDBEventStore(racing, "ledger-events"))
+        handler_module.container.totals.override(DynamoDBAccountTotals(racing, "LedgerAccounts"))
+        try:
+            yield {"dynamodb": dynamodb, "stream_arn": stream_arn, "strict": strict, "racing": racing,
+                   "handler": handler_module}  # fmt: skip
+        finally:
+            strict.uninstall()
+
+
+@pytest.mark.parametrize(("overlap", "losers_meet"), [(True, "TransactionConflict"),
+                                                       (False, "ConditionalCheckFailed")])  # fmt: skip
+def test_concurrent_duplicate_deliveries_post_one_entry_and_count_it_once(
+    ledger: dict[str, Any], overlap: bool, losers_meet: str
+) -> None:
+    handler, racing = ledger["handler"], ledger["racing"]
+    event = payment_status_updated(amount="12.34")
+    order_id = event["detail"]["data"]["payment_order_id"]
+
+    racing.arm(ledger["strict"], DELIVERIES, overlap=overlap)
+    reported = at_once([lambda: deliver(handler.handler, event) for _ in range(DELIVERIES)])
+    assert racing.first_outcomes == {"written": 1, losers_meet: DELIVERIES - 1}  # the race happened as forced
+    assert all(failed in ([], [0]) for failed in reported), reported
+    for _ in [failed for failed in reported if failed]:  # retries ran out: the queue's redelivery
+        assert deliver(handler.handler, event) == []
+
+    journal = [item for item in ledger["dynamodb"].scan(TableName="ledger-events")["Items"]
+               if item.get("record_type", {}).get("S") == EVENT]  # fmt: skip
+    assert [(i["stream_id"]["S"], i["event_type"]["S"]) for i in journal] == [
+        (f"journal-{order_id}", "JournalEntryPosted")]  # fmt: skip
+
+    records = read_stream(aws_client("dynamodbstreams"), ledger["stream_arn"])
+    for _ in range(2):  # the totals projection, fed by the stream (at least once)
+        assert handler.totals_handler(stream_event(records), LambdaContext()) == {"batchItemFailures": []}
+    balance = handler.container.app().trial_balance()
+    assert balance.totals() == {"EUR": (1234, 1234)}
