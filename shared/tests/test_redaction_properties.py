@@ -93,6 +93,7 @@ def digits_of(value: Any) -> str:
     return re.sub(r"[^0-9]", "", json.dumps(value, default=str))
 
 
+@settings(deadline=None)  # no timing luck: a loaded CI machine may take longer than 200 ms
 @given(nested_card())
 def test_a_card_number_never_survives_redaction(card: tuple[str, Any]) -> None:
     digits, value = card
@@ -101,6 +102,7 @@ def test_a_card_number_never_survives_redaction(card: tuple[str, Any]) -> None:
     assert REDACTED in json.dumps(redacted, default=str)
 
 
+@settings(deadline=None)  # no timing luck: a loaded CI machine may take longer than 200 ms
 @given(card_integers)
 def test_a_card_number_as_a_json_number_is_redacted(number: int) -> None:
     assert redact(number) == REDACTED and redact(-number) == REDACTED
@@ -118,7 +120,7 @@ def test_the_card_numbers_the_issue_names_are_redacted(written: Any) -> None:
     assert redact({"note": written}) == {"note": REDACTED}
 
 
-@settings(suppress_health_check=[HealthCheck.too_slow])
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(nested_card())
 def test_no_log_line_carries_a_card_number_in_a_field_the_message_or_an_exception(card: tuple[str, Any]) -> None:
     digits, value = card
@@ -136,12 +138,14 @@ def test_no_log_line_carries_a_card_number_in_a_field_the_message_or_an_exceptio
     assert REDACTED in json.dumps(fields) and REDACTED in raised
 
 
+@settings(deadline=None)  # no timing luck: a loaded CI machine may take longer than 200 ms
 @given(st.text(alphabet="0123456789", min_size=12, max_size=18).map(not_luhn).filter(lambda d: d[0] != "0"))
 def test_numbers_that_fail_the_luhn_check_are_kept(digits: str) -> None:
     assert redact(digits) == digits and redact(int(digits)) == int(digits)
     assert redact(f"order {digits} total 1234") == f"order {digits} total 1234"
 
 
+@settings(deadline=None)  # no timing luck: a loaded CI machine may take longer than 200 ms
 @given(st.datetimes(timezones=st.just(UTC)), st.uuids(), st.floats(1e9, 4e9))
 def test_timestamps_ids_and_epoch_seconds_are_kept(moment: datetime, uuid: Any, epoch: float) -> None:
     record = {"at": moment.isoformat(), "when": str(moment), "id": str(uuid), "started": epoch,
