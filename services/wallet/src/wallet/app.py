@@ -58,12 +58,12 @@ class WalletApp:
         self._retry_policy = retry_policy
 
     def credit(self, envelope: EventEnvelope) -> CreditResult:
-        """Credit the merchant for a SUCCESS payment, exactly once per source event.
+        """Credit the merchant for a SUCCESS payment, exactly once per payment.
 
-        The dedupe marker commits with the credit, so whichever shard an attempt picks, a second delivery
-        of the event is refused. A lost race (version taken, or a transaction in flight on the same shard)
-        retries on a fresh state and a freshly drawn shard, a bounded number of times; then the queue
-        redelivers the message.
+        The dedupe markers commit with the credit, so whichever shard an attempt picks, a second delivery of the
+        event is refused, and so is another event telling of the same payment (the ledger, too, posts a payment
+        once). A lost race (version taken, or a transaction in flight on the same shard) retries on a fresh state
+        and a freshly drawn shard, a bounded number of times; then the queue redelivers the message.
         """
         data = PaymentStatusUpdatedData.model_validate(envelope.data)
         amount = data.money()
@@ -72,6 +72,9 @@ class WalletApp:
         # Kept forever: a marker that expired before the last possible redelivery (DLQ redrive included)
         # would let the same payment be credited twice.
         marker = self._store.claim(f"dedupe#{envelope.event_id}")
+        # A payment id may come again in another event (a second outcome, a replay rebuilt with new event ids):
+        # one credit per payment. The event's own marker stays: credits made before this one existed have it alone.
+        payment_marker = self._store.claim(f"credited#{data.payment_order_id}")
         attempts = [0]
 
         def attempt(number: int) -> None:
@@ -90,7 +93,7 @@ class WalletApp:
                 wallet.version,
                 [NewEvent(event.event_type, event.data, envelope.correlation_id, str(envelope.event_id),
                           trace=current_trace_context()) for event in credited.pending],  # fmt: skip
-                [marker, self._balances.shard_written(credited, shard, datetime.now(UTC).isoformat())],
+                [marker, payment_marker, self._balances.shard_written(credited, shard, datetime.now(UTC).isoformat())],
                 snapshot=Snapshot(credited.version, credited.snapshot_state()),
             )
 
