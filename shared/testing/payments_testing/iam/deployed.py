@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from payments_testing.iam.calls import Authorization, context
-from payments_testing.iam.policy import Request, evaluate, matching_statements
+from payments_testing.iam.policy import Decision, Request, evaluate, matching_statements
 
 POLICIES_FILE = Path("infra/iam/policies.json")
 
@@ -94,7 +94,7 @@ class Deployment:
                                      decision.statements))  # fmt: skip
         return Report(len(requests), denied, self._unused(allowed))
 
-    def _decide(self, function: str, request: Authorization) -> Any:
+    def _decide(self, function: str, request: Authorization) -> Decision:
         asked = Request(f"arn:aws:iam::{self.account}:role/{self.role_of(function)}", request.action,
                         request.resource, request.context_dict())  # fmt: skip
         identity = self.identity_policies(function)
