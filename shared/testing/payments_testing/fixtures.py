@@ -9,12 +9,18 @@ from types import ModuleType
 
 import pytest
 from dependency_injector import providers
+from hypothesis import settings
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from payments_shared.aws_clients import client
 from payments_testing.aws import fake_credentials
 from payments_testing.http import TEST_CALLERS
 from payments_testing.spans import span_exporter
+
+# Hypothesis fails an example slower than 200 ms: timing luck on a loaded CI machine (and the first example also
+# pays hypothesis' start-up). Every test process that takes its fixtures from here runs properties without it.
+settings.register_profile("no-deadline", deadline=None)
+settings.load_profile("no-deadline")
 
 
 @pytest.fixture
