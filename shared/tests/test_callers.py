@@ -17,12 +17,19 @@ def event(user_arn: Any) -> dict[str, Any]:
 
 @pytest.mark.parametrize(
     ("user_arn", "principal"),
-    [("arn:aws:iam::123456789012:user/merchant-1", "arn:aws:iam::123456789012:user/merchant-1"),
-     # Any session of a role is that role.
-     ("arn:aws:sts::123456789012:assumed-role/payments-merchant-m1/session-42",
-      "arn:aws:sts::123456789012:assumed-role/payments-merchant-m1"),
-     (None, None), ("", None), ("merchant-1", None), (42, None)],
-)  # fmt: skip
+    [
+        ("arn:aws:iam::123456789012:user/merchant-1", "arn:aws:iam::123456789012:user/merchant-1"),
+        # Any session of a role is that role.
+        (
+            "arn:aws:sts::123456789012:assumed-role/payments-merchant-m1/session-42",
+            "arn:aws:sts::123456789012:assumed-role/payments-merchant-m1",
+        ),
+        (None, None),
+        ("", None),
+        ("merchant-1", None),
+        (42, None),
+    ],
+)
 def test_the_principal_comes_from_the_authenticated_identity_only(user_arn: Any, principal: str | None) -> None:
     assert principal_of(event(user_arn)) == principal
     assert principal_of({"body": '{"merchant_id": "merchant-1"}'}) is None
@@ -33,11 +40,18 @@ def test_the_directory_maps_onboarded_principals_and_caches_them_for_a_while() -
     with mock_aws():
         dynamodb = aws_client("dynamodb")
         key = "principal_arn"
-        dynamodb.create_table(TableName="ApiPrincipals", BillingMode="PAY_PER_REQUEST",
-                              KeySchema=[{"AttributeName": key, "KeyType": "HASH"}],
-                              AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"}])  # fmt: skip
-        rows = {"m": {"role": MERCHANT, "merchant_id": "merchant-1"}, "o": {"role": OPERATOR},
-                "half": {"role": MERCHANT}, "odd": {"role": "admin"}}  # fmt: skip
+        dynamodb.create_table(
+            TableName="ApiPrincipals",
+            BillingMode="PAY_PER_REQUEST",
+            KeySchema=[{"AttributeName": key, "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"}],
+        )
+        rows = {
+            "m": {"role": MERCHANT, "merchant_id": "merchant-1"},
+            "o": {"role": OPERATOR},
+            "half": {"role": MERCHANT},
+            "odd": {"role": "admin"},
+        }
         for principal, row in rows.items():
             item = {"principal_arn": {"S": principal}} | {k: {"S": v} for k, v in row.items()}
             dynamodb.put_item(TableName="ApiPrincipals", Item=item)

@@ -80,8 +80,13 @@ def adapter(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> 
         strict.hold = wait
 
     try:
-        yield Adapter(DynamoDBEventStore(SerializedClient(client), "events"), read, strict.cancel_next,
-                      lambda schemas: DynamoDBEventStore(SerializedClient(client), "events", schemas), hold_in_moto)
+        yield Adapter(
+            DynamoDBEventStore(SerializedClient(client), "events"),
+            read,
+            strict.cancel_next,
+            lambda schemas: DynamoDBEventStore(SerializedClient(client), "events", schemas),
+            hold_in_moto,
+        )
     finally:
         strict.uninstall()
 
@@ -289,11 +294,16 @@ def test_updates_set_attributes_without_touching_the_rest(adapter: Adapter) -> N
 
 # Version 2 of "Happened" renamed `amount` to `amount_minor`; version 3 added `currency`. The snapshots' state
 # went from a bare total to totals per currency.
-UPCASTERS = Schemas({
-    ("Happened", 1): lambda data: {**{k: v for k, v in data.items() if k != "amount"}, "amount_minor": data["amount"]},
-    ("Happened", 2): lambda data: {**data, "currency": "EUR"},
-    (SNAPSHOT, 1): lambda state: {"totals": {"EUR": state["total"]}},
-})  # fmt: skip
+UPCASTERS = Schemas(
+    {
+        ("Happened", 1): lambda data: {
+            **{k: v for k, v in data.items() if k != "amount"},
+            "amount_minor": data["amount"],
+        },
+        ("Happened", 2): lambda data: {**data, "currency": "EUR"},
+        (SNAPSHOT, 1): lambda state: {"totals": {"EUR": state["total"]}},
+    }
+)
 
 
 def test_events_and_snapshots_written_by_older_code_load_in_the_current_shape(adapter: Adapter) -> None:
@@ -301,7 +311,9 @@ def test_events_and_snapshots_written_by_older_code_load_in_the_current_shape(ad
     current = adapter.reopen(UPCASTERS)
     loaded = current.load("s-old", use_snapshot=False)
     assert [(e.data, e.schema_version) for e in loaded.events] == [
-        ({"amount_minor": 5, "currency": "EUR"}, 3), ({"amount_minor": 7, "currency": "EUR"}, 3)]
+        ({"amount_minor": 5, "currency": "EUR"}, 3),
+        ({"amount_minor": 7, "currency": "EUR"}, 3),
+    ]
     tail = current.load("s-old")
     assert tail.snapshot == Snapshot(1, {"totals": {"EUR": 5}}, schema_version=2)
     assert [e.data["amount_minor"] for e in tail.events] == [7]

@@ -27,19 +27,29 @@ def build() -> Any:
 
 
 def request(method: str, path: str) -> dict[str, Any]:
-    return {"httpMethod": method, "path": path, "resource": "/payments/{payment_order_id}", "body": None,
-            "headers": {"content-type": "application/json"},
-            "requestContext": {"requestId": "r-1", "identity": {"userArn": MERCHANT_1}},
-            "queryStringParameters": None, "pathParameters": None, "isBase64Encoded": False}  # fmt: skip
+    return {
+        "httpMethod": method,
+        "path": path,
+        "resource": "/payments/{payment_order_id}",
+        "body": None,
+        "headers": {"content-type": "application/json"},
+        "requestContext": {"requestId": "r-1", "identity": {"userArn": MERCHANT_1}},
+        "queryStringParameters": None,
+        "pathParameters": None,
+        "isBase64Encoded": False,
+    }
 
 
-@pytest.mark.parametrize(("method", "path"), [
-    ("GET", '/payments/m-1"x'),  # characters API Gateway passes in a path parameter that no route pattern takes
-    ("GET", "/payments/m-1\\x"),
-    ("GET", "/payments/a/b"),
-    ("GET", "/nowhere"),
-    ("DELETE", "/payments/p-1"),  # a method no route has
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", '/payments/m-1"x'),  # characters API Gateway passes in a path parameter that no route pattern takes
+        ("GET", "/payments/m-1\\x"),
+        ("GET", "/payments/a/b"),
+        ("GET", "/nowhere"),
+        ("DELETE", "/payments/p-1"),  # a method no route has
+    ],
+)
 def test_an_unrouted_request_is_a_404_problem_not_a_500(method: str, path: str) -> None:
     response = build()(request(method, path), LambdaContext(function_name="api"))
     body = json.loads(response["body"])

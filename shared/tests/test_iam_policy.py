@@ -66,7 +66,7 @@ def outcome(
 
 
 def test_no_applicable_allow_is_an_implicit_deny() -> None:
-    """"The difference between explicit and implicit denies": with no applicable Allow (and no Deny) a principal is
+    """ "The difference between explicit and implicit denies": with no applicable Allow (and no Deny) a principal is
     denied by default, an implicit deny that names no statement."""
     assert evaluate(request("dynamodb:PutItem"), []) == Decision(IMPLICIT, ())
     assert not evaluate(request("dynamodb:PutItem"), [policy(allow("dynamodb:GetItem", TABLE))]).allowed
@@ -89,7 +89,7 @@ GET_LIST_NO_REPORTS = policy(
     ],
 )
 def test_allowed_implicitly_and_explicitly_denied_actions(action: str, expected: Decision) -> None:
-    """"The difference between explicit and implicit denies", its AllowGetList/DenyReports example: Get*/List* are
+    """ "The difference between explicit and implicit denies", its AllowGetList/DenyReports example: Get*/List* are
     allowed, iam:CreatePolicy is implicitly denied, iam:GetOrganizationsAccessReport explicitly denied."""
     assert evaluate(request(action, f"arn:aws:iam::{ACCOUNT}:role/x"), [GET_LIST_NO_REPORTS]) == expected
 
@@ -130,7 +130,7 @@ CARLOS_POLICY = policy(  # AWS's identity policy for the user carlossalazar, as 
 
 
 def test_a_deny_in_the_identity_policy_beats_a_bucket_policy_allow() -> None:
-    """"Policy evaluation for requests within a single account", the carlossalazar example: his identity policy denies
+    """ "Policy evaluation for requests within a single account", the carlossalazar example: his identity policy denies
     buckets with "log" in the name, so a bucket policy allowing him the logs bucket does not help; his own bucket is
     allowed by AllowS3Self. (The bucket policy here is a one-statement stand-in for the page's.)"""
     logs = "arn:aws:s3:::amzn-s3-demo-bucket-carlossalazar-logs"
@@ -142,7 +142,7 @@ def test_a_deny_in_the_identity_policy_beats_a_bucket_policy_allow() -> None:
 
 
 def test_within_one_account_an_identity_or_a_resource_policy_allow_suffices() -> None:
-    """"Policy evaluation logic" (evaluating identity-based policies with resource-based policies): "If an action is
+    """ "Policy evaluation logic" (evaluating identity-based policies with resource-based policies): "If an action is
     allowed by an identity-based policy, a resource-based policy, or both, then AWS allows the action"."""
     send = request("sqs:SendMessage", QUEUE)
     queue_policy = policy(grant(FINALIZER, "sqs:*", "Queue"))
@@ -156,7 +156,7 @@ def test_within_one_account_an_identity_or_a_resource_policy_allow_suffices() ->
 
 
 def test_a_queue_policy_allows_a_role_by_its_arn_without_any_identity_policy() -> None:
-    """"Determining whether a request is allowed or denied within an account": "For most resources, you only need an
+    """ "Determining whether a request is allowed or denied within an account": "For most resources, you only need an
     explicit allow for the principal in either an identity-based policy or a resource-based policy". The action is
     case-insensitive: AWS's own SQS queue policy example (condition operators page) writes "SQS:SendMessage"."""
     queue_policy = policy(grant([INITIALIZER, FINALIZER], "SQS:SendMessage", "RelaySends"))
@@ -176,7 +176,7 @@ def test_a_queue_policy_naming_the_account_delegates_to_identity_policies(accoun
 
 
 def test_a_service_principal_never_matches_a_roles_request() -> None:
-    """"IAM JSON policy elements: Condition operators", its SNS-to-SQS example: a statement for a service principal
+    """ "IAM JSON policy elements: Condition operators", its SNS-to-SQS example: a statement for a service principal
     grants that service, not a role calling the same action."""
     queue_policy = policy(
         {
@@ -192,7 +192,7 @@ def test_a_service_principal_never_matches_a_roles_request() -> None:
 
 @pytest.mark.parametrize("principal", ["*", {"AWS": "*"}, {"AWS": [ROOT]}, {"AWS": FINALIZER}])
 def test_a_queue_policy_deny_overrides_an_identity_allow(principal: Any) -> None:
-    """"Policy evaluation logic": "An explicit deny in either of these policies overrides the allow" -- a Deny for
+    """ "Policy evaluation logic": "An explicit deny in either of these policies overrides the allow" -- a Deny for
     everyone, for the account or for the role itself."""
     queue_policy = policy({"Sid": "NoPurge", "Effect": "Deny", "Principal": principal, "Action": "sqs:PurgeQueue"})
     purge = request("sqs:PurgeQueue", QUEUE)
@@ -200,7 +200,7 @@ def test_a_queue_policy_deny_overrides_an_identity_allow(principal: Any) -> None
 
 
 def test_not_principal_deny_spares_only_a_role_named_with_its_account() -> None:
-    """"AWS JSON policy elements: NotPrincipal": a Deny applies to every principal except those named, and the role's
+    """ "AWS JSON policy elements: NotPrincipal": a Deny applies to every principal except those named, and the role's
     account must be named with the role, or the account (and so the role) may be denied."""
 
     def deny_all_but(*names: str) -> dict[str, Any]:
@@ -234,14 +234,26 @@ def card_data_key_policy() -> dict[str, Any]:
 
     return policy(
         {**ENABLE_IAM, "Sid": "AccountAdministers"},
-        deny_unless("OnlyTheFinalizerOpensCardData", ["kms:Decrypt", "kms:ReEncryptFrom", "kms:CreateGrant"],
-                    {"ArnNotEquals": {"aws:PrincipalArn": FINALIZER}}),  # fmt: skip
-        deny_unless("OnlyTheInitializerSealsCardData", ["kms:GenerateDataKey*", "kms:Encrypt", "kms:ReEncryptTo"],
-                    {"ArnNotEquals": {"aws:PrincipalArn": INITIALIZER}}),  # fmt: skip
-        deny_unless("CardDataContextOnly", ["kms:Decrypt", "kms:Encrypt"],
-                    {"StringNotEquals": {"kms:EncryptionContext:purpose": "payments-card-data"}}),  # fmt: skip
-        deny_unless("CardDataPerOrderOnly", ["kms:Decrypt", "kms:Encrypt"],
-                    {"Null": {"kms:EncryptionContext:payment_order_id": "true"}}),  # fmt: skip
+        deny_unless(
+            "OnlyTheFinalizerOpensCardData",
+            ["kms:Decrypt", "kms:ReEncryptFrom", "kms:CreateGrant"],
+            {"ArnNotEquals": {"aws:PrincipalArn": FINALIZER}},
+        ),
+        deny_unless(
+            "OnlyTheInitializerSealsCardData",
+            ["kms:GenerateDataKey*", "kms:Encrypt", "kms:ReEncryptTo"],
+            {"ArnNotEquals": {"aws:PrincipalArn": INITIALIZER}},
+        ),
+        deny_unless(
+            "CardDataContextOnly",
+            ["kms:Decrypt", "kms:Encrypt"],
+            {"StringNotEquals": {"kms:EncryptionContext:purpose": "payments-card-data"}},
+        ),
+        deny_unless(
+            "CardDataPerOrderOnly",
+            ["kms:Decrypt", "kms:Encrypt"],
+            {"Null": {"kms:EncryptionContext:payment_order_id": "true"}},
+        ),
     )
 
 
@@ -282,7 +294,7 @@ def test_a_key_policy_deny_on_principal_arn_overrides_an_identity_allow() -> Non
     ],
 )
 def test_card_data_needs_its_encryption_context(missing: str, sid: str) -> None:
-    """"IAM JSON policy elements: Condition operators": a missing key makes StringNotEquals true ("If the policy
+    """ "IAM JSON policy elements: Condition operators": a missing key makes StringNotEquals true ("If the policy
     condition requires that the key is not matched ... and the right key is not present, the condition is true"), and
     Null "true" matches an absent key; so either deny applies to a call without that context entry."""
     context = {k: v for k, v in CARD_CONTEXT.items() if k != missing}
@@ -334,7 +346,7 @@ def test_an_iam_deny_needs_no_key_policy_permission() -> None:
     ],
 )
 def test_action_wildcards(pattern: str, matches: bool) -> None:
-    """"IAM JSON policy elements: Action": * matches any run of characters, ? one, and names are case-insensitive
+    """ "IAM JSON policy elements: Action": * matches any run of characters, ? one, and names are case-insensitive
     (the "iam:Get*" examples on "The difference between explicit and implicit denies")."""
     assert outcome(request("dynamodb:PutItem"), policy(allow(pattern, TABLE))) is (ALLOWED if matches else IMPLICIT)
 
@@ -352,14 +364,14 @@ def test_action_wildcards(pattern: str, matches: bool) -> None:
     ],
 )
 def test_resource_wildcards(pattern: str, matches: bool) -> None:
-    """"IAM JSON policy elements: Resource": wildcards (* and ?) "within any ARN segment"; ARNs are compared
+    """ "IAM JSON policy elements: Resource": wildcards (* and ?) "within any ARN segment"; ARNs are compared
     case-sensitively."""
     expected = ALLOWED if matches else IMPLICIT
     assert outcome(request("dynamodb:PutItem"), policy(allow("dynamodb:*", pattern))) is expected
 
 
 def test_a_resource_wildcard_covers_the_colons_of_a_resource_id_but_no_other_segment() -> None:
-    """"IAM JSON policy elements: Resource" and the ARN operators' rule that each of the six colon-delimited parts
+    """ "IAM JSON policy elements: Resource" and the ARN operators' rule that each of the six colon-delimited parts
     is matched separately: the last part (the resource id) may itself hold colons."""
     stream = f"arn:aws:logs:eu-west-1:{ACCOUNT}:log-group:/aws/lambda/finalizer:log-stream:2024/01/01"
     put = request("logs:PutLogEvents", stream)
@@ -375,7 +387,7 @@ def test_brackets_are_literal_in_iam_wildcards() -> None:
 
 
 def test_not_action_allows_everything_but_the_listed_actions() -> None:
-    """"IAM JSON policy elements: NotAction": an Allow with NotAction grants every action except those listed (AWS's
+    """ "IAM JSON policy elements: NotAction": an Allow with NotAction grants every action except those listed (AWS's
     example allows everything but IAM)."""
     everything_but_iam = policy({"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"})
     assert outcome(request("dynamodb:PutItem"), everything_but_iam) is ALLOWED
@@ -405,7 +417,7 @@ def test_not_action_deny_with_bool_if_exists() -> None:
 
 
 def test_not_resource_deny_covers_every_other_resource() -> None:
-    """"IAM JSON policy elements: NotResource", AWS's HRPayroll example: a Deny of s3:* with NotResource denies every
+    """ "IAM JSON policy elements: NotResource", AWS's HRPayroll example: a Deny of s3:* with NotResource denies every
     S3 resource but the Payroll folder; an Allow is still needed for the folder itself."""
     payroll = ["arn:aws:s3:::HRBucket/Payroll", "arn:aws:s3:::HRBucket/Payroll/*"]
     payroll_only = policy(allow("s3:*"), {"Effect": "Deny", "Action": "s3:*", "NotResource": payroll})
@@ -449,15 +461,15 @@ def holds(condition: dict[str, Any], context: Mapping[str, ContextValue]) -> boo
     ],
 )
 def test_a_missing_key_fails_a_condition_unless_the_operator_is_negated(operator: str, missing_key_holds: bool) -> None:
-    """"IAM JSON policy elements: Condition operators": "If the key that you specify in a policy condition is not
+    """ "IAM JSON policy elements: Condition operators": "If the key that you specify in a policy condition is not
     present in the request context, the values do not match and the condition is false. If the policy condition
     requires that the key is not matched, such as StringNotLike or ArnNotLike, and the right key is not present, the
-    condition is true.\""""
+    condition is true.\" """
     assert holds({operator: {"test:absent": "1"}}, {}) is missing_key_holds
 
 
 def test_values_of_one_key_or_together_and_negated_values_nor() -> None:
-    """"Conditions with multiple context keys or values": several values for a key are ORed; for a negated operator
+    """ "Conditions with multiple context keys or values": several values for a key are ORed; for a negated operator
     they are NORed (the request value must match none)."""
     assert holds({"StringEquals": {"test:stage": ["live", "test"]}}, {"test:stage": "test"})
     assert not holds({"StringEquals": {"test:stage": ["live", "test"]}}, {"test:stage": "dev"})
@@ -466,7 +478,7 @@ def test_values_of_one_key_or_together_and_negated_values_nor() -> None:
 
 
 def test_operators_and_keys_and_together() -> None:
-    """"Conditions with multiple context keys or values": several operators are ANDed, and so are several keys under
+    """ "Conditions with multiple context keys or values": several operators are ANDed, and so are several keys under
     one operator (AWS's example pairs StringEquals on principal tags with ArnLike on aws:PrincipalArn)."""
     condition = {
         "StringEquals": {"aws:PrincipalTag/department": "payments", "aws:PrincipalTag/role": ["audit", "ops"]},
@@ -481,7 +493,7 @@ def test_operators_and_keys_and_together() -> None:
 
 
 def test_condition_key_names_are_case_insensitive_values_are_not() -> None:
-    """"IAM JSON policy elements: Condition": condition key names are not case-sensitive; StringEquals compares
+    """ "IAM JSON policy elements: Condition": condition key names are not case-sensitive; StringEquals compares
     values case-sensitively, StringEqualsIgnoreCase not ("IAM JSON policy elements: Condition operators")."""
     assert holds({"StringEquals": {"AWS:PRINCIPALARN": FINALIZER}}, {})
     assert holds({"StringEquals": {"Test:Stage": "live"}}, {"test:stage": "live"})
@@ -503,7 +515,7 @@ INSTANCE_TYPES = ["t1.*", "t2.*", "m3.*"]
 def test_if_exists_lets_a_missing_key_pass(
     context: dict[str, ContextValue], with_if_exists: bool, without: bool
 ) -> None:
-    """"IAM JSON policy elements: Condition operators", ...IfExists, AWS's ec2:RunInstances example: StringLike on
+    """ "IAM JSON policy elements: Condition operators", ...IfExists, AWS's ec2:RunInstances example: StringLike on
     ec2:InstanceType fails for the resources without that key ("THISPOLICYDOESNOTWORK"); StringLikeIfExists passes
     them and still checks the instance type where the key is present."""
     assert holds({"StringLikeIfExists": {"ec2:InstanceType": INSTANCE_TYPES}}, context) is with_if_exists
@@ -518,7 +530,7 @@ def test_negated_if_exists_deny_still_denies_a_missing_key() -> None:
 
 
 def test_null_checks_whether_a_key_is_present() -> None:
-    """"IAM JSON policy elements: Condition operators", Null: "true" means the key does not exist, "false" that it
+    """ "IAM JSON policy elements: Condition operators", Null: "true" means the key does not exist, "false" that it
     exists; AWS's example allows EC2 only without temporary credentials (no aws:TokenIssueTime)."""
     temporary: dict[str, ContextValue] = {"aws:TokenIssueTime": "2024-01-01T00:00:00Z"}
     assert holds({"Null": {"aws:TokenIssueTime": "true"}}, {})
@@ -528,7 +540,7 @@ def test_null_checks_whether_a_key_is_present() -> None:
 
 
 def test_arn_like_matches_each_arn_part_separately() -> None:
-    """"IAM JSON policy elements: Condition operators", ARN operators, AWS's example: the pattern
+    """ "IAM JSON policy elements: Condition operators", ARN operators, AWS's example: the pattern
     arn:aws:someservice:*:111122223333:finance/* matches the value below with StringLike (the * spans colons) but not
     with ArnLike, which matches the six colon-delimited parts one by one."""
     pattern = "arn:aws:someservice:*:111122223333:finance/*"
@@ -540,7 +552,7 @@ def test_arn_like_matches_each_arn_part_separately() -> None:
 
 
 def test_bool_and_numeric_operators() -> None:
-    """"IAM JSON policy elements: Condition operators": the Boolean example denies S3 when aws:SecureTransport is
+    """ "IAM JSON policy elements: Condition operators": the Boolean example denies S3 when aws:SecureTransport is
     "false"; the Numeric example allows ListBucket with s3:max-keys up to 10."""
     insecure = conditioned({"Bool": {"aws:SecureTransport": "false"}}, "Deny")
     for transport, expected in (("false", EXPLICIT), ("true", ALLOWED)):
@@ -565,10 +577,17 @@ def attributes(action: str, *names: str) -> Request:
 
 
 def test_for_all_values_requires_every_request_value_in_the_policy() -> None:
-    """"Creating a condition with multiple context keys or values" (set operators), AWS's Thread table example:
+    """ "Creating a condition with multiple context keys or values" (set operators), AWS's Thread table example:
     ForAllValues:StringLike allows GetItem of PostDateTime and Message, but not when ID is also requested."""
-    only_some = policy(allow("dynamodb:GetItem", THREAD, Condition={
-        "ForAllValues:StringLike": {"dynamodb:requestedAttributes": ["PostDateTime", "Message", "Tags"]}}))  # fmt: skip
+    only_some = policy(
+        allow(
+            "dynamodb:GetItem",
+            THREAD,
+            Condition={
+                "ForAllValues:StringLike": {"dynamodb:requestedAttributes": ["PostDateTime", "Message", "Tags"]}
+            },
+        )
+    )
     assert outcome(attributes("dynamodb:GetItem", "PostDateTime", "Message"), only_some) is ALLOWED
     assert outcome(attributes("dynamodb:GetItem", "PostDateTime", "UserName"), only_some) is IMPLICIT
     assert outcome(attributes("dynamodb:GetItem", "ID", "Message"), only_some) is IMPLICIT
@@ -577,8 +596,13 @@ def test_for_all_values_requires_every_request_value_in_the_policy() -> None:
 def test_for_any_value_matches_when_one_request_value_is_in_the_policy() -> None:
     """Same page, the Deny example: ForAnyValue:StringLike on ID/PostDateTime denies a PutItem of UserName, Message
     and PostDateTime, and does not deny a PutItem of UserName alone."""
-    no_ids = policy(deny("dynamodb:PutItem", THREAD, Condition={
-        "ForAnyValue:StringLike": {"dynamodb:requestedAttributes": ["ID", "PostDateTime"]}}))  # fmt: skip
+    no_ids = policy(
+        deny(
+            "dynamodb:PutItem",
+            THREAD,
+            Condition={"ForAnyValue:StringLike": {"dynamodb:requestedAttributes": ["ID", "PostDateTime"]}},
+        )
+    )
     put = policy(allow("dynamodb:PutItem", THREAD))
     assert outcome(attributes("dynamodb:PutItem", "UserName", "Message", "PostDateTime"), put, no_ids) is EXPLICIT
     assert outcome(attributes("dynamodb:PutItem", "UserName"), put, no_ids) is ALLOWED
@@ -589,19 +613,25 @@ def test_for_any_value_matches_when_one_request_value_is_in_the_policy() -> None
     [(("key1:legal",), False), (("key1:hr", "key1:personnel"), False), (("key2:audit",), True), (None, True)],
 )
 def test_for_all_values_with_a_negated_operator(tag_keys: tuple[str, ...] | None, denied: bool) -> None:
-    """"Multivalued context key examples", "Deny a single policy condition value for a multivalued context key": the
+    """ "Multivalued context key examples", "Deny a single policy condition value for a multivalued context key": the
     DenyRestrictedTags statement (ForAllValues:StringNotLike aws:TagKeys "key1*") and its table of results: no match
     for key1:legal or key1:hr + key1:personnel, a match for key2:audit and for a request without aws:TagKeys
     ("The ForAllValues set operator also returns true if there are no context keys in the request")."""
-    deny_restricted = policy({"Sid": "DenyRestrictedTags", **deny(["iam:Tag*", "iam:UnTag*"], ["*"], Condition={
-        "ForAllValues:StringNotLike": {"aws:TagKeys": "key1*"}})})  # fmt: skip
+    deny_restricted = policy(
+        {
+            "Sid": "DenyRestrictedTags",
+            **deny(
+                ["iam:Tag*", "iam:UnTag*"], ["*"], Condition={"ForAllValues:StringNotLike": {"aws:TagKeys": "key1*"}}
+            ),
+        }
+    )
     context: dict[str, ContextValue] = {} if tag_keys is None else {"aws:TagKeys": tag_keys}
     tag = request("iam:TagRole", f"arn:aws:iam::{ACCOUNT}:role/x", context=context)
     assert (outcome(tag, policy(allow()), deny_restricted) is EXPLICIT) is denied
 
 
 def test_set_operators_on_a_missing_or_empty_key() -> None:
-    """"Single-valued vs. multivalued context keys": ForAllValues is true when the request has no such key (or an
+    """ "Single-valued vs. multivalued context keys": ForAllValues is true when the request has no such key (or an
     empty set of values), ForAnyValue false; ...IfExists makes a missing key pass either way."""
     for context in ({}, {"test:keys": ()}):
         assert holds({"ForAllValues:StringEquals": {"test:keys": "a"}}, context)
@@ -652,7 +682,7 @@ def test_refused_inputs() -> None:
 
 
 def test_a_resource_policy_statement_may_omit_resource() -> None:
-    """"IAM JSON policy elements: Resource" requires Resource or NotResource of identity statements; a resource policy
+    """ "IAM JSON policy elements: Resource" requires Resource or NotResource of identity statements; a resource policy
     statement without one covers the resource the policy is attached to (SQS queue policies often omit it)."""
     queue_policy = policy({"Effect": "Allow", "Principal": {"AWS": FINALIZER}, "Action": "sqs:SendMessage"})
     assert evaluate(request("sqs:SendMessage", QUEUE), [], queue_policy) == Decision(ALLOWED, ("#0",))
@@ -688,7 +718,7 @@ quick = settings(max_examples=50, deadline=None)
 @quick
 @given(requests)
 def test_star_on_star_allows_any_request(req: Request) -> None:
-    """"IAM JSON policy elements: Action"/"Resource": "*" matches every action and every resource, so an Allow of
+    """ "IAM JSON policy elements: Action"/"Resource": "*" matches every action and every resource, so an Allow of
     * on * without conditions allows any (same-account) request."""
     assert evaluate(req, [policy(allow())]) == Decision(ALLOWED, ("#0",))
 
@@ -696,7 +726,7 @@ def test_star_on_star_allows_any_request(req: Request) -> None:
 @quick
 @given(requests, st.lists(st.sampled_from([allow(), allow("iam:*"), deny("sqs:*", QUEUE)]), max_size=3))
 def test_a_matching_deny_always_wins(req: Request, statements: list[dict[str, Any]]) -> None:
-    """"Policy evaluation logic": "An explicit deny in any policy overrides any allows" -- whatever else the policies
+    """ "Policy evaluation logic": "An explicit deny in any policy overrides any allows" -- whatever else the policies
     say, a Deny naming exactly this action and resource makes the decision an explicit deny."""
     policies = [policy(*statements), policy({"Sid": "Exact", **deny(req.action, req.resource)})]
     decision = evaluate(req, policies)

@@ -51,10 +51,17 @@ def build() -> Any:
 
 
 def request(method: str, path: str, body: str | None = None, resource: str | None = None) -> dict[str, Any]:
-    return {"httpMethod": method, "path": path, "resource": resource or path, "body": body,
-            "headers": {"content-type": "application/json"},
-            "requestContext": {"requestId": "r-1", "identity": {"userArn": MERCHANT_1}},
-            "queryStringParameters": None, "pathParameters": None, "isBase64Encoded": False}  # fmt: skip
+    return {
+        "httpMethod": method,
+        "path": path,
+        "resource": resource or path,
+        "body": body,
+        "headers": {"content-type": "application/json"},
+        "requestContext": {"requestId": "r-1", "identity": {"userArn": MERCHANT_1}},
+        "queryStringParameters": None,
+        "pathParameters": None,
+        "isBase64Encoded": False,
+    }
 
 
 def root(spans: InMemorySpanExporter) -> Any:

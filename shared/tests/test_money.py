@@ -45,9 +45,7 @@ def test_decimal_string_has_exactly_the_currency_exponent_decimals(amount: Money
 
 
 @given(same_currency_pair(), st.integers(-(10**12), 10**12))
-def test_addition_is_commutative_and_associative_and_subtraction_inverts_it(
-    pair: tuple[Money, Money], k: int
-) -> None:
+def test_addition_is_commutative_and_associative_and_subtraction_inverts_it(pair: tuple[Money, Money], k: int) -> None:
     a, b = pair
     c = Money(k, a.currency)
     assert (a + c).minor == a.minor + k and (a - c).minor == a.minor - k
@@ -88,20 +86,44 @@ def test_scale_rounds_half_even_to_the_nearest_minor_unit(amount: Money, num: in
 
 @pytest.mark.parametrize(
     ("text", "currency", "minor"),
-    [("12.34", "USD", 1234), ("0.01", "EUR", 1), ("12", "USD", 1200), ("12.3", "USD", 1230),
-     ("1000", "JPY", 1000), ("1.234", "KWD", 1234), ("0.5", "BHD", 500), ("0", "USD", 0)],
-)  # fmt: skip
+    [
+        ("12.34", "USD", 1234),
+        ("0.01", "EUR", 1),
+        ("12", "USD", 1200),
+        ("12.3", "USD", 1230),
+        ("1000", "JPY", 1000),
+        ("1.234", "KWD", 1234),
+        ("0.5", "BHD", 500),
+        ("0", "USD", 0),
+    ],
+)
 def test_parse_known_values(text: str, currency: str, minor: int) -> None:
     assert Money.parse(text, currency).minor == minor
 
 
 @pytest.mark.parametrize(
     ("text", "currency"),
-    [("12.345", "USD"), ("1.5", "JPY"), ("1.2345", "KWD"), ("-1.00", "USD"), ("NaN", "USD"),
-     ("Infinity", "USD"), ("1e3", "USD"), ("1E-2", "USD"), ("+1.00", "USD"), ("1,000.00", "USD"),
-     (".5", "USD"), ("5.", "USD"), ("", "USD"), (" 1.00", "USD"), ("1.00 ", "USD"), ("0x10", "USD"),
-     ("١٢", "USD"), ("1" * 19, "USD")],
-)  # fmt: skip
+    [
+        ("12.345", "USD"),
+        ("1.5", "JPY"),
+        ("1.2345", "KWD"),
+        ("-1.00", "USD"),
+        ("NaN", "USD"),
+        ("Infinity", "USD"),
+        ("1e3", "USD"),
+        ("1E-2", "USD"),
+        ("+1.00", "USD"),
+        ("1,000.00", "USD"),
+        (".5", "USD"),
+        ("5.", "USD"),
+        ("", "USD"),
+        (" 1.00", "USD"),
+        ("1.00 ", "USD"),
+        ("0x10", "USD"),
+        ("١٢", "USD"),
+        ("1" * 19, "USD"),
+    ],
+)
 def test_parse_rejects_inexact_or_non_plain_amounts(text: str, currency: str) -> None:
     with pytest.raises(InvalidAmount):
         Money.parse(text, currency)
@@ -136,8 +158,11 @@ def test_every_plain_decimal_within_the_exponent_parses_to_its_exact_value(text_
 def test_more_decimals_than_the_currency_has_are_refused(
     currency: str, whole: str, extra: int, data: st.DataObject
 ) -> None:
-    decimals = data.draw(st.text("0123456789", min_size=CURRENCY_EXPONENTS[currency] + extra,
-                                 max_size=CURRENCY_EXPONENTS[currency] + extra))  # fmt: skip
+    decimals = data.draw(
+        st.text(
+            "0123456789", min_size=CURRENCY_EXPONENTS[currency] + extra, max_size=CURRENCY_EXPONENTS[currency] + extra
+        )
+    )
     with pytest.raises(InvalidAmount, match="decimal places"):
         Money.parse(f"{whole}.{decimals}", currency, allow_negative=True)  # trailing zeros too ("1.500" USD)
 
@@ -147,15 +172,32 @@ def not_amount_texts(draw: st.DrawFn) -> tuple[str, str]:
     """A valid amount spoiled one way: each a form some parser accepts (float(), Decimal(), locales)."""
     valid, currency = draw(amount_texts())
     unsigned = valid.removeprefix("-")
-    spoilt = draw(st.sampled_from([
-        "+" + unsigned, "--" + unsigned, unsigned + "-",  # signs
-        unsigned + "e2", unsigned + "E-1", "0x" + unsigned,  # notations
-        unsigned.partition(".")[0] + ".", "." + unsigned.partition(".")[0],  # bare "." forms
-        " " + valid, valid + " ", valid + "\n", "1_" + unsigned, "1,000", "1 000", "",  # padding, grouping
-        unsigned.translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")),  # digits, but not ASCII
-        "NaN", "Infinity", "-inf",
-        "1" * 19 + unsigned,  # more than 18 whole digits
-    ]))  # fmt: skip
+    spoilt = draw(
+        st.sampled_from(
+            [
+                "+" + unsigned,
+                "--" + unsigned,
+                unsigned + "-",  # signs
+                unsigned + "e2",
+                unsigned + "E-1",
+                "0x" + unsigned,  # notations
+                unsigned.partition(".")[0] + ".",
+                "." + unsigned.partition(".")[0],  # bare "." forms
+                " " + valid,
+                valid + " ",
+                valid + "\n",
+                "1_" + unsigned,
+                "1,000",
+                "1 000",
+                "",  # padding, grouping
+                unsigned.translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")),  # digits, but not ASCII
+                "NaN",
+                "Infinity",
+                "-inf",
+                "1" * 19 + unsigned,  # more than 18 whole digits
+            ]
+        )
+    )
     return spoilt, currency
 
 

@@ -39,17 +39,22 @@ class CapturingEvents:
 def as_delivered(entry: dict[str, Any]) -> dict[str, Any]:
     """What EventBridge hands a Lambda target for a PutEvents entry."""
     return {
-        "version": "0", "id": "6a7e8feb-b491-4cf7-a9f1-bf3703467718", "detail-type": entry["DetailType"],
-        "source": entry["Source"], "account": "123456789012", "time": "2026-11-25T10:00:00Z",
-        "region": "eu-west-1", "resources": [], "detail": json.loads(entry["Detail"]),
-    }  # fmt: skip
+        "version": "0",
+        "id": "6a7e8feb-b491-4cf7-a9f1-bf3703467718",
+        "detail-type": entry["DetailType"],
+        "source": entry["Source"],
+        "account": "123456789012",
+        "time": "2026-11-25T10:00:00Z",
+        "region": "eu-west-1",
+        "resources": [],
+        "detail": json.loads(entry["Detail"]),
+    }
 
 
 def test_trace_continues_from_request_through_publish_to_consumer(spans: InMemorySpanExporter) -> None:
     store, events = InMemoryEventStore(), CapturingEvents()
     with tracer().start_as_current_span("POST /payments", kind=SpanKind.SERVER) as request_span:
-        stored = store.append("payment-1", 0, [NewEvent("OrderNoted", {"a": 1}, "c-1",
-                                                        trace=current_trace_context())])  # fmt: skip
+        stored = store.append("payment-1", 0, [NewEvent("OrderNoted", {"a": 1}, "c-1", trace=current_trace_context())])
     relay = OutboxRelay(events, "bus", "payments.test")
     relay.publish([relay._prepare("1", stored[0])])
 
@@ -121,8 +126,10 @@ def test_log_lines_carry_trace_ids_the_dt_prefix_and_no_card_data(
 ) -> None:
     logger = build_logger("svc")
     with tracer().start_as_current_span("op") as span:
-        logger.info(f"charging card {CARD} cvv 123", extra={"card_number": CARD, "cvv": "123",
-                                                            "note": "pan 4111-1111-1111-1111 end"})  # fmt: skip
+        logger.info(
+            f"charging card {CARD} cvv 123",
+            extra={"card_number": CARD, "cvv": "123", "note": "pan 4111-1111-1111-1111 end"},
+        )
     line = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     ctx = span.get_span_context()
     trace_id, span_id = f"{ctx.trace_id:032x}", f"{ctx.span_id:016x}"

@@ -112,10 +112,20 @@ def test_a_card_number_as_a_json_number_is_redacted(number: int) -> None:
 
 @pytest.mark.parametrize(
     "written",
-    [4111111111111111, 4111111111111111.0, "4111111111111111", "4111.1111.1111.1111", "4111 1111 1111 1111",
-     "4111-1111-1111-1111", "4111_1111_1111_1111", "4,111,111,111,111,111", "3782 822463 10005",
-     "4111 - 1111 - 1111 - 1111", Decimal("4111111111111111")],
-)  # fmt: skip
+    [
+        4111111111111111,
+        4111111111111111.0,
+        "4111111111111111",
+        "4111.1111.1111.1111",
+        "4111 1111 1111 1111",
+        "4111-1111-1111-1111",
+        "4111_1111_1111_1111",
+        "4,111,111,111,111,111",
+        "3782 822463 10005",
+        "4111 - 1111 - 1111 - 1111",
+        Decimal("4111111111111111"),
+    ],
+)
 def test_the_card_numbers_the_issue_names_are_redacted(written: Any) -> None:
     assert redact({"note": written}) == {"note": REDACTED}
 
@@ -148,12 +158,26 @@ def test_numbers_that_fail_the_luhn_check_are_kept(digits: str) -> None:
 @settings(deadline=None)  # no timing luck: a loaded CI machine may take longer than 200 ms
 @given(st.datetimes(timezones=st.just(UTC)), st.uuids(), st.floats(1e9, 4e9))
 def test_timestamps_ids_and_epoch_seconds_are_kept(moment: datetime, uuid: Any, epoch: float) -> None:
-    record = {"at": moment.isoformat(), "when": str(moment), "id": str(uuid), "started": epoch,
-              "text": f"order {uuid} at {moment.isoformat()} took {epoch}"}  # fmt: skip
+    record = {
+        "at": moment.isoformat(),
+        "when": str(moment),
+        "id": str(uuid),
+        "started": epoch,
+        "text": f"order {uuid} at {moment.isoformat()} took {epoch}",
+    }
     assert redact(record) == record
 
 
 def test_amounts_counts_and_short_numbers_are_kept() -> None:
-    record = {"amount": "1500000", "amount_minor": 150000000, "latency_ms": 12.5, "failures": 3,
-              "date": "2026-11-25", "ip": "10.0.0.1", "version": "1.2.3", "negative": -42, "flag": True}  # fmt: skip
+    record = {
+        "amount": "1500000",
+        "amount_minor": 150000000,
+        "latency_ms": 12.5,
+        "failures": 3,
+        "date": "2026-11-25",
+        "ip": "10.0.0.1",
+        "version": "1.2.3",
+        "negative": -42,
+        "flag": True,
+    }
     assert redact(record) == record

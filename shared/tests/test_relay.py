@@ -54,8 +54,14 @@ def world(aws: None) -> dict[str, Any]:
     events.put_rule(Name="all", EventBusName=BUS, EventPattern=json.dumps({"source": [SOURCE]}))
     events.put_targets(Rule="all", EventBusName=BUS, Targets=[{"Id": "sink", "Arn": queue_arn}])
     store = DynamoDBEventStore(dynamodb, "events")
-    return {"store": store, "events": events, "sqs": sqs, "queue_url": queue_url, "stream_arn": stream_arn,
-            "streams": aws_client("dynamodbstreams")}  # fmt: skip
+    return {
+        "store": store,
+        "events": events,
+        "sqs": sqs,
+        "queue_url": queue_url,
+        "stream_arn": stream_arn,
+        "streams": aws_client("dynamodbstreams"),
+    }
 
 
 def published(world: dict[str, Any]) -> list[EventEnvelope]:
@@ -98,8 +104,9 @@ def test_every_event_is_published_once_despite_partial_failures(world: dict[str,
 def test_entries_that_keep_failing_are_returned_for_retry_never_dropped(world: dict[str, Any]) -> None:
     ids = seed(world)
     records = read_stream(world["streams"], world["stream_arn"])
-    broken = OutboxRelay(FlakyEvents(world["events"], {"Poisoned"}, failing_calls=99), BUS, SOURCE,
-                         sleep=lambda _: None)  # fmt: skip
+    broken = OutboxRelay(
+        FlakyEvents(world["events"], {"Poisoned"}, failing_calls=99), BUS, SOURCE, sleep=lambda _: None
+    )
 
     response = broken.handle_stream_batch({"Records": records})
 
@@ -138,19 +145,30 @@ def test_a_put_events_exception_retries_then_reports_the_whole_batch(world: dict
 def test_only_listed_event_types_are_published_under_their_integration_name(world: dict[str, Any]) -> None:
     seed(world)  # "Happened" x24 and one "Poisoned"
     records = read_stream(world["streams"], world["stream_arn"])
-    relay = OutboxRelay(world["events"], BUS, SOURCE, published_types={"Poisoned": "SomethingPublic"},
-                        sleep=lambda _: None)  # fmt: skip
+    relay = OutboxRelay(
+        world["events"], BUS, SOURCE, published_types={"Poisoned": "SomethingPublic"}, sleep=lambda _: None
+    )
     assert relay.handle_stream_batch({"Records": records}) == {"batchItemFailures": []}
     assert [e.event_type for e in published(world)] == ["SomethingPublic"]
 
 
 def test_a_contract_event_leaves_with_its_contract_fields_only(world: dict[str, Any]) -> None:
-    outcome = {"payment_order_id": "p-1", "merchant_id": "m-1", "amount": "5.00", "amount_minor": 500,
-               "currency": "EUR", "status": "SUCCESS", "error_message": None, "decline_code": None,
-               "psp_reference": "pi_1", "internal_note": "stays in the service"}  # fmt: skip
+    outcome = {
+        "payment_order_id": "p-1",
+        "merchant_id": "m-1",
+        "amount": "5.00",
+        "amount_minor": 500,
+        "currency": "EUR",
+        "status": "SUCCESS",
+        "error_message": None,
+        "decline_code": None,
+        "psp_reference": "pi_1",
+        "internal_note": "stays in the service",
+    }
     world["store"].append("payment-p-1", 0, [NewEvent("PaymentSucceeded", outcome, "p-1")])
-    relay = OutboxRelay(world["events"], BUS, SOURCE, published_types={"PaymentSucceeded": "PaymentStatusUpdated"},
-                        sleep=lambda _: None)  # fmt: skip
+    relay = OutboxRelay(
+        world["events"], BUS, SOURCE, published_types={"PaymentSucceeded": "PaymentStatusUpdated"}, sleep=lambda _: None
+    )
     relay.handle_stream_batch({"Records": read_stream(world["streams"], world["stream_arn"])})
     [event] = published(world)
     assert event.event_type == "PaymentStatusUpdated"

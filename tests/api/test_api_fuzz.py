@@ -61,8 +61,10 @@ def stack() -> Iterator[Stack]:
     api.stop()
     moto.stop()
     total = sum(running.statuses.values())
-    print(f"\nAPI fuzzing: {total} cases, responses by status: {dict(sorted(running.statuses.items()))}; "
-          f"unsigned: {dict(sorted(running.unsigned_statuses.items()))}")
+    print(
+        f"\nAPI fuzzing: {total} cases, responses by status: {dict(sorted(running.statuses.items()))}; "
+        f"unsigned: {dict(sorted(running.unsigned_statuses.items()))}"
+    )
 
 
 def openapi_documents() -> dict[str, Any]:
@@ -88,9 +90,13 @@ class SigV4(requests.auth.AuthBase):
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         body = request.body.encode() if isinstance(request.body, str) else request.body
         content_type = request.headers.get("Content-Type")
-        signed = signed_headers(self.principal, str(request.method), str(request.url),
-                                body if isinstance(body, bytes) else None,
-                                {"Content-Type": str(content_type)} if content_type else {})  # fmt: skip
+        signed = signed_headers(
+            self.principal,
+            str(request.method),
+            str(request.url),
+            body if isinstance(body, bytes) else None,
+            {"Content-Type": str(content_type)} if content_type else {},
+        )
         request.headers.update({k: signed[k] for k in ("Authorization", "X-Amz-Date")})
         return request
 
@@ -125,8 +131,9 @@ def test_no_5xx_every_4xx_is_a_named_problem_and_writes_nothing(case: Any, stack
             assert error["field"] and error["reason"], problem
     if case.method.upper() == case.operation.method.upper():
         # The status, content type and body are the ones the document promises (problems included).
-        case.validate_response(response, checks=[status_code_conformance, content_type_conformance,
-                                                 response_schema_conformance])  # fmt: skip
+        case.validate_response(
+            response, checks=[status_code_conformance, content_type_conformance, response_schema_conformance]
+        )
     if response.status_code >= 400:
         assert stack.row_count() == rows_before, f"a rejected request wrote:\n{case.as_curl_command()}"
 
@@ -154,7 +161,12 @@ def test_the_write_check_bites_an_accepted_payment_is_seen_as_rows(stack: Stack)
     # Schema-valid bodies rarely pass the business rules (Luhn, expiry): prove the detector with a real one.
     before = stack.row_count()
     body = {**order("approve", random.Random(1)), "merchant_id": MERCHANTS[0]}
-    status, body = http("POST", f"{stack.url}/payments", body, headers={"Idempotency-Key": "fuzz-write-check"},
-                        signer=stack.keys.merchant(MERCHANTS[0]))  # fmt: skip
+    status, body = http(
+        "POST",
+        f"{stack.url}/payments",
+        body,
+        headers={"Idempotency-Key": "fuzz-write-check"},
+        signer=stack.keys.merchant(MERCHANTS[0]),
+    )
     assert status == 201, body
     assert stack.row_count() > before

@@ -15,9 +15,9 @@ from payments_shared.contracts import CONTRACTS
 @pytest.mark.parametrize("event_type", CONTRACTS)
 def test_committed_schema_matches_the_contract_model(event_type: str) -> None:
     assert committed_path(event_type).exists(), "run: ./pants run tools/api_docs/write_event_schemas.py"
-    assert json.loads(committed_path(event_type).read_text()) == json.loads(document(event_type)), (
-        f"{committed_path(event_type)} is stale; regenerate it with ./pants run tools/api_docs/write_event_schemas.py"
-    )
+    assert json.loads(committed_path(event_type).read_text()) == json.loads(
+        document(event_type)
+    ), f"{committed_path(event_type)} is stale; regenerate it with ./pants run tools/api_docs/write_event_schemas.py"
 
 
 def test_schemas_name_every_field_a_consumer_relies_on() -> None:

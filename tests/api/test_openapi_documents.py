@@ -15,15 +15,18 @@ from payments_testing.aws import fake_credentials
 def test_committed_document_matches_the_code(service: str) -> None:
     fake_credentials()
     assert committed_path(service).exists(), "run: ./pants run tools/api_docs/write_openapi.py"
-    assert json.loads(committed_path(service).read_text()) == json.loads(document(service)), (
-        f"{committed_path(service)} is stale; regenerate it with ./pants run tools/api_docs/write_openapi.py"
-    )
+    assert json.loads(committed_path(service).read_text()) == json.loads(
+        document(service)
+    ), f"{committed_path(service)} is stale; regenerate it with ./pants run tools/api_docs/write_openapi.py"
 
 
 def test_documents_describe_every_route_the_api_serves() -> None:
     paths = {s: set(json.loads(committed_path(s).read_text())["paths"]) for s in APIS}
-    assert paths == {"initializer": {"/payments", "/payments/{payment_order_id}"},
-                     "ledger": {"/ledger/trial-balance"}, "wallet": {"/wallets/{merchant_id}"}}  # fmt: skip
+    assert paths == {
+        "initializer": {"/payments", "/payments/{payment_order_id}"},
+        "ledger": {"/ledger/trial-balance"},
+        "wallet": {"/wallets/{merchant_id}"},
+    }
     initializer = json.loads(committed_path("initializer").read_text())
     post = initializer["paths"]["/payments"]["post"]
     assert any(p["name"].lower() == "idempotency-key" and p["in"] == "header" for p in post["parameters"])

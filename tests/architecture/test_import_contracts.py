@@ -30,35 +30,57 @@ def _lines(items: list[str]) -> str:
 
 
 def _forbidden(contract: str, name: str, sources: list[str], forbidden: list[str]) -> str:
-    return (f"[importlinter:contract:{contract}]\nname = {name}\ntype = forbidden\n"
-            f"source_modules = {_lines(sources)}\nforbidden_modules = {_lines(forbidden)}\n")  # fmt: skip
+    return (
+        f"[importlinter:contract:{contract}]\nname = {name}\ntype = forbidden\n"
+        f"source_modules = {_lines(sources)}\nforbidden_modules = {_lines(forbidden)}\n"
+    )
 
 
 def contracts(kernel: str, services: list[str]) -> str:
-    domain_pure = [_forbidden(f"{svc}-domain-is-pure", f"{svc}.domain imports no infrastructure",
-                              [f"{svc}.domain"], INFRASTRUCTURE)
-                   for svc in services if present([f"{svc}.domain"])]  # fmt: skip
-    no_adapters = [_forbidden(f"{svc}-core-knows-no-adapter",
-                              f"{svc}.app and {svc}.domain import no adapter and no HTTP problem",
-                              present([f"{svc}.app", f"{svc}.domain"]),
-                              present([f"{svc}.adapters", f"{kernel}.problems"]))
-                   for svc in services if present([f"{svc}.adapters"])]  # fmt: skip
+    domain_pure = [
+        _forbidden(
+            f"{svc}-domain-is-pure", f"{svc}.domain imports no infrastructure", [f"{svc}.domain"], INFRASTRUCTURE
+        )
+        for svc in services
+        if present([f"{svc}.domain"])
+    ]
+    no_adapters = [
+        _forbidden(
+            f"{svc}-core-knows-no-adapter",
+            f"{svc}.app and {svc}.domain import no adapter and no HTTP problem",
+            present([f"{svc}.app", f"{svc}.domain"]),
+            present([f"{svc}.adapters", f"{kernel}.problems"]),
+        )
+        for svc in services
+        if present([f"{svc}.adapters"])
+    ]
     independence = (
-        ["[importlinter:contract:services-independent]\nname = services are independent\n"
-         f"type = independence\nmodules = {_lines(services)}\n"]
-        if len(services) > 1 else []
-    )  # fmt: skip
+        [
+            "[importlinter:contract:services-independent]\nname = services are independent\n"
+            f"type = independence\nmodules = {_lines(services)}\n"
+        ]
+        if len(services) > 1
+        else []
+    )
     kernel_first = (
         [_forbidden("kernel-imports-no-service", f"{kernel} imports no service", [kernel], services)]
-        if services else []
-    )  # fmt: skip
+        if services
+        else []
+    )
     # What domains may import from the kernel must itself be pure.
     pure_kernel = present([f"{kernel}.{name}" for name in PURE_KERNEL])
     kernel_pure = (
-        [_forbidden("kernel-values-are-pure", f"{kernel} value modules import no infrastructure", pure_kernel,
-                    INFRASTRUCTURE)]
-        if pure_kernel else []
-    )  # fmt: skip
+        [
+            _forbidden(
+                "kernel-values-are-pure",
+                f"{kernel} value modules import no infrastructure",
+                pure_kernel,
+                INFRASTRUCTURE,
+            )
+        ]
+        if pure_kernel
+        else []
+    )
     header = f"[importlinter]\nroot_packages =\n    {kernel}\n" + "".join(f"    {s}\n" for s in services)
     header += "include_external_packages = True\n"
     return "\n".join([header, *kernel_pure, *domain_pure, *no_adapters, *independence, *kernel_first])

@@ -18,8 +18,10 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 )
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 
-MESSAGES: dict[str, tuple[Any, Any]] = {"/v1/traces": (ExportTraceServiceRequest, ExportTraceServiceResponse),
-            "/v1/metrics": (ExportMetricsServiceRequest, ExportMetricsServiceResponse)}  # fmt: skip
+MESSAGES: dict[str, tuple[Any, Any]] = {
+    "/v1/traces": (ExportTraceServiceRequest, ExportTraceServiceResponse),
+    "/v1/metrics": (ExportMetricsServiceRequest, ExportMetricsServiceResponse),
+}
 
 
 @dataclass(frozen=True)
@@ -84,9 +86,14 @@ class OtlpReceiver:
 
     def spans(self) -> list[tuple[dict[str, Any], Any]]:
         """(resource attributes, span) for every span received."""
-        return [(attributes(rs.resource.attributes), span)
-                for r in self.received if r.path == "/v1/traces"
-                for rs in r.message.resource_spans for ss in rs.scope_spans for span in ss.spans]  # fmt: skip
+        return [
+            (attributes(rs.resource.attributes), span)
+            for r in self.received
+            if r.path == "/v1/traces"
+            for rs in r.message.resource_spans
+            for ss in rs.scope_spans
+            for span in ss.spans
+        ]
 
     def metric_points(self) -> list[tuple[dict[str, Any], str, Any]]:
         """(resource attributes, metric name, data point) for every sum and histogram point received."""

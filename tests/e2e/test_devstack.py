@@ -45,8 +45,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Devstack]:
 def test_a_small_run_loses_nothing_and_balances(stack: Devstack) -> None:
     sent = drive(stack.api.url, stack.keys, 24, 4, seed=3, progress=False, retry_share=0.25)
     final = settle(stack.api.url, stack.keys, sent, timeout_s=120)
-    report = build(stack.api.url, stack.keys, sent, final, stack.functions.invocations, stack.psp,
-                   stack.provisioned.dlqs)  # fmt: skip
+    report = build(
+        stack.api.url, stack.keys, sent, final, stack.functions.invocations, stack.psp, stack.provisioned.dlqs
+    )
     assert report.ok, report.render()
     assert report.final_status.get("SUCCESS") and report.final_status.get("FAILED")
     assert report.http_status.get("400")  # the mix includes invalid requests
@@ -72,8 +73,11 @@ def test_every_call_of_the_run_is_allowed_by_the_deployed_roles_and_would_have_b
     before = stack.iam_check(Deployment(rendered))["denied"]
     table, queue = "arn:aws:dynamodb:eu-west-1:123456789012:table", "arn:aws:sqs:eu-west-1:123456789012"
     assert f"initializer-outcome: dynamodb:UpdateItem on {table}/ShowMeTheMoney — IMPLICIT_DENY" in before, before
-    for relay, store in [("initializer-relay", "initializer"), ("finalizer-relay", "finalizer"),
-                         ("ledger-totals", "ledger")]:  # fmt: skip
+    for relay, store in [
+        ("initializer-relay", "initializer"),
+        ("finalizer-relay", "finalizer"),
+        ("ledger-totals", "ledger"),
+    ]:
         assert f"{relay}: sqs:SendMessage on {queue}:{store}-events-relay-failures — IMPLICIT_DENY" in before, before
 
 
@@ -89,12 +93,27 @@ def test_dashboard_renders_every_panel_with_data_and_links_to_waterfalls(stack: 
         assert drawn and int(drawn.group(1)) > 0 and int(drawn.group(2)) == series_count, chart_id
     assert dom.count("<canvas") >= 4 and "u-legend" in dom
     # The service map: the API, every function the flow ran, the bus, queues, tables, the PSP; labelled edges.
-    service_map = dom[dom.index('id="service-map"'):dom.index('id="overview"')]
-    names = {" ".join(re.findall(r"<tspan[^>]*>([^<]*)</tspan>", node))
-             for node in re.findall(r'<g class="node">.*?</g>', service_map)}  # fmt: skip
-    assert {"API", "initializer-api", "initializer-relay", "finalizer", "finalizer-relay", "initializer-outcome",
-            "ledger", "ledger-totals", "wallet", "EventBridge bus", "finalizer queue", "initializer tables",
-            "PSP (Stripe API)", "KMS"} <= names, names
+    service_map = dom[dom.index('id="service-map"') : dom.index('id="overview"')]
+    names = {
+        " ".join(re.findall(r"<tspan[^>]*>([^<]*)</tspan>", node))
+        for node in re.findall(r'<g class="node">.*?</g>', service_map)
+    }
+    assert {
+        "API",
+        "initializer-api",
+        "initializer-relay",
+        "finalizer",
+        "finalizer-relay",
+        "initializer-outcome",
+        "ledger",
+        "ledger-totals",
+        "wallet",
+        "EventBridge bus",
+        "finalizer queue",
+        "initializer tables",
+        "PSP (Stripe API)",
+        "KMS",
+    } <= names, names
     psp = re.search(r"finalizer → PSP \(Stripe API\): (\d+) calls, (\d+) errors", service_map)
     assert psp and int(psp.group(1)) >= sum(stack.psp.requests.values()) > 0, psp  # every attempt has its span
     trace_link = re.search(r'href="(/traces/[0-9a-f]{32})"', dom)

@@ -18,20 +18,35 @@ def dynamodb() -> Iterator[Any]:
     moto = MotoServer().start()
     dynamodb = client("dynamodb")
     dynamodb.create_table(**table_definition("events"))
-    dynamodb.create_table(TableName="totals", AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-                          KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}], BillingMode="PAY_PER_REQUEST")
+    dynamodb.create_table(
+        TableName="totals",
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
     yield dynamodb
     moto.stop()
 
 
 def put(stream: str, version: int) -> dict[str, Any]:
-    return {"Put": {"TableName": "events", "Item": {"stream_id": {"S": stream}, "version": {"N": str(version)}},
-                    "ConditionExpression": "attribute_not_exists(version)"}}  # fmt: skip
+    return {
+        "Put": {
+            "TableName": "events",
+            "Item": {"stream_id": {"S": stream}, "version": {"N": str(version)}},
+            "ConditionExpression": "attribute_not_exists(version)",
+        }
+    }
 
 
 def add(amount: int) -> dict[str, Any]:
-    return {"Update": {"TableName": "totals", "Key": {"id": {"S": "t"}}, "UpdateExpression": "ADD amount :a",
-                       "ExpressionAttributeValues": {":a": {"N": str(amount)}}}}  # fmt: skip
+    return {
+        "Update": {
+            "TableName": "totals",
+            "Key": {"id": {"S": "t"}},
+            "UpdateExpression": "ADD amount :a",
+            "ExpressionAttributeValues": {":a": {"N": str(amount)}},
+        }
+    }
 
 
 def state(dynamodb: Any) -> tuple[int, str | None, int]:

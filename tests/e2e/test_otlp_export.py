@@ -23,13 +23,17 @@ TOKEN = "Api-Token dt0c01.local-test"
 @pytest.fixture(scope="module")
 def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[OtlpReceiver, Report, dict[str, Any]]]:
     with OtlpReceiver() as receiver:
-        stack = Devstack(api_port=0, logs=tmp_path_factory.mktemp("logs") / "lambda.jsonl",
-                         otlp=OtlpExport(receiver.url + "/", {"Authorization": TOKEN}))  # fmt: skip
+        stack = Devstack(
+            api_port=0,
+            logs=tmp_path_factory.mktemp("logs") / "lambda.jsonl",
+            otlp=OtlpExport(receiver.url + "/", {"Authorization": TOKEN}),
+        )
         try:
             sent = drive(stack.api.url, stack.keys, 16, 4, seed=15, progress=False)  # every kind, 2 refusals
             final = settle(stack.api.url, stack.keys, sent, timeout_s=120)
-            report = build(stack.api.url, stack.keys, sent, final, stack.functions.invocations, stack.psp,
-                           stack.provisioned.dlqs)  # fmt: skip  (waits until the ledger and wallets agree)
+            report = build(
+                stack.api.url, stack.keys, sent, final, stack.functions.invocations, stack.psp, stack.provisioned.dlqs
+            )  # (waits until the ledger and wallets agree)
             # The trace ids each payment's events recorded in the four event stores.
             dynamodb = client("dynamodb")
             traces = {order_id: {e.trace_id for e in trace_payment(dynamodb, order_id)} for order_id in final}
@@ -54,7 +58,10 @@ def test_one_trace_per_payment_crosses_the_services_with_each_functions_resource
         assert RESOURCE_KEYS <= resource.keys(), resource
         assert resource["service.name"] == resource["faas.name"]
         assert (resource["cloud.provider"], resource["cloud.region"], resource["deployment.environment"]) == (
-            "aws", "eu-west-1", "local")
+            "aws",
+            "eu-west-1",
+            "local",
+        )
         functions_in_trace[span.trace_id.hex()].add(resource["faas.name"])
 
     assert Counter(kind for kind, _ in traces.values()) == {"approve": 9, "decline": 2, "refuse": 2}
@@ -100,6 +107,8 @@ def test_the_emf_business_metrics_arrive_as_otlp_metrics_of_their_function(run: 
 
 def test_headers_are_parsed_as_key_value_pairs() -> None:
     assert parse_headers(["Authorization=Api-Token a=b", " X-Scope = t1 "]) == {
-        "Authorization": "Api-Token a=b", "X-Scope": "t1"}
+        "Authorization": "Api-Token a=b",
+        "X-Scope": "t1",
+    }
     with pytest.raises(ValueError, match="'Authorization: x'"):
         parse_headers(["Authorization: x"])

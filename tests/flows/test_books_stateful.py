@@ -73,17 +73,20 @@ def fee_of(minor: int, basis_points: int, fixed: int) -> int:
 
 
 class Books(RuleBasedStateMachine):
-    @initialize(basis_points=st.integers(0, 1000), fixed=st.dictionaries(st.sampled_from(CURRENCIES),
-                                                                          st.integers(0, 300)))  # fmt: skip
+    @initialize(
+        basis_points=st.integers(0, 1000), fixed=st.dictionaries(st.sampled_from(CURRENCIES), st.integers(0, 300))
+    )
     def open_books(self, basis_points: int, fixed: dict[str, int]) -> None:
         self.basis_points, self.fixed = basis_points, fixed
         self.ledger_store = InMemoryEventStore(transaction_seconds=IN_FLIGHT_S)
         self.wallet_store = InMemoryEventStore(transaction_seconds=IN_FLIGHT_S)
         fees = fee_schedule(str(basis_points), json.dumps(fixed))  # FEE_BASIS_POINTS, FEE_FIXED_MINOR
-        self.ledger = LedgerApp(self.ledger_store, InMemoryAccountTotals(self.ledger_store, "Accounts"), fees,
-                                retry_policy=QUICK_RETRY)  # fmt: skip
-        self.wallet = WalletApp(self.wallet_store, InMemoryBalances(self.wallet_store, "Balances"), shards=3,
-                                retry_policy=QUICK_RETRY)  # fmt: skip
+        self.ledger = LedgerApp(
+            self.ledger_store, InMemoryAccountTotals(self.ledger_store, "Accounts"), fees, retry_policy=QUICK_RETRY
+        )
+        self.wallet = WalletApp(
+            self.wallet_store, InMemoryBalances(self.wallet_store, "Balances"), shards=3, retry_policy=QUICK_RETRY
+        )
         # The journal's DynamoDB stream: entries wait here for the totals projection, in commit order.
         self.stream: list[StoredEvent] = []
         self.projected: list[StoredEvent] = []
@@ -95,8 +98,12 @@ class Books(RuleBasedStateMachine):
         self._seen = threading.Lock()
 
     # -- the finalizer
-    @rule(merchant=st.sampled_from(MERCHANTS), currency=st.sampled_from(CURRENCIES), minor=st.integers(1, 10**9),
-          success=st.booleans())  # fmt: skip
+    @rule(
+        merchant=st.sampled_from(MERCHANTS),
+        currency=st.sampled_from(CURRENCIES),
+        minor=st.integers(1, 10**9),
+        success=st.booleans(),
+    )
     def finalizer_publishes(self, merchant: str, currency: str, minor: int, success: bool) -> None:
         order_id = PaymentOrderId.new()
         self.payments[order_id] = Payment(merchant, currency, minor)
@@ -160,8 +167,7 @@ class Books(RuleBasedStateMachine):
         at_once([partial(invocation, envelope) for envelope in envelopes])
 
     # -- DynamoDB as it really fails
-    @rule(reasons=st.lists(st.sampled_from(PASSING_REASONS), min_size=1, max_size=ATTEMPTS + 1),
-          ledger=st.booleans())  # fmt: skip
+    @rule(reasons=st.lists(st.sampled_from(PASSING_REASONS), min_size=1, max_size=ATTEMPTS + 1), ledger=st.booleans())
     def store_refuses_its_next_writes(self, reasons: list[str], ledger: bool) -> None:
         (self.ledger_store if ledger else self.wallet_store).cancel_next(*reasons)
 
@@ -220,8 +226,11 @@ class Books(RuleBasedStateMachine):
 
     def _payables(self) -> dict[tuple[str, str], int]:
         accounts = self.ledger.trial_balance().accounts
-        return {(a.account.removeprefix("merchant_payable:"), a.currency): a.credits_minor - a.debits_minor
-                for a in accounts if a.account.startswith("merchant_payable:")}  # fmt: skip
+        return {
+            (a.account.removeprefix("merchant_payable:"), a.currency): a.credits_minor - a.debits_minor
+            for a in accounts
+            if a.account.startswith("merchant_payable:")
+        }
 
     def _wallet(self, merchant: str) -> dict[str, int]:
         try:
@@ -243,8 +252,11 @@ class Books(RuleBasedStateMachine):
         expected: dict[tuple[str, str], tuple[int, int]] = defaultdict(lambda: (0, 0))
         for payment in projected:
             fee = self._fee(payment)
-            for account, debit, credit in [(PSP_CLEARING, payment.minor, 0), (FEE_REVENUE, 0, fee),
-                                           (merchant_payable(payment.merchant), 0, payment.minor - fee)]:  # fmt: skip
+            for account, debit, credit in [
+                (PSP_CLEARING, payment.minor, 0),
+                (FEE_REVENUE, 0, fee),
+                (merchant_payable(payment.merchant), 0, payment.minor - fee),
+            ]:
                 debits, credits = expected[(account, payment.currency)]
                 expected[(account, payment.currency)] = (debits + debit, credits + credit)
         actual = {(a.account, a.currency): (a.debits_minor, a.credits_minor) for a in balance.accounts}

@@ -98,9 +98,19 @@ def published_events(service: Service) -> list[dict[str, Any]]:
             continue  # private to the service
         envelope = integration_envelope(stored, service.integration_types[stored.event_type])
         entry = envelope.to_eventbridge_entry(source=service.source, bus_name="payments")
-        deliveries.append({"version": "0", "id": str(uuid.uuid4()), "detail-type": entry["DetailType"],
-                           "source": entry["Source"], "account": "123456789012", "time": "2026-11-25T12:00:00Z",
-                           "region": "eu-west-1", "resources": [], "detail": json.loads(entry["Detail"])})  # fmt: skip
+        deliveries.append(
+            {
+                "version": "0",
+                "id": str(uuid.uuid4()),
+                "detail-type": entry["DetailType"],
+                "source": entry["Source"],
+                "account": "123456789012",
+                "time": "2026-11-25T12:00:00Z",
+                "region": "eu-west-1",
+                "resources": [],
+                "detail": json.loads(entry["Detail"]),
+            }
+        )
     service.published.clear()
     return deliveries
 
@@ -116,18 +126,35 @@ def get(service: Service, path: str, resource: str, parameters: dict[str, str], 
 @pytest.mark.parametrize(
     ("currency", "amount", "minor"),
     # Stripe's minimum charge (50 yen, 0.30 GBP) up to the initializer's default limit (1500000 yen, 50000.00 PLN).
-    [("JPY", "1000", 1000), ("JPY", "50", 50), ("JPY", "1500000", 1_500_000), ("EUR", "10.00", 1000),
-     ("GBP", "0.30", 30), ("PLN", "50000.00", 5_000_000), ("USD", "1234.56", 123_456)],
-)  # fmt: skip
+    [
+        ("JPY", "1000", 1000),
+        ("JPY", "50", 50),
+        ("JPY", "1500000", 1_500_000),
+        ("EUR", "10.00", 1000),
+        ("GBP", "0.30", 30),
+        ("PLN", "50000.00", 5_000_000),
+        ("USD", "1234.56", 123_456),
+    ],
+)
 def test_a_payment_reaches_stripe_the_books_and_the_wallet_in_its_currencys_minor_units(
     stack: Stack, currency: str, amount: str, minor: int
 ) -> None:
-    order = {"merchant_id": "merchant-1", "amount": amount, "currency": currency,
-             "buyer_info": {"name": "Ada Lovelace", "email": "ada@example.com", "country": "GB"},
-             "payment_details": {"card_number": APPROVED_CARD, "expiry_month": 12, "expiry_year": 2031, "cvv": "737",
-                                 "holder_name": "Ada Lovelace"}}  # fmt: skip
+    order = {
+        "merchant_id": "merchant-1",
+        "amount": amount,
+        "currency": currency,
+        "buyer_info": {"name": "Ada Lovelace", "email": "ada@example.com", "country": "GB"},
+        "payment_details": {
+            "card_number": APPROVED_CARD,
+            "expiry_month": 12,
+            "expiry_year": 2031,
+            "cvv": "737",
+            "holder_name": "Ada Lovelace",
+        },
+    }
     created = stack.initializer.handler.handler(
-        api_event("POST", "/payments", order, {"Idempotency-Key": f"flow-{currency}-{amount}"}), LambdaContext())
+        api_event("POST", "/payments", order, {"Idempotency-Key": f"flow-{currency}-{amount}"}), LambdaContext()
+    )
     placed = json_body(created)
     assert created["statusCode"] == 201 and placed["status"] == "INITIATED", placed
     order_id = placed["payment_order_id"]
@@ -144,17 +171,28 @@ def test_a_payment_reaches_stripe_the_books_and_the_wallet_in_its_currencys_mino
     data = outcome["detail"]["data"]
     assert outcome["detail-type"] == "PaymentStatusUpdated" and data["status"] == "SUCCESS"
     assert (data["amount"], data["amount_minor"], data["currency"]) == (amount, minor, currency)
-    for consumer in (stack.ledger.handler.handler, stack.wallet.handler.handler,
-                     stack.initializer.handler.outcome_handler):  # fmt: skip
+    for consumer in (
+        stack.ledger.handler.handler,
+        stack.wallet.handler.handler,
+        stack.initializer.handler.outcome_handler,
+    ):
         assert deliver(consumer, outcome) == []
 
     books = get(stack.ledger, "/ledger/trial-balance", "/ledger/trial-balance", {}, OPERATOR_1)
     assert books["balanced"] is True and books["totals"] == {currency: {"debits_minor": minor, "credits_minor": minor}}
     assert {(a["account"], a["debits_minor"], a["credits_minor"]) for a in books["accounts"]} == {
-        ("psp_clearing", minor, 0), ("merchant_payable:merchant-1", 0, minor)}  # no fee configured
-    wallet = get(stack.wallet, "/wallets/merchant-1", "/wallets/{merchant_id}", {"merchant_id": "merchant-1"},
-                 MERCHANT_1)  # fmt: skip
+        ("psp_clearing", minor, 0),
+        ("merchant_payable:merchant-1", 0, minor),
+    }  # no fee configured
+    wallet = get(
+        stack.wallet, "/wallets/merchant-1", "/wallets/{merchant_id}", {"merchant_id": "merchant-1"}, MERCHANT_1
+    )
     assert wallet["balances"] == [{"currency": currency, "amount": amount, "amount_minor": minor}]
-    final = get(stack.initializer, f"/payments/{order_id}", "/payments/{payment_order_id}",
-                {"payment_order_id": order_id}, MERCHANT_1)  # fmt: skip
+    final = get(
+        stack.initializer,
+        f"/payments/{order_id}",
+        "/payments/{payment_order_id}",
+        {"payment_order_id": order_id},
+        MERCHANT_1,
+    )
     assert (final["status"], final["amount"], final["currency"]) == ("SUCCESS", amount, currency)

@@ -28,15 +28,22 @@ def _roles(functions: dict[str, dict[str, Any]]) -> dict[str, Any]:
     roles = {}
     for role in iam.list_roles()["Roles"]:
         name = role["RoleName"]
-        inline = {p: iam_document(iam.get_role_policy(RoleName=name, PolicyName=p)["PolicyDocument"])
-                  for p in iam.list_role_policies(RoleName=name)["PolicyNames"]}  # fmt: skip
+        inline = {
+            p: iam_document(iam.get_role_policy(RoleName=name, PolicyName=p)["PolicyDocument"])
+            for p in iam.list_role_policies(RoleName=name)["PolicyNames"]
+        }
         attached = {}
         for policy in iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"]:
             version = iam.get_policy(PolicyArn=policy["PolicyArn"])["Policy"]["DefaultVersionId"]
-            attached[policy["PolicyName"]] = iam_document(iam.get_policy_version(
-                PolicyArn=policy["PolicyArn"], VersionId=version)["PolicyVersion"]["Document"])  # fmt: skip
-        roles[name] = {"function": function_of.get(name), "trust": iam_document(role["AssumeRolePolicyDocument"]),
-                       "inline": inline, "attached": attached}  # fmt: skip
+            attached[policy["PolicyName"]] = iam_document(
+                iam.get_policy_version(PolicyArn=policy["PolicyArn"], VersionId=version)["PolicyVersion"]["Document"]
+            )
+        roles[name] = {
+            "function": function_of.get(name),
+            "trust": iam_document(role["AssumeRolePolicyDocument"]),
+            "inline": inline,
+            "attached": attached,
+        }
     return roles
 
 
@@ -93,10 +100,15 @@ def render() -> dict[str, Any]:
     lambdas, kms = aws("lambda"), aws("kms")
     functions = {f["FunctionName"]: f for f in lambdas.list_functions()["Functions"]}
     # Our keys by alias (AWS-managed ones, alias/aws/*, have no policy of ours).
-    aliases = {a["TargetKeyId"]: a["AliasName"].removeprefix("alias/") for a in kms.list_aliases()["Aliases"]
-               if "TargetKeyId" in a and not a["AliasName"].startswith("alias/aws/")}  # fmt: skip
-    key_policies = {alias: json.loads(kms.get_key_policy(KeyId=key, PolicyName="default")["Policy"])
-                    for key, alias in aliases.items()}  # fmt: skip
+    aliases = {
+        a["TargetKeyId"]: a["AliasName"].removeprefix("alias/")
+        for a in kms.list_aliases()["Aliases"]
+        if "TargetKeyId" in a and not a["AliasName"].startswith("alias/aws/")
+    }
+    key_policies = {
+        alias: json.loads(kms.get_key_policy(KeyId=key, PolicyName="default")["Policy"])
+        for key, alias in aliases.items()
+    }
     mappings = lambdas.list_event_source_mappings()["EventSourceMappings"]
     queue_policies, queue_keys = _queues()
     described = {
@@ -105,18 +117,31 @@ def render() -> dict[str, Any]:
             "kms_key": f.get("KMSKeyArn"),
             "log_group": f"/aws/lambda/{name}",
             "event_sources": sorted(
-                ({"source": m["EventSourceArn"],
-                  "on_failure": m.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")}
-                 for m in mappings if m["FunctionArn"].split(":")[6] == name),
-                key=lambda s: s["source"]),
+                (
+                    {
+                        "source": m["EventSourceArn"],
+                        "on_failure": m.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination"),
+                    }
+                    for m in mappings
+                    if m["FunctionArn"].split(":")[6] == name
+                ),
+                key=lambda s: s["source"],
+            ),
         }
         for name, f in sorted(functions.items())
-    }  # fmt: skip
+    }
     region, account = next(iter(functions.values()))["FunctionArn"].split(":")[3:5]
-    rendered = {"account": account, "region": region, "roles": _roles(functions), "key_policies": key_policies,
-                "queue_policies": queue_policies, "bucket_policies": _bucket_policies(),
-                "function_policies": _function_policies(functions), "functions": described,
-                "encryption": {**queue_keys, **_tables_and_parameters()}}  # fmt: skip
+    rendered = {
+        "account": account,
+        "region": region,
+        "roles": _roles(functions),
+        "key_policies": key_policies,
+        "queue_policies": queue_policies,
+        "bucket_policies": _bucket_policies(),
+        "function_policies": _function_policies(functions),
+        "functions": described,
+        "encryption": {**queue_keys, **_tables_and_parameters()},
+    }
     # Key ids (and aliases where a resource names one) become the alias, generated bucket names (bucket_prefix)
     # their prefix, API ids the API's name: they differ between applies.
     text = normalized(json.dumps(rendered, sort_keys=True), aliases)

@@ -25,5 +25,6 @@ def terraform_binary() -> str:
 
 def run_terraform(args: list[str], cwd: Path, timeout: float = 900) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "TF_PLUGIN_CACHE_DIR": _PLUGIN_CACHE, "TF_IN_AUTOMATION": "1", "CHECKPOINT_DISABLE": "1"}
-    return subprocess.run([terraform_binary(), *args], cwd=cwd, env=env, capture_output=True, text=True,
-                          timeout=timeout, check=False)  # fmt: skip
+    return subprocess.run(
+        [terraform_binary(), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False
+    )

@@ -33,10 +33,15 @@ from payments_testing.iam.deployed import POLICIES_FILE
 
 SERVICES = ("initializer", "finalizer", "ledger", "wallet")
 # Functions fed by their event store's DynamoDB stream: the outbox relays and the ledger's totals projection.
-STREAM_CONSUMERS = {function: resources.EVENT_STORES[service]
-                    for service, function in resources.STREAM_CONSUMERS.items()}  # fmt: skip
-ROUTES = {"POST /payments", "GET /payments/{payment_order_id}", "GET /ledger/trial-balance",
-          "GET /wallets/{merchant_id}"}  # fmt: skip
+STREAM_CONSUMERS = {
+    function: resources.EVENT_STORES[service] for service, function in resources.STREAM_CONSUMERS.items()
+}
+ROUTES = {
+    "POST /payments",
+    "GET /payments/{payment_order_id}",
+    "GET /ledger/trial-balance",
+    "GET /wallets/{merchant_id}",
+}
 SECRETS = {
     "/payments/dynatrace/firehose-access-key": "dt0c01.firehose-fake",
     "/payments/dynatrace/connection-token": "dt0c01.connection-fake",
@@ -45,8 +50,11 @@ SECRETS = {
 # Onboarding, as a platform apply records it: two merchants' back ends and the operators.
 MERCHANTS = {"m-1": "arn:aws:iam::111111111111:role/backend", "m-2": "arn:aws:iam::222222222222:role/backend"}
 OPERATORS = ["arn:aws:iam::123456789012:role/support"]
-DYNATRACE = {"dynatrace_tenant": "abc12345", "dynatrace_cluster_id": "-1234",
-             "dynatrace_connection_base_url": "https://abc12345.live.dynatrace.com"}  # fmt: skip
+DYNATRACE = {
+    "dynatrace_tenant": "abc12345",
+    "dynatrace_cluster_id": "-1234",
+    "dynatrace_connection_base_url": "https://abc12345.live.dynatrace.com",
+}
 
 
 @dataclass
@@ -64,14 +72,19 @@ class Deployment:
         if name == "platform":
             values |= {"merchants": json.dumps(MERCHANTS), "operator_principals": json.dumps(OPERATORS)}
         else:
-            values |= {"zip_path": str(Path(f"services.{name}/lambda.zip").resolve()), "dynatrace_enabled": "true",
-                       "dynatrace_layer_arn": self.layer_arn, **DYNATRACE}  # fmt: skip
+            values |= {
+                "zip_path": str(Path(f"services.{name}/lambda.zip").resolve()),
+                "dynatrace_enabled": "true",
+                "dynatrace_layer_arn": self.layer_arn,
+                **DYNATRACE,
+            }
         return [arg for key, value in values.items() for arg in ("-var", f"{key}={value}")]
 
     def terraform(self, name: str, command: str) -> str:
         started = time.perf_counter()
-        result = run_terraform([command, "-auto-approve", "-input=false", "-no-color", *self.variables(name)],
-                               self.root(name))  # fmt: skip
+        result = run_terraform(
+            [command, "-auto-approve", "-input=false", "-no-color", *self.variables(name)], self.root(name)
+        )
         self.seconds[f"{command} {name}"] = time.perf_counter() - started
         assert result.returncode == 0, f"{command} {name}:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
         return result.stdout
@@ -100,9 +113,10 @@ def seed_account() -> str:
     with zipfile.ZipFile(content, "w") as archive:
         archive.writestr("dynatrace", '#!/bin/sh\nexec "$@"\n')
     layer = aws("lambda").publish_layer_version(
-        LayerName="Dynatrace_OneAgent_stand_in", Content={"ZipFile": content.getvalue()},
+        LayerName="Dynatrace_OneAgent_stand_in",
+        Content={"ZipFile": content.getvalue()},
         CompatibleRuntimes=["python3.12"],
-    )  # fmt: skip
+    )
     return str(layer["LayerVersionArn"])
 
 
@@ -159,8 +173,11 @@ def test_every_function_runs_its_service_zip_with_the_dynatrace_layer(deployment
 def test_every_log_group_keeps_a_year_and_streams_to_the_platform_firehose(deployment: Deployment) -> None:
     for name in functions():
         group = f"/aws/lambda/{name}"
-        (described,) = (g for g in aws("logs").describe_log_groups(logGroupNamePrefix=group)["logGroups"]
-                        if g["logGroupName"] == group)  # fmt: skip
+        (described,) = (
+            g
+            for g in aws("logs").describe_log_groups(logGroupNamePrefix=group)["logGroups"]
+            if g["logGroupName"] == group
+        )
         assert described["retentionInDays"] == 365
         (subscription,) = aws("logs").describe_subscription_filters(logGroupName=group)["subscriptionFilters"]
         assert subscription["destinationArn"] == deployment.platform["firehose_arn"]
@@ -191,8 +208,10 @@ def test_every_consumer_reads_its_own_queue_fed_by_its_rule_never_an_async_invoc
         (statement,) = json.loads(inbox["Policy"])["Statement"]
         assert statement["Principal"] == {"Service": "events.amazonaws.com"}
         assert statement["Condition"]["ArnEquals"]["aws:SourceArn"] == described["Arn"]
-        assert json.loads(inbox["RedrivePolicy"]) == {"deadLetterTargetArn": dlq_arn,
-                                                      "maxReceiveCount": queue.max_receive_count}  # fmt: skip
+        assert json.loads(inbox["RedrivePolicy"]) == {
+            "deadLetterTargetArn": dlq_arn,
+            "maxReceiveCount": queue.max_receive_count,
+        }
         function = functions()[consumer.function]
         assert int(inbox["VisibilityTimeout"]) >= 6 * function["Timeout"]
         mapping = mappings[inbox["QueueArn"]]
@@ -250,8 +269,11 @@ def test_every_function_is_invoked_through_a_published_alias_and_the_apis_start_
     integrations = gateway.get_integrations(ApiId=deployment.platform["api_id"])["Items"]
     assert len(integrations) == 3 and all(":live/invocations" in i["IntegrationUri"] for i in integrations)
     # One invoke permission per route, its source ARN naming that route (path parameters as *).
-    api_routes = {"initializer-api": ["POST/payments", "GET/payments/*"], "ledger-api": ["GET/ledger/trial-balance"],
-                  "wallet-api": ["GET/wallets/*"]}  # fmt: skip
+    api_routes = {
+        "initializer-api": ["POST/payments", "GET/payments/*"],
+        "ledger-api": ["GET/ledger/trial-balance"],
+        "wallet-api": ["GET/wallets/*"],
+    }
     for api, routes in api_routes.items():
         statements = json.loads(lambdas.get_policy(FunctionName=api, Qualifier="live")["Policy"])["Statement"]
         assert all(s["Principal"] == {"Service": "apigateway.amazonaws.com"} for s in statements), api
@@ -290,18 +312,21 @@ def granted_on(policy: dict[str, Any], arn: str | None) -> set[str]:
 
 def test_card_data_key_opens_for_the_finalizer_role_alone_and_only_for_card_data(deployment: Deployment) -> None:
     kms = aws("kms")
-    policy = json.loads(kms.get_key_policy(KeyId=deployment.platform["card_data_key_arn"],
-                                           PolicyName="default")["Policy"])  # fmt: skip
+    policy = json.loads(
+        kms.get_key_policy(KeyId=deployment.platform["card_data_key_arn"], PolicyName="default")["Policy"]
+    )
     denies = {s["Sid"]: s for s in policy["Statement"] if s["Effect"] == "Deny"}
     account = deployment.platform["card_data_key_arn"].split(":")[4]
     opener = denies["OnlyTheFinalizerOpensCardData"]
     assert "kms:Decrypt" in opener["Action"]
     assert opener["Condition"] == {"ArnNotEquals": {"aws:PrincipalArn": f"arn:aws:iam::{account}:role/finalizer-role"}}
     sealer = denies["OnlyTheInitializerSealsCardData"]
-    assert sealer["Condition"] == {"ArnNotEquals": {"aws:PrincipalArn":
-                                                    f"arn:aws:iam::{account}:role/initializer-api-role"}}  # fmt: skip
+    assert sealer["Condition"] == {
+        "ArnNotEquals": {"aws:PrincipalArn": f"arn:aws:iam::{account}:role/initializer-api-role"}
+    }
     assert denies["CardDataContextOnly"]["Condition"] == {
-        "StringNotEquals": {"kms:EncryptionContext:purpose": "payments-card-data"}}  # fmt: skip
+        "StringNotEquals": {"kms:EncryptionContext:purpose": "payments-card-data"}
+    }
     assert denies["CardDataPerOrderOnly"]["Condition"] == {"Null": {"kms:EncryptionContext:payment_order_id": "true"}}
     # The roles these conditions name are the functions' real roles.
     roles = {f["FunctionName"]: f["Role"] for f in functions().values()}
@@ -336,11 +361,13 @@ def test_each_merchant_role_invokes_merchant_routes_only_and_maps_to_its_merchan
         assert [p["PolicyArn"] for p in attached] == [deployment.platform["merchant_api_policy_arn"]]
         trust = iam_document(iam.get_role(RoleName=role)["Role"]["AssumeRolePolicyDocument"])
         assert trust["Statement"][0]["Principal"]["AWS"] == trusted
-        item = aws("dynamodb").get_item(TableName=table, Key={
-            "principal_arn": {"S": f"arn:aws:sts::{account}:assumed-role/{role}"}})["Item"]  # fmt: skip
+        item = aws("dynamodb").get_item(
+            TableName=table, Key={"principal_arn": {"S": f"arn:aws:sts::{account}:assumed-role/{role}"}}
+        )["Item"]
         assert (item["role"]["S"], item["merchant_id"]["S"]) == ("merchant", merchant_id)
-    operator_item = aws("dynamodb").get_item(TableName=table, Key={
-        "principal_arn": {"S": f"arn:aws:sts::{account}:assumed-role/payments-operator"}})["Item"]  # fmt: skip
+    operator_item = aws("dynamodb").get_item(
+        TableName=table, Key={"principal_arn": {"S": f"arn:aws:sts::{account}:assumed-role/payments-operator"}}
+    )["Item"]
     assert operator_item["role"]["S"] == "operator" and "merchant_id" not in operator_item
 
 
@@ -358,9 +385,11 @@ def role_policies() -> dict[str, dict[str, Any]]:
     policies: dict[str, dict[str, Any]] = {}
     for function in functions().values():
         role = function["Role"].rsplit("/", 1)[1]
-        documents = [iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"]
-                     for name in iam.list_role_policies(RoleName=role)["PolicyNames"]]
-        policies[function["FunctionName"]] = {"Statement": [s for d in documents for s in d["Statement"]]}  # fmt: skip
+        documents = [
+            iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"]
+            for name in iam.list_role_policies(RoleName=role)["PolicyNames"]
+        ]
+        policies[function["FunctionName"]] = {"Statement": [s for d in documents for s in d["Statement"]]}
     return policies
 
 

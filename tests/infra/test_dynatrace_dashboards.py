@@ -19,16 +19,47 @@ VIEWS = {"overview", "cold_starts", "requests_vs_invocations", "lambda_execution
 # CloudWatch metrics"); only the namespaces this system uses.
 AWS_PUBLISHED = {
     "api_gateway": {"Count", "4xx", "5xx", "Latency", "IntegrationLatency", "DataProcessed"},
-    "lambda": {"Invocations", "Errors", "Throttles", "Duration", "ConcurrentExecutions", "DeadLetterErrors",
-               "DestinationDeliveryFailures", "IteratorAge", "UnreservedConcurrentExecutions"},
-    "events": {"Invocations", "FailedInvocations", "MatchedEvents", "TriggeredRules", "ThrottledRules",
-               "PutEventsLatency", "PutEventsRequestSize", "InvocationsSentToDlq", "InvocationsFailedToBeSentToDlq"},
-    "dynamodb": {"ConsumedReadCapacityUnits", "ConsumedWriteCapacityUnits", "ThrottledRequests",
-                 "SuccessfulRequestLatency", "SystemErrors", "UserErrors", "TransactionConflict",
-                 "ConditionalCheckFailedRequests", "ReturnedRecordsCount"},
-    "sqs": {"ApproximateNumberOfMessagesVisible", "ApproximateAgeOfOldestMessage", "NumberOfMessagesSent",
-            "NumberOfMessagesReceived", "NumberOfMessagesDeleted"},
-}  # fmt: skip
+    "lambda": {
+        "Invocations",
+        "Errors",
+        "Throttles",
+        "Duration",
+        "ConcurrentExecutions",
+        "DeadLetterErrors",
+        "DestinationDeliveryFailures",
+        "IteratorAge",
+        "UnreservedConcurrentExecutions",
+    },
+    "events": {
+        "Invocations",
+        "FailedInvocations",
+        "MatchedEvents",
+        "TriggeredRules",
+        "ThrottledRules",
+        "PutEventsLatency",
+        "PutEventsRequestSize",
+        "InvocationsSentToDlq",
+        "InvocationsFailedToBeSentToDlq",
+    },
+    "dynamodb": {
+        "ConsumedReadCapacityUnits",
+        "ConsumedWriteCapacityUnits",
+        "ThrottledRequests",
+        "SuccessfulRequestLatency",
+        "SystemErrors",
+        "UserErrors",
+        "TransactionConflict",
+        "ConditionalCheckFailedRequests",
+        "ReturnedRecordsCount",
+    },
+    "sqs": {
+        "ApproximateNumberOfMessagesVisible",
+        "ApproximateAgeOfOldestMessage",
+        "NumberOfMessagesSent",
+        "NumberOfMessagesReceived",
+        "NumberOfMessagesDeleted",
+    },
+}
 CUSTOM_NAMESPACE = "payments"  # POWERTOOLS_METRICS_NAMESPACE=Payments (EMF)
 STATISTIC = re.compile(r"_(sum|avg|min|max|count|p\d{2})$")
 # Fields of Dynatrace's span model (Grail `fetch spans`), beside the attributes our code sets.
@@ -48,9 +79,11 @@ def emitted_metric_names() -> set[str]:
         tree = ast.parse(path.read_text())
         assigned = {
             target.id: node.value
-            for node in ast.walk(tree) if isinstance(node, ast.Assign)
-            for target in node.targets if isinstance(target, ast.Name)
-        }  # fmt: skip
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Assign)
+            for target in node.targets
+            if isinstance(target, ast.Name)
+        }
         for call in (n for n in ast.walk(tree) if isinstance(n, ast.Call)):
             if getattr(call.func, "attr", getattr(call.func, "id", None)) not in ("add_metric", "single_metric"):
                 continue

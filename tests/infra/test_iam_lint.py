@@ -61,8 +61,10 @@ def documents(rendered: dict[str, Any]) -> list[Document]:
     found = []
     for role, described in sorted(rendered["roles"].items()):
         for kind in ("inline", "attached"):
-            found += [Document(f"roles/{role}/{kind}/{name}", "identity", policy)
-                      for name, policy in sorted(described[kind].items())]  # fmt: skip
+            found += [
+                Document(f"roles/{role}/{kind}/{name}", "identity", policy)
+                for name, policy in sorted(described[kind].items())
+            ]
         role_arn = f"arn:aws:iam::{rendered['account']}:role/{role}"
         found.append(Document(f"roles/{role}/trust", "trust", role_as_resource_policy(described["trust"], role_arn)))
     # key_policies, queue_policies, and any other resource policies the generator comes to record.
@@ -86,10 +88,24 @@ def run_parliament(docs: list[Document], directory: Path, community: bool) -> li
     for index, document in enumerate([*docs, canary]):
         (directory / f"{index}.json").write_text(statement_per_line(document))
     result = subprocess.run(
-        [sys.executable, str(PARLIAMENT_PEX), "--directory", str(directory), "--include_policy_extension", ".json",
-         "--json", "--minimum_severity", "INFO", *(["--include-community-auditors"] if community else [])],
-        stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=600, check=False,
-    )  # fmt: skip
+        [
+            sys.executable,
+            str(PARLIAMENT_PEX),
+            "--directory",
+            str(directory),
+            "--include_policy_extension",
+            ".json",
+            "--json",
+            "--minimum_severity",
+            "INFO",
+            *(["--include-community-auditors"] if community else []),
+        ],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
     # Exit status 1 means findings, but an uncaught exception exits 1 too. (parliament 1.6.4's CLI also writes
     # /tmp/parliament.log, a debugging leftover: harmless.)
     assert result.returncode in (0, 1) and "Traceback" not in result.stderr, result.stderr
@@ -105,8 +121,9 @@ def run_parliament(docs: list[Document], directory: Path, community: bool) -> li
             statement = document.statements[line_number - 2].get("Sid", f"#{line_number - 1}")
         detail = json.dumps({k: v for k, v in {"detail": reported["detail"], **location}.items() if v})
         findings.append(Finding(document.name, reported["issue"], reported["severity"], statement, detail))
-    assert any(f.document == "canary" and f.issue == "UNKNOWN_ACTION" for f in findings), (
-        f"parliament reported nothing for the canary: did it read {directory}?\n{result.stdout}{result.stderr}")
+    assert any(
+        f.document == "canary" and f.issue == "UNKNOWN_ACTION" for f in findings
+    ), f"parliament reported nothing for the canary: did it read {directory}?\n{result.stdout}{result.stderr}"
     return sorted((f for f in findings if f.document != "canary"), key=str)
 
 
@@ -119,9 +136,12 @@ class Allowed:
     reason: str
 
     def allows(self, finding: Finding) -> bool:
-        return (finding.issue == self.issue and re.fullmatch(self.document, finding.document) is not None
-                and (self.statement is None or re.fullmatch(self.statement, finding.statement or "") is not None)
-                and (self.match is None or re.search(self.match, finding.detail) is not None))  # fmt: skip
+        return (
+            finding.issue == self.issue
+            and re.fullmatch(self.document, finding.document) is not None
+            and (self.statement is None or re.fullmatch(self.statement, finding.statement or "") is not None)
+            and (self.match is None or re.search(self.match, finding.detail) is not None)
+        )
 
 
 def allowlist() -> list[Allowed]:
@@ -134,8 +154,10 @@ def allowlist() -> list[Allowed]:
 
 def test_parliament_finds_nothing_beyond_the_explained_allowlist(tmp_path: Path) -> None:
     if not POLICIES.exists():
-        pytest.fail(f"{POLICIES} is missing: the IAM lint reads the policies a Terraform apply renders. "
-                    f"Generate it with `{REGENERATE}` and commit it.")  # fmt: skip
+        pytest.fail(
+            f"{POLICIES} is missing: the IAM lint reads the policies a Terraform apply renders. "
+            f"Generate it with `{REGENERATE}` and commit it."
+        )
     rendered = json.loads(POLICIES.read_text())
     docs = documents(rendered)
     counts = {kind: sum(d.kind == kind for d in docs) for kind in ("identity", "trust", "resource")}
@@ -147,12 +169,15 @@ def test_parliament_finds_nothing_beyond_the_explained_allowlist(tmp_path: Path)
     allowed = allowlist()
     unexpected = [f for f in findings if not any(a.allows(f) for a in allowed)]
     explained = {a: [f for f in findings if a.allows(f)] for a in allowed}
-    print(f"parliament: {len(docs)} documents linted ({counts['identity']} identity, {counts['trust']} trust, "
-          f"{counts['resource']} resource), {len(findings)} findings, "
-          f"{len(findings) - len(unexpected)} allowlisted")  # fmt: skip
+    print(
+        f"parliament: {len(docs)} documents linted ({counts['identity']} identity, {counts['trust']} trust, "
+        f"{counts['resource']} resource), {len(findings)} findings, "
+        f"{len(findings) - len(unexpected)} allowlisted"
+    )
     for entry, matched in explained.items():
         print(f"  {len(matched)} x {entry.issue} in {entry.document}: {entry.reason}")
     assert unexpected == [], "parliament findings not in the allowlist (fix the policy in Terraform):\n" + "\n".join(
-        map(str, unexpected))
+        map(str, unexpected)
+    )
     stale = [a for a, matched in explained.items() if not matched]
     assert stale == [], "allowlist entries that no longer occur (remove them):\n" + "\n".join(map(str, stale))

@@ -33,8 +33,15 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Devstack]:
 @pytest.fixture(scope="module")
 def settled(stack: Devstack) -> dict[str, dict[str, Any]]:
     """Payments of every kind, settled: id -> the order as GET /payments answers it."""
-    sent = drive(stack.api.url, stack.keys, 24, 4, seed=5, progress=False,
-                 mix=[("approve", 0.6), ("decline", 0.25), ("refuse", 0.15)])  # fmt: skip
+    sent = drive(
+        stack.api.url,
+        stack.keys,
+        24,
+        4,
+        seed=5,
+        progress=False,
+        mix=[("approve", 0.6), ("decline", 0.25), ("refuse", 0.15)],
+    )
     final = settle(stack.api.url, stack.keys, sent, timeout_s=120)
     assert {body["status"] for body in final.values()} >= {"SUCCESS", "FAILED"}
     wait_until(lambda: ops(stack, "reconcile", "--settle-seconds", "0")[0] == 0)  # every consumer caught up
@@ -57,15 +64,17 @@ def wait_until(condition: Callable[[], bool], timeout_s: float = 60) -> None:
 
 def row(table: str, **key: str) -> dict[str, Any]:
     """A row as DynamoDB holds it; a NULL attribute reads as an absent one (the services write either)."""
-    item = client("dynamodb").get_item(TableName=table, Key={k: {"S": v} for k, v in key.items()},
-                                       ConsistentRead=True)  # fmt: skip
+    item = client("dynamodb").get_item(TableName=table, Key={k: {"S": v} for k, v in key.items()}, ConsistentRead=True)
     return {name: value for name, value in item.get("Item", {}).items() if value != {"NULL": True}}
 
 
 def of_status(settled: dict[str, dict[str, Any]], status: str) -> list[dict[str, Any]]:
     """The orders of one status, each with its amount in minor units."""
-    return [{**body, "amount_minor": Money.parse(body["amount"], body["currency"]).minor}
-            for body in settled.values() if body["status"] == status]  # fmt: skip
+    return [
+        {**body, "amount_minor": Money.parse(body["amount"], body["currency"]).minor}
+        for body in settled.values()
+        if body["status"] == status
+    ]
 
 
 def test_a_clean_run_reconciles_without_a_mismatch(stack: Devstack, settled: dict[str, dict[str, Any]]) -> None:
@@ -92,24 +101,43 @@ def test_rebuild_in_place_restores_corrupted_rows_of_every_read_model(
     paid = of_status(settled, "SUCCESS")[0]
     order_id, merchant = paid["payment_order_id"], paid["merchant_id"]
     before = row("ShowMeTheMoney", payment_order_id=order_id)
-    dynamodb.update_item(TableName="ShowMeTheMoney", Key={"payment_order_id": {"S": order_id}},
-                         UpdateExpression="SET #s = :s REMOVE buyer_info", ExpressionAttributeNames={"#s": "status"},
-                         ExpressionAttributeValues={":s": {"S": "FAILED"}})  # fmt: skip
+    dynamodb.update_item(
+        TableName="ShowMeTheMoney",
+        Key={"payment_order_id": {"S": order_id}},
+        UpdateExpression="SET #s = :s REMOVE buyer_info",
+        ExpressionAttributeNames={"#s": "status"},
+        ExpressionAttributeValues={":s": {"S": "FAILED"}},
+    )
     dynamodb.delete_item(TableName="BreakingTheBank", Key={"payment_order_id": {"S": order_id}})
-    shard = dynamodb.query(TableName="WalletBalances", KeyConditionExpression="merchant_id = :m",
-                           ExpressionAttributeValues={":m": {"S": merchant}})["Items"][0]  # fmt: skip
+    shard = dynamodb.query(
+        TableName="WalletBalances",
+        KeyConditionExpression="merchant_id = :m",
+        ExpressionAttributeValues={":m": {"S": merchant}},
+    )["Items"][0]
     key = {"merchant_id": shard["merchant_id"], "shard": shard["shard"]}
-    dynamodb.update_item(TableName="WalletBalances", Key=key,
-                         UpdateExpression="SET balances.#c = :v", ExpressionAttributeNames={"#c": paid["currency"]},
-                         ExpressionAttributeValues={":v": {"N": "1"}})  # fmt: skip
+    dynamodb.update_item(
+        TableName="WalletBalances",
+        Key=key,
+        UpdateExpression="SET balances.#c = :v",
+        ExpressionAttributeNames={"#c": paid["currency"]},
+        ExpressionAttributeValues={":v": {"N": "1"}},
+    )
     clearing = {"account": {"S": "psp_clearing"}, "currency": {"S": paid["currency"]}}
-    dynamodb.update_item(TableName="LedgerAccounts", Key=clearing, UpdateExpression="ADD debits_minor :d",
-                         ExpressionAttributeValues={":d": {"N": "7"}})  # fmt: skip
+    dynamodb.update_item(
+        TableName="LedgerAccounts",
+        Key=clearing,
+        UpdateExpression="ADD debits_minor :d",
+        ExpressionAttributeValues={":d": {"N": "7"}},
+    )
     status, books = http("GET", f"{stack.api.url}/ledger/trial-balance", signer=stack.keys.operator)
     assert status == 200 and not books["balanced"]  # the corruption shows
 
-    expected = {"payment-orders": ("different", {"status", "buyer_info"}), "payment-results": ("missing", set()),
-                "wallet-balances": ("different", {"balances"}), "ledger-totals": ("different", {"debits_minor"})}
+    expected = {
+        "payment-orders": ("different", {"status", "buyer_info"}),
+        "payment-results": ("missing", set()),
+        "wallet-balances": ("different", {"balances"}),
+        "ledger-totals": ("different", {"debits_minor"}),
+    }
     for read_model, (kind, fields) in expected.items():
         code, result = ops(stack, "rebuild", read_model, "--in-place")
         [found] = result["before"]
@@ -138,8 +166,14 @@ def test_replay_redelivers_what_a_consumer_missed_and_twice_changes_nothing(
         events.put_targets(Rule="wallet", EventBusName=BUS, Targets=[target])
     missed = {i for i, body in final.items() if body["status"] == "SUCCESS"}
     assert missed
-    wait_until(lambda: {m["payment_order_id"] for m in ops(stack, "reconcile", "--settle-seconds", "0")[1]
-                        ["mismatches"] if m["pair"] == "finalizer/wallet"} == missed)  # fmt: skip
+    wait_until(
+        lambda: {
+            m["payment_order_id"]
+            for m in ops(stack, "reconcile", "--settle-seconds", "0")[1]["mismatches"]
+            if m["pair"] == "finalizer/wallet"
+        }
+        == missed
+    )
 
     window = ["--from", started.isoformat(), "--to", (datetime.now(UTC) + timedelta(seconds=1)).isoformat()]
     code, dry = ops(stack, "replay", *window, "--consumer", "wallet", "--dry-run")
@@ -148,7 +182,7 @@ def test_replay_redelivers_what_a_consumer_missed_and_twice_changes_nothing(
     wait_until(lambda: ops(stack, "reconcile", "--settle-seconds", "0")[1]["mismatches"] == [])
     ops(stack, "replay", *window, "--consumer", "wallet")  # again: each credit is still applied once
     time.sleep(3)  # a second credit, had there been one, would have landed by now
-    assert ops(stack, "reconcile", "--settle-seconds", "0") [1]["mismatches"] == []
+    assert ops(stack, "reconcile", "--settle-seconds", "0")[1]["mismatches"] == []
 
 
 def test_reconcile_finds_a_mismatch_planted_in_each_pair(stack: Devstack, settled: dict[str, dict[str, Any]]) -> None:
@@ -156,27 +190,74 @@ def test_reconcile_finds_a_mismatch_planted_in_each_pair(stack: Devstack, settle
     stores = {name: DynamoDBEventStore(client("dynamodb"), table) for name, table in EVENT_STORES.items()}
     # initializer/finalizer: the order shows FAILED, the finalizer decided SUCCESS.
     order = paid[0]["payment_order_id"]
-    version = len(client("dynamodb").query(TableName="initializer-events", KeyConditionExpression="stream_id = :s",
-                                           ExpressionAttributeValues={":s": {"S": f"payment-{order}"}})["Items"])
-    stores["initializer"].append(f"payment-{order}", version, [NewEvent(
-        "PaymentOutcomeRecorded", {"status": "FAILED", "error_message": "planted", "source_event_id": "planted"},
-        correlation_id=order)])  # fmt: skip
+    version = len(
+        client("dynamodb").query(
+            TableName="initializer-events",
+            KeyConditionExpression="stream_id = :s",
+            ExpressionAttributeValues={":s": {"S": f"payment-{order}"}},
+        )["Items"]
+    )
+    stores["initializer"].append(
+        f"payment-{order}",
+        version,
+        [
+            NewEvent(
+                "PaymentOutcomeRecorded",
+                {"status": "FAILED", "error_message": "planted", "source_event_id": "planted"},
+                correlation_id=order,
+            )
+        ],
+    )
     # finalizer/psp: a SUCCESS charged a second time.
     charged_twice = paid[1]
-    assert charge_directly(stack.psp.url, stack.psp.api_key, charged_twice["payment_order_id"],
-                           charged_twice["amount_minor"], charged_twice["currency"]) == "succeeded"  # fmt: skip
+    assert (
+        charge_directly(
+            stack.psp.url,
+            stack.psp.api_key,
+            charged_twice["payment_order_id"],
+            charged_twice["amount_minor"],
+            charged_twice["currency"],
+        )
+        == "succeeded"
+    )
     # finalizer/ledger: a FAILED payment booked; finalizer/wallet: a FAILED payment credited.
     booked, credited = declined[0], declined[1]
     amount = {"amount_minor": booked["amount_minor"], "currency": booked["currency"]}
-    stores["ledger"].append(f"journal-{booked['payment_order_id']}", 0, [NewEvent("JournalEntryPosted", {
-        "payment_order_id": booked["payment_order_id"], "source_event_id": "planted", "postings": [
-            {"account": "psp_clearing", "side": "DEBIT", **amount},
-            {"account": f"merchant_payable:{booked['merchant_id']}", "side": "CREDIT", **amount}]},
-        correlation_id="planted")])  # fmt: skip
-    stores["wallet"].append(f"wallet-{credited['merchant_id']}#99", 0, [NewEvent("WalletCredited", {
-        "merchant_id": credited["merchant_id"], "currency": credited["currency"],
-        "amount_minor": credited["amount_minor"], "payment_order_id": credited["payment_order_id"],
-        "source_event_id": "planted"}, correlation_id="planted")])  # fmt: skip
+    stores["ledger"].append(
+        f"journal-{booked['payment_order_id']}",
+        0,
+        [
+            NewEvent(
+                "JournalEntryPosted",
+                {
+                    "payment_order_id": booked["payment_order_id"],
+                    "source_event_id": "planted",
+                    "postings": [
+                        {"account": "psp_clearing", "side": "DEBIT", **amount},
+                        {"account": f"merchant_payable:{booked['merchant_id']}", "side": "CREDIT", **amount},
+                    ],
+                },
+                correlation_id="planted",
+            )
+        ],
+    )
+    stores["wallet"].append(
+        f"wallet-{credited['merchant_id']}#99",
+        0,
+        [
+            NewEvent(
+                "WalletCredited",
+                {
+                    "merchant_id": credited["merchant_id"],
+                    "currency": credited["currency"],
+                    "amount_minor": credited["amount_minor"],
+                    "payment_order_id": credited["payment_order_id"],
+                    "source_event_id": "planted",
+                },
+                correlation_id="planted",
+            )
+        ],
+    )
 
     code, result = ops(stack, "reconcile", "--settle-seconds", "0")
     found = {(m["payment_order_id"], m["pair"]) for m in result["mismatches"]}

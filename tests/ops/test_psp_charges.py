@@ -34,7 +34,9 @@ def test_succeeded_intents_are_grouped_by_payment_across_pages(psp: FakePsp) -> 
 
     found = succeeded_charges(psp.api_key, api_base=psp.url, page_size=1)  # four pages
     assert {order: [(c.amount_minor, c.currency) for c in charges] for order, charges in found.items()} == {
-        "p-1": [(500, "EUR")], "p-3": [(1250, "EUR"), (1250, "EUR")]}  # fmt: skip
+        "p-1": [(500, "EUR")],
+        "p-3": [(1250, "EUR"), (1250, "EUR")],
+    }
 
 
 def test_a_wrong_key_is_refused_not_read_as_no_charges(psp: FakePsp) -> None:

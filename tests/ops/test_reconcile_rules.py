@@ -11,8 +11,15 @@ EUR_5 = (500, "EUR")
 
 
 def settled_success() -> Facts:
-    return Facts(order="SUCCESS", amount=EUR_5, outcome="SUCCESS", outcome_amount=EUR_5, entries=[EUR_5],
-                 credits=[EUR_5], charges=[EUR_5])  # fmt: skip
+    return Facts(
+        order="SUCCESS",
+        amount=EUR_5,
+        outcome="SUCCESS",
+        outcome_amount=EUR_5,
+        entries=[EUR_5],
+        credits=[EUR_5],
+        charges=[EUR_5],
+    )
 
 
 def pairs(facts: Facts) -> dict[str, str]:
@@ -49,16 +56,26 @@ def test_each_disagreement_is_named_with_its_pair(change: dict[str, object], pai
 
 
 def test_a_failed_payment_must_not_be_charged_booked_or_credited() -> None:
-    facts = Facts(order="FAILED", amount=EUR_5, outcome="FAILED", outcome_amount=EUR_5, entries=[EUR_5],
-                  credits=[EUR_5], charges=[EUR_5])  # fmt: skip
-    assert pairs(facts) == {"finalizer/psp": "charged 1x without a SUCCESS",
-                            "finalizer/ledger": "booked 1x without a SUCCESS",
-                            "finalizer/wallet": "credited 1x without a SUCCESS"}  # fmt: skip
+    facts = Facts(
+        order="FAILED",
+        amount=EUR_5,
+        outcome="FAILED",
+        outcome_amount=EUR_5,
+        entries=[EUR_5],
+        credits=[EUR_5],
+        charges=[EUR_5],
+    )
+    assert pairs(facts) == {
+        "finalizer/psp": "charged 1x without a SUCCESS",
+        "finalizer/ledger": "booked 1x without a SUCCESS",
+        "finalizer/wallet": "credited 1x without a SUCCESS",
+    }
 
 
 def test_an_accepted_order_never_decided_and_a_charge_nobody_knows_are_found() -> None:
     assert pairs(Facts(order="INITIATED", amount=EUR_5)) == {
-        "initializer/finalizer": "accepted, never decided by the finalizer"}
+        "initializer/finalizer": "accepted, never decided by the finalizer"
+    }
     assert pairs(Facts(charges=[EUR_5])) == {"finalizer/psp": "charged 1x without a SUCCESS"}
 
 

@@ -25,9 +25,17 @@ def stubbed() -> tuple[object, Stubber]:
 
 def test_the_archive_is_replayed_to_the_consumers_rule_alone_until_done() -> None:
     events, stubber = stubbed()
-    stubber.add_response("start_replay", {"State": "STARTING"}, {
-        "ReplayName": ANY, "EventSourceArn": ARCHIVE_ARN, "EventStartTime": START, "EventEndTime": END,
-        "Destination": {"Arn": BUS_ARN, "FilterArns": [RULE_ARN]}})  # fmt: skip
+    stubber.add_response(
+        "start_replay",
+        {"State": "STARTING"},
+        {
+            "ReplayName": ANY,
+            "EventSourceArn": ARCHIVE_ARN,
+            "EventStartTime": START,
+            "EventEndTime": END,
+            "Destination": {"Arn": BUS_ARN, "FilterArns": [RULE_ARN]},
+        },
+    )
     stubber.add_response("describe_replay", {"State": "COMPLETED", "EventLastReplayedTime": END}, {"ReplayName": ANY})
     with stubber:
         result = replay.from_archive(events, "wallet", START, END)

@@ -28,8 +28,11 @@ def schema(event_type: str) -> dict[str, Any]:
     data = CONTRACTS[event_type].model_json_schema()
     definitions = {**envelope.pop("$defs", {}), **data.pop("$defs", {})}
     envelope["properties"]["event_type"] = {"const": event_type, "title": "Event Type", "type": "string"}
-    envelope["properties"]["schema_version"] = {"const": ENVELOPE_SCHEMA_VERSION, "title": "Schema Version",
-                                                "type": "integer"}  # fmt: skip
+    envelope["properties"]["schema_version"] = {
+        "const": ENVELOPE_SCHEMA_VERSION,
+        "title": "Schema Version",
+        "type": "integer",
+    }
     envelope["properties"]["data"] = data
     envelope["required"] = sorted({*envelope.get("required", []), "event_type", "data"})
     return {
@@ -38,9 +41,9 @@ def schema(event_type: str) -> dict[str, Any]:
         **envelope,
         "title": event_type,
         "description": f"The `detail` of an EventBridge event with source {PRODUCERS[event_type]!r} and "
-                       f"detail-type {event_type!r}. {CONTRACTS[event_type].__doc__ or ''}".strip(),
+        f"detail-type {event_type!r}. {CONTRACTS[event_type].__doc__ or ''}".strip(),
         "$defs": definitions,
-    }  # fmt: skip
+    }
 
 
 def document(event_type: str) -> str:

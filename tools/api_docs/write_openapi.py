@@ -21,15 +21,20 @@ APIS = {"initializer": "Payments initializer API", "ledger": "Payments ledger AP
 # Every route: 403 for a principal that is not onboarded (API Gateway's own 403 comes first for an unsigned
 # or wrongly signed request, with its {"message"} body).
 ROUTE_PROBLEMS = {
-    ("post", "/payments"): {"403": "The caller is not an onboarded merchant, or merchant_id is not the caller",
-                            "422": "The Idempotency-Key was used before with a different body",
-                            "503": "Busy: nothing was recorded; retry after Retry-After seconds with the same key"},
+    ("post", "/payments"): {
+        "403": "The caller is not an onboarded merchant, or merchant_id is not the caller",
+        "422": "The Idempotency-Key was used before with a different body",
+        "503": "Busy: nothing was recorded; retry after Retry-After seconds with the same key",
+    },
     ("get", "/payments/{payment_order_id}"): {
         "403": "The caller is not an onboarded principal",
         "404": "No payment order with this id for the calling merchant (another merchant's order answers the "
-               "same: its existence is not disclosed)"},
-    ("get", "/wallets/{merchant_id}"): {"403": "Another merchant's wallet: a merchant reads its own only",
-                                        "404": "No wallet for this merchant yet"},
+        "same: its existence is not disclosed)",
+    },
+    ("get", "/wallets/{merchant_id}"): {
+        "403": "Another merchant's wallet: a merchant reads its own only",
+        "404": "No wallet for this merchant yet",
+    },
     ("get", "/ledger/trial-balance"): {"403": "Operators only: the company's books"},
 }
 
@@ -76,10 +81,16 @@ def with_problem_responses(document: dict[str, Any]) -> dict[str, Any]:
     schemas = components.setdefault("schemas", {})
     schemas["Problem"] = PROBLEM_SCHEMA
     # Every route requires IAM auth: an AWS Signature Version 4 (service execute-api) in Authorization.
-    components["securitySchemes"] = {"sigv4": {
-        "type": "apiKey", "name": "Authorization", "in": "header", "x-amazon-apigateway-authtype": "awsSigv4",
-        "description": "AWS SigV4 (execute-api). The signing principal decides the merchant; operators alone "
-                       "read the books."}}  # fmt: skip
+    components["securitySchemes"] = {
+        "sigv4": {
+            "type": "apiKey",
+            "name": "Authorization",
+            "in": "header",
+            "x-amazon-apigateway-authtype": "awsSigv4",
+            "description": "AWS SigV4 (execute-api). The signing principal decides the merchant; operators alone "
+            "read the books.",
+        }
+    }
     document["security"] = [{"sigv4": []}]
     for unused in ("HTTPValidationError", "ResponseValidationError", "ValidationError"):  # Powertools-only
         schemas.pop(unused, None)

@@ -60,24 +60,40 @@ TEST_CARDS: dict[str, CardOutcome] = {
     "378282246310005": _SUCCEEDS,  # amex
     "6011111111111117": _SUCCEEDS,  # discover
     "4000000000000002": CardOutcome("declined", "card_declined", "generic_decline", "Your card was declined."),
-    "4000000000009995": CardOutcome("declined", "card_declined", "insufficient_funds",
-                                    "Your card has insufficient funds."),  # fmt: skip
+    "4000000000009995": CardOutcome(
+        "declined", "card_declined", "insufficient_funds", "Your card has insufficient funds."
+    ),
     "4000000000000069": CardOutcome("declined", "expired_card", "expired_card", "Your card has expired."),
-    "4000000000000127": CardOutcome("declined", "incorrect_cvc", "incorrect_cvc",
-                                    "Your card's security code is incorrect."),  # fmt: skip
+    "4000000000000127": CardOutcome(
+        "declined", "incorrect_cvc", "incorrect_cvc", "Your card's security code is incorrect."
+    ),
     "4000000000000119": CardOutcome(
-        "declined", "processing_error", "processing_error",
+        "declined",
+        "processing_error",
+        "processing_error",
         "An error occurred while processing your card. Try again in a little bit.",
-    ),  # fmt: skip
+    ),
     "4000002500003155": CardOutcome("requires_action"),
 }
 # Stripe's PaymentIntent.cancellation_reason values.
-CANCELLATION_REASONS = frozenset({"abandoned", "automatic", "duplicate", "expired", "failed_invoice", "fraudulent",
-                                  "requested_by_customer", "void_invoice"})  # fmt: skip
+CANCELLATION_REASONS = frozenset(
+    {
+        "abandoned",
+        "automatic",
+        "duplicate",
+        "expired",
+        "failed_invoice",
+        "fraudulent",
+        "requested_by_customer",
+        "void_invoice",
+    }
+)
 LIVE_CARD_IN_TEST_MODE = CardOutcome(
-    "declined", "card_declined", "test_mode_live_card",
+    "declined",
+    "card_declined",
+    "test_mode_live_card",
     "Your card was declined. Your request was in test mode, but used a non test (live) card.",
-)  # fmt: skip
+)
 
 
 def parse_form(body: str) -> dict[str, Any]:
@@ -171,8 +187,11 @@ class FakePsp:
                 path, _, query = self.path.partition("?")
                 if path == "/v1/payment_intents":
                     return self._send(*psp._list(parse_form(query)))
-                intent = psp._retrieve(path.removeprefix("/v1/payment_intents/")) if path.startswith(
-                    "/v1/payment_intents/") else None  # fmt: skip
+                intent = (
+                    psp._retrieve(path.removeprefix("/v1/payment_intents/"))
+                    if path.startswith("/v1/payment_intents/")
+                    else None
+                )
                 self._send(200, intent) if intent else self._send(404, _not_found(self.path))
 
             def _send(self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None) -> None:
@@ -231,16 +250,40 @@ class FakePsp:
             if stored is not None:
                 first_params, status, body = stored
                 if first_params != params:
-                    return 400, {"error": {"type": "idempotency_error", "message": (
-                        f"Keys for idempotent requests can only be used with the same parameters they were first "
-                        f"used with. Try using a key other than '{key}' if you meant to execute a different "
-                        "request.")}}, 0.0, False  # fmt: skip
+                    return (
+                        400,
+                        {
+                            "error": {
+                                "type": "idempotency_error",
+                                "message": (
+                                    "Keys for idempotent requests can only be used with the same parameters "
+                                    "they were first used with. Try using a key other than "
+                                    f"'{key}' if you meant to execute a different request."
+                                ),
+                            }
+                        },
+                        0.0,
+                        False,
+                    )
                 return status, body, (self.hang_seconds if behaviour == "lost" else 0.0), True
             if key in self._in_flight:
-                return 409, {"error": {"type": "idempotency_error", "code": "idempotency_key_in_use", "message": (
-                    "There is currently another in-progress request using this Idempotent Key (that probably "
-                    "means you submitted twice, and the other request is still going through): "
-                    f"{key}. Please try again later.")}}, 0.0, False  # fmt: skip
+                return (
+                    409,
+                    {
+                        "error": {
+                            "type": "idempotency_error",
+                            "code": "idempotency_key_in_use",
+                            "message": (
+                                "There is currently another in-progress request using this Idempotent Key "
+                                "(that probably means you submitted twice, and the other request is still "
+                                "going through): "
+                                f"{key}. Please try again later."
+                            ),
+                        }
+                    },
+                    0.0,
+                    False,
+                )
             self._in_flight.add(key)
         try:
             return self._execute(key, params, behaviour)
@@ -256,13 +299,26 @@ class FakePsp:
         outcome = TEST_CARDS.get(card["number"], LIVE_CARD_IN_TEST_MODE)
         intent_id = f"pi_{secrets.token_hex(12)}"
         intent: dict[str, Any] = {
-            "id": intent_id, "object": "payment_intent", "amount": amount, "currency": currency,
-            "amount_received": 0, "capture_method": "automatic", "confirmation_method": "automatic",
-            "client_secret": None, "created": int(time.time()), "livemode": False, "latest_charge": None,
-            "last_payment_error": None, "metadata": dict(params.get("metadata") or {}), "next_action": None,
-            "payment_method": f"pm_{secrets.token_hex(12)}", "payment_method_types": ["card"],
-            "status": outcome.status, "canceled_at": None, "cancellation_reason": None,
-        }  # fmt: skip
+            "id": intent_id,
+            "object": "payment_intent",
+            "amount": amount,
+            "currency": currency,
+            "amount_received": 0,
+            "capture_method": "automatic",
+            "confirmation_method": "automatic",
+            "client_secret": None,
+            "created": int(time.time()),
+            "livemode": False,
+            "latest_charge": None,
+            "last_payment_error": None,
+            "metadata": dict(params.get("metadata") or {}),
+            "next_action": None,
+            "payment_method": f"pm_{secrets.token_hex(12)}",
+            "payment_method_types": ["card"],
+            "status": outcome.status,
+            "canceled_at": None,
+            "cancellation_reason": None,
+        }
         intent["client_secret"] = f"{intent_id}_secret_{secrets.token_hex(12)}"
         with self._lock:
             self.card_numbers_seen[card["number"]] += 1
@@ -285,8 +341,12 @@ class FakePsp:
         """Move an intent to its card's outcome (caller holds the lock)."""
         if outcome.status == "declined":
             intent["status"] = "requires_payment_method"
-            intent["last_payment_error"] = {"type": "card_error", "code": outcome.code, "message": outcome.message,
-                                            "decline_code": outcome.decline_code}  # fmt: skip
+            intent["last_payment_error"] = {
+                "type": "card_error",
+                "code": outcome.code,
+                "message": outcome.message,
+                "decline_code": outcome.decline_code,
+            }
         elif outcome.status == "canceled":
             intent["status"] = "canceled"
             intent["canceled_at"] = int(time.time())
@@ -313,12 +373,12 @@ class FakePsp:
         if after is not None:
             ids = [i["id"] for i in intents]
             if after not in ids:
-                return 400, {"error": _invalid(f"No such payment_intent: '{after}'", "starting_after",
-                                               "resource_missing").error}  # fmt: skip
-            intents = intents[ids.index(after) + 1:]
+                return 400, {
+                    "error": _invalid(f"No such payment_intent: '{after}'", "starting_after", "resource_missing").error
+                }
+            intents = intents[ids.index(after) + 1 :]
         page = intents[: int(limit)]
-        return 200, {"object": "list", "url": "/v1/payment_intents", "has_more": len(intents) > len(page),
-                     "data": page}  # fmt: skip
+        return 200, {"object": "list", "url": "/v1/payment_intents", "has_more": len(intents) > len(page), "data": page}
 
     def _retrieve(self, intent_id: str) -> dict[str, Any] | None:
         with self._lock:
@@ -362,21 +422,29 @@ def _validated(params: dict[str, Any]) -> tuple[dict[str, str], int, str]:
     method = params.get("payment_method_data") or {}
     card = method.get("card") or {}
     if method.get("type") != "card" or not card.get("number"):
-        raise _invalid("Missing required param: payment_method_data[card][number].",
-                       "payment_method_data[card][number]")  # fmt: skip
+        raise _invalid(
+            "Missing required param: payment_method_data[card][number].", "payment_method_data[card][number]"
+        )
     for field in ("exp_month", "exp_year"):
         if not str(card.get(field, "")).isdigit():
-            raise _invalid(f"Missing required param: payment_method_data[card][{field}].",
-                           f"payment_method_data[card][{field}]")  # fmt: skip
+            raise _invalid(
+                f"Missing required param: payment_method_data[card][{field}].", f"payment_method_data[card][{field}]"
+            )
     return card, int(amount), currency
 
 
 def _answer(intent: dict[str, Any], outcome: CardOutcome) -> tuple[int, dict[str, Any]]:
     if outcome.status != "declined":
         return 200, dict(intent)
-    error = {"type": "card_error", "code": outcome.code, "decline_code": outcome.decline_code,
-             "message": outcome.message, "param": None, "payment_intent": dict(intent),
-             "doc_url": f"https://stripe.com/docs/error-codes/{outcome.code}"}  # fmt: skip
+    error = {
+        "type": "card_error",
+        "code": outcome.code,
+        "decline_code": outcome.decline_code,
+        "message": outcome.message,
+        "param": None,
+        "payment_intent": dict(intent),
+        "doc_url": f"https://stripe.com/docs/error-codes/{outcome.code}",
+    }
     return 402, {"error": error}
 
 
@@ -385,8 +453,9 @@ def _unauthorized() -> dict[str, Any]:
 
 
 def _not_found(path: str) -> dict[str, Any]:
-    return {"error": {"type": "invalid_request_error", "code": "resource_missing",
-                      "message": f"No such resource: '{path}'"}}  # fmt: skip
+    return {
+        "error": {"type": "invalid_request_error", "code": "resource_missing", "message": f"No such resource: '{path}'"}
+    }
 
 
 def main() -> None:

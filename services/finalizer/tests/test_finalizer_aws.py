@@ -53,9 +53,15 @@ def world(handler_module: ModuleType, psp: FakePsp) -> Iterator[dict[str, Any]]:
         container.psp.reset_override()
         deployed_base = container.config.psp_api_base()
         container.config.psp_api_base.from_value(psp.url)
-        yield {"dynamodb": dynamodb, "sqs": sqs, "sealer": KmsCardCipher(kms, card_key), "queue_url": queue_url,
-               "stream_arn": stream_arn, "streams": aws_client("dynamodbstreams"),
-               "handler": handler_module}  # fmt: skip
+        yield {
+            "dynamodb": dynamodb,
+            "sqs": sqs,
+            "sealer": KmsCardCipher(kms, card_key),
+            "queue_url": queue_url,
+            "stream_arn": stream_arn,
+            "streams": aws_client("dynamodbstreams"),
+            "handler": handler_module,
+        }
         container.config.psp_api_base.from_value(deployed_base)
 
 
@@ -70,8 +76,7 @@ def test_outcomes_are_stored_and_published_as_payment_status_updated(
         assert deliver(handler.handler, event) == []
 
     rows = {
-        item["payment_order_id"]["S"]: item
-        for item in world["dynamodb"].scan(TableName="BreakingTheBank")["Items"]
+        item["payment_order_id"]["S"]: item for item in world["dynamodb"].scan(TableName="BreakingTheBank")["Items"]
     }
     ok, ko = (str(e["detail"]["data"]["payment_order_id"]) for e in (approved, declined))
     assert rows[ok]["payment_status"]["S"] == "SUCCESS" and rows[ko]["payment_status"]["S"] == "FAILED"
@@ -81,16 +86,24 @@ def test_outcomes_are_stored_and_published_as_payment_status_updated(
     records = read_stream(world["streams"], world["stream_arn"])
     assert handler.relay_handler({"Records": records}, LambdaContext()) == {"batchItemFailures": []}
     messages = world["sqs"].receive_message(QueueUrl=world["queue_url"], MaxNumberOfMessages=10)["Messages"]
-    published = {e.data["payment_order_id"]: e for e in
-                 (EventEnvelope.from_eventbridge_event(json.loads(m["Body"])) for m in messages)}  # fmt: skip
+    published = {
+        e.data["payment_order_id"]: e
+        for e in (EventEnvelope.from_eventbridge_event(json.loads(m["Body"])) for m in messages)
+    }
     assert set(published) == {ok, ko}
     assert all(e.event_type == "PaymentStatusUpdated" for e in published.values())
     assert {k: published[ko].data[k] for k in ("status", "error_message", "merchant_id", "amount", "currency")} == {
-        "status": "FAILED", "error_message": INSUFFICIENT, "merchant_id": "merchant-1", "amount": "12.34",
+        "status": "FAILED",
+        "error_message": INSUFFICIENT,
+        "merchant_id": "merchant-1",
+        "amount": "12.34",
         "currency": "EUR",
-    }  # fmt: skip
+    }
     # The incoming trace runs through the PSP call and on into the published event.
-    psp_span = next(s for s in spans.get_finished_spans() if s.kind == SpanKind.CLIENT and s.name == "psp charge"
-                    and f"{s.context.trace_id:032x}" == trace_id)  # fmt: skip
+    psp_span = next(
+        s
+        for s in spans.get_finished_spans()
+        if s.kind == SpanKind.CLIENT and s.name == "psp charge" and f"{s.context.trace_id:032x}" == trace_id
+    )
     assert psp_span is not None
     assert (published[ok].trace.traceparent or "").startswith(f"00-{trace_id}-")

@@ -66,8 +66,11 @@ def test_concurrent_duplicate_deliveries_charge_once_and_record_once(
     # The losers of the race record nothing and answer with the winner's decision. The one excuse to report a
     # duplicate instead: its SDK retries all found the first request still running at Stripe (409), so its
     # outcome is unknown; the queue redelivers it, and the redelivery finds the decision.
-    failed = {s.status.description for s in spans.get_finished_spans()
-              if s.kind == SpanKind.CONSUMER and s.status.status_code == StatusCode.ERROR}  # fmt: skip
+    failed = {
+        s.status.description
+        for s in spans.get_finished_spans()
+        if s.kind == SpanKind.CONSUMER and s.status.status_code == StatusCode.ERROR
+    }
     assert failed <= {"PspOutcomeUnknown"}, failed
     for reported in [outcome for outcome in outcomes if outcome]:
         assert reported == [0] and deliver(handler_module.handler, event) == []
@@ -149,9 +152,15 @@ def test_details_sealed_for_another_order_are_never_charged(
 
 @pytest.mark.parametrize(
     "broken",
-    [{"amount": "12.3"}, {"amount_minor": -1, "amount": "-0.01"}, {"currency": "XXX"},
-     {"payment_order_id": "nope"}, {"card": {"brand": "visa"}}, {"payment_details": ""}],
-)  # fmt: skip
+    [
+        {"amount": "12.3"},
+        {"amount_minor": -1, "amount": "-0.01"},
+        {"currency": "XXX"},
+        {"payment_order_id": "nope"},
+        {"card": {"brand": "visa"}},
+        {"payment_details": ""},
+    ],
+)
 def test_malformed_event_is_reported_and_nothing_is_charged_or_written(
     handler_module: ModuleType, store: InMemoryEventStore, psp: FakePsp, broken: dict[str, Any]
 ) -> None:
@@ -179,9 +188,14 @@ def test_psp_call_is_a_client_span_in_the_incoming_trace_without_card_data(
     assert {f"{s.context.trace_id:032x}" for s in (consumer, charge, http)} == {trace_id}
     assert http.parent is not None and http.parent.span_id == charge.context.span_id
     assert dict(charge.attributes or {}) | {"psp.reference": "-"} == {
-        "payment.order_id": order_id_of(event), "payment.amount_minor": 1234, "payment.currency": "EUR",
-        "peer.service": "stripe", "payment.outcome": "DECLINED", "psp.decline_code": "insufficient_funds",
-        "psp.reference": "-"}  # fmt: skip
+        "payment.order_id": order_id_of(event),
+        "payment.amount_minor": 1234,
+        "payment.currency": "EUR",
+        "peer.service": "stripe",
+        "payment.outcome": "DECLINED",
+        "psp.decline_code": "insufficient_funds",
+        "psp.reference": "-",
+    }
     assert http.attributes is not None and http.attributes["http.response.status_code"] == 402
     assert all(DECLINED_CARD not in str(dict(s.attributes or {})) for s in finished)
     stored = store.load(f"payment-{order_id_of(event)}").events[0]

@@ -26,8 +26,9 @@ READ_TIMEOUT_S = 30.0
 
 @pytest.fixture
 def finalizer(handler_module: ModuleType, store: InMemoryEventStore, psp: FakePsp) -> Iterator[ModuleType]:
-    handler_module.container.psp.override(StripePsp(lambda: psp.api_key, api_base=psp.url,
-                                                    read_timeout_s=READ_TIMEOUT_S))  # fmt: skip
+    handler_module.container.psp.override(
+        StripePsp(lambda: psp.api_key, api_base=psp.url, read_timeout_s=READ_TIMEOUT_S)
+    )
     yield handler_module
 
 

@@ -40,8 +40,9 @@ class PowertoolsClock(datetime):
 
 
 @pytest.fixture
-def deployed(handler_module: ModuleType, store: InMemoryEventStore, psp: FakePsp,
-             monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:  # fmt: skip
+def deployed(
+    handler_module: ModuleType, store: InMemoryEventStore, psp: FakePsp, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[dict[str, Any]]:
     """The finalizer as deployed on the PSP side: its key from SSM (SecureString), the Stripe adapter it builds."""
     monkeypatch.setattr(powertools_parameters, "datetime", PowertoolsClock)
     monkeypatch.setattr(PowertoolsClock, "moments", list(PowertoolsClock.moments[:1]))
@@ -55,8 +56,11 @@ def deployed(handler_module: ModuleType, store: InMemoryEventStore, psp: FakePsp
         deployed_base = container.config.psp_api_base()
         container.config.psp_api_base.from_value(psp.url)
         try:
-            yield {"ssm": ssm, "parameter": parameter, "max_age": timedelta(
-                seconds=container.config.psp_api_key_max_age_s.as_int()())}  # fmt: skip
+            yield {
+                "ssm": ssm,
+                "parameter": parameter,
+                "max_age": timedelta(seconds=container.config.psp_api_key_max_age_s.as_int()()),
+            }
         finally:
             container.config.psp_api_base.from_value(deployed_base)
 

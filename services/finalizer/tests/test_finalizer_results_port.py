@@ -11,9 +11,17 @@ from payments_shared.eventstore.dynamodb import get_row
 from payments_shared.eventstore.memory import InMemoryEventStore
 from payments_testing.stores import ADAPTERS, event_store, table
 
-DECLINED = {"payment_order_id": "0b7f3c1e-5d2a-4c8e-9f10-2a3b4c5d6e7f", "merchant_id": "m-1", "amount": "10.00",
-            "amount_minor": 1000, "currency": "EUR", "status": "FAILED", "error_message": "insufficient_funds: no",
-            "decline_code": "insufficient_funds", "psp_reference": "pi_1"}  # fmt: skip
+DECLINED = {
+    "payment_order_id": "0b7f3c1e-5d2a-4c8e-9f10-2a3b4c5d6e7f",
+    "merchant_id": "m-1",
+    "amount": "10.00",
+    "amount_minor": 1000,
+    "currency": "EUR",
+    "status": "FAILED",
+    "error_message": "insufficient_funds: no",
+    "decline_code": "insufficient_funds",
+    "psp_reference": "pi_1",
+}
 
 
 @pytest.mark.parametrize("adapter", ADAPTERS)
@@ -31,7 +39,11 @@ def test_a_decided_payments_row_commits_with_its_event_only(adapter: str) -> Non
         row = read()
         assert row is not None
         assert (row["payment_status"], row["decline_code"], row["psp_reference"], int(str(row["version"]))) == (
-            "FAILED", "insufficient_funds", "pi_1", 1)  # fmt: skip
+            "FAILED",
+            "insufficient_funds",
+            "pi_1",
+            1,
+        )
         late = {**DECLINED, "status": "SUCCESS", "error_message": None}
         with pytest.raises(ConcurrencyConflict):  # a second decision for the same payment is refused whole
             store.append(stream, 0, [NewEvent("PaymentSucceeded", late, "c")], [results.decided(late, 1, "t2")])

@@ -18,8 +18,9 @@ from finalizer.domain.payment import CardDetails, ChargeResult, PspDecision
 from payments_shared.money import Money
 
 API_KEY = os.environ.get("STRIPE_API_KEY", "")
-pytestmark = pytest.mark.skipif(not API_KEY.startswith("sk_test_"),
-                                reason="set STRIPE_API_KEY=sk_test_… to charge Stripe's test mode")  # fmt: skip
+pytestmark = pytest.mark.skipif(
+    not API_KEY.startswith("sk_test_"), reason="set STRIPE_API_KEY=sk_test_… to charge Stripe's test mode"
+)
 
 
 @pytest.fixture
@@ -39,9 +40,14 @@ def test_a_test_card_is_charged_once_per_idempotency_key(stripe_psp: StripePsp) 
     assert again == first  # Stripe replayed the first answer: same PaymentIntent
 
 
-@pytest.mark.parametrize(("number", "decline_code"), [("4000000000009995", "insufficient_funds"),
-                                                      ("4000000000000002", "generic_decline"),
-                                                      ("4000002500003155", "authentication_required")])  # fmt: skip
+@pytest.mark.parametrize(
+    ("number", "decline_code"),
+    [
+        ("4000000000009995", "insufficient_funds"),
+        ("4000000000000002", "generic_decline"),
+        ("4000002500003155", "authentication_required"),
+    ],
+)
 def test_declines_carry_stripes_decline_code(stripe_psp: StripePsp, number: str, decline_code: str) -> None:
     _, result = charge(stripe_psp, number)
     assert (result.decision, result.decline_code) == (PspDecision.DECLINED, decline_code)

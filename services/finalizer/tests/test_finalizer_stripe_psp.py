@@ -47,7 +47,10 @@ def test_each_test_card_gets_stripes_documented_outcome(psp: FakePsp, number: st
     assert psp.intents[key] == 1 and psp.charges[key] == (1 if decision == PspDecision.APPROVED else 0)
     intent = psp.intent(result.psp_reference)
     assert (intent["amount"], intent["currency"], intent["metadata"]) == (
-        1234, "eur", {"payment_order_id": key, "merchant_id": "merchant-1"})  # fmt: skip
+        1234,
+        "eur",
+        {"payment_order_id": key, "merchant_id": "merchant-1"},
+    )
     if number == "4000002500003155":
         assert result.error_message == REQUIRES_ACTION_REASON
     elif decision == PspDecision.DECLINED:
@@ -78,8 +81,10 @@ def test_the_same_key_with_other_parameters_is_refused_not_charged(psp: FakePsp)
     assert psp.intents[key] == 1 and psp.charges[key] == 1
 
 
-@pytest.mark.parametrize(("script", "requests"), [(["503", "503"], 3), (["lost"], 2), (["timeout"], 2),
-                                                  (["lost", "lost"], 3), (["latency:50"], 1)])  # fmt: skip
+@pytest.mark.parametrize(
+    ("script", "requests"),
+    [(["503", "503"], 3), (["lost"], 2), (["timeout"], 2), (["lost", "lost"], 3), (["latency:50"], 1)],
+)
 def test_the_sdk_retries_passing_faults_with_the_same_key_and_charges_once(
     psp: FakePsp, script: list[str], requests: int
 ) -> None:

@@ -11,12 +11,15 @@ def test_zip_imports_every_entry_point_in_a_bare_python312(tmp_path: Path) -> No
     names = assert_zip_imports(
         Path("services.finalizer/lambda.zip"),
         "finalizer",
-        ["from finalizer.handler import handler, relay_handler, container", "container.relay()",
-         # The relay's cold start never loads the PSP's SDK; the consumer's first charge does.
-         "assert not {'stripe', 'requests'} & set(sys.modules), 'the PSP SDK loaded by the relay'",
-         "container.app(); container.psp(); container.cards()",
-         "import finalizer.adapters.stripe_psp, requests, certifi",
-         "assert 'aws_lambda_powertools.event_handler.api_gateway' not in sys.modules, 'HTTP resolver loaded'"],
+        [
+            "from finalizer.handler import handler, relay_handler, container",
+            "container.relay()",
+            # The relay's cold start never loads the PSP's SDK; the consumer's first charge does.
+            "assert not {'stripe', 'requests'} & set(sys.modules), 'the PSP SDK loaded by the relay'",
+            "container.app(); container.psp(); container.cards()",
+            "import finalizer.adapters.stripe_psp, requests, certifi",
+            "assert 'aws_lambda_powertools.event_handler.api_gateway' not in sys.modules, 'HTTP resolver loaded'",
+        ],
         tmp_path,
     )
     assert not [n for n in names if n.startswith("cryptography/")], "KMS opens the card: no crypto library shipped"

@@ -28,9 +28,14 @@ def valid_order(**overrides: Any) -> dict[str, Any]:
         "amount": "12.34",
         "currency": "EUR",
         "buyer_info": {"name": "Ada Lovelace", "email": "ada@example.com", "country": "GB"},
-        "payment_details": {"card_number": "4111111111111111", "expiry_month": 12, "expiry_year": 2030,
-                            "cvv": "737", "holder_name": "Ada Lovelace"},
-    }  # fmt: skip
+        "payment_details": {
+            "card_number": "4111111111111111",
+            "expiry_month": 12,
+            "expiry_year": 2030,
+            "cvv": "737",
+            "holder_name": "Ada Lovelace",
+        },
+    }
     for key, value in overrides.items():
         if key in order["payment_details"]:
             order["payment_details"][key] = value

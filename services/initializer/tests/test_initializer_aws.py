@@ -45,12 +45,21 @@ def world(handler_module: ModuleType) -> Iterator[dict[str, Any]]:
         events.create_event_bus(Name="payments")
         queue_url = sqs.create_queue(QueueName="finalizer-inbox")["QueueUrl"]
         queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        events.put_rule(Name="initiated", EventBusName="payments",
-                        EventPattern=json.dumps({"source": ["payments.initializer"],
-                                                 "detail-type": ["PaymentInitiated"]}))  # fmt: skip
+        events.put_rule(
+            Name="initiated",
+            EventBusName="payments",
+            EventPattern=json.dumps({"source": ["payments.initializer"], "detail-type": ["PaymentInitiated"]}),
+        )
         events.put_targets(Rule="initiated", EventBusName="payments", Targets=[{"Id": "q", "Arn": queue_arn}])
-        yield {"dynamodb": dynamodb, "kms": kms, "sqs": sqs, "queue_url": queue_url, "stream_arn": stream_arn,
-               "streams": aws_client("dynamodbstreams"), "handler": handler_module}  # fmt: skip
+        yield {
+            "dynamodb": dynamodb,
+            "kms": kms,
+            "sqs": sqs,
+            "queue_url": queue_url,
+            "stream_arn": stream_arn,
+            "streams": aws_client("dynamodbstreams"),
+            "handler": handler_module,
+        }
 
 
 def relay_all(world: dict[str, Any]) -> list[EventEnvelope]:
@@ -65,8 +74,9 @@ def test_order_is_stored_encrypted_and_published_with_its_trace(
     world: dict[str, Any], spans: InMemorySpanExporter
 ) -> None:
     handler = world["handler"]
-    response = handler.handler(api_event("POST", "/payments", valid_order(), {"Idempotency-Key": "k1"}),
-                               LambdaContext())  # fmt: skip
+    response = handler.handler(
+        api_event("POST", "/payments", valid_order(), {"Idempotency-Key": "k1"}), LambdaContext()
+    )
     assert response["statusCode"] == 201, response["body"]
     order_id = json_body(response)["payment_order_id"]
 
@@ -76,9 +86,10 @@ def test_order_is_stored_encrypted_and_published_with_its_trace(
     opened = KmsCardCipher(world["kms"]).open(row["payment_details"]["S"], order_id)
     assert opened["card_number"] == CARD and "cvv" not in opened
     stored = world["dynamodb"].query(
-        TableName="initializer-events", KeyConditionExpression="stream_id = :s",
+        TableName="initializer-events",
+        KeyConditionExpression="stream_id = :s",
         ExpressionAttributeValues={":s": {"S": f"payment-{order_id}"}},
-    )["Items"]  # fmt: skip
+    )["Items"]
     assert [item["event_type"]["S"] for item in stored] == ["PaymentInitiated"]
     assert CARD not in json.dumps(stored)
 
@@ -98,15 +109,15 @@ def test_order_is_stored_encrypted_and_published_with_its_trace(
     assert producer.context.trace_id == server.context.trace_id
     traceparent = published.trace.traceparent or ""
     assert traceparent.startswith(f"00-{producer.context.trace_id:032x}-{producer.context.span_id:016x}-")
-    aws_calls = {s.attributes.get("rpc.method") for s in spans.get_finished_spans() if s.kind == SpanKind.CLIENT
-                 and s.attributes}  # fmt: skip
+    aws_calls = {
+        s.attributes.get("rpc.method") for s in spans.get_finished_spans() if s.kind == SpanKind.CLIENT and s.attributes
+    }
     assert {"GenerateMac", "Encrypt", "TransactWriteItems"} <= aws_calls  # botocore is instrumented
 
 
 def test_outcome_projection_updates_the_read_model_once(world: dict[str, Any]) -> None:
     handler = world["handler"]
-    created = handler.handler(api_event("POST", "/payments", valid_order(), {"Idempotency-Key": "k2"}),
-                              LambdaContext())  # fmt: skip
+    created = handler.handler(api_event("POST", "/payments", valid_order(), {"Idempotency-Key": "k2"}), LambdaContext())
     order_id = json_body(created)["payment_order_id"]
     outcome = payment_status_updated(order_id=order_id, status="FAILED")
     assert deliver(handler.outcome_handler, outcome) == []
@@ -114,12 +125,17 @@ def test_outcome_projection_updates_the_read_model_once(world: dict[str, Any]) -
     late_flip = payment_status_updated(order_id=order_id, status="SUCCESS")  # another event, too late
     assert deliver(handler.outcome_handler, late_flip) == []
 
-    event = api_event("GET", f"/payments/{order_id}", resource="/payments/{payment_order_id}",
-                      path_parameters={"payment_order_id": order_id})  # fmt: skip
+    event = api_event(
+        "GET",
+        f"/payments/{order_id}",
+        resource="/payments/{payment_order_id}",
+        path_parameters={"payment_order_id": order_id},
+    )
     body = json_body(handler.handler(event, LambdaContext()))
     assert (body["status"], body["failure_reason"]) == ("FAILED", "insufficient funds")
     stored = world["dynamodb"].query(
-        TableName="initializer-events", KeyConditionExpression="stream_id = :s",
+        TableName="initializer-events",
+        KeyConditionExpression="stream_id = :s",
         ExpressionAttributeValues={":s": {"S": f"payment-{order_id}"}},
-    )["Items"]  # fmt: skip
+    )["Items"]
     assert [item["event_type"]["S"] for item in stored] == ["PaymentInitiated", "PaymentOutcomeRecorded"]

@@ -32,8 +32,9 @@ def kms() -> Iterator[dict[str, str]]:
 
 
 def test_the_vault_builds_its_kms_client_at_first_use_and_uses_the_configured_keys(kms: dict[str, str]) -> None:
-    container = build_container({"CARD_DATA_KEY_ID": "alias/test-card-data",
-                                 "CARD_FINGERPRINT_KEY_ID": "alias/test-card-fingerprint"})  # fmt: skip
+    container = build_container(
+        {"CARD_DATA_KEY_ID": "alias/test-card-data", "CARD_FINGERPRINT_KEY_ID": "alias/test-card-fingerprint"}
+    )
     made: list[Any] = []
 
     def make_kms() -> Any:
@@ -51,8 +52,9 @@ def test_the_vault_builds_its_kms_client_at_first_use_and_uses_the_configured_ke
     assert vault.fingerprint(CARD) == fingerprint != vault.fingerprint("5555555555554444")
     assert len(made) == 1  # asked once, then kept
     # The MAC is the configured fingerprint key's, not any other key's.
-    checked = made[0].verify_mac(KeyId=kms["fingerprint"], Message=CARD.encode(), MacAlgorithm="HMAC_SHA_256",
-                                 Mac=bytes.fromhex(fingerprint))  # fmt: skip
+    checked = made[0].verify_mac(
+        KeyId=kms["fingerprint"], Message=CARD.encode(), MacAlgorithm="HMAC_SHA_256", Mac=bytes.fromhex(fingerprint)
+    )
     assert checked["MacValid"] is True
 
     # Sealed under the configured data key and bound to the order: what the finalizer's opener reads.

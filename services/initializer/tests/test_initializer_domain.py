@@ -85,8 +85,15 @@ def test_an_event_names_the_card_by_its_summary_and_only_a_charged_order_carries
 
 def order_after(status: str) -> PaymentOrder:
     command = InitiatePayment(
-        PaymentOrderId.new(), MerchantId("m-1"), Money(100, "EUR"), BuyerInfo("A", "a@b.c", "GB"),
-        CardSummary("visa", "1111", "fp"), 12, 2030, "rf", "v1.sealed",
+        PaymentOrderId.new(),
+        MerchantId("m-1"),
+        Money(100, "EUR"),
+        BuyerInfo("A", "a@b.c", "GB"),
+        CardSummary("visa", "1111", "fp"),
+        12,
+        2030,
+        "rf",
+        "v1.sealed",
     )
     order = PaymentOrder.initiate(command, POLICY, NOW)
     [first] = order.pending
@@ -115,10 +122,16 @@ def test_a_reused_key_with_another_request_is_refused() -> None:
 
 @pytest.mark.parametrize(
     ("pan", "brand", "valid"),
-    [("4111111111111111", "visa", True), ("5555555555554444", "mastercard", True),
-     ("2223003122003222", "mastercard", True), ("378282246310005", "amex", True),
-     ("6011111111111117", "discover", True), ("4111111111111112", "visa", False), ("0000000000000", "unknown", True)],
-)  # fmt: skip
+    [
+        ("4111111111111111", "visa", True),
+        ("5555555555554444", "mastercard", True),
+        ("2223003122003222", "mastercard", True),
+        ("378282246310005", "amex", True),
+        ("6011111111111117", "discover", True),
+        ("4111111111111112", "visa", False),
+        ("0000000000000", "unknown", True),
+    ],
+)
 def test_card_brand_and_luhn(pan: str, brand: str, valid: bool) -> None:
     assert card_brand(pan) == brand and is_card_number(pan) is valid
 

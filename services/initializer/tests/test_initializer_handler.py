@@ -33,8 +33,13 @@ def post(handler: ModuleType, body: Any, key: str | None = "key-1", caller: str 
 
 
 def get(handler: ModuleType, order_id: str, caller: str | None = MERCHANT_1) -> dict[str, Any]:
-    event = api_event("GET", f"/payments/{order_id}", resource="/payments/{payment_order_id}",
-                      path_parameters={"payment_order_id": order_id}, caller=caller)  # fmt: skip
+    event = api_event(
+        "GET",
+        f"/payments/{order_id}",
+        resource="/payments/{payment_order_id}",
+        path_parameters={"payment_order_id": order_id},
+        caller=caller,
+    )
     return handler.handler(event, LambdaContext())
 
 
@@ -78,10 +83,14 @@ def test_valid_order_is_recorded_initiated_and_readable(handler_module: ModuleTy
 
 @pytest.mark.parametrize(
     ("overrides", "reason"),
-    [({"currency": "CHF"}, "not supported"), ({"amount": "0.00"}, "greater than zero"),
-     ({"amount": "-5.00"}, "greater than zero"), ({"amount": "10000.01"}, "exceeds the limit"),
-     ({"expiry_year": 2026, "expiry_month": 10}, "expired")],
-)  # fmt: skip
+    [
+        ({"currency": "CHF"}, "not supported"),
+        ({"amount": "0.00"}, "greater than zero"),
+        ({"amount": "-5.00"}, "greater than zero"),
+        ({"amount": "10000.01"}, "exceeds the limit"),
+        ({"expiry_year": 2026, "expiry_month": 10}, "expired"),
+    ],
+)
 def test_business_rule_refusals_are_recorded_failed_with_the_reason(
     handler_module: ModuleType, in_memory: InMemoryEventStore, overrides: dict[str, Any], reason: str
 ) -> None:
@@ -108,12 +117,14 @@ def test_card_expiring_this_month_is_still_valid(handler_module: ModuleType, in_
         (valid_order(amount="NaN"), {"body.amount"}),
         (valid_order(cvv="12"), {"body.payment_details.cvv"}),
         (valid_order(merchant_id="bad id!"), {"body.merchant_id"}),
-        ({**valid_order(), "buyer_info": {"name": "", "email": "nope", "country": "gb"}},
-         {"body.buyer_info.name", "body.buyer_info.email", "body.buyer_info.country"}),
+        (
+            {**valid_order(), "buyer_info": {"name": "", "email": "nope", "country": "gb"}},
+            {"body.buyer_info.name", "body.buyer_info.email", "body.buyer_info.country"},
+        ),
         ({**valid_order(), "extra": 1}, {"body.extra"}),
         ({k: v for k, v in valid_order().items() if k != "payment_details"}, {"body.payment_details"}),
     ],
-)  # fmt: skip
+)
 def test_invalid_fields_are_a_400_problem_naming_each_and_nothing_is_written(
     handler_module: ModuleType, in_memory: InMemoryEventStore, body: Any, fields: set[str]
 ) -> None:
@@ -210,13 +221,15 @@ def card_numbers(draw: st.DrawFn) -> str:
     """Luhn-valid numbers of every length the API takes, with and without a known brand's prefix."""
     prefix = draw(st.sampled_from(["4", "51", "55", "2221", "2720", "34", "37", "6011", "65", "1", "9"]))
     length = draw(st.integers(max(12, len(prefix) + 1), 19))
-    return luhn_completed(prefix + draw(st.text("0123456789", min_size=length - len(prefix) - 1,
-                                                max_size=length - len(prefix) - 1)))  # fmt: skip
+    return luhn_completed(
+        prefix + draw(st.text("0123456789", min_size=length - len(prefix) - 1, max_size=length - len(prefix) - 1))
+    )
 
 
 @settings(deadline=None, max_examples=60)
-@given(card_numbers(), st.text(string.ascii_letters, min_size=4, max_size=20), st.integers(1, 12),
-       st.integers(2020, 2035))  # fmt: skip
+@given(
+    card_numbers(), st.text(string.ascii_letters, min_size=4, max_size=20), st.integers(1, 12), st.integers(2020, 2035)
+)
 def test_no_event_row_span_log_or_answer_ever_holds_the_card(card: str, name: str, month: int, year: int) -> None:
     holder = f"Holder {name}"  # the card's holder, not the buyer ("Ada Lovelace")
     exporter = span_exporter()
@@ -225,22 +238,35 @@ def test_no_event_row_span_log_or_answer_ever_holds_the_card(card: str, name: st
         store = in_memory_adapters(handler.container)
         cipher = handler.container.vault().cipher
         with capture_logs(handler.logger) as logs:
-            response = post(handler, valid_order(card_number=card, holder_name=holder, expiry_month=month,
-                                                 expiry_year=year))  # fmt: skip
+            response = post(
+                handler, valid_order(card_number=card, holder_name=holder, expiry_month=month, expiry_year=year)
+            )
     assert response["statusCode"] == 201, response["body"]
     order_id = json_body(response)["payment_order_id"]
     [event] = all_events(store)
     published = integration_envelope(event, PUBLISHED_TYPES.get(event.event_type, event.event_type))
-    spans = [(s.name, dict(s.attributes or {}), [(e.name, dict(e.attributes or {})) for e in s.events])
-             for s in exporter.get_finished_spans()]  # fmt: skip
-    kept = [json.dumps(event.data), json.dumps(published.to_eventbridge_entry(source="s", bus_name="b"), default=str),
-            json.dumps(store.records("ShowMeTheMoney")), str(spans), logs.text, response["body"]]  # fmt: skip
+    spans = [
+        (s.name, dict(s.attributes or {}), [(e.name, dict(e.attributes or {})) for e in s.events])
+        for s in exporter.get_finished_spans()
+    ]
+    kept = [
+        json.dumps(event.data),
+        json.dumps(published.to_eventbridge_entry(source="s", bus_name="b"), default=str),
+        json.dumps(store.records("ShowMeTheMoney")),
+        str(spans),
+        logs.text,
+        response["body"],
+    ]
     assert spans and logs.text  # there was something to look into
     assert all(card not in text and holder not in text for text in kept)
     # It went through all the same: sealed for this order, in the event that gets it charged.
     if event.event_type == "PaymentInitiated":
         assert cipher.open(event.data["payment_details"], order_id) == {
-            "card_number": card, "expiry_month": month, "expiry_year": year, "holder_name": holder}  # fmt: skip
+            "card_number": card,
+            "expiry_month": month,
+            "expiry_year": year,
+            "holder_name": holder,
+        }
     else:
         assert "payment_details" not in event.data  # a rejected order is never charged: nothing sealed
 

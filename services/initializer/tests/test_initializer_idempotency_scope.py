@@ -15,19 +15,28 @@ from payments_testing.http import MERCHANT_1, MERCHANT_2, api_event, content_typ
 
 
 def post(handler: ModuleType, body: Any, key: str, caller: str = MERCHANT_1) -> dict[str, Any]:
-    return handler.handler(api_event("POST", "/payments", body, {"Idempotency-Key": key}, caller=caller),
-                           LambdaContext())  # fmt: skip
+    return handler.handler(
+        api_event("POST", "/payments", body, {"Idempotency-Key": key}, caller=caller), LambdaContext()
+    )
 
 
 def get(handler: ModuleType, order_id: str, caller: str) -> dict[str, Any]:
-    event = api_event("GET", f"/payments/{order_id}", resource="/payments/{payment_order_id}",
-                      path_parameters={"payment_order_id": order_id}, caller=caller)  # fmt: skip
+    event = api_event(
+        "GET",
+        f"/payments/{order_id}",
+        resource="/payments/{payment_order_id}",
+        path_parameters={"payment_order_id": order_id},
+        caller=caller,
+    )
     return handler.handler(event, LambdaContext())
 
 
 def stored_events(store: InMemoryEventStore) -> list[tuple[str, str, dict[str, Any]]]:
-    return [(stream_id, e.event_type, dict(e.data)) for stream_id in sorted(store._streams)
-            for e in store.load(stream_id).events]  # fmt: skip
+    return [
+        (stream_id, e.event_type, dict(e.data))
+        for stream_id in sorted(store._streams)
+        for e in store.load(stream_id).events
+    ]
 
 
 def test_two_merchants_with_the_same_key_get_two_orders_each_seeing_only_its_own(
@@ -53,18 +62,24 @@ def test_two_merchants_with_the_same_key_get_two_orders_each_seeing_only_its_own
 
     # And each merchant's retry still finds its own first answer, not the other's.
     assert json_body(post(handler_module, valid_order(merchant_id="merchant-1"), "order-42", MERCHANT_1)) == mine
-    assert json_body(post(handler_module, valid_order(merchant_id="merchant-2", amount="99.00"), "order-42",
-                          MERCHANT_2)) == theirs  # fmt: skip
+    assert (
+        json_body(post(handler_module, valid_order(merchant_id="merchant-2", amount="99.00"), "order-42", MERCHANT_2))
+        == theirs
+    )
     assert len(stored_events(in_memory)) == 2
 
 
 @pytest.mark.parametrize(
     "changed",
-    [{"card_number": "5555555555554444"},  # another card (mastercard)
-     {"card_number": "4242424242424242"},  # another card of the same brand
-     {"card_number": "4000000000061111"},  # another card with the same last four digits
-     {"expiry_year": 2031}, {"expiry_month": 11}, {"holder_name": "Grace Hopper"}],
-)  # fmt: skip
+    [
+        {"card_number": "5555555555554444"},  # another card (mastercard)
+        {"card_number": "4242424242424242"},  # another card of the same brand
+        {"card_number": "4000000000061111"},  # another card with the same last four digits
+        {"expiry_year": 2031},
+        {"expiry_month": 11},
+        {"holder_name": "Grace Hopper"},
+    ],
+)
 def test_another_card_under_the_same_key_is_a_422_and_writes_nothing(
     handler_module: ModuleType, in_memory: InMemoryEventStore, changed: dict[str, Any]
 ) -> None:

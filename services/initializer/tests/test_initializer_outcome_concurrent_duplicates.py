@@ -51,15 +51,15 @@ def projector(handler_module: ModuleType) -> Iterator[dict[str, Any]]:
         container.vault.override(LocalCardVault())
         container.clock.override(lambda: TODAY)
         try:
-            yield {"dynamodb": dynamodb, "store": store, "strict": strict, "racing": racing,
-                   "handler": handler_module}  # fmt: skip
+            yield {"dynamodb": dynamodb, "store": store, "strict": strict, "racing": racing, "handler": handler_module}
         finally:
             strict.uninstall()
 
 
 def place_order(handler: ModuleType) -> str:
-    response = handler.handler(api_event("POST", "/payments", valid_order(), {"Idempotency-Key": "race"}),
-                               LambdaContext())  # fmt: skip
+    response = handler.handler(
+        api_event("POST", "/payments", valid_order(), {"Idempotency-Key": "race"}), LambdaContext()
+    )
     assert response["statusCode"] == 201, response["body"]
     return str(json_body(response)["payment_order_id"])
 
@@ -80,8 +80,7 @@ def stream_of(projector: dict[str, Any], order_id: str) -> list[tuple[str, str |
     return [(e.event_type, e.data.get("status")) for e in events]
 
 
-@pytest.mark.parametrize(("overlap", "losers_meet"), [(True, "TransactionConflict"),
-                                                       (False, "ConditionalCheckFailed")])  # fmt: skip
+@pytest.mark.parametrize(("overlap", "losers_meet"), [(True, "TransactionConflict"), (False, "ConditionalCheckFailed")])
 def test_concurrent_duplicate_outcomes_are_recorded_once(
     projector: dict[str, Any], overlap: bool, losers_meet: str
 ) -> None:
@@ -93,7 +92,10 @@ def test_concurrent_duplicate_outcomes_are_recorded_once(
     assert stream_of(projector, order_id) == [("PaymentInitiated", None), ("PaymentOutcomeRecorded", "FAILED")]
     row = get_row(projector["dynamodb"], "ShowMeTheMoney", {"payment_order_id": order_id})
     assert row is not None and (row["status"], row["failure_reason"], row["version"]) == (
-        "FAILED", "insufficient funds", 2)  # fmt: skip
+        "FAILED",
+        "insufficient funds",
+        2,
+    )
 
 
 @pytest.mark.parametrize("overlap", [True, False])

@@ -21,8 +21,7 @@ from payments_testing.http import api_event, json_body
 
 
 def place(handler: ModuleType, key: str) -> str:
-    response = handler.handler(api_event("POST", "/payments", valid_order(), {"Idempotency-Key": key}),
-                               LambdaContext())  # fmt: skip
+    response = handler.handler(api_event("POST", "/payments", valid_order(), {"Idempotency-Key": key}), LambdaContext())
     assert response["statusCode"] == 201
     return str(json_body(response)["payment_order_id"])
 
@@ -41,13 +40,18 @@ def test_a_batch_failing_part_way_applies_its_neighbours_once_and_the_redelivery
 ) -> None:
     first, last = place(handler_module, "order-a"), place(handler_module, "order-c")
     late = PaymentOrderId.for_idempotency_key("merchant-1", "order-b")  # its outcome comes before the order
-    batch = [payment_status_updated(order_id=first, status="SUCCESS"),
-             payment_status_updated(order_id=late, status="FAILED"),
-             payment_status_updated(order_id=last, status="SUCCESS")]  # fmt: skip
+    batch = [
+        payment_status_updated(order_id=first, status="SUCCESS"),
+        payment_status_updated(order_id=late, status="FAILED"),
+        payment_status_updated(order_id=last, status="SUCCESS"),
+    ]
 
     assert deliver(handler_module.outcome_handler, *batch) == [1]  # only the outcome without its order
-    assert history(in_memory, first) == history(in_memory, last) == [
-        ("PaymentInitiated", None), ("PaymentOutcomeRecorded", "SUCCESS")]  # fmt: skip
+    assert (
+        history(in_memory, first)
+        == history(in_memory, last)
+        == [("PaymentInitiated", None), ("PaymentOutcomeRecorded", "SUCCESS")]
+    )
     assert history(in_memory, late) == [] and row_status(in_memory, late) is None
 
     assert place(handler_module, "order-b") == late  # the order arrives

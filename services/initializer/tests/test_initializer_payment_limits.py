@@ -25,8 +25,9 @@ LIMITS = {currency: Money.parse(amount, currency) for currency, amount in json.l
 
 
 def post(handler: ModuleType, body: Any) -> dict[str, Any]:
-    return handler.handler(api_event("POST", "/payments", body, {"Idempotency-Key": str(uuid.uuid4())}),
-                           LambdaContext())  # fmt: skip
+    return handler.handler(
+        api_event("POST", "/payments", body, {"Idempotency-Key": str(uuid.uuid4())}), LambdaContext()
+    )
 
 
 def events_of(store: InMemoryEventStore) -> list[tuple[str, int, str]]:

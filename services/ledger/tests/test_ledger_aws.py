@@ -20,12 +20,16 @@ def test_postings_and_trial_balance_on_dynamodb(handler_module: ModuleType) -> N
         stream_arn = dynamodb.create_table(**table_definition("ledger-events"))["TableDescription"]["LatestStreamArn"]
         dynamodb.create_table(
             TableName="LedgerAccounts",
-            KeySchema=[{"AttributeName": "account", "KeyType": "HASH"},
-                       {"AttributeName": "currency", "KeyType": "RANGE"}],
-            AttributeDefinitions=[{"AttributeName": "account", "AttributeType": "S"},
-                                  {"AttributeName": "currency", "AttributeType": "S"}],
+            KeySchema=[
+                {"AttributeName": "account", "KeyType": "HASH"},
+                {"AttributeName": "currency", "KeyType": "RANGE"},
+            ],
+            AttributeDefinitions=[
+                {"AttributeName": "account", "AttributeType": "S"},
+                {"AttributeName": "currency", "AttributeType": "S"},
+            ],
             BillingMode="PAY_PER_REQUEST",
-        )  # fmt: skip
+        )
         first = payment_status_updated(amount="12.34")
         for event in (first, first, payment_status_updated(amount="1000", currency="JPY", merchant_id="m-2")):
             assert deliver(handler_module.handler, event) == []
@@ -36,7 +40,9 @@ def test_postings_and_trial_balance_on_dynamodb(handler_module: ModuleType) -> N
         response = handler_module.api_handler(books, LambdaContext())
         body = json.loads(response["body"])
         assert body["balanced"] is True
-        assert body["totals"] == {"EUR": {"debits_minor": 1234, "credits_minor": 1234},
-                                  "JPY": {"debits_minor": 1000, "credits_minor": 1000}}  # fmt: skip
+        assert body["totals"] == {
+            "EUR": {"debits_minor": 1234, "credits_minor": 1234},
+            "JPY": {"debits_minor": 1000, "credits_minor": 1000},
+        }
         journals = dynamodb.scan(TableName="ledger-events")["Items"]
         assert sorted(i["event_type"]["S"] for i in journals if "event_type" in i) == ["JournalEntryPosted"] * 2

@@ -33,25 +33,33 @@ def ledger(handler_module: ModuleType) -> Iterator[dict[str, Any]]:
         stream_arn = dynamodb.create_table(**table_definition("ledger-events"))["TableDescription"]["LatestStreamArn"]
         dynamodb.create_table(
             TableName="LedgerAccounts",
-            KeySchema=[{"AttributeName": "account", "KeyType": "HASH"},
-                       {"AttributeName": "currency", "KeyType": "RANGE"}],
-            AttributeDefinitions=[{"AttributeName": "account", "AttributeType": "S"},
-                                  {"AttributeName": "currency", "AttributeType": "S"}],
+            KeySchema=[
+                {"AttributeName": "account", "KeyType": "HASH"},
+                {"AttributeName": "currency", "KeyType": "RANGE"},
+            ],
+            AttributeDefinitions=[
+                {"AttributeName": "account", "AttributeType": "S"},
+                {"AttributeName": "currency", "AttributeType": "S"},
+            ],
             BillingMode="PAY_PER_REQUEST",
-        )  # fmt: skip
+        )
         strict = StrictTransactions().install()
         racing = RacingWrites(SerializedClient(dynamodb))  # moto's backend is not thread-safe: see SerializedClient
         handler_module.container.event_store.override(DynamoDBEventStore(racing, "ledger-events"))
         handler_module.container.totals.override(DynamoDBAccountTotals(racing, "LedgerAccounts"))
         try:
-            yield {"dynamodb": dynamodb, "stream_arn": stream_arn, "strict": strict, "racing": racing,
-                   "handler": handler_module}  # fmt: skip
+            yield {
+                "dynamodb": dynamodb,
+                "stream_arn": stream_arn,
+                "strict": strict,
+                "racing": racing,
+                "handler": handler_module,
+            }
         finally:
             strict.uninstall()
 
 
-@pytest.mark.parametrize(("overlap", "losers_meet"), [(True, "TransactionConflict"),
-                                                       (False, "ConditionalCheckFailed")])  # fmt: skip
+@pytest.mark.parametrize(("overlap", "losers_meet"), [(True, "TransactionConflict"), (False, "ConditionalCheckFailed")])
 def test_concurrent_duplicate_deliveries_post_one_entry_and_count_it_once(
     ledger: dict[str, Any], overlap: bool, losers_meet: str
 ) -> None:
@@ -66,10 +74,14 @@ def test_concurrent_duplicate_deliveries_post_one_entry_and_count_it_once(
     for _ in [failed for failed in reported if failed]:  # retries ran out: the queue's redelivery
         assert deliver(handler.handler, event) == []
 
-    journal = [item for item in ledger["dynamodb"].scan(TableName="ledger-events")["Items"]
-               if item.get("record_type", {}).get("S") == EVENT]  # fmt: skip
+    journal = [
+        item
+        for item in ledger["dynamodb"].scan(TableName="ledger-events")["Items"]
+        if item.get("record_type", {}).get("S") == EVENT
+    ]
     assert [(i["stream_id"]["S"], i["event_type"]["S"]) for i in journal] == [
-        (f"journal-{order_id}", "JournalEntryPosted")]  # fmt: skip
+        (f"journal-{order_id}", "JournalEntryPosted")
+    ]
 
     records = read_stream(aws_client("dynamodbstreams"), ledger["stream_arn"])
     for _ in range(2):  # the totals projection, fed by the stream (at least once)

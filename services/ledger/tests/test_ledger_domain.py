@@ -20,8 +20,11 @@ from ledger.domain.journal import (
 from payments_shared.money import CURRENCY_EXPONENTS, Money
 
 amounts = st.builds(Money, st.integers(1, 10**12), st.sampled_from(sorted(CURRENCY_EXPONENTS)))
-schedules = st.builds(FeeSchedule, st.integers(0, 10_000), st.none() | st.dictionaries(
-    st.sampled_from(["EUR", "USD", "JPY", "KWD"]), st.integers(0, 500)))  # fmt: skip
+schedules = st.builds(
+    FeeSchedule,
+    st.integers(0, 10_000),
+    st.none() | st.dictionaries(st.sampled_from(["EUR", "USD", "JPY", "KWD"]), st.integers(0, 500)),
+)
 
 
 @given(amounts, schedules)
@@ -40,12 +43,14 @@ def test_capture_entries_balance_and_split_the_amount_exactly(amount: Money, fee
 
 @pytest.mark.parametrize(
     ("amount", "bps", "fixed", "fee"),
-    [("10.00", 290, 30, "0.59"),  # 2.9 % + 0.30: 0.29 + 0.30
-     ("0.50", 100, 0, "0.00"),    # 0.005 → ties to even (0.00)
-     ("1.50", 100, 0, "0.02"),    # 0.015 → ties to even (0.02)
-     ("0.25", 250, 30, "0.25"),   # the fee never exceeds the amount
-     ("1000", 150, 0, "15")],     # JPY: whole yen
-)  # fmt: skip
+    [
+        ("10.00", 290, 30, "0.59"),  # 2.9 % + 0.30: 0.29 + 0.30
+        ("0.50", 100, 0, "0.00"),  # 0.005 → ties to even (0.00)
+        ("1.50", 100, 0, "0.02"),  # 0.015 → ties to even (0.02)
+        ("0.25", 250, 30, "0.25"),  # the fee never exceeds the amount
+        ("1000", 150, 0, "15"),
+    ],  # JPY: whole yen
+)
 def test_fee_examples(amount: str, bps: int, fixed: int, fee: str) -> None:
     currency = "JPY" if "." not in amount else "EUR"
     schedule = FeeSchedule(bps, {currency: fixed})

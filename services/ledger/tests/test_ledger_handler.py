@@ -59,8 +59,7 @@ def test_malformed_event_raises_and_posts_nothing(
 
 def test_the_books_are_for_operators_only(handler_module: ModuleType, store: InMemoryEventStore) -> None:
     for caller in (MERCHANT_1, "arn:aws:iam::123456789012:user/stranger", None):
-        response = handler_module.api_handler(api_event("GET", "/ledger/trial-balance", caller=caller),
-                                              LambdaContext())  # fmt: skip
+        response = handler_module.api_handler(api_event("GET", "/ledger/trial-balance", caller=caller), LambdaContext())
         assert response["statusCode"] == 403, caller
         assert json.loads(response["body"])["type"] == "urn:payments:problem:forbidden"
 

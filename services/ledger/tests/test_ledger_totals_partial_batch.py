@@ -32,16 +32,23 @@ def ledger(handler_module: ModuleType) -> Iterator[dict[str, Any]]:
         stream_arn = dynamodb.create_table(**table_definition("ledger-events"))["TableDescription"]["LatestStreamArn"]
         dynamodb.create_table(
             TableName="LedgerAccounts",
-            KeySchema=[{"AttributeName": "account", "KeyType": "HASH"},
-                       {"AttributeName": "currency", "KeyType": "RANGE"}],
-            AttributeDefinitions=[{"AttributeName": "account", "AttributeType": "S"},
-                                  {"AttributeName": "currency", "AttributeType": "S"}],
+            KeySchema=[
+                {"AttributeName": "account", "KeyType": "HASH"},
+                {"AttributeName": "currency", "KeyType": "RANGE"},
+            ],
+            AttributeDefinitions=[
+                {"AttributeName": "account", "AttributeType": "S"},
+                {"AttributeName": "currency", "AttributeType": "S"},
+            ],
             BillingMode="PAY_PER_REQUEST",
-        )  # fmt: skip
+        )
         for amount in AMOUNTS:
             assert deliver(handler_module.handler, payment_status_updated(amount=amount)) == []
-        records = [r for r in read_stream(aws_client("dynamodbstreams"), stream_arn)
-                   if r["dynamodb"]["NewImage"].get("record_type", {}).get("S") == EVENT]  # fmt: skip
+        records = [
+            r
+            for r in read_stream(aws_client("dynamodbstreams"), stream_arn)
+            if r["dynamodb"]["NewImage"].get("record_type", {}).get("S") == EVENT
+        ]
         assert len(records) == len(AMOUNTS)
         strict = StrictTransactions().install()
         try:

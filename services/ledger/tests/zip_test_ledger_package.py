@@ -11,8 +11,11 @@ def test_zip_imports_every_entry_point_in_a_bare_python312(tmp_path: Path) -> No
     assert_zip_imports(
         Path("services.ledger/lambda.zip"),
         "ledger",
-        ["from ledger.handler import handler, totals_handler, container", "container.app()",
-         "assert 'aws_lambda_powertools.event_handler.api_gateway' not in sys.modules, 'HTTP resolver loaded'",
-         "from ledger.handler import api_handler"],
+        [
+            "from ledger.handler import handler, totals_handler, container",
+            "container.app()",
+            "assert 'aws_lambda_powertools.event_handler.api_gateway' not in sys.modules, 'HTTP resolver loaded'",
+            "from ledger.handler import api_handler",
+        ],
         tmp_path,
     )

@@ -25,16 +25,21 @@ def test_fifty_concurrent_credits_give_the_exact_balance(handler_module: ModuleT
         dynamodb.create_table(**table_definition("wallet-events"))
         dynamodb.create_table(
             TableName="WalletBalances",
-            KeySchema=[{"AttributeName": "merchant_id", "KeyType": "HASH"},
-                       {"AttributeName": "shard", "KeyType": "RANGE"}],
-            AttributeDefinitions=[{"AttributeName": "merchant_id", "AttributeType": "S"},
-                                  {"AttributeName": "shard", "AttributeType": "S"}],
+            KeySchema=[
+                {"AttributeName": "merchant_id", "KeyType": "HASH"},
+                {"AttributeName": "shard", "KeyType": "RANGE"},
+            ],
+            AttributeDefinitions=[
+                {"AttributeName": "merchant_id", "AttributeType": "S"},
+                {"AttributeName": "shard", "AttributeType": "S"},
+            ],
             BillingMode="PAY_PER_REQUEST",
-        )  # fmt: skip
+        )
         strict = StrictTransactions().install()  # overlapping transactions on an item are cancelled
         shared = SerializedClient(dynamodb)  # moto's backend is not thread-safe; see SerializedClient
-        app = WalletApp(DynamoDBEventStore(shared, "wallet-events"), DynamoDBBalances(shared, "WalletBalances"),
-                        shards=4)  # fmt: skip
+        app = WalletApp(
+            DynamoDBEventStore(shared, "wallet-events"), DynamoDBBalances(shared, "WalletBalances"), shards=4
+        )
         handler_module.container.app.override(app)
         events = [payment_status_updated(amount=f"{n}.01") for n in range(1, 51)]
         barrier, conflicts, errors, redeliveries = threading.Barrier(50), [], [], []
@@ -59,8 +64,14 @@ def test_fifty_concurrent_credits_give_the_exact_balance(handler_module: ModuleT
         for event in events[:10]:  # redelivery after the storm changes nothing
             assert deliver(handler_module.handler, event) == []
         response = handler_module.api_handler(
-            api_event("GET", "/wallets/merchant-1", resource="/wallets/{merchant_id}",
-                      path_parameters={"merchant_id": "merchant-1"}), LambdaContext())  # fmt: skip
+            api_event(
+                "GET",
+                "/wallets/merchant-1",
+                resource="/wallets/{merchant_id}",
+                path_parameters={"merchant_id": "merchant-1"},
+            ),
+            LambdaContext(),
+        )
         handler_module.container.app.reset_override()
         strict.uninstall()
 
@@ -68,8 +79,11 @@ def test_fifty_concurrent_credits_give_the_exact_balance(handler_module: ModuleT
     assert strict.cancelled["TransactionConflict"] > 0  # the transactions really overlapped
     expected = sum(n * 100 + 1 for n in range(1, 51))
     body = json.loads(response["body"])
-    assert body["balances"] == [{"currency": "EUR", "amount": f"{expected // 100}.{expected % 100:02d}",
-                                 "amount_minor": expected}]  # fmt: skip
+    assert body["balances"] == [
+        {"currency": "EUR", "amount": f"{expected // 100}.{expected % 100:02d}", "amount_minor": expected}
+    ]
     assert body["version"] == 50
-    print(f"\n50 concurrent credits: {sum(conflicts)} lost races retried (max {max(conflicts)} for one credit), "
-          f"{strict.cancelled['TransactionConflict']} transaction conflicts, {len(redeliveries)} redeliveries")
+    print(
+        f"\n50 concurrent credits: {sum(conflicts)} lost races retried (max {max(conflicts)} for one credit), "
+        f"{strict.cancelled['TransactionConflict']} transaction conflicts, {len(redeliveries)} redeliveries"
+    )

@@ -13,21 +13,33 @@ from payments_testing.http import MERCHANT_1, MERCHANT_2, OPERATOR_1, api_event
 
 
 def get_wallet(handler: ModuleType, merchant_id: str, caller: str | None = MERCHANT_1) -> dict[str, Any]:
-    event = api_event("GET", f"/wallets/{merchant_id}", resource="/wallets/{merchant_id}",
-                      path_parameters={"merchant_id": merchant_id}, caller=caller)  # fmt: skip
+    event = api_event(
+        "GET",
+        f"/wallets/{merchant_id}",
+        resource="/wallets/{merchant_id}",
+        path_parameters={"merchant_id": merchant_id},
+        caller=caller,
+    )
     return handler.api_handler(event, LambdaContext())
 
 
 def test_success_credits_once_per_event_and_failures_never(handler_module: ModuleType, store: InMemoryEventStore):
     first = payment_status_updated(amount="12.34")
-    for event in (first, first, payment_status_updated(amount="0.66"), payment_status_updated(amount="500",
-                  currency="JPY"), payment_status_updated(status="FAILED", amount="99.00")):  # fmt: skip
+    for event in (
+        first,
+        first,
+        payment_status_updated(amount="0.66"),
+        payment_status_updated(amount="500", currency="JPY"),
+        payment_status_updated(status="FAILED", amount="99.00"),
+    ):
         assert deliver(handler_module.handler, event) == []
     response = get_wallet(handler_module, "merchant-1")
     assert response["statusCode"] == 200
     body = json.loads(response["body"])
-    assert body["balances"] == [{"currency": "EUR", "amount": "13.00", "amount_minor": 1300},
-                                {"currency": "JPY", "amount": "500", "amount_minor": 500}]  # fmt: skip
+    assert body["balances"] == [
+        {"currency": "EUR", "amount": "13.00", "amount_minor": 1300},
+        {"currency": "JPY", "amount": "500", "amount_minor": 500},
+    ]
     assert body["version"] == 3
 
 

@@ -11,8 +11,11 @@ def test_zip_imports_every_entry_point_in_a_bare_python312(tmp_path: Path) -> No
     assert_zip_imports(
         Path("services.wallet/lambda.zip"),
         "wallet",
-        ["from wallet.handler import handler, container", "container.app()",
-         "assert 'aws_lambda_powertools.event_handler.api_gateway' not in sys.modules, 'HTTP resolver loaded'",
-         "from wallet.handler import api_handler"],
+        [
+            "from wallet.handler import handler, container",
+            "container.app()",
+            "assert 'aws_lambda_powertools.event_handler.api_gateway' not in sys.modules, 'HTTP resolver loaded'",
+            "from wallet.handler import api_handler",
+        ],
         tmp_path,
     )

@@ -62,8 +62,9 @@ class DynamoDBCallerDirectory:
     """The ApiPrincipals table (principal_arn → role, merchant_id), cached per container for max_age_s: an
     onboarding change (or a revocation) is seen within that time."""
 
-    def __init__(self, dynamodb: Any, table: str, max_age_s: float = 60.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:  # fmt: skip
+    def __init__(
+        self, dynamodb: Any, table: str, max_age_s: float = 60.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self._dynamodb, self._table, self._max_age_s, self._clock = dynamodb, table, max_age_s, clock
         self._cache: dict[str, tuple[Caller | None, float]] = {}
         self._lock = threading.Lock()

@@ -27,9 +27,7 @@ class _TypedId(str):
 
     @classmethod
     def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
-        return core_schema.no_info_after_validator_function(
-            cls, core_schema.str_schema(pattern=cls.pattern.pattern)
-        )
+        return core_schema.no_info_after_validator_function(cls, core_schema.str_schema(pattern=cls.pattern.pattern))
 
 
 class PaymentOrderId(_TypedId):

@@ -41,8 +41,9 @@ class KmsCardCipher:
         if self._key_id is None:
             raise RuntimeError("a KmsCardCipher without a key id can only open")
         plaintext = json.dumps(details, separators=(",", ":"), sort_keys=True).encode()
-        sealed = self._kms.encrypt(KeyId=self._key_id, Plaintext=plaintext,
-                                   EncryptionContext=encryption_context(payment_order_id))  # fmt: skip
+        sealed = self._kms.encrypt(
+            KeyId=self._key_id, Plaintext=plaintext, EncryptionContext=encryption_context(payment_order_id)
+        )
         blob: bytes = sealed["CiphertextBlob"]
         return f"{VERSION}.{base64.urlsafe_b64encode(blob).decode()}"
 
@@ -50,7 +51,9 @@ class KmsCardCipher:
         version, _, blob = sealed.partition(".")
         if version != VERSION:
             raise ValueError(f"unknown sealed format {version!r}")
-        plaintext = self._kms.decrypt(CiphertextBlob=base64.urlsafe_b64decode(blob.encode()),
-                                      EncryptionContext=encryption_context(payment_order_id))["Plaintext"]  # fmt: skip
+        plaintext = self._kms.decrypt(
+            CiphertextBlob=base64.urlsafe_b64decode(blob.encode()),
+            EncryptionContext=encryption_context(payment_order_id),
+        )["Plaintext"]
         result: dict[str, Any] = json.loads(plaintext)
         return result

@@ -12,10 +12,16 @@ from payments_shared.money import Money
 
 def eventbridge_delivery(detail: dict[str, Any], source: str) -> dict[str, Any]:
     return {
-        "version": "0", "id": str(uuid.uuid4()), "detail-type": detail["event_type"], "source": source,
-        "account": "123456789012", "time": "2026-11-25T10:00:00Z", "region": "eu-west-1", "resources": [],
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": detail["event_type"],
+        "source": source,
+        "account": "123456789012",
+        "time": "2026-11-25T10:00:00Z",
+        "region": "eu-west-1",
+        "resources": [],
         "detail": detail,
-    }  # fmt: skip
+    }
 
 
 def payment_status_updated(
@@ -30,33 +36,66 @@ def payment_status_updated(
     order_id = order_id or PaymentOrderId.new()
     minor = Money.parse(amount, currency).minor
     detail = {
-        "event_id": event_id or str(uuid.uuid4()), "event_type": "PaymentStatusUpdated", "schema_version": 1,
-        "occurred_at": "2026-11-25T10:00:01+00:00", "aggregate_id": f"payment-{order_id}", "aggregate_version": 1,
-        "correlation_id": order_id, "causation_id": None, "trace": {"traceparent": traceparent, "tracestate": None},
-        "data": {"payment_order_id": order_id, "merchant_id": merchant_id, "amount": amount, "amount_minor": minor,
-                 "currency": currency, "status": status,
-                 "error_message": None if status == "SUCCESS" else "insufficient funds", "psp_reference": "psp_1"},
-    }  # fmt: skip
+        "event_id": event_id or str(uuid.uuid4()),
+        "event_type": "PaymentStatusUpdated",
+        "schema_version": 1,
+        "occurred_at": "2026-11-25T10:00:01+00:00",
+        "aggregate_id": f"payment-{order_id}",
+        "aggregate_version": 1,
+        "correlation_id": order_id,
+        "causation_id": None,
+        "trace": {"traceparent": traceparent, "tracestate": None},
+        "data": {
+            "payment_order_id": order_id,
+            "merchant_id": merchant_id,
+            "amount": amount,
+            "amount_minor": minor,
+            "currency": currency,
+            "status": status,
+            "error_message": None if status == "SUCCESS" else "insufficient funds",
+            "psp_reference": "psp_1",
+        },
+    }
     return eventbridge_delivery(detail, "payments.finalizer")
 
 
-def sqs_record(body: str, message_id: str, receipt_handle: str, attributes: dict[str, str], queue_arn: str,
-               md5: str = "") -> dict[str, Any]:  # fmt: skip
+def sqs_record(
+    body: str, message_id: str, receipt_handle: str, attributes: dict[str, str], queue_arn: str, md5: str = ""
+) -> dict[str, Any]:
     """One message as Lambda's SQS event source mapping hands it to the function."""
-    return {"messageId": message_id, "receiptHandle": receipt_handle, "body": body, "attributes": attributes,
-            "messageAttributes": {}, "md5OfBody": md5, "eventSource": "aws:sqs", "eventSourceARN": queue_arn,
-            "awsRegion": "eu-west-1"}  # fmt: skip
+    return {
+        "messageId": message_id,
+        "receiptHandle": receipt_handle,
+        "body": body,
+        "attributes": attributes,
+        "messageAttributes": {},
+        "md5OfBody": md5,
+        "eventSource": "aws:sqs",
+        "eventSourceARN": queue_arn,
+        "awsRegion": "eu-west-1",
+    }
 
 
 def sqs_delivery(*events: dict[str, Any], receive_count: int = 1) -> dict[str, Any]:
     """EventBridge events as a consumer's event source mapping hands them over from its queue."""
-    attributes = {"ApproximateReceiveCount": str(receive_count), "SentTimestamp": "1764064800000",
-                  "SenderId": "AROAEVENTS", "ApproximateFirstReceiveTimestamp": "1764064800000"}  # fmt: skip
-    return {"Records": [
-        sqs_record(json.dumps(event), str(uuid.uuid4()), f"rh-{n}", attributes,
-                   "arn:aws:sqs:eu-west-1:123456789012:consumer-inbox")
-        for n, event in enumerate(events)
-    ]}  # fmt: skip
+    attributes = {
+        "ApproximateReceiveCount": str(receive_count),
+        "SentTimestamp": "1764064800000",
+        "SenderId": "AROAEVENTS",
+        "ApproximateFirstReceiveTimestamp": "1764064800000",
+    }
+    return {
+        "Records": [
+            sqs_record(
+                json.dumps(event),
+                str(uuid.uuid4()),
+                f"rh-{n}",
+                attributes,
+                "arn:aws:sqs:eu-west-1:123456789012:consumer-inbox",
+            )
+            for n, event in enumerate(events)
+        ]
+    }
 
 
 def deliver(handler: Any, *events: dict[str, Any], context: Any = None) -> list[int]:

@@ -17,11 +17,13 @@ def principal(name: str) -> str:
 
 # The principals the handler tests call as: two merchants and an operator (what onboarding would record).
 MERCHANT_1, MERCHANT_2, OPERATOR_1 = principal("merchant-1"), principal("merchant-2"), principal("operator-1")
-TEST_CALLERS = StaticCallerDirectory({
-    MERCHANT_1: Caller(MERCHANT_1, MERCHANT, "merchant-1"),
-    MERCHANT_2: Caller(MERCHANT_2, MERCHANT, "merchant-2"),
-    OPERATOR_1: Caller(OPERATOR_1, OPERATOR),
-})  # fmt: skip
+TEST_CALLERS = StaticCallerDirectory(
+    {
+        MERCHANT_1: Caller(MERCHANT_1, MERCHANT, "merchant-1"),
+        MERCHANT_2: Caller(MERCHANT_2, MERCHANT, "merchant-2"),
+        OPERATOR_1: Caller(OPERATOR_1, OPERATOR),
+    }
+)
 
 
 def api_event(
@@ -43,8 +45,12 @@ def api_event(
         "multiValueHeaders": {},
         "queryStringParameters": None,
         "pathParameters": path_parameters,
-        "requestContext": {"requestId": str(uuid.uuid4()), "stage": "test", "httpMethod": method,
-                           "identity": {"userArn": caller, "accountId": ACCOUNT} if caller else {}},
+        "requestContext": {
+            "requestId": str(uuid.uuid4()),
+            "stage": "test",
+            "httpMethod": method,
+            "identity": {"userArn": caller, "accountId": ACCOUNT} if caller else {},
+        },
         "body": raw,
         "isBase64Encoded": False,
     }

@@ -34,13 +34,23 @@ def assert_zip_imports(zip_path: Path, package: str, statements: list[str], tmp_
     assert not [n for n in names if n.startswith(FORBIDDEN_PREFIXES)]
     assert not [n for n in names if n.endswith((".pyi", ".c", ".h", ".pyx"))], "sources and stubs never run"
     # The statements run first, so they can check what an entry point alone has imported.
-    script = "\n".join(["import sys; sys.path[:0] = [sys.argv[1]]", *statements, "import lambda_function",
-                        UNUSED_CLIENT_FAILS, "print('ok')"])  # fmt: skip
+    script = "\n".join(
+        [
+            "import sys; sys.path[:0] = [sys.argv[1]]",
+            *statements,
+            "import lambda_function",
+            UNUSED_CLIENT_FAILS,
+            "print('ok')",
+        ]
+    )
     result = subprocess.run(  # - our own interpreter, fixed arguments
         [sys.executable, "-S", "-E", "-c", script, str(tmp_path)],
-        capture_output=True, text=True, timeout=120, check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
         env={"AWS_DEFAULT_REGION": "eu-west-1", "PATH": "/usr/bin:/bin"},
-    )  # fmt: skip
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.strip().endswith("ok")
     return names

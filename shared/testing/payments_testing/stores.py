@@ -34,6 +34,9 @@ def event_store(adapter: str, table: str, *read_models: dict[str, Any]) -> Itera
 
 def table(name: str, *keys: str) -> dict[str, Any]:
     """A read-model table's CreateTable arguments: string keys, the first the partition key."""
-    return {"TableName": name, "BillingMode": "PAY_PER_REQUEST",
-            "KeySchema": [{"AttributeName": k, "KeyType": "HASH" if i == 0 else "RANGE"} for i, k in enumerate(keys)],
-            "AttributeDefinitions": [{"AttributeName": k, "AttributeType": "S"} for k in keys]}  # fmt: skip
+    return {
+        "TableName": name,
+        "BillingMode": "PAY_PER_REQUEST",
+        "KeySchema": [{"AttributeName": k, "KeyType": "HASH" if i == 0 else "RANGE"} for i, k in enumerate(keys)],
+        "AttributeDefinitions": [{"AttributeName": k, "AttributeType": "S"} for k in keys],
+    }

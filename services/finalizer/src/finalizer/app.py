@@ -77,15 +77,19 @@ class FinalizerApp:
         try:
             # The charge is done: recording it is retried on passing refusals. Should retries run out, the
             # queue redelivers and the PSP answers the same idempotency key with the same result.
-            retry(lambda _: self._store.append(stream, 0, [new_event], [row]), on=(StoreUnavailable,),
-                  policy=self._retry_policy)  # fmt: skip
+            retry(
+                lambda _: self._store.append(stream, 0, [new_event], [row]),
+                on=(StoreUnavailable,),
+                policy=self._retry_policy,
+            )
         except ConcurrencyConflict:
             winner = self._decided(stream)
             if winner is None:
                 raise RuntimeError(f"{stream}: version conflict, yet no decision is stored") from None
             return Finalized(winner.payment_order_id, winner.status, charged_now=False)
-        return Finalized(str(payment.payment_order_id), PaymentStatus(event.status), True, latency_ms,
-                         money.minor, money.currency)  # fmt: skip
+        return Finalized(
+            str(payment.payment_order_id), PaymentStatus(event.status), True, latency_ms, money.minor, money.currency
+        )
 
     def _decided(self, stream: str) -> Payment | None:
         # Payment streams are short-lived: no snapshot to look for.

@@ -42,8 +42,9 @@ class Container(containers.DeclarativeContainer):
     # Decrypt only (the ciphertext names its key); the card data key's policy admits this role alone.
     card_cipher = providers.Singleton(KmsCardCipher, kms)
     cards = providers.Singleton(SealedCardOpener, card_cipher)
-    psp_api_key = providers.Singleton(ssm_secret, ssm, config.psp_api_key_parameter,
-                                      config.psp_api_key_max_age_s.as_int())  # fmt: skip
+    psp_api_key = providers.Singleton(
+        ssm_secret, ssm, config.psp_api_key_parameter, config.psp_api_key_max_age_s.as_int()
+    )
     psp = providers.Singleton(
         _stripe_psp,
         psp_api_key,
@@ -54,12 +55,8 @@ class Container(containers.DeclarativeContainer):
     )
     clock = providers.Object(utc_now)
     results = providers.Singleton(ResultRows, config.results_table)
-    app = providers.Singleton(
-        FinalizerApp, store=event_store, cards=cards, psp=psp, clock=clock, results=results
-    )
-    relay = providers.Singleton(
-        OutboxRelay, events, config.event_bus_name, SOURCE, published_types=PUBLISHED_TYPES
-    )
+    app = providers.Singleton(FinalizerApp, store=event_store, cards=cards, psp=psp, clock=clock, results=results)
+    relay = providers.Singleton(OutboxRelay, events, config.event_bus_name, SOURCE, published_types=PUBLISHED_TYPES)
 
 
 def build_container(env: Mapping[str, str] = os.environ) -> Container:

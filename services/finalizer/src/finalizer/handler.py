@@ -33,13 +33,14 @@ def _finalize(envelope: EventEnvelope) -> None:
     if result.psp_latency_ms is not None:
         metrics.add_metric(name="PspLatency", unit=MetricUnit.Milliseconds, value=result.psp_latency_ms)
     if succeeded:  # amounts only add up within a currency, so the currency is this metric's dimension
-        with single_metric(name="AmountCapturedMinorUnits", unit=MetricUnit.Count, value=result.amount_minor,
-                           namespace=NAMESPACE) as amount:  # fmt: skip
+        with single_metric(
+            name="AmountCapturedMinorUnits", unit=MetricUnit.Count, value=result.amount_minor, namespace=NAMESPACE
+        ) as amount:
             amount.add_dimension(name="currency", value=result.currency)
-    logger.info("payment finalized", extra={"payment_order_id": result.payment_order_id,
-                                             "status": result.status.value})  # fmt: skip
+    logger.info("payment finalized", extra={"payment_order_id": result.payment_order_id, "status": result.status.value})
 
 
 handler = queue_entry(_finalize, logger=logger, metrics=metrics)
-relay_handler = stream_entry(lambda event: container.relay().handle_stream_batch(event), logger=logger,
-                             metrics=build_metrics(SERVICE))  # fmt: skip  (its own: see build_metrics)
+relay_handler = stream_entry(
+    lambda event: container.relay().handle_stream_batch(event), logger=logger, metrics=build_metrics(SERVICE)
+)  # (its own: see build_metrics)

@@ -10,8 +10,15 @@ from finalizer.domain.payment import CardDetails, ChargeResult
 from payments_shared.eventstore import EventStore, PutRecord
 from payments_shared.money import Money
 
-__all__ = ["CardOpener", "Clock", "EventStore", "PaymentResults", "PaymentServiceProvider", "PspOutcomeUnknown",
-           "PspRequestRefused"]
+__all__ = [
+    "CardOpener",
+    "Clock",
+    "EventStore",
+    "PaymentResults",
+    "PaymentServiceProvider",
+    "PspOutcomeUnknown",
+    "PspRequestRefused",
+]
 
 Clock = Callable[[], datetime]
 

@@ -74,8 +74,10 @@ def create_payment(
     if created:
         outcome = "PaymentsInitiated" if order.status == OrderStatus.INITIATED else "PaymentsRejected"
         metrics.add_metric(name=outcome, unit=MetricUnit.Count, value=1)
-    logger.info("payment order recorded", extra={"payment_order_id": order.payment_order_id,
-                                                   "status": order.status.value, "replayed": not created})  # fmt: skip
+    logger.info(
+        "payment order recorded",
+        extra={"payment_order_id": order.payment_order_id, "status": order.status.value, "replayed": not created},
+    )
     return _out(order), 201
 
 

@@ -64,10 +64,14 @@ class InitializerApp:
         card = request.card
         card_fingerprint = self._vault.fingerprint(card.number)
         sealed = self._vault.seal(
-            {"card_number": card.number, "expiry_month": card.expiry_month, "expiry_year": card.expiry_year,
-             "holder_name": card.holder_name},
+            {
+                "card_number": card.number,
+                "expiry_month": card.expiry_month,
+                "expiry_year": card.expiry_year,
+                "holder_name": card.holder_name,
+            },
             context=order_id,
-        )  # fmt: skip
+        )
         command = InitiatePayment(
             payment_order_id=order_id,
             merchant_id=request.merchant_id,
@@ -86,8 +90,11 @@ class InitializerApp:
         try:
             # A passing refusal (a concurrent retry's transaction on the same stream, throttling) is retried
             # here; when retries run out the client gets a 503 and retries with the same key.
-            retry(lambda _: self._store.append(stream_id(order_id), 0, new_events, [row]),
-                  on=(StoreUnavailable,), policy=self._retry_policy)  # fmt: skip
+            retry(
+                lambda _: self._store.append(stream_id(order_id), 0, new_events, [row]),
+                on=(StoreUnavailable,),
+                policy=self._retry_policy,
+            )
         except ConcurrencyConflict:
             # The key's order exists (an earlier try, or a concurrent one that won): answer with it. Appending
             # first and reading only on conflict keeps the common path at one read-free write.
@@ -117,9 +124,12 @@ class InitializerApp:
             if not recorded.pending:
                 return False
             now = self._clock().isoformat()
-            new_events = [self._new_event(event, order_id, causation_id=str(envelope.event_id),
-                                          correlation_id=envelope.correlation_id)
-                          for event in recorded.pending]  # fmt: skip
+            new_events = [
+                self._new_event(
+                    event, order_id, causation_id=str(envelope.event_id), correlation_id=envelope.correlation_id
+                )
+                for event in recorded.pending
+            ]
             status_update = self._orders.decided(recorded, now)
             self._store.append(stream_id(order_id), order.version, new_events, [status_update])
             return True

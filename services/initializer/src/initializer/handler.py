@@ -26,8 +26,9 @@ def _record_outcome(envelope: EventEnvelope) -> None:
 
 
 # `metrics` is the API function's (initializer.api); each other function flushes only its own.
-relay_handler = stream_entry(lambda event: container.relay().handle_stream_batch(event), logger=logger,
-                             metrics=build_metrics(SERVICE))  # fmt: skip
+relay_handler = stream_entry(
+    lambda event: container.relay().handle_stream_batch(event), logger=logger, metrics=build_metrics(SERVICE)
+)
 outcome_handler = queue_entry(_record_outcome, logger=logger, metrics=build_metrics(SERVICE))
 
 

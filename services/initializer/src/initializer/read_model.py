@@ -17,8 +17,12 @@ KEY = "payment_order_id"
 
 def status_fields(order: PaymentOrder, timestamp: str) -> dict[str, Any]:
     """What a recorded outcome changes on the row."""
-    return {"status": order.status.value, "failure_reason": order.failure_reason, "timestamp": timestamp,
-            "version": order.version}  # fmt: skip
+    return {
+        "status": order.status.value,
+        "failure_reason": order.failure_reason,
+        "timestamp": timestamp,
+        "version": order.version,
+    }
 
 
 def order_row(order: PaymentOrder, first_event: Mapping[str, Any], timestamp: str) -> dict[str, Any]:

@@ -51,7 +51,7 @@ class PaymentRequest(BaseModel):
 
     merchant_id: Annotated[MerchantId, Field(description="1-64 letters, digits, '_' or '-'")]
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code")]
-    amount: Annotated[str, Field(description="decimal string in major units, e.g. \"12.34\"", examples=["12.34"])]
+    amount: Annotated[str, Field(description='decimal string in major units, e.g. "12.34"', examples=["12.34"])]
     buyer_info: BuyerInfoIn
     payment_details: PaymentDetailsIn
 

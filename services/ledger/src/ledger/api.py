@@ -20,11 +20,15 @@ def trial_balance() -> dict[str, object]:
         "balanced": balance.is_balanced(),
         "totals": {c: {"debits_minor": d, "credits_minor": k} for c, (d, k) in balance.totals().items()},
         "accounts": [
-            {"account": a.account, "currency": a.currency, "debits_minor": a.debits_minor,
-             "credits_minor": a.credits_minor}
+            {
+                "account": a.account,
+                "currency": a.currency,
+                "debits_minor": a.debits_minor,
+                "credits_minor": a.credits_minor,
+            }
             for a in balance.accounts
         ],
-    }  # fmt: skip
+    }
 
 
 handler = http_entry(api, logger=logger, metrics=build_metrics(SERVICE), callers=container.callers)

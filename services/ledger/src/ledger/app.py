@@ -58,8 +58,13 @@ class LedgerApp:
             return None
         entry = capture_entry(data.merchant_id, amount, self._fees)
         posted = entry.posted(str(data.payment_order_id), str(envelope.event_id))
-        event = NewEvent(posted.event_type, posted.data, envelope.correlation_id, str(envelope.event_id),
-                         trace=current_trace_context())  # fmt: skip
+        event = NewEvent(
+            posted.event_type,
+            posted.data,
+            envelope.correlation_id,
+            str(envelope.event_id),
+            trace=current_trace_context(),
+        )
         stream = f"journal-{data.payment_order_id}"
         try:
             retry(lambda _: self._store.append(stream, 0, [event]), on=(StoreUnavailable,), policy=self._retry_policy)
@@ -76,8 +81,11 @@ class LedgerApp:
         increments = self._totals.entry_added(entry.postings)
         try:
             # Projections of other stream shards may be adding to the same accounts right now.
-            retry(lambda _: self._store.append(totals_marker(posted.stream_id), 0, [], [marker, *increments]),
-                  on=(StoreUnavailable,), policy=self._retry_policy)  # fmt: skip
+            retry(
+                lambda _: self._store.append(totals_marker(posted.stream_id), 0, [], [marker, *increments]),
+                on=(StoreUnavailable,),
+                policy=self._retry_policy,
+            )
         except DuplicateRecord:
             return False
         return True

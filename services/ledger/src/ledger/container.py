@@ -30,9 +30,7 @@ class Container(containers.DeclarativeContainer):
     event_store = providers.Singleton(DynamoDBEventStore, dynamodb, config.event_store_table)
     totals = providers.Singleton(DynamoDBAccountTotals, dynamodb, config.accounts_table)
     fees = providers.Singleton(fee_schedule, config.fee_basis_points, config.fee_fixed_minor)
-    app = providers.Singleton(
-        LedgerApp, store=event_store, totals=totals, fees=fees
-    )
+    app = providers.Singleton(LedgerApp, store=event_store, totals=totals, fees=fees)
 
 
 def build_container(env: Mapping[str, str] = os.environ) -> Container:

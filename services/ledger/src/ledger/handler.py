@@ -31,8 +31,11 @@ def _post(envelope: EventEnvelope) -> None:
 
 
 handler = queue_entry(_post, logger=logger, metrics=metrics)
-totals_handler = stream_entry(lambda event: project_stream_batch(event, container.app().add_to_totals),
-                              logger=logger, metrics=build_metrics(SERVICE))  # fmt: skip  (its own: see build_metrics)
+totals_handler = stream_entry(
+    lambda event: project_stream_batch(event, container.app().add_to_totals),
+    logger=logger,
+    metrics=build_metrics(SERVICE),
+)  # (its own: see build_metrics)
 
 
 def __getattr__(name: str) -> Any:

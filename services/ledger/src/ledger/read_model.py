@@ -23,11 +23,15 @@ def totals_marker(journal_stream: str) -> str:
 def account_increments(postings: Sequence[Mapping[str, Any]]) -> list[tuple[dict[str, str], dict[str, int]]]:
     """(row key, {debits_minor, credits_minor}) per posting of a JournalEntryPosted event."""
     return [
-        ({"account": p["account"], "currency": p["currency"]},
-         {"debits_minor": p["amount_minor"] if p["side"] == Side.DEBIT else 0,
-          "credits_minor": p["amount_minor"] if p["side"] == Side.CREDIT else 0})
+        (
+            {"account": p["account"], "currency": p["currency"]},
+            {
+                "debits_minor": p["amount_minor"] if p["side"] == Side.DEBIT else 0,
+                "credits_minor": p["amount_minor"] if p["side"] == Side.CREDIT else 0,
+            },
+        )
         for p in postings
-    ]  # fmt: skip
+    ]
 
 
 class AccountRows:

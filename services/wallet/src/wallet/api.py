@@ -41,5 +41,10 @@ def get_wallet(merchant_id: Annotated[MerchantId, Path()]) -> dict[str, object]:
     }
 
 
-handler = http_entry(api, logger=logger, metrics=build_metrics(SERVICE), callers=container.callers,
-                     domain_errors={WalletNotFound: lambda error: WalletNotFoundProblem(str(error))})
+handler = http_entry(
+    api,
+    logger=logger,
+    metrics=build_metrics(SERVICE),
+    callers=container.callers,
+    domain_errors={WalletNotFound: lambda error: WalletNotFoundProblem(str(error))},
+)

@@ -91,8 +91,16 @@ class WalletApp:
             self._store.append(
                 stream,
                 wallet.version,
-                [NewEvent(event.event_type, event.data, envelope.correlation_id, str(envelope.event_id),
-                          trace=current_trace_context()) for event in credited.pending],  # fmt: skip
+                [
+                    NewEvent(
+                        event.event_type,
+                        event.data,
+                        envelope.correlation_id,
+                        str(envelope.event_id),
+                        trace=current_trace_context(),
+                    )
+                    for event in credited.pending
+                ],
                 [marker, payment_marker, self._balances.shard_written(credited, shard, datetime.now(UTC).isoformat())],
                 snapshot=Snapshot(credited.version, credited.snapshot_state()),
             )

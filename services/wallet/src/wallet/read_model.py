@@ -19,8 +19,13 @@ def shard_name(shard: int) -> str:
 
 
 def balance_row(wallet: Wallet, shard: int, updated_at: str) -> dict[str, Any]:
-    return {"merchant_id": wallet.merchant_id, "shard": shard_name(shard), "balances": dict(wallet.balances),
-            "version": wallet.version, "updated_at": updated_at}  # fmt: skip
+    return {
+        "merchant_id": wallet.merchant_id,
+        "shard": shard_name(shard),
+        "balances": dict(wallet.balances),
+        "version": wallet.version,
+        "updated_at": updated_at,
+    }
 
 
 class BalanceRows:

@@ -175,20 +175,31 @@ class DynamoDBEventStore:
         items: list[dict[str, Any]] = []
         if events and expected_version > 0:
             # The stream must be exactly at expected_version: no gaps from a stale or invented number.
-            items.append({"ConditionCheck": {
-                "TableName": self._table,
-                "Key": _to_attr({PK: stream_id, SK: expected_version}),
-                "ConditionExpression": "attribute_exists(#pk)",
-                "ExpressionAttributeNames": {"#pk": PK},
-            }})  # fmt: skip
+            items.append(
+                {
+                    "ConditionCheck": {
+                        "TableName": self._table,
+                        "Key": _to_attr({PK: stream_id, SK: expected_version}),
+                        "ConditionExpression": "attribute_exists(#pk)",
+                        "ExpressionAttributeNames": {"#pk": PK},
+                    }
+                }
+            )
         for offset, event in enumerate(events, start=1):
-            items.append({"Put": {
-                "TableName": self._table,
-                "Item": _to_attr(event_item(stream_id, expected_version + offset, event,
-                                            self._schemas.current(event.event_type))),
-                "ConditionExpression": "attribute_not_exists(#pk)",
-                "ExpressionAttributeNames": {"#pk": PK},
-            }})  # fmt: skip
+            items.append(
+                {
+                    "Put": {
+                        "TableName": self._table,
+                        "Item": _to_attr(
+                            event_item(
+                                stream_id, expected_version + offset, event, self._schemas.current(event.event_type)
+                            )
+                        ),
+                        "ConditionExpression": "attribute_not_exists(#pk)",
+                        "ExpressionAttributeNames": {"#pk": PK},
+                    }
+                }
+            )
         first_extra_index = len(items)
         for write in extra_writes:
             if isinstance(write, IncrementRecord):
@@ -203,14 +214,23 @@ class DynamoDBEventStore:
                 put["ExpressionAttributeNames"] = {"#k": next(iter(write.key))}
             items.append({"Put": put})
         if snapshot is not None:
-            items.append({"Put": {"TableName": self._table, "Item": _to_attr({
-                PK: stream_id,
-                SK: SNAPSHOT_VERSION,
-                "record_type": SNAPSHOT,
-                "snapshot_version": snapshot.version,
-                "schema_version": self._schemas.current(SNAPSHOT_KIND),
-                "state": _json(snapshot.state),
-            })}})  # fmt: skip
+            items.append(
+                {
+                    "Put": {
+                        "TableName": self._table,
+                        "Item": _to_attr(
+                            {
+                                PK: stream_id,
+                                SK: SNAPSHOT_VERSION,
+                                "record_type": SNAPSHOT,
+                                "snapshot_version": snapshot.version,
+                                "schema_version": self._schemas.current(SNAPSHOT_KIND),
+                                "state": _json(snapshot.state),
+                            }
+                        ),
+                    }
+                }
+            )
         if not items:
             return []
         if len(items) > MAX_ITEMS_PER_APPEND:
@@ -244,9 +264,17 @@ class DynamoDBEventStore:
         if snapshotted and snapshot is None:
             return StreamSlice(stream_id, None, [])
         after = int(snapshot["snapshot_version"]) if snapshot else SNAPSHOT_VERSION
-        loaded_snapshot = self._schemas.snapshot(Snapshot(
-            version=after, state=json.loads(snapshot["state"]), schema_version=int(snapshot.get("schema_version", 1)),
-        )) if snapshot else None  # fmt: skip
+        loaded_snapshot = (
+            self._schemas.snapshot(
+                Snapshot(
+                    version=after,
+                    state=json.loads(snapshot["state"]),
+                    schema_version=int(snapshot.get("schema_version", 1)),
+                )
+            )
+            if snapshot
+            else None
+        )
         if snapshot is not None:
             # Versions have no gaps: if the one after the snapshot doesn't exist, nothing newer does. One
             # GetItem instead of a Query keeps a snapshotted load O(1) however long the stream grows.
@@ -263,8 +291,9 @@ class DynamoDBEventStore:
         }
         while True:
             page = self._client.query(**query)
-            events.extend(self._schemas.event(stored_event_from_item(_from_attr(item)))
-                          for item in page.get("Items", []))  # fmt: skip
+            events.extend(
+                self._schemas.event(stored_event_from_item(_from_attr(item))) for item in page.get("Items", [])
+            )
             if "LastEvaluatedKey" not in page:
                 break
             query["ExclusiveStartKey"] = page["LastEvaluatedKey"]

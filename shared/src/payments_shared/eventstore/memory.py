@@ -46,8 +46,10 @@ def _items(
     snapshot: Snapshot | None,
 ) -> set[ItemKey]:
     """The items a DynamoDB append would name: version check, events, extra writes, snapshot."""
-    versions = range(expected_version if events and expected_version > 0 else expected_version + 1,
-                     expected_version + len(events) + 1)  # fmt: skip
+    versions = range(
+        expected_version if events and expected_version > 0 else expected_version + 1,
+        expected_version + len(events) + 1,
+    )
     items: set[ItemKey] = {("", ((stream_id, v),)) for v in versions}
     items |= {(write.table, _record_key(write.key)) for write in extra_writes}
     if snapshot is not None:
@@ -59,8 +61,9 @@ MARKERS = "markers"  # where claim() keeps its markers (DynamoDB: the store's ow
 
 
 class InMemoryEventStore:
-    def __init__(self, transaction_seconds: float = 0.0, read_seconds: float = 0.0,
-                 schemas: Schemas = NO_CHANGES) -> None:  # fmt: skip
+    def __init__(
+        self, transaction_seconds: float = 0.0, read_seconds: float = 0.0, schemas: Schemas = NO_CHANGES
+    ) -> None:
         self._schemas = schemas  # the service's upcasters: every load returns current shapes
         self._transaction_seconds = transaction_seconds
         self._read_seconds = read_seconds
@@ -168,8 +171,9 @@ class InMemoryEventStore:
             else:
                 table[_record_key(write.key)] = copy.deepcopy(write.item())
         if snapshot is not None:
-            self._snapshots[stream_id] = Snapshot(snapshot.version, copy.deepcopy(dict(snapshot.state)),
-                                                  self._schemas.current(SNAPSHOT))  # fmt: skip
+            self._snapshots[stream_id] = Snapshot(
+                snapshot.version, copy.deepcopy(dict(snapshot.state)), self._schemas.current(SNAPSHOT)
+            )
         return stored
 
     def claim(self, name: str) -> PutRecord:
@@ -185,8 +189,9 @@ class InMemoryEventStore:
             after = snapshot.version if snapshot else 0
             # Versions run 1..n without gaps, so the events after the snapshot are a slice: O(tail), not O(n).
             events = self._streams.get(stream_id, [])[after:]
-        return StreamSlice(stream_id, self._schemas.snapshot(snapshot) if snapshot else None,
-                           [self._schemas.event(e) for e in events])  # fmt: skip
+        return StreamSlice(
+            stream_id, self._schemas.snapshot(snapshot) if snapshot else None, [self._schemas.event(e) for e in events]
+        )
 
     # -- read-model access for in-memory adapters and tests --
     def get_record(self, table: str, key: Mapping[str, Any]) -> dict[str, Any] | None:

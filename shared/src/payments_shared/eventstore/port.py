@@ -36,10 +36,16 @@ class DuplicateRecord(Exception):
 # A condition that failed is an answer ("someone was first"); these are not: nothing was decided.
 RETRYABLE_REASONS = frozenset({"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"})
 # Whole-call errors botocore has already retried: still passing, so the queue may redeliver later.
-RETRYABLE_ERRORS = frozenset({
-    "ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded",
-    "TransactionConflictException", "TransactionInProgressException", "InternalServerError",
-})  # fmt: skip
+RETRYABLE_ERRORS = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "TransactionConflictException",
+        "TransactionInProgressException",
+        "InternalServerError",
+    }
+)
 
 
 class StoreUnavailable(Exception):

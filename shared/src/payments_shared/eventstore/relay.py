@@ -40,9 +40,13 @@ class _Pending:
 def integration_envelope(stored: StoredEvent, event_type: str, trace: TraceContext | None = None) -> EventEnvelope:
     """A stored event as published: under its integration type, with only its contract's data (and, when
     given, the publishing span's trace context instead of the stored one)."""
-    return stored.to_envelope().model_copy(update={
-        "event_type": event_type, "data": public_data(event_type, stored.data), "trace": trace or stored.trace,
-    })  # fmt: skip
+    return stored.to_envelope().model_copy(
+        update={
+            "event_type": event_type,
+            "data": public_data(event_type, stored.data),
+            "trace": trace or stored.trace,
+        }
+    )
 
 
 class OutboxRelay:

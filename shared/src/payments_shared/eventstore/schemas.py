@@ -44,15 +44,17 @@ class Schemas:
         current = self.current(stored.event_type)
         if stored.schema_version == current:
             return stored
-        return replace(stored, data=self.upcast(stored.event_type, stored.schema_version, stored.data),
-                       schema_version=current)  # fmt: skip
+        return replace(
+            stored, data=self.upcast(stored.event_type, stored.schema_version, stored.data), schema_version=current
+        )
 
     def snapshot(self, snapshot: Snapshot) -> Snapshot:
         current = self.current(SNAPSHOT)
         if snapshot.schema_version == current:
             return snapshot
-        return replace(snapshot, state=self.upcast(SNAPSHOT, snapshot.schema_version, snapshot.state),
-                       schema_version=current)  # fmt: skip
+        return replace(
+            snapshot, state=self.upcast(SNAPSHOT, snapshot.schema_version, snapshot.state), schema_version=current
+        )
 
 
 NO_CHANGES = Schemas()

@@ -68,8 +68,12 @@ def _unreadable_body(event: dict[str, Any], content_type: str | None) -> Problem
 
 
 def _problem_event_response(problem: Problem) -> dict[str, Any]:
-    return {"statusCode": problem.status, "multiValueHeaders": {"Content-Type": [PROBLEM_CONTENT_TYPE]},
-            "body": json.dumps(problem.body()), "isBase64Encoded": False}  # fmt: skip
+    return {
+        "statusCode": problem.status,
+        "multiValueHeaders": {"Content-Type": [PROBLEM_CONTENT_TYPE]},
+        "body": json.dumps(problem.body()),
+        "isBase64Encoded": False,
+    }
 
 
 def _with_canonical_json_type(event: dict[str, Any]) -> dict[str, Any]:
@@ -80,8 +84,11 @@ def _with_canonical_json_type(event: dict[str, Any]) -> dict[str, Any]:
             return headers
         return {k: value if k.lower() == "content-type" else v for k, v in headers.items()}
 
-    return {**event, "headers": canonical(event.get("headers"), "application/json"),
-            "multiValueHeaders": canonical(event.get("multiValueHeaders"), ["application/json"])}  # fmt: skip
+    return {
+        **event,
+        "headers": canonical(event.get("headers"), "application/json"),
+        "multiValueHeaders": canonical(event.get("multiValueHeaders"), ["application/json"]),
+    }
 
 
 DomainErrors = Mapping[type[Exception], Callable[[Any], Problem]]
@@ -91,10 +98,12 @@ def install_problem_handlers(app: APIGatewayRestResolver, logger: Logger, domain
     @app.exception_handler(RequestValidationError)
     def _invalid(error: RequestValidationError) -> Response[str]:
         problems = [
-            FieldProblem(_field_name(e.get("loc", ())), "malformed JSON" if e.get("type") == "json_invalid"
-                         else str(e.get("msg", "invalid")))
+            FieldProblem(
+                _field_name(e.get("loc", ())),
+                "malformed JSON" if e.get("type") == "json_invalid" else str(e.get("msg", "invalid")),
+            )
             for e in error.errors()
-        ]  # fmt: skip
+        ]
         problem = InvalidRequest(f"{len(problems)} invalid field(s)", problems)
         # Field names only: the rejected values may be card data.
         logger.info("request refused", extra={"status": 400, "fields": [p.field for p in problems]})
@@ -133,8 +142,14 @@ def install_problem_handlers(app: APIGatewayRestResolver, logger: Logger, domain
         return _problem_response(500, INTERNAL_ERROR_BODY)
 
 
-def http_entry(app: APIGatewayRestResolver, *, logger: Logger, metrics: Metrics, callers: Callable[[], CallerDirectory],
-               domain_errors: DomainErrors | None = None) -> LambdaHandler:  # fmt: skip
+def http_entry(
+    app: APIGatewayRestResolver,
+    *,
+    logger: Logger,
+    metrics: Metrics,
+    callers: Callable[[], CallerDirectory],
+    domain_errors: DomainErrors | None = None,
+) -> LambdaHandler:
     """An HTTP entry point: refusals as problem+json (domain_errors: each domain error -> its problem), and the
     caller resolved from the authenticated principal before any route runs (an unknown principal gets 403,
     whatever it asked for). Routes read it with payments_shared.callers.current_caller() — a context variable,
@@ -149,15 +164,22 @@ def http_entry(app: APIGatewayRestResolver, *, logger: Logger, metrics: Metrics,
             f"{method} {route}",
             SpanKind.SERVER,
             parent=w3c.extract(headers),
-            attributes={"http.request.method": method, "http.route": route, "faas.trigger": "http",
-                        "faas.name": function_name(context)},
+            attributes={
+                "http.request.method": method,
+                "http.route": route,
+                "faas.trigger": "http",
+                "faas.name": function_name(context),
+            },
         ) as roots:
             principal = principal_of(event)
             caller = callers().caller(principal) if principal else None
             if caller is not None:
                 roots[0].set_attribute("enduser.id", caller.principal)
-            refused = (_unreadable_body(event, headers.get("content-type")) if caller else
-                       Forbidden("The caller is not a known principal of this API"))  # fmt: skip
+            refused = (
+                _unreadable_body(event, headers.get("content-type"))
+                if caller
+                else Forbidden("The caller is not a known principal of this API")
+            )
             if refused is not None:
                 logger.info("request refused", extra={"problem": refused.type, "status": refused.status})
                 response = _problem_event_response(refused)
@@ -174,8 +196,4 @@ def http_entry(app: APIGatewayRestResolver, *, logger: Logger, metrics: Metrics,
                 mark_error(roots, description=f"HTTP {status}")
             return response
 
-    return logger.inject_lambda_context(
-        metrics.log_metrics(handler, capture_cold_start_metric=True), clear_state=True
-    )
-
-
+    return logger.inject_lambda_context(metrics.log_metrics(handler, capture_cold_start_metric=True), clear_state=True)

@@ -28,6 +28,7 @@ def queue_entry(consume: Callable[[EventEnvelope], None], *, logger: Logger, met
     back after the visibility timeout, until the queue's redrive parks it in the DLQ. Its neighbours'
     effects are neither undone nor repeated.
     """
+
     def process(record: SQSRecord, lambda_context: Any = None) -> None:
         event = json.loads(record.body)  # the EventBridge event the rule put on the queue
         try:
@@ -36,11 +37,14 @@ def queue_entry(consume: Callable[[EventEnvelope], None], *, logger: Logger, met
         except ValidationError as refused:
             # Field names only: the values may be card data. The queue parks it after its receives; `payments-ops
             # dlq list` names the same fields.
-            logger.error("event refused by its contract", extra={
-                "message_id": record.message_id, "fields": contract_violations(refused)})  # fmt: skip
+            logger.error(
+                "event refused by its contract",
+                extra={"message_id": record.message_id, "fields": contract_violations(refused)},
+            )
             raise
-        logger.append_keys(event_id=str(envelope.event_id), event_type=envelope.event_type,
-                           correlation_id=envelope.correlation_id)  # fmt: skip
+        logger.append_keys(
+            event_id=str(envelope.event_id), event_type=envelope.event_type, correlation_id=envelope.correlation_id
+        )
         with invocation_span(
             f"{envelope.event_type} process",
             SpanKind.CONSUMER,
@@ -64,8 +68,7 @@ def queue_entry(consume: Callable[[EventEnvelope], None], *, logger: Logger, met
         # outcome (a failed record deleted as done: a payment lost in the fault run). The whole batch
         # failing is reported the same way (no exception): the mapping retries each record.
         processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-        response = process_partial_response(event=event, record_handler=process, processor=processor,
-                                            context=context)  # fmt: skip
+        response = process_partial_response(event=event, record_handler=process, processor=processor, context=context)
         if response.get("batchItemFailures"):
             logger.warning("records left for redelivery", extra={"failures": len(response["batchItemFailures"])})
             outer = trace.get_current_span()
@@ -73,8 +76,4 @@ def queue_entry(consume: Callable[[EventEnvelope], None], *, logger: Logger, met
                 mark_error([outer], description="some records failed")
         return dict(response)
 
-    return logger.inject_lambda_context(
-        metrics.log_metrics(handler, capture_cold_start_metric=True), clear_state=True
-    )
-
-
+    return logger.inject_lambda_context(metrics.log_metrics(handler, capture_cold_start_metric=True), clear_state=True)

@@ -43,5 +43,3 @@ def invocation_span(
         except BaseException as error:
             mark_error(roots, error)
             raise
-
-

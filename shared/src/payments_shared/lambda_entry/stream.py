@@ -19,8 +19,11 @@ def stream_entry(
         with invocation_span(
             "outbox relay",
             SpanKind.CONSUMER,
-            attributes={"faas.trigger": "datasource", "faas.name": function_name(context),
-                        "payments.records": len(event.get("Records", []))},
+            attributes={
+                "faas.trigger": "datasource",
+                "faas.name": function_name(context),
+                "payments.records": len(event.get("Records", [])),
+            },
         ) as roots:
             response = process(event)
             if response.get("batchItemFailures"):
@@ -28,6 +31,4 @@ def stream_entry(
                 mark_error(roots, description="some events were not published")
             return response
 
-    return logger.inject_lambda_context(
-        metrics.log_metrics(handler, capture_cold_start_metric=True), clear_state=True
-    )
+    return logger.inject_lambda_context(metrics.log_metrics(handler, capture_cold_start_metric=True), clear_state=True)

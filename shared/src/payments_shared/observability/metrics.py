@@ -24,6 +24,7 @@ def build_metrics(service: str) -> Metrics:
     process (the local stack, tests), a flush by one function would publish what another one recorded,
     under its own name. A subclass per call gives this instance its own dicts and changes nothing else.
     """
-    own_buffers = type("FunctionMetrics", (Metrics,), {"_metrics": {}, "_dimensions": {}, "_metadata": {},
-                                                        "_default_dimensions": {}})  # fmt: skip
+    own_buffers = type(
+        "FunctionMetrics", (Metrics,), {"_metrics": {}, "_dimensions": {}, "_metadata": {}, "_default_dimensions": {}}
+    )
     return own_buffers(namespace=NAMESPACE, service=service)

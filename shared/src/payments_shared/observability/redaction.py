@@ -143,10 +143,21 @@ def redact(value: Any) -> Any:
 
 # Written by Powertools and the Lambda runtime on every line, never from a request or an event: scanning them on
 # every line is most of the redaction's cost and can find nothing.
-TRUSTED_LOG_KEYS = frozenset({
-    "level", "location", "timestamp", "service", "sampling_rate", "cold_start", "function_name",
-    "function_memory_size", "function_arn", "function_request_id", "xray_trace_id",
-})  # fmt: skip
+TRUSTED_LOG_KEYS = frozenset(
+    {
+        "level",
+        "location",
+        "timestamp",
+        "service",
+        "sampling_rate",
+        "cold_start",
+        "function_name",
+        "function_memory_size",
+        "function_arn",
+        "function_request_id",
+        "xray_trace_id",
+    }
+)
 
 
 def redact_log_record(record: dict[str, Any]) -> dict[str, Any]:

@@ -16,11 +16,19 @@ from urllib.parse import urlparse
 
 Context = tuple[tuple[str, str | tuple[str, ...]], ...]  # sorted, hashable condition keys of a request
 
-_TRANSACT_ITEM_ACTIONS = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem",
-                          "ConditionCheck": "ConditionCheckItem", "Get": "GetItem"}  # fmt: skip
+_TRANSACT_ITEM_ACTIONS = {
+    "Put": "PutItem",
+    "Update": "UpdateItem",
+    "Delete": "DeleteItem",
+    "ConditionCheck": "ConditionCheckItem",
+    "Get": "GetItem",
+}
 # SQS authorizes a batch call as the single call it batches.
-_SQS_ACTIONS = {"DeleteMessageBatch": "DeleteMessage", "SendMessageBatch": "SendMessage",
-                "ChangeMessageVisibilityBatch": "ChangeMessageVisibility"}  # fmt: skip
+_SQS_ACTIONS = {
+    "DeleteMessageBatch": "DeleteMessage",
+    "SendMessageBatch": "SendMessage",
+    "ChangeMessageVisibilityBatch": "ChangeMessageVisibility",
+}
 
 
 @dataclass(frozen=True, order=True)
@@ -39,8 +47,9 @@ def context(values: Mapping[str, str | tuple[str, ...]]) -> Context:
     return tuple(sorted(values.items()))
 
 
-def authorizations(service: str, operation: str, params: Mapping[str, Any], response: Mapping[str, Any],
-                   *, region: str, account: str) -> list[Authorization]:  # fmt: skip
+def authorizations(
+    service: str, operation: str, params: Mapping[str, Any], response: Mapping[str, Any], *, region: str, account: str
+) -> list[Authorization]:
     """The IAM requests an API call made (its `response` names the key KMS used, which IAM checks)."""
     arn = f"arn:aws:{{}}:{region}:{account}:{{}}"
     if service == "dynamodb":
@@ -54,20 +63,23 @@ def authorizations(service: str, operation: str, params: Mapping[str, Any], resp
     if service == "sqs":
         url = urlparse(str(params["QueueUrl"]))
         owner, name = url.path.strip("/").split("/")
-        return [Authorization(f"sqs:{_SQS_ACTIONS.get(operation, operation)}",
-                              f"arn:aws:sqs:{region}:{owner}:{name}")]  # fmt: skip
+        return [Authorization(f"sqs:{_SQS_ACTIONS.get(operation, operation)}", f"arn:aws:sqs:{region}:{owner}:{name}")]
     if service == "events" and operation == "PutEvents":
-        return sorted({
-            Authorization("events:PutEvents", _bus_arn(entry.get("EventBusName", "default"), arn),
-                          context({"events:source": entry["Source"], "events:detail-type": entry["DetailType"]}))
-            for entry in params["Entries"]
-        })  # fmt: skip
+        return sorted(
+            {
+                Authorization(
+                    "events:PutEvents",
+                    _bus_arn(entry.get("EventBusName", "default"), arn),
+                    context({"events:source": entry["Source"], "events:detail-type": entry["DetailType"]}),
+                )
+                for entry in params["Entries"]
+            }
+        )
     if service == "kms":
         return [_kms(operation, params, response, arn.format("kms", "key/{}"))]
     if service == "ssm" and operation in ("GetParameter", "GetParameters"):
         names = [params["Name"]] if operation == "GetParameter" else list(params["Names"])
-        return [Authorization(f"ssm:{operation}", arn.format("ssm", f"parameter/{name.lstrip('/')}"))
-                for name in names]  # fmt: skip
+        return [Authorization(f"ssm:{operation}", arn.format("ssm", f"parameter/{name.lstrip('/')}")) for name in names]
     raise ValueError(f"no IAM mapping for {service}.{operation}: add it to payments_testing.iam.calls")
 
 

@@ -90,18 +90,24 @@ class Deployment:
             if decision.allowed:
                 allowed.append((function, request))
             else:
-                denied.append(Denial(function, request.action, request.resource, decision.outcome.name,
-                                     decision.statements))  # fmt: skip
+                denied.append(
+                    Denial(function, request.action, request.resource, decision.outcome.name, decision.statements)
+                )
         return Report(len(requests), denied, self._unused(allowed))
 
     def _decide(self, function: str, request: Authorization) -> Decision:
-        asked = Request(f"arn:aws:iam::{self.account}:role/{self.role_of(function)}", request.action,
-                        request.resource, request.context_dict())  # fmt: skip
+        asked = Request(
+            f"arn:aws:iam::{self.account}:role/{self.role_of(function)}",
+            request.action,
+            request.resource,
+            request.context_dict(),
+        )
         identity = self.identity_policies(function)
         if request.action.startswith("kms:"):
             alias = request.resource.rsplit("/", 1)[1]
-            return evaluate(asked, identity, self.rendered["key_policies"].get(alias, {"Statement": []}),
-                            kms_key_policy=True)  # fmt: skip
+            return evaluate(
+                asked, identity, self.rendered["key_policies"].get(alias, {"Statement": []}), kms_key_policy=True
+            )
         if request.action.startswith("sqs:"):
             return evaluate(asked, identity, self.rendered["queue_policies"].get(request.resource.rsplit(":", 1)[1]))
         return evaluate(asked, identity)
@@ -116,19 +122,30 @@ class Deployment:
             Authorization("logs:CreateLogStream", log_stream),
             Authorization("logs:PutLogEvents", log_stream),
             # Lambda decrypts the environment at start-up, bound to the function by the encryption context.
-            Authorization("kms:Decrypt", deployed["kms_key"],
-                          context({"kms:EncryptionContext:aws:lambda:FunctionArn": function_arn,
-                                   "kms:EncryptionContextKeys": ("aws:lambda:FunctionArn",),
-                                   "kms:ViaService": f"lambda.{self.region}.amazonaws.com"})),
-        ]  # fmt: skip
+            Authorization(
+                "kms:Decrypt",
+                deployed["kms_key"],
+                context(
+                    {
+                        "kms:EncryptionContext:aws:lambda:FunctionArn": function_arn,
+                        "kms:EncryptionContextKeys": ("aws:lambda:FunctionArn",),
+                        "kms:ViaService": f"lambda.{self.region}.amazonaws.com",
+                    }
+                ),
+            ),
+        ]
         for source in deployed["event_sources"]:
             if ":sqs:" in source["source"]:
                 # Lambda's documented needs for an SQS event source.
-                work += [Authorization(f"sqs:{a}", source["source"])
-                         for a in ("ReceiveMessage", "DeleteMessage", "GetQueueAttributes")]  # fmt: skip
+                work += [
+                    Authorization(f"sqs:{a}", source["source"])
+                    for a in ("ReceiveMessage", "DeleteMessage", "GetQueueAttributes")
+                ]
             else:
-                work += [Authorization(f"dynamodb:{a}", source["source"])
-                         for a in ("DescribeStream", "GetShardIterator", "GetRecords")]  # fmt: skip
+                work += [
+                    Authorization(f"dynamodb:{a}", source["source"])
+                    for a in ("DescribeStream", "GetShardIterator", "GetRecords")
+                ]
                 work.append(Authorization("dynamodb:ListStreams", "*"))  # in Lambda's documented list; no resource
             if source.get("on_failure"):  # a batch given up on is sent with the function's role
                 work.append(Authorization("sqs:SendMessage", source["on_failure"]))
@@ -140,23 +157,33 @@ class Deployment:
         key = self.key_of(request.resource) if service in ("dynamodb", "sqs", "ssm") else None
         if key is None:
             return []
-        keys: dict[str, str | tuple[str, ...]] = {"kms:ViaService": f"{service}.{self.region}.amazonaws.com",
-                                                  "kms:CallerAccount": self.account}  # fmt: skip
+        keys: dict[str, str | tuple[str, ...]] = {
+            "kms:ViaService": f"{service}.{self.region}.amazonaws.com",
+            "kms:CallerAccount": self.account,
+        }
         if service == "sqs":
             # A producer makes the message's data key; a consumer only decrypts it (SQS developer guide).
-            actions = {"sqs:SendMessage": ["kms:GenerateDataKey", "kms:Decrypt"],
-                       "sqs:ReceiveMessage": ["kms:Decrypt"]}.get(request.action, [])  # fmt: skip
-            keys |= {"kms:EncryptionContext:aws:sqs:arn": request.resource,
-                     "kms:EncryptionContextKeys": ("aws:sqs:arn",)}  # fmt: skip
+            actions = {
+                "sqs:SendMessage": ["kms:GenerateDataKey", "kms:Decrypt"],
+                "sqs:ReceiveMessage": ["kms:Decrypt"],
+            }.get(request.action, [])
+            keys |= {
+                "kms:EncryptionContext:aws:sqs:arn": request.resource,
+                "kms:EncryptionContextKeys": ("aws:sqs:arn",),
+            }
         elif service == "ssm":
-            keys |= {"kms:EncryptionContext:PARAMETER_ARN": request.resource,
-                     "kms:EncryptionContextKeys": ("PARAMETER_ARN",)}  # fmt: skip
+            keys |= {
+                "kms:EncryptionContext:PARAMETER_ARN": request.resource,
+                "kms:EncryptionContextKeys": ("PARAMETER_ARN",),
+            }
             actions = ["kms:Decrypt"]
         else:  # DynamoDB decrypts the table's key (streams included) with the caller's permission
             table = request.resource.split(":table/", 1)[1].split("/", 1)[0]
-            keys |= {"kms:EncryptionContext:aws:dynamodb:tableName": table,
-                     "kms:EncryptionContext:aws:dynamodb:subscriberId": self.account,
-                     "kms:EncryptionContextKeys": ("aws:dynamodb:subscriberId", "aws:dynamodb:tableName")}  # fmt: skip
+            keys |= {
+                "kms:EncryptionContext:aws:dynamodb:tableName": table,
+                "kms:EncryptionContext:aws:dynamodb:subscriberId": self.account,
+                "kms:EncryptionContextKeys": ("aws:dynamodb:subscriberId", "aws:dynamodb:tableName"),
+            }
             actions = ["kms:Decrypt"]
         return [Authorization(action, key, context(keys)) for action in actions]
 
@@ -164,8 +191,13 @@ class Deployment:
         unused = []
         for function in self.rendered["functions"]:
             role = self.rendered["roles"][self.role_of(function)]
-            asked = [Request(f"arn:aws:iam::{self.account}:role/{self.role_of(function)}", r.action, r.resource,
-                             r.context_dict()) for f, r in allowed if f == function]  # fmt: skip
+            asked = [
+                Request(
+                    f"arn:aws:iam::{self.account}:role/{self.role_of(function)}", r.action, r.resource, r.context_dict()
+                )
+                for f, r in allowed
+                if f == function
+            ]
             for name, document in {**role["inline"], **role["attached"]}.items():
                 for index, statement in enumerate(document["Statement"]):
                     if statement.get("Effect") != "Allow":
@@ -173,10 +205,13 @@ class Deployment:
                     for action in _listed(statement.get("Action")):
                         for resource in _listed(statement.get("Resource")):
                             grant = {**statement, "Action": action, "Resource": resource}
-                            if not any(matching_statements({"Statement": [grant]}, request, "Allow",
-                                                           resource_policy=False) for request in asked):  # fmt: skip
-                                unused.append(f"{function}: {name}/{statement.get('Sid', f'#{index}')} "
-                                              f"{action} {resource}")  # fmt: skip
+                            if not any(
+                                matching_statements({"Statement": [grant]}, request, "Allow", resource_policy=False)
+                                for request in asked
+                            ):
+                                unused.append(
+                                    f"{function}: {name}/{statement.get('Sid', f'#{index}')} " f"{action} {resource}"
+                                )
         return unused
 
 

@@ -62,16 +62,22 @@ def _credits(merchants: list[str]) -> dict[str, Any]:
     credited = sum(sum(app.balances(m)["balances"].values()) for m in set(merchants))
     if credited != 100 * len(merchants):
         raise AssertionError(f"credited {credited} minor units, expected {100 * len(merchants)}")
-    return {"credits_per_s": len(merchants) / seconds, "lost_races_per_credit": sum(lost_races) / len(merchants),
-            "transaction_conflicts_per_credit": store.conflicts / len(merchants),
-            "redeliveries": len(redeliveries), "p99_ms": percentile(latencies, 99)}  # fmt: skip
+    return {
+        "credits_per_s": len(merchants) / seconds,
+        "lost_races_per_credit": sum(lost_races) / len(merchants),
+        "transaction_conflicts_per_credit": store.conflicts / len(merchants),
+        "redeliveries": len(redeliveries),
+        "p99_ms": percentile(latencies, 99),
+    }
 
 
 def _postings(count: int) -> dict[str, Any]:
     store = strict_store()
     app = LedgerApp(store, InMemoryAccountTotals(store, "LedgerAccounts"), FeeSchedule(290, {"EUR": 30}))
-    events = [EventEnvelope.from_eventbridge_event(payment_status_updated(f"m-{n % 20}", amount="10.00"))
-              for n in range(count)]  # fmt: skip
+    events = [
+        EventEnvelope.from_eventbridge_event(payment_status_updated(f"m-{n % 20}", amount="10.00"))
+        for n in range(count)
+    ]
     started = time.perf_counter()
     with ThreadPoolExecutor(WORKERS) as pool:
         posted = [entry for entry in pool.map(app.post_payment, events) if entry is not None]
@@ -86,8 +92,11 @@ def _postings(count: int) -> dict[str, Any]:
     balance = app.trial_balance()
     if len(posted) != count or not balance.is_balanced() or balance.totals()["EUR"][0] != 1000 * count:
         raise AssertionError(f"postings: {len(posted)} of {count}, balanced {balance.is_balanced()}")
-    return {"postings_per_s": count / seconds, "conflicts_per_posting_on_shared_items": posting_conflicts / count,
-            "totals_projection_entries_per_s": count / projection_seconds}  # fmt: skip
+    return {
+        "postings_per_s": count / seconds,
+        "conflicts_per_posting_on_shared_items": posting_conflicts / count,
+        "totals_projection_entries_per_s": count / projection_seconds,
+    }
 
 
 def run(credits: int = 200, runs: int = 7) -> dict[str, Any]:
@@ -103,9 +112,15 @@ def run(credits: int = 200, runs: int = 7) -> dict[str, Any]:
         return round(statistics.median(values), 3)
 
     return {
-        "workers": WORKERS, "credits": credits, "transaction_ms": TRANSACTION_S * 1000, "read_ms": READ_S * 1000,
+        "workers": WORKERS,
+        "credits": credits,
+        "transaction_ms": TRANSACTION_S * 1000,
+        "read_ms": READ_S * 1000,
         "one_merchant_vs_spread_throughput_ratio": median([r["ratio"] for r in rounds]),
-        **{f"{case}_{key}": median([r[case][key] for r in rounds])
-           for case in ("hot", "spread") for key in rounds[0][case]},
+        **{
+            f"{case}_{key}": median([r[case][key] for r in rounds])
+            for case in ("hot", "spread")
+            for key in rounds[0][case]
+        },
         **{f"ledger_{key}": median([p[key] for p in postings]) for key in postings[0]},
-    }  # fmt: skip
+    }

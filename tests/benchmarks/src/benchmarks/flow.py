@@ -122,8 +122,10 @@ def run(payments: int = 100, seed: int = 11) -> dict[str, Any]:
     gb_seconds = sum(i.duration_ms for i in invocations) / 1000 * LAMBDA_MEMORY_GB
     events_published = flow_calls.get("events.PutEvents", 0)  # batches; entries ≈ 2 per payment
     cost = {
-        "dynamodb": (recorder.write_units * PRICES["dynamodb_write_request_unit"]
-                     + recorder.read_units * PRICES["dynamodb_read_request_unit"]),
+        "dynamodb": (
+            recorder.write_units * PRICES["dynamodb_write_request_unit"]
+            + recorder.read_units * PRICES["dynamodb_read_request_unit"]
+        ),
         "eventbridge": 2 * accepted * PRICES["eventbridge_event"],
         # GenerateDataKey/GenerateMac (initializer) and Decrypt (finalizer): data keys are cached, MACs are not.
         "kms": sum(n for op, n in flow_calls.items() if op.startswith("kms.")) * PRICES["kms_request"],
@@ -132,7 +134,7 @@ def run(payments: int = 100, seed: int = 11) -> dict[str, Any]:
         "lambda": (len(invocations) + len(posts)) * PRICES["lambda_request"]
         + (gb_seconds + sum(r.integration_ms for r in posts) / 1000 * LAMBDA_MEMORY_GB) * PRICES["lambda_gb_second"],
         "firehose": log_bytes / 1e9 * PRICES["firehose_gb"],
-    }  # fmt: skip
+    }
     per_million = {k: round(v / accepted * 1e6, 2) for k, v in cost.items()}
     stack_pps = len(sent) / elapsed
     direct_pps = len(sent) / replay_s

@@ -69,12 +69,21 @@ def seed_dynamodb(client: Any, table: str, merchant_id: str, events: int) -> Non
     history, snapshot = past_credits(merchant_id, events)
     stream = stream_id(merchant_id, 0)
     items = [event_item(stream, version, event) for version, event in history]
-    items.append({PK: stream, SK: SNAPSHOT_VERSION, "record_type": SNAPSHOT, "snapshot_version": snapshot.version,
-                  "state": json.dumps(snapshot.state, separators=(",", ":"), sort_keys=True)})  # fmt: skip
+    items.append(
+        {
+            PK: stream,
+            SK: SNAPSHOT_VERSION,
+            "record_type": SNAPSHOT,
+            "snapshot_version": snapshot.version,
+            "state": json.dumps(snapshot.state, separators=(",", ":"), sort_keys=True),
+        }
+    )
     serializer = TypeSerializer()
     for start in range(0, len(items), 25):
-        requests = [{"PutRequest": {"Item": {k: serializer.serialize(v) for k, v in item.items() if v is not None}}}
-                    for item in items[start : start + 25]]  # fmt: skip
+        requests = [
+            {"PutRequest": {"Item": {k: serializer.serialize(v) for k, v in item.items() if v is not None}}}
+            for item in items[start : start + 25]
+        ]
         pending: dict[str, Any] = {table: requests}
         while pending:
             pending = client.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
@@ -125,6 +134,7 @@ def run(events: int = 100_000, moto_events: int = 5_000, runs: int = 7) -> dict[
     # One shard: the benchmark is about one stream's length (a sharded wallet's streams are each shorter).
     memory_app = WalletApp(memory, InMemoryBalances(memory, "WalletBalances"), shards=1)
     results: dict[str, Any] = {"past_events": events, "memory": compare(memory_app, "busy", runs, None)}
+
     def rebuild(use_snapshot: bool) -> Wallet:
         loaded = memory.load(stream_id("busy", 0), use_snapshot=use_snapshot)
         snapshot = (loaded.snapshot.version, loaded.snapshot.state) if loaded.snapshot else None
@@ -141,12 +151,16 @@ def run(events: int = 100_000, moto_events: int = 5_000, runs: int = 7) -> dict[
         dynamodb.create_table(**table_definition("wallet-events"))
         dynamodb.create_table(
             TableName="WalletBalances",
-            KeySchema=[{"AttributeName": "merchant_id", "KeyType": "HASH"},
-                       {"AttributeName": "shard", "KeyType": "RANGE"}],
-            AttributeDefinitions=[{"AttributeName": "merchant_id", "AttributeType": "S"},
-                                  {"AttributeName": "shard", "AttributeType": "S"}],
+            KeySchema=[
+                {"AttributeName": "merchant_id", "KeyType": "HASH"},
+                {"AttributeName": "shard", "KeyType": "RANGE"},
+            ],
+            AttributeDefinitions=[
+                {"AttributeName": "merchant_id", "AttributeType": "S"},
+                {"AttributeName": "shard", "AttributeType": "S"},
+            ],
             BillingMode="PAY_PER_REQUEST",
-        )  # fmt: skip
+        )
         seed_dynamodb(dynamodb, "wallet-events", "busy", moto_events)
         counting = CountingClient(dynamodb)
         store = DynamoDBEventStore(counting, "wallet-events")
@@ -154,6 +168,12 @@ def run(events: int = 100_000, moto_events: int = 5_000, runs: int = 7) -> dict[
         results["moto"] = {"past_events": moto_events, **compare(app, "busy", runs, counting)}
         loaded = store.load(stream_id("busy", 0))
         expected = Money(moto_events + (runs + 1) * 100, "EUR")  # seed + warm-up + timed credits
-        assert Wallet.rebuild("busy", (loaded.snapshot.version, loaded.snapshot.state) if loaded.snapshot else None,
-                              [(e.version, e.event_type, e.data) for e in loaded.events]).balance("EUR") == expected
+        assert (
+            Wallet.rebuild(
+                "busy",
+                (loaded.snapshot.version, loaded.snapshot.state) if loaded.snapshot else None,
+                [(e.version, e.event_type, e.data) for e in loaded.events],
+            ).balance("EUR")
+            == expected
+        )
     return results

@@ -60,20 +60,42 @@ def _invocations(invocations: int) -> dict[str, list[float]]:
     wallet.container.event_store.override(stores["wallet"])
     wallet.container.balances.override(InMemoryBalances(stores["wallet"], "WalletBalances"))
 
-    order = {"merchant_id": "merchant-1", "amount": "12.34", "currency": "EUR",
-             "buyer_info": {"name": "A", "email": "a@example.com", "country": "GB"},
-             "payment_details": {"card_number": "4242424242424242", "expiry_month": 12, "expiry_year": 2031,
-                                 "cvv": "123", "holder_name": "A"}}  # fmt: skip
+    order = {
+        "merchant_id": "merchant-1",
+        "amount": "12.34",
+        "currency": "EUR",
+        "buyer_info": {"name": "A", "email": "a@example.com", "country": "GB"},
+        "payment_details": {
+            "card_number": "4242424242424242",
+            "expiry_month": 12,
+            "expiry_year": 2031,
+            "cvv": "123",
+            "holder_name": "A",
+        },
+    }
 
     def initiated() -> dict[str, Any]:
         order_id = str(uuid.uuid4())
-        data = {"payment_order_id": order_id, "merchant_id": "m-1", "amount": "12.34", "amount_minor": 1234,
-                "currency": "EUR", "card": {"brand": "visa", "last4": "4242", "fingerprint": "f"},
-                "payment_details": cards.seal({"card_number": "4242424242424242", "expiry_month": 12,
-                                               "expiry_year": 2031}, order_id)}  # fmt: skip
-        detail = {"event_id": str(uuid.uuid4()), "event_type": "PaymentInitiated", "occurred_at":
-                  "2026-11-25T10:00:00+00:00", "aggregate_id": f"payment-{order_id}", "aggregate_version": 1,
-                  "correlation_id": order_id, "data": data}  # fmt: skip
+        data = {
+            "payment_order_id": order_id,
+            "merchant_id": "m-1",
+            "amount": "12.34",
+            "amount_minor": 1234,
+            "currency": "EUR",
+            "card": {"brand": "visa", "last4": "4242", "fingerprint": "f"},
+            "payment_details": cards.seal(
+                {"card_number": "4242424242424242", "expiry_month": 12, "expiry_year": 2031}, order_id
+            ),
+        }
+        detail = {
+            "event_id": str(uuid.uuid4()),
+            "event_type": "PaymentInitiated",
+            "occurred_at": "2026-11-25T10:00:00+00:00",
+            "aggregate_id": f"payment-{order_id}",
+            "aggregate_version": 1,
+            "correlation_id": order_id,
+            "data": data,
+        }
         return eventbridge_delivery(detail, "payments.initializer")
 
     cases = {
@@ -105,9 +127,11 @@ def _child(instrumented: bool, invocations: int, out: Any) -> None:
 
 
 def _measure(instrumented: bool, invocations: int) -> dict[str, list[float]]:
-    env = {"BENCH_INSTRUMENTED": "1" if instrumented else "0",
-           "POWERTOOLS_LOG_LEVEL": "INFO" if instrumented else "CRITICAL",
-           "POWERTOOLS_METRICS_DISABLED": "false" if instrumented else "true"}  # fmt: skip
+    env = {
+        "BENCH_INSTRUMENTED": "1" if instrumented else "0",
+        "POWERTOOLS_LOG_LEVEL": "INFO" if instrumented else "CRITICAL",
+        "POWERTOOLS_METRICS_DISABLED": "false" if instrumented else "true",
+    }
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     try:
@@ -138,8 +162,11 @@ def run(invocations: int = 500, rounds: int = 7) -> dict[str, Any]:
                 )
     result: dict[str, Any] = {}
     for name, modes in per_round.items():
-        figures = {f"{mode}_{stat}_us": round(statistics.median(v[i] for v in values), 1)
-                   for mode, values in modes.items() for i, stat in enumerate(("p50", "p99"))}  # fmt: skip
+        figures = {
+            f"{mode}_{stat}_us": round(statistics.median(v[i] for v in values), 1)
+            for mode, values in modes.items()
+            for i, stat in enumerate(("p50", "p99"))
+        }
         figures["ratio_p50"] = round(figures["instrumented_p50_us"] / figures["plain_p50_us"], 3)
         result[name] = figures
     return result

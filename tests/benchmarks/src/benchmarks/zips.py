@@ -44,19 +44,21 @@ ENTRY_POINTS = {
         "consumer": "from wallet.handler import handler, container; container.app()",
         "api": "from wallet.handler import api_handler, container; container.app()",
     },
-}  # fmt: skip
+}
 BASELINE = "import boto3; boto3.client('dynamodb'); boto3.client('events')"
 # The chosen libraries as our entry points use them, and none of our code: the floor of this dependency
 # set (from the lean zip). entry / LIBRARIES is what our own modules add; LIBRARIES / BASELINE what the
 # choice of pydantic, dependency-injector, Powertools (logger, metrics, batch, data classes) and the
 # botocore instrumentation costs before any of our code runs. One client (every lean zip has DynamoDB's
 # model, not all EventBridge's): a lower bound of that floor.
-LIBRARIES = ("import boto3, pydantic; from dependency_injector import containers, providers\n"
-             "from aws_lambda_powertools import Logger, Metrics\n"
-             "from aws_lambda_powertools.utilities.batch import BatchProcessor\n"
-             "from aws_lambda_powertools.utilities.data_classes import DynamoDBStreamEvent, SQSEvent\n"
-             "from opentelemetry.instrumentation.botocore import BotocoreInstrumentor\n"
-             "BotocoreInstrumentor().instrument(); boto3.client('dynamodb')")  # fmt: skip
+LIBRARIES = (
+    "import boto3, pydantic; from dependency_injector import containers, providers\n"
+    "from aws_lambda_powertools import Logger, Metrics\n"
+    "from aws_lambda_powertools.utilities.batch import BatchProcessor\n"
+    "from aws_lambda_powertools.utilities.data_classes import DynamoDBStreamEvent, SQSEvent\n"
+    "from opentelemetry.instrumentation.botocore import BotocoreInstrumentor\n"
+    "BotocoreInstrumentor().instrument(); boto3.client('dynamodb')"
+)
 
 
 def zip_path(service: str, full: bool = False) -> Path:
@@ -81,8 +83,12 @@ def sizes(service: str) -> dict[str, Any]:
 
 def _time_process(code: str, directory: str) -> float:
     script = f"import sys; sys.path[:0] = [{directory!r}]\n{code}"
-    env = {"AWS_DEFAULT_REGION": "eu-west-1", "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x",
-           "PATH": "/usr/bin:/bin"}  # fmt: skip
+    env = {
+        "AWS_DEFAULT_REGION": "eu-west-1",
+        "AWS_ACCESS_KEY_ID": "x",
+        "AWS_SECRET_ACCESS_KEY": "x",
+        "PATH": "/usr/bin:/bin",
+    }
     started = time.perf_counter()
     subprocess.run([sys.executable, "-S", "-E", "-c", script], env=env, check=True, capture_output=True)
     return (time.perf_counter() - started) * 1000
@@ -92,13 +98,20 @@ def _post_restore_ms(code: str, directory: str) -> float:
     """In a process that ran `code` (the snapshot's state), the work of a SnapStart restore: the hook, then
     what the first invocation builds again (the container part of `code`)."""
     rebuild = code.split("; ", 1)[1]
-    measured = (f"{code}\nimport time\nfrom payments_shared import snapstart\nstarted = time.perf_counter()\n"
-                f"snapstart.restore(); {rebuild}\nprint((time.perf_counter() - started) * 1000)")  # fmt: skip
+    measured = (
+        f"{code}\nimport time\nfrom payments_shared import snapstart\nstarted = time.perf_counter()\n"
+        f"snapstart.restore(); {rebuild}\nprint((time.perf_counter() - started) * 1000)"
+    )
     script = f"import sys; sys.path[:0] = [{directory!r}]\n{measured}"
-    env = {"AWS_DEFAULT_REGION": "eu-west-1", "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x",
-           "PATH": "/usr/bin:/bin"}  # fmt: skip
-    done = subprocess.run([sys.executable, "-S", "-E", "-c", script], env=env, check=True, capture_output=True,
-                          text=True)  # fmt: skip
+    env = {
+        "AWS_DEFAULT_REGION": "eu-west-1",
+        "AWS_ACCESS_KEY_ID": "x",
+        "AWS_SECRET_ACCESS_KEY": "x",
+        "PATH": "/usr/bin:/bin",
+    }
+    done = subprocess.run(
+        [sys.executable, "-S", "-E", "-c", script], env=env, check=True, capture_output=True, text=True
+    )
     return float(done.stdout.strip().splitlines()[-1])
 
 
@@ -122,16 +135,22 @@ def cold_init(service: str, runs: int) -> dict[str, Any]:
             timings["floor"].append(_time_process(BASELINE, full))
             timings["libraries"].append(_time_process(LIBRARIES, directory))
     floor, libraries = statistics.median(timings["floor"]), statistics.median(timings["libraries"])
-    result: dict[str, Any] = {"floor_ms": round(floor, 1), "libraries_ms": round(libraries, 1),
-                              "libraries_ratio": round(libraries / floor, 3)}  # fmt: skip
+    result: dict[str, Any] = {
+        "floor_ms": round(floor, 1),
+        "libraries_ms": round(libraries, 1),
+        "libraries_ratio": round(libraries / floor, 3),
+    }
     for name in entries:
         median, restore = statistics.median(timings[name]), statistics.median(restores[name])
         # With SnapStart a new copy skips the cold init and does only the restore work (plus Lambda's own
         # restore of the snapshot, not measurable here).
-        result[name] = {"ms": round(median, 1), "ratio": round(median / floor, 3),
-                        "over_libraries": round(median / libraries, 3),
-                        "post_restore_ms": round(restore, 1),
-                        "post_restore_share": round(restore / median, 3)}  # fmt: skip
+        result[name] = {
+            "ms": round(median, 1),
+            "ratio": round(median / floor, 3),
+            "over_libraries": round(median / libraries, 3),
+            "post_restore_ms": round(restore, 1),
+            "post_restore_share": round(restore / median, 3),
+        }
     return result
 
 

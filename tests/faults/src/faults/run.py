@@ -58,8 +58,13 @@ def dead_letters(stack: Devstack) -> tuple[list[dict[str, Any]], list[str]]:
             bodies.append(message["Body"])
             body = json.loads(message["Body"])
             reasons = [i.error for i in stack.functions.invocations if i.error and i.function == name]
-            letters.append({"queue": name, "event_id": body.get("detail", {}).get("event_id"),
-                            "reason": reasons[-1] if reasons else "unknown"})  # fmt: skip
+            letters.append(
+                {
+                    "queue": name,
+                    "event_id": body.get("detail", {}).get("event_id"),
+                    "reason": reasons[-1] if reasons else "unknown",
+                }
+            )
     return letters, bodies
 
 
@@ -89,11 +94,21 @@ def run(payments: int, seed: int, logs: Path) -> tuple[Report, dict[str, Any]]:
     stack = Devstack(api_port=0, logs=logs, faults=faults)
     started = time.perf_counter()
     try:
-        sent = drive(stack.api.url, stack.keys, payments, 4, seed, progress=False, mix=MIX,
-                     hot_merchant_share=HOT_MERCHANT_SHARE, retry_share=CLIENT_RETRY_SHARE)
+        sent = drive(
+            stack.api.url,
+            stack.keys,
+            payments,
+            4,
+            seed,
+            progress=False,
+            mix=MIX,
+            hot_merchant_share=HOT_MERCHANT_SHARE,
+            retry_share=CLIENT_RETRY_SHARE,
+        )
         final = settle(stack.api.url, stack.keys, sent, timeout_s=600)
-        report = build(stack.api.url, stack.keys, sent, final, stack.functions.invocations, stack.psp,
-                       stack.provisioned.dlqs)
+        report = build(
+            stack.api.url, stack.keys, sent, final, stack.functions.invocations, stack.psp, stack.provisioned.dlqs
+        )
         report.iam = stack.iam_check()
         spans = stack.spans.get_finished_spans()
         span_texts = [json.dumps(dict(s.attributes or {}), default=str) + s.name for s in spans]
@@ -111,20 +126,23 @@ def run(payments: int, seed: int, logs: Path) -> tuple[Report, dict[str, Any]]:
         "payment_intents_with_card": sum(stack.psp.card_numbers_seen.values()),
     }
     extra = {
-        "injected": {"put_events_entry_failures": stack.bus.injected,
-                     "dynamodb_transactions": stack.dynamodb.transactions,
-                     "dynamodb_cancelled_injected": dict(stack.dynamodb.injected),
-                     "dynamodb_cancelled_overlapping": stack.dynamodb.cancelled["TransactionConflict"]
-                     - stack.dynamodb.injected["TransactionConflict"],
-                     **dict(faults.injected),
-                     "hot_merchant_payments": sum(1 for s in sent if s.body.get("merchant_id") == "merchant-001"),
-                     "psp_requests": sum(stack.psp.requests.values()), "psp_charges": sum(stack.psp.charges.values())},
+        "injected": {
+            "put_events_entry_failures": stack.bus.injected,
+            "dynamodb_transactions": stack.dynamodb.transactions,
+            "dynamodb_cancelled_injected": dict(stack.dynamodb.injected),
+            "dynamodb_cancelled_overlapping": stack.dynamodb.cancelled["TransactionConflict"]
+            - stack.dynamodb.injected["TransactionConflict"],
+            **dict(faults.injected),
+            "hot_merchant_payments": sum(1 for s in sent if s.body.get("merchant_id") == "merchant-001"),
+            "psp_requests": sum(stack.psp.requests.values()),
+            "psp_charges": sum(stack.psp.charges.values()),
+        },
         "seconds": seconds,
         "max_charges_per_payment": max(stack.psp.charges.values(), default=0),
         "max_payment_intents_per_payment": max(stack.psp.intents.values(), default=0),
         "dead_letters": letters,
         "security": security,
-    }  # fmt: skip
+    }
     return report, extra
 
 
@@ -136,8 +154,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as directory:
         report, extra = run(args.payments, args.seed, Path(directory) / "lambda.jsonl")
-    ok = (report.ok and not extra["security"]["card_data_hits"] and extra["max_charges_per_payment"] <= 1
-          and extra["max_payment_intents_per_payment"] <= 1)  # fmt: skip
+    ok = (
+        report.ok
+        and not extra["security"]["card_data_hits"]
+        and extra["max_charges_per_payment"] <= 1
+        and extra["max_payment_intents_per_payment"] <= 1
+    )
     print(report.render())
     print(json.dumps(extra, indent=2))
     print(f"FAULT RUN {'OK' if ok else 'FAILED'}")

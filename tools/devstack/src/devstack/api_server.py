@@ -100,19 +100,36 @@ class LocalApi:
                 if principal is None:
                     self._reply(request, 403, "application/json", json.dumps({"message": refusal}))
                     with self._lock:
-                        self.requests.append(ApiRequest(method, resource, function, 403, started,
-                                                        (time.perf_counter() - began) * 1000, 0.0))  # fmt: skip
+                        self.requests.append(
+                            ApiRequest(
+                                method, resource, function, 403, started, (time.perf_counter() - began) * 1000, 0.0
+                            )
+                        )
                     return
-                identity = {"userArn": principal.arn, "accessKey": principal.access_key, "accountId": ACCOUNT,
-                            "caller": principal.access_key, "user": principal.name}  # fmt: skip
+                identity = {
+                    "userArn": principal.arn,
+                    "accessKey": principal.access_key,
+                    "accountId": ACCOUNT,
+                    "caller": principal.access_key,
+                    "user": principal.name,
+                }
                 event = {
-                    "resource": resource, "path": path, "httpMethod": method,
-                    "headers": dict(request.headers.items()), "multiValueHeaders": {},
-                    "queryStringParameters": None, "pathParameters": match.groupdict() or None,
-                    "requestContext": {"requestId": str(uuid.uuid4()), "stage": "local", "httpMethod": method,
-                                       "identity": identity},
-                    "body": body, "isBase64Encoded": is_base64,
-                }  # fmt: skip
+                    "resource": resource,
+                    "path": path,
+                    "httpMethod": method,
+                    "headers": dict(request.headers.items()),
+                    "multiValueHeaders": {},
+                    "queryStringParameters": None,
+                    "pathParameters": match.groupdict() or None,
+                    "requestContext": {
+                        "requestId": str(uuid.uuid4()),
+                        "stage": "local",
+                        "httpMethod": method,
+                        "identity": identity,
+                    },
+                    "body": body,
+                    "isBase64Encoded": is_base64,
+                }
                 handler_began = time.perf_counter()
                 try:
                     response = self.functions.invoke(function, event)
@@ -121,11 +138,24 @@ class LocalApi:
                 integration_ms = (time.perf_counter() - handler_began) * 1000
                 headers = {k: v[0] for k, v in (response.get("multiValueHeaders") or {}).items()}
                 headers.update(response.get("headers") or {})
-                self._reply(request, response["statusCode"], headers.get("Content-Type", "application/json"),
-                            response.get("body") or "")  # fmt: skip
+                self._reply(
+                    request,
+                    response["statusCode"],
+                    headers.get("Content-Type", "application/json"),
+                    response.get("body") or "",
+                )
                 with self._lock:
-                    self.requests.append(ApiRequest(method, resource, function, response["statusCode"], started,
-                                                    (time.perf_counter() - began) * 1000, integration_ms))  # fmt: skip
+                    self.requests.append(
+                        ApiRequest(
+                            method,
+                            resource,
+                            function,
+                            response["statusCode"],
+                            started,
+                            (time.perf_counter() - began) * 1000,
+                            integration_ms,
+                        )
+                    )
                 return
         page = self.pages(path) if self.pages and method == "GET" else None
         if page is None:

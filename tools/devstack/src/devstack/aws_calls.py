@@ -69,8 +69,9 @@ class CallLog:
             BaseClient._make_api_call = self._original
             self._original = None
 
-    def record(self, function: str, service: str, operation: str, params: dict[str, Any],
-               response: dict[str, Any]) -> None:  # fmt: skip
+    def record(
+        self, function: str, service: str, operation: str, params: dict[str, Any], response: dict[str, Any]
+    ) -> None:
         try:
             requests = authorizations(service, operation, params, response, region=self.region, account=self.account)
         except ValueError:
@@ -83,8 +84,10 @@ class CallLog:
 
 def iam_check(log: CallLog, deployment: Deployment, key_aliases: dict[str, str]) -> dict[str, Any]:
     """The recorded requests evaluated against the deployed policies: denials, unused grants, unmapped calls."""
-    recorded = [(function, replace(request, resource=normalized(request.resource, key_aliases)))
-                for function, request in log.requests]  # fmt: skip
+    recorded = [
+        (function, replace(request, resource=normalized(request.resource, key_aliases)))
+        for function, request in log.requests
+    ]
     report = deployment.check(recorded)
     return {
         "requests": report.requests,

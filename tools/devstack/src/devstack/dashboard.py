@@ -83,29 +83,41 @@ def render(requests: Sequence[ApiRequest], invocations: Sequence[Invocation], sp
     api_by_service = Counter(service_of(r.function) for r in requests)
     invocations_by_service = Counter(service_of(i.function) for i in invocations)
     services = sorted(set(api_by_service) | set(invocations_by_service))
-    overview = _table(["service", "API requests", "Lambda invocations"],
-                      [(s, api_by_service[s], invocations_by_service[s]) for s in services])  # fmt: skip
+    overview = _table(
+        ["service", "API requests", "Lambda invocations"],
+        [(s, api_by_service[s], invocations_by_service[s]) for s in services],
+    )
 
     total = len(requests) or 1
     c4 = sum(1 for r in requests if 400 <= r.status < 500)
     c5 = sum(1 for r in requests if r.status >= 500)
-    errors = (f'<p><span class="big">{100 * c4 / total:.1f}%</span> 4xx ({c4}) &nbsp; '
-              f'<span class="big {"bad" if c5 else "good"}">{100 * c5 / total:.1f}%</span> 5xx ({c5})'
-              f" of {len(requests)} requests</p>")  # fmt: skip
+    errors = (
+        f'<p><span class="big">{100 * c4 / total:.1f}%</span> 4xx ({c4}) &nbsp; '
+        f'<span class="big {"bad" if c5 else "good"}">{100 * c5 / total:.1f}%</span> 5xx ({c5})'
+        f" of {len(requests)} requests</p>"
+    )
 
     latency = percentiles([r.latency_ms for r in requests])
     integration = percentiles([r.integration_ms for r in requests])
-    latency_table = _table(["", *latency], [["API latency (ms)", *latency.values()],
-                                            ["integration latency (ms)", *integration.values()]])  # fmt: skip
+    latency_table = _table(
+        ["", *latency], [["API latency (ms)", *latency.values()], ["integration latency (ms)", *integration.values()]]
+    )
 
     cold = [i for i in invocations if i.cold]
     warm_p50 = percentiles([i.duration_ms for i in invocations if not i.cold]).get("p50", 0.0)
     cold_rows = [(html.escape(i.function), f"{i.duration_ms:.1f}") for i in cold]
-    charts = [series.traffic(requests, invocations), series.latency(requests, invocations),
-              series.cold_starts(invocations), series.capacity(invocations)]  # fmt: skip
+    charts = [
+        series.traffic(requests, invocations),
+        series.latency(requests, invocations),
+        series.cold_starts(invocations),
+        series.capacity(invocations),
+    ]
     traffic_chart, latency_chart, cold_chart, capacity_chart = (_chart(c) for c in charts)
-    cold_panel = cold_chart + _table(["cold start", "duration (ms)"], cold_rows) + (
-        f'<p class="legend">warm p50: {warm_p50} ms</p>')
+    cold_panel = (
+        cold_chart
+        + _table(["cold start", "duration (ms)"], cold_rows)
+        + (f'<p class="legend">warm p50: {warm_p50} ms</p>')
+    )
 
     by_function: dict[str, list[Invocation]] = defaultdict(list)
     for invocation in invocations:
@@ -115,19 +127,33 @@ def render(requests: Sequence[ApiRequest], invocations: Sequence[Invocation], sp
         items = by_function.get(function, [])
         durations = percentiles([i.duration_ms for i in items])
         errors_n = sum(1 for i in items if i.error)
-        function_rows.append((function, len(items), series.peak_concurrency(items),
-                              f'<span class="{"bad" if errors_n else ""}">{errors_n}</span>',
-                              durations.get("p50", "-"), durations.get("p99", "-")))  # fmt: skip
-    functions_table = _table(["function", "invocations", "max concurrency", "errors", "p50 ms", "p99 ms"],
-                             function_rows)  # fmt: skip
+        function_rows.append(
+            (
+                function,
+                len(items),
+                series.peak_concurrency(items),
+                f'<span class="{"bad" if errors_n else ""}">{errors_n}</span>',
+                durations.get("p50", "-"),
+                durations.get("p99", "-"),
+            )
+        )
+    functions_table = _table(
+        ["function", "invocations", "max concurrency", "errors", "p50 ms", "p99 ms"], function_rows
+    )
 
-    error_rows = [(html.escape(key), n, f'<a href="/traces/{trace_id}">trace {trace_id[:8]}…</a>')
-                  for key, n, trace_id in top_errors(spans)]  # fmt: skip
+    error_rows = [
+        (html.escape(key), n, f'<a href="/traces/{trace_id}">trace {trace_id[:8]}…</a>')
+        for key, n, trace_id in top_errors(spans)
+    ]
     errors_table = _table(["error", "count", "waterfall"], error_rows) if error_rows else "<p>no errors</p>"
 
     panels = [
-        _panel("service-map", "Service map (calls · error rate, from the spans)",
-               service_map.render_svg(service_map.edges(spans)), wide=True),
+        _panel(
+            "service-map",
+            "Service map (calls · error rate, from the spans)",
+            service_map.render_svg(service_map.edges(spans)),
+            wide=True,
+        ),
         _panel("overview", "API requests vs Lambda invocations", traffic_chart + overview),
         _panel("errors", "API 4xx / 5xx", errors),
         _panel("latency", "Latency P50 / P90 / P95 / P99", latency_chart + latency_table),
@@ -136,12 +162,14 @@ def render(requests: Sequence[ApiRequest], invocations: Sequence[Invocation], sp
         _panel("top-errors", "Top 10 errors", errors_table),
     ]
     data = json.dumps([c.as_json() for c in charts]).replace("</", "<\\/")
-    return (f"<!doctype html><html><head><meta charset='utf-8'><title>Payments — local dashboard</title>"
-            f"<link rel='stylesheet' href='/assets/uPlot.min.css'><style>{STYLE}</style></head><body>"
-            f"<h1>Payments — local dashboard</h1><div class='grid'>{''.join(panels)}</div>"
-            f"<script type='application/json' id='charts'>{data}</script>"
-            f"<script src='/assets/uPlot.iife.min.js'></script><script src='/assets/dashboard.js'></script>"
-            f"</body></html>")  # fmt: skip
+    return (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>Payments — local dashboard</title>"
+        f"<link rel='stylesheet' href='/assets/uPlot.min.css'><style>{STYLE}</style></head><body>"
+        f"<h1>Payments — local dashboard</h1><div class='grid'>{''.join(panels)}</div>"
+        f"<script type='application/json' id='charts'>{data}</script>"
+        f"<script src='/assets/uPlot.iife.min.js'></script><script src='/assets/dashboard.js'></script>"
+        f"</body></html>"
+    )
 
 
 def render_trace(trace_id: str, spans: Sequence[ReadableSpan]) -> str | None:
@@ -158,10 +186,19 @@ def render_trace(trace_id: str, spans: Sequence[ReadableSpan]) -> str | None:
         width = max(((span.end_time or 0) - (span.start_time or 0)) * scale, 2)
         colour = "#c62828" if span.status.status_code == StatusCode.ERROR else "#1565c0"
         duration_ms = ((span.end_time or 0) - (span.start_time or 0)) / 1e6
-        rows.append((html.escape(_function_of(span, by_id)), html.escape(span.name), span.kind.name,
-                     f'<svg width="610" height="12"><rect x="{offset:.1f}" y="1" width="{width:.1f}" height="10" '
-                     f'fill="{colour}"/></svg>', f"{duration_ms:.2f}"))  # fmt: skip
+        rows.append(
+            (
+                html.escape(_function_of(span, by_id)),
+                html.escape(span.name),
+                span.kind.name,
+                f'<svg width="610" height="12"><rect x="{offset:.1f}" y="1" width="{width:.1f}" height="10" '
+                f'fill="{colour}"/></svg>',
+                f"{duration_ms:.2f}",
+            )
+        )
     table = _table(["function", "span", "kind", "timeline", "ms"], rows)
-    return (f"<!doctype html><html><head><meta charset='utf-8'><title>trace {trace_id}</title><style>{STYLE}"
-            f"</style></head><body><h1>Trace {trace_id}</h1><p><a href='/dashboard'>← dashboard</a></p>"
-            f"<section class='panel' id='waterfall'>{table}</section></body></html>")  # fmt: skip
+    return (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>trace {trace_id}</title><style>{STYLE}"
+        f"</style></head><body><h1>Trace {trace_id}</h1><p><a href='/dashboard'>← dashboard</a></p>"
+        f"<section class='panel' id='waterfall'>{table}</section></body></html>"
+    )

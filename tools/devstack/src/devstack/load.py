@@ -17,8 +17,14 @@ from devstack.sigv4 import Keyring, LocalPrincipal, signed_headers
 # Stripe's test cards: the fake PSP (a Stripe subset) answers each as Stripe documents.
 APPROVED_CARDS = ("4242424242424242", "5555555555554444")
 # generic decline, insufficient funds, expired, incorrect CVC, processing error, 3-D Secure required
-DECLINED_CARDS = ("4000000000000002", "4000000000009995", "4000000000000069", "4000000000000127",
-                  "4000000000000119", "4000002500003155")  # fmt: skip
+DECLINED_CARDS = (
+    "4000000000000002",
+    "4000000000009995",
+    "4000000000000069",
+    "4000000000000127",
+    "4000000000000119",
+    "4000002500003155",
+)
 INVALID_CARD = "4242424242424241"  # fails the Luhn check: 400
 CARDS = (*APPROVED_CARDS, *DECLINED_CARDS, INVALID_CARD)
 KINDS = [("approve", 0.70), ("decline", 0.15), ("refuse", 0.05), ("invalid", 0.10)]
@@ -34,8 +40,14 @@ class Sent:
     latency_ms: float
 
 
-def http(method: str, url: str, body: dict[str, Any] | None = None, headers: dict[str, str] | None = None,
-         timeout: float = 30.0, signer: LocalPrincipal | None = None) -> tuple[int, dict[str, Any]]:  # fmt: skip
+def http(
+    method: str,
+    url: str,
+    body: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+    timeout: float = 30.0,
+    signer: LocalPrincipal | None = None,
+) -> tuple[int, dict[str, Any]]:
     """One request to the local API, SigV4-signed as `signer` (None: unsigned)."""
     data = json.dumps(body).encode() if body is not None else None
     headers = {"Content-Type": "application/json", **(headers or {})}
@@ -58,14 +70,27 @@ def order(kind: str, rng: random.Random, hot_merchant_share: float = 0.0) -> dic
         "amount": f"{rng.randint(100, 50_000) / 100:.2f}",
         "currency": "CHF" if kind == "refuse" else rng.choice(CURRENCIES),  # CHF: not supported → FAILED
         "buyer_info": {"name": "Ada Lovelace", "email": "ada@example.com", "country": "GB"},
-        "payment_details": {"card_number": card, "expiry_month": 12, "expiry_year": 2031, "cvv": "123",
-                            "holder_name": "Ada Lovelace"},
-    }  # fmt: skip
+        "payment_details": {
+            "card_number": card,
+            "expiry_month": 12,
+            "expiry_year": 2031,
+            "cvv": "123",
+            "holder_name": "Ada Lovelace",
+        },
+    }
 
 
-def drive(api_url: str, keys: Keyring, payments: int, concurrency: int, seed: int, progress: bool = True,
-          mix: list[tuple[str, float]] = KINDS, hot_merchant_share: float = 0.0,
-          retry_share: float = 0.0) -> list[Sent]:  # fmt: skip
+def drive(
+    api_url: str,
+    keys: Keyring,
+    payments: int,
+    concurrency: int,
+    seed: int,
+    progress: bool = True,
+    mix: list[tuple[str, float]] = KINDS,
+    hot_merchant_share: float = 0.0,
+    retry_share: float = 0.0,
+) -> list[Sent]:
     """Each order is sent by its merchant's back end (signed with that merchant's credentials); `retry_share`
     of them are sent a second time with the same Idempotency-Key, as a client does that lost the answer."""
     rng = random.Random(seed)
@@ -76,8 +101,13 @@ def drive(api_url: str, keys: Keyring, payments: int, concurrency: int, seed: in
     done: list[Sent] = []
 
     def post(index: int) -> tuple[int, dict[str, Any]]:
-        return http("POST", f"{api_url}/payments", bodies[index], {"Idempotency-Key": f"load-{seed}-{index}"},
-                    signer=keys.merchant(bodies[index]["merchant_id"]))  # fmt: skip
+        return http(
+            "POST",
+            f"{api_url}/payments",
+            bodies[index],
+            {"Idempotency-Key": f"load-{seed}-{index}"},
+            signer=keys.merchant(bodies[index]["merchant_id"]),
+        )
 
     def send(item: tuple[int, str]) -> Sent:
         index, kind = item

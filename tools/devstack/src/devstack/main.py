@@ -23,27 +23,49 @@ from devstack.stack import Devstack
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="devstack", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    parser = argparse.ArgumentParser(
+        prog="devstack", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--payments", type=int, default=200, help="payments to send (default 200)")
     parser.add_argument("--concurrency", type=int, default=4, help="concurrent API clients (default 4)")
     parser.add_argument("--seed", type=int, default=7, help="random seed of the payment mix (default 7)")
-    parser.add_argument("--psp-503-rate", type=float, default=0.05,
-                        help="share of PSP calls answered 503 first, to show retries (default 0.05)")
-    parser.add_argument("--settle-timeout", type=float, default=120.0,
-                        help="seconds to wait for every payment to reach a final status (default 120)")
-    parser.add_argument("--serve", action="store_true",
-                        help="after the run, keep serving the API and the dashboard until Ctrl-C")
+    parser.add_argument(
+        "--psp-503-rate",
+        type=float,
+        default=0.05,
+        help="share of PSP calls answered 503 first, to show retries (default 0.05)",
+    )
+    parser.add_argument(
+        "--settle-timeout",
+        type=float,
+        default=120.0,
+        help="seconds to wait for every payment to reach a final status (default 120)",
+    )
+    parser.add_argument(
+        "--serve", action="store_true", help="after the run, keep serving the API and the dashboard until Ctrl-C"
+    )
     parser.add_argument("--port", type=int, default=8080, help="port of the local API and dashboard (default 8080)")
     parser.add_argument("--json", type=Path, help="also write the summary as JSON to this file")
-    parser.add_argument("--logs", type=Path, default=Path("dist/devstack/lambda-logs.jsonl"),
-                        help="where the handlers' JSON logs and EMF metrics go (default dist/devstack/…)")
-    parser.add_argument("--otlp-endpoint", metavar="URL",
-                        help="also export spans and metrics over OTLP/HTTP to this base URL (…/v1/traces and "
-                             "…/v1/metrics are appended), e.g. https://<env>.live.dynatrace.com/api/v2/otlp, "
-                             "http://localhost:4318 (Jaeger, Tempo, a Collector); default: nothing leaves")
-    parser.add_argument("--otlp-header", metavar="K=V", action="append", default=[],
-                        help='a header for every export request, e.g. "Authorization=Api-Token dt0c01…"')
+    parser.add_argument(
+        "--logs",
+        type=Path,
+        default=Path("dist/devstack/lambda-logs.jsonl"),
+        help="where the handlers' JSON logs and EMF metrics go (default dist/devstack/…)",
+    )
+    parser.add_argument(
+        "--otlp-endpoint",
+        metavar="URL",
+        help="also export spans and metrics over OTLP/HTTP to this base URL (…/v1/traces and "
+        "…/v1/metrics are appended), e.g. https://<env>.live.dynatrace.com/api/v2/otlp, "
+        "http://localhost:4318 (Jaeger, Tempo, a Collector); default: nothing leaves",
+    )
+    parser.add_argument(
+        "--otlp-header",
+        metavar="K=V",
+        action="append",
+        default=[],
+        help='a header for every export request, e.g. "Authorization=Api-Token dt0c01…"',
+    )
     args = parser.parse_args(argv)
     try:
         args.otlp_headers = parse_headers(args.otlp_header)
@@ -62,14 +84,17 @@ def main(argv: list[str] | None = None) -> int:
     try:
         print(f"local API      {stack.api.url}  (moto {stack.moto.url}, PSP {stack.psp.url})", file=out)
         if otlp is not None:
-            print(f"OTLP export    {args.otlp_endpoint}  (spans and metrics; headers: {sorted(args.otlp_headers)})",
-                  file=out)  # fmt: skip
+            print(
+                f"OTLP export    {args.otlp_endpoint}  (spans and metrics; headers: {sorted(args.otlp_headers)})",
+                file=out,
+            )
         started = time.perf_counter()
         sent = drive(stack.api.url, stack.keys, args.payments, args.concurrency, args.seed, retry_share=0.05)
         final = settle(stack.api.url, stack.keys, sent, args.settle_timeout)
         elapsed = time.perf_counter() - started
-        report = build(stack.api.url, stack.keys, sent, final, stack.functions.invocations, stack.psp,
-                       stack.provisioned.dlqs)  # fmt: skip
+        report = build(
+            stack.api.url, stack.keys, sent, final, stack.functions.invocations, stack.psp, stack.provisioned.dlqs
+        )
         report.iam = stack.iam_check()
         report.details["seconds"] = round(elapsed, 2)
         report.details["payments_per_second"] = round(len(sent) / elapsed, 1)

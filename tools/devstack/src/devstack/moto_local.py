@@ -49,9 +49,12 @@ class MotoServer:
     def __init__(self) -> None:
         self.port = free_port()
         self._server: BaseWSGIServer = make_server(
-            "127.0.0.1", self.port, _one_backend_call_at_a_time(DomainDispatcherApplication(create_backend_app)),
-            threaded=True, request_handler=MotoRequestHandler,
-        )  # fmt: skip
+            "127.0.0.1",
+            self.port,
+            _one_backend_call_at_a_time(DomainDispatcherApplication(create_backend_app)),
+            threaded=True,
+            request_handler=MotoRequestHandler,
+        )
         self._thread = threading.Thread(target=self._server.serve_forever, name="moto", daemon=True)
         self._saved_env: dict[str, str | None] = {}
 
@@ -121,17 +124,23 @@ def provision(time_scale: float = 1.0) -> Provisioned:
         redrive = {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(queue.max_receive_count)}
         queue_url = sqs.create_queue(
             QueueName=f"{subscription.name}-inbox",
-            Attributes={"RedrivePolicy": json.dumps(redrive),
-                        "VisibilityTimeout": str(max(1, round(queue.visibility_timeout_seconds * time_scale))),
-                        "MessageRetentionPeriod": str(queue.message_retention_seconds)},
-        )["QueueUrl"]  # fmt: skip
-        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
-            "QueueArn"
-        ]
-        events.put_rule(Name=subscription.name, EventBusName=resources.BUS,
-                        EventPattern=json.dumps(load_pattern(subscription.pattern)))  # fmt: skip
-        events.put_targets(Rule=subscription.name, EventBusName=resources.BUS,
-                           Targets=[{"Id": f"{subscription.name}-inbox", "Arn": queue_arn}])  # fmt: skip
+            Attributes={
+                "RedrivePolicy": json.dumps(redrive),
+                "VisibilityTimeout": str(max(1, round(queue.visibility_timeout_seconds * time_scale))),
+                "MessageRetentionPeriod": str(queue.message_retention_seconds),
+            },
+        )["QueueUrl"]
+        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        events.put_rule(
+            Name=subscription.name,
+            EventBusName=resources.BUS,
+            EventPattern=json.dumps(load_pattern(subscription.pattern)),
+        )
+        events.put_targets(
+            Rule=subscription.name,
+            EventBusName=resources.BUS,
+            Targets=[{"Id": f"{subscription.name}-inbox", "Arn": queue_arn}],
+        )
         out.queues[subscription.name], out.dlqs[subscription.name] = queue_url, dlq_url
         out.queue_arns[subscription.name] = queue_arn
     return out

@@ -34,8 +34,10 @@ from devstack.runtime import CURRENT_FUNCTION
 TIMEOUT_S = 10  # per export request; the exporter retries 429/502/503/504 with backoff within it
 METRICS_INTERVAL_MS = 10_000
 # Dynatrace ingests OTLP counters and histograms with delta temporality only; Tempo/Jaeger take no metrics.
-DELTA: dict[type, AggregationTemporality] = {Counter: AggregationTemporality.DELTA,
-                                            Histogram: AggregationTemporality.DELTA}  # fmt: skip
+DELTA: dict[type, AggregationTemporality] = {
+    Counter: AggregationTemporality.DELTA,
+    Histogram: AggregationTemporality.DELTA,
+}
 EMF_UNITS = {"Count": "1", "Milliseconds": "ms", "Seconds": "s", "Bytes": "By"}
 
 
@@ -46,15 +48,17 @@ def metric_name(emf_name: str) -> str:
 
 def function_resource(function: str, environment: str = "local") -> Resource:
     """The resource a deployed function's telemetry carries (OpenTelemetry's semantic conventions)."""
-    return Resource.create({
-        "service.name": function,
-        "service.namespace": "payments",
-        "faas.name": function,
-        "cloud.provider": "aws",
-        "cloud.platform": "aws_lambda",
-        "cloud.region": resources.REGION,
-        "deployment.environment": environment,
-    })  # fmt: skip
+    return Resource.create(
+        {
+            "service.name": function,
+            "service.namespace": "payments",
+            "faas.name": function,
+            "cloud.provider": "aws",
+            "cloud.platform": "aws_lambda",
+            "cloud.region": resources.REGION,
+            "deployment.environment": environment,
+        }
+    )
 
 
 def parse_headers(pairs: list[str]) -> dict[str, str]:
@@ -75,8 +79,9 @@ class OtlpExport(SpanProcessor):
         base = endpoint.rstrip("/")
         self._headers = dict(headers or {})
         self._metrics_url = f"{base}/v1/metrics"
-        self._batch = BatchSpanProcessor(OTLPSpanExporter(endpoint=f"{base}/v1/traces", headers=self._headers,
-                                                          timeout=TIMEOUT_S))  # fmt: skip
+        self._batch = BatchSpanProcessor(
+            OTLPSpanExporter(endpoint=f"{base}/v1/traces", headers=self._headers, timeout=TIMEOUT_S)
+        )
         self._function_of: dict[int, str] = {}  # span id -> function, from start to end
         self._resources: dict[str, Resource] = {}
         self._meters: dict[str, MeterProvider] = {}
@@ -100,11 +105,22 @@ class OtlpExport(SpanProcessor):
         function = self._function_of.pop(span.context.span_id, None)
         if function is None:
             return  # made outside any invocation
-        self._batch.on_end(ReadableSpan(
-            name=span.name, context=span.context, parent=span.parent, resource=self._resource(function),
-            attributes=span.attributes, events=span.events, links=span.links, kind=span.kind, status=span.status,
-            start_time=span.start_time, end_time=span.end_time, instrumentation_scope=span.instrumentation_scope,
-        ))  # fmt: skip
+        self._batch.on_end(
+            ReadableSpan(
+                name=span.name,
+                context=span.context,
+                parent=span.parent,
+                resource=self._resource(function),
+                attributes=span.attributes,
+                events=span.events,
+                links=span.links,
+                kind=span.kind,
+                status=span.status,
+                start_time=span.start_time,
+                end_time=span.end_time,
+                instrumentation_scope=span.instrumentation_scope,
+            )
+        )
 
     # --- metrics -----------------------------------------------------------------------------------
     def record_emf(self, line: str) -> None:
@@ -118,12 +134,17 @@ class OtlpExport(SpanProcessor):
         except (ValueError, KeyError, TypeError):
             return  # a log line that only mentions _aws
         for directive in directives:
-            attributes = {name: str(document[name]) for dimensions in directive.get("Dimensions", [])
-                          for name in dimensions if name in document}  # fmt: skip
+            attributes = {
+                name: str(document[name])
+                for dimensions in directive.get("Dimensions", [])
+                for name in dimensions
+                if name in document
+            }
             for metric in directive.get("Metrics", []):
                 values = document.get(metric["Name"], [])
-                instrument = self._instrument(function, directive.get("Namespace", "emf"), metric["Name"],
-                                              metric.get("Unit", "None"))  # fmt: skip
+                instrument = self._instrument(
+                    function, directive.get("Namespace", "emf"), metric["Name"], metric.get("Unit", "None")
+                )
                 for value in values if isinstance(values, list) else [values]:
                     if isinstance(instrument, Counter):
                         instrument.add(value, attributes)
@@ -134,18 +155,22 @@ class OtlpExport(SpanProcessor):
         resource = self._resource(function)
         with self._lock:
             if function not in self._meters:
-                exporter = OTLPMetricExporter(endpoint=self._metrics_url, headers=self._headers, timeout=TIMEOUT_S,
-                                              preferred_temporality=DELTA)  # fmt: skip
+                exporter = OTLPMetricExporter(
+                    endpoint=self._metrics_url, headers=self._headers, timeout=TIMEOUT_S, preferred_temporality=DELTA
+                )
                 reader = PeriodicExportingMetricReader(exporter, export_interval_millis=METRICS_INTERVAL_MS)
-                self._meters[function] = MeterProvider(resource=resource, metric_readers=[reader],
-                                                       shutdown_on_exit=False)  # shutdown() below does it
+                self._meters[function] = MeterProvider(
+                    resource=resource, metric_readers=[reader], shutdown_on_exit=False
+                )  # shutdown() below does it
             key = (function, namespace, name)
             if key not in self._instruments:
                 meter = self._meters[function].get_meter(namespace)  # the EMF namespace is the scope
                 otlp_unit = EMF_UNITS.get(unit, "")
                 self._instruments[key] = (
-                    meter.create_counter(metric_name(name), unit=otlp_unit) if unit == "Count"
-                    else meter.create_histogram(metric_name(name), unit=otlp_unit))  # fmt: skip
+                    meter.create_counter(metric_name(name), unit=otlp_unit)
+                    if unit == "Count"
+                    else meter.create_histogram(metric_name(name), unit=otlp_unit)
+                )
             return self._instruments[key]
 
     # --- lifecycle ---------------------------------------------------------------------------------

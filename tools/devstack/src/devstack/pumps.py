@@ -39,8 +39,9 @@ class IdleBackoff:
 class StreamPump(threading.Thread):
     """Delivers new stream records in order; on batchItemFailures, redelivers from the first failed one."""
 
-    def __init__(self, functions: Functions, function: str, stream_arn: str, stop: threading.Event,
-                 faults: Faults) -> None:  # fmt: skip
+    def __init__(
+        self, functions: Functions, function: str, stream_arn: str, stop: threading.Event, faults: Faults
+    ) -> None:
         super().__init__(name=f"stream-{function}", daemon=True)
         self._functions, self._function, self._arn, self._halt = functions, function, stream_arn, stop
         self._faults = faults
@@ -75,9 +76,11 @@ class StreamPump(threading.Thread):
             if failures:
                 first = min(int(f["itemIdentifier"]) for f in failures)
                 iterator = self._streams.get_shard_iterator(
-                    StreamArn=self._arn, ShardId=shard, ShardIteratorType="AT_SEQUENCE_NUMBER",
+                    StreamArn=self._arn,
+                    ShardId=shard,
+                    ShardIteratorType="AT_SEQUENCE_NUMBER",
                     SequenceNumber=str(first),
-                )["ShardIterator"]  # fmt: skip
+                )["ShardIterator"]
                 time.sleep(0.2)
             else:
                 iterator = page.get("NextShardIterator", iterator)
@@ -100,8 +103,14 @@ def as_delivered(event: dict[str, Any]) -> dict[str, Any]:
 
 def received(message: dict[str, Any], queue_arn: str) -> dict[str, Any]:
     """A message received from the queue, as the event source mapping hands it to the function."""
-    return sqs_record(json.dumps(as_delivered(json.loads(message["Body"]))), message["MessageId"],
-                      message["ReceiptHandle"], message.get("Attributes", {}), queue_arn, message["MD5OfBody"])
+    return sqs_record(
+        json.dumps(as_delivered(json.loads(message["Body"]))),
+        message["MessageId"],
+        message["ReceiptHandle"],
+        message.get("Attributes", {}),
+        queue_arn,
+        message["MD5OfBody"],
+    )
 
 
 class QueuePump(threading.Thread):
@@ -114,8 +123,16 @@ class QueuePump(threading.Thread):
     flight at once, as the mapping scales out, so a busy merchant's credits really race.
     """
 
-    def __init__(self, functions: Functions, function: str, queue_url: str, queue_arn: str,
-                 settings: QueueSettings, stop: threading.Event, faults: Faults) -> None:  # fmt: skip
+    def __init__(
+        self,
+        functions: Functions,
+        function: str,
+        queue_url: str,
+        queue_arn: str,
+        settings: QueueSettings,
+        stop: threading.Event,
+        faults: Faults,
+    ) -> None:
         super().__init__(name=f"queue-{function}", daemon=True)
         self._functions, self._function, self._url, self._arn = functions, function, queue_url, queue_arn
         self._settings, self._halt, self._faults = settings, stop, faults
@@ -152,9 +169,10 @@ class QueuePump(threading.Thread):
         deadline = time.monotonic() + self._settings.maximum_batching_window_seconds * BATCHING_WINDOW_SCALE
         while len(batch) < self._settings.batch_size:
             batch += self._sqs.receive_message(
-                QueueUrl=self._url, MaxNumberOfMessages=min(10, self._settings.batch_size - len(batch)),
+                QueueUrl=self._url,
+                MaxNumberOfMessages=min(10, self._settings.batch_size - len(batch)),
                 AttributeNames=["All"],
-            ).get("Messages", [])  # fmt: skip
+            ).get("Messages", [])
             if not batch or time.monotonic() >= deadline:
                 break
             time.sleep(0.05)
@@ -184,6 +202,9 @@ class QueuePump(threading.Thread):
             return
         done = [m for m in batch if m["MessageId"] not in failed]
         for start in range(0, len(done), 10):
-            self._sqs.delete_message_batch(QueueUrl=self._url, Entries=[
-                {"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, m in enumerate(done[start:start + 10])
-            ])  # fmt: skip
+            self._sqs.delete_message_batch(
+                QueueUrl=self._url,
+                Entries=[
+                    {"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, m in enumerate(done[start : start + 10])
+                ],
+            )

@@ -69,14 +69,19 @@ class Report:
             f"IAM (deployed roles)   {self._iam_line()}",
             f"RESULT                 {'OK: nothing lost' if self.ok else 'FAILED'}",
         ]
-        return "\n".join(lines + [f"  denied: {d}" for d in self.iam.get("denied", [])]
-                         + [f"  unmapped: {c}" for c in self.iam.get("unmapped_calls", [])])
+        return "\n".join(
+            lines
+            + [f"  denied: {d}" for d in self.iam.get("denied", [])]
+            + [f"  unmapped: {c}" for c in self.iam.get("unmapped_calls", [])]
+        )
 
     def _iam_line(self) -> str:
         if not self.iam:
             return "not checked"
-        return (f"{self.iam['calls']} calls, {self.iam['requests']} distinct requests: {len(self.iam['denied'])} "
-                f"denied, {len(self.iam['unused_grants'])} grants unused")
+        return (
+            f"{self.iam['calls']} calls, {self.iam['requests']} distinct requests: {len(self.iam['denied'])} "
+            f"denied, {len(self.iam['unused_grants'])} grants unused"
+        )
 
 
 EXPECTED = {"approve": "SUCCESS", "decline": "FAILED", "refuse": "FAILED"}
@@ -85,8 +90,11 @@ EXPECTED = {"approve": "SUCCESS", "decline": "FAILED", "refuse": "FAILED"}
 def _books(api_url: str, keys: Keyring, merchants: set[str]) -> tuple[dict[str, Any], dict[Any, int], dict[Any, int]]:
     """The trial balance (as the operator), each merchant's payable, and each wallet as its merchant reads it."""
     _, trial = http("GET", f"{api_url}/ledger/trial-balance", signer=keys.operator)
-    payables = {(a["account"].removeprefix("merchant_payable:"), a["currency"]): a["credits_minor"] - a["debits_minor"]
-                for a in trial.get("accounts", []) if a["account"].startswith("merchant_payable:")}  # fmt: skip
+    payables = {
+        (a["account"].removeprefix("merchant_payable:"), a["currency"]): a["credits_minor"] - a["debits_minor"]
+        for a in trial.get("accounts", [])
+        if a["account"].startswith("merchant_payable:")
+    }
     wallets: dict[tuple[str, str], int] = {}
     for merchant in merchants:
         status, wallet = http("GET", f"{api_url}/wallets/{merchant}", signer=keys.merchant(merchant))
@@ -95,13 +103,23 @@ def _books(api_url: str, keys: Keyring, merchants: set[str]) -> tuple[dict[str, 
     return trial, payables, wallets
 
 
-def build(api_url: str, keys: Keyring, sent: list[Sent], final: dict[str, dict[str, Any]],
-          invocations: list[Invocation], psp: FakePsp, dlqs: dict[str, str],
-          books_timeout_s: float = 60.0) -> Report:  # fmt: skip
+def build(
+    api_url: str,
+    keys: Keyring,
+    sent: list[Sent],
+    final: dict[str, dict[str, Any]],
+    invocations: list[Invocation],
+    psp: FakePsp,
+    dlqs: dict[str, str],
+    books_timeout_s: float = 60.0,
+) -> Report:
     kinds = {s.body["payment_order_id"]: s.kind for s in sent if s.status == 201}
     lost = [order_id for order_id, body in final.items() if body.get("status") not in ("SUCCESS", "FAILED")]
-    wrong = [f"{order_id}: {kinds[order_id]} → {body.get('status')}" for order_id, body in final.items()
-             if order_id not in lost and EXPECTED[kinds[order_id]] != body.get("status")]  # fmt: skip
+    wrong = [
+        f"{order_id}: {kinds[order_id]} → {body.get('status')}"
+        for order_id, body in final.items()
+        if order_id not in lost and EXPECTED[kinds[order_id]] != body.get("status")
+    ]
     wrong += [f"invalid request answered {s.status}" for s in sent if s.kind == "invalid" and s.status != 400]
 
     success: dict[tuple[str, str], int] = defaultdict(int)
@@ -120,10 +138,13 @@ def build(api_url: str, keys: Keyring, sent: list[Sent], final: dict[str, dict[s
 
     sqs = client("sqs")
     dlq_messages = {
-        name: int(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])[
-            "Attributes"]["ApproximateNumberOfMessages"])
+        name: int(
+            sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])["Attributes"][
+                "ApproximateNumberOfMessages"
+            ]
+        )
         for name, url in dlqs.items()
-    }  # fmt: skip
+    }
     return Report(
         payments=len(sent),
         http_status=dict(Counter(str(s.status) for s in sent)),
@@ -137,6 +158,8 @@ def build(api_url: str, keys: Keyring, sent: list[Sent], final: dict[str, dict[s
         ledger_balanced=bool(trial.get("balanced")),
         ledger_payables_match=payables == dict(success),
         wallets_match=wallets == dict(success),
-        details={"success_minor_by_merchant": {f"{m}/{c}": v for (m, c), v in sorted(success.items())},
-                 "psp_charges": sum(psp.charges.values())},
+        details={
+            "success_minor_by_merchant": {f"{m}/{c}": v for (m, c), v in sorted(success.items())},
+            "psp_charges": sum(psp.charges.values()),
+        },
     )

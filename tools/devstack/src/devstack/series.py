@@ -27,8 +27,9 @@ class Chart:
     columns: list[list[float | None]] = field(default_factory=list)
 
     def add(self, label: str, values: list[float | None], points: bool = False, colour: str | None = None) -> None:
-        self.series.append({"label": label, "colour": colour or COLOURS[len(self.series) % len(COLOURS)],
-                            "points": points})  # fmt: skip
+        self.series.append(
+            {"label": label, "colour": colour or COLOURS[len(self.series) % len(COLOURS)], "points": points}
+        )
         self.columns.append(values)
 
     def as_json(self) -> dict[str, Any]:
@@ -85,8 +86,9 @@ def cold_starts(invocations: Sequence[Invocation]) -> Chart:
     ordered = sorted(invocations, key=lambda i: i.started)
     chart.x = [i.started for i in ordered]
     chart.add("warm", [None if i.cold else round(i.duration_ms, 2) for i in ordered], points=True, colour="#90a4ae")
-    chart.add("cold start", [round(i.duration_ms, 2) if i.cold else None for i in ordered], points=True,
-              colour="#8e24aa")  # fmt: skip
+    chart.add(
+        "cold start", [round(i.duration_ms, 2) if i.cold else None for i in ordered], points=True, colour="#8e24aa"
+    )
     return chart
 
 

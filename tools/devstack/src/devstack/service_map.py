@@ -16,8 +16,14 @@ from devstack.runtime import service_of
 
 QUEUE_OF = {s.function: f"{s.function} queue" for s in resources.SUBSCRIPTIONS}
 PRINCIPALS = str(resources.PRINCIPALS["TableName"])
-KIND_COLOURS = {"api": "#5c6bc0", "function": "#ef6c00", "bus": "#8e24aa", "queue": "#00897b", "table": "#1e88e5",
-                "external": "#6d4c41"}  # fmt: skip
+KIND_COLOURS = {
+    "api": "#5c6bc0",
+    "function": "#ef6c00",
+    "bus": "#8e24aa",
+    "queue": "#00897b",
+    "table": "#1e88e5",
+    "external": "#6d4c41",
+}
 
 
 @dataclass
@@ -77,7 +83,8 @@ def _targets(function: str, span: ReadableSpan) -> list[str]:
     if service == "DynamoDB":
         tables = [str(t) for t in attributes.get("aws.dynamodb.table_names") or ()]  # type: ignore[union-attr]
         return [PRINCIPALS if t == PRINCIPALS else f"{service_of(function)} tables" for t in tables] or [
-            f"{service_of(function)} tables"]  # transactions name no table: a service writes only its own
+            f"{service_of(function)} tables"
+        ]  # transactions name no table: a service writes only its own
     if service == "EventBridge":
         return ["EventBridge bus"]
     return [str(service)] if service else []
@@ -143,10 +150,12 @@ def render_svg(graph: dict[tuple[str, str], Edge], width: int = 1360) -> str:
         for r, node in enumerate(column):
             position[node] = (10 + c * column_w, top + r * row_h + (row_h - box_h) / 2)
 
-    parts = [f'<svg viewBox="0 0 {width} {height}" width="100%" role="img" aria-label="service map" '
-             f'font-size="11" font-family="system-ui,sans-serif">'
-             '<defs><marker id="arrow" viewBox="0 0 8 8" refX="8" refY="4" markerWidth="7" markerHeight="7" '
-             'orient="auto"><path d="M0,0 L8,4 L0,8 z" fill="#78909c"/></marker></defs>']  # fmt: skip
+    parts = [
+        f'<svg viewBox="0 0 {width} {height}" width="100%" role="img" aria-label="service map" '
+        f'font-size="11" font-family="system-ui,sans-serif">'
+        '<defs><marker id="arrow" viewBox="0 0 8 8" refX="8" refY="4" markerWidth="7" markerHeight="7" '
+        'orient="auto"><path d="M0,0 L8,4 L0,8 z" fill="#78909c"/></marker></defs>'
+    ]
     for (source, target), edge in sorted(graph.items()):
         (x1, y1), (x2, y2) = position[source], position[target]
         colour = "#c62828" if edge.errors else "#78909c"
@@ -165,16 +174,22 @@ def render_svg(graph: dict[tuple[str, str], Edge], width: int = 1360) -> str:
         tip = html.escape(f"{source} → {target}: {edge.calls} calls, {edge.errors} errors")
         # Under the boxes, so a label never hides a node's name (a long edge's label may be partly hidden:
         # the tooltip has it all).
-        parts.append(f'<g class="edge"><title>{tip}</title><path d="{path}" fill="none" stroke="{colour}" '
-                     f'stroke-width="1.3" marker-end="url(#arrow)"/>'
-                     f'<text x="{mid[0]:.0f}" y="{mid[1]:.0f}" text-anchor="middle" fill="{colour}" '
-                     f'paint-order="stroke" stroke="#fff" stroke-width="3">{label}</text></g>')  # fmt: skip
+        parts.append(
+            f'<g class="edge"><title>{tip}</title><path d="{path}" fill="none" stroke="{colour}" '
+            f'stroke-width="1.3" marker-end="url(#arrow)"/>'
+            f'<text x="{mid[0]:.0f}" y="{mid[1]:.0f}" text-anchor="middle" fill="{colour}" '
+            f'paint-order="stroke" stroke="#fff" stroke-width="3">{label}</text></g>'
+        )
     for node, (x, y) in position.items():
         lines = node.rsplit(" ", 1) if len(node) > 20 else [node]  # "initializer-outcome" / "queue"
-        text = "".join(f'<tspan x="{x + box_w / 2:.0f}" dy="{0 if i == 0 else 12}">{html.escape(line)}</tspan>'
-                       for i, line in enumerate(lines))  # fmt: skip
-        parts.append(f'<g class="node"><rect x="{x:.0f}" y="{y:.0f}" width="{box_w}" height="{box_h}" rx="5" '
-                     f'fill="{KIND_COLOURS[kind_of(node)]}"/><text y="{y + (13 if len(lines) > 1 else 19):.0f}" '
-                     f'text-anchor="middle" fill="#fff">{text}</text></g>')  # fmt: skip
+        text = "".join(
+            f'<tspan x="{x + box_w / 2:.0f}" dy="{0 if i == 0 else 12}">{html.escape(line)}</tspan>'
+            for i, line in enumerate(lines)
+        )
+        parts.append(
+            f'<g class="node"><rect x="{x:.0f}" y="{y:.0f}" width="{box_w}" height="{box_h}" rx="5" '
+            f'fill="{KIND_COLOURS[kind_of(node)]}"/><text y="{y + (13 if len(lines) > 1 else 19):.0f}" '
+            f'text-anchor="middle" fill="#fff">{text}</text></g>'
+        )
     legend = " ".join(f'<span style="color:{colour}">■</span> {kind}' for kind, colour in KIND_COLOURS.items())
     return "".join(parts) + f'</svg><p class="legend">{legend}; edge label: calls · error rate (from the spans)</p>'

@@ -58,9 +58,10 @@ class Keyring:
 
     def __init__(self, merchants: list[str]) -> None:
         issued = [(f"payments-{m}", MERCHANT, m) for m in merchants] + [("payments-operator", OPERATOR, None)]
-        self.principals = {name: LocalPrincipal(name, role, merchant, "AKIA" + secrets.token_hex(8).upper(),
-                                                secrets.token_urlsafe(30))
-                           for name, role, merchant in issued}  # fmt: skip
+        self.principals = {
+            name: LocalPrincipal(name, role, merchant, "AKIA" + secrets.token_hex(8).upper(), secrets.token_urlsafe(30))
+            for name, role, merchant in issued
+        }
         self._by_key = {p.access_key: p for p in self.principals.values()}
 
     def merchant(self, merchant_id: str) -> LocalPrincipal:
@@ -78,8 +79,9 @@ class Keyring:
                 item["merchant_id"] = {"S": p.merchant_id}
             dynamodb.put_item(TableName=table, Item=item)
 
-    def authenticate(self, method: str, url: str, headers: HeaderLookup, body: bytes,
-                     now: datetime | None = None) -> tuple[LocalPrincipal | None, str]:  # fmt: skip
+    def authenticate(
+        self, method: str, url: str, headers: HeaderLookup, body: bytes, now: datetime | None = None
+    ) -> tuple[LocalPrincipal | None, str]:
         """(principal, "") for a valid signature, else (None, API Gateway's reason)."""
         match = _AUTHORIZATION.match(headers.get("Authorization") or "")
         if match is None:
@@ -106,8 +108,9 @@ class Keyring:
         return principal, ""
 
 
-def signed_headers(principal: LocalPrincipal, method: str, url: str, body: bytes | None,
-                   headers: Mapping[str, str] | None = None) -> dict[str, str]:  # fmt: skip
+def signed_headers(
+    principal: LocalPrincipal, method: str, url: str, body: bytes | None, headers: Mapping[str, str] | None = None
+) -> dict[str, str]:
     """The headers to send: the given ones plus X-Amz-Date and Authorization (SigV4, execute-api)."""
     request = AWSRequest(method=method, url=url, data=body or b"", headers=dict(headers or {}))
     SigV4Auth(Credentials(principal.access_key, principal.secret_key), SERVICE, REGION).add_auth(request)

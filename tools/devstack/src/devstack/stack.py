@@ -66,8 +66,12 @@ class Devstack:
         self.psp = FakePsp(hang_seconds=1.0, fault_rates=self.faults.psp, seed=self.faults.seed).start()
         # The finalizer talks to the fake as to Stripe: its secret key from SSM, the SDK pointed at the fake.
         client("ssm").put_parameter(Name=resources.PSP_API_KEY_PARAMETER, Value=self.psp.api_key, Type="SecureString")
-        os.environ.update(PSP_API_BASE=self.psp.url, PSP_API_KEY_PARAMETER=resources.PSP_API_KEY_PARAMETER,
-                          PSP_READ_TIMEOUT_S="0.5", POWERTOOLS_METRICS_NAMESPACE="Payments")  # fmt: skip
+        os.environ.update(
+            PSP_API_BASE=self.psp.url,
+            PSP_API_KEY_PARAMETER=resources.PSP_API_KEY_PARAMETER,
+            PSP_READ_TIMEOUT_S="0.5",
+            POWERTOOLS_METRICS_NAMESPACE="Payments",
+        )
         # Imports the handler modules, which read the environment set above. Consumers scale out to their
         # mappings' maximum concurrency; the API as API Gateway would (the local server's client threads).
         consumers = {s.function: resources.QUEUE.maximum_concurrency for s in resources.SUBSCRIPTIONS}
@@ -78,14 +82,26 @@ class Devstack:
             importlib.import_module(module).container.events.override(self.bus)
         self._stop = threading.Event()
         self._pumps: list[threading.Thread] = [
-            StreamPump(self.functions, function, self.provisioned.stream_arns[resources.EVENT_STORES[service]],
-                       self._stop, self.faults)
+            StreamPump(
+                self.functions,
+                function,
+                self.provisioned.stream_arns[resources.EVENT_STORES[service]],
+                self._stop,
+                self.faults,
+            )
             for service, function in resources.STREAM_CONSUMERS.items()
         ] + [
-            QueuePump(self.functions, s.function, self.provisioned.queues[s.name], self.provisioned.queue_arns[s.name],
-                      resources.QUEUE, self._stop, self.faults)
+            QueuePump(
+                self.functions,
+                s.function,
+                self.provisioned.queues[s.name],
+                self.provisioned.queue_arns[s.name],
+                resources.QUEUE,
+                self._stop,
+                self.faults,
+            )
             for s in resources.SUBSCRIPTIONS
-        ]  # fmt: skip
+        ]
         for pump in self._pumps:
             pump.start()
         # Credentials per merchant and one operator; onboarded into the principals directory.
@@ -97,8 +113,11 @@ class Devstack:
     def _page(self, path: str) -> tuple[int, str, str] | None:
         spans = self.spans.get_finished_spans()
         if path in ("/", "/dashboard"):
-            return 200, "text/html; charset=utf-8", dashboard.render(self.api.requests, self.functions.invocations,
-                                                                     spans)  # fmt: skip
+            return (
+                200,
+                "text/html; charset=utf-8",
+                dashboard.render(self.api.requests, self.functions.invocations, spans),
+            )
         if path.startswith("/assets/"):
             found = dashboard.asset(path.removeprefix("/assets/"))
             return (200, *found) if found else None
@@ -110,8 +129,11 @@ class Devstack:
     def iam_check(self, deployment: Deployment | None = None) -> dict[str, Any]:
         """The run's AWS calls, function by function, against the policies Terraform renders (or others)."""
         # The local keys' ids differ from the deployed ones: both are named by their alias.
-        aliases = {a["TargetKeyId"]: a["AliasName"].removeprefix("alias/")
-                   for a in client("kms").list_aliases()["Aliases"] if "TargetKeyId" in a}  # fmt: skip
+        aliases = {
+            a["TargetKeyId"]: a["AliasName"].removeprefix("alias/")
+            for a in client("kms").list_aliases()["Aliases"]
+            if "TargetKeyId" in a
+        }
         return iam_check(self.calls, deployment or Deployment.load(), aliases)
 
     def stop_event_sources(self) -> None:

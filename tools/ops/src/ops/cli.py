@@ -35,17 +35,21 @@ from ops.stores import events_by_stream, scan
 
 
 def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(prog="payments-ops", description=__doc__,
-                                  formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    top = argparse.ArgumentParser(
+        prog="payments-ops", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     top.add_argument("--profile", help="AWS profile (default: the environment's credentials)")
     top.add_argument("--region", help="AWS region (default: the environment's)")
     top.add_argument("--endpoint-url", help="a local AWS endpoint, e.g. the local stack's moto")
     top.add_argument("--json", action="store_true", help="print JSON instead of a table")
     commands = top.add_subparsers(dest="command", required=True)
     dlq = commands.add_parser("dlq", help="dead letters of the consumers' queues").add_subparsers(
-        dest="action", required=True)  # fmt: skip
-    for action, text in (("list", "list every dead letter with its reason, age, receives and payment id"),
-                         ("redrive", "move dead letters back to their consumer's queue")):  # fmt: skip
+        dest="action", required=True
+    )
+    for action, text in (
+        ("list", "list every dead letter with its reason, age, receives and payment id"),
+        ("redrive", "move dead letters back to their consumer's queue"),
+    ):
         command = dlq.add_parser(action, help=text, description=text)
         command.add_argument("--consumer", action="append", help="only this consumer (repeatable)")
         if action == "redrive":
@@ -61,16 +65,26 @@ def parser() -> argparse.ArgumentParser:
     again.add_argument("--from", dest="start", required=True, type=_instant, help="ISO 8601, e.g. 2026-12-04T10:00Z")
     again.add_argument("--to", dest="end", required=True, type=_instant, help="ISO 8601, exclusive")
     again.add_argument("--consumer", required=True, action="append", help="the consumer (one)")
-    again.add_argument("--source", choices=["archive", "stores"],
-                       help="EventBridge's archive (default in AWS) or the event stores (default locally)")
+    again.add_argument(
+        "--source",
+        choices=["archive", "stores"],
+        help="EventBridge's archive (default in AWS) or the event stores (default locally)",
+    )
     again.add_argument("--dry-run", action="store_true", help="count what would be sent; send nothing")
     text = "ledger vs wallets vs finalizer outcomes vs PSP charges: every mismatch with its payment id"
     check = commands.add_parser("reconcile", help=text, description=text)
-    check.add_argument("--settle-seconds", type=float, default=300.0,
-                       help="payments with a fact younger than this are in flight, not mismatched (default 300)")
+    check.add_argument(
+        "--settle-seconds",
+        type=float,
+        default=300.0,
+        help="payments with a fact younger than this are in flight, not mismatched (default 300)",
+    )
     check.add_argument("--psp-api-base", help="the PSP's API (default: Stripe's); the local stack's fake PSP")
-    check.add_argument("--psp-key-parameter", default=psp_charges.SECRET_KEY_PARAMETER,
-                       help="the SSM SecureString holding the PSP's secret key (the finalizer's)")
+    check.add_argument(
+        "--psp-key-parameter",
+        default=psp_charges.SECRET_KEY_PARAMETER,
+        help="the SSM SecureString holding the PSP's secret key (the finalizer's)",
+    )
     story = "a payment's events across the four stores, in order, with trace ids"
     trace = commands.add_parser("trace", help=story, description=story)
     trace.add_argument("payment_order_id")
@@ -111,18 +125,34 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         return 2
     progress = _progress if not args.json else lambda d, t: None
     if args.command == "rebuild":
-        result = rebuild(target.client("dynamodb"), READ_MODELS[args.read_model], in_place=args.in_place,
-                         into=args.into, progress=progress)  # fmt: skip
+        result = rebuild(
+            target.client("dynamodb"),
+            READ_MODELS[args.read_model],
+            in_place=args.in_place,
+            into=args.into,
+            progress=progress,
+        )
         sys.stderr.write("\n")
         left = result["after"]
         if args.json:
             print(json.dumps(result, indent=2, default=str), file=out)
         else:
-            print(f"{result['read_model']}: {result['rows']} rows from {result['store']} -> {result['target']} "
-                  f"({result['written']} written, {result['moved_meanwhile']} moved meanwhile)\n"
-                  f"differences before: {len(result['before'])}, after: {len(left)}", file=out)  # fmt: skip
-            print(_table([{"key": "/".join(map(str, d["key"])), "kind": d["kind"], "fields": ", ".join(d["fields"])}
-                          for d in left], ["key", "kind", "fields"]), file=out)  # fmt: skip
+            print(
+                f"{result['read_model']}: {result['rows']} rows from {result['store']} -> {result['target']} "
+                f"({result['written']} written, {result['moved_meanwhile']} moved meanwhile)\n"
+                f"differences before: {len(result['before'])}, after: {len(left)}",
+                file=out,
+            )
+            print(
+                _table(
+                    [
+                        {"key": "/".join(map(str, d["key"])), "kind": d["kind"], "fields": ", ".join(d["fields"])}
+                        for d in left
+                    ],
+                    ["key", "kind", "fields"],
+                ),
+                file=out,
+            )
         return 1 if left else 0
     if args.command == "replay":
         if len(chosen) != 1:
@@ -130,29 +160,46 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
             return 2
         source = args.source or ("stores" if args.endpoint_url else "archive")
         if source == "archive":
-            result = replay.from_archive(target.client("events"), chosen[0], args.start, args.end,
-                                         dry_run=args.dry_run, progress=progress)  # fmt: skip
+            result = replay.from_archive(
+                target.client("events"), chosen[0], args.start, args.end, dry_run=args.dry_run, progress=progress
+            )
         else:
             account = target.client("sts").get_caller_identity()["Account"]
-            result = replay.from_stores(target.client("dynamodb"), target.client("events"), target.client("sqs"),
-                                        account, chosen[0], args.start, args.end, dry_run=args.dry_run,
-                                        progress=progress)  # fmt: skip
+            result = replay.from_stores(
+                target.client("dynamodb"),
+                target.client("events"),
+                target.client("sqs"),
+                account,
+                chosen[0],
+                args.start,
+                args.end,
+                dry_run=args.dry_run,
+                progress=progress,
+            )
         sys.stderr.write("\n")
         print(json.dumps(result, indent=2) if args.json else _table([result], list(result)), file=out)
         return 0 if result.get("state", "COMPLETED") == "COMPLETED" or args.dry_run else 1
     if args.command == "reconcile":
         dynamodb = target.client("dynamodb")
-        stores = {service: events_by_stream(scan(dynamodb, table, progress), STORE_SCHEMAS.get(service))
-                  for service, table in STORES.items()}  # fmt: skip
-        charges = psp_charges.succeeded_charges(psp_charges.secret_key(target.client("ssm"), args.psp_key_parameter),
-                                                api_base=args.psp_api_base, progress=progress)  # fmt: skip
+        stores = {
+            service: events_by_stream(scan(dynamodb, table, progress), STORE_SCHEMAS.get(service))
+            for service, table in STORES.items()
+        }
+        charges = psp_charges.succeeded_charges(
+            psp_charges.secret_key(target.client("ssm"), args.psp_key_parameter),
+            api_base=args.psp_api_base,
+            progress=progress,
+        )
         sys.stderr.write("\n")
         result = reconcile(gather(stores, charges), settle_s=args.settle_seconds)
         if args.json:
             print(json.dumps(result, indent=2), file=out)
         else:
-            print(f"{result['payments']} payments, {result['in_flight']} in flight, "
-                  f"{len(result['mismatches'])} mismatches", file=out)  # fmt: skip
+            print(
+                f"{result['payments']} payments, {result['in_flight']} in flight, "
+                f"{len(result['mismatches'])} mismatches",
+                file=out,
+            )
             print(_table(result["mismatches"], ["payment_order_id", "pair", "problem"]), file=out)
         return 1 if result["mismatches"] else 0
     if args.command == "trace":
@@ -164,17 +211,24 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     sqs = target.client("sqs")
     if args.action == "list":
         rows = [letter.as_dict() for letter in list_letters(sqs, chosen, max_receive_count)]
-        print(json.dumps(rows, indent=2) if args.json else
-              _table(rows, ["consumer", "payment_order_id", "event_type", "age_s", "receive_count", "reason"]),
-              file=out)  # fmt: skip
+        print(
+            json.dumps(rows, indent=2)
+            if args.json
+            else _table(rows, ["consumer", "payment_order_id", "event_type", "age_s", "receive_count", "reason"]),
+            file=out,
+        )
         return 1 if rows else 0
     # Against a local endpoint (moto) SQS's move task does not exist: copy, then delete.
-    results = [redrive(sqs, name, dry_run=args.dry_run, move_task=args.endpoint_url is None, progress=progress)
-               for name in chosen]  # fmt: skip
+    results = [
+        redrive(sqs, name, dry_run=args.dry_run, move_task=args.endpoint_url is None, progress=progress)
+        for name in chosen
+    ]
     if not args.json:
         sys.stderr.write("\n")
-    print(json.dumps(results, indent=2) if args.json else _table(results, ["consumer", "method", "waiting", "moved"]),
-          file=out)
+    print(
+        json.dumps(results, indent=2) if args.json else _table(results, ["consumer", "method", "waiting", "moved"]),
+        file=out,
+    )
     return 0
 
 

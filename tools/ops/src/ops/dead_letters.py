@@ -48,9 +48,14 @@ def _letter(consumer: str, message: dict[str, Any], max_receive_count: int, now:
         detail = {}
     attributes = message.get("Attributes", {})
     broken = violations(detail) if detail else []
-    reason = (f"refused by its contract ({'; '.join(broken)}): fix the producer, then redrive" if broken else
-              f"failed {max_receive_count} deliveries to {consumer}: the function's log has the error for this "
-              "event_id" if detail else "not an EventBridge event: unreadable body")  # fmt: skip
+    reason = (
+        f"refused by its contract ({'; '.join(broken)}): fix the producer, then redrive"
+        if broken
+        else f"failed {max_receive_count} deliveries to {consumer}: the function's log has the error for this "
+        "event_id"
+        if detail
+        else "not an EventBridge event: unreadable body"
+    )
     return Letter(
         consumer=consumer,
         message_id=message["MessageId"],
@@ -67,45 +72,67 @@ def _peek(sqs: Any, url: str) -> list[dict[str, Any]]:
     """Every message of a queue, received with a short visibility, then made visible again."""
     seen: dict[str, dict[str, Any]] = {}
     while True:
-        batch = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=PEEK_VISIBILITY_S,
-                                    AttributeNames=["All"], WaitTimeSeconds=0).get("Messages", [])  # fmt: skip
+        batch = sqs.receive_message(
+            QueueUrl=url,
+            MaxNumberOfMessages=10,
+            VisibilityTimeout=PEEK_VISIBILITY_S,
+            AttributeNames=["All"],
+            WaitTimeSeconds=0,
+        ).get("Messages", [])
         fresh = [m for m in batch if m["MessageId"] not in seen]
         seen.update((m["MessageId"], m) for m in batch)
         if not fresh:
             break
     handles = [m["ReceiptHandle"] for m in seen.values()]
     for start in range(0, len(handles), 10):
-        entries = [{"Id": str(i), "ReceiptHandle": h, "VisibilityTimeout": 0}
-                   for i, h in enumerate(handles[start:start + 10])]  # fmt: skip
+        entries = [
+            {"Id": str(i), "ReceiptHandle": h, "VisibilityTimeout": 0}
+            for i, h in enumerate(handles[start : start + 10])
+        ]
         sqs.change_message_visibility_batch(QueueUrl=url, Entries=entries)
     return list(seen.values())
 
 
 def list_letters(sqs: Any, consumers: Iterable[str], max_receive_count: int) -> list[Letter]:
     now = time.time()
-    return [_letter(consumer, message, max_receive_count, now)
-            for consumer in consumers for message in _peek(sqs, _queue_url(sqs, f"{consumer}-dlq"))]  # fmt: skip
+    return [
+        _letter(consumer, message, max_receive_count, now)
+        for consumer in consumers
+        for message in _peek(sqs, _queue_url(sqs, f"{consumer}-dlq"))
+    ]
 
 
-def redrive(sqs: Any, consumer: str, *, dry_run: bool = False, move_task: bool = True,
-            progress: Callable[[int, int], None] = lambda done, total: None) -> dict[str, Any]:  # fmt: skip
+def redrive(
+    sqs: Any,
+    consumer: str,
+    *,
+    dry_run: bool = False,
+    move_task: bool = True,
+    progress: Callable[[int, int], None] = lambda done, total: None,
+) -> dict[str, Any]:
     """Move a consumer's dead letters back to its inbox; returns what was (or would be) moved and how.
 
     move_task: SQS's own StartMessageMoveTask (asynchronous, done by SQS); without it (an endpoint that lacks
     the API, such as moto), each message is sent to the inbox and then deleted from the DLQ."""
     dlq_url, inbox_url = _queue_url(sqs, f"{consumer}-dlq"), _queue_url(sqs, f"{consumer}-inbox")
-    waiting = int(sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["ApproximateNumberOfMessages"])
-                  ["Attributes"]["ApproximateNumberOfMessages"])  # fmt: skip
+    waiting = int(
+        sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["ApproximateNumberOfMessages"])["Attributes"][
+            "ApproximateNumberOfMessages"
+        ]
+    )
     if dry_run or not waiting:
         return {"consumer": consumer, "method": "dry-run" if dry_run else "none", "waiting": waiting, "moved": 0}
     if move_task:
-        arns = [sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-                for url in (dlq_url, inbox_url)]  # fmt: skip
+        arns = [
+            sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+            for url in (dlq_url, inbox_url)
+        ]
         task = sqs.start_message_move_task(SourceArn=arns[0], DestinationArn=arns[1])
         return {"consumer": consumer, "method": "sqs-move-task", "waiting": waiting, "task": task["TaskHandle"]}
     moved = 0
-    while batch := sqs.receive_message(QueueUrl=dlq_url, MaxNumberOfMessages=10, WaitTimeSeconds=0,
-                                       VisibilityTimeout=PEEK_VISIBILITY_S).get("Messages", []):  # fmt: skip
+    while batch := sqs.receive_message(
+        QueueUrl=dlq_url, MaxNumberOfMessages=10, WaitTimeSeconds=0, VisibilityTimeout=PEEK_VISIBILITY_S
+    ).get("Messages", []):
         for message in batch:
             sqs.send_message(QueueUrl=inbox_url, MessageBody=message["Body"])
             sqs.delete_message(QueueUrl=dlq_url, ReceiptHandle=message["ReceiptHandle"])

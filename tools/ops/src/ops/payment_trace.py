@@ -38,9 +38,18 @@ def _stored(dynamodb: Any, service: str, stream_id: str) -> list[StoredEvent]:
 
 
 def _traced(service: str, events: list[StoredEvent]) -> list[TracedEvent]:
-    return [TracedEvent(service, e.stream_id, e.version, e.event_type, e.occurred_at.isoformat(),
-                        e.trace.traceparent.split("-")[1] if e.trace.traceparent else None, str(e.event_id))
-            for e in events]  # fmt: skip
+    return [
+        TracedEvent(
+            service,
+            e.stream_id,
+            e.version,
+            e.event_type,
+            e.occurred_at.isoformat(),
+            e.trace.traceparent.split("-")[1] if e.trace.traceparent else None,
+            str(e.event_id),
+        )
+        for e in events
+    ]
 
 
 def trace_payment(dynamodb: Any, payment_order_id: str) -> list[TracedEvent]:
@@ -50,7 +59,10 @@ def trace_payment(dynamodb: Any, payment_order_id: str) -> list[TracedEvent]:
     found += _traced("ledger", _stored(dynamodb, "ledger", f"journal-{payment_order_id}"))
     for merchant in sorted({str(e.data["merchant_id"]) for e in initiated if e.data.get("merchant_id")}):
         for shard in range(DEFAULT_SHARDS):
-            credits = [e for e in _stored(dynamodb, "wallet", wallet_stream_id(merchant, shard))
-                       if e.data.get("payment_order_id") == payment_order_id]  # fmt: skip
+            credits = [
+                e
+                for e in _stored(dynamodb, "wallet", wallet_stream_id(merchant, shard))
+                if e.data.get("payment_order_id") == payment_order_id
+            ]
             found += _traced("wallet", credits)
     return sorted(found, key=lambda e: (e.occurred_at, e.service, e.version))

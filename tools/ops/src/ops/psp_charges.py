@@ -31,12 +31,21 @@ def secret_key(ssm: Any, parameter: str = SECRET_KEY_PARAMETER) -> str:
     return str(ssm.get_parameter(Name=parameter, WithDecryption=True)["Parameter"]["Value"])
 
 
-def succeeded_charges(api_key: str, *, api_base: str | None = None, since: int | None = None, page_size: int = 100,
-                      progress: Progress = no_progress) -> dict[str, list[Charge]]:  # fmt: skip
+def succeeded_charges(
+    api_key: str,
+    *,
+    api_base: str | None = None,
+    since: int | None = None,
+    page_size: int = 100,
+    progress: Progress = no_progress,
+) -> dict[str, list[Charge]]:
     """Succeeded PaymentIntents per payment order id (created at or after `since`, epoch seconds)."""
-    client = stripe.StripeClient(api_key, max_network_retries=2,
-                                 http_client=stripe.RequestsClient(timeout=(2, 20)),
-                                 base_addresses={"api": api_base} if api_base else None)  # fmt: skip
+    client = stripe.StripeClient(
+        api_key,
+        max_network_retries=2,
+        http_client=stripe.RequestsClient(timeout=(2, 20)),
+        base_addresses={"api": api_base} if api_base else None,
+    )
     params: dict[str, Any] = {"limit": page_size, **({"created": {"gte": since}} if since else {})}
     charges: dict[str, list[Charge]] = defaultdict(list)
     seen = 0
@@ -44,7 +53,14 @@ def succeeded_charges(api_key: str, *, api_base: str | None = None, since: int |
         seen += 1
         order_id = (intent.to_dict().get("metadata") or {}).get("payment_order_id")
         if intent.status == "succeeded" and order_id:
-            charges[order_id].append(Charge(intent.id, order_id, int(intent.amount_received or intent.amount),
-                                            str(intent.currency).upper(), int(intent.created)))  # fmt: skip
+            charges[order_id].append(
+                Charge(
+                    intent.id,
+                    order_id,
+                    int(intent.amount_received or intent.amount),
+                    str(intent.currency).upper(),
+                    int(intent.created),
+                )
+            )
         progress(seen, seen)
     return dict(charges)

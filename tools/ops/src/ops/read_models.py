@@ -57,9 +57,13 @@ def _payment_orders(items: Sequence[Row]) -> list[Row]:
 
 
 def _payment_results(items: Sequence[Row]) -> list[Row]:
-    return [result_row(e.data, e.version, e.occurred_at.isoformat())
-            for stream, events in events_by_stream(iter(items)).items() if stream.startswith("payment-")
-            for e in events if e.event_type in (PAYMENT_SUCCEEDED, PAYMENT_FAILED)]  # fmt: skip
+    return [
+        result_row(e.data, e.version, e.occurred_at.isoformat())
+        for stream, events in events_by_stream(iter(items)).items()
+        if stream.startswith("payment-")
+        for e in events
+        if e.event_type in (PAYMENT_SUCCEEDED, PAYMENT_FAILED)
+    ]
 
 
 def _wallet_balances(items: Sequence[Row]) -> list[Row]:
@@ -96,9 +100,15 @@ READ_MODELS = {
     for model in (
         ReadModel("payment-orders", "ShowMeTheMoney", "initializer", ("payment_order_id",), _payment_orders),
         ReadModel("payment-results", "BreakingTheBank", "finalizer", ("payment_order_id",), _payment_results),
-        ReadModel("ledger-totals", "LedgerAccounts", "ledger", ("account", "currency"), _ledger_totals,
-                  versioned=False,
-                  zero=lambda key: {"account": key[0], "currency": key[1], "debits_minor": 0, "credits_minor": 0}),
+        ReadModel(
+            "ledger-totals",
+            "LedgerAccounts",
+            "ledger",
+            ("account", "currency"),
+            _ledger_totals,
+            versioned=False,
+            zero=lambda key: {"account": key[0], "currency": key[1], "debits_minor": 0, "credits_minor": 0},
+        ),
         ReadModel("wallet-balances", "WalletBalances", "wallet", ("merchant_id", "shard"), _wallet_balances),
     )
-}  # fmt: skip
+}

@@ -32,8 +32,11 @@ class Difference:
     fields: dict[str, tuple[Any, Any]] = field(default_factory=dict)  # attribute -> (live, rebuilt)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"key": list(self.key), "kind": self.kind,
-                "fields": {name: {"live": live, "rebuilt": rebuilt} for name, (live, rebuilt) in self.fields.items()}}
+        return {
+            "key": list(self.key),
+            "kind": self.kind,
+            "fields": {name: {"live": live, "rebuilt": rebuilt} for name, (live, rebuilt) in self.fields.items()},
+        }
 
 
 def _attr(row: Row) -> dict[str, Any]:
@@ -53,8 +56,11 @@ def diff(model: ReadModel, live: list[Row], rebuilt: list[Row]) -> list[Differen
         if model.versioned and int(current.get("version", 0)) > int(row.get("version", 0)):
             found.append(Difference(key, "live-newer"))  # written after the scan: traffic, not a fault
             continue
-        changed = {name: (current.get(name), value) for name, value in row.items()
-                   if name not in model.volatile and current.get(name) != value}  # fmt: skip
+        changed = {
+            name: (current.get(name), value)
+            for name, value in row.items()
+            if name not in model.volatile and current.get(name) != value
+        }
         if changed:
             found.append(Difference(key, "different", changed))
     for key, row in by_key.items():
@@ -70,14 +76,17 @@ def faults(differences: list[Difference]) -> list[Difference]:
 
 def _key_condition(model: ReadModel, live: Row | None) -> dict[str, Any]:
     if model.versioned:
-        return {"ConditionExpression": "attribute_not_exists(#k) OR #v <= :v",
-                "ExpressionAttributeNames": {"#k": model.key[0], "#v": "version"}}  # fmt: skip
+        return {
+            "ConditionExpression": "attribute_not_exists(#k) OR #v <= :v",
+            "ExpressionAttributeNames": {"#k": model.key[0], "#v": "version"},
+        }
     if live is None:
         return {"ConditionExpression": "attribute_not_exists(#k)", "ExpressionAttributeNames": {"#k": model.key[0]}}
-    return {"ConditionExpression": "#d = :d AND #c = :c",
-            "ExpressionAttributeNames": {"#d": "debits_minor", "#c": "credits_minor"},
-            "ExpressionAttributeValues": _attr({":d": live.get("debits_minor", 0),
-                                                ":c": live.get("credits_minor", 0)})}  # fmt: skip
+    return {
+        "ConditionExpression": "#d = :d AND #c = :c",
+        "ExpressionAttributeNames": {"#d": "debits_minor", "#c": "credits_minor"},
+        "ExpressionAttributeValues": _attr({":d": live.get("debits_minor", 0), ":c": live.get("credits_minor", 0)}),
+    }
 
 
 def _put_if(dynamodb: Any, model: ReadModel, row: Row, live: Row | None) -> bool:
@@ -126,8 +135,12 @@ def _in_place(dynamodb: Any, model: ReadModel, progress: Progress) -> tuple[int,
 
 def _fresh_table(dynamodb: Any, model: ReadModel, name: str) -> None:
     live = dynamodb.describe_table(TableName=model.table)["Table"]
-    dynamodb.create_table(TableName=name, KeySchema=live["KeySchema"],
-                          AttributeDefinitions=live["AttributeDefinitions"], BillingMode="PAY_PER_REQUEST")  # fmt: skip
+    dynamodb.create_table(
+        TableName=name,
+        KeySchema=live["KeySchema"],
+        AttributeDefinitions=live["AttributeDefinitions"],
+        BillingMode="PAY_PER_REQUEST",
+    )
     dynamodb.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 120})
 
 
@@ -137,7 +150,7 @@ class _Unprocessed(Exception):
 
 def _write_all(dynamodb: Any, table: str, rows: list[Row], progress: Progress) -> None:
     for start in range(0, len(rows), 25):  # BatchWriteItem's limit
-        pending = {table: [{"PutRequest": {"Item": _attr(row)}} for row in rows[start:start + 25]]}
+        pending = {table: [{"PutRequest": {"Item": _attr(row)}} for row in rows[start : start + 25]]}
 
         def attempt(_: int) -> None:
             nonlocal pending
@@ -149,8 +162,14 @@ def _write_all(dynamodb: Any, table: str, rows: list[Row], progress: Progress) -
         progress(min(start + 25, len(rows)), len(rows))
 
 
-def rebuild(dynamodb: Any, model: ReadModel, *, in_place: bool = False, into: str | None = None,
-            progress: Progress = no_progress) -> dict[str, Any]:  # fmt: skip
+def rebuild(
+    dynamodb: Any,
+    model: ReadModel,
+    *,
+    in_place: bool = False,
+    into: str | None = None,
+    progress: Progress = no_progress,
+) -> dict[str, Any]:
     """Rebuild `model`; returns what was written where and the live table's differences from the events
     before the rebuild (`before`) and after it (`after`: empty once in place, bar rows written meanwhile)."""
     rebuilt = _derive(dynamodb, model, progress)
@@ -165,6 +184,7 @@ def rebuild(dynamodb: Any, model: ReadModel, *, in_place: bool = False, into: st
         _write_all(dynamodb, target, rebuilt, progress)
         result.update(target=target, written=len(rebuilt), moved_meanwhile=0)
     after = diff(model, list(scan(dynamodb, model.table)), rebuilt) if in_place else before
-    result.update(rows=len(rebuilt), before=[d.as_dict() for d in faults(before)],
-                  after=[d.as_dict() for d in faults(after)])  # fmt: skip
+    result.update(
+        rows=len(rebuilt), before=[d.as_dict() for d in faults(before)], after=[d.as_dict() for d in faults(after)]
+    )
     return result

@@ -56,8 +56,9 @@ class Facts:
         self.newest = max(self.newest, moment)
 
 
-def gather(stores: Mapping[str, Mapping[str, list[StoredEvent]]],
-           charges: Mapping[str, list[Charge]]) -> dict[str, Facts]:  # fmt: skip
+def gather(
+    stores: Mapping[str, Mapping[str, list[StoredEvent]]], charges: Mapping[str, list[Charge]]
+) -> dict[str, Facts]:
     """stores: service -> its events per stream; charges: the PSP's succeeded intents per payment."""
     facts: dict[str, Facts] = defaultdict(Facts)
     for event in _events(stores.get("initializer", {})):
@@ -78,8 +79,11 @@ def gather(stores: Mapping[str, Mapping[str, list[StoredEvent]]],
         if event.event_type == JOURNAL_ENTRY_POSTED:
             one = facts[str(event.data["payment_order_id"])]
             one.saw(event.occurred_at)
-            one.entries += [(int(p["amount_minor"]), str(p["currency"])) for p in event.data["postings"]
-                            if p["account"] == PSP_CLEARING and p["side"] == Side.DEBIT]  # fmt: skip
+            one.entries += [
+                (int(p["amount_minor"]), str(p["currency"]))
+                for p in event.data["postings"]
+                if p["account"] == PSP_CLEARING and p["side"] == Side.DEBIT
+            ]
     for event in _events(stores.get("wallet", {})):
         if event.event_type == WALLET_CREDITED:
             one = facts[str(event.data["payment_order_id"])]
@@ -112,14 +116,24 @@ def check(order_id: str, facts: Facts) -> list[Mismatch]:
     problems: list[tuple[str, str | None]] = []
     success = facts.outcome_amount if facts.outcome == "SUCCESS" else None
     if facts.outcome is None:
-        problems.append(("initializer/finalizer", {
-            None: None,  # known only to the PSP, the ledger or a wallet: reported by their pair
-            "INITIATED": "accepted, never decided by the finalizer",
-            "REJECTED": None,
-        }.get(facts.order, f"order says {facts.order}, the finalizer decided nothing")))  # fmt: skip
+        problems.append(
+            (
+                "initializer/finalizer",
+                {
+                    None: None,  # known only to the PSP, the ledger or a wallet: reported by their pair
+                    "INITIATED": "accepted, never decided by the finalizer",
+                    "REJECTED": None,
+                }.get(facts.order, f"order says {facts.order}, the finalizer decided nothing"),
+            )
+        )
     elif facts.order in (None, "REJECTED"):
-        problems.append(("initializer/finalizer", f"the finalizer decided {facts.outcome} on an order "
-                         f"{'never accepted' if facts.order is None else 'rejected at initiation'}"))  # fmt: skip
+        problems.append(
+            (
+                "initializer/finalizer",
+                f"the finalizer decided {facts.outcome} on an order "
+                f"{'never accepted' if facts.order is None else 'rejected at initiation'}",
+            )
+        )
     elif facts.order != facts.outcome:
         problems.append(("initializer/finalizer", f"order says {facts.order}, the finalizer {facts.outcome}"))
     elif facts.amount != facts.outcome_amount:

@@ -41,16 +41,35 @@ def _matcher(consumer: str) -> Callable[[Any], bool]:
     return EventPattern.load((PATTERNS / f"{subscription.pattern}.json").read_text()).matches_event
 
 
-def _delivered(envelope_json: str, detail_type: str, source: str, account: str, region: str,
-               time_iso: str) -> dict[str, Any]:  # fmt: skip
+def _delivered(
+    envelope_json: str, detail_type: str, source: str, account: str, region: str, time_iso: str
+) -> dict[str, Any]:
     """The EventBridge event as a rule's SQS target receives it."""
-    return {"version": "0", "id": str(uuid.uuid4()), "detail-type": detail_type, "source": source,
-            "account": account, "time": time_iso, "region": region, "resources": [],
-            "detail": json.loads(envelope_json)}  # fmt: skip
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": detail_type,
+        "source": source,
+        "account": account,
+        "time": time_iso,
+        "region": region,
+        "resources": [],
+        "detail": json.loads(envelope_json),
+    }
 
 
-def from_stores(dynamodb: Any, events: Any, sqs: Any, account: str, consumer: str, start: datetime, end: datetime,
-                *, dry_run: bool = False, progress: Progress = no_progress) -> dict[str, Any]:  # fmt: skip
+def from_stores(
+    dynamodb: Any,
+    events: Any,
+    sqs: Any,
+    account: str,
+    consumer: str,
+    start: datetime,
+    end: datetime,
+    *,
+    dry_run: bool = False,
+    progress: Progress = no_progress,
+) -> dict[str, Any]:
     matches, region = _matcher(consumer), events.meta.region_name
     chosen: list[tuple[datetime, dict[str, Any]]] = []
     for service, (source, types) in PUBLISHERS.items():
@@ -61,8 +80,14 @@ def from_stores(dynamodb: Any, events: Any, sqs: Any, account: str, consumer: st
             if not start <= stored.occurred_at < end:
                 continue
             envelope = integration_envelope(stored, types[stored.event_type])
-            delivered = _delivered(envelope.model_dump_json(), envelope.event_type, source, account, region,
-                                   stored.occurred_at.strftime("%Y-%m-%dT%H:%M:%SZ"))  # fmt: skip
+            delivered = _delivered(
+                envelope.model_dump_json(),
+                envelope.event_type,
+                source,
+                account,
+                region,
+                stored.occurred_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            )
             if matches(delivered):
                 chosen.append((stored.occurred_at, delivered))
     chosen.sort(key=lambda pair: pair[0])
@@ -71,19 +96,29 @@ def from_stores(dynamodb: Any, events: Any, sqs: Any, account: str, consumer: st
         return result
     inbox = sqs.get_queue_url(QueueName=f"{consumer}-inbox")["QueueUrl"]
     for start_at in range(0, len(chosen), 10):  # SendMessageBatch's limit
-        batch = chosen[start_at:start_at + 10]
+        batch = chosen[start_at : start_at + 10]
         entries = [{"Id": str(i), "MessageBody": json.dumps(event)} for i, (_, event) in enumerate(batch)]
         failed = sqs.send_message_batch(QueueUrl=inbox, Entries=entries).get("Failed") or []
         if failed:
-            raise RuntimeError(f"{consumer}-inbox refused {len(failed)} of a batch: {failed[0].get('Message')}; "
-                               f"{result['sent']} sent so far (replaying again is harmless)")  # fmt: skip
+            raise RuntimeError(
+                f"{consumer}-inbox refused {len(failed)} of a batch: {failed[0].get('Message')}; "
+                f"{result['sent']} sent so far (replaying again is harmless)"
+            )
         result["sent"] += len(batch)
         progress(result["sent"], len(chosen))
     return result
 
 
-def from_archive(events: Any, consumer: str, start: datetime, end: datetime, *, dry_run: bool = False,
-                 wait_s: float = REPLAY_WAIT_S, progress: Progress = no_progress) -> dict[str, Any]:  # fmt: skip
+def from_archive(
+    events: Any,
+    consumer: str,
+    start: datetime,
+    end: datetime,
+    *,
+    dry_run: bool = False,
+    wait_s: float = REPLAY_WAIT_S,
+    progress: Progress = no_progress,
+) -> dict[str, Any]:
     """EventBridge's replay of the bus's archive, to the consumer's rule only; waits until it is done."""
     bus_arn = events.describe_event_bus(Name=BUS)["Arn"]
     archive_arn = events.describe_archive(ArchiveName=f"{BUS}-archive")["ArchiveArn"]
@@ -92,8 +127,13 @@ def from_archive(events: Any, consumer: str, start: datetime, end: datetime, *, 
     result: dict[str, Any] = {"consumer": consumer, "method": "eventbridge-replay", "replay": name}
     if dry_run:
         return {**result, "state": "not started (dry run)"}
-    events.start_replay(ReplayName=name, EventSourceArn=archive_arn, EventStartTime=start, EventEndTime=end,
-                        Destination={"Arn": bus_arn, "FilterArns": [rule_arn]})  # fmt: skip
+    events.start_replay(
+        ReplayName=name,
+        EventSourceArn=archive_arn,
+        EventStartTime=start,
+        EventEndTime=end,
+        Destination={"Arn": bus_arn, "FilterArns": [rule_arn]},
+    )
     deadline, span = time.monotonic() + wait_s, (end - start).total_seconds() or 1
     while True:
         replay = events.describe_replay(ReplayName=name)

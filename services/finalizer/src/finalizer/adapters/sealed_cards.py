@@ -12,5 +12,9 @@ class SealedCardOpener:
 
     def open(self, sealed: str, payment_order_id: str) -> CardDetails:
         details = self._cipher.open(sealed, payment_order_id)
-        return CardDetails(str(details["card_number"]), int(details["expiry_month"]), int(details["expiry_year"]),
-                           details.get("holder_name"))  # fmt: skip
+        return CardDetails(
+            str(details["card_number"]),
+            int(details["expiry_month"]),
+            int(details["expiry_year"]),
+            details.get("holder_name"),
+        )

@@ -41,16 +41,21 @@ REQUIRES_ACTION_REASON = (
 class _TracedRequestsClient(stripe.RequestsClient):
     """Stripe's requests-based client with a CLIENT span per HTTP attempt (retries show as resends)."""
 
-    def request(self, method: str, url: str, headers: Mapping[str, str] | None, post_data: Any = None,
-                **kwargs: Any) -> Any:  # fmt: skip
+    def request(
+        self, method: str, url: str, headers: Mapping[str, str] | None, post_data: Any = None, **kwargs: Any
+    ) -> Any:
         parts = urlsplit(url)
         route = "/v1/payment_intents" if parts.path.count("/") <= 2 else "/v1/payment_intents/{intent}"
         with tracer().start_as_current_span(
             f"{method.upper()} {route}",
             kind=SpanKind.CLIENT,
-            attributes={"http.request.method": method.upper(), "server.address": parts.hostname or "",
-                        "server.port": parts.port or 443, "url.path": parts.path,
-                        "peer.service": "stripe"},  # fmt: skip
+            attributes={
+                "http.request.method": method.upper(),
+                "server.address": parts.hostname or "",
+                "server.port": parts.port or 443,
+                "url.path": parts.path,
+                "peer.service": "stripe",
+            },
             record_exception=True,
         ) as span:
             content, status, response_headers = super().request(method, url, headers, post_data, **kwargs)
@@ -82,8 +87,12 @@ class StripePsp:
         with tracer().start_as_current_span(
             "psp charge",
             kind=SpanKind.CLIENT,
-            attributes={"payment.order_id": idempotency_key, "payment.amount_minor": amount.minor,
-                        "payment.currency": amount.currency, "peer.service": "stripe"},  # fmt: skip
+            attributes={
+                "payment.order_id": idempotency_key,
+                "payment.amount_minor": amount.minor,
+                "payment.currency": amount.currency,
+                "peer.service": "stripe",
+            },
         ) as span:
             result = self._charge(idempotency_key, amount, merchant_id, card)
             span.set_attribute("payment.outcome", result.decision.value)
@@ -108,8 +117,10 @@ class StripePsp:
             "metadata": {"payment_order_id": idempotency_key, "merchant_id": merchant_id},
         }
         try:
-            intent = client.v1.payment_intents.create(params=params,  # type: ignore[arg-type]
-                                                      options={"idempotency_key": idempotency_key})  # fmt: skip
+            intent = client.v1.payment_intents.create(
+                params=params,  # type: ignore[arg-type]
+                options={"idempotency_key": idempotency_key},
+            )
             if intent.status == "processing":  # settles within seconds for cards: look once more
                 intent = client.v1.payment_intents.retrieve(intent.id)
         except stripe.CardError as declined:
@@ -120,8 +131,10 @@ class StripePsp:
         except (stripe.APIConnectionError, stripe.APIError, stripe.RateLimitError) as unknown:
             raise PspOutcomeUnknown(f"Stripe gave no answer for {idempotency_key}: {type(unknown).__name__}") from None
         except stripe.StripeError as refused:  # authentication, permission, invalid request, idempotency
-            raise PspRequestRefused(f"Stripe refused the request for {idempotency_key}: "
-                                    f"{type(refused).__name__} {refused.code or ''}".rstrip()) from None  # fmt: skip
+            raise PspRequestRefused(
+                f"Stripe refused the request for {idempotency_key}: "
+                f"{type(refused).__name__} {refused.code or ''}".rstrip()
+            ) from None
         if intent.status == "succeeded":
             return ChargeResult(PspDecision.APPROVED, intent.id, None)
         if intent.status == "requires_action":

@@ -34,9 +34,10 @@ class PlaceOrder:
         """A digest of the request that tells a retry from a reused key. The card enters only through its keyed
         fingerprint, so the digest reveals nothing about it."""
         canonical = {
-            "merchant_id": str(self.merchant_id), "currency": self.amount.currency,
+            "merchant_id": str(self.merchant_id),
+            "currency": self.amount.currency,
             "amount": self.amount.to_decimal_string(),
             "buyer_info": {"name": self.buyer.name, "email": self.buyer.email, "country": self.buyer.country},
             "payment_details": [card_fingerprint, self.card.expiry_month, self.card.expiry_year, self.card.holder_name],
-        }  # fmt: skip
+        }
         return hashlib.sha256(json.dumps(canonical, sort_keys=True).encode()).hexdigest()

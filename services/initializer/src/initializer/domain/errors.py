@@ -8,9 +8,7 @@ class IdempotencyKeyReused(Exception):
     """A retried order came with another request body than the first one under its key."""
 
     def __init__(self, payment_order_id: str) -> None:
-        super().__init__(
-            f"this Idempotency-Key created payment order {payment_order_id} with a different request body"
-        )
+        super().__init__(f"this Idempotency-Key created payment order {payment_order_id} with a different request body")
         self.payment_order_id = payment_order_id
 
 

@@ -151,14 +151,16 @@ class PaymentOrder:
             "currency": command.amount.currency,
             "buyer_country": command.buyer.country,
             "buyer": {"name": command.buyer.name, "email": command.buyer.email, "country": command.buyer.country},
-            "card": {"brand": command.card.brand, "last4": command.card.last4,
-                     "fingerprint": command.card.fingerprint},
+            "card": {"brand": command.card.brand, "last4": command.card.last4, "fingerprint": command.card.fingerprint},
             "request_fingerprint": command.request_fingerprint,
             "created_at": now.isoformat(),
-        }  # fmt: skip
+        }
         reason = policy.refusal(command, now.date())
-        event: OrderStarted = (PaymentInitiated(**started, payment_details=command.sealed_payment_details)
-                               if reason is None else PaymentRejected(**started, reason=reason))  # fmt: skip
+        event: OrderStarted = (
+            PaymentInitiated(**started, payment_details=command.sealed_payment_details)
+            if reason is None
+            else PaymentRejected(**started, reason=reason)
+        )
         return replace(_started(event), pending=(event,))
 
     def ensure_same_request(self, request_fingerprint: str) -> None:
@@ -206,8 +208,13 @@ def apply(order: PaymentOrder | None, version: int, event: DomainEvent) -> Payme
             version=version,
         )
     if isinstance(event, PaymentOutcomeRecorded) and order is not None:
-        return replace(order, status=OrderStatus(event.status), failure_reason=event.error_message, version=version,
-                       outcome_event_ids=order.outcome_event_ids | {event.source_event_id})  # fmt: skip
+        return replace(
+            order,
+            status=OrderStatus(event.status),
+            failure_reason=event.error_message,
+            version=version,
+            outcome_event_ids=order.outcome_event_ids | {event.source_event_id},
+        )
     return order
 
 

@@ -16,5 +16,6 @@ class InMemoryAccountTotals(AccountRows):
 
     def all(self) -> Iterator[AccountBalance]:
         for row in self._store.records(self._table):
-            yield AccountBalance(row["account"], row["currency"], row.get("debits_minor", 0),
-                                 row.get("credits_minor", 0))  # fmt: skip
+            yield AccountBalance(
+                row["account"], row["currency"], row.get("debits_minor", 0), row.get("credits_minor", 0)
+            )

@@ -60,9 +60,19 @@ class JournalEntry:
 
     def posted(self, payment_order_id: str, source_event_id: str) -> JournalEntryPosted:
         """The event that books this entry, once, as the first event of the payment's journal stream."""
-        return JournalEntryPosted(payment_order_id, source_event_id, [
-            {"account": p.account, "side": p.side.value, "amount_minor": p.amount.minor, "currency": p.amount.currency}
-            for p in self.postings])  # fmt: skip
+        return JournalEntryPosted(
+            payment_order_id,
+            source_event_id,
+            [
+                {
+                    "account": p.account,
+                    "side": p.side.value,
+                    "amount_minor": p.amount.minor,
+                    "currency": p.amount.currency,
+                }
+                for p in self.postings
+            ],
+        )
 
     def __post_init__(self) -> None:
         totals: dict[str, list[int]] = {}
