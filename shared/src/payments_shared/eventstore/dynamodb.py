@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -15,14 +16,11 @@ from payments_shared.eventstore.port import (
     MAX_ITEMS_PER_APPEND,
     ConcurrencyConflict,
     DuplicateRecord,
-    ExtraWrite,
-    IncrementRecord,
     NewEvent,
-    PutRecord,
     Snapshot,
     StoredEvent,
     StreamSlice,
-    UpdateRecord,
+    ViewChange,
     refusal,
 )
 from payments_shared.eventstore.schemas import NO_CHANGES, Schemas
@@ -89,33 +87,75 @@ def deserialize_image(image: Mapping[str, Any]) -> dict[str, Any]:
     return _from_attr(image)
 
 
-def _increment(write: IncrementRecord) -> dict[str, Any]:
-    names = {f"#a{i}": name for i, name in enumerate(write.increments)}
-    values = {f":a{i}": delta for i, delta in enumerate(write.increments.values())}
-    return {
-        "TableName": write.table,
-        "Key": _to_attr(write.key),
-        "UpdateExpression": "ADD " + ", ".join(f"{n} {v}" for n, v in zip(names, values, strict=True)),
-        "ExpressionAttributeNames": names,
-        "ExpressionAttributeValues": _to_attr(values),
-    }
+class ItemWrite(ViewChange):
+    """A read-model change as a DynamoDB item write in the append's TransactWriteItems."""
+
+    def transact_item(self) -> dict[str, Any]:
+        raise NotImplementedError
 
 
-def _set(write: UpdateRecord) -> dict[str, Any]:
-    names = {f"#s{i}": name for i, name in enumerate(write.attributes)}
-    values = {f":s{i}": value for i, value in enumerate(write.attributes.values())}
-    return {
-        "TableName": write.table,
-        "Key": _to_attr(write.key),
-        "UpdateExpression": "SET " + ", ".join(f"{n} = {v}" for n, v in zip(names, values, strict=True)),
-        "ExpressionAttributeNames": names,
-        # None is stored as NULL here (an attribute cleared), not dropped as in whole-item puts.
-        "ExpressionAttributeValues": {k: _serializer.serialize(v) for k, v in values.items()},
-    }
+@dataclass(frozen=True)
+class PutItem(ItemWrite):
+    """Write a whole row."""
+
+    table: str
+    key: Mapping[str, Any]
+    attributes: Mapping[str, Any] = field(default_factory=dict)
+
+    def transact_item(self) -> dict[str, Any]:
+        return {"Put": {"TableName": self.table, "Item": _to_attr({**self.attributes, **self.key})}}
+
+
+@dataclass(frozen=True)
+class AddToItem(ItemWrite):
+    """Atomically add integers to a row's attributes (creating the row and attributes at 0 if absent).
+
+    For projections that many writers update at once (an account's running totals): no read, no conflict.
+    """
+
+    table: str
+    key: Mapping[str, Any]
+    increments: Mapping[str, int]
+
+    def transact_item(self) -> dict[str, Any]:
+        names = {f"#a{i}": name for i, name in enumerate(self.increments)}
+        values = {f":a{i}": delta for i, delta in enumerate(self.increments.values())}
+        return {
+            "Update": {
+                "TableName": self.table,
+                "Key": _to_attr(self.key),
+                "UpdateExpression": "ADD " + ", ".join(f"{n} {v}" for n, v in zip(names, values, strict=True)),
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": _to_attr(values),
+            }
+        }
+
+
+@dataclass(frozen=True)
+class SetOnItem(ItemWrite):
+    """Set some attributes of a row without reading it (creating the row if absent)."""
+
+    table: str
+    key: Mapping[str, Any]
+    attributes: Mapping[str, Any]
+
+    def transact_item(self) -> dict[str, Any]:
+        names = {f"#s{i}": name for i, name in enumerate(self.attributes)}
+        values = {f":s{i}": value for i, value in enumerate(self.attributes.values())}
+        return {
+            "Update": {
+                "TableName": self.table,
+                "Key": _to_attr(self.key),
+                "UpdateExpression": "SET " + ", ".join(f"{n} = {v}" for n, v in zip(names, values, strict=True)),
+                "ExpressionAttributeNames": names,
+                # None is stored as NULL here (an attribute cleared), not dropped as in whole-item puts.
+                "ExpressionAttributeValues": {k: _serializer.serialize(v) for k, v in values.items()},
+            }
+        }
 
 
 def _refused(
-    error: ClientError, stream_id: str, expected_version: int, first_extra: int, extra_writes: Sequence[ExtraWrite]
+    error: ClientError, stream_id: str, expected_version: int, first_claim: int, once: Sequence[str]
 ) -> Exception:
     """What a refused TransactWriteItems means, from its cancellation reasons (one per item, in order)."""
     code = error.response.get("Error", {}).get("Code", "")
@@ -124,12 +164,11 @@ def _refused(
     reasons = [r.get("Code", "None") for r in error.response.get("CancellationReasons") or []]
     failed = [i for i, reason in enumerate(reasons) if reason == "ConditionalCheckFailed"]
     # A failed condition is a decision already taken by someone else; it outranks any passing reason.
-    if any(i < first_extra for i in failed):
+    if any(i < first_claim for i in failed):
         return ConcurrencyConflict(stream_id, expected_version)
     for i in failed:
-        write = extra_writes[i - first_extra] if first_extra <= i < first_extra + len(extra_writes) else None
-        if isinstance(write, PutRecord) and write.only_if_absent:
-            return DuplicateRecord(write.table, write.key)
+        if first_claim <= i < first_claim + len(once):
+            return DuplicateRecord(once[i - first_claim])
     passing = [reason for reason in reasons if reason not in ("None", "ConditionalCheckFailed")]
     return refusal(stream_id, passing[0] if passing else "TransactionCanceled without a reason")
 
@@ -169,8 +208,9 @@ class DynamoDBEventStore:
         stream_id: str,
         expected_version: int,
         events: Sequence[NewEvent],
-        extra_writes: Sequence[ExtraWrite] = (),
+        changes: Sequence[ViewChange] = (),
         snapshot: Snapshot | None = None,
+        once: Sequence[str] = (),
     ) -> list[StoredEvent]:
         items: list[dict[str, Any]] = []
         if events and expected_version > 0:
@@ -186,51 +226,22 @@ class DynamoDBEventStore:
                 }
             )
         for offset, event in enumerate(events, start=1):
-            items.append(
-                {
-                    "Put": {
-                        "TableName": self._table,
-                        "Item": _to_attr(
-                            event_item(
-                                stream_id, expected_version + offset, event, self._schemas.current(event.event_type)
-                            )
-                        ),
-                        "ConditionExpression": "attribute_not_exists(#pk)",
-                        "ExpressionAttributeNames": {"#pk": PK},
-                    }
-                }
-            )
-        first_extra_index = len(items)
-        for write in extra_writes:
-            if isinstance(write, IncrementRecord):
-                items.append({"Update": _increment(write)})
-                continue
-            if isinstance(write, UpdateRecord):
-                items.append({"Update": _set(write)})
-                continue
-            put: dict[str, Any] = {"TableName": write.table, "Item": _to_attr(write.item())}
-            if write.only_if_absent:
-                put["ConditionExpression"] = "attribute_not_exists(#k)"
-                put["ExpressionAttributeNames"] = {"#k": next(iter(write.key))}
-            items.append({"Put": put})
+            version = expected_version + offset
+            item = event_item(stream_id, version, event, self._schemas.current(event.event_type))
+            items.append({"Put": {**self._absent(), "Item": _to_attr(item)}})
+        first_claim = len(items)
+        items.extend({"Put": {**self._absent(), "Item": _to_attr({PK: name, SK: SNAPSHOT_VERSION})}} for name in once)
+        items.extend(_item_write(change).transact_item() for change in changes)
         if snapshot is not None:
-            items.append(
-                {
-                    "Put": {
-                        "TableName": self._table,
-                        "Item": _to_attr(
-                            {
-                                PK: stream_id,
-                                SK: SNAPSHOT_VERSION,
-                                "record_type": SNAPSHOT,
-                                "snapshot_version": snapshot.version,
-                                "schema_version": self._schemas.current(SNAPSHOT_KIND),
-                                "state": _json(snapshot.state),
-                            }
-                        ),
-                    }
-                }
-            )
+            state = {
+                PK: stream_id,
+                SK: SNAPSHOT_VERSION,
+                "record_type": SNAPSHOT,
+                "snapshot_version": snapshot.version,
+                "schema_version": self._schemas.current(SNAPSHOT_KIND),
+                "state": _json(snapshot.state),
+            }
+            items.append({"Put": {"TableName": self._table, "Item": _to_attr(state)}})
         if not items:
             return []
         if len(items) > MAX_ITEMS_PER_APPEND:
@@ -238,7 +249,7 @@ class DynamoDBEventStore:
         try:
             self._client.transact_write_items(TransactItems=items)
         except ClientError as error:
-            raise _refused(error, stream_id, expected_version, first_extra_index, extra_writes) from error
+            raise _refused(error, stream_id, expected_version, first_claim, once) from error
         return [
             StoredEvent(
                 stream_id=stream_id,
@@ -255,9 +266,17 @@ class DynamoDBEventStore:
             for offset, event in enumerate(events, start=1)
         ]
 
-    def claim(self, name: str) -> PutRecord:
-        # A marker is an item of the store's own table at version 0 of a stream no event uses (`dedupe#…`).
-        return PutRecord(self._table, {PK: name, SK: SNAPSHOT_VERSION}, only_if_absent=True)
+    def record(self, changes: Sequence[ViewChange], once: str) -> None:
+        # The claim is an item of the store's own table at version 0 of a stream no event uses (e.g. `totals#…`).
+        self.append(once, 0, [], changes, once=[once])
+
+    def _absent(self) -> dict[str, Any]:
+        """A Put's condition that the item is new (an event's version, a claim)."""
+        return {
+            "TableName": self._table,
+            "ConditionExpression": "attribute_not_exists(#pk)",
+            "ExpressionAttributeNames": {"#pk": PK},
+        }
 
     def load(self, stream_id: str, *, use_snapshot: bool = True, snapshotted: bool = False) -> StreamSlice:
         snapshot = self._get(stream_id, SNAPSHOT_VERSION) if use_snapshot or snapshotted else None
@@ -301,6 +320,12 @@ class DynamoDBEventStore:
 
     def _get(self, stream_id: str, version: int) -> dict[str, Any] | None:
         return get_row(self._client, self._table, {PK: stream_id, SK: version})
+
+
+def _item_write(change: ViewChange) -> ItemWrite:
+    if not isinstance(change, ItemWrite):
+        raise TypeError(f"{type(change).__name__} is not a DynamoDB item write: its read model is another store's")
+    return change
 
 
 def table_definition(table_name: str) -> dict[str, Any]:

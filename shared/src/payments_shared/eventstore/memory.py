@@ -2,8 +2,11 @@
 
 With `transaction_seconds` > 0 it is as strict as DynamoDB about concurrency: an append holds its items for
 that long, and another append touching one of them meanwhile is cancelled (`TransactionConflict`), not
-queued behind it. `read_seconds` gives loads a read's latency, so racing writers' reads go stale
-as they do in DynamoDB. `cancel_next` makes the next appends fail with any cancellation reason DynamoDB gives.
+queued behind it. `read_seconds` gives loads a read's latency, so racing writers' reads go stale as they do in
+DynamoDB. `cancel_next` makes the next appends fail with any cancellation reason DynamoDB gives.
+
+Read models kept in memory own their rows (`InMemoryRows`); the store writes them only in an append's
+transaction (`RowWrite`), as DynamoDB writes a read model's items in the append's TransactWriteItems.
 """
 
 from __future__ import annotations
@@ -12,52 +15,100 @@ import copy
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from payments_shared.eventstore.port import (
     MAX_ITEMS_PER_APPEND,
     ConcurrencyConflict,
     DuplicateRecord,
-    ExtraWrite,
-    IncrementRecord,
     NewEvent,
-    PutRecord,
     Snapshot,
     StoredEvent,
     StreamSlice,
-    UpdateRecord,
+    ViewChange,
     refusal,
 )
 from payments_shared.eventstore.schemas import NO_CHANGES, SNAPSHOT, Schemas
 
+RowKey = tuple[tuple[str, Any], ...]
 
-def _record_key(key: Mapping[str, Any]) -> tuple[tuple[str, Any], ...]:
+
+def _row_key(key: Mapping[str, Any]) -> RowKey:
     return tuple(sorted(key.items()))
 
 
-ItemKey = tuple[str, tuple[tuple[str, Any], ...]]
+class InMemoryRows:
+    """A read model's rows, owned by its in-memory adapter: read here, written only by the store's appends."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._lock = threading.Lock()
+        self._rows: dict[RowKey, dict[str, Any]] = {}
+
+    def put(self, key: Mapping[str, Any], attributes: Mapping[str, Any]) -> RowWrite:
+        """Write a whole row."""
+        return RowWrite(self, dict(key), lambda _row: {**copy.deepcopy(dict(attributes)), **key})
+
+    def add(self, key: Mapping[str, Any], increments: Mapping[str, int]) -> RowWrite:
+        """Add integers to a row's attributes (from 0 for a new row or attribute)."""
+
+        def added(row: dict[str, Any] | None) -> dict[str, Any]:
+            row = row or dict(key)
+            return {**row, **{name: row.get(name, 0) + delta for name, delta in increments.items()}}
+
+        return RowWrite(self, dict(key), added)
+
+    def set(self, key: Mapping[str, Any], attributes: Mapping[str, Any]) -> RowWrite:
+        """Set some attributes of a row (creating it if absent)."""
+        return RowWrite(self, dict(key), lambda row: {**(row or dict(key)), **copy.deepcopy(dict(attributes))})
+
+    def get(self, key: Mapping[str, Any]) -> dict[str, Any] | None:
+        with self._lock:
+            row = self._rows.get(_row_key(key))
+            return copy.deepcopy(row) if row is not None else None
+
+    def all(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [copy.deepcopy(row) for row in self._rows.values()]
+
+    def _write(self, key: Mapping[str, Any], change: Callable[[dict[str, Any] | None], dict[str, Any]]) -> None:
+        with self._lock:
+            self._rows[_row_key(key)] = change(self._rows.get(_row_key(key)))
+
+
+@dataclass(frozen=True)
+class RowWrite(ViewChange):
+    rows: InMemoryRows
+    key: Mapping[str, Any]
+    change: Callable[[dict[str, Any] | None], dict[str, Any]]
+
+
+ItemKey = tuple[str, RowKey]
+
+
+def _row_write(change: ViewChange) -> RowWrite:
+    if not isinstance(change, RowWrite):
+        raise TypeError(f"{type(change).__name__} is not an in-memory row write: its read model is another store's")
+    return change
 
 
 def _items(
     stream_id: str,
     expected_version: int,
     events: Sequence[NewEvent],
-    extra_writes: Sequence[ExtraWrite],
+    changes: Sequence[RowWrite],
     snapshot: Snapshot | None,
+    once: Sequence[str],
 ) -> set[ItemKey]:
-    """The items a DynamoDB append would name: version check, events, extra writes, snapshot."""
-    versions = range(
-        expected_version if events and expected_version > 0 else expected_version + 1,
-        expected_version + len(events) + 1,
-    )
-    items: set[ItemKey] = {("", ((stream_id, v),)) for v in versions}
-    items |= {(write.table, _record_key(write.key)) for write in extra_writes}
+    """The items a DynamoDB append would name: version check, events, claims, read-model rows, snapshot."""
+    first = expected_version if events and expected_version > 0 else expected_version + 1
+    items: set[ItemKey] = {("", ((stream_id, v),)) for v in range(first, expected_version + len(events) + 1)}
+    items |= {("", ((name, 0),)) for name in once}
+    items |= {(f"{id(change.rows)}:{change.rows.name}", _row_key(change.key)) for change in changes}
     if snapshot is not None:
         items.add(("", ((stream_id, 0),)))
     return items
-
-
-MARKERS = "markers"  # where claim() keeps its markers (DynamoDB: the store's own table)
 
 
 class InMemoryEventStore:
@@ -73,7 +124,7 @@ class InMemoryEventStore:
         self._lock = threading.Lock()
         self._streams: dict[str, list[StoredEvent]] = {}
         self._snapshots: dict[str, Snapshot] = {}
-        self._records: dict[str, dict[tuple[tuple[str, Any], ...], dict[str, Any]]] = {}
+        self._claimed: set[str] = set()  # `once` names, kept forever
         self._subscribers: list[Callable[[StoredEvent], object]] = []
 
     def with_schemas(self, schemas: Schemas) -> InMemoryEventStore:
@@ -87,28 +138,30 @@ class InMemoryEventStore:
         stream_id: str,
         expected_version: int,
         events: Sequence[NewEvent],
-        extra_writes: Sequence[ExtraWrite] = (),
+        changes: Sequence[ViewChange] = (),
         snapshot: Snapshot | None = None,
+        once: Sequence[str] = (),
     ) -> list[StoredEvent]:
+        writes = [_row_write(change) for change in changes]
         # Count items as DynamoDB does: the version check on an existing stream is an item too.
         check = 1 if events and expected_version > 0 else 0
-        if len(events) + len(extra_writes) + (snapshot is not None) + check > MAX_ITEMS_PER_APPEND:
+        if len(events) + len(once) + len(writes) + (snapshot is not None) + check > MAX_ITEMS_PER_APPEND:
             raise ValueError(f"an append writes at most {MAX_ITEMS_PER_APPEND} items")
-        items = _items(stream_id, expected_version, events, extra_writes, snapshot)
+        items = _items(stream_id, expected_version, events, writes, snapshot, once)
         with self._lock:
             if self._cancellations:
                 raise refusal(stream_id, self._cancellations.pop(0))
             if self._in_flight & items:
                 self.conflicts += 1
                 raise refusal(stream_id, "TransactionConflict")
-            self._check(stream_id, expected_version, events, extra_writes)
+            self._check(stream_id, expected_version, events, once)
             self._in_flight |= items
         try:
             # DynamoDB's two-phase commit: the items stay locked while the transaction is in flight, and
             # the conditions checked above cannot change meanwhile.
             time.sleep(self._transaction_seconds)
             with self._lock:
-                stored = self._commit(stream_id, expected_version, events, extra_writes, snapshot)
+                stored = self._commit(stream_id, expected_version, events, writes, snapshot, once)
                 subscribers = list(self._subscribers)
         finally:
             with self._lock:
@@ -118,30 +171,31 @@ class InMemoryEventStore:
                 notify(event)
         return stored
 
+    def record(self, changes: Sequence[ViewChange], once: str) -> None:
+        self.append(once, 0, [], changes, once=[once])
+
     def cancel_next(self, *reasons: str) -> None:
         """Cancel the next appends, one per reason, as DynamoDB would (e.g. "ThrottlingError")."""
         with self._lock:
             self._cancellations.extend(reasons)
 
-    def _check(
-        self, stream_id: str, expected_version: int, events: Sequence[NewEvent], extra_writes: Sequence[ExtraWrite]
-    ) -> None:
+    def _check(self, stream_id: str, expected_version: int, events: Sequence[NewEvent], once: Sequence[str]) -> None:
         stream = self._streams.get(stream_id, [])
         current = stream[-1].version if stream else 0
         if events and current != expected_version:
             raise ConcurrencyConflict(stream_id, expected_version)
-        for write in extra_writes:
-            taken = _record_key(write.key) in self._records.get(write.table, {})
-            if isinstance(write, PutRecord) and write.only_if_absent and taken:
-                raise DuplicateRecord(write.table, write.key)
+        for name in once:
+            if name in self._claimed:
+                raise DuplicateRecord(name)
 
     def _commit(
         self,
         stream_id: str,
         expected_version: int,
         events: Sequence[NewEvent],
-        extra_writes: Sequence[ExtraWrite],
+        writes: Sequence[RowWrite],
         snapshot: Snapshot | None,
+        once: Sequence[str],
     ) -> list[StoredEvent]:
         stored = [
             StoredEvent(
@@ -159,25 +213,13 @@ class InMemoryEventStore:
             for offset, event in enumerate(events, start=1)
         ]
         self._streams.setdefault(stream_id, []).extend(stored)
-        for write in extra_writes:
-            table = self._records.setdefault(write.table, {})
-            if isinstance(write, IncrementRecord):
-                row = table.setdefault(_record_key(write.key), dict(write.key))
-                for name, delta in write.increments.items():
-                    row[name] = row.get(name, 0) + delta
-            elif isinstance(write, UpdateRecord):
-                row = table.setdefault(_record_key(write.key), dict(write.key))
-                row.update(copy.deepcopy(dict(write.attributes)))
-            else:
-                table[_record_key(write.key)] = copy.deepcopy(write.item())
+        self._claimed.update(once)
+        for write in writes:
+            write.rows._write(write.key, write.change)
         if snapshot is not None:
-            self._snapshots[stream_id] = Snapshot(
-                snapshot.version, copy.deepcopy(dict(snapshot.state)), self._schemas.current(SNAPSHOT)
-            )
+            state = copy.deepcopy(dict(snapshot.state))
+            self._snapshots[stream_id] = Snapshot(snapshot.version, state, self._schemas.current(SNAPSHOT))
         return stored
-
-    def claim(self, name: str) -> PutRecord:
-        return PutRecord(MARKERS, {"stream_id": name, "version": 0}, only_if_absent=True)
 
     def load(self, stream_id: str, *, use_snapshot: bool = True, snapshotted: bool = False) -> StreamSlice:
         if self._read_seconds:
@@ -192,16 +234,6 @@ class InMemoryEventStore:
         return StreamSlice(
             stream_id, self._schemas.snapshot(snapshot) if snapshot else None, [self._schemas.event(e) for e in events]
         )
-
-    # -- read-model access for in-memory adapters and tests --
-    def get_record(self, table: str, key: Mapping[str, Any]) -> dict[str, Any] | None:
-        with self._lock:
-            item = self._records.get(table, {}).get(_record_key(key))
-            return copy.deepcopy(item) if item is not None else None
-
-    def records(self, table: str) -> list[dict[str, Any]]:
-        with self._lock:
-            return [copy.deepcopy(item) for item in self._records.get(table, {}).values()]
 
     def subscribe(self, notify: Callable[[StoredEvent], object]) -> None:
         self._subscribers.append(notify)

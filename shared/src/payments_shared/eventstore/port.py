@@ -24,12 +24,11 @@ class ConcurrencyConflict(Exception):
 
 
 class DuplicateRecord(Exception):
-    """A `PutRecord(only_if_absent=True)` found its key taken: the effect was already recorded."""
+    """A once-only name was claimed before: the effect it guards was already recorded; nothing was written."""
 
-    def __init__(self, table: str, key: Mapping[str, Any]) -> None:
-        super().__init__(f"{table}: record {dict(key)!r} already exists")
-        self.table = table
-        self.key = dict(key)
+    def __init__(self, name: str) -> None:
+        super().__init__(f"{name!r} was already recorded")
+        self.name = name
 
 
 # Why DynamoDB cancels a transaction (CancellationReasons[].Code), by what a caller should do about it.
@@ -124,45 +123,12 @@ class Snapshot:
     schema_version: int = 1  # of `state`'s shape (payments_shared.eventstore.schemas)
 
 
-@dataclass(frozen=True)
-class PutRecord:
-    """A row written in the same transaction as the events (a read model or a dedupe marker).
+class ViewChange:
+    """A read model's change, committed in the same transaction as the events (or the claim) that cause it.
 
-    `only_if_absent` turns the write into a uniqueness claim: if the key exists the whole append is
-    refused with `DuplicateRecord` and nothing is written.
+    Read-model adapters make them for the store of their own technology (eventstore.dynamodb's item writes,
+    eventstore.memory's row writes); use cases pass them along unopened, so ports speak of the domain.
     """
-
-    table: str
-    key: Mapping[str, Any]
-    attributes: Mapping[str, Any] = field(default_factory=dict)
-    only_if_absent: bool = False
-
-    def item(self) -> dict[str, Any]:
-        return {**self.attributes, **self.key}
-
-
-@dataclass(frozen=True)
-class IncrementRecord:
-    """Atomically add integers to a row's attributes (creating the row and attributes at 0 if absent).
-
-    For projections that many writers update at once (an account's running totals): no read, no conflict.
-    """
-
-    table: str
-    key: Mapping[str, Any]
-    increments: Mapping[str, int]
-
-
-@dataclass(frozen=True)
-class UpdateRecord:
-    """Set some attributes of a row without reading it (creating the row if absent)."""
-
-    table: str
-    key: Mapping[str, Any]
-    attributes: Mapping[str, Any]
-
-
-ExtraWrite = PutRecord | IncrementRecord | UpdateRecord
 
 
 @dataclass(frozen=True)
@@ -186,21 +152,23 @@ class EventStore(Protocol):
         stream_id: str,
         expected_version: int,
         events: Sequence[NewEvent],
-        extra_writes: Sequence[ExtraWrite] = (),
+        changes: Sequence[ViewChange] = (),
         snapshot: Snapshot | None = None,
+        once: Sequence[str] = (),
     ) -> list[StoredEvent]:
-        """Append events as versions expected_version+1.. atomically with extra_writes and snapshot.
+        """Append events as versions expected_version+1.. atomically with the read-model changes, the snapshot
+        and a claim on each `once` name.
 
-        Raises ConcurrencyConflict if any of those versions exists, DuplicateRecord if an
-        only_if_absent record exists, StoreUnavailable when refused for a passing reason (a concurrent
+        Raises ConcurrencyConflict if any of those versions exists, DuplicateRecord if a `once` name was
+        claimed before (kept forever), StoreUnavailable when refused for a passing reason (a concurrent
         transaction on a common item, throttling) and StoreRejected otherwise; in every case nothing is
         written.
         """
         ...
 
-    def claim(self, name: str) -> PutRecord:
-        """A once-only marker in this store, for an append's extra_writes: the append is refused with
-        DuplicateRecord if the name was claimed before (dedupe of a redelivered event). Kept forever."""
+    def record(self, changes: Sequence[ViewChange], once: str) -> None:
+        """Read-model changes without events (a projection's), committed once: DuplicateRecord if `once` was
+        claimed before. Refusals as for append."""
         ...
 
     def load(self, stream_id: str, *, use_snapshot: bool = True, snapshotted: bool = False) -> StreamSlice:

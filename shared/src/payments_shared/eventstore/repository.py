@@ -1,0 +1,166 @@
+"""The one load → fold → decide → append, for every aggregate (payments_shared.decider) of every service.
+
+A command is decided on the stream's current state and what it decided is saved in one transaction: the new
+events, the snapshot (for snapshotted aggregates), the read-model changes the decision implies, and the
+once-only claims. A lost race (another writer moved the stream, or a transaction in flight on a common item)
+decides again on fresh state, a bounded number of times; then the error propagates and the queue or the
+client retries later.
+
+The one dedupe rule: **a command takes effect at most once.**
+- Where the stream is the command's own (one stream per payment), the decider says so: deciding on a state
+  that already holds the command's effect returns no events, and nothing is written.
+- Where a command may land on any of several streams (a wallet's shards) or on none (a projection), its
+  message's id is claimed (`once`) in the same transaction, and a second claim is refused: nothing is
+  written. Claims are kept forever: one that expired before the last possible redelivery (a DLQ redriven
+  days later) would let the effect happen twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Generic
+
+from payments_shared.decider import C, Decider, S
+from payments_shared.domain_events import DomainEvent
+from payments_shared.eventstore.port import (
+    ConcurrencyConflict,
+    DuplicateRecord,
+    EventStore,
+    NewEvent,
+    Snapshot,
+    StoreUnavailable,
+    ViewChange,
+)
+from payments_shared.observability.propagation import current_trace_context
+from payments_shared.retry import DEFAULT_RETRY, RetryPolicy, retry
+
+
+@dataclass(frozen=True)
+class Cause:
+    """What new events answer: the conversation they belong to and the message that caused them."""
+
+    correlation_id: str
+    causation_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Decision(Generic[S]):
+    """A command's result: the stream's state and version after it, and the events it added."""
+
+    stream_id: str
+    state: S
+    version: int
+    events: tuple[DomainEvent, ...] = ()  # none: nothing new (already done), nothing written
+    lost_races: int = 0  # attempts decided again because another writer came first
+    duplicate: bool = False  # a `once` name was claimed before
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.events)
+
+
+def _no_changes(_: Decision[S]) -> Sequence[ViewChange]:
+    return ()
+
+
+class Repository(Generic[S, C]):
+    def __init__(
+        self,
+        store: EventStore,
+        decider: Decider[S, C],
+        *,
+        snapshots: bool = False,
+        retry_policy: RetryPolicy = DEFAULT_RETRY,
+    ) -> None:
+        """snapshots: every append writes the stream's snapshot, so a load is one read however long it grows."""
+        if snapshots and (decider.snapshot is None or decider.restore is None):
+            raise ValueError("a snapshotted repository needs the decider's snapshot and restore")
+        self._store = store
+        self._decider = decider
+        self._snapshots = snapshots
+        self._retry_policy = retry_policy
+
+    def load(self, stream_id: str) -> Decision[S]:
+        """The stream's current state and version (the initial state at version 0 for a new stream)."""
+        loaded = self._store.load(stream_id, use_snapshot=self._snapshots, snapshotted=self._snapshots)
+        state = self._decider.initial
+        if loaded.snapshot is not None and self._decider.restore is not None:
+            state = self._decider.restore(loaded.snapshot.state)
+        events = (self._decider.events.decode(e.event_type, e.data) for e in loaded.events)
+        return Decision(stream_id, self._decider.fold(state, events), loaded.version)
+
+    def handle(
+        self,
+        stream: str | Callable[[], str],
+        command: C,
+        cause: Cause,
+        *,
+        changes: Callable[[Decision[S]], Sequence[ViewChange]] = _no_changes,
+        once: Sequence[str] = (),
+        new_stream: bool = False,
+    ) -> Decision[S]:
+        """Decide `command` on the stream's state and save the decision with `changes(decision)` and `once`.
+
+        stream: the stream's id, or a function drawing one per attempt (a wallet shard).
+        new_stream: the command normally starts its stream, so the first attempt decides on the initial state
+        without reading; a stream that exists after all is read and decided on at once (one write and no read
+        on the common path).
+        Raises what `decide` raises; ConcurrencyConflict or StoreUnavailable when the attempts run out.
+        """
+        pick = stream if callable(stream) else (lambda: stream)
+
+        def attempt(number: int) -> Decision[S]:
+            stream_id = pick()
+            if new_stream and number == 0:
+                try:
+                    return self._save(stream_id, self._decider.initial, 0, command, cause, changes, once, number)
+                except ConcurrencyConflict:
+                    pass  # the stream exists: decide on what it holds
+            current = self.load(stream_id)
+            return self._save(stream_id, current.state, current.version, command, cause, changes, once, number)
+
+        return retry(attempt, on=(ConcurrencyConflict, StoreUnavailable), policy=self._retry_policy)
+
+    def _save(
+        self,
+        stream_id: str,
+        state: S,
+        version: int,
+        command: C,
+        cause: Cause,
+        changes: Callable[[Decision[S]], Sequence[ViewChange]],
+        once: Sequence[str],
+        lost_races: int,
+    ) -> Decision[S]:
+        events = tuple(self._decider.decide(command, state))
+        if not events:
+            return Decision(stream_id, state, version, (), lost_races)
+        decision = Decision(stream_id, self._decider.fold(state, events), version + len(events), events, lost_races)
+        snapshot = None
+        if self._snapshots and self._decider.snapshot is not None:
+            snapshot = Snapshot(decision.version, self._decider.snapshot(decision.state))
+        trace = current_trace_context()
+        new_events = [
+            NewEvent(event.event_type, event.data, cause.correlation_id, cause.causation_id, trace=trace)
+            for event in events
+        ]
+        try:
+            self._store.append(stream_id, version, new_events, changes(decision), snapshot, once)
+        except DuplicateRecord:
+            return Decision(stream_id, state, version, (), lost_races, duplicate=True)
+        return decision
+
+
+def record_once(
+    store: EventStore, changes: Sequence[ViewChange], once: str, retry_policy: RetryPolicy = DEFAULT_RETRY
+) -> bool:
+    """A projection's read-model changes, committed once per `once` name; False when they were already.
+
+    Passing refusals (other projections adding to the same rows right now, throttling) are retried.
+    """
+    try:
+        retry(lambda _: store.record(changes, once), on=(StoreUnavailable,), policy=retry_policy)
+    except DuplicateRecord:
+        return False
+    return True
