@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from devstack.load import drive, http, settle
-from devstack.moto_local import client
+from devstack.moto_local import client, wait_until_drained
 from devstack.resources import BUS, EVENT_STORES
 from devstack.stack import Devstack
 from ops.cli import main
@@ -180,8 +180,9 @@ def test_replay_redelivers_what_a_consumer_missed_and_twice_changes_nothing(
     assert (code, dry["method"], dry["matched"], dry["sent"]) == (0, "event-stores", len(missed), 0)
     assert ops(stack, "replay", *window, "--consumer", "wallet")[1]["sent"] == len(missed)
     wait_until(lambda: ops(stack, "reconcile", "--settle-seconds", "0")[1]["mismatches"] == [])
-    ops(stack, "replay", *window, "--consumer", "wallet")  # again: each credit is still applied once
-    time.sleep(3)  # a second credit, had there been one, would have landed by now
+    again = ops(stack, "replay", *window, "--consumer", "wallet")[1]  # again: each credit is still applied once
+    assert again["sent"] == len(missed)
+    wait_until_drained("wallet-inbox")  # every redelivered event has been processed
     assert ops(stack, "reconcile", "--settle-seconds", "0")[1]["mismatches"] == []
 
 

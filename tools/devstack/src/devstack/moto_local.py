@@ -7,6 +7,7 @@ import logging
 import os
 import socket
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -87,6 +88,22 @@ class MotoServer:
 
 def client(service: str) -> Any:
     return boto3.client(service, config=Config(retries={"mode": "standard", "max_attempts": 3}))
+
+
+def wait_until_drained(queue: str, timeout_s: float = 60) -> None:
+    """Until nothing is waiting in the queue or being processed from it: the consumer deletes a message only
+    after its handler returned, so every delivery made so far has taken effect (or failed back to the queue)."""
+    sqs = client("sqs")
+    url = sqs.get_queue_url(QueueName=queue)["QueueUrl"]
+    counts = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+    deadline = time.monotonic() + timeout_s
+    while True:
+        attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=counts)["Attributes"]
+        if all(int(attributes[name]) == 0 for name in counts):
+            return
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"queue {queue} still holds {attributes} after {timeout_s} s")
+        time.sleep(0.2)
 
 
 @dataclass
