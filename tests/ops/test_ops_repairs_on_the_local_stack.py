@@ -13,13 +13,13 @@ from typing import Any
 import pytest
 from devstack.load import drive, http, settle
 from devstack.moto_local import client, wait_until_drained
-from devstack.resources import BUS, EVENT_STORES
 from devstack.stack import Devstack
 from ops.cli import main
 
 from payments_shared.eventstore.dynamodb import DynamoDBEventStore
 from payments_shared.eventstore.port import NewEvent
 from payments_shared.money import Money
+from payments_shared.topology import BUS, EVENT_STORES
 from payments_testing.psp import charge_directly
 
 

@@ -134,13 +134,13 @@ def provision(time_scale: float = 1.0) -> Provisioned:
     for subscription in resources.SUBSCRIPTIONS:
         queue = resources.QUEUE
         dlq_url = sqs.create_queue(
-            QueueName=f"{subscription.name}-dlq",
+            QueueName=subscription.dead_letters,
             Attributes={"MessageRetentionPeriod": str(queue.dlq_retention_seconds)},
         )["QueueUrl"]
         dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         redrive = {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(queue.max_receive_count)}
         queue_url = sqs.create_queue(
-            QueueName=f"{subscription.name}-inbox",
+            QueueName=subscription.queue,
             Attributes={
                 "RedrivePolicy": json.dumps(redrive),
                 "VisibilityTimeout": str(max(1, round(queue.visibility_timeout_seconds * time_scale))),

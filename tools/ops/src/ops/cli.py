@@ -21,9 +21,6 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, TextIO
 
-from devstack.resources import EVENT_STORES as STORES  # the tables the Terraform names
-from devstack.resources import QUEUE, SUBSCRIPTIONS  # contracts/consumers.json, as Terraform reads it
-
 from ops import psp_charges, replay
 from ops.aws import Target
 from ops.dead_letters import list_letters, redrive
@@ -32,6 +29,8 @@ from ops.read_models import READ_MODELS, STORE_SCHEMAS
 from ops.rebuild import rebuild
 from ops.reconcile import gather, reconcile
 from ops.stores import events_by_stream, scan
+from payments_shared.topology import EVENT_STORES as STORES  # the tables the Terraform names
+from payments_shared.topology import consumers
 
 
 def parser() -> argparse.ArgumentParser:
@@ -117,7 +116,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     args = parser().parse_args(argv)
     out = out or sys.stdout
     target = Target(args.profile, args.region, args.endpoint_url)
-    known, max_receive_count = [s.name for s in SUBSCRIPTIONS], QUEUE.max_receive_count
+    queue, subscriptions = consumers()
+    known, max_receive_count = [s.name for s in subscriptions], queue.max_receive_count
     chosen = getattr(args, "consumer", None) or known
     unknown = sorted(set(chosen) - set(known))
     if unknown:

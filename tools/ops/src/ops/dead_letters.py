@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from payments_shared.contracts import violations
+from payments_shared.topology import dead_letters, inbox
 
 PEEK_VISIBILITY_S = 30
 
@@ -98,7 +99,7 @@ def list_letters(sqs: Any, consumers: Iterable[str], max_receive_count: int) -> 
     return [
         _letter(consumer, message, max_receive_count, now)
         for consumer in consumers
-        for message in _peek(sqs, _queue_url(sqs, f"{consumer}-dlq"))
+        for message in _peek(sqs, _queue_url(sqs, dead_letters(consumer)))
     ]
 
 
@@ -114,7 +115,7 @@ def redrive(
 
     move_task: SQS's own StartMessageMoveTask (asynchronous, done by SQS); without it (an endpoint that lacks
     the API, such as moto), each message is sent to the inbox and then deleted from the DLQ."""
-    dlq_url, inbox_url = _queue_url(sqs, f"{consumer}-dlq"), _queue_url(sqs, f"{consumer}-inbox")
+    dlq_url, inbox_url = _queue_url(sqs, dead_letters(consumer)), _queue_url(sqs, inbox(consumer))
     waiting = int(
         sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["ApproximateNumberOfMessages"])["Attributes"][
             "ApproximateNumberOfMessages"

@@ -10,10 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from devstack.resources import EVENT_STORES as STORES  # the tables the Terraform names
-
 from payments_shared.eventstore.dynamodb import EVENT, PK, query_rows, stored_event_from_item
 from payments_shared.eventstore.port import StoredEvent
+from payments_shared.topology import EVENT_STORES as STORES  # the tables the Terraform names
 from wallet.app import DEFAULT_SHARDS
 from wallet.app import stream_id as wallet_stream_id
 

@@ -14,11 +14,11 @@ from typing import Any
 
 from boto3.dynamodb.types import TypeSerializer
 from botocore.exceptions import ClientError
-from devstack.resources import EVENT_STORES
 
 from ops.read_models import Key, ReadModel, Row
 from ops.stores import Progress, no_progress, scan
 from payments_shared.retry import RetryPolicy, retry
+from payments_shared.topology import EVENT_STORES
 
 _serializer = TypeSerializer()
 BATCH_WRITE_RETRY = RetryPolicy(attempts=8, base_delay_s=0.05, max_delay_s=2.0)

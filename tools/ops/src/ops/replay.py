@@ -17,8 +17,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from devstack.resources import BUS, EVENT_STORES, SUBSCRIPTIONS
-
 from finalizer.container import PUBLISHED_TYPES as FINALIZER_TYPES
 from finalizer.container import SOURCE as FINALIZER_SOURCE
 from initializer.container import PUBLISHED_TYPES as INITIALIZER_TYPES
@@ -26,6 +24,7 @@ from initializer.container import SOURCE as INITIALIZER_SOURCE
 from ops.stores import Progress, no_progress, scan
 from payments_shared.eventstore.dynamodb import EVENT, stored_event_from_item
 from payments_shared.eventstore.relay import integration_envelope
+from payments_shared.topology import BUS, EVENT_STORES, consumers, inbox
 
 PATTERNS = Path("contracts/event_patterns")
 PUBLISHERS = {"initializer": (INITIALIZER_SOURCE, INITIALIZER_TYPES), "finalizer": (FINALIZER_SOURCE, FINALIZER_TYPES)}
@@ -37,7 +36,7 @@ def _matcher(consumer: str) -> Callable[[Any], bool]:
     # queues, so a replayed event goes where the original would have gone.
     from moto.events.models import EventPattern
 
-    [subscription] = [s for s in SUBSCRIPTIONS if s.name == consumer]
+    [subscription] = [s for s in consumers()[1] if s.name == consumer]
     return EventPattern.load((PATTERNS / f"{subscription.pattern}.json").read_text()).matches_event
 
 
@@ -94,11 +93,11 @@ def from_stores(
     result: dict[str, Any] = {"consumer": consumer, "method": "event-stores", "matched": len(chosen), "sent": 0}
     if dry_run or not chosen:
         return result
-    inbox = sqs.get_queue_url(QueueName=f"{consumer}-inbox")["QueueUrl"]
+    inbox_url = sqs.get_queue_url(QueueName=inbox(consumer))["QueueUrl"]
     for start_at in range(0, len(chosen), 10):  # SendMessageBatch's limit
         batch = chosen[start_at : start_at + 10]
         entries = [{"Id": str(i), "MessageBody": json.dumps(event)} for i, (_, event) in enumerate(batch)]
-        failed = sqs.send_message_batch(QueueUrl=inbox, Entries=entries).get("Failed") or []
+        failed = sqs.send_message_batch(QueueUrl=inbox_url, Entries=entries).get("Failed") or []
         if failed:
             raise RuntimeError(
                 f"{consumer}-inbox refused {len(failed)} of a batch: {failed[0].get('Message')}; "
