@@ -20,5 +20,5 @@ def handler_module() -> Iterator[ModuleType]:
 def store(handler_module: ModuleType) -> InMemoryEventStore:
     memory = InMemoryEventStore()
     handler_module.container.event_store.override(memory)
-    handler_module.container.balances.override(InMemoryBalances(memory, "WalletBalances"))
+    handler_module.container.balances.override(InMemoryBalances("WalletBalances"))
     return memory

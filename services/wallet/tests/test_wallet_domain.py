@@ -1,35 +1,86 @@
-"""The Wallet aggregate: snapshot + tail equals full replay, for any history and any snapshot point."""
+"""The wallet shard decider: given its events, when a command, then its events (or its refusal); snapshots."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from payments_shared.domain_events import DomainEvent
 from payments_shared.money import Money
-from wallet.domain.wallet import Wallet
+from wallet.domain.errors import CreditNotPositive
+from wallet.domain.streams import credited_marker, dedupe_marker, shard_name, shard_of, stream_id
+from wallet.domain.wallet import DECIDER, CreditWallet, WalletCredited, WalletShard
+
+
+def given_events(*events: DomainEvent) -> WalletShard:
+    return DECIDER.fold(DECIDER.initial, events)
+
+
+def when(state: WalletShard, command: CreditWallet) -> Sequence[DomainEvent]:
+    return DECIDER.decide(command, state)
+
+
+def credited(minor: int, currency: str = "EUR", order: str = "order-1", event: str = "evt-1") -> WalletCredited:
+    return WalletCredited("m-1", currency, minor, order, event)
+
+
+def credit(minor: int, currency: str = "EUR", order: str = "order-1", event: str = "evt-1") -> CreditWallet:
+    return CreditWallet("m-1", Money(minor, currency), order, event)
+
+
+def test_a_credit_on_a_new_shard_is_credited() -> None:
+    assert when(given_events(), credit(1234)) == [credited(1234)]
+
+
+def test_a_credit_on_a_credited_shard_is_credited_again_whatever_its_balance() -> None:
+    state = given_events(credited(500), credited(100, "JPY", "order-2", "evt-2"))
+    assert when(state, credit(66, order="order-3", event="evt-3")) == [credited(66, order="order-3", event="evt-3")]
+
+
+@pytest.mark.parametrize("minor", [0, -1])
+def test_a_credit_of_zero_or_less_is_refused(minor: int) -> None:
+    with pytest.raises(CreditNotPositive, match="must be positive"):
+        when(given_events(credited(500)), CreditWallet("m-1", Money(minor, "EUR"), "order-1", "evt-1"))
+
+
+def test_credits_add_up_per_currency_on_the_shard() -> None:
+    state = given_events(credited(500), credited(700, "EUR", "o-2", "e-2"), credited(3, "KWD", "o-3", "e-3"))
+    assert state == WalletShard("m-1", {"EUR": 1200, "KWD": 3})
+    assert state.balance("EUR") == Money(1200, "EUR") and state.balance("JPY") == Money(0, "JPY")
+
+
+def test_a_stored_snapshot_loads_and_a_new_one_keeps_its_layout() -> None:
+    stored = {"merchant_id": "m-1", "balances": {"EUR": 1200, "KWD": 3}}  # as existing snapshots hold it
+    assert DECIDER.snapshot is not None and DECIDER.restore is not None
+    state = DECIDER.restore(stored)
+    assert state == WalletShard("m-1", {"EUR": 1200, "KWD": 3})
+    assert DECIDER.snapshot(state) == stored
+
+
+def test_the_wallets_names() -> None:
+    assert stream_id("m-1", 3) == "wallet-m-1#03" and shard_name(12) == "12"
+    assert shard_of("wallet-m-1#03") == 3 and shard_of("payment-1") is None and shard_of("wallet-m-1") is None
+    assert dedupe_marker("e-1") == "dedupe#e-1" and credited_marker("o-1") == "credited#o-1"
+
 
 credits = st.lists(st.tuples(st.sampled_from(["EUR", "JPY", "KWD"]), st.integers(1, 10**9)), max_size=60)
 
 
-def history(amounts: list[tuple[str, int]]) -> list[tuple[int, str, dict[str, object]]]:
-    wallet, events = Wallet("m-1"), list[tuple[int, str, dict[str, object]]]()
-    for currency, minor in amounts:
-        credited = wallet.credit(Money(minor, currency), "order", f"evt-{len(events)}")
-        [event] = credited.pending
-        wallet = wallet.apply(event, wallet.version + 1)
-        assert credited == wallet  # the command's state is its event applied
-        events.append((wallet.version, event.event_type, dict(event.data)))
-    return events
-
-
 @given(credits, st.data())
 def test_snapshot_plus_tail_equals_full_replay(amounts: list[tuple[str, int]], data: st.DataObject) -> None:
-    events = history(amounts)
-    full = Wallet.rebuild("m-1", None, events)
-    cut = data.draw(st.integers(0, len(events)))
-    at_cut = Wallet.rebuild("m-1", None, events[:cut])
-    snapshot = (at_cut.version, at_cut.snapshot_state()) if cut else None
-    assert Wallet.rebuild("m-1", snapshot, events[cut:]) == full
+    assert DECIDER.snapshot is not None and DECIDER.restore is not None
+    state, events = DECIDER.initial, list[DomainEvent]()
+    for n, (currency, minor) in enumerate(amounts):
+        decided = DECIDER.decide(CreditWallet("m-1", Money(minor, currency), f"order-{n}", f"evt-{n}"), state)
+        state, events = DECIDER.fold(state, decided), [*events, *decided]
+    full = DECIDER.fold(DECIDER.initial, events)
+    assert full == state
+    cut = data.draw(st.integers(1, len(events))) if events else 0
+    at_cut = DECIDER.fold(DECIDER.initial, events[:cut])
+    restored = DECIDER.restore(DECIDER.snapshot(at_cut)) if cut else DECIDER.initial
+    assert DECIDER.fold(restored, events[cut:]) == full
     for currency in {c for c, _ in amounts}:
         assert full.balance(currency).minor == sum(m for c, m in amounts if c == currency)
-    assert full.version == len(amounts)

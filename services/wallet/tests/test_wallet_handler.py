@@ -65,7 +65,7 @@ def test_credits_spread_over_shards_and_the_balance_sums_them(
 ) -> None:
     for _ in range(40):
         assert deliver(handler_module.handler, payment_status_updated(amount="1.00")) == []
-    rows = store.records("WalletBalances")
+    rows = handler_module.container.balances().rows.all()
     assert len(rows) > 1 and sum(row["balances"]["EUR"] for row in rows) == 4000
     body = json.loads(get_wallet(handler_module, "merchant-1")["body"])
     assert body["balances"][0]["amount_minor"] == 4000 and body["version"] == 40

@@ -1,115 +1,76 @@
 """Use cases: credit a wallet for a successful payment (once), read balances.
 
-A merchant's wallet is split into `shards` event streams (`wallet-<merchant>#<n>`), each with its own
-snapshot and balances row, and a credit goes to any one of them. A busy merchant's concurrent credits then
-spread over that many items instead of queueing on one: DynamoDB cancels transactions that overlap on an
-item, so a single stream would serialize every credit. The balance is the sum of the shards' rows.
+A merchant's wallet is split into shards (wallet.domain.streams), each with its own snapshot and balances row,
+and a credit goes to any one of them. A busy merchant's concurrent credits then spread over that many items
+instead of queueing on one: DynamoDB cancels transactions that overlap on an item, so a single stream would
+serialize every credit. The balance is the sum of the shards' rows.
 """
 
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
-from payments_shared.contracts import PaymentStatusUpdatedData
-from payments_shared.events import EventEnvelope
-from payments_shared.eventstore import (
-    ConcurrencyConflict,
-    DuplicateRecord,
-    EventStore,
-    NewEvent,
-    Snapshot,
-    StoreUnavailable,
-)
-from payments_shared.observability.propagation import current_trace_context
-from payments_shared.retry import RetryPolicy, retry
+from payments_shared.eventstore import EventStore, ViewChange
+from payments_shared.eventstore.repository import Cause, Decision, Repository
+from payments_shared.retry import RetryPolicy
 from wallet.domain.errors import WalletNotFound
-from wallet.domain.wallet import Wallet
-from wallet.ports import BalancesReadModel
-from wallet.read_model import shard_name
+from wallet.domain.streams import DEFAULT_SHARDS, credited_marker, dedupe_marker, stream_id
+from wallet.domain.wallet import DECIDER, CreditWallet, WalletShard
+from wallet.ports import WalletBalances
 
-DEFAULT_SHARDS = 16
 CREDIT_RETRY = RetryPolicy(attempts=12)
 
 
 @dataclass(frozen=True)
 class CreditResult:
     credited: bool
-    conflicts: int = 0
-
-
-def stream_id(merchant_id: str, shard: int) -> str:
-    return f"wallet-{merchant_id}#{shard_name(shard)}"
+    conflicts: int = 0  # lost races decided again on a fresh shard
 
 
 class WalletApp:
     def __init__(
         self,
         store: EventStore,
-        balances: BalancesReadModel,
+        balances: WalletBalances,
         shards: int = DEFAULT_SHARDS,
         retry_policy: RetryPolicy = CREDIT_RETRY,
     ) -> None:
-        self._store = store
+        self._repository = Repository(store, DECIDER, snapshots=True, retry_policy=retry_policy)
         self._balances = balances
         self._shards = shards
-        self._retry_policy = retry_policy
 
-    def credit(self, envelope: EventEnvelope) -> CreditResult:
-        """Credit the merchant for a SUCCESS payment, exactly once per payment.
+    def credit(self, command: CreditWallet, cause: Cause) -> CreditResult:
+        """Credit the merchant, exactly once per event and once per payment.
 
-        The dedupe markers commit with the credit, so whichever shard an attempt picks, a second delivery of the
-        event is refused, and so is another event telling of the same payment (the ledger, too, posts a payment
-        once). A lost race (version taken, or a transaction in flight on the same shard) retries on a fresh state
-        and a freshly drawn shard, a bounded number of times; then the queue redelivers the message.
+        Both claims commit with the credit, so whichever shard an attempt picks, a second delivery of the event
+        is refused, and so is another event telling of the same payment (a second outcome, a replay rebuilt
+        with new event ids: the ledger, too, posts a payment once). The event's own claim stays: credits made
+        before the payment's existed have it alone. A lost race retries on a freshly drawn shard.
         """
-        data = PaymentStatusUpdatedData.model_validate(envelope.data)
-        amount = data.money()
-        if data.status != "SUCCESS":
-            return CreditResult(credited=False)
-        # Kept forever: a marker that expired before the last possible redelivery (DLQ redrive included)
-        # would let the same payment be credited twice.
-        marker = self._store.claim(f"dedupe#{envelope.event_id}")
-        # A payment id may come again in another event (a second outcome, a replay rebuilt with new event ids):
-        # one credit per payment. The event's own marker stays: credits made before this one existed have it alone.
-        payment_marker = self._store.claim(f"credited#{data.payment_order_id}")
-        attempts = [0]
 
-        def attempt(number: int) -> None:
-            attempts[0] = number
+        drawn: dict[str, int] = {}  # stream id -> its shard
+
+        def pick() -> str:
             shard = random.randrange(self._shards)  # noqa: S311 - load spreading, not security
-            stream = stream_id(data.merchant_id, shard)
-            loaded = self._store.load(stream, snapshotted=True)  # every credit writes the shard's snapshot
-            wallet = Wallet.rebuild(
-                data.merchant_id,
-                (loaded.snapshot.version, loaded.snapshot.state) if loaded.snapshot else None,
-                [(e.version, e.event_type, e.data) for e in loaded.events],
-            )
-            credited = wallet.credit(amount, str(data.payment_order_id), str(envelope.event_id))
-            self._store.append(
-                stream,
-                wallet.version,
-                [
-                    NewEvent(
-                        event.event_type,
-                        event.data,
-                        envelope.correlation_id,
-                        str(envelope.event_id),
-                        trace=current_trace_context(),
-                    )
-                    for event in credited.pending
-                ],
-                [marker, payment_marker, self._balances.shard_written(credited, shard, datetime.now(UTC).isoformat())],
-                snapshot=Snapshot(credited.version, credited.snapshot_state()),
-            )
+            stream = stream_id(command.merchant_id, shard)
+            drawn[stream] = shard
+            return stream
 
-        try:
-            retry(attempt, on=(ConcurrencyConflict, StoreUnavailable), policy=self._retry_policy)
-        except DuplicateRecord:
-            return CreditResult(credited=False, conflicts=attempts[0])
-        return CreditResult(credited=True, conflicts=attempts[0])
+        def row(decision: Decision[WalletShard]) -> Sequence[ViewChange]:
+            shard, state = drawn[decision.stream_id], decision.state
+            return [self._balances.shard_credited(command.merchant_id, shard, state.balances, decision.version)]
+
+        decision = self._repository.handle(
+            pick,
+            command,
+            cause,
+            changes=row,
+            once=[dedupe_marker(command.source_event_id), credited_marker(command.payment_order_id)],
+        )
+        return CreditResult(credited=decision.changed, conflicts=decision.lost_races)
 
     def balances(self, merchant_id: str) -> dict[str, Any]:
         """The merchant's balances per currency (summed over its shards) and its number of credits."""

@@ -13,6 +13,7 @@ from payments_shared.eventstore.dynamodb import DynamoDBEventStore
 from payments_shared.retry import RetryPolicy
 from wallet.adapters.dynamodb_balances import DynamoDBBalances
 from wallet.app import WalletApp
+from wallet.domain.streams import DEFAULT_SHARDS
 
 
 class Container(containers.DeclarativeContainer):
@@ -41,7 +42,7 @@ def build_container(env: Mapping[str, str] = os.environ) -> Container:
             "balances_table": env.get("BALANCES_TABLE", "WalletBalances"),
             "max_attempts": env.get("WALLET_MAX_ATTEMPTS", "12"),
             # Changing it later is safe: balances sum whatever shard rows exist.
-            "shards": env.get("WALLET_SHARDS", "16"),
+            "shards": env.get("WALLET_SHARDS", str(DEFAULT_SHARDS)),
         }
     )
     return container

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Protocol
 
-from payments_shared.eventstore import EventStore, PutRecord
-from wallet.domain.wallet import Wallet
+from payments_shared.eventstore import EventStore, ViewChange
 
-__all__ = ["BalancesReadModel", "EventStore"]
+__all__ = ["EventStore", "WalletBalances"]
 
 
-class BalancesReadModel(Protocol):
-    def shards(self, merchant_id: str) -> list[dict[str, Any]]:
-        """The merchant's WalletBalances rows, one per wallet shard credited so far (none: no wallet)."""
+class WalletBalances(Protocol):
+    def shard_credited(self, merchant_id: str, shard: int, balances: Mapping[str, int], version: int) -> ViewChange:
+        """The merchant's shard now holds `balances`, after its event at `version`: the row's write, committed
+        in the credit's own append."""
         ...
 
-    def shard_written(self, wallet: Wallet, shard: int, updated_at: str) -> PutRecord:
-        """The write that records a shard's new balances, for the credit's own append."""
+    def shards(self, merchant_id: str) -> list[dict[str, Any]]:
+        """The merchant's WalletBalances rows, one per wallet shard credited so far (none: no wallet)."""
         ...

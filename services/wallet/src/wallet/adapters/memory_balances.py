@@ -1,17 +1,28 @@
-"""The WalletBalances read model kept by the in-memory event store."""
+"""The WalletBalances read model in memory (tests, benchmarks): rows the in-memory event store writes in the
+credit's append."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
-from payments_shared.eventstore.memory import InMemoryEventStore
-from wallet.read_model import BalanceRows
+from payments_shared.eventstore.memory import InMemoryRows, RowWrite
+from wallet.rows import balance_key, balance_row
 
 
-class InMemoryBalances(BalanceRows):
-    def __init__(self, store: InMemoryEventStore, table_name: str) -> None:
-        super().__init__(table_name)  # self._table
-        self._store = store
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class InMemoryBalances:
+    def __init__(self, table_name: str = "WalletBalances", clock: Callable[[], datetime] = _now) -> None:
+        self.rows = InMemoryRows(table_name)
+        self._clock = clock
+
+    def shard_credited(self, merchant_id: str, shard: int, balances: Mapping[str, int], version: int) -> RowWrite:
+        row = balance_row(merchant_id, shard, balances, version, self._clock().isoformat())
+        return self.rows.put(balance_key(merchant_id, shard), row)
 
     def shards(self, merchant_id: str) -> list[dict[str, Any]]:
-        return [row for row in self._store.records(self._table) if row["merchant_id"] == merchant_id]
+        return [row for row in self.rows.all() if row["merchant_id"] == merchant_id]

@@ -1,1 +1,1 @@
-"""The Wallet aggregate: pure Python, no I/O."""
+"""The wallet's domain: the shard decider and the wallet's names, pure Python, no I/O."""

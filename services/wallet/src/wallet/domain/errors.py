@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
+from payments_shared.money import Money
+
 
 class WalletNotFound(Exception):
     def __init__(self, merchant_id: str) -> None:
         super().__init__(f"no wallet for merchant {merchant_id}")
         self.merchant_id = merchant_id
+
+
+class CreditNotPositive(ValueError):
+    """A credit of zero or less: refused (the message is redelivered, then dead-lettered)."""
+
+    def __init__(self, amount: Money) -> None:
+        super().__init__(f"a credit must be positive, got {amount}")
+        self.amount = amount

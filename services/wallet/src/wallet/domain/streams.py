@@ -1,0 +1,40 @@
+"""The wallet's names in its event store and read model, defined once (the app, the rows and tools/ops use them).
+
+A merchant's wallet is split into shards, each an event stream `wallet-<merchant>#<nn>` with its own snapshot
+and balances row. A credit is claimed once per event (`dedupe#<event id>`) and once per payment
+(`credited#<payment order id>`) whichever shard it lands on.
+"""
+
+from __future__ import annotations
+
+STREAM_PREFIX = "wallet-"
+# Shards a wallet is split into unless configured otherwise (WALLET_SHARDS). Changing it later is safe:
+# balances sum whatever shard rows exist.
+DEFAULT_SHARDS = 16
+
+
+def shard_name(shard: int) -> str:
+    """A shard as its stream id and balances row name it: two digits."""
+    return f"{shard:02d}"
+
+
+def stream_id(merchant_id: str, shard: int) -> str:
+    return f"{STREAM_PREFIX}{merchant_id}#{shard_name(shard)}"
+
+
+def shard_of(stream: str) -> int | None:
+    """The shard of a wallet stream id; None for any other stream."""
+    if not stream.startswith(STREAM_PREFIX) or "#" not in stream:
+        return None
+    name = stream.rsplit("#", 1)[1]
+    return int(name) if name.isdigit() else None
+
+
+def dedupe_marker(event_id: str) -> str:
+    """Claimed with a credit: the event that caused it credits once, however often it is delivered."""
+    return f"dedupe#{event_id}"
+
+
+def credited_marker(payment_order_id: str) -> str:
+    """Claimed with a credit: a payment credits once, however many events tell of it."""
+    return f"credited#{payment_order_id}"
