@@ -8,15 +8,13 @@ reported, as the queue would redeliver it, and is redelivered here.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
 
 import pytest
-from moto import mock_aws
 
 from ledger.adapters.dynamodb_accounts import DynamoDBAccountTotals
-from payments_shared.eventstore.dynamodb import EVENT, DynamoDBEventStore, table_definition
+from payments_shared.eventstore.dynamodb import EVENT, DynamoDBEventStore
 from payments_testing.aws import LambdaContext, SerializedClient, aws_client
 from payments_testing.events import deliver, payment_status_updated
 from payments_testing.racing import RacingWrites, at_once
@@ -27,36 +25,18 @@ DELIVERIES = 6
 
 
 @pytest.fixture
-def ledger(handler_module: ModuleType) -> Iterator[dict[str, Any]]:
-    with mock_aws():
-        dynamodb = aws_client("dynamodb")
-        stream_arn = dynamodb.create_table(**table_definition("ledger-events"))["TableDescription"]["LatestStreamArn"]
-        dynamodb.create_table(
-            TableName="LedgerAccounts",
-            KeySchema=[
-                {"AttributeName": "account", "KeyType": "HASH"},
-                {"AttributeName": "currency", "KeyType": "RANGE"},
-            ],
-            AttributeDefinitions=[
-                {"AttributeName": "account", "AttributeType": "S"},
-                {"AttributeName": "currency", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
-        strict = StrictTransactions().install()
-        racing = RacingWrites(SerializedClient(dynamodb))  # moto's backend is not thread-safe: see SerializedClient
-        handler_module.container.event_store.override(DynamoDBEventStore(racing, "ledger-events"))
-        handler_module.container.totals.override(DynamoDBAccountTotals(racing, "LedgerAccounts"))
-        try:
-            yield {
-                "dynamodb": dynamodb,
-                "stream_arn": stream_arn,
-                "strict": strict,
-                "racing": racing,
-                "handler": handler_module,
-            }
-        finally:
-            strict.uninstall()
+def ledger(handler_module: ModuleType, ledger_tables: tuple[Any, str], strict: StrictTransactions) -> dict[str, Any]:
+    dynamodb, stream_arn = ledger_tables
+    racing = RacingWrites(SerializedClient(dynamodb))  # moto's backend is not thread-safe: see SerializedClient
+    handler_module.container.event_store.override(DynamoDBEventStore(racing, "ledger-events"))
+    handler_module.container.totals.override(DynamoDBAccountTotals(racing, "LedgerAccounts"))
+    return {
+        "dynamodb": dynamodb,
+        "stream_arn": stream_arn,
+        "strict": strict,
+        "racing": racing,
+        "handler": handler_module,
+    }
 
 
 @pytest.mark.parametrize(("overlap", "losers_meet"), [(True, "TransactionConflict"), (False, "ConditionalCheckFailed")])

@@ -8,14 +8,12 @@ records again (a whole batch, after a timeout) counts nothing twice.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
 
 import pytest
-from moto import mock_aws
 
-from payments_shared.eventstore.dynamodb import EVENT, table_definition
+from payments_shared.eventstore.dynamodb import EVENT
 from payments_shared.retry import DEFAULT_RETRY
 from payments_testing.aws import LambdaContext, aws_client
 from payments_testing.events import deliver, payment_status_updated
@@ -26,35 +24,17 @@ AMOUNTS = ["1.00", "20.00", "300.00"]  # one journal entry each: what each one a
 
 
 @pytest.fixture
-def ledger(handler_module: ModuleType) -> Iterator[dict[str, Any]]:
-    with mock_aws():
-        dynamodb = aws_client("dynamodb")
-        stream_arn = dynamodb.create_table(**table_definition("ledger-events"))["TableDescription"]["LatestStreamArn"]
-        dynamodb.create_table(
-            TableName="LedgerAccounts",
-            KeySchema=[
-                {"AttributeName": "account", "KeyType": "HASH"},
-                {"AttributeName": "currency", "KeyType": "RANGE"},
-            ],
-            AttributeDefinitions=[
-                {"AttributeName": "account", "AttributeType": "S"},
-                {"AttributeName": "currency", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
-        for amount in AMOUNTS:
-            assert deliver(handler_module.handler, payment_status_updated(amount=amount)) == []
-        records = [
-            r
-            for r in read_stream(aws_client("dynamodbstreams"), stream_arn)
-            if r["dynamodb"]["NewImage"].get("record_type", {}).get("S") == EVENT
-        ]
-        assert len(records) == len(AMOUNTS)
-        strict = StrictTransactions().install()
-        try:
-            yield {"records": records, "strict": strict, "handler": handler_module}
-        finally:
-            strict.uninstall()
+def ledger(handler_module: ModuleType, ledger_tables: tuple[Any, str], strict: StrictTransactions) -> dict[str, Any]:
+    _, stream_arn = ledger_tables
+    for amount in AMOUNTS:
+        assert deliver(handler_module.handler, payment_status_updated(amount=amount)) == []
+    records = [
+        r
+        for r in read_stream(aws_client("dynamodbstreams"), stream_arn)
+        if r["dynamodb"]["NewImage"].get("record_type", {}).get("S") == EVENT
+    ]
+    assert len(records) == len(AMOUNTS)
+    return {"records": records, "strict": strict, "handler": handler_module}
 
 
 def psp_clearing(handler: ModuleType) -> int:

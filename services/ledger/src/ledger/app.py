@@ -1,4 +1,4 @@
-"""Use cases: post a captured payment to the journal (once), keep the account totals, the trial balance.
+"""Use cases: post a payment to its journal (once), keep the account totals, the trial balance.
 
 A posting writes only its own journal stream (`journal-<payment>`): postings for different payments share
 no item, so DynamoDB never cancels one because of another. The account totals (every posting touches
@@ -12,25 +12,17 @@ from ledger.domain.journal import (
     EVENTS,
     JOURNAL_ENTRY_POSTED,
     FeeSchedule,
-    JournalEntry,
+    Journal,
     JournalEntryPosted,
+    PostPayment,
     TrialBalance,
-    capture_entry,
+    journal_decider,
 )
+from ledger.domain.streams import journal_stream, totals_marker
 from ledger.ports import AccountTotals
-from ledger.read_model import totals_marker
-from payments_shared.contracts import PaymentStatusUpdatedData
-from payments_shared.events import EventEnvelope
-from payments_shared.eventstore import (
-    ConcurrencyConflict,
-    DuplicateRecord,
-    EventStore,
-    NewEvent,
-    StoredEvent,
-    StoreUnavailable,
-)
-from payments_shared.observability.propagation import current_trace_context
-from payments_shared.retry import DEFAULT_RETRY, RetryPolicy, retry
+from payments_shared.eventstore import EventStore, StoredEvent
+from payments_shared.eventstore.repository import Cause, Repository, record_once
+from payments_shared.retry import DEFAULT_RETRY, RetryPolicy
 
 
 class LedgerApp:
@@ -41,54 +33,31 @@ class LedgerApp:
         fees: FeeSchedule,
         retry_policy: RetryPolicy = DEFAULT_RETRY,
     ) -> None:
-        self._retry_policy = retry_policy
+        self._journals: Repository[Journal, PostPayment] = Repository(
+            store, journal_decider(fees), retry_policy=retry_policy
+        )
         self._store = store
         self._totals = totals
-        self._fees = fees
+        self._retry_policy = retry_policy
 
-    def post_payment(self, envelope: EventEnvelope) -> JournalEntry | None:
-        """Post a SUCCESS payment's capture entry; FAILED posts nothing. Idempotent per payment.
+    def post_payment(self, command: PostPayment, cause: Cause) -> JournalEntryPosted | None:
+        """The entry posted for a SUCCESS payment; None when nothing was (a FAILED payment, or already posted).
 
-        The entry is the first event of the payment's journal stream: a redelivered event loses the version
-        race and changes nothing.
+        The entry is the first event of the payment's journal stream, written without a read: a redelivered
+        event finds the stream taken, reads it, and changes nothing.
         """
-        data = PaymentStatusUpdatedData.model_validate(envelope.data)
-        amount = data.money()
-        if data.status != "SUCCESS":
-            return None
-        entry = capture_entry(data.merchant_id, amount, self._fees)
-        posted = entry.posted(str(data.payment_order_id), str(envelope.event_id))
-        event = NewEvent(
-            posted.event_type,
-            posted.data,
-            envelope.correlation_id,
-            str(envelope.event_id),
-            trace=current_trace_context(),
-        )
-        stream = f"journal-{data.payment_order_id}"
-        try:
-            retry(lambda _: self._store.append(stream, 0, [event]), on=(StoreUnavailable,), policy=self._retry_policy)
-        except ConcurrencyConflict:
-            return None  # already posted by an earlier delivery
-        return entry
+        decision = self._journals.handle(journal_stream(command.payment_order_id), command, cause, new_stream=True)
+        return next((event for event in decision.events if isinstance(event, JournalEntryPosted)), None)
 
     def add_to_totals(self, posted: StoredEvent) -> bool:
-        """Add a posted entry to its accounts' running totals, once; False when it was already added."""
+        """Add a posted entry to its accounts' running totals, once; False when it was already added (or the
+        event is no entry)."""
         entry = EVENTS.decode(posted.event_type, posted.data) if posted.event_type == JOURNAL_ENTRY_POSTED else None
         if not isinstance(entry, JournalEntryPosted):
             return False
-        marker = self._store.claim(totals_marker(posted.stream_id))
-        increments = self._totals.entry_added(entry.postings)
-        try:
-            # Projections of other stream shards may be adding to the same accounts right now.
-            retry(
-                lambda _: self._store.append(totals_marker(posted.stream_id), 0, [], [marker, *increments]),
-                on=(StoreUnavailable,),
-                policy=self._retry_policy,
-            )
-        except DuplicateRecord:
-            return False
-        return True
+        # Projections of other stream shards may be adding to the same accounts right now: record_once retries.
+        changes = self._totals.entry_added(entry)
+        return record_once(self._store, changes, totals_marker(posted.stream_id), self._retry_policy)
 
     def trial_balance(self) -> TrialBalance:
         return TrialBalance.of(self._totals.all())

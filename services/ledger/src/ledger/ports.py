@@ -1,21 +1,22 @@
-"""What the ledger needs: its event store and a view of account totals."""
+"""What the ledger needs: its event store and the account totals read model."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Protocol
+from collections.abc import Iterable
+from typing import Protocol
 
-from ledger.domain.journal import AccountBalance
-from payments_shared.eventstore import EventStore, IncrementRecord
+from ledger.domain.journal import AccountBalance, JournalEntryPosted
+from payments_shared.eventstore import EventStore, ViewChange
 
 __all__ = ["AccountTotals", "EventStore"]
 
 
 class AccountTotals(Protocol):
-    def all(self) -> Iterable[AccountBalance]:
-        """Every account's running debit/credit totals per currency."""
+    def entry_added(self, entry: JournalEntryPosted) -> list[ViewChange]:
+        """The entry's postings added to their accounts' totals: the rows' writes, committed with the entry's
+        once-only marker by the totals projection."""
         ...
 
-    def entry_added(self, postings: Sequence[Mapping[str, Any]]) -> list[IncrementRecord]:
-        """The writes that add an entry's postings to the totals, for the projection's own append."""
+    def all(self) -> Iterable[AccountBalance]:
+        """Every account's running debit/credit totals per currency."""
         ...

@@ -1,1 +1,1 @@
-"""One technology per module: DynamoDB."""
+"""One technology per module: DynamoDB, in memory."""

@@ -1,18 +1,24 @@
-"""Account totals on DynamoDB (rows maintained by the journal's transactions with ADD updates)."""
+"""Account totals on DynamoDB: ADD updates to the LedgerAccounts rows, committed with the projection's marker."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
 
-from ledger.domain.journal import AccountBalance
-from ledger.read_model import AccountRows
+from ledger.domain.journal import AccountBalance, JournalEntryPosted
+from ledger.rows import account_increments
+from payments_shared.eventstore import ViewChange
+from payments_shared.eventstore.dynamodb import AddToItem
 
 
-class DynamoDBAccountTotals(AccountRows):
+class DynamoDBAccountTotals:
     def __init__(self, client: Any, table_name: str) -> None:
-        super().__init__(table_name)  # self._table
         self._client = client
+        self._table = table_name
+
+    def entry_added(self, entry: JournalEntryPosted) -> list[ViewChange]:
+        # ADD, not a read and a put: every entry adds to psp_clearing, and concurrent adds never conflict.
+        return [AddToItem(self._table, key, deltas) for key, deltas in account_increments(entry.postings)]
 
     def all(self) -> Iterator[AccountBalance]:
         scan: dict[str, Any] = {"TableName": self._table, "ConsistentRead": True}

@@ -1,21 +1,25 @@
-"""Account totals kept by the in-memory event store (tests, benchmarks, property tests)."""
+"""Account totals in memory (tests, benchmarks, property tests): rows the in-memory event store writes in the
+projection's transaction."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ledger.domain.journal import AccountBalance
-from ledger.read_model import AccountRows
-from payments_shared.eventstore.memory import InMemoryEventStore
+from ledger.domain.journal import AccountBalance, JournalEntryPosted
+from ledger.rows import account_increments
+from payments_shared.eventstore import ViewChange
+from payments_shared.eventstore.memory import InMemoryRows
 
 
-class InMemoryAccountTotals(AccountRows):
-    def __init__(self, store: InMemoryEventStore, table_name: str) -> None:
-        super().__init__(table_name)  # self._table
-        self._store = store
+class InMemoryAccountTotals:
+    def __init__(self, table_name: str = "LedgerAccounts") -> None:
+        self.rows = InMemoryRows(table_name)
+
+    def entry_added(self, entry: JournalEntryPosted) -> list[ViewChange]:
+        return [self.rows.add(key, deltas) for key, deltas in account_increments(entry.postings)]
 
     def all(self) -> Iterator[AccountBalance]:
-        for row in self._store.records(self._table):
+        for row in self.rows.all():
             yield AccountBalance(
                 row["account"], row["currency"], row.get("debits_minor", 0), row.get("credits_minor", 0)
             )

@@ -1,4 +1,4 @@
-"""Journal entries that always balance, and the fee rule.
+"""A payment's journal as a decider, its entries that always balance, the fee rule and the trial balance.
 
 Accounts (normal balance in brackets):
   psp_clearing               [debit]   money the PSP owes us for captured payments
@@ -8,11 +8,12 @@ Accounts (normal balance in brackets):
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, ClassVar
 
+from payments_shared.decider import Decider
 from payments_shared.domain_events import DomainEvent, EventTypes
 from payments_shared.money import Money
 
@@ -114,6 +115,53 @@ def capture_entry(merchant_id: str, amount: Money, fees: FeeSchedule) -> Journal
     if fee.is_positive():
         postings.append(Posting(FEE_REVENUE, Side.CREDIT, fee))
     return JournalEntry(tuple(postings))
+
+
+# -- the journal of one payment (stream `journal-<payment>`, ledger.domain.streams) as a decider
+
+SUCCESS = "SUCCESS"  # the payment's status that books its capture; a FAILED payment books nothing
+
+
+@dataclass(frozen=True)
+class PostPayment:
+    """Book a payment's outcome, told by the event `source_event_id`: a SUCCESS's capture entry, once."""
+
+    payment_order_id: str
+    merchant_id: str
+    amount: Money
+    status: str  # SUCCESS | FAILED
+    source_event_id: str
+
+
+@dataclass(frozen=True)
+class Journal:
+    """A payment's journal: the entry posted for it, or none yet."""
+
+    posted: JournalEntryPosted | None = None
+
+
+def decide(command: PostPayment, state: Journal, fees: FeeSchedule) -> Sequence[DomainEvent]:
+    """The capture entry of a SUCCESS not posted yet; nothing for a FAILED payment or one already posted (the
+    journal is the payment's own: another delivery, or another event telling of the same payment)."""
+    if command.status != SUCCESS or state.posted is not None:
+        return []
+    entry = capture_entry(command.merchant_id, command.amount, fees)
+    return [entry.posted(command.payment_order_id, command.source_event_id)]
+
+
+def evolve(state: Journal, event: DomainEvent) -> Journal:
+    if not isinstance(event, JournalEntryPosted):
+        return state
+    return Journal(posted=event)
+
+
+def journal_decider(fees: FeeSchedule) -> Decider[Journal, PostPayment]:
+    """The journal's decider under the ledger's fee schedule (configuration, so one decider per schedule)."""
+
+    def decide_under_fees(command: PostPayment, state: Journal) -> Sequence[DomainEvent]:
+        return decide(command, state, fees)
+
+    return Decider(initial=Journal(), decide=decide_under_fees, evolve=evolve, events=EVENTS)
 
 
 @dataclass(frozen=True)
