@@ -4,19 +4,25 @@ from __future__ import annotations
 
 import json
 import threading
+from collections import Counter
 from types import ModuleType
+from typing import Any
 
 from moto import mock_aws
 
 from payments_shared.events import EventEnvelope
 from payments_shared.eventstore import ConcurrencyConflict, StoreUnavailable
 from payments_shared.eventstore.dynamodb import DynamoDBEventStore, table_definition
-from payments_testing.aws import LambdaContext, SerializedClient, aws_client
+from payments_shared.eventstore.repository import Cause
+from payments_shared.money import Money
+from payments_testing.aws import LambdaContext, SerializedClient, aws_client, fake_credentials
 from payments_testing.events import deliver, payment_status_updated
 from payments_testing.http import api_event
+from payments_testing.stores import table
 from payments_testing.strict_dynamodb import StrictTransactions
 from wallet.adapters.dynamodb_balances import DynamoDBBalances
 from wallet.app import WalletApp
+from wallet.domain.wallet import CreditWallet
 
 
 def test_fifty_concurrent_credits_give_the_exact_balance(handler_module: ModuleType) -> None:
@@ -87,3 +93,47 @@ def test_fifty_concurrent_credits_give_the_exact_balance(handler_module: ModuleT
         f"\n50 concurrent credits: {sum(conflicts)} lost races retried (max {max(conflicts)} for one credit), "
         f"{strict.cancelled['TransactionConflict']} transaction conflicts, {len(redeliveries)} redeliveries"
     )
+
+
+class CountingClient:
+    """A boto3 client counting its calls by operation."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+        self.calls: Counter[str] = Counter()
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._client, name)
+        if not callable(attribute) or name.startswith("_"):
+            return attribute
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            self.calls[name] += 1
+            return attribute(*args, **kwargs)
+
+        return call
+
+
+def test_a_credit_reads_the_shards_snapshot_and_writes_in_one_transaction() -> None:
+    fake_credentials()
+    with mock_aws():
+        dynamodb = aws_client("dynamodb")
+        dynamodb.create_table(**table_definition("wallet-events"))
+        dynamodb.create_table(**table("WalletBalances", "merchant_id", "shard"))
+        counting = CountingClient(dynamodb)
+        app = WalletApp(DynamoDBEventStore(counting, "wallet-events"), DynamoDBBalances(counting, "WalletBalances"), 1)
+
+        def credit(event_id: str) -> dict[str, int]:
+            counting.calls.clear()
+            command = CreditWallet("m-1", Money(100, "EUR"), f"order-{event_id}", event_id)
+            assert app.credit(command, Cause("c", event_id)).credited
+            return dict(counting.calls)
+
+        # A new shard: its snapshot's GetItem finds none (no events either); a credited one: the snapshot and
+        # a probe for an event after it.
+        assert credit("e-1") == {"get_item": 1, "transact_write_items": 1}
+        assert credit("e-2") == {"get_item": 2, "transact_write_items": 1}
+        counting.calls.clear()
+        assert not app.credit(CreditWallet("m-1", Money(100, "EUR"), "order-e-1", "e-1"), Cause("c", "e-1")).credited
+        assert dict(counting.calls) == {"get_item": 2, "transact_write_items": 1}  # refused whole: nothing written
+        assert app.balances("m-1") == {"balances": {"EUR": 200}, "version": 2}
