@@ -12,10 +12,10 @@ def test_zip_imports_every_entry_point_in_a_bare_python312(tmp_path: Path) -> No
         Path("services.initializer/lambda.zip"),
         "initializer",
         [
-            "from initializer.handler import relay_handler, outcome_handler, container",
+            "from initializer.entrypoints import relay, outcome; from initializer.runtime import container",
             "container.app(); container.relay()",  # builds the clients too: no network needed
             "assert 'aws_lambda_powertools.event_handler.api_gateway' not in sys.modules, 'HTTP resolver loaded'",
-            "from initializer.handler import handler",
+            "from initializer.entrypoints.api import handler",
         ],
         tmp_path,
     )

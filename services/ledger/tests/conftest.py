@@ -11,7 +11,7 @@ from ledger.adapters.memory_accounts import InMemoryAccountTotals
 from payments_shared.eventstore.dynamodb import table_definition
 from payments_shared.eventstore.memory import InMemoryEventStore
 from payments_testing.aws import aws_client, fake_credentials
-from payments_testing.fixtures import real_handler
+from payments_testing.fixtures import real_runtime
 from payments_testing.stores import table
 from payments_testing.strict_dynamodb import StrictTransactions
 
@@ -19,18 +19,18 @@ EVENT_STORE_TABLE, ACCOUNTS_TABLE = "ledger-events", "LedgerAccounts"  # the con
 
 
 @pytest.fixture
-def handler_module() -> Iterator[ModuleType]:
-    with real_handler("ledger") as module:
+def runtime() -> Iterator[ModuleType]:
+    with real_runtime("ledger") as module:
         yield module
 
 
 @pytest.fixture
-def store(handler_module: ModuleType) -> InMemoryEventStore:
+def store(runtime: ModuleType) -> InMemoryEventStore:
     memory = InMemoryEventStore()
-    handler_module.container.event_store.override(memory)
-    handler_module.container.totals.override(InMemoryAccountTotals(ACCOUNTS_TABLE))
+    runtime.container.event_store.override(memory)
+    runtime.container.totals.override(InMemoryAccountTotals(ACCOUNTS_TABLE))
     # The in-memory store plays the DynamoDB stream that feeds the totals projection.
-    memory.subscribe(lambda posted: handler_module.container.app().add_to_totals(posted))
+    memory.subscribe(lambda posted: runtime.container.app().add_to_totals(posted))
     return memory
 
 

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from ledger.adapters.dynamodb_accounts import DynamoDBAccountTotals
+from ledger.entrypoints import post, totals
 from payments_shared.eventstore.dynamodb import EVENT, DynamoDBEventStore
 from payments_testing.aws import LambdaContext, SerializedClient, aws_client
 from payments_testing.events import deliver, payment_status_updated
@@ -25,17 +26,17 @@ DELIVERIES = 6
 
 
 @pytest.fixture
-def ledger(handler_module: ModuleType, ledger_tables: tuple[Any, str], strict: StrictTransactions) -> dict[str, Any]:
+def ledger(runtime: ModuleType, ledger_tables: tuple[Any, str], strict: StrictTransactions) -> dict[str, Any]:
     dynamodb, stream_arn = ledger_tables
     racing = RacingWrites(SerializedClient(dynamodb))  # moto's backend is not thread-safe: see SerializedClient
-    handler_module.container.event_store.override(DynamoDBEventStore(racing, "ledger-events"))
-    handler_module.container.totals.override(DynamoDBAccountTotals(racing, "LedgerAccounts"))
+    runtime.container.event_store.override(DynamoDBEventStore(racing, "ledger-events"))
+    runtime.container.totals.override(DynamoDBAccountTotals(racing, "LedgerAccounts"))
     return {
         "dynamodb": dynamodb,
         "stream_arn": stream_arn,
         "strict": strict,
         "racing": racing,
-        "handler": handler_module,
+        "runtime": runtime,
     }
 
 
@@ -43,16 +44,16 @@ def ledger(handler_module: ModuleType, ledger_tables: tuple[Any, str], strict: S
 def test_concurrent_duplicate_deliveries_post_one_entry_and_count_it_once(
     ledger: dict[str, Any], overlap: bool, losers_meet: str
 ) -> None:
-    handler, racing = ledger["handler"], ledger["racing"]
+    runtime, racing = ledger["runtime"], ledger["racing"]
     event = payment_status_updated(amount="12.34")
     order_id = event["detail"]["data"]["payment_order_id"]
 
     racing.arm(ledger["strict"], DELIVERIES, overlap=overlap)
-    reported = at_once([lambda: deliver(handler.handler, event) for _ in range(DELIVERIES)])
+    reported = at_once([lambda: deliver(post.handler, event) for _ in range(DELIVERIES)])
     assert racing.first_outcomes == {"written": 1, losers_meet: DELIVERIES - 1}  # the race happened as forced
     assert all(failed in ([], [0]) for failed in reported), reported
     for _ in [failed for failed in reported if failed]:  # retries ran out: the queue's redelivery
-        assert deliver(handler.handler, event) == []
+        assert deliver(post.handler, event) == []
 
     journal = [
         item
@@ -65,6 +66,6 @@ def test_concurrent_duplicate_deliveries_post_one_entry_and_count_it_once(
 
     records = read_stream(aws_client("dynamodbstreams"), ledger["stream_arn"])
     for _ in range(2):  # the totals projection, fed by the stream (at least once)
-        assert handler.totals_handler(stream_event(records), LambdaContext()) == {"batchItemFailures": []}
-    balance = handler.container.app().trial_balance()
+        assert totals.handler(stream_event(records), LambdaContext()) == {"batchItemFailures": []}
+    balance = runtime.container.app().trial_balance()
     assert balance.totals() == {"EUR": (1234, 1234)}

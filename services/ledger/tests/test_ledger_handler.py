@@ -8,6 +8,7 @@ from types import ModuleType
 import pytest
 
 from ledger.domain.journal import FeeSchedule
+from ledger.entrypoints import api, post
 from payments_shared import snapstart
 from payments_shared.eventstore.memory import InMemoryEventStore
 from payments_testing.aws import LambdaContext
@@ -16,21 +17,21 @@ from payments_testing.http import MERCHANT_1, OPERATOR_1, api_event
 
 
 def trial_balance(handler: ModuleType) -> dict[str, object]:
-    response = handler.api_handler(api_event("GET", "/ledger/trial-balance", caller=OPERATOR_1), LambdaContext())
+    response = api.handler(api_event("GET", "/ledger/trial-balance", caller=OPERATOR_1), LambdaContext())
     assert response["statusCode"] == 200
     result: dict[str, object] = json.loads(response["body"])
     return result
 
 
 def test_success_posts_a_balanced_entry_and_duplicates_post_nothing(
-    handler_module: ModuleType, store: InMemoryEventStore
+    runtime: ModuleType, store: InMemoryEventStore
 ) -> None:
     event = payment_status_updated(amount="12.34")
     for _ in range(3):
-        assert deliver(handler_module.handler, event) == []
-    assert deliver(handler_module.handler, payment_status_updated(amount="0.66", merchant_id="m-2")) == []
-    assert deliver(handler_module.handler, payment_status_updated(status="FAILED")) == []
-    balance = trial_balance(handler_module)
+        assert deliver(post.handler, event) == []
+    assert deliver(post.handler, payment_status_updated(amount="0.66", merchant_id="m-2")) == []
+    assert deliver(post.handler, payment_status_updated(status="FAILED")) == []
+    balance = trial_balance(runtime)
     assert balance["balanced"] is True
     assert balance["totals"] == {"EUR": {"debits_minor": 1300, "credits_minor": 1300}}
     accounts = {a["account"]: a for a in balance["accounts"]}  # type: ignore[attr-defined]
@@ -39,32 +40,30 @@ def test_success_posts_a_balanced_entry_and_duplicates_post_nothing(
     assert accounts["merchant_payable:m-2"]["credits_minor"] == 66
 
 
-def test_configured_fees_are_booked_to_fee_revenue(handler_module: ModuleType, store: InMemoryEventStore) -> None:
-    handler_module.container.fees.override(FeeSchedule(290, {"EUR": 30}))
-    assert deliver(handler_module.handler, payment_status_updated(amount="10.00")) == []
-    accounts = {a["account"]: a for a in trial_balance(handler_module)["accounts"]}  # type: ignore[attr-defined]
+def test_configured_fees_are_booked_to_fee_revenue(runtime: ModuleType, store: InMemoryEventStore) -> None:
+    runtime.container.fees.override(FeeSchedule(290, {"EUR": 30}))
+    assert deliver(post.handler, payment_status_updated(amount="10.00")) == []
+    accounts = {a["account"]: a for a in trial_balance(runtime)["accounts"]}  # type: ignore[attr-defined]
     assert accounts["fee_revenue"]["credits_minor"] == 59
     assert accounts["merchant_payable:merchant-1"]["credits_minor"] == 941
 
 
 @pytest.mark.parametrize("field", ["amount_minor", "merchant_id", "status"])
-def test_malformed_event_raises_and_posts_nothing(
-    handler_module: ModuleType, store: InMemoryEventStore, field: str
-) -> None:
+def test_malformed_event_raises_and_posts_nothing(runtime: ModuleType, store: InMemoryEventStore, field: str) -> None:
     event = payment_status_updated()
     event["detail"]["data"][field] = "???" if field != "amount_minor" else 99
-    assert deliver(handler_module.handler, event) == [0]  # reported: redelivered, then the DLQ
-    assert trial_balance(handler_module)["accounts"] == []
+    assert deliver(post.handler, event) == [0]  # reported: redelivered, then the DLQ
+    assert trial_balance(runtime)["accounts"] == []
 
 
-def test_the_books_are_for_operators_only(handler_module: ModuleType, store: InMemoryEventStore) -> None:
+def test_the_books_are_for_operators_only(runtime: ModuleType, store: InMemoryEventStore) -> None:
     for caller in (MERCHANT_1, "arn:aws:iam::123456789012:user/stranger", None):
-        response = handler_module.api_handler(api_event("GET", "/ledger/trial-balance", caller=caller), LambdaContext())
+        response = api.handler(api_event("GET", "/ledger/trial-balance", caller=caller), LambdaContext())
         assert response["statusCode"] == 403, caller
         assert json.loads(response["body"])["type"] == "urn:payments:problem:forbidden"
 
 
-def test_a_snapstart_restore_rebuilds_the_containers_clients(handler_module: ModuleType) -> None:
-    before = handler_module.container.dynamodb()
+def test_a_snapstart_restore_rebuilds_the_containers_clients(runtime: ModuleType) -> None:
+    before = runtime.container.dynamodb()
     snapstart.restore()  # what the runtime calls in a copy restored from the snapshot
-    assert handler_module.container.dynamodb() is not before
+    assert runtime.container.dynamodb() is not before

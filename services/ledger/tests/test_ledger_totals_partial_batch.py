@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from ledger.entrypoints import post, totals
 from payments_shared.eventstore.dynamodb import EVENT
 from payments_shared.retry import DEFAULT_RETRY
 from payments_testing.aws import LambdaContext, aws_client
@@ -24,37 +25,37 @@ AMOUNTS = ["1.00", "20.00", "300.00"]  # one journal entry each: what each one a
 
 
 @pytest.fixture
-def ledger(handler_module: ModuleType, ledger_tables: tuple[Any, str], strict: StrictTransactions) -> dict[str, Any]:
+def ledger(runtime: ModuleType, ledger_tables: tuple[Any, str], strict: StrictTransactions) -> dict[str, Any]:
     _, stream_arn = ledger_tables
     for amount in AMOUNTS:
-        assert deliver(handler_module.handler, payment_status_updated(amount=amount)) == []
+        assert deliver(post.handler, payment_status_updated(amount=amount)) == []
     records = [
         r
         for r in read_stream(aws_client("dynamodbstreams"), stream_arn)
         if r["dynamodb"]["NewImage"].get("record_type", {}).get("S") == EVENT
     ]
     assert len(records) == len(AMOUNTS)
-    return {"records": records, "strict": strict, "handler": handler_module}
+    return {"records": records, "strict": strict, "runtime": runtime}
 
 
-def psp_clearing(handler: ModuleType) -> int:
+def psp_clearing(runtime: ModuleType) -> int:
     """What the totals hold for psp_clearing: the sum of the entries added (each posting debits it)."""
-    return sum(a.debits_minor for a in handler.container.app().trial_balance().accounts if a.account == "psp_clearing")
+    return sum(a.debits_minor for a in runtime.container.app().trial_balance().accounts if a.account == "psp_clearing")
 
 
 def minor(amount: str) -> int:
     return int(amount.replace(".", ""))
 
 
-def project(handler: ModuleType, records: list[dict[str, Any]]) -> list[str]:
-    response = handler.totals_handler(stream_event(records), LambdaContext())
+def project(runtime: ModuleType, records: list[dict[str, Any]]) -> list[str]:
+    response = totals.handler(stream_event(records), LambdaContext())
     return [failure["itemIdentifier"] for failure in response["batchItemFailures"]]
 
 
 def test_a_batch_failing_part_way_keeps_what_came_before_and_its_retry_counts_nothing_twice(
     ledger: dict[str, Any],
 ) -> None:
-    handler, records, strict = ledger["handler"], ledger["records"], ledger["strict"]
+    runtime, records, strict = ledger["runtime"], ledger["records"], ledger["strict"]
     sequence = [r["dynamodb"]["SequenceNumber"] for r in records]
 
     def refuse_the_next_record() -> None:
@@ -63,14 +64,14 @@ def test_a_batch_failing_part_way_keeps_what_came_before_and_its_retry_counts_no
         strict.cancel_next(*["ThrottlingError"] * DEFAULT_RETRY.attempts)
 
     strict.hold = refuse_the_next_record
-    failed = project(handler, records)
+    failed = project(runtime, records)
     assert failed and min(failed, key=int) == sequence[1]  # the stream retries from the second record
     assert set(failed) <= set(sequence[1:])
-    assert psp_clearing(handler) == minor(AMOUNTS[0])  # the first is counted; neither the second nor the third
+    assert psp_clearing(runtime) == minor(AMOUNTS[0])  # the first is counted; neither the second nor the third
     assert strict.injected["ThrottlingError"] == DEFAULT_RETRY.attempts  # every refusal was consumed
 
-    assert project(handler, records[1:]) == []  # the retry, from the checkpoint on
-    assert psp_clearing(handler) == sum(minor(a) for a in AMOUNTS)
-    assert project(handler, records) == []  # delivered again, whole: each entry is already counted
-    balance = handler.container.app().trial_balance()
-    assert psp_clearing(handler) == sum(minor(a) for a in AMOUNTS) and balance.is_balanced()
+    assert project(runtime, records[1:]) == []  # the retry, from the checkpoint on
+    assert psp_clearing(runtime) == sum(minor(a) for a in AMOUNTS)
+    assert project(runtime, records) == []  # delivered again, whole: each entry is already counted
+    balance = runtime.container.app().trial_balance()
+    assert psp_clearing(runtime) == sum(minor(a) for a in AMOUNTS) and balance.is_balanced()

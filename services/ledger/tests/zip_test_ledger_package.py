@@ -12,10 +12,10 @@ def test_zip_imports_every_entry_point_in_a_bare_python312(tmp_path: Path) -> No
         Path("services.ledger/lambda.zip"),
         "ledger",
         [
-            "from ledger.handler import handler, totals_handler, container",
+            "from ledger.entrypoints import post, totals; from ledger.runtime import container",
             "container.app()",
             "assert 'aws_lambda_powertools.event_handler.api_gateway' not in sys.modules, 'HTTP resolver loaded'",
-            "from ledger.handler import api_handler",
+            "from ledger.entrypoints.api import handler",
         ],
         tmp_path,
     )

@@ -23,9 +23,10 @@ from payments_testing.strict_dynamodb import StrictTransactions
 from wallet.adapters.dynamodb_balances import DynamoDBBalances
 from wallet.app import WalletApp
 from wallet.domain.wallet import CreditWallet
+from wallet.entrypoints import api, credit
 
 
-def test_fifty_concurrent_credits_give_the_exact_balance(handler_module: ModuleType) -> None:
+def test_fifty_concurrent_credits_give_the_exact_balance(runtime: ModuleType) -> None:
     with mock_aws():
         dynamodb = aws_client("dynamodb")
         dynamodb.create_table(**table_definition("wallet-events"))
@@ -46,15 +47,17 @@ def test_fifty_concurrent_credits_give_the_exact_balance(handler_module: ModuleT
         app = WalletApp(
             DynamoDBEventStore(shared, "wallet-events"), DynamoDBBalances(shared, "WalletBalances"), shards=4
         )
-        handler_module.container.app.override(app)
+        runtime.container.app.override(app)
         events = [payment_status_updated(amount=f"{n}.01") for n in range(1, 51)]
         barrier, conflicts, errors, redeliveries = threading.Barrier(50), [], [], []
 
-        def credit(event: dict[str, object]) -> None:
+        def credit_once(event: dict[str, object]) -> None:
+            asked = credit.credit_command(EventEnvelope.from_eventbridge_event(event))
+            assert asked is not None
             barrier.wait()
             for _ in range(5):  # the queue redelivers a message whose retries ran out
                 try:
-                    conflicts.append(app.credit(EventEnvelope.from_eventbridge_event(event)).conflicts)
+                    conflicts.append(app.credit(*asked).conflicts)
                     return
                 except (ConcurrencyConflict, StoreUnavailable):
                     redeliveries.append(event)
@@ -62,14 +65,14 @@ def test_fifty_concurrent_credits_give_the_exact_balance(handler_module: ModuleT
                     errors.append(error)
                     return
 
-        threads = [threading.Thread(target=credit, args=(e,)) for e in events]
+        threads = [threading.Thread(target=credit_once, args=(e,)) for e in events]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
         for event in events[:10]:  # redelivery after the storm changes nothing
-            assert deliver(handler_module.handler, event) == []
-        response = handler_module.api_handler(
+            assert deliver(credit.handler, event) == []
+        response = api.handler(
             api_event(
                 "GET",
                 "/wallets/merchant-1",
@@ -78,7 +81,7 @@ def test_fifty_concurrent_credits_give_the_exact_balance(handler_module: ModuleT
             ),
             LambdaContext(),
         )
-        handler_module.container.app.reset_override()
+        runtime.container.app.reset_override()
         strict.uninstall()
 
     assert errors == []

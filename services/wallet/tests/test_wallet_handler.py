@@ -10,6 +10,7 @@ from payments_shared.eventstore.memory import InMemoryEventStore
 from payments_testing.aws import LambdaContext
 from payments_testing.events import deliver, payment_status_updated
 from payments_testing.http import MERCHANT_1, MERCHANT_2, OPERATOR_1, api_event
+from wallet.entrypoints import api, credit
 
 
 def get_wallet(handler: ModuleType, merchant_id: str, caller: str | None = MERCHANT_1) -> dict[str, Any]:
@@ -20,10 +21,10 @@ def get_wallet(handler: ModuleType, merchant_id: str, caller: str | None = MERCH
         path_parameters={"merchant_id": merchant_id},
         caller=caller,
     )
-    return handler.api_handler(event, LambdaContext())
+    return api.handler(event, LambdaContext())
 
 
-def test_success_credits_once_per_event_and_failures_never(handler_module: ModuleType, store: InMemoryEventStore):
+def test_success_credits_once_per_event_and_failures_never(runtime: ModuleType, store: InMemoryEventStore):
     first = payment_status_updated(amount="12.34")
     for event in (
         first,
@@ -32,8 +33,8 @@ def test_success_credits_once_per_event_and_failures_never(handler_module: Modul
         payment_status_updated(amount="500", currency="JPY"),
         payment_status_updated(status="FAILED", amount="99.00"),
     ):
-        assert deliver(handler_module.handler, event) == []
-    response = get_wallet(handler_module, "merchant-1")
+        assert deliver(credit.handler, event) == []
+    response = get_wallet(runtime, "merchant-1")
     assert response["statusCode"] == 200
     body = json.loads(response["body"])
     assert body["balances"] == [
@@ -43,47 +44,41 @@ def test_success_credits_once_per_event_and_failures_never(handler_module: Modul
     assert body["version"] == 3
 
 
-def test_unknown_wallet_is_404_and_malformed_id_is_400(handler_module: ModuleType, store: InMemoryEventStore):
-    assert get_wallet(handler_module, "nobody", caller=OPERATOR_1)["statusCode"] == 404
-    bad = get_wallet(handler_module, "bad%20id!")
+def test_unknown_wallet_is_404_and_malformed_id_is_400(runtime: ModuleType, store: InMemoryEventStore):
+    assert get_wallet(runtime, "nobody", caller=OPERATOR_1)["statusCode"] == 404
+    bad = get_wallet(runtime, "bad%20id!")
     assert bad["statusCode"] == 400 and json.loads(bad["body"])["errors"][0]["field"] == "path.merchant_id"
 
 
-def test_every_credit_writes_a_snapshot_so_loads_replay_nothing(
-    handler_module: ModuleType, store: InMemoryEventStore
-) -> None:
+def test_every_credit_writes_a_snapshot_so_loads_replay_nothing(runtime: ModuleType, store: InMemoryEventStore) -> None:
     for _ in range(5):
-        assert deliver(handler_module.handler, payment_status_updated(amount="1.00")) == []
+        assert deliver(credit.handler, payment_status_updated(amount="1.00")) == []
     loaded = [store.load(f"wallet-merchant-1#{shard:02d}") for shard in range(16)]
     snapshots = [s.snapshot for s in loaded if s.snapshot is not None]
     assert all(list(s.events) == [] for s in loaded)
     assert sum(s.version for s in snapshots) == 5 and sum(s.state["balances"]["EUR"] for s in snapshots) == 500
 
 
-def test_credits_spread_over_shards_and_the_balance_sums_them(
-    handler_module: ModuleType, store: InMemoryEventStore
-) -> None:
+def test_credits_spread_over_shards_and_the_balance_sums_them(runtime: ModuleType, store: InMemoryEventStore) -> None:
     for _ in range(40):
-        assert deliver(handler_module.handler, payment_status_updated(amount="1.00")) == []
-    rows = handler_module.container.balances().rows.all()
+        assert deliver(credit.handler, payment_status_updated(amount="1.00")) == []
+    rows = runtime.container.balances().rows.all()
     assert len(rows) > 1 and sum(row["balances"]["EUR"] for row in rows) == 4000
-    body = json.loads(get_wallet(handler_module, "merchant-1")["body"])
+    body = json.loads(get_wallet(runtime, "merchant-1")["body"])
     assert body["balances"][0]["amount_minor"] == 4000 and body["version"] == 40
 
 
-def test_malformed_event_raises_and_credits_nothing(handler_module: ModuleType, store: InMemoryEventStore) -> None:
+def test_malformed_event_raises_and_credits_nothing(runtime: ModuleType, store: InMemoryEventStore) -> None:
     event = payment_status_updated()
     event["detail"]["data"]["amount"] = "12.3"  # disagrees with amount_minor
-    assert deliver(handler_module.handler, event) == [0]  # reported: redelivered, then the DLQ
-    assert get_wallet(handler_module, "merchant-1")["statusCode"] == 404
+    assert deliver(credit.handler, event) == [0]  # reported: redelivered, then the DLQ
+    assert get_wallet(runtime, "merchant-1")["statusCode"] == 404
 
 
-def test_a_merchant_reads_only_its_own_wallet_and_operators_any(
-    handler_module: ModuleType, store: InMemoryEventStore
-) -> None:
-    assert deliver(handler_module.handler, payment_status_updated(merchant_id="merchant-1")) == []
-    assert get_wallet(handler_module, "merchant-1", caller=MERCHANT_1)["statusCode"] == 200
-    assert get_wallet(handler_module, "merchant-1", caller=OPERATOR_1)["statusCode"] == 200
-    refused = get_wallet(handler_module, "merchant-1", caller=MERCHANT_2)
+def test_a_merchant_reads_only_its_own_wallet_and_operators_any(runtime: ModuleType, store: InMemoryEventStore) -> None:
+    assert deliver(credit.handler, payment_status_updated(merchant_id="merchant-1")) == []
+    assert get_wallet(runtime, "merchant-1", caller=MERCHANT_1)["statusCode"] == 200
+    assert get_wallet(runtime, "merchant-1", caller=OPERATOR_1)["statusCode"] == 200
+    refused = get_wallet(runtime, "merchant-1", caller=MERCHANT_2)
     assert refused["statusCode"] == 403 and "merchant-1" not in refused["body"]
-    assert get_wallet(handler_module, "merchant-1", caller=None)["statusCode"] == 403
+    assert get_wallet(runtime, "merchant-1", caller=None)["statusCode"] == 403

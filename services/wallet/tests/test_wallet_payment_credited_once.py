@@ -11,15 +11,16 @@ from types import ModuleType
 from payments_shared.eventstore.memory import InMemoryEventStore
 from payments_shared.ids import PaymentOrderId
 from payments_testing.events import deliver, payment_status_updated
+from wallet.entrypoints import credit
 
 
-def test_events_reusing_a_payment_id_credit_it_once(handler_module: ModuleType, store: InMemoryEventStore) -> None:
+def test_events_reusing_a_payment_id_credit_it_once(runtime: ModuleType, store: InMemoryEventStore) -> None:
     order_id = PaymentOrderId.new()
     first = payment_status_updated(amount="12.34", order_id=order_id)
     again = payment_status_updated(amount="12.34", order_id=order_id)  # the same payment, another event id
     assert first["detail"]["event_id"] != again["detail"]["event_id"]
-    assert deliver(handler_module.handler, first, again, first) == []
-    assert deliver(handler_module.handler, again) == []
+    assert deliver(credit.handler, first, again, first) == []
+    assert deliver(credit.handler, again) == []
     other = payment_status_updated(amount="0.66")
-    assert deliver(handler_module.handler, other) == []
-    assert handler_module.container.app().balances("merchant-1") == {"balances": {"EUR": 1300}, "version": 2}
+    assert deliver(credit.handler, other) == []
+    assert runtime.container.app().balances("merchant-1") == {"balances": {"EUR": 1300}, "version": 2}

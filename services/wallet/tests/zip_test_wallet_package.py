@@ -12,10 +12,10 @@ def test_zip_imports_every_entry_point_in_a_bare_python312(tmp_path: Path) -> No
         Path("services.wallet/lambda.zip"),
         "wallet",
         [
-            "from wallet.handler import handler, container",
+            "from wallet.entrypoints import credit; from wallet.runtime import container",
             "container.app()",
             "assert 'aws_lambda_powertools.event_handler.api_gateway' not in sys.modules, 'HTTP resolver loaded'",
-            "from wallet.handler import api_handler",
+            "from wallet.entrypoints.api import handler",
         ],
         tmp_path,
     )

@@ -32,17 +32,17 @@ def spans() -> Iterator[InMemorySpanExporter]:
 
 
 @contextmanager
-def real_handler(service: str) -> Iterator[ModuleType]:
-    """`<service>.handler`, imported with fake AWS credentials (its container builds clients at import), with a
-    clean container (fresh_handler)."""
+def real_runtime(service: str) -> Iterator[ModuleType]:
+    """`<service>.runtime` (the container its entry points share), imported with fake AWS credentials, with a
+    clean container (fresh_runtime)."""
     fake_credentials()
-    with fresh_handler(importlib.import_module(f"{service}.handler")) as module:
+    with fresh_runtime(importlib.import_module(f"{service}.runtime")) as module:
         yield module
 
 
 @contextmanager
-def fresh_handler(module: ModuleType) -> Iterator[ModuleType]:
-    """A service's real handler module with a clean container: no cached clients, no overrides left behind."""
+def fresh_runtime(module: ModuleType) -> Iterator[ModuleType]:
+    """A service's runtime module with a clean container: no cached clients, no overrides left behind."""
     module.container.reset_singletons()
     client.cache_clear()
     if "callers" in module.container.providers:  # HTTP entry points: the test principals (payments_testing.http)

@@ -30,7 +30,7 @@ def assert_zip_imports(zip_path: Path, package: str, statements: list[str], tmp_
     with zipfile.ZipFile(zip_path) as archive:
         names = archive.namelist()
         archive.extractall(tmp_path)
-    assert "lambda_function.py" in names and f"{package}/handler.py" in names
+    assert "lambda_function.py" in names and f"{package}/runtime.py" in names
     assert not [n for n in names if n.startswith(FORBIDDEN_PREFIXES)]
     assert not [n for n in names if n.endswith((".pyi", ".c", ".h", ".pyx"))], "sources and stubs never run"
     # The statements run first, so they can check what an entry point alone has imported.

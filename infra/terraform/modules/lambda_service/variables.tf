@@ -4,7 +4,7 @@ variable "name" {
 }
 
 variable "handler" {
-  description = "Entry point inside the zip, e.g. initializer.handler.handler."
+  description = "Entry point inside the zip, e.g. initializer.entrypoints.api.handler."
   type        = string
 }
 

@@ -35,7 +35,7 @@ locals {
   }
   functions = {
     "finalizer" = {
-      handler = "finalizer.handler.handler"
+      handler = "finalizer.entrypoints.charge.handler"
       tables  = [module.event_store.table_name, module.results.name]
       statements = [
         # The outcome event and its result row in one transaction (each item authorized as a PutItem);
@@ -56,7 +56,7 @@ locals {
       ]
     }
     "finalizer-relay" = {
-      handler = "finalizer.handler.relay_handler"
+      handler = "finalizer.entrypoints.relay.handler"
       # Reading its stream and sending given-up batches: module.event_store grants them.
       statements = [{
         sid        = "PublishOwnEvents", actions = ["events:PutEvents"], resources = [local.platform.bus_arn]

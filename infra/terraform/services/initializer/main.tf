@@ -16,7 +16,7 @@ locals {
   read_principals = { sid = "ReadApiPrincipals", actions = ["dynamodb:GetItem"], resources = [local.platform.principals_table_arn] }
   functions = {
     "initializer-api" = {
-      handler = "initializer.handler.handler"
+      handler = "initializer.entrypoints.api.handler"
       tables  = [module.event_store.table_name, module.orders.name, local.platform.principals_table_name]
       statements = [
         # An order's first events and its row in one transaction; a retried key reads the stream back.
@@ -28,7 +28,7 @@ locals {
       ]
     }
     "initializer-relay" = {
-      handler = "initializer.handler.relay_handler"
+      handler = "initializer.entrypoints.relay.handler"
       # Reading its stream and sending given-up batches: module.event_store grants them.
       statements = [{
         sid        = "PublishOwnEvents", actions = ["events:PutEvents"], resources = [local.platform.bus_arn]
@@ -36,7 +36,7 @@ locals {
       }]
     }
     "initializer-outcome" = {
-      handler = "initializer.handler.outcome_handler"
+      handler = "initializer.entrypoints.outcome.handler"
       tables  = [module.event_store.table_name, module.orders.name]
       statements = [
         # Load the order's stream, append its outcome at the next version, update its row.

@@ -14,14 +14,14 @@ locals {
     # Posts each payment to its own journal stream at version 0 (no item shared with other postings); a
     # refused condition means the entry is already posted, so nothing is read back.
     "ledger" = {
-      handler    = "ledger.handler.handler"
+      handler    = "ledger.entrypoints.post.handler"
       tables     = [module.event_store.table_name]
       statements = [{ sid = "PostJournalEntries", actions = ["dynamodb:PutItem"], resources = [module.event_store.table_arn] }]
     }
     # Keeps the account totals, fed by the journal's stream (module.event_store grants reading it): each
     # entry's increments commit with a marker in the journal table, so an entry is added once.
     "ledger-totals" = {
-      handler = "ledger.handler.totals_handler"
+      handler = "ledger.entrypoints.totals.handler"
       tables  = [module.event_store.table_name, module.accounts.name]
       statements = [
         { sid = "ClaimEntries", actions = ["dynamodb:PutItem"], resources = [module.event_store.table_arn] },
@@ -29,7 +29,7 @@ locals {
       ]
     }
     "ledger-api" = {
-      handler = "ledger.handler.api_handler"
+      handler = "ledger.entrypoints.api.handler"
       tables  = [module.accounts.name, local.platform.principals_table_name]
       statements = [{ sid = "ReadAccounts", actions = ["dynamodb:Scan"], resources = [module.accounts.arn] },
       { sid = "ReadApiPrincipals", actions = ["dynamodb:GetItem"], resources = [local.platform.principals_table_arn] }]

@@ -8,7 +8,7 @@ locals {
     # A credit loads its wallet shard (snapshot, then the version after it; a Query only if newer events
     # exist) and appends at the next version with the dedupe marker, snapshot and the shard's balance row.
     "wallet" = {
-      handler = "wallet.handler.handler"
+      handler = "wallet.entrypoints.credit.handler"
       tables  = [module.event_store.table_name, module.balances.name]
       statements = [
         { sid = "CreditWallets", actions = ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:ConditionCheckItem", "dynamodb:PutItem"], resources = [module.event_store.table_arn] },
@@ -16,7 +16,7 @@ locals {
       ]
     }
     "wallet-api" = {
-      handler = "wallet.handler.api_handler"
+      handler = "wallet.entrypoints.api.handler"
       tables  = [module.balances.name, local.platform.principals_table_name]
       statements = [{ sid = "ReadBalances", actions = ["dynamodb:Query"], resources = [module.balances.arn] },
       { sid = "ReadApiPrincipals", actions = ["dynamodb:GetItem"], resources = [local.platform.principals_table_arn] }]

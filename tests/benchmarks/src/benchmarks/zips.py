@@ -27,24 +27,26 @@ SERVICES = ("initializer", "finalizer", "ledger", "wallet")
 ENTRY_POINTS = {
     "initializer": {
         # The API's first POST fingerprints and seals the card: its KMS client is part of its cold start.
-        "api": "from initializer.handler import handler, container; container.app(); container.kms()",
-        "relay": "from initializer.handler import relay_handler, container; container.relay()",
-        "outcome": "from initializer.handler import outcome_handler, container; container.app()",
+        "api": "import initializer.entrypoints.api; container.app(); container.kms()",
+        "relay": "import initializer.entrypoints.relay; container.relay()",
+        "outcome": "import initializer.entrypoints.outcome; container.app()",
     },
     "finalizer": {
-        "consumer": "from finalizer.handler import handler, container; container.app(); container.psp()",
-        "relay": "from finalizer.handler import relay_handler, container; container.relay()",
+        "consumer": "import finalizer.entrypoints.charge; container.app(); container.psp()",
+        "relay": "import finalizer.entrypoints.relay; container.relay()",
     },
     "ledger": {
-        "consumer": "from ledger.handler import handler, container; container.app()",
-        "totals": "from ledger.handler import totals_handler, container; container.app()",
-        "api": "from ledger.handler import api_handler, container; container.app()",
+        "consumer": "import ledger.entrypoints.post; container.app()",
+        "totals": "import ledger.entrypoints.totals; container.app()",
+        "api": "import ledger.entrypoints.api; container.app()",
     },
     "wallet": {
-        "consumer": "from wallet.handler import handler, container; container.app()",
-        "api": "from wallet.handler import api_handler, container; container.app()",
+        "consumer": "import wallet.entrypoints.credit; container.app()",
+        "api": "import wallet.entrypoints.api; container.app()",
     },
 }
+# Each entry point's statements run after its service's runtime (the container every function shares) is imported.
+RUNTIME = "from {service}.runtime import container; "
 BASELINE = "import boto3; boto3.client('dynamodb'); boto3.client('events')"
 # The chosen libraries as our entry points use them, and none of our code: the floor of this dependency
 # set (from the lean zip). entry / LIBRARIES is what our own modules add; LIBRARIES / BASELINE what the
@@ -121,7 +123,7 @@ def cold_init(service: str, runs: int) -> dict[str, Any]:
             archive.extractall(directory)
         with zipfile.ZipFile(zip_path(service, full=True)) as archive:
             archive.extractall(full)
-        entries = ENTRY_POINTS[service]
+        entries = {name: RUNTIME.format(service=service) + code for name, code in ENTRY_POINTS[service].items()}
         for code in entries.values():  # warm the page cache
             _time_process(code, directory)
         _time_process(BASELINE, full)

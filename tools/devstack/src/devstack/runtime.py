@@ -15,16 +15,16 @@ from payments_testing.aws import LambdaContext
 
 # Lambda function -> (module, attribute): the same entry points the Terraform wires.
 FUNCTIONS: dict[str, tuple[str, str]] = {
-    "initializer-api": ("initializer.handler", "handler"),
-    "initializer-relay": ("initializer.handler", "relay_handler"),
-    "initializer-outcome": ("initializer.handler", "outcome_handler"),
-    "finalizer": ("finalizer.handler", "handler"),
-    "finalizer-relay": ("finalizer.handler", "relay_handler"),
-    "ledger": ("ledger.handler", "handler"),
-    "ledger-totals": ("ledger.handler", "totals_handler"),
-    "ledger-api": ("ledger.handler", "api_handler"),
-    "wallet": ("wallet.handler", "handler"),
-    "wallet-api": ("wallet.handler", "api_handler"),
+    "initializer-api": ("initializer.entrypoints.api", "handler"),
+    "initializer-relay": ("initializer.entrypoints.relay", "handler"),
+    "initializer-outcome": ("initializer.entrypoints.outcome", "handler"),
+    "finalizer": ("finalizer.entrypoints.charge", "handler"),
+    "finalizer-relay": ("finalizer.entrypoints.relay", "handler"),
+    "ledger": ("ledger.entrypoints.post", "handler"),
+    "ledger-totals": ("ledger.entrypoints.totals", "handler"),
+    "ledger-api": ("ledger.entrypoints.api", "handler"),
+    "wallet": ("wallet.entrypoints.credit", "handler"),
+    "wallet-api": ("wallet.entrypoints.api", "handler"),
 }
 
 

@@ -78,7 +78,7 @@ class Devstack:
         self.functions = Functions({**consumers, "initializer-api": 16, "ledger-api": 16, "wallet-api": 16})
         # The relays publish through PutEvents as it behaves on a bad day (partial failures), when asked to.
         self.bus = FlakyEventBridge(traced_client("events"), self.faults)
-        for module in ("initializer.handler", "finalizer.handler"):
+        for module in ("initializer.runtime", "finalizer.runtime"):
             importlib.import_module(module).container.events.override(self.bus)
         self._stop = threading.Event()
         self._pumps: list[threading.Thread] = [

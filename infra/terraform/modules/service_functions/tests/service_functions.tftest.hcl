@@ -8,7 +8,7 @@ variables {
       handler    = "svc.handler.handler"
       statements = [{ sid = "OwnTable", actions = ["dynamodb:GetItem"], resources = ["arn:aws:dynamodb:eu-west-1:123456789012:table/t"] }]
     }
-    "svc-api" = { handler = "svc.handler.api_handler", statements = [] }
+    "svc-api" = { handler = "svc.entrypoints.api.handler", statements = [] }
   }
   environment = { EVENT_STORE_TABLE = "svc-events" }
   zip_path    = "tests/handler.zip"

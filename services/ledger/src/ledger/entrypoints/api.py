@@ -1,10 +1,10 @@
-"""HTTP entry point of the ledger: GET /ledger/trial-balance."""
+"""The ledger's HTTP API: GET /ledger/trial-balance (operators only)."""
 
 from __future__ import annotations
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
-from ledger.handler import SERVICE, container, logger
+from ledger.runtime import SERVICE, container, logger
 from payments_shared.callers import require_operator
 from payments_shared.lambda_entry.http import http_entry
 from payments_shared.observability.metrics import build_metrics

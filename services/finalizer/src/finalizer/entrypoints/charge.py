@@ -1,30 +1,37 @@
-"""Lambda entry points of the finalizer: PaymentInitiated consumer and the outbox relay."""
+"""The finalizer's consumer of PaymentInitiated (its queue): charge the payment once, record the outcome."""
 
 from __future__ import annotations
 
 from aws_lambda_powertools.metrics import single_metric
 
-from finalizer.container import build_container
-from finalizer.domain.payment import PaymentStatus
-from payments_shared import snapstart
+from finalizer.domain.payment import ChargePayment, PaymentStatus
+from finalizer.runtime import SERVICE, container, logger
+from payments_shared.contracts import PaymentInitiatedData
 from payments_shared.events import EventEnvelope
 from payments_shared.lambda_entry.queue import queue_entry
-from payments_shared.lambda_entry.stream import stream_entry
-from payments_shared.observability.logging import build_logger
 from payments_shared.observability.metrics import NAMESPACE, MetricUnit, build_metrics
 
-SERVICE = "finalizer"
-logger = build_logger(SERVICE)
 metrics = build_metrics(SERVICE)
-container = build_container()
-snapstart.install(container.reset_singletons)  # a restored copy rebuilds its clients (SnapStart)
 
 
-def _finalize(envelope: EventEnvelope) -> None:
+def charge_command(envelope: EventEnvelope) -> ChargePayment:
+    """The command a PaymentInitiated event carries; malformed data raises here, before any I/O."""
+    payment = PaymentInitiatedData.model_validate(envelope.data)
+    return ChargePayment(
+        payment.payment_order_id,
+        payment.merchant_id,
+        payment.money(),
+        payment.payment_details,
+        envelope.correlation_id,
+        str(envelope.event_id),
+    )
+
+
+def _charge(envelope: EventEnvelope) -> None:
     """Raises when the PSP's outcome stays unknown after bounded retries: the queue then redelivers the
     event (the next attempt first asks the PSP by idempotency key) and finally parks it in the DLQ. A
     guess either way would risk a charge without a record or a record without a charge."""
-    result = container.app().finalize(envelope)
+    result = container.app().charge(charge_command(envelope))
     if not result.charged_now:
         logger.info("duplicate delivery: payment already decided", extra={"status": result.status.value})
         return
@@ -40,7 +47,4 @@ def _finalize(envelope: EventEnvelope) -> None:
     logger.info("payment finalized", extra={"payment_order_id": result.payment_order_id, "status": result.status.value})
 
 
-handler = queue_entry(_finalize, logger=logger, metrics=metrics)
-relay_handler = stream_entry(
-    lambda event: container.relay().handle_stream_batch(event), logger=logger, metrics=build_metrics(SERVICE)
-)  # (its own: see build_metrics)
+handler = queue_entry(_charge, logger=logger, metrics=metrics)

@@ -1,4 +1,4 @@
-"""HTTP entry point of the initializer: POST /payments, GET /payments/{payment_order_id}."""
+"""The initializer's HTTP API: POST /payments, GET /payments/{payment_order_id}."""
 
 from __future__ import annotations
 
@@ -10,15 +10,16 @@ from aws_lambda_powertools.event_handler.openapi.params import Header, Path
 from initializer.domain.commands import CardEntry, PlaceOrder
 from initializer.domain.errors import IdempotencyKeyReused, PaymentNotFound
 from initializer.domain.order import BuyerInfo, OrderStatus, PaymentOrder
-from initializer.handler import container, logger, metrics
+from initializer.runtime import SERVICE, container, logger
 from initializer.schemas import CardOut, PaymentOut, PaymentRequest
 from payments_shared.callers import current_caller, require_merchant
 from payments_shared.ids import PaymentOrderId
 from payments_shared.lambda_entry.http import http_entry
-from payments_shared.observability.metrics import MetricUnit
+from payments_shared.observability.metrics import MetricUnit, build_metrics
 from payments_shared.problems import FieldProblem, Forbidden, NotFound, Unprocessable
 
 api = APIGatewayRestResolver(enable_validation=True)
+metrics = build_metrics(SERVICE)
 
 
 class KeyReusedProblem(Unprocessable):

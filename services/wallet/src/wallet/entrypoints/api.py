@@ -1,4 +1,4 @@
-"""HTTP entry point of the wallet: GET /wallets/{merchant_id}."""
+"""The wallet's HTTP API: GET /wallets/{merchant_id}."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from payments_shared.money import Money
 from payments_shared.observability.metrics import build_metrics
 from payments_shared.problems import Forbidden, NotFound
 from wallet.domain.errors import WalletNotFound
-from wallet.handler import SERVICE, container, logger
+from wallet.runtime import SERVICE, container, logger
 
 api = APIGatewayRestResolver(enable_validation=True)
 
