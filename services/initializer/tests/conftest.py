@@ -2,21 +2,47 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from types import ModuleType
+from typing import Any
 
 import pytest
-from initializer_testdata import in_memory_adapters
+from initializer_testdata import EVENT_STORE_TABLE, ORDERS_TABLE, in_memory_adapters
+from moto import mock_aws
 
+from initializer.adapters.memory_orders import InMemoryPaymentOrders
+from payments_shared.eventstore.dynamodb import table_definition
 from payments_shared.eventstore.memory import InMemoryEventStore
-from payments_testing.fixtures import real_handler, spans  # noqa: F401 - fixtures
+from payments_testing.aws import aws_client, fake_credentials
+from payments_testing.fixtures import real_runtime, spans  # noqa: F401 - fixtures
+from payments_testing.stores import table
 
 
 @pytest.fixture
-def handler_module() -> Iterator[ModuleType]:
-    with real_handler("initializer") as module:
+def runtime() -> Iterator[ModuleType]:
+    """initializer.runtime (the container every entry point shares), clean for each test."""
+    with real_runtime("initializer") as module:
         yield module
 
 
 @pytest.fixture
-def in_memory(handler_module: ModuleType) -> InMemoryEventStore:
-    """The real handler with in-memory adapters (no AWS at all)."""
-    return in_memory_adapters(handler_module.container)
+def in_memory(runtime: ModuleType) -> InMemoryEventStore:
+    """The real entry points on in-memory adapters (no AWS at all): their event store."""
+    return in_memory_adapters(runtime.container)
+
+
+@pytest.fixture
+def orders(runtime: ModuleType, in_memory: InMemoryEventStore) -> InMemoryPaymentOrders:
+    """The in-memory orders read model the real entry points write (with `in_memory`)."""
+    read_model: InMemoryPaymentOrders = runtime.container.orders()
+    return read_model
+
+
+@pytest.fixture
+def initializer_tables() -> Iterator[tuple[Any, str]]:
+    """The initializer's tables on moto, under the container's default names: its event store and the orders'
+    read model. Yields a dynamodb client and the event store's stream ARN (the outbox relay reads it)."""
+    fake_credentials()
+    with mock_aws():
+        dynamodb = aws_client("dynamodb")
+        stream_arn = dynamodb.create_table(**table_definition(EVENT_STORE_TABLE))["TableDescription"]["LatestStreamArn"]
+        dynamodb.create_table(**table(ORDERS_TABLE, "payment_order_id"))
+        yield dynamodb, stream_arn

@@ -1,22 +1,24 @@
-"""Requests and dates the initializer's tests share."""
+"""Requests, dates and in-memory wiring the initializer's tests share."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
 
-from initializer.adapters.memory_read_model import InMemoryOrderReadModel
+from initializer.adapters.memory_orders import InMemoryPaymentOrders
 from payments_shared.eventstore.memory import InMemoryEventStore
 from payments_testing.cards import LocalCardVault
 
 TODAY = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+EVENT_STORE_TABLE, ORDERS_TABLE = "initializer-events", "ShowMeTheMoney"  # the container's defaults
 
 
 def in_memory_adapters(container: Any) -> InMemoryEventStore:
-    """The real handler's container on in-memory adapters (no AWS at all): the store, to look into."""
+    """The runtime's container on in-memory adapters (no AWS at all): the store, to look into; the orders'
+    rows are `container.orders()`'s."""
     store = InMemoryEventStore()
     container.event_store.override(store)
-    container.orders.override(InMemoryOrderReadModel(store, "ShowMeTheMoney"))
+    container.orders.override(InMemoryPaymentOrders(ORDERS_TABLE))
     container.vault.override(LocalCardVault())
     container.clock.override(lambda: TODAY)
     return store

@@ -9,13 +9,12 @@ from typing import Any
 
 import pytest
 from initializer_testdata import valid_order
-from moto import mock_aws
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 
+from initializer.entrypoints import api, outcome, relay
 from payments_shared.contracts import PaymentInitiatedData
 from payments_shared.events import EventEnvelope
-from payments_shared.eventstore.dynamodb import table_definition
 from payments_shared.sealed_cards import KmsCardCipher
 from payments_testing.aws import LambdaContext, aws_client
 from payments_testing.events import deliver, payment_status_updated
@@ -26,45 +25,35 @@ CARD = "4111111111111111"
 
 
 @pytest.fixture
-def world(handler_module: ModuleType) -> Iterator[dict[str, Any]]:
-    with mock_aws():
-        dynamodb, kms, events, sqs = (aws_client(s) for s in ("dynamodb", "kms", "events", "sqs"))
-        stream_arn = dynamodb.create_table(**table_definition("initializer-events"))["TableDescription"][
-            "LatestStreamArn"
-        ]
-        dynamodb.create_table(
-            TableName="ShowMeTheMoney",
-            KeySchema=[{"AttributeName": "payment_order_id", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "payment_order_id", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
-        data_key = kms.create_key()["KeyMetadata"]["KeyId"]
-        kms.create_alias(AliasName="alias/payments-card-data", TargetKeyId=data_key)
-        mac_key = kms.create_key(KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC")["KeyMetadata"]["KeyId"]
-        kms.create_alias(AliasName="alias/payments-card-fingerprint", TargetKeyId=mac_key)
-        events.create_event_bus(Name="payments")
-        queue_url = sqs.create_queue(QueueName="finalizer-inbox")["QueueUrl"]
-        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        events.put_rule(
-            Name="initiated",
-            EventBusName="payments",
-            EventPattern=json.dumps({"source": ["payments.initializer"], "detail-type": ["PaymentInitiated"]}),
-        )
-        events.put_targets(Rule="initiated", EventBusName="payments", Targets=[{"Id": "q", "Arn": queue_arn}])
-        yield {
-            "dynamodb": dynamodb,
-            "kms": kms,
-            "sqs": sqs,
-            "queue_url": queue_url,
-            "stream_arn": stream_arn,
-            "streams": aws_client("dynamodbstreams"),
-            "handler": handler_module,
-        }
+def world(runtime: ModuleType, initializer_tables: tuple[Any, str]) -> Iterator[dict[str, Any]]:
+    dynamodb, stream_arn = initializer_tables
+    kms, events, sqs = (aws_client(s) for s in ("kms", "events", "sqs"))
+    data_key = kms.create_key()["KeyMetadata"]["KeyId"]
+    kms.create_alias(AliasName="alias/payments-card-data", TargetKeyId=data_key)
+    mac_key = kms.create_key(KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC")["KeyMetadata"]["KeyId"]
+    kms.create_alias(AliasName="alias/payments-card-fingerprint", TargetKeyId=mac_key)
+    events.create_event_bus(Name="payments")
+    queue_url = sqs.create_queue(QueueName="finalizer-inbox")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events.put_rule(
+        Name="initiated",
+        EventBusName="payments",
+        EventPattern=json.dumps({"source": ["payments.initializer"], "detail-type": ["PaymentInitiated"]}),
+    )
+    events.put_targets(Rule="initiated", EventBusName="payments", Targets=[{"Id": "q", "Arn": queue_arn}])
+    yield {
+        "dynamodb": dynamodb,
+        "kms": kms,
+        "sqs": sqs,
+        "queue_url": queue_url,
+        "stream_arn": stream_arn,
+        "streams": aws_client("dynamodbstreams"),
+    }
 
 
 def relay_all(world: dict[str, Any]) -> list[EventEnvelope]:
     records = read_stream(world["streams"], world["stream_arn"])
-    response = world["handler"].relay_handler({"Records": records}, LambdaContext())
+    response = relay.handler({"Records": records}, LambdaContext())
     assert response == {"batchItemFailures": []}
     messages = world["sqs"].receive_message(QueueUrl=world["queue_url"], MaxNumberOfMessages=10).get("Messages", [])
     return [EventEnvelope.from_eventbridge_event(json.loads(m["Body"])) for m in messages]
@@ -73,10 +62,7 @@ def relay_all(world: dict[str, Any]) -> list[EventEnvelope]:
 def test_order_is_stored_encrypted_and_published_with_its_trace(
     world: dict[str, Any], spans: InMemorySpanExporter
 ) -> None:
-    handler = world["handler"]
-    response = handler.handler(
-        api_event("POST", "/payments", valid_order(), {"Idempotency-Key": "k1"}), LambdaContext()
-    )
+    response = api.handler(api_event("POST", "/payments", valid_order(), {"Idempotency-Key": "k1"}), LambdaContext())
     assert response["statusCode"] == 201, response["body"]
     order_id = json_body(response)["payment_order_id"]
 
@@ -116,14 +102,13 @@ def test_order_is_stored_encrypted_and_published_with_its_trace(
 
 
 def test_outcome_projection_updates_the_read_model_once(world: dict[str, Any]) -> None:
-    handler = world["handler"]
-    created = handler.handler(api_event("POST", "/payments", valid_order(), {"Idempotency-Key": "k2"}), LambdaContext())
+    created = api.handler(api_event("POST", "/payments", valid_order(), {"Idempotency-Key": "k2"}), LambdaContext())
     order_id = json_body(created)["payment_order_id"]
-    outcome = payment_status_updated(order_id=order_id, status="FAILED")
-    assert deliver(handler.outcome_handler, outcome) == []
-    assert deliver(handler.outcome_handler, outcome) == []  # duplicate delivery
+    failed = payment_status_updated(order_id=order_id, status="FAILED")
+    assert deliver(outcome.handler, failed) == []
+    assert deliver(outcome.handler, failed) == []  # duplicate delivery
     late_flip = payment_status_updated(order_id=order_id, status="SUCCESS")  # another event, too late
-    assert deliver(handler.outcome_handler, late_flip) == []
+    assert deliver(outcome.handler, late_flip) == []
 
     event = api_event(
         "GET",
@@ -131,7 +116,7 @@ def test_outcome_projection_updates_the_read_model_once(world: dict[str, Any]) -
         resource="/payments/{payment_order_id}",
         path_parameters={"payment_order_id": order_id},
     )
-    body = json_body(handler.handler(event, LambdaContext()))
+    body = json_body(api.handler(event, LambdaContext()))
     assert (body["status"], body["failure_reason"]) == ("FAILED", "insufficient funds")
     stored = world["dynamodb"].query(
         TableName="initializer-events",

@@ -14,12 +14,14 @@ from hypothesis import strategies as st
 from initializer_testdata import in_memory_adapters, valid_order
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from initializer.container import PUBLISHED_TYPES
+from initializer.adapters.memory_orders import InMemoryPaymentOrders
+from initializer.domain.streams import PUBLISHED_TYPES
+from initializer.entrypoints import api
 from payments_shared.cards import luhn_valid
 from payments_shared.eventstore.memory import InMemoryEventStore
 from payments_shared.eventstore.relay import integration_envelope
 from payments_testing.aws import LambdaContext
-from payments_testing.fixtures import real_handler
+from payments_testing.fixtures import real_runtime
 from payments_testing.http import MERCHANT_1, MERCHANT_2, OPERATOR_1, api_event, content_type, json_body, principal
 from payments_testing.logs import capture_logs
 from payments_testing.spans import span_exporter
@@ -27,12 +29,12 @@ from payments_testing.spans import span_exporter
 CARD, CVV = "4111111111111111", "737"
 
 
-def post(handler: ModuleType, body: Any, key: str | None = "key-1", caller: str | None = MERCHANT_1) -> dict[str, Any]:
+def post(body: Any, key: str | None = "key-1", caller: str | None = MERCHANT_1) -> dict[str, Any]:
     headers = {"Idempotency-Key": key} if key else {}
-    return handler.handler(api_event("POST", "/payments", body, headers, caller=caller), LambdaContext())
+    return api.handler(api_event("POST", "/payments", body, headers, caller=caller), LambdaContext())
 
 
-def get(handler: ModuleType, order_id: str, caller: str | None = MERCHANT_1) -> dict[str, Any]:
+def get(order_id: str, caller: str | None = MERCHANT_1) -> dict[str, Any]:
     event = api_event(
         "GET",
         f"/payments/{order_id}",
@@ -40,7 +42,7 @@ def get(handler: ModuleType, order_id: str, caller: str | None = MERCHANT_1) -> 
         path_parameters={"payment_order_id": order_id},
         caller=caller,
     )
-    return handler.handler(event, LambdaContext())
+    return api.handler(event, LambdaContext())
 
 
 def string_values(value: Any) -> list[str]:
@@ -55,8 +57,10 @@ def all_events(store: InMemoryEventStore) -> list[Any]:
     return [e for stream in store._streams.values() for e in stream]
 
 
-def test_valid_order_is_recorded_initiated_and_readable(handler_module: ModuleType, in_memory: InMemoryEventStore):
-    response = post(handler_module, valid_order())
+def test_valid_order_is_recorded_initiated_and_readable(
+    runtime: ModuleType, in_memory: InMemoryEventStore, orders: InMemoryPaymentOrders
+):
+    response = post(valid_order())
     body = json_body(response)
     assert response["statusCode"] == 201
     assert body["status"] == "INITIATED" and body["amount"] == "12.34" and body["currency"] == "EUR"
@@ -65,10 +69,10 @@ def test_valid_order_is_recorded_initiated_and_readable(handler_module: ModuleTy
 
     [event] = all_events(in_memory)
     assert event.event_type == "PaymentInitiated" and event.data["amount_minor"] == 1234
-    row = in_memory.get_record("ShowMeTheMoney", {"payment_order_id": body["payment_order_id"]})
+    row = orders.get(body["payment_order_id"])
     assert row is not None and row["status"] == "INITIATED" and row["amount"] == "12.34"
     assert CARD not in json.dumps(row)
-    cipher = handler_module.container.vault().cipher
+    cipher = runtime.container.vault().cipher
     opened = cipher.open(row["payment_details"], body["payment_order_id"])
     assert opened["card_number"] == CARD and "cvv" not in opened
     # The event carries the same sealed details to the finalizer, and nothing in clear.
@@ -76,7 +80,7 @@ def test_valid_order_is_recorded_initiated_and_readable(handler_module: ModuleTy
     # (The CVV as a value: three digits alone turn up by chance inside hex digests and base64.)
     assert CARD not in json.dumps(event.data) and f'"{CVV}"' not in json.dumps(event.data)
 
-    fetched = get(handler_module, body["payment_order_id"])
+    fetched = get(body["payment_order_id"])
     assert fetched["statusCode"] == 200 and json_body(fetched) == body
     assert CARD not in fetched["body"] and "payment_details" not in fetched["body"]
 
@@ -92,16 +96,16 @@ def test_valid_order_is_recorded_initiated_and_readable(handler_module: ModuleTy
     ],
 )
 def test_business_rule_refusals_are_recorded_failed_with_the_reason(
-    handler_module: ModuleType, in_memory: InMemoryEventStore, overrides: dict[str, Any], reason: str
+    in_memory: InMemoryEventStore, overrides: dict[str, Any], reason: str
 ) -> None:
-    response = post(handler_module, valid_order(**overrides))
+    response = post(valid_order(**overrides))
     body = json_body(response)
     assert response["statusCode"] == 201 and body["status"] == "FAILED" and reason in body["failure_reason"]
     assert [e.event_type for e in all_events(in_memory)] == ["PaymentRejected"]
 
 
-def test_card_expiring_this_month_is_still_valid(handler_module: ModuleType, in_memory: InMemoryEventStore) -> None:
-    assert json_body(post(handler_module, valid_order(expiry_year=2026, expiry_month=11)))["status"] == "INITIATED"
+def test_card_expiring_this_month_is_still_valid(in_memory: InMemoryEventStore) -> None:
+    assert json_body(post(valid_order(expiry_year=2026, expiry_month=11)))["status"] == "INITIATED"
 
 
 @pytest.mark.parametrize(
@@ -126,57 +130,49 @@ def test_card_expiring_this_month_is_still_valid(handler_module: ModuleType, in_
     ],
 )
 def test_invalid_fields_are_a_400_problem_naming_each_and_nothing_is_written(
-    handler_module: ModuleType, in_memory: InMemoryEventStore, body: Any, fields: set[str]
+    in_memory: InMemoryEventStore, orders: InMemoryPaymentOrders, body: Any, fields: set[str]
 ) -> None:
-    response = post(handler_module, body)
+    response = post(body)
     problem = json_body(response)
     assert response["statusCode"] == 400 and content_type(response) == "application/problem+json"
     assert {e["field"] for e in problem["errors"]} == fields
     assert all(e["reason"] for e in problem["errors"])
-    assert all_events(in_memory) == [] and in_memory.records("ShowMeTheMoney") == []
+    assert all_events(in_memory) == [] and orders.all() == []
     assert CARD not in response["body"] and f'"{CVV}"' not in response["body"]
 
 
 @pytest.mark.parametrize("raw", ["{", "not json", "[]", "null", "", "42"])
-def test_malformed_json_is_a_400_and_nothing_is_written(
-    handler_module: ModuleType, in_memory: InMemoryEventStore, raw: str
-) -> None:
-    response = post(handler_module, raw)
+def test_malformed_json_is_a_400_and_nothing_is_written(in_memory: InMemoryEventStore, raw: str) -> None:
+    response = post(raw)
     assert response["statusCode"] == 400 and json_body(response)["errors"]
     assert all_events(in_memory) == []
 
 
-def test_same_key_same_body_returns_the_first_answer(handler_module: ModuleType, in_memory: InMemoryEventStore):
-    first, again = post(handler_module, valid_order()), post(handler_module, valid_order())
+def test_same_key_same_body_returns_the_first_answer(in_memory: InMemoryEventStore):
+    first, again = post(valid_order()), post(valid_order())
     assert first["statusCode"] == again["statusCode"] == 201
     assert json_body(first) == json_body(again)
     assert len(all_events(in_memory)) == 1
 
 
-def test_same_key_different_body_is_a_422_and_changes_nothing(
-    handler_module: ModuleType, in_memory: InMemoryEventStore
-) -> None:
-    first = json_body(post(handler_module, valid_order()))
-    response = post(handler_module, valid_order(amount="99.99"))
+def test_same_key_different_body_is_a_422_and_changes_nothing(in_memory: InMemoryEventStore) -> None:
+    first = json_body(post(valid_order()))
+    response = post(valid_order(amount="99.99"))
     assert response["statusCode"] == 422 and first["payment_order_id"] in json_body(response)["detail"]
     assert len(all_events(in_memory)) == 1
 
 
-def test_different_keys_or_no_key_create_different_orders(
-    handler_module: ModuleType, in_memory: InMemoryEventStore
-) -> None:
-    ids = {json_body(post(handler_module, valid_order(), key))["payment_order_id"] for key in ["a", "b", None, None]}
+def test_different_keys_or_no_key_create_different_orders(in_memory: InMemoryEventStore) -> None:
+    ids = {json_body(post(valid_order(), key))["payment_order_id"] for key in ["a", "b", None, None]}
     assert len(ids) == 4 and len(all_events(in_memory)) == 4
 
 
-def test_ten_concurrent_identical_posts_create_one_order(
-    handler_module: ModuleType, in_memory: InMemoryEventStore
-) -> None:
+def test_ten_concurrent_identical_posts_create_one_order(in_memory: InMemoryEventStore) -> None:
     barrier, responses = threading.Barrier(10), []
 
     def send() -> None:
         barrier.wait()
-        responses.append(post(handler_module, valid_order(), key="race"))
+        responses.append(post(valid_order(), key="race"))
 
     threads = [threading.Thread(target=send) for _ in range(10)]
     for thread in threads:
@@ -188,21 +184,21 @@ def test_ten_concurrent_identical_posts_create_one_order(
     assert len(all_events(in_memory)) == 1
 
 
-def test_get_unknown_is_404_and_malformed_id_is_400(handler_module: ModuleType, in_memory: InMemoryEventStore):
-    assert get(handler_module, "6f1f4d4e-2b0a-4c55-9d55-7b1c0b1e5a10")["statusCode"] == 404
-    response = get(handler_module, "not-an-id")
+def test_get_unknown_is_404_and_malformed_id_is_400(in_memory: InMemoryEventStore):
+    assert get("6f1f4d4e-2b0a-4c55-9d55-7b1c0b1e5a10")["statusCode"] == 404
+    response = get("not-an-id")
     assert response["statusCode"] == 400
     assert json_body(response)["errors"][0]["field"] == "path.payment_order_id"
 
 
 def test_no_log_line_carries_the_card_number_or_cvv(
-    handler_module: ModuleType, in_memory: InMemoryEventStore, spans: InMemorySpanExporter
+    runtime: ModuleType, in_memory: InMemoryEventStore, spans: InMemorySpanExporter
 ) -> None:
-    with capture_logs(handler_module.logger) as logs:
-        post(handler_module, valid_order())
-        post(handler_module, valid_order(card_number="4111111111111112"))
-        post(handler_module, valid_order(amount="1.001"))
-        handler_module.logger.info("debugging a request", extra={"body": valid_order()})  # a careless log call
+    with capture_logs(runtime.logger) as logs:
+        post(valid_order())
+        post(valid_order(card_number="4111111111111112"))
+        post(valid_order(amount="1.001"))
+        runtime.logger.info("debugging a request", extra={"body": valid_order()})  # a careless log call
     lines = logs.lines()
     recorded = next(line for line in lines if line["message"].endswith("payment order recorded"))
     assert recorded["trace_id"] and recorded["message"].startswith("[!dt dt.trace_id=")
@@ -234,13 +230,12 @@ def test_no_event_row_span_log_or_answer_ever_holds_the_card(card: str, name: st
     holder = f"Holder {name}"  # the card's holder, not the buyer ("Ada Lovelace")
     exporter = span_exporter()
     exporter.clear()
-    with real_handler("initializer") as handler:
-        store = in_memory_adapters(handler.container)
-        cipher = handler.container.vault().cipher
-        with capture_logs(handler.logger) as logs:
-            response = post(
-                handler, valid_order(card_number=card, holder_name=holder, expiry_month=month, expiry_year=year)
-            )
+    with real_runtime("initializer") as runtime:
+        store = in_memory_adapters(runtime.container)
+        orders = runtime.container.orders()
+        cipher = runtime.container.vault().cipher
+        with capture_logs(runtime.logger) as logs:
+            response = post(valid_order(card_number=card, holder_name=holder, expiry_month=month, expiry_year=year))
     assert response["statusCode"] == 201, response["body"]
     order_id = json_body(response)["payment_order_id"]
     [event] = all_events(store)
@@ -252,7 +247,7 @@ def test_no_event_row_span_log_or_answer_ever_holds_the_card(card: str, name: st
     kept = [
         json.dumps(event.data),
         json.dumps(published.to_eventbridge_entry(source="s", bus_name="b"), default=str),
-        json.dumps(store.records("ShowMeTheMoney")),
+        json.dumps(orders.all()),
         str(spans),
         logs.text,
         response["body"],
@@ -272,27 +267,25 @@ def test_no_event_row_span_log_or_answer_ever_holds_the_card(card: str, name: st
 
 
 def test_a_store_that_stays_busy_answers_503_with_retry_after_and_writes_nothing(
-    handler_module: ModuleType, in_memory: InMemoryEventStore
+    in_memory: InMemoryEventStore, orders: InMemoryPaymentOrders
 ) -> None:
     in_memory.cancel_next(*["ThrottlingError"] * 8)  # every attempt of the retry policy is refused
-    response = post(handler_module, valid_order(), key="busy-1")
+    response = post(valid_order(), key="busy-1")
     assert response["statusCode"] == 503 and content_type(response) == "application/problem+json"
     headers = response.get("multiValueHeaders") or {}
     assert headers.get("Retry-After") == ["1"] or (response.get("headers") or {}).get("Retry-After") == "1"
     assert json_body(response)["type"] == "urn:payments:problem:busy"
-    assert in_memory.records("ShowMeTheMoney") == []
-    retried = post(handler_module, valid_order(), key="busy-1")  # the client's retry with the same key
+    assert orders.all() == []
+    retried = post(valid_order(), key="busy-1")  # the client's retry with the same key
     assert retried["statusCode"] == 201
 
 
-def test_a_merchant_sees_only_its_own_orders_and_an_operator_all(
-    handler_module: ModuleType, in_memory: InMemoryEventStore
-) -> None:
-    order_id = json_body(post(handler_module, valid_order()))["payment_order_id"]
-    assert get(handler_module, order_id, caller=MERCHANT_1)["statusCode"] == 200
-    assert get(handler_module, order_id, caller=OPERATOR_1)["statusCode"] == 200
-    other = get(handler_module, order_id, caller=MERCHANT_2)
-    unknown = get(handler_module, "6f1f4d4e-2b0a-4c55-9d55-7b1c0b1e5a10", caller=MERCHANT_2)
+def test_a_merchant_sees_only_its_own_orders_and_an_operator_all(in_memory: InMemoryEventStore) -> None:
+    order_id = json_body(post(valid_order()))["payment_order_id"]
+    assert get(order_id, caller=MERCHANT_1)["statusCode"] == 200
+    assert get(order_id, caller=OPERATOR_1)["statusCode"] == 200
+    other = get(order_id, caller=MERCHANT_2)
+    unknown = get("6f1f4d4e-2b0a-4c55-9d55-7b1c0b1e5a10", caller=MERCHANT_2)
     # Another merchant's order answers exactly as a missing one: its existence is not disclosed.
     assert other["statusCode"] == unknown["statusCode"] == 404
     assert json_body(other)["type"] == json_body(unknown)["type"] and order_id not in json.dumps(json_body(unknown))
@@ -300,20 +293,20 @@ def test_a_merchant_sees_only_its_own_orders_and_an_operator_all(
 
 @pytest.mark.parametrize("caller", [MERCHANT_2, OPERATOR_1])
 def test_an_order_for_another_merchant_is_refused_and_writes_nothing(
-    handler_module: ModuleType, in_memory: InMemoryEventStore, caller: str
+    in_memory: InMemoryEventStore, orders: InMemoryPaymentOrders, caller: str
 ) -> None:
-    response = post(handler_module, valid_order(), caller=caller)  # the body names merchant-1
+    response = post(valid_order(), caller=caller)  # the body names merchant-1
     assert response["statusCode"] == 403 and content_type(response) == "application/problem+json"
     problem = json_body(response)
     assert problem["type"] == "urn:payments:problem:forbidden"
     assert caller == OPERATOR_1 or problem["errors"][0]["field"] == "body.merchant_id"
-    assert all_events(in_memory) == [] and in_memory.records("ShowMeTheMoney") == []
+    assert all_events(in_memory) == [] and orders.all() == []
 
 
 @pytest.mark.parametrize("caller", [principal("stranger"), None])
 def test_an_unknown_or_missing_principal_is_refused_before_any_route(
-    handler_module: ModuleType, in_memory: InMemoryEventStore, caller: str | None
+    in_memory: InMemoryEventStore, caller: str | None
 ) -> None:
-    for response in (post(handler_module, valid_order(), caller=caller), get(handler_module, "x", caller=caller)):
+    for response in (post(valid_order(), caller=caller), get("x", caller=caller)):
         assert response["statusCode"] == 403, response["body"]
     assert all_events(in_memory) == []

@@ -3,24 +3,23 @@
 from __future__ import annotations
 
 import json
-from types import ModuleType
 from typing import Any
 
 import pytest
 from initializer_testdata import valid_order
 
+from initializer.adapters.memory_orders import InMemoryPaymentOrders
+from initializer.entrypoints import api
 from payments_shared.eventstore.memory import InMemoryEventStore
 from payments_testing.aws import LambdaContext
 from payments_testing.http import MERCHANT_1, MERCHANT_2, api_event, content_type, json_body
 
 
-def post(handler: ModuleType, body: Any, key: str, caller: str = MERCHANT_1) -> dict[str, Any]:
-    return handler.handler(
-        api_event("POST", "/payments", body, {"Idempotency-Key": key}, caller=caller), LambdaContext()
-    )
+def post(body: Any, key: str, caller: str = MERCHANT_1) -> dict[str, Any]:
+    return api.handler(api_event("POST", "/payments", body, {"Idempotency-Key": key}, caller=caller), LambdaContext())
 
 
-def get(handler: ModuleType, order_id: str, caller: str) -> dict[str, Any]:
+def get(order_id: str, caller: str) -> dict[str, Any]:
     event = api_event(
         "GET",
         f"/payments/{order_id}",
@@ -28,7 +27,7 @@ def get(handler: ModuleType, order_id: str, caller: str) -> dict[str, Any]:
         path_parameters={"payment_order_id": order_id},
         caller=caller,
     )
-    return handler.handler(event, LambdaContext())
+    return api.handler(event, LambdaContext())
 
 
 def stored_events(store: InMemoryEventStore) -> list[tuple[str, str, dict[str, Any]]]:
@@ -39,11 +38,9 @@ def stored_events(store: InMemoryEventStore) -> list[tuple[str, str, dict[str, A
     ]
 
 
-def test_two_merchants_with_the_same_key_get_two_orders_each_seeing_only_its_own(
-    handler_module: ModuleType, in_memory: InMemoryEventStore
-) -> None:
-    first = post(handler_module, valid_order(merchant_id="merchant-1"), "order-42", MERCHANT_1)
-    second = post(handler_module, valid_order(merchant_id="merchant-2", amount="99.00"), "order-42", MERCHANT_2)
+def test_two_merchants_with_the_same_key_get_two_orders_each_seeing_only_its_own(in_memory: InMemoryEventStore) -> None:
+    first = post(valid_order(merchant_id="merchant-1"), "order-42", MERCHANT_1)
+    second = post(valid_order(merchant_id="merchant-2", amount="99.00"), "order-42", MERCHANT_2)
     assert first["statusCode"] == second["statusCode"] == 201, second["body"]
     mine, theirs = json_body(first), json_body(second)
     assert mine["payment_order_id"] != theirs["payment_order_id"]
@@ -55,17 +52,14 @@ def test_two_merchants_with_the_same_key_get_two_orders_each_seeing_only_its_own
     }
 
     # Each merchant reads its own order; the other's answers as a missing one.
-    assert json_body(get(handler_module, mine["payment_order_id"], MERCHANT_1)) == mine
-    assert json_body(get(handler_module, theirs["payment_order_id"], MERCHANT_2)) == theirs
-    assert get(handler_module, mine["payment_order_id"], MERCHANT_2)["statusCode"] == 404
-    assert get(handler_module, theirs["payment_order_id"], MERCHANT_1)["statusCode"] == 404
+    assert json_body(get(mine["payment_order_id"], MERCHANT_1)) == mine
+    assert json_body(get(theirs["payment_order_id"], MERCHANT_2)) == theirs
+    assert get(mine["payment_order_id"], MERCHANT_2)["statusCode"] == 404
+    assert get(theirs["payment_order_id"], MERCHANT_1)["statusCode"] == 404
 
     # And each merchant's retry still finds its own first answer, not the other's.
-    assert json_body(post(handler_module, valid_order(merchant_id="merchant-1"), "order-42", MERCHANT_1)) == mine
-    assert (
-        json_body(post(handler_module, valid_order(merchant_id="merchant-2", amount="99.00"), "order-42", MERCHANT_2))
-        == theirs
-    )
+    assert json_body(post(valid_order(merchant_id="merchant-1"), "order-42", MERCHANT_1)) == mine
+    assert json_body(post(valid_order(merchant_id="merchant-2", amount="99.00"), "order-42", MERCHANT_2)) == theirs
     assert len(stored_events(in_memory)) == 2
 
 
@@ -81,28 +75,26 @@ def test_two_merchants_with_the_same_key_get_two_orders_each_seeing_only_its_own
     ],
 )
 def test_another_card_under_the_same_key_is_a_422_and_writes_nothing(
-    handler_module: ModuleType, in_memory: InMemoryEventStore, changed: dict[str, Any]
+    in_memory: InMemoryEventStore, orders: InMemoryPaymentOrders, changed: dict[str, Any]
 ) -> None:
-    first = post(handler_module, valid_order(), "key-card")
+    first = post(valid_order(), "key-card")
     assert first["statusCode"] == 201
     order_id = json_body(first)["payment_order_id"]
-    before = (stored_events(in_memory), in_memory.records("ShowMeTheMoney"))
+    before = (stored_events(in_memory), orders.all())
 
-    response = post(handler_module, valid_order(**changed), "key-card")
+    response = post(valid_order(**changed), "key-card")
     problem = json_body(response)
     assert response["statusCode"] == 422 and content_type(response) == "application/problem+json"
     assert problem["type"] == "urn:payments:problem:idempotency-key-reused" and order_id in problem["detail"]
-    assert (stored_events(in_memory), in_memory.records("ShowMeTheMoney")) == before  # nothing written
+    assert (stored_events(in_memory), orders.all()) == before  # nothing written
     assert json.dumps(changed.get("card_number", "-")) not in response["body"]
     # The first order stands, with its own card.
-    assert json_body(get(handler_module, order_id, MERCHANT_1))["card"] == {"brand": "visa", "last4": "1111"}
+    assert json_body(get(order_id, MERCHANT_1))["card"] == {"brand": "visa", "last4": "1111"}
 
 
-def test_the_cvv_is_not_part_of_the_request_a_key_names(
-    handler_module: ModuleType, in_memory: InMemoryEventStore
-) -> None:
+def test_the_cvv_is_not_part_of_the_request_a_key_names(in_memory: InMemoryEventStore) -> None:
     # The CVV is checked and dropped (never stored): a retry typed with another CVV is the same order.
-    first = json_body(post(handler_module, valid_order(), "key-cvv"))
-    again = post(handler_module, valid_order(cvv="123"), "key-cvv")
+    first = json_body(post(valid_order(), "key-cvv"))
+    again = post(valid_order(cvv="123"), "key-cvv")
     assert again["statusCode"] == 201 and json_body(again) == first
     assert len(stored_events(in_memory)) == 1

@@ -15,13 +15,13 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from initializer_testdata import TODAY, valid_order
-from moto import mock_aws
+from initializer_testdata import EVENT_STORE_TABLE, ORDERS_TABLE, TODAY, valid_order
 
-from initializer.adapters.dynamodb_read_model import DynamoDBOrderReadModel
-from initializer.domain.order import SCHEMAS
-from payments_shared.eventstore.dynamodb import DynamoDBEventStore, get_row, table_definition
-from payments_testing.aws import LambdaContext, SerializedClient, aws_client
+from initializer.adapters.dynamodb_orders import DynamoDBPaymentOrders
+from initializer.domain.order import EVENT_SCHEMAS
+from initializer.entrypoints import api, outcome
+from payments_shared.eventstore.dynamodb import DynamoDBEventStore, get_row
+from payments_testing.aws import LambdaContext, SerializedClient
 from payments_testing.cards import LocalCardVault
 from payments_testing.events import deliver, payment_status_updated
 from payments_testing.http import api_event, json_body
@@ -32,46 +32,35 @@ DELIVERIES = 6
 
 
 @pytest.fixture
-def projector(handler_module: ModuleType) -> Iterator[dict[str, Any]]:
-    with mock_aws():
-        dynamodb = aws_client("dynamodb")
-        dynamodb.create_table(**table_definition("initializer-events"))
-        dynamodb.create_table(
-            TableName="ShowMeTheMoney",
-            KeySchema=[{"AttributeName": "payment_order_id", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "payment_order_id", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
-        strict = StrictTransactions().install()
-        racing = RacingWrites(SerializedClient(dynamodb))  # moto's backend is not thread-safe: see SerializedClient
-        store = DynamoDBEventStore(racing, "initializer-events", SCHEMAS)
-        container = handler_module.container
-        container.event_store.override(store)
-        container.orders.override(DynamoDBOrderReadModel(racing, "ShowMeTheMoney"))
-        container.vault.override(LocalCardVault())
-        container.clock.override(lambda: TODAY)
-        try:
-            yield {"dynamodb": dynamodb, "store": store, "strict": strict, "racing": racing, "handler": handler_module}
-        finally:
-            strict.uninstall()
+def projector(runtime: ModuleType, initializer_tables: tuple[Any, str]) -> Iterator[dict[str, Any]]:
+    dynamodb, _ = initializer_tables
+    strict = StrictTransactions().install()
+    racing = RacingWrites(SerializedClient(dynamodb))  # moto's backend is not thread-safe: see SerializedClient
+    store = DynamoDBEventStore(racing, EVENT_STORE_TABLE, EVENT_SCHEMAS)
+    container = runtime.container
+    container.event_store.override(store)
+    container.orders.override(DynamoDBPaymentOrders(racing, ORDERS_TABLE))
+    container.vault.override(LocalCardVault())
+    container.clock.override(lambda: TODAY)
+    try:
+        yield {"dynamodb": dynamodb, "store": store, "strict": strict, "racing": racing}
+    finally:
+        strict.uninstall()
 
 
-def place_order(handler: ModuleType) -> str:
-    response = handler.handler(
-        api_event("POST", "/payments", valid_order(), {"Idempotency-Key": "race"}), LambdaContext()
-    )
+def place_order() -> str:
+    response = api.handler(api_event("POST", "/payments", valid_order(), {"Idempotency-Key": "race"}), LambdaContext())
     assert response["statusCode"] == 201, response["body"]
     return str(json_body(response)["payment_order_id"])
 
 
 def deliver_at_once(projector: dict[str, Any], events: list[dict[str, Any]], overlap: bool) -> list[list[int]]:
-    handler = projector["handler"]
     projector["racing"].arm(projector["strict"], len(events), overlap=overlap)
-    reported = at_once([partial(deliver, handler.outcome_handler, event) for event in events])
+    reported = at_once([partial(deliver, outcome.handler, event) for event in events])
     assert all(failed in ([], [0]) for failed in reported), reported
     for event, failed in zip(events, reported, strict=True):
         if failed:  # retries ran out: the queue's redelivery
-            assert deliver(handler.outcome_handler, event) == []
+            assert deliver(outcome.handler, event) == []
     return reported
 
 
@@ -84,9 +73,9 @@ def stream_of(projector: dict[str, Any], order_id: str) -> list[tuple[str, str |
 def test_concurrent_duplicate_outcomes_are_recorded_once(
     projector: dict[str, Any], overlap: bool, losers_meet: str
 ) -> None:
-    order_id = place_order(projector["handler"])
-    outcome = payment_status_updated(order_id=order_id, status="FAILED")
-    deliver_at_once(projector, [outcome] * DELIVERIES, overlap)
+    order_id = place_order()
+    failed = payment_status_updated(order_id=order_id, status="FAILED")
+    deliver_at_once(projector, [failed] * DELIVERIES, overlap)
     assert projector["racing"].first_outcomes == {"written": 1, losers_meet: DELIVERIES - 1}
 
     assert stream_of(projector, order_id) == [("PaymentInitiated", None), ("PaymentOutcomeRecorded", "FAILED")]
@@ -102,7 +91,7 @@ def test_concurrent_duplicate_outcomes_are_recorded_once(
 def test_concurrent_contradicting_outcomes_record_one_and_the_row_agrees(
     projector: dict[str, Any], overlap: bool
 ) -> None:
-    order_id = place_order(projector["handler"])
+    order_id = place_order()
     outcomes = [payment_status_updated(order_id=order_id, status=status) for status in ["SUCCESS", "FAILED"] * 3]
     deliver_at_once(projector, outcomes, overlap)
 

@@ -8,11 +8,12 @@ order is placed later): the redelivery then records it, and a batch delivered ag
 
 from __future__ import annotations
 
-from types import ModuleType
 from typing import Any
 
 from initializer_testdata import valid_order
 
+from initializer.adapters.memory_orders import InMemoryPaymentOrders
+from initializer.entrypoints import api, outcome
 from payments_shared.eventstore.memory import InMemoryEventStore
 from payments_shared.ids import PaymentOrderId
 from payments_testing.aws import LambdaContext
@@ -20,8 +21,8 @@ from payments_testing.events import deliver, payment_status_updated
 from payments_testing.http import api_event, json_body
 
 
-def place(handler: ModuleType, key: str) -> str:
-    response = handler.handler(api_event("POST", "/payments", valid_order(), {"Idempotency-Key": key}), LambdaContext())
+def place(key: str) -> str:
+    response = api.handler(api_event("POST", "/payments", valid_order(), {"Idempotency-Key": key}), LambdaContext())
     assert response["statusCode"] == 201
     return str(json_body(response)["payment_order_id"])
 
@@ -30,15 +31,15 @@ def history(store: InMemoryEventStore, order_id: str) -> list[tuple[str, str | N
     return [(e.event_type, e.data.get("status")) for e in store.load(f"payment-{order_id}").events]
 
 
-def row_status(store: InMemoryEventStore, order_id: str) -> Any:
-    row = store.get_record("ShowMeTheMoney", {"payment_order_id": order_id})
+def row_status(orders: InMemoryPaymentOrders, order_id: str) -> Any:
+    row = orders.get(order_id)
     return None if row is None else row["status"]
 
 
 def test_a_batch_failing_part_way_applies_its_neighbours_once_and_the_redelivery_completes_it(
-    handler_module: ModuleType, in_memory: InMemoryEventStore
+    in_memory: InMemoryEventStore, orders: InMemoryPaymentOrders
 ) -> None:
-    first, last = place(handler_module, "order-a"), place(handler_module, "order-c")
+    first, last = place("order-a"), place("order-c")
     late = PaymentOrderId.for_idempotency_key("merchant-1", "order-b")  # its outcome comes before the order
     batch = [
         payment_status_updated(order_id=first, status="SUCCESS"),
@@ -46,20 +47,20 @@ def test_a_batch_failing_part_way_applies_its_neighbours_once_and_the_redelivery
         payment_status_updated(order_id=last, status="SUCCESS"),
     ]
 
-    assert deliver(handler_module.outcome_handler, *batch) == [1]  # only the outcome without its order
+    assert deliver(outcome.handler, *batch) == [1]  # only the outcome without its order
     assert (
         history(in_memory, first)
         == history(in_memory, last)
         == [("PaymentInitiated", None), ("PaymentOutcomeRecorded", "SUCCESS")]
     )
-    assert history(in_memory, late) == [] and row_status(in_memory, late) is None
+    assert history(in_memory, late) == [] and row_status(orders, late) is None
 
-    assert place(handler_module, "order-b") == late  # the order arrives
-    assert deliver(handler_module.outcome_handler, batch[1]) == []  # the failed record, redelivered alone
+    assert place("order-b") == late  # the order arrives
+    assert deliver(outcome.handler, batch[1]) == []  # the failed record, redelivered alone
     assert history(in_memory, late) == [("PaymentInitiated", None), ("PaymentOutcomeRecorded", "FAILED")]
 
-    assert deliver(handler_module.outcome_handler, *batch) == []  # the whole batch again: nothing changes
-    assert deliver(handler_module.outcome_handler, *reversed(batch)) == []
+    assert deliver(outcome.handler, *batch) == []  # the whole batch again: nothing changes
+    assert deliver(outcome.handler, *reversed(batch)) == []
     for order_id, status in ((first, "SUCCESS"), (late, "FAILED"), (last, "SUCCESS")):
         assert history(in_memory, order_id) == [("PaymentInitiated", None), ("PaymentOutcomeRecorded", status)]
-        assert row_status(in_memory, order_id) == status
+        assert row_status(orders, order_id) == status

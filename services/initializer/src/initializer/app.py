@@ -1,36 +1,31 @@
-"""Use cases: initiate a payment order, read it, project the finalizer's outcome onto it."""
+"""Use cases: initiate a payment, read its order, record the finalizer's outcome on it."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
-from initializer.domain.card import CardSummary, card_brand
-from initializer.domain.commands import PlaceOrder
+from initializer.domain.commands import InitiatePayment, RecordPaymentOutcome
 from initializer.domain.errors import PaymentNotFound
 from initializer.domain.order import (
-    InitiatePayment,
+    OrderCommand,
+    PaymentInitiationEvent,
     PaymentOrder,
     PaymentPolicy,
-    fold,
+    order_decider,
 )
-from initializer.ports import CardVault, Clock, OrderReadModel
-from payments_shared.contracts import PaymentStatusUpdatedData
-from payments_shared.domain_events import DomainEvent
-from payments_shared.events import EventEnvelope
-from payments_shared.eventstore import (
-    ConcurrencyConflict,
-    EventStore,
-    NewEvent,
-    StoreUnavailable,
-)
+from initializer.domain.streams import payment_stream
+from initializer.ports import CardVault, Clock, EventStore, PaymentOrders
+from payments_shared.eventstore import ViewChange
+from payments_shared.eventstore.repository import Cause, Decision, Repository
 from payments_shared.ids import PaymentOrderId
-from payments_shared.observability.propagation import current_trace_context
-from payments_shared.retry import DEFAULT_RETRY, RetryPolicy, retry
+from payments_shared.retry import DEFAULT_RETRY, RetryPolicy
 
 
-def stream_id(payment_order_id: str) -> str:
-    return f"payment-{payment_order_id}"
+def _order(decision: Decision[PaymentOrder | None]) -> PaymentOrder:
+    if decision.state is None:
+        raise RuntimeError(f"{decision.stream_id}: decided, yet no order is stored")
+    return decision.state
 
 
 class InitializerApp:
@@ -38,72 +33,49 @@ class InitializerApp:
         self,
         store: EventStore,
         vault: CardVault,
-        orders: OrderReadModel,
+        orders: PaymentOrders,
         policy: PaymentPolicy,
         clock: Clock,
         retry_policy: RetryPolicy = DEFAULT_RETRY,
     ) -> None:
-        self._retry_policy = retry_policy
-        self._store = store
+        self._payments: Repository[PaymentOrder | None, OrderCommand] = Repository(
+            store, order_decider(policy), retry_policy=retry_policy
+        )
         self._vault = vault
         self._orders = orders
-        self._policy = policy
         self._clock = clock
 
-    def initiate(self, request: PlaceOrder) -> tuple[PaymentOrder, bool]:
+    def initiate_payment(self, command: InitiatePayment) -> tuple[PaymentOrder, bool]:
         """Record a new order (INITIATED or FAILED). Returns (order, created); a retry returns the first order.
 
-        Idempotency comes from the event store alone: the key names the order's stream, and the stream can
-        be created only once (a conditional write), so concurrent retries all see the one winner.
+        Idempotency comes from the event store alone: the key names the order's stream, whose first event is
+        written without a read and only if the stream is new (a conditional write), so concurrent retries all
+        see the one winner. Raises IdempotencyKeyReused for another request under a key already used.
         """
         order_id = (
-            PaymentOrderId.for_idempotency_key(request.merchant_id, request.idempotency_key)
-            if request.idempotency_key
+            PaymentOrderId.for_idempotency_key(command.merchant_id, command.idempotency_key)
+            if command.idempotency_key
             else PaymentOrderId.new()
         )
-        card = request.card
-        card_fingerprint = self._vault.fingerprint(card.number)
-        sealed = self._vault.seal(
-            {
-                "card_number": card.number,
-                "expiry_month": card.expiry_month,
-                "expiry_year": card.expiry_year,
-                "holder_name": card.holder_name,
-            },
-            context=order_id,
+        # The card's I/O, before the order decides: it decides on the sealed card, never on the number.
+        card_fingerprint = self._vault.fingerprint(command.card.number)
+        sealed_details = self._vault.seal(command.card.details(), context=order_id)
+        received_at = self._clock()
+
+        def placed(decision: Decision[PaymentOrder | None]) -> list[ViewChange]:
+            [initiation] = decision.events
+            if not isinstance(initiation, PaymentInitiationEvent):
+                raise TypeError(f"{decision.stream_id}: {initiation.event_type} does not start an order")
+            return [self._orders.placed(_order(decision), initiation, decision.version, received_at)]
+
+        decision = self._payments.handle(
+            payment_stream(order_id),
+            command.sealed(order_id, card_fingerprint, sealed_details, received_at),
+            Cause(correlation_id=order_id),
+            changes=placed,
+            new_stream=True,
         )
-        command = InitiatePayment(
-            payment_order_id=order_id,
-            merchant_id=request.merchant_id,
-            amount=request.amount,
-            buyer=request.buyer,
-            card=CardSummary(card_brand(card.number), card.number[-4:], card_fingerprint),
-            expiry_month=card.expiry_month,
-            expiry_year=card.expiry_year,
-            request_fingerprint=request.fingerprint(card_fingerprint),
-            sealed_payment_details=sealed,
-        )
-        now = self._clock()
-        order = PaymentOrder.initiate(command, self._policy, now)
-        row = self._orders.placed(order, order.pending[0].data, now.isoformat())
-        new_events = [self._new_event(event, order_id) for event in order.pending]
-        try:
-            # A passing refusal (a concurrent retry's transaction on the same stream, throttling) is retried
-            # here; when retries run out the client gets a 503 and retries with the same key.
-            retry(
-                lambda _: self._store.append(stream_id(order_id), 0, new_events, [row]),
-                on=(StoreUnavailable,),
-                policy=self._retry_policy,
-            )
-        except ConcurrencyConflict:
-            # The key's order exists (an earlier try, or a concurrent one that won): answer with it. Appending
-            # first and reading only on conflict keeps the common path at one read-free write.
-            existing = self._load(order_id)
-            if existing is None:
-                raise RuntimeError(f"order {order_id}: version conflict, yet no order is stored") from None
-            existing.ensure_same_request(command.request_fingerprint)
-            return existing, False
-        return order, True
+        return _order(decision), decision.changed
 
     def get(self, payment_order_id: str) -> Mapping[str, Any]:
         row = self._orders.get(payment_order_id)
@@ -111,44 +83,14 @@ class InitializerApp:
             raise PaymentNotFound(payment_order_id)
         return row
 
-    def record_outcome(self, envelope: EventEnvelope) -> bool:
-        """Project PaymentStatusUpdated onto the order; idempotent, never moves a final status back."""
-        data = PaymentStatusUpdatedData.model_validate(envelope.data)
-        order_id = str(data.payment_order_id)
+    def record_outcome(self, command: RecordPaymentOutcome, cause: Cause) -> bool:
+        """Record the finalizer's decision on the order, once; a final status never moves. False when nothing
+        was new. Raises PaymentNotFound for an outcome that came before its order (the queue redelivers it)."""
 
-        def attempt(_: int) -> bool:
-            order = self._load(order_id)
-            if order is None:
-                raise PaymentNotFound(order_id)  # out of order: the queue redelivers until the order exists
-            recorded = order.record_outcome(data.status, data.error_message, str(envelope.event_id))
-            if not recorded.pending:
-                return False
-            now = self._clock().isoformat()
-            new_events = [
-                self._new_event(
-                    event, order_id, causation_id=str(envelope.event_id), correlation_id=envelope.correlation_id
-                )
-                for event in recorded.pending
-            ]
-            status_update = self._orders.decided(recorded, now)
-            self._store.append(stream_id(order_id), order.version, new_events, [status_update])
-            return True
+        def status_recorded(decision: Decision[PaymentOrder | None]) -> list[ViewChange]:
+            return [self._orders.status_recorded(_order(decision), decision.version, self._clock())]
 
-        # A version conflict means another delivery moved the stream: decide again on the fresh state.
-        return retry(attempt, on=(ConcurrencyConflict, StoreUnavailable), policy=self._retry_policy)
-
-    def _load(self, order_id: str) -> PaymentOrder | None:
-        events = self._store.load(stream_id(order_id), use_snapshot=False).events
-        return fold([(e.version, e.event_type, e.data) for e in events])
-
-    @staticmethod
-    def _new_event(
-        event: DomainEvent, order_id: str, causation_id: str | None = None, correlation_id: str | None = None
-    ) -> NewEvent:
-        return NewEvent(
-            event_type=event.event_type,
-            data=event.data,
-            correlation_id=correlation_id or order_id,
-            causation_id=causation_id,
-            trace=current_trace_context(),
+        decision = self._payments.handle(
+            payment_stream(command.payment_order_id), command, cause, changes=status_recorded
         )
+        return decision.changed

@@ -8,10 +8,11 @@ from collections.abc import Mapping
 
 from dependency_injector import containers, providers
 
-from initializer.adapters.dynamodb_read_model import DynamoDBOrderReadModel
+from initializer.adapters.dynamodb_orders import DynamoDBPaymentOrders
 from initializer.adapters.kms_vault import KmsCardVault
 from initializer.app import InitializerApp
-from initializer.domain.order import SCHEMAS, PaymentPolicy
+from initializer.domain.order import EVENT_SCHEMAS, PaymentPolicy
+from initializer.domain.streams import PUBLISHED_TYPES, SOURCE
 from payments_shared.aws_clients import traced_client
 from payments_shared.callers import DynamoDBCallerDirectory
 from payments_shared.events import utc_now
@@ -19,10 +20,6 @@ from payments_shared.eventstore.dynamodb import DynamoDBEventStore
 from payments_shared.eventstore.relay import OutboxRelay
 from payments_shared.money import Money
 
-SOURCE = "payments.initializer"
-# Only the contract event leaves the service: PaymentRejected (no consumer: the client had its answer) and
-# PaymentOutcomeRecorded are the initializer's own bookkeeping.
-PUBLISHED_TYPES = {"PaymentInitiated": "PaymentInitiated"}
 DEFAULT_LIMITS = '{"EUR": "10000.00", "USD": "10000.00", "GBP": "10000.00", "PLN": "50000.00", "JPY": "1500000"}'
 
 
@@ -43,8 +40,8 @@ class Container(containers.DeclarativeContainer):
     kms = providers.Singleton(traced_client, "kms")
     events = providers.Singleton(traced_client, "events")
 
-    event_store = providers.Singleton(DynamoDBEventStore, dynamodb, config.event_store_table, SCHEMAS)
-    orders = providers.Singleton(DynamoDBOrderReadModel, dynamodb, config.orders_table)
+    event_store = providers.Singleton(DynamoDBEventStore, dynamodb, config.event_store_table, EVENT_SCHEMAS)
+    orders = providers.Singleton(DynamoDBPaymentOrders, dynamodb, config.orders_table)
     # kms.provider: the vault asks for the client when it first seals or fingerprints a card.
     vault = providers.Singleton(KmsCardVault, kms.provider, config.card_data_key_id, config.card_fingerprint_key_id)
     policy = providers.Singleton(policy_from, config.payment_limits, config.blocked_merchants)
@@ -59,7 +56,7 @@ class Container(containers.DeclarativeContainer):
         clock=clock,
     )
     relay = providers.Singleton(
-        OutboxRelay, events, config.event_bus_name, SOURCE, published_types=PUBLISHED_TYPES, schemas=SCHEMAS
+        OutboxRelay, events, config.event_bus_name, SOURCE, published_types=PUBLISHED_TYPES, schemas=EVENT_SCHEMAS
     )
 
 

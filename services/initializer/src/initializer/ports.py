@@ -6,10 +6,10 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, Protocol
 
-from initializer.domain.order import PaymentOrder
-from payments_shared.eventstore import EventStore, PutRecord, UpdateRecord
+from initializer.domain.order import PaymentInitiationEvent, PaymentOrder
+from payments_shared.eventstore import EventStore, ViewChange
 
-__all__ = ["CardVault", "Clock", "EventStore", "OrderReadModel"]
+__all__ = ["CardVault", "Clock", "EventStore", "PaymentOrders"]
 
 Clock = Callable[[], datetime]
 
@@ -24,15 +24,17 @@ class CardVault(Protocol):
         ...
 
 
-class OrderReadModel(Protocol):
+class PaymentOrders(Protocol):
+    """The orders' read model (ShowMeTheMoney): a row per order, written in the order's own appends."""
+
+    def placed(self, order: PaymentOrder, initiation: PaymentInitiationEvent, version: int, at: datetime) -> ViewChange:
+        """A new order's row: `order` as its first event `initiation` (at `version`) made it, recorded `at`."""
+        ...
+
+    def status_recorded(self, order: PaymentOrder, version: int, at: datetime) -> ViewChange:
+        """The order's outcome on its row: `order` after its outcome event (at `version`), recorded `at`."""
+        ...
+
     def get(self, payment_order_id: str) -> dict[str, Any] | None:
-        """The ShowMeTheMoney row of an order, or None."""
-        ...
-
-    def placed(self, order: PaymentOrder, first_event: Mapping[str, Any], timestamp: str) -> PutRecord:
-        """The write that creates a new order's row, for the order's first append."""
-        ...
-
-    def decided(self, order: PaymentOrder, timestamp: str) -> UpdateRecord:
-        """The write that records an order's outcome on its row, for the outcome's append."""
+        """The order's row, or None."""
         ...

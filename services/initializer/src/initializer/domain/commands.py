@@ -1,29 +1,59 @@
-"""What a client asks the initializer to do, as plain values (the HTTP model stays at the edge, initializer.api)."""
+"""What is asked of a payment order, as plain values (the HTTP model stays at the edge).
+
+One act, "initiate a payment", has one name: the merchant asks `InitiatePayment` (built at the HTTP edge from
+the request), the use case `initiate_payment` handles it, and the order decides `PaymentInitiated` or
+`PaymentRejected`. The finalizer's outcome is recorded with `RecordPaymentOutcome` → `PaymentOutcomeRecorded`.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
 from dataclasses import dataclass, field
+from datetime import datetime
 
-from initializer.domain.order import BuyerInfo
-from payments_shared.ids import MerchantId
+from initializer.domain.card import CardSummary, card_brand
+from payments_shared.ids import MerchantId, PaymentOrderId
 from payments_shared.money import Money
 
 
 @dataclass(frozen=True)
+class BuyerInfo:
+    name: str
+    email: str
+    country: str
+
+
+@dataclass(frozen=True)
 class CardEntry:
-    """The card as the buyer entered it, in memory only while the order is placed. The CVV was checked at the
-    edge and is not here: it is never stored, sealed or sent on (PCI DSS 3.3.2)."""
+    """The card as the buyer entered it, in memory only while the payment is initiated. The CVV was checked at
+    the edge and is not here: it is never stored, sealed or sent on (PCI DSS 3.3.2)."""
 
     number: str = field(repr=False)
     expiry_month: int
     expiry_year: int
     holder_name: str = field(repr=False)
 
+    def details(self) -> dict[str, str | int]:
+        """What is sealed for the finalizer, who alone opens it to charge the card."""
+        return {
+            "card_number": self.number,
+            "expiry_month": self.expiry_month,
+            "expiry_year": self.expiry_year,
+            "holder_name": self.holder_name,
+        }
+
 
 @dataclass(frozen=True)
-class PlaceOrder:
+class InitiatePayment:
+    """The merchant asks to initiate a payment: the request as it came, the card in clear.
+
+    The order cannot decide on this: the card must first be fingerprinted and sealed, which is I/O (the card
+    vault, through KMS) and so the use case's work, not the decider's. `sealed` gives the same act with the card
+    sealed — `SealedPayment`, the command the order decides on. Two types for one act, so that no card number
+    ever reaches the domain's decision or its events, and the decision stays pure.
+    """
+
     merchant_id: MerchantId
     amount: Money  # zero or negative is well-formed: the business rules refuse it (the order is FAILED)
     buyer: BuyerInfo
@@ -41,3 +71,48 @@ class PlaceOrder:
             "payment_details": [card_fingerprint, self.card.expiry_month, self.card.expiry_year, self.card.holder_name],
         }
         return hashlib.sha256(json.dumps(canonical, sort_keys=True).encode()).hexdigest()
+
+    def sealed(
+        self, payment_order_id: PaymentOrderId, card_fingerprint: str, sealed_details: str, received_at: datetime
+    ) -> SealedPayment:
+        """This request, for the order it names, with the card as its vault gave it back: fingerprinted and
+        sealed for that order."""
+        return SealedPayment(
+            payment_order_id=payment_order_id,
+            merchant_id=self.merchant_id,
+            amount=self.amount,
+            buyer=self.buyer,
+            card=CardSummary(card_brand(self.card.number), self.card.number[-4:], card_fingerprint),
+            expiry_month=self.card.expiry_month,
+            expiry_year=self.card.expiry_year,
+            request_fingerprint=self.fingerprint(card_fingerprint),
+            sealed_payment_details=sealed_details,
+            received_at=received_at,
+        )
+
+
+@dataclass(frozen=True)
+class SealedPayment:
+    """InitiatePayment as the order decides it: the card sealed and summarised (see InitiatePayment.sealed),
+    every field already well-formed; the business rules are decided on it (initializer.domain.order)."""
+
+    payment_order_id: PaymentOrderId
+    merchant_id: MerchantId
+    amount: Money
+    buyer: BuyerInfo
+    card: CardSummary
+    expiry_month: int
+    expiry_year: int
+    request_fingerprint: str  # keyed digest of the request, to tell a retry from a reused key
+    sealed_payment_details: str  # card details sealed for the finalizer alone (payments_shared.sealed_cards)
+    received_at: datetime  # the order's created_at, and the day its card's expiry is judged on
+
+
+@dataclass(frozen=True)
+class RecordPaymentOutcome:
+    """The finalizer decided the payment (its PaymentStatusUpdated event `source_event_id`): record it."""
+
+    payment_order_id: str
+    status: str  # SUCCESS | FAILED
+    error_message: str | None
+    source_event_id: str

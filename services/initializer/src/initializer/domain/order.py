@@ -1,15 +1,22 @@
-"""The PaymentOrder aggregate: decides on a new order and folds its events into state."""
+"""A payment order as a decider: initiated once per request, then its outcome recorded once.
+
+The state of an order's stream (`payment-<id>`, initializer.domain.streams) is `PaymentOrder | None`: no order
+before its first event. Every stream starts with the event `initiate_payment` decides — PaymentInitiated or
+PaymentRejected — and may end with PaymentOutcomeRecorded.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, ClassVar
 
 from initializer.domain.card import CardSummary, expires_before
-from initializer.domain.errors import IdempotencyKeyReused
+from initializer.domain.commands import RecordPaymentOutcome, SealedPayment
+from initializer.domain.errors import IdempotencyKeyReused, PaymentNotFound
+from payments_shared.decider import Decider
 from payments_shared.domain_events import DomainEvent, EventTypes
 from payments_shared.eventstore.schemas import Schemas
 from payments_shared.ids import MerchantId, PaymentOrderId
@@ -34,13 +41,15 @@ def _buyer_from_country(data: dict[str, Any]) -> dict[str, Any]:
     return {**data, "buyer": {"country": data["buyer_country"]}}
 
 
-# How this service's stored events changed shape: every reader sees version 2 (see eventstore.schemas).
-SCHEMAS = Schemas({(PAYMENT_INITIATED, 1): _buyer_from_country, (PAYMENT_REJECTED, 1): _buyer_from_country})
+# The stored events' schema versions and their upcasters (payments_shared.eventstore.schemas): every reader sees
+# version 2. (Not the HTTP models: those are initializer.http_models.)
+EVENT_SCHEMAS = Schemas({(PAYMENT_INITIATED, 1): _buyer_from_country, (PAYMENT_REJECTED, 1): _buyer_from_country})
 
 
 @dataclass(frozen=True)
-class OrderStarted(DomainEvent):
-    """What every new order records: the order as accepted (the card only as brand, last 4, fingerprint)."""
+class PaymentInitiationEvent(DomainEvent):
+    """The fields both events of `initiate_payment` record (PaymentInitiated, PaymentRejected), one of which opens
+    every order's stream: the order as asked, the card only as brand, last 4 and fingerprint."""
 
     payment_order_id: str
     merchant_id: str
@@ -55,7 +64,7 @@ class OrderStarted(DomainEvent):
 
 
 @dataclass(frozen=True)
-class PaymentInitiated(OrderStarted):
+class PaymentInitiated(PaymentInitiationEvent):
     event_type: ClassVar[str] = PAYMENT_INITIATED
     # The finalizer charges from the event alone: the sealed details travel with it (no service reads
     # another's table). A rejected order is never charged, so its event carries none.
@@ -63,7 +72,7 @@ class PaymentInitiated(OrderStarted):
 
 
 @dataclass(frozen=True)
-class PaymentRejected(OrderStarted):
+class PaymentRejected(PaymentInitiationEvent):
     event_type: ClassVar[str] = PAYMENT_REJECTED
     status: str = OrderStatus.FAILED.value
     reason: str = ""
@@ -81,35 +90,13 @@ EVENTS = EventTypes(PaymentInitiated, PaymentRejected, PaymentOutcomeRecorded)
 
 
 @dataclass(frozen=True)
-class BuyerInfo:
-    name: str
-    email: str
-    country: str
-
-
-@dataclass(frozen=True)
-class InitiatePayment:
-    """A well-formed order (every field already valid); business rules are decided on it here."""
-
-    payment_order_id: PaymentOrderId
-    merchant_id: MerchantId
-    amount: Money
-    buyer: BuyerInfo
-    card: CardSummary
-    expiry_month: int
-    expiry_year: int
-    request_fingerprint: str  # keyed digest of the request, to tell a retry from a reused key
-    sealed_payment_details: str  # card details sealed for the finalizer alone (see card_envelope)
-
-
-@dataclass(frozen=True)
 class PaymentPolicy:
     """Business limits, from configuration. A currency without a limit is not supported."""
 
     max_amounts: Mapping[str, Money]
     blocked_merchants: frozenset[str] = frozenset()
 
-    def refusal(self, command: InitiatePayment, today: date) -> str | None:
+    def refusal(self, command: SealedPayment, today: date) -> str | None:
         limit = self.max_amounts.get(command.amount.currency)
         if limit is None:
             return f"currency {command.amount.currency} is not supported"
@@ -134,68 +121,59 @@ class PaymentOrder:
     request_fingerprint: str
     card: CardSummary
     failure_reason: str | None = None
-    version: int = 0
-    outcome_event_ids: frozenset[str] = field(default_factory=frozenset)
-    # Events a command decided and applied, not yet stored: the use case appends them. Not state.
-    pending: tuple[DomainEvent, ...] = field(default=(), compare=False, repr=False)
-
-    @staticmethod
-    def initiate(command: InitiatePayment, policy: PaymentPolicy, now: datetime) -> PaymentOrder:
-        """The order a well-formed command starts, with exactly one pending event: PaymentInitiated, or
-        PaymentRejected with the reason."""
-        started: dict[str, Any] = {
-            "payment_order_id": str(command.payment_order_id),
-            "merchant_id": str(command.merchant_id),
-            "amount": command.amount.to_decimal_string(),
-            "amount_minor": command.amount.minor,
-            "currency": command.amount.currency,
-            "buyer_country": command.buyer.country,
-            "buyer": {"name": command.buyer.name, "email": command.buyer.email, "country": command.buyer.country},
-            "card": {"brand": command.card.brand, "last4": command.card.last4, "fingerprint": command.card.fingerprint},
-            "request_fingerprint": command.request_fingerprint,
-            "created_at": now.isoformat(),
-        }
-        reason = policy.refusal(command, now.date())
-        event: OrderStarted = (
-            PaymentInitiated(**started, payment_details=command.sealed_payment_details)
-            if reason is None
-            else PaymentRejected(**started, reason=reason)
-        )
-        return replace(_started(event), pending=(event,))
-
-    def ensure_same_request(self, request_fingerprint: str) -> None:
-        if request_fingerprint != self.request_fingerprint:
-            raise IdempotencyKeyReused(self.payment_order_id)
-
-    def record_outcome(self, status: str, error_message: str | None, source_event_id: str) -> PaymentOrder:
-        """The order with the finalizer's decision applied and pending; unchanged, nothing pending, when there
-        is nothing new (a duplicate, a late flip, an order already final)."""
-        if source_event_id in self.outcome_event_ids or self.status in FINAL_STATUSES:
-            return self
-        outcome = OrderStatus(status)
-        if outcome not in FINAL_STATUSES:
-            return self
-        event = PaymentOutcomeRecorded(outcome.value, error_message, source_event_id)
-        return replace(_applied(self, self.version + 1, event), pending=(*self.pending, event))
+    outcome_event_ids: frozenset[str] = frozenset()  # the finalizer's events already recorded
 
 
-def _started(event: OrderStarted) -> PaymentOrder:
-    order = apply(None, 1, event)
+OrderCommand = SealedPayment | RecordPaymentOutcome
+
+
+def decide(command: OrderCommand, order: PaymentOrder | None, policy: PaymentPolicy) -> Sequence[DomainEvent]:
+    if isinstance(command, SealedPayment):
+        return _initiate(command, order, policy)
+    return _record_outcome(command, order)
+
+
+def _initiate(command: SealedPayment, order: PaymentOrder | None, policy: PaymentPolicy) -> list[DomainEvent]:
+    """PaymentInitiated, or PaymentRejected with the reason the rules give. On an order that exists (the request's
+    Idempotency-Key names it): nothing for the same request (a retry), IdempotencyKeyReused for another one."""
+    if order is not None:
+        if order.request_fingerprint != command.request_fingerprint:
+            raise IdempotencyKeyReused(order.payment_order_id)
+        return []
+    initiated: dict[str, Any] = {
+        "payment_order_id": str(command.payment_order_id),
+        "merchant_id": str(command.merchant_id),
+        "amount": command.amount.to_decimal_string(),
+        "amount_minor": command.amount.minor,
+        "currency": command.amount.currency,
+        "buyer_country": command.buyer.country,
+        "buyer": {"name": command.buyer.name, "email": command.buyer.email, "country": command.buyer.country},
+        "card": {"brand": command.card.brand, "last4": command.card.last4, "fingerprint": command.card.fingerprint},
+        "request_fingerprint": command.request_fingerprint,
+        "created_at": command.received_at.isoformat(),
+    }
+    reason = policy.refusal(command, command.received_at.date())
+    if reason is None:
+        return [PaymentInitiated(**initiated, payment_details=command.sealed_payment_details)]
+    return [PaymentRejected(**initiated, reason=reason)]
+
+
+def _record_outcome(command: RecordPaymentOutcome, order: PaymentOrder | None) -> list[DomainEvent]:
+    """The finalizer's decision; nothing when there is nothing new (a duplicate, a late flip, an order already
+    final). An outcome before its order is refused: the queue redelivers it until the order exists."""
     if order is None:
-        raise TypeError(f"{event.event_type} does not start an order")
-    return order
+        raise PaymentNotFound(command.payment_order_id)
+    if command.source_event_id in order.outcome_event_ids or order.status in FINAL_STATUSES:
+        return []
+    outcome = OrderStatus(command.status)
+    if outcome not in FINAL_STATUSES:
+        return []
+    return [PaymentOutcomeRecorded(outcome.value, command.error_message, command.source_event_id)]
 
 
-def _applied(order: PaymentOrder, version: int, event: DomainEvent) -> PaymentOrder:
-    applied = apply(order, version, event)
-    if applied is None:
-        raise TypeError(f"{event.event_type} left no order")
-    return applied
-
-
-def apply(order: PaymentOrder | None, version: int, event: DomainEvent) -> PaymentOrder | None:
+def evolve(order: PaymentOrder | None, event: DomainEvent) -> PaymentOrder | None:
     """The order after one more event: the only place its state changes."""
-    if isinstance(event, OrderStarted):
+    if isinstance(event, PaymentInitiationEvent):
         return PaymentOrder(
             payment_order_id=PaymentOrderId(event.payment_order_id),
             merchant_id=MerchantId(event.merchant_id),
@@ -205,24 +183,21 @@ def apply(order: PaymentOrder | None, version: int, event: DomainEvent) -> Payme
             request_fingerprint=event.request_fingerprint,
             card=CardSummary(event.card["brand"], event.card["last4"], event.card["fingerprint"]),
             failure_reason=event.reason if isinstance(event, PaymentRejected) else None,
-            version=version,
         )
     if isinstance(event, PaymentOutcomeRecorded) and order is not None:
         return replace(
             order,
             status=OrderStatus(event.status),
             failure_reason=event.error_message,
-            version=version,
             outcome_event_ids=order.outcome_event_ids | {event.source_event_id},
         )
     return order
 
 
-def fold(
-    events: Sequence[tuple[int, str, Mapping[str, Any]]], order: PaymentOrder | None = None
-) -> PaymentOrder | None:
-    """Rebuild an order from stored (version, event_type, data) — today's shape, as the store loads them —
-    from scratch or on top of `order`; None for an empty stream."""
-    for version, event_type, data in events:
-        order = apply(order, version, EVENTS.decode(event_type, data))
-    return order
+def order_decider(policy: PaymentPolicy) -> Decider[PaymentOrder | None, OrderCommand]:
+    """The order's decider under the service's payment policy (configuration, so one decider per policy)."""
+
+    def decide_under_policy(command: OrderCommand, order: PaymentOrder | None) -> Sequence[DomainEvent]:
+        return decide(command, order, policy)
+
+    return Decider(initial=None, decide=decide_under_policy, evolve=evolve, events=EVENTS)

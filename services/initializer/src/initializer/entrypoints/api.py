@@ -7,11 +7,11 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler.openapi.params import Header, Path
 
-from initializer.domain.commands import CardEntry, PlaceOrder
+from initializer.domain.commands import BuyerInfo, CardEntry, InitiatePayment
 from initializer.domain.errors import IdempotencyKeyReused, PaymentNotFound
-from initializer.domain.order import BuyerInfo, OrderStatus, PaymentOrder
+from initializer.domain.order import OrderStatus, PaymentOrder
+from initializer.http_models import CardOut, PaymentOut, PaymentRequest
 from initializer.runtime import SERVICE, container, logger
-from initializer.schemas import CardOut, PaymentOut, PaymentRequest
 from payments_shared.callers import current_caller, require_merchant
 from payments_shared.ids import PaymentOrderId
 from payments_shared.lambda_entry.http import http_entry
@@ -51,9 +51,10 @@ def _out(order: PaymentOrder) -> PaymentOut:
     )
 
 
-def place_order(body: PaymentRequest, idempotency_key: str | None) -> PlaceOrder:
+def initiate_payment(body: PaymentRequest, idempotency_key: str | None) -> InitiatePayment:
+    """The command the request carries (the CVV was checked by the model and goes no further)."""
     details, buyer = body.payment_details, body.buyer_info
-    return PlaceOrder(
+    return InitiatePayment(
         merchant_id=body.merchant_id,
         amount=body.money(),
         buyer=BuyerInfo(buyer.name, str(buyer.email), buyer.country),
@@ -71,7 +72,7 @@ def create_payment(
     if body.merchant_id != caller.merchant_id:  # checked before anything is sealed or written
         mismatch = FieldProblem("body.merchant_id", "must be the merchant you are authenticated as")
         raise Forbidden("merchant_id is not the calling merchant", [mismatch])
-    order, created = container.app().initiate(place_order(body, idempotency_key))
+    order, created = container.app().initiate_payment(initiate_payment(body, idempotency_key))
     if created:
         outcome = "PaymentsInitiated" if order.status == OrderStatus.INITIATED else "PaymentsRejected"
         metrics.add_metric(name=outcome, unit=MetricUnit.Count, value=1)

@@ -1,4 +1,5 @@
-"""HTTP request and response models. Validation here answers 400 with every bad field named."""
+"""HTTP request and response models (pydantic): validation here answers 400 with every bad field named. Not the
+stored events' schema versions: those are initializer.domain.order.EVENT_SCHEMAS."""
 
 from __future__ import annotations
 

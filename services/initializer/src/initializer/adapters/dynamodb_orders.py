@@ -1,0 +1,27 @@
+"""The orders' read model on DynamoDB (ShowMeTheMoney): item writes in the order's own TransactWriteItems."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from initializer.domain.order import PaymentInitiationEvent, PaymentOrder
+from initializer.rows import KEY, order_key, order_row, status_fields
+from payments_shared.eventstore.dynamodb import PutItem, SetOnItem, get_row
+
+
+class DynamoDBPaymentOrders:
+    def __init__(self, client: Any, table_name: str) -> None:
+        self._client = client
+        self._table = table_name
+
+    def placed(self, order: PaymentOrder, initiation: PaymentInitiationEvent, version: int, at: datetime) -> PutItem:
+        row = order_row(order, version, initiation.data, at.isoformat())
+        return PutItem(self._table, order_key(row.pop(KEY)), row)
+
+    def status_recorded(self, order: PaymentOrder, version: int, at: datetime) -> SetOnItem:
+        # Set in place: no read of the row, in the same transaction as the outcome's event.
+        return SetOnItem(self._table, order_key(order.payment_order_id), status_fields(order, version, at.isoformat()))
+
+    def get(self, payment_order_id: str) -> dict[str, Any] | None:
+        return get_row(self._client, self._table, order_key(payment_order_id))

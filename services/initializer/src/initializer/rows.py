@@ -1,0 +1,58 @@
+"""The ShowMeTheMoney row of a payment order (write side), derived from the order's events alone.
+
+One definition for the rows both order adapters write with the order's events (DynamoDB, in memory) and for the
+rows an operator rebuilds from the event store (`payments-ops rebuild payment-orders`), so they never disagree.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from initializer.domain.order import EVENTS, PaymentOrder, evolve
+
+KEY = "payment_order_id"
+
+
+def order_key(payment_order_id: str) -> dict[str, str]:
+    return {KEY: str(payment_order_id)}
+
+
+def status_fields(order: PaymentOrder, version: int, timestamp: str) -> dict[str, Any]:
+    """What a recorded outcome changes on the row (`version`: the order stream's, after the outcome)."""
+    return {
+        "status": order.status.value,
+        "failure_reason": order.failure_reason,
+        "timestamp": timestamp,
+        "version": version,
+    }
+
+
+def order_row(order: PaymentOrder, version: int, first_event: Mapping[str, Any], timestamp: str) -> dict[str, Any]:
+    """The whole row: the order's state plus what only its first event holds (the buyer, the sealed card).
+
+    A rejected order keeps no sealed card: it is never charged, so the details have no reader.
+    """
+    return {
+        KEY: str(order.payment_order_id),
+        "merchant_id": str(order.merchant_id),
+        "buyer_info": dict(first_event["buyer"]),
+        "payment_details": first_event.get("payment_details"),
+        "amount": order.amount.to_decimal_string(),
+        "amount_minor": order.amount.minor,
+        "currency": order.amount.currency,
+        "card_brand": order.card.brand,
+        "card_last4": order.card.last4,
+        "created_at": order.created_at.isoformat(),
+        **status_fields(order, version, timestamp),
+    }
+
+
+def rebuilt_row(history: Sequence[tuple[int, str, Mapping[str, Any]]], timestamp: str) -> dict[str, Any] | None:
+    """The row an order's stored (version, event type, data), oldest first and in today's shape, say it holds;
+    None for a stream without an order."""
+    if not history:
+        return None
+    order = functools.reduce(evolve, (EVENTS.decode(event_type, data) for _, event_type, data in history), None)
+    return None if order is None else order_row(order, history[-1][0], history[0][2], timestamp)
