@@ -103,20 +103,22 @@ class Repository(Generic[S, C]):
         """Decide `command` on the stream's state and save the decision with `changes(decision)` and `once`.
 
         stream: the stream's id, or a function drawing one per attempt (a wallet shard).
-        new_stream: the command normally starts its stream, so the first attempt decides on the initial state
-        without reading; a stream that exists after all is read and decided on at once (one write and no read
-        on the common path).
+        new_stream: the command normally starts its stream, so attempts decide on the initial state without
+        reading until a conflict shows the stream exists; then it is read and decided on at once (one write and
+        no read on the common path, none either when a passing refusal is retried).
         Raises what `decide` raises; ConcurrencyConflict or StoreUnavailable when the attempts run out.
         """
         pick = stream if callable(stream) else (lambda: stream)
+        # Until a conflict says the stream exists, a retry after a passing refusal writes blind again.
+        believed_new = [new_stream]
 
         def attempt(number: int) -> Decision[S]:
             stream_id = pick()
-            if new_stream and number == 0:
+            if believed_new[0]:
                 try:
                     return self._save(stream_id, self._decider.initial, 0, command, cause, changes, once, number)
                 except ConcurrencyConflict:
-                    pass  # the stream exists: decide on what it holds
+                    believed_new[0] = False  # the stream exists: decide on what it holds
             current = self.load(stream_id)
             return self._save(stream_id, current.state, current.version, command, cause, changes, once, number)
 
