@@ -1,4 +1,4 @@
-"""Writes each HTTP API's OpenAPI document, generated from its handler's routes and pydantic models, to
+"""Writes each HTTP API's OpenAPI document, generated from its HTTP entry point's routes and pydantic models, to
 services/<service>/openapi.json. A test fails when a committed document is stale.
 
 Powertools documents request-validation failures as its own 422 body; our entry point (the kernel's
@@ -98,7 +98,7 @@ def with_problem_responses(document: dict[str, Any]) -> dict[str, Any]:
 
 
 def document(service: str) -> str:
-    resolver = importlib.import_module(f"{service}.handler").api
+    resolver = importlib.import_module(f"{service}.entrypoints.api").api
     generated = json.loads(resolver.get_openapi_json_schema(title=APIS[service], version="1.0.0"))
     return json.dumps(with_problem_responses(generated), indent=2) + "\n"
 
