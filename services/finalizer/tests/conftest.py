@@ -7,6 +7,7 @@ import pytest
 from fake_psp import FakePsp
 from finalizer_testdata import CARDS, HANG_S, stripe_on
 
+from finalizer.adapters.memory_results import InMemoryPaymentResults
 from payments_shared.eventstore.memory import InMemoryEventStore
 from payments_testing.fixtures import real_handler, spans  # noqa: F401 - fixtures
 
@@ -28,7 +29,15 @@ def handler_module(psp: FakePsp) -> Iterator[ModuleType]:
 
 
 @pytest.fixture
-def store(handler_module: ModuleType) -> InMemoryEventStore:
+def results(handler_module: ModuleType) -> InMemoryPaymentResults:
+    """The results rows the in-memory event store writes (BreakingTheBank, as an operator reads it)."""
+    rows = InMemoryPaymentResults()
+    handler_module.container.results.override(rows)
+    return rows
+
+
+@pytest.fixture
+def store(handler_module: ModuleType, results: InMemoryPaymentResults) -> InMemoryEventStore:
     memory = InMemoryEventStore()
     handler_module.container.event_store.override(memory)
     return memory

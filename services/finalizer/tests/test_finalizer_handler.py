@@ -13,6 +13,7 @@ from finalizer_testdata import APPROVED_CARD, DECLINED_CARD, payment_initiated
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, StatusCode
 
+from finalizer.adapters.memory_results import InMemoryPaymentResults
 from finalizer.adapters.stripe_psp import StripePsp
 from payments_shared.eventstore.memory import InMemoryEventStore
 from payments_testing.events import deliver
@@ -27,14 +28,14 @@ def recorded(store: InMemoryEventStore, event: dict[str, Any]) -> list[tuple[str
 
 
 def test_approval_records_success_and_the_results_row(
-    handler_module: ModuleType, store: InMemoryEventStore, psp: FakePsp
+    handler_module: ModuleType, store: InMemoryEventStore, results: InMemoryPaymentResults, psp: FakePsp
 ) -> None:
     event = payment_initiated()
     assert deliver(handler_module.handler, event) == []
     [(event_type, data)] = recorded(store, event)
     assert event_type == "PaymentSucceeded" and data["status"] == "SUCCESS" and data["error_message"] is None
     assert (data["amount"], data["currency"], data["merchant_id"]) == ("12.34", "EUR", "merchant-1")
-    row = store.get_record("BreakingTheBank", {"payment_order_id": order_id_of(event)})
+    row = results.result(order_id_of(event))
     assert row is not None and row["payment_status"] == "SUCCESS" and row["amount"] == "12.34"
     assert psp.charges[order_id_of(event)] == 1 and psp.intents[order_id_of(event)] == 1
     assert data["psp_reference"] == row["psp_reference"] and psp.intent(data["psp_reference"])["status"] == "succeeded"
@@ -162,11 +163,15 @@ def test_details_sealed_for_another_order_are_never_charged(
     ],
 )
 def test_malformed_event_is_reported_and_nothing_is_charged_or_written(
-    handler_module: ModuleType, store: InMemoryEventStore, psp: FakePsp, broken: dict[str, Any]
+    handler_module: ModuleType,
+    store: InMemoryEventStore,
+    results: InMemoryPaymentResults,
+    psp: FakePsp,
+    broken: dict[str, Any],
 ) -> None:
     event = payment_initiated(**broken)
     assert deliver(handler_module.handler, event) == [0]  # reported: redelivered, then the DLQ
-    assert sum(psp.requests.values()) == 0 and store.records("BreakingTheBank") == []
+    assert sum(psp.requests.values()) == 0 and results.all() == []
 
 
 def test_missing_detail_is_reported(handler_module: ModuleType, store: InMemoryEventStore) -> None:

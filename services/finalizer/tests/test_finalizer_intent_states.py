@@ -16,6 +16,7 @@ import pytest
 from fake_psp import FakePsp
 from finalizer_testdata import APPROVED_CARD, DECLINED_CARD, payment_initiated
 
+from finalizer.adapters.memory_results import InMemoryPaymentResults
 from finalizer.adapters.stripe_psp import StripePsp
 from payments_shared.eventstore.memory import InMemoryEventStore
 from payments_testing.events import deliver
@@ -47,14 +48,19 @@ def only_intent(psp: FakePsp) -> dict[str, Any]:
 
 @pytest.mark.parametrize(("card", "status"), [(APPROVED_CARD, "SUCCESS"), (DECLINED_CARD, "FAILED")])
 def test_an_intent_still_processing_when_looked_up_again_is_retried_until_it_settles(
-    finalizer: ModuleType, store: InMemoryEventStore, psp: FakePsp, card: str, status: str
+    finalizer: ModuleType,
+    store: InMemoryEventStore,
+    results: InMemoryPaymentResults,
+    psp: FakePsp,
+    card: str,
+    status: str,
 ) -> None:
     event = payment_initiated(card)
     key = order_id_of(event)
     psp.script(key, ["processing:2"])  # still `processing` on the first two look-ups
     for _ in range(2):
         assert deliver(finalizer.handler, event) == [0]  # reported: the queue redelivers
-        assert recorded(store, event) == [] and store.records("BreakingTheBank") == []
+        assert recorded(store, event) == [] and results.all() == []
         assert only_intent(psp)["status"] == "processing" and psp.charges[key] == 0
 
     assert deliver(finalizer.handler, event) == []  # the third look-up finds it settled
@@ -68,19 +74,19 @@ def test_an_intent_still_processing_when_looked_up_again_is_retried_until_it_set
 
 
 def test_an_intent_that_never_settles_is_never_guessed(
-    finalizer: ModuleType, store: InMemoryEventStore, psp: FakePsp
+    finalizer: ModuleType, store: InMemoryEventStore, results: InMemoryPaymentResults, psp: FakePsp
 ) -> None:
     event = payment_initiated()
     psp.script(order_id_of(event), ["processing:100"])
     for _ in range(5):  # the queue's receives before its DLQ
         assert deliver(finalizer.handler, event) == [0]
-    assert recorded(store, event) == [] and store.records("BreakingTheBank") == []
+    assert recorded(store, event) == [] and results.all() == []
     assert psp.intents[order_id_of(event)] == 1 and only_intent(psp)["status"] == "processing"
 
 
 @pytest.mark.parametrize("reason", ["requested_by_customer", "fraudulent", "duplicate"])
 def test_a_canceled_intent_fails_the_payment_without_a_charge(
-    finalizer: ModuleType, store: InMemoryEventStore, psp: FakePsp, reason: str
+    finalizer: ModuleType, store: InMemoryEventStore, results: InMemoryPaymentResults, psp: FakePsp, reason: str
 ) -> None:
     event = payment_initiated()
     key = order_id_of(event)
@@ -94,7 +100,7 @@ def test_a_canceled_intent_fails_the_payment_without_a_charge(
     assert event_type == "PaymentFailed" and data["status"] == "FAILED"
     assert (data["decline_code"], data["psp_reference"]) == ("canceled", intent["id"])
     assert data["error_message"] == "canceled: the intent was canceled"
-    row = store.get_record("BreakingTheBank", {"payment_order_id": key})
+    row = results.result(key)
     assert row is not None and (row["payment_status"], row["psp_reference"]) == ("FAILED", intent["id"])
 
     assert deliver(finalizer.handler, event) == []  # a redelivery finds the decision and asks nobody

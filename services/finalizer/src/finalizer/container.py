@@ -8,10 +8,10 @@ from typing import Any
 
 from dependency_injector import containers, providers
 
+from finalizer.adapters.dynamodb_results import DynamoDBPaymentResults
 from finalizer.adapters.sealed_cards import SealedCardOpener
 from finalizer.adapters.ssm_secret import ssm_secret
 from finalizer.app import FinalizerApp
-from finalizer.read_model import ResultRows
 from payments_shared.aws_clients import traced_client
 from payments_shared.events import utc_now
 from payments_shared.eventstore.dynamodb import DynamoDBEventStore
@@ -54,7 +54,7 @@ class Container(containers.DeclarativeContainer):
         max_network_retries=config.psp_max_network_retries.as_int(),
     )
     clock = providers.Object(utc_now)
-    results = providers.Singleton(ResultRows, config.results_table)
+    results = providers.Singleton(DynamoDBPaymentResults, config.results_table)
     app = providers.Singleton(FinalizerApp, store=event_store, cards=cards, psp=psp, clock=clock, results=results)
     relay = providers.Singleton(OutboxRelay, events, config.event_bus_name, SOURCE, published_types=PUBLISHED_TYPES)
 

@@ -1,13 +1,13 @@
-"""What the finalizer's use case needs: its event store, the sealed card opened, and a PSP."""
+"""What the finalizer's use case needs: its event store, the sealed card opened, a PSP and the results row."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 
-from finalizer.domain.payment import CardDetails, ChargeResult
-from payments_shared.eventstore import EventStore, PutRecord
+from finalizer.domain.payment import CardDetails, ChargeResult, PaymentDecided
+from payments_shared.eventstore import EventStore, ViewChange
 from payments_shared.money import Money
 
 __all__ = [
@@ -44,6 +44,7 @@ class PaymentServiceProvider(Protocol):
 
 
 class PaymentResults(Protocol):
-    def decided(self, outcome: Mapping[str, Any], version: int, timestamp: str) -> PutRecord:
-        """The write that records a payment's result (BreakingTheBank), for the outcome's own append."""
+    def result_recorded(self, outcome: PaymentDecided, version: int, at: datetime) -> ViewChange:
+        """The payment's result row (BreakingTheBank) for `outcome`, the payment stream's event at `version`,
+        recorded `at`: committed in the outcome's own append."""
         ...

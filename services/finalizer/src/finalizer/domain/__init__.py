@@ -1,1 +1,1 @@
-"""The payment outcome domain: pure Python + pydantic, no I/O."""
+"""The payment outcome domain: pure Python, no I/O, no wire contract."""

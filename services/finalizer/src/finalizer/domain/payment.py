@@ -1,14 +1,20 @@
-"""A payment as the finalizer sees it: charged once, then SUCCESS or FAILED for good."""
+"""A payment as the finalizer sees it: charged once, then SUCCESS or FAILED for good (a decider).
+
+Charging is I/O (the sealed card opened, the PSP asked), so the use case does it; what the decider rules on is
+the PSP's answer: the first one recorded for a payment is its decision, and any later one changes nothing.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, ClassVar
+from typing import ClassVar
 
-from payments_shared.contracts import PaymentInitiatedData
+from payments_shared.decider import Decider
 from payments_shared.domain_events import DomainEvent, EventTypes
+from payments_shared.ids import MerchantId, PaymentOrderId
+from payments_shared.money import Money
 
 PAYMENT_SUCCEEDED = "PaymentSucceeded"
 PAYMENT_FAILED = "PaymentFailed"
@@ -42,11 +48,7 @@ class ChargeResult:
     decline_code: str | None = None  # the issuer's reason as the PSP names it (e.g. insufficient_funds)
 
 
-@dataclass(frozen=True)
-class Payment:
-    payment_order_id: str
-    status: PaymentStatus
-    version: int
+# Events
 
 
 @dataclass(frozen=True)
@@ -78,28 +80,68 @@ class PaymentFailed(PaymentDecided):
 EVENTS = EventTypes(PaymentSucceeded, PaymentFailed)
 
 
-def outcome(payment: PaymentInitiatedData, result: ChargeResult) -> PaymentDecided:
+# Commands
+
+
+@dataclass(frozen=True)
+class ChargePayment:
+    """Charge an initiated payment once (what a PaymentInitiated event asks of the finalizer)."""
+
+    payment_order_id: PaymentOrderId  # also the PSP's idempotency key
+    merchant_id: MerchantId
+    amount: Money
+    payment_details: str = field(repr=False)  # the card, sealed for this order; opened only to charge
+    correlation_id: str
+    causation_id: str | None = None  # the PaymentInitiated event's id
+
+
+@dataclass(frozen=True)
+class RecordCharge:
+    """Record the PSP's answer to a payment's charge."""
+
+    payment: ChargePayment
+    result: ChargeResult
+
+
+# State
+
+
+@dataclass(frozen=True)
+class Payment:
+    """The charge's decision: None until the PSP's answer is recorded, then that outcome for good."""
+
+    outcome: PaymentDecided | None = None
+
+    @property
+    def status(self) -> PaymentStatus | None:
+        return PaymentStatus(self.outcome.status) if self.outcome is not None else None
+
+
+def decide(command: RecordCharge, state: Payment) -> Sequence[DomainEvent]:
+    if state.outcome is not None:
+        return []  # decided by an earlier delivery: the first answer recorded stands
+    payment, result = command.payment, command.result
     approved = result.decision == PspDecision.APPROVED
-    money = payment.money()
     decided = PaymentSucceeded if approved else PaymentFailed
-    return decided(
-        payment_order_id=str(payment.payment_order_id),
-        merchant_id=str(payment.merchant_id),
-        amount=money.to_decimal_string(),
-        amount_minor=money.minor,
-        currency=money.currency,
-        status=(PaymentStatus.SUCCESS if approved else PaymentStatus.FAILED).value,
-        error_message=None if approved else (result.error_message or "declined"),
-        decline_code=None if approved else result.decline_code,
-        psp_reference=result.psp_reference,
-    )
+    return [
+        decided(
+            payment_order_id=str(payment.payment_order_id),
+            merchant_id=str(payment.merchant_id),
+            amount=payment.amount.to_decimal_string(),
+            amount_minor=payment.amount.minor,
+            currency=payment.amount.currency,
+            status=(PaymentStatus.SUCCESS if approved else PaymentStatus.FAILED).value,
+            error_message=None if approved else (result.error_message or "declined"),
+            decline_code=None if approved else result.decline_code,
+            psp_reference=result.psp_reference,
+        )
+    ]
 
 
-def fold(events: Sequence[tuple[int, str, Mapping[str, Any]]]) -> Payment | None:
-    """The payment a stream's (version, event_type, data) tell of; None before its decision."""
-    payment: Payment | None = None
-    for version, event_type, data in events:
-        event = EVENTS.decode(event_type, data)
-        if isinstance(event, PaymentDecided):
-            payment = Payment(event.payment_order_id, PaymentStatus(event.status), version)
-    return payment
+def evolve(state: Payment, event: DomainEvent) -> Payment:
+    if isinstance(event, PaymentDecided):
+        return Payment(event)
+    return state
+
+
+DECIDER: Decider[Payment, RecordCharge] = Decider(Payment(), decide, evolve, EVENTS)

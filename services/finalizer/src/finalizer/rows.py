@@ -1,7 +1,7 @@
 """The BreakingTheBank row of a finalized payment, derived from its outcome event alone.
 
-One definition for the row the app writes with the event and for the row an operator rebuilds from the event
-store (`payments-ops rebuild payment-results`).
+One definition for the row the results adapters write with the event and for the row an operator rebuilds
+from the event store (`payments-ops rebuild payment-results`).
 """
 
 from __future__ import annotations
@@ -9,9 +9,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from payments_shared.eventstore import PutRecord
-
 KEY = "payment_order_id"
+
+
+def result_key(payment_order_id: str) -> dict[str, str]:
+    return {KEY: str(payment_order_id)}
 
 
 def result_row(outcome: Mapping[str, Any], version: int, timestamp: str) -> dict[str, Any]:
@@ -28,15 +30,3 @@ def result_row(outcome: Mapping[str, Any], version: int, timestamp: str) -> dict
         "timestamp": timestamp,
         "version": version,
     }
-
-
-class ResultRows:
-    """The write that records a payment's result row, committed with its outcome event (the event store runs
-    it). Rows are only written here, never read: operators read the table."""
-
-    def __init__(self, table: str) -> None:
-        self._table = table
-
-    def decided(self, outcome: Mapping[str, Any], version: int, timestamp: str) -> PutRecord:
-        fields = result_row(outcome, version, timestamp)
-        return PutRecord(self._table, {KEY: fields.pop(KEY)}, fields)

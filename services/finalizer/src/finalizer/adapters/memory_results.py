@@ -1,0 +1,27 @@
+"""The payment results kept in memory (tests, benchmarks): rows the in-memory event store writes in the
+outcome's append."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from finalizer.domain.payment import PaymentDecided
+from finalizer.rows import KEY, result_key, result_row
+from payments_shared.eventstore.memory import InMemoryRows, RowWrite
+
+
+class InMemoryPaymentResults:
+    def __init__(self, table: str = "BreakingTheBank") -> None:
+        self.rows = InMemoryRows(table)
+
+    def result_recorded(self, outcome: PaymentDecided, version: int, at: datetime) -> RowWrite:
+        row = result_row(outcome.data, version, at.isoformat())
+        return self.rows.put(result_key(row[KEY]), row)
+
+    def result(self, payment_order_id: str) -> dict[str, Any] | None:
+        """A payment's row, as an operator reads it in the table."""
+        return self.rows.get(result_key(payment_order_id))
+
+    def all(self) -> list[dict[str, Any]]:
+        return self.rows.all()

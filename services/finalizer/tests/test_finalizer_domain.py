@@ -1,0 +1,149 @@
+"""The payment decider, given/when/then: given the payment's events, when the PSP's answer is recorded, then
+these events (no store, no PSP)."""
+
+from __future__ import annotations
+
+import ast
+import inspect
+from collections.abc import Sequence
+from types import ModuleType
+
+import pytest
+
+import finalizer.domain.payment as payment_module
+import finalizer.domain.streams as streams_module
+from finalizer.domain.payment import (
+    DECIDER,
+    EVENTS,
+    ChargePayment,
+    ChargeResult,
+    Payment,
+    PaymentFailed,
+    PaymentStatus,
+    PaymentSucceeded,
+    PspDecision,
+    RecordCharge,
+)
+from finalizer.domain.streams import payment_stream
+from payments_shared.domain_events import DomainEvent
+from payments_shared.ids import MerchantId, PaymentOrderId
+from payments_shared.money import Money
+
+ORDER = PaymentOrderId("0b7f3c1e-5d2a-4c8e-9f10-2a3b4c5d6e7f")
+CHARGE = ChargePayment(ORDER, MerchantId("merchant-1"), Money(1234, "EUR"), "sealed", "corr-1", "evt-1")
+APPROVED = ChargeResult(PspDecision.APPROVED, "pi_1", None)
+DECLINED = ChargeResult(PspDecision.DECLINED, "pi_2", "insufficient_funds: no money", "insufficient_funds")
+
+SUCCEEDED = PaymentSucceeded(
+    payment_order_id=ORDER,
+    merchant_id="merchant-1",
+    amount="12.34",
+    amount_minor=1234,
+    currency="EUR",
+    status="SUCCESS",
+    error_message=None,
+    decline_code=None,
+    psp_reference="pi_1",
+)
+FAILED = PaymentFailed(
+    payment_order_id=ORDER,
+    merchant_id="merchant-1",
+    amount="12.34",
+    amount_minor=1234,
+    currency="EUR",
+    status="FAILED",
+    error_message="insufficient_funds: no money",
+    decline_code="insufficient_funds",
+    psp_reference="pi_2",
+)
+
+
+def given(*events: DomainEvent) -> Payment:
+    return DECIDER.fold(DECIDER.initial, events)
+
+
+def when(state: Payment, result: ChargeResult, charge: ChargePayment = CHARGE) -> Sequence[DomainEvent]:
+    return DECIDER.decide(RecordCharge(charge, result), state)
+
+
+def test_an_approval_of_an_undecided_payment_is_its_success() -> None:
+    assert when(given(), APPROVED) == [SUCCEEDED]
+
+
+def test_a_decline_is_its_failure_with_the_psps_reason_and_code() -> None:
+    assert when(given(), DECLINED) == [FAILED]
+
+
+def test_a_decline_without_a_message_still_says_why() -> None:
+    [event] = when(given(), ChargeResult(PspDecision.DECLINED, None, None))
+    assert isinstance(event, PaymentFailed)
+    assert (event.error_message, event.decline_code, event.psp_reference) == ("declined", None, None)
+
+
+def test_an_approval_carries_no_decline_reason_whatever_the_psp_added() -> None:
+    [event] = when(given(), ChargeResult(PspDecision.APPROVED, "pi_3", "ignored", "ignored"))
+    assert (event.data["error_message"], event.data["decline_code"], event.data["psp_reference"]) == (
+        None,
+        None,
+        "pi_3",
+    )
+
+
+def test_amounts_are_recorded_in_both_forms_in_the_currencys_minor_units() -> None:
+    yen = ChargePayment(ORDER, MerchantId("merchant-1"), Money(500, "JPY"), "sealed", "corr-1")
+    [event] = when(given(), APPROVED, yen)
+    assert (event.data["amount"], event.data["amount_minor"], event.data["currency"]) == ("500", 500, "JPY")
+
+
+@pytest.mark.parametrize("decided", [SUCCEEDED, FAILED])
+@pytest.mark.parametrize("answer", [APPROVED, DECLINED])
+def test_a_decided_payment_keeps_its_first_decision(decided: DomainEvent, answer: ChargeResult) -> None:
+    assert when(given(decided), answer) == []
+
+
+def test_the_state_is_the_decision() -> None:
+    assert (given().status, given().outcome) == (None, None)
+    assert (given(SUCCEEDED).status, given(SUCCEEDED).outcome) == (PaymentStatus.SUCCESS, SUCCEEDED)
+    assert given(FAILED).status == PaymentStatus.FAILED
+
+
+def test_stored_events_keep_their_names_and_fields() -> None:
+    """The event store's data and the published PaymentStatusUpdated depend on these exact names."""
+    assert (PaymentSucceeded.event_type, PaymentFailed.event_type) == ("PaymentSucceeded", "PaymentFailed")
+    assert list(FAILED.data) == [
+        "payment_order_id",
+        "merchant_id",
+        "amount",
+        "amount_minor",
+        "currency",
+        "status",
+        "error_message",
+        "decline_code",
+        "psp_reference",
+    ]
+    for event in (SUCCEEDED, FAILED):
+        assert EVENTS.decode(event.event_type, event.data) == event
+
+
+def test_an_outcome_stored_before_decline_codes_decodes_without_them() -> None:
+    old = {k: v for k, v in FAILED.data.items() if k not in ("decline_code", "psp_reference")}
+    decoded = EVENTS.decode("PaymentFailed", old)
+    assert given(decoded).status == PaymentStatus.FAILED and decoded.data["decline_code"] is None
+
+
+def test_a_payments_stream_is_named_by_its_order() -> None:
+    assert payment_stream(ORDER) == f"payment-{ORDER}"
+
+
+def test_the_command_never_shows_the_sealed_card() -> None:
+    assert "sealed" not in repr(CHARGE)
+
+
+@pytest.mark.parametrize("module", [payment_module, streams_module])
+def test_the_domain_imports_no_wire_contract(module: ModuleType) -> None:
+    tree = ast.parse(inspect.getsource(module))
+    imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
+    imported |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    assert not {
+        m for m in imported if m.startswith(("payments_shared.contracts", "payments_shared.events", "pydantic"))
+    }

@@ -1,0 +1,217 @@
+"""The finalizer's use case on in-memory adapters: the event store, the results rows, a PSP that answers one
+idempotency key once (as Stripe does) and a card opener, both fakes of the ports."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+
+import pytest
+
+from finalizer.adapters.memory_results import InMemoryPaymentResults
+from finalizer.app import Finalized, FinalizerApp
+from finalizer.domain.payment import (
+    CardDetails,
+    ChargePayment,
+    ChargeResult,
+    PaymentStatus,
+    PspDecision,
+)
+from finalizer.domain.streams import payment_stream
+from finalizer.ports import PspOutcomeUnknown, PspRequestRefused
+from finalizer.rows import result_row
+from payments_shared.eventstore import StoreUnavailable
+from payments_shared.eventstore.memory import InMemoryEventStore
+from payments_shared.ids import MerchantId, PaymentOrderId
+from payments_shared.money import Money
+from payments_shared.retry import RetryPolicy
+
+APPROVED_CARD, DECLINED_CARD = "4242424242424242", "4000000000009995"
+NOW = datetime(2026, 11, 25, 10, 0, 5, tzinfo=UTC)
+QUICK = RetryPolicy(attempts=3, base_delay_s=0.0, max_delay_s=0.0)
+
+
+class CardSealedForAnotherOrder(Exception):
+    pass
+
+
+@dataclass
+class FakeCards:
+    """Seals as the initializer does (for one order); opens only for that order."""
+
+    sealed: dict[str, tuple[str, CardDetails]] = field(default_factory=dict)
+    opened: int = 0
+
+    def seal(self, number: str, payment_order_id: str) -> str:
+        token = f"sealed-{len(self.sealed)}"
+        self.sealed[token] = (payment_order_id, CardDetails(number, 12, 2031, "Ada Lovelace"))
+        return token
+
+    def open(self, sealed: str, payment_order_id: str) -> CardDetails:
+        order, card = self.sealed[sealed]
+        if order != payment_order_id:
+            raise CardSealedForAnotherOrder(payment_order_id)
+        self.opened += 1
+        return card
+
+
+@dataclass
+class FakePsp:
+    """Answers by card; like Stripe, a key seen before gets its first answer again, without a second charge.
+
+    faults: errors to raise on the next requests (before the PSP decides anything).
+    during_charge: called inside a request, after the PSP decided (another delivery racing this one).
+    """
+
+    requests: Counter[str] = field(default_factory=Counter)
+    charges: Counter[str] = field(default_factory=Counter)
+    answers: dict[str, ChargeResult] = field(default_factory=dict)
+    faults: list[Exception] = field(default_factory=list)
+    during_charge: Callable[[], object] | None = None
+
+    def charge(self, idempotency_key: str, amount: Money, merchant_id: str, card: CardDetails) -> ChargeResult:
+        self.requests[idempotency_key] += 1
+        if self.faults:
+            raise self.faults.pop(0)
+        if idempotency_key not in self.answers:
+            if card.number == DECLINED_CARD:
+                answer = ChargeResult(
+                    PspDecision.DECLINED, f"pi_{len(self.answers)}", "insufficient_funds: no", "insufficient_funds"
+                )
+            else:
+                answer = ChargeResult(PspDecision.APPROVED, f"pi_{len(self.answers)}", None)
+                self.charges[idempotency_key] += 1
+            self.answers[idempotency_key] = answer
+        if self.during_charge is not None:
+            racing, self.during_charge = self.during_charge, None
+            racing()
+        return self.answers[idempotency_key]
+
+
+@dataclass
+class Finalizer:
+    app: FinalizerApp
+    store: InMemoryEventStore
+    results: InMemoryPaymentResults
+    psp: FakePsp
+    cards: FakeCards
+
+    def command(self, card: str = APPROVED_CARD, order: str | None = None) -> ChargePayment:
+        """What the entry point makes of a PaymentInitiated event."""
+        order_id = PaymentOrderId(order or PaymentOrderId.new())
+        sealed = self.cards.seal(card, order_id)
+        return ChargePayment(order_id, MerchantId("merchant-1"), Money(1234, "EUR"), sealed, order_id, "evt-1")
+
+    def events(self, command: ChargePayment) -> list[tuple[str, str]]:
+        return [
+            (e.event_type, e.data["status"]) for e in self.store.load(payment_stream(command.payment_order_id)).events
+        ]
+
+
+def finalizer(store: InMemoryEventStore | None = None, psp: FakePsp | None = None) -> Finalizer:
+    store, psp, cards, results = store or InMemoryEventStore(), psp or FakePsp(), FakeCards(), InMemoryPaymentResults()
+    app = FinalizerApp(store, cards, psp, lambda: NOW, results, retry_policy=QUICK)
+    return Finalizer(app, store, results, psp, cards)
+
+
+@pytest.fixture
+def world() -> Finalizer:
+    return finalizer()
+
+
+def test_an_approved_charge_records_success_and_its_results_row(world: Finalizer) -> None:
+    command = world.command()
+    done = world.app.charge(command)
+    assert (done.payment_order_id, done.status, done.charged_now) == (command.payment_order_id, "SUCCESS", True)
+    assert (done.amount_minor, done.currency) == (1234, "EUR") and done.psp_latency_ms is not None
+    [stored] = world.store.load(payment_stream(command.payment_order_id)).events
+    assert (stored.event_type, stored.version, stored.correlation_id, stored.causation_id) == (
+        "PaymentSucceeded",
+        1,
+        command.payment_order_id,
+        "evt-1",
+    )
+    assert world.results.result(command.payment_order_id) == result_row(stored.data, 1, NOW.isoformat())
+    assert world.psp.charges[command.payment_order_id] == 1 and world.cards.opened == 1
+
+
+def test_a_declined_charge_records_failure_with_the_decline(world: Finalizer) -> None:
+    command = world.command(DECLINED_CARD)
+    assert world.app.charge(command).status == PaymentStatus.FAILED
+    assert world.events(command) == [("PaymentFailed", "FAILED")]
+    row = world.results.result(command.payment_order_id)
+    assert row is not None and (row["payment_status"], row["decline_code"]) == ("FAILED", "insufficient_funds")
+    assert world.psp.charges[command.payment_order_id] == 0
+
+
+@pytest.mark.parametrize("card", [APPROVED_CARD, DECLINED_CARD])
+def test_a_decided_payment_is_answered_from_its_stream_without_asking_the_psp(world: Finalizer, card: str) -> None:
+    command = world.command(card)
+    first = world.app.charge(command)
+    again = [world.app.charge(command) for _ in range(3)]
+    assert again == [Finalized(first.payment_order_id, first.status, charged_now=False)] * 3
+    assert world.psp.requests[command.payment_order_id] == 1 and world.cards.opened == 1
+    assert len(world.events(command)) == 1 and len(world.results.all()) == 1
+
+
+def test_a_delivery_racing_another_records_nothing_and_answers_with_the_winners_decision(world: Finalizer) -> None:
+    command = world.command()
+    winner: list[Finalized] = []
+    world.psp.during_charge = lambda: winner.append(world.app.charge(command))  # records while we wait on the PSP
+    lost = world.app.charge(command)
+    assert winner[0].charged_now and (lost.status, lost.charged_now) == (PaymentStatus.SUCCESS, False)
+    assert world.psp.requests[command.payment_order_id] == 2 and world.psp.charges[command.payment_order_id] == 1
+    assert world.events(command) == [("PaymentSucceeded", "SUCCESS")] and len(world.results.all()) == 1
+
+
+def test_on_a_lost_race_the_stored_decision_wins_over_a_different_answer(world: Finalizer) -> None:
+    command = world.command()
+    # Another delivery that got a decline (another PSP answer) records first, while ours is approved.
+    declining = finalizer(world.store, FakePsp())
+    declined = replace(command, payment_details=declining.cards.seal(DECLINED_CARD, command.payment_order_id))
+    world.psp.during_charge = lambda: declining.app.charge(declined)
+    lost = world.app.charge(command)
+    assert (lost.status, lost.charged_now) == (PaymentStatus.FAILED, False)
+    assert world.events(command) == [("PaymentFailed", "FAILED")] and world.results.all() == []
+
+
+def test_passing_refusals_of_the_record_are_retried(world: Finalizer) -> None:
+    command = world.command()
+    world.store.cancel_next("TransactionConflict", "ThrottlingError")
+    assert world.app.charge(command).charged_now
+    assert world.events(command) == [("PaymentSucceeded", "SUCCESS")] and len(world.results.all()) == 1
+    assert world.psp.requests[command.payment_order_id] == 1
+
+
+def test_when_the_record_keeps_being_refused_the_redelivery_gets_the_psps_first_answer(world: Finalizer) -> None:
+    command = world.command()
+    world.store.cancel_next(*["ThrottlingError"] * QUICK.attempts)
+    with pytest.raises(StoreUnavailable):
+        world.app.charge(command)
+    assert world.events(command) == [] and world.results.all() == []
+    assert world.app.charge(command).charged_now  # the queue's redelivery
+    assert world.psp.requests[command.payment_order_id] == 2 and world.psp.charges[command.payment_order_id] == 1
+    assert world.events(command) == [("PaymentSucceeded", "SUCCESS")]
+
+
+@pytest.mark.parametrize("fault", [PspOutcomeUnknown("timeout"), PspRequestRefused("bad key")])
+def test_a_psp_error_records_nothing_and_the_redelivery_charges_once(world: Finalizer, fault: Exception) -> None:
+    command = world.command()
+    world.psp.faults.append(fault)
+    with pytest.raises(type(fault)):
+        world.app.charge(command)
+    assert world.events(command) == [] and world.results.all() == []
+    assert world.app.charge(command).charged_now
+    assert world.psp.charges[command.payment_order_id] == 1 and world.events(command) == [
+        ("PaymentSucceeded", "SUCCESS")
+    ]
+
+
+def test_details_sealed_for_another_order_are_never_charged(world: Finalizer) -> None:
+    command = world.command()
+    other = world.command()
+    with pytest.raises(CardSealedForAnotherOrder):
+        world.app.charge(replace(command, payment_details=other.payment_details))
+    assert sum(world.psp.requests.values()) == 0 and world.events(command) == [] and world.results.all() == []
