@@ -9,7 +9,7 @@ from finalizer_testdata import CARDS, HANG_S, stripe_on
 
 from finalizer.adapters.memory_results import InMemoryPaymentResults
 from payments_shared.eventstore.memory import InMemoryEventStore
-from payments_testing.fixtures import real_handler, spans  # noqa: F401 - fixtures
+from payments_testing.fixtures import real_runtime, spans  # noqa: F401 - fixtures
 
 
 @pytest.fixture
@@ -20,24 +20,25 @@ def psp() -> Iterator[FakePsp]:
 
 
 @pytest.fixture
-def handler_module(psp: FakePsp) -> Iterator[ModuleType]:
-    """The real handler module: its PSP adapter on the fake PSP, its card opener on the tests' cipher."""
-    with real_handler("finalizer") as module:
+def runtime(psp: FakePsp) -> Iterator[ModuleType]:
+    """The real runtime (the container the entry points share): its PSP adapter on the fake PSP, its card
+    opener on the tests' cipher."""
+    with real_runtime("finalizer") as module:
         module.container.psp.override(stripe_on(psp))
         module.container.card_cipher.override(CARDS)
         yield module
 
 
 @pytest.fixture
-def results(handler_module: ModuleType) -> InMemoryPaymentResults:
+def results(runtime: ModuleType) -> InMemoryPaymentResults:
     """The results rows the in-memory event store writes (BreakingTheBank, as an operator reads it)."""
     rows = InMemoryPaymentResults()
-    handler_module.container.results.override(rows)
+    runtime.container.results.override(rows)
     return rows
 
 
 @pytest.fixture
-def store(handler_module: ModuleType, results: InMemoryPaymentResults) -> InMemoryEventStore:
+def store(runtime: ModuleType, results: InMemoryPaymentResults) -> InMemoryEventStore:
     memory = InMemoryEventStore()
-    handler_module.container.event_store.override(memory)
+    runtime.container.event_store.override(memory)
     return memory

@@ -14,6 +14,7 @@ from moto import mock_aws
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 
+from finalizer.entrypoints import charge, relay
 from payments_shared.event_patterns import load_pattern
 from payments_shared.events import EventEnvelope
 from payments_shared.eventstore.dynamodb import table_definition
@@ -26,7 +27,7 @@ INSUFFICIENT = "insufficient_funds: Your card has insufficient funds."
 
 
 @pytest.fixture
-def world(handler_module: ModuleType, psp: FakePsp) -> Iterator[dict[str, Any]]:
+def world(runtime: ModuleType, psp: FakePsp) -> Iterator[dict[str, Any]]:
     with mock_aws():
         dynamodb, events, sqs = aws_client("dynamodb"), aws_client("events"), aws_client("sqs")
         stream_arn = dynamodb.create_table(**table_definition("finalizer-events"))["TableDescription"][
@@ -48,7 +49,7 @@ def world(handler_module: ModuleType, psp: FakePsp) -> Iterator[dict[str, Any]]:
         kms, ssm = aws_client("kms"), aws_client("ssm")
         card_key = kms.create_key(Description="card data")["KeyMetadata"]["KeyId"]
         ssm.put_parameter(Name="/payments/finalizer/stripe-secret-key", Value=psp.api_key, Type="SecureString")
-        container = handler_module.container
+        container = runtime.container
         container.card_cipher.reset_override()
         container.psp.reset_override()
         deployed_base = container.config.psp_api_base()
@@ -60,7 +61,6 @@ def world(handler_module: ModuleType, psp: FakePsp) -> Iterator[dict[str, Any]]:
             "queue_url": queue_url,
             "stream_arn": stream_arn,
             "streams": aws_client("dynamodbstreams"),
-            "handler": handler_module,
         }
         container.config.psp_api_base.from_value(deployed_base)
 
@@ -68,12 +68,11 @@ def world(handler_module: ModuleType, psp: FakePsp) -> Iterator[dict[str, Any]]:
 def test_outcomes_are_stored_and_published_as_payment_status_updated(
     world: dict[str, Any], psp: FakePsp, spans: InMemorySpanExporter
 ) -> None:
-    handler = world["handler"]
     trace_id = "4bf92f3577b34da6a3ce929d0e0e4736"
     approved = payment_initiated(traceparent=f"00-{trace_id}-00f067aa0ba902b7-01", cipher=world["sealer"])
     declined = payment_initiated(DECLINED_CARD, cipher=world["sealer"])
     for event in (approved, declined, approved):
-        assert deliver(handler.handler, event) == []
+        assert deliver(charge.handler, event) == []
 
     rows = {
         item["payment_order_id"]["S"]: item for item in world["dynamodb"].scan(TableName="BreakingTheBank")["Items"]
@@ -84,7 +83,7 @@ def test_outcomes_are_stored_and_published_as_payment_status_updated(
     assert rows[ko]["decline_code"]["S"] == "insufficient_funds" and rows[ok]["psp_reference"]["S"].startswith("pi_")
 
     records = read_stream(world["streams"], world["stream_arn"])
-    assert handler.relay_handler({"Records": records}, LambdaContext()) == {"batchItemFailures": []}
+    assert relay.handler({"Records": records}, LambdaContext()) == {"batchItemFailures": []}
     messages = world["sqs"].receive_message(QueueUrl=world["queue_url"], MaxNumberOfMessages=10)["Messages"]
     published = {
         e.data["payment_order_id"]: e

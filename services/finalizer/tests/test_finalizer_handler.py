@@ -15,6 +15,7 @@ from opentelemetry.trace import SpanKind, StatusCode
 
 from finalizer.adapters.memory_results import InMemoryPaymentResults
 from finalizer.adapters.stripe_psp import StripePsp
+from finalizer.entrypoints import charge
 from payments_shared.eventstore.memory import InMemoryEventStore
 from payments_testing.events import deliver
 
@@ -28,10 +29,10 @@ def recorded(store: InMemoryEventStore, event: dict[str, Any]) -> list[tuple[str
 
 
 def test_approval_records_success_and_the_results_row(
-    handler_module: ModuleType, store: InMemoryEventStore, results: InMemoryPaymentResults, psp: FakePsp
+    runtime: ModuleType, store: InMemoryEventStore, results: InMemoryPaymentResults, psp: FakePsp
 ) -> None:
     event = payment_initiated()
-    assert deliver(handler_module.handler, event) == []
+    assert deliver(charge.handler, event) == []
     [(event_type, data)] = recorded(store, event)
     assert event_type == "PaymentSucceeded" and data["status"] == "SUCCESS" and data["error_message"] is None
     assert (data["amount"], data["currency"], data["merchant_id"]) == ("12.34", "EUR", "merchant-1")
@@ -43,23 +44,23 @@ def test_approval_records_success_and_the_results_row(
 
 
 def test_duplicate_and_replayed_deliveries_charge_once(
-    handler_module: ModuleType, store: InMemoryEventStore, psp: FakePsp
+    runtime: ModuleType, store: InMemoryEventStore, psp: FakePsp
 ) -> None:
     event = payment_initiated()
     for _ in range(3):
-        assert deliver(handler_module.handler, event) == []
+        assert deliver(charge.handler, event) == []
     assert psp.charges[order_id_of(event)] == 1 and psp.requests[order_id_of(event)] == 1
     assert len(recorded(store, event)) == 1
 
 
 def test_concurrent_duplicate_deliveries_charge_once_and_record_once(
-    handler_module: ModuleType, store: InMemoryEventStore, psp: FakePsp, spans: InMemorySpanExporter
+    runtime: ModuleType, store: InMemoryEventStore, psp: FakePsp, spans: InMemorySpanExporter
 ) -> None:
     event, barrier = payment_initiated(), threading.Barrier(5, timeout=30)
 
     def deliver_once() -> list[int]:
         barrier.wait()
-        return deliver(handler_module.handler, event)
+        return deliver(charge.handler, event)
 
     with ThreadPoolExecutor(5) as pool:
         deliveries = [pool.submit(deliver_once) for _ in range(5)]
@@ -74,27 +75,27 @@ def test_concurrent_duplicate_deliveries_charge_once_and_record_once(
     }
     assert failed <= {"PspOutcomeUnknown"}, failed
     for reported in [outcome for outcome in outcomes if outcome]:
-        assert reported == [0] and deliver(handler_module.handler, event) == []
+        assert reported == [0] and deliver(charge.handler, event) == []
     assert psp.charges[order_id_of(event)] == 1 and psp.intents[order_id_of(event)] == 1
     assert [t for t, _ in recorded(store, event)] == ["PaymentSucceeded"]
 
 
 def test_response_lost_after_the_charge_is_answered_by_the_replay_without_a_second_intent(
-    handler_module: ModuleType, store: InMemoryEventStore, psp: FakePsp
+    runtime: ModuleType, store: InMemoryEventStore, psp: FakePsp
 ) -> None:
     event = payment_initiated()
     psp.script(order_id_of(event), ["lost"])
-    assert deliver(handler_module.handler, event) == []
+    assert deliver(charge.handler, event) == []
     assert psp.requests[order_id_of(event)] == 2  # the SDK's retry with the same key got the stored answer
     assert psp.intents[order_id_of(event)] == 1 and psp.charges[order_id_of(event)] == 1
     assert recorded(store, event)[0][1]["status"] == "SUCCESS"
 
 
 def test_decline_records_failed_with_stripes_decline_code_and_message(
-    handler_module: ModuleType, store: InMemoryEventStore, psp: FakePsp
+    runtime: ModuleType, store: InMemoryEventStore, psp: FakePsp
 ) -> None:
     event = payment_initiated(DECLINED_CARD)
-    assert deliver(handler_module.handler, event) == []
+    assert deliver(charge.handler, event) == []
     [(event_type, data)] = recorded(store, event)
     assert event_type == "PaymentFailed" and data["status"] == "FAILED"
     assert data["decline_code"] == "insufficient_funds"
@@ -104,19 +105,19 @@ def test_decline_records_failed_with_stripes_decline_code_and_message(
 
 @pytest.mark.parametrize("fault", ["timeout", "lost", "503"])
 def test_unknown_outcome_is_reported_and_writes_nothing_then_a_retry_finishes_once(
-    handler_module: ModuleType, store: InMemoryEventStore, psp: FakePsp, fault: str
+    runtime: ModuleType, store: InMemoryEventStore, psp: FakePsp, fault: str
 ) -> None:
     event = payment_initiated()
     psp.script(order_id_of(event), [fault] * 3)  # every attempt of the SDK fails
-    assert deliver(handler_module.handler, event) == [0]  # reported: redelivered, then the DLQ
+    assert deliver(charge.handler, event) == [0]  # reported: redelivered, then the DLQ
     assert recorded(store, event) == []
-    assert deliver(handler_module.handler, event) == []  # the queue's redelivery
+    assert deliver(charge.handler, event) == []  # the queue's redelivery
     assert psp.intents[order_id_of(event)] == 1 and psp.charges[order_id_of(event)] == 1
     assert recorded(store, event)[0][1]["status"] == "SUCCESS"
 
 
 def test_a_crash_between_charge_and_record_is_recovered_by_the_redelivery_with_one_intent(
-    handler_module: ModuleType, store: InMemoryEventStore, psp: FakePsp, monkeypatch: pytest.MonkeyPatch
+    runtime: ModuleType, store: InMemoryEventStore, psp: FakePsp, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     event, real_append = payment_initiated(), store.append
 
@@ -125,29 +126,27 @@ def test_a_crash_between_charge_and_record_is_recovered_by_the_redelivery_with_o
         raise SystemError("the function died after the PSP answered")
 
     monkeypatch.setattr(store, "append", crash)
-    assert deliver(handler_module.handler, event) == [0]
+    assert deliver(charge.handler, event) == [0]
     assert psp.charges[order_id_of(event)] == 1 and recorded(store, event) == []
-    assert deliver(handler_module.handler, event) == []  # redelivered: Stripe replays the first answer
+    assert deliver(charge.handler, event) == []  # redelivered: Stripe replays the first answer
     assert psp.requests[order_id_of(event)] == 2 and psp.intents[order_id_of(event)] == 1
     assert psp.charges[order_id_of(event)] == 1 and recorded(store, event)[0][1]["status"] == "SUCCESS"
 
 
-def test_a_refused_request_is_reported_not_failed(
-    handler_module: ModuleType, store: InMemoryEventStore, psp: FakePsp
-) -> None:
+def test_a_refused_request_is_reported_not_failed(runtime: ModuleType, store: InMemoryEventStore, psp: FakePsp) -> None:
     # Our key no longer valid (rotated elsewhere): not the buyer's fault.
-    handler_module.container.psp.override(StripePsp(lambda: "sk_test_revoked", api_base=psp.url))
+    runtime.container.psp.override(StripePsp(lambda: "sk_test_revoked", api_base=psp.url))
     event = payment_initiated()
-    assert deliver(handler_module.handler, event) == [0]
+    assert deliver(charge.handler, event) == [0]
     assert recorded(store, event) == [] and sum(psp.intents.values()) == 0
 
 
 def test_details_sealed_for_another_order_are_never_charged(
-    handler_module: ModuleType, store: InMemoryEventStore, psp: FakePsp
+    runtime: ModuleType, store: InMemoryEventStore, psp: FakePsp
 ) -> None:
     other = payment_initiated()
     event = payment_initiated(payment_details=other["detail"]["data"]["payment_details"])
-    assert deliver(handler_module.handler, event) == [0]
+    assert deliver(charge.handler, event) == [0]
     assert sum(psp.requests.values()) == 0 and recorded(store, event) == []
 
 
@@ -163,36 +162,36 @@ def test_details_sealed_for_another_order_are_never_charged(
     ],
 )
 def test_malformed_event_is_reported_and_nothing_is_charged_or_written(
-    handler_module: ModuleType,
+    runtime: ModuleType,
     store: InMemoryEventStore,
     results: InMemoryPaymentResults,
     psp: FakePsp,
     broken: dict[str, Any],
 ) -> None:
     event = payment_initiated(**broken)
-    assert deliver(handler_module.handler, event) == [0]  # reported: redelivered, then the DLQ
+    assert deliver(charge.handler, event) == [0]  # reported: redelivered, then the DLQ
     assert sum(psp.requests.values()) == 0 and results.all() == []
 
 
-def test_missing_detail_is_reported(handler_module: ModuleType, store: InMemoryEventStore) -> None:
+def test_missing_detail_is_reported(runtime: ModuleType, store: InMemoryEventStore) -> None:
     event = payment_initiated()
     del event["detail"]["data"]
-    assert deliver(handler_module.handler, event) == [0]  # reported: redelivered, then the DLQ
+    assert deliver(charge.handler, event) == [0]  # reported: redelivered, then the DLQ
 
 
 def test_psp_call_is_a_client_span_in_the_incoming_trace_without_card_data(
-    handler_module: ModuleType, store: InMemoryEventStore, spans: InMemorySpanExporter
+    runtime: ModuleType, store: InMemoryEventStore, spans: InMemorySpanExporter
 ) -> None:
     trace_id = "0af7651916cd43dd8448eb211c80319c"
     event = payment_initiated(DECLINED_CARD, traceparent=f"00-{trace_id}-b7ad6b7169203331-01")
-    assert deliver(handler_module.handler, event) == []
+    assert deliver(charge.handler, event) == []
     finished = spans.get_finished_spans()
     consumer = next(s for s in finished if s.kind == SpanKind.CONSUMER)
-    charge = next(s for s in finished if s.name == "psp charge")
+    psp_charge = next(s for s in finished if s.name == "psp charge")
     http = next(s for s in finished if s.kind == SpanKind.CLIENT and s.name == "POST /v1/payment_intents")
-    assert {f"{s.context.trace_id:032x}" for s in (consumer, charge, http)} == {trace_id}
-    assert http.parent is not None and http.parent.span_id == charge.context.span_id
-    assert dict(charge.attributes or {}) | {"psp.reference": "-"} == {
+    assert {f"{s.context.trace_id:032x}" for s in (consumer, psp_charge, http)} == {trace_id}
+    assert http.parent is not None and http.parent.span_id == psp_charge.context.span_id
+    assert dict(psp_charge.attributes or {}) | {"psp.reference": "-"} == {
         "payment.order_id": order_id_of(event),
         "payment.amount_minor": 1234,
         "payment.currency": "EUR",

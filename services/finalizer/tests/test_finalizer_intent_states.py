@@ -18,6 +18,7 @@ from finalizer_testdata import APPROVED_CARD, DECLINED_CARD, payment_initiated
 
 from finalizer.adapters.memory_results import InMemoryPaymentResults
 from finalizer.adapters.stripe_psp import StripePsp
+from finalizer.entrypoints import charge
 from payments_shared.eventstore.memory import InMemoryEventStore
 from payments_testing.events import deliver
 
@@ -26,11 +27,9 @@ READ_TIMEOUT_S = 30.0
 
 
 @pytest.fixture
-def finalizer(handler_module: ModuleType, store: InMemoryEventStore, psp: FakePsp) -> Iterator[ModuleType]:
-    handler_module.container.psp.override(
-        StripePsp(lambda: psp.api_key, api_base=psp.url, read_timeout_s=READ_TIMEOUT_S)
-    )
-    yield handler_module
+def finalizer(runtime: ModuleType, store: InMemoryEventStore, psp: FakePsp) -> Iterator[ModuleType]:
+    runtime.container.psp.override(StripePsp(lambda: psp.api_key, api_base=psp.url, read_timeout_s=READ_TIMEOUT_S))
+    yield runtime
 
 
 def order_id_of(event: dict[str, Any]) -> str:
@@ -59,11 +58,11 @@ def test_an_intent_still_processing_when_looked_up_again_is_retried_until_it_set
     key = order_id_of(event)
     psp.script(key, ["processing:2"])  # still `processing` on the first two look-ups
     for _ in range(2):
-        assert deliver(finalizer.handler, event) == [0]  # reported: the queue redelivers
+        assert deliver(charge.handler, event) == [0]  # reported: the queue redelivers
         assert recorded(store, event) == [] and results.all() == []
         assert only_intent(psp)["status"] == "processing" and psp.charges[key] == 0
 
-    assert deliver(finalizer.handler, event) == []  # the third look-up finds it settled
+    assert deliver(charge.handler, event) == []  # the third look-up finds it settled
     [(_, data)] = recorded(store, event)
     assert data["status"] == status and data["psp_reference"] == only_intent(psp)["id"]
     if status == "FAILED":  # as a decline answered at once is recorded
@@ -79,7 +78,7 @@ def test_an_intent_that_never_settles_is_never_guessed(
     event = payment_initiated()
     psp.script(order_id_of(event), ["processing:100"])
     for _ in range(5):  # the queue's receives before its DLQ
-        assert deliver(finalizer.handler, event) == [0]
+        assert deliver(charge.handler, event) == [0]
     assert recorded(store, event) == [] and results.all() == []
     assert psp.intents[order_id_of(event)] == 1 and only_intent(psp)["status"] == "processing"
 
@@ -91,7 +90,7 @@ def test_a_canceled_intent_fails_the_payment_without_a_charge(
     event = payment_initiated()
     key = order_id_of(event)
     psp.script(key, [f"canceled:{reason}"])
-    assert deliver(finalizer.handler, event) == []
+    assert deliver(charge.handler, event) == []
     intent = only_intent(psp)
     assert (intent["status"], intent["cancellation_reason"], intent["amount_received"]) == ("canceled", reason, 0)
     assert isinstance(intent["canceled_at"], int) and psp.charges[key] == 0
@@ -103,7 +102,7 @@ def test_a_canceled_intent_fails_the_payment_without_a_charge(
     row = results.result(key)
     assert row is not None and (row["payment_status"], row["psp_reference"]) == ("FAILED", intent["id"])
 
-    assert deliver(finalizer.handler, event) == []  # a redelivery finds the decision and asks nobody
+    assert deliver(charge.handler, event) == []  # a redelivery finds the decision and asks nobody
     assert psp.requests[key] == 1 and len(recorded(store, event)) == 1
 
 

@@ -18,6 +18,7 @@ from fake_psp import FakePsp
 from finalizer_testdata import payment_initiated
 from moto import mock_aws
 
+from finalizer.entrypoints import charge
 from payments_shared.eventstore.memory import InMemoryEventStore
 from payments_testing.aws import aws_client
 from payments_testing.events import deliver
@@ -41,7 +42,7 @@ class PowertoolsClock(datetime):
 
 @pytest.fixture
 def deployed(
-    handler_module: ModuleType, store: InMemoryEventStore, psp: FakePsp, monkeypatch: pytest.MonkeyPatch
+    runtime: ModuleType, store: InMemoryEventStore, psp: FakePsp, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[dict[str, Any]]:
     """The finalizer as deployed on the PSP side: its key from SSM (SecureString), the Stripe adapter it builds."""
     monkeypatch.setattr(powertools_parameters, "datetime", PowertoolsClock)
@@ -49,7 +50,7 @@ def deployed(
     monkeypatch.setattr(psp, "api_key", OLD_KEY)
     with mock_aws():
         ssm = aws_client("ssm")
-        container = handler_module.container
+        container = runtime.container
         parameter = container.config.psp_api_key_parameter()
         ssm.put_parameter(Name=parameter, Value=OLD_KEY, Type="SecureString")
         container.psp.reset_override()  # the container's own: SSM-backed key, Stripe's SDK
@@ -77,10 +78,10 @@ def recorded(store: InMemoryEventStore, event: dict[str, Any]) -> list[str]:
 
 
 def test_a_rotated_key_is_used_once_the_cached_one_is_older_than_its_max_age(
-    deployed: dict[str, Any], handler_module: ModuleType, store: InMemoryEventStore, psp: FakePsp
+    deployed: dict[str, Any], runtime: ModuleType, store: InMemoryEventStore, psp: FakePsp
 ) -> None:
     before = payment_initiated()
-    assert deliver(handler_module.handler, before) == []
+    assert deliver(charge.handler, before) == []
     assert recorded(store, before) == ["SUCCESS"]  # charged with the key SSM held
 
     rotate(deployed, psp)
@@ -88,12 +89,12 @@ def test_a_rotated_key_is_used_once_the_cached_one_is_older_than_its_max_age(
     during = payment_initiated()
     # Still the cached key, which Stripe no longer takes: the request is refused, the payment not failed, nothing
     # charged; the queue redelivers it.
-    assert deliver(handler_module.handler, during) == [0]
+    assert deliver(charge.handler, during) == [0]
     assert recorded(store, during) == [] and sum(psp.intents.values()) == 1
 
     PowertoolsClock.advance(timedelta(seconds=2))  # the cached key is now older than its max age
-    assert deliver(handler_module.handler, during) == []  # the redelivery reads the new key from SSM
+    assert deliver(charge.handler, during) == []  # the redelivery reads the new key from SSM
     assert recorded(store, during) == ["SUCCESS"]
     after = payment_initiated()
-    assert deliver(handler_module.handler, after) == [] and recorded(store, after) == ["SUCCESS"]
+    assert deliver(charge.handler, after) == [] and recorded(store, after) == ["SUCCESS"]
     assert sum(psp.charges.values()) == 3

@@ -10,8 +10,6 @@ from datetime import datetime
 from finalizer.domain.payment import DECIDER, ChargePayment, Payment, PaymentStatus, RecordCharge
 from finalizer.domain.streams import payment_stream
 from finalizer.ports import CardOpener, Clock, PaymentResults, PaymentServiceProvider
-from payments_shared.contracts import PaymentInitiatedData
-from payments_shared.events import EventEnvelope
 from payments_shared.eventstore import EventStore, ViewChange
 from payments_shared.eventstore.repository import Cause, Decision, Repository
 from payments_shared.retry import DEFAULT_RETRY, RetryPolicy
@@ -74,27 +72,12 @@ class FinalizerApp:
             new_stream=True,
         )
         status = recorded.state.status
-        if status is None:  # decide() decides every undecided payment: unreachable unless the store lies
+        if status is None:  # decide() decides every undecided payment, so an unchanged stream holds a decision
             raise RuntimeError(f"{stream}: nothing recorded, yet no decision is stored")
         if not recorded.changed:  # another delivery recorded first: its decision stands
             return Finalized(str(command.payment_order_id), status, charged_now=False)
         amount = command.amount
         return Finalized(str(command.payment_order_id), status, True, latency_ms, amount.minor, amount.currency)
-
-    def finalize(self, envelope: EventEnvelope) -> Finalized:
-        """TEMPORARY, until the entry points (being moved to finalizer/entrypoints/) build the command."""
-        payment = PaymentInitiatedData.model_validate(envelope.data)
-        money = payment.money()  # malformed amounts raise here, before any I/O
-        return self.charge(
-            ChargePayment(
-                payment.payment_order_id,
-                payment.merchant_id,
-                money,
-                payment.payment_details,
-                envelope.correlation_id,
-                str(envelope.event_id),
-            )
-        )
 
     def _result_row(self, decision: Decision[Payment], at: datetime) -> Sequence[ViewChange]:
         outcome = decision.state.outcome
