@@ -24,7 +24,7 @@ from finalizer.domain.payment import (
     PspDecision,
     RecordCharge,
 )
-from finalizer.domain.streams import payment_stream
+from finalizer.domain.streams import PUBLISHED_TYPES, SOURCE, payment_stream
 from payments_shared.domain_events import DomainEvent
 from payments_shared.ids import MerchantId, PaymentOrderId
 from payments_shared.money import Money
@@ -133,6 +133,13 @@ def test_an_outcome_stored_before_decline_codes_decodes_without_them() -> None:
 
 def test_a_payments_stream_is_named_by_its_order() -> None:
     assert payment_stream(ORDER) == f"payment-{ORDER}"
+
+
+def test_both_outcomes_leave_as_payment_status_updated_from_the_finalizer() -> None:
+    assert (SOURCE, PUBLISHED_TYPES) == (
+        "payments.finalizer",
+        {"PaymentSucceeded": "PaymentStatusUpdated", "PaymentFailed": "PaymentStatusUpdated"},
+    )
 
 
 def test_the_command_never_shows_the_sealed_card() -> None:

@@ -12,15 +12,12 @@ from finalizer.adapters.dynamodb_results import DynamoDBPaymentResults
 from finalizer.adapters.sealed_cards import SealedCardOpener
 from finalizer.adapters.ssm_secret import ssm_secret
 from finalizer.app import FinalizerApp
+from finalizer.domain.streams import PUBLISHED_TYPES, SOURCE
 from payments_shared.aws_clients import traced_client
 from payments_shared.events import utc_now
 from payments_shared.eventstore.dynamodb import DynamoDBEventStore
 from payments_shared.eventstore.relay import OutboxRelay
 from payments_shared.sealed_cards import KmsCardCipher
-
-SOURCE = "payments.finalizer"
-# Both outcomes are one integration event: PaymentStatusUpdated with status SUCCESS or FAILED.
-PUBLISHED_TYPES = {"PaymentSucceeded": "PaymentStatusUpdated", "PaymentFailed": "PaymentStatusUpdated"}
 
 
 def _stripe_psp(api_key: Callable[[], str], **settings: Any) -> Any:
