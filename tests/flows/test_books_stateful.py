@@ -35,6 +35,7 @@ from ledger.adapters.memory_accounts import InMemoryAccountTotals
 from ledger.app import LedgerApp
 from ledger.container import fee_schedule
 from ledger.domain.journal import FEE_REVENUE, PSP_CLEARING, merchant_payable
+from ledger.entrypoints.post import post_command
 from payments_shared.events import EventEnvelope
 from payments_shared.eventstore import ConcurrencyConflict, StoredEvent, StoreUnavailable
 from payments_shared.eventstore.memory import InMemoryEventStore
@@ -47,6 +48,7 @@ from payments_testing.strict_dynamodb import PASSING_REASONS
 from wallet.adapters.memory_balances import InMemoryBalances
 from wallet.app import WalletApp
 from wallet.domain.errors import WalletNotFound
+from wallet.entrypoints.credit import credit_command
 
 MERCHANTS = ["m-1", "m-2", "m-3"]
 CURRENCIES = ["EUR", "JPY", "KWD"]
@@ -82,10 +84,10 @@ class Books(RuleBasedStateMachine):
         self.wallet_store = InMemoryEventStore(transaction_seconds=IN_FLIGHT_S)
         fees = fee_schedule(str(basis_points), json.dumps(fixed))  # FEE_BASIS_POINTS, FEE_FIXED_MINOR
         self.ledger = LedgerApp(
-            self.ledger_store, InMemoryAccountTotals(self.ledger_store, "Accounts"), fees, retry_policy=QUICK_RETRY
+            self.ledger_store, InMemoryAccountTotals("Accounts"), fees, retry_policy=QUICK_RETRY
         )
         self.wallet = WalletApp(
-            self.wallet_store, InMemoryBalances(self.wallet_store, "Balances"), shards=3, retry_policy=QUICK_RETRY
+            self.wallet_store, InMemoryBalances("Balances"), shards=3, retry_policy=QUICK_RETRY
         )
         # The journal's DynamoDB stream: entries wait here for the totals projection, in commit order.
         self.stream: list[StoredEvent] = []
@@ -125,14 +127,16 @@ class Books(RuleBasedStateMachine):
     # -- the consumers, behind their queues
     def _to_ledger(self, envelope: EventEnvelope) -> None:
         try:
-            self.ledger.post_payment(envelope)
+            self.ledger.post_payment(*post_command(envelope))
         except LEFT_FOR_REDELIVERY:
             return
         self._processed(self.ledger_booked, envelope)
 
     def _to_wallet(self, envelope: EventEnvelope) -> None:
         try:
-            self.wallet.credit(envelope)
+            asked = credit_command(envelope)
+            if asked is not None:
+                self.wallet.credit(*asked)
         except LEFT_FOR_REDELIVERY:
             return
         self._processed(self.wallet_credited, envelope)

@@ -21,7 +21,7 @@ import pytest
 from fake_psp import FakePsp
 
 from finalizer.adapters.stripe_psp import StripePsp
-from initializer.adapters.memory_read_model import InMemoryOrderReadModel
+from initializer.adapters.memory_orders import InMemoryPaymentOrders
 from ledger.adapters.memory_accounts import InMemoryAccountTotals
 from payments_shared.eventstore.memory import InMemoryEventStore
 from payments_shared.eventstore.port import StoredEvent
@@ -29,7 +29,7 @@ from payments_shared.eventstore.relay import integration_envelope
 from payments_testing.aws import LambdaContext, fake_credentials
 from payments_testing.cards import LocalCardCipher, LocalCardVault
 from payments_testing.events import deliver
-from payments_testing.fixtures import fresh_handler
+from payments_testing.fixtures import fresh_runtime
 from payments_testing.http import MERCHANT_1, OPERATOR_1, api_event, json_body
 from payments_testing.psp import APPROVED_CARD
 from wallet.adapters.memory_balances import InMemoryBalances
@@ -39,7 +39,9 @@ TODAY = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
 @dataclass
 class Service:
-    handler: ModuleType
+    runtime: ModuleType  # its container
+    consumer: Any  # the handler of its queue consumer
+    api: Any  # the handler of its HTTP API (None: it has none)
     store: InMemoryEventStore
     published: list[StoredEvent] = field(default_factory=list)  # what its store's stream has carried, unrelayed
     source: str = ""  # EventBridge source of what its relay publishes
@@ -57,33 +59,46 @@ class Stack:
 
 @pytest.fixture
 def stack() -> Iterator[Stack]:
-    fake_credentials()  # the handler modules build their containers at import
-    import finalizer.container
-    import finalizer.handler
-    import initializer.container
-    import initializer.handler
-    import ledger.handler
-    import wallet.handler
+    fake_credentials()  # the runtimes build their containers at import
+    import finalizer.entrypoints.charge
+    import finalizer.runtime
+    import initializer.entrypoints.api
+    import initializer.entrypoints.outcome
+    import initializer.runtime
+    import ledger.entrypoints.api
+    import ledger.entrypoints.post
+    import ledger.runtime
+    import wallet.entrypoints.api
+    import wallet.entrypoints.credit
+    import wallet.runtime
+    from finalizer.domain import streams as finalizer_names
+    from initializer.domain import streams as initializer_names
 
     psp, cipher = FakePsp().start(), LocalCardCipher()  # one card key: the initializer seals, the finalizer opens
     with ExitStack() as fresh:
+        entrypoints = {
+            initializer.runtime: (initializer.entrypoints.outcome.handler, initializer.entrypoints.api.handler),
+            finalizer.runtime: (finalizer.entrypoints.charge.handler, None),
+            ledger.runtime: (ledger.entrypoints.post.handler, ledger.entrypoints.api.handler),
+            wallet.runtime: (wallet.entrypoints.credit.handler, wallet.entrypoints.api.handler),
+        }
         services = {}
-        for module in (initializer.handler, finalizer.handler, ledger.handler, wallet.handler):
-            service = Service(fresh.enter_context(fresh_handler(module)), InMemoryEventStore())
-            service.handler.container.event_store.override(service.store)
+        for module, (consumer, api) in entrypoints.items():
+            service = Service(fresh.enter_context(fresh_runtime(module)), consumer, api, InMemoryEventStore())
+            service.runtime.container.event_store.override(service.store)
             service.store.subscribe(service.published.append)  # the store's DynamoDB stream, to the relay
             services[module.__name__.split(".")[0]] = service
         init, fin, led, wal = (services[name] for name in ("initializer", "finalizer", "ledger", "wallet"))
-        init.source, init.integration_types = initializer.container.SOURCE, initializer.container.PUBLISHED_TYPES
-        fin.source, fin.integration_types = finalizer.container.SOURCE, finalizer.container.PUBLISHED_TYPES
-        init.handler.container.orders.override(InMemoryOrderReadModel(init.store, "ShowMeTheMoney"))
-        init.handler.container.vault.override(LocalCardVault(cipher))
-        init.handler.container.clock.override(lambda: TODAY)
-        fin.handler.container.card_cipher.override(cipher)
-        fin.handler.container.psp.override(StripePsp(lambda: psp.api_key, api_base=psp.url, read_timeout_s=30.0))
-        led.handler.container.totals.override(InMemoryAccountTotals(led.store, "LedgerAccounts"))
-        led.store.subscribe(lambda posted: led.handler.container.app().add_to_totals(posted))  # totals projection
-        wal.handler.container.balances.override(InMemoryBalances(wal.store, "WalletBalances"))
+        init.source, init.integration_types = initializer_names.SOURCE, initializer_names.PUBLISHED_TYPES
+        fin.source, fin.integration_types = finalizer_names.SOURCE, finalizer_names.PUBLISHED_TYPES
+        init.runtime.container.orders.override(InMemoryPaymentOrders("ShowMeTheMoney"))
+        init.runtime.container.vault.override(LocalCardVault(cipher))
+        init.runtime.container.clock.override(lambda: TODAY)
+        fin.runtime.container.card_cipher.override(cipher)
+        fin.runtime.container.psp.override(StripePsp(lambda: psp.api_key, api_base=psp.url, read_timeout_s=30.0))
+        led.runtime.container.totals.override(InMemoryAccountTotals("LedgerAccounts"))
+        led.store.subscribe(lambda posted: led.runtime.container.app().add_to_totals(posted))  # totals projection
+        wal.runtime.container.balances.override(InMemoryBalances("WalletBalances"))
         try:
             yield Stack(init, fin, led, wal, psp)
         finally:
@@ -116,9 +131,8 @@ def published_events(service: Service) -> list[dict[str, Any]]:
 
 
 def get(service: Service, path: str, resource: str, parameters: dict[str, str], caller: str) -> Any:
-    name = "handler" if hasattr(service.handler, "outcome_handler") else "api_handler"
     event = api_event("GET", path, resource=resource, path_parameters=parameters, caller=caller)
-    response = getattr(service.handler, name)(event, LambdaContext())
+    response = service.api(event, LambdaContext())
     assert response["statusCode"] == 200, response["body"]
     return json_body(response)
 
@@ -152,7 +166,7 @@ def test_a_payment_reaches_stripe_the_books_and_the_wallet_in_its_currencys_mino
             "holder_name": "Ada Lovelace",
         },
     }
-    created = stack.initializer.handler.handler(
+    created = stack.initializer.api(
         api_event("POST", "/payments", order, {"Idempotency-Key": f"flow-{currency}-{amount}"}), LambdaContext()
     )
     placed = json_body(created)
@@ -161,7 +175,7 @@ def test_a_payment_reaches_stripe_the_books_and_the_wallet_in_its_currencys_mino
 
     [initiated] = published_events(stack.initializer)
     assert (initiated["detail"]["data"]["amount_minor"], initiated["detail"]["data"]["currency"]) == (minor, currency)
-    assert deliver(stack.finalizer.handler.handler, initiated) == []
+    assert deliver(stack.finalizer.consumer, initiated) == []
 
     [intent] = (stack.psp.intent(i) for i in stack.psp._intents)
     assert (intent["amount"], intent["currency"], intent["status"]) == (minor, currency.lower(), "succeeded")
@@ -171,11 +185,7 @@ def test_a_payment_reaches_stripe_the_books_and_the_wallet_in_its_currencys_mino
     data = outcome["detail"]["data"]
     assert outcome["detail-type"] == "PaymentStatusUpdated" and data["status"] == "SUCCESS"
     assert (data["amount"], data["amount_minor"], data["currency"]) == (amount, minor, currency)
-    for consumer in (
-        stack.ledger.handler.handler,
-        stack.wallet.handler.handler,
-        stack.initializer.handler.outcome_handler,
-    ):
+    for consumer in (stack.ledger.consumer, stack.wallet.consumer, stack.initializer.consumer):
         assert deliver(consumer, outcome) == []
 
     books = get(stack.ledger, "/ledger/trial-balance", "/ledger/trial-balance", {}, OPERATOR_1)

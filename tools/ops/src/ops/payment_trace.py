@@ -10,11 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from finalizer.domain.streams import payment_stream as finalizer_stream
+from initializer.domain.streams import payment_stream as initializer_stream
+from ledger.domain.streams import journal_stream
 from payments_shared.eventstore.dynamodb import EVENT, PK, query_rows, stored_event_from_item
 from payments_shared.eventstore.port import StoredEvent
 from payments_shared.topology import EVENT_STORES as STORES  # the tables the Terraform names
-from wallet.app import DEFAULT_SHARDS
-from wallet.app import stream_id as wallet_stream_id
+from wallet.domain.streams import DEFAULT_SHARDS
+from wallet.domain.streams import stream_id as wallet_stream_id
 
 
 @dataclass(frozen=True)
@@ -52,10 +55,10 @@ def _traced(service: str, events: list[StoredEvent]) -> list[TracedEvent]:
 
 
 def trace_payment(dynamodb: Any, payment_order_id: str) -> list[TracedEvent]:
-    initiated = _stored(dynamodb, "initializer", f"payment-{payment_order_id}")
+    initiated = _stored(dynamodb, "initializer", initializer_stream(payment_order_id))
     found = _traced("initializer", initiated)
-    found += _traced("finalizer", _stored(dynamodb, "finalizer", f"payment-{payment_order_id}"))
-    found += _traced("ledger", _stored(dynamodb, "ledger", f"journal-{payment_order_id}"))
+    found += _traced("finalizer", _stored(dynamodb, "finalizer", finalizer_stream(payment_order_id)))
+    found += _traced("ledger", _stored(dynamodb, "ledger", journal_stream(payment_order_id)))
     for merchant in sorted({str(e.data["merchant_id"]) for e in initiated if e.data.get("merchant_id")}):
         for shard in range(DEFAULT_SHARDS):
             credits = [

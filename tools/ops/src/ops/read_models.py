@@ -13,15 +13,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from finalizer.domain.payment import PAYMENT_FAILED, PAYMENT_SUCCEEDED
-from finalizer.read_model import result_row
-from initializer.domain.order import SCHEMAS as INITIALIZER_SCHEMAS
-from initializer.domain.order import fold as fold_order
-from initializer.read_model import order_row
+from finalizer.domain.streams import PAYMENT_PREFIX as FINALIZER_PAYMENT_PREFIX
+from finalizer.rows import result_row
+from initializer.domain.order import EVENT_SCHEMAS as INITIALIZER_SCHEMAS
+from initializer.domain.streams import PAYMENT_PREFIX as INITIALIZER_PAYMENT_PREFIX
+from initializer.rows import rebuilt_row
 from ledger.domain.journal import JOURNAL_ENTRY_POSTED
-from ledger.read_model import account_increments, totals_marker
+from ledger.domain.streams import totals_marker
+from ledger.rows import account_increments
 from ops.stores import events_by_stream
-from wallet.domain.wallet import Wallet
-from wallet.read_model import balance_row
+from wallet.domain.streams import shard_of
+from wallet.domain.wallet import DECIDER as WALLET
+from wallet.rows import balance_row
 
 # Each event store's upcasters (payments_shared.eventstore.schemas), so old events read in today's shape.
 STORE_SCHEMAS = {"initializer": INITIALIZER_SCHEMAS}
@@ -50,9 +53,11 @@ class ReadModel:
 def _payment_orders(items: Sequence[Row]) -> list[Row]:
     rows = []
     for stream, events in events_by_stream(iter(items), INITIALIZER_SCHEMAS).items():
-        order = fold_order([(e.version, e.event_type, e.data) for e in events])
-        if stream.startswith("payment-") and order is not None:
-            rows.append(order_row(order, events[0].data, events[-1].occurred_at.isoformat()))
+        if stream.startswith(INITIALIZER_PAYMENT_PREFIX) and events:
+            history = [(e.version, e.event_type, e.data) for e in events]
+            row = rebuilt_row(history, events[-1].occurred_at.isoformat())
+            if row is not None:
+                rows.append(row)
     return rows
 
 
@@ -60,7 +65,7 @@ def _payment_results(items: Sequence[Row]) -> list[Row]:
     return [
         result_row(e.data, e.version, e.occurred_at.isoformat())
         for stream, events in events_by_stream(iter(items)).items()
-        if stream.startswith("payment-")
+        if stream.startswith(FINALIZER_PAYMENT_PREFIX)
         for e in events
         if e.event_type in (PAYMENT_SUCCEEDED, PAYMENT_FAILED)
     ]
@@ -69,19 +74,19 @@ def _payment_results(items: Sequence[Row]) -> list[Row]:
 def _wallet_balances(items: Sequence[Row]) -> list[Row]:
     rows = []
     for stream, events in events_by_stream(iter(items)).items():
-        if not stream.startswith("wallet-") or "#" not in stream or not events:
+        shard = shard_of(stream)
+        if shard is None or not events:
             continue
-        shard = int(stream.rsplit("#", 1)[1])
-        merchant = str(events[0].data["merchant_id"])
-        wallet = Wallet.rebuild(merchant, None, [(e.version, e.event_type, e.data) for e in events])
-        rows.append(balance_row(wallet, shard, events[-1].occurred_at.isoformat()))
+        state = WALLET.fold(WALLET.initial, (WALLET.events.decode(e.event_type, e.data) for e in events))
+        at = events[-1].occurred_at.isoformat()
+        rows.append(balance_row(state.merchant_id, shard, state.balances, events[-1].version, at))
     return rows
 
 
 def _ledger_totals(items: Sequence[Row]) -> list[Row]:
     """Entries the totals projection has added (their marker exists); a newer entry is added by the projection
     itself, so counting it here too would count it twice."""
-    added = {str(item["stream_id"]) for item in items if str(item["stream_id"]).startswith("totals#")}
+    added = {str(item["stream_id"]) for item in items}  # a marker is an item of its own (stream) id
     totals: dict[Key, dict[str, int]] = defaultdict(lambda: {"debits_minor": 0, "credits_minor": 0})
     for stream, events in events_by_stream(iter(items)).items():
         if totals_marker(stream) not in added:

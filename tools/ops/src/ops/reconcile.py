@@ -20,6 +20,7 @@ from typing import Any
 
 from finalizer.domain.payment import PAYMENT_FAILED, PAYMENT_SUCCEEDED
 from initializer.domain.order import PAYMENT_INITIATED, PAYMENT_OUTCOME_RECORDED, PAYMENT_REJECTED
+from initializer.domain.streams import PAYMENT_PREFIX
 from ledger.domain.journal import JOURNAL_ENTRY_POSTED, PSP_CLEARING, Side
 from ops.psp_charges import Charge
 from payments_shared.eventstore.port import StoredEvent
@@ -62,7 +63,7 @@ def gather(
     """stores: service -> its events per stream; charges: the PSP's succeeded intents per payment."""
     facts: dict[str, Facts] = defaultdict(Facts)
     for event in _events(stores.get("initializer", {})):
-        one = facts[str(event.data.get("payment_order_id") or event.stream_id.removeprefix("payment-"))]
+        one = facts[str(event.data.get("payment_order_id") or event.stream_id.removeprefix(PAYMENT_PREFIX))]
         one.saw(event.occurred_at)
         if event.event_type in (PAYMENT_INITIATED, PAYMENT_REJECTED):
             one.order = "INITIATED" if event.event_type == PAYMENT_INITIATED else "REJECTED"

@@ -17,10 +17,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from finalizer.container import PUBLISHED_TYPES as FINALIZER_TYPES
-from finalizer.container import SOURCE as FINALIZER_SOURCE
-from initializer.container import PUBLISHED_TYPES as INITIALIZER_TYPES
-from initializer.container import SOURCE as INITIALIZER_SOURCE
+from finalizer.domain.streams import PUBLISHED_TYPES as FINALIZER_TYPES
+from finalizer.domain.streams import SOURCE as FINALIZER_SOURCE
+from initializer.domain.streams import PUBLISHED_TYPES as INITIALIZER_TYPES
+from initializer.domain.streams import SOURCE as INITIALIZER_SOURCE
 from ops.stores import Progress, no_progress, scan
 from payments_shared.eventstore.dynamodb import EVENT, stored_event_from_item
 from payments_shared.eventstore.relay import integration_envelope
