@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
+from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
+from ledger.adapters.dynamodb_accounts import DynamoDBAccountTotals
+from ledger.app import LedgerApp
+from ledger.domain.journal import FeeSchedule, JournalEntryPosted, PostPayment
+from ledger.domain.streams import journal_stream
 from ledger.entrypoints import api, post, totals
+from payments_shared.eventstore.dynamodb import DynamoDBEventStore
+from payments_shared.eventstore.repository import Cause
+from payments_shared.money import Money
 from payments_testing.aws import LambdaContext, aws_client
 from payments_testing.events import deliver, payment_status_updated
 from payments_testing.http import OPERATOR_1, api_event
@@ -31,3 +40,46 @@ def test_postings_and_trial_balance_on_dynamodb(runtime: ModuleType, ledger_tabl
     }
     journals = dynamodb.scan(TableName="ledger-events")["Items"]
     assert sorted(i["event_type"]["S"] for i in journals if "event_type" in i) == ["JournalEntryPosted"] * 2
+
+
+class CountingClient:
+    """A boto3 client counting its calls by operation."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+        self.calls: Counter[str] = Counter()
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._client, name)
+        if not callable(attribute) or name.startswith("_"):
+            return attribute
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            self.calls[name] += 1
+            return attribute(*args, **kwargs)
+
+        return call
+
+
+def test_a_posting_and_its_totals_are_one_write_each_without_a_read(ledger_tables: tuple[Any, str]) -> None:
+    dynamodb, _ = ledger_tables
+    counting = CountingClient(dynamodb)
+    store = DynamoDBEventStore(counting, "ledger-events")
+    app = LedgerApp(store, DynamoDBAccountTotals(counting, "LedgerAccounts"), FeeSchedule())
+
+    def calls(act: Callable[[], object]) -> dict[str, int]:
+        counting.calls.clear()
+        act()
+        return dict(counting.calls)
+
+    def post(status: str, event_id: str) -> JournalEntryPosted | None:
+        return app.post_payment(PostPayment("p-1", "m-1", Money(1234, "EUR"), status, event_id), Cause("c", event_id))
+
+    assert calls(lambda: post("FAILED", "e-0")) == {}  # nothing to post, nothing read
+    assert calls(lambda: post("SUCCESS", "e-1")) == {"transact_write_items": 1}  # the journal's first event, no read
+    # Already posted: the write finds the stream taken; the journal is read once to decide that nothing is new.
+    assert calls(lambda: post("SUCCESS", "e-2")) == {"transact_write_items": 1, "query": 1}
+    [posted] = store.load(journal_stream("p-1")).events
+    assert calls(lambda: app.add_to_totals(posted)) == {"transact_write_items": 1}  # marker and increments
+    assert calls(lambda: app.add_to_totals(posted)) == {"transact_write_items": 1}  # refused whole
+    assert app.trial_balance().totals() == {"EUR": (1234, 1234)}
