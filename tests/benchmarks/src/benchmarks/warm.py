@@ -33,14 +33,19 @@ def _invocations(invocations: int) -> dict[str, list[float]]:
         exporter = InMemorySpanExporter()
         configure_sdk(exporter)
 
-    from finalizer import handler as finalizer
+    from finalizer import runtime as finalizer
+    from finalizer.adapters.memory_results import InMemoryPaymentResults
     from finalizer.domain.payment import ChargeResult, PspDecision
-    from initializer import handler as initializer
-    from initializer.adapters.memory_read_model import InMemoryOrderReadModel
-    from ledger import handler as ledger
+    from finalizer.entrypoints import charge
+    from initializer import runtime as initializer
+    from initializer.adapters.memory_orders import InMemoryPaymentOrders
+    from initializer.entrypoints import api as initializer_api
+    from ledger import runtime as ledger
     from ledger.adapters.memory_accounts import InMemoryAccountTotals
-    from wallet import handler as wallet
+    from ledger.entrypoints import post
+    from wallet import runtime as wallet
     from wallet.adapters.memory_balances import InMemoryBalances
+    from wallet.entrypoints import credit
 
     class ApprovingPsp:
         def charge(self, *args: Any) -> ChargeResult:
@@ -48,17 +53,18 @@ def _invocations(invocations: int) -> dict[str, list[float]]:
 
     stores = {name: InMemoryEventStore() for name in ("initializer", "finalizer", "ledger", "wallet")}
     initializer.container.event_store.override(stores["initializer"])
-    initializer.container.orders.override(InMemoryOrderReadModel(stores["initializer"], "ShowMeTheMoney"))
+    initializer.container.orders.override(InMemoryPaymentOrders("ShowMeTheMoney"))
     cards = LocalCardCipher()
     initializer.container.vault.override(LocalCardVault(cards))
     initializer.container.callers.override(TEST_CALLERS)
     finalizer.container.event_store.override(stores["finalizer"])
+    finalizer.container.results.override(InMemoryPaymentResults("BreakingTheBank"))
     finalizer.container.psp.override(ApprovingPsp())
     finalizer.container.card_cipher.override(cards)
     ledger.container.event_store.override(stores["ledger"])
-    ledger.container.totals.override(InMemoryAccountTotals(stores["ledger"], "LedgerAccounts"))
+    ledger.container.totals.override(InMemoryAccountTotals("LedgerAccounts"))
     wallet.container.event_store.override(stores["wallet"])
-    wallet.container.balances.override(InMemoryBalances(stores["wallet"], "WalletBalances"))
+    wallet.container.balances.override(InMemoryBalances("WalletBalances"))
 
     order = {
         "merchant_id": "merchant-1",
@@ -99,11 +105,11 @@ def _invocations(invocations: int) -> dict[str, list[float]]:
         return eventbridge_delivery(detail, "payments.initializer")
 
     cases = {
-        "initializer POST /payments": (initializer.handler, lambda: api_event("POST", "/payments", order)),
+        "initializer POST /payments": (initializer_api.handler, lambda: api_event("POST", "/payments", order)),
         # Consumers take their events as one-record SQS batches, as their event source mappings deliver them.
-        "finalizer PaymentInitiated": (finalizer.handler, lambda: sqs_delivery(initiated())),
-        "ledger PaymentStatusUpdated": (ledger.handler, lambda: sqs_delivery(payment_status_updated())),
-        "wallet PaymentStatusUpdated": (wallet.handler, lambda: sqs_delivery(payment_status_updated())),
+        "finalizer PaymentInitiated": (charge.handler, lambda: sqs_delivery(initiated())),
+        "ledger PaymentStatusUpdated": (post.handler, lambda: sqs_delivery(payment_status_updated())),
+        "wallet PaymentStatusUpdated": (credit.handler, lambda: sqs_delivery(payment_status_updated())),
     }
     samples: dict[str, list[float]] = {}
     for name, (handler, make_event) in cases.items():

@@ -4,7 +4,7 @@ mock_provider "aws" {
 
 variables {
   name        = "svc-fn"
-  handler     = "svc.handler.handler"
+  handler     = "svc.entrypoints.consume.handler"
   s3_bucket   = "artifacts"
   s3_key      = "svc.zip"
   kms_key_arn = "arn:aws:kms:eu-west-1:123456789012:key/k"

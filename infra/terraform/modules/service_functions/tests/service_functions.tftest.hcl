@@ -5,7 +5,7 @@ mock_provider "aws" {
 variables {
   functions = {
     "svc" = {
-      handler    = "svc.handler.handler"
+      handler    = "svc.entrypoints.consume.handler"
       statements = [{ sid = "OwnTable", actions = ["dynamodb:GetItem"], resources = ["arn:aws:dynamodb:eu-west-1:123456789012:table/t"] }]
     }
     "svc-api" = { handler = "svc.entrypoints.api.handler", statements = [] }

@@ -1,5 +1,5 @@
 """What can go wrong in the initializer's domain, in its own terms: no HTTP here (the API maps each to its
-problem, initializer.api)."""
+problem, initializer.entrypoints.api)."""
 
 from __future__ import annotations
 
