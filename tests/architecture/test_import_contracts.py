@@ -3,13 +3,22 @@
 - a service's `domain` package imports no infrastructure library;
 - a service's use cases (`app`) and `domain` import none of its adapters (only `container` picks adapters),
   nor the HTTP problems (domain errors carry no status: the API maps them);
+- a service's modules form layers, each importing only those below it (directly or through others):
+  entrypoints > http_models > runtime > container > adapters > rows > app > ports > domain. So the domain
+  imports nothing of its service, the use cases never reach an adapter, a row layout or an entry point, and
+  nothing imports an entry point;
+- a service's entry points (one module per Lambda function) import none of each other, so each function
+  loads only what its trigger needs;
 - no service imports another service;
 - the shared kernel imports no service.
+
+Cycles inside a layer are test_import_cycles.py's.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import pkgutil
 import sys
 from pathlib import Path
 
@@ -19,6 +28,8 @@ from importlinter.cli import lint_imports
 INFRASTRUCTURE = ["boto3", "botocore", "opentelemetry", "aws_lambda_powertools", "dependency_injector"]
 PURE_KERNEL = ["money", "ids", "events", "problems", "cards", "domain_events"]
 SERVICES = ["initializer", "finalizer", "ledger", "wallet"]
+# A service's modules, highest first; a service holds those it needs.
+LAYERS = ["entrypoints", "http_models", "runtime", "container", "adapters", "rows", "app", "ports", "domain"]
 
 
 def present(packages: list[str]) -> list[str]:
@@ -34,6 +45,30 @@ def _forbidden(contract: str, name: str, sources: list[str], forbidden: list[str
         f"[importlinter:contract:{contract}]\nname = {name}\ntype = forbidden\n"
         f"source_modules = {_lines(sources)}\nforbidden_modules = {_lines(forbidden)}\n"
     )
+
+
+def _layers(svc: str) -> list[str]:
+    layers = present([f"{svc}.{layer}" for layer in LAYERS])
+    if len(layers) < 2:
+        return []
+    return [
+        f"[importlinter:contract:{svc}-layers]\nname = {svc}'s layers: "
+        + " > ".join(layer.removeprefix(f"{svc}.") for layer in layers)
+        + f"\ntype = layers\nlayers = {_lines(layers)}\n"
+    ]
+
+
+def _functions_independent(svc: str) -> list[str]:
+    if not present([f"{svc}.entrypoints"]):
+        return []
+    package = importlib.import_module(f"{svc}.entrypoints")
+    functions = sorted(f"{svc}.entrypoints.{m.name}" for m in pkgutil.iter_modules(package.__path__))
+    if len(functions) < 2:
+        return []
+    return [
+        f"[importlinter:contract:{svc}-functions-independent]\nname = {svc}'s entry points import none of each"
+        f" other\ntype = independence\nmodules = {_lines(functions)}\n"
+    ]
 
 
 def contracts(kernel: str, services: list[str]) -> str:
@@ -54,6 +89,7 @@ def contracts(kernel: str, services: list[str]) -> str:
         for svc in services
         if present([f"{svc}.adapters"])
     ]
+    layers = [contract for svc in services for contract in [*_layers(svc), *_functions_independent(svc)]]
     independence = (
         [
             "[importlinter:contract:services-independent]\nname = services are independent\n"
@@ -83,7 +119,7 @@ def contracts(kernel: str, services: list[str]) -> str:
     )
     header = f"[importlinter]\nroot_packages =\n    {kernel}\n" + "".join(f"    {s}\n" for s in services)
     header += "include_external_packages = True\n"
-    return "\n".join([header, *kernel_pure, *domain_pure, *no_adapters, *independence, *kernel_first])
+    return "\n".join([header, *kernel_pure, *domain_pure, *no_adapters, *layers, *independence, *kernel_first])
 
 
 def run(config: Path, text: str) -> int:
@@ -126,3 +162,51 @@ def test_a_domain_importing_boto3_or_another_service_fails_the_check(
     for module in [m for m in sys.modules if m.startswith(("svc_", "kernel_x"))]:
         del sys.modules[module]
     assert run(tmp_path / "c3.ini", text) == 0
+
+
+def test_the_contracts_name_each_services_layers_and_functions() -> None:
+    text = contracts("payments_shared", present(SERVICES))
+    for svc in present(SERVICES):
+        assert f"[importlinter:contract:{svc}-layers]" in text
+        assert f"{svc}'s layers: entrypoints > " in text and " > app > " in text and text.count(f"{svc}.domain") >= 2
+        assert f"[importlinter:contract:{svc}-functions-independent]" in text
+    assert "initializer.entrypoints.outcome" in text and "ledger.entrypoints.totals" in text
+
+
+def test_an_import_up_the_layers_or_between_entry_points_fails_the_check(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files = {
+        "kernel_y": "",
+        "svc_c": "",
+        "svc_c/domain": "",
+        "svc_c/ports": "import svc_c.domain\n",
+        "svc_c/app": "import svc_c.ports\n",
+        "svc_c/adapters": "import svc_c.domain\n",
+        "svc_c/container": "import svc_c.adapters\nimport svc_c.app\n",
+        "svc_c/runtime": "import svc_c.container\n",
+        "svc_c/entrypoints": "",
+        "svc_c/entrypoints/api": "import svc_c.runtime\n",
+        "svc_c/entrypoints/relay": "import svc_c.runtime\n",
+    }
+    for package, body in files.items():
+        (tmp_path / package).mkdir(parents=True, exist_ok=True)
+        (tmp_path / package / "__init__.py").write_text(body)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+
+    def check(name: str, changes: dict[str, str]) -> int:
+        for package, body in {**files, **changes}.items():
+            (tmp_path / package / "__init__.py").write_text(body)
+        for module in [m for m in sys.modules if m.startswith(("svc_c", "kernel_y"))]:
+            del sys.modules[module]
+        return run(tmp_path / f"{name}.ini", contracts("kernel_y", ["svc_c"]))
+
+    text = contracts("kernel_y", ["svc_c"])
+    assert "svc_c's layers: entrypoints > runtime > container > adapters > app > ports > domain" in text
+    assert check("clean", {}) == 0
+    # The domain reaching up through a lazy import, as the old handler reached the API.
+    assert check("domain-up", {"svc_c/domain": "def f():\n    import svc_c.runtime\n"}) == 1
+    assert check("app-to-adapter", {"svc_c/app": "import svc_c.adapters\n"}) == 1
+    assert check("into-entrypoints", {"svc_c/container": "import svc_c.entrypoints.api\n"}) == 1
+    assert check("function-to-function", {"svc_c/entrypoints/relay": "import svc_c.entrypoints.api\n"}) == 1
