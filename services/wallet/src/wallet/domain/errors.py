@@ -1,4 +1,5 @@
-"""What can go wrong in the wallet's domain, in its own terms (the API maps it to its problem, wallet.entrypoints.api)."""
+"""What can go wrong in the wallet's domain, in its own terms (the API maps it to its problem,
+wallet.entrypoints.api)."""
 
 from __future__ import annotations
 
