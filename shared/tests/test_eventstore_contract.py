@@ -16,17 +16,15 @@ from payments_shared.eventstore import (
     ConcurrencyConflict,
     DuplicateRecord,
     EventStore,
-    IncrementRecord,
     NewEvent,
-    PutRecord,
     Snapshot,
     StoreRejected,
     StoreUnavailable,
-    UpdateRecord,
+    ViewChange,
 )
 from payments_shared.eventstore import memory as memory_store
-from payments_shared.eventstore.dynamodb import DynamoDBEventStore, table_definition
-from payments_shared.eventstore.memory import InMemoryEventStore
+from payments_shared.eventstore.dynamodb import AddToItem, DynamoDBEventStore, PutItem, SetOnItem, table_definition
+from payments_shared.eventstore.memory import InMemoryEventStore, InMemoryRows
 from payments_shared.eventstore.schemas import SNAPSHOT, Schemas
 from payments_testing.aws import SerializedClient, aws_client
 from payments_testing.strict_dynamodb import PASSING_REASONS, StrictTransactions
@@ -40,12 +38,29 @@ IN_FLIGHT_S = 0.05
 
 
 class Adapter:
-    def __init__(self, store: EventStore, read: Any, cancel_next: Any, reopen: Any, hold_with: Any) -> None:
+    def __init__(
+        self, store: EventStore, rows: Any, read: Any, cancel_next: Any, reopen: Any, hold_with: Any, foreign: Any
+    ) -> None:
         self.store = store
+        self.rows = rows  # the read model's writes in this store's technology: .put / .add / .set(key, values)
         self.read = read  # (table, key) -> item | None
         self.cancel_next = cancel_next  # (*reasons) -> None: the next appends are cancelled for these
         self.reopen = reopen  # (schemas) -> the same data as a store of code with these schemas sees it
         self.hold_with = hold_with  # (wait) -> None: from now on a transaction in flight calls wait() meanwhile
+        self.foreign = foreign  # a read-model change of the other store's technology
+
+
+class ItemWrites:
+    """The DynamoDB read-model writes, shaped as InMemoryRows' (put/add/set), on the READ_MODEL table."""
+
+    def put(self, key: dict[str, Any], attributes: dict[str, Any]) -> ViewChange:
+        return PutItem(READ_MODEL, key, attributes)
+
+    def add(self, key: dict[str, Any], increments: dict[str, int]) -> ViewChange:
+        return AddToItem(READ_MODEL, key, increments)
+
+    def set(self, key: dict[str, Any], attributes: dict[str, Any]) -> ViewChange:
+        return SetOnItem(READ_MODEL, key, attributes)
 
 
 @pytest.fixture(params=["memory", "dynamodb"])
@@ -57,7 +72,10 @@ def adapter(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> 
             # The in-memory store's one use of the clock is to sleep while an append holds its items.
             monkeypatch.setattr(memory_store, "time", SimpleNamespace(sleep=lambda _: wait()))
 
-        yield Adapter(memory, memory.get_record, memory.cancel_next, memory.with_schemas, hold_in_memory)
+        rows = InMemoryRows(READ_MODEL)
+        read = lambda _table, key: rows.get(key)  # noqa: E731 - the reader's signature, both adapters
+        foreign = PutItem(READ_MODEL, {"id": "x"})
+        yield Adapter(memory, rows, read, memory.cancel_next, memory.with_schemas, hold_in_memory, foreign)
         return
     request.getfixturevalue("aws")
     client = aws_client("dynamodb")
@@ -82,10 +100,12 @@ def adapter(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> 
     try:
         yield Adapter(
             DynamoDBEventStore(SerializedClient(client), "events"),
+            ItemWrites(),
             read,
             strict.cancel_next,
             lambda schemas: DynamoDBEventStore(SerializedClient(client), "events", schemas),
             hold_in_moto,
+            InMemoryRows(READ_MODEL).put({"id": "x"}, {}),
         )
     finally:
         strict.uninstall()
@@ -122,7 +142,7 @@ def test_unknown_stream_loads_empty(adapter: Adapter) -> None:
 def test_stale_expected_version_is_a_conflict_and_writes_nothing(adapter: Adapter) -> None:
     adapter.store.append("s-1", 0, [event()])
     with pytest.raises(ConcurrencyConflict):
-        adapter.store.append("s-1", 0, [event("Late")], [PutRecord(READ_MODEL, {"id": "x"}, {"v": 1})])
+        adapter.store.append("s-1", 0, [event("Late")], [adapter.rows.put({"id": "x"}, {"v": 1})])
     assert [e.event_type for e in adapter.store.load("s-1").events] == ["Happened"]
     assert adapter.read(READ_MODEL, {"id": "x"}) is None
 
@@ -135,18 +155,44 @@ def test_expected_version_ahead_of_the_stream_is_a_conflict(adapter: Adapter) ->
 
 
 def test_extra_writes_commit_with_the_events(adapter: Adapter) -> None:
-    adapter.store.append("s-1", 0, [event()], [PutRecord(READ_MODEL, {"id": "p-1"}, {"status": "INITIATED"})])
-    adapter.store.append("s-1", 1, [event()], [PutRecord(READ_MODEL, {"id": "p-1"}, {"status": "SUCCESS"})])
+    adapter.store.append("s-1", 0, [event()], [adapter.rows.put({"id": "p-1"}, {"status": "INITIATED"})])
+    adapter.store.append("s-1", 1, [event()], [adapter.rows.put({"id": "p-1"}, {"status": "SUCCESS"})])
     assert adapter.read(READ_MODEL, {"id": "p-1"}) == {"id": "p-1", "status": "SUCCESS"}
 
 
-def test_only_if_absent_record_refuses_the_whole_append(adapter: Adapter) -> None:
-    marker = PutRecord(READ_MODEL, {"id": "dedupe#evt-1"}, only_if_absent=True)
-    adapter.store.append("s-1", 0, [event()], [marker])
+def test_a_name_claimed_before_refuses_the_whole_append(adapter: Adapter) -> None:
+    adapter.store.append("s-1", 0, [event()], once=["dedupe#evt-1"])
     with pytest.raises(DuplicateRecord) as refused:
-        adapter.store.append("s-1", 1, [event("Again")], [marker])
-    assert refused.value.key == {"id": "dedupe#evt-1"}
-    assert adapter.store.load("s-1").version == 1
+        adapter.store.append(
+            "s-1", 1, [event("Again")], [adapter.rows.put({"id": "r"}, {"n": 1})], once=["dedupe#evt-1"]
+        )
+    assert refused.value.name == "dedupe#evt-1"
+    assert adapter.store.load("s-1").version == 1 and adapter.read(READ_MODEL, {"id": "r"}) is None
+    with pytest.raises(DuplicateRecord):  # on any stream: a claim is the store's, not a stream's
+        adapter.store.append("s-2", 0, [event()], once=["other", "dedupe#evt-1"])
+    assert adapter.store.load("s-2").version == 0
+    adapter.store.append("s-2", 0, [event()], once=["other"])  # nothing of the refused append was kept
+
+
+def test_a_stale_version_outranks_a_claim_taken(adapter: Adapter) -> None:
+    adapter.store.append("s-1", 0, [event()], once=["m-1"])
+    with pytest.raises(ConcurrencyConflict):
+        adapter.store.append("s-1", 0, [event()], once=["m-1"])
+
+
+def test_record_commits_changes_once_per_name_without_events(adapter: Adapter) -> None:
+    adapter.store.record([adapter.rows.add({"id": "acct"}, {"n": 2})], "totals#j-1")
+    with pytest.raises(DuplicateRecord):
+        adapter.store.record([adapter.rows.add({"id": "acct"}, {"n": 2})], "totals#j-1")
+    row = adapter.read(READ_MODEL, {"id": "acct"})
+    assert row is not None and row["n"] == 2
+    assert list(adapter.store.load("totals#j-1", use_snapshot=False).events) == []  # a claim is no event
+
+
+def test_a_change_of_the_other_stores_technology_is_refused_and_nothing_is_written(adapter: Adapter) -> None:
+    with pytest.raises(TypeError, match="another store's"):
+        adapter.store.append("s-1", 0, [event()], [adapter.foreign])
+    assert adapter.store.load("s-1").version == 0
 
 
 def test_snapshot_is_loaded_with_only_the_newer_events(adapter: Adapter) -> None:
@@ -225,7 +271,7 @@ def test_racing_writers_for_the_same_version_exactly_one_wins(adapter: Adapter) 
 
 
 def test_overlapping_transactions_on_a_common_item_conflict_and_write_nothing(adapter: Adapter) -> None:
-    bump = IncrementRecord(READ_MODEL, {"id": "hot"}, {"n": 1})
+    bump = adapter.rows.add({"id": "hot"}, {"n": 1})
     held = Held()
     adapter.hold_with(held.wait)
     with ThreadPoolExecutor(1) as pool:
@@ -249,13 +295,13 @@ def test_overlapping_transactions_on_a_common_item_conflict_and_write_nothing(ad
 @pytest.mark.parametrize("reason", PASSING_REASONS)
 def test_passing_cancellations_are_retryable_never_conflicts_and_write_nothing(adapter: Adapter, reason: str) -> None:
     adapter.cancel_next(reason)
-    marker = PutRecord(READ_MODEL, {"id": "dedupe#1"}, only_if_absent=True)
+    row = adapter.rows.put({"id": "r-1"}, {"n": 1})
     with pytest.raises(StoreUnavailable) as refused:
-        adapter.store.append("s-1", 0, [event()], [marker])
+        adapter.store.append("s-1", 0, [event()], [row], once=["dedupe#1"])
     assert refused.value.reason == reason
     assert not isinstance(refused.value, ConcurrencyConflict | DuplicateRecord)
-    assert adapter.store.load("s-1").version == 0 and adapter.read(READ_MODEL, {"id": "dedupe#1"}) is None
-    adapter.store.append("s-1", 0, [event()], [marker])  # the retry decides
+    assert adapter.store.load("s-1").version == 0 and adapter.read(READ_MODEL, {"id": "r-1"}) is None
+    adapter.store.append("s-1", 0, [event()], [row], once=["dedupe#1"])  # the retry decides: the claim was free
     assert adapter.store.load("s-1").version == 1
 
 
@@ -273,9 +319,9 @@ def test_an_append_is_limited_to_one_transaction(adapter: Adapter) -> None:
 
 
 def test_increments_add_atomically_with_the_events_and_start_from_zero(adapter: Adapter) -> None:
-    bump = IncrementRecord(READ_MODEL, {"id": "acct"}, {"debits": 5, "credits": 0})
+    bump = adapter.rows.add({"id": "acct"}, {"debits": 5, "credits": 0})
     adapter.store.append("e-1", 0, [event()], [bump])
-    adapter.store.append("e-2", 0, [event()], [bump, IncrementRecord(READ_MODEL, {"id": "other"}, {"credits": 7})])
+    adapter.store.append("e-2", 0, [event()], [bump, adapter.rows.add({"id": "other"}, {"credits": 7})])
     with pytest.raises(ConcurrencyConflict):
         adapter.store.append("e-2", 0, [event()], [bump])  # refused: the increment must not apply either
     row = adapter.read(READ_MODEL, {"id": "acct"})
@@ -285,9 +331,9 @@ def test_increments_add_atomically_with_the_events_and_start_from_zero(adapter: 
 
 
 def test_updates_set_attributes_without_touching_the_rest(adapter: Adapter) -> None:
-    created = PutRecord(READ_MODEL, {"id": "o-1"}, {"status": "NEW", "amount": "1.00"})
+    created = adapter.rows.put({"id": "o-1"}, {"status": "NEW", "amount": "1.00"})
     adapter.store.append("u-1", 0, [event()], [created])
-    paid = UpdateRecord(READ_MODEL, {"id": "o-1"}, {"status": "PAID", "note": None})
+    paid = adapter.rows.set({"id": "o-1"}, {"status": "PAID", "note": None})
     adapter.store.append("u-1", 1, [event()], [paid])
     assert adapter.read(READ_MODEL, {"id": "o-1"}) == {"id": "o-1", "status": "PAID", "amount": "1.00", "note": None}
 

@@ -9,8 +9,8 @@ import pytest
 
 from payments_shared.contracts import PaymentStatusUpdatedData
 from payments_shared.events import EventEnvelope
-from payments_shared.eventstore import NewEvent, PutRecord, Snapshot
-from payments_shared.eventstore.dynamodb import DynamoDBEventStore, table_definition
+from payments_shared.eventstore import NewEvent, Snapshot
+from payments_shared.eventstore.dynamodb import DynamoDBEventStore, PutItem, table_definition
 from payments_shared.eventstore.relay import OutboxRelay
 from payments_testing.aws import aws_client
 from payments_testing.streams import read_stream
@@ -80,7 +80,7 @@ def seed(world: dict[str, Any]) -> list[str]:
     for n in range(5):  # 5 streams x 5 events = 25 events → 3 PutEvents batches
         new = [NewEvent("Poisoned" if (n, i) == (2, 3) else "Happened", {"n": n, "i": i}, f"c{n}") for i in range(5)]
         world["store"].append(
-            f"s-{n}", 0, new, [PutRecord("ReadModel", {"id": f"s-{n}"}, {"v": 5})], Snapshot(5, {"n": n})
+            f"s-{n}", 0, new, [PutItem("ReadModel", {"id": f"s-{n}"}, {"v": 5})], Snapshot(5, {"n": n})
         )
         ids.extend(str(e.event_id) for e in new)
     return ids

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 from fake_psp import FakePsp
 
+from finalizer.adapters.memory_results import InMemoryPaymentResults
 from finalizer.adapters.stripe_psp import StripePsp
 from initializer.adapters.memory_orders import InMemoryPaymentOrders
 from ledger.adapters.memory_accounts import InMemoryAccountTotals
@@ -94,6 +95,7 @@ def stack() -> Iterator[Stack]:
         init.runtime.container.orders.override(InMemoryPaymentOrders("ShowMeTheMoney"))
         init.runtime.container.vault.override(LocalCardVault(cipher))
         init.runtime.container.clock.override(lambda: TODAY)
+        fin.runtime.container.results.override(InMemoryPaymentResults())
         fin.runtime.container.card_cipher.override(cipher)
         fin.runtime.container.psp.override(StripePsp(lambda: psp.api_key, api_base=psp.url, read_timeout_s=30.0))
         led.runtime.container.totals.override(InMemoryAccountTotals("LedgerAccounts"))

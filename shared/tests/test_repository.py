@@ -1,0 +1,237 @@
+"""The repository every service saves its aggregates through, on both event-store adapters, with a toy decider:
+a tally that adds each named amount once (its own dedupe: a name already added decides nothing)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from payments_shared.decider import Decider
+from payments_shared.domain_events import DomainEvent, EventTypes
+from payments_shared.events import TraceContext
+from payments_shared.eventstore import EventStore, StoreUnavailable, ViewChange
+from payments_shared.eventstore.dynamodb import DynamoDBEventStore, PutItem, table_definition
+from payments_shared.eventstore.memory import InMemoryEventStore, InMemoryRows
+from payments_shared.eventstore.repository import Cause, Decision, Repository, record_once
+from payments_shared.retry import RetryPolicy
+from payments_testing.aws import aws_client, fake_credentials
+from payments_testing.strict_dynamodb import StrictTransactions
+
+QUICK = RetryPolicy(attempts=3, base_delay_s=0.0)
+
+
+@dataclass(frozen=True)
+class Added(DomainEvent):
+    event_type: ClassVar[str] = "Added"
+    name: str
+    amount: int
+
+
+@dataclass(frozen=True)
+class Add:
+    name: str
+    amount: int
+
+
+@dataclass(frozen=True)
+class Tally:
+    total: int = 0
+    names: frozenset[str] = field(default_factory=frozenset)
+
+
+def decide(command: Add, state: Tally) -> Sequence[DomainEvent]:
+    if command.amount <= 0:
+        raise ValueError("only positive amounts")
+    return [] if command.name in state.names else [Added(command.name, command.amount)]
+
+
+def evolve(state: Tally, event: DomainEvent) -> Tally:
+    assert isinstance(event, Added)
+    return Tally(state.total + event.amount, state.names | {event.name})
+
+
+def snapshot(state: Tally) -> Mapping[str, Any]:
+    return {"total": state.total, "names": sorted(state.names)}
+
+
+def restore(state: Mapping[str, Any]) -> Tally:
+    return Tally(int(state["total"]), frozenset(state["names"]))
+
+
+TALLY = Decider(Tally(), decide, evolve, EventTypes(Added), snapshot, restore)
+CAUSE = Cause("corr-1", "msg-1")
+
+
+class CountingStore:
+    """The store under test, counting its loads (a read the common path of a new stream must not make)."""
+
+    def __init__(self, store: EventStore) -> None:
+        self.store, self.loads = store, 0
+
+    def append(self, *args: Any, **kwargs: Any) -> Any:
+        return self.store.append(*args, **kwargs)
+
+    def record(self, *args: Any, **kwargs: Any) -> Any:
+        return self.store.record(*args, **kwargs)
+
+    def load(self, *args: Any, **kwargs: Any) -> Any:
+        self.loads += 1
+        return self.store.load(*args, **kwargs)
+
+
+@dataclass
+class Setup:
+    store: CountingStore
+    row: Any  # (key, attributes) -> a ViewChange of this store's technology
+    read: Any  # key -> row | None
+    cancel_next: Any  # (*reasons) -> None
+
+
+@pytest.fixture(params=["memory", "dynamodb"])
+def setup(request: pytest.FixtureRequest) -> Iterator[Setup]:
+    if request.param == "memory":
+        memory, rows = InMemoryEventStore(), InMemoryRows("Tallies")
+        yield Setup(CountingStore(memory), rows.put, rows.get, memory.cancel_next)
+        return
+    request.getfixturevalue("aws")
+    fake_credentials()
+    client = aws_client("dynamodb")
+    client.create_table(**table_definition("events"))
+    client.create_table(
+        TableName="Tallies",
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    strict = StrictTransactions().install()
+
+    def read(key: dict[str, Any]) -> dict[str, Any] | None:
+        item = client.get_item(TableName="Tallies", Key={k: {"S": v} for k, v in key.items()}).get("Item")
+        return {k: next(iter(v.values())) for k, v in item.items()} if item else None
+
+    try:
+        store = DynamoDBEventStore(client, "events")
+        yield Setup(CountingStore(store), lambda key, values: PutItem("Tallies", key, values), read, strict.cancel_next)
+    finally:
+        strict.uninstall()
+
+
+def total_row(setup: Setup) -> Any:
+    def changes(decision: Decision[Tally]) -> list[ViewChange]:
+        return [setup.row({"id": decision.stream_id}, {"total": str(decision.state.total)})]
+
+    return changes
+
+
+def test_a_decision_saves_its_events_and_read_model_change_together(setup: Setup) -> None:
+    tallies = Repository(setup.store, TALLY, retry_policy=QUICK)
+    decided = tallies.handle("t-1", Add("a", 5), CAUSE, changes=total_row(setup))
+    assert decided.changed and decided.version == 1 and decided.state == Tally(5, frozenset({"a"}))
+    assert setup.read({"id": "t-1"})["total"] == "5"
+    [stored] = setup.store.load("t-1").events
+    assert (stored.event_type, dict(stored.data)) == ("Added", {"name": "a", "amount": 5})
+    assert (stored.correlation_id, stored.causation_id) == ("corr-1", "msg-1")
+    assert isinstance(stored.trace, TraceContext)
+    assert tallies.load("t-1").state == decided.state
+
+
+def test_a_command_already_done_writes_nothing(setup: Setup) -> None:
+    tallies = Repository(setup.store, TALLY, retry_policy=QUICK)
+    tallies.handle("t-1", Add("a", 5), CAUSE)
+    again = tallies.handle("t-1", Add("a", 5), CAUSE, changes=total_row(setup))
+    assert not again.changed and again.version == 1 and setup.read({"id": "t-1"}) is None
+    assert setup.store.load("t-1").version == 1
+
+
+def test_a_refused_command_raises_and_writes_nothing(setup: Setup) -> None:
+    with pytest.raises(ValueError, match="positive"):
+        Repository(setup.store, TALLY).handle("t-1", Add("a", 0), CAUSE)
+    assert setup.store.load("t-1").version == 0
+
+
+def test_a_new_stream_is_written_without_a_read_and_an_existing_one_is_read_and_decided_on(setup: Setup) -> None:
+    tallies = Repository(setup.store, TALLY, retry_policy=QUICK)
+    tallies.handle("t-1", Add("a", 5), CAUSE, new_stream=True)
+    assert setup.store.loads == 0
+    again = tallies.handle("t-1", Add("a", 5), CAUSE, new_stream=True)  # the stream exists after all
+    assert setup.store.loads == 1 and not again.changed and again.state.total == 5
+    other = tallies.handle("t-1", Add("b", 2), CAUSE, new_stream=True)
+    assert other.changed and other.version == 2 and other.lost_races == 0 and other.state.total == 7
+
+
+def test_a_passing_refusal_of_a_new_stream_is_retried_without_a_read(setup: Setup) -> None:
+    setup.cancel_next("ThrottlingError")
+    decided = Repository(setup.store, TALLY, retry_policy=QUICK).handle("t-1", Add("a", 5), CAUSE, new_stream=True)
+    assert decided.changed and decided.lost_races == 1 and setup.store.loads == 0
+
+
+def test_a_lost_race_decides_again_on_fresh_state(setup: Setup) -> None:
+    tallies = Repository(setup.store, TALLY, retry_policy=QUICK)
+    tallies.handle("t-1", Add("a", 5), CAUSE)
+    racing = {"done": False}
+
+    class RacedStore(CountingStore):
+        def append(self, stream_id: str, expected_version: int, *args: Any, **kwargs: Any) -> Any:
+            if not racing["done"]:  # another writer commits between our load and our append
+                racing["done"] = True
+                setup.store.append(stream_id, expected_version, *args, **kwargs)
+            return super().append(stream_id, expected_version, *args, **kwargs)
+
+    raced = Repository(RacedStore(setup.store.store), TALLY, retry_policy=QUICK)
+    decided = raced.handle("t-1", Add("b", 2), CAUSE)
+    # The other writer added "b" first: deciding again on its state, there is nothing left to do.
+    assert decided.lost_races == 1 and not decided.changed and decided.state.total == 7
+    assert setup.store.load("t-1").version == 2
+
+
+def test_when_attempts_run_out_the_refusal_propagates_and_nothing_is_written(setup: Setup) -> None:
+    setup.cancel_next(*["TransactionConflict"] * QUICK.attempts)
+    with pytest.raises(StoreUnavailable):
+        Repository(setup.store, TALLY, retry_policy=QUICK).handle("t-1", Add("a", 5), CAUSE)
+    assert setup.store.load("t-1").version == 0
+
+
+def test_a_name_claimed_before_is_a_duplicate_on_any_stream(setup: Setup) -> None:
+    tallies = Repository(setup.store, TALLY, retry_policy=QUICK)
+    assert tallies.handle("t-1", Add("a", 5), CAUSE, once=["dedupe#msg-1"]).changed
+    duplicate = tallies.handle("t-2", Add("a", 5), CAUSE, changes=total_row(setup), once=["dedupe#msg-1"])
+    assert duplicate.duplicate and not duplicate.changed
+    assert setup.store.load("t-2").version == 0 and setup.read({"id": "t-2"}) is None
+
+
+def test_snapshots_are_written_with_every_decision_and_loads_start_from_them(setup: Setup) -> None:
+    tallies = Repository(setup.store, TALLY, snapshots=True, retry_policy=QUICK)
+    for n, name in enumerate("abc", start=1):
+        tallies.handle("t-1", Add(name, n), CAUSE)
+    loaded = setup.store.load("t-1", snapshotted=True)
+    assert loaded.snapshot is not None and loaded.snapshot.version == 3 and list(loaded.events) == []
+    assert tallies.load("t-1").state == Tally(6, frozenset("abc")) and tallies.load("t-1").version == 3
+    with pytest.raises(ValueError, match="snapshot and restore"):
+        Repository(setup.store, Decider(Tally(), decide, evolve, EventTypes(Added)), snapshots=True)
+
+
+def test_record_once_commits_a_projections_changes_once(setup: Setup) -> None:
+    assert record_once(setup.store, [setup.row({"id": "p"}, {"total": "1"})], "totals#t-1", QUICK)
+    assert not record_once(setup.store, [setup.row({"id": "p"}, {"total": "2"})], "totals#t-1", QUICK)
+    assert setup.read({"id": "p"})["total"] == "1"
+
+
+@given(st.lists(st.tuples(st.sampled_from("abcde"), st.integers(1, 100)), max_size=12), st.booleans())
+def test_the_state_decided_is_the_state_the_stored_events_fold_to(commands: list[tuple[str, int]], snaps: bool) -> None:
+    store = InMemoryEventStore()
+    tallies = Repository(store, TALLY, snapshots=snaps)
+    decided = Decision("t", TALLY.initial, 0)
+    for name, amount in commands:
+        decided = tallies.handle("t", Add(name, amount), CAUSE)
+    stored = store.load("t", use_snapshot=False).events
+    folded = TALLY.fold(TALLY.initial, (TALLY.events.decode(e.event_type, e.data) for e in stored))
+    assert folded == decided.state == tallies.load("t").state
+    first_amounts: dict[str, int] = {}
+    for name, amount in commands:
+        first_amounts.setdefault(name, amount)  # a name is added once: its first amount
+    assert folded.total == sum(first_amounts.values()) and len(stored) == len(first_amounts)
