@@ -83,12 +83,8 @@ class Books(RuleBasedStateMachine):
         self.ledger_store = InMemoryEventStore(transaction_seconds=IN_FLIGHT_S)
         self.wallet_store = InMemoryEventStore(transaction_seconds=IN_FLIGHT_S)
         fees = fee_schedule(str(basis_points), json.dumps(fixed))  # FEE_BASIS_POINTS, FEE_FIXED_MINOR
-        self.ledger = LedgerApp(
-            self.ledger_store, InMemoryAccountTotals("Accounts"), fees, retry_policy=QUICK_RETRY
-        )
-        self.wallet = WalletApp(
-            self.wallet_store, InMemoryBalances("Balances"), shards=3, retry_policy=QUICK_RETRY
-        )
+        self.ledger = LedgerApp(self.ledger_store, InMemoryAccountTotals("Accounts"), fees, retry_policy=QUICK_RETRY)
+        self.wallet = WalletApp(self.wallet_store, InMemoryBalances("Balances"), shards=3, retry_policy=QUICK_RETRY)
         # The journal's DynamoDB stream: entries wait here for the totals projection, in commit order.
         self.stream: list[StoredEvent] = []
         self.projected: list[StoredEvent] = []
