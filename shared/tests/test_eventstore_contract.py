@@ -73,9 +73,9 @@ def adapter(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> 
             monkeypatch.setattr(memory_store, "time", SimpleNamespace(sleep=lambda _: wait()))
 
         rows = InMemoryRows(READ_MODEL)
-        read = lambda _table, key: rows.get(key)  # noqa: E731 - the reader's signature, both adapters
         foreign = PutItem(READ_MODEL, {"id": "x"})
-        yield Adapter(memory, rows, read, memory.cancel_next, memory.with_schemas, hold_in_memory, foreign)
+        read_rows = lambda _table, key: rows.get(key)  # noqa: E731 - the reader's signature, both adapters
+        yield Adapter(memory, rows, read_rows, memory.cancel_next, memory.with_schemas, hold_in_memory, foreign)
         return
     request.getfixturevalue("aws")
     client = aws_client("dynamodb")
