@@ -235,3 +235,11 @@ def test_the_state_decided_is_the_state_the_stored_events_fold_to(commands: list
     for name, amount in commands:
         first_amounts.setdefault(name, amount)  # a name is added once: its first amount
     assert folded.total == sum(first_amounts.values()) and len(stored) == len(first_amounts)
+
+
+def test_a_one_decision_stream_that_exists_is_already_done_without_a_read(setup: Setup) -> None:
+    tallies = Repository(setup.store, TALLY, retry_policy=QUICK)
+    assert tallies.handle("j-1", Add("a", 5), CAUSE, new_stream=True, one_decision=True).changed
+    again = tallies.handle("j-1", Add("b", 2), CAUSE, new_stream=True, one_decision=True)
+    assert again.duplicate and not again.changed and setup.store.loads == 0
+    assert setup.store.load("j-1").version == 1

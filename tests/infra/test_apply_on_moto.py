@@ -158,7 +158,7 @@ def test_every_function_runs_its_service_zip_with_the_dynatrace_layer(deployment
         zip_sha = base64.b64encode(hashlib.sha256(Path(f"services.{service}/lambda.zip").read_bytes()).digest())
         assert function["CodeSha256"] == zip_sha.decode(), name
         assert (function["Runtime"], function["MemorySize"], function["Timeout"]) == ("python3.12", 192, 30)
-        assert function["Handler"].startswith(f"{service}.handler."), name
+        assert function["Handler"].startswith(f"{service}.entrypoints."), name
         assert [layer["Arn"] for layer in function["Layers"]] == [deployment.layer_arn], name
         env = function["Environment"]["Variables"]
         assert env["AWS_LAMBDA_EXEC_WRAPPER"] == "/opt/dynatrace"

@@ -77,8 +77,8 @@ def test_a_posting_and_its_totals_are_one_write_each_without_a_read(ledger_table
 
     assert calls(lambda: post("FAILED", "e-0")) == {}  # nothing to post, nothing read
     assert calls(lambda: post("SUCCESS", "e-1")) == {"transact_write_items": 1}  # the journal's first event, no read
-    # Already posted: the write finds the stream taken; the journal is read once to decide that nothing is new.
-    assert calls(lambda: post("SUCCESS", "e-2")) == {"transact_write_items": 1, "query": 1}
+    # Already posted: the write finds the stream taken, and that is the answer (the ledger's role may not Query).
+    assert calls(lambda: post("SUCCESS", "e-2")) == {"transact_write_items": 1}
     [posted] = store.load(journal_stream("p-1")).events
     assert calls(lambda: app.add_to_totals(posted)) == {"transact_write_items": 1}  # marker and increments
     assert calls(lambda: app.add_to_totals(posted)) == {"transact_write_items": 1}  # refused whole

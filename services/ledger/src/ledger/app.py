@@ -43,10 +43,11 @@ class LedgerApp:
     def post_payment(self, command: PostPayment, cause: Cause) -> JournalEntryPosted | None:
         """The entry posted for a SUCCESS payment; None when nothing was (a FAILED payment, or already posted).
 
-        The entry is the first event of the payment's journal stream, written without a read: a redelivered
-        event finds the stream taken, reads it, and changes nothing.
+        The entry is the only event of the payment's journal stream, written without a read: a redelivered event
+        finds the stream taken and changes nothing, without reading it (the ledger's role may not Query its store).
         """
-        decision = self._journals.handle(journal_stream(command.payment_order_id), command, cause, new_stream=True)
+        stream = journal_stream(command.payment_order_id)
+        decision = self._journals.handle(stream, command, cause, new_stream=True, one_decision=True)
         return next((event for event in decision.events if isinstance(event, JournalEntryPosted)), None)
 
     def add_to_totals(self, posted: StoredEvent) -> bool:

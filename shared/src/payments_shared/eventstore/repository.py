@@ -53,7 +53,7 @@ class Decision(Generic[S]):
     version: int
     events: tuple[DomainEvent, ...] = ()  # none: nothing new (already done), nothing written
     lost_races: int = 0  # attempts decided again because another writer came first
-    duplicate: bool = False  # a `once` name was claimed before
+    duplicate: bool = False  # already done: a `once` name was claimed before, or a one-decision stream exists
 
     @property
     def changed(self) -> bool:
@@ -99,6 +99,7 @@ class Repository(Generic[S, C]):
         changes: Callable[[Decision[S]], Sequence[ViewChange]] = _no_changes,
         once: Sequence[str] = (),
         new_stream: bool = False,
+        one_decision: bool = False,
     ) -> Decision[S]:
         """Decide `command` on the stream's state and save the decision with `changes(decision)` and `once`.
 
@@ -106,6 +107,8 @@ class Repository(Generic[S, C]):
         new_stream: the command normally starts its stream, so attempts decide on the initial state without
         reading until a conflict shows the stream exists; then it is read and decided on at once (one write and
         no read on the common path, none either when a passing refusal is retried).
+        one_decision: with new_stream, the stream only ever holds the first decision (a payment's journal): a
+        stream that exists is the answer "already done" (Decision.duplicate, the state unread), without a read.
         Raises what `decide` raises; ConcurrencyConflict or StoreUnavailable when the attempts run out.
         """
         pick = stream if callable(stream) else (lambda: stream)
@@ -118,6 +121,8 @@ class Repository(Generic[S, C]):
                 try:
                     return self._save(stream_id, self._decider.initial, 0, command, cause, changes, once, number)
                 except ConcurrencyConflict:
+                    if one_decision:
+                        return Decision(stream_id, self._decider.initial, 0, (), number, duplicate=True)
                     believed_new[0] = False  # the stream exists: decide on what it holds
             current = self.load(stream_id)
             return self._save(stream_id, current.state, current.version, command, cause, changes, once, number)
