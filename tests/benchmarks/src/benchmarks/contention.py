@@ -21,12 +21,15 @@ from benchmarks.measure import percentile
 from ledger.adapters.memory_accounts import InMemoryAccountTotals
 from ledger.app import LedgerApp
 from ledger.domain.journal import FeeSchedule
+from ledger.domain.streams import journal_stream
+from ledger.entrypoints.post import post_command
 from payments_shared.events import EventEnvelope
 from payments_shared.eventstore import ConcurrencyConflict, StoreUnavailable
 from payments_shared.eventstore.memory import InMemoryEventStore
 from payments_testing.events import payment_status_updated
 from wallet.adapters.memory_balances import InMemoryBalances
 from wallet.app import WalletApp
+from wallet.entrypoints.credit import credit_command
 
 WORKERS = 16
 READ_S = 0.004  # a strongly consistent GetItem
@@ -39,7 +42,7 @@ def strict_store() -> InMemoryEventStore:
 
 def _credits(merchants: list[str]) -> dict[str, Any]:
     store = strict_store()
-    app = WalletApp(store, InMemoryBalances(store, "WalletBalances"))
+    app = WalletApp(store, InMemoryBalances("WalletBalances"))
     events = [EventEnvelope.from_eventbridge_event(payment_status_updated(m, amount="1.00")) for m in merchants]
     latencies: list[float] = []
     lost_races: list[int] = []  # per credit: attempts that lost a race before the one that committed
@@ -47,9 +50,11 @@ def _credits(merchants: list[str]) -> dict[str, Any]:
 
     def credit(envelope: EventEnvelope) -> None:
         started = time.perf_counter()
+        asked = credit_command(envelope)  # the consumer's edge: the contract validated, the command built
+        assert asked is not None
         while True:  # the queue redelivers a message whose retries ran out
             try:
-                lost_races.append(app.credit(envelope).conflicts)
+                lost_races.append(app.credit(*asked).conflicts)
                 break
             except (ConcurrencyConflict, StoreUnavailable):
                 redeliveries.append(envelope)
@@ -73,18 +78,18 @@ def _credits(merchants: list[str]) -> dict[str, Any]:
 
 def _postings(count: int) -> dict[str, Any]:
     store = strict_store()
-    app = LedgerApp(store, InMemoryAccountTotals(store, "LedgerAccounts"), FeeSchedule(290, {"EUR": 30}))
+    app = LedgerApp(store, InMemoryAccountTotals("LedgerAccounts"), FeeSchedule(290, {"EUR": 30}))
     events = [
         EventEnvelope.from_eventbridge_event(payment_status_updated(f"m-{n % 20}", amount="10.00"))
         for n in range(count)
     ]
     started = time.perf_counter()
     with ThreadPoolExecutor(WORKERS) as pool:
-        posted = [entry for entry in pool.map(app.post_payment, events) if entry is not None]
+        posted = [entry for entry in pool.map(lambda e: app.post_payment(*post_command(e)), events) if entry]
     seconds = time.perf_counter() - started
     posting_conflicts = store.conflicts
     # The totals projection: one stream shard, in order, as the ledger-totals function reads it.
-    journal = [store.load(f"journal-{e.data['payment_order_id']}").events[0] for e in events]
+    journal = [store.load(journal_stream(e.data["payment_order_id"])).events[0] for e in events]
     projected_at = time.perf_counter()
     for entry in journal:
         app.add_to_totals(entry)

@@ -38,8 +38,10 @@ from payments_testing.aws import aws_client, fake_credentials
 from payments_testing.events import payment_status_updated
 from wallet.adapters.dynamodb_balances import DynamoDBBalances
 from wallet.adapters.memory_balances import InMemoryBalances
-from wallet.app import WalletApp, stream_id
-from wallet.domain.wallet import Wallet, WalletCredited
+from wallet.app import WalletApp
+from wallet.domain.streams import stream_id
+from wallet.domain.wallet import DECIDER, WalletCredited, WalletShard
+from wallet.entrypoints.credit import credit_command
 
 BATCH = 98  # events per seeding append: 100 items less the version check and the snapshot
 
@@ -47,12 +49,10 @@ BATCH = 98  # events per seeding append: 100 items less the version check and th
 def past_credits(merchant_id: str, events: int) -> tuple[list[tuple[int, NewEvent]], Snapshot]:
     """`events` past credits of 0.01 EUR and the snapshot the app would have written with the last one."""
     credited = WalletCredited(merchant_id, "EUR", 1, "seed", "seed")
-    wallet = Wallet(merchant_id)
-    history = []
-    for version in range(1, events + 1):
-        history.append((version, NewEvent(credited.event_type, credited.data, "seed")))
-        wallet = wallet.apply(credited, version)
-    return history, Snapshot(wallet.version, wallet.snapshot_state())
+    history = [(version, NewEvent(credited.event_type, credited.data, "seed")) for version in range(1, events + 1)]
+    wallet = DECIDER.fold(DECIDER.initial, [credited] * events)
+    assert DECIDER.snapshot is not None
+    return history, Snapshot(events, DECIDER.snapshot(wallet))
 
 
 def seed_memory(store: InMemoryEventStore, merchant_id: str, events: int) -> None:
@@ -89,8 +89,19 @@ def seed_dynamodb(client: Any, table: str, merchant_id: str, events: int) -> Non
             pending = client.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
 
 
-def credit_event(merchant_id: str) -> EventEnvelope:
-    return EventEnvelope.from_eventbridge_event(payment_status_updated(merchant_id, amount="1.00"))
+def credit(app: WalletApp, merchant_id: str) -> None:
+    """A credit as the wallet's consumer asks for it (the command built at its edge from the event)."""
+    asked = credit_command(EventEnvelope.from_eventbridge_event(payment_status_updated(merchant_id, amount="1.00")))
+    assert asked is not None
+    app.credit(*asked)
+
+
+def load(store: Any, merchant_id: str, use_snapshot: bool = True) -> WalletShard:
+    """The wallet's shard 0 as a load folds it: from its snapshot (if used) and the events after it."""
+    loaded = store.load(stream_id(merchant_id, 0), use_snapshot=use_snapshot)
+    assert DECIDER.restore is not None
+    state = DECIDER.restore(loaded.snapshot.state) if loaded.snapshot else DECIDER.initial
+    return DECIDER.fold(state, (DECIDER.events.decode(e.event_type, e.data) for e in loaded.events))
 
 
 def compare(app: WalletApp, old_merchant: str, runs: int, counter: CountingClient | None) -> dict[str, Any]:
@@ -99,11 +110,11 @@ def compare(app: WalletApp, old_merchant: str, runs: int, counter: CountingClien
 
     def timed_credit(merchant: str, prepare: bool) -> tuple[float, int]:
         if prepare:
-            app.credit(credit_event(merchant))
+            credit(app, merchant)
         if counter is not None:
             counter.calls.clear()
         started = time.perf_counter()
-        app.credit(credit_event(merchant))
+        credit(app, merchant)
         elapsed = (time.perf_counter() - started) * 1000
         return elapsed, sum(counter.calls.values()) if counter is not None else 0
 
@@ -132,13 +143,11 @@ def run(events: int = 100_000, moto_events: int = 5_000, runs: int = 7) -> dict[
     memory = InMemoryEventStore()
     seed_memory(memory, "busy", events)
     # One shard: the benchmark is about one stream's length (a sharded wallet's streams are each shorter).
-    memory_app = WalletApp(memory, InMemoryBalances(memory, "WalletBalances"), shards=1)
+    memory_app = WalletApp(memory, InMemoryBalances("WalletBalances"), shards=1)
     results: dict[str, Any] = {"past_events": events, "memory": compare(memory_app, "busy", runs, None)}
 
-    def rebuild(use_snapshot: bool) -> Wallet:
-        loaded = memory.load(stream_id("busy", 0), use_snapshot=use_snapshot)
-        snapshot = (loaded.snapshot.version, loaded.snapshot.state) if loaded.snapshot else None
-        return Wallet.rebuild("busy", snapshot, [(e.version, e.event_type, e.data) for e in loaded.events])
+    def rebuild(use_snapshot: bool) -> WalletShard:
+        return load(memory, "busy", use_snapshot)
 
     assert rebuild(True) == rebuild(False)  # snapshot + tail equals full replay
     replay_ms = median_ms(lambda: rebuild(False), 3)
@@ -166,14 +175,6 @@ def run(events: int = 100_000, moto_events: int = 5_000, runs: int = 7) -> dict[
         store = DynamoDBEventStore(counting, "wallet-events")
         app = WalletApp(store, DynamoDBBalances(counting, "WalletBalances"), shards=1)
         results["moto"] = {"past_events": moto_events, **compare(app, "busy", runs, counting)}
-        loaded = store.load(stream_id("busy", 0))
         expected = Money(moto_events + (runs + 1) * 100, "EUR")  # seed + warm-up + timed credits
-        assert (
-            Wallet.rebuild(
-                "busy",
-                (loaded.snapshot.version, loaded.snapshot.state) if loaded.snapshot else None,
-                [(e.version, e.event_type, e.data) for e in loaded.events],
-            ).balance("EUR")
-            == expected
-        )
+        assert load(store, "busy").balance("EUR") == expected
     return results
