@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections import Counter
 from collections.abc import Callable
 from types import ModuleType
 from typing import Any
@@ -16,7 +15,7 @@ from ledger.entrypoints import api, post, totals
 from payments_shared.eventstore.dynamodb import DynamoDBEventStore
 from payments_shared.eventstore.repository import Cause
 from payments_shared.money import Money
-from payments_testing.aws import LambdaContext, aws_client
+from payments_testing.aws import CountingClient, LambdaContext, aws_client
 from payments_testing.events import deliver, payment_status_updated
 from payments_testing.http import OPERATOR_1, api_event
 from payments_testing.streams import read_stream, stream_event
@@ -40,25 +39,6 @@ def test_postings_and_trial_balance_on_dynamodb(runtime: ModuleType, ledger_tabl
     }
     journals = dynamodb.scan(TableName="ledger-events")["Items"]
     assert sorted(i["event_type"]["S"] for i in journals if "event_type" in i) == ["JournalEntryPosted"] * 2
-
-
-class CountingClient:
-    """A boto3 client counting its calls by operation."""
-
-    def __init__(self, client: Any) -> None:
-        self._client = client
-        self.calls: Counter[str] = Counter()
-
-    def __getattr__(self, name: str) -> Any:
-        attribute = getattr(self._client, name)
-        if not callable(attribute) or name.startswith("_"):
-            return attribute
-
-        def call(*args: Any, **kwargs: Any) -> Any:
-            self.calls[name] += 1
-            return attribute(*args, **kwargs)
-
-        return call
 
 
 def test_a_posting_and_its_totals_are_one_write_each_without_a_read(ledger_tables: tuple[Any, str]) -> None:

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections import Counter
 from types import ModuleType
-from typing import Any
 
 from moto import mock_aws
 
@@ -15,7 +13,7 @@ from payments_shared.eventstore import ConcurrencyConflict, StoreUnavailable
 from payments_shared.eventstore.dynamodb import DynamoDBEventStore, table_definition
 from payments_shared.eventstore.repository import Cause
 from payments_shared.money import Money
-from payments_testing.aws import LambdaContext, SerializedClient, aws_client, fake_credentials
+from payments_testing.aws import CountingClient, LambdaContext, SerializedClient, aws_client, fake_credentials
 from payments_testing.events import deliver, payment_status_updated
 from payments_testing.http import api_event
 from payments_testing.stores import table
@@ -30,18 +28,7 @@ def test_fifty_concurrent_credits_give_the_exact_balance(runtime: ModuleType) ->
     with mock_aws():
         dynamodb = aws_client("dynamodb")
         dynamodb.create_table(**table_definition("wallet-events"))
-        dynamodb.create_table(
-            TableName="WalletBalances",
-            KeySchema=[
-                {"AttributeName": "merchant_id", "KeyType": "HASH"},
-                {"AttributeName": "shard", "KeyType": "RANGE"},
-            ],
-            AttributeDefinitions=[
-                {"AttributeName": "merchant_id", "AttributeType": "S"},
-                {"AttributeName": "shard", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        dynamodb.create_table(**table("WalletBalances", "merchant_id", "shard"))
         strict = StrictTransactions().install()  # overlapping transactions on an item are cancelled
         shared = SerializedClient(dynamodb)  # moto's backend is not thread-safe; see SerializedClient
         app = WalletApp(
@@ -96,25 +83,6 @@ def test_fifty_concurrent_credits_give_the_exact_balance(runtime: ModuleType) ->
         f"\n50 concurrent credits: {sum(conflicts)} lost races retried (max {max(conflicts)} for one credit), "
         f"{strict.cancelled['TransactionConflict']} transaction conflicts, {len(redeliveries)} redeliveries"
     )
-
-
-class CountingClient:
-    """A boto3 client counting its calls by operation."""
-
-    def __init__(self, client: Any) -> None:
-        self._client = client
-        self.calls: Counter[str] = Counter()
-
-    def __getattr__(self, name: str) -> Any:
-        attribute = getattr(self._client, name)
-        if not callable(attribute) or name.startswith("_"):
-            return attribute
-
-        def call(*args: Any, **kwargs: Any) -> Any:
-            self.calls[name] += 1
-            return attribute(*args, **kwargs)
-
-        return call
 
 
 def test_a_credit_reads_the_shards_snapshot_and_writes_in_one_transaction() -> None:

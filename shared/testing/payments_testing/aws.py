@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,5 +66,24 @@ class SerializedClient:
         def call(*args: Any, **kwargs: Any) -> Any:
             with self._lock:
                 return attribute(*args, **kwargs)
+
+        return call
+
+
+class CountingClient:
+    """A boto3 client counting its calls by operation name (tests and benchmarks pin a use case's calls)."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+        self.calls: Counter[str] = Counter()
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._client, name)
+        if not callable(attribute) or name.startswith("_") or name in {"get_paginator", "can_paginate"}:
+            return attribute
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            self.calls[name] += 1
+            return attribute(*args, **kwargs)
 
         return call

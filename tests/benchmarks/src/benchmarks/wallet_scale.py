@@ -20,7 +20,7 @@ from typing import Any
 from boto3.dynamodb.types import TypeSerializer
 from moto import mock_aws
 
-from benchmarks.measure import CountingClient, median_ms
+from benchmarks.measure import median_ms
 from payments_shared.events import EventEnvelope
 from payments_shared.eventstore import NewEvent, Snapshot
 from payments_shared.eventstore.dynamodb import (
@@ -34,8 +34,9 @@ from payments_shared.eventstore.dynamodb import (
 )
 from payments_shared.eventstore.memory import InMemoryEventStore
 from payments_shared.money import Money
-from payments_testing.aws import aws_client, fake_credentials
+from payments_testing.aws import CountingClient, aws_client, fake_credentials
 from payments_testing.events import payment_status_updated
+from payments_testing.stores import table
 from wallet.adapters.dynamodb_balances import DynamoDBBalances
 from wallet.adapters.memory_balances import InMemoryBalances
 from wallet.app import WalletApp
@@ -158,18 +159,7 @@ def run(events: int = 100_000, moto_events: int = 5_000, runs: int = 7) -> dict[
     with mock_aws():
         dynamodb = aws_client("dynamodb")
         dynamodb.create_table(**table_definition("wallet-events"))
-        dynamodb.create_table(
-            TableName="WalletBalances",
-            KeySchema=[
-                {"AttributeName": "merchant_id", "KeyType": "HASH"},
-                {"AttributeName": "shard", "KeyType": "RANGE"},
-            ],
-            AttributeDefinitions=[
-                {"AttributeName": "merchant_id", "AttributeType": "S"},
-                {"AttributeName": "shard", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        dynamodb.create_table(**table("WalletBalances", "merchant_id", "shard"))
         seed_dynamodb(dynamodb, "wallet-events", "busy", moto_events)
         counting = CountingClient(dynamodb)
         store = DynamoDBEventStore(counting, "wallet-events")
