@@ -11,6 +11,7 @@ from finalizer.adapters.stripe_psp import StripePsp
 from payments_shared.ids import PaymentOrderId
 from payments_shared.sealed_cards import CardCipher
 from payments_testing.cards import LocalCardCipher
+from payments_testing.events import eventbridge_delivery
 
 # Stripe's test cards (the fake PSP answers as Stripe documents them).
 APPROVED_CARD = "4242424242424242"
@@ -36,40 +37,31 @@ def payment_initiated(
     sealed = cipher.seal(
         {"card_number": card_number, "expiry_month": 12, "expiry_year": 2031, "holder_name": "Ada Lovelace"}, order_id
     )
-    return {
-        "version": "0",
-        "id": str(uuid.uuid4()),
-        "detail-type": "PaymentInitiated",
-        "source": "payments.initializer",
-        "account": "123456789012",
-        "time": "2026-11-25T10:00:00Z",
-        "region": "eu-west-1",
-        "resources": [],
-        "detail": {
-            "event_id": str(uuid.uuid4()),
-            "event_type": "PaymentInitiated",
-            "schema_version": 1,
-            "occurred_at": "2026-11-25T10:00:00+00:00",
-            "aggregate_id": f"payment-{order_id}",
-            "aggregate_version": 1,
-            "correlation_id": order_id,
-            "causation_id": None,
-            "trace": {"traceparent": traceparent, "tracestate": None},
-            "data": {
-                "payment_order_id": order_id,
-                "merchant_id": "merchant-1",
-                "amount": "12.34",
-                "amount_minor": 1234,
-                "currency": "EUR",
-                "buyer_country": "GB",
-                "card": {"brand": "visa", "last4": card_number[-4:], "fingerprint": "f" * 64},
-                "payment_details": sealed,
-                "request_fingerprint": "r",
-                "created_at": "2026-11-25T10:00:00+00:00",
-                **data,
-            },
+    detail = {
+        "event_id": str(uuid.uuid4()),
+        "event_type": "PaymentInitiated",
+        "schema_version": 1,
+        "occurred_at": "2026-11-25T10:00:00+00:00",
+        "aggregate_id": f"payment-{order_id}",
+        "aggregate_version": 1,
+        "correlation_id": order_id,
+        "causation_id": None,
+        "trace": {"traceparent": traceparent, "tracestate": None},
+        "data": {
+            "payment_order_id": order_id,
+            "merchant_id": "merchant-1",
+            "amount": "12.34",
+            "amount_minor": 1234,
+            "currency": "EUR",
+            "buyer_country": "GB",
+            "card": {"brand": "visa", "last4": card_number[-4:], "fingerprint": "f" * 64},
+            "payment_details": sealed,
+            "request_fingerprint": "r",
+            "created_at": "2026-11-25T10:00:00+00:00",
+            **data,
         },
     }
+    return eventbridge_delivery(detail, "payments.initializer")
 
 
 def stripe_on(psp: FakePsp) -> StripePsp:

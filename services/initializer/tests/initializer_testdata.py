@@ -6,8 +6,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from initializer.adapters.memory_orders import InMemoryPaymentOrders
+from initializer.entrypoints import api
 from payments_shared.eventstore.memory import InMemoryEventStore
+from payments_testing.aws import LambdaContext
 from payments_testing.cards import LocalCardVault
+from payments_testing.http import MERCHANT_1, api_event
 
 TODAY = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 EVENT_STORE_TABLE, ORDERS_TABLE = "initializer-events", "ShowMeTheMoney"  # the container's defaults
@@ -44,3 +47,21 @@ def valid_order(**overrides: Any) -> dict[str, Any]:
         else:
             order[key] = value
     return order
+
+
+def post(body: Any, key: str | None = "key-1", caller: str | None = MERCHANT_1) -> dict[str, Any]:
+    """POST /payments through the real HTTP entry point (no Idempotency-Key when key is None)."""
+    headers = {"Idempotency-Key": key} if key else {}
+    return api.handler(api_event("POST", "/payments", body, headers, caller=caller), LambdaContext())
+
+
+def get(order_id: str, caller: str | None = MERCHANT_1) -> dict[str, Any]:
+    """GET /payments/{payment_order_id} through the real HTTP entry point."""
+    event = api_event(
+        "GET",
+        f"/payments/{order_id}",
+        resource="/payments/{payment_order_id}",
+        path_parameters={"payment_order_id": order_id},
+        caller=caller,
+    )
+    return api.handler(event, LambdaContext())

@@ -11,38 +11,20 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from initializer_testdata import in_memory_adapters, valid_order
+from initializer_testdata import get, in_memory_adapters, post, valid_order
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from initializer.adapters.memory_orders import InMemoryPaymentOrders
 from initializer.domain.streams import PUBLISHED_TYPES
-from initializer.entrypoints import api
 from payments_shared.cards import luhn_valid
 from payments_shared.eventstore.memory import InMemoryEventStore
 from payments_shared.eventstore.relay import integration_envelope
-from payments_testing.aws import LambdaContext
 from payments_testing.fixtures import real_runtime
-from payments_testing.http import MERCHANT_1, MERCHANT_2, OPERATOR_1, api_event, content_type, json_body, principal
+from payments_testing.http import MERCHANT_1, MERCHANT_2, OPERATOR_1, content_type, json_body, principal
 from payments_testing.logs import capture_logs
 from payments_testing.spans import span_exporter
 
 CARD, CVV = "4111111111111111", "737"
-
-
-def post(body: Any, key: str | None = "key-1", caller: str | None = MERCHANT_1) -> dict[str, Any]:
-    headers = {"Idempotency-Key": key} if key else {}
-    return api.handler(api_event("POST", "/payments", body, headers, caller=caller), LambdaContext())
-
-
-def get(order_id: str, caller: str | None = MERCHANT_1) -> dict[str, Any]:
-    event = api_event(
-        "GET",
-        f"/payments/{order_id}",
-        resource="/payments/{payment_order_id}",
-        path_parameters={"payment_order_id": order_id},
-        caller=caller,
-    )
-    return api.handler(event, LambdaContext())
 
 
 def string_values(value: Any) -> list[str]:

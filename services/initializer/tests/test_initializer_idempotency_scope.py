@@ -6,28 +6,11 @@ import json
 from typing import Any
 
 import pytest
-from initializer_testdata import valid_order
+from initializer_testdata import get, post, valid_order
 
 from initializer.adapters.memory_orders import InMemoryPaymentOrders
-from initializer.entrypoints import api
 from payments_shared.eventstore.memory import InMemoryEventStore
-from payments_testing.aws import LambdaContext
-from payments_testing.http import MERCHANT_1, MERCHANT_2, api_event, content_type, json_body
-
-
-def post(body: Any, key: str, caller: str = MERCHANT_1) -> dict[str, Any]:
-    return api.handler(api_event("POST", "/payments", body, {"Idempotency-Key": key}, caller=caller), LambdaContext())
-
-
-def get(order_id: str, caller: str) -> dict[str, Any]:
-    event = api_event(
-        "GET",
-        f"/payments/{order_id}",
-        resource="/payments/{payment_order_id}",
-        path_parameters={"payment_order_id": order_id},
-        caller=caller,
-    )
-    return api.handler(event, LambdaContext())
+from payments_testing.http import MERCHANT_1, MERCHANT_2, content_type, json_body
 
 
 def stored_events(store: InMemoryEventStore) -> list[tuple[str, str, dict[str, Any]]]:
