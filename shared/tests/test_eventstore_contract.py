@@ -312,6 +312,17 @@ def test_other_cancellations_are_rejected_as_not_retryable(adapter: Adapter) -> 
     assert adapter.store.load("s-1").version == 0
 
 
+def test_an_append_naming_one_item_twice_is_rejected_and_writes_nothing(adapter: Adapter) -> None:
+    with pytest.raises(StoreRejected):  # the claim and the snapshot are the same item: (s-1, 0)
+        adapter.store.append("s-1", 0, [event()], snapshot=Snapshot(1, {}), once=["s-1"])
+    with pytest.raises(StoreRejected):  # one read-model row written twice
+        adapter.store.append(
+            "s-2", 0, [event()], [adapter.rows.put({"id": "r"}, {}), adapter.rows.set({"id": "r"}, {"n": 1})]
+        )
+    assert adapter.store.load("s-1", use_snapshot=False).version == 0 and adapter.store.load("s-2").version == 0
+    assert adapter.read(READ_MODEL, {"id": "r"}) is None
+
+
 def test_an_append_is_limited_to_one_transaction(adapter: Adapter) -> None:
     with pytest.raises(ValueError, match="at most 100"):
         adapter.store.append("big", 0, [event() for _ in range(101)])

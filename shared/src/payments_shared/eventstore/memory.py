@@ -100,14 +100,14 @@ def _items(
     changes: Sequence[RowWrite],
     snapshot: Snapshot | None,
     once: Sequence[str],
-) -> set[ItemKey]:
-    """The items a DynamoDB append would name: version check, events, claims, read-model rows, snapshot."""
+) -> list[ItemKey]:
+    """The items a DynamoDB append would name, in its order: version check, events, claims, rows, snapshot."""
     first = expected_version if events and expected_version > 0 else expected_version + 1
-    items: set[ItemKey] = {("", ((stream_id, v),)) for v in range(first, expected_version + len(events) + 1)}
-    items |= {("", ((name, 0),)) for name in once}
-    items |= {(f"{id(change.rows)}:{change.rows.name}", _row_key(change.key)) for change in changes}
+    items: list[ItemKey] = [("", ((stream_id, v),)) for v in range(first, expected_version + len(events) + 1)]
+    items += [("", ((name, 0),)) for name in once]
+    items += [(f"{id(change.rows)}:{change.rows.name}", _row_key(change.key)) for change in changes]
     if snapshot is not None:
-        items.add(("", ((stream_id, 0),)))
+        items.append(("", ((stream_id, 0),)))
     return items
 
 
@@ -143,11 +143,13 @@ class InMemoryEventStore:
         once: Sequence[str] = (),
     ) -> list[StoredEvent]:
         writes = [_row_write(change) for change in changes]
-        # Count items as DynamoDB does: the version check on an existing stream is an item too.
-        check = 1 if events and expected_version > 0 else 0
-        if len(events) + len(once) + len(writes) + (snapshot is not None) + check > MAX_ITEMS_PER_APPEND:
+        # Items as DynamoDB counts them (the version check on an existing stream is one too).
+        named = _items(stream_id, expected_version, events, writes, snapshot, once)
+        if len(named) > MAX_ITEMS_PER_APPEND:
             raise ValueError(f"an append writes at most {MAX_ITEMS_PER_APPEND} items")
-        items = _items(stream_id, expected_version, events, writes, snapshot, once)
+        items = set(named)
+        if len(items) < len(named):  # DynamoDB refuses a transaction naming one item twice, whatever it writes
+            raise refusal(stream_id, "ValidationException")
         with self._lock:
             if self._cancellations:
                 raise refusal(stream_id, self._cancellations.pop(0))

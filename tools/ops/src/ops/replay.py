@@ -100,7 +100,7 @@ def from_stores(
         failed = sqs.send_message_batch(QueueUrl=inbox_url, Entries=entries).get("Failed") or []
         if failed:
             raise RuntimeError(
-                f"{consumer}-inbox refused {len(failed)} of a batch: {failed[0].get('Message')}; "
+                f"{inbox(consumer)} refused {len(failed)} of a batch: {failed[0].get('Message')}; "
                 f"{result['sent']} sent so far (replaying again is harmless)"
             )
         result["sent"] += len(batch)
