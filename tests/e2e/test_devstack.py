@@ -15,7 +15,7 @@ from typing import Any
 from unittest.mock import patch
 
 import pytest
-from devstack.load import MERCHANTS, drive, http, order, settle
+from devstack.load import MERCHANTS, Sent, drive, http, order, settle
 from devstack.moto_local import client
 from devstack.report import build
 from devstack.sigv4 import LocalPrincipal, signed_headers
@@ -138,6 +138,27 @@ def test_the_local_api_answers_like_api_gateway(stack: Devstack) -> None:
 def post_order(stack: Devstack, merchant: str, signer: LocalPrincipal, key: str) -> tuple[int, dict[str, Any]]:
     body = {**order("approve", random.Random(key)), "merchant_id": merchant}
     return http("POST", f"{stack.api.url}/payments", body, {"Idempotency-Key": key}, signer=signer)
+
+
+def test_stripes_amount_rules_hold_from_the_api_to_the_psp(stack: Devstack) -> None:
+    url, merchant = stack.api.url, stack.keys.merchant(MERCHANTS[0])
+    isk = {**order("approve", random.Random(1)), "merchant_id": MERCHANTS[0], "amount": "500", "currency": "ISK"}
+    status, placed = http("POST", f"{url}/payments", isk, {"Idempotency-Key": "isk-500"}, signer=merchant)
+    assert status == 201, placed
+    order_id = placed["payment_order_id"]
+    assert (
+        settle(url, stack.keys, [Sent("approve", status, placed, 0.0)], timeout_s=60)[order_id]["status"] == "SUCCESS"
+    )
+    [intent] = stack.psp.intents_with(payment_order_id=order_id)
+    assert (intent["amount"], intent["currency"]) == (50_000, "isk")  # 500 krónur, two-decimal at Stripe
+
+    before = rows_in("ShowMeTheMoney")
+    below = {**isk, "amount": "0.10", "currency": "EUR"}
+    status, problem = http("POST", f"{url}/payments", below, {"Idempotency-Key": "eur-0.10"}, signer=merchant)
+    assert status == 400 and problem["errors"] == [
+        {"field": "body.amount", "reason": "Value error, Stripe's minimum charge in EUR is 0.50"}
+    ]
+    assert rows_in("ShowMeTheMoney") == before
 
 
 def test_two_merchants_and_an_operator_each_reach_only_what_is_theirs(stack: Devstack) -> None:

@@ -11,6 +11,8 @@ Idempotency as Stripe documents it: an `Idempotency-Key` with the same parameter
 idempotency_error; a key whose first request is still running → 409. Only requests that began executing are
 stored: a 400 for bad parameters or a 503 before execution is not, so a retry runs afresh.
 
+Amounts follow Stripe's rules (currencies, minimum and maximum charge, ISK in whole krónur, three-decimal
+amounts ending in 0): a refusal is a 400 with Stripe's code (amount_too_small, ...), not stored.
 Outcomes follow Stripe's documented test cards (TEST_CARDS); any other number is declined as a live card
 used in test mode, as Stripe does. Faults are scripted per idempotency key (`script(key, [...])`) or drawn
 at random (`fault_rates`):
@@ -39,6 +41,8 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl
+
+from payments_shared import stripe_amounts
 
 API_KEY = "sk_test_fake_psp"
 
@@ -162,6 +166,11 @@ class FakePsp:
     def intent(self, intent_id: str) -> dict[str, Any]:
         with self._lock:
             return dict(self._intents[intent_id])
+
+    def intents_with(self, **metadata: str) -> list[dict[str, Any]]:
+        """The PaymentIntents whose metadata has these values (what a Dashboard search would find)."""
+        with self._lock:
+            return [dict(i) for i in self._intents.values() if metadata.items() <= i["metadata"].items()]
 
     def start(self, port: int = 0) -> FakePsp:
         psp = self
@@ -417,6 +426,9 @@ def _validated(params: dict[str, Any]) -> tuple[dict[str, str], int, str]:
     currency = str(params.get("currency") or "")
     if not re.fullmatch(r"[a-z]{3}", currency):
         raise _invalid("Invalid currency: " + currency, "currency", "parameter_invalid_empty")
+    refusal = _amount_refusal(int(amount), currency.upper())
+    if refusal is not None:
+        raise refusal
     if params.get("confirm") != "true":
         raise _invalid("This fake charges only with confirm=true.", "confirm", "parameter_invalid_empty")
     method = params.get("payment_method_data") or {}
@@ -431,6 +443,28 @@ def _validated(params: dict[str, Any]) -> tuple[dict[str, str], int, str]:
                 f"Missing required param: payment_method_data[card][{field}].", f"payment_method_data[card][{field}]"
             )
     return card, int(amount), currency
+
+
+def _amount_refusal(amount: int, currency: str) -> StripeError | None:
+    """Stripe's rules for its own `amount` (docs.stripe.com/currencies): its currencies, minimum and maximum
+    charges, whole krónur for ISK (two-decimal in its API), a last digit of 0 for three-decimal currencies."""
+    if currency not in stripe_amounts.CURRENCIES:
+        return _invalid(f"Invalid currency: {currency.lower()}.", "currency", "parameter_invalid_empty")
+    minimum = stripe_amounts.MINIMUM_CHARGE.get(currency, 1)
+    if amount < minimum:
+        return _invalid(f"Amount must be at least {minimum} {currency.lower()}", "amount", "amount_too_small")
+    if amount > stripe_amounts.MAXIMUM_AMOUNT:
+        return _invalid("Amount must be no more than 99999999", "amount", "amount_too_large")
+    if currency == "ISK" and amount % 100:
+        return _invalid(
+            "Invalid amount. Currency ISK has become effectively zero-decimal and charged amounts must be evenly "
+            "divisible by 100.",
+            "amount",
+            "invalid_charge_amount_no_decimal_compatible",
+        )
+    if currency in stripe_amounts.THREE_DECIMAL and amount % 10:
+        return _invalid("Three-decimal amounts must end in 0.", "amount", "invalid_charge_amount")
+    return None
 
 
 def _answer(intent: dict[str, Any], outcome: CardOutcome) -> tuple[int, dict[str, Any]]:

@@ -9,6 +9,7 @@ import pytest
 from fake_psp import TEST_CARDS, FakePsp
 from finalizer_testdata import READ_TIMEOUT_S, stripe_on
 
+from finalizer.adapters import stripe_psp
 from finalizer.adapters.stripe_psp import REQUIRES_ACTION_REASON, StripePsp
 from finalizer.domain.payment import CardDetails, PspDecision
 from finalizer.ports import PspOutcomeUnknown, PspRequestRefused
@@ -147,3 +148,36 @@ def test_stripe_debug_console_logging_is_refused(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv("STRIPE_LOG", "debug")
     with pytest.raises(ValueError, match="card numbers"):
         stripe_on(psp)
+
+
+@pytest.mark.parametrize(
+    ("money", "stripe_amount"),
+    [(Money(500, "ISK"), 50_000), (Money(500, "JPY"), 500), (Money(5120, "KWD"), 5120), (Money(50, "EUR"), 50)],
+)
+def test_amounts_reach_stripe_in_its_own_units(psp: FakePsp, money: Money, stripe_amount: int) -> None:
+    key = PaymentOrderId.new()
+    result = stripe_on(psp).charge(key, money, "merchant-1", card("4242424242424242"))
+    assert result.decision == PspDecision.APPROVED and result.psp_reference is not None
+    intent = psp.intent(result.psp_reference)
+    assert (intent["amount"], intent["currency"]) == (stripe_amount, money.currency.lower())
+
+
+def test_an_amount_stripe_refuses_fails_the_payment_without_a_request(psp: FakePsp) -> None:
+    key = PaymentOrderId.new()  # e.g. an order accepted before the amount rules: Stripe would refuse it each time
+    result = stripe_on(psp).charge(key, Money(10, "EUR"), "merchant-1", card("4242424242424242"))
+    assert (result.decision, result.decline_code, result.psp_reference) == (
+        PspDecision.DECLINED,
+        "amount_too_small",
+        None,
+    )
+    assert result.error_message == "amount_too_small: Stripe's minimum charge in EUR is 0.50"
+    assert psp.requests[key] == 0
+
+
+def test_stripes_own_refusal_of_an_amount_fails_the_payment(psp: FakePsp, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Stripe's rules may be stricter than ours (a minimum in the settlement currency, a rule changed since).
+    monkeypatch.setattr(stripe_psp, "stripe_amount", lambda money: money.minor)
+    key = PaymentOrderId.new()
+    result = stripe_on(psp).charge(key, Money(10, "EUR"), "merchant-1", card("4242424242424242"))
+    assert (result.decision, result.decline_code) == (PspDecision.DECLINED, "amount_too_small")
+    assert psp.requests[key] == 1 and psp.intents[key] == 0

@@ -54,10 +54,40 @@ def test_one_minor_unit_above_the_limit_is_refused_naming_the_limit(
     assert events_of(in_memory) == [("PaymentRejected", limit.minor + 1, currency)]  # recorded, never charged
 
 
-def test_the_amount_fields_own_bound_is_a_400_naming_the_field(in_memory: InMemoryEventStore) -> None:
-    at_bound = post_once(valid_order(amount="9" * 18, currency="JPY"))  # well-formed, over the limit
-    assert at_bound["statusCode"] == 201 and json_body(at_bound)["status"] == "FAILED"
-    past = post_once(valid_order(amount="1" + "0" * 18, currency="JPY"))
-    assert past["statusCode"] == 400
-    assert [e["field"] for e in json_body(past)["errors"]] == ["body.amount"]
-    assert [event_type for event_type, _, _ in events_of(in_memory)] == ["PaymentRejected"]  # the 400 wrote nothing
+def test_an_amount_stripe_cannot_charge_is_a_400_naming_the_field(in_memory: InMemoryEventStore) -> None:
+    at_stripes_maximum = post_once(valid_order(amount="99999999", currency="JPY"))  # chargeable, over our limit
+    assert at_stripes_maximum["statusCode"] == 201 and json_body(at_stripes_maximum)["status"] == "FAILED"
+    for amount, reason in [
+        ("100000000", "Stripe's maximum charge in JPY is 99999999"),
+        ("1" + "0" * 18, "amount is too large"),  # past the field's own bound
+        ("49", "Stripe's minimum charge in JPY is 50"),
+    ]:
+        past = post_once(valid_order(amount=amount, currency="JPY"))
+        assert past["statusCode"] == 400, amount
+        [problem] = json_body(past)["errors"]
+        assert problem["field"] == "body.amount" and reason in problem["reason"], problem
+    assert [event_type for event_type, _, _ in events_of(in_memory)] == ["PaymentRejected"]  # the 400s wrote nothing
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "field", "reason"),
+    [
+        ("0.10", "EUR", "body.amount", "Stripe's minimum charge in EUR is 0.50"),
+        ("1.99", "PLN", "body.amount", "Stripe's minimum charge in PLN is 2.00"),
+        ("5.125", "KWD", "body.amount", "KWD amounts must be whole multiples of 0.010 at Stripe"),
+        ("10", "UYI", "body.currency", "Stripe does not take payments in UYI"),
+    ],
+)
+def test_an_order_stripe_would_refuse_is_a_400_and_writes_nothing(
+    in_memory: InMemoryEventStore, amount: str, currency: str, field: str, reason: str
+) -> None:
+    response = post_once(valid_order(amount=amount, currency=currency))
+    assert response["statusCode"] == 400
+    assert [(e["field"], e["reason"]) for e in json_body(response)["errors"]] == [(field, f"Value error, {reason}")]
+    assert events_of(in_memory) == []
+
+
+def test_the_minimum_itself_is_accepted_and_zero_stays_a_business_refusal(in_memory: InMemoryEventStore) -> None:
+    assert json_body(post_once(valid_order(amount="0.50", currency="EUR")))["status"] == "INITIATED"
+    zero = json_body(post_once(valid_order(amount="0.00", currency="EUR")))
+    assert (zero["status"], zero["failure_reason"]) == ("FAILED", "amount must be greater than zero")

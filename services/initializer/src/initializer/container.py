@@ -20,7 +20,9 @@ from payments_shared.eventstore.dynamodb import DynamoDBEventStore
 from payments_shared.eventstore.relay import OutboxRelay
 from payments_shared.money import Money
 
-DEFAULT_LIMITS = '{"EUR": "10000.00", "USD": "10000.00", "GBP": "10000.00", "PLN": "50000.00", "JPY": "1500000"}'
+DEFAULT_LIMITS = (
+    '{"EUR": "10000.00", "USD": "10000.00", "GBP": "10000.00", "PLN": "50000.00", "JPY": "1500000", "ISK": "900000"}'
+)
 
 
 def policy_from(limits_json: str, blocked: str) -> PaymentPolicy:

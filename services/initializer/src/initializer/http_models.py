@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, 
 
 from initializer.domain.card import is_card_number
 from initializer.domain.order import OrderStatus
+from payments_shared import stripe_amounts
 from payments_shared.ids import MerchantId
 from payments_shared.money import CURRENCY_EXPONENTS, Money, MoneyError
 
@@ -52,7 +53,14 @@ class PaymentRequest(BaseModel):
 
     merchant_id: Annotated[MerchantId, Field(description="1-64 letters, digits, '_' or '-'")]
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code")]
-    amount: Annotated[str, Field(description='decimal string in major units, e.g. "12.34"', examples=["12.34"])]
+    amount: Annotated[
+        str,
+        Field(
+            description='decimal string in major units, e.g. "12.34"; a positive amount must be one Stripe charges '
+            "(its minimum and maximum charge per currency, three-decimal amounts ending in 0), else 400",
+            examples=["12.34"],
+        ),
+    ]
     buyer_info: BuyerInfoIn
     payment_details: PaymentDetailsIn
 
@@ -61,6 +69,8 @@ class PaymentRequest(BaseModel):
     def _known_currency(cls, value: str) -> str:
         if value not in CURRENCY_EXPONENTS:
             raise ValueError("unknown ISO 4217 currency code")
+        if value not in stripe_amounts.CURRENCIES:  # the PSP would refuse every order in it
+            raise ValueError(f"Stripe does not take payments in {value}")
         return value
 
     @field_validator("amount")
@@ -70,7 +80,9 @@ class PaymentRequest(BaseModel):
         # Without a valid currency the precision can't be judged; "USD" stands in to check the notation.
         currency = info.data.get("currency")
         try:
-            Money.parse(value, currency or "USD", allow_negative=True)
+            money = Money.parse(value, currency or "USD", allow_negative=True)
+            if currency is not None and money.is_positive():
+                stripe_amounts.stripe_amount(money)  # refused now, not parked in a DLQ after Stripe refuses it
         except MoneyError as error:
             if currency is None and "decimal places" in str(error):
                 return value

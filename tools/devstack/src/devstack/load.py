@@ -67,7 +67,8 @@ def order(kind: str, rng: random.Random, hot_merchant_share: float = 0.0) -> dic
     hot = rng.random() < hot_merchant_share
     return {
         "merchant_id": MERCHANTS[0] if hot else rng.choice(MERCHANTS[1:] if hot_merchant_share else MERCHANTS),
-        "amount": f"{rng.randint(100, 50_000) / 100:.2f}",
+        # 2.00 to 501.00: at or above Stripe's minimum charge in each currency (PLN's is 2.00)
+        "amount": f"{rng.randint(200, 50_100) / 100:.2f}",
         "currency": "CHF" if kind == "refuse" else rng.choice(CURRENCIES),  # CHF: not supported → FAILED
         "buyer_info": {"name": "Ada Lovelace", "email": "ada@example.com", "country": "GB"},
         "payment_details": {

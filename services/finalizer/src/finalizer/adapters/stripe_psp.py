@@ -9,7 +9,9 @@ Outcomes: `succeeded` → APPROVED; a card error (HTTP 402) → DECLINED with St
 `requires_action` (3-D Secure: nobody is there to authenticate an asynchronous charge) → DECLINED; `processing`
 → asked again once, then PspOutcomeUnknown; a `processing` intent that failed since (`requires_payment_method`
 with its `last_payment_error`) → DECLINED as a card error is; `canceled` → DECLINED; no answer →
-PspOutcomeUnknown (the queue redelivers). A refusal of our request itself (bad key, bad parameters, idempotency
+PspOutcomeUnknown (the queue redelivers). An amount Stripe refuses (below its minimum, above its maximum, not
+writable in its `amount`: payments_shared.stripe_amounts, or its own answer) → DECLINED with that code: no retry
+would charge it. Any other refusal of our request itself (bad key, bad parameters, idempotency
 key reused with other parameters) → PspRequestRefused: it is not the buyer's fault, so the payment is not
 failed; the event waits in the DLQ.
 """
@@ -29,10 +31,15 @@ from finalizer.domain.payment import CardDetails, ChargeResult, PspDecision
 from finalizer.ports import PspOutcomeUnknown, PspRequestRefused
 from payments_shared.money import Money
 from payments_shared.observability.tracing import tracer
+from payments_shared.stripe_amounts import UnchargeableAmount, stripe_amount
 
 # Stripe's SDK logs the form it posts (card number included) at DEBUG: never let that reach a log.
 logging.getLogger("stripe").setLevel(logging.WARNING)
 
+# Stripe's refusals of an amount (docs.stripe.com/error-codes): retrying cannot help, so the payment fails.
+AMOUNT_REFUSALS = frozenset(
+    {"amount_too_small", "amount_too_large", "invalid_charge_amount", "invalid_charge_amount_no_decimal_compatible"}
+)
 REQUIRES_ACTION_REASON = (
     "requires_action: the card asks for 3-D Secure authentication, impossible in an asynchronous charge"
 )
@@ -103,9 +110,13 @@ class StripePsp:
             return result
 
     def _charge(self, idempotency_key: str, amount: Money, merchant_id: str, card: CardDetails) -> ChargeResult:
+        try:
+            stripe_minor = stripe_amount(amount)
+        except UnchargeableAmount as refused:  # accepted before these rules: Stripe would refuse it every time
+            return ChargeResult(PspDecision.DECLINED, None, f"{refused.code}: {refused}", refused.code)
         client = self._stripe()
         params: dict[str, Any] = {
-            "amount": amount.minor,
+            "amount": stripe_minor,
             "currency": amount.currency.lower(),
             "confirm": True,
             "payment_method_types": ["card"],
@@ -131,6 +142,10 @@ class StripePsp:
         except (stripe.APIConnectionError, stripe.APIError, stripe.RateLimitError) as unknown:
             raise PspOutcomeUnknown(f"Stripe gave no answer for {idempotency_key}: {type(unknown).__name__}") from None
         except stripe.StripeError as refused:  # authentication, permission, invalid request, idempotency
+            if isinstance(refused, stripe.InvalidRequestError) and refused.code in AMOUNT_REFUSALS:
+                # Its rules for amounts changed or differ for this account: this amount will never be charged.
+                message = refused.error.message if refused.error else None
+                return ChargeResult(PspDecision.DECLINED, None, f"{refused.code}: {message}", refused.code)
             raise PspRequestRefused(
                 f"Stripe refused the request for {idempotency_key}: "
                 f"{type(refused).__name__} {refused.code or ''}".rstrip()
