@@ -3,13 +3,15 @@
 API (Stripe's wire format: form-encoded requests with bracketed keys, JSON answers, bearer-key auth):
   POST /v1/payment_intents        create; with confirm=true and payment_method_data[card][...] it charges
   GET  /v1/payment_intents/{id}   the PaymentIntent as it stands now
+  GET  /v1/payment_intents/search?query=metadata['k']:'v'   Stripe's Search API (intents indexed after a lag)
 Errors have Stripe's shape: {"error": {"type", "code", "decline_code", "message", "param", "payment_intent"}}.
 A card decline is HTTP 402 with type card_error; a bad or missing key 401; a bad parameter 400.
 
 Idempotency as Stripe documents it: an `Idempotency-Key` with the same parameters replays the stored answer
 (status and body, header `Idempotent-Replayed: true`); the same key with other parameters → 400
 idempotency_error; a key whose first request is still running → 409. Only requests that began executing are
-stored: a 400 for bad parameters or a 503 before execution is not, so a retry runs afresh.
+stored: a 400 for bad parameters or a 503 before execution is not, so a retry runs afresh. Keys are pruned
+once 24 hours old on the fake's clock (`clock`, which a test moves): a request with a pruned key runs afresh.
 
 Amounts follow Stripe's rules (currencies, minimum and maximum charge, ISK in whole krónur, three-decimal
 amounts ending in 0): a refusal is a 400 with Stripe's code (amount_too_small, ...), not stored.
@@ -36,7 +38,7 @@ import secrets
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -45,6 +47,8 @@ from urllib.parse import parse_qsl
 from payments_shared import stripe_amounts
 
 API_KEY = "sk_test_fake_psp"
+KEY_RETENTION_S = 24 * 3600  # Stripe prunes idempotency keys once they are at least 24 hours old
+SEARCH_LAG_S = 60.0  # "data is generally searchable within a minute" (and later during outages)
 
 
 @dataclass(frozen=True)
@@ -130,14 +134,19 @@ class FakePsp:
         fault_rates: dict[str, float] | None = None,
         seed: int = 0,
         api_key: str = API_KEY,
+        clock: Callable[[], float] = time.time,
+        search_lag_s: float = SEARCH_LAG_S,
     ) -> None:
+        self.clock = clock  # Stripe's clock: a test moves it to age keys and intents
+        self.search_lag_s = search_lag_s
         self.hang_seconds = hang_seconds
         self.fault_rates = fault_rates or {}
         self.api_key = api_key
         self._random = random.Random(seed)
         self._lock = threading.Lock()
         self._scripts: dict[str, list[str]] = {}
-        self._stored: dict[str, tuple[dict[str, Any], int, dict[str, Any]]] = {}  # key → (params, status, body)
+        # key → (params, status, body, when stored): pruned once KEY_RETENTION_S old, as Stripe does
+        self._stored: dict[str, tuple[dict[str, Any], int, dict[str, Any], float]] = {}
         self._in_flight: set[str] = set()
         self._intents: dict[str, dict[str, Any]] = {}
         # `processing` intents → (outcome, idempotency key, retrieves that still find it processing)
@@ -145,6 +154,7 @@ class FakePsp:
         self.intents: Counter[str] = Counter()  # PaymentIntents created per idempotency key (must stay <= 1)
         self.charges: Counter[str] = Counter()  # successful charges per idempotency key (must stay <= 1)
         self.requests: Counter[str] = Counter()  # POSTs per idempotency key, retries and replays included
+        self.searches = 0
         self.card_numbers_seen: Counter[str] = Counter()  # what reached "Stripe": for the tests' own checks
         self._server: ThreadingHTTPServer | None = None
 
@@ -196,6 +206,8 @@ class FakePsp:
                 path, _, query = self.path.partition("?")
                 if path == "/v1/payment_intents":
                     return self._send(*psp._list(parse_form(query)))
+                if path == "/v1/payment_intents/search":
+                    return self._send(*psp._search(parse_form(query)))
                 intent = (
                     psp._retrieve(path.removeprefix("/v1/payment_intents/"))
                     if path.startswith("/v1/payment_intents/")
@@ -256,8 +268,11 @@ class FakePsp:
         with self._lock:
             self.requests[key] += 1
             stored = self._stored.get(key)
+            if stored is not None and self.clock() - stored[3] >= KEY_RETENTION_S:
+                del self._stored[key]  # pruned: the key is new again, and a request with it runs afresh
+                stored = None
             if stored is not None:
-                first_params, status, body = stored
+                first_params, status, body, _ = stored
                 if first_params != params:
                     return (
                         400,
@@ -316,7 +331,7 @@ class FakePsp:
             "capture_method": "automatic",
             "confirmation_method": "automatic",
             "client_secret": None,
-            "created": int(time.time()),
+            "created": int(self.clock()),
             "livemode": False,
             "latest_charge": None,
             "last_payment_error": None,
@@ -340,7 +355,7 @@ class FakePsp:
                 self._decide(intent, outcome, key)
             self._intents[intent_id] = intent
             status, body = _answer(intent, outcome if settling is None else _SUCCEEDS)
-            self._stored[key] = (params, status, body)
+            self._stored[key] = (params, status, body, self.clock())
         if behaviour == "lost":
             return status, body, self.hang_seconds, False
         delay = float(behaviour.split(":", 1)[1]) / 1000 if behaviour.startswith("latency:") else 0.0
@@ -358,7 +373,7 @@ class FakePsp:
             }
         elif outcome.status == "canceled":
             intent["status"] = "canceled"
-            intent["canceled_at"] = int(time.time())
+            intent["canceled_at"] = int(self.clock())
             intent["cancellation_reason"] = outcome.code
         elif outcome.status == "requires_action":
             intent["status"] = "requires_action"
@@ -388,6 +403,31 @@ class FakePsp:
             intents = intents[ids.index(after) + 1 :]
         page = intents[: int(limit)]
         return 200, {"object": "list", "url": "/v1/payment_intents", "has_more": len(intents) > len(page), "data": page}
+
+    def _search(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        """Stripe's Search API for one clause, `metadata['<key>']:'<value>'`; an intent is found only once the
+        index has caught up with it (`search_lag_s` after its creation), as Stripe's search is not
+        read-after-write."""
+        clause = re.fullmatch(r"metadata\['([^']+)'\]:'([^']*)'", str(params.get("query", "")))
+        if clause is None:
+            return 400, {"error": _invalid("This fake searches one metadata clause.", "query", "search_query").error}
+        name, value = clause.groups()
+        indexed_before = self.clock() - self.search_lag_s
+        with self._lock:
+            found = [
+                dict(i)
+                for i in reversed(self._intents.values())
+                if i["metadata"].get(name) == value and i["created"] <= indexed_before
+            ]
+        self.searches += 1
+        limit = int(params.get("limit", 10))
+        return 200, {
+            "object": "search_result",
+            "url": "/v1/payment_intents/search",
+            "has_more": len(found) > limit,
+            "next_page": None,
+            "data": found[:limit],
+        }
 
     def _retrieve(self, intent_id: str) -> dict[str, Any] | None:
         with self._lock:

@@ -66,10 +66,15 @@ class FakePsp:
     """
 
     requests: Counter[str] = field(default_factory=Counter)
+    finds: Counter[str] = field(default_factory=Counter)
     charges: Counter[str] = field(default_factory=Counter)
     answers: dict[str, ChargeResult] = field(default_factory=dict)
     faults: list[Exception] = field(default_factory=list)
     during_charge: Callable[[], object] | None = None
+
+    def find(self, idempotency_key: str) -> ChargeResult | None:
+        self.finds[idempotency_key] += 1
+        return self.answers.get(idempotency_key)
 
     def charge(self, idempotency_key: str, amount: Money, merchant_id: str, card: CardDetails) -> ChargeResult:
         self.requests[idempotency_key] += 1

@@ -5,14 +5,18 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from finalizer.domain.payment import DECIDER, ChargePayment, Payment, PaymentStatus, RecordCharge
+from finalizer.domain.payment import DECIDER, ChargePayment, ChargeResult, Payment, PaymentStatus, RecordCharge
 from finalizer.domain.streams import payment_stream
 from finalizer.ports import CardOpener, Clock, PaymentResults, PaymentServiceProvider
 from payments_shared.eventstore import EventStore, ViewChange
 from payments_shared.eventstore.repository import Cause, Decision, Repository
 from payments_shared.retry import DEFAULT_RETRY, RetryPolicy
+
+# Stripe prunes idempotency keys once they are 24 hours old.
+PSP_KEY_RETENTION = timedelta(hours=24)
+SEARCH_AFTER = PSP_KEY_RETENTION - timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -58,7 +62,9 @@ class FinalizerApp:
         # tampered with fail to open and the event goes back to the queue (and on to the DLQ), never charged.
         card = self._cards.open(command.payment_details, command.payment_order_id)
         started = time.perf_counter()
-        result = self._psp.charge(command.payment_order_id, command.amount, command.merchant_id, card)
+        result = self._psp_find_if_key_may_be_pruned(command)
+        if result is None:
+            result = self._psp.charge(command.payment_order_id, command.amount, command.merchant_id, card)
         latency_ms = (time.perf_counter() - started) * 1000
         now = self._clock()
         # The charge is done: recording it is retried on passing refusals. Should retries run out, the queue
@@ -78,6 +84,15 @@ class FinalizerApp:
             return Finalized(str(command.payment_order_id), status, charged_now=False)
         amount = command.amount
         return Finalized(str(command.payment_order_id), status, True, latency_ms, amount.minor, amount.currency)
+
+    def _psp_find_if_key_may_be_pruned(self, command: ChargePayment) -> ChargeResult | None:
+        """A payment initiated before the PSP's key retention (minus a margin for clock skew) may have been
+        charged by a delivery whose key the PSP has since forgotten: a charge with it would be a second one.
+        Such a payment's earlier charge, if any, is looked up instead. A younger one needs no lookup: any
+        charge made for it is younger still, so its key answers."""
+        if command.initiated_at is None or self._clock() - command.initiated_at < SEARCH_AFTER:
+            return None
+        return self._psp.find(command.payment_order_id)
 
     def _result_row(self, decision: Decision[Payment], at: datetime) -> Sequence[ViewChange]:
         outcome = decision.state.outcome

@@ -42,6 +42,11 @@ class PaymentServiceProvider(Protocol):
         """Charge once per idempotency key; raise PspOutcomeUnknown when the outcome can't be known."""
         ...
 
+    def find(self, idempotency_key: str) -> ChargeResult | None:
+        """The outcome of a charge already made for this key, looked up without the key (which the PSP may
+        have forgotten); None when it made none."""
+        ...
+
 
 class PaymentResults(Protocol):
     def result_recorded(self, outcome: PaymentDecided, version: int, at: datetime) -> ViewChange:

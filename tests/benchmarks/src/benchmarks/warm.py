@@ -51,6 +51,9 @@ def _invocations(invocations: int) -> dict[str, list[float]]:
         def charge(self, *args: Any) -> ChargeResult:
             return ChargeResult(PspDecision.APPROVED, "psp_1", None)
 
+        def find(self, *args: Any) -> None:
+            return None
+
     stores = {name: InMemoryEventStore() for name in ("initializer", "finalizer", "ledger", "wallet")}
     initializer.container.event_store.override(stores["initializer"])
     initializer.container.orders.override(InMemoryPaymentOrders("ShowMeTheMoney"))

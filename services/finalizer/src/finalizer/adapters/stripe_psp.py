@@ -2,8 +2,9 @@
 
 Exactly one charge per payment: the payment order id is Stripe's idempotency key, so a retry — the SDK's own
 (connection errors, 409, 5xx; up to `max_network_retries`) or a redelivery from the queue — gets the first
-answer back instead of a second charge. Stripe keeps idempotency keys for 24 hours; the queue gives up and
-parks the event in its DLQ long before (5 receives of 180 s).
+answer back instead of a second charge. Stripe prunes a key once it is 24 hours old, and a letter redriven
+from a DLQ (kept 14 days) can come later than that: for such an old event the use case first asks `find`,
+which looks the intent up by the order id in its metadata, and charges only when there is none.
 
 Outcomes: `succeeded` → APPROVED; a card error (HTTP 402) → DECLINED with Stripe's decline code and message;
 `requires_action` (3-D Secure: nobody is there to authenticate an asynchronous charge) → DECLINED; `processing`
@@ -36,6 +37,7 @@ from payments_shared.stripe_amounts import UnchargeableAmount, stripe_amount
 # Stripe's SDK logs the form it posts (card number included) at DEBUG: never let that reach a log.
 logging.getLogger("stripe").setLevel(logging.WARNING)
 
+ROUTE_OF_AN_INTENT = "/v1/payment_intents/{intent}"
 # Stripe's refusals of an amount (docs.stripe.com/error-codes): retrying cannot help, so the payment fails.
 AMOUNT_REFUSALS = frozenset(
     {"amount_too_small", "amount_too_large", "invalid_charge_amount", "invalid_charge_amount_no_decimal_compatible"}
@@ -52,7 +54,7 @@ class _TracedRequestsClient(stripe.RequestsClient):
         self, method: str, url: str, headers: Mapping[str, str] | None, post_data: Any = None, **kwargs: Any
     ) -> Any:
         parts = urlsplit(url)
-        route = "/v1/payment_intents" if parts.path.count("/") <= 2 else "/v1/payment_intents/{intent}"
+        route = parts.path if parts.path.count("/") <= 2 or parts.path.endswith("/search") else ROUTE_OF_AN_INTENT
         with tracer().start_as_current_span(
             f"{method.upper()} {route}",
             kind=SpanKind.CLIENT,
@@ -150,18 +152,31 @@ class StripePsp:
                 f"Stripe refused the request for {idempotency_key}: "
                 f"{type(refused).__name__} {refused.code or ''}".rstrip()
             ) from None
-        if intent.status == "succeeded":
-            return ChargeResult(PspDecision.APPROVED, intent.id, None)
-        if intent.status == "requires_action":
-            return ChargeResult(PspDecision.DECLINED, intent.id, REQUIRES_ACTION_REASON, "authentication_required")
-        if intent.status == "canceled":
-            return ChargeResult(PspDecision.DECLINED, intent.id, "canceled: the intent was canceled", "canceled")
-        failure = intent.last_payment_error if intent.status == "requires_payment_method" else None
-        if failure is not None:  # it was `processing`, then the charge failed: the create answered 200, not 402
-            code = getattr(failure, "decline_code", None) or getattr(failure, "code", None) or "card_declined"
-            message = getattr(failure, "message", None) or "the card was declined"
-            return ChargeResult(PspDecision.DECLINED, intent.id, f"{code}: {message}", code)
-        raise PspOutcomeUnknown(f"Stripe's PaymentIntent {intent.id} is {intent.status}: outcome not known yet")
+        return _result(intent)
+
+    def find(self, idempotency_key: str) -> ChargeResult | None:
+        """The outcome of the PaymentIntent made for this key, found by the order id in its metadata (Stripe's
+        Search API); None when Stripe has none. For a key Stripe may have pruned (24 h): its search index lags
+        writes by about a minute, and only intents created over 24 h ago can have lost their key."""
+        with tracer().start_as_current_span(
+            "psp find", kind=SpanKind.CLIENT, attributes={"payment.order_id": idempotency_key, "peer.service": "stripe"}
+        ) as span:
+            client = self._stripe()
+            query = f"metadata['payment_order_id']:'{idempotency_key}'"  # an order id is a UUID: nothing to escape
+            try:
+                found = client.v1.payment_intents.search(params={"query": query, "limit": 10}).data
+                span.set_attribute("psp.intents_found", len(found))
+                if not found:
+                    return None
+                # Two would mean a second charge was already made: the succeeded one is the payment's outcome.
+                intent = next((i for i in found if i.status == "succeeded"), found[0])
+                if intent.status == "processing":
+                    intent = client.v1.payment_intents.retrieve(intent.id)
+            except (stripe.APIConnectionError, stripe.APIError, stripe.RateLimitError) as unknown:
+                raise PspOutcomeUnknown(f"Stripe's search for {idempotency_key}: {type(unknown).__name__}") from None
+            except stripe.StripeError as refused:
+                raise PspRequestRefused(f"Stripe refused the search for {idempotency_key}: {refused.code}") from None
+            return _result(intent)
 
     def _stripe(self) -> stripe.StripeClient:
         """One client per API key value: a rotated key (new SSM value) gets a new client."""
@@ -175,3 +190,19 @@ class StripePsp:
             )
             self._client = (key, client)
         return self._client[1]
+
+
+def _result(intent: Any) -> ChargeResult:
+    """What a PaymentIntent's state says of the payment; PspOutcomeUnknown while it is not settled."""
+    if intent.status == "succeeded":
+        return ChargeResult(PspDecision.APPROVED, intent.id, None)
+    if intent.status == "requires_action":
+        return ChargeResult(PspDecision.DECLINED, intent.id, REQUIRES_ACTION_REASON, "authentication_required")
+    if intent.status == "canceled":
+        return ChargeResult(PspDecision.DECLINED, intent.id, "canceled: the intent was canceled", "canceled")
+    failure = intent.last_payment_error if intent.status == "requires_payment_method" else None
+    if failure is not None:  # it was `processing`, then the charge failed: the create answered 200, not 402
+        code = getattr(failure, "decline_code", None) or getattr(failure, "code", None) or "card_declined"
+        message = getattr(failure, "message", None) or "the card was declined"
+        return ChargeResult(PspDecision.DECLINED, intent.id, f"{code}: {message}", code)
+    raise PspOutcomeUnknown(f"Stripe's PaymentIntent {intent.id} is {intent.status}: outcome not known yet")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from typing import ClassVar
 
@@ -93,6 +94,7 @@ class ChargePayment:
     payment_details: str = field(repr=False)  # the card, sealed for this order; opened only to charge
     correlation_id: str
     causation_id: str | None = None  # the PaymentInitiated event's id
+    initiated_at: datetime | None = None  # when the payment was initiated: how old its PSP key may be
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ def charge_command(envelope: EventEnvelope) -> ChargePayment:
         payment.payment_details,
         envelope.correlation_id,
         str(envelope.event_id),
+        envelope.occurred_at,
     )
 
 
