@@ -75,7 +75,10 @@ def stack() -> Iterator[Stack]:
     from finalizer.domain import streams as finalizer_names
     from initializer.domain import streams as initializer_names
 
-    psp, cipher = FakePsp().start(), LocalCardCipher()  # one card key: the initializer seals, the finalizer opens
+    psp, cipher = (
+        FakePsp(raw_card_access=True).start(),
+        LocalCardCipher(),
+    )  # one card key: the initializer seals, the finalizer opens
     with ExitStack() as fresh:
         entrypoints = {
             initializer.runtime: (initializer.entrypoints.outcome.handler, initializer.entrypoints.api.handler),

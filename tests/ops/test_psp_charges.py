@@ -17,7 +17,7 @@ APPROVED, DECLINED = "4242424242424242", "4000000000009995"
 
 @pytest.fixture
 def psp() -> Iterator[FakePsp]:
-    running = FakePsp().start()
+    running = FakePsp(raw_card_access=True).start()
     yield running
     running.stop()
 

@@ -1,7 +1,9 @@
 """Fake PSP: a faithful subset of Stripe's PaymentIntents API on 127.0.0.1, scriptable to misbehave.
 
 API (Stripe's wire format: form-encoded requests with bracketed keys, JSON answers, bearer-key auth):
-  POST /v1/payment_intents        create; with confirm=true and payment_method_data[card][...] it charges
+  POST /v1/payment_intents        create; with confirm=true it charges `payment_method` (one of Stripe's test
+                                  PaymentMethods, e.g. pm_card_visa) or, only with raw card data access
+                                  (`raw_card_access`, off as on a new account), payment_method_data[card][...]
   GET  /v1/payment_intents/{id}   the PaymentIntent as it stands now
   GET  /v1/payment_intents/search?query=metadata['k']:'v'   Stripe's Search API (intents indexed after a lag)
 Errors have Stripe's shape: {"error": {"type", "code", "decline_code", "message", "param", "payment_intent"}}.
@@ -83,6 +85,20 @@ TEST_CARDS: dict[str, CardOutcome] = {
     ),
     "4000002500003155": CardOutcome("requires_action"),
 }
+# Stripe's test PaymentMethods (docs.stripe.com/testing) and the test card each stands for.
+TEST_PAYMENT_METHODS: dict[str, str] = {
+    "pm_card_visa": "4242424242424242",
+    "pm_card_visa_debit": "4000056655665556",
+    "pm_card_mastercard": "5555555555554444",
+    "pm_card_amex": "378282246310005",
+    "pm_card_discover": "6011111111111117",
+    "pm_card_chargeDeclined": "4000000000000002",
+    "pm_card_chargeDeclinedInsufficientFunds": "4000000000009995",
+    "pm_card_chargeDeclinedExpiredCard": "4000000000000069",
+    "pm_card_chargeDeclinedIncorrectCvc": "4000000000000127",
+    "pm_card_chargeDeclinedProcessingError": "4000000000000119",
+    "pm_card_authenticationRequired": "4000002500003155",
+}
 # Stripe's PaymentIntent.cancellation_reason values.
 CANCELLATION_REASONS = frozenset(
     {
@@ -136,7 +152,10 @@ class FakePsp:
         api_key: str = API_KEY,
         clock: Callable[[], float] = time.time,
         search_lag_s: float = SEARCH_LAG_S,
+        raw_card_access: bool = False,
     ) -> None:
+        # Off, as on every new Stripe account: card numbers sent with the secret key are refused.
+        self.raw_card_access = raw_card_access
         self.clock = clock  # Stripe's clock: a test moves it to age keys and intents
         self.search_lag_s = search_lag_s
         self.hang_seconds = hang_seconds
@@ -318,6 +337,8 @@ class FakePsp:
     def _execute(self, key: str, params: dict[str, Any], behaviour: str) -> tuple[int, dict[str, Any], float, bool]:
         try:
             card, amount, currency = _validated(params)
+            if "payment_method" not in card and not self.raw_card_access:
+                raise _raw_card_refusal()
         except StripeError as refused:
             return refused.http_status, {"error": refused.error}, 0.0, False  # not stored, as Stripe does
         outcome = TEST_CARDS.get(card["number"], LIVE_CARD_IN_TEST_MODE)
@@ -337,7 +358,7 @@ class FakePsp:
             "last_payment_error": None,
             "metadata": dict(params.get("metadata") or {}),
             "next_action": None,
-            "payment_method": f"pm_{secrets.token_hex(12)}",
+            "payment_method": card.get("payment_method") or f"pm_{secrets.token_hex(12)}",
             "payment_method_types": ["card"],
             "status": outcome.status,
             "canceled_at": None,
@@ -345,7 +366,8 @@ class FakePsp:
         }
         intent["client_secret"] = f"{intent_id}_secret_{secrets.token_hex(12)}"
         with self._lock:
-            self.card_numbers_seen[card["number"]] += 1
+            if "payment_method" not in card:
+                self.card_numbers_seen[card["number"]] += 1
             self.intents[key] += 1
             settling = _settling(behaviour, outcome)
             if settling is not None:
@@ -471,18 +493,37 @@ def _validated(params: dict[str, Any]) -> tuple[dict[str, str], int, str]:
         raise refusal
     if params.get("confirm") != "true":
         raise _invalid("This fake charges only with confirm=true.", "confirm", "parameter_invalid_empty")
+    token = params.get("payment_method")
+    if token:
+        if token not in TEST_PAYMENT_METHODS:
+            raise _invalid(f"No such PaymentMethod: '{token}'", "payment_method", "resource_missing")
+        return {"number": TEST_PAYMENT_METHODS[token], "payment_method": token}, int(amount), currency
     method = params.get("payment_method_data") or {}
     card = method.get("card") or {}
     if method.get("type") != "card" or not card.get("number"):
-        raise _invalid(
-            "Missing required param: payment_method_data[card][number].", "payment_method_data[card][number]"
-        )
+        raise _invalid("Missing required param: payment_method.", "payment_method")
     for field in ("exp_month", "exp_year"):
         if not str(card.get(field, "")).isdigit():
             raise _invalid(
                 f"Missing required param: payment_method_data[card][{field}].", f"payment_method_data[card][{field}]"
             )
     return card, int(amount), currency
+
+
+def _raw_card_refusal() -> StripeError:
+    """What Stripe answers a secret key whose account has no raw card data access (every new account)."""
+    return StripeError(
+        400,
+        {
+            "type": "invalid_request_error",
+            "message": (
+                "Sending credit card numbers directly to the Stripe API is generally unsafe. We suggest you use "
+                "test tokens that map to the test card you are using, see https://stripe.com/docs/testing. To "
+                "enable raw card data APIs in test mode, see "
+                "https://support.stripe.com/questions/enabling-access-to-raw-card-data-apis."
+            ),
+        },
+    )
 
 
 def _amount_refusal(amount: int, currency: str) -> StripeError | None:

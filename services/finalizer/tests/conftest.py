@@ -14,7 +14,7 @@ from payments_testing.fixtures import real_runtime, spans  # noqa: F401 - fixtur
 
 @pytest.fixture
 def psp() -> Iterator[FakePsp]:
-    server = FakePsp(hang_seconds=HANG_S).start()
+    server = FakePsp(hang_seconds=HANG_S, raw_card_access=True).start()  # the raw card path's tests
     yield server
     server.stop()
 

@@ -47,7 +47,7 @@ def clock() -> Clock:
 
 @pytest.fixture
 def stripe(clock: Clock) -> Iterator[FakePsp]:
-    psp = FakePsp(hang_seconds=HANG_S, clock=clock.epoch).start()
+    psp = FakePsp(hang_seconds=HANG_S, clock=clock.epoch, raw_card_access=True).start()
     yield psp
     psp.stop()
 

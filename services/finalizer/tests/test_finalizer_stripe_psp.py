@@ -6,12 +6,12 @@ import io
 import logging
 
 import pytest
-from fake_psp import TEST_CARDS, FakePsp
+from fake_psp import TEST_CARDS, TEST_PAYMENT_METHODS, FakePsp
 from finalizer_testdata import READ_TIMEOUT_S, stripe_on
 
 from finalizer.adapters import stripe_psp
 from finalizer.adapters.stripe_psp import REQUIRES_ACTION_REASON, StripePsp
-from finalizer.domain.payment import CardDetails, PspDecision
+from finalizer.domain.payment import CardDetails, PaymentToken, PspDecision
 from finalizer.ports import PspOutcomeUnknown, PspRequestRefused
 from payments_shared.ids import PaymentOrderId
 from payments_shared.money import Money
@@ -28,6 +28,8 @@ EXPECTED = {
     "4242424242424242": (PspDecision.APPROVED, None),
     "5555555555554444": (PspDecision.APPROVED, None),
     "378282246310005": (PspDecision.APPROVED, None),
+    "4000056655665556": (PspDecision.APPROVED, None),
+    "6011111111111117": (PspDecision.APPROVED, None),
     "4000000000000002": (PspDecision.DECLINED, "generic_decline"),
     "4000000000009995": (PspDecision.DECLINED, "insufficient_funds"),
     "4000000000000069": (PspDecision.DECLINED, "expired_card"),
@@ -181,3 +183,32 @@ def test_stripes_own_refusal_of_an_amount_fails_the_payment(psp: FakePsp, monkey
     result = stripe_on(psp).charge(key, Money(10, "EUR"), "merchant-1", card("4242424242424242"))
     assert (result.decision, result.decline_code) == (PspDecision.DECLINED, "amount_too_small")
     assert psp.requests[key] == 1 and psp.intents[key] == 0
+
+
+@pytest.mark.parametrize("token", sorted(TEST_PAYMENT_METHODS))
+def test_each_test_payment_method_gets_its_cards_outcome_with_no_card_number_sent(psp: FakePsp, token: str) -> None:
+    key = PaymentOrderId.new()
+    seen = sum(psp.card_numbers_seen.values())
+    result = stripe_on(psp).charge(key, EUR_12_34, "merchant-1", PaymentToken(token))
+    assert (result.decision, result.decline_code) == EXPECTED[TEST_PAYMENT_METHODS[token]]
+    assert result.psp_reference is not None and psp.intent(result.psp_reference)["payment_method"] == token
+    assert sum(psp.card_numbers_seen.values()) == seen
+
+
+def test_an_unknown_payment_method_is_a_refused_request(psp: FakePsp) -> None:
+    with pytest.raises(PspRequestRefused, match="resource_missing"):
+        stripe_on(psp).charge(PaymentOrderId.new(), EUR_12_34, "merchant-1", PaymentToken("pm_nobody"))
+
+
+def test_a_card_number_is_refused_by_an_account_without_raw_card_access() -> None:
+    strict = FakePsp().start()  # as every new Stripe account
+    try:
+        key = PaymentOrderId.new()
+        with pytest.raises(PspRequestRefused, match="InvalidRequestError"):
+            stripe_on(strict).charge(key, EUR_12_34, "merchant-1", card("4242424242424242"))
+        assert strict.intents[key] == 0 and not strict.card_numbers_seen
+        assert stripe_on(strict).charge(key, EUR_12_34, "merchant-1", PaymentToken("pm_card_visa")).decision == (
+            PspDecision.APPROVED
+        )
+    finally:
+        strict.stop()

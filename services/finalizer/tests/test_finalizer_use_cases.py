@@ -16,6 +16,7 @@ from finalizer.domain.payment import (
     CardDetails,
     ChargePayment,
     ChargeResult,
+    PaymentSource,
     PaymentStatus,
     PspDecision,
 )
@@ -76,12 +77,12 @@ class FakePsp:
         self.finds[idempotency_key] += 1
         return self.answers.get(idempotency_key)
 
-    def charge(self, idempotency_key: str, amount: Money, merchant_id: str, card: CardDetails) -> ChargeResult:
+    def charge(self, idempotency_key: str, amount: Money, merchant_id: str, card: PaymentSource) -> ChargeResult:
         self.requests[idempotency_key] += 1
         if self.faults:
             raise self.faults.pop(0)
         if idempotency_key not in self.answers:
-            if card.number == DECLINED_CARD:
+            if isinstance(card, CardDetails) and card.number == DECLINED_CARD:
                 answer = ChargeResult(
                     PspDecision.DECLINED, f"pi_{len(self.answers)}", "insufficient_funds: no", "insufficient_funds"
                 )

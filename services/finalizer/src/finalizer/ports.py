@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Protocol
 
-from finalizer.domain.payment import CardDetails, ChargeResult, PaymentDecided
+from finalizer.domain.payment import CardDetails, ChargeResult, PaymentDecided, PaymentSource
 from payments_shared.eventstore import EventStore, ViewChange
 from payments_shared.money import Money
 
@@ -38,7 +38,7 @@ class CardOpener(Protocol):
 
 
 class PaymentServiceProvider(Protocol):
-    def charge(self, idempotency_key: str, amount: Money, merchant_id: str, card: CardDetails) -> ChargeResult:
+    def charge(self, idempotency_key: str, amount: Money, merchant_id: str, card: PaymentSource) -> ChargeResult:
         """Charge once per idempotency key; raise PspOutcomeUnknown when the outcome can't be known."""
         ...
 

@@ -63,7 +63,10 @@ class Devstack:
         self.dynamodb = StrictTransactions(fault_rate=self.faults.dynamodb_refusals, seed=self.faults.seed).install()
         self.time_scale = time_scale
         self.provisioned = provision(time_scale)
-        self.psp = FakePsp(hang_seconds=1.0, fault_rates=self.faults.psp, seed=self.faults.seed).start()
+        # Raw card numbers reach Stripe only from an account with raw card data access: the local one has it.
+        self.psp = FakePsp(
+            hang_seconds=1.0, fault_rates=self.faults.psp, seed=self.faults.seed, raw_card_access=True
+        ).start()
         # The finalizer talks to the fake as to Stripe: its secret key from SSM, the SDK pointed at the fake.
         client("ssm").put_parameter(Name=resources.PSP_API_KEY_PARAMETER, Value=self.psp.api_key, Type="SecureString")
         os.environ.update(

@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 import stripe
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
-from finalizer.domain.payment import CardDetails, ChargeResult, PspDecision
+from finalizer.domain.payment import ChargeResult, PaymentSource, PaymentToken, PspDecision
 from finalizer.ports import PspOutcomeUnknown, PspRequestRefused
 from payments_shared.money import Money
 from payments_shared.observability.tracing import tracer
@@ -92,7 +92,7 @@ class StripePsp:
         self._retries = max_network_retries
         self._client: tuple[str, stripe.StripeClient] | None = None
 
-    def charge(self, idempotency_key: str, amount: Money, merchant_id: str, card: CardDetails) -> ChargeResult:
+    def charge(self, idempotency_key: str, amount: Money, merchant_id: str, card: PaymentSource) -> ChargeResult:
         with tracer().start_as_current_span(
             "psp charge",
             kind=SpanKind.CLIENT,
@@ -111,7 +111,7 @@ class StripePsp:
                 span.set_attribute("psp.decline_code", result.decline_code)
             return result
 
-    def _charge(self, idempotency_key: str, amount: Money, merchant_id: str, card: CardDetails) -> ChargeResult:
+    def _charge(self, idempotency_key: str, amount: Money, merchant_id: str, card: PaymentSource) -> ChargeResult:
         try:
             stripe_minor = stripe_amount(amount)
         except UnchargeableAmount as refused:  # accepted before these rules: Stripe would refuse it every time
@@ -122,11 +122,7 @@ class StripePsp:
             "currency": amount.currency.lower(),
             "confirm": True,
             "payment_method_types": ["card"],
-            "payment_method_data": {
-                "type": "card",
-                "card": {"number": card.number, "exp_month": card.expiry_month, "exp_year": card.expiry_year},
-                **({"billing_details": {"name": card.holder_name}} if card.holder_name else {}),
-            },
+            **_payment_method(card),
             "metadata": {"payment_order_id": idempotency_key, "merchant_id": merchant_id},
         }
         try:
@@ -190,6 +186,16 @@ class StripePsp:
             )
             self._client = (key, client)
         return self._client[1]
+
+
+def _payment_method(source: PaymentSource) -> dict[str, Any]:
+    """A token by its id; a card's own details only where the Stripe account has raw card data access (else
+    Stripe refuses them: PspRequestRefused)."""
+    if isinstance(source, PaymentToken):
+        return {"payment_method": source.id}
+    card = {"number": source.number, "exp_month": source.expiry_month, "exp_year": source.expiry_year}
+    billing = {"billing_details": {"name": source.holder_name}} if source.holder_name else {}
+    return {"payment_method_data": {"type": "card", "card": card, **billing}}
 
 
 def _result(intent: Any) -> ChargeResult:

@@ -42,6 +42,17 @@ class CardDetails:
 
 
 @dataclass(frozen=True)
+class PaymentToken:
+    """A payment method the PSP holds for the buyer (Stripe's `pm_…`, made by the buyer's browser with
+    Stripe.js): charged by its id, so no card number passes through us."""
+
+    id: str
+
+
+PaymentSource = CardDetails | PaymentToken
+
+
+@dataclass(frozen=True)
 class ChargeResult:
     decision: PspDecision
     psp_reference: str | None
