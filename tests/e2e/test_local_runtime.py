@@ -16,7 +16,7 @@ PROBE = {"probe": ("e2e.entry_probe", "handler")}
 
 
 def probe_event(metric: str, released: bool = False) -> dict[str, Any]:
-    event = {"metric": metric, "recorded": threading.Event(), "release": threading.Event()}
+    event: dict[str, Any] = {"metric": metric, "recorded": threading.Event(), "release": threading.Event()}
     if released:
         event["release"].set()
     return event
