@@ -22,7 +22,8 @@ def test_committed_schema_matches_the_contract_model(event_type: str) -> None:
 
 def test_schemas_name_every_field_a_consumer_relies_on() -> None:
     initiated = json.loads(committed_path("PaymentInitiated").read_text())["properties"]["data"]
-    assert {"payment_order_id", "amount_minor", "currency", "payment_details"} <= set(initiated["required"])
+    assert {"payment_order_id", "amount_minor", "currency"} <= set(initiated["required"])
+    assert {"payment_details", "payment_method", "card"} <= set(initiated["properties"])  # one way to pay of two
     assert "buyer" not in initiated["properties"] and "request_fingerprint" not in initiated["properties"]
     updated = json.loads(committed_path("PaymentStatusUpdated").read_text())["properties"]["data"]
     assert updated["properties"]["status"]["enum"] == ["SUCCESS", "FAILED"]

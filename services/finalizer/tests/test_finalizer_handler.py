@@ -204,3 +204,30 @@ def test_psp_call_is_a_client_span_in_the_incoming_trace_without_card_data(
     assert all(DECLINED_CARD not in str(dict(s.attributes or {})) for s in finished)
     stored = store.load(f"payment-{order_id_of(event)}").events[0]
     assert stored.trace.traceparent is not None and trace_id in stored.trace.traceparent
+
+
+@pytest.mark.parametrize(("token", "status"), [("pm_card_visa", "SUCCESS"), ("pm_card_chargeDeclined", "FAILED")])
+def test_a_payment_method_is_charged_by_its_id_with_no_card_opened_or_sent(
+    runtime: ModuleType, store: InMemoryEventStore, psp: FakePsp, token: str, status: str
+) -> None:
+    event = payment_initiated(payment_method=token, card=None, payment_details=None)
+    assert deliver(charge.handler, event) == []
+    [(_, data)] = recorded(store, event)
+    assert data["status"] == status and psp.intent(data["psp_reference"])["payment_method"] == token
+    assert not psp.card_numbers_seen
+
+
+@pytest.mark.parametrize(
+    "ways",
+    [
+        {"payment_method": "pm_card_visa"},  # a card and a payment method: which one to charge?
+        {"payment_method": None, "payment_details": None, "card": None},  # nothing to charge
+        {"payment_method": "4242424242424242", "payment_details": None, "card": None},  # not a PaymentMethod id
+    ],
+)
+def test_an_event_without_exactly_one_way_to_pay_is_reported_and_never_charged(
+    runtime: ModuleType, store: InMemoryEventStore, psp: FakePsp, ways: dict[str, Any]
+) -> None:
+    event = payment_initiated(**ways)
+    assert deliver(charge.handler, event) == [0]
+    assert sum(psp.requests.values()) == 0 and recorded(store, event) == []

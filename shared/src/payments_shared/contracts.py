@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from payments_shared.events import EventEnvelope
 from payments_shared.ids import MerchantId, PaymentOrderId
@@ -33,8 +33,19 @@ class PaymentInitiatedData(BaseModel):
     amount: str
     amount_minor: int
     currency: str
-    card: CardRef
-    payment_details: str = Field(min_length=1, repr=False)  # sealed for this order; opened only to charge
+    # What to charge: exactly one of a card, sealed for this order (opened only to charge, and only where the
+    # Stripe account has raw card data access), or a PaymentMethod Stripe holds (no card data with us).
+    card: CardRef | None = None  # the sealed card's summary
+    payment_details: str | None = Field(default=None, min_length=1, repr=False)
+    payment_method: str | None = Field(default=None, pattern=r"^pm_[A-Za-z0-9_]{1,250}$")
+
+    @model_validator(mode="after")
+    def _one_way_to_pay(self) -> PaymentInitiatedData:
+        if (self.payment_details is None) == (self.payment_method is None):
+            raise ValueError("exactly one of payment_details and payment_method")
+        if (self.card is None) != (self.payment_details is None):
+            raise ValueError("card summarises payment_details: both or neither")
+        return self
 
     def money(self) -> Money:
         money = Money(self.amount_minor, self.currency)

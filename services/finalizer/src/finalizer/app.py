@@ -7,7 +7,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from finalizer.domain.payment import DECIDER, ChargePayment, ChargeResult, Payment, PaymentStatus, RecordCharge
+from finalizer.domain.payment import (
+    DECIDER,
+    ChargePayment,
+    ChargeResult,
+    Payment,
+    PaymentSource,
+    PaymentStatus,
+    PaymentToken,
+    RecordCharge,
+)
 from finalizer.domain.streams import payment_stream
 from finalizer.ports import CardOpener, Clock, PaymentResults, PaymentServiceProvider
 from payments_shared.eventstore import EventStore, ViewChange
@@ -58,9 +67,7 @@ class FinalizerApp:
         if existing.state.status is not None:
             return Finalized(str(command.payment_order_id), existing.state.status, charged_now=False)
 
-        # The card is in clear only here, in memory, for the PSP call; details sealed for another order or
-        # tampered with fail to open and the event goes back to the queue (and on to the DLQ), never charged.
-        card = self._cards.open(command.payment_details, command.payment_order_id)
+        card = self._source(command)
         started = time.perf_counter()
         result = self._psp_find_if_key_may_be_pruned(command)
         if result is None:
@@ -84,6 +91,16 @@ class FinalizerApp:
             return Finalized(str(command.payment_order_id), status, charged_now=False)
         amount = command.amount
         return Finalized(str(command.payment_order_id), status, True, latency_ms, amount.minor, amount.currency)
+
+    def _source(self, command: ChargePayment) -> PaymentSource:
+        """The PaymentMethod to charge, or the card: in clear only here, in memory, for the PSP call. Details
+        sealed for another order or tampered with fail to open and the event goes back to the queue (and on to
+        the DLQ), never charged."""
+        if command.payment_method is not None:
+            return PaymentToken(command.payment_method)
+        if command.payment_details is None:
+            raise ValueError(f"{command.payment_order_id}: neither a card nor a payment method to charge")
+        return self._cards.open(command.payment_details, command.payment_order_id)
 
     def _psp_find_if_key_may_be_pruned(self, command: ChargePayment) -> ChargeResult | None:
         """A payment initiated before the PSP's key retention (minus a margin for clock skew) may have been

@@ -102,10 +102,11 @@ class ChargePayment:
     payment_order_id: PaymentOrderId  # also the PSP's idempotency key
     merchant_id: MerchantId
     amount: Money
-    payment_details: str = field(repr=False)  # the card, sealed for this order; opened only to charge
+    payment_details: str | None = field(repr=False)  # the card, sealed for this order; opened only to charge
     correlation_id: str
     causation_id: str | None = None  # the PaymentInitiated event's id
     initiated_at: datetime | None = None  # when the payment was initiated: how old its PSP key may be
+    payment_method: str | None = None  # or the PSP's PaymentMethod (pm_…) to charge instead of a card
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ def charge_command(envelope: EventEnvelope) -> ChargePayment:
         envelope.correlation_id,
         str(envelope.event_id),
         envelope.occurred_at,
+        payment.payment_method,
     )
 
 
