@@ -66,7 +66,16 @@ def initiate_payment(body: PaymentRequest, idempotency_key: str | None) -> Initi
 @api.post("/payments", responses={201: {"description": "Order recorded (INITIATED or FAILED)"}})
 def create_payment(
     body: PaymentRequest,
-    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", min_length=1, max_length=255)] = None,
+    # Required: without it a client retrying after a lost answer would pay twice (400 names the header).
+    idempotency_key: Annotated[
+        str,
+        Header(
+            alias="Idempotency-Key",
+            min_length=1,
+            max_length=255,
+            description="the client's key for this order: a retry with it returns the first answer",
+        ),
+    ],
 ) -> tuple[PaymentOut, int]:
     caller = require_merchant()
     if body.merchant_id != caller.merchant_id:  # checked before anything is sealed or written
