@@ -161,6 +161,32 @@ def test_stripes_amount_rules_hold_from_the_api_to_the_psp(stack: Devstack) -> N
     assert rows_in("ShowMeTheMoney") == before
 
 
+def test_a_payment_method_payment_succeeds_with_no_card_data_anywhere(stack: Devstack) -> None:
+    url, merchant = stack.api.url, stack.keys.merchant(MERCHANTS[0])
+    body = {k: v for k, v in order("approve", random.Random(2)).items() if k != "payment_details"}
+    body = {**body, "merchant_id": MERCHANTS[0], "payment_method": "pm_card_visa"}
+    numbers_seen = sum(stack.psp.card_numbers_seen.values())
+    status, placed = http("POST", f"{url}/payments", body, {"Idempotency-Key": "pm-visa-1"}, signer=merchant)
+    assert status == 201, placed
+    order_id = placed["payment_order_id"]
+    final = settle(url, stack.keys, [Sent("approve", status, placed, 0.0)], timeout_s=60)[order_id]
+    assert (final["status"], final["payment_method"], final["card"]) == ("SUCCESS", "pm_card_visa", None)
+    [intent] = stack.psp.intents_with(payment_order_id=order_id)
+    assert intent["payment_method"] == "pm_card_visa" and intent["status"] == "succeeded"
+    assert sum(stack.psp.card_numbers_seen.values()) == numbers_seen  # no card number reached Stripe for it
+    dynamodb = client("dynamodb")
+    events = dynamodb.query(
+        TableName="initializer-events",
+        KeyConditionExpression="stream_id = :s",
+        ExpressionAttributeValues={":s": {"S": f"payment-{order_id}"}},
+    )["Items"]
+    first = json.loads(events[0]["data"]["S"])
+    assert (first["card"], first["payment_details"], first["payment_method"]) == (None, None, "pm_card_visa")
+    row = dynamodb.get_item(TableName="ShowMeTheMoney", Key={"payment_order_id": {"S": order_id}})["Item"]
+    assert row["payment_method"] == {"S": "pm_card_visa"}
+    assert row.get("payment_details", {"NULL": True}) == row.get("card_last4", {"NULL": True}) == {"NULL": True}
+
+
 def test_two_merchants_and_an_operator_each_reach_only_what_is_theirs(stack: Devstack) -> None:
     url, keys = stack.api.url, stack.keys
     one, two = keys.merchant(MERCHANTS[0]), keys.merchant(MERCHANTS[1])

@@ -49,6 +49,12 @@ def valid_order(**overrides: Any) -> dict[str, Any]:
     return order
 
 
+def payment_method_order(payment_method: str = "pm_card_visa", **overrides: Any) -> dict[str, Any]:
+    """A valid order paid with a Stripe PaymentMethod instead of card details."""
+    order = {k: v for k, v in valid_order(**overrides).items() if k != "payment_details"}
+    return {**order, "payment_method": payment_method}
+
+
 def post(body: Any, key: str | None = "key-1", caller: str | None = MERCHANT_1) -> dict[str, Any]:
     """POST /payments through the real HTTP entry point (no Idempotency-Key when key is None)."""
     headers = {"Idempotency-Key": key} if key else {}

@@ -84,7 +84,7 @@ def test_order_is_stored_encrypted_and_published_with_its_trace(
     assert published.data["payment_order_id"] == order_id and published.data["amount"] == "12.34"
     assert set(published.data["card"]) == {"brand", "last4", "fingerprint"}
     # Only the contract leaves the service: the stored event's buyer and request fingerprint stay.
-    assert set(published.data) == set(PaymentInitiatedData.model_fields) - {"payment_method"}  # a card's payment
+    assert set(published.data) == set(PaymentInitiatedData.model_fields)
     assert json.loads(stored[0]["data"]["S"])["buyer"]["email"] and "buyer" not in published.data
     assert CARD not in published.model_dump_json()
     sealed_for_finalizer = KmsCardCipher(world["kms"]).open(published.data["payment_details"], order_id)

@@ -11,12 +11,13 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from initializer_testdata import get, in_memory_adapters, post, valid_order
+from initializer_testdata import get, in_memory_adapters, payment_method_order, post, valid_order
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from initializer.adapters.memory_orders import InMemoryPaymentOrders
 from initializer.domain.streams import PUBLISHED_TYPES
 from payments_shared.cards import luhn_valid
+from payments_shared.contracts import check_contract
 from payments_shared.eventstore.memory import InMemoryEventStore
 from payments_shared.eventstore.relay import integration_envelope
 from payments_testing.fixtures import real_runtime
@@ -108,7 +109,9 @@ def test_card_expiring_this_month_is_still_valid(in_memory: InMemoryEventStore) 
             {"body.buyer_info.name", "body.buyer_info.email", "body.buyer_info.country"},
         ),
         ({**valid_order(), "extra": 1}, {"body.extra"}),
-        ({k: v for k, v in valid_order().items() if k != "payment_details"}, {"body.payment_details"}),
+        ({k: v for k, v in valid_order().items() if k != "payment_details"}, {"body"}),  # no way to pay
+        ({**valid_order(), "payment_method": "pm_card_visa"}, {"body"}),  # two ways to pay
+        (payment_method_order("card_visa"), {"body.payment_method"}),  # not a PaymentMethod id
     ],
 )
 def test_invalid_fields_are_a_400_problem_naming_each_and_nothing_is_written(
@@ -302,3 +305,36 @@ def test_a_post_without_an_idempotency_key_is_a_400_naming_the_header_and_writes
     [problem] = json_body(response)["errors"]
     assert problem["field"].lower() == "header.idempotency-key", problem
     assert in_memory._streams == {}
+
+
+def test_a_payment_method_order_is_recorded_and_published_with_no_card_data(in_memory: InMemoryEventStore) -> None:
+    response = post(payment_method_order("pm_card_visa"), key="pm-1")
+    body = json_body(response)
+    assert response["statusCode"] == 201 and body["status"] == "INITIATED", body
+    assert (body["payment_method"], body["card"]) == ("pm_card_visa", None)
+    assert json_body(get(body["payment_order_id"])) == body
+    [event] = all_events(in_memory)
+    assert (event.data["payment_method"], event.data["card"], event.data["payment_details"]) == (
+        "pm_card_visa",
+        None,
+        None,
+    )
+    published = integration_envelope(event, PUBLISHED_TYPES[event.event_type])
+    assert published.data["payment_method"] == "pm_card_visa"
+    check_contract(published)  # the finalizer's contract: one way to pay
+    again = post(payment_method_order("pm_card_mastercard"), key="pm-1")  # the same key, another method
+    assert again["statusCode"] == 422
+
+
+def test_card_details_are_a_400_naming_them_where_raw_card_data_is_off(
+    runtime: ModuleType, in_memory: InMemoryEventStore
+) -> None:
+    runtime.container.config.raw_card_data.from_value(False)  # the default: a new Stripe account's
+    try:
+        response = post(valid_order(), key="raw-off")
+        assert response["statusCode"] == 400
+        assert [e["field"] for e in json_body(response)["errors"]] == ["body.payment_details"]
+        assert all_events(in_memory) == []
+        assert post(payment_method_order(), key="pm-off")["statusCode"] == 201
+    finally:
+        runtime.container.config.raw_card_data.from_value(True)

@@ -66,7 +66,7 @@ def test_a_payment_is_initiated_as_its_order_with_its_card_sealed_for_it(initial
     order, created = initializer.app.initiate_payment(payment())
     assert created and order.status == OrderStatus.INITIATED and order.amount == Money(1234, "EUR")
     assert order.payment_order_id == PaymentOrderId.for_idempotency_key("merchant-1", "key-1")
-    assert (order.card.brand, order.card.last4, order.created_at) == ("visa", "1111", TODAY)
+    assert order.card is not None and (order.card.brand, order.card.last4, order.created_at) == ("visa", "1111", TODAY)
 
     [event] = initializer.events(order.payment_order_id)
     assert (event.event_type, event.version, event.correlation_id, event.causation_id) == (

@@ -32,7 +32,8 @@ def test_two_hundred_payments_under_every_fault_lose_nothing(tmp_path: Path) -> 
     iam = report.iam
     print({k: v for k, v in iam.items() if k != "denied"})
     assert iam["denied"] == [] and iam["unmapped_calls"] == [], iam
-    assert iam["requests"] > 300 and iam["calls"] > 2000
+    # requests: distinct (function, IAM request) pairs; most are the KMS requests of card payments (one per order)
+    assert iam["requests"] > 120 and iam["calls"] > 2000
     assert set(iam["unused_grants"]) <= set(RARE_PATHS), iam["unused_grants"]
     # The faults really happened.
     assert extra["injected"]["put_events_entry_failures"] > 0

@@ -57,9 +57,12 @@ class InitializerApp:
             if command.idempotency_key
             else PaymentOrderId.new()
         )
-        # The card's I/O, before the order decides: it decides on the sealed card, never on the number.
-        card_fingerprint = self._vault.fingerprint(command.card.number)
-        sealed_details = self._vault.seal(command.card.details(), context=order_id)
+        # The card's I/O, before the order decides: it decides on the sealed card, never on the number. A
+        # payment method needs none: Stripe holds the card.
+        card_fingerprint = sealed_details = None
+        if command.card is not None:
+            card_fingerprint = self._vault.fingerprint(command.card.number)
+            sealed_details = self._vault.seal(command.card.details(), context=order_id)
         received_at = self._clock()
 
         def placed(decision: Decision[PaymentOrder | None]) -> list[ViewChange]:

@@ -74,6 +74,8 @@ def build_container(env: Mapping[str, str] = os.environ) -> Container:
             "payment_limits": env.get("PAYMENT_LIMITS", DEFAULT_LIMITS),
             "blocked_merchants": env.get("BLOCKED_MERCHANTS", ""),
             "event_bus_name": env.get("EVENT_BUS_NAME", "payments"),
+            # Card numbers in POST /payments only where the Stripe account may take them (off, as on a new one).
+            "raw_card_data": env.get("RAW_CARD_DATA", "off") == "on",
         }
     )
     return container

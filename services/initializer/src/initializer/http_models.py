@@ -5,7 +5,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from initializer.domain.card import is_card_number
 from initializer.domain.order import OrderStatus
@@ -62,7 +72,23 @@ class PaymentRequest(BaseModel):
         ),
     ]
     buyer_info: BuyerInfoIn
-    payment_details: PaymentDetailsIn
+    # Exactly one: a Stripe PaymentMethod the buyer's browser made (Stripe.js / Elements), or the card itself
+    # where the deployment's Stripe account has raw card data access (RAW_CARD_DATA=on; else a 400).
+    payment_method: Annotated[
+        str | None,
+        Field(
+            default=None,
+            pattern=r"^pm_[A-Za-z0-9_]{1,250}$",
+            description="a Stripe PaymentMethod id (pm_…), e.g. pm_card_visa in test mode",
+        ),
+    ]
+    payment_details: PaymentDetailsIn | None = None
+
+    @model_validator(mode="after")
+    def _one_way_to_pay(self) -> PaymentRequest:
+        if (self.payment_method is None) == (self.payment_details is None):
+            raise PydanticCustomError("one_way_to_pay", "send exactly one of payment_method and payment_details")
+        return self
 
     @field_validator("currency")
     @classmethod
@@ -106,4 +132,5 @@ class PaymentOut(BaseModel):
     currency: str
     created_at: str
     failure_reason: str | None = None
-    card: CardOut
+    card: CardOut | None = None  # a card payment's brand and last 4
+    payment_method: str | None = None  # or the payment method it pays with

@@ -25,6 +25,17 @@ DECLINED_CARDS = (
     "4000000000000119",
     "4000002500003155",
 )
+# The same outcomes as Stripe's test PaymentMethods (what a buyer's browser would have made with Stripe.js).
+APPROVED_METHODS = ("pm_card_visa", "pm_card_mastercard")
+DECLINED_METHODS = (
+    "pm_card_chargeDeclined",
+    "pm_card_chargeDeclinedInsufficientFunds",
+    "pm_card_chargeDeclinedExpiredCard",
+    "pm_card_chargeDeclinedIncorrectCvc",
+    "pm_card_chargeDeclinedProcessingError",
+    "pm_card_authenticationRequired",
+)
+TOKEN_SHARE = 0.8  # the main mix pays with PaymentMethods; the rest sends cards (raw card data access on)
 INVALID_CARD = "4242424242424241"  # fails the Luhn check: 400
 CARDS = (*APPROVED_CARDS, *DECLINED_CARDS, INVALID_CARD)
 KINDS = [("approve", 0.70), ("decline", 0.15), ("refuse", 0.05), ("invalid", 0.10)]
@@ -62,22 +73,32 @@ def http(
 
 
 def order(kind: str, rng: random.Random, hot_merchant_share: float = 0.0) -> dict[str, Any]:
-    """hot_merchant_share: the share of all payments that go to merchant-001 (0: uniform)."""
+    """hot_merchant_share: the share of all payments that go to merchant-001 (0: uniform). An order pays with
+    a PaymentMethod (TOKEN_SHARE of them) or a card; an invalid one sends a card failing the Luhn check."""
     card = INVALID_CARD if kind == "invalid" else rng.choice(DECLINED_CARDS if kind == "decline" else APPROVED_CARDS)
     hot = rng.random() < hot_merchant_share
+    by_token = kind != "invalid" and rng.random() < TOKEN_SHARE
+    methods = DECLINED_METHODS if kind == "decline" else APPROVED_METHODS
+    paid_with: dict[str, Any] = (
+        {"payment_method": rng.choice(methods)}
+        if by_token
+        else {
+            "payment_details": {
+                "card_number": card,
+                "expiry_month": 12,
+                "expiry_year": 2031,
+                "cvv": "123",
+                "holder_name": "Ada Lovelace",
+            }
+        }
+    )
     return {
         "merchant_id": MERCHANTS[0] if hot else rng.choice(MERCHANTS[1:] if hot_merchant_share else MERCHANTS),
         # 2.00 to 501.00: at or above Stripe's minimum charge in each currency (PLN's is 2.00)
         "amount": f"{rng.randint(200, 50_100) / 100:.2f}",
         "currency": "CHF" if kind == "refuse" else rng.choice(CURRENCIES),  # CHF: not supported → FAILED
         "buyer_info": {"name": "Ada Lovelace", "email": "ada@example.com", "country": "GB"},
-        "payment_details": {
-            "card_number": card,
-            "expiry_month": 12,
-            "expiry_year": 2031,
-            "cvv": "123",
-            "holder_name": "Ada Lovelace",
-        },
+        **paid_with,
     }
 
 

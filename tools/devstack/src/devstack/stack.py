@@ -74,6 +74,7 @@ class Devstack:
             PSP_API_KEY_PARAMETER=resources.PSP_API_KEY_PARAMETER,
             PSP_READ_TIMEOUT_S="0.5",
             POWERTOOLS_METRICS_NAMESPACE="Payments",
+            RAW_CARD_DATA="on",  # the local Stripe account has raw card data access (FakePsp above)
         )
         # Imports the handler modules, which read the environment set above. Consumers scale out to their
         # mappings' maximum concurrency; the API as API Gateway would (the local server's client threads).

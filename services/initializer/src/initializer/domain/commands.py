@@ -57,37 +57,52 @@ class InitiatePayment:
     merchant_id: MerchantId
     amount: Money  # zero or negative is well-formed: the business rules refuse it (the order is FAILED)
     buyer: BuyerInfo
-    card: CardEntry
+    card: CardEntry | None  # exactly one of a card and a payment method
     idempotency_key: str | None = None
+    payment_method: str | None = None  # a Stripe PaymentMethod (pm_…) the buyer's browser made: no card data here
 
-    def fingerprint(self, card_fingerprint: str) -> str:
+    def fingerprint(self, card_fingerprint: str | None) -> str:
         """A digest of the request that tells a retry from a reused key. The card enters only through its keyed
         fingerprint, so the digest reveals nothing about it."""
+        paid_with: object = (
+            [card_fingerprint, self.card.expiry_month, self.card.expiry_year, self.card.holder_name]
+            if self.card is not None
+            else {"payment_method": self.payment_method}
+        )
         canonical = {
             "merchant_id": str(self.merchant_id),
             "currency": self.amount.currency,
             "amount": self.amount.to_decimal_string(),
             "buyer_info": {"name": self.buyer.name, "email": self.buyer.email, "country": self.buyer.country},
-            "payment_details": [card_fingerprint, self.card.expiry_month, self.card.expiry_year, self.card.holder_name],
+            "payment_details": paid_with,
         }
         return hashlib.sha256(json.dumps(canonical, sort_keys=True).encode()).hexdigest()
 
     def sealed(
-        self, payment_order_id: PaymentOrderId, card_fingerprint: str, sealed_details: str, received_at: datetime
+        self,
+        payment_order_id: PaymentOrderId,
+        card_fingerprint: str | None,
+        sealed_details: str | None,
+        received_at: datetime,
     ) -> SealedPayment:
-        """This request, for the order it names, with the card as its vault gave it back: fingerprinted and
-        sealed for that order."""
+        """This request, for the order it names, with the card (if it pays by card) as its vault gave it back:
+        fingerprinted and sealed for that order."""
+        card = self.card
+        summary = None
+        if card is not None and card_fingerprint is not None:
+            summary = CardSummary(card_brand(card.number), card.number[-4:], card_fingerprint)
         return SealedPayment(
             payment_order_id=payment_order_id,
             merchant_id=self.merchant_id,
             amount=self.amount,
             buyer=self.buyer,
-            card=CardSummary(card_brand(self.card.number), self.card.number[-4:], card_fingerprint),
-            expiry_month=self.card.expiry_month,
-            expiry_year=self.card.expiry_year,
+            card=summary,
+            expiry_month=card.expiry_month if card else None,
+            expiry_year=card.expiry_year if card else None,
             request_fingerprint=self.fingerprint(card_fingerprint),
             sealed_payment_details=sealed_details,
             received_at=received_at,
+            payment_method=self.payment_method,
         )
 
 
@@ -100,12 +115,13 @@ class SealedPayment:
     merchant_id: MerchantId
     amount: Money
     buyer: BuyerInfo
-    card: CardSummary
-    expiry_month: int
-    expiry_year: int
+    card: CardSummary | None  # None when it pays with a payment method
+    expiry_month: int | None
+    expiry_year: int | None
     request_fingerprint: str  # keyed digest of the request, to tell a retry from a reused key
-    sealed_payment_details: str  # card details sealed for the finalizer alone (payments_shared.sealed_cards)
+    sealed_payment_details: str | None  # card details sealed for the finalizer alone (payments_shared.sealed_cards)
     received_at: datetime  # the order's created_at, and the day its card's expiry is judged on
+    payment_method: str | None = None  # the Stripe PaymentMethod to charge instead of a card
 
 
 @dataclass(frozen=True)

@@ -41,9 +41,21 @@ def _buyer_from_country(data: dict[str, Any]) -> dict[str, Any]:
     return {**data, "buyer": {"country": data["buyer_country"]}}
 
 
+def _paid_by_card(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 2 orders were all paid by card; version 3 says how an order pays: a card or a payment method."""
+    return {**data, "payment_method": None}
+
+
 # The stored events' schema versions and their upcasters (payments_shared.eventstore.schemas): every reader sees
-# version 2. (Not the HTTP models: those are initializer.http_models.)
-EVENT_SCHEMAS = Schemas({(PAYMENT_INITIATED, 1): _buyer_from_country, (PAYMENT_REJECTED, 1): _buyer_from_country})
+# version 3. (Not the HTTP models: those are initializer.http_models.)
+EVENT_SCHEMAS = Schemas(
+    {
+        (PAYMENT_INITIATED, 1): _buyer_from_country,
+        (PAYMENT_REJECTED, 1): _buyer_from_country,
+        (PAYMENT_INITIATED, 2): _paid_by_card,
+        (PAYMENT_REJECTED, 2): _paid_by_card,
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -58,9 +70,10 @@ class PaymentInitiationEvent(DomainEvent):
     currency: str
     buyer_country: str
     buyer: Mapping[str, str]  # name, email, country: the read model's buyer_info; never published
-    card: Mapping[str, str]  # brand, last4, fingerprint
+    card: Mapping[str, str] | None  # brand, last4, fingerprint; None for a payment method
     request_fingerprint: str  # tells a retry from a reused Idempotency-Key; never published
     created_at: str
+    payment_method: str | None = None  # the Stripe PaymentMethod (pm_…) it pays with, instead of a card
 
 
 @dataclass(frozen=True)
@@ -68,7 +81,7 @@ class PaymentInitiated(PaymentInitiationEvent):
     event_type: ClassVar[str] = PAYMENT_INITIATED
     # The finalizer charges from the event alone: the sealed details travel with it (no service reads
     # another's table). A rejected order is never charged, so its event carries none.
-    payment_details: str = ""
+    payment_details: str | None = None
 
 
 @dataclass(frozen=True)
@@ -106,7 +119,8 @@ class PaymentPolicy:
             return f"amount exceeds the limit of {limit}"
         if command.merchant_id in self.blocked_merchants:
             return "merchant is blocked"
-        if expires_before(command.expiry_month, command.expiry_year, today):
+        month, year = command.expiry_month, command.expiry_year  # a payment method's card: Stripe judges it
+        if month is not None and year is not None and expires_before(month, year, today):
             return "card has expired"
         return None
 
@@ -119,9 +133,10 @@ class PaymentOrder:
     status: OrderStatus
     created_at: datetime
     request_fingerprint: str
-    card: CardSummary
+    card: CardSummary | None  # None when it pays with a payment method
     failure_reason: str | None = None
     outcome_event_ids: frozenset[str] = frozenset()  # the finalizer's events already recorded
+    payment_method: str | None = None
 
 
 OrderCommand = SealedPayment | RecordPaymentOutcome
@@ -140,6 +155,7 @@ def _initiate(command: SealedPayment, order: PaymentOrder | None, policy: Paymen
         if order.request_fingerprint != command.request_fingerprint:
             raise IdempotencyKeyReused(order.payment_order_id)
         return []
+    card = command.card
     initiated: dict[str, Any] = {
         "payment_order_id": str(command.payment_order_id),
         "merchant_id": str(command.merchant_id),
@@ -148,9 +164,10 @@ def _initiate(command: SealedPayment, order: PaymentOrder | None, policy: Paymen
         "currency": command.amount.currency,
         "buyer_country": command.buyer.country,
         "buyer": {"name": command.buyer.name, "email": command.buyer.email, "country": command.buyer.country},
-        "card": {"brand": command.card.brand, "last4": command.card.last4, "fingerprint": command.card.fingerprint},
+        "card": None if card is None else {"brand": card.brand, "last4": card.last4, "fingerprint": card.fingerprint},
         "request_fingerprint": command.request_fingerprint,
         "created_at": command.received_at.isoformat(),
+        "payment_method": command.payment_method,
     }
     reason = policy.refusal(command, command.received_at.date())
     if reason is None:
@@ -181,7 +198,8 @@ def evolve(order: PaymentOrder | None, event: DomainEvent) -> PaymentOrder | Non
             status=OrderStatus.INITIATED if isinstance(event, PaymentInitiated) else OrderStatus.FAILED,
             created_at=datetime.fromisoformat(event.created_at),
             request_fingerprint=event.request_fingerprint,
-            card=CardSummary(event.card["brand"], event.card["last4"], event.card["fingerprint"]),
+            card=None if event.card is None else CardSummary(**event.card),
+            payment_method=event.payment_method,
             failure_reason=event.reason if isinstance(event, PaymentRejected) else None,
         )
     if isinstance(event, PaymentOutcomeRecorded) and order is not None:

@@ -16,7 +16,7 @@ from payments_shared.callers import current_caller, require_merchant
 from payments_shared.ids import PaymentOrderId
 from payments_shared.lambda_entry.http import http_entry
 from payments_shared.observability.metrics import MetricUnit, build_metrics
-from payments_shared.problems import FieldProblem, Forbidden, NotFound, Unprocessable
+from payments_shared.problems import FieldProblem, Forbidden, InvalidRequest, NotFound, Unprocessable
 
 api = APIGatewayRestResolver(enable_validation=True)
 metrics = build_metrics(SERVICE)
@@ -31,6 +31,11 @@ class PaymentNotFoundProblem(NotFound):
     type = "urn:payments:problem:payment-not-found"
     title = "Payment order not found"
 
+
+RAW_CARDS_OFF = (
+    "this deployment's Stripe account has no raw card data access: send payment_method, a PaymentMethod the "
+    "buyer's browser made with Stripe.js"
+)
 
 DOMAIN_ERRORS = {
     IdempotencyKeyReused: lambda error: KeyReusedProblem(str(error)),
@@ -47,19 +52,24 @@ def _out(order: PaymentOrder) -> PaymentOut:
         currency=order.amount.currency,
         created_at=order.created_at.isoformat(),
         failure_reason=order.failure_reason,
-        card=CardOut(brand=order.card.brand, last4=order.card.last4),
+        card=CardOut(brand=order.card.brand, last4=order.card.last4) if order.card else None,
+        payment_method=order.payment_method,
     )
 
 
 def initiate_payment(body: PaymentRequest, idempotency_key: str | None) -> InitiatePayment:
     """The command the request carries (the CVV was checked by the model and goes no further)."""
     details, buyer = body.payment_details, body.buyer_info
+    card = None
+    if details is not None:
+        card = CardEntry(details.card_number, details.expiry_month, details.expiry_year, details.holder_name)
     return InitiatePayment(
         merchant_id=body.merchant_id,
         amount=body.money(),
         buyer=BuyerInfo(buyer.name, str(buyer.email), buyer.country),
-        card=CardEntry(details.card_number, details.expiry_month, details.expiry_year, details.holder_name),
+        card=card,
         idempotency_key=idempotency_key,
+        payment_method=body.payment_method,
     )
 
 
@@ -81,6 +91,9 @@ def create_payment(
     if body.merchant_id != caller.merchant_id:  # checked before anything is sealed or written
         mismatch = FieldProblem("body.merchant_id", "must be the merchant you are authenticated as")
         raise Forbidden("merchant_id is not the calling merchant", [mismatch])
+    if body.payment_details is not None and not container.config.raw_card_data():
+        refused = FieldProblem("body.payment_details", RAW_CARDS_OFF)
+        raise InvalidRequest("card details are not accepted here", [refused])
     order, created = container.app().initiate_payment(initiate_payment(body, idempotency_key))
     if created:
         outcome = "PaymentsInitiated" if order.status == OrderStatus.INITIATED else "PaymentsRejected"
@@ -106,7 +119,8 @@ def get_payment(payment_order_id: Annotated[PaymentOrderId, Path()]) -> PaymentO
         currency=row["currency"],
         created_at=row["created_at"],
         failure_reason=row.get("failure_reason"),
-        card=CardOut(brand=row["card_brand"], last4=row["card_last4"]),
+        card=CardOut(brand=row["card_brand"], last4=row["card_last4"]) if row.get("card_brand") else None,
+        payment_method=row.get("payment_method"),
     )
 
 
