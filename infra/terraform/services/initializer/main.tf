@@ -7,6 +7,7 @@ locals {
     CARD_FINGERPRINT_KEY_ID = aws_kms_alias.card_fingerprint.name
     EVENT_BUS_NAME          = local.platform.bus_name
     API_PRINCIPALS_TABLE    = local.platform.principals_table_name
+    RAW_CARD_DATA           = var.raw_card_data ? "on" : "off"
   }
   # DynamoDB authorizes each item of a TransactWriteItems by the item's own action (PutItem, UpdateItem,
   # ConditionCheckItem): `dynamodb:TransactWriteItems` is not an IAM action.
@@ -120,4 +121,10 @@ output "function_names" {
 
 output "tables" {
   value = [module.event_store.table_name, module.orders.name]
+}
+
+variable "raw_card_data" {
+  description = "Accept card numbers in POST /payments: only if the Stripe account has raw card data access (a new one has not)."
+  type        = bool
+  default     = false
 }
