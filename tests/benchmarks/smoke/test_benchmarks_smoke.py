@@ -28,3 +28,14 @@ def test_contention_reports_throughput_conflicts_and_zero_shared_items_for_posti
     # Every credit to one merchant races others: the strict store must have made some of them lose.
     assert figures["hot_lost_races_per_credit"] + figures["hot_transaction_conflicts_per_credit"] > 0
     assert figures["ledger_conflicts_per_posting_on_shared_items"] == 0
+
+
+def test_a_payment_method_payment_makes_no_kms_call_and_fewer_aws_calls_than_a_card(tmp_path: Path) -> None:
+    out = tmp_path / "bench.json"
+    args = ["--only", "payment_methods_vs_cards", "--runs", "1", "--flow-payments", "12"]
+    assert main([*args, "--json", str(out)]) == 0
+    figures = json.loads(out.read_text())["payment_methods_vs_cards"]
+    # Calls are counted, not timed: a card is fingerprinted, sealed and opened through KMS; a token is not.
+    assert figures["payment_method"]["kms_calls_per_payment"] == 0
+    assert figures["card"]["kms_calls_per_payment"] > 0
+    assert figures["calls_ratio_payment_method_to_card"] < 1

@@ -10,6 +10,7 @@ Prices (USD, us-east-1, on-demand, 2025) are assumptions stated here, not measur
 from __future__ import annotations
 
 import json
+import multiprocessing
 import statistics
 import tempfile
 import threading
@@ -22,7 +23,7 @@ from typing import Any
 import boto3
 from botocore.client import BaseClient
 from devstack import runtime
-from devstack.load import drive, settle
+from devstack.load import TOKEN_SHARE, drive, settle
 from devstack.moto_local import provision
 from devstack.stack import Devstack
 
@@ -96,7 +97,7 @@ def replay(moto_url: str, recorded: list[tuple[str, str, dict[str, Any]]]) -> tu
     return time.perf_counter() - started, failed
 
 
-def run(payments: int = 100, seed: int = 11) -> dict[str, Any]:
+def run(payments: int = 100, seed: int = 11, token_share: float = TOKEN_SHARE) -> dict[str, Any]:
     recorder = CallRecorder()
     recorder.install()
     with tempfile.TemporaryDirectory() as directory:
@@ -104,7 +105,7 @@ def run(payments: int = 100, seed: int = 11) -> dict[str, Any]:
         stack = Devstack(api_port=0, psp_503_rate=0.0, logs=logs)
         try:
             started = time.perf_counter()
-            sent = drive(stack.api.url, stack.keys, payments, 4, seed, progress=False)
+            sent = drive(stack.api.url, stack.keys, payments, 4, seed, progress=False, token_share=token_share)
             settle(stack.api.url, stack.keys, sent, 180)
             elapsed = time.perf_counter() - started
             stack.stop_event_sources()
@@ -139,6 +140,7 @@ def run(payments: int = 100, seed: int = 11) -> dict[str, Any]:
     stack_pps = len(sent) / elapsed
     direct_pps = len(sent) / replay_s
     return {
+        "token_share": token_share,
         "payments": len(sent),
         "accepted": accepted,
         "aws_calls_per_accepted_payment": round(total_calls / accepted, 2),
@@ -160,3 +162,30 @@ def run(payments: int = 100, seed: int = 11) -> dict[str, Any]:
 
 if __name__ == "__main__":
     print(json.dumps(run(), indent=2))
+
+
+def payment_methods_vs_cards(payments: int = 100, seed: int = 11) -> dict[str, Any]:
+    """The same orders paid all with PaymentMethods, then all with cards: AWS calls and cost per payment. Each
+    in a process of its own: the services' containers bind to one local stack for their process's life."""
+    with multiprocessing.get_context("spawn").Pool(1, maxtasksperchild=1) as pool:
+        tokens = pool.apply(run, (payments, seed, 1.0))
+        cards = pool.apply(run, (payments, seed, 0.0))
+
+    def kms(figures: dict[str, Any]) -> float:
+        return round(sum(n for op, n in figures["calls_by_operation_per_payment"].items() if op.startswith("kms.")), 2)
+
+    return {
+        "payment_method": {
+            "aws_calls_per_payment": tokens["aws_calls_per_accepted_payment"],
+            "kms_calls_per_payment": kms(tokens),
+            "cost_usd_per_million": tokens["cost_usd_per_million_payments"]["total"],
+        },
+        "card": {
+            "aws_calls_per_payment": cards["aws_calls_per_accepted_payment"],
+            "kms_calls_per_payment": kms(cards),
+            "cost_usd_per_million": cards["cost_usd_per_million_payments"]["total"],
+        },
+        "calls_ratio_payment_method_to_card": round(
+            tokens["aws_calls_per_accepted_payment"] / cards["aws_calls_per_accepted_payment"], 3
+        ),
+    }

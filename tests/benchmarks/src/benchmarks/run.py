@@ -21,6 +21,7 @@ BENCHMARKS: dict[str, Callable[[argparse.Namespace], dict[str, Any]]] = {
     "zips_and_cold_init": lambda args: zips.run(args.runs),
     "warm_overhead": lambda args: warm.run(args.warm_invocations, args.runs),
     "flow": lambda args: flow.run(args.flow_payments),
+    "payment_methods_vs_cards": lambda args: flow.payment_methods_vs_cards(args.flow_payments),
     "wallet_scale": lambda args: wallet_scale.run(args.wallet_events, args.moto_wallet_events, args.runs),
     "contention": lambda args: contention.run(args.contention_credits, args.runs),
 }

@@ -72,12 +72,14 @@ def http(
         return error.code, json.loads(error.read() or b"{}")
 
 
-def order(kind: str, rng: random.Random, hot_merchant_share: float = 0.0) -> dict[str, Any]:
+def order(
+    kind: str, rng: random.Random, hot_merchant_share: float = 0.0, token_share: float = TOKEN_SHARE
+) -> dict[str, Any]:
     """hot_merchant_share: the share of all payments that go to merchant-001 (0: uniform). An order pays with
     a PaymentMethod (TOKEN_SHARE of them) or a card; an invalid one sends a card failing the Luhn check."""
     card = INVALID_CARD if kind == "invalid" else rng.choice(DECLINED_CARDS if kind == "decline" else APPROVED_CARDS)
     hot = rng.random() < hot_merchant_share
-    by_token = kind != "invalid" and rng.random() < TOKEN_SHARE
+    by_token = kind != "invalid" and rng.random() < token_share
     methods = DECLINED_METHODS if kind == "decline" else APPROVED_METHODS
     paid_with: dict[str, Any] = (
         {"payment_method": rng.choice(methods)}
@@ -112,12 +114,13 @@ def drive(
     mix: list[tuple[str, float]] = KINDS,
     hot_merchant_share: float = 0.0,
     retry_share: float = 0.0,
+    token_share: float = TOKEN_SHARE,
 ) -> list[Sent]:
     """Each order is sent by its merchant's back end (signed with that merchant's credentials); `retry_share`
     of them are sent a second time with the same Idempotency-Key, as a client does that lost the answer."""
     rng = random.Random(seed)
     plan = [(i, rng.choices([k for k, _ in mix], [w for _, w in mix])[0]) for i in range(payments)]
-    bodies = {i: order(kind, rng, hot_merchant_share) for i, kind in plan}
+    bodies = {i: order(kind, rng, hot_merchant_share, token_share) for i, kind in plan}
     retries = random.Random(seed + 1)  # its own draws: the orders stay those of the seed
     retried = {i for i in range(payments) if retries.random() < retry_share}
     done: list[Sent] = []
