@@ -436,12 +436,12 @@ class FakePsp:
         name, value = clause.groups()
         indexed_before = self.clock() - self.search_lag_s
         with self._lock:
+            self.searches += 1
             found = [
                 dict(i)
                 for i in reversed(self._intents.values())
                 if i["metadata"].get(name) == value and i["created"] <= indexed_before
             ]
-        self.searches += 1
         limit = int(params.get("limit", 10))
         return 200, {
             "object": "search_result",
