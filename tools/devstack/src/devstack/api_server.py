@@ -12,10 +12,11 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qsl
 
 from devstack.runtime import Functions
 from devstack.sigv4 import ACCOUNT, Keyring
@@ -41,6 +42,23 @@ class ApiRequest:
 
 
 PageRenderer = Callable[[str], tuple[int, str, str] | None]  # path -> (status, content type, body)
+
+
+def proxy_parameters(headers: Iterable[tuple[str, str]], query: str) -> dict[str, Any]:
+    """Headers and query string as API Gateway's REST proxy integration hands them over: every value of a
+    repeated name in the multi-value form, the last one in the single-value form, null when there are none."""
+    multi_headers: dict[str, list[str]] = {}
+    for name, value in headers:
+        multi_headers.setdefault(name, []).append(value)
+    multi_query: dict[str, list[str]] = {}
+    for name, value in parse_qsl(query, keep_blank_values=True):
+        multi_query.setdefault(name, []).append(value)
+    return {
+        "headers": {name: values[-1] for name, values in multi_headers.items()} or None,
+        "multiValueHeaders": multi_headers or None,
+        "queryStringParameters": {name: values[-1] for name, values in multi_query.items()} or None,
+        "multiValueQueryStringParameters": multi_query or None,
+    }
 
 
 class LocalApi:
@@ -117,9 +135,7 @@ class LocalApi:
                     "resource": resource,
                     "path": path,
                     "httpMethod": method,
-                    "headers": dict(request.headers.items()),
-                    "multiValueHeaders": {},
-                    "queryStringParameters": None,
+                    **proxy_parameters(request.headers.items(), request.path.partition("?")[2]),
                     "pathParameters": match.groupdict() or None,
                     "requestContext": {
                         "requestId": str(uuid.uuid4()),
