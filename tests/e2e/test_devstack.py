@@ -82,7 +82,7 @@ def test_every_call_of_the_run_is_allowed_by_the_deployed_roles_and_would_have_b
 
 
 def test_dashboard_renders_every_panel_with_data_and_links_to_waterfalls(stack: Devstack, tmp_path: Path) -> None:
-    dom = rendered_dom(f"{stack.api.url}/dashboard")
+    dom = rendered_dom(f"{stack.dashboard.url}/dashboard")
     for panel_id, title in PANELS.items():
         assert f'id="{panel_id}"' in dom and title in dom
     assert re.search(r"<td>initializer</td><td>\d+</td><td>\d+</td>", dom)  # requests vs invocations
@@ -118,15 +118,17 @@ def test_dashboard_renders_every_panel_with_data_and_links_to_waterfalls(stack: 
     assert psp and int(psp.group(1)) >= sum(stack.psp.requests.values()) > 0, psp  # every attempt has its span
     trace_link = re.search(r'href="(/traces/[0-9a-f]{32})"', dom)
     assert trace_link, "top errors should link to trace waterfalls (the PSP 503s at least)"
-    waterfall = rendered_dom(stack.api.url + trace_link.group(1))
+    waterfall = rendered_dom(stack.dashboard.url + trace_link.group(1))
     assert 'id="waterfall"' in waterfall and "<rect" in waterfall
 
-    with urllib.request.urlopen(f"{stack.api.url}/assets/uPlot.iife.min.js", timeout=10) as script:
+    with urllib.request.urlopen(f"{stack.dashboard.url}/assets/uPlot.iife.min.js", timeout=10) as script:
         assert script.headers["Content-Type"].startswith("text/javascript") and b"uPlot" in script.read()
-    assert http("GET", f"{stack.api.url}/assets/..%2Fdashboard.py")[0] == 404
+    assert http("GET", f"{stack.dashboard.url}/assets/..%2Fdashboard.py")[0] == 404
+    # The API's port serves the API alone: no unsigned page beside it.
+    assert http("GET", f"{stack.api.url}/dashboard")[0] == 404
 
     png = tmp_path / "dashboard.png"
-    screenshot(f"{stack.api.url}/dashboard", png)
+    screenshot(f"{stack.dashboard.url}/dashboard", png)
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 20_000
 
 

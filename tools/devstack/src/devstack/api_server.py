@@ -66,7 +66,6 @@ class LocalApi:
         self.functions = functions
         self.keys = keys
         self.requests: list[ApiRequest] = []
-        self.pages: PageRenderer | None = None
         self._lock = threading.Lock()
         api = self
 
@@ -173,11 +172,7 @@ class LocalApi:
                         )
                     )
                 return
-        page = self.pages(path) if self.pages and method == "GET" else None
-        if page is None:
-            self._reply(request, 404, "application/json", '{"message": "Not Found"}')
-        else:
-            self._reply(request, *page)
+        self._reply(request, 404, "application/json", '{"message": "Not Found"}')
 
     @staticmethod
     def _reply(request: BaseHTTPRequestHandler, status: int, content_type: str, body: str) -> None:
@@ -187,3 +182,29 @@ class LocalApi:
         request.send_header("Content-Length", str(len(raw)))
         request.end_headers()
         request.wfile.write(raw)
+
+
+class PageServer:
+    """The dashboard's pages on a port of their own: the API's port answers only the API, as API Gateway's
+    does, and nothing unsigned is served beside it."""
+
+    def __init__(self, pages: PageRenderer, port: int = 0) -> None:
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: Any) -> None:  # - stdlib signature
+                return
+
+            def do_GET(self) -> None:  # - stdlib name
+                page = pages(self.path.split("?", 1)[0])
+                LocalApi._reply(self, *(page or (404, "application/json", '{"message": "Not Found"}')))
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self._server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def start(self) -> PageServer:
+        threading.Thread(target=self._server.serve_forever, name="dashboard", daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()

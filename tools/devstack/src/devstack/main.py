@@ -44,7 +44,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--serve", action="store_true", help="after the run, keep serving the API and the dashboard until Ctrl-C"
     )
-    parser.add_argument("--port", type=int, default=8080, help="port of the local API and dashboard (default 8080)")
+    parser.add_argument("--port", type=int, default=8080, help="port of the local API (default 8080)")
+    parser.add_argument("--dashboard-port", type=int, default=8081, help="port of the dashboard (default 8081)")
     parser.add_argument("--json", type=Path, help="also write the summary as JSON to this file")
     parser.add_argument(
         "--logs",
@@ -79,7 +80,13 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     otlp = OtlpExport(args.otlp_endpoint, args.otlp_headers) if args.otlp_endpoint else None
-    stack = Devstack(api_port=args.port, psp_503_rate=args.psp_503_rate, logs=args.logs, otlp=otlp)
+    stack = Devstack(
+        api_port=args.port,
+        dashboard_port=args.dashboard_port if args.serve else 0,  # a fixed port only when kept serving
+        psp_503_rate=args.psp_503_rate,
+        logs=args.logs,
+        otlp=otlp,
+    )
     out = stack.console
     try:
         print(f"local API      {stack.api.url}  (moto {stack.moto.url}, PSP {stack.psp.url})", file=out)
@@ -104,7 +111,8 @@ def main(argv: list[str] | None = None) -> int:
             args.json.parent.mkdir(parents=True, exist_ok=True)
             args.json.write_text(json.dumps(report.as_dict(), indent=2) + "\n")
         if args.serve:
-            print(f"dashboard      {stack.api.url}/dashboard   (Ctrl-C to stop)", file=out)
+            print(f"API            {stack.api.url}   (SigV4-signed requests only)", file=out)
+            print(f"dashboard      {stack.dashboard.url}/dashboard   (Ctrl-C to stop)", file=out)
             # The API wants SigV4 (service execute-api, region eu-west-1), as API Gateway's IAM auth does.
             print("credentials    (sign requests with these: any SigV4 client, e.g. botocore's SigV4Auth)", file=out)
             for p in stack.keys.principals.values():

@@ -14,7 +14,7 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from devstack import dashboard, resources
-from devstack.api_server import LocalApi
+from devstack.api_server import LocalApi, PageServer
 from devstack.aws_calls import CallLog, iam_check
 from devstack.faults import Faults, FlakyEventBridge
 from devstack.load import MERCHANTS
@@ -37,6 +37,7 @@ class Devstack:
         self,
         *,
         api_port: int = 0,
+        dashboard_port: int = 0,
         psp_503_rate: float = 0.0,
         logs: Path,
         faults: Faults | None = None,
@@ -112,7 +113,7 @@ class Devstack:
         self.keys = Keyring(MERCHANTS)
         self.keys.onboard(client("dynamodb"), resources.PRINCIPALS["TableName"])
         self.api = LocalApi(self.functions, self.keys, api_port).start()
-        self.api.pages = self._page
+        self.dashboard = PageServer(self._page, dashboard_port).start()
 
     def _page(self, path: str) -> tuple[int, str, str] | None:
         spans = self.spans.get_finished_spans()
@@ -150,6 +151,7 @@ class Devstack:
         if self.otlp is not None:
             self.otlp.shutdown()  # sends what is still batched
         self.api.stop()
+        self.dashboard.stop()
         self.psp.stop()
         self.moto.stop()
         self.calls.uninstall()
