@@ -8,6 +8,7 @@ here as onboarding would.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import re
 import secrets
@@ -25,6 +26,7 @@ from payments_shared.callers import MERCHANT, OPERATOR
 ACCOUNT = "123456789012"
 REGION = "eu-west-1"
 SERVICE = "execute-api"
+MISMATCH = "The request signature we calculated does not match the signature you provided."
 MAX_SKEW = timedelta(minutes=5)  # API Gateway refuses signatures older (or newer) than this
 _AUTHORIZATION = re.compile(
     r"^AWS4-HMAC-SHA256 Credential=(?P<key>[^/]+)/(?P<scope>[^,]+), ?SignedHeaders=(?P<headers>[^,]+), ?"
@@ -95,16 +97,32 @@ class Keyring:
             return None, "Missing Authentication Token"
         if abs((now or datetime.now(UTC)) - signed_at) > MAX_SKEW:
             return None, "Signature expired"
+        scope = match["scope"].split("/")
+        if len(scope) != 4 or scope[3] != "aws4_request":
+            return (
+                None,
+                "Authorization header requires a Credential scope of the form date/region/service/aws4_request.",
+            )
+        date, region, service, _ = scope
+        if date != signed_at.strftime("%Y%m%d"):
+            return None, "Credential should be scoped to the date of X-Amz-Date."
+        if region != REGION:
+            return None, f"Credential should be scoped to a valid region, not '{region}'."
+        if service != SERVICE:
+            return None, f"Credential should be scoped to correct service: '{SERVICE}'."
         signed = match["headers"].split(";")
         if any(headers.get(name) is None for name in signed):
-            return None, "The request signature we calculated does not match the signature you provided."
+            return None, MISMATCH
+        # botocore takes a signed x-amz-content-sha256 as the payload's hash: the body must be what it says.
+        claimed = headers.get("X-Amz-Content-SHA256")
+        if claimed is not None and claimed != hashlib.sha256(body).hexdigest():
+            return None, MISMATCH
         request = AWSRequest(method=method, url=url, data=body, headers={n: str(headers[n]) for n in signed})
         request.context["timestamp"] = headers["X-Amz-Date"]
-        _, region, service, _ = match["scope"].split("/", 3)
         auth = SigV4Auth(Credentials(principal.access_key, principal.secret_key), service, region)
         expected = auth.signature(auth.string_to_sign(request, auth.canonical_request(request)), request)
-        if service != SERVICE or not hmac.compare_digest(expected, match["signature"]):
-            return None, "The request signature we calculated does not match the signature you provided."
+        if not hmac.compare_digest(expected, match["signature"]):
+            return None, MISMATCH
         return principal, ""
 
 
