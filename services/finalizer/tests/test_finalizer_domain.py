@@ -17,12 +17,15 @@ from finalizer.domain.payment import (
     EVENTS,
     ChargePayment,
     ChargeResult,
+    NextAction,
     Payment,
+    PaymentActionRequired,
     PaymentFailed,
     PaymentStatus,
     PaymentSucceeded,
     PspDecision,
     RecordCharge,
+    RecordSettlement,
 )
 from finalizer.domain.streams import PUBLISHED_TYPES, SOURCE, payment_stream
 from payments_shared.domain_events import DomainEvent
@@ -135,10 +138,14 @@ def test_a_payments_stream_is_named_by_its_order() -> None:
     assert payment_stream(ORDER) == f"payment-{ORDER}"
 
 
-def test_both_outcomes_leave_as_payment_status_updated_from_the_finalizer() -> None:
+def test_both_outcomes_leave_as_payment_status_updated_and_an_authentication_as_its_own_event() -> None:
     assert (SOURCE, PUBLISHED_TYPES) == (
         "payments.finalizer",
-        {"PaymentSucceeded": "PaymentStatusUpdated", "PaymentFailed": "PaymentStatusUpdated"},
+        {
+            "PaymentSucceeded": "PaymentStatusUpdated",
+            "PaymentFailed": "PaymentStatusUpdated",
+            "PaymentActionRequired": "PaymentActionRequired",
+        },
     )
 
 
@@ -154,3 +161,68 @@ def test_the_domain_imports_no_wire_contract(module: ModuleType) -> None:
     assert not {
         m for m in imported if m.startswith(("payments_shared.contracts", "payments_shared.events", "pydantic"))
     }
+
+
+# 3-D Secure: the payment awaits the buyer, then the PSP's answer for that same intent decides it.
+AUTHENTICATE = ChargeResult(
+    PspDecision.REQUIRES_ACTION,
+    "pi_3",
+    None,
+    None,
+    NextAction("redirect_to_url", "https://psp/3ds/pi_3", "pi_3_secret"),
+)
+ACTION_REQUIRED = PaymentActionRequired(
+    payment_order_id=ORDER,
+    merchant_id="merchant-1",
+    amount="12.34",
+    amount_minor=1234,
+    currency="EUR",
+    psp_reference="pi_3",
+    next_action_type="redirect_to_url",
+    redirect_url="https://psp/3ds/pi_3",
+    client_secret="pi_3_secret",
+)
+
+
+def settle(state: Payment, result: ChargeResult) -> Sequence[DomainEvent]:
+    return DECIDER.decide(RecordSettlement(result), state)
+
+
+def test_a_card_asking_for_authentication_puts_the_payment_in_requires_action() -> None:
+    assert when(given(), AUTHENTICATE) == [ACTION_REQUIRED]
+    assert given(ACTION_REQUIRED).status == PaymentStatus.REQUIRES_ACTION
+    assert "pi_3_secret" not in repr(AUTHENTICATE)  # the client secret never reaches a log through a repr
+
+
+def test_an_authentication_asked_again_adds_nothing() -> None:
+    assert when(given(ACTION_REQUIRED), AUTHENTICATE) == []
+    assert settle(given(ACTION_REQUIRED), AUTHENTICATE) == []
+
+
+def test_an_authenticated_intent_succeeds_on_the_terms_the_payment_awaited_with() -> None:
+    [succeeded] = settle(given(ACTION_REQUIRED), ChargeResult(PspDecision.APPROVED, "pi_3", None))
+    assert succeeded == PaymentSucceeded(**{**SUCCEEDED.data, "psp_reference": "pi_3"})
+    assert given(ACTION_REQUIRED, succeeded).status == PaymentStatus.SUCCESS
+
+
+def test_a_failed_or_abandoned_authentication_fails_the_payment() -> None:
+    failed = ChargeResult(
+        PspDecision.DECLINED, "pi_3", "authentication_abandoned: too late", "authentication_abandoned"
+    )
+    [event] = settle(given(ACTION_REQUIRED), failed)
+    assert isinstance(event, PaymentFailed) and event.decline_code == "authentication_abandoned"
+    assert settle(given(ACTION_REQUIRED, event), ChargeResult(PspDecision.APPROVED, "pi_3", None)) == []
+
+
+def test_a_settlement_needs_the_awaited_intent() -> None:
+    with pytest.raises(ValueError, match="awaits no authentication"):
+        settle(given(), ChargeResult(PspDecision.APPROVED, "pi_3", None))
+    with pytest.raises(ValueError, match="another PaymentIntent"):
+        settle(given(ACTION_REQUIRED), ChargeResult(PspDecision.APPROVED, "pi_other", None))
+    with pytest.raises(ValueError, match="needs its PaymentIntent"):
+        when(given(), ChargeResult(PspDecision.REQUIRES_ACTION, "pi_3", None))
+
+
+def test_an_action_required_keeps_its_name_and_fields() -> None:
+    assert EVENTS.decode("PaymentActionRequired", ACTION_REQUIRED.data) == ACTION_REQUIRED
+    assert ACTION_REQUIRED.data["status"] == "REQUIRES_ACTION"

@@ -47,12 +47,20 @@ def test_a_test_payment_method_is_charged_once_per_idempotency_key(stripe_psp: S
     [
         ("pm_card_chargeDeclinedInsufficientFunds", "insufficient_funds"),
         ("pm_card_chargeDeclined", "generic_decline"),
-        ("pm_card_authenticationRequired", "authentication_required"),
     ],
 )
 def test_declines_carry_stripes_decline_code(stripe_psp: StripePsp, token: str, decline_code: str) -> None:
     _, result = charge(stripe_psp, token)
     assert (result.decision, result.decline_code) == (PspDecision.DECLINED, decline_code)
+
+
+def test_a_card_asking_for_3ds_awaits_the_buyer_and_an_abandoned_one_is_cancelled(stripe_psp: StripePsp) -> None:
+    _, result = charge(stripe_psp, "pm_card_authenticationRequired")
+    assert result.decision == PspDecision.REQUIRES_ACTION and result.next_action is not None
+    assert result.psp_reference is not None and stripe_psp.retrieve(result.psp_reference) == result
+    cancelled = stripe_psp.cancel(result.psp_reference)
+    assert (cancelled.decision, cancelled.decline_code) == (PspDecision.DECLINED, "authentication_abandoned")
+    assert stripe_psp.cancel(result.psp_reference) == cancelled  # the same key: Stripe replays its answer
 
 
 def test_a_charge_is_found_by_its_order_id_once_indexed(stripe_psp: StripePsp) -> None:

@@ -10,7 +10,7 @@ from fake_psp import TEST_CARDS, TEST_PAYMENT_METHODS, FakePsp
 from finalizer_testdata import READ_TIMEOUT_S, stripe_on
 
 from finalizer.adapters import stripe_psp
-from finalizer.adapters.stripe_psp import REQUIRES_ACTION_REASON, StripePsp
+from finalizer.adapters.stripe_psp import StripePsp
 from finalizer.domain.payment import CardDetails, PaymentToken, PspDecision
 from finalizer.ports import PspOutcomeUnknown, PspRequestRefused
 from payments_shared.ids import PaymentOrderId
@@ -35,7 +35,7 @@ EXPECTED = {
     "4000000000000069": (PspDecision.DECLINED, "expired_card"),
     "4000000000000127": (PspDecision.DECLINED, "incorrect_cvc"),
     "4000000000000119": (PspDecision.DECLINED, "processing_error"),
-    "4000002500003155": (PspDecision.DECLINED, "authentication_required"),
+    "4000002500003155": (PspDecision.REQUIRES_ACTION, None),  # 3-D Secure: the buyer authenticates first
     "4111111111111111": (PspDecision.DECLINED, "test_mode_live_card"),  # not a Stripe test card
 }
 
@@ -55,7 +55,8 @@ def test_each_test_card_gets_stripes_documented_outcome(psp: FakePsp, number: st
         {"payment_order_id": key, "merchant_id": "merchant-1"},
     )
     if number == "4000002500003155":
-        assert result.error_message == REQUIRES_ACTION_REASON
+        assert result.error_message is None and result.next_action is not None
+        assert result.next_action.client_secret == intent["client_secret"]
     elif decision == PspDecision.DECLINED:
         documented = TEST_CARDS.get(number)
         assert result.error_message is not None and result.error_message.startswith(f"{decline_code}: ")

@@ -77,7 +77,9 @@ class FakePsp:
         self.finds[idempotency_key] += 1
         return self.answers.get(idempotency_key)
 
-    def charge(self, idempotency_key: str, amount: Money, merchant_id: str, card: PaymentSource) -> ChargeResult:
+    def charge(
+        self, idempotency_key: str, amount: Money, merchant_id: str, card: PaymentSource, return_url: str | None = None
+    ) -> ChargeResult:
         self.requests[idempotency_key] += 1
         if self.faults:
             raise self.faults.pop(0)
@@ -94,6 +96,11 @@ class FakePsp:
             racing, self.during_charge = self.during_charge, None
             racing()
         return self.answers[idempotency_key]
+
+    def retrieve(self, reference: str) -> ChargeResult:  # no card here asks for 3-D Secure
+        raise AssertionError(f"{reference}: nothing awaits authentication")
+
+    cancel = retrieve
 
 
 @dataclass

@@ -13,6 +13,7 @@ from payments_shared.money import Money
 
 PAYMENT_INITIATED = "PaymentInitiated"
 PAYMENT_STATUS_UPDATED = "PaymentStatusUpdated"
+PAYMENT_ACTION_REQUIRED = "PaymentActionRequired"
 
 
 class CardRef(BaseModel):
@@ -38,6 +39,8 @@ class PaymentInitiatedData(BaseModel):
     card: CardRef | None = None  # the sealed card's summary
     payment_details: str | None = Field(default=None, min_length=1, repr=False)
     payment_method: str | None = Field(default=None, pattern=r"^pm_[A-Za-z0-9_]{1,250}$")
+    # Where the PSP's 3-D Secure page sends the buyer back to (the merchant's page), when the card asks for it.
+    return_url: str | None = Field(default=None, pattern=r"^https://", max_length=2048)
 
     @model_validator(mode="after")
     def _one_way_to_pay(self) -> PaymentInitiatedData:
@@ -76,9 +79,25 @@ class PaymentStatusUpdatedData(BaseModel):
         return money
 
 
+class PaymentActionRequiredData(BaseModel):
+    """Published by the finalizer when the buyer must authenticate (3-D Secure); consumed by the initializer,
+    which shows it at GET /payments/{id}. Not final: a PaymentStatusUpdated follows."""
+
+    model_config = ConfigDict(frozen=True)
+
+    payment_order_id: PaymentOrderId
+    merchant_id: MerchantId
+    status: Literal["REQUIRES_ACTION"]
+    psp_reference: str = Field(min_length=1)
+    next_action_type: Literal["redirect_to_url", "use_stripe_sdk"]
+    redirect_url: str | None = None  # Stripe's authentication page, for redirect_to_url
+    client_secret: str | None = Field(default=None, repr=False)  # for Stripe.js (handleNextAction)
+
+
 CONTRACTS: dict[str, type[BaseModel]] = {
     PAYMENT_INITIATED: PaymentInitiatedData,
     PAYMENT_STATUS_UPDATED: PaymentStatusUpdatedData,
+    PAYMENT_ACTION_REQUIRED: PaymentActionRequiredData,
 }
 
 

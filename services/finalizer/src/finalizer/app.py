@@ -1,31 +1,44 @@
-"""Use case: finalize an initiated payment — charge it once, record SUCCESS or FAILED, publish via the outbox."""
+"""Use case: finalize an initiated payment — charge it once, record SUCCESS or FAILED, publish via the outbox.
+
+A payment whose card asks for 3-D Secure is recorded REQUIRES_ACTION and settled later from the PaymentIntent's
+own state: a Stripe webhook (`settle`), a redelivery of its PaymentInitiated (`charge`), or the sweep, which
+cancels it once the buyer is past the deadline (`sweep`). So every payment reaches SUCCESS or FAILED within
+the deadline plus the sweep's period, whatever the buyer or the PSP does.
+"""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from finalizer.domain.payment import (
     DECIDER,
+    FINAL_STATUSES,
     ChargePayment,
     ChargeResult,
     Payment,
+    PaymentActionRequired,
+    PaymentCommand,
+    PaymentDecided,
     PaymentSource,
     PaymentStatus,
     PaymentToken,
     RecordCharge,
+    RecordSettlement,
 )
 from finalizer.domain.streams import payment_stream
 from finalizer.ports import CardOpener, Clock, PaymentResults, PaymentServiceProvider
 from payments_shared.eventstore import EventStore, ViewChange
-from payments_shared.eventstore.repository import Cause, Decision, Repository
+from payments_shared.eventstore.port import DuplicateRecord
+from payments_shared.eventstore.repository import Cause, Decision, Repository, record_once
 from payments_shared.retry import DEFAULT_RETRY, RetryPolicy
 
 # Stripe prunes idempotency keys once they are 24 hours old.
 PSP_KEY_RETENTION = timedelta(hours=24)
 SEARCH_AFTER = PSP_KEY_RETENTION - timedelta(hours=1)
+SWEEP_BATCH = 100  # payments settled per sweep run at most: the next run takes the rest
 
 
 @dataclass(frozen=True)
@@ -48,8 +61,9 @@ class FinalizerApp:
         results: PaymentResults,
         retry_policy: RetryPolicy = DEFAULT_RETRY,
     ) -> None:
-        # Payment streams are short-lived (one event): no snapshot to look for.
+        # Payment streams are short-lived (one event, two with 3-D Secure): no snapshot to look for.
         self._payments = Repository(store, DECIDER, retry_policy=retry_policy)
+        self._store = store
         self._cards = cards
         self._psp = psp
         self._clock = clock
@@ -58,39 +72,103 @@ class FinalizerApp:
     def charge(self, command: ChargePayment) -> Finalized:
         """Charge an initiated payment exactly once.
 
-        Duplicate, replayed or late deliveries find the decision in the payment's stream and stop. Two
-        deliveries racing both reach the PSP with the same idempotency key (the PSP charges once) and the
-        stream's version condition lets only one record the result.
+        Duplicate, replayed or late deliveries find the decision in the payment's stream and stop (one that
+        finds it awaiting authentication asks the PSP how that went). Two deliveries racing both reach the PSP
+        with the same idempotency key (the PSP charges once) and the stream's version condition lets only one
+        record the result.
         """
         stream = payment_stream(command.payment_order_id)
         existing = self._payments.load(stream)
+        if existing.state.awaiting is not None and existing.state.outcome is None:
+            return self._settle(existing, Cause(command.correlation_id, command.causation_id), self._psp.retrieve)
         if existing.state.status is not None:
             return Finalized(str(command.payment_order_id), existing.state.status, charged_now=False)
 
-        card = self._source(command)
         started = time.perf_counter()
         result = self._psp_find_if_key_may_be_pruned(command)
         if result is None:
-            result = self._psp.charge(command.payment_order_id, command.amount, command.merchant_id, card)
+            source = self._source(command)  # opened only when it is charged
+            result = self._psp.charge(
+                command.payment_order_id, command.amount, command.merchant_id, source, command.return_url
+            )
         latency_ms = (time.perf_counter() - started) * 1000
-        now = self._clock()
         # The charge is done: recording it is retried on passing refusals. Should retries run out, the queue
         # redelivers and the PSP answers the same idempotency key with the same result. The outcome starts the
         # stream (one write, no read); a stream that exists after all holds a racing delivery's decision.
-        recorded = self._payments.handle(
-            stream,
-            RecordCharge(command, result),
-            Cause(command.correlation_id, command.causation_id),
-            changes=lambda decision: self._result_row(decision, now),
-            new_stream=True,
+        recorded = self._record(
+            stream, RecordCharge(command, result), Cause(command.correlation_id, command.causation_id), new_stream=True
         )
-        status = recorded.state.status
-        if status is None:  # decide() decides every undecided payment, so an unchanged stream holds a decision
-            raise RuntimeError(f"{stream}: nothing recorded, yet no decision is stored")
-        if not recorded.changed:  # another delivery recorded first: its decision stands
-            return Finalized(str(command.payment_order_id), status, charged_now=False)
-        amount = command.amount
-        return Finalized(str(command.payment_order_id), status, True, latency_ms, amount.minor, amount.currency)
+        return self._finalized(recorded, latency_ms)
+
+    def settle(self, payment_order_id: str, cause: Cause, once: str | None = None) -> Finalized | None:
+        """A payment awaiting authentication, settled from its PaymentIntent's state now (a webhook said it
+        changed; its payload may be stale, so the PSP is asked). `once` (the webhook event's id) is claimed
+        with whatever is recorded, or alone: a redelivered webhook finds it and stops. None for a payment this
+        service has not recorded (its charge is still running, and records the answer itself) or when `once`
+        was claimed before."""
+        loaded = self._payments.load(payment_stream(payment_order_id))
+        if loaded.state.status is None:
+            return None
+        settled = self._settle(loaded, cause, self._psp.retrieve, once)
+        if once is not None and not settled.charged_now:
+            try:
+                record_once(self._store, [], once)
+            except DuplicateRecord:
+                return None
+        return settled
+
+    def sweep(self, deadline: timedelta) -> list[Finalized]:
+        """Cancel at the PSP the authentications abandoned for longer than `deadline` and record each payment's
+        outcome (FAILED, or SUCCESS when the buyer authenticated at the last moment)."""
+        cutoff = self._clock() - deadline
+        settled = []
+        for payment_order_id in self._results.awaiting_since_before(cutoff, SWEEP_BATCH):
+            loaded = self._payments.load(payment_stream(payment_order_id))
+            if loaded.state.status in FINAL_STATUSES:
+                continue  # its result row is being replaced right now
+            settled.append(self._settle(loaded, Cause(payment_order_id, None), self._psp.cancel))
+        return settled
+
+    def _settle(
+        self,
+        loaded: Decision[Payment],
+        cause: Cause,
+        ask: Callable[[str], ChargeResult],
+        once: str | None = None,
+    ) -> Finalized:
+        awaiting = loaded.state.awaiting
+        if loaded.state.outcome is not None or awaiting is None:
+            status = loaded.state.status or PaymentStatus.FAILED
+            return Finalized(loaded.stream_id.removeprefix("payment-"), status, charged_now=False)
+        started = time.perf_counter()
+        result = ask(awaiting.psp_reference)
+        latency_ms = (time.perf_counter() - started) * 1000
+        recorded = self._record(loaded.stream_id, RecordSettlement(result), cause, once=[once] if once else ())
+        return self._finalized(recorded, latency_ms)
+
+    def _record(
+        self, stream: str, command: PaymentCommand, cause: Cause, *, new_stream: bool = False, once: Sequence[str] = ()
+    ) -> Decision[Payment]:
+        now = self._clock()
+        return self._payments.handle(
+            stream,
+            command,
+            cause,
+            changes=lambda decision: self._result_row(decision, now),
+            new_stream=new_stream,
+            once=once,
+        )
+
+    def _finalized(self, recorded: Decision[Payment], latency_ms: float) -> Finalized:
+        state = recorded.state
+        order_id = recorded.stream_id.removeprefix("payment-")
+        if state.status is None:  # decide() decides every undecided payment, so an unchanged stream holds one
+            raise RuntimeError(f"{recorded.stream_id}: nothing recorded, yet no decision is stored")
+        if not recorded.changed:  # another delivery recorded first (or nothing new): its decision stands
+            return Finalized(order_id, state.status, charged_now=False)
+        terms = state.outcome or state.awaiting
+        assert terms is not None
+        return Finalized(order_id, state.status, True, latency_ms, int(terms.amount_minor), terms.currency)
 
     def _source(self, command: ChargePayment) -> PaymentSource:
         """The PaymentMethod to charge, or the card: in clear only here, in memory, for the PSP call. Details
@@ -112,5 +190,9 @@ class FinalizerApp:
         return self._psp.find(command.payment_order_id)
 
     def _result_row(self, decision: Decision[Payment], at: datetime) -> Sequence[ViewChange]:
-        outcome = decision.state.outcome
-        return [self._results.result_recorded(outcome, decision.version, at)] if outcome is not None else []
+        latest = decision.events[-1] if decision.events else None
+        if isinstance(latest, PaymentDecided):
+            return [self._results.result_recorded(latest, decision.version, at)]
+        if isinstance(latest, PaymentActionRequired):
+            return [self._results.action_required(latest, decision.version, at)]
+        return []

@@ -50,8 +50,12 @@ class Container(containers.DeclarativeContainer):
         read_timeout_s=config.psp_read_timeout_s.as_float(),
         max_network_retries=config.psp_max_network_retries.as_int(),
     )
+    # Stripe signs its webhooks with the endpoint's secret (whsec_…), kept in SSM like the API key.
+    stripe_webhook_secret = providers.Singleton(
+        ssm_secret, ssm, config.stripe_webhook_secret_parameter, config.psp_api_key_max_age_s.as_int()
+    )
     clock = providers.Object(utc_now)
-    results = providers.Singleton(DynamoDBPaymentResults, config.results_table)
+    results = providers.Singleton(DynamoDBPaymentResults, config.results_table, dynamodb)
     app = providers.Singleton(FinalizerApp, store=event_store, cards=cards, psp=psp, clock=clock, results=results)
     relay = providers.Singleton(OutboxRelay, events, config.event_bus_name, SOURCE, published_types=PUBLISHED_TYPES)
 
@@ -69,6 +73,11 @@ def build_container(env: Mapping[str, str] = os.environ) -> Container:
             "psp_connect_timeout_s": env.get("PSP_CONNECT_TIMEOUT_S", "1.0"),
             "psp_read_timeout_s": env.get("PSP_READ_TIMEOUT_S", "5.0"),
             "psp_max_network_retries": env.get("PSP_MAX_NETWORK_RETRIES", "2"),
+            "stripe_webhook_secret_parameter": env.get(
+                "STRIPE_WEBHOOK_SECRET_PARAMETER", "/payments/finalizer/stripe-webhook-secret"
+            ),
+            # How long a buyer has to authenticate (3-D Secure) before the sweep cancels the payment.
+            "authentication_deadline_s": int(env.get("AUTHENTICATION_DEADLINE_S", "900")),
         }
     )
     return container

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Protocol
 
-from finalizer.domain.payment import CardDetails, ChargeResult, PaymentDecided, PaymentSource
+from finalizer.domain.payment import CardDetails, ChargeResult, PaymentActionRequired, PaymentDecided, PaymentSource
 from payments_shared.eventstore import EventStore, ViewChange
 from payments_shared.money import Money
 
@@ -38,8 +38,24 @@ class CardOpener(Protocol):
 
 
 class PaymentServiceProvider(Protocol):
-    def charge(self, idempotency_key: str, amount: Money, merchant_id: str, card: PaymentSource) -> ChargeResult:
-        """Charge once per idempotency key; raise PspOutcomeUnknown when the outcome can't be known."""
+    def charge(
+        self,
+        idempotency_key: str,
+        amount: Money,
+        merchant_id: str,
+        card: PaymentSource,
+        return_url: str | None = None,
+    ) -> ChargeResult:
+        """Charge once per idempotency key; raise PspOutcomeUnknown when the outcome can't be known. A card
+        that asks for authentication answers REQUIRES_ACTION (the buyer then comes back to `return_url`)."""
+        ...
+
+    def retrieve(self, reference: str) -> ChargeResult:
+        """The charge `reference` as it stands now (REQUIRES_ACTION while the buyer has not authenticated)."""
+        ...
+
+    def cancel(self, reference: str) -> ChargeResult:
+        """Cancel a charge awaiting authentication; one that settled meanwhile answers with its outcome."""
         ...
 
     def find(self, idempotency_key: str) -> ChargeResult | None:
@@ -52,4 +68,12 @@ class PaymentResults(Protocol):
     def result_recorded(self, outcome: PaymentDecided, version: int, at: datetime) -> ViewChange:
         """The payment's result row (BreakingTheBank) for `outcome`, the payment stream's event at `version`,
         recorded `at`: committed in the outcome's own append."""
+        ...
+
+    def action_required(self, action: PaymentActionRequired, version: int, at: datetime) -> ViewChange:
+        """The row of a payment awaiting the buyer's authentication since `at` (committed with the event)."""
+        ...
+
+    def awaiting_since_before(self, cutoff: datetime, limit: int) -> list[str]:
+        """Up to `limit` payments (order ids) awaiting authentication since before `cutoff`, oldest first."""
         ...

@@ -10,6 +10,11 @@ from collections.abc import Mapping
 from typing import Any
 
 KEY = "payment_order_id"
+# A sparse index of the payments awaiting the buyer's authentication, oldest first: only their rows carry its
+# keys, so a final result (a whole new row) leaves it. The sweep reads it for the ones past the deadline.
+AWAITING_INDEX = "awaiting-action"
+AWAITING = "awaiting"  # the index's partition key: one value (a few payments per second at most await)
+AWAITING_SINCE = "action_required_at"
 
 
 def result_key(payment_order_id: str) -> dict[str, str]:
@@ -29,4 +34,21 @@ def result_row(outcome: Mapping[str, Any], version: int, timestamp: str) -> dict
         "psp_reference": outcome.get("psp_reference"),
         "timestamp": timestamp,
         "version": version,
+    }
+
+
+def action_row(action: Mapping[str, Any], version: int, timestamp: str) -> dict[str, Any]:
+    """action: the data of PaymentActionRequired, the payment stream's event at `version`. No client secret:
+    the table is an operator's view."""
+    return {
+        KEY: str(action["payment_order_id"]),
+        "merchant_id": str(action["merchant_id"]),
+        "amount": action["amount"],
+        "currency": action["currency"],
+        "payment_status": action["status"],
+        "psp_reference": action["psp_reference"],
+        "timestamp": timestamp,
+        "version": version,
+        AWAITING: AWAITING,
+        AWAITING_SINCE: timestamp,
     }

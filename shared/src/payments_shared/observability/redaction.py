@@ -16,7 +16,18 @@ from payments_shared.cards import luhn_valid
 
 REDACTED = "[REDACTED]"
 SENSITIVE_KEYS = frozenset(
-    {"card_number", "pan", "cvv", "cvc", "cvv2", "security_code", "payment_details", "authorization"}
+    {
+        "card_number",
+        "pan",
+        "cvv",
+        "cvc",
+        "cvv2",
+        "security_code",
+        "payment_details",
+        "authorization",
+        "client_secret",  # confirms a PaymentIntent from a browser: for the buyer's page only
+        "stripe-signature",
+    }
 )
 PAN_MIN_DIGITS, PAN_MAX_DIGITS = 13, 19
 # A written card number is grouped in fours (4-6-5 for Amex, 4-4-4-4-3 for 19 digits): groups of a few digits.

@@ -3,19 +3,36 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from finalizer.domain.payment import PaymentDecided
-from finalizer.rows import KEY, result_row
+from finalizer.domain.payment import PaymentActionRequired, PaymentDecided
+from finalizer.rows import AWAITING, AWAITING_INDEX, AWAITING_SINCE, KEY, action_row, result_row
 from payments_shared.eventstore.dynamodb import PutItem
 
 
 class DynamoDBPaymentResults:
     """The item write that records a payment's result row, committed with its outcome event (the event store
-    runs it). Rows are only written here, never read: operators read the table."""
+    runs it); and the sweep's one read, the payments awaiting authentication since before a time."""
 
-    def __init__(self, table: str) -> None:
+    def __init__(self, table: str, dynamodb: Any = None) -> None:
         self._table = table
+        self._dynamodb = dynamodb  # only the sweep reads
 
     def result_recorded(self, outcome: PaymentDecided, version: int, at: datetime) -> PutItem:
         fields = result_row(outcome.data, version, at.isoformat())
         return PutItem(self._table, {KEY: fields.pop(KEY)}, fields)
+
+    def action_required(self, action: PaymentActionRequired, version: int, at: datetime) -> PutItem:
+        fields = action_row(action.data, version, at.isoformat())
+        return PutItem(self._table, {KEY: fields.pop(KEY)}, fields)
+
+    def awaiting_since_before(self, cutoff: datetime, limit: int) -> list[str]:
+        answer = self._dynamodb.query(
+            TableName=self._table,
+            IndexName=AWAITING_INDEX,
+            KeyConditionExpression="#p = :p AND #s < :cutoff",
+            ExpressionAttributeNames={"#p": AWAITING, "#s": AWAITING_SINCE},
+            ExpressionAttributeValues={":p": {"S": AWAITING}, ":cutoff": {"S": cutoff.isoformat()}},
+            Limit=limit,
+        )
+        return [item[KEY]["S"] for item in answer.get("Items", [])]

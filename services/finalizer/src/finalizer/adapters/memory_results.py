@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from finalizer.domain.payment import PaymentDecided
-from finalizer.rows import KEY, result_key, result_row
+from finalizer.domain.payment import PaymentActionRequired, PaymentDecided
+from finalizer.rows import AWAITING, AWAITING_SINCE, KEY, action_row, result_key, result_row
 from payments_shared.eventstore.memory import InMemoryRows, RowWrite
 
 
@@ -18,6 +18,16 @@ class InMemoryPaymentResults:
     def result_recorded(self, outcome: PaymentDecided, version: int, at: datetime) -> RowWrite:
         row = result_row(outcome.data, version, at.isoformat())
         return self.rows.put(result_key(row[KEY]), row)
+
+    def action_required(self, action: PaymentActionRequired, version: int, at: datetime) -> RowWrite:
+        row = action_row(action.data, version, at.isoformat())
+        return self.rows.put(result_key(row[KEY]), row)
+
+    def awaiting_since_before(self, cutoff: datetime, limit: int) -> list[str]:
+        awaiting = sorted(
+            (row for row in self.rows.all() if row.get(AWAITING) == AWAITING), key=lambda row: row[AWAITING_SINCE]
+        )
+        return [row[KEY] for row in awaiting if row[AWAITING_SINCE] < cutoff.isoformat()][:limit]
 
     def result(self, payment_order_id: str) -> dict[str, Any] | None:
         """A payment's row, as an operator reads it in the table."""

@@ -7,14 +7,18 @@ from a DLQ (kept 14 days) can come later than that: for such an old event the us
 which looks the intent up by the order id in its metadata, and charges only when there is none.
 
 Outcomes: `succeeded` → APPROVED; a card error (HTTP 402) → DECLINED with Stripe's decline code and message;
-`requires_action` (3-D Secure: nobody is there to authenticate an asynchronous charge) → DECLINED; `processing`
-→ asked again once, then PspOutcomeUnknown; a `processing` intent that failed since (`requires_payment_method`
-with its `last_payment_error`) → DECLINED as a card error is; `canceled` → DECLINED; no answer →
-PspOutcomeUnknown (the queue redelivers). An amount Stripe refuses (below its minimum, above its maximum, not
-writable in its `amount`: payments_shared.stripe_amounts, or its own answer) → DECLINED with that code: no retry
-would charge it. Any other refusal of our request itself (bad key, bad parameters, idempotency
-key reused with other parameters) → PspRequestRefused: it is not the buyer's fault, so the payment is not
-failed; the event waits in the DLQ.
+`requires_action` (3-D Secure) → REQUIRES_ACTION with what the buyer's page needs (Stripe's redirect page when
+the order gave a return URL, else the client secret for Stripe.js); `processing` → asked again once, then
+PspOutcomeUnknown; a `processing` or authenticating intent that failed since (`requires_payment_method` with its
+`last_payment_error`) → DECLINED as a card error is; `canceled` → DECLINED; no answer → PspOutcomeUnknown (the
+queue redelivers). An amount Stripe refuses (below its minimum, above its maximum, not writable in its `amount`:
+payments_shared.stripe_amounts, or its own answer) → DECLINED with that code: no retry would charge it. Any other
+refusal of our request itself (bad key, bad parameters, idempotency key reused with other parameters) →
+PspRequestRefused: it is not the buyer's fault, so the payment is not failed; the event waits in the DLQ.
+
+An intent awaiting authentication is settled later by id: `retrieve` (a webhook or a redelivery re-reads it:
+webhooks arrive late, twice and out of order, so their payload is never trusted) or `cancel` (the sweep, once
+the buyer abandoned it).
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from urllib.parse import urlsplit
 import stripe
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
-from finalizer.domain.payment import ChargeResult, PaymentSource, PaymentToken, PspDecision
+from finalizer.domain.payment import ChargeResult, NextAction, PaymentSource, PaymentToken, PspDecision
 from finalizer.ports import PspOutcomeUnknown, PspRequestRefused
 from payments_shared.money import Money
 from payments_shared.observability.tracing import tracer
@@ -42,9 +46,7 @@ ROUTE_OF_AN_INTENT = "/v1/payment_intents/{intent}"
 AMOUNT_REFUSALS = frozenset(
     {"amount_too_small", "amount_too_large", "invalid_charge_amount", "invalid_charge_amount_no_decimal_compatible"}
 )
-REQUIRES_ACTION_REASON = (
-    "requires_action: the card asks for 3-D Secure authentication, impossible in an asynchronous charge"
-)
+ABANDONED = "abandoned"  # our cancellation_reason for an authentication the buyer never completed
 
 
 class _TracedRequestsClient(stripe.RequestsClient):
@@ -92,7 +94,14 @@ class StripePsp:
         self._retries = max_network_retries
         self._client: tuple[str, stripe.StripeClient] | None = None
 
-    def charge(self, idempotency_key: str, amount: Money, merchant_id: str, card: PaymentSource) -> ChargeResult:
+    def charge(
+        self,
+        idempotency_key: str,
+        amount: Money,
+        merchant_id: str,
+        card: PaymentSource,
+        return_url: str | None = None,
+    ) -> ChargeResult:
         with tracer().start_as_current_span(
             "psp charge",
             kind=SpanKind.CLIENT,
@@ -103,7 +112,7 @@ class StripePsp:
                 "peer.service": "stripe",
             },
         ) as span:
-            result = self._charge(idempotency_key, amount, merchant_id, card)
+            result = self._charge(idempotency_key, amount, merchant_id, card, return_url)
             span.set_attribute("payment.outcome", result.decision.value)
             if result.psp_reference:
                 span.set_attribute("psp.reference", result.psp_reference)
@@ -111,7 +120,9 @@ class StripePsp:
                 span.set_attribute("psp.decline_code", result.decline_code)
             return result
 
-    def _charge(self, idempotency_key: str, amount: Money, merchant_id: str, card: PaymentSource) -> ChargeResult:
+    def _charge(
+        self, idempotency_key: str, amount: Money, merchant_id: str, card: PaymentSource, return_url: str | None
+    ) -> ChargeResult:
         try:
             stripe_minor = stripe_amount(amount)
         except UnchargeableAmount as refused:  # accepted before these rules: Stripe would refuse it every time
@@ -124,6 +135,7 @@ class StripePsp:
             "payment_method_types": ["card"],
             **_payment_method(card),
             "metadata": {"payment_order_id": idempotency_key, "merchant_id": merchant_id},
+            **({"return_url": return_url} if return_url else {}),
         }
         try:
             intent = client.v1.payment_intents.create(
@@ -174,6 +186,41 @@ class StripePsp:
                 raise PspRequestRefused(f"Stripe refused the search for {idempotency_key}: {refused.code}") from None
             return _result(intent)
 
+    def retrieve(self, intent_id: str) -> ChargeResult:
+        """What the PaymentIntent's state says now (a webhook's payload is never trusted: it may be stale)."""
+        with tracer().start_as_current_span(
+            "psp retrieve", kind=SpanKind.CLIENT, attributes={"psp.reference": intent_id, "peer.service": "stripe"}
+        ):
+            try:
+                return _result(self._stripe().v1.payment_intents.retrieve(intent_id))
+            except (stripe.APIConnectionError, stripe.APIError, stripe.RateLimitError) as unknown:
+                raise PspOutcomeUnknown(f"Stripe's {intent_id}: {type(unknown).__name__}") from None
+            except stripe.StripeError as refused:
+                raise PspRequestRefused(f"Stripe refused to read {intent_id}: {refused.code}") from None
+
+    def cancel(self, intent_id: str) -> ChargeResult:
+        """Cancel an intent whose authentication was abandoned; an intent that settled meanwhile (Stripe: no
+        cancel once succeeded) answers with that state instead, so a late success is never lost."""
+        with tracer().start_as_current_span(
+            "psp cancel", kind=SpanKind.CLIENT, attributes={"psp.reference": intent_id, "peer.service": "stripe"}
+        ):
+            client = self._stripe()
+            try:
+                intent = client.v1.payment_intents.cancel(
+                    intent_id,
+                    params={"cancellation_reason": ABANDONED},
+                    options={"idempotency_key": f"cancel-{intent_id}"},
+                )
+            except stripe.InvalidRequestError as refused:
+                if refused.code != "payment_intent_unexpected_state":
+                    raise PspRequestRefused(f"Stripe refused to cancel {intent_id}: {refused.code}") from None
+                return self.retrieve(intent_id)
+            except (stripe.APIConnectionError, stripe.APIError, stripe.RateLimitError) as unknown:
+                raise PspOutcomeUnknown(f"Stripe's cancel of {intent_id}: {type(unknown).__name__}") from None
+            except stripe.StripeError as refused:
+                raise PspRequestRefused(f"Stripe refused to cancel {intent_id}: {refused.code}") from None
+            return _result(intent)
+
     def _stripe(self) -> stripe.StripeClient:
         """One client per API key value: a rotated key (new SSM value) gets a new client."""
         key = self._api_key()
@@ -203,8 +250,16 @@ def _result(intent: Any) -> ChargeResult:
     if intent.status == "succeeded":
         return ChargeResult(PspDecision.APPROVED, intent.id, None)
     if intent.status == "requires_action":
-        return ChargeResult(PspDecision.DECLINED, intent.id, REQUIRES_ACTION_REASON, "authentication_required")
+        return ChargeResult(PspDecision.REQUIRES_ACTION, intent.id, None, None, _next_action(intent))
     if intent.status == "canceled":
+        reason = getattr(intent, "cancellation_reason", None)
+        if reason == ABANDONED:
+            return ChargeResult(
+                PspDecision.DECLINED,
+                intent.id,
+                "authentication_abandoned: the buyer did not authenticate in time",
+                "authentication_abandoned",
+            )
         return ChargeResult(PspDecision.DECLINED, intent.id, "canceled: the intent was canceled", "canceled")
     failure = intent.last_payment_error if intent.status == "requires_payment_method" else None
     if failure is not None:  # it was `processing`, then the charge failed: the create answered 200, not 402
@@ -212,3 +267,12 @@ def _result(intent: Any) -> ChargeResult:
         message = getattr(failure, "message", None) or "the card was declined"
         return ChargeResult(PspDecision.DECLINED, intent.id, f"{code}: {message}", code)
     raise PspOutcomeUnknown(f"Stripe's PaymentIntent {intent.id} is {intent.status}: outcome not known yet")
+
+
+def _next_action(intent: Any) -> NextAction:
+    """Stripe's redirect page when the intent has one (a return URL was given), else Stripe.js's way."""
+    action = intent.next_action
+    redirect = getattr(action, "redirect_to_url", None) if action is not None else None
+    if redirect is not None and getattr(redirect, "url", None):
+        return NextAction("redirect_to_url", redirect.url, intent.client_secret)
+    return NextAction(getattr(action, "type", None) or "use_stripe_sdk", None, intent.client_secret)

@@ -1,7 +1,10 @@
 """A payment as the finalizer sees it: charged once, then SUCCESS or FAILED for good (a decider).
 
 Charging is I/O (the sealed card opened, the PSP asked), so the use case does it; what the decider rules on is
-the PSP's answer: the first one recorded for a payment is its decision, and any later one changes nothing.
+the PSP's answers: the first final one recorded for a payment is its decision, and any later one changes nothing.
+A card that asks for 3-D Secure first puts the payment in REQUIRES_ACTION (what the buyer's page needs to
+authenticate); the PSP's later answer for that same PaymentIntent — authenticated, failed, or cancelled by the
+sweep once abandoned — decides it.
 """
 
 from __future__ import annotations
@@ -19,16 +22,33 @@ from payments_shared.money import Money
 
 PAYMENT_SUCCEEDED = "PaymentSucceeded"
 PAYMENT_FAILED = "PaymentFailed"
+PAYMENT_ACTION_REQUIRED = "PaymentActionRequired"
 
 
 class PaymentStatus(StrEnum):
     SUCCESS = "SUCCESS"
     FAILED = "FAILED"
+    REQUIRES_ACTION = "REQUIRES_ACTION"  # the buyer must authenticate (3-D Secure): not final
+
+
+FINAL_STATUSES = frozenset({PaymentStatus.SUCCESS, PaymentStatus.FAILED})
 
 
 class PspDecision(StrEnum):
     APPROVED = "APPROVED"
     DECLINED = "DECLINED"
+    REQUIRES_ACTION = "REQUIRES_ACTION"
+
+
+@dataclass(frozen=True)
+class NextAction:
+    """What the buyer's page does to authenticate: follow `redirect_url` (the PSP's page, which then sends the
+    buyer to the merchant's return URL), or hand `client_secret` to Stripe.js. The secret confirms this one
+    intent only; it goes to the merchant and never to a log."""
+
+    type: str  # redirect_to_url | use_stripe_sdk
+    redirect_url: str | None = None
+    client_secret: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -58,6 +78,7 @@ class ChargeResult:
     psp_reference: str | None
     error_message: str | None
     decline_code: str | None = None  # the issuer's reason as the PSP names it (e.g. insufficient_funds)
+    next_action: NextAction | None = None  # with REQUIRES_ACTION
 
 
 # Events
@@ -89,7 +110,24 @@ class PaymentFailed(PaymentDecided):
     event_type: ClassVar[str] = PAYMENT_FAILED
 
 
-EVENTS = EventTypes(PaymentSucceeded, PaymentFailed)
+@dataclass(frozen=True)
+class PaymentActionRequired(DomainEvent):
+    """The PSP asks the buyer to authenticate the PaymentIntent `psp_reference` before it charges."""
+
+    event_type: ClassVar[str] = PAYMENT_ACTION_REQUIRED
+    payment_order_id: str
+    merchant_id: str
+    amount: str
+    amount_minor: int
+    currency: str
+    psp_reference: str
+    next_action_type: str
+    redirect_url: str | None
+    client_secret: str | None
+    status: str = PaymentStatus.REQUIRES_ACTION.value
+
+
+EVENTS = EventTypes(PaymentSucceeded, PaymentFailed, PaymentActionRequired)
 
 
 # Commands
@@ -107,6 +145,7 @@ class ChargePayment:
     causation_id: str | None = None  # the PaymentInitiated event's id
     initiated_at: datetime | None = None  # when the payment was initiated: how old its PSP key may be
     payment_method: str | None = None  # or the PSP's PaymentMethod (pm_…) to charge instead of a card
+    return_url: str | None = None  # where the PSP's 3-D Secure page sends the buyer back to
 
 
 @dataclass(frozen=True)
@@ -117,45 +156,103 @@ class RecordCharge:
     result: ChargeResult
 
 
+@dataclass(frozen=True)
+class RecordSettlement:
+    """Record the PSP's later answer for a payment awaiting the buyer's authentication (a webhook, a
+    redelivery or the sweep re-read its PaymentIntent)."""
+
+    result: ChargeResult
+
+
 # State
 
 
 @dataclass(frozen=True)
 class Payment:
-    """The charge's decision: None until the PSP's answer is recorded, then that outcome for good."""
+    """The charge's decision: None until the PSP's final answer is recorded, then that outcome for good;
+    `awaiting` while the buyer has to authenticate."""
 
     outcome: PaymentDecided | None = None
+    awaiting: PaymentActionRequired | None = None
 
     @property
     def status(self) -> PaymentStatus | None:
-        return PaymentStatus(self.outcome.status) if self.outcome is not None else None
+        if self.outcome is not None:
+            return PaymentStatus(self.outcome.status)
+        return PaymentStatus.REQUIRES_ACTION if self.awaiting is not None else None
 
 
-def decide(command: RecordCharge, state: Payment) -> Sequence[DomainEvent]:
+PaymentCommand = RecordCharge | RecordSettlement
+
+
+def decide(command: PaymentCommand, state: Payment) -> Sequence[DomainEvent]:
     if state.outcome is not None:
         return []  # decided by an earlier delivery: the first answer recorded stands
-    payment, result = command.payment, command.result
+    if isinstance(command, RecordSettlement):
+        if state.awaiting is None:
+            raise ValueError("a settlement for a payment that awaits no authentication")
+        terms = _Terms(state.awaiting.payment_order_id, state.awaiting.merchant_id, _money(state.awaiting))
+    else:
+        payment = command.payment
+        terms = _Terms(str(payment.payment_order_id), str(payment.merchant_id), payment.amount)
+    result = command.result
+    if result.decision == PspDecision.REQUIRES_ACTION:
+        return [] if state.awaiting is not None else [_action_required(terms, result)]
+    if state.awaiting is not None and result.psp_reference not in (None, state.awaiting.psp_reference):
+        raise ValueError(f"{terms.payment_order_id}: an answer for another PaymentIntent than the one awaited")
+    return [_decided(terms, result)]
+
+
+@dataclass(frozen=True)
+class _Terms:
+    payment_order_id: str
+    merchant_id: str
+    amount: Money
+
+
+def _money(event: PaymentActionRequired) -> Money:
+    return Money(int(event.amount_minor), event.currency)
+
+
+def _decided(terms: _Terms, result: ChargeResult) -> PaymentDecided:
     approved = result.decision == PspDecision.APPROVED
     decided = PaymentSucceeded if approved else PaymentFailed
-    return [
-        decided(
-            payment_order_id=str(payment.payment_order_id),
-            merchant_id=str(payment.merchant_id),
-            amount=payment.amount.to_decimal_string(),
-            amount_minor=payment.amount.minor,
-            currency=payment.amount.currency,
-            status=(PaymentStatus.SUCCESS if approved else PaymentStatus.FAILED).value,
-            error_message=None if approved else (result.error_message or "declined"),
-            decline_code=None if approved else result.decline_code,
-            psp_reference=result.psp_reference,
-        )
-    ]
+    return decided(
+        payment_order_id=terms.payment_order_id,
+        merchant_id=terms.merchant_id,
+        amount=terms.amount.to_decimal_string(),
+        amount_minor=terms.amount.minor,
+        currency=terms.amount.currency,
+        status=(PaymentStatus.SUCCESS if approved else PaymentStatus.FAILED).value,
+        error_message=None if approved else (result.error_message or "declined"),
+        decline_code=None if approved else result.decline_code,
+        psp_reference=result.psp_reference,
+    )
+
+
+def _action_required(terms: _Terms, result: ChargeResult) -> PaymentActionRequired:
+    action = result.next_action
+    if result.psp_reference is None or action is None:
+        raise ValueError(f"{terms.payment_order_id}: an authentication to do needs its PaymentIntent and action")
+    return PaymentActionRequired(
+        payment_order_id=terms.payment_order_id,
+        merchant_id=terms.merchant_id,
+        amount=terms.amount.to_decimal_string(),
+        amount_minor=terms.amount.minor,
+        currency=terms.amount.currency,
+        psp_reference=result.psp_reference,
+        next_action_type=action.type,
+        redirect_url=action.redirect_url,
+        client_secret=action.client_secret,
+    )
 
 
 def evolve(state: Payment, event: DomainEvent) -> Payment:
     if isinstance(event, PaymentDecided):
-        return Payment(event)
+        return Payment(event, state.awaiting)
+    if isinstance(event, PaymentActionRequired):
+        return Payment(None, event)
     return state
 
 
-DECIDER: Decider[Payment, RecordCharge] = Decider(Payment(), decide, evolve, EVENTS)
+DECIDER: Decider[Payment, PaymentCommand] = Decider(Payment(), decide, evolve, EVENTS)

@@ -1,20 +1,25 @@
 """The finalizer's names in its event store and on the bus, defined once (the app, the container and tools/ops
 use them).
 
-A payment's outcome is the only event of its own stream `payment-<payment order id>`: the stream's version
-condition is what lets one delivery, and only one, record a payment's decision.
+A payment's outcome is the last event of its own stream `payment-<payment order id>` (the only one but for a
+3-D Secure payment, whose PaymentActionRequired comes first): the stream's version condition is what lets one
+delivery, and only one, record a payment's decision.
 """
 
 from __future__ import annotations
 
-from finalizer.domain.payment import PAYMENT_FAILED, PAYMENT_SUCCEEDED
+from finalizer.domain.payment import PAYMENT_ACTION_REQUIRED, PAYMENT_FAILED, PAYMENT_SUCCEEDED
 
 PAYMENT_PREFIX = "payment-"
 
 # What leaves the service, through the outbox relay: the bus source, and the stored event types it publishes (as
 # which contract type). Both outcomes are one integration event: PaymentStatusUpdated with status SUCCESS or FAILED.
 SOURCE = "payments.finalizer"
-PUBLISHED_TYPES = {PAYMENT_SUCCEEDED: "PaymentStatusUpdated", PAYMENT_FAILED: "PaymentStatusUpdated"}
+PUBLISHED_TYPES = {
+    PAYMENT_SUCCEEDED: "PaymentStatusUpdated",
+    PAYMENT_FAILED: "PaymentStatusUpdated",
+    PAYMENT_ACTION_REQUIRED: "PaymentActionRequired",
+}
 
 
 def payment_stream(payment_order_id: str) -> str:

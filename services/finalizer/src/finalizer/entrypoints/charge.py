@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from aws_lambda_powertools.metrics import single_metric
+from aws_lambda_powertools.metrics import Metrics, single_metric
 
+from finalizer.app import Finalized
 from finalizer.domain.payment import ChargePayment, PaymentStatus
 from finalizer.runtime import SERVICE, container, logger
 from payments_shared.contracts import PaymentInitiatedData
@@ -26,6 +27,7 @@ def charge_command(envelope: EventEnvelope) -> ChargePayment:
         str(envelope.event_id),
         envelope.occurred_at,
         payment.payment_method,
+        payment.return_url,
     )
 
 
@@ -37,6 +39,15 @@ def _charge(envelope: EventEnvelope) -> None:
     if not result.charged_now:
         logger.info("duplicate delivery: payment already decided", extra={"status": result.status.value})
         return
+    record_metrics(metrics, result)
+    logger.info("payment finalized", extra={"payment_order_id": result.payment_order_id, "status": result.status.value})
+
+
+def record_metrics(metrics: Metrics, result: Finalized) -> None:
+    """What a newly recorded status adds to the service's metrics (the charge, the webhook, the sweep)."""
+    if result.status == PaymentStatus.REQUIRES_ACTION:
+        metrics.add_metric(name="PaymentsAwaitingAction", unit=MetricUnit.Count, value=1)
+        return
     succeeded = result.status == PaymentStatus.SUCCESS
     metrics.add_metric(name="PaymentsSucceeded" if succeeded else "PaymentsFailed", unit=MetricUnit.Count, value=1)
     if result.psp_latency_ms is not None:
@@ -46,7 +57,6 @@ def _charge(envelope: EventEnvelope) -> None:
             name="AmountCapturedMinorUnits", unit=MetricUnit.Count, value=result.amount_minor, namespace=NAMESPACE
         ) as amount:
             amount.add_dimension(name="currency", value=result.currency)
-    logger.info("payment finalized", extra={"payment_order_id": result.payment_order_id, "status": result.status.value})
 
 
 handler = queue_entry(_charge, logger=logger, metrics=metrics)

@@ -1,0 +1,117 @@
+"""Stripe's webhooks (POST /webhooks/stripe, no IAM: Stripe signs instead): settle payments awaiting 3-D Secure.
+
+Verified with the SDK (`Webhook.construct_event`: `Stripe-Signature` over the raw body, the endpoint secret from
+SSM, 300 s tolerance) before anything else; a bad signature is a 400 and nothing is recorded. The payload is
+never trusted for the outcome — webhooks arrive late, twice and out of order — only for which payment to look
+at: the PaymentIntent is re-read and fed to the same use case the queue's redeliveries use. Each event id is
+claimed forever with what it records, so a redelivered event changes nothing. A PSP that cannot be asked
+now gets a 503: Stripe retries its webhooks for three days.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+import stripe
+from opentelemetry.trace import SpanKind
+
+from finalizer.entrypoints.charge import record_metrics
+from finalizer.ports import PspOutcomeUnknown
+from finalizer.runtime import SERVICE, container, logger
+from payments_shared.eventstore.port import StoreUnavailable
+from payments_shared.eventstore.repository import Cause
+from payments_shared.lambda_entry.span import LambdaHandler, function_name, invocation_span
+from payments_shared.observability.metrics import build_metrics
+from payments_shared.observability.tracing import mark_error
+from payments_shared.problems import PROBLEM_CONTENT_TYPE, InvalidRequest, Problem, ServiceBusy
+
+SIGNATURE_TOLERANCE_S = 300  # Stripe's default: a replayed delivery older than this is refused
+# The PaymentIntent events whose intent may have settled; any other type is acknowledged and ignored.
+SETTLING_TYPES = frozenset(
+    {
+        "payment_intent.succeeded",
+        "payment_intent.payment_failed",
+        "payment_intent.canceled",
+        "payment_intent.requires_action",
+    }
+)
+
+metrics = build_metrics(SERVICE)
+
+
+def _answer(status: int, body: dict[str, Any], content_type: str = "application/json") -> dict[str, Any]:
+    return {
+        "statusCode": status,
+        "multiValueHeaders": {"Content-Type": [content_type]},
+        "body": json.dumps(body),
+        "isBase64Encoded": False,
+    }
+
+
+def _problem(problem: Problem) -> dict[str, Any]:
+    logger.info("webhook refused", extra={"problem": problem.type, "status": problem.status})
+    return _answer(problem.status, problem.body(), PROBLEM_CONTENT_TYPE)
+
+
+def _raw_body(event: dict[str, Any]) -> str:
+    body = event.get("body") or ""
+    return base64.b64decode(body).decode() if event.get("isBase64Encoded") else str(body)
+
+
+def _signature(event: dict[str, Any]) -> str | None:
+    headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
+    return headers.get("stripe-signature")
+
+
+def receive(event: dict[str, Any]) -> dict[str, Any]:
+    signature = _signature(event)
+    if not signature:
+        return _problem(InvalidRequest("No Stripe-Signature header", []))
+    try:
+        stripe_event = stripe.Webhook.construct_event(
+            _raw_body(event), signature, container.stripe_webhook_secret()(), tolerance=SIGNATURE_TOLERANCE_S
+        )
+    except (stripe.SignatureVerificationError, ValueError, UnicodeDecodeError):
+        return _problem(InvalidRequest("The Stripe-Signature does not verify this body", []))
+    event_id, event_type = str(stripe_event.id), str(stripe_event.type)
+    logger.append_keys(stripe_event_id=event_id, stripe_event_type=event_type)
+    intent = stripe_event.data.object if event_type in SETTLING_TYPES else None
+    order_id = (getattr(intent, "metadata", None) or {}).get("payment_order_id") if intent is not None else None
+    if not order_id:
+        logger.info("webhook ignored: not a payment of ours to settle")
+        return _answer(200, {"received": True})
+    try:
+        settled = container.app().settle(str(order_id), Cause(str(order_id), event_id), once=f"stripe-event-{event_id}")
+    except (PspOutcomeUnknown, StoreUnavailable) as unknown:
+        logger.warning("webhook left for Stripe to retry", extra={"reason": type(unknown).__name__})
+        busy = ServiceBusy("The payment could not be settled now; Stripe retries the webhook.")
+        return _answer(busy.status, busy.body(), PROBLEM_CONTENT_TYPE)
+    if settled is not None and settled.charged_now:
+        record_metrics(metrics, settled)
+        logger.info("payment settled", extra={"payment_order_id": order_id, "status": settled.status.value})
+    return _answer(200, {"received": True})
+
+
+def _handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    with invocation_span(
+        "POST /webhooks/stripe",
+        SpanKind.SERVER,
+        attributes={
+            "http.request.method": "POST",
+            "http.route": "/webhooks/stripe",
+            "faas.trigger": "http",
+            "faas.name": function_name(context),
+        },
+    ) as roots:
+        response = receive(event)
+        roots[0].set_attribute("http.response.status_code", response["statusCode"])
+        if response["statusCode"] >= 500:
+            mark_error(roots, description=f"HTTP {response['statusCode']}")
+        return response
+
+
+handler: LambdaHandler = logger.inject_lambda_context(
+    metrics.log_metrics(_handler, capture_cold_start_metric=True), clear_state=True
+)
