@@ -16,7 +16,11 @@ from payments_shared.contracts import CONTRACTS
 from payments_shared.events import ENVELOPE_SCHEMA_VERSION, EventEnvelope
 
 SCHEMAS_DIR = Path("contracts/events")
-PRODUCERS = {"PaymentInitiated": "payments.initializer", "PaymentStatusUpdated": "payments.finalizer"}
+PRODUCERS = {
+    "PaymentInitiated": "payments.initializer",
+    "PaymentStatusUpdated": "payments.finalizer",
+    "PaymentActionRequired": "payments.finalizer",
+}
 
 
 def committed_path(event_type: str) -> Path:

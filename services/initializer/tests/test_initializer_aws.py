@@ -17,7 +17,7 @@ from payments_shared.contracts import PaymentInitiatedData
 from payments_shared.events import EventEnvelope
 from payments_shared.sealed_cards import KmsCardCipher
 from payments_testing.aws import LambdaContext, aws_client
-from payments_testing.events import deliver, payment_status_updated
+from payments_testing.events import deliver, payment_action_required, payment_status_updated
 from payments_testing.http import api_event, json_body
 from payments_testing.streams import read_stream
 
@@ -124,3 +124,45 @@ def test_outcome_projection_updates_the_read_model_once(world: dict[str, Any]) -
         ExpressionAttributeValues={":s": {"S": f"payment-{order_id}"}},
     )["Items"]
     assert [item["event_type"]["S"] for item in stored] == ["PaymentInitiated", "PaymentOutcomeRecorded"]
+
+
+def test_an_authentication_to_do_shows_until_the_outcome_and_never_after_it(world: dict[str, Any]) -> None:
+    body = {**valid_order(), "return_url": "https://shop.example/paid"}
+    created = api.handler(api_event("POST", "/payments", body, {"Idempotency-Key": "k3"}), LambdaContext())
+    order_id = json_body(created)["payment_order_id"]
+    [published] = relay_all(world)
+    assert published.data["return_url"] == "https://shop.example/paid"  # the finalizer hands it to Stripe
+
+    def shown() -> dict[str, Any]:
+        event = api_event(
+            "GET",
+            f"/payments/{order_id}",
+            resource="/payments/{payment_order_id}",
+            path_parameters={"payment_order_id": order_id},
+        )
+        return json_body(api.handler(event, LambdaContext()))
+
+    action = payment_action_required(order_id)
+    assert deliver(outcome.handler, action, action) == []  # twice: recorded once
+    awaiting = shown()
+    assert awaiting["status"] == "REQUIRES_ACTION"
+    assert awaiting["next_action"] == {
+        "type": "redirect_to_url",
+        "redirect_url": "https://hooks.stripe.com/3d_secure_2/hosted?payment_intent=pi_3ds",
+        "client_secret": "pi_3ds_secret_x",
+    }
+    assert deliver(outcome.handler, payment_status_updated(order_id=order_id, status="SUCCESS")) == []
+    done = shown()
+    assert (done["status"], done.get("next_action")) == ("SUCCESS", None)
+    assert deliver(outcome.handler, payment_action_required(order_id)) == []  # overtaken on the bus: ignored
+    assert shown()["status"] == "SUCCESS"
+    stored = world["dynamodb"].query(
+        TableName="initializer-events",
+        KeyConditionExpression="stream_id = :s",
+        ExpressionAttributeValues={":s": {"S": f"payment-{order_id}"}},
+    )["Items"]
+    assert [item["event_type"]["S"] for item in stored] == [
+        "PaymentInitiated",
+        "PaymentActionRecorded",
+        "PaymentOutcomeRecorded",
+    ]

@@ -24,6 +24,33 @@ def eventbridge_delivery(detail: dict[str, Any], source: str) -> dict[str, Any]:
     }
 
 
+def payment_action_required(
+    order_id: str, merchant_id: str = "merchant-1", event_id: str | None = None, intent_id: str = "pi_3ds"
+) -> dict[str, Any]:
+    """The finalizer's PaymentActionRequired: the buyer must authenticate on Stripe's 3-D Secure page."""
+    detail = {
+        "event_id": event_id or str(uuid.uuid4()),
+        "event_type": "PaymentActionRequired",
+        "schema_version": 1,
+        "occurred_at": "2026-11-25T10:00:01+00:00",
+        "aggregate_id": f"payment-{order_id}",
+        "aggregate_version": 1,
+        "correlation_id": order_id,
+        "causation_id": None,
+        "trace": {"traceparent": None, "tracestate": None},
+        "data": {
+            "payment_order_id": order_id,
+            "merchant_id": merchant_id,
+            "status": "REQUIRES_ACTION",
+            "psp_reference": intent_id,
+            "next_action_type": "redirect_to_url",
+            "redirect_url": f"https://hooks.stripe.com/3d_secure_2/hosted?payment_intent={intent_id}",
+            "client_secret": f"{intent_id}_secret_x",
+        },
+    }
+    return eventbridge_delivery(detail, "payments.finalizer")
+
+
 def payment_status_updated(
     merchant_id: str = "merchant-1",
     amount: str = "12.34",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from initializer.domain.commands import InitiatePayment, RecordPaymentOutcome
+from initializer.domain.commands import InitiatePayment, RecordPaymentAction, RecordPaymentOutcome
 from initializer.domain.errors import PaymentNotFound
 from initializer.domain.order import (
     OrderCommand,
@@ -86,9 +86,10 @@ class InitializerApp:
             raise PaymentNotFound(payment_order_id)
         return row
 
-    def record_outcome(self, command: RecordPaymentOutcome, cause: Cause) -> bool:
-        """Record the finalizer's decision on the order, once; a final status never moves. False when nothing
-        was new. Raises PaymentNotFound for an outcome that came before its order (the queue redelivers it)."""
+    def record_outcome(self, command: RecordPaymentOutcome | RecordPaymentAction, cause: Cause) -> bool:
+        """Record the finalizer's decision on the order (or that the buyer must authenticate first), once; a
+        final status never moves. False when nothing was new. Raises PaymentNotFound for an outcome that came
+        before its order (the queue redelivers it)."""
 
         def status_recorded(decision: Decision[PaymentOrder | None]) -> list[ViewChange]:
             return [self._orders.status_recorded(_order(decision), decision.version, self._clock())]

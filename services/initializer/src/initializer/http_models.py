@@ -83,6 +83,16 @@ class PaymentRequest(BaseModel):
         ),
     ]
     payment_details: PaymentDetailsIn | None = None
+    return_url: Annotated[
+        str | None,
+        Field(
+            default=None,
+            pattern=r"^https://[^\s]+$",
+            max_length=2048,
+            description="the merchant's https page the buyer comes back to after 3-D Secure, when the card asks "
+            "for it (the payment is then REQUIRES_ACTION with next_action.redirect_url)",
+        ),
+    ]
 
     @model_validator(mode="after")
     def _one_way_to_pay(self) -> PaymentRequest:
@@ -124,6 +134,15 @@ class CardOut(BaseModel):
     last4: str
 
 
+class NextActionOut(BaseModel):
+    """What the buyer's page does to authenticate: open `redirect_url` (Stripe's 3-D Secure page, which sends
+    the buyer back to the order's return_url), or pass `client_secret` to Stripe.js `handleNextAction`."""
+
+    type: str
+    redirect_url: str | None = None
+    client_secret: str | None = None
+
+
 class PaymentOut(BaseModel):
     payment_order_id: str
     merchant_id: str
@@ -134,3 +153,4 @@ class PaymentOut(BaseModel):
     failure_reason: str | None = None
     card: CardOut | None = None  # a card payment's brand and last 4
     payment_method: str | None = None  # or the payment method it pays with
+    next_action: NextActionOut | None = None  # while REQUIRES_ACTION

@@ -24,6 +24,14 @@ def status_fields(order: PaymentOrder, version: int, timestamp: str) -> dict[str
     return {
         "status": order.status.value,
         "failure_reason": order.failure_reason,
+        # What the buyer's page needs while the order is REQUIRES_ACTION (None once final).
+        "next_action": None
+        if order.next_action is None
+        else {
+            "type": order.next_action.type,
+            "redirect_url": order.next_action.redirect_url,
+            "client_secret": order.next_action.client_secret,
+        },
         "timestamp": timestamp,
         "version": version,
     }

@@ -60,6 +60,7 @@ class InitiatePayment:
     card: CardEntry | None  # exactly one of a card and a payment method
     idempotency_key: str | None = None
     payment_method: str | None = None  # a Stripe PaymentMethod (pm_…) the buyer's browser made: no card data here
+    return_url: str | None = None  # the merchant's page the buyer comes back to after 3-D Secure
 
     def fingerprint(self, card_fingerprint: str | None) -> str:
         """A digest of the request that tells a retry from a reused key. The card enters only through its keyed
@@ -75,6 +76,8 @@ class InitiatePayment:
             "amount": self.amount.to_decimal_string(),
             "buyer_info": {"name": self.buyer.name, "email": self.buyer.email, "country": self.buyer.country},
             "payment_details": paid_with,
+            # Only when given: the fingerprints of orders from before return URLs stay what they were.
+            **({"return_url": self.return_url} if self.return_url is not None else {}),
         }
         return hashlib.sha256(json.dumps(canonical, sort_keys=True).encode()).hexdigest()
 
@@ -103,6 +106,7 @@ class InitiatePayment:
             sealed_payment_details=sealed_details,
             received_at=received_at,
             payment_method=self.payment_method,
+            return_url=self.return_url,
         )
 
 
@@ -122,6 +126,18 @@ class SealedPayment:
     sealed_payment_details: str | None  # card details sealed for the finalizer alone (payments_shared.sealed_cards)
     received_at: datetime  # the order's created_at, and the day its card's expiry is judged on
     payment_method: str | None = None  # the Stripe PaymentMethod to charge instead of a card
+    return_url: str | None = None
+
+
+@dataclass(frozen=True)
+class RecordPaymentAction:
+    """The buyer must authenticate (the finalizer's PaymentActionRequired event `source_event_id`): show it."""
+
+    payment_order_id: str
+    next_action_type: str
+    redirect_url: str | None
+    client_secret: str | None = field(repr=False)
+    source_event_id: str
 
 
 @dataclass(frozen=True)

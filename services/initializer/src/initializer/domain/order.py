@@ -2,19 +2,20 @@
 
 The state of an order's stream (`payment-<id>`, initializer.domain.streams) is `PaymentOrder | None`: no order
 before its first event. Every stream starts with the event `initiate_payment` decides — PaymentInitiated or
-PaymentRejected — and may end with PaymentOutcomeRecorded.
+PaymentRejected — and may end with PaymentOutcomeRecorded, after a PaymentActionRecorded when the buyer had to
+authenticate (3-D Secure) first.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, ClassVar
 
 from initializer.domain.card import CardSummary, expires_before
-from initializer.domain.commands import RecordPaymentOutcome, SealedPayment
+from initializer.domain.commands import RecordPaymentAction, RecordPaymentOutcome, SealedPayment
 from initializer.domain.errors import IdempotencyKeyReused, PaymentNotFound
 from payments_shared.decider import Decider
 from payments_shared.domain_events import DomainEvent, EventTypes
@@ -25,6 +26,7 @@ from payments_shared.money import Money
 
 class OrderStatus(StrEnum):
     INITIATED = "INITIATED"
+    REQUIRES_ACTION = "REQUIRES_ACTION"  # the buyer must authenticate (3-D Secure): see next_action
     SUCCESS = "SUCCESS"
     FAILED = "FAILED"
 
@@ -34,6 +36,7 @@ FINAL_STATUSES = frozenset({OrderStatus.SUCCESS, OrderStatus.FAILED})
 PAYMENT_INITIATED = "PaymentInitiated"
 PAYMENT_REJECTED = "PaymentRejected"
 PAYMENT_OUTCOME_RECORDED = "PaymentOutcomeRecorded"
+PAYMENT_ACTION_RECORDED = "PaymentActionRecorded"
 
 
 def _buyer_from_country(data: dict[str, Any]) -> dict[str, Any]:
@@ -74,6 +77,7 @@ class PaymentInitiationEvent(DomainEvent):
     request_fingerprint: str  # tells a retry from a reused Idempotency-Key; never published
     created_at: str
     payment_method: str | None = None  # the Stripe PaymentMethod (pm_…) it pays with, instead of a card
+    return_url: str | None = None  # where 3-D Secure sends the buyer back to (orders from before have none)
 
 
 @dataclass(frozen=True)
@@ -99,7 +103,25 @@ class PaymentOutcomeRecorded(DomainEvent):
     source_event_id: str
 
 
-EVENTS = EventTypes(PaymentInitiated, PaymentRejected, PaymentOutcomeRecorded)
+@dataclass(frozen=True)
+class PaymentActionRecorded(DomainEvent):
+    """The buyer must authenticate: what its page needs, for GET /payments/{id}."""
+
+    event_type: ClassVar[str] = PAYMENT_ACTION_RECORDED
+    next_action_type: str
+    redirect_url: str | None
+    client_secret: str | None
+    source_event_id: str
+
+
+@dataclass(frozen=True)
+class NextAction:
+    type: str
+    redirect_url: str | None
+    client_secret: str | None = field(repr=False)
+
+
+EVENTS = EventTypes(PaymentInitiated, PaymentRejected, PaymentOutcomeRecorded, PaymentActionRecorded)
 
 
 @dataclass(frozen=True)
@@ -137,14 +159,17 @@ class PaymentOrder:
     failure_reason: str | None = None
     outcome_event_ids: frozenset[str] = frozenset()  # the finalizer's events already recorded
     payment_method: str | None = None
+    next_action: NextAction | None = None  # while REQUIRES_ACTION
 
 
-OrderCommand = SealedPayment | RecordPaymentOutcome
+OrderCommand = SealedPayment | RecordPaymentOutcome | RecordPaymentAction
 
 
 def decide(command: OrderCommand, order: PaymentOrder | None, policy: PaymentPolicy) -> Sequence[DomainEvent]:
     if isinstance(command, SealedPayment):
         return _initiate(command, order, policy)
+    if isinstance(command, RecordPaymentAction):
+        return _record_action(command, order)
     return _record_outcome(command, order)
 
 
@@ -168,6 +193,7 @@ def _initiate(command: SealedPayment, order: PaymentOrder | None, policy: Paymen
         "request_fingerprint": command.request_fingerprint,
         "created_at": command.received_at.isoformat(),
         "payment_method": command.payment_method,
+        "return_url": command.return_url,
     }
     reason = policy.refusal(command, command.received_at.date())
     if reason is None:
@@ -186,6 +212,20 @@ def _record_outcome(command: RecordPaymentOutcome, order: PaymentOrder | None) -
     if outcome not in FINAL_STATUSES:
         return []
     return [PaymentOutcomeRecorded(outcome.value, command.error_message, command.source_event_id)]
+
+
+def _record_action(command: RecordPaymentAction, order: PaymentOrder | None) -> list[DomainEvent]:
+    """The buyer must authenticate; nothing once the order is final (the outcome overtook this event on the
+    bus) or for a duplicate."""
+    if order is None:
+        raise PaymentNotFound(command.payment_order_id)
+    if command.source_event_id in order.outcome_event_ids or order.status in FINAL_STATUSES:
+        return []
+    return [
+        PaymentActionRecorded(
+            command.next_action_type, command.redirect_url, command.client_secret, command.source_event_id
+        )
+    ]
 
 
 def evolve(order: PaymentOrder | None, event: DomainEvent) -> PaymentOrder | None:
@@ -207,6 +247,14 @@ def evolve(order: PaymentOrder | None, event: DomainEvent) -> PaymentOrder | Non
             order,
             status=OrderStatus(event.status),
             failure_reason=event.error_message,
+            outcome_event_ids=order.outcome_event_ids | {event.source_event_id},
+            next_action=None,
+        )
+    if isinstance(event, PaymentActionRecorded) and order is not None:
+        return replace(
+            order,
+            status=OrderStatus.REQUIRES_ACTION,
+            next_action=NextAction(event.next_action_type, event.redirect_url, event.client_secret),
             outcome_event_ids=order.outcome_event_ids | {event.source_event_id},
         )
     return order

@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Header, Path
 from initializer.domain.commands import BuyerInfo, CardEntry, InitiatePayment
 from initializer.domain.errors import IdempotencyKeyReused, PaymentNotFound
 from initializer.domain.order import OrderStatus, PaymentOrder
-from initializer.http_models import CardOut, PaymentOut, PaymentRequest
+from initializer.http_models import CardOut, NextActionOut, PaymentOut, PaymentRequest
 from initializer.runtime import SERVICE, container, logger
 from payments_shared.callers import current_caller, require_merchant
 from payments_shared.ids import PaymentOrderId
@@ -54,6 +54,13 @@ def _out(order: PaymentOrder) -> PaymentOut:
         failure_reason=order.failure_reason,
         card=CardOut(brand=order.card.brand, last4=order.card.last4) if order.card else None,
         payment_method=order.payment_method,
+        next_action=None
+        if order.next_action is None
+        else NextActionOut(
+            type=order.next_action.type,
+            redirect_url=order.next_action.redirect_url,
+            client_secret=order.next_action.client_secret,
+        ),
     )
 
 
@@ -70,6 +77,7 @@ def initiate_payment(body: PaymentRequest, idempotency_key: str | None) -> Initi
         card=card,
         idempotency_key=idempotency_key,
         payment_method=body.payment_method,
+        return_url=body.return_url,
     )
 
 
@@ -121,6 +129,7 @@ def get_payment(payment_order_id: Annotated[PaymentOrderId, Path()]) -> PaymentO
         failure_reason=row.get("failure_reason"),
         card=CardOut(brand=row["card_brand"], last4=row["card_last4"]) if row.get("card_brand") else None,
         payment_method=row.get("payment_method"),
+        next_action=NextActionOut(**row["next_action"]) if row.get("next_action") else None,
     )
 
 

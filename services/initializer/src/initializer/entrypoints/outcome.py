@@ -1,25 +1,37 @@
-"""The initializer's consumer of PaymentStatusUpdated (its queue): record the finalizer's outcome on the order."""
+"""The initializer's consumer of the finalizer's PaymentStatusUpdated and PaymentActionRequired (its queue):
+record the outcome on the order, or that the buyer must authenticate first."""
 
 from __future__ import annotations
 
-from initializer.domain.commands import RecordPaymentOutcome
+from initializer.domain.commands import RecordPaymentAction, RecordPaymentOutcome
 from initializer.runtime import SERVICE, container, logger
-from payments_shared.contracts import PaymentStatusUpdatedData
+from payments_shared.contracts import PAYMENT_ACTION_REQUIRED, PaymentActionRequiredData, PaymentStatusUpdatedData
 from payments_shared.events import EventEnvelope
 from payments_shared.eventstore.repository import Cause
 from payments_shared.lambda_entry.queue import queue_entry
 from payments_shared.observability.metrics import build_metrics
 
 
-def outcome_command(envelope: EventEnvelope) -> tuple[RecordPaymentOutcome, Cause]:
-    """The command a PaymentStatusUpdated event carries; malformed data raises here, before any I/O."""
+def outcome_command(envelope: EventEnvelope) -> tuple[RecordPaymentOutcome | RecordPaymentAction, Cause]:
+    """The command the event carries; malformed data raises here, before any I/O."""
+    cause = Cause(envelope.correlation_id, str(envelope.event_id))
+    if envelope.event_type == PAYMENT_ACTION_REQUIRED:
+        action = PaymentActionRequiredData.model_validate(envelope.data)
+        return RecordPaymentAction(
+            str(action.payment_order_id),
+            action.next_action_type,
+            action.redirect_url,
+            action.client_secret,
+            str(envelope.event_id),
+        ), cause
     data = PaymentStatusUpdatedData.model_validate(envelope.data)
-    command = RecordPaymentOutcome(str(data.payment_order_id), data.status, data.error_message, str(envelope.event_id))
-    return command, Cause(envelope.correlation_id, str(envelope.event_id))
+    return RecordPaymentOutcome(
+        str(data.payment_order_id), data.status, data.error_message, str(envelope.event_id)
+    ), cause
 
 
 def _record_outcome(envelope: EventEnvelope) -> None:
-    if envelope.event_type == "PaymentStatusUpdated":
+    if envelope.event_type in ("PaymentStatusUpdated", PAYMENT_ACTION_REQUIRED):
         container.app().record_outcome(*outcome_command(envelope))
 
 
