@@ -162,4 +162,4 @@ def test_the_checks_reject_what_nobody_publishes() -> None:
     assert unknown_metric_keys("sum(cloud.aws.lambda.invocations)", emitted) == ["cloud.aws.lambda.invocations"]
     assert unknown_metric_keys("sum(cloud.aws.lambda.invocations_sum)", emitted) == []
     assert "faas.coldstart" in span_attributes_set_by_code()
-    assert len(deployed_function_names()) == 10
+    assert len(deployed_function_names()) == 12

@@ -21,6 +21,16 @@ variable "function_qualifier" {
   type        = string
 }
 
+variable "authorization_type" {
+  description = "AWS_IAM (SigV4: merchants' back ends and our services) or NONE (a caller that signs its own way, e.g. Stripe's webhooks, verified by the function)."
+  type        = string
+  default     = "AWS_IAM"
+  validation {
+    condition     = contains(["AWS_IAM", "NONE"], var.authorization_type)
+    error_message = "authorization_type is AWS_IAM or NONE."
+  }
+}
+
 variable "routes" {
   description = "Route keys served by the function, e.g. [\"POST /payments\", \"GET /payments/{payment_order_id}\"]."
   type        = list(string)
@@ -38,11 +48,21 @@ resource "aws_apigatewayv2_integration" "this" {
 # Auth: IAM (SigV4). Callers are merchants' back ends and our own services, which hold AWS credentials;
 # IAM needs no authorizer Lambda (no extra cold start, no token store) and every call is in CloudTrail.
 resource "aws_apigatewayv2_route" "this" {
-  for_each           = toset(var.routes)
+  for_each           = var.authorization_type == "AWS_IAM" ? toset(var.routes) : toset([])
   api_id             = var.api_id
   route_key          = each.value
   target             = "integrations/${aws_apigatewayv2_integration.this.id}"
   authorization_type = "AWS_IAM"
+}
+
+# A caller that signs its own way (Stripe's webhooks: Stripe-Signature, verified by the function first).
+resource "aws_apigatewayv2_route" "signed_by_caller" {
+  # checkov:skip=CKV_AWS_309:Only for callers that cannot hold AWS credentials and sign their requests themselves; the function verifies that signature before anything else.
+  for_each           = var.authorization_type == "NONE" ? toset(var.routes) : toset([])
+  api_id             = var.api_id
+  route_key          = each.value
+  target             = "integrations/${aws_apigatewayv2_integration.this.id}"
+  authorization_type = "NONE"
 }
 
 # One permission per route: API Gateway may invoke the function only through the routes it serves, not through
@@ -64,5 +84,5 @@ resource "aws_lambda_permission" "api" {
 }
 
 output "route_ids" {
-  value = { for key, route in aws_apigatewayv2_route.this : key => route.id }
+  value = { for key, route in merge(aws_apigatewayv2_route.this, aws_apigatewayv2_route.signed_by_caller) : key => route.id }
 }

@@ -15,6 +15,12 @@ variable "kms_key_arn" {
   type = string
 }
 
+variable "sparse_indexes" {
+  description = "Global secondary indexes on attributes only some rows carry (string keys, keys projected): name → {hash_key, range_key}."
+  type        = map(object({ hash_key = string, range_key = string }))
+  default     = {}
+}
+
 # A read model (the seed's ShowMeTheMoney, BreakingTheBank, …): written only inside event-store
 # transactions; on demand, point-in-time recovery, encrypted with the platform key. Keys are strings.
 resource "aws_dynamodb_table" "this" {
@@ -24,10 +30,20 @@ resource "aws_dynamodb_table" "this" {
   range_key    = var.range_key
 
   dynamic "attribute" {
-    for_each = compact([var.hash_key, var.range_key])
+    for_each = toset(concat(compact([var.hash_key, var.range_key]), flatten([for i in values(var.sparse_indexes) : [i.hash_key, i.range_key]])))
     content {
       name = attribute.value
       type = "S"
+    }
+  }
+
+  dynamic "global_secondary_index" {
+    for_each = var.sparse_indexes
+    content {
+      name            = global_secondary_index.key
+      hash_key        = global_secondary_index.value.hash_key
+      range_key       = global_secondary_index.value.range_key
+      projection_type = "KEYS_ONLY"
     }
   }
 
@@ -47,4 +63,8 @@ output "name" {
 
 output "arn" {
   value = aws_dynamodb_table.this.arn
+}
+
+output "index_arns" {
+  value = { for name in keys(var.sparse_indexes) : name => "${aws_dynamodb_table.this.arn}/index/${name}" }
 }

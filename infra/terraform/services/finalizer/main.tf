@@ -10,6 +10,35 @@ variable "psp_api_key_parameter" {
   default     = "/payments/finalizer/stripe-secret-key"
 }
 
+variable "stripe_webhook_secret_parameter" {
+  description = "SSM SecureString holding the signing secret (whsec_…) of the Stripe webhook endpoint that points at POST /webhooks/stripe. Created with a placeholder; an operator sets it."
+  type        = string
+  default     = "/payments/finalizer/stripe-webhook-secret"
+}
+
+variable "authentication_deadline_s" {
+  description = "How long a buyer has to complete 3-D Secure before the sweep cancels the payment (FAILED)."
+  type        = number
+  default     = 900
+}
+
+variable "sweep_period_minutes" {
+  description = "How often the sweep looks for abandoned authentications: a payment is final at most deadline + this period (+ one run) after its charge."
+  type        = number
+  default     = 5
+}
+
+resource "aws_ssm_parameter" "stripe_webhook_secret" {
+  name        = var.stripe_webhook_secret_parameter
+  description = "Signing secret of the Stripe webhook endpoint (set by an operator)"
+  type        = "SecureString"
+  key_id      = local.platform.kms_key_arn
+  value       = "set-by-an-operator"
+  lifecycle {
+    ignore_changes = [value]
+  }
+}
+
 resource "aws_ssm_parameter" "psp_api_key" {
   name        = var.psp_api_key_parameter
   description = "Stripe secret key of the finalizer (set by an operator)"
@@ -23,15 +52,30 @@ resource "aws_ssm_parameter" "psp_api_key" {
 
 locals {
   environment = {
-    EVENT_STORE_TABLE       = module.event_store.table_name
-    RESULTS_TABLE           = module.results.name
-    EVENT_BUS_NAME          = local.platform.bus_name
-    PSP_API_BASE            = var.psp_api_base
-    PSP_API_KEY_PARAMETER   = aws_ssm_parameter.psp_api_key.name
-    PSP_API_KEY_MAX_AGE_S   = "300"
-    PSP_CONNECT_TIMEOUT_S   = "1.0"
-    PSP_READ_TIMEOUT_S      = "5.0"
-    PSP_MAX_NETWORK_RETRIES = "2"
+    EVENT_STORE_TABLE               = module.event_store.table_name
+    RESULTS_TABLE                   = module.results.name
+    EVENT_BUS_NAME                  = local.platform.bus_name
+    PSP_API_BASE                    = var.psp_api_base
+    PSP_API_KEY_PARAMETER           = aws_ssm_parameter.psp_api_key.name
+    PSP_API_KEY_MAX_AGE_S           = "300"
+    PSP_CONNECT_TIMEOUT_S           = "1.0"
+    PSP_READ_TIMEOUT_S              = "5.0"
+    PSP_MAX_NETWORK_RETRIES         = "2"
+    STRIPE_WEBHOOK_SECRET_PARAMETER = aws_ssm_parameter.stripe_webhook_secret.name
+    AUTHENTICATION_DEADLINE_S       = tostring(var.authentication_deadline_s)
+  }
+  # Load a payment's stream, append at its next version (3-D Secure: the outcome after PaymentActionRequired,
+  # checked against the version read), claim a webhook's event id: items of one transaction.
+  settle_payments = { sid = "SettlePayments", actions = ["dynamodb:Query", "dynamodb:PutItem", "dynamodb:ConditionCheckItem"], resources = [module.event_store.table_arn] }
+  write_results   = { sid = "WriteResultRows", actions = ["dynamodb:PutItem"], resources = [module.results.arn] }
+  read_psp_key    = { sid = "ReadPspApiKey", actions = ["ssm:GetParameter"], resources = [aws_ssm_parameter.psp_api_key.arn] }
+  # SSM decrypts a SecureString with the platform key under a context naming the parameter.
+  psp_key_through_ssm = {
+    sid = "PspApiKeyThroughSsm", actions = ["kms:Decrypt"], resources = [local.platform.kms_key_arn]
+    conditions = [
+      { test = "StringEquals", variable = "kms:ViaService", values = ["ssm.${var.region}.amazonaws.com"] },
+      { test = "StringEquals", variable = "kms:EncryptionContext:PARAMETER_ARN", values = [aws_ssm_parameter.psp_api_key.arn] },
+    ]
   }
   functions = {
     "finalizer" = {
@@ -39,20 +83,45 @@ locals {
       tables  = [module.event_store.table_name, module.results.name]
       statements = [
         # The outcome event and its result row in one transaction (each item authorized as a PutItem);
-        # a lost race reads the stream back for the stored decision.
-        { sid = "RecordOutcomes", actions = ["dynamodb:PutItem", "dynamodb:Query"], resources = [module.event_store.table_arn] },
-        { sid = "WriteResultRows", actions = ["dynamodb:PutItem"], resources = [module.results.arn] },
+        # a lost race reads the stream back for the stored decision; a redelivery settles a 3-D Secure one.
+        local.settle_payments,
+        local.write_results,
         # The card data key's policy admits this role alone.
         { sid = "OpenCardData", actions = ["kms:Decrypt"], resources = [local.platform.card_data_key_arn] },
-        { sid = "ReadPspApiKey", actions = ["ssm:GetParameter"], resources = [aws_ssm_parameter.psp_api_key.arn] },
-        # SSM decrypts the SecureString with the platform key under a context naming the parameter.
+        local.read_psp_key,
+        local.psp_key_through_ssm,
+      ]
+    }
+    # Stripe's signed webhooks (POST /webhooks/stripe, no IAM: the signature is checked with the endpoint's
+    # secret) settle payments awaiting 3-D Secure from the re-read PaymentIntent.
+    "finalizer-webhook" = {
+      handler = "finalizer.entrypoints.stripe_webhook.handler"
+      tables  = [module.event_store.table_name, module.results.name]
+      statements = [
+        local.settle_payments,
+        local.write_results,
+        local.read_psp_key,
+        local.psp_key_through_ssm,
+        { sid = "ReadWebhookSecret", actions = ["ssm:GetParameter"], resources = [aws_ssm_parameter.stripe_webhook_secret.arn] },
         {
-          sid = "PspApiKeyThroughSsm", actions = ["kms:Decrypt"], resources = [local.platform.kms_key_arn]
+          sid = "WebhookSecretThroughSsm", actions = ["kms:Decrypt"], resources = [local.platform.kms_key_arn]
           conditions = [
             { test = "StringEquals", variable = "kms:ViaService", values = ["ssm.${var.region}.amazonaws.com"] },
-            { test = "StringEquals", variable = "kms:EncryptionContext:PARAMETER_ARN", values = [aws_ssm_parameter.psp_api_key.arn] },
+            { test = "StringEquals", variable = "kms:EncryptionContext:PARAMETER_ARN", values = [aws_ssm_parameter.stripe_webhook_secret.arn] },
           ]
         },
+      ]
+    }
+    # Every few minutes: authentications abandoned past the deadline cancelled at Stripe, their payments FAILED.
+    "finalizer-sweep" = {
+      handler = "finalizer.entrypoints.sweep.handler"
+      tables  = [module.event_store.table_name, module.results.name]
+      statements = [
+        { sid = "FindAbandonedAuthentications", actions = ["dynamodb:Query"], resources = [module.results.index_arns["awaiting-action"]] },
+        local.settle_payments,
+        local.write_results,
+        local.read_psp_key,
+        local.psp_key_through_ssm,
       ]
     }
     "finalizer-relay" = {
@@ -80,6 +149,55 @@ module "results" {
   name        = "BreakingTheBank"
   hash_key    = "payment_order_id"
   kms_key_arn = local.platform.kms_key_arn
+  # Only rows of payments awaiting 3-D Secure carry these keys (finalizer.rows): the sweep's work list.
+  sparse_indexes = { "awaiting-action" = { hash_key = "awaiting", range_key = "action_required_at" } }
+}
+
+module "webhook_api" {
+  source              = "../../modules/http_api"
+  api_id              = local.platform.api_id
+  api_execution_arn   = local.platform.api_execution_arn
+  function_name       = module.service.functions["finalizer-webhook"].function_name
+  function_invoke_arn = module.service.functions["finalizer-webhook"].invoke_arn
+  function_qualifier  = module.service.functions["finalizer-webhook"].alias_name
+  routes              = ["POST /webhooks/stripe"]
+  authorization_type  = "NONE" # Stripe-Signature, verified by the function before anything else
+}
+
+# The sweep's schedule (the default bus carries scheduled rules). Its failures raise the function's Errors alarm.
+resource "aws_cloudwatch_event_rule" "sweep" {
+  name                = "finalizer-sweep"
+  description         = "Cancel 3-D Secure authentications abandoned past the deadline"
+  schedule_expression = "rate(${var.sweep_period_minutes} minutes)"
+}
+
+resource "aws_cloudwatch_event_target" "sweep" {
+  rule = aws_cloudwatch_event_rule.sweep.name
+  arn  = module.service.functions["finalizer-sweep"].alias_arn
+}
+
+resource "aws_lambda_permission" "sweep" {
+  statement_id  = "SweepSchedule"
+  action        = "lambda:InvokeFunction"
+  function_name = module.service.functions["finalizer-sweep"].function_name
+  qualifier     = module.service.functions["finalizer-sweep"].alias_name
+  principal     = "events.amazonaws.com"
+  source_arn    = aws_cloudwatch_event_rule.sweep.arn
+}
+
+# A sweep that stops running leaves abandoned payments non-final: alarm on a missing run as on a failing one.
+resource "aws_cloudwatch_metric_alarm" "sweep_not_running" {
+  alarm_name          = "finalizer-sweep-not-running"
+  alarm_description   = "The 3-D Secure sweep has not run for three periods: payments awaiting authentication may never be final."
+  namespace           = "AWS/Lambda"
+  metric_name         = "Invocations"
+  dimensions          = { FunctionName = module.service.functions["finalizer-sweep"].function_name }
+  statistic           = "Sum"
+  period              = var.sweep_period_minutes * 60
+  evaluation_periods  = 3
+  comparison_operator = "LessThanThreshold"
+  threshold           = 1
+  treat_missing_data  = "breaching"
 }
 
 module "subscription" {

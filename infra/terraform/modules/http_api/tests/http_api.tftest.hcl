@@ -58,3 +58,38 @@ run "any_method_and_default_route" {
     error_message = "the default route's ARN ends in $default"
   }
 }
+
+run "a_route_a_caller_signs_its_own_way" {
+  command = plan
+
+  variables {
+    api_id              = "api123"
+    api_execution_arn   = "arn:aws:execute-api:eu-west-1:123456789012:api123"
+    function_name       = "finalizer-webhook"
+    function_invoke_arn = "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/x:live/invocations"
+    function_qualifier  = "live"
+    routes              = ["POST /webhooks/stripe"]
+    authorization_type  = "NONE"
+  }
+
+  assert {
+    condition     = aws_apigatewayv2_route.signed_by_caller["POST /webhooks/stripe"].authorization_type == "NONE" && length(aws_apigatewayv2_route.this) == 0
+    error_message = "Stripe signs its webhooks itself: no IAM on that route"
+  }
+}
+
+run "no_other_authorization" {
+  command = plan
+
+  variables {
+    api_id              = "api123"
+    api_execution_arn   = "arn:aws:execute-api:eu-west-1:123456789012:api123"
+    function_name       = "fn"
+    function_invoke_arn = "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/x:live/invocations"
+    function_qualifier  = "live"
+    routes              = ["POST /x"]
+    authorization_type  = "JWT"
+  }
+
+  expect_failures = [var.authorization_type]
+}
