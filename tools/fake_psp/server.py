@@ -3,15 +3,31 @@
 API (Stripe's wire format: form-encoded requests with bracketed keys, JSON answers, bearer-key auth):
   POST /v1/payment_intents        create; with confirm=true it charges `payment_method` (one of Stripe's test
                                   PaymentMethods, e.g. pm_card_visa) or, only with raw card data access
-                                  (`raw_card_access`, off as on a new account), payment_method_data[card][...]
+                                  (`raw_card_access`, off as on a new account), payment_method_data[card][...];
+                                  `return_url` is where 3-D Secure sends the buyer back
+  POST /v1/payment_intents/{id}/cancel   `cancellation_reason` (duplicate, fraudulent, requested_by_customer,
+                                  abandoned) from requires_payment_method, requires_capture, requires_confirmation,
+                                  requires_action or processing; from succeeded or canceled a 400
+                                  payment_intent_unexpected_state with the intent in `error.payment_intent`
   GET  /v1/payment_intents/{id}   the PaymentIntent as it stands now
   GET  /v1/payment_intents/search?query=metadata['k']:'v'   Stripe's Search API (intents indexed after a lag)
+  GET  /3ds/{id}, POST /3ds/{id}/complete|fail   the buyer's 3-D Secure page (no key: the buyer's browser); the
+                                  POST answers 303 to the return_url, with payment_intent and
+                                  payment_intent_client_secret appended, or without one a small "done" page;
+                                  `authenticate(id, succeed)` does the same from Python
 Errors have Stripe's shape: {"error": {"type", "code", "decline_code", "message", "param", "payment_intent"}}.
 A card decline is HTTP 402 with type card_error; a bad or missing key 401; a bad parameter 400.
 
+3-D Secure: a card that asks for it (pm_card_authenticationRequired, 4000002500003155) answers 200 with status
+requires_action and `next_action` redirect_to_url {url: this fake's /3ds/{id}, return_url} when the create had a
+return_url, else use_stripe_sdk (opaque to integrations; its `stripe_js` is the same page). Completing it → succeeded
+(a charge, counted in `charges` under the creation's key); failing it → requires_payment_method with
+last_payment_error payment_intent_authentication_failure. Authenticating an intent not in requires_action: 400 /
+ValueError, nothing changes.
+
 Idempotency as Stripe documents it: an `Idempotency-Key` with the same parameters replays the stored answer
-(status and body, header `Idempotent-Replayed: true`); the same key with other parameters → 400
-idempotency_error; a key whose first request is still running → 409. Only requests that began executing are
+(status and body, header `Idempotent-Replayed: true`); the same key with other parameters (or on another endpoint)
+→ 400 idempotency_error; a key whose first request is still running → 409. Only requests that began executing are
 stored: a 400 for bad parameters or a 503 before execution is not, so a retry runs afresh. Keys are pruned
 once 24 hours old on the fake's clock (`clock`, which a test moves): a request with a pruned key runs afresh.
 
@@ -29,10 +45,31 @@ at random (`fault_rates`):
                   from the Dashboard or an operator): the next retrieve finds it `canceled`, with `canceled_at`
                   and `cancellation_reason` (default requested_by_customer), nothing charged
   "latency:<ms>"  answer normally after a delay
+
+Webhooks, signed as Stripe signs them. Every status change of an intent (create, a `processing` intent settling,
+authentication, cancel) emits an Event (`webhook_events`, in order: payment_intent.created, .processing,
+.succeeded, .payment_failed, .requires_action, .canceled; data.object the intent as it then stood). Those of
+`webhook_types` are POSTed to `webhook_url` (if set when the event is emitted; settable after construction) by
+a background worker, never the request thread, with `Stripe-Signature: t=<ts>,v1=<HMAC-SHA256 of "<t>.<body>"
+keyed by webhook_secret>,v0=<fake>` (`stripe_signature`; test mode's extra v0 is a signature nobody can verify,
+as Stripe's). A 2xx answer delivers it; any other answer, a connection error or a `webhook_timeout_s` timeout
+is retried with exponential backoff (`webhook_retry_base_s` doubling, capped at `webhook_retry_cap_s`) up to
+`webhook_max_attempts`, then abandoned: Stripe retries for up to 3 days, the fake compresses that into seconds.
+Faults, drawn from the `seed`ed random (drawn only when set, so the other draws stay as they were):
+`webhook_duplicate_rate` (an event delivered twice), `webhook_delay_s=(lo, hi)` (a random wait before an event's
+first attempt: late and out of order); `pause_webhooks()` / `resume_webhooks()` hold them. Counters by event id:
+`webhook_attempts`, `webhooks_delivered`, `webhooks_abandoned`; `wait_for_webhooks(timeout_s)` is True once
+nothing is pending or in flight. `stop()` stops the worker too (undelivered events are dropped).
 """
 
 from __future__ import annotations
 
+import hashlib
+import heapq
+import hmac
+import html
+import http.client
+import itertools
 import json
 import random
 import re
@@ -44,7 +81,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from payments_shared import stripe_amounts
 
@@ -112,6 +149,34 @@ CANCELLATION_REASONS = frozenset(
         "void_invoice",
     }
 )
+# What POST /v1/payment_intents/{id}/cancel accepts (a subset of the values an intent can carry).
+CANCEL_REASONS = ("duplicate", "fraudulent", "requested_by_customer", "abandoned")
+CANCELABLE = frozenset(
+    {"requires_payment_method", "requires_capture", "requires_confirmation", "requires_action", "processing"}
+)
+# The event that announces each status an intent reaches.
+STATUS_EVENTS = {
+    "processing": "payment_intent.processing",
+    "requires_action": "payment_intent.requires_action",
+    "requires_payment_method": "payment_intent.payment_failed",
+    "succeeded": "payment_intent.succeeded",
+    "canceled": "payment_intent.canceled",
+}
+WEBHOOK_TYPES = frozenset(
+    {
+        "payment_intent.succeeded",
+        "payment_intent.payment_failed",
+        "payment_intent.canceled",
+        "payment_intent.requires_action",
+    }
+)
+API_VERSION = "2026-10-28.endive"  # what the repo's stripe SDK (16.x) pins: its events carry this version
+WEBHOOK_USER_AGENT = "Stripe/1.0 (+https://stripe.com/docs/webhooks)"
+AUTHENTICATION_FAILURE_MESSAGE = (
+    "The provided PaymentMethod has failed authentication. You can provide payment_method_data or a new "
+    "PaymentMethod to attempt to fulfill this PaymentIntent again."
+)
+_NO_REQUEST: dict[str, str | None] = {"id": None, "idempotency_key": None}  # what caused it was no API request
 LIVE_CARD_IN_TEST_MODE = CardOutcome(
     "declined",
     "card_declined",
@@ -130,6 +195,22 @@ def parse_form(body: str) -> dict[str, Any]:
             node = node.setdefault(part, {})
         node[path[-1]] = value
     return params
+
+
+def stripe_signature(payload: bytes, secret: str, timestamp: int) -> str:
+    """The `Stripe-Signature` value for a body (docs.stripe.com/webhooks#verify-manually): t=<timestamp>, then v1=
+    the hex HMAC-SHA256 of "<timestamp>.<body>" keyed by the endpoint's secret (the whole string, whsec_ included)."""
+    signed = f"{timestamp}.".encode() + payload
+    return f"t={timestamp},v1={hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()}"
+
+
+@dataclass
+class _Delivery:
+    """One event on its way to the endpoint (a duplicated event travels as two)."""
+
+    event_id: str
+    body: bytes
+    attempts: int = 0
 
 
 class StripeError(Exception):
@@ -153,6 +234,15 @@ class FakePsp:
         clock: Callable[[], float] = time.time,
         search_lag_s: float = SEARCH_LAG_S,
         raw_card_access: bool = False,
+        webhook_url: str | None = None,
+        webhook_secret: str = "whsec_fake_psp",  # noqa: S107 - the fake's own signing secret, not a credential
+        webhook_types: frozenset[str] = WEBHOOK_TYPES,
+        webhook_max_attempts: int = 8,
+        webhook_retry_base_s: float = 0.5,
+        webhook_retry_cap_s: float = 5.0,
+        webhook_timeout_s: float = 5.0,
+        webhook_duplicate_rate: float = 0.0,
+        webhook_delay_s: tuple[float, float] = (0.0, 0.0),
     ) -> None:
         # Off, as on every new Stripe account: card numbers sent with the secret key are refused.
         self.raw_card_access = raw_card_access
@@ -176,6 +266,29 @@ class FakePsp:
         self.searches = 0
         self.card_numbers_seen: Counter[str] = Counter()  # what reached "Stripe": for the tests' own checks
         self._server: ThreadingHTTPServer | None = None
+        self._keys: dict[str, str] = {}  # intent → the idempotency key it was created with
+        self._return_urls: dict[str, str] = {}  # intent → its create's return_url
+        # Webhooks: the endpoint (None: none registered), what it gets, and how delivery misbehaves.
+        self.webhook_url = webhook_url
+        self.webhook_secret = webhook_secret
+        self.webhook_types = webhook_types
+        self.webhook_max_attempts = webhook_max_attempts
+        self.webhook_retry_base_s = webhook_retry_base_s
+        self.webhook_retry_cap_s = webhook_retry_cap_s
+        self.webhook_timeout_s = webhook_timeout_s
+        self.webhook_duplicate_rate = webhook_duplicate_rate
+        self.webhook_delay_s = webhook_delay_s
+        self.webhook_events: list[dict[str, Any]] = []  # every event emitted, in order
+        self.webhook_attempts: Counter[str] = Counter()  # POSTs to the endpoint per event id
+        self.webhooks_delivered: Counter[str] = Counter()  # 2xx answers per event id (2 for a duplicated one)
+        self.webhooks_abandoned: Counter[str] = Counter()  # deliveries given up after webhook_max_attempts
+        self._outbox: list[tuple[float, int, _Delivery]] = []  # a heap of (time.monotonic() due, seq, delivery)
+        self._outbox_changed = threading.Condition()
+        self._outbox_seq = itertools.count()
+        self._webhooks_in_flight = 0
+        self._webhooks_paused = False
+        self._worker_stopping = False
+        self._worker: threading.Thread | None = None
 
     # -- control
     def script(self, idempotency_key: str, behaviours: Iterable[str]) -> None:
@@ -201,6 +314,41 @@ class FakePsp:
         with self._lock:
             return [dict(i) for i in self._intents.values() if metadata.items() <= i["metadata"].items()]
 
+    def authenticate(self, intent_id: str, succeed: bool) -> dict[str, Any]:
+        """The buyer completes (or fails) 3-D Secure for an intent in requires_action; the intent as it is then.
+        KeyError for an unknown intent, ValueError (nothing changed) for one not awaiting authentication."""
+        with self._lock:
+            intent = self._intents[intent_id]
+            if intent["status"] != "requires_action":
+                raise ValueError(f"PaymentIntent {intent_id} has status {intent['status']}: nothing to authenticate")
+            intent["next_action"] = None
+            if succeed:
+                self._decide(intent, _SUCCEEDS, self._keys[intent_id])
+            else:
+                # Stripe detaches the PaymentMethod that failed: it is in the error, no longer on the intent.
+                intent["last_payment_error"] = _authentication_failure(intent["payment_method"])
+                intent["payment_method"] = None
+                intent["status"] = "requires_payment_method"
+            self._emit(STATUS_EVENTS[intent["status"]], intent, _NO_REQUEST)
+            return dict(intent)
+
+    def pause_webhooks(self) -> None:
+        """Hold every delivery (as an endpoint that is unreachable for a while) until resume_webhooks()."""
+        with self._outbox_changed:
+            self._webhooks_paused = True
+
+    def resume_webhooks(self) -> None:
+        with self._outbox_changed:
+            self._webhooks_paused = False
+            self._outbox_changed.notify_all()
+
+    def wait_for_webhooks(self, timeout_s: float = 10.0) -> bool:
+        """True once no delivery is pending or in flight (delivered or abandoned); False if timeout_s passes first."""
+        with self._outbox_changed:
+            return self._outbox_changed.wait_for(
+                lambda: not self._outbox and not self._webhooks_in_flight, timeout=timeout_s
+            )
+
     def start(self, port: int = 0) -> FakePsp:
         psp = self
 
@@ -209,20 +357,35 @@ class FakePsp:
                 return
 
             def do_POST(self) -> None:  # - stdlib name
-                if self.path != "/v1/payment_intents":
+                path = self.path.partition("?")[0]
+                page = re.fullmatch(r"/3ds/([^/]+)/(complete|fail)", path)
+                cancel = re.fullmatch(r"/v1/payment_intents/([^/]+)/cancel", path)
+                if path != "/v1/payment_intents" and page is None and cancel is None:
                     return self._send(404, _not_found(self.path))
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
+                if page is not None:  # the buyer's browser: no API key
+                    return self._send_page(*psp._authentication_page(page[1], page[2] == "complete"))
                 if not psp._authorized(self.headers.get("Authorization")):
                     return self._send(401, _unauthorized())
-                status, payload, delay, replayed = psp._create(self.headers.get("Idempotency-Key"), parse_form(body))
+                request_id = f"req_{secrets.token_hex(7)}"
+                key = self.headers.get("Idempotency-Key")
+                if cancel is not None:
+                    status, payload, replayed = psp._cancel(cancel[1], key, parse_form(body), request_id)
+                    delay = 0.0
+                else:
+                    status, payload, delay, replayed = psp._create(key, parse_form(body), request_id)
                 if delay:
                     time.sleep(delay)
-                self._send(status, payload, {"Idempotent-Replayed": "true"} if replayed else {})
+                headers = {"Request-Id": request_id, **({"Idempotent-Replayed": "true"} if replayed else {})}
+                self._send(status, payload, headers)
 
             def do_GET(self) -> None:
+                path, _, query = self.path.partition("?")
+                page = re.fullmatch(r"/3ds/([^/]+)", path)
+                if page is not None:
+                    return self._send_page(*psp._challenge_page(page[1]))
                 if not psp._authorized(self.headers.get("Authorization")):
                     return self._send(401, _unauthorized())
-                path, _, query = self.path.partition("?")
                 if path == "/v1/payment_intents":
                     return self._send(*psp._list(parse_form(query)))
                 if path == "/v1/payment_intents/search":
@@ -235,13 +398,18 @@ class FakePsp:
                 self._send(200, intent) if intent else self._send(404, _not_found(self.path))
 
             def _send(self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None) -> None:
-                raw = json.dumps(payload).encode()
+                headers = {"Request-Id": f"req_{secrets.token_hex(7)}", **(headers or {})}
+                self._write(status, json.dumps(payload).encode(), "application/json", headers)
+
+            def _send_page(self, status: int, page: str, headers: dict[str, str]) -> None:
+                self._write(status, page.encode(), "text/html; charset=utf-8", headers)
+
+            def _write(self, status: int, raw: bytes, content_type: str, headers: dict[str, str]) -> None:
                 try:
                     self.send_response(status)
-                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Type", content_type)
                     self.send_header("Content-Length", str(len(raw)))
-                    self.send_header("Request-Id", f"req_{secrets.token_hex(7)}")
-                    for name, value in (headers or {}).items():
+                    for name, value in headers.items():
                         self.send_header(name, value)
                     self.end_headers()
                     self.wfile.write(raw)
@@ -250,7 +418,11 @@ class FakePsp:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, name="fake-psp", daemon=True).start()
+        # Polled every 0.1 s rather than the default 0.5: stop() is that much quicker in every test.
+        threading.Thread(target=self._server.serve_forever, args=(0.1,), name="fake-psp", daemon=True).start()
+        self._worker_stopping = False
+        self._worker = threading.Thread(target=self._deliver_webhooks, name="fake-psp-webhooks", daemon=True)
+        self._worker.start()
         return self
 
     def stop(self) -> None:
@@ -258,6 +430,13 @@ class FakePsp:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
+        with self._outbox_changed:
+            self._worker_stopping = True
+            self._outbox.clear()  # undelivered events go with the fake
+            self._outbox_changed.notify_all()
+        if self._worker is not None:
+            self._worker.join(timeout=self.webhook_timeout_s + 1)
+            self._worker = None
 
     # -- behaviour
     def _authorized(self, header: str | None) -> bool:
@@ -275,8 +454,11 @@ class FakePsp:
             draw -= rate
         return "ok"
 
-    def _create(self, key: str | None, params: dict[str, Any]) -> tuple[int, dict[str, Any], float, bool]:
+    def _create(
+        self, key: str | None, params: dict[str, Any], request_id: str | None = None
+    ) -> tuple[int, dict[str, Any], float, bool]:
         """(HTTP status, body, delay before answering, replayed)."""
+        origin = {"id": request_id, "idempotency_key": key}  # the `request` of the events it causes
         key = key or f"auto-{secrets.token_hex(8)}"
         behaviour = self._next_behaviour(key)  # network faults hit any request, replays included
         if behaviour in ("503", "timeout"):
@@ -286,29 +468,10 @@ class FakePsp:
             return 503, error, (self.hang_seconds if behaviour == "timeout" else 0.0), False
         with self._lock:
             self.requests[key] += 1
-            stored = self._stored.get(key)
-            if stored is not None and self.clock() - stored[3] >= KEY_RETENTION_S:
-                del self._stored[key]  # pruned: the key is new again, and a request with it runs afresh
-                stored = None
+            stored = self._stored_answer(key, params)
             if stored is not None:
-                first_params, status, body, _ = stored
-                if first_params != params:
-                    return (
-                        400,
-                        {
-                            "error": {
-                                "type": "idempotency_error",
-                                "message": (
-                                    "Keys for idempotent requests can only be used with the same parameters "
-                                    "they were first used with. Try using a key other than "
-                                    f"'{key}' if you meant to execute a different request."
-                                ),
-                            }
-                        },
-                        0.0,
-                        False,
-                    )
-                return status, body, (self.hang_seconds if behaviour == "lost" else 0.0), True
+                status, body, replayed = stored
+                return status, body, (self.hang_seconds if behaviour == "lost" and replayed else 0.0), replayed
             if key in self._in_flight:
                 return (
                     409,
@@ -329,16 +492,46 @@ class FakePsp:
                 )
             self._in_flight.add(key)
         try:
-            return self._execute(key, params, behaviour)
+            return self._execute(key, params, behaviour, origin)
         finally:
             with self._lock:
                 self._in_flight.discard(key)
 
-    def _execute(self, key: str, params: dict[str, Any], behaviour: str) -> tuple[int, dict[str, Any], float, bool]:
+    def _stored_answer(self, key: str, params: dict[str, Any]) -> tuple[int, dict[str, Any], bool] | None:
+        """What a request with this key gets without running: (status, body, replayed), or None to run it.
+        Caller holds the lock."""
+        stored = self._stored.get(key)
+        if stored is not None and self.clock() - stored[3] >= KEY_RETENTION_S:
+            del self._stored[key]  # pruned: the key is new again, and a request with it runs afresh
+            stored = None
+        if stored is None:
+            return None
+        first_params, status, body, _ = stored
+        if first_params != params:
+            return (
+                400,
+                {
+                    "error": {
+                        "type": "idempotency_error",
+                        "message": (
+                            "Keys for idempotent requests can only be used with the same parameters "
+                            "they were first used with. Try using a key other than "
+                            f"'{key}' if you meant to execute a different request."
+                        ),
+                    }
+                },
+                False,
+            )
+        return status, body, True
+
+    def _execute(
+        self, key: str, params: dict[str, Any], behaviour: str, origin: dict[str, str | None]
+    ) -> tuple[int, dict[str, Any], float, bool]:
         try:
             card, amount, currency = _validated(params)
             if "payment_method" not in card and not self.raw_card_access:
                 raise _raw_card_refusal()
+            return_url = _return_url(params)
         except StripeError as refused:
             return refused.http_status, {"error": refused.error}, 0.0, False  # not stored, as Stripe does
         outcome = TEST_CARDS.get(card["number"], LIVE_CARD_IN_TEST_MODE)
@@ -369,6 +562,9 @@ class FakePsp:
             if "payment_method" not in card:
                 self.card_numbers_seen[card["number"]] += 1
             self.intents[key] += 1
+            self._keys[intent_id] = key
+            if return_url is not None:
+                self._return_urls[intent_id] = return_url
             settling = _settling(behaviour, outcome)
             if settling is not None:
                 intent["status"] = "processing"
@@ -376,6 +572,8 @@ class FakePsp:
             else:
                 self._decide(intent, outcome, key)
             self._intents[intent_id] = intent
+            self._emit("payment_intent.created", intent, origin)
+            self._emit(STATUS_EVENTS[intent["status"]], intent, origin)
             status, body = _answer(intent, outcome if settling is None else _SUCCEEDS)
             self._stored[key] = (params, status, body, self.clock())
         if behaviour == "lost":
@@ -399,7 +597,7 @@ class FakePsp:
             intent["cancellation_reason"] = outcome.code
         elif outcome.status == "requires_action":
             intent["status"] = "requires_action"
-            intent["next_action"] = {"type": "use_stripe_sdk", "use_stripe_sdk": {"type": "three_d_secure_redirect"}}
+            intent["next_action"] = self._next_action(intent)
         else:
             intent["status"] = "succeeded"
             intent["amount_received"] = intent["amount"]
@@ -463,7 +661,192 @@ class FakePsp:
                     self._settle[intent_id] = (outcome, key, still_processing - 1)
                 else:
                     self._decide(intent, outcome, key)
+                    self._emit(STATUS_EVENTS[intent["status"]], intent, _NO_REQUEST)
             return dict(intent)
+
+    # -- cancel
+    def _cancel(
+        self, intent_id: str, key: str | None, params: dict[str, Any], request_id: str
+    ) -> tuple[int, dict[str, Any], bool]:
+        """POST /v1/payment_intents/{id}/cancel: (HTTP status, body, replayed)."""
+        reason = params.get("cancellation_reason") or None  # an empty form value unsets it, as in Stripe
+        if reason is not None and reason not in CANCEL_REASONS:
+            message = "Invalid cancellation_reason: must be one of " + ", ".join(CANCEL_REASONS[:-1])
+            error = {"type": "invalid_request_error", "message": f"{message}, or {CANCEL_REASONS[-1]}"}
+            return 400, {"error": {**error, "param": "cancellation_reason"}}, False  # not stored
+        # The endpoint is part of what a key was first used with: a create's key reused here is refused.
+        stored_params = {**params, "(endpoint)": f"/v1/payment_intents/{intent_id}/cancel"}
+        with self._lock:
+            if key is not None:
+                self.requests[key] += 1
+                stored = self._stored_answer(key, stored_params)
+                if stored is not None:
+                    return stored
+            intent = self._intents.get(intent_id)
+            if intent is None:
+                return 404, _no_such_intent(intent_id), False
+            status, body = self._cancel_intent(intent, reason, {"id": request_id, "idempotency_key": key})
+            if key is not None:
+                self._stored[key] = (stored_params, status, body, self.clock())
+            return status, body, False
+
+    def _cancel_intent(
+        self, intent: dict[str, Any], reason: str | None, origin: dict[str, str | None]
+    ) -> tuple[int, dict[str, Any]]:
+        """Cancel it if its status allows (caller holds the lock)."""
+        if intent["status"] not in CANCELABLE:
+            error = {
+                "type": "invalid_request_error",
+                "code": "payment_intent_unexpected_state",
+                "message": (
+                    f"You cannot cancel this PaymentIntent because it has a status of {intent['status']}. Only a "
+                    "PaymentIntent with one of the following statuses may be canceled: requires_payment_method, "
+                    "requires_capture, requires_confirmation, requires_action, processing."
+                ),
+                "param": None,
+                "payment_intent": dict(intent),
+                "doc_url": "https://stripe.com/docs/error-codes/payment-intent-unexpected-state",
+            }
+            return 400, {"error": error}
+        self._settle.pop(intent["id"], None)  # a `processing` intent canceled first never settles
+        intent.update(status="canceled", canceled_at=int(self.clock()), cancellation_reason=reason, next_action=None)
+        self._emit("payment_intent.canceled", intent, origin)
+        return 200, dict(intent)
+
+    # -- 3-D Secure
+    def _next_action(self, intent: dict[str, Any]) -> dict[str, Any]:
+        """Stripe's next_action for a card that asks for 3-D Secure: the buyer goes to this fake's page."""
+        base = self.url if self._server is not None else "http://127.0.0.1"
+        page = f"{base}/3ds/{intent['id']}"
+        return_url = self._return_urls.get(intent["id"])
+        if return_url is not None:
+            return {"type": "redirect_to_url", "redirect_to_url": {"url": page, "return_url": return_url}}
+        # Opaque to integrations (only Stripe.js reads it): the 3DS redirect form Stripe has answered with.
+        sdk = {"type": "three_d_secure_redirect", "stripe_js": page, "source": f"src_{secrets.token_hex(12)}"}
+        return {"type": "use_stripe_sdk", "use_stripe_sdk": sdk}
+
+    def _challenge_page(self, intent_id: str) -> tuple[int, str, dict[str, str]]:
+        """GET /3ds/{id}: the issuer's challenge, two buttons."""
+        with self._lock:
+            intent = self._intents.get(intent_id)
+            status = intent["status"] if intent is not None else None
+        if status is None:
+            return 404, _page("No such PaymentIntent."), {}
+        quoted = html.escape(intent_id)
+        forms = "".join(
+            f'<form method="post" action="/3ds/{quoted}/{action}"><button type="submit">{label}</button></form>'
+            for action, label in (("complete", "Complete authentication"), ("fail", "Fail authentication"))
+        )
+        return 200, _page(f"3D Secure test payment {quoted} ({html.escape(status)}).{forms}"), {}
+
+    def _authentication_page(self, intent_id: str, succeed: bool) -> tuple[int, str, dict[str, str]]:
+        """POST /3ds/{id}/complete|fail: authenticate, then send the buyer back to the return_url if there is one."""
+        try:
+            intent = self.authenticate(intent_id, succeed)
+        except KeyError:
+            return 404, _page("No such PaymentIntent."), {}
+        except ValueError as refused:
+            return 400, _page(html.escape(str(refused))), {}
+        return_url = self._return_urls.get(intent_id)
+        if return_url is None:
+            return 200, _page(f"Authentication {'completed' if succeed else 'failed'}. You may close this page."), {}
+        query = urlencode({"payment_intent": intent_id, "payment_intent_client_secret": intent["client_secret"]})
+        location = f"{return_url}{'&' if '?' in return_url else '?'}{query}"
+        return 303, _page(f'Returning to <a href="{html.escape(location)}">the shop</a>.'), {"Location": location}
+
+    # -- webhooks
+    def _emit(self, event_type: str, intent: dict[str, Any], origin: dict[str, str | None]) -> None:
+        """Record the event of an intent's change and queue it for the endpoint (caller holds the lock, so events
+        are recorded and queued in the order the changes happened)."""
+        deliver = event_type in self.webhook_types and self.webhook_url is not None
+        event_id = f"evt_{secrets.token_hex(12)}"
+        event: dict[str, Any] = {
+            "id": event_id,
+            "object": "event",
+            "api_version": API_VERSION,
+            "created": int(self.clock()),
+            "data": {"object": json.loads(json.dumps(intent))},  # a snapshot: later changes do not reach it
+            "livemode": False,
+            "pending_webhooks": 1 if deliver else 0,
+            "request": dict(origin),
+            "type": event_type,
+        }
+        self.webhook_events.append(event)
+        if not deliver:
+            return
+        body = json.dumps(event, indent=2).encode()  # signed and sent as these bytes, on every attempt
+        duplicated = self.webhook_duplicate_rate > 0 and self._random.random() < self.webhook_duplicate_rate
+        for _ in range(2 if duplicated else 1):
+            low, high = self.webhook_delay_s
+            delay = self._random.uniform(low, high) if high > 0 else 0.0
+            with self._outbox_changed:
+                self._schedule(_Delivery(event_id, body), delay)
+                self._outbox_changed.notify_all()
+
+    def _schedule(self, delivery: _Delivery, delay: float) -> None:
+        """Caller holds _outbox_changed."""
+        heapq.heappush(self._outbox, (time.monotonic() + delay, next(self._outbox_seq), delivery))
+
+    def _deliver_webhooks(self) -> None:
+        """The worker: one attempt at a time, the earliest due first, until stop()."""
+        while True:
+            with self._outbox_changed:
+                delivery = self._next_due()
+                if delivery is None:
+                    return
+                self._webhooks_in_flight += 1
+            delivered = self._post_webhook(delivery.body)
+            with self._outbox_changed:  # settled and requeued at once: wait_for_webhooks never sees a gap
+                self._webhooks_in_flight -= 1
+                delivery.attempts += 1
+                self.webhook_attempts[delivery.event_id] += 1
+                if delivered:
+                    self.webhooks_delivered[delivery.event_id] += 1
+                elif delivery.attempts >= self.webhook_max_attempts:
+                    self.webhooks_abandoned[delivery.event_id] += 1
+                else:
+                    backoff = min(self.webhook_retry_base_s * 2 ** (delivery.attempts - 1), self.webhook_retry_cap_s)
+                    self._schedule(delivery, backoff)
+                self._outbox_changed.notify_all()
+
+    def _next_due(self) -> _Delivery | None:
+        """Wait for the earliest delivery to fall due (and for deliveries to be resumed); None once stopping.
+        Caller holds _outbox_changed."""
+        while not self._worker_stopping:
+            wait: float | None = None
+            if self._outbox and not self._webhooks_paused:
+                wait = self._outbox[0][0] - time.monotonic()
+                if wait <= 0:
+                    return heapq.heappop(self._outbox)[2]
+            self._outbox_changed.wait(wait)
+        return None
+
+    def _post_webhook(self, body: bytes) -> bool:
+        """One attempt, signed now (Stripe signs each attempt afresh): True for a 2xx answer."""
+        url = self.webhook_url
+        if url is None:
+            return False
+        timestamp = int(self.clock())
+        # Test mode adds a v0 signature made with a secret nobody has: a receiver must ignore all but v1.
+        v0 = hmac.new(b"fake_psp_v0", f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+        headers = {
+            "Content-Type": "application/json; charset=utf-8",
+            "User-Agent": WEBHOOK_USER_AGENT,
+            "Stripe-Signature": f"{stripe_signature(body, self.webhook_secret, timestamp)},v0={v0}",
+        }
+        parts = urlsplit(url)
+        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        connection_type = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+        connection: http.client.HTTPConnection | None = None
+        try:
+            connection = connection_type(parts.hostname or "", parts.port, timeout=self.webhook_timeout_s)
+            connection.request("POST", path, body, headers)
+            return 200 <= connection.getresponse().status < 300
+        except (OSError, ValueError, http.client.HTTPException):  # refused, reset, timed out, a bad URL, not HTTP
+            return False
+        finally:
+            if connection is not None:
+                connection.close()
 
 
 def _settling(behaviour: str, outcome: CardOutcome) -> tuple[CardOutcome, int] | None:
@@ -563,6 +946,43 @@ def _answer(intent: dict[str, Any], outcome: CardOutcome) -> tuple[int, dict[str
     return 402, {"error": error}
 
 
+def _return_url(params: dict[str, Any]) -> str | None:
+    """The create's return_url: an absolute URL (an app's own scheme too, as Stripe allows), else a 400."""
+    value = params.get("return_url")
+    if value is None:
+        return None
+    if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z][A-Za-z0-9+.-]*://\S+", value):
+        raise _invalid("Not a valid URL", "return_url", "url_invalid")
+    return value
+
+
+def _authentication_failure(payment_method: str | None) -> dict[str, Any]:
+    """last_payment_error after the buyer failed 3-D Secure, as Stripe shapes it."""
+    return {
+        "type": "invalid_request_error",
+        "code": "payment_intent_authentication_failure",
+        "doc_url": "https://stripe.com/docs/error-codes/payment-intent-authentication-failure",
+        "message": AUTHENTICATION_FAILURE_MESSAGE,
+        "payment_method": {"id": payment_method, "object": "payment_method", "type": "card"},
+    }
+
+
+def _no_such_intent(intent_id: str) -> dict[str, Any]:
+    return {
+        "error": {
+            "type": "invalid_request_error",
+            "code": "resource_missing",
+            "message": f"No such payment_intent: '{intent_id}'",
+            "param": "intent",
+            "doc_url": "https://stripe.com/docs/error-codes/resource-missing",
+        }
+    }
+
+
+def _page(body: str) -> str:
+    return f"<!doctype html><html><head><title>Fake PSP</title></head><body>{body}</body></html>"
+
+
 def _unauthorized() -> dict[str, Any]:
     return {"error": {"type": "invalid_request_error", "message": "Invalid API Key provided."}}
 
@@ -578,8 +998,9 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(description="Run the fake PSP (a Stripe subset) on loopback.")
     parser.add_argument("--port", type=int, default=8089)
+    parser.add_argument("--webhook-url", help="where to POST signed events (none by default)")
     args = parser.parse_args()
-    psp = FakePsp().start(args.port)
+    psp = FakePsp(webhook_url=args.webhook_url).start(args.port)
     print(f"fake PSP listening on {psp.url} (secret key {psp.api_key})")
     threading.Event().wait()
 
