@@ -15,7 +15,7 @@ from typing import Any
 from unittest.mock import patch
 
 import pytest
-from devstack.load import MERCHANTS, Sent, drive, http, order, settle
+from devstack.load import MERCHANTS, RETURN_URL, Sent, authenticate, drive, http, order, settle
 from devstack.moto_local import client
 from devstack.report import build
 from devstack.sigv4 import LocalPrincipal, signed_headers
@@ -187,6 +187,38 @@ def test_a_payment_method_payment_succeeds_with_no_card_data_anywhere(stack: Dev
     row = dynamodb.get_item(TableName="ShowMeTheMoney", Key={"payment_order_id": {"S": order_id}})["Item"]
     assert row["payment_method"] == {"S": "pm_card_visa"}
     assert row.get("payment_details", {"NULL": True}) == row.get("card_last4", {"NULL": True}) == {"NULL": True}
+
+
+@pytest.mark.parametrize(
+    ("buyer", "status", "reason"),
+    [
+        ("complete", "SUCCESS", None),
+        ("fail", "FAILED", "payment_intent_authentication_failure"),
+        (None, "FAILED", "authentication_abandoned"),  # walks away: the sweep cancels it past the deadline
+    ],
+)
+def test_a_3ds_card_awaits_the_buyer_then_ends_by_stripes_webhook_or_the_sweep(
+    stack: Devstack, buyer: str | None, status: str, reason: str | None
+) -> None:
+    merchant = stack.keys.merchant(MERCHANTS[2])
+    body = {
+        "merchant_id": MERCHANTS[2],
+        "amount": "25.00",
+        "currency": "EUR",
+        "buyer_info": {"name": "Ada Lovelace", "email": "ada@example.com", "country": "FR"},
+        "payment_method": "pm_card_authenticationRequired",
+        "return_url": RETURN_URL,
+    }
+    created, order_ = http(
+        "POST", f"{stack.api.url}/payments", body, {"Idempotency-Key": f"3ds-{buyer}"}, signer=merchant
+    )
+    assert created == 201, order_
+    order_id = order_["payment_order_id"]
+    assert authenticate(stack.api.url, merchant, order_id, buyer) == "REQUIRES_ACTION"
+    final = settle(stack.api.url, stack.keys, [Sent("3ds", 201, order_, 0.0)], timeout_s=60)[order_id]
+    assert final["status"] == status and final.get("next_action") is None, final
+    assert reason is None or reason in (final["failure_reason"] or ""), final
+    assert stack.psp.intents[order_id] == 1 and stack.psp.charges[order_id] == (1 if status == "SUCCESS" else 0)
 
 
 def test_two_merchants_and_an_operator_each_reach_only_what_is_theirs(stack: Devstack) -> None:

@@ -42,6 +42,8 @@ ROUTES = {
     "GET /ledger/trial-balance",
     "GET /wallets/{merchant_id}",
 }
+# Stripe's webhooks: no IAM (Stripe cannot sign with AWS credentials); the function verifies Stripe-Signature.
+SIGNED_BY_CALLER = {"POST /webhooks/stripe"}
 SECRETS = {
     "/payments/dynatrace/firehose-access-key": "dt0c01.firehose-fake",
     "/payments/dynatrace/connection-token": "dt0c01.connection-fake",
@@ -152,7 +154,7 @@ def functions() -> dict[str, dict[str, Any]]:
 
 def test_every_function_runs_its_service_zip_with_the_dynatrace_layer(deployment: Deployment) -> None:
     deployed = functions()
-    assert len(deployed) == 10, sorted(deployed)
+    assert len(deployed) == 12, sorted(deployed)
     for name, function in deployed.items():
         service = name.split("-")[0]
         zip_sha = base64.b64encode(hashlib.sha256(Path(f"services.{service}/lambda.zip").read_bytes()).digest())
@@ -240,10 +242,12 @@ def test_each_stream_consumer_reads_its_own_stream_with_bisect_and_partial_batch
         assert mapping["DestinationConfig"]["OnFailure"]["Destination"].endswith(f":{table}-relay-failures")
 
 
-def test_every_api_route_requires_iam_auth(deployment: Deployment) -> None:
+def test_every_api_route_requires_iam_auth_but_stripes_webhook(deployment: Deployment) -> None:
     routes = aws("apigatewayv2").get_routes(ApiId=deployment.platform["api_id"])["Items"]
-    assert {r["RouteKey"] for r in routes} == ROUTES
-    assert {r["RouteKey"]: r["AuthorizationType"] for r in routes} == dict.fromkeys(ROUTES, "AWS_IAM")
+    assert {r["RouteKey"]: r["AuthorizationType"] for r in routes} == {
+        **dict.fromkeys(ROUTES, "AWS_IAM"),
+        **dict.fromkeys(SIGNED_BY_CALLER, "NONE"),
+    }
 
 
 def invokes_the_alias(function_arn: str, function: str) -> bool:
@@ -267,12 +271,13 @@ def test_every_function_is_invoked_through_a_published_alias_and_the_apis_start_
         assert snap_start["ApplyOn"] == expected, (name, snap_start)
         assert (snap_start["OptimizationStatus"] == "On") == name.endswith("-api"), (name, snap_start)
     integrations = gateway.get_integrations(ApiId=deployment.platform["api_id"])["Items"]
-    assert len(integrations) == 3 and all(":live/invocations" in i["IntegrationUri"] for i in integrations)
+    assert len(integrations) == 4 and all(":live/invocations" in i["IntegrationUri"] for i in integrations)
     # One invoke permission per route, its source ARN naming that route (path parameters as *).
     api_routes = {
         "initializer-api": ["POST/payments", "GET/payments/*"],
         "ledger-api": ["GET/ledger/trial-balance"],
         "wallet-api": ["GET/wallets/*"],
+        "finalizer-webhook": ["POST/webhooks/stripe"],
     }
     for api, routes in api_routes.items():
         statements = json.loads(lambdas.get_policy(FunctionName=api, Qualifier="live")["Policy"])["Statement"]
@@ -295,7 +300,9 @@ def out_of_scope(policy: dict[str, Any], allowed: set[str]) -> list[str]:
         problems += [f"{statement['Sid']}: action {a}" for a in actions if "*" in a]
         if set(actions) <= WITHOUT_RESOURCE and resources == ["*"]:
             continue
-        problems += [f"{statement['Sid']}: resource {r}" for r in resources if r.removesuffix(":*") not in allowed]
+        # A table's index is the table's own (an index ARN is the table's ARN + /index/<name>).
+        owned = [r.removesuffix(":*").split("/index/")[0] for r in resources]
+        problems += [f"{statement['Sid']}: resource {r}" for r, o in zip(resources, owned, strict=True) if o not in allowed]
     return problems
 
 
@@ -409,10 +416,14 @@ def test_each_function_reaches_only_its_own_tables_keys_bus_and_log_group(deploy
         assert granted_on(policy, principals) == ({"dynamodb:GetItem"} if name.endswith("-api") else set()), name
         allowed = owned[service] | platform_shared | {own_log_group, card_key, principals}
         assert out_of_scope(policy, allowed) == [], name
-        # Stripe's secret key: the finalizer reads exactly its parameter; other tokens are injected at deploy.
+        # Stripe's secret key: the functions that call Stripe read exactly its parameter, the webhook's also
+        # its endpoint secret; other tokens are injected at deploy.
         parameter = f"arn:aws:ssm:{region}:{account}:parameter/payments/finalizer/stripe-secret-key"
-        reads = {"ssm:GetParameter"} if name == "finalizer" else set()
+        webhook_secret = f"arn:aws:ssm:{region}:{account}:parameter/payments/finalizer/stripe-webhook-secret"
+        reads = {"ssm:GetParameter"} if name in ("finalizer", "finalizer-webhook", "finalizer-sweep") else set()
         assert granted_on(policy, parameter) == reads, name
+        webhook_reads = {"ssm:GetParameter"} if name == "finalizer-webhook" else set()
+        assert granted_on(policy, webhook_secret) == webhook_reads, name
         assert {a for a in granted_on(policy, None) if a.startswith(("ssm:", "secretsmanager:"))} == reads, name
     # The check bites: the ledger's policy is out of scope for the wallet.
     foreign = owned["wallet"] | platform_shared

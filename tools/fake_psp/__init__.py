@@ -1,5 +1,5 @@
 """A faithful subset of Stripe's PaymentIntents API on loopback, for tests, the local run and the fault run."""
 
-from fake_psp.server import API_KEY, TEST_CARDS, TEST_PAYMENT_METHODS, FakePsp
+from fake_psp.server import API_KEY, TEST_CARDS, TEST_PAYMENT_METHODS, FakePsp, stripe_signature
 
-__all__ = ["API_KEY", "TEST_CARDS", "TEST_PAYMENT_METHODS", "FakePsp"]
+__all__ = ["API_KEY", "TEST_CARDS", "TEST_PAYMENT_METHODS", "FakePsp", "stripe_signature"]

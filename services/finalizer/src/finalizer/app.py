@@ -29,9 +29,16 @@ from finalizer.domain.payment import (
     RecordSettlement,
 )
 from finalizer.domain.streams import payment_stream
-from finalizer.ports import CardOpener, Clock, PaymentResults, PaymentServiceProvider
+from finalizer.ports import (
+    CardOpener,
+    Clock,
+    PaymentResults,
+    PaymentServiceProvider,
+    PspOutcomeUnknown,
+    PspRequestRefused,
+)
 from payments_shared.eventstore import EventStore, ViewChange
-from payments_shared.eventstore.port import DuplicateRecord
+from payments_shared.eventstore.port import ConcurrencyConflict, DuplicateRecord, StoreUnavailable
 from payments_shared.eventstore.repository import Cause, Decision, Repository, record_once
 from payments_shared.retry import DEFAULT_RETRY, RetryPolicy
 
@@ -39,6 +46,14 @@ from payments_shared.retry import DEFAULT_RETRY, RetryPolicy
 PSP_KEY_RETENTION = timedelta(hours=24)
 SEARCH_AFTER = PSP_KEY_RETENTION - timedelta(hours=1)
 SWEEP_BATCH = 100  # payments settled per sweep run at most: the next run takes the rest
+
+
+class SweepIncomplete(Exception):
+    """Some abandoned authentications could not be settled in this run (they stay for the next one)."""
+
+    def __init__(self, settled: list[Finalized], left: list[str]) -> None:
+        super().__init__(f"{len(left)} left for the next run: {', '.join(left[:5])}")
+        self.settled, self.left = settled, left
 
 
 @dataclass(frozen=True)
@@ -119,14 +134,21 @@ class FinalizerApp:
 
     def sweep(self, deadline: timedelta) -> list[Finalized]:
         """Cancel at the PSP the authentications abandoned for longer than `deadline` and record each payment's
-        outcome (FAILED, or SUCCESS when the buyer authenticated at the last moment)."""
+        outcome (FAILED, or SUCCESS when the buyer authenticated at the last moment). One payment the PSP or
+        the store cannot settle now does not hold back the others: it stays for the next run, and the run
+        raises SweepIncomplete at its end (the function's errors alarm)."""
         cutoff = self._clock() - deadline
-        settled = []
+        settled, left = [], []
         for payment_order_id in self._results.awaiting_since_before(cutoff, SWEEP_BATCH):
-            loaded = self._payments.load(payment_stream(payment_order_id))
-            if loaded.state.status in FINAL_STATUSES:
-                continue  # its result row is being replaced right now
-            settled.append(self._settle(loaded, Cause(payment_order_id, None), self._psp.cancel))
+            try:
+                loaded = self._payments.load(payment_stream(payment_order_id))
+                if loaded.state.status in FINAL_STATUSES:
+                    continue  # its result row is being replaced right now
+                settled.append(self._settle(loaded, Cause(payment_order_id, None), self._psp.cancel))
+            except (PspOutcomeUnknown, PspRequestRefused, StoreUnavailable, ConcurrencyConflict) as unsettled:
+                left.append(f"{payment_order_id}: {type(unsettled).__name__}")
+        if left:
+            raise SweepIncomplete(settled, left)
         return settled
 
     def _settle(

@@ -29,7 +29,16 @@ from devstack.load import CARDS, drive, settle
 from devstack.report import Report, build
 from devstack.stack import Devstack
 
-MIX = [("approve", 0.65), ("decline", 0.20), ("refuse", 0.05), ("invalid", 0.10)]
+# 10 % of the payments meet 3-D Secure: half the buyers complete it, a quarter fail it, a quarter walk away.
+MIX = [
+    ("approve", 0.55),
+    ("authenticate", 0.05),
+    ("authenticate-fail", 0.025),
+    ("abandon", 0.025),
+    ("decline", 0.20),
+    ("refuse", 0.05),
+    ("invalid", 0.10),
+]
 HOT_MERCHANT_SHARE = 0.30
 CLIENT_RETRY_SHARE = 0.05  # POSTs sent again with the same Idempotency-Key (a client that lost the answer)
 
@@ -89,6 +98,8 @@ def run(payments: int, seed: int, logs: Path) -> tuple[Report, dict[str, Any]]:
         relay_crash_after_publish=0.05,
         put_events_entry_failure=0.05,
         shuffle_deliveries=True,
+        webhook_duplicates=0.2,
+        webhook_max_delay_s=2.0,
         seed=seed,
     )
     stack = Devstack(api_port=0, logs=logs, faults=faults)
@@ -136,6 +147,10 @@ def run(payments: int, seed: int, logs: Path) -> tuple[Report, dict[str, Any]]:
             "hot_merchant_payments": sum(1 for s in sent if s.body.get("merchant_id") == "merchant-001"),
             "psp_requests": sum(stack.psp.requests.values()),
             "psp_charges": sum(stack.psp.charges.values()),
+            "webhook_events_sent": len(stack.psp.webhooks_delivered),
+            "webhook_deliveries": sum(stack.psp.webhooks_delivered.values()),
+            "webhook_attempts": sum(stack.psp.webhook_attempts.values()),
+            "webhooks_abandoned": len(stack.psp.webhooks_abandoned),
         },
         "seconds": seconds,
         "max_charges_per_payment": max(stack.psp.charges.values(), default=0),

@@ -1,8 +1,9 @@
 """API Gateway, locally: HTTP on 127.0.0.1 → IAM (SigV4) auth → REST proxy events → the services' handlers.
 
-Every route requires a valid signature, as the deployed routes' AWS_IAM authorization does: an unsigned,
-expired or wrongly signed request gets API Gateway's 403 before any handler runs; a signed one reaches its
-handler with the principal in `requestContext.identity`, where API Gateway puts it."""
+Every route but Stripe's webhook requires a valid signature, as the deployed routes' AWS_IAM authorization
+does: an unsigned, expired or wrongly signed request gets API Gateway's 403 before any handler runs; a signed
+one reaches its handler with the principal in `requestContext.identity`, where API Gateway puts it. The
+webhook's route has no authorization (NONE, as deployed): its function verifies Stripe's own signature."""
 
 from __future__ import annotations
 
@@ -27,7 +28,10 @@ ROUTES = [
     ("GET", re.compile(r"^/payments/(?P<payment_order_id>[^/]+)$"), "/payments/{payment_order_id}", "initializer-api"),
     ("GET", re.compile(r"^/wallets/(?P<merchant_id>[^/]+)$"), "/wallets/{merchant_id}", "wallet-api"),
     ("GET", re.compile(r"^/ledger/trial-balance$"), "/ledger/trial-balance", "ledger-api"),
+    ("POST", re.compile(r"^/webhooks/stripe$"), "/webhooks/stripe", "finalizer-webhook"),
 ]
+# Routes whose authorization type is NONE: the caller signs its own way (Stripe-Signature).
+UNSIGNED = frozenset({("POST", "/webhooks/stripe")})
 
 
 @dataclass(frozen=True)
@@ -113,9 +117,8 @@ class LocalApi:
             match = pattern.match(path)
             if route_method == method and match:
                 url = f"http://{request.headers.get('Host', '')}{request.path}"
-                principal, refusal = self.keys.authenticate(method, url, request.headers, raw)
-                if principal is None:
-                    self._reply(request, 403, "application/json", json.dumps({"message": refusal}))
+                identity = self._identity(request, method, resource, url, raw)
+                if identity is None:
                     with self._lock:
                         self.requests.append(
                             ApiRequest(
@@ -123,13 +126,6 @@ class LocalApi:
                             )
                         )
                     return
-                identity = {
-                    "userArn": principal.arn,
-                    "accessKey": principal.access_key,
-                    "accountId": ACCOUNT,
-                    "caller": principal.access_key,
-                    "user": principal.name,
-                }
                 event = {
                     "resource": resource,
                     "path": path,
@@ -173,6 +169,27 @@ class LocalApi:
                     )
                 return
         self._reply(request, 404, "application/json", '{"message": "Not Found"}')
+
+    def _identity(
+        self, request: BaseHTTPRequestHandler, method: str, resource: str, url: str, raw: bytes
+    ) -> dict[str, Any] | None:
+        """The caller as API Gateway passes it: the IAM principal a valid signature names (None, after a 403,
+        for a request without one), or only the source address on a route without authorization."""
+        source = {"sourceIp": request.client_address[0]}
+        if (method, resource) in UNSIGNED:
+            return {**source, "userArn": None, "accessKey": None, "accountId": None, "caller": None, "user": None}
+        principal, refusal = self.keys.authenticate(method, url, request.headers, raw)
+        if principal is None:
+            self._reply(request, 403, "application/json", json.dumps({"message": refusal}))
+            return None
+        return {
+            **source,
+            "userArn": principal.arn,
+            "accessKey": principal.access_key,
+            "accountId": ACCOUNT,
+            "caller": principal.access_key,
+            "user": principal.name,
+        }
 
     @staticmethod
     def _reply(request: BaseHTTPRequestHandler, status: int, content_type: str, body: str) -> None:

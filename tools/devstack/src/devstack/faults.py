@@ -20,6 +20,8 @@ class Faults:
     relay_crash_after_publish: float = 0.0  # the relay published, then died before its checkpoint
     put_events_entry_failure: float = 0.0  # PutEvents answers with failed entries
     shuffle_deliveries: bool = False  # EventBridge gives no ordering guarantee
+    webhook_duplicates: float = 0.0  # Stripe delivers a webhook event twice
+    webhook_max_delay_s: float = 0.0  # each webhook event waits up to this long: late and out of order
     seed: int = 0
     injected: Counter[str] = field(init=False, default_factory=Counter)  # fault -> times it happened
     _random: random.Random = field(init=False, repr=False)

@@ -23,7 +23,6 @@ DECLINED_CARDS = (
     "4000000000000069",
     "4000000000000127",
     "4000000000000119",
-    "4000002500003155",
 )
 # The same outcomes as Stripe's test PaymentMethods (what a buyer's browser would have made with Stripe.js).
 APPROVED_METHODS = ("pm_card_visa", "pm_card_mastercard")
@@ -33,12 +32,24 @@ DECLINED_METHODS = (
     "pm_card_chargeDeclinedExpiredCard",
     "pm_card_chargeDeclinedIncorrectCvc",
     "pm_card_chargeDeclinedProcessingError",
-    "pm_card_authenticationRequired",
 )
+# A card whose issuer asks for 3-D Secure, and what its buyer then does on Stripe's authentication page:
+# completes it (SUCCESS), fails it (FAILED), or walks away (FAILED once the sweep cancels it past the deadline).
+AUTHENTICATION_CARD, AUTHENTICATION_METHOD = "4000002500003155", "pm_card_authenticationRequired"
+BUYER_ACTIONS = {"authenticate": "complete", "authenticate-fail": "fail", "abandon": None}
+RETURN_URL = "https://shop.example/payments/return"
 TOKEN_SHARE = 0.8  # the main mix pays with PaymentMethods; the rest sends cards (raw card data access on)
 INVALID_CARD = "4242424242424241"  # fails the Luhn check: 400
 CARDS = (*APPROVED_CARDS, *DECLINED_CARDS, INVALID_CARD)
-KINDS = [("approve", 0.70), ("decline", 0.15), ("refuse", 0.05), ("invalid", 0.10)]
+KINDS = [
+    ("approve", 0.64),
+    ("authenticate", 0.03),
+    ("authenticate-fail", 0.015),
+    ("abandon", 0.015),
+    ("decline", 0.15),
+    ("refuse", 0.05),
+    ("invalid", 0.10),
+]
 MERCHANTS = [f"merchant-{n:03d}" for n in range(1, 6)]
 CURRENCIES = ["EUR", "USD", "PLN"]
 
@@ -80,9 +91,11 @@ def order(
     card = INVALID_CARD if kind == "invalid" else rng.choice(DECLINED_CARDS if kind == "decline" else APPROVED_CARDS)
     hot = rng.random() < hot_merchant_share
     by_token = kind != "invalid" and rng.random() < token_share
-    methods = DECLINED_METHODS if kind == "decline" else APPROVED_METHODS
+    method = rng.choice(DECLINED_METHODS if kind == "decline" else APPROVED_METHODS)
+    if kind in BUYER_ACTIONS:
+        card, method = AUTHENTICATION_CARD, AUTHENTICATION_METHOD
     paid_with: dict[str, Any] = (
-        {"payment_method": rng.choice(methods)}
+        {"payment_method": method}
         if by_token
         else {
             "payment_details": {
@@ -100,8 +113,43 @@ def order(
         "amount": f"{rng.randint(200, 50_100) / 100:.2f}",
         "currency": "CHF" if kind == "refuse" else rng.choice(CURRENCIES),  # CHF: not supported → FAILED
         "buyer_info": {"name": "Ada Lovelace", "email": "ada@example.com", "country": "GB"},
+        "return_url": RETURN_URL,
         **paid_with,
     }
+
+
+class _StayOnThePage(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None  # the page sends the buyer back to the shop (return_url): not ours to follow
+
+
+def _press(button: str) -> None:
+    """A button of Stripe's authentication page: it answers by sending the buyer back to the shop (303)."""
+    try:
+        urllib.request.build_opener(_StayOnThePage).open(
+            urllib.request.Request(button, data=b"", method="POST"), timeout=30
+        )
+    except urllib.error.HTTPError as answer:
+        if answer.code != 303:
+            raise
+
+
+def authenticate(
+    api_url: str, signer: LocalPrincipal, order_id: str, action: str | None, timeout_s: float = 60.0
+) -> str | None:
+    """The buyer's page: once the order is REQUIRES_ACTION, follow its redirect to Stripe's authentication page
+    and complete or fail it there (None: the buyer walks away). The order's status when the buyer left it."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        status, body = http("GET", f"{api_url}/payments/{order_id}", signer=signer)
+        if status == 200 and body["status"] == "REQUIRES_ACTION":
+            if action is not None:
+                _press(f"{body['next_action']['redirect_url']}/{action}")
+            return "REQUIRES_ACTION"
+        if status == 200 and body["status"] != "INITIATED":
+            return str(body["status"])  # final without asking the buyer (an outcome the sweep or PSP decided)
+        time.sleep(0.2)
+    return None
 
 
 def drive(
@@ -145,6 +193,9 @@ def drive(
                 status, body = again, replayed
             elif (again, replayed.get("payment_order_id")) != (status, body.get("payment_order_id")):
                 raise AssertionError(f"a retried POST answered {again} {replayed}, the first {status} {body}")
+        if kind in BUYER_ACTIONS and status == 201:
+            signer = keys.merchant(bodies[index]["merchant_id"])
+            authenticate(api_url, signer, body["payment_order_id"], BUYER_ACTIONS[kind])
         sent = Sent(kind, status, body, latency_ms)
         done.append(sent)
         if progress:
@@ -161,7 +212,7 @@ def drive(
 
 
 def settle(api_url: str, keys: Keyring, sent: list[Sent], timeout_s: float) -> dict[str, dict[str, Any]]:
-    """Poll every accepted order, as its merchant, until it leaves INITIATED (or the time is up)."""
+    """Poll every accepted order, as its merchant, until it is final (or the time is up)."""
     final: dict[str, dict[str, Any]] = {}
     owner = {s.body["payment_order_id"]: keys.merchant(s.body["merchant_id"]) for s in sent if s.status == 201}
     pending = set(owner)
@@ -169,7 +220,7 @@ def settle(api_url: str, keys: Keyring, sent: list[Sent], timeout_s: float) -> d
     while pending and time.monotonic() < deadline:
         for order_id in sorted(pending):
             status, body = http("GET", f"{api_url}/payments/{order_id}", signer=owner[order_id])
-            if status == 200 and body["status"] != "INITIATED":
+            if status == 200 and body["status"] in ("SUCCESS", "FAILED"):
                 final[order_id] = body
                 pending.discard(order_id)
         if pending:

@@ -1,10 +1,13 @@
-"""Lambda's event sources, locally: DynamoDB streams → relays and projections, SQS queues → consumers."""
+"""Lambda's event sources, locally: DynamoDB streams → relays and projections, SQS queues → consumers,
+scheduled rules → the sweep."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -208,3 +211,25 @@ class QueuePump(threading.Thread):
                     {"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, m in enumerate(done[start : start + 10])
                 ],
             )
+
+
+class Schedule(threading.Thread):
+    """A scheduled rule: invokes `function` every `period_s` (EventBridge's scheduled event), until stopped."""
+
+    def __init__(self, functions: Functions, function: str, period_s: float, stop: threading.Event) -> None:
+        super().__init__(name=f"schedule-{function}", daemon=True)
+        self.functions, self.function, self.period_s, self.stop = functions, function, period_s, stop
+
+    def run(self) -> None:
+        while not self.stop.wait(self.period_s):
+            event = {
+                "version": "0",
+                "id": str(uuid.uuid4()),
+                "detail-type": "Scheduled Event",
+                "source": "aws.events",
+                "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                "resources": [f"arn:aws:events:eu-west-1:000000000000:rule/{self.function}"],
+                "detail": {},
+            }
+            with contextlib.suppress(Exception):  # a failed run is recorded as the invocation's error
+                self.functions.invoke(self.function, event)

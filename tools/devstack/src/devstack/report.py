@@ -84,7 +84,14 @@ class Report:
         )
 
 
-EXPECTED = {"approve": "SUCCESS", "decline": "FAILED", "refuse": "FAILED"}
+EXPECTED = {
+    "approve": "SUCCESS",
+    "authenticate": "SUCCESS",
+    "authenticate-fail": "FAILED",
+    "abandon": "FAILED",
+    "decline": "FAILED",
+    "refuse": "FAILED",
+}
 
 
 def _books(api_url: str, keys: Keyring, merchants: set[str]) -> tuple[dict[str, Any], dict[Any, int], dict[Any, int]]:

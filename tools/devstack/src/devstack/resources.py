@@ -14,6 +14,7 @@ CARD_DATA_KEY_ALIAS = "alias/payments-card-data"
 CARD_FINGERPRINT_KEY_ALIAS = "alias/payments-card-fingerprint"
 # Put there by an operator, not by Terraform (a secret never sits in Terraform state).
 PSP_API_KEY_PARAMETER = "/payments/finalizer/stripe-secret-key"
+STRIPE_WEBHOOK_SECRET_PARAMETER = "/payments/finalizer/stripe-webhook-secret"  # noqa: S105 - a name
 
 
 def _table(name: str, *keys: tuple[str, str]) -> dict[str, Any]:
@@ -25,9 +26,30 @@ def _table(name: str, *keys: tuple[str, str]) -> dict[str, Any]:
     }
 
 
+def _with_sparse_index(table: dict[str, Any], name: str, *keys: tuple[str, str]) -> dict[str, Any]:
+    return {
+        **table,
+        "AttributeDefinitions": table["AttributeDefinitions"]
+        + [{"AttributeName": k, "AttributeType": "S"} for k, _ in keys],
+        "GlobalSecondaryIndexes": [
+            {
+                "IndexName": name,
+                "KeySchema": [{"AttributeName": k, "KeyType": t} for k, t in keys],
+                "Projection": {"ProjectionType": "KEYS_ONLY"},
+            }
+        ],
+    }
+
+
 READ_MODELS = [
     _table("ShowMeTheMoney", ("payment_order_id", "HASH")),
-    _table("BreakingTheBank", ("payment_order_id", "HASH")),
+    # The finalizer's sweep reads its sparse index of payments awaiting 3-D Secure (finalizer.rows).
+    _with_sparse_index(
+        _table("BreakingTheBank", ("payment_order_id", "HASH")),
+        "awaiting-action",
+        ("awaiting", "HASH"),
+        ("action_required_at", "RANGE"),
+    ),
     _table("LedgerAccounts", ("account", "HASH"), ("currency", "RANGE")),
     _table("WalletBalances", ("merchant_id", "HASH"), ("shard", "RANGE")),
 ]

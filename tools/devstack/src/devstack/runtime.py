@@ -21,6 +21,8 @@ FUNCTIONS: dict[str, tuple[str, str]] = {
     "initializer-outcome": ("initializer.entrypoints.outcome", "handler"),
     "finalizer": ("finalizer.entrypoints.charge", "handler"),
     "finalizer-relay": ("finalizer.entrypoints.relay", "handler"),
+    "finalizer-webhook": ("finalizer.entrypoints.stripe_webhook", "handler"),
+    "finalizer-sweep": ("finalizer.entrypoints.sweep", "handler"),
     "ledger": ("ledger.entrypoints.post", "handler"),
     "ledger-totals": ("ledger.entrypoints.totals", "handler"),
     "ledger-api": ("ledger.entrypoints.api", "handler"),

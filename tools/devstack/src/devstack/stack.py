@@ -20,7 +20,7 @@ from devstack.faults import Faults, FlakyEventBridge
 from devstack.load import MERCHANTS
 from devstack.moto_local import MotoServer, client, provision
 from devstack.otlp import LogSink, OtlpExport
-from devstack.pumps import QueuePump, StreamPump
+from devstack.pumps import QueuePump, Schedule, StreamPump
 from devstack.runtime import Functions
 from devstack.sigv4 import Keyring
 from payments_shared.aws_clients import traced_client
@@ -30,6 +30,9 @@ from payments_testing.strict_dynamodb import StrictTransactions
 
 # Local runs shorten the queues' visibility timeout (180 s deployed) so a redelivery takes seconds.
 TIME_SCALE = 0.02
+# 3-D Secure, locally: a buyer who walks away is cancelled after 10 s (15 min deployed), swept every 2 s (5 min).
+AUTHENTICATION_DEADLINE_S = 10
+SWEEP_PERIOD_S = 2.0
 
 
 class Devstack:
@@ -65,14 +68,27 @@ class Devstack:
         self.time_scale = time_scale
         self.provisioned = provision(time_scale)
         # Raw card numbers reach Stripe only from an account with raw card data access: the local one has it.
+        # Its webhooks come late, twice and out of order when the faults ask for it, as Stripe's may.
         self.psp = FakePsp(
-            hang_seconds=1.0, fault_rates=self.faults.psp, seed=self.faults.seed, raw_card_access=True
+            hang_seconds=1.0,
+            fault_rates=self.faults.psp,
+            seed=self.faults.seed,
+            raw_card_access=True,
+            webhook_duplicate_rate=self.faults.webhook_duplicates,
+            webhook_delay_s=(0.0, self.faults.webhook_max_delay_s),
         ).start()
-        # The finalizer talks to the fake as to Stripe: its secret key from SSM, the SDK pointed at the fake.
-        client("ssm").put_parameter(Name=resources.PSP_API_KEY_PARAMETER, Value=self.psp.api_key, Type="SecureString")
+        # The finalizer talks to the fake as to Stripe: its secret key and the webhook endpoint's signing secret
+        # from SSM, the SDK pointed at the fake.
+        ssm = client("ssm")
+        ssm.put_parameter(Name=resources.PSP_API_KEY_PARAMETER, Value=self.psp.api_key, Type="SecureString")
+        ssm.put_parameter(
+            Name=resources.STRIPE_WEBHOOK_SECRET_PARAMETER, Value=self.psp.webhook_secret, Type="SecureString"
+        )
         os.environ.update(
             PSP_API_BASE=self.psp.url,
             PSP_API_KEY_PARAMETER=resources.PSP_API_KEY_PARAMETER,
+            STRIPE_WEBHOOK_SECRET_PARAMETER=resources.STRIPE_WEBHOOK_SECRET_PARAMETER,
+            AUTHENTICATION_DEADLINE_S=str(AUTHENTICATION_DEADLINE_S),
             PSP_READ_TIMEOUT_S="0.5",
             POWERTOOLS_METRICS_NAMESPACE="Payments",
             RAW_CARD_DATA="on",  # the local Stripe account has raw card data access (FakePsp above)
@@ -80,7 +96,8 @@ class Devstack:
         # Imports the handler modules, which read the environment set above. Consumers scale out to their
         # mappings' maximum concurrency; the API as API Gateway would (the local server's client threads).
         consumers = {s.function: resources.QUEUE.maximum_concurrency for s in resources.SUBSCRIPTIONS}
-        self.functions = Functions({**consumers, "initializer-api": 16, "ledger-api": 16, "wallet-api": 16})
+        apis = {"initializer-api": 16, "ledger-api": 16, "wallet-api": 16, "finalizer-webhook": 16}
+        self.functions = Functions({**consumers, **apis})
         # The relays publish through PutEvents as it behaves on a bad day (partial failures), when asked to.
         self.bus = FlakyEventBridge(traced_client("events"), self.faults)
         for module in ("initializer.runtime", "finalizer.runtime"):
@@ -107,12 +124,14 @@ class Devstack:
             )
             for s in resources.SUBSCRIPTIONS
         ]
+        self._pumps.append(Schedule(self.functions, "finalizer-sweep", SWEEP_PERIOD_S, self._stop))
         for pump in self._pumps:
             pump.start()
         # Credentials per merchant and one operator; onboarded into the principals directory.
         self.keys = Keyring(MERCHANTS)
         self.keys.onboard(client("dynamodb"), resources.PRINCIPALS["TableName"])
         self.api = LocalApi(self.functions, self.keys, api_port).start()
+        self.psp.webhook_url = f"{self.api.url}/webhooks/stripe"  # the endpoint registered at "Stripe"
         self.dashboard = PageServer(self._page, dashboard_port).start()
 
     def _page(self, path: str) -> tuple[int, str, str] | None:

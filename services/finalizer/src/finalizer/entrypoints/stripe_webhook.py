@@ -75,10 +75,11 @@ def receive(event: dict[str, Any]) -> dict[str, Any]:
         )
     except (stripe.SignatureVerificationError, ValueError, UnicodeDecodeError):
         return _problem(InvalidRequest("The Stripe-Signature does not verify this body", []))
-    event_id, event_type = str(stripe_event.id), str(stripe_event.type)
+    verified = stripe_event.to_dict()
+    event_id, event_type = str(verified["id"]), str(verified["type"])
     logger.append_keys(stripe_event_id=event_id, stripe_event_type=event_type)
-    intent = stripe_event.data.object if event_type in SETTLING_TYPES else None
-    order_id = (getattr(intent, "metadata", None) or {}).get("payment_order_id") if intent is not None else None
+    intent = verified.get("data", {}).get("object") if event_type in SETTLING_TYPES else None
+    order_id = ((intent or {}).get("metadata") or {}).get("payment_order_id")
     if not order_id:
         logger.info("webhook ignored: not a payment of ours to settle")
         return _answer(200, {"received": True})
