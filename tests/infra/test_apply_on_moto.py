@@ -302,7 +302,9 @@ def out_of_scope(policy: dict[str, Any], allowed: set[str]) -> list[str]:
             continue
         # A table's index is the table's own (an index ARN is the table's ARN + /index/<name>).
         owned = [r.removesuffix(":*").split("/index/")[0] for r in resources]
-        problems += [f"{statement['Sid']}: resource {r}" for r, o in zip(resources, owned, strict=True) if o not in allowed]
+        problems += [
+            f"{statement['Sid']}: resource {r}" for r, o in zip(resources, owned, strict=True) if o not in allowed
+        ]
     return problems
 
 
