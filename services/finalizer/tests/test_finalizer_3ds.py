@@ -15,6 +15,7 @@ from fake_psp import FakePsp, stripe_signature
 from finalizer_testdata import payment_initiated
 
 from finalizer.adapters.memory_results import InMemoryPaymentResults
+from finalizer.adapters.stripe_psp import StripePsp
 from finalizer.entrypoints import charge, stripe_webhook, sweep
 from payments_shared.events import utc_now
 from payments_shared.eventstore.memory import InMemoryEventStore
@@ -229,3 +230,21 @@ def test_a_webhook_for_a_payment_not_recorded_yet_or_not_ours_is_acknowledged(
     unknown["data"] = {"object": {"id": "pi_y", "object": "payment_intent", "metadata": {"payment_order_id": "x"}}}
     assert post_webhook(webhooks, unknown)["statusCode"] == 200
     assert not any(store._streams.values())  # nothing recorded for either
+
+
+def test_a_webhook_stripe_cannot_be_asked_about_now_is_a_503_so_stripe_retries_and_nothing_is_claimed(
+    runtime: ModuleType, store: InMemoryEventStore, webhooks: FakePsp
+) -> None:
+    order_id, intent_id = awaiting(runtime, store, webhooks)
+    webhooks.authenticate(intent_id, succeed=True)
+    [succeeded] = stripe_events(webhooks, intent_id, "payment_intent.succeeded")
+    unreachable = StripePsp(lambda: webhooks.api_key, api_base="http://127.0.0.1:9", max_network_retries=0)
+    with runtime.container.psp.override(unreachable):
+        runtime.container.app.reset()
+        response = post_webhook(webhooks, succeeded)
+    assert response["statusCode"] == 503 and json.loads(response["body"])["type"] == "urn:payments:problem:busy"
+    assert recorded(store, order_id) == ["PaymentActionRequired"]
+    assert f"stripe-event-{succeeded['id']}" not in store._claimed  # Stripe's retry is not taken for a duplicate
+    runtime.container.app.reset()
+    assert post_webhook(webhooks, succeeded)["statusCode"] == 200  # the retry, once Stripe answers
+    assert recorded(store, order_id) == ["PaymentActionRequired", "PaymentSucceeded"]
