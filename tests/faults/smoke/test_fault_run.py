@@ -12,6 +12,22 @@ RARE_PATHS = {
     # (DynamoDBEventStore.load; shared/tests/test_eventstore_contract.py, the snapshot tests).
     "wallet: wallet-least-privilege/CreditWallets dynamodb:Query "
     "arn:aws:dynamodb:eu-west-1:123456789012:table/wallet-events",
+    # A redelivered PaymentInitiated that finds its payment awaiting 3-D Secure appends the outcome after
+    # PaymentActionRequired (services/finalizer/tests/test_finalizer_3ds.py, the redelivery test).
+    "finalizer: finalizer-least-privilege/SettlePayments dynamodb:ConditionCheckItem "
+    "arn:aws:dynamodb:eu-west-1:123456789012:table/finalizer-events",
+}
+# Grants the local runtime cannot show used: its functions of one service share that service's container in
+# one process (the aim is a process per execution environment, issue 28), so Stripe's key, read and cached by
+# the charging function, is never read again by the webhook's or the sweep's. Deployed, each reads it.
+SHARED_CONTAINER = {
+    f"{function}: {function}-least-privilege/{grant}"
+    for function in ("finalizer-webhook", "finalizer-sweep")
+    for grant in (
+        "ReadPspApiKey ssm:GetParameter "
+        "arn:aws:ssm:eu-west-1:123456789012:parameter/payments/finalizer/stripe-secret-key",
+        "PspApiKeyThroughSsm kms:Decrypt arn:aws:kms:eu-west-1:123456789012:key/payments-platform",
+    )
 }
 
 
@@ -34,7 +50,7 @@ def test_two_hundred_payments_under_every_fault_lose_nothing(tmp_path: Path) -> 
     assert iam["denied"] == [] and iam["unmapped_calls"] == [], iam
     # requests: distinct (function, IAM request) pairs; most are the KMS requests of card payments (one per order)
     assert iam["requests"] > 120 and iam["calls"] > 2000
-    assert set(iam["unused_grants"]) <= set(RARE_PATHS), iam["unused_grants"]
+    assert set(iam["unused_grants"]) <= RARE_PATHS | SHARED_CONTAINER, iam["unused_grants"]
     # The faults really happened.
     assert extra["injected"]["put_events_entry_failures"] > 0
     assert extra["injected"]["psp_requests"] > extra["injected"]["psp_charges"]
