@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import sys
 import threading
 import time
 import uuid
@@ -65,6 +66,16 @@ def proxy_parameters(headers: Iterable[tuple[str, str]], query: str) -> dict[str
     }
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that drops its kept-alive connection (a webhook sender's timeout, a load thread's end) is
+        # not an error of the API's: only anything else is printed.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 class LocalApi:
     def __init__(self, functions: Functions, keys: Keyring, port: int = 0) -> None:
         self.functions = functions
@@ -91,7 +102,7 @@ class LocalApi:
                     return lambda: api._serve(self, name.removeprefix("do_"))
                 raise AttributeError(name)
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self._server = _Server(("127.0.0.1", port), Handler)
         self._server.daemon_threads = True
 
     @property
@@ -214,7 +225,7 @@ class PageServer:
                 page = pages(self.path.split("?", 1)[0])
                 LocalApi._reply(self, *(page or (404, "application/json", '{"message": "Not Found"}')))
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self._server = _Server(("127.0.0.1", port), Handler)
         self._server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
 
