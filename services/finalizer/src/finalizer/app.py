@@ -28,7 +28,7 @@ from finalizer.domain.payment import (
     RecordCharge,
     RecordSettlement,
 )
-from finalizer.domain.streams import payment_stream
+from finalizer.domain.streams import PAYMENT_PREFIX, payment_stream
 from finalizer.ports import (
     CardOpener,
     Clock,
@@ -122,9 +122,13 @@ class FinalizerApp:
         service has not recorded (its charge is still running, and records the answer itself) or when `once`
         was claimed before."""
         loaded = self._payments.load(payment_stream(payment_order_id))
-        if loaded.state.status is None:
+        status = loaded.state.status
+        if status is None:
             return None
-        settled = self._settle(loaded, cause, self._psp.retrieve, once)
+        if status in FINAL_STATUSES:  # settled before (another webhook, a redelivery, the sweep)
+            settled = Finalized(payment_order_id, status, charged_now=False)
+        else:
+            settled = self._settle(loaded, cause, self._psp.retrieve, once)
         if once is not None and not settled.charged_now:
             try:
                 record_once(self._store, [], once)
@@ -158,10 +162,9 @@ class FinalizerApp:
         ask: Callable[[str], ChargeResult],
         once: str | None = None,
     ) -> Finalized:
-        awaiting = loaded.state.awaiting
-        if loaded.state.outcome is not None or awaiting is None:
-            status = loaded.state.status or PaymentStatus.FAILED
-            return Finalized(loaded.stream_id.removeprefix("payment-"), status, charged_now=False)
+        awaiting, status = loaded.state.awaiting, loaded.state.status
+        if awaiting is None or status is None or status in FINAL_STATUSES:  # callers pass awaiting payments
+            raise ValueError(f"{loaded.stream_id}: no authentication awaited")
         started = time.perf_counter()
         result = ask(awaiting.psp_reference)
         latency_ms = (time.perf_counter() - started) * 1000
@@ -183,7 +186,7 @@ class FinalizerApp:
 
     def _finalized(self, recorded: Decision[Payment], latency_ms: float) -> Finalized:
         state = recorded.state
-        order_id = recorded.stream_id.removeprefix("payment-")
+        order_id = recorded.stream_id.removeprefix(PAYMENT_PREFIX)
         if state.status is None:  # decide() decides every undecided payment, so an unchanged stream holds one
             raise RuntimeError(f"{recorded.stream_id}: nothing recorded, yet no decision is stored")
         if not recorded.changed:  # another delivery recorded first (or nothing new): its decision stands
