@@ -135,11 +135,17 @@ def _in_place(dynamodb: Any, model: ReadModel, progress: Progress) -> tuple[int,
 
 def _fresh_table(dynamodb: Any, model: ReadModel, name: str) -> None:
     live = dynamodb.describe_table(TableName=model.table)["Table"]
+    # The same keys and indexes (BreakingTheBank's sparse index of payments awaiting 3-D Secure).
+    indexes = [
+        {"IndexName": i["IndexName"], "KeySchema": i["KeySchema"], "Projection": i["Projection"]}
+        for i in live.get("GlobalSecondaryIndexes", [])
+    ]
     dynamodb.create_table(
         TableName=name,
         KeySchema=live["KeySchema"],
         AttributeDefinitions=live["AttributeDefinitions"],
         BillingMode="PAY_PER_REQUEST",
+        **({"GlobalSecondaryIndexes": indexes} if indexes else {}),
     )
     dynamodb.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 120})
 

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from aws_lambda_powertools.metrics import Metrics, single_metric
-
-from finalizer.app import Finalized
-from finalizer.domain.payment import ChargePayment, PaymentStatus
+from finalizer.domain.payment import ChargePayment
+from finalizer.outcome_metrics import record_metrics
 from finalizer.runtime import SERVICE, container, logger
 from payments_shared.contracts import PaymentInitiatedData
 from payments_shared.events import EventEnvelope
 from payments_shared.lambda_entry.queue import queue_entry
-from payments_shared.observability.metrics import NAMESPACE, MetricUnit, build_metrics
+from payments_shared.observability.metrics import build_metrics
 
 metrics = build_metrics(SERVICE)
 
@@ -41,22 +39,6 @@ def _charge(envelope: EventEnvelope) -> None:
         return
     record_metrics(metrics, result)
     logger.info("payment finalized", extra={"payment_order_id": result.payment_order_id, "status": result.status.value})
-
-
-def record_metrics(metrics: Metrics, result: Finalized) -> None:
-    """What a newly recorded status adds to the service's metrics (the charge, the webhook, the sweep)."""
-    if result.status == PaymentStatus.REQUIRES_ACTION:
-        metrics.add_metric(name="PaymentsAwaitingAction", unit=MetricUnit.Count, value=1)
-        return
-    succeeded = result.status == PaymentStatus.SUCCESS
-    metrics.add_metric(name="PaymentsSucceeded" if succeeded else "PaymentsFailed", unit=MetricUnit.Count, value=1)
-    if result.psp_latency_ms is not None:
-        metrics.add_metric(name="PspLatency", unit=MetricUnit.Milliseconds, value=result.psp_latency_ms)
-    if succeeded:  # amounts only add up within a currency, so the currency is this metric's dimension
-        with single_metric(
-            name="AmountCapturedMinorUnits", unit=MetricUnit.Count, value=result.amount_minor, namespace=NAMESPACE
-        ) as amount:
-            amount.add_dimension(name="currency", value=result.currency)
 
 
 handler = queue_entry(_charge, logger=logger, metrics=metrics)

@@ -17,7 +17,7 @@ from typing import Any
 import stripe
 from opentelemetry.trace import SpanKind
 
-from finalizer.entrypoints.charge import record_metrics
+from finalizer.outcome_metrics import record_metrics
 from finalizer.ports import PspOutcomeUnknown
 from finalizer.runtime import SERVICE, container, logger
 from payments_shared.eventstore.port import StoreUnavailable

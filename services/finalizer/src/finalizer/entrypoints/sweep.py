@@ -11,7 +11,7 @@ from typing import Any
 from opentelemetry.trace import SpanKind
 
 from finalizer.app import Finalized, SweepIncomplete
-from finalizer.entrypoints.charge import record_metrics
+from finalizer.outcome_metrics import record_metrics
 from finalizer.runtime import SERVICE, container, logger
 from payments_shared.lambda_entry.span import LambdaHandler, function_name, invocation_span
 from payments_shared.observability.metrics import MetricUnit, build_metrics
