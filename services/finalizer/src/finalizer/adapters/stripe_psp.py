@@ -25,7 +25,8 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -171,7 +172,7 @@ class StripePsp:
         ) as span:
             client = self._stripe()
             query = f"metadata['payment_order_id']:'{idempotency_key}'"  # an order id is a UUID: nothing to escape
-            try:
+            with _answered(f"the search for {idempotency_key}"):
                 found = client.v1.payment_intents.search(params={"query": query, "limit": 10}).data
                 span.set_attribute("psp.intents_found", len(found))
                 if not found:
@@ -180,23 +181,17 @@ class StripePsp:
                 intent = next((i for i in found if i.status == "succeeded"), found[0])
                 if intent.status == "processing":
                     intent = client.v1.payment_intents.retrieve(intent.id)
-            except (stripe.APIConnectionError, stripe.APIError, stripe.RateLimitError) as unknown:
-                raise PspOutcomeUnknown(f"Stripe's search for {idempotency_key}: {type(unknown).__name__}") from None
-            except stripe.StripeError as refused:
-                raise PspRequestRefused(f"Stripe refused the search for {idempotency_key}: {refused.code}") from None
             return _result(intent)
 
     def retrieve(self, intent_id: str) -> ChargeResult:
         """What the PaymentIntent's state says now (a webhook's payload is never trusted: it may be stale)."""
-        with tracer().start_as_current_span(
-            "psp retrieve", kind=SpanKind.CLIENT, attributes={"psp.reference": intent_id, "peer.service": "stripe"}
+        with (
+            tracer().start_as_current_span(
+                "psp retrieve", kind=SpanKind.CLIENT, attributes={"psp.reference": intent_id, "peer.service": "stripe"}
+            ),
+            _answered(f"reading {intent_id}"),
         ):
-            try:
-                return _result(self._stripe().v1.payment_intents.retrieve(intent_id))
-            except (stripe.APIConnectionError, stripe.APIError, stripe.RateLimitError) as unknown:
-                raise PspOutcomeUnknown(f"Stripe's {intent_id}: {type(unknown).__name__}") from None
-            except stripe.StripeError as refused:
-                raise PspRequestRefused(f"Stripe refused to read {intent_id}: {refused.code}") from None
+            return _result(self._stripe().v1.payment_intents.retrieve(intent_id))
 
     def cancel(self, intent_id: str) -> ChargeResult:
         """Cancel an intent whose authentication was abandoned; an intent that settled meanwhile (Stripe: no
@@ -204,21 +199,17 @@ class StripePsp:
         with tracer().start_as_current_span(
             "psp cancel", kind=SpanKind.CLIENT, attributes={"psp.reference": intent_id, "peer.service": "stripe"}
         ):
-            client = self._stripe()
-            try:
-                intent = client.v1.payment_intents.cancel(
-                    intent_id,
-                    params={"cancellation_reason": ABANDONED},
-                    options={"idempotency_key": f"cancel-{intent_id}"},
-                )
-            except stripe.InvalidRequestError as refused:
-                if refused.code != "payment_intent_unexpected_state":
-                    raise PspRequestRefused(f"Stripe refused to cancel {intent_id}: {refused.code}") from None
-                return self.retrieve(intent_id)
-            except (stripe.APIConnectionError, stripe.APIError, stripe.RateLimitError) as unknown:
-                raise PspOutcomeUnknown(f"Stripe's cancel of {intent_id}: {type(unknown).__name__}") from None
-            except stripe.StripeError as refused:
-                raise PspRequestRefused(f"Stripe refused to cancel {intent_id}: {refused.code}") from None
+            with _answered(f"the cancel of {intent_id}"):
+                try:
+                    intent = self._stripe().v1.payment_intents.cancel(
+                        intent_id,
+                        params={"cancellation_reason": ABANDONED},
+                        options={"idempotency_key": f"cancel-{intent_id}"},
+                    )
+                except stripe.InvalidRequestError as refused:
+                    if refused.code != "payment_intent_unexpected_state":
+                        raise
+                    return self.retrieve(intent_id)  # settled meanwhile: Stripe cancels no succeeded intent
             return _result(intent)
 
     def _stripe(self) -> stripe.StripeClient:
@@ -233,6 +224,18 @@ class StripePsp:
             )
             self._client = (key, client)
         return self._client[1]
+
+
+@contextmanager
+def _answered(request: str) -> Iterator[None]:
+    """Stripe's failures as the port names them: no answer → PspOutcomeUnknown (asked again later), a refusal
+    of the request itself → PspRequestRefused."""
+    try:
+        yield
+    except (stripe.APIConnectionError, stripe.APIError, stripe.RateLimitError) as unknown:
+        raise PspOutcomeUnknown(f"Stripe gave no answer to {request}: {type(unknown).__name__}") from None
+    except stripe.StripeError as refused:
+        raise PspRequestRefused(f"Stripe refused {request}: {refused.code}") from None
 
 
 def _payment_method(source: PaymentSource) -> dict[str, Any]:
