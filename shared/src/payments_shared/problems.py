@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -92,3 +93,13 @@ INTERNAL_ERROR_BODY: dict[str, Any] = {
     "status": 500,
     "detail": "The request could not be completed; it is safe to retry with the same Idempotency-Key.",
 }
+
+
+def problem_event_response(problem: Problem) -> dict[str, Any]:
+    """The problem as a Lambda proxy integration's answer, for a refusal made before (or without) a router."""
+    return {
+        "statusCode": problem.status,
+        "multiValueHeaders": {"Content-Type": [PROBLEM_CONTENT_TYPE]},
+        "body": json.dumps(problem.body()),
+        "isBase64Encoded": False,
+    }

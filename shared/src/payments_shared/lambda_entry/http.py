@@ -30,6 +30,7 @@ from payments_shared.problems import (
     Problem,
     ServiceBusy,
     UnsupportedMediaType,
+    problem_event_response,
 )
 
 # Powertools keeps the request being resolved on a class attribute (BaseRouter.current_event): one per
@@ -65,15 +66,6 @@ def _unreadable_body(event: dict[str, Any], content_type: str | None) -> Problem
         except (ValueError, UnicodeDecodeError):
             return InvalidRequest("The body is not UTF-8 JSON", [FieldProblem("body", "not UTF-8 text")])
     return None
-
-
-def _problem_event_response(problem: Problem) -> dict[str, Any]:
-    return {
-        "statusCode": problem.status,
-        "multiValueHeaders": {"Content-Type": [PROBLEM_CONTENT_TYPE]},
-        "body": json.dumps(problem.body()),
-        "isBase64Encoded": False,
-    }
 
 
 def _with_canonical_json_type(event: dict[str, Any]) -> dict[str, Any]:
@@ -182,7 +174,7 @@ def http_entry(
             )
             if refused is not None:
                 logger.info("request refused", extra={"problem": refused.type, "status": refused.status})
-                response = _problem_event_response(refused)
+                response = problem_event_response(refused)
             else:
                 token = bind_caller(caller)
                 try:

@@ -25,7 +25,7 @@ from payments_shared.eventstore.repository import Cause
 from payments_shared.lambda_entry.span import LambdaHandler, function_name, invocation_span
 from payments_shared.observability.metrics import build_metrics
 from payments_shared.observability.tracing import mark_error
-from payments_shared.problems import PROBLEM_CONTENT_TYPE, InvalidRequest, Problem, ServiceBusy
+from payments_shared.problems import InvalidRequest, Problem, ServiceBusy, problem_event_response
 
 SIGNATURE_TOLERANCE_S = 300  # Stripe's default: a replayed delivery older than this is refused
 # The PaymentIntent events whose intent may have settled; any other type is acknowledged and ignored.
@@ -41,18 +41,17 @@ SETTLING_TYPES = frozenset(
 metrics = build_metrics(SERVICE)
 
 
-def _answer(status: int, body: dict[str, Any], content_type: str = "application/json") -> dict[str, Any]:
-    return {
-        "statusCode": status,
-        "multiValueHeaders": {"Content-Type": [content_type]},
-        "body": json.dumps(body),
-        "isBase64Encoded": False,
-    }
+RECEIVED = {
+    "statusCode": 200,
+    "multiValueHeaders": {"Content-Type": ["application/json"]},
+    "body": json.dumps({"received": True}),
+    "isBase64Encoded": False,
+}
 
 
 def _problem(problem: Problem) -> dict[str, Any]:
     logger.info("webhook refused", extra={"problem": problem.type, "status": problem.status})
-    return _answer(problem.status, problem.body(), PROBLEM_CONTENT_TYPE)
+    return problem_event_response(problem)
 
 
 def _raw_body(event: dict[str, Any]) -> str:
@@ -82,17 +81,16 @@ def receive(event: dict[str, Any]) -> dict[str, Any]:
     order_id = ((intent or {}).get("metadata") or {}).get("payment_order_id")
     if not order_id:
         logger.info("webhook ignored: not a payment of ours to settle")
-        return _answer(200, {"received": True})
+        return RECEIVED
     try:
         settled = container.app().settle(str(order_id), Cause(str(order_id), event_id), once=f"stripe-event-{event_id}")
     except (PspOutcomeUnknown, StoreUnavailable) as unknown:
         logger.warning("webhook left for Stripe to retry", extra={"reason": type(unknown).__name__})
-        busy = ServiceBusy("The payment could not be settled now; Stripe retries the webhook.")
-        return _answer(busy.status, busy.body(), PROBLEM_CONTENT_TYPE)
+        return problem_event_response(ServiceBusy("The payment could not be settled now; Stripe retries the webhook."))
     if settled is not None and settled.charged_now:
         record_metrics(metrics, settled)
         logger.info("payment settled", extra={"payment_order_id": order_id, "status": settled.status.value})
-    return _answer(200, {"received": True})
+    return RECEIVED
 
 
 def _handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
