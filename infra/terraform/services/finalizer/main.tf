@@ -68,61 +68,52 @@ locals {
   # checked against the version read), claim a webhook's event id: items of one transaction.
   settle_payments = { sid = "SettlePayments", actions = ["dynamodb:Query", "dynamodb:PutItem", "dynamodb:ConditionCheckItem"], resources = [module.event_store.table_arn] }
   write_results   = { sid = "WriteResultRows", actions = ["dynamodb:PutItem"], resources = [module.results.arn] }
-  read_psp_key    = { sid = "ReadPspApiKey", actions = ["ssm:GetParameter"], resources = [aws_ssm_parameter.psp_api_key.arn] }
-  # SSM decrypts a SecureString with the platform key under a context naming the parameter.
-  psp_key_through_ssm = {
-    sid = "PspApiKeyThroughSsm", actions = ["kms:Decrypt"], resources = [local.platform.kms_key_arn]
-    conditions = [
-      { test = "StringEquals", variable = "kms:ViaService", values = ["ssm.${var.region}.amazonaws.com"] },
-      { test = "StringEquals", variable = "kms:EncryptionContext:PARAMETER_ARN", values = [aws_ssm_parameter.psp_api_key.arn] },
-    ]
-  }
+  # Reading an SSM SecureString: the parameter, and the platform key SSM decrypts it with under a context naming
+  # that parameter.
+  read_secret = { for name, arn in {
+    PspApiKey     = aws_ssm_parameter.psp_api_key.arn
+    WebhookSecret = aws_ssm_parameter.stripe_webhook_secret.arn
+    } : name => [
+    { sid = "Read${name}", actions = ["ssm:GetParameter"], resources = [arn] },
+    {
+      sid = "${name}ThroughSsm", actions = ["kms:Decrypt"], resources = [local.platform.kms_key_arn]
+      conditions = [
+        { test = "StringEquals", variable = "kms:ViaService", values = ["ssm.${var.region}.amazonaws.com"] },
+        { test = "StringEquals", variable = "kms:EncryptionContext:PARAMETER_ARN", values = [arn] },
+      ]
+    },
+  ] }
   functions = {
     "finalizer" = {
       handler = "finalizer.entrypoints.charge.handler"
       tables  = [module.event_store.table_name, module.results.name]
-      statements = [
+      statements = concat([
         # The outcome event and its result row in one transaction (each item authorized as a PutItem);
         # a lost race reads the stream back for the stored decision; a redelivery settles a 3-D Secure one.
         local.settle_payments,
         local.write_results,
         # The card data key's policy admits this role alone.
         { sid = "OpenCardData", actions = ["kms:Decrypt"], resources = [local.platform.card_data_key_arn] },
-        local.read_psp_key,
-        local.psp_key_through_ssm,
-      ]
+      ], local.read_secret.PspApiKey)
     }
     # Stripe's signed webhooks (POST /webhooks/stripe, no IAM: the signature is checked with the endpoint's
     # secret) settle payments awaiting 3-D Secure from the re-read PaymentIntent.
     "finalizer-webhook" = {
       handler = "finalizer.entrypoints.stripe_webhook.handler"
       tables  = [module.event_store.table_name, module.results.name]
-      statements = [
-        local.settle_payments,
-        local.write_results,
-        local.read_psp_key,
-        local.psp_key_through_ssm,
-        { sid = "ReadWebhookSecret", actions = ["ssm:GetParameter"], resources = [aws_ssm_parameter.stripe_webhook_secret.arn] },
-        {
-          sid = "WebhookSecretThroughSsm", actions = ["kms:Decrypt"], resources = [local.platform.kms_key_arn]
-          conditions = [
-            { test = "StringEquals", variable = "kms:ViaService", values = ["ssm.${var.region}.amazonaws.com"] },
-            { test = "StringEquals", variable = "kms:EncryptionContext:PARAMETER_ARN", values = [aws_ssm_parameter.stripe_webhook_secret.arn] },
-          ]
-        },
-      ]
+      statements = concat(
+        [local.settle_payments, local.write_results], local.read_secret.PspApiKey, local.read_secret.WebhookSecret
+      )
     }
     # Every few minutes: authentications abandoned past the deadline cancelled at Stripe, their payments FAILED.
     "finalizer-sweep" = {
       handler = "finalizer.entrypoints.sweep.handler"
       tables  = [module.event_store.table_name, module.results.name]
-      statements = [
+      statements = concat([
         { sid = "FindAbandonedAuthentications", actions = ["dynamodb:Query"], resources = [module.results.index_arns["awaiting-action"]] },
         local.settle_payments,
         local.write_results,
-        local.read_psp_key,
-        local.psp_key_through_ssm,
-      ]
+      ], local.read_secret.PspApiKey)
     }
     "finalizer-relay" = {
       handler = "finalizer.entrypoints.relay.handler"
