@@ -5,8 +5,6 @@ from __future__ import annotations
 import base64
 import json
 import threading
-from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -16,7 +14,6 @@ from opentelemetry.trace import SpanKind, StatusCode
 from pydantic import BaseModel, Field
 
 from payments_shared.callers import current_caller
-from payments_shared.lambda_entry import http as http_entry_module
 from payments_shared.lambda_entry.http import http_entry
 from payments_shared.lambda_entry.queue import queue_entry
 from payments_shared.observability.logging import build_logger
@@ -25,7 +22,7 @@ from payments_shared.observability.tracing import tracer
 from payments_shared.problems import Forbidden, NotFound
 from payments_testing.aws import LambdaContext
 from payments_testing.events import deliver, payment_status_updated
-from payments_testing.http import MERCHANT_1, MERCHANT_2, TEST_CALLERS
+from payments_testing.http import MERCHANT_1, TEST_CALLERS
 
 
 class Order(BaseModel):
@@ -150,57 +147,6 @@ def test_incoming_traceparent_is_continued(spans: InMemorySpanExporter) -> None:
     assert root(spans).context.trace_id == 0x0AF7651916CD43DD8448EB211C80319C
 
 
-class WatchedLock:
-    """The entry point's resolve lock, telling when a request has to wait for it."""
-
-    def __init__(self, on_wait: Callable[[], object]) -> None:
-        self._lock, self._on_wait = threading.Lock(), on_wait
-
-    def __enter__(self) -> None:
-        if not self._lock.acquire(blocking=False):
-            self._on_wait()
-            self._lock.acquire()
-
-    def __exit__(self, *_: object) -> None:
-        self._lock.release()
-
-
-def test_concurrent_requests_in_one_process_each_get_their_own_answer(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Powertools keeps the current request on a class attribute; the local runtime runs invocations side by
-    # side in one process, so the entry point must not let two resolves see each other's request. The worst
-    # interleaving, forced: request "a", once routed, lets request "b" in and waits until "b" is routed too or
-    # is made to wait by the entry point; only then does "a" read its request.
-    b_routed_or_waiting = threading.Event()
-    monkeypatch.setattr(http_entry_module, "_RESOLVING", WatchedLock(b_routed_or_waiting.set))
-    app = APIGatewayRestResolver(enable_validation=True)
-    second: list[Future[dict[str, str]]] = []
-
-    @app.get("/echo/<n>")
-    def echo(n: str) -> dict[str, str]:
-        if n == "a":
-            second.append(pool.submit(ask, "b", MERCHANT_2))
-            if not b_routed_or_waiting.wait(timeout=30):
-                raise TimeoutError("request b was neither routed nor made to wait")
-        else:
-            b_routed_or_waiting.set()
-        return {"seen": app.current_event.path, "caller": current_caller().principal}
-
-    handler = http_entry(app, logger=build_logger("api"), metrics=build_metrics("api"), callers=lambda: TEST_CALLERS)
-
-    def ask(n: str, caller: str) -> dict[str, str]:
-        event = request("GET", f"/echo/{n}", resource="/echo/{n}")
-        event["requestContext"]["identity"] = {"userArn": caller}
-        answer: dict[str, str] = json.loads(handler(event, LambdaContext())["body"])
-        return answer
-
-    with ThreadPoolExecutor(2) as pool:
-        first = pool.submit(ask, "a", MERCHANT_1)
-        answers = {"a": first.result()}
-        answers["b"] = second[0].result()
-    # Each request reads its own path and keeps its own caller.
-    assert answers == {"a": {"seen": "/echo/a", "caller": MERCHANT_1}, "b": {"seen": "/echo/b", "caller": MERCHANT_2}}
-
-
 def test_an_unknown_principal_is_refused_before_routing_and_the_caller_never_leaks_between_requests(
     spans: InMemorySpanExporter,
 ) -> None:
@@ -213,8 +159,8 @@ def test_an_unknown_principal_is_refused_before_routing_and_the_caller_never_lea
 
 
 def test_concurrent_queue_batches_each_report_their_own_failures() -> None:
-    # The local runtime runs a consumer's batches side by side in one process (as many as the mapping's
-    # maximum concurrency); each must report its own failed records, or a failed record is deleted as done.
+    # The entry point keeps no batch's failures where another batch would find them (module or class state):
+    # a batch reports its own failed records, or a failed record is deleted as done.
     a_at_work, b_done = threading.Event(), threading.Event()
 
     def consume(envelope: Any) -> None:

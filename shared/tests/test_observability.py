@@ -18,7 +18,7 @@ from payments_shared.eventstore.memory import InMemoryEventStore
 from payments_shared.eventstore.relay import OutboxRelay
 from payments_shared.lambda_entry.queue import queue_entry
 from payments_shared.observability.logging import build_logger
-from payments_shared.observability.metrics import MetricUnit, build_metrics
+from payments_shared.observability.metrics import build_metrics
 from payments_shared.observability.propagation import current_trace_context
 from payments_shared.observability.redaction import REDACTED, redact
 from payments_shared.observability.tracing import tracer
@@ -182,14 +182,3 @@ def test_powertools_logger_writes_through_the_std_logging_tree() -> None:
     handlers = logging.getLogger("guard").handlers
     assert handlers and all(type(h.formatter).__name__ == "TraceCorrelatedFormatter" for h in handlers)
     assert logger.service == "guard"
-
-
-def test_each_function_flushes_only_the_metrics_it_recorded(capsys: pytest.CaptureFixture[str]) -> None:
-    # Powertools shares one buffer per process; functions sharing a process (the local stack) must not
-    # publish each other's metrics under their own name.
-    api, relay = build_metrics("initializer"), build_metrics("initializer")
-    api.add_metric(name="PaymentAccepted", unit=MetricUnit.Count, value=1)
-    relay.flush_metrics()
-    assert "PaymentAccepted" not in capsys.readouterr().out
-    api.flush_metrics()
-    assert '"PaymentAccepted"' in capsys.readouterr().out

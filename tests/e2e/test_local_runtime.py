@@ -1,25 +1,54 @@
-"""The local runtime runs each function in execution environments as Lambda does: one invocation at a time
-each, scaled out up to the function's concurrency, each with its own module state and its own cold start."""
+"""The local runtime runs each function in execution environments as Lambda does: a process each, one
+invocation at a time, scaled out up to the function's concurrency, each with its own init and module state."""
 
 from __future__ import annotations
 
 import json
-import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import pytest
-from devstack.runtime import Functions
+from devstack.runtime import FunctionError, Functions
 
 PROBE = {"probe": ("e2e.entry_probe", "handler")}
 
 
-def probe_event(metric: str, released: bool = False) -> dict[str, Any]:
-    event: dict[str, Any] = {"metric": metric, "recorded": threading.Event(), "release": threading.Event()}
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    return tmp_path
+
+
+@pytest.fixture
+def functions() -> Iterator[list[Functions]]:
+    made: list[Functions] = []
+    yield made
+    for runtime in made:
+        runtime.close()
+
+
+def runtime(made: list[Functions], concurrency: int, **options: Any) -> Functions:
+    made.append(Functions({"probe": concurrency}, PROBE, **options))
+    return made[-1]
+
+
+def probe(folder: Path, metric: str, released: bool = False, **extra: Any) -> dict[str, Any]:
     if released:
-        event["release"].set()
-    return event
+        release(folder, metric)
+    return {"metric": metric, "folder": str(folder), **extra}
+
+
+def release(folder: Path, metric: str) -> None:
+    (folder / f"{metric}.release").touch()
+
+
+def wait_recorded(folder: Path, metric: str) -> None:
+    deadline = time.monotonic() + 30
+    while not (folder / f"{metric}.recorded").exists():
+        assert time.monotonic() < deadline, f"{metric} never started"
+        time.sleep(0.005)
 
 
 def emf_metric_names(output: str) -> list[list[str]]:
@@ -28,39 +57,72 @@ def emf_metric_names(output: str) -> list[list[str]]:
     return [[m["Name"] for d in doc["_aws"]["CloudWatchMetrics"] for m in d["Metrics"]] for doc in lines]
 
 
-def test_overlapping_invocations_flush_only_their_own_metrics(capsys: pytest.CaptureFixture[str]) -> None:
-    functions = Functions({"probe": 2}, PROBE)
-    first, second = probe_event("First"), probe_event("Second", released=True)
+def test_overlapping_invocations_run_in_processes_of_their_own(
+    folder: Path, functions: list[Functions], capsys: pytest.CaptureFixture[str]
+) -> None:
+    probes = runtime(functions, 2)
     with ThreadPoolExecutor(2) as pool:
-        held = pool.submit(functions.invoke, "probe", first)
-        assert first["recorded"].wait(10)
+        held = pool.submit(probes.invoke, "probe", probe(folder, "First"))
+        wait_recorded(folder, "First")
         # The second records and flushes while the first holds its metric unflushed: a buffer shared by
         # the two would publish "First" in the second's line and leave the first's flush empty.
-        assert pool.submit(functions.invoke, "probe", second).result(10) == "Second"
-        first["release"].set()
-        assert held.result(10) == "First"
+        second = pool.submit(probes.invoke, "probe", probe(folder, "Second", released=True)).result(30)
+        release(folder, "First")
+        first = held.result(30)
+    assert first["pid"] != second["pid"]  # two environments: two processes
+    assert (first["invocations"], second["invocations"]) == (1, 1)  # module state is each one's own
     assert emf_metric_names(capsys.readouterr().out) == [["Second"], ["First"]]
-    assert [(i.cold, i.throttled) for i in functions.invocations] == [(True, False), (True, False)]
+    assert [(i.cold, i.throttled) for i in probes.invocations] == [(True, False), (True, False)]
 
 
-def test_an_idle_environment_is_reused_and_a_busy_function_waits_beyond_its_concurrency() -> None:
-    functions = Functions({"probe": 1}, PROBE)
-    functions.invoke("probe", probe_event("A", released=True))
-    functions.invoke("probe", probe_event("B", released=True))  # warm: the same environment again
-    busy = probe_event("C")
+def test_an_idle_environment_is_reused_and_a_busy_function_waits_beyond_its_concurrency(
+    folder: Path, functions: list[Functions]
+) -> None:
+    probes = runtime(functions, 1)
+    a = probes.invoke("probe", probe(folder, "A", released=True))
+    b = probes.invoke("probe", probe(folder, "B", released=True))  # warm: the same environment again
+    assert (b["pid"], b["invocations"]) == (a["pid"], 2)
     with ThreadPoolExecutor(2) as pool:
-        held = pool.submit(functions.invoke, "probe", busy)
-        assert busy["recorded"].wait(10)
-        waiting = pool.submit(functions.invoke, "probe", probe_event("D", released=True))
+        held = pool.submit(probes.invoke, "probe", probe(folder, "C"))
+        wait_recorded(folder, "C")
+        waiting = pool.submit(probes.invoke, "probe", probe(folder, "D", released=True))
         deadline = time.monotonic() + 10
-        while functions.waiting["probe"] == 0 and time.monotonic() < deadline:
+        while probes.waiting["probe"] == 0 and time.monotonic() < deadline:
             time.sleep(0.01)
         assert not waiting.done()  # no second environment: it waits for the first to be free
-        busy["release"].set()
-        assert (held.result(10), waiting.result(10)) == ("C", "D")
-    assert [(i.cold, i.throttled) for i in functions.invocations] == [
+        release(folder, "C")
+        assert [r["metric"] for r in (held.result(30), waiting.result(30))] == ["C", "D"]
+    assert [(i.cold, i.throttled) for i in probes.invocations] == [
         (True, False),
         (False, False),
         (False, False),
         (False, True),
     ]
+
+
+def test_an_environment_whose_process_dies_is_replaced_by_a_cold_one(folder: Path, functions: list[Functions]) -> None:
+    probes = runtime(functions, 1)
+    before = probes.invoke("probe", probe(folder, "A", released=True))
+    with pytest.raises(FunctionError, match="Runtime.ExitError"):
+        probes.invoke("probe", probe(folder, "B", exit=True))
+    after = probes.invoke("probe", probe(folder, "C", released=True))
+    assert after["pid"] != before["pid"] and after["invocations"] == 1
+    assert [i.cold for i in probes.invocations] == [True, False, True]
+
+
+def test_an_invocation_past_the_timeout_fails_and_its_environment_is_discarded(
+    folder: Path, functions: list[Functions]
+) -> None:
+    probes = runtime(functions, 1, timeout_s=1.0)
+    stuck = probes.invoke("probe", probe(folder, "warm", released=True))
+    with pytest.raises(FunctionError, match="Task timed out"):
+        probes.invoke("probe", probe(folder, "stuck", hold_s=60))
+    after = probes.invoke("probe", probe(folder, "after", released=True))
+    assert after["pid"] != stuck["pid"]
+
+
+def test_a_handler_error_is_reported_with_its_type(folder: Path, functions: list[Functions]) -> None:
+    probes = runtime(functions, 1)
+    with pytest.raises(FunctionError, match="^TimeoutError: never released"):
+        probes.invoke("probe", probe(folder, "never", hold_s=0.05))
+    assert probes.invocations[-1].error == "TimeoutError: never released"

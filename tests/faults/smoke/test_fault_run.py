@@ -17,18 +17,6 @@ RARE_PATHS = {
     "finalizer: finalizer-least-privilege/SettlePayments dynamodb:ConditionCheckItem "
     "arn:aws:dynamodb:eu-west-1:123456789012:table/finalizer-events",
 }
-# Grants the local runtime cannot show used: its functions of one service share that service's container in
-# one process (the aim is a process per execution environment, issue 28), so Stripe's key, read and cached by
-# the charging function, is never read again by the webhook's or the sweep's. Deployed, each reads it.
-SHARED_CONTAINER = {
-    f"{function}: {function}-least-privilege/{grant}"
-    for function in ("finalizer-webhook", "finalizer-sweep")
-    for grant in (
-        "ReadPspApiKey ssm:GetParameter "
-        "arn:aws:ssm:eu-west-1:123456789012:parameter/payments/finalizer/stripe-secret-key",
-        "PspApiKeyThroughSsm kms:Decrypt arn:aws:kms:eu-west-1:123456789012:key/payments-platform",
-    )
-}
 
 
 def test_the_scan_finds_card_numbers_in_any_grouping_and_cvv_values() -> None:
@@ -50,7 +38,7 @@ def test_two_hundred_payments_under_every_fault_lose_nothing(tmp_path: Path) -> 
     assert iam["denied"] == [] and iam["unmapped_calls"] == [], iam
     # requests: distinct (function, IAM request) pairs; most are the KMS requests of card payments (one per order)
     assert iam["requests"] > 120 and iam["calls"] > 2000
-    assert set(iam["unused_grants"]) <= RARE_PATHS | SHARED_CONTAINER, iam["unused_grants"]
+    assert set(iam["unused_grants"]) <= RARE_PATHS, iam["unused_grants"]
     # The faults really happened.
     assert extra["injected"]["put_events_entry_failures"] > 0
     assert extra["injected"]["psp_requests"] > extra["injected"]["psp_charges"]

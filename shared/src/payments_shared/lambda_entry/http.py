@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -32,12 +31,6 @@ from payments_shared.problems import (
     UnsupportedMediaType,
     problem_event_response,
 )
-
-# Powertools keeps the request being resolved on a class attribute (BaseRouter.current_event): one per
-# process, which Lambda runs one invocation at a time. The local runtime runs many invocations in one
-# process, where two resolves would read each other's request; so resolving holds this lock. In Lambda it is
-# never contended.
-_RESOLVING = threading.Lock()
 
 
 def _problem_response(status: int, body: dict[str, Any]) -> Response[str]:
@@ -178,8 +171,9 @@ def http_entry(
             else:
                 token = bind_caller(caller)
                 try:
-                    with _RESOLVING:
-                        response = app.resolve(_with_canonical_json_type(event), context)
+                    # Powertools keeps the request on a class attribute: one per process, and Lambda runs
+                    # one invocation at a time per process (so does the local runtime).
+                    response = app.resolve(_with_canonical_json_type(event), context)
                 finally:
                     unbind_caller(token)
             status = int(response.get("statusCode", 500))

@@ -63,10 +63,9 @@ def queue_entry(consume: Callable[[EventEnvelope], None], *, logger: Logger, met
             consume(envelope)
 
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-        # A processor per invocation: it keeps the batch's successes and failures on itself, and the local
-        # runtime runs invocations side by side in one process, where a shared one reported another batch's
-        # outcome (a failed record deleted as done: a payment lost in the fault run). The whole batch
-        # failing is reported the same way (no exception): the mapping retries each record.
+        # A processor per invocation: it keeps the batch's successes and failures on itself, and nothing of
+        # one batch may reach the next one's report (a failed record deleted as done is a payment lost). The
+        # whole batch failing is reported the same way (no exception): the mapping retries each record.
         processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
         response = process_partial_response(event=event, record_handler=process, processor=processor, context=context)
         if response.get("batchItemFailures"):

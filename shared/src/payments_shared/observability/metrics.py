@@ -17,14 +17,6 @@ __all__ = ["NAMESPACE", "MetricUnit", "build_metrics"]
 
 
 def build_metrics(service: str) -> Metrics:
-    """A Metrics with a buffer of its own: give each Lambda function (entry point) one.
-
-    Powertools keeps metrics, dimensions and metadata in dicts shared by every Metrics instance of a
-    process. Deployed, a process runs one function, so that is moot; where several functions share a
-    process (the local stack, tests), a flush by one function would publish what another one recorded,
-    under its own name. A subclass per call gives this instance its own dicts and changes nothing else.
-    """
-    own_buffers = type(
-        "FunctionMetrics", (Metrics,), {"_metrics": {}, "_dimensions": {}, "_metadata": {}, "_default_dimensions": {}}
-    )
-    return own_buffers(namespace=NAMESPACE, service=service)
+    """The function's Metrics. Powertools keeps the buffers on the class, one per process: Lambda runs one
+    function per process and one invocation at a time, and every invocation flushes what it recorded."""
+    return Metrics(namespace=NAMESPACE, service=service)

@@ -138,7 +138,7 @@ def run(payments: int, seed: int, logs: Path) -> tuple[Report, dict[str, Any]]:
     }
     extra = {
         "injected": {
-            "put_events_entry_failures": stack.bus.injected,
+            "put_events_entry_failures": stack.functions.put_events_failed,
             "dynamodb_transactions": stack.dynamodb.transactions,
             "dynamodb_cancelled_injected": dict(stack.dynamodb.injected),
             "dynamodb_cancelled_overlapping": stack.dynamodb.cancelled["TransactionConflict"]

@@ -1,9 +1,10 @@
 """Every AWS call the local run makes with a function's role, as the IAM requests AWS would authorize.
 
 Deployed, a function's execution role signs its handler's calls and also the calls Lambda's event source
-mapping makes for it (reading its queue or stream). Locally the handlers run in `Functions.invoke` and the
-mappings are the pumps; both say whose role they act with through `acting_as`, and everything else (the
-harness, the load, injected faults that stand for EventBridge) is not recorded.
+mapping makes for it (reading its queue or stream). Locally the handlers run in execution environments of
+their own (processes: every call there is the function's) and hand their log back with each answer; the
+mappings are the pumps of the run's process, which say whose role they act with through `acting_as`, and
+everything else there (the harness, the load) is not recorded.
 """
 
 from __future__ import annotations
@@ -37,8 +38,9 @@ def acting_as(function: str | None) -> Iterator[None]:
 class CallLog:
     """Counts (function, IAM request) for each AWS call made while a function's role is acting."""
 
-    def __init__(self, region: str, account: str) -> None:
-        self.region, self.account = region, account
+    def __init__(self, region: str, account: str, function: str | None = None) -> None:
+        """function: the role every call of this process is made with (an execution environment's)."""
+        self.region, self.account, self.function = region, account, function
         self.requests: Counter[tuple[str, Authorization]] = Counter()
         self.unmapped: Counter[str] = Counter()  # service.operation with no IAM mapping: the check fails on them
         self._lock = threading.Lock()
@@ -49,7 +51,7 @@ class CallLog:
         log = self
 
         def recorded(client: BaseClient, operation: str, params: dict[str, Any]) -> Any:
-            function = ACTING_AS.get()
+            function = log.function or ACTING_AS.get()
             if function is None:
                 return original(client, operation, params)
             service = client.meta.service_model.service_name
@@ -80,6 +82,21 @@ class CallLog:
             return
         with self._lock:
             self.requests.update((function, request) for request in requests)
+
+    def drain(self) -> tuple[Counter[Authorization], list[str]]:
+        """An environment's requests since the last drain (its own function's), and its unmapped calls."""
+        with self._lock:
+            requests = Counter({request: n for (_, request), n in self.requests.items()})
+            unmapped = list(self.unmapped.elements())
+            self.requests.clear()
+            self.unmapped.clear()
+        return requests, unmapped
+
+    def merge(self, function: str, requests: Counter[Authorization], unmapped: list[str]) -> None:
+        """Adds what one of the function's environments recorded."""
+        with self._lock:
+            self.requests.update({(function, request): n for request, n in requests.items()})
+            self.unmapped.update(unmapped)
 
 
 def iam_check(log: CallLog, deployment: Deployment, key_aliases: dict[str, str]) -> dict[str, Any]:

@@ -61,6 +61,11 @@ class FlakyEventBridge:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._real, name)
 
+    def drain(self) -> int:
+        """Entries failed since the last drain."""
+        injected, self.injected = self.injected, 0
+        return injected
+
     def put_events(self, Entries: list[dict[str, Any]]) -> dict[str, Any]:  # - boto3's name
         failing = [self._faults.happens(self._faults.put_events_entry_failure) for _ in Entries]
         passed = [entry for entry, fail in zip(Entries, failing, strict=True) if not fail]

@@ -131,7 +131,7 @@ def _press(button: str) -> None:
         )
     except urllib.error.HTTPError as answer:
         if answer.code != 303:
-            raise
+            raise RuntimeError(f"{button}: {answer.code} {answer.read()[:300]!r}") from None
 
 
 def authenticate(

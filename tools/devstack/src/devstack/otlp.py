@@ -4,10 +4,10 @@
         --otlp-header "Authorization=Api-Token <token>"
 
 Spans go through the SDK's batch processor and the official OTLP/HTTP exporter; the business metrics the
-handlers write as CloudWatch EMF lines are recorded as OTLP metrics. All functions run in this one process,
-but each deployed function is its own process with its own resource: every span and metric gets the resource
-of the function whose invocation made it (`service.name` = `faas.name` = the function), so a backend groups
-them per function as it would the deployed ones. Telemetry made outside invocations (the local event
+handlers write as CloudWatch EMF lines are recorded as OTLP metrics. The functions' execution environments
+hand their spans and lines back to the run's process, which exports them; every span and metric gets the
+resource of the function whose invocation made it (`service.name` = `faas.name` = the function), so a backend
+groups them per function as it would the deployed ones. Telemetry made outside invocations (the local event
 sources' polling: AWS's work when deployed) is not exported. Without `--otlp-endpoint` nothing is exported.
 """
 
@@ -19,13 +19,12 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-from opentelemetry.context import Context
 from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.sdk.metrics import Counter, Histogram, MeterProvider
 from opentelemetry.sdk.metrics.export import AggregationTemporality, PeriodicExportingMetricReader
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
+from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
 from devstack import resources
@@ -72,8 +71,8 @@ def parse_headers(pairs: list[str]) -> dict[str, str]:
     return headers
 
 
-class OtlpExport(SpanProcessor):
-    """A span processor (add it to the SDK's provider) and an EMF line sink, exporting both over OTLP/HTTP."""
+class OtlpExport:
+    """The functions' spans and EMF lines, exported over OTLP/HTTP."""
 
     def __init__(self, endpoint: str, headers: Mapping[str, str] | None = None) -> None:
         base = endpoint.rstrip("/")
@@ -82,7 +81,6 @@ class OtlpExport(SpanProcessor):
         self._batch = BatchSpanProcessor(
             OTLPSpanExporter(endpoint=f"{base}/v1/traces", headers=self._headers, timeout=TIMEOUT_S)
         )
-        self._function_of: dict[int, str] = {}  # span id -> function, from start to end
         self._resources: dict[str, Resource] = {}
         self._meters: dict[str, MeterProvider] = {}
         self._instruments: dict[tuple[str, str, str], Any] = {}
@@ -96,31 +94,26 @@ class OtlpExport(SpanProcessor):
             return self._resources[function]
 
     # --- spans -------------------------------------------------------------------------------------
-    def on_start(self, span: Span, parent_context: Context | None = None) -> None:
-        function = CURRENT_FUNCTION.get()
-        if function is not None:
-            self._function_of[span.context.span_id] = function
-
-    def on_end(self, span: ReadableSpan) -> None:
-        function = self._function_of.pop(span.context.span_id, None)
-        if function is None:
-            return  # made outside any invocation
-        self._batch.on_end(
-            ReadableSpan(
-                name=span.name,
-                context=span.context,
-                parent=span.parent,
-                resource=self._resource(function),
-                attributes=span.attributes,
-                events=span.events,
-                links=span.links,
-                kind=span.kind,
-                status=span.status,
-                start_time=span.start_time,
-                end_time=span.end_time,
-                instrumentation_scope=span.instrumentation_scope,
+    def export_spans(self, function: str, spans: list[ReadableSpan]) -> None:
+        """Spans one of the function's invocations made."""
+        resource = self._resource(function)
+        for span in spans:
+            self._batch.on_end(
+                ReadableSpan(
+                    name=span.name,
+                    context=span.context,
+                    parent=span.parent,
+                    resource=resource,
+                    attributes=span.attributes,
+                    events=span.events,
+                    links=span.links,
+                    kind=span.kind,
+                    status=span.status,
+                    start_time=span.start_time,
+                    end_time=span.end_time,
+                    instrumentation_scope=span.instrumentation_scope,
+                )
             )
-        )
 
     # --- metrics -----------------------------------------------------------------------------------
     def record_emf(self, line: str) -> None:
@@ -178,7 +171,7 @@ class OtlpExport(SpanProcessor):
         flushed = self._batch.force_flush(timeout_millis)
         return all([flushed, *(m.force_flush(timeout_millis) for m in list(self._meters.values()))])
 
-    def shutdown(self) -> None:  # the stack's stop, then the tracer provider's at exit: once
+    def shutdown(self) -> None:  # once, at the stack's stop
         if self._shut:
             return
         self._shut = True

@@ -31,6 +31,7 @@ class Report:
     final_status: dict[str, int]
     latency_ms: dict[str, float]
     cold_starts: dict[str, int]
+    init_ms: dict[str, float]  # the execution environments' init (Lambda's Init Duration), percentiles
     dlq_messages: dict[str, int]
     lost: list[str]
     wrong_outcomes: list[str]
@@ -59,6 +60,7 @@ class Report:
             f"final statuses         {dict(sorted(self.final_status.items()))}",
             f"POST latency (ms)      {self.latency_ms}",
             f"cold starts            {dict(sorted(self.cold_starts.items()))}",
+            f"init duration (ms)     {self.init_ms}",
             f"DLQ messages           {sum(self.dlq_messages.values())} {self.dlq_messages}",
             f"lost payments          {len(self.lost)}",
             f"wrong outcomes         {len(self.wrong_outcomes)}",
@@ -158,6 +160,7 @@ def build(
         final_status=dict(Counter(str(b.get("status")) for b in final.values())),
         latency_ms=percentiles([s.latency_ms for s in sent]),
         cold_starts=dict(Counter(i.function for i in invocations if i.cold)),
+        init_ms=percentiles([i.init_ms for i in invocations if i.cold]),
         dlq_messages=dlq_messages,
         lost=lost,
         wrong_outcomes=wrong,

@@ -1,18 +1,23 @@
-"""The services' real Lambda handlers, invoked in-process like Lambda would, with invocation records."""
+"""The services' real Lambda handlers, run as Lambda runs them: each execution environment a process of its
+own (`devstack.environment`), one invocation at a time, scaled out up to the function's concurrency."""
 
 from __future__ import annotations
 
-import importlib
 import importlib.util
+import multiprocessing
+import os
+import sys
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
+from multiprocessing import forkserver
+from multiprocessing.context import ForkServerContext
 from typing import Any
 
-from devstack.aws_calls import acting_as
-from payments_testing.aws import LambdaContext
+from devstack.environment import Reply, Setup, serve
 
 # Lambda function -> (module, attribute): the same entry points the Terraform wires.
 FUNCTIONS: dict[str, tuple[str, str]] = {
@@ -31,8 +36,8 @@ FUNCTIONS: dict[str, tuple[str, str]] = {
 }
 
 
-# The function whose invocation the current thread is running (None outside invocations: the event
-# sources' polling, the harness), so telemetry can be attributed as each function's own process would be.
+# The function whose invocation's output the current thread is shipping (None otherwise: the event sources'
+# polling, the harness), so its log lines and metrics are attributed to it as to its own process.
 CURRENT_FUNCTION: ContextVar[str | None] = ContextVar("current_function", default=None)
 
 
@@ -48,47 +53,108 @@ class Invocation:
     error: str | None
     cold: bool
     throttled: bool = False  # every execution environment was busy: it waited, as a throttled retry would
+    init_ms: float = 0.0  # a cold invocation's init in its environment (Lambda's Init Duration)
 
 
-@dataclass
+class FunctionError(Exception):
+    """The function failed (Lambda's errorType and errorMessage, as "Type: message")."""
+
+
+# Environments are forked from a server that has imported the libraries and the services' modules once
+# (devstack.preload); a fork straight from this process would copy the locks its threads hold.
+PRELOAD = ["devstack.preload"]
+
+
+def _context() -> ForkServerContext:
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(PRELOAD)
+    # Python 3.12's forkserver drops the sys.path it is handed and skips a preload it cannot import: under a
+    # PEX (`pants run`) nothing would be preloaded. It inherits the environment: PYTHONPATH while it starts.
+    saved = os.environ.get("PYTHONPATH")
+    os.environ["PYTHONPATH"] = os.pathsep.join(sys.path)
+    try:
+        forkserver.ensure_running()
+    finally:
+        if saved is None:
+            del os.environ["PYTHONPATH"]
+        else:
+            os.environ["PYTHONPATH"] = saved
+    return context
+
+
 class Environment:
-    """One execution environment: the entry point's module loaded for it alone, used one invocation at a time."""
+    """One execution environment: a process with the entry point loaded, used one invocation at a time."""
 
-    handler: Any
-    invocations: int = 0
+    def __init__(self, function: str, entry_point: tuple[str, str], setup: Setup) -> None:
+        context = _context()
+        self._connection, child = context.Pipe()
+        self.process = context.Process(
+            target=serve, args=(child, function, *entry_point, setup), name=f"env-{function}", daemon=True
+        )
+        self.process.start()
+        child.close()
+        self.invocations = 0
 
+    def invoke(self, event: Any, context_fields: dict[str, str], timeout_s: float) -> Reply:
+        self._connection.send((event, context_fields))
+        if not self._connection.poll(timeout_s):
+            self.stop()
+            raise FunctionError(f"Sandbox.Timedout: Task timed out after {timeout_s:.2f} seconds")
+        try:
+            reply: Reply = self._connection.recv()
+        except EOFError:
+            self.stop()
+            raise FunctionError("Runtime.ExitError: the environment's process exited") from None
+        return reply
 
-def load_entry_point(module: str, attribute: str) -> Any:
-    """The entry point, from a fresh copy of its module (its init phase). Its module-level state, such as
-    its Metrics buffer, is then this environment's own, as in a process of its own; the modules it imports
-    (runtime, container, logger) are loaded once and shared by every environment."""
-    spec = importlib.util.find_spec(module)
-    if spec is None or spec.loader is None:
-        raise ModuleNotFoundError(module)
-    copy = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(copy)
-    return getattr(copy, attribute)
+    @property
+    def alive(self) -> bool:
+        return self.process.is_alive()
+
+    def stop(self) -> None:
+        self.process.kill()
+        self.process.join(timeout=5)
+        self._connection.close()
 
 
 class Functions:
     def __init__(
-        self, concurrency: dict[str, int] | None = None, entry_points: dict[str, tuple[str, str]] = FUNCTIONS
+        self,
+        concurrency: dict[str, int] | None = None,
+        entry_points: dict[str, tuple[str, str]] = FUNCTIONS,
+        *,
+        on_reply: Callable[[str, Reply], None] | None = None,
+        put_events_entry_failure: float = 0.0,
+        seed: int = 0,
+        region: str = "eu-west-1",
+        account: str = "123456789012",
+        timeout_s: float = 60.0,
     ) -> None:
         """concurrency: how many execution environments a function may have (default one). Each runs one
         invocation at a time; a busy function starts another, up to its concurrency, then waits (throttled).
-        Environments are threads of this one process with their own entry-point module: they share the
-        services' runtime modules, so a log line may carry a neighbour's event id (a process per environment
-        is the aim). Correctness is what concurrency is for here: transactions overlap as deployed."""
+        on_reply: gets each invocation's spans and AWS calls (its printed lines go to this process' stdout).
+        An environment starts with this process' environment variables as they are when it starts."""
         self._entry_points = entry_points
         self._limits = {f: (concurrency or {}).get(f, 1) for f in entry_points}
         self._idle: dict[str, list[Environment]] = {f: [] for f in entry_points}
+        self._all: list[Environment] = []
         self._started = dict.fromkeys(entry_points, 0)
         self._free = threading.Condition()
+        self._on_reply = on_reply
+        self._faults = (put_events_entry_failure, seed)
+        self._account = (region, account)
+        self._timeout_s = timeout_s
         self.waiting = dict.fromkeys(entry_points, 0)  # invocations throttled right now, per function
         self.invocations: list[Invocation] = []
+        self.put_events_failed = 0  # injected PutEvents entry failures, all environments
         self._record_lock = threading.Lock()
         for module, _ in entry_points.values():
-            importlib.import_module(module)  # fails now on a broken entry point, not at its first event
+            if importlib.util.find_spec(module) is None:  # fails now on a missing entry point, not at its first event
+                raise ModuleNotFoundError(module)
+
+    def _setup(self) -> Setup:
+        rate, seed = self._faults
+        return Setup(dict(os.environ), *self._account, put_events_entry_failure=rate, seed=seed)
 
     def _acquire(self, function: str) -> tuple[Environment, bool]:
         """A warm idle environment (the most recently used, as Lambda prefers), else a new one if the
@@ -104,42 +170,74 @@ class Functions:
                 return self._idle[function].pop(), throttled
             self._started[function] += 1
         try:
-            return Environment(load_entry_point(*self._entry_points[function])), throttled
+            environment = Environment(function, self._entry_points[function], self._setup())
         except BaseException:
-            with self._free:
-                self._started[function] -= 1
-                self._free.notify()
+            self._retire(function)
             raise
+        with self._free:
+            self._all.append(environment)
+        return environment, throttled
+
+    def _retire(self, function: str) -> None:
+        with self._free:
+            self._started[function] -= 1
+            self._free.notify()
 
     def _release(self, function: str, environment: Environment) -> None:
+        if not environment.alive:  # timed out or crashed: Lambda starts a fresh one next time
+            self._retire(function)
+            return
         with self._free:
             self._idle[function].append(environment)
             self._free.notify()
 
     def invoke(self, function: str, event: dict[str, Any]) -> Any:
-        context = LambdaContext(
-            function_name=function,
-            aws_request_id=str(uuid.uuid4()),
-            invoked_function_arn=f"arn:aws:lambda:eu-west-1:000000000000:function:{function}",
-        )
+        context = {
+            "function_name": function,
+            "aws_request_id": str(uuid.uuid4()),
+            "invoked_function_arn": f"arn:aws:lambda:eu-west-1:000000000000:function:{function}",
+        }
         environment, throttled = self._acquire(function)
         try:
             cold = environment.invocations == 0
             environment.invocations += 1
-            started = time.time()
-            began = time.perf_counter()
+            started, began = time.time(), time.perf_counter()
             error: str | None = None
-            running = CURRENT_FUNCTION.set(function)
+            init_ms = 0.0
             try:
-                with acting_as(function):  # its calls are made with the function's role
-                    return environment.handler(event, context)
-            except Exception as failure:
-                error = f"{type(failure).__name__}: {failure}"[:300]
+                reply = environment.invoke(event, context, self._timeout_s)
+                error, init_ms = reply.error, reply.init_ms
+                self._ship(function, reply)
+            except FunctionError as failure:
+                error = str(failure)
                 raise
             finally:
-                CURRENT_FUNCTION.reset(running)
-                record = Invocation(function, started, (time.perf_counter() - began) * 1000, error, cold, throttled)
+                duration_ms = (time.perf_counter() - began) * 1000
+                record = Invocation(function, started, duration_ms, error, cold, throttled, init_ms)
                 with self._record_lock:
                     self.invocations.append(record)
+            if reply.error is not None:
+                raise FunctionError(reply.error)
+            return reply.response
         finally:
             self._release(function, environment)
+
+    def _ship(self, function: str, reply: Reply) -> None:
+        """The invocation's output, as the function's own: lines to stdout, the rest to on_reply."""
+        shipping = CURRENT_FUNCTION.set(function)
+        try:
+            for text in reply.output:
+                sys.stdout.write(text)
+        finally:
+            CURRENT_FUNCTION.reset(shipping)
+        with self._record_lock:
+            self.put_events_failed += reply.put_events_failed
+        if self._on_reply is not None:
+            self._on_reply(function, reply)
+
+    def close(self) -> None:
+        """Stops every environment (they are daemons too: they never outlive this process)."""
+        with self._free:
+            environments, self._all = self._all, []
+        for environment in environments:
+            environment.stop()

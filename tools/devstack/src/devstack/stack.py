@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import os
 import sys
 import threading
@@ -16,22 +15,27 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from devstack import dashboard, resources
 from devstack.api_server import LocalApi, PageServer
 from devstack.aws_calls import CallLog, iam_check
-from devstack.faults import Faults, FlakyEventBridge
+from devstack.environment import Reply
+from devstack.faults import Faults
 from devstack.load import MERCHANTS
 from devstack.moto_local import MotoServer, client, provision
 from devstack.otlp import LogSink, OtlpExport
 from devstack.pumps import QueuePump, Schedule, StreamPump
 from devstack.runtime import Functions
 from devstack.sigv4 import Keyring
-from payments_shared.aws_clients import traced_client
+from devstack.span_transport import restored
 from payments_shared.observability.tracing import configure_sdk
 from payments_testing.iam.deployed import Deployment
 from payments_testing.strict_dynamodb import StrictTransactions
 
-# Local runs shorten the queues' visibility timeout (180 s deployed) so a redelivery takes seconds.
-TIME_SCALE = 0.02
-# 3-D Secure, locally: a buyer who walks away is cancelled after 10 s (15 min deployed), swept every 2 s (5 min).
-AUTHENTICATION_DEADLINE_S = 10
+# Local runs shorten the queues' visibility timeout (180 s deployed) so a redelivery takes seconds: 18 s,
+# which stays above what an invocation takes here under the fault run's load (functions in processes of
+# their own, on two cores, up to ~10 s), as Lambda requires the timeout to stay above the function's.
+TIME_SCALE = 0.1
+# 3-D Secure, locally: a buyer who walks away is cancelled after 30 s (15 min deployed), swept every 2 s (5 min).
+# The deadline leaves the buyer time to see REQUIRES_ACTION: under the run's load the hops from the finalizer
+# to the order's view (relay, bus, queue, outcome consumer) take up to ~10 s on two cores.
+AUTHENTICATION_DEADLINE_S = 30
 SWEEP_PERIOD_S = 2.0
 
 
@@ -55,10 +59,9 @@ class Devstack:
         self.otlp = otlp
         self._log_file = LogSink(logs.open("w", buffering=1), otlp)
         sys.stdout = self._log_file
+        # The functions' spans, as the OneAgent would collect them (the environments hand them back).
         self.spans = InMemorySpanExporter()
-        provider = configure_sdk(self.spans, service_name="payments-local")
-        if otlp is not None:
-            provider.add_span_processor(otlp)
+        configure_sdk(self.spans, service_name="payments-local")
         self.moto = MotoServer().start()
         # Every AWS call made with a function's role, for the IAM check against the deployed policies.
         self.calls = CallLog(resources.REGION, DEFAULT_ACCOUNT_ID).install()
@@ -93,15 +96,21 @@ class Devstack:
             POWERTOOLS_METRICS_NAMESPACE="Payments",
             RAW_CARD_DATA="on",  # the local Stripe account has raw card data access (FakePsp above)
         )
-        # Imports the handler modules, which read the environment set above. Consumers scale out to their
+        # Execution environments start with the environment set above. Consumers scale out to their
         # mappings' maximum concurrency; the API as API Gateway would (the local server's client threads).
+        # The relays publish through PutEvents as it behaves on a bad day (partial failures), when asked to.
         consumers = {s.function: resources.QUEUE.maximum_concurrency for s in resources.SUBSCRIPTIONS}
         apis = {"initializer-api": 16, "ledger-api": 16, "wallet-api": 16, "finalizer-webhook": 16}
-        self.functions = Functions({**consumers, **apis})
-        # The relays publish through PutEvents as it behaves on a bad day (partial failures), when asked to.
-        self.bus = FlakyEventBridge(traced_client("events"), self.faults)
-        for module in ("initializer.runtime", "finalizer.runtime"):
-            importlib.import_module(module).container.events.override(self.bus)
+        self.functions = Functions(
+            {**consumers, **apis},
+            on_reply=self._collect,
+            put_events_entry_failure=self.faults.put_events_entry_failure,
+            seed=self.faults.seed,
+            region=resources.REGION,
+            account=DEFAULT_ACCOUNT_ID,
+            # Lambda refuses a queue whose visibility timeout is shorter than the function's timeout.
+            timeout_s=resources.QUEUE.visibility_timeout_seconds * time_scale,
+        )
         self._stop = threading.Event()
         self._pumps: list[threading.Thread] = [
             StreamPump(
@@ -133,6 +142,14 @@ class Devstack:
         self.api = LocalApi(self.functions, self.keys, api_port).start()
         self.psp.webhook_url = f"{self.api.url}/webhooks/stripe"  # the endpoint registered at "Stripe"
         self.dashboard = PageServer(self._page, dashboard_port).start()
+
+    def _collect(self, function: str, reply: Reply) -> None:
+        """An invocation's spans and AWS calls, from its execution environment."""
+        spans = [restored(span) for span in reply.spans]
+        self.spans.export(spans)
+        if self.otlp is not None:
+            self.otlp.export_spans(function, spans)
+        self.calls.merge(function, reply.calls, reply.unmapped)
 
     def _page(self, path: str) -> tuple[int, str, str] | None:
         spans = self.spans.get_finished_spans()
@@ -170,6 +187,7 @@ class Devstack:
         if self.otlp is not None:
             self.otlp.shutdown()  # sends what is still batched
         self.api.stop()
+        self.functions.close()
         self.dashboard.stop()
         self.psp.stop()
         self.moto.stop()
