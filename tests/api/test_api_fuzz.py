@@ -119,8 +119,9 @@ def test_no_5xx_every_4xx_is_a_named_problem_and_writes_nothing(case: Any, stack
     stack.statuses[str(response.status_code)] += 1
     assert response.status_code < 500, f"{response.status_code}: {response.text[:500]}\n{case.as_curl_command()}"
     if case.method.upper() != case.operation.method.upper():
-        # No route for this method: API Gateway itself answers 404, before any handler runs.
-        assert response.status_code == 404, case.as_curl_command()
+        # No route for this method: a REST API answers it as an unsigned request, before any handler runs.
+        assert response.status_code == 403, case.as_curl_command()
+        assert response.headers["x-amzn-errortype"] == ["MissingAuthenticationTokenException"]
     elif 400 <= response.status_code < 500:
         content_type = {k.lower(): v for k, v in response.headers.items()}["content-type"]
         assert "application/problem+json" in str(content_type), f"{content_type}: {case.as_curl_command()}"
@@ -144,10 +145,11 @@ def test_unsigned_every_case_is_refused_with_403_before_any_handler(case: Any, s
     response = case.call(base_url=stack.url)
     stack.unsigned_statuses[str(response.status_code)] += 1
     if case.method.upper() != case.operation.method.upper():
-        assert response.status_code == 404, case.as_curl_command()  # no route: no auth either
+        assert response.status_code == 403, case.as_curl_command()  # no route: Missing Authentication Token
     else:
         assert response.status_code == 403, f"{response.status_code}: {response.text[:300]}"
         assert response.json()["message"], response.text
+    assert response.headers["x-amzn-errortype"] == ["MissingAuthenticationTokenException"]
     assert stack.row_count() == rows_before
 
 

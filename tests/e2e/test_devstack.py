@@ -125,7 +125,7 @@ def test_dashboard_renders_every_panel_with_data_and_links_to_waterfalls(stack: 
         assert script.headers["Content-Type"].startswith("text/javascript") and b"uPlot" in script.read()
     assert http("GET", f"{stack.dashboard.url}/assets/..%2Fdashboard.py")[0] == 404
     # The API's port serves the API alone: no unsigned page beside it.
-    assert http("GET", f"{stack.api.url}/dashboard")[0] == 404
+    assert http("GET", f"{stack.api.url}/dashboard")[0] == 403  # Missing Authentication Token, as REST
 
     png = tmp_path / "dashboard.png"
     screenshot(f"{stack.dashboard.url}/dashboard", png)

@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from devstack.runtime import Functions
-from devstack.sigv4 import ACCOUNT, Keyring
+from devstack.sigv4 import ACCOUNT, MISSING_TOKEN, Keyring, error_type
 
 # (method, path regex, resource template, function)
 ROUTES = [
@@ -33,6 +33,7 @@ ROUTES = [
 ]
 # Routes whose authorization type is NONE: the caller signs its own way (Stripe-Signature).
 UNSIGNED = frozenset({("POST", "/webhooks/stripe")})
+MAX_PAYLOAD = 10 * 1024 * 1024  # API Gateway's payload limit (10 MB)
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,11 @@ class LocalApi:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # What http.server refuses itself (a malformed request line, headers too long): JSON, as API
+            # Gateway answers, not its HTML page.
+            error_content_type = "application/json"
+            default_request_version = "HTTP/1.1"  # so even a malformed request line gets a status line
+            error_message_format = '{"message": "%(message)s"}'
 
             def log_message(self, format: str, *args: Any) -> None:  # - stdlib signature
                 return
@@ -97,7 +103,7 @@ class LocalApi:
                 api._serve(self, "POST")
 
             def __getattr__(self, name: str) -> Any:
-                # Any other method (PUT, TRACE, QUERY...) reaches no route: API Gateway's 404, not a 501.
+                # Any other method (PUT, TRACE, QUERY...) reaches no route: API Gateway's 403, not a 501.
                 if name.startswith("do_"):
                     return lambda: api._serve(self, name.removeprefix("do_"))
                 raise AttributeError(name)
@@ -118,7 +124,9 @@ class LocalApi:
 
     def _serve(self, request: BaseHTTPRequestHandler, method: str) -> None:
         started, began = time.time(), time.perf_counter()
-        raw = request.rfile.read(int(request.headers.get("Content-Length") or 0))
+        raw = self._body(request)
+        if raw is None:
+            return
         try:
             body, is_base64 = raw.decode() or None, False
         except UnicodeDecodeError:  # API Gateway hands binary bodies over base64-encoded
@@ -179,7 +187,33 @@ class LocalApi:
                         )
                     )
                 return
-        self._reply(request, 404, "application/json", '{"message": "Not Found"}')
+        # A REST API answers a resource or method it does not have as it answers an unsigned request.
+        self._gateway_error(request, 403, MISSING_TOKEN, error_type(MISSING_TOKEN))
+
+    def _body(self, request: BaseHTTPRequestHandler) -> bytes | None:
+        """The request's body, or None once a malformed length or an oversized body has been answered (the
+        connection is then closed: what follows the headers cannot be told apart from a next request)."""
+        lengths = request.headers.get_all("Content-Length") or ["0"]
+        if len(set(lengths)) != 1 or not lengths[0].isdigit():
+            request.close_connection = True
+            self._gateway_error(request, 400, "Invalid Content-Length", "BadRequestException")
+            return None
+        if int(lengths[0]) > MAX_PAYLOAD:
+            request.close_connection = True
+            self._gateway_error(request, 413, "Request Too Long", "RequestTooLargeException")
+            return None
+        raw = request.rfile.read(int(lengths[0]))
+        if len(raw) < int(lengths[0]):  # the client sent less than it announced, then closed
+            request.close_connection = True
+            self._gateway_error(request, 400, "Incomplete request body", "BadRequestException")
+            return None
+        return raw
+
+    @classmethod
+    def _gateway_error(cls, request: BaseHTTPRequestHandler, status: int, message: str, kind: str) -> None:
+        """An error API Gateway itself answers: JSON {"message"}, its error type and a request id."""
+        headers = {"x-amzn-ErrorType": kind, "x-amzn-RequestId": str(uuid.uuid4())}
+        cls._reply(request, status, "application/json", json.dumps({"message": message}), headers)
 
     def _identity(
         self, request: BaseHTTPRequestHandler, method: str, resource: str, url: str, raw: bytes
@@ -191,7 +225,7 @@ class LocalApi:
             return {**source, "userArn": None, "accessKey": None, "accountId": None, "caller": None, "user": None}
         principal, refusal = self.keys.authenticate(method, url, request.headers, raw)
         if principal is None:
-            self._reply(request, 403, "application/json", json.dumps({"message": refusal}))
+            self._gateway_error(request, 403, refusal, error_type(refusal))
             return None
         return {
             **source,
@@ -203,11 +237,19 @@ class LocalApi:
         }
 
     @staticmethod
-    def _reply(request: BaseHTTPRequestHandler, status: int, content_type: str, body: str) -> None:
+    def _reply(
+        request: BaseHTTPRequestHandler,
+        status: int,
+        content_type: str,
+        body: str,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         raw = body.encode()
         request.send_response(status)
         request.send_header("Content-Type", content_type)
         request.send_header("Content-Length", str(len(raw)))
+        for name, value in (headers or {}).items():
+            request.send_header(name, value)
         request.end_headers()
         request.wfile.write(raw)
 
