@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import UTC, datetime, timedelta
 from email.message import Message
 from typing import Any
 
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest, HTTPHeaders
 from botocore.credentials import Credentials
-from devstack.sigv4 import HOST_UNSIGNED, MISMATCH, SERVICE, Keyring, LocalPrincipal, signed_headers
+from devstack.sigv4 import HOST_UNSIGNED, MISMATCH, SERVICE, Keyring, LocalPrincipal, error_type, signed_headers
 
 URL = "http://127.0.0.1:8080/payments"
 BODY = json.dumps({"amount": "10.00"}).encode()
@@ -125,3 +126,18 @@ def test_a_signature_that_leaves_host_out_is_refused() -> None:
     headers = signed_headers(principal, "POST", URL, BODY)
     headers["Authorization"] = headers["Authorization"].replace("SignedHeaders=host;", "SignedHeaders=")
     assert keys.authenticate("POST", URL, as_received(headers), BODY) == (None, HOST_UNSIGNED)
+
+
+def test_a_signature_older_or_newer_than_five_minutes_is_refused() -> None:
+    keys = Keyring(["m-1"])
+    principal = keys.merchant("m-1")
+    headers = as_received(signed_headers(principal, "POST", URL, BODY))
+    signed_at = datetime.strptime(str(headers["X-Amz-Date"]), "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+    assert keys.authenticate("POST", URL, headers, BODY, now=signed_at + timedelta(minutes=4))[0] == principal
+    for skew in (timedelta(minutes=6), timedelta(minutes=-6)):
+        refused, reason = keys.authenticate("POST", URL, headers, BODY, now=signed_at + skew)
+        assert (
+            refused is None
+            and reason.startswith("Signature expired")
+            and error_type(reason) == ("InvalidSignatureException")
+        )
