@@ -63,22 +63,24 @@ class FunctionError(Exception):
 # Environments are forked from a server that has imported the libraries and the services' modules once
 # (devstack.preload); a fork straight from this process would copy the locks its threads hold.
 PRELOAD = ["devstack.preload"]
+_STARTING = threading.Lock()
 
 
 def _context() -> ForkServerContext:
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(PRELOAD)
-    # Python 3.12's forkserver drops the sys.path it is handed and skips a preload it cannot import: under a
-    # PEX (`pants run`) nothing would be preloaded. It inherits the environment: PYTHONPATH while it starts.
-    saved = os.environ.get("PYTHONPATH")
-    os.environ["PYTHONPATH"] = os.pathsep.join(sys.path)
-    try:
-        forkserver.ensure_running()
-    finally:
-        if saved is None:
-            del os.environ["PYTHONPATH"]
-        else:
-            os.environ["PYTHONPATH"] = saved
+    with _STARTING:  # once, and never while another thread is changing the environment for it
+        context.set_forkserver_preload(PRELOAD)
+        # Python 3.12's forkserver drops the sys.path it is handed and skips a preload it cannot import: under
+        # a PEX (`pants run`) nothing would be preloaded. It inherits the environment: PYTHONPATH as it starts.
+        saved = os.environ.get("PYTHONPATH")
+        os.environ["PYTHONPATH"] = os.pathsep.join(sys.path)
+        try:
+            forkserver.ensure_running()
+        finally:
+            if saved is None:
+                del os.environ["PYTHONPATH"]
+            else:
+                os.environ["PYTHONPATH"] = saved
     return context
 
 
