@@ -69,9 +69,15 @@ def test_a_body_shorter_than_announced_is_a_400_not_a_hang(api: LocalApi) -> Non
     assert (status, headers["x-amzn-errortype"]) == (400, "BadRequestException") and body["message"]
 
 
-def test_a_malformed_request_line_is_answered_in_json(api: LocalApi) -> None:
-    status, headers, body = exchange(api, b"GARBAGE\r\n\r\n")
-    assert status == 400 and headers["content-type"] == "application/json" and body["message"]
+@pytest.mark.parametrize("line", [b"GARBAGE", b"GET /payments HTTP/9.9", b"GET /payments HTTX/1.1"])
+def test_a_malformed_request_line_is_a_json_400_never_html_or_5xx(api: LocalApi, line: bytes) -> None:
+    status, headers, body = exchange(api, line + b"\r\nHost: x\r\n\r\n")
+    assert (status, headers["content-type"], headers["x-amzn-errortype"]) == (
+        400,
+        "application/json",
+        "BadRequestException",
+    )
+    assert body["message"]
 
 
 @pytest.mark.parametrize("signed", [False, True])

@@ -87,11 +87,6 @@ class LocalApi:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
-            # What http.server refuses itself (a malformed request line, headers too long): JSON, as API
-            # Gateway answers, not its HTML page.
-            error_content_type = "application/json"
-            default_request_version = "HTTP/1.1"  # so even a malformed request line gets a status line
-            error_message_format = '{"message": "%(message)s"}'
 
             def log_message(self, format: str, *args: Any) -> None:  # - stdlib signature
                 return
@@ -101,6 +96,14 @@ class LocalApi:
 
             def do_POST(self) -> None:
                 api._serve(self, "POST")
+
+            def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+                # What http.server refuses itself (a broken request line, an HTTP version it does not speak,
+                # headers too long): API Gateway's JSON 4xx, never an HTML page or a 5xx, with a status line
+                # even when no version could be read.
+                self.request_version, self.close_connection = self.protocol_version, True
+                status = 400 if code >= 500 else code  # 505 for HTTP/9.9, 501 for ...: the client's fault
+                api._gateway_error(self, status, message or "Bad Request", "BadRequestException")
 
             def __getattr__(self, name: str) -> Any:
                 # Any other method (PUT, TRACE, QUERY...) reaches no route: API Gateway's 403, not a 501.
