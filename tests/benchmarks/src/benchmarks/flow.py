@@ -17,12 +17,13 @@ import threading
 import time
 import urllib.request
 from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import boto3
-from botocore.client import BaseClient
 from devstack import runtime
+from devstack.environment import Reply
 from devstack.load import TOKEN_SHARE, drive, settle
 from devstack.moto_local import provision
 from devstack.stack import Devstack
@@ -51,35 +52,40 @@ class CallRecorder:
         self.read_units = 0
         self._lock = threading.Lock()
 
-    def install(self) -> None:
-        original_call = BaseClient._make_api_call
-        original_invoke = runtime.Functions.invoke
+    def record(self, operations: list[tuple[str, str, dict[str, Any]]]) -> None:
+        with self._lock:
+            for service, operation, params in operations:
+                self.calls[f"{service}.{operation}"] += 1
+                self.recorded.append((service, operation, params))
+                if operation == "TransactWriteItems":
+                    self.write_units += 2 * len(params["TransactItems"])  # transactional: 2 WRU/item
+                elif operation in ("PutItem", "UpdateItem"):
+                    self.write_units += 1
+                elif operation in ("GetItem", "Query", "Scan"):
+                    self.read_units += 1  # strongly consistent, items < 4 KB
+
+    def install(self, functions: runtime.Functions) -> None:
+        """Records the calls the functions' environments hand back, but for the settle loop's GET requests
+        (the harness polling, not part of a payment)."""
+        original_invoke = functions.invoke
+        shipped = functions.on_reply
         recorder = self
 
-        def counted(client: BaseClient, operation: str, params: dict[str, Any]) -> Any:
-            if getattr(_inside, "active", False):
-                service = client.meta.service_model.service_name
-                with recorder._lock:
-                    recorder.calls[f"{service}.{operation}"] += 1
-                    recorder.recorded.append((service, operation, params))
-                    if operation == "TransactWriteItems":
-                        recorder.write_units += 2 * len(params["TransactItems"])  # transactional: 2 WRU/item
-                    elif operation in ("PutItem", "UpdateItem"):
-                        recorder.write_units += 1
-                    elif operation in ("GetItem", "Query", "Scan"):
-                        recorder.read_units += 1  # strongly consistent, items < 4 KB
-            return original_call(client, operation, params)
-
-        def invoke(functions: runtime.Functions, function: str, event: dict[str, Any]) -> Any:
-            # The settle loop's GET requests are the harness polling, not part of a payment.
+        def invoke(function: str, event: dict[str, Any]) -> Any:
             _inside.active = event.get("httpMethod") != "GET"
             try:
-                return original_invoke(functions, function, event)
+                return original_invoke(function, event)
             finally:
                 _inside.active = False
 
-        BaseClient._make_api_call = counted
-        runtime.Functions.invoke = invoke  # type: ignore[method-assign,assignment]
+        def collect(function: str, reply: Reply) -> None:
+            if getattr(_inside, "active", False):  # the invoking thread ships its reply
+                recorder.record(reply.operations)
+            if shipped is not None:
+                shipped(function, reply)
+
+        functions.on_reply = collect
+        functions.invoke = invoke  # type: ignore[method-assign]
 
 
 def replay(moto_url: str, recorded: list[tuple[str, str, dict[str, Any]]]) -> tuple[float, int]:
@@ -99,10 +105,10 @@ def replay(moto_url: str, recorded: list[tuple[str, str, dict[str, Any]]]) -> tu
 
 def run(payments: int = 100, seed: int = 11, token_share: float = TOKEN_SHARE) -> dict[str, Any]:
     recorder = CallRecorder()
-    recorder.install()
     with tempfile.TemporaryDirectory() as directory:
         logs = Path(directory) / "lambda.jsonl"
-        stack = Devstack(api_port=0, psp_503_rate=0.0, logs=logs)
+        stack = Devstack(api_port=0, psp_503_rate=0.0, logs=logs, keep_operations=True)
+        recorder.install(stack.functions)
         try:
             started = time.perf_counter()
             sent = drive(stack.api.url, stack.keys, payments, 4, seed, progress=False, token_share=token_share)
@@ -167,9 +173,11 @@ if __name__ == "__main__":
 def payment_methods_vs_cards(payments: int = 100, seed: int = 11) -> dict[str, Any]:
     """The same orders paid all with PaymentMethods, then all with cards: AWS calls and cost per payment. Each
     in a process of its own: the services' containers bind to one local stack for their process's life."""
-    with multiprocessing.get_context("spawn").Pool(1, maxtasksperchild=1) as pool:
-        tokens = pool.apply(run, (payments, seed, 1.0))
-        cards = pool.apply(run, (payments, seed, 0.0))
+    # Not a multiprocessing.Pool: its workers are daemons, and a daemon cannot start execution environments.
+    spawn = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(1, mp_context=spawn, max_tasks_per_child=1) as pool:
+        tokens = pool.submit(run, payments, seed, 1.0).result()
+        cards = pool.submit(run, payments, seed, 0.0).result()
 
     def kms(figures: dict[str, Any]) -> float:
         return round(sum(n for op, n in figures["calls_by_operation_per_payment"].items() if op.startswith("kms.")), 2)

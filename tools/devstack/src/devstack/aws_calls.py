@@ -38,9 +38,11 @@ def acting_as(function: str | None) -> Iterator[None]:
 class CallLog:
     """Counts (function, IAM request) for each AWS call made while a function's role is acting."""
 
-    def __init__(self, region: str, account: str, function: str | None = None) -> None:
-        """function: the role every call of this process is made with (an execution environment's)."""
+    def __init__(self, region: str, account: str, function: str | None = None, keep_operations: bool = False) -> None:
+        """function: the role every call of this process is made with (an execution environment's);
+        keep_operations: also keep each call as made (service, operation, parameters), for benchmarks."""
         self.region, self.account, self.function = region, account, function
+        self.operations: list[tuple[str, str, dict[str, Any]]] | None = [] if keep_operations else None
         self.requests: Counter[tuple[str, Authorization]] = Counter()
         self.unmapped: Counter[str] = Counter()  # service.operation with no IAM mapping: the check fails on them
         self._lock = threading.Lock()
@@ -55,6 +57,9 @@ class CallLog:
             if function is None:
                 return original(client, operation, params)
             service = client.meta.service_model.service_name
+            if log.operations is not None:
+                with log._lock:
+                    log.operations.append((service, operation, params))
             try:
                 response = original(client, operation, params)
             except ClientError as refused:  # authorized all the same: a failed condition is not a denial
@@ -83,14 +88,16 @@ class CallLog:
         with self._lock:
             self.requests.update((function, request) for request in requests)
 
-    def drain(self) -> tuple[Counter[Authorization], list[str]]:
-        """An environment's requests since the last drain (its own function's), and its unmapped calls."""
+    def drain(self) -> tuple[Counter[Authorization], list[str], list[tuple[str, str, dict[str, Any]]]]:
+        """An environment's requests since the last drain (its own function's), its unmapped calls and, when
+        kept, its calls as made."""
         with self._lock:
             requests = Counter({request: n for (_, request), n in self.requests.items()})
             unmapped = list(self.unmapped.elements())
+            operations, self.operations = self.operations or [], [] if self.operations is not None else None
             self.requests.clear()
             self.unmapped.clear()
-        return requests, unmapped
+        return requests, unmapped, operations
 
     def merge(self, function: str, requests: Counter[Authorization], unmapped: list[str]) -> None:
         """Adds what one of the function's environments recorded."""

@@ -40,6 +40,7 @@ class Setup:
     account: str
     put_events_entry_failure: float = 0.0
     seed: int = 0
+    keep_operations: bool = False  # hand back every AWS call as made (benchmarks count and replay them)
 
 
 @dataclass
@@ -52,6 +53,7 @@ class Reply:
     spans: list[dict[str, Any]] = field(default_factory=list)
     calls: Counter[Authorization] = field(default_factory=Counter)
     unmapped: list[str] = field(default_factory=list)
+    operations: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)  # when kept
     put_events_failed: int = 0  # injected PutEvents entry failures
     init_ms: float = 0.0  # the environment's init (Lambda's Init Duration), on its first reply only
 
@@ -83,7 +85,8 @@ def serve(connection: Connection, function: str, module: str, attribute: str, se
     sys.stdout = output  # before the entry point's loggers are built: they bind the stream they find
     spans = InMemorySpanExporter()
     configure_sdk(spans, service_name="payments-local")  # the OneAgent's part, deployed
-    calls = CallLog(setup.region, setup.account, function=function).install()  # calls made with the function's role
+    # Every call of this process is made with the function's role.
+    calls = CallLog(setup.region, setup.account, function, setup.keep_operations).install()
     handler: Any = None
     init_error: str | None = None
     buses: list[FlakyEventBridge] = []
@@ -108,7 +111,7 @@ def serve(connection: Connection, function: str, module: str, attribute: str, se
         reply.output = output.drain()
         reply.spans = [span_transport.portable(s) for s in spans.get_finished_spans()]
         spans.clear()
-        reply.calls, reply.unmapped = calls.drain()
+        reply.calls, reply.unmapped, reply.operations = calls.drain()
         reply.put_events_failed = sum(bus.drain() for bus in buses)
         connection.send(reply)
 

@@ -131,10 +131,12 @@ class Functions:
         region: str = "eu-west-1",
         account: str = "123456789012",
         timeout_s: float = 60.0,
+        keep_operations: bool = False,
     ) -> None:
         """concurrency: how many execution environments a function may have (default one). Each runs one
         invocation at a time; a busy function starts another, up to its concurrency, then waits (throttled).
-        on_reply: gets each invocation's spans and AWS calls (its printed lines go to this process' stdout).
+        on_reply: gets each invocation's spans and AWS calls (its printed lines go to this process' stdout);
+        keep_operations: the replies also carry every AWS call as made.
         An environment starts with this process' environment variables as they are when it starts."""
         self._entry_points = entry_points
         self._limits = {f: (concurrency or {}).get(f, 1) for f in entry_points}
@@ -142,7 +144,8 @@ class Functions:
         self._all: list[Environment] = []
         self._started = dict.fromkeys(entry_points, 0)
         self._free = threading.Condition()
-        self._on_reply = on_reply
+        self.on_reply = on_reply
+        self._keep_operations = keep_operations
         self._faults = (put_events_entry_failure, seed)
         self._account = (region, account)
         self._timeout_s = timeout_s
@@ -156,7 +159,13 @@ class Functions:
 
     def _setup(self) -> Setup:
         rate, seed = self._faults
-        return Setup(dict(os.environ), *self._account, put_events_entry_failure=rate, seed=seed)
+        return Setup(
+            dict(os.environ),
+            *self._account,
+            put_events_entry_failure=rate,
+            seed=seed,
+            keep_operations=self._keep_operations,
+        )
 
     def _acquire(self, function: str) -> tuple[Environment, bool]:
         """A warm idle environment (the most recently used, as Lambda prefers), else a new one if the
@@ -234,8 +243,8 @@ class Functions:
             CURRENT_FUNCTION.reset(shipping)
         with self._record_lock:
             self.put_events_failed += reply.put_events_failed
-        if self._on_reply is not None:
-            self._on_reply(function, reply)
+        if self.on_reply is not None:
+            self.on_reply(function, reply)
 
     def close(self) -> None:
         """Stops every environment (they are daemons too: they never outlive this process)."""

@@ -50,6 +50,7 @@ class Devstack:
         faults: Faults | None = None,
         time_scale: float = TIME_SCALE,
         otlp: OtlpExport | None = None,
+        keep_operations: bool = False,
     ) -> None:
         self.faults = faults or Faults(psp={"503": psp_503_rate})
         logs.parent.mkdir(parents=True, exist_ok=True)
@@ -110,6 +111,7 @@ class Devstack:
             account=DEFAULT_ACCOUNT_ID,
             # Lambda refuses a queue whose visibility timeout is shorter than the function's timeout.
             timeout_s=resources.QUEUE.visibility_timeout_seconds * time_scale,
+            keep_operations=keep_operations,  # benchmarks count and replay the calls
         )
         self._stop = threading.Event()
         self._pumps: list[threading.Thread] = [
