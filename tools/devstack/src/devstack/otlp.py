@@ -24,11 +24,11 @@ from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExport
 from opentelemetry.sdk.metrics import Counter, Histogram, MeterProvider
 from opentelemetry.sdk.metrics.export import AggregationTemporality, PeriodicExportingMetricReader
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
 from devstack import resources
 from devstack.runtime import CURRENT_FUNCTION
+from devstack.span_transport import restored
 
 TIMEOUT_S = 10  # per export request; the exporter retries 429/502/503/504 with backoff within it
 METRICS_INTERVAL_MS = 10_000
@@ -94,26 +94,11 @@ class OtlpExport:
             return self._resources[function]
 
     # --- spans -------------------------------------------------------------------------------------
-    def export_spans(self, function: str, spans: list[ReadableSpan]) -> None:
-        """Spans one of the function's invocations made."""
+    def export_spans(self, function: str, spans: list[dict[str, Any]]) -> None:
+        """Spans one of the function's invocations made (as its environment hands them back)."""
         resource = self._resource(function)
         for span in spans:
-            self._batch.on_end(
-                ReadableSpan(
-                    name=span.name,
-                    context=span.context,
-                    parent=span.parent,
-                    resource=resource,
-                    attributes=span.attributes,
-                    events=span.events,
-                    links=span.links,
-                    kind=span.kind,
-                    status=span.status,
-                    start_time=span.start_time,
-                    end_time=span.end_time,
-                    instrumentation_scope=span.instrumentation_scope,
-                )
-            )
+            self._batch.on_end(restored(span, resource))
 
     # --- metrics -----------------------------------------------------------------------------------
     def record_emf(self, line: str) -> None:

@@ -64,11 +64,16 @@ class FunctionError(Exception):
 # (devstack.preload); a fork straight from this process would copy the locks its threads hold.
 PRELOAD = ["devstack.preload"]
 _STARTING = threading.Lock()
+_started = False
 
 
 def _context() -> ForkServerContext:
+    global _started
     context = multiprocessing.get_context("forkserver")
     with _STARTING:  # once, and never while another thread is changing the environment for it
+        if _started:
+            return context
+        _started = True
         context.set_forkserver_preload(PRELOAD)
         # Python 3.12's forkserver drops the sys.path it is handed and skips a preload it cannot import: under
         # a PEX (`pants run`) nothing would be preloaded. It inherits the environment: PYTHONPATH as it starts.
@@ -196,6 +201,8 @@ class Functions:
 
     def _release(self, function: str, environment: Environment) -> None:
         if not environment.alive:  # timed out or crashed: Lambda starts a fresh one next time
+            with self._free:
+                self._all.remove(environment)
             self._retire(function)
             return
         with self._free:

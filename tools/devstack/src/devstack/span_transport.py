@@ -42,13 +42,14 @@ def portable(span: ReadableSpan) -> dict[str, Any]:
     }
 
 
-def restored(data: dict[str, Any]) -> ReadableSpan:
+def restored(data: dict[str, Any], resource: Resource | None = None) -> ReadableSpan:
+    """The span again; with another resource when given (the function's own, for an OTLP backend)."""
     code, description = data["status"]
     return ReadableSpan(
         name=data["name"],
         context=_span_context(data["context"]),
         parent=_span_context(data["parent"]),
-        resource=Resource(data["resource"]),
+        resource=resource or Resource(data["resource"]),
         attributes=data["attributes"],
         events=[Event(name, attributes, timestamp) for name, attributes, timestamp in data["events"]],
         links=[Link(_span_context(context), attributes) for context, attributes in data["links"]],  # type: ignore[arg-type]

@@ -147,10 +147,9 @@ class Devstack:
 
     def _collect(self, function: str, reply: Reply) -> None:
         """An invocation's spans and AWS calls, from its execution environment."""
-        spans = [restored(span) for span in reply.spans]
-        self.spans.export(spans)
+        self.spans.export([restored(span) for span in reply.spans])
         if self.otlp is not None:
-            self.otlp.export_spans(function, spans)
+            self.otlp.export_spans(function, reply.spans)
         self.calls.merge(function, reply.calls, reply.unmapped)
 
     def _page(self, path: str) -> tuple[int, str, str] | None:
