@@ -172,7 +172,8 @@ class Books(RuleBasedStateMachine):
         (self.ledger_store if ledger else self.wallet_store).cancel_next(*reasons)
 
     # -- the ledger's stream → account totals
-    @precondition(lambda self: self.stream)
+    # No precondition on the stream's state: what concurrent deliveries committed depends on timing, and a rule
+    # enabled by timing would make hypothesis draw differently when it replays the same steps.
     @rule(batch=st.integers(1, 5))
     def stream_feeds_the_totals(self, batch: int) -> None:
         """Apply the next records in order; a refused one stops the batch, and it and the rest come back."""
@@ -183,9 +184,10 @@ class Books(RuleBasedStateMachine):
                 return
             self.projected.append(self.stream.pop(0))
 
-    @precondition(lambda self: self.projected)
     @rule(pick=st.integers(0, 10**6))
     def stream_delivers_a_record_again(self, pick: int) -> None:
+        if not self.projected:
+            return
         try:
             added = self.ledger.add_to_totals(self.projected[pick % len(self.projected)])
         except StoreUnavailable:
