@@ -18,7 +18,7 @@ from payments_shared.events import EventEnvelope, TraceContext
 from payments_shared.eventstore.port import StoredEvent
 from payments_shared.eventstore.schemas import NO_CHANGES, Schemas
 from payments_shared.eventstore.stream_records import inserted_events
-from payments_shared.observability.propagation import context_from, current_trace_context
+from payments_shared.observability.propagation import context_from, current_trace_context, message_parent
 from payments_shared.observability.tracing import tracer
 from payments_shared.retry import RetryPolicy, retry
 
@@ -90,10 +90,12 @@ class OutboxRelay:
     def _prepare(self, sequence_number: str, stored: StoredEvent) -> _Pending:
         event_type = (self._published_types or {}).get(stored.event_type, stored.event_type)
         # PRODUCER span continues the trace stored with the event; its context travels in the envelope.
+        parent, links = message_parent(context_from(stored.trace))
         span = tracer().start_span(
             f"{event_type} publish",
             kind=SpanKind.PRODUCER,
-            context=context_from(stored.trace),
+            context=parent,
+            links=links,
             attributes={
                 "messaging.system": "aws.eventbridge",
                 "messaging.operation.type": "publish",

@@ -18,6 +18,7 @@ from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapProp
 from payments_shared.callers import CallerDirectory, bind_caller, principal_of, unbind_caller
 from payments_shared.eventstore.port import StoreUnavailable
 from payments_shared.lambda_entry.span import LambdaHandler, function_name, invocation_span
+from payments_shared.observability.propagation import joined_parent
 from payments_shared.observability.tracing import mark_error
 from payments_shared.problems import (
     INTERNAL_ERROR_BODY,
@@ -148,7 +149,7 @@ def http_entry(
         with invocation_span(
             f"{method} {route}",
             SpanKind.SERVER,
-            parent=w3c.extract(headers),
+            parent=joined_parent(w3c.extract(headers)),
             attributes={
                 "http.request.method": method,
                 "http.route": route,

@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from payments_shared.contracts import check_contract, contract_violations
 from payments_shared.events import EventEnvelope
 from payments_shared.lambda_entry.span import LambdaHandler, function_name, invocation_span
-from payments_shared.observability.propagation import context_from
+from payments_shared.observability.propagation import context_from, message_parent
 from payments_shared.observability.tracing import mark_error
 
 
@@ -45,10 +45,12 @@ def queue_entry(consume: Callable[[EventEnvelope], None], *, logger: Logger, met
         logger.append_keys(
             event_id=str(envelope.event_id), event_type=envelope.event_type, correlation_id=envelope.correlation_id
         )
+        parent, links = message_parent(context_from(envelope.trace))
         with invocation_span(
             f"{envelope.event_type} process",
             SpanKind.CONSUMER,
-            parent=context_from(envelope.trace),
+            parent=parent,
+            links=links,
             attributes={
                 "faas.trigger": "pubsub",
                 "faas.name": function_name(lambda_context),

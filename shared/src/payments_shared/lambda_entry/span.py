@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 from opentelemetry import trace
 from opentelemetry.context import Context
-from opentelemetry.trace import Span, SpanKind
+from opentelemetry.trace import Link, Span, SpanKind
 
 from payments_shared.observability.tracing import mark_error, tracer
 
@@ -23,7 +23,11 @@ def function_name(context: Any) -> str:
 
 @contextmanager
 def invocation_span(
-    name: str, kind: SpanKind, parent: Context | None = None, attributes: dict[str, Any] | None = None
+    name: str,
+    kind: SpanKind,
+    parent: Context | None = None,
+    attributes: dict[str, Any] | None = None,
+    links: Sequence[Link] = (),
 ) -> Iterator[list[Span]]:
     """Open this invocation's root span; yield the spans that must carry its error status.
 
@@ -35,7 +39,13 @@ def invocation_span(
     attrs = {"faas.coldstart": _cold_start, **(attributes or {})}
     _cold_start = False
     with tracer().start_as_current_span(
-        name, kind=kind, context=parent, attributes=attrs, record_exception=False, set_status_on_exception=False
+        name,
+        kind=kind,
+        context=parent,
+        attributes=attrs,
+        links=links,
+        record_exception=False,
+        set_status_on_exception=False,
     ) as span:
         roots = [span, outer] if outer.is_recording() else [span]
         try:
