@@ -18,12 +18,67 @@ variable "kms_key_arn" {
   type = string
 }
 
+variable "writer" {
+  description = "Who puts records: \"logs\" (CloudWatch Logs subscription filters) or \"metric_stream\" (a CloudWatch metric stream)."
+  type        = string
+  default     = "logs"
+  validation {
+    condition     = contains(["logs", "metric_stream"], var.writer)
+    error_message = "writer is logs or metric_stream."
+  }
+}
+
+variable "buffering_size" {
+  description = "MiB Firehose buffers before a delivery (the seed: 1 for logs; Dynatrace's metric streams guide: 3)."
+  type        = number
+  default     = 1
+}
+
+variable "common_attributes" {
+  description = "Attributes sent with every request (Dynatrace's metric streams ingest reads dt-url from them)."
+  type        = map(string)
+  default     = {}
+}
+
+variable "log_retention_days" {
+  description = "Retention of the stream's own delivery errors (CloudWatch Logs)."
+  type        = number
+  default     = 365
+}
+
 variable "tags" {
   type    = map(string)
   default = {}
 }
 
 data "aws_caller_identity" "current" {}
+
+locals {
+  # Who may put records, and from which of this account's resources (confused deputy).
+  writers = {
+    logs          = { service = "logs.amazonaws.com", source_arn = "arn:aws:logs:*:${data.aws_caller_identity.current.account_id}:*" }
+    metric_stream = { service = "streams.metrics.cloudwatch.amazonaws.com", source_arn = "arn:aws:cloudwatch:*:${data.aws_caller_identity.current.account_id}:metric-stream/*" }
+  }
+}
+
+# The stream's own delivery errors (Dynatrace refusing a token, an endpoint down, the backup failing): without
+# them a failing delivery leaves no trace but the S3 backup. This group is never subscribed to the stream itself.
+resource "aws_cloudwatch_log_group" "delivery_errors" {
+  name              = "/aws/kinesisfirehose/${var.name}"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = var.kms_key_arn
+  tags              = var.tags
+}
+
+resource "aws_cloudwatch_log_stream" "destination" {
+  name           = "DestinationDelivery"
+  log_group_name = aws_cloudwatch_log_group.delivery_errors.name
+}
+
+resource "aws_cloudwatch_log_stream" "backup" {
+  name           = "BackupDelivery"
+  log_group_name = aws_cloudwatch_log_group.delivery_errors.name
+}
 
 # Failed deliveries only (the seed's "Failed data only" backup).
 resource "aws_s3_bucket" "backup" {
@@ -138,6 +193,11 @@ data "aws_iam_policy_document" "firehose" {
     actions   = ["kms:GenerateDataKey", "kms:Decrypt"]
     resources = [var.kms_key_arn]
   }
+  statement {
+    sid       = "DeliveryErrors"
+    actions   = ["logs:PutLogEvents"]
+    resources = ["${aws_cloudwatch_log_group.delivery_errors.arn}:log-stream:*"]
+  }
 }
 
 resource "aws_iam_role_policy" "firehose" {
@@ -163,12 +223,25 @@ resource "aws_kinesis_firehose_delivery_stream" "this" {
     access_key         = var.dynatrace_access_key
     role_arn           = aws_iam_role.firehose.arn
     retry_duration     = 900
-    buffering_size     = 1
+    buffering_size     = var.buffering_size
     buffering_interval = 60
     s3_backup_mode     = "FailedDataOnly"
 
     request_configuration {
       content_encoding = "GZIP"
+      dynamic "common_attributes" {
+        for_each = var.common_attributes
+        content {
+          name  = common_attributes.key
+          value = common_attributes.value
+        }
+      }
+    }
+
+    cloudwatch_logging_options {
+      enabled         = true
+      log_group_name  = aws_cloudwatch_log_group.delivery_errors.name
+      log_stream_name = aws_cloudwatch_log_stream.destination.name
     }
 
     s3_configuration {
@@ -179,22 +252,28 @@ resource "aws_kinesis_firehose_delivery_stream" "this" {
       buffering_interval = 400
       compression_format = "GZIP"
       kms_key_arn        = var.kms_key_arn
+
+      cloudwatch_logging_options {
+        enabled         = true
+        log_group_name  = aws_cloudwatch_log_group.delivery_errors.name
+        log_stream_name = aws_cloudwatch_log_stream.backup.name
+      }
     }
   }
 }
 
-# CloudWatch Logs → Firehose (the role every subscription filter uses).
+# The writer → Firehose: the role every subscription filter uses, or the metric stream's.
 data "aws_iam_policy_document" "logs_assume" {
   statement {
     actions = ["sts:AssumeRole"]
     principals {
       type        = "Service"
-      identifiers = ["logs.amazonaws.com"]
+      identifiers = [local.writers[var.writer].service]
     }
     condition {
       test     = "StringLike"
       variable = "aws:SourceArn"
-      values   = ["arn:aws:logs:*:${data.aws_caller_identity.current.account_id}:*"]
+      values   = [local.writers[var.writer].source_arn]
     }
   }
 }
@@ -228,7 +307,12 @@ output "firehose_name" {
 }
 
 output "logs_to_firehose_role_arn" {
-  value = aws_iam_role.logs_to_firehose.arn
+  description = "The role the writer assumes to put records (subscription filters, or the metric stream)."
+  value       = aws_iam_role.logs_to_firehose.arn
+}
+
+output "delivery_errors_log_group" {
+  value = aws_cloudwatch_log_group.delivery_errors.name
 }
 
 output "backup_bucket" {
