@@ -1,7 +1,8 @@
 """The deployed system's names, as the Terraform creates them: the one Python copy.
 
 The local stack provisions these and the operator tool (tools/ops) addresses them; neither learns a name
-from the other. The queue settings and subscriptions are contracts/consumers.json, which Terraform reads too.
+from the other. The queue settings and subscriptions are contracts/consumers.json, the API's routes
+contracts/api_routes.json; Terraform reads both too.
 Functions never import this: they are told their tables and bus by their environment.
 """
 
@@ -22,6 +23,21 @@ EVENT_STORES = {
 STREAM_CONSUMERS = {"initializer": "initializer-relay", "finalizer": "finalizer-relay", "ledger": "ledger-totals"}
 
 CONSUMERS_FILE = Path("contracts/consumers.json")
+API_ROUTES_FILE = Path("contracts/api_routes.json")
+
+
+@dataclass(frozen=True)
+class Route:
+    """A route of the API (contracts/api_routes.json), as the REST API serves it."""
+
+    method: str
+    path: str  # the resource path, e.g. /payments/{payment_order_id}
+    function: str
+    authorization: str  # AWS_IAM (SigV4), or NONE: the caller signs its own way and the function verifies it
+
+
+def api_routes(path: Path = API_ROUTES_FILE) -> list[Route]:
+    return [Route(**route) for route in json.loads(path.read_text())["routes"]]
 
 
 @dataclass(frozen=True)

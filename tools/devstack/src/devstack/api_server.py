@@ -22,17 +22,19 @@ from urllib.parse import parse_qsl
 
 from devstack.runtime import Functions
 from devstack.sigv4 import ACCOUNT, MISSING_TOKEN, Keyring, error_type
+from payments_shared.topology import api_routes
 
-# (method, path regex, resource template, function)
-ROUTES = [
-    ("POST", re.compile(r"^/payments$"), "/payments", "initializer-api"),
-    ("GET", re.compile(r"^/payments/(?P<payment_order_id>[^/]+)$"), "/payments/{payment_order_id}", "initializer-api"),
-    ("GET", re.compile(r"^/wallets/(?P<merchant_id>[^/]+)$"), "/wallets/{merchant_id}", "wallet-api"),
-    ("GET", re.compile(r"^/ledger/trial-balance$"), "/ledger/trial-balance", "ledger-api"),
-    ("POST", re.compile(r"^/webhooks/stripe$"), "/webhooks/stripe", "finalizer-webhook"),
-]
+
+def _path_pattern(resource: str) -> re.Pattern[str]:
+    """A resource path's matcher: each {name} one path segment, captured as name."""
+    parts = [f"(?P<{p[1:-1]}>[^/]+)" if p.startswith("{") else re.escape(p) for p in resource.split("/")]
+    return re.compile("^" + "/".join(parts) + "$")
+
+
+# (method, path regex, resource template, function): the deployed REST API's routes, from the same file.
+ROUTES = [(r.method, _path_pattern(r.path), r.path, r.function) for r in api_routes()]
 # Routes whose authorization type is NONE: the caller signs its own way (Stripe-Signature).
-UNSIGNED = frozenset({("POST", "/webhooks/stripe")})
+UNSIGNED = frozenset((r.method, r.path) for r in api_routes() if r.authorization == "NONE")
 MAX_PAYLOAD = 10 * 1024 * 1024  # API Gateway's payload limit (10 MB)
 
 

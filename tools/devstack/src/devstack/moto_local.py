@@ -16,7 +16,7 @@ from botocore.config import Config
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from devstack import moto_snapstart, moto_transactions, resources
+from devstack import moto_metric_streams, moto_rest_api, moto_snapstart, moto_transactions, resources
 from payments_shared.event_patterns import load_pattern
 from payments_testing.strict_dynamodb import MOTO_LOCK
 
@@ -66,6 +66,8 @@ class MotoServer:
     def start(self) -> MotoServer:
         moto_transactions.install()
         moto_snapstart.install()
+        moto_metric_streams.install()
+        moto_rest_api.install()
         self._saved_env = {k: os.environ.get(k) for k in LOCAL_ENV}
         os.environ.update(
             AWS_ENDPOINT_URL=self.url,
