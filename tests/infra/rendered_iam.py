@@ -147,8 +147,8 @@ def render() -> dict[str, Any]:
     text = normalized(json.dumps(rendered, sort_keys=True), aliases)
     for bucket in aws("s3").list_buckets()["Buckets"]:
         text = text.replace(bucket["Name"], bucket["Name"].rsplit("-", 1)[0])
-    for api in aws("apigatewayv2").get_apis()["Items"]:
-        text = text.replace(f":{api['ApiId']}/", f":{api['Name']}/")
+    for api in aws("apigateway").get_rest_apis()["items"]:
+        text = text.replace(f":{api['id']}/", f":{api['name']}/").replace(f"Logs_{api['id']}/", f"Logs_{api['name']}/")
     for key, alias in aliases.items():
         text = text.replace(f'"alias/{alias}"', f'"arn:aws:kms:{region}:{account}:key/{alias}"')
         text = text.replace(f'"{key}"', f'"arn:aws:kms:{region}:{account}:key/{alias}"')

@@ -46,8 +46,8 @@ ROUTES = {
 SIGNED_BY_CALLER = {"POST /webhooks/stripe"}
 SECRETS = {
     "/payments/dynatrace/firehose-access-key": "dt0c01.firehose-fake",
+    "/payments/dynatrace/metric-stream-access-key": "dt0c01.metrics-fake",
     "/payments/dynatrace/connection-token": "dt0c01.connection-fake",
-    "/payments/dynatrace/log-collection-token": "dt0c01.logs-fake",
 }
 # Onboarding, as a platform apply records it: two merchants' back ends and the operators.
 MERCHANTS = {"m-1": "arn:aws:iam::111111111111:role/backend", "m-2": "arn:aws:iam::222222222222:role/backend"}
@@ -169,7 +169,8 @@ def test_every_function_runs_its_service_zip_with_the_dynatrace_layer(deployment
         assert env["DT_CLUSTER_ID"] == DYNATRACE["dynatrace_cluster_id"]
         # Tokens come from SSM at deploy time (nothing in code or tfvars).
         assert env["DT_CONNECTION_AUTH_TOKEN"] == SECRETS["/payments/dynatrace/connection-token"]
-        assert env["DT_LOG_COLLECTION_AUTH_TOKEN"] == SECRETS["/payments/dynatrace/log-collection-token"]
+        # One log ingestion path (the log group's Firehose): the OneAgent does not collect logs as well.
+        assert "DT_LOG_COLLECTION_AUTH_TOKEN" not in env
 
 
 def test_every_log_group_keeps_a_year_and_streams_to_the_platform_firehose(deployment: Deployment) -> None:
@@ -242,12 +243,107 @@ def test_each_stream_consumer_reads_its_own_stream_with_bisect_and_partial_batch
         assert mapping["DestinationConfig"]["OnFailure"]["Destination"].endswith(f":{table}-relay-failures")
 
 
+def rest_methods(api_id: str) -> dict[str, dict[str, Any]]:
+    """ "METHOD /path" → the method as API Gateway describes it (with its integration)."""
+    gateway = aws("apigateway")
+    described = {}
+    for resource in gateway.get_resources(restApiId=api_id, limit=500)["items"]:
+        for method in resource.get("resourceMethods", {}):
+            described[f"{method} {resource['path']}"] = gateway.get_method(
+                restApiId=api_id, resourceId=resource["id"], httpMethod=method
+            )
+    return described
+
+
 def test_every_api_route_requires_iam_auth_but_stripes_webhook(deployment: Deployment) -> None:
-    routes = aws("apigatewayv2").get_routes(ApiId=deployment.platform["api_id"])["Items"]
-    assert {r["RouteKey"]: r["AuthorizationType"] for r in routes} == {
+    methods = rest_methods(deployment.platform["api_id"])
+    assert {route: m["authorizationType"] for route, m in methods.items()} == {
         **dict.fromkeys(ROUTES, "AWS_IAM"),
         **dict.fromkeys(SIGNED_BY_CALLER, "NONE"),
     }
+    for route, method in methods.items():
+        integration = method["methodIntegration"]
+        assert (integration["type"], integration["httpMethod"]) == ("AWS_PROXY", "POST"), route
+        assert integration["uri"].endswith(":live/invocations"), route
+
+
+def test_the_prod_stage_logs_at_info_without_bodies_with_detailed_metrics_and_json_access_logs(
+    deployment: Deployment,
+) -> None:
+    gateway, logs, api_id = aws("apigateway"), aws("logs"), deployment.platform["api_id"]
+    stage = gateway.get_stage(restApiId=api_id, stageName="prod")
+    settings = stage["methodSettings"]["*/*"]
+    assert (settings["loggingLevel"], settings["dataTraceEnabled"], settings["metricsEnabled"]) == ("INFO", False, True)
+    access_group = "/aws/apigateway/payments-access"
+    assert stage["accessLogSettings"]["destinationArn"].removesuffix(":*").endswith(f"log-group:{access_group}")
+    fields = json.loads(stage["accessLogSettings"]["format"])
+    assert {"status", "errorMessage", "errorType", "integrationStatus", "resourcePath"} <= set(fields)
+    assert gateway.get_account()["cloudwatchRoleArn"].endswith(":role/payments-api-gateway-logs")
+    # Access and execution logs reach Dynatrace the way the functions' logs do.
+    for group in (access_group, f"API-Gateway-Execution-Logs_{api_id}/prod"):
+        (described,) = logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"]
+        assert described["retentionInDays"] == 365 and described.get("kmsKeyId"), group
+        (subscription,) = logs.describe_subscription_filters(logGroupName=group)["subscriptionFilters"]
+        assert subscription["destinationArn"] == deployment.platform["firehose_arn"], group
+
+
+def test_the_resource_policy_denies_other_accounts_but_lets_anyone_reach_stripes_webhook(
+    deployment: Deployment,
+) -> None:
+    policy = json.loads(
+        aws("apigateway").get_rest_api(restApiId=deployment.platform["api_id"])["policy"].replace('\\"', '"')
+    )
+    by_sid = {s["Sid"]: s for s in policy["Statement"]}
+    account = deployment.platform["kms_key_arn"].split(":")[4]
+    deny = by_sid["NoOtherAccounts"]
+    assert deny["Effect"] == "Deny" and deny["Condition"] == {"StringNotEquals": {"aws:PrincipalAccount": account}}
+    assert deny["NotResource"] == "execute-api:/*/POST/webhooks/stripe"
+    assert by_sid["CallersThatSignTheirOwnWay"]["Resource"] == "execute-api:/*/POST/webhooks/stripe"
+    assert by_sid["CallersOfTheseAccounts"]["Principal"] == {"AWS": f"arn:aws:iam::{account}:root"}
+
+
+def test_aws_metrics_stream_to_dynatrace_and_every_firehose_logs_its_delivery_errors(deployment: Deployment) -> None:
+    stream = aws("cloudwatch").get_metric_stream(Name=deployment.platform["metric_stream_name"])
+    assert stream["OutputFormat"] == "opentelemetry1.0" and stream["State"] == "running"
+    namespaces = {f["Namespace"] for f in stream["IncludeFilters"]}
+    assert namespaces == {
+        "AWS/Lambda",
+        "AWS/ApiGateway",
+        "AWS/Events",
+        "AWS/DynamoDB",
+        "AWS/SQS",
+        "AWS/Firehose",
+        "Payments",
+    }
+    (statistics,) = stream["StatisticsConfigurations"]
+    assert set(statistics["AdditionalStatistics"]) == {"p50", "p90", "p95", "p99"}
+    percentiles = {f"{m['Namespace']}/{m['MetricName']}" for m in statistics["IncludeMetrics"]}
+    assert {"AWS/Lambda/Duration", "AWS/ApiGateway/Latency", "AWS/DynamoDB/SuccessfulRequestLatency"} <= percentiles
+    firehose = aws("firehose")
+    metrics_stream = stream["FirehoseArn"].rsplit("/", 1)[1]
+    for name, endpoint in [
+        (metrics_stream, "https://aws.cloud.dynatrace.com/metrics"),
+        (deployment.platform["firehose_arn"].rsplit("/", 1)[1], None),
+    ]:
+        (destination,) = firehose.describe_delivery_stream(DeliveryStreamName=name)["DeliveryStreamDescription"][
+            "Destinations"
+        ]
+        http = destination["HttpEndpointDestinationDescription"]
+        logging = http["CloudWatchLoggingOptions"]
+        assert logging == {
+            "Enabled": True,
+            "LogGroupName": f"/aws/kinesisfirehose/{name}",
+            "LogStreamName": "DestinationDelivery",
+        }
+        if endpoint:
+            assert http["EndpointConfiguration"]["Url"] == endpoint
+            attributes = {
+                a["AttributeName"]: a["AttributeValue"] for a in http["RequestConfiguration"]["CommonAttributes"]
+            }
+            assert attributes["dt-url"].startswith("https://")
+    role = aws("iam").get_role(RoleName=stream["RoleArn"].rsplit("/", 1)[1])["Role"]
+    trust = iam_document(role["AssumeRolePolicyDocument"])
+    assert trust["Statement"][0]["Principal"] == {"Service": "streams.metrics.cloudwatch.amazonaws.com"}
 
 
 def invokes_the_alias(function_arn: str, function: str) -> bool:
@@ -261,7 +357,7 @@ def invokes_the_alias(function_arn: str, function: str) -> bool:
 def test_every_function_is_invoked_through_a_published_alias_and_the_apis_start_from_snapshots(
     deployment: Deployment,
 ) -> None:
-    lambdas, gateway = aws("lambda"), aws("apigatewayv2")
+    lambdas = aws("lambda")
     for name in functions():
         alias = lambdas.get_alias(FunctionName=name, Name="live")
         versions = [v["Version"] for v in lambdas.list_versions_by_function(FunctionName=name)["Versions"]]
@@ -270,9 +366,7 @@ def test_every_function_is_invoked_through_a_published_alias_and_the_apis_start_
         expected = "PublishedVersions" if name.endswith("-api") else "None"
         assert snap_start["ApplyOn"] == expected, (name, snap_start)
         assert (snap_start["OptimizationStatus"] == "On") == name.endswith("-api"), (name, snap_start)
-    integrations = gateway.get_integrations(ApiId=deployment.platform["api_id"])["Items"]
-    assert len(integrations) == 4 and all(":live/invocations" in i["IntegrationUri"] for i in integrations)
-    # One invoke permission per route, its source ARN naming that route (path parameters as *).
+    # One invoke permission per route, its source ARN naming the stage and that route (path parameters as *).
     api_routes = {
         "initializer-api": ["POST/payments", "GET/payments/*"],
         "ledger-api": ["GET/ledger/trial-balance"],
@@ -284,7 +378,7 @@ def test_every_function_is_invoked_through_a_published_alias_and_the_apis_start_
         assert all(s["Principal"] == {"Service": "apigateway.amazonaws.com"} for s in statements), api
         assert all(s["Resource"].endswith(f"function:{api}:live") for s in statements), api
         source_arns = sorted(s["Condition"]["ArnLike"]["AWS:SourceArn"] for s in statements)
-        assert source_arns == sorted(f"{deployment.platform['api_execution_arn']}/*/{r}" for r in routes), api
+        assert source_arns == sorted(f"{deployment.platform['api_execution_arn']}/prod/{r}" for r in routes), api
 
 
 # Actions IAM authorizes on no resource (Resource "*" is their only form): listed in Lambda's stream permissions.
@@ -446,6 +540,39 @@ def test_the_iam_check_evaluates_the_policies_this_apply_rendered(deployment: De
     committed = json.loads(POLICIES_FILE.read_text()) if POLICIES_FILE.exists() else None
     what_now = "rewritten, commit it" if written else "regenerate it (see this test's docstring)"
     assert committed == rendered, f"{POLICIES_FILE} is not what Terraform renders: {what_now}"
+
+
+def test_every_alarm_notifies_the_environments_topic(deployment: Deployment) -> None:
+    topic = deployment.platform["alarm_topic_arn"]
+    attributes = aws("sns").get_topic_attributes(TopicArn=topic)["Attributes"]
+    assert attributes["KmsMasterKeyId"] == deployment.platform["kms_key_arn"]
+    pages = aws("cloudwatch").get_paginator("describe_alarms").paginate()
+    alarms = {a["AlarmName"]: a for page in pages for a in page["MetricAlarms"]}
+    assert {name for name, alarm in alarms.items() if alarm["AlarmActions"] != [topic]} == set()
+    consumers = [c.name for c in resources.SUBSCRIPTIONS]
+    tables = [
+        t
+        for service in SERVICES
+        for t in json.loads(run_terraform(["output", "-json", "tables"], deployment.root(service)).stdout)
+    ]
+    expected = {
+        "payments-api-5xx-rate",
+        "payments-api-p99-latency",
+        "payments-logs-to-dynatrace-delivery",
+        "payments-metrics-to-dynatrace-delivery",
+        "finalizer-sweep-not-running",
+        *(f"{c}-{kind}" for c in consumers for kind in ("dlq-depth", "dlq-age", "inbox-age")),
+        *(f"{t}-{op}-throttles" for t in tables for op in ("read", "write")),
+        *(f"{f}-{kind}" for f in functions() for kind in ("errors", "throttles", "p99-duration")),
+    }
+    assert expected <= set(alarms), sorted(expected - set(alarms))
+    rate = alarms["payments-api-5xx-rate"]
+    queried = {q["Id"]: q["MetricStat"]["Metric"] for q in rate["Metrics"] if "MetricStat" in q}
+    assert {m["MetricName"] for m in queried.values()} == {"5XXError", "Count"}
+    assert all(
+        {d["Name"]: d["Value"] for d in m["Dimensions"]} == {"ApiName": "payments", "Stage": "prod"}
+        for m in queried.values()
+    )
 
 
 def test_destroy_removes_every_service_then_the_platform(deployment: Deployment) -> None:

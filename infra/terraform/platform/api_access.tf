@@ -1,4 +1,4 @@
-# Who may call the HTTP API, and as whom. API Gateway authenticates every route with IAM (SigV4); the
+# Who may call the API, and as whom. API Gateway authenticates every route with IAM (SigV4); the
 # services then map the authenticated principal to a merchant (or an operator) through the ApiPrincipals
 # table, which onboarding keeps — here: one role per merchant, assumed by the merchant's back end, and one
 # operators' role. A merchant's role may invoke the merchant routes only; the operators' role the books.
@@ -57,7 +57,7 @@ data "aws_iam_policy_document" "merchant_api" {
   statement {
     sid       = "MerchantRoutesOnly"
     actions   = ["execute-api:Invoke"]
-    resources = [for route in local.merchant_routes : "${aws_apigatewayv2_api.this.execution_arn}/*/${route}"]
+    resources = [for route in local.merchant_routes : "${module.api.execution_arn}/*/${route}"]
   }
 }
 
@@ -65,7 +65,7 @@ data "aws_iam_policy_document" "operator_api" {
   statement {
     sid       = "OperatorRoutes"
     actions   = ["execute-api:Invoke"]
-    resources = [for route in local.operator_routes : "${aws_apigatewayv2_api.this.execution_arn}/*/${route}"]
+    resources = [for route in local.operator_routes : "${module.api.execution_arn}/*/${route}"]
   }
 }
 

@@ -1,4 +1,5 @@
-# The shared platform: event bus (+ archive), KMS key, artifact bucket, Firehose to Dynatrace, HTTP API.
+# The shared platform: event bus (+ archive), KMS key, artifact bucket, Firehoses to Dynatrace (logs, metric
+# stream), the REST API.
 # State is local by default; for S3 state add `terraform { backend "s3" {} }` in backend.tf and run
 # `terraform init -backend-config=bucket=… -backend-config=key=platform.tfstate -backend-config=region=…`.
 terraform {
@@ -45,6 +46,24 @@ variable "dynatrace_firehose_key_parameter" {
   description = "SSM SecureString holding the Dynatrace API token used by Firehose (never in code or tfvars)."
   type        = string
   default     = "/payments/dynatrace/firehose-access-key"
+}
+
+variable "dynatrace_api_url" {
+  description = "The Dynatrace environment's API URL (https://<environment-id>.live.dynatrace.com), sent with the metric stream."
+  type        = string
+  default     = "https://example.live.dynatrace.com"
+}
+
+variable "dynatrace_metric_stream_key_parameter" {
+  description = "SSM SecureString holding the Dynatrace API token (Ingest metrics) used by the metric stream's Firehose."
+  type        = string
+  default     = "/payments/dynatrace/metric-stream-access-key"
+}
+
+variable "cross_account_callers" {
+  description = "Other accounts whose principals may call the API's IAM routes (the resource policy denies every other account)."
+  type        = list(string)
+  default     = []
 }
 
 data "aws_caller_identity" "current" {}
@@ -108,6 +127,22 @@ data "aws_iam_policy_document" "key_policy" {
       test     = "ArnLike"
       variable = "aws:SourceArn"
       values   = ["arn:aws:events:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:rule/${var.bus_name}/*"]
+    }
+  }
+  # CloudWatch alarms publish to the encrypted alarm topic as themselves (SNS "Enable compatibility between
+  # event sources from AWS services and encrypted topics"): only this account's alarms.
+  statement {
+    sid       = "CloudWatchAlarmsPublishToTheEncryptedTopic"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey*"]
+    resources = ["*"]
+    principals {
+      type        = "Service"
+      identifiers = ["cloudwatch.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [data.aws_caller_identity.current.account_id]
     }
   }
 }
@@ -199,39 +234,77 @@ module "firehose" {
   kms_key_arn            = aws_kms_key.platform.arn
 }
 
-resource "aws_apigatewayv2_api" "this" {
-  name          = "payments"
-  protocol_type = "HTTP"
+locals {
+  api_routes = jsondecode(file("${path.module}/../../../contracts/api_routes.json")).routes
 }
 
-resource "aws_cloudwatch_log_group" "api_access" {
-  name              = "/aws/apigateway/payments-access"
-  retention_in_days = 365 # a year of audit trail (PCI DSS 10.7)
-  kms_key_id        = aws_kms_key.platform.arn
+module "api" {
+  source                    = "../modules/rest_api"
+  routes                    = local.api_routes
+  cross_account_callers     = var.cross_account_callers
+  kms_key_arn               = aws_kms_key.platform.arn
+  firehose_arn              = module.firehose.firehose_arn
+  logs_to_firehose_role_arn = module.firehose.logs_to_firehose_role_arn
+  depends_on                = [aws_api_gateway_account.this] # execution logging needs the account's role first
 }
 
-resource "aws_apigatewayv2_stage" "default" {
-  api_id      = aws_apigatewayv2_api.this.id
-  name        = "$default"
-  auto_deploy = true
+moved {
+  from = aws_cloudwatch_log_group.api_access
+  to   = module.api.aws_cloudwatch_log_group.access
+}
 
-  access_log_settings {
-    destination_arn = aws_cloudwatch_log_group.api_access.arn
-    format = jsonencode({
-      requestId          = "$context.requestId"
-      ip                 = "$context.identity.sourceIp"
-      routeKey           = "$context.routeKey"
-      status             = "$context.status"
-      latency            = "$context.responseLatency"
-      integrationLatency = "$context.integrationLatency"
-      integrationError   = "$context.integrationErrorMessage"
-    })
+# API Gateway writes execution logs through one role per account and region (an account-wide setting: another
+# stack of the account that sets it would take it over).
+data "aws_iam_policy_document" "api_gateway_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["apigateway.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [data.aws_caller_identity.current.account_id]
+    }
   }
+}
 
-  default_route_settings {
-    throttling_burst_limit = 200
-    throttling_rate_limit  = 100
+resource "aws_iam_role" "api_gateway_logs" {
+  name               = "payments-api-gateway-logs"
+  assume_role_policy = data.aws_iam_policy_document.api_gateway_assume.json
+}
+
+data "aws_iam_policy_document" "api_gateway_logs" {
+  statement {
+    sid       = "ExecutionAndAccessLogs"
+    actions   = ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogGroups", "logs:DescribeLogStreams", "logs:PutLogEvents", "logs:GetLogEvents", "logs:FilterLogEvents"]
+    resources = ["arn:aws:logs:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:log-group:*"]
   }
+}
+
+resource "aws_iam_role_policy" "api_gateway_logs" {
+  name   = "payments-api-gateway-logs"
+  role   = aws_iam_role.api_gateway_logs.id
+  policy = data.aws_iam_policy_document.api_gateway_logs.json
+}
+
+resource "aws_api_gateway_account" "this" {
+  cloudwatch_role_arn = aws_iam_role.api_gateway_logs.arn
+  depends_on          = [aws_iam_role_policy.api_gateway_logs]
+}
+
+# AWS metrics to Dynatrace (the cloud.aws.* tiles): its own Firehose to Dynatrace's metric streams ingest.
+data "aws_ssm_parameter" "dynatrace_metric_stream_key" {
+  name            = var.dynatrace_metric_stream_key_parameter
+  with_decryption = true
+}
+
+module "metric_stream" {
+  source               = "../modules/metric_stream"
+  dynatrace_api_url    = var.dynatrace_api_url
+  dynatrace_access_key = data.aws_ssm_parameter.dynatrace_metric_stream_key.value
+  kms_key_arn          = aws_kms_key.platform.arn
 }
 
 output "region" {
@@ -263,22 +336,31 @@ output "logs_to_firehose_role_arn" {
 }
 
 output "api_id" {
-  value = aws_apigatewayv2_api.this.id
+  value = module.api.id
 }
 
 output "api_execution_arn" {
-  value = aws_apigatewayv2_api.this.execution_arn
+  value = module.api.execution_arn
+}
+
+output "api_stage" {
+  value = module.api.stage_name
 }
 
 output "api_endpoint" {
-  value = aws_apigatewayv2_api.this.api_endpoint
+  description = "The stage's invoke URL: https://<api id>.execute-api.<region>.amazonaws.com/prod"
+  value       = module.api.invoke_url
+}
+
+output "metric_stream_name" {
+  value = module.metric_stream.metric_stream_name
 }
 
 # Names follow the service roots' conventions, so the dashboard needs no service state.
 module "dashboard" {
   source         = "../modules/dashboards"
   region         = var.region
-  api_id         = aws_apigatewayv2_api.this.id
+  api_id         = module.api.id
   event_bus_name = aws_cloudwatch_event_bus.this.name
   function_names = ["initializer-api", "initializer-relay", "initializer-outcome", "finalizer", "finalizer-relay", "ledger", "ledger-totals", "ledger-api", "wallet", "wallet-api"]
   table_names    = ["initializer-events", "ShowMeTheMoney", "finalizer-events", "BreakingTheBank", "ledger-events", "LedgerAccounts", "wallet-events", "WalletBalances"]

@@ -69,11 +69,6 @@ variable "dynatrace_connection_token_parameter" {
   default = "/payments/dynatrace/connection-token"
 }
 
-variable "dynatrace_log_token_parameter" {
-  type    = string
-  default = "/payments/dynatrace/log-collection-token"
-}
-
 module "platform" {
   source                               = "../../modules/service_platform"
   platform_state_path                  = var.platform_state_path
@@ -83,7 +78,6 @@ module "platform" {
   dynatrace_cluster_id                 = var.dynatrace_cluster_id
   dynatrace_connection_base_url        = var.dynatrace_connection_base_url
   dynatrace_connection_token_parameter = var.dynatrace_connection_token_parameter
-  dynatrace_log_token_parameter        = var.dynatrace_log_token_parameter
 }
 
 locals {
@@ -93,6 +87,10 @@ locals {
   patterns = "${path.module}/../../../../contracts/event_patterns"
   # Each consumer's pattern and function, and the queue settings: shared with the local runtime.
   consumers_file = "${path.module}/../../../../contracts/consumers.json"
+  # Each function's routes ("POST /payments"), from the routes file the platform builds the REST API from.
+  api_routes = { for r in jsondecode(file("${path.module}/../../../../contracts/api_routes.json")).routes :
+    r.function => "${r.method} ${r.path}"...
+  }
 }
 
 # The service's functions (local.functions and local.environment: the root's own main.tf), wired to the platform.

@@ -18,8 +18,8 @@ variable "function" {
 }
 
 variable "platform" {
-  description = "The bus the rule listens on and the key that encrypts the queues."
-  type        = object({ bus_name = string, kms_key_arn = string })
+  description = "The bus the rule listens on, the key that encrypts the queues, the topic alarms notify."
+  type        = object({ bus_name = string, kms_key_arn = string, alarm_topic_arn = optional(string) })
 }
 
 variable "maximum_event_age_seconds" {
@@ -34,8 +34,15 @@ variable "maximum_retry_attempts" {
 }
 
 variable "alarm_actions" {
-  type    = list(string)
-  default = []
+  description = "Where alarms notify besides the platform's alarm topic."
+  type        = list(string)
+  default     = []
+}
+
+variable "max_wait_seconds" {
+  description = "How long an event may wait in the inbox before someone is told (the bound on a payment's time to its final status, per hop)."
+  type        = number
+  default     = 900
 }
 
 variable "tags" {
@@ -44,9 +51,10 @@ variable "tags" {
 }
 
 locals {
-  settings = jsondecode(file(var.consumers_file))
-  queue    = local.settings.queue
-  consumer = local.settings.consumers[var.name]
+  alarm_actions = concat(compact([var.platform.alarm_topic_arn]), var.alarm_actions)
+  settings      = jsondecode(file(var.consumers_file))
+  queue         = local.settings.queue
+  consumer      = local.settings.consumers[var.name]
 }
 
 resource "aws_cloudwatch_event_rule" "this" {
@@ -187,7 +195,41 @@ resource "aws_cloudwatch_metric_alarm" "dlq_depth" {
   threshold           = 0
   comparison_operator = "GreaterThanThreshold"
   treat_missing_data  = "notBreaching"
-  alarm_actions       = var.alarm_actions
+  alarm_actions       = local.alarm_actions
+}
+
+# A parked message nobody has handled for a day: the depth alarm above fired and went unanswered.
+resource "aws_cloudwatch_metric_alarm" "dlq_age" {
+  alarm_name          = "${var.name}-dlq-age"
+  alarm_description   = "A message has waited over a day in the ${var.name} DLQ: a payment's effect is still missing."
+  namespace           = "AWS/SQS"
+  metric_name         = "ApproximateAgeOfOldestMessage"
+  dimensions          = { QueueName = aws_sqs_queue.dlq.name }
+  statistic           = "Maximum"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = 86400
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+}
+
+# Events waiting longer than the bound: payments not final (finalizer, initializer-outcome) or books behind.
+resource "aws_cloudwatch_metric_alarm" "inbox_age" {
+  alarm_name          = "${var.name}-inbox-age"
+  alarm_description   = "Events have waited over ${var.max_wait_seconds} s for the ${var.name} consumer."
+  namespace           = "AWS/SQS"
+  metric_name         = "ApproximateAgeOfOldestMessage"
+  dimensions          = { QueueName = aws_sqs_queue.inbox.name }
+  statistic           = "Maximum"
+  period              = 60
+  evaluation_periods  = 5
+  datapoints_to_alarm = 3
+  threshold           = var.max_wait_seconds
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
 }
 
 output "rule_arn" {

@@ -1,11 +1,13 @@
 locals {
+  # No DT_LOG_COLLECTION_AUTH_TOKEN: logs reach Dynatrace through one path, the log group's Firehose (which also
+  # carries what the OneAgent never sees: init and timeout lines, API Gateway's logs). With both, every line
+  # would be ingested twice. The trace link survives: each line carries [!dt dt.trace_id=…,dt.span_id=…].
   dynatrace_env = {
     AWS_LAMBDA_EXEC_WRAPPER              = "/opt/dynatrace"
     DT_TENANT                            = var.dynatrace.tenant
     DT_CLUSTER_ID                        = var.dynatrace.cluster_id
     DT_CONNECTION_BASE_URL               = var.dynatrace.connection_base_url
     DT_CONNECTION_AUTH_TOKEN             = var.dynatrace.connection_auth_token
-    DT_LOG_COLLECTION_AUTH_TOKEN         = var.dynatrace.log_collection_token
     DT_OPEN_TELEMETRY_ENABLE_INTEGRATION = "true"
   }
   environment = merge(

@@ -101,7 +101,6 @@ variable "dynatrace" {
     cluster_id            = string
     connection_base_url   = string
     connection_auth_token = string
-    log_collection_token  = string
   })
   sensitive = true
   default = {
@@ -111,7 +110,6 @@ variable "dynatrace" {
     cluster_id            = ""
     connection_base_url   = ""
     connection_auth_token = ""
-    log_collection_token  = ""
   }
 }
 

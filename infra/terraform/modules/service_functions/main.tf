@@ -35,6 +35,7 @@ variable "platform" {
     kms_key_arn               = string
     firehose_arn              = string
     logs_to_firehose_role_arn = string
+    alarm_topic_arn           = optional(string)
   })
 }
 
@@ -75,6 +76,7 @@ module "function" {
   firehose_arn              = var.platform.firehose_arn
   logs_to_firehose_role_arn = var.platform.logs_to_firehose_role_arn
   dynatrace                 = var.dynatrace
+  alarm_actions             = compact([var.platform.alarm_topic_arn])
 }
 
 output "functions" {

@@ -30,10 +30,6 @@ variable "dynatrace_connection_token_parameter" {
   type = string
 }
 
-variable "dynatrace_log_token_parameter" {
-  type = string
-}
-
 data "terraform_remote_state" "platform" {
   backend = "local"
   config  = { path = var.platform_state_path }
@@ -42,12 +38,6 @@ data "terraform_remote_state" "platform" {
 data "aws_ssm_parameter" "connection_token" {
   count           = var.dynatrace_enabled ? 1 : 0
   name            = var.dynatrace_connection_token_parameter
-  with_decryption = true
-}
-
-data "aws_ssm_parameter" "log_token" {
-  count           = var.dynatrace_enabled ? 1 : 0
-  name            = var.dynatrace_log_token_parameter
   with_decryption = true
 }
 
@@ -64,6 +54,5 @@ output "dynatrace" {
     cluster_id            = var.dynatrace_cluster_id
     connection_base_url   = var.dynatrace_connection_base_url
     connection_auth_token = var.dynatrace_enabled ? data.aws_ssm_parameter.connection_token[0].value : ""
-    log_collection_token  = var.dynatrace_enabled ? data.aws_ssm_parameter.log_token[0].value : ""
   }
 }

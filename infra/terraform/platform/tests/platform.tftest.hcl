@@ -170,6 +170,10 @@ run "services_use_the_platform_key_only_for_this_accounts_resources" {
 
   assert {
     condition = jsonencode({ for s in data.aws_iam_policy_document.key_policy.statement : s.sid => [s.principals, s.condition] if s.sid != "AccountAdministers" }) == jsonencode({
+      CloudWatchAlarmsPublishToTheEncryptedTopic = [
+        [{ type = "Service", identifiers = ["cloudwatch.amazonaws.com"] }],
+        [{ test = "StringEquals", variable = "aws:SourceAccount", values = ["123456789012"] }],
+      ]
       CloudWatchLogsEncryptsThisAccountsLogGroups = [
         [{ type = "Service", identifiers = ["logs.eu-west-1.amazonaws.com"] }],
         [{ test = "ArnLike", variable = "kms:EncryptionContext:aws:logs:arn", values = ["arn:aws:logs:eu-west-1:123456789012:log-group:*"] }],
@@ -182,7 +186,7 @@ run "services_use_the_platform_key_only_for_this_accounts_resources" {
         ],
       ]
     })
-    error_message = "service principals use the key only under conditions naming this account's log groups and rules; SQS gets no grant of its own"
+    error_message = "service principals use the key only under conditions naming this account's log groups, rules and alarms; SQS gets no grant of its own"
   }
   assert {
     condition = jsonencode([for s in data.aws_iam_policy_document.artifacts_tls_only.statement : [s.effect, s.actions, s.condition]]) == jsonencode([
@@ -190,4 +194,41 @@ run "services_use_the_platform_key_only_for_this_accounts_resources" {
     ])
     error_message = "the artifact bucket denies every request made without TLS"
   }
+}
+
+run "every_platform_alarm_notifies_the_topic_its_subscribers_read" {
+  command = plan
+
+  variables {
+    alarm_subscriptions = [{ protocol = "email", endpoint = "oncall@example.com" }]
+  }
+
+  assert {
+    condition     = aws_sns_topic_subscription.alarms["email:oncall@example.com"].protocol == "email"
+    error_message = "subscriptions come from the variable"
+  }
+  assert {
+    condition     = toset([for k, v in aws_cloudwatch_metric_alarm.firehose_delivery : v.metric_name]) == toset(["DeliveryToHttpEndpoint.Success"]) && length(aws_cloudwatch_metric_alarm.firehose_delivery) == 2
+    error_message = "both Firehoses' delivery to Dynatrace is alarmed"
+  }
+  assert {
+    condition     = [for q in aws_cloudwatch_metric_alarm.api_5xx_rate.metric_query : q.expression if q.return_data == true] == ["100 * errors / MAX([requests, 1])"]
+    error_message = "5xx alarmed as a share of requests"
+  }
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.api_p99_latency.extended_statistic == "p99" && jsonencode(aws_cloudwatch_metric_alarm.api_p99_latency.dimensions) == jsonencode({ ApiName = "payments", Stage = "prod" })
+    error_message = "p99 latency of the REST API's prod stage"
+  }
+  assert {
+    condition     = one([for s in data.aws_iam_policy_document.key_policy.statement : [for p in s.principals : p.identifiers] if s.sid == "CloudWatchAlarmsPublishToTheEncryptedTopic"]) == [toset(["cloudwatch.amazonaws.com"])]
+    error_message = "alarms may publish to the encrypted topic"
+  }
+}
+
+run "an_unknown_subscription_protocol_is_refused" {
+  command = plan
+  variables {
+    alarm_subscriptions = [{ protocol = "carrier-pigeon", endpoint = "roof" }]
+  }
+  expect_failures = [var.alarm_subscriptions]
 }

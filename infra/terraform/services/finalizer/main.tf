@@ -128,6 +128,7 @@ locals {
 
 module "event_store" {
   source                   = "../../modules/event_store"
+  alarm_actions            = [local.platform.alarm_topic_arn]
   name                     = "finalizer-events"
   kms_key_arn              = local.platform.kms_key_arn
   relay_function_name      = module.service.functions["finalizer-relay"].function_name
@@ -136,23 +137,22 @@ module "event_store" {
 }
 
 module "results" {
-  source      = "../../modules/read_model_table"
-  name        = "BreakingTheBank"
-  hash_key    = "payment_order_id"
-  kms_key_arn = local.platform.kms_key_arn
+  source        = "../../modules/read_model_table"
+  alarm_actions = [local.platform.alarm_topic_arn]
+  name          = "BreakingTheBank"
+  hash_key      = "payment_order_id"
+  kms_key_arn   = local.platform.kms_key_arn
   # Only rows of payments awaiting 3-D Secure carry these keys (finalizer.rows): the sweep's work list.
   sparse_indexes = { "awaiting-action" = { hash_key = "awaiting", range_key = "action_required_at" } }
 }
 
 module "webhook_api" {
-  source              = "../../modules/http_api"
-  api_id              = local.platform.api_id
-  api_execution_arn   = local.platform.api_execution_arn
-  function_name       = module.service.functions["finalizer-webhook"].function_name
-  function_invoke_arn = module.service.functions["finalizer-webhook"].invoke_arn
-  function_qualifier  = module.service.functions["finalizer-webhook"].alias_name
-  routes              = ["POST /webhooks/stripe"]
-  authorization_type  = "NONE" # Stripe-Signature, verified by the function before anything else
+  source             = "../../modules/api_permissions"
+  api_execution_arn  = local.platform.api_execution_arn
+  stage_name         = local.platform.api_stage
+  function_name      = module.service.functions["finalizer-webhook"].function_name
+  function_qualifier = module.service.functions["finalizer-webhook"].alias_name
+  routes             = local.api_routes["finalizer-webhook"]
 }
 
 # The sweep's schedule (the default bus carries scheduled rules). Its failures raise the function's Errors alarm.
@@ -189,6 +189,7 @@ resource "aws_cloudwatch_metric_alarm" "sweep_not_running" {
   comparison_operator = "LessThanThreshold"
   threshold           = 1
   treat_missing_data  = "breaching"
+  alarm_actions       = [local.platform.alarm_topic_arn]
 }
 
 module "subscription" {

@@ -50,6 +50,7 @@ locals {
 
 module "event_store" {
   source                   = "../../modules/event_store"
+  alarm_actions            = [local.platform.alarm_topic_arn]
   name                     = "initializer-events"
   kms_key_arn              = local.platform.kms_key_arn
   relay_function_name      = module.service.functions["initializer-relay"].function_name
@@ -58,10 +59,11 @@ module "event_store" {
 }
 
 module "orders" {
-  source      = "../../modules/read_model_table"
-  name        = local.orders_table
-  hash_key    = "payment_order_id"
-  kms_key_arn = local.platform.kms_key_arn
+  source        = "../../modules/read_model_table"
+  alarm_actions = [local.platform.alarm_topic_arn]
+  name          = local.orders_table
+  hash_key      = "payment_order_id"
+  kms_key_arn   = local.platform.kms_key_arn
 }
 
 # The card fingerprint key is this service's own (the card data key is the platform's: the finalizer
@@ -106,13 +108,12 @@ module "outcome_subscription" {
 }
 
 module "api" {
-  source              = "../../modules/http_api"
-  api_id              = local.platform.api_id
-  api_execution_arn   = local.platform.api_execution_arn
-  function_name       = module.service.functions["initializer-api"].function_name
-  function_invoke_arn = module.service.functions["initializer-api"].invoke_arn
-  function_qualifier  = module.service.functions["initializer-api"].alias_name
-  routes              = ["POST /payments", "GET /payments/{payment_order_id}"]
+  source             = "../../modules/api_permissions"
+  api_execution_arn  = local.platform.api_execution_arn
+  stage_name         = local.platform.api_stage
+  function_name      = module.service.functions["initializer-api"].function_name
+  function_qualifier = module.service.functions["initializer-api"].alias_name
+  routes             = local.api_routes["initializer-api"]
 }
 
 output "function_names" {

@@ -40,6 +40,7 @@ locals {
 # The ledger publishes nothing: its stream feeds the account-totals projection instead of a relay.
 module "event_store" {
   source                   = "../../modules/event_store"
+  alarm_actions            = [local.platform.alarm_topic_arn]
   name                     = "ledger-events"
   kms_key_arn              = local.platform.kms_key_arn
   relay_function_name      = module.service.functions["ledger-totals"].function_name
@@ -48,11 +49,12 @@ module "event_store" {
 }
 
 module "accounts" {
-  source      = "../../modules/read_model_table"
-  name        = "LedgerAccounts"
-  hash_key    = "account"
-  range_key   = "currency"
-  kms_key_arn = local.platform.kms_key_arn
+  source        = "../../modules/read_model_table"
+  alarm_actions = [local.platform.alarm_topic_arn]
+  name          = "LedgerAccounts"
+  hash_key      = "account"
+  range_key     = "currency"
+  kms_key_arn   = local.platform.kms_key_arn
 }
 
 module "subscription" {
@@ -64,13 +66,12 @@ module "subscription" {
 }
 
 module "api" {
-  source              = "../../modules/http_api"
-  api_id              = local.platform.api_id
-  api_execution_arn   = local.platform.api_execution_arn
-  function_name       = module.service.functions["ledger-api"].function_name
-  function_invoke_arn = module.service.functions["ledger-api"].invoke_arn
-  function_qualifier  = module.service.functions["ledger-api"].alias_name
-  routes              = ["GET /ledger/trial-balance"]
+  source             = "../../modules/api_permissions"
+  api_execution_arn  = local.platform.api_execution_arn
+  stage_name         = local.platform.api_stage
+  function_name      = module.service.functions["ledger-api"].function_name
+  function_qualifier = module.service.functions["ledger-api"].alias_name
+  routes             = local.api_routes["ledger-api"]
 }
 
 output "function_names" {

@@ -25,17 +25,19 @@ locals {
 }
 
 module "event_store" {
-  source      = "../../modules/event_store"
-  name        = "wallet-events"
-  kms_key_arn = local.platform.kms_key_arn
+  source        = "../../modules/event_store"
+  alarm_actions = [local.platform.alarm_topic_arn]
+  name          = "wallet-events"
+  kms_key_arn   = local.platform.kms_key_arn
 }
 
 module "balances" {
-  source      = "../../modules/read_model_table"
-  name        = "WalletBalances"
-  hash_key    = "merchant_id"
-  range_key   = "shard" # one row per wallet shard: a busy merchant's credits spread over them
-  kms_key_arn = local.platform.kms_key_arn
+  source        = "../../modules/read_model_table"
+  alarm_actions = [local.platform.alarm_topic_arn]
+  name          = "WalletBalances"
+  hash_key      = "merchant_id"
+  range_key     = "shard" # one row per wallet shard: a busy merchant's credits spread over them
+  kms_key_arn   = local.platform.kms_key_arn
 }
 
 module "subscription" {
@@ -47,13 +49,12 @@ module "subscription" {
 }
 
 module "api" {
-  source              = "../../modules/http_api"
-  api_id              = local.platform.api_id
-  api_execution_arn   = local.platform.api_execution_arn
-  function_name       = module.service.functions["wallet-api"].function_name
-  function_invoke_arn = module.service.functions["wallet-api"].invoke_arn
-  function_qualifier  = module.service.functions["wallet-api"].alias_name
-  routes              = ["GET /wallets/{merchant_id}"]
+  source             = "../../modules/api_permissions"
+  api_execution_arn  = local.platform.api_execution_arn
+  stage_name         = local.platform.api_stage
+  function_name      = module.service.functions["wallet-api"].function_name
+  function_qualifier = module.service.functions["wallet-api"].alias_name
+  routes             = local.api_routes["wallet-api"]
 }
 
 output "function_names" {

@@ -51,3 +51,25 @@ run "a_visibility_timeout_shorter_than_six_function_timeouts_is_refused" {
 
   expect_failures = [aws_sqs_queue.inbox]
 }
+
+run "every_alarm_notifies_the_platforms_topic_and_waiting_events_are_alarmed" {
+  command = plan
+
+  variables {
+    platform = { bus_name = "payments", kms_key_arn = "arn:aws:kms:eu-west-1:123456789012:key/k", alarm_topic_arn = "arn:aws:sns:eu-west-1:123456789012:payments-alarms" }
+  }
+
+  assert {
+    condition = alltrue([for a in [aws_cloudwatch_metric_alarm.dlq_depth, aws_cloudwatch_metric_alarm.dlq_age, aws_cloudwatch_metric_alarm.inbox_age] :
+    a.alarm_actions == toset(["arn:aws:sns:eu-west-1:123456789012:payments-alarms"])])
+    error_message = "the depth, age and waiting alarms notify the platform's topic"
+  }
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.inbox_age.metric_name == "ApproximateAgeOfOldestMessage" && aws_cloudwatch_metric_alarm.inbox_age.threshold == 900 && aws_cloudwatch_metric_alarm.inbox_age.dimensions.QueueName == "ledger-inbox"
+    error_message = "events waiting over the bound in the inbox are alarmed"
+  }
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.dlq_age.threshold == 86400 && aws_cloudwatch_metric_alarm.dlq_age.dimensions.QueueName == "ledger-dlq"
+    error_message = "a parked message unanswered for a day is alarmed again"
+  }
+}

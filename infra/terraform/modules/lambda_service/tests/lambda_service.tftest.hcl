@@ -48,7 +48,6 @@ run "dynatrace_layer_env_and_log_shipping" {
       cluster_id            = "42"
       connection_base_url   = "https://abc.live.dynatrace.com"
       connection_auth_token = "dt0c01.secret"
-      log_collection_token  = "dt0c01.logs"
     }
   }
 

@@ -24,7 +24,6 @@ variables {
     cluster_id            = ""
     connection_base_url   = ""
     connection_auth_token = ""
-    log_collection_token  = ""
   }
 }
 

@@ -16,7 +16,6 @@ run "tokens_only_when_enabled" {
     dynatrace_cluster_id                 = ""
     dynatrace_connection_base_url        = ""
     dynatrace_connection_token_parameter = "/p/c"
-    dynatrace_log_token_parameter        = "/p/l"
   }
 
   assert {
