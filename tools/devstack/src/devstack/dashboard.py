@@ -80,12 +80,24 @@ def top_errors(spans: Sequence[ReadableSpan]) -> list[tuple[str, int, str]]:
 
 
 def render(requests: Sequence[ApiRequest], invocations: Sequence[Invocation], spans: Sequence[ReadableSpan]) -> str:
-    api_by_service = Counter(service_of(r.function) for r in requests)
-    invocations_by_service = Counter(service_of(i.function) for i in invocations)
-    services = sorted(set(api_by_service) | set(invocations_by_service))
-    overview = _table(
-        ["service", "API requests", "Lambda invocations"],
-        [(s, api_by_service[s], invocations_by_service[s]) for s in services],
+    # As deployed: API Gateway's requests against the invocations of the functions it integrates; the gap is
+    # what it refused before any function ran. The event-driven functions' invocations are shown beside.
+    gaps = series.requests_vs_invocations(requests, invocations)
+    all_invocations = Counter(service_of(i.function) for i in invocations)
+    refused = sum(g.refused for g in gaps)
+    overview = (
+        f'<p><span class="big {"bad" if refused else "good"}" id="gap-total">{refused}</span> of {len(requests)} '
+        "API requests reached no function (refused by the API: signature, route)</p>"
+        + _table(
+            [
+                "service",
+                "API requests",
+                "API function invocations",
+                "requests without an invocation",
+                "all invocations",
+            ],
+            [(html.escape(g.service), g.requests, g.invocations, g.refused, all_invocations[g.service]) for g in gaps],
+        )
     )
 
     total = len(requests) or 1
@@ -111,8 +123,9 @@ def render(requests: Sequence[ApiRequest], invocations: Sequence[Invocation], sp
         series.latency(requests, invocations),
         series.cold_starts(invocations),
         series.capacity(invocations),
+        series.gap(requests, invocations),
     ]
-    traffic_chart, latency_chart, cold_chart, capacity_chart = (_chart(c) for c in charts)
+    traffic_chart, latency_chart, cold_chart, capacity_chart, gap_chart = (_chart(c) for c in charts)
     cold_panel = (
         cold_chart
         + _table(["cold start", "duration (ms)"], cold_rows)
@@ -154,7 +167,7 @@ def render(requests: Sequence[ApiRequest], invocations: Sequence[Invocation], sp
             service_map.render_svg(service_map.edges(spans)),
             wide=True,
         ),
-        _panel("overview", "API requests vs Lambda invocations", traffic_chart + overview),
+        _panel("overview", "API requests vs Lambda invocations", gap_chart + overview + traffic_chart),
         _panel("errors", "API 4xx / 5xx", errors),
         _panel("latency", "Latency P50 / P90 / P95 / P99", latency_chart + latency_table),
         _panel("cold-starts", "Cold starts vs latency", cold_panel),
