@@ -74,7 +74,7 @@ AWS_PUBLISHED = {
         "NumberOfMessagesReceived",
         "NumberOfMessagesDeleted",
     },
-    "firehose": {"IncomingRecords", "DeliveryToHttpEndpointSuccess", "DeliveryToHttpEndpointRecords"},
+    "firehose": {"IncomingRecords", "IncomingBytes", "ThrottledRecords"},
 }
 # The dimensions each namespace's metrics carry (lower-cased, as the metric stream ingest names them). A REST
 # API's are ApiName and Stage, with Resource and Method for detailed metrics; there is no ApiId.
@@ -345,6 +345,7 @@ def test_requests_vs_invocations_compares_the_api_with_its_functions_invocations
     # from different producers: API Gateway's count or access log against Lambda's own invocations.
     api_functions = api_function_names()
     assert api_functions == {"initializer-api", "wallet-api", "ledger-api", "finalizer-webhook"}
+    assert re.search(rf'name\s*=\s*"{ACCESS_LOG_GROUP}"', Path("infra/terraform/platform/main.tf").read_text())
     logs, metrics, refused = queries(Path("infra/dynatrace/requests_vs_invocations.json"))
     assert "cloud.aws.api_gateway.count_sum" in metrics and "cloud.aws.lambda.invocations_sum" in metrics
     [named] = re.findall(r"in\(functionname, array\(([^)]*)\)\)", metrics)
