@@ -1,6 +1,7 @@
-"""The local dashboard's requests-vs-invocations view shows the gap the deployed one looks for: requests the
-local API refused before any function ran (unsigned, badly signed, no such route) count as API requests
-without an invocation, and the gap equals the number of refusals, per service and overall."""
+"""The local dashboard mirrors the deployed views: its requests-vs-invocations view shows the gap the deployed
+one looks for (requests the local API refused before any function ran — unsigned, badly signed, no such route —
+count as API requests without an invocation, and the gap equals the number of refusals, per service and
+overall), and its top errors group failures by a normalized message."""
 
 from __future__ import annotations
 
@@ -16,6 +17,10 @@ from devstack.api_server import LocalApi
 from devstack.load import http
 from devstack.runtime import Functions, Invocation
 from devstack.sigv4 import Keyring
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanKind, Status, StatusCode
 
 FORGED = {  # well-formed SigV4 from a key the API does not know: 403 UnrecognizedClientException
     "Authorization": "AWS4-HMAC-SHA256 Credential=AKIA0000000000000000/20260101/eu-west-1/execute-api/aws4_request, "
@@ -33,6 +38,14 @@ class AnsweringFunctions(Functions):
     def invoke(self, function: str, event: dict[str, Any]) -> Any:
         self.invocations.append(Invocation(function, time.time(), 0.5, None, cold=False))
         return {"statusCode": 200, "headers": {"Content-Type": "application/json"}, "body": "{}"}
+
+
+def recorded(api: LocalApi, count: int) -> None:
+    """Waits for the API to record its last answers: it records a request after replying to it."""
+    deadline = time.monotonic() + 10
+    while len(api.requests) < count and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert len(api.requests) == count
 
 
 @pytest.fixture
@@ -65,6 +78,7 @@ def test_refused_requests_are_the_gap_between_api_requests_and_invocations(api: 
         status, _ = http(method, f"{api.url}{path}", body, headers, signer=signer)
         assert status == expected, (method, path, status)
 
+    recorded(api, len(calls))
     invocations = [*api.functions.invocations, Invocation("finalizer", time.time(), 3.0, None, cold=True)]
     gaps = {g.service: g for g in series.requests_vs_invocations(api.requests, invocations)}
     assert sum(g.refused for g in gaps.values()) == len(refused) > 0
@@ -97,6 +111,28 @@ def test_refused_requests_are_the_gap_between_api_requests_and_invocations(api: 
 def test_without_refusals_there_is_no_gap(api: LocalApi) -> None:
     for _ in range(4):
         assert http("GET", f"{api.url}/wallets/m-1", signer=api.keys.merchant("m-1"))[0] == 200
+    recorded(api, 4)
     gaps = series.requests_vs_invocations(api.requests, api.functions.invocations)
     assert [(g.service, g.requests, g.refused) for g in gaps] == [("wallet", 4, 0)]
     assert re.search(r'id="gap-total">0<', dashboard.render(api.requests, api.functions.invocations, []))
+
+
+def test_top_errors_group_failures_by_a_normalized_message() -> None:
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    tracer = provider.get_tracer("test")
+    for order, tries in [("4f0c2a1e-8d3b-4c55-9a0e-5b2f1c7d9e10", 3), ("9a1b2c3d-0000-4000-8000-123456789abc", 5)]:
+        with tracer.start_as_current_span("charge", kind=SpanKind.SERVER) as span:
+            ctx = span.get_span_context()
+            prefix = f"[!dt dt.trace_id={ctx.trace_id:032x},dt.span_id={ctx.span_id:016x}] "
+            span.set_status(Status(StatusCode.ERROR, f"{prefix}payment {order} failed after {tries} tries"))
+    with tracer.start_as_current_span("charge", kind=SpanKind.SERVER) as span:
+        span.set_status(Status(StatusCode.ERROR, "card declined"))
+
+    rows = dashboard.top_errors(exporter.get_finished_spans())
+    assert [(key.split("] ", 1)[1], n) for key, n, _ in rows] == [
+        ("charge: payment <id> failed after <n> tries", 2),
+        ("charge: card declined", 1),
+    ]
+    assert dashboard.normalize_error("po_0123456789abcdef0123 retry 2") == "po_<id> retry <n>"

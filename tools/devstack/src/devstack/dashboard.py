@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from importlib import resources as package_files
@@ -59,8 +60,25 @@ def _function_of(span: ReadableSpan, by_id: dict[int, ReadableSpan]) -> str:
     return service_map.function_of(span, by_id) or "?"
 
 
+# As the deployed top errors normalize a message: the trace prefix dropped, ids and numbers replaced.
+_NORMALIZE = [
+    (re.compile(r"\[!dt [^\]]*\] ?"), ""),
+    (re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"), "<id>"),
+    (re.compile(r"[0-9a-fA-F]{16,}"), "<id>"),
+    (re.compile(r"\d+"), "<n>"),
+]
+
+
+def normalize_error(message: str) -> str:
+    """One row for one kind of error, whichever payment, request or trace it happened in."""
+    for pattern, replacement in _NORMALIZE:
+        message = pattern.sub(replacement, message)
+    return message
+
+
 def top_errors(spans: Sequence[ReadableSpan]) -> list[tuple[str, int, str]]:
-    """(error, count, example trace id): failed spans and 4xx/5xx answers, most frequent first."""
+    """(error, count, example trace id): failed spans (by normalized message) and 4xx/5xx answers, most
+    frequent first."""
     counts: Counter[str] = Counter()
     example: dict[str, str] = {}
     by_id = {s.context.span_id: s for s in spans}
@@ -68,7 +86,7 @@ def top_errors(spans: Sequence[ReadableSpan]) -> list[tuple[str, int, str]]:
         attributes = span.attributes or {}
         status = attributes.get("http.response.status_code")
         if span.status.status_code == StatusCode.ERROR:
-            key = f"{span.name}: {span.status.description or 'error'}"
+            key = f"{span.name}: {normalize_error(span.status.description or 'error')}"
         elif isinstance(status, int) and status >= 400 and span.kind.name == "SERVER":
             key = f"{span.name}: HTTP {status}"
         else:
