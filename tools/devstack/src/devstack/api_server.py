@@ -143,12 +143,7 @@ class LocalApi:
                 url = f"http://{request.headers.get('Host', '')}{request.path}"
                 identity = self._identity(request, method, resource, url, raw)
                 if identity is None:
-                    with self._lock:
-                        self.requests.append(
-                            ApiRequest(
-                                method, resource, function, 403, started, (time.perf_counter() - began) * 1000, 0.0
-                            )
-                        )
+                    self._record_refusal(method, started, began, resource, function)
                     return
                 event = {
                     "resource": resource,
@@ -194,6 +189,17 @@ class LocalApi:
                 return
         # A REST API answers a resource or method it does not have as it answers an unsigned request.
         self._gateway_error(request, 403, MISSING_TOKEN, error_type(MISSING_TOKEN))
+        self._record_refusal(method, started, began)
+
+    def _record_refusal(
+        self, method: str, started: float, began: float, resource: str = "", function: str = ""
+    ) -> None:
+        """A 403 API Gateway answered itself (its Count has it, no function ran); no resource nor function for a
+        request that matched no route."""
+        with self._lock:
+            self.requests.append(
+                ApiRequest(method, resource, function, 403, started, (time.perf_counter() - began) * 1000, 0.0)
+            )
 
     def _body(self, request: BaseHTTPRequestHandler) -> bytes | None:
         """The request's body, or None once a malformed length or an oversized body has been answered (the

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from importlib import resources as package_files
@@ -59,8 +60,25 @@ def _function_of(span: ReadableSpan, by_id: dict[int, ReadableSpan]) -> str:
     return service_map.function_of(span, by_id) or "?"
 
 
+# As the deployed top errors normalize a message: the trace prefix dropped, ids and numbers replaced.
+_NORMALIZE = [
+    (re.compile(r"\[!dt [^\]]*\] ?"), ""),
+    (re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"), "<id>"),
+    (re.compile(r"[0-9a-fA-F]{16,}"), "<id>"),
+    (re.compile(r"\d+"), "<n>"),
+]
+
+
+def normalize_error(message: str) -> str:
+    """One row for one kind of error, whichever payment, request or trace it happened in."""
+    for pattern, replacement in _NORMALIZE:
+        message = pattern.sub(replacement, message)
+    return message
+
+
 def top_errors(spans: Sequence[ReadableSpan]) -> list[tuple[str, int, str]]:
-    """(error, count, example trace id): failed spans and 4xx/5xx answers, most frequent first."""
+    """(error, count, example trace id): failed spans (by normalized message) and 4xx/5xx answers, most
+    frequent first."""
     counts: Counter[str] = Counter()
     example: dict[str, str] = {}
     by_id = {s.context.span_id: s for s in spans}
@@ -68,7 +86,7 @@ def top_errors(spans: Sequence[ReadableSpan]) -> list[tuple[str, int, str]]:
         attributes = span.attributes or {}
         status = attributes.get("http.response.status_code")
         if span.status.status_code == StatusCode.ERROR:
-            key = f"{span.name}: {span.status.description or 'error'}"
+            key = f"{span.name}: {normalize_error(span.status.description or 'error')}"
         elif isinstance(status, int) and status >= 400 and span.kind.name == "SERVER":
             key = f"{span.name}: HTTP {status}"
         else:
@@ -80,12 +98,24 @@ def top_errors(spans: Sequence[ReadableSpan]) -> list[tuple[str, int, str]]:
 
 
 def render(requests: Sequence[ApiRequest], invocations: Sequence[Invocation], spans: Sequence[ReadableSpan]) -> str:
-    api_by_service = Counter(service_of(r.function) for r in requests)
-    invocations_by_service = Counter(service_of(i.function) for i in invocations)
-    services = sorted(set(api_by_service) | set(invocations_by_service))
-    overview = _table(
-        ["service", "API requests", "Lambda invocations"],
-        [(s, api_by_service[s], invocations_by_service[s]) for s in services],
+    # As deployed: API Gateway's requests against the invocations of the functions it integrates; the gap is
+    # what it refused before any function ran. The event-driven functions' invocations are shown beside.
+    gaps = series.requests_vs_invocations(requests, invocations)
+    all_invocations = Counter(service_of(i.function) for i in invocations)
+    refused = sum(g.refused for g in gaps)
+    overview = (
+        f'<p><span class="big {"bad" if refused else "good"}" id="gap-total">{refused}</span> of {len(requests)} '
+        "API requests reached no function (refused by the API: signature, route)</p>"
+        + _table(
+            [
+                "service",
+                "API requests",
+                "API function invocations",
+                "requests without an invocation",
+                "all invocations",
+            ],
+            [(html.escape(g.service), g.requests, g.invocations, g.refused, all_invocations[g.service]) for g in gaps],
+        )
     )
 
     total = len(requests) or 1
@@ -111,8 +141,9 @@ def render(requests: Sequence[ApiRequest], invocations: Sequence[Invocation], sp
         series.latency(requests, invocations),
         series.cold_starts(invocations),
         series.capacity(invocations),
+        series.gap(requests, invocations),
     ]
-    traffic_chart, latency_chart, cold_chart, capacity_chart = (_chart(c) for c in charts)
+    traffic_chart, latency_chart, cold_chart, capacity_chart, gap_chart = (_chart(c) for c in charts)
     cold_panel = (
         cold_chart
         + _table(["cold start", "duration (ms)"], cold_rows)
@@ -154,7 +185,7 @@ def render(requests: Sequence[ApiRequest], invocations: Sequence[Invocation], sp
             service_map.render_svg(service_map.edges(spans)),
             wide=True,
         ),
-        _panel("overview", "API requests vs Lambda invocations", traffic_chart + overview),
+        _panel("overview", "API requests vs Lambda invocations", gap_chart + overview + traffic_chart),
         _panel("errors", "API 4xx / 5xx", errors),
         _panel("latency", "Latency P50 / P90 / P95 / P99", latency_chart + latency_table),
         _panel("cold-starts", "Cold starts vs latency", cold_panel),

@@ -3,12 +3,12 @@ shape uPlot draws: one x column (epoch seconds) and aligned y columns, None wher
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from devstack.api_server import ApiRequest
+from devstack.api_server import ROUTES, ApiRequest
 from devstack.report import percentiles
 from devstack.runtime import Invocation, service_of
 
@@ -16,6 +16,9 @@ BUCKET_S = 10
 PER_MINUTE = 60 / BUCKET_S
 COLOURS = ["#1565c0", "#ef6c00", "#2e7d32", "#8e24aa", "#c62828", "#00897b"]
 SERVICES = ("initializer", "finalizer", "ledger", "wallet")
+# The functions the API integrates: the deployed view compares API Gateway's Count with their Invocations.
+API_FUNCTIONS = frozenset(function for *_, function in ROUTES)
+NO_ROUTE = "(no route)"  # requests that matched no resource: API Gateway's 403, no service's
 
 
 @dataclass
@@ -63,6 +66,46 @@ def traffic(requests: Sequence[ApiRequest], invocations: Sequence[Invocation]) -
     for service in SERVICES:
         mine = _per_bucket([i for i in invocations if service_of(i.function) == service], lambda i: i.started)
         chart.add(f"{service} invocations", [len(mine.get(x, [])) * PER_MINUTE for x in chart.x])
+    return chart
+
+
+@dataclass(frozen=True)
+class Gap:
+    """One service's API requests against its API functions' invocations."""
+
+    service: str
+    requests: int
+    invocations: int
+
+    @property
+    def refused(self) -> int:
+        """Requests API Gateway answered itself (unsigned, badly signed, unknown route): no function ran."""
+        return self.requests - self.invocations
+
+
+def _service(request: ApiRequest) -> str:
+    return service_of(request.function) if request.function else NO_ROUTE
+
+
+def requests_vs_invocations(requests: Sequence[ApiRequest], invocations: Sequence[Invocation]) -> list[Gap]:
+    """Per service, as the deployed dashboards compare them: the API's requests (refused ones included) and
+    the invocations of the functions the API integrates (not the event-driven ones)."""
+    by_service = Counter(_service(r) for r in requests)
+    invoked = Counter(service_of(i.function) for i in invocations if i.function in API_FUNCTIONS)
+    return [Gap(s, by_service[s], invoked[s]) for s in sorted(set(by_service) | set(invoked))]
+
+
+def gap(requests: Sequence[ApiRequest], invocations: Sequence[Invocation]) -> Chart:
+    """API requests vs the API functions' invocations per minute, and the requests that reached no function."""
+    chart = Chart("gap-chart", "per minute")
+    invoked = [i for i in invocations if i.function in API_FUNCTIONS]
+    chart.x = _buckets([r.started for r in requests] + [i.started for i in invoked])
+    by_request, by_invocation = _per_bucket(requests, lambda r: r.started), _per_bucket(invoked, lambda i: i.started)
+    counts = [(len(by_request.get(x, [])), len(by_invocation.get(x, []))) for x in chart.x]
+    chart.add("API requests", [r * PER_MINUTE for r, _ in counts])
+    chart.add("API function invocations", [i * PER_MINUTE for _, i in counts])
+    # An invocation can land in the bucket after its request's: the gap is never drawn below zero.
+    chart.add("requests without an invocation", [max(r - i, 0) * PER_MINUTE for r, i in counts], colour="#c62828")
     return chart
 
 
