@@ -20,7 +20,7 @@ VIEWS = {"overview", "cold_starts", "requests_vs_invocations", "lambda_execution
 # What AWS publishes in the namespaces the metric stream sends, named `cloud.aws.<namespace>.<metric in snake
 # case>_<statistic>`. Source: the AWS user guides' metric tables (API Gateway REST APIs "Amazon API Gateway
 # dimensions and metrics", Lambda "Types of metrics", EventBridge, DynamoDB, SQS, Firehose). The `Payments`
-# namespace (EMF) is not streamed: its metrics are read from the log lines that carry them.
+# namespace (our EMF) is streamed too; the tiles read it from the log lines that carry it, with its dimensions.
 AWS_PUBLISHED = {
     "api_gateway": {
         "Count",
@@ -176,9 +176,8 @@ def deployed_function_names() -> set[str]:
 
 
 def api_function_names() -> set[str]:
-    """The functions the API integrates (each service root's http_api module names its function)."""
-    blocks = re.findall(r'source\s*=\s*"\.\./\.\./modules/http_api"(.*?)\n\}', service_roots(), re.S)
-    return {f for b in blocks for f in re.findall(r'function_name\s*=\s*module\.service\.functions\["([a-z-]+)"\]', b)}
+    """The functions the API integrates: the routes file the REST API is built from."""
+    return {route["function"] for route in json.loads(Path("contracts/api_routes.json").read_text())["routes"]}
 
 
 def terraform_tags() -> set[str]:
@@ -198,7 +197,8 @@ def unknown_metric_keys(query: str) -> list[str]:
     unknown = []
     for namespace, metric_and_stat in re.findall(r"cloud\.aws\.([a-z_]+)\.([a-z0-9_]+)", query):
         metric = STATISTIC.sub("", metric_and_stat)
-        known = {snake(name) for name in AWS_PUBLISHED.get(namespace, set())}
+        published = emitted_metric_names() if namespace == "payments" else AWS_PUBLISHED.get(namespace, set())
+        known = {snake(name) for name in published}
         if metric == metric_and_stat or metric not in known:
             unknown.append(f"cloud.aws.{namespace}.{metric_and_stat}")
     return unknown
@@ -345,7 +345,9 @@ def test_requests_vs_invocations_compares_the_api_with_its_functions_invocations
     # from different producers: API Gateway's count or access log against Lambda's own invocations.
     api_functions = api_function_names()
     assert api_functions == {"initializer-api", "wallet-api", "ledger-api", "finalizer-webhook"}
-    assert re.search(rf'name\s*=\s*"{ACCESS_LOG_GROUP}"', Path("infra/terraform/platform/main.tf").read_text())
+    rest_api = Path("infra/terraform/modules/rest_api/main.tf").read_text()
+    assert ACCESS_LOG_GROUP == f"/aws/apigateway/{API_NAME}-access"
+    assert 'name              = "/aws/apigateway/${var.name}-access"' in rest_api
     logs, metrics, refused = queries(Path("infra/dynatrace/requests_vs_invocations.json"))
     assert "cloud.aws.api_gateway.count_sum" in metrics and "cloud.aws.lambda.invocations_sum" in metrics
     [named] = re.findall(r"in\(functionname, array\(([^)]*)\)\)", metrics)
@@ -421,12 +423,10 @@ def test_the_three_slos_measure_what_they_are_named_for() -> None:
 
 
 def test_the_rest_stage_in_terraform_matches_what_the_queries_read() -> None:
-    text = "\n".join(p.read_text() for p in Path("infra/terraform").glob("**/*.tf"))
-    if 'resource "aws_api_gateway_stage"' not in text:
-        pytest.skip("the platform still deploys the HTTP API (the REST API lands with #29's Terraform)")
-    assert re.search(rf'resource "aws_api_gateway_rest_api"[^}}]*name\s*=\s*"{API_NAME}"', text)
-    assert re.search(rf'stage_name\s*=\s*"{API_STAGE}"', text)
-    stage = text[text.index('resource "aws_api_gateway_stage"') :]
+    module = Path("infra/terraform/modules/rest_api/main.tf").read_text()
+    assert re.search(rf'variable "name" {{\s*type\s*=\s*string\s*default\s*=\s*"{API_NAME}"', module)
+    assert re.search(rf'variable "stage_name" {{\s*type\s*=\s*string\s*default\s*=\s*"{API_STAGE}"', module)
+    stage = module[module.index('resource "aws_api_gateway_stage"') :]
     fields = set(re.findall(r"(\w+)\s*=\s*\"\$context\.", stage[: stage.index("\n}\n")]))
     assert fields == ACCESS_LOG, fields ^ ACCESS_LOG
 
@@ -436,7 +436,8 @@ def test_the_checks_reject_what_nobody_publishes() -> None:
     assert {"PaymentsInitiated", "PaymentsRejected", "PaymentsSucceeded", "ColdStart"} <= emitted
     assert snake("4XXError") == "4xx_error" and snake("PutEventsLatency") == "put_events_latency"
     assert unknown_metric_keys("sum(cloud.aws.lambda.invocationz_sum)") == ["cloud.aws.lambda.invocationz_sum"]
-    assert unknown_metric_keys("sum(cloud.aws.payments.payments_initiated_sum)") != []  # EMF is not streamed
+    assert unknown_metric_keys("sum(cloud.aws.payments.payments_initiated_sum)") == []  # our EMF is streamed
+    assert unknown_metric_keys("sum(cloud.aws.payments.paymentz_initiated_sum)") != []
     assert unknown_metric_keys("sum(cloud.aws.lambda.invocations)") == ["cloud.aws.lambda.invocations"]
     assert unknown_metric_keys("avg(cloud.aws.lambda.duration_avg)") == ["cloud.aws.lambda.duration_avg"]
     assert unknown_metric_keys("sum(cloud.aws.lambda.invocations_sum)") == []
@@ -447,3 +448,21 @@ def test_the_checks_reject_what_nobody_publishes() -> None:
     assert unknown_log_groups('fetch logs | filter aws.log_group == "/aws/lambda/refunds"') == ["/aws/lambda/refunds"]
     assert "faas.coldstart" in span_attributes_set_by_code()
     assert len(deployed_function_names()) == 12
+
+
+def test_the_metric_stream_sends_the_namespaces_the_tiles_read() -> None:
+    module = Path("infra/terraform/modules/metric_stream/main.tf").read_text()
+    block = module[module.index('variable "namespaces"') :]
+    streamed = set(re.findall(r'"(AWS/\w+|Payments)"', block[: block.index("\n}\n")]))
+    # Dynatrace's metric key part for each CloudWatch namespace.
+    key_part = {
+        "AWS/ApiGateway": "api_gateway",
+        "AWS/Lambda": "lambda",
+        "AWS/Events": "events",
+        "AWS/DynamoDB": "dynamodb",
+        "AWS/SQS": "sqs",
+        "AWS/Firehose": "firehose",
+        "Payments": "payments",
+    }
+    assert streamed == set(key_part), streamed
+    assert set(key_part.values()) == {*AWS_PUBLISHED, "payments"}

@@ -360,7 +360,7 @@ output "metric_stream_name" {
 module "dashboard" {
   source         = "../modules/dashboards"
   region         = var.region
-  api_id         = module.api.id
+  stage          = module.api.stage_name
   event_bus_name = aws_cloudwatch_event_bus.this.name
   function_names = ["initializer-api", "initializer-relay", "initializer-outcome", "finalizer", "finalizer-relay", "ledger", "ledger-totals", "ledger-api", "wallet", "wallet-api"]
   table_names    = ["initializer-events", "ShowMeTheMoney", "finalizer-events", "BreakingTheBank", "ledger-events", "LedgerAccounts", "wallet-events", "WalletBalances"]
