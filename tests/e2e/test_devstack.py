@@ -15,6 +15,7 @@ from typing import Any
 from unittest.mock import patch
 
 import pytest
+from devstack import series
 from devstack.load import MERCHANTS, RETURN_URL, Sent, authenticate, drive, http, order, settle
 from devstack.moto_local import client
 from devstack.report import build
@@ -43,7 +44,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Devstack]:
 
 
 def test_a_small_run_loses_nothing_and_balances(stack: Devstack) -> None:
-    sent = drive(stack.api.url, stack.keys, 24, 4, seed=3, progress=False, retry_share=0.25)
+    requests_before, invocations_before = len(stack.api.requests), len(stack.functions.invocations)
+    sent = drive(stack.api.url, stack.keys, 24, 4, seed=3, progress=False, retry_share=0.25, unsigned_share=0.25)
     final = settle(stack.api.url, stack.keys, sent, timeout_s=120)
     report = build(
         stack.api.url, stack.keys, sent, final, stack.functions.invocations, stack.psp, stack.provisioned.dlqs
@@ -53,6 +55,12 @@ def test_a_small_run_loses_nothing_and_balances(stack: Devstack) -> None:
     assert report.http_status.get("400")  # the mix includes invalid requests
     assert sum(report.cold_starts.values()) >= 6  # every function started cold once
     assert report.details["psp_charges"] == report.final_status["SUCCESS"]
+    # The unsigned orders mixed in were refused at the edge: API requests that no function answered.
+    refused = [r for r in stack.api.requests[requests_before:] if r.status == 403]
+    gaps = series.requests_vs_invocations(
+        stack.api.requests[requests_before:], stack.functions.invocations[invocations_before:]
+    )
+    assert refused and sum(g.refused for g in gaps) == len(refused)
 
 
 # The function roles' policies as Terraform rendered them before the IAM review (issue 34), from an apply.

@@ -163,14 +163,19 @@ def drive(
     hot_merchant_share: float = 0.0,
     retry_share: float = 0.0,
     token_share: float = TOKEN_SHARE,
+    unsigned_share: float = 0.0,
 ) -> list[Sent]:
     """Each order is sent by its merchant's back end (signed with that merchant's credentials); `retry_share`
-    of them are sent a second time with the same Idempotency-Key, as a client does that lost the answer."""
+    of them are sent a second time with the same Idempotency-Key, as a client does that lost the answer;
+    `unsigned_share` of them are first sent unsigned, as a misconfigured client would: the edge must refuse
+    those (403) before any function runs — the requests-vs-invocations gap the dashboards look for."""
     rng = random.Random(seed)
     plan = [(i, rng.choices([k for k, _ in mix], [w for _, w in mix])[0]) for i in range(payments)]
     bodies = {i: order(kind, rng, hot_merchant_share, token_share) for i, kind in plan}
     retries = random.Random(seed + 1)  # its own draws: the orders stay those of the seed
     retried = {i for i in range(payments) if retries.random() < retry_share}
+    unsigned_draws = random.Random(seed + 2)
+    unsigned = {i for i in range(payments) if unsigned_draws.random() < unsigned_share}
     done: list[Sent] = []
 
     def post(index: int) -> tuple[int, dict[str, Any]]:
@@ -184,6 +189,10 @@ def drive(
 
     def send(item: tuple[int, str]) -> Sent:
         index, kind = item
+        if index in unsigned:
+            refused, answer = http("POST", f"{api_url}/payments", bodies[index], {"Idempotency-Key": f"u-{index}"})
+            if refused != 403:
+                raise AssertionError(f"an unsigned POST answered {refused} {answer}, not the edge's 403")
         started = time.perf_counter()
         status, body = post(index)
         latency_ms = (time.perf_counter() - started) * 1000

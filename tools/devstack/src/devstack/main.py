@@ -16,6 +16,7 @@ import json
 import time
 from pathlib import Path
 
+from devstack import series
 from devstack.load import drive, settle
 from devstack.otlp import OtlpExport, parse_headers
 from devstack.report import build
@@ -96,7 +97,9 @@ def main(argv: list[str] | None = None) -> int:
                 file=out,
             )
         started = time.perf_counter()
-        sent = drive(stack.api.url, stack.keys, args.payments, args.concurrency, args.seed, retry_share=0.05)
+        sent = drive(
+            stack.api.url, stack.keys, args.payments, args.concurrency, args.seed, retry_share=0.05, unsigned_share=0.02
+        )
         final = settle(stack.api.url, stack.keys, sent, args.settle_timeout)
         elapsed = time.perf_counter() - started
         report = build(
@@ -105,7 +108,14 @@ def main(argv: list[str] | None = None) -> int:
         report.iam = stack.iam_check()
         report.details["seconds"] = round(elapsed, 2)
         report.details["payments_per_second"] = round(len(sent) / elapsed, 1)
+        gaps = series.requests_vs_invocations(stack.api.requests, stack.functions.invocations)
+        report.details["api_requests_without_invocation"] = sum(g.refused for g in gaps)
         print(report.render(), file=out)
+        print(
+            f"API requests           {len(stack.api.requests)}, of which refused at the edge (no invocation) "
+            f"{report.details['api_requests_without_invocation']}",
+            file=out,
+        )
         print(f"throughput             {report.details['payments_per_second']} payments/s", file=out)
         if args.json:
             args.json.parent.mkdir(parents=True, exist_ok=True)
