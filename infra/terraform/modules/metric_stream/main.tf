@@ -45,6 +45,7 @@ variable "percentile_metrics" {
     "AWS/Events/PutEventsLatency",
     "AWS/DynamoDB/SuccessfulRequestLatency",
     "Payments/PspLatency",
+    "Payments/TimeToFinalStatus",
   ]
 }
 

@@ -107,6 +107,29 @@ module "outcome_subscription" {
   platform       = local.platform
 }
 
+variable "final_status_bound_s" {
+  description = "How long a payment may take to reach SUCCESS/FAILED: the finalizer's authentication deadline (900 s) + the sweep's period (300 s) + one run, with a margin."
+  type        = number
+  default     = 1800
+}
+
+# A payment that took longer than the system's bound to become final (emitted by initializer-outcome when it
+# records the final status). Payments still not final are the inbox-age and DLQ alarms' (event_subscription).
+resource "aws_cloudwatch_metric_alarm" "time_to_final_status" {
+  alarm_name          = "payments-time-to-final-status"
+  alarm_description   = "A payment reached its final status more than ${var.final_status_bound_s} s after it was accepted."
+  namespace           = "Payments"
+  metric_name         = "TimeToFinalStatus"
+  dimensions          = { service = "initializer" }
+  statistic           = "Maximum"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = var.final_status_bound_s * 1000
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [local.platform.alarm_topic_arn]
+}
+
 module "api" {
   source             = "../../modules/api_permissions"
   api_execution_arn  = local.platform.api_execution_arn

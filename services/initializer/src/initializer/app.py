@@ -86,10 +86,10 @@ class InitializerApp:
             raise PaymentNotFound(payment_order_id)
         return row
 
-    def record_outcome(self, command: RecordPaymentOutcome | RecordPaymentAction, cause: Cause) -> bool:
+    def record_outcome(self, command: RecordPaymentOutcome | RecordPaymentAction, cause: Cause) -> PaymentOrder | None:
         """Record the finalizer's decision on the order (or that the buyer must authenticate first), once; a
-        final status never moves. False when nothing was new. Raises PaymentNotFound for an outcome that came
-        before its order (the queue redelivers it)."""
+        final status never moves. The order as recorded, or None when nothing was new. Raises PaymentNotFound
+        for an outcome that came before its order (the queue redelivers it)."""
 
         def status_recorded(decision: Decision[PaymentOrder | None]) -> list[ViewChange]:
             return [self._orders.status_recorded(_order(decision), decision.version, self._clock())]
@@ -97,4 +97,4 @@ class InitializerApp:
         decision = self._payments.handle(
             payment_stream(command.payment_order_id), command, cause, changes=status_recorded
         )
-        return decision.changed
+        return _order(decision) if decision.changed else None

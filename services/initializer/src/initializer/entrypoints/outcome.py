@@ -1,15 +1,19 @@
 """The initializer's consumer of the finalizer's PaymentStatusUpdated and PaymentActionRequired (its queue):
-record the outcome on the order, or that the buyer must authenticate first."""
+record the outcome on the order, or that the buyer must authenticate first. When an order becomes final, how
+long the buyer waited since the order was accepted (TimeToFinalStatus, the SLO's and the alarms' figure)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from initializer.domain.commands import RecordPaymentAction, RecordPaymentOutcome
+from initializer.domain.order import FINAL_STATUSES, PaymentOrder
 from initializer.runtime import SERVICE, container, logger
 from payments_shared.contracts import PAYMENT_ACTION_REQUIRED, PaymentActionRequiredData, PaymentStatusUpdatedData
 from payments_shared.events import EventEnvelope
 from payments_shared.eventstore.repository import Cause
 from payments_shared.lambda_entry.queue import queue_entry
-from payments_shared.observability.metrics import build_metrics
+from payments_shared.observability.metrics import MetricUnit, build_metrics
 
 
 def outcome_command(envelope: EventEnvelope) -> tuple[RecordPaymentOutcome | RecordPaymentAction, Cause]:
@@ -30,9 +34,22 @@ def outcome_command(envelope: EventEnvelope) -> tuple[RecordPaymentOutcome | Rec
     ), cause
 
 
+metrics = build_metrics(SERVICE)
+
+
+def time_to_final_ms(order: PaymentOrder | None, now: datetime) -> float | None:
+    """From the order's acceptance to its final status, when this recording made it final."""
+    if order is None or order.status not in FINAL_STATUSES:
+        return None
+    return (now - order.created_at).total_seconds() * 1000
+
+
 def _record_outcome(envelope: EventEnvelope) -> None:
     if envelope.event_type in ("PaymentStatusUpdated", PAYMENT_ACTION_REQUIRED):
-        container.app().record_outcome(*outcome_command(envelope))
+        recorded = container.app().record_outcome(*outcome_command(envelope))
+        waited_ms = time_to_final_ms(recorded, datetime.now(UTC))
+        if waited_ms is not None:
+            metrics.add_metric(name="TimeToFinalStatus", unit=MetricUnit.Milliseconds, value=waited_ms)
 
 
-handler = queue_entry(_record_outcome, logger=logger, metrics=build_metrics(SERVICE))
+handler = queue_entry(_record_outcome, logger=logger, metrics=metrics)
