@@ -37,6 +37,7 @@ DECLINED_METHODS = (
 # completes it (SUCCESS), fails it (FAILED), or walks away (FAILED once the sweep cancels it past the deadline).
 AUTHENTICATION_CARD, AUTHENTICATION_METHOD = "4000002500003155", "pm_card_authenticationRequired"
 BUYER_ACTIONS = {"authenticate": "complete", "authenticate-fail": "fail", "abandon": None}
+TOO_LATE = "TOO_LATE"
 RETURN_URL = "https://shop.example/payments/return"
 TOKEN_SHARE = 0.8  # the main mix pays with PaymentMethods; the rest sends cards (raw card data access on)
 INVALID_CARD = "4242424242424241"  # fails the Luhn check: 400
@@ -60,6 +61,7 @@ class Sent:
     status: int
     body: dict[str, Any]
     latency_ms: float
+    too_late: bool = False  # the buyer reached the authentication page after the deadline: it counts as abandoned
 
 
 def http(
@@ -123,28 +125,35 @@ class _StayOnThePage(urllib.request.HTTPRedirectHandler):
         return None  # the page sends the buyer back to the shop (return_url): not ours to follow
 
 
-def _press(button: str) -> None:
-    """A button of Stripe's authentication page: it answers by sending the buyer back to the shop (303)."""
+def press(button: str) -> bool:
+    """A button of Stripe's authentication page: it answers by sending the buyer back to the shop (303). False
+    when the buyer came too late: the authentication deadline passed and the sweep cancelled the intent."""
     try:
         urllib.request.build_opener(_StayOnThePage).open(
             urllib.request.Request(button, data=b"", method="POST"), timeout=30
         )
     except urllib.error.HTTPError as answer:
-        if answer.code != 303:
-            raise RuntimeError(f"{button}: {answer.code} {answer.read()[:300]!r}") from None
+        if answer.code == 303:
+            return True
+        text = answer.read()[:300]
+        if answer.code == 400 and b"has status canceled" in text:
+            return False
+        raise RuntimeError(f"{button}: {answer.code} {text!r}") from None
+    return True
 
 
 def authenticate(
     api_url: str, signer: LocalPrincipal, order_id: str, action: str | None, timeout_s: float = 60.0
 ) -> str | None:
     """The buyer's page: once the order is REQUIRES_ACTION, follow its redirect to Stripe's authentication page
-    and complete or fail it there (None: the buyer walks away). The order's status when the buyer left it."""
+    and complete or fail it there (None: the buyer walks away). The order's status when the buyer left it, or
+    TOO_LATE when the page refused a buyer who came after the deadline (the order then ends FAILED)."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         status, body = http("GET", f"{api_url}/payments/{order_id}", signer=signer)
         if status == 200 and body["status"] == "REQUIRES_ACTION":
-            if action is not None:
-                _press(f"{body['next_action']['redirect_url']}/{action}")
+            if action is not None and not press(f"{body['next_action']['redirect_url']}/{action}"):
+                return TOO_LATE
             return "REQUIRES_ACTION"
         if status == 200 and body["status"] != "INITIATED":
             return str(body["status"])  # final without asking the buyer (an outcome the sweep or PSP decided)
@@ -202,10 +211,13 @@ def drive(
                 status, body = again, replayed
             elif (again, replayed.get("payment_order_id")) != (status, body.get("payment_order_id")):
                 raise AssertionError(f"a retried POST answered {again} {replayed}, the first {status} {body}")
+        too_late = False
         if kind in BUYER_ACTIONS and status == 201:
             signer = keys.merchant(bodies[index]["merchant_id"])
-            authenticate(api_url, signer, body["payment_order_id"], BUYER_ACTIONS[kind])
-        sent = Sent(kind, status, body, latency_ms)
+            too_late = authenticate(api_url, signer, body["payment_order_id"], BUYER_ACTIONS[kind]) == TOO_LATE
+            if too_late:
+                kind = "abandon"  # the deadline passed first: it ends as a walked-away buyer's order does
+        sent = Sent(kind, status, body, latency_ms, too_late)
         done.append(sent)
         if progress:
             filled = int(30 * len(done) / payments)

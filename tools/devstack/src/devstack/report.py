@@ -65,6 +65,7 @@ class Report:
             f"lost payments          {len(self.lost)}",
             f"wrong outcomes         {len(self.wrong_outcomes)}",
             f"PSP double charges     {self.psp_charges_over_one}",
+            f"buyers too late (3DS)  {self.details.get('buyers_too_late', 0)}",
             f"ledger balanced        {yes(self.ledger_balanced)}",
             f"payables = SUCCESS     {yes(self.ledger_payables_match)}",
             f"wallets = SUCCESS      {yes(self.wallets_match)}",
@@ -171,5 +172,6 @@ def build(
         details={
             "success_minor_by_merchant": {f"{m}/{c}": v for (m, c), v in sorted(success.items())},
             "psp_charges": sum(psp.charges.values()),
+            "buyers_too_late": sum(1 for s in sent if s.too_late),  # the sweep cancelled before they authenticated
         },
     )
