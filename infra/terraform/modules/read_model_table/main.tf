@@ -63,24 +63,10 @@ variable "alarm_actions" {
   default     = []
 }
 
-# On demand tables throttle too (a hot partition, a burst beyond twice the previous peak): every throttled
-# request is a retry or a failed write on the payment path.
-resource "aws_cloudwatch_metric_alarm" "throttles" {
-  for_each            = { read = "ReadThrottleEvents", write = "WriteThrottleEvents" }
-  alarm_name          = "${aws_dynamodb_table.this.name}-${each.key}-throttles"
-  alarm_description   = "DynamoDB throttled ${each.key}s on ${aws_dynamodb_table.this.name}."
-  namespace           = "AWS/DynamoDB"
-  metric_name         = each.value
-  dimensions          = { TableName = aws_dynamodb_table.this.name }
-  statistic           = "Sum"
-  period              = 60
-  evaluation_periods  = 5
-  datapoints_to_alarm = 2
-  threshold           = 0
-  comparison_operator = "GreaterThanThreshold"
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = var.alarm_actions
-  ok_actions          = var.alarm_actions
+module "alarms" {
+  source        = "../table_alarms"
+  table_name    = aws_dynamodb_table.this.name
+  alarm_actions = var.alarm_actions
 }
 
 output "name" {
