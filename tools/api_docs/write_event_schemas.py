@@ -20,6 +20,8 @@ PRODUCERS = {
     "PaymentInitiated": "payments.initializer",
     "PaymentStatusUpdated": "payments.finalizer",
     "PaymentActionRequired": "payments.finalizer",
+    "RefundRequested": "payments.initializer",
+    "RefundStatusUpdated": "payments.finalizer",
 }
 
 

@@ -8,12 +8,17 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from payments_shared.events import EventEnvelope
-from payments_shared.ids import MerchantId, PaymentOrderId
+from payments_shared.ids import MerchantId, PaymentOrderId, RefundId
 from payments_shared.money import Money
 
 PAYMENT_INITIATED = "PaymentInitiated"
 PAYMENT_STATUS_UPDATED = "PaymentStatusUpdated"
 PAYMENT_ACTION_REQUIRED = "PaymentActionRequired"
+REFUND_REQUESTED = "RefundRequested"
+REFUND_STATUS_UPDATED = "RefundStatusUpdated"
+
+# Stripe's refund reasons (https://docs.stripe.com/api/refunds/create#create_refund-reason).
+RefundReason = Literal["duplicate", "fraudulent", "requested_by_customer"]
 
 
 class CardRef(BaseModel):
@@ -94,10 +99,49 @@ class PaymentActionRequiredData(BaseModel):
     client_secret: str | None = Field(default=None, repr=False)  # for Stripe.js (handleNextAction)
 
 
+class _RefundAmount(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    refund_id: RefundId
+    payment_order_id: PaymentOrderId
+    merchant_id: MerchantId
+    amount: str
+    amount_minor: int = Field(gt=0)
+    currency: str
+
+    def money(self) -> Money:
+        """The amount refunded, refusing an event whose decimal and minor-unit forms disagree."""
+        money = Money(self.amount_minor, self.currency)
+        if money.to_decimal_string() != self.amount:
+            raise ValueError(f"inconsistent amount {self.amount!r} vs {self.amount_minor} {self.currency}")
+        return money
+
+
+class RefundRequestedData(_RefundAmount):
+    """Published by the initializer when a merchant's refund fits what is left of the captured amount; consumed
+    by the finalizer, which asks the PSP to refund (the refund id is the PSP's idempotency key)."""
+
+    reason: RefundReason | None = None
+
+
+class RefundStatusUpdatedData(_RefundAmount):
+    """Published by the finalizer with the PSP's answer to a refund; consumed by the initializer, the ledger
+    and the wallet. SUCCEEDED: the PSP took it (Stripe `pending` or `succeeded`: the money has left the
+    merchant's balance). FAILED: refused when asked, nothing moved. REVERSED: taken, then failed at the card
+    network (Stripe's `refund.failed`): the money comes back. A refund is SUCCEEDED at most once and REVERSED
+    at most once, only after SUCCEEDED."""
+
+    status: Literal["SUCCEEDED", "FAILED", "REVERSED"]
+    psp_reference: str | None = None  # Stripe's re_…
+    failure_reason: str | None = None  # Stripe's failure_reason of a FAILED or REVERSED refund
+
+
 CONTRACTS: dict[str, type[BaseModel]] = {
     PAYMENT_INITIATED: PaymentInitiatedData,
     PAYMENT_STATUS_UPDATED: PaymentStatusUpdatedData,
     PAYMENT_ACTION_REQUIRED: PaymentActionRequiredData,
+    REFUND_REQUESTED: RefundRequestedData,
+    REFUND_STATUS_UPDATED: RefundStatusUpdatedData,
 }
 
 

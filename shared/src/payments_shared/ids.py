@@ -10,6 +10,7 @@ from pydantic import GetCoreSchemaHandler
 from pydantic_core import core_schema
 
 _PAYMENT_ORDER_NAMESPACE = uuid.UUID("6f1f4d4e-2b0a-4c55-9d55-7b1c0b1e5a10")
+_REFUND_NAMESPACE = uuid.UUID("0b7e3c52-51a4-4d8e-9c1e-2f4b8d6a9e31")
 
 
 class InvalidId(ValueError):
@@ -43,6 +44,18 @@ class PaymentOrderId(_TypedId):
     def for_idempotency_key(cls, merchant_id: str, key: str) -> PaymentOrderId:
         """The same merchant + Idempotency-Key always names the same order: retries find the first one."""
         return cls(str(uuid.uuid5(_PAYMENT_ORDER_NAMESPACE, f"{merchant_id}\n{key}")))
+
+
+class RefundId(_TypedId):
+    """A refund, named by its payment and the merchant's Idempotency-Key: a retry names the same refund, which
+    is also the PSP's idempotency key for it."""
+
+    pattern = re.compile(r"rf_[0-9a-f]{32}")
+    description = "refund id (rf_ and 32 hex digits)"
+
+    @classmethod
+    def for_idempotency_key(cls, payment_order_id: str, key: str) -> RefundId:
+        return cls("rf_" + uuid.uuid5(_REFUND_NAMESPACE, f"{payment_order_id}\n{key}").hex)
 
 
 class MerchantId(_TypedId):

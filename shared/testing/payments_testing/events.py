@@ -6,7 +6,7 @@ import json
 import uuid
 from typing import Any
 
-from payments_shared.ids import PaymentOrderId
+from payments_shared.ids import PaymentOrderId, RefundId
 from payments_shared.money import Money
 
 
@@ -84,6 +84,90 @@ def payment_status_updated(
         },
     }
     return eventbridge_delivery(detail, "payments.finalizer")
+
+
+def _refund_event(
+    event_type: str,
+    source: str,
+    order_id: str,
+    refund_id: str,
+    merchant_id: str,
+    amount: str,
+    currency: str,
+    event_id: str | None,
+    **fields: Any,
+) -> dict[str, Any]:
+    detail = {
+        "event_id": event_id or str(uuid.uuid4()),
+        "event_type": event_type,
+        "schema_version": 1,
+        "occurred_at": "2026-11-25T10:05:00+00:00",
+        "aggregate_id": f"payment-{order_id}" if source == "payments.initializer" else f"refund-{refund_id}",
+        "aggregate_version": 1,
+        "correlation_id": order_id,
+        "causation_id": None,
+        "trace": {"traceparent": None, "tracestate": None},
+        "data": {
+            "refund_id": refund_id,
+            "payment_order_id": order_id,
+            "merchant_id": merchant_id,
+            "amount": amount,
+            "amount_minor": Money.parse(amount, currency).minor,
+            "currency": currency,
+            **fields,
+        },
+    }
+    return eventbridge_delivery(detail, source)
+
+
+def refund_requested(
+    order_id: str,
+    refund_id: str | None = None,
+    merchant_id: str = "merchant-1",
+    amount: str = "5.00",
+    currency: str = "EUR",
+    reason: str | None = "requested_by_customer",
+    event_id: str | None = None,
+) -> dict[str, Any]:
+    """The initializer's RefundRequested: the merchant asked to refund part of a captured payment."""
+    refund_id = refund_id or RefundId.for_idempotency_key(order_id, str(uuid.uuid4()))
+    return _refund_event(
+        "RefundRequested",
+        "payments.initializer",
+        order_id,
+        refund_id,
+        merchant_id,
+        amount,
+        currency,
+        event_id,
+        reason=reason,
+    )
+
+
+def refund_status_updated(
+    order_id: str,
+    refund_id: str | None = None,
+    status: str = "SUCCEEDED",
+    merchant_id: str = "merchant-1",
+    amount: str = "5.00",
+    currency: str = "EUR",
+    event_id: str | None = None,
+) -> dict[str, Any]:
+    """The finalizer's RefundStatusUpdated: the PSP took the refund, refused it, or it failed later."""
+    refund_id = refund_id or RefundId.for_idempotency_key(order_id, str(uuid.uuid4()))
+    return _refund_event(
+        "RefundStatusUpdated",
+        "payments.finalizer",
+        order_id,
+        refund_id,
+        merchant_id,
+        amount,
+        currency,
+        event_id,
+        status=status,
+        psp_reference=f"re_{refund_id[3:27]}",
+        failure_reason=None if status == "SUCCEEDED" else "expired_or_canceled_card",
+    )
 
 
 def sqs_record(
