@@ -31,6 +31,16 @@ ROUTE_PROBLEMS = {
         "404": "No payment order with this id for the calling merchant (another merchant's order answers the "
         "same: its existence is not disclosed)",
     },
+    ("post", "/payments/{payment_order_id}/refunds"): {
+        "403": "The caller is not an onboarded merchant or operator",
+        "404": "No payment order with this id for the calling merchant (another merchant's order answers the "
+        "same: its existence is not disclosed)",
+        "409": "The payment is not refundable (not successful), or other requests were changing it: in that "
+        "case (type payment-busy) nothing was recorded; retry with the same key",
+        "422": "The refund exceeds what is left to refund (body.amount names the remaining amount), is in "
+        "another currency than the payment, or the Idempotency-Key was used before with a different body",
+        "503": "Busy: nothing was recorded; retry after Retry-After seconds with the same key",
+    },
     ("get", "/wallets/{merchant_id}"): {
         "403": "Another merchant's wallet: a merchant reads its own only",
         "404": "No wallet for this merchant yet",

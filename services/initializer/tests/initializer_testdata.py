@@ -71,3 +71,19 @@ def get(order_id: str, caller: str | None = MERCHANT_1) -> dict[str, Any]:
         caller=caller,
     )
     return api.handler(event, LambdaContext())
+
+
+def refund(
+    order_id: str, body: dict[str, Any] | None = None, key: str | None = "refund-1", caller: str | None = MERCHANT_1
+) -> dict[str, Any]:
+    """POST /payments/{payment_order_id}/refunds through the real HTTP entry point."""
+    event = api_event(
+        "POST",
+        f"/payments/{order_id}/refunds",
+        {} if body is None else body,
+        {"Idempotency-Key": key} if key else {},
+        resource="/payments/{payment_order_id}/refunds",
+        path_parameters={"payment_order_id": order_id},
+        caller=caller,
+    )
+    return api.handler(event, LambdaContext())

@@ -20,9 +20,10 @@ locals {
       handler = "initializer.entrypoints.api.handler"
       tables  = [module.event_store.table_name, module.orders.name, local.platform.principals_table_name]
       statements = [
-        # An order's first events and its row in one transaction; a retried key reads the stream back.
-        { sid = "PlaceOrders", actions = ["dynamodb:PutItem", "dynamodb:Query"], resources = [local.events_arn] },
-        { sid = "WriteAndReadOrderRows", actions = ["dynamodb:PutItem", "dynamodb:GetItem"], resources = [local.orders_arn] },
+        # An order's first events and its row in one transaction; a retried key reads the stream back. A refund
+        # loads the order, appends at its next version and updates its row, in one transaction.
+        { sid = "PlaceAndRefundOrders", actions = ["dynamodb:PutItem", "dynamodb:Query", "dynamodb:ConditionCheckItem"], resources = [local.events_arn] },
+        { sid = "WriteAndReadOrderRows", actions = ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem"], resources = [local.orders_arn] },
         local.read_principals,
         { sid = "SealCardData", actions = ["kms:Encrypt"], resources = [local.platform.card_data_key_arn] },
         { sid = "FingerprintCards", actions = ["kms:GenerateMac"], resources = [aws_kms_key.card_fingerprint.arn] },

@@ -1,11 +1,18 @@
-"""Use cases: initiate a payment, read its order, record the finalizer's outcome on it."""
+"""Use cases: initiate a payment, read its order, record the finalizer's outcome on it, refund it."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
-from initializer.domain.commands import InitiatePayment, RecordPaymentAction, RecordPaymentOutcome
+from initializer.domain.commands import (
+    InitiatePayment,
+    RecordPaymentAction,
+    RecordPaymentOutcome,
+    RecordRefundOutcome,
+    RequestRefund,
+)
 from initializer.domain.errors import PaymentNotFound
 from initializer.domain.order import (
     OrderCommand,
@@ -20,6 +27,10 @@ from payments_shared.eventstore import ViewChange
 from payments_shared.eventstore.repository import Cause, Decision, Repository
 from payments_shared.ids import PaymentOrderId
 from payments_shared.retry import DEFAULT_RETRY, RetryPolicy
+
+# Refunds of one payment race on its stream (a merchant's retries, a batch of refunds): more attempts than one
+# order's writers need, each decided again on the fresh order, so none refunds more than is left.
+REFUND_ATTEMPTS = 12
 
 
 def _order(decision: Decision[PaymentOrder | None]) -> PaymentOrder:
@@ -40,6 +51,11 @@ class InitializerApp:
     ) -> None:
         self._payments: Repository[PaymentOrder | None, OrderCommand] = Repository(
             store, order_decider(policy), retry_policy=retry_policy
+        )
+        self._refunds: Repository[PaymentOrder | None, OrderCommand] = Repository(
+            store,
+            order_decider(policy),
+            retry_policy=replace(retry_policy, attempts=max(retry_policy.attempts, REFUND_ATTEMPTS)),
         )
         self._vault = vault
         self._orders = orders
@@ -86,15 +102,29 @@ class InitializerApp:
             raise PaymentNotFound(payment_order_id)
         return row
 
-    def record_outcome(self, command: RecordPaymentOutcome | RecordPaymentAction, cause: Cause) -> PaymentOrder | None:
-        """Record the finalizer's decision on the order (or that the buyer must authenticate first), once; a
-        final status never moves. The order as recorded, or None when nothing was new. Raises PaymentNotFound
-        for an outcome that came before its order (the queue redelivers it)."""
+    def _status_recorded(self, decision: Decision[PaymentOrder | None]) -> list[ViewChange]:
+        return [self._orders.status_recorded(_order(decision), decision.version, self._clock())]
 
-        def status_recorded(decision: Decision[PaymentOrder | None]) -> list[ViewChange]:
-            return [self._orders.status_recorded(_order(decision), decision.version, self._clock())]
-
+    def record_outcome(
+        self, command: RecordPaymentOutcome | RecordPaymentAction | RecordRefundOutcome, cause: Cause
+    ) -> PaymentOrder | None:
+        """Record the finalizer's decision on the order (or that the buyer must authenticate first, or a
+        refund's answer), once; a final status never moves. The order as recorded, or None when nothing was
+        new. Raises PaymentNotFound for an outcome that came before its order (the queue redelivers it)."""
         decision = self._payments.handle(
-            payment_stream(command.payment_order_id), command, cause, changes=status_recorded
+            payment_stream(command.payment_order_id), command, cause, changes=self._status_recorded
         )
         return _order(decision) if decision.changed else None
+
+    def request_refund(self, command: RequestRefund) -> tuple[PaymentOrder, bool]:
+        """Record the refund on its order, within what is left to refund; (order, created). A retry under the
+        same key returns the order with that refund. Racing refunds are decided one after another on the
+        order's stream, so together they never take more than the payment. Raises PaymentNotFound (also for
+        another merchant's payment), PaymentNotRefundable, RefundExceedsRemaining, RefundKeyReused."""
+        decision = self._refunds.handle(
+            payment_stream(command.payment_order_id),
+            command,
+            Cause(correlation_id=command.payment_order_id),
+            changes=self._status_recorded,
+        )
+        return _order(decision), decision.changed

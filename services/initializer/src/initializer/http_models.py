@@ -20,6 +20,7 @@ from pydantic_core import PydanticCustomError
 from initializer.domain.card import is_card_number
 from initializer.domain.order import OrderStatus
 from payments_shared import stripe_amounts
+from payments_shared.contracts import RefundReason
 from payments_shared.ids import MerchantId
 from payments_shared.money import CURRENCY_EXPONENTS, Money, MoneyError
 
@@ -129,6 +130,66 @@ class PaymentRequest(BaseModel):
         return Money.parse(self.amount, self.currency, allow_negative=True)
 
 
+class RefundRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    currency: Annotated[
+        str | None, Field(default=None, pattern=r"^[A-Z]{3}$", description="the payment's currency, with `amount`")
+    ]
+    amount: Annotated[
+        str | None,
+        Field(
+            default=None,
+            description='decimal string in major units, e.g. "20.00", with `currency`; omitted: whatever is left '
+            "to refund (refunds taken or in flight deducted)",
+            examples=["20.00"],
+        ),
+    ]
+    reason: Annotated[
+        RefundReason | None, Field(default=None, description="Stripe's refund reason, passed on to the PSP")
+    ]
+
+    @field_validator("currency")
+    @classmethod
+    def _known(cls, value: str | None) -> str | None:
+        if value is not None and value not in CURRENCY_EXPONENTS:
+            raise ValueError("unknown ISO 4217 currency code")
+        return value
+
+    @field_validator("amount")
+    @classmethod
+    def _positive_amount(cls, value: str | None, info: ValidationInfo) -> str | None:
+        currency = info.data.get("currency")
+        if value is None or currency not in CURRENCY_EXPONENTS:
+            return value  # no currency to judge it by: the model's check below names what is missing
+        try:
+            money = Money.parse(value, currency)
+        except MoneyError as error:
+            raise ValueError(str(error)) from None
+        if not money.is_positive():
+            raise ValueError("a refund's amount must be greater than zero")
+        return value
+
+    @model_validator(mode="after")
+    def _amount_with_currency(self) -> RefundRequest:
+        if (self.amount is None) != (self.currency is None):
+            raise PydanticCustomError("amount_with_currency", "send amount and currency together, or neither")
+        return self
+
+    def money(self) -> Money | None:
+        return None if self.amount is None or self.currency is None else Money.parse(self.amount, self.currency)
+
+
+class RefundOut(BaseModel):
+    refund_id: str
+    amount: str
+    currency: str
+    reason: str | None = None
+    status: str  # PENDING | SUCCEEDED | FAILED | REVERSED
+    requested_at: str
+    failure_reason: str | None = None
+
+
 class CardOut(BaseModel):
     brand: str
     last4: str
@@ -154,3 +215,5 @@ class PaymentOut(BaseModel):
     card: CardOut | None = None  # a card payment's brand and last 4
     payment_method: str | None = None  # or the payment method it pays with
     next_action: NextActionOut | None = None  # while REQUIRES_ACTION
+    amount_refunded: str | None = None  # what refunds took back (SUCCEEDED ones)
+    refunds: list[RefundOut] = []

@@ -22,8 +22,20 @@ def order_key(payment_order_id: str) -> dict[str, str]:
 def status_fields(order: PaymentOrder, version: int, timestamp: str) -> dict[str, Any]:
     """What a recorded outcome changes on the row (`version`: the order stream's, after the outcome)."""
     return {
-        "status": order.status.value,
+        "status": order.shown_status.value,
         "failure_reason": order.failure_reason,
+        "amount_refunded_minor": order.refunded().minor,
+        "refunds": [
+            {
+                "refund_id": refund.refund_id,
+                "amount_minor": refund.amount.minor,
+                "reason": refund.reason,
+                "status": refund.status.value,
+                "requested_at": refund.requested_at,
+                "failure_reason": refund.failure_reason,
+            }
+            for refund in order.refunds
+        ],
         # What the buyer's page needs while the order is REQUIRES_ACTION (None once final).
         "next_action": None
         if order.next_action is None

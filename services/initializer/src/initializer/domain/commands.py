@@ -148,3 +148,33 @@ class RecordPaymentOutcome:
     status: str  # SUCCESS | FAILED
     error_message: str | None
     source_event_id: str
+
+
+@dataclass(frozen=True)
+class RequestRefund:
+    """The merchant asks to refund `amount` of a payment (None: whatever is left), under an Idempotency-Key that
+    names the refund `refund_id`; `request_fingerprint` tells a retry from a reused key."""
+
+    payment_order_id: str
+    refund_id: str
+    amount: Money | None
+    reason: str | None
+    request_fingerprint: str
+    requested_at: datetime
+    caller_merchant_id: str | None  # the merchant asking; None for an operator (who may refund any payment)
+
+    @staticmethod
+    def fingerprint(amount: str | None, currency: str | None, reason: str | None) -> str:
+        canonical = {"amount": amount, "currency": currency, "reason": reason}
+        return hashlib.sha256(json.dumps(canonical, sort_keys=True).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class RecordRefundOutcome:
+    """The finalizer's answer to a refund (its RefundStatusUpdated event `source_event_id`): record it."""
+
+    payment_order_id: str
+    refund_id: str
+    status: str  # SUCCEEDED | FAILED | REVERSED
+    failure_reason: str | None
+    source_event_id: str

@@ -3,6 +3,8 @@ problem, initializer.entrypoints.api)."""
 
 from __future__ import annotations
 
+from payments_shared.money import Money
+
 
 class IdempotencyKeyReused(Exception):
     """A retried order came with another request body than the first one under its key."""
@@ -12,7 +14,42 @@ class IdempotencyKeyReused(Exception):
         self.payment_order_id = payment_order_id
 
 
+class RefundKeyReused(IdempotencyKeyReused):
+    """A retried refund came with another request body than the first one under its key."""
+
+    def __init__(self, payment_order_id: str, refund_id: str) -> None:
+        Exception.__init__(self, f"this Idempotency-Key asked for refund {refund_id} with a different request body")
+        self.payment_order_id = payment_order_id
+
+
 class PaymentNotFound(Exception):
     def __init__(self, payment_order_id: str) -> None:
         super().__init__(f"no payment order {payment_order_id}")
         self.payment_order_id = payment_order_id
+
+
+class PaymentNotRefundable(Exception):
+    """Only a successful payment (or one partly refunded) can be refunded."""
+
+    def __init__(self, payment_order_id: str, status: str) -> None:
+        super().__init__(f"payment order {payment_order_id} is {status}: only a successful payment can be refunded")
+        self.payment_order_id = payment_order_id
+        self.status = status
+
+
+class RefundExceedsRemaining(Exception):
+    """A refund larger than what is left of the payment to refund (refunds taken or in flight deducted)."""
+
+    def __init__(self, requested: Money | None, remaining: Money) -> None:
+        left = f"{remaining.to_decimal_string()} {remaining.currency}"
+        asked = "" if requested is None else f"the refund of {requested.to_decimal_string()} {requested.currency}: "
+        super().__init__(
+            f"{asked}{left} left to refund" if remaining.is_positive() else f"{asked}nothing left to refund"
+        )
+        self.remaining = remaining
+
+
+class RefundCurrencyMismatch(Exception):
+    def __init__(self, currency: str, payment_currency: str) -> None:
+        super().__init__(f"the refund is in {currency}; the payment was in {payment_currency}")
+        self.currency = currency

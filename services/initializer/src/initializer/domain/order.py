@@ -3,7 +3,8 @@
 The state of an order's stream (`payment-<id>`, initializer.domain.streams) is `PaymentOrder | None`: no order
 before its first event. Every stream starts with the event `initiate_payment` decides — PaymentInitiated or
 PaymentRejected — and may end with PaymentOutcomeRecorded, after a PaymentActionRecorded when the buyer had to
-authenticate (3-D Secure) first.
+authenticate (3-D Secure) first. A successful order may then take refunds: each RefundRequested (refused beyond
+what is left to refund, counting the refunds still in flight) and later its RefundOutcomeRecorded.
 """
 
 from __future__ import annotations
@@ -15,8 +16,21 @@ from enum import StrEnum
 from typing import Any, ClassVar
 
 from initializer.domain.card import CardSummary, expires_before
-from initializer.domain.commands import RecordPaymentAction, RecordPaymentOutcome, SealedPayment
-from initializer.domain.errors import IdempotencyKeyReused, PaymentNotFound
+from initializer.domain.commands import (
+    RecordPaymentAction,
+    RecordPaymentOutcome,
+    RecordRefundOutcome,
+    RequestRefund,
+    SealedPayment,
+)
+from initializer.domain.errors import (
+    IdempotencyKeyReused,
+    PaymentNotFound,
+    PaymentNotRefundable,
+    RefundCurrencyMismatch,
+    RefundExceedsRemaining,
+    RefundKeyReused,
+)
 from payments_shared.decider import Decider
 from payments_shared.domain_events import DomainEvent, EventTypes
 from payments_shared.eventstore.schemas import Schemas
@@ -30,13 +44,34 @@ class OrderStatus(StrEnum):
     SUCCESS = "SUCCESS"
     FAILED = "FAILED"
 
+    # Shown for a successful payment once refunds took some or all of it (the payment's outcome stays SUCCESS).
+    PARTIALLY_REFUNDED = "PARTIALLY_REFUNDED"
+    REFUNDED = "REFUNDED"
+
 
 FINAL_STATUSES = frozenset({OrderStatus.SUCCESS, OrderStatus.FAILED})
+
+
+class RefundStatus(StrEnum):
+    PENDING = "PENDING"  # asked of the PSP, no answer yet
+    SUCCEEDED = "SUCCEEDED"  # the PSP took it: the money is on its way back to the buyer
+    FAILED = "FAILED"  # the PSP refused it: nothing moved
+    REVERSED = "REVERSED"  # taken, then failed at the card network: the money came back to the merchant
+
+
+# What an answer may move a refund to, from where it stands (any other answer is late or a duplicate). REVERSED
+# from PENDING: the reversal overtook the success on the bus.
+REFUND_TRANSITIONS = {
+    RefundStatus.PENDING: frozenset({RefundStatus.SUCCEEDED, RefundStatus.FAILED, RefundStatus.REVERSED}),
+    RefundStatus.SUCCEEDED: frozenset({RefundStatus.REVERSED}),
+}
 
 PAYMENT_INITIATED = "PaymentInitiated"
 PAYMENT_REJECTED = "PaymentRejected"
 PAYMENT_OUTCOME_RECORDED = "PaymentOutcomeRecorded"
 PAYMENT_ACTION_RECORDED = "PaymentActionRecorded"
+REFUND_REQUESTED = "RefundRequested"
+REFUND_OUTCOME_RECORDED = "RefundOutcomeRecorded"
 
 
 def _buyer_from_country(data: dict[str, Any]) -> dict[str, Any]:
@@ -121,7 +156,39 @@ class NextAction:
     client_secret: str | None = field(repr=False)
 
 
-EVENTS = EventTypes(PaymentInitiated, PaymentRejected, PaymentOutcomeRecorded, PaymentActionRecorded)
+@dataclass(frozen=True)
+class RefundRequested(DomainEvent):
+    """The merchant's refund, within what was left to refund; published (its contract's fields) to the finalizer."""
+
+    event_type: ClassVar[str] = REFUND_REQUESTED
+    refund_id: str
+    payment_order_id: str
+    merchant_id: str
+    amount: str
+    amount_minor: int
+    currency: str
+    reason: str | None
+    request_fingerprint: str  # tells a retry from a reused key; never published
+    requested_at: str
+
+
+@dataclass(frozen=True)
+class RefundOutcomeRecorded(DomainEvent):
+    event_type: ClassVar[str] = REFUND_OUTCOME_RECORDED
+    refund_id: str
+    status: str  # RefundStatus
+    failure_reason: str | None
+    source_event_id: str
+
+
+EVENTS = EventTypes(
+    PaymentInitiated,
+    PaymentRejected,
+    PaymentOutcomeRecorded,
+    PaymentActionRecorded,
+    RefundRequested,
+    RefundOutcomeRecorded,
+)
 
 
 @dataclass(frozen=True)
@@ -148,6 +215,22 @@ class PaymentPolicy:
 
 
 @dataclass(frozen=True)
+class Refund:
+    refund_id: str
+    amount: Money
+    reason: str | None
+    status: RefundStatus
+    requested_at: str
+    request_fingerprint: str
+    failure_reason: str | None = None
+
+    @property
+    def holds(self) -> bool:
+        """Whether it takes from what is left to refund: in flight or taken (a failed one gave it back)."""
+        return self.status in (RefundStatus.PENDING, RefundStatus.SUCCEEDED)
+
+
+@dataclass(frozen=True)
 class PaymentOrder:
     payment_order_id: PaymentOrderId
     merchant_id: MerchantId
@@ -160,9 +243,30 @@ class PaymentOrder:
     outcome_event_ids: frozenset[str] = frozenset()  # the finalizer's events already recorded
     payment_method: str | None = None
     next_action: NextAction | None = None  # while REQUIRES_ACTION
+    refunds: tuple[Refund, ...] = ()  # in the order they were asked
+
+    def refund(self, refund_id: str) -> Refund | None:
+        return next((refund for refund in self.refunds if refund.refund_id == refund_id), None)
+
+    def _sum(self, refunds: Sequence[Refund]) -> Money:
+        return sum((refund.amount for refund in refunds), Money(0, self.amount.currency))
+
+    def left_to_refund(self) -> Money:
+        """The amount less every refund taken or in flight: the most a new refund may ask for."""
+        return self.amount - self._sum([refund for refund in self.refunds if refund.holds])
+
+    def refunded(self) -> Money:
+        return self._sum([refund for refund in self.refunds if refund.status == RefundStatus.SUCCEEDED])
+
+    @property
+    def shown_status(self) -> OrderStatus:
+        """The status a merchant reads: a successful payment says how much of it refunds took back."""
+        if self.status != OrderStatus.SUCCESS or not self.refunded().is_positive():
+            return self.status
+        return OrderStatus.REFUNDED if self.refunded() == self.amount else OrderStatus.PARTIALLY_REFUNDED
 
 
-OrderCommand = SealedPayment | RecordPaymentOutcome | RecordPaymentAction
+OrderCommand = SealedPayment | RecordPaymentOutcome | RecordPaymentAction | RequestRefund | RecordRefundOutcome
 
 
 def decide(command: OrderCommand, order: PaymentOrder | None, policy: PaymentPolicy) -> Sequence[DomainEvent]:
@@ -170,6 +274,10 @@ def decide(command: OrderCommand, order: PaymentOrder | None, policy: PaymentPol
         return _initiate(command, order, policy)
     if isinstance(command, RecordPaymentAction):
         return _record_action(command, order)
+    if isinstance(command, RequestRefund):
+        return _request_refund(command, order)
+    if isinstance(command, RecordRefundOutcome):
+        return _record_refund_outcome(command, order)
     return _record_outcome(command, order)
 
 
@@ -228,6 +336,53 @@ def _record_action(command: RecordPaymentAction, order: PaymentOrder | None) -> 
     ]
 
 
+def _request_refund(command: RequestRefund, order: PaymentOrder | None) -> list[DomainEvent]:
+    """RefundRequested within what is left to refund; nothing for a retry (the same request under its key)."""
+    if order is None or command.caller_merchant_id not in (None, order.merchant_id):
+        raise PaymentNotFound(command.payment_order_id)  # another merchant's payment: not even disclosed
+    asked = order.refund(command.refund_id)
+    if asked is not None:
+        if asked.request_fingerprint != command.request_fingerprint:
+            raise RefundKeyReused(order.payment_order_id, command.refund_id)
+        return []
+    if order.status != OrderStatus.SUCCESS:
+        raise PaymentNotRefundable(order.payment_order_id, order.status.value)
+    left = order.left_to_refund()
+    if command.amount is not None and command.amount.currency != left.currency:
+        raise RefundCurrencyMismatch(command.amount.currency, left.currency)
+    amount = left if command.amount is None else command.amount
+    if not amount.is_positive() or left < amount:
+        raise RefundExceedsRemaining(command.amount, left)
+    return [
+        RefundRequested(
+            refund_id=command.refund_id,
+            payment_order_id=str(order.payment_order_id),
+            merchant_id=str(order.merchant_id),
+            amount=amount.to_decimal_string(),
+            amount_minor=amount.minor,
+            currency=amount.currency,
+            reason=command.reason,
+            request_fingerprint=command.request_fingerprint,
+            requested_at=command.requested_at.isoformat(),
+        )
+    ]
+
+
+def _record_refund_outcome(command: RecordRefundOutcome, order: PaymentOrder | None) -> list[DomainEvent]:
+    """The PSP's answer to one of the order's refunds; nothing for a duplicate or an answer it has moved past."""
+    if order is None:
+        raise PaymentNotFound(command.payment_order_id)
+    refund = order.refund(command.refund_id)
+    if refund is None:
+        raise ValueError(f"{command.payment_order_id}: an answer for refund {command.refund_id}, never asked here")
+    answer = RefundStatus(command.status)
+    if command.source_event_id in order.outcome_event_ids or answer not in REFUND_TRANSITIONS.get(
+        refund.status, frozenset()
+    ):
+        return []
+    return [RefundOutcomeRecorded(command.refund_id, answer.value, command.failure_reason, command.source_event_id)]
+
+
 def evolve(order: PaymentOrder | None, event: DomainEvent) -> PaymentOrder | None:
     """The order after one more event: the only place its state changes."""
     if isinstance(event, PaymentInitiationEvent):
@@ -257,6 +412,24 @@ def evolve(order: PaymentOrder | None, event: DomainEvent) -> PaymentOrder | Non
             next_action=NextAction(event.next_action_type, event.redirect_url, event.client_secret),
             outcome_event_ids=order.outcome_event_ids | {event.source_event_id},
         )
+    if isinstance(event, RefundRequested) and order is not None:
+        asked = Refund(
+            refund_id=event.refund_id,
+            amount=Money(int(event.amount_minor), event.currency),
+            reason=event.reason,
+            status=RefundStatus.PENDING,
+            requested_at=event.requested_at,
+            request_fingerprint=event.request_fingerprint,
+        )
+        return replace(order, refunds=(*order.refunds, asked))
+    if isinstance(event, RefundOutcomeRecorded) and order is not None:
+        refunds = tuple(
+            replace(refund, status=RefundStatus(event.status), failure_reason=event.failure_reason)
+            if refund.refund_id == event.refund_id
+            else refund
+            for refund in order.refunds
+        )
+        return replace(order, refunds=refunds, outcome_event_ids=order.outcome_event_ids | {event.source_event_id})
     return order
 
 

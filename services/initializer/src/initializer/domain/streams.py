@@ -7,15 +7,15 @@ stream is new, so an Idempotency-Key (which names the order) can start one order
 
 from __future__ import annotations
 
-from initializer.domain.order import PAYMENT_INITIATED
+from initializer.domain.order import PAYMENT_INITIATED, REFUND_REQUESTED
 
 PAYMENT_PREFIX = "payment-"
 
 # What leaves the service, through the outbox relay: the bus source, and the stored event types it publishes (as
-# which contract type). Only the contract event: PaymentRejected (no consumer: the client had its answer) and
-# PaymentOutcomeRecorded are the initializer's own bookkeeping.
+# which contract type). Only the contract events: PaymentRejected (no consumer: the client had its answer),
+# PaymentOutcomeRecorded and RefundOutcomeRecorded are the initializer's own bookkeeping.
 SOURCE = "payments.initializer"
-PUBLISHED_TYPES = {PAYMENT_INITIATED: "PaymentInitiated"}
+PUBLISHED_TYPES = {PAYMENT_INITIATED: "PaymentInitiated", REFUND_REQUESTED: "RefundRequested"}
 
 
 def payment_stream(payment_order_id: str) -> str:

@@ -1,4 +1,5 @@
-"""The initializer's HTTP API: POST /payments, GET /payments/{payment_order_id}."""
+"""The initializer's HTTP API: POST /payments, GET /payments/{payment_order_id},
+POST /payments/{payment_order_id}/refunds."""
 
 from __future__ import annotations
 
@@ -7,16 +8,24 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler.openapi.params import Header, Path
 
-from initializer.domain.commands import BuyerInfo, CardEntry, InitiatePayment
-from initializer.domain.errors import IdempotencyKeyReused, PaymentNotFound
-from initializer.domain.order import OrderStatus, PaymentOrder
-from initializer.http_models import CardOut, NextActionOut, PaymentOut, PaymentRequest
+from initializer.domain.commands import BuyerInfo, CardEntry, InitiatePayment, RequestRefund
+from initializer.domain.errors import (
+    IdempotencyKeyReused,
+    PaymentNotFound,
+    PaymentNotRefundable,
+    RefundCurrencyMismatch,
+    RefundExceedsRemaining,
+)
+from initializer.domain.order import OrderStatus, PaymentOrder, Refund
+from initializer.http_models import CardOut, NextActionOut, PaymentOut, PaymentRequest, RefundOut, RefundRequest
 from initializer.runtime import SERVICE, container, logger
 from payments_shared.callers import current_caller, require_merchant
-from payments_shared.ids import PaymentOrderId
+from payments_shared.eventstore import ConcurrencyConflict
+from payments_shared.ids import PaymentOrderId, RefundId
 from payments_shared.lambda_entry.http import http_entry
+from payments_shared.money import Money
 from payments_shared.observability.metrics import MetricUnit, build_metrics
-from payments_shared.problems import FieldProblem, Forbidden, InvalidRequest, NotFound, Unprocessable
+from payments_shared.problems import Conflict, FieldProblem, Forbidden, InvalidRequest, NotFound, Unprocessable
 
 api = APIGatewayRestResolver(enable_validation=True)
 metrics = build_metrics(SERVICE)
@@ -32,6 +41,27 @@ class PaymentNotFoundProblem(NotFound):
     title = "Payment order not found"
 
 
+class NotRefundableProblem(Conflict):
+    type = "urn:payments:problem:payment-not-refundable"
+    title = "The payment cannot be refunded"
+
+
+class RefundTooLargeProblem(Unprocessable):
+    type = "urn:payments:problem:refund-exceeds-remaining"
+    title = "The refund exceeds what is left to refund"
+
+
+class BusyProblem(Conflict):
+    type = "urn:payments:problem:payment-busy"
+    title = "The payment is being changed by other requests"
+
+
+def _too_large(error: RefundExceedsRemaining) -> RefundTooLargeProblem:
+    left = error.remaining
+    reason = f"at most {left.to_decimal_string()} {left.currency} is left to refund"
+    return RefundTooLargeProblem(str(error), [FieldProblem("body.amount", reason)])
+
+
 RAW_CARDS_OFF = (
     "this deployment's Stripe account has no raw card data access: send payment_method, a PaymentMethod the "
     "buyer's browser made with Stripe.js"
@@ -40,14 +70,33 @@ RAW_CARDS_OFF = (
 DOMAIN_ERRORS = {
     IdempotencyKeyReused: lambda error: KeyReusedProblem(str(error)),
     PaymentNotFound: lambda error: PaymentNotFoundProblem(str(error)),
+    PaymentNotRefundable: lambda error: NotRefundableProblem(str(error)),
+    RefundExceedsRemaining: _too_large,
+    RefundCurrencyMismatch: lambda error: Unprocessable(str(error), [FieldProblem("body.currency", str(error))]),
+    # Every attempt lost a race on the order's stream: nothing was written, the same key may be sent again.
+    ConcurrencyConflict: lambda error: BusyProblem(
+        "the payment changed meanwhile: retry with the same Idempotency-Key"
+    ),
 }
+
+
+def _refund_out(refund: Refund) -> RefundOut:
+    return RefundOut(
+        refund_id=refund.refund_id,
+        amount=refund.amount.to_decimal_string(),
+        currency=refund.amount.currency,
+        reason=refund.reason,
+        status=refund.status.value,
+        requested_at=refund.requested_at,
+        failure_reason=refund.failure_reason,
+    )
 
 
 def _out(order: PaymentOrder) -> PaymentOut:
     return PaymentOut(
         payment_order_id=order.payment_order_id,
         merchant_id=order.merchant_id,
-        status=order.status,
+        status=order.shown_status,
         amount=order.amount.to_decimal_string(),
         currency=order.amount.currency,
         created_at=order.created_at.isoformat(),
@@ -61,6 +110,8 @@ def _out(order: PaymentOrder) -> PaymentOut:
             redirect_url=order.next_action.redirect_url,
             client_secret=order.next_action.client_secret,
         ),
+        amount_refunded=order.refunded().to_decimal_string(),
+        refunds=[_refund_out(refund) for refund in order.refunds],
     )
 
 
@@ -130,7 +181,64 @@ def get_payment(payment_order_id: Annotated[PaymentOrderId, Path()]) -> PaymentO
         card=CardOut(brand=row["card_brand"], last4=row["card_last4"]) if row.get("card_brand") else None,
         payment_method=row.get("payment_method"),
         next_action=NextActionOut(**row["next_action"]) if row.get("next_action") else None,
+        amount_refunded=Money(int(row.get("amount_refunded_minor", 0)), row["currency"]).to_decimal_string(),
+        refunds=[
+            RefundOut(
+                refund_id=refund["refund_id"],
+                amount=Money(int(refund["amount_minor"]), row["currency"]).to_decimal_string(),
+                currency=row["currency"],
+                reason=refund.get("reason"),
+                status=refund["status"],
+                requested_at=refund["requested_at"],
+                failure_reason=refund.get("failure_reason"),
+            )
+            for refund in row.get("refunds") or []
+        ],
     )
+
+
+@api.post(
+    "/payments/<payment_order_id>/refunds",
+    responses={
+        201: {"description": "Refund recorded (PENDING until the PSP answers); a retry returns it as it stands"}
+    },
+)
+def create_refund(
+    payment_order_id: Annotated[PaymentOrderId, Path()],
+    body: RefundRequest,
+    idempotency_key: Annotated[
+        str,
+        Header(
+            alias="Idempotency-Key",
+            min_length=1,
+            max_length=255,
+            description="the client's key for this refund: a retry with it returns the same refund",
+        ),
+    ],
+) -> tuple[RefundOut, int]:
+    caller = current_caller()
+    if not (caller.is_operator or caller.merchant_id):
+        raise Forbidden("only a merchant (its own payments) or an operator refunds")
+    command = RequestRefund(
+        payment_order_id=payment_order_id,
+        refund_id=RefundId.for_idempotency_key(payment_order_id, idempotency_key),
+        amount=body.money(),
+        reason=body.reason,
+        request_fingerprint=RequestRefund.fingerprint(body.amount, body.currency, body.reason),
+        requested_at=container.clock()(),
+        caller_merchant_id=None if caller.is_operator else caller.merchant_id,
+    )
+    order, created = container.app().request_refund(command)
+    refund = order.refund(command.refund_id)
+    if refund is None:
+        raise RuntimeError(f"{payment_order_id}: refund {command.refund_id} decided, yet not on the order")
+    if created:
+        metrics.add_metric(name="RefundsRequested", unit=MetricUnit.Count, value=1)
+    logger.info(
+        "refund recorded",
+        extra={"payment_order_id": payment_order_id, "refund_id": refund.refund_id, "replayed": not created},
+    )
+    return _refund_out(refund), 201
 
 
 handler = http_entry(api, logger=logger, metrics=metrics, callers=container.callers, domain_errors=DOMAIN_ERRORS)

@@ -1,24 +1,43 @@
-"""The initializer's consumer of the finalizer's PaymentStatusUpdated and PaymentActionRequired (its queue):
-record the outcome on the order, or that the buyer must authenticate first. When an order becomes final, how
-long the buyer waited since the order was accepted (TimeToFinalStatus, the SLO's and the alarms' figure)."""
+"""The initializer's consumer of the finalizer's PaymentStatusUpdated, PaymentActionRequired and
+RefundStatusUpdated (its queue): record the outcome on the order, that the buyer must authenticate first, or a
+refund's answer. When an order becomes final, how long the buyer waited since the order was accepted
+(TimeToFinalStatus, the SLO's and the alarms' figure)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from initializer.domain.commands import RecordPaymentAction, RecordPaymentOutcome
+from initializer.domain.commands import RecordPaymentAction, RecordPaymentOutcome, RecordRefundOutcome
 from initializer.domain.order import FINAL_STATUSES, PaymentOrder
 from initializer.runtime import SERVICE, container, logger
-from payments_shared.contracts import PAYMENT_ACTION_REQUIRED, PaymentActionRequiredData, PaymentStatusUpdatedData
+from payments_shared.contracts import (
+    PAYMENT_ACTION_REQUIRED,
+    PAYMENT_STATUS_UPDATED,
+    REFUND_STATUS_UPDATED,
+    PaymentActionRequiredData,
+    PaymentStatusUpdatedData,
+    RefundStatusUpdatedData,
+)
 from payments_shared.events import EventEnvelope
 from payments_shared.eventstore.repository import Cause
 from payments_shared.lambda_entry.queue import queue_entry
 from payments_shared.observability.metrics import MetricUnit, build_metrics
 
+OutcomeCommand = RecordPaymentOutcome | RecordPaymentAction | RecordRefundOutcome
 
-def outcome_command(envelope: EventEnvelope) -> tuple[RecordPaymentOutcome | RecordPaymentAction, Cause]:
+
+def outcome_command(envelope: EventEnvelope) -> tuple[OutcomeCommand, Cause]:
     """The command the event carries; malformed data raises here, before any I/O."""
     cause = Cause(envelope.correlation_id, str(envelope.event_id))
+    if envelope.event_type == REFUND_STATUS_UPDATED:
+        refund = RefundStatusUpdatedData.model_validate(envelope.data)
+        return RecordRefundOutcome(
+            str(refund.payment_order_id),
+            str(refund.refund_id),
+            refund.status,
+            refund.failure_reason,
+            str(envelope.event_id),
+        ), cause
     if envelope.event_type == PAYMENT_ACTION_REQUIRED:
         action = PaymentActionRequiredData.model_validate(envelope.data)
         return RecordPaymentAction(
@@ -45,11 +64,15 @@ def time_to_final_ms(order: PaymentOrder | None, now: datetime) -> float | None:
 
 
 def _record_outcome(envelope: EventEnvelope) -> None:
-    if envelope.event_type in ("PaymentStatusUpdated", PAYMENT_ACTION_REQUIRED):
-        recorded = container.app().record_outcome(*outcome_command(envelope))
-        waited_ms = time_to_final_ms(recorded, datetime.now(UTC))
-        if waited_ms is not None:
-            metrics.add_metric(name="TimeToFinalStatus", unit=MetricUnit.Milliseconds, value=waited_ms)
+    if envelope.event_type not in (PAYMENT_STATUS_UPDATED, PAYMENT_ACTION_REQUIRED, REFUND_STATUS_UPDATED):
+        return
+    command, cause = outcome_command(envelope)
+    recorded = container.app().record_outcome(command, cause)
+    if isinstance(command, RecordRefundOutcome):
+        return  # a refund's answer: the payment was final long before
+    waited_ms = time_to_final_ms(recorded, datetime.now(UTC))
+    if waited_ms is not None:
+        metrics.add_metric(name="TimeToFinalStatus", unit=MetricUnit.Milliseconds, value=waited_ms)
 
 
 handler = queue_entry(_record_outcome, logger=logger, metrics=metrics)

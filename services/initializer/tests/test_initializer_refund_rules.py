@@ -1,0 +1,129 @@
+"""The order's refund rules as properties of its decider: over any sequence of refund requests and PSP answers,
+refunds taken or in flight never exceed the payment, a refund only moves forward, and the status a merchant reads
+says how much was taken back."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from initializer.domain.commands import RecordRefundOutcome, RequestRefund
+from initializer.domain.errors import PaymentNotRefundable, RefundExceedsRemaining, RefundKeyReused
+from initializer.domain.order import (
+    EVENTS,
+    REFUND_TRANSITIONS,
+    OrderStatus,
+    PaymentInitiated,
+    PaymentOrder,
+    PaymentOutcomeRecorded,
+    PaymentPolicy,
+    RefundStatus,
+    order_decider,
+)
+from payments_shared.domain_events import DomainEvent
+from payments_shared.ids import RefundId
+from payments_shared.money import Money
+
+NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
+DECIDER = order_decider(PaymentPolicy(max_amounts={"EUR": Money.parse("10000.00", "EUR")}))
+ORDER_ID = "0b0e5f2a-7a61-4d0e-9a3c-2a7f6f0f9c11"
+PAID = 100_00
+
+
+def paid_order() -> list[DomainEvent]:
+    initiated = PaymentInitiated(
+        payment_order_id=ORDER_ID,
+        merchant_id="merchant-1",
+        amount="100.00",
+        amount_minor=PAID,
+        currency="EUR",
+        buyer_country="GB",
+        buyer={"name": "Ada", "email": "ada@example.com", "country": "GB"},
+        card=None,
+        request_fingerprint="f",
+        created_at=NOW.isoformat(),
+        payment_method="pm_card_visa",
+    )
+    return [initiated, PaymentOutcomeRecorded("SUCCESS", None, "outcome-1")]
+
+
+def request(key: int, minor: int | None, body: str = "b") -> RequestRefund:
+    return RequestRefund(
+        payment_order_id=ORDER_ID,
+        refund_id=RefundId.for_idempotency_key(ORDER_ID, f"k{key}"),
+        amount=None if minor is None else Money(minor, "EUR"),
+        reason=None,
+        request_fingerprint=RequestRefund.fingerprint(None if minor is None else str(minor), "EUR", body),
+        requested_at=NOW,
+        caller_merchant_id="merchant-1",
+    )
+
+
+steps = st.lists(
+    st.one_of(
+        st.tuples(st.just("ask"), st.integers(0, 7), st.one_of(st.none(), st.integers(1, 60_00))),
+        st.tuples(st.just("answer"), st.integers(0, 7), st.sampled_from(list(RefundStatus)[1:]), st.integers(0, 3)),
+    ),
+    max_size=40,
+)
+
+
+@given(steps)
+def test_refunds_never_exceed_the_payment_and_only_move_forward(script: list[tuple]) -> None:
+    order: PaymentOrder | None = DECIDER.fold(DECIDER.initial, paid_order())
+    for step in script:
+        assert order is not None
+        before = {r.refund_id: r.status for r in order.refunds}
+        if step[0] == "ask":
+            _, key, minor = step
+            command = request(key, minor)
+            try:
+                events = DECIDER.decide(command, order)
+            except RefundKeyReused:
+                assert command.refund_id in before  # the same key with another amount
+                continue
+            except (RefundExceedsRemaining, PaymentNotRefundable) as refused:
+                left = order.left_to_refund().minor
+                assert left == 0 or (minor is not None and minor > left), refused
+                continue
+            if command.refund_id in before:
+                assert events == []  # a retry
+        else:
+            _, key, status, delivery = step
+            refund_id = RefundId.for_idempotency_key(ORDER_ID, f"k{key}")
+            if refund_id not in before:
+                continue
+            answer = RecordRefundOutcome(ORDER_ID, refund_id, status.value, None, f"{refund_id}-{status}-{delivery}")
+            events = DECIDER.decide(answer, order)
+        # Each event through its stored data, as a load decodes it.
+        order = DECIDER.fold(order, [EVENTS.decode(e.event_type, e.data) for e in events])
+        assert order is not None
+
+        in_flight_or_taken = (RefundStatus.PENDING, RefundStatus.SUCCEEDED)
+        held = sum(r.amount.minor for r in order.refunds if r.status in in_flight_or_taken)
+        assert held <= PAID and order.left_to_refund().minor == PAID - held
+        for refund in order.refunds:
+            was = before.get(refund.refund_id, RefundStatus.PENDING)
+            assert refund.status == was or refund.status in REFUND_TRANSITIONS[was]
+        refunded = order.refunded().minor
+        expected = (
+            OrderStatus.SUCCESS
+            if refunded == 0
+            else OrderStatus.REFUNDED
+            if refunded == PAID
+            else OrderStatus.PARTIALLY_REFUNDED
+        )
+        assert order.shown_status == expected and order.status == OrderStatus.SUCCESS
+
+
+def test_a_payment_not_yet_successful_is_not_refundable() -> None:
+    initiated = paid_order()[:1]
+    order = DECIDER.fold(DECIDER.initial, initiated)
+    try:
+        DECIDER.decide(request(1, 10_00), order)
+    except PaymentNotRefundable as refused:
+        assert "INITIATED" in str(refused)
+    else:
+        raise AssertionError("an INITIATED payment was refunded")
