@@ -9,8 +9,8 @@ locals {
     FEE_FIXED_MINOR      = jsonencode(local.fees.fixed_minor)
   }
   functions = {
-    # Posts each payment to its own journal stream at version 0 (no item shared with other postings); a
-    # refused condition means the entry is already posted, so nothing is read back.
+    # Posts each business event (capture, refund, reversal) to its own journal stream at version 0 (no item
+    # shared with other postings); a refused condition means the entry is already posted, so nothing is read back.
     "ledger" = {
       handler    = "ledger.entrypoints.post.handler"
       tables     = [module.event_store.table_name]
