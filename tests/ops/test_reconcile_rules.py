@@ -3,6 +3,7 @@ merchant: the wallet against the ledger's merchant_payable."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -118,7 +119,7 @@ def test_each_merchant_whose_wallet_differs_from_its_ledger_payable_is_named_wit
     ]
 
 
-def stored(stream: str, event_type: str, data: dict[str, object]) -> StoredEvent:
+def stored(stream: str, event_type: str, data: Mapping[str, object]) -> StoredEvent:
     at = datetime(2026, 12, 4, 12, tzinfo=UTC)
     return StoredEvent(stream, 1, EventId.new(), event_type, data, at, "c", None, TraceContext())
 
