@@ -482,6 +482,16 @@ def test_the_finalizer_is_configured_for_stripe_with_its_key_in_ssm(deployment: 
     assert not any("sk_" in value for value in environment.values())  # the key itself is never in the environment
 
 
+def test_the_ledger_and_the_wallet_read_one_fee_rule(deployment: Deployment) -> None:
+    """Both roots set the fee environment from contracts/fees.json: the wallet nets what the ledger books."""
+    fees = json.loads(Path("contracts/fees.json").read_text())
+    deployed = functions()
+    for name in ("ledger", "wallet"):
+        environment = deployed[name]["Environment"]["Variables"]
+        assert int(environment["FEE_BASIS_POINTS"]) == fees["basis_points"], name
+        assert json.loads(environment["FEE_FIXED_MINOR"]) == fees["fixed_minor"], name
+
+
 def role_policies() -> dict[str, dict[str, Any]]:
     """Each function's inline policies (its own, and the queue consumer's), as one document."""
     iam = aws("iam")

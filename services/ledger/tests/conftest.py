@@ -8,6 +8,7 @@ import pytest
 from moto import mock_aws
 
 from ledger.adapters.memory_accounts import InMemoryAccountTotals
+from ledger.domain.journal import EVENT_SCHEMAS
 from payments_shared.eventstore.dynamodb import table_definition
 from payments_shared.eventstore.memory import InMemoryEventStore
 from payments_testing.aws import aws_client, fake_credentials
@@ -26,7 +27,7 @@ def runtime() -> Iterator[ModuleType]:
 
 @pytest.fixture
 def store(runtime: ModuleType) -> InMemoryEventStore:
-    memory = InMemoryEventStore()
+    memory = InMemoryEventStore(schemas=EVENT_SCHEMAS)  # as the container's store
     runtime.container.event_store.override(memory)
     runtime.container.totals.override(InMemoryAccountTotals(ACCOUNTS_TABLE))
     # The in-memory store plays the DynamoDB stream that feeds the totals projection.

@@ -9,14 +9,16 @@ from typing import Any
 
 from ledger.adapters.dynamodb_accounts import DynamoDBAccountTotals
 from ledger.app import LedgerApp
-from ledger.domain.journal import FeeSchedule, JournalEntryPosted, PostPayment
-from ledger.domain.streams import journal_stream
+from ledger.domain.journal import EVENT_SCHEMAS, EntryType, JournalEntryPosted, PostEntry
+from ledger.domain.streams import entry_stream, journal_stream
 from ledger.entrypoints import api, post, totals
 from payments_shared.eventstore.dynamodb import DynamoDBEventStore
 from payments_shared.eventstore.repository import Cause
+from payments_shared.fees import FeeSchedule
+from payments_shared.ids import RefundId
 from payments_shared.money import Money
 from payments_testing.aws import CountingClient, LambdaContext, aws_client
-from payments_testing.events import deliver, payment_status_updated
+from payments_testing.events import deliver, payment_status_updated, refund_status_updated
 from payments_testing.http import OPERATOR_1, api_event
 from payments_testing.streams import read_stream, stream_event
 
@@ -44,7 +46,7 @@ def test_postings_and_trial_balance_on_dynamodb(runtime: ModuleType, ledger_tabl
 def test_a_posting_and_its_totals_are_one_write_each_without_a_read(ledger_tables: tuple[Any, str]) -> None:
     dynamodb, _ = ledger_tables
     counting = CountingClient(dynamodb)
-    store = DynamoDBEventStore(counting, "ledger-events")
+    store = DynamoDBEventStore(counting, "ledger-events", EVENT_SCHEMAS)
     app = LedgerApp(store, DynamoDBAccountTotals(counting, "LedgerAccounts"), FeeSchedule())
 
     def calls(act: Callable[[], object]) -> dict[str, int]:
@@ -52,14 +54,50 @@ def test_a_posting_and_its_totals_are_one_write_each_without_a_read(ledger_table
         act()
         return dict(counting.calls)
 
-    def post(status: str, event_id: str) -> JournalEntryPosted | None:
-        return app.post_payment(PostPayment("p-1", "m-1", Money(1234, "EUR"), status, event_id), Cause("c", event_id))
+    def post(event_id: str, entry_type: EntryType = EntryType.CAPTURE) -> JournalEntryPosted | None:
+        command = PostEntry(
+            entry_type, "p-1" if entry_type == EntryType.CAPTURE else "rf-1", "p-1", "m-1", Money(1234, "EUR"), event_id
+        )
+        return app.post(command, Cause("c", event_id))
 
-    assert calls(lambda: post("FAILED", "e-0")) == {}  # nothing to post, nothing read
-    assert calls(lambda: post("SUCCESS", "e-1")) == {"transact_write_items": 1}  # the journal's first event, no read
+    assert calls(lambda: post("e-1")) == {"transact_write_items": 1}  # the journal's first event, no read
     # Already posted: the write finds the stream taken, and that is the answer (the ledger's role may not Query).
-    assert calls(lambda: post("SUCCESS", "e-2")) == {"transact_write_items": 1}
+    assert calls(lambda: post("e-2")) == {"transact_write_items": 1}
+    assert calls(lambda: post("e-3", EntryType.REFUND)) == {"transact_write_items": 1}  # a refund: the same
+    assert calls(lambda: post("e-4", EntryType.REFUND)) == {"transact_write_items": 1}
     [posted] = store.load(journal_stream("p-1")).events
     assert calls(lambda: app.add_to_totals(posted)) == {"transact_write_items": 1}  # marker and increments
     assert calls(lambda: app.add_to_totals(posted)) == {"transact_write_items": 1}  # refused whole
     assert app.trial_balance().totals() == {"EUR": (1234, 1234)}
+
+
+def test_refunds_on_dynamodb_are_booked_once_and_failed_ones_never(
+    runtime: ModuleType, ledger_tables: tuple[Any, str]
+) -> None:
+    dynamodb, stream_arn = ledger_tables
+    paid = payment_status_updated(amount="12.34")
+    order_id = paid["detail"]["data"]["payment_order_id"]
+    refund_id, failed_id = (RefundId.for_idempotency_key(order_id, key) for key in ("k-1", "k-2"))
+    refunded = refund_status_updated(order_id, refund_id, amount="2.00")
+    reversed_ = refund_status_updated(order_id, refund_id, "REVERSED", amount="2.00")
+    failed = refund_status_updated(order_id, failed_id, "FAILED", amount="1.00")
+    for event in (paid, refunded, refunded, failed, reversed_, reversed_):  # duplicates change nothing
+        assert deliver(post.handler, event) == []
+    assert deliver(post.handler, refund_status_updated(order_id, refund_id, amount="2.00")) == []  # new event id
+    records = read_stream(aws_client("dynamodbstreams"), stream_arn)
+    for _ in range(2):
+        assert totals.handler(stream_event(records), LambdaContext()) == {"batchItemFailures": []}
+    body = json.loads(
+        api.handler(api_event("GET", "/ledger/trial-balance", caller=OPERATOR_1), LambdaContext())["body"]
+    )
+    accounts = {a["account"]: (a["debits_minor"], a["credits_minor"]) for a in body["accounts"]}
+    assert body["balanced"] is True
+    assert accounts == {"psp_clearing": (1434, 200), "merchant_payable:merchant-1": (200, 1434)}
+    journals = [i for i in dynamodb.scan(TableName="ledger-events")["Items"] if "event_type" in i]
+    assert sorted(i["stream_id"]["S"] for i in journals) == sorted(
+        [
+            journal_stream(order_id),
+            entry_stream(EntryType.REFUND, order_id, refund_id),
+            entry_stream(EntryType.REFUND_REVERSAL, order_id, refund_id),
+        ]
+    )

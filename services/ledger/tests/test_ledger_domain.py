@@ -1,5 +1,5 @@
-"""A payment's journal posts its capture entry once; every entry balances; the fee rule rounds half-even and never
-exceeds the amount."""
+"""Each business event's journal posts its entry once (a capture, a refund, a refund's reversal); every entry
+balances; the fee rule rounds half-even and never exceeds the amount."""
 
 from __future__ import annotations
 
@@ -10,12 +10,12 @@ from hypothesis import strategies as st
 from ledger.domain.journal import (
     FEE_REVENUE,
     PSP_CLEARING,
-    FeeSchedule,
+    EntryType,
     Journal,
     JournalEntry,
     JournalEntryPosted,
+    PostEntry,
     Posting,
-    PostPayment,
     Side,
     UnbalancedEntry,
     capture_entry,
@@ -23,6 +23,7 @@ from ledger.domain.journal import (
     merchant_payable,
 )
 from payments_shared.domain_events import DomainEvent
+from payments_shared.fees import FeeSchedule
 from payments_shared.money import CURRENCY_EXPONENTS, Money
 
 amounts = st.builds(Money, st.integers(1, 10**12), st.sampled_from(sorted(CURRENCY_EXPONENTS)))
@@ -84,8 +85,9 @@ def journal_after(*events: DomainEvent) -> Journal:
     return JOURNAL.fold(JOURNAL.initial, events)
 
 
-def post(status: str = "SUCCESS", amount: Money = TEN_EUR, event_id: str = "e-1") -> PostPayment:
-    return PostPayment("p-1", "m-1", amount, status, event_id)
+def post(amount: Money = TEN_EUR, event_id: str = "e-1", entry_type: EntryType = EntryType.CAPTURE) -> PostEntry:
+    key = "p-1" if entry_type == EntryType.CAPTURE else "rf-1"
+    return PostEntry(entry_type, key, "p-1", "m-1", amount, event_id)
 
 
 POSTED = JournalEntryPosted(
@@ -96,6 +98,8 @@ POSTED = JournalEntryPosted(
         {"account": "merchant_payable:m-1", "side": "CREDIT", "amount_minor": 941, "currency": "EUR"},
         {"account": FEE_REVENUE, "side": "CREDIT", "amount_minor": 59, "currency": "EUR"},
     ],
+    "capture",
+    "p-1",
 )
 
 
@@ -103,15 +107,26 @@ def test_a_successful_payment_posts_its_capture_entry_net_of_fees() -> None:
     assert JOURNAL.decide(post(), journal_after()) == [POSTED]
 
 
-def test_a_failed_payment_posts_nothing() -> None:
-    assert JOURNAL.decide(post("FAILED"), journal_after()) == []
+def test_a_refund_debits_the_merchant_and_keeps_our_fee_and_its_reversal_gives_it_back() -> None:
+    [refund] = JOURNAL.decide(post(Money(400, "EUR"), "e-r", EntryType.REFUND), journal_after())
+    [reversal] = JOURNAL.decide(post(Money(400, "EUR"), "e-v", EntryType.REFUND_REVERSAL), journal_after())
+    assert isinstance(refund, JournalEntryPosted) and isinstance(reversal, JournalEntryPosted)
+    assert (refund.entry_type, refund.entry_key, reversal.entry_type) == ("refund", "rf-1", "refund_reversal")
+    payable = merchant_payable("m-1")
+    assert [(p["account"], p["side"], p["amount_minor"]) for p in refund.postings] == [
+        (payable, "DEBIT", 400),
+        (PSP_CLEARING, "CREDIT", 400),
+    ]
+    assert [(p["account"], p["side"], p["amount_minor"]) for p in reversal.postings] == [
+        (PSP_CLEARING, "DEBIT", 400),
+        (payable, "CREDIT", 400),
+    ]
 
 
-def test_a_payment_already_posted_posts_nothing_whatever_event_tells_of_it_again() -> None:
+def test_an_entry_already_posted_posts_nothing_whatever_event_tells_of_it_again() -> None:
     given = journal_after(POSTED)
     assert JOURNAL.decide(post(), given) == []  # the same delivery again
-    assert JOURNAL.decide(post(event_id="e-2"), given) == []  # another event of the same payment
-    assert JOURNAL.decide(post("FAILED", event_id="e-3"), given) == []
+    assert JOURNAL.decide(post(event_id="e-2"), given) == []  # another event of the same business event
 
 
 def test_the_journal_holds_the_entry_posted() -> None:
@@ -122,43 +137,43 @@ def test_the_journal_holds_the_entry_posted() -> None:
 # -- the journal's invariants over any sequence of commands, several payments' journals at once
 
 commands = st.builds(
-    PostPayment,
-    payment_order_id=st.sampled_from(["p-1", "p-2", "p-3"]),
+    PostEntry,
+    entry_type=st.sampled_from(list(EntryType)),
+    entry_key=st.sampled_from(["k-1", "k-2", "k-3"]),
+    payment_order_id=st.just("p-1"),
     merchant_id=st.sampled_from(["m-1", "m-2"]),
     amount=amounts,
-    status=st.sampled_from(["SUCCESS", "FAILED"]),
     source_event_id=st.uuids().map(str),
 )
 
 
 @given(st.lists(commands, max_size=30), schedules)
-def test_any_sequence_of_postings_books_each_successful_payment_once_and_every_entry_balances(
-    sequence: list[PostPayment], fees: FeeSchedule
+def test_any_sequence_of_postings_books_each_business_event_once_and_every_entry_balances(
+    sequence: list[PostEntry], fees: FeeSchedule
 ) -> None:
     decider = journal_decider(fees)
-    journals: dict[str, Journal] = {}
-    entries: dict[str, list[DomainEvent]] = {}
+    journals: dict[tuple[EntryType, str], Journal] = {}  # one journal per business event
+    entries: dict[tuple[EntryType, str], list[DomainEvent]] = {}
     for command in sequence:
-        before = journals.get(command.payment_order_id, decider.initial)
+        business_event = (command.entry_type, command.entry_key)
+        before = journals.get(business_event, decider.initial)
         events = decider.decide(command, before)
         after = decider.fold(before, events)
-        journals[command.payment_order_id] = after
-        entries.setdefault(command.payment_order_id, []).extend(events)
+        journals[business_event] = after
+        entries.setdefault(business_event, []).extend(events)
         assert decider.decide(command, after) == []  # posting twice changes nothing
         for event in events:
             assert isinstance(event, JournalEntryPosted)
             assert event.payment_order_id == command.payment_order_id
             assert event.source_event_id == command.source_event_id
+            assert (event.entry_type, event.entry_key) == (command.entry_type, command.entry_key)
             sides: dict[str, int] = {"DEBIT": 0, "CREDIT": 0}
             for posting in event.postings:
                 assert posting["currency"] == command.amount.currency and posting["amount_minor"] > 0
                 sides[posting["side"]] += posting["amount_minor"]
             assert sides["DEBIT"] == sides["CREDIT"] == command.amount.minor  # the entry balances
-    for payment, events in entries.items():
-        succeeded = [c for c in sequence if c.payment_order_id == payment and c.status == "SUCCESS"]
-        assert len(events) == (1 if succeeded else 0)  # the first SUCCESS is posted; nothing else ever
-        if succeeded:
-            assert journals[payment].posted == events[0]
-            assert (
-                isinstance(events[0], JournalEntryPosted) and events[0].source_event_id == succeeded[0].source_event_id
-            )
+    for business_event, events in entries.items():
+        asked = [c for c in sequence if (c.entry_type, c.entry_key) == business_event]
+        assert len(events) == 1  # the first command is posted; nothing else ever
+        assert journals[business_event].posted == events[0]
+        assert isinstance(events[0], JournalEntryPosted) and events[0].source_event_id == asked[0].source_event_id

@@ -7,12 +7,15 @@ from types import ModuleType
 
 import pytest
 
-from ledger.domain.journal import FeeSchedule
+from ledger.domain.journal import EntryType
+from ledger.domain.streams import entry_stream
 from ledger.entrypoints import api, post
 from payments_shared import snapstart
 from payments_shared.eventstore.memory import InMemoryEventStore
+from payments_shared.fees import FeeSchedule
+from payments_shared.ids import RefundId
 from payments_testing.aws import LambdaContext
-from payments_testing.events import deliver, payment_status_updated
+from payments_testing.events import deliver, payment_status_updated, refund_status_updated
 from payments_testing.http import MERCHANT_1, OPERATOR_1, api_event
 
 
@@ -41,11 +44,45 @@ def test_success_posts_a_balanced_entry_and_duplicates_post_nothing(
 
 
 def test_configured_fees_are_booked_to_fee_revenue(runtime: ModuleType, store: InMemoryEventStore) -> None:
-    runtime.container.fees.override(FeeSchedule(290, {"EUR": 30}))
+    runtime.container.fee_schedule.override(FeeSchedule(290, {"EUR": 30}))
     assert deliver(post.handler, payment_status_updated(amount="10.00")) == []
     accounts = {a["account"]: a for a in trial_balance(runtime)["accounts"]}  # type: ignore[attr-defined]
     assert accounts["fee_revenue"]["credits_minor"] == 59
     assert accounts["merchant_payable:merchant-1"]["credits_minor"] == 941
+
+
+def payables(runtime: ModuleType) -> dict[str, tuple[int, int]]:
+    accounts = trial_balance(runtime)["accounts"]
+    return {a["account"]: (a["debits_minor"], a["credits_minor"]) for a in accounts}  # type: ignore[attr-defined]
+
+
+def test_refunds_and_reversals_are_booked_once_and_failed_refunds_never(
+    runtime: ModuleType, store: InMemoryEventStore
+) -> None:
+    paid = payment_status_updated(amount="10.00")
+    order_id = paid["detail"]["data"]["payment_order_id"]
+    first, second = (RefundId.for_idempotency_key(order_id, key) for key in ("k-1", "k-2"))
+    refunded = refund_status_updated(order_id, first, amount="4.00")
+    again = refund_status_updated(order_id, first, amount="4.00")  # the same refund under another event id
+    for event in (paid, refunded, refunded, again, refund_status_updated(order_id, second, "FAILED", amount="1.00")):
+        assert deliver(post.handler, event) == []
+    assert payables(runtime)["merchant_payable:merchant-1"] == (400, 1000)
+    reversed_ = refund_status_updated(order_id, first, "REVERSED", amount="4.00")
+    assert deliver(post.handler, reversed_, reversed_) == []
+    assert payables(runtime)["merchant_payable:merchant-1"] == (400, 1400)
+    assert trial_balance(runtime)["balanced"] is True
+    streams = [
+        entry_stream(EntryType.CAPTURE, order_id, order_id),
+        entry_stream(EntryType.REFUND, order_id, first),
+        entry_stream(EntryType.REFUND_REVERSAL, order_id, first),
+        entry_stream(EntryType.REFUND, order_id, second),
+    ]
+    assert [[e.data["entry_type"] for e in store.load(s).events] for s in streams] == [
+        ["capture"],
+        ["refund"],
+        ["refund_reversal"],
+        [],
+    ]
 
 
 @pytest.mark.parametrize("field", ["amount_minor", "merchant_id", "status"])

@@ -26,7 +26,7 @@ POSTINGS: list[Mapping[str, Any]] = [
 
 
 def entry(payment_order_id: str) -> JournalEntryPosted:
-    return JournalEntryPosted(payment_order_id, f"event-of-{payment_order_id}", POSTINGS)
+    return JournalEntryPosted(payment_order_id, f"event-of-{payment_order_id}", POSTINGS, "capture", payment_order_id)
 
 
 class AccountTotalsContract:

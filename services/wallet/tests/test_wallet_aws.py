@@ -12,9 +12,11 @@ from payments_shared.events import EventEnvelope
 from payments_shared.eventstore import ConcurrencyConflict, StoreUnavailable
 from payments_shared.eventstore.dynamodb import DynamoDBEventStore, table_definition
 from payments_shared.eventstore.repository import Cause
+from payments_shared.fees import FeeSchedule
+from payments_shared.ids import RefundId
 from payments_shared.money import Money
 from payments_testing.aws import CountingClient, LambdaContext, SerializedClient, aws_client, fake_credentials
-from payments_testing.events import deliver, payment_status_updated
+from payments_testing.events import deliver, payment_status_updated, refund_status_updated
 from payments_testing.http import api_event
 from payments_testing.stores import table
 from payments_testing.strict_dynamodb import StrictTransactions
@@ -32,7 +34,10 @@ def test_fifty_concurrent_credits_give_the_exact_balance(runtime: ModuleType) ->
         strict = StrictTransactions().install()  # overlapping transactions on an item are cancelled
         shared = SerializedClient(dynamodb)  # moto's backend is not thread-safe; see SerializedClient
         app = WalletApp(
-            DynamoDBEventStore(shared, "wallet-events"), DynamoDBBalances(shared, "WalletBalances"), shards=4
+            DynamoDBEventStore(shared, "wallet-events"),
+            DynamoDBBalances(shared, "WalletBalances"),
+            shards=4,
+            fees=FeeSchedule(),
         )
         runtime.container.app.override(app)
         events = [payment_status_updated(amount=f"{n}.01") for n in range(1, 51)]
@@ -92,7 +97,12 @@ def test_a_credit_reads_the_shards_snapshot_and_writes_in_one_transaction() -> N
         dynamodb.create_table(**table_definition("wallet-events"))
         dynamodb.create_table(**table("WalletBalances", "merchant_id", "shard"))
         counting = CountingClient(dynamodb)
-        app = WalletApp(DynamoDBEventStore(counting, "wallet-events"), DynamoDBBalances(counting, "WalletBalances"), 1)
+        app = WalletApp(
+            DynamoDBEventStore(counting, "wallet-events"),
+            DynamoDBBalances(counting, "WalletBalances"),
+            1,
+            fees=FeeSchedule(),
+        )
 
         def credit(event_id: str) -> dict[str, int]:
             counting.calls.clear()
@@ -108,3 +118,28 @@ def test_a_credit_reads_the_shards_snapshot_and_writes_in_one_transaction() -> N
         assert not app.credit(CreditWallet("m-1", Money(100, "EUR"), "order-e-1", "e-1"), Cause("c", "e-1")).credited
         assert dict(counting.calls) == {"get_item": 2, "transact_write_items": 1}  # refused whole: nothing written
         assert app.balances("m-1") == {"balances": {"EUR": 200}, "version": 2}
+
+
+def test_refunds_on_dynamodb_debit_once_and_reversals_credit_back_once(runtime: ModuleType) -> None:
+    fake_credentials()
+    with mock_aws():
+        dynamodb = aws_client("dynamodb")
+        dynamodb.create_table(**table_definition("wallet-events"))
+        dynamodb.create_table(**table("WalletBalances", "merchant_id", "shard"))
+        paid = payment_status_updated(amount="12.34")
+        order_id = paid["detail"]["data"]["payment_order_id"]
+        refund_id = RefundId.for_idempotency_key(order_id, "k-1")
+        refunded = refund_status_updated(order_id, refund_id, amount="2.00")
+        reversed_ = refund_status_updated(order_id, refund_id, "REVERSED", amount="2.00")
+        failed = refund_status_updated(order_id, RefundId.for_idempotency_key(order_id, "k-2"), "FAILED", amount="1.00")
+
+        def balance() -> dict[str, object]:
+            return dict(runtime.container.app().balances("merchant-1"))
+
+        assert deliver(credit.handler, paid, refunded, refunded, failed) == []
+        assert balance() == {"balances": {"EUR": 1034}, "version": 2}
+        assert deliver(credit.handler, refund_status_updated(order_id, refund_id, amount="2.00")) == []  # new id
+        assert deliver(credit.handler, reversed_, reversed_) == []
+        assert balance() == {"balances": {"EUR": 1234}, "version": 3}
+        events = [i["event_type"]["S"] for i in dynamodb.scan(TableName="wallet-events")["Items"] if "event_type" in i]
+        assert sorted(events) == ["WalletCredited", "WalletDebited", "WalletRefundReversed"]

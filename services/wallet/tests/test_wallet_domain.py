@@ -9,17 +9,27 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from payments_shared.domain_events import DomainEvent
+from payments_shared.fees import FeeSchedule
 from payments_shared.money import Money
 from wallet.domain.errors import CreditNotPositive
 from wallet.domain.streams import credited_marker, dedupe_marker, shard_name, shard_of, stream_id
-from wallet.domain.wallet import DECIDER, CreditWallet, WalletCredited, WalletShard
+from wallet.domain.wallet import (
+    DECIDER,
+    CreditWallet,
+    Refund,
+    WalletCredited,
+    WalletDebited,
+    WalletRefundReversed,
+    WalletShard,
+    wallet_decider,
+)
 
 
 def given_events(*events: DomainEvent) -> WalletShard:
     return DECIDER.fold(DECIDER.initial, events)
 
 
-def when(state: WalletShard, command: CreditWallet) -> Sequence[DomainEvent]:
+def when(state: WalletShard, command: CreditWallet | Refund) -> Sequence[DomainEvent]:
     return DECIDER.decide(command, state)
 
 
@@ -50,6 +60,23 @@ def test_credits_add_up_per_currency_on_the_shard() -> None:
     state = given_events(credited(500), credited(700, "EUR", "o-2", "e-2"), credited(3, "KWD", "o-3", "e-3"))
     assert state == WalletShard("m-1", {"EUR": 1200, "KWD": 3})
     assert state.balance("EUR") == Money(1200, "EUR") and state.balance("JPY") == Money(0, "JPY")
+
+
+def test_a_capture_is_credited_net_of_the_fee() -> None:
+    decider = wallet_decider(FeeSchedule(290, {"EUR": 30}))
+    assert decider.decide(credit(1000), given_events()) == [credited(941)]
+    assert decider.decide(credit(20), given_events()) == [credited(0)]  # the fee takes it all
+
+
+def test_a_refund_debits_and_its_reversal_credits_back_and_a_shard_may_go_negative() -> None:
+    refund = Refund("m-1", Money(700, "EUR"), "order-1", "rf-1", False, "evt-r")
+    debited = WalletDebited("m-1", "EUR", 700, "order-1", "rf-1", "evt-r")
+    assert when(given_events(credited(500)), refund) == [debited]
+    assert given_events(credited(500), debited) == WalletShard("m-1", {"EUR": -200})
+    reversal = Refund("m-1", Money(700, "EUR"), "order-1", "rf-1", True, "evt-v")
+    back = WalletRefundReversed("m-1", "EUR", 700, "order-1", "rf-1", "evt-v")
+    assert when(given_events(), reversal) == [back]
+    assert given_events(credited(500), debited, back) == WalletShard("m-1", {"EUR": 500})
 
 
 def test_a_stored_snapshot_loads_and_a_new_one_keeps_its_layout() -> None:

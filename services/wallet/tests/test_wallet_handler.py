@@ -7,8 +7,10 @@ from types import ModuleType
 from typing import Any
 
 from payments_shared.eventstore.memory import InMemoryEventStore
+from payments_shared.fees import FeeSchedule
+from payments_shared.ids import RefundId
 from payments_testing.aws import LambdaContext
-from payments_testing.events import deliver, payment_status_updated
+from payments_testing.events import deliver, payment_status_updated, refund_status_updated
 from payments_testing.http import MERCHANT_1, MERCHANT_2, OPERATOR_1, api_event
 from wallet.entrypoints import api, credit
 
@@ -82,3 +84,27 @@ def test_a_merchant_reads_only_its_own_wallet_and_operators_any(runtime: ModuleT
     refused = get_wallet(runtime, "merchant-1", caller=MERCHANT_2)
     assert refused["statusCode"] == 403 and "merchant-1" not in refused["body"]
     assert get_wallet(runtime, "merchant-1", caller=None)["statusCode"] == 403
+
+
+def test_the_wallet_holds_captures_net_of_fees_less_refunds_each_once(
+    runtime: ModuleType, store: InMemoryEventStore
+) -> None:
+    runtime.container.fee_schedule.override(FeeSchedule(290, {"EUR": 30}))
+    paid = payment_status_updated(amount="10.00")
+    order_id = paid["detail"]["data"]["payment_order_id"]
+    taken, refused = (RefundId.for_idempotency_key(order_id, key) for key in ("k-1", "k-2"))
+    refunded = refund_status_updated(order_id, taken, amount="4.00")
+    again = refund_status_updated(order_id, taken, amount="4.00")  # the same refund, another event id
+    failed = refund_status_updated(order_id, refused, "FAILED", amount="1.00")
+    assert deliver(credit.handler, paid, refunded, refunded, again, failed) == []
+
+    def balance() -> list[dict[str, object]]:
+        return json.loads(get_wallet(runtime, "merchant-1")["body"])["balances"]
+
+    assert balance() == [{"currency": "EUR", "amount": "5.41", "amount_minor": 541}]  # 10.00 - 0.59 - 4.00
+    reversed_ = refund_status_updated(order_id, taken, "REVERSED", amount="4.00")
+    assert deliver(credit.handler, reversed_, reversed_) == []
+    assert balance() == [{"currency": "EUR", "amount": "9.41", "amount_minor": 941}]
+    second = refund_status_updated(order_id, RefundId.for_idempotency_key(order_id, "k-3"), amount="10.00")
+    assert deliver(credit.handler, second) == []
+    assert balance() == [{"currency": "EUR", "amount": "-0.59", "amount_minor": -59}]  # the merchant owes us

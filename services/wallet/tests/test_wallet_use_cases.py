@@ -1,5 +1,5 @@
-"""The wallet's use cases on in-memory adapters: credit (once per event, once per payment, on any shard) and
-balances (summed over the shards)."""
+"""The wallet's use cases on in-memory adapters: credit net of fees (once per event, once per payment, on any
+shard), refunds and their reversals (once per event, once per refund), balances (summed over the shards)."""
 
 from __future__ import annotations
 
@@ -10,29 +10,35 @@ import pytest
 from payments_shared.eventstore import StoredEvent, StoreUnavailable
 from payments_shared.eventstore.memory import InMemoryEventStore
 from payments_shared.eventstore.repository import Cause
+from payments_shared.fees import FeeSchedule
 from payments_shared.money import Money
 from payments_shared.retry import RetryPolicy
 from wallet.adapters.memory_balances import InMemoryBalances
 from wallet.app import CreditResult, WalletApp
 from wallet.domain.errors import CreditNotPositive, WalletNotFound
 from wallet.domain.streams import stream_id
-from wallet.domain.wallet import CreditWallet
+from wallet.domain.wallet import CreditWallet, Refund
 
 SHARDS = 4
+NO_FEES = FeeSchedule()
 QUICK = RetryPolicy(attempts=3, base_delay_s=0.0001, max_delay_s=0.0005)
 
 
 class Wallets:
-    def __init__(self, shards: int = SHARDS) -> None:
+    def __init__(self, shards: int = SHARDS, fees: FeeSchedule = NO_FEES) -> None:
         self.store = InMemoryEventStore()
         self.balances = InMemoryBalances("WalletBalances")
-        self.app = WalletApp(self.store, self.balances, shards=shards, retry_policy=QUICK)
+        self.app = WalletApp(self.store, self.balances, shards=shards, retry_policy=QUICK, fees=fees)
 
     def credit(
         self, minor: int, currency: str = "EUR", order: str = "order-1", event: str = "evt-1", merchant: str = "m-1"
     ) -> CreditResult:
         command = CreditWallet(merchant, Money(minor, currency), order, event)
         return self.app.credit(command, Cause("corr-1", event))
+
+    def refund(self, minor: int, refund: str = "rf-1", event: str = "evt-r1", reversed_: bool = False) -> CreditResult:
+        command = Refund("m-1", Money(minor, "EUR"), "order-1", refund, reversed_, event)
+        return self.app.refund(command, Cause("corr-1", event))
 
     def events(self, merchant: str = "m-1") -> list[StoredEvent]:
         return [
@@ -124,3 +130,29 @@ def test_one_shard_keeps_every_credit_in_one_stream() -> None:
         assert wallets.credit(10, order=f"order-{n}", event=f"evt-{n}").credited
     assert [e.version for e in wallets.store.load(stream_id("m-1", 0), use_snapshot=False).events] == [1, 2, 3]
     assert [(r["shard"], r["version"]) for r in wallets.balances.rows.all()] == [("00", 3)]
+
+
+def test_a_capture_credits_its_net_of_fees() -> None:
+    wallets = Wallets(fees=FeeSchedule(290, {"EUR": 30}))
+    assert wallets.credit(1000).credited
+    assert wallets.app.balances("m-1")["balances"] == {"EUR": 941}  # as the ledger's merchant_payable
+    assert wallets.credit(20, order="order-2", event="evt-2").credited  # the fee takes it all: recorded, 0 moved
+    assert wallets.app.balances("m-1")["balances"] == {"EUR": 941}
+
+
+def test_a_refund_debits_once_and_its_reversal_credits_back_once(wallets: Wallets) -> None:
+    assert wallets.credit(1000).credited
+    assert wallets.refund(400).credited
+    assert not wallets.refund(400).credited  # redelivered
+    assert not wallets.refund(400, event="evt-r2").credited  # another event, same refund
+    assert wallets.refund(1000, "rf-2", "evt-r3").credited  # more than is left: the merchant owes us
+    assert wallets.app.balances("m-1")["balances"] == {"EUR": -400}
+    assert wallets.refund(400, event="evt-v1", reversed_=True).credited
+    assert not wallets.refund(400, event="evt-v2", reversed_=True).credited
+    assert wallets.app.balances("m-1") == {"balances": {"EUR": 0}, "version": 4}
+    assert sorted(e.event_type for e in wallets.events()) == [
+        "WalletCredited",
+        "WalletDebited",
+        "WalletDebited",
+        "WalletRefundReversed",
+    ]

@@ -1,18 +1,16 @@
-variable "fee_basis_points" {
-  type    = number
-  default = 0
-}
-
 locals {
+  # The fee rule's one configuration, read by the wallet's root too (payments_shared.fees): they cannot disagree.
+  fees = jsondecode(file("${path.module}/../../../../contracts/fees.json"))
   environment = {
     EVENT_STORE_TABLE    = module.event_store.table_name
     ACCOUNTS_TABLE       = module.accounts.name
-    FEE_BASIS_POINTS     = tostring(var.fee_basis_points)
     API_PRINCIPALS_TABLE = local.platform.principals_table_name
+    FEE_BASIS_POINTS     = tostring(local.fees.basis_points)
+    FEE_FIXED_MINOR      = jsonencode(local.fees.fixed_minor)
   }
   functions = {
-    # Posts each payment to its own journal stream at version 0 (no item shared with other postings); a
-    # refused condition means the entry is already posted, so nothing is read back.
+    # Posts each business event (capture, refund, reversal) to its own journal stream at version 0 (no item
+    # shared with other postings); a refused condition means the entry is already posted, so nothing is read back.
     "ledger" = {
       handler    = "ledger.entrypoints.post.handler"
       tables     = [module.event_store.table_name]

@@ -1,8 +1,12 @@
 locals {
+  # The fee rule's one configuration, read by the ledger's root too (payments_shared.fees): they cannot disagree.
+  fees = jsondecode(file("${path.module}/../../../../contracts/fees.json"))
   environment = {
     EVENT_STORE_TABLE    = module.event_store.table_name
     BALANCES_TABLE       = module.balances.name
     API_PRINCIPALS_TABLE = local.platform.principals_table_name
+    FEE_BASIS_POINTS     = tostring(local.fees.basis_points)
+    FEE_FIXED_MINOR      = jsonencode(local.fees.fixed_minor)
   }
   functions = {
     # A credit loads its wallet shard (snapshot, then the version after it; a Query only if newer events

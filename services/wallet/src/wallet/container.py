@@ -7,6 +7,7 @@ from collections.abc import Mapping
 
 from dependency_injector import containers, providers
 
+from payments_shared import fees
 from payments_shared.aws_clients import traced_client
 from payments_shared.callers import DynamoDBCallerDirectory
 from payments_shared.eventstore.dynamodb import DynamoDBEventStore
@@ -24,10 +25,12 @@ class Container(containers.DeclarativeContainer):
     callers = providers.Singleton(DynamoDBCallerDirectory, dynamodb, config.principals_table)
     event_store = providers.Singleton(DynamoDBEventStore, dynamodb, config.event_store_table)
     balances = providers.Singleton(DynamoDBBalances, dynamodb, config.balances_table)
+    fee_schedule = providers.Singleton(fees.from_env, config.fee_environment)
     app = providers.Singleton(
         WalletApp,
         store=event_store,
         balances=balances,
+        fees=fee_schedule,
         shards=config.shards.as_int(),
         retry_policy=providers.Factory(RetryPolicy, attempts=config.max_attempts.as_int()),
     )
@@ -41,6 +44,8 @@ def build_container(env: Mapping[str, str] = os.environ) -> Container:
             "event_store_table": env.get("EVENT_STORE_TABLE", "wallet-events"),
             "balances_table": env.get("BALANCES_TABLE", "WalletBalances"),
             "max_attempts": env.get("WALLET_MAX_ATTEMPTS", "12"),
+            # The fee rule as the ledger reads it too (contracts/fees.json, set by Terraform on both).
+            "fee_environment": {name: env[name] for name in fees.VARIABLES if name in env},
             # Changing it later is safe: balances sum whatever shard rows exist.
             "shards": env.get("WALLET_SHARDS", str(DEFAULT_SHARDS)),
         }

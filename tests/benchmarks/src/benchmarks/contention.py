@@ -20,12 +20,12 @@ from typing import Any
 from benchmarks.measure import percentile
 from ledger.adapters.memory_accounts import InMemoryAccountTotals
 from ledger.app import LedgerApp
-from ledger.domain.journal import FeeSchedule
 from ledger.domain.streams import journal_stream
 from ledger.entrypoints.post import post_command
 from payments_shared.events import EventEnvelope
 from payments_shared.eventstore import ConcurrencyConflict, StoreUnavailable
 from payments_shared.eventstore.memory import InMemoryEventStore
+from payments_shared.fees import FeeSchedule
 from payments_testing.events import payment_status_updated
 from wallet.adapters.memory_balances import InMemoryBalances
 from wallet.app import WalletApp
@@ -42,7 +42,7 @@ def strict_store() -> InMemoryEventStore:
 
 def _credits(merchants: list[str]) -> dict[str, Any]:
     store = strict_store()
-    app = WalletApp(store, InMemoryBalances("WalletBalances"))
+    app = WalletApp(store, InMemoryBalances("WalletBalances"), fees=FeeSchedule())
     events = [EventEnvelope.from_eventbridge_event(payment_status_updated(m, amount="1.00")) for m in merchants]
     latencies: list[float] = []
     lost_races: list[int] = []  # per credit: attempts that lost a race before the one that committed
@@ -85,7 +85,8 @@ def _postings(count: int) -> dict[str, Any]:
     ]
     started = time.perf_counter()
     with ThreadPoolExecutor(WORKERS) as pool:
-        posted = [entry for entry in pool.map(lambda e: app.post_payment(*post_command(e)), events) if entry]
+        commands = [asked for asked in map(post_command, events) if asked]
+        posted = [entry for entry in pool.map(lambda asked: app.post(*asked), commands) if entry]
     seconds = time.perf_counter() - started
     posting_conflicts = store.conflicts
     # The totals projection: one stream shard, in order, as the ledger-totals function reads it.

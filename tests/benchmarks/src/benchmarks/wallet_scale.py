@@ -33,6 +33,7 @@ from payments_shared.eventstore.dynamodb import (
     table_definition,
 )
 from payments_shared.eventstore.memory import InMemoryEventStore
+from payments_shared.fees import FeeSchedule
 from payments_shared.money import Money
 from payments_testing.aws import CountingClient, aws_client, fake_credentials
 from payments_testing.events import payment_status_updated
@@ -144,7 +145,7 @@ def run(events: int = 100_000, moto_events: int = 5_000, runs: int = 7) -> dict[
     memory = InMemoryEventStore()
     seed_memory(memory, "busy", events)
     # One shard: the benchmark is about one stream's length (a sharded wallet's streams are each shorter).
-    memory_app = WalletApp(memory, InMemoryBalances("WalletBalances"), shards=1)
+    memory_app = WalletApp(memory, InMemoryBalances("WalletBalances"), shards=1, fees=FeeSchedule())
     results: dict[str, Any] = {"past_events": events, "memory": compare(memory_app, "busy", runs, None)}
 
     def rebuild(use_snapshot: bool) -> WalletShard:
@@ -163,7 +164,7 @@ def run(events: int = 100_000, moto_events: int = 5_000, runs: int = 7) -> dict[
         seed_dynamodb(dynamodb, "wallet-events", "busy", moto_events)
         counting = CountingClient(dynamodb)
         store = DynamoDBEventStore(counting, "wallet-events")
-        app = WalletApp(store, DynamoDBBalances(counting, "WalletBalances"), shards=1)
+        app = WalletApp(store, DynamoDBBalances(counting, "WalletBalances"), shards=1, fees=FeeSchedule())
         results["moto"] = {"past_events": moto_events, **compare(app, "busy", runs, counting)}
         expected = Money(moto_events + (runs + 1) * 100, "EUR")  # seed + warm-up + timed credits
         assert load(store, "busy").balance("EUR") == expected

@@ -70,7 +70,10 @@ def parser() -> argparse.ArgumentParser:
         help="EventBridge's archive (default in AWS) or the event stores (default locally)",
     )
     again.add_argument("--dry-run", action="store_true", help="count what would be sent; send nothing")
-    text = "ledger vs wallets vs finalizer outcomes vs PSP charges: every mismatch with its payment id"
+    text = (
+        "ledger vs wallets vs finalizer outcomes vs PSP charges: every mismatch with its payment id, and every"
+        " merchant whose wallet differs from its ledger payable"
+    )
     check = commands.add_parser("reconcile", help=text, description=text)
     check.add_argument(
         "--settle-seconds",
@@ -197,11 +200,12 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         else:
             print(
                 f"{result['payments']} payments, {result['in_flight']} in flight, "
-                f"{len(result['mismatches'])} mismatches",
+                f"{len(result['mismatches'])} mismatches, {len(result['balances'])} wallets differing from the ledger",
                 file=out,
             )
             print(_table(result["mismatches"], ["payment_order_id", "pair", "problem"]), file=out)
-        return 1 if result["mismatches"] else 0
+            print(_table(result["balances"], ["merchant_id", "currency", "wallet_minor", "ledger_minor"]), file=out)
+        return 1 if result["mismatches"] or result["balances"] else 0
     if args.command == "trace":
         events = trace_payment(target.client("dynamodb"), args.payment_order_id)
         rows: list[dict[str, Any]] = [e.as_dict() for e in events]

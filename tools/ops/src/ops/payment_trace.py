@@ -1,8 +1,8 @@
 """A payment's story: its events in all four event stores, in the order they happened, with their trace ids.
 
-Streams: `payment-<id>` in the initializer's and the finalizer's stores, `journal-<id>` in the ledger's, and
-the merchant's wallet shards (the wallet's own stream names and default shard count), where the credit
-names the payment.
+Streams: `payment-<id>` in the initializer's and the finalizer's stores; in the ledger's, the capture's journal
+and the journal of each refund (and reversal) whose id those streams name; and the merchant's wallet shards
+(the wallet's own stream names and default shard count), where each move names the payment.
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ from typing import Any
 
 from finalizer.domain.streams import payment_stream as finalizer_stream
 from initializer.domain.streams import payment_stream as initializer_stream
-from ledger.domain.streams import journal_stream
+from ledger.domain.journal import EntryType
+from ledger.domain.streams import entry_stream, journal_stream
 from payments_shared.eventstore.dynamodb import EVENT, PK, query_rows, stored_event_from_item
 from payments_shared.eventstore.port import StoredEvent
 from payments_shared.topology import EVENT_STORES as STORES  # the tables the Terraform names
@@ -56,9 +57,15 @@ def _traced(service: str, events: list[StoredEvent]) -> list[TracedEvent]:
 
 def trace_payment(dynamodb: Any, payment_order_id: str) -> list[TracedEvent]:
     initiated = _stored(dynamodb, "initializer", initializer_stream(payment_order_id))
-    found = _traced("initializer", initiated)
-    found += _traced("finalizer", _stored(dynamodb, "finalizer", finalizer_stream(payment_order_id)))
+    finalized = _stored(dynamodb, "finalizer", finalizer_stream(payment_order_id))
+    found = _traced("initializer", initiated) + _traced("finalizer", finalized)
     found += _traced("ledger", _stored(dynamodb, "ledger", journal_stream(payment_order_id)))
+    # A refund's entries live in streams of their own, named by the refund ids the payment's streams record.
+    for refund_id in sorted({str(e.data["refund_id"]) for e in initiated + finalized if e.data.get("refund_id")}):
+        for entry_type in (EntryType.REFUND, EntryType.REFUND_REVERSAL):
+            found += _traced(
+                "ledger", _stored(dynamodb, "ledger", entry_stream(entry_type, payment_order_id, refund_id))
+            )
     for merchant in sorted({str(e.data["merchant_id"]) for e in initiated if e.data.get("merchant_id")}):
         for shard in range(DEFAULT_SHARDS):
             credits = [

@@ -18,6 +18,7 @@ from finalizer.rows import result_row
 from initializer.domain.order import EVENT_SCHEMAS as INITIALIZER_SCHEMAS
 from initializer.domain.streams import PAYMENT_PREFIX as INITIALIZER_PAYMENT_PREFIX
 from initializer.rows import rebuilt_row
+from ledger.domain.journal import EVENT_SCHEMAS as LEDGER_SCHEMAS
 from ledger.domain.journal import JOURNAL_ENTRY_POSTED
 from ledger.domain.streams import totals_marker
 from ledger.rows import account_increments
@@ -27,7 +28,7 @@ from wallet.domain.wallet import DECIDER as WALLET
 from wallet.rows import balance_row
 
 # Each event store's upcasters (payments_shared.eventstore.schemas), so old events read in today's shape.
-STORE_SCHEMAS = {"initializer": INITIALIZER_SCHEMAS}
+STORE_SCHEMAS = {"initializer": INITIALIZER_SCHEMAS, "ledger": LEDGER_SCHEMAS}
 Row = dict[str, Any]
 Key = tuple[Any, ...]
 

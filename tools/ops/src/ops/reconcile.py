@@ -3,11 +3,14 @@
 The finalizer's outcome is the decision of record; each other side is checked against it, payment by payment:
 - initializer/finalizer: every accepted order is decided, and the order shows the finalizer's decision;
 - finalizer/psp: a SUCCESS was charged exactly once, for its amount; nothing else was charged at all;
-- finalizer/ledger: a SUCCESS is booked exactly once (the PSP clearing debit), for its amount; nothing else;
-- finalizer/wallet: a SUCCESS is credited to its merchant exactly once, for its amount; nothing else.
-So the ledger and the wallets agree with each other whenever both agree with the outcome.
-A payment whose newest fact is younger than `settle_s` is still in flight (the queues deliver within
-seconds): counted, not reported.
+- finalizer/ledger: a SUCCESS's capture is booked exactly once (the PSP clearing debit), for its amount; nothing
+  else;
+- finalizer/wallet: a SUCCESS is credited to its merchant exactly once; nothing else.
+And merchant by merchant, currency by currency, the wallet (net of fees, less refunds, plus reversed refunds)
+must equal the ledger's merchant_payable: the two books of what we owe each merchant (`balances`, each
+difference with both figures).
+A payment or merchant balance whose newest fact is younger than `settle_s` is still in flight (the queues
+deliver within seconds): counted, not reported.
 """
 
 from __future__ import annotations
@@ -21,13 +24,16 @@ from typing import Any
 from finalizer.domain.payment import PAYMENT_FAILED, PAYMENT_SUCCEEDED
 from initializer.domain.order import PAYMENT_INITIATED, PAYMENT_OUTCOME_RECORDED, PAYMENT_REJECTED
 from initializer.domain.streams import PAYMENT_PREFIX
-from ledger.domain.journal import JOURNAL_ENTRY_POSTED, PSP_CLEARING, Side
+from ledger.domain.journal import JOURNAL_ENTRY_POSTED, PSP_CLEARING, EntryType, Side
 from ops.psp_charges import Charge
 from payments_shared.eventstore.port import StoredEvent
-from wallet.domain.wallet import WALLET_CREDITED
+from wallet.domain.wallet import WALLET_CREDITED, WALLET_DEBITED, WALLET_REFUND_REVERSED
 
 Amount = tuple[int, str]  # minor units, currency
 LONG_AGO = datetime.min.replace(tzinfo=UTC)
+PAYABLE_PREFIX = "merchant_payable:"
+# How each wallet event moves the merchant's balance.
+WALLET_SIGNS = {WALLET_CREDITED: 1, WALLET_REFUND_REVERSED: 1, WALLET_DEBITED: -1}
 
 
 @dataclass(frozen=True)
@@ -57,11 +63,29 @@ class Facts:
         self.newest = max(self.newest, moment)
 
 
-def gather(
-    stores: Mapping[str, Mapping[str, list[StoredEvent]]], charges: Mapping[str, list[Charge]]
-) -> dict[str, Facts]:
-    """stores: service -> its events per stream; charges: the PSP's succeeded intents per payment."""
+@dataclass
+class Owed:
+    """What each book says one merchant is owed in one currency (minor units)."""
+
+    wallet: int = 0
+    ledger: int = 0
+    newest: datetime = LONG_AGO
+
+    def saw(self, moment: datetime) -> None:
+        self.newest = max(self.newest, moment)
+
+
+@dataclass(frozen=True)
+class Gathered:
+    payments: dict[str, Facts]
+    owed: dict[tuple[str, str], Owed]  # (merchant, currency)
+
+
+def gather(stores: Mapping[str, Mapping[str, list[StoredEvent]]], charges: Mapping[str, list[Charge]]) -> Gathered:
+    """stores: service -> its events per stream (in today's shapes: upcast); charges: the PSP's succeeded
+    intents per payment."""
     facts: dict[str, Facts] = defaultdict(Facts)
+    owed: dict[tuple[str, str], Owed] = defaultdict(Owed)
     for event in _events(stores.get("initializer", {})):
         one = facts[str(event.data.get("payment_order_id") or event.stream_id.removeprefix(PAYMENT_PREFIX))]
         one.saw(event.occurred_at)
@@ -77,15 +101,28 @@ def gather(
             one.outcome = str(event.data["status"])
             one.outcome_amount = (int(event.data["amount_minor"]), str(event.data["currency"]))
     for event in _events(stores.get("ledger", {})):
-        if event.event_type == JOURNAL_ENTRY_POSTED:
+        if event.event_type != JOURNAL_ENTRY_POSTED:
+            continue
+        postings = event.data["postings"]
+        if event.data["entry_type"] == EntryType.CAPTURE:
             one = facts[str(event.data["payment_order_id"])]
             one.saw(event.occurred_at)
             one.entries += [
                 (int(p["amount_minor"]), str(p["currency"]))
-                for p in event.data["postings"]
+                for p in postings
                 if p["account"] == PSP_CLEARING and p["side"] == Side.DEBIT
             ]
+        for p in postings:
+            if str(p["account"]).startswith(PAYABLE_PREFIX):
+                books = owed[(str(p["account"]).removeprefix(PAYABLE_PREFIX), str(p["currency"]))]
+                books.ledger += int(p["amount_minor"]) * (1 if p["side"] == Side.CREDIT else -1)
+                books.saw(event.occurred_at)
     for event in _events(stores.get("wallet", {})):
+        if event.event_type not in WALLET_SIGNS:
+            continue
+        books = owed[(str(event.data["merchant_id"]), str(event.data["currency"]))]
+        books.wallet += WALLET_SIGNS[event.event_type] * int(event.data["amount_minor"])
+        books.saw(event.occurred_at)
         if event.event_type == WALLET_CREDITED:
             one = facts[str(event.data["payment_order_id"])]
             one.saw(event.occurred_at)
@@ -95,7 +132,7 @@ def gather(
         one.charges += [(c.amount_minor, c.currency) for c in found]
         for charge in found:
             one.saw(datetime.fromtimestamp(charge.created, UTC))
-    return dict(facts)
+    return Gathered(dict(facts), dict(owed))
 
 
 def _events(streams: Mapping[str, list[StoredEvent]]) -> Iterable[StoredEvent]:
@@ -111,6 +148,18 @@ def _once(found: list[Amount], expected: Amount | None, what: str) -> str | None
     if len(found) > 1:
         return f"{what} {len(found)}x"
     return None if found[0] == expected else f"{what} {found[0][0]} {found[0][1]}, expected {expected[0]} {expected[1]}"
+
+
+def _credited_once(credits: list[Amount], success: Amount | None) -> str | None:
+    """The wallet credits a SUCCESS once, in its currency; its amount is the net of fees, which the
+    merchant's balance against the ledger checks (`balances`)."""
+    if success is None:
+        return f"credited {len(credits)}x without a SUCCESS" if credits else None
+    if not credits:
+        return "no credited"
+    if len(credits) > 1:
+        return f"credited {len(credits)}x"
+    return None if credits[0][1] == success[1] else f"credited in {credits[0][1]}, expected {success[1]}"
 
 
 def check(order_id: str, facts: Facts) -> list[Mismatch]:
@@ -141,18 +190,43 @@ def check(order_id: str, facts: Facts) -> list[Mismatch]:
         problems.append(("initializer/finalizer", f"amount {facts.amount} ordered, {facts.outcome_amount} decided"))
     problems.append(("finalizer/psp", _once(facts.charges, success, "charged")))
     problems.append(("finalizer/ledger", _once(facts.entries, success, "booked")))
-    problems.append(("finalizer/wallet", _once(facts.credits, success, "credited")))
+    problems.append(("finalizer/wallet", _credited_once(facts.credits, success)))
     return [Mismatch(order_id, pair, problem) for pair, problem in problems if problem]
 
 
-def reconcile(facts: Mapping[str, Facts], *, settle_s: float, now: datetime | None = None) -> dict[str, Any]:
+def reconcile(gathered: Gathered, *, settle_s: float, now: datetime | None = None) -> dict[str, Any]:
     now = now or datetime.now(UTC)
+    facts = gathered.payments
     mismatches: list[Mismatch] = []
+    differences: list[dict[str, Any]] = []
     in_flight = 0
+
+    def settled(newest: datetime) -> bool:
+        return (now - newest).total_seconds() >= settle_s
+
     for order_id in sorted(facts):
         found = check(order_id, facts[order_id])
-        if found and (now - facts[order_id].newest).total_seconds() < settle_s:
+        if found and not settled(facts[order_id].newest):
             in_flight += 1
             continue
         mismatches += found
-    return {"payments": len(facts), "in_flight": in_flight, "mismatches": [m.as_dict() for m in mismatches]}
+    for (merchant_id, currency), books in sorted(gathered.owed.items()):
+        if books.wallet == books.ledger:
+            continue
+        if not settled(books.newest):
+            in_flight += 1
+            continue
+        differences.append(
+            {
+                "merchant_id": merchant_id,
+                "currency": currency,
+                "wallet_minor": books.wallet,
+                "ledger_minor": books.ledger,
+            }
+        )
+    return {
+        "payments": len(facts),
+        "in_flight": in_flight,
+        "mismatches": [m.as_dict() for m in mismatches],
+        "balances": differences,  # each merchant and currency whose wallet differs from its ledger payable
+    }

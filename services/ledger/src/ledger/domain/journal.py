@@ -1,4 +1,11 @@
-"""A payment's journal as a decider, its entries that always balance, the fee rule and the trial balance.
+"""The journal of each business event as a decider, its entries that always balance, and the trial balance.
+
+Entries, each booked once by the business event that caused it (EntryType):
+  capture          psp_clearing DEBIT amount; merchant_payable CREDIT amount - fee; fee_revenue CREDIT fee
+  refund           merchant_payable DEBIT amount; psp_clearing CREDIT amount (our fee is not returned)
+  refund_reversal  the refund's entry reversed
+A FAILED payment or refund books nothing. The fee rule is the kernel's (payments_shared.fees), shared with the
+wallet, which holds each merchant's payable.
 
 Accounts (normal balance in brackets):
   psp_clearing               [debit]   money the PSP owes us for captured payments
@@ -15,6 +22,8 @@ from typing import Any, ClassVar
 
 from payments_shared.decider import Decider
 from payments_shared.domain_events import DomainEvent, EventTypes
+from payments_shared.eventstore.schemas import Schemas
+from payments_shared.fees import FeeSchedule
 from payments_shared.money import Money
 
 PSP_CLEARING = "psp_clearing"
@@ -24,15 +33,37 @@ FEE_REVENUE = "fee_revenue"
 JOURNAL_ENTRY_POSTED = "JournalEntryPosted"
 
 
+class EntryType(StrEnum):
+    """The business event an entry books; with its key (EntryType.key_of) it names the entry's stream."""
+
+    CAPTURE = "capture"  # a SUCCESS payment; key: the payment order id
+    REFUND = "refund"  # a SUCCEEDED refund; key: the refund id
+    REFUND_REVERSAL = "refund_reversal"  # a SUCCEEDED refund REVERSED later; key: the refund id
+
+
+# What each status books: a FAILED payment or refund moved no money, so it books nothing.
+PAYMENT_ENTRIES = {"SUCCESS": EntryType.CAPTURE}
+REFUND_ENTRIES = {"SUCCEEDED": EntryType.REFUND, "REVERSED": EntryType.REFUND_REVERSAL}
+
+
 @dataclass(frozen=True)
 class JournalEntryPosted(DomainEvent):
     event_type: ClassVar[str] = JOURNAL_ENTRY_POSTED
     payment_order_id: str
     source_event_id: str
     postings: list[Mapping[str, Any]]  # {account, side, amount_minor, currency}, balanced per currency
+    entry_type: str  # EntryType: which business event this entry books (since schema version 2)
+    entry_key: str  # the payment order id of a capture, the refund id of a refund or its reversal
+
+
+def _a_capture(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 1 entries were all captures: one per payment, before refunds were booked."""
+    return {"entry_type": EntryType.CAPTURE.value, "entry_key": data["payment_order_id"], **data}
 
 
 EVENTS = EventTypes(JournalEntryPosted)
+# The stored events' schema versions and their upcasters (payments_shared.eventstore.schemas).
+EVENT_SCHEMAS = Schemas({(JOURNAL_ENTRY_POSTED, 1): _a_capture})
 
 
 def merchant_payable(merchant_id: str) -> str:
@@ -59,11 +90,11 @@ class Posting:
 class JournalEntry:
     postings: tuple[Posting, ...]
 
-    def posted(self, payment_order_id: str, source_event_id: str) -> JournalEntryPosted:
-        """The event that books this entry, once, as the first event of the payment's journal stream."""
+    def posted(self, command: PostEntry) -> JournalEntryPosted:
+        """The event that books this entry, once, as the only event of its business event's journal stream."""
         return JournalEntryPosted(
-            payment_order_id,
-            source_event_id,
+            command.payment_order_id,
+            command.source_event_id,
             [
                 {
                     "account": p.account,
@@ -73,6 +104,8 @@ class JournalEntry:
                 }
                 for p in self.postings
             ],
+            command.entry_type.value,
+            command.entry_key,
         )
 
     def __post_init__(self) -> None:
@@ -89,23 +122,6 @@ class JournalEntry:
             raise UnbalancedEntry("an entry needs postings")
 
 
-@dataclass(frozen=True)
-class FeeSchedule:
-    """fee = round_half_even(amount * basis_points / 10000) + fixed, capped at the amount.
-
-    Half-even rounding: over many payments, ties round up as often as down, so fees don't drift.
-    """
-
-    basis_points: int = 0
-    fixed_minor: Mapping[str, int] | None = None
-
-    def fee(self, amount: Money) -> Money:
-        percentage = amount.scale(self.basis_points, 10_000)
-        fixed = Money((self.fixed_minor or {}).get(amount.currency, 0), amount.currency)
-        total = percentage + fixed
-        return amount if amount < total else total
-
-
 def capture_entry(merchant_id: str, amount: Money, fees: FeeSchedule) -> JournalEntry:
     """A captured payment: the PSP owes us the amount; we owe the merchant the amount less our fee."""
     fee = fees.fee(amount)
@@ -117,36 +133,60 @@ def capture_entry(merchant_id: str, amount: Money, fees: FeeSchedule) -> Journal
     return JournalEntry(tuple(postings))
 
 
-# -- the journal of one payment (stream `journal-<payment>`, ledger.domain.streams) as a decider
+def refund_entry(merchant_id: str, amount: Money) -> JournalEntry:
+    """A refund the PSP took: the merchant bears it (we owe them less) and the PSP keeps it from what it owes us.
+    Our fee on the capture is not returned: fee_revenue is untouched."""
+    return JournalEntry(
+        (Posting(merchant_payable(merchant_id), Side.DEBIT, amount), Posting(PSP_CLEARING, Side.CREDIT, amount))
+    )
 
-SUCCESS = "SUCCESS"  # the payment's status that books its capture; a FAILED payment books nothing
+
+def refund_reversal_entry(merchant_id: str, amount: Money) -> JournalEntry:
+    """A refund that failed after it was taken: the money comes back, the refund's entry reversed."""
+    return JournalEntry(
+        (Posting(PSP_CLEARING, Side.DEBIT, amount), Posting(merchant_payable(merchant_id), Side.CREDIT, amount))
+    )
+
+
+# -- the journal of one business event (its own stream, ledger.domain.streams) as a decider
 
 
 @dataclass(frozen=True)
-class PostPayment:
-    """Book a payment's outcome, told by the event `source_event_id`: a SUCCESS's capture entry, once."""
+class PostEntry:
+    """Book the business event `entry_type` keyed `entry_key`, told by the event `source_event_id`, once.
 
+    A capture's amount is the payment's (the fee is taken here); a refund's or reversal's the refund's.
+    """
+
+    entry_type: EntryType
+    entry_key: str
     payment_order_id: str
     merchant_id: str
     amount: Money
-    status: str  # SUCCESS | FAILED
     source_event_id: str
 
 
 @dataclass(frozen=True)
 class Journal:
-    """A payment's journal: the entry posted for it, or none yet."""
+    """A business event's journal: the entry posted for it, or none yet."""
 
     posted: JournalEntryPosted | None = None
 
 
-def decide(command: PostPayment, state: Journal, fees: FeeSchedule) -> Sequence[DomainEvent]:
-    """The capture entry of a SUCCESS not posted yet; nothing for a FAILED payment or one already posted (the
-    journal is the payment's own: another delivery, or another event telling of the same payment)."""
-    if command.status != SUCCESS or state.posted is not None:
+def entry_for(command: PostEntry, fees: FeeSchedule) -> JournalEntry:
+    if command.entry_type == EntryType.CAPTURE:
+        return capture_entry(command.merchant_id, command.amount, fees)
+    if command.entry_type == EntryType.REFUND:
+        return refund_entry(command.merchant_id, command.amount)
+    return refund_reversal_entry(command.merchant_id, command.amount)
+
+
+def decide(command: PostEntry, state: Journal, fees: FeeSchedule) -> Sequence[DomainEvent]:
+    """The entry of a business event not posted yet; nothing once posted (the journal is the business event's
+    own: another delivery, or another event telling of the same business event)."""
+    if state.posted is not None:
         return []
-    entry = capture_entry(command.merchant_id, command.amount, fees)
-    return [entry.posted(command.payment_order_id, command.source_event_id)]
+    return [entry_for(command, fees).posted(command)]
 
 
 def evolve(state: Journal, event: DomainEvent) -> Journal:
@@ -155,10 +195,10 @@ def evolve(state: Journal, event: DomainEvent) -> Journal:
     return Journal(posted=event)
 
 
-def journal_decider(fees: FeeSchedule) -> Decider[Journal, PostPayment]:
-    """The journal's decider under the ledger's fee schedule (configuration, so one decider per schedule)."""
+def journal_decider(fees: FeeSchedule) -> Decider[Journal, PostEntry]:
+    """The journal's decider under the fee schedule (configuration, so one decider per schedule)."""
 
-    def decide_under_fees(command: PostPayment, state: Journal) -> Sequence[DomainEvent]:
+    def decide_under_fees(command: PostEntry, state: Journal) -> Sequence[DomainEvent]:
         return decide(command, state, fees)
 
     return Decider(initial=Journal(), decide=decide_under_fees, evolve=evolve, events=EVENTS)

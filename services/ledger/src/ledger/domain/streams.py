@@ -1,16 +1,36 @@
 """The ledger's names in its event store, defined once (the app, the rows and tools/ops use them).
 
-A payment's journal is its own stream `journal-<payment order id>`: postings for different payments share no
-item. An entry counts in the account totals once the projection has claimed `totals#<journal stream>`.
+Each business event's journal entry is the only event of its own stream, written at version 0 without a read:
+  capture          `journal-<payment order id>` (the name entries had when a payment had one: old captures and
+                   their redeliveries still find their stream taken)
+  refund           `journal-<payment order id>#refund-<refund id>`
+  refund reversal  `journal-<payment order id>#refund-reversal-<refund id>`
+Why a stream per business event rather than one per payment with several entries: a posting then needs no read
+(the stream existing is the answer "already posted", and the ledger's role may not Query its store) and two
+entries never share an item, so a refund racing its payment's capture is never cancelled by it. The payment
+prefixes every name, so an operator finds a payment's entries under one prefix.
+An entry counts in the account totals once the projection has claimed `totals#<journal stream>`.
 """
 
 from __future__ import annotations
+
+from ledger.domain.journal import EntryType
 
 JOURNAL_PREFIX = "journal-"
 
 
 def journal_stream(payment_order_id: str) -> str:
+    """The payment's capture entry's stream (the prefix of its refunds' streams)."""
     return f"{JOURNAL_PREFIX}{payment_order_id}"
+
+
+def entry_stream(entry_type: EntryType, payment_order_id: str, entry_key: str) -> str:
+    """The stream of the one entry a business event books."""
+    if entry_type == EntryType.CAPTURE:
+        return journal_stream(payment_order_id)
+    if entry_type == EntryType.REFUND:
+        return f"{journal_stream(payment_order_id)}#refund-{entry_key}"
+    return f"{journal_stream(payment_order_id)}#refund-reversal-{entry_key}"
 
 
 def totals_marker(journal_stream: str) -> str:

@@ -1,10 +1,11 @@
-"""The ledger's consumer of PaymentStatusUpdated (its queue): post a captured payment to its journal, once."""
+"""The ledger's consumer of PaymentStatusUpdated and RefundStatusUpdated (its queue): post the entry of the
+business event each tells of (a capture, a refund, a refund's reversal) to its journal, once."""
 
 from __future__ import annotations
 
-from ledger.domain.journal import PostPayment
+from ledger.domain.journal import PAYMENT_ENTRIES, REFUND_ENTRIES, PostEntry
 from ledger.runtime import SERVICE, container, logger
-from payments_shared.contracts import PaymentStatusUpdatedData
+from payments_shared.contracts import REFUND_STATUS_UPDATED, PaymentStatusUpdatedData, RefundStatusUpdatedData
 from payments_shared.events import EventEnvelope
 from payments_shared.eventstore.repository import Cause
 from payments_shared.lambda_entry.queue import queue_entry
@@ -13,22 +14,45 @@ from payments_shared.observability.metrics import MetricUnit, build_metrics
 metrics = build_metrics(SERVICE)
 
 
-def post_command(envelope: EventEnvelope) -> tuple[PostPayment, Cause]:
-    """The command a PaymentStatusUpdated event carries; malformed data raises here, before any I/O."""
+def post_command(envelope: EventEnvelope) -> tuple[PostEntry, Cause] | None:
+    """The entry an event asks for; None for a FAILED payment or refund (nothing moved, nothing to book).
+    Malformed data raises here, before any I/O."""
+    command = _refund(envelope) if envelope.event_type == REFUND_STATUS_UPDATED else _payment(envelope)
+    return (command, Cause(envelope.correlation_id, str(envelope.event_id))) if command else None
+
+
+def _payment(envelope: EventEnvelope) -> PostEntry | None:
     data = PaymentStatusUpdatedData.model_validate(envelope.data)
-    command = PostPayment(
-        str(data.payment_order_id), str(data.merchant_id), data.money(), data.status, str(envelope.event_id)
+    amount, entry_type = data.money(), PAYMENT_ENTRIES.get(data.status)
+    if entry_type is None:
+        return None
+    order = str(data.payment_order_id)
+    return PostEntry(entry_type, order, order, str(data.merchant_id), amount, str(envelope.event_id))
+
+
+def _refund(envelope: EventEnvelope) -> PostEntry | None:
+    data = RefundStatusUpdatedData.model_validate(envelope.data)
+    amount, entry_type = data.money(), REFUND_ENTRIES.get(data.status)
+    if entry_type is None:
+        return None
+    return PostEntry(
+        entry_type,
+        str(data.refund_id),
+        str(data.payment_order_id),
+        str(data.merchant_id),
+        amount,
+        str(envelope.event_id),
     )
-    return command, Cause(envelope.correlation_id, str(envelope.event_id))
 
 
 def _post(envelope: EventEnvelope) -> None:
-    entry = container.app().post_payment(*post_command(envelope))
+    asked = post_command(envelope)
+    entry = container.app().post(*asked) if asked else None
     if entry is None:
-        logger.info("nothing to post (failed payment or already posted)")
+        logger.info("nothing to post (failed payment or refund, or already posted)")
         return
     metrics.add_metric(name="JournalEntriesPosted", unit=MetricUnit.Count, value=1)
-    logger.info("journal entry posted", extra={"postings": len(entry.postings)})
+    logger.info("journal entry posted", extra={"entry_type": entry.entry_type, "postings": len(entry.postings)})
 
 
 handler = queue_entry(_post, logger=logger, metrics=metrics)

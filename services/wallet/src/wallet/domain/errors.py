@@ -13,8 +13,8 @@ class WalletNotFound(Exception):
 
 
 class CreditNotPositive(ValueError):
-    """A credit of zero or less: refused (the message is redelivered, then dead-lettered)."""
+    """A credit or a refund of zero or less: refused (the message is redelivered, then dead-lettered)."""
 
     def __init__(self, amount: Money) -> None:
-        super().__init__(f"a credit must be positive, got {amount}")
+        super().__init__(f"a wallet move must be positive, got {amount}")
         self.amount = amount

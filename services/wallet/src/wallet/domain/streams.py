@@ -1,8 +1,8 @@
 """The wallet's names in its event store and read model, defined once (the app, the rows and tools/ops use them).
 
 A merchant's wallet is split into shards, each an event stream `wallet-<merchant>#<nn>` with its own snapshot
-and balances row. A credit is claimed once per event (`dedupe#<event id>`) and once per payment
-(`credited#<payment order id>`) whichever shard it lands on.
+and balances row. A move is claimed once per event (`dedupe#<event id>`) and once per business event, whichever
+shard it lands on: `credited#<payment order id>`, `refunded#<refund id>`, `refund-reversed#<refund id>`.
 """
 
 from __future__ import annotations
@@ -31,10 +31,20 @@ def shard_of(stream: str) -> int | None:
 
 
 def dedupe_marker(event_id: str) -> str:
-    """Claimed with a credit: the event that caused it credits once, however often it is delivered."""
+    """Claimed with a move: the event that caused it moves the balance once, however often it is delivered."""
     return f"dedupe#{event_id}"
 
 
 def credited_marker(payment_order_id: str) -> str:
     """Claimed with a credit: a payment credits once, however many events tell of it."""
     return f"credited#{payment_order_id}"
+
+
+def refunded_marker(refund_id: str) -> str:
+    """Claimed with a refund's debit: a refund debits once, however many events tell of it."""
+    return f"refunded#{refund_id}"
+
+
+def refund_reversed_marker(refund_id: str) -> str:
+    """Claimed with a reversed refund's credit: given back once."""
+    return f"refund-reversed#{refund_id}"

@@ -1,4 +1,13 @@
-"""A wallet shard as a decider: a merchant's balances per currency on one shard, changed only by its events."""
+"""A wallet shard as a decider: a merchant's balances per currency on one shard, changed only by its events.
+
+The wallet holds what we owe each merchant, as the ledger's merchant_payable does: a capture credits its net
+(the amount less our fee, the kernel's fee rule: payments_shared.fees), a refund debits the refunded amount (the
+merchant bears it; our fee is not returned), a refund reversed later credits it back.
+
+A shard's balance, and the merchant's (the sum of its shards), may be negative: a shard takes whichever debit
+lands on it, and a merchant may refund more than it holds now (refunds of earlier captures already paid out).
+A negative balance means the merchant owes us that much; later captures net it off.
+"""
 
 from __future__ import annotations
 
@@ -8,14 +17,20 @@ from typing import Any, ClassVar
 
 from payments_shared.decider import Decider
 from payments_shared.domain_events import DomainEvent, EventTypes
+from payments_shared.fees import FeeSchedule
 from payments_shared.money import Money
 from wallet.domain.errors import CreditNotPositive
 
 WALLET_CREDITED = "WalletCredited"
+WALLET_DEBITED = "WalletDebited"
+WALLET_REFUND_REVERSED = "WalletRefundReversed"
 
 
 @dataclass(frozen=True)
 class WalletCredited(DomainEvent):
+    """A capture: the merchant is owed `amount_minor` more, the payment's net of our fee (its gross, before the
+    wallet netted fees: such events keep loading as they were written)."""
+
     event_type: ClassVar[str] = WALLET_CREDITED
     merchant_id: str
     currency: str
@@ -24,7 +39,33 @@ class WalletCredited(DomainEvent):
     source_event_id: str
 
 
-EVENTS = EventTypes(WalletCredited)
+@dataclass(frozen=True)
+class WalletDebited(DomainEvent):
+    """A refund the PSP took: the merchant is owed `amount_minor` less."""
+
+    event_type: ClassVar[str] = WALLET_DEBITED
+    merchant_id: str
+    currency: str
+    amount_minor: int
+    payment_order_id: str
+    refund_id: str
+    source_event_id: str
+
+
+@dataclass(frozen=True)
+class WalletRefundReversed(DomainEvent):
+    """A refund that failed after it was taken: its debit given back."""
+
+    event_type: ClassVar[str] = WALLET_REFUND_REVERSED
+    merchant_id: str
+    currency: str
+    amount_minor: int
+    payment_order_id: str
+    refund_id: str
+    source_event_id: str
+
+
+EVENTS = EventTypes(WalletCredited, WalletDebited, WalletRefundReversed)
 
 
 @dataclass(frozen=True)
@@ -32,7 +73,7 @@ class WalletShard:
     """One shard of a merchant's wallet (the shard's stream says whose and which)."""
 
     merchant_id: str = ""  # from the shard's events; "" before the first
-    balances: Mapping[str, int] = field(default_factory=dict)  # currency -> minor units
+    balances: Mapping[str, int] = field(default_factory=dict)  # currency -> minor units, possibly negative
 
     def balance(self, currency: str) -> Money:
         return Money(self.balances.get(currency, 0), currency)
@@ -40,7 +81,8 @@ class WalletShard:
 
 @dataclass(frozen=True)
 class CreditWallet:
-    """Credit a merchant for a successful payment, told by the event `source_event_id`."""
+    """Credit a merchant for a successful payment of `amount` (gross: the shard nets the fee), told by the event
+    `source_event_id`."""
 
     merchant_id: str
     amount: Money
@@ -48,29 +90,59 @@ class CreditWallet:
     source_event_id: str
 
 
-def decide(command: CreditWallet, state: WalletShard) -> Sequence[DomainEvent]:
-    """Any shard takes any credit; that it is taken once is the use case's claim (the shard can't tell)."""
+@dataclass(frozen=True)
+class Refund:
+    """Move a refund of `amount` on the merchant's wallet: debit it when the PSP took it (`reversed` False),
+    credit it back when it failed later (`reversed` True)."""
+
+    merchant_id: str
+    amount: Money
+    payment_order_id: str
+    refund_id: str
+    reversed: bool
+    source_event_id: str
+
+
+WalletCommand = CreditWallet | Refund
+
+
+def decide(command: WalletCommand, state: WalletShard, fees: FeeSchedule) -> Sequence[DomainEvent]:
+    """Any shard takes any move; that it is taken once is the use case's claim (the shard can't tell)."""
     if not command.amount.is_positive():
         raise CreditNotPositive(command.amount)
+    money = command.amount
+    if isinstance(command, CreditWallet):
+        net = fees.net(money)  # zero when the fee takes it all: recorded still, the capture credited once
+        return [
+            WalletCredited(
+                command.merchant_id, net.currency, net.minor, command.payment_order_id, command.source_event_id
+            )
+        ]
+    kind = WalletRefundReversed if command.reversed else WalletDebited
     return [
-        WalletCredited(
+        kind(
             command.merchant_id,
-            command.amount.currency,
-            command.amount.minor,
+            money.currency,
+            money.minor,
             command.payment_order_id,
+            command.refund_id,
             command.source_event_id,
         )
     ]
 
 
 def evolve(state: WalletShard, event: DomainEvent) -> WalletShard:
-    if not isinstance(event, WalletCredited):
+    if isinstance(event, WalletCredited | WalletRefundReversed):
+        change = int(event.amount_minor)
+    elif isinstance(event, WalletDebited):
+        change = -int(event.amount_minor)
+    else:
         return state
-    balances = {**state.balances, event.currency: state.balances.get(event.currency, 0) + int(event.amount_minor)}
+    balances = {**state.balances, event.currency: state.balances.get(event.currency, 0) + change}
     return WalletShard(event.merchant_id, balances)
 
 
-# Snapshots: every credit writes its shard's, so a shard loads in constant work however long it grows. This
+# Snapshots: every move writes its shard's, so a shard loads in constant work however long it grows. This
 # layout is stored: keep it (or add an upcaster) so existing snapshots still load.
 def snapshot(state: WalletShard) -> dict[str, Any]:
     return {"merchant_id": state.merchant_id, "balances": dict(state.balances)}
@@ -80,11 +152,21 @@ def restore(state: Mapping[str, Any]) -> WalletShard:
     return WalletShard(str(state["merchant_id"]), {str(k): int(v) for k, v in state["balances"].items()})
 
 
-DECIDER: Decider[WalletShard, CreditWallet] = Decider(
-    initial=WalletShard(),
-    decide=decide,
-    evolve=evolve,
-    events=EVENTS,
-    snapshot=snapshot,
-    restore=restore,
-)
+def wallet_decider(fees: FeeSchedule) -> Decider[WalletShard, WalletCommand]:
+    """The shard's decider under the fee schedule (the ledger's: payments_shared.fees)."""
+
+    def decide_under_fees(command: WalletCommand, state: WalletShard) -> Sequence[DomainEvent]:
+        return decide(command, state, fees)
+
+    return Decider(
+        initial=WalletShard(),
+        decide=decide_under_fees,
+        evolve=evolve,
+        events=EVENTS,
+        snapshot=snapshot,
+        restore=restore,
+    )
+
+
+# Folding needs no fees (they decide, they don't evolve): readers of stored shards (payments-ops rebuild) use this.
+DECIDER = wallet_decider(FeeSchedule())

@@ -1,0 +1,238 @@
+"""One ledger, one truth: any sequence of captures, refunds, reversals and failures, delivered in any order and
+any number of times, keeps each merchant's wallet equal to the ledger's merchant_payable, net of fees.
+
+A hypothesis state machine opens the books under a random fee schedule (read as the ledger's and the wallet's
+containers read it) and publishes the finalizer's events: payments (SUCCESS or FAILED, random merchants,
+currencies and amounts), refunds of a captured payment (partial or full, never above what is left of it;
+SUCCEEDED or FAILED) and reversals of SUCCEEDED refunds. Each event waits for delivery and is delivered, in any
+order, to the ledger's and the wallet's consumers (their entry points' commands, the real apps on in-memory
+stores; the ledger's totals projection fed by its store's stream); a delivered event comes back to either
+consumer again, or is published again under a new event id.
+
+After every step: every journal entry balances; each business event (a capture, a refund, a reversal) the ledger
+was told of is posted exactly once, and nothing else is; the trial balance balances; and each merchant's wallet
+equals the ledger's merchant_payable for that merchant and currency, and both equal the model: captures net of
+fees, less refunds, plus reversals (fees computed here with Decimal's half-even rounding).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Any
+
+from hypothesis import settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+
+from ledger.adapters.memory_accounts import InMemoryAccountTotals
+from ledger.app import LedgerApp
+from ledger.domain.journal import EVENT_SCHEMAS, JOURNAL_ENTRY_POSTED
+from ledger.entrypoints.post import post_command
+from payments_shared.events import EventEnvelope
+from payments_shared.eventstore import StoredEvent
+from payments_shared.eventstore.memory import InMemoryEventStore
+from payments_shared.fees import from_env
+from payments_shared.ids import PaymentOrderId, RefundId
+from payments_shared.money import Money
+from payments_testing.events import payment_status_updated, refund_status_updated
+from wallet.adapters.memory_balances import InMemoryBalances
+from wallet.app import WalletApp
+from wallet.domain.errors import WalletNotFound
+from wallet.entrypoints.credit import credit_command, refund_command
+
+MERCHANTS = ["m-1", "m-2"]
+CURRENCIES = ["EUR", "JPY", "KWD"]
+PAYABLE = "merchant_payable:"
+
+
+@dataclass
+class Payment:
+    merchant: str
+    currency: str
+    minor: int
+    succeeded: bool
+    refundable: int  # what is left to refund: the captured amount less SUCCEEDED refunds not reversed
+
+
+@dataclass(frozen=True)
+class RefundFacts:
+    payment_order_id: str
+    minor: int
+
+
+def fee_of(minor: int, basis_points: int, fixed: int) -> int:
+    """The fee rule, stated independently: half-even rounding of the percentage, plus the fixed part, capped."""
+    percentage = (Decimal(minor) * basis_points / 10_000).quantize(Decimal(1), rounding=ROUND_HALF_EVEN)
+    return min(minor, int(percentage) + fixed)
+
+
+class RefundBooks(RuleBasedStateMachine):
+    @initialize(
+        basis_points=st.integers(0, 1000), fixed=st.dictionaries(st.sampled_from(CURRENCIES), st.integers(0, 300))
+    )
+    def open_books(self, basis_points: int, fixed: dict[str, int]) -> None:
+        self.basis_points, self.fixed = basis_points, fixed
+        # One configuration for both services, as Terraform sets it on both (contracts/fees.json).
+        fees = from_env({"FEE_BASIS_POINTS": str(basis_points), "FEE_FIXED_MINOR": json.dumps(fixed)})
+        self.ledger_store = InMemoryEventStore(schemas=EVENT_SCHEMAS)
+        self.ledger = LedgerApp(self.ledger_store, InMemoryAccountTotals("Accounts"), fees)
+        self.entries: list[StoredEvent] = []
+        self.ledger_store.subscribe(self._projected)  # the journal's stream feeds the totals projection
+        self.wallet = WalletApp(InMemoryEventStore(), InMemoryBalances("Balances"), shards=3, fees=fees)
+        self.payments: dict[str, Payment] = {}
+        self.refunds: dict[str, RefundFacts] = {}
+        self.succeeded_refunds: list[str] = []  # SUCCEEDED, not reversed yet: may be REVERSED
+        self.pending: list[dict[str, Any]] = []  # published, not delivered yet
+        self.delivered: list[dict[str, Any]] = []
+        self.booked: set[tuple[str, str]] = set()  # business events delivered: (entry type, key)
+
+    def _projected(self, stored: StoredEvent) -> None:
+        self.entries.append(stored)
+        assert self.ledger.add_to_totals(stored) is True
+        assert self.ledger.add_to_totals(stored) is False  # the stream delivers it again: counted once
+
+    # -- the finalizer publishes
+    @rule(
+        merchant=st.sampled_from(MERCHANTS),
+        currency=st.sampled_from(CURRENCIES),
+        minor=st.integers(1, 10**7),
+        succeeded=st.booleans(),
+    )
+    def payment_decided(self, merchant: str, currency: str, minor: int, succeeded: bool) -> None:
+        order_id = PaymentOrderId.new()
+        self.payments[order_id] = Payment(merchant, currency, minor, succeeded, minor if succeeded else 0)
+        amount = Money(minor, currency).to_decimal_string()
+        status = "SUCCESS" if succeeded else "FAILED"
+        self.pending.append(payment_status_updated(merchant, amount, currency, status, order_id=order_id))
+
+    @precondition(lambda self: any(p.refundable for p in self.payments.values()))
+    @rule(pick=st.integers(0, 10**6), share=st.integers(1, 100), full=st.booleans(), succeeded=st.booleans())
+    def refund_answered(self, pick: int, share: int, full: bool, succeeded: bool) -> None:
+        """A refund of a captured payment, partial or full, within what is left of it: taken or refused."""
+        order_id = sorted(o for o, p in self.payments.items() if p.refundable)[pick % self._refundable()]
+        payment = self.payments[order_id]
+        minor = payment.refundable if full else max(1, payment.refundable * share // 100)
+        refund_id = RefundId.for_idempotency_key(order_id, str(uuid.uuid4()))
+        self.refunds[refund_id] = RefundFacts(order_id, minor)
+        if succeeded:
+            payment.refundable -= minor
+            self.succeeded_refunds.append(refund_id)
+        self.pending.append(self._refund_event(refund_id, "SUCCEEDED" if succeeded else "FAILED"))
+
+    @precondition(lambda self: self.succeeded_refunds)
+    @rule(pick=st.integers(0, 10**6))
+    def refund_reversed(self, pick: int) -> None:
+        """A SUCCEEDED refund failed at the card network: the money comes back (refundable again)."""
+        refund_id = self.succeeded_refunds.pop(pick % len(self.succeeded_refunds))
+        self.payments[self.refunds[refund_id].payment_order_id].refundable += self.refunds[refund_id].minor
+        self.pending.append(self._refund_event(refund_id, "REVERSED"))
+
+    def _refundable(self) -> int:
+        return sum(1 for p in self.payments.values() if p.refundable)
+
+    def _refund_event(self, refund_id: str, status: str) -> dict[str, Any]:
+        facts = self.refunds[refund_id]
+        payment = self.payments[facts.payment_order_id]
+        amount = Money(facts.minor, payment.currency).to_decimal_string()
+        return refund_status_updated(
+            facts.payment_order_id, refund_id, status, payment.merchant, amount, payment.currency
+        )
+
+    # -- the queues deliver, in any order, at least once
+    @precondition(lambda self: self.pending)
+    @rule(pick=st.integers(0, 10**6))
+    def delivered_to_both(self, pick: int) -> None:
+        event = self.pending.pop(pick % len(self.pending))
+        self._deliver(event, ledger=True, wallet=True)
+        self.delivered.append(event)
+
+    @precondition(lambda self: self.delivered)
+    @rule(pick=st.integers(0, 10**6), to_ledger=st.booleans(), new_event_id=st.booleans())
+    def delivered_again(self, pick: int, to_ledger: bool, new_event_id: bool) -> None:
+        """A redelivery to one consumer, or the same business event published again under a new event id."""
+        event = self.delivered[pick % len(self.delivered)]
+        if new_event_id:
+            event = {**event, "detail": {**event["detail"], "event_id": str(uuid.uuid4())}}
+        self._deliver(event, ledger=to_ledger, wallet=not to_ledger)
+
+    def _deliver(self, event: dict[str, Any], *, ledger: bool, wallet: bool) -> None:
+        envelope = EventEnvelope.from_eventbridge_event(event)
+        if ledger and (posting := post_command(envelope)) is not None:
+            self.ledger.post(*posting)
+            self.booked.add((posting[0].entry_type.value, posting[0].entry_key))
+        if wallet:
+            if envelope.event_type == "RefundStatusUpdated":
+                if (refund := refund_command(envelope)) is not None:
+                    self.wallet.refund(*refund)
+            elif (credit := credit_command(envelope)) is not None:
+                self.wallet.credit(*credit)
+
+    # -- the model: what each merchant is owed for the business events delivered
+    def _owed(self) -> dict[tuple[str, str], int]:
+        owed: dict[tuple[str, str], int] = defaultdict(int)
+        for entry_type, key in self.booked:
+            if entry_type == "capture":
+                p = self.payments[key]
+                owed[(p.merchant, p.currency)] += p.minor - fee_of(
+                    p.minor, self.basis_points, self.fixed.get(p.currency, 0)
+                )
+            else:
+                p = self.payments[self.refunds[key].payment_order_id]
+                owed[(p.merchant, p.currency)] += self.refunds[key].minor * (-1 if entry_type == "refund" else 1)
+        return owed
+
+    def _payables(self) -> dict[tuple[str, str], int]:
+        return {
+            (a.account.removeprefix(PAYABLE), a.currency): a.credits_minor - a.debits_minor
+            for a in self.ledger.trial_balance().accounts
+            if a.account.startswith(PAYABLE)
+        }
+
+    def _wallets(self) -> dict[tuple[str, str], int]:
+        wallets: dict[tuple[str, str], int] = {}
+        for merchant in MERCHANTS:
+            try:
+                balances = self.wallet.balances(merchant)["balances"]  # summed over the wallet's shards
+            except WalletNotFound:
+                continue
+            wallets.update({(merchant, currency): minor for currency, minor in balances.items()})
+        return wallets
+
+    # -- after every step
+    @invariant()
+    def every_entry_balances(self) -> None:
+        for stored in self.entries:
+            assert stored.event_type == JOURNAL_ENTRY_POSTED
+            sides: dict[tuple[str, str], int] = Counter()
+            for posting in stored.data["postings"]:
+                assert posting["amount_minor"] > 0
+                sides[(posting["currency"], posting["side"])] += posting["amount_minor"]
+            for currency in {c for c, _ in sides}:
+                assert sides[(currency, "DEBIT")] == sides[(currency, "CREDIT")], stored
+
+    @invariant()
+    def each_business_event_is_posted_exactly_once(self) -> None:
+        posted = Counter((e.data["entry_type"], e.data["entry_key"]) for e in self.entries)
+        assert set(posted.values()) <= {1}, posted
+        assert set(posted) == self.booked
+
+    @invariant()
+    def the_trial_balance_balances(self) -> None:
+        assert self.ledger.trial_balance().is_balanced()
+
+    @invariant()
+    def each_wallet_equals_its_ledger_payable_net_of_fees(self) -> None:
+        def nonzero(books: dict[tuple[str, str], int]) -> dict[tuple[str, str], int]:
+            return {key: minor for key, minor in books.items() if minor}
+
+        wallets, payables = nonzero(self._wallets()), nonzero(self._payables())
+        assert wallets == payables, (wallets, payables)
+        assert payables == nonzero(self._owed())
+
+
+RefundBooks.TestCase.settings = settings(max_examples=80, stateful_step_count=40, deadline=None)
+TestRefundBooks = RefundBooks.TestCase
