@@ -90,8 +90,12 @@ def test_a_partial_then_the_rest_refunds_the_charge_and_marks_it_refunded(psp: F
     intent = paid(psp)
     first = refund(psp, payment_intent=intent.id, amount=300, reason="requested_by_customer", metadata={"k": "v"})
     assert (first.object, first.status, first.amount, first.currency) == ("refund", "succeeded", 300, "eur")
-    assert (first.payment_intent, first.charge, first.reason) == (intent.id, intent.latest_charge, "requested_by_customer")
-    assert first.id.startswith("re_") and first.metadata.to_dict() == {"k": "v"}
+    assert (first.payment_intent, first.charge, first.reason) == (
+        intent.id,
+        intent.latest_charge,
+        "requested_by_customer",
+    )
+    assert first.id.startswith("re_") and first.metadata is not None and first.metadata.to_dict() == {"k": "v"}
     charge = psp.charge(str(intent.latest_charge))
     assert (charge["amount_refunded"], charge["refunded"]) == (300, False)
     rest = refund(psp, payment_intent=intent.id)  # no amount: what is left
@@ -174,9 +178,7 @@ def test_retrieve_and_list_an_intents_refunds_newest_first(psp: FakePsp) -> None
     assert missing.value.http_status == 404 and missing.value.code == "resource_missing"
 
 
-def test_the_refund_fail_card_refunds_then_fails_and_sends_both_signed_events(
-    psp: FakePsp, receiver: Receiver
-) -> None:
+def test_the_refund_fail_card_refunds_then_fails_and_sends_both_signed_events(psp: FakePsp, receiver: Receiver) -> None:
     intent = paid(psp, "pm_card_refundFail")
     taken = refund(psp, payment_intent=intent.id, amount=400)
     assert taken.status == "succeeded"
