@@ -526,7 +526,11 @@ def test_each_function_reaches_only_its_own_tables_keys_bus_and_log_group(deploy
         # its endpoint secret; other tokens are injected at deploy.
         parameter = f"arn:aws:ssm:{region}:{account}:parameter/payments/finalizer/stripe-secret-key"
         webhook_secret = f"arn:aws:ssm:{region}:{account}:parameter/payments/finalizer/stripe-webhook-secret"
-        reads = {"ssm:GetParameter"} if name in ("finalizer", "finalizer-webhook", "finalizer-sweep") else set()
+        reads = (
+            {"ssm:GetParameter"}
+            if name in ("finalizer", "finalizer-refund", "finalizer-webhook", "finalizer-sweep")
+            else set()
+        )
         assert granted_on(policy, parameter) == reads, name
         webhook_reads = {"ssm:GetParameter"} if name == "finalizer-webhook" else set()
         assert granted_on(policy, webhook_secret) == webhook_reads, name

@@ -11,6 +11,11 @@ API (Stripe's wire format: form-encoded requests with bracketed keys, JSON answe
                                   payment_intent_unexpected_state with the intent in `error.payment_intent`
   GET  /v1/payment_intents/{id}   the PaymentIntent as it stands now
   GET  /v1/payment_intents/search?query=metadata['k']:'v'   Stripe's Search API (intents indexed after a lag)
+  POST /v1/refunds                `payment_intent` (a succeeded one), `amount` (default: what is left), `reason`
+                                  (duplicate, fraudulent, requested_by_customer), `metadata`; Stripe's refusals:
+                                  more than is left → amount_too_large, nothing left → charge_already_refunded
+  GET  /v1/refunds/{id}, GET /v1/refunds?payment_intent=…   a refund; an intent's refunds (newest first)
+  GET  /v1/charges/{id}           the charge a succeeded intent made (`amount_refunded`, `refunded`)
   GET  /3ds/{id}, POST /3ds/{id}/complete|fail   the buyer's 3-D Secure page (no key: the buyer's browser); the
                                   POST answers 303 to the return_url, with payment_intent and
                                   payment_intent_client_secret appended, or without one a small "done" page;
@@ -45,6 +50,12 @@ at random (`fault_rates`):
                   from the Dashboard or an operator): the next retrieve finds it `canceled`, with `canceled_at`
                   and `cancellation_reason` (default requested_by_customer), nothing charged
   "latency:<ms>"  answer normally after a delay
+
+Refunds: a refund of a charge starts `succeeded` and counts in its charge's `amount_refunded` (`refunded` once
+all of it is). The refund-fail test card (pm_card_refundFail, 4000000000005126) charges normally, but each of its
+refunds fails `refund_fail_after_s` later (None: only when `fail_refund(id)` is called): `failed` with a
+failure_reason, the amount back on the charge, and the events refund.failed and charge.refund.updated.
+Refund creation follows the same idempotency rules and scripted faults ("503", "timeout", "lost") as a create.
 
 Webhooks, signed as Stripe signs them. Every status change of an intent (create, a `processing` intent settling,
 authentication, cancel) emits an Event (`webhook_events`, in order: payment_intent.created, .processing,
@@ -121,7 +132,12 @@ TEST_CARDS: dict[str, CardOutcome] = {
         "An error occurred while processing your card. Try again in a little bit.",
     ),
     "4000002500003155": CardOutcome("requires_action"),
+    "4000000000005126": _SUCCEEDS,  # its refunds fail later (REFUND_FAIL_CARD)
 }
+REFUND_FAIL_CARD = "4000000000005126"
+# What a refund of REFUND_FAIL_CARD fails with: one of Stripe's Refund.failure_reason values.
+REFUND_FAILURE_REASON = "expired_or_canceled_card"
+REFUND_REASONS = ("duplicate", "fraudulent", "requested_by_customer")
 # Stripe's test PaymentMethods (docs.stripe.com/testing) and the test card each stands for.
 TEST_PAYMENT_METHODS: dict[str, str] = {
     "pm_card_visa": "4242424242424242",
@@ -135,6 +151,7 @@ TEST_PAYMENT_METHODS: dict[str, str] = {
     "pm_card_chargeDeclinedIncorrectCvc": "4000000000000127",
     "pm_card_chargeDeclinedProcessingError": "4000000000000119",
     "pm_card_authenticationRequired": "4000002500003155",
+    "pm_card_refundFail": REFUND_FAIL_CARD,
 }
 # Stripe's PaymentIntent.cancellation_reason values.
 CANCELLATION_REASONS = frozenset(
@@ -168,6 +185,8 @@ WEBHOOK_TYPES = frozenset(
         "payment_intent.payment_failed",
         "payment_intent.canceled",
         "payment_intent.requires_action",
+        "refund.failed",
+        "charge.refund.updated",
     }
 )
 API_VERSION = "2026-10-28.endive"  # what the repo's stripe SDK (16.x) pins: its events carry this version
@@ -243,6 +262,7 @@ class FakePsp:
         webhook_timeout_s: float = 5.0,
         webhook_duplicate_rate: float = 0.0,
         webhook_delay_s: tuple[float, float] = (0.0, 0.0),
+        refund_fail_after_s: float | None = 0.5,
     ) -> None:
         # Off, as on every new Stripe account: card numbers sent with the secret key are refused.
         self.raw_card_access = raw_card_access
@@ -279,6 +299,13 @@ class FakePsp:
         self.webhook_duplicate_rate = webhook_duplicate_rate
         self.webhook_delay_s = webhook_delay_s
         self.webhook_events: list[dict[str, Any]] = []  # every event emitted, in order
+        # Refunds: the charges succeeded intents made, the refunds of them, and when REFUND_FAIL_CARD's fail.
+        self.refund_fail_after_s = refund_fail_after_s
+        self._charges: dict[str, dict[str, Any]] = {}
+        self._refunds: dict[str, dict[str, Any]] = {}
+        self._card_of: dict[str, str] = {}  # intent → the test card number it charges
+        self._refund_timers: list[threading.Timer] = []
+        self.refunds: Counter[str] = Counter()  # refunds created per idempotency key (must stay <= 1)
         self.webhook_attempts: Counter[str] = Counter()  # POSTs to the endpoint per event id
         self.webhooks_delivered: Counter[str] = Counter()  # 2xx answers per event id (2 for a duplicated one)
         self.webhooks_abandoned: Counter[str] = Counter()  # deliveries given up after webhook_max_attempts
@@ -313,6 +340,34 @@ class FakePsp:
         """The PaymentIntents whose metadata has these values (what a Dashboard search would find)."""
         with self._lock:
             return [dict(i) for i in self._intents.values() if metadata.items() <= i["metadata"].items()]
+
+    def charge(self, charge_id: str) -> dict[str, Any]:
+        with self._lock:
+            return dict(self._charges[charge_id])
+
+    def refund(self, refund_id: str) -> dict[str, Any]:
+        with self._lock:
+            return dict(self._refunds[refund_id])
+
+    def fail_refund(self, refund_id: str) -> dict[str, Any]:
+        """The card network returns a succeeded refund (as Stripe's refund-fail card does): it becomes `failed`,
+        its amount goes back on the charge, and refund.failed and charge.refund.updated are sent. KeyError for an
+        unknown refund, ValueError (nothing changed) for one that is not `succeeded`."""
+        with self._lock:
+            refund = self._refunds[refund_id]
+            if refund["status"] != "succeeded":
+                raise ValueError(f"Refund {refund_id} has status {refund['status']}: it cannot fail")
+            refund.update(
+                status="failed",
+                failure_reason=REFUND_FAILURE_REASON,
+                failure_balance_transaction=f"txn_{secrets.token_hex(12)}",
+            )
+            charge = self._charges[refund["charge"]]
+            charge["amount_refunded"] -= refund["amount"]
+            charge["refunded"] = False
+            self._emit("refund.failed", refund, _NO_REQUEST)
+            self._emit("charge.refund.updated", refund, _NO_REQUEST)
+            return dict(refund)
 
     def authenticate(self, intent_id: str, succeed: bool) -> dict[str, Any]:
         """The buyer completes (or fails) 3-D Secure for an intent in requires_action; the intent as it is then.
@@ -360,7 +415,8 @@ class FakePsp:
                 path = self.path.partition("?")[0]
                 page = re.fullmatch(r"/3ds/([^/]+)/(complete|fail)", path)
                 cancel = re.fullmatch(r"/v1/payment_intents/([^/]+)/cancel", path)
-                if path != "/v1/payment_intents" and page is None and cancel is None:
+                refund = path == "/v1/refunds"
+                if path != "/v1/payment_intents" and page is None and cancel is None and not refund:
                     return self._send(404, _not_found(self.path))
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
                 if page is not None:  # the buyer's browser: no API key
@@ -372,6 +428,8 @@ class FakePsp:
                 if cancel is not None:
                     status, payload, replayed = psp._cancel(cancel[1], key, parse_form(body), request_id)
                     delay = 0.0
+                elif refund:
+                    status, payload, delay, replayed = psp._create_refund(key, parse_form(body), request_id)
                 else:
                     status, payload, delay, replayed = psp._create(key, parse_form(body), request_id)
                 if delay:
@@ -390,6 +448,10 @@ class FakePsp:
                     return self._send(*psp._list(parse_form(query)))
                 if path == "/v1/payment_intents/search":
                     return self._send(*psp._search(parse_form(query)))
+                if path == "/v1/refunds":
+                    return self._send(*psp._list_refunds(parse_form(query)))
+                if path.startswith(("/v1/refunds/", "/v1/charges/")):
+                    return self._send(*psp._retrieve_object(path))
                 intent = (
                     psp._retrieve(path.removeprefix("/v1/payment_intents/"))
                     if path.startswith("/v1/payment_intents/")
@@ -437,6 +499,10 @@ class FakePsp:
         if self._worker is not None:
             self._worker.join(timeout=self.webhook_timeout_s + 1)
             self._worker = None
+        with self._lock:
+            timers, self._refund_timers = self._refund_timers, []
+        for timer in timers:
+            timer.cancel()
 
     # -- behaviour
     def _authorized(self, header: str | None) -> bool:
@@ -563,6 +629,7 @@ class FakePsp:
                 self.card_numbers_seen[card["number"]] += 1
             self.intents[key] += 1
             self._keys[intent_id] = key
+            self._card_of[intent_id] = card["number"]
             if return_url is not None:
                 self._return_urls[intent_id] = return_url
             settling = _settling(behaviour, outcome)
@@ -601,7 +668,24 @@ class FakePsp:
         else:
             intent["status"] = "succeeded"
             intent["amount_received"] = intent["amount"]
-            intent["latest_charge"] = f"ch_{secrets.token_hex(12)}"
+            intent["latest_charge"] = charge_id = f"ch_{secrets.token_hex(12)}"
+            self._charges[charge_id] = {
+                "id": charge_id,
+                "object": "charge",
+                "amount": intent["amount"],
+                "amount_captured": intent["amount"],
+                "amount_refunded": 0,
+                "captured": True,
+                "created": int(self.clock()),
+                "currency": intent["currency"],
+                "livemode": False,
+                "metadata": dict(intent["metadata"]),
+                "paid": True,
+                "payment_intent": intent["id"],
+                "payment_method": intent["payment_method"],
+                "refunded": False,
+                "status": "succeeded",
+            }
             self.charges[key] += 1
 
     def _list(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
@@ -663,6 +747,153 @@ class FakePsp:
                     self._decide(intent, outcome, key)
                     self._emit(STATUS_EVENTS[intent["status"]], intent, _NO_REQUEST)
             return dict(intent)
+
+    # -- refunds
+    def _create_refund(
+        self, key: str | None, params: dict[str, Any], request_id: str
+    ) -> tuple[int, dict[str, Any], float, bool]:
+        """POST /v1/refunds: (HTTP status, body, delay before answering, replayed)."""
+        origin = {"id": request_id, "idempotency_key": key}
+        key = key or f"auto-{secrets.token_hex(8)}"
+        behaviour = self._next_behaviour(key)
+        if behaviour in ("503", "timeout"):
+            error = {"error": {"type": "api_error", "message": "Stripe is temporarily unavailable."}}
+            with self._lock:
+                self.requests[key] += 1
+            return 503, error, (self.hang_seconds if behaviour == "timeout" else 0.0), False
+        lost = self.hang_seconds if behaviour == "lost" else 0.0
+        # The endpoint is part of what a key was first used with: a create's key reused here is refused.
+        stored_params = {**params, "(endpoint)": "/v1/refunds"}
+        with self._lock:  # held throughout: no second request with this key can run meanwhile
+            self.requests[key] += 1
+            stored = self._stored_answer(key, stored_params)
+            if stored is not None:
+                status, body, replayed = stored
+                return status, body, lost if replayed else 0.0, replayed
+            try:
+                refund = self._refund_of(params, origin)
+            except StripeError as refused:
+                return refused.http_status, {"error": refused.error}, 0.0, False  # not stored, as a create's
+            self.refunds[key] += 1
+            self._stored[key] = (stored_params, 200, dict(refund), self.clock())
+        return 200, dict(refund), lost, False
+
+    def _refund_of(self, params: dict[str, Any], origin: dict[str, str | None]) -> dict[str, Any]:
+        """Refund a succeeded intent's charge by Stripe's rules (caller holds the lock)."""
+        intent_id = params.get("payment_intent")
+        if not intent_id:
+            raise _invalid("Missing required param: payment_intent.", "payment_intent")
+        intent = self._intents.get(intent_id)
+        if intent is None:
+            raise _invalid(f"No such payment_intent: '{intent_id}'", "payment_intent", "resource_missing")
+        reason = params.get("reason") or None
+        if reason is not None and reason not in REFUND_REASONS:
+            message = "Invalid reason: must be one of " + ", ".join(REFUND_REASONS[:-1])
+            raise _invalid(f"{message}, or {REFUND_REASONS[-1]}", "reason", "parameter_invalid_empty")
+        charge = self._charges.get(intent.get("latest_charge") or "")
+        if intent["status"] != "succeeded" or charge is None:
+            raise _invalid(
+                "This PaymentIntent does not have a successful charge to refund.",
+                "payment_intent",
+                "payment_intent_unexpected_state",
+            )
+        left = charge["amount"] - charge["amount_refunded"]
+        if left <= 0:
+            raise _invalid(f"Charge {charge['id']} has already been refunded.", None, "charge_already_refunded")
+        requested = params.get("amount")
+        if requested is not None and (not str(requested).isdigit() or int(requested) < 1):
+            raise _invalid("This value must be greater than or equal to 1.", "amount", "parameter_invalid_integer")
+        amount = left if requested is None else int(requested)
+        if amount > left:
+            of = "charge amount" if charge["amount_refunded"] == 0 else "unrefunded amount on charge"
+            currency = charge["currency"]
+            raise _invalid(
+                f"Refund amount ({_shown(amount, currency)}) is greater than {of} ({_shown(left, currency)})",
+                "amount",
+                "amount_too_large",
+            )
+        refund_id = f"re_{secrets.token_hex(12)}"
+        refund: dict[str, Any] = {
+            "id": refund_id,
+            "object": "refund",
+            "amount": amount,
+            "balance_transaction": f"txn_{secrets.token_hex(12)}",
+            "charge": charge["id"],
+            "created": int(self.clock()),
+            "currency": charge["currency"],
+            "destination_details": {
+                "card": {
+                    "reference": None,
+                    "reference_status": "pending",
+                    "reference_type": "acquirer_reference_number",
+                    "type": "refund",
+                },
+                "type": "card",
+            },
+            "metadata": dict(params.get("metadata") or {}),
+            "payment_intent": intent_id,
+            "reason": reason,
+            "receipt_number": None,
+            "source_transfer_reversal": None,
+            "status": "succeeded",
+            "transfer_reversal": None,
+        }
+        self._refunds[refund_id] = refund
+        charge["amount_refunded"] += amount
+        charge["refunded"] = charge["amount_refunded"] == charge["amount"]
+        self._emit("refund.created", refund, origin)
+        self._emit("charge.refunded", charge, origin)
+        if self._card_of.get(intent_id) == REFUND_FAIL_CARD and self.refund_fail_after_s is not None:
+            timer = threading.Timer(self.refund_fail_after_s, self._fail_later, [refund_id])
+            timer.daemon = True
+            self._refund_timers.append(timer)
+            timer.start()
+        return refund
+
+    def _fail_later(self, refund_id: str) -> None:
+        """The refund-fail card's network answer, from a timer thread."""
+        try:
+            self.fail_refund(refund_id)
+        except (KeyError, ValueError):
+            pass  # gone with a stop(), or already failed by the test
+
+    def _list_refunds(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        """Stripe's list of refunds: newest first, `payment_intent` to filter, `limit` (1-100, default 10),
+        `starting_after`."""
+        limit = str(params.get("limit", "10"))
+        if not limit.isdigit() or not 1 <= int(limit) <= 100:
+            refused = _invalid("This value must be between 1 and 100.", "limit", "parameter_invalid_integer")
+            return 400, {"error": refused.error}
+        intent_id = params.get("payment_intent")
+        with self._lock:
+            if intent_id is not None and intent_id not in self._intents:
+                missing = _invalid(f"No such payment_intent: '{intent_id}'", "payment_intent", "resource_missing")
+                return 400, {"error": missing.error}
+            refunds = [
+                dict(r)
+                for r in reversed(self._refunds.values())
+                if intent_id is None or r["payment_intent"] == intent_id
+            ]
+        after = params.get("starting_after")
+        if after is not None:
+            ids = [r["id"] for r in refunds]
+            if after not in ids:
+                return 400, {
+                    "error": _invalid(f"No such refund: '{after}'", "starting_after", "resource_missing").error
+                }
+            refunds = refunds[ids.index(after) + 1 :]
+        page = refunds[: int(limit)]
+        return 200, {"object": "list", "url": "/v1/refunds", "has_more": len(refunds) > len(page), "data": page}
+
+    def _retrieve_object(self, path: str) -> tuple[int, dict[str, Any]]:
+        """GET /v1/refunds/{id} or /v1/charges/{id}."""
+        kind, _, object_id = path.removeprefix("/v1/").partition("/")
+        with self._lock:
+            found = (self._refunds if kind == "refunds" else self._charges).get(object_id)
+            if found is not None:
+                return 200, dict(found)
+        name = "refund" if kind == "refunds" else "charge"
+        return 404, {"error": _invalid(f"No such {name}: '{object_id}'", "id", "resource_missing").error}
 
     # -- cancel
     def _cancel(
@@ -756,8 +987,8 @@ class FakePsp:
 
     # -- webhooks
     def _emit(self, event_type: str, intent: dict[str, Any], origin: dict[str, str | None]) -> None:
-        """Record the event of an intent's change and queue it for the endpoint (caller holds the lock, so events
-        are recorded and queued in the order the changes happened)."""
+        """Record the event of an object's change (an intent, a refund, a charge) and queue it for the endpoint
+        (caller holds the lock, so events are recorded and queued in the order the changes happened)."""
         deliver = event_type in self.webhook_types and self.webhook_url is not None
         event_id = f"evt_{secrets.token_hex(12)}"
         event: dict[str, Any] = {
@@ -977,6 +1208,14 @@ def _no_such_intent(intent_id: str) -> dict[str, Any]:
             "doc_url": "https://stripe.com/docs/error-codes/resource-missing",
         }
     }
+
+
+def _shown(amount: int, currency: str) -> str:
+    """An amount as Stripe's messages show it: in major units, with the currency's sign or code."""
+    places = stripe_amounts.decimals(currency.upper())
+    major = f"{amount / 10**places:.{places}f}"
+    sign = {"usd": "$", "eur": "€", "gbp": "£"}.get(currency)
+    return f"{sign}{major}" if sign else f"{major} {currency}"
 
 
 def _page(body: str) -> str:

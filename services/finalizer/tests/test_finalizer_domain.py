@@ -145,6 +145,9 @@ def test_both_outcomes_leave_as_payment_status_updated_and_an_authentication_as_
             "PaymentSucceeded": "PaymentStatusUpdated",
             "PaymentFailed": "PaymentStatusUpdated",
             "PaymentActionRequired": "PaymentActionRequired",
+            "RefundSucceeded": "RefundStatusUpdated",
+            "RefundFailed": "RefundStatusUpdated",
+            "RefundReversed": "RefundStatusUpdated",
         },
     )
 

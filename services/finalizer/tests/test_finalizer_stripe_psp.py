@@ -12,8 +12,9 @@ from finalizer_testdata import READ_TIMEOUT_S, stripe_on
 from finalizer.adapters import stripe_psp
 from finalizer.adapters.stripe_psp import StripePsp
 from finalizer.domain.payment import CardDetails, PaymentToken, PspDecision
+from finalizer.domain.refund import RefundStatus
 from finalizer.ports import PspOutcomeUnknown, PspRequestRefused
-from payments_shared.ids import PaymentOrderId
+from payments_shared.ids import PaymentOrderId, RefundId
 from payments_shared.money import Money
 
 EUR_12_34 = Money(1234, "EUR")
@@ -36,6 +37,7 @@ EXPECTED = {
     "4000000000000127": (PspDecision.DECLINED, "incorrect_cvc"),
     "4000000000000119": (PspDecision.DECLINED, "processing_error"),
     "4000002500003155": (PspDecision.REQUIRES_ACTION, None),  # 3-D Secure: the buyer authenticates first
+    "4000000000005126": (PspDecision.APPROVED, None),  # charged; its refunds fail later
     "4111111111111111": (PspDecision.DECLINED, "test_mode_live_card"),  # not a Stripe test card
 }
 
@@ -213,3 +215,57 @@ def test_a_card_number_is_refused_by_an_account_without_raw_card_access() -> Non
         )
     finally:
         strict.stop()
+
+
+# -- refunds
+
+
+def charged(psp: FakePsp, token: str = "pm_card_visa") -> str:  # noqa: S107 - a Stripe test PaymentMethod
+    result = stripe_on(psp).charge(PaymentOrderId.new(), EUR_12_34, "merchant-1", PaymentToken(token))
+    assert result.decision == PspDecision.APPROVED and result.psp_reference is not None
+    return result.psp_reference
+
+
+def test_a_refund_is_made_once_per_key_with_our_ids_and_read_back_as_ours(psp: FakePsp) -> None:
+    intent, refund_id = charged(psp), RefundId.for_idempotency_key("order", "k")
+    metadata = {"refund_id": refund_id, "payment_order_id": "order"}
+    adapter = stripe_on(psp)
+    taken = adapter.refund(refund_id, intent, Money(500, "EUR"), "duplicate", metadata)
+    assert taken.status == RefundStatus.SUCCEEDED and taken.psp_reference is not None
+    assert adapter.refund(refund_id, intent, Money(500, "EUR"), "duplicate", metadata) == taken  # the key replays
+    assert psp.refunds[refund_id] == 1
+    assert (psp.refund(taken.psp_reference)["amount"], psp.refund(taken.psp_reference)["reason"]) == (500, "duplicate")
+    assert adapter.retrieve_refund(taken.psp_reference).refund_id == refund_id
+    assert adapter.find_refund(intent, refund_id) == taken
+    assert adapter.find_refund(intent, RefundId.for_idempotency_key("order", "other")) is None
+
+
+def test_stripes_refusal_of_a_refund_is_failed_with_its_code_and_message(psp: FakePsp) -> None:
+    intent = charged(psp)
+    refused = stripe_on(psp).refund("rf-big", intent, Money(1235, "EUR"), None, {"refund_id": "rf-big"})
+    assert (refused.status, refused.psp_reference) == (RefundStatus.FAILED, None)
+    assert refused.failure_reason == "amount_too_large: Refund amount (€12.35) is greater than charge amount (€12.34)"
+    assert psp.requests["rf-big"] == 1  # a refusal is not retried
+
+
+def test_a_refund_of_a_three_decimal_amount_stripe_cannot_take_fails_without_asking(psp: FakePsp) -> None:
+    refused = stripe_on(psp).refund("rf-kwd", "pi_x", Money(1235, "KWD"), None, {"refund_id": "rf-kwd"})
+    assert refused.status == RefundStatus.FAILED and psp.requests["rf-kwd"] == 0
+
+
+@pytest.mark.parametrize("fault", ["503", "timeout", "lost"])
+def test_a_refund_without_an_answer_is_an_unknown_outcome(psp: FakePsp, fault: str) -> None:
+    intent = charged(psp)
+    psp.script("rf-unknown", [fault] * 3)  # the SDK's first attempt and both retries
+    with pytest.raises(PspOutcomeUnknown):
+        stripe_on(psp).refund("rf-unknown", intent, Money(100, "EUR"), None, {"refund_id": "rf-unknown"})
+
+
+def test_a_refund_with_a_key_stripe_refuses_is_a_refused_request_not_a_failed_refund(psp: FakePsp) -> None:
+    intent = charged(psp)
+    with pytest.raises(PspRequestRefused):
+        StripePsp(lambda: "sk_test_revoked", api_base=psp.url).refund("rf-k", intent, Money(100, "EUR"), None, {})
+    adapter = stripe_on(psp)
+    adapter.refund("rf-reused", intent, Money(100, "EUR"), None, {"refund_id": "rf-reused"})
+    with pytest.raises(PspRequestRefused):  # the same key with other parameters: Stripe's idempotency error
+        adapter.refund("rf-reused", intent, Money(200, "EUR"), None, {"refund_id": "rf-reused"})

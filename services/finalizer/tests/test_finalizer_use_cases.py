@@ -6,12 +6,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from finalizer.adapters.memory_results import InMemoryPaymentResults
-from finalizer.app import Finalized, FinalizerApp
+from finalizer.app import Finalized, FinalizerApp, RefundRecorded
 from finalizer.domain.payment import (
     CardDetails,
     ChargePayment,
@@ -20,12 +20,13 @@ from finalizer.domain.payment import (
     PaymentStatus,
     PspDecision,
 )
-from finalizer.domain.streams import payment_stream
+from finalizer.domain.refund import RefundAnswer, RefundStatus, RequestRefund
+from finalizer.domain.streams import payment_stream, refund_stream
 from finalizer.ports import PspOutcomeUnknown, PspRequestRefused
 from finalizer.rows import result_row
 from payments_shared.eventstore import StoreUnavailable
 from payments_shared.eventstore.memory import InMemoryEventStore
-from payments_shared.ids import MerchantId, PaymentOrderId
+from payments_shared.ids import MerchantId, PaymentOrderId, RefundId
 from payments_shared.money import Money
 from payments_shared.retry import RetryPolicy
 
@@ -70,6 +71,7 @@ class FakePsp:
     finds: Counter[str] = field(default_factory=Counter)
     charges: Counter[str] = field(default_factory=Counter)
     answers: dict[str, ChargeResult] = field(default_factory=dict)
+    refunds: dict[str, RefundAnswer] = field(default_factory=dict)  # by idempotency key
     faults: list[Exception] = field(default_factory=list)
     during_charge: Callable[[], object] | None = None
 
@@ -102,6 +104,26 @@ class FakePsp:
 
     cancel = retrieve
 
+    def refund(
+        self, idempotency_key: str, payment_intent: str, amount: Money, reason: str | None, metadata: dict[str, str]
+    ) -> RefundAnswer:
+        self.requests[idempotency_key] += 1
+        if self.faults:
+            raise self.faults.pop(0)
+        taken = RefundAnswer(RefundStatus.SUCCEEDED, f"re_{len(self.refunds)}", None, metadata["refund_id"])
+        answer = self.refunds.setdefault(idempotency_key, taken)
+        if self.during_charge is not None:
+            racing, self.during_charge = self.during_charge, None
+            racing()
+        return answer
+
+    def retrieve_refund(self, reference: str) -> RefundAnswer:
+        return next(answer for answer in self.refunds.values() if answer.psp_reference == reference)
+
+    def find_refund(self, payment_intent: str, refund_id: str) -> RefundAnswer | None:
+        self.finds[refund_id] += 1
+        return self.refunds.get(refund_id)
+
 
 @dataclass
 class Finalizer:
@@ -116,6 +138,16 @@ class Finalizer:
         order_id = PaymentOrderId(order or PaymentOrderId.new())
         sealed = self.cards.seal(card, order_id)
         return ChargePayment(order_id, MerchantId("merchant-1"), Money(1234, "EUR"), sealed, order_id, "evt-1")
+
+    def refund_of(self, command: ChargePayment) -> RequestRefund:
+        """What the entry point makes of a RefundRequested event for that payment."""
+        refund_id = RefundId.for_idempotency_key(command.payment_order_id, "key-1")
+        return RequestRefund(
+            refund_id, command.payment_order_id, command.merchant_id, Money(500, "EUR"), None, "corr", "evt-r"
+        )
+
+    def refund_events(self, command: RequestRefund) -> list[tuple[str, str]]:
+        return [(e.event_type, e.data["status"]) for e in self.store.load(refund_stream(command.refund_id)).events]
 
     def events(self, command: ChargePayment) -> list[tuple[str, str]]:
         return [
@@ -228,3 +260,39 @@ def test_details_sealed_for_another_order_are_never_charged(world: Finalizer) ->
     with pytest.raises(CardSealedForAnotherOrder):
         world.app.charge(replace(command, payment_details=other.payment_details))
     assert sum(world.psp.requests.values()) == 0 and world.events(command) == [] and world.results.all() == []
+
+
+def test_a_refund_delivery_racing_another_records_nothing_and_answers_with_the_winners(world: Finalizer) -> None:
+    payment = world.command()
+    world.app.charge(payment)
+    command = world.refund_of(payment)
+    winner: list[RefundRecorded] = []
+    world.psp.during_charge = lambda: winner.append(world.app.refund(command))  # records while we wait on the PSP
+    lost = world.app.refund(command)
+    assert winner[0].recorded_now and (lost.status, lost.recorded_now) == (RefundStatus.SUCCEEDED, False)
+    assert world.psp.requests[command.refund_id] == 2 and len(world.psp.refunds) == 1
+    assert world.refund_events(command) == [("RefundSucceeded", "SUCCEEDED")]
+
+
+def test_when_a_refunds_record_keeps_being_refused_the_redelivery_gets_the_psps_first_answer(world: Finalizer) -> None:
+    payment = world.command()
+    world.app.charge(payment)
+    command = world.refund_of(payment)
+    world.store.cancel_next(*["ThrottlingError"] * QUICK.attempts)
+    with pytest.raises(StoreUnavailable):
+        world.app.refund(command)
+    assert world.refund_events(command) == []
+    assert world.app.refund(command).recorded_now  # the queue's redelivery
+    assert world.psp.requests[command.refund_id] == 2 and len(world.psp.refunds) == 1
+    assert world.refund_events(command) == [("RefundSucceeded", "SUCCEEDED")]
+
+
+def test_a_young_refund_request_is_not_looked_up(world: Finalizer) -> None:
+    payment = world.command()
+    world.app.charge(payment)
+    command = replace(world.refund_of(payment), requested_at=NOW - timedelta(hours=22))
+    world.app.refund(command)
+    assert world.psp.finds[command.refund_id] == 0
+    older = replace(world.refund_of(payment), refund_id=RefundId.for_idempotency_key(payment.payment_order_id, "k2"))
+    world.app.refund(replace(older, requested_at=NOW - timedelta(hours=23)))
+    assert world.psp.finds[older.refund_id] == 1

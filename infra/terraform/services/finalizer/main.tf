@@ -96,8 +96,18 @@ locals {
         { sid = "OpenCardData", actions = ["kms:Decrypt"], resources = [local.platform.card_data_key_arn] },
       ], local.read_secret.PspApiKey)
     }
+    # RefundRequested (its queue): the payment's stream read for the PaymentIntent, the refund asked of Stripe,
+    # its answer appended to the refund's own stream (a lost race reads that stream back). No results row.
+    "finalizer-refund" = {
+      handler = "finalizer.entrypoints.refund.handler"
+      tables  = [module.event_store.table_name]
+      statements = concat([
+        { sid = "RecordRefunds", actions = ["dynamodb:Query", "dynamodb:PutItem", "dynamodb:ConditionCheckItem"], resources = [module.event_store.table_arn] },
+      ], local.read_secret.PspApiKey)
+    }
     # Stripe's signed webhooks (POST /webhooks/stripe, no IAM: the signature is checked with the endpoint's
-    # secret) settle payments awaiting 3-D Secure from the re-read PaymentIntent.
+    # secret) settle payments awaiting 3-D Secure from the re-read PaymentIntent, and record the reversal of a
+    # refund that failed after it was taken (the re-read Refund, appended to its stream: settle_payments' grants).
     "finalizer-webhook" = {
       handler = "finalizer.entrypoints.stripe_webhook.handler"
       tables  = [module.event_store.table_name, module.results.name]
@@ -197,6 +207,15 @@ module "subscription" {
   name           = "finalizer"
   consumers_file = local.consumers_file
   function       = module.service.functions["finalizer"]
+  platform       = local.platform
+}
+
+# RefundRequested events, behind their own queue and DLQ (a refund parked never holds back a charge).
+module "refund_subscription" {
+  source         = "../../modules/event_subscription"
+  name           = "finalizer-refunds"
+  consumers_file = local.consumers_file
+  function       = module.service.functions["finalizer-refund"]
   platform       = local.platform
 }
 

@@ -4,6 +4,10 @@ A payment whose card asks for 3-D Secure is recorded REQUIRES_ACTION and settled
 own state: a Stripe webhook (`settle`), a redelivery of its PaymentInitiated (`charge`), or the sweep, which
 cancels it once the buyer is past the deadline (`sweep`). So every payment reaches SUCCESS or FAILED within
 the deadline plus the sweep's period, whatever the buyer or the PSP does.
+
+A refund of a succeeded payment is asked of the PSP once (the refund id is its idempotency key) and its answer
+recorded on the refund's own stream (`refund`); a refund that fails later at the card network is recorded
+REVERSED from the PSP's own state, which a webhook says has changed (`record_refund_failure`).
 """
 
 from __future__ import annotations
@@ -28,7 +32,17 @@ from finalizer.domain.payment import (
     RecordCharge,
     RecordSettlement,
 )
-from finalizer.domain.streams import PAYMENT_PREFIX, payment_stream
+from finalizer.domain.refund import DECIDER as REFUND_DECIDER
+from finalizer.domain.refund import (
+    RecordRefundAnswer,
+    RecordRefundFailure,
+    Refund,
+    RefundAnswer,
+    RefundNotRecorded,
+    RefundStatus,
+    RequestRefund,
+)
+from finalizer.domain.streams import PAYMENT_PREFIX, REFUND_PREFIX, payment_stream, refund_stream
 from finalizer.ports import (
     CardOpener,
     Clock,
@@ -56,6 +70,21 @@ class SweepIncomplete(Exception):
         self.settled, self.left = settled, left
 
 
+class PaymentNotRefundable(Exception):
+    """A refund for a payment this finalizer has not recorded as succeeded (or on other terms): never refunded
+    blindly; the event goes back to the queue (its payment's outcome may still be on its way), then the DLQ."""
+
+
+@dataclass(frozen=True)
+class RefundRecorded:
+    refund_id: str
+    status: RefundStatus
+    recorded_now: bool  # False when an earlier delivery (or webhook) had already recorded it
+    amount_minor: int = 0
+    currency: str = ""
+    psp_latency_ms: float | None = None
+
+
 @dataclass(frozen=True)
 class Finalized:
     payment_order_id: str
@@ -78,6 +107,8 @@ class FinalizerApp:
     ) -> None:
         # Payment streams are short-lived (one event, two with 3-D Secure): no snapshot to look for.
         self._payments = Repository(store, DECIDER, retry_policy=retry_policy)
+        # A refund's stream holds its answer and perhaps its reversal: no snapshot either.
+        self._refunds = Repository(store, REFUND_DECIDER, retry_policy=retry_policy)
         self._store = store
         self._cards = cards
         self._psp = psp
@@ -154,6 +185,84 @@ class FinalizerApp:
         if left:
             raise SweepIncomplete(settled, left)
         return settled
+
+    def refund(self, command: RequestRefund) -> RefundRecorded:
+        """Refund a succeeded payment's PaymentIntent once and record the PSP's answer on the refund's stream.
+
+        A redelivery finds the answer recorded and stops. Two deliveries racing both reach the PSP with the same
+        idempotency key (the PSP refunds once) and the stream's version condition lets one record the answer.
+        """
+        stream = refund_stream(command.refund_id)
+        existing = self._refunds.load(stream)
+        if existing.state.status is not None:
+            return RefundRecorded(str(command.refund_id), existing.state.status, recorded_now=False)
+        intent = self._refundable_intent(command)
+        started = time.perf_counter()
+        answer = self._psp_find_refund_if_key_may_be_pruned(command, intent)
+        if answer is None:
+            metadata = {"refund_id": str(command.refund_id), "payment_order_id": str(command.payment_order_id)}
+            answer = self._psp.refund(command.refund_id, intent, command.amount, command.reason, metadata)
+        latency_ms = (time.perf_counter() - started) * 1000
+        # The answer starts the stream (one write, no read); a stream that exists holds a racing delivery's.
+        recorded = self._refunds.handle(
+            stream,
+            RecordRefundAnswer(command, answer),
+            Cause(command.correlation_id, command.causation_id),
+            new_stream=True,
+        )
+        return self._refund_recorded(recorded, latency_ms)
+
+    def record_refund_failure(self, psp_reference: str, cause: Cause, once: str | None = None) -> RefundRecorded | None:
+        """A refund the PSP says has changed (a webhook; its payload may be stale, so the PSP is asked): one of
+        ours that failed after it was taken is recorded REVERSED, once. `once` (the webhook event's id) is claimed
+        with it, or alone. None for a refund that is not ours, or when `once` was claimed before. Raises
+        RefundNotRecorded for one of ours whose answer is not recorded yet (its request is still running)."""
+        now = self._psp.retrieve_refund(psp_reference)
+        if now.refund_id is None:
+            return None
+        stream = refund_stream(now.refund_id)
+        if now.status == RefundStatus.FAILED:
+            command = RecordRefundFailure(psp_reference, now.failure_reason)
+            recorded = self._refunds.handle(stream, command, cause, once=[once] if once else ())
+            if recorded.duplicate:
+                return None
+            result = self._refund_recorded(recorded, None)
+        else:
+            loaded = self._refunds.load(stream)
+            if loaded.state.status is None:
+                raise RefundNotRecorded(f"{now.refund_id}: its answer is not recorded yet")
+            result = RefundRecorded(now.refund_id, loaded.state.status, recorded_now=False)
+        if once is not None and not result.recorded_now and not record_once(self._store, [], once):
+            return None
+        return result
+
+    def _refundable_intent(self, command: RequestRefund) -> str:
+        """The PaymentIntent that charged the payment, as this finalizer recorded its success."""
+        outcome = self._payments.load(payment_stream(command.payment_order_id)).state.outcome
+        if outcome is None or outcome.status != PaymentStatus.SUCCESS or outcome.psp_reference is None:
+            raise PaymentNotRefundable(
+                f"{command.refund_id}: payment {command.payment_order_id} has not succeeded here"
+            )
+        if outcome.merchant_id != command.merchant_id or outcome.currency != command.amount.currency:
+            raise PaymentNotRefundable(f"{command.refund_id}: not the merchant or currency payment was made in")
+        return outcome.psp_reference
+
+    def _psp_find_refund_if_key_may_be_pruned(self, command: RequestRefund, intent: str) -> RefundAnswer | None:
+        """As for a charge: a refund requested before the PSP's key retention may have been made by a delivery
+        whose key the PSP has since forgotten; it is looked up among the intent's refunds instead."""
+        if command.requested_at is None or self._clock() - command.requested_at < SEARCH_AFTER:
+            return None
+        return self._psp.find_refund(intent, command.refund_id)
+
+    def _refund_recorded(self, recorded: Decision[Refund], latency_ms: float | None) -> RefundRecorded:
+        refund_id = recorded.stream_id.removeprefix(REFUND_PREFIX)
+        state = recorded.state
+        if state.status is None or state.answer is None:  # decide() records every first answer
+            raise RuntimeError(f"{recorded.stream_id}: nothing recorded, yet no answer is stored")
+        if not recorded.changed:
+            return RefundRecorded(refund_id, state.status, recorded_now=False)
+        answer = state.answer
+        return RefundRecorded(refund_id, state.status, True, int(answer.amount_minor), answer.currency, latency_ms)
 
     def _settle(
         self,

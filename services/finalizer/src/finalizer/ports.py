@@ -1,4 +1,4 @@
-"""What the finalizer's use case needs: its event store, the sealed card opened, a PSP and the results row."""
+"""What the finalizer's use cases need: its event store, the sealed card opened, a PSP and the results row."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Protocol
 
 from finalizer.domain.payment import CardDetails, ChargeResult, PaymentActionRequired, PaymentDecided, PaymentSource
+from finalizer.domain.refund import RefundAnswer
 from payments_shared.eventstore import EventStore, ViewChange
 from payments_shared.money import Money
 
@@ -61,6 +62,22 @@ class PaymentServiceProvider(Protocol):
     def find(self, idempotency_key: str) -> ChargeResult | None:
         """The outcome of a charge already made for this key, looked up without the key (which the PSP may
         have forgotten); None when it made none."""
+        ...
+
+    def refund(
+        self, idempotency_key: str, payment_intent: str, amount: Money, reason: str | None, metadata: dict[str, str]
+    ) -> RefundAnswer:
+        """Refund `amount` of the charge `payment_intent` once per idempotency key: SUCCEEDED when the PSP took
+        it, FAILED (with its reason) when it refused it; PspOutcomeUnknown when the outcome can't be known."""
+        ...
+
+    def retrieve_refund(self, reference: str) -> RefundAnswer:
+        """The refund `reference` as it stands now (with our refund id from its metadata, if it is ours)."""
+        ...
+
+    def find_refund(self, payment_intent: str, refund_id: str) -> RefundAnswer | None:
+        """The refund made for `refund_id` on `payment_intent`, looked up without the idempotency key (which the
+        PSP may have forgotten); None when it made none."""
         ...
 
 

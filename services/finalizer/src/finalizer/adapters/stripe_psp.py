@@ -16,6 +16,13 @@ payments_shared.stripe_amounts, or its own answer) → DECLINED with that code: 
 refusal of our request itself (bad key, bad parameters, idempotency key reused with other parameters) →
 PspRequestRefused: it is not the buyer's fault, so the payment is not failed; the event waits in the DLQ.
 
+Refunds (`refund`): one Refund per refund request, our refund id its idempotency key and metadata, on the
+PaymentIntent the payment succeeded with. Stripe's `pending` or `succeeded` → SUCCEEDED (the money has left the
+balance), `failed` or `canceled` → FAILED with its failure_reason; a refusal of the refund (already refunded, more
+than is left, disputed…: HTTP 400) → FAILED with Stripe's code and message, never retried; no answer →
+PspOutcomeUnknown. `find_refund` looks a refund up among the intent's refunds by our id in its metadata (the key
+may be pruned); `retrieve_refund` re-reads one (a webhook said it changed).
+
 An intent awaiting authentication is settled later by id: `retrieve` (a webhook or a redelivery re-reads it:
 webhooks arrive late, twice and out of order, so their payload is never trusted) or `cancel` (the sweep, once
 the buyer abandoned it).
@@ -34,15 +41,26 @@ import stripe
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from finalizer.domain.payment import ChargeResult, NextAction, PaymentSource, PaymentToken, PspDecision
+from finalizer.domain.refund import RefundAnswer, RefundStatus
 from finalizer.ports import PspOutcomeUnknown, PspRequestRefused
 from payments_shared.money import Money
 from payments_shared.observability.tracing import tracer
-from payments_shared.stripe_amounts import UnchargeableAmount, stripe_amount
+from payments_shared.stripe_amounts import (
+    CURRENCY_EXPONENTS,
+    THREE_DECIMAL,
+    UnchargeableAmount,
+    decimals,
+    stripe_amount,
+)
 
 # Stripe's SDK logs the form it posts (card number included) at DEBUG: never let that reach a log.
 logging.getLogger("stripe").setLevel(logging.WARNING)
 
 ROUTE_OF_AN_INTENT = "/v1/payment_intents/{intent}"
+ROUTE_OF_A_REFUND = "/v1/refunds/{refund}"
+# A refund Stripe holds: taken (the money has left the balance) or not.
+REFUND_TAKEN = frozenset({"pending", "succeeded"})
+REFUND_NOT_TAKEN = frozenset({"failed", "canceled"})
 # Stripe's refusals of an amount (docs.stripe.com/error-codes): retrying cannot help, so the payment fails.
 AMOUNT_REFUSALS = frozenset(
     {"amount_too_small", "amount_too_large", "invalid_charge_amount", "invalid_charge_amount_no_decimal_compatible"}
@@ -57,7 +75,9 @@ class _TracedRequestsClient(stripe.RequestsClient):
         self, method: str, url: str, headers: Mapping[str, str] | None, post_data: Any = None, **kwargs: Any
     ) -> Any:
         parts = urlsplit(url)
-        route = parts.path if parts.path.count("/") <= 2 or parts.path.endswith("/search") else ROUTE_OF_AN_INTENT
+        route = parts.path
+        if parts.path.count("/") > 2 and not parts.path.endswith("/search"):  # an object's id: not a span name
+            route = ROUTE_OF_A_REFUND if parts.path.startswith("/v1/refunds/") else ROUTE_OF_AN_INTENT
         with tracer().start_as_current_span(
             f"{method.upper()} {route}",
             kind=SpanKind.CLIENT,
@@ -212,6 +232,81 @@ class StripePsp:
                     return self.retrieve(intent_id)  # settled meanwhile: Stripe cancels no succeeded intent
             return _result(intent)
 
+    def refund(
+        self, idempotency_key: str, payment_intent: str, amount: Money, reason: str | None, metadata: dict[str, str]
+    ) -> RefundAnswer:
+        with tracer().start_as_current_span(
+            "psp refund",
+            kind=SpanKind.CLIENT,
+            attributes={
+                "refund.id": idempotency_key,
+                "psp.payment_intent": payment_intent,
+                "payment.amount_minor": amount.minor,
+                "payment.currency": amount.currency,
+                "peer.service": "stripe",
+            },
+        ) as span:
+            answer = self._refund(idempotency_key, payment_intent, amount, reason, metadata)
+            span.set_attribute("refund.outcome", answer.status.value)
+            if answer.psp_reference:
+                span.set_attribute("psp.reference", answer.psp_reference)
+            return answer
+
+    def _refund(
+        self, idempotency_key: str, payment_intent: str, amount: Money, reason: str | None, metadata: dict[str, str]
+    ) -> RefundAnswer:
+        stripe_minor = _refund_amount(amount)
+        if stripe_minor is None:  # a refund Stripe could never take: fail it rather than ask again and again
+            return RefundAnswer(RefundStatus.FAILED, None, f"invalid_amount: {amount} cannot be written for Stripe")
+        params: dict[str, Any] = {
+            "payment_intent": payment_intent,
+            "amount": stripe_minor,
+            "metadata": metadata,
+            **({"reason": reason} if reason else {}),
+        }
+        try:
+            refund = self._stripe().v1.refunds.create(
+                params=params,  # type: ignore[arg-type]
+                options={"idempotency_key": idempotency_key},
+            )
+        except stripe.InvalidRequestError as refused:  # Stripe's refusal of this refund: asking again cannot help
+            message = refused.error.message if refused.error else None
+            return RefundAnswer(RefundStatus.FAILED, None, f"{refused.code or 'refused'}: {message}")
+        except (stripe.APIConnectionError, stripe.APIError, stripe.RateLimitError) as unknown:
+            # No answer, a 5xx, or a 409: the same key's first request still running. The queue asks again.
+            raise PspOutcomeUnknown(f"Stripe gave no answer for {idempotency_key}: {type(unknown).__name__}") from None
+        except stripe.StripeError as refused:  # authentication, permission, the key reused: our request, not the refund
+            raise PspRequestRefused(
+                f"Stripe refused the refund {idempotency_key}: {type(refused).__name__} {refused.code or ''}".rstrip()
+            ) from None
+        return _refund_answer(refund)
+
+    def retrieve_refund(self, refund_id: str) -> RefundAnswer:
+        """What the Refund's state says now (a webhook's payload is never trusted: it may be stale)."""
+        with (
+            tracer().start_as_current_span(
+                "psp retrieve refund",
+                kind=SpanKind.CLIENT,
+                attributes={"psp.reference": refund_id, "peer.service": "stripe"},
+            ),
+            _answered(f"reading {refund_id}"),
+        ):
+            return _refund_answer(self._stripe().v1.refunds.retrieve(refund_id))
+
+    def find_refund(self, payment_intent: str, refund_id: str) -> RefundAnswer | None:
+        """The refund made for `refund_id`, found among the intent's refunds by our id in its metadata (a list is
+        read-after-write, unlike search); None when Stripe has none."""
+        with tracer().start_as_current_span(
+            "psp find refund",
+            kind=SpanKind.CLIENT,
+            attributes={"refund.id": refund_id, "psp.payment_intent": payment_intent, "peer.service": "stripe"},
+        ) as span:
+            with _answered(f"the refunds of {payment_intent}"):
+                refunds = self._stripe().v1.refunds.list(params={"payment_intent": payment_intent, "limit": 100})
+                ours = [r for r in refunds.auto_paging_iter() if _our_refund_id(r) == refund_id]
+            span.set_attribute("psp.refunds_found", len(ours))
+            return _refund_answer(ours[0]) if ours else None
+
     def _stripe(self) -> stripe.StripeClient:
         """One client per API key value: a rotated key (new SSM value) gets a new client."""
         key = self._api_key()
@@ -270,6 +365,36 @@ def _result(intent: Any) -> ChargeResult:
         message = getattr(failure, "message", None) or "the card was declined"
         return ChargeResult(PspDecision.DECLINED, intent.id, f"{code}: {message}", code)
     raise PspOutcomeUnknown(f"Stripe's PaymentIntent {intent.id} is {intent.status}: outcome not known yet")
+
+
+def _refund_amount(amount: Money) -> int | None:
+    """Stripe's `amount` for a refund: its decimals for the currency (no minimum: that is a charge's rule); None
+    when Stripe cannot take it (a currency it does not support, three decimals not ending in 0)."""
+    try:
+        stripe_minor = amount.minor * 10 ** (decimals(amount.currency) - CURRENCY_EXPONENTS[amount.currency])
+    except UnchargeableAmount:
+        return None
+    return None if amount.currency in THREE_DECIMAL and stripe_minor % 10 else stripe_minor
+
+
+def _our_refund_id(refund: Any) -> str | None:
+    """Our refund id, kept in the Refund's metadata; None for a refund made elsewhere (the Dashboard, another
+    integration)."""
+    metadata = getattr(refund, "metadata", None)
+    found = metadata.to_dict().get("refund_id") if metadata else None
+    return str(found) if found else None
+
+
+def _refund_answer(refund: Any) -> RefundAnswer:
+    """What a Refund's state says; PspOutcomeUnknown for a state that is neither taken nor refused (a refund
+    awaiting the customer's action, which card refunds never do)."""
+    ours = _our_refund_id(refund)
+    if refund.status in REFUND_TAKEN:
+        return RefundAnswer(RefundStatus.SUCCEEDED, refund.id, None, ours)
+    if refund.status in REFUND_NOT_TAKEN:
+        reason = getattr(refund, "failure_reason", None) or refund.status
+        return RefundAnswer(RefundStatus.FAILED, refund.id, reason, ours)
+    raise PspOutcomeUnknown(f"Stripe's Refund {refund.id} is {refund.status}: outcome not known yet")
 
 
 def _next_action(intent: Any) -> NextAction:

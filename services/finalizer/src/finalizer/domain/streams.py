@@ -3,24 +3,35 @@ use them).
 
 A payment's outcome is the last event of its own stream `payment-<payment order id>` (the only one but for a
 3-D Secure payment, whose PaymentActionRequired comes first): the stream's version condition is what lets one
-delivery, and only one, record a payment's decision.
+delivery, and only one, record a payment's decision. A refund has its own stream `refund-<refund id>` (the PSP's
+answer, then perhaps its reversal), so refunds of one payment never race each other or the payment's stream.
 """
 
 from __future__ import annotations
 
 from finalizer.domain.payment import PAYMENT_ACTION_REQUIRED, PAYMENT_FAILED, PAYMENT_SUCCEEDED
+from finalizer.domain.refund import REFUND_FAILED, REFUND_REVERSED, REFUND_SUCCEEDED
 
 PAYMENT_PREFIX = "payment-"
+REFUND_PREFIX = "refund-"
 
 # What leaves the service, through the outbox relay: the bus source, and the stored event types it publishes (as
-# which contract type). Both outcomes are one integration event: PaymentStatusUpdated with status SUCCESS or FAILED.
+# which contract type). Both outcomes are one integration event: PaymentStatusUpdated with status SUCCESS or FAILED;
+# a refund's three statuses are one too: RefundStatusUpdated with status SUCCEEDED, FAILED or REVERSED.
 SOURCE = "payments.finalizer"
 PUBLISHED_TYPES = {
     PAYMENT_SUCCEEDED: "PaymentStatusUpdated",
     PAYMENT_FAILED: "PaymentStatusUpdated",
     PAYMENT_ACTION_REQUIRED: "PaymentActionRequired",
+    REFUND_SUCCEEDED: "RefundStatusUpdated",
+    REFUND_FAILED: "RefundStatusUpdated",
+    REFUND_REVERSED: "RefundStatusUpdated",
 }
 
 
 def payment_stream(payment_order_id: str) -> str:
     return f"{PAYMENT_PREFIX}{payment_order_id}"
+
+
+def refund_stream(refund_id: str) -> str:
+    return f"{REFUND_PREFIX}{refund_id}"

@@ -1,9 +1,10 @@
-"""Stripe's webhooks (POST /webhooks/stripe, no IAM: Stripe signs instead): settle payments awaiting 3-D Secure.
+"""Stripe's webhooks (POST /webhooks/stripe, no IAM: Stripe signs instead): settle payments awaiting 3-D Secure,
+and record the reversal of a refund that failed after it was taken.
 
 Verified with the SDK (`Webhook.construct_event`: `Stripe-Signature` over the raw body, the endpoint secret from
 SSM, 300 s tolerance) before anything else; a bad signature is a 400 and nothing is recorded. The payload is
 never trusted for the outcome — webhooks arrive late, twice and out of order — only for which payment to look
-at: the PaymentIntent is re-read and fed to the same use case the queue's redeliveries use. Each event id is
+at: the PaymentIntent (or the Refund) is re-read and fed to the use case. Each event id is
 claimed forever with what it records, so a redelivered event changes nothing. A PSP that cannot be asked
 now gets a 503: Stripe retries its webhooks for three days.
 """
@@ -17,10 +18,12 @@ from typing import Any
 import stripe
 from opentelemetry.trace import SpanKind
 
+from finalizer.domain.refund import RefundNotRecorded
 from finalizer.outcome_metrics import record_metrics
 from finalizer.ports import PspOutcomeUnknown
+from finalizer.refund_metrics import record_refund_metrics
 from finalizer.runtime import SERVICE, container, logger
-from payments_shared.eventstore.port import StoreUnavailable
+from payments_shared.eventstore.port import ConcurrencyConflict, StoreUnavailable
 from payments_shared.eventstore.repository import Cause
 from payments_shared.lambda_entry.span import LambdaHandler, function_name, invocation_span
 from payments_shared.observability.metrics import build_metrics
@@ -37,6 +40,9 @@ SETTLING_TYPES = frozenset(
         "payment_intent.requires_action",
     }
 )
+# The events that carry a Refund whose status may have changed (docs.stripe.com/api/events/types: `refund.failed`
+# when a refund fails, `charge.refund.updated` when one is updated); data.object is the Refund in both.
+REFUND_TYPES = frozenset({"refund.failed", "charge.refund.updated"})
 
 metrics = build_metrics(SERVICE)
 
@@ -77,6 +83,8 @@ def receive(event: dict[str, Any]) -> dict[str, Any]:
     verified = stripe_event.to_dict()
     event_id, event_type = str(verified["id"]), str(verified["type"])
     logger.append_keys(stripe_event_id=event_id, stripe_event_type=event_type)
+    if event_type in REFUND_TYPES:
+        return _refund_changed(event_id, verified.get("data", {}).get("object") or {})
     intent = verified.get("data", {}).get("object") if event_type in SETTLING_TYPES else None
     order_id = ((intent or {}).get("metadata") or {}).get("payment_order_id")
     if not order_id:
@@ -90,6 +98,28 @@ def receive(event: dict[str, Any]) -> dict[str, Any]:
     if settled is not None and settled.charged_now:
         record_metrics(metrics, settled)
         logger.info("payment settled", extra={"payment_order_id": order_id, "status": settled.status.value})
+    return RECEIVED
+
+
+def _refund_changed(event_id: str, refund: dict[str, Any]) -> dict[str, Any]:
+    """A Refund Stripe says has changed: only its id is taken from the payload; the use case re-reads it and
+    records the reversal of one of ours that failed after it was taken (nothing for one that is not ours)."""
+    reference = refund.get("id")
+    if refund.get("object") != "refund" or not isinstance(reference, str):
+        logger.info("webhook ignored: no refund in it")
+        return RECEIVED
+    correlation = str((refund.get("metadata") or {}).get("payment_order_id") or reference)
+    try:
+        recorded = container.app().record_refund_failure(
+            reference, Cause(correlation, event_id), once=f"stripe-event-{event_id}"
+        )
+    except (PspOutcomeUnknown, StoreUnavailable, ConcurrencyConflict, RefundNotRecorded) as not_now:
+        # RefundNotRecorded: its request is still recording the PSP's first answer; Stripe's retry will find it.
+        logger.warning("webhook left for Stripe to retry", extra={"reason": type(not_now).__name__})
+        return problem_event_response(ServiceBusy("The refund could not be recorded now; Stripe retries the webhook."))
+    if recorded is not None and recorded.recorded_now:
+        record_refund_metrics(metrics, recorded)
+        logger.info("refund reversed", extra={"refund_id": recorded.refund_id, "status": recorded.status.value})
     return RECEIVED
 
 
