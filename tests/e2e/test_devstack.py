@@ -18,6 +18,7 @@ import pytest
 from devstack import series
 from devstack.load import MERCHANTS, RETURN_URL, Sent, authenticate, drive, http, order, settle
 from devstack.moto_local import client
+from devstack.refunds import refund_some, settle_refunds
 from devstack.report import build
 from devstack.sigv4 import LocalPrincipal, signed_headers
 from devstack.stack import Devstack
@@ -47,14 +48,28 @@ def test_a_small_run_loses_nothing_and_balances(stack: Devstack) -> None:
     requests_before, invocations_before = len(stack.api.requests), len(stack.functions.invocations)
     sent = drive(stack.api.url, stack.keys, 24, 4, seed=3, progress=False, retry_share=0.25, unsigned_share=0.25)
     final = settle(stack.api.url, stack.keys, sent, timeout_s=120)
+    refunds = refund_some(stack.api.url, stack.keys, sent, final, seed=3, share=0.6)
+    settle_refunds(stack.api.url, stack.keys, refunds, final, timeout_s=120)
     report = build(
-        stack.api.url, stack.keys, sent, final, stack.functions.invocations, stack.psp, stack.provisioned.dlqs
+        stack.api.url,
+        stack.keys,
+        sent,
+        final,
+        stack.functions.invocations,
+        stack.psp,
+        stack.provisioned.dlqs,
+        stack.fees,
+        refunds,
     )
     assert report.ok, report.render()
     assert report.final_status.get("SUCCESS") and report.final_status.get("FAILED")
     assert report.http_status.get("400")  # the mix includes invalid requests
     assert sum(report.cold_starts.values()) >= 6  # every function started cold once
     assert report.details["psp_charges"] == report.final_status["SUCCESS"]
+    # Refunds went through the flow: the PSP took them, the over-asks were refused naming what was left, and the
+    # books (checked by report.ok) show each merchant's payable less what was refunded.
+    assert report.refunds["statuses"].get("SUCCEEDED") and not report.refunds["pending"]
+    assert sum(report.refunds["asked"].values()) >= 3
     # The unsigned orders mixed in were refused at the edge: API requests that no function answered.
     refused = [r for r in stack.api.requests[requests_before:] if r.status == 403]
     gaps = series.requests_vs_invocations(

@@ -33,7 +33,14 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[OtlpReceiver
             sent = drive(stack.api.url, stack.keys, 16, 4, seed=15, progress=False, mix=OTLP_MIX)
             final = settle(stack.api.url, stack.keys, sent, timeout_s=120)
             report = build(
-                stack.api.url, stack.keys, sent, final, stack.functions.invocations, stack.psp, stack.provisioned.dlqs
+                stack.api.url,
+                stack.keys,
+                sent,
+                final,
+                stack.functions.invocations,
+                stack.psp,
+                stack.provisioned.dlqs,
+                stack.fees,
             )  # (waits until the ledger and wallets agree)
             # The trace ids each payment's events recorded in the four event stores.
             dynamodb = client("dynamodb")

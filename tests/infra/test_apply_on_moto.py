@@ -12,6 +12,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import shutil
 import time
 import zipfile
@@ -29,6 +30,7 @@ from devstack.moto_local import client as aws  # the local stack's client: bound
 from infra.rendered_iam import iam_document, render
 from infra.terraform_cli import run_terraform
 from payments_shared.event_patterns import load_pattern
+from payments_shared.topology import api_routes
 from payments_testing.iam.deployed import POLICIES_FILE
 
 SERVICES = ("initializer", "finalizer", "ledger", "wallet")
@@ -36,14 +38,27 @@ SERVICES = ("initializer", "finalizer", "ledger", "wallet")
 STREAM_CONSUMERS = {
     function: resources.EVENT_STORES[service] for service, function in resources.STREAM_CONSUMERS.items()
 }
-ROUTES = {
-    "POST /payments",
-    "GET /payments/{payment_order_id}",
-    "GET /ledger/trial-balance",
-    "GET /wallets/{merchant_id}",
+# The routes the contract names (contracts/api_routes.json): the deployed API must serve exactly these. Stripe's
+# webhooks have no IAM (Stripe cannot sign with AWS credentials); the function verifies Stripe-Signature.
+ROUTES = {f"{r.method} {r.path}" for r in api_routes() if r.authorization == "AWS_IAM"}
+SIGNED_BY_CALLER = {f"{r.method} {r.path}" for r in api_routes() if r.authorization == "NONE"}
+assert "POST /payments" in ROUTES and SIGNED_BY_CALLER == {"POST /webhooks/stripe"}
+# Every function the four roots deploy.
+FUNCTIONS = {
+    "initializer-api",
+    "initializer-relay",
+    "initializer-outcome",
+    "finalizer",
+    "finalizer-refund",
+    "finalizer-relay",
+    "finalizer-webhook",
+    "finalizer-sweep",
+    "ledger",
+    "ledger-totals",
+    "ledger-api",
+    "wallet",
+    "wallet-api",
 }
-# Stripe's webhooks: no IAM (Stripe cannot sign with AWS credentials); the function verifies Stripe-Signature.
-SIGNED_BY_CALLER = {"POST /webhooks/stripe"}
 SECRETS = {
     "/payments/dynatrace/firehose-access-key": "dt0c01.firehose-fake",
     "/payments/dynatrace/metric-stream-access-key": "dt0c01.metrics-fake",
@@ -154,7 +169,7 @@ def functions() -> dict[str, dict[str, Any]]:
 
 def test_every_function_runs_its_service_zip_with_the_dynatrace_layer(deployment: Deployment) -> None:
     deployed = functions()
-    assert len(deployed) == 12, sorted(deployed)
+    assert set(deployed) == FUNCTIONS
     for name, function in deployed.items():
         service = name.split("-")[0]
         zip_sha = base64.b64encode(hashlib.sha256(Path(f"services.{service}/lambda.zip").read_bytes()).digest())
@@ -367,13 +382,11 @@ def test_every_function_is_invoked_through_a_published_alias_and_the_apis_start_
         assert snap_start["ApplyOn"] == expected, (name, snap_start)
         assert (snap_start["OptimizationStatus"] == "On") == name.endswith("-api"), (name, snap_start)
     # One invoke permission per route, its source ARN naming the stage and that route (path parameters as *).
-    api_routes = {
-        "initializer-api": ["POST/payments", "GET/payments/*"],
-        "ledger-api": ["GET/ledger/trial-balance"],
-        "wallet-api": ["GET/wallets/*"],
-        "finalizer-webhook": ["POST/webhooks/stripe"],
-    }
-    for api, routes in api_routes.items():
+    permitted: dict[str, list[str]] = {}
+    for route in api_routes():
+        permitted.setdefault(route.function, []).append(route.method + re.sub(r"\{[^}]+\}", "*", route.path))
+    assert permitted["initializer-api"][:2] == ["POST/payments", "GET/payments/*"]
+    for api, routes in permitted.items():
         statements = json.loads(lambdas.get_policy(FunctionName=api, Qualifier="live")["Policy"])["Statement"]
         assert all(s["Principal"] == {"Service": "apigateway.amazonaws.com"} for s in statements), api
         assert all(s["Resource"].endswith(f"function:{api}:live") for s in statements), api

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 from payments_shared.money import Money
 
@@ -48,3 +49,16 @@ def from_env(env: Mapping[str, str] | None) -> FeeSchedule:
     """No fee unless configured: merchants are then owed exactly what was captured."""
     env = env or {}  # a container's configuration holds an empty mapping as None
     return fee_schedule(env.get("FEE_BASIS_POINTS", "0"), env.get("FEE_FIXED_MINOR", "{}"))
+
+
+FEES_FILE = Path("contracts/fees.json")
+
+
+def environment_of(path: Path = FEES_FILE) -> dict[str, str]:
+    """The environment variables the configuration file sets on the functions (as Terraform sets them): what
+    the local stack gives its functions, so they charge the fees a deployment does."""
+    configured = json.loads(path.read_text())
+    return {
+        "FEE_BASIS_POINTS": str(configured["basis_points"]),
+        "FEE_FIXED_MINOR": json.dumps(configured["fixed_minor"]),
+    }

@@ -26,6 +26,7 @@ from typing import Any
 
 from devstack.faults import Faults
 from devstack.load import CARDS, drive, settle
+from devstack.refunds import refund_some, settle_refunds
 from devstack.report import Report, build
 from devstack.stack import Devstack
 
@@ -117,8 +118,19 @@ def run(payments: int, seed: int, logs: Path) -> tuple[Report, dict[str, Any]]:
             retry_share=CLIENT_RETRY_SHARE,
         )
         final = settle(stack.api.url, stack.keys, sent, timeout_s=600)
+        # Merchants refund some of what succeeded, under the same faults: money going back must not be lost either.
+        refunds = refund_some(stack.api.url, stack.keys, sent, final, seed)
+        settle_refunds(stack.api.url, stack.keys, refunds, final, timeout_s=600)
         report = build(
-            stack.api.url, stack.keys, sent, final, stack.functions.invocations, stack.psp, stack.provisioned.dlqs
+            stack.api.url,
+            stack.keys,
+            sent,
+            final,
+            stack.functions.invocations,
+            stack.psp,
+            stack.provisioned.dlqs,
+            stack.fees,
+            refunds,
         )
         report.iam = stack.iam_check()
         spans = stack.spans.get_finished_spans()

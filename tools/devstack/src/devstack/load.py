@@ -40,10 +40,13 @@ BUYER_ACTIONS = {"authenticate": "complete", "authenticate-fail": "fail", "aband
 TOO_LATE = "TOO_LATE"
 RETURN_URL = "https://shop.example/payments/return"
 TOKEN_SHARE = 0.8  # the main mix pays with PaymentMethods; the rest sends cards (raw card data access on)
+# Stripe's card whose refunds fail later, at the card network (refund.failed): the refund is then REVERSED.
+REFUND_FAILS_CARD, REFUND_FAILS_METHOD = "4000000000005126", "pm_card_refundFail"
 INVALID_CARD = "4242424242424241"  # fails the Luhn check: 400
 CARDS = (*APPROVED_CARDS, *DECLINED_CARDS, INVALID_CARD)
 KINDS = [
-    ("approve", 0.64),
+    ("approve", 0.62),
+    ("approve-refund-fails", 0.02),
     ("authenticate", 0.03),
     ("authenticate-fail", 0.015),
     ("abandon", 0.015),
@@ -96,6 +99,8 @@ def order(
     method = rng.choice(DECLINED_METHODS if kind == "decline" else APPROVED_METHODS)
     if kind in BUYER_ACTIONS:
         card, method = AUTHENTICATION_CARD, AUTHENTICATION_METHOD
+    if kind == "approve-refund-fails":
+        card, method = REFUND_FAILS_CARD, REFUND_FAILS_METHOD
     paid_with: dict[str, Any] = (
         {"payment_method": method}
         if by_token

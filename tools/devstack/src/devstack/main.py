@@ -19,6 +19,7 @@ from pathlib import Path
 from devstack import series
 from devstack.load import drive, settle
 from devstack.otlp import OtlpExport, parse_headers
+from devstack.refunds import refund_some, settle_refunds
 from devstack.report import build
 from devstack.stack import Devstack
 
@@ -102,8 +103,19 @@ def main(argv: list[str] | None = None) -> int:
         )
         final = settle(stack.api.url, stack.keys, sent, args.settle_timeout)
         elapsed = time.perf_counter() - started
+        # Merchants then refund some of what succeeded: money going back through the same flow.
+        refunds = refund_some(stack.api.url, stack.keys, sent, final, args.seed)
+        settle_refunds(stack.api.url, stack.keys, refunds, final, args.settle_timeout)
         report = build(
-            stack.api.url, stack.keys, sent, final, stack.functions.invocations, stack.psp, stack.provisioned.dlqs
+            stack.api.url,
+            stack.keys,
+            sent,
+            final,
+            stack.functions.invocations,
+            stack.psp,
+            stack.provisioned.dlqs,
+            stack.fees,
+            refunds,
         )
         report.iam = stack.iam_check()
         report.details["seconds"] = round(elapsed, 2)

@@ -11,8 +11,10 @@ from fake_psp import FakePsp
 
 from devstack.load import Sent, http
 from devstack.moto_local import client
+from devstack.refunds import Refunds
 from devstack.runtime import Invocation
 from devstack.sigv4 import Keyring
+from payments_shared.fees import FeeSchedule
 from payments_shared.money import Money
 
 
@@ -39,15 +41,24 @@ class Report:
     ledger_balanced: bool
     ledger_payables_match: bool
     wallets_match: bool
+    refunds: dict[str, Any] = field(default_factory=dict)  # asked, answers, statuses, pending, unexpected
     details: dict[str, Any] = field(default_factory=dict)
     iam: dict[str, Any] = field(default_factory=dict)  # devstack.aws_calls.iam_check, once the run is over
 
     @property
     def ok(self) -> bool:
         books_right = self.ledger_balanced and self.ledger_payables_match and self.wallets_match
-        nothing_lost = not self.lost and not any(self.dlq_messages.values())
+        nothing_lost = not self.lost and not any(self.dlq_messages.values()) and not self.refunds.get("pending")
         allowed = not self.iam.get("denied") and not self.iam.get("unmapped_calls")
-        return books_right and nothing_lost and not self.wrong_outcomes and self.psp_charges_over_one == 0 and allowed
+        refunds_right = not self.refunds.get("unexpected")
+        return (
+            books_right
+            and nothing_lost
+            and refunds_right
+            and not self.wrong_outcomes
+            and self.psp_charges_over_one == 0
+            and allowed
+        )
 
     def as_dict(self) -> dict[str, Any]:
         return {**asdict(self), "ok": self.ok}
@@ -66,9 +77,12 @@ class Report:
             f"wrong outcomes         {len(self.wrong_outcomes)}",
             f"PSP double charges     {self.psp_charges_over_one}",
             f"buyers too late (3DS)  {self.details.get('buyers_too_late', 0)}",
+            f"refunds asked          {self.refunds.get('asked', {})} answered {self.refunds.get('answers', {})}",
+            f"refund statuses        {self.refunds.get('statuses', {})}, still pending "
+            f"{len(self.refunds.get('pending', []))}, unexpected answers {len(self.refunds.get('unexpected', []))}",
             f"ledger balanced        {yes(self.ledger_balanced)}",
-            f"payables = SUCCESS     {yes(self.ledger_payables_match)}",
-            f"wallets = SUCCESS      {yes(self.wallets_match)}",
+            f"payables = expected    {yes(self.ledger_payables_match)}   (SUCCESS net of fees, less refunds)",
+            f"wallets = expected     {yes(self.wallets_match)}",
             f"IAM (deployed roles)   {self._iam_line()}",
             f"RESULT                 {'OK: nothing lost' if self.ok else 'FAILED'}",
         ]
@@ -76,6 +90,7 @@ class Report:
             lines
             + [f"  denied: {d}" for d in self.iam.get("denied", [])]
             + [f"  unmapped: {c}" for c in self.iam.get("unmapped_calls", [])]
+            + [f"  refund: {u}" for u in self.refunds.get("unexpected", [])]
         )
 
     def _iam_line(self) -> str:
@@ -89,6 +104,7 @@ class Report:
 
 EXPECTED = {
     "approve": "SUCCESS",
+    "approve-refund-fails": "SUCCESS",
     "authenticate": "SUCCESS",
     "authenticate-fail": "FAILED",
     "abandon": "FAILED",
@@ -121,6 +137,8 @@ def build(
     invocations: list[Invocation],
     psp: FakePsp,
     dlqs: dict[str, str],
+    fees: FeeSchedule,
+    refunds: Refunds | None = None,
     books_timeout_s: float = 60.0,
 ) -> Report:
     kinds = {s.body["payment_order_id"]: s.kind for s in sent if s.status == 201}
@@ -133,16 +151,22 @@ def build(
     wrong += [f"invalid request answered {s.status}" for s in sent if s.kind == "invalid" and s.status != 400]
 
     success: dict[tuple[str, str], int] = defaultdict(int)
+    owed: dict[tuple[str, str], int] = defaultdict(int)  # what each merchant is owed: net of fees, less refunds
     for body in final.values():
         if body.get("status") == "SUCCESS":
-            success[(body["merchant_id"], body["currency"])] += Money.parse(body["amount"], body["currency"]).minor
+            amount = Money.parse(body["amount"], body["currency"])
+            success[(body["merchant_id"], body["currency"])] += amount.minor
+            owed[(body["merchant_id"], body["currency"])] += fees.net(amount).minor
+    for key, refunded in (refunds.refunded_minor() if refunds else {}).items():
+        owed[key] -= refunded
+    expected = dict(owed)
 
     # The ledger, its totals projection and the wallet consume after the order's final status is set:
     # give them until books_timeout_s to catch up (they are eventually consistent by design).
     deadline = time.monotonic() + books_timeout_s
     while True:
         trial, payables, wallets = _books(api_url, keys, {m for m, _ in success})
-        if (payables == dict(success) and wallets == dict(success)) or time.monotonic() > deadline:
+        if (payables == expected and wallets == expected) or time.monotonic() > deadline:
             break
         time.sleep(0.5)
 
@@ -167,10 +191,20 @@ def build(
         wrong_outcomes=wrong,
         psp_charges_over_one=sum(1 for n in psp.charges.values() if n > 1),
         ledger_balanced=bool(trial.get("balanced")),
-        ledger_payables_match=payables == dict(success),
-        wallets_match=wallets == dict(success),
+        ledger_payables_match=payables == expected,
+        wallets_match=wallets == expected,
+        refunds={}
+        if refunds is None
+        else {
+            "asked": dict(refunds.asked),
+            "answers": dict(refunds.answers),
+            "statuses": refunds.statuses(),
+            "pending": refunds.pending(),
+            "unexpected": refunds.unexpected,
+        },
         details={
             "success_minor_by_merchant": {f"{m}/{c}": v for (m, c), v in sorted(success.items())},
+            "owed_minor_by_merchant": {f"{m}/{c}": v for (m, c), v in sorted(expected.items())},
             "psp_charges": sum(psp.charges.values()),
             "buyers_too_late": sum(1 for s in sent if s.too_late),  # the sweep cancelled before they authenticated
         },

@@ -24,6 +24,7 @@ from devstack.pumps import QueuePump, Schedule, StreamPump
 from devstack.runtime import Functions
 from devstack.sigv4 import Keyring
 from devstack.span_transport import restored
+from payments_shared import fees
 from payments_shared.observability.tracing import configure_sdk
 from payments_testing.iam.deployed import Deployment
 from payments_testing.strict_dynamodb import StrictTransactions
@@ -96,7 +97,9 @@ class Devstack:
             PSP_READ_TIMEOUT_S="0.5",
             POWERTOOLS_METRICS_NAMESPACE="Payments",
             RAW_CARD_DATA="on",  # the local Stripe account has raw card data access (FakePsp above)
+            **fees.environment_of(),  # the ledger's and the wallet's fee rule, as Terraform sets it
         )
+        self.fees = fees.from_env(fees.environment_of())  # what the books must show, per payment
         # Execution environments start with the environment set above. Consumers scale out to their
         # mappings' maximum concurrency; the API as API Gateway would (the local server's client threads).
         # The relays publish through PutEvents as it behaves on a bad day (partial failures), when asked to.
