@@ -71,11 +71,14 @@ def test_a_small_run_loses_nothing_and_balances(stack: Devstack) -> None:
     assert report.refunds["statuses"].get("SUCCEEDED") and not report.refunds["pending"]
     assert sum(report.refunds["asked"].values()) >= 3
     # The unsigned orders mixed in were refused at the edge: API requests that no function answered.
+    # (The initializer's: every request to it came from this test's clients and has been answered, whereas Stripe's
+    # webhooks to the finalizer may still be in flight — a refund's reversal is told a moment after the refund.)
     refused = [r for r in stack.api.requests[requests_before:] if r.status == 403]
     gaps = series.requests_vs_invocations(
         stack.api.requests[requests_before:], stack.functions.invocations[invocations_before:]
     )
-    assert refused and sum(g.refused for g in gaps) == len(refused)
+    [initializer] = [g for g in gaps if g.service == "initializer"]
+    assert refused and initializer.refused == len(refused)
 
 
 # The function roles' policies as Terraform rendered them before the IAM review (issue 34), from an apply.
