@@ -19,7 +19,6 @@ from devstack import series
 from devstack.load import MERCHANTS, RETURN_URL, Sent, authenticate, drive, http, order, settle
 from devstack.moto_local import client
 from devstack.refunds import refund_some, settle_refunds
-from devstack.report import build
 from devstack.sigv4 import LocalPrincipal, signed_headers
 from devstack.stack import Devstack
 
@@ -50,17 +49,7 @@ def test_a_small_run_loses_nothing_and_balances(stack: Devstack) -> None:
     final = settle(stack.api.url, stack.keys, sent, timeout_s=120)
     refunds = refund_some(stack.api.url, stack.keys, sent, final, seed=3, share=0.6)
     settle_refunds(stack.api.url, stack.keys, refunds, final, timeout_s=120)
-    report = build(
-        stack.api.url,
-        stack.keys,
-        sent,
-        final,
-        stack.functions.invocations,
-        stack.psp,
-        stack.provisioned.dlqs,
-        stack.fees,
-        refunds,
-    )
+    report = stack.report(sent, final, refunds)
     assert report.ok, report.render()
     assert report.final_status.get("SUCCESS") and report.final_status.get("FAILED")
     assert report.http_status.get("400")  # the mix includes invalid requests

@@ -10,7 +10,7 @@ import pytest
 from devstack.load import CARDS, drive, settle
 from devstack.moto_local import client
 from devstack.otlp import OtlpExport, parse_headers
-from devstack.report import Report, build
+from devstack.report import Report
 from devstack.stack import Devstack
 from ops.payment_trace import trace_payment
 
@@ -32,16 +32,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[OtlpReceiver
             # every kind but 3-D Secure's (its own tests), 2 refusals
             sent = drive(stack.api.url, stack.keys, 16, 4, seed=15, progress=False, mix=OTLP_MIX)
             final = settle(stack.api.url, stack.keys, sent, timeout_s=120)
-            report = build(
-                stack.api.url,
-                stack.keys,
-                sent,
-                final,
-                stack.functions.invocations,
-                stack.psp,
-                stack.provisioned.dlqs,
-                stack.fees,
-            )  # (waits until the ledger and wallets agree)
+            report = stack.report(sent, final)  # (waits until the ledger and wallets agree)
             # The trace ids each payment's events recorded in the four event stores.
             dynamodb = client("dynamodb")
             traces = {order_id: {e.trace_id for e in trace_payment(dynamodb, order_id)} for order_id in final}

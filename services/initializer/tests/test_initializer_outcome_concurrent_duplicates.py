@@ -9,43 +9,25 @@ as the queue would redeliver it, and is redelivered here.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from functools import partial
-from types import ModuleType
 from typing import Any
 
 import pytest
-from initializer_testdata import EVENT_STORE_TABLE, ORDERS_TABLE, TODAY, valid_order
+from initializer_testdata import valid_order
 
-from initializer.adapters.dynamodb_orders import DynamoDBPaymentOrders
-from initializer.domain.order import EVENT_SCHEMAS
 from initializer.entrypoints import api, outcome
-from payments_shared.eventstore.dynamodb import DynamoDBEventStore, get_row
-from payments_testing.aws import LambdaContext, SerializedClient
-from payments_testing.cards import LocalCardVault
+from payments_shared.eventstore.dynamodb import get_row
+from payments_testing.aws import LambdaContext
 from payments_testing.events import deliver, payment_status_updated
 from payments_testing.http import api_event, json_body
-from payments_testing.racing import RacingWrites, at_once
-from payments_testing.strict_dynamodb import StrictTransactions
+from payments_testing.racing import at_once
 
 DELIVERIES = 6
 
 
 @pytest.fixture
-def projector(runtime: ModuleType, initializer_tables: tuple[Any, str]) -> Iterator[dict[str, Any]]:
-    dynamodb, _ = initializer_tables
-    strict = StrictTransactions().install()
-    racing = RacingWrites(SerializedClient(dynamodb))  # moto's backend is not thread-safe: see SerializedClient
-    store = DynamoDBEventStore(racing, EVENT_STORE_TABLE, EVENT_SCHEMAS)
-    container = runtime.container
-    container.event_store.override(store)
-    container.orders.override(DynamoDBPaymentOrders(racing, ORDERS_TABLE))
-    container.vault.override(LocalCardVault())
-    container.clock.override(lambda: TODAY)
-    try:
-        yield {"dynamodb": dynamodb, "store": store, "strict": strict, "racing": racing}
-    finally:
-        strict.uninstall()
+def projector(racing: dict[str, Any]) -> dict[str, Any]:
+    return racing
 
 
 def place_order() -> str:

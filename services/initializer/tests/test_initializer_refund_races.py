@@ -9,45 +9,21 @@ fresh order; a request whose attempts all lose is answered 409 and retried by it
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
 from functools import partial
-from types import ModuleType
 from typing import Any
 
 import pytest
-from initializer_testdata import EVENT_STORE_TABLE, ORDERS_TABLE, TODAY, payment_method_order, post, refund
+from initializer_testdata import ORDERS_TABLE, payment_method_order, post, refund
 
-from initializer.adapters.dynamodb_orders import DynamoDBPaymentOrders
-from initializer.domain.order import EVENT_SCHEMAS
 from initializer.entrypoints import outcome
-from payments_shared.eventstore.dynamodb import DynamoDBEventStore, get_row
-from payments_testing.aws import SerializedClient
-from payments_testing.cards import LocalCardVault
+from payments_shared.eventstore.dynamodb import get_row
 from payments_testing.events import deliver, payment_status_updated
 from payments_testing.http import json_body
-from payments_testing.racing import RacingWrites, at_once
-from payments_testing.strict_dynamodb import StrictTransactions
+from payments_testing.racing import at_once
 
 RACERS = 20
 # 20 refunds asking for 180.00 in all, of a 100.00 payment: some must be refused, whichever wins.
 AMOUNTS = ["7.00", "13.00", "5.00", "11.00", "9.00"] * 4
-
-
-@pytest.fixture
-def racing(runtime: ModuleType, initializer_tables: tuple[Any, str]) -> Iterator[dict[str, Any]]:
-    dynamodb, _ = initializer_tables
-    strict = StrictTransactions().install()
-    racing = RacingWrites(SerializedClient(dynamodb))  # moto's backend is not thread-safe: see SerializedClient
-    store = DynamoDBEventStore(racing, EVENT_STORE_TABLE, EVENT_SCHEMAS)
-    container = runtime.container
-    container.event_store.override(store)
-    container.orders.override(DynamoDBPaymentOrders(racing, ORDERS_TABLE))
-    container.vault.override(LocalCardVault())
-    container.clock.override(lambda: TODAY)
-    try:
-        yield {"dynamodb": dynamodb, "store": store, "strict": strict, "racing": racing}
-    finally:
-        strict.uninstall()
 
 
 def captured_order() -> str:
@@ -62,7 +38,8 @@ def busy(response: dict[str, Any]) -> bool:
     """Every attempt lost its race (409 payment-busy) or met a passing refusal (503, Retry-After): nothing was
     written, and the client sends the same request again."""
     if response["statusCode"] == 503:
-        return "Retry-After" in response["headers"]
+        headers = {**response.get("headers", {}), **response.get("multiValueHeaders", {})}
+        return "Retry-After" in headers
     return response["statusCode"] == 409 and json_body(response)["type"] == "urn:payments:problem:payment-busy"
 
 

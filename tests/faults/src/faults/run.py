@@ -27,7 +27,7 @@ from typing import Any
 from devstack.faults import Faults
 from devstack.load import CARDS, drive, settle
 from devstack.refunds import refund_some, settle_refunds
-from devstack.report import Report, build
+from devstack.report import Report
 from devstack.stack import Devstack
 
 # 10 % of the payments meet 3-D Secure: half the buyers complete it, a quarter fail it, a quarter walk away.
@@ -121,17 +121,7 @@ def run(payments: int, seed: int, logs: Path) -> tuple[Report, dict[str, Any]]:
         # Merchants refund some of what succeeded, under the same faults: money going back must not be lost either.
         refunds = refund_some(stack.api.url, stack.keys, sent, final, seed)
         settle_refunds(stack.api.url, stack.keys, refunds, final, timeout_s=600)
-        report = build(
-            stack.api.url,
-            stack.keys,
-            sent,
-            final,
-            stack.functions.invocations,
-            stack.psp,
-            stack.provisioned.dlqs,
-            stack.fees,
-            refunds,
-        )
+        report = stack.report(sent, final, refunds)
         report.iam = stack.iam_check()
         spans = stack.spans.get_finished_spans()
         span_texts = [json.dumps(dict(s.attributes or {}), default=str) + s.name for s in spans]

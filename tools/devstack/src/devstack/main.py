@@ -20,7 +20,6 @@ from devstack import series
 from devstack.load import drive, settle
 from devstack.otlp import OtlpExport, parse_headers
 from devstack.refunds import refund_some, settle_refunds
-from devstack.report import build
 from devstack.stack import Devstack
 
 
@@ -106,17 +105,7 @@ def main(argv: list[str] | None = None) -> int:
         # Merchants then refund some of what succeeded: money going back through the same flow.
         refunds = refund_some(stack.api.url, stack.keys, sent, final, args.seed)
         settle_refunds(stack.api.url, stack.keys, refunds, final, args.settle_timeout)
-        report = build(
-            stack.api.url,
-            stack.keys,
-            sent,
-            final,
-            stack.functions.invocations,
-            stack.psp,
-            stack.provisioned.dlqs,
-            stack.fees,
-            refunds,
-        )
+        report = stack.report(sent, final, refunds)
         report.iam = stack.iam_check()
         report.details["seconds"] = round(elapsed, 2)
         report.details["payments_per_second"] = round(len(sent) / elapsed, 1)

@@ -17,10 +17,12 @@ from devstack.api_server import LocalApi, PageServer
 from devstack.aws_calls import CallLog, iam_check
 from devstack.environment import Reply
 from devstack.faults import Faults
-from devstack.load import MERCHANTS
+from devstack.load import MERCHANTS, Sent
 from devstack.moto_local import MotoServer, client, provision
 from devstack.otlp import LogSink, OtlpExport
 from devstack.pumps import QueuePump, Schedule, StreamPump
+from devstack.refunds import Refunds
+from devstack.report import Report, build
 from devstack.runtime import Functions
 from devstack.sigv4 import Keyring
 from devstack.span_transport import restored
@@ -170,6 +172,20 @@ class Devstack:
             page = dashboard.render_trace(path.removeprefix("/traces/"), spans)
             return (200, "text/html; charset=utf-8", page) if page else None
         return None
+
+    def report(self, sent: list[Sent], final: dict[str, dict[str, Any]], refunds: Refunds | None = None) -> Report:
+        """The run's summary on this stack (waits until the books have caught up)."""
+        return build(
+            self.api.url,
+            self.keys,
+            sent,
+            final,
+            self.functions.invocations,
+            self.psp,
+            self.provisioned.dlqs,
+            self.fees,
+            refunds,
+        )
 
     def iam_check(self, deployment: Deployment | None = None) -> dict[str, Any]:
         """The run's AWS calls, function by function, against the policies Terraform renders (or others)."""
