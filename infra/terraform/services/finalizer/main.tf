@@ -102,7 +102,7 @@ locals {
       handler = "finalizer.entrypoints.refund.handler"
       tables  = [module.event_store.table_name]
       statements = concat([
-        { sid = "RecordRefunds", actions = ["dynamodb:Query", "dynamodb:PutItem", "dynamodb:ConditionCheckItem"], resources = [module.event_store.table_arn] },
+        { sid = "RecordRefunds", actions = ["dynamodb:Query", "dynamodb:PutItem"], resources = [module.event_store.table_arn] },
       ], local.read_secret.PspApiKey)
     }
     # Stripe's signed webhooks (POST /webhooks/stripe, no IAM: the signature is checked with the endpoint's
