@@ -91,6 +91,7 @@ class Report:
             + [f"  denied: {d}" for d in self.iam.get("denied", [])]
             + [f"  unmapped: {c}" for c in self.iam.get("unmapped_calls", [])]
             + [f"  refund: {u}" for u in self.refunds.get("unexpected", [])]
+            + [f"  wrong outcome: {w}" for w in self.wrong_outcomes]
         )
 
     def _iam_line(self) -> str:
