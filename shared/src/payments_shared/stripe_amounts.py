@@ -69,14 +69,22 @@ def decimals(currency: str) -> int:
     return 0 if currency in ZERO_DECIMAL else 3 if currency in THREE_DECIMAL else 2
 
 
-def stripe_amount(money: Money) -> int:
-    """Stripe's `amount` for a positive amount; UnchargeableAmount when Stripe would refuse it."""
+def api_units(money: Money) -> int:
+    """`money` in Stripe's API units for its currency (its decimals, not always ISO's); UnchargeableAmount when
+    Stripe cannot write it at all. Every amount sent to Stripe goes through this; charges add their limits."""
     shift = decimals(money.currency) - CURRENCY_EXPONENTS[money.currency]
     amount = money.minor * 10**shift  # our table has no currency with fewer Stripe decimals than ISO ones
     if money.currency in THREE_DECIMAL and amount % 10:
         raise UnchargeableAmount(
             f"{money.currency} amounts must be whole multiples of 0.010 at Stripe", "invalid_charge_amount"
         )
+    return amount
+
+
+def stripe_amount(money: Money) -> int:
+    """Stripe's `amount` for a positive charge; UnchargeableAmount when Stripe would refuse it."""
+    amount = api_units(money)
+    shift = decimals(money.currency) - CURRENCY_EXPONENTS[money.currency]
     minimum = MINIMUM_CHARGE.get(money.currency, 1)
     if amount < minimum:
         floor = Money(minimum // 10**shift, money.currency)

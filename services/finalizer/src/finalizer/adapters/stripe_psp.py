@@ -45,13 +45,7 @@ from finalizer.domain.refund import RefundAnswer, RefundStatus
 from finalizer.ports import PspOutcomeUnknown, PspRequestRefused
 from payments_shared.money import Money
 from payments_shared.observability.tracing import tracer
-from payments_shared.stripe_amounts import (
-    CURRENCY_EXPONENTS,
-    THREE_DECIMAL,
-    UnchargeableAmount,
-    decimals,
-    stripe_amount,
-)
+from payments_shared.stripe_amounts import UnchargeableAmount, api_units, stripe_amount
 
 # Stripe's SDK logs the form it posts (card number included) at DEBUG: never let that reach a log.
 logging.getLogger("stripe").setLevel(logging.WARNING)
@@ -371,10 +365,9 @@ def _refund_amount(amount: Money) -> int | None:
     """Stripe's `amount` for a refund: its decimals for the currency (no minimum: that is a charge's rule); None
     when Stripe cannot take it (a currency it does not support, three decimals not ending in 0)."""
     try:
-        stripe_minor = amount.minor * 10 ** (decimals(amount.currency) - CURRENCY_EXPONENTS[amount.currency])
+        return api_units(amount)
     except UnchargeableAmount:
         return None
-    return None if amount.currency in THREE_DECIMAL and stripe_minor % 10 else stripe_minor
 
 
 def _our_refund_id(refund: Any) -> str | None:
