@@ -238,6 +238,28 @@ class StripeError(Exception):
         self.http_status, self.error = http_status, error
 
 
+def _limit_refused(params: dict[str, Any]) -> dict[str, Any] | None:
+    """Stripe's refusal of a list's `limit` outside 1-100 (default 10); None when it is fine."""
+    limit = str(params.get("limit", "10"))
+    if limit.isdigit() and 1 <= int(limit) <= 100:
+        return None
+    return {"error": _invalid("This value must be between 1 and 100.", "limit", "parameter_invalid_integer").error}
+
+
+def _list_page(
+    objects: list[dict[str, Any]], params: dict[str, Any], url: str, noun: str
+) -> tuple[int, dict[str, Any]]:
+    """One page of a Stripe list (objects newest first): after `starting_after`, at most `limit`."""
+    after = params.get("starting_after")
+    if after is not None:
+        ids = [o["id"] for o in objects]
+        if after not in ids:
+            return 400, {"error": _invalid(f"No such {noun}: '{after}'", "starting_after", "resource_missing").error}
+        objects = objects[ids.index(after) + 1 :]
+    page = objects[: int(params.get("limit", "10"))]
+    return 200, {"object": "list", "url": url, "has_more": len(objects) > len(page), "data": page}
+
+
 def _invalid(message: str, param: str | None = None, code: str = "parameter_missing") -> StripeError:
     return StripeError(400, {"type": "invalid_request_error", "code": code, "message": message, "param": param})
 
@@ -690,23 +712,12 @@ class FakePsp:
 
     def _list(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         """Stripe's list: newest first, `limit` (1-100, default 10), `starting_after`, `created[gte]`."""
-        limit = str(params.get("limit", "10"))
-        if not limit.isdigit() or not 1 <= int(limit) <= 100:
-            refused = _invalid("This value must be between 1 and 100.", "limit", "parameter_invalid_integer")
-            return 400, {"error": refused.error}
+        if (refused := _limit_refused(params)) is not None:
+            return 400, refused
         since = int((params.get("created") or {}).get("gte", 0) or 0)
         with self._lock:
             intents = [dict(i) for i in reversed(self._intents.values()) if i["created"] >= since]  # newest first
-        after = params.get("starting_after")
-        if after is not None:
-            ids = [i["id"] for i in intents]
-            if after not in ids:
-                return 400, {
-                    "error": _invalid(f"No such payment_intent: '{after}'", "starting_after", "resource_missing").error
-                }
-            intents = intents[ids.index(after) + 1 :]
-        page = intents[: int(limit)]
-        return 200, {"object": "list", "url": "/v1/payment_intents", "has_more": len(intents) > len(page), "data": page}
+        return _list_page(intents, params, "/v1/payment_intents", "payment_intent")
 
     def _search(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         """Stripe's Search API for one clause, `metadata['<key>']:'<value>'`; an intent is found only once the
@@ -860,10 +871,8 @@ class FakePsp:
     def _list_refunds(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         """Stripe's list of refunds: newest first, `payment_intent` to filter, `limit` (1-100, default 10),
         `starting_after`."""
-        limit = str(params.get("limit", "10"))
-        if not limit.isdigit() or not 1 <= int(limit) <= 100:
-            refused = _invalid("This value must be between 1 and 100.", "limit", "parameter_invalid_integer")
-            return 400, {"error": refused.error}
+        if (refused := _limit_refused(params)) is not None:
+            return 400, refused
         intent_id = params.get("payment_intent")
         with self._lock:
             if intent_id is not None and intent_id not in self._intents:
@@ -874,16 +883,7 @@ class FakePsp:
                 for r in reversed(self._refunds.values())
                 if intent_id is None or r["payment_intent"] == intent_id
             ]
-        after = params.get("starting_after")
-        if after is not None:
-            ids = [r["id"] for r in refunds]
-            if after not in ids:
-                return 400, {
-                    "error": _invalid(f"No such refund: '{after}'", "starting_after", "resource_missing").error
-                }
-            refunds = refunds[ids.index(after) + 1 :]
-        page = refunds[: int(limit)]
-        return 200, {"object": "list", "url": "/v1/refunds", "has_more": len(refunds) > len(page), "data": page}
+        return _list_page(refunds, params, "/v1/refunds", "refund")
 
     def _retrieve_object(self, path: str) -> tuple[int, dict[str, Any]]:
         """GET /v1/refunds/{id} or /v1/charges/{id}."""
