@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 from fake_psp import FakePsp
@@ -67,3 +68,16 @@ def payment_initiated(
 def stripe_on(psp: FakePsp) -> StripePsp:
     """The real Stripe adapter pointed at the fake, with the deployed read timeout (only scripted hangs exceed it)."""
     return StripePsp(lambda: psp.api_key, api_base=psp.url, read_timeout_s=READ_TIMEOUT_S)
+
+
+class Clock:
+    """One clock for the finalizer and the fake PSP, moved by a test (Stripe's 24 h key pruning, late deliveries)."""
+
+    def __init__(self, now: datetime = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def epoch(self) -> float:
+        return self.now.timestamp()

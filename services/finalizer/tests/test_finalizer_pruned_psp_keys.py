@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from fake_psp import FakePsp
-from finalizer_testdata import APPROVED_CARD, CARDS, DECLINED_CARD, HANG_S, READ_TIMEOUT_S
+from finalizer_testdata import APPROVED_CARD, CARDS, DECLINED_CARD, HANG_S, READ_TIMEOUT_S, Clock
 
 from finalizer.adapters.memory_results import InMemoryPaymentResults
 from finalizer.adapters.sealed_cards import SealedCardOpener
@@ -29,20 +29,9 @@ from payments_shared.retry import RetryPolicy
 INITIATED = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = INITIATED
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def epoch(self) -> float:
-        return self.now.timestamp()
-
-
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return Clock(INITIATED)
 
 
 @pytest.fixture
