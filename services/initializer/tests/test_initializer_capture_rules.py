@@ -4,6 +4,7 @@ authorization is settled once, the status only moves forward, and refunds never 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from hypothesis import given
@@ -17,6 +18,7 @@ from initializer.domain.errors import (
     PaymentNotAuthorized,
     PaymentNotRefundable,
     RefundExceedsRemaining,
+    RefundKeyReused,
 )
 from initializer.domain.order import EVENTS, OrderStatus, PaymentInitiated, PaymentOrder, PaymentPolicy, order_decider
 from payments_shared.domain_events import DomainEvent
@@ -114,6 +116,9 @@ def test_captured_never_exceeds_authorized_and_refunds_never_exceed_captured(scr
         except (AuthorizationAlreadySettled, CaptureKeyReused):
             assert order.settlement is not None
             continue
+        except RefundKeyReused:
+            assert order.refund(refund(step[1], step[2]).refund_id) is not None  # the same key, another amount
+            continue
         except PaymentNotAuthorized:
             assert order.status != OrderStatus.AUTHORIZED or order.settlement is not None
             continue
@@ -133,3 +138,31 @@ def test_captured_never_exceeds_authorized_and_refunds_never_exceed_captured(scr
             assert 0 < order.charged().minor <= AUTHORIZED
         held = sum(r.amount.minor for r in order.refunds if r.holds)
         assert held <= order.charged().minor and order.left_to_refund().minor == order.charged().minor - held
+
+
+def test_given_an_automatic_order_when_success_says_another_amount_then_the_order_keeps_its_own() -> None:
+    automatic = manual_order()[0]
+    assert isinstance(automatic, PaymentInitiated)
+    order = DECIDER.fold(DECIDER.initial, [replace(automatic, capture_method="automatic")])
+    events = DECIDER.decide(RecordPaymentOutcome(ORDER_ID, "SUCCESS", None, "e-1", amount_minor=1), order)
+    order = DECIDER.fold(order, events)
+    assert order is not None and order.captured is None and order.charged().minor == AUTHORIZED
+
+
+def test_given_an_authorized_order_when_a_partial_capture_succeeds_then_refunds_are_bounded_by_it() -> None:
+    order = DECIDER.fold(DECIDER.initial, manual_order())
+    held = RecordPaymentOutcome(ORDER_ID, "AUTHORIZED", None, "e-1", AUTHORIZED)
+    order = DECIDER.fold(order, DECIDER.decide(held, order))
+    order = DECIDER.fold(order, DECIDER.decide(capture(1, 25_00), order))
+    order = DECIDER.fold(order, DECIDER.decide(RecordPaymentOutcome(ORDER_ID, "SUCCESS", None, "e-2", 25_00), order))
+    assert order is not None and (order.status, order.charged().minor, order.authorized) == (
+        OrderStatus.SUCCESS,
+        25_00,
+        Money(AUTHORIZED, "EUR"),
+    )
+    try:
+        DECIDER.decide(refund(1, 25_01), order)
+    except RefundExceedsRemaining as refused:
+        assert "25.00 EUR left to refund" in str(refused)
+    else:
+        raise AssertionError("refunded more than was captured")

@@ -152,7 +152,7 @@ class RecordPaymentOutcome:
     status: str  # SUCCESS | FAILED | AUTHORIZED | CANCELED
     error_message: str | None
     source_event_id: str
-    # SUCCESS after a manual capture: what was captured; AUTHORIZED: what was authorized (None: the order's amount).
+    # The event's amount: for a manual capture, AUTHORIZED's hold or SUCCESS's captured amount.
     amount_minor: int | None = None
 
 

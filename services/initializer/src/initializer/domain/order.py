@@ -403,7 +403,9 @@ def _record_outcome(command: RecordPaymentOutcome, order: PaymentOrder | None) -
     outcome = OrderStatus(command.status)
     if outcome not in RECORDED_STATUSES or (outcome == OrderStatus.AUTHORIZED and order.status == outcome):
         return []
-    return [PaymentOutcomeRecorded(outcome.value, command.error_message, command.source_event_id, command.amount_minor)]
+    # A manual capture's amounts may differ from the order's (a partial capture); automatic: the order's.
+    amount_minor = command.amount_minor if order.capture_method == "manual" else None
+    return [PaymentOutcomeRecorded(outcome.value, command.error_message, command.source_event_id, amount_minor)]
 
 
 def _record_action(command: RecordPaymentAction, order: PaymentOrder | None) -> list[DomainEvent]:

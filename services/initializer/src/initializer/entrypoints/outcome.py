@@ -48,14 +48,12 @@ def outcome_command(envelope: EventEnvelope) -> tuple[OutcomeCommand, Cause]:
             str(envelope.event_id),
         ), cause
     data = PaymentStatusUpdatedData.model_validate(envelope.data)
-    # The amount matters when it may differ from the order's: the hold, and a manual capture's part.
-    manual = data.status == "AUTHORIZED" or data.amount_authorized_minor is not None
     return RecordPaymentOutcome(
         str(data.payment_order_id),
         data.status,
         data.error_message,
         str(envelope.event_id),
-        amount_minor=data.amount_minor if manual else None,
+        amount_minor=data.amount_minor,  # the hold, or what a manual capture took (the order keeps it if manual)
     ), cause
 
 
