@@ -22,6 +22,8 @@ PRODUCERS = {
     "PaymentActionRequired": "payments.finalizer",
     "RefundRequested": "payments.initializer",
     "RefundStatusUpdated": "payments.finalizer",
+    "CaptureRequested": "payments.initializer",
+    "CancelRequested": "payments.initializer",
 }
 
 

@@ -16,9 +16,14 @@ PAYMENT_STATUS_UPDATED = "PaymentStatusUpdated"
 PAYMENT_ACTION_REQUIRED = "PaymentActionRequired"
 REFUND_REQUESTED = "RefundRequested"
 REFUND_STATUS_UPDATED = "RefundStatusUpdated"
+CAPTURE_REQUESTED = "CaptureRequested"
+CANCEL_REQUESTED = "CancelRequested"
 
 # Stripe's refund reasons (https://docs.stripe.com/api/refunds/create#create_refund-reason).
 RefundReason = Literal["duplicate", "fraudulent", "requested_by_customer"]
+# Stripe's capture methods and the cancellation reasons its cancel endpoint takes.
+CaptureMethod = Literal["automatic", "manual"]
+CancellationReason = Literal["duplicate", "fraudulent", "requested_by_customer", "abandoned"]
 
 
 class CardRef(BaseModel):
@@ -46,6 +51,8 @@ class PaymentInitiatedData(BaseModel):
     payment_method: str | None = Field(default=None, pattern=r"^pm_[A-Za-z0-9_]{1,250}$")
     # Where the PSP's 3-D Secure page sends the buyer back to (the merchant's page), when the card asks for it.
     return_url: str | None = Field(default=None, pattern=r"^https://", max_length=2048)
+    # manual: authorize only (the PSP holds the amount) and capture on CaptureRequested; older events: automatic.
+    capture_method: CaptureMethod = "automatic"
 
     @model_validator(mode="after")
     def _one_way_to_pay(self) -> PaymentInitiatedData:
@@ -72,9 +79,12 @@ class PaymentStatusUpdatedData(BaseModel):
     amount: str
     amount_minor: int = Field(ge=0)
     currency: str
-    status: Literal["SUCCESS", "FAILED"]
+    # AUTHORIZED: held, not captured (amount_minor is what is held); SUCCESS: captured (amount_minor is what was
+    # captured, what the books take); CANCELED: an authorization released. Only SUCCESS moves money.
+    status: Literal["SUCCESS", "FAILED", "AUTHORIZED", "CANCELED"]
     error_message: str | None = None
     decline_code: str | None = None  # the PSP's decline code of a FAILED charge (e.g. insufficient_funds)
+    amount_authorized_minor: int | None = Field(default=None, gt=0)  # of a manual capture's SUCCESS
 
     def money(self) -> Money:
         """The amount, refusing an event whose decimal and minor-unit forms disagree."""
@@ -136,12 +146,41 @@ class RefundStatusUpdatedData(_RefundAmount):
     failure_reason: str | None = None  # Stripe's failure_reason of a FAILED or REVERSED refund
 
 
+class CaptureRequestedData(BaseModel):
+    """Published by the initializer when a merchant captures an authorized payment (all or part of it; the rest
+    is released); consumed by the finalizer, which captures at the PSP."""
+
+    model_config = ConfigDict(frozen=True)
+
+    payment_order_id: PaymentOrderId
+    merchant_id: MerchantId
+    currency: str
+    amount_minor: int = Field(gt=0)  # to capture: at most the authorized amount
+    idempotency_key: str = Field(min_length=1)
+
+    def money(self) -> Money:
+        return Money(self.amount_minor, self.currency)
+
+
+class CancelRequestedData(BaseModel):
+    """Published by the initializer when a merchant cancels an authorized payment; consumed by the finalizer,
+    which cancels the PaymentIntent (the hold is released)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    payment_order_id: PaymentOrderId
+    merchant_id: MerchantId
+    cancellation_reason: CancellationReason
+
+
 CONTRACTS: dict[str, type[BaseModel]] = {
     PAYMENT_INITIATED: PaymentInitiatedData,
     PAYMENT_STATUS_UPDATED: PaymentStatusUpdatedData,
     PAYMENT_ACTION_REQUIRED: PaymentActionRequiredData,
     REFUND_REQUESTED: RefundRequestedData,
     REFUND_STATUS_UPDATED: RefundStatusUpdatedData,
+    CAPTURE_REQUESTED: CaptureRequestedData,
+    CANCEL_REQUESTED: CancelRequestedData,
 }
 
 
