@@ -80,7 +80,13 @@ class FakePsp:
         return self.answers.get(idempotency_key)
 
     def charge(
-        self, idempotency_key: str, amount: Money, merchant_id: str, card: PaymentSource, return_url: str | None = None
+        self,
+        idempotency_key: str,
+        amount: Money,
+        merchant_id: str,
+        card: PaymentSource,
+        return_url: str | None = None,
+        capture_method: str = "automatic",
     ) -> ChargeResult:
         self.requests[idempotency_key] += 1
         if self.faults:
