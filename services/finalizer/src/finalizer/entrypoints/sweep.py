@@ -40,14 +40,12 @@ def _sweep(event: dict[str, Any], context: Any) -> dict[str, int]:
     return counted
 
 
-METRIC = {"settled": "AbandonedAuthenticationsSettled", "released": "ExpiredAuthorizationsCanceled"}
-
-
 def _count(settled: list[Finalized], name: str) -> int:
     recorded = [result for result in settled if result.charged_now]
     for result in recorded:
         record_metrics(metrics, result)
-    metrics.add_metric(name=METRIC[name], unit=MetricUnit.Count, value=len(recorded))
+    metric = "AbandonedAuthenticationsSettled" if name == "settled" else "ExpiredAuthorizationsCanceled"
+    metrics.add_metric(name=metric, unit=MetricUnit.Count, value=len(recorded))
     logger.info("sweep done", extra={"sweep": name, "recorded": len(recorded), "looked_at": len(settled)})
     return len(recorded)
 
