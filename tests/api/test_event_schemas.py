@@ -26,7 +26,24 @@ def test_schemas_name_every_field_a_consumer_relies_on() -> None:
     assert {"payment_details", "payment_method", "card"} <= set(initiated["properties"])  # one way to pay of two
     assert "buyer" not in initiated["properties"] and "request_fingerprint" not in initiated["properties"]
     updated = json.loads(committed_path("PaymentStatusUpdated").read_text())["properties"]["data"]
-    assert updated["properties"]["status"]["enum"] == ["SUCCESS", "FAILED"]
+    assert updated["properties"]["status"]["enum"] == ["SUCCESS", "FAILED", "AUTHORIZED", "CANCELED"]
+    # Optional, so events published before manual capture stay valid.
+    assert "amount_authorized_minor" not in updated["required"] and "capture_method" not in initiated["required"]
+    capture = json.loads(committed_path("CaptureRequested").read_text())["properties"]["data"]
+    assert set(capture["required"]) == {
+        "payment_order_id",
+        "merchant_id",
+        "currency",
+        "amount_minor",
+        "idempotency_key",
+    }
+    cancel = json.loads(committed_path("CancelRequested").read_text())["properties"]["data"]
+    assert cancel["properties"]["cancellation_reason"]["anyOf"][0]["enum"] == [
+        "duplicate",
+        "fraudulent",
+        "requested_by_customer",
+        "abandoned",
+    ]
 
 
 def test_every_rule_routes_a_contract_event_from_its_producer() -> None:

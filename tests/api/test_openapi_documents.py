@@ -23,14 +23,23 @@ def test_committed_document_matches_the_code(service: str) -> None:
 def test_documents_describe_every_route_the_api_serves() -> None:
     paths = {s: set(json.loads(committed_path(s).read_text())["paths"]) for s in APIS}
     assert paths == {
-        "initializer": {"/payments", "/payments/{payment_order_id}", "/payments/{payment_order_id}/refunds"},
+        "initializer": {
+            "/payments",
+            "/payments/{payment_order_id}",
+            "/payments/{payment_order_id}/refunds",
+            "/payments/{payment_order_id}/capture",
+            "/payments/{payment_order_id}/cancel",
+        },
         "ledger": {"/ledger/trial-balance"},
         "wallet": {"/wallets/{merchant_id}"},
     }
     initializer = json.loads(committed_path("initializer").read_text())
-    for moves_money in ("/payments", "/payments/{payment_order_id}/refunds"):
+    moves = ("/payments", *(f"/payments/{{payment_order_id}}/{act}" for act in ("refunds", "capture", "cancel")))
+    for moves_money in moves:
         post = initializer["paths"][moves_money]["post"]
         assert any(
             p["name"].lower() == "idempotency-key" and p["in"] == "header" and p["required"] for p in post["parameters"]
         ), moves_money
     assert "cvv" in json.dumps(initializer["components"]["schemas"])  # the request schema is documented
+    capture = initializer["paths"]["/payments/{payment_order_id}/capture"]["post"]["responses"]
+    assert {"202", "404", "409", "422"} <= set(capture)

@@ -41,6 +41,29 @@ ROUTE_PROBLEMS = {
         "another currency than the payment, or the Idempotency-Key was used before with a different body",
         "503": "Busy: nothing was recorded; retry after Retry-After seconds with the same key",
     },
+    ("post", "/payments/{payment_order_id}/capture"): {
+        "403": "The caller is not an onboarded merchant or operator",
+        "404": "No payment order with this id for the calling merchant (another merchant's order answers the "
+        "same: its existence is not disclosed)",
+        "409": "The payment is not AUTHORIZED (type payment-not-authorized; the detail says what it is: pending, "
+        "captured, canceled, failed), a capture or a cancel was already requested under another key (type "
+        "authorization-already-settled), or other requests were changing it (type payment-busy: nothing was "
+        "recorded; retry with the same key)",
+        "422": "The amount is not positive or exceeds the authorized amount (body.amount names it), is "
+        "in another currency than the payment, or the Idempotency-Key was used before with a different body",
+        "503": "Busy: nothing was recorded; retry after Retry-After seconds with the same key",
+    },
+    ("post", "/payments/{payment_order_id}/cancel"): {
+        "403": "The caller is not an onboarded merchant or operator",
+        "404": "No payment order with this id for the calling merchant (another merchant's order answers the "
+        "same: its existence is not disclosed)",
+        "409": "The payment is not AUTHORIZED (type payment-not-authorized; the detail says what it is: pending, "
+        "captured, canceled, failed), a capture or a cancel was already requested under another key (type "
+        "authorization-already-settled), or other requests were changing it (type payment-busy: nothing was "
+        "recorded; retry with the same key)",
+        "422": "The Idempotency-Key was used before with a different body",
+        "503": "Busy: nothing was recorded; retry after Retry-After seconds with the same key",
+    },
     ("get", "/wallets/{merchant_id}"): {
         "403": "Another merchant's wallet: a merchant reads its own only",
         "404": "No wallet for this merchant yet",

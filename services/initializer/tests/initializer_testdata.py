@@ -87,3 +87,32 @@ def refund(
         caller=caller,
     )
     return api.handler(event, LambdaContext())
+
+
+def _settle(
+    act: str, order_id: str, body: dict[str, Any] | None, key: str | None, caller: str | None
+) -> dict[str, Any]:
+    event = api_event(
+        "POST",
+        f"/payments/{order_id}/{act}",
+        {} if body is None else body,
+        {"Idempotency-Key": key} if key else {},
+        resource=f"/payments/{{payment_order_id}}/{act}",
+        path_parameters={"payment_order_id": order_id},
+        caller=caller,
+    )
+    return api.handler(event, LambdaContext())
+
+
+def capture(
+    order_id: str, body: dict[str, Any] | None = None, key: str | None = "capture-1", caller: str | None = MERCHANT_1
+) -> dict[str, Any]:
+    """POST /payments/{payment_order_id}/capture through the real HTTP entry point."""
+    return _settle("capture", order_id, body, key, caller)
+
+
+def cancel(
+    order_id: str, body: dict[str, Any] | None = None, key: str | None = "cancel-1", caller: str | None = MERCHANT_1
+) -> dict[str, Any]:
+    """POST /payments/{payment_order_id}/cancel through the real HTTP entry point."""
+    return _settle("cancel", order_id, body, key, caller)

@@ -161,6 +161,7 @@ def test_an_outcome_is_recorded_once_on_the_order_and_its_row(initializer: Initi
         "status": "FAILED",
         "error_message": "insufficient funds",
         "source_event_id": "evt-1",
+        "amount_minor": None,  # the order's amount (set for a manual capture's hold and capture)
     }
     row = initializer.app.get(order.payment_order_id)
     assert (row["status"], row["failure_reason"], row["version"]) == ("FAILED", "insufficient funds", 2)

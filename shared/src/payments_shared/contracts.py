@@ -21,8 +21,11 @@ CANCEL_REQUESTED = "CancelRequested"
 
 # Stripe's refund reasons (https://docs.stripe.com/api/refunds/create#create_refund-reason).
 RefundReason = Literal["duplicate", "fraudulent", "requested_by_customer"]
-# Stripe's capture methods and the cancellation reasons its cancel endpoint takes.
+# Stripe's capture methods (https://docs.stripe.com/api/payment_intents/create#create_payment_intent-capture_method):
+# `manual` places a hold on the card, captured (or canceled) later.
 CaptureMethod = Literal["automatic", "manual"]
+# Stripe's reasons to cancel a PaymentIntent (https://docs.stripe.com/api/payment_intents/cancel); `abandoned`
+# is also the one the system gives when an authorization outlives the card network's window.
 CancellationReason = Literal["duplicate", "fraudulent", "requested_by_customer", "abandoned"]
 
 
@@ -51,7 +54,8 @@ class PaymentInitiatedData(BaseModel):
     payment_method: str | None = Field(default=None, pattern=r"^pm_[A-Za-z0-9_]{1,250}$")
     # Where the PSP's 3-D Secure page sends the buyer back to (the merchant's page), when the card asks for it.
     return_url: str | None = Field(default=None, pattern=r"^https://", max_length=2048)
-    # manual: authorize only (the PSP holds the amount) and capture on CaptureRequested; older events: automatic.
+    # manual: authorize only (Stripe's requires_capture); the merchant captures or cancels later. Optional:
+    # events published before manual capture existed are automatic.
     capture_method: CaptureMethod = "automatic"
 
     @model_validator(mode="after")
@@ -70,7 +74,11 @@ class PaymentInitiatedData(BaseModel):
 
 
 class PaymentStatusUpdatedData(BaseModel):
-    """Published by the finalizer; consumed by the initializer, the ledger and the wallet."""
+    """Published by the finalizer; consumed by the initializer, the ledger and the wallet. SUCCESS: charged
+    (amount_minor is what was captured: after a manual capture, possibly less than authorized, which
+    amount_authorized_minor then gives). FAILED: not charged. AUTHORIZED: a manual-capture payment's hold
+    (Stripe's requires_capture; amount_minor is the authorized amount), not final. CANCELED: an authorization
+    released (by the merchant, or by the system when it outlived the capture window). Only SUCCESS books."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -79,12 +87,10 @@ class PaymentStatusUpdatedData(BaseModel):
     amount: str
     amount_minor: int = Field(ge=0)
     currency: str
-    # AUTHORIZED: held, not captured (amount_minor is what is held); SUCCESS: captured (amount_minor is what was
-    # captured, what the books take); CANCELED: an authorization released. Only SUCCESS moves money.
     status: Literal["SUCCESS", "FAILED", "AUTHORIZED", "CANCELED"]
     error_message: str | None = None
     decline_code: str | None = None  # the PSP's decline code of a FAILED charge (e.g. insufficient_funds)
-    amount_authorized_minor: int | None = Field(default=None, gt=0)  # of a manual capture's SUCCESS
+    amount_authorized_minor: int | None = Field(default=None, ge=0)  # a manual capture's hold; None: automatic
 
     def money(self) -> Money:
         """The amount, refusing an event whose decimal and minor-unit forms disagree."""
@@ -147,15 +153,16 @@ class RefundStatusUpdatedData(_RefundAmount):
 
 
 class CaptureRequestedData(BaseModel):
-    """Published by the initializer when a merchant captures an authorized payment (all or part of it; the rest
-    is released); consumed by the finalizer, which captures at the PSP."""
+    """Published by the initializer when a merchant captures an AUTHORIZED payment (all of it or less: the
+    rest is released); consumed by the finalizer, which captures at the PSP and answers with SUCCESS carrying
+    the captured amount. At most one per payment."""
 
     model_config = ConfigDict(frozen=True)
 
     payment_order_id: PaymentOrderId
     merchant_id: MerchantId
     currency: str
-    amount_minor: int = Field(gt=0)  # to capture: at most the authorized amount
+    amount_minor: int = Field(gt=0)  # to capture: 0 < amount_minor <= the authorized amount
     idempotency_key: str = Field(min_length=1)
 
     def money(self) -> Money:
@@ -163,14 +170,14 @@ class CaptureRequestedData(BaseModel):
 
 
 class CancelRequestedData(BaseModel):
-    """Published by the initializer when a merchant cancels an authorized payment; consumed by the finalizer,
-    which cancels the PaymentIntent (the hold is released)."""
+    """Published by the initializer when a merchant cancels an AUTHORIZED payment (the hold is released);
+    consumed by the finalizer, which cancels at the PSP and answers with CANCELED. At most one per payment."""
 
     model_config = ConfigDict(frozen=True)
 
     payment_order_id: PaymentOrderId
     merchant_id: MerchantId
-    cancellation_reason: CancellationReason
+    cancellation_reason: CancellationReason | None = None
 
 
 CONTRACTS: dict[str, type[BaseModel]] = {

@@ -1,4 +1,5 @@
-"""Use cases: initiate a payment, read its order, record the finalizer's outcome on it, refund it."""
+"""Use cases: initiate a payment, read its order, record the finalizer's outcome on it, capture or cancel its
+authorization, refund it."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from initializer.domain.commands import (
     RecordPaymentAction,
     RecordPaymentOutcome,
     RecordRefundOutcome,
+    RequestCancel,
+    RequestCapture,
     RequestRefund,
 )
 from initializer.domain.errors import PaymentNotFound
@@ -121,6 +124,20 @@ class InitializerApp:
         same key returns the order with that refund. Racing refunds are decided one after another on the
         order's stream, so together they never take more than the payment. Raises PaymentNotFound (also for
         another merchant's payment), PaymentNotRefundable, RefundExceedsRemaining, RefundKeyReused."""
+        decision = self._refunds.handle(
+            payment_stream(command.payment_order_id),
+            command,
+            Cause(correlation_id=command.payment_order_id),
+            changes=self._status_recorded,
+        )
+        return _order(decision), decision.changed
+
+    def settle_authorization(self, command: RequestCapture | RequestCancel) -> tuple[PaymentOrder, bool]:
+        """Record the capture or the cancel of an AUTHORIZED order; (order, created). A retry under the same key
+        returns the order as it stands. Racing requests are decided one after another on the order's stream
+        (as refunds are), so one capture or one cancel wins. Raises PaymentNotFound (also for another
+        merchant's payment), PaymentNotAuthorized, AuthorizationAlreadySettled, CaptureExceedsAuthorized,
+        CaptureKeyReused."""
         decision = self._refunds.handle(
             payment_stream(command.payment_order_id),
             command,

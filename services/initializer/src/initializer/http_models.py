@@ -20,7 +20,7 @@ from pydantic_core import PydanticCustomError
 from initializer.domain.card import is_card_number
 from initializer.domain.order import OrderStatus
 from payments_shared import stripe_amounts
-from payments_shared.contracts import RefundReason
+from payments_shared.contracts import CancellationReason, CaptureMethod, RefundReason
 from payments_shared.ids import MerchantId
 from payments_shared.money import CURRENCY_EXPONENTS, Money, MoneyError
 
@@ -92,6 +92,16 @@ class PaymentRequest(BaseModel):
             max_length=2048,
             description="the merchant's https page the buyer comes back to after 3-D Secure, when the card asks "
             "for it (the payment is then REQUIRES_ACTION with next_action.redirect_url)",
+        ),
+    ]
+
+    capture_method: Annotated[
+        CaptureMethod,
+        Field(
+            default="automatic",
+            description="Stripe's capture method: automatic charges at once; manual only authorizes (the payment "
+            "is then AUTHORIZED) until POST /payments/{payment_order_id}/capture or /cancel, or until the card "
+            "network's window (7 days for cards) passes and the system cancels it",
         ),
     ]
 
@@ -180,6 +190,65 @@ class RefundRequest(BaseModel):
         return None if self.amount is None or self.currency is None else Money.parse(self.amount, self.currency)
 
 
+class CaptureRequest(BaseModel):
+    """Amount as a refund takes it: a decimal string with its currency, or neither (all that was authorized)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    currency: Annotated[
+        str | None, Field(default=None, pattern=r"^[A-Z]{3}$", description="the payment's currency, with `amount`")
+    ]
+    amount: Annotated[
+        str | None,
+        Field(
+            default=None,
+            description='decimal string in major units, e.g. "20.00", with `currency`: at most the authorized '
+            "amount (the rest is released); omitted: all that was authorized",
+            examples=["20.00"],
+        ),
+    ]
+
+    @field_validator("currency")
+    @classmethod
+    def _known(cls, value: str | None) -> str | None:
+        if value is not None and value not in CURRENCY_EXPONENTS:
+            raise ValueError("unknown ISO 4217 currency code")
+        return value
+
+    @field_validator("amount")
+    @classmethod
+    def _exact_amount(cls, value: str | None, info: ValidationInfo) -> str | None:
+        # Zero and negative amounts are well-formed: the order refuses them naming the authorized amount (422).
+        currency = info.data.get("currency")
+        if value is None or currency not in CURRENCY_EXPONENTS:
+            return value  # no currency to judge it by: the model's check below names what is missing
+        try:
+            Money.parse(value, currency, allow_negative=True)
+        except MoneyError as error:
+            raise ValueError(str(error)) from None
+        return value
+
+    @model_validator(mode="after")
+    def _amount_with_currency(self) -> CaptureRequest:
+        if (self.amount is None) != (self.currency is None):
+            raise PydanticCustomError("amount_with_currency", "send amount and currency together, or neither")
+        return self
+
+    def money(self) -> Money | None:
+        if self.amount is None or self.currency is None:
+            return None
+        return Money.parse(self.amount, self.currency, allow_negative=True)
+
+
+class CancelRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    cancellation_reason: Annotated[
+        CancellationReason | None,
+        Field(default=None, description="Stripe's cancellation reason, passed on to the PSP"),
+    ]
+
+
 class RefundOut(BaseModel):
     refund_id: str
     amount: str
@@ -216,4 +285,7 @@ class PaymentOut(BaseModel):
     payment_method: str | None = None  # or the payment method it pays with
     next_action: NextActionOut | None = None  # while REQUIRES_ACTION
     amount_refunded: str | None = None  # what refunds took back (SUCCEEDED ones)
+    capture_method: str = "automatic"
+    amount_authorized: str | None = None  # manual capture: what the card holds (once AUTHORIZED)
+    amount_captured: str | None = None  # manual capture: what was captured (once SUCCESS)
     refunds: list[RefundOut] = []

@@ -10,7 +10,7 @@ import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from initializer.domain.order import EVENTS, PaymentOrder, evolve
+from initializer.domain.order import EVENTS, OrderStatus, PaymentOrder, evolve
 
 KEY = "payment_order_id"
 
@@ -25,6 +25,11 @@ def status_fields(order: PaymentOrder, version: int, timestamp: str) -> dict[str
         "status": order.shown_status.value,
         "failure_reason": order.failure_reason,
         "amount_refunded_minor": order.refunded().minor,
+        # Manual capture: what the card holds, then what was captured (None until then, and for automatic).
+        "amount_authorized_minor": None if order.authorized is None else order.authorized.minor,
+        "amount_captured_minor": None
+        if order.capture_method == "automatic" or order.status != OrderStatus.SUCCESS
+        else order.charged().minor,
         "refunds": [
             {
                 "refund_id": refund.refund_id,
@@ -65,6 +70,7 @@ def order_row(order: PaymentOrder, version: int, first_event: Mapping[str, Any],
         "card_brand": order.card.brand if order.card else None,
         "card_last4": order.card.last4 if order.card else None,
         "payment_method": order.payment_method,
+        "capture_method": order.capture_method,
         "created_at": order.created_at.isoformat(),
         **status_fields(order, version, timestamp),
     }

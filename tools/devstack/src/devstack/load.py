@@ -64,7 +64,7 @@ class Sent:
     status: int
     body: dict[str, Any]
     latency_ms: float
-    too_late: bool = False  # the buyer reached the authentication page after the deadline: it counts as abandoned
+    too_late: bool = False  # the buyer did not reach the authentication page before the deadline: it counts as abandoned
 
 
 def http(
@@ -219,7 +219,10 @@ def drive(
         too_late = False
         if kind in BUYER_ACTIONS and status == 201:
             signer = keys.merchant(bodies[index]["merchant_id"])
-            too_late = authenticate(api_url, signer, body["payment_order_id"], BUYER_ACTIONS[kind]) == TOO_LATE
+            seen = authenticate(api_url, signer, body["payment_order_id"], BUYER_ACTIONS[kind])
+            # A buyer who meant to act but never met the page in time (refused past the deadline, or the order
+            # already final, or never REQUIRES_ACTION within the wait: a loaded machine) walked away in effect.
+            too_late = BUYER_ACTIONS[kind] is not None and seen != "REQUIRES_ACTION"
             if too_late:
                 kind = "abandon"  # the deadline passed first: it ends as a walked-away buyer's order does
         sent = Sent(kind, status, body, latency_ms, too_late)

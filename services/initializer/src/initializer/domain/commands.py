@@ -61,6 +61,7 @@ class InitiatePayment:
     idempotency_key: str | None = None
     payment_method: str | None = None  # a Stripe PaymentMethod (pm_…) the buyer's browser made: no card data here
     return_url: str | None = None  # the merchant's page the buyer comes back to after 3-D Secure
+    capture_method: str = "automatic"  # manual: authorize only, captured or canceled later by the merchant
 
     def fingerprint(self, card_fingerprint: str | None) -> str:
         """A digest of the request that tells a retry from a reused key. The card enters only through its keyed
@@ -78,6 +79,7 @@ class InitiatePayment:
             "payment_details": paid_with,
             # Only when given: the fingerprints of orders from before return URLs stay what they were.
             **({"return_url": self.return_url} if self.return_url is not None else {}),
+            **({"capture_method": self.capture_method} if self.capture_method != "automatic" else {}),
         }
         return hashlib.sha256(json.dumps(canonical, sort_keys=True).encode()).hexdigest()
 
@@ -107,6 +109,7 @@ class InitiatePayment:
             received_at=received_at,
             payment_method=self.payment_method,
             return_url=self.return_url,
+            capture_method=self.capture_method,
         )
 
 
@@ -127,6 +130,7 @@ class SealedPayment:
     received_at: datetime  # the order's created_at, and the day its card's expiry is judged on
     payment_method: str | None = None  # the Stripe PaymentMethod to charge instead of a card
     return_url: str | None = None
+    capture_method: str = "automatic"  # automatic | manual (Stripe's names)
 
 
 @dataclass(frozen=True)
@@ -145,9 +149,11 @@ class RecordPaymentOutcome:
     """The finalizer decided the payment (its PaymentStatusUpdated event `source_event_id`): record it."""
 
     payment_order_id: str
-    status: str  # SUCCESS | FAILED
+    status: str  # SUCCESS | FAILED | AUTHORIZED | CANCELED
     error_message: str | None
     source_event_id: str
+    # SUCCESS after a manual capture: what was captured; AUTHORIZED: what was authorized (None: the order's amount).
+    amount_minor: int | None = None
 
 
 @dataclass(frozen=True)
@@ -178,3 +184,38 @@ class RecordRefundOutcome:
     status: str  # SUCCEEDED | FAILED | REVERSED
     failure_reason: str | None
     source_event_id: str
+
+
+@dataclass(frozen=True)
+class RequestCapture:
+    """The merchant asks to capture `amount` of an AUTHORIZED payment (None: all that was authorized; the rest
+    is released), under an Idempotency-Key; `request_fingerprint` tells a retry from a reused key."""
+
+    payment_order_id: str
+    amount: Money | None
+    idempotency_key: str
+    request_fingerprint: str
+    requested_at: datetime
+    caller_merchant_id: str | None  # the merchant asking; None for an operator (who may act for any payment)
+
+    @staticmethod
+    def fingerprint(amount: str | None, currency: str | None) -> str:
+        canonical = {"amount": amount, "currency": currency}
+        return hashlib.sha256(json.dumps(canonical, sort_keys=True).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class RequestCancel:
+    """The merchant asks to cancel an AUTHORIZED payment (the hold is released), under an Idempotency-Key."""
+
+    payment_order_id: str
+    cancellation_reason: str | None  # Stripe's: duplicate | fraudulent | requested_by_customer | abandoned
+    idempotency_key: str
+    request_fingerprint: str
+    requested_at: datetime
+    caller_merchant_id: str | None
+
+    @staticmethod
+    def fingerprint(cancellation_reason: str | None) -> str:
+        canonical = {"cancellation_reason": cancellation_reason}
+        return hashlib.sha256(json.dumps(canonical, sort_keys=True).encode()).hexdigest()

@@ -53,3 +53,42 @@ class RefundCurrencyMismatch(Exception):
     def __init__(self, currency: str, payment_currency: str) -> None:
         super().__init__(f"the refund is in {currency}; the payment was in {payment_currency}")
         self.currency = currency
+
+
+class PaymentNotAuthorized(Exception):
+    """Only an AUTHORIZED payment (a manual capture's hold) can be captured or canceled; says what it is instead."""
+
+    def __init__(self, payment_order_id: str, status: str, act: str) -> None:
+        super().__init__(
+            f"payment order {payment_order_id} is {status}: only an AUTHORIZED payment can be {act}"
+        )
+        self.payment_order_id = payment_order_id
+        self.status = status
+
+
+class AuthorizationAlreadySettled(Exception):
+    """A capture or a cancel was already asked of this authorization (under another Idempotency-Key)."""
+
+    def __init__(self, payment_order_id: str, asked: str) -> None:
+        super().__init__(f"a {asked} of payment order {payment_order_id} was already requested")
+        self.payment_order_id = payment_order_id
+        self.asked = asked
+
+
+class CaptureKeyReused(IdempotencyKeyReused):
+    """A retried capture or cancel came with another request body than the first one under its key."""
+
+    def __init__(self, payment_order_id: str, asked: str) -> None:
+        Exception.__init__(self, f"this Idempotency-Key asked for a {asked} with a different request body")
+        self.payment_order_id = payment_order_id
+
+
+class CaptureExceedsAuthorized(Exception):
+    """A capture of nothing, or of more than was authorized."""
+
+    def __init__(self, requested: Money, authorized: Money) -> None:
+        super().__init__(
+            f"the capture of {requested.to_decimal_string()} {requested.currency}: "
+            f"{authorized.to_decimal_string()} {authorized.currency} is authorized"
+        )
+        self.authorized = authorized

@@ -3,7 +3,10 @@
 The state of an order's stream (`payment-<id>`, initializer.domain.streams) is `PaymentOrder | None`: no order
 before its first event. Every stream starts with the event `initiate_payment` decides — PaymentInitiated or
 PaymentRejected — and may end with PaymentOutcomeRecorded, after a PaymentActionRecorded when the buyer had to
-authenticate (3-D Secure) first. A successful order may then take refunds: each RefundRequested (refused beyond
+authenticate (3-D Secure) first. An order with capture_method manual is first AUTHORIZED (a hold on the card);
+the merchant then asks once for a capture (CaptureRequested: SUCCESS follows with the captured amount) or a
+cancel (CancelRequested: CANCELED follows); the system cancels an authorization left past the capture window.
+A successful order may then take refunds: each RefundRequested (refused beyond
 what is left to refund, counting the refunds still in flight) and later its RefundOutcomeRecorded.
 """
 
@@ -20,11 +23,17 @@ from initializer.domain.commands import (
     RecordPaymentAction,
     RecordPaymentOutcome,
     RecordRefundOutcome,
+    RequestCancel,
+    RequestCapture,
     RequestRefund,
     SealedPayment,
 )
 from initializer.domain.errors import (
+    AuthorizationAlreadySettled,
+    CaptureExceedsAuthorized,
+    CaptureKeyReused,
     IdempotencyKeyReused,
+    PaymentNotAuthorized,
     PaymentNotFound,
     PaymentNotRefundable,
     RefundCurrencyMismatch,
@@ -41,15 +50,20 @@ from payments_shared.money import Money
 class OrderStatus(StrEnum):
     INITIATED = "INITIATED"
     REQUIRES_ACTION = "REQUIRES_ACTION"  # the buyer must authenticate (3-D Secure): see next_action
+    AUTHORIZED = "AUTHORIZED"  # manual capture: the card holds the amount until the merchant captures or cancels
     SUCCESS = "SUCCESS"
     FAILED = "FAILED"
+    CANCELED = "CANCELED"  # an authorization released: by the merchant, or by the system past the capture window
 
     # Shown for a successful payment once refunds took some or all of it (the payment's outcome stays SUCCESS).
     PARTIALLY_REFUNDED = "PARTIALLY_REFUNDED"
     REFUNDED = "REFUNDED"
 
 
-FINAL_STATUSES = frozenset({OrderStatus.SUCCESS, OrderStatus.FAILED})
+FINAL_STATUSES = frozenset({OrderStatus.SUCCESS, OrderStatus.FAILED, OrderStatus.CANCELED})
+# The finalizer's statuses the order records: the final ones and AUTHORIZED, only forward (AUTHORIZED only from
+# a status before it).
+RECORDED_STATUSES = FINAL_STATUSES | {OrderStatus.AUTHORIZED}
 
 
 class RefundStatus(StrEnum):
@@ -72,6 +86,8 @@ PAYMENT_OUTCOME_RECORDED = "PaymentOutcomeRecorded"
 PAYMENT_ACTION_RECORDED = "PaymentActionRecorded"
 REFUND_REQUESTED = "RefundRequested"
 REFUND_OUTCOME_RECORDED = "RefundOutcomeRecorded"
+CAPTURE_REQUESTED = "CaptureRequested"
+CANCEL_REQUESTED = "CancelRequested"
 
 
 def _buyer_from_country(data: dict[str, Any]) -> dict[str, Any]:
@@ -113,6 +129,7 @@ class PaymentInitiationEvent(DomainEvent):
     created_at: str
     payment_method: str | None = None  # the Stripe PaymentMethod (pm_…) it pays with, instead of a card
     return_url: str | None = None  # where 3-D Secure sends the buyer back to (orders from before have none)
+    capture_method: str = "automatic"  # manual: authorized first, captured on the merchant's request
 
 
 @dataclass(frozen=True)
@@ -136,6 +153,9 @@ class PaymentOutcomeRecorded(DomainEvent):
     status: str
     error_message: str | None
     source_event_id: str
+    # AUTHORIZED: the amount held; SUCCESS after a manual capture: the amount captured. None (and in outcomes
+    # recorded before manual capture): the order's amount.
+    amount_minor: int | None = None
 
 
 @dataclass(frozen=True)
@@ -181,6 +201,45 @@ class RefundOutcomeRecorded(DomainEvent):
     source_event_id: str
 
 
+@dataclass(frozen=True)
+class CaptureRequested(DomainEvent):
+    """The merchant's capture of an AUTHORIZED order, within the authorized amount; published (its contract's
+    fields) to the finalizer."""
+
+    event_type: ClassVar[str] = CAPTURE_REQUESTED
+    payment_order_id: str
+    merchant_id: str
+    currency: str
+    amount_minor: int
+    idempotency_key: str
+    request_fingerprint: str  # tells a retry from a reused key; never published
+    requested_at: str
+
+
+@dataclass(frozen=True)
+class CancelRequested(DomainEvent):
+    """The merchant's cancel of an AUTHORIZED order; published (its contract's fields) to the finalizer."""
+
+    event_type: ClassVar[str] = CANCEL_REQUESTED
+    payment_order_id: str
+    merchant_id: str
+    cancellation_reason: str | None
+    idempotency_key: str  # the request's key: a retry with it answers as the first did; never published
+    request_fingerprint: str
+    requested_at: str
+
+
+@dataclass(frozen=True)
+class Settlement:
+    """The one capture or cancel asked of an authorization, and under which key."""
+
+    kind: str  # "capture" | "cancel"
+    idempotency_key: str
+    request_fingerprint: str
+    amount: Money | None  # a capture's amount
+    cancellation_reason: str | None = None
+
+
 EVENTS = EventTypes(
     PaymentInitiated,
     PaymentRejected,
@@ -188,6 +247,8 @@ EVENTS = EventTypes(
     PaymentActionRecorded,
     RefundRequested,
     RefundOutcomeRecorded,
+    CaptureRequested,
+    CancelRequested,
 )
 
 
@@ -244,6 +305,10 @@ class PaymentOrder:
     payment_method: str | None = None
     next_action: NextAction | None = None  # while REQUIRES_ACTION
     refunds: tuple[Refund, ...] = ()  # in the order they were asked
+    capture_method: str = "automatic"
+    authorized: Money | None = None  # a manual capture's hold, once AUTHORIZED
+    captured: Money | None = None  # what SUCCESS took: the amount, or a manual capture's (possibly smaller) part
+    settlement: Settlement | None = None  # the capture or cancel asked of the authorization
 
     def refund(self, refund_id: str) -> Refund | None:
         return next((refund for refund in self.refunds if refund.refund_id == refund_id), None)
@@ -251,9 +316,16 @@ class PaymentOrder:
     def _sum(self, refunds: Sequence[Refund]) -> Money:
         return sum((refund.amount for refund in refunds), Money(0, self.amount.currency))
 
+    def charged(self) -> Money:
+        """What the payment took from the buyer: the captured amount once SUCCESS (all of it when captured
+        automatically), nothing before."""
+        if self.status != OrderStatus.SUCCESS:
+            return Money(0, self.amount.currency)
+        return self.amount if self.captured is None else self.captured
+
     def left_to_refund(self) -> Money:
-        """The amount less every refund taken or in flight: the most a new refund may ask for."""
-        return self.amount - self._sum([refund for refund in self.refunds if refund.holds])
+        """The captured amount less every refund taken or in flight: the most a new refund may ask for."""
+        return self.charged() - self._sum([refund for refund in self.refunds if refund.holds])
 
     def refunded(self) -> Money:
         return self._sum([refund for refund in self.refunds if refund.status == RefundStatus.SUCCEEDED])
@@ -263,10 +335,18 @@ class PaymentOrder:
         """The status a merchant reads: a successful payment says how much of it refunds took back."""
         if self.status != OrderStatus.SUCCESS or not self.refunded().is_positive():
             return self.status
-        return OrderStatus.REFUNDED if self.refunded() == self.amount else OrderStatus.PARTIALLY_REFUNDED
+        return OrderStatus.REFUNDED if self.refunded() == self.charged() else OrderStatus.PARTIALLY_REFUNDED
 
 
-OrderCommand = SealedPayment | RecordPaymentOutcome | RecordPaymentAction | RequestRefund | RecordRefundOutcome
+OrderCommand = (
+    SealedPayment
+    | RecordPaymentOutcome
+    | RecordPaymentAction
+    | RequestRefund
+    | RecordRefundOutcome
+    | RequestCapture
+    | RequestCancel
+)
 
 
 def decide(command: OrderCommand, order: PaymentOrder | None, policy: PaymentPolicy) -> Sequence[DomainEvent]:
@@ -278,6 +358,8 @@ def decide(command: OrderCommand, order: PaymentOrder | None, policy: PaymentPol
         return _request_refund(command, order)
     if isinstance(command, RecordRefundOutcome):
         return _record_refund_outcome(command, order)
+    if isinstance(command, RequestCapture | RequestCancel):
+        return _settle(command, order)
     return _record_outcome(command, order)
 
 
@@ -302,6 +384,7 @@ def _initiate(command: SealedPayment, order: PaymentOrder | None, policy: Paymen
         "created_at": command.received_at.isoformat(),
         "payment_method": command.payment_method,
         "return_url": command.return_url,
+        "capture_method": command.capture_method,
     }
     reason = policy.refusal(command, command.received_at.date())
     if reason is None:
@@ -311,15 +394,16 @@ def _initiate(command: SealedPayment, order: PaymentOrder | None, policy: Paymen
 
 def _record_outcome(command: RecordPaymentOutcome, order: PaymentOrder | None) -> list[DomainEvent]:
     """The finalizer's decision; nothing when there is nothing new (a duplicate, a late flip, an order already
-    final). An outcome before its order is refused: the queue redelivers it until the order exists."""
+    final, an AUTHORIZED that a final status overtook on the bus). An outcome before its order is refused: the
+    queue redelivers it until the order exists."""
     if order is None:
         raise PaymentNotFound(command.payment_order_id)
     if command.source_event_id in order.outcome_event_ids or order.status in FINAL_STATUSES:
         return []
     outcome = OrderStatus(command.status)
-    if outcome not in FINAL_STATUSES:
+    if outcome not in RECORDED_STATUSES or (outcome == OrderStatus.AUTHORIZED and order.status == outcome):
         return []
-    return [PaymentOutcomeRecorded(outcome.value, command.error_message, command.source_event_id)]
+    return [PaymentOutcomeRecorded(outcome.value, command.error_message, command.source_event_id, command.amount_minor)]
 
 
 def _record_action(command: RecordPaymentAction, order: PaymentOrder | None) -> list[DomainEvent]:
@@ -368,6 +452,53 @@ def _request_refund(command: RequestRefund, order: PaymentOrder | None) -> list[
     ]
 
 
+def _settle(command: RequestCapture | RequestCancel, order: PaymentOrder | None) -> list[DomainEvent]:
+    """CaptureRequested or CancelRequested of an AUTHORIZED order, once: nothing for a retry under the first
+    request's key; a second capture or cancel (another key) is refused, as is any of an order not AUTHORIZED."""
+    if order is None or command.caller_merchant_id not in (None, order.merchant_id):
+        raise PaymentNotFound(command.payment_order_id)  # another merchant's payment: not even disclosed
+    kind = "capture" if isinstance(command, RequestCapture) else "cancel"
+    asked = order.settlement
+    if asked is not None and (asked.kind, asked.idempotency_key) == (kind, command.idempotency_key):
+        if asked.request_fingerprint != command.request_fingerprint:
+            raise CaptureKeyReused(order.payment_order_id, kind)
+        return []
+    if asked is not None:
+        raise AuthorizationAlreadySettled(order.payment_order_id, asked.kind)
+    if order.status != OrderStatus.AUTHORIZED:
+        act = "captured" if kind == "capture" else "canceled"
+        raise PaymentNotAuthorized(order.payment_order_id, order.shown_status.value, act)
+    requested_at = command.requested_at.isoformat()
+    if isinstance(command, RequestCancel):
+        return [
+            CancelRequested(
+                payment_order_id=str(order.payment_order_id),
+                merchant_id=str(order.merchant_id),
+                cancellation_reason=command.cancellation_reason,
+                idempotency_key=command.idempotency_key,
+                request_fingerprint=command.request_fingerprint,
+                requested_at=requested_at,
+            )
+        ]
+    authorized = order.authorized or order.amount
+    if command.amount is not None and command.amount.currency != authorized.currency:
+        raise RefundCurrencyMismatch(command.amount.currency, authorized.currency)
+    amount = authorized if command.amount is None else command.amount
+    if not amount.is_positive() or authorized < amount:
+        raise CaptureExceedsAuthorized(amount, authorized)
+    return [
+        CaptureRequested(
+            payment_order_id=str(order.payment_order_id),
+            merchant_id=str(order.merchant_id),
+            currency=amount.currency,
+            amount_minor=amount.minor,
+            idempotency_key=command.idempotency_key,
+            request_fingerprint=command.request_fingerprint,
+            requested_at=requested_at,
+        )
+    ]
+
+
 def _record_refund_outcome(command: RecordRefundOutcome, order: PaymentOrder | None) -> list[DomainEvent]:
     """The PSP's answer to one of the order's refunds; nothing for a duplicate or an answer it has moved past."""
     if order is None:
@@ -396,15 +527,29 @@ def evolve(order: PaymentOrder | None, event: DomainEvent) -> PaymentOrder | Non
             card=None if event.card is None else CardSummary(**event.card),
             payment_method=event.payment_method,
             failure_reason=event.reason if isinstance(event, PaymentRejected) else None,
+            capture_method=event.capture_method,
         )
     if isinstance(event, PaymentOutcomeRecorded) and order is not None:
+        status = OrderStatus(event.status)
+        amount = None if event.amount_minor is None else Money(int(event.amount_minor), order.amount.currency)
         return replace(
             order,
-            status=OrderStatus(event.status),
+            status=status,
             failure_reason=event.error_message,
             outcome_event_ids=order.outcome_event_ids | {event.source_event_id},
             next_action=None,
+            authorized=(amount or order.amount) if status == OrderStatus.AUTHORIZED else order.authorized,
+            captured=amount if status == OrderStatus.SUCCESS else order.captured,
         )
+    if isinstance(event, CaptureRequested) and order is not None:
+        capture = Money(int(event.amount_minor), event.currency)
+        settlement = Settlement("capture", event.idempotency_key, event.request_fingerprint, capture)
+        return replace(order, settlement=settlement)
+    if isinstance(event, CancelRequested) and order is not None:
+        settlement = Settlement(
+            "cancel", event.idempotency_key, event.request_fingerprint, None, event.cancellation_reason
+        )
+        return replace(order, settlement=settlement)
     if isinstance(event, PaymentActionRecorded) and order is not None:
         return replace(
             order,

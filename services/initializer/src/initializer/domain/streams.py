@@ -7,7 +7,7 @@ stream is new, so an Idempotency-Key (which names the order) can start one order
 
 from __future__ import annotations
 
-from initializer.domain.order import PAYMENT_INITIATED, REFUND_REQUESTED
+from initializer.domain.order import CANCEL_REQUESTED, CAPTURE_REQUESTED, PAYMENT_INITIATED, REFUND_REQUESTED
 
 PAYMENT_PREFIX = "payment-"
 
@@ -15,7 +15,12 @@ PAYMENT_PREFIX = "payment-"
 # which contract type). Only the contract events: PaymentRejected (no consumer: the client had its answer),
 # PaymentOutcomeRecorded and RefundOutcomeRecorded are the initializer's own bookkeeping.
 SOURCE = "payments.initializer"
-PUBLISHED_TYPES = {PAYMENT_INITIATED: "PaymentInitiated", REFUND_REQUESTED: "RefundRequested"}
+PUBLISHED_TYPES = {
+    PAYMENT_INITIATED: "PaymentInitiated",
+    REFUND_REQUESTED: "RefundRequested",
+    CAPTURE_REQUESTED: "CaptureRequested",
+    CANCEL_REQUESTED: "CancelRequested",
+}
 
 
 def payment_stream(payment_order_id: str) -> str:

@@ -1,5 +1,5 @@
 """The initializer's HTTP API: POST /payments, GET /payments/{payment_order_id},
-POST /payments/{payment_order_id}/refunds."""
+POST /payments/{payment_order_id}/refunds, POST /payments/{payment_order_id}/capture and /cancel."""
 
 from __future__ import annotations
 
@@ -8,21 +8,40 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler.openapi.params import Header, Path
 
-from initializer.domain.commands import BuyerInfo, CardEntry, InitiatePayment, RequestRefund
+from initializer.domain.commands import (
+    BuyerInfo,
+    CardEntry,
+    InitiatePayment,
+    RequestCancel,
+    RequestCapture,
+    RequestRefund,
+)
 from initializer.domain.errors import (
+    AuthorizationAlreadySettled,
+    CaptureExceedsAuthorized,
     IdempotencyKeyReused,
+    PaymentNotAuthorized,
     PaymentNotFound,
     PaymentNotRefundable,
     RefundCurrencyMismatch,
     RefundExceedsRemaining,
 )
 from initializer.domain.order import OrderStatus, PaymentOrder, Refund
-from initializer.http_models import CardOut, NextActionOut, PaymentOut, PaymentRequest, RefundOut, RefundRequest
+from initializer.http_models import (
+    CancelRequest,
+    CaptureRequest,
+    CardOut,
+    NextActionOut,
+    PaymentOut,
+    PaymentRequest,
+    RefundOut,
+    RefundRequest,
+)
 from initializer.runtime import SERVICE, container, logger
 from payments_shared.callers import current_caller, require_merchant
 from payments_shared.eventstore import ConcurrencyConflict
 from payments_shared.ids import PaymentOrderId, RefundId
-from payments_shared.lambda_entry.http import http_entry
+from payments_shared.lambda_entry.http import DomainErrors, http_entry
 from payments_shared.money import Money
 from payments_shared.observability.metrics import MetricUnit, build_metrics
 from payments_shared.problems import Conflict, FieldProblem, Forbidden, InvalidRequest, NotFound, Unprocessable
@@ -51,6 +70,21 @@ class RefundTooLargeProblem(Unprocessable):
     title = "The refund exceeds what is left to refund"
 
 
+class NotAuthorizedProblem(Conflict):
+    type = "urn:payments:problem:payment-not-authorized"
+    title = "The payment is not an authorization waiting for capture"
+
+
+class AlreadySettledProblem(Conflict):
+    type = "urn:payments:problem:authorization-already-settled"
+    title = "A capture or a cancel of this authorization was already requested"
+
+
+class CaptureTooLargeProblem(Unprocessable):
+    type = "urn:payments:problem:capture-exceeds-authorized"
+    title = "The capture must be more than zero and at most the authorized amount"
+
+
 class BusyProblem(Conflict):
     type = "urn:payments:problem:payment-busy"
     title = "The payment is being changed by other requests"
@@ -62,16 +96,25 @@ def _too_large(error: RefundExceedsRemaining) -> RefundTooLargeProblem:
     return RefundTooLargeProblem(str(error), [FieldProblem("body.amount", reason)])
 
 
+def _capture_too_large(error: CaptureExceedsAuthorized) -> CaptureTooLargeProblem:
+    held = error.authorized
+    reason = f"must be more than 0 and at most the authorized {held.to_decimal_string()} {held.currency}"
+    return CaptureTooLargeProblem(str(error), [FieldProblem("body.amount", reason)])
+
+
 RAW_CARDS_OFF = (
     "this deployment's Stripe account has no raw card data access: send payment_method, a PaymentMethod the "
     "buyer's browser made with Stripe.js"
 )
 
-DOMAIN_ERRORS = {
+DOMAIN_ERRORS: DomainErrors = {
     IdempotencyKeyReused: lambda error: KeyReusedProblem(str(error)),
     PaymentNotFound: lambda error: PaymentNotFoundProblem(str(error)),
     PaymentNotRefundable: lambda error: NotRefundableProblem(str(error)),
     RefundExceedsRemaining: _too_large,
+    PaymentNotAuthorized: lambda error: NotAuthorizedProblem(str(error)),
+    AuthorizationAlreadySettled: lambda error: AlreadySettledProblem(str(error)),
+    CaptureExceedsAuthorized: _capture_too_large,
     RefundCurrencyMismatch: lambda error: Unprocessable(str(error), [FieldProblem("body.currency", str(error))]),
     # Every attempt lost a race on the order's stream: nothing was written, the same key may be sent again.
     ConcurrencyConflict: lambda error: BusyProblem(
@@ -112,6 +155,11 @@ def _out(order: PaymentOrder) -> PaymentOut:
         ),
         amount_refunded=order.refunded().to_decimal_string(),
         refunds=[_refund_out(refund) for refund in order.refunds],
+        capture_method=order.capture_method,
+        amount_authorized=None if order.authorized is None else order.authorized.to_decimal_string(),
+        amount_captured=order.charged().to_decimal_string()
+        if order.capture_method == "manual" and order.status == OrderStatus.SUCCESS
+        else None,
     )
 
 
@@ -129,6 +177,7 @@ def initiate_payment(body: PaymentRequest, idempotency_key: str | None) -> Initi
         idempotency_key=idempotency_key,
         payment_method=body.payment_method,
         return_url=body.return_url,
+        capture_method=body.capture_method,
     )
 
 
@@ -194,7 +243,14 @@ def get_payment(payment_order_id: Annotated[PaymentOrderId, Path()]) -> PaymentO
             )
             for refund in row.get("refunds") or []
         ],
+        capture_method=row.get("capture_method") or "automatic",
+        amount_authorized=_decimal(row.get("amount_authorized_minor"), row["currency"]),
+        amount_captured=_decimal(row.get("amount_captured_minor"), row["currency"]),
     )
+
+
+def _decimal(minor: object, currency: str) -> str | None:
+    return None if minor is None else Money(int(str(minor)), currency).to_decimal_string()
 
 
 @api.post(
@@ -239,6 +295,73 @@ def create_refund(
         extra={"payment_order_id": payment_order_id, "refund_id": refund.refund_id, "replayed": not created},
     )
     return _refund_out(refund), 201
+
+
+SETTLEMENT_KEY = Header(
+    alias="Idempotency-Key",
+    min_length=1,
+    max_length=255,
+    description="the client's key for this request: a retry with it answers as the first did",
+)
+
+
+def _settling_merchant() -> str | None:
+    """The merchant acting (on its own payments only), or None for an operator (any payment)."""
+    caller = current_caller()
+    if not (caller.is_operator or caller.merchant_id):
+        raise Forbidden("only a merchant (its own payments) or an operator captures or cancels")
+    return None if caller.is_operator else caller.merchant_id
+
+
+def _settled(command: RequestCapture | RequestCancel, metric: str) -> tuple[PaymentOut, int]:
+    order, created = container.app().settle_authorization(command)
+    if created:
+        metrics.add_metric(name=metric, unit=MetricUnit.Count, value=1)
+    logger.info(
+        "authorization settlement recorded",
+        extra={"payment_order_id": command.payment_order_id, "asked": metric, "replayed": not created},
+    )
+    return _out(order), 202
+
+
+@api.post(
+    "/payments/<payment_order_id>/capture",
+    responses={202: {"description": "Capture requested (the payment stays AUTHORIZED until the PSP answers)"}},
+)
+def capture_payment(
+    payment_order_id: Annotated[PaymentOrderId, Path()],
+    body: CaptureRequest,
+    idempotency_key: Annotated[str, SETTLEMENT_KEY],
+) -> tuple[PaymentOut, int]:
+    command = RequestCapture(
+        payment_order_id=payment_order_id,
+        amount=body.money(),
+        idempotency_key=idempotency_key,
+        request_fingerprint=RequestCapture.fingerprint(body.amount, body.currency),
+        requested_at=container.clock()(),
+        caller_merchant_id=_settling_merchant(),
+    )
+    return _settled(command, "CapturesRequested")
+
+
+@api.post(
+    "/payments/<payment_order_id>/cancel",
+    responses={202: {"description": "Cancel requested (the payment stays AUTHORIZED until the PSP answers)"}},
+)
+def cancel_payment(
+    payment_order_id: Annotated[PaymentOrderId, Path()],
+    body: CancelRequest,
+    idempotency_key: Annotated[str, SETTLEMENT_KEY],
+) -> tuple[PaymentOut, int]:
+    command = RequestCancel(
+        payment_order_id=payment_order_id,
+        cancellation_reason=body.cancellation_reason,
+        idempotency_key=idempotency_key,
+        request_fingerprint=RequestCancel.fingerprint(body.cancellation_reason),
+        requested_at=container.clock()(),
+        caller_merchant_id=_settling_merchant(),
+    )
+    return _settled(command, "CancelsRequested")
 
 
 handler = http_entry(api, logger=logger, metrics=metrics, callers=container.callers, domain_errors=DOMAIN_ERRORS)

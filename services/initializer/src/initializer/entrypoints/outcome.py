@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from initializer.domain.commands import RecordPaymentAction, RecordPaymentOutcome, RecordRefundOutcome
-from initializer.domain.order import FINAL_STATUSES, PaymentOrder
+from initializer.domain.order import FINAL_STATUSES, OrderStatus, PaymentOrder
 from initializer.runtime import SERVICE, container, logger
 from payments_shared.contracts import (
     PAYMENT_ACTION_REQUIRED,
@@ -48,8 +48,14 @@ def outcome_command(envelope: EventEnvelope) -> tuple[OutcomeCommand, Cause]:
             str(envelope.event_id),
         ), cause
     data = PaymentStatusUpdatedData.model_validate(envelope.data)
+    # The amount matters when it may differ from the order's: the hold, and a manual capture's part.
+    manual = data.status == "AUTHORIZED" or data.amount_authorized_minor is not None
     return RecordPaymentOutcome(
-        str(data.payment_order_id), data.status, data.error_message, str(envelope.event_id)
+        str(data.payment_order_id),
+        data.status,
+        data.error_message,
+        str(envelope.event_id),
+        amount_minor=data.amount_minor if manual else None,
     ), cause
 
 
@@ -57,8 +63,13 @@ metrics = build_metrics(SERVICE)
 
 
 def time_to_final_ms(order: PaymentOrder | None, now: datetime) -> float | None:
-    """From the order's acceptance to its final status, when this recording made it final."""
-    if order is None or order.status not in FINAL_STATUSES:
+    """From the order's acceptance to its final status, when this recording made it final: for a manual
+    capture, to its authorization (the buyer is done then; the merchant's capture comes days later)."""
+    if order is None:
+        return None
+    if order.capture_method == "manual" and order.status != OrderStatus.AUTHORIZED:
+        return None
+    if order.capture_method != "manual" and order.status not in FINAL_STATUSES:
         return None
     return (now - order.created_at).total_seconds() * 1000
 
