@@ -472,8 +472,7 @@ class FakePsp:
                     status, payload, replayed = psp._cancel(cancel[1], key, parse_form(body), request_id)
                     delay = 0.0
                 elif capture is not None:
-                    status, payload, replayed = psp._capture(capture[1], key, parse_form(body), request_id)
-                    delay = 0.0
+                    status, payload, delay, replayed = psp._capture(capture[1], key, parse_form(body), request_id)
                 elif refund:
                     status, payload, delay, replayed = psp._create_refund(key, parse_form(body), request_id)
                 else:
@@ -1009,30 +1008,39 @@ class FakePsp:
 
     def _capture(
         self, intent_id: str, key: str | None, params: dict[str, Any], request_id: str
-    ) -> tuple[int, dict[str, Any], bool]:
-        """POST /v1/payment_intents/{id}/capture: (HTTP status, body, replayed). Stored under its key like a
-        cancel; a refusal for bad parameters is not."""
+    ) -> tuple[int, dict[str, Any], float, bool]:
+        """POST /v1/payment_intents/{id}/capture: (HTTP status, body, delay before answering, replayed). Stored
+        under its key like a cancel (a refusal for bad parameters is not); the scripted faults of a create
+        ("503", "timeout", "lost") apply to its key."""
+        behaviour = self._next_behaviour(key) if key is not None else "ok"
+        if behaviour in ("503", "timeout"):
+            error = {"error": {"type": "api_error", "message": "Stripe is temporarily unavailable."}}
+            with self._lock:
+                self.requests[key or ""] += 1
+            return 503, error, (self.hang_seconds if behaviour == "timeout" else 0.0), False
+        lost = self.hang_seconds if behaviour == "lost" else 0.0
         requested = params.get("amount_to_capture")
         if requested is not None and (not str(requested).isdigit() or int(requested) < 1):
             error = _invalid(
                 "This value must be greater than or equal to 1.", "amount_to_capture", "parameter_invalid_integer"
             )
-            return 400, {"error": error.error}, False
+            return 400, {"error": error.error}, 0.0, False
         stored_params = {**params, "(endpoint)": f"/v1/payment_intents/{intent_id}/capture"}
         with self._lock:
             if key is not None:
                 self.requests[key] += 1
                 stored = self._stored_answer(key, stored_params)
                 if stored is not None:
-                    return stored
+                    status, body, replayed = stored
+                    return status, body, lost if replayed else 0.0, replayed
             intent = self._intents.get(intent_id)
             if intent is None:
-                return 404, _no_such_intent(intent_id), False
+                return 404, _no_such_intent(intent_id), 0.0, False
             self._expire_if_due(intent)
             status, body = self._capture_intent(intent, requested, {"id": request_id, "idempotency_key": key})
             if key is not None:  # it ran: its answer, a refusal of the intent's state too, is the key's
                 self._stored[key] = (stored_params, status, body, self.clock())
-            return status, body, False
+            return status, body, lost, False
 
     def _capture_intent(
         self, intent: dict[str, Any], requested: Any, origin: dict[str, str | None]

@@ -266,10 +266,10 @@ class FinalizerApp:
             raise PaymentNotCapturable(f"{payment_order_id}: not a payment of merchant {merchant_id}")
         return loaded
 
-    def _release(self, loaded: Decision[Payment], reason: str, cause: Cause) -> Finalized:
+    def _release(self, loaded: Decision[Payment], reason: str | None, cause: Cause) -> Finalized:
         held = loaded.state.authorized
         assert held is not None
-        key = f"cancel-{held.payment_order_id}-{reason}"
+        key = f"cancel-{held.payment_order_id}-{reason or 'unspecified'}"
         started = time.perf_counter()
         result = self._psp.cancel(held.psp_reference, reason, key)
         latency_ms = (time.perf_counter() - started) * 1000

@@ -70,7 +70,9 @@ class PaymentServiceProvider(Protocol):
         """The charge `reference` as it stands now (REQUIRES_ACTION while the buyer has not authenticated)."""
         ...
 
-    def cancel(self, reference: str, reason: str = "abandoned", idempotency_key: str | None = None) -> ChargeResult:
+    def cancel(
+        self, reference: str, reason: str | None = "abandoned", idempotency_key: str | None = None
+    ) -> ChargeResult:
         """Cancel a charge awaiting authentication, or an authorization (its amount released), with Stripe's
         cancellation `reason`: DECLINED; one that settled or was captured meanwhile answers with its outcome."""
         ...

@@ -224,7 +224,9 @@ class StripePsp:
         ):
             return _result(self._stripe().v1.payment_intents.retrieve(intent_id))
 
-    def cancel(self, intent_id: str, reason: str = ABANDONED, idempotency_key: str | None = None) -> ChargeResult:
+    def cancel(
+        self, intent_id: str, reason: str | None = ABANDONED, idempotency_key: str | None = None
+    ) -> ChargeResult:
         """Cancel an intent whose authentication was abandoned, or an authorization (released); an intent that
         settled meanwhile (Stripe: no cancel once succeeded) answers with that state instead, so a late success
         is never lost."""
@@ -235,7 +237,7 @@ class StripePsp:
                 try:
                     intent = self._stripe().v1.payment_intents.cancel(
                         intent_id,
-                        params={"cancellation_reason": reason},
+                        params={"cancellation_reason": reason} if reason else {},
                         options={"idempotency_key": idempotency_key or f"cancel-{intent_id}"},
                     )
                 except stripe.InvalidRequestError as refused:

@@ -201,7 +201,7 @@ class CancelAuthorization:
 
     payment_order_id: PaymentOrderId
     merchant_id: MerchantId
-    reason: str  # duplicate | fraudulent | requested_by_customer | abandoned
+    reason: str | None  # duplicate | fraudulent | requested_by_customer | abandoned, or none given
     correlation_id: str
     causation_id: str | None = None  # the CancelRequested event's id
 
