@@ -1021,10 +1021,10 @@ class FakePsp:
         lost = self.hang_seconds if behaviour == "lost" else 0.0
         requested = params.get("amount_to_capture")
         if requested is not None and (not str(requested).isdigit() or int(requested) < 1):
-            error = _invalid(
+            invalid = _invalid(
                 "This value must be greater than or equal to 1.", "amount_to_capture", "parameter_invalid_integer"
             )
-            return 400, {"error": error.error}, 0.0, False
+            return 400, {"error": invalid.error}, 0.0, False
         stored_params = {**params, "(endpoint)": f"/v1/payment_intents/{intent_id}/capture"}
         with self._lock:
             if key is not None:

@@ -153,7 +153,7 @@ commands: st.SearchStrategy[PaymentCommand] = st.one_of(
 
 
 def run(sequence: list[PaymentCommand]) -> list[DomainEvent]:
-    state, events = DECIDER.initial, []
+    state, events = DECIDER.initial, list[DomainEvent]()
     for command in sequence:
         try:
             new = DECIDER.decide(command, state)
