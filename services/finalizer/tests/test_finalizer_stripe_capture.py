@@ -16,7 +16,7 @@ from payments_shared.money import Money
 EUR_12_34 = Money(1234, "EUR")
 
 
-def held(psp: FakePsp, amount: Money = EUR_12_34, token: str = "pm_card_visa") -> str:
+def held(psp: FakePsp, amount: Money = EUR_12_34, token: str = "pm_card_visa") -> str:  # noqa: S107 - a test PaymentMethod
     result = stripe_on(psp).charge(PaymentOrderId.new(), amount, "merchant-1", PaymentToken(token), None, "manual")
     assert result.decision == PspDecision.AUTHORIZED and result.psp_reference is not None
     return result.psp_reference
