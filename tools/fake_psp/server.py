@@ -72,8 +72,9 @@ failure_reason, the amount back on the charge, and the events refund.failed and 
 Refund creation follows the same idempotency rules and scripted faults ("503", "timeout", "lost") as a create.
 
 Webhooks, signed as Stripe signs them. Every status change of an intent (create, a `processing` intent settling,
-authentication, cancel) emits an Event (`webhook_events`, in order: payment_intent.created, .processing,
-.succeeded, .payment_failed, .requires_action, .canceled; data.object the intent as it then stood). Those of
+authentication, capture, cancel) emits an Event (`webhook_events`, in order: payment_intent.created,
+.processing, .succeeded, .payment_failed, .requires_action, .amount_capturable_updated, .canceled; data.object
+the intent as it then stood). Those of
 `webhook_types` are POSTed to `webhook_url` (if set when the event is emitted; settable after construction) by
 a background worker, never the request thread, with `Stripe-Signature: t=<ts>,v1=<HMAC-SHA256 of "<t>.<body>"
 keyed by webhook_secret>,v0=<fake>` (`stripe_signature`; test mode's extra v0 is a signature nobody can verify,
