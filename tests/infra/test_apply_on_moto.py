@@ -50,6 +50,7 @@ FUNCTIONS = {
     "initializer-outcome",
     "finalizer",
     "finalizer-refund",
+    "finalizer-capture",
     "finalizer-relay",
     "finalizer-webhook",
     "finalizer-sweep",
@@ -541,7 +542,7 @@ def test_each_function_reaches_only_its_own_tables_keys_bus_and_log_group(deploy
         webhook_secret = f"arn:aws:ssm:{region}:{account}:parameter/payments/finalizer/stripe-webhook-secret"
         reads = (
             {"ssm:GetParameter"}
-            if name in ("finalizer", "finalizer-refund", "finalizer-webhook", "finalizer-sweep")
+            if name in ("finalizer", "finalizer-refund", "finalizer-capture", "finalizer-webhook", "finalizer-sweep")
             else set()
         )
         assert granted_on(policy, parameter) == reads, name

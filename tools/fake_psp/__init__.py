@@ -1,6 +1,17 @@
 """A faithful subset of Stripe's PaymentIntents and Refunds API on loopback, for tests, the local run and the
 fault run."""
 
-from fake_psp.server import API_KEY, REFUND_FAIL_CARD, TEST_CARDS, TEST_PAYMENT_METHODS, FakePsp, stripe_signature
+from fake_psp.server import (
+    API_KEY,
+    AUTHORIZATION_WINDOW_S,
+    REFUND_FAIL_CARD,
+    TEST_CARDS,
+    TEST_PAYMENT_METHODS,
+    FakePsp,
+    stripe_signature,
+)
 
-__all__ = ["API_KEY", "REFUND_FAIL_CARD", "TEST_CARDS", "TEST_PAYMENT_METHODS", "FakePsp", "stripe_signature"]
+__all__ = [
+    "API_KEY",
+    "AUTHORIZATION_WINDOW_S",
+    "REFUND_FAIL_CARD", "TEST_CARDS", "TEST_PAYMENT_METHODS", "FakePsp", "stripe_signature"]

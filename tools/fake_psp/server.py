@@ -5,6 +5,9 @@ API (Stripe's wire format: form-encoded requests with bracketed keys, JSON answe
                                   PaymentMethods, e.g. pm_card_visa) or, only with raw card data access
                                   (`raw_card_access`, off as on a new account), payment_method_data[card][...];
                                   `return_url` is where 3-D Secure sends the buyer back
+  POST /v1/payment_intents/{id}/capture  `amount_to_capture` (default and at most `amount_capturable`) of an
+                                  intent in requires_capture (a create with capture_method=manual); the rest is
+                                  released; other states → 400 payment_intent_unexpected_state
   POST /v1/payment_intents/{id}/cancel   `cancellation_reason` (duplicate, fraudulent, requested_by_customer,
                                   abandoned) from requires_payment_method, requires_capture, requires_confirmation,
                                   requires_action or processing; from succeeded or canceled a 400
@@ -51,6 +54,17 @@ at random (`fault_rates`):
                   and `cancellation_reason` (default requested_by_customer), nothing charged
   "latency:<ms>"  answer normally after a delay
 
+Manual capture (docs.stripe.com/payments/place-a-hold-on-a-payment-method): capture_method=manual leaves an
+approved card's intent in requires_capture with `amount_capturable` = amount and an uncaptured charge (captured
+false, amount_captured 0), announced by payment_intent.amount_capturable_updated. A capture makes it succeeded
+with amount_received = the captured amount; the charge's amount_captured is that and the released rest counts
+in its amount_refunded, so refunds are bounded by what was captured. A cancel releases the whole authorization
+(amount_capturable 0, the charge refunded). "You must capture the funds before the authorization expires. If
+the authorization expires before you capture the funds, the funds are released and the payment status changes
+to canceled": an intent left in requires_capture for AUTHORIZATION_WINDOW_S (7 days for online card payments)
+on the fake's clock is canceled by the fake itself (cancellation_reason `automatic`) when next looked at, or by
+`expire_authorizations()`.
+
 Refunds: a refund of a charge starts `succeeded` and counts in its charge's `amount_refunded` (`refunded` once
 all of it is). The refund-fail test card (pm_card_refundFail, 4000000000005126) charges normally, but each of its
 refunds fails `refund_fail_after_s` later (None: only when `fail_refund(id)` is called): `failed` with a
@@ -58,8 +72,9 @@ failure_reason, the amount back on the charge, and the events refund.failed and 
 Refund creation follows the same idempotency rules and scripted faults ("503", "timeout", "lost") as a create.
 
 Webhooks, signed as Stripe signs them. Every status change of an intent (create, a `processing` intent settling,
-authentication, cancel) emits an Event (`webhook_events`, in order: payment_intent.created, .processing,
-.succeeded, .payment_failed, .requires_action, .canceled; data.object the intent as it then stood). Those of
+authentication, capture, cancel) emits an Event (`webhook_events`, in order: payment_intent.created,
+.processing, .succeeded, .payment_failed, .requires_action, .amount_capturable_updated, .canceled; data.object
+the intent as it then stood). Those of
 `webhook_types` are POSTed to `webhook_url` (if set when the event is emitted; settable after construction) by
 a background worker, never the request thread, with `Stripe-Signature: t=<ts>,v1=<HMAC-SHA256 of "<t>.<body>"
 keyed by webhook_secret>,v0=<fake>` (`stripe_signature`; test mode's extra v0 is a signature nobody can verify,
@@ -99,6 +114,10 @@ from payments_shared import stripe_amounts
 API_KEY = "sk_test_fake_psp"
 KEY_RETENTION_S = 24 * 3600  # Stripe prunes idempotency keys once they are at least 24 hours old
 SEARCH_LAG_S = 60.0  # "data is generally searchable within a minute" (and later during outages)
+# "Authorization validity windows": 7 days for online (card-not-present) card payments, then Stripe cancels it.
+AUTHORIZATION_WINDOW_S = 7 * 24 * 3600
+EXPIRED_AUTHORIZATION_REASON = "automatic"  # the cancellation_reason Stripe's own cancel carries
+CAPTURE_METHODS = ("automatic", "automatic_async", "manual")
 
 
 @dataclass(frozen=True)
@@ -178,6 +197,7 @@ STATUS_EVENTS = {
     "requires_payment_method": "payment_intent.payment_failed",
     "succeeded": "payment_intent.succeeded",
     "canceled": "payment_intent.canceled",
+    "requires_capture": "payment_intent.amount_capturable_updated",
 }
 WEBHOOK_TYPES = frozenset(
     {
@@ -185,6 +205,7 @@ WEBHOOK_TYPES = frozenset(
         "payment_intent.payment_failed",
         "payment_intent.canceled",
         "payment_intent.requires_action",
+        "payment_intent.amount_capturable_updated",
         "refund.failed",
         "charge.refund.updated",
     }
@@ -437,8 +458,9 @@ class FakePsp:
                 path = self.path.partition("?")[0]
                 page = re.fullmatch(r"/3ds/([^/]+)/(complete|fail)", path)
                 cancel = re.fullmatch(r"/v1/payment_intents/([^/]+)/cancel", path)
+                capture = re.fullmatch(r"/v1/payment_intents/([^/]+)/capture", path)
                 refund = path == "/v1/refunds"
-                if path != "/v1/payment_intents" and page is None and cancel is None and not refund:
+                if path != "/v1/payment_intents" and not (page or cancel or capture or refund):
                     return self._send(404, _not_found(self.path))
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
                 if page is not None:  # the buyer's browser: no API key
@@ -450,6 +472,8 @@ class FakePsp:
                 if cancel is not None:
                     status, payload, replayed = psp._cancel(cancel[1], key, parse_form(body), request_id)
                     delay = 0.0
+                elif capture is not None:
+                    status, payload, delay, replayed = psp._capture(capture[1], key, parse_form(body), request_id)
                 elif refund:
                     status, payload, delay, replayed = psp._create_refund(key, parse_form(body), request_id)
                 else:
@@ -617,6 +641,7 @@ class FakePsp:
     ) -> tuple[int, dict[str, Any], float, bool]:
         try:
             card, amount, currency = _validated(params)
+            capture_method = _capture_method(params)
             if "payment_method" not in card and not self.raw_card_access:
                 raise _raw_card_refusal()
             return_url = _return_url(params)
@@ -629,8 +654,9 @@ class FakePsp:
             "object": "payment_intent",
             "amount": amount,
             "currency": currency,
+            "amount_capturable": 0,
             "amount_received": 0,
-            "capture_method": "automatic",
+            "capture_method": capture_method,
             "confirmation_method": "automatic",
             "client_secret": None,
             "created": int(self.clock()),
@@ -688,16 +714,18 @@ class FakePsp:
             intent["status"] = "requires_action"
             intent["next_action"] = self._next_action(intent)
         else:
-            intent["status"] = "succeeded"
-            intent["amount_received"] = intent["amount"]
+            manual = intent["capture_method"] == "manual"  # authorized only: the funds are held until captured
+            intent["status"] = "requires_capture" if manual else "succeeded"
+            intent["amount_received"] = 0 if manual else intent["amount"]
+            intent["amount_capturable"] = intent["amount"] if manual else 0
             intent["latest_charge"] = charge_id = f"ch_{secrets.token_hex(12)}"
             self._charges[charge_id] = {
                 "id": charge_id,
                 "object": "charge",
                 "amount": intent["amount"],
-                "amount_captured": intent["amount"],
+                "amount_captured": 0 if manual else intent["amount"],
                 "amount_refunded": 0,
-                "captured": True,
+                "captured": not manual,
                 "created": int(self.clock()),
                 "currency": intent["currency"],
                 "livemode": False,
@@ -716,6 +744,7 @@ class FakePsp:
             return 400, refused
         since = int((params.get("created") or {}).get("gte", 0) or 0)
         with self._lock:
+            self._expire_due()
             intents = [dict(i) for i in reversed(self._intents.values()) if i["created"] >= since]  # newest first
         return _list_page(intents, params, "/v1/payment_intents", "payment_intent")
 
@@ -729,6 +758,7 @@ class FakePsp:
         name, value = clause.groups()
         indexed_before = self.clock() - self.search_lag_s
         with self._lock:
+            self._expire_due()
             self.searches += 1
             found = [
                 dict(i)
@@ -749,6 +779,7 @@ class FakePsp:
             intent = self._intents.get(intent_id)
             if intent is None:
                 return None
+            self._expire_if_due(intent)
             settling = self._settle.pop(intent_id, None)
             if settling is not None:  # a `processing` intent settles once looked at again (or n times more)
                 outcome, key, still_processing = settling
@@ -916,6 +947,7 @@ class FakePsp:
             intent = self._intents.get(intent_id)
             if intent is None:
                 return 404, _no_such_intent(intent_id), False
+            self._expire_if_due(intent)
             status, body = self._cancel_intent(intent, reason, {"id": request_id, "idempotency_key": key})
             if key is not None:
                 self._stored[key] = (stored_params, status, body, self.clock())
@@ -940,8 +972,113 @@ class FakePsp:
             }
             return 400, {"error": error}
         self._settle.pop(intent["id"], None)  # a `processing` intent canceled first never settles
+        self._release(intent)
         intent.update(status="canceled", canceled_at=int(self.clock()), cancellation_reason=reason, next_action=None)
         self._emit("payment_intent.canceled", intent, origin)
+        return 200, dict(intent)
+
+    def _release(self, intent: dict[str, Any]) -> None:
+        """An authorization canceled: its funds go back to the buyer, the uncaptured charge shows them refunded
+        (caller holds the lock)."""
+        if intent["status"] != "requires_capture":
+            return
+        charge = self._charges[intent["latest_charge"]]
+        charge.update(amount_refunded=charge["amount"], refunded=True)
+        intent["amount_capturable"] = 0
+
+    # -- manual capture
+    def expire_authorizations(self) -> list[str]:
+        """Cancel every authorization older than AUTHORIZATION_WINDOW_S by the fake's clock, as Stripe does on its
+        own (each emits payment_intent.canceled); the ids canceled."""
+        with self._lock:
+            return self._expire_due()
+
+    def _expire_due(self) -> list[str]:
+        """Caller holds the lock."""
+        return [i["id"] for i in list(self._intents.values()) if self._expire_if_due(i)]
+
+    def _expire_if_due(self, intent: dict[str, Any]) -> bool:
+        """Stripe's cancel of an authorization left uncaptured past its window (caller holds the lock)."""
+        if intent["status"] != "requires_capture" or self.clock() - intent["created"] < AUTHORIZATION_WINDOW_S:
+            return False
+        self._release(intent)
+        expired_at = intent["created"] + AUTHORIZATION_WINDOW_S
+        intent.update(status="canceled", canceled_at=expired_at, cancellation_reason=EXPIRED_AUTHORIZATION_REASON)
+        self._emit("payment_intent.canceled", intent, _NO_REQUEST)
+        return True
+
+    def _capture(
+        self, intent_id: str, key: str | None, params: dict[str, Any], request_id: str
+    ) -> tuple[int, dict[str, Any], float, bool]:
+        """POST /v1/payment_intents/{id}/capture: (HTTP status, body, delay before answering, replayed). Stored
+        under its key like a cancel (a refusal for bad parameters is not); the scripted faults of a create
+        ("503", "timeout", "lost") apply to its key."""
+        behaviour = self._next_behaviour(key) if key is not None else "ok"
+        if behaviour in ("503", "timeout"):
+            error = {"error": {"type": "api_error", "message": "Stripe is temporarily unavailable."}}
+            with self._lock:
+                self.requests[key or ""] += 1
+            return 503, error, (self.hang_seconds if behaviour == "timeout" else 0.0), False
+        lost = self.hang_seconds if behaviour == "lost" else 0.0
+        requested = params.get("amount_to_capture")
+        if requested is not None and (not str(requested).isdigit() or int(requested) < 1):
+            invalid = _invalid(
+                "This value must be greater than or equal to 1.", "amount_to_capture", "parameter_invalid_integer"
+            )
+            return 400, {"error": invalid.error}, 0.0, False
+        stored_params = {**params, "(endpoint)": f"/v1/payment_intents/{intent_id}/capture"}
+        with self._lock:
+            if key is not None:
+                self.requests[key] += 1
+                stored = self._stored_answer(key, stored_params)
+                if stored is not None:
+                    status, body, replayed = stored
+                    return status, body, lost if replayed else 0.0, replayed
+            intent = self._intents.get(intent_id)
+            if intent is None:
+                return 404, _no_such_intent(intent_id), 0.0, False
+            self._expire_if_due(intent)
+            status, body = self._capture_intent(intent, requested, {"id": request_id, "idempotency_key": key})
+            if key is not None:  # it ran: its answer, a refusal of the intent's state too, is the key's
+                self._stored[key] = (stored_params, status, body, self.clock())
+            return status, body, lost, False
+
+    def _capture_intent(
+        self, intent: dict[str, Any], requested: Any, origin: dict[str, str | None]
+    ) -> tuple[int, dict[str, Any]]:
+        """Capture `requested` (default all) of an authorization; the rest is released (caller holds the lock)."""
+        if intent["status"] != "requires_capture":
+            error = {
+                "type": "invalid_request_error",
+                "code": "payment_intent_unexpected_state",
+                "message": (
+                    f"This PaymentIntent could not be captured because it has a status of {intent['status']}. Only "
+                    "a PaymentIntent with one of the following statuses may be captured: requires_capture."
+                ),
+                "param": None,
+                "payment_intent": dict(intent),
+                "doc_url": "https://stripe.com/docs/error-codes/payment-intent-unexpected-state",
+            }
+            return 400, {"error": error}
+        capturable = intent["amount_capturable"]
+        amount = capturable if requested is None else int(requested)
+        if amount > capturable:
+            refused = _invalid(
+                f"The amount_to_capture ({amount}) must be less than or equal to the PaymentIntent's "
+                f"amount_capturable ({capturable}).",
+                "amount_to_capture",
+                "amount_too_large",
+            )
+            return 400, {"error": refused.error}
+        charge = self._charges[intent["latest_charge"]]
+        charge.update(
+            amount_captured=amount,
+            amount_refunded=charge["amount"] - amount,  # the released rest, as Stripe shows it
+            captured=True,
+            refunded=amount == 0,
+        )
+        intent.update(status="succeeded", amount_received=amount, amount_capturable=0)
+        self._emit("payment_intent.succeeded", intent, origin)
         return 200, dict(intent)
 
     # -- 3-D Secure
@@ -1122,6 +1259,15 @@ def _validated(params: dict[str, Any]) -> tuple[dict[str, str], int, str]:
                 f"Missing required param: payment_method_data[card][{field}].", f"payment_method_data[card][{field}]"
             )
     return card, int(amount), currency
+
+
+def _capture_method(params: dict[str, Any]) -> str:
+    """The create's capture_method (default automatic), one of Stripe's values, else a 400."""
+    method = params.get("capture_method") or "automatic"
+    if method not in CAPTURE_METHODS:
+        message = "Invalid capture_method: must be one of " + ", ".join(CAPTURE_METHODS[:-1])
+        raise _invalid(f"{message}, or {CAPTURE_METHODS[-1]}", "capture_method", "parameter_invalid_empty")
+    return str(method)
 
 
 def _raw_card_refusal() -> StripeError:

@@ -174,17 +174,17 @@ def test_an_abandoned_authentication_is_cancelled_by_the_sweep_past_the_deadline
     runtime: ModuleType, store: InMemoryEventStore, results: InMemoryPaymentResults, webhooks: FakePsp
 ) -> None:
     order_id, intent_id = awaiting(runtime, store, webhooks)
-    assert sweep.handler({}, LambdaContext()) == {"settled": 0}  # within the deadline: left to the buyer
+    assert sweep.handler({}, LambdaContext()) == {"settled": 0, "released": 0}  # within the deadline: left to the buyer
     later = utc_now() + timedelta(seconds=runtime.container.config.authentication_deadline_s() + 1)
     runtime.container.clock.override(providers.Object(lambda: later))
     runtime.container.app.reset()  # the app was built with the clock of the charge
-    assert sweep.handler({}, LambdaContext()) == {"settled": 1}
+    assert sweep.handler({}, LambdaContext()) == {"settled": 1, "released": 0}
     intent = webhooks.intent(intent_id)
     assert (intent["status"], intent["cancellation_reason"]) == ("canceled", "abandoned")
     [_, outcome] = store.load(f"payment-{order_id}").events
     assert (outcome.event_type, outcome.data["decline_code"]) == ("PaymentFailed", "authentication_abandoned")
     assert results.awaiting_since_before(later, 10) == []
-    assert sweep.handler({}, LambdaContext()) == {"settled": 0}
+    assert sweep.handler({}, LambdaContext()) == {"settled": 0, "released": 0}
     assert webhooks.charges[order_id] == 0
 
 
@@ -197,7 +197,7 @@ def test_a_buyer_who_authenticated_at_the_last_moment_is_a_success_when_swept(
     later = utc_now() + timedelta(hours=1)
     runtime.container.clock.override(providers.Object(lambda: later))
     runtime.container.app.reset()  # the app was built with the clock of the charge
-    assert sweep.handler({}, LambdaContext()) == {"settled": 1}
+    assert sweep.handler({}, LambdaContext()) == {"settled": 1, "released": 0}
     assert recorded(store, order_id) == ["PaymentActionRequired", "PaymentSucceeded"]
     assert webhooks.intent(intent_id)["status"] == "succeeded" and webhooks.charges[order_id] == 1
 

@@ -123,6 +123,7 @@ def test_stored_events_keep_their_names_and_fields() -> None:
         "error_message",
         "decline_code",
         "psp_reference",
+        "amount_authorized_minor",
     ]
     for event in (SUCCEEDED, FAILED):
         assert EVENTS.decode(event.event_type, event.data) == event
@@ -145,6 +146,8 @@ def test_both_outcomes_leave_as_payment_status_updated_and_an_authentication_as_
             "PaymentSucceeded": "PaymentStatusUpdated",
             "PaymentFailed": "PaymentStatusUpdated",
             "PaymentActionRequired": "PaymentActionRequired",
+            "PaymentAuthorized": "PaymentStatusUpdated",
+            "PaymentCanceled": "PaymentStatusUpdated",
             "RefundSucceeded": "RefundStatusUpdated",
             "RefundFailed": "RefundStatusUpdated",
             "RefundReversed": "RefundStatusUpdated",

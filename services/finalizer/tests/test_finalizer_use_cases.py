@@ -80,7 +80,13 @@ class FakePsp:
         return self.answers.get(idempotency_key)
 
     def charge(
-        self, idempotency_key: str, amount: Money, merchant_id: str, card: PaymentSource, return_url: str | None = None
+        self,
+        idempotency_key: str,
+        amount: Money,
+        merchant_id: str,
+        card: PaymentSource,
+        return_url: str | None = None,
+        capture_method: str = "automatic",
     ) -> ChargeResult:
         self.requests[idempotency_key] += 1
         if self.faults:
@@ -102,7 +108,13 @@ class FakePsp:
     def retrieve(self, reference: str) -> ChargeResult:  # no card here asks for 3-D Secure
         raise AssertionError(f"{reference}: nothing awaits authentication")
 
-    cancel = retrieve
+    def cancel(
+        self, reference: str, reason: str | None = "abandoned", idempotency_key: str | None = None
+    ) -> ChargeResult:
+        return self.retrieve(reference)
+
+    def capture(self, reference: str, amount: Money, idempotency_key: str) -> ChargeResult:
+        raise AssertionError(f"{reference}: no manual capture here")
 
     def refund(
         self, idempotency_key: str, payment_intent: str, amount: Money, reason: str | None, metadata: dict[str, str]

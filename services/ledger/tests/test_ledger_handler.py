@@ -104,3 +104,22 @@ def test_a_snapstart_restore_rebuilds_the_containers_clients(runtime: ModuleType
     before = runtime.container.dynamodb()
     snapstart.restore()  # what the runtime calls in a copy restored from the snapshot
     assert runtime.container.dynamodb() is not before
+
+
+def test_a_manual_capture_books_only_what_was_captured_and_an_authorization_or_its_cancel_nothing(
+    runtime: ModuleType, store: InMemoryEventStore
+) -> None:
+    held = payment_status_updated(amount="12.34", status="AUTHORIZED")
+    order_id = held["detail"]["data"]["payment_order_id"]
+    captured = payment_status_updated(amount="10.00", order_id=order_id)  # a partial capture: 2.34 released
+    captured["detail"]["data"]["amount_authorized_minor"] = 1234
+    released = payment_status_updated(amount="5.00", status="AUTHORIZED")
+    released_id = released["detail"]["data"]["payment_order_id"]
+    canceled = payment_status_updated(amount="5.00", status="CANCELED", order_id=released_id)
+
+    assert deliver(post.handler, held, released, canceled) == []
+    assert payables(runtime) == {}
+    assert deliver(post.handler, captured, captured) == []
+
+    assert payables(runtime)["merchant_payable:merchant-1"] == (0, 1000)
+    assert trial_balance(runtime)["totals"] == {"EUR": {"debits_minor": 1000, "credits_minor": 1000}}

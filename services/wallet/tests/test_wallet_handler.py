@@ -108,3 +108,17 @@ def test_the_wallet_holds_captures_net_of_fees_less_refunds_each_once(
     second = refund_status_updated(order_id, RefundId.for_idempotency_key(order_id, "k-3"), amount="10.00")
     assert deliver(credit.handler, second) == []
     assert balance() == [{"currency": "EUR", "amount": "-0.59", "amount_minor": -59}]  # the merchant owes us
+
+
+def test_a_partial_capture_credits_only_what_was_captured(runtime: ModuleType, store: InMemoryEventStore) -> None:
+    held = payment_status_updated(amount="12.34", status="AUTHORIZED")
+    order_id = held["detail"]["data"]["payment_order_id"]
+    captured = payment_status_updated(amount="10.00", order_id=order_id)  # 2.34 of the hold released
+    captured["detail"]["data"]["amount_authorized_minor"] = 1234
+    canceled = payment_status_updated(amount="5.00", status="CANCELED")
+
+    for event in (held, canceled, captured, captured):
+        assert deliver(credit.handler, event) == []
+
+    body = json.loads(get_wallet(runtime, "merchant-1")["body"])
+    assert body["balances"] == [{"currency": "EUR", "amount": "10.00", "amount_minor": 1000}]

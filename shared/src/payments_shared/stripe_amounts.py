@@ -81,6 +81,13 @@ def api_units(money: Money) -> int:
     return amount
 
 
+def from_api_units(amount: int, currency: str) -> Money:
+    """An amount Stripe answered with (e.g. a PaymentIntent's amount_received) as our Money: api_units reversed."""
+    currency = currency.upper()
+    shift = decimals(currency) - CURRENCY_EXPONENTS[currency]
+    return Money(amount // 10**shift, currency)
+
+
 def stripe_amount(money: Money) -> int:
     """Stripe's `amount` for a positive charge; UnchargeableAmount when Stripe would refuse it."""
     amount = api_units(money)

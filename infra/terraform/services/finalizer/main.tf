@@ -22,6 +22,12 @@ variable "authentication_deadline_s" {
   default     = 900
 }
 
+variable "capture_window_s" {
+  description = "How long an authorization (a manual-capture payment) is held for its capture before the sweep cancels it (CANCELED, reason abandoned): Stripe's window for online card payments, 7 days, after which Stripe cancels the PaymentIntent itself."
+  type        = number
+  default     = 604800
+}
+
 variable "sweep_period_minutes" {
   description = "How often the sweep looks for abandoned authentications: a payment is final at most deadline + this period (+ one run) after its charge."
   type        = number
@@ -63,6 +69,7 @@ locals {
     PSP_MAX_NETWORK_RETRIES         = "2"
     STRIPE_WEBHOOK_SECRET_PARAMETER = aws_ssm_parameter.stripe_webhook_secret.name
     AUTHENTICATION_DEADLINE_S       = tostring(var.authentication_deadline_s)
+    CAPTURE_WINDOW_S                = tostring(var.capture_window_s)
   }
   # Load a payment's stream, append at its next version (3-D Secure: the outcome after PaymentActionRequired,
   # checked against the version read), claim a webhook's event id: items of one transaction.
@@ -105,6 +112,17 @@ locals {
         { sid = "RecordRefunds", actions = ["dynamodb:Query", "dynamodb:PutItem"], resources = [module.event_store.table_arn] },
       ], local.read_secret.PspApiKey)
     }
+    # CaptureRequested and CancelRequested (their queue): an authorized payment's stream read, the capture or the
+    # cancel asked of Stripe, SUCCESS or CANCELED appended after PaymentAuthorized (checked against the version
+    # read) with its result row, which leaves the sweep's index.
+    "finalizer-capture" = {
+      handler = "finalizer.entrypoints.capture.handler"
+      tables  = [module.event_store.table_name, module.results.name]
+      statements = concat([
+        local.settle_payments,
+        local.write_results,
+      ], local.read_secret.PspApiKey)
+    }
     # Stripe's signed webhooks (POST /webhooks/stripe, no IAM: the signature is checked with the endpoint's
     # secret) settle payments awaiting 3-D Secure from the re-read PaymentIntent, and record the reversal of a
     # refund that failed after it was taken (the re-read Refund, appended to its stream: settle_payments' grants).
@@ -115,7 +133,8 @@ locals {
         [local.settle_payments, local.write_results], local.read_secret.PspApiKey, local.read_secret.WebhookSecret
       )
     }
-    # Every few minutes: authentications abandoned past the deadline cancelled at Stripe, their payments FAILED.
+    # Every few minutes: authentications abandoned past the deadline cancelled at Stripe, their payments FAILED;
+    # authorizations held past the capture window cancelled, their payments CANCELED (the same index).
     "finalizer-sweep" = {
       handler = "finalizer.entrypoints.sweep.handler"
       tables  = [module.event_store.table_name, module.results.name]
@@ -216,6 +235,16 @@ module "refund_subscription" {
   name           = "finalizer-refunds"
   consumers_file = local.consumers_file
   function       = module.service.functions["finalizer-refund"]
+  platform       = local.platform
+}
+
+# CaptureRequested and CancelRequested, behind their own queue and DLQ (a capture parked never holds back a charge
+# or a refund).
+module "capture_subscription" {
+  source         = "../../modules/event_subscription"
+  name           = "finalizer-captures"
+  consumers_file = local.consumers_file
+  function       = module.service.functions["finalizer-capture"]
   platform       = local.platform
 }
 

@@ -8,6 +8,11 @@ the deadline plus the sweep's period, whatever the buyer or the PSP does.
 A refund of a succeeded payment is asked of the PSP once (the refund id is its idempotency key) and its answer
 recorded on the refund's own stream (`refund`); a refund that fails later at the card network is recorded
 REVERSED from the PSP's own state, which a webhook says has changed (`record_refund_failure`).
+
+A manual-capture payment is recorded AUTHORIZED (the PSP holds its amount); the merchant's capture (`capture`)
+makes it SUCCESS with the amount captured, its cancel (`cancel_authorization`) CANCELED. An authorization still
+held past the capture window is cancelled by `sweep_authorizations` (reason abandoned); one Stripe expired on its
+own is recorded CANCELED from the PaymentIntent's state (its webhook, or that sweep's answer).
 """
 
 from __future__ import annotations
@@ -20,10 +25,13 @@ from datetime import datetime, timedelta
 from finalizer.domain.payment import (
     DECIDER,
     FINAL_STATUSES,
+    CancelAuthorization,
+    CapturePayment,
     ChargePayment,
     ChargeResult,
     Payment,
     PaymentActionRequired,
+    PaymentAuthorized,
     PaymentCommand,
     PaymentDecided,
     PaymentSource,
@@ -54,11 +62,13 @@ from finalizer.ports import (
 from payments_shared.eventstore import EventStore, ViewChange
 from payments_shared.eventstore.port import ConcurrencyConflict, DuplicateRecord, StoreUnavailable
 from payments_shared.eventstore.repository import Cause, Decision, Repository, record_once
+from payments_shared.money import Money
 from payments_shared.retry import DEFAULT_RETRY, RetryPolicy
 
 # Stripe prunes idempotency keys once they are 24 hours old.
 PSP_KEY_RETENTION = timedelta(hours=24)
 SEARCH_AFTER = PSP_KEY_RETENTION - timedelta(hours=1)
+ABANDONED = "abandoned"  # Stripe's cancellation_reason for an authorization no one captured in time
 SWEEP_BATCH = 100  # payments settled per sweep run at most: the next run takes the rest
 
 
@@ -68,6 +78,11 @@ class SweepIncomplete(Exception):
     def __init__(self, settled: list[Finalized], left: list[str]) -> None:
         super().__init__(f"{len(left)} left for the next run: {', '.join(left[:5])}")
         self.settled, self.left = settled, left
+
+
+class PaymentNotCapturable(Exception):
+    """A capture or cancel for a payment this finalizer has not recorded as authorized (or on other terms): the
+    event goes back to the queue (its authorization may still be on its way), then the DLQ."""
 
 
 class PaymentNotRefundable(Exception):
@@ -125,7 +140,7 @@ class FinalizerApp:
         """
         stream = payment_stream(command.payment_order_id)
         existing = self._payments.load(stream)
-        if existing.state.awaiting is not None and existing.state.outcome is None:
+        if existing.state.status == PaymentStatus.REQUIRES_ACTION:
             return self._settle(existing, Cause(command.correlation_id, command.causation_id), self._psp.retrieve)
         if existing.state.status is not None:
             return Finalized(str(command.payment_order_id), existing.state.status, charged_now=False)
@@ -135,7 +150,12 @@ class FinalizerApp:
         if result is None:
             source = self._source(command)  # opened only when it is charged
             result = self._psp.charge(
-                command.payment_order_id, command.amount, command.merchant_id, source, command.return_url
+                command.payment_order_id,
+                command.amount,
+                command.merchant_id,
+                source,
+                command.return_url,
+                command.capture_method,
             )
         latency_ms = (time.perf_counter() - started) * 1000
         # The charge is done: recording it is retried on passing refusals. Should retries run out, the queue
@@ -185,6 +205,75 @@ class FinalizerApp:
         if left:
             raise SweepIncomplete(settled, left)
         return settled
+
+    def capture(self, command: CapturePayment) -> Finalized:
+        """Capture an authorized payment once and record SUCCESS with the amount the PSP captured. A redelivery
+        finds it final and stops; one whose recording was lost asks the PSP again with the same key (derived
+        from the payment: an intent is captured once), or finds it captured, and records that."""
+        loaded = self._authorized(command.payment_order_id, command.merchant_id)
+        if isinstance(loaded, Finalized):
+            return loaded
+        held = loaded.state.authorized
+        assert held is not None
+        if command.amount.currency != held.currency or not command.amount <= Money(held.amount_minor, held.currency):
+            raise PaymentNotCapturable(f"{command.payment_order_id}: {command.amount} is more than was authorized")
+        key = f"capture-{command.payment_order_id}"
+        started = time.perf_counter()
+        result = self._psp.capture(held.psp_reference, command.amount, key)
+        latency_ms = (time.perf_counter() - started) * 1000
+        recorded = self._record(
+            loaded.stream_id, RecordSettlement(result), Cause(command.correlation_id, command.causation_id)
+        )
+        return self._finalized(recorded, latency_ms)
+
+    def cancel_authorization(self, command: CancelAuthorization) -> Finalized:
+        """Release an authorized payment's hold and record CANCELED (or SUCCESS, should it have been captured
+        meanwhile: the PSP's state decides). Redeliveries as for a capture."""
+        loaded = self._authorized(command.payment_order_id, command.merchant_id)
+        if isinstance(loaded, Finalized):
+            return loaded
+        cause = Cause(command.correlation_id, command.causation_id)
+        return self._release(loaded, command.reason, cause)
+
+    def sweep_authorizations(self, window: timedelta) -> list[Finalized]:
+        """Cancel at the PSP the authorizations held longer than the capture `window` (reason abandoned) and
+        record each CANCELED — or what the PSP says happened (Stripe's own expiry, a capture that won the race).
+        As `sweep`: one payment that cannot be settled now stays for the next run (SweepIncomplete)."""
+        cutoff = self._clock() - window
+        settled, left = [], []
+        for payment_order_id in self._results.authorized_since_before(cutoff, SWEEP_BATCH):
+            try:
+                loaded = self._payments.load(payment_stream(payment_order_id))
+                if loaded.state.status != PaymentStatus.AUTHORIZED:
+                    continue  # its result row is being replaced right now
+                settled.append(self._release(loaded, ABANDONED, Cause(payment_order_id, None)))
+            except (PspOutcomeUnknown, PspRequestRefused, StoreUnavailable, ConcurrencyConflict) as unsettled:
+                left.append(f"{payment_order_id}: {type(unsettled).__name__}")
+        if left:
+            raise SweepIncomplete(settled, left)
+        return settled
+
+    def _authorized(self, payment_order_id: str, merchant_id: str) -> Decision[Payment] | Finalized:
+        """The payment's stream when it is authorized for this merchant; its Finalized when it is final already
+        (a redelivery); PaymentNotCapturable otherwise."""
+        loaded = self._payments.load(payment_stream(payment_order_id))
+        status, held = loaded.state.status, loaded.state.authorized
+        if status in FINAL_STATUSES and held is not None:
+            return Finalized(str(payment_order_id), PaymentStatus(status), charged_now=False)
+        if status != PaymentStatus.AUTHORIZED or held is None:
+            raise PaymentNotCapturable(f"{payment_order_id}: not authorized here (status {status})")
+        if held.merchant_id != str(merchant_id):
+            raise PaymentNotCapturable(f"{payment_order_id}: not a payment of merchant {merchant_id}")
+        return loaded
+
+    def _release(self, loaded: Decision[Payment], reason: str | None, cause: Cause) -> Finalized:
+        held = loaded.state.authorized
+        assert held is not None
+        key = f"cancel-{held.payment_order_id}-{reason or 'unspecified'}"
+        started = time.perf_counter()
+        result = self._psp.cancel(held.psp_reference, reason, key)
+        latency_ms = (time.perf_counter() - started) * 1000
+        return self._finalized(self._record(loaded.stream_id, RecordSettlement(result), cause), latency_ms)
 
     def refund(self, command: RequestRefund) -> RefundRecorded:
         """Refund a succeeded payment's PaymentIntent once and record the PSP's answer on the refund's stream.
@@ -271,11 +360,11 @@ class FinalizerApp:
         ask: Callable[[str], ChargeResult],
         once: str | None = None,
     ) -> Finalized:
-        awaiting, status = loaded.state.awaiting, loaded.state.status
-        if awaiting is None or status is None or status in FINAL_STATUSES:  # callers pass awaiting payments
-            raise ValueError(f"{loaded.stream_id}: no authentication awaited")
+        reference, status = loaded.state.psp_reference, loaded.state.status
+        if reference is None or status is None or status in FINAL_STATUSES:  # callers pass awaiting payments
+            raise ValueError(f"{loaded.stream_id}: no authentication or capture awaited")
         started = time.perf_counter()
-        result = ask(awaiting.psp_reference)
+        result = ask(reference)
         latency_ms = (time.perf_counter() - started) * 1000
         recorded = self._record(loaded.stream_id, RecordSettlement(result), cause, once=[once] if once else ())
         return self._finalized(recorded, latency_ms)
@@ -300,7 +389,7 @@ class FinalizerApp:
             raise RuntimeError(f"{recorded.stream_id}: nothing recorded, yet no decision is stored")
         if not recorded.changed:  # another delivery recorded first (or nothing new): its decision stands
             return Finalized(order_id, state.status, charged_now=False)
-        terms = state.outcome or state.awaiting
+        terms = state.outcome or state.authorized or state.awaiting
         assert terms is not None
         return Finalized(order_id, state.status, True, latency_ms, int(terms.amount_minor), terms.currency)
 
@@ -329,4 +418,6 @@ class FinalizerApp:
             return [self._results.result_recorded(latest, decision.version, at)]
         if isinstance(latest, PaymentActionRequired):
             return [self._results.action_required(latest, decision.version, at)]
+        if isinstance(latest, PaymentAuthorized):
+            return [self._results.authorized(latest, decision.version, at)]
         return []

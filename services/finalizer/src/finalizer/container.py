@@ -78,6 +78,9 @@ def build_container(env: Mapping[str, str] = os.environ) -> Container:
             ),
             # How long a buyer has to authenticate (3-D Secure) before the sweep cancels the payment.
             "authentication_deadline_s": int(env.get("AUTHENTICATION_DEADLINE_S", "900")),
+            # How long an authorization is held for a capture before the sweep cancels it: Stripe's window for
+            # online card payments, 7 days (the local run scales it down).
+            "capture_window_s": int(env.get("CAPTURE_WINDOW_S", str(7 * 24 * 3600))),
         }
     )
     return container

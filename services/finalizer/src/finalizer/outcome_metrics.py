@@ -15,6 +15,12 @@ def record_metrics(metrics: Metrics, result: Finalized) -> None:
     if result.status == PaymentStatus.REQUIRES_ACTION:
         metrics.add_metric(name="PaymentsAwaitingAction", unit=MetricUnit.Count, value=1)
         return
+    if result.status in (PaymentStatus.AUTHORIZED, PaymentStatus.CANCELED):  # held, or released: nothing captured
+        name = "PaymentsAuthorized" if result.status == PaymentStatus.AUTHORIZED else "AuthorizationsCanceled"
+        metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
+        if result.psp_latency_ms is not None:
+            metrics.add_metric(name="PspLatency", unit=MetricUnit.Milliseconds, value=result.psp_latency_ms)
+        return
     succeeded = result.status == PaymentStatus.SUCCESS
     metrics.add_metric(name="PaymentsSucceeded" if succeeded else "PaymentsFailed", unit=MetricUnit.Count, value=1)
     if result.psp_latency_ms is not None:

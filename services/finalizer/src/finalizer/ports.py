@@ -6,7 +6,14 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Protocol
 
-from finalizer.domain.payment import CardDetails, ChargeResult, PaymentActionRequired, PaymentDecided, PaymentSource
+from finalizer.domain.payment import (
+    CardDetails,
+    ChargeResult,
+    PaymentActionRequired,
+    PaymentAuthorized,
+    PaymentDecided,
+    PaymentSource,
+)
 from finalizer.domain.refund import RefundAnswer
 from payments_shared.eventstore import EventStore, ViewChange
 from payments_shared.money import Money
@@ -46,17 +53,28 @@ class PaymentServiceProvider(Protocol):
         merchant_id: str,
         card: PaymentSource,
         return_url: str | None = None,
+        capture_method: str = "automatic",
     ) -> ChargeResult:
         """Charge once per idempotency key; raise PspOutcomeUnknown when the outcome can't be known. A card
-        that asks for authentication answers REQUIRES_ACTION (the buyer then comes back to `return_url`)."""
+        that asks for authentication answers REQUIRES_ACTION (the buyer then comes back to `return_url`); with
+        capture_method "manual" an approved card answers AUTHORIZED (the amount held, not captured)."""
+        ...
+
+    def capture(self, reference: str, amount: Money, idempotency_key: str) -> ChargeResult:
+        """Capture `amount` (at most the authorized one; the rest is released) of the authorization `reference`
+        once per idempotency key: APPROVED with what was captured; an intent canceled meanwhile answers DECLINED
+        and one captured before answers with that capture. PspOutcomeUnknown when the outcome can't be known."""
         ...
 
     def retrieve(self, reference: str) -> ChargeResult:
         """The charge `reference` as it stands now (REQUIRES_ACTION while the buyer has not authenticated)."""
         ...
 
-    def cancel(self, reference: str) -> ChargeResult:
-        """Cancel a charge awaiting authentication; one that settled meanwhile answers with its outcome."""
+    def cancel(
+        self, reference: str, reason: str | None = "abandoned", idempotency_key: str | None = None
+    ) -> ChargeResult:
+        """Cancel a charge awaiting authentication, or an authorization (its amount released), with Stripe's
+        cancellation `reason`: DECLINED; one that settled or was captured meanwhile answers with its outcome."""
         ...
 
     def find(self, idempotency_key: str) -> ChargeResult | None:
@@ -91,6 +109,14 @@ class PaymentResults(Protocol):
         """The row of a payment awaiting the buyer's authentication since `at` (committed with the event)."""
         ...
 
+    def authorized(self, authorized: PaymentAuthorized, version: int, at: datetime) -> ViewChange:
+        """The row of a payment authorized (awaiting capture) since `at` (committed with the event)."""
+        ...
+
     def awaiting_since_before(self, cutoff: datetime, limit: int) -> list[str]:
         """Up to `limit` payments (order ids) awaiting authentication since before `cutoff`, oldest first."""
+        ...
+
+    def authorized_since_before(self, cutoff: datetime, limit: int) -> list[str]:
+        """Up to `limit` payments (order ids) authorized, not captured, since before `cutoff`, oldest first."""
         ...

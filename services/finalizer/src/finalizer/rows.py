@@ -15,6 +15,9 @@ KEY = "payment_order_id"
 AWAITING_INDEX = "awaiting-action"
 AWAITING = "awaiting"  # the index's partition key: one value (a few payments per second at most await)
 AWAITING_SINCE = "action_required_at"
+# Authorizations awaiting capture share the index under their own partition value: the capture window's sweep
+# reads those held since before the window's start. A capture's or a cancel's result row leaves it.
+AUTHORIZED = "authorized"
 
 
 def result_key(payment_order_id: str) -> dict[str, str]:
@@ -34,6 +37,22 @@ def result_row(outcome: Mapping[str, Any], version: int, timestamp: str) -> dict
         "psp_reference": outcome.get("psp_reference"),
         "timestamp": timestamp,
         "version": version,
+    }
+
+
+def authorized_row(authorized: Mapping[str, Any], version: int, timestamp: str) -> dict[str, Any]:
+    """authorized: the data of PaymentAuthorized, the payment stream's event at `version`."""
+    return {
+        KEY: str(authorized["payment_order_id"]),
+        "merchant_id": str(authorized["merchant_id"]),
+        "amount": authorized["amount"],
+        "currency": authorized["currency"],
+        "payment_status": authorized["status"],
+        "psp_reference": authorized["psp_reference"],
+        "timestamp": timestamp,
+        "version": version,
+        AWAITING: AUTHORIZED,
+        AWAITING_SINCE: timestamp,
     }
 
 

@@ -26,6 +26,7 @@ FUNCTIONS: dict[str, tuple[str, str]] = {
     "initializer-outcome": ("initializer.entrypoints.outcome", "handler"),
     "finalizer": ("finalizer.entrypoints.charge", "handler"),
     "finalizer-refund": ("finalizer.entrypoints.refund", "handler"),
+    "finalizer-capture": ("finalizer.entrypoints.capture", "handler"),
     "finalizer-relay": ("finalizer.entrypoints.relay", "handler"),
     "finalizer-webhook": ("finalizer.entrypoints.stripe_webhook", "handler"),
     "finalizer-sweep": ("finalizer.entrypoints.sweep", "handler"),

@@ -40,6 +40,8 @@ TIME_SCALE = 0.1
 # to the order's view (relay, bus, queue, outcome consumer) take up to ~10 s on two cores.
 AUTHENTICATION_DEADLINE_S = 30
 SWEEP_PERIOD_S = 2.0
+# Manual capture, locally: an authorization no one captures is cancelled by the sweep after 2 min (7 days deployed).
+CAPTURE_WINDOW_S = 120
 
 
 class Devstack:
@@ -96,6 +98,7 @@ class Devstack:
             PSP_API_KEY_PARAMETER=resources.PSP_API_KEY_PARAMETER,
             STRIPE_WEBHOOK_SECRET_PARAMETER=resources.STRIPE_WEBHOOK_SECRET_PARAMETER,
             AUTHENTICATION_DEADLINE_S=str(AUTHENTICATION_DEADLINE_S),
+            CAPTURE_WINDOW_S=str(CAPTURE_WINDOW_S),
             PSP_READ_TIMEOUT_S="0.5",
             POWERTOOLS_METRICS_NAMESPACE="Payments",
             RAW_CARD_DATA="on",  # the local Stripe account has raw card data access (FakePsp above)

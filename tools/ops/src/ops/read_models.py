@@ -12,9 +12,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from finalizer.domain.payment import PAYMENT_FAILED, PAYMENT_SUCCEEDED
+from finalizer.domain.payment import PAYMENT_AUTHORIZED, PAYMENT_CANCELED, PAYMENT_FAILED, PAYMENT_SUCCEEDED
 from finalizer.domain.streams import PAYMENT_PREFIX as FINALIZER_PAYMENT_PREFIX
-from finalizer.rows import result_row
+from finalizer.rows import authorized_row, result_row
 from initializer.domain.order import EVENT_SCHEMAS as INITIALIZER_SCHEMAS
 from initializer.domain.streams import PAYMENT_PREFIX as INITIALIZER_PAYMENT_PREFIX
 from initializer.rows import rebuilt_row
@@ -63,13 +63,19 @@ def _payment_orders(items: Sequence[Row]) -> list[Row]:
 
 
 def _payment_results(items: Sequence[Row]) -> list[Row]:
-    return [
-        result_row(e.data, e.version, e.occurred_at.isoformat())
-        for stream, events in events_by_stream(iter(items)).items()
-        if stream.startswith(FINALIZER_PAYMENT_PREFIX)
-        for e in events
-        if e.event_type in (PAYMENT_SUCCEEDED, PAYMENT_FAILED)
-    ]
+    """A payment's row from its latest outcome: a final one, or an authorization awaiting capture (which puts it
+    in the capture window's sweep index)."""
+    rows = []
+    for stream, events in events_by_stream(iter(items)).items():
+        kept = [e for e in events if e.event_type in RESULT_EVENTS]
+        if kept and stream.startswith(FINALIZER_PAYMENT_PREFIX):
+            e = kept[-1]
+            row = authorized_row if e.event_type == PAYMENT_AUTHORIZED else result_row
+            rows.append(row(e.data, e.version, e.occurred_at.isoformat()))
+    return rows
+
+
+RESULT_EVENTS = (PAYMENT_SUCCEEDED, PAYMENT_FAILED, PAYMENT_CANCELED, PAYMENT_AUTHORIZED)
 
 
 def _wallet_balances(items: Sequence[Row]) -> list[Row]:

@@ -23,6 +23,13 @@ than is left, disputed…: HTTP 400) → FAILED with Stripe's code and message, 
 PspOutcomeUnknown. `find_refund` looks a refund up among the intent's refunds by our id in its metadata (the key
 may be pruned); `retrieve_refund` re-reads one (a webhook said it changed).
 
+Manual capture (docs.stripe.com/payments/place-a-hold-on-a-payment-method): a charge with capture_method
+"manual" leaves an approved card's intent in `requires_capture` → AUTHORIZED. `capture` asks for
+amount_to_capture of it ("you can capture less than the authorized amount, but not more"; the rest is released)
+→ APPROVED with Stripe's amount_received as `captured`; `cancel` with a merchant's cancellation_reason releases
+it → DECLINED (canceled). Either, refused because the intent moved on meanwhile (payment_intent_unexpected_state:
+captured before, or canceled by Stripe once its 7-day window passed), answers with the intent as it is now.
+
 An intent awaiting authentication is settled later by id: `retrieve` (a webhook or a redelivery re-reads it:
 webhooks arrive late, twice and out of order, so their payload is never trusted) or `cancel` (the sweep, once
 the buyer abandoned it).
@@ -45,7 +52,7 @@ from finalizer.domain.refund import RefundAnswer, RefundStatus
 from finalizer.ports import PspOutcomeUnknown, PspRequestRefused
 from payments_shared.money import Money
 from payments_shared.observability.tracing import tracer
-from payments_shared.stripe_amounts import UnchargeableAmount, api_units, stripe_amount
+from payments_shared.stripe_amounts import UnchargeableAmount, api_units, from_api_units, stripe_amount
 
 # Stripe's SDK logs the form it posts (card number included) at DEBUG: never let that reach a log.
 logging.getLogger("stripe").setLevel(logging.WARNING)
@@ -60,6 +67,7 @@ AMOUNT_REFUSALS = frozenset(
     {"amount_too_small", "amount_too_large", "invalid_charge_amount", "invalid_charge_amount_no_decimal_compatible"}
 )
 ABANDONED = "abandoned"  # our cancellation_reason for an authentication the buyer never completed
+EXPIRED = "automatic"  # Stripe's own cancel, of an authorization left uncaptured past its window
 
 
 class _TracedRequestsClient(stripe.RequestsClient):
@@ -116,6 +124,7 @@ class StripePsp:
         merchant_id: str,
         card: PaymentSource,
         return_url: str | None = None,
+        capture_method: str = "automatic",
     ) -> ChargeResult:
         with tracer().start_as_current_span(
             "psp charge",
@@ -127,7 +136,7 @@ class StripePsp:
                 "peer.service": "stripe",
             },
         ) as span:
-            result = self._charge(idempotency_key, amount, merchant_id, card, return_url)
+            result = self._charge(idempotency_key, amount, merchant_id, card, return_url, capture_method)
             span.set_attribute("payment.outcome", result.decision.value)
             if result.psp_reference:
                 span.set_attribute("psp.reference", result.psp_reference)
@@ -136,7 +145,13 @@ class StripePsp:
             return result
 
     def _charge(
-        self, idempotency_key: str, amount: Money, merchant_id: str, card: PaymentSource, return_url: str | None
+        self,
+        idempotency_key: str,
+        amount: Money,
+        merchant_id: str,
+        card: PaymentSource,
+        return_url: str | None,
+        capture_method: str,
     ) -> ChargeResult:
         try:
             stripe_minor = stripe_amount(amount)
@@ -151,6 +166,8 @@ class StripePsp:
             **_payment_method(card),
             "metadata": {"payment_order_id": idempotency_key, "merchant_id": merchant_id},
             **({"return_url": return_url} if return_url else {}),
+            # Only when asked: an automatic charge's parameters stay as they were, so its key's replays still match.
+            **({"capture_method": capture_method} if capture_method != "automatic" else {}),
         }
         try:
             intent = client.v1.payment_intents.create(
@@ -207,9 +224,12 @@ class StripePsp:
         ):
             return _result(self._stripe().v1.payment_intents.retrieve(intent_id))
 
-    def cancel(self, intent_id: str) -> ChargeResult:
-        """Cancel an intent whose authentication was abandoned; an intent that settled meanwhile (Stripe: no
-        cancel once succeeded) answers with that state instead, so a late success is never lost."""
+    def cancel(
+        self, intent_id: str, reason: str | None = ABANDONED, idempotency_key: str | None = None
+    ) -> ChargeResult:
+        """Cancel an intent whose authentication was abandoned, or an authorization (released); an intent that
+        settled meanwhile (Stripe: no cancel once succeeded) answers with that state instead, so a late success
+        is never lost."""
         with tracer().start_as_current_span(
             "psp cancel", kind=SpanKind.CLIENT, attributes={"psp.reference": intent_id, "peer.service": "stripe"}
         ):
@@ -217,14 +237,43 @@ class StripePsp:
                 try:
                     intent = self._stripe().v1.payment_intents.cancel(
                         intent_id,
-                        params={"cancellation_reason": ABANDONED},
-                        options={"idempotency_key": f"cancel-{intent_id}"},
+                        params={"cancellation_reason": reason} if reason else {},
+                        options={"idempotency_key": idempotency_key or f"cancel-{intent_id}"},
                     )
                 except stripe.InvalidRequestError as refused:
                     if refused.code != "payment_intent_unexpected_state":
                         raise
                     return self.retrieve(intent_id)  # settled meanwhile: Stripe cancels no succeeded intent
             return _result(intent)
+
+    def capture(self, intent_id: str, amount: Money, idempotency_key: str) -> ChargeResult:
+        """Capture `amount` of an authorization once per key (the rest released). An intent no longer capturable
+        (captured before, canceled meanwhile) answers with its state now; an amount Stripe refuses (more than
+        is capturable) is our request's fault: PspRequestRefused."""
+        with tracer().start_as_current_span(
+            "psp capture",
+            kind=SpanKind.CLIENT,
+            attributes={
+                "psp.reference": intent_id,
+                "payment.amount_minor": amount.minor,
+                "payment.currency": amount.currency,
+                "peer.service": "stripe",
+            },
+        ) as span:
+            with _answered(f"the capture of {intent_id}"):
+                try:
+                    intent = self._stripe().v1.payment_intents.capture(
+                        intent_id,
+                        params={"amount_to_capture": api_units(amount)},
+                        options={"idempotency_key": idempotency_key},
+                    )
+                except stripe.InvalidRequestError as refused:
+                    if refused.code != "payment_intent_unexpected_state":
+                        raise
+                    return self.retrieve(intent_id)  # captured or canceled meanwhile: its state says which
+            result = _result(intent)
+            span.set_attribute("psp.outcome", result.decision.value)
+            return result
 
     def refund(
         self, idempotency_key: str, payment_intent: str, amount: Money, reason: str | None, metadata: dict[str, str]
@@ -340,11 +389,20 @@ def _payment_method(source: PaymentSource) -> dict[str, Any]:
 def _result(intent: Any) -> ChargeResult:
     """What a PaymentIntent's state says of the payment; PspOutcomeUnknown while it is not settled."""
     if intent.status == "succeeded":
-        return ChargeResult(PspDecision.APPROVED, intent.id, None)
+        received = from_api_units(intent.amount_received, intent.currency) if intent.amount_received else None
+        return ChargeResult(PspDecision.APPROVED, intent.id, None, captured=received)
+    if intent.status == "requires_capture":
+        return ChargeResult(PspDecision.AUTHORIZED, intent.id, None)
     if intent.status == "requires_action":
         return ChargeResult(PspDecision.REQUIRES_ACTION, intent.id, None, None, _next_action(intent))
     if intent.status == "canceled":
         reason = getattr(intent, "cancellation_reason", None)
+        if getattr(intent, "latest_charge", None):  # an authorization, released: nothing was captured
+            if reason == EXPIRED:
+                message = "expired: Stripe canceled the authorization, not captured within its window"
+                return ChargeResult(PspDecision.DECLINED, intent.id, message, "expired")
+            code = reason or "canceled"
+            return ChargeResult(PspDecision.DECLINED, intent.id, f"{code}: the authorization was canceled", code)
         if reason == ABANDONED:
             return ChargeResult(
                 PspDecision.DECLINED,

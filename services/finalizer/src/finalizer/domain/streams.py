@@ -9,19 +9,28 @@ answer, then perhaps its reversal), so refunds of one payment never race each ot
 
 from __future__ import annotations
 
-from finalizer.domain.payment import PAYMENT_ACTION_REQUIRED, PAYMENT_FAILED, PAYMENT_SUCCEEDED
+from finalizer.domain.payment import (
+    PAYMENT_ACTION_REQUIRED,
+    PAYMENT_AUTHORIZED,
+    PAYMENT_CANCELED,
+    PAYMENT_FAILED,
+    PAYMENT_SUCCEEDED,
+)
 from finalizer.domain.refund import REFUND_FAILED, REFUND_REVERSED, REFUND_SUCCEEDED
 
 PAYMENT_PREFIX = "payment-"
 REFUND_PREFIX = "refund-"
 
 # What leaves the service, through the outbox relay: the bus source, and the stored event types it publishes (as
-# which contract type). Both outcomes are one integration event: PaymentStatusUpdated with status SUCCESS or FAILED;
+# which contract type). The outcomes are one integration event: PaymentStatusUpdated with status SUCCESS, FAILED,
+# AUTHORIZED (held for a manual capture) or CANCELED (an authorization released);
 # a refund's three statuses are one too: RefundStatusUpdated with status SUCCEEDED, FAILED or REVERSED.
 SOURCE = "payments.finalizer"
 PUBLISHED_TYPES = {
     PAYMENT_SUCCEEDED: "PaymentStatusUpdated",
     PAYMENT_FAILED: "PaymentStatusUpdated",
+    PAYMENT_AUTHORIZED: "PaymentStatusUpdated",
+    PAYMENT_CANCELED: "PaymentStatusUpdated",
     PAYMENT_ACTION_REQUIRED: "PaymentActionRequired",
     REFUND_SUCCEEDED: "RefundStatusUpdated",
     REFUND_FAILED: "RefundStatusUpdated",

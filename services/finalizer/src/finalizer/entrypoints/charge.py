@@ -26,6 +26,7 @@ def charge_command(envelope: EventEnvelope) -> ChargePayment:
         envelope.occurred_at,
         payment.payment_method,
         payment.return_url,
+        payment.capture_method,
     )
 
 

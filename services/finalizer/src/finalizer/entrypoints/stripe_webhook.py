@@ -1,5 +1,6 @@
-"""Stripe's webhooks (POST /webhooks/stripe, no IAM: Stripe signs instead): settle payments awaiting 3-D Secure,
-and record the reversal of a refund that failed after it was taken.
+"""Stripe's webhooks (POST /webhooks/stripe, no IAM: Stripe signs instead): settle payments awaiting 3-D Secure
+or capture (an authorization Stripe canceled on its own once its window passed), and record the reversal of a
+refund that failed after it was taken.
 
 Verified with the SDK (`Webhook.construct_event`: `Stripe-Signature` over the raw body, the endpoint secret from
 SSM, 300 s tolerance) before anything else; a bad signature is a 400 and nothing is recorded. The payload is
@@ -38,6 +39,9 @@ SETTLING_TYPES = frozenset(
         "payment_intent.payment_failed",
         "payment_intent.canceled",
         "payment_intent.requires_action",
+        # An authorization held for a manual capture (after 3-D Secure too); its cancel by Stripe itself once
+        # the capture window passed comes as payment_intent.canceled, which settles it CANCELED.
+        "payment_intent.amount_capturable_updated",
     }
 )
 # The events that carry a Refund whose status may have changed (docs.stripe.com/api/events/types: `refund.failed`

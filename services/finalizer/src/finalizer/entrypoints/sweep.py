@@ -1,5 +1,6 @@
 """The sweep (a schedule, every few minutes): authentications abandoned past the deadline are cancelled at
-the PSP and their payments FAILED — or SUCCESS, for a buyer who authenticated at the last moment. With it every
+the PSP and their payments FAILED — or SUCCESS, for a buyer who authenticated at the last moment; authorizations
+held past the capture window (7 days deployed) are cancelled and their payments CANCELED. With it every
 accepted payment is final within the deadline plus the schedule's period, whatever the buyer or the PSP does.
 A payment the PSP or the store cannot settle now stays for the next run, and the run fails (errors alarm)."""
 
@@ -21,23 +22,31 @@ metrics = build_metrics(SERVICE)
 
 def _sweep(event: dict[str, Any], context: Any) -> dict[str, int]:
     deadline = timedelta(seconds=container.config.authentication_deadline_s())
+    window = timedelta(seconds=container.config.capture_window_s())
     attributes = {"faas.trigger": "timer", "faas.name": function_name(context)}
     with invocation_span("authentications sweep", SpanKind.INTERNAL, attributes=attributes):
-        try:
-            settled = container.app().sweep(deadline)
-        except SweepIncomplete as incomplete:
-            _count(incomplete.settled)
-            logger.error("sweep incomplete", extra={"left": len(incomplete.left)})
-            raise
-    return {"settled": _count(settled)}
+        app = container.app()
+        runs = {"settled": lambda: app.sweep(deadline), "released": lambda: app.sweep_authorizations(window)}
+        counted, incomplete = {}, []
+        for name, run in runs.items():
+            try:
+                counted[name] = _count(run(), name)
+            except SweepIncomplete as partly:  # the other sweep still runs: one stuck payment holds back none
+                counted[name] = _count(partly.settled, name)
+                incomplete.append(partly)
+        if incomplete:
+            logger.error("sweep incomplete", extra={"left": sum(len(i.left) for i in incomplete)})
+            raise incomplete[0]
+    return counted
 
 
-def _count(settled: list[Finalized]) -> int:
+def _count(settled: list[Finalized], name: str) -> int:
     recorded = [result for result in settled if result.charged_now]
     for result in recorded:
         record_metrics(metrics, result)
-    metrics.add_metric(name="AbandonedAuthenticationsSettled", unit=MetricUnit.Count, value=len(recorded))
-    logger.info("sweep done", extra={"settled": len(recorded), "looked_at": len(settled)})
+    metric = "AbandonedAuthenticationsSettled" if name == "settled" else "ExpiredAuthorizationsCanceled"
+    metrics.add_metric(name=metric, unit=MetricUnit.Count, value=len(recorded))
+    logger.info("sweep done", extra={"sweep": name, "recorded": len(recorded), "looked_at": len(settled)})
     return len(recorded)
 
 
