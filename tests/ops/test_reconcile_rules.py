@@ -4,6 +4,7 @@ merchant: the wallet against the ledger's merchant_payable."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -154,3 +155,19 @@ def test_the_books_of_what_each_merchant_is_owed_are_gathered_from_both_stores()
     assert (gathered.owed[("m-1", "EUR")].wallet, gathered.owed[("m-1", "EUR")].ledger) == (320, 270)
     assert gathered.payments["p-1"].entries == [(500, "EUR")]  # the capture alone is the payment's booking
     assert gathered.payments["p-1"].credits == [(470, "EUR")]
+
+
+def test_a_partial_capture_is_checked_against_what_was_authorized_and_booked_as_captured() -> None:
+    captured = (300, "EUR")
+    facts = Facts(
+        order="SUCCESS",
+        amount=EUR_5,
+        outcome="SUCCESS",
+        outcome_amount=captured,
+        ordered_amount=EUR_5,
+        charges=[captured],
+        entries=[captured],
+        credits=[captured],
+    )
+    assert pairs(facts) == {}
+    assert pairs(replace(facts, ordered_amount=(400, "EUR")))["initializer/finalizer"].startswith("amount")

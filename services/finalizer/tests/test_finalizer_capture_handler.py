@@ -203,6 +203,43 @@ def test_the_sweep_cancels_authorizations_held_past_the_capture_window(
     assert sweep.handler({}, LambdaContext()) == {"settled": 0, "released": 0}  # once
 
 
+def signed_webhook(psp: FakePsp, stripe_event: dict[str, Any]) -> dict[str, Any]:
+    """API Gateway's proxy event for Stripe's POST of this event, signed with the endpoint's secret."""
+    body = json.dumps(stripe_event).encode()
+    signature = stripe_signature(body, psp.webhook_secret, int(time.time()))
+    headers = {"Content-Type": "application/json", "Stripe-Signature": signature}
+    return {
+        "httpMethod": "POST",
+        "resource": "/webhooks/stripe",
+        "path": "/webhooks/stripe",
+        "headers": headers,
+        "multiValueHeaders": {k: [v] for k, v in headers.items()},
+        "requestContext": {"identity": {"sourceIp": "3.18.12.63"}, "httpMethod": "POST", "stage": "prod"},
+        "body": body.decode(),
+        "isBase64Encoded": False,
+    }
+
+
+def test_an_authentication_then_a_hold_is_authorized_from_its_webhook(
+    runtime: ModuleType, store: InMemoryEventStore, psp: FakePsp
+) -> None:
+    runtime.container.stripe_webhook_secret.override(providers.Object(lambda: psp.webhook_secret))
+    event = payment_initiated(
+        payment_method="pm_card_authenticationRequired", card=None, payment_details=None, capture_method="manual"
+    )
+    assert deliver(charge.handler, event) == []
+    order_id = str(event["detail"]["data"]["payment_order_id"])
+    intent_id = intent_of(store, order_id)
+
+    assert psp.authenticate(intent_id, succeed=True)["status"] == "requires_capture"
+    [held] = [e for e in psp.webhook_events if e["type"] == "payment_intent.amount_capturable_updated"]
+    assert stripe_webhook.handler(signed_webhook(psp, held), LambdaContext())["statusCode"] == 200
+
+    assert [t for t, _ in recorded(store, order_id)] == ["PaymentActionRequired", "PaymentAuthorized"]
+    assert deliver(capture.handler, capture_requested(order_id, 1234)) == []
+    assert published(store, order_id)[-1]["status"] == "SUCCESS"
+
+
 def test_stripes_own_expiry_is_recorded_canceled_from_its_webhook(
     runtime: ModuleType, store: InMemoryEventStore, psp: FakePsp
 ) -> None:
@@ -215,19 +252,7 @@ def test_stripes_own_expiry_is_recorded_canceled_from_its_webhook(
 
     assert psp.expire_authorizations() == [intent_id]
     [expired] = [e for e in psp.webhook_events if e["type"] == "payment_intent.canceled"]
-    body = json.dumps(expired).encode()
-    signature = stripe_signature(body, psp.webhook_secret, int(time.time()))
-    headers = {"Content-Type": "application/json", "Stripe-Signature": signature}
-    request = {
-        "httpMethod": "POST",
-        "resource": "/webhooks/stripe",
-        "path": "/webhooks/stripe",
-        "headers": headers,
-        "multiValueHeaders": {k: [v] for k, v in headers.items()},
-        "requestContext": {"identity": {"sourceIp": "3.18.12.63"}, "httpMethod": "POST", "stage": "prod"},
-        "body": body.decode(),
-        "isBase64Encoded": False,
-    }
+    request = signed_webhook(psp, expired)
     assert stripe_webhook.handler(request, LambdaContext())["statusCode"] == 200
 
     canceled = published(store, order_id)[-1]

@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from finalizer.domain.payment import PAYMENT_FAILED, PAYMENT_SUCCEEDED
+from finalizer.domain.payment import PAYMENT_AUTHORIZED, PAYMENT_CANCELED, PAYMENT_FAILED, PAYMENT_SUCCEEDED
 from initializer.domain.order import PAYMENT_INITIATED, PAYMENT_OUTCOME_RECORDED, PAYMENT_REJECTED
 from initializer.domain.streams import PAYMENT_PREFIX
 from ledger.domain.journal import JOURNAL_ENTRY_POSTED, PSP_CLEARING, EntryType, Side
@@ -54,6 +54,7 @@ class Facts:
     amount: Amount | None = None
     outcome: str | None = None  # SUCCESS | FAILED, the finalizer's
     outcome_amount: Amount | None = None
+    ordered_amount: Amount | None = None  # the amount the finalizer's outcome says was ordered (authorized)
     entries: list[Amount] = field(default_factory=list)
     credits: list[Amount] = field(default_factory=list)
     charges: list[Amount] = field(default_factory=list)
@@ -95,11 +96,14 @@ def gather(stores: Mapping[str, Mapping[str, list[StoredEvent]]], charges: Mappi
         elif event.event_type == PAYMENT_OUTCOME_RECORDED:
             one.order = str(event.data["status"])
     for event in _events(stores.get("finalizer", {})):
-        if event.event_type in (PAYMENT_SUCCEEDED, PAYMENT_FAILED):
-            one = facts[str(event.data["payment_order_id"])]
+        if event.event_type in (PAYMENT_SUCCEEDED, PAYMENT_FAILED, PAYMENT_AUTHORIZED, PAYMENT_CANCELED):
+            one = facts[str(event.data["payment_order_id"])]  # a stream's events in order: the latest stands
             one.saw(event.occurred_at)
             one.outcome = str(event.data["status"])
             one.outcome_amount = (int(event.data["amount_minor"]), str(event.data["currency"]))
+            # A manual capture's SUCCESS is of what was captured: the order's amount is what was authorized.
+            authorized = event.data.get("amount_authorized_minor")
+            one.ordered_amount = (int(authorized), str(event.data["currency"])) if authorized else None
     for event in _events(stores.get("ledger", {})):
         if event.event_type != JOURNAL_ENTRY_POSTED:
             continue
@@ -186,8 +190,9 @@ def check(order_id: str, facts: Facts) -> list[Mismatch]:
         )
     elif facts.order != facts.outcome:
         problems.append(("initializer/finalizer", f"order says {facts.order}, the finalizer {facts.outcome}"))
-    elif facts.amount != facts.outcome_amount:
-        problems.append(("initializer/finalizer", f"amount {facts.amount} ordered, {facts.outcome_amount} decided"))
+    elif facts.amount != (facts.ordered_amount or facts.outcome_amount):
+        decided = facts.ordered_amount or facts.outcome_amount
+        problems.append(("initializer/finalizer", f"amount {facts.amount} ordered, {decided} decided"))
     problems.append(("finalizer/psp", _once(facts.charges, success, "charged")))
     problems.append(("finalizer/ledger", _once(facts.entries, success, "booked")))
     problems.append(("finalizer/wallet", _credited_once(facts.credits, success)))
