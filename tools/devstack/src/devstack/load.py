@@ -64,7 +64,7 @@ class Sent:
     status: int
     body: dict[str, Any]
     latency_ms: float
-    too_late: bool = False  # the buyer did not reach the authentication page before the deadline: it counts as abandoned
+    too_late: bool = False  # the buyer did not reach the authentication page in time: it counts as abandoned
 
 
 def http(
