@@ -1,6 +1,11 @@
 """A faithful subset of Stripe's PaymentIntents and Refunds API on loopback, for tests, the local run and the
 fault run."""
 
+from fake_psp.disputes import DISPUTE_CARD, dispute_fee
 from fake_psp.server import API_KEY, REFUND_FAIL_CARD, TEST_CARDS, TEST_PAYMENT_METHODS, FakePsp, stripe_signature
 
-__all__ = ["API_KEY", "REFUND_FAIL_CARD", "TEST_CARDS", "TEST_PAYMENT_METHODS", "FakePsp", "stripe_signature"]
+__all__ = [
+    "API_KEY",
+    "DISPUTE_CARD",
+    "dispute_fee",
+    "REFUND_FAIL_CARD", "TEST_CARDS", "TEST_PAYMENT_METHODS", "FakePsp", "stripe_signature"]
