@@ -4,16 +4,18 @@ use them).
 A payment's outcome is the last event of its own stream `payment-<payment order id>` (the only one but for a
 3-D Secure payment, whose PaymentActionRequired comes first): the stream's version condition is what lets one
 delivery, and only one, record a payment's decision. A refund has its own stream `refund-<refund id>` (the PSP's
-answer, then perhaps its reversal), so refunds of one payment never race each other or the payment's stream.
+answer, then perhaps its reversal), and a dispute `dispute-<Stripe's dp_ id>` (OPENED, then WON or LOST), so refunds of one payment never race each other or the payment's stream.
 """
 
 from __future__ import annotations
 
+from finalizer.domain.dispute import DISPUTE_LOST, DISPUTE_OPENED, DISPUTE_WON
 from finalizer.domain.payment import PAYMENT_ACTION_REQUIRED, PAYMENT_FAILED, PAYMENT_SUCCEEDED
 from finalizer.domain.refund import REFUND_FAILED, REFUND_REVERSED, REFUND_SUCCEEDED
 
 PAYMENT_PREFIX = "payment-"
 REFUND_PREFIX = "refund-"
+DISPUTE_PREFIX = "dispute-"
 
 # What leaves the service, through the outbox relay: the bus source, and the stored event types it publishes (as
 # which contract type). Both outcomes are one integration event: PaymentStatusUpdated with status SUCCESS or FAILED;
@@ -26,6 +28,9 @@ PUBLISHED_TYPES = {
     REFUND_SUCCEEDED: "RefundStatusUpdated",
     REFUND_FAILED: "RefundStatusUpdated",
     REFUND_REVERSED: "RefundStatusUpdated",
+    DISPUTE_OPENED: "DisputeStatusUpdated",
+    DISPUTE_WON: "DisputeStatusUpdated",
+    DISPUTE_LOST: "DisputeStatusUpdated",
 }
 
 
@@ -35,3 +40,7 @@ def payment_stream(payment_order_id: str) -> str:
 
 def refund_stream(refund_id: str) -> str:
     return f"{REFUND_PREFIX}{refund_id}"
+
+
+def dispute_stream(dispute_id: str) -> str:
+    return f"{DISPUTE_PREFIX}{dispute_id}"
