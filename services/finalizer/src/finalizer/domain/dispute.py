@@ -29,14 +29,12 @@ class DisputeStatus(StrEnum):
     LOST = "LOST"
 
 
-# Stripe's Dispute.status → ours: needs_response, under_review (and their warning_ inquiries) are still open.
+# Stripe's Dispute.status of a chargeback → ours. Its inquiries (warning_needs_response, warning_under_review,
+# warning_closed) withdraw no funds (docs.stripe.com/disputes/how-disputes-work#inquiries): they are not recorded.
 STRIPE_STATUSES = {
-    "warning_needs_response": DisputeStatus.OPENED,
-    "warning_under_review": DisputeStatus.OPENED,
     "needs_response": DisputeStatus.OPENED,
     "under_review": DisputeStatus.OPENED,
     "won": DisputeStatus.WON,
-    "warning_closed": DisputeStatus.WON,  # an inquiry closed without a chargeback: nothing was kept from us
     "lost": DisputeStatus.LOST,
 }
 
@@ -123,19 +121,19 @@ def decide(command: RecordDispute, state: Dispute) -> Sequence[DomainEvent]:
         raise ValueError(f"{view.dispute_id}: a dispute of {view.amount_minor} with a fee of {view.fee_minor}")
     if state.opened is not None and state.opened.dispute_id != view.dispute_id:
         raise ValueError(f"{state.opened.dispute_id}: not {view.dispute_id}")
-    fields = {
-        "dispute_id": view.dispute_id,
-        "payment_order_id": command.payment_order_id,
-        "merchant_id": command.merchant_id,
-        "currency": view.currency,
-        "amount_minor": view.amount_minor,
-        "fee_minor": view.fee_minor,
-        "reason": view.reason,
-    }
     opened = state.opened
     events: list[DomainEvent] = []
     if opened is None:
-        opened = DisputeOpened(**fields, status=DisputeStatus.OPENED.value)
+        opened = DisputeOpened(
+            dispute_id=view.dispute_id,
+            payment_order_id=command.payment_order_id,
+            merchant_id=command.merchant_id,
+            currency=view.currency,
+            amount_minor=view.amount_minor,
+            fee_minor=view.fee_minor,
+            status=DisputeStatus.OPENED.value,
+            reason=view.reason,
+        )
         events.append(opened)
     if state.closed is None and view.status != DisputeStatus.OPENED:
         # The close carries the amounts recorded at OPENED: what was withdrawn is what a win gives back.

@@ -4,7 +4,8 @@ use them).
 A payment's outcome is the last event of its own stream `payment-<payment order id>` (the only one but for a
 3-D Secure payment, whose PaymentActionRequired comes first): the stream's version condition is what lets one
 delivery, and only one, record a payment's decision. A refund has its own stream `refund-<refund id>` (the PSP's
-answer, then perhaps its reversal), and a dispute `dispute-<Stripe's dp_ id>` (OPENED, then WON or LOST), so refunds of one payment never race each other or the payment's stream.
+answer, then perhaps its reversal), and a dispute `dispute-<Stripe's dp_ id>` (OPENED, then WON or LOST), so
+refunds and disputes of one payment never race each other or the payment's stream.
 """
 
 from __future__ import annotations
