@@ -15,6 +15,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from devstack import dashboard, resources
 from devstack.api_server import LocalApi, PageServer
 from devstack.aws_calls import CallLog, iam_check
+from devstack.disputes import Disputes
 from devstack.environment import Reply
 from devstack.faults import Faults
 from devstack.load import MERCHANTS, Sent
@@ -173,7 +174,13 @@ class Devstack:
             return (200, "text/html; charset=utf-8", page) if page else None
         return None
 
-    def report(self, sent: list[Sent], final: dict[str, dict[str, Any]], refunds: Refunds | None = None) -> Report:
+    def report(
+        self,
+        sent: list[Sent],
+        final: dict[str, dict[str, Any]],
+        refunds: Refunds | None = None,
+        disputes: Disputes | None = None,
+    ) -> Report:
         """The run's summary on this stack (waits until the books have caught up)."""
         return build(
             self.api.url,
@@ -185,6 +192,7 @@ class Devstack:
             self.provisioned.dlqs,
             self.fees,
             refunds,
+            disputes=disputes,
         )
 
     def iam_check(self, deployment: Deployment | None = None) -> dict[str, Any]:
