@@ -55,9 +55,10 @@ class Disputes:
         return dict(Counter(f.plan for f in self.found.values()))
 
 
-def close_some(psp: FakePsp, final: dict[str, dict[str, Any]], seed: int) -> Disputes:
+def close_some(psp: FakePsp, final: dict[str, dict[str, Any]], seed: int, close: bool = True) -> Disputes:
     """Find the dispute of every SUCCESS payment at the PSP (by our order id in its intent's metadata) and close
-    a third won and a third lost through POST /v1/disputes/{id}, as an integration in test mode would."""
+    a third won and a third lost through POST /v1/disputes/{id}, as an integration in test mode would; with
+    `close` False, only find them (all stay open: what a run that closes none must expect of the books)."""
     rng = random.Random(seed + 5)
     done = Disputes()
     for order_id, body in sorted(final.items()):
@@ -65,7 +66,7 @@ def close_some(psp: FakePsp, final: dict[str, dict[str, Any]], seed: int) -> Dis
             continue
         for intent in psp.intents_with(payment_order_id=order_id):
             for dispute in psp.disputes_of(intent["id"]):
-                plan = rng.choice(sorted(CLOSINGS))
+                plan = rng.choice(sorted(CLOSINGS)) if close else "keep-open"
                 currency = str(dispute["currency"]).upper()
                 fee = sum(t["fee"] for t in dispute["balance_transactions"] if t["amount"] < 0)
                 done.found[dispute["id"]] = DisputeFacts(

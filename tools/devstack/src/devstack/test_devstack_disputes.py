@@ -43,3 +43,16 @@ def test_each_plan_closes_its_dispute_and_the_books_expect_what_stripe_kept(psp:
         assert (facts.amount_minor, facts.fee_minor) == (1000, fee)
         expected += fee if facts.plan == "win" else 1000 + fee
     assert disputes.taken_minor() == {("m-1", "EUR"): expected}
+
+
+def test_a_run_that_closes_none_expects_every_dispute_open(psp: FakePsp) -> None:
+    client = stripe.StripeClient(API_KEY, base_addresses={"api": psp.url}, max_network_retries=0)
+    params = {"amount": 500, "currency": "eur", "confirm": True, "payment_method": "pm_card_createDispute"}
+    params["metadata"] = {"payment_order_id": "order-1"}
+    client.v1.payment_intents.create(params=params)  # type: ignore[arg-type]
+    final = {"order-1": {"status": "SUCCESS", "merchant_id": "m-1", "currency": "EUR", "amount": "5.00"}}
+    found = close_some(psp, final, seed=1, close=False)
+    assert found.plans() == {"keep-open": 1} and [d["status"] for d in psp.disputes_of(
+        psp.intents_with(payment_order_id="order-1")[0]["id"]
+    )] == ["needs_response"]
+    assert found.taken_minor() == {("m-1", "EUR"): 500 + dispute_fee("eur")}
