@@ -1,18 +1,21 @@
-"""One ledger, one truth: any sequence of captures, refunds, reversals and failures, delivered in any order and
-any number of times, keeps each merchant's wallet equal to the ledger's merchant_payable, net of fees.
+"""One ledger, one truth: any sequence of captures, refunds, reversals, disputes and failures, delivered in any
+order and any number of times, keeps each merchant's wallet equal to the ledger's merchant_payable, net of fees.
 
 A hypothesis state machine opens the books under a random fee schedule (read as the ledger's and the wallet's
 containers read it) and publishes the finalizer's events: payments (SUCCESS or FAILED, random merchants,
 currencies and amounts), refunds of a captured payment (partial or full, never above what is left of it;
-SUCCEEDED or FAILED) and reversals of SUCCEEDED refunds. Each event waits for delivery and is delivered, in any
+SUCCEEDED or FAILED), reversals of SUCCEEDED refunds, and disputes of a captured payment (OPENED with the PSP's
+dispute fee, then WON or LOST). Each event waits for delivery and is delivered, in any
 order, to the ledger's and the wallet's consumers (their entry points' commands, the real apps on in-memory
 stores; the ledger's totals projection fed by its store's stream); a delivered event comes back to either
 consumer again, or is published again under a new event id.
 
-After every step: every journal entry balances; each business event (a capture, a refund, a reversal) the ledger
+After every step: every journal entry balances; each business event (a capture, a refund, a reversal, a dispute,
+a dispute won) the ledger
 was told of is posted exactly once, and nothing else is; the trial balance balances; and each merchant's wallet
 equals the ledger's merchant_payable for that merchant and currency, and both equal the model: captures net of
-fees, less refunds, plus reversals (fees computed here with Decimal's half-even rounding).
+fees, less refunds, plus reversals, less disputes' amounts and fees, plus won disputes' amounts (fees computed
+here with Decimal's half-even rounding).
 """
 
 from __future__ import annotations
@@ -38,11 +41,11 @@ from payments_shared.eventstore.memory import InMemoryEventStore
 from payments_shared.fees import from_env
 from payments_shared.ids import PaymentOrderId, RefundId
 from payments_shared.money import Money
-from payments_testing.events import payment_status_updated, refund_status_updated
+from payments_testing.events import dispute_status_updated, payment_status_updated, refund_status_updated
 from wallet.adapters.memory_balances import InMemoryBalances
 from wallet.app import WalletApp
 from wallet.domain.errors import WalletNotFound
-from wallet.entrypoints.credit import credit_command, refund_command
+from wallet.entrypoints.credit import credit_command, dispute_command, refund_command
 
 MERCHANTS = ["m-1", "m-2"]
 CURRENCIES = ["EUR", "JPY", "KWD"]
@@ -62,6 +65,13 @@ class Payment:
 class RefundFacts:
     payment_order_id: str
     minor: int
+
+
+@dataclass(frozen=True)
+class DisputeFacts:
+    payment_order_id: str
+    minor: int
+    fee: int
 
 
 def fee_of(minor: int, basis_points: int, fixed: int) -> int:
@@ -86,6 +96,8 @@ class RefundBooks(RuleBasedStateMachine):
         self.payments: dict[str, Payment] = {}
         self.refunds: dict[str, RefundFacts] = {}
         self.succeeded_refunds: list[str] = []  # SUCCEEDED, not reversed yet: may be REVERSED
+        self.disputes: dict[str, DisputeFacts] = {}
+        self.open_disputes: list[str] = []  # OPENED, not closed yet: may be WON or LOST
         self.pending: list[dict[str, Any]] = []  # published, not delivered yet
         self.delivered: list[dict[str, Any]] = []
         self.booked: set[tuple[str, str]] = set()  # business events delivered: (entry type, key)
@@ -131,6 +143,32 @@ class RefundBooks(RuleBasedStateMachine):
         self.payments[self.refunds[refund_id].payment_order_id].refundable += self.refunds[refund_id].minor
         self.pending.append(self._refund_event(refund_id, "REVERSED"))
 
+    @precondition(lambda self: any(p.succeeded for p in self.payments.values()))
+    @rule(pick=st.integers(0, 10**6), share=st.integers(1, 100), fee=st.integers(0, 2000))
+    def dispute_opened(self, pick: int, share: int, fee: int) -> None:
+        """The cardholder's bank disputes (part of) a captured payment: the PSP takes the amount and its fee."""
+        captured = sorted(o for o, p in self.payments.items() if p.succeeded)
+        order_id = captured[pick % len(captured)]
+        minor = max(1, self.payments[order_id].minor * share // 100)
+        dispute_id = f"dp_{uuid.uuid4().hex}"
+        self.disputes[dispute_id] = DisputeFacts(order_id, minor, fee)
+        self.open_disputes.append(dispute_id)
+        self.pending.append(self._dispute_event(dispute_id, "OPENED"))
+
+    @precondition(lambda self: self.open_disputes)
+    @rule(pick=st.integers(0, 10**6), won=st.booleans())
+    def dispute_closed(self, pick: int, won: bool) -> None:
+        """The bank decides: WON gives the amount back (not the fee), LOST moves nothing more."""
+        dispute_id = self.open_disputes.pop(pick % len(self.open_disputes))
+        self.pending.append(self._dispute_event(dispute_id, "WON" if won else "LOST"))
+
+    def _dispute_event(self, dispute_id: str, status: str) -> dict[str, Any]:
+        facts = self.disputes[dispute_id]
+        payment = self.payments[facts.payment_order_id]
+        return dispute_status_updated(
+            facts.payment_order_id, dispute_id, status, payment.merchant, facts.minor, facts.fee, payment.currency
+        )
+
     def _refundable(self) -> int:
         return sum(1 for p in self.payments.values() if p.refundable)
 
@@ -165,7 +203,10 @@ class RefundBooks(RuleBasedStateMachine):
             self.ledger.post(*posting)
             self.booked.add((posting[0].entry_type.value, posting[0].entry_key))
         if wallet:
-            if envelope.event_type == "RefundStatusUpdated":
+            if envelope.event_type == "DisputeStatusUpdated":
+                if (dispute := dispute_command(envelope)) is not None:
+                    self.wallet.dispute(*dispute)
+            elif envelope.event_type == "RefundStatusUpdated":
                 if (refund := refund_command(envelope)) is not None:
                     self.wallet.refund(*refund)
             elif (credit := credit_command(envelope)) is not None:
@@ -180,6 +221,10 @@ class RefundBooks(RuleBasedStateMachine):
                 owed[(p.merchant, p.currency)] += p.minor - fee_of(
                     p.minor, self.basis_points, self.fixed.get(p.currency, 0)
                 )
+            elif entry_type in ("dispute", "dispute_won"):
+                d = self.disputes[key]
+                p = self.payments[d.payment_order_id]
+                owed[(p.merchant, p.currency)] += -(d.minor + d.fee) if entry_type == "dispute" else d.minor
             else:
                 p = self.payments[self.refunds[key].payment_order_id]
                 owed[(p.merchant, p.currency)] += self.refunds[key].minor * (-1 if entry_type == "refund" else 1)

@@ -153,6 +153,18 @@ def test_the_books_of_what_each_merchant_is_owed_are_gathered_from_both_stores()
     wallet = [moved("WalletCredited", 470), moved("WalletDebited", 200), moved("WalletRefundReversed", 50)]
     gathered = gather({"ledger": {"journal": ledger}, "wallet": {"wallet-m-1#00": wallet}}, {})
     assert (gathered.owed[("m-1", "EUR")].wallet, gathered.owed[("m-1", "EUR")].ledger) == (320, 270)
+    # A dispute (amount 100 + fee 1500) taken from both, and won (the amount back) on the wallet only: the
+    # ledger's side is then 1500 + 100 short of the wallet's, as the comparison names.
+    ledger.append(
+        entry(
+            "journal-p-1#dispute-dp_1",
+            "dispute",
+            [("merchant_payable:m-1", "DEBIT", 1600), ("psp_clearing", "CREDIT", 1600)],
+        )
+    )
+    wallet += [moved("WalletDisputeDebited", 1600), moved("WalletDisputeWon", 100)]
+    disputed = gather({"ledger": {"journal": ledger}, "wallet": {"wallet-m-1#00": wallet}}, {})
+    assert (disputed.owed[("m-1", "EUR")].wallet, disputed.owed[("m-1", "EUR")].ledger) == (-1180, -1330)
     assert gathered.payments["p-1"].entries == [(500, "EUR")]  # the capture alone is the payment's booking
     assert gathered.payments["p-1"].credits == [(470, "EUR")]
 

@@ -24,6 +24,7 @@ PRODUCERS = {
     "RefundStatusUpdated": "payments.finalizer",
     "CaptureRequested": "payments.initializer",
     "CancelRequested": "payments.initializer",
+    "DisputeStatusUpdated": "payments.finalizer",
 }
 
 

@@ -1,6 +1,7 @@
 """A faithful subset of Stripe's PaymentIntents and Refunds API on loopback, for tests, the local run and the
 fault run."""
 
+from fake_psp.disputes import DISPUTE_CARD, dispute_fee
 from fake_psp.server import (
     API_KEY,
     AUTHORIZATION_WINDOW_S,
@@ -14,4 +15,6 @@ from fake_psp.server import (
 __all__ = [
     "API_KEY",
     "AUTHORIZATION_WINDOW_S",
+    "DISPUTE_CARD",
+    "dispute_fee",
     "REFUND_FAIL_CARD", "TEST_CARDS", "TEST_PAYMENT_METHODS", "FakePsp", "stripe_signature"]

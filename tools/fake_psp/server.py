@@ -19,6 +19,9 @@ API (Stripe's wire format: form-encoded requests with bracketed keys, JSON answe
                                   more than is left → amount_too_large, nothing left → charge_already_refunded
   GET  /v1/refunds/{id}, GET /v1/refunds?payment_intent=…   a refund; an intent's refunds (newest first)
   GET  /v1/charges/{id}           the charge a succeeded intent made (`amount_refunded`, `refunded`)
+  GET  /v1/disputes/{id}, GET /v1/disputes?payment_intent=…   a dispute; disputes (newest first)
+  POST /v1/disputes/{id}          evidence[...], submit, metadata; POST /v1/disputes/{id}/close accepts (lost):
+                                  the dispute test card's rules, in fake_psp.disputes
   GET  /3ds/{id}, POST /3ds/{id}/complete|fail   the buyer's 3-D Secure page (no key: the buyer's browser); the
                                   POST answers 303 to the return_url, with payment_intent and
                                   payment_intent_client_secret appended, or without one a small "done" page;
@@ -109,6 +112,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
+from fake_psp.disputes import DISPUTE_CARD, DisputesMixin
 from payments_shared import stripe_amounts
 
 API_KEY = "sk_test_fake_psp"
@@ -152,6 +156,7 @@ TEST_CARDS: dict[str, CardOutcome] = {
     ),
     "4000002500003155": CardOutcome("requires_action"),
     "4000000000005126": _SUCCEEDS,  # its refunds fail later (REFUND_FAIL_CARD)
+    DISPUTE_CARD: _SUCCEEDS,  # "charge succeeds, only to be disputed" (fake_psp.disputes)
 }
 REFUND_FAIL_CARD = "4000000000005126"
 # What a refund of REFUND_FAIL_CARD fails with: one of Stripe's Refund.failure_reason values.
@@ -171,6 +176,7 @@ TEST_PAYMENT_METHODS: dict[str, str] = {
     "pm_card_chargeDeclinedProcessingError": "4000000000000119",
     "pm_card_authenticationRequired": "4000002500003155",
     "pm_card_refundFail": REFUND_FAIL_CARD,
+    "pm_card_createDispute": DISPUTE_CARD,
 }
 # Stripe's PaymentIntent.cancellation_reason values.
 CANCELLATION_REASONS = frozenset(
@@ -208,6 +214,8 @@ WEBHOOK_TYPES = frozenset(
         "payment_intent.amount_capturable_updated",
         "refund.failed",
         "charge.refund.updated",
+        "charge.dispute.created",
+        "charge.dispute.closed",
     }
 )
 API_VERSION = "2026-10-28.endive"  # what the repo's stripe SDK (16.x) pins: its events carry this version
@@ -285,7 +293,7 @@ def _invalid(message: str, param: str | None = None, code: str = "parameter_miss
     return StripeError(400, {"type": "invalid_request_error", "code": code, "message": message, "param": param})
 
 
-class FakePsp:
+class FakePsp(DisputesMixin):
     def __init__(
         self,
         *,
@@ -349,6 +357,7 @@ class FakePsp:
         self._card_of: dict[str, str] = {}  # intent → the test card number it charges
         self._refund_timers: list[threading.Timer] = []
         self.refunds: Counter[str] = Counter()  # refunds created per idempotency key (must stay <= 1)
+        self._disputes: dict[str, dict[str, Any]] = {}  # DISPUTE_CARD's disputes (fake_psp.disputes)
         self.webhook_attempts: Counter[str] = Counter()  # POSTs to the endpoint per event id
         self.webhooks_delivered: Counter[str] = Counter()  # 2xx answers per event id (2 for a duplicated one)
         self.webhooks_abandoned: Counter[str] = Counter()  # deliveries given up after webhook_max_attempts
@@ -460,7 +469,8 @@ class FakePsp:
                 cancel = re.fullmatch(r"/v1/payment_intents/([^/]+)/cancel", path)
                 capture = re.fullmatch(r"/v1/payment_intents/([^/]+)/capture", path)
                 refund = path == "/v1/refunds"
-                if path != "/v1/payment_intents" and not (page or cancel or capture or refund):
+                dispute = re.fullmatch(r"/v1/disputes/([^/]+?)(/close)?", path)
+                if path != "/v1/payment_intents" and not (page or cancel or capture or refund or dispute):
                     return self._send(404, _not_found(self.path))
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
                 if page is not None:  # the buyer's browser: no API key
@@ -474,6 +484,12 @@ class FakePsp:
                     delay = 0.0
                 elif capture is not None:
                     status, payload, delay, replayed = psp._capture(capture[1], key, parse_form(body), request_id)
+                elif dispute is not None:
+                    close = dispute[2] is not None
+                    status, payload, replayed = psp._update_dispute(
+                        dispute[1], key, parse_form(body), request_id, close
+                    )
+                    delay = 0.0
                 elif refund:
                     status, payload, delay, replayed = psp._create_refund(key, parse_form(body), request_id)
                 else:
@@ -498,6 +514,13 @@ class FakePsp:
                     return self._send(*psp._list_refunds(parse_form(query)))
                 if path.startswith(("/v1/refunds/", "/v1/charges/")):
                     return self._send(*psp._retrieve_object(path))
+                if path == "/v1/disputes":
+                    params = parse_form(query)
+                    if (refused := _limit_refused(params)) is not None:
+                        return self._send(400, refused)
+                    return self._send(*_list_page(psp._list_disputes(params), params, "/v1/disputes", "dispute"))
+                if path.startswith("/v1/disputes/"):
+                    return self._send(*psp._retrieve_dispute(path.removeprefix("/v1/disputes/")))
                 intent = (
                     psp._retrieve(path.removeprefix("/v1/payment_intents/"))
                     if path.startswith("/v1/payment_intents/")
@@ -1140,8 +1163,14 @@ class FakePsp:
             "type": event_type,
         }
         self.webhook_events.append(event)
-        if not deliver:
-            return
+        if deliver:
+            self._queue(event)
+        if event_type == "payment_intent.succeeded" and self._card_of.get(intent["id"]) == DISPUTE_CARD:
+            self._open_dispute(self._charges[intent["latest_charge"]], _NO_REQUEST)  # disputed once it succeeds
+
+    def _queue(self, event: dict[str, Any]) -> None:
+        """Queue an event for the endpoint (caller holds the lock)."""
+        event_id = event["id"]
         body = json.dumps(event, indent=2).encode()  # signed and sent as these bytes, on every attempt
         duplicated = self.webhook_duplicate_rate > 0 and self._random.random() < self.webhook_duplicate_rate
         for _ in range(2 if duplicated else 1):

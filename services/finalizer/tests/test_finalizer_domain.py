@@ -151,6 +151,9 @@ def test_both_outcomes_leave_as_payment_status_updated_and_an_authentication_as_
             "RefundSucceeded": "RefundStatusUpdated",
             "RefundFailed": "RefundStatusUpdated",
             "RefundReversed": "RefundStatusUpdated",
+            "DisputeOpened": "DisputeStatusUpdated",
+            "DisputeWon": "DisputeStatusUpdated",
+            "DisputeLost": "DisputeStatusUpdated",
         },
     )
 

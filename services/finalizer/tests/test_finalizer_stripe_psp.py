@@ -6,11 +6,12 @@ import io
 import logging
 
 import pytest
-from fake_psp import TEST_CARDS, TEST_PAYMENT_METHODS, FakePsp
+from fake_psp import TEST_CARDS, TEST_PAYMENT_METHODS, FakePsp, dispute_fee
 from finalizer_testdata import READ_TIMEOUT_S, stripe_on
 
 from finalizer.adapters import stripe_psp
 from finalizer.adapters.stripe_psp import StripePsp
+from finalizer.domain.dispute import DisputeStatus, DisputeView
 from finalizer.domain.payment import CardDetails, PaymentToken, PspDecision
 from finalizer.domain.refund import RefundStatus
 from finalizer.ports import PspOutcomeUnknown, PspRequestRefused
@@ -38,6 +39,7 @@ EXPECTED = {
     "4000000000000119": (PspDecision.DECLINED, "processing_error"),
     "4000002500003155": (PspDecision.REQUIRES_ACTION, None),  # 3-D Secure: the buyer authenticates first
     "4000000000005126": (PspDecision.APPROVED, None),  # charged; its refunds fail later
+    "4000000000000259": (PspDecision.APPROVED, None),  # charged, then disputed
     "4111111111111111": (PspDecision.DECLINED, "test_mode_live_card"),  # not a Stripe test card
 }
 
@@ -269,3 +271,23 @@ def test_a_refund_with_a_key_stripe_refuses_is_a_refused_request_not_a_failed_re
     adapter.refund("rf-reused", intent, Money(100, "EUR"), None, {"refund_id": "rf-reused"})
     with pytest.raises(PspRequestRefused):  # the same key with other parameters: Stripe's idempotency error
         adapter.refund("rf-reused", intent, Money(200, "EUR"), None, {"refund_id": "rf-reused"})
+
+
+# -- disputes
+
+
+def test_a_dispute_is_read_with_its_fee_and_our_order_id_and_its_close(psp: FakePsp) -> None:
+    order_id = PaymentOrderId.new()
+    result = stripe_on(psp).charge(order_id, EUR_12_34, "merchant-1", PaymentToken("pm_card_createDispute"))
+    [dispute] = psp.disputes_of(str(result.psp_reference))
+    adapter = stripe_on(psp)
+    view = adapter.retrieve_dispute(dispute["id"])
+    assert view == DisputeView(
+        dispute["id"], result.psp_reference, 1234, "EUR", dispute_fee("eur"), DisputeStatus.OPENED, "fraudulent",
+        str(order_id),
+    )
+    psp._update_dispute(dispute["id"], None, {"evidence": {"uncategorized_text": "winning_evidence"}}, "req", False)
+    won = adapter.retrieve_dispute(dispute["id"])
+    assert won is not None and (won.status, won.fee_minor) == (DisputeStatus.WON, view.fee_minor)
+    with pytest.raises(PspRequestRefused):
+        adapter.retrieve_dispute("dp_nope")

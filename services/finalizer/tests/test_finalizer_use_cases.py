@@ -12,6 +12,7 @@ import pytest
 
 from finalizer.adapters.memory_results import InMemoryPaymentResults
 from finalizer.app import Finalized, FinalizerApp, RefundRecorded
+from finalizer.domain.dispute import DisputeView
 from finalizer.domain.payment import (
     CardDetails,
     ChargePayment,
@@ -135,6 +136,9 @@ class FakePsp:
     def find_refund(self, payment_intent: str, refund_id: str) -> RefundAnswer | None:
         self.finds[refund_id] += 1
         return self.refunds.get(refund_id)
+
+    def retrieve_dispute(self, reference: str) -> DisputeView | None:
+        return None  # no dispute here: the dispute use case is tested on the fake PSP
 
 
 @dataclass

@@ -123,6 +123,25 @@ def test_a_refund_debits_the_merchant_and_keeps_our_fee_and_its_reversal_gives_i
     ]
 
 
+def test_a_dispute_debits_the_merchant_the_amount_and_fee_and_a_win_gives_back_only_the_amount() -> None:
+    opened = PostEntry(EntryType.DISPUTE, "dp_1", "p-1", "m-1", Money(400, "EUR"), "e-d", Money(1500, "EUR"))
+    won = PostEntry(EntryType.DISPUTE_WON, "dp_1", "p-1", "m-1", Money(400, "EUR"), "e-w", Money(1500, "EUR"))
+    [dispute] = JOURNAL.decide(opened, journal_after())
+    [given_back] = JOURNAL.decide(won, journal_after())
+    assert isinstance(dispute, JournalEntryPosted) and isinstance(given_back, JournalEntryPosted)
+    assert (dispute.entry_type, dispute.entry_key, given_back.entry_type) == ("dispute", "dp_1", "dispute_won")
+    payable = merchant_payable("m-1")
+    assert [(p["account"], p["side"], p["amount_minor"]) for p in dispute.postings] == [
+        (payable, "DEBIT", 1900),
+        (PSP_CLEARING, "CREDIT", 1900),
+    ]
+    assert [(p["account"], p["side"], p["amount_minor"]) for p in given_back.postings] == [
+        (PSP_CLEARING, "DEBIT", 400),
+        (payable, "CREDIT", 400),
+    ]
+    assert JOURNAL.decide(opened, journal_after(dispute)) == []  # a redelivery books nothing
+
+
 def test_an_entry_already_posted_posts_nothing_whatever_event_tells_of_it_again() -> None:
     given = journal_after(POSTED)
     assert JOURNAL.decide(post(), given) == []  # the same delivery again
@@ -171,7 +190,8 @@ def test_any_sequence_of_postings_books_each_business_event_once_and_every_entry
             for posting in event.postings:
                 assert posting["currency"] == command.amount.currency and posting["amount_minor"] > 0
                 sides[posting["side"]] += posting["amount_minor"]
-            assert sides["DEBIT"] == sides["CREDIT"] == command.amount.minor  # the entry balances
+            fee = command.fee.minor if command.fee and command.entry_type == EntryType.DISPUTE else 0
+            assert sides["DEBIT"] == sides["CREDIT"] == command.amount.minor + fee  # the entry balances
     for business_event, events in entries.items():
         asked = [c for c in sequence if (c.entry_type, c.entry_key) == business_event]
         assert len(events) == 1  # the first command is posted; nothing else ever

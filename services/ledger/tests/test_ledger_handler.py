@@ -15,7 +15,7 @@ from payments_shared.eventstore.memory import InMemoryEventStore
 from payments_shared.fees import FeeSchedule
 from payments_shared.ids import RefundId
 from payments_testing.aws import LambdaContext
-from payments_testing.events import deliver, payment_status_updated, refund_status_updated
+from payments_testing.events import deliver, dispute_status_updated, payment_status_updated, refund_status_updated
 from payments_testing.http import MERCHANT_1, OPERATOR_1, api_event
 
 
@@ -81,6 +81,35 @@ def test_refunds_and_reversals_are_booked_once_and_failed_refunds_never(
         ["capture"],
         ["refund"],
         ["refund_reversal"],
+        [],
+    ]
+
+
+def test_disputes_take_the_amount_and_fee_once_a_win_gives_the_amount_back_and_a_loss_books_nothing(
+    runtime: ModuleType, store: InMemoryEventStore
+) -> None:
+    paid = payment_status_updated(amount="10.00")
+    order_id = paid["detail"]["data"]["payment_order_id"]
+    opened = dispute_status_updated(order_id, "dp_won", amount_minor=1000, fee_minor=1500)
+    won = dispute_status_updated(order_id, "dp_won", "WON", amount_minor=1000, fee_minor=1500)
+    lost_opened = dispute_status_updated(order_id, "dp_lost", amount_minor=300, fee_minor=1500)
+    lost = dispute_status_updated(order_id, "dp_lost", "LOST", amount_minor=300, fee_minor=1500)
+    for event in (paid, opened, opened, lost_opened, lost, lost):
+        assert deliver(post.handler, event) == []
+    assert payables(runtime)["merchant_payable:merchant-1"] == (2500 + 1800, 1000)
+    assert deliver(post.handler, won, won) == []
+    assert payables(runtime)["merchant_payable:merchant-1"] == (4300, 2000)  # the fee is not given back
+    assert trial_balance(runtime)["balanced"] is True
+    streams = [
+        entry_stream(EntryType.DISPUTE, order_id, "dp_won"),
+        entry_stream(EntryType.DISPUTE_WON, order_id, "dp_won"),
+        entry_stream(EntryType.DISPUTE, order_id, "dp_lost"),
+        entry_stream(EntryType.DISPUTE_WON, order_id, "dp_lost"),
+    ]
+    assert [[e.data["entry_type"] for e in store.load(s).events] for s in streams] == [
+        ["dispute"],
+        ["dispute_won"],
+        ["dispute"],
         [],
     ]
 

@@ -16,9 +16,12 @@ from wallet.domain.streams import credited_marker, dedupe_marker, shard_name, sh
 from wallet.domain.wallet import (
     DECIDER,
     CreditWallet,
+    Dispute,
     Refund,
     WalletCredited,
     WalletDebited,
+    WalletDisputeDebited,
+    WalletDisputeWon,
     WalletRefundReversed,
     WalletShard,
     wallet_decider,
@@ -29,7 +32,7 @@ def given_events(*events: DomainEvent) -> WalletShard:
     return DECIDER.fold(DECIDER.initial, events)
 
 
-def when(state: WalletShard, command: CreditWallet | Refund) -> Sequence[DomainEvent]:
+def when(state: WalletShard, command: CreditWallet | Refund | Dispute) -> Sequence[DomainEvent]:
     return DECIDER.decide(command, state)
 
 
@@ -77,6 +80,17 @@ def test_a_refund_debits_and_its_reversal_credits_back_and_a_shard_may_go_negati
     back = WalletRefundReversed("m-1", "EUR", 700, "order-1", "rf-1", "evt-v")
     assert when(given_events(), reversal) == [back]
     assert given_events(credited(500), debited, back) == WalletShard("m-1", {"EUR": 500})
+
+
+def test_a_dispute_debits_its_amount_and_fee_and_a_win_credits_back_only_the_amount() -> None:
+    opened = Dispute("m-1", Money(400, "EUR"), Money(1500, "EUR"), "order-1", "dp_1", False, "evt-d")
+    debited = WalletDisputeDebited("m-1", "EUR", 1900, 1500, "order-1", "dp_1", "evt-d")
+    assert when(given_events(credited(1000)), opened) == [debited]
+    assert given_events(credited(1000), debited) == WalletShard("m-1", {"EUR": -900})
+    won = Dispute("m-1", Money(400, "EUR"), Money(1500, "EUR"), "order-1", "dp_1", True, "evt-w")
+    back = WalletDisputeWon("m-1", "EUR", 400, "order-1", "dp_1", "evt-w")
+    assert when(given_events(), won) == [back]
+    assert given_events(credited(1000), debited, back) == WalletShard("m-1", {"EUR": -500})
 
 
 def test_a_stored_snapshot_loads_and_a_new_one_keeps_its_layout() -> None:

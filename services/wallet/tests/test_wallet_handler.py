@@ -10,7 +10,7 @@ from payments_shared.eventstore.memory import InMemoryEventStore
 from payments_shared.fees import FeeSchedule
 from payments_shared.ids import RefundId
 from payments_testing.aws import LambdaContext
-from payments_testing.events import deliver, payment_status_updated, refund_status_updated
+from payments_testing.events import deliver, dispute_status_updated, payment_status_updated, refund_status_updated
 from payments_testing.http import MERCHANT_1, MERCHANT_2, OPERATOR_1, api_event
 from wallet.entrypoints import api, credit
 
@@ -122,3 +122,23 @@ def test_a_partial_capture_credits_only_what_was_captured(runtime: ModuleType, s
 
     body = json.loads(get_wallet(runtime, "merchant-1")["body"])
     assert body["balances"] == [{"currency": "EUR", "amount": "10.00", "amount_minor": 1000}]
+
+
+def test_disputes_debit_amount_and_fee_once_a_win_credits_the_amount_back_and_a_loss_nothing_more(
+    runtime: ModuleType, store: InMemoryEventStore
+) -> None:
+    paid = payment_status_updated(amount="10.00")
+    order_id = paid["detail"]["data"]["payment_order_id"]
+    opened = dispute_status_updated(order_id, "dp_1", amount_minor=1000, fee_minor=1500)
+    again = dispute_status_updated(order_id, "dp_1", amount_minor=1000, fee_minor=1500)  # another event id
+    lost = dispute_status_updated(order_id, "dp_1", "LOST", amount_minor=1000, fee_minor=1500)
+    assert deliver(credit.handler, paid, opened, opened, again, lost) == []
+
+    def balance() -> int:
+        return int(json.loads(get_wallet(runtime, "merchant-1")["body"])["balances"][0]["amount_minor"])
+
+    assert balance() == 1000 - 2500  # the merchant bears the amount and the dispute fee
+    won = dispute_status_updated(order_id, "dp_2", "WON", amount_minor=1000, fee_minor=1500)
+    won_opened = dispute_status_updated(order_id, "dp_2", amount_minor=1000, fee_minor=1500)
+    assert deliver(credit.handler, won, won_opened, won) == []  # the close may come first
+    assert balance() == 1000 - 2500 - 2500 + 1000  # a win gives back the amount, not the fee

@@ -18,6 +18,7 @@ REFUND_REQUESTED = "RefundRequested"
 REFUND_STATUS_UPDATED = "RefundStatusUpdated"
 CAPTURE_REQUESTED = "CaptureRequested"
 CANCEL_REQUESTED = "CancelRequested"
+DISPUTE_STATUS_UPDATED = "DisputeStatusUpdated"
 
 # Stripe's refund reasons (https://docs.stripe.com/api/refunds/create#create_refund-reason).
 RefundReason = Literal["duplicate", "fraudulent", "requested_by_customer"]
@@ -180,6 +181,31 @@ class CancelRequestedData(BaseModel):
     cancellation_reason: CancellationReason | None = None
 
 
+class DisputeStatusUpdatedData(BaseModel):
+    """Published by the finalizer when a cardholder's bank disputes a payment and when the dispute closes;
+    consumed by the initializer, the ledger and the wallet. OPENED: the PSP took the amount and its dispute fee
+    from our balance (Stripe's charge.dispute.created); the merchant bears both. WON: the bank found for the
+    merchant and the PSP gave the amount back — not the dispute fee, which Stripe never returns. LOST: nothing
+    more moves. A dispute is OPENED once, then WON or LOST once."""
+
+    model_config = ConfigDict(frozen=True)
+
+    dispute_id: str = Field(pattern=r"^dp_[A-Za-z0-9]{1,64}$")  # Stripe's dispute id
+    payment_order_id: PaymentOrderId
+    merchant_id: MerchantId
+    currency: str
+    amount_minor: int = Field(gt=0)  # the disputed amount
+    fee_minor: int = Field(ge=0)  # the PSP's dispute fee, withdrawn at OPENED and never returned
+    status: Literal["OPENED", "WON", "LOST"]
+    reason: str | None = None  # Stripe's dispute reason (fraudulent, product_not_received, ...)
+
+    def money(self) -> Money:
+        return Money(self.amount_minor, self.currency)
+
+    def fee(self) -> Money:
+        return Money(self.fee_minor, self.currency)
+
+
 CONTRACTS: dict[str, type[BaseModel]] = {
     PAYMENT_INITIATED: PaymentInitiatedData,
     PAYMENT_STATUS_UPDATED: PaymentStatusUpdatedData,
@@ -188,6 +214,7 @@ CONTRACTS: dict[str, type[BaseModel]] = {
     REFUND_STATUS_UPDATED: RefundStatusUpdatedData,
     CAPTURE_REQUESTED: CaptureRequestedData,
     CANCEL_REQUESTED: CancelRequestedData,
+    DISPUTE_STATUS_UPDATED: DisputeStatusUpdatedData,
 }
 
 

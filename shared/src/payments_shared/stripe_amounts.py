@@ -104,3 +104,9 @@ def stripe_amount(money: Money) -> int:
             f"Stripe's maximum charge in {money.currency} is {ceiling.to_decimal_string()}", "amount_too_large"
         )
     return amount
+
+
+def from_api_units(amount: int, currency: str) -> int:
+    """Stripe's API units for `currency` (an amount it reports: a dispute, its fee) as our minor units."""
+    shift = decimals(currency) - CURRENCY_EXPONENTS[currency]
+    return amount // 10**shift

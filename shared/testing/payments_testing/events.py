@@ -170,6 +170,41 @@ def refund_status_updated(
     )
 
 
+def dispute_status_updated(
+    order_id: str,
+    dispute_id: str = "dp_1",
+    status: str = "OPENED",
+    merchant_id: str = "merchant-1",
+    amount_minor: int = 500,
+    fee_minor: int = 1500,
+    currency: str = "EUR",
+    event_id: str | None = None,
+) -> dict[str, Any]:
+    """The finalizer's DisputeStatusUpdated: a payment disputed (OPENED), then the dispute WON or LOST."""
+    detail = {
+        "event_id": event_id or str(uuid.uuid4()),
+        "event_type": "DisputeStatusUpdated",
+        "schema_version": 1,
+        "occurred_at": "2026-11-25T10:05:00+00:00",
+        "aggregate_id": f"dispute-{dispute_id}",
+        "aggregate_version": 1 if status == "OPENED" else 2,
+        "correlation_id": order_id,
+        "causation_id": None,
+        "trace": {"traceparent": None, "tracestate": None},
+        "data": {
+            "dispute_id": dispute_id,
+            "payment_order_id": order_id,
+            "merchant_id": merchant_id,
+            "currency": currency,
+            "amount_minor": amount_minor,
+            "fee_minor": fee_minor,
+            "status": status,
+            "reason": "fraudulent",
+        },
+    }
+    return eventbridge_delivery(detail, "payments.finalizer")
+
+
 def sqs_record(
     body: str, message_id: str, receipt_handle: str, attributes: dict[str, str], queue_arn: str, md5: str = ""
 ) -> dict[str, Any]:

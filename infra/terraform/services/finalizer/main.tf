@@ -124,8 +124,10 @@ locals {
       ], local.read_secret.PspApiKey)
     }
     # Stripe's signed webhooks (POST /webhooks/stripe, no IAM: the signature is checked with the endpoint's
-    # secret) settle payments awaiting 3-D Secure from the re-read PaymentIntent, and record the reversal of a
-    # refund that failed after it was taken (the re-read Refund, appended to its stream: settle_payments' grants).
+    # secret) settle payments awaiting 3-D Secure from the re-read PaymentIntent, record the reversal of a
+    # refund that failed after it was taken (the re-read Refund, appended to its stream: settle_payments' grants),
+    # and record disputes on their own streams (the re-read Dispute and its PaymentIntent, the payment's stream
+    # read: the same grants).
     "finalizer-webhook" = {
       handler = "finalizer.entrypoints.stripe_webhook.handler"
       tables  = [module.event_store.table_name, module.results.name]

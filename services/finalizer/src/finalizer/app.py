@@ -22,6 +22,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from finalizer.domain.dispute import DECIDER as DISPUTE_DECIDER
+from finalizer.domain.dispute import Dispute, DisputeStatus, RecordDispute
 from finalizer.domain.payment import (
     DECIDER,
     FINAL_STATUSES,
@@ -50,7 +52,7 @@ from finalizer.domain.refund import (
     RefundStatus,
     RequestRefund,
 )
-from finalizer.domain.streams import PAYMENT_PREFIX, REFUND_PREFIX, payment_stream, refund_stream
+from finalizer.domain.streams import PAYMENT_PREFIX, REFUND_PREFIX, dispute_stream, payment_stream, refund_stream
 from finalizer.ports import (
     CardOpener,
     Clock,
@@ -100,6 +102,21 @@ class RefundRecorded:
     psp_latency_ms: float | None = None
 
 
+class DisputeNotRecordable(Exception):
+    """A dispute of a payment of ours whose success is not recorded here yet (its charge is still recording):
+    the webhook is answered 503 so that Stripe retries it."""
+
+
+@dataclass(frozen=True)
+class DisputeRecorded:
+    dispute_id: str
+    status: DisputeStatus
+    recorded_now: bool  # False when an earlier webhook had already recorded what Stripe says now
+    amount_minor: int = 0
+    fee_minor: int = 0
+    currency: str = ""
+
+
 @dataclass(frozen=True)
 class Finalized:
     payment_order_id: str
@@ -124,6 +141,8 @@ class FinalizerApp:
         self._payments = Repository(store, DECIDER, retry_policy=retry_policy)
         # A refund's stream holds its answer and perhaps its reversal: no snapshot either.
         self._refunds = Repository(store, REFUND_DECIDER, retry_policy=retry_policy)
+        # A dispute's stream: OPENED, then WON or LOST.
+        self._disputes = Repository(store, DISPUTE_DECIDER, retry_policy=retry_policy)
         self._store = store
         self._cards = cards
         self._psp = psp
@@ -321,6 +340,34 @@ class FinalizerApp:
             if loaded.state.status is None:
                 raise RefundNotRecorded(f"{now.refund_id}: its answer is not recorded yet")
             result = RefundRecorded(now.refund_id, loaded.state.status, recorded_now=False)
+        if once is not None and not result.recorded_now and not record_once(self._store, [], once):
+            return None
+        return result
+
+    def record_dispute(self, dispute_id: str, cause: Cause, once: str | None = None) -> DisputeRecorded | None:
+        """A dispute Stripe says has changed (a webhook; its payload may be stale, so the PSP is asked): recorded on
+        its stream `dispute-<dp id>` as OPENED once, then WON or LOST once. `once` (the webhook event's id) is
+        claimed with it, or alone. None for a dispute that is not of a payment of ours (or an inquiry), or when
+        `once` was claimed before. Raises DisputeNotRecordable while the payment's success is not recorded."""
+        view = self._psp.retrieve_dispute(dispute_id)
+        if view is None or view.payment_order_id is None:
+            return None
+        outcome = self._payments.load(payment_stream(view.payment_order_id)).state.outcome
+        if outcome is None or outcome.status != PaymentStatus.SUCCESS:
+            raise DisputeNotRecordable(f"{dispute_id}: payment {view.payment_order_id} has not succeeded here yet")
+        if outcome.psp_reference != view.payment_intent or outcome.currency != view.currency:
+            return None  # another intent made with our order id (or in another currency): not the charge we took
+        command = RecordDispute(view, view.payment_order_id, outcome.merchant_id)
+        recorded = self._disputes.handle(dispute_stream(dispute_id), command, cause, once=[once] if once else ())
+        if recorded.duplicate:
+            return None
+        state: Dispute = recorded.state
+        if state.status is None or state.opened is None:  # decide() opens every dispute it sees
+            raise RuntimeError(f"{recorded.stream_id}: nothing recorded, yet no dispute is stored")
+        opened = state.opened
+        result = DisputeRecorded(
+            dispute_id, state.status, recorded.changed, opened.amount_minor, opened.fee_minor, opened.currency
+        )
         if once is not None and not result.recorded_now and not record_once(self._store, [], once):
             return None
         return result

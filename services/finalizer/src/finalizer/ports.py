@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Protocol
 
+from finalizer.domain.dispute import DisputeView
 from finalizer.domain.payment import (
     CardDetails,
     ChargeResult,
@@ -96,6 +97,11 @@ class PaymentServiceProvider(Protocol):
     def find_refund(self, payment_intent: str, refund_id: str) -> RefundAnswer | None:
         """The refund made for `refund_id` on `payment_intent`, looked up without the idempotency key (which the
         PSP may have forgotten); None when it made none."""
+        ...
+
+    def retrieve_dispute(self, reference: str) -> DisputeView | None:
+        """The dispute `reference` as it stands now, with our payment order id from its PaymentIntent's metadata
+        (None when it is not ours); None for a dispute that moves no money (an inquiry, Stripe's warning_…)."""
         ...
 
 

@@ -1,5 +1,5 @@
 """Use cases: credit a wallet for a successful payment net of fees, debit it for a refund, credit a reversed
-refund back (each once), read balances.
+refund back, debit a dispute (its amount and fee), credit a won dispute's amount back (each once), read balances.
 
 A merchant's wallet is split into shards (wallet.domain.streams), each with its own snapshot and balances row,
 and a credit goes to any one of them. A busy merchant's concurrent credits then spread over that many items
@@ -24,11 +24,13 @@ from wallet.domain.streams import (
     DEFAULT_SHARDS,
     credited_marker,
     dedupe_marker,
+    dispute_won_marker,
+    disputed_marker,
     refund_reversed_marker,
     refunded_marker,
     stream_id,
 )
-from wallet.domain.wallet import CreditWallet, Refund, WalletCommand, WalletShard, wallet_decider
+from wallet.domain.wallet import CreditWallet, Dispute, Refund, WalletCommand, WalletShard, wallet_decider
 from wallet.ports import WalletBalances
 
 CREDIT_RETRY = RetryPolicy(attempts=12)
@@ -62,6 +64,12 @@ class WalletApp:
         """Debit a refund, or credit a reversed one back, exactly once per event and once per refund and kind."""
         marker = refund_reversed_marker if command.reversed else refunded_marker
         return self._move(command, cause, marker(command.refund_id))
+
+    def dispute(self, command: Dispute, cause: Cause) -> CreditResult:
+        """Debit a dispute's amount and fee, or credit a won one's amount back, once per event and once per
+        dispute and kind."""
+        marker = dispute_won_marker if command.won else disputed_marker
+        return self._move(command, cause, marker(command.dispute_id))
 
     def _move(self, command: WalletCommand, cause: Cause, business_marker: str) -> CreditResult:
         """Both claims commit with the move, so whichever shard an attempt picks, a second delivery of the event

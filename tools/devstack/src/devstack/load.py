@@ -42,11 +42,14 @@ RETURN_URL = "https://shop.example/payments/return"
 TOKEN_SHARE = 0.8  # the main mix pays with PaymentMethods; the rest sends cards (raw card data access on)
 # Stripe's card whose refunds fail later, at the card network (refund.failed): the refund is then REVERSED.
 REFUND_FAILS_CARD, REFUND_FAILS_METHOD = "4000000000005126", "pm_card_refundFail"
+# Stripe's dispute card: the charge succeeds, then the cardholder's bank disputes it (devstack.disputes).
+DISPUTE_CARD, DISPUTE_METHOD = "4000000000000259", "pm_card_createDispute"
 INVALID_CARD = "4242424242424241"  # fails the Luhn check: 400
 CARDS = (*APPROVED_CARDS, *DECLINED_CARDS, INVALID_CARD)
 KINDS = [
-    ("approve", 0.62),
+    ("approve", 0.60),
     ("approve-refund-fails", 0.02),
+    ("approve-dispute", 0.02),
     ("authenticate", 0.03),
     ("authenticate-fail", 0.015),
     ("abandon", 0.015),
@@ -101,6 +104,8 @@ def order(
         card, method = AUTHENTICATION_CARD, AUTHENTICATION_METHOD
     if kind == "approve-refund-fails":
         card, method = REFUND_FAILS_CARD, REFUND_FAILS_METHOD
+    if kind == "approve-dispute":
+        card, method = DISPUTE_CARD, DISPUTE_METHOD
     paid_with: dict[str, Any] = (
         {"payment_method": method}
         if by_token

@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 from devstack import series
+from devstack.disputes import close_some
 from devstack.load import drive, settle
 from devstack.otlp import OtlpExport, parse_headers
 from devstack.refunds import refund_some, settle_refunds
@@ -105,7 +106,9 @@ def main(argv: list[str] | None = None) -> int:
         # Merchants then refund some of what succeeded: money going back through the same flow.
         refunds = refund_some(stack.api.url, stack.keys, sent, final, args.seed)
         settle_refunds(stack.api.url, stack.keys, refunds, final, args.settle_timeout)
-        report = stack.report(sent, final, refunds)
+        # Cardholders dispute the payments made with Stripe's dispute card; the run wins a third, loses a third.
+        disputes = close_some(stack.psp, final, args.seed)
+        report = stack.report(sent, final, refunds, disputes)
         report.iam = stack.iam_check()
         report.details["seconds"] = round(elapsed, 2)
         report.details["payments_per_second"] = round(len(sent) / elapsed, 1)

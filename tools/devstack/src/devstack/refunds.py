@@ -65,10 +65,12 @@ def refund_some(
     some refunds are REVERSED), each by one of PLANS, every POST under its own Idempotency-Key."""
     rng = random.Random(seed + 3)
     always = {s.body["payment_order_id"] for s in sent if s.kind == "approve-refund-fails" and s.status == 201}
+    # A disputed charge is not refundable at Stripe (Dispute.is_charge_refundable): those are left to disputes.
+    disputed = {s.body["payment_order_id"] for s in sent if s.kind == "approve-dispute" and s.status == 201}
     done = Refunds(fail_later=always)
     for order_id, body in sorted(final.items()):
         drawn = rng.random() < share
-        if body.get("status") != "SUCCESS" or not (drawn or order_id in always):
+        if body.get("status") != "SUCCESS" or order_id in disputed or not (drawn or order_id in always):
             continue
         # An over-ask is refused only while the part before it holds: not where refunds may fail meanwhile.
         plan = rng.choice(sorted(set(PLANS) - {"over"} if order_id in always else PLANS))

@@ -9,6 +9,7 @@ from typing import Any
 
 from fake_psp import FakePsp
 
+from devstack.disputes import Disputes
 from devstack.load import Sent, http
 from devstack.moto_local import client
 from devstack.refunds import Refunds
@@ -42,6 +43,7 @@ class Report:
     ledger_payables_match: bool
     wallets_match: bool
     refunds: dict[str, Any] = field(default_factory=dict)  # asked, answers, statuses, pending, unexpected
+    disputes: dict[str, Any] = field(default_factory=dict)  # plans (win, lose, keep-open), unexpected answers
     details: dict[str, Any] = field(default_factory=dict)
     iam: dict[str, Any] = field(default_factory=dict)  # devstack.aws_calls.iam_check, once the run is over
 
@@ -50,7 +52,7 @@ class Report:
         books_right = self.ledger_balanced and self.ledger_payables_match and self.wallets_match
         nothing_lost = not self.lost and not any(self.dlq_messages.values()) and not self.refunds.get("pending")
         allowed = not self.iam.get("denied") and not self.iam.get("unmapped_calls")
-        refunds_right = not self.refunds.get("unexpected")
+        refunds_right = not self.refunds.get("unexpected") and not self.disputes.get("unexpected")
         return (
             books_right
             and nothing_lost
@@ -80,8 +82,11 @@ class Report:
             f"refunds asked          {self.refunds.get('asked', {})} answered {self.refunds.get('answers', {})}",
             f"refund statuses        {self.refunds.get('statuses', {})}, still pending "
             f"{len(self.refunds.get('pending', []))}, unexpected answers {len(self.refunds.get('unexpected', []))}",
+            f"disputes closed        {self.disputes.get('plans', {})}, unexpected answers "
+            f"{len(self.disputes.get('unexpected', []))}",
             f"ledger balanced        {yes(self.ledger_balanced)}",
-            f"payables = expected    {yes(self.ledger_payables_match)}   (SUCCESS net of fees, less refunds)",
+            f"payables = expected    {yes(self.ledger_payables_match)}   (SUCCESS net of fees, less refunds, "
+            "less disputes)",
             f"wallets = expected     {yes(self.wallets_match)}",
             f"IAM (deployed roles)   {self._iam_line()}",
             f"RESULT                 {'OK: nothing lost' if self.ok else 'FAILED'}",
@@ -91,6 +96,7 @@ class Report:
             + [f"  denied: {d}" for d in self.iam.get("denied", [])]
             + [f"  unmapped: {c}" for c in self.iam.get("unmapped_calls", [])]
             + [f"  refund: {u}" for u in self.refunds.get("unexpected", [])]
+            + [f"  dispute: {u}" for u in self.disputes.get("unexpected", [])]
             + [f"  wrong outcome: {w}" for w in self.wrong_outcomes]
         )
 
@@ -106,6 +112,7 @@ class Report:
 EXPECTED = {
     "approve": "SUCCESS",
     "approve-refund-fails": "SUCCESS",
+    "approve-dispute": "SUCCESS",
     "authenticate": "SUCCESS",
     "authenticate-fail": "FAILED",
     "abandon": "FAILED",
@@ -141,6 +148,7 @@ def build(
     fees: FeeSchedule,
     refunds: Refunds | None = None,
     books_timeout_s: float = 60.0,
+    disputes: Disputes | None = None,
 ) -> Report:
     kinds = {s.body["payment_order_id"]: s.kind for s in sent if s.status == 201}
     lost = [order_id for order_id, body in final.items() if body.get("status") not in ("SUCCESS", "FAILED")]
@@ -160,6 +168,9 @@ def build(
             owed[(body["merchant_id"], body["currency"])] += fees.net(amount).minor
     for key, refunded in (refunds.refunded_minor() if refunds else {}).items():
         owed[key] -= refunded
+    # Disputes take the amount and the dispute fee; a won one gives the amount back (devstack.disputes).
+    for key, taken in (disputes.taken_minor() if disputes else {}).items():
+        owed[key] -= taken
     expected = dict(owed)
 
     # The ledger, its totals projection and the wallet consume after the order's final status is set:
@@ -203,6 +214,9 @@ def build(
             "pending": refunds.pending(),
             "unexpected": refunds.unexpected,
         },
+        disputes={}
+        if disputes is None
+        else {"plans": disputes.plans(), "unexpected": disputes.unexpected},
         details={
             "success_minor_by_merchant": {f"{m}/{c}": v for (m, c), v in sorted(success.items())},
             "owed_minor_by_merchant": {f"{m}/{c}": v for (m, c), v in sorted(expected.items())},

@@ -15,6 +15,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from devstack import dashboard, resources
 from devstack.api_server import LocalApi, PageServer
 from devstack.aws_calls import CallLog, iam_check
+from devstack.disputes import Disputes, close_some
 from devstack.environment import Reply
 from devstack.faults import Faults
 from devstack.load import MERCHANTS, Sent
@@ -176,7 +177,13 @@ class Devstack:
             return (200, "text/html; charset=utf-8", page) if page else None
         return None
 
-    def report(self, sent: list[Sent], final: dict[str, dict[str, Any]], refunds: Refunds | None = None) -> Report:
+    def report(
+        self,
+        sent: list[Sent],
+        final: dict[str, dict[str, Any]],
+        refunds: Refunds | None = None,
+        disputes: Disputes | None = None,
+    ) -> Report:
         """The run's summary on this stack (waits until the books have caught up)."""
         return build(
             self.api.url,
@@ -188,6 +195,8 @@ class Devstack:
             self.provisioned.dlqs,
             self.fees,
             refunds,
+            # A caller that closed none still has the dispute card's disputes, open, in the books.
+            disputes=disputes if disputes is not None else close_some(self.psp, final, 0, close=False),
         )
 
     def iam_check(self, deployment: Deployment | None = None) -> dict[str, Any]:

@@ -47,9 +47,12 @@ from urllib.parse import urlsplit
 import stripe
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
+from finalizer.domain.dispute import STRIPE_STATUSES as STRIPE_DISPUTE_STATUSES
+from finalizer.domain.dispute import DisputeView
 from finalizer.domain.payment import ChargeResult, NextAction, PaymentSource, PaymentToken, PspDecision
 from finalizer.domain.refund import RefundAnswer, RefundStatus
 from finalizer.ports import PspOutcomeUnknown, PspRequestRefused
+from payments_shared import stripe_amounts
 from payments_shared.money import Money
 from payments_shared.observability.tracing import tracer
 from payments_shared.stripe_amounts import UnchargeableAmount, api_units, from_api_units, stripe_amount
@@ -59,6 +62,7 @@ logging.getLogger("stripe").setLevel(logging.WARNING)
 
 ROUTE_OF_AN_INTENT = "/v1/payment_intents/{intent}"
 ROUTE_OF_A_REFUND = "/v1/refunds/{refund}"
+ROUTE_OF_A_DISPUTE = "/v1/disputes/{dispute}"
 # A refund Stripe holds: taken (the money has left the balance) or not.
 REFUND_TAKEN = frozenset({"pending", "succeeded"})
 REFUND_NOT_TAKEN = frozenset({"failed", "canceled"})
@@ -79,7 +83,13 @@ class _TracedRequestsClient(stripe.RequestsClient):
         parts = urlsplit(url)
         route = parts.path
         if parts.path.count("/") > 2 and not parts.path.endswith("/search"):  # an object's id: not a span name
-            route = ROUTE_OF_A_REFUND if parts.path.startswith("/v1/refunds/") else ROUTE_OF_AN_INTENT
+            route = (
+                ROUTE_OF_A_REFUND
+                if parts.path.startswith("/v1/refunds/")
+                else ROUTE_OF_A_DISPUTE
+                if parts.path.startswith("/v1/disputes/")
+                else ROUTE_OF_AN_INTENT
+            )
         with tracer().start_as_current_span(
             f"{method.upper()} {route}",
             kind=SpanKind.CLIENT,
@@ -350,6 +360,31 @@ class StripePsp:
             span.set_attribute("psp.refunds_found", len(ours))
             return _refund_answer(ours[0]) if ours else None
 
+    def retrieve_dispute(self, dispute_id: str) -> DisputeView | None:
+        """What the Dispute says now (a webhook's payload is never trusted), with our order id from its
+        PaymentIntent's metadata; None for an inquiry (Stripe's warning_… statuses: no funds withdrawn)."""
+        with (
+            tracer().start_as_current_span(
+                "psp retrieve dispute",
+                kind=SpanKind.CLIENT,
+                attributes={"psp.reference": dispute_id, "peer.service": "stripe"},
+            ),
+            _answered(f"reading {dispute_id}"),
+        ):
+            client = self._stripe()
+            dispute = client.v1.disputes.retrieve(dispute_id)
+            if str(dispute.status).startswith("warning_"):
+                return None
+            status = STRIPE_DISPUTE_STATUSES.get(str(dispute.status))
+            if status is None:
+                raise PspOutcomeUnknown(f"Stripe's Dispute {dispute.id} is {dispute.status}: not a status we know")
+            intent_id = _id_of(dispute.payment_intent)
+            order_id = None
+            if intent_id is not None:
+                metadata = client.v1.payment_intents.retrieve(intent_id).metadata
+                order_id = (metadata.to_dict() if metadata else {}).get("payment_order_id")
+            return _dispute_view(dispute, intent_id, order_id)
+
     def _stripe(self) -> stripe.StripeClient:
         """One client per API key value: a rotated key (new SSM value) gets a new client."""
         key = self._api_key()
@@ -455,3 +490,28 @@ def _next_action(intent: Any) -> NextAction:
     if redirect is not None and getattr(redirect, "url", None):
         return NextAction("redirect_to_url", redirect.url, intent.client_secret)
     return NextAction(getattr(action, "type", None) or "use_stripe_sdk", None, intent.client_secret)
+
+
+def _id_of(expandable: Any) -> str | None:
+    """An expandable field's id, whether Stripe sent the id or the object."""
+    if expandable is None or isinstance(expandable, str):
+        return expandable
+    return str(expandable.id)
+
+
+def _dispute_view(dispute: Any, intent_id: str | None, order_id: str | None) -> DisputeView:
+    """Our view of a Dispute: its amount, and the dispute fee of the withdrawal Stripe made for it (Stripe's
+    balance transaction of the disputed amount, with the fee in `fee`), in our minor units."""
+    currency = str(dispute.currency).upper()
+    withdrawals = [t for t in dispute.balance_transactions or [] if not isinstance(t, str) and t.amount < 0]
+    fee = sum(int(t.fee) for t in withdrawals if str(t.currency).upper() == currency)
+    return DisputeView(
+        dispute_id=str(dispute.id),
+        payment_intent=intent_id,
+        amount_minor=stripe_amounts.from_api_units(int(dispute.amount), currency),
+        currency=currency,
+        fee_minor=stripe_amounts.from_api_units(fee, currency),
+        status=STRIPE_DISPUTE_STATUSES[str(dispute.status)],
+        reason=getattr(dispute, "reason", None),
+        payment_order_id=str(order_id) if order_id else None,
+    )

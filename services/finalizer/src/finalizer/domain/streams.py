@@ -4,11 +4,13 @@ use them).
 A payment's outcome is the last event of its own stream `payment-<payment order id>` (the only one but for a
 3-D Secure payment, whose PaymentActionRequired comes first): the stream's version condition is what lets one
 delivery, and only one, record a payment's decision. A refund has its own stream `refund-<refund id>` (the PSP's
-answer, then perhaps its reversal), so refunds of one payment never race each other or the payment's stream.
+answer, then perhaps its reversal), and a dispute `dispute-<Stripe's dp_ id>` (OPENED, then WON or LOST), so
+refunds and disputes of one payment never race each other or the payment's stream.
 """
 
 from __future__ import annotations
 
+from finalizer.domain.dispute import DISPUTE_LOST, DISPUTE_OPENED, DISPUTE_WON
 from finalizer.domain.payment import (
     PAYMENT_ACTION_REQUIRED,
     PAYMENT_AUTHORIZED,
@@ -20,6 +22,7 @@ from finalizer.domain.refund import REFUND_FAILED, REFUND_REVERSED, REFUND_SUCCE
 
 PAYMENT_PREFIX = "payment-"
 REFUND_PREFIX = "refund-"
+DISPUTE_PREFIX = "dispute-"
 
 # What leaves the service, through the outbox relay: the bus source, and the stored event types it publishes (as
 # which contract type). The outcomes are one integration event: PaymentStatusUpdated with status SUCCESS, FAILED,
@@ -35,6 +38,9 @@ PUBLISHED_TYPES = {
     REFUND_SUCCEEDED: "RefundStatusUpdated",
     REFUND_FAILED: "RefundStatusUpdated",
     REFUND_REVERSED: "RefundStatusUpdated",
+    DISPUTE_OPENED: "DisputeStatusUpdated",
+    DISPUTE_WON: "DisputeStatusUpdated",
+    DISPUTE_LOST: "DisputeStatusUpdated",
 }
 
 
@@ -44,3 +50,7 @@ def payment_stream(payment_order_id: str) -> str:
 
 def refund_stream(refund_id: str) -> str:
     return f"{REFUND_PREFIX}{refund_id}"
+
+
+def dispute_stream(dispute_id: str) -> str:
+    return f"{DISPUTE_PREFIX}{dispute_id}"

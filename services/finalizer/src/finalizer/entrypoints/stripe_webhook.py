@@ -1,11 +1,11 @@
 """Stripe's webhooks (POST /webhooks/stripe, no IAM: Stripe signs instead): settle payments awaiting 3-D Secure
-or capture (an authorization Stripe canceled on its own once its window passed), and record the reversal of a
-refund that failed after it was taken.
+or capture (an authorization Stripe canceled on its own once its window passed), record the reversal of a
+refund that failed after it was taken, and record disputes (opened, won or lost).
 
 Verified with the SDK (`Webhook.construct_event`: `Stripe-Signature` over the raw body, the endpoint secret from
 SSM, 300 s tolerance) before anything else; a bad signature is a 400 and nothing is recorded. The payload is
 never trusted for the outcome — webhooks arrive late, twice and out of order — only for which payment to look
-at: the PaymentIntent (or the Refund) is re-read and fed to the use case. Each event id is
+at: the PaymentIntent (or the Refund, or the Dispute) is re-read and fed to the use case. Each event id is
 claimed forever with what it records, so a redelivered event changes nothing. A PSP that cannot be asked
 now gets a 503: Stripe retries its webhooks for three days.
 """
@@ -19,6 +19,7 @@ from typing import Any
 import stripe
 from opentelemetry.trace import SpanKind
 
+from finalizer.app import DisputeNotRecordable
 from finalizer.domain.refund import RefundNotRecorded
 from finalizer.outcome_metrics import record_metrics
 from finalizer.ports import PspOutcomeUnknown
@@ -27,7 +28,7 @@ from finalizer.runtime import SERVICE, container, logger
 from payments_shared.eventstore.port import ConcurrencyConflict, StoreUnavailable
 from payments_shared.eventstore.repository import Cause
 from payments_shared.lambda_entry.span import LambdaHandler, function_name, invocation_span
-from payments_shared.observability.metrics import build_metrics
+from payments_shared.observability.metrics import MetricUnit, build_metrics
 from payments_shared.observability.tracing import mark_error
 from payments_shared.problems import InvalidRequest, Problem, ServiceBusy, problem_event_response
 
@@ -47,6 +48,16 @@ SETTLING_TYPES = frozenset(
 # The events that carry a Refund whose status may have changed (docs.stripe.com/api/events/types: `refund.failed`
 # when a refund fails, `charge.refund.updated` when one is updated); data.object is the Refund in both.
 REFUND_TYPES = frozenset({"refund.failed", "charge.refund.updated"})
+# The events that carry a Dispute (docs.stripe.com/api/events/types: charge.dispute.created when a customer
+# disputes a charge, .closed when it is won or lost, .funds_withdrawn/.funds_reinstated as money moves).
+DISPUTE_TYPES = frozenset(
+    {
+        "charge.dispute.created",
+        "charge.dispute.closed",
+        "charge.dispute.funds_withdrawn",
+        "charge.dispute.funds_reinstated",
+    }
+)
 
 metrics = build_metrics(SERVICE)
 
@@ -89,6 +100,8 @@ def receive(event: dict[str, Any]) -> dict[str, Any]:
     logger.append_keys(stripe_event_id=event_id, stripe_event_type=event_type)
     if event_type in REFUND_TYPES:
         return _refund_changed(event_id, verified.get("data", {}).get("object") or {})
+    if event_type in DISPUTE_TYPES:
+        return _dispute_changed(event_id, verified.get("data", {}).get("object") or {})
     intent = verified.get("data", {}).get("object") if event_type in SETTLING_TYPES else None
     order_id = ((intent or {}).get("metadata") or {}).get("payment_order_id")
     if not order_id:
@@ -124,6 +137,26 @@ def _refund_changed(event_id: str, refund: dict[str, Any]) -> dict[str, Any]:
     if recorded is not None and recorded.recorded_now:
         record_refund_metrics(metrics, recorded)
         logger.info("refund reversed", extra={"refund_id": recorded.refund_id, "status": recorded.status.value})
+    return RECEIVED
+
+
+def _dispute_changed(event_id: str, dispute: dict[str, Any]) -> dict[str, Any]:
+    """A Dispute Stripe says has changed: only its id is taken from the payload; the use case re-reads it and
+    records it on our payment (nothing for one that is not ours)."""
+    reference = dispute.get("id")
+    if dispute.get("object") != "dispute" or not isinstance(reference, str):
+        logger.info("webhook ignored: no dispute in it")
+        return RECEIVED
+    try:
+        once = f"stripe-event-{event_id}"
+        recorded = container.app().record_dispute(reference, Cause(reference, event_id), once=once)
+    except (PspOutcomeUnknown, StoreUnavailable, ConcurrencyConflict, DisputeNotRecordable) as not_now:
+        # DisputeNotRecordable: the payment's success is still being recorded; Stripe's retry will find it.
+        logger.warning("webhook left for Stripe to retry", extra={"reason": type(not_now).__name__})
+        return problem_event_response(ServiceBusy("The dispute could not be recorded now; Stripe retries the webhook."))
+    if recorded is not None and recorded.recorded_now:
+        metrics.add_metric(name=f"Disputes{recorded.status.value.capitalize()}", unit=MetricUnit.Count, value=1)
+        logger.info("dispute recorded", extra={"dispute_id": recorded.dispute_id, "status": recorded.status.value})
     return RECEIVED
 
 

@@ -4,8 +4,12 @@ Entries, each booked once by the business event that caused it (EntryType):
   capture          psp_clearing DEBIT amount; merchant_payable CREDIT amount - fee; fee_revenue CREDIT fee
   refund           merchant_payable DEBIT amount; psp_clearing CREDIT amount (our fee is not returned)
   refund_reversal  the refund's entry reversed
-A FAILED payment or refund books nothing. The fee rule is the kernel's (payments_shared.fees), shared with the
-wallet, which holds each merchant's payable.
+  dispute          merchant_payable DEBIT amount + dispute fee; psp_clearing CREDIT amount + dispute fee (the PSP
+                   takes both from our balance when a dispute opens; the merchant bears both; our fee is kept)
+  dispute_won      psp_clearing DEBIT amount; merchant_payable CREDIT amount (Stripe gives the disputed amount
+                   back, not its dispute fee: support.stripe.com/topics/disputes)
+A FAILED payment or refund books nothing, nor does a LOST dispute (its dispute entry stands). The fee rule is
+the kernel's (payments_shared.fees), shared with the wallet, which holds each merchant's payable.
 
 Accounts (normal balance in brackets):
   psp_clearing               [debit]   money the PSP owes us for captured payments
@@ -39,11 +43,15 @@ class EntryType(StrEnum):
     CAPTURE = "capture"  # a SUCCESS payment; key: the payment order id
     REFUND = "refund"  # a SUCCEEDED refund; key: the refund id
     REFUND_REVERSAL = "refund_reversal"  # a SUCCEEDED refund REVERSED later; key: the refund id
+    DISPUTE = "dispute"  # a dispute OPENED (amount and dispute fee withdrawn); key: the dispute id (Stripe's dp_)
+    DISPUTE_WON = "dispute_won"  # a dispute WON (the amount given back); key: the dispute id
 
 
 # What each status books: a FAILED payment or refund moved no money, so it books nothing.
 PAYMENT_ENTRIES = {"SUCCESS": EntryType.CAPTURE}
 REFUND_ENTRIES = {"SUCCEEDED": EntryType.REFUND, "REVERSED": EntryType.REFUND_REVERSAL}
+# A dispute's: OPENED takes the amount and the fee, WON gives the amount back, LOST moves nothing more.
+DISPUTE_ENTRIES = {"OPENED": EntryType.DISPUTE, "WON": EntryType.DISPUTE_WON}
 
 
 @dataclass(frozen=True)
@@ -53,7 +61,7 @@ class JournalEntryPosted(DomainEvent):
     source_event_id: str
     postings: list[Mapping[str, Any]]  # {account, side, amount_minor, currency}, balanced per currency
     entry_type: str  # EntryType: which business event this entry books (since schema version 2)
-    entry_key: str  # the payment order id of a capture, the refund id of a refund or its reversal
+    entry_key: str  # the payment order id of a capture, the refund id of a refund or its reversal, the dispute id
 
 
 def _a_capture(data: dict[str, Any]) -> dict[str, Any]:
@@ -148,6 +156,22 @@ def refund_reversal_entry(merchant_id: str, amount: Money) -> JournalEntry:
     )
 
 
+def dispute_entry(merchant_id: str, amount: Money, fee: Money) -> JournalEntry:
+    """A dispute opened: the PSP took the amount and its dispute fee from what it owes us; the merchant bears
+    both (we owe them less). Our fee on the capture is kept."""
+    withdrawn = amount + fee
+    return JournalEntry(
+        (Posting(merchant_payable(merchant_id), Side.DEBIT, withdrawn), Posting(PSP_CLEARING, Side.CREDIT, withdrawn))
+    )
+
+
+def dispute_won_entry(merchant_id: str, amount: Money) -> JournalEntry:
+    """A dispute won: the PSP gives the disputed amount back (not the dispute fee), and so do we."""
+    return JournalEntry(
+        (Posting(PSP_CLEARING, Side.DEBIT, amount), Posting(merchant_payable(merchant_id), Side.CREDIT, amount))
+    )
+
+
 # -- the journal of one business event (its own stream, ledger.domain.streams) as a decider
 
 
@@ -155,7 +179,8 @@ def refund_reversal_entry(merchant_id: str, amount: Money) -> JournalEntry:
 class PostEntry:
     """Book the business event `entry_type` keyed `entry_key`, told by the event `source_event_id`, once.
 
-    A capture's amount is the payment's (the fee is taken here); a refund's or reversal's the refund's.
+    A capture's amount is the payment's (the fee is taken here); a refund's or reversal's the refund's; a
+    dispute's the disputed amount, with the PSP's dispute fee in `fee`.
     """
 
     entry_type: EntryType
@@ -164,6 +189,7 @@ class PostEntry:
     merchant_id: str
     amount: Money
     source_event_id: str
+    fee: Money | None = None  # a dispute's: the PSP's dispute fee
 
 
 @dataclass(frozen=True)
@@ -178,6 +204,10 @@ def entry_for(command: PostEntry, fees: FeeSchedule) -> JournalEntry:
         return capture_entry(command.merchant_id, command.amount, fees)
     if command.entry_type == EntryType.REFUND:
         return refund_entry(command.merchant_id, command.amount)
+    if command.entry_type == EntryType.DISPUTE:
+        return dispute_entry(command.merchant_id, command.amount, command.fee or Money.zero(command.amount.currency))
+    if command.entry_type == EntryType.DISPUTE_WON:
+        return dispute_won_entry(command.merchant_id, command.amount)
     return refund_reversal_entry(command.merchant_id, command.amount)
 
 

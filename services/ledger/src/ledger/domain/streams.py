@@ -5,6 +5,8 @@ Each business event's journal entry is the only event of its own stream, written
                    their redeliveries still find their stream taken)
   refund           `journal-<payment order id>#refund-<refund id>`
   refund reversal  `journal-<payment order id>#refund-reversal-<refund id>`
+  dispute          `journal-<payment order id>#dispute-<dispute id>`
+  dispute won      `journal-<payment order id>#dispute-won-<dispute id>`
 Why a stream per business event rather than one per payment with several entries: a posting then needs no read
 (the stream existing is the answer "already posted", and the ledger's role may not Query its store) and two
 entries never share an item, so a refund racing its payment's capture is never cancelled by it. The payment
@@ -30,6 +32,10 @@ def entry_stream(entry_type: EntryType, payment_order_id: str, entry_key: str) -
         return journal_stream(payment_order_id)
     if entry_type == EntryType.REFUND:
         return f"{journal_stream(payment_order_id)}#refund-{entry_key}"
+    if entry_type == EntryType.DISPUTE:
+        return f"{journal_stream(payment_order_id)}#dispute-{entry_key}"
+    if entry_type == EntryType.DISPUTE_WON:
+        return f"{journal_stream(payment_order_id)}#dispute-won-{entry_key}"
     return f"{journal_stream(payment_order_id)}#refund-reversal-{entry_key}"
 
 

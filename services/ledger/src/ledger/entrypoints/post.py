@@ -1,11 +1,18 @@
-"""The ledger's consumer of PaymentStatusUpdated and RefundStatusUpdated (its queue): post the entry of the
-business event each tells of (a capture, a refund, a refund's reversal) to its journal, once."""
+"""The ledger's consumer of PaymentStatusUpdated, RefundStatusUpdated and DisputeStatusUpdated (its queue): post
+the entry of the business event each tells of (a capture, a refund, a refund's reversal, a dispute, a dispute won)
+to its journal, once."""
 
 from __future__ import annotations
 
-from ledger.domain.journal import PAYMENT_ENTRIES, REFUND_ENTRIES, PostEntry
+from ledger.domain.journal import DISPUTE_ENTRIES, PAYMENT_ENTRIES, REFUND_ENTRIES, PostEntry
 from ledger.runtime import SERVICE, container, logger
-from payments_shared.contracts import REFUND_STATUS_UPDATED, PaymentStatusUpdatedData, RefundStatusUpdatedData
+from payments_shared.contracts import (
+    DISPUTE_STATUS_UPDATED,
+    REFUND_STATUS_UPDATED,
+    DisputeStatusUpdatedData,
+    PaymentStatusUpdatedData,
+    RefundStatusUpdatedData,
+)
 from payments_shared.events import EventEnvelope
 from payments_shared.eventstore.repository import Cause
 from payments_shared.lambda_entry.queue import queue_entry
@@ -15,9 +22,12 @@ metrics = build_metrics(SERVICE)
 
 
 def post_command(envelope: EventEnvelope) -> tuple[PostEntry, Cause] | None:
-    """The entry an event asks for; None for a FAILED payment or refund (nothing moved, nothing to book).
-    Malformed data raises here, before any I/O."""
-    command = _refund(envelope) if envelope.event_type == REFUND_STATUS_UPDATED else _payment(envelope)
+    """The entry an event asks for; None for a FAILED payment or refund, or a LOST dispute (nothing more moved,
+    nothing to book). Malformed data raises here, before any I/O."""
+    if envelope.event_type == DISPUTE_STATUS_UPDATED:
+        command = _dispute(envelope)
+    else:
+        command = _refund(envelope) if envelope.event_type == REFUND_STATUS_UPDATED else _payment(envelope)
     return (command, Cause(envelope.correlation_id, str(envelope.event_id))) if command else None
 
 
@@ -43,6 +53,15 @@ def _refund(envelope: EventEnvelope) -> PostEntry | None:
         amount,
         str(envelope.event_id),
     )
+
+
+def _dispute(envelope: EventEnvelope) -> PostEntry | None:
+    data = DisputeStatusUpdatedData.model_validate(envelope.data)
+    amount, fee, entry_type = data.money(), data.fee(), DISPUTE_ENTRIES.get(data.status)
+    if entry_type is None:
+        return None
+    order = str(data.payment_order_id)
+    return PostEntry(entry_type, data.dispute_id, order, str(data.merchant_id), amount, str(envelope.event_id), fee)
 
 
 def _post(envelope: EventEnvelope) -> None:

@@ -48,3 +48,13 @@ def refunded_marker(refund_id: str) -> str:
 def refund_reversed_marker(refund_id: str) -> str:
     """Claimed with a reversed refund's credit: given back once."""
     return f"refund-reversed#{refund_id}"
+
+
+def disputed_marker(dispute_id: str) -> str:
+    """Claimed with a dispute's debit (its amount and fee): a dispute debits once."""
+    return f"disputed#{dispute_id}"
+
+
+def dispute_won_marker(dispute_id: str) -> str:
+    """Claimed with a won dispute's credit (its amount): given back once."""
+    return f"dispute-won#{dispute_id}"

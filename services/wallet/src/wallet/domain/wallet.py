@@ -2,7 +2,8 @@
 
 The wallet holds what we owe each merchant, as the ledger's merchant_payable does: a capture credits its net
 (the amount less our fee, the kernel's fee rule: payments_shared.fees), a refund debits the refunded amount (the
-merchant bears it; our fee is not returned), a refund reversed later credits it back.
+merchant bears it; our fee is not returned), a refund reversed later credits it back, a dispute debits its amount
+and the PSP's dispute fee (the merchant bears both), a dispute won credits the amount back (not the fee).
 
 A shard's balance, and the merchant's (the sum of its shards), may be negative: a shard takes whichever debit
 lands on it, and a merchant may refund more than it holds now (refunds of earlier captures already paid out).
@@ -24,6 +25,8 @@ from wallet.domain.errors import CreditNotPositive
 WALLET_CREDITED = "WalletCredited"
 WALLET_DEBITED = "WalletDebited"
 WALLET_REFUND_REVERSED = "WalletRefundReversed"
+WALLET_DISPUTE_DEBITED = "WalletDisputeDebited"
+WALLET_DISPUTE_WON = "WalletDisputeWon"
 
 
 @dataclass(frozen=True)
@@ -65,7 +68,35 @@ class WalletRefundReversed(DomainEvent):
     source_event_id: str
 
 
-EVENTS = EventTypes(WalletCredited, WalletDebited, WalletRefundReversed)
+@dataclass(frozen=True)
+class WalletDisputeDebited(DomainEvent):
+    """A dispute opened: the merchant is owed `amount_minor` less (the disputed amount and the PSP's dispute fee,
+    `fee_minor` of it)."""
+
+    event_type: ClassVar[str] = WALLET_DISPUTE_DEBITED
+    merchant_id: str
+    currency: str
+    amount_minor: int
+    fee_minor: int
+    payment_order_id: str
+    dispute_id: str
+    source_event_id: str
+
+
+@dataclass(frozen=True)
+class WalletDisputeWon(DomainEvent):
+    """A dispute won: the disputed amount given back (`amount_minor`; the dispute fee is not)."""
+
+    event_type: ClassVar[str] = WALLET_DISPUTE_WON
+    merchant_id: str
+    currency: str
+    amount_minor: int
+    payment_order_id: str
+    dispute_id: str
+    source_event_id: str
+
+
+EVENTS = EventTypes(WalletCredited, WalletDebited, WalletRefundReversed, WalletDisputeDebited, WalletDisputeWon)
 
 
 @dataclass(frozen=True)
@@ -103,7 +134,21 @@ class Refund:
     source_event_id: str
 
 
-WalletCommand = CreditWallet | Refund
+@dataclass(frozen=True)
+class Dispute:
+    """Move a dispute on the merchant's wallet: debit the amount and the PSP's `fee` when it opened (`won` False),
+    credit the amount back when it was won (`won` True)."""
+
+    merchant_id: str
+    amount: Money
+    fee: Money
+    payment_order_id: str
+    dispute_id: str
+    won: bool
+    source_event_id: str
+
+
+WalletCommand = CreditWallet | Refund | Dispute
 
 
 def decide(command: WalletCommand, state: WalletShard, fees: FeeSchedule) -> Sequence[DomainEvent]:
@@ -118,6 +163,8 @@ def decide(command: WalletCommand, state: WalletShard, fees: FeeSchedule) -> Seq
                 command.merchant_id, net.currency, net.minor, command.payment_order_id, command.source_event_id
             )
         ]
+    if isinstance(command, Dispute):
+        return [_disputed(command)]
     kind = WalletRefundReversed if command.reversed else WalletDebited
     return [
         kind(
@@ -131,10 +178,33 @@ def decide(command: WalletCommand, state: WalletShard, fees: FeeSchedule) -> Seq
     ]
 
 
+def _disputed(command: Dispute) -> DomainEvent:
+    money, fee = command.amount, command.fee
+    if command.won:
+        return WalletDisputeWon(
+            command.merchant_id,
+            money.currency,
+            money.minor,
+            command.payment_order_id,
+            command.dispute_id,
+            command.source_event_id,
+        )
+    withdrawn = money + fee
+    return WalletDisputeDebited(
+        command.merchant_id,
+        withdrawn.currency,
+        withdrawn.minor,
+        fee.minor,
+        command.payment_order_id,
+        command.dispute_id,
+        command.source_event_id,
+    )
+
+
 def evolve(state: WalletShard, event: DomainEvent) -> WalletShard:
-    if isinstance(event, WalletCredited | WalletRefundReversed):
+    if isinstance(event, WalletCredited | WalletRefundReversed | WalletDisputeWon):
         change = int(event.amount_minor)
-    elif isinstance(event, WalletDebited):
+    elif isinstance(event, WalletDebited | WalletDisputeDebited):
         change = -int(event.amount_minor)
     else:
         return state

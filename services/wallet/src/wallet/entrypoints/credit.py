@@ -1,15 +1,22 @@
-"""The wallet's consumer of PaymentStatusUpdated and RefundStatusUpdated (its queue): credit the merchant for a
-successful payment net of fees, debit a refund the PSP took, credit back a refund reversed later, each once."""
+"""The wallet's consumer of PaymentStatusUpdated, RefundStatusUpdated and DisputeStatusUpdated (its queue): credit
+the merchant for a successful payment net of fees, debit a refund the PSP took, credit back a refund reversed
+later, debit a dispute's amount and fee, credit a won dispute's amount back, each once."""
 
 from __future__ import annotations
 
-from payments_shared.contracts import REFUND_STATUS_UPDATED, PaymentStatusUpdatedData, RefundStatusUpdatedData
+from payments_shared.contracts import (
+    DISPUTE_STATUS_UPDATED,
+    REFUND_STATUS_UPDATED,
+    DisputeStatusUpdatedData,
+    PaymentStatusUpdatedData,
+    RefundStatusUpdatedData,
+)
 from payments_shared.events import EventEnvelope
 from payments_shared.eventstore.repository import Cause
 from payments_shared.lambda_entry.queue import queue_entry
 from payments_shared.observability.metrics import MetricUnit, build_metrics
 from wallet.app import CreditResult
-from wallet.domain.wallet import CreditWallet, Refund
+from wallet.domain.wallet import CreditWallet, Dispute, Refund
 from wallet.runtime import SERVICE, container, logger
 
 metrics = build_metrics(SERVICE)
@@ -44,9 +51,30 @@ def refund_command(envelope: EventEnvelope) -> tuple[Refund, Cause] | None:
     return command, Cause(envelope.correlation_id, str(envelope.event_id))
 
 
+def dispute_command(envelope: EventEnvelope) -> tuple[Dispute, Cause] | None:
+    """The move a DisputeStatusUpdated event asks for; None for a LOST dispute (nothing more moved; the queue's
+    pattern does not deliver it). Malformed data raises here, before any I/O."""
+    data = DisputeStatusUpdatedData.model_validate(envelope.data)
+    if data.status == "LOST":
+        return None
+    command = Dispute(
+        str(data.merchant_id),
+        data.money(),
+        data.fee(),
+        str(data.payment_order_id),
+        data.dispute_id,
+        won=data.status == "WON",
+        source_event_id=str(envelope.event_id),
+    )
+    return command, Cause(envelope.correlation_id, str(envelope.event_id))
+
+
 def move(envelope: EventEnvelope) -> CreditResult:
     """What the event does to the merchant's wallet (the real consumer's work, without its metrics)."""
     app = container.app()
+    if envelope.event_type == DISPUTE_STATUS_UPDATED:
+        dispute = dispute_command(envelope)
+        return app.dispute(*dispute) if dispute else CreditResult(credited=False)
     if envelope.event_type == REFUND_STATUS_UPDATED:
         refund = refund_command(envelope)
         return app.refund(*refund) if refund else CreditResult(credited=False)
