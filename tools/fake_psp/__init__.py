@@ -17,4 +17,9 @@ __all__ = [
     "AUTHORIZATION_WINDOW_S",
     "DISPUTE_CARD",
     "dispute_fee",
-    "REFUND_FAIL_CARD", "TEST_CARDS", "TEST_PAYMENT_METHODS", "FakePsp", "stripe_signature"]
+    "REFUND_FAIL_CARD",
+    "TEST_CARDS",
+    "TEST_PAYMENT_METHODS",
+    "FakePsp",
+    "stripe_signature",
+]
