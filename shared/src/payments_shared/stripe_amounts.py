@@ -105,8 +105,3 @@ def stripe_amount(money: Money) -> int:
         )
     return amount
 
-
-def from_api_units(amount: int, currency: str) -> int:
-    """Stripe's API units for `currency` (an amount it reports: a dispute, its fee) as our minor units."""
-    shift = decimals(currency) - CURRENCY_EXPONENTS[currency]
-    return amount // 10**shift

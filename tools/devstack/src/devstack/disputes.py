@@ -72,8 +72,8 @@ def close_some(psp: FakePsp, final: dict[str, dict[str, Any]], seed: int, close:
                 done.found[dispute["id"]] = DisputeFacts(
                     body["merchant_id"],
                     currency,
-                    from_api_units(int(dispute["amount"]), currency),
-                    from_api_units(int(fee), currency),
+                    from_api_units(int(dispute["amount"]), currency).minor,
+                    from_api_units(int(fee), currency).minor,
                     plan,
                 )
                 evidence = CLOSINGS[plan]

@@ -508,9 +508,9 @@ def _dispute_view(dispute: Any, intent_id: str | None, order_id: str | None) -> 
     return DisputeView(
         dispute_id=str(dispute.id),
         payment_intent=intent_id,
-        amount_minor=stripe_amounts.from_api_units(int(dispute.amount), currency),
+        amount_minor=stripe_amounts.from_api_units(int(dispute.amount), currency).minor,
         currency=currency,
-        fee_minor=stripe_amounts.from_api_units(fee, currency),
+        fee_minor=stripe_amounts.from_api_units(fee, currency).minor,
         status=STRIPE_DISPUTE_STATUSES[str(dispute.status)],
         reason=getattr(dispute, "reason", None),
         payment_order_id=str(order_id) if order_id else None,
