@@ -14,6 +14,7 @@ from payments_shared.eventstore.dynamodb import DynamoDBEventStore
 from payments_shared.retry import RetryPolicy
 from wallet.adapters.dynamodb_balances import DynamoDBBalances
 from wallet.app import WalletApp
+from wallet.domain.settlement import DEFAULT_SETTLEMENT_DELAY_S
 from wallet.domain.streams import DEFAULT_SHARDS
 
 
@@ -32,6 +33,7 @@ class Container(containers.DeclarativeContainer):
         balances=balances,
         fees=fee_schedule,
         shards=config.shards.as_int(),
+        settlement_delay_s=config.settlement_delay_s.as_int(),
         retry_policy=providers.Factory(RetryPolicy, attempts=config.max_attempts.as_int()),
     )
 
@@ -48,6 +50,8 @@ def build_container(env: Mapping[str, str] = os.environ) -> Container:
             "fee_environment": {name: env[name] for name in fees.VARIABLES if name in env},
             # Changing it later is safe: balances sum whatever shard rows exist.
             "shards": env.get("WALLET_SHARDS", str(DEFAULT_SHARDS)),
+            # How long a capture's net stays pending (wallet.domain.settlement): T+2 deployed, seconds locally.
+            "settlement_delay_s": env.get("SETTLEMENT_DELAY_S", str(DEFAULT_SETTLEMENT_DELAY_S)),
         }
     )
     return container
