@@ -134,6 +134,8 @@ handler = http_entry(
         PayoutExceedsAvailable: _too_large,
         PayoutKeyReused: lambda error: KeyReusedProblem(str(error)),
         # Every attempt lost a race on the payouts stream: nothing was written, the same key may be sent again.
-        ConcurrencyConflict: lambda error: BusyProblem("payouts changed meanwhile: retry with the same Idempotency-Key"),
+        ConcurrencyConflict: lambda error: BusyProblem(
+            "payouts changed meanwhile: retry with the same Idempotency-Key"
+        ),
     },
 )
