@@ -25,7 +25,7 @@ def test_documents_describe_every_route_the_api_serves() -> None:
     assert paths == {
         "initializer": {"/payments", "/payments/{payment_order_id}", "/payments/{payment_order_id}/refunds"},
         "ledger": {"/ledger/trial-balance"},
-        "wallet": {"/wallets/{merchant_id}"},
+        "wallet": {"/wallets/{merchant_id}", "/payouts"},
     }
     initializer = json.loads(committed_path("initializer").read_text())
     for moves_money in ("/payments", "/payments/{payment_order_id}/refunds"):
@@ -33,4 +33,6 @@ def test_documents_describe_every_route_the_api_serves() -> None:
         assert any(
             p["name"].lower() == "idempotency-key" and p["in"] == "header" and p["required"] for p in post["parameters"]
         ), moves_money
+    payout = json.loads(committed_path("wallet").read_text())["paths"]["/payouts"]["post"]
+    assert any(p["name"].lower() == "idempotency-key" and p["required"] for p in payout["parameters"])
     assert "cvv" in json.dumps(initializer["components"]["schemas"])  # the request schema is documented

@@ -22,6 +22,7 @@ PRODUCERS = {
     "PaymentActionRequired": "payments.finalizer",
     "RefundRequested": "payments.initializer",
     "RefundStatusUpdated": "payments.finalizer",
+    "PayoutPaid": "payments.wallet",
 }
 
 

@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from payments_shared.events import EventEnvelope
-from payments_shared.ids import MerchantId, PaymentOrderId, RefundId
+from payments_shared.ids import MerchantId, PaymentOrderId, PayoutId, RefundId
 from payments_shared.money import Money
 
 PAYMENT_INITIATED = "PaymentInitiated"
@@ -16,6 +16,7 @@ PAYMENT_STATUS_UPDATED = "PaymentStatusUpdated"
 PAYMENT_ACTION_REQUIRED = "PaymentActionRequired"
 REFUND_REQUESTED = "RefundRequested"
 REFUND_STATUS_UPDATED = "RefundStatusUpdated"
+PAYOUT_PAID = "PayoutPaid"
 
 # Stripe's refund reasons (https://docs.stripe.com/api/refunds/create#create_refund-reason).
 RefundReason = Literal["duplicate", "fraudulent", "requested_by_customer"]
@@ -136,12 +137,29 @@ class RefundStatusUpdatedData(_RefundAmount):
     failure_reason: str | None = None  # Stripe's failure_reason of a FAILED or REVERSED refund
 
 
+class PayoutPaidData(BaseModel):
+    """Published by the wallet when a payout left a merchant's available balance (POST /payouts); consumed by
+    the ledger, which books it once per payout id (merchant_payable to payouts_clearing)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    payout_id: PayoutId
+    merchant_id: MerchantId
+    amount_minor: int = Field(gt=0)
+    currency: str
+    created: str
+
+    def money(self) -> Money:
+        return Money(self.amount_minor, self.currency)
+
+
 CONTRACTS: dict[str, type[BaseModel]] = {
     PAYMENT_INITIATED: PaymentInitiatedData,
     PAYMENT_STATUS_UPDATED: PaymentStatusUpdatedData,
     PAYMENT_ACTION_REQUIRED: PaymentActionRequiredData,
     REFUND_REQUESTED: RefundRequestedData,
     REFUND_STATUS_UPDATED: RefundStatusUpdatedData,
+    PAYOUT_PAID: PayoutPaidData,
 }
 
 

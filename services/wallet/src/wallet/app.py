@@ -23,7 +23,7 @@ from payments_shared.money import Money
 from payments_shared.retry import RetryPolicy, retry
 from wallet.domain import payout
 from wallet.domain.errors import PayoutKeyReused, WalletNotFound
-from wallet.domain.payout import PayOut, PayoutPaid, Payouts
+from wallet.domain.payout import PayOut, PayoutPaid, Payouts, is_payouts_row
 from wallet.domain.settlement import DEFAULT_SETTLEMENT_DELAY_S, Figures, figures, instant, settles_at
 from wallet.domain.streams import (
     DEFAULT_SHARDS,
@@ -35,7 +35,6 @@ from wallet.domain.streams import (
 )
 from wallet.domain.wallet import CreditWallet, Refund, WalletCommand, WalletShard, wallet_decider
 from wallet.ports import WalletBalances
-from wallet.rows import is_payouts_row
 
 CREDIT_RETRY = RetryPolicy(attempts=12)
 

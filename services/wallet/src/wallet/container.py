@@ -11,22 +11,26 @@ from payments_shared import fees
 from payments_shared.aws_clients import traced_client
 from payments_shared.callers import DynamoDBCallerDirectory
 from payments_shared.eventstore.dynamodb import DynamoDBEventStore
+from payments_shared.eventstore.relay import OutboxRelay
 from payments_shared.retry import RetryPolicy
 from wallet.adapters.dynamodb_balances import DynamoDBBalances
 from wallet.app import WalletApp
 from wallet.domain.settlement import DEFAULT_SETTLEMENT_DELAY_S
-from wallet.domain.streams import DEFAULT_SHARDS
+from wallet.domain.streams import DEFAULT_SHARDS, PUBLISHED_TYPES, SOURCE
 
 
 class Container(containers.DeclarativeContainer):
     config = providers.Configuration()
 
     dynamodb = providers.Singleton(traced_client, "dynamodb")
+    events = providers.Singleton(traced_client, "events")
     # Who may call the HTTP routes: the principals directory onboarding keeps (platform table).
     callers = providers.Singleton(DynamoDBCallerDirectory, dynamodb, config.principals_table)
     event_store = providers.Singleton(DynamoDBEventStore, dynamodb, config.event_store_table)
     balances = providers.Singleton(DynamoDBBalances, dynamodb, config.balances_table)
     fee_schedule = providers.Singleton(fees.from_env, config.fee_environment)
+    # The outbox relay (its own function): the payouts the wallet's event store records, to the bus.
+    relay = providers.Singleton(OutboxRelay, events, config.event_bus_name, SOURCE, published_types=PUBLISHED_TYPES)
     app = providers.Singleton(
         WalletApp,
         store=event_store,
@@ -45,6 +49,7 @@ def build_container(env: Mapping[str, str] = os.environ) -> Container:
             "principals_table": env.get("API_PRINCIPALS_TABLE", "ApiPrincipals"),
             "event_store_table": env.get("EVENT_STORE_TABLE", "wallet-events"),
             "balances_table": env.get("BALANCES_TABLE", "WalletBalances"),
+            "event_bus_name": env.get("EVENT_BUS_NAME", "payments"),
             "max_attempts": env.get("WALLET_MAX_ATTEMPTS", "12"),
             # The fee rule as the ledger reads it too (contracts/fees.json, set by Terraform on both).
             "fee_environment": {name: env[name] for name in fees.VARIABLES if name in env},

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from wallet.domain.payout import row_name
 from wallet.domain.streams import shard_name
 
 KEY = ("merchant_id", "shard")
@@ -20,7 +21,7 @@ def balance_key(merchant_id: str, shard: int) -> dict[str, Any]:
 
 def payouts_key(merchant_id: str, currency: str) -> dict[str, Any]:
     """The row of a merchant's payouts in one currency, beside its shards' (whose names are digits)."""
-    return {"merchant_id": merchant_id, "shard": f"payouts-{currency}"}
+    return {"merchant_id": merchant_id, "shard": row_name(currency)}
 
 
 def balance_row(
@@ -50,6 +51,3 @@ def payouts_row(merchant_id: str, currency: str, paid_out: int, version: int, up
         "updated_at": updated_at,
     }
 
-
-def is_payouts_row(row: Mapping[str, Any]) -> bool:
-    return str(row["shard"]).startswith("payouts-")

@@ -4,6 +4,7 @@ Entries, each booked once by the business event that caused it (EntryType):
   capture          psp_clearing DEBIT amount; merchant_payable CREDIT amount - fee; fee_revenue CREDIT fee
   refund           merchant_payable DEBIT amount; psp_clearing CREDIT amount (our fee is not returned)
   refund_reversal  the refund's entry reversed
+  payout           merchant_payable DEBIT amount; payouts_clearing CREDIT amount (the wallet's PayoutPaid)
 A FAILED payment or refund books nothing. The fee rule is the kernel's (payments_shared.fees), shared with the
 wallet, which holds each merchant's payable.
 
@@ -11,6 +12,8 @@ Accounts (normal balance in brackets):
   psp_clearing               [debit]   money the PSP owes us for captured payments
   merchant_payable:<id>      [credit]  what we owe each merchant
   fee_revenue                [credit]  our fees
+  payouts_clearing           [credit]  money paid out to merchants, on its way to their banks (cleared when the
+                                       bank transfer settles, outside this ledger)
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from payments_shared.money import Money
 
 PSP_CLEARING = "psp_clearing"
 FEE_REVENUE = "fee_revenue"
+PAYOUTS_CLEARING = "payouts_clearing"
 
 
 JOURNAL_ENTRY_POSTED = "JournalEntryPosted"
@@ -39,6 +43,7 @@ class EntryType(StrEnum):
     CAPTURE = "capture"  # a SUCCESS payment; key: the payment order id
     REFUND = "refund"  # a SUCCEEDED refund; key: the refund id
     REFUND_REVERSAL = "refund_reversal"  # a SUCCEEDED refund REVERSED later; key: the refund id
+    PAYOUT = "payout"  # a payout out of a merchant's available balance (the wallet's PayoutPaid); key: the payout id
 
 
 # What each status books: a FAILED payment or refund moved no money, so it books nothing.
@@ -148,6 +153,13 @@ def refund_reversal_entry(merchant_id: str, amount: Money) -> JournalEntry:
     )
 
 
+def payout_entry(merchant_id: str, amount: Money) -> JournalEntry:
+    """A payout: we owe the merchant that much less, and the money is on its way to its bank."""
+    return JournalEntry(
+        (Posting(merchant_payable(merchant_id), Side.DEBIT, amount), Posting(PAYOUTS_CLEARING, Side.CREDIT, amount))
+    )
+
+
 # -- the journal of one business event (its own stream, ledger.domain.streams) as a decider
 
 
@@ -178,6 +190,8 @@ def entry_for(command: PostEntry, fees: FeeSchedule) -> JournalEntry:
         return capture_entry(command.merchant_id, command.amount, fees)
     if command.entry_type == EntryType.REFUND:
         return refund_entry(command.merchant_id, command.amount)
+    if command.entry_type == EntryType.PAYOUT:
+        return payout_entry(command.merchant_id, command.amount)
     return refund_reversal_entry(command.merchant_id, command.amount)
 
 

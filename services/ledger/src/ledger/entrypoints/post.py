@@ -1,11 +1,18 @@
-"""The ledger's consumer of PaymentStatusUpdated and RefundStatusUpdated (its queue): post the entry of the
-business event each tells of (a capture, a refund, a refund's reversal) to its journal, once."""
+"""The ledger's consumer of PaymentStatusUpdated and RefundStatusUpdated (its queue), and of the wallet's
+PayoutPaid (its own queue, ledger-payouts): post the entry of the business event each tells of (a capture, a
+refund, a refund's reversal, a payout) to its journal, once."""
 
 from __future__ import annotations
 
-from ledger.domain.journal import PAYMENT_ENTRIES, REFUND_ENTRIES, PostEntry
+from ledger.domain.journal import PAYMENT_ENTRIES, REFUND_ENTRIES, EntryType, PostEntry
 from ledger.runtime import SERVICE, container, logger
-from payments_shared.contracts import REFUND_STATUS_UPDATED, PaymentStatusUpdatedData, RefundStatusUpdatedData
+from payments_shared.contracts import (
+    PAYOUT_PAID,
+    REFUND_STATUS_UPDATED,
+    PaymentStatusUpdatedData,
+    PayoutPaidData,
+    RefundStatusUpdatedData,
+)
 from payments_shared.events import EventEnvelope
 from payments_shared.eventstore.repository import Cause
 from payments_shared.lambda_entry.queue import queue_entry
@@ -17,7 +24,10 @@ metrics = build_metrics(SERVICE)
 def post_command(envelope: EventEnvelope) -> tuple[PostEntry, Cause] | None:
     """The entry an event asks for; None for a FAILED payment or refund (nothing moved, nothing to book).
     Malformed data raises here, before any I/O."""
-    command = _refund(envelope) if envelope.event_type == REFUND_STATUS_UPDATED else _payment(envelope)
+    if envelope.event_type == PAYOUT_PAID:
+        command: PostEntry | None = _payout(envelope)
+    else:
+        command = _refund(envelope) if envelope.event_type == REFUND_STATUS_UPDATED else _payment(envelope)
     return (command, Cause(envelope.correlation_id, str(envelope.event_id))) if command else None
 
 
@@ -43,6 +53,13 @@ def _refund(envelope: EventEnvelope) -> PostEntry | None:
         amount,
         str(envelope.event_id),
     )
+
+
+def _payout(envelope: EventEnvelope) -> PostEntry:
+    """A payout names no payment: its entry's stream is the payout's own (ledger.domain.streams)."""
+    data = PayoutPaidData.model_validate(envelope.data)
+    payout_id = str(data.payout_id)
+    return PostEntry(EntryType.PAYOUT, payout_id, "", str(data.merchant_id), data.money(), str(envelope.event_id))
 
 
 def _post(envelope: EventEnvelope) -> None:

@@ -29,6 +29,15 @@ def stream_id(merchant_id: str, currency: str) -> str:
     return f"{STREAM_PREFIX}{merchant_id}-{currency}"
 
 
+def row_name(currency: str) -> str:
+    """The WalletBalances row (its `shard`) of a merchant's payouts in `currency`, beside its shards' (digits)."""
+    return f"{STREAM_PREFIX}{currency}"
+
+
+def is_payouts_row(row: Mapping[str, Any]) -> bool:
+    return str(row["shard"]).startswith(STREAM_PREFIX)
+
+
 @dataclass(frozen=True)
 class PayoutPaid(DomainEvent):
     """`amount_minor` left the merchant's available balance for its bank (published as PayoutPaid: the ledger
