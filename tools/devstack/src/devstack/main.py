@@ -19,6 +19,7 @@ from pathlib import Path
 from devstack import series
 from devstack.load import drive, settle
 from devstack.otlp import OtlpExport, parse_headers
+from devstack.payouts import pay_out_everyone
 from devstack.refunds import refund_some, settle_refunds
 from devstack.stack import Devstack
 
@@ -105,7 +106,10 @@ def main(argv: list[str] | None = None) -> int:
         # Merchants then refund some of what succeeded: money going back through the same flow.
         refunds = refund_some(stack.api.url, stack.keys, sent, final, args.seed)
         settle_refunds(stack.api.url, stack.keys, refunds, final, args.settle_timeout)
-        report = stack.report(sent, final, refunds)
+        # Then every merchant pays itself out its available balance (once its captures have settled).
+        merchants = {body["merchant_id"] for body in final.values() if body.get("status") == "SUCCESS"}
+        payouts = pay_out_everyone(stack.api.url, stack.keys, merchants, args.seed)
+        report = stack.report(sent, final, refunds, payouts)
         report.iam = stack.iam_check()
         report.details["seconds"] = round(elapsed, 2)
         report.details["payments_per_second"] = round(len(sent) / elapsed, 1)

@@ -11,6 +11,7 @@ from fake_psp import FakePsp
 
 from devstack.load import Sent, http
 from devstack.moto_local import client
+from devstack.payouts import Payouts
 from devstack.refunds import Refunds
 from devstack.runtime import Invocation
 from devstack.sigv4 import Keyring
@@ -42,6 +43,7 @@ class Report:
     ledger_payables_match: bool
     wallets_match: bool
     refunds: dict[str, Any] = field(default_factory=dict)  # asked, answers, statuses, pending, unexpected
+    payouts: dict[str, Any] = field(default_factory=dict)  # paid out per merchant, answers, unexpected
     details: dict[str, Any] = field(default_factory=dict)
     iam: dict[str, Any] = field(default_factory=dict)  # devstack.aws_calls.iam_check, once the run is over
 
@@ -50,7 +52,7 @@ class Report:
         books_right = self.ledger_balanced and self.ledger_payables_match and self.wallets_match
         nothing_lost = not self.lost and not any(self.dlq_messages.values()) and not self.refunds.get("pending")
         allowed = not self.iam.get("denied") and not self.iam.get("unmapped_calls")
-        refunds_right = not self.refunds.get("unexpected")
+        refunds_right = not self.refunds.get("unexpected") and not self.payouts.get("unexpected")
         return (
             books_right
             and nothing_lost
@@ -81,7 +83,10 @@ class Report:
             f"refund statuses        {self.refunds.get('statuses', {})}, still pending "
             f"{len(self.refunds.get('pending', []))}, unexpected answers {len(self.refunds.get('unexpected', []))}",
             f"ledger balanced        {yes(self.ledger_balanced)}",
-            f"payables = expected    {yes(self.ledger_payables_match)}   (SUCCESS net of fees, less refunds)",
+            f"paid out               {self.payouts.get('paid_minor', {})} answered {self.payouts.get('answers', {})}, "
+            f"unexpected answers {len(self.payouts.get('unexpected', []))}",
+            f"payables = expected    {yes(self.ledger_payables_match)}   "
+            "(SUCCESS net of fees, less refunds and payouts)",
             f"wallets = expected     {yes(self.wallets_match)}",
             f"IAM (deployed roles)   {self._iam_line()}",
             f"RESULT                 {'OK: nothing lost' if self.ok else 'FAILED'}",
@@ -91,6 +96,7 @@ class Report:
             + [f"  denied: {d}" for d in self.iam.get("denied", [])]
             + [f"  unmapped: {c}" for c in self.iam.get("unmapped_calls", [])]
             + [f"  refund: {u}" for u in self.refunds.get("unexpected", [])]
+            + [f"  payout: {u}" for u in self.payouts.get("unexpected", [])]
             + [f"  wrong outcome: {w}" for w in self.wrong_outcomes]
         )
 
@@ -141,6 +147,7 @@ def build(
     fees: FeeSchedule,
     refunds: Refunds | None = None,
     books_timeout_s: float = 60.0,
+    payouts: Payouts | None = None,
 ) -> Report:
     kinds = {s.body["payment_order_id"]: s.kind for s in sent if s.status == 201}
     lost = [order_id for order_id, body in final.items() if body.get("status") not in ("SUCCESS", "FAILED")]
@@ -160,6 +167,8 @@ def build(
             owed[(body["merchant_id"], body["currency"])] += fees.net(amount).minor
     for key, refunded in (refunds.refunded_minor() if refunds else {}).items():
         owed[key] -= refunded
+    for key, paid in (payouts.paid_minor if payouts else {}).items():
+        owed[key] -= paid  # the payable after payouts: what is still owed
     expected = dict(owed)
 
     # The ledger, its totals projection and the wallet consume after the order's final status is set:
@@ -202,6 +211,13 @@ def build(
             "statuses": refunds.statuses(),
             "pending": refunds.pending(),
             "unexpected": refunds.unexpected,
+        },
+        payouts={}
+        if payouts is None
+        else {
+            "paid_minor": {f"{m}/{c}": v for (m, c), v in sorted(payouts.paid_minor.items())},
+            "answers": dict(payouts.answers),
+            "unexpected": payouts.unexpected,
         },
         details={
             "success_minor_by_merchant": {f"{m}/{c}": v for (m, c), v in sorted(success.items())},

@@ -20,6 +20,7 @@ from devstack.faults import Faults
 from devstack.load import MERCHANTS, Sent
 from devstack.moto_local import MotoServer, client, provision
 from devstack.otlp import LogSink, OtlpExport
+from devstack.payouts import SETTLEMENT_DELAY_S, Payouts
 from devstack.pumps import QueuePump, Schedule, StreamPump
 from devstack.refunds import Refunds
 from devstack.report import Report, build
@@ -100,6 +101,8 @@ class Devstack:
             POWERTOOLS_METRICS_NAMESPACE="Payments",
             RAW_CARD_DATA="on",  # the local Stripe account has raw card data access (FakePsp above)
             **fees.environment_of(),  # the ledger's and the wallet's fee rule, as Terraform sets it
+            # Captures settle after seconds here, not Stripe's two days: the run pays merchants out at its end.
+            SETTLEMENT_DELAY_S=str(SETTLEMENT_DELAY_S),
         )
         self.fees = fees.from_env(fees.environment_of())  # what the books must show, per payment
         # Execution environments start with the environment set above. Consumers scale out to their
@@ -173,7 +176,13 @@ class Devstack:
             return (200, "text/html; charset=utf-8", page) if page else None
         return None
 
-    def report(self, sent: list[Sent], final: dict[str, dict[str, Any]], refunds: Refunds | None = None) -> Report:
+    def report(
+        self,
+        sent: list[Sent],
+        final: dict[str, dict[str, Any]],
+        refunds: Refunds | None = None,
+        payouts: Payouts | None = None,
+    ) -> Report:
         """The run's summary on this stack (waits until the books have caught up)."""
         return build(
             self.api.url,
@@ -185,6 +194,7 @@ class Devstack:
             self.provisioned.dlqs,
             self.fees,
             refunds,
+            payouts=payouts,
         )
 
     def iam_check(self, deployment: Deployment | None = None) -> dict[str, Any]:
