@@ -21,11 +21,11 @@ from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from flows.test_books_refunds_stateful import MERCHANTS, RefundBooks
 from hypothesis import event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import initialize, invariant, precondition, rule
 
+from flows.test_books_refunds_stateful import MERCHANTS, RefundBooks
 from ledger.entrypoints.post import post_command
 from payments_shared.events import EventEnvelope
 from payments_shared.eventstore.memory import InMemoryEventStore
