@@ -31,7 +31,7 @@ def test_documents_describe_every_route_the_api_serves() -> None:
             "/payments/{payment_order_id}/cancel",
         },
         "ledger": {"/ledger/trial-balance"},
-        "wallet": {"/wallets/{merchant_id}"},
+        "wallet": {"/wallets/{merchant_id}", "/payouts"},
     }
     initializer = json.loads(committed_path("initializer").read_text())
     moves = ("/payments", *(f"/payments/{{payment_order_id}}/{act}" for act in ("refunds", "capture", "cancel")))
@@ -40,6 +40,8 @@ def test_documents_describe_every_route_the_api_serves() -> None:
         assert any(
             p["name"].lower() == "idempotency-key" and p["in"] == "header" and p["required"] for p in post["parameters"]
         ), moves_money
+    payout = json.loads(committed_path("wallet").read_text())["paths"]["/payouts"]["post"]
+    assert any(p["name"].lower() == "idempotency-key" and p["required"] for p in payout["parameters"])
     assert "cvv" in json.dumps(initializer["components"]["schemas"])  # the request schema is documented
     capture = initializer["paths"]["/payments/{payment_order_id}/capture"]["post"]["responses"]
     assert {"202", "404", "409", "422"} <= set(capture)

@@ -59,6 +59,7 @@ FUNCTIONS = {
     "ledger-api",
     "wallet",
     "wallet-api",
+    "wallet-relay",
 }
 SECRETS = {
     "/payments/dynatrace/firehose-access-key": "dt0c01.firehose-fake",

@@ -25,6 +25,7 @@ PRODUCERS = {
     "CaptureRequested": "payments.initializer",
     "CancelRequested": "payments.initializer",
     "DisputeStatusUpdated": "payments.finalizer",
+    "PayoutPaid": "payments.wallet",
 }
 
 

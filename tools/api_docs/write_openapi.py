@@ -68,6 +68,15 @@ ROUTE_PROBLEMS = {
         "403": "Another merchant's wallet: a merchant reads its own only",
         "404": "No wallet for this merchant yet",
     },
+    ("post", "/payouts"): {
+        "403": "Another merchant's wallet: a merchant pays out its own only",
+        "404": "No wallet for this merchant yet",
+        "409": "Other payouts of this merchant were being decided (type payouts-busy): nothing was paid out; "
+        "retry with the same key",
+        "422": "More than is available, or nothing available (body.amount names the available amount), or the "
+        "Idempotency-Key was used before for a payout in another currency",
+        "503": "Busy: nothing was paid out; retry after Retry-After seconds with the same key",
+    },
     ("get", "/ledger/trial-balance"): {"403": "Operators only: the company's books"},
 }
 

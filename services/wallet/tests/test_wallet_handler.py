@@ -39,9 +39,24 @@ def test_success_credits_once_per_event_and_failures_never(runtime: ModuleType, 
     response = get_wallet(runtime, "merchant-1")
     assert response["statusCode"] == 200
     body = json.loads(response["body"])
+    # captured just now: all of it pending (the settlement delay), nothing available nor paid out yet
     assert body["balances"] == [
-        {"currency": "EUR", "amount": "13.00", "amount_minor": 1300},
-        {"currency": "JPY", "amount": "500", "amount_minor": 500},
+        {
+            "currency": "EUR",
+            "amount": "13.00",
+            "amount_minor": 1300,
+            "pending": {"amount": "13.00", "amount_minor": 1300},
+            "available": {"amount": "0.00", "amount_minor": 0},
+            "paid_out": {"amount": "0.00", "amount_minor": 0},
+        },
+        {
+            "currency": "JPY",
+            "amount": "500",
+            "amount_minor": 500,
+            "pending": {"amount": "500", "amount_minor": 500},
+            "available": {"amount": "0", "amount_minor": 0},
+            "paid_out": {"amount": "0", "amount_minor": 0},
+        },
     ]
     assert body["version"] == 3
 
@@ -99,7 +114,8 @@ def test_the_wallet_holds_captures_net_of_fees_less_refunds_each_once(
     assert deliver(credit.handler, paid, refunded, refunded, again, failed) == []
 
     def balance() -> list[dict[str, object]]:
-        return json.loads(get_wallet(runtime, "merchant-1")["body"])["balances"]
+        shown = json.loads(get_wallet(runtime, "merchant-1")["body"])["balances"]
+        return [{k: row[k] for k in ("currency", "amount", "amount_minor")} for row in shown]
 
     assert balance() == [{"currency": "EUR", "amount": "5.41", "amount_minor": 541}]  # 10.00 - 0.59 - 4.00
     reversed_ = refund_status_updated(order_id, taken, "REVERSED", amount="4.00")

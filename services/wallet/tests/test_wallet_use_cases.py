@@ -62,8 +62,11 @@ def test_a_credit_is_recorded_on_one_shard_with_its_row_and_snapshot(wallets: Wa
             "amount_minor": 1234,
             "payment_order_id": "order-1",
             "source_event_id": "evt-1",
+            "credited_at": event.data["credited_at"],  # now: settles_at is now + the settlement delay
+            "settles_at": event.data["settles_at"],
         },
     )
+    assert event.data["settles_at"] > event.data["credited_at"]
     assert (event.correlation_id, event.causation_id) == ("corr-1", "evt-1")
     [row] = wallets.balances.rows.all()
     assert event.stream_id == f"wallet-m-1#{row['shard']}"
@@ -71,8 +74,9 @@ def test_a_credit_is_recorded_on_one_shard_with_its_row_and_snapshot(wallets: Wa
     snapshot = wallets.store.load(event.stream_id).snapshot
     assert snapshot is not None and (snapshot.version, dict(snapshot.state)) == (
         1,
-        {"merchant_id": "m-1", "balances": {"EUR": 1234}},
+        {"merchant_id": "m-1", "balances": {"EUR": 1234}, "pending": {"EUR": {event.data["settles_at"]: 1234}}},
     )
+    assert row["pending"] == {"EUR": {event.data["settles_at"]: 1234}}
 
 
 def test_balances_sum_the_shards_per_currency(wallets: Wallets) -> None:

@@ -16,6 +16,7 @@ def test_zip_imports_every_entry_point_in_a_bare_python312(tmp_path: Path) -> No
             "container.app()",
             "assert 'aws_lambda_powertools.event_handler.api_gateway' not in sys.modules, 'HTTP resolver loaded'",
             "from wallet.entrypoints.api import handler",
+            "from wallet.entrypoints.relay import handler; container.relay()",
         ],
         tmp_path,
     )

@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from payments_shared.events import EventEnvelope
-from payments_shared.ids import MerchantId, PaymentOrderId, RefundId
+from payments_shared.ids import MerchantId, PaymentOrderId, PayoutId, RefundId
 from payments_shared.money import Money
 
 PAYMENT_INITIATED = "PaymentInitiated"
@@ -19,6 +19,7 @@ REFUND_STATUS_UPDATED = "RefundStatusUpdated"
 CAPTURE_REQUESTED = "CaptureRequested"
 CANCEL_REQUESTED = "CancelRequested"
 DISPUTE_STATUS_UPDATED = "DisputeStatusUpdated"
+PAYOUT_PAID = "PayoutPaid"
 
 # Stripe's refund reasons (https://docs.stripe.com/api/refunds/create#create_refund-reason).
 RefundReason = Literal["duplicate", "fraudulent", "requested_by_customer"]
@@ -206,6 +207,22 @@ class DisputeStatusUpdatedData(BaseModel):
         return Money(self.fee_minor, self.currency)
 
 
+class PayoutPaidData(BaseModel):
+    """Published by the wallet when a payout left a merchant's available balance (POST /payouts); consumed by
+    the ledger, which books it once per payout id (merchant_payable to payouts_clearing)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    payout_id: PayoutId
+    merchant_id: MerchantId
+    amount_minor: int = Field(gt=0)
+    currency: str
+    created: str
+
+    def money(self) -> Money:
+        return Money(self.amount_minor, self.currency)
+
+
 CONTRACTS: dict[str, type[BaseModel]] = {
     PAYMENT_INITIATED: PaymentInitiatedData,
     PAYMENT_STATUS_UPDATED: PaymentStatusUpdatedData,
@@ -215,6 +232,7 @@ CONTRACTS: dict[str, type[BaseModel]] = {
     CAPTURE_REQUESTED: CaptureRequestedData,
     CANCEL_REQUESTED: CancelRequestedData,
     DISPUTE_STATUS_UPDATED: DisputeStatusUpdatedData,
+    PAYOUT_PAID: PayoutPaidData,
 }
 
 

@@ -11,6 +11,7 @@ from pydantic_core import core_schema
 
 _PAYMENT_ORDER_NAMESPACE = uuid.UUID("6f1f4d4e-2b0a-4c55-9d55-7b1c0b1e5a10")
 _REFUND_NAMESPACE = uuid.UUID("0b7e3c52-51a4-4d8e-9c1e-2f4b8d6a9e31")
+_PAYOUT_NAMESPACE = uuid.UUID("5d2c8a61-7e3f-4b19-a0d4-93c6e1f7b248")
 
 
 class InvalidId(ValueError):
@@ -56,6 +57,17 @@ class RefundId(_TypedId):
     @classmethod
     def for_idempotency_key(cls, payment_order_id: str, key: str) -> RefundId:
         return cls("rf_" + uuid.uuid5(_REFUND_NAMESPACE, f"{payment_order_id}\n{key}").hex)
+
+
+class PayoutId(_TypedId):
+    """A payout, named by its merchant and the caller's Idempotency-Key: a retry names the same payout."""
+
+    pattern = re.compile(r"po_[0-9a-f]{32}")
+    description = "payout id (po_ and 32 hex digits)"
+
+    @classmethod
+    def for_idempotency_key(cls, merchant_id: str, key: str) -> PayoutId:
+        return cls("po_" + uuid.uuid5(_PAYOUT_NAMESPACE, f"{merchant_id}\n{key}").hex)
 
 
 class MerchantId(_TypedId):

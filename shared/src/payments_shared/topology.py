@@ -20,7 +20,12 @@ EVENT_STORES = {
     "wallet": "wallet-events",
 }
 # Event stores whose DynamoDB stream feeds a function: the outbox relays, and the ledger's totals projection.
-STREAM_CONSUMERS = {"initializer": "initializer-relay", "finalizer": "finalizer-relay", "ledger": "ledger-totals"}
+STREAM_CONSUMERS = {
+    "initializer": "initializer-relay",
+    "finalizer": "finalizer-relay",
+    "ledger": "ledger-totals",
+    "wallet": "wallet-relay",
+}
 
 CONSUMERS_FILE = Path("contracts/consumers.json")
 API_ROUTES_FILE = Path("contracts/api_routes.json")

@@ -6,7 +6,7 @@ import json
 import uuid
 from typing import Any
 
-from payments_shared.ids import PaymentOrderId, RefundId
+from payments_shared.ids import PaymentOrderId, PayoutId, RefundId
 from payments_shared.money import Money
 
 
@@ -252,3 +252,33 @@ def deliver(handler: Any, *events: dict[str, Any], context: Any = None) -> list[
     response = handler(batch, context or LambdaContext())
     ids = [record["messageId"] for record in batch["Records"]]
     return sorted(ids.index(failure["itemIdentifier"]) for failure in response["batchItemFailures"])
+
+
+def payout_paid(
+    payout_id: str | None = None,
+    merchant_id: str = "merchant-1",
+    amount_minor: int = 500,
+    currency: str = "EUR",
+    event_id: str | None = None,
+) -> dict[str, Any]:
+    """The wallet's PayoutPaid: a payout left the merchant's available balance."""
+    payout_id = payout_id or PayoutId.for_idempotency_key(merchant_id, str(uuid.uuid4()))
+    detail = {
+        "event_id": event_id or str(uuid.uuid4()),
+        "event_type": "PayoutPaid",
+        "schema_version": 1,
+        "occurred_at": "2026-11-27T10:05:00+00:00",
+        "aggregate_id": f"payouts-{merchant_id}-{currency}",
+        "aggregate_version": 1,
+        "correlation_id": str(uuid.uuid4()),
+        "causation_id": None,
+        "trace": {"traceparent": None, "tracestate": None},
+        "data": {
+            "payout_id": payout_id,
+            "merchant_id": merchant_id,
+            "amount_minor": amount_minor,
+            "currency": currency,
+            "created": "2026-11-27T10:05:00Z",
+        },
+    }
+    return eventbridge_delivery(detail, "payments.wallet")

@@ -63,6 +63,15 @@ module "subscription" {
   platform       = local.platform
 }
 
+# The wallet's payouts (PayoutPaid) reach the same function behind their own queue (contracts/consumers.json).
+module "payout_subscription" {
+  source         = "../../modules/event_subscription"
+  name           = "ledger-payouts"
+  consumers_file = local.consumers_file
+  function       = module.service.functions["ledger"]
+  platform       = local.platform
+}
+
 module "api" {
   source             = "../../modules/api_permissions"
   api_execution_arn  = local.platform.api_execution_arn

@@ -1,3 +1,9 @@
+variable "settlement_delay_s" {
+  description = "Seconds a capture's net stays pending before a payout may move it: T+2, Stripe's standard settlement."
+  type        = number
+  default     = 172800
+}
+
 locals {
   # The fee rule's one configuration, read by the ledger's root too (payments_shared.fees): they cannot disagree.
   fees = jsondecode(file("${path.module}/../../../../contracts/fees.json"))
@@ -5,8 +11,12 @@ locals {
     EVENT_STORE_TABLE    = module.event_store.table_name
     BALANCES_TABLE       = module.balances.name
     API_PRINCIPALS_TABLE = local.platform.principals_table_name
+    EVENT_BUS_NAME       = local.platform.bus_name
     FEE_BASIS_POINTS     = tostring(local.fees.basis_points)
     FEE_FIXED_MINOR      = jsonencode(local.fees.fixed_minor)
+    # A capture's net stays pending this long before a payout may move it (wallet.domain.settlement): two
+    # days, Stripe's T+2 settlement for most countries.
+    SETTLEMENT_DELAY_S = tostring(var.settlement_delay_s)
   }
   functions = {
     # A credit loads its wallet shard (snapshot, then the version after it; a Query only if newer events
@@ -21,18 +31,34 @@ locals {
     }
     "wallet-api" = {
       handler = "wallet.entrypoints.api.handler"
-      tables  = [module.balances.name, local.platform.principals_table_name]
+      tables  = [module.event_store.table_name, module.balances.name, local.platform.principals_table_name]
       statements = [{ sid = "ReadBalances", actions = ["dynamodb:Query"], resources = [module.balances.arn] },
-      { sid = "ReadApiPrincipals", actions = ["dynamodb:GetItem"], resources = [local.platform.principals_table_arn] }]
+        { sid = "ReadApiPrincipals", actions = ["dynamodb:GetItem"], resources = [local.platform.principals_table_arn] },
+        # A payout loads its payouts stream (snapshot, then events after it) and appends at the next version
+        # with its once-claim, snapshot and the payouts row (POST /payouts).
+        { sid = "PayOut", actions = ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:ConditionCheckItem", "dynamodb:PutItem"], resources = [module.event_store.table_arn] },
+      { sid = "WritePayoutRows", actions = ["dynamodb:PutItem"], resources = [module.balances.arn] }]
+    }
+    # The wallet's outbox relay: its payouts (PayoutPaid) to the bus, for the ledger. Shard moves stay private.
+    "wallet-relay" = {
+      handler = "wallet.entrypoints.relay.handler"
+      # Reading its stream and sending given-up batches: module.event_store grants them.
+      statements = [{
+        sid        = "PublishOwnEvents", actions = ["events:PutEvents"], resources = [local.platform.bus_arn]
+        conditions = [{ test = "StringEquals", variable = "events:source", values = ["payments.wallet"] }]
+      }]
     }
   }
 }
 
 module "event_store" {
-  source        = "../../modules/event_store"
-  alarm_actions = [local.platform.alarm_topic_arn]
-  name          = "wallet-events"
-  kms_key_arn   = local.platform.kms_key_arn
+  source                   = "../../modules/event_store"
+  alarm_actions            = [local.platform.alarm_topic_arn]
+  name                     = "wallet-events"
+  kms_key_arn              = local.platform.kms_key_arn
+  relay_function_name      = module.service.functions["wallet-relay"].function_name
+  relay_function_alias_arn = module.service.functions["wallet-relay"].alias_arn
+  relay_role_name          = module.service.functions["wallet-relay"].role_name
 }
 
 module "balances" {

@@ -11,15 +11,20 @@ may go negative, only the sum means anything (wallet.domain.wallet).
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import Any
 
-from payments_shared.eventstore import EventStore, ViewChange
+from payments_shared.eventstore import ConcurrencyConflict, EventStore, StoreUnavailable, ViewChange
 from payments_shared.eventstore.repository import Cause, Decision, Repository
 from payments_shared.fees import FeeSchedule
-from payments_shared.retry import RetryPolicy
-from wallet.domain.errors import WalletNotFound
+from payments_shared.money import Money
+from payments_shared.retry import RetryPolicy, retry
+from wallet.domain import payout
+from wallet.domain.errors import PayoutKeyReused, WalletNotFound
+from wallet.domain.payout import PayOut, PayoutPaid, Payouts, is_payouts_row
+from wallet.domain.settlement import DEFAULT_SETTLEMENT_DELAY_S, Figures, figures, instant, settles_at
 from wallet.domain.streams import (
     DEFAULT_SHARDS,
     credited_marker,
@@ -36,10 +41,19 @@ from wallet.ports import WalletBalances
 CREDIT_RETRY = RetryPolicy(attempts=12)
 
 
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
 @dataclass(frozen=True)
 class CreditResult:
     credited: bool  # the balance moved (a credit or a debit)
     conflicts: int = 0  # lost races decided again on a fresh shard
+
+
+def payout_once(payout_id: str) -> str:
+    """Claimed with a payout: a payout id pays once even if its stream were lost (the decider checks too)."""
+    return f"payout#{payout_id}"
 
 
 class WalletApp:
@@ -51,14 +65,24 @@ class WalletApp:
         retry_policy: RetryPolicy = CREDIT_RETRY,
         *,
         fees: FeeSchedule,  # the ledger's (payments_shared.fees): the wallet holds what the ledger says is owed
+        settlement_delay_s: int = DEFAULT_SETTLEMENT_DELAY_S,
+        clock: Callable[[], datetime] = _now,
     ) -> None:
         self._repository = Repository(store, wallet_decider(fees), snapshots=True, retry_policy=retry_policy)
+        # One attempt each: a lost payout race re-reads the shards too, in pay_out's own retry.
+        self._payouts = Repository(store, payout.DECIDER, snapshots=True, retry_policy=RetryPolicy(attempts=1))
+        self._retry_policy = retry_policy
         self._balances = balances
         self._shards = shards
+        self._delay_s = settlement_delay_s
+        self._clock = clock
 
     def credit(self, command: CreditWallet, cause: Cause) -> CreditResult:
-        """Credit the merchant the payment's net of fees, exactly once per event and once per payment."""
-        return self._move(command, cause, credited_marker(command.payment_order_id))
+        """Credit the merchant the payment's net of fees, exactly once per event and once per payment; pending
+        until it settles (now + the settlement delay)."""
+        now = self._clock()
+        settling = replace(command, credited_at=instant(now), settles_at=settles_at(now, self._delay_s))
+        return self._move(settling, cause, credited_marker(command.payment_order_id))
 
     def refund(self, command: Refund, cause: Cause) -> CreditResult:
         """Debit a refund, or credit a reversed one back, exactly once per event and once per refund and kind."""
@@ -88,7 +112,11 @@ class WalletApp:
 
         def row(decision: Decision[WalletShard]) -> Sequence[ViewChange]:
             shard, state = drawn[decision.stream_id], decision.state
-            return [self._balances.shard_credited(command.merchant_id, shard, state.balances, decision.version)]
+            return [
+                self._balances.shard_credited(
+                    command.merchant_id, shard, state.balances, decision.version, state.pending
+                )
+            ]
 
         decision = self._repository.handle(
             pick,
@@ -100,13 +128,50 @@ class WalletApp:
         return CreditResult(credited=decision.changed, conflicts=decision.lost_races)
 
     def balances(self, merchant_id: str) -> dict[str, Any]:
-        """The merchant's balances per currency (summed over its shards; net of fees and refunds, possibly
-        negative) and its number of moves."""
+        """The merchant's balances per currency (summed over its shards; net of fees, refunds and payouts,
+        possibly negative) and its number of moves."""
+        wallet = self.wallet(merchant_id)
+        return {
+            "balances": {currency: f.balance for currency, f in wallet["figures"].items()},
+            "version": wallet["version"],
+        }
+
+    def wallet(self, merchant_id: str) -> dict[str, Any]:
+        """The merchant's figures per currency now (balance, pending, available, paid out:
+        wallet.domain.settlement) and its number of moves."""
         rows = self._balances.shards(merchant_id)
         if not rows:
             raise WalletNotFound(merchant_id)
-        totals: dict[str, int] = {}
-        for row in rows:
-            for currency, minor in row["balances"].items():
-                totals[str(currency)] = totals.get(str(currency), 0) + int(minor)
-        return {"balances": totals, "version": sum(int(row["version"]) for row in rows)}
+        return {"figures": figures(rows, self._clock()), "version": sum(int(row["version"]) for row in rows)}
+
+    def pay_out(
+        self, merchant_id: str, currency: str, payout_id: str, amount: Money | None, cause: Cause
+    ) -> tuple[PayoutPaid, bool]:
+        """Pay out `amount` (None: all available) once per payout id, never more than is available: the
+        payout and whatever else is available are decided together on the payouts stream at its version
+        (wallet.domain.payout); a racer that loses reads the shards again and decides again. Returns the
+        payout and whether it is new (False: asked again with the same key). Raises PayoutExceedsAvailable.
+        """
+        stream = payout.stream_id(merchant_id, currency)
+
+        def attempt(_: int) -> Decision[Payouts]:
+            now = self._clock()
+            every = self._balances.shards(merchant_id)
+            if not every:
+                raise WalletNotFound(merchant_id)
+            rows = [row for row in every if not is_payouts_row(row)]
+            available = figures(rows, now).get(currency, Figures()).available
+            command = PayOut(payout_id, merchant_id, currency, amount, available, instant(now))
+
+            def row(decision: Decision[Payouts]) -> Sequence[ViewChange]:
+                return [self._balances.paid_out(merchant_id, currency, decision.state.paid_out, decision.version)]
+
+            return self._payouts.handle(stream, command, cause, changes=row, once=[payout_once(payout_id)])
+
+        decision = retry(attempt, on=(ConcurrencyConflict, StoreUnavailable), policy=self._retry_policy)
+        if decision.changed:
+            return decision.state.payouts[payout_id], True
+        state = decision.state if payout_id in decision.state.payouts else self._payouts.load(stream).state
+        if payout_id not in state.payouts:  # claimed by a payout in another currency
+            raise PayoutKeyReused(payout_id)
+        return state.payouts[payout_id], False

@@ -11,27 +11,33 @@ from payments_shared import fees
 from payments_shared.aws_clients import traced_client
 from payments_shared.callers import DynamoDBCallerDirectory
 from payments_shared.eventstore.dynamodb import DynamoDBEventStore
+from payments_shared.eventstore.relay import OutboxRelay
 from payments_shared.retry import RetryPolicy
 from wallet.adapters.dynamodb_balances import DynamoDBBalances
 from wallet.app import WalletApp
-from wallet.domain.streams import DEFAULT_SHARDS
+from wallet.domain.settlement import DEFAULT_SETTLEMENT_DELAY_S
+from wallet.domain.streams import DEFAULT_SHARDS, PUBLISHED_TYPES, SOURCE
 
 
 class Container(containers.DeclarativeContainer):
     config = providers.Configuration()
 
     dynamodb = providers.Singleton(traced_client, "dynamodb")
+    events = providers.Singleton(traced_client, "events")
     # Who may call the HTTP routes: the principals directory onboarding keeps (platform table).
     callers = providers.Singleton(DynamoDBCallerDirectory, dynamodb, config.principals_table)
     event_store = providers.Singleton(DynamoDBEventStore, dynamodb, config.event_store_table)
     balances = providers.Singleton(DynamoDBBalances, dynamodb, config.balances_table)
     fee_schedule = providers.Singleton(fees.from_env, config.fee_environment)
+    # The outbox relay (its own function): the payouts the wallet's event store records, to the bus.
+    relay = providers.Singleton(OutboxRelay, events, config.event_bus_name, SOURCE, published_types=PUBLISHED_TYPES)
     app = providers.Singleton(
         WalletApp,
         store=event_store,
         balances=balances,
         fees=fee_schedule,
         shards=config.shards.as_int(),
+        settlement_delay_s=config.settlement_delay_s.as_int(),
         retry_policy=providers.Factory(RetryPolicy, attempts=config.max_attempts.as_int()),
     )
 
@@ -43,11 +49,14 @@ def build_container(env: Mapping[str, str] = os.environ) -> Container:
             "principals_table": env.get("API_PRINCIPALS_TABLE", "ApiPrincipals"),
             "event_store_table": env.get("EVENT_STORE_TABLE", "wallet-events"),
             "balances_table": env.get("BALANCES_TABLE", "WalletBalances"),
+            "event_bus_name": env.get("EVENT_BUS_NAME", "payments"),
             "max_attempts": env.get("WALLET_MAX_ATTEMPTS", "12"),
             # The fee rule as the ledger reads it too (contracts/fees.json, set by Terraform on both).
             "fee_environment": {name: env[name] for name in fees.VARIABLES if name in env},
             # Changing it later is safe: balances sum whatever shard rows exist.
             "shards": env.get("WALLET_SHARDS", str(DEFAULT_SHARDS)),
+            # How long a capture's net stays pending (wallet.domain.settlement): T+2 deployed, seconds locally.
+            "settlement_delay_s": env.get("SETTLEMENT_DELAY_S", str(DEFAULT_SETTLEMENT_DELAY_S)),
         }
     )
     return container

@@ -20,6 +20,7 @@ from devstack import series
 from devstack.disputes import close_some
 from devstack.load import drive, settle
 from devstack.otlp import OtlpExport, parse_headers
+from devstack.payouts import pay_out_everyone
 from devstack.refunds import refund_some, settle_refunds
 from devstack.stack import Devstack
 
@@ -108,7 +109,10 @@ def main(argv: list[str] | None = None) -> int:
         settle_refunds(stack.api.url, stack.keys, refunds, final, args.settle_timeout)
         # Cardholders dispute the payments made with Stripe's dispute card; the run wins a third, loses a third.
         disputes = close_some(stack.psp, final, args.seed)
-        report = stack.report(sent, final, refunds, disputes)
+        # Then every merchant pays itself out its available balance (once its captures have settled).
+        merchants = {body["merchant_id"] for body in final.values() if body.get("status") == "SUCCESS"}
+        payouts = pay_out_everyone(stack.api.url, stack.keys, merchants, args.seed)
+        report = stack.report(sent, final, refunds, disputes, payouts)
         report.iam = stack.iam_check()
         report.details["seconds"] = round(elapsed, 2)
         report.details["payments_per_second"] = round(len(sent) / elapsed, 1)

@@ -12,6 +12,7 @@ from fake_psp import FakePsp
 from devstack.disputes import Disputes
 from devstack.load import Sent, http
 from devstack.moto_local import client
+from devstack.payouts import Payouts
 from devstack.refunds import Refunds
 from devstack.runtime import Invocation
 from devstack.sigv4 import Keyring
@@ -44,6 +45,7 @@ class Report:
     wallets_match: bool
     refunds: dict[str, Any] = field(default_factory=dict)  # asked, answers, statuses, pending, unexpected
     disputes: dict[str, Any] = field(default_factory=dict)  # plans (win, lose, keep-open), unexpected answers
+    payouts: dict[str, Any] = field(default_factory=dict)  # paid out per merchant, answers, unexpected
     details: dict[str, Any] = field(default_factory=dict)
     iam: dict[str, Any] = field(default_factory=dict)  # devstack.aws_calls.iam_check, once the run is over
 
@@ -52,7 +54,9 @@ class Report:
         books_right = self.ledger_balanced and self.ledger_payables_match and self.wallets_match
         nothing_lost = not self.lost and not any(self.dlq_messages.values()) and not self.refunds.get("pending")
         allowed = not self.iam.get("denied") and not self.iam.get("unmapped_calls")
-        refunds_right = not self.refunds.get("unexpected") and not self.disputes.get("unexpected")
+        refunds_right = not (
+            self.refunds.get("unexpected") or self.disputes.get("unexpected") or self.payouts.get("unexpected")
+        )
         return (
             books_right
             and nothing_lost
@@ -85,8 +89,10 @@ class Report:
             f"disputes closed        {self.disputes.get('plans', {})}, unexpected answers "
             f"{len(self.disputes.get('unexpected', []))}",
             f"ledger balanced        {yes(self.ledger_balanced)}",
-            f"payables = expected    {yes(self.ledger_payables_match)}   (SUCCESS net of fees, less refunds, "
-            "less disputes)",
+            f"paid out               {self.payouts.get('paid_minor', {})} answered {self.payouts.get('answers', {})}, "
+            f"unexpected answers {len(self.payouts.get('unexpected', []))}",
+            f"payables = expected    {yes(self.ledger_payables_match)}   "
+            "(SUCCESS net of fees, less refunds, disputes and payouts)",
             f"wallets = expected     {yes(self.wallets_match)}",
             f"IAM (deployed roles)   {self._iam_line()}",
             f"RESULT                 {'OK: nothing lost' if self.ok else 'FAILED'}",
@@ -97,6 +103,7 @@ class Report:
             + [f"  unmapped: {c}" for c in self.iam.get("unmapped_calls", [])]
             + [f"  refund: {u}" for u in self.refunds.get("unexpected", [])]
             + [f"  dispute: {u}" for u in self.disputes.get("unexpected", [])]
+            + [f"  payout: {u}" for u in self.payouts.get("unexpected", [])]
             + [f"  wrong outcome: {w}" for w in self.wrong_outcomes]
         )
 
@@ -149,6 +156,7 @@ def build(
     refunds: Refunds | None = None,
     books_timeout_s: float = 60.0,
     disputes: Disputes | None = None,
+    payouts: Payouts | None = None,
 ) -> Report:
     kinds = {s.body["payment_order_id"]: s.kind for s in sent if s.status == 201}
     lost = [order_id for order_id, body in final.items() if body.get("status") not in ("SUCCESS", "FAILED")]
@@ -171,6 +179,8 @@ def build(
     # Disputes take the amount and the dispute fee; a won one gives the amount back (devstack.disputes).
     for key, taken in (disputes.taken_minor() if disputes else {}).items():
         owed[key] -= taken
+    for key, paid in (payouts.paid_minor if payouts else {}).items():
+        owed[key] -= paid  # the payable after payouts: what is still owed
     expected = dict(owed)
 
     # The ledger, its totals projection and the wallet consume after the order's final status is set:
@@ -214,9 +224,14 @@ def build(
             "pending": refunds.pending(),
             "unexpected": refunds.unexpected,
         },
-        disputes={}
-        if disputes is None
-        else {"plans": disputes.plans(), "unexpected": disputes.unexpected},
+        disputes={} if disputes is None else {"plans": disputes.plans(), "unexpected": disputes.unexpected},
+        payouts={}
+        if payouts is None
+        else {
+            "paid_minor": {f"{m}/{c}": v for (m, c), v in sorted(payouts.paid_minor.items())},
+            "answers": dict(payouts.answers),
+            "unexpected": payouts.unexpected,
+        },
         details={
             "success_minor_by_merchant": {f"{m}/{c}": v for (m, c), v in sorted(success.items())},
             "owed_minor_by_merchant": {f"{m}/{c}": v for (m, c), v in sorted(expected.items())},

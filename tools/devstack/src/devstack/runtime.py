@@ -35,6 +35,7 @@ FUNCTIONS: dict[str, tuple[str, str]] = {
     "ledger-api": ("ledger.entrypoints.api", "handler"),
     "wallet": ("wallet.entrypoints.credit", "handler"),
     "wallet-api": ("wallet.entrypoints.api", "handler"),
+    "wallet-relay": ("wallet.entrypoints.relay", "handler"),
 }
 
 

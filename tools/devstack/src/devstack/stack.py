@@ -21,6 +21,7 @@ from devstack.faults import Faults
 from devstack.load import MERCHANTS, Sent
 from devstack.moto_local import MotoServer, client, provision
 from devstack.otlp import LogSink, OtlpExport
+from devstack.payouts import SETTLEMENT_DELAY_S, Payouts
 from devstack.pumps import QueuePump, Schedule, StreamPump
 from devstack.refunds import Refunds
 from devstack.report import Report, build
@@ -104,6 +105,8 @@ class Devstack:
             POWERTOOLS_METRICS_NAMESPACE="Payments",
             RAW_CARD_DATA="on",  # the local Stripe account has raw card data access (FakePsp above)
             **fees.environment_of(),  # the ledger's and the wallet's fee rule, as Terraform sets it
+            # Captures settle after seconds here, not Stripe's two days: the run pays merchants out at its end.
+            SETTLEMENT_DELAY_S=str(SETTLEMENT_DELAY_S),
         )
         self.fees = fees.from_env(fees.environment_of())  # what the books must show, per payment
         # Execution environments start with the environment set above. Consumers scale out to their
@@ -183,6 +186,7 @@ class Devstack:
         final: dict[str, dict[str, Any]],
         refunds: Refunds | None = None,
         disputes: Disputes | None = None,
+        payouts: Payouts | None = None,
     ) -> Report:
         """The run's summary on this stack (waits until the books have caught up)."""
         return build(
@@ -197,6 +201,7 @@ class Devstack:
             refunds,
             # A caller that closed none still has the dispute card's disputes, open, in the books.
             disputes=disputes if disputes is not None else close_some(self.psp, final, 0, close=False),
+            payouts=payouts,
         )
 
     def iam_check(self, deployment: Deployment | None = None) -> dict[str, Any]:

@@ -23,9 +23,11 @@ from ledger.domain.journal import JOURNAL_ENTRY_POSTED
 from ledger.domain.streams import totals_marker
 from ledger.rows import account_increments
 from ops.stores import events_by_stream
+from wallet.domain.payout import DECIDER as PAYOUTS
+from wallet.domain.payout import STREAM_PREFIX as PAYOUTS_PREFIX
 from wallet.domain.streams import shard_of
 from wallet.domain.wallet import DECIDER as WALLET
-from wallet.rows import balance_row
+from wallet.rows import balance_row, payouts_row
 
 # Each event store's upcasters (payments_shared.eventstore.schemas), so old events read in today's shape.
 STORE_SCHEMAS = {"initializer": INITIALIZER_SCHEMAS, "ledger": LEDGER_SCHEMAS}
@@ -81,12 +83,18 @@ RESULT_EVENTS = (PAYMENT_SUCCEEDED, PAYMENT_FAILED, PAYMENT_CANCELED, PAYMENT_AU
 def _wallet_balances(items: Sequence[Row]) -> list[Row]:
     rows = []
     for stream, events in events_by_stream(iter(items)).items():
+        if stream.startswith(PAYOUTS_PREFIX) and events:  # a merchant's payouts in one currency: its row
+            paid = PAYOUTS.fold(PAYOUTS.initial, (PAYOUTS.events.decode(e.event_type, e.data) for e in events))
+            last = events[-1]
+            merchant, currency = str(last.data["merchant_id"]), str(last.data["currency"])
+            rows.append(payouts_row(merchant, currency, paid.paid_out, last.version, last.occurred_at.isoformat()))
+            continue
         shard = shard_of(stream)
         if shard is None or not events:
             continue
         state = WALLET.fold(WALLET.initial, (WALLET.events.decode(e.event_type, e.data) for e in events))
         at = events[-1].occurred_at.isoformat()
-        rows.append(balance_row(state.merchant_id, shard, state.balances, events[-1].version, at))
+        rows.append(balance_row(state.merchant_id, shard, state.balances, events[-1].version, at, state.pending))
     return rows
 
 

@@ -27,6 +27,7 @@ from initializer.domain.streams import PAYMENT_PREFIX
 from ledger.domain.journal import JOURNAL_ENTRY_POSTED, PSP_CLEARING, EntryType, Side
 from ops.psp_charges import Charge
 from payments_shared.eventstore.port import StoredEvent
+from wallet.domain.payout import PAYOUT_PAID
 from wallet.domain.wallet import (
     WALLET_CREDITED,
     WALLET_DEBITED,
@@ -39,12 +40,14 @@ Amount = tuple[int, str]  # minor units, currency
 LONG_AGO = datetime.min.replace(tzinfo=UTC)
 PAYABLE_PREFIX = "merchant_payable:"
 # How each wallet event moves the merchant's balance.
+# A payout (its own stream in the wallet's store) is out of what the wallet owes, as the ledger books it.
 WALLET_SIGNS = {
     WALLET_CREDITED: 1,
     WALLET_REFUND_REVERSED: 1,
     WALLET_DEBITED: -1,
     WALLET_DISPUTE_DEBITED: -1,  # its amount_minor is the disputed amount and the dispute fee
     WALLET_DISPUTE_WON: 1,
+    PAYOUT_PAID: -1,
 }
 
 

@@ -8,6 +8,7 @@ Entries, each booked once by the business event that caused it (EntryType):
                    takes both from our balance when a dispute opens; the merchant bears both; our fee is kept)
   dispute_won      psp_clearing DEBIT amount; merchant_payable CREDIT amount (Stripe gives the disputed amount
                    back, not its dispute fee: support.stripe.com/topics/disputes)
+  payout           merchant_payable DEBIT amount; payouts_clearing CREDIT amount (the wallet's PayoutPaid)
 A FAILED payment or refund books nothing, nor does a LOST dispute (its dispute entry stands). The fee rule is
 the kernel's (payments_shared.fees), shared with the wallet, which holds each merchant's payable.
 
@@ -15,6 +16,8 @@ Accounts (normal balance in brackets):
   psp_clearing               [debit]   money the PSP owes us for captured payments
   merchant_payable:<id>      [credit]  what we owe each merchant
   fee_revenue                [credit]  our fees
+  payouts_clearing           [credit]  money paid out to merchants, on its way to their banks (cleared when the
+                                       bank transfer settles, outside this ledger)
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from payments_shared.money import Money
 
 PSP_CLEARING = "psp_clearing"
 FEE_REVENUE = "fee_revenue"
+PAYOUTS_CLEARING = "payouts_clearing"
 
 
 JOURNAL_ENTRY_POSTED = "JournalEntryPosted"
@@ -45,6 +49,7 @@ class EntryType(StrEnum):
     REFUND_REVERSAL = "refund_reversal"  # a SUCCEEDED refund REVERSED later; key: the refund id
     DISPUTE = "dispute"  # a dispute OPENED (amount and dispute fee withdrawn); key: the dispute id (Stripe's dp_)
     DISPUTE_WON = "dispute_won"  # a dispute WON (the amount given back); key: the dispute id
+    PAYOUT = "payout"  # a payout out of a merchant's available balance (the wallet's PayoutPaid); key: the payout id
 
 
 # What each status books: a FAILED payment or refund moved no money, so it books nothing.
@@ -172,6 +177,13 @@ def dispute_won_entry(merchant_id: str, amount: Money) -> JournalEntry:
     )
 
 
+def payout_entry(merchant_id: str, amount: Money) -> JournalEntry:
+    """A payout: we owe the merchant that much less, and the money is on its way to its bank."""
+    return JournalEntry(
+        (Posting(merchant_payable(merchant_id), Side.DEBIT, amount), Posting(PAYOUTS_CLEARING, Side.CREDIT, amount))
+    )
+
+
 # -- the journal of one business event (its own stream, ledger.domain.streams) as a decider
 
 
@@ -208,6 +220,8 @@ def entry_for(command: PostEntry, fees: FeeSchedule) -> JournalEntry:
         return dispute_entry(command.merchant_id, command.amount, command.fee or Money.zero(command.amount.currency))
     if command.entry_type == EntryType.DISPUTE_WON:
         return dispute_won_entry(command.merchant_id, command.amount)
+    if command.entry_type == EntryType.PAYOUT:
+        return payout_entry(command.merchant_id, command.amount)
     return refund_reversal_entry(command.merchant_id, command.amount)
 
 

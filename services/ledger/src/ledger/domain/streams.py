@@ -7,6 +7,7 @@ Each business event's journal entry is the only event of its own stream, written
   refund reversal  `journal-<payment order id>#refund-reversal-<refund id>`
   dispute          `journal-<payment order id>#dispute-<dispute id>`
   dispute won      `journal-<payment order id>#dispute-won-<dispute id>`
+  payout           `journal-payout-<payout id>` (no payment: the payout's own; its PostEntry names no order)
 Why a stream per business event rather than one per payment with several entries: a posting then needs no read
 (the stream existing is the answer "already posted", and the ledger's role may not Query its store) and two
 entries never share an item, so a refund racing its payment's capture is never cancelled by it. The payment
@@ -30,6 +31,8 @@ def entry_stream(entry_type: EntryType, payment_order_id: str, entry_key: str) -
     """The stream of the one entry a business event books."""
     if entry_type == EntryType.CAPTURE:
         return journal_stream(payment_order_id)
+    if entry_type == EntryType.PAYOUT:
+        return f"{JOURNAL_PREFIX}payout-{entry_key}"
     if entry_type == EntryType.REFUND:
         return f"{journal_stream(payment_order_id)}#refund-{entry_key}"
     if entry_type == EntryType.DISPUTE:

@@ -1,16 +1,18 @@
-"""The ledger's consumer of PaymentStatusUpdated, RefundStatusUpdated and DisputeStatusUpdated (its queue): post
-the entry of the business event each tells of (a capture, a refund, a refund's reversal, a dispute, a dispute won)
-to its journal, once."""
+"""The ledger's consumer of PaymentStatusUpdated, RefundStatusUpdated and DisputeStatusUpdated (its queue), and
+of the wallet's PayoutPaid (its own queue, ledger-payouts): post the entry of the business event each tells of (a
+capture, a refund, a refund's reversal, a dispute, a dispute won, a payout) to its journal, once."""
 
 from __future__ import annotations
 
-from ledger.domain.journal import DISPUTE_ENTRIES, PAYMENT_ENTRIES, REFUND_ENTRIES, PostEntry
+from ledger.domain.journal import DISPUTE_ENTRIES, PAYMENT_ENTRIES, REFUND_ENTRIES, EntryType, PostEntry
 from ledger.runtime import SERVICE, container, logger
 from payments_shared.contracts import (
     DISPUTE_STATUS_UPDATED,
+    PAYOUT_PAID,
     REFUND_STATUS_UPDATED,
     DisputeStatusUpdatedData,
     PaymentStatusUpdatedData,
+    PayoutPaidData,
     RefundStatusUpdatedData,
 )
 from payments_shared.events import EventEnvelope
@@ -24,7 +26,10 @@ metrics = build_metrics(SERVICE)
 def post_command(envelope: EventEnvelope) -> tuple[PostEntry, Cause] | None:
     """The entry an event asks for; None for a FAILED payment or refund, or a LOST dispute (nothing more moved,
     nothing to book). Malformed data raises here, before any I/O."""
-    if envelope.event_type == DISPUTE_STATUS_UPDATED:
+    command: PostEntry | None
+    if envelope.event_type == PAYOUT_PAID:
+        command = _payout(envelope)
+    elif envelope.event_type == DISPUTE_STATUS_UPDATED:
         command = _dispute(envelope)
     else:
         command = _refund(envelope) if envelope.event_type == REFUND_STATUS_UPDATED else _payment(envelope)
@@ -62,6 +67,13 @@ def _dispute(envelope: EventEnvelope) -> PostEntry | None:
         return None
     order = str(data.payment_order_id)
     return PostEntry(entry_type, data.dispute_id, order, str(data.merchant_id), amount, str(envelope.event_id), fee)
+
+
+def _payout(envelope: EventEnvelope) -> PostEntry:
+    """A payout names no payment: its entry's stream is the payout's own (ledger.domain.streams)."""
+    data = PayoutPaidData.model_validate(envelope.data)
+    payout_id = str(data.payout_id)
+    return PostEntry(EntryType.PAYOUT, payout_id, "", str(data.merchant_id), data.money(), str(envelope.event_id))
 
 
 def _post(envelope: EventEnvelope) -> None:

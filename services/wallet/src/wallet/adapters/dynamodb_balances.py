@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from payments_shared.eventstore.dynamodb import PutItem, query_rows
-from wallet.rows import KEY, balance_row
+from wallet.rows import KEY, balance_row, payouts_row
 
 
 def _now() -> datetime:
@@ -20,8 +20,19 @@ class DynamoDBBalances:
         self._table = table_name
         self._clock = clock
 
-    def shard_credited(self, merchant_id: str, shard: int, balances: Mapping[str, int], version: int) -> PutItem:
-        fields = balance_row(merchant_id, shard, balances, version, self._clock().isoformat())
+    def shard_credited(
+        self,
+        merchant_id: str,
+        shard: int,
+        balances: Mapping[str, int],
+        version: int,
+        pending: Mapping[str, Mapping[str, int]] | None = None,
+    ) -> PutItem:
+        fields = balance_row(merchant_id, shard, balances, version, self._clock().isoformat(), pending)
+        return PutItem(self._table, {k: fields.pop(k) for k in KEY}, fields)
+
+    def paid_out(self, merchant_id: str, currency: str, paid_out: int, version: int) -> PutItem:
+        fields = payouts_row(merchant_id, currency, paid_out, version, self._clock().isoformat())
         return PutItem(self._table, {k: fields.pop(k) for k in KEY}, fields)
 
     def shards(self, merchant_id: str) -> list[dict[str, Any]]:

@@ -18,3 +18,20 @@ class CreditNotPositive(ValueError):
     def __init__(self, amount: Money) -> None:
         super().__init__(f"a wallet move must be positive, got {amount}")
         self.amount = amount
+
+
+class PayoutExceedsAvailable(Exception):
+    """A payout of more than is available, or of nothing (nothing available): refused, nothing moved."""
+
+    def __init__(self, available: Money) -> None:
+        super().__init__(f"at most {available.to_decimal_string()} {available.currency} is available to pay out")
+        self.available = available
+
+
+
+class PayoutKeyReused(Exception):
+    """An Idempotency-Key already used for a payout in another currency."""
+
+    def __init__(self, payout_id: str) -> None:
+        super().__init__(f"payout {payout_id} was made in another currency: use a new Idempotency-Key")
+        self.payout_id = payout_id

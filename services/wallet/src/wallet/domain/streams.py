@@ -8,6 +8,9 @@ shard it lands on: `credited#<payment order id>`, `refunded#<refund id>`, `refun
 from __future__ import annotations
 
 STREAM_PREFIX = "wallet-"
+# The wallet publishes only its payouts (the ledger books them); its shards' moves stay private.
+SOURCE = "payments.wallet"
+PUBLISHED_TYPES = {"PayoutPaid": "PayoutPaid"}
 # Shards a wallet is split into unless configured otherwise (WALLET_SHARDS). Changing it later is safe:
 # balances sum whatever shard rows exist.
 DEFAULT_SHARDS = 16

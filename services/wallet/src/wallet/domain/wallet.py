@@ -1,9 +1,10 @@
 """A wallet shard as a decider: a merchant's balances per currency on one shard, changed only by its events.
 
 The wallet holds what we owe each merchant, as the ledger's merchant_payable does: a capture credits its net
-(the amount less our fee, the kernel's fee rule: payments_shared.fees), a refund debits the refunded amount (the
-merchant bears it; our fee is not returned), a refund reversed later credits it back, a dispute debits its amount
-and the PSP's dispute fee (the merchant bears both), a dispute won credits the amount back (not the fee).
+(the amount less our fee, the kernel's fee rule: payments_shared.fees), pending until it settles
+(wallet.domain.settlement), a refund debits the refunded amount (the merchant bears it; our fee is not returned),
+a refund reversed later credits it back, a dispute debits its amount and the PSP's dispute fee (the merchant
+bears both), a dispute won credits the amount back (not the fee).
 
 A shard's balance, and the merchant's (the sum of its shards), may be negative: a shard takes whichever debit
 lands on it, and a merchant may refund more than it holds now (refunds of earlier captures already paid out).
@@ -21,6 +22,7 @@ from payments_shared.domain_events import DomainEvent, EventTypes
 from payments_shared.fees import FeeSchedule
 from payments_shared.money import Money
 from wallet.domain.errors import CreditNotPositive
+from wallet.domain.settlement import unsettled
 
 WALLET_CREDITED = "WalletCredited"
 WALLET_DEBITED = "WalletDebited"
@@ -40,6 +42,10 @@ class WalletCredited(DomainEvent):
     amount_minor: int
     payment_order_id: str
     source_event_id: str
+    # When it was credited and the settlement bucket it becomes available in (wallet.domain.settlement); None
+    # in credits written before settlement was tracked: settled (available) at once.
+    credited_at: str | None = None
+    settles_at: str | None = None
 
 
 @dataclass(frozen=True)
@@ -105,6 +111,9 @@ class WalletShard:
 
     merchant_id: str = ""  # from the shard's events; "" before the first
     balances: Mapping[str, int] = field(default_factory=dict)  # currency -> minor units, possibly negative
+    # currency -> {settlement bucket -> minor units}: credits not yet settled when last credited (those settled
+    # by then are dropped; a reader drops the ones settled by its own now: settlement.figures)
+    pending: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
 
     def balance(self, currency: str) -> Money:
         return Money(self.balances.get(currency, 0), currency)
@@ -119,6 +128,8 @@ class CreditWallet:
     amount: Money
     payment_order_id: str
     source_event_id: str
+    credited_at: str | None = None  # settlement.instant of the credit's time
+    settles_at: str | None = None  # settlement.settles_at: its bucket
 
 
 @dataclass(frozen=True)
@@ -160,7 +171,13 @@ def decide(command: WalletCommand, state: WalletShard, fees: FeeSchedule) -> Seq
         net = fees.net(money)  # zero when the fee takes it all: recorded still, the capture credited once
         return [
             WalletCredited(
-                command.merchant_id, net.currency, net.minor, command.payment_order_id, command.source_event_id
+                command.merchant_id,
+                net.currency,
+                net.minor,
+                command.payment_order_id,
+                command.source_event_id,
+                command.credited_at,
+                command.settles_at,
             )
         ]
     if isinstance(command, Dispute):
@@ -209,17 +226,33 @@ def evolve(state: WalletShard, event: DomainEvent) -> WalletShard:
     else:
         return state
     balances = {**state.balances, event.currency: state.balances.get(event.currency, 0) + change}
-    return WalletShard(event.merchant_id, balances)
+    pending = state.pending
+    if isinstance(event, WalletCredited) and event.settles_at is not None and event.amount_minor:
+        # Buckets settled by this credit's time go (their money is available: the balance holds it).
+        now = event.credited_at or ""
+        pending = {currency: unsettled(buckets, now) for currency, buckets in state.pending.items()}
+        buckets = pending.get(event.currency, {})
+        pending[event.currency] = {**buckets, event.settles_at: buckets.get(event.settles_at, 0) + change}
+        pending = {currency: buckets for currency, buckets in pending.items() if buckets}
+    return WalletShard(event.merchant_id, balances, pending)
 
 
 # Snapshots: every move writes its shard's, so a shard loads in constant work however long it grows. This
 # layout is stored: keep it (or add an upcaster) so existing snapshots still load.
 def snapshot(state: WalletShard) -> dict[str, Any]:
-    return {"merchant_id": state.merchant_id, "balances": dict(state.balances)}
+    layout: dict[str, Any] = {"merchant_id": state.merchant_id, "balances": dict(state.balances)}
+    if state.pending:  # added with settlement: absent, as in older snapshots, when nothing is pending
+        layout["pending"] = {currency: dict(buckets) for currency, buckets in state.pending.items()}
+    return layout
 
 
 def restore(state: Mapping[str, Any]) -> WalletShard:
-    return WalletShard(str(state["merchant_id"]), {str(k): int(v) for k, v in state["balances"].items()})
+    """Snapshots from before settlement was tracked have no pending: their credits are settled."""
+    pending = {
+        str(currency): {str(when): int(minor) for when, minor in buckets.items()}
+        for currency, buckets in (state.get("pending") or {}).items()
+    }
+    return WalletShard(str(state["merchant_id"]), {str(k): int(v) for k, v in state["balances"].items()}, pending)
 
 
 def wallet_decider(fees: FeeSchedule) -> Decider[WalletShard, WalletCommand]:
