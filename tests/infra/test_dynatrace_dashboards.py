@@ -447,7 +447,7 @@ def test_the_checks_reject_what_nobody_publishes() -> None:
     assert unknown_log_fields("fetch logs\n| filter isNotNull(access[routeKey])", emitted) == ["access[routeKey]"]
     assert unknown_log_groups('fetch logs | filter aws.log_group == "/aws/lambda/refunds"') == ["/aws/lambda/refunds"]
     assert "faas.coldstart" in span_attributes_set_by_code()
-    assert len(deployed_function_names()) == 14
+    assert len(deployed_function_names()) == 15
 
 
 def test_the_metric_stream_sends_the_namespaces_the_tiles_read() -> None:
