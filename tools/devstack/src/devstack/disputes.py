@@ -79,14 +79,14 @@ def close_some(psp: FakePsp, final: dict[str, dict[str, Any]], seed: int, close:
                 evidence = CLOSINGS[plan]
                 if evidence is None:
                     continue
-                status, answer = _submit(psp, dispute["id"], evidence)
+                status, answer = submit_evidence(psp, dispute["id"], evidence)
                 expected = "won" if plan == "win" else "lost"
                 if status != 200 or answer.get("status") != expected:
                     done.unexpected.append(f"{dispute['id']} ({order_id}) {plan}: {status} {answer}")
     return done
 
 
-def _submit(psp: FakePsp, dispute_id: str, evidence: str) -> tuple[int, dict[str, Any]]:
+def submit_evidence(psp: FakePsp, dispute_id: str, evidence: str) -> tuple[int, dict[str, Any]]:
     """POST /v1/disputes/{id} with Stripe's form encoding and the secret key."""
     data = urlencode({"evidence[uncategorized_text]": evidence, "submit": "true"}).encode()
     request = urllib.request.Request(
