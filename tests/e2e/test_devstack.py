@@ -54,7 +54,9 @@ def test_a_small_run_loses_nothing_and_balances(stack: Devstack) -> None:
     assert report.final_status.get("SUCCESS") and report.final_status.get("FAILED")
     assert report.http_status.get("400")  # the mix includes invalid requests
     assert sum(report.cold_starts.values()) >= 6  # every function started cold once
-    assert report.details["psp_charges"] == report.final_status["SUCCESS"]
+    # A manual-capture order's authorization is a charge at Stripe (captured: false) until it is captured or
+    # released: the cancelled ones count too.
+    assert report.details["psp_charges"] == report.final_status["SUCCESS"] + report.final_status.get("CANCELED", 0)
     # Refunds went through the flow: the PSP took them, the over-asks were refused naming what was left, and the
     # books (checked by report.ok) show each merchant's payable less what was refunded.
     assert report.refunds["statuses"].get("SUCCEEDED") and not report.refunds["pending"]

@@ -19,8 +19,8 @@ from devstack.disputes import submit_evidence
 from devstack.load import MERCHANTS, RETURN_URL, http
 from devstack.moto_local import client
 from devstack.stack import Devstack
-
 from fake_psp import dispute_fee
+
 from payments_shared.money import Money
 
 MERCHANT, CURRENCY = MERCHANTS[4], "GBP"

@@ -24,15 +24,21 @@ import time
 from pathlib import Path
 from typing import Any
 
+from devstack.disputes import close_some
 from devstack.faults import Faults
 from devstack.load import CARDS, drive, settle
+from devstack.payouts import pay_out_everyone
 from devstack.refunds import refund_some, settle_refunds
 from devstack.report import Report
 from devstack.stack import Devstack
 
 # 10 % of the payments meet 3-D Secure: half the buyers complete it, a quarter fail it, a quarter walk away.
+# 5 % only authorize: the merchant captures (all or a part) four in five, cancels the rest; 2 % are disputed.
 MIX = [
-    ("approve", 0.55),
+    ("approve", 0.48),
+    ("authorize-capture", 0.04),
+    ("authorize-cancel", 0.01),
+    ("approve-dispute", 0.02),
     ("authenticate", 0.05),
     ("authenticate-fail", 0.025),
     ("abandon", 0.025),
@@ -121,7 +127,11 @@ def run(payments: int, seed: int, logs: Path) -> tuple[Report, dict[str, Any]]:
         # Merchants refund some of what succeeded, under the same faults: money going back must not be lost either.
         refunds = refund_some(stack.api.url, stack.keys, sent, final, seed)
         settle_refunds(stack.api.url, stack.keys, refunds, final, timeout_s=600)
-        report = stack.report(sent, final, refunds)
+        # Disputes are won, lost or left open; then every merchant is paid out what is available.
+        disputes = close_some(stack.psp, final, seed)
+        merchants = {body["merchant_id"] for body in final.values() if body.get("status") == "SUCCESS"}
+        payouts = pay_out_everyone(stack.api.url, stack.keys, merchants, seed)
+        report = stack.report(sent, final, refunds, disputes, payouts)
         report.iam = stack.iam_check()
         spans = stack.spans.get_finished_spans()
         span_texts = [json.dumps(dict(s.attributes or {}), default=str) + s.name for s in spans]

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from devstack.sigv4 import Keyring, LocalPrincipal, signed_headers
+from payments_shared.money import Money
 
 # Stripe's test cards: the fake PSP (a Stripe subset) answers each as Stripe documents.
 APPROVED_CARDS = ("4242424242424242", "5555555555554444")
@@ -44,12 +45,21 @@ TOKEN_SHARE = 0.8  # the main mix pays with PaymentMethods; the rest sends cards
 REFUND_FAILS_CARD, REFUND_FAILS_METHOD = "4000000000005126", "pm_card_refundFail"
 # Stripe's dispute card: the charge succeeds, then the cardholder's bank disputes it (devstack.disputes).
 DISPUTE_CARD, DISPUTE_METHOD = "4000000000000259", "pm_card_createDispute"
+# Authorize now, capture later: the merchant's back end then captures the hold (all of it, or a part: the rest is
+# released) or cancels it, once the order shows AUTHORIZED.
+MERCHANT_ACTIONS = {"authorize-capture": "capture", "authorize-cancel": "cancel"}
+# A merchant that never saw its order AUTHORIZED within its wait (a loaded machine) leaves the hold to expire:
+# the system cancels it once the capture window passes.
+NEVER_AUTHORIZED, LEFT_TO_EXPIRE = "never AUTHORIZED", "authorize-expire"
+FINAL_STATUSES = ("SUCCESS", "FAILED", "CANCELED")
 INVALID_CARD = "4242424242424241"  # fails the Luhn check: 400
 CARDS = (*APPROVED_CARDS, *DECLINED_CARDS, INVALID_CARD)
 KINDS = [
-    ("approve", 0.60),
+    ("approve", 0.56),
     ("approve-refund-fails", 0.02),
     ("approve-dispute", 0.02),
+    ("authorize-capture", 0.03),
+    ("authorize-cancel", 0.01),
     ("authenticate", 0.03),
     ("authenticate-fail", 0.015),
     ("abandon", 0.015),
@@ -126,6 +136,7 @@ def order(
         "currency": "CHF" if kind == "refuse" else rng.choice(CURRENCIES),  # CHF: not supported → FAILED
         "buyer_info": {"name": "Ada Lovelace", "email": "ada@example.com", "country": "GB"},
         "return_url": RETURN_URL,
+        **({"capture_method": "manual"} if kind in MERCHANT_ACTIONS else {}),
         **paid_with,
     }
 
@@ -169,6 +180,45 @@ def authenticate(
             return str(body["status"])  # final without asking the buyer (an outcome the sweep or PSP decided)
         time.sleep(0.2)
     return None
+
+
+def captured(body: dict[str, Any]) -> Money:
+    """What a SUCCESS order took from the buyer: its captured amount (a manual capture may take less than the
+    hold), else its amount."""
+    return Money.parse(body.get("amount_captured") or body["amount"], body["currency"])
+
+
+def settle_authorization(
+    api_url: str, signer: LocalPrincipal, order_id: str, action: str, rng: random.Random, timeout_s: float = 90.0
+) -> str:
+    """The merchant's back end: once the order is AUTHORIZED, capture it (half the time a part of it) or cancel
+    it, retrying a 5xx under the same Idempotency-Key. What the order showed, or the API's unexpected answer."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        status, body = http("GET", f"{api_url}/payments/{order_id}", signer=signer)
+        if status == 200 and body["status"] == "AUTHORIZED":
+            break
+        if status == 200 and body["status"] in FINAL_STATUSES:
+            return str(body["status"])
+        time.sleep(0.2)
+    else:
+        return NEVER_AUTHORIZED
+    request: dict[str, Any] = {}
+    if action == "capture" and rng.random() < 0.5:
+        held = Money.parse(body["amount_authorized"], body["currency"])
+        part = Money(rng.randint(max(1, held.minor // 2), held.minor), held.currency)
+        request = {"amount": part.to_decimal_string(), "currency": part.currency}
+    elif action == "cancel":
+        request = {"cancellation_reason": "requested_by_customer"}
+    for _ in range(3):
+        answered, answer = http(
+            "POST", f"{api_url}/payments/{order_id}/{action}", request, {"Idempotency-Key": f"{action}-{order_id}"},
+            signer=signer,
+        )  # fmt: skip
+        if answered < 500:
+            break
+        time.sleep(1.0)
+    return "AUTHORIZED" if answered == 202 else f"{action} answered {answered} {answer}"
 
 
 def drive(
@@ -230,6 +280,15 @@ def drive(
             too_late = BUYER_ACTIONS[kind] is not None and seen != "REQUIRES_ACTION"
             if too_late:
                 kind = "abandon"  # the deadline passed first: it ends as a walked-away buyer's order does
+        if kind in MERCHANT_ACTIONS and status == 201:
+            signer = keys.merchant(bodies[index]["merchant_id"])
+            seen = settle_authorization(
+                api_url, signer, body["payment_order_id"], MERCHANT_ACTIONS[kind], random.Random(f"{seed}-{index}")
+            )
+            if seen == NEVER_AUTHORIZED:
+                kind = LEFT_TO_EXPIRE
+            elif seen != "AUTHORIZED":
+                raise AssertionError(f"{body['payment_order_id']} ({kind}): {seen}")
         sent = Sent(kind, status, body, latency_ms, too_late)
         done.append(sent)
         if progress:
@@ -254,7 +313,7 @@ def settle(api_url: str, keys: Keyring, sent: list[Sent], timeout_s: float) -> d
     while pending and time.monotonic() < deadline:
         for order_id in sorted(pending):
             status, body = http("GET", f"{api_url}/payments/{order_id}", signer=owner[order_id])
-            if status == 200 and body["status"] in ("SUCCESS", "FAILED"):
+            if status == 200 and body["status"] in FINAL_STATUSES:
                 final[order_id] = body
                 pending.discard(order_id)
         if pending:

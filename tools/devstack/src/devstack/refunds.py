@@ -10,7 +10,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from devstack.load import Sent, http
+from devstack.load import Sent, captured, http
 from devstack.sigv4 import Keyring
 from payments_shared.money import Money
 
@@ -76,7 +76,7 @@ def refund_some(
         plan = rng.choice(sorted(set(PLANS) - {"over"} if order_id in always else PLANS))
         done.asked[plan] += 1
         signer = keys.merchant(body["merchant_id"])
-        amount = Money.parse(body["amount"], body["currency"])
+        amount = captured(body)
         part = Money(rng.randint(1, amount.minor - 1), amount.currency)
         for step, action in enumerate(PLANS[plan]):
             request: dict[str, Any] = {}

@@ -10,14 +10,13 @@ from typing import Any
 from fake_psp import FakePsp
 
 from devstack.disputes import Disputes
-from devstack.load import Sent, http
+from devstack.load import FINAL_STATUSES, Sent, captured, http
 from devstack.moto_local import client
 from devstack.payouts import Payouts
 from devstack.refunds import Refunds
 from devstack.runtime import Invocation
 from devstack.sigv4 import Keyring
 from payments_shared.fees import FeeSchedule
-from payments_shared.money import Money
 
 
 def percentiles(samples: list[float]) -> dict[str, float]:
@@ -125,6 +124,9 @@ EXPECTED = {
     "abandon": "FAILED",
     "decline": "FAILED",
     "refuse": "FAILED",
+    "authorize-capture": "SUCCESS",
+    "authorize-cancel": "CANCELED",
+    "authorize-expire": "CANCELED",  # load.LEFT_TO_EXPIRE: the capture window passed, the system cancelled it
 }
 
 
@@ -159,7 +161,7 @@ def build(
     payouts: Payouts | None = None,
 ) -> Report:
     kinds = {s.body["payment_order_id"]: s.kind for s in sent if s.status == 201}
-    lost = [order_id for order_id, body in final.items() if body.get("status") not in ("SUCCESS", "FAILED")]
+    lost = [order_id for order_id, body in final.items() if body.get("status") not in FINAL_STATUSES]
     wrong = [
         f"{order_id}: {kinds[order_id]} → {body.get('status')}"
         for order_id, body in final.items()
@@ -171,7 +173,7 @@ def build(
     owed: dict[tuple[str, str], int] = defaultdict(int)  # what each merchant is owed: net of fees, less refunds
     for body in final.values():
         if body.get("status") == "SUCCESS":
-            amount = Money.parse(body["amount"], body["currency"])
+            amount = captured(body)
             success[(body["merchant_id"], body["currency"])] += amount.minor
             owed[(body["merchant_id"], body["currency"])] += fees.net(amount).minor
     for key, refunded in (refunds.refunded_minor() if refunds else {}).items():

@@ -52,7 +52,7 @@ def test_a_run_that_closes_none_expects_every_dispute_open(psp: FakePsp) -> None
     client.v1.payment_intents.create(params=params)  # type: ignore[arg-type]
     final = {"order-1": {"status": "SUCCESS", "merchant_id": "m-1", "currency": "EUR", "amount": "5.00"}}
     found = close_some(psp, final, seed=1, close=False)
-    assert found.plans() == {"keep-open": 1} and [d["status"] for d in psp.disputes_of(
-        psp.intents_with(payment_order_id="order-1")[0]["id"]
-    )] == ["needs_response"]
+    assert found.plans() == {"keep-open": 1} and [
+        d["status"] for d in psp.disputes_of(psp.intents_with(payment_order_id="order-1")[0]["id"])
+    ] == ["needs_response"]
     assert found.taken_minor() == {("m-1", "EUR"): 500 + dispute_fee("eur")}
