@@ -185,7 +185,14 @@ def test_a_dispute_round_trips_through_the_dynamodb_row(world: dict[str, Any]) -
     body = json_body(api.handler(event, LambdaContext()))
     assert body["status"] == "DISPUTED"
     assert body["disputes"] == [
-        {"dispute_id": "dp_9", "amount": "2.50", "currency": "EUR", "fee": "15.00", "status": "OPENED", "reason": "fraudulent"}
+        {
+            "dispute_id": "dp_9",
+            "amount": "2.50",
+            "currency": "EUR",
+            "fee": "15.00",
+            "status": "OPENED",
+            "reason": "fraudulent",
+        }
     ]
     assert deliver(outcome.handler, dispute_status_updated(order_id, "dp_9", status="LOST", amount_minor=250)) == []
     body = json_body(api.handler(event, LambdaContext()))

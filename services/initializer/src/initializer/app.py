@@ -9,9 +9,9 @@ from typing import Any
 
 from initializer.domain.commands import (
     InitiatePayment,
+    RecordDisputeStatus,
     RecordPaymentAction,
     RecordPaymentOutcome,
-    RecordDisputeStatus,
     RecordRefundOutcome,
     RequestCancel,
     RequestCapture,
@@ -115,8 +115,9 @@ class InitializerApp:
         cause: Cause,
     ) -> PaymentOrder | None:
         """Record the finalizer's decision on the order (or that the buyer must authenticate first, or a
-        refund's answer, or a dispute's status), once; a final status never moves. The order as recorded, or None when nothing was
-        new. Raises PaymentNotFound for an outcome that came before its order (the queue redelivers it)."""
+        refund's answer, or a dispute's status), once; a final status never moves. The order as recorded, or None
+        when nothing was new. Raises PaymentNotFound for an outcome that came before its order (the queue
+        redelivers it)."""
         decision = self._payments.handle(
             payment_stream(command.payment_order_id), command, cause, changes=self._status_recorded
         )

@@ -21,9 +21,9 @@ from typing import Any, ClassVar
 
 from initializer.domain.card import CardSummary, expires_before
 from initializer.domain.commands import (
+    RecordDisputeStatus,
     RecordPaymentAction,
     RecordPaymentOutcome,
-    RecordDisputeStatus,
     RecordRefundOutcome,
     RequestCancel,
     RequestCapture,

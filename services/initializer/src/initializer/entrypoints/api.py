@@ -31,11 +31,11 @@ from initializer.http_models import (
     CancelRequest,
     CaptureRequest,
     CardOut,
+    DisputeOut,
     NextActionOut,
     PaymentOut,
     PaymentRequest,
     RefundOut,
-    DisputeOut,
     RefundRequest,
 )
 from initializer.runtime import SERVICE, container, logger

@@ -1,7 +1,7 @@
 """The initializer's consumer of the finalizer's PaymentStatusUpdated, PaymentActionRequired,
 RefundStatusUpdated and DisputeStatusUpdated (its queue): record the outcome on the order, that the buyer must
-authenticate first, a refund's answer, or a dispute's status. When an order becomes final, how long the buyer waited since the order was accepted
-(TimeToFinalStatus, the SLO's and the alarms' figure)."""
+authenticate first, a refund's answer, or a dispute's status. When an order becomes final, how long the buyer
+waited since the order was accepted (TimeToFinalStatus, the SLO's and the alarms' figure)."""
 
 from __future__ import annotations
 
