@@ -17,7 +17,7 @@ from payments_shared.contracts import PaymentInitiatedData
 from payments_shared.events import EventEnvelope
 from payments_shared.sealed_cards import KmsCardCipher
 from payments_testing.aws import LambdaContext, aws_client
-from payments_testing.events import deliver, payment_action_required, payment_status_updated
+from payments_testing.events import deliver, dispute_status_updated, payment_action_required, payment_status_updated
 from payments_testing.http import api_event, json_body
 from payments_testing.streams import read_stream
 
@@ -166,3 +166,34 @@ def test_an_authentication_to_do_shows_until_the_outcome_and_never_after_it(worl
         "PaymentActionRecorded",
         "PaymentOutcomeRecorded",
     ]
+
+
+def test_a_dispute_round_trips_through_the_dynamodb_row(world: dict[str, Any]) -> None:
+    created = api.handler(api_event("POST", "/payments", valid_order(), {"Idempotency-Key": "k-dp"}), LambdaContext())
+    order_id = json_body(created)["payment_order_id"]
+    assert deliver(outcome.handler, payment_status_updated(order_id=order_id, status="SUCCESS")) == []
+    opened = dispute_status_updated(order_id, "dp_9", status="OPENED", amount_minor=250, fee_minor=1500)
+    assert deliver(outcome.handler, opened) == []
+    assert deliver(outcome.handler, opened) == []  # a redelivery
+
+    event = api_event(
+        "GET",
+        f"/payments/{order_id}",
+        resource="/payments/{payment_order_id}",
+        path_parameters={"payment_order_id": order_id},
+    )
+    body = json_body(api.handler(event, LambdaContext()))
+    assert body["status"] == "DISPUTED"
+    assert body["disputes"] == [
+        {
+            "dispute_id": "dp_9",
+            "amount": "2.50",
+            "currency": "EUR",
+            "fee": "15.00",
+            "status": "OPENED",
+            "reason": "fraudulent",
+        }
+    ]
+    assert deliver(outcome.handler, dispute_status_updated(order_id, "dp_9", status="LOST", amount_minor=250)) == []
+    body = json_body(api.handler(event, LambdaContext()))
+    assert (body["status"], body["disputes"][0]["status"]) == ("SUCCESS", "LOST")

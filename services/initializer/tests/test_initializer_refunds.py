@@ -14,7 +14,7 @@ from initializer.entrypoints import outcome
 from payments_shared.contracts import check_contract
 from payments_shared.eventstore.memory import InMemoryEventStore
 from payments_shared.eventstore.relay import integration_envelope
-from payments_testing.events import deliver, dispute_status_updated, payment_status_updated, refund_status_updated
+from payments_testing.events import deliver, payment_status_updated, refund_status_updated
 from payments_testing.http import MERCHANT_2, OPERATOR_1, json_body
 
 
@@ -170,15 +170,3 @@ def test_a_refund_answer_is_no_time_to_final_status(runtime: ModuleType, in_memo
     finally:
         outcome.metrics.add_metric = original  # type: ignore[method-assign]
     assert "TimeToFinalStatus" not in recorded
-
-
-def test_a_dispute_reaching_the_outcome_queue_is_acknowledged_and_changes_nothing_yet(
-    in_memory: InMemoryEventStore,
-) -> None:
-    # The initializer's pattern takes DisputeStatusUpdated (for the order's disputes, not recorded yet): until
-    # then it must be acknowledged, never retried into the DLQ, and leave the order as it was.
-    order_id = paid("20.00")
-    before = json_body(get(order_id))
-    events = len(all_events(in_memory))
-    assert deliver(outcome.handler, dispute_status_updated(order_id, amount_minor=2000)) == []
-    assert json_body(get(order_id)) == before and len(all_events(in_memory)) == events

@@ -9,6 +9,7 @@ from typing import Any
 
 from initializer.domain.commands import (
     InitiatePayment,
+    RecordDisputeStatus,
     RecordPaymentAction,
     RecordPaymentOutcome,
     RecordRefundOutcome,
@@ -109,11 +110,14 @@ class InitializerApp:
         return [self._orders.status_recorded(_order(decision), decision.version, self._clock())]
 
     def record_outcome(
-        self, command: RecordPaymentOutcome | RecordPaymentAction | RecordRefundOutcome, cause: Cause
+        self,
+        command: RecordPaymentOutcome | RecordPaymentAction | RecordRefundOutcome | RecordDisputeStatus,
+        cause: Cause,
     ) -> PaymentOrder | None:
         """Record the finalizer's decision on the order (or that the buyer must authenticate first, or a
-        refund's answer), once; a final status never moves. The order as recorded, or None when nothing was
-        new. Raises PaymentNotFound for an outcome that came before its order (the queue redelivers it)."""
+        refund's answer, or a dispute's status), once; a final status never moves. The order as recorded, or None
+        when nothing was new. Raises PaymentNotFound for an outcome that came before its order (the queue
+        redelivers it)."""
         decision = self._payments.handle(
             payment_stream(command.payment_order_id), command, cause, changes=self._status_recorded
         )

@@ -259,6 +259,17 @@ class RefundOut(BaseModel):
     failure_reason: str | None = None
 
 
+class DisputeOut(BaseModel):
+    """A cardholder's bank disputing the payment: the disputed amount and the PSP's fee (never returned)."""
+
+    dispute_id: str
+    amount: str
+    currency: str
+    fee: str
+    status: str  # OPENED | WON | LOST
+    reason: str | None = None  # Stripe's dispute reason
+
+
 class CardOut(BaseModel):
     brand: str
     last4: str
@@ -289,3 +300,4 @@ class PaymentOut(BaseModel):
     amount_authorized: str | None = None  # manual capture: what the card holds (once AUTHORIZED)
     amount_captured: str | None = None  # manual capture: what was captured (once SUCCESS)
     refunds: list[RefundOut] = []
+    disputes: list[DisputeOut] = []  # while one is OPENED the status shows DISPUTED

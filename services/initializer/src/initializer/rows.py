@@ -41,6 +41,16 @@ def status_fields(order: PaymentOrder, version: int, timestamp: str) -> dict[str
             }
             for refund in order.refunds
         ],
+        "disputes": [
+            {
+                "dispute_id": dispute.dispute_id,
+                "amount_minor": dispute.amount.minor,
+                "fee_minor": dispute.fee.minor,
+                "status": dispute.status.value,
+                "reason": dispute.reason,
+            }
+            for dispute in order.disputes
+        ],
         # What the buyer's page needs while the order is REQUIRES_ACTION (None once final).
         "next_action": None
         if order.next_action is None

@@ -187,6 +187,19 @@ class RecordRefundOutcome:
 
 
 @dataclass(frozen=True)
+class RecordDisputeStatus:
+    """The finalizer's DisputeStatusUpdated (event `source_event_id`): record the dispute's status on the order."""
+
+    payment_order_id: str
+    dispute_id: str
+    amount: Money
+    fee: Money
+    status: str  # OPENED | WON | LOST
+    reason: str | None
+    source_event_id: str
+
+
+@dataclass(frozen=True)
 class RequestCapture:
     """The merchant asks to capture `amount` of an AUTHORIZED payment (None: all that was authorized; the rest
     is released), under an Idempotency-Key; `request_fingerprint` tells a retry from a reused key."""

@@ -7,7 +7,8 @@ authenticate (3-D Secure) first. An order with capture_method manual is first AU
 the merchant then asks once for a capture (CaptureRequested: SUCCESS follows with the captured amount) or a
 cancel (CancelRequested: CANCELED follows); the system cancels an authorization left past the capture window.
 A successful order may then take refunds: each RefundRequested (refused beyond
-what is left to refund, counting the refunds still in flight) and later its RefundOutcomeRecorded.
+what is left to refund, counting the refunds still in flight) and later its RefundOutcomeRecorded. The
+cardholder's bank may dispute it: DisputeStatusRecorded once per dispute and status, OPENED then WON or LOST.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any, ClassVar
 
 from initializer.domain.card import CardSummary, expires_before
 from initializer.domain.commands import (
+    RecordDisputeStatus,
     RecordPaymentAction,
     RecordPaymentOutcome,
     RecordRefundOutcome,
@@ -58,6 +60,9 @@ class OrderStatus(StrEnum):
     # Shown for a successful payment once refunds took some or all of it (the payment's outcome stays SUCCESS).
     PARTIALLY_REFUNDED = "PARTIALLY_REFUNDED"
     REFUNDED = "REFUNDED"
+    # Shown while a dispute is OPENED; it wins over the refunded statuses (kept simple: an open dispute is what
+    # the merchant must act on). WON or LOST: the refunded status (or SUCCESS) shows again.
+    DISPUTED = "DISPUTED"
 
 
 FINAL_STATUSES = frozenset({OrderStatus.SUCCESS, OrderStatus.FAILED, OrderStatus.CANCELED})
@@ -80,12 +85,25 @@ REFUND_TRANSITIONS = {
     RefundStatus.SUCCEEDED: frozenset({RefundStatus.REVERSED}),
 }
 
+class DisputeStatus(StrEnum):
+    OPENED = "OPENED"  # the bank took the amount (and the PSP its fee) back; the merchant may answer
+    WON = "WON"
+    LOST = "LOST"
+
+
+# Only forward: a close seen first is recorded (the OPENED behind it on the bus then changes nothing).
+DISPUTE_TRANSITIONS = {
+    None: frozenset({DisputeStatus.OPENED, DisputeStatus.WON, DisputeStatus.LOST}),
+    DisputeStatus.OPENED: frozenset({DisputeStatus.WON, DisputeStatus.LOST}),
+}
+
 PAYMENT_INITIATED = "PaymentInitiated"
 PAYMENT_REJECTED = "PaymentRejected"
 PAYMENT_OUTCOME_RECORDED = "PaymentOutcomeRecorded"
 PAYMENT_ACTION_RECORDED = "PaymentActionRecorded"
 REFUND_REQUESTED = "RefundRequested"
 REFUND_OUTCOME_RECORDED = "RefundOutcomeRecorded"
+DISPUTE_STATUS_RECORDED = "DisputeStatusRecorded"
 CAPTURE_REQUESTED = "CaptureRequested"
 CANCEL_REQUESTED = "CancelRequested"
 
@@ -202,6 +220,20 @@ class RefundOutcomeRecorded(DomainEvent):
 
 
 @dataclass(frozen=True)
+class DisputeStatusRecorded(DomainEvent):
+    """The finalizer's DisputeStatusUpdated on this order: a dispute's amounts and where it stands."""
+
+    event_type: ClassVar[str] = DISPUTE_STATUS_RECORDED
+    dispute_id: str
+    amount_minor: int
+    fee_minor: int
+    currency: str
+    status: str  # DisputeStatus
+    reason: str | None
+    source_event_id: str
+
+
+@dataclass(frozen=True)
 class CaptureRequested(DomainEvent):
     """The merchant's capture of an AUTHORIZED order, within the authorized amount; published (its contract's
     fields) to the finalizer."""
@@ -249,6 +281,7 @@ EVENTS = EventTypes(
     RefundOutcomeRecorded,
     CaptureRequested,
     CancelRequested,
+    DisputeStatusRecorded,
 )
 
 
@@ -292,6 +325,15 @@ class Refund:
 
 
 @dataclass(frozen=True)
+class Dispute:
+    dispute_id: str
+    amount: Money
+    fee: Money  # the PSP's dispute fee, never returned
+    status: DisputeStatus
+    reason: str | None
+
+
+@dataclass(frozen=True)
 class PaymentOrder:
     payment_order_id: PaymentOrderId
     merchant_id: MerchantId
@@ -309,6 +351,13 @@ class PaymentOrder:
     authorized: Money | None = None  # a manual capture's hold, once AUTHORIZED
     captured: Money | None = None  # what SUCCESS took: the amount, or a manual capture's (possibly smaller) part
     settlement: Settlement | None = None  # the capture or cancel asked of the authorization
+    disputes: tuple[Dispute, ...] = ()  # in the order they were first seen
+
+    def dispute(self, dispute_id: str) -> Dispute | None:
+        return next((dispute for dispute in self.disputes if dispute.dispute_id == dispute_id), None)
+
+    def disputed(self) -> bool:
+        return any(dispute.status == DisputeStatus.OPENED for dispute in self.disputes)
 
     def refund(self, refund_id: str) -> Refund | None:
         return next((refund for refund in self.refunds if refund.refund_id == refund_id), None)
@@ -332,7 +381,10 @@ class PaymentOrder:
 
     @property
     def shown_status(self) -> OrderStatus:
-        """The status a merchant reads: a successful payment says how much of it refunds took back."""
+        """The status a merchant reads: a successful payment says it is disputed while a dispute is open, else
+        how much of it refunds took back (the payment's outcome stays SUCCESS)."""
+        if self.status == OrderStatus.SUCCESS and self.disputed():
+            return OrderStatus.DISPUTED
         if self.status != OrderStatus.SUCCESS or not self.refunded().is_positive():
             return self.status
         return OrderStatus.REFUNDED if self.refunded() == self.charged() else OrderStatus.PARTIALLY_REFUNDED
@@ -346,6 +398,7 @@ OrderCommand = (
     | RecordRefundOutcome
     | RequestCapture
     | RequestCancel
+    | RecordDisputeStatus
 )
 
 
@@ -360,6 +413,8 @@ def decide(command: OrderCommand, order: PaymentOrder | None, policy: PaymentPol
         return _record_refund_outcome(command, order)
     if isinstance(command, RequestCapture | RequestCancel):
         return _settle(command, order)
+    if isinstance(command, RecordDisputeStatus):
+        return _record_dispute(command, order)
     return _record_outcome(command, order)
 
 
@@ -516,6 +571,30 @@ def _record_refund_outcome(command: RecordRefundOutcome, order: PaymentOrder | N
     return [RefundOutcomeRecorded(command.refund_id, answer.value, command.failure_reason, command.source_event_id)]
 
 
+def _record_dispute(command: RecordDisputeStatus, order: PaymentOrder | None) -> list[DomainEvent]:
+    """A dispute's status, only forward; nothing for a redelivery, a duplicate event or a late OPENED. Before its
+    order it is refused: the queue redelivers it until the order exists."""
+    if order is None:
+        raise PaymentNotFound(command.payment_order_id)
+    known = order.dispute(command.dispute_id)
+    status = DisputeStatus(command.status)
+    if command.source_event_id in order.outcome_event_ids or status not in DISPUTE_TRANSITIONS.get(
+        None if known is None else known.status, frozenset()
+    ):
+        return []
+    return [
+        DisputeStatusRecorded(
+            dispute_id=command.dispute_id,
+            amount_minor=command.amount.minor,
+            fee_minor=command.fee.minor,
+            currency=command.amount.currency,
+            status=status.value,
+            reason=command.reason,
+            source_event_id=command.source_event_id,
+        )
+    ]
+
+
 def evolve(order: PaymentOrder | None, event: DomainEvent) -> PaymentOrder | None:
     """The order after one more event: the only place its state changes."""
     if isinstance(event, PaymentInitiationEvent):
@@ -577,6 +656,21 @@ def evolve(order: PaymentOrder | None, event: DomainEvent) -> PaymentOrder | Non
             for refund in order.refunds
         )
         return replace(order, refunds=refunds, outcome_event_ids=order.outcome_event_ids | {event.source_event_id})
+    if isinstance(event, DisputeStatusRecorded) and order is not None:
+        dispute = Dispute(
+            dispute_id=event.dispute_id,
+            amount=Money(int(event.amount_minor), event.currency),
+            fee=Money(int(event.fee_minor), event.currency),
+            status=DisputeStatus(event.status),
+            reason=event.reason,
+        )
+        known = order.dispute(event.dispute_id) is not None
+        disputes = (
+            tuple(dispute if d.dispute_id == event.dispute_id else d for d in order.disputes)
+            if known
+            else (*order.disputes, dispute)
+        )
+        return replace(order, disputes=disputes, outcome_event_ids=order.outcome_event_ids | {event.source_event_id})
     return order
 
 

@@ -31,6 +31,7 @@ from initializer.http_models import (
     CancelRequest,
     CaptureRequest,
     CardOut,
+    DisputeOut,
     NextActionOut,
     PaymentOut,
     PaymentRequest,
@@ -155,6 +156,17 @@ def _out(order: PaymentOrder) -> PaymentOut:
         ),
         amount_refunded=order.refunded().to_decimal_string(),
         refunds=[_refund_out(refund) for refund in order.refunds],
+        disputes=[
+            DisputeOut(
+                dispute_id=dispute.dispute_id,
+                amount=dispute.amount.to_decimal_string(),
+                currency=dispute.amount.currency,
+                fee=dispute.fee.to_decimal_string(),
+                status=dispute.status.value,
+                reason=dispute.reason,
+            )
+            for dispute in order.disputes
+        ],
         capture_method=order.capture_method,
         amount_authorized=None if order.authorized is None else order.authorized.to_decimal_string(),
         amount_captured=order.charged().to_decimal_string()
@@ -242,6 +254,17 @@ def get_payment(payment_order_id: Annotated[PaymentOrderId, Path()]) -> PaymentO
                 failure_reason=refund.get("failure_reason"),
             )
             for refund in row.get("refunds") or []
+        ],
+        disputes=[
+            DisputeOut(
+                dispute_id=dispute["dispute_id"],
+                amount=Money(int(dispute["amount_minor"]), row["currency"]).to_decimal_string(),
+                currency=row["currency"],
+                fee=Money(int(dispute["fee_minor"]), row["currency"]).to_decimal_string(),
+                status=dispute["status"],
+                reason=dispute.get("reason"),
+            )
+            for dispute in row.get("disputes") or []
         ],
         capture_method=row.get("capture_method") or "automatic",
         amount_authorized=_decimal(row.get("amount_authorized_minor"), row["currency"]),

@@ -1,19 +1,26 @@
-"""The initializer's consumer of the finalizer's PaymentStatusUpdated, PaymentActionRequired and
-RefundStatusUpdated (its queue): record the outcome on the order, that the buyer must authenticate first, or a
-refund's answer. When an order becomes final, how long the buyer waited since the order was accepted
-(TimeToFinalStatus, the SLO's and the alarms' figure)."""
+"""The initializer's consumer of the finalizer's PaymentStatusUpdated, PaymentActionRequired,
+RefundStatusUpdated and DisputeStatusUpdated (its queue): record the outcome on the order, that the buyer must
+authenticate first, a refund's answer, or a dispute's status. When an order becomes final, how long the buyer
+waited since the order was accepted (TimeToFinalStatus, the SLO's and the alarms' figure)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from initializer.domain.commands import RecordPaymentAction, RecordPaymentOutcome, RecordRefundOutcome
+from initializer.domain.commands import (
+    RecordDisputeStatus,
+    RecordPaymentAction,
+    RecordPaymentOutcome,
+    RecordRefundOutcome,
+)
 from initializer.domain.order import FINAL_STATUSES, OrderStatus, PaymentOrder
 from initializer.runtime import SERVICE, container, logger
 from payments_shared.contracts import (
+    DISPUTE_STATUS_UPDATED,
     PAYMENT_ACTION_REQUIRED,
     PAYMENT_STATUS_UPDATED,
     REFUND_STATUS_UPDATED,
+    DisputeStatusUpdatedData,
     PaymentActionRequiredData,
     PaymentStatusUpdatedData,
     RefundStatusUpdatedData,
@@ -23,7 +30,7 @@ from payments_shared.eventstore.repository import Cause
 from payments_shared.lambda_entry.queue import queue_entry
 from payments_shared.observability.metrics import MetricUnit, build_metrics
 
-OutcomeCommand = RecordPaymentOutcome | RecordPaymentAction | RecordRefundOutcome
+OutcomeCommand = RecordPaymentOutcome | RecordPaymentAction | RecordRefundOutcome | RecordDisputeStatus
 
 
 def outcome_command(envelope: EventEnvelope) -> tuple[OutcomeCommand, Cause]:
@@ -36,6 +43,17 @@ def outcome_command(envelope: EventEnvelope) -> tuple[OutcomeCommand, Cause]:
             str(refund.refund_id),
             refund.status,
             refund.failure_reason,
+            str(envelope.event_id),
+        ), cause
+    if envelope.event_type == DISPUTE_STATUS_UPDATED:
+        dispute = DisputeStatusUpdatedData.model_validate(envelope.data)
+        return RecordDisputeStatus(
+            str(dispute.payment_order_id),
+            dispute.dispute_id,
+            dispute.money(),
+            dispute.fee(),
+            dispute.status,
+            dispute.reason,
             str(envelope.event_id),
         ), cause
     if envelope.event_type == PAYMENT_ACTION_REQUIRED:
@@ -73,12 +91,17 @@ def time_to_final_ms(order: PaymentOrder | None, now: datetime) -> float | None:
 
 
 def _record_outcome(envelope: EventEnvelope) -> None:
-    if envelope.event_type not in (PAYMENT_STATUS_UPDATED, PAYMENT_ACTION_REQUIRED, REFUND_STATUS_UPDATED):
+    if envelope.event_type not in (
+        PAYMENT_STATUS_UPDATED,
+        PAYMENT_ACTION_REQUIRED,
+        REFUND_STATUS_UPDATED,
+        DISPUTE_STATUS_UPDATED,
+    ):
         return
     command, cause = outcome_command(envelope)
     recorded = container.app().record_outcome(command, cause)
-    if isinstance(command, RecordRefundOutcome):
-        return  # a refund's answer: the payment was final long before
+    if isinstance(command, RecordRefundOutcome | RecordDisputeStatus):
+        return  # a refund's answer or a dispute: the payment was final long before
     waited_ms = time_to_final_ms(recorded, datetime.now(UTC))
     if waited_ms is not None:
         metrics.add_metric(name="TimeToFinalStatus", unit=MetricUnit.Milliseconds, value=waited_ms)
