@@ -190,7 +190,8 @@ def test_authorize_capture_pay_out_refund_and_lose_a_dispute_each_step_as_calcul
     # A second payment, 50, disputed by the cardholder's bank (Stripe's dispute card): the PSP takes the amount
     # and its dispute fee; the merchant bears both. Lost: nothing comes back.
     disputed_id = pay(stack, "show-dispute-50", "50.00", "pm_card_createDispute", "automatic")
-    order_status(stack, disputed_id, "SUCCESS")
+    [shown] = order_status(stack, disputed_id, "DISPUTED")["disputes"]
+    assert (shown["amount"], shown["status"]) == ("50.00", "OPENED"), shown
     fifty = Money.parse("50.00", CURRENCY)
     net50, fee50, dispute = stack.fees.net(fifty).minor, fifty.minor - stack.fees.net(fifty).minor, dispute_fee("GBP")
     [intent] = stack.psp.intents_with(payment_order_id=disputed_id)
@@ -211,4 +212,6 @@ def test_authorize_capture_pay_out_refund_and_lose_a_dispute_each_step_as_calcul
         return [i["event_type"]["S"] for i in items]
 
     assert eventually(recorded, ["DisputeOpened", "DisputeLost"]) == ["DisputeOpened", "DisputeLost"]
+    [lost] = order_status(stack, disputed_id, "SUCCESS")["disputes"]  # closed: no longer DISPUTED
+    assert lost["status"] == "LOST" and lost["fee"] == Money(dispute, CURRENCY).to_decimal_string(), lost
     after(payable=payable, paid_out=gbp("10.00"), clearing=-dispute, fees=fees, payouts=gbp("10.00"))

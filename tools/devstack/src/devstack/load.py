@@ -52,6 +52,8 @@ MERCHANT_ACTIONS = {"authorize-capture": "capture", "authorize-cancel": "cancel"
 # the system cancels it once the capture window passes.
 NEVER_AUTHORIZED, LEFT_TO_EXPIRE = "never AUTHORIZED", "authorize-expire"
 FINAL_STATUSES = ("SUCCESS", "FAILED", "CANCELED")
+# What GET shows of a SUCCESS payment once refunds or a dispute followed: its outcome is still SUCCESS.
+SHOWN_AFTER_SUCCESS = ("PARTIALLY_REFUNDED", "REFUNDED", "DISPUTED")
 INVALID_CARD = "4242424242424241"  # fails the Luhn check: 400
 CARDS = (*APPROVED_CARDS, *DECLINED_CARDS, INVALID_CARD)
 KINDS = [
@@ -305,7 +307,8 @@ def drive(
 
 
 def settle(api_url: str, keys: Keyring, sent: list[Sent], timeout_s: float) -> dict[str, dict[str, Any]]:
-    """Poll every accepted order, as its merchant, until it is final (or the time is up)."""
+    """Poll every accepted order, as its merchant, until it is final (or the time is up): each with its outcome
+    as `status` (a dispute the dispute card opened may already show, DISPUTED, over its SUCCESS)."""
     final: dict[str, dict[str, Any]] = {}
     owner = {s.body["payment_order_id"]: keys.merchant(s.body["merchant_id"]) for s in sent if s.status == 201}
     pending = set(owner)
@@ -313,8 +316,11 @@ def settle(api_url: str, keys: Keyring, sent: list[Sent], timeout_s: float) -> d
     while pending and time.monotonic() < deadline:
         for order_id in sorted(pending):
             status, body = http("GET", f"{api_url}/payments/{order_id}", signer=owner[order_id])
-            if status == 200 and body["status"] in FINAL_STATUSES:
-                final[order_id] = body
+            if status == 200 and (body["status"] in FINAL_STATUSES or body["status"] in SHOWN_AFTER_SUCCESS):
+                final[order_id] = {
+                    **body,
+                    "status": "SUCCESS" if body["status"] in SHOWN_AFTER_SUCCESS else body["status"],
+                }
                 pending.discard(order_id)
         if pending:
             time.sleep(0.2)
