@@ -67,8 +67,11 @@ def dispute_fee(currency: str) -> int:
 
 def _txn(amount: int, fee: int, currency: str, created: int, dispute_id: str, description: str) -> dict[str, Any]:
     """A balance transaction as the Dispute lists it (fixtures3.json's balance_transaction shape, in brief)."""
-    fee_details = [{"amount": fee, "application": None, "currency": currency, "description": "Dispute fee",
-                    "type": "stripe_fee"}] if fee else []
+    fee_details = (
+        [{"amount": fee, "application": None, "currency": currency, "description": "Dispute fee", "type": "stripe_fee"}]
+        if fee
+        else []
+    )
     return {
         "id": f"txn_{secrets.token_hex(12)}",
         "object": "balance_transaction",
@@ -190,8 +193,14 @@ class DisputesMixin:
         if text == WINNING_EVIDENCE:
             dispute["status"] = "won"
             dispute["balance_transactions"].append(
-                _txn(dispute["amount"], 0, dispute["currency"], int(self.clock()), dispute["id"],
-                     f"Chargeback reversal for {dispute['charge']}")
+                _txn(
+                    dispute["amount"],
+                    0,
+                    dispute["currency"],
+                    int(self.clock()),
+                    dispute["id"],
+                    f"Chargeback reversal for {dispute['charge']}",
+                )
             )
             self._emit("charge.dispute.updated", dispute, origin)
             self._emit("charge.dispute.funds_reinstated", dispute, origin)
@@ -246,6 +255,4 @@ def _error(message: str, param: str | None, code: str | None) -> dict[str, Any]:
 
 
 def _closed(dispute: dict[str, Any]) -> dict[str, Any]:
-    return _error(
-        f"This dispute is already closed (status {dispute['status']}): it cannot be updated.", None, None
-    )
+    return _error(f"This dispute is already closed (status {dispute['status']}): it cannot be updated.", None, None)

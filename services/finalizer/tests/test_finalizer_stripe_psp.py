@@ -283,7 +283,13 @@ def test_a_dispute_is_read_with_its_fee_and_our_order_id_and_its_close(psp: Fake
     adapter = stripe_on(psp)
     view = adapter.retrieve_dispute(dispute["id"])
     assert view == DisputeView(
-        dispute["id"], result.psp_reference, 1234, "EUR", dispute_fee("eur"), DisputeStatus.OPENED, "fraudulent",
+        dispute["id"],
+        result.psp_reference,
+        1234,
+        "EUR",
+        dispute_fee("eur"),
+        DisputeStatus.OPENED,
+        "fraudulent",
         str(order_id),
     )
     psp._update_dispute(dispute["id"], None, {"evidence": {"uncategorized_text": "winning_evidence"}}, "req", False)

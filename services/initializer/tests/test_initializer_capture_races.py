@@ -35,6 +35,7 @@ def authorized_order() -> str:
 
 def ask(order_id: str, n: int) -> dict[str, Any]:
     """Racer n: a capture of a different amount (even n) or a cancel (odd n), retried while busy."""
+
     def once() -> dict[str, Any]:
         if n % 2:
             return cancel(order_id, {"cancellation_reason": "requested_by_customer"}, key=f"racer-{n}")

@@ -57,9 +57,7 @@ def manual_order() -> list[DomainEvent]:
 
 def capture(key: int, minor: int | None) -> RequestCapture:
     amount = None if minor is None else Money(minor, "EUR")
-    return RequestCapture(
-        ORDER_ID, amount, f"k{key}", RequestCapture.fingerprint(str(minor), "EUR"), NOW, "merchant-1"
-    )
+    return RequestCapture(ORDER_ID, amount, f"k{key}", RequestCapture.fingerprint(str(minor), "EUR"), NOW, "merchant-1")
 
 
 def cancel(key: int) -> RequestCancel:
@@ -89,9 +87,7 @@ steps = st.lists(
     st.one_of(
         st.tuples(st.just("capture"), st.integers(0, 3), st.one_of(st.none(), st.integers(-10, 120_00))),
         st.tuples(st.just("cancel"), st.integers(0, 3)),
-        st.tuples(
-            st.just("psp"), st.sampled_from(["AUTHORIZED", "SUCCESS", "CANCELED", "FAILED"]), st.integers(0, 2)
-        ),
+        st.tuples(st.just("psp"), st.sampled_from(["AUTHORIZED", "SUCCESS", "CANCELED", "FAILED"]), st.integers(0, 2)),
         st.tuples(st.just("refund"), st.integers(0, 5), st.integers(1, 60_00)),
     ),
     max_size=30,

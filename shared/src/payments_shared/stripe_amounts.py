@@ -104,4 +104,3 @@ def stripe_amount(money: Money) -> int:
             f"Stripe's maximum charge in {money.currency} is {ceiling.to_decimal_string()}", "amount_too_large"
         )
     return amount
-

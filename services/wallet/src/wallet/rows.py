@@ -50,4 +50,3 @@ def payouts_row(merchant_id: str, currency: str, paid_out: int, version: int, up
         "version": version,
         "updated_at": updated_at,
     }
-

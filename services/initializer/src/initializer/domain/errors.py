@@ -59,9 +59,7 @@ class PaymentNotAuthorized(Exception):
     """Only an AUTHORIZED payment (a manual capture's hold) can be captured or canceled; says what it is instead."""
 
     def __init__(self, payment_order_id: str, status: str, act: str) -> None:
-        super().__init__(
-            f"payment order {payment_order_id} is {status}: only an AUTHORIZED payment can be {act}"
-        )
+        super().__init__(f"payment order {payment_order_id} is {status}: only an AUTHORIZED payment can be {act}")
         self.payment_order_id = payment_order_id
         self.status = status
 

@@ -85,6 +85,7 @@ REFUND_TRANSITIONS = {
     RefundStatus.SUCCEEDED: frozenset({RefundStatus.REVERSED}),
 }
 
+
 class DisputeStatus(StrEnum):
     OPENED = "OPENED"  # the bank took the amount (and the PSP its fee) back; the merchant may answer
     WON = "WON"

@@ -28,7 +28,6 @@ class PayoutExceedsAvailable(Exception):
         self.available = available
 
 
-
 class PayoutKeyReused(Exception):
     """An Idempotency-Key already used for a payout in another currency."""
 

@@ -91,5 +91,3 @@ def figures(rows: Iterable[Mapping[str, Any]], now: datetime) -> dict[str, Figur
             here = Figures(int(row["balances"].get(currency, 0)), waiting, int(paid_out.get(currency, 0)))
             totals[str(currency)] = totals.get(str(currency), Figures()) + here
     return totals
-
-
