@@ -79,7 +79,7 @@ def of_status(settled: dict[str, dict[str, Any]], status: str) -> list[dict[str,
 
 def test_a_clean_run_reconciles_without_a_mismatch(stack: Devstack, settled: dict[str, dict[str, Any]]) -> None:
     code, result = ops(stack, "reconcile", "--settle-seconds", "0")
-    assert (code, result["mismatches"]) == (0, [])
+    assert (code, result["mismatches"], result["psp_balance"]) == (0, [], [])  # psp_clearing = Stripe's balance
     assert result["payments"] >= len(settled)
 
 
@@ -268,5 +268,17 @@ def test_reconcile_finds_a_mismatch_planted_in_each_pair(stack: Devstack, settle
         (booked["payment_order_id"], "finalizer/ledger"),
         (credited["payment_order_id"], "finalizer/wallet"),
     }
+    # ledger/psp: the second charge is in the PSP's balance, not our books; the planted entry the other way round
+    # (unless the two are the same amount in the same currency: then they match and the totals agree).
+    named = [p for d in result["psp_balance"] for p in d["problems"]]
+    same = (charged_twice["amount_minor"], charged_twice["currency"]) == (booked["amount_minor"], booked["currency"])
+    if not same:
+        charge = f"the ledger has no charge of {charged_twice['amount_minor']} {charged_twice['currency']} (PSP ch_"
+        entry = (
+            f"the PSP has no charge of {booked['amount_minor']} {booked['currency']} "
+            f"(ledger {booked['payment_order_id']})"
+        )
+        assert any(p.startswith(charge) for p in named) and entry in named, named
     # Within the settling window the same facts are in flight, not mismatches.
     assert ops(stack, "reconcile", "--settle-seconds", "600")[1]["mismatches"] == []
+    assert ops(stack, "reconcile", "--settle-seconds", "600")[1]["psp_balance"] == []

@@ -6,8 +6,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
+from ops.psp_balance import Movement, movement
 from ops.reconcile import Facts, Gathered, Owed, check, gather, reconcile
 
 from payments_shared.events import TraceContext
@@ -183,3 +185,114 @@ def test_a_partial_capture_is_checked_against_what_was_authorized_and_booked_as_
     )
     assert pairs(facts) == {}
     assert pairs(replace(facts, ordered_amount=(400, "EUR")))["initializer/finalizer"].startswith("amount")
+
+
+NOW = datetime(2026, 12, 4, 12, tzinfo=UTC)
+OLD = NOW - timedelta(seconds=400)
+
+
+def txn(category: str, amount: int, fee: int = 0, source: str = "ch_1", type_: str | None = None) -> Movement:
+    """A Stripe balance transaction (its fields as fixtures3.json names them) seen as a psp_clearing movement."""
+    found = movement(
+        {
+            "id": f"txn_{category}_{amount}",
+            "amount": amount,
+            "fee": fee,
+            "net": amount - fee,
+            "currency": "eur",
+            "reporting_category": category,
+            "type": type_ or category,
+            "source": source,
+            "created": int(OLD.timestamp()),
+        }
+    )
+    assert found is not None
+    return found
+
+
+def journal(entry_type: str, key: str, side: str, minor: int, currency: str = "EUR") -> StoredEvent:
+    other = "DEBIT" if side == "CREDIT" else "CREDIT"
+    data = {
+        "payment_order_id": "p-1",
+        "source_event_id": "e",
+        "entry_type": entry_type,
+        "entry_key": key,
+        "postings": [
+            {"account": "psp_clearing", "side": side, "amount_minor": minor, "currency": currency},
+            {"account": "merchant_payable:m-1", "side": other, "amount_minor": minor, "currency": currency},
+        ],
+    }
+    event = stored(f"journal-{key}", "JournalEntryPosted", data)
+    return replace(event, occurred_at=OLD)
+
+
+LEDGER = [
+    journal("capture", "p-1", "DEBIT", 1000),
+    journal("refund", "r-1", "CREDIT", 400),
+    journal("refund_reversal", "r-1", "DEBIT", 400),
+    journal("dispute", "dp_1", "CREDIT", 2500 + 1500),  # the amount and the dispute fee
+    journal("dispute_won", "dp_1", "DEBIT", 2500),
+    journal("capture", "p-2", "DEBIT", 2500),
+]
+PSP = [
+    txn("charge", 1000, fee=59),  # Stripe's processing fee is not in our books: the gross is compared
+    txn("refund", -400, source="re_1"),
+    txn("refund_failure", 400, source="re_1", type_="payment_failure_refund"),
+    txn("dispute", -2500, fee=1500, source="dp_1", type_="adjustment"),  # its net: with the dispute fee
+    txn("dispute_reversal", 2500, source="dp_1", type_="adjustment"),
+    txn("charge", 2500, fee=103, source="ch_2"),
+]
+
+
+def psp_balance(ledger: list[StoredEvent], psp: list[Movement], now: datetime = NOW) -> dict[str, Any]:
+    result = reconcile(gather({"ledger": {"journal": ledger}}, {}, psp), settle_s=300, now=now)
+    return {"in_flight": result["in_flight"], "psp_balance": result["psp_balance"]}
+
+
+def test_the_ledgers_psp_clearing_agrees_with_the_psps_balance_transactions() -> None:
+    assert psp_balance(LEDGER, PSP) == {"in_flight": 0, "psp_balance": []}
+
+
+def test_a_refund_the_psp_has_no_transaction_for_is_named_with_both_totals() -> None:
+    without_refund = [t for t in PSP if t.kind != "refund"]
+    assert psp_balance(LEDGER, without_refund)["psp_balance"] == [
+        {
+            "currency": "EUR",
+            "ledger_minor": 1000 - 400 + 400 - 4000 + 2500 + 2500,
+            "psp_minor": 1000 + 400 - 4000 + 2500 + 2500,
+            "problems": ["the PSP has no refund of -400 EUR (ledger r-1)"],
+        }
+    ]
+
+
+def test_a_charge_the_ledger_never_booked_is_named() -> None:
+    extra = txn("charge", 700, fee=50, source="ch_9")
+    [difference] = psp_balance(LEDGER, [*PSP, extra])["psp_balance"]
+    assert (difference["ledger_minor"] + 700, difference["psp_minor"]) == (difference["psp_minor"],) * 2
+    assert difference["problems"] == ["the ledger has no charge of 700 EUR (PSP ch_9 txn_charge_700)"]
+
+
+def test_equal_totals_with_different_movements_are_still_named() -> None:
+    ledger = [journal("capture", "p-1", "DEBIT", 1000), journal("capture", "p-2", "DEBIT", 500)]
+    psp = [txn("charge", 1500, source="ch_1")]
+    [difference] = psp_balance(ledger, psp)["psp_balance"]
+    assert (difference["ledger_minor"], difference["psp_minor"]) == (1500, 1500)
+    assert difference["problems"] == [
+        "the PSP has no charge of 1000 EUR (ledger p-1)",
+        "the PSP has no charge of 500 EUR (ledger p-2)",
+        "the ledger has no charge of 1500 EUR (PSP ch_1 txn_charge_1500)",
+    ]
+
+
+def test_each_currency_is_its_own_pair_and_a_young_difference_is_in_flight() -> None:
+    ledger = [*LEDGER, journal("capture", "p-3", "DEBIT", 300, currency="USD")]
+    result = psp_balance(ledger, PSP)
+    assert [d["currency"] for d in result["psp_balance"]] == ["USD"]
+    young = OLD + timedelta(seconds=10)  # the payments' own checks count their in-flight too: one more here
+    agreeing = psp_balance([*LEDGER, journal("capture", "p-3", "DEBIT", 300)], PSP, now=young)
+    assert psp_balance(ledger, PSP, now=young) == {"in_flight": agreeing["in_flight"] + 1, "psp_balance": []}
+
+
+def test_stripes_payouts_and_fees_are_not_psp_clearing_moves_and_an_unread_psp_is_not_compared() -> None:
+    assert movement({"id": "txn_p", "reporting_category": "payout", "type": "payout", "amount": -900}) is None
+    assert reconcile(gather({"ledger": {"journal": LEDGER}}, {}), settle_s=300, now=NOW)["psp_balance"] == []

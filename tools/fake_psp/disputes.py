@@ -21,6 +21,8 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from fake_psp.balance import balance_transaction
+
 DISPUTE_CARD = "4000000000000259"
 DISPUTE_REASON = "fraudulent"  # what the test card's dispute gives as its reason
 # Stripe's dispute (received) fee in minor units, by currency (stripe.com/pricing: $15.00 in the US); a currency
@@ -66,28 +68,20 @@ def dispute_fee(currency: str) -> int:
 
 
 def _txn(amount: int, fee: int, currency: str, created: int, dispute_id: str, description: str) -> dict[str, Any]:
-    """A balance transaction as the Dispute lists it (fixtures3.json's balance_transaction shape, in brief)."""
-    fee_details = (
-        [{"amount": fee, "application": None, "currency": currency, "description": "Dispute fee", "type": "stripe_fee"}]
-        if fee
-        else []
+    """A balance transaction as the Dispute lists it (fake_psp.balance lists the same one): a withdrawal or a
+    reinstatement moves the balance at once."""
+    return balance_transaction(
+        amount=amount,
+        fee=fee,
+        currency=currency,
+        created=created,
+        available_on=created,
+        source=dispute_id,
+        type_="adjustment",
+        reporting_category="dispute" if amount < 0 else "dispute_reversal",
+        description=description,
+        fee_description="Dispute fee",
     )
-    return {
-        "id": f"txn_{secrets.token_hex(12)}",
-        "object": "balance_transaction",
-        "amount": amount,
-        "available_on": created,
-        "created": created,
-        "currency": currency,
-        "description": description,
-        "fee": fee,
-        "fee_details": fee_details,
-        "net": amount - fee,
-        "reporting_category": "dispute" if amount < 0 else "dispute_reversal",
-        "source": dispute_id,
-        "status": "available",
-        "type": "adjustment",
-    }
 
 
 class DisputesMixin:
@@ -96,6 +90,7 @@ class DisputesMixin:
     _lock: threading.Lock
     _charges: dict[str, dict[str, Any]]
     _disputes: dict[str, dict[str, Any]]
+    _balance: list[dict[str, Any]]
     clock: Callable[[], float]
     requests: Any
     _stored: dict[str, Any]
@@ -145,6 +140,7 @@ class DisputesMixin:
             "status": "needs_response",
         }
         self._disputes[dispute_id] = dispute
+        self._balance.append(withdrawal)  # the same transaction, in the account's balance
         charge["disputed"] = True
         self._emit("charge.dispute.created", dispute, origin)
         self._emit("charge.dispute.funds_withdrawn", dispute, origin)
@@ -192,16 +188,16 @@ class DisputesMixin:
         text = dispute["evidence"].get("uncategorized_text")
         if text == WINNING_EVIDENCE:
             dispute["status"] = "won"
-            dispute["balance_transactions"].append(
-                _txn(
-                    dispute["amount"],
-                    0,
-                    dispute["currency"],
-                    int(self.clock()),
-                    dispute["id"],
-                    f"Chargeback reversal for {dispute['charge']}",
-                )
+            reinstatement = _txn(
+                dispute["amount"],
+                0,
+                dispute["currency"],
+                int(self.clock()),
+                dispute["id"],
+                f"Chargeback reversal for {dispute['charge']}",
             )
+            dispute["balance_transactions"].append(reinstatement)
+            self._balance.append(reinstatement)
             self._emit("charge.dispute.updated", dispute, origin)
             self._emit("charge.dispute.funds_reinstated", dispute, origin)
             self._emit("charge.dispute.closed", dispute, origin)

@@ -19,6 +19,8 @@ API (Stripe's wire format: form-encoded requests with bracketed keys, JSON answe
                                   more than is left → amount_too_large, nothing left → charge_already_refunded
   GET  /v1/refunds/{id}, GET /v1/refunds?payment_intent=…   a refund; an intent's refunds (newest first)
   GET  /v1/charges/{id}           the charge a succeeded intent made (`amount_refunded`, `refunded`)
+  GET  /v1/balance_transactions  every move of the balance (charges, refunds, failed refunds, disputes), newest
+                                 first, `type`, `source`, `limit`, `starting_after` (fake_psp.balance)
   GET  /v1/disputes/{id}, GET /v1/disputes?payment_intent=…   a dispute; disputes (newest first)
   POST /v1/disputes/{id}          evidence[...], submit, metadata; POST /v1/disputes/{id}/close accepts (lost):
                                   the dispute test card's rules, in fake_psp.disputes
@@ -112,6 +114,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
+from fake_psp.balance import CARD_FEE_BPS, CARD_FEE_FIXED, SETTLEMENT_DELAY_S, BalanceMixin
 from fake_psp.disputes import DISPUTE_CARD, DisputesMixin
 from payments_shared import stripe_amounts
 
@@ -293,7 +296,7 @@ def _invalid(message: str, param: str | None = None, code: str = "parameter_miss
     return StripeError(400, {"type": "invalid_request_error", "code": code, "message": message, "param": param})
 
 
-class FakePsp(DisputesMixin):
+class FakePsp(DisputesMixin, BalanceMixin):
     def __init__(
         self,
         *,
@@ -314,6 +317,9 @@ class FakePsp(DisputesMixin):
         webhook_duplicate_rate: float = 0.0,
         webhook_delay_s: tuple[float, float] = (0.0, 0.0),
         refund_fail_after_s: float | None = 0.5,
+        settlement_delay_s: int = SETTLEMENT_DELAY_S,
+        card_fee_bps: int = CARD_FEE_BPS,
+        card_fee_fixed: int = CARD_FEE_FIXED,
     ) -> None:
         # Off, as on every new Stripe account: card numbers sent with the secret key are refused.
         self.raw_card_access = raw_card_access
@@ -358,6 +364,11 @@ class FakePsp(DisputesMixin):
         self._refund_timers: list[threading.Timer] = []
         self.refunds: Counter[str] = Counter()  # refunds created per idempotency key (must stay <= 1)
         self._disputes: dict[str, dict[str, Any]] = {}  # DISPUTE_CARD's disputes (fake_psp.disputes)
+        # Balance transactions (fake_psp.balance): when funds become available, and Stripe's card fee.
+        self.settlement_delay_s = settlement_delay_s
+        self.card_fee_bps = card_fee_bps
+        self.card_fee_fixed = card_fee_fixed
+        self._balance: list[dict[str, Any]] = []
         self.webhook_attempts: Counter[str] = Counter()  # POSTs to the endpoint per event id
         self.webhooks_delivered: Counter[str] = Counter()  # 2xx answers per event id (2 for a duplicated one)
         self.webhooks_abandoned: Counter[str] = Counter()  # deliveries given up after webhook_max_attempts
@@ -409,11 +420,16 @@ class FakePsp(DisputesMixin):
             refund = self._refunds[refund_id]
             if refund["status"] != "succeeded":
                 raise ValueError(f"Refund {refund_id} has status {refund['status']}: it cannot fail")
-            refund.update(
-                status="failed",
-                failure_reason=REFUND_FAILURE_REASON,
-                failure_balance_transaction=f"txn_{secrets.token_hex(12)}",
+            back = self._book(
+                refund["amount"],
+                0,
+                refund["currency"],
+                refund_id,
+                "payment_failure_refund",
+                "refund_failure",
+                "REFUND FOR FAILED PAYMENT",
             )
+            refund.update(status="failed", failure_reason=REFUND_FAILURE_REASON, failure_balance_transaction=back["id"])
             charge = self._charges[refund["charge"]]
             charge["amount_refunded"] -= refund["amount"]
             charge["refunded"] = False
@@ -519,6 +535,18 @@ class FakePsp(DisputesMixin):
                     if (refused := _limit_refused(params)) is not None:
                         return self._send(400, refused)
                     return self._send(*_list_page(psp._list_disputes(params), params, "/v1/disputes", "dispute"))
+                if path == "/v1/balance_transactions":
+                    params = parse_form(query)
+                    if (refused := _limit_refused(params)) is not None:
+                        return self._send(400, refused)
+                    return self._send(
+                        *_list_page(
+                            psp._list_balance_transactions(params),
+                            params,
+                            "/v1/balance_transactions",
+                            "balance_transaction",
+                        )
+                    )
                 if path.startswith("/v1/disputes/"):
                     return self._send(*psp._retrieve_dispute(path.removeprefix("/v1/disputes/")))
                 intent = (
@@ -748,6 +776,7 @@ class FakePsp(DisputesMixin):
                 "amount": intent["amount"],
                 "amount_captured": 0 if manual else intent["amount"],
                 "amount_refunded": 0,
+                "balance_transaction": None,  # booked once captured (fake_psp.balance)
                 "captured": not manual,
                 "created": int(self.clock()),
                 "currency": intent["currency"],
@@ -759,6 +788,8 @@ class FakePsp(DisputesMixin):
                 "refunded": False,
                 "status": "succeeded",
             }
+            if not manual:
+                self._book_charge(self._charges[charge_id], intent["amount"])
             self.charges[key] += 1
 
     def _list(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
@@ -882,7 +913,7 @@ class FakePsp(DisputesMixin):
             "id": refund_id,
             "object": "refund",
             "amount": amount,
-            "balance_transaction": f"txn_{secrets.token_hex(12)}",
+            "balance_transaction": None,  # set below, once booked
             "charge": charge["id"],
             "created": int(self.clock()),
             "currency": charge["currency"],
@@ -903,6 +934,9 @@ class FakePsp(DisputesMixin):
             "status": "succeeded",
             "transfer_reversal": None,
         }
+        refund["balance_transaction"] = self._book(
+            -amount, 0, charge["currency"], refund_id, "refund", "refund", "REFUND FOR CHARGE"
+        )["id"]
         self._refunds[refund_id] = refund
         charge["amount_refunded"] += amount
         charge["refunded"] = charge["amount_refunded"] == charge["amount"]
@@ -1101,6 +1135,7 @@ class FakePsp(DisputesMixin):
             refunded=amount == 0,
         )
         intent.update(status="succeeded", amount_received=amount, amount_capturable=0)
+        self._book_charge(charge, amount)
         self._emit("payment_intent.succeeded", intent, origin)
         return 200, dict(intent)
 

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, TextIO
 
-from ops import psp_charges, replay
+from ops import psp_balance, psp_charges, replay
 from ops.aws import Target
 from ops.dead_letters import list_letters, redrive
 from ops.payment_trace import trace_payment
@@ -188,24 +188,25 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
             service: events_by_stream(scan(dynamodb, table, progress), STORE_SCHEMAS.get(service))
             for service, table in STORES.items()
         }
-        charges = psp_charges.succeeded_charges(
-            psp_charges.secret_key(target.client("ssm"), args.psp_key_parameter),
-            api_base=args.psp_api_base,
-            progress=progress,
-        )
+        api_key = psp_charges.secret_key(target.client("ssm"), args.psp_key_parameter)
+        charges = psp_charges.succeeded_charges(api_key, api_base=args.psp_api_base, progress=progress)
+        balance = psp_balance.balance_movements(api_key, api_base=args.psp_api_base, progress=progress)
         sys.stderr.write("\n")
-        result = reconcile(gather(stores, charges), settle_s=args.settle_seconds)
+        result = reconcile(gather(stores, charges, balance), settle_s=args.settle_seconds)
         if args.json:
             print(json.dumps(result, indent=2), file=out)
         else:
             print(
                 f"{result['payments']} payments, {result['in_flight']} in flight, "
-                f"{len(result['mismatches'])} mismatches, {len(result['balances'])} wallets differing from the ledger",
+                f"{len(result['mismatches'])} mismatches, {len(result['balances'])} wallets differing from the ledger, "
+                f"{len(result['psp_balance'])} currencies where psp_clearing differs from the PSP's balance",
                 file=out,
             )
             print(_table(result["mismatches"], ["payment_order_id", "pair", "problem"]), file=out)
             print(_table(result["balances"], ["merchant_id", "currency", "wallet_minor", "ledger_minor"]), file=out)
-        return 1 if result["mismatches"] or result["balances"] else 0
+            differing = [{**d, "problems": "; ".join(d["problems"])} for d in result["psp_balance"]]
+            print(_table(differing, ["currency", "ledger_minor", "psp_minor", "problems"]), file=out)
+        return 1 if result["mismatches"] or result["balances"] or result["psp_balance"] else 0
     if args.command == "trace":
         events = trace_payment(target.client("dynamodb"), args.payment_order_id)
         rows: list[dict[str, Any]] = [e.as_dict() for e in events]

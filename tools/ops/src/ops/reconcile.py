@@ -9,7 +9,10 @@ The finalizer's outcome is the decision of record; each other side is checked ag
 And merchant by merchant, currency by currency, the wallet (net of fees, less refunds, plus reversed refunds)
 must equal the ledger's merchant_payable: the two books of what we owe each merchant (`balances`, each
 difference with both figures).
-A payment or merchant balance whose newest fact is younger than `settle_s` is still in flight (the queues
+And currency by currency, the ledger's psp_clearing must move as the PSP's balance transactions do (`ledger/psp`:
+captures, refunds, failed refunds, disputes and their reversals; each difference with both totals and every
+movement one side has and the other has not, matched by kind and amount).
+A payment, merchant balance or currency whose newest fact is younger than `settle_s` is still in flight (the queues
 deliver within seconds): counted, not reported.
 """
 
@@ -25,6 +28,7 @@ from finalizer.domain.payment import PAYMENT_AUTHORIZED, PAYMENT_CANCELED, PAYME
 from initializer.domain.order import PAYMENT_INITIATED, PAYMENT_OUTCOME_RECORDED, PAYMENT_REJECTED
 from initializer.domain.streams import PAYMENT_PREFIX
 from ledger.domain.journal import JOURNAL_ENTRY_POSTED, PSP_CLEARING, EntryType, Side
+from ops.psp_balance import Movement
 from ops.psp_charges import Charge
 from payments_shared.eventstore.port import StoredEvent
 from wallet.domain.payout import PAYOUT_PAID
@@ -39,6 +43,14 @@ from wallet.domain.wallet import (
 Amount = tuple[int, str]  # minor units, currency
 LONG_AGO = datetime.min.replace(tzinfo=UTC)
 PAYABLE_PREFIX = "merchant_payable:"
+# The ledger's entries at psp_clearing under the PSP's reporting category for the same move.
+CLEARING_KINDS = {
+    EntryType.CAPTURE: "charge",
+    EntryType.REFUND: "refund",
+    EntryType.REFUND_REVERSAL: "refund_failure",
+    EntryType.DISPUTE: "dispute",
+    EntryType.DISPUTE_WON: "dispute_reversal",
+}
 # How each wallet event moves the merchant's balance.
 # A payout (its own stream in the wallet's store) is out of what the wallet owes, as the ledger books it.
 WALLET_SIGNS = {
@@ -95,13 +107,20 @@ class Owed:
 class Gathered:
     payments: dict[str, Facts]
     owed: dict[tuple[str, str], Owed]  # (merchant, currency)
+    clearing: list[Movement] = field(default_factory=list)  # the ledger's psp_clearing movements
+    balance: list[Movement] | None = None  # the PSP's balance transactions (None: not read, not compared)
 
 
-def gather(stores: Mapping[str, Mapping[str, list[StoredEvent]]], charges: Mapping[str, list[Charge]]) -> Gathered:
+def gather(
+    stores: Mapping[str, Mapping[str, list[StoredEvent]]],
+    charges: Mapping[str, list[Charge]],
+    balance: list[Movement] | None = None,
+) -> Gathered:
     """stores: service -> its events per stream (in today's shapes: upcast); charges: the PSP's succeeded
-    intents per payment."""
+    intents per payment; balance: the PSP's balance transactions as psp_clearing movements."""
     facts: dict[str, Facts] = defaultdict(Facts)
     owed: dict[tuple[str, str], Owed] = defaultdict(Owed)
+    clearing: list[Movement] = []
     for event in _events(stores.get("initializer", {})):
         one = facts[str(event.data.get("payment_order_id") or event.stream_id.removeprefix(PAYMENT_PREFIX))]
         one.saw(event.occurred_at)
@@ -123,6 +142,19 @@ def gather(stores: Mapping[str, Mapping[str, list[StoredEvent]]], charges: Mappi
         if event.event_type != JOURNAL_ENTRY_POSTED:
             continue
         postings = event.data["postings"]
+        kind = CLEARING_KINDS.get(event.data["entry_type"], str(event.data["entry_type"]))
+        ref = str(event.data.get("entry_key") or event.data["payment_order_id"])
+        clearing += [
+            Movement(
+                kind,
+                int(p["amount_minor"]) * (1 if p["side"] == Side.DEBIT else -1),
+                str(p["currency"]),
+                ref,
+                event.occurred_at,
+            )
+            for p in postings
+            if p["account"] == PSP_CLEARING
+        ]
         if event.data["entry_type"] == EntryType.CAPTURE:
             one = facts[str(event.data["payment_order_id"])]
             one.saw(event.occurred_at)
@@ -151,7 +183,7 @@ def gather(stores: Mapping[str, Mapping[str, list[StoredEvent]]], charges: Mappi
         one.charges += [(c.amount_minor, c.currency) for c in found]
         for charge in found:
             one.saw(datetime.fromtimestamp(charge.created, UTC))
-    return Gathered(dict(facts), dict(owed))
+    return Gathered(dict(facts), dict(owed), clearing, balance)
 
 
 def _events(streams: Mapping[str, list[StoredEvent]]) -> Iterable[StoredEvent]:
@@ -214,6 +246,33 @@ def check(order_id: str, facts: Facts) -> list[Mismatch]:
     return [Mismatch(order_id, pair, problem) for pair, problem in problems if problem]
 
 
+def clearing_differences(ledger: list[Movement], psp: list[Movement]) -> list[tuple[dict[str, Any], datetime]]:
+    """Per currency whose two sides differ: both totals, what each has that the other has not (matched by kind
+    and amount), and the newest movement among those (to tell one in flight)."""
+    found: list[tuple[dict[str, Any], datetime]] = []
+    for currency in sorted({m.currency for m in ledger} | {m.currency for m in psp}):
+        ours = [m for m in ledger if m.currency == currency]
+        theirs = [m for m in psp if m.currency == currency]
+        unmatched_psp = list(theirs)
+        unmatched_ledger: list[Movement] = []
+        for m in ours:
+            twin = next((t for t in unmatched_psp if (t.kind, t.amount_minor) == (m.kind, m.amount_minor)), None)
+            if twin is None:
+                unmatched_ledger.append(m)
+            else:
+                unmatched_psp.remove(twin)
+        ledger_minor, psp_minor = sum(m.amount_minor for m in ours), sum(m.amount_minor for m in theirs)
+        if ledger_minor == psp_minor and not unmatched_ledger and not unmatched_psp:
+            continue
+        problems = [
+            f"the PSP has no {m.kind} of {m.amount_minor} {currency} (ledger {m.ref})" for m in unmatched_ledger
+        ] + [f"the ledger has no {m.kind} of {m.amount_minor} {currency} (PSP {m.ref})" for m in unmatched_psp]
+        newest = max((m.at for m in unmatched_ledger + unmatched_psp), default=LONG_AGO)
+        difference = {"currency": currency, "ledger_minor": ledger_minor, "psp_minor": psp_minor, "problems": problems}
+        found.append((difference, newest))
+    return found
+
+
 def reconcile(gathered: Gathered, *, settle_s: float, now: datetime | None = None) -> dict[str, Any]:
     now = now or datetime.now(UTC)
     facts = gathered.payments
@@ -244,9 +303,17 @@ def reconcile(gathered: Gathered, *, settle_s: float, now: datetime | None = Non
                 "ledger_minor": books.ledger,
             }
         )
+    clearing: list[dict[str, Any]] = []
+    if gathered.balance is not None:
+        for difference, newest in clearing_differences(gathered.clearing, gathered.balance):
+            if settled(newest):
+                clearing.append(difference)
+            else:
+                in_flight += 1
     return {
         "payments": len(facts),
         "in_flight": in_flight,
         "mismatches": [m.as_dict() for m in mismatches],
         "balances": differences,  # each merchant and currency whose wallet differs from its ledger payable
+        "psp_balance": clearing,  # each currency whose psp_clearing differs from the PSP's balance transactions
     }

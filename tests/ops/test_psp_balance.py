@@ -1,0 +1,43 @@
+"""The PSP's balance as reconciliation reads it: Stripe's balance transactions, page by page through its SDK (here
+against the fake PSP), each as a psp_clearing movement: charges gross, refunds out, disputes with their fee."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import stripe
+from fake_psp import FakePsp
+from ops.psp_balance import balance_movements
+
+from payments_testing.psp import charge_directly
+
+APPROVED, DECLINED = "4242424242424242", "4000000000009995"
+
+
+@pytest.fixture
+def psp() -> Iterator[FakePsp]:
+    running = FakePsp(raw_card_access=True).start()
+    yield running
+    running.stop()
+
+
+def test_every_transaction_is_read_across_pages_gross_of_stripes_fee(psp: FakePsp) -> None:
+    for order, card, amount in (("p-1", APPROVED, 500), ("p-2", DECLINED, 700), ("p-3", APPROVED, 1250)):
+        charge_directly(psp.url, psp.api_key, order, amount, "EUR", card=card, idempotency_key=order)
+    intent_id = next(i["id"] for i in psp.intents_with(payment_order_id="p-3"))
+    stripe.StripeClient(psp.api_key, base_addresses={"api": psp.url}).v1.refunds.create(
+        params={"payment_intent": intent_id, "amount": 250}
+    )
+
+    found = balance_movements(psp.api_key, api_base=psp.url, page_size=1)  # three pages
+    assert [(m.kind, m.amount_minor, m.currency) for m in found] == [
+        ("refund", -250, "EUR"),
+        ("charge", 1250, "EUR"),
+        ("charge", 500, "EUR"),
+    ]
+
+
+def test_a_wrong_key_is_refused_not_read_as_an_empty_balance(psp: FakePsp) -> None:
+    with pytest.raises(stripe.AuthenticationError):
+        balance_movements("sk_test_wrong", api_base=psp.url)

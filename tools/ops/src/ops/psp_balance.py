@@ -1,0 +1,67 @@
+"""What the PSP says moved its balance: Stripe's balance transactions, listed through its official SDK (paged).
+
+Each becomes a Movement of psp_clearing as our ledger would book it (docs.stripe.com/reports/reporting-categories):
+a `charge` and a `refund_failure` (money back) add, a `refund` and a `dispute` take away, a `dispute_reversal`
+gives back. Our ledger books captures and refunds gross (Stripe's processing fee is not in our books), but a
+dispute withdrawal with its dispute fee: so the figure compared is `amount`, except for a dispute's (type
+`adjustment`), where it is `net`. Other categories (Stripe's payouts to our bank, its own fees) move nothing
+psp_clearing books and are left out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import stripe
+
+from ops.stores import Progress, no_progress
+
+COMPARED = frozenset({"charge", "refund", "refund_failure", "dispute", "dispute_reversal"})
+
+
+@dataclass(frozen=True)
+class Movement:
+    """One move of psp_clearing, by either side: kind (Stripe's reporting category), signed minor units."""
+
+    kind: str
+    amount_minor: int
+    currency: str
+    ref: str  # the ledger's entry key, or the PSP's source (ch_, re_, dp_) and transaction id
+    at: datetime
+
+
+def movement(txn: dict[str, Any]) -> Movement | None:
+    """A balance transaction as psp_clearing sees it; None for what our ledger does not book there."""
+    kind = str(txn.get("reporting_category") or "")
+    if kind not in COMPARED:
+        return None
+    figure = txn["net"] if txn.get("type") == "adjustment" else txn["amount"]
+    return Movement(
+        kind,
+        int(figure),
+        str(txn["currency"]).upper(),
+        f"{txn.get('source')} {txn['id']}",
+        datetime.fromtimestamp(int(txn["created"]), UTC),
+    )
+
+
+def balance_movements(
+    api_key: str, *, api_base: str | None = None, page_size: int = 100, progress: Progress = no_progress
+) -> list[Movement]:
+    client = stripe.StripeClient(
+        api_key,
+        max_network_retries=2,
+        http_client=stripe.RequestsClient(timeout=(2, 20)),
+        base_addresses={"api": api_base} if api_base else None,
+    )
+    moved: list[Movement] = []
+    seen = 0
+    pages = client.v1.balance_transactions.list(params={"limit": page_size})
+    for txn in pages.auto_paging_iter():
+        seen += 1
+        if (found := movement(txn.to_dict())) is not None:
+            moved.append(found)
+        progress(seen, seen)
+    return moved
