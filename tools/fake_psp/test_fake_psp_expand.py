@@ -48,7 +48,7 @@ def client(psp: FakePsp) -> stripe.StripeClient:
 def create(psp: FakePsp, key: str | None = None, **extra: Any) -> stripe.PaymentIntent:
     params: dict[str, Any] = {"amount": 1000, "currency": "eur", "confirm": True, "payment_method": "pm_card_visa"}
     options: dict[str, Any] = {"idempotency_key": key} if key else {}
-    return client(psp).v1.payment_intents.create(params={**params, **extra}, options=options)  # type: ignore[arg-type]
+    return client(psp).v1.payment_intents.create(params={**params, **extra}, options=options)  # type: ignore[typeddict-item, arg-type]
 
 
 def test_a_create_expands_the_charge_and_its_balance_transaction_with_stripes_fee(psp: FakePsp) -> None:
@@ -88,8 +88,9 @@ def test_an_authorization_has_a_charge_but_no_balance_transaction_until_captured
     captured = client(psp).v1.payment_intents.capture(
         held.id, params={"amount_to_capture": 600, "expand": FEE}, options={"idempotency_key": "cap-1"}
     )
-    txn = captured.latest_charge.balance_transaction  # type: ignore[union-attr]
-    assert (txn.amount, txn.fee) == (600, card_fee(600, 290, 30))
+    assert isinstance(captured.latest_charge, stripe.Charge)
+    txn = captured.latest_charge.balance_transaction
+    assert isinstance(txn, stripe.BalanceTransaction) and (txn.amount, txn.fee) == (600, card_fee(600, 290, 30))
 
 
 def test_a_replay_answers_as_first_expanded_and_other_expands_are_other_parameters(psp: FakePsp) -> None:
