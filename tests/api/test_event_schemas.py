@@ -29,6 +29,9 @@ def test_schemas_name_every_field_a_consumer_relies_on() -> None:
     assert updated["properties"]["status"]["enum"] == ["SUCCESS", "FAILED", "AUTHORIZED", "CANCELED"]
     # Optional, so events published before manual capture stay valid.
     assert "amount_authorized_minor" not in updated["required"] and "capture_method" not in initiated["required"]
+    # The PSP's fee on a SUCCESS: optional too (unknown, or settled in another currency), never negative.
+    assert "psp_fee_minor" not in updated["required"]
+    assert updated["properties"]["psp_fee_minor"]["anyOf"][0] == {"minimum": 0, "type": "integer"}
     capture = json.loads(committed_path("CaptureRequested").read_text())["properties"]["data"]
     assert set(capture["required"]) == {
         "payment_order_id",

@@ -3,9 +3,10 @@
 One merchant, in a currency no other payment of this stack uses (GBP), so its books are this test's alone:
 authorize 100 → capture 60 (40 released) → settle → pay out 10 → refund 20 → refund 50 refused (40 left) →
 refund 40 → a second payment disputed and lost. After each step: the payment's status, the wallet (balance,
-pending, available, paid out), the ledger's merchant_payable and the PSP's clearing account, and a trial balance
-that balances. Stripe's dispute fee is the fake PSP's, as Stripe's balance transaction reports it; our own fee
-is the fee rule the stack runs with (contracts/fees.json).
+pending, available, paid out), the ledger's merchant_payable, the PSP's clearing account net of Stripe's
+processing fees and those fees (psp_fees), and a trial balance that balances. Stripe's processing and dispute
+fees are the fake PSP's, as Stripe's balance transactions report them; our own fee is the fee rule the stack runs
+with (contracts/fees.json).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from devstack.load import MERCHANTS, RETURN_URL, http
 from devstack.moto_local import client
 from devstack.stack import Devstack
 from fake_psp import dispute_fee
+from fake_psp.balance import card_fee
 
 from payments_shared.money import Money
 
@@ -64,11 +66,12 @@ class Books:
         return figures
 
     def ledger(self) -> dict[str, int]:
-        """Each GBP account's balance on its normal side (debit-normal psp_clearing, credit-normal the rest)."""
+        """Each GBP account's balance on its normal side (debit-normal psp_clearing and psp_fees, credit-normal the
+        rest)."""
         status, trial = http("GET", f"{self.url}/ledger/trial-balance", signer=self.keys.operator)
         assert status == 200 and trial["balanced"] is True, trial
         accounts = {a["account"]: a for a in trial["accounts"] if a["currency"] == CURRENCY}
-        debit_normal = {"psp_clearing"}
+        debit_normal = {"psp_clearing", "psp_fees"}
         return {
             name: (a["debits_minor"] - a["credits_minor"]) * (1 if name in debit_normal else -1)
             for name, a in accounts.items()
@@ -105,7 +108,11 @@ def pay(stack: Devstack, key: str, amount: str, method: str, capture_method: str
 def test_authorize_capture_pay_out_refund_and_lose_a_dispute_each_step_as_calculated(stack: Devstack) -> None:
     url, signer, books = stack.api.url, stack.keys.merchant(MERCHANT), Books(stack)
 
-    def after(payable: int, paid_out: int, clearing: int, fees: int, payouts: int) -> None:
+    def stripe_fee(amount: str) -> int:
+        """Stripe's processing fee on a charge (the fake's card fee; GBP has the same decimals in Stripe's units)."""
+        return card_fee(gbp(amount), stack.psp.card_fee_bps, stack.psp.card_fee_fixed)
+
+    def after(payable: int, paid_out: int, clearing: int, fees: int, payouts: int, psp_fees: int) -> None:
         """The wallet once settled, and the ledger, as calculated by hand for this step."""
         expected_wallet = {"balance": payable, "pending": 0, "available": payable, "paid_out": paid_out}
         expected_ledger = {
@@ -113,6 +120,7 @@ def test_authorize_capture_pay_out_refund_and_lose_a_dispute_each_step_as_calcul
             "psp_clearing": clearing,
             "fee_revenue": fees,
             "payouts_clearing": payouts,
+            "psp_fees": psp_fees,
         }
         expected = (expected_wallet, {k: v for k, v in expected_ledger.items() if v})
         seen = eventually(lambda: (books.wallet(), {k: v for k, v in books.ledger().items() if v}), expected)
@@ -126,7 +134,8 @@ def test_authorize_capture_pay_out_refund_and_lose_a_dispute_each_step_as_calcul
     assert (intent["status"], intent["amount_capturable"]) == ("requires_capture", gbp("100.00"))
     assert books.wallet() == {} and not any(books.ledger().values())
 
-    # Capture 60: 40 is released at the PSP; the books take 60, net of our fee, pending until it settles.
+    # Capture 60: 40 is released at the PSP; the books take 60, net of our fee, pending until it settles. Stripe
+    # keeps its processing fee on the 60 captured: the PSP owes us 60 less that, an expense of the platform's.
     status, _ = http(
         "POST", f"{url}/payments/{order_id}/capture", {"amount": "60.00", "currency": CURRENCY},
         {"Idempotency-Key": "show-capture-60"}, signer=signer,
@@ -141,7 +150,8 @@ def test_authorize_capture_pay_out_refund_and_lose_a_dispute_each_step_as_calcul
     assert eventually(lambda: books.wallet().get("balance"), net) == net
     credited = books.wallet()
     assert credited["pending"] + credited["available"] == net  # pending until it settles, 3 s later locally
-    after(payable=net, paid_out=0, clearing=gbp("60.00"), fees=fee, payouts=0)
+    f60 = stripe_fee("60.00")
+    after(payable=net, paid_out=0, clearing=gbp("60.00") - f60, fees=fee, payouts=0, psp_fees=f60)
 
     # Pay out 10 of what is available; asking for more than is left is refused naming it.
     status, payout = http(
@@ -155,7 +165,10 @@ def test_authorize_capture_pay_out_refund_and_lose_a_dispute_each_step_as_calcul
     )  # fmt: skip
     left = Money(net - gbp("10.00"), CURRENCY).to_decimal_string()
     assert status == 422 and left in refused["errors"][0]["reason"], refused
-    after(payable=net - gbp("10.00"), paid_out=gbp("10.00"), clearing=gbp("60.00"), fees=fee, payouts=gbp("10.00"))
+    after(
+        payable=net - gbp("10.00"), paid_out=gbp("10.00"), clearing=gbp("60.00") - f60, fees=fee,
+        payouts=gbp("10.00"), psp_fees=f60,
+    )  # fmt: skip
 
     def refund(amount: str, key: str) -> tuple[int, dict[str, Any]]:
         body = {"amount": amount, "currency": CURRENCY}
@@ -167,7 +180,10 @@ def test_authorize_capture_pay_out_refund_and_lose_a_dispute_each_step_as_calcul
         "20.00"
     )
     payable = net - gbp("10.00") - gbp("20.00")
-    after(payable=payable, paid_out=gbp("10.00"), clearing=gbp("40.00"), fees=fee, payouts=gbp("10.00"))
+    after(
+        payable=payable, paid_out=gbp("10.00"), clearing=gbp("40.00") - f60, fees=fee, payouts=gbp("10.00"),
+        psp_fees=f60,
+    )  # fmt: skip
 
     # Refund 50: refused, 40 is left; nothing moves.
     status, problem = refund("50.00", "show-refund-50")
@@ -175,13 +191,14 @@ def test_authorize_capture_pay_out_refund_and_lose_a_dispute_each_step_as_calcul
         {"field": "body.amount", "reason": f"at most 40.00 {CURRENCY} is left to refund"}
     ], problem
 
-    # Refund 40: the payment is refunded in full; the merchant now owes us what was paid out.
+    # Refund 40: the payment is refunded in full; the merchant now owes us what was paid out. Stripe keeps its
+    # processing fee ("the fees from the original charge are not returned"): psp_clearing is short of it.
     assert refund("40.00", "show-refund-40")[0] == 201
     assert eventually(lambda: order_status(stack, order_id, "REFUNDED")["amount_refunded"], "60.00") == "60.00"
     refunded = order_status(stack, order_id, "REFUNDED")
     assert [r["status"] for r in refunded["refunds"]] == ["SUCCEEDED", "SUCCEEDED"]
     payable = net - gbp("10.00") - gbp("60.00")
-    after(payable=payable, paid_out=gbp("10.00"), clearing=0, fees=fee, payouts=gbp("10.00"))
+    after(payable=payable, paid_out=gbp("10.00"), clearing=-f60, fees=fee, payouts=gbp("10.00"), psp_fees=f60)
     status, none_left = http(
         "POST", f"{url}/payouts", {"currency": CURRENCY}, {"Idempotency-Key": "show-payout-rest"}, signer=signer
     )
@@ -197,8 +214,9 @@ def test_authorize_capture_pay_out_refund_and_lose_a_dispute_each_step_as_calcul
     [intent] = stack.psp.intents_with(payment_order_id=disputed_id)
     [opened] = stack.psp.disputes_of(intent["id"])
     payable += net50 - gbp("50.00") - dispute
-    fees = fee + fee50
-    after(payable=payable, paid_out=gbp("10.00"), clearing=-dispute, fees=fees, payouts=gbp("10.00"))
+    fees, psp_fees = fee + fee50, f60 + stripe_fee("50.00")
+    clearing = -dispute - psp_fees  # 50 charged and taken back with the dispute fee; Stripe kept both its fees
+    after(payable=payable, paid_out=gbp("10.00"), clearing=clearing, fees=fees, payouts=gbp("10.00"), psp_fees=psp_fees)
 
     status, closed = submit_evidence(stack.psp, opened["id"], "losing_evidence")
     assert status == 200 and closed["status"] == "lost", closed
@@ -214,4 +232,4 @@ def test_authorize_capture_pay_out_refund_and_lose_a_dispute_each_step_as_calcul
     assert eventually(recorded, ["DisputeOpened", "DisputeLost"]) == ["DisputeOpened", "DisputeLost"]
     [lost] = order_status(stack, disputed_id, "SUCCESS")["disputes"]  # closed: no longer DISPUTED
     assert lost["status"] == "LOST" and lost["fee"] == Money(dispute, CURRENCY).to_decimal_string(), lost
-    after(payable=payable, paid_out=gbp("10.00"), clearing=-dispute, fees=fees, payouts=gbp("10.00"))
+    after(payable=payable, paid_out=gbp("10.00"), clearing=clearing, fees=fees, payouts=gbp("10.00"), psp_fees=psp_fees)

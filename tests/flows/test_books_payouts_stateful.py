@@ -6,7 +6,8 @@ capture settles after the settlement delay) and a merchant asks for a payout of 
 available balance, or asks again under a key it used (a retry). A payout is decided by the wallet at once and
 published as PayoutPaid, which reaches the ledger later, in any order, any number of times.
 
-After every step, besides the refund machine's invariants: each payout paid no more than the wallet showed
+After every step, besides the refund machine's invariants (the PSP's fees among them: a payout moves nothing at
+psp_clearing): each payout paid no more than the wallet showed
 available just before, and exactly the amount asked (all available without one); a retry moved nothing; the
 ledger posts each payout once; and each merchant's wallet equals the ledger's merchant_payable less the payouts
 the ledger has not been told of yet (both equal the model: captures net of fees, less refunds, plus reversals,
@@ -26,7 +27,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import initialize, invariant, precondition, rule
 
 from flows.test_books_refunds_stateful import MERCHANTS, RefundBooks
-from ledger.entrypoints.post import post_command
+from ledger.entrypoints.post import post_commands
 from payments_shared.events import EventEnvelope
 from payments_shared.eventstore.memory import InMemoryEventStore
 from payments_shared.eventstore.repository import Cause
@@ -119,9 +120,11 @@ class PayoutBooks(RefundBooks):
         if envelope.event_type != "PayoutPaid":
             super()._deliver(event, ledger=ledger, wallet=wallet)
             return
-        if ledger and (posting := post_command(envelope)) is not None:  # the wallet wrote it: only the ledger
-            self.ledger.post(*posting)
-            self.booked.add((posting[0].entry_type.value, posting[0].entry_key))
+        if ledger:  # the wallet wrote it: only the ledger
+            commands, cause = post_commands(envelope)
+            for command in commands:
+                self.ledger.post(command, cause)
+                self.booked.add((command.entry_type.value, command.entry_key))
 
     # -- the model
     def _owed(self) -> dict[tuple[str, str], int]:

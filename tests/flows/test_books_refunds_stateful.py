@@ -2,20 +2,21 @@
 order and any number of times, keeps each merchant's wallet equal to the ledger's merchant_payable, net of fees.
 
 A hypothesis state machine opens the books under a random fee schedule (read as the ledger's and the wallet's
-containers read it) and publishes the finalizer's events: payments (SUCCESS or FAILED, random merchants,
-currencies and amounts), refunds of a captured payment (partial or full, never above what is left of it;
-SUCCEEDED or FAILED), reversals of SUCCEEDED refunds, and disputes of a captured payment (OPENED with the PSP's
-dispute fee, then WON or LOST). Each event waits for delivery and is delivered, in any
-order, to the ledger's and the wallet's consumers (their entry points' commands, the real apps on in-memory
-stores; the ledger's totals projection fed by its store's stream); a delivered event comes back to either
-consumer again, or is published again under a new event id.
+containers read it) and publishes the finalizer's events: payments (SUCCESS or FAILED, random merchants, currencies
+and amounts, a SUCCESS with or without the PSP's processing fee), refunds of a captured payment (partial or full,
+never above what is left of it; SUCCEEDED or FAILED), reversals of SUCCEEDED refunds, and disputes of a captured
+payment (OPENED with the PSP's dispute fee, then WON or LOST). Each event waits for delivery and is delivered, in
+any order, to the ledger's and the wallet's consumers (their entry points' commands, the real apps on in-memory
+stores; the ledger's totals projection fed by its store's stream); a delivered event comes back to either consumer
+again, or is published again under a new event id.
 
-After every step: every journal entry balances; each business event (a capture, a refund, a reversal, a dispute,
-a dispute won) the ledger
-was told of is posted exactly once, and nothing else is; the trial balance balances; and each merchant's wallet
-equals the ledger's merchant_payable for that merchant and currency, and both equal the model: captures net of
-fees, less refunds, plus reversals, less disputes' amounts and fees, plus won disputes' amounts (fees computed
-here with Decimal's half-even rounding).
+After every step: every journal entry balances; each business event (a capture, the PSP's fee on it when known and >
+0, a refund, a reversal, a dispute, a dispute won) the ledger was told of is posted exactly once, and nothing else
+is; the trial balance balances; psp_fees holds the PSP's fees of the captures delivered, and psp_clearing what the
+PSP owes us for them (net of its fees, less refunds and disputes' withdrawals, plus their reversals); and each
+merchant's wallet equals the ledger's merchant_payable for that merchant and currency, and both equal the model:
+captures net of fees, less refunds, plus reversals, less disputes' amounts and fees, plus won disputes' amounts
+(fees computed here with Decimal's half-even rounding).
 """
 
 from __future__ import annotations
@@ -33,8 +34,8 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 
 from ledger.adapters.memory_accounts import InMemoryAccountTotals
 from ledger.app import LedgerApp
-from ledger.domain.journal import EVENT_SCHEMAS, JOURNAL_ENTRY_POSTED
-from ledger.entrypoints.post import post_command
+from ledger.domain.journal import EVENT_SCHEMAS, JOURNAL_ENTRY_POSTED, PSP_CLEARING, PSP_FEES
+from ledger.entrypoints.post import post_commands
 from payments_shared.events import EventEnvelope
 from payments_shared.eventstore import StoredEvent
 from payments_shared.eventstore.memory import InMemoryEventStore
@@ -59,6 +60,7 @@ class Payment:
     minor: int
     succeeded: bool
     refundable: int  # what is left to refund: the captured amount less SUCCEEDED refunds not reversed
+    psp_fee: int | None = None  # what the PSP kept of the charge, as the finalizer learned it (None: unknown)
 
 
 @dataclass(frozen=True)
@@ -113,13 +115,17 @@ class RefundBooks(RuleBasedStateMachine):
         currency=st.sampled_from(CURRENCIES),
         minor=st.integers(1, 10**7),
         succeeded=st.booleans(),
+        psp_fee=st.one_of(st.none(), st.integers(0, 5000)),
     )
-    def payment_decided(self, merchant: str, currency: str, minor: int, succeeded: bool) -> None:
+    def payment_decided(self, merchant: str, currency: str, minor: int, succeeded: bool, psp_fee: int | None) -> None:
         order_id = PaymentOrderId.new()
-        self.payments[order_id] = Payment(merchant, currency, minor, succeeded, minor if succeeded else 0)
+        fee = psp_fee if succeeded else None  # only a charge that succeeded has a balance transaction
+        self.payments[order_id] = Payment(merchant, currency, minor, succeeded, minor if succeeded else 0, fee)
         amount = Money(minor, currency).to_decimal_string()
         status = "SUCCESS" if succeeded else "FAILED"
-        self.pending.append(payment_status_updated(merchant, amount, currency, status, order_id=order_id))
+        self.pending.append(
+            payment_status_updated(merchant, amount, currency, status, order_id=order_id, psp_fee_minor=fee)
+        )
 
     @precondition(lambda self: any(p.refundable for p in self.payments.values()))
     @rule(pick=st.integers(0, 10**6), share=st.integers(1, 100), full=st.booleans(), succeeded=st.booleans())
@@ -199,9 +205,11 @@ class RefundBooks(RuleBasedStateMachine):
 
     def _deliver(self, event: dict[str, Any], *, ledger: bool, wallet: bool) -> None:
         envelope = EventEnvelope.from_eventbridge_event(event)
-        if ledger and (posting := post_command(envelope)) is not None:
-            self.ledger.post(*posting)
-            self.booked.add((posting[0].entry_type.value, posting[0].entry_key))
+        if ledger:
+            commands, cause = post_commands(envelope)
+            for command in commands:
+                self.ledger.post(command, cause)
+                self.booked.add((command.entry_type.value, command.entry_key))
         if wallet:
             if envelope.event_type == "DisputeStatusUpdated":
                 if (dispute := dispute_command(envelope)) is not None:
@@ -216,6 +224,8 @@ class RefundBooks(RuleBasedStateMachine):
     def _owed(self) -> dict[tuple[str, str], int]:
         owed: dict[tuple[str, str], int] = defaultdict(int)
         for entry_type, key in self.booked:
+            if entry_type == "psp_fee":
+                continue  # the platform pays the PSP's fee: the merchant is owed as much
             if entry_type == "capture":
                 p = self.payments[key]
                 owed[(p.merchant, p.currency)] += p.minor - fee_of(
@@ -229,6 +239,30 @@ class RefundBooks(RuleBasedStateMachine):
                 p = self.payments[self.refunds[key].payment_order_id]
                 owed[(p.merchant, p.currency)] += self.refunds[key].minor * (-1 if entry_type == "refund" else 1)
         return owed
+
+    def _psp_owes(self) -> tuple[dict[str, int], dict[str, int]]:
+        """The model's psp_clearing (debit-normal) and psp_fees per currency, for the business events delivered."""
+        clearing: dict[str, int] = defaultdict(int)
+        fees: dict[str, int] = defaultdict(int)
+        for entry_type, key in self.booked:
+            if entry_type == "capture":
+                p = self.payments[key]
+                moved = p.minor
+            elif entry_type == "psp_fee":
+                p = self.payments[key]
+                moved = -(p.psp_fee or 0)
+                fees[p.currency] += p.psp_fee or 0
+            elif entry_type in ("dispute", "dispute_won"):
+                d = self.disputes[key]
+                p = self.payments[d.payment_order_id]
+                moved = -(d.minor + d.fee) if entry_type == "dispute" else d.minor
+            elif entry_type in ("refund", "refund_reversal"):
+                p = self.payments[self.refunds[key].payment_order_id]
+                moved = self.refunds[key].minor * (-1 if entry_type == "refund" else 1)
+            else:
+                continue  # a payout moves what we owe a merchant, not what the PSP owes us
+            clearing[p.currency] += moved
+        return clearing, fees
 
     def _payables(self) -> dict[tuple[str, str], int]:
         return {
@@ -268,6 +302,18 @@ class RefundBooks(RuleBasedStateMachine):
     @invariant()
     def the_trial_balance_balances(self) -> None:
         assert self.ledger.trial_balance().is_balanced()
+
+    @invariant()
+    def the_psp_keeps_its_fees_of_what_it_owes_us(self) -> None:
+        for entry_type, key in self.booked:
+            if entry_type == "psp_fee":  # only a SUCCESS's, and only a fee known and more than nothing
+                assert self.payments[key].succeeded and (self.payments[key].psp_fee or 0) > 0
+        accounts = {(a.account, a.currency): a for a in self.ledger.trial_balance().accounts}
+        clearing, fees = self._psp_owes()
+        for currency in CURRENCIES:
+            at_psp, expense = accounts.get((PSP_CLEARING, currency)), accounts.get((PSP_FEES, currency))
+            assert (at_psp.debits_minor - at_psp.credits_minor if at_psp else 0) == clearing.get(currency, 0)
+            assert (expense.debits_minor - expense.credits_minor if expense else 0) == fees.get(currency, 0)
 
     @invariant()
     def each_wallet_equals_its_ledger_payable_net_of_fees(self) -> None:

@@ -35,7 +35,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 from ledger.adapters.memory_accounts import InMemoryAccountTotals
 from ledger.app import LedgerApp
 from ledger.domain.journal import FEE_REVENUE, PSP_CLEARING, merchant_payable
-from ledger.entrypoints.post import post_command
+from ledger.entrypoints.post import post_commands
 from payments_shared.events import EventEnvelope
 from payments_shared.eventstore import ConcurrencyConflict, StoredEvent, StoreUnavailable
 from payments_shared.eventstore.memory import InMemoryEventStore
@@ -126,9 +126,9 @@ class Books(RuleBasedStateMachine):
     # -- the consumers, behind their queues
     def _to_ledger(self, envelope: EventEnvelope) -> None:
         try:
-            asked = post_command(envelope)
-            if asked is not None:
-                self.ledger.post(*asked)
+            commands, cause = post_commands(envelope)
+            for command in commands:
+                self.ledger.post(command, cause)
         except LEFT_FOR_REDELIVERY:
             return
         self._processed(self.ledger_booked, envelope)

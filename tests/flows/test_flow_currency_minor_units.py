@@ -27,6 +27,7 @@ from ledger.adapters.memory_accounts import InMemoryAccountTotals
 from payments_shared.eventstore.memory import InMemoryEventStore
 from payments_shared.eventstore.port import StoredEvent
 from payments_shared.eventstore.relay import integration_envelope
+from payments_shared.stripe_amounts import from_api_units
 from payments_testing.aws import LambdaContext, fake_credentials
 from payments_testing.cards import LocalCardCipher, LocalCardVault
 from payments_testing.events import deliver
@@ -193,12 +194,18 @@ def test_a_payment_reaches_stripe_the_books_and_the_wallet_in_its_currencys_mino
     for consumer in (stack.ledger.consumer, stack.wallet.consumer, stack.initializer.consumer):
         assert deliver(consumer, outcome) == []
 
+    # Stripe's fee, from its balance transaction of the charge in Stripe's units, in ours.
+    [txn] = stack.psp.balance_transactions()
+    psp_fee = from_api_units(txn["fee"], currency).minor
+    assert data["psp_fee_minor"] == psp_fee > 0
     books = get(stack.ledger, "/ledger/trial-balance", "/ledger/trial-balance", {}, OPERATOR_1)
-    assert books["balanced"] is True and books["totals"] == {currency: {"debits_minor": minor, "credits_minor": minor}}
+    moved = minor + psp_fee
+    assert books["balanced"] is True and books["totals"] == {currency: {"debits_minor": moved, "credits_minor": moved}}
     assert {(a["account"], a["debits_minor"], a["credits_minor"]) for a in books["accounts"]} == {
-        ("psp_clearing", minor, 0),
+        ("psp_clearing", minor, psp_fee),
+        ("psp_fees", psp_fee, 0),
         ("merchant_payable:merchant-1", 0, minor),
-    }  # no fee configured
+    }  # none of our fees configured; the PSP's is the platform's
     wallet = get(
         stack.wallet, "/wallets/merchant-1", "/wallets/{merchant_id}", {"merchant_id": "merchant-1"}, MERCHANT_1
     )

@@ -1,5 +1,6 @@
 """The PSP's balance as reconciliation reads it: Stripe's balance transactions, page by page through its SDK (here
-against the fake PSP), each as a psp_clearing movement: charges gross, refunds out, disputes with their fee."""
+against the fake PSP), each as psp_clearing movements: a charge gross and Stripe's fee kept of it, refunds out,
+disputes with their fee."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 import stripe
 from fake_psp import FakePsp
+from fake_psp.balance import card_fee
 from ops.psp_balance import balance_movements
 
 from payments_testing.psp import charge_directly
@@ -22,7 +24,7 @@ def psp() -> Iterator[FakePsp]:
     running.stop()
 
 
-def test_every_transaction_is_read_across_pages_gross_of_stripes_fee(psp: FakePsp) -> None:
+def test_every_transaction_is_read_across_pages_a_charge_with_stripes_fee(psp: FakePsp) -> None:
     for order, card, amount in (("p-1", APPROVED, 500), ("p-2", DECLINED, 700), ("p-3", APPROVED, 1250)):
         charge_directly(psp.url, psp.api_key, order, amount, "EUR", card=card, idempotency_key=order)
     intent_id = next(i["id"] for i in psp.intents_with(payment_order_id="p-3"))
@@ -32,10 +34,14 @@ def test_every_transaction_is_read_across_pages_gross_of_stripes_fee(psp: FakePs
 
     found = balance_movements(psp.api_key, api_base=psp.url, page_size=1)  # three pages
     assert [(m.kind, m.amount_minor, m.currency) for m in found] == [
-        ("refund", -250, "EUR"),
+        ("refund", -250, "EUR"),  # no fee on a refund: Stripe keeps the charge's
         ("charge", 1250, "EUR"),
+        ("psp_fee", -card_fee(1250, 290, 30), "EUR"),
         ("charge", 500, "EUR"),
+        ("psp_fee", -card_fee(500, 290, 30), "EUR"),
     ]
+    charge, fee = found[1:3]
+    assert fee.ref == charge.ref and charge.ref.startswith("ch_")  # both named by the charge and its transaction
 
 
 def test_a_wrong_key_is_refused_not_read_as_an_empty_balance(psp: FakePsp) -> None:

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from ops.psp_balance import Movement, movement
+from ops.psp_balance import Movement, movement, movements
 from ops.reconcile import Facts, Gathered, Owed, check, gather, reconcile
 
 from payments_shared.events import TraceContext
@@ -191,9 +191,9 @@ NOW = datetime(2026, 12, 4, 12, tzinfo=UTC)
 OLD = NOW - timedelta(seconds=400)
 
 
-def txn(category: str, amount: int, fee: int = 0, source: str = "ch_1", type_: str | None = None) -> Movement:
-    """A Stripe balance transaction (its fields as fixtures3.json names them) seen as a psp_clearing movement."""
-    found = movement(
+def txn(category: str, amount: int, fee: int = 0, source: str = "ch_1", type_: str | None = None) -> list[Movement]:
+    """A Stripe balance transaction (its fields as fixtures3.json names them) seen as psp_clearing movements."""
+    found = movements(
         {
             "id": f"txn_{category}_{amount}",
             "amount": amount,
@@ -206,12 +206,13 @@ def txn(category: str, amount: int, fee: int = 0, source: str = "ch_1", type_: s
             "created": int(OLD.timestamp()),
         }
     )
-    assert found is not None
+    assert found
     return found
 
 
 def journal(entry_type: str, key: str, side: str, minor: int, currency: str = "EUR") -> StoredEvent:
     other = "DEBIT" if side == "CREDIT" else "CREDIT"
+    other_account = "psp_fees" if entry_type == "psp_fee" else "merchant_payable:m-1"
     data = {
         "payment_order_id": "p-1",
         "source_event_id": "e",
@@ -219,29 +220,33 @@ def journal(entry_type: str, key: str, side: str, minor: int, currency: str = "E
         "entry_key": key,
         "postings": [
             {"account": "psp_clearing", "side": side, "amount_minor": minor, "currency": currency},
-            {"account": "merchant_payable:m-1", "side": other, "amount_minor": minor, "currency": currency},
+            {"account": other_account, "side": other, "amount_minor": minor, "currency": currency},
         ],
     }
-    event = stored(f"journal-{key}", "JournalEntryPosted", data)
+    stream = f"journal-{key}#psp-fee" if entry_type == "psp_fee" else f"journal-{key}"
+    event = stored(stream, "JournalEntryPosted", data)
     return replace(event, occurred_at=OLD)
 
 
 LEDGER = [
     journal("capture", "p-1", "DEBIT", 1000),
+    journal("psp_fee", "p-1", "CREDIT", 59),  # Stripe's processing fee, its own entry
     journal("refund", "r-1", "CREDIT", 400),
     journal("refund_reversal", "r-1", "DEBIT", 400),
     journal("dispute", "dp_1", "CREDIT", 2500 + 1500),  # the amount and the dispute fee
     journal("dispute_won", "dp_1", "DEBIT", 2500),
     journal("capture", "p-2", "DEBIT", 2500),
+    journal("psp_fee", "p-2", "CREDIT", 103),
 ]
 PSP = [
-    txn("charge", 1000, fee=59),  # Stripe's processing fee is not in our books: the gross is compared
-    txn("refund", -400, source="re_1"),
-    txn("refund_failure", 400, source="re_1", type_="payment_failure_refund"),
-    txn("dispute", -2500, fee=1500, source="dp_1", type_="adjustment"),  # its net: with the dispute fee
-    txn("dispute_reversal", 2500, source="dp_1", type_="adjustment"),
-    txn("charge", 2500, fee=103, source="ch_2"),
+    *txn("charge", 1000, fee=59),  # the gross and Stripe's fee kept of it: the net is what Stripe owes
+    *txn("refund", -400, source="re_1"),
+    *txn("refund_failure", 400, source="re_1", type_="payment_failure_refund"),
+    *txn("dispute", -2500, fee=1500, source="dp_1", type_="adjustment"),  # its net: with the dispute fee
+    *txn("dispute_reversal", 2500, source="dp_1", type_="adjustment"),
+    *txn("charge", 2500, fee=103, source="ch_2"),
 ]
+NET = 1000 - 59 - 400 + 400 - 4000 + 2500 + 2500 - 103
 
 
 def psp_balance(ledger: list[StoredEvent], psp: list[Movement], now: datetime = NOW) -> dict[str, Any]:
@@ -258,23 +263,55 @@ def test_a_refund_the_psp_has_no_transaction_for_is_named_with_both_totals() -> 
     assert psp_balance(LEDGER, without_refund)["psp_balance"] == [
         {
             "currency": "EUR",
-            "ledger_minor": 1000 - 400 + 400 - 4000 + 2500 + 2500,
-            "psp_minor": 1000 + 400 - 4000 + 2500 + 2500,
+            "ledger_minor": NET,
+            "psp_minor": NET + 400,
             "problems": ["the PSP has no refund of -400 EUR (ledger r-1)"],
         }
     ]
 
 
+def test_a_charge_whose_psp_fee_the_ledger_never_booked_is_named() -> None:
+    without_fee = [e for e in LEDGER if (e.data["entry_type"], e.data["entry_key"]) != ("psp_fee", "p-2")]
+    assert psp_balance(without_fee, PSP)["psp_balance"] == [
+        {
+            "currency": "EUR",
+            "ledger_minor": NET + 103,  # psp_clearing overstates what Stripe owes us by its fee
+            "psp_minor": NET,
+            "problems": ["the ledger has no psp_fee of -103 EUR (PSP ch_2 txn_charge_2500)"],
+        }
+    ]
+
+
+def test_a_fee_booked_other_than_stripe_kept_is_named_on_both_sides() -> None:
+    wrong = [*LEDGER[:-1], journal("psp_fee", "p-2", "CREDIT", 100)]
+    [difference] = psp_balance(wrong, PSP)["psp_balance"]
+    assert difference["problems"] == [
+        "the PSP has no psp_fee of -100 EUR (ledger p-2)",
+        "the ledger has no psp_fee of -103 EUR (PSP ch_2 txn_charge_2500)",
+    ]
+
+
+def test_a_charges_movements_are_its_gross_and_the_fee_stripe_kept() -> None:
+    charge, fee = txn("charge", 1000, fee=59)
+    assert (charge.kind, charge.amount_minor, fee.kind, fee.amount_minor) == ("charge", 1000, "psp_fee", -59)
+    assert charge.amount_minor + fee.amount_minor == 941  # Stripe's `net`
+    assert [m.kind for m in txn("charge", 1000)] == ["charge"]  # no fee kept: nothing more
+    assert [m.amount_minor for m in txn("dispute", -2500, fee=1500, type_="adjustment")] == [-4000]  # its net
+
+
 def test_a_charge_the_ledger_never_booked_is_named() -> None:
     extra = txn("charge", 700, fee=50, source="ch_9")
-    [difference] = psp_balance(LEDGER, [*PSP, extra])["psp_balance"]
-    assert (difference["ledger_minor"] + 700, difference["psp_minor"]) == (difference["psp_minor"],) * 2
-    assert difference["problems"] == ["the ledger has no charge of 700 EUR (PSP ch_9 txn_charge_700)"]
+    [difference] = psp_balance(LEDGER, [*PSP, *extra])["psp_balance"]
+    assert (difference["ledger_minor"] + 700 - 50, difference["psp_minor"]) == (difference["psp_minor"],) * 2
+    assert difference["problems"] == [
+        "the ledger has no charge of 700 EUR (PSP ch_9 txn_charge_700)",
+        "the ledger has no psp_fee of -50 EUR (PSP ch_9 txn_charge_700)",
+    ]
 
 
 def test_equal_totals_with_different_movements_are_still_named() -> None:
     ledger = [journal("capture", "p-1", "DEBIT", 1000), journal("capture", "p-2", "DEBIT", 500)]
-    psp = [txn("charge", 1500, source="ch_1")]
+    psp = txn("charge", 1500, source="ch_1")
     [difference] = psp_balance(ledger, psp)["psp_balance"]
     assert (difference["ledger_minor"], difference["psp_minor"]) == (1500, 1500)
     assert difference["problems"] == [
@@ -295,4 +332,5 @@ def test_each_currency_is_its_own_pair_and_a_young_difference_is_in_flight() -> 
 
 def test_stripes_payouts_and_fees_are_not_psp_clearing_moves_and_an_unread_psp_is_not_compared() -> None:
     assert movement({"id": "txn_p", "reporting_category": "payout", "type": "payout", "amount": -900}) is None
+    assert movements({"id": "txn_f", "reporting_category": "fee", "type": "stripe_fee", "amount": -200, "fee": 0}) == []
     assert reconcile(gather({"ledger": {"journal": LEDGER}}, {}), settle_s=300, now=NOW)["psp_balance"] == []

@@ -126,6 +126,11 @@ class BalanceMixin:
         txn = self._book(amount, fee, charge["currency"], charge["id"], "charge", "charge", None)
         charge["balance_transaction"] = txn["id"]
 
+    def _transaction(self, txn_id: str) -> dict[str, Any] | None:
+        """One balance transaction as shown (caller holds the lock): what an expand of it puts in place."""
+        found = next((t for t in self._balance if t["id"] == txn_id), None)
+        return self._shown(found) if found is not None else None
+
     def balance_transactions(self) -> list[dict[str, Any]]:
         with self._lock:
             return [self._shown(t) for t in self._balance]

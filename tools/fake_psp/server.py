@@ -13,6 +13,9 @@ API (Stripe's wire format: form-encoded requests with bracketed keys, JSON answe
                                   requires_action or processing; from succeeded or canceled a 400
                                   payment_intent_unexpected_state with the intent in `error.payment_intent`
   GET  /v1/payment_intents/{id}   the PaymentIntent as it stands now
+  expand[]=latest_charge(.balance_transaction) on a create, capture, cancel or GET of an intent: its Charge and
+                                  that charge's balance transaction (with Stripe's fee) in place of their ids
+                                  (fake_psp.expand); any other path → 400
   GET  /v1/payment_intents/search?query=metadata['k']:'v'   Stripe's Search API (intents indexed after a lag)
   POST /v1/refunds                `payment_intent` (a succeeded one), `amount` (default: what is left), `reason`
                                   (duplicate, fraudulent, requested_by_customer), `metadata`; Stripe's refusals:
@@ -116,6 +119,9 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from fake_psp.balance import CARD_FEE_BPS, CARD_FEE_FIXED, SETTLEMENT_DELAY_S, BalanceMixin
 from fake_psp.disputes import DISPUTE_CARD, DisputesMixin
+from fake_psp.expand import expanded_intent
+from fake_psp.expand import refusal as expand_refusal
+from fake_psp.expand import requested as expand_requested
 from payments_shared import stripe_amounts
 
 API_KEY = "sk_test_fake_psp"
@@ -549,8 +555,11 @@ class FakePsp(DisputesMixin, BalanceMixin):
                     )
                 if path.startswith("/v1/disputes/"):
                     return self._send(*psp._retrieve_dispute(path.removeprefix("/v1/disputes/")))
+                expand = expand_requested(parse_form(query))
+                if (refused := expand_refusal(expand)) is not None:
+                    return self._send(400, {"error": refused})
                 intent = (
-                    psp._retrieve(path.removeprefix("/v1/payment_intents/"))
+                    psp._retrieve(path.removeprefix("/v1/payment_intents/"), expand)
                     if path.startswith("/v1/payment_intents/")
                     else None
                 )
@@ -696,6 +705,9 @@ class FakePsp(DisputesMixin, BalanceMixin):
             if "payment_method" not in card and not self.raw_card_access:
                 raise _raw_card_refusal()
             return_url = _return_url(params)
+            expand = expand_requested(params)
+            if (bad_expand := expand_refusal(expand)) is not None:
+                raise StripeError(400, bad_expand)
         except StripeError as refused:
             return refused.http_status, {"error": refused.error}, 0.0, False  # not stored, as Stripe does
         outcome = TEST_CARDS.get(card["number"], LIVE_CARD_IN_TEST_MODE)
@@ -741,6 +753,8 @@ class FakePsp(DisputesMixin, BalanceMixin):
             self._emit("payment_intent.created", intent, origin)
             self._emit(STATUS_EVENTS[intent["status"]], intent, origin)
             status, body = _answer(intent, outcome if settling is None else _SUCCEEDS)
+            if status == 200:
+                body = self._expanded(intent, expand)
             self._stored[key] = (params, status, body, self.clock())
         if behaviour == "lost":
             return status, body, self.hang_seconds, False
@@ -828,7 +842,11 @@ class FakePsp(DisputesMixin, BalanceMixin):
             "data": found[:limit],
         }
 
-    def _retrieve(self, intent_id: str) -> dict[str, Any] | None:
+    def _expanded(self, intent: dict[str, Any], expand: list[str]) -> dict[str, Any]:
+        """The intent as answered with `expand` (caller holds the lock)."""
+        return expanded_intent(intent, expand, self._charges.get, self._transaction)
+
+    def _retrieve(self, intent_id: str, expand: list[str] | None = None) -> dict[str, Any] | None:
         with self._lock:
             intent = self._intents.get(intent_id)
             if intent is None:
@@ -842,7 +860,7 @@ class FakePsp(DisputesMixin, BalanceMixin):
                 else:
                     self._decide(intent, outcome, key)
                     self._emit(STATUS_EVENTS[intent["status"]], intent, _NO_REQUEST)
-            return dict(intent)
+            return self._expanded(intent, expand or [])
 
     # -- refunds
     def _create_refund(
@@ -993,6 +1011,9 @@ class FakePsp(DisputesMixin, BalanceMixin):
             message = "Invalid cancellation_reason: must be one of " + ", ".join(CANCEL_REASONS[:-1])
             error = {"type": "invalid_request_error", "message": f"{message}, or {CANCEL_REASONS[-1]}"}
             return 400, {"error": {**error, "param": "cancellation_reason"}}, False  # not stored
+        expand = expand_requested(params)
+        if (bad_expand := expand_refusal(expand)) is not None:
+            return 400, {"error": bad_expand}, False  # not stored
         # The endpoint is part of what a key was first used with: a create's key reused here is refused.
         stored_params = {**params, "(endpoint)": f"/v1/payment_intents/{intent_id}/cancel"}
         with self._lock:
@@ -1006,6 +1027,8 @@ class FakePsp(DisputesMixin, BalanceMixin):
                 return 404, _no_such_intent(intent_id), False
             self._expire_if_due(intent)
             status, body = self._cancel_intent(intent, reason, {"id": request_id, "idempotency_key": key})
+            if status == 200:
+                body = self._expanded(intent, expand)
             if key is not None:
                 self._stored[key] = (stored_params, status, body, self.clock())
             return status, body, False
@@ -1083,6 +1106,9 @@ class FakePsp(DisputesMixin, BalanceMixin):
                 "This value must be greater than or equal to 1.", "amount_to_capture", "parameter_invalid_integer"
             )
             return 400, {"error": invalid.error}, 0.0, False
+        expand = expand_requested(params)
+        if (bad_expand := expand_refusal(expand)) is not None:
+            return 400, {"error": bad_expand}, 0.0, False  # not stored
         stored_params = {**params, "(endpoint)": f"/v1/payment_intents/{intent_id}/capture"}
         with self._lock:
             if key is not None:
@@ -1096,6 +1122,8 @@ class FakePsp(DisputesMixin, BalanceMixin):
                 return 404, _no_such_intent(intent_id), 0.0, False
             self._expire_if_due(intent)
             status, body = self._capture_intent(intent, requested, {"id": request_id, "idempotency_key": key})
+            if status == 200:
+                body = self._expanded(intent, expand)
             if key is not None:  # it ran: its answer, a refusal of the intent's state too, is the key's
                 self._stored[key] = (stored_params, status, body, self.clock())
             return status, body, lost, False

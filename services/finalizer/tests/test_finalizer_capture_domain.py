@@ -96,6 +96,13 @@ def test_a_partial_capture_succeeds_with_the_captured_amount_and_the_authorized_
     )
 
 
+def test_a_capture_carries_the_psps_fee_on_what_was_captured() -> None:
+    fee = Money(59, "EUR")  # Stripe's balance transaction of the captured 10.00, not of the 12.34 held
+    result = ChargeResult(PspDecision.APPROVED, "pi_1", None, captured=Money(1000, "EUR"), psp_fee=fee)
+    [event] = settle(given(AUTHORIZED), result)
+    assert isinstance(event, PaymentSucceeded) and (event.amount_minor, event.psp_fee_minor) == (1000, 59)
+
+
 def test_a_capture_without_an_amount_is_of_the_whole_authorization() -> None:
     [event] = settle(given(AUTHORIZED), captured(None))
     assert (event.data["amount_minor"], event.data["amount_authorized_minor"]) == (1234, 1234)

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from dependency_injector import providers
 from fake_psp import AUTHORIZATION_WINDOW_S, FakePsp, stripe_signature
+from fake_psp.balance import card_fee
 from finalizer_testdata import payment_initiated
 
 from finalizer.adapters.memory_results import InMemoryPaymentResults
@@ -104,6 +105,8 @@ def test_a_partial_capture_succeeds_with_the_captured_amount_and_releases_the_re
         "10.00",
         1234,
     )
+    assert success["psp_fee_minor"] == card_fee(1000, 290, 30)  # Stripe's fee on what was captured
+    assert published(store, order_id)[0].get("psp_fee_minor") is None  # an authorization moved no money
     intent = psp.intent(intent_of(store, order_id))
     assert (intent["status"], intent["amount_received"]) == ("succeeded", 1000)
     assert psp.charge(intent["latest_charge"])["amount_refunded"] == 234  # released

@@ -9,6 +9,8 @@ from collections.abc import Sequence
 from types import ModuleType
 
 import pytest
+from hypothesis import given as any_of
+from hypothesis import strategies as st
 
 import finalizer.domain.payment as payment_module
 import finalizer.domain.streams as streams_module
@@ -28,6 +30,7 @@ from finalizer.domain.payment import (
     RecordSettlement,
 )
 from finalizer.domain.streams import PUBLISHED_TYPES, SOURCE, payment_stream
+from payments_shared.contracts import PaymentStatusUpdatedData
 from payments_shared.domain_events import DomainEvent
 from payments_shared.ids import MerchantId, PaymentOrderId
 from payments_shared.money import Money
@@ -124,6 +127,7 @@ def test_stored_events_keep_their_names_and_fields() -> None:
         "decline_code",
         "psp_reference",
         "amount_authorized_minor",
+        "psp_fee_minor",
     ]
     for event in (SUCCEEDED, FAILED):
         assert EVENTS.decode(event.event_type, event.data) == event
@@ -133,6 +137,49 @@ def test_an_outcome_stored_before_decline_codes_decodes_without_them() -> None:
     old = {k: v for k, v in FAILED.data.items() if k not in ("decline_code", "psp_reference")}
     decoded = EVENTS.decode("PaymentFailed", old)
     assert given(decoded).status == PaymentStatus.FAILED and decoded.data["decline_code"] is None
+
+
+def test_a_success_carries_the_psps_fee_in_the_payments_currency() -> None:
+    [event] = when(given(), ChargeResult(PspDecision.APPROVED, "pi_1", None, psp_fee=Money(66, "EUR")))
+    assert event == SUCCEEDED.__class__(**{**SUCCEEDED.data, "psp_fee_minor": 66})
+
+
+@pytest.mark.parametrize(
+    "fee",
+    [
+        None,  # the PSP has not said yet (Stripe's asynchronous capture: no balance transaction yet)
+        Money(52, "USD"),  # settled in another currency (Stripe converted it): not the payment's fee to book
+    ],
+)
+def test_a_success_without_a_fee_in_its_currency_carries_none(fee: Money | None) -> None:
+    [event] = when(given(), ChargeResult(PspDecision.APPROVED, "pi_1", None, psp_fee=fee))
+    assert event == SUCCEEDED and event.data["psp_fee_minor"] is None
+
+
+def test_a_decline_carries_no_fee_whatever_the_psp_added() -> None:
+    [event] = when(given(), ChargeResult(PspDecision.DECLINED, "pi_2", "no", "no", psp_fee=Money(5, "EUR")))
+    assert event.data["psp_fee_minor"] is None
+
+
+@any_of(
+    decision=st.sampled_from([PspDecision.APPROVED, PspDecision.DECLINED]),
+    fee_minor=st.integers(0, 10**6),
+    fee_currency=st.sampled_from(["EUR", "USD", "JPY"]),
+)
+def test_only_a_success_carries_a_fee_and_only_in_its_own_currency(
+    decision: PspDecision, fee_minor: int, fee_currency: str
+) -> None:
+    fee = Money(fee_minor, fee_currency)
+    [event] = when(given(), ChargeResult(decision, "pi_1", None, psp_fee=fee))
+    ours = decision == PspDecision.APPROVED and fee_currency == CHARGE.amount.currency
+    assert event.data["psp_fee_minor"] == (fee_minor if ours else None)
+    published = PaymentStatusUpdatedData.model_validate(event.data)
+    assert published.psp_fee() == (fee if ours and fee_minor > 0 else None)  # what the ledger books
+
+
+def test_an_outcome_stored_before_fees_decodes_without_one() -> None:
+    old = {k: v for k, v in SUCCEEDED.data.items() if k != "psp_fee_minor"}
+    assert EVENTS.decode("PaymentSucceeded", old) == SUCCEEDED
 
 
 def test_a_payments_stream_is_named_by_its_order() -> None:

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from fake_psp import FakePsp
+from fake_psp.balance import card_fee
 from finalizer_testdata import APPROVED_CARD, DECLINED_CARD, payment_initiated
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, StatusCode
@@ -41,6 +42,8 @@ def test_approval_records_success_and_the_results_row(
     assert psp.charges[order_id_of(event)] == 1 and psp.intents[order_id_of(event)] == 1
     assert data["psp_reference"] == row["psp_reference"] and psp.intent(data["psp_reference"])["status"] == "succeeded"
     assert psp.card_numbers_seen[APPROVED_CARD] == 1  # the sealed card was opened for the PSP call
+    # Stripe's fee, read from the charge's balance transaction expanded in the create's own answer: one request.
+    assert data["psp_fee_minor"] == card_fee(1234, 290, 30) == 66 and psp.requests[order_id_of(event)] == 1
 
 
 def test_duplicate_and_replayed_deliveries_charge_once(

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from ledger.domain.journal import (
     FEE_REVENUE,
     PSP_CLEARING,
+    PSP_FEES,
     EntryType,
     Journal,
     JournalEntry,
@@ -105,6 +106,17 @@ POSTED = JournalEntryPosted(
 
 def test_a_successful_payment_posts_its_capture_entry_net_of_fees() -> None:
     assert JOURNAL.decide(post(), journal_after()) == [POSTED]
+
+
+def test_the_psps_fee_is_an_expense_taken_from_what_the_psp_owes_us_once() -> None:
+    fee = PostEntry(EntryType.PSP_FEE, "p-1", "p-1", "m-1", Money(59, "EUR"), "e-1")
+    [posted] = JOURNAL.decide(fee, journal_after())
+    assert isinstance(posted, JournalEntryPosted) and (posted.entry_type, posted.entry_key) == ("psp_fee", "p-1")
+    assert [(p["account"], p["side"], p["amount_minor"]) for p in posted.postings] == [
+        (PSP_FEES, "DEBIT", 59),
+        (PSP_CLEARING, "CREDIT", 59),
+    ]
+    assert JOURNAL.decide(fee, journal_after(posted)) == []  # posted once, whichever event tells of it again
 
 
 def test_a_refund_debits_the_merchant_and_keeps_our_fee_and_its_reversal_gives_it_back() -> None:

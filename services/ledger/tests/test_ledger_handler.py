@@ -11,12 +11,18 @@ from ledger.domain.journal import EntryType
 from ledger.domain.streams import entry_stream
 from ledger.entrypoints import api, post
 from payments_shared import snapstart
+from payments_shared.events import EventEnvelope
 from payments_shared.eventstore.memory import InMemoryEventStore
 from payments_shared.fees import FeeSchedule
 from payments_shared.ids import RefundId
+from payments_shared.money import Money
 from payments_testing.aws import LambdaContext
 from payments_testing.events import deliver, dispute_status_updated, payment_status_updated, refund_status_updated
 from payments_testing.http import MERCHANT_1, OPERATOR_1, api_event
+
+
+def envelope_of(delivery: dict[str, object]) -> EventEnvelope:
+    return EventEnvelope.from_eventbridge_event(delivery)
 
 
 def trial_balance(handler: ModuleType) -> dict[str, object]:
@@ -49,6 +55,43 @@ def test_configured_fees_are_booked_to_fee_revenue(runtime: ModuleType, store: I
     accounts = {a["account"]: a for a in trial_balance(runtime)["accounts"]}  # type: ignore[attr-defined]
     assert accounts["fee_revenue"]["credits_minor"] == 59
     assert accounts["merchant_payable:merchant-1"]["credits_minor"] == 941
+
+
+def test_the_psps_fee_on_a_success_is_booked_once_against_psp_clearing(
+    runtime: ModuleType, store: InMemoryEventStore
+) -> None:
+    ours = FeeSchedule(290, {"EUR": 30})
+    runtime.container.fee_schedule.override(ours)
+    event = payment_status_updated(amount="10.00", psp_fee_minor=59)
+    order_id = event["detail"]["data"]["payment_order_id"]
+    for _ in range(2):
+        assert deliver(post.handler, event) == []
+    assert deliver(post.handler, payment_status_updated(amount="5.00", psp_fee_minor=0)) == []  # no fee: no entry
+    assert deliver(post.handler, payment_status_updated(amount="5.00", status="FAILED", psp_fee_minor=9)) == []
+
+    accounts = payables(runtime)
+    assert accounts["psp_fees"] == (59, 0)
+    assert accounts["psp_clearing"] == (1500, 59)  # the PSP owes us the net of its fee
+    owed = sum((m - ours.fee(m)).minor for m in (Money(1000, "EUR"), Money(500, "EUR")))
+    assert accounts["merchant_payable:merchant-1"] == (0, owed)  # the merchant pays our fee, not the PSP's
+    assert trial_balance(runtime)["balanced"] is True
+    [fee_entry] = store.load(entry_stream(EntryType.PSP_FEE, order_id, order_id)).events
+    assert (fee_entry.data["entry_type"], fee_entry.data["entry_key"]) == ("psp_fee", order_id)
+    assert entry_stream(EntryType.PSP_FEE, order_id, order_id) == f"journal-{order_id}#psp-fee"
+
+
+def test_a_redelivery_after_only_the_capture_was_posted_posts_the_fee(
+    runtime: ModuleType, store: InMemoryEventStore
+) -> None:
+    event = payment_status_updated(amount="10.00", psp_fee_minor=59)
+    commands, cause = post.post_commands(envelope_of(event))
+    runtime.container.app().post(commands[0], cause)  # a crash after the capture's entry
+
+    assert deliver(post.handler, event) == []
+
+    order_id = event["detail"]["data"]["payment_order_id"]
+    assert len(store.load(entry_stream(EntryType.CAPTURE, order_id, order_id)).events) == 1
+    assert len(store.load(entry_stream(EntryType.PSP_FEE, order_id, order_id)).events) == 1
 
 
 def payables(runtime: ModuleType) -> dict[str, tuple[int, int]]:

@@ -80,7 +80,9 @@ class PaymentStatusUpdatedData(BaseModel):
     (amount_minor is what was captured: after a manual capture, possibly less than authorized, which
     amount_authorized_minor then gives). FAILED: not charged. AUTHORIZED: a manual-capture payment's hold
     (Stripe's requires_capture; amount_minor is the authorized amount), not final. CANCELED: an authorization
-    released (by the merchant, or by the system when it outlived the capture window). Only SUCCESS books."""
+    released (by the merchant, or by the system when it outlived the capture window). Only SUCCESS books.
+    psp_fee_minor: with SUCCESS, what the PSP kept from the charge (Stripe's balance transaction `fee`), in the
+    payment's currency; absent when it is not known yet or was settled in another currency."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -93,6 +95,9 @@ class PaymentStatusUpdatedData(BaseModel):
     error_message: str | None = None
     decline_code: str | None = None  # the PSP's decline code of a FAILED charge (e.g. insufficient_funds)
     amount_authorized_minor: int | None = Field(default=None, ge=0)  # a manual capture's hold; None: automatic
+    # Optional, so events published before it stay valid (as amount_authorized_minor was added): the PSP's
+    # processing fee on this charge, in `currency`'s minor units; None: unknown (the ledger books no fee).
+    psp_fee_minor: int | None = Field(default=None, ge=0)
 
     def money(self) -> Money:
         """The amount, refusing an event whose decimal and minor-unit forms disagree."""
@@ -100,6 +105,12 @@ class PaymentStatusUpdatedData(BaseModel):
         if money.to_decimal_string() != self.amount:
             raise ValueError(f"inconsistent amount {self.amount!r} vs {self.amount_minor} {self.currency}")
         return money
+
+    def psp_fee(self) -> Money | None:
+        """The PSP's processing fee on a SUCCESS, when known and more than nothing."""
+        if self.status != "SUCCESS" or not self.psp_fee_minor:
+            return None
+        return Money(self.psp_fee_minor, self.currency)
 
 
 class PaymentActionRequiredData(BaseModel):

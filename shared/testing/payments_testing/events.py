@@ -59,6 +59,7 @@ def payment_status_updated(
     order_id: str | None = None,
     event_id: str | None = None,
     traceparent: str | None = None,
+    psp_fee_minor: int | None = None,
 ) -> dict[str, Any]:
     order_id = order_id or PaymentOrderId.new()
     minor = Money.parse(amount, currency).minor
@@ -81,6 +82,7 @@ def payment_status_updated(
             "status": status,
             "error_message": None if status == "SUCCESS" else "insufficient funds",
             "psp_reference": "psp_1",
+            **({"psp_fee_minor": psp_fee_minor} if psp_fee_minor is not None else {}),
         },
     }
     return eventbridge_delivery(detail, "payments.finalizer")

@@ -21,7 +21,7 @@ from benchmarks.measure import percentile
 from ledger.adapters.memory_accounts import InMemoryAccountTotals
 from ledger.app import LedgerApp
 from ledger.domain.streams import journal_stream
-from ledger.entrypoints.post import post_command
+from ledger.entrypoints.post import post_commands
 from payments_shared.events import EventEnvelope
 from payments_shared.eventstore import ConcurrencyConflict, StoreUnavailable
 from payments_shared.eventstore.memory import InMemoryEventStore
@@ -85,7 +85,7 @@ def _postings(count: int) -> dict[str, Any]:
     ]
     started = time.perf_counter()
     with ThreadPoolExecutor(WORKERS) as pool:
-        commands = [asked for asked in map(post_command, events) if asked]
+        commands = [(command, cause) for commands, cause in map(post_commands, events) for command in commands]
         posted = [entry for entry in pool.map(lambda asked: app.post(*asked), commands) if entry]
     seconds = time.perf_counter() - started
     posting_conflicts = store.conflicts

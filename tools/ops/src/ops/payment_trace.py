@@ -60,6 +60,8 @@ def trace_payment(dynamodb: Any, payment_order_id: str) -> list[TracedEvent]:
     finalized = _stored(dynamodb, "finalizer", finalizer_stream(payment_order_id))
     found = _traced("initializer", initiated) + _traced("finalizer", finalized)
     found += _traced("ledger", _stored(dynamodb, "ledger", journal_stream(payment_order_id)))
+    psp_fee = entry_stream(EntryType.PSP_FEE, payment_order_id, payment_order_id)  # Stripe's fee, its own stream
+    found += _traced("ledger", _stored(dynamodb, "ledger", psp_fee))
     # A refund's entries live in streams of their own, named by the refund ids the payment's streams record.
     for refund_id in sorted({str(e.data["refund_id"]) for e in initiated + finalized if e.data.get("refund_id")}):
         for entry_type in (EntryType.REFUND, EntryType.REFUND_REVERSAL):

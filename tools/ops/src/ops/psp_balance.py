@@ -2,10 +2,12 @@
 
 Each becomes a Movement of psp_clearing as our ledger would book it (docs.stripe.com/reports/reporting-categories):
 a `charge` and a `refund_failure` (money back) add, a `refund` and a `dispute` take away, a `dispute_reversal`
-gives back. Our ledger books captures and refunds gross (Stripe's processing fee is not in our books), but a
-dispute withdrawal with its dispute fee: so the figure compared is `amount`, except for a dispute's (type
-`adjustment`), where it is `net`. Other categories (Stripe's payouts to our bank, its own fees) move nothing
-psp_clearing books and are left out.
+gives back. Stripe keeps its processing fee from a charge (the transaction's `fee`, its `fee_details`; `net` is
+amount - fee), and our ledger books that fee as its own entry (psp_fee): so a charge is two movements, its gross
+`amount` and a `psp_fee` of -fee, and a charge whose fee entry is missing is named as exactly that. Refunds carry
+no fee ("the fees from the original charge are not returned", stripe.com/docs/refunds). A dispute withdrawal is
+booked with its dispute fee in one entry: its figure is `net` (type `adjustment`). Other categories (Stripe's
+payouts to our bank, its standalone fees) move nothing psp_clearing books and are left out.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import stripe
 from ops.stores import Progress, no_progress
 
 COMPARED = frozenset({"charge", "refund", "refund_failure", "dispute", "dispute_reversal"})
+PSP_FEE = "psp_fee"  # the kind of the PSP's processing fee kept from a transaction (the ledger's entry type's name)
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,18 @@ def movement(txn: dict[str, Any]) -> Movement | None:
     )
 
 
+def movements(txn: dict[str, Any]) -> list[Movement]:
+    """A balance transaction's moves of psp_clearing: its own, and the PSP's fee kept from it (but a dispute's,
+    whose fee is in its net, as the ledger books it)."""
+    found = movement(txn)
+    if found is None:
+        return []
+    fee = int(txn.get("fee") or 0)
+    if not fee or txn.get("type") == "adjustment":
+        return [found]
+    return [found, Movement(PSP_FEE, -fee, found.currency, found.ref, found.at)]
+
+
 def balance_movements(
     api_key: str, *, api_base: str | None = None, page_size: int = 100, progress: Progress = no_progress
 ) -> list[Movement]:
@@ -61,7 +76,6 @@ def balance_movements(
     pages = client.v1.balance_transactions.list(params={"limit": page_size})
     for txn in pages.auto_paging_iter():
         seen += 1
-        if (found := movement(txn.to_dict())) is not None:
-            moved.append(found)
+        moved += movements(txn.to_dict())
         progress(seen, seen)
     return moved

@@ -10,8 +10,9 @@ And merchant by merchant, currency by currency, the wallet (net of fees, less re
 must equal the ledger's merchant_payable: the two books of what we owe each merchant (`balances`, each
 difference with both figures).
 And currency by currency, the ledger's psp_clearing must move as the PSP's balance transactions do (`ledger/psp`:
-captures, refunds, failed refunds, disputes and their reversals; each difference with both totals and every
-movement one side has and the other has not, matched by kind and amount).
+captures and the PSP's processing fee on each, so the net Stripe owes; refunds, failed refunds, disputes and their
+reversals; each difference with both totals and every movement one side has and the other has not, matched by
+kind and amount: a capture whose fee entry is missing is named "the ledger has no psp_fee of -<fee>").
 A payment, merchant balance or currency whose newest fact is younger than `settle_s` is still in flight (the queues
 deliver within seconds): counted, not reported.
 """
@@ -28,7 +29,7 @@ from finalizer.domain.payment import PAYMENT_AUTHORIZED, PAYMENT_CANCELED, PAYME
 from initializer.domain.order import PAYMENT_INITIATED, PAYMENT_OUTCOME_RECORDED, PAYMENT_REJECTED
 from initializer.domain.streams import PAYMENT_PREFIX
 from ledger.domain.journal import JOURNAL_ENTRY_POSTED, PSP_CLEARING, EntryType, Side
-from ops.psp_balance import Movement
+from ops.psp_balance import PSP_FEE, Movement
 from ops.psp_charges import Charge
 from payments_shared.eventstore.port import StoredEvent
 from wallet.domain.payout import PAYOUT_PAID
@@ -46,6 +47,7 @@ PAYABLE_PREFIX = "merchant_payable:"
 # The ledger's entries at psp_clearing under the PSP's reporting category for the same move.
 CLEARING_KINDS = {
     EntryType.CAPTURE: "charge",
+    EntryType.PSP_FEE: PSP_FEE,  # the fee Stripe kept of a charge (its balance transaction's `fee`)
     EntryType.REFUND: "refund",
     EntryType.REFUND_REVERSAL: "refund_failure",
     EntryType.DISPUTE: "dispute",

@@ -30,6 +30,16 @@ amount_to_capture of it ("you can capture less than the authorized amount, but n
 it → DECLINED (canceled). Either, refused because the intent moved on meanwhile (payment_intent_unexpected_state:
 captured before, or canceled by Stripe once its 7-day window passed), answers with the intent as it is now.
 
+Stripe's processing fee (docs.stripe.com/expand/use-cases: "After a payment succeeds, the fees are available on
+the associated Charge's balance transaction"): every call that can answer a succeeded intent asks for it with
+`expand[]=latest_charge.balance_transaction` (a nested expand, dot-separated), so learning the fee costs no request
+of its own; a succeeded intent whose charge came back as a bare id (the replay of a key first used without the
+expand) is read once more with it. The balance transaction's `fee` (the sum of its `fee_details`) is what Stripe
+keeps. It can be null: "The balance_transaction field on the Charge object might be null immediately after
+confirmation" under asynchronous capture (docs.stripe.com/payments/payment-intents/asynchronous-capture), and a
+charge settled in another currency than the payment's has its fee in that currency: either way no fee is given
+(the ledger then books none, and reconcile names what is missing).
+
 An intent awaiting authentication is settled later by id: `retrieve` (a webhook or a redelivery re-reads it:
 webhooks arrive late, twice and out of order, so their payload is never trusted) or `cancel` (the sweep, once
 the buyer abandoned it).
@@ -59,6 +69,7 @@ from payments_shared.stripe_amounts import UnchargeableAmount, api_units, from_a
 
 # Stripe's SDK logs the form it posts (card number included) at DEBUG: never let that reach a log.
 logging.getLogger("stripe").setLevel(logging.WARNING)
+_log = logging.getLogger(__name__)
 
 ROUTE_OF_AN_INTENT = "/v1/payment_intents/{intent}"
 ROUTE_OF_A_REFUND = "/v1/refunds/{refund}"
@@ -72,6 +83,8 @@ AMOUNT_REFUSALS = frozenset(
 )
 ABANDONED = "abandoned"  # our cancellation_reason for an authentication the buyer never completed
 EXPIRED = "automatic"  # Stripe's own cancel, of an authorization left uncaptured past its window
+# What a succeeded intent's answer carries its fee in: the latest charge and its balance transaction, expanded.
+FEE_EXPAND = ["latest_charge.balance_transaction"]
 
 
 class _TracedRequestsClient(stripe.RequestsClient):
@@ -148,6 +161,8 @@ class StripePsp:
         ) as span:
             result = self._charge(idempotency_key, amount, merchant_id, card, return_url, capture_method)
             span.set_attribute("payment.outcome", result.decision.value)
+            if result.psp_fee is not None:
+                span.set_attribute("psp.fee_minor", result.psp_fee.minor)
             if result.psp_reference:
                 span.set_attribute("psp.reference", result.psp_reference)
             if result.decline_code:
@@ -180,12 +195,16 @@ class StripePsp:
             **({"capture_method": capture_method} if capture_method != "automatic" else {}),
         }
         try:
-            intent = client.v1.payment_intents.create(
-                params=params,  # type: ignore[arg-type]
-                options={"idempotency_key": idempotency_key},
+            intent = _expanding_fee(
+                lambda asked: client.v1.payment_intents.create(
+                    params=asked,  # type: ignore[arg-type]
+                    options={"idempotency_key": idempotency_key},
+                ),
+                params,
             )
             if intent.status == "processing":  # settles within seconds for cards: look once more
-                intent = client.v1.payment_intents.retrieve(intent.id)
+                intent = client.v1.payment_intents.retrieve(intent.id, params={"expand": FEE_EXPAND})
+            intent = _with_fee(client, intent)
         except stripe.CardError as declined:
             error = declined.error
             code = (error.decline_code if error else None) or declined.code or "card_declined"
@@ -221,7 +240,8 @@ class StripePsp:
                 # Two would mean a second charge was already made: the succeeded one is the payment's outcome.
                 intent = next((i for i in found if i.status == "succeeded"), found[0])
                 if intent.status == "processing":
-                    intent = client.v1.payment_intents.retrieve(intent.id)
+                    intent = client.v1.payment_intents.retrieve(intent.id, params={"expand": FEE_EXPAND})
+                intent = _with_fee(client, intent)  # a search answers its intents unexpanded
             return _result(intent)
 
     def retrieve(self, intent_id: str) -> ChargeResult:
@@ -232,7 +252,7 @@ class StripePsp:
             ),
             _answered(f"reading {intent_id}"),
         ):
-            return _result(self._stripe().v1.payment_intents.retrieve(intent_id))
+            return _result(self._stripe().v1.payment_intents.retrieve(intent_id, params={"expand": FEE_EXPAND}))
 
     def cancel(
         self, intent_id: str, reason: str | None = ABANDONED, idempotency_key: str | None = None
@@ -271,18 +291,25 @@ class StripePsp:
             },
         ) as span:
             with _answered(f"the capture of {intent_id}"):
+                client = self._stripe()
                 try:
-                    intent = self._stripe().v1.payment_intents.capture(
-                        intent_id,
-                        params={"amount_to_capture": api_units(amount)},
-                        options={"idempotency_key": idempotency_key},
+                    intent = _expanding_fee(
+                        lambda asked: client.v1.payment_intents.capture(
+                            intent_id,
+                            params=asked,  # type: ignore[arg-type]
+                            options={"idempotency_key": idempotency_key},
+                        ),
+                        {"amount_to_capture": api_units(amount)},
                     )
                 except stripe.InvalidRequestError as refused:
                     if refused.code != "payment_intent_unexpected_state":
                         raise
                     return self.retrieve(intent_id)  # captured or canceled meanwhile: its state says which
+                intent = _with_fee(client, intent)
             result = _result(intent)
             span.set_attribute("psp.outcome", result.decision.value)
+            if result.psp_fee is not None:
+                span.set_attribute("psp.fee_minor", result.psp_fee.minor)
             return result
 
     def refund(
@@ -421,11 +448,47 @@ def _payment_method(source: PaymentSource) -> dict[str, Any]:
     return {"payment_method_data": {"type": "card", "card": card, **billing}}
 
 
+def _expanding_fee(request: Callable[[dict[str, Any]], Any], params: dict[str, Any]) -> Any:
+    """A POST that may answer a succeeded intent, asked with its fee expanded. Stripe compares a key's parameters
+    with its first request's (docs.stripe.com/api/idempotent_requests): a key first used before fees were read
+    (a redelivery across a deploy) is refused with the expand, so it is replayed as it was first asked."""
+    try:
+        return request({**params, "expand": FEE_EXPAND})
+    except stripe.IdempotencyError as refused:
+        if refused.http_status != 400:  # 409: the key's first request still running, the caller's to handle
+            raise
+        return request(params)
+
+
+def _with_fee(client: stripe.StripeClient, intent: Any) -> Any:
+    """A succeeded intent whose charge came back unexpanded (a replay, a search), read once more with its fee."""
+    if intent.status == "succeeded" and isinstance(getattr(intent, "latest_charge", None), str):
+        return client.v1.payment_intents.retrieve(intent.id, params={"expand": FEE_EXPAND})
+    return intent
+
+
+def _psp_fee(intent: Any) -> Money | None:
+    """Stripe's processing fee on a succeeded intent's charge: its balance transaction's `fee` (what Stripe kept,
+    every fee_details line of it). None while there is no balance transaction yet (asynchronous capture), or for
+    a charge settled in another currency (currency conversion: its fee is not in the payment's currency)."""
+    charge = getattr(intent, "latest_charge", None)
+    txn = None if charge is None or isinstance(charge, str) else getattr(charge, "balance_transaction", None)
+    if txn is None or isinstance(txn, str):
+        return None
+    currency = str(txn.currency).upper()
+    if currency != str(intent.currency).upper():
+        _log.warning(
+            "no fee booked: %s settled in %s, not the payment's %s", intent.id, currency, str(intent.currency).upper()
+        )
+        return None
+    return from_api_units(int(txn.fee), currency)
+
+
 def _result(intent: Any) -> ChargeResult:
     """What a PaymentIntent's state says of the payment; PspOutcomeUnknown while it is not settled."""
     if intent.status == "succeeded":
         received = from_api_units(intent.amount_received, intent.currency) if intent.amount_received else None
-        return ChargeResult(PspDecision.APPROVED, intent.id, None, captured=received)
+        return ChargeResult(PspDecision.APPROVED, intent.id, None, captured=received, psp_fee=_psp_fee(intent))
     if intent.status == "requires_capture":
         return ChargeResult(PspDecision.AUTHORIZED, intent.id, None)
     if intent.status == "requires_action":

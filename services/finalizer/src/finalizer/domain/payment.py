@@ -10,6 +10,9 @@ A manual-capture payment (Stripe's capture_method=manual) is first AUTHORIZED: t
 PSP's answer to a capture then makes it SUCCESS with the amount captured (at most the authorized one; the rest
 is released), or its answer to a cancel — ours, the capture window's sweep, or Stripe's own once the window
 passed — makes it CANCELED. Either is final.
+
+A SUCCESS carries what the PSP kept of the charge (its processing fee, `psp_fee_minor`) when the PSP said so in the
+payment's own currency: the ledger books it against what the PSP owes us. Unknown, it is None, never guessed.
 """
 
 from __future__ import annotations
@@ -90,6 +93,9 @@ class ChargeResult:
     decline_code: str | None = None  # the issuer's reason as the PSP names it (e.g. insufficient_funds)
     next_action: NextAction | None = None  # with REQUIRES_ACTION
     captured: Money | None = None  # with APPROVED: what the PSP received (less than authorized after a partial capture)
+    # With APPROVED: what the PSP kept from the charge (its processing fee, in the currency it settled in); None
+    # while the PSP has not said (its balance transaction not made yet).
+    psp_fee: Money | None = None
 
 
 # Events
@@ -110,6 +116,7 @@ class PaymentDecided(DomainEvent):
     decline_code: str | None = None  # recorded since the Stripe adapter; older outcomes have none
     psp_reference: str | None = None
     amount_authorized_minor: int | None = None  # a manual capture's SUCCESS: what was held (amount: captured)
+    psp_fee_minor: int | None = None  # a SUCCESS's: the PSP's processing fee in `currency`; None: not known here
 
 
 @dataclass(frozen=True)
@@ -321,7 +328,17 @@ def _decided(
         decline_code=None if approved else result.decline_code,
         psp_reference=result.psp_reference,
         amount_authorized_minor=authorized.minor if authorized is not None else None,
+        psp_fee_minor=_psp_fee_minor(terms, result) if approved else None,
     )
+
+
+def _psp_fee_minor(terms: _Terms, result: ChargeResult) -> int | None:
+    """The PSP's fee as the ledger may book it: only in the payment's own currency. A charge settled in another
+    currency (Stripe converts to the account's settlement currency) has its fee there: not ours to book."""
+    fee = result.psp_fee
+    if fee is None or fee.currency != terms.amount.currency:
+        return None
+    return fee.minor
 
 
 def _authorized(terms: _Terms, result: ChargeResult) -> PaymentAuthorized:

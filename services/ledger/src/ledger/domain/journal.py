@@ -2,7 +2,12 @@
 
 Entries, each booked once by the business event that caused it (EntryType):
   capture          psp_clearing DEBIT amount; merchant_payable CREDIT amount - fee; fee_revenue CREDIT fee
-  refund           merchant_payable DEBIT amount; psp_clearing CREDIT amount (our fee is not returned)
+  psp_fee          psp_fees DEBIT the PSP's fee; psp_clearing CREDIT the PSP's fee (what Stripe keeps of a charge,
+                   its balance transaction's `fee`: the PSP owes us the net; only when known and > 0; the merchant
+                   pays our fee, the platform pays the PSP's, so merchant_payable is untouched)
+  refund           merchant_payable DEBIT amount; psp_clearing CREDIT amount (our fee is not returned, nor is
+                   the PSP's: "the fees from the original charge are not returned", stripe.com/docs/refunds; its
+                   psp_fee entry stands)
   refund_reversal  the refund's entry reversed
   dispute          merchant_payable DEBIT amount + dispute fee; psp_clearing CREDIT amount + dispute fee (the PSP
                    takes both from our balance when a dispute opens; the merchant bears both; our fee is kept)
@@ -16,6 +21,7 @@ Accounts (normal balance in brackets):
   psp_clearing               [debit]   money the PSP owes us for captured payments
   merchant_payable:<id>      [credit]  what we owe each merchant
   fee_revenue                [credit]  our fees
+  psp_fees                   [debit]   the PSP's processing fees on our captures (an expense)
   payouts_clearing           [credit]  money paid out to merchants, on its way to their banks (cleared when the
                                        bank transfer settles, outside this ledger)
 """
@@ -35,6 +41,7 @@ from payments_shared.money import Money
 
 PSP_CLEARING = "psp_clearing"
 FEE_REVENUE = "fee_revenue"
+PSP_FEES = "psp_fees"
 PAYOUTS_CLEARING = "payouts_clearing"
 
 
@@ -45,6 +52,7 @@ class EntryType(StrEnum):
     """The business event an entry books; with its key (EntryType.key_of) it names the entry's stream."""
 
     CAPTURE = "capture"  # a SUCCESS payment; key: the payment order id
+    PSP_FEE = "psp_fee"  # the PSP's processing fee on a SUCCESS payment's charge; key: the payment order id
     REFUND = "refund"  # a SUCCEEDED refund; key: the refund id
     REFUND_REVERSAL = "refund_reversal"  # a SUCCEEDED refund REVERSED later; key: the refund id
     DISPUTE = "dispute"  # a dispute OPENED (amount and dispute fee withdrawn); key: the dispute id (Stripe's dp_)
@@ -66,7 +74,8 @@ class JournalEntryPosted(DomainEvent):
     source_event_id: str
     postings: list[Mapping[str, Any]]  # {account, side, amount_minor, currency}, balanced per currency
     entry_type: str  # EntryType: which business event this entry books (since schema version 2)
-    entry_key: str  # the payment order id of a capture, the refund id of a refund or its reversal, the dispute id
+    entry_key: str  # the payment order id of a capture or its PSP fee, the refund id of a refund or its reversal,
+    # the dispute id
 
 
 def _a_capture(data: dict[str, Any]) -> dict[str, Any]:
@@ -146,6 +155,11 @@ def capture_entry(merchant_id: str, amount: Money, fees: FeeSchedule) -> Journal
     return JournalEntry(tuple(postings))
 
 
+def psp_fee_entry(fee: Money) -> JournalEntry:
+    """The PSP's processing fee on a capture: it keeps that much of what it owes us, an expense of ours."""
+    return JournalEntry((Posting(PSP_FEES, Side.DEBIT, fee), Posting(PSP_CLEARING, Side.CREDIT, fee)))
+
+
 def refund_entry(merchant_id: str, amount: Money) -> JournalEntry:
     """A refund the PSP took: the merchant bears it (we owe them less) and the PSP keeps it from what it owes us.
     Our fee on the capture is not returned: fee_revenue is untouched."""
@@ -191,8 +205,8 @@ def payout_entry(merchant_id: str, amount: Money) -> JournalEntry:
 class PostEntry:
     """Book the business event `entry_type` keyed `entry_key`, told by the event `source_event_id`, once.
 
-    A capture's amount is the payment's (the fee is taken here); a refund's or reversal's the refund's; a
-    dispute's the disputed amount, with the PSP's dispute fee in `fee`.
+    A capture's amount is the payment's (the fee is taken here); a PSP fee's the PSP's processing fee; a refund's
+    or reversal's the refund's; a dispute's the disputed amount, with the PSP's dispute fee in `fee`.
     """
 
     entry_type: EntryType
@@ -214,6 +228,8 @@ class Journal:
 def entry_for(command: PostEntry, fees: FeeSchedule) -> JournalEntry:
     if command.entry_type == EntryType.CAPTURE:
         return capture_entry(command.merchant_id, command.amount, fees)
+    if command.entry_type == EntryType.PSP_FEE:
+        return psp_fee_entry(command.amount)
     if command.entry_type == EntryType.REFUND:
         return refund_entry(command.merchant_id, command.amount)
     if command.entry_type == EntryType.DISPUTE:

@@ -3,6 +3,7 @@
 Each business event's journal entry is the only event of its own stream, written at version 0 without a read:
   capture          `journal-<payment order id>` (the name entries had when a payment had one: old captures and
                    their redeliveries still find their stream taken)
+  psp fee          `journal-<payment order id>#psp-fee`
   refund           `journal-<payment order id>#refund-<refund id>`
   refund reversal  `journal-<payment order id>#refund-reversal-<refund id>`
   dispute          `journal-<payment order id>#dispute-<dispute id>`
@@ -33,6 +34,8 @@ def entry_stream(entry_type: EntryType, payment_order_id: str, entry_key: str) -
         return journal_stream(payment_order_id)
     if entry_type == EntryType.PAYOUT:
         return f"{JOURNAL_PREFIX}payout-{entry_key}"
+    if entry_type == EntryType.PSP_FEE:
+        return f"{journal_stream(payment_order_id)}#psp-fee"
     if entry_type == EntryType.REFUND:
         return f"{journal_stream(payment_order_id)}#refund-{entry_key}"
     if entry_type == EntryType.DISPUTE:

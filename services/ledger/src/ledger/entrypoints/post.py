@@ -1,6 +1,8 @@
 """The ledger's consumer of PaymentStatusUpdated, RefundStatusUpdated and DisputeStatusUpdated (its queue), and
 of the wallet's PayoutPaid (its own queue, ledger-payouts): post the entry of the business event each tells of (a
-capture, a refund, a refund's reversal, a dispute, a dispute won, a payout) to its journal, once."""
+capture and the PSP's fee on it, a refund, a refund's reversal, a dispute, a dispute won, a payout) to its journal,
+once. A SUCCESS that carries the PSP's fee books two entries, each on its own stream: a redelivery after only the
+first was posted posts the second."""
 
 from __future__ import annotations
 
@@ -23,26 +25,30 @@ from payments_shared.observability.metrics import MetricUnit, build_metrics
 metrics = build_metrics(SERVICE)
 
 
-def post_command(envelope: EventEnvelope) -> tuple[PostEntry, Cause] | None:
-    """The entry an event asks for; None for a FAILED payment or refund, or a LOST dispute (nothing more moved,
+def post_commands(envelope: EventEnvelope) -> tuple[list[PostEntry], Cause]:
+    """The entries an event asks for; none for a FAILED payment or refund, or a LOST dispute (nothing more moved,
     nothing to book). Malformed data raises here, before any I/O."""
-    command: PostEntry | None
+    commands: list[PostEntry | None]
     if envelope.event_type == PAYOUT_PAID:
-        command = _payout(envelope)
+        commands = [_payout(envelope)]
     elif envelope.event_type == DISPUTE_STATUS_UPDATED:
-        command = _dispute(envelope)
+        commands = [_dispute(envelope)]
+    elif envelope.event_type == REFUND_STATUS_UPDATED:
+        commands = [_refund(envelope)]
     else:
-        command = _refund(envelope) if envelope.event_type == REFUND_STATUS_UPDATED else _payment(envelope)
-    return (command, Cause(envelope.correlation_id, str(envelope.event_id))) if command else None
+        commands = _payment(envelope)
+    return [c for c in commands if c is not None], Cause(envelope.correlation_id, str(envelope.event_id))
 
 
-def _payment(envelope: EventEnvelope) -> PostEntry | None:
+def _payment(envelope: EventEnvelope) -> list[PostEntry | None]:
+    """A SUCCESS's capture, and the PSP's fee on it when the finalizer learned it (> 0, in the payment's currency)."""
     data = PaymentStatusUpdatedData.model_validate(envelope.data)
-    amount, entry_type = data.money(), PAYMENT_ENTRIES.get(data.status)
+    amount, entry_type, psp_fee = data.money(), PAYMENT_ENTRIES.get(data.status), data.psp_fee()
     if entry_type is None:
-        return None
-    order = str(data.payment_order_id)
-    return PostEntry(entry_type, order, order, str(data.merchant_id), amount, str(envelope.event_id))
+        return []
+    order, merchant, event_id = str(data.payment_order_id), str(data.merchant_id), str(envelope.event_id)
+    capture = PostEntry(entry_type, order, order, merchant, amount, event_id)
+    return [capture, PostEntry(EntryType.PSP_FEE, order, order, merchant, psp_fee, event_id) if psp_fee else None]
 
 
 def _refund(envelope: EventEnvelope) -> PostEntry | None:
@@ -77,13 +83,14 @@ def _payout(envelope: EventEnvelope) -> PostEntry:
 
 
 def _post(envelope: EventEnvelope) -> None:
-    asked = post_command(envelope)
-    entry = container.app().post(*asked) if asked else None
-    if entry is None:
+    commands, cause = post_commands(envelope)
+    posted = [entry for command in commands if (entry := container.app().post(command, cause)) is not None]
+    if not posted:
         logger.info("nothing to post (failed payment or refund, or already posted)")
         return
-    metrics.add_metric(name="JournalEntriesPosted", unit=MetricUnit.Count, value=1)
-    logger.info("journal entry posted", extra={"entry_type": entry.entry_type, "postings": len(entry.postings)})
+    metrics.add_metric(name="JournalEntriesPosted", unit=MetricUnit.Count, value=len(posted))
+    for entry in posted:
+        logger.info("journal entry posted", extra={"entry_type": entry.entry_type, "postings": len(entry.postings)})
 
 
 handler = queue_entry(_post, logger=logger, metrics=metrics)
