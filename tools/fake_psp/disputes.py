@@ -8,6 +8,9 @@ Rules modelled (docs.stripe.com/testing#disputes, /disputes/api, support.stripe.
 - "If the dispute is found in your favor, the disputed amount and the dispute countered fee is returned to you":
   the dispute (received) fee is not returned; a won dispute adds a reinstatement of +amount, fee 0. The countered
   fee is not modelled (the fake charges none on submitting evidence, so there is none to return).
+- A charge with a chargeback cannot be refunded: Dispute.is_charge_refundable ("If true, it's still possible to
+  refund the disputed payment") is false, and POST /v1/refunds answers 400 charge_disputed ("The charge you're
+  attempting to refund has been charged back", docs.stripe.com/error-codes), nothing refunded.
 - Test mode decides on the evidence: POST /v1/disputes/{id} with evidence[uncategorized_text]=winning_evidence
   closes it `won`, losing_evidence `lost` (other evidence: `under_review`; submit=false only saves it);
   POST /v1/disputes/{id}/close accepts it: `lost`. Each close sends `charge.dispute.closed`. A closed dispute
@@ -108,6 +111,14 @@ class DisputesMixin:
     def disputes_of(self, intent_id: str) -> list[dict[str, Any]]:
         with self._lock:
             return [dict(d) for d in self._disputes.values() if d["payment_intent"] == intent_id]
+
+    def _charged_back(self, charge_id: str) -> dict[str, Any] | None:
+        """A dispute of the charge that keeps it from being refunded (caller holds the lock). The test card's
+        chargeback shows `is_charge_refundable` false, and the fake keeps it so once closed: Stripe's documentation
+        does not say a closed chargeback makes its charge refundable again."""
+        return next(
+            (d for d in self._disputes.values() if d["charge"] == charge_id and not d["is_charge_refundable"]), None
+        )
 
     def _open_dispute(self, charge: dict[str, Any], origin: dict[str, str | None]) -> dict[str, Any]:
         """The cardholder's bank disputes a charge (caller holds the lock)."""
