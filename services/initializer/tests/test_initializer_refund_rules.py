@@ -10,10 +10,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from initializer.domain.commands import RecordRefundOutcome, RequestRefund
-from initializer.domain.errors import PaymentNotRefundable, RefundExceedsRemaining, RefundKeyReused
+from initializer.domain.errors import PaymentDisputed, PaymentNotRefundable, RefundExceedsRemaining, RefundKeyReused
 from initializer.domain.order import (
     EVENTS,
     REFUND_TRANSITIONS,
+    DisputeStatusRecorded,
     OrderStatus,
     PaymentInitiated,
     PaymentOrder,
@@ -127,3 +128,25 @@ def test_a_payment_not_yet_successful_is_not_refundable() -> None:
         assert "INITIATED" in str(refused)
     else:
         raise AssertionError("an INITIATED payment was refunded")
+
+
+def dispute_recorded(status: str, dispute_id: str = "dp_1") -> DisputeStatusRecorded:
+    return DisputeStatusRecorded(dispute_id, 40_00, 15_00, "EUR", status, "fraudulent", f"{dispute_id}-{status}")
+
+
+@given(minor=st.one_of(st.none(), st.integers(1, PAID)))
+def test_given_an_open_dispute_when_a_refund_is_asked_then_it_is_refused_naming_the_dispute(minor: int | None) -> None:
+    order = DECIDER.fold(DECIDER.initial, [*paid_order(), dispute_recorded("OPENED", "dp_open")])
+    try:
+        DECIDER.decide(request(1, minor), order)
+    except PaymentDisputed as refused:
+        assert refused.dispute_ids == ("dp_open",) and "dp_open" in str(refused)
+    else:
+        raise AssertionError("a refund of a disputed payment was asked")
+
+
+def test_given_a_closed_dispute_when_a_refund_is_asked_then_it_is_requested() -> None:
+    events = [*paid_order(), dispute_recorded("OPENED"), dispute_recorded("LOST")]
+    order = DECIDER.fold(DECIDER.initial, events)
+    [asked] = DECIDER.decide(request(1, 10_00), order)
+    assert asked.event_type == "RefundRequested"

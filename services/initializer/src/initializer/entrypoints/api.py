@@ -20,6 +20,7 @@ from initializer.domain.errors import (
     AuthorizationAlreadySettled,
     CaptureExceedsAuthorized,
     IdempotencyKeyReused,
+    PaymentDisputed,
     PaymentNotAuthorized,
     PaymentNotFound,
     PaymentNotRefundable,
@@ -71,6 +72,11 @@ class NotRefundableProblem(Conflict):
     title = "The payment cannot be refunded"
 
 
+class DisputedProblem(Conflict):
+    type = "urn:payments:problem:payment-disputed"
+    title = "The payment has an open dispute: it cannot be refunded while the dispute is open"
+
+
 class RefundTooLargeProblem(Unprocessable):
     type = "urn:payments:problem:refund-exceeds-remaining"
     title = "The refund exceeds what is left to refund"
@@ -115,6 +121,7 @@ DOMAIN_ERRORS: DomainErrors = {
     IdempotencyKeyReused: lambda error: KeyReusedProblem(str(error)),
     PaymentNotFound: lambda error: PaymentNotFoundProblem(str(error)),
     PaymentNotRefundable: lambda error: NotRefundableProblem(str(error)),
+    PaymentDisputed: lambda error: DisputedProblem(str(error)),
     RefundExceedsRemaining: _too_large,
     PaymentNotAuthorized: lambda error: NotAuthorizedProblem(str(error)),
     AuthorizationAlreadySettled: lambda error: AlreadySettledProblem(str(error)),
