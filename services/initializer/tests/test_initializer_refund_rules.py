@@ -4,10 +4,9 @@ says how much was taken back."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from hypothesis import given
 from hypothesis import strategies as st
+from initializer_testdata import ORDER_ID, order_initiated, refund_request
 
 from initializer.domain.commands import RecordRefundOutcome, RequestRefund
 from initializer.domain.errors import PaymentDisputed, PaymentNotRefundable, RefundExceedsRemaining, RefundKeyReused
@@ -16,7 +15,6 @@ from initializer.domain.order import (
     REFUND_TRANSITIONS,
     DisputeStatusRecorded,
     OrderStatus,
-    PaymentInitiated,
     PaymentOrder,
     PaymentOutcomeRecorded,
     PaymentPolicy,
@@ -27,39 +25,16 @@ from payments_shared.domain_events import DomainEvent
 from payments_shared.ids import RefundId
 from payments_shared.money import Money
 
-NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
 DECIDER = order_decider(PaymentPolicy(max_amounts={"EUR": Money.parse("10000.00", "EUR")}))
-ORDER_ID = "0b0e5f2a-7a61-4d0e-9a3c-2a7f6f0f9c11"
 PAID = 100_00
 
 
 def paid_order() -> list[DomainEvent]:
-    initiated = PaymentInitiated(
-        payment_order_id=ORDER_ID,
-        merchant_id="merchant-1",
-        amount="100.00",
-        amount_minor=PAID,
-        currency="EUR",
-        buyer_country="GB",
-        buyer={"name": "Ada", "email": "ada@example.com", "country": "GB"},
-        card=None,
-        request_fingerprint="f",
-        created_at=NOW.isoformat(),
-        payment_method="pm_card_visa",
-    )
-    return [initiated, PaymentOutcomeRecorded("SUCCESS", None, "outcome-1")]
+    return [order_initiated(PAID), PaymentOutcomeRecorded("SUCCESS", None, "outcome-1")]
 
 
 def request(key: int, minor: int | None, body: str = "b") -> RequestRefund:
-    return RequestRefund(
-        payment_order_id=ORDER_ID,
-        refund_id=RefundId.for_idempotency_key(ORDER_ID, f"k{key}"),
-        amount=None if minor is None else Money(minor, "EUR"),
-        reason=None,
-        request_fingerprint=RequestRefund.fingerprint(None if minor is None else str(minor), "EUR", body),
-        requested_at=NOW,
-        caller_merchant_id="merchant-1",
-    )
+    return refund_request(f"k{key}", minor, body)
 
 
 steps = st.lists(
