@@ -126,7 +126,9 @@ KEY_RETENTION_S = 24 * 3600  # Stripe prunes idempotency keys once they are at l
 SEARCH_LAG_S = 60.0  # "data is generally searchable within a minute" (and later during outages)
 # "Authorization validity windows": 7 days for online (card-not-present) card payments, then Stripe cancels it.
 AUTHORIZATION_WINDOW_S = 7 * 24 * 3600
-EXPIRED_AUTHORIZATION_REASON = "automatic"  # the cancellation_reason Stripe's own cancel carries
+# The cancellation_reason of Stripe's own cancel of an expired hold: one of its internal reasons ("failed_invoice,
+# void_invoice, automatic, or expired"); which one an expiry carries is not documented (automatic assumed).
+EXPIRED_AUTHORIZATION_REASON = "automatic"
 CAPTURE_METHODS = ("automatic", "automatic_async", "manual")
 
 
