@@ -6,8 +6,9 @@ Rules modelled (docs.stripe.com/testing#disputes, /disputes/api, support.stripe.
 - "The payment amount, along with a separate dispute received fee levied by the card network, is deducted from
   your account balance": one balance transaction of -amount with a `fee` (Dispute fee), net -(amount + fee).
 - "If the dispute is found in your favor, the disputed amount and the dispute countered fee is returned to you":
-  the dispute (received) fee is not returned; a won dispute adds a reinstatement of +amount, fee 0. The countered
-  fee is not modelled (the fake charges none on submitting evidence, so there is none to return).
+  the dispute (received) fee is not returned; a won dispute adds a reinstatement of +amount, fee 0. The "dispute
+  counter fee" (since June 2025, charged when a dispute is countered, "returned if you win") is not modelled: the
+  fake charges none on submitting evidence, so there is none to return (see README, Disputes).
 - A charge with a chargeback cannot be refunded: Dispute.is_charge_refundable ("If true, it's still possible to
   refund the disputed payment") is false, and POST /v1/refunds answers 400 charge_disputed ("The charge you're
   attempting to refund has been charged back", docs.stripe.com/error-codes), nothing refunded.
@@ -28,8 +29,9 @@ from fake_psp.balance import balance_transaction
 
 DISPUTE_CARD = "4000000000000259"
 DISPUTE_REASON = "fraudulent"  # what the test card's dispute gives as its reason
-# Stripe's dispute (received) fee in minor units, by currency (stripe.com/pricing: $15.00 in the US); a currency
-# not listed is charged 1500 of its own minor units, as the fake has no exchange rates.
+# Stripe's dispute (received) fee in minor units, by currency. Stripe documents only that "the fee for disputes
+# varies by region" (support.stripe.com/questions/dispute-fees-faq); $15.00 is its US fee, the others here are
+# stand-ins (unconfirmed per-currency amounts); a currency not listed is charged 1500 of its own minor units.
 DISPUTE_FEES = {"usd": 1500, "eur": 1500, "gbp": 1500}
 DEFAULT_DISPUTE_FEE = 1500
 WINNING_EVIDENCE = "winning_evidence"
