@@ -98,6 +98,22 @@ def test_a_batch_reports_only_the_refunds_that_cannot_be_done_now(
     assert psp.requests[refund_id_of(unknown_payment)] == 0 and psp.requests[refund_id_of(malformed)] == 0
 
 
+def test_a_refund_of_a_charged_back_payment_that_slipped_past_the_api_is_failed_once(
+    runtime: ModuleType, store: InMemoryEventStore, psp: FakePsp
+) -> None:
+    # The initializer refuses while it knows the dispute is open; one asked before the dispute reached it meets
+    # Stripe's charge_disputed ("The charge you're attempting to refund has been charged back"): FAILED, not retried.
+    event = refund_requested(paid("pm_card_createDispute"), amount="5.00")
+    assert deliver(refund.handler, event) == []
+    [(event_type, data)] = recorded(store, event)
+    assert (event_type, data["status"]) == ("RefundFailed", "FAILED")
+    assert str(data["failure_reason"]).startswith("charge_disputed: ")
+    assert deliver(refund.handler, event) == []  # redelivered: nothing new, Stripe not asked again
+    assert (
+        len(recorded(store, event)) == 1 and psp.requests[refund_id_of(event)] == 1 and sum(psp.refunds.values()) == 0
+    )
+
+
 def test_a_psp_without_an_answer_is_reported_and_the_redelivery_refunds_once(
     runtime: ModuleType, store: InMemoryEventStore, psp: FakePsp
 ) -> None:
