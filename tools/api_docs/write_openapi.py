@@ -35,8 +35,9 @@ ROUTE_PROBLEMS = {
         "403": "The caller is not an onboarded merchant or operator",
         "404": "No payment order with this id for the calling merchant (another merchant's order answers the "
         "same: its existence is not disclosed)",
-        "409": "The payment is not refundable (not successful), or other requests were changing it: in that "
-        "case (type payment-busy) nothing was recorded; retry with the same key",
+        "409": "The payment is not refundable (not successful), a dispute of it is open (type payment-disputed, "
+        "the detail names the dispute: Stripe refuses to refund a charged-back payment), or other requests were "
+        "changing it: in that case (type payment-busy) nothing was recorded; retry with the same key",
         "422": "The refund exceeds what is left to refund (body.amount names the remaining amount), is in "
         "another currency than the payment, or the Idempotency-Key was used before with a different body",
         "503": "Busy: nothing was recorded; retry after Retry-After seconds with the same key",

@@ -11,8 +11,11 @@ Rules modelled (docs.stripe.com/api/balance_transactions, /reports/reporting-cat
   id the refund's `failure_balance_transaction`.
 - Disputes: the Dispute's own `balance_transactions` (type `adjustment`, categories `dispute` and
   `dispute_reversal`, built in fake_psp.disputes) are listed here as they are, not written twice.
-- `available_on` is `created` + the fake's settlement delay (`settlement_delay_s`, Stripe's standard US payout
-  schedule of 2 days by default); `status` is `pending` until then, `available` after.
+- `available_on` is `created` + the fake's settlement delay (`settlement_delay_s`, 2 days by default: a US card
+  payment is available "2 business days later", docs.stripe.com/payments/balances; the fake counts calendar
+  days); `status` is `pending` until then, `available` after.
+- Not modelled: a partial capture's `partial_capture_reversal` (Stripe books the authorized amount as the charge
+  and reverses the uncaptured part; the fake books the captured amount once).
 - GET /v1/balance_transactions: newest first, `limit` (1-100, default 10), `starting_after`, `type`, `source`.
 """
 

@@ -6,8 +6,12 @@ Rules modelled (docs.stripe.com/testing#disputes, /disputes/api, support.stripe.
 - "The payment amount, along with a separate dispute received fee levied by the card network, is deducted from
   your account balance": one balance transaction of -amount with a `fee` (Dispute fee), net -(amount + fee).
 - "If the dispute is found in your favor, the disputed amount and the dispute countered fee is returned to you":
-  the dispute (received) fee is not returned; a won dispute adds a reinstatement of +amount, fee 0. The countered
-  fee is not modelled (the fake charges none on submitting evidence, so there is none to return).
+  the dispute (received) fee is not returned; a won dispute adds a reinstatement of +amount, fee 0. The "dispute
+  counter fee" (since June 2025, charged when a dispute is countered, "returned if you win") is not modelled: the
+  fake charges none on submitting evidence, so there is none to return (see README, Disputes).
+- A charge with a chargeback cannot be refunded: Dispute.is_charge_refundable ("If true, it's still possible to
+  refund the disputed payment") is false, and POST /v1/refunds answers 400 charge_disputed ("The charge you're
+  attempting to refund has been charged back", docs.stripe.com/error-codes), nothing refunded.
 - Test mode decides on the evidence: POST /v1/disputes/{id} with evidence[uncategorized_text]=winning_evidence
   closes it `won`, losing_evidence `lost` (other evidence: `under_review`; submit=false only saves it);
   POST /v1/disputes/{id}/close accepts it: `lost`. Each close sends `charge.dispute.closed`. A closed dispute
@@ -25,8 +29,9 @@ from fake_psp.balance import balance_transaction
 
 DISPUTE_CARD = "4000000000000259"
 DISPUTE_REASON = "fraudulent"  # what the test card's dispute gives as its reason
-# Stripe's dispute (received) fee in minor units, by currency (stripe.com/pricing: $15.00 in the US); a currency
-# not listed is charged 1500 of its own minor units, as the fake has no exchange rates.
+# Stripe's dispute (received) fee in minor units, by currency. Stripe documents only that "the fee for disputes
+# varies by region" (support.stripe.com/questions/dispute-fees-faq); $15.00 is its US fee, the others here are
+# stand-ins (unconfirmed per-currency amounts); a currency not listed is charged 1500 of its own minor units.
 DISPUTE_FEES = {"usd": 1500, "eur": 1500, "gbp": 1500}
 DEFAULT_DISPUTE_FEE = 1500
 WINNING_EVIDENCE = "winning_evidence"
@@ -108,6 +113,14 @@ class DisputesMixin:
     def disputes_of(self, intent_id: str) -> list[dict[str, Any]]:
         with self._lock:
             return [dict(d) for d in self._disputes.values() if d["payment_intent"] == intent_id]
+
+    def _charged_back(self, charge_id: str) -> dict[str, Any] | None:
+        """A dispute of the charge that keeps it from being refunded (caller holds the lock). The test card's
+        chargeback shows `is_charge_refundable` false, and the fake keeps it so once closed: Stripe's documentation
+        does not say a closed chargeback makes its charge refundable again."""
+        return next(
+            (d for d in self._disputes.values() if d["charge"] == charge_id and not d["is_charge_refundable"]), None
+        )
 
     def _open_dispute(self, charge: dict[str, Any], origin: dict[str, str | None]) -> dict[str, Any]:
         """The cardholder's bank disputes a charge (caller holds the lock)."""

@@ -19,7 +19,10 @@ API (Stripe's wire format: form-encoded requests with bracketed keys, JSON answe
   GET  /v1/payment_intents/search?query=metadata['k']:'v'   Stripe's Search API (intents indexed after a lag)
   POST /v1/refunds                `payment_intent` (a succeeded one), `amount` (default: what is left), `reason`
                                   (duplicate, fraudulent, requested_by_customer), `metadata`; Stripe's refusals:
-                                  more than is left → amount_too_large, nothing left → charge_already_refunded
+                                  more than is left → amount_too_large, nothing left → charge_already_refunded,
+                                  a charge with a chargeback (is_charge_refundable false) → charge_disputed, an
+                                  uncaptured intent (requires_capture: cancel it instead) →
+                                  payment_intent_unexpected_state
   GET  /v1/refunds/{id}, GET /v1/refunds?payment_intent=…   a refund; an intent's refunds (newest first)
   GET  /v1/charges/{id}           the charge a succeeded intent made (`amount_refunded`, `refunded`)
   GET  /v1/balance_transactions  every move of the balance (charges, refunds, failed refunds, disputes), newest
@@ -129,7 +132,9 @@ KEY_RETENTION_S = 24 * 3600  # Stripe prunes idempotency keys once they are at l
 SEARCH_LAG_S = 60.0  # "data is generally searchable within a minute" (and later during outages)
 # "Authorization validity windows": 7 days for online (card-not-present) card payments, then Stripe cancels it.
 AUTHORIZATION_WINDOW_S = 7 * 24 * 3600
-EXPIRED_AUTHORIZATION_REASON = "automatic"  # the cancellation_reason Stripe's own cancel carries
+# The cancellation_reason of Stripe's own cancel of an expired hold: one of its internal reasons ("failed_invoice,
+# void_invoice, automatic, or expired"); which one an expiry carries is not documented (automatic assumed).
+EXPIRED_AUTHORIZATION_REASON = "automatic"
 CAPTURE_METHODS = ("automatic", "automatic_async", "manual")
 
 
@@ -906,10 +911,18 @@ class FakePsp(DisputesMixin, BalanceMixin):
             raise _invalid(f"{message}, or {REFUND_REASONS[-1]}", "reason", "parameter_invalid_empty")
         charge = self._charges.get(intent.get("latest_charge") or "")
         if intent["status"] != "succeeded" or charge is None:
-            raise _invalid(
-                "This PaymentIntent does not have a successful charge to refund.",
+            raise _invalid(  # an uncaptured one too (requires_capture): Stripe releases a hold by a cancel
+                f"This PaymentIntent ({intent_id}) does not have a successful charge to refund.",
                 "payment_intent",
                 "payment_intent_unexpected_state",
+            )
+        if (dispute := self._charged_back(charge["id"])) is not None:
+            # docs.stripe.com/error-codes, charge_disputed: "The charge you're attempting to refund has been charged
+            # back"; Dispute.is_charge_refundable: "If true, it's still possible to refund the disputed payment".
+            raise _invalid(
+                f"Charge {charge['id']} has been charged back (dispute {dispute['id']}): it cannot be refunded.",
+                None,
+                "charge_disputed",
             )
         left = charge["amount"] - charge["amount_refunded"]
         if left <= 0:

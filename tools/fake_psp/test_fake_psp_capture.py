@@ -160,6 +160,25 @@ def test_a_cancel_releases_the_authorization(psp: FakePsp) -> None:
     assert refused.value.code == "payment_intent_unexpected_state"
 
 
+def test_an_uncaptured_authorization_is_not_refunded_but_left_to_cancel(psp: FakePsp) -> None:
+    # Stripe releases a hold by a cancel ("For PaymentIntents with a status of requires_capture, the remaining
+    # amount_capturable is automatically refunded", docs.stripe.com/api/payment_intents/cancel); a Refund is of a
+    # charge a PaymentIntent captured. The refusal keeps the hold as it was.
+    intent = authorized(psp, 1000)
+
+    with pytest.raises(stripe.InvalidRequestError) as refused:
+        client(psp).v1.refunds.create(params={"payment_intent": intent.id})
+
+    assert (refused.value.http_status, refused.value.code) == (400, "payment_intent_unexpected_state")
+    assert f"This PaymentIntent ({intent.id}) does not have a successful charge to refund" in str(
+        refused.value.user_message
+    )
+    held = psp.intent(intent.id)
+    assert (held["status"], held["amount_capturable"]) == ("requires_capture", 1000)
+    assert psp.charge(str(intent.latest_charge))["amount_refunded"] == 0
+    assert sum(psp.refunds.values()) == 0
+
+
 def test_stripe_cancels_an_authorization_left_past_seven_days(psp: FakePsp, clock: Clock) -> None:
     intent = authorized(psp, 1000)
     clock.now += AUTHORIZATION_WINDOW_S - 1

@@ -136,6 +136,26 @@ def test_a_replayed_update_answers_the_same_and_bad_input_is_refused(psp: FakePs
     assert missing.value.http_status == 404 and missing.value.code == "resource_missing"
 
 
+@pytest.mark.parametrize("close_as", [None, "winning_evidence", "losing_evidence"])
+def test_a_charged_back_charge_is_refused_a_refund_with_charge_disputed_and_nothing_moves(
+    psp: FakePsp, close_as: str | None
+) -> None:
+    # docs.stripe.com/error-codes: charge_disputed, "The charge you're attempting to refund has been charged back";
+    # the chargeback's Dispute.is_charge_refundable is false ("If true, it's still possible to refund").
+    intent, dispute = disputed(psp)
+    assert dispute.is_charge_refundable is False
+    if close_as is not None:
+        update(psp, dispute.id, evidence={"uncategorized_text": close_as})
+    before = len(client(psp).v1.balance_transactions.list().data)
+    with pytest.raises(stripe.InvalidRequestError) as refused:
+        client(psp).v1.refunds.create(params={"payment_intent": intent.id, "amount": 100})
+    assert (refused.value.http_status, refused.value.code) == (400, "charge_disputed")
+    assert "charged back" in str(refused.value.user_message)
+    assert psp.charge(str(intent.latest_charge))["amount_refunded"] == 0
+    assert client(psp).v1.refunds.list(params={"payment_intent": intent.id}).data == []
+    assert len(client(psp).v1.balance_transactions.list().data) == before
+
+
 def test_no_key_no_disputes() -> None:
     psp = FakePsp().start()
     try:

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import json
+import time
 import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from fake_psp import FakePsp
+from fake_psp import FakePsp, stripe_signature
 
 from finalizer.adapters.stripe_psp import StripePsp
 from payments_shared.ids import PaymentOrderId
 from payments_shared.sealed_cards import CardCipher
+from payments_testing.aws import LambdaContext
 from payments_testing.cards import LocalCardCipher
 from payments_testing.events import eventbridge_delivery
 
@@ -81,3 +84,45 @@ class Clock:
 
     def epoch(self) -> float:
         return self.now.timestamp()
+
+
+def webhook_request(body: bytes, signature: str | None) -> dict[str, Any]:
+    """API Gateway's proxy event for Stripe's POST of a webhook (no IAM on this route: no principal)."""
+    headers = {"Content-Type": "application/json; charset=utf-8", "User-Agent": "Stripe/1.0"}
+    if signature is not None:
+        headers["Stripe-Signature"] = signature
+    return {
+        "httpMethod": "POST",
+        "resource": "/webhooks/stripe",
+        "path": "/webhooks/stripe",
+        "headers": headers,
+        "multiValueHeaders": {k: [v] for k, v in headers.items()},
+        "queryStringParameters": None,
+        "multiValueQueryStringParameters": None,
+        "pathParameters": None,
+        "requestContext": {"identity": {"sourceIp": "3.18.12.63"}, "httpMethod": "POST", "stage": "prod"},
+        "body": body.decode(),
+        "isBase64Encoded": False,
+    }
+
+
+def signed_webhook(
+    psp: FakePsp, stripe_event: dict[str, Any], *, secret: str | None = None, at: float | None = None
+) -> dict[str, Any]:
+    """The proxy event for Stripe's POST of this event, signed as Stripe signs it (with the endpoint's secret, or
+    another one; now, or at another time)."""
+    body = json.dumps(stripe_event).encode()
+    signature = stripe_signature(body, secret or psp.webhook_secret, int(at if at is not None else time.time()))
+    return webhook_request(body, signature)
+
+
+def post_webhook(
+    psp: FakePsp, stripe_event: dict[str, Any], *, secret: str | None = None, at: float | None = None
+) -> dict[str, Any]:
+    """Stripe's signed POST of this event through the real webhook entry point; its answer."""
+    from finalizer.entrypoints import stripe_webhook  # imported when used: it builds the runtime's container
+
+    response: dict[str, Any] = stripe_webhook.handler(
+        signed_webhook(psp, stripe_event, secret=secret, at=at), LambdaContext()
+    )
+    return response

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from dependency_injector import providers
 from fake_psp import FakePsp, stripe_signature
-from finalizer_testdata import payment_initiated
+from finalizer_testdata import payment_initiated, post_webhook, webhook_request
 
 from finalizer.adapters.memory_results import InMemoryPaymentResults
 from finalizer.adapters.stripe_psp import StripePsp
@@ -49,33 +49,6 @@ def recorded(store: InMemoryEventStore, order_id: str) -> list[str]:
 
 def stripe_events(psp: FakePsp, intent_id: str, event_type: str) -> list[dict[str, Any]]:
     return [e for e in psp.webhook_events if e["type"] == event_type and e["data"]["object"]["id"] == intent_id]
-
-
-def webhook_request(body: bytes, signature: str | None) -> dict[str, Any]:
-    """API Gateway's proxy event for Stripe's POST (no IAM on this route: no principal)."""
-    headers = {"Content-Type": "application/json; charset=utf-8", "User-Agent": "Stripe/1.0"}
-    if signature is not None:
-        headers["Stripe-Signature"] = signature
-    return {
-        "httpMethod": "POST",
-        "resource": "/webhooks/stripe",
-        "path": "/webhooks/stripe",
-        "headers": headers,
-        "multiValueHeaders": {k: [v] for k, v in headers.items()},
-        "queryStringParameters": None,
-        "multiValueQueryStringParameters": None,
-        "pathParameters": None,
-        "requestContext": {"identity": {"sourceIp": "3.18.12.63"}, "httpMethod": "POST", "stage": "prod"},
-        "body": body.decode(),
-        "isBase64Encoded": False,
-    }
-
-
-def post_webhook(psp: FakePsp, stripe_event: dict[str, Any], *, at: float | None = None) -> dict[str, Any]:
-    body = json.dumps(stripe_event).encode()
-    signature = stripe_signature(body, psp.webhook_secret, int(at if at is not None else time.time()))
-    response: dict[str, Any] = stripe_webhook.handler(webhook_request(body, signature), LambdaContext())
-    return response
 
 
 def awaiting(runtime: ModuleType, store: InMemoryEventStore, psp: FakePsp) -> tuple[str, str]:

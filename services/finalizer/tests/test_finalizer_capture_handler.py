@@ -3,7 +3,6 @@ in-memory event store, the Stripe adapter on the fake PSP (manual capture as Str
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 from datetime import timedelta
@@ -12,9 +11,9 @@ from typing import Any
 
 import pytest
 from dependency_injector import providers
-from fake_psp import AUTHORIZATION_WINDOW_S, FakePsp, stripe_signature
+from fake_psp import AUTHORIZATION_WINDOW_S, FakePsp
 from fake_psp.balance import card_fee
-from finalizer_testdata import payment_initiated
+from finalizer_testdata import payment_initiated, signed_webhook
 
 from finalizer.adapters.memory_results import InMemoryPaymentResults
 from finalizer.domain.streams import PUBLISHED_TYPES, payment_stream
@@ -204,23 +203,6 @@ def test_the_sweep_cancels_authorizations_held_past_the_capture_window(
     assert (canceled["status"], canceled["amount_minor"]) == ("CANCELED", 1234)
     assert psp.intent(intent_of(store, order_id))["cancellation_reason"] == "abandoned"
     assert sweep.handler({}, LambdaContext()) == {"settled": 0, "released": 0}  # once
-
-
-def signed_webhook(psp: FakePsp, stripe_event: dict[str, Any]) -> dict[str, Any]:
-    """API Gateway's proxy event for Stripe's POST of this event, signed with the endpoint's secret."""
-    body = json.dumps(stripe_event).encode()
-    signature = stripe_signature(body, psp.webhook_secret, int(time.time()))
-    headers = {"Content-Type": "application/json", "Stripe-Signature": signature}
-    return {
-        "httpMethod": "POST",
-        "resource": "/webhooks/stripe",
-        "path": "/webhooks/stripe",
-        "headers": headers,
-        "multiValueHeaders": {k: [v] for k, v in headers.items()},
-        "requestContext": {"identity": {"sourceIp": "3.18.12.63"}, "httpMethod": "POST", "stage": "prod"},
-        "body": body.decode(),
-        "isBase64Encoded": False,
-    }
 
 
 def test_an_authentication_then_a_hold_is_authorized_from_its_webhook(

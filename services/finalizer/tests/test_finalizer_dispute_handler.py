@@ -3,22 +3,19 @@ fake PSP (whose dispute test card is disputed as Stripe's is, and which signs it
 
 from __future__ import annotations
 
-import json
-import time
 from types import ModuleType
 from typing import Any
 
 import pytest
 from dependency_injector import providers
-from fake_psp import FakePsp, dispute_fee, stripe_signature
-from finalizer_testdata import payment_initiated
+from fake_psp import FakePsp, dispute_fee
+from finalizer_testdata import payment_initiated, post_webhook
 
 from finalizer.domain.streams import PUBLISHED_TYPES, dispute_stream
-from finalizer.entrypoints import charge, stripe_webhook
+from finalizer.entrypoints import charge
 from payments_shared.contracts import check_contract
 from payments_shared.eventstore.memory import InMemoryEventStore
 from payments_shared.eventstore.relay import integration_envelope
-from payments_testing.aws import LambdaContext
 from payments_testing.events import deliver
 
 
@@ -33,24 +30,6 @@ def paid(payment_method: str = "pm_card_createDispute") -> str:
     event = payment_initiated(payment_method=payment_method, card=None, payment_details=None)
     assert deliver(charge.handler, event) == []
     return str(event["detail"]["data"]["payment_order_id"])
-
-
-def post_webhook(psp: FakePsp, stripe_event: dict[str, Any], secret: str | None = None) -> dict[str, Any]:
-    body = json.dumps(stripe_event).encode()
-    signature = stripe_signature(body, secret or psp.webhook_secret, int(time.time()))
-    headers = {"Content-Type": "application/json; charset=utf-8", "Stripe-Signature": signature}
-    request = {
-        "httpMethod": "POST",
-        "resource": "/webhooks/stripe",
-        "path": "/webhooks/stripe",
-        "headers": headers,
-        "multiValueHeaders": {k: [v] for k, v in headers.items()},
-        "requestContext": {"identity": {"sourceIp": "3.18.12.63"}, "httpMethod": "POST", "stage": "prod"},
-        "body": body.decode(),
-        "isBase64Encoded": False,
-    }
-    response: dict[str, Any] = stripe_webhook.handler(request, LambdaContext())
-    return response
 
 
 def dispute_of(psp: FakePsp, order_id: str) -> dict[str, Any]:

@@ -3,23 +3,20 @@ Stripe adapter on the fake PSP (which signs its webhooks as Stripe does)."""
 
 from __future__ import annotations
 
-import json
-import time
 from types import ModuleType
 from typing import Any
 
 import pytest
 from dependency_injector import providers
-from fake_psp import FakePsp, stripe_signature
-from finalizer_testdata import payment_initiated
+from fake_psp import FakePsp
+from finalizer_testdata import payment_initiated, post_webhook
 
 from finalizer.domain.streams import PUBLISHED_TYPES, refund_stream
-from finalizer.entrypoints import charge, refund, stripe_webhook
+from finalizer.entrypoints import charge, refund
 from payments_shared.contracts import check_contract
 from payments_shared.events import utc_now
 from payments_shared.eventstore.memory import InMemoryEventStore
 from payments_shared.eventstore.relay import integration_envelope
-from payments_testing.aws import LambdaContext
 from payments_testing.events import deliver
 from payments_testing.events import refund_requested as requested_at_a_fixed_time
 
@@ -52,28 +49,6 @@ def refund_id_of(event: dict[str, Any]) -> str:
 
 def recorded(store: InMemoryEventStore, event: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     return [(e.event_type, dict(e.data)) for e in store.load(refund_stream(refund_id_of(event))).events]
-
-
-def webhook_request(body: bytes, signature: str) -> dict[str, Any]:
-    """API Gateway's proxy event for Stripe's POST (no IAM on this route: no principal)."""
-    headers = {"Content-Type": "application/json; charset=utf-8", "Stripe-Signature": signature}
-    return {
-        "httpMethod": "POST",
-        "resource": "/webhooks/stripe",
-        "path": "/webhooks/stripe",
-        "headers": headers,
-        "multiValueHeaders": {k: [v] for k, v in headers.items()},
-        "requestContext": {"identity": {"sourceIp": "3.18.12.63"}, "httpMethod": "POST", "stage": "prod"},
-        "body": body.decode(),
-        "isBase64Encoded": False,
-    }
-
-
-def post_webhook(psp: FakePsp, stripe_event: dict[str, Any], secret: str | None = None) -> dict[str, Any]:
-    body = json.dumps(stripe_event).encode()
-    signature = stripe_signature(body, secret or psp.webhook_secret, int(time.time()))
-    response: dict[str, Any] = stripe_webhook.handler(webhook_request(body, signature), LambdaContext())
-    return response
 
 
 def refund_events(psp: FakePsp, reference: str) -> list[dict[str, Any]]:
@@ -121,6 +96,22 @@ def test_a_batch_reports_only_the_refunds_that_cannot_be_done_now(
     assert deliver(refund.handler, *batch) == [2, 3]  # redelivered: the same two, nothing done twice
     assert psp.refunds[refund_id_of(taken)] == 1 and psp.refunds[refund_id_of(beyond)] == 0
     assert psp.requests[refund_id_of(unknown_payment)] == 0 and psp.requests[refund_id_of(malformed)] == 0
+
+
+def test_a_refund_of_a_charged_back_payment_that_slipped_past_the_api_is_failed_once(
+    runtime: ModuleType, store: InMemoryEventStore, psp: FakePsp
+) -> None:
+    # The initializer refuses while it knows the dispute is open; one asked before the dispute reached it meets
+    # Stripe's charge_disputed ("The charge you're attempting to refund has been charged back"): FAILED, not retried.
+    event = refund_requested(paid("pm_card_createDispute"), amount="5.00")
+    assert deliver(refund.handler, event) == []
+    [(event_type, data)] = recorded(store, event)
+    assert (event_type, data["status"]) == ("RefundFailed", "FAILED")
+    assert str(data["failure_reason"]).startswith("charge_disputed: ")
+    assert deliver(refund.handler, event) == []  # redelivered: nothing new, Stripe not asked again
+    assert (
+        len(recorded(store, event)) == 1 and psp.requests[refund_id_of(event)] == 1 and sum(psp.refunds.values()) == 0
+    )
 
 
 def test_a_psp_without_an_answer_is_reported_and_the_redelivery_refunds_once(

@@ -4,6 +4,7 @@ intent that moved on meanwhile (captured, canceled, expired by Stripe) answered 
 
 from __future__ import annotations
 
+import fake_psp.server
 import pytest
 from fake_psp import AUTHORIZATION_WINDOW_S, FakePsp
 from finalizer_testdata import stripe_on
@@ -92,7 +93,12 @@ def test_a_cancel_releases_with_stripes_reason_or_answers_with_a_capture_made_fi
     assert stripe_on(psp).cancel(captured, "abandoned", "cancel-late").decision == PspDecision.APPROVED
 
 
-def test_an_authorization_stripe_expired_reads_as_expired(psp: FakePsp) -> None:
+@pytest.mark.parametrize("stripes_reason", ["automatic", "expired"])
+def test_an_authorization_stripe_expired_reads_as_expired(
+    psp: FakePsp, monkeypatch: pytest.MonkeyPatch, stripes_reason: str
+) -> None:
+    # Stripe's internal cancellation_reasons include both; its docs do not say which an expired hold carries.
+    monkeypatch.setattr(fake_psp.server, "EXPIRED_AUTHORIZATION_REASON", stripes_reason)
     now = psp.clock()
     intent_id = held(psp)
     psp.clock = lambda: now + AUTHORIZATION_WINDOW_S

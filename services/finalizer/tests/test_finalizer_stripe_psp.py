@@ -250,6 +250,16 @@ def test_stripes_refusal_of_a_refund_is_failed_with_its_code_and_message(psp: Fa
     assert psp.requests["rf-big"] == 1  # a refusal is not retried
 
 
+def test_stripes_refusal_of_a_refund_of_a_charged_back_payment_is_a_failed_refund(psp: FakePsp) -> None:
+    # A refund that slips past the initializer's 409 (the dispute not recorded yet): Stripe answers charge_disputed
+    # ("The charge you're attempting to refund has been charged back", docs.stripe.com/error-codes).
+    intent = charged(psp, "pm_card_createDispute")
+    refused = stripe_on(psp).refund("rf-disputed", intent, Money(100, "EUR"), None, {"refund_id": "rf-disputed"})
+    assert (refused.status, refused.psp_reference) == (RefundStatus.FAILED, None)
+    assert refused.failure_reason is not None and refused.failure_reason.startswith("charge_disputed: ")
+    assert psp.requests["rf-disputed"] == 1 and sum(psp.refunds.values()) == 0
+
+
 def test_a_refund_of_a_three_decimal_amount_stripe_cannot_take_fails_without_asking(psp: FakePsp) -> None:
     refused = stripe_on(psp).refund("rf-kwd", "pi_x", Money(1235, "KWD"), None, {"refund_id": "rf-kwd"})
     assert refused.status == RefundStatus.FAILED and psp.requests["rf-kwd"] == 0

@@ -6,8 +6,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from initializer.adapters.memory_orders import InMemoryPaymentOrders
+from initializer.domain.commands import RequestRefund
+from initializer.domain.order import PaymentInitiated
 from initializer.entrypoints import api
 from payments_shared.eventstore.memory import InMemoryEventStore
+from payments_shared.ids import RefundId
+from payments_shared.money import Money
 from payments_testing.aws import LambdaContext
 from payments_testing.cards import LocalCardVault
 from payments_testing.http import MERCHANT_1, api_event
@@ -73,25 +77,10 @@ def get(order_id: str, caller: str | None = MERCHANT_1) -> dict[str, Any]:
     return api.handler(event, LambdaContext())
 
 
-def refund(
-    order_id: str, body: dict[str, Any] | None = None, key: str | None = "refund-1", caller: str | None = MERCHANT_1
-) -> dict[str, Any]:
-    """POST /payments/{payment_order_id}/refunds through the real HTTP entry point."""
-    event = api_event(
-        "POST",
-        f"/payments/{order_id}/refunds",
-        {} if body is None else body,
-        {"Idempotency-Key": key} if key else {},
-        resource="/payments/{payment_order_id}/refunds",
-        path_parameters={"payment_order_id": order_id},
-        caller=caller,
-    )
-    return api.handler(event, LambdaContext())
-
-
-def _settle(
+def _on_payment(
     act: str, order_id: str, body: dict[str, Any] | None, key: str | None, caller: str | None
 ) -> dict[str, Any]:
+    """POST /payments/{payment_order_id}/<act> (refunds, capture, cancel) through the real HTTP entry point."""
     event = api_event(
         "POST",
         f"/payments/{order_id}/{act}",
@@ -104,15 +93,58 @@ def _settle(
     return api.handler(event, LambdaContext())
 
 
+def refund(
+    order_id: str, body: dict[str, Any] | None = None, key: str | None = "refund-1", caller: str | None = MERCHANT_1
+) -> dict[str, Any]:
+    """POST /payments/{payment_order_id}/refunds."""
+    return _on_payment("refunds", order_id, body, key, caller)
+
+
 def capture(
     order_id: str, body: dict[str, Any] | None = None, key: str | None = "capture-1", caller: str | None = MERCHANT_1
 ) -> dict[str, Any]:
-    """POST /payments/{payment_order_id}/capture through the real HTTP entry point."""
-    return _settle("capture", order_id, body, key, caller)
+    """POST /payments/{payment_order_id}/capture."""
+    return _on_payment("capture", order_id, body, key, caller)
 
 
 def cancel(
     order_id: str, body: dict[str, Any] | None = None, key: str | None = "cancel-1", caller: str | None = MERCHANT_1
 ) -> dict[str, Any]:
-    """POST /payments/{payment_order_id}/cancel through the real HTTP entry point."""
-    return _settle("cancel", order_id, body, key, caller)
+    """POST /payments/{payment_order_id}/cancel."""
+    return _on_payment("cancel", order_id, body, key, caller)
+
+
+# -- the order decider's tests: one order, given as events, asked for refunds
+ORDER_ID = "0b0e5f2a-7a61-4d0e-9a3c-2a7f6f0f9c11"
+NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
+
+
+def order_initiated(amount_minor: int, capture_method: str = "automatic") -> PaymentInitiated:
+    """ORDER_ID placed by merchant-1 in EUR, paid with a test PaymentMethod."""
+    return PaymentInitiated(
+        payment_order_id=ORDER_ID,
+        merchant_id="merchant-1",
+        amount=Money(amount_minor, "EUR").to_decimal_string(),
+        amount_minor=amount_minor,
+        currency="EUR",
+        buyer_country="GB",
+        buyer={"name": "Ada", "email": "ada@example.com", "country": "GB"},
+        card=None,
+        request_fingerprint="f",
+        created_at=NOW.isoformat(),
+        payment_method="pm_card_visa",
+        capture_method=capture_method,
+    )
+
+
+def refund_request(idempotency_key: str, minor: int | None, body: str | None = None) -> RequestRefund:
+    """merchant-1 asks to refund `minor` EUR of ORDER_ID (None: what is left) under this key."""
+    return RequestRefund(
+        payment_order_id=ORDER_ID,
+        refund_id=RefundId.for_idempotency_key(ORDER_ID, idempotency_key),
+        amount=None if minor is None else Money(minor, "EUR"),
+        reason=None,
+        request_fingerprint=RequestRefund.fingerprint(None if minor is None else str(minor), "EUR", body),
+        requested_at=NOW,
+        caller_merchant_id="merchant-1",
+    )

@@ -5,10 +5,10 @@ authorization is settled once, the status only moves forward, and refunds never 
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime
 
 from hypothesis import given
 from hypothesis import strategies as st
+from initializer_testdata import NOW, ORDER_ID, order_initiated, refund_request
 
 from initializer.domain.commands import RecordPaymentOutcome, RequestCancel, RequestCapture, RequestRefund
 from initializer.domain.errors import (
@@ -22,12 +22,9 @@ from initializer.domain.errors import (
 )
 from initializer.domain.order import EVENTS, OrderStatus, PaymentInitiated, PaymentOrder, PaymentPolicy, order_decider
 from payments_shared.domain_events import DomainEvent
-from payments_shared.ids import RefundId
 from payments_shared.money import Money
 
-NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
 DECIDER = order_decider(PaymentPolicy(max_amounts={"EUR": Money.parse("10000.00", "EUR")}))
-ORDER_ID = "0b0e5f2a-7a61-4d0e-9a3c-2a7f6f0f9c11"
 AUTHORIZED = 100_00
 # Where each status may go next (anything else is a late or duplicate answer, which changes nothing).
 FORWARD = {
@@ -37,22 +34,7 @@ FORWARD = {
 
 
 def manual_order() -> list[DomainEvent]:
-    return [
-        PaymentInitiated(
-            payment_order_id=ORDER_ID,
-            merchant_id="merchant-1",
-            amount="100.00",
-            amount_minor=AUTHORIZED,
-            currency="EUR",
-            buyer_country="GB",
-            buyer={"name": "Ada", "email": "ada@example.com", "country": "GB"},
-            card=None,
-            request_fingerprint="f",
-            created_at=NOW.isoformat(),
-            payment_method="pm_card_visa",
-            capture_method="manual",
-        )
-    ]
+    return [order_initiated(AUTHORIZED, capture_method="manual")]
 
 
 def capture(key: int, minor: int | None) -> RequestCapture:
@@ -65,15 +47,7 @@ def cancel(key: int) -> RequestCancel:
 
 
 def refund(key: int, minor: int) -> RequestRefund:
-    return RequestRefund(
-        payment_order_id=ORDER_ID,
-        refund_id=RefundId.for_idempotency_key(ORDER_ID, f"r{key}"),
-        amount=Money(minor, "EUR"),
-        reason=None,
-        request_fingerprint=RequestRefund.fingerprint(str(minor), "EUR", None),
-        requested_at=NOW,
-        caller_merchant_id="merchant-1",
-    )
+    return refund_request(f"r{key}", minor)
 
 
 def answer(order: PaymentOrder, status: str, delivery: int) -> RecordPaymentOutcome:

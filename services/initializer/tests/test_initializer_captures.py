@@ -234,3 +234,13 @@ def test_time_to_final_status_is_measured_to_the_authorization(in_memory: InMemo
     finally:
         outcome.metrics.add_metric = original  # type: ignore[method-assign]
     assert recorded == ["TimeToFinalStatus"]
+
+
+def test_an_authorization_is_not_refunded_but_left_to_cancel(in_memory: InMemoryEventStore) -> None:
+    # Stripe refunds only a captured charge; a hold is released by cancelling it ("For PaymentIntents with a status
+    # of requires_capture, the remaining amount_capturable is automatically refunded", the cancel's API reference).
+    order_id = authorized("100.00")
+    refused = refund(order_id, {}, key="r-held")
+    assert refused["statusCode"] == 409 and "AUTHORIZED" in json_body(refused)["detail"]
+    assert published(in_memory, "RefundRequested") == []
+    assert json_body(get(order_id))["status"] == "AUTHORIZED"

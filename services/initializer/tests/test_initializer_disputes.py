@@ -107,3 +107,42 @@ def test_two_disputes_show_disputed_while_either_is_open(in_memory: InMemoryEven
     assert [(d["dispute_id"], d["status"]) for d in body["disputes"]] == [("dp_1", "WON"), ("dp_2", "OPENED")]
     dispute(order_id, "LOST", dispute_id="dp_2")
     assert shown(order_id)["status"] == "SUCCESS"
+
+
+def refunds_recorded(store: InMemoryEventStore) -> list[str]:
+    return [e.event_type for stream in store._streams.values() for e in stream if e.event_type.startswith("Refund")]
+
+
+def test_a_refund_while_a_dispute_is_open_is_a_409_naming_it_and_nothing_is_written(
+    in_memory: InMemoryEventStore,
+) -> None:
+    # Stripe refuses to refund a charged-back charge (charge_disputed: "The charge you're attempting to refund has
+    # been charged back", docs.stripe.com/error-codes): the merchant answers the dispute instead.
+    order_id = paid("100.00")
+    dispute(order_id, "OPENED", dispute_id="dp_open")
+    refused = refund(order_id, {"amount": "10.00", "currency": "EUR"}, key="r-disputed")
+    problem = json_body(refused)
+    assert refused["statusCode"] == 409
+    assert problem["type"] == "urn:payments:problem:payment-disputed" and "dp_open" in problem["detail"]
+    assert refunds_recorded(in_memory) == [] and shown(order_id)["refunds"] == []
+    assert refund(order_id, None, key="r-whole")["statusCode"] == 409  # the whole rest: refused alike
+
+
+def test_a_refund_asked_before_the_dispute_opened_is_answered_again_under_its_key(
+    in_memory: InMemoryEventStore,
+) -> None:
+    order_id = paid("100.00")
+    first = refund(order_id, {"amount": "10.00", "currency": "EUR"}, key="r-early")
+    assert first["statusCode"] == 201, first["body"]
+    dispute(order_id, "OPENED")
+    again = refund(order_id, {"amount": "10.00", "currency": "EUR"}, key="r-early")
+    assert again["statusCode"] == 201 and json_body(again)["refund_id"] == json_body(first)["refund_id"]
+    assert refunds_recorded(in_memory) == ["RefundRequested"]
+
+
+def test_once_the_dispute_is_closed_the_payment_is_refundable_again_by_us(in_memory: InMemoryEventStore) -> None:
+    # Whether Stripe then takes the refund is Stripe's to say: a refusal comes back as a FAILED refund.
+    order_id = paid("100.00")
+    dispute(order_id, "OPENED")
+    dispute(order_id, "WON")
+    assert refund(order_id, {"amount": "10.00", "currency": "EUR"}, key="r-after")["statusCode"] == 201

@@ -4,18 +4,17 @@ says how much was taken back."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from hypothesis import given
 from hypothesis import strategies as st
+from initializer_testdata import ORDER_ID, order_initiated, refund_request
 
 from initializer.domain.commands import RecordRefundOutcome, RequestRefund
-from initializer.domain.errors import PaymentNotRefundable, RefundExceedsRemaining, RefundKeyReused
+from initializer.domain.errors import PaymentDisputed, PaymentNotRefundable, RefundExceedsRemaining, RefundKeyReused
 from initializer.domain.order import (
     EVENTS,
     REFUND_TRANSITIONS,
+    DisputeStatusRecorded,
     OrderStatus,
-    PaymentInitiated,
     PaymentOrder,
     PaymentOutcomeRecorded,
     PaymentPolicy,
@@ -26,39 +25,16 @@ from payments_shared.domain_events import DomainEvent
 from payments_shared.ids import RefundId
 from payments_shared.money import Money
 
-NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
 DECIDER = order_decider(PaymentPolicy(max_amounts={"EUR": Money.parse("10000.00", "EUR")}))
-ORDER_ID = "0b0e5f2a-7a61-4d0e-9a3c-2a7f6f0f9c11"
 PAID = 100_00
 
 
 def paid_order() -> list[DomainEvent]:
-    initiated = PaymentInitiated(
-        payment_order_id=ORDER_ID,
-        merchant_id="merchant-1",
-        amount="100.00",
-        amount_minor=PAID,
-        currency="EUR",
-        buyer_country="GB",
-        buyer={"name": "Ada", "email": "ada@example.com", "country": "GB"},
-        card=None,
-        request_fingerprint="f",
-        created_at=NOW.isoformat(),
-        payment_method="pm_card_visa",
-    )
-    return [initiated, PaymentOutcomeRecorded("SUCCESS", None, "outcome-1")]
+    return [order_initiated(PAID), PaymentOutcomeRecorded("SUCCESS", None, "outcome-1")]
 
 
 def request(key: int, minor: int | None, body: str = "b") -> RequestRefund:
-    return RequestRefund(
-        payment_order_id=ORDER_ID,
-        refund_id=RefundId.for_idempotency_key(ORDER_ID, f"k{key}"),
-        amount=None if minor is None else Money(minor, "EUR"),
-        reason=None,
-        request_fingerprint=RequestRefund.fingerprint(None if minor is None else str(minor), "EUR", body),
-        requested_at=NOW,
-        caller_merchant_id="merchant-1",
-    )
+    return refund_request(f"k{key}", minor, body)
 
 
 steps = st.lists(
@@ -127,3 +103,25 @@ def test_a_payment_not_yet_successful_is_not_refundable() -> None:
         assert "INITIATED" in str(refused)
     else:
         raise AssertionError("an INITIATED payment was refunded")
+
+
+def dispute_recorded(status: str, dispute_id: str = "dp_1") -> DisputeStatusRecorded:
+    return DisputeStatusRecorded(dispute_id, 40_00, 15_00, "EUR", status, "fraudulent", f"{dispute_id}-{status}")
+
+
+@given(minor=st.one_of(st.none(), st.integers(1, PAID)))
+def test_given_an_open_dispute_when_a_refund_is_asked_then_it_is_refused_naming_the_dispute(minor: int | None) -> None:
+    order = DECIDER.fold(DECIDER.initial, [*paid_order(), dispute_recorded("OPENED", "dp_open")])
+    try:
+        DECIDER.decide(request(1, minor), order)
+    except PaymentDisputed as refused:
+        assert refused.dispute_ids == ("dp_open",) and "dp_open" in str(refused)
+    else:
+        raise AssertionError("a refund of a disputed payment was asked")
+
+
+def test_given_a_closed_dispute_when_a_refund_is_asked_then_it_is_requested() -> None:
+    events = [*paid_order(), dispute_recorded("OPENED"), dispute_recorded("LOST")]
+    order = DECIDER.fold(DECIDER.initial, events)
+    [asked] = DECIDER.decide(request(1, 10_00), order)
+    assert asked.event_type == "RefundRequested"

@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
+
+from payments_shared.money import Money
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 
@@ -76,6 +78,35 @@ class Unprocessable(Problem):
     status = 422
     type = "urn:payments:problem:unprocessable"
     title = "The request cannot be processed"
+
+
+class KeyReusedProblem(Unprocessable):
+    """An Idempotency-Key sent again with another request body: nothing was done (the first answer stands)."""
+
+    type = "urn:payments:problem:idempotency-key-reused"
+    title = "Idempotency-Key already used for a different request"
+
+
+class BusyProblem(Conflict):
+    """Every attempt lost its race on the stream the request decides on (ConcurrencyConflict): nothing was
+    written, the same Idempotency-Key may be sent again. A service's subclass names what was busy (type, title)."""
+
+    type = "urn:payments:problem:busy"
+    title = "Other requests were changing it"
+
+    @classmethod
+    def of(cls, what: str) -> BusyProblem:
+        return cls(f"{what} changed meanwhile: retry with the same Idempotency-Key")
+
+
+AmountProblem = TypeVar("AmountProblem", bound=Problem)
+
+
+def amount_over(problem: type[AmountProblem], detail: str, most: Money, what: str) -> AmountProblem:
+    """A request for more money than there is: `problem` naming body.amount and the most it may ask for
+    ("at most 4.00 EUR is left to refund")."""
+    reason = f"at most {most.to_decimal_string()} {most.currency} {what}"
+    return problem(detail, [FieldProblem("body.amount", reason)])
 
 
 class ServiceBusy(Problem):

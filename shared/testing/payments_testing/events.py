@@ -24,31 +24,57 @@ def eventbridge_delivery(detail: dict[str, Any], source: str) -> dict[str, Any]:
     }
 
 
+def integration_event(
+    event_type: str,
+    source: str,
+    aggregate_id: str,
+    data: dict[str, Any],
+    *,
+    correlation_id: str,
+    occurred_at: str,
+    aggregate_version: int = 1,
+    event_id: str | None = None,
+    traceparent: str | None = None,
+) -> dict[str, Any]:
+    """An integration event in the kernel's envelope (payments_shared.events.EventEnvelope, as `detail`), as
+    EventBridge delivers it from `source`: the one place the builders below spell the envelope."""
+    detail = {
+        "event_id": event_id or str(uuid.uuid4()),
+        "event_type": event_type,
+        "schema_version": 1,
+        "occurred_at": occurred_at,
+        "aggregate_id": aggregate_id,
+        "aggregate_version": aggregate_version,
+        "correlation_id": correlation_id,
+        "causation_id": None,
+        "trace": {"traceparent": traceparent, "tracestate": None},
+        "data": data,
+    }
+    return eventbridge_delivery(detail, source)
+
+
 def payment_action_required(
     order_id: str, merchant_id: str = "merchant-1", event_id: str | None = None, intent_id: str = "pi_3ds"
 ) -> dict[str, Any]:
     """The finalizer's PaymentActionRequired: the buyer must authenticate on Stripe's 3-D Secure page."""
-    detail = {
-        "event_id": event_id or str(uuid.uuid4()),
-        "event_type": "PaymentActionRequired",
-        "schema_version": 1,
-        "occurred_at": "2026-11-25T10:00:01+00:00",
-        "aggregate_id": f"payment-{order_id}",
-        "aggregate_version": 1,
-        "correlation_id": order_id,
-        "causation_id": None,
-        "trace": {"traceparent": None, "tracestate": None},
-        "data": {
-            "payment_order_id": order_id,
-            "merchant_id": merchant_id,
-            "status": "REQUIRES_ACTION",
-            "psp_reference": intent_id,
-            "next_action_type": "redirect_to_url",
-            "redirect_url": f"https://hooks.stripe.com/3d_secure_2/hosted?payment_intent={intent_id}",
-            "client_secret": f"{intent_id}_secret_x",
-        },
+    data = {
+        "payment_order_id": order_id,
+        "merchant_id": merchant_id,
+        "status": "REQUIRES_ACTION",
+        "psp_reference": intent_id,
+        "next_action_type": "redirect_to_url",
+        "redirect_url": f"https://hooks.stripe.com/3d_secure_2/hosted?payment_intent={intent_id}",
+        "client_secret": f"{intent_id}_secret_x",
     }
-    return eventbridge_delivery(detail, "payments.finalizer")
+    return integration_event(
+        "PaymentActionRequired",
+        "payments.finalizer",
+        f"payment-{order_id}",
+        data,
+        correlation_id=order_id,
+        occurred_at="2026-11-25T10:00:01+00:00",
+        event_id=event_id,
+    )
 
 
 def payment_status_updated(
@@ -62,30 +88,27 @@ def payment_status_updated(
     psp_fee_minor: int | None = None,
 ) -> dict[str, Any]:
     order_id = order_id or PaymentOrderId.new()
-    minor = Money.parse(amount, currency).minor
-    detail = {
-        "event_id": event_id or str(uuid.uuid4()),
-        "event_type": "PaymentStatusUpdated",
-        "schema_version": 1,
-        "occurred_at": "2026-11-25T10:00:01+00:00",
-        "aggregate_id": f"payment-{order_id}",
-        "aggregate_version": 1,
-        "correlation_id": order_id,
-        "causation_id": None,
-        "trace": {"traceparent": traceparent, "tracestate": None},
-        "data": {
-            "payment_order_id": order_id,
-            "merchant_id": merchant_id,
-            "amount": amount,
-            "amount_minor": minor,
-            "currency": currency,
-            "status": status,
-            "error_message": None if status == "SUCCESS" else "insufficient funds",
-            "psp_reference": "psp_1",
-            **({"psp_fee_minor": psp_fee_minor} if psp_fee_minor is not None else {}),
-        },
+    data = {
+        "payment_order_id": order_id,
+        "merchant_id": merchant_id,
+        "amount": amount,
+        "amount_minor": Money.parse(amount, currency).minor,
+        "currency": currency,
+        "status": status,
+        "error_message": None if status == "SUCCESS" else "insufficient funds",
+        "psp_reference": "psp_1",
+        **({"psp_fee_minor": psp_fee_minor} if psp_fee_minor is not None else {}),
     }
-    return eventbridge_delivery(detail, "payments.finalizer")
+    return integration_event(
+        "PaymentStatusUpdated",
+        "payments.finalizer",
+        f"payment-{order_id}",
+        data,
+        correlation_id=order_id,
+        occurred_at="2026-11-25T10:00:01+00:00",
+        event_id=event_id,
+        traceparent=traceparent,
+    )
 
 
 def _refund_event(
@@ -99,27 +122,24 @@ def _refund_event(
     event_id: str | None,
     **fields: Any,
 ) -> dict[str, Any]:
-    detail = {
-        "event_id": event_id or str(uuid.uuid4()),
-        "event_type": event_type,
-        "schema_version": 1,
-        "occurred_at": "2026-11-25T10:05:00+00:00",
-        "aggregate_id": f"payment-{order_id}" if source == "payments.initializer" else f"refund-{refund_id}",
-        "aggregate_version": 1,
-        "correlation_id": order_id,
-        "causation_id": None,
-        "trace": {"traceparent": None, "tracestate": None},
-        "data": {
-            "refund_id": refund_id,
-            "payment_order_id": order_id,
-            "merchant_id": merchant_id,
-            "amount": amount,
-            "amount_minor": Money.parse(amount, currency).minor,
-            "currency": currency,
-            **fields,
-        },
+    data = {
+        "refund_id": refund_id,
+        "payment_order_id": order_id,
+        "merchant_id": merchant_id,
+        "amount": amount,
+        "amount_minor": Money.parse(amount, currency).minor,
+        "currency": currency,
+        **fields,
     }
-    return eventbridge_delivery(detail, source)
+    return integration_event(
+        event_type,
+        source,
+        f"payment-{order_id}" if source == "payments.initializer" else f"refund-{refund_id}",
+        data,
+        correlation_id=order_id,
+        occurred_at="2026-11-25T10:05:00+00:00",
+        event_id=event_id,
+    )
 
 
 def refund_requested(
@@ -183,28 +203,26 @@ def dispute_status_updated(
     event_id: str | None = None,
 ) -> dict[str, Any]:
     """The finalizer's DisputeStatusUpdated: a payment disputed (OPENED), then the dispute WON or LOST."""
-    detail = {
-        "event_id": event_id or str(uuid.uuid4()),
-        "event_type": "DisputeStatusUpdated",
-        "schema_version": 1,
-        "occurred_at": "2026-11-25T10:05:00+00:00",
-        "aggregate_id": f"dispute-{dispute_id}",
-        "aggregate_version": 1 if status == "OPENED" else 2,
-        "correlation_id": order_id,
-        "causation_id": None,
-        "trace": {"traceparent": None, "tracestate": None},
-        "data": {
-            "dispute_id": dispute_id,
-            "payment_order_id": order_id,
-            "merchant_id": merchant_id,
-            "currency": currency,
-            "amount_minor": amount_minor,
-            "fee_minor": fee_minor,
-            "status": status,
-            "reason": "fraudulent",
-        },
+    data = {
+        "dispute_id": dispute_id,
+        "payment_order_id": order_id,
+        "merchant_id": merchant_id,
+        "currency": currency,
+        "amount_minor": amount_minor,
+        "fee_minor": fee_minor,
+        "status": status,
+        "reason": "fraudulent",
     }
-    return eventbridge_delivery(detail, "payments.finalizer")
+    return integration_event(
+        "DisputeStatusUpdated",
+        "payments.finalizer",
+        f"dispute-{dispute_id}",
+        data,
+        correlation_id=order_id,
+        occurred_at="2026-11-25T10:05:00+00:00",
+        aggregate_version=1 if status == "OPENED" else 2,
+        event_id=event_id,
+    )
 
 
 def sqs_record(
@@ -265,22 +283,19 @@ def payout_paid(
 ) -> dict[str, Any]:
     """The wallet's PayoutPaid: a payout left the merchant's available balance."""
     payout_id = payout_id or PayoutId.for_idempotency_key(merchant_id, str(uuid.uuid4()))
-    detail = {
-        "event_id": event_id or str(uuid.uuid4()),
-        "event_type": "PayoutPaid",
-        "schema_version": 1,
-        "occurred_at": "2026-11-27T10:05:00+00:00",
-        "aggregate_id": f"payouts-{merchant_id}-{currency}",
-        "aggregate_version": 1,
-        "correlation_id": str(uuid.uuid4()),
-        "causation_id": None,
-        "trace": {"traceparent": None, "tracestate": None},
-        "data": {
-            "payout_id": payout_id,
-            "merchant_id": merchant_id,
-            "amount_minor": amount_minor,
-            "currency": currency,
-            "created": "2026-11-27T10:05:00Z",
-        },
+    data = {
+        "payout_id": payout_id,
+        "merchant_id": merchant_id,
+        "amount_minor": amount_minor,
+        "currency": currency,
+        "created": "2026-11-27T10:05:00Z",
     }
-    return eventbridge_delivery(detail, "payments.wallet")
+    return integration_event(
+        "PayoutPaid",
+        "payments.wallet",
+        f"payouts-{merchant_id}-{currency}",
+        data,
+        correlation_id=str(uuid.uuid4()),
+        occurred_at="2026-11-27T10:05:00+00:00",
+        event_id=event_id,
+    )

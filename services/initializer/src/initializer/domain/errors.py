@@ -37,6 +37,20 @@ class PaymentNotRefundable(Exception):
         self.status = status
 
 
+class PaymentDisputed(Exception):
+    """A refund of a payment whose dispute is open: Stripe refuses to refund a charged-back charge (error code
+    charge_disputed, "The charge you're attempting to refund has been charged back"), and the dispute itself may
+    give the buyer the money back; the merchant answers the dispute instead."""
+
+    def __init__(self, payment_order_id: str, dispute_ids: tuple[str, ...]) -> None:
+        super().__init__(
+            f"payment order {payment_order_id} has an open dispute ({', '.join(dispute_ids)}): it cannot be refunded"
+            " while the dispute is open"
+        )
+        self.payment_order_id = payment_order_id
+        self.dispute_ids = dispute_ids
+
+
 class RefundExceedsRemaining(Exception):
     """A refund larger than what is left of the payment to refund (refunds taken or in flight deducted)."""
 

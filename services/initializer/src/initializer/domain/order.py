@@ -35,6 +35,7 @@ from initializer.domain.errors import (
     CaptureExceedsAuthorized,
     CaptureKeyReused,
     IdempotencyKeyReused,
+    PaymentDisputed,
     PaymentNotAuthorized,
     PaymentNotFound,
     PaymentNotRefundable,
@@ -357,8 +358,11 @@ class PaymentOrder:
     def dispute(self, dispute_id: str) -> Dispute | None:
         return next((dispute for dispute in self.disputes if dispute.dispute_id == dispute_id), None)
 
+    def open_disputes(self) -> tuple[str, ...]:
+        return tuple(dispute.dispute_id for dispute in self.disputes if dispute.status == DisputeStatus.OPENED)
+
     def disputed(self) -> bool:
-        return any(dispute.status == DisputeStatus.OPENED for dispute in self.disputes)
+        return bool(self.open_disputes())
 
     def refund(self, refund_id: str) -> Refund | None:
         return next((refund for refund in self.refunds if refund.refund_id == refund_id), None)
@@ -489,6 +493,8 @@ def _request_refund(command: RequestRefund, order: PaymentOrder | None) -> list[
         return []
     if order.status != OrderStatus.SUCCESS:
         raise PaymentNotRefundable(order.payment_order_id, order.status.value)
+    if order.disputed():
+        raise PaymentDisputed(order.payment_order_id, order.open_disputes())
     left = order.left_to_refund()
     if command.amount is not None and command.amount.currency != left.currency:
         raise RefundCurrencyMismatch(command.amount.currency, left.currency)

@@ -20,6 +20,7 @@ from initializer.domain.errors import (
     AuthorizationAlreadySettled,
     CaptureExceedsAuthorized,
     IdempotencyKeyReused,
+    PaymentDisputed,
     PaymentNotAuthorized,
     PaymentNotFound,
     PaymentNotRefundable,
@@ -45,15 +46,20 @@ from payments_shared.ids import PaymentOrderId, RefundId
 from payments_shared.lambda_entry.http import DomainErrors, http_entry
 from payments_shared.money import Money
 from payments_shared.observability.metrics import MetricUnit, build_metrics
-from payments_shared.problems import Conflict, FieldProblem, Forbidden, InvalidRequest, NotFound, Unprocessable
+from payments_shared.problems import (
+    BusyProblem,
+    Conflict,
+    FieldProblem,
+    Forbidden,
+    InvalidRequest,
+    KeyReusedProblem,
+    NotFound,
+    Unprocessable,
+    amount_over,
+)
 
 api = APIGatewayRestResolver(enable_validation=True)
 metrics = build_metrics(SERVICE)
-
-
-class KeyReusedProblem(Unprocessable):
-    type = "urn:payments:problem:idempotency-key-reused"
-    title = "Idempotency-Key already used for a different request"
 
 
 class PaymentNotFoundProblem(NotFound):
@@ -64,6 +70,11 @@ class PaymentNotFoundProblem(NotFound):
 class NotRefundableProblem(Conflict):
     type = "urn:payments:problem:payment-not-refundable"
     title = "The payment cannot be refunded"
+
+
+class DisputedProblem(Conflict):
+    type = "urn:payments:problem:payment-disputed"
+    title = "The payment has an open dispute: it cannot be refunded while the dispute is open"
 
 
 class RefundTooLargeProblem(Unprocessable):
@@ -86,15 +97,13 @@ class CaptureTooLargeProblem(Unprocessable):
     title = "The capture must be more than zero and at most the authorized amount"
 
 
-class BusyProblem(Conflict):
+class PaymentBusyProblem(BusyProblem):
     type = "urn:payments:problem:payment-busy"
     title = "The payment is being changed by other requests"
 
 
 def _too_large(error: RefundExceedsRemaining) -> RefundTooLargeProblem:
-    left = error.remaining
-    reason = f"at most {left.to_decimal_string()} {left.currency} is left to refund"
-    return RefundTooLargeProblem(str(error), [FieldProblem("body.amount", reason)])
+    return amount_over(RefundTooLargeProblem, str(error), error.remaining, "is left to refund")
 
 
 def _capture_too_large(error: CaptureExceedsAuthorized) -> CaptureTooLargeProblem:
@@ -112,15 +121,13 @@ DOMAIN_ERRORS: DomainErrors = {
     IdempotencyKeyReused: lambda error: KeyReusedProblem(str(error)),
     PaymentNotFound: lambda error: PaymentNotFoundProblem(str(error)),
     PaymentNotRefundable: lambda error: NotRefundableProblem(str(error)),
+    PaymentDisputed: lambda error: DisputedProblem(str(error)),
     RefundExceedsRemaining: _too_large,
     PaymentNotAuthorized: lambda error: NotAuthorizedProblem(str(error)),
     AuthorizationAlreadySettled: lambda error: AlreadySettledProblem(str(error)),
     CaptureExceedsAuthorized: _capture_too_large,
     RefundCurrencyMismatch: lambda error: Unprocessable(str(error), [FieldProblem("body.currency", str(error))]),
-    # Every attempt lost a race on the order's stream: nothing was written, the same key may be sent again.
-    ConcurrencyConflict: lambda error: BusyProblem(
-        "the payment changed meanwhile: retry with the same Idempotency-Key"
-    ),
+    ConcurrencyConflict: lambda error: PaymentBusyProblem.of("the payment"),
 }
 
 

@@ -14,7 +14,16 @@ from payments_shared.ids import EventId, MerchantId, PayoutId
 from payments_shared.lambda_entry.http import http_entry
 from payments_shared.money import Money
 from payments_shared.observability.metrics import MetricUnit, build_metrics
-from payments_shared.problems import Conflict, FieldProblem, Forbidden, InvalidRequest, NotFound, Unprocessable
+from payments_shared.problems import (
+    BusyProblem,
+    FieldProblem,
+    Forbidden,
+    InvalidRequest,
+    KeyReusedProblem,
+    NotFound,
+    Unprocessable,
+    amount_over,
+)
 from wallet.domain.errors import PayoutExceedsAvailable, PayoutKeyReused, WalletNotFound
 from wallet.domain.payout import PayoutPaid
 from wallet.http_models import PayoutOut, PayoutRequest
@@ -34,20 +43,13 @@ class PayoutTooLargeProblem(Unprocessable):
     title = "The payout exceeds the available balance"
 
 
-class KeyReusedProblem(Unprocessable):
-    type = "urn:payments:problem:idempotency-key-reused"
-    title = "Idempotency-Key already used for a different request"
-
-
-class BusyProblem(Conflict):
+class PayoutsBusyProblem(BusyProblem):
     type = "urn:payments:problem:payouts-busy"
     title = "The merchant's payouts are being changed by other requests"
 
 
 def _too_large(error: PayoutExceedsAvailable) -> PayoutTooLargeProblem:
-    left = error.available
-    reason = f"at most {left.to_decimal_string()} {left.currency} is available to pay out"
-    return PayoutTooLargeProblem(str(error), [FieldProblem("body.amount", reason)])
+    return amount_over(PayoutTooLargeProblem, str(error), error.available, "is available to pay out")
 
 
 def _figure(minor: int, currency: str) -> dict[str, object]:
@@ -133,9 +135,6 @@ handler = http_entry(
         WalletNotFound: lambda error: WalletNotFoundProblem(str(error)),
         PayoutExceedsAvailable: _too_large,
         PayoutKeyReused: lambda error: KeyReusedProblem(str(error)),
-        # Every attempt lost a race on the payouts stream: nothing was written, the same key may be sent again.
-        ConcurrencyConflict: lambda error: BusyProblem(
-            "payouts changed meanwhile: retry with the same Idempotency-Key"
-        ),
+        ConcurrencyConflict: lambda error: PayoutsBusyProblem.of("payouts"),
     },
 )
