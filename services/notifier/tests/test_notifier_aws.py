@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from notifier_testdata import queued
 
 from notifier.adapters.dynamodb_endpoints import DynamoDBEndpoints
 from notifier.adapters.dynamodb_events import DynamoDBMerchantEvents
@@ -16,7 +17,6 @@ from notifier.domain.catalog import MerchantEvent, id_bounds, merchant_event
 from notifier.domain.endpoints import WebhookEndpoint, endpoint_id_for, new_endpoint, rotate
 from notifier.domain.errors import TooManyEndpoints
 from notifier.ports import Delivery
-from notifier_testdata import queued
 from payments_testing.aws import SerializedClient
 
 T0 = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
@@ -122,7 +122,9 @@ def test_pages_are_newest_first_filtered_and_continue_after_the_cursor(aws: dict
     low, high = id_bounds(int((T0 + timedelta(seconds=5)).timestamp()), int((T0 + timedelta(seconds=9)).timestamp()))
     window = events.page("m-1", low=low, high=high, event_type=None, limit=3, starting_after=None)
     assert [e.event_id for e in window.events] == newest_first[15:18] and window.has_more
-    assert events.page("m-1", low=low, high=high, event_type="payment.failed", limit=3, starting_after=None).events == []
+    assert (
+        events.page("m-1", low=low, high=high, event_type="payment.failed", limit=3, starting_after=None).events == []
+    )
 
 
 def test_a_type_filter_still_fills_the_page(aws: dict[str, Any]) -> None:
@@ -159,9 +161,10 @@ class Flaky:
     """SendMessageBatch that refuses the last entry of a batch `refusals` times."""
 
     def __init__(self, refusals: int) -> None:
-        self.refusals, self.calls = refusals, []
+        self.refusals = refusals
+        self.calls: list[list[str]] = []
 
-    def send_message_batch(self, QueueUrl: str, Entries: list[dict[str, str]]) -> dict[str, Any]:  # noqa: N803
+    def send_message_batch(self, QueueUrl: str, Entries: list[dict[str, str]]) -> dict[str, Any]:
         self.calls.append([e["Id"] for e in Entries])
         if self.refusals:
             self.refusals -= 1

@@ -10,8 +10,8 @@ from notifier.domain.endpoints import (
     MAX_GRACE_S,
     InvalidEndpoint,
     Secret,
-    endpoint_id_for,
     enabled_events,
+    endpoint_id_for,
     new_endpoint,
     new_secret,
     rotate,
@@ -22,7 +22,9 @@ NOW = 1_800_000_000
 
 
 def endpoint(types: tuple[str, ...] = ("*",)):
-    return new_endpoint("m-1", endpoint_id_for("m-1", "k"), "https://x.example/h", types, None, now=NOW, fingerprint="f")
+    return new_endpoint(
+        "m-1", endpoint_id_for("m-1", "k"), "https://x.example/h", types, None, now=NOW, fingerprint="f"
+    )
 
 
 def test_the_key_names_the_endpoint_per_merchant() -> None:
@@ -87,7 +89,7 @@ def test_a_grace_beyond_seven_days_or_negative_is_refused(grace: int) -> None:
 def test_rotations_keep_exactly_the_live_secrets(rotations: list[tuple[int, int]], later: int) -> None:
     """Whatever the rotations and their graces: one current secret, and every other one kept is exactly a
     replaced secret whose grace has not ended — so what signs is what a receiver may still hold."""
-    secrets = (Secret("whsec_0"),)
+    secrets: tuple[Secret, ...] = (Secret("whsec_0"),)
     expiry: dict[str, int] = {}
     now = NOW
     for n, (gap, grace) in enumerate(rotations, start=1):

@@ -222,7 +222,7 @@ handler = http_entry(
         EventNotFound: lambda error: EventNotFoundProblem(str(error)),
         InvalidEndpoint: lambda error: InvalidEndpointProblem(str(error), [FieldProblem(error.field, error.reason)]),
         TooManyEndpoints: lambda error: TooManyEndpointsProblem(str(error), [FieldProblem("body.url", str(error))]),
-        KeyReused: lambda error: KeyReusedProblem(str(error), [FieldProblem("header.Idempotency-Key", str(error))]),
+        KeyReused: lambda error: KeyReusedProblem(str(error), [FieldProblem("header.idempotency-key", str(error))]),
         NotSubscribed: lambda error: NotSubscribedProblem(str(error), [FieldProblem("body.endpoint_id", str(error))]),
     },
 )
