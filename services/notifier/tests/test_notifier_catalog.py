@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from typing import get_args
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from notifier.domain.catalog import API_VERSION, EVENT_ID, EVENT_TYPES, event_id, id_bounds, merchant_event
+from notifier.http_models import EventType
 
 AT = datetime(2026, 11, 25, 10, 0, 1, 234567, tzinfo=UTC)
 
@@ -145,3 +147,7 @@ def test_created_is_the_source_event_s_second_and_ids_carry_its_millisecond() ->
     # 234.999 ms: truncated, never rounded up
     event = merchant_event("PayoutPaid", "e1", AT + timedelta(microseconds=432), PAYOUT)
     assert event is not None and event.event_id.startswith(f"evt_{int(AT.timestamp()) * 1000 + 234:013d}_")
+
+
+def test_the_api_documents_exactly_the_catalog_s_types() -> None:
+    assert set(get_args(EventType)) == EVENT_TYPES

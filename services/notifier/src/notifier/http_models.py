@@ -9,6 +9,21 @@ from pydantic import BaseModel, ConfigDict, Field
 from notifier.domain.url_policy import MAX_URL_LENGTH
 from payments_shared.ids import MerchantId
 
+# The merchant event types (notifier.domain.catalog.EVENT_TYPES, which a test keeps equal), for the documents.
+EventType = Literal[
+    "payment.succeeded",
+    "payment.failed",
+    "payment.requires_action",
+    "payment.authorized",
+    "payment.captured",
+    "payment.canceled",
+    "refund.succeeded",
+    "refund.failed",
+    "dispute.opened",
+    "dispute.closed",
+    "payout.paid",
+]
+
 MerchantField = Annotated[
     MerchantId | None,
     Field(default=None, description="whose: an operator names the merchant; a merchant's own if omitted"),
