@@ -47,7 +47,7 @@ def build_container(env: Mapping[str, str] = os.environ) -> Container:
     container.config.from_dict(
         {
             "principals_table": env.get("API_PRINCIPALS_TABLE", "ApiPrincipals"),
-            "endpoints_table": env.get("ENDPOINTS_TABLE", "webhook-endpoints"),
+            "endpoints_table": env.get("WEBHOOK_ENDPOINTS_TABLE", "webhook-endpoints"),
             "events_table": env.get("MERCHANT_EVENTS_TABLE", "merchant-events"),
             "deliveries_queue_url": env.get("DELIVERIES_QUEUE_URL", ""),
             # Only the local run sets it (its receivers listen on 127.0.0.1); no Terraform function does
