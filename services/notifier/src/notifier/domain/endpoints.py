@@ -1,8 +1,10 @@
 """A merchant's webhook endpoints: where its events go, which types it wants, and the secrets that sign them.
 
-Stripe's rules we keep: at most 16 endpoints per account ("You can configure up to 16 webhook endpoints on each
-account"); a secret is shown once, at creation (and at a rotation); a rolled secret keeps signing for a grace
-period chosen by the caller (Stripe's dashboard: "expire the old secret … up to 7 days"), so both verify meanwhile.
+Rules modelled on Stripe's webhook endpoints: a secret is returned only at creation ("secret: The endpoint's
+secret, used to generate webhook signatures. Only returned at creation." — Stripe's API reference; here also at a
+rotation, which is how a new one is learnt); `enabled_events` names types or ["*"] for all. The limit of 16
+endpoints per merchant and the grace of at most 7 days for a rotated secret are the issue's design (said to be
+Stripe's; not confirmed in the Stripe documentation we could search).
 """
 
 from __future__ import annotations
