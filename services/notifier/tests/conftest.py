@@ -31,6 +31,7 @@ def aws() -> Iterator[dict[str, Any]]:
         dynamodb, sqs = aws_client("dynamodb"), aws_client("sqs")
         dynamodb.create_table(**table("webhook-endpoints", "merchant_id", "endpoint_id"))
         dynamodb.create_table(**table("merchant-events", "merchant_id", "event_id"))
+        dynamodb.create_table(**table("webhook-deliveries", "merchant_id", "event_id#endpoint_id"))
         queue_url = sqs.create_queue(QueueName="notifier-deliveries")["QueueUrl"]
         yield {"dynamodb": dynamodb, "sqs": sqs, "queue_url": queue_url}
 

@@ -179,7 +179,7 @@ def test_events_are_listed_newest_first_filtered_by_type_and_paged(runtime: Modu
     window = call(api.handler, "GET", "/events", query={"created_gte": str(created), "created_lte": str(created)})
     assert [e["id"] for e in window[1]["data"]] == [rest["data"][-1]["id"]]
     status, one = event_call("GET", listed["data"][0]["id"])
-    assert status == 200 and one == listed["data"][0]
+    assert status == 200 and one.pop("deliveries") == [] and one == listed["data"][0]
 
 
 @pytest.mark.parametrize(
@@ -217,3 +217,37 @@ def test_redeliver_queues_to_every_subscribed_endpoint_or_to_the_one_named(
     status, body = event_call("POST", event_id, "/redeliver", body={"endpoint_id": "we_" + "0" * 24})
     assert status == 404
     assert queued(aws["sqs"], aws["queue_url"]) == []
+
+
+def test_an_event_shows_how_each_endpoint_s_delivery_went(runtime: ModuleType, aws: dict[str, Any]) -> None:
+    _, endpoint = create()
+    assert deliver(record.handler, payment_status_updated()) == []
+    event_id = call(api.handler, "GET", "/events")[1]["data"][0]["id"]
+    # what the deliverer writes (webhook-deliveries): a parked delivery, its endpoint's health row beside it
+    aws["dynamodb"].put_item(
+        TableName="webhook-deliveries",
+        Item={
+            "merchant_id": {"S": "merchant-1"},
+            "event_id#endpoint_id": {"S": f"{event_id}#{endpoint['id']}"},
+            "attempts": {"N": "12"},
+            "last_attempt_at": {"N": "1800000000"},
+            "last_status": {"S": "timeout"},
+            "parked": {"BOOL": True},
+        },
+    )
+    aws["dynamodb"].put_item(
+        TableName="webhook-deliveries",
+        Item={"merchant_id": {"S": "merchant-1"}, "event_id#endpoint_id": {"S": f"health#{endpoint['id']}"}},
+    )
+    status, one = event_call("GET", event_id)
+    assert status == 200 and one["deliveries"] == [
+        {
+            "endpoint_id": endpoint["id"],
+            "attempts": 12,
+            "last_attempt_at": 1800000000,
+            "last_status": "timeout",
+            "delivered_at": None,
+            "parked": True,
+        }
+    ]
+    assert event_call("GET", event_id, caller=MERCHANT_2)[0] == 404

@@ -20,9 +20,11 @@ locals {
     # Endpoints (registered under a counted limit, secrets rotated compare-and-set) and events (read, redelivered).
     "notifier-api" = {
       handler = "notifier.entrypoints.api.handler"
-      tables  = [module.endpoints.name, module.merchant_events.name, local.platform.principals_table_name]
+      tables  = [module.endpoints.name, module.merchant_events.name, module.deliveries_log.name, local.platform.principals_table_name]
       statements = [
         { sid = "ReadApiPrincipals", actions = ["dynamodb:GetItem"], resources = [local.platform.principals_table_arn] },
+        # GET /events/{id} shows how each endpoint's delivery went (the deliverer's log).
+        { sid = "ReadDeliveryLog", actions = ["dynamodb:Query"], resources = [module.deliveries_log.arn] },
         # A registration or a deletion writes the endpoint and its merchant's count in one transaction.
         { sid = "KeepEndpoints", actions = ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"], resources = [module.endpoints.arn] },
         { sid = "ReadMerchantEvents", actions = ["dynamodb:GetItem", "dynamodb:Query"], resources = [module.merchant_events.arn] },

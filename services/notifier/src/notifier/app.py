@@ -18,7 +18,15 @@ from notifier.domain.endpoints import (
 )
 from notifier.domain.errors import EndpointNotFound, EventNotFound, KeyReused, NotSubscribed
 from notifier.domain.url_policy import TargetRefused
-from notifier.ports import Deliveries, Delivery, Endpoints, EventPage, MerchantEvents
+from notifier.ports import (
+    Deliveries,
+    Delivery,
+    DeliveryLog,
+    DeliveryStatus,
+    Endpoints,
+    EventPage,
+    MerchantEvents,
+)
 
 TargetCheck = Callable[[str], object]  # url_policy.resolve_target with the deployment's settings
 
@@ -42,10 +50,12 @@ class NotifierApp:
         events: MerchantEvents,
         deliveries: Deliveries,
         check_target: TargetCheck,
+        delivery_log: DeliveryLog | None = None,
         clock: Callable[[], float] = time.time,
         max_endpoints: int = MAX_ENDPOINTS,
     ) -> None:
         self._endpoints, self._events, self._deliveries = endpoints, events, deliveries
+        self._delivery_log = delivery_log
         self._check_target, self._clock, self._max_endpoints = check_target, clock, max_endpoints
 
     def _now(self) -> int:
@@ -128,6 +138,11 @@ class NotifierApp:
         if found is None:
             raise EventNotFound(f"no event {event_id}")
         return found
+
+    def delivery_statuses(self, merchant_id: str, event_id: str) -> list[DeliveryStatus]:
+        """How each endpoint's delivery of the event went so far (none yet: an empty list)."""
+        self.event(merchant_id, event_id)
+        return [] if self._delivery_log is None else self._delivery_log.of_event(merchant_id, event_id)
 
     def events(
         self,

@@ -8,6 +8,7 @@ from functools import partial
 
 from dependency_injector import containers, providers
 
+from notifier.adapters.dynamodb_delivery_log import DynamoDBDeliveryLog
 from notifier.adapters.dynamodb_endpoints import DynamoDBEndpoints
 from notifier.adapters.dynamodb_events import DynamoDBMerchantEvents
 from notifier.adapters.sqs_deliveries import SqsDeliveries
@@ -30,6 +31,7 @@ class Container(containers.DeclarativeContainer):
     endpoints = providers.Singleton(DynamoDBEndpoints, dynamodb, config.endpoints_table)
     events = providers.Singleton(DynamoDBMerchantEvents, dynamodb, config.events_table)
     deliveries = providers.Singleton(SqsDeliveries, sqs, config.deliveries_queue_url)
+    delivery_log = providers.Singleton(DynamoDBDeliveryLog, dynamodb, config.deliveries_table)
     # The DNS lookup registration checks a URL with (tests put a fake resolver here).
     resolver = providers.Object(url_policy.system_resolver)
     check_target = providers.Singleton(target_check, config.allow_loopback.as_(bool), resolver)
@@ -39,6 +41,7 @@ class Container(containers.DeclarativeContainer):
         events=events,
         deliveries=deliveries,
         check_target=check_target,
+        delivery_log=delivery_log,
     )
 
 
@@ -50,6 +53,7 @@ def build_container(env: Mapping[str, str] = os.environ) -> Container:
             "endpoints_table": env.get("WEBHOOK_ENDPOINTS_TABLE", "webhook-endpoints"),
             "events_table": env.get("MERCHANT_EVENTS_TABLE", "merchant-events"),
             "deliveries_queue_url": env.get("DELIVERIES_QUEUE_URL", ""),
+            "deliveries_table": env.get("WEBHOOK_DELIVERIES_TABLE", "webhook-deliveries"),
             # Only the local run sets it (its receivers listen on 127.0.0.1); no Terraform function does
             # (tests/infra checks).
             "allow_loopback": env.get("WEBHOOK_TARGETS_ALLOW_LOOPBACK") == "1",

@@ -106,3 +106,12 @@ class EventList(BaseModel):
 class RedeliveryOut(BaseModel):
     event_id: str
     endpoint_ids: list[str] = Field(description="the endpoints a delivery was queued to")
+
+
+class DeliveryOut(BaseModel):
+    endpoint_id: str
+    attempts: int
+    last_attempt_at: int | None = Field(description="unix s")
+    last_status: str | None = Field(description='e.g. "200", "timeout", "refused: <reason>"')
+    delivered_at: int | None = Field(description="unix s of the first 2xx")
+    parked: bool = Field(description="every retry failed: no more attempts (redeliver to try again)")

@@ -67,3 +67,19 @@ class Deliveries(Protocol):
     def enqueue(self, deliveries: Sequence[Delivery]) -> None:
         """Queue each delivery (at least once); raises when some could not be queued."""
         ...
+
+
+@dataclass(frozen=True)
+class DeliveryStatus:
+    """How one endpoint's delivery of an event went (the deliverer's log, read-only here)."""
+
+    endpoint_id: str
+    attempts: int
+    last_attempt_at: int | None
+    last_status: str | None
+    delivered_at: int | None
+    parked: bool
+
+
+class DeliveryLog(Protocol):
+    def of_event(self, merchant_id: str, event_id: str) -> list[DeliveryStatus]: ...

@@ -17,6 +17,7 @@ from notifier.domain.endpoints import DEFAULT_GRACE_S, MAX_ENDPOINTS, InvalidEnd
 from notifier.domain.errors import EndpointNotFound, EventNotFound, KeyReused, NotSubscribed, TooManyEndpoints
 from notifier.http_models import (
     DeletedOut,
+    DeliveryOut,
     EndpointList,
     EndpointOut,
     EndpointRequest,
@@ -191,7 +192,12 @@ def get_event(
     merchant_id: Annotated[MerchantId | None, MERCHANT_QUERY] = None,
 ) -> dict[str, Any]:
     merchant = _merchant(merchant_id, "query.merchant_id")
-    return _event_out(container.app().event(merchant, event_id))
+    app = container.app()
+    event = _event_out(app.event(merchant, event_id))
+    # Beside the event as delivered: how each endpoint's delivery went (the deliverer's log), parked ones too.
+    statuses = app.delivery_statuses(merchant, event_id)
+    event["deliveries"] = [DeliveryOut(**vars(status)).model_dump() for status in statuses]
+    return event
 
 
 @api.post(
