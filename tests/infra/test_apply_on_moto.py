@@ -635,6 +635,8 @@ def test_every_alarm_notifies_the_environments_topic(deployment: Deployment) -> 
         "payments-metrics-to-dynatrace-delivery",
         "finalizer-sweep-not-running",
         "payments-time-to-final-status",
+        "notifier-deliveries-dlq-depth",  # webhook deliveries parked after every retry
+        "notifier-deliveries-age",
         *(f"{c}-{kind}" for c in consumers for kind in ("dlq-depth", "dlq-age", "inbox-age")),
         *(f"{t}-{op}-throttles" for t in tables for op in ("read", "write")),
         *(f"{f}-{kind}" for f in functions() for kind in ("errors", "throttles", "p99-duration")),
