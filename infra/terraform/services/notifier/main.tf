@@ -44,13 +44,13 @@ locals {
       ]
     }
     # One signed POST per delivery message; its attempts and each endpoint's health in webhook-deliveries; a
-    # failure re-scheduled with ChangeMessageVisibility (the event source mapping's grants are below).
+    # failure re-scheduled with ChangeMessageVisibility(Batch) (the event source mapping's grants are below).
     "notifier-deliver" = {
       handler = "notifier.entrypoints.deliver.handler"
       tables  = [module.endpoints.name, module.merchant_events.name, module.deliveries_log.name]
       statements = [
         { sid = "ReadEventsAndEndpoints", actions = ["dynamodb:GetItem"], resources = [module.endpoints.arn, module.merchant_events.arn] },
-        { sid = "LogDeliveries", actions = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"], resources = [module.deliveries_log.arn] },
+        { sid = "LogDeliveries", actions = ["dynamodb:GetItem", "dynamodb:UpdateItem"], resources = [module.deliveries_log.arn] },
         { sid = "RescheduleDeliveries", actions = ["sqs:ChangeMessageVisibility"], resources = [aws_sqs_queue.deliveries.arn] },
       ]
     }
