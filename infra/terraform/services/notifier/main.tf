@@ -188,7 +188,7 @@ resource "aws_lambda_event_source_mapping" "deliveries" {
 }
 
 # Parked deliveries: an endpoint failed every attempt for ~3 days. GET /events lets its merchant catch up, and
-# POST /events/{id}/redeliver (or `payments-ops dlq redrive`) sends them again.
+# POST /events/{id}/redeliver (or SQS's message move task back to notifier-deliveries) sends them again.
 resource "aws_cloudwatch_metric_alarm" "parked" {
   alarm_name          = "${local.deliveries.queue}-dlq-depth"
   alarm_description   = "Webhook deliveries parked after every retry failed: a merchant endpoint is down or refusing."
