@@ -153,8 +153,17 @@ def test_rotation_answers_a_new_secret_and_keeps_the_old_one_signing_for_its_gra
     )  # a retry rotates nothing more
     stored = runtime.container.app().endpoint("merchant-1", created["id"])
     assert [s.secret for s in stored.secrets] == [rotated["secret"], created["secret"]]
-    assert stored.secrets[0].expires_at is None and stored.secrets[1].expires_at == stored.secrets[1].expires_at
-    status, body = endpoint_call("POST", created["id"], "/rotate_secret", body={"grace_period_s": 8 * 86400}, key="r2")
+    assert stored.secrets[0].expires_at is None and stored.secrets[1].expires_at is not None
+    status, again = endpoint_call("POST", created["id"], "/rotate_secret", body={"grace_period_s": 0}, key="r2")
+    assert status == 200 and again["secret"] not in (created["secret"], rotated["secret"])
+    # r1 retried late, after r2: nothing rotates again (the answer is the endpoint's current secret)
+    assert endpoint_call("POST", created["id"], "/rotate_secret", body={"grace_period_s": 600}, key="r1") == (
+        200,
+        again,
+    )
+    stored = runtime.container.app().endpoint("merchant-1", created["id"])
+    assert [s.secret for s in stored.secrets] == [again["secret"], created["secret"]]  # r2 dropped r1's at once
+    status, body = endpoint_call("POST", created["id"], "/rotate_secret", body={"grace_period_s": 8 * 86400}, key="r3")
     assert status == 422 and fields(body) == ["body.grace_period_s"]
 
 

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from notifier.domain.endpoints import (
     MAX_GRACE_S,
+    ROTATION_KEYS_KEPT,
     InvalidEndpoint,
     Secret,
     enabled_events,
@@ -68,6 +69,15 @@ def test_given_a_current_secret_when_rotated_with_grace_then_both_sign_until_it_
     assert after.current_secret == "whsec_new" and after.rotation_key == "r1"
     assert after.live_secrets(NOW + 3599) == ("whsec_new", old)
     assert after.live_secrets(NOW + 3600) == ("whsec_new",)
+
+
+def test_an_endpoint_remembers_its_latest_rotations_keys() -> None:
+    rotated_endpoint = endpoint()
+    for n in range(ROTATION_KEYS_KEPT + 5):
+        rotated_endpoint = rotate(rotated_endpoint, now=NOW, grace_period_s=0, key=f"r{n}")
+    assert rotated_endpoint.rotation_key == f"r{ROTATION_KEYS_KEPT + 4}"
+    assert rotated_endpoint.rotated_under("r5") and not rotated_endpoint.rotated_under("r4")
+    assert len(rotated_endpoint.secrets) == 1  # no grace: only the current one signs
 
 
 def test_a_rotation_without_grace_drops_the_old_secret_at_once() -> None:

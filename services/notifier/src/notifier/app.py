@@ -111,7 +111,7 @@ class NotifierApp:
         rotates nothing more and answers the secret that rotation made."""
         for _ in range(self.ROTATION_ATTEMPTS):
             before = self.endpoint(merchant_id, endpoint_id)
-            if before.rotation_key == key:
+            if before.rotated_under(key):
                 return before
             after = rotate(before, now=self._now(), grace_period_s=grace_period_s, key=key)
             if self._endpoints.rotated(before, after):

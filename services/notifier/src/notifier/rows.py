@@ -52,6 +52,7 @@ def endpoint_row(endpoint: WebhookEndpoint) -> dict[str, Any]:
         "description": endpoint.description,
         "request_fingerprint": endpoint.request_fingerprint,
         "rotation_key": endpoint.rotation_key,
+        "rotation_keys": list(endpoint.rotation_keys) or None,
     }
 
 
@@ -68,7 +69,7 @@ def endpoint_from_row(row: dict[str, Any]) -> WebhookEndpoint:
         description=row.get("description"),
         status=row.get("status", "enabled"),
         request_fingerprint=row.get("request_fingerprint", ""),
-        rotation_key=row.get("rotation_key"),
+        rotation_keys=tuple(row.get("rotation_keys", ())),
     )
 
 

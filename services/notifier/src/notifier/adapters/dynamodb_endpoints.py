@@ -131,6 +131,7 @@ class DynamoDBEndpoints:
         values: dict[str, Any] = {
             ":secrets": to_attributes({"s": secrets_row(after.secrets)})["s"],
             ":key": {"S": after.rotation_key or ""},
+            ":keys": to_attributes({"k": list(after.rotation_keys)})["k"],
         }
         if before.rotation_key is not None:
             values[":before"] = {"S": before.rotation_key}
@@ -138,7 +139,7 @@ class DynamoDBEndpoints:
             self._client.update_item(
                 TableName=self._table,
                 Key=self._key(before.merchant_id, before.endpoint_id),
-                UpdateExpression="SET secrets = :secrets, rotation_key = :key",
+                UpdateExpression="SET secrets = :secrets, rotation_key = :key, rotation_keys = :keys",
                 ConditionExpression=condition,
                 ExpressionAttributeValues=values,
             )

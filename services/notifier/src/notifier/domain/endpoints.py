@@ -21,6 +21,7 @@ MAX_ENDPOINTS = 16
 DEFAULT_GRACE_S = 24 * 3600
 MAX_GRACE_S = 7 * 24 * 3600
 MAX_DESCRIPTION = 500
+ROTATION_KEYS_KEPT = 20  # a retry comes within minutes; twenty rotations in between is far beyond any client
 ALL_EVENTS = "*"
 ENDPOINT_ID = re.compile(r"we_[0-9a-f]{24}")
 _ENDPOINT_NAMESPACE = uuid.UUID("a3f1c9e2-6b5d-4e78-9f21-0c4d8b7e6a15")
@@ -55,7 +56,16 @@ class WebhookEndpoint:
     description: str | None = None
     status: str = "enabled"
     request_fingerprint: str = ""  # what was asked under the creating Idempotency-Key
-    rotation_key: str | None = None  # the Idempotency-Key of the last rotation: a retry of it rotates nothing
+    # The Idempotency-Keys of the latest rotations, newest last: a retry of any of them rotates nothing more.
+    rotation_keys: tuple[str, ...] = ()
+
+    @property
+    def rotation_key(self) -> str | None:
+        """The last rotation's key: the version a rotation is decided on (compare-and-set)."""
+        return self.rotation_keys[-1] if self.rotation_keys else None
+
+    def rotated_under(self, key: str) -> bool:
+        return key in self.rotation_keys
 
     @property
     def current_secret(self) -> str:
@@ -139,5 +149,5 @@ def rotate(
     return replace(
         endpoint,
         secrets=rotated(endpoint.secrets, now=now, grace_period_s=grace_period_s, new=new),
-        rotation_key=key,
+        rotation_keys=(*endpoint.rotation_keys, key)[-ROTATION_KEYS_KEPT:],
     )
