@@ -141,6 +141,11 @@ def test_deleting_removes_the_endpoint_and_again_is_404(runtime: ModuleType) -> 
     assert status == 200 and body == {"id": created["id"], "object": "webhook_endpoint", "deleted": True}
     assert endpoint_call("DELETE", created["id"])[0] == 404
     assert endpoint_call("GET", created["id"])[0] == 404
+    # a late retry of its creation does not bring it back
+    status, body = create()
+    assert status == 422 and fields(body) == ["header.idempotency-key"] and "deleted" in body["detail"]
+    assert call(api.handler, "GET", "/webhook_endpoints")[1]["data"] == []
+    assert create(key="key-2")[0] == 201
 
 
 def test_rotation_answers_a_new_secret_and_keeps_the_old_one_signing_for_its_grace(runtime: ModuleType) -> None:

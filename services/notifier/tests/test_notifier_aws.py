@@ -72,9 +72,11 @@ def test_a_removed_endpoint_frees_its_place_and_removing_it_again_finds_none(aws
     assert store.add(kept, limit=2) and store.add(dropped, limit=2)
     with pytest.raises(TooManyEndpoints):
         store.add(endpoint("m-1", "c"), limit=2)
-    assert store.remove("m-1", dropped.endpoint_id) is True
-    assert store.remove("m-1", dropped.endpoint_id) is False
-    assert store.remove("m-2", kept.endpoint_id) is False  # another merchant's: untouched
+    assert store.remove("m-1", dropped.endpoint_id, at=5) is True
+    assert store.remove("m-1", dropped.endpoint_id, at=5) is False
+    assert store.remove("m-2", kept.endpoint_id, at=5) is False  # another merchant's: untouched
+    assert store.was_deleted("m-1", dropped.endpoint_id) and not store.was_deleted("m-1", kept.endpoint_id)
+    assert not store.was_deleted("m-2", dropped.endpoint_id)
     assert store.add(endpoint("m-1", "c"), limit=2) is True
     assert {e.endpoint_id for e in store.of_merchant("m-1")} == {kept.endpoint_id, endpoint("m-1", "c").endpoint_id}
 

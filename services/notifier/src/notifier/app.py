@@ -73,6 +73,8 @@ class NotifierApp:
         existing = self._endpoints.get(merchant_id, endpoint_id)
         if existing is not None:
             return self._replayed(existing, fingerprint), False
+        if self._endpoints.was_deleted(merchant_id, endpoint_id):
+            raise KeyReused("the endpoint this Idempotency-Key created was deleted since: use a new key")
         try:
             self._check_target(url)
         except TargetRefused as refused:
@@ -103,7 +105,7 @@ class NotifierApp:
         return sorted(self._endpoints.of_merchant(merchant_id), key=lambda e: (-e.created, e.endpoint_id))
 
     def delete(self, merchant_id: str, endpoint_id: str) -> None:
-        if not self._endpoints.remove(merchant_id, endpoint_id):
+        if not self._endpoints.remove(merchant_id, endpoint_id, at=self._now()):
             raise EndpointNotFound(f"no webhook endpoint {endpoint_id}")
 
     def rotate_secret(self, merchant_id: str, endpoint_id: str, key: str, grace_period_s: int) -> WebhookEndpoint:

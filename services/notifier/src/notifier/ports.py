@@ -20,9 +20,11 @@ class Endpoints(Protocol):
 
     def of_merchant(self, merchant_id: str) -> list[WebhookEndpoint]: ...
 
-    def remove(self, merchant_id: str, endpoint_id: str) -> bool:
-        """False when there was none."""
+    def remove(self, merchant_id: str, endpoint_id: str, *, at: int) -> bool:
+        """False when there was none; leaves a tombstone (was_deleted)."""
         ...
+
+    def was_deleted(self, merchant_id: str, endpoint_id: str) -> bool: ...
 
     def rotated(self, before: WebhookEndpoint, after: WebhookEndpoint) -> bool:
         """Replace the secrets if the endpoint still holds `before`'s; False when it changed meanwhile."""

@@ -2,7 +2,8 @@
 
 webhook-endpoints: pk merchant_id, sk endpoint_id ("we_" + 24 hex); the deliverer reads the same item for each
 attempt's URL and live secrets. One more row per merchant, sk COUNT_KEY, counts its endpoints, so the limit holds
-under concurrent registrations (a Query-then-Put could pass it twice).
+under concurrent registrations (a Query-then-Put could pass it twice); a deleted endpoint leaves a tombstone row,
+sk DELETED_PREFIX + its id, so a late retry of its creation does not bring it back.
 merchant-events: pk merchant_id, sk event_id (sorts by time); body is the exact JSON delivered.
 """
 
@@ -18,6 +19,7 @@ from notifier.domain.endpoints import Secret, WebhookEndpoint
 
 COUNT_KEY = "#count"
 ENDPOINT_PREFIX = "we_"
+DELETED_PREFIX = "deleted#"  # a deleted endpoint's tombstone: its creating key may not make it again
 _serializer, _deserializer = TypeSerializer(), TypeDeserializer()
 
 

@@ -10,6 +10,7 @@ from notifier.domain.endpoints import WebhookEndpoint
 from notifier.domain.errors import TooManyEndpoints
 from notifier.rows import (
     COUNT_KEY,
+    DELETED_PREFIX,
     ENDPOINT_PREFIX,
     endpoint_from_row,
     endpoint_row,
@@ -91,7 +92,11 @@ class DynamoDBEndpoints:
                 return found
             query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
-    def remove(self, merchant_id: str, endpoint_id: str) -> bool:
+    def was_deleted(self, merchant_id: str, endpoint_id: str) -> bool:
+        key = self._key(merchant_id, DELETED_PREFIX + endpoint_id)
+        return "Item" in self._client.get_item(TableName=self._table, Key=key, ConsistentRead=True)
+
+    def remove(self, merchant_id: str, endpoint_id: str, *, at: int) -> bool:
         if not endpoint_id.startswith(ENDPOINT_PREFIX):
             return False
         try:
@@ -111,6 +116,12 @@ class DynamoDBEndpoints:
                             "UpdateExpression": "SET endpoints = endpoints - :one",
                             "ConditionExpression": "endpoints > :zero",
                             "ExpressionAttributeValues": {":zero": {"N": "0"}, ":one": {"N": "1"}},
+                        }
+                    },
+                    {
+                        "Put": {
+                            "TableName": self._table,
+                            "Item": {**self._key(merchant_id, DELETED_PREFIX + endpoint_id), "deleted": {"N": str(at)}},
                         }
                     },
                 ]
