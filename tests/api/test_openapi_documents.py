@@ -32,6 +32,14 @@ def test_documents_describe_every_route_the_api_serves() -> None:
         },
         "ledger": {"/ledger/trial-balance"},
         "wallet": {"/wallets/{merchant_id}", "/payouts"},
+        "notifier": {
+            "/webhook_endpoints",
+            "/webhook_endpoints/{endpoint_id}",
+            "/webhook_endpoints/{endpoint_id}/rotate_secret",
+            "/events",
+            "/events/{event_id}",
+            "/events/{event_id}/redeliver",
+        },
     }
     initializer = json.loads(committed_path("initializer").read_text())
     moves = ("/payments", *(f"/payments/{{payment_order_id}}/{act}" for act in ("refunds", "capture", "cancel")))
@@ -42,6 +50,15 @@ def test_documents_describe_every_route_the_api_serves() -> None:
         ), moves_money
     payout = json.loads(committed_path("wallet").read_text())["paths"]["/payouts"]["post"]
     assert any(p["name"].lower() == "idempotency-key" and p["required"] for p in payout["parameters"])
+    webhooks = json.loads(committed_path("notifier").read_text())["paths"]
+    for post in (
+        "/webhook_endpoints",
+        "/webhook_endpoints/{endpoint_id}/rotate_secret",
+        "/events/{event_id}/redeliver",
+    ):
+        parameters = webhooks[post]["post"]["parameters"]
+        assert any(p["name"].lower() == "idempotency-key" and p["required"] for p in parameters), post
+    assert {"201", "422"} <= set(webhooks["/webhook_endpoints"]["post"]["responses"])
     assert "cvv" in json.dumps(initializer["components"]["schemas"])  # the request schema is documented
     capture = initializer["paths"]["/payments/{payment_order_id}/capture"]["post"]["responses"]
     assert {"202", "404", "409", "422"} <= set(capture)

@@ -27,7 +27,7 @@ from importlinter.cli import lint_imports
 
 INFRASTRUCTURE = ["boto3", "botocore", "opentelemetry", "aws_lambda_powertools", "dependency_injector"]
 PURE_KERNEL = ["money", "ids", "events", "problems", "cards", "domain_events"]
-SERVICES = ["initializer", "finalizer", "ledger", "wallet"]
+SERVICES = ["initializer", "finalizer", "ledger", "wallet", "notifier"]
 # A service's modules, highest first; a service holds those it needs.
 LAYERS = ["entrypoints", "http_models", "runtime", "container", "adapters", "rows", "app", "ports", "domain"]
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-PACKAGES = ["initializer", "finalizer", "ledger", "wallet", "payments_shared"]
+PACKAGES = ["initializer", "finalizer", "ledger", "wallet", "notifier", "payments_shared"]
 
 Graph = dict[str, set[str]]
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-SERVICES = ["initializer", "finalizer", "ledger", "wallet"]
+SERVICES = ["initializer", "finalizer", "ledger", "wallet", "notifier"]
 
 
 def clients_built(service: str) -> set[str]:

@@ -33,7 +33,7 @@ from payments_shared.event_patterns import load_pattern
 from payments_shared.topology import api_routes
 from payments_testing.iam.deployed import POLICIES_FILE
 
-SERVICES = ("initializer", "finalizer", "ledger", "wallet")
+SERVICES = ("initializer", "finalizer", "ledger", "wallet", "notifier")
 # Functions fed by their event store's DynamoDB stream: the outbox relays and the ledger's totals projection.
 STREAM_CONSUMERS = {
     function: resources.EVENT_STORES[service] for service, function in resources.STREAM_CONSUMERS.items()
@@ -43,7 +43,7 @@ STREAM_CONSUMERS = {
 ROUTES = {f"{r.method} {r.path}" for r in api_routes() if r.authorization == "AWS_IAM"}
 SIGNED_BY_CALLER = {f"{r.method} {r.path}" for r in api_routes() if r.authorization == "NONE"}
 assert "POST /payments" in ROUTES and SIGNED_BY_CALLER == {"POST /webhooks/stripe"}
-# Every function the four roots deploy.
+# Every function the five roots deploy.
 FUNCTIONS = {
     "initializer-api",
     "initializer-relay",
@@ -60,6 +60,9 @@ FUNCTIONS = {
     "wallet",
     "wallet-api",
     "wallet-relay",
+    "notifier-api",
+    "notifier-record",
+    "notifier-deliver",
 }
 SECRETS = {
     "/payments/dynatrace/firehose-access-key": "dt0c01.firehose-fake",
@@ -188,6 +191,8 @@ def test_every_function_runs_its_service_zip_with_the_dynatrace_layer(deployment
         assert env["DT_CONNECTION_AUTH_TOKEN"] == SECRETS["/payments/dynatrace/connection-token"]
         # One log ingestion path (the log group's Firehose): the OneAgent does not collect logs as well.
         assert "DT_LOG_COLLECTION_AUTH_TOKEN" not in env
+        # Loopback webhook receivers are the local run's alone: no deployed function may allow them (SSRF).
+        assert "WEBHOOK_TARGETS_ALLOW_LOOPBACK" not in env, name
 
 
 def test_every_log_group_keeps_a_year_and_streams_to_the_platform_firehose(deployment: Deployment) -> None:
@@ -244,6 +249,35 @@ def test_every_consumer_reads_its_own_queue_fed_by_its_rule_never_an_async_invoc
         # No EventBridge invoke permission is left: the function is reached only through its queue.
         with pytest.raises(lambdas.exceptions.ResourceNotFoundException):
             lambdas.get_policy(FunctionName=consumer.function)
+
+
+def test_webhook_deliveries_retry_on_their_schedule_then_park_in_an_alarmed_dlq(deployment: Deployment) -> None:
+    """notifier-deliveries: no rule feeds it (notifier-record and notifier-api send), the deliverer reads it with
+    partial batch responses, and the redrive parks a delivery after the schedule's last attempt."""
+    sqs, lambdas = aws("sqs"), aws("lambda")
+    settings = json.loads(Path("contracts/consumers.json").read_text())["notifier_deliveries"]
+    schedule = json.loads(Path("services/notifier/src/notifier/delivery/retry_schedule.json").read_text())
+    url = sqs.get_queue_url(QueueName="notifier-deliveries")["QueueUrl"]
+    queue = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    dlq_url = sqs.get_queue_url(QueueName="notifier-deliveries-dlq")["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    assert json.loads(queue["RedrivePolicy"]) == {
+        "deadLetterTargetArn": dlq_arn,
+        "maxReceiveCount": schedule["max_receive_count"],
+    }
+    assert queue["KmsMasterKeyId"] == deployment.platform["kms_key_arn"]
+    assert int(queue["MessageRetentionPeriod"]) > sum(schedule["delays_s"])
+    mappings = {m["EventSourceArn"]: m for m in lambdas.list_event_source_mappings()["EventSourceMappings"]}
+    mapping = mappings[queue["QueueArn"]]
+    assert invokes_the_alias(mapping["FunctionArn"], "notifier-deliver"), mapping["FunctionArn"]
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mapping["BatchSize"] == settings["batch_size"] == 10
+    alarms = {a["AlarmName"] for a in aws("cloudwatch").describe_alarms()["MetricAlarms"]}
+    assert "notifier-deliveries-dlq-depth" in alarms
+    sent_by = {
+        name for name, policy in role_policies().items() if "sqs:SendMessage" in granted_on(policy, queue["QueueArn"])
+    }
+    assert sent_by == {"notifier-record", "notifier-api"}
 
 
 def test_each_stream_consumer_reads_its_own_stream_with_bisect_and_partial_batch_failures(
@@ -469,8 +503,18 @@ def test_each_merchant_role_invokes_merchant_routes_only_and_maps_to_its_merchan
         resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
         return {r.removeprefix(f"{execution_arn}/*/") for r in resources}
 
-    assert routes(merchant) == {"POST/payments", "GET/payments/*", "GET/wallets/*"}  # never the books
-    assert routes(operator) == {"GET/ledger/trial-balance", "GET/payments/*", "GET/wallets/*"}
+    webhooks = {
+        "POST/webhook_endpoints",
+        "GET/webhook_endpoints",
+        "GET/webhook_endpoints/*",
+        "DELETE/webhook_endpoints/*",
+        "POST/webhook_endpoints/*/rotate_secret",
+        "GET/events",
+        "GET/events/*",
+        "POST/events/*/redeliver",
+    }
+    assert routes(merchant) == {"POST/payments", "GET/payments/*", "GET/wallets/*", *webhooks}  # never the books
+    assert routes(operator) == {"GET/ledger/trial-balance", "GET/payments/*", "GET/wallets/*", *webhooks}
     account = deployment.platform["kms_key_arn"].split(":")[4]
     table = deployment.platform["principals_table_name"]
     for merchant_id, trusted in MERCHANTS.items():
@@ -591,6 +635,8 @@ def test_every_alarm_notifies_the_environments_topic(deployment: Deployment) -> 
         "payments-metrics-to-dynatrace-delivery",
         "finalizer-sweep-not-running",
         "payments-time-to-final-status",
+        "notifier-deliveries-dlq-depth",  # webhook deliveries parked after every retry
+        "notifier-deliveries-age",
         *(f"{c}-{kind}" for c in consumers for kind in ("dlq-depth", "dlq-age", "inbox-age")),
         *(f"{t}-{op}-throttles" for t in tables for op in ("read", "write")),
         *(f"{f}-{kind}" for f in functions() for kind in ("errors", "throttles", "p99-duration")),

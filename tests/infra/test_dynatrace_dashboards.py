@@ -344,7 +344,7 @@ def test_requests_vs_invocations_compares_the_api_with_its_functions_invocations
     # The gap the seed looks for (IAM 403s, throttling before any function) shows only if the two sides come
     # from different producers: API Gateway's count or access log against Lambda's own invocations.
     api_functions = api_function_names()
-    assert api_functions == {"initializer-api", "wallet-api", "ledger-api", "finalizer-webhook"}
+    assert api_functions == {"initializer-api", "wallet-api", "ledger-api", "notifier-api", "finalizer-webhook"}
     rest_api = Path("infra/terraform/modules/rest_api/main.tf").read_text()
     assert ACCESS_LOG_GROUP == f"/aws/apigateway/{API_NAME}-access"
     assert 'name              = "/aws/apigateway/${var.name}-access"' in rest_api
@@ -447,7 +447,7 @@ def test_the_checks_reject_what_nobody_publishes() -> None:
     assert unknown_log_fields("fetch logs\n| filter isNotNull(access[routeKey])", emitted) == ["access[routeKey]"]
     assert unknown_log_groups('fetch logs | filter aws.log_group == "/aws/lambda/refunds"') == ["/aws/lambda/refunds"]
     assert "faas.coldstart" in span_attributes_set_by_code()
-    assert len(deployed_function_names()) == 15
+    assert len(deployed_function_names()) == 18
 
 
 def test_the_metric_stream_sends_the_namespaces_the_tiles_read() -> None:

@@ -88,3 +88,11 @@ def test_the_wildcard_check_lets_a_deny_through_but_not_an_allow() -> None:
     allow = 'data "aws_iam_policy_document" "bucket" {\n  statement {\n    actions = ["s3:*"]\n'
     assert in_deny_statement(deny, deny.index("actions")) and allowed_wildcard("tls_only", "s3:*", deny=True)
     assert not in_deny_statement(allow, allow.index("actions")) and not allowed_wildcard("bucket", "s3:*")
+
+
+def test_no_deployed_function_allows_loopback_webhook_targets() -> None:
+    """WEBHOOK_TARGETS_ALLOW_LOOPBACK=1 lets a webhook target be 127.0.0.1 (the local run's receivers): a deployed
+    function with it could be pointed at its own host's services (SSRF). No Terraform file sets it."""
+    setting = re.compile(r"WEBHOOK_TARGETS_ALLOW_LOOPBACK\s*=")
+    assert [str(tf) for tf in TERRAFORM_DIR.rglob("*.tf") if setting.search(tf.read_text())] == []
+    assert setting.search('environment = { WEBHOOK_TARGETS_ALLOW_LOOPBACK = "1" }')  # the check bites

@@ -15,7 +15,12 @@ import json
 from pathlib import Path
 from typing import Any
 
-APIS = {"initializer": "Payments initializer API", "ledger": "Payments ledger API", "wallet": "Payments wallet API"}
+APIS = {
+    "initializer": "Payments initializer API",
+    "ledger": "Payments ledger API",
+    "wallet": "Payments wallet API",
+    "notifier": "Payments webhooks API",
+}
 
 # Problems a route answers beyond 400 (and 415 for a body), from its handler's domain errors.
 # Every route: 403 for a principal that is not onboarded (API Gateway's own 403 comes first for an unsigned
@@ -79,6 +84,36 @@ ROUTE_PROBLEMS = {
         "503": "Busy: nothing was paid out; retry after Retry-After seconds with the same key",
     },
     ("get", "/ledger/trial-balance"): {"403": "Operators only: the company's books"},
+    ("post", "/webhook_endpoints"): {
+        "403": "merchant_id names another merchant (a merchant registers its own endpoints only)",
+        "422": "The URL is refused (not https, or its host is or resolves to a private, loopback or link-local "
+        "address: body.url says why), an event type is unknown (body.enabled_events), the merchant already has "
+        "16 endpoints, or the Idempotency-Key was used before with a different body",
+    },
+    ("get", "/webhook_endpoints"): {"403": "merchant_id names another merchant"},
+    ("get", "/webhook_endpoints/{endpoint_id}"): {
+        "403": "merchant_id names another merchant",
+        "404": "No such endpoint for this merchant (another merchant's answers the same)",
+    },
+    ("delete", "/webhook_endpoints/{endpoint_id}"): {
+        "403": "merchant_id names another merchant",
+        "404": "No such endpoint for this merchant (another merchant's, or deleted already)",
+    },
+    ("post", "/webhook_endpoints/{endpoint_id}/rotate_secret"): {
+        "403": "merchant_id names another merchant",
+        "404": "No such endpoint for this merchant (another merchant's answers the same)",
+        "422": "grace_period_s is negative or over 7 days (body.grace_period_s)",
+    },
+    ("get", "/events"): {"403": "merchant_id names another merchant"},
+    ("get", "/events/{event_id}"): {
+        "403": "merchant_id names another merchant",
+        "404": "No such event for this merchant (another merchant's answers the same)",
+    },
+    ("post", "/events/{event_id}/redeliver"): {
+        "403": "merchant_id names another merchant",
+        "404": "No such event, or no such endpoint, for this merchant",
+        "422": "The endpoint named does not take this event's type (body.endpoint_id)",
+    },
 }
 
 PROBLEM_SCHEMA = {

@@ -31,8 +31,14 @@ variable "operator_principals" {
 
 locals {
   # execute-api ARNs: <api execution arn>/<stage>/<METHOD>/<path>
-  merchant_routes = ["POST/payments", "GET/payments/*", "GET/wallets/*"]
-  operator_routes = ["GET/ledger/trial-balance", "GET/payments/*", "GET/wallets/*"]
+  # Webhooks (notifier-api): a merchant keeps its own endpoints and reads its own events; an operator may act
+  # for any merchant by naming it (support: re-send what a merchant missed).
+  webhook_routes = [
+    "POST/webhook_endpoints", "GET/webhook_endpoints", "GET/webhook_endpoints/*", "DELETE/webhook_endpoints/*",
+    "POST/webhook_endpoints/*/rotate_secret", "GET/events", "GET/events/*", "POST/events/*/redeliver",
+  ]
+  merchant_routes = concat(["POST/payments", "GET/payments/*", "GET/wallets/*"], local.webhook_routes)
+  operator_routes = concat(["GET/ledger/trial-balance", "GET/payments/*", "GET/wallets/*"], local.webhook_routes)
   assumed_role    = "arn:aws:sts::${data.aws_caller_identity.current.account_id}:assumed-role"
 }
 

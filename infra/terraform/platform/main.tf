@@ -368,8 +368,8 @@ module "dashboard" {
   region         = var.region
   stage          = module.api.stage_name
   event_bus_name = aws_cloudwatch_event_bus.this.name
-  function_names = ["initializer-api", "initializer-relay", "initializer-outcome", "finalizer", "finalizer-relay", "ledger", "ledger-totals", "ledger-api", "wallet", "wallet-api"]
-  table_names    = ["initializer-events", "ShowMeTheMoney", "finalizer-events", "BreakingTheBank", "ledger-events", "LedgerAccounts", "wallet-events", "WalletBalances"]
-  rule_names     = ["finalizer", "initializer-outcome", "ledger", "wallet"]
-  dlq_names      = ["finalizer-dlq", "initializer-outcome-dlq", "ledger-dlq", "wallet-dlq"]
+  function_names = ["initializer-api", "initializer-relay", "initializer-outcome", "finalizer", "finalizer-relay", "ledger", "ledger-totals", "ledger-api", "wallet", "wallet-api", "notifier-api", "notifier-record", "notifier-deliver"]
+  table_names    = ["initializer-events", "ShowMeTheMoney", "finalizer-events", "BreakingTheBank", "ledger-events", "LedgerAccounts", "wallet-events", "WalletBalances", "webhook-endpoints", "merchant-events", "webhook-deliveries"]
+  rule_names     = ["finalizer", "initializer-outcome", "ledger", "wallet", "notifier"]
+  dlq_names      = ["finalizer-dlq", "initializer-outcome-dlq", "ledger-dlq", "wallet-dlq", "notifier-dlq", "notifier-deliveries-dlq"]
 }

@@ -11,19 +11,22 @@ from pathlib import Path
 # Test and local-only code must never ship in a function's zip.
 FORBIDDEN_PREFIXES = ("moto/", "pytest/", "_pytest/", "hypothesis/", "payments_testing/", "fake_psp/")
 MAX_ZIP_BYTES = 12_000_000  # compressed
-# No function calls SQS: if its client can be built, botocore's models were not pruned (lean_awslambda).
+# A service the zip's functions never call (SQS for most): if its client can be built, botocore's models were not
+# pruned (lean_awslambda).
 UNUSED_CLIENT_FAILS = """
 import boto3, botocore.exceptions
 try:
-    boto3.client("sqs", region_name="eu-west-1")
+    boto3.client("{service}", region_name="eu-west-1")
 except botocore.exceptions.UnknownServiceError:
     pass
 else:
-    raise SystemExit("an SQS client was built: the zip carries botocore models its code never calls")
+    raise SystemExit("an {service} client was built: the zip carries botocore models its code never calls")
 """
 
 
-def assert_zip_imports(zip_path: Path, package: str, statements: list[str], tmp_path: Path) -> list[str]:
+def assert_zip_imports(
+    zip_path: Path, package: str, statements: list[str], tmp_path: Path, unused_service: str = "sqs"
+) -> list[str]:
     """Unpack the zip, run `statements` in a bare python3.12 (-S -E: no site-packages, no env paths)."""
     assert sys.version_info[:2] == (3, 12), "the Lambda runtime is python3.12"
     assert zip_path.stat().st_size <= MAX_ZIP_BYTES, f"{zip_path}: {zip_path.stat().st_size / 1e6:.1f} MB"
@@ -39,7 +42,7 @@ def assert_zip_imports(zip_path: Path, package: str, statements: list[str], tmp_
             "import sys; sys.path[:0] = [sys.argv[1]]",
             *statements,
             "import lambda_function",
-            UNUSED_CLIENT_FAILS,
+            UNUSED_CLIENT_FAILS.format(service=unused_service),
             "print('ok')",
         ]
     )

@@ -83,8 +83,9 @@ data "aws_region" "current" {}
 locals {
   account = data.aws_caller_identity.current.account_id
   region  = data.aws_region.current.name
-  # Every resource path the routes need, by depth: "/payments/{id}" needs "/payments" too.
-  segments = { for r in var.routes : r.path => split("/", trimprefix(r.path, "/")) }
+  # Every resource path the routes need, by depth: "/payments/{id}" needs "/payments" too. A path may serve
+  # several methods (GET and POST /webhook_endpoints): one resource each.
+  segments = { for path in distinct([for r in var.routes : r.path]) : path => split("/", trimprefix(path, "/")) }
   paths_at = { for depth in [1, 2, 3] : depth => toset(flatten([
     for parts in values(local.segments) : length(parts) >= depth ? ["/${join("/", slice(parts, 0, depth))}"] : []
   ])) }

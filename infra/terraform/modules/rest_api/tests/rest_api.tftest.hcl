@@ -54,6 +54,28 @@ run "every_route_a_resource_method_and_proxy_integration_to_its_functions_alias"
   }
 }
 
+run "several_methods_on_one_path_share_its_resource" {
+  command = apply
+
+  variables {
+    routes = [
+      { method = "POST", path = "/webhook_endpoints", function = "notifier-api", authorization = "AWS_IAM" },
+      { method = "GET", path = "/webhook_endpoints", function = "notifier-api", authorization = "AWS_IAM" },
+      { method = "GET", path = "/webhook_endpoints/{endpoint_id}", function = "notifier-api", authorization = "AWS_IAM" },
+      { method = "DELETE", path = "/webhook_endpoints/{endpoint_id}", function = "notifier-api", authorization = "AWS_IAM" },
+    ]
+  }
+
+  assert {
+    condition     = keys(aws_api_gateway_resource.depth1) == ["/webhook_endpoints"] && keys(aws_api_gateway_resource.depth2) == ["/webhook_endpoints/{endpoint_id}"]
+    error_message = "one resource per path, whatever its methods"
+  }
+  assert {
+    condition     = length(aws_api_gateway_method.this) == 4
+    error_message = "a method per route"
+  }
+}
+
 run "the_prod_stage_as_the_seed_sets_it_up" {
   command = apply
 
