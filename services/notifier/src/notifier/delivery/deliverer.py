@@ -1,0 +1,107 @@
+"""One delivery attempt: read the event and the endpoint as they are now, sign, POST, and say what the queue does.
+
+The endpoint is read at every attempt: a deleted endpoint, or one that no longer wants the type, ends the
+delivery (Stripe: an endpoint disabled or deleted during retries gets no further attempts for the event); its
+current URL is checked again (url_policy) and its live secrets sign, so a rotation or a URL change applies to
+retries too.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from notifier.delivery.health import HEALTHY
+from notifier.delivery.ports import (
+    Attempt,
+    DeliveryLog,
+    DeliveryRequest,
+    EndpointHealthStore,
+    MerchantEvents,
+    Sender,
+    WebhookEndpoints,
+)
+from notifier.delivery.schedule import INVOCATION_MARGIN_S, MAX_VISIBILITY_S, RetrySchedule
+from notifier.domain.signature import HEADER, sign
+from notifier.domain.url_policy import Resolver, TargetRefused, resolve_target, system_resolver
+
+USER_AGENT = "payments-webhooks/1"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the queue does with the message: done (deleted), or back after retry_in_s (None: let it park)."""
+
+    status: str
+    done: bool
+    retry_in_s: int | None = None
+
+
+class Deliverer:
+    def __init__(
+        self,
+        events: MerchantEvents,
+        endpoints: WebhookEndpoints,
+        log: DeliveryLog,
+        health: EndpointHealthStore,
+        sender: Sender,
+        schedule: RetrySchedule,
+        *,
+        allow_loopback: bool = False,
+        resolve: Resolver = system_resolver,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._events, self._endpoints, self._log, self._health = events, endpoints, log, health
+        self._sender, self._schedule = sender, schedule
+        self._allow_loopback, self._resolve, self._clock = allow_loopback, resolve, clock
+
+    def deliver(self, request: DeliveryRequest, receive_count: int) -> Outcome:
+        event = self._events.event(request.merchant_id, request.event_id)
+        if event is None:
+            return Outcome("no such event", done=True)
+        endpoint = self._endpoints.endpoint(request.merchant_id, request.endpoint_id)
+        if endpoint is None:
+            return Outcome("endpoint deleted", done=True)
+        if not endpoint.wants(event.type):
+            return Outcome(f"endpoint no longer wants {event.type}", done=True)
+
+        now = int(self._clock())
+        health = self._health.health(request.merchant_id, request.endpoint_id)
+        if health.defers(now):
+            # No HTTP call: the endpoint was unreachable moments ago. Come back after its cool-down at the earliest.
+            return self._failed(request, receive_count, now, "deferred: endpoint unreachable", health.retry_not_before)
+
+        attempt = self._attempt(endpoint.url, endpoint.live_secrets(now), event.body, now)
+        self._log.record_attempt(request, now, attempt.status, delivered=attempt.delivered)
+        if attempt.delivered:
+            if health != HEALTHY:
+                self._health.clear(request.merchant_id, request.endpoint_id)
+            return Outcome(attempt.status, done=True)
+        if not attempt.reachable:
+            failures = health.consecutive_failures + 1
+            cooldown = self._schedule.retry_in(min(failures, self._schedule.max_receive_count - 1)) or 1
+            health = health.after_unreachable(now, cooldown)
+            self._health.save(request.merchant_id, request.endpoint_id, health)
+        return self._failed(request, receive_count, now, attempt.status, health.retry_not_before)
+
+    def _attempt(self, url: str, secrets: list[str], body: bytes, now: int) -> Attempt:
+        try:
+            target = resolve_target(url, allow_loopback=self._allow_loopback, resolve=self._resolve)
+        except TargetRefused as refused:
+            return Attempt(f"refused: {refused}", delivered=False, reachable=False)
+        headers = {
+            "Content-Type": "application/json",
+            HEADER: sign(secrets, now, body),
+            "User-Agent": USER_AGENT,
+        }
+        return self._sender.send(target, body, headers)
+
+    def _failed(self, request: DeliveryRequest, receive_count: int, now: int, status: str, not_before: int) -> Outcome:
+        retry_in = self._schedule.retry_in(receive_count)
+        if retry_in is None:
+            # The last attempt: the queue's redrive moves the message to the DLQ at its next receive.
+            self._log.record_parked(request, now, status)
+            return Outcome(status, done=False, retry_in_s=None)
+        wait = max(retry_in, not_before - now)
+        return Outcome(status, done=False, retry_in_s=min(wait, MAX_VISIBILITY_S - INVOCATION_MARGIN_S))

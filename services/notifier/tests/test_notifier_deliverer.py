@@ -1,0 +1,176 @@
+"""The deliverer with in-memory tables and a scripted sender: what each attempt's outcome makes the queue do."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pytest
+
+from notifier.delivery.adapters.memory import (
+    InMemoryDeliveryLog,
+    InMemoryEndpointHealth,
+    InMemoryMerchantEvents,
+    InMemoryWebhookEndpoints,
+)
+from notifier.delivery.deliverer import USER_AGENT, Deliverer
+from notifier.delivery.ports import Attempt, DeliveryRequest, Endpoint, Secret, StoredEvent
+from notifier.delivery.schedule import load
+from notifier.domain.signature import HEADER, verify
+from notifier.domain.url_policy import Target
+
+NOW = 1_800_000_000
+BODY = b'{"id":"evt_1","object":"event","type":"payment.succeeded"}'
+REQUEST = DeliveryRequest("merchant-1", "evt_1", "we_1")
+SCHEDULE = load()
+
+
+@dataclass
+class ScriptedSender:
+    answers: list[Attempt] = field(default_factory=list)
+    sent: list[tuple[Target, bytes, dict[str, str]]] = field(default_factory=list)
+
+    def send(self, target: Target, body: bytes, headers: dict[str, str]) -> Attempt:
+        self.sent.append((target, body, headers))
+        return self.answers.pop(0) if self.answers else Attempt("200", delivered=True, reachable=True)
+
+
+@dataclass
+class World:
+    events: InMemoryMerchantEvents = field(default_factory=InMemoryMerchantEvents)
+    endpoints: InMemoryWebhookEndpoints = field(default_factory=InMemoryWebhookEndpoints)
+    log: InMemoryDeliveryLog = field(default_factory=InMemoryDeliveryLog)
+    health: InMemoryEndpointHealth = field(default_factory=InMemoryEndpointHealth)
+    sender: ScriptedSender = field(default_factory=ScriptedSender)
+    now: float = NOW
+    resolved: list[str] = field(default_factory=lambda: ["93.184.216.34"])
+
+    def deliverer(self) -> Deliverer:
+        return Deliverer(
+            self.events,
+            self.endpoints,
+            self.log,
+            self.health,
+            self.sender,
+            SCHEDULE,
+            resolve=lambda host, port: self.resolved,
+            clock=lambda: self.now,
+        )
+
+
+def endpoint(url: str = "https://hooks.example.com/in", events: tuple[str, ...] = ("*",), **kw: object) -> Endpoint:
+    secrets = kw.get("secrets", (Secret("whsec_current"),))
+    return Endpoint(url, events, str(kw.get("status", "enabled")), secrets)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def world() -> World:
+    w = World()
+    w.events.events[("merchant-1", "evt_1")] = StoredEvent("payment.succeeded", BODY)
+    w.endpoints.endpoints[("merchant-1", "we_1")] = endpoint()
+    return w
+
+
+def test_a_2xx_is_delivered_logged_and_signed_over_the_stored_body(world: World) -> None:
+    outcome = world.deliverer().deliver(REQUEST, receive_count=1)
+
+    assert outcome.done and outcome.status == "200"
+    target, body, headers = world.sender.sent[0]
+    assert (target.host, target.port, target.addresses, body) == ("hooks.example.com", 443, ("93.184.216.34",), BODY)
+    assert headers["Content-Type"] == "application/json" and headers["User-Agent"] == USER_AGENT
+    assert verify(headers[HEADER], BODY, "whsec_current", now=NOW) == NOW
+    row = world.log.rows[("merchant-1", "evt_1", "we_1")]
+    assert (row.attempts, row.delivered_at, row.last_status, row.parked) == (1, NOW, "200", False)
+
+
+@pytest.mark.parametrize("receive_count", range(1, SCHEDULE.max_receive_count))
+def test_a_failure_comes_back_after_its_scheduled_wait(world: World, receive_count: int) -> None:
+    world.sender.answers = [Attempt("500", delivered=False, reachable=True)]
+
+    outcome = world.deliverer().deliver(REQUEST, receive_count)
+
+    assert not outcome.done and outcome.retry_in_s == SCHEDULE.retry_in(receive_count)
+    assert world.log.rows[("merchant-1", "evt_1", "we_1")].last_status == "500"
+
+
+def test_the_last_failed_attempt_is_logged_parked_and_left_to_the_queue_redrive(world: World) -> None:
+    world.sender.answers = [Attempt("timeout", delivered=False, reachable=False)]
+
+    outcome = world.deliverer().deliver(REQUEST, SCHEDULE.max_receive_count)
+
+    assert not outcome.done and outcome.retry_in_s is None
+    row = world.log.rows[("merchant-1", "evt_1", "we_1")]
+    assert row.parked and row.last_status == "timeout"
+
+
+@pytest.mark.parametrize(
+    ("change", "status"),
+    [
+        ("deleted", "endpoint deleted"),
+        ("unsubscribed", "endpoint no longer wants payment.succeeded"),
+        ("disabled", "endpoint no longer wants payment.succeeded"),
+        ("no event", "no such event"),
+    ],
+)
+def test_nothing_left_to_deliver_is_done_without_a_call(world: World, change: str, status: str) -> None:
+    key = ("merchant-1", "we_1")
+    if change == "deleted":
+        del world.endpoints.endpoints[key]
+    elif change == "unsubscribed":
+        world.endpoints.endpoints[key] = endpoint(events=("refund.succeeded",))
+    elif change == "disabled":
+        world.endpoints.endpoints[key] = endpoint(status="disabled")
+    else:
+        world.events.events.clear()
+
+    outcome = world.deliverer().deliver(REQUEST, receive_count=3)
+
+    assert outcome.done and outcome.status == status and world.sender.sent == []
+
+
+def test_a_target_resolving_to_a_private_address_is_refused_and_never_called(world: World) -> None:
+    world.resolved = ["93.184.216.34", "10.0.0.7"]  # a DNS answer that was public at registration now is not
+
+    outcome = world.deliverer().deliver(REQUEST, receive_count=1)
+
+    assert not outcome.done and outcome.status.startswith("refused: ") and "10.0.0.7" in outcome.status
+    assert world.sender.sent == []
+    assert world.health.health("merchant-1", "we_1").defers(NOW)
+
+
+def test_during_a_rotation_both_live_secrets_sign_and_an_expired_one_does_not(world: World) -> None:
+    world.endpoints.endpoints[("merchant-1", "we_1")] = endpoint(
+        secrets=(Secret("whsec_new"), Secret("whsec_old", expires_at=NOW + 60), Secret("whsec_gone", NOW - 1))
+    )
+
+    world.deliverer().deliver(REQUEST, receive_count=1)
+
+    header = world.sender.sent[0][2][HEADER]
+    assert verify(header, BODY, "whsec_new", now=NOW) == verify(header, BODY, "whsec_old", now=NOW) == NOW
+    assert header.count("v1=") == 2
+
+
+def test_an_unreachable_endpoint_defers_its_other_deliveries_without_a_call_until_its_cooldown(world: World) -> None:
+    world.events.events[("merchant-1", "evt_2")] = StoredEvent("payment.failed", BODY)
+    world.sender.answers = [Attempt("timeout", delivered=False, reachable=False)]
+    deliverer = world.deliverer()
+    first = deliverer.deliver(REQUEST, receive_count=1)
+
+    world.now += 5
+    second = deliverer.deliver(DeliveryRequest("merchant-1", "evt_2", "we_1"), receive_count=1)
+
+    assert first.status == "timeout" and second.status == "deferred: endpoint unreachable"
+    assert len(world.sender.sent) == 1
+    health = world.health.health("merchant-1", "we_1")
+    assert second.retry_in_s is not None and NOW + 5 + second.retry_in_s >= health.retry_not_before
+    assert ("merchant-1", "evt_2", "we_1") not in world.log.rows  # no attempt was made
+
+    world.now = health.retry_not_before  # the probe goes out, succeeds and clears the endpoint's health
+    assert deliverer.deliver(DeliveryRequest("merchant-1", "evt_2", "we_1"), receive_count=2).done
+    assert not world.health.health("merchant-1", "we_1").defers(int(world.now))
+
+
+def test_an_endpoint_that_answers_4xx_is_up_its_other_events_still_go(world: World) -> None:
+    world.sender.answers = [Attempt("400", delivered=False, reachable=True)]
+    world.deliverer().deliver(REQUEST, receive_count=1)
+
+    assert not world.health.health("merchant-1", "we_1").defers(NOW)
