@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import threading
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import pytest
@@ -12,11 +16,13 @@ from notifier.delivery.adapters.memory import (
     InMemoryMerchantEvents,
     InMemoryWebhookEndpoints,
 )
+from notifier.delivery.batch import Retry, deliver_batch
 from notifier.delivery.deliverer import USER_AGENT, Deliverer
 from notifier.delivery.ports import Attempt, DeliveryRequest, Endpoint, Secret, StoredEvent
 from notifier.delivery.schedule import load
 from notifier.domain.signature import HEADER, verify
 from notifier.domain.url_policy import Target
+from payments_testing.events import sqs_record
 
 NOW = 1_800_000_000
 BODY = b'{"id":"evt_1","object":"event","type":"payment.succeeded"}'
@@ -174,3 +180,85 @@ def test_an_endpoint_that_answers_4xx_is_up_its_other_events_still_go(world: Wor
     world.deliverer().deliver(REQUEST, receive_count=1)
 
     assert not world.health.health("merchant-1", "we_1").defers(NOW)
+
+
+class BlockingSender(ScriptedSender):
+    """Holds each attempt until released, as an endpoint that has not answered yet."""
+
+    def __init__(self, answer: Attempt) -> None:
+        super().__init__(answers=[])
+        self.answer, self.release, self.waiting = answer, threading.Event(), threading.Event()
+
+    def send(self, target: Target, body: bytes, headers: dict[str, str]) -> Attempt:
+        self.sent.append((target, body, headers))
+        self.waiting.set()
+        self.release.wait(5)
+        return self.answer
+
+
+@pytest.mark.parametrize(
+    ("answer", "deferred_after"),
+    [
+        (Attempt("timeout", delivered=False, reachable=False), True),
+        (Attempt("200", delivered=True, reachable=True), False),
+    ],
+)
+def test_an_attempt_still_pending_marks_the_endpoint_failing_until_it_answers(
+    world: World, answer: Attempt, deferred_after: bool
+) -> None:
+    world.sender = BlockingSender(answer)
+    deliverer = Deliverer(
+        world.events, world.endpoints, world.log, world.health, world.sender, SCHEDULE,
+        resolve=lambda host, port: ["93.184.216.34"], clock=lambda: NOW, suspect_after_s=0.01,
+    )  # fmt: skip
+    pending = threading.Thread(target=deliverer.deliver, args=(REQUEST, 1))
+    pending.start()
+    world.sender.waiting.wait(5)
+    while not world.health.health("merchant-1", "we_1").defers(NOW):  # the suspicion lands while it waits
+        time.sleep(0.01)
+    world.events.events[("merchant-1", "evt_2")] = StoredEvent("payment.failed", BODY)
+    meanwhile = deliverer.deliver(DeliveryRequest("merchant-1", "evt_2", "we_1"), receive_count=1)
+
+    world.sender.release.set()
+    pending.join()
+
+    assert meanwhile.status == "deferred: endpoint unreachable" and len(world.sender.sent) == 1
+    assert world.health.health("merchant-1", "we_1").defers(NOW) is deferred_after
+
+
+def test_a_batch_tries_an_unreachable_endpoint_once_and_defers_its_other_records(world: World) -> None:
+    for n in range(2, 5):
+        world.events.events[("merchant-1", f"evt_{n}")] = StoredEvent("payment.succeeded", BODY)
+    world.events.events[("merchant-2", "evt_9")] = StoredEvent("payment.succeeded", BODY)
+    world.endpoints.endpoints[("merchant-2", "we_2")] = endpoint("https://other.example.com/in")
+    world.sender.answers = [Attempt("timeout", delivered=False, reachable=False)]
+    messages = [("merchant-1", f"evt_{n}", "we_1") for n in range(1, 5)] + [("merchant-2", "evt_9", "we_2")]
+    calls: list[list[Retry]] = []
+
+    class Visibility:
+        def postpone(self, queue_arn: str, retries: Sequence[Retry]) -> list[str]:
+            calls.append(list(retries))
+            return []
+
+    batch = {
+        "Records": [
+            sqs_record(json.dumps(dict(zip(("merchant_id", "event_id", "endpoint_id"), m, strict=True))), f"m-{i}",
+                       f"rh-{i}", {"ApproximateReceiveCount": "1"}, "arn:aws:sqs:eu-west-1:1:notifier-deliveries")
+            for i, m in enumerate(messages)
+        ]
+    }  # fmt: skip
+    world.sender.answers = []  # merchant-2's endpoint answers 200; merchant-1's is made unreachable below
+    original = world.sender.send
+
+    def send(target: Target, body: bytes, headers: dict[str, str]) -> Attempt:
+        if target.host == "hooks.example.com":
+            world.sender.sent.append((target, body, headers))
+            return Attempt("timeout", delivered=False, reachable=False)
+        return original(target, body, headers)
+
+    world.sender.send = send  # type: ignore[method-assign]
+    response = deliver_batch(batch, world.deliverer(), Visibility())
+
+    assert [f["itemIdentifier"] for f in response["batchItemFailures"]] == ["m-0", "m-1", "m-2", "m-3"]
+    assert sum(1 for t, _, _ in world.sender.sent if t.host == "hooks.example.com") == 1
+    assert [r.visibility_s for r in calls[0]] == [60, 60, 60, 60]

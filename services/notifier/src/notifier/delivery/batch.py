@@ -1,10 +1,12 @@
 """A batch of delivery messages: each delivered on its own, side by side, failures re-scheduled by the queue.
 
 The records of a batch go to different merchants' endpoints, so they are attempted concurrently: a slow one
-holds the batch for its own bounded time (~7 s), not for the sum. A failed record gets its next wait as its
-visibility (one ChangeMessageVisibilityBatch call) and is reported in the partial batch response, so only it
-comes back, then; after the last attempt it is reported with its visibility left alone, and the queue's
-redrive parks it. Done records (delivered, or nothing left to deliver) are deleted by the mapping.
+holds the batch for its own bounded time (~7 s), not for the sum. Records for the same endpoint go one after
+another, so when the first finds the endpoint unreachable the rest are deferred without a call (health). A
+failed record gets its next wait as its visibility (one ChangeMessageVisibilityBatch call) and is reported in
+the partial batch response, so only it comes back, then; after the last attempt it is reported with its
+visibility left alone, and the queue's redrive parks it. Done records (delivered, or nothing left to deliver)
+are deleted by the mapping.
 """
 
 from __future__ import annotations
@@ -37,6 +39,14 @@ def request_of(body: str) -> DeliveryRequest:
     return DeliveryRequest(str(message["merchant_id"]), str(message["event_id"]), str(message["endpoint_id"]))
 
 
+def _endpoint_key(body: str) -> str:
+    try:
+        request = request_of(body)
+    except (ValueError, KeyError, TypeError):
+        return body  # malformed: on its own; `one` reports it
+    return f"{request.merchant_id}/{request.endpoint_id}"
+
+
 def deliver_batch(
     event: dict[str, Any],
     deliverer: Deliverer,
@@ -55,8 +65,17 @@ def deliver_batch(
         on_outcome(record, outcome)
         return outcome
 
-    with ThreadPoolExecutor(max(1, min(MAX_PARALLEL, len(records)))) as pool:
-        outcomes = list(pool.map(one, records))
+    by_endpoint: dict[str, list[int]] = {}
+    for index, record in enumerate(records):
+        by_endpoint.setdefault(_endpoint_key(record["body"]), []).append(index)
+    outcomes: list[Outcome | Exception] = [RuntimeError("not attempted")] * len(records)
+
+    def in_turn(indexes: list[int]) -> None:
+        for index in indexes:
+            outcomes[index] = one(records[index])
+
+    with ThreadPoolExecutor(max(1, min(MAX_PARALLEL, len(by_endpoint)))) as pool:
+        list(pool.map(in_turn, by_endpoint.values()))
 
     failures = [r for r, o in zip(records, outcomes, strict=True) if isinstance(o, Exception) or not o.done]
     retries = [

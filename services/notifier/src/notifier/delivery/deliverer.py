@@ -8,11 +8,12 @@ retries too.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from notifier.delivery.health import HEALTHY
+from notifier.delivery.health import HEALTHY, EndpointHealth
 from notifier.delivery.ports import (
     Attempt,
     DeliveryLog,
@@ -27,6 +28,8 @@ from notifier.domain.signature import HEADER, sign
 from notifier.domain.url_policy import Resolver, TargetRefused, resolve_target, system_resolver
 
 USER_AGENT = "payments-webhooks/1"
+# A healthy endpoint answers well within this; one that has not is likely waiting out the 2 s + 5 s bounds.
+SUSPECT_AFTER_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -51,7 +54,9 @@ class Deliverer:
         allow_loopback: bool = False,
         resolve: Resolver = system_resolver,
         clock: Callable[[], float] = time.time,
+        suspect_after_s: float = SUSPECT_AFTER_S,
     ) -> None:
+        self._suspect_after_s = suspect_after_s
         self._events, self._endpoints, self._log, self._health = events, endpoints, log, health
         self._sender, self._schedule = sender, schedule
         self._allow_loopback, self._resolve, self._clock = allow_loopback, resolve, clock
@@ -72,18 +77,37 @@ class Deliverer:
             # No HTTP call: the endpoint was unreachable moments ago. Come back after its cool-down at the earliest.
             return self._failed(request, receive_count, now, "deferred: endpoint unreachable", health.retry_not_before)
 
-        attempt = self._attempt(endpoint.url, endpoint.live_secrets(now), event.body, now)
+        # An attempt still waiting after SUSPECT_AFTER_S marks the endpoint failing at once, so other invocations
+        # defer its messages instead of each waiting out the same bounds; an answer that then comes clears it.
+        suspected = threading.Event()
+
+        def suspect() -> None:
+            suspected.set()
+            self._health.save(request.merchant_id, request.endpoint_id, self._unreachable(health, now))
+
+        timer = threading.Timer(self._suspect_after_s, suspect)
+        timer.daemon = True
+        timer.start()
+        try:
+            attempt = self._attempt(endpoint.url, endpoint.live_secrets(now), event.body, now)
+        finally:
+            timer.cancel()
         self._log.record_attempt(request, now, attempt.status, delivered=attempt.delivered)
         if attempt.delivered:
-            if health != HEALTHY:
+            if health != HEALTHY or suspected.is_set():
                 self._health.clear(request.merchant_id, request.endpoint_id)
             return Outcome(attempt.status, done=True)
         if not attempt.reachable:
-            failures = health.consecutive_failures + 1
-            cooldown = self._schedule.retry_in(min(failures, self._schedule.max_receive_count - 1)) or 1
-            health = health.after_unreachable(now, cooldown)
+            health = self._unreachable(health, now)
             self._health.save(request.merchant_id, request.endpoint_id, health)
+        elif suspected.is_set():  # slow, but it answered: it is up
+            self._health.clear(request.merchant_id, request.endpoint_id)
         return self._failed(request, receive_count, now, attempt.status, health.retry_not_before)
+
+    def _unreachable(self, health: EndpointHealth, now: int) -> EndpointHealth:
+        failures = health.consecutive_failures + 1
+        cooldown = self._schedule.retry_in(min(failures, self._schedule.max_receive_count - 1)) or 1
+        return health.after_unreachable(now, cooldown)
 
     def _attempt(self, url: str, secrets: list[str], body: bytes, now: int) -> Attempt:
         try:
