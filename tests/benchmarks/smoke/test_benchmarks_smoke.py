@@ -49,4 +49,4 @@ def test_webhooks_reports_the_live_p99_with_and_without_a_dead_endpoint(tmp_path
     assert figures["p99_ratio_with_refused"] > 0 and figures["p99_ratio_with_timing_out"] > 0
     # The health short-circuit: the dead endpoint is called at least once, never for every one of its messages
     # when it is refused outright (each failure is recorded before the next message of it can arrive).
-    assert 1 <= figures["dead_refused_http_attempts_of_4"] < 4
+    assert 1 <= figures["dead_refused_http_attempts"] < figures["dead_refused_messages"]

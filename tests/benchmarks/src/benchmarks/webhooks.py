@@ -43,6 +43,16 @@ POLLERS = 10  # concurrent batches: the event source mapping's maximum_concurren
 BATCH = 10
 RATE_PER_S = 100.0
 SECRET = "whsec_benchmark"
+# (name, every n-th message to the dead endpoint given the live count, health short-circuit on): the dead
+# endpoint as one merchant among the others (its fair share), then as a busy merchant (a fifth of all traffic),
+# with and without the per-endpoint health (the control).
+VARIANTS = [
+    ("refused", lambda live: live + 1, True),
+    ("timing_out", lambda live: live + 1, True),
+    ("timing_out_no_health", lambda live: live + 1, False),
+    ("timing_out_busy", lambda live: 5, True),
+    ("timing_out_busy_no_health", lambda live: 5, False),
+]
 ARN = "arn:aws:sqs:eu-west-1:000000000000:notifier-deliveries"
 
 
@@ -79,20 +89,33 @@ class _NoHealth:
 
 
 def _round(
-    receiver: WebhookReceiver, live: int, events_per_endpoint: int, dead_url: str | None, *, health: bool = True
+    receiver: WebhookReceiver,
+    live: int,
+    events_per_endpoint: int,
+    dead_url: str | None,
+    *,
+    dead_every: int = 0,
+    health: bool = True,
 ) -> dict[str, Any]:
+    """dead_every: every n-th message goes to the dead endpoint (its share of the traffic); 0: none."""
     events, endpoints = InMemoryMerchantEvents(), InMemoryWebhookEndpoints()
     requests: list[DeliveryRequest] = []
-    names = [f"live-{n:03d}" for n in range(live)] + (["dead"] if dead_url else [])
-    for name in names:
+    names = [f"live-{n:03d}" for n in range(live)]
+    for name in [*names, "dead"]:
         url = dead_url if name == "dead" else receiver.url(name)
         endpoints.endpoints[(name, "we_1")] = Endpoint(str(url), ("*",), "enabled", (Secret(SECRET),))
+
+    def add(name: str, n: int) -> None:
+        event_id = f"evt_{n:06d}_{name}_{time.monotonic_ns()}"
+        body = json.dumps({"id": event_id, "object": "event", "type": "payment.succeeded"}).encode()
+        events.events[(name, event_id)] = StoredEvent("payment.succeeded", body)
+        requests.append(DeliveryRequest(name, event_id, "we_1"))
+
     for e in range(events_per_endpoint):
         for name in names:  # interleaved: the dead endpoint's messages arrive among everyone else's
-            event_id = f"evt_{e:06d}_{name}_{time.monotonic_ns()}"
-            body = json.dumps({"id": event_id, "object": "event", "type": "payment.succeeded"}).encode()
-            events.events[(name, event_id)] = StoredEvent("payment.succeeded", body)
-            requests.append(DeliveryRequest(name, event_id, "we_1"))
+            if dead_url and dead_every and len(requests) % dead_every == dead_every - 1:
+                add("dead", len(requests))
+            add(name, e)
     sender = UrllibSender()  # the deployed bounds
     deliverer = Deliverer(
         events,
@@ -158,22 +181,27 @@ def _round(
     expected = live * events_per_endpoint
     if len(latencies) != expected:
         raise AssertionError(f"{len(latencies)} live deliveries acknowledged, expected {expected}")
-    return {"p50_ms": percentile(latencies, 50), "p99_ms": percentile(latencies, 99), "dead_attempts": dead_attempts}
+    return {
+        "p50_ms": percentile(latencies, 50),
+        "p99_ms": percentile(latencies, 99),
+        "dead_messages": sum(1 for r in requests if r.merchant_id == "dead"),
+        "dead_attempts": dead_attempts,
+    }
 
 
 def run(live: int = 20, events_per_endpoint: int = 10, rounds: int = 3) -> dict[str, Any]:
     receiver = WebhookReceiver().start()
     for n in range(live):
         receiver.expect(f"live-{n:03d}", SECRET)
-    figures: dict[str, list[dict[str, Any]]] = {"none": [], "refused": [], "timing_out": [], "timing_out_no_health": []}
+    figures: dict[str, list[dict[str, Any]]] = {"none": [], **{kind: [] for kind, _, _ in VARIANTS}}
     try:
         for _ in range(rounds):  # interleaved, so the machine's drift hits each variant alike
             figures["none"].append(_round(receiver, live, events_per_endpoint, None))
-            for kind in ("refused", "timing_out"):
-                with _dead_endpoint(kind) as url:
-                    figures[kind].append(_round(receiver, live, events_per_endpoint, url))
-            with _dead_endpoint("timing_out") as url:  # the control: what the health short-circuit saves
-                figures["timing_out_no_health"].append(_round(receiver, live, events_per_endpoint, url, health=False))
+            for kind, every, health in VARIANTS:
+                with _dead_endpoint(kind.split("_busy")[0].removesuffix("_no_health")) as url:
+                    figures[kind].append(
+                        _round(receiver, live, events_per_endpoint, url, dead_every=every(live), health=health)
+                    )
     finally:
         receiver.stop()
     if receiver.summary()["refused_signature"]:
@@ -184,9 +212,10 @@ def run(live: int = 20, events_per_endpoint: int = 10, rounds: int = 3) -> dict[
 
     out: dict[str, Any] = {"live_endpoints": live, "messages_per_endpoint": events_per_endpoint, "rounds": rounds}
     out["live_p50_ms_alone"], out["live_p99_ms_alone"] = median("none", "p50_ms"), median("none", "p99_ms")
-    for kind in ("refused", "timing_out", "timing_out_no_health"):
+    for kind, _, _ in VARIANTS:
         out[f"live_p50_ms_with_{kind}"] = median(kind, "p50_ms")
         out[f"live_p99_ms_with_{kind}"] = median(kind, "p99_ms")
         out[f"p99_ratio_with_{kind}"] = median(kind, "p99_ms") / max(median("none", "p99_ms"), 1e-9)
-        out[f"dead_{kind}_http_attempts_of_{events_per_endpoint}"] = median(kind, "dead_attempts")
+        out[f"dead_{kind}_messages"] = median(kind, "dead_messages")
+        out[f"dead_{kind}_http_attempts"] = median(kind, "dead_attempts")
     return out
