@@ -262,3 +262,15 @@ def test_a_batch_tries_an_unreachable_endpoint_once_and_defers_its_other_records
     assert [f["itemIdentifier"] for f in response["batchItemFailures"]] == ["m-0", "m-1", "m-2", "m-3"]
     assert sum(1 for t, _, _ in world.sender.sent if t.host == "hooks.example.com") == 1
     assert [r.visibility_s for r in calls[0]] == [60, 60, 60, 60]
+
+
+def test_an_endpoint_with_its_cap_of_attempts_in_flight_defers_the_next_without_a_call(world: World) -> None:
+    for _ in range(3):
+        assert world.health.claim("merchant-1", "we_1", now=NOW, cap=3, lease_s=15)
+
+    outcome = world.deliverer().deliver(REQUEST, receive_count=1)
+
+    assert (outcome.status, outcome.retry_in_s, world.sender.sent) == ("deferred: endpoint busy", 60, [])
+    world.health.release("merchant-1", "we_1")
+    assert world.deliverer().deliver(REQUEST, receive_count=2).done
+    assert world.health.in_flight[("merchant-1", "we_1")][0] == 2  # its own claim released after the attempt

@@ -163,3 +163,20 @@ def test_health_is_healthy_until_saved_and_healthy_again_once_cleared(tables: Ta
     assert tables.health.health("merchant-2", REQUEST.endpoint_id) == HEALTHY
     tables.health.clear("merchant-1", REQUEST.endpoint_id)
     assert tables.health.health("merchant-1", REQUEST.endpoint_id) == HEALTHY
+
+
+def test_attempts_in_flight_are_capped_released_and_a_lapsed_count_is_reset(tables: Tables) -> None:
+    claim = tables.health.claim
+    assert [claim("merchant-1", "we_1", now=100, cap=2, lease_s=15) for _ in range(3)] == [True, True, False]
+    assert claim("merchant-2", "we_1", now=100, cap=2, lease_s=15)  # another merchant's endpoint: its own count
+    tables.health.release("merchant-1", "we_1")
+    assert claim("merchant-1", "we_1", now=101, cap=2, lease_s=15)
+    assert not claim("merchant-1", "we_1", now=116, cap=2, lease_s=15)  # the lease was renewed at 101
+    assert claim("merchant-1", "we_1", now=117, cap=2, lease_s=15)  # lapsed: the invocations holding it died
+
+    failing = EndpointHealth(failing_since=100, retry_not_before=160, consecutive_failures=1)
+    tables.health.save("merchant-1", "we_1", failing)  # health and the in-flight count share the row
+    assert tables.health.health("merchant-1", "we_1") == failing
+    tables.health.clear("merchant-1", "we_1")
+    assert tables.health.health("merchant-1", "we_1") == HEALTHY
+    assert not claim("merchant-1", "we_1", now=118, cap=1, lease_s=15)  # clearing health kept the count

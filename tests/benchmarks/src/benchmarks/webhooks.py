@@ -76,7 +76,13 @@ def _dead_endpoint(kind: str) -> Iterator[str]:
 
 
 class _NoHealth:
-    """The control: no per-endpoint health, every message of the dead endpoint is attempted."""
+    """The control: no per-endpoint health or in-flight cap, every message of the dead endpoint is attempted."""
+
+    def claim(self, merchant_id: str, endpoint_id: str, *, now: int, cap: int, lease_s: int) -> bool:
+        return True
+
+    def release(self, merchant_id: str, endpoint_id: str) -> None:
+        pass
 
     def health(self, merchant_id: str, endpoint_id: str) -> EndpointHealth:
         return HEALTHY

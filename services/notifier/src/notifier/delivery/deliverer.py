@@ -18,9 +18,11 @@ from notifier.delivery.ports import (
     Attempt,
     DeliveryLog,
     DeliveryRequest,
+    Endpoint,
     EndpointHealthStore,
     MerchantEvents,
     Sender,
+    StoredEvent,
     WebhookEndpoints,
 )
 from notifier.delivery.schedule import INVOCATION_MARGIN_S, MAX_VISIBILITY_S, RetrySchedule
@@ -31,6 +33,10 @@ USER_AGENT = "payments-webhooks/1"
 # Most endpoints answer well within this; one that has not is likely waiting out the 2 s + 5 s bounds. Lower
 # would postpone slow-but-healthy endpoints more often; higher lets a dead busy one hold more invocations first.
 SUSPECT_AFTER_S = 0.5
+# Attempts in flight to one endpoint at once (each holds an invocation for up to the 2 s + 5 s bounds); a claim
+# lapses after the lease, should the invocation that made it die mid-attempt.
+MAX_IN_FLIGHT = 3
+IN_FLIGHT_LEASE_S = 15
 
 
 @dataclass(frozen=True)
@@ -56,7 +62,9 @@ class Deliverer:
         resolve: Resolver = system_resolver,
         clock: Callable[[], float] = time.time,
         suspect_after_s: float = SUSPECT_AFTER_S,
+        max_in_flight: int = MAX_IN_FLIGHT,
     ) -> None:
+        self._max_in_flight = max_in_flight
         self._suspect_after_s = suspect_after_s
         self._events, self._endpoints, self._log, self._health = events, endpoints, log, health
         self._sender, self._schedule = sender, schedule
@@ -78,6 +86,26 @@ class Deliverer:
             # No HTTP call: the endpoint was unreachable moments ago. Come back after its cool-down at the earliest.
             return self._failed(request, receive_count, now, "deferred: endpoint unreachable", health.retry_not_before)
 
+        # At most MAX_IN_FLIGHT attempts to one endpoint at once, across invocations: before the first one is
+        # suspected, a busy endpoint that went dead could otherwise hold every concurrent batch for its bounds.
+        if not self._health.claim(
+            request.merchant_id, request.endpoint_id, now=now, cap=self._max_in_flight, lease_s=IN_FLIGHT_LEASE_S
+        ):
+            return self._failed(request, receive_count, now, "deferred: endpoint busy", now)
+        try:
+            return self._attempt_and_record(request, receive_count, endpoint, event, health, now)
+        finally:
+            self._health.release(request.merchant_id, request.endpoint_id)
+
+    def _attempt_and_record(
+        self,
+        request: DeliveryRequest,
+        receive_count: int,
+        endpoint: Endpoint,
+        event: StoredEvent,
+        health: EndpointHealth,
+        now: int,
+    ) -> Outcome:
         # An attempt still waiting after SUSPECT_AFTER_S marks the endpoint failing at once, so other invocations
         # defer its messages instead of each waiting out the same bounds; an answer that then comes clears it.
         suspected = threading.Event()

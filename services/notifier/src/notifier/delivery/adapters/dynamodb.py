@@ -92,7 +92,7 @@ class DynamoDBEndpointHealth:
 
     def health(self, merchant_id: str, endpoint_id: str) -> EndpointHealth:
         item = self._client.get_item(TableName=self._table, Key=self._key(merchant_id, endpoint_id)).get("Item")
-        if item is None:
+        if item is None or "retry_not_before" not in item:
             return HEALTHY
         return EndpointHealth(
             failing_since=int(item["failing_since"]["N"]),
@@ -102,15 +102,63 @@ class DynamoDBEndpointHealth:
 
     def save(self, merchant_id: str, endpoint_id: str, health: EndpointHealth) -> None:
         # Last writer wins: two invocations failing at once both push retry_not_before out, which is the point.
-        self._client.put_item(
+        # An update, not a put: the attempts in flight on the same row are counted by claim/release.
+        self._client.update_item(
             TableName=self._table,
-            Item={
-                **self._key(merchant_id, endpoint_id),
-                "failing_since": {"N": str(health.failing_since or 0)},
-                "retry_not_before": {"N": str(health.retry_not_before)},
-                "consecutive_failures": {"N": str(health.consecutive_failures)},
+            Key=self._key(merchant_id, endpoint_id),
+            UpdateExpression="SET failing_since = :since, retry_not_before = :not_before, consecutive_failures = :n",
+            ExpressionAttributeValues={
+                ":since": {"N": str(health.failing_since or 0)},
+                ":not_before": {"N": str(health.retry_not_before)},
+                ":n": {"N": str(health.consecutive_failures)},
             },
         )
 
     def clear(self, merchant_id: str, endpoint_id: str) -> None:
-        self._client.delete_item(TableName=self._table, Key=self._key(merchant_id, endpoint_id))
+        self._client.update_item(
+            TableName=self._table,
+            Key=self._key(merchant_id, endpoint_id),
+            UpdateExpression="REMOVE failing_since, retry_not_before, consecutive_failures",
+        )
+
+    def claim(self, merchant_id: str, endpoint_id: str, *, now: int, cap: int, lease_s: int) -> bool:
+        key, lease = self._key(merchant_id, endpoint_id), {"N": str(now + lease_s)}
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=key,
+                UpdateExpression="SET in_flight = if_not_exists(in_flight, :zero) + :one, lease_until = :lease",
+                ConditionExpression="attribute_not_exists(in_flight) OR in_flight < :cap",
+                ExpressionAttributeValues={
+                    ":zero": {"N": "0"},
+                    ":one": {"N": "1"},
+                    ":cap": {"N": str(cap)},
+                    ":lease": lease,
+                },
+            )
+            return True
+        except self._client.exceptions.ConditionalCheckFailedException:
+            pass
+        try:  # the count is stale when no claim was renewed within a lease (an invocation died mid-attempt)
+            self._client.update_item(
+                TableName=self._table,
+                Key=key,
+                UpdateExpression="SET in_flight = :one, lease_until = :lease",
+                ConditionExpression="lease_until < :now",
+                ExpressionAttributeValues={":one": {"N": "1"}, ":lease": lease, ":now": {"N": str(now)}},
+            )
+            return True
+        except self._client.exceptions.ConditionalCheckFailedException:
+            return False
+
+    def release(self, merchant_id: str, endpoint_id: str) -> None:
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=self._key(merchant_id, endpoint_id),
+                UpdateExpression="ADD in_flight :minus_one",
+                ConditionExpression="in_flight > :zero",
+                ExpressionAttributeValues={":minus_one": {"N": "-1"}, ":zero": {"N": "0"}},
+            )
+        except self._client.exceptions.ConditionalCheckFailedException:
+            pass  # already reset as stale

@@ -58,7 +58,22 @@ class InMemoryDeliveryLog:
 class InMemoryEndpointHealth:
     def __init__(self) -> None:
         self.rows: dict[tuple[str, str], EndpointHealth] = {}
+        self.in_flight: dict[tuple[str, str], tuple[int, int]] = {}  # (count, lease_until)
         self._lock = threading.Lock()
+
+    def claim(self, merchant_id: str, endpoint_id: str, *, now: int, cap: int, lease_s: int) -> bool:
+        with self._lock:
+            count, lease_until = self.in_flight.get((merchant_id, endpoint_id), (0, 0))
+            if count >= cap and lease_until >= now:
+                return False
+            self.in_flight[(merchant_id, endpoint_id)] = (count + 1 if count < cap else 1, now + lease_s)
+            return True
+
+    def release(self, merchant_id: str, endpoint_id: str) -> None:
+        with self._lock:
+            count, lease_until = self.in_flight.get((merchant_id, endpoint_id), (0, 0))
+            if count > 0:
+                self.in_flight[(merchant_id, endpoint_id)] = (count - 1, lease_until)
 
     def health(self, merchant_id: str, endpoint_id: str) -> EndpointHealth:
         with self._lock:
