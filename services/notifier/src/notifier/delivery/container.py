@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dependency_injector import containers, providers
 
 from notifier.delivery import schedule
+from notifier.delivery.adapters.bounded_dns import bounded_resolver
 from notifier.delivery.adapters.dynamodb import (
     DynamoDBDeliveryLog,
     DynamoDBEndpointHealth,
@@ -39,6 +40,7 @@ class DeliveryContainer(containers.DeclarativeContainer):
         sender=sender,
         schedule=providers.Singleton(schedule.load, config.retry_scale.as_float()),
         allow_loopback=config.allow_loopback,
+        resolve=providers.Callable(bounded_resolver),
     )
 
 
