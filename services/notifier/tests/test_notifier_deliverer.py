@@ -274,3 +274,28 @@ def test_an_endpoint_with_its_cap_of_attempts_in_flight_defers_the_next_without_
     world.health.release("merchant-1", "we_1")
     assert world.deliverer().deliver(REQUEST, receive_count=2).done
     assert world.health.in_flight[("merchant-1", "we_1")][0] == 2  # its own claim released after the attempt
+
+
+def test_a_malformed_message_is_reported_alone_and_left_to_the_queue(world: World) -> None:
+    calls: list[list[Retry]] = []
+
+    class Visibility:
+        def postpone(self, queue_arn: str, retries: Sequence[Retry]) -> list[str]:
+            calls.append(list(retries))
+            return []
+
+    arn = "arn:aws:sqs:eu-west-1:1:notifier-deliveries"
+    good = json.dumps({"merchant_id": "merchant-1", "event_id": "evt_1", "endpoint_id": "we_1"})
+    batch = {
+        "Records": [
+            sqs_record("not json", "m-bad", "rh-0", {"ApproximateReceiveCount": "1"}, arn),
+            sqs_record(json.dumps({"merchant_id": "merchant-1"}), "m-short", "rh-1", {}, arn),
+            sqs_record(good, "m-good", "rh-2", {"ApproximateReceiveCount": "1"}, arn),
+        ]
+    }
+
+    response = deliver_batch(batch, world.deliverer(), Visibility())
+
+    # Its visibility is left alone: it comes back after the queue's timeout and, after its receives, is parked.
+    assert response == {"batchItemFailures": [{"itemIdentifier": "m-bad"}, {"itemIdentifier": "m-short"}]}
+    assert calls == [] and len(world.sender.sent) == 1

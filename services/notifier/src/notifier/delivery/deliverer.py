@@ -121,6 +121,7 @@ class Deliverer:
             attempt = self._attempt(endpoint.url, endpoint.live_secrets(now), event.body, now)
         finally:
             timer.cancel()
+            timer.join()  # a suspicion already being written lands before the outcome's own write, never after
         self._log.record_attempt(request, now, attempt.status, delivered=attempt.delivered)
         if attempt.delivered:
             if health != HEALTHY or suspected.is_set():
