@@ -51,6 +51,7 @@ class Receiver:
 
     received: list[tuple[str, dict[str, str], bytes]] = field(default_factory=list)
     server: ThreadingHTTPServer | None = None
+    down: bool = False  # every path answers 503 meanwhile
 
     def start(self, tls: ssl.SSLContext | None = None) -> int:
         receiver = self
@@ -66,6 +67,8 @@ class Receiver:
                     "/redirect": (302, {"Location": "/ok"}, b""),
                     "/big": (200, {}, b"x" * 100 * 1024),
                 }.get(self.path, (200, {}, b"ok"))
+                if receiver.down:
+                    status, extra, payload = 503, {}, b"down"
                 self.send_response(status)
                 for name, value in extra.items():
                     self.send_header(name, value)
@@ -111,12 +114,21 @@ class RecordingSQS:
 
 
 @dataclass
+class Clock:
+    now: float = field(default_factory=time.time)
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@dataclass
 class Stack:
     dynamodb: Any
     sqs: RecordingSQS
     queue_url: str
     queue_arn: str
     runtime: ModuleType
+    clock: Clock
 
     def endpoint(self, url: str, events: list[str] | None = None, secrets: list[dict[str, Any]] | None = None) -> None:
         self.dynamodb.put_item(
@@ -132,6 +144,8 @@ class Stack:
             },
         )
 
+    last_message: dict[str, Any] = field(default_factory=dict)
+
     def deliver_once(self) -> tuple[dict[str, Any], dict[str, Any]]:
         """Queue one delivery message, receive it as the mapping does, run the handler: (response, log row)."""
         from notifier.entrypoints import deliver
@@ -139,6 +153,7 @@ class Stack:
         body = json.dumps({"merchant_id": MERCHANT, "event_id": EVENT, "endpoint_id": ENDPOINT})
         self.sqs.client.send_message(QueueUrl=self.queue_url, MessageBody=body)
         message = self.sqs.client.receive_message(QueueUrl=self.queue_url, AttributeNames=["All"])["Messages"][0]
+        self.last_message = message
         record = sqs_record(
             message["Body"], message["MessageId"], message["ReceiptHandle"], message["Attributes"], self.queue_arn
         )
@@ -146,6 +161,22 @@ class Stack:
         key = {"merchant_id": {"S": MERCHANT}, "event_id#endpoint_id": {"S": f"{EVENT}#{ENDPOINT}"}}
         row = self.dynamodb.get_item(TableName="webhook-deliveries", Key=key).get("Item", {})
         return response, row
+
+    def redeliver(self, message: dict[str, Any]) -> dict[str, Any]:
+        """The message's wait is over (its visibility set to 0, as time would): receive it again and run the handler."""
+        from notifier.entrypoints import deliver
+
+        self.sqs.client.change_message_visibility(
+            QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+        )
+        again = self.sqs.client.receive_message(QueueUrl=self.queue_url, AttributeNames=["All"])["Messages"][0]
+        record = sqs_record(
+            again["Body"], again["MessageId"], again["ReceiptHandle"], again["Attributes"], self.queue_arn
+        )
+        response = deliver.handler({"Records": [record]}, LambdaContext())
+        if not response["batchItemFailures"]:  # the mapping deletes what the function finished
+            self.sqs.client.delete_message(QueueUrl=self.queue_url, ReceiptHandle=again["ReceiptHandle"])
+        return {**again, "response": response}
 
     def visible_messages(self) -> int:
         return len(self.sqs.client.receive_message(QueueUrl=self.queue_url).get("Messages", []))
@@ -177,7 +208,7 @@ def stack(runtime: ModuleType) -> Iterator[Stack]:
             Attributes={"RedrivePolicy": json.dumps(redrive), "VisibilityTimeout": "180"},
         )["QueueUrl"]
         arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        recording = RecordingSQS(sqs)
+        recording, clock = RecordingSQS(sqs), Clock()
         runtime.container.visibility.override(SQSMessageVisibility(recording))
         runtime.container.deliverer.override(
             Deliverer(
@@ -188,9 +219,10 @@ def stack(runtime: ModuleType) -> Iterator[Stack]:
                 UrllibSender(connect_timeout_s=0.5, response_timeout_s=0.5),
                 SCHEDULE,
                 allow_loopback=True,
+                clock=clock,
             )
         )
-        yield Stack(dynamodb, recording, url, arn, runtime)
+        yield Stack(dynamodb, recording, url, arn, runtime, clock)
 
 
 def test_a_2xx_is_delivered_signed_logged_and_the_message_done(stack: Stack, receiver: Receiver) -> None:
@@ -361,3 +393,26 @@ def test_https_connects_to_the_checked_address_with_the_host_as_sni_host_and_ver
     assert refused.status.startswith("tls failed") and not refused.delivered
     untrusted = UrllibSender(connect_timeout_s=1, response_timeout_s=1).send(target, b"{}", {})
     assert untrusted.status.startswith("tls failed")  # not in the system's CAs: never accepted
+
+
+def test_a_receiver_down_for_a_stretch_catches_up_by_retries(stack: Stack, receiver: Receiver) -> None:
+    port = receiver.start()
+    stack.endpoint(f"http://127.0.0.1:{port}/ok")
+    receiver.down = True
+
+    first, _ = stack.deliver_once()  # 503: failed, and the endpoint is marked failing for its cool-down
+    receiver.down = False
+    stack.clock.now += 30
+    deferred = stack.redeliver(stack.last_message)  # within the cool-down: no call, back later
+    stack.clock.now += 31
+    caught_up = stack.redeliver(deferred)  # after it: the probe goes out and is delivered
+
+    assert len(first["batchItemFailures"]) == 1 and len(deferred["response"]["batchItemFailures"]) == 1
+    assert (
+        caught_up["response"] == {"batchItemFailures": []} and caught_up["Attributes"]["ApproximateReceiveCount"] == "3"
+    )
+    assert [p for p, _, _ in receiver.received] == ["/ok", "/ok"]  # two HTTP attempts for three receives
+    key = {"merchant_id": {"S": MERCHANT}, "event_id#endpoint_id": {"S": f"{EVENT}#{ENDPOINT}"}}
+    row = stack.dynamodb.get_item(TableName="webhook-deliveries", Key=key)["Item"]
+    assert (row["attempts"]["N"], row["last_status"]["S"], "delivered_at" in row) == ("2", "200", True)
+    assert stack.visible_messages() == 0
