@@ -416,3 +416,29 @@ def test_a_receiver_down_for_a_stretch_catches_up_by_retries(stack: Stack, recei
     row = stack.dynamodb.get_item(TableName="webhook-deliveries", Key=key)["Item"]
     assert (row["attempts"]["N"], row["last_status"]["S"], "delivered_at" in row) == ("2", "200", True)
     assert stack.visible_messages() == 0
+
+
+@pytest.mark.parametrize(("size", "delivered"), [(0, True), (64 * 1024, True), (64 * 1024 + 1, False)])
+def test_the_response_body_is_read_up_to_64_kib_and_one_byte_more_fails(size: int, delivered: bool) -> None:
+    class Sized(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            self.send_response(200)
+            self.send_header("Content-Length", str(size))
+            self.end_headers()
+            self.wfile.write(b"y" * size)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Sized)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        target = resolve_target(f"http://127.0.0.1:{server.server_address[1]}/", allow_loopback=True)
+        attempt = UrllibSender(connect_timeout_s=1, response_timeout_s=2).send(target, b"{}", {})
+    finally:
+        server.shutdown()
+        server.server_close()
+
+    assert attempt.delivered is delivered
+    assert attempt.status == ("200" if delivered else "200: response body over 65536 bytes")
