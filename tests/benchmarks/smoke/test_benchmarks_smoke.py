@@ -39,3 +39,14 @@ def test_a_payment_method_payment_makes_no_kms_call_and_fewer_aws_calls_than_a_c
     assert figures["payment_method"]["kms_calls_per_payment"] == 0
     assert figures["card"]["kms_calls_per_payment"] > 0
     assert figures["calls_ratio_payment_method_to_card"] < 1
+
+
+def test_webhooks_reports_the_live_p99_with_and_without_a_dead_endpoint(tmp_path: Path) -> None:
+    out = tmp_path / "bench.json"
+    args = ["--only", "webhooks_dead_endpoint", "--webhook-endpoints", "3", "--webhook-events", "4"]
+    assert main([*args, "--webhook-rounds", "1", "--json", str(out)]) == 0
+    figures = json.loads(out.read_text())["webhooks_dead_endpoint"]
+    assert figures["p99_ratio_with_refused"] > 0 and figures["p99_ratio_with_timing_out"] > 0
+    # The health short-circuit: the dead endpoint is called at least once, never for every one of its messages
+    # when it is refused outright (each failure is recorded before the next message of it can arrive).
+    assert 1 <= figures["dead_refused_http_attempts"] < figures["dead_refused_messages"]

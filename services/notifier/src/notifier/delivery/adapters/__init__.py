@@ -1,0 +1,1 @@
+"""The deliverer's adapters: the contract's DynamoDB tables, in-memory twins for tests, and the HTTP sender."""
