@@ -282,3 +282,32 @@ def payout_paid(
         },
     }
     return eventbridge_delivery(detail, "payments.wallet")
+
+
+def psp_payout_updated(
+    payout_id: str = "po_1",
+    status: str = "PAID",
+    amount_minor: int = 5000,
+    currency: str = "EUR",
+    event_id: str | None = None,
+) -> dict[str, Any]:
+    """The finalizer's PspPayoutUpdated: a payout of the PSP's balance to our bank PAID, or FAILED (money back)."""
+    detail = {
+        "event_id": event_id or str(uuid.uuid4()),
+        "event_type": "PspPayoutUpdated",
+        "schema_version": 1,
+        "occurred_at": "2026-11-28T10:05:00+00:00",
+        "aggregate_id": f"psp-payout-{payout_id}",
+        "aggregate_version": 1 if status == "PAID" else 2,
+        "correlation_id": payout_id,
+        "causation_id": None,
+        "trace": {"traceparent": None, "tracestate": None},
+        "data": {
+            "payout_id": payout_id,
+            "currency": currency,
+            "amount_minor": amount_minor,
+            "status": status,
+            "failure_code": None if status == "PAID" else "account_closed",
+        },
+    }
+    return eventbridge_delivery(detail, "payments.finalizer")
