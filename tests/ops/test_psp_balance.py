@@ -1,5 +1,6 @@
 """The PSP's balance as reconciliation reads it: Stripe's balance transactions, page by page through its SDK (here
-against the fake PSP), each as a psp_clearing movement: charges gross, refunds out, disputes with their fee."""
+against the fake PSP), each as a psp_clearing movement: charges gross, refunds out, disputes with their fee, payouts to
+our bank out and their failures back."""
 
 from __future__ import annotations
 
@@ -41,3 +42,20 @@ def test_every_transaction_is_read_across_pages_gross_of_stripes_fee(psp: FakePs
 def test_a_wrong_key_is_refused_not_read_as_an_empty_balance(psp: FakePsp) -> None:
     with pytest.raises(stripe.AuthenticationError):
         balance_movements("sk_test_wrong", api_base=psp.url)
+
+
+def test_stripes_payout_to_our_bank_and_its_failure_are_read_as_psp_clearing_moves() -> None:
+    running = FakePsp(raw_card_access=True, settlement_delay_s=0, pay_payouts_after_s=None).start()
+    try:
+        charge_directly(running.url, running.api_key, "p-1", 1000, "EUR", card=APPROVED, idempotency_key="p-1")
+        client = stripe.StripeClient(running.api_key, base_addresses={"api": running.url})
+        payout = client.v1.payouts.create(params={"amount": 600, "currency": "eur"})
+        running.fail_payout(payout.id)
+        found = balance_movements(running.api_key, api_base=running.url)
+        assert [(m.kind, m.amount_minor, m.ref.split()[0]) for m in found] == [
+            ("payout_reversal", 600, payout.id),  # type payout_failure: the money back on the balance
+            ("payout", -600, payout.id),
+            ("charge", 1000, str(running.intents_with(payment_order_id="p-1")[0]["latest_charge"])),
+        ]
+    finally:
+        running.stop()

@@ -2,10 +2,11 @@
 
 Each becomes a Movement of psp_clearing as our ledger would book it (docs.stripe.com/reports/reporting-categories):
 a `charge` and a `refund_failure` (money back) add, a `refund` and a `dispute` take away, a `dispute_reversal`
-gives back. Our ledger books captures and refunds gross (Stripe's processing fee is not in our books), but a
-dispute withdrawal with its dispute fee: so the figure compared is `amount`, except for a dispute's (type
-`adjustment`), where it is `net`. Other categories (Stripe's payouts to our bank, its own fees) move nothing
-psp_clearing books and are left out.
+gives back; a `payout` (type payout: Stripe paid its balance out to our bank, which the ledger books psp_payout) takes
+away and a `payout_reversal` (type payout_failure: the bank returned it, psp_payout_failure) gives back. Our ledger
+books captures and refunds gross (Stripe's processing fee is not in our books), but a dispute withdrawal with its
+dispute fee: so the figure compared is `amount`, except for a dispute's (type `adjustment`), where it is `net`.
+Other categories (Stripe's own fees) move nothing psp_clearing books and are left out.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import stripe
 
 from ops.stores import Progress, no_progress
 
-COMPARED = frozenset({"charge", "refund", "refund_failure", "dispute", "dispute_reversal"})
+COMPARED = frozenset({"charge", "refund", "refund_failure", "dispute", "dispute_reversal", "payout", "payout_reversal"})
 
 
 @dataclass(frozen=True)
@@ -28,7 +29,7 @@ class Movement:
     kind: str
     amount_minor: int
     currency: str
-    ref: str  # the ledger's entry key, or the PSP's source (ch_, re_, dp_) and transaction id
+    ref: str  # the ledger's entry key, or the PSP's source (ch_, re_, dp_, po_) and transaction id
     at: datetime
 
 

@@ -10,8 +10,9 @@ And merchant by merchant, currency by currency, the wallet (net of fees, less re
 must equal the ledger's merchant_payable: the two books of what we owe each merchant (`balances`, each
 difference with both figures).
 And currency by currency, the ledger's psp_clearing must move as the PSP's balance transactions do (`ledger/psp`:
-captures, refunds, failed refunds, disputes and their reversals; each difference with both totals and every
-movement one side has and the other has not, matched by kind and amount).
+captures, refunds, failed refunds, disputes and their reversals, the PSP's payouts to our bank and their failures;
+each difference with both totals and every movement one side has and the other has not, matched by kind and
+amount).
 A payment, merchant balance or currency whose newest fact is younger than `settle_s` is still in flight (the queues
 deliver within seconds): counted, not reported.
 """
@@ -50,6 +51,8 @@ CLEARING_KINDS = {
     EntryType.REFUND_REVERSAL: "refund_failure",
     EntryType.DISPUTE: "dispute",
     EntryType.DISPUTE_WON: "dispute_reversal",
+    EntryType.PSP_PAYOUT: "payout",
+    EntryType.PSP_PAYOUT_FAILURE: "payout_reversal",
 }
 # How each wallet event moves the merchant's balance.
 # A payout (its own stream in the wallet's store) is out of what the wallet owes, as the ledger books it.
