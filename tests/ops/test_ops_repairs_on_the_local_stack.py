@@ -16,6 +16,7 @@ from devstack.moto_local import client, wait_until_drained
 from devstack.stack import Devstack
 from ops.cli import main
 
+from ledger.domain.journal import EVENT_SCHEMAS as LEDGER_SCHEMAS
 from payments_shared.eventstore.dynamodb import DynamoDBEventStore
 from payments_shared.eventstore.port import NewEvent
 from payments_shared.money import Money
@@ -92,7 +93,7 @@ def test_psp_payout_pays_the_available_balance_out_and_the_ledger_books_it_as_th
     assert (code, made["currency"], made["status"]) == (0, currency.upper(), "pending")
     assert made["amount_minor"] > 0 and stack.psp.balance()[currency]["available"] == 0
     # payout.paid reaches the finalizer's webhook, the ledger books bank DEBIT, psp_clearing CREDIT
-    ledger = DynamoDBEventStore(client("dynamodb"), EVENT_STORES["ledger"])
+    ledger = DynamoDBEventStore(client("dynamodb"), EVENT_STORES["ledger"], LEDGER_SCHEMAS)
     wait_until(lambda: bool(ledger.load(f"journal-psp-payout-{made['payout_id']}").events))
     [posted] = ledger.load(f"journal-psp-payout-{made['payout_id']}").events
     assert {(p["account"], p["side"], p["amount_minor"]) for p in posted.data["postings"]} == {
