@@ -221,9 +221,7 @@ class PayoutsMixin:
         with self._lock:
             for payout in self._payouts.values():
                 self._pay_if_due(payout)
-            return [
-                dict(p) for p in reversed(self._payouts.values()) if params.get("status") in (None, p["status"])
-            ]
+            return [dict(p) for p in reversed(self._payouts.values()) if params.get("status") in (None, p["status"])]
 
     def _balances(self) -> dict[str, dict[str, int]]:
         """Caller holds the lock. A credit is available once its available_on has passed; a debit at once."""

@@ -100,9 +100,7 @@ def test_a_payout_that_fails_after_it_was_paid_is_recorded_failed_once(
     ]
 
 
-def test_a_stale_paid_payload_read_after_the_failure_records_both(
-    webhooks: FakePsp, store: InMemoryEventStore
-) -> None:
+def test_a_stale_paid_payload_read_after_the_failure_records_both(webhooks: FakePsp, store: InMemoryEventStore) -> None:
     payout_id = paid_out(webhooks)
     arrived(webhooks, payout_id)
     paid = sent(webhooks, payout_id, "payout.paid")  # says paid: not trusted
