@@ -132,8 +132,9 @@ def run(payments: int, seed: int, logs: Path) -> tuple[Report, dict[str, Any]]:
         disputes = close_some(stack.psp, final, seed)
         merchants = {body["merchant_id"] for body in final.values() if body.get("status") == "SUCCESS"}
         payouts = pay_out_everyone(stack.api.url, stack.keys, merchants, seed)
-        # Then the PSP pays its available balance out to our bank; the report ends with the ledger/psp comparison.
-        psp_payouts = pay_out_the_psp(stack.psp)
+        # Then the PSP pays its available balance out to our bank, and the bank returns one payout (paid, then
+        # failed: the money back on the balance); the report ends with the ledger/psp comparison.
+        psp_payouts = pay_out_the_psp(stack.psp, bank_returns_first=True)
         report = stack.report(sent, final, refunds, disputes, payouts, psp_payouts)
         report.iam = stack.iam_check()
         spans = stack.spans.get_finished_spans()

@@ -30,9 +30,10 @@ class PspPayouts:
     unexpected: list[str] = field(default_factory=list)
 
 
-def pay_out_the_psp(psp: FakePsp, timeout_s: float = 30.0) -> PspPayouts:
+def pay_out_the_psp(psp: FakePsp, timeout_s: float = 30.0, bank_returns_first: bool = False) -> PspPayouts:
     """Pay out each currency's available balance, then wait until the fake has paid each payout (its timer);
-    the payout.paid webhooks are then on their way to the finalizer."""
+    the payout.paid webhooks are then on their way to the finalizer. With bank_returns_first, the bank then
+    returns the first payout (Stripe's paid, then failed): its payout.failed gives the money back."""
     done = PspPayouts()
     for currency in sorted(psp.balance()):
         made = pay_out_available(psp.api_key, currency, api_base=psp.url)
@@ -45,6 +46,9 @@ def pay_out_the_psp(psp: FakePsp, timeout_s: float = 30.0) -> PspPayouts:
         status = psp.payout(payout["payout_id"])["status"]
         if status != "paid":
             done.unexpected.append(f"{payout['payout_id']}: {status} after {timeout_s} s")
+    if bank_returns_first and done.made and not done.unexpected:
+        failed = psp.fail_payout(done.made[0]["payout_id"])
+        done.made[0]["status"] = failed["status"]
     return done
 
 

@@ -74,5 +74,24 @@ def test_the_available_balance_is_paid_out_per_currency_and_the_books_then_agree
     ]
 
 
+def test_a_payout_the_bank_returns_is_failed_and_its_failure_is_compared_too(psp: FakePsp) -> None:
+    client = stripe.StripeClient(API_KEY, base_addresses={"api": psp.url}, max_network_retries=0)
+    params = {"amount": 1000, "currency": "eur", "confirm": True, "payment_method": "pm_card_visa"}
+    client.v1.payment_intents.create(params=params)  # type: ignore[arg-type]
+    done = pay_out_the_psp(psp, bank_returns_first=True)
+    [payout] = done.made
+    assert (payout["status"], psp.payout(payout["payout_id"])["status"]) == ("failed", "failed")
+    assert psp.balance()["eur"]["available"] == payout["amount_minor"]  # the money is back
+    amount, po = payout["amount_minor"], payout["payout_id"]
+    books = [
+        entry("capture", "p-eur", "DEBIT", 1000, "EUR", "merchant_payable:m-1"),
+        entry("psp_payout", po, "CREDIT", amount, "EUR", "bank"),
+        entry("psp_payout_failure", po, "DEBIT", amount, "EUR", "bank"),
+    ]
+    assert psp_differences({"ledger": books}, psp.balance_transactions()) == []
+    [unreturned] = psp_differences({"ledger": books[:2]}, psp.balance_transactions())
+    assert unreturned["problems"][0].startswith(f"the ledger has no payout_reversal of {amount} EUR (PSP {po} ")
+
+
 def test_nothing_available_pays_nothing_out(psp: FakePsp) -> None:
     assert pay_out_the_psp(psp).made == []
