@@ -59,3 +59,19 @@ def test_stripes_payout_to_our_bank_and_its_failure_are_read_as_psp_clearing_mov
         ]
     finally:
         running.stop()
+
+
+def test_a_payout_still_on_its_way_is_left_out_until_stripe_says_how_it_went() -> None:
+    clock = [1_800_000_000.0]
+    running = FakePsp(raw_card_access=True, clock=lambda: clock[0], settlement_delay_s=0, pay_payouts_after_s=None)
+    running.start()
+    try:
+        charge_directly(running.url, running.api_key, "p-1", 1000, "EUR", card=APPROVED, idempotency_key="p-1")
+        client = stripe.StripeClient(running.api_key, base_addresses={"api": running.url})
+        payout = client.v1.payouts.create(params={"amount": 600, "currency": "eur"})
+        assert [m.kind for m in balance_movements(running.api_key, api_base=running.url)] == ["charge"]  # pending
+        clock[0] = payout.arrival_date  # it reached the bank: payout.paid, and the ledger books it
+        kinds = [m.kind for m in balance_movements(running.api_key, api_base=running.url)]
+        assert kinds == ["payout", "charge"]
+    finally:
+        running.stop()

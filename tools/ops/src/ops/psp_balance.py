@@ -6,7 +6,9 @@ gives back; a `payout` (type payout: Stripe paid its balance out to our bank, wh
 away and a `payout_reversal` (type payout_failure: the bank returned it, psp_payout_failure) gives back. Our ledger
 books captures and refunds gross (Stripe's processing fee is not in our books), but a dispute withdrawal with its
 dispute fee: so the figure compared is `amount`, except for a dispute's (type `adjustment`), where it is `net`.
-Other categories (Stripe's own fees) move nothing psp_clearing books and are left out.
+Other categories (Stripe's own fees) move nothing psp_clearing books and are left out. A payout still on its way
+(Payout status pending or in_transit) is left out too: Stripe books its transaction when the payout is made, the
+ledger when payout.paid (or payout.failed) says how it went.
 """
 
 from __future__ import annotations
@@ -57,12 +59,20 @@ def balance_movements(
         http_client=stripe.RequestsClient(timeout=(2, 20)),
         base_addresses={"api": api_base} if api_base else None,
     )
+    on_the_way = {
+        str(payout.id)
+        for status in ("pending", "in_transit")
+        for payout in client.v1.payouts.list(params={"status": status, "limit": page_size}).auto_paging_iter()
+    }
     moved: list[Movement] = []
     seen = 0
     pages = client.v1.balance_transactions.list(params={"limit": page_size})
     for txn in pages.auto_paging_iter():
         seen += 1
-        if (found := movement(txn.to_dict())) is not None:
+        fields = txn.to_dict()
+        if fields.get("type") == "payout" and fields.get("source") in on_the_way:
+            continue  # booked by the ledger once paid or failed
+        if (found := movement(fields)) is not None:
             moved.append(found)
         progress(seen, seen)
     return moved
