@@ -16,6 +16,7 @@ from devstack.moto_local import client, wait_until_drained
 from devstack.stack import Devstack
 from ops.cli import main
 
+from ledger.domain.journal import EVENT_SCHEMAS as LEDGER_SCHEMAS
 from payments_shared.eventstore.dynamodb import DynamoDBEventStore
 from payments_shared.eventstore.port import NewEvent
 from payments_shared.money import Money
@@ -50,7 +51,7 @@ def settled(stack: Devstack) -> dict[str, dict[str, Any]]:
 
 def ops(stack: Devstack, *args: str) -> tuple[int, Any]:
     out = io.StringIO()  # not stdout: the handlers running beside write their EMF metrics there
-    local = ["--psp-api-base", stack.psp.url] if args[0] == "reconcile" else []
+    local = ["--psp-api-base", stack.psp.url] if args[0] in ("reconcile", "psp-payout") else []
     code = main(["--endpoint-url", stack.moto.url, "--json", *args, *local], out=out)
     return code, json.loads(out.getvalue())
 
@@ -81,6 +82,27 @@ def test_a_clean_run_reconciles_without_a_mismatch(stack: Devstack, settled: dic
     code, result = ops(stack, "reconcile", "--settle-seconds", "0")
     assert (code, result["mismatches"], result["psp_balance"]) == (0, [], [])  # psp_clearing = Stripe's balance
     assert result["payments"] >= len(settled)
+
+
+def test_psp_payout_pays_the_available_balance_out_and_the_ledger_books_it_as_the_psp_shows_it(
+    stack: Devstack, settled: dict[str, dict[str, Any]]
+) -> None:
+    wait_until(lambda: any(f["available"] > 0 for f in stack.psp.balance().values()))  # the charges settled
+    currency = next(c for c, f in sorted(stack.psp.balance().items()) if f["available"] > 0)
+    code, made = ops(stack, "psp-payout", "--currency", currency.upper())
+    assert (code, made["currency"], made["status"]) == (0, currency.upper(), "pending")
+    assert made["amount_minor"] > 0 and stack.psp.balance()[currency]["available"] == 0
+    # payout.paid reaches the finalizer's webhook, the ledger books bank DEBIT, psp_clearing CREDIT
+    ledger = DynamoDBEventStore(client("dynamodb"), EVENT_STORES["ledger"], LEDGER_SCHEMAS)
+    wait_until(lambda: bool(ledger.load(f"journal-psp-payout-{made['payout_id']}").events))
+    [posted] = ledger.load(f"journal-psp-payout-{made['payout_id']}").events
+    assert {(p["account"], p["side"], p["amount_minor"]) for p in posted.data["postings"]} == {
+        ("bank", "DEBIT", made["amount_minor"]),
+        ("psp_clearing", "CREDIT", made["amount_minor"]),
+    }
+    code, result = ops(stack, "reconcile", "--settle-seconds", "0")
+    assert (code, result["psp_balance"]) == (0, [])  # the payout is on both sides
+    assert ops(stack, "psp-payout", "--currency", currency.upper()) == (0, {})  # nothing left to pay out
 
 
 @pytest.mark.parametrize("read_model", ["payment-orders", "payment-results", "wallet-balances", "ledger-totals"])

@@ -330,7 +330,47 @@ def test_each_currency_is_its_own_pair_and_a_young_difference_is_in_flight() -> 
     assert psp_balance(ledger, PSP, now=young) == {"in_flight": agreeing["in_flight"] + 1, "psp_balance": []}
 
 
-def test_stripes_payouts_and_fees_are_not_psp_clearing_moves_and_an_unread_psp_is_not_compared() -> None:
-    assert movement({"id": "txn_p", "reporting_category": "payout", "type": "payout", "amount": -900}) is None
+def test_categories_psp_clearing_does_not_book_are_left_out_and_an_unread_psp_is_not_compared() -> None:
+    assert movement({"id": "txn_t", "reporting_category": "transfer", "type": "transfer", "amount": -900}) is None
     assert movements({"id": "txn_f", "reporting_category": "fee", "type": "stripe_fee", "amount": -200, "fee": 0}) == []
     assert reconcile(gather({"ledger": {"journal": LEDGER}}, {}), settle_s=300, now=NOW)["psp_balance"] == []
+
+
+def bank_journal(entry_type: str, payout_id: str, side: str, minor: int) -> StoredEvent:
+    """The ledger's entry of a Stripe payout to our bank (psp_payout) or of its failure (psp_payout_failure)."""
+    other = "DEBIT" if side == "CREDIT" else "CREDIT"
+    data = {
+        "payment_order_id": "",
+        "source_event_id": "e",
+        "entry_type": entry_type,
+        "entry_key": payout_id,
+        "postings": [
+            {"account": "bank", "side": other, "amount_minor": minor, "currency": "EUR"},
+            {"account": "psp_clearing", "side": side, "amount_minor": minor, "currency": "EUR"},
+        ],
+    }
+    return replace(stored(f"journal-{entry_type}-{payout_id}", "JournalEntryPosted", data), occurred_at=OLD)
+
+
+PAID_OUT = [
+    bank_journal("psp_payout", "po_1", "CREDIT", 900),
+    bank_journal("psp_payout_failure", "po_1", "DEBIT", 900),
+    bank_journal("psp_payout", "po_2", "CREDIT", 300),
+]
+PSP_PAID_OUT = [
+    *txn("payout", -900, source="po_1"),  # Stripe's payout balance transaction: type and category payout
+    *txn("payout_reversal", 900, source="po_1", type_="payout_failure"),  # the failed payout's money back
+    *txn("payout", -300, source="po_2"),
+]
+
+
+def test_stripes_payouts_to_our_bank_and_their_failures_agree_with_the_ledgers_bank_entries() -> None:
+    assert psp_balance([*LEDGER, *PAID_OUT], [*PSP, *PSP_PAID_OUT]) == {"in_flight": 0, "psp_balance": []}
+
+
+def test_a_payout_or_its_failure_one_side_lacks_is_named() -> None:
+    [unbooked] = psp_balance([*LEDGER, *PAID_OUT[:2]], [*PSP, *PSP_PAID_OUT])["psp_balance"]
+    assert unbooked["psp_minor"] == unbooked["ledger_minor"] - 300
+    assert unbooked["problems"] == ["the ledger has no payout of -300 EUR (PSP po_2 txn_payout_-300)"]
+    [unreturned] = psp_balance([*LEDGER, *PAID_OUT], [*PSP, PSP_PAID_OUT[0], PSP_PAID_OUT[2]])["psp_balance"]
+    assert unreturned["problems"] == ["the PSP has no payout_reversal of 900 EUR (ledger po_1)"]

@@ -26,6 +26,7 @@ PRODUCERS = {
     "CancelRequested": "payments.initializer",
     "DisputeStatusUpdated": "payments.finalizer",
     "PayoutPaid": "payments.wallet",
+    "PspPayoutUpdated": "payments.finalizer",
 }
 
 

@@ -1,5 +1,5 @@
-"""A faithful subset of Stripe's PaymentIntents and Refunds API on loopback, for tests, the local run and the
-fault run."""
+"""A faithful subset of Stripe's PaymentIntents, Refunds, Disputes, balance and Payouts API on loopback, for tests,
+the local run and the fault run."""
 
 from fake_psp.disputes import DISPUTE_CARD, dispute_fee
 from fake_psp.server import (

@@ -11,6 +11,8 @@ Rules modelled (docs.stripe.com/api/balance_transactions, /reports/reporting-cat
   id the refund's `failure_balance_transaction`.
 - Disputes: the Dispute's own `balance_transactions` (type `adjustment`, categories `dispute` and
   `dispute_reversal`, built in fake_psp.disputes) are listed here as they are, not written twice.
+- Payouts to the bank: type `payout` (category `payout`), -amount, and `payout_failure` (category
+  `payout_reversal`), +amount, when one fails: booked by fake_psp.payouts, available at once.
 - `available_on` is `created` + the fake's settlement delay (`settlement_delay_s`, 2 days by default: a US card
   payment is available "2 business days later", docs.stripe.com/payments/balances; the fake counts calendar
   days); `status` is `pending` until then, `available` after.

@@ -28,6 +28,9 @@ API (Stripe's wire format: form-encoded requests with bracketed keys, JSON answe
   GET  /v1/balance_transactions  every move of the balance (charges, refunds, failed refunds, disputes), newest
                                  first, `type`, `source`, `limit`, `starting_after` (fake_psp.balance)
   GET  /v1/disputes/{id}, GET /v1/disputes?payment_intent=…   a dispute; disputes (newest first)
+  POST /v1/payouts                `amount`, `currency` (at most the available balance, else balance_insufficient),
+                                  `description`, `metadata`; GET /v1/payouts/{id}, GET /v1/payouts (newest first,
+                                  `status`); GET /v1/balance: available and pending per currency (fake_psp.payouts)
   POST /v1/disputes/{id}          evidence[...], submit, metadata; POST /v1/disputes/{id}/close accepts (lost):
                                   the dispute test card's rules, in fake_psp.disputes
   GET  /3ds/{id}, POST /3ds/{id}/complete|fail   the buyer's 3-D Secure page (no key: the buyer's browser); the
@@ -82,6 +85,9 @@ refunds fails `refund_fail_after_s` later (None: only when `fail_refund(id)` is 
 failure_reason, the amount back on the charge, and the events refund.failed and charge.refund.updated.
 Refund creation follows the same idempotency rules and scripted faults ("503", "timeout", "lost") as a create.
 
+Payouts of the balance to the bank (fake_psp.payouts): booked at once (a `payout` balance transaction), `pending`
+until paid at arrival (payout.paid), or failed by `fail_payout(id)` with the money back (payout.failed).
+
 Webhooks, signed as Stripe signs them. Every status change of an intent (create, a `processing` intent settling,
 authentication, capture, cancel) emits an Event (`webhook_events`, in order: payment_intent.created,
 .processing, .succeeded, .payment_failed, .requires_action, .amount_capturable_updated, .canceled; data.object
@@ -125,6 +131,7 @@ from fake_psp.disputes import DISPUTE_CARD, DisputesMixin
 from fake_psp.expand import expanded_intent
 from fake_psp.expand import refusal as expand_refusal
 from fake_psp.expand import requested as expand_requested
+from fake_psp.payouts import PAYOUT_ARRIVAL_S, PayoutsMixin
 from payments_shared import stripe_amounts
 
 API_KEY = "sk_test_fake_psp"
@@ -230,6 +237,8 @@ WEBHOOK_TYPES = frozenset(
         "charge.refund.updated",
         "charge.dispute.created",
         "charge.dispute.closed",
+        "payout.paid",
+        "payout.failed",
     }
 )
 API_VERSION = "2026-10-28.endive"  # what the repo's stripe SDK (16.x) pins: its events carry this version
@@ -307,7 +316,7 @@ def _invalid(message: str, param: str | None = None, code: str = "parameter_miss
     return StripeError(400, {"type": "invalid_request_error", "code": code, "message": message, "param": param})
 
 
-class FakePsp(DisputesMixin, BalanceMixin):
+class FakePsp(DisputesMixin, BalanceMixin, PayoutsMixin):
     def __init__(
         self,
         *,
@@ -331,6 +340,8 @@ class FakePsp(DisputesMixin, BalanceMixin):
         settlement_delay_s: int = SETTLEMENT_DELAY_S,
         card_fee_bps: int = CARD_FEE_BPS,
         card_fee_fixed: int = CARD_FEE_FIXED,
+        payout_arrival_s: float = PAYOUT_ARRIVAL_S,
+        pay_payouts_after_s: float | None = 0.5,
     ) -> None:
         # Off, as on every new Stripe account: card numbers sent with the secret key are refused.
         self.raw_card_access = raw_card_access
@@ -380,6 +391,12 @@ class FakePsp(DisputesMixin, BalanceMixin):
         self.card_fee_bps = card_fee_bps
         self.card_fee_fixed = card_fee_fixed
         self._balance: list[dict[str, Any]] = []
+        # Payouts to the bank (fake_psp.payouts): arrival_date is created + payout_arrival_s on the fake's clock; a
+        # timer pays each out pay_payouts_after_s real seconds after it is made (None: only the clock does).
+        self.payout_arrival_s = payout_arrival_s
+        self.pay_payouts_after_s = pay_payouts_after_s
+        self._payouts: dict[str, dict[str, Any]] = {}
+        self._payout_timers: list[threading.Timer] = []
         self.webhook_attempts: Counter[str] = Counter()  # POSTs to the endpoint per event id
         self.webhooks_delivered: Counter[str] = Counter()  # 2xx answers per event id (2 for a duplicated one)
         self.webhooks_abandoned: Counter[str] = Counter()  # deliveries given up after webhook_max_attempts
@@ -497,7 +514,8 @@ class FakePsp(DisputesMixin, BalanceMixin):
                 capture = re.fullmatch(r"/v1/payment_intents/([^/]+)/capture", path)
                 refund = path == "/v1/refunds"
                 dispute = re.fullmatch(r"/v1/disputes/([^/]+?)(/close)?", path)
-                if path != "/v1/payment_intents" and not (page or cancel or capture or refund or dispute):
+                payout = path == "/v1/payouts"
+                if path != "/v1/payment_intents" and not (page or cancel or capture or refund or dispute or payout):
                     return self._send(404, _not_found(self.path))
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
                 if page is not None:  # the buyer's browser: no API key
@@ -516,6 +534,9 @@ class FakePsp(DisputesMixin, BalanceMixin):
                     status, payload, replayed = psp._update_dispute(
                         dispute[1], key, parse_form(body), request_id, close
                     )
+                    delay = 0.0
+                elif payout:
+                    status, payload, replayed = psp._create_payout(key, parse_form(body), request_id)
                     delay = 0.0
                 elif refund:
                     status, payload, delay, replayed = psp._create_refund(key, parse_form(body), request_id)
@@ -558,6 +579,15 @@ class FakePsp(DisputesMixin, BalanceMixin):
                             "balance_transaction",
                         )
                     )
+                if path == "/v1/balance":
+                    return self._send(*psp._balance_object())
+                if path == "/v1/payouts":
+                    params = parse_form(query)
+                    if (refused := _limit_refused(params)) is not None:
+                        return self._send(400, refused)
+                    return self._send(*_list_page(psp._list_payouts(params), params, "/v1/payouts", "payout"))
+                if path.startswith("/v1/payouts/"):
+                    return self._send(*psp._retrieve_payout(path.removeprefix("/v1/payouts/")))
                 if path.startswith("/v1/disputes/"):
                     return self._send(*psp._retrieve_dispute(path.removeprefix("/v1/disputes/")))
                 expand = expand_requested(parse_form(query))
@@ -612,6 +642,8 @@ class FakePsp(DisputesMixin, BalanceMixin):
             self._worker = None
         with self._lock:
             timers, self._refund_timers = self._refund_timers, []
+            timers += self._payout_timers
+            self._payout_timers = []
         for timer in timers:
             timer.cancel()
 

@@ -201,6 +201,8 @@ def test_both_outcomes_leave_as_payment_status_updated_and_an_authentication_as_
             "DisputeOpened": "DisputeStatusUpdated",
             "DisputeWon": "DisputeStatusUpdated",
             "DisputeLost": "DisputeStatusUpdated",
+            "PspPayoutPaid": "PspPayoutUpdated",
+            "PspPayoutFailed": "PspPayoutUpdated",
         },
     )
 

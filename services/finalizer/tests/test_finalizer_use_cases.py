@@ -21,6 +21,7 @@ from finalizer.domain.payment import (
     PaymentStatus,
     PspDecision,
 )
+from finalizer.domain.psp_payout import PspPayoutView
 from finalizer.domain.refund import RefundAnswer, RefundStatus, RequestRefund
 from finalizer.domain.streams import payment_stream, refund_stream
 from finalizer.ports import PspOutcomeUnknown, PspRequestRefused
@@ -139,6 +140,9 @@ class FakePsp:
 
     def retrieve_dispute(self, reference: str) -> DisputeView | None:
         return None  # no dispute here: the dispute use case is tested on the fake PSP
+
+    def retrieve_payout(self, payout_id: str) -> PspPayoutView | None:
+        return None  # no payout here: the PSP payout use case is tested on the fake PSP
 
 
 @dataclass

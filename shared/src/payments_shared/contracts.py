@@ -20,6 +20,7 @@ CAPTURE_REQUESTED = "CaptureRequested"
 CANCEL_REQUESTED = "CancelRequested"
 DISPUTE_STATUS_UPDATED = "DisputeStatusUpdated"
 PAYOUT_PAID = "PayoutPaid"
+PSP_PAYOUT_UPDATED = "PspPayoutUpdated"
 
 # Stripe's refund reasons (https://docs.stripe.com/api/refunds/create#create_refund-reason).
 RefundReason = Literal["duplicate", "fraudulent", "requested_by_customer"]
@@ -234,6 +235,25 @@ class PayoutPaidData(BaseModel):
         return Money(self.amount_minor, self.currency)
 
 
+class PspPayoutUpdatedData(BaseModel):
+    """Published by the finalizer when the PSP says a payout of its balance to our bank was paid or failed
+    (Stripe's payout.paid, payout.failed, the Payout re-read); consumed by the ledger. PAID: the money left the PSP's
+    balance for our bank (bank DEBIT, psp_clearing CREDIT); FAILED: the bank returned it and the PSP put it back on
+    the balance (the reverse). A payout is PAID once, then perhaps FAILED once ("some payouts that fail might
+    initially show as paid"); one seen failed first is published PAID, then FAILED: its money left and came back."""
+
+    model_config = ConfigDict(frozen=True)
+
+    payout_id: str = Field(pattern=r"^po_[A-Za-z0-9]{1,64}$")  # Stripe's payout id
+    currency: str
+    amount_minor: int = Field(gt=0)
+    status: Literal["PAID", "FAILED"]
+    failure_code: str | None = None  # Stripe's, for a FAILED payout
+
+    def money(self) -> Money:
+        return Money(self.amount_minor, self.currency)
+
+
 CONTRACTS: dict[str, type[BaseModel]] = {
     PAYMENT_INITIATED: PaymentInitiatedData,
     PAYMENT_STATUS_UPDATED: PaymentStatusUpdatedData,
@@ -244,6 +264,7 @@ CONTRACTS: dict[str, type[BaseModel]] = {
     CANCEL_REQUESTED: CancelRequestedData,
     DISPUTE_STATUS_UPDATED: DisputeStatusUpdatedData,
     PAYOUT_PAID: PayoutPaidData,
+    PSP_PAYOUT_UPDATED: PspPayoutUpdatedData,
 }
 
 

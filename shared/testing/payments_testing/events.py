@@ -299,3 +299,30 @@ def payout_paid(
         occurred_at="2026-11-27T10:05:00+00:00",
         event_id=event_id,
     )
+
+
+def psp_payout_updated(
+    payout_id: str = "po_1",
+    status: str = "PAID",
+    amount_minor: int = 5000,
+    currency: str = "EUR",
+    event_id: str | None = None,
+) -> dict[str, Any]:
+    """The finalizer's PspPayoutUpdated: a payout of the PSP's balance to our bank PAID, or FAILED (money back)."""
+    data = {
+        "payout_id": payout_id,
+        "currency": currency,
+        "amount_minor": amount_minor,
+        "status": status,
+        "failure_code": None if status == "PAID" else "account_closed",
+    }
+    return integration_event(
+        "PspPayoutUpdated",
+        "payments.finalizer",
+        f"psp-payout-{payout_id}",
+        data,
+        correlation_id=payout_id,
+        occurred_at="2026-11-28T10:05:00+00:00",
+        aggregate_version=1 if status == "PAID" else 2,
+        event_id=event_id,
+    )

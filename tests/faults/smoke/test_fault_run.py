@@ -31,6 +31,10 @@ def test_the_scan_finds_card_numbers_in_any_grouping_and_cvv_values() -> None:
 def test_two_hundred_payments_under_every_fault_lose_nothing(tmp_path: Path) -> None:
     report, extra = run(200, seed=5, logs=tmp_path / "lambda.jsonl")
     assert report.ok, report.render()
+    # It ends with the books compared with the PSP: the PSP paid its balance out to our bank, and the ledger's
+    # psp_clearing moved as the PSP's balance transactions did (reconcile's ledger/psp pair finds no difference).
+    assert report.psp_payouts["made"] and report.psp_payouts["unexpected"] == []
+    assert report.psp_balance == [], report.render()
     assert extra["max_charges_per_payment"] <= 1
     assert extra["dead_letters"] == []
     assert extra["security"]["card_data_hits"] == [] and extra["security"]["log_lines_scanned"] > 500

@@ -42,6 +42,8 @@ from finalizer.domain.payment import (
     RecordCharge,
     RecordSettlement,
 )
+from finalizer.domain.psp_payout import DECIDER as PSP_PAYOUT_DECIDER
+from finalizer.domain.psp_payout import PspPayout, PspPayoutStatus, RecordPspPayout
 from finalizer.domain.refund import DECIDER as REFUND_DECIDER
 from finalizer.domain.refund import (
     RecordRefundAnswer,
@@ -52,7 +54,14 @@ from finalizer.domain.refund import (
     RefundStatus,
     RequestRefund,
 )
-from finalizer.domain.streams import PAYMENT_PREFIX, REFUND_PREFIX, dispute_stream, payment_stream, refund_stream
+from finalizer.domain.streams import (
+    PAYMENT_PREFIX,
+    REFUND_PREFIX,
+    dispute_stream,
+    payment_stream,
+    psp_payout_stream,
+    refund_stream,
+)
 from finalizer.ports import (
     CardOpener,
     Clock,
@@ -118,6 +127,15 @@ class DisputeRecorded:
 
 
 @dataclass(frozen=True)
+class PspPayoutRecorded:
+    payout_id: str
+    status: PspPayoutStatus
+    recorded_now: bool  # False when an earlier webhook had already recorded what Stripe says now
+    amount_minor: int = 0
+    currency: str = ""
+
+
+@dataclass(frozen=True)
 class Finalized:
     payment_order_id: str
     status: PaymentStatus
@@ -143,6 +161,8 @@ class FinalizerApp:
         self._refunds = Repository(store, REFUND_DECIDER, retry_policy=retry_policy)
         # A dispute's stream: OPENED, then WON or LOST.
         self._disputes = Repository(store, DISPUTE_DECIDER, retry_policy=retry_policy)
+        # A payout of the PSP's balance to our bank: PAID, then perhaps FAILED.
+        self._psp_payouts = Repository(store, PSP_PAYOUT_DECIDER, retry_policy=retry_policy)
         self._store = store
         self._cards = cards
         self._psp = psp
@@ -368,6 +388,28 @@ class FinalizerApp:
         result = DisputeRecorded(
             dispute_id, state.status, recorded.changed, opened.amount_minor, opened.fee_minor, opened.currency
         )
+        if once is not None and not result.recorded_now and not record_once(self._store, [], once):
+            return None
+        return result
+
+    def record_psp_payout(self, payout_id: str, cause: Cause, once: str | None = None) -> PspPayoutRecorded | None:
+        """A payout of the PSP's balance to our bank Stripe says has changed (a webhook; its payload may be stale,
+        so the PSP is asked): recorded on its stream `psp-payout-<po id>` as PAID once, then perhaps FAILED once.
+        `once` (the webhook event's id) is claimed with it, or alone. None while the payout is on its way or
+        canceled (nothing left the balance for good yet), or when `once` was claimed before."""
+        view = self._psp.retrieve_payout(payout_id)
+        if view is None:
+            return None
+        recorded = self._psp_payouts.handle(
+            psp_payout_stream(payout_id), RecordPspPayout(view), cause, once=[once] if once else ()
+        )
+        if recorded.duplicate:
+            return None
+        state: PspPayout = recorded.state
+        if state.status is None or state.paid is None:  # decide() records every payout it sees paid or failed
+            raise RuntimeError(f"{recorded.stream_id}: nothing recorded, yet no payout is stored")
+        paid = state.paid
+        result = PspPayoutRecorded(payout_id, state.status, recorded.changed, paid.amount_minor, paid.currency)
         if once is not None and not result.recorded_now and not record_once(self._store, [], once):
             return None
         return result

@@ -15,6 +15,7 @@ from finalizer.domain.payment import (
     PaymentDecided,
     PaymentSource,
 )
+from finalizer.domain.psp_payout import PspPayoutView
 from finalizer.domain.refund import RefundAnswer
 from payments_shared.eventstore import EventStore, ViewChange
 from payments_shared.money import Money
@@ -102,6 +103,11 @@ class PaymentServiceProvider(Protocol):
     def retrieve_dispute(self, reference: str) -> DisputeView | None:
         """The dispute `reference` as it stands now, with our payment order id from its PaymentIntent's metadata
         (None when it is not ours); None for a dispute that moves no money (an inquiry, Stripe's warning_…)."""
+        ...
+
+    def retrieve_payout(self, payout_id: str) -> PspPayoutView | None:
+        """The payout `payout_id` of the PSP's balance to our bank as it stands now; None while it is on its way
+        (pending, in transit) or canceled."""
         ...
 
 

@@ -28,6 +28,7 @@ from devstack.disputes import close_some
 from devstack.faults import Faults
 from devstack.load import CARDS, drive, settle
 from devstack.payouts import pay_out_everyone
+from devstack.psp_payouts import pay_out_the_psp
 from devstack.refunds import refund_some, settle_refunds
 from devstack.report import Report
 from devstack.stack import Devstack
@@ -131,7 +132,10 @@ def run(payments: int, seed: int, logs: Path) -> tuple[Report, dict[str, Any]]:
         disputes = close_some(stack.psp, final, seed)
         merchants = {body["merchant_id"] for body in final.values() if body.get("status") == "SUCCESS"}
         payouts = pay_out_everyone(stack.api.url, stack.keys, merchants, seed)
-        report = stack.report(sent, final, refunds, disputes, payouts)
+        # Then the PSP pays its available balance out to our bank, and the bank returns one payout (paid, then
+        # failed: the money back on the balance); the report ends with the ledger/psp comparison.
+        psp_payouts = pay_out_the_psp(stack.psp, bank_returns_first=True)
+        report = stack.report(sent, final, refunds, disputes, payouts, psp_payouts)
         report.iam = stack.iam_check()
         spans = stack.spans.get_finished_spans()
         span_texts = [json.dumps(dict(s.attributes or {}), default=str) + s.name for s in spans]

@@ -21,6 +21,7 @@ from devstack.disputes import close_some
 from devstack.load import drive, settle
 from devstack.otlp import OtlpExport, parse_headers
 from devstack.payouts import pay_out_everyone
+from devstack.psp_payouts import pay_out_the_psp
 from devstack.refunds import refund_some, settle_refunds
 from devstack.stack import Devstack
 
@@ -112,7 +113,9 @@ def main(argv: list[str] | None = None) -> int:
         # Then every merchant pays itself out its available balance (once its captures have settled).
         merchants = {body["merchant_id"] for body in final.values() if body.get("status") == "SUCCESS"}
         payouts = pay_out_everyone(stack.api.url, stack.keys, merchants, args.seed)
-        report = stack.report(sent, final, refunds, disputes, payouts)
+        # And the PSP pays its available balance out to our bank (payments-ops psp-payout): the ledger books it.
+        psp_payouts = pay_out_the_psp(stack.psp)
+        report = stack.report(sent, final, refunds, disputes, payouts, psp_payouts)
         report.iam = stack.iam_check()
         report.details["seconds"] = round(elapsed, 2)
         report.details["payments_per_second"] = round(len(sent) / elapsed, 1)

@@ -13,6 +13,7 @@ from devstack.disputes import Disputes
 from devstack.load import FINAL_STATUSES, Sent, captured, http
 from devstack.moto_local import client
 from devstack.payouts import Payouts
+from devstack.psp_payouts import PspPayouts, books_agree_with_the_psp
 from devstack.refunds import Refunds
 from devstack.runtime import Invocation
 from devstack.sigv4 import Keyring
@@ -45,16 +46,25 @@ class Report:
     refunds: dict[str, Any] = field(default_factory=dict)  # asked, answers, statuses, pending, unexpected
     disputes: dict[str, Any] = field(default_factory=dict)  # plans (win, lose, keep-open), unexpected answers
     payouts: dict[str, Any] = field(default_factory=dict)  # paid out per merchant, answers, unexpected
+    psp_payouts: dict[str, Any] = field(default_factory=dict)  # the PSP's payouts to our bank at the end
+    # Each currency where the ledger's psp_clearing differs from the PSP's balance transactions (reconcile's
+    # ledger/psp pair, once everything settled): none when wallet = ledger = PSP.
+    psp_balance: list[dict[str, Any]] = field(default_factory=list)
     details: dict[str, Any] = field(default_factory=dict)
     iam: dict[str, Any] = field(default_factory=dict)  # devstack.aws_calls.iam_check, once the run is over
 
     @property
     def ok(self) -> bool:
-        books_right = self.ledger_balanced and self.ledger_payables_match and self.wallets_match
+        books_right = (
+            self.ledger_balanced and self.ledger_payables_match and self.wallets_match and not self.psp_balance
+        )
         nothing_lost = not self.lost and not any(self.dlq_messages.values()) and not self.refunds.get("pending")
         allowed = not self.iam.get("denied") and not self.iam.get("unmapped_calls")
         refunds_right = not (
-            self.refunds.get("unexpected") or self.disputes.get("unexpected") or self.payouts.get("unexpected")
+            self.refunds.get("unexpected")
+            or self.disputes.get("unexpected")
+            or self.payouts.get("unexpected")
+            or self.psp_payouts.get("unexpected")
         )
         return (
             books_right
@@ -93,6 +103,9 @@ class Report:
             f"payables = expected    {yes(self.ledger_payables_match)}   "
             "(SUCCESS net of fees, less refunds, disputes and payouts)",
             f"wallets = expected     {yes(self.wallets_match)}",
+            f"PSP paid out to bank   {self._psp_payouts_line()}",
+            f"ledger = PSP balance   {yes(not self.psp_balance)}   (psp_clearing vs the PSP's balance transactions: "
+            f"{len(self.psp_balance)} currencies differ)",
             f"IAM (deployed roles)   {self._iam_line()}",
             f"RESULT                 {'OK: nothing lost' if self.ok else 'FAILED'}",
         ]
@@ -103,8 +116,17 @@ class Report:
             + [f"  refund: {u}" for u in self.refunds.get("unexpected", [])]
             + [f"  dispute: {u}" for u in self.disputes.get("unexpected", [])]
             + [f"  payout: {u}" for u in self.payouts.get("unexpected", [])]
+            + [f"  PSP payout: {u}" for u in self.psp_payouts.get("unexpected", [])]
+            + [f"  ledger/psp {d['currency']}: {'; '.join(d['problems'])}" for d in self.psp_balance]
             + [f"  wrong outcome: {w}" for w in self.wrong_outcomes]
         )
+
+    def _psp_payouts_line(self) -> str:
+        made = self.psp_payouts.get("made", [])
+        if not self.psp_payouts:
+            return "not asked"
+        paid = {p["currency"]: p["amount_minor"] for p in made}
+        return f"{paid}, unexpected {len(self.psp_payouts.get('unexpected', []))}"
 
     def _iam_line(self) -> str:
         if not self.iam:
@@ -159,6 +181,7 @@ def build(
     books_timeout_s: float = 60.0,
     disputes: Disputes | None = None,
     payouts: Payouts | None = None,
+    psp_payouts: PspPayouts | None = None,
 ) -> Report:
     kinds = {s.body["payment_order_id"]: s.kind for s in sent if s.status == 201}
     lost = [order_id for order_id, body in final.items() if body.get("status") not in FINAL_STATUSES]
@@ -193,6 +216,9 @@ def build(
         if (payables == expected and wallets == expected) or time.monotonic() > deadline:
             break
         time.sleep(0.5)
+
+    # The ledger's psp_clearing against the PSP's balance transactions, once the last webhooks are booked.
+    psp_balance = books_agree_with_the_psp(client("dynamodb"), psp, books_timeout_s)
 
     sqs = client("sqs")
     dlq_messages = {
@@ -234,6 +260,8 @@ def build(
             "answers": dict(payouts.answers),
             "unexpected": payouts.unexpected,
         },
+        psp_payouts={} if psp_payouts is None else asdict(psp_payouts),
+        psp_balance=psp_balance,
         details={
             "success_minor_by_merchant": {f"{m}/{c}": v for (m, c), v in sorted(success.items())},
             "owed_minor_by_merchant": {f"{m}/{c}": v for (m, c), v in sorted(expected.items())},

@@ -22,6 +22,7 @@ from devstack.load import MERCHANTS, Sent
 from devstack.moto_local import MotoServer, client, provision
 from devstack.otlp import LogSink, OtlpExport
 from devstack.payouts import SETTLEMENT_DELAY_S, Payouts
+from devstack.psp_payouts import PspPayouts
 from devstack.pumps import QueuePump, Schedule, StreamPump
 from devstack.refunds import Refunds
 from devstack.report import Report, build
@@ -87,6 +88,8 @@ class Devstack:
             raw_card_access=True,
             webhook_duplicate_rate=self.faults.webhook_duplicates,
             webhook_delay_s=(0.0, self.faults.webhook_max_delay_s),
+            # Its charges become available when the wallets' captures do, so the run can pay the balance out.
+            settlement_delay_s=SETTLEMENT_DELAY_S,
         ).start()
         # The finalizer talks to the fake as to Stripe: its secret key and the webhook endpoint's signing secret
         # from SSM, the SDK pointed at the fake.
@@ -187,6 +190,7 @@ class Devstack:
         refunds: Refunds | None = None,
         disputes: Disputes | None = None,
         payouts: Payouts | None = None,
+        psp_payouts: PspPayouts | None = None,
     ) -> Report:
         """The run's summary on this stack (waits until the books have caught up)."""
         return build(
@@ -202,6 +206,7 @@ class Devstack:
             # A caller that closed none still has the dispute card's disputes, open, in the books.
             disputes=disputes if disputes is not None else close_some(self.psp, final, 0, close=False),
             payouts=payouts,
+            psp_payouts=psp_payouts,
         )
 
     def iam_check(self, deployment: Deployment | None = None) -> dict[str, Any]:

@@ -6,6 +6,7 @@
     ./pants run tools/ops -- replay --from T --to T --consumer NAME [--dry-run]
     ./pants run tools/ops -- reconcile [--settle-seconds N] [--psp-api-base URL]
     ./pants run tools/ops -- trace <payment_order_id>
+    ./pants run tools/ops -- psp-payout --currency EUR [--psp-api-base URL]
 
 Target: --profile/--region for an AWS account, --endpoint-url for a local endpoint (the local stack's moto).
 --json prints machine-readable output. Exit status 1 when `dlq list` finds letters, when `rebuild` leaves
@@ -18,10 +19,11 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any, TextIO
 
-from ops import psp_balance, psp_charges, replay
+from ops import psp_balance, psp_charges, psp_payout, replay
 from ops.aws import Target
 from ops.dead_letters import list_letters, redrive
 from ops.payment_trace import trace_payment
@@ -83,6 +85,15 @@ def parser() -> argparse.ArgumentParser:
     )
     check.add_argument("--psp-api-base", help="the PSP's API (default: Stripe's); the local stack's fake PSP")
     check.add_argument(
+        "--psp-key-parameter",
+        default=psp_charges.SECRET_KEY_PARAMETER,
+        help="the SSM SecureString holding the PSP's secret key (the finalizer's)",
+    )
+    text = "pay the PSP's available balance in one currency out to our bank (what Stripe's daily payouts do)"
+    payout = commands.add_parser("psp-payout", help=text, description=text)
+    payout.add_argument("--currency", required=True, help="ISO code, e.g. EUR")
+    payout.add_argument("--psp-api-base", help="the PSP's API (default: Stripe's); the local stack's fake PSP")
+    payout.add_argument(
         "--psp-key-parameter",
         default=psp_charges.SECRET_KEY_PARAMETER,
         help="the SSM SecureString holding the PSP's secret key (the finalizer's)",
@@ -207,6 +218,15 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
             differing = [{**d, "problems": "; ".join(d["problems"])} for d in result["psp_balance"]]
             print(_table(differing, ["currency", "ledger_minor", "psp_minor", "problems"]), file=out)
         return 1 if result["mismatches"] or result["balances"] or result["psp_balance"] else 0
+    if args.command == "psp-payout":
+        api_key = psp_charges.secret_key(target.client("ssm"), args.psp_key_parameter)
+        made = psp_payout.pay_out_available(api_key, args.currency, api_base=args.psp_api_base)
+        row = asdict(made) if made is not None else {}
+        if args.json:
+            print(json.dumps(row, indent=2), file=out)
+        else:
+            print(_table([row], list(row)) if row else f"nothing available in {args.currency.upper()}", file=out)
+        return 0
     if args.command == "trace":
         events = trace_payment(target.client("dynamodb"), args.payment_order_id)
         rows: list[dict[str, Any]] = [e.as_dict() for e in events]

@@ -11,8 +11,9 @@ must equal the ledger's merchant_payable: the two books of what we owe each merc
 difference with both figures).
 And currency by currency, the ledger's psp_clearing must move as the PSP's balance transactions do (`ledger/psp`:
 captures and the PSP's processing fee on each, so the net Stripe owes; refunds, failed refunds, disputes and their
-reversals; each difference with both totals and every movement one side has and the other has not, matched by
-kind and amount: a capture whose fee entry is missing is named "the ledger has no psp_fee of -<fee>").
+reversals; the PSP's payouts to our bank and their failures; each difference with both totals and every movement
+one side has and the other has not, matched by kind and amount: a capture whose fee entry is missing is named "the
+ledger has no psp_fee of -<fee>").
 A payment, merchant balance or currency whose newest fact is younger than `settle_s` is still in flight (the queues
 deliver within seconds): counted, not reported.
 """
@@ -52,6 +53,8 @@ CLEARING_KINDS = {
     EntryType.REFUND_REVERSAL: "refund_failure",
     EntryType.DISPUTE: "dispute",
     EntryType.DISPUTE_WON: "dispute_reversal",
+    EntryType.PSP_PAYOUT: "payout",
+    EntryType.PSP_PAYOUT_FAILURE: "payout_reversal",
 }
 # How each wallet event moves the merchant's balance.
 # A payout (its own stream in the wallet's store) is out of what the wallet owes, as the ledger books it.

@@ -21,7 +21,7 @@ run "rule_to_queue_to_function_with_partial_batches_and_a_dlq" {
   command = apply # the mock provider makes up the ARNs the redrive policy needs
 
   assert {
-    condition     = jsondecode(aws_cloudwatch_event_rule.this.event_pattern)["detail-type"] == ["PaymentStatusUpdated", "RefundStatusUpdated", "DisputeStatusUpdated"]
+    condition     = jsondecode(aws_cloudwatch_event_rule.this.event_pattern)["detail-type"] == ["PaymentStatusUpdated", "RefundStatusUpdated", "DisputeStatusUpdated", "PspPayoutUpdated"]
     error_message = "the rule uses the pattern the consumers file names"
   }
   assert {

@@ -60,6 +60,8 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 from finalizer.domain.dispute import STRIPE_STATUSES as STRIPE_DISPUTE_STATUSES
 from finalizer.domain.dispute import DisputeView
 from finalizer.domain.payment import ChargeResult, NextAction, PaymentSource, PaymentToken, PspDecision
+from finalizer.domain.psp_payout import STRIPE_STATUSES as STRIPE_PAYOUT_STATUSES
+from finalizer.domain.psp_payout import PspPayoutView
 from finalizer.domain.refund import RefundAnswer, RefundStatus
 from finalizer.ports import PspOutcomeUnknown, PspRequestRefused
 from payments_shared import stripe_amounts
@@ -414,6 +416,30 @@ class StripePsp:
                 metadata = client.v1.payment_intents.retrieve(intent_id).metadata
                 order_id = (metadata.to_dict() if metadata else {}).get("payment_order_id")
             return _dispute_view(dispute, intent_id, order_id)
+
+    def retrieve_payout(self, payout_id: str) -> PspPayoutView | None:
+        """What the Payout of our balance to our bank says now (a webhook's payload is never trusted); None while it
+        is pending or in transit, or canceled (it never left the balance)."""
+        with (
+            tracer().start_as_current_span(
+                "psp retrieve payout",
+                kind=SpanKind.CLIENT,
+                attributes={"psp.reference": payout_id, "peer.service": "stripe"},
+            ),
+            _answered(f"reading {payout_id}"),
+        ):
+            payout = self._stripe().v1.payouts.retrieve(payout_id)
+            status = STRIPE_PAYOUT_STATUSES.get(str(payout.status))
+            if status is None:
+                return None
+            currency = str(payout.currency).upper()
+            return PspPayoutView(
+                payout_id=str(payout.id),
+                amount_minor=stripe_amounts.from_api_units(int(payout.amount), currency).minor,
+                currency=currency,
+                status=status,
+                failure_code=getattr(payout, "failure_code", None),
+            )
 
     def _stripe(self) -> stripe.StripeClient:
         """One client per API key value: a rotated key (new SSM value) gets a new client."""

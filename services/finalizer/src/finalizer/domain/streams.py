@@ -5,7 +5,8 @@ A payment's outcome is the last event of its own stream `payment-<payment order 
 3-D Secure payment, whose PaymentActionRequired comes first): the stream's version condition is what lets one
 delivery, and only one, record a payment's decision. A refund has its own stream `refund-<refund id>` (the PSP's
 answer, then perhaps its reversal), and a dispute `dispute-<Stripe's dp_ id>` (OPENED, then WON or LOST), so
-refunds and disputes of one payment never race each other or the payment's stream.
+refunds and disputes of one payment never race each other or the payment's stream. A payout of the PSP's balance
+to our bank has its own, `psp-payout-<Stripe's po_ id>` (PAID, then perhaps FAILED).
 """
 
 from __future__ import annotations
@@ -18,11 +19,13 @@ from finalizer.domain.payment import (
     PAYMENT_FAILED,
     PAYMENT_SUCCEEDED,
 )
+from finalizer.domain.psp_payout import PSP_PAYOUT_FAILED, PSP_PAYOUT_PAID
 from finalizer.domain.refund import REFUND_FAILED, REFUND_REVERSED, REFUND_SUCCEEDED
 
 PAYMENT_PREFIX = "payment-"
 REFUND_PREFIX = "refund-"
 DISPUTE_PREFIX = "dispute-"
+PSP_PAYOUT_PREFIX = "psp-payout-"
 
 # What leaves the service, through the outbox relay: the bus source, and the stored event types it publishes (as
 # which contract type). The outcomes are one integration event: PaymentStatusUpdated with status SUCCESS, FAILED,
@@ -41,6 +44,8 @@ PUBLISHED_TYPES = {
     DISPUTE_OPENED: "DisputeStatusUpdated",
     DISPUTE_WON: "DisputeStatusUpdated",
     DISPUTE_LOST: "DisputeStatusUpdated",
+    PSP_PAYOUT_PAID: "PspPayoutUpdated",
+    PSP_PAYOUT_FAILED: "PspPayoutUpdated",
 }
 
 
@@ -54,3 +59,8 @@ def refund_stream(refund_id: str) -> str:
 
 def dispute_stream(dispute_id: str) -> str:
     return f"{DISPUTE_PREFIX}{dispute_id}"
+
+
+def psp_payout_stream(payout_id: str) -> str:
+    """A payout of the PSP's balance to our bank (Stripe's po_ id): PAID, then perhaps FAILED."""
+    return f"{PSP_PAYOUT_PREFIX}{payout_id}"

@@ -1,11 +1,12 @@
 """Stripe's webhooks (POST /webhooks/stripe, no IAM: Stripe signs instead): settle payments awaiting 3-D Secure
 or capture (an authorization Stripe canceled on its own once its window passed), record the reversal of a
-refund that failed after it was taken, and record disputes (opened, won or lost).
+refund that failed after it was taken, record disputes (opened, won or lost), and record the payouts of the PSP's
+balance to our bank (paid, or failed and given back).
 
 Verified with the SDK (`Webhook.construct_event`: `Stripe-Signature` over the raw body, the endpoint secret from
 SSM, 300 s tolerance) before anything else; a bad signature is a 400 and nothing is recorded. The payload is
 never trusted for the outcome — webhooks arrive late, twice and out of order — only for which payment to look
-at: the PaymentIntent (or the Refund, or the Dispute) is re-read and fed to the use case. Each event id is
+at: the PaymentIntent (or the Refund, the Dispute, the Payout) is re-read and fed to the use case. Each event id is
 claimed forever with what it records, so a redelivered event changes nothing. A PSP that cannot be asked
 now gets a 503: Stripe retries its webhooks for three days.
 """
@@ -59,6 +60,11 @@ DISPUTE_TYPES = frozenset(
     }
 )
 
+# The events that carry a Payout of our balance to our bank (docs.stripe.com/api/events/types: payout.paid "occurs
+# whenever a payout is expected to be available in the destination account", payout.failed "whenever a payout
+# attempt fails"); data.object is the Payout.
+PAYOUT_TYPES = frozenset({"payout.paid", "payout.failed"})
+
 metrics = build_metrics(SERVICE)
 
 
@@ -102,6 +108,8 @@ def receive(event: dict[str, Any]) -> dict[str, Any]:
         return _refund_changed(event_id, verified.get("data", {}).get("object") or {})
     if event_type in DISPUTE_TYPES:
         return _dispute_changed(event_id, verified.get("data", {}).get("object") or {})
+    if event_type in PAYOUT_TYPES:
+        return _payout_changed(event_id, verified.get("data", {}).get("object") or {})
     intent = verified.get("data", {}).get("object") if event_type in SETTLING_TYPES else None
     order_id = ((intent or {}).get("metadata") or {}).get("payment_order_id")
     if not order_id:
@@ -157,6 +165,25 @@ def _dispute_changed(event_id: str, dispute: dict[str, Any]) -> dict[str, Any]:
     if recorded is not None and recorded.recorded_now:
         metrics.add_metric(name=f"Disputes{recorded.status.value.capitalize()}", unit=MetricUnit.Count, value=1)
         logger.info("dispute recorded", extra={"dispute_id": recorded.dispute_id, "status": recorded.status.value})
+    return RECEIVED
+
+
+def _payout_changed(event_id: str, payout: dict[str, Any]) -> dict[str, Any]:
+    """A Payout of our balance Stripe says was paid or failed: only its id is taken from the payload; the use case
+    re-reads it and records it once per status."""
+    reference = payout.get("id")
+    if payout.get("object") != "payout" or not isinstance(reference, str):
+        logger.info("webhook ignored: no payout in it")
+        return RECEIVED
+    try:
+        once = f"stripe-event-{event_id}"
+        recorded = container.app().record_psp_payout(reference, Cause(reference, event_id), once=once)
+    except (PspOutcomeUnknown, StoreUnavailable, ConcurrencyConflict) as not_now:
+        logger.warning("webhook left for Stripe to retry", extra={"reason": type(not_now).__name__})
+        return problem_event_response(ServiceBusy("The payout could not be recorded now; Stripe retries the webhook."))
+    if recorded is not None and recorded.recorded_now:
+        metrics.add_metric(name=f"PspPayouts{recorded.status.value.capitalize()}", unit=MetricUnit.Count, value=1)
+        logger.info("psp payout recorded", extra={"payout_id": recorded.payout_id, "status": recorded.status.value})
     return RECEIVED
 
 

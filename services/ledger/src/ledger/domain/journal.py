@@ -14,6 +14,8 @@ Entries, each booked once by the business event that caused it (EntryType):
   dispute_won      psp_clearing DEBIT amount; merchant_payable CREDIT amount (Stripe gives the disputed amount
                    back, not its dispute fee: support.stripe.com/topics/disputes)
   payout           merchant_payable DEBIT amount; payouts_clearing CREDIT amount (the wallet's PayoutPaid)
+  psp_payout       bank DEBIT amount; psp_clearing CREDIT amount (the PSP paid its balance out to our bank)
+  psp_payout_failure  psp_clearing DEBIT amount; bank CREDIT amount (the bank returned it; back on the balance)
 A FAILED payment or refund books nothing, nor does a LOST dispute (its dispute entry stands). The fee rule is
 the kernel's (payments_shared.fees), shared with the wallet, which holds each merchant's payable.
 
@@ -24,6 +26,7 @@ Accounts (normal balance in brackets):
   psp_fees                   [debit]   the PSP's processing fees on our captures (an expense)
   payouts_clearing           [credit]  money paid out to merchants, on its way to their banks (cleared when the
                                        bank transfer settles, outside this ledger)
+  bank                       [debit]   our bank account: what the PSP has paid out to it
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ PSP_CLEARING = "psp_clearing"
 FEE_REVENUE = "fee_revenue"
 PSP_FEES = "psp_fees"
 PAYOUTS_CLEARING = "payouts_clearing"
+BANK = "bank"
 
 
 JOURNAL_ENTRY_POSTED = "JournalEntryPosted"
@@ -58,6 +62,8 @@ class EntryType(StrEnum):
     DISPUTE = "dispute"  # a dispute OPENED (amount and dispute fee withdrawn); key: the dispute id (Stripe's dp_)
     DISPUTE_WON = "dispute_won"  # a dispute WON (the amount given back); key: the dispute id
     PAYOUT = "payout"  # a payout out of a merchant's available balance (the wallet's PayoutPaid); key: the payout id
+    PSP_PAYOUT = "psp_payout"  # the PSP's balance paid out to our bank; key: Stripe's payout id (po_)
+    PSP_PAYOUT_FAILURE = "psp_payout_failure"  # such a payout failed, its money back; key: Stripe's payout id
 
 
 # What each status books: a FAILED payment or refund moved no money, so it books nothing.
@@ -65,6 +71,8 @@ PAYMENT_ENTRIES = {"SUCCESS": EntryType.CAPTURE}
 REFUND_ENTRIES = {"SUCCEEDED": EntryType.REFUND, "REVERSED": EntryType.REFUND_REVERSAL}
 # A dispute's: OPENED takes the amount and the fee, WON gives the amount back, LOST moves nothing more.
 DISPUTE_ENTRIES = {"OPENED": EntryType.DISPUTE, "WON": EntryType.DISPUTE_WON}
+# A payout of the PSP's balance to our bank: PAID moves it to the bank, FAILED brings it back.
+PSP_PAYOUT_ENTRIES = {"PAID": EntryType.PSP_PAYOUT, "FAILED": EntryType.PSP_PAYOUT_FAILURE}
 
 
 @dataclass(frozen=True)
@@ -198,6 +206,16 @@ def payout_entry(merchant_id: str, amount: Money) -> JournalEntry:
     )
 
 
+def psp_payout_entry(amount: Money) -> JournalEntry:
+    """The PSP paid (part of) its balance out to our bank: it owes us that much less, and the bank holds it."""
+    return JournalEntry((Posting(BANK, Side.DEBIT, amount), Posting(PSP_CLEARING, Side.CREDIT, amount)))
+
+
+def psp_payout_failure_entry(amount: Money) -> JournalEntry:
+    """A payout to our bank failed: the bank returned it, and the PSP owes it to us again."""
+    return JournalEntry((Posting(PSP_CLEARING, Side.DEBIT, amount), Posting(BANK, Side.CREDIT, amount)))
+
+
 # -- the journal of one business event (its own stream, ledger.domain.streams) as a decider
 
 
@@ -238,6 +256,10 @@ def entry_for(command: PostEntry, fees: FeeSchedule) -> JournalEntry:
         return dispute_won_entry(command.merchant_id, command.amount)
     if command.entry_type == EntryType.PAYOUT:
         return payout_entry(command.merchant_id, command.amount)
+    if command.entry_type == EntryType.PSP_PAYOUT:
+        return psp_payout_entry(command.amount)
+    if command.entry_type == EntryType.PSP_PAYOUT_FAILURE:
+        return psp_payout_failure_entry(command.amount)
     return refund_reversal_entry(command.merchant_id, command.amount)
 
 

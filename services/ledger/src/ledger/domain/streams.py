@@ -9,6 +9,8 @@ Each business event's journal entry is the only event of its own stream, written
   dispute          `journal-<payment order id>#dispute-<dispute id>`
   dispute won      `journal-<payment order id>#dispute-won-<dispute id>`
   payout           `journal-payout-<payout id>` (no payment: the payout's own; its PostEntry names no order)
+  psp payout       `journal-psp-payout-<Stripe's po_ id>`, its failure `journal-psp-payout-failure-<po_ id>` (the
+                   PSP's own payouts to our bank: no payment, no merchant)
 Why a stream per business event rather than one per payment with several entries: a posting then needs no read
 (the stream existing is the answer "already posted", and the ledger's role may not Query its store) and two
 entries never share an item, so a refund racing its payment's capture is never cancelled by it. The payment
@@ -36,6 +38,10 @@ def entry_stream(entry_type: EntryType, payment_order_id: str, entry_key: str) -
         return f"{JOURNAL_PREFIX}payout-{entry_key}"
     if entry_type == EntryType.PSP_FEE:
         return f"{journal_stream(payment_order_id)}#psp-fee"
+    if entry_type == EntryType.PSP_PAYOUT:
+        return f"{JOURNAL_PREFIX}psp-payout-{entry_key}"
+    if entry_type == EntryType.PSP_PAYOUT_FAILURE:
+        return f"{JOURNAL_PREFIX}psp-payout-failure-{entry_key}"
     if entry_type == EntryType.REFUND:
         return f"{journal_stream(payment_order_id)}#refund-{entry_key}"
     if entry_type == EntryType.DISPUTE:

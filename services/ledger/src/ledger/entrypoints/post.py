@@ -1,20 +1,29 @@
-"""The ledger's consumer of PaymentStatusUpdated, RefundStatusUpdated and DisputeStatusUpdated (its queue), and
-of the wallet's PayoutPaid (its own queue, ledger-payouts): post the entry of the business event each tells of (a
-capture and the PSP's fee on it, a refund, a refund's reversal, a dispute, a dispute won, a payout) to its journal,
-once. A SUCCESS that carries the PSP's fee books two entries, each on its own stream: a redelivery after only the
-first was posted posts the second."""
+"""The ledger's consumer of PaymentStatusUpdated, RefundStatusUpdated, DisputeStatusUpdated and PspPayoutUpdated (its
+queue: all four are the finalizer's), and of the wallet's PayoutPaid (its own queue, ledger-payouts): post the entry
+of the business event each tells of (a capture and the PSP's fee on it, a refund, a refund's reversal, a dispute, a
+dispute won, a payout, the PSP's payout to our bank or its failure) to its journal, once. A SUCCESS that carries the
+PSP's fee books two entries, each on its own stream: a redelivery after only the first was posted posts the second."""
 
 from __future__ import annotations
 
-from ledger.domain.journal import DISPUTE_ENTRIES, PAYMENT_ENTRIES, REFUND_ENTRIES, EntryType, PostEntry
+from ledger.domain.journal import (
+    DISPUTE_ENTRIES,
+    PAYMENT_ENTRIES,
+    PSP_PAYOUT_ENTRIES,
+    REFUND_ENTRIES,
+    EntryType,
+    PostEntry,
+)
 from ledger.runtime import SERVICE, container, logger
 from payments_shared.contracts import (
     DISPUTE_STATUS_UPDATED,
     PAYOUT_PAID,
+    PSP_PAYOUT_UPDATED,
     REFUND_STATUS_UPDATED,
     DisputeStatusUpdatedData,
     PaymentStatusUpdatedData,
     PayoutPaidData,
+    PspPayoutUpdatedData,
     RefundStatusUpdatedData,
 )
 from payments_shared.events import EventEnvelope
@@ -31,6 +40,8 @@ def post_commands(envelope: EventEnvelope) -> tuple[list[PostEntry], Cause]:
     commands: list[PostEntry | None]
     if envelope.event_type == PAYOUT_PAID:
         commands = [_payout(envelope)]
+    elif envelope.event_type == PSP_PAYOUT_UPDATED:
+        commands = [_psp_payout(envelope)]
     elif envelope.event_type == DISPUTE_STATUS_UPDATED:
         commands = [_dispute(envelope)]
     elif envelope.event_type == REFUND_STATUS_UPDATED:
@@ -80,6 +91,13 @@ def _payout(envelope: EventEnvelope) -> PostEntry:
     data = PayoutPaidData.model_validate(envelope.data)
     payout_id = str(data.payout_id)
     return PostEntry(EntryType.PAYOUT, payout_id, "", str(data.merchant_id), data.money(), str(envelope.event_id))
+
+
+def _psp_payout(envelope: EventEnvelope) -> PostEntry:
+    """The PSP's payout to our bank names no payment nor merchant: its entries' streams are the payout's own."""
+    data = PspPayoutUpdatedData.model_validate(envelope.data)
+    entry_type = PSP_PAYOUT_ENTRIES[data.status]
+    return PostEntry(entry_type, data.payout_id, "", "", data.money(), str(envelope.event_id))
 
 
 def _post(envelope: EventEnvelope) -> None:
