@@ -56,7 +56,10 @@ class Container(containers.DeclarativeContainer):
     )
     clock = providers.Object(utc_now)
     results = providers.Singleton(DynamoDBPaymentResults, config.results_table, dynamodb)
-    app = providers.Singleton(FinalizerApp, store=event_store, cards=cards, psp=psp, clock=clock, results=results)
+    # Thread-safe: a batch's records are charged on several threads, and each asks for the app (one per process).
+    app = providers.ThreadSafeSingleton(
+        FinalizerApp, store=event_store, cards=cards, psp=psp, clock=clock, results=results
+    )
     relay = providers.Singleton(OutboxRelay, events, config.event_bus_name, SOURCE, published_types=PUBLISHED_TYPES)
 
 
@@ -73,6 +76,8 @@ def build_container(env: Mapping[str, str] = os.environ) -> Container:
             "psp_connect_timeout_s": env.get("PSP_CONNECT_TIMEOUT_S", "1.0"),
             "psp_read_timeout_s": env.get("PSP_READ_TIMEOUT_S", "5.0"),
             "psp_max_network_retries": env.get("PSP_MAX_NETWORK_RETRIES", "2"),
+            # Records of one batch charged at once (threads); Terraform checks the batch's worst case fits the timeout.
+            "charge_concurrency": int(env.get("FINALIZER_CHARGE_CONCURRENCY", "10")),
             "stripe_webhook_secret_parameter": env.get(
                 "STRIPE_WEBHOOK_SECRET_PARAMETER", "/payments/finalizer/stripe-webhook-secret"
             ),

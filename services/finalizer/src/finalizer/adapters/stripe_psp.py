@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
@@ -139,6 +140,7 @@ class StripePsp:
         self._http = _TracedRequestsClient(timeout=(connect_timeout_s, read_timeout_s))
         self._retries = max_network_retries
         self._client: tuple[str, stripe.StripeClient] | None = None
+        self._client_lock = threading.Lock()  # a batch's records call from several threads
 
     def charge(
         self,
@@ -415,6 +417,10 @@ class StripePsp:
     def _stripe(self) -> stripe.StripeClient:
         """One client per API key value: a rotated key (new SSM value) gets a new client."""
         key = self._api_key()
+        with self._client_lock:
+            return self._client_for(key)
+
+    def _client_for(self, key: str) -> stripe.StripeClient:
         if self._client is None or self._client[0] != key:
             client = stripe.StripeClient(
                 key,
