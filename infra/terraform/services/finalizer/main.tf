@@ -34,6 +34,35 @@ variable "sweep_period_minutes" {
   default     = 5
 }
 
+# The PSP's settings: the function's environment and the charge budget's check read the same variables. The
+# defaults fit a batch of 10 in the 30 s timeout with room (charge_budget: 24.5 s): 10 records at once make the
+# batch as slow as its slowest record, not the sum; a 1 s connect timeout is ample in-Region to Stripe; 5 s read
+# is far above Stripe's answers for a card (its p99 is around 2 s: docs/capacity.md), and 2 retries are Stripe's
+# SDK default, enough for a lost connection or a 409 of a key's concurrent request.
+variable "psp_connect_timeout_s" {
+  description = "Stripe SDK's connect timeout per attempt."
+  type        = number
+  default     = 1
+}
+
+variable "psp_read_timeout_s" {
+  description = "Stripe SDK's read timeout per attempt."
+  type        = number
+  default     = 5
+}
+
+variable "psp_max_network_retries" {
+  description = "Stripe SDK's retries of a request (connection errors, 409, 5xx, or when Stripe-Should-Retry says so)."
+  type        = number
+  default     = 2
+}
+
+variable "charge_concurrency" {
+  description = "Records of a batch the finalizer charges at once (threads); with the batch size and the PSP timeouts, the batch's worst case must fit the function's timeout (module.charge_budget refuses it at plan otherwise)."
+  type        = number
+  default     = 10
+}
+
 resource "aws_ssm_parameter" "stripe_webhook_secret" {
   name        = var.stripe_webhook_secret_parameter
   description = "Signing secret of the Stripe webhook endpoint (set by an operator)"
@@ -64,9 +93,10 @@ locals {
     PSP_API_BASE                    = var.psp_api_base
     PSP_API_KEY_PARAMETER           = aws_ssm_parameter.psp_api_key.name
     PSP_API_KEY_MAX_AGE_S           = "300"
-    PSP_CONNECT_TIMEOUT_S           = "1.0"
-    PSP_READ_TIMEOUT_S              = "5.0"
-    PSP_MAX_NETWORK_RETRIES         = "2"
+    PSP_CONNECT_TIMEOUT_S           = tostring(var.psp_connect_timeout_s)
+    PSP_READ_TIMEOUT_S              = tostring(var.psp_read_timeout_s)
+    PSP_MAX_NETWORK_RETRIES         = tostring(var.psp_max_network_retries)
+    FINALIZER_CHARGE_CONCURRENCY    = tostring(var.charge_concurrency)
     STRIPE_WEBHOOK_SECRET_PARAMETER = aws_ssm_parameter.stripe_webhook_secret.name
     AUTHENTICATION_DEADLINE_S       = tostring(var.authentication_deadline_s)
     CAPTURE_WINDOW_S                = tostring(var.capture_window_s)
@@ -155,6 +185,18 @@ locals {
       }]
     }
   }
+}
+
+# A batch's worst case (its records charged charge_concurrency at once, each Stripe request at its timeouts on every
+# attempt, plus the store) must fit the charge function's timeout: refused at plan otherwise.
+module "charge_budget" {
+  source                  = "../../modules/charge_budget"
+  batch_size              = jsondecode(file(local.consumers_file)).queue.batch_size
+  charge_concurrency      = var.charge_concurrency
+  psp_connect_timeout_s   = var.psp_connect_timeout_s
+  psp_read_timeout_s      = var.psp_read_timeout_s
+  psp_max_network_retries = var.psp_max_network_retries
+  function_timeout_s      = module.service.functions["finalizer"].timeout
 }
 
 module "event_store" {
