@@ -44,6 +44,28 @@ variable "store_allowance_s" {
   default     = 5
 }
 
+variable "request_wait_s" {
+  description = "How long a Stripe request may wait for a token of the environment's request budget before it is not sent (STRIPE_REQUEST_WAIT_S): budgeted on every attempt."
+  type        = number
+  default     = 1
+}
+
+variable "stripe_request_budget_per_s" {
+  description = "Stripe requests per second the finalizer may send in all, across its environments."
+  type        = number
+}
+
+variable "stripe_limit_per_s" {
+  description = "The account's limit it must stay under (docs.stripe.com/rate-limits: 25 requests/s per endpoint unless Stripe raised it, 25/s in all in a sandbox, 100/s in live mode)."
+  type        = number
+  default     = 25
+}
+
+variable "stripe_environments" {
+  description = "The most execution environments that may call Stripe at once (the charge consumer's maximum_concurrency from contracts/consumers.json): the budget is divided among them."
+  type        = number
+}
+
 variable "function_timeout_s" {
   description = "The finalizer function's timeout (the lambda_service module's output: one source)."
   type        = number
@@ -53,9 +75,21 @@ locals {
   # Stripe's SDK (stripe-python 16, _http_client.py _sleep_time_seconds) sleeps min(0.5 × 2^(n-1), 5) s before
   # retry n, jittered down to half of it but never below 0.5 s: its upper bound is budgeted.
   backoff_s = sum(concat([0], [for n in range(1, var.psp_max_network_retries + 1) : max(0.5, min(0.5 * pow(2, n - 1), 5))]))
-  request_s = (var.psp_connect_timeout_s + var.psp_read_timeout_s) * (1 + var.psp_max_network_retries) + local.backoff_s
+  request_s = (var.request_wait_s + var.psp_connect_timeout_s + var.psp_read_timeout_s) * (1 + var.psp_max_network_retries) + local.backoff_s
   waves     = ceil(var.batch_size / var.charge_concurrency)
   worst_s   = local.waves * (var.psp_requests_per_record * local.request_s + var.store_allowance_s)
+  # Each environment's share (STRIPE_REQUESTS_PER_S): the sum stays within the budget however many run at once.
+  per_environment_per_s = var.stripe_request_budget_per_s / var.stripe_environments
+}
+
+resource "terraform_data" "budget_under_stripes_limit" {
+  input = local.per_environment_per_s
+  lifecycle {
+    precondition {
+      condition     = var.stripe_request_budget_per_s > 0 && var.stripe_request_budget_per_s < var.stripe_limit_per_s
+      error_message = "The Stripe request budget (${var.stripe_request_budget_per_s}/s) must be above 0 and below the account's limit (${var.stripe_limit_per_s}/s): at or above it the finalizer's full concurrency drives Stripe into sustained 429s. Ask Stripe for more first, then raise both."
+    }
+  }
 }
 
 resource "terraform_data" "worst_batch_fits_the_timeout" {
@@ -63,9 +97,14 @@ resource "terraform_data" "worst_batch_fits_the_timeout" {
   lifecycle {
     precondition {
       condition     = local.worst_s <= var.function_timeout_s
-      error_message = "A batch's worst case, ceil(${var.batch_size} records / ${var.charge_concurrency} at once) × (${var.psp_requests_per_record} × ((${var.psp_connect_timeout_s} s connect + ${var.psp_read_timeout_s} s read) × ${1 + var.psp_max_network_retries} attempts + ${local.backoff_s} s backoff) + ${var.store_allowance_s} s store) = ${local.worst_s} s, exceeds the function's ${var.function_timeout_s} s timeout: raise charge_concurrency, or lower the batch size, the PSP timeouts or retries."
+      error_message = "A batch's worst case, ceil(${var.batch_size} records / ${var.charge_concurrency} at once) × (${var.psp_requests_per_record} × ((${var.request_wait_s} s budget wait + ${var.psp_connect_timeout_s} s connect + ${var.psp_read_timeout_s} s read) × ${1 + var.psp_max_network_retries} attempts + ${local.backoff_s} s backoff) + ${var.store_allowance_s} s store) = ${local.worst_s} s, exceeds the function's ${var.function_timeout_s} s timeout: raise charge_concurrency, or lower the batch size, the PSP timeouts or retries."
     }
   }
+}
+
+output "requests_per_s_per_environment" {
+  description = "Each environment's share of the Stripe request budget (STRIPE_REQUESTS_PER_S)."
+  value       = local.per_environment_per_s
 }
 
 output "worst_batch_s" {
