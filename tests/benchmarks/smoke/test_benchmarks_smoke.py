@@ -39,3 +39,12 @@ def test_a_payment_method_payment_makes_no_kms_call_and_fewer_aws_calls_than_a_c
     assert figures["payment_method"]["kms_calls_per_payment"] == 0
     assert figures["card"]["kms_calls_per_payment"] > 0
     assert figures["calls_ratio_payment_method_to_card"] < 1
+
+
+def test_finalizer_throughput_reports_measured_against_predicted(tmp_path: Path) -> None:
+    out = tmp_path / "bench.json"
+    assert main(["--only", "finalizer_throughput", "--finalizer-rounds", "1", "--json", str(out)]) == 0
+    figures = json.loads(out.read_text())["finalizer_throughput"]
+    for key in ("psp_300ms_1_batches", "psp_300ms_20_batches", "psp_2000ms_5_batches"):
+        assert figures[key]["failed"] == 0 and figures[key]["measured_to_predicted"] > 0
+    assert figures["psp_300ms_20_batches"]["payments"] == 200

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from benchmarks import contention, flow, wallet_scale, warm, zips
+from benchmarks import contention, finalizer_throughput, flow, wallet_scale, warm, zips
 
 BENCHMARKS: dict[str, Callable[[argparse.Namespace], dict[str, Any]]] = {
     "zips_and_cold_init": lambda args: zips.run(args.runs),
@@ -24,6 +24,7 @@ BENCHMARKS: dict[str, Callable[[argparse.Namespace], dict[str, Any]]] = {
     "payment_methods_vs_cards": lambda args: flow.payment_methods_vs_cards(args.flow_payments),
     "wallet_scale": lambda args: wallet_scale.run(args.wallet_events, args.moto_wallet_events, args.runs),
     "contention": lambda args: contention.run(args.contention_credits, args.runs),
+    "finalizer_throughput": lambda args: finalizer_throughput.run(args.finalizer_rounds),
 }
 
 
@@ -43,6 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--wallet-events", type=int, default=100_000, help="past events on the busy wallet")
     parser.add_argument("--moto-wallet-events", type=int, default=5_000, help="the same on moto (see wallet_scale)")
     parser.add_argument("--contention-credits", type=int, default=200, help="credits and postings per round")
+    parser.add_argument("--finalizer-rounds", type=int, default=3, help="batches per environment and setting")
     args = parser.parse_args(argv)
 
     results: dict[str, Any] = {
