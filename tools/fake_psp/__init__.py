@@ -2,6 +2,7 @@
 the local run and the fault run."""
 
 from fake_psp.disputes import DISPUTE_CARD, dispute_fee
+from fake_psp.rate_limits import RateLimits
 from fake_psp.server import (
     API_KEY,
     AUTHORIZATION_WINDOW_S,
@@ -21,5 +22,6 @@ __all__ = [
     "TEST_CARDS",
     "TEST_PAYMENT_METHODS",
     "FakePsp",
+    "RateLimits",
     "stripe_signature",
 ]

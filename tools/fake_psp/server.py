@@ -132,6 +132,7 @@ from fake_psp.expand import expanded_intent
 from fake_psp.expand import refusal as expand_refusal
 from fake_psp.expand import requested as expand_requested
 from fake_psp.payouts import PAYOUT_ARRIVAL_S, PayoutsMixin
+from fake_psp.rate_limits import RateLimits
 from payments_shared import stripe_amounts
 
 API_KEY = "sk_test_fake_psp"
@@ -342,9 +343,11 @@ class FakePsp(DisputesMixin, BalanceMixin, PayoutsMixin):
         card_fee_fixed: int = CARD_FEE_FIXED,
         payout_arrival_s: float = PAYOUT_ARRIVAL_S,
         pay_payouts_after_s: float | None = 0.5,
+        rate_limits: RateLimits | None = None,
     ) -> None:
         # Off, as on every new Stripe account: card numbers sent with the secret key are refused.
         self.raw_card_access = raw_card_access
+        self.rate_limits = rate_limits  # Stripe's 429s (fake_psp.rate_limits); None: never limited
         self.clock = clock  # Stripe's clock: a test moves it to age keys and intents
         self.search_lag_s = search_lag_s
         self.hang_seconds = hang_seconds
@@ -522,6 +525,8 @@ class FakePsp(DisputesMixin, BalanceMixin, PayoutsMixin):
                     return self._send_page(*psp._authentication_page(page[1], page[2] == "complete"))
                 if not psp._authorized(self.headers.get("Authorization")):
                     return self._send(401, _unauthorized())
+                if psp.rate_limits is not None and (limited := psp.rate_limits.refuse("POST", path)) is not None:
+                    return self._send(*limited)  # refused before executing: nothing created, nothing stored
                 request_id = f"req_{secrets.token_hex(7)}"
                 key = self.headers.get("Idempotency-Key")
                 if cancel is not None:
@@ -554,6 +559,8 @@ class FakePsp(DisputesMixin, BalanceMixin, PayoutsMixin):
                     return self._send_page(*psp._challenge_page(page[1]))
                 if not psp._authorized(self.headers.get("Authorization")):
                     return self._send(401, _unauthorized())
+                if psp.rate_limits is not None and (limited := psp.rate_limits.refuse("GET", path)) is not None:
+                    return self._send(*limited)
                 if path == "/v1/payment_intents":
                     return self._send(*psp._list(parse_form(query)))
                 if path == "/v1/payment_intents/search":

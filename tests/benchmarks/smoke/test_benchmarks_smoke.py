@@ -50,3 +50,12 @@ def test_webhooks_reports_the_live_p99_with_and_without_a_dead_endpoint(tmp_path
     # The health short-circuit: the dead endpoint is called at least once, never for every one of its messages
     # when it is refused outright (each failure is recorded before the next message of it can arrive).
     assert 1 <= figures["dead_refused_http_attempts"] < figures["dead_refused_messages"]
+
+
+def test_finalizer_throughput_reports_measured_against_predicted(tmp_path: Path) -> None:
+    out = tmp_path / "bench.json"
+    assert main(["--only", "finalizer_throughput", "--finalizer-rounds", "1", "--json", str(out)]) == 0
+    figures = json.loads(out.read_text())["finalizer_throughput"]
+    for key in ("psp_300ms_1_batches", "psp_300ms_20_batches", "psp_2000ms_5_batches"):
+        assert figures[key]["failed"] == 0 and figures[key]["measured_to_predicted"] > 0
+    assert figures["psp_300ms_20_batches"]["payments"] == 200

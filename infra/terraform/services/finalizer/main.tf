@@ -34,6 +34,51 @@ variable "sweep_period_minutes" {
   default     = 5
 }
 
+# The PSP's settings: the function's environment and the charge budget's check read the same variables. The
+# defaults fit a batch of 10 in the 30 s timeout with room (charge_budget: 24.5 s): 10 records at once make the
+# batch as slow as its slowest record, not the sum; a 1 s connect timeout is ample in-Region to Stripe; 5 s read
+# is far above Stripe's answers for a card (its p99 is around 2 s: docs/capacity.md), and 2 retries are Stripe's
+# SDK default, enough for a lost connection or a 409 of a key's concurrent request.
+variable "psp_connect_timeout_s" {
+  description = "Stripe SDK's connect timeout per attempt."
+  type        = number
+  default     = 1
+}
+
+variable "psp_read_timeout_s" {
+  description = "Stripe SDK's read timeout per attempt."
+  type        = number
+  default     = 5
+}
+
+variable "psp_max_network_retries" {
+  description = "Stripe SDK's retries of a request (connection errors, 409, 5xx, or when Stripe-Should-Retry says so)."
+  type        = number
+  default     = 2
+}
+
+# The Stripe request budget (issue 32, docs/capacity.md): 20/s by default, under Stripe's default 25/s per endpoint
+# (POST /v1/payment_intents) and a sandbox's 25/s in all. Each of the charge consumer's environments may send its
+# share (budget / maximum_concurrency), so the finalizer's full concurrency never exceeds it, with no shared counter
+# (no AWS call per request). Raise it after Stripe raises the account's limits (stripe_limit_per_s).
+variable "stripe_request_budget_per_s" {
+  description = "Stripe requests per second the finalizer may send in all (divided among its environments)."
+  type        = number
+  default     = 20
+}
+
+variable "stripe_limit_per_s" {
+  description = "The Stripe account's limit the budget must stay under (25/s per endpoint unless Stripe raised it)."
+  type        = number
+  default     = 25
+}
+
+variable "charge_concurrency" {
+  description = "Records of a batch the finalizer charges at once (threads); with the batch size and the PSP timeouts, the batch's worst case must fit the function's timeout (module.charge_budget refuses it at plan otherwise)."
+  type        = number
+  default     = 10
+}
+
 resource "aws_ssm_parameter" "stripe_webhook_secret" {
   name        = var.stripe_webhook_secret_parameter
   description = "Signing secret of the Stripe webhook endpoint (set by an operator)"
@@ -57,6 +102,11 @@ resource "aws_ssm_parameter" "psp_api_key" {
 }
 
 locals {
+  queue_settings = jsondecode(file(local.consumers_file)).queue
+  # Each environment's share of the Stripe request budget (module.charge_budget checks the budget itself).
+  stripe_requests_per_s = var.stripe_request_budget_per_s / local.queue_settings.maximum_concurrency
+  # How long a request waits for a token before it is not sent (its record redelivered): in the batch's worst case.
+  stripe_request_wait_s = 1
   environment = {
     EVENT_STORE_TABLE               = module.event_store.table_name
     RESULTS_TABLE                   = module.results.name
@@ -64,9 +114,13 @@ locals {
     PSP_API_BASE                    = var.psp_api_base
     PSP_API_KEY_PARAMETER           = aws_ssm_parameter.psp_api_key.name
     PSP_API_KEY_MAX_AGE_S           = "300"
-    PSP_CONNECT_TIMEOUT_S           = "1.0"
-    PSP_READ_TIMEOUT_S              = "5.0"
-    PSP_MAX_NETWORK_RETRIES         = "2"
+    PSP_CONNECT_TIMEOUT_S           = tostring(var.psp_connect_timeout_s)
+    PSP_READ_TIMEOUT_S              = tostring(var.psp_read_timeout_s)
+    PSP_MAX_NETWORK_RETRIES         = tostring(var.psp_max_network_retries)
+    FINALIZER_CHARGE_CONCURRENCY    = tostring(var.charge_concurrency)
+    STRIPE_REQUESTS_PER_S           = tostring(local.stripe_requests_per_s)
+    STRIPE_REQUEST_BURST            = tostring(var.charge_concurrency) # a batch's records start together
+    STRIPE_REQUEST_WAIT_S           = tostring(local.stripe_request_wait_s)
     STRIPE_WEBHOOK_SECRET_PARAMETER = aws_ssm_parameter.stripe_webhook_secret.name
     AUTHENTICATION_DEADLINE_S       = tostring(var.authentication_deadline_s)
     CAPTURE_WINDOW_S                = tostring(var.capture_window_s)
@@ -155,6 +209,23 @@ locals {
       }]
     }
   }
+}
+
+# A batch's worst case (its records charged charge_concurrency at once, each Stripe request at its timeouts on every
+# attempt, plus the store) must fit the charge function's timeout: refused at plan otherwise.
+module "charge_budget" {
+  source                  = "../../modules/charge_budget"
+  batch_size              = local.queue_settings.batch_size
+  charge_concurrency      = var.charge_concurrency
+  psp_connect_timeout_s   = var.psp_connect_timeout_s
+  psp_read_timeout_s      = var.psp_read_timeout_s
+  psp_max_network_retries = var.psp_max_network_retries
+  request_wait_s          = local.stripe_request_wait_s
+  # The charge consumer's environments at most (its event source mapping's maximum_concurrency).
+  stripe_environments         = local.queue_settings.maximum_concurrency
+  stripe_request_budget_per_s = var.stripe_request_budget_per_s
+  stripe_limit_per_s          = var.stripe_limit_per_s
+  function_timeout_s          = module.service.functions["finalizer"].timeout
 }
 
 module "event_store" {

@@ -20,11 +20,14 @@ from payments_shared.eventstore.relay import OutboxRelay
 from payments_shared.sealed_cards import KmsCardCipher
 
 
-def _stripe_psp(api_key: Callable[[], str], **settings: Any) -> Any:
+def _stripe_psp(api_key: Callable[[], str], requests_per_s: float, burst: float, wait_s: float, **settings: Any) -> Any:
     # Imported on first use: the SDK loads in the consumer that charges, never in the relay's cold start.
+    from finalizer.adapters.request_budget import RequestBudget
     from finalizer.adapters.stripe_psp import StripePsp
 
-    return StripePsp(api_key, **settings)
+    # 0: no budget (the local run and tests, which call the fake PSP); Terraform always sets one.
+    budget = RequestBudget(requests_per_s, burst, wait_s) if requests_per_s > 0 else None
+    return StripePsp(api_key, budget=budget, **settings)
 
 
 class Container(containers.DeclarativeContainer):
@@ -45,6 +48,9 @@ class Container(containers.DeclarativeContainer):
     psp = providers.Singleton(
         _stripe_psp,
         psp_api_key,
+        requests_per_s=config.stripe_requests_per_s.as_float(),
+        burst=config.stripe_request_burst.as_float(),
+        wait_s=config.stripe_request_wait_s.as_float(),
         api_base=config.psp_api_base,
         connect_timeout_s=config.psp_connect_timeout_s.as_float(),
         read_timeout_s=config.psp_read_timeout_s.as_float(),
@@ -56,7 +62,10 @@ class Container(containers.DeclarativeContainer):
     )
     clock = providers.Object(utc_now)
     results = providers.Singleton(DynamoDBPaymentResults, config.results_table, dynamodb)
-    app = providers.Singleton(FinalizerApp, store=event_store, cards=cards, psp=psp, clock=clock, results=results)
+    # Thread-safe: a batch's records are charged on several threads, and each asks for the app (one per process).
+    app = providers.ThreadSafeSingleton(
+        FinalizerApp, store=event_store, cards=cards, psp=psp, clock=clock, results=results
+    )
     relay = providers.Singleton(OutboxRelay, events, config.event_bus_name, SOURCE, published_types=PUBLISHED_TYPES)
 
 
@@ -73,6 +82,13 @@ def build_container(env: Mapping[str, str] = os.environ) -> Container:
             "psp_connect_timeout_s": env.get("PSP_CONNECT_TIMEOUT_S", "1.0"),
             "psp_read_timeout_s": env.get("PSP_READ_TIMEOUT_S", "5.0"),
             "psp_max_network_retries": env.get("PSP_MAX_NETWORK_RETRIES", "2"),
+            # This environment's share of the account's Stripe request budget (Terraform: budget / environments),
+            # the bucket's burst, and how long a request may wait for a token before it is not sent. 0: no budget.
+            "stripe_requests_per_s": env.get("STRIPE_REQUESTS_PER_S", "0"),
+            "stripe_request_burst": env.get("STRIPE_REQUEST_BURST", "10"),
+            "stripe_request_wait_s": env.get("STRIPE_REQUEST_WAIT_S", "1.0"),
+            # Records of one batch charged at once (threads); Terraform checks the batch's worst case fits the timeout.
+            "charge_concurrency": int(env.get("FINALIZER_CHARGE_CONCURRENCY", "10")),
             "stripe_webhook_secret_parameter": env.get(
                 "STRIPE_WEBHOOK_SECRET_PARAMETER", "/payments/finalizer/stripe-webhook-secret"
             ),

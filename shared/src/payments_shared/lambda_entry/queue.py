@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextvars
 import json
 from collections.abc import Callable
-from typing import Any
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
@@ -19,17 +21,57 @@ from payments_shared.lambda_entry.span import LambdaHandler, function_name, invo
 from payments_shared.observability.propagation import context_from, message_parent
 from payments_shared.observability.tracing import mark_error
 
+T = TypeVar("T")
 
-def queue_entry(consume: Callable[[EventEnvelope], None], *, logger: Logger, metrics: Metrics) -> LambdaHandler:
+
+class _ConcurrentBatchProcessor(BatchProcessor):
+    """Powertools' SQS batch processor with the batch's records processed on up to `pool`'s workers at once. Each
+    record runs in its own copy of the invocation's context (copied in the invoking thread: a worker thread starts
+    with an empty one), so its spans join the invocation's trace and its logger keys stay its own. Successes and
+    failures are kept as Powertools keeps them (list appends); the partial batch response is built as before."""
+
+    def __init__(self, pool: ThreadPoolExecutor | None) -> None:
+        super().__init__(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+        self._pool = pool
+        self.outcomes: list[tuple[Any, ...]] = []  # ("success", result, record) or ("fail", error, record), in order
+
+    def process(self) -> list[tuple[Any, ...]]:
+        contexts = [contextvars.copy_context() for _ in self.records]
+        if self._pool is None or len(self.records) < 2:
+            self.outcomes = [ctx.run(self._process_record, r) for ctx, r in zip(contexts, self.records, strict=True)]
+        else:
+            pool, records = self._pool, self.records
+            futures = [pool.submit(ctx.run, self._process_record, r) for ctx, r in zip(contexts, records, strict=True)]
+            self.outcomes = [future.result() for future in futures]  # a record's error is its outcome, never raised
+        return self.outcomes
+
+
+def queue_entry(
+    consume: Callable[[EventEnvelope], T],
+    *,
+    logger: Logger,
+    metrics: Metrics,
+    concurrency: int = 1,
+    after_each: Callable[[T], None] | None = None,
+) -> LambdaHandler:
     """A consumer behind its queue (EventBridge rule → SQS → event source mapping).
 
     Each record is one EventBridge event, processed on its own: a record that raises (a malformed event, an
     outcome not yet known, retries run out) is reported in the partial batch response and only it comes
     back after the visibility timeout, until the queue's redrive parks it in the DLQ. Its neighbours'
     effects are neither undone nor repeated.
-    """
 
-    def process(record: SQSRecord, lambda_context: Any = None) -> None:
+    With `concurrency` > 1, up to that many records of a batch are processed at once, on threads kept for the
+    process's life (their HTTP sessions, e.g. the Stripe SDK's one per thread, are reused by the next batches):
+    one slow record then delays only itself. `consume` must then be safe to run on several threads. `after_each`
+    gets each processed record's result in the invoking thread once the batch is done, in record order: Powertools
+    Metrics keeps one unlocked buffer per process (and single_metric prints at once), so metrics go there.
+    """
+    if concurrency < 1:
+        raise ValueError(f"concurrency must be at least 1, not {concurrency}")
+    pool = ThreadPoolExecutor(concurrency, thread_name_prefix="record") if concurrency > 1 else None
+
+    def process(record: SQSRecord, lambda_context: Any = None) -> T:
         event = json.loads(record.body)  # the EventBridge event the rule put on the queue
         try:
             envelope = EventEnvelope.from_eventbridge_event(event)
@@ -42,7 +84,7 @@ def queue_entry(consume: Callable[[EventEnvelope], None], *, logger: Logger, met
                 extra={"message_id": record.message_id, "fields": contract_violations(refused)},
             )
             raise
-        logger.append_keys(
+        logger.thread_safe_append_keys(  # this record's context only (each record runs in its own copy)
             event_id=str(envelope.event_id), event_type=envelope.event_type, correlation_id=envelope.correlation_id
         )
         parent, links = message_parent(context_from(envelope.trace))
@@ -62,14 +104,18 @@ def queue_entry(consume: Callable[[EventEnvelope], None], *, logger: Logger, met
                 "payments.receive_count": int(record.attributes.approximate_receive_count or 1),
             },
         ):
-            consume(envelope)
+            return consume(envelope)
 
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         # A processor per invocation: it keeps the batch's successes and failures on itself, and nothing of
         # one batch may reach the next one's report (a failed record deleted as done is a payment lost). The
         # whole batch failing is reported the same way (no exception): the mapping retries each record.
-        processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+        processor = _ConcurrentBatchProcessor(pool)
         response = process_partial_response(event=event, record_handler=process, processor=processor, context=context)
+        if after_each is not None:
+            for outcome, result, _ in processor.outcomes:
+                if outcome == "success":
+                    after_each(result)
         if response.get("batchItemFailures"):
             logger.warning("records left for redelivery", extra={"failures": len(response["batchItemFailures"])})
             outer = trace.get_current_span()

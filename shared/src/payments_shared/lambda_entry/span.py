@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -15,6 +16,7 @@ from payments_shared.observability.tracing import mark_error, tracer
 LambdaHandler = Callable[[dict[str, Any], Any], Any]
 
 _cold_start = True
+_cold_start_lock = threading.Lock()  # a batch's records may open their spans at once: one of them is the cold one
 
 
 def function_name(context: Any) -> str:
@@ -36,8 +38,9 @@ def invocation_span(
     """
     global _cold_start
     outer = trace.get_current_span()
-    attrs = {"faas.coldstart": _cold_start, **(attributes or {})}
-    _cold_start = False
+    with _cold_start_lock:
+        cold, _cold_start = _cold_start, False
+    attrs = {"faas.coldstart": cold, **(attributes or {})}
     with tracer().start_as_current_span(
         name,
         kind=kind,

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from benchmarks import contention, flow, wallet_scale, warm, webhooks, zips
+from benchmarks import contention, finalizer_throughput, flow, wallet_scale, warm, webhooks, zips
 
 BENCHMARKS: dict[str, Callable[[argparse.Namespace], dict[str, Any]]] = {
     "zips_and_cold_init": lambda args: zips.run(args.runs),
@@ -27,6 +27,7 @@ BENCHMARKS: dict[str, Callable[[argparse.Namespace], dict[str, Any]]] = {
     "webhooks_dead_endpoint": lambda args: webhooks.run(
         args.webhook_endpoints, args.webhook_events, args.webhook_rounds
     ),
+    "finalizer_throughput": lambda args: finalizer_throughput.run(args.finalizer_rounds),
 }
 
 
@@ -49,6 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--webhook-endpoints", type=int, default=20, help="live endpoints beside the dead one")
     parser.add_argument("--webhook-events", type=int, default=10, help="messages per endpoint and round")
     parser.add_argument("--webhook-rounds", type=int, default=3, help="interleaved rounds (median taken)")
+    parser.add_argument("--finalizer-rounds", type=int, default=3, help="batches per environment and setting")
     args = parser.parse_args(argv)
 
     results: dict[str, Any] = {

@@ -6,6 +6,13 @@ answer back instead of a second charge. Stripe prunes a key once it is 24 hours 
 from a DLQ (kept 14 days) can come later than that: for such an old event the use case first asks `find`,
 which looks the intent up by the order id in its metadata, and charges only when there is none.
 
+Retries and Stripe's 429s (docs.stripe.com/rate-limits): the SDK (stripe-python 16, _http_client._should_retry)
+retries what Stripe asks it to with `Stripe-Should-Retry: true` (a lock_timeout 429), never what it answers with
+`Stripe-Should-Retry: false`, and otherwise only connection errors, 409 and 5xx: a rate-limited 429 (no header)
+is not retried here. Stripe executed nothing for it, so it is an unknown outcome for the queue to redeliver later
+(PspOutcomeUnknown), never a decline. This adapter has no retry loop of its own. A per-environment RequestBudget
+keeps the finalizer's demand under the account's limit before a request is sent (adapters.request_budget).
+
 Outcomes: `succeeded` → APPROVED; a card error (HTTP 402) → DECLINED with Stripe's decline code and message;
 `requires_action` (3-D Secure) → REQUIRES_ACTION with what the buyer's page needs (Stripe's redirect page when
 the order gave a return URL, else the client secret for Stripe.js); `processing` → asked again once, then
@@ -49,6 +56,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
@@ -57,6 +65,7 @@ from urllib.parse import urlsplit
 import stripe
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
+from finalizer.adapters.request_budget import RequestBudget
 from finalizer.domain.dispute import STRIPE_STATUSES as STRIPE_DISPUTE_STATUSES
 from finalizer.domain.dispute import DisputeView
 from finalizer.domain.payment import ChargeResult, NextAction, PaymentSource, PaymentToken, PspDecision
@@ -93,11 +102,20 @@ FEE_EXPAND = ["latest_charge.balance_transaction"]
 
 
 class _TracedRequestsClient(stripe.RequestsClient):
-    """Stripe's requests-based client with a CLIENT span per HTTP attempt (retries show as resends)."""
+    """Stripe's requests-based client with a CLIENT span per HTTP attempt (retries show as resends), each attempt
+    sent only within the environment's request budget (RequestBudget), if any."""
+
+    def __init__(self, budget: RequestBudget | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._budget = budget
 
     def request(
         self, method: str, url: str, headers: Mapping[str, str] | None, post_data: Any = None, **kwargs: Any
     ) -> Any:
+        if self._budget is not None and not self._budget.take():
+            # Not sent: the SDK does not retry it (should_retry False) and the adapter sees no answer, so the
+            # record goes back to its queue rather than add to the account's 429s.
+            raise stripe.APIConnectionError("Stripe request budget spent: the request was not sent", should_retry=False)
         parts = urlsplit(url)
         route = parts.path
         if parts.path.count("/") > 2 and not parts.path.endswith("/search"):  # an object's id: not a span name
@@ -136,14 +154,16 @@ class StripePsp:
         connect_timeout_s: float = 2.0,
         read_timeout_s: float = 10.0,
         max_network_retries: int = 2,
+        budget: RequestBudget | None = None,
     ) -> None:
         if os.environ.get("STRIPE_LOG") == "debug":
             raise ValueError("STRIPE_LOG=debug would print card numbers to the function's log")
         self._api_key = api_key  # called per charge: the SSM-backed value is cached and refreshed by max age
         self._api_base = api_base
-        self._http = _TracedRequestsClient(timeout=(connect_timeout_s, read_timeout_s))
+        self._http = _TracedRequestsClient(budget, timeout=(connect_timeout_s, read_timeout_s))
         self._retries = max_network_retries
         self._client: tuple[str, stripe.StripeClient] | None = None
+        self._client_lock = threading.Lock()  # a batch's records call from several threads
 
     def charge(
         self,
@@ -444,6 +464,10 @@ class StripePsp:
     def _stripe(self) -> stripe.StripeClient:
         """One client per API key value: a rotated key (new SSM value) gets a new client."""
         key = self._api_key()
+        with self._client_lock:
+            return self._client_for(key)
+
+    def _client_for(self, key: str) -> stripe.StripeClient:
         if self._client is None or self._client[0] != key:
             client = stripe.StripeClient(
                 key,
