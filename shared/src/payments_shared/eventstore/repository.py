@@ -17,6 +17,7 @@ The one dedupe rule: **a command takes effect at most once.**
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Generic
@@ -173,6 +174,10 @@ def record_once(
     return True
 
 
+def _record_all(store: EventStore, changes: Sequence[ViewChange], names: Sequence[str], _attempt: int) -> None:
+    store.record(changes, *names)
+
+
 def record_each_once(
     store: EventStore,
     names: Sequence[str],
@@ -189,7 +194,8 @@ def record_each_once(
     pending = list(dict.fromkeys(names))
     while pending:
         try:
-            retry(lambda _: store.record(changes(pending), *pending), on=(StoreUnavailable,), policy=retry_policy)
+            write = functools.partial(_record_all, store, changes(pending), pending)
+            retry(write, on=(StoreUnavailable,), policy=retry_policy)
         except DuplicateRecord as duplicate:
             # Each pass drops at least one name, so this ends; DynamoDB names every failed claim at once.
             done = set(duplicate.names) | {duplicate.name}
