@@ -15,8 +15,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from benchmarks import contention, flow, wallet_scale, warm, zips
 from devstack.load import TOKEN_SHARE
+
+from benchmarks import contention, flow, wallet_scale, warm, zips
 
 BENCHMARKS: dict[str, Callable[[argparse.Namespace], dict[str, Any]]] = {
     "zips_and_cold_init": lambda args: zips.run(args.runs),
@@ -45,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
         "--flow-token-share",
         type=float,
         default=TOKEN_SHARE,
-        help=f"share of the flow's orders paid with a Stripe PaymentMethod, the rest with cards (default {TOKEN_SHARE})",
+        help=f"share of the flow's orders paid with a Stripe PaymentMethod, the rest cards (default {TOKEN_SHARE})",
     )
     parser.add_argument("--wallet-events", type=int, default=100_000, help="past events on the busy wallet")
     parser.add_argument("--moto-wallet-events", type=int, default=5_000, help="the same on moto (see wallet_scale)")
