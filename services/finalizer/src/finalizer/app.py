@@ -74,8 +74,10 @@ ABANDONED = "abandoned"  # Stripe's cancellation_reason for an authorization no 
 SWEEP_BATCH = 100  # payments settled per sweep run at most: the next run takes the rest
 # A PaymentInitiated younger than this is charged before its stream is read: within the queue's visibility timeout
 # (180 s, contracts/consumers.json) no failed attempt can have been retried yet, so it is the first delivery (or a
-# rare duplicate publish, which the PSP's idempotency key and the stream's condition make harmless). An older one
-# (a retry, a DLQ redrive, a replay) likely finds its decision recorded: its stream is read first.
+# rare duplicate publish, which the PSP's idempotency key and the stream's condition make harmless: Stripe "saves the
+# resulting status code and body of the first request made for any given idempotency key ... Subsequent requests
+# with the same key return the same result", docs.stripe.com/idempotency). An older one (a retry, a DLQ redrive, a
+# replay) likely finds its decision recorded: its stream is read first, and the PSP is not asked at all.
 CHARGE_BEFORE_READING_WITHIN = timedelta(minutes=2)
 
 

@@ -197,7 +197,8 @@ def record_each_once(
             write = functools.partial(_record_all, store, changes(pending), pending)
             retry(write, on=(StoreUnavailable,), policy=retry_policy)
         except DuplicateRecord as duplicate:
-            # Each pass drops at least one name, so this ends; DynamoDB names every failed claim at once.
+            # Each pass drops at least one name, so this ends. DynamoDB gives a reason per item of the transaction
+            # (CancellationReasons), so one refused write usually names every claim taken before.
             done = set(duplicate.names) | {duplicate.name}
             pending = [name for name in pending if name not in done]
             continue
