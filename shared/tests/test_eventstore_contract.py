@@ -189,6 +189,19 @@ def test_record_commits_changes_once_per_name_without_events(adapter: Adapter) -
     assert list(adapter.store.load("totals#j-1", use_snapshot=False).events) == []  # a claim is no event
 
 
+def test_record_with_several_names_claimed_before_names_each_and_writes_nothing(adapter: Adapter) -> None:
+    adapter.store.record([adapter.rows.add({"id": "acct"}, {"n": 1})], "totals#j-1", "totals#j-2")
+    with pytest.raises(DuplicateRecord) as refused:
+        adapter.store.record([adapter.rows.add({"id": "acct"}, {"n": 5})], "totals#j-3", "totals#j-2", "totals#j-1")
+    # Every claim taken before is named (DynamoDB gives a reason per item), so the caller can leave them all out.
+    assert set(refused.value.names) == {"totals#j-1", "totals#j-2"} and refused.value.name in refused.value.names
+    row = adapter.read(READ_MODEL, {"id": "acct"})
+    assert row is not None and row["n"] == 1
+    adapter.store.record([adapter.rows.add({"id": "acct"}, {"n": 4})], "totals#j-3")  # j-3 was not kept either
+    row = adapter.read(READ_MODEL, {"id": "acct"})
+    assert row is not None and row["n"] == 5
+
+
 def test_a_change_of_the_other_stores_technology_is_refused_and_nothing_is_written(adapter: Adapter) -> None:
     with pytest.raises(TypeError, match="another store's"):
         adapter.store.append("s-1", 0, [event()], [adapter.foreign])

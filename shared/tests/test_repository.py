@@ -17,7 +17,7 @@ from payments_shared.events import TraceContext
 from payments_shared.eventstore import EventStore, StoreUnavailable, ViewChange
 from payments_shared.eventstore.dynamodb import DynamoDBEventStore, PutItem, table_definition
 from payments_shared.eventstore.memory import InMemoryEventStore, InMemoryRows
-from payments_shared.eventstore.repository import Cause, Decision, Repository, record_once
+from payments_shared.eventstore.repository import Cause, Decision, Repository, record_each_once, record_once
 from payments_shared.retry import RetryPolicy
 from payments_testing.aws import aws_client, fake_credentials
 from payments_testing.strict_dynamodb import StrictTransactions
@@ -219,6 +219,28 @@ def test_record_once_commits_a_projections_changes_once(setup: Setup) -> None:
     assert record_once(setup.store, [setup.row({"id": "p"}, {"total": "1"})], "totals#t-1", QUICK)
     assert not record_once(setup.store, [setup.row({"id": "p"}, {"total": "2"})], "totals#t-1", QUICK)
     assert setup.read({"id": "p"})["total"] == "1"
+
+
+def test_record_each_once_writes_a_batch_at_once_and_leaves_out_what_was_recorded_before(setup: Setup) -> None:
+    writes: list[list[str]] = []
+
+    def changes(names: Sequence[str]) -> list[ViewChange]:
+        writes.append(list(names))
+        return [setup.row({"id": "p"}, {"total": "+".join(names)})]
+
+    assert record_each_once(setup.store, ["a", "b"], changes, QUICK) == ["a", "b"]
+    assert writes == [["a", "b"]]  # one write for the batch
+    writes.clear()
+    # Delivered again overlapping: the refused write names a and b, and the rest is written alone.
+    assert record_each_once(setup.store, ["a", "c", "b", "d"], changes, QUICK) == ["c", "d"]
+    assert writes == [["a", "c", "b", "d"], ["c", "d"]]
+    assert setup.read({"id": "p"})["total"] == "c+d"
+    writes.clear()
+    assert record_each_once(setup.store, ["d", "c"], changes, QUICK) == []  # all of it before: nothing
+    assert writes == [["d", "c"]]
+    setup.cancel_next("TransactionConflict")  # a passing refusal is retried, not read as recorded
+    assert record_each_once(setup.store, ["e"], changes, QUICK) == ["e"]
+    assert setup.read({"id": "p"})["total"] == "e"
 
 
 @given(st.lists(st.tuples(st.sampled_from("abcde"), st.integers(1, 100)), max_size=12), st.booleans())

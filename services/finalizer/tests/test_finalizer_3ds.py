@@ -189,6 +189,22 @@ def test_a_redelivered_payment_awaiting_the_buyer_asks_stripe_and_never_makes_a_
     assert webhooks.intents[order_id] == 1 and webhooks.charges[order_id] == 1
 
 
+def test_a_young_duplicate_of_a_payment_awaiting_the_buyer_asks_stripe_after_its_write_is_refused(
+    runtime: ModuleType, store: InMemoryEventStore, webhooks: FakePsp
+) -> None:
+    event = initiated_3ds()
+    event["detail"]["occurred_at"] = utc_now().isoformat()  # a first delivery: charged before any read
+    assert deliver(charge.handler, event) == []
+    order_id = order_id_of(event)
+    [action] = store.load(f"payment-{order_id}").events
+    webhooks.authenticate(str(action.data["psp_reference"]), succeed=True)
+    # A duplicate publish: Stripe replays the key's first answer (requires_action), the stream refuses the write
+    # and shows the payment awaiting, so the intent's state now is asked and recorded.
+    assert deliver(charge.handler, event) == []
+    assert recorded(store, order_id) == ["PaymentActionRequired", "PaymentSucceeded"]
+    assert webhooks.intents[order_id] == 1 and webhooks.charges[order_id] == 1
+
+
 def test_a_webhook_for_a_payment_not_recorded_yet_or_not_ours_is_acknowledged(
     runtime: ModuleType, store: InMemoryEventStore, webhooks: FakePsp
 ) -> None:

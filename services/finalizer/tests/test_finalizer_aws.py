@@ -8,6 +8,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from dependency_injector import providers
 from fake_psp import FakePsp
 from finalizer_testdata import DECLINED_CARD, payment_initiated
 from moto import mock_aws
@@ -16,10 +17,10 @@ from opentelemetry.trace import SpanKind
 
 from finalizer.entrypoints import charge, relay
 from payments_shared.event_patterns import load_pattern
-from payments_shared.events import EventEnvelope
+from payments_shared.events import EventEnvelope, utc_now
 from payments_shared.eventstore.dynamodb import table_definition
 from payments_shared.sealed_cards import KmsCardCipher
-from payments_testing.aws import LambdaContext, aws_client
+from payments_testing.aws import CountingClient, LambdaContext, aws_client
 from payments_testing.events import deliver
 from payments_testing.streams import read_stream
 
@@ -63,6 +64,27 @@ def world(runtime: ModuleType, psp: FakePsp) -> Iterator[dict[str, Any]]:
             "streams": aws_client("dynamodbstreams"),
         }
         container.config.psp_api_base.from_value(deployed_base)
+
+
+def test_a_first_delivery_is_one_conditional_write_and_a_duplicate_reads_only_after_its_write_is_refused(
+    runtime: ModuleType, world: dict[str, Any], psp: FakePsp
+) -> None:
+    counting = CountingClient(world["dynamodb"])
+    runtime.container.dynamodb.override(providers.Object(counting))
+    runtime.container.reset_singletons()  # the store and the results rows built on the counting client
+    try:
+        event = payment_initiated(payment_details=None, card=None, payment_method="pm_card_visa")
+        event["detail"]["occurred_at"] = utc_now().isoformat()  # just published: its first delivery
+        assert deliver(charge.handler, event) == []
+        assert dict(counting.calls) == {"transact_write_items": 1}  # no Query of the stream, no KMS either
+        counting.calls.clear()
+        assert deliver(charge.handler, event) == []  # a duplicate publish, seconds later
+        assert dict(counting.calls) == {"transact_write_items": 1, "query": 1}  # refused, then read: nothing new
+        order_id = str(event["detail"]["data"]["payment_order_id"])
+        assert psp.intents[order_id] == 1 and psp.charges[order_id] == 1
+    finally:
+        runtime.container.dynamodb.reset_override()
+        runtime.container.reset_singletons()
 
 
 def test_outcomes_are_stored_and_published_as_payment_status_updated(

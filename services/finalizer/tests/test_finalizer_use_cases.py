@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from finalizer.adapters.memory_results import InMemoryPaymentResults
-from finalizer.app import Finalized, FinalizerApp, RefundRecorded
+from finalizer.app import CHARGE_BEFORE_READING_WITHIN, Finalized, FinalizerApp, RefundRecorded
 from finalizer.domain.dispute import DisputeView
 from finalizer.domain.payment import (
     CardDetails,
@@ -26,7 +26,7 @@ from finalizer.domain.refund import RefundAnswer, RefundStatus, RequestRefund
 from finalizer.domain.streams import payment_stream, refund_stream
 from finalizer.ports import PspOutcomeUnknown, PspRequestRefused
 from finalizer.rows import result_row
-from payments_shared.eventstore import StoreUnavailable
+from payments_shared.eventstore import StoreUnavailable, StreamSlice
 from payments_shared.eventstore.memory import InMemoryEventStore
 from payments_shared.ids import MerchantId, PaymentOrderId, RefundId
 from payments_shared.money import Money
@@ -219,6 +219,44 @@ def test_a_decided_payment_is_answered_from_its_stream_without_asking_the_psp(wo
     assert again == [Finalized(first.payment_order_id, first.status, charged_now=False)] * 3
     assert world.psp.requests[command.payment_order_id] == 1 and world.cards.opened == 1
     assert len(world.events(command)) == 1 and len(world.results.all()) == 1
+
+
+class CountingLoads(InMemoryEventStore):
+    """The in-memory store, counting its reads (a first delivery's charge makes none)."""
+
+    loads = 0
+
+    def load(self, stream_id: str, *, use_snapshot: bool = True, snapshotted: bool = False) -> StreamSlice:
+        self.loads += 1
+        return super().load(stream_id, use_snapshot=use_snapshot, snapshotted=snapshotted)
+
+
+def test_a_first_delivery_charges_and_records_without_reading_its_stream() -> None:
+    world = finalizer(CountingLoads())
+    command = replace(world.command(), initiated_at=NOW - timedelta(seconds=2))
+    assert world.app.charge(command).charged_now
+    assert isinstance(world.store, CountingLoads) and world.store.loads == 0  # one conditional write, no read
+    assert world.events(command) == [("PaymentSucceeded", "SUCCESS")]
+
+
+def test_a_young_duplicate_finds_the_decision_when_its_write_is_refused_and_charges_nothing_more() -> None:
+    world = finalizer(CountingLoads())
+    command = replace(world.command(), initiated_at=NOW - timedelta(seconds=2))
+    first = world.app.charge(command)
+    again = world.app.charge(command)  # a duplicate publish, seconds later
+    assert again == Finalized(first.payment_order_id, first.status, charged_now=False)
+    # The PSP answered its key again with the first answer: one charge. The refused write then read the stream.
+    assert world.psp.requests[command.payment_order_id] == 2 and world.psp.charges[command.payment_order_id] == 1
+    assert isinstance(world.store, CountingLoads) and world.store.loads == 1
+    assert world.events(command) == [("PaymentSucceeded", "SUCCESS")] and len(world.results.all()) == 1
+
+
+@pytest.mark.parametrize("age", [CHARGE_BEFORE_READING_WITHIN, timedelta(hours=2)])
+def test_a_late_delivery_reads_its_stream_first_and_stops_at_the_decision(world: Finalizer, age: timedelta) -> None:
+    command = replace(world.command(), initiated_at=NOW - age)
+    first = world.app.charge(command)
+    assert world.app.charge(command) == Finalized(first.payment_order_id, first.status, charged_now=False)
+    assert world.psp.requests[command.payment_order_id] == 1  # the retry, redrive or replay never asked the PSP
 
 
 def test_a_delivery_racing_another_records_nothing_and_answers_with_the_winners_decision(world: Finalizer) -> None:

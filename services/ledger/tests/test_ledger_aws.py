@@ -71,6 +71,32 @@ def test_a_posting_and_its_totals_are_one_write_each_without_a_read(ledger_table
     assert app.trial_balance().totals() == {"EUR": (1234, 1234)}
 
 
+def test_a_stream_batch_adds_to_the_totals_in_one_write_and_a_redelivery_counts_nothing_twice(
+    ledger_tables: tuple[Any, str],
+) -> None:
+    dynamodb, _ = ledger_tables
+    counting = CountingClient(dynamodb)
+    store = DynamoDBEventStore(counting, "ledger-events", EVENT_SCHEMAS)
+    app = LedgerApp(store, DynamoDBAccountTotals(counting, "LedgerAccounts"), FeeSchedule())
+    for n in range(5):  # two merchants: psp_clearing and their two payables, whatever the batch's length
+        command = PostEntry(EntryType.CAPTURE, f"p-{n}", f"p-{n}", f"m-{n % 2}", Money(100 * (n + 1), "EUR"), f"e-{n}")
+        app.post(command, Cause("c", f"e-{n}"))
+    posted = [event for n in range(5) for event in store.load(journal_stream(f"p-{n}")).events]
+    counting.calls.clear()
+
+    assert len(app.add_batch_to_totals(posted[:3])) == 3
+    assert dict(counting.calls) == {"transact_write_items": 1}  # 3 markers and 3 rows, not 3 transactions
+    counting.calls.clear()
+    # The stream delivers again, overlapping: the refused write names the 3 counted; the other 2 are added.
+    assert app.add_batch_to_totals(posted) == [journal_stream("p-3"), journal_stream("p-4")]
+    assert dict(counting.calls) == {"transact_write_items": 2}
+    counting.calls.clear()
+    assert app.add_batch_to_totals(posted) == []  # all counted: one refused write, nothing added
+    assert dict(counting.calls) == {"transact_write_items": 1}
+    accounts = {a.account: (a.debits_minor, a.credits_minor) for a in app.trial_balance().accounts}
+    assert accounts == {"psp_clearing": (1500, 0), "merchant_payable:m-0": (0, 900), "merchant_payable:m-1": (0, 600)}
+
+
 def test_refunds_on_dynamodb_are_booked_once_and_failed_ones_never(
     runtime: ModuleType, ledger_tables: tuple[Any, str]
 ) -> None:

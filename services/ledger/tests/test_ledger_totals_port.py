@@ -42,9 +42,9 @@ class AccountTotalsContract:
     def test_an_entry_adds_to_its_accounts_once(self, adapter: tuple[EventStore, AccountTotals]) -> None:
         store, totals = adapter
         for payment in ("p-1", "p-2"):
-            store.record(totals.entry_added(entry(payment)), totals_marker(journal_stream(payment)))
+            store.record(totals.entries_added([entry(payment)]), totals_marker(journal_stream(payment)))
         with pytest.raises(DuplicateRecord):  # the same entry again: refused whole, nothing added
-            store.record(totals.entry_added(entry("p-1")), totals_marker(journal_stream("p-1")))
+            store.record(totals.entries_added([entry("p-1")]), totals_marker(journal_stream("p-1")))
         found = {(a.account, a.currency): (a.debits_minor, a.credits_minor) for a in totals.all()}
         assert found == {
             ("psp_clearing", "EUR"): (2000, 0),
@@ -54,8 +54,21 @@ class AccountTotalsContract:
 
     def test_an_entrys_writes_commit_only_with_its_marker(self, adapter: tuple[EventStore, AccountTotals]) -> None:
         store, totals = adapter
-        totals.entry_added(entry("p-1"))  # made, never committed
+        totals.entries_added([entry("p-1")])  # made, never committed
         assert list(totals.all()) == []
+
+    def test_a_batch_of_entries_adds_one_write_per_account_row(self, adapter: tuple[EventStore, AccountTotals]) -> None:
+        store, totals = adapter
+        batch = [entry("p-1"), entry("p-2"), entry("p-3")]
+        changes = totals.entries_added(batch)
+        assert len(changes) == len(POSTINGS)  # three entries, three rows: a transaction names an item once
+        store.record(changes, *(totals_marker(journal_stream(p)) for p in ("p-1", "p-2", "p-3")))
+        found = {(a.account, a.currency): (a.debits_minor, a.credits_minor) for a in totals.all()}
+        assert found == {
+            ("psp_clearing", "EUR"): (3000, 0),
+            ("merchant_payable:m-1", "EUR"): (0, 2913),
+            ("fee_revenue", "EUR"): (0, 87),
+        }
 
 
 class TestInMemoryAccountTotals(AccountTotalsContract):

@@ -16,8 +16,9 @@ locals {
       tables     = [module.event_store.table_name]
       statements = [{ sid = "PostJournalEntries", actions = ["dynamodb:PutItem"], resources = [module.event_store.table_arn] }]
     }
-    # Keeps the account totals, fed by the journal's stream (module.event_store grants reading it): each
-    # entry's increments commit with a marker in the journal table, so an entry is added once.
+    # Keeps the account totals, fed by the journal's stream (module.event_store grants reading it): a batch's
+    # increments (one ADD per account row) commit with each entry's marker in the journal table, so an entry is
+    # added once; the same PutItem and UpdateItem actions inside one TransactWriteItems as before.
     "ledger-totals" = {
       handler = "ledger.entrypoints.totals.handler"
       tables  = [module.event_store.table_name, module.accounts.name]

@@ -81,6 +81,13 @@ PSP_KEY_RETENTION = timedelta(hours=24)
 SEARCH_AFTER = PSP_KEY_RETENTION - timedelta(hours=1)
 ABANDONED = "abandoned"  # Stripe's cancellation_reason for an authorization no one captured in time
 SWEEP_BATCH = 100  # payments settled per sweep run at most: the next run takes the rest
+# A PaymentInitiated younger than this is charged before its stream is read: within the queue's visibility timeout
+# (180 s, contracts/consumers.json) no failed attempt can have been retried yet, so it is the first delivery (or a
+# rare duplicate publish, which the PSP's idempotency key and the stream's condition make harmless: Stripe "saves the
+# resulting status code and body of the first request made for any given idempotency key ... Subsequent requests
+# with the same key return the same result", docs.stripe.com/idempotency). An older one (a retry, a DLQ redrive, a
+# replay) likely finds its decision recorded: its stream is read first, and the PSP is not asked at all.
+CHARGE_BEFORE_READING_WITHIN = timedelta(minutes=2)
 
 
 class SweepIncomplete(Exception):
@@ -172,17 +179,21 @@ class FinalizerApp:
     def charge(self, command: ChargePayment) -> Finalized:
         """Charge an initiated payment exactly once.
 
-        Duplicate, replayed or late deliveries find the decision in the payment's stream and stop (one that
-        finds it awaiting authentication asks the PSP how that went). Two deliveries racing both reach the PSP
-        with the same idempotency key (the PSP charges once) and the stream's version condition lets only one
-        record the result.
+        A first delivery charges and writes the outcome as its stream's first event, without a read: one write.
+        Late deliveries (retries, redrives, replays) read the payment's stream first and stop at a decision
+        recorded (one that finds it awaiting authentication asks the PSP how that went); a young duplicate finds
+        it when its write is refused, after the PSP answered its key with the first answer (no second charge).
+        Two deliveries racing both reach the PSP with the same idempotency key (the PSP charges once) and the
+        stream's version condition lets only one record the result.
         """
         stream = payment_stream(command.payment_order_id)
-        existing = self._payments.load(stream)
-        if existing.state.status == PaymentStatus.REQUIRES_ACTION:
-            return self._settle(existing, Cause(command.correlation_id, command.causation_id), self._psp.retrieve)
-        if existing.state.status is not None:
-            return Finalized(str(command.payment_order_id), existing.state.status, charged_now=False)
+        cause = Cause(command.correlation_id, command.causation_id)
+        if not self._first_delivery(command):
+            existing = self._payments.load(stream)
+            if existing.state.status == PaymentStatus.REQUIRES_ACTION:
+                return self._settle(existing, cause, self._psp.retrieve)
+            if existing.state.status is not None:
+                return Finalized(str(command.payment_order_id), existing.state.status, charged_now=False)
 
         started = time.perf_counter()
         result = self._psp_find_if_key_may_be_pruned(command)
@@ -200,10 +211,18 @@ class FinalizerApp:
         # The charge is done: recording it is retried on passing refusals. Should retries run out, the queue
         # redelivers and the PSP answers the same idempotency key with the same result. The outcome starts the
         # stream (one write, no read); a stream that exists after all holds a racing delivery's decision.
-        recorded = self._record(
-            stream, RecordCharge(command, result), Cause(command.correlation_id, command.causation_id), new_stream=True
-        )
+        recorded = self._record(stream, RecordCharge(command, result), cause, new_stream=True)
+        if not recorded.changed and recorded.state.status == PaymentStatus.REQUIRES_ACTION:
+            # A duplicate found the payment awaiting authentication: the PSP replayed its first answer, so the
+            # intent's state now is asked, as a late delivery does.
+            return self._settle(recorded, cause, self._psp.retrieve)
         return self._finalized(recorded, latency_ms)
+
+    def _first_delivery(self, command: ChargePayment) -> bool:
+        """Whether the event is young enough to be charged before its stream is read (see the constant)."""
+        if command.initiated_at is None:  # an event that says nothing of its age: read first
+            return False
+        return self._clock() - command.initiated_at < CHARGE_BEFORE_READING_WITHIN
 
     def settle(self, payment_order_id: str, cause: Cause, once: str | None = None) -> Finalized | None:
         """A payment awaiting authentication, settled from its PaymentIntent's state now (a webhook said it

@@ -3,10 +3,13 @@
 A posting writes only its own journal stream (one per business event, ledger.domain.streams): postings share no
 item, so DynamoDB never cancels one because of another. The account totals (every posting touches
 `psp_clearing`) are a projection of the journal, kept by a consumer of the ledger's DynamoDB stream outside
-the posting transaction; each entry is added once, guarded by a marker that commits with its increments.
+the posting transaction; each entry is added once, guarded by a marker that commits with its increments. A
+stream batch's entries are added in one write: their markers and one increment per account row.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
 
 from ledger.domain.journal import (
     EVENT_SCHEMAS,
@@ -20,8 +23,9 @@ from ledger.domain.journal import (
 )
 from ledger.domain.streams import entry_stream, totals_marker
 from ledger.ports import AccountTotals
-from payments_shared.eventstore import EventStore, StoredEvent
-from payments_shared.eventstore.repository import Cause, Repository, record_once
+from payments_shared.eventstore import EventStore, StoredEvent, ViewChange
+from payments_shared.eventstore.port import MAX_ITEMS_PER_APPEND
+from payments_shared.eventstore.repository import Cause, Repository, record_each_once
 from payments_shared.fees import FeeSchedule
 from payments_shared.retry import DEFAULT_RETRY, RetryPolicy
 
@@ -55,15 +59,43 @@ class LedgerApp:
     def add_to_totals(self, posted: StoredEvent) -> bool:
         """Add a posted entry to its accounts' running totals, once; False when it was already added (or the
         event is no entry)."""
-        if posted.event_type != JOURNAL_ENTRY_POSTED:
-            return False
-        # The stream's record carries the shape it was written in: read it in today's.
-        entry = EVENTS.decode(posted.event_type, EVENT_SCHEMAS.event(posted).data)
-        if not isinstance(entry, JournalEntryPosted):
-            return False
-        # Projections of other stream shards may be adding to the same accounts right now: record_once retries.
-        changes = self._totals.entry_added(entry)
-        return record_once(self._store, changes, totals_marker(posted.stream_id), self._retry_policy)
+        return bool(self.add_batch_to_totals([posted]))
+
+    def add_batch_to_totals(self, posted: Sequence[StoredEvent]) -> list[str]:
+        """Add a stream batch's posted entries to their accounts' running totals in one write: each entry's
+        marker and one increment per account and currency row for them all (not one write per entry: the
+        totals rows are the hottest items there are). Each entry counts once: those added before (a batch
+        delivered again, whole or in part) are left out. Returns the journal streams added now."""
+        entries = dict(_entries(posted))
+        if not entries:
+            return []
+        markers = {totals_marker(stream): stream for stream in entries}
+
+        def changes(pending: Sequence[str]) -> Sequence[ViewChange]:
+            return self._totals.entries_added([entries[markers[marker]] for marker in pending])
+
+        # Projections of other stream shards may be adding to the same rows right now: record_each_once retries.
+        added = record_each_once(self._store, list(markers), changes, self._retry_policy)
+        return [markers[marker] for marker in added]
+
+    @staticmethod
+    def totals_fit(posted: Sequence[StoredEvent]) -> bool:
+        """Whether one write can add these entries: a marker per entry and a row per account and currency,
+        within a transaction's items."""
+        entries = dict(_entries(posted))
+        rows = {(p["account"], p["currency"]) for entry in entries.values() for p in entry.postings}
+        return len(entries) + len(rows) <= MAX_ITEMS_PER_APPEND
 
     def trial_balance(self) -> TrialBalance:
         return TrialBalance.of(self._totals.all())
+
+
+def _entries(posted: Iterable[StoredEvent]) -> Iterator[tuple[str, JournalEntryPosted]]:
+    """(journal stream, entry) for each posted entry among the events, in today's shape."""
+    for event in posted:
+        if event.event_type != JOURNAL_ENTRY_POSTED:
+            continue
+        # The stream's record carries the shape it was written in: read it in today's.
+        entry = EVENTS.decode(event.event_type, EVENT_SCHEMAS.event(event).data)
+        if isinstance(entry, JournalEntryPosted):
+            yield event.stream_id, entry

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Protocol
 
 from ledger.domain.journal import AccountBalance, JournalEntryPosted
@@ -12,9 +12,9 @@ __all__ = ["AccountTotals", "EventStore"]
 
 
 class AccountTotals(Protocol):
-    def entry_added(self, entry: JournalEntryPosted) -> list[ViewChange]:
-        """The entry's postings added to their accounts' totals: the rows' writes, committed with the entry's
-        once-only marker by the totals projection."""
+    def entries_added(self, entries: Sequence[JournalEntryPosted]) -> list[ViewChange]:
+        """The entries' postings added to their accounts' totals: one write per account and currency row for
+        them all, committed with each entry's once-only marker by the totals projection."""
         ...
 
     def all(self) -> Iterable[AccountBalance]:

@@ -166,9 +166,9 @@ def _refused(
     # A failed condition is a decision already taken by someone else; it outranks any passing reason.
     if any(i < first_claim for i in failed):
         return ConcurrencyConflict(stream_id, expected_version)
-    for i in failed:
-        if first_claim <= i < first_claim + len(once):
-            return DuplicateRecord(once[i - first_claim])
+    claimed = [once[i - first_claim] for i in failed if first_claim <= i < first_claim + len(once)]
+    if claimed:
+        return DuplicateRecord(claimed[0], claimed)
     passing = [reason for reason in reasons if reason not in ("None", "ConditionalCheckFailed")]
     return refusal(stream_id, passing[0] if passing else "TransactionCanceled without a reason")
 
@@ -266,9 +266,9 @@ class DynamoDBEventStore:
             for offset, event in enumerate(events, start=1)
         ]
 
-    def record(self, changes: Sequence[ViewChange], once: str) -> None:
-        # The claim is an item of the store's own table at version 0 of a stream no event uses (e.g. `totals#…`).
-        self.append(once, 0, [], changes, once=[once])
+    def record(self, changes: Sequence[ViewChange], once: str, *more: str) -> None:
+        # A claim is an item of the store's own table at version 0 of a stream no event uses (e.g. `totals#…`).
+        self.append(once, 0, [], changes, once=[once, *more])
 
     def _absent(self) -> dict[str, Any]:
         """A Put's condition that the item is new (an event's version, a claim)."""

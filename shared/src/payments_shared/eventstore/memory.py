@@ -173,8 +173,8 @@ class InMemoryEventStore:
                 notify(event)
         return stored
 
-    def record(self, changes: Sequence[ViewChange], once: str) -> None:
-        self.append(once, 0, [], changes, once=[once])
+    def record(self, changes: Sequence[ViewChange], once: str, *more: str) -> None:
+        self.append(once, 0, [], changes, once=[once, *more])
 
     def cancel_next(self, *reasons: str) -> None:
         """Cancel the next appends, one per reason, as DynamoDB would (e.g. "ThrottlingError")."""
@@ -186,9 +186,9 @@ class InMemoryEventStore:
         current = stream[-1].version if stream else 0
         if events and current != expected_version:
             raise ConcurrencyConflict(stream_id, expected_version)
-        for name in once:
-            if name in self._claimed:
-                raise DuplicateRecord(name)
+        claimed = [name for name in once if name in self._claimed]
+        if claimed:  # as DynamoDB's cancellation reasons name every failed condition
+            raise DuplicateRecord(claimed[0], claimed)
 
     def _commit(
         self,

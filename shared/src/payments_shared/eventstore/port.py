@@ -24,11 +24,16 @@ class ConcurrencyConflict(Exception):
 
 
 class DuplicateRecord(Exception):
-    """A once-only name was claimed before: the effect it guards was already recorded; nothing was written."""
+    """A once-only name was claimed before: the effect it guards was already recorded; nothing was written.
 
-    def __init__(self, name: str) -> None:
+    `names`: every name of the write found claimed (`name` is the first), so a write of several effects can
+    leave those out and commit the rest.
+    """
+
+    def __init__(self, name: str, names: Sequence[str] = ()) -> None:
         super().__init__(f"{name!r} was already recorded")
         self.name = name
+        self.names = tuple(names) or (name,)
 
 
 # Why DynamoDB cancels a transaction (CancellationReasons[].Code), by what a caller should do about it.
@@ -166,9 +171,10 @@ class EventStore(Protocol):
         """
         ...
 
-    def record(self, changes: Sequence[ViewChange], once: str) -> None:
-        """Read-model changes without events (a projection's), committed once: DuplicateRecord if `once` was
-        claimed before. Refusals as for append."""
+    def record(self, changes: Sequence[ViewChange], once: str, *more: str) -> None:
+        """Read-model changes without events (a projection's), committed once with a claim on each name:
+        DuplicateRecord (naming every one claimed before) if any was, and then nothing is written. Refusals as
+        for append."""
         ...
 
     def load(self, stream_id: str, *, use_snapshot: bool = True, snapshotted: bool = False) -> StreamSlice:

@@ -17,6 +17,7 @@ The one dedupe rule: **a command takes effect at most once.**
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Generic
@@ -171,3 +172,35 @@ def record_once(
     except DuplicateRecord:
         return False
     return True
+
+
+def _record_all(store: EventStore, changes: Sequence[ViewChange], names: Sequence[str], _attempt: int) -> None:
+    store.record(changes, *names)
+
+
+def record_each_once(
+    store: EventStore,
+    names: Sequence[str],
+    changes: Callable[[Sequence[str]], Sequence[ViewChange]],
+    retry_policy: RetryPolicy = DEFAULT_RETRY,
+) -> list[str]:
+    """Several effects' read-model changes in one write, each effect once: `names` are their once-only names and
+    `changes(names)` what the effects so named change together (a projection's whole batch, rows merged).
+
+    Effects recorded before (a batch delivered again, whole or overlapping) are left out and the rest written
+    again, so nothing counts twice and nothing is lost; the write is all or nothing, so there is no half-written
+    batch to resume. Returns the names recorded now, in order.
+    """
+    pending = list(dict.fromkeys(names))
+    while pending:
+        try:
+            write = functools.partial(_record_all, store, changes(pending), pending)
+            retry(write, on=(StoreUnavailable,), policy=retry_policy)
+        except DuplicateRecord as duplicate:
+            # Each pass drops at least one name, so this ends. DynamoDB gives a reason per item of the transaction
+            # (CancellationReasons), so one refused write usually names every claim taken before.
+            done = set(duplicate.names) | {duplicate.name}
+            pending = [name for name in pending if name not in done]
+            continue
+        return pending
+    return []

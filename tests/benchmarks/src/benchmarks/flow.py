@@ -47,15 +47,17 @@ _inside = threading.local()
 class CallRecorder:
     def __init__(self) -> None:
         self.calls: Counter[str] = Counter()
+        self.by_function: Counter[str] = Counter()  # "function: service.Operation"
         self.recorded: list[tuple[str, str, dict[str, Any]]] = []
         self.write_units = 0
         self.read_units = 0
         self._lock = threading.Lock()
 
-    def record(self, operations: list[tuple[str, str, dict[str, Any]]]) -> None:
+    def record(self, operations: list[tuple[str, str, dict[str, Any]]], function: str = "") -> None:
         with self._lock:
             for service, operation, params in operations:
                 self.calls[f"{service}.{operation}"] += 1
+                self.by_function[f"{function}: {service}.{operation}"] += 1
                 self.recorded.append((service, operation, params))
                 if operation == "TransactWriteItems":
                     self.write_units += 2 * len(params["TransactItems"])  # transactional: 2 WRU/item
@@ -80,7 +82,7 @@ class CallRecorder:
 
         def collect(function: str, reply: Reply) -> None:
             if getattr(_inside, "active", False):  # the invoking thread ships its reply
-                recorder.record(reply.operations)
+                recorder.record(reply.operations, function)
             if shipped is not None:
                 shipped(function, reply)
 
@@ -117,6 +119,7 @@ def run(payments: int = 100, seed: int = 11, token_share: float = TOKEN_SHARE) -
             stack.stop_event_sources()
             accepted = sum(1 for s in sent if s.status == 201)
             flow_calls = dict(recorder.calls)
+            function_calls = dict(recorder.by_function)
             # Lambda time of the payments: every invocation but the API reads (the harness polling).
             invocations = [i for i in stack.functions.invocations if not i.function.endswith("-api")]
             posts = [r for r in stack.api.requests if r.method == "POST"]
@@ -151,6 +154,8 @@ def run(payments: int = 100, seed: int = 11, token_share: float = TOKEN_SHARE) -
         "accepted": accepted,
         "aws_calls_per_accepted_payment": round(total_calls / accepted, 2),
         "calls_by_operation_per_payment": per_payment,
+        # Which function makes them: where a saving comes from (redeliveries on a loaded machine show up here).
+        "calls_by_function_per_payment": {k: round(n / accepted, 2) for k, n in sorted(function_calls.items())},
         "put_events_calls": events_published,
         "log_bytes_per_payment": round(log_bytes / len(sent)),
         "lambda_ms_per_payment": round(

@@ -15,12 +15,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from devstack.load import TOKEN_SHARE
+
 from benchmarks import contention, finalizer_throughput, flow, wallet_scale, warm, webhooks, zips
 
 BENCHMARKS: dict[str, Callable[[argparse.Namespace], dict[str, Any]]] = {
     "zips_and_cold_init": lambda args: zips.run(args.runs),
     "warm_overhead": lambda args: warm.run(args.warm_invocations, args.runs),
-    "flow": lambda args: flow.run(args.flow_payments),
+    "flow": lambda args: flow.run(args.flow_payments, token_share=args.flow_token_share),
     "payment_methods_vs_cards": lambda args: flow.payment_methods_vs_cards(args.flow_payments),
     "wallet_scale": lambda args: wallet_scale.run(args.wallet_events, args.moto_wallet_events, args.runs),
     "contention": lambda args: contention.run(args.contention_credits, args.runs),
@@ -44,6 +46,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", action="append", choices=sorted(BENCHMARKS), help="run only these")
     parser.add_argument("--warm-invocations", type=int, default=300, help="invocations per handler and round")
     parser.add_argument("--flow-payments", type=int, default=100, help="payments through the local stack")
+    parser.add_argument(
+        "--flow-token-share",
+        type=float,
+        default=TOKEN_SHARE,
+        help=f"share of the flow's orders paid with a Stripe PaymentMethod, the rest cards (default {TOKEN_SHARE})",
+    )
     parser.add_argument("--wallet-events", type=int, default=100_000, help="past events on the busy wallet")
     parser.add_argument("--moto-wallet-events", type=int, default=5_000, help="the same on moto (see wallet_scale)")
     parser.add_argument("--contention-credits", type=int, default=200, help="credits and postings per round")

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from ledger.domain.journal import AccountBalance, JournalEntryPosted
-from ledger.rows import account_increments
+from ledger.rows import merged_increments
 from payments_shared.eventstore import ViewChange
 from payments_shared.eventstore.dynamodb import AddToItem
 
@@ -16,9 +16,10 @@ class DynamoDBAccountTotals:
         self._client = client
         self._table = table_name
 
-    def entry_added(self, entry: JournalEntryPosted) -> list[ViewChange]:
-        # ADD, not a read and a put: every entry adds to psp_clearing, and concurrent adds never conflict.
-        return [AddToItem(self._table, key, deltas) for key, deltas in account_increments(entry.postings)]
+    def entries_added(self, entries: Sequence[JournalEntryPosted]) -> list[ViewChange]:
+        # ADD, not a read and a put: every entry adds to psp_clearing, and concurrent adds never conflict. One
+        # ADD per row for the whole batch: a batch costs its rows, not its postings.
+        return [AddToItem(self._table, key, deltas) for key, deltas in merged_increments(e.postings for e in entries)]
 
     def all(self) -> Iterator[AccountBalance]:
         scan: dict[str, Any] = {"TableName": self._table, "ConsistentRead": True}

@@ -3,10 +3,10 @@ projection's transaction."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from ledger.domain.journal import AccountBalance, JournalEntryPosted
-from ledger.rows import account_increments
+from ledger.rows import merged_increments
 from payments_shared.eventstore import ViewChange
 from payments_shared.eventstore.memory import InMemoryRows
 
@@ -15,8 +15,8 @@ class InMemoryAccountTotals:
     def __init__(self, table_name: str = "LedgerAccounts") -> None:
         self.rows = InMemoryRows(table_name)
 
-    def entry_added(self, entry: JournalEntryPosted) -> list[ViewChange]:
-        return [self.rows.add(key, deltas) for key, deltas in account_increments(entry.postings)]
+    def entries_added(self, entries: Sequence[JournalEntryPosted]) -> list[ViewChange]:
+        return [self.rows.add(key, deltas) for key, deltas in merged_increments(e.postings for e in entries)]
 
     def all(self) -> Iterator[AccountBalance]:
         for row in self.rows.all():
