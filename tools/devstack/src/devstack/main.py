@@ -18,11 +18,13 @@ from pathlib import Path
 
 from devstack import series
 from devstack.disputes import close_some
-from devstack.load import drive, settle
+from devstack.load import MERCHANTS, drive, settle
 from devstack.otlp import OtlpExport, parse_headers
 from devstack.payouts import pay_out_everyone
 from devstack.refunds import refund_some, settle_refunds
 from devstack.stack import Devstack
+from devstack.webhooks import register_everyone, settle_webhooks, take_one_down, tour
+from devstack.webhooks import summary as webhooks_summary
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
@@ -98,6 +100,10 @@ def main(argv: list[str] | None = None) -> int:
                 f"OTLP export    {args.otlp_endpoint}  (spans and metrics; headers: {sorted(args.otlp_headers)})",
                 file=out,
             )
+        # Every merchant's back end registers its webhook endpoint first; one of them goes down mid-run.
+        hooks = register_everyone(stack.api.url, stack.keys, stack.receiver, MERCHANTS, args.seed)
+        tour(stack.api.url, stack.keys, hooks, args.seed)
+        take_one_down(hooks)
         started = time.perf_counter()
         sent = drive(
             stack.api.url, stack.keys, args.payments, args.concurrency, args.seed, retry_share=0.05, unsigned_share=0.02
@@ -112,7 +118,11 @@ def main(argv: list[str] | None = None) -> int:
         # Then every merchant pays itself out its available balance (once its captures have settled).
         merchants = {body["merchant_id"] for body in final.values() if body.get("status") == "SUCCESS"}
         payouts = pay_out_everyone(stack.api.url, stack.keys, merchants, args.seed)
+        settle_webhooks(hooks, args.settle_timeout)
         report = stack.report(sent, final, refunds, disputes, payouts)
+        report.webhooks = webhooks_summary(
+            stack.api.url, stack.keys, hooks, args.seed, stack.parked_deliveries()
+        )
         report.iam = stack.iam_check()
         report.details["seconds"] = round(elapsed, 2)
         report.details["payments_per_second"] = round(len(sent) / elapsed, 1)

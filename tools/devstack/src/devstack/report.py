@@ -47,6 +47,7 @@ class Report:
     payouts: dict[str, Any] = field(default_factory=dict)  # paid out per merchant, answers, unexpected
     details: dict[str, Any] = field(default_factory=dict)
     iam: dict[str, Any] = field(default_factory=dict)  # devstack.aws_calls.iam_check, once the run is over
+    webhooks: dict[str, Any] = field(default_factory=dict)  # devstack.webhooks.summary, when the run had endpoints
 
     @property
     def ok(self) -> bool:
@@ -63,6 +64,7 @@ class Report:
             and not self.wrong_outcomes
             and self.psp_charges_over_one == 0
             and allowed
+            and not self.webhooks.get("problems")
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -94,6 +96,7 @@ class Report:
             "(SUCCESS net of fees, less refunds, disputes and payouts)",
             f"wallets = expected     {yes(self.wallets_match)}",
             f"IAM (deployed roles)   {self._iam_line()}",
+            *self._webhook_lines(),
             f"RESULT                 {'OK: nothing lost' if self.ok else 'FAILED'}",
         ]
         return "\n".join(
@@ -104,7 +107,19 @@ class Report:
             + [f"  dispute: {u}" for u in self.disputes.get("unexpected", [])]
             + [f"  payout: {u}" for u in self.payouts.get("unexpected", [])]
             + [f"  wrong outcome: {w}" for w in self.wrong_outcomes]
+            + [f"  webhooks: {p}" for p in self.webhooks.get("problems", [])]
         )
+
+    def _webhook_lines(self) -> list[str]:
+        hooks = self.webhooks
+        if not hooks:
+            return []
+        return [
+            f"webhooks               {hooks['recorded']} events recorded, {hooks['delivered']} delivered (verified) "
+            f"to {hooks['endpoints']} endpoints; {hooks['attempts']} attempts, {hooks['retried']} retried "
+            f"(endpoint of {hooks['down']} down for a stretch), {hooks['duplicates']} duplicates, "
+            f"{hooks['parked']} parked; problems {len(hooks['problems'])}",
+        ]
 
     def _iam_line(self) -> str:
         if not self.iam:
