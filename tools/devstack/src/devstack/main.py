@@ -118,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
         # Then every merchant pays itself out its available balance (once its captures have settled).
         merchants = {body["merchant_id"] for body in final.values() if body.get("status") == "SUCCESS"}
         payouts = pay_out_everyone(stack.api.url, stack.keys, merchants, args.seed)
-        settle_webhooks(hooks, args.settle_timeout)
+        settle_webhooks(hooks, max(args.settle_timeout, 180))  # a retry after the outage may wait 72 s, or 180
         report = stack.report(sent, final, refunds, disputes, payouts)
         report.webhooks = webhooks_summary(
             stack.api.url, stack.keys, hooks, args.seed, stack.parked_deliveries()
