@@ -24,7 +24,7 @@ from devstack.sigv4 import Keyring, LocalPrincipal
 from devstack.webhook_receiver import WebhookReceiver
 
 EVERY_EVENT = ["*"]
-OUTAGE_AFTER_S, OUTAGE_S = 5.0, 20.0  # one merchant's endpoint drops every connection for this stretch
+OUTAGE_S = 20.0  # one merchant's endpoint drops every connection for this stretch
 PAGE = 25  # GET /events page size: a busy merchant's events span several pages
 
 
@@ -93,17 +93,22 @@ def tour(api_url: str, keys: Keyring, hooks: Webhooks, seed: int) -> None:
         hooks.unexpected.append(f"DELETE {spare['id']}: {status} {deleted}")
 
 
-def take_one_down(
-    hooks: Webhooks, after_s: float = OUTAGE_AFTER_S, seconds: float = OUTAGE_S
-) -> threading.Timer | None:
-    """The last merchant's endpoint drops every connection for `seconds`, starting `after_s` from now."""
+def take_one_down(hooks: Webhooks, seconds: float = OUTAGE_S, wait_s: float = 600) -> threading.Thread | None:
+    """The last merchant's endpoint drops every connection for `seconds`, from its first delivery on (so its next
+    events meet the outage however slowly the run goes), and the deliverer's retries must catch it up."""
     if not hooks.endpoints:
         return None
     down = hooks.down = sorted(hooks.endpoints)[-1]
-    timer = threading.Timer(after_s, hooks.receiver.down_for, (seconds, down))
-    timer.daemon = True
-    timer.start()
-    return timer
+
+    def when_first_delivered() -> None:
+        deadline = time.monotonic() + wait_s
+        while not hooks.receiver.acknowledged(down) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        hooks.receiver.down_for(seconds, down)
+
+    thread = threading.Thread(target=when_first_delivered, name="webhook-outage", daemon=True)
+    thread.start()
+    return thread
 
 
 def recorded_events() -> dict[str, set[str]]:
