@@ -142,6 +142,9 @@ def seed_account() -> str:
     return str(layer["LayerVersionArn"])
 
 
+RETRY_SCHEDULE = Path("services/notifier/src/notifier/delivery/retry_schedule.json")
+
+
 @pytest.fixture(scope="module")
 def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
     moto = MotoServer().start()
@@ -149,6 +152,9 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
     base = tmp_path_factory.mktemp("deploy")
     shutil.copytree("infra/terraform", base / "infra/terraform", symlinks=True)
     shutil.copytree("contracts", base / "contracts")
+    # The notifier's root reads the deliverer's retry schedule (the deliveries queue's maxReceiveCount).
+    (base / RETRY_SCHEDULE).parent.mkdir(parents=True)
+    shutil.copy(RETRY_SCHEDULE, base / RETRY_SCHEDULE)
     workdir = base / "infra/terraform"
     try:
         deployment = Deployment(workdir, {}, seed_account())

@@ -26,12 +26,14 @@ from typing import Any
 
 from devstack.disputes import close_some
 from devstack.faults import Faults
-from devstack.load import CARDS, drive, settle
+from devstack.load import CARDS, MERCHANTS, drive, settle
 from devstack.payouts import pay_out_everyone
 from devstack.psp_payouts import pay_out_the_psp
 from devstack.refunds import refund_some, settle_refunds
 from devstack.report import Report
 from devstack.stack import Devstack
+from devstack.webhooks import register_everyone, settle_webhooks, take_one_down, tour
+from devstack.webhooks import summary as webhooks_summary
 
 # 10 % of the payments meet 3-D Secure: half the buyers complete it, a quarter fail it, a quarter walk away.
 # 5 % only authorize: the merchant captures (all or a part) four in five, cancels the rest; 2 % are disputed.
@@ -113,6 +115,10 @@ def run(payments: int, seed: int, logs: Path) -> tuple[Report, dict[str, Any]]:
     stack = Devstack(api_port=0, logs=logs, faults=faults)
     started = time.perf_counter()
     try:
+        # Merchants' webhooks under the same faults (duplicated, crashed and shuffled batches), one endpoint down.
+        hooks = register_everyone(stack.api.url, stack.keys, stack.receiver, MERCHANTS, seed)
+        tour(stack.api.url, stack.keys, hooks, seed)
+        take_one_down(hooks)
         sent = drive(
             stack.api.url,
             stack.keys,
@@ -135,7 +141,9 @@ def run(payments: int, seed: int, logs: Path) -> tuple[Report, dict[str, Any]]:
         # Then the PSP pays its available balance out to our bank, and the bank returns one payout (paid, then
         # failed: the money back on the balance); the report ends with the ledger/psp comparison.
         psp_payouts = pay_out_the_psp(stack.psp, bank_returns_first=True)
+        settle_webhooks(hooks, timeout_s=600)
         report = stack.report(sent, final, refunds, disputes, payouts, psp_payouts)
+        report.webhooks = webhooks_summary(stack.api.url, stack.keys, hooks, seed, stack.parked_deliveries())
         report.iam = stack.iam_check()
         spans = stack.spans.get_finished_spans()
         span_texts = [json.dumps(dict(s.attributes or {}), default=str) + s.name for s in spans]

@@ -97,7 +97,39 @@ def top_errors(spans: Sequence[ReadableSpan]) -> list[tuple[str, int, str]]:
     return [(key, n, example[key]) for key, n in counts.most_common(10)]
 
 
-def render(requests: Sequence[ApiRequest], invocations: Sequence[Invocation], spans: Sequence[ReadableSpan]) -> str:
+def webhooks_panel(received: dict[str, int], parked: int) -> str:
+    """The merchants' webhooks as their receiver saw them: delivered (acknowledged), retried (a dropped connection
+    or a 5xx: the deliverer tries again on its schedule), refused signatures, and deliveries parked in the DLQ."""
+    retried = received.get("dropped", 0) + received.get("failed", 0)
+    bad = received.get("refused_signature", 0)
+    return _panel(
+        "webhooks",
+        "Webhooks: delivered / retried / parked",
+        f'<p><span class="big good" id="webhooks-delivered">{received.get("acknowledged", 0)}</span> delivered '
+        f'&nbsp; <span class="big" id="webhooks-retried">{retried}</span> failed attempts, retried '
+        f'&nbsp; <span class="big {"bad" if parked else "good"}" id="webhooks-parked">{parked}</span> parked</p>'
+        + _table(
+            ["attempts", "acknowledged", "dropped (down)", "5xx", "signature refused"],
+            [
+                (
+                    received.get("requests", 0),
+                    received.get("acknowledged", 0),
+                    received.get("dropped", 0),
+                    received.get("failed", 0),
+                    f'<span class="{"bad" if bad else ""}">{bad}</span>',
+                )
+            ],
+        ),
+    )
+
+
+def render(
+    requests: Sequence[ApiRequest],
+    invocations: Sequence[Invocation],
+    spans: Sequence[ReadableSpan],
+    webhooks: str = "",
+) -> str:
+    """webhooks: the webhooks panel (webhooks_panel), when the run has a receiver."""
     # As deployed: API Gateway's requests against the invocations of the functions it integrates; the gap is
     # what it refused before any function ran. The event-driven functions' invocations are shown beside.
     gaps = series.requests_vs_invocations(requests, invocations)
@@ -191,6 +223,7 @@ def render(requests: Sequence[ApiRequest], invocations: Sequence[Invocation], sp
         _panel("cold-starts", "Cold starts vs latency", cold_panel),
         _panel("functions", "Invocations, concurrency and errors", capacity_chart + functions_table),
         _panel("top-errors", "Top 10 errors", errors_table),
+        *([webhooks] if webhooks else []),
     ]
     data = json.dumps([c.as_json() for c in charts]).replace("</", "<\\/")
     return (

@@ -18,12 +18,14 @@ from pathlib import Path
 
 from devstack import series
 from devstack.disputes import close_some
-from devstack.load import drive, settle
+from devstack.load import MERCHANTS, drive, settle
 from devstack.otlp import OtlpExport, parse_headers
 from devstack.payouts import pay_out_everyone
 from devstack.psp_payouts import pay_out_the_psp
 from devstack.refunds import refund_some, settle_refunds
 from devstack.stack import Devstack
+from devstack.webhooks import register_everyone, settle_webhooks, take_one_down, tour
+from devstack.webhooks import summary as webhooks_summary
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
@@ -99,6 +101,10 @@ def main(argv: list[str] | None = None) -> int:
                 f"OTLP export    {args.otlp_endpoint}  (spans and metrics; headers: {sorted(args.otlp_headers)})",
                 file=out,
             )
+        # Every merchant's back end registers its webhook endpoint first; one of them goes down mid-run.
+        hooks = register_everyone(stack.api.url, stack.keys, stack.receiver, MERCHANTS, args.seed)
+        tour(stack.api.url, stack.keys, hooks, args.seed)
+        take_one_down(hooks)
         started = time.perf_counter()
         sent = drive(
             stack.api.url, stack.keys, args.payments, args.concurrency, args.seed, retry_share=0.05, unsigned_share=0.02
@@ -115,7 +121,9 @@ def main(argv: list[str] | None = None) -> int:
         payouts = pay_out_everyone(stack.api.url, stack.keys, merchants, args.seed)
         # And the PSP pays its available balance out to our bank (payments-ops psp-payout): the ledger books it.
         psp_payouts = pay_out_the_psp(stack.psp)
+        settle_webhooks(hooks, max(args.settle_timeout, 180))  # a retry after the outage may wait 72 s, or 180
         report = stack.report(sent, final, refunds, disputes, payouts, psp_payouts)
+        report.webhooks = webhooks_summary(stack.api.url, stack.keys, hooks, args.seed, stack.parked_deliveries())
         report.iam = stack.iam_check()
         report.details["seconds"] = round(elapsed, 2)
         report.details["payments_per_second"] = round(len(sent) / elapsed, 1)

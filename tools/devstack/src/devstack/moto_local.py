@@ -134,22 +134,9 @@ def provision(time_scale: float = 1.0) -> Provisioned:
     kms.create_alias(AliasName=resources.CARD_FINGERPRINT_KEY_ALIAS, TargetKeyId=mac_key)
     events.create_event_bus(Name=resources.BUS)
     for subscription in resources.SUBSCRIPTIONS:
-        queue = resources.QUEUE
-        dlq_url = sqs.create_queue(
-            QueueName=subscription.dead_letters,
-            Attributes={"MessageRetentionPeriod": str(queue.dlq_retention_seconds)},
-        )["QueueUrl"]
-        dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        redrive = {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(queue.max_receive_count)}
-        queue_url = sqs.create_queue(
-            QueueName=subscription.queue,
-            Attributes={
-                "RedrivePolicy": json.dumps(redrive),
-                "VisibilityTimeout": str(max(1, round(queue.visibility_timeout_seconds * time_scale))),
-                "MessageRetentionPeriod": str(queue.message_retention_seconds),
-            },
-        )["QueueUrl"]
-        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        queue_url, queue_arn, dlq_url = _queue_with_dlq(
+            sqs, subscription.queue, subscription.dead_letters, resources.QUEUE, time_scale
+        )
         events.put_rule(
             Name=subscription.name,
             EventBusName=resources.BUS,
@@ -162,4 +149,30 @@ def provision(time_scale: float = 1.0) -> Provisioned:
         )
         out.queues[subscription.name], out.dlqs[subscription.name] = queue_url, dlq_url
         out.queue_arns[subscription.name] = queue_arn
+    # The notifier's deliveries: no rule (its functions send to it), the same redrive and scaled visibility.
+    name = resources.DELIVERIES_QUEUE
+    out.queues[name], out.queue_arns[name], out.dlqs[name] = _queue_with_dlq(
+        sqs, name, resources.DELIVERIES_DLQ, resources.DELIVERIES, time_scale
+    )
     return out
+
+
+def _queue_with_dlq(
+    sqs: Any, name: str, dlq_name: str, queue: resources.QueueSettings, time_scale: float
+) -> tuple[str, str, str]:
+    """(queue URL, queue ARN, DLQ URL): the queue redriving to its DLQ after max_receive_count receives."""
+    dlq_url = sqs.create_queue(
+        QueueName=dlq_name, Attributes={"MessageRetentionPeriod": str(queue.dlq_retention_seconds)}
+    )["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    redrive = {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(queue.max_receive_count)}
+    queue_url = sqs.create_queue(
+        QueueName=name,
+        Attributes={
+            "RedrivePolicy": json.dumps(redrive),
+            "VisibilityTimeout": str(max(1, round(queue.visibility_timeout_seconds * time_scale))),
+            "MessageRetentionPeriod": str(queue.message_retention_seconds),
+        },
+    )["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    return queue_url, queue_arn, dlq_url

@@ -104,10 +104,11 @@ def as_delivered(event: dict[str, Any]) -> dict[str, Any]:
     return {**defaults, **event}
 
 
-def received(message: dict[str, Any], queue_arn: str) -> dict[str, Any]:
-    """A message received from the queue, as the event source mapping hands it to the function."""
+def received(message: dict[str, Any], queue_arn: str, from_rule: bool = True) -> dict[str, Any]:
+    """A message received from the queue, as the event source mapping hands it to the function (a message an
+    EventBridge rule put there gets the envelope fields moto leaves out; one a function sent is as sent)."""
     return sqs_record(
-        json.dumps(as_delivered(json.loads(message["Body"]))),
+        json.dumps(as_delivered(json.loads(message["Body"]))) if from_rule else message["Body"],
         message["MessageId"],
         message["ReceiptHandle"],
         message.get("Attributes", {}),
@@ -135,10 +136,14 @@ class QueuePump(threading.Thread):
         settings: QueueSettings,
         stop: threading.Event,
         faults: Faults,
+        *,
+        from_rule: bool = True,
     ) -> None:
+        """from_rule: the queue is an EventBridge rule's target (False: the functions send to it themselves)."""
         super().__init__(name=f"queue-{function}", daemon=True)
         self._functions, self._function, self._url, self._arn = functions, function, queue_url, queue_arn
         self._settings, self._halt, self._faults = settings, stop, faults
+        self._from_rule = from_rule
         self._sqs = client("sqs")
         self._in_flight = threading.BoundedSemaphore(settings.maximum_concurrency)
 
@@ -183,11 +188,11 @@ class QueuePump(threading.Thread):
 
     def _deliver(self, batch: list[dict[str, Any]]) -> None:
         for message in batch:
-            if self._faults.happens(self._faults.duplicate_delivery):  # EventBridge delivered it twice
+            if self._faults.happens(self._faults.duplicate_delivery):  # delivered twice (at least once, as SQS is)
                 self._faults.record("duplicate_delivery")
-                with acting_as(None):  # EventBridge's doing, not the function's
+                with acting_as(None):  # EventBridge's (or SQS's) doing, not the function's
                     self._sqs.send_message(QueueUrl=self._url, MessageBody=message["Body"])
-        records = [received(m, self._arn) for m in batch]
+        records = [received(m, self._arn, self._from_rule) for m in batch]
         if len(records) > 1 and self._faults.happens(self._faults.consumer_crash_mid_batch):
             # The function dies part-way: the first records' effects are committed, nothing is reported,
             # and the whole batch comes back after the visibility timeout.

@@ -52,6 +52,7 @@ class Report:
     psp_balance: list[dict[str, Any]] = field(default_factory=list)
     details: dict[str, Any] = field(default_factory=dict)
     iam: dict[str, Any] = field(default_factory=dict)  # devstack.aws_calls.iam_check, once the run is over
+    webhooks: dict[str, Any] = field(default_factory=dict)  # devstack.webhooks.summary, when the run had endpoints
 
     @property
     def ok(self) -> bool:
@@ -73,6 +74,7 @@ class Report:
             and not self.wrong_outcomes
             and self.psp_charges_over_one == 0
             and allowed
+            and not self.webhooks.get("problems")
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -107,6 +109,7 @@ class Report:
             f"ledger = PSP balance   {yes(not self.psp_balance)}   (psp_clearing vs the PSP's balance transactions: "
             f"{len(self.psp_balance)} currencies differ)",
             f"IAM (deployed roles)   {self._iam_line()}",
+            *self._webhook_lines(),
             f"RESULT                 {'OK: nothing lost' if self.ok else 'FAILED'}",
         ]
         return "\n".join(
@@ -119,6 +122,7 @@ class Report:
             + [f"  PSP payout: {u}" for u in self.psp_payouts.get("unexpected", [])]
             + [f"  ledger/psp {d['currency']}: {'; '.join(d['problems'])}" for d in self.psp_balance]
             + [f"  wrong outcome: {w}" for w in self.wrong_outcomes]
+            + [f"  webhooks: {p}" for p in self.webhooks.get("problems", [])]
         )
 
     def _psp_payouts_line(self) -> str:
@@ -127,6 +131,17 @@ class Report:
             return "not asked"
         paid = {p["currency"]: p["amount_minor"] for p in made}
         return f"{paid}, unexpected {len(self.psp_payouts.get('unexpected', []))}"
+
+    def _webhook_lines(self) -> list[str]:
+        hooks = self.webhooks
+        if not hooks:
+            return []
+        return [
+            f"webhooks               {hooks['recorded']} events recorded, {hooks['delivered']} delivered (verified) "
+            f"to {hooks['endpoints']} endpoints; {hooks['attempts']} attempts, {hooks['retried']} retried "
+            f"(endpoint of {hooks['down']} down for a stretch), {hooks['duplicates']} duplicates, "
+            f"{hooks['parked']} parked; problems {len(hooks['problems'])}",
+        ]
 
     def _iam_line(self) -> str:
         if not self.iam:

@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+from notifier.delivery import schedule
 from payments_shared.eventstore.dynamodb import table_definition
-from payments_shared.topology import BUS, EVENT_STORES, STREAM_CONSUMERS, QueueSettings, Subscription, consumers
+from payments_shared.topology import (
+    BUS,
+    CONSUMERS_FILE,
+    EVENT_STORES,
+    STREAM_CONSUMERS,
+    QueueSettings,
+    Subscription,
+    consumers,
+    dead_letters,
+)
 
 __all__ = ["BUS", "EVENT_STORES", "QUEUE", "STREAM_CONSUMERS", "SUBSCRIPTIONS", "QueueSettings", "Subscription"]
 
@@ -53,12 +64,39 @@ READ_MODELS = [
     _table("LedgerAccounts", ("account", "HASH"), ("currency", "RANGE")),
     _table("WalletBalances", ("merchant_id", "HASH"), ("shard", "RANGE")),
 ]
+# The notifier's (infra/terraform/services/notifier): endpoints, merchant events (sorted by their time-ordered
+# ids) and the deliverer's log (each delivery's attempts, and one health row per endpoint).
+NOTIFIER_TABLES = [
+    _table("webhook-endpoints", ("merchant_id", "HASH"), ("endpoint_id", "RANGE")),
+    _table("merchant-events", ("merchant_id", "HASH"), ("event_id", "RANGE")),
+    _table("webhook-deliveries", ("merchant_id", "HASH"), ("event_id#endpoint_id", "RANGE")),
+]
 # The platform's principals directory: who may call the API, as which merchant (or as an operator).
 PRINCIPALS = _table("ApiPrincipals", ("principal_arn", "HASH"))
 
 
 def tables() -> list[dict[str, Any]]:
-    return [table_definition(name) for name in EVENT_STORES.values()] + READ_MODELS + [PRINCIPALS]
+    return [table_definition(name) for name in EVENT_STORES.values()] + READ_MODELS + NOTIFIER_TABLES + [PRINCIPALS]
 
 
 QUEUE, SUBSCRIPTIONS = consumers()
+
+
+def _deliveries() -> tuple[str, str, QueueSettings]:
+    """notifier-deliveries (contracts/consumers.json's "notifier_deliveries", no EventBridge rule: the notifier
+    sends to it) and its function; the redrive parks after the retry schedule's last attempt, as Terraform sets."""
+    block = json.loads(CONSUMERS_FILE.read_text())["notifier_deliveries"]
+    settings = QueueSettings(
+        batch_size=block["batch_size"],
+        maximum_batching_window_seconds=block["maximum_batching_window_seconds"],
+        maximum_concurrency=block["maximum_concurrency"],
+        max_receive_count=schedule.load().max_receive_count,
+        visibility_timeout_seconds=block["visibility_timeout_seconds"],
+        message_retention_seconds=block["message_retention_seconds"],
+        dlq_retention_seconds=block["dlq_retention_seconds"],
+    )
+    return block["queue"], block["function"], settings
+
+
+DELIVERIES_QUEUE, DELIVERIES_FUNCTION, DELIVERIES = _deliveries()
+DELIVERIES_DLQ = dead_letters(DELIVERIES_QUEUE)  # notifier-deliveries-dlq, as the Terraform names it

@@ -36,6 +36,9 @@ FUNCTIONS: dict[str, tuple[str, str]] = {
     "wallet": ("wallet.entrypoints.credit", "handler"),
     "wallet-api": ("wallet.entrypoints.api", "handler"),
     "wallet-relay": ("wallet.entrypoints.relay", "handler"),
+    "notifier-api": ("notifier.entrypoints.api", "handler"),
+    "notifier-record": ("notifier.entrypoints.record", "handler"),
+    "notifier-deliver": ("notifier.entrypoints.deliver", "handler"),
 }
 
 

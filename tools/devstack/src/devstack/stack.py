@@ -29,6 +29,7 @@ from devstack.report import Report, build
 from devstack.runtime import Functions
 from devstack.sigv4 import Keyring
 from devstack.span_transport import restored
+from devstack.webhook_receiver import WebhookReceiver
 from payments_shared import fees
 from payments_shared.observability.tracing import configure_sdk
 from payments_testing.iam.deployed import Deployment
@@ -45,6 +46,9 @@ AUTHENTICATION_DEADLINE_S = 30
 SWEEP_PERIOD_S = 2.0
 # Manual capture, locally: an authorization no one captures is cancelled by the sweep after 2 min (7 days deployed).
 CAPTURE_WINDOW_S = 120
+# Merchant webhooks, locally: the retry schedule's waits (1 min, 5 min, 30 min, … deployed) become 1 s, 3 s, 18 s,
+# 72 s, … so an endpoint down for ~20 s catches up within the run, and nothing parks (the schedule lasts ~47 min).
+WEBHOOK_RETRY_SCALE = 0.01
 
 
 class Devstack:
@@ -110,13 +114,28 @@ class Devstack:
             **fees.environment_of(),  # the ledger's and the wallet's fee rule, as Terraform sets it
             # Captures settle after seconds here, not Stripe's two days: the run pays merchants out at its end.
             SETTLEMENT_DELAY_S=str(SETTLEMENT_DELAY_S),
+            # The notifier's tables and queue, as its Terraform root sets them.
+            WEBHOOK_ENDPOINTS_TABLE="webhook-endpoints",
+            MERCHANT_EVENTS_TABLE="merchant-events",
+            WEBHOOK_DELIVERIES_TABLE="webhook-deliveries",
+            DELIVERIES_QUEUE_URL=self.provisioned.queues[resources.DELIVERIES_QUEUE],
+            # The local run's alone: its merchants' receiver listens on 127.0.0.1, and retries come in seconds.
+            WEBHOOK_TARGETS_ALLOW_LOOPBACK="1",
+            WEBHOOK_RETRY_SCALE=str(WEBHOOK_RETRY_SCALE),
         )
         self.fees = fees.from_env(fees.environment_of())  # what the books must show, per payment
         # Execution environments start with the environment set above. Consumers scale out to their
         # mappings' maximum concurrency; the API as API Gateway would (the local server's client threads).
         # The relays publish through PutEvents as it behaves on a bad day (partial failures), when asked to.
         consumers = {s.function: resources.QUEUE.maximum_concurrency for s in resources.SUBSCRIPTIONS}
-        apis = {"initializer-api": 16, "ledger-api": 16, "wallet-api": 16, "finalizer-webhook": 16}
+        consumers[resources.DELIVERIES_FUNCTION] = resources.DELIVERIES.maximum_concurrency
+        apis = {
+            "initializer-api": 16,
+            "ledger-api": 16,
+            "wallet-api": 16,
+            "finalizer-webhook": 16,
+            "notifier-api": 16,
+        }
         self.functions = Functions(
             {**consumers, **apis},
             on_reply=self._collect,
@@ -150,6 +169,18 @@ class Devstack:
             )
             for s in resources.SUBSCRIPTIONS
         ]
+        self._pumps.append(
+            QueuePump(
+                self.functions,
+                resources.DELIVERIES_FUNCTION,
+                self.provisioned.queues[resources.DELIVERIES_QUEUE],
+                self.provisioned.queue_arns[resources.DELIVERIES_QUEUE],
+                resources.DELIVERIES,
+                self._stop,
+                self.faults,
+                from_rule=False,
+            )
+        )
         self._pumps.append(Schedule(self.functions, "finalizer-sweep", SWEEP_PERIOD_S, self._stop))
         for pump in self._pumps:
             pump.start()
@@ -159,6 +190,8 @@ class Devstack:
         self.api = LocalApi(self.functions, self.keys, api_port).start()
         self.psp.webhook_url = f"{self.api.url}/webhooks/stripe"  # the endpoint registered at "Stripe"
         self.dashboard = PageServer(self._page, dashboard_port).start()
+        # The merchants' webhook receiver (devstack.webhooks registers its endpoints through the API).
+        self.receiver = WebhookReceiver().start()
 
     def _collect(self, function: str, reply: Reply) -> None:
         """An invocation's spans and AWS calls, from its execution environment."""
@@ -173,7 +206,12 @@ class Devstack:
             return (
                 200,
                 "text/html; charset=utf-8",
-                dashboard.render(self.api.requests, self.functions.invocations, spans),
+                dashboard.render(
+                    self.api.requests,
+                    self.functions.invocations,
+                    spans,
+                    dashboard.webhooks_panel(self.receiver.summary(), self.parked_deliveries()),
+                ),
             )
         if path.startswith("/assets/"):
             found = dashboard.asset(path.removeprefix("/assets/"))
@@ -182,6 +220,12 @@ class Devstack:
             page = dashboard.render_trace(path.removeprefix("/traces/"), spans)
             return (200, "text/html; charset=utf-8", page) if page else None
         return None
+
+    def parked_deliveries(self) -> int:
+        """Webhook deliveries the notifier-deliveries queue parked after every retry (its DLQ's depth)."""
+        url = self.provisioned.dlqs[resources.DELIVERIES_QUEUE]
+        attributes = client("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
+        return int(attributes["Attributes"]["ApproximateNumberOfMessages"])
 
     def report(
         self,
@@ -231,6 +275,7 @@ class Devstack:
         self.api.stop()
         self.functions.close()
         self.dashboard.stop()
+        self.receiver.stop()
         self.psp.stop()
         self.moto.stop()
         self.calls.uninstall()

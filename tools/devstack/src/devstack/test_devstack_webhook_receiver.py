@@ -7,8 +7,8 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from devstack.webhook_receiver import WebhookReceiver
 
+from devstack.webhook_receiver import WebhookReceiver
 from notifier.delivery.adapters.http_sender import UrllibSender
 from notifier.delivery.ports import Attempt
 from notifier.domain.signature import HEADER, sign
