@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from fake_psp import FakePsp
-from ops.psp_balance import Movement, movement
+from ops.psp_balance import Movement, movements
 from ops.psp_payout import pay_out_available
 from ops.read_models import STORE_SCHEMAS
 from ops.reconcile import clearing_differences, gather
@@ -55,7 +55,7 @@ def pay_out_the_psp(psp: FakePsp, timeout_s: float = 30.0, bank_returns_first: b
 def psp_differences(ledger: Mapping[str, list[StoredEvent]], balance_transactions: list[dict[str, Any]]) -> list[Any]:
     """Each currency where the ledger's psp_clearing differs from the PSP's balance transactions, as reconcile's
     ledger/psp pair names it (both totals, every movement one side lacks)."""
-    psp = [found for txn in balance_transactions if (found := movement(txn)) is not None]
+    psp = [found for txn in balance_transactions for found in movements(txn)]
     clearing: list[Movement] = gather({"ledger": ledger}, {}, psp).clearing
     return [difference for difference, _ in clearing_differences(clearing, psp)]
 

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import stripe
 from fake_psp import API_KEY, FakePsp
+from fake_psp.balance import card_fee
 
 from devstack.psp_payouts import pay_out_the_psp, psp_differences
 from payments_shared.events import TraceContext
@@ -60,6 +61,9 @@ def test_the_available_balance_is_paid_out_per_currency_and_the_books_then_agree
 
     captures = [entry("capture", "p-eur", "DEBIT", 1000, "EUR", "merchant_payable:m-1")]
     captures += [entry("capture", "p-gbp", "DEBIT", 700, "GBP", "merchant_payable:m-1")]
+    # Stripe's processing fee on each charge, booked as its own entry (psp_fees DEBIT, psp_clearing CREDIT).
+    captures += [entry("psp_fee", "p-eur", "CREDIT", card_fee(1000, 290, 30), "EUR", "psp_fees")]
+    captures += [entry("psp_fee", "p-gbp", "CREDIT", card_fee(700, 290, 30), "GBP", "psp_fees")]
     payouts = [
         entry("psp_payout", p["payout_id"], "CREDIT", p["amount_minor"], p["currency"], "bank") for p in done.made
     ]
@@ -85,11 +89,12 @@ def test_a_payout_the_bank_returns_is_failed_and_its_failure_is_compared_too(psp
     amount, po = payout["amount_minor"], payout["payout_id"]
     books = [
         entry("capture", "p-eur", "DEBIT", 1000, "EUR", "merchant_payable:m-1"),
+        entry("psp_fee", "p-eur", "CREDIT", card_fee(1000, 290, 30), "EUR", "psp_fees"),
         entry("psp_payout", po, "CREDIT", amount, "EUR", "bank"),
         entry("psp_payout_failure", po, "DEBIT", amount, "EUR", "bank"),
     ]
     assert psp_differences({"ledger": books}, psp.balance_transactions()) == []
-    [unreturned] = psp_differences({"ledger": books[:2]}, psp.balance_transactions())
+    [unreturned] = psp_differences({"ledger": books[:3]}, psp.balance_transactions())
     assert unreturned["problems"][0].startswith(f"the ledger has no payout_reversal of {amount} EUR (PSP {po} ")
 
 
