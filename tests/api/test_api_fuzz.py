@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import pytest
 import requests
@@ -90,6 +91,11 @@ class SigV4(requests.auth.AuthBase):
         self.principal = principal
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        # A SigV4 client encodes a space in the query as %20 (the canonical form); requests sends "+", which API
+        # Gateway reads as a literal plus, so the signature would not match: send what botocore would.
+        parts = urlsplit(str(request.url))
+        query = urlencode(parse_qsl(parts.query, keep_blank_values=True), quote_via=quote)
+        request.url = urlunsplit(parts._replace(query=query))
         body = request.body.encode() if isinstance(request.body, str) else request.body
         content_type = request.headers.get("Content-Type")
         signed = signed_headers(
