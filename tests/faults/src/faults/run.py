@@ -32,7 +32,7 @@ from devstack.psp_payouts import pay_out_the_psp
 from devstack.refunds import refund_some, settle_refunds
 from devstack.report import Report
 from devstack.stack import Devstack
-from devstack.webhooks import register_everyone, settle_webhooks, take_one_down, tour
+from devstack.webhooks import catch_up_one, register_everyone, settle_webhooks, take_one_down, tour
 from devstack.webhooks import summary as webhooks_summary
 
 # 10 % of the payments meet 3-D Secure: half the buyers complete it, a quarter fail it, a quarter walk away.
@@ -115,10 +115,12 @@ def run(payments: int, seed: int, logs: Path) -> tuple[Report, dict[str, Any]]:
     stack = Devstack(api_port=0, logs=logs, faults=faults)
     started = time.perf_counter()
     try:
-        # Merchants' webhooks under the same faults (duplicated, crashed and shuffled batches), one endpoint down.
+        # Merchants' webhooks under the same faults (duplicated, crashed and shuffled batches), one endpoint down
+        # (retries catch it up), another merchant's back end down that catches up by GET /events when back.
         hooks = register_everyone(stack.api.url, stack.keys, stack.receiver, MERCHANTS, seed)
         tour(stack.api.url, stack.keys, hooks, seed)
         take_one_down(hooks)
+        catch_up_one(stack.api.url, stack.keys, hooks, seed)
         sent = drive(
             stack.api.url,
             stack.keys,

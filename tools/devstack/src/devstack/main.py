@@ -24,7 +24,7 @@ from devstack.payouts import pay_out_everyone
 from devstack.psp_payouts import pay_out_the_psp
 from devstack.refunds import refund_some, settle_refunds
 from devstack.stack import Devstack
-from devstack.webhooks import register_everyone, settle_webhooks, take_one_down, tour
+from devstack.webhooks import catch_up_one, register_everyone, settle_webhooks, take_one_down, tour
 from devstack.webhooks import summary as webhooks_summary
 
 
@@ -101,10 +101,12 @@ def main(argv: list[str] | None = None) -> int:
                 f"OTLP export    {args.otlp_endpoint}  (spans and metrics; headers: {sorted(args.otlp_headers)})",
                 file=out,
             )
-        # Every merchant's back end registers its webhook endpoint first; one of them goes down mid-run.
+        # Every merchant's back end registers its webhook endpoint first; one of them goes down mid-run and waits
+        # for retries, another goes down and, back, catches up by GET /events.
         hooks = register_everyone(stack.api.url, stack.keys, stack.receiver, MERCHANTS, args.seed)
         tour(stack.api.url, stack.keys, hooks, args.seed)
         take_one_down(hooks)
+        catch_up_one(stack.api.url, stack.keys, hooks, args.seed)
         started = time.perf_counter()
         sent = drive(
             stack.api.url, stack.keys, args.payments, args.concurrency, args.seed, retry_share=0.05, unsigned_share=0.02

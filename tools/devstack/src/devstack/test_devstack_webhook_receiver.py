@@ -93,3 +93,24 @@ def test_slow_answers_after_the_delay_so_a_bounded_sender_times_out(receiver: We
     receiver.slow_for(30, delay_s=1.0)  # every endpoint; the sender waits 0.5 s
 
     assert post(receiver, "merchant-1", "evt_1", "whsec_one").status == "timeout"
+
+
+def test_a_verified_event_is_handed_to_its_endpoints_handler_and_a_failing_handler_gets_a_retry(
+    receiver: WebhookReceiver, clock: Clock
+) -> None:
+    handed: list[str] = []
+
+    def handle(event: dict[str, object]) -> None:
+        if event["id"] == "evt_broken":
+            raise ValueError("the merchant's processing failed")
+        handed.append(str(event["id"]))
+
+    receiver.on_event("merchant-1", handle)
+    assert post(receiver, "merchant-1", "evt_1", "whsec_one").status == "200"
+    assert post(receiver, "merchant-1", "evt_2", "whsec_other").status == "400"  # refused: not handed
+    receiver.down_for(30, endpoint="merchant-1")
+    assert not post(receiver, "merchant-1", "evt_3", "whsec_one").delivered  # dropped: not handed
+    clock.now += 31
+    assert post(receiver, "merchant-1", "evt_broken", "whsec_one").status == "500"  # not acknowledged: sent again
+
+    assert handed == ["evt_1"] and receiver.acknowledged() == {"evt_1": 1}

@@ -5,7 +5,9 @@ secrets (answering 400 when it fails, as our README tells merchants to), and ans
 request is recorded, so a run can check that each event reached each endpoint and was acknowledged (at least
 once; duplicates allowed). For a stretch of the run a path (or all) can be told to be down (the connection is
 closed without an answer), slow (the answer comes after a delay) or failing (a 500), to show retries catch up.
-The deliverer reaches it only because the local run sets WEBHOOK_TARGETS_ALLOW_LOOPBACK=1.
+An endpoint may also hand each verified event to a handler (a merchant's back end processing it; if the handler
+raises, the answer is a 500 and the event comes again). The deliverer reaches it only because the local run sets
+WEBHOOK_TARGETS_ALLOW_LOOPBACK=1.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ class WebhookReceiver:
     deliveries: list[Delivery] = field(default_factory=list)
     _secrets: dict[str, list[str]] = field(default_factory=dict)
     _stretches: dict[str, _Stretch] = field(default_factory=dict)
+    _handlers: dict[str, Callable[[dict[str, Any]], object]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _server: ThreadingHTTPServer | None = None
 
@@ -71,6 +74,11 @@ class WebhookReceiver:
         """The endpoint's secret (after a rotation, add the new one: both are accepted, as a merchant would)."""
         with self._lock:
             self._secrets.setdefault(endpoint, []).append(secret)
+
+    def on_event(self, endpoint: str, handler: Callable[[dict[str, Any]], object]) -> None:
+        """Each verified event the endpoint acknowledges is first handed to `handler` (duplicates too)."""
+        with self._lock:
+            self._handlers[endpoint] = handler
 
     # -- misbehaving for a stretch --------------------------------------------------------------------------------
     def down_for(self, seconds: float, endpoint: str = ALL) -> None:
@@ -132,6 +140,13 @@ class WebhookReceiver:
             status = 500
         elif stretch is not None and stretch.mode == "slow":
             delay = stretch.delay_s
+        with self._lock:
+            handler = self._handlers.get(endpoint)
+        if handler is not None and status == 200:
+            try:
+                handler(json.loads(body))
+            except Exception:  # noqa: BLE001 - the merchant's processing failed: not acknowledged, sent again
+                status = 500
         with self._lock:
             self.deliveries.append(Delivery(endpoint, event_id, event_type, verified, status, time.time()))
         return status, delay

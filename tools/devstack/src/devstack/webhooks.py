@@ -1,6 +1,8 @@
 """Merchant webhooks in the local run: every merchant registers an endpoint on the local receiver through the API,
-one merchant's endpoint goes down for a stretch (retries catch it up), and at the end every merchant event the
-notifier recorded must have reached its merchant's receiver, verified, at least once (duplicates allowed).
+one merchant's endpoint goes down for a stretch (retries catch it up), another's back end goes down for a stretch
+and, back, catches up by GET /events instead of waiting (webhook_catchup: the retries then arrive as duplicates),
+and at the end every merchant event the notifier recorded must have reached its merchant, verified, at least once
+(duplicates allowed) by a push or by GET /events.
 
 The merchants act as a merchant's back end would, each signed as itself: POST /webhook_endpoints (sent twice
 under one Idempotency-Key: the same endpoint and secret must come back), GET it and the list, one secret rotation
@@ -16,11 +18,13 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 from devstack import resources
 from devstack.load import http
 from devstack.moto_local import client
 from devstack.sigv4 import Keyring, LocalPrincipal
+from devstack.webhook_catchup import CatchingUpMerchant, Event
 from devstack.webhook_receiver import WebhookReceiver
 
 EVERY_EVENT = ["*"]
@@ -37,14 +41,31 @@ class Webhooks:
     answers: Counter[str] = field(default_factory=Counter)
     unexpected: list[str] = field(default_factory=list)
     down: str | None = None  # the merchant whose endpoint was down for a stretch
+    # The merchant whose back end was down for a stretch and caught up by GET /events, and that back end.
+    catching_up: str | None = None
+    back_end: CatchingUpMerchant | None = None
+    back: threading.Thread | None = None  # its outage, then its catch-up
+    processed: Counter[str] = field(default_factory=Counter)  # how often its back end processed each event
+    pushed_again: dict[str, int] = field(default_factory=dict)  # redelivery asked: event -> acknowledged before
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def call(
         self, signer: LocalPrincipal, method: str, url: str, body: dict[str, Any] | None = None, key: str | None = None
     ) -> tuple[int, dict[str, Any]]:
         headers = {"Idempotency-Key": key} if key else None
         status, answer = http(method, url, body, headers, signer=signer)
-        self.answers[f"{method} {status}"] += 1
+        with self._lock:  # the catch-up calls from its own thread
+            self.answers[f"{method} {status}"] += 1
         return status, answer
+
+    def reached(self, merchant: str) -> set[str]:
+        """The events that reached the merchant: acknowledged pushes, and what its back end pulled if it caught up."""
+        pulled = self.back_end.first("pull") if self.back_end and merchant == self.catching_up else set()
+        return set(self.receiver.acknowledged(merchant)) | pulled
+
+    def _process(self, event: Event) -> None:
+        with self._lock:
+            self.processed[str(event["id"])] += 1
 
 
 def register_everyone(
@@ -115,6 +136,46 @@ def take_one_down(hooks: Webhooks, seconds: float = OUTAGE_S, wait_s: float = 60
     return thread
 
 
+def catch_up_one(
+    api_url: str, keys: Keyring, hooks: Webhooks, seed: int, seconds: float = OUTAGE_S, wait_s: float = 600
+) -> threading.Thread | None:
+    """The second-to-last merchant's back end is down for `seconds` from the first event it processes; back, it
+    does not wait for retries: it catches up by GET /events (signed as itself) and asks for the newest event it
+    pulled to be pushed again. The retries and that redelivery then arrive as duplicates, acknowledged and
+    ignored."""
+    if len(hooks.endpoints) < 2:
+        return None
+    merchant = hooks.catching_up = sorted(hooks.endpoints)[-2]
+    signer, back_end = keys.merchant(merchant), CatchingUpMerchant(process=hooks._process)
+    hooks.back_end = back_end
+    hooks.receiver.on_event(merchant, back_end.pushed)
+
+    def list_events(query: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        return hooks.call(signer, "GET", f"{api_url}/events?{urlencode(query)}")
+
+    def down_then_back() -> None:
+        deadline = time.monotonic() + wait_s
+        while not back_end.via and time.monotonic() < deadline:
+            time.sleep(0.2)
+        hooks.receiver.down_for(seconds, merchant)
+        time.sleep(seconds)
+        pulled = back_end.catch_up(list_events)
+        if pulled:  # oldest first: the newest pulled, pushed again on purpose
+            newest = pulled[-1]
+            before = hooks.receiver.acknowledged(merchant)[newest]
+            status, queued = hooks.call(
+                signer, "POST", f"{api_url}/events/{newest}/redeliver", {}, f"catch-up-{seed}-{newest}"
+            )
+            if status != 202 or queued.get("endpoint_ids") != [hooks.endpoints[merchant]]:
+                hooks.unexpected.append(f"redeliver {newest} after the catch-up: {status} {queued}")
+            else:
+                hooks.pushed_again[newest] = before
+
+    hooks.back = threading.Thread(target=down_then_back, name="webhook-catch-up", daemon=True)
+    hooks.back.start()
+    return hooks.back
+
+
 def recorded_events() -> dict[str, set[str]]:
     """What notifier-record wrote, per merchant (read as the harness, not as a function)."""
     events: dict[str, set[str]] = {}
@@ -136,16 +197,17 @@ def _queued() -> int:
 
 
 def _missing(hooks: Webhooks, recorded: dict[str, set[str]]) -> dict[str, set[str]]:
-    return {
-        merchant: events - set(hooks.receiver.acknowledged(merchant))
-        for merchant, events in recorded.items()
-        if merchant in hooks.endpoints and events - set(hooks.receiver.acknowledged(merchant))
-    }
+    """Per merchant with an endpoint, the recorded events that reached it neither by a push nor by GET /events."""
+    missing = {merchant: events - hooks.reached(merchant) for merchant, events in recorded.items()}
+    return {merchant: events for merchant, events in missing.items() if events and merchant in hooks.endpoints}
 
 
 def settle_webhooks(hooks: Webhooks, timeout_s: float) -> None:
-    """Until every recorded event reached its merchant's receiver and both notifier queues are empty."""
+    """Until the catching-up merchant is back and caught up, every recorded event reached its merchant and both
+    notifier queues are empty."""
     deadline = time.monotonic() + timeout_s
+    if hooks.back is not None:
+        hooks.back.join(timeout_s)
     while time.monotonic() < deadline:
         if not _queued() and not _missing(hooks, recorded_events()):
             return
@@ -184,9 +246,10 @@ def redeliver(api_url: str, signer: LocalPrincipal, hooks: Webhooks, merchant: s
 
 
 def summary(api_url: str, keys: Keyring, hooks: Webhooks, seed: int, parked: int) -> dict[str, Any]:
-    """What the run's webhooks did, and its problems: an event missing at its receiver, a signature refused, a
-    delivery parked (parked: the deliveries DLQ's depth), GET /events listing other than what was recorded, an
-    answer the API should not have given."""
+    """What the run's webhooks did, per receiver kind too, and its problems: an event that reached its merchant
+    neither by a push nor by GET /events, a signature refused, a delivery parked (parked: the deliveries DLQ's
+    depth), GET /events listing other than what was recorded, the catching-up back end not back, processing an
+    event twice or its redelivery not pushed, an answer the API should not have given."""
     recorded = recorded_events()
     problems = [
         f"{m}: {len(e)} recorded events never acknowledged, e.g. {sorted(e)[:3]}"
@@ -209,6 +272,7 @@ def summary(api_url: str, keys: Keyring, hooks: Webhooks, seed: int, parked: int
         problems.append(f"{received['refused_signature']} deliveries failed the signature check")
     if parked:
         problems.append(f"{parked} deliveries parked")
+    problems += _catch_up_problems(hooks)
     problems += [f"unexpected answer: {u}" for u in hooks.unexpected]
     return {
         "endpoints": len(hooks.endpoints),
@@ -219,6 +283,54 @@ def summary(api_url: str, keys: Keyring, hooks: Webhooks, seed: int, parked: int
         "duplicates": sum(n - 1 for m in hooks.endpoints for n in hooks.receiver.acknowledged(m).values()),
         "parked": parked,
         "down": hooks.down,
+        "catching_up": hooks.catching_up,
+        "kinds": kinds(hooks, recorded),
         "answers": dict(hooks.answers),
         "problems": problems,
     }
+
+
+def kinds(hooks: Webhooks, recorded: dict[str, set[str]]) -> dict[str, dict[str, int]]:
+    """Per receiver kind, its merchants' events: recorded, first received by a push, caught up by GET /events
+    (first got that way), duplicates (acknowledged again), missing (neither way). "retries": the receivers that
+    wait for pushes (the one down for a stretch too); "GET /events": the back end that caught up."""
+    missing = _missing(hooks, recorded)
+    figures: dict[str, dict[str, int]] = {}
+    for merchant in sorted(hooks.endpoints):
+        events = recorded.get(merchant, set())
+        acknowledged = hooks.receiver.acknowledged(merchant)
+        if merchant == hooks.catching_up and hooks.back_end is not None:
+            kind, pulled = "GET /events", hooks.back_end.first("pull") & events
+            duplicates = hooks.back_end.duplicates
+        else:
+            kind, pulled = "retries", set()
+            duplicates = sum(n - 1 for n in acknowledged.values())
+        row = figures.setdefault(
+            kind, {"endpoints": 0, "recorded": 0, "pushed": 0, "pulled": 0, "duplicates": 0, "missing": 0}
+        )
+        row["endpoints"] += 1
+        row["recorded"] += len(events)
+        row["pushed"] += len((set(acknowledged) - pulled) & events)
+        row["pulled"] += len(pulled)
+        row["duplicates"] += duplicates
+        row["missing"] += len(missing.get(merchant, ()))
+    return figures
+
+
+def _catch_up_problems(hooks: Webhooks) -> list[str]:
+    """The catching-up back end: it came back and caught up, processed each event once, and what it asked to be
+    pushed again arrived (as one more duplicate)."""
+    merchant, back_end = hooks.catching_up, hooks.back_end
+    if merchant is None or back_end is None:
+        return []
+    problems = [f"{merchant}: GET /events while catching up: {u}" for u in back_end.unexpected]
+    if not back_end.catch_ups:
+        problems.append(f"{merchant}: its back end never came back to catch up")
+    problems += [f"{merchant}: {e} processed {n} times" for e, n in hooks.processed.items() if n != 1]
+    acknowledged = hooks.receiver.acknowledged(merchant)
+    problems += [
+        f"{merchant}: {e} redelivered after the catch-up, never pushed again"
+        for e, before in hooks.pushed_again.items()
+        if acknowledged[e] <= before
+    ]
+    return problems
