@@ -142,7 +142,8 @@ class Report:
             f"(endpoint of {hooks['down']} down for a stretch), {hooks['duplicates']} duplicates, "
             f"{hooks['parked']} parked; problems {len(hooks['problems'])}",
             *(
-                f"  receivers {kind:<12} {k['endpoints']} endpoints: {k['recorded']} events recorded, "
+                f"  receivers {kind:<12} {k['endpoints']} endpoint{'s' if k['endpoints'] != 1 else ''}: "
+                f"{k['recorded']} events recorded, "
                 f"{k['pushed']} received by push, {k['pulled']} caught up by GET /events, {k['duplicates']} "
                 f"duplicates, {k['missing']} missing"
                 for kind, k in hooks.get("kinds", {}).items()
