@@ -59,8 +59,10 @@ class ItemWrites:
     def add(self, key: dict[str, Any], increments: dict[str, int]) -> ViewChange:
         return AddToItem(READ_MODEL, key, increments)
 
-    def set(self, key: dict[str, Any], attributes: dict[str, Any]) -> ViewChange:
-        return SetOnItem(READ_MODEL, key, attributes)
+    def set(
+        self, key: dict[str, Any], attributes: dict[str, Any], expected: dict[str, Any] | None = None
+    ) -> ViewChange:
+        return SetOnItem(READ_MODEL, key, attributes, expected or {})
 
 
 @pytest.fixture(params=["memory", "dynamodb"])
@@ -360,6 +362,24 @@ def test_updates_set_attributes_without_touching_the_rest(adapter: Adapter) -> N
     paid = adapter.rows.set({"id": "o-1"}, {"status": "PAID", "note": None})
     adapter.store.append("u-1", 1, [event()], [paid])
     assert adapter.read(READ_MODEL, {"id": "o-1"}) == {"id": "o-1", "status": "PAID", "amount": "1.00", "note": None}
+
+
+def test_a_rows_guard_refuses_the_whole_append_as_a_lost_race_when_the_row_is_not_as_expected(
+    adapter: Adapter,
+) -> None:
+    adapter.store.append("g-1", 0, [event()], [adapter.rows.put({"id": "o-2"}, {"status": "NEW", "version": 1})])
+    moved = adapter.rows.set({"id": "o-2"}, {"status": "PAID", "version": 2}, {"status": "PAID", "version": 1})
+    with pytest.raises(ConcurrencyConflict):  # the decision presumed another state: read, decide again
+        adapter.store.append("g-1", 1, [event()], [moved], once=["g-1#claim"])
+    absent = adapter.rows.set({"id": "o-3"}, {"status": "PAID"}, {"status": "NEW"})  # no row: never as expected
+    with pytest.raises(ConcurrencyConflict):
+        adapter.store.append("g-2", 0, [event()], [absent])
+    assert adapter.store.load("g-1").version == 1 and adapter.store.load("g-2").version == 0
+    adapter.store.record([adapter.rows.put({"id": "c"}, {})], "g-1#claim")  # the refused append claimed nothing
+    guarded = adapter.rows.set({"id": "o-2"}, {"status": "PAID", "version": 2}, {"status": "NEW", "version": 1})
+    adapter.store.append("g-1", 1, [event()], [guarded])
+    row = adapter.read(READ_MODEL, {"id": "o-2"})
+    assert row is not None and (row["status"], row["version"]) == ("PAID", 2)
 
 
 # Version 2 of "Happened" renamed `amount` to `amount_minor`; version 3 added `currency`. The snapshots' state

@@ -133,25 +133,42 @@ class AddToItem(ItemWrite):
 
 @dataclass(frozen=True)
 class SetOnItem(ItemWrite):
-    """Set some attributes of a row without reading it (creating the row if absent)."""
+    """Set some attributes of a row without reading it (creating the row if absent).
+
+    expected: attributes the row must hold, with these values, for the write (and so its whole append) to
+    happen: a guard for a decision taken on a state presumed rather than read. A row that does not match
+    refuses the append as a lost race (ConcurrencyConflict): read, then decide again.
+    """
 
     table: str
     key: Mapping[str, Any]
     attributes: Mapping[str, Any]
+    expected: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if any(value is None for value in self.expected.values()):
+            raise ValueError("an expected attribute needs a value (a missing one never matches)")
 
     def transact_item(self) -> dict[str, Any]:
         names = {f"#s{i}": name for i, name in enumerate(self.attributes)}
         values = {f":s{i}": value for i, value in enumerate(self.attributes.values())}
-        return {
-            "Update": {
-                "TableName": self.table,
-                "Key": _to_attr(self.key),
-                "UpdateExpression": "SET " + ", ".join(f"{n} = {v}" for n, v in zip(names, values, strict=True)),
-                "ExpressionAttributeNames": names,
-                # None is stored as NULL here (an attribute cleared), not dropped as in whole-item puts.
-                "ExpressionAttributeValues": {k: _serializer.serialize(v) for k, v in values.items()},
-            }
+        update: dict[str, Any] = {
+            "TableName": self.table,
+            "Key": _to_attr(self.key),
+            "UpdateExpression": "SET " + ", ".join(f"{n} = {v}" for n, v in zip(names, values, strict=True)),
+            "ExpressionAttributeNames": names,
+            # None is stored as NULL here (an attribute cleared), not dropped as in whole-item puts.
+            "ExpressionAttributeValues": {k: _serializer.serialize(v) for k, v in values.items()},
         }
+        if self.expected:
+            guards = {f"#e{i}": name for i, name in enumerate(self.expected)}
+            expected = {f":e{i}": value for i, value in enumerate(self.expected.values())}
+            update["ConditionExpression"] = " AND ".join(
+                f"{n} = {v}" for n, v in zip(guards, expected, strict=True)
+            )
+            update["ExpressionAttributeNames"] = {**names, **guards}
+            update["ExpressionAttributeValues"] = {**update["ExpressionAttributeValues"], **_to_attr(expected)}
+        return {"Update": update}
 
 
 def _refused(
@@ -163,8 +180,9 @@ def _refused(
         return refusal(stream_id, code)
     reasons = [r.get("Code", "None") for r in error.response.get("CancellationReasons") or []]
     failed = [i for i, reason in enumerate(reasons) if reason == "ConditionalCheckFailed"]
-    # A failed condition is a decision already taken by someone else; it outranks any passing reason.
-    if any(i < first_claim for i in failed):
+    # A failed condition is a decision already taken by someone else; it outranks any passing reason. The
+    # version's, or a row's guard (SetOnItem.expected: the state the decision presumed is not the stream's).
+    if any(i < first_claim or i >= first_claim + len(once) for i in failed):
         return ConcurrencyConflict(stream_id, expected_version)
     claimed = [once[i - first_claim] for i in failed if first_claim <= i < first_claim + len(once)]
     if claimed:

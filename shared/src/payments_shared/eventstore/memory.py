@@ -15,7 +15,7 @@ import copy
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from payments_shared.eventstore.port import (
@@ -59,9 +59,19 @@ class InMemoryRows:
 
         return RowWrite(self, dict(key), added)
 
-    def set(self, key: Mapping[str, Any], attributes: Mapping[str, Any]) -> RowWrite:
-        """Set some attributes of a row (creating it if absent)."""
-        return RowWrite(self, dict(key), lambda row: {**(row or dict(key)), **copy.deepcopy(dict(attributes))})
+    def set(
+        self, key: Mapping[str, Any], attributes: Mapping[str, Any], expected: Mapping[str, Any] | None = None
+    ) -> RowWrite:
+        """Set some attributes of a row (creating it if absent); with `expected`, only if the row holds those
+        values (else the append is a lost race: ConcurrencyConflict), as eventstore.dynamodb.SetOnItem."""
+        change = RowWrite(self, dict(key), lambda row: {**(row or dict(key)), **copy.deepcopy(dict(attributes))})
+        return replace(change, expected=dict(expected or {}))
+
+    def holds(self, key: Mapping[str, Any], expected: Mapping[str, Any]) -> bool:
+        """Whether the row exists with every `expected` attribute at its value (a missing one never matches)."""
+        with self._lock:
+            row = self._rows.get(_row_key(key))
+            return row is not None and all(name in row and row[name] == v for name, v in expected.items())
 
     def get(self, key: Mapping[str, Any]) -> dict[str, Any] | None:
         with self._lock:
@@ -82,6 +92,7 @@ class RowWrite(ViewChange):
     rows: InMemoryRows
     key: Mapping[str, Any]
     change: Callable[[dict[str, Any] | None], dict[str, Any]]
+    expected: Mapping[str, Any] = field(default_factory=dict)  # the row's guard: see InMemoryRows.set
 
 
 ItemKey = tuple[str, RowKey]
@@ -156,7 +167,7 @@ class InMemoryEventStore:
             if self._in_flight & items:
                 self.conflicts += 1
                 raise refusal(stream_id, "TransactionConflict")
-            self._check(stream_id, expected_version, events, once)
+            self._check(stream_id, expected_version, events, once, writes)
             self._in_flight |= items
         try:
             # DynamoDB's two-phase commit: the items stay locked while the transaction is in flight, and
@@ -181,11 +192,20 @@ class InMemoryEventStore:
         with self._lock:
             self._cancellations.extend(reasons)
 
-    def _check(self, stream_id: str, expected_version: int, events: Sequence[NewEvent], once: Sequence[str]) -> None:
+    def _check(
+        self,
+        stream_id: str,
+        expected_version: int,
+        events: Sequence[NewEvent],
+        once: Sequence[str],
+        writes: Sequence[RowWrite] = (),
+    ) -> None:
         stream = self._streams.get(stream_id, [])
         current = stream[-1].version if stream else 0
         if events and current != expected_version:
             raise ConcurrencyConflict(stream_id, expected_version)
+        if any(write.expected and not write.rows.holds(write.key, write.expected) for write in writes):
+            raise ConcurrencyConflict(stream_id, expected_version)  # as DynamoDB: a row's guard failed
         claimed = [name for name in once if name in self._claimed]
         if claimed:  # as DynamoDB's cancellation reasons name every failed condition
             raise DuplicateRecord(claimed[0], claimed)

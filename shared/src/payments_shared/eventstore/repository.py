@@ -55,6 +55,7 @@ class Decision(Generic[S]):
     events: tuple[DomainEvent, ...] = ()  # none: nothing new (already done), nothing written
     lost_races: int = 0  # attempts decided again because another writer came first
     duplicate: bool = False  # already done: a `once` name was claimed before, or a one-decision stream exists
+    presumed: bool = False  # decided on the caller's presumed state, unread: `changes` must guard it (handle)
 
     @property
     def changed(self) -> bool:
@@ -101,6 +102,7 @@ class Repository(Generic[S, C]):
         once: Sequence[str] = (),
         new_stream: bool = False,
         one_decision: bool = False,
+        presume: tuple[S, int] | None = None,
     ) -> Decision[S]:
         """Decide `command` on the stream's state and save the decision with `changes(decision)` and `once`.
 
@@ -110,14 +112,34 @@ class Repository(Generic[S, C]):
         no read on the common path, none either when a passing refusal is retried).
         one_decision: with new_stream, the stream only ever holds the first decision (a payment's journal): a
         stream that exists is the answer "already done" (Decision.duplicate, the state unread), without a read.
+        presume: the (state, version) the caller expects the stream at (a consumer of the outcome a young stream
+        awaits): attempts decide on it without reading, as Decision.presumed, and `changes` must then guard what
+        the decision relied on beyond the version (a row's SetOnItem.expected) — the version alone says how many
+        events, not which. A refused write (the stream elsewhere), or a presumption on which nothing is new,
+        is read and decided on as usual: only a write that happened ever stands on a presumption.
         Raises what `decide` raises; ConcurrencyConflict or StoreUnavailable when the attempts run out.
         """
         pick = stream if callable(stream) else (lambda: stream)
         # Until a conflict says the stream exists, a retry after a passing refusal writes blind again.
         believed_new = [new_stream]
+        presumed = [presume]  # likewise, until a conflict says the stream is elsewhere
 
         def attempt(number: int) -> Decision[S]:
             stream_id = pick()
+            if presumed[0] is not None and not believed_new[0]:
+                state, version = presumed[0]
+                try:
+                    decision = self._save(
+                        stream_id, state, version, command, cause, changes, once, number, presumed=True
+                    )
+                except StoreUnavailable:
+                    raise  # nothing decided: the retry presumes again
+                except Exception:  # noqa: BLE001 - refused (the stream is elsewhere), or decide refused a state
+                    presumed[0] = None  # merely presumed: either way the stream itself decides, read below
+                else:
+                    if decision.changed:
+                        return decision
+                    presumed[0] = None  # nothing new on the presumption: only the stream itself can say so
             if believed_new[0]:
                 try:
                     return self._save(stream_id, self._decider.initial, 0, command, cause, changes, once, number)
@@ -140,11 +162,15 @@ class Repository(Generic[S, C]):
         changes: Callable[[Decision[S]], Sequence[ViewChange]],
         once: Sequence[str],
         lost_races: int,
+        *,
+        presumed: bool = False,
     ) -> Decision[S]:
         events = tuple(self._decider.decide(command, state))
         if not events:
-            return Decision(stream_id, state, version, (), lost_races)
-        decision = Decision(stream_id, self._decider.fold(state, events), version + len(events), events, lost_races)
+            return Decision(stream_id, state, version, (), lost_races, presumed=presumed)
+        decision = Decision(
+            stream_id, self._decider.fold(state, events), version + len(events), events, lost_races, presumed=presumed
+        )
         snapshot = None
         if self._snapshots and self._decider.snapshot is not None:
             snapshot = Snapshot(decision.version, self._decider.snapshot(decision.state))
@@ -156,7 +182,7 @@ class Repository(Generic[S, C]):
         try:
             self._store.append(stream_id, version, new_events, changes(decision), snapshot, once)
         except DuplicateRecord:
-            return Decision(stream_id, state, version, (), lost_races, duplicate=True)
+            return Decision(stream_id, state, version, (), lost_races, duplicate=True, presumed=presumed)
         return decision
 
 
