@@ -20,6 +20,7 @@ from payments_shared.eventstore import (
     Snapshot,
     StoreRejected,
     StoreUnavailable,
+    StreamsExist,
     ViewChange,
 )
 from payments_shared.eventstore import memory as memory_store
@@ -380,6 +381,20 @@ def test_a_rows_guard_refuses_the_whole_append_as_a_lost_race_when_the_row_is_no
     adapter.store.append("g-1", 1, [event()], [guarded])
     row = adapter.read(READ_MODEL, {"id": "o-2"})
     assert row is not None and (row["status"], row["version"]) == ("PAID", 2)
+
+
+def test_streams_started_together_are_written_all_or_nothing_naming_every_one_that_exists(adapter: Adapter) -> None:
+    adapter.store.start_streams([("n-1", [event()]), ("n-2", [event(), event()])])
+    assert (adapter.store.load("n-1").version, adapter.store.load("n-2").version) == (1, 2)
+    with pytest.raises(StreamsExist) as exist:
+        adapter.store.start_streams([("n-3", [event()]), ("n-1", [event()]), ("n-2", [event()])])
+    assert exist.value.stream_ids == ("n-1", "n-2")
+    assert adapter.store.load("n-3").version == 0  # nothing written
+    adapter.cancel_next("TransactionConflict")
+    with pytest.raises(StoreUnavailable):
+        adapter.store.start_streams([("n-3", [event()])])
+    [stored] = adapter.store.start_streams([("n-3", [event(amount=1)])])
+    assert (stored.stream_id, stored.version, dict(stored.data)) == ("n-3", 1, {"amount": 1})
 
 
 # Version 2 of "Happened" renamed `amount` to `amount_minor`; version 3 added `currency`. The snapshots' state

@@ -79,6 +79,9 @@ class CountingStore:
     def record(self, *args: Any, **kwargs: Any) -> Any:
         return self.store.record(*args, **kwargs)
 
+    def start_streams(self, *args: Any, **kwargs: Any) -> Any:
+        return self.store.start_streams(*args, **kwargs)
+
     def load(self, *args: Any, **kwargs: Any) -> Any:
         self.loads += 1
         return self.store.load(*args, **kwargs)
@@ -286,3 +289,17 @@ def test_a_presumed_state_is_decided_on_without_a_read_and_a_wrong_one_is_read_a
         tallies.handle("p-1", Add("e", 0), CAUSE, presume=(Tally(12, frozenset({"d"})), 4))
     assert setup.store.loads == 3
     assert [e.data["name"] for e in setup.store.load("p-1").events] == ["a", "b", "c", "d"]
+
+
+def test_commands_starting_streams_together_are_one_write_and_those_that_exist_are_left_out(setup: Setup) -> None:
+    tallies = Repository(setup.store, TALLY, retry_policy=QUICK)
+    tallies.handle("s-2", Add("b", 2), CAUSE, new_stream=True, one_decision=True)  # written alone before
+    decisions = tallies.start_each([("s-1", Add("a", 1)), ("s-2", Add("b", 2)), ("s-3", Add("c", 3))], CAUSE)
+    assert [(d.stream_id, d.changed, d.duplicate) for d in decisions] == [
+        ("s-1", True, False),
+        ("s-2", False, True),
+        ("s-3", True, False),
+    ]
+    again = tallies.start_each([("s-1", Add("a", 1)), ("s-3", Add("c", 3))], CAUSE)
+    assert all(d.duplicate for d in again) and setup.store.loads == 0  # never read
+    assert [len(setup.store.load(s).events) for s in ("s-1", "s-2", "s-3")] == [1, 1, 1]

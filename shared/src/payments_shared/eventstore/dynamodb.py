@@ -19,6 +19,7 @@ from payments_shared.eventstore.port import (
     NewEvent,
     Snapshot,
     StoredEvent,
+    StreamsExist,
     StreamSlice,
     ViewChange,
     refusal,
@@ -284,6 +285,33 @@ class DynamoDBEventStore:
             for offset, event in enumerate(events, start=1)
         ]
 
+    def start_streams(self, streams: Sequence[tuple[str, Sequence[NewEvent]]]) -> list[StoredEvent]:
+        # One Put per event, each on the condition that its item is new: a stream that exists refuses the lot.
+        owners: list[str] = []
+        items: list[dict[str, Any]] = []
+        for stream_id, events in streams:
+            for version, event in enumerate(events, start=1):
+                item = event_item(stream_id, version, event, self._schemas.current(event.event_type))
+                items.append({"Put": {**self._absent(), "Item": _to_attr(item)}})
+                owners.append(stream_id)
+        if not items:
+            return []
+        if len(items) > MAX_ITEMS_PER_APPEND:
+            raise ValueError(f"an append writes at most {MAX_ITEMS_PER_APPEND} items")
+        try:
+            self._client.transact_write_items(TransactItems=items)
+        except ClientError as error:
+            reasons = [r.get("Code", "None") for r in error.response.get("CancellationReasons") or []]
+            taken = [owners[i] for i, reason in enumerate(reasons) if reason == "ConditionalCheckFailed"]
+            if taken:
+                raise StreamsExist(list(dict.fromkeys(taken))) from error
+            raise _refused(error, owners[0], 0, len(items), ()) from error
+        return [
+            _stored(stream_id, version, event, self._schemas.current(event.event_type))
+            for stream_id, events in streams
+            for version, event in enumerate(events, start=1)
+        ]
+
     def record(self, changes: Sequence[ViewChange], once: str, *more: str) -> None:
         # A claim is an item of the store's own table at version 0 of a stream no event uses (e.g. `totals#…`).
         self.append(once, 0, [], changes, once=[once, *more])
@@ -338,6 +366,21 @@ class DynamoDBEventStore:
 
     def _get(self, stream_id: str, version: int) -> dict[str, Any] | None:
         return get_row(self._client, self._table, {PK: stream_id, SK: version})
+
+
+def _stored(stream_id: str, version: int, event: NewEvent, schema_version: int) -> StoredEvent:
+    return StoredEvent(
+        stream_id=stream_id,
+        version=version,
+        event_id=event.event_id,
+        event_type=event.event_type,
+        data=dict(event.data),
+        occurred_at=event.occurred_at,
+        correlation_id=event.correlation_id,
+        causation_id=event.causation_id,
+        trace=event.trace,
+        schema_version=schema_version,
+    )
 
 
 def _item_write(change: ViewChange) -> ItemWrite:

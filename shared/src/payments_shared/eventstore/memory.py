@@ -25,6 +25,7 @@ from payments_shared.eventstore.port import (
     NewEvent,
     Snapshot,
     StoredEvent,
+    StreamsExist,
     StreamSlice,
     ViewChange,
     refusal,
@@ -186,6 +187,42 @@ class InMemoryEventStore:
 
     def record(self, changes: Sequence[ViewChange], once: str, *more: str) -> None:
         self.append(once, 0, [], changes, once=[once, *more])
+
+    def start_streams(self, streams: Sequence[tuple[str, Sequence[NewEvent]]]) -> list[StoredEvent]:
+        named = [("", ((stream_id, v),)) for stream_id, events in streams for v in range(1, len(events) + 1)]
+        if not named:
+            return []
+        if len(named) > MAX_ITEMS_PER_APPEND:
+            raise ValueError(f"an append writes at most {MAX_ITEMS_PER_APPEND} items")
+        items = set(named)
+        if len(items) < len(named):
+            raise refusal(streams[0][0], "ValidationException")
+        with self._lock:
+            if self._cancellations:
+                raise refusal(streams[0][0], self._cancellations.pop(0))
+            if self._in_flight & items:
+                self.conflicts += 1
+                raise refusal(streams[0][0], "TransactionConflict")
+            taken = [stream_id for stream_id, events in streams if events and self._streams.get(stream_id)]
+            if taken:
+                raise StreamsExist(taken)
+            self._in_flight |= items
+        try:
+            time.sleep(self._transaction_seconds)
+            with self._lock:
+                stored = [
+                    event
+                    for stream_id, events in streams
+                    for event in self._commit(stream_id, 0, events, (), None, ())
+                ]
+                subscribers = list(self._subscribers)
+        finally:
+            with self._lock:
+                self._in_flight -= items
+        for notify in subscribers:
+            for event in stored:
+                notify(event)
+        return stored
 
     def cancel_next(self, *reasons: str) -> None:
         """Cancel the next appends, one per reason, as DynamoDB would (e.g. "ThrottlingError")."""

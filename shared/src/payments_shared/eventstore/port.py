@@ -23,6 +23,14 @@ class ConcurrencyConflict(Exception):
         self.expected_version = expected_version
 
 
+class StreamsExist(ConcurrencyConflict):
+    """Streams asked to start together exist already (`stream_ids`: every one found); nothing was written."""
+
+    def __init__(self, stream_ids: Sequence[str]) -> None:
+        super().__init__(stream_ids[0], 0)
+        self.stream_ids = tuple(stream_ids)
+
+
 class DuplicateRecord(Exception):
     """A once-only name was claimed before: the effect it guards was already recorded; nothing was written.
 
@@ -168,6 +176,14 @@ class EventStore(Protocol):
         claimed before (kept forever), StoreUnavailable when refused for a passing reason (a concurrent
         transaction on a common item, throttling) and StoreRejected otherwise; in every case nothing is
         written.
+        """
+        ...
+
+    def start_streams(self, streams: Sequence[tuple[str, Sequence[NewEvent]]]) -> list[StoredEvent]:
+        """Several new streams in one transaction, each with its first events (versions 1..), all or nothing.
+
+        Raises StreamsExist naming every stream that exists already (then nothing is written), StoreUnavailable
+        or StoreRejected as append does.
         """
         ...
 

@@ -31,6 +31,7 @@ from payments_shared.eventstore.port import (
     NewEvent,
     Snapshot,
     StoreUnavailable,
+    StreamsExist,
     ViewChange,
 )
 from payments_shared.observability.propagation import current_trace_context
@@ -151,6 +152,45 @@ class Repository(Generic[S, C]):
             return self._save(stream_id, current.state, current.version, command, cause, changes, once, number)
 
         return retry(attempt, on=(ConcurrencyConflict, StoreUnavailable), policy=self._retry_policy)
+
+    def start_each(self, commands: Sequence[tuple[str, C]], cause: Cause) -> list[Decision[S]]:
+        """Several commands that each start and only ever hold their own stream (handle's new_stream and
+        one_decision: a journal's entries of one business event), decided and written in one transaction.
+
+        Streams that exist are "already done" (Decision.duplicate, unread) and the others are written again
+        without them, so a redelivery after a part was written (one entry at a time, before) writes the rest.
+        Decisions in the commands' order. Raises what `decide` raises; StoreUnavailable when retries run out.
+        """
+        decided = {
+            stream_id: tuple(self._decider.decide(command, self._decider.initial)) for stream_id, command in commands
+        }
+        taken: set[str] = set()
+        cause_ids = (cause.correlation_id, cause.causation_id)
+
+        def attempt(_: int) -> None:
+            trace = current_trace_context()
+            streams = [
+                (stream_id, [NewEvent(e.event_type, e.data, *cause_ids, trace=trace) for e in events])
+                for stream_id, events in decided.items()
+                if events and stream_id not in taken
+            ]
+            if streams:
+                self._store.start_streams(streams)
+
+        while True:
+            try:
+                retry(attempt, on=(StoreUnavailable,), policy=self._retry_policy)
+                break
+            except StreamsExist as exist:  # each pass drops at least one stream, so this ends
+                taken.update(exist.stream_ids)
+        initial = self._decider.initial
+        return [
+            Decision(stream_id, initial, 0, (), duplicate=True)
+            if stream_id in taken
+            else Decision(stream_id, self._decider.fold(initial, decided[stream_id]), len(decided[stream_id]),
+                          decided[stream_id])
+            for stream_id, _ in commands
+        ]
 
     def _save(
         self,
