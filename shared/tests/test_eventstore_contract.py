@@ -230,6 +230,20 @@ def test_a_snapshotted_stream_without_a_snapshot_is_empty_and_with_one_loads_the
     assert loaded.snapshot == Snapshot(2, {"total": 3}) and list(loaded.events) == [] and loaded.version == 2
 
 
+def test_a_trusted_snapshot_is_loaded_alone_and_an_append_at_its_version_is_refused_if_it_is_not_the_head(
+    adapter: Adapter,
+) -> None:
+    adapter.store.append("ts-1", 0, [event(), event()], snapshot=Snapshot(2, {"n": 2}))
+    trusted = adapter.store.load("ts-1", snapshotted=True, trust_snapshot=True)
+    assert trusted.snapshot is not None and trusted.version == 2 and list(trusted.events) == []
+    adapter.store.append("ts-1", 2, [event()])  # an event after the snapshot, without one
+    stale = adapter.store.load("ts-1", snapshotted=True, trust_snapshot=True)
+    assert stale.version == 2  # unprobed: the snapshot's word
+    with pytest.raises(ConcurrencyConflict):
+        adapter.store.append("ts-1", stale.version, [event()], snapshot=Snapshot(3, {"n": 3}))
+    assert adapter.store.load("ts-1", snapshotted=True).version == 3  # the full load finds the head
+
+
 def test_loads_page_through_long_streams(adapter: Adapter) -> None:
     payload = "x" * 20_000  # ~60 events per 1 MB DynamoDB query page, so 120 events need two pages
     version = 0

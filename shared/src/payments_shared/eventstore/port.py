@@ -193,10 +193,15 @@ class EventStore(Protocol):
         for append."""
         ...
 
-    def load(self, stream_id: str, *, use_snapshot: bool = True, snapshotted: bool = False) -> StreamSlice:
+    def load(
+        self, stream_id: str, *, use_snapshot: bool = True, snapshotted: bool = False, trust_snapshot: bool = False
+    ) -> StreamSlice:
         """The stream's snapshot (when use_snapshot) and every event after it, in version order.
 
         snapshotted: every append to this stream writes its snapshot, so a stream without one is empty and
         is answered without looking for events (one read instead of two for a new stream).
+        trust_snapshot (with snapshotted): the snapshot alone, taken as the stream's head without looking for an
+        event after it (one read instead of two); an append at its version is refused if one exists, and the
+        caller then loads in full.
         """
         ...

@@ -75,18 +75,25 @@ class Repository(Generic[S, C]):
         *,
         snapshots: bool = False,
         retry_policy: RetryPolicy = DEFAULT_RETRY,
+        trust_snapshot: bool = False,
     ) -> None:
-        """snapshots: every append writes the stream's snapshot, so a load is one read however long it grows."""
+        """snapshots: every append writes the stream's snapshot, so a load is one read however long it grows.
+        trust_snapshot (with snapshots): a command's attempts take the snapshot as the stream's head without
+        probing for an event after it (every append wrote one), write at its version, and load in full only after
+        a refused write (one read and one write on the common path, instead of two reads)."""
         if snapshots and (decider.snapshot is None or decider.restore is None):
             raise ValueError("a snapshotted repository needs the decider's snapshot and restore")
         self._store = store
         self._decider = decider
         self._snapshots = snapshots
         self._retry_policy = retry_policy
+        self._trust_snapshot = snapshots and trust_snapshot
 
-    def load(self, stream_id: str) -> Decision[S]:
-        """The stream's current state and version (the initial state at version 0 for a new stream)."""
-        loaded = self._store.load(stream_id, use_snapshot=self._snapshots, snapshotted=self._snapshots)
+    def load(self, stream_id: str, *, trust_snapshot: bool = False) -> Decision[S]:
+        """The stream's current state and version (the initial state at version 0 for a new stream);
+        trust_snapshot: as the snapshot says, unprobed (the store's load)."""
+        trusting = {"trust_snapshot": True} if trust_snapshot and self._snapshots else {}
+        loaded = self._store.load(stream_id, use_snapshot=self._snapshots, snapshotted=self._snapshots, **trusting)
         state = self._decider.initial
         if loaded.snapshot is not None and self._decider.restore is not None:
             state = self._decider.restore(loaded.snapshot.state)
@@ -124,6 +131,7 @@ class Repository(Generic[S, C]):
         # Until a conflict says the stream exists, a retry after a passing refusal writes blind again.
         believed_new = [new_stream]
         presumed = [presume]  # likewise, until a conflict says the stream is elsewhere
+        trusting = [self._trust_snapshot]  # until a refused write says the snapshot may not be the head
 
         def attempt(number: int) -> Decision[S]:
             stream_id = pick()
@@ -148,8 +156,12 @@ class Repository(Generic[S, C]):
                     if one_decision:
                         return Decision(stream_id, self._decider.initial, 0, (), number, duplicate=True)
                     believed_new[0] = False  # the stream exists: decide on what it holds
-            current = self.load(stream_id)
-            return self._save(stream_id, current.state, current.version, command, cause, changes, once, number)
+            current = self.load(stream_id, trust_snapshot=trusting[0])
+            try:
+                return self._save(stream_id, current.state, current.version, command, cause, changes, once, number)
+            except ConcurrencyConflict:
+                trusting[0] = False  # a racing writer, or an event after the snapshot: the next attempts look
+                raise
 
         return retry(attempt, on=(ConcurrencyConflict, StoreUnavailable), policy=self._retry_policy)
 
