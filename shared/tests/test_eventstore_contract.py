@@ -20,6 +20,7 @@ from payments_shared.eventstore import (
     Snapshot,
     StoreRejected,
     StoreUnavailable,
+    StreamsExist,
     ViewChange,
 )
 from payments_shared.eventstore import memory as memory_store
@@ -59,8 +60,10 @@ class ItemWrites:
     def add(self, key: dict[str, Any], increments: dict[str, int]) -> ViewChange:
         return AddToItem(READ_MODEL, key, increments)
 
-    def set(self, key: dict[str, Any], attributes: dict[str, Any]) -> ViewChange:
-        return SetOnItem(READ_MODEL, key, attributes)
+    def set(
+        self, key: dict[str, Any], attributes: dict[str, Any], expected: dict[str, Any] | None = None
+    ) -> ViewChange:
+        return SetOnItem(READ_MODEL, key, attributes, expected or {})
 
 
 @pytest.fixture(params=["memory", "dynamodb"])
@@ -227,6 +230,20 @@ def test_a_snapshotted_stream_without_a_snapshot_is_empty_and_with_one_loads_the
     assert loaded.snapshot == Snapshot(2, {"total": 3}) and list(loaded.events) == [] and loaded.version == 2
 
 
+def test_a_trusted_snapshot_is_loaded_alone_and_an_append_at_its_version_is_refused_if_it_is_not_the_head(
+    adapter: Adapter,
+) -> None:
+    adapter.store.append("ts-1", 0, [event(), event()], snapshot=Snapshot(2, {"n": 2}))
+    trusted = adapter.store.load("ts-1", snapshotted=True, trust_snapshot=True)
+    assert trusted.snapshot is not None and trusted.version == 2 and list(trusted.events) == []
+    adapter.store.append("ts-1", 2, [event()])  # an event after the snapshot, without one
+    stale = adapter.store.load("ts-1", snapshotted=True, trust_snapshot=True)
+    assert stale.version == 2  # unprobed: the snapshot's word
+    with pytest.raises(ConcurrencyConflict):
+        adapter.store.append("ts-1", stale.version, [event()], snapshot=Snapshot(3, {"n": 3}))
+    assert adapter.store.load("ts-1", snapshotted=True).version == 3  # the full load finds the head
+
+
 def test_loads_page_through_long_streams(adapter: Adapter) -> None:
     payload = "x" * 20_000  # ~60 events per 1 MB DynamoDB query page, so 120 events need two pages
     version = 0
@@ -360,6 +377,38 @@ def test_updates_set_attributes_without_touching_the_rest(adapter: Adapter) -> N
     paid = adapter.rows.set({"id": "o-1"}, {"status": "PAID", "note": None})
     adapter.store.append("u-1", 1, [event()], [paid])
     assert adapter.read(READ_MODEL, {"id": "o-1"}) == {"id": "o-1", "status": "PAID", "amount": "1.00", "note": None}
+
+
+def test_a_rows_guard_refuses_the_whole_append_as_a_lost_race_when_the_row_is_not_as_expected(
+    adapter: Adapter,
+) -> None:
+    adapter.store.append("g-1", 0, [event()], [adapter.rows.put({"id": "o-2"}, {"status": "NEW", "version": 1})])
+    moved = adapter.rows.set({"id": "o-2"}, {"status": "PAID", "version": 2}, {"status": "PAID", "version": 1})
+    with pytest.raises(ConcurrencyConflict):  # the decision presumed another state: read, decide again
+        adapter.store.append("g-1", 1, [event()], [moved], once=["g-1#claim"])
+    absent = adapter.rows.set({"id": "o-3"}, {"status": "PAID"}, {"status": "NEW"})  # no row: never as expected
+    with pytest.raises(ConcurrencyConflict):
+        adapter.store.append("g-2", 0, [event()], [absent])
+    assert adapter.store.load("g-1").version == 1 and adapter.store.load("g-2").version == 0
+    adapter.store.record([adapter.rows.put({"id": "c"}, {})], "g-1#claim")  # the refused append claimed nothing
+    guarded = adapter.rows.set({"id": "o-2"}, {"status": "PAID", "version": 2}, {"status": "NEW", "version": 1})
+    adapter.store.append("g-1", 1, [event()], [guarded])
+    row = adapter.read(READ_MODEL, {"id": "o-2"})
+    assert row is not None and (row["status"], row["version"]) == ("PAID", 2)
+
+
+def test_streams_started_together_are_written_all_or_nothing_naming_every_one_that_exists(adapter: Adapter) -> None:
+    adapter.store.start_streams([("n-1", [event()]), ("n-2", [event(), event()])])
+    assert (adapter.store.load("n-1").version, adapter.store.load("n-2").version) == (1, 2)
+    with pytest.raises(StreamsExist) as exist:
+        adapter.store.start_streams([("n-3", [event()]), ("n-1", [event()]), ("n-2", [event()])])
+    assert exist.value.stream_ids == ("n-1", "n-2")
+    assert adapter.store.load("n-3").version == 0  # nothing written
+    adapter.cancel_next("TransactionConflict")
+    with pytest.raises(StoreUnavailable):
+        adapter.store.start_streams([("n-3", [event()])])
+    [stored] = adapter.store.start_streams([("n-3", [event(amount=1)])])
+    assert (stored.stream_id, stored.version, dict(stored.data)) == ("n-3", 1, {"amount": 1})
 
 
 # Version 2 of "Happened" renamed `amount` to `amount_minor`; version 3 added `currency`. The snapshots' state

@@ -79,6 +79,9 @@ class CountingStore:
     def record(self, *args: Any, **kwargs: Any) -> Any:
         return self.store.record(*args, **kwargs)
 
+    def start_streams(self, *args: Any, **kwargs: Any) -> Any:
+        return self.store.start_streams(*args, **kwargs)
+
     def load(self, *args: Any, **kwargs: Any) -> Any:
         self.loads += 1
         return self.store.load(*args, **kwargs)
@@ -265,3 +268,38 @@ def test_a_one_decision_stream_that_exists_is_already_done_without_a_read(setup:
     again = tallies.handle("j-1", Add("b", 2), CAUSE, new_stream=True, one_decision=True)
     assert again.duplicate and not again.changed and setup.store.loads == 0
     assert setup.store.load("j-1").version == 1
+
+
+def test_a_presumed_state_is_decided_on_without_a_read_and_a_wrong_one_is_read_after_its_refusal(
+    setup: Setup,
+) -> None:
+    tallies = Repository(setup.store, TALLY, retry_policy=QUICK)
+    tallies.handle("p-1", Add("a", 5), CAUSE, new_stream=True)
+    setup.store.loads = 0
+    right = tallies.handle("p-1", Add("b", 2), CAUSE, presume=(Tally(5, frozenset({"a"})), 1))
+    assert right.presumed and right.version == 2 and setup.store.loads == 0  # one write, no read
+    # Presumed one event behind: the version's condition refuses it, the stream is read and decided on.
+    stale = tallies.handle("p-1", Add("c", 1), CAUSE, presume=(Tally(5, frozenset({"a"})), 1))
+    assert not stale.presumed and stale.state == Tally(8, frozenset({"a", "b", "c"})) and setup.store.loads == 1
+    # A presumption on which nothing is new is no answer: only the stream can say "already done".
+    again = tallies.handle("p-1", Add("d", 4), CAUSE, presume=(Tally(12, frozenset({"d"})), 3))
+    assert again.changed and again.state.total == 12 and setup.store.loads == 2
+    # A refusal on a presumption is not believed either: the stream is read, and decides.
+    with pytest.raises(ValueError, match="only positive"):
+        tallies.handle("p-1", Add("e", 0), CAUSE, presume=(Tally(12, frozenset({"d"})), 4))
+    assert setup.store.loads == 3
+    assert [e.data["name"] for e in setup.store.load("p-1").events] == ["a", "b", "c", "d"]
+
+
+def test_commands_starting_streams_together_are_one_write_and_those_that_exist_are_left_out(setup: Setup) -> None:
+    tallies = Repository(setup.store, TALLY, retry_policy=QUICK)
+    tallies.handle("s-2", Add("b", 2), CAUSE, new_stream=True, one_decision=True)  # written alone before
+    decisions = tallies.start_each([("s-1", Add("a", 1)), ("s-2", Add("b", 2)), ("s-3", Add("c", 3))], CAUSE)
+    assert [(d.stream_id, d.changed, d.duplicate) for d in decisions] == [
+        ("s-1", True, False),
+        ("s-2", False, True),
+        ("s-3", True, False),
+    ]
+    again = tallies.start_each([("s-1", Add("a", 1)), ("s-3", Add("c", 3))], CAUSE)
+    assert all(d.duplicate for d in again) and setup.store.loads == 0  # never read
+    assert [len(setup.store.load(s).events) for s in ("s-1", "s-2", "s-3")] == [1, 1, 1]

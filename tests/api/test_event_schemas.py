@@ -32,6 +32,7 @@ def test_schemas_name_every_field_a_consumer_relies_on() -> None:
     # The PSP's fee on a SUCCESS: optional too (unknown, or settled in another currency), never negative.
     assert "psp_fee_minor" not in updated["required"]
     assert updated["properties"]["psp_fee_minor"]["anyOf"][0] == {"minimum": 0, "type": "integer"}
+    assert "initiated_at" not in updated["required"]  # a first charge's only: other outcomes read the order first
     capture = json.loads(committed_path("CaptureRequested").read_text())["properties"]["data"]
     assert set(capture["required"]) == {
         "payment_order_id",

@@ -6,6 +6,8 @@ from __future__ import annotations
 import ast
 import inspect
 from collections.abc import Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
 from types import ModuleType
 
 import pytest
@@ -128,6 +130,7 @@ def test_stored_events_keep_their_names_and_fields() -> None:
         "psp_reference",
         "amount_authorized_minor",
         "psp_fee_minor",
+        "initiated_at",
     ]
     for event in (SUCCEEDED, FAILED):
         assert EVENTS.decode(event.event_type, event.data) == event
@@ -180,6 +183,18 @@ def test_only_a_success_carries_a_fee_and_only_in_its_own_currency(
 def test_an_outcome_stored_before_fees_decodes_without_one() -> None:
     old = {k: v for k, v in SUCCEEDED.data.items() if k != "psp_fee_minor"}
     assert EVENTS.decode("PaymentSucceeded", old) == SUCCEEDED
+
+
+def test_a_first_charges_outcome_says_when_the_payment_was_initiated_and_a_later_settlement_does_not() -> None:
+    initiated = datetime(2026, 12, 6, 5, 0, tzinfo=UTC)
+    charge = replace(CHARGE, initiated_at=initiated)
+    [succeeded] = when(given(), APPROVED, charge)
+    [failed] = when(given(), DECLINED, charge)
+    assert succeeded.data["initiated_at"] == failed.data["initiated_at"] == initiated.isoformat()
+    published = PaymentStatusUpdatedData.model_validate(succeeded.data)
+    assert published.initiated_at == initiated  # the initializer records it without reading the order first
+    [settled] = settle(given(ACTION_REQUIRED), ChargeResult(PspDecision.APPROVED, "pi_3", None))
+    assert settled.data["initiated_at"] is None  # after 3-D Secure the order has moved on: it reads first
 
 
 def test_a_payments_stream_is_named_by_its_order() -> None:

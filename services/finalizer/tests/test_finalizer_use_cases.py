@@ -226,9 +226,12 @@ class CountingLoads(InMemoryEventStore):
 
     loads = 0
 
-    def load(self, stream_id: str, *, use_snapshot: bool = True, snapshotted: bool = False) -> StreamSlice:
+    def load(
+        self, stream_id: str, *, use_snapshot: bool = True, snapshotted: bool = False, trust_snapshot: bool = False
+    ) -> StreamSlice:
         self.loads += 1
-        return super().load(stream_id, use_snapshot=use_snapshot, snapshotted=snapshotted)
+        trusted = trust_snapshot
+        return super().load(stream_id, use_snapshot=use_snapshot, snapshotted=snapshotted, trust_snapshot=trusted)
 
 
 def test_a_first_delivery_charges_and_records_without_reading_its_stream() -> None:

@@ -8,6 +8,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from dependency_injector import providers
 from initializer_testdata import valid_order
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
@@ -16,7 +17,7 @@ from initializer.entrypoints import api, outcome, relay
 from payments_shared.contracts import PaymentInitiatedData
 from payments_shared.events import EventEnvelope
 from payments_shared.sealed_cards import KmsCardCipher
-from payments_testing.aws import LambdaContext, aws_client
+from payments_testing.aws import CountingClient, LambdaContext, aws_client
 from payments_testing.events import deliver, dispute_status_updated, payment_action_required, payment_status_updated
 from payments_testing.http import api_event, json_body
 from payments_testing.streams import read_stream
@@ -197,3 +198,52 @@ def test_a_dispute_round_trips_through_the_dynamodb_row(world: dict[str, Any]) -
     assert deliver(outcome.handler, dispute_status_updated(order_id, "dp_9", status="LOST", amount_minor=250)) == []
     body = json_body(api.handler(event, LambdaContext()))
     assert (body["status"], body["disputes"][0]["status"]) == ("SUCCESS", "LOST")
+
+
+def test_the_outcome_of_a_first_charge_is_one_write_without_a_read_and_a_duplicate_reads_after_its_refusal(
+    runtime: ModuleType, world: dict[str, Any]
+) -> None:
+    created = api.handler(api_event("POST", "/payments", valid_order(), {"Idempotency-Key": "k3"}), LambdaContext())
+    order_id = json_body(created)["payment_order_id"]
+    counting = CountingClient(world["dynamodb"])
+    runtime.container.dynamodb.override(providers.Object(counting))
+    runtime.container.reset_singletons()  # the store and the orders' rows built on the counting client
+    try:
+        succeeded = payment_status_updated(order_id=order_id, initiated_at="2026-11-25T10:00:00+00:00")
+        assert deliver(outcome.handler, succeeded) == []
+        assert dict(counting.calls) == {"transact_write_items": 1}  # no Query of the order's stream
+        counting.calls.clear()
+        assert deliver(outcome.handler, succeeded) == []  # a duplicate: refused by its condition, then read
+        assert dict(counting.calls) == {"transact_write_items": 1, "query": 1}
+        counting.calls.clear()
+        late = payment_status_updated(order_id=order_id, status="FAILED")  # no first-charge facts: reads first
+        assert deliver(outcome.handler, late) == []
+        assert dict(counting.calls) == {"query": 1}  # nothing new: nothing written
+    finally:
+        runtime.container.dynamodb.reset_override()
+        runtime.container.reset_singletons()
+    row = world["dynamodb"].get_item(TableName="ShowMeTheMoney", Key={"payment_order_id": {"S": order_id}})["Item"]
+    assert (row["status"]["S"], row["version"]["N"]) == ("SUCCESS", "2")
+    stored = world["dynamodb"].query(
+        TableName="initializer-events",
+        KeyConditionExpression="stream_id = :s",
+        ExpressionAttributeValues={":s": {"S": f"payment-{order_id}"}},
+    )["Items"]
+    assert [item["event_type"]["S"] for item in stored] == ["PaymentInitiated", "PaymentOutcomeRecorded"]
+
+
+def test_an_unread_outcome_on_an_order_not_as_presumed_is_refused_by_the_row_and_decided_on_the_order_read(
+    runtime: ModuleType, world: dict[str, Any]
+) -> None:
+    manual = valid_order(capture_method="manual")
+    created = api.handler(api_event("POST", "/payments", manual, {"Idempotency-Key": "k4"}), LambdaContext())
+    order_id = json_body(created)["payment_order_id"]
+    declined = payment_status_updated(order_id=order_id, status="FAILED", initiated_at="2026-11-25T10:00:00+00:00")
+    assert deliver(outcome.handler, declined) == []
+    stored = world["dynamodb"].query(
+        TableName="initializer-events",
+        KeyConditionExpression="stream_id = :s",
+        ExpressionAttributeValues={":s": {"S": f"payment-{order_id}"}},
+    )["Items"]
+    recorded = json.loads(stored[-1]["data"]["S"])
+    assert recorded["status"] == "FAILED" and recorded["amount_minor"] == 1234  # the manual order's, as read

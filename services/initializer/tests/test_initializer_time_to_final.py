@@ -58,3 +58,20 @@ def test_only_a_final_status_counts() -> None:
     assert outcome.time_to_final_ms(replace(order, status=OrderStatus.FAILED), later) == 2500
     assert outcome.time_to_final_ms(replace(order, status=OrderStatus.REQUIRES_ACTION), later) is None
     assert outcome.time_to_final_ms(None, later) is None
+
+
+def test_the_outcome_of_a_first_charge_measures_the_wait_from_when_it_says_the_order_was_initiated(
+    in_memory: InMemoryEventStore, capsys: pytest.CaptureFixture[str]
+) -> None:
+    placed = api.handler(api_event("POST", "/payments", valid_order(), {"Idempotency-Key": "k-2"}), LambdaContext())
+    order_id = str(json_body(placed)["payment_order_id"])
+    capsys.readouterr()
+    initiated = datetime.now(UTC) - timedelta(seconds=90)  # recorded without reading the order: the event says
+    event = payment_status_updated(order_id=order_id, status="SUCCESS", initiated_at=initiated.isoformat())
+    assert deliver(outcome.handler, event) == []
+    [waited] = emitted(capsys)
+    assert 90_000 <= waited <= (datetime.now(UTC) - initiated).total_seconds() * 1000
+    assert [e.event_type for e in in_memory.load(f"payment-{order_id}").events] == [
+        "PaymentInitiated",
+        "PaymentOutcomeRecorded",
+    ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from types import ModuleType
 from typing import Any
 
@@ -69,6 +70,31 @@ def test_a_posting_and_its_totals_are_one_write_each_without_a_read(ledger_table
     assert calls(lambda: app.add_to_totals(posted)) == {"transact_write_items": 1}  # marker and increments
     assert calls(lambda: app.add_to_totals(posted)) == {"transact_write_items": 1}  # refused whole
     assert app.trial_balance().totals() == {"EUR": (1234, 1234)}
+
+
+def test_a_success_posts_its_capture_and_the_psps_fee_in_one_write_and_a_redelivery_reads_nothing(
+    ledger_tables: tuple[Any, str],
+) -> None:
+    dynamodb, _ = ledger_tables
+    counting = CountingClient(dynamodb)
+    store = DynamoDBEventStore(counting, "ledger-events", EVENT_SCHEMAS)
+    app = LedgerApp(store, DynamoDBAccountTotals(counting, "LedgerAccounts"), FeeSchedule())
+    capture = PostEntry(EntryType.CAPTURE, "p-9", "p-9", "m-1", Money(1234, "EUR"), "e-9")
+    fee = PostEntry(EntryType.PSP_FEE, "p-9", "p-9", "m-1", Money(66, "EUR"), "e-9")
+    posted = app.post_each([capture, fee], Cause("c", "e-9"))
+    assert [p.entry_type for p in posted] == ["capture", "psp_fee"]
+    assert dict(counting.calls) == {"transact_write_items": 1}  # both entries, each on its own stream, one write
+    counting.calls.clear()
+    assert app.post_each([capture, fee], Cause("c", "e-9")) == []  # a redelivery: refused whole, naming both
+    assert dict(counting.calls) == {"transact_write_items": 1}
+    # Posted one at a time before (older code): the capture is there, the fee is written after one refusal.
+    app.post(replace(capture, payment_order_id="p-10", entry_key="p-10"), Cause("c", "e-10"))
+    counting.calls.clear()
+    both = [replace(entry, payment_order_id="p-10", entry_key="p-10") for entry in (capture, fee)]
+    later = app.post_each(both, Cause("c", "e-10"))
+    assert [p.entry_type for p in later] == ["psp_fee"] and dict(counting.calls) == {"transact_write_items": 2}
+    streams = {entry_stream(c.entry_type, c.payment_order_id, c.entry_key) for c in (capture, fee)}
+    assert all(len(store.load(stream).events) == 1 for stream in streams)
 
 
 def test_a_stream_batch_adds_to_the_totals_in_one_write_and_a_redelivery_counts_nothing_twice(

@@ -9,7 +9,7 @@ from types import ModuleType
 from moto import mock_aws
 
 from payments_shared.events import EventEnvelope
-from payments_shared.eventstore import ConcurrencyConflict, StoreUnavailable
+from payments_shared.eventstore import ConcurrencyConflict, NewEvent, StoreUnavailable
 from payments_shared.eventstore.dynamodb import DynamoDBEventStore, table_definition
 from payments_shared.eventstore.repository import Cause
 from payments_shared.fees import FeeSchedule
@@ -22,6 +22,7 @@ from payments_testing.stores import table
 from payments_testing.strict_dynamodb import StrictTransactions
 from wallet.adapters.dynamodb_balances import DynamoDBBalances
 from wallet.app import WalletApp
+from wallet.domain.streams import stream_id
 from wallet.domain.wallet import CreditWallet
 from wallet.entrypoints import api, credit
 
@@ -113,14 +114,23 @@ def test_a_credit_reads_the_shards_snapshot_and_writes_in_one_transaction() -> N
             assert app.credit(command, Cause("c", event_id)).credited
             return dict(counting.calls)
 
-        # A new shard: its snapshot's GetItem finds none (no events either); a credited one: the snapshot and
-        # a probe for an event after it.
+        # A new shard: its snapshot's GetItem finds none (no events either); a credited one: the snapshot alone,
+        # taken as the shard's head (written with its every move) — no probe for an event after it: the append's
+        # condition at the snapshot's version is that probe.
         assert credit("e-1") == {"get_item": 1, "transact_write_items": 1}
-        assert credit("e-2") == {"get_item": 2, "transact_write_items": 1}
+        assert credit("e-2") == {"get_item": 1, "transact_write_items": 1}
         counting.calls.clear()
         assert not app.credit(CreditWallet("m-1", Money(100, "EUR"), "order-e-1", "e-1"), Cause("c", "e-1")).credited
-        assert dict(counting.calls) == {"get_item": 2, "transact_write_items": 1}  # refused whole: nothing written
+        assert dict(counting.calls) == {"get_item": 1, "transact_write_items": 1}  # refused whole: nothing written
         assert app.balances("m-1") == {"balances": {"EUR": 200}, "version": 2}
+
+        # An event after the snapshot (written by code that did not snapshot): the write at the snapshot's version
+        # is refused, and the next attempt loads in full (snapshot, probe, Query) and credits on the true head.
+        store = DynamoDBEventStore(dynamodb, "wallet-events")
+        head = store.load(stream_id("m-1", 0), use_snapshot=False).events[-1]
+        store.append(stream_id("m-1", 0), head.version, [NewEvent(head.event_type, head.data, "c", "late")])
+        assert credit("e-3") == {"get_item": 3, "query": 1, "transact_write_items": 2}
+        assert [e.version for e in store.load(stream_id("m-1", 0), use_snapshot=False).events] == [1, 2, 3, 4]
 
 
 def test_refunds_on_dynamodb_debit_once_and_reversals_credit_back_once(runtime: ModuleType) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from payments_shared.events import EventEnvelope
 from payments_shared.ids import MerchantId, PaymentOrderId, PayoutId, RefundId
@@ -99,6 +99,10 @@ class PaymentStatusUpdatedData(BaseModel):
     # Optional, so events published before it stay valid (as amount_authorized_minor was added): the PSP's
     # processing fee on this charge, in `currency`'s minor units; None: unknown (the ledger books no fee).
     psp_fee_minor: int | None = Field(default=None, ge=0)
+    # Optional too: with the outcome of a payment's first charge, when it was initiated (its PaymentInitiated's
+    # occurred_at). The initializer then records the outcome without reading the order first (and measures the
+    # time to a final status from it); absent (a 3-D Secure or capture outcome, older events), it reads first.
+    initiated_at: AwareDatetime | None = None
 
     def money(self) -> Money:
         """The amount, refusing an event whose decimal and minor-unit forms disagree."""

@@ -86,7 +86,9 @@ def payment_status_updated(
     event_id: str | None = None,
     traceparent: str | None = None,
     psp_fee_minor: int | None = None,
+    initiated_at: str | None = None,
 ) -> dict[str, Any]:
+    """initiated_at: as the outcome of a first charge says (the initializer then writes before it reads)."""
     order_id = order_id or PaymentOrderId.new()
     data = {
         "payment_order_id": order_id,
@@ -98,6 +100,7 @@ def payment_status_updated(
         "error_message": None if status == "SUCCESS" else "insufficient funds",
         "psp_reference": "psp_1",
         **({"psp_fee_minor": psp_fee_minor} if psp_fee_minor is not None else {}),
+        **({"initiated_at": initiated_at} if initiated_at is not None else {}),
     }
     return integration_event(
         "PaymentStatusUpdated",

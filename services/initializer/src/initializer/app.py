@@ -20,9 +20,11 @@ from initializer.domain.commands import (
 from initializer.domain.errors import PaymentNotFound
 from initializer.domain.order import (
     OrderCommand,
+    OrderStatus,
     PaymentInitiationEvent,
     PaymentOrder,
     PaymentPolicy,
+    as_first_left,
     order_decider,
 )
 from initializer.domain.streams import payment_stream
@@ -35,6 +37,10 @@ from payments_shared.retry import DEFAULT_RETRY, RetryPolicy
 # Refunds of one payment race on its stream (a merchant's retries, a batch of refunds): more attempts than one
 # order's writers need, each decided again on the fresh order, so none refunds more than is left.
 REFUND_ATTEMPTS = 12
+# An order's first event is its version 1; the first charge's final outcomes are presumed to land right after it
+# (AUTHORIZED and CANCELED are manual captures', which the guard would refuse: read first).
+FIRST_VERSION = 1
+PRESUMED_OUTCOMES = frozenset({OrderStatus.SUCCESS.value, OrderStatus.FAILED.value})
 
 
 def _order(decision: Decision[PaymentOrder | None]) -> PaymentOrder:
@@ -117,9 +123,25 @@ class InitializerApp:
         """Record the finalizer's decision on the order (or that the buyer must authenticate first, or a
         refund's answer, or a dispute's status), once; a final status never moves. The order as recorded, or None
         when nothing was new. Raises PaymentNotFound for an outcome that came before its order (the queue
-        redelivers it)."""
+        redelivers it).
+
+        The outcome of a first charge (SUCCESS or FAILED: the common case) is written before anything is read, on
+        the order as its first event left it (version 1), guarded by the row: a duplicate, an outcome that
+        overtook its order or followed another event, or a manual capture is refused by the write, then read and
+        decided on as any other (one write and no read on the common path)."""
+        presume = None
+        if isinstance(command, RecordPaymentOutcome) and command.first_charge is not None:
+            if command.status in PRESUMED_OUTCOMES:
+                presume = (as_first_left(command.payment_order_id, command.first_charge), FIRST_VERSION)
+
+        def recorded(decision: Decision[PaymentOrder | None]) -> list[ViewChange]:
+            if not decision.presumed or presume is None:
+                return self._status_recorded(decision)
+            at = self._clock()
+            return [self._orders.status_recorded(_order(decision), decision.version, at, presumed=presume)]
+
         decision = self._payments.handle(
-            payment_stream(command.payment_order_id), command, cause, changes=self._status_recorded
+            payment_stream(command.payment_order_id), command, cause, changes=recorded, presume=presume
         )
         return _order(decision) if decision.changed else None
 

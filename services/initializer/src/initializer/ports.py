@@ -31,8 +31,14 @@ class PaymentOrders(Protocol):
         """A new order's row: `order` as its first event `initiation` (at `version`) made it, recorded `at`."""
         ...
 
-    def status_recorded(self, order: PaymentOrder, version: int, at: datetime) -> ViewChange:
-        """The order's outcome on its row: `order` after its outcome event (at `version`), recorded `at`."""
+    def status_recorded(
+        self, order: PaymentOrder, version: int, at: datetime, presumed: tuple[PaymentOrder, int] | None = None
+    ) -> ViewChange:
+        """The order's outcome on its row: `order` after its outcome event (at `version`), recorded `at`.
+
+        presumed: the order (and version) the outcome was decided on without reading it; the change then
+        happens only if the row still shows that order (rows.presumed_fields), else the whole append is refused
+        as a lost race (ConcurrencyConflict) and the order is read."""
         ...
 
     def get(self, payment_order_id: str) -> dict[str, Any] | None:

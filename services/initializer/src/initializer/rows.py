@@ -64,6 +64,13 @@ def status_fields(order: PaymentOrder, version: int, timestamp: str) -> dict[str
     }
 
 
+def presumed_fields(order: PaymentOrder, version: int) -> dict[str, Any]:
+    """What the row must still hold for a change decided on `order` at `version` without reading the order: the
+    version (how many events), the status and the capture method. At version 1 that pins the order whole (one
+    initiation event: INITIATED, not rejected; automatic or manual), which is where it is presumed."""
+    return {"version": version, "status": order.shown_status.value, "capture_method": order.capture_method}
+
+
 def order_row(order: PaymentOrder, version: int, first_event: Mapping[str, Any], timestamp: str) -> dict[str, Any]:
     """The whole row: the order's state plus what only its first event holds (the buyer, the sealed card).
 

@@ -68,7 +68,11 @@ class WalletApp:
         settlement_delay_s: int = DEFAULT_SETTLEMENT_DELAY_S,
         clock: Callable[[], datetime] = _now,
     ) -> None:
-        self._repository = Repository(store, wallet_decider(fees), snapshots=True, retry_policy=retry_policy)
+        # A shard's snapshot is written with each of its moves: a credit takes it as the shard's head (one read),
+        # and the append's version condition finds out otherwise (then it loads in full).
+        self._repository = Repository(
+            store, wallet_decider(fees), snapshots=True, retry_policy=retry_policy, trust_snapshot=True
+        )
         # One attempt each: a lost payout race re-reads the shards too, in pay_out's own retry.
         self._payouts = Repository(store, payout.DECIDER, snapshots=True, retry_policy=RetryPolicy(attempts=1))
         self._retry_policy = retry_policy

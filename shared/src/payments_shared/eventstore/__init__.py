@@ -7,6 +7,7 @@ from payments_shared.eventstore.port import (
     StoredEvent,
     StoreRejected,
     StoreUnavailable,
+    StreamsExist,
     StreamSlice,
     ViewChange,
 )
@@ -20,6 +21,7 @@ __all__ = [
     "StoredEvent",
     "StoreRejected",
     "StoreUnavailable",
+    "StreamsExist",
     "StreamSlice",
     "ViewChange",
 ]

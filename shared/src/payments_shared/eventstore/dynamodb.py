@@ -19,6 +19,7 @@ from payments_shared.eventstore.port import (
     NewEvent,
     Snapshot,
     StoredEvent,
+    StreamsExist,
     StreamSlice,
     ViewChange,
     refusal,
@@ -133,25 +134,42 @@ class AddToItem(ItemWrite):
 
 @dataclass(frozen=True)
 class SetOnItem(ItemWrite):
-    """Set some attributes of a row without reading it (creating the row if absent)."""
+    """Set some attributes of a row without reading it (creating the row if absent).
+
+    expected: attributes the row must hold, with these values, for the write (and so its whole append) to
+    happen: a guard for a decision taken on a state presumed rather than read. A row that does not match
+    refuses the append as a lost race (ConcurrencyConflict): read, then decide again.
+    """
 
     table: str
     key: Mapping[str, Any]
     attributes: Mapping[str, Any]
+    expected: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if any(value is None for value in self.expected.values()):
+            raise ValueError("an expected attribute needs a value (a missing one never matches)")
 
     def transact_item(self) -> dict[str, Any]:
         names = {f"#s{i}": name for i, name in enumerate(self.attributes)}
         values = {f":s{i}": value for i, value in enumerate(self.attributes.values())}
-        return {
-            "Update": {
-                "TableName": self.table,
-                "Key": _to_attr(self.key),
-                "UpdateExpression": "SET " + ", ".join(f"{n} = {v}" for n, v in zip(names, values, strict=True)),
-                "ExpressionAttributeNames": names,
-                # None is stored as NULL here (an attribute cleared), not dropped as in whole-item puts.
-                "ExpressionAttributeValues": {k: _serializer.serialize(v) for k, v in values.items()},
-            }
+        update: dict[str, Any] = {
+            "TableName": self.table,
+            "Key": _to_attr(self.key),
+            "UpdateExpression": "SET " + ", ".join(f"{n} = {v}" for n, v in zip(names, values, strict=True)),
+            "ExpressionAttributeNames": names,
+            # None is stored as NULL here (an attribute cleared), not dropped as in whole-item puts.
+            "ExpressionAttributeValues": {k: _serializer.serialize(v) for k, v in values.items()},
         }
+        if self.expected:
+            guards = {f"#e{i}": name for i, name in enumerate(self.expected)}
+            expected = {f":e{i}": value for i, value in enumerate(self.expected.values())}
+            update["ConditionExpression"] = " AND ".join(
+                f"{n} = {v}" for n, v in zip(guards, expected, strict=True)
+            )
+            update["ExpressionAttributeNames"] = {**names, **guards}
+            update["ExpressionAttributeValues"] = {**update["ExpressionAttributeValues"], **_to_attr(expected)}
+        return {"Update": update}
 
 
 def _refused(
@@ -163,8 +181,9 @@ def _refused(
         return refusal(stream_id, code)
     reasons = [r.get("Code", "None") for r in error.response.get("CancellationReasons") or []]
     failed = [i for i, reason in enumerate(reasons) if reason == "ConditionalCheckFailed"]
-    # A failed condition is a decision already taken by someone else; it outranks any passing reason.
-    if any(i < first_claim for i in failed):
+    # A failed condition is a decision already taken by someone else; it outranks any passing reason. The
+    # version's, or a row's guard (SetOnItem.expected: the state the decision presumed is not the stream's).
+    if any(i < first_claim or i >= first_claim + len(once) for i in failed):
         return ConcurrencyConflict(stream_id, expected_version)
     claimed = [once[i - first_claim] for i in failed if first_claim <= i < first_claim + len(once)]
     if claimed:
@@ -266,6 +285,33 @@ class DynamoDBEventStore:
             for offset, event in enumerate(events, start=1)
         ]
 
+    def start_streams(self, streams: Sequence[tuple[str, Sequence[NewEvent]]]) -> list[StoredEvent]:
+        # One Put per event, each on the condition that its item is new: a stream that exists refuses the lot.
+        owners: list[str] = []
+        items: list[dict[str, Any]] = []
+        for stream_id, events in streams:
+            for version, event in enumerate(events, start=1):
+                item = event_item(stream_id, version, event, self._schemas.current(event.event_type))
+                items.append({"Put": {**self._absent(), "Item": _to_attr(item)}})
+                owners.append(stream_id)
+        if not items:
+            return []
+        if len(items) > MAX_ITEMS_PER_APPEND:
+            raise ValueError(f"an append writes at most {MAX_ITEMS_PER_APPEND} items")
+        try:
+            self._client.transact_write_items(TransactItems=items)
+        except ClientError as error:
+            reasons = [r.get("Code", "None") for r in error.response.get("CancellationReasons") or []]
+            taken = [owners[i] for i, reason in enumerate(reasons) if reason == "ConditionalCheckFailed"]
+            if taken:
+                raise StreamsExist(list(dict.fromkeys(taken))) from error
+            raise _refused(error, owners[0], 0, len(items), ()) from error
+        return [
+            _stored(stream_id, version, event, self._schemas.current(event.event_type))
+            for stream_id, events in streams
+            for version, event in enumerate(events, start=1)
+        ]
+
     def record(self, changes: Sequence[ViewChange], once: str, *more: str) -> None:
         # A claim is an item of the store's own table at version 0 of a stream no event uses (e.g. `totals#…`).
         self.append(once, 0, [], changes, once=[once, *more])
@@ -278,7 +324,9 @@ class DynamoDBEventStore:
             "ExpressionAttributeNames": {"#pk": PK},
         }
 
-    def load(self, stream_id: str, *, use_snapshot: bool = True, snapshotted: bool = False) -> StreamSlice:
+    def load(
+        self, stream_id: str, *, use_snapshot: bool = True, snapshotted: bool = False, trust_snapshot: bool = False
+    ) -> StreamSlice:
         snapshot = self._get(stream_id, SNAPSHOT_VERSION) if use_snapshot or snapshotted else None
         if snapshotted and snapshot is None:
             return StreamSlice(stream_id, None, [])
@@ -294,6 +342,8 @@ class DynamoDBEventStore:
             if snapshot
             else None
         )
+        if snapshot is not None and snapshotted and trust_snapshot:
+            return StreamSlice(stream_id, loaded_snapshot, [])  # the append's version condition checks it
         if snapshot is not None:
             # Versions have no gaps: if the one after the snapshot doesn't exist, nothing newer does. One
             # GetItem instead of a Query keeps a snapshotted load O(1) however long the stream grows.
@@ -320,6 +370,21 @@ class DynamoDBEventStore:
 
     def _get(self, stream_id: str, version: int) -> dict[str, Any] | None:
         return get_row(self._client, self._table, {PK: stream_id, SK: version})
+
+
+def _stored(stream_id: str, version: int, event: NewEvent, schema_version: int) -> StoredEvent:
+    return StoredEvent(
+        stream_id=stream_id,
+        version=version,
+        event_id=event.event_id,
+        event_type=event.event_type,
+        data=dict(event.data),
+        occurred_at=event.occurred_at,
+        correlation_id=event.correlation_id,
+        causation_id=event.causation_id,
+        trace=event.trace,
+        schema_version=schema_version,
+    )
 
 
 def _item_write(change: ViewChange) -> ItemWrite:

@@ -15,7 +15,7 @@ import copy
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from payments_shared.eventstore.port import (
@@ -25,6 +25,7 @@ from payments_shared.eventstore.port import (
     NewEvent,
     Snapshot,
     StoredEvent,
+    StreamsExist,
     StreamSlice,
     ViewChange,
     refusal,
@@ -59,9 +60,19 @@ class InMemoryRows:
 
         return RowWrite(self, dict(key), added)
 
-    def set(self, key: Mapping[str, Any], attributes: Mapping[str, Any]) -> RowWrite:
-        """Set some attributes of a row (creating it if absent)."""
-        return RowWrite(self, dict(key), lambda row: {**(row or dict(key)), **copy.deepcopy(dict(attributes))})
+    def set(
+        self, key: Mapping[str, Any], attributes: Mapping[str, Any], expected: Mapping[str, Any] | None = None
+    ) -> RowWrite:
+        """Set some attributes of a row (creating it if absent); with `expected`, only if the row holds those
+        values (else the append is a lost race: ConcurrencyConflict), as eventstore.dynamodb.SetOnItem."""
+        change = RowWrite(self, dict(key), lambda row: {**(row or dict(key)), **copy.deepcopy(dict(attributes))})
+        return replace(change, expected=dict(expected or {}))
+
+    def holds(self, key: Mapping[str, Any], expected: Mapping[str, Any]) -> bool:
+        """Whether the row exists with every `expected` attribute at its value (a missing one never matches)."""
+        with self._lock:
+            row = self._rows.get(_row_key(key))
+            return row is not None and all(name in row and row[name] == v for name, v in expected.items())
 
     def get(self, key: Mapping[str, Any]) -> dict[str, Any] | None:
         with self._lock:
@@ -82,6 +93,7 @@ class RowWrite(ViewChange):
     rows: InMemoryRows
     key: Mapping[str, Any]
     change: Callable[[dict[str, Any] | None], dict[str, Any]]
+    expected: Mapping[str, Any] = field(default_factory=dict)  # the row's guard: see InMemoryRows.set
 
 
 ItemKey = tuple[str, RowKey]
@@ -156,7 +168,7 @@ class InMemoryEventStore:
             if self._in_flight & items:
                 self.conflicts += 1
                 raise refusal(stream_id, "TransactionConflict")
-            self._check(stream_id, expected_version, events, once)
+            self._check(stream_id, expected_version, events, once, writes)
             self._in_flight |= items
         try:
             # DynamoDB's two-phase commit: the items stay locked while the transaction is in flight, and
@@ -176,16 +188,61 @@ class InMemoryEventStore:
     def record(self, changes: Sequence[ViewChange], once: str, *more: str) -> None:
         self.append(once, 0, [], changes, once=[once, *more])
 
+    def start_streams(self, streams: Sequence[tuple[str, Sequence[NewEvent]]]) -> list[StoredEvent]:
+        named = [("", ((stream_id, v),)) for stream_id, events in streams for v in range(1, len(events) + 1)]
+        if not named:
+            return []
+        if len(named) > MAX_ITEMS_PER_APPEND:
+            raise ValueError(f"an append writes at most {MAX_ITEMS_PER_APPEND} items")
+        items = set(named)
+        if len(items) < len(named):
+            raise refusal(streams[0][0], "ValidationException")
+        with self._lock:
+            if self._cancellations:
+                raise refusal(streams[0][0], self._cancellations.pop(0))
+            if self._in_flight & items:
+                self.conflicts += 1
+                raise refusal(streams[0][0], "TransactionConflict")
+            taken = [stream_id for stream_id, events in streams if events and self._streams.get(stream_id)]
+            if taken:
+                raise StreamsExist(taken)
+            self._in_flight |= items
+        try:
+            time.sleep(self._transaction_seconds)
+            with self._lock:
+                stored = [
+                    event
+                    for stream_id, events in streams
+                    for event in self._commit(stream_id, 0, events, (), None, ())
+                ]
+                subscribers = list(self._subscribers)
+        finally:
+            with self._lock:
+                self._in_flight -= items
+        for notify in subscribers:
+            for event in stored:
+                notify(event)
+        return stored
+
     def cancel_next(self, *reasons: str) -> None:
         """Cancel the next appends, one per reason, as DynamoDB would (e.g. "ThrottlingError")."""
         with self._lock:
             self._cancellations.extend(reasons)
 
-    def _check(self, stream_id: str, expected_version: int, events: Sequence[NewEvent], once: Sequence[str]) -> None:
+    def _check(
+        self,
+        stream_id: str,
+        expected_version: int,
+        events: Sequence[NewEvent],
+        once: Sequence[str],
+        writes: Sequence[RowWrite] = (),
+    ) -> None:
         stream = self._streams.get(stream_id, [])
         current = stream[-1].version if stream else 0
         if events and current != expected_version:
             raise ConcurrencyConflict(stream_id, expected_version)
+        if any(write.expected and not write.rows.holds(write.key, write.expected) for write in writes):
+            raise ConcurrencyConflict(stream_id, expected_version)  # as DynamoDB: a row's guard failed
         claimed = [name for name in once if name in self._claimed]
         if claimed:  # as DynamoDB's cancellation reasons name every failed condition
             raise DuplicateRecord(claimed[0], claimed)
@@ -223,13 +280,17 @@ class InMemoryEventStore:
             self._snapshots[stream_id] = Snapshot(snapshot.version, state, self._schemas.current(SNAPSHOT))
         return stored
 
-    def load(self, stream_id: str, *, use_snapshot: bool = True, snapshotted: bool = False) -> StreamSlice:
+    def load(
+        self, stream_id: str, *, use_snapshot: bool = True, snapshotted: bool = False, trust_snapshot: bool = False
+    ) -> StreamSlice:
         if self._read_seconds:
             time.sleep(self._read_seconds)
         with self._lock:
             snapshot = self._snapshots.get(stream_id) if use_snapshot or snapshotted else None
             if snapshotted and snapshot is None:
                 return StreamSlice(stream_id, None, [])  # as DynamoDB answers it: the snapshot probe alone
+            if snapshot is not None and snapshotted and trust_snapshot:
+                return StreamSlice(stream_id, self._schemas.snapshot(snapshot), [])  # as DynamoDB: no probe
             after = snapshot.version if snapshot else 0
             # Versions run 1..n without gaps, so the events after the snapshot are a slice: O(tail), not O(n).
             events = self._streams.get(stream_id, [])[after:]

@@ -23,6 +23,14 @@ class ConcurrencyConflict(Exception):
         self.expected_version = expected_version
 
 
+class StreamsExist(ConcurrencyConflict):
+    """Streams asked to start together exist already (`stream_ids`: every one found); nothing was written."""
+
+    def __init__(self, stream_ids: Sequence[str]) -> None:
+        super().__init__(stream_ids[0], 0)
+        self.stream_ids = tuple(stream_ids)
+
+
 class DuplicateRecord(Exception):
     """A once-only name was claimed before: the effect it guards was already recorded; nothing was written.
 
@@ -171,16 +179,29 @@ class EventStore(Protocol):
         """
         ...
 
+    def start_streams(self, streams: Sequence[tuple[str, Sequence[NewEvent]]]) -> list[StoredEvent]:
+        """Several new streams in one transaction, each with its first events (versions 1..), all or nothing.
+
+        Raises StreamsExist naming every stream that exists already (then nothing is written), StoreUnavailable
+        or StoreRejected as append does.
+        """
+        ...
+
     def record(self, changes: Sequence[ViewChange], once: str, *more: str) -> None:
         """Read-model changes without events (a projection's), committed once with a claim on each name:
         DuplicateRecord (naming every one claimed before) if any was, and then nothing is written. Refusals as
         for append."""
         ...
 
-    def load(self, stream_id: str, *, use_snapshot: bool = True, snapshotted: bool = False) -> StreamSlice:
+    def load(
+        self, stream_id: str, *, use_snapshot: bool = True, snapshotted: bool = False, trust_snapshot: bool = False
+    ) -> StreamSlice:
         """The stream's snapshot (when use_snapshot) and every event after it, in version order.
 
         snapshotted: every append to this stream writes its snapshot, so a stream without one is empty and
         is answered without looking for events (one read instead of two for a new stream).
+        trust_snapshot (with snapshotted): the snapshot alone, taken as the stream's head without looking for an
+        event after it (one read instead of two); an append at its version is refused if one exists, and the
+        caller then loads in full.
         """
         ...

@@ -31,6 +31,7 @@ from payments_shared.eventstore.port import (
     NewEvent,
     Snapshot,
     StoreUnavailable,
+    StreamsExist,
     ViewChange,
 )
 from payments_shared.observability.propagation import current_trace_context
@@ -55,6 +56,7 @@ class Decision(Generic[S]):
     events: tuple[DomainEvent, ...] = ()  # none: nothing new (already done), nothing written
     lost_races: int = 0  # attempts decided again because another writer came first
     duplicate: bool = False  # already done: a `once` name was claimed before, or a one-decision stream exists
+    presumed: bool = False  # decided on the caller's presumed state, unread: `changes` must guard it (handle)
 
     @property
     def changed(self) -> bool:
@@ -73,18 +75,25 @@ class Repository(Generic[S, C]):
         *,
         snapshots: bool = False,
         retry_policy: RetryPolicy = DEFAULT_RETRY,
+        trust_snapshot: bool = False,
     ) -> None:
-        """snapshots: every append writes the stream's snapshot, so a load is one read however long it grows."""
+        """snapshots: every append writes the stream's snapshot, so a load is one read however long it grows.
+        trust_snapshot (with snapshots): a command's attempts take the snapshot as the stream's head without
+        probing for an event after it (every append wrote one), write at its version, and load in full only after
+        a refused write (one read and one write on the common path, instead of two reads)."""
         if snapshots and (decider.snapshot is None or decider.restore is None):
             raise ValueError("a snapshotted repository needs the decider's snapshot and restore")
         self._store = store
         self._decider = decider
         self._snapshots = snapshots
         self._retry_policy = retry_policy
+        self._trust_snapshot = snapshots and trust_snapshot
 
-    def load(self, stream_id: str) -> Decision[S]:
-        """The stream's current state and version (the initial state at version 0 for a new stream)."""
-        loaded = self._store.load(stream_id, use_snapshot=self._snapshots, snapshotted=self._snapshots)
+    def load(self, stream_id: str, *, trust_snapshot: bool = False) -> Decision[S]:
+        """The stream's current state and version (the initial state at version 0 for a new stream);
+        trust_snapshot: as the snapshot says, unprobed (the store's load)."""
+        trusting = {"trust_snapshot": True} if trust_snapshot and self._snapshots else {}
+        loaded = self._store.load(stream_id, use_snapshot=self._snapshots, snapshotted=self._snapshots, **trusting)
         state = self._decider.initial
         if loaded.snapshot is not None and self._decider.restore is not None:
             state = self._decider.restore(loaded.snapshot.state)
@@ -101,6 +110,7 @@ class Repository(Generic[S, C]):
         once: Sequence[str] = (),
         new_stream: bool = False,
         one_decision: bool = False,
+        presume: tuple[S, int] | None = None,
     ) -> Decision[S]:
         """Decide `command` on the stream's state and save the decision with `changes(decision)` and `once`.
 
@@ -110,14 +120,35 @@ class Repository(Generic[S, C]):
         no read on the common path, none either when a passing refusal is retried).
         one_decision: with new_stream, the stream only ever holds the first decision (a payment's journal): a
         stream that exists is the answer "already done" (Decision.duplicate, the state unread), without a read.
+        presume: the (state, version) the caller expects the stream at (a consumer of the outcome a young stream
+        awaits): attempts decide on it without reading, as Decision.presumed, and `changes` must then guard what
+        the decision relied on beyond the version (a row's SetOnItem.expected) — the version alone says how many
+        events, not which. A refused write (the stream elsewhere), or a presumption on which nothing is new,
+        is read and decided on as usual: only a write that happened ever stands on a presumption.
         Raises what `decide` raises; ConcurrencyConflict or StoreUnavailable when the attempts run out.
         """
         pick = stream if callable(stream) else (lambda: stream)
         # Until a conflict says the stream exists, a retry after a passing refusal writes blind again.
         believed_new = [new_stream]
+        presumed = [presume]  # likewise, until a conflict says the stream is elsewhere
+        trusting = [self._trust_snapshot]  # until a refused write says the snapshot may not be the head
 
         def attempt(number: int) -> Decision[S]:
             stream_id = pick()
+            if presumed[0] is not None and not believed_new[0]:
+                state, version = presumed[0]
+                try:
+                    decision = self._save(
+                        stream_id, state, version, command, cause, changes, once, number, presumed=True
+                    )
+                except StoreUnavailable:
+                    raise  # nothing decided: the retry presumes again
+                except Exception:  # noqa: BLE001 - refused (the stream is elsewhere), or decide refused a state
+                    presumed[0] = None  # merely presumed: either way the stream itself decides, read below
+                else:
+                    if decision.changed:
+                        return decision
+                    presumed[0] = None  # nothing new on the presumption: only the stream itself can say so
             if believed_new[0]:
                 try:
                     return self._save(stream_id, self._decider.initial, 0, command, cause, changes, once, number)
@@ -125,10 +156,53 @@ class Repository(Generic[S, C]):
                     if one_decision:
                         return Decision(stream_id, self._decider.initial, 0, (), number, duplicate=True)
                     believed_new[0] = False  # the stream exists: decide on what it holds
-            current = self.load(stream_id)
-            return self._save(stream_id, current.state, current.version, command, cause, changes, once, number)
+            current = self.load(stream_id, trust_snapshot=trusting[0])
+            try:
+                return self._save(stream_id, current.state, current.version, command, cause, changes, once, number)
+            except ConcurrencyConflict:
+                trusting[0] = False  # a racing writer, or an event after the snapshot: the next attempts look
+                raise
 
         return retry(attempt, on=(ConcurrencyConflict, StoreUnavailable), policy=self._retry_policy)
+
+    def start_each(self, commands: Sequence[tuple[str, C]], cause: Cause) -> list[Decision[S]]:
+        """Several commands that each start and only ever hold their own stream (handle's new_stream and
+        one_decision: a journal's entries of one business event), decided and written in one transaction.
+
+        Streams that exist are "already done" (Decision.duplicate, unread) and the others are written again
+        without them, so a redelivery after a part was written (one entry at a time, before) writes the rest.
+        Decisions in the commands' order. Raises what `decide` raises; StoreUnavailable when retries run out.
+        """
+        decided = {
+            stream_id: tuple(self._decider.decide(command, self._decider.initial)) for stream_id, command in commands
+        }
+        taken: set[str] = set()
+        cause_ids = (cause.correlation_id, cause.causation_id)
+
+        def attempt(_: int) -> None:
+            trace = current_trace_context()
+            streams = [
+                (stream_id, [NewEvent(e.event_type, e.data, *cause_ids, trace=trace) for e in events])
+                for stream_id, events in decided.items()
+                if events and stream_id not in taken
+            ]
+            if streams:
+                self._store.start_streams(streams)
+
+        while True:
+            try:
+                retry(attempt, on=(StoreUnavailable,), policy=self._retry_policy)
+                break
+            except StreamsExist as exist:  # each pass drops at least one stream, so this ends
+                taken.update(exist.stream_ids)
+        initial = self._decider.initial
+        return [
+            Decision(stream_id, initial, 0, (), duplicate=True)
+            if stream_id in taken
+            else Decision(stream_id, self._decider.fold(initial, decided[stream_id]), len(decided[stream_id]),
+                          decided[stream_id])
+            for stream_id, _ in commands
+        ]
 
     def _save(
         self,
@@ -140,11 +214,15 @@ class Repository(Generic[S, C]):
         changes: Callable[[Decision[S]], Sequence[ViewChange]],
         once: Sequence[str],
         lost_races: int,
+        *,
+        presumed: bool = False,
     ) -> Decision[S]:
         events = tuple(self._decider.decide(command, state))
         if not events:
-            return Decision(stream_id, state, version, (), lost_races)
-        decision = Decision(stream_id, self._decider.fold(state, events), version + len(events), events, lost_races)
+            return Decision(stream_id, state, version, (), lost_races, presumed=presumed)
+        decision = Decision(
+            stream_id, self._decider.fold(state, events), version + len(events), events, lost_races, presumed=presumed
+        )
         snapshot = None
         if self._snapshots and self._decider.snapshot is not None:
             snapshot = Snapshot(decision.version, self._decider.snapshot(decision.state))
@@ -156,7 +234,7 @@ class Repository(Generic[S, C]):
         try:
             self._store.append(stream_id, version, new_events, changes(decision), snapshot, once)
         except DuplicateRecord:
-            return Decision(stream_id, state, version, (), lost_races, duplicate=True)
+            return Decision(stream_id, state, version, (), lost_races, duplicate=True, presumed=presumed)
         return decision
 
 

@@ -117,6 +117,9 @@ class PaymentDecided(DomainEvent):
     psp_reference: str | None = None
     amount_authorized_minor: int | None = None  # a manual capture's SUCCESS: what was held (amount: captured)
     psp_fee_minor: int | None = None  # a SUCCESS's: the PSP's processing fee in `currency`; None: not known here
+    # A first charge's outcome: when the payment was initiated (ISO), so the initializer can record it without
+    # reading the order first. None for outcomes settled later (3-D Secure, captures) and older ones.
+    initiated_at: str | None = None
 
 
 @dataclass(frozen=True)
@@ -270,7 +273,8 @@ def decide(command: PaymentCommand, state: Payment) -> Sequence[DomainEvent]:
         terms = _Terms(state.awaiting.payment_order_id, state.awaiting.merchant_id, _money(state.awaiting))
     else:
         payment = command.payment
-        terms = _Terms(str(payment.payment_order_id), str(payment.merchant_id), payment.amount)
+        initiated_at = None if payment.initiated_at is None else payment.initiated_at.isoformat()
+        terms = _Terms(str(payment.payment_order_id), str(payment.merchant_id), payment.amount, initiated_at)
     result = command.result
     if result.decision == PspDecision.REQUIRES_ACTION:
         return [] if state.awaiting is not None else [_action_required(terms, result)]
@@ -305,6 +309,7 @@ class _Terms:
     payment_order_id: str
     merchant_id: str
     amount: Money
+    initiated_at: str | None = None  # a charge's (the PaymentInitiated's occurred_at): see PaymentDecided
 
 
 def _money(event: PaymentActionRequired) -> Money:
@@ -329,6 +334,7 @@ def _decided(
         psp_reference=result.psp_reference,
         amount_authorized_minor=authorized.minor if authorized is not None else None,
         psp_fee_minor=_psp_fee_minor(terms, result) if approved else None,
+        initiated_at=terms.initiated_at,
     )
 
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from initializer.domain.order import PaymentInitiationEvent, PaymentOrder
-from initializer.rows import KEY, order_key, order_row, status_fields
+from initializer.rows import KEY, order_key, order_row, presumed_fields, status_fields
 from payments_shared.eventstore.memory import InMemoryRows, RowWrite
 
 
@@ -19,8 +19,11 @@ class InMemoryPaymentOrders:
         row = order_row(order, version, initiation.data, at.isoformat())
         return self.rows.put(order_key(row.pop(KEY)), row)
 
-    def status_recorded(self, order: PaymentOrder, version: int, at: datetime) -> RowWrite:
-        return self.rows.set(order_key(order.payment_order_id), status_fields(order, version, at.isoformat()))
+    def status_recorded(
+        self, order: PaymentOrder, version: int, at: datetime, presumed: tuple[PaymentOrder, int] | None = None
+    ) -> RowWrite:
+        expected = None if presumed is None else presumed_fields(*presumed)
+        return self.rows.set(order_key(order.payment_order_id), status_fields(order, version, at.isoformat()), expected)
 
     def get(self, payment_order_id: str) -> dict[str, Any] | None:
         return self.rows.get(order_key(payment_order_id))

@@ -145,6 +145,17 @@ class RecordPaymentAction:
 
 
 @dataclass(frozen=True)
+class FirstCharge:
+    """What the outcome of a payment's first charge says of its order: whose, how much, initiated when. Such an
+    outcome most often finds the order as its first event left it, so it is recorded on that presumption
+    without reading the order first (initializer.app.record_outcome guards it)."""
+
+    merchant_id: MerchantId
+    amount: Money
+    initiated_at: datetime
+
+
+@dataclass(frozen=True)
 class RecordPaymentOutcome:
     """The finalizer decided the payment (its PaymentStatusUpdated event `source_event_id`): record it."""
 
@@ -154,6 +165,7 @@ class RecordPaymentOutcome:
     source_event_id: str
     # The event's amount: for a manual capture, AUTHORIZED's hold or SUCCESS's captured amount.
     amount_minor: int | None = None
+    first_charge: FirstCharge | None = None  # with the outcome of the first charge (the common case)
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from typing import Any, ClassVar
 
 from initializer.domain.card import CardSummary, expires_before
 from initializer.domain.commands import (
+    FirstCharge,
     RecordDisputeStatus,
     RecordPaymentAction,
     RecordPaymentOutcome,
@@ -393,6 +394,22 @@ class PaymentOrder:
         if self.status != OrderStatus.SUCCESS or not self.refunded().is_positive():
             return self.status
         return OrderStatus.REFUNDED if self.refunded() == self.charged() else OrderStatus.PARTIALLY_REFUNDED
+
+
+def as_first_left(payment_order_id: str, first: FirstCharge) -> PaymentOrder:
+    """The order as its first event left it, presumed by the outcome of its first charge: initiated, captured
+    automatically, nothing recorded since (stream version 1). What the outcome does not tell — the request's
+    fingerprint, the card, the payment method — is blank here: no outcome's decision or row reads it. The
+    presumption holds only where the write that relies on it is guarded (initializer.rows.presumed_fields)."""
+    return PaymentOrder(
+        payment_order_id=PaymentOrderId(payment_order_id),
+        merchant_id=first.merchant_id,
+        amount=first.amount,
+        status=OrderStatus.INITIATED,
+        created_at=first.initiated_at,
+        request_fingerprint="",
+        card=None,
+    )
 
 
 OrderCommand = (

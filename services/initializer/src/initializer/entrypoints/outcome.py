@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from initializer.domain.commands import (
+    FirstCharge,
     RecordDisputeStatus,
     RecordPaymentAction,
     RecordPaymentOutcome,
@@ -66,12 +67,14 @@ def outcome_command(envelope: EventEnvelope) -> tuple[OutcomeCommand, Cause]:
             str(envelope.event_id),
         ), cause
     data = PaymentStatusUpdatedData.model_validate(envelope.data)
+    first = None if data.initiated_at is None else FirstCharge(data.merchant_id, data.money(), data.initiated_at)
     return RecordPaymentOutcome(
         str(data.payment_order_id),
         data.status,
         data.error_message,
         str(envelope.event_id),
         amount_minor=data.amount_minor,  # the hold, or what a manual capture took (the order keeps it if manual)
+        first_charge=first,  # the outcome of a first charge: recorded without reading the order first
     ), cause
 
 

@@ -2,7 +2,8 @@
 queue: all four are the finalizer's), and of the wallet's PayoutPaid (its own queue, ledger-payouts): post the entry
 of the business event each tells of (a capture and the PSP's fee on it, a refund, a refund's reversal, a dispute, a
 dispute won, a payout, the PSP's payout to our bank or its failure) to its journal, once. A SUCCESS that carries the
-PSP's fee books two entries, each on its own stream: a redelivery after only the first was posted posts the second."""
+PSP's fee books two entries, each on its own stream, in one write: a redelivery finds both posted (and one after only
+the first was posted, by code that wrote them one at a time, posts the second)."""
 
 from __future__ import annotations
 
@@ -102,7 +103,7 @@ def _psp_payout(envelope: EventEnvelope) -> PostEntry:
 
 def _post(envelope: EventEnvelope) -> None:
     commands, cause = post_commands(envelope)
-    posted = [entry for command in commands if (entry := container.app().post(command, cause)) is not None]
+    posted = container.app().post_each(commands, cause) if commands else []
     if not posted:
         logger.info("nothing to post (failed payment or refund, or already posted)")
         return
