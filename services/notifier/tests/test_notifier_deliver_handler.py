@@ -323,6 +323,50 @@ def test_the_last_attempt_is_logged_parked_and_left_for_the_queue_redrive(stack:
     assert stack.dynamodb.get_item(TableName="webhook-deliveries", Key=key)["Item"]["parked"] == {"BOOL": True}
 
 
+def emf_lines(capsys: pytest.CaptureFixture[str]) -> list[dict[str, Any]]:
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    return [line for line in lines if "_aws" in line]
+
+
+def counted(lines: list[dict[str, Any]], name: str) -> float:
+    return sum(sum(v) if isinstance(v, list) else v for line in lines if (v := line.get(name)) is not None)
+
+
+def test_a_batch_counts_delivered_retried_and_parked_and_each_endpoint_failure(
+    stack: Stack, receiver: Receiver, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The dashboards' webhooks tile: delivered / retried / parked, and failures by endpoint (EMF metadata)."""
+    port = receiver.start()
+    stack.endpoint(f"http://127.0.0.1:{port}/fail")
+    from notifier.entrypoints import deliver
+
+    body = json.dumps({"merchant_id": MERCHANT, "event_id": EVENT, "endpoint_id": ENDPOINT})
+    first = sqs_record(body, "m-1", "rh-1", {"ApproximateReceiveCount": "1"}, stack.queue_arn)
+    final = {"ApproximateReceiveCount": str(SCHEDULE.max_receive_count)}
+    last = sqs_record(body, "m-2", "rh-2", final, stack.queue_arn)
+    capsys.readouterr()
+    deliver.handler({"Records": [first, last]}, LambdaContext())
+    failed = emf_lines(capsys)
+
+    assert (counted(failed, "WebhookDeliveriesDone"), counted(failed, "WebhookDeliveriesRetried")) == (0, 1)
+    assert counted(failed, "WebhookDeliveriesParked") == 1
+    failures = [line for line in failed if "WebhookEndpointFailures" in line]
+    # the second was deferred without a call (the endpoint failed moments ago): parked, but no endpoint failure
+    assert counted(failures, "WebhookEndpointFailures") == 1
+    assert {(f["merchant_id"], f["endpoint_id"], f["status"]) for f in failures} == {(MERCHANT, ENDPOINT, "500")}
+    # metadata, not dimensions: one CloudWatch metric, however many endpoints merchants register
+    dimensions = [d for f in failures for m in f["_aws"]["CloudWatchMetrics"] for d in m["Dimensions"]]
+    assert all("endpoint_id" not in d and "merchant_id" not in d for d in dimensions)
+
+    stack.endpoint(f"http://127.0.0.1:{port}/ok")
+    stack.clock.now += 3600  # past the endpoint's cool-down
+    deliver.handler({"Records": [first]}, LambdaContext())
+    delivered = emf_lines(capsys)
+    assert [counted(delivered, n) for n in ("WebhookDeliveriesDone", "WebhookDeliveriesRetried")] == [1, 0]
+    assert counted(delivered, "WebhookDeliveriesParked") == 0
+    assert counted(delivered, "WebhookEndpointFailures") == 0
+
+
 def test_rotated_secrets_both_sign_the_delivery(stack: Stack, receiver: Receiver) -> None:
     port = receiver.start()
     expires = int(time.time()) + 3600
