@@ -81,8 +81,9 @@ variable "tags" {
 locals {
   alarm_actions = concat(compact([var.platform.alarm_topic_arn]), var.alarm_actions)
   settings      = jsondecode(file(var.consumers_file))
-  queue         = coalesce(var.queue_settings, local.settings.queue)
-  consumer      = var.from_bus ? local.settings.consumers[var.name] : null
+  # merge, not coalesce: null adds nothing, and the file's queue may carry more settings than the variable's.
+  queue    = merge(local.settings.queue, var.queue_settings)
+  consumer = var.from_bus ? local.settings.consumers[var.name] : null
   # Names as they were before the queue name was a variable: alarms read "<queue>-age", "<dlq>-depth".
   queue_name = coalesce(var.queue_name, "${var.name}-inbox")
   dlq_name   = var.queue_name == null ? "${var.name}-dlq" : "${var.queue_name}-dlq"
