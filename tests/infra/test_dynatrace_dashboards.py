@@ -161,6 +161,13 @@ def emitted_metric_names() -> set[str]:
     return names
 
 
+def emf_metadata_keys() -> set[str]:
+    """Keys Powertools add_metadata(key=...) writes at the top of an EMF line (not dimensions: no metric each)."""
+    sources = [*Path("services").glob("*/src/**/*.py"), *Path("shared/src").glob("**/*.py")]
+    text = "\n".join(p.read_text() for p in sources)
+    return set(re.findall(r'add_metadata\(key="(\w+)"', text))
+
+
 def span_attributes_set_by_code() -> set[str]:
     sources = [*Path("shared/src").glob("**/*.py"), *Path("services").glob("*/src/**/*.py")]
     text = "\n".join(p.read_text() for p in sources)
@@ -232,7 +239,8 @@ def unknown_log_fields(query: str, emitted: set[str]) -> list[str]:
     for command in (c for c in commands(query) if c.startswith("fetch logs")):
         text = re.sub(r'"[^"]*"', '""', command)
         unknown += sorted(set(re.findall(r"\b(aws\.[a-z_.]+|log\.[a-z_.]+|loglevel|dt\.[a-z_.]+)", text)) - LOG_RECORD)
-        keys = {"access": ACCESS_LOG, "emf": FUNCTION_LOG | emitted, "j": ACCESS_LOG | FUNCTION_LOG}
+        emf = FUNCTION_LOG | emitted | emf_metadata_keys()
+        keys = {"access": ACCESS_LOG, "emf": emf, "j": ACCESS_LOG | FUNCTION_LOG}
         for alias, key in re.findall(r"\b(\w+)\[(\w+)\]", text):
             if key not in keys.get(alias, set()):
                 unknown.append(f"{alias}[{key}]")
@@ -374,6 +382,19 @@ def test_top_errors_group_by_a_normalized_message_and_include_api_gateway() -> N
     assert f'startsWith(aws.log_group, "{EXECUTION_LOG_PREFIX}")' in logs
     # numbers are normalized before the status is put in front: a 403 and a 503 stay two rows
     assert logs.index('replacePattern(error, "INT"') < logs.index("concat(toString(status)")
+
+
+def test_the_webhooks_tiles_show_what_the_local_dashboards_panel_does() -> None:
+    """tools/devstack's webhooks panel (delivered / retried / parked), deployed: the deliverer's EMF counts, the
+    deliveries DLQ's depth, and the failing endpoints (EMF metadata, grouped per merchant and endpoint)."""
+    webhooks = [t for t in tiles(Path("infra/dynatrace/lambda_execution.json")) if "ebhook" in t["title"]]
+    text = "\n".join(t["query"] for t in webhooks)
+    for name in ("WebhookDeliveriesDone", "WebhookDeliveriesRetried", "WebhookDeliveriesParked"):
+        assert f"emf[{name}]" in text and name in emitted_metric_names(), name
+    assert 'queuename == "notifier-deliveries-dlq"' in text
+    [per_endpoint] = [t for t in webhooks if "WebhookEndpointFailures" in t["query"]]
+    assert "by: {merchant_id = emf[merchant_id], endpoint_id = emf[endpoint_id]}" in per_endpoint["query"]
+    assert {"merchant_id", "endpoint_id", "status"} <= emf_metadata_keys()
 
 
 def test_the_seeds_missing_metrics_are_plotted() -> None:

@@ -13,6 +13,7 @@ import pytest
 from devstack.load import MERCHANTS, drive, http, settle
 from devstack.moto_local import client, wait_until_drained
 from devstack.stack import Devstack
+from devstack.webhooks import register_everyone
 from ops.cli import main
 
 from payments_testing.events import payment_status_updated
@@ -65,6 +66,39 @@ def test_a_dead_letter_is_listed_then_redriven_and_processed_once(
     wait_until_drained("wallet-inbox")  # every delivery so far has been processed
     assert wallet_minor(stack, merchant) == before + 500  # processed once
     assert ops(stack, "dlq", "list") == (0, [])
+
+
+def test_a_parked_webhook_delivery_is_listed_then_redriven_and_delivered_again(stack: Devstack) -> None:
+    """A delivery the queue parked after every attempt (its endpoint was down for days): `dlq list` names it,
+    `dlq redrive` sends it back to notifier-deliveries, and the deliverer attempts it again, delivered."""
+    hooks = register_everyone(stack.api.url, stack.keys, stack.receiver, MERCHANTS, seed=21)
+    assert hooks.unexpected == []
+    sent = drive(stack.api.url, stack.keys, 4, 2, seed=21, progress=False, mix=[("approve", 1.0)])
+    settle(stack.api.url, stack.keys, sent, timeout_s=120)
+    deadline = time.monotonic() + 60
+    while not stack.receiver.acknowledged() and time.monotonic() < deadline:
+        time.sleep(0.5)
+    merchant = next(m for m in MERCHANTS if stack.receiver.acknowledged(m))
+    [(event_id, before), *_] = stack.receiver.acknowledged(merchant).items()
+    wait_until_drained("notifier-deliveries")
+    sqs = client("sqs")
+    parked = {"merchant_id": merchant, "event_id": event_id, "endpoint_id": hooks.endpoints[merchant]}
+    dlq = sqs.get_queue_url(QueueName="notifier-deliveries-dlq")["QueueUrl"]
+    sqs.send_message(QueueUrl=dlq, MessageBody=json.dumps(parked))
+
+    code, letters = ops(stack, "dlq", "list", "--consumer", "notifier-deliveries")
+    assert code == 1
+    [letter] = letters
+    assert (letter["consumer"], letter["event_id"]) == ("notifier-deliveries", event_id)
+    assert f"endpoint {parked['endpoint_id']} of merchant {merchant}" in letter["reason"]
+
+    [moved] = ops(stack, "dlq", "redrive", "--consumer", "notifier-deliveries")[1]
+    assert (moved["consumer"], moved["method"], moved["moved"]) == ("notifier-deliveries", "send-then-delete", 1)
+    deadline = time.monotonic() + 60
+    while stack.receiver.acknowledged(merchant)[event_id] == before and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert stack.receiver.acknowledged(merchant)[event_id] == before + 1  # attempted again, and acknowledged
+    assert ops(stack, "dlq", "list", "--consumer", "notifier-deliveries") == (0, [])
 
 
 def test_a_payment_is_traced_across_the_four_stores_in_one_trace(

@@ -7,15 +7,16 @@ import http.client
 import json
 import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import stripe
+from fake_psp.server import API_KEY, AUTHENTICATION_FAILURE_MESSAGE, FakePsp, stripe_signature
 from stripe.params import PaymentIntentCancelParams
 
-from fake_psp.server import API_KEY, AUTHENTICATION_FAILURE_MESSAGE, FakePsp, stripe_signature
+from payments_testing.loopback import LoopbackServer
 
 SIGNING_KEY = "whsec_receiver_under_test"  # the endpoint's secret, as the Dashboard shows it
 RETURN_URL = "https://shop.example/checkout/return?order=42"
@@ -46,21 +47,18 @@ class Receiver:
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True).start()  # quick to stop
+        self._server = LoopbackServer(Handler).start()
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}/stripe/webhooks"
+        return self._server.url("/stripe/webhooks")
 
     def event_ids(self) -> list[str]:
         with self._lock:
             return [json.loads(body)["id"] for body, _ in self.deliveries]
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        self._server.stop()
 
 
 @pytest.fixture

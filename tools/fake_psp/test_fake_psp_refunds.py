@@ -4,16 +4,16 @@ keys as for the other POSTs, and the refund-fail test card's later failure with 
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
 import stripe
-
 from fake_psp.server import API_KEY, REFUND_FAILURE_REASON, FakePsp
+
+from payments_testing.loopback import LoopbackServer
 
 SIGNING_KEY = "whsec_refund_receiver"
 
@@ -37,17 +37,14 @@ class Receiver:
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True).start()
+        self._server = LoopbackServer(Handler).start()
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}/webhooks"
+        return self._server.url("/webhooks")
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        self._server.stop()
 
 
 @pytest.fixture

@@ -9,13 +9,11 @@ from __future__ import annotations
 import datetime
 import importlib
 import json
-import socket
 import ssl
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -38,6 +36,7 @@ from notifier.domain.url_policy import resolve_target
 from payments_testing.aws import LambdaContext, aws_client, fake_credentials
 from payments_testing.events import sqs_record
 from payments_testing.fixtures import fresh_runtime
+from payments_testing.loopback import LoopbackServer, free_port, serving
 from payments_testing.stores import table
 
 MERCHANT, EVENT, ENDPOINT = "merchant-1", "evt_0001764064800000_0123456789abcdef", "we_" + "b" * 24
@@ -50,7 +49,7 @@ class Receiver:
     """Answers by path: /ok 200, /fail 500, /redirect 302, /big 200 with 100 KiB, /slow after 1.5 s."""
 
     received: list[tuple[str, dict[str, str], bytes]] = field(default_factory=list)
-    server: ThreadingHTTPServer | None = None
+    server: LoopbackServer | None = None
     down: bool = False  # every path answers 503 meanwhile
 
     def start(self, tls: ssl.SSLContext | None = None) -> int:
@@ -79,12 +78,8 @@ class Receiver:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        if tls is not None:
-            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        return self.server.server_address[1]
+        self.server = LoopbackServer(Handler, tls=tls).start()
+        return self.server.port
 
 
 @pytest.fixture
@@ -92,8 +87,7 @@ def receiver() -> Iterator[Receiver]:
     r = Receiver()
     yield r
     if r.server:
-        r.server.shutdown()
-        r.server.server_close()
+        r.server.stop()
 
 
 @pytest.fixture
@@ -265,9 +259,7 @@ def test_a_failed_attempt_is_reported_and_comes_back_after_the_scheduled_wait(
 
 
 def test_connection_refused_is_a_failure_and_defers_the_endpoint(stack: Stack) -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]  # closed again: nothing listens there
+    port = free_port()  # nothing listens there
     stack.endpoint(f"http://127.0.0.1:{port}/ok")
 
     response, row = stack.deliver_once()
@@ -321,6 +313,50 @@ def test_the_last_attempt_is_logged_parked_and_left_for_the_queue_redrive(stack:
     assert stack.sqs.visibility_changes == []
     key = {"merchant_id": {"S": MERCHANT}, "event_id#endpoint_id": {"S": f"{EVENT}#{ENDPOINT}"}}
     assert stack.dynamodb.get_item(TableName="webhook-deliveries", Key=key)["Item"]["parked"] == {"BOOL": True}
+
+
+def emf_lines(capsys: pytest.CaptureFixture[str]) -> list[dict[str, Any]]:
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    return [line for line in lines if "_aws" in line]
+
+
+def counted(lines: list[dict[str, Any]], name: str) -> float:
+    return sum(sum(v) if isinstance(v, list) else v for line in lines if (v := line.get(name)) is not None)
+
+
+def test_a_batch_counts_delivered_retried_and_parked_and_each_endpoint_failure(
+    stack: Stack, receiver: Receiver, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The dashboards' webhooks tile: delivered / retried / parked, and failures by endpoint (EMF metadata)."""
+    port = receiver.start()
+    stack.endpoint(f"http://127.0.0.1:{port}/fail")
+    from notifier.entrypoints import deliver
+
+    body = json.dumps({"merchant_id": MERCHANT, "event_id": EVENT, "endpoint_id": ENDPOINT})
+    first = sqs_record(body, "m-1", "rh-1", {"ApproximateReceiveCount": "1"}, stack.queue_arn)
+    final = {"ApproximateReceiveCount": str(SCHEDULE.max_receive_count)}
+    last = sqs_record(body, "m-2", "rh-2", final, stack.queue_arn)
+    capsys.readouterr()
+    deliver.handler({"Records": [first, last]}, LambdaContext())
+    failed = emf_lines(capsys)
+
+    assert (counted(failed, "WebhookDeliveriesDone"), counted(failed, "WebhookDeliveriesRetried")) == (0, 1)
+    assert counted(failed, "WebhookDeliveriesParked") == 1
+    failures = [line for line in failed if "WebhookEndpointFailures" in line]
+    # the second was deferred without a call (the endpoint failed moments ago): parked, but no endpoint failure
+    assert counted(failures, "WebhookEndpointFailures") == 1
+    assert {(f["merchant_id"], f["endpoint_id"], f["status"]) for f in failures} == {(MERCHANT, ENDPOINT, "500")}
+    # metadata, not dimensions: one CloudWatch metric, however many endpoints merchants register
+    dimensions = [d for f in failures for m in f["_aws"]["CloudWatchMetrics"] for d in m["Dimensions"]]
+    assert all("endpoint_id" not in d and "merchant_id" not in d for d in dimensions)
+
+    stack.endpoint(f"http://127.0.0.1:{port}/ok")
+    stack.clock.now += 3600  # past the endpoint's cool-down
+    deliver.handler({"Records": [first]}, LambdaContext())
+    delivered = emf_lines(capsys)
+    assert [counted(delivered, n) for n in ("WebhookDeliveriesDone", "WebhookDeliveriesRetried")] == [1, 0]
+    assert counted(delivered, "WebhookDeliveriesParked") == 0
+    assert counted(delivered, "WebhookEndpointFailures") == 0
 
 
 def test_rotated_secrets_both_sign_the_delivery(stack: Stack, receiver: Receiver) -> None:
@@ -431,14 +467,9 @@ def test_the_response_body_is_read_up_to_64_kib_and_one_byte_more_fails(size: in
         def log_message(self, *args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Sized)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        target = resolve_target(f"http://127.0.0.1:{server.server_address[1]}/", allow_loopback=True)
+    with serving(Sized) as server:
+        target = resolve_target(server.url("/"), allow_loopback=True)
         attempt = UrllibSender(connect_timeout_s=1, response_timeout_s=2).send(target, b"{}", {})
-    finally:
-        server.shutdown()
-        server.server_close()
 
     assert attempt.delivered is delivered
     assert attempt.status == ("200" if delivered else "200: response body over 65536 bytes")

@@ -1,6 +1,8 @@
 # A consumer behind its own queue: EventBridge rule → SQS queue → Lambda event source mapping.
 # EventBridge never invokes the function directly: an asynchronous invocation is dropped after Lambda's two
 # retries, while a queue keeps the event until the function reports it done or redrive parks it in the DLQ.
+# With from_bus = false the queue is fed by its producers' SendMessage alone (the notifier's deliveries): no
+# rule, target or queue policy admitting events.amazonaws.com; the same DLQ, alarms and mapping.
 
 variable "name" {
   description = "The consumer's name in the consumers file (also the rule and queue name)."
@@ -10,6 +12,32 @@ variable "name" {
 variable "consumers_file" {
   description = "contracts/consumers.json: each consumer's pattern and function, and the queue settings."
   type        = string
+}
+
+variable "from_bus" {
+  description = "False: no EventBridge rule feeds the queue (its producers send to it); name need not be a consumer in the file."
+  type        = bool
+  default     = true
+}
+
+variable "queue_name" {
+  description = "The queue's name (its DLQ: <queue_name>-dlq); default <name>-inbox and <name>-dlq."
+  type        = string
+  default     = null
+}
+
+variable "queue_settings" {
+  description = "The queue's settings when not the consumers file's shared \"queue\" (e.g. a redrive count from a retry schedule)."
+  type = object({
+    batch_size                      = number
+    maximum_batching_window_seconds = number
+    maximum_concurrency             = number
+    max_receive_count               = number
+    visibility_timeout_seconds      = number
+    message_retention_seconds       = number
+    dlq_retention_seconds           = number
+  })
+  default = null
 }
 
 variable "function" {
@@ -40,7 +68,7 @@ variable "alarm_actions" {
 }
 
 variable "max_wait_seconds" {
-  description = "How long an event may wait in the inbox before someone is told (the bound on a payment's time to its final status, per hop)."
+  description = "How long a message may wait in the queue before someone is told (for the payment flow's consumers: the bound on a payment's time to its final status, per hop)."
   type        = number
   default     = 900
 }
@@ -53,11 +81,16 @@ variable "tags" {
 locals {
   alarm_actions = concat(compact([var.platform.alarm_topic_arn]), var.alarm_actions)
   settings      = jsondecode(file(var.consumers_file))
-  queue         = local.settings.queue
-  consumer      = local.settings.consumers[var.name]
+  # merge, not coalesce: null adds nothing, and the file's queue may carry more settings than the variable's.
+  queue    = merge(local.settings.queue, var.queue_settings)
+  consumer = var.from_bus ? local.settings.consumers[var.name] : null
+  # Names as they were before the queue name was a variable: alarms read "<queue>-age", "<dlq>-depth".
+  queue_name = coalesce(var.queue_name, "${var.name}-inbox")
+  dlq_name   = var.queue_name == null ? "${var.name}-dlq" : "${var.queue_name}-dlq"
 }
 
 resource "aws_cloudwatch_event_rule" "this" {
+  count          = var.from_bus ? 1 : 0
   name           = var.name
   event_bus_name = var.platform.bus_name
   event_pattern  = file("${dirname(var.consumers_file)}/event_patterns/${local.consumer.pattern}.json")
@@ -65,14 +98,14 @@ resource "aws_cloudwatch_event_rule" "this" {
 }
 
 resource "aws_sqs_queue" "dlq" {
-  name                      = "${var.name}-dlq"
+  name                      = local.dlq_name
   message_retention_seconds = local.queue.dlq_retention_seconds
   kms_master_key_id         = var.platform.kms_key_arn
   tags                      = var.tags
 }
 
 resource "aws_sqs_queue" "inbox" {
-  name                       = "${var.name}-inbox"
+  name                       = local.queue_name
   visibility_timeout_seconds = local.queue.visibility_timeout_seconds
   message_retention_seconds  = local.queue.message_retention_seconds
   kms_master_key_id          = var.platform.kms_key_arn
@@ -81,19 +114,11 @@ resource "aws_sqs_queue" "inbox" {
     maxReceiveCount     = local.queue.max_receive_count
   })
   tags = var.tags
-
-  lifecycle {
-    precondition {
-      # AWS's guidance for SQS event sources: a batch still running must not become visible again.
-      condition     = local.queue.visibility_timeout_seconds >= 6 * var.function.timeout
-      error_message = "The queue's visibility timeout must be at least six times the function timeout."
-    }
-  }
 }
 
 # Only this rule may send to the inbox; only this rule (hand-over failures) may send to the DLQ directly.
 data "aws_iam_policy_document" "from_rule" {
-  for_each = { inbox = aws_sqs_queue.inbox.arn, dlq = aws_sqs_queue.dlq.arn }
+  for_each = var.from_bus ? { inbox = aws_sqs_queue.inbox.arn, dlq = aws_sqs_queue.dlq.arn } : {}
   statement {
     sid       = "FromRule${title(each.key)}"
     actions   = ["sqs:SendMessage"]
@@ -105,25 +130,28 @@ data "aws_iam_policy_document" "from_rule" {
     condition {
       test     = "ArnEquals"
       variable = "aws:SourceArn"
-      values   = [aws_cloudwatch_event_rule.this.arn]
+      values   = [aws_cloudwatch_event_rule.this[0].arn]
     }
   }
 }
 
 resource "aws_sqs_queue_policy" "inbox" {
+  count     = var.from_bus ? 1 : 0
   queue_url = aws_sqs_queue.inbox.id
   policy    = data.aws_iam_policy_document.from_rule["inbox"].json
 }
 
 resource "aws_sqs_queue_policy" "dlq" {
+  count     = var.from_bus ? 1 : 0
   queue_url = aws_sqs_queue.dlq.id
   policy    = data.aws_iam_policy_document.from_rule["dlq"].json
 }
 
 resource "aws_cloudwatch_event_target" "this" {
-  rule           = aws_cloudwatch_event_rule.this.name
+  count          = var.from_bus ? 1 : 0
+  rule           = aws_cloudwatch_event_rule.this[0].name
   event_bus_name = var.platform.bus_name
-  target_id      = "${var.name}-inbox"
+  target_id      = local.queue_name
   arn            = aws_sqs_queue.inbox.arn
 
   retry_policy {
@@ -181,10 +209,19 @@ resource "aws_lambda_event_source_mapping" "this" {
   }
 
   depends_on = [aws_iam_role_policy.consume]
+
+  lifecycle {
+    precondition {
+      # AWS's guidance for SQS event sources: a batch still running must not become visible again. (Checked
+      # here, not on the queue: a function whose environment names its own queue's URL would be a cycle.)
+      condition     = local.queue.visibility_timeout_seconds >= 6 * var.function.timeout
+      error_message = "The queue's visibility timeout must be at least six times the function timeout."
+    }
+  }
 }
 
 resource "aws_cloudwatch_metric_alarm" "dlq_depth" {
-  alarm_name          = "${var.name}-dlq-depth"
+  alarm_name          = "${local.dlq_name}-depth"
   alarm_description   = "Messages the ${var.name} consumer gave up on: see README's runbook."
   namespace           = "AWS/SQS"
   metric_name         = "ApproximateNumberOfMessagesVisible"
@@ -200,7 +237,7 @@ resource "aws_cloudwatch_metric_alarm" "dlq_depth" {
 
 # A parked message nobody has handled for a day: the depth alarm above fired and went unanswered.
 resource "aws_cloudwatch_metric_alarm" "dlq_age" {
-  alarm_name          = "${var.name}-dlq-age"
+  alarm_name          = "${local.dlq_name}-age"
   alarm_description   = "A message has waited over a day in the ${var.name} DLQ: a payment's effect is still missing."
   namespace           = "AWS/SQS"
   metric_name         = "ApproximateAgeOfOldestMessage"
@@ -216,8 +253,8 @@ resource "aws_cloudwatch_metric_alarm" "dlq_age" {
 
 # Events waiting longer than the bound: payments not final (finalizer, initializer-outcome) or books behind.
 resource "aws_cloudwatch_metric_alarm" "inbox_age" {
-  alarm_name          = "${var.name}-inbox-age"
-  alarm_description   = "Events have waited over ${var.max_wait_seconds} s for the ${var.name} consumer."
+  alarm_name          = "${local.queue_name}-age"
+  alarm_description   = "Messages have waited over ${var.max_wait_seconds} s for the ${var.name} consumer."
   namespace           = "AWS/SQS"
   metric_name         = "ApproximateAgeOfOldestMessage"
   dimensions          = { QueueName = aws_sqs_queue.inbox.name }
@@ -233,11 +270,20 @@ resource "aws_cloudwatch_metric_alarm" "inbox_age" {
 }
 
 output "rule_arn" {
-  value = aws_cloudwatch_event_rule.this.arn
+  description = "null when from_bus = false."
+  value       = one(aws_cloudwatch_event_rule.this[*].arn)
 }
 
 output "queue_arn" {
   value = aws_sqs_queue.inbox.arn
+}
+
+output "queue_url" {
+  value = aws_sqs_queue.inbox.url
+}
+
+output "queue_name" {
+  value = aws_sqs_queue.inbox.name
 }
 
 output "dlq_arn" {
@@ -246,4 +292,25 @@ output "dlq_arn" {
 
 output "dlq_name" {
   value = aws_sqs_queue.dlq.name
+}
+
+# The rule, its target and the queue policies were single resources before from_bus: the same objects.
+moved {
+  from = aws_cloudwatch_event_rule.this
+  to   = aws_cloudwatch_event_rule.this[0]
+}
+
+moved {
+  from = aws_cloudwatch_event_target.this
+  to   = aws_cloudwatch_event_target.this[0]
+}
+
+moved {
+  from = aws_sqs_queue_policy.inbox
+  to   = aws_sqs_queue_policy.inbox[0]
+}
+
+moved {
+  from = aws_sqs_queue_policy.dlq
+  to   = aws_sqs_queue_policy.dlq[0]
 }

@@ -13,7 +13,7 @@ locals {
     WEBHOOK_ENDPOINTS_TABLE  = module.endpoints.name
     MERCHANT_EVENTS_TABLE    = module.merchant_events.name
     WEBHOOK_DELIVERIES_TABLE = module.deliveries_log.name
-    DELIVERIES_QUEUE_URL     = aws_sqs_queue.deliveries.url
+    DELIVERIES_QUEUE_URL     = module.deliveries_queue.queue_url
     # Never WEBHOOK_TARGETS_ALLOW_LOOPBACK: loopback receivers are the local run's alone (tests/infra checks).
   }
   functions = {
@@ -28,7 +28,7 @@ locals {
         # A registration or a deletion writes the endpoint and its merchant's count in one transaction.
         { sid = "KeepEndpoints", actions = ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"], resources = [module.endpoints.arn] },
         { sid = "ReadMerchantEvents", actions = ["dynamodb:GetItem", "dynamodb:Query"], resources = [module.merchant_events.arn] },
-        { sid = "QueueRedeliveries", actions = ["sqs:SendMessage"], resources = [aws_sqs_queue.deliveries.arn] },
+        { sid = "QueueRedeliveries", actions = ["sqs:SendMessage"], resources = [module.deliveries_queue.queue_arn] },
         local.deliveries_key_statement,
       ]
     }
@@ -39,19 +39,19 @@ locals {
       statements = [
         { sid = "RecordMerchantEvents", actions = ["dynamodb:PutItem"], resources = [module.merchant_events.arn] },
         { sid = "ReadEndpoints", actions = ["dynamodb:Query"], resources = [module.endpoints.arn] },
-        { sid = "QueueDeliveries", actions = ["sqs:SendMessage"], resources = [aws_sqs_queue.deliveries.arn] },
+        { sid = "QueueDeliveries", actions = ["sqs:SendMessage"], resources = [module.deliveries_queue.queue_arn] },
         local.deliveries_key_statement,
       ]
     }
     # One signed POST per delivery message; its attempts and each endpoint's health in webhook-deliveries; a
-    # failure re-scheduled with ChangeMessageVisibility(Batch) (the event source mapping's grants are below).
+    # failure re-scheduled with ChangeMessageVisibility(Batch) (the event source mapping's grants: the module's).
     "notifier-deliver" = {
       handler = "notifier.entrypoints.deliver.handler"
       tables  = [module.endpoints.name, module.merchant_events.name, module.deliveries_log.name]
       statements = [
         { sid = "ReadEventsAndEndpoints", actions = ["dynamodb:GetItem"], resources = [module.endpoints.arn, module.merchant_events.arn] },
         { sid = "LogDeliveries", actions = ["dynamodb:GetItem", "dynamodb:UpdateItem"], resources = [module.deliveries_log.arn] },
-        { sid = "RescheduleDeliveries", actions = ["sqs:ChangeMessageVisibility"], resources = [aws_sqs_queue.deliveries.arn] },
+        { sid = "RescheduleDeliveries", actions = ["sqs:ChangeMessageVisibility"], resources = [module.deliveries_queue.queue_arn] },
       ]
     }
   }
@@ -62,7 +62,7 @@ locals {
     resources = [local.platform.kms_key_arn]
     conditions = [
       { test = "StringEquals", variable = "kms:ViaService", values = ["sqs.${var.region}.amazonaws.com"] },
-      { test = "StringEquals", variable = "kms:EncryptionContext:aws:sqs:arn", values = [aws_sqs_queue.deliveries.arn] },
+      { test = "StringEquals", variable = "kms:EncryptionContext:aws:sqs:arn", values = [module.deliveries_queue.queue_arn] },
     ]
   }
 }
@@ -106,118 +106,59 @@ module "subscription" {
 }
 
 # Deliveries: no EventBridge rule (notifier-record and notifier-api send them). A failed attempt is made visible
-# again after its backoff; after the schedule's last attempt the redrive parks the message.
-resource "aws_sqs_queue" "deliveries_dlq" {
-  name                      = "${local.deliveries.queue}-dlq"
-  message_retention_seconds = local.deliveries.dlq_retention_seconds
-  kms_master_key_id         = local.platform.kms_key_arn
-}
-
-resource "aws_sqs_queue" "deliveries" {
-  name                       = local.deliveries.queue
-  visibility_timeout_seconds = local.deliveries.visibility_timeout_seconds
-  message_retention_seconds  = local.deliveries.message_retention_seconds
-  kms_master_key_id          = local.platform.kms_key_arn
-  redrive_policy = jsonencode({
-    deadLetterTargetArn = aws_sqs_queue.deliveries_dlq.arn
-    maxReceiveCount     = local.retry_schedule.max_receive_count
-  })
-
-  lifecycle {
-    precondition {
-      # A message must live through every wait of the schedule before the redrive parks it.
-      condition     = local.deliveries.message_retention_seconds > sum(concat([0], local.retry_schedule.delays_s)) + 3600
-      error_message = "The deliveries' retention must outlast the retry schedule."
-    }
-    precondition {
-      condition     = local.retry_schedule.max_receive_count == length(local.retry_schedule.delays_s) + 1
-      error_message = "maxReceiveCount is the schedule's attempts: one more than its waits."
-    }
+# again after its backoff; after the schedule's last attempt the redrive parks the message in
+# notifier-deliveries-dlq (alarmed: an endpoint failed every attempt for ~3 days). GET /events lets its merchant
+# catch up, and POST /events/{id}/redeliver (or `payments-ops dlq redrive`) sends them again.
+module "deliveries_queue" {
+  source         = "../../modules/event_subscription"
+  name           = "notifier-deliveries"
+  from_bus       = false
+  queue_name     = local.deliveries.queue
+  consumers_file = local.consumers_file
+  queue_settings = {
+    batch_size                      = local.deliveries.batch_size
+    maximum_batching_window_seconds = local.deliveries.maximum_batching_window_seconds
+    maximum_concurrency             = local.deliveries.maximum_concurrency
+    max_receive_count               = local.retry_schedule.max_receive_count
+    visibility_timeout_seconds      = local.deliveries.visibility_timeout_seconds
+    message_retention_seconds       = local.deliveries.message_retention_seconds
+    dlq_retention_seconds           = local.deliveries.dlq_retention_seconds
   }
+  # Deliveries waiting far beyond their schedule's step: the deliverer is failing or throttled, not the endpoints.
+  max_wait_seconds = local.deliveries.message_retention_seconds - 3600
+  function         = module.service.functions["notifier-deliver"]
+  platform         = local.platform
 }
 
-data "aws_iam_policy_document" "consume_deliveries" {
-  statement {
-    sid       = "ConsumeDeliveries"
-    actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"]
-    resources = [aws_sqs_queue.deliveries.arn]
-  }
-  statement {
-    sid       = "DeliveriesKeyThroughSqs"
-    actions   = ["kms:Decrypt"]
-    resources = [local.platform.kms_key_arn]
-    condition {
-      test     = "StringEquals"
-      variable = "kms:ViaService"
-      values   = ["sqs.${var.region}.amazonaws.com"]
-    }
-    condition {
-      test     = "StringEquals"
-      variable = "kms:EncryptionContext:aws:sqs:arn"
-      values   = [aws_sqs_queue.deliveries.arn]
-    }
-  }
+# The hand-written queue, DLQ, grant, mapping and alarms before the module took them: the same objects.
+moved {
+  from = aws_sqs_queue.deliveries
+  to   = module.deliveries_queue.aws_sqs_queue.inbox
 }
 
-resource "aws_iam_role_policy" "consume_deliveries" {
-  name   = "notifier-deliveries-consume"
-  role   = module.service.functions["notifier-deliver"].role_name
-  policy = data.aws_iam_policy_document.consume_deliveries.json
+moved {
+  from = aws_sqs_queue.deliveries_dlq
+  to   = module.deliveries_queue.aws_sqs_queue.dlq
 }
 
-resource "aws_lambda_event_source_mapping" "deliveries" {
-  event_source_arn                   = aws_sqs_queue.deliveries.arn
-  function_name                      = module.service.functions["notifier-deliver"].alias_arn
-  batch_size                         = local.deliveries.batch_size
-  maximum_batching_window_in_seconds = local.deliveries.maximum_batching_window_seconds
-  function_response_types            = ["ReportBatchItemFailures"]
-
-  scaling_config {
-    maximum_concurrency = local.deliveries.maximum_concurrency
-  }
-
-  depends_on = [aws_iam_role_policy.consume_deliveries]
-
-  lifecycle {
-    precondition {
-      # AWS's guidance for SQS event sources: a batch still running must not become visible again.
-      condition     = local.deliveries.visibility_timeout_seconds >= 6 * module.service.functions["notifier-deliver"].timeout
-      error_message = "The queue's visibility timeout must be at least six times the function timeout."
-    }
-  }
+moved {
+  from = aws_iam_role_policy.consume_deliveries
+  to   = module.deliveries_queue.aws_iam_role_policy.consume
 }
 
-# Parked deliveries: an endpoint failed every attempt for ~3 days. GET /events lets its merchant catch up, and
-# POST /events/{id}/redeliver (or SQS's message move task back to notifier-deliveries) sends them again.
-resource "aws_cloudwatch_metric_alarm" "parked" {
-  alarm_name          = "${local.deliveries.queue}-dlq-depth"
-  alarm_description   = "Webhook deliveries parked after every retry failed: a merchant endpoint is down or refusing."
-  namespace           = "AWS/SQS"
-  metric_name         = "ApproximateNumberOfMessagesVisible"
-  dimensions          = { QueueName = aws_sqs_queue.deliveries_dlq.name }
-  statistic           = "Maximum"
-  period              = 300
-  evaluation_periods  = 1
-  threshold           = 0
-  comparison_operator = "GreaterThanThreshold"
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = [local.platform.alarm_topic_arn]
+moved {
+  from = aws_lambda_event_source_mapping.deliveries
+  to   = module.deliveries_queue.aws_lambda_event_source_mapping.this
 }
 
-# Deliveries waiting far beyond their schedule's step: the deliverer is failing or throttled, not the endpoints.
-resource "aws_cloudwatch_metric_alarm" "deliveries_age" {
-  alarm_name          = "${local.deliveries.queue}-age"
-  alarm_description   = "A webhook delivery has waited longer than its retry schedule allows."
-  namespace           = "AWS/SQS"
-  metric_name         = "ApproximateAgeOfOldestMessage"
-  dimensions          = { QueueName = aws_sqs_queue.deliveries.name }
-  statistic           = "Maximum"
-  period              = 300
-  evaluation_periods  = 3
-  threshold           = local.deliveries.message_retention_seconds - 3600
-  comparison_operator = "GreaterThanThreshold"
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = [local.platform.alarm_topic_arn]
+moved {
+  from = aws_cloudwatch_metric_alarm.parked
+  to   = module.deliveries_queue.aws_cloudwatch_metric_alarm.dlq_depth
+}
+
+moved {
+  from = aws_cloudwatch_metric_alarm.deliveries_age
+  to   = module.deliveries_queue.aws_cloudwatch_metric_alarm.inbox_age
 }
 
 module "api" {
@@ -238,5 +179,15 @@ output "tables" {
 }
 
 output "deliveries_queue_url" {
-  value = aws_sqs_queue.deliveries.url
+  value = module.deliveries_queue.queue_url
+
+  precondition {
+    # A message must live through every wait of the schedule before the redrive parks it.
+    condition     = local.deliveries.message_retention_seconds > sum(concat([0], local.retry_schedule.delays_s)) + 3600
+    error_message = "The deliveries' retention must outlast the retry schedule."
+  }
+  precondition {
+    condition     = local.retry_schedule.max_receive_count == length(local.retry_schedule.delays_s) + 1
+    error_message = "maxReceiveCount is the schedule's attempts: one more than its waits."
+  }
 }

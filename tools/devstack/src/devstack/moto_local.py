@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -13,19 +12,13 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
+from devstack import moto_metric_streams, moto_rest_api, moto_snapstart, moto_transactions, resources
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from devstack import moto_metric_streams, moto_rest_api, moto_snapstart, moto_transactions, resources
 from payments_shared.event_patterns import load_pattern
+from payments_testing.loopback import free_port
 from payments_testing.strict_dynamodb import MOTO_LOCK
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
 
 logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no access log per moto request
 

@@ -18,10 +18,11 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from notifier.domain.signature import HEADER, SignatureMismatch, verify
+from payments_testing.loopback import LoopbackServer
 
 ALL = "*"
 
@@ -52,23 +53,20 @@ class WebhookReceiver:
     _stretches: dict[str, _Stretch] = field(default_factory=dict)
     _handlers: dict[str, Callable[[dict[str, Any]], object]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
-    _server: ThreadingHTTPServer | None = None
+    _server: LoopbackServer | None = None
 
     # -- set-up ---------------------------------------------------------------------------------------------------
     def start(self) -> WebhookReceiver:
-        self._server = ThreadingHTTPServer((self.host, 0), _handler(self))
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, name="webhook-receiver", daemon=True).start()
+        self._server = LoopbackServer(_handler(self), host=self.host, name="webhook-receiver").start()
         return self
 
     def stop(self) -> None:
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+            self._server.stop()
 
     def url(self, endpoint: str) -> str:
         assert self._server is not None, "start() first"
-        return f"http://{self.host}:{self._server.server_address[1]}/{endpoint}"
+        return self._server.url(f"/{endpoint}")
 
     def expect(self, endpoint: str, secret: str) -> None:
         """The endpoint's secret (after a rotation, add the new one: both are accepted, as a merchant would)."""

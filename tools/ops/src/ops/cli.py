@@ -25,14 +25,13 @@ from typing import Any, TextIO
 
 from ops import psp_balance, psp_charges, psp_payout, replay
 from ops.aws import Target
-from ops.dead_letters import list_letters, redrive
+from ops.dead_letters import list_letters, parking_queues, redrive
 from ops.payment_trace import trace_payment
 from ops.read_models import READ_MODELS, STORE_SCHEMAS
 from ops.rebuild import rebuild
 from ops.reconcile import gather, reconcile
 from ops.stores import events_by_stream, scan
 from payments_shared.topology import EVENT_STORES as STORES  # the tables the Terraform names
-from payments_shared.topology import consumers
 
 
 def parser() -> argparse.ArgumentParser:
@@ -44,7 +43,8 @@ def parser() -> argparse.ArgumentParser:
     top.add_argument("--endpoint-url", help="a local AWS endpoint, e.g. the local stack's moto")
     top.add_argument("--json", action="store_true", help="print JSON instead of a table")
     commands = top.add_subparsers(dest="command", required=True)
-    dlq = commands.add_parser("dlq", help="dead letters of the consumers' queues").add_subparsers(
+    text = "dead letters of the consumers' queues and of the notifier's webhook deliveries (notifier-deliveries)"
+    dlq = commands.add_parser("dlq", help=text).add_subparsers(
         dest="action", required=True
     )
     for action, text in (
@@ -52,7 +52,9 @@ def parser() -> argparse.ArgumentParser:
         ("redrive", "move dead letters back to their consumer's queue"),
     ):
         command = dlq.add_parser(action, help=text, description=text)
-        command.add_argument("--consumer", action="append", help="only this consumer (repeatable)")
+        command.add_argument(
+            "--consumer", action="append", help="only this consumer, or notifier-deliveries (repeatable)"
+        )
         if action == "redrive":
             command.add_argument("--dry-run", action="store_true", help="say what would move; move nothing")
     text = "rebuild a read model from its event store (into a fresh table, or in place), then diff it"
@@ -130,8 +132,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     args = parser().parse_args(argv)
     out = out or sys.stdout
     target = Target(args.profile, args.region, args.endpoint_url)
-    queue, subscriptions = consumers()
-    known, max_receive_count = [s.name for s in subscriptions], queue.max_receive_count
+    parking = {q.name: q for q in parking_queues()}
+    known = list(parking) if args.command == "dlq" else [q.name for q in parking.values() if not q.deliveries]
     chosen = getattr(args, "consumer", None) or known
     unknown = sorted(set(chosen) - set(known))
     if unknown:
@@ -235,7 +237,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         return 0 if rows else 1
     sqs = target.client("sqs")
     if args.action == "list":
-        rows = [letter.as_dict() for letter in list_letters(sqs, chosen, max_receive_count)]
+        rows = [letter.as_dict() for letter in list_letters(sqs, [parking[name] for name in chosen])]
         print(
             json.dumps(rows, indent=2)
             if args.json
@@ -245,7 +247,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         return 1 if rows else 0
     # Against a local endpoint (moto) SQS's move task does not exist: copy, then delete.
     results = [
-        redrive(sqs, name, dry_run=args.dry_run, move_task=args.endpoint_url is None, progress=progress)
+        redrive(sqs, parking[name], dry_run=args.dry_run, move_task=args.endpoint_url is None, progress=progress)
         for name in chosen
     ]
     if not args.json:

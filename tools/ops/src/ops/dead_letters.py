@@ -1,10 +1,14 @@
 """Dead letters: what each consumer's DLQ holds, and moving it back to the consumer's queue.
 
 Each consumer reads `<name>-inbox` and parks a message in `<name>-dlq` after `max_receive_count` failed
-receives (contracts/consumers.json). Listing peeks: messages are received with a short visibility timeout and
-made visible again at once, so nothing is consumed. Redrive uses SQS's own move task in AWS; against an endpoint
-without it (moto: the local stack) each message is sent to the inbox, then deleted from the DLQ — a crash in between
-leaves a duplicate, which the consumers' idempotency absorbs: each is processed once.
+receives (contracts/consumers.json). The notifier's deliveries queue too (`notifier-deliveries`, no rule feeds
+it): it parks a webhook delivery in `notifier-deliveries-dlq` after the retry schedule's last attempt, and a
+redrive sends it back to `notifier-deliveries`, where the deliverer attempts it again.
+
+Listing peeks: messages are received with a short visibility timeout and made visible again at once, so nothing
+is consumed. Redrive uses SQS's own move task in AWS; against an endpoint without it (moto: the local stack) each
+message is sent to the queue, then deleted from the DLQ — a crash in between leaves a duplicate, which the
+consumers' idempotency absorbs (each is processed once; a webhook may go out twice, as merchants are told).
 """
 
 from __future__ import annotations
@@ -15,10 +19,34 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from notifier.delivery import schedule
 from payments_shared.contracts import violations
-from payments_shared.topology import dead_letters, inbox
+from payments_shared.topology import CONSUMERS_FILE, consumers, dead_letters, inbox
 
 PEEK_VISIBILITY_S = 30
+
+
+@dataclass(frozen=True)
+class ParkingQueue:
+    """A queue whose redrive parks what its function gave up on: the name `--consumer` takes, the queue a
+    redrive sends back to, its DLQ, after how many receives it parks, and whether it holds webhook deliveries
+    (the notifier's messages: merchant, event and endpoint ids) rather than EventBridge events."""
+
+    name: str
+    queue: str
+    dlq: str
+    max_receive_count: int
+    deliveries: bool = False
+
+
+def parking_queues() -> list[ParkingQueue]:
+    """Every consumer's inbox (contracts/consumers.json), then the notifier's deliveries queue, named as the
+    Terraform names them (its maxReceiveCount: the retry schedule's attempts, as the Terraform reads it)."""
+    queue, subscriptions = consumers()
+    found = [ParkingQueue(s.name, inbox(s.name), dead_letters(s.name), queue.max_receive_count) for s in subscriptions]
+    deliveries = json.loads(CONSUMERS_FILE.read_text())["notifier_deliveries"]["queue"]
+    attempts = schedule.load().max_receive_count
+    return [*found, ParkingQueue(deliveries, deliveries, dead_letters(deliveries), attempts, deliveries=True)]
 
 
 @dataclass(frozen=True)
@@ -38,6 +66,30 @@ class Letter:
 
 def _queue_url(sqs: Any, name: str) -> str:
     return str(sqs.get_queue_url(QueueName=name)["QueueUrl"])
+
+
+def _delivery_letter(consumer: str, message: dict[str, Any], max_receive_count: int, now: float) -> Letter:
+    """A webhook delivery parked after every attempt of the schedule: the endpoint failed, not our code."""
+    attributes = message.get("Attributes", {})
+    try:
+        delivery = json.loads(message["Body"])
+        merchant, event_id, endpoint = (str(delivery[k]) for k in ("merchant_id", "event_id", "endpoint_id"))
+        reason = (
+            f"webhook delivery failed all {max_receive_count} attempts to endpoint {endpoint} of merchant {merchant}:"
+            f" GET /events/{event_id} shows each attempt's answer; redrive once the endpoint answers again"
+        )
+    except (ValueError, KeyError, TypeError):
+        event_id, reason = None, "not a webhook delivery: unreadable body"
+    return Letter(
+        consumer=consumer,
+        message_id=message["MessageId"],
+        event_id=event_id,
+        event_type=None,
+        payment_order_id=None,
+        age_s=round(now - int(attributes.get("SentTimestamp", now * 1000)) / 1000, 1),
+        receive_count=int(attributes.get("ApproximateReceiveCount", 0)),
+        reason=reason,
+    )
 
 
 def _letter(consumer: str, message: dict[str, Any], max_receive_count: int, now: float) -> Letter:
@@ -94,28 +146,29 @@ def _peek(sqs: Any, url: str) -> list[dict[str, Any]]:
     return list(seen.values())
 
 
-def list_letters(sqs: Any, consumers: Iterable[str], max_receive_count: int) -> list[Letter]:
+def list_letters(sqs: Any, queues: Iterable[ParkingQueue]) -> list[Letter]:
     now = time.time()
     return [
-        _letter(consumer, message, max_receive_count, now)
-        for consumer in consumers
-        for message in _peek(sqs, _queue_url(sqs, dead_letters(consumer)))
+        (_delivery_letter if q.deliveries else _letter)(q.name, message, q.max_receive_count, now)
+        for q in queues
+        for message in _peek(sqs, _queue_url(sqs, q.dlq))
     ]
 
 
 def redrive(
     sqs: Any,
-    consumer: str,
+    parking: ParkingQueue,
     *,
     dry_run: bool = False,
     move_task: bool = True,
     progress: Callable[[int, int], None] = lambda done, total: None,
 ) -> dict[str, Any]:
-    """Move a consumer's dead letters back to its inbox; returns what was (or would be) moved and how.
+    """Move a queue's dead letters back to it; returns what was (or would be) moved and how.
 
     move_task: SQS's own StartMessageMoveTask (asynchronous, done by SQS); without it (an endpoint that lacks
-    the API, such as moto), each message is sent to the inbox and then deleted from the DLQ."""
-    dlq_url, inbox_url = _queue_url(sqs, dead_letters(consumer)), _queue_url(sqs, inbox(consumer))
+    the API, such as moto), each message is sent to the queue and then deleted from the DLQ."""
+    consumer = parking.name
+    dlq_url, inbox_url = _queue_url(sqs, parking.dlq), _queue_url(sqs, parking.queue)
     waiting = int(
         sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["ApproximateNumberOfMessages"])["Attributes"][
             "ApproximateNumberOfMessages"

@@ -8,6 +8,7 @@ from opentelemetry.trace import SpanKind
 
 from notifier.delivery.batch import deliver_batch
 from notifier.delivery.deliverer import Outcome
+from notifier.delivery.outcome_metrics import record_batch_metrics
 from notifier.delivery.runtime import SERVICE, container, logger
 from payments_shared.lambda_entry.span import function_name, invocation_span
 from payments_shared.observability.metrics import build_metrics
@@ -26,7 +27,12 @@ def _log(record: dict[str, Any], outcome: Outcome | Exception) -> None:
 
 
 def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    records = event.get("Records", [])
+    outcomes: list[tuple[dict[str, Any], Outcome | Exception]] = []  # appended from the batch's threads
+
+    def on_outcome(record: dict[str, Any], outcome: Outcome | Exception) -> None:
+        _log(record, outcome)
+        outcomes.append((record, outcome))
+
     with invocation_span(
         "webhook deliveries",
         SpanKind.CONSUMER,
@@ -36,13 +42,11 @@ def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
             event,
             container.deliverer(),
             container.visibility(),
-            on_outcome=_log,
+            on_outcome=on_outcome,
             on_unpostponed=lambda ids: logger.warning("visibility not changed", extra={"message_ids": ids}),
         )
         # A merchant's endpoint failing is no error of ours: counted and logged, the invocation is not marked failed.
-        failed = len(response["batchItemFailures"])
-        metrics.add_metric(name="WebhookDeliveriesDone", unit="Count", value=len(records) - failed)
-        metrics.add_metric(name="WebhookDeliveriesRetried", unit="Count", value=failed)
+        record_batch_metrics(metrics, outcomes)
         return response
 
 
