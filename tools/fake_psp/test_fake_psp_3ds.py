@@ -13,9 +13,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import stripe
-from fake_psp.server import API_KEY, AUTHENTICATION_FAILURE_MESSAGE, FakePsp, stripe_signature
 from stripe.params import PaymentIntentCancelParams
 
+from fake_psp.server import API_KEY, AUTHENTICATION_FAILURE_MESSAGE, FakePsp, stripe_signature
 from payments_testing.loopback import LoopbackServer
 
 SIGNING_KEY = "whsec_receiver_under_test"  # the endpoint's secret, as the Dashboard shows it

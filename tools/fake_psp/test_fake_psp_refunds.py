@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 import stripe
-from fake_psp.server import API_KEY, REFUND_FAILURE_REASON, FakePsp
 
+from fake_psp.server import API_KEY, REFUND_FAILURE_REASON, FakePsp
 from payments_testing.loopback import LoopbackServer
 
 SIGNING_KEY = "whsec_refund_receiver"

@@ -12,10 +12,10 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
-from devstack import moto_metric_streams, moto_rest_api, moto_snapstart, moto_transactions, resources
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from devstack import moto_metric_streams, moto_rest_api, moto_snapstart, moto_transactions, resources
 from payments_shared.event_patterns import load_pattern
 from payments_testing.loopback import free_port
 from payments_testing.strict_dynamodb import MOTO_LOCK
