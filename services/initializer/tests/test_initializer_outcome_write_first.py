@@ -140,8 +140,9 @@ def test_given_3ds_recorded_first_when_the_outcome_comes_then_it_is_read_and_rec
     assert row is not None and (row["status"], row["next_action"], row["version"]) == ("SUCCESS", None, 3)
 
 
-def test_given_a_rejected_order_when_an_outcome_comes_then_the_guard_refuses_the_presumption_and_nothing_moves(
-) -> None:
+def test_given_a_rejected_order_when_an_outcome_comes_then_the_guard_refuses_the_presumption_and_nothing_moves() -> (
+    None
+):
     projector = Projector()
     projector.place(amount=Money(200_00, "EUR"))  # over the limit: PaymentRejected, FAILED
     assert projector.record(success()) == "nothing new"
@@ -173,9 +174,7 @@ def command_of(kind: str, event_id: str, first: bool) -> RecordPaymentOutcome | 
 @settings(max_examples=150, deadline=None)
 @given(
     capture=st.sampled_from(["automatic", "manual", "rejected"]),
-    deliveries=st.lists(
-        st.tuples(st.sampled_from(KINDS), st.sampled_from(["e1", "e2", "e3"])), min_size=1, max_size=8
-    ),
+    deliveries=st.lists(st.tuples(st.sampled_from(KINDS), st.sampled_from(["e1", "e2", "e3"])), min_size=1, max_size=8),
 )
 def test_for_any_deliveries_writing_first_records_exactly_what_reading_first_does(
     capture: str, deliveries: list[Delivery]

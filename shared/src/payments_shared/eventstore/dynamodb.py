@@ -164,9 +164,7 @@ class SetOnItem(ItemWrite):
         if self.expected:
             guards = {f"#e{i}": name for i, name in enumerate(self.expected)}
             expected = {f":e{i}": value for i, value in enumerate(self.expected.values())}
-            update["ConditionExpression"] = " AND ".join(
-                f"{n} = {v}" for n, v in zip(guards, expected, strict=True)
-            )
+            update["ConditionExpression"] = " AND ".join(f"{n} = {v}" for n, v in zip(guards, expected, strict=True))
             update["ExpressionAttributeNames"] = {**names, **guards}
             update["ExpressionAttributeValues"] = {**update["ExpressionAttributeValues"], **_to_attr(expected)}
         return {"Update": update}

@@ -211,9 +211,7 @@ class InMemoryEventStore:
             time.sleep(self._transaction_seconds)
             with self._lock:
                 stored = [
-                    event
-                    for stream_id, events in streams
-                    for event in self._commit(stream_id, 0, events, (), None, ())
+                    event for stream_id, events in streams for event in self._commit(stream_id, 0, events, (), None, ())
                 ]
                 subscribers = list(self._subscribers)
         finally:

@@ -199,8 +199,9 @@ class Repository(Generic[S, C]):
         return [
             Decision(stream_id, initial, 0, (), duplicate=True)
             if stream_id in taken
-            else Decision(stream_id, self._decider.fold(initial, decided[stream_id]), len(decided[stream_id]),
-                          decided[stream_id])
+            else Decision(
+                stream_id, self._decider.fold(initial, decided[stream_id]), len(decided[stream_id]), decided[stream_id]
+            )
             for stream_id, _ in commands
         ]
 

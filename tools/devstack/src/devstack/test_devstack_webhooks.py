@@ -28,7 +28,10 @@ def hooks() -> Iterator[Webhooks]:
 
 
 def deliver(
-    hooks: Webhooks, event_id: str, secret: str = "whsec_one", merchant: str = "merchant-001"  # noqa: S107 - a test secret
+    hooks: Webhooks,
+    event_id: str,
+    secret: str = "whsec_one",  # noqa: S107 - a test secret
+    merchant: str = "merchant-001",
 ) -> None:
     body = json.dumps({"id": event_id, "object": "event", "type": "payment.succeeded", "created": 1000}).encode()
     target = resolve_target(hooks.receiver.url(merchant), allow_loopback=True)

@@ -44,9 +44,7 @@ def parser() -> argparse.ArgumentParser:
     top.add_argument("--json", action="store_true", help="print JSON instead of a table")
     commands = top.add_subparsers(dest="command", required=True)
     text = "dead letters of the consumers' queues and of the notifier's webhook deliveries (notifier-deliveries)"
-    dlq = commands.add_parser("dlq", help=text).add_subparsers(
-        dest="action", required=True
-    )
+    dlq = commands.add_parser("dlq", help=text).add_subparsers(dest="action", required=True)
     for action, text in (
         ("list", "list every dead letter with its reason, age, receives and payment id"),
         ("redrive", "move dead letters back to their consumer's queue"),

@@ -28,9 +28,7 @@ def endpoint_failed(outcome: Outcome) -> bool:
     return not outcome.done and not outcome.status.startswith("deferred")
 
 
-def record_batch_metrics(
-    metrics: Metrics, outcomes: Sequence[tuple[dict[str, Any], Outcome | Exception]]
-) -> None:
+def record_batch_metrics(metrics: Metrics, outcomes: Sequence[tuple[dict[str, Any], Outcome | Exception]]) -> None:
     done = sum(1 for _, o in outcomes if isinstance(o, Outcome) and o.done)
     parked_now = sum(1 for _, o in outcomes if parked(o))
     metrics.add_metric(name="WebhookDeliveriesDone", unit=MetricUnit.Count, value=done)
