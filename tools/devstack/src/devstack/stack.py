@@ -128,7 +128,7 @@ class Devstack:
         # Execution environments start with the environment set above. Consumers scale out to their
         # mappings' maximum concurrency; the API as API Gateway would (the local server's client threads).
         # The relays publish through PutEvents as it behaves on a bad day (partial failures), when asked to.
-        consumers = {s.function: resources.QUEUE.maximum_concurrency for s in resources.SUBSCRIPTIONS}
+        consumers = {s.function: s.settings.maximum_concurrency for s in resources.SUBSCRIPTIONS}
         consumers[resources.DELIVERIES_FUNCTION] = resources.DELIVERIES.maximum_concurrency
         apis = {
             "initializer-api": 16,
@@ -164,7 +164,7 @@ class Devstack:
                 s.function,
                 self.provisioned.queues[s.name],
                 self.provisioned.queue_arns[s.name],
-                resources.QUEUE,
+                s.settings,  # its own batching over the shared settings, as its event source mapping
                 self._stop,
                 self.faults,
             )
