@@ -114,3 +114,40 @@ run "consumers_nobody_waits_on_keep_the_shared_batching_window" {
     error_message = "the ledger keeps the shared 1 s window: fewer invocations, nobody waits"
   }
 }
+
+# Refusals at plan, on a fixture consumers file (tests/fixtures): what Lambda or the one-source rule would refuse.
+run "a_shared_only_setting_set_per_consumer_is_refused" {
+  command = plan
+
+  variables {
+    name           = "shared-only-key"
+    consumers_file = "tests/fixtures/consumers.json"
+  }
+
+  expect_failures = [aws_lambda_event_source_mapping.this]
+}
+
+run "a_batch_over_ten_without_a_window_is_refused" {
+  command = plan
+
+  variables {
+    name           = "big-batch-no-window"
+    consumers_file = "tests/fixtures/consumers.json"
+  }
+
+  expect_failures = [aws_lambda_event_source_mapping.this]
+}
+
+run "a_batch_over_ten_with_the_shared_window_is_planned" {
+  command = plan
+
+  variables {
+    name           = "big-batch-window"
+    consumers_file = "tests/fixtures/consumers.json"
+  }
+
+  assert {
+    condition     = aws_lambda_event_source_mapping.this.batch_size == 50 && aws_lambda_event_source_mapping.this.maximum_batching_window_in_seconds == 1
+    error_message = "its own batch size with the shared window"
+  }
+}
