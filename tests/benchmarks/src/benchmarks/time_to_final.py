@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import sys
 import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -51,7 +52,11 @@ def run(payments: int = 60, seed: int = 13, concurrency: int = 4) -> dict[str, A
     results: dict[str, Any] = {}
     for latency in LATENCIES:
         with ProcessPoolExecutor(1, mp_context=spawn, max_tasks_per_child=1) as pool:
-            results[latency] = pool.submit(one, latency, payments, seed, concurrency).result()
+            try:
+                results[latency] = pool.submit(one, latency, payments, seed, concurrency).result()
+            except Exception as failed:  # noqa: BLE001 - e.g. the API timing out on a swamped machine: say so, go on
+                results[latency] = {"error": f"{type(failed).__name__}: {failed}"}
+        print(f"  time_to_final {latency}: {json.dumps(results[latency])}", file=sys.stderr, flush=True)
     return {"payments": payments, "concurrency": concurrency, **results}
 
 
