@@ -81,9 +81,13 @@ variable "tags" {
 locals {
   alarm_actions = concat(compact([var.platform.alarm_topic_arn]), var.alarm_actions)
   settings      = jsondecode(file(var.consumers_file))
-  # merge, not coalesce: null adds nothing, and the file's queue may carry more settings than the variable's.
-  queue    = merge(local.settings.queue, var.queue_settings)
-  consumer = var.from_bus ? local.settings.consumers[var.name] : null
+  consumer      = var.from_bus ? local.settings.consumers[var.name] : null
+  # The shared queue block with the consumer's own batching and scaling over it (the buyer's hops batch with no
+  # wait), or the settings a queue not fed by the bus is given. Only these may differ per consumer: redrive,
+  # visibility and retention are one setting for all. merge, not coalesce: null adds nothing.
+  own_queue   = var.from_bus ? lookup(local.consumer, "queue", {}) : {}
+  overridable = ["batch_size", "maximum_batching_window_seconds", "maximum_concurrency"]
+  queue       = merge(local.settings.queue, local.own_queue, var.queue_settings)
   # Names as they were before the queue name was a variable: alarms read "<queue>-age", "<dlq>-depth".
   queue_name = coalesce(var.queue_name, "${var.name}-inbox")
   dlq_name   = var.queue_name == null ? "${var.name}-dlq" : "${var.queue_name}-dlq"
@@ -216,6 +220,16 @@ resource "aws_lambda_event_source_mapping" "this" {
       # here, not on the queue: a function whose environment names its own queue's URL would be a cycle.)
       condition     = local.queue.visibility_timeout_seconds >= 6 * var.function.timeout
       error_message = "The queue's visibility timeout must be at least six times the function timeout."
+    }
+    precondition {
+      condition     = length(setsubtract(keys(local.own_queue), local.overridable)) == 0
+      error_message = "A consumer's own queue settings may set only ${join(", ", local.overridable)}."
+    }
+    precondition {
+      # Lambda's CreateEventSourceMapping: "When you set BatchSize to a value greater than 10, you must set
+      # MaximumBatchingWindowInSeconds to at least 1."
+      condition     = local.queue.batch_size <= 10 || local.queue.maximum_batching_window_seconds >= 1
+      error_message = "A batch size over 10 needs a batching window of at least 1 s."
     }
   }
 }

@@ -17,7 +17,7 @@ from typing import Any
 
 from devstack.load import TOKEN_SHARE
 
-from benchmarks import contention, finalizer_throughput, flow, wallet_scale, warm, webhooks, zips
+from benchmarks import contention, finalizer_throughput, flow, time_to_final, wallet_scale, warm, webhooks, zips
 
 BENCHMARKS: dict[str, Callable[[argparse.Namespace], dict[str, Any]]] = {
     "zips_and_cold_init": lambda args: zips.run(args.runs),
@@ -30,6 +30,7 @@ BENCHMARKS: dict[str, Callable[[argparse.Namespace], dict[str, Any]]] = {
         args.webhook_endpoints, args.webhook_events, args.webhook_rounds
     ),
     "finalizer_throughput": lambda args: finalizer_throughput.run(args.finalizer_rounds),
+    "time_to_final": lambda args: time_to_final.run(args.time_to_final_payments),
 }
 
 
@@ -59,6 +60,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--webhook-events", type=int, default=10, help="messages per endpoint and round")
     parser.add_argument("--webhook-rounds", type=int, default=3, help="interleaved rounds (median taken)")
     parser.add_argument("--finalizer-rounds", type=int, default=3, help="batches per environment and setting")
+    parser.add_argument(
+        "--time-to-final-payments", type=int, default=60, help="payments per PSP latency model (time_to_final)"
+    )
     args = parser.parse_args(argv)
 
     results: dict[str, Any] = {

@@ -129,3 +129,81 @@ run "the_flow_consumers_keep_their_names" {
     error_message = "a consumer's alarms as before"
   }
 }
+
+run "the_buyers_hops_batch_without_a_wait_from_their_own_queue_settings" {
+  command = plan
+
+  variables {
+    name     = "finalizer"
+    function = { function_name = "finalizer", alias_arn = "arn:aws:lambda:eu-west-1:123456789012:function:finalizer:live", role_name = "finalizer-role", timeout = 30 }
+  }
+
+  assert {
+    condition     = aws_lambda_event_source_mapping.this.maximum_batching_window_in_seconds == 0 && aws_lambda_event_source_mapping.this.batch_size == 10
+    error_message = "the charge consumer's own queue block: no batching window (the buyer waits on it)"
+  }
+  assert {
+    condition     = jsondecode(aws_sqs_queue.inbox.redrive_policy).maxReceiveCount == 5 && aws_sqs_queue.inbox.visibility_timeout_seconds == 180
+    error_message = "redrive and visibility stay the shared ones"
+  }
+}
+
+run "the_status_projection_batches_without_a_wait_too" {
+  command = plan
+
+  variables {
+    name     = "initializer-outcome"
+    function = { function_name = "initializer-outcome", alias_arn = "arn:aws:lambda:eu-west-1:123456789012:function:initializer-outcome:live", role_name = "initializer-outcome-role", timeout = 30 }
+  }
+
+  assert {
+    condition     = aws_lambda_event_source_mapping.this.maximum_batching_window_in_seconds == 0
+    error_message = "GET /payments/{id} shows the outcome once this consumer ran: no batching wait"
+  }
+}
+
+run "consumers_nobody_waits_on_keep_the_shared_batching_window" {
+  command = plan
+
+  assert {
+    condition     = aws_lambda_event_source_mapping.this.maximum_batching_window_in_seconds == 1
+    error_message = "the ledger keeps the shared 1 s window: fewer invocations, nobody waits"
+  }
+}
+
+# Refusals at plan, on a fixture consumers file (tests/fixtures): what Lambda or the one-source rule would refuse.
+run "a_shared_only_setting_set_per_consumer_is_refused" {
+  command = plan
+
+  variables {
+    name           = "shared-only-key"
+    consumers_file = "tests/fixtures/consumers.json"
+  }
+
+  expect_failures = [aws_lambda_event_source_mapping.this]
+}
+
+run "a_batch_over_ten_without_a_window_is_refused" {
+  command = plan
+
+  variables {
+    name           = "big-batch-no-window"
+    consumers_file = "tests/fixtures/consumers.json"
+  }
+
+  expect_failures = [aws_lambda_event_source_mapping.this]
+}
+
+run "a_batch_over_ten_with_the_shared_window_is_planned" {
+  command = plan
+
+  variables {
+    name           = "big-batch-window"
+    consumers_file = "tests/fixtures/consumers.json"
+  }
+
+  assert {
+    condition     = aws_lambda_event_source_mapping.this.batch_size == 50 && aws_lambda_event_source_mapping.this.maximum_batching_window_in_seconds == 1
+    error_message = "its own batch size with the shared window"
+  }
+}
