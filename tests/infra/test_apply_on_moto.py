@@ -248,9 +248,10 @@ def test_every_consumer_reads_its_own_queue_fed_by_its_rule_never_an_async_invoc
         mapping = mappings[inbox["QueueArn"]]
         assert invokes_the_alias(mapping["FunctionArn"], consumer.function), mapping["FunctionArn"]
         assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
-        assert mapping["BatchSize"] == queue.batch_size
-        assert mapping["MaximumBatchingWindowInSeconds"] == queue.maximum_batching_window_seconds
-        assert mapping["ScalingConfig"]["MaximumConcurrency"] == queue.maximum_concurrency
+        # Its own batching over the shared settings (contracts/consumers.json): none on the buyer's hops.
+        assert mapping["BatchSize"] == consumer.settings.batch_size
+        assert mapping["MaximumBatchingWindowInSeconds"] == consumer.settings.maximum_batching_window_seconds
+        assert mapping["ScalingConfig"]["MaximumConcurrency"] == consumer.settings.maximum_concurrency
         assert f"{name}-dlq-depth" in alarms
         # No EventBridge invoke permission is left: the function is reached only through its queue.
         with pytest.raises(lambdas.exceptions.ResourceNotFoundException):

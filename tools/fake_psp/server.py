@@ -67,6 +67,8 @@ at random (`fault_rates`):
                   from the Dashboard or an operator): the next retrieve finds it `canceled`, with `canceled_at`
                   and `cancellation_reason` (default requested_by_customer), nothing charged
   "latency:<ms>"  answer normally after a delay
+Every API answer also takes the `latency` model's time (fake_psp.latency: none by default, `fixed:<ms>`, or a
+Stripe-like distribution, an assumption stated there); `answer_seconds` holds each answer's time per endpoint.
 
 Manual capture (docs.stripe.com/payments/place-a-hold-on-a-payment-method): capture_method=manual leaves an
 approved card's intent in requires_capture with `amount_capturable` = amount and an uncaptured charge (captured
@@ -114,6 +116,7 @@ import html
 import http.client
 import itertools
 import json
+import os
 import random
 import re
 import secrets
@@ -131,8 +134,10 @@ from fake_psp.disputes import DISPUTE_CARD, DisputesMixin
 from fake_psp.expand import expanded_intent
 from fake_psp.expand import refusal as expand_refusal
 from fake_psp.expand import requested as expand_requested
+from fake_psp.latency import Latency
+from fake_psp.latency import parse as parse_latency
 from fake_psp.payouts import PAYOUT_ARRIVAL_S, PayoutsMixin
-from fake_psp.rate_limits import RateLimits
+from fake_psp.rate_limits import RateLimits, endpoint
 from payments_shared import stripe_amounts
 
 API_KEY = "sk_test_fake_psp"
@@ -344,10 +349,16 @@ class FakePsp(DisputesMixin, BalanceMixin, PayoutsMixin):
         payout_arrival_s: float = PAYOUT_ARRIVAL_S,
         pay_payouts_after_s: float | None = 0.5,
         rate_limits: RateLimits | None = None,
+        latency: Latency | None = None,
     ) -> None:
         # Off, as on every new Stripe account: card numbers sent with the secret key are refused.
         self.raw_card_access = raw_card_access
         self.rate_limits = rate_limits  # Stripe's 429s (fake_psp.rate_limits); None: never limited
+        # How long each API answer takes (fake_psp.latency): none unless asked, as the tests want.
+        self.latency = latency or Latency()
+        # Seconds from each API request's arrival to its answer, per endpoint: the PSP's own latency, as a run
+        # reports it next to its time to final status.
+        self.answer_seconds: dict[str, list[float]] = {}
         self.clock = clock  # Stripe's clock: a test moves it to age keys and intents
         self.search_lag_s = search_lag_s
         self.hang_seconds = hang_seconds
@@ -511,6 +522,7 @@ class FakePsp(DisputesMixin, BalanceMixin, PayoutsMixin):
                 return
 
             def do_POST(self) -> None:  # - stdlib name
+                self._started = time.monotonic()
                 path = self.path.partition("?")[0]
                 page = re.fullmatch(r"/3ds/([^/]+)/(complete|fail)", path)
                 cancel = re.fullmatch(r"/v1/payment_intents/([^/]+)/cancel", path)
@@ -553,6 +565,7 @@ class FakePsp(DisputesMixin, BalanceMixin, PayoutsMixin):
                 self._send(status, payload, headers)
 
             def do_GET(self) -> None:
+                self._started = time.monotonic()
                 path, _, query = self.path.partition("?")
                 page = re.fullmatch(r"/3ds/([^/]+)", path)
                 if page is not None:
@@ -608,6 +621,10 @@ class FakePsp(DisputesMixin, BalanceMixin, PayoutsMixin):
                 self._send(200, intent) if intent else self._send(404, _not_found(self.path))
 
             def _send(self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None) -> None:
+                # Every API answer (not the buyer's 3-D Secure pages) takes the latency model's time.
+                if (added := psp.latency.delay(self.command, self.path)) > 0:
+                    time.sleep(added)
+                psp._answered(endpoint(self.command, self.path), time.monotonic() - self._started)
                 headers = {"Request-Id": f"req_{secrets.token_hex(7)}", **(headers or {})}
                 self._write(status, json.dumps(payload).encode(), "application/json", headers)
 
@@ -634,6 +651,10 @@ class FakePsp(DisputesMixin, BalanceMixin, PayoutsMixin):
         self._worker = threading.Thread(target=self._deliver_webhooks, name="fake-psp-webhooks", daemon=True)
         self._worker.start()
         return self
+
+    def _answered(self, name: str, seconds: float) -> None:
+        with self._lock:
+            self.answer_seconds.setdefault(name, []).append(seconds)
 
     def stop(self) -> None:
         if self._server is not None:
@@ -1528,8 +1549,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="Run the fake PSP (a Stripe subset) on loopback.")
     parser.add_argument("--port", type=int, default=8089)
     parser.add_argument("--webhook-url", help="where to POST signed events (none by default)")
+    parser.add_argument(
+        "--latency",
+        default=os.environ.get("FAKE_PSP_LATENCY", "none"),
+        help="how long answers take: none, fixed:<ms> or stripe (fake_psp.latency; env FAKE_PSP_LATENCY)",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="the latency model's seed")
     args = parser.parse_args()
-    psp = FakePsp(webhook_url=args.webhook_url).start(args.port)
+    psp = FakePsp(webhook_url=args.webhook_url, latency=parse_latency(args.latency, args.seed)).start(args.port)
     print(f"fake PSP listening on {psp.url} (secret key {psp.api_key})")
     threading.Event().wait()
 

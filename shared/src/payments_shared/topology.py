@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 BUS = "payments"
 EVENT_STORES = {
@@ -47,7 +48,7 @@ def api_routes(path: Path = API_ROUTES_FILE) -> list[Route]:
 
 @dataclass(frozen=True)
 class QueueSettings:
-    """How each consumer's queue delivers (contracts/consumers.json)."""
+    """How a consumer's queue delivers (contracts/consumers.json: "queue", with the consumer's own "queue" over it)."""
 
     batch_size: int
     maximum_batching_window_seconds: float
@@ -65,6 +66,7 @@ class Subscription:
     name: str
     pattern: str  # contracts/event_patterns/<pattern>.json
     function: str
+    settings: QueueSettings  # the shared "queue" block with this consumer's own "queue" over it
 
     @property
     def queue(self) -> str:
@@ -85,7 +87,30 @@ def dead_letters(consumer: str) -> str:
     return f"{consumer}-dlq"
 
 
+# What a consumer may set for itself: how its event source mapping batches and scales out. Redrive, visibility and
+# retention stay one setting for all (the operator tool and the DLQ runbook read them once).
+OVERRIDABLE = frozenset({"batch_size", "maximum_batching_window_seconds", "maximum_concurrency"})
+# "When you set BatchSize to a value greater than 10, you must set MaximumBatchingWindowInSeconds to at least 1"
+# (Lambda's CreateEventSourceMapping, for SQS event sources).
+BATCH_WITHOUT_WINDOW_MAX = 10
+
+
+def queue_settings(shared: dict[str, Any], own: dict[str, Any], consumer: str) -> QueueSettings:
+    """The shared queue block with a consumer's own settings over it; ValueError naming what is not allowed."""
+    if unknown := sorted(set(own) - OVERRIDABLE):
+        raise ValueError(f"consumer {consumer}: queue settings {unknown} are shared, not per consumer")
+    settings = QueueSettings(**{**shared, **own})
+    if settings.batch_size > BATCH_WITHOUT_WINDOW_MAX and settings.maximum_batching_window_seconds < 1:
+        raise ValueError(f"consumer {consumer}: a batch_size over 10 needs maximum_batching_window_seconds >= 1")
+    return settings
+
+
 def consumers(path: Path = CONSUMERS_FILE) -> tuple[QueueSettings, list[Subscription]]:
+    """(the shared queue settings, every subscription with its own settings)."""
     settings = json.loads(path.read_text())
-    subscriptions = [Subscription(name, c["pattern"], c["function"]) for name, c in settings["consumers"].items()]
-    return QueueSettings(**settings["queue"]), subscriptions
+    shared = settings["queue"]
+    subscriptions = [
+        Subscription(name, c["pattern"], c["function"], queue_settings(shared, c.get("queue", {}), name))
+        for name, c in settings["consumers"].items()
+    ]
+    return QueueSettings(**shared), subscriptions

@@ -4,7 +4,7 @@
 # outlasts the timeout is killed and redelivered whole: charged again (idempotently) and late.
 
 variable "batch_size" {
-  description = "Records per batch: contracts/consumers.json's queue.batch_size (read by the root, one source)."
+  description = "Records per batch: the charge consumer's batch size in contracts/consumers.json (its own queue block over the shared one; read by the root, one source)."
   type        = number
 }
 

@@ -53,8 +53,12 @@ variable "tags" {
 locals {
   alarm_actions = concat(compact([var.platform.alarm_topic_arn]), var.alarm_actions)
   settings      = jsondecode(file(var.consumers_file))
-  queue         = local.settings.queue
   consumer      = local.settings.consumers[var.name]
+  # The shared queue block with the consumer's own batching and scaling over it (the buyer's hops batch with no
+  # wait). Only these may differ per consumer: redrive, visibility and retention are one setting for all.
+  own_queue   = lookup(local.consumer, "queue", {})
+  overridable = ["batch_size", "maximum_batching_window_seconds", "maximum_concurrency"]
+  queue       = merge(local.settings.queue, local.own_queue)
 }
 
 resource "aws_cloudwatch_event_rule" "this" {
@@ -181,6 +185,19 @@ resource "aws_lambda_event_source_mapping" "this" {
   }
 
   depends_on = [aws_iam_role_policy.consume]
+
+  lifecycle {
+    precondition {
+      condition     = length(setsubtract(keys(local.own_queue), local.overridable)) == 0
+      error_message = "A consumer's own queue settings may set only ${join(", ", local.overridable)}."
+    }
+    precondition {
+      # Lambda's CreateEventSourceMapping: "When you set BatchSize to a value greater than 10, you must set
+      # MaximumBatchingWindowInSeconds to at least 1."
+      condition     = local.queue.batch_size <= 10 || local.queue.maximum_batching_window_seconds >= 1
+      error_message = "A batch size over 10 needs a batching window of at least 1 s."
+    }
+  }
 }
 
 resource "aws_cloudwatch_metric_alarm" "dlq_depth" {

@@ -102,7 +102,9 @@ resource "aws_ssm_parameter" "psp_api_key" {
 }
 
 locals {
-  queue_settings = jsondecode(file(local.consumers_file)).queue
+  # The charge consumer's queue: the shared settings with its own over them (contracts/consumers.json).
+  consumers_settings = jsondecode(file(local.consumers_file))
+  queue_settings     = merge(local.consumers_settings.queue, lookup(local.consumers_settings.consumers["finalizer"], "queue", {}))
   # Each environment's share of the Stripe request budget (module.charge_budget checks the budget itself).
   stripe_requests_per_s = var.stripe_request_budget_per_s / local.queue_settings.maximum_concurrency
   # How long a request waits for a token before it is not sent (its record redelivered): in the batch's worst case.

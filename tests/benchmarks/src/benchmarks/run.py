@@ -17,7 +17,7 @@ from typing import Any
 
 from devstack.load import TOKEN_SHARE
 
-from benchmarks import contention, finalizer_throughput, flow, wallet_scale, warm, webhooks, zips
+from benchmarks import capacity_shape, contention, finalizer_throughput, flow, wallet_scale, warm, webhooks, zips
 
 BENCHMARKS: dict[str, Callable[[argparse.Namespace], dict[str, Any]]] = {
     "zips_and_cold_init": lambda args: zips.run(args.runs),
@@ -30,6 +30,7 @@ BENCHMARKS: dict[str, Callable[[argparse.Namespace], dict[str, Any]]] = {
         args.webhook_endpoints, args.webhook_events, args.webhook_rounds
     ),
     "finalizer_throughput": lambda args: finalizer_throughput.run(args.finalizer_rounds),
+    "capacity_shape": lambda args: capacity_shape.run(),
 }
 
 

@@ -80,6 +80,7 @@ class Sent:
     body: dict[str, Any]
     latency_ms: float
     too_late: bool = False  # the buyer did not reach the authentication page in time: it counts as abandoned
+    posted_at: float = 0.0  # the POST's start (epoch seconds): devstack.time_to_final measures from it
 
 
 def http(
@@ -264,7 +265,7 @@ def drive(
             refused, answer = http("POST", f"{api_url}/payments", bodies[index], {"Idempotency-Key": f"u-{index}"})
             if refused != 403:
                 raise AssertionError(f"an unsigned POST answered {refused} {answer}, not the edge's 403")
-        started = time.perf_counter()
+        started, posted_at = time.perf_counter(), time.time()
         status, body = post(index)
         latency_ms = (time.perf_counter() - started) * 1000
         if index in retried:
@@ -291,7 +292,7 @@ def drive(
                 kind = LEFT_TO_EXPIRE
             elif seen != "AUTHORIZED":
                 raise AssertionError(f"{body['payment_order_id']} ({kind}): {seen}")
-        sent = Sent(kind, status, body, latency_ms, too_late)
+        sent = Sent(kind, status, body, latency_ms, too_late, posted_at)
         done.append(sent)
         if progress:
             filled = int(30 * len(done) / payments)

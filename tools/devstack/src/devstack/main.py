@@ -17,6 +17,8 @@ import json
 import time
 from pathlib import Path
 
+from fake_psp.latency import parse as parse_latency
+
 from devstack import series, soak
 from devstack.disputes import close_some
 from devstack.load import MERCHANTS, drive, settle
@@ -50,6 +52,12 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--serve", action="store_true", help="after the run, keep serving the API and the dashboard until Ctrl-C"
+    )
+    parser.add_argument(
+        "--psp-latency",
+        default="stripe",
+        help="how long the fake PSP takes to answer: stripe (a Stripe-like lognormal, fake_psp.latency: charges "
+        "median 400 ms, p99 2 s), fixed:<ms> or none (default stripe)",
     )
     parser.add_argument("--port", type=int, default=8080, help="port of the local API (default 8080)")
     parser.add_argument("--dashboard-port", type=int, default=8081, help="port of the dashboard (default 8081)")
@@ -85,6 +93,10 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         args.otlp_headers = parse_headers(args.otlp_header)
     except ValueError as bad:
         parser.error(str(bad))
+    try:
+        parse_latency(args.psp_latency)
+    except ValueError as bad:
+        parser.error(f"--psp-latency: {bad}")
     if args.otlp_header and not args.otlp_endpoint:
         parser.error("--otlp-header needs --otlp-endpoint")
     return args
@@ -99,6 +111,7 @@ def main(argv: list[str] | None = None) -> int:
         api_port=args.port,
         dashboard_port=args.dashboard_port if args.serve else 0,  # a fixed port only when kept serving
         psp_503_rate=args.psp_503_rate,
+        psp_latency=args.psp_latency,
         logs=args.logs,
         otlp=otlp,
     )

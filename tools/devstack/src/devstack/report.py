@@ -17,6 +17,9 @@ from devstack.psp_payouts import PspPayouts, books_agree_with_the_psp
 from devstack.refunds import Refunds
 from devstack.runtime import Invocation
 from devstack.sigv4 import Keyring
+from devstack.time_to_final import render as render_time_to_final
+from devstack.time_to_final import summary as time_to_final_summary
+from devstack.time_to_final import waits_ms
 from payments_shared.fees import FeeSchedule
 
 
@@ -53,6 +56,8 @@ class Report:
     details: dict[str, Any] = field(default_factory=dict)
     iam: dict[str, Any] = field(default_factory=dict)  # devstack.aws_calls.iam_check, once the run is over
     webhooks: dict[str, Any] = field(default_factory=dict)  # devstack.webhooks.summary, when the run had endpoints
+    # POST /payments → GET shows the final status, against the PSP's own charge latency (devstack.time_to_final).
+    time_to_final: dict[str, Any] = field(default_factory=dict)
     soak: dict[str, Any] = field(default_factory=dict)  # devstack.soak's figures, lines and problems, in a soak
 
     @property
@@ -89,6 +94,7 @@ class Report:
             f"HTTP answers           {dict(sorted(self.http_status.items()))}",
             f"final statuses         {dict(sorted(self.final_status.items()))}",
             f"POST latency (ms)      {self.latency_ms}",
+            render_time_to_final(self.time_to_final),
             f"cold starts            {dict(sorted(self.cold_starts.items()))}",
             f"init duration (ms)     {self.init_ms}",
             f"DLQ messages           {sum(self.dlq_messages.values())} {self.dlq_messages}",
@@ -253,6 +259,7 @@ def build(
         http_status=dict(Counter(str(s.status) for s in sent)),
         final_status=dict(Counter(str(b.get("status")) for b in final.values())),
         latency_ms=percentiles([s.latency_ms for s in sent]),
+        time_to_final=time_to_final_summary(waits_ms(client("dynamodb"), sent), psp.answer_seconds, psp.latency.spec),
         cold_starts=dict(Counter(i.function for i in invocations if i.cold)),
         init_ms=percentiles([i.init_ms for i in invocations if i.cold]),
         dlq_messages=dlq_messages,

@@ -65,15 +65,18 @@ def arrival_times(rate_per_s: float, duration_s: float) -> list[float]:
     return [i / rate_per_s for i in range(math.floor(rate_per_s * duration_s))]
 
 
+def charge_environments() -> int:
+    """The most finalizer environments charging at once: its mapping's maximum concurrency (consumers.json)."""
+    return next(s.settings.maximum_concurrency for s in resources.SUBSCRIPTIONS if s.function == "finalizer")
+
+
 def budget_environment(
-    budget_per_s: float = STRIPE_REQUEST_BUDGET_PER_S,
-    environments: int = resources.QUEUE.maximum_concurrency,
-    charge_concurrency: int = 10,
+    budget_per_s: float = STRIPE_REQUEST_BUDGET_PER_S, environments: int | None = None, charge_concurrency: int = 10
 ) -> dict[str, str]:
     """The finalizer's token bucket as Terraform configures it: each environment its share of the budget, a burst
     of one batch's records charged at once, a second's wait for a token."""
     return {
-        "STRIPE_REQUESTS_PER_S": str(budget_per_s / environments),
+        "STRIPE_REQUESTS_PER_S": str(budget_per_s / (environments or charge_environments())),
         "STRIPE_REQUEST_BURST": str(charge_concurrency),
         "STRIPE_REQUEST_WAIT_S": str(STRIPE_REQUEST_WAIT_S),
         "FINALIZER_CHARGE_CONCURRENCY": str(charge_concurrency),
@@ -284,7 +287,7 @@ def drive_open_loop(api_url: str, keys: Keyring, soak: Soak, seed: int, progress
             return
         if status == 201:
             soak.accepted_at.append(at)
-        sent[index] = Sent(kinds[index], status, body, (time.perf_counter() - started) * 1000)
+        sent[index] = Sent(kinds[index], status, body, (time.perf_counter() - started) * 1000, posted_at=at)
 
     with ThreadPoolExecutor(max_workers=SENDERS, thread_name_prefix="soak-sender") as pool:
         for index, due in enumerate(schedule):
@@ -312,10 +315,28 @@ def warm_up(api_url: str, keys: Keyring, seed: int, timeout_s: float) -> tuple[l
             "POST", f"{api_url}/payments", body, {"Idempotency-Key": f"soak-warm-{seed}-{index}"},
             signer=keys.merchant(body["merchant_id"]), timeout=timeout_s,
         )  # fmt: skip
-        sent.append(Sent(kind, status, answer, 0.0))
+        sent.append(Sent(kind, status, answer, 0.0))  # no posted_at: not in the time to final status
     final = settle(api_url, keys, sent, timeout_s)
     http("GET", f"{api_url}/ledger/trial-balance", signer=keys.operator, timeout=timeout_s)
     return sent, final
+
+
+def settle_patiently(
+    api_url: str, keys: Keyring, sent: Sequence[Sent], timeout_s: float
+) -> dict[str, dict[str, Any]]:
+    """load.settle, but a GET the loaded stack did not answer in time is asked again next round, not fatal."""
+    final: dict[str, dict[str, Any]] = {}
+    pending = [s for s in sent if s.status == 201]
+    deadline = time.monotonic() + timeout_s
+    while pending and time.monotonic() < deadline:
+        try:
+            found = settle(api_url, keys, pending, timeout_s=max(1.0, deadline - time.monotonic()))
+        except OSError:  # a timed-out or refused GET (urllib's URLError and TimeoutError are OSErrors)
+            time.sleep(1.0)
+            continue
+        final.update(found)
+        break
+    return final
 
 
 def emf_lines(logs: Path) -> list[str]:
@@ -334,7 +355,9 @@ def run(args: Any) -> int:
 
     # The finalizer's environments take their token bucket from the environment they start with.
     os.environ.update(budget_environment())
-    stack = Devstack(api_port=args.port, psp_503_rate=args.psp_503_rate, logs=args.logs)
+    stack = Devstack(
+        api_port=args.port, psp_503_rate=args.psp_503_rate, psp_latency=args.psp_latency, logs=args.logs
+    )
     limits = TimedLimits(global_per_s=STRIPE_SANDBOX_PER_S, endpoint_per_s=STRIPE_SANDBOX_PER_S, seed=args.seed)
     stack.psp.rate_limits = limits
     out = stack.console
@@ -349,7 +372,7 @@ def run(args: Any) -> int:
         sent = drive_open_loop(stack.api.url, stack.keys, soak, args.seed)
         answers = dict(Counter(str(s.status) for s in sent))
         print(f"sent           {answers}, no answer {len(soak.send_errors)}", file=out)
-        final = settle(stack.api.url, stack.keys, sent, args.settle_timeout)
+        final = settle_patiently(stack.api.url, stack.keys, sent, args.settle_timeout)
         stop.set()
         sampler.join(timeout=10)
         report = stack.report(warm + sent, {**warm_final, **final})

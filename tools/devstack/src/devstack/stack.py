@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from fake_psp import FakePsp
+from fake_psp.latency import CAP_S as LATENCY_CAP_S
+from fake_psp.latency import parse as parse_latency
 from moto.core import DEFAULT_ACCOUNT_ID
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
@@ -64,7 +66,9 @@ class Devstack:
         time_scale: float = TIME_SCALE,
         otlp: OtlpExport | None = None,
         keep_operations: bool = False,
+        psp_latency: str = "none",
     ) -> None:
+        """psp_latency: how long the fake PSP takes to answer (fake_psp.latency: none, fixed:<ms>, stripe)."""
         self.faults = faults or Faults(psp={"503": psp_503_rate})
         logs.parent.mkdir(parents=True, exist_ok=True)
         # The handlers' JSON logs and EMF metrics go to a file, as CloudWatch would receive them.
@@ -86,8 +90,13 @@ class Devstack:
         self.provisioned = provision(time_scale)
         # Raw card numbers reach Stripe only from an account with raw card data access: the local one has it.
         # Its webhooks come late, twice and out of order when the faults ask for it, as Stripe's may.
+        # With a latency model the SDK's read timeout must outlast the model's longest answer (as the deployed 5 s
+        # does Stripe's), and a hung answer must outlast the timeout; without one, 0.5 s keeps the faults quick.
+        self.psp_latency = parse_latency(psp_latency, self.faults.seed)
+        read_timeout_s = 0.5 if psp_latency == "none" else LATENCY_CAP_S + 1.0
         self.psp = FakePsp(
-            hang_seconds=1.0,
+            latency=self.psp_latency,
+            hang_seconds=read_timeout_s + 0.5,
             fault_rates=self.faults.psp,
             seed=self.faults.seed,
             raw_card_access=True,
@@ -109,7 +118,7 @@ class Devstack:
             STRIPE_WEBHOOK_SECRET_PARAMETER=resources.STRIPE_WEBHOOK_SECRET_PARAMETER,
             AUTHENTICATION_DEADLINE_S=str(AUTHENTICATION_DEADLINE_S),
             CAPTURE_WINDOW_S=str(CAPTURE_WINDOW_S),
-            PSP_READ_TIMEOUT_S="0.5",
+            PSP_READ_TIMEOUT_S=str(read_timeout_s),
             POWERTOOLS_METRICS_NAMESPACE="Payments",
             RAW_CARD_DATA="on",  # the local Stripe account has raw card data access (FakePsp above)
             **fees.environment_of(),  # the ledger's and the wallet's fee rule, as Terraform sets it
@@ -128,7 +137,7 @@ class Devstack:
         # Execution environments start with the environment set above. Consumers scale out to their
         # mappings' maximum concurrency; the API as API Gateway would (the local server's client threads).
         # The relays publish through PutEvents as it behaves on a bad day (partial failures), when asked to.
-        consumers = {s.function: resources.QUEUE.maximum_concurrency for s in resources.SUBSCRIPTIONS}
+        consumers = {s.function: s.settings.maximum_concurrency for s in resources.SUBSCRIPTIONS}
         consumers[resources.DELIVERIES_FUNCTION] = resources.DELIVERIES.maximum_concurrency
         apis = {
             "initializer-api": 16,
@@ -164,7 +173,7 @@ class Devstack:
                 s.function,
                 self.provisioned.queues[s.name],
                 self.provisioned.queue_arns[s.name],
-                resources.QUEUE,
+                s.settings,  # its own batching over the shared settings, as its event source mapping
                 self._stop,
                 self.faults,
             )

@@ -73,3 +73,44 @@ run "every_alarm_notifies_the_platforms_topic_and_waiting_events_are_alarmed" {
     error_message = "a parked message unanswered for a day is alarmed again"
   }
 }
+
+run "the_buyers_hops_batch_without_a_wait_from_their_own_queue_settings" {
+  command = plan
+
+  variables {
+    name     = "finalizer"
+    function = { function_name = "finalizer", alias_arn = "arn:aws:lambda:eu-west-1:123456789012:function:finalizer:live", role_name = "finalizer-role", timeout = 30 }
+  }
+
+  assert {
+    condition     = aws_lambda_event_source_mapping.this.maximum_batching_window_in_seconds == 0 && aws_lambda_event_source_mapping.this.batch_size == 10
+    error_message = "the charge consumer's own queue block: no batching window (the buyer waits on it)"
+  }
+  assert {
+    condition     = jsondecode(aws_sqs_queue.inbox.redrive_policy).maxReceiveCount == 5 && aws_sqs_queue.inbox.visibility_timeout_seconds == 180
+    error_message = "redrive and visibility stay the shared ones"
+  }
+}
+
+run "the_status_projection_batches_without_a_wait_too" {
+  command = plan
+
+  variables {
+    name     = "initializer-outcome"
+    function = { function_name = "initializer-outcome", alias_arn = "arn:aws:lambda:eu-west-1:123456789012:function:initializer-outcome:live", role_name = "initializer-outcome-role", timeout = 30 }
+  }
+
+  assert {
+    condition     = aws_lambda_event_source_mapping.this.maximum_batching_window_in_seconds == 0
+    error_message = "GET /payments/{id} shows the outcome once this consumer ran: no batching wait"
+  }
+}
+
+run "consumers_nobody_waits_on_keep_the_shared_batching_window" {
+  command = plan
+
+  assert {
+    condition     = aws_lambda_event_source_mapping.this.maximum_batching_window_in_seconds == 1
+    error_message = "the ledger keeps the shared 1 s window: fewer invocations, nobody waits"
+  }
+}
