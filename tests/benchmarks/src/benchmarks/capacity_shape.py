@@ -28,27 +28,14 @@ from devstack.load import drive
 from devstack.moto_local import client
 from devstack.pumps import QueuePump
 from devstack.stack import Devstack
-from fake_psp.rate_limits import RateLimits, Refusal
+from fake_psp.latency import Fixed
 
-RECORDS = resources.QUEUE.batch_size  # contracts/consumers.json's batch size
+# The finalizer's event source mapping as contracts/consumers.json sets it (its own queue block over the shared one).
+MAPPING = next(s.settings for s in resources.SUBSCRIPTIONS if s.name == "finalizer")
+RECORDS = MAPPING.batch_size
 # (mapping's maximum concurrency, FINALIZER_CHARGE_CONCURRENCY, PSP latency in s): the sequential handler and the
 # concurrent one at one batch, then more batches, then a slower PSP.
 SETTINGS = ((1, 1, 0.5), (1, 10, 0.5), (3, 10, 0.5), (3, 10, 2.0))
-CHARGE = "POST /v1/payment_intents"
-
-
-class PspLatency(RateLimits):
-    """The fake PSP answering a PaymentIntent's create after `seconds` (each request on its own server thread, so
-    concurrent charges wait together, as at Stripe). Hooked where the fake consults its rate limits, none set."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.seconds = 0.0
-
-    def refuse(self, method: str, path: str) -> Refusal | None:
-        if f"{method.upper()} {path.partition('?')[0]}" == CHARGE:
-            time.sleep(self.seconds)
-        return super().refuse(method, path)
 
 
 def predicted_per_s(batches: int, records: int, concurrency: int, latency_s: float) -> float:
@@ -110,21 +97,20 @@ def _round(stack: Devstack, mapping: HeldMapping, queue_url: str, batches: int, 
 
 
 def run(settings: tuple[tuple[int, int, float], ...] = SETTINGS, timeout_s: float = 600.0) -> dict[str, Any]:
-    latency = PspLatency()
     saved = os.environ.get("FINALIZER_CHARGE_CONCURRENCY")
     with tempfile.TemporaryDirectory() as logs:
-        stack = Devstack(logs=Path(logs) / "lambda-logs.jsonl")
+        # A fixed latency from the start: the SDK's read timeout is then set to outlast the model's longest answer.
+        stack = Devstack(logs=Path(logs) / "lambda-logs.jsonl", psp_latency="fixed:500")
         try:
-            stack.psp.rate_limits = latency
             pump = next(p for p in stack._pumps if isinstance(p, QueuePump) and p.name == "queue-finalizer")
             queue_url = stack.provisioned.queues["finalizer"]
-            mapping = HeldMapping(pump, resources.QUEUE.maximum_concurrency)
+            mapping = HeldMapping(pump, MAPPING.maximum_concurrency)
             mapping.hold()
             results: dict[str, Any] = {"records_per_batch": RECORDS, "machine_load_1m_at_start": os.getloadavg()[0]}
             for n, (batches, concurrency, latency_s) in enumerate(settings):
                 os.environ["FINALIZER_CHARGE_CONCURRENCY"] = str(concurrency)
                 stack.functions.retire_idle("finalizer")  # the next environments start with the new setting
-                latency.seconds = latency_s
+                stack.psp.latency = Fixed(latency_s * 1000)  # the fake PSP's fixed latency (fake_psp.latency)
                 _round(stack, mapping, queue_url, batches, 1000 + n, timeout_s)  # warm: environments started
                 measured = _round(stack, mapping, queue_url, batches, 2000 + n, timeout_s)
                 predicted = predicted_per_s(batches, RECORDS, concurrency, latency_s)
