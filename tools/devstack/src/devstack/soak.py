@@ -179,6 +179,7 @@ class Soak:
             deepest_by_minute[minute] = max(deepest_by_minute[minute], depth)
         backlog_per_minute = [deepest_by_minute[m] for m in sorted(deepest_by_minute)]
         by_minute: dict[int, list[float]] = defaultdict(list)
+        finals = [(at, waited_ms) for at, waited_ms in finals if at >= self.start]  # not the warm-up's
         for at, waited_ms in finals:
             by_minute[int((at - self.start) // 60)].append(waited_ms)
         ttf_p50_per_minute = [percentiles(by_minute[m]).get("p50", 0.0) for m in sorted(by_minute)]

@@ -98,14 +98,15 @@ def test_a_clean_soak_passes_with_its_figures() -> None:
     run = soak(accepted_at=[START, START + 0.5, START + 61, START + 61.5])
     run.samples = [Sample(START + 5, {"finalizer": 3}, 0.5), Sample(START + 65, {"finalizer": 0}, 0.7)]
     requests = [(START + i, "POST /v1/payment_intents", False) for i in range(4)]
-    finals = [(START + 2, 800.0), (START + 3, 900.0), (START + 62, 700.0), (START + 63, 1000.0)]
+    finals = [(START - 5, 9000.0), (START + 2, 800.0), (START + 3, 900.0), (START + 62, 700.0), (START + 63, 1000.0)]
     figures = run.summary(accepted(4), [], [invocation("finalizer")], requests, finals)
-    # Then nothing is wrong, and the minutes are counted from the first arrival
+    # Then nothing is wrong, and the minutes are counted from the first arrival (the warm-up's final before it is not)
     assert figures["problems"] == []
     assert figures["accepted_per_minute"] == [2, 2]
     assert figures["final_per_minute"] == [2, 2]
     assert figures["backlog_max_per_minute"] == [3, 0]
     assert figures["psp_most_per_s"] == 1
+    assert figures["time_to_final_p50_per_minute"] == [800.0, 700.0]
     assert figures["sustained"] is True
     assert attach(report(), figures).ok
 
