@@ -56,6 +56,7 @@ STRIPE_REQUEST_WAIT_S = 1  # the Terraform's stripe_request_wait_s
 TIMED_OUT = "Sandbox.Timedout"
 SAMPLE_PERIOD_S = 5.0
 SENDERS = 64  # enough threads that a slow answer never delays the next arrival
+ATTEMPTS = 5  # a POST unanswered (30 s each) is sent again under its key up to this many times in all
 
 
 def arrival_times(rate_per_s: float, duration_s: float) -> list[float]:
@@ -156,6 +157,7 @@ class Soak:
     start: float  # epoch seconds of the first arrival
     accepted_at: list[float] = field(default_factory=list)  # when each POST answered 201 went out
     send_errors: list[str] = field(default_factory=list)  # POSTs that got no answer at all
+    resent: int = 0  # POSTs sent again after no answer
     lag_s: list[float] = field(default_factory=list)  # how late each went out against its schedule
     samples: list[Sample] = field(default_factory=list)
 
@@ -197,6 +199,7 @@ class Soak:
             "accepted": len(accepted),
             "lost": len(lost),
             "send_lag_ms": percentiles([lag * 1000 for lag in self.lag_s]),
+            "resent_after_no_answer": self.resent,
             "timeouts": timed_out,
             "psp_requests": len(psp_requests),
             "psp_429s": len(refused),
@@ -228,7 +231,8 @@ def _deepest(samples: Sequence[Sample]) -> dict[str, int]:
 def render(figures: dict[str, Any]) -> list[str]:
     return [
         f"soak                   {figures['rate_per_s']}/s for {figures['duration_s']} s: {figures['sent']} sent, "
-        f"{figures['accepted']} accepted, {figures['lost']} lost; send lag (ms) {figures['send_lag_ms']}",
+        f"{figures['accepted']} accepted, {figures['lost']} lost; send lag (ms) {figures['send_lag_ms']}; "
+        f"{figures['resent_after_no_answer']} POSTs sent again after no answer",
         f"timeouts               {sum(figures['timeouts'].values())} {figures['timeouts']}",
         f"PSP requests           {figures['psp_requests']}, 429s {figures['psp_429s']}, most in 1 s "
         f"{figures['psp_most_per_s']} (budget {figures['budget_per_s']}/s)",
@@ -275,17 +279,23 @@ def drive_open_loop(api_url: str, keys: Keyring, soak: Soak, seed: int, progress
     def send(index: int) -> None:
         soak.lag_s[index] = time.monotonic() - began - schedule[index]
         at, started = time.time(), time.perf_counter()
-        try:
-            status, body = http(
-                "POST",
-                f"{api_url}/payments",
-                bodies[index],
-                {"Idempotency-Key": f"soak-{seed}-{index}"},
-                signer=keys.merchant(bodies[index]["merchant_id"]),
-            )
-        except Exception as error:  # noqa: BLE001 - a refused connection or a timeout: counted, the soak goes on
-            soak.send_errors.append(f"payment {index}: {error!r}")
-            return
+        # A client that got no answer sends the same request again under the same Idempotency-Key, as a merchant's
+        # back end does: the order the stack may have made meanwhile is then the answer, and the books count it.
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                status, body = http(
+                    "POST",
+                    f"{api_url}/payments",
+                    bodies[index],
+                    {"Idempotency-Key": f"soak-{seed}-{index}"},
+                    signer=keys.merchant(bodies[index]["merchant_id"]),
+                )
+                break
+            except OSError as error:  # a refused connection or a timeout (urllib's errors are OSErrors)
+                if attempt == ATTEMPTS:
+                    soak.send_errors.append(f"payment {index}: {error!r}")
+                    return
+                soak.resent += 1
         if status == 201:
             soak.accepted_at.append(at)
         sent[index] = Sent(kinds[index], status, body, (time.perf_counter() - started) * 1000, posted_at=at)
