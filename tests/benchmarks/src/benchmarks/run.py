@@ -17,7 +17,17 @@ from typing import Any
 
 from devstack.load import TOKEN_SHARE
 
-from benchmarks import contention, finalizer_throughput, flow, time_to_final, wallet_scale, warm, webhooks, zips
+from benchmarks import (
+    capacity_shape,
+    contention,
+    finalizer_throughput,
+    flow,
+    time_to_final,
+    wallet_scale,
+    warm,
+    webhooks,
+    zips,
+)
 
 BENCHMARKS: dict[str, Callable[[argparse.Namespace], dict[str, Any]]] = {
     "zips_and_cold_init": lambda args: zips.run(args.runs),
@@ -31,6 +41,7 @@ BENCHMARKS: dict[str, Callable[[argparse.Namespace], dict[str, Any]]] = {
     ),
     "finalizer_throughput": lambda args: finalizer_throughput.run(args.finalizer_rounds),
     "time_to_final": lambda args: time_to_final.run(args.time_to_final_payments),
+    "capacity_shape": lambda args: capacity_shape.run(),
 }
 
 

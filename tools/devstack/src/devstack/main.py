@@ -3,6 +3,7 @@
     ./pants run tools/devstack -- --payments 200            # run, print the summary, exit 1 if anything was lost
     ./pants run tools/devstack -- --payments 200 --serve    # …then keep serving the API and the dashboard
     ./pants run tools/devstack -- --otlp-endpoint URL [--otlp-header K=V …]  # also export to an OTLP backend
+    ./pants run tools/devstack -- --rate 5 --duration 600   # a soak: 5 payments/s arriving for 10 min (devstack.soak)
 
 Starts moto (in-process, loopback) and the fake PSP, creates the tables, bus, rules, queues and keys with the
 Terraform's names and event-pattern files, and runs the four services' real handlers: an HTTP API on
@@ -18,7 +19,7 @@ from pathlib import Path
 
 from fake_psp.latency import parse as parse_latency
 
-from devstack import series
+from devstack import series, soak
 from devstack.disputes import close_some
 from devstack.load import MERCHANTS, drive, settle
 from devstack.otlp import OtlpExport, parse_headers
@@ -60,6 +61,12 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--port", type=int, default=8080, help="port of the local API (default 8080)")
     parser.add_argument("--dashboard-port", type=int, default=8081, help="port of the dashboard (default 8081)")
+    parser.add_argument(
+        "--rate",
+        type=float,
+        help="a soak instead of the normal run: payments arriving at this rate per second (open loop, devstack.soak)",
+    )
+    parser.add_argument("--duration", type=float, default=600.0, help="a soak's seconds of arrivals (default 600)")
     parser.add_argument("--json", type=Path, help="also write the summary as JSON to this file")
     parser.add_argument(
         "--logs",
@@ -97,6 +104,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
+    if args.rate is not None:
+        return soak.run(args)
     otlp = OtlpExport(args.otlp_endpoint, args.otlp_headers) if args.otlp_endpoint else None
     stack = Devstack(
         api_port=args.port,

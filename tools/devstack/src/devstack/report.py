@@ -58,6 +58,7 @@ class Report:
     webhooks: dict[str, Any] = field(default_factory=dict)  # devstack.webhooks.summary, when the run had endpoints
     # POST /payments → GET shows the final status, against the PSP's own charge latency (devstack.time_to_final).
     time_to_final: dict[str, Any] = field(default_factory=dict)
+    soak: dict[str, Any] = field(default_factory=dict)  # devstack.soak's figures, lines and problems, in a soak
 
     @property
     def ok(self) -> bool:
@@ -80,6 +81,7 @@ class Report:
             and self.psp_charges_over_one == 0
             and allowed
             and not self.webhooks.get("problems")
+            and not self.soak.get("problems")
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -116,6 +118,7 @@ class Report:
             f"{len(self.psp_balance)} currencies differ)",
             f"IAM (deployed roles)   {self._iam_line()}",
             *self._webhook_lines(),
+            *self.soak.get("lines", []),
             f"RESULT                 {'OK: nothing lost' if self.ok else 'FAILED'}",
         ]
         return "\n".join(
@@ -129,6 +132,7 @@ class Report:
             + [f"  ledger/psp {d['currency']}: {'; '.join(d['problems'])}" for d in self.psp_balance]
             + [f"  wrong outcome: {w}" for w in self.wrong_outcomes]
             + [f"  webhooks: {p}" for p in self.webhooks.get("problems", [])]
+            + [f"  soak: {p}" for p in self.soak.get("problems", [])]
         )
 
     def _psp_payouts_line(self) -> str:

@@ -259,6 +259,19 @@ class Functions:
         if self.on_reply is not None:
             self.on_reply(function, reply)
 
+    def retire_idle(self, function: str) -> int:
+        """Stops the function's idle environments, as Lambda does when its configuration changes: the next
+        invocations start new ones with this process' environment variables as they are then. How many stopped."""
+        with self._free:
+            retired, self._idle[function] = self._idle[function], []
+            for environment in retired:
+                self._all.remove(environment)
+                self._started[function] -= 1
+            self._free.notify_all()
+        for environment in retired:
+            environment.stop()
+        return len(retired)
+
     def close(self) -> None:
         """Stops every environment (they are daemons too: they never outlive this process)."""
         with self._free:
