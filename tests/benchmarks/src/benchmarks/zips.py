@@ -11,6 +11,7 @@ interleaved; medians of --runs.
 
 from __future__ import annotations
 
+import re
 import statistics
 import subprocess
 import sys
@@ -63,6 +64,15 @@ LIBRARIES = (
 )
 
 
+# A bare process: fake credentials (clients are built, never called), no proxy or path from this machine.
+ENV = {
+    "AWS_DEFAULT_REGION": "eu-west-1",
+    "AWS_ACCESS_KEY_ID": "x",
+    "AWS_SECRET_ACCESS_KEY": "x",
+    "PATH": "/usr/bin:/bin",
+}
+
+
 def zip_path(service: str, full: bool = False) -> Path:
     return Path(f"dist/services.{service}/{'full/' if full else ''}lambda.zip")
 
@@ -85,14 +95,8 @@ def sizes(service: str) -> dict[str, Any]:
 
 def _time_process(code: str, directory: str) -> float:
     script = f"import sys; sys.path[:0] = [{directory!r}]\n{code}"
-    env = {
-        "AWS_DEFAULT_REGION": "eu-west-1",
-        "AWS_ACCESS_KEY_ID": "x",
-        "AWS_SECRET_ACCESS_KEY": "x",
-        "PATH": "/usr/bin:/bin",
-    }
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-S", "-E", "-c", script], env=env, check=True, capture_output=True)
+    subprocess.run([sys.executable, "-S", "-E", "-c", script], env=ENV, check=True, capture_output=True)
     return (time.perf_counter() - started) * 1000
 
 
@@ -105,16 +109,70 @@ def _post_restore_ms(code: str, directory: str) -> float:
         f"snapstart.restore(); {rebuild}\nprint((time.perf_counter() - started) * 1000)"
     )
     script = f"import sys; sys.path[:0] = [{directory!r}]\n{measured}"
-    env = {
-        "AWS_DEFAULT_REGION": "eu-west-1",
-        "AWS_ACCESS_KEY_ID": "x",
-        "AWS_SECRET_ACCESS_KEY": "x",
-        "PATH": "/usr/bin:/bin",
-    }
     done = subprocess.run(
-        [sys.executable, "-S", "-E", "-c", script], env=env, check=True, capture_output=True, text=True
+        [sys.executable, "-S", "-E", "-c", script], env=ENV, check=True, capture_output=True, text=True
     )
     return float(done.stdout.strip().splitlines()[-1])
+
+
+# What `-X importtime` reports per entry point (cumulative ms of each module's first import, nested
+# included): the libraries and the parts of our code a cold start pays for.
+WATCHED_IMPORTS = (
+    "boto3",
+    "s3transfer",
+    "botocore.session",
+    "opentelemetry.instrumentation.botocore",
+    "opentelemetry.instrumentation.dependencies",
+    "packaging.requirements",
+    "importlib.metadata",
+    "pydantic",
+    "payments_shared.contracts",
+    "dependency_injector.providers",
+    "aws_lambda_powertools.utilities.batch",
+    "aws_lambda_powertools.utilities.parser.models",
+    "aws_lambda_powertools.utilities.data_classes",
+    "stripe",
+)
+_IMPORT_LINE = re.compile(r"import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)")
+
+
+def _import_times(code: str, directory: str) -> dict[str, float]:
+    script = f"import sys; sys.path[:0] = [{directory!r}]\n{code}"
+    done = subprocess.run(
+        [sys.executable, "-S", "-E", "-X", "importtime", "-c", script],
+        env=ENV,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    found: dict[str, float] = {"all_imports": 0.0}
+    for line in done.stderr.splitlines():
+        match = _IMPORT_LINE.match(line)
+        if not match:
+            continue
+        cumulative, depth, name = int(match[2]) / 1000, len(match[3]), match[4]
+        if name in WATCHED_IMPORTS:
+            found.setdefault(name, cumulative)
+        if depth == 1:  # top-level imports: their cumulative times add up to all the imports
+            found["all_imports"] += cumulative
+    return found
+
+
+def import_times(service: str, runs: int) -> dict[str, Any]:
+    """Per entry point (and the libraries' floor), the median over `runs` of what each watched module's import
+    costs under -X importtime (which inflates every figure: compare them within one run)."""
+    with tempfile.TemporaryDirectory() as directory:
+        with zipfile.ZipFile(zip_path(service)) as archive:
+            archive.extractall(directory)
+        entries = {name: RUNTIME.format(service=service) + code for name, code in ENTRY_POINTS[service].items()}
+        entries["libraries"] = LIBRARIES
+        result: dict[str, Any] = {}
+        for name, code in entries.items():
+            _import_times(code, directory)  # warm the page cache
+            samples = [_import_times(code, directory) for _ in range(runs)]
+            keys = dict.fromkeys(key for sample in samples for key in sample)
+            result[name] = {key: round(statistics.median(s.get(key, 0.0) for s in samples), 1) for key in keys}
+    return result
 
 
 def cold_init(service: str, runs: int) -> dict[str, Any]:
@@ -154,6 +212,13 @@ def cold_init(service: str, runs: int) -> dict[str, Any]:
             "post_restore_share": round(restore / median, 3),
         }
     return result
+
+
+def imports(runs: int = 7) -> dict[str, Any]:
+    missing = [s for s in SERVICES if not zip_path(s).exists()]
+    if missing:
+        return {"skipped": f"no zip for {missing}: run ./pants package :: first"}
+    return {service: import_times(service, runs) for service in SERVICES}
 
 
 def run(runs: int = 7) -> dict[str, Any]:
