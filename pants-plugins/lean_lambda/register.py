@@ -5,8 +5,10 @@ every AWS service (about 16 MB compressed of a 24 MB zip), and wheels bring C so
 nothing executes. This target packages the zip of `source_lambda` and rewrites it in the build: botocore's
 models only for `botocore_services` (plus the endpoint, partition and retry data at the top of
 botocore/data), no boto3 resource models (no resource layer is used), no `.pyi`/`.c`/`.h`/`.pyx`/`.pxd`
-files, no wheel RECORDs (only installers read them), and the assets in UNUSED_ASSETS. Entries keep their
-order, timestamps and compression, so the output stays reproducible.
+files, no wheel RECORDs (only installers read them), the assets in UNUSED_ASSETS, and the distributions in
+`unused_packages` (boto3 and s3transfer, which Pants ships because our botocore imports map to the boto3
+requirement, while the kernel builds its clients from botocore). Entries keep their order, timestamps and
+compression, so the output stays reproducible.
 """
 
 from __future__ import annotations
@@ -51,9 +53,24 @@ class BotocoreServicesField(StringSequenceField):
     help = "The AWS services the function's code calls (botocore model names, e.g. dynamodb, kms)."
 
 
+class UnusedPackagesField(StringSequenceField):
+    alias = "unused_packages"
+    default = ()
+    help = (
+        "Top-level packages (with their .dist-info) no code of the function imports, e.g. boto3 and s3transfer "
+        "where the clients come from botocore; the zip tests import every entry point without them."
+    )
+
+
 class LeanAwsLambda(Target):
     alias = "lean_awslambda"
-    core_fields = (*COMMON_TARGET_FIELDS, SourceLambdaField, BotocoreServicesField, OutputPathField)
+    core_fields = (
+        *COMMON_TARGET_FIELDS,
+        SourceLambdaField,
+        BotocoreServicesField,
+        UnusedPackagesField,
+        OutputPathField,
+    )
     help = "A python_awslambda's zip with botocore models for the services it calls only, and no C sources or stubs."
 
 
@@ -63,10 +80,19 @@ class LeanAwsLambdaFieldSet(PackageFieldSet):
 
     source_lambda: SourceLambdaField
     botocore_services: BotocoreServicesField
+    unused_packages: UnusedPackagesField
     output_path: OutputPathField
 
 
-def keeps(name: str, services: frozenset) -> bool:
+def _distribution(name: str) -> str:
+    """The package a zip entry belongs to: `boto3/x.py` and `boto3-1.2.3.dist-info/METADATA` are boto3's."""
+    top = name.split("/", 1)[0]
+    return top.split("-", 1)[0].lower() if top.endswith(".dist-info") else top
+
+
+def keeps(name: str, services: frozenset, unused: frozenset = frozenset()) -> bool:
+    if _distribution(name) in unused:
+        return False
     if name.startswith("botocore/data/"):
         service, _, rest = name[len("botocore/data/") :].partition("/")
         return not rest or service in services  # top-level files: endpoints, partitions, retry, defaults
@@ -75,14 +101,14 @@ def keeps(name: str, services: frozenset) -> bool:
     return not name.endswith(NEVER_RUN) and not (name.endswith("/RECORD") and ".dist-info/" in name)
 
 
-def prune(content: bytes, services: Iterable[str]) -> tuple[bytes, int]:
+def prune(content: bytes, services: Iterable[str], unused_packages: Iterable[str] = ()) -> tuple[bytes, int]:
     """The zip without what the function never runs, and how many entries were dropped."""
-    wanted = frozenset(services)
+    wanted, unused = frozenset(services), frozenset(unused_packages)
     out = io.BytesIO()
     dropped = 0
     with zipfile.ZipFile(io.BytesIO(content)) as source, zipfile.ZipFile(out, "w") as target:
         for info in source.infolist():
-            if keeps(info.filename, wanted):
+            if keeps(info.filename, wanted, unused):
                 target.writestr(info, source.read(info))
             else:
                 dropped += 1
@@ -106,7 +132,9 @@ async def package_lean_awslambda(field_set: LeanAwsLambdaFieldSet) -> BuiltPacka
     full = await Get(BuiltPackage, PythonAwsLambdaFieldSet, PythonAwsLambdaFieldSet.create(wrapped.target))
     contents = await Get(DigestContents, Digest, full.digest)
     (archive,) = [c for c in contents if c.path.endswith(".zip")]
-    lean, dropped = prune(archive.content, field_set.botocore_services.value or ())
+    lean, dropped = prune(
+        archive.content, field_set.botocore_services.value or (), field_set.unused_packages.value or ()
+    )
     path = field_set.output_path.value_or_default(file_ending="zip")
     digest = await Get(Digest, CreateDigest([FileContent(path, lean)]))
     summary = f"{len(archive.content) / 1e6:.1f} MB → {len(lean) / 1e6:.1f} MB ({dropped} entries dropped)"

@@ -16,11 +16,13 @@ def test_zip_imports_every_entry_point_in_a_bare_python312(tmp_path: Path) -> No
             "container.relay()",
             # The relay's cold start never loads the PSP's SDK; the consumer's first charge does.
             "assert not {'stripe', 'requests'} & set(sys.modules), 'the PSP SDK loaded by the relay'",
+            "assert 'boto3' not in sys.modules, 'boto3 loaded by the relay (clients come from botocore)'",
             "from finalizer.entrypoints import charge, refund",
             "container.app(); container.psp(); container.cards()",
             "import finalizer.adapters.stripe_psp, requests, certifi",
             "assert 'aws_lambda_powertools.event_handler.api_gateway' not in sys.modules, 'HTTP resolver loaded'",
         ],
         tmp_path,
+        ships_boto3=True,  # Powertools' SSMProvider (the PSP's secrets) imports boto3
     )
     assert not [n for n in names if n.startswith("cryptography/")], "KMS opens the card: no crypto library shipped"

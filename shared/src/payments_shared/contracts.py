@@ -31,9 +31,15 @@ CaptureMethod = Literal["automatic", "manual"]
 # is also the one the system gives when an authorization outlives the card network's window.
 CancellationReason = Literal["duplicate", "fraudulent", "requested_by_customer", "abandoned"]
 
+# Each contract's validator is built when that contract first validates, not at import: a function handles a
+# few of these event types, and building all of them was a measurable part of every cold start. pydantic
+# rebuilds a deferred model under a lock (pydantic#13438, in the lockfile's 2.14), so concurrent first uses
+# (the finalizer's batch workers) are safe: test_contract_models_lazy.py checks both.
+CONTRACT_CONFIG = ConfigDict(frozen=True, defer_build=True)
+
 
 class CardRef(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = CONTRACT_CONFIG
 
     brand: str
     last4: str = Field(pattern=r"^[0-9]{4}$")
@@ -43,7 +49,7 @@ class CardRef(BaseModel):
 class PaymentInitiatedData(BaseModel):
     """Published by the initializer; consumed by the finalizer."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = CONTRACT_CONFIG
 
     payment_order_id: PaymentOrderId
     merchant_id: MerchantId
@@ -85,7 +91,7 @@ class PaymentStatusUpdatedData(BaseModel):
     psp_fee_minor: with SUCCESS, what the PSP kept from the charge (Stripe's balance transaction `fee`), in the
     payment's currency; absent when it is not known yet or was settled in another currency."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = CONTRACT_CONFIG
 
     payment_order_id: PaymentOrderId
     merchant_id: MerchantId
@@ -122,7 +128,7 @@ class PaymentActionRequiredData(BaseModel):
     """Published by the finalizer when the buyer must authenticate (3-D Secure); consumed by the initializer,
     which shows it at GET /payments/{id}. Not final: a PaymentStatusUpdated follows."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = CONTRACT_CONFIG
 
     payment_order_id: PaymentOrderId
     merchant_id: MerchantId
@@ -134,7 +140,7 @@ class PaymentActionRequiredData(BaseModel):
 
 
 class _RefundAmount(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = CONTRACT_CONFIG
 
     refund_id: RefundId
     payment_order_id: PaymentOrderId
@@ -175,7 +181,7 @@ class CaptureRequestedData(BaseModel):
     rest is released); consumed by the finalizer, which captures at the PSP and answers with SUCCESS carrying
     the captured amount. At most one per payment."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = CONTRACT_CONFIG
 
     payment_order_id: PaymentOrderId
     merchant_id: MerchantId
@@ -191,7 +197,7 @@ class CancelRequestedData(BaseModel):
     """Published by the initializer when a merchant cancels an AUTHORIZED payment (the hold is released);
     consumed by the finalizer, which cancels at the PSP and answers with CANCELED. At most one per payment."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = CONTRACT_CONFIG
 
     payment_order_id: PaymentOrderId
     merchant_id: MerchantId
@@ -205,7 +211,7 @@ class DisputeStatusUpdatedData(BaseModel):
     merchant and the PSP gave the amount back — not the dispute fee, which Stripe never returns. LOST: nothing
     more moves. A dispute is OPENED once, then WON or LOST once."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = CONTRACT_CONFIG
 
     dispute_id: str = Field(pattern=r"^dp_[A-Za-z0-9]{1,64}$")  # Stripe's dispute id
     payment_order_id: PaymentOrderId
@@ -227,7 +233,7 @@ class PayoutPaidData(BaseModel):
     """Published by the wallet when a payout left a merchant's available balance (POST /payouts); consumed by
     the ledger, which books it once per payout id (merchant_payable to payouts_clearing)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = CONTRACT_CONFIG
 
     payout_id: PayoutId
     merchant_id: MerchantId
@@ -246,7 +252,7 @@ class PspPayoutUpdatedData(BaseModel):
     the balance (the reverse). A payout is PAID once, then perhaps FAILED once ("some payouts that fail might
     initially show as paid"); one seen failed first is published PAID, then FAILED: its money left and came back."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = CONTRACT_CONFIG
 
     payout_id: str = Field(pattern=r"^po_[A-Za-z0-9]{1,64}$")  # Stripe's payout id
     currency: str

@@ -17,14 +17,14 @@ import random
 from collections.abc import Callable
 from typing import Any
 
-from payments_shared.aws_clients import client
+from payments_shared import aws_clients
 
 _resets: list[Callable[[], Any]] = []
 
 
 def restore() -> None:
     random.seed()  # from os.urandom: each copy its own sequence
-    client.cache_clear()
+    aws_clients.reset()
     for reset in _resets:
         reset()
 

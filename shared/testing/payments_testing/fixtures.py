@@ -12,7 +12,7 @@ from dependency_injector import providers
 from hypothesis import settings
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from payments_shared.aws_clients import client
+from payments_shared import aws_clients
 from payments_testing.aws import fake_credentials
 from payments_testing.http import TEST_CALLERS
 from payments_testing.spans import span_exporter
@@ -44,7 +44,7 @@ def real_runtime(service: str) -> Iterator[ModuleType]:
 def fresh_runtime(module: ModuleType) -> Iterator[ModuleType]:
     """A service's runtime module with a clean container: no cached clients, no overrides left behind."""
     module.container.reset_singletons()
-    client.cache_clear()
+    aws_clients.reset()
     if "callers" in module.container.providers:  # HTTP entry points: the test principals (payments_testing.http)
         module.container.callers.override(TEST_CALLERS)
     try:
@@ -55,4 +55,4 @@ def fresh_runtime(module: ModuleType) -> Iterator[ModuleType]:
             if not isinstance(provider, providers.Configuration):
                 provider.reset_override()
         module.container.reset_singletons()
-        client.cache_clear()
+        aws_clients.reset()

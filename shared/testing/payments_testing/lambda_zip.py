@@ -14,9 +14,9 @@ MAX_ZIP_BYTES = 12_000_000  # compressed
 # A service the zip's functions never call (SQS for most): if its client can be built, botocore's models were not
 # pruned (lean_awslambda).
 UNUSED_CLIENT_FAILS = """
-import boto3, botocore.exceptions
+import botocore.exceptions, botocore.session
 try:
-    boto3.client("{service}", region_name="eu-west-1")
+    botocore.session.get_session().create_client("{service}", region_name="eu-west-1")
 except botocore.exceptions.UnknownServiceError:
     pass
 else:
@@ -25,9 +25,17 @@ else:
 
 
 def assert_zip_imports(
-    zip_path: Path, package: str, statements: list[str], tmp_path: Path, unused_service: str = "sqs"
+    zip_path: Path,
+    package: str,
+    statements: list[str],
+    tmp_path: Path,
+    unused_service: str = "sqs",
+    ships_boto3: bool = False,
 ) -> list[str]:
-    """Unpack the zip, run `statements` in a bare python3.12 (-S -E: no site-packages, no env paths)."""
+    """Unpack the zip, run `statements` in a bare python3.12 (-S -E: no site-packages, no env paths).
+
+    Clients come from botocore (payments_shared.aws_clients): unless `ships_boto3` (a library of the zip needs
+    it), the zip carries no boto3 nor s3transfer, so nothing can import them."""
     assert sys.version_info[:2] == (3, 12), "the Lambda runtime is python3.12"
     assert zip_path.stat().st_size <= MAX_ZIP_BYTES, f"{zip_path}: {zip_path.stat().st_size / 1e6:.1f} MB"
     with zipfile.ZipFile(zip_path) as archive:
@@ -36,6 +44,8 @@ def assert_zip_imports(
     assert "lambda_function.py" in names and f"{package}/runtime.py" in names
     assert not [n for n in names if n.startswith(FORBIDDEN_PREFIXES)]
     assert not [n for n in names if n.endswith((".pyi", ".c", ".h", ".pyx"))], "sources and stubs never run"
+    if not ships_boto3:
+        assert not [n for n in names if n.startswith(("boto3/", "s3transfer/"))], "boto3 shipped (unused_packages)"
     # The statements run first, so they can check what an entry point alone has imported.
     script = "\n".join(
         [

@@ -12,23 +12,14 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-
 from notifier.domain.catalog import MerchantEvent
 from notifier.domain.endpoints import Secret, WebhookEndpoint
+from payments_shared.attribute_values import from_item, to_item
 
 COUNT_KEY = "#count"
 ENDPOINT_PREFIX = "we_"
 DELETED_PREFIX = "deleted#"  # a deleted endpoint's tombstone: its creating key may not make it again
-_serializer, _deserializer = TypeSerializer(), TypeDeserializer()
-
-
-def to_attributes(item: dict[str, Any]) -> dict[str, Any]:
-    return {k: _serializer.serialize(v) for k, v in item.items() if v is not None}
-
-
-def from_attributes(item: dict[str, Any]) -> dict[str, Any]:
-    return {k: _deserializer.deserialize(v) for k, v in item.items()}
+to_attributes, from_attributes = to_item, from_item  # the kernel's codec (no boto3 on the Lambda path)
 
 
 def _int(value: Any) -> int:

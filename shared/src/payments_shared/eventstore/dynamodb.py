@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
+from payments_shared.attribute_values import from_item, serialize, to_item
 from payments_shared.events import TraceContext
 from payments_shared.eventstore.port import (
     MAX_ITEMS_PER_APPEND,
@@ -34,16 +34,7 @@ PK, SK = "stream_id", "version"
 SNAPSHOT_VERSION = 0
 EVENT, SNAPSHOT = "event", "snapshot"
 
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
-
-
-def _to_attr(item: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: _serializer.serialize(v) for k, v in item.items() if v is not None}
-
-
-def _from_attr(item: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: _deserializer.deserialize(v) for k, v in item.items()}
+_to_attr, _from_attr = to_item, from_item
 
 
 def _json(value: Mapping[str, Any]) -> str:
@@ -159,7 +150,7 @@ class SetOnItem(ItemWrite):
             "UpdateExpression": "SET " + ", ".join(f"{n} = {v}" for n, v in zip(names, values, strict=True)),
             "ExpressionAttributeNames": names,
             # None is stored as NULL here (an attribute cleared), not dropped as in whole-item puts.
-            "ExpressionAttributeValues": {k: _serializer.serialize(v) for k, v in values.items()},
+            "ExpressionAttributeValues": {k: serialize(v) for k, v in values.items()},
         }
         if self.expected:
             guards = {f"#e{i}": name for i, name in enumerate(self.expected)}

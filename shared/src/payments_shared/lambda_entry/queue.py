@@ -9,7 +9,6 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind
@@ -17,6 +16,7 @@ from pydantic import ValidationError
 
 from payments_shared.contracts import check_contract, contract_violations
 from payments_shared.events import EventEnvelope
+from payments_shared.lambda_entry.batch import BatchProcessor, EventType, process_partial_response
 from payments_shared.lambda_entry.span import LambdaHandler, function_name, invocation_span
 from payments_shared.observability.propagation import context_from, message_parent
 from payments_shared.observability.tracing import mark_error

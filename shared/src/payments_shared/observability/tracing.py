@@ -50,7 +50,10 @@ def instrument_botocore() -> None:
             return
         from opentelemetry.instrumentation.botocore import BotocoreInstrumentor
 
-        BotocoreInstrumentor().instrument()
+        # Without the dependency check: it looks botocore's distribution up with importlib.metadata (a scan
+        # of every path entry's metadata at each cold start) to confirm what the zip pins anyway. The
+        # library's own import of `packaging` (instrumentor.py imports the check's module) cannot be avoided.
+        BotocoreInstrumentor().instrument(skip_dep_check=True)
         _instrumented = True
 
 

@@ -31,6 +31,7 @@ from benchmarks import (
 
 BENCHMARKS: dict[str, Callable[[argparse.Namespace], dict[str, Any]]] = {
     "zips_and_cold_init": lambda args: zips.run(args.runs),
+    "cold_init_imports": lambda args: zips.imports(args.runs),
     "warm_overhead": lambda args: warm.run(args.warm_invocations, args.runs),
     "flow": lambda args: flow.run(args.flow_payments, token_share=args.flow_token_share),
     "payment_methods_vs_cards": lambda args: flow.payment_methods_vs_cards(args.flow_payments),

@@ -4,13 +4,15 @@ Needs the zips: ./pants package ::  (dist/services.<name>/lambda.zip, the lean z
 dist/services.<name>/full/lambda.zip, python_awslambda's unpruned one it is made from).
 Cold init, per entry point: a fresh python3.12 (-S -E: only the unpacked zip on the path) imports the entry
 point and builds what its first invocation uses (clients included, no network), as a ratio to the floor: a
-process that imports boto3 from the full zip and creates DynamoDB and EventBridge clients; and to the
-libraries' floor: the chosen libraries imported as our entry points use them, none of our code. Runs are
-interleaved; medians of --runs.
+process that imports boto3 from the full zip and creates DynamoDB and EventBridge clients (the floor issue 32
+keeps, though our zips no longer carry boto3); and to the libraries' floor: the chosen libraries imported as
+our entry points use them, none of our code (and as they were used before issue 32). Runs are interleaved;
+medians of --runs.
 """
 
 from __future__ import annotations
 
+import re
 import statistics
 import subprocess
 import sys
@@ -51,9 +53,24 @@ BASELINE = "import boto3; boto3.client('dynamodb'); boto3.client('events')"
 # The chosen libraries as our entry points use them, and none of our code: the floor of this dependency
 # set (from the lean zip). entry / LIBRARIES is what our own modules add; LIBRARIES / BASELINE what the
 # choice of pydantic, dependency-injector, Powertools (logger, metrics, batch, data classes) and the
-# botocore instrumentation costs before any of our code runs. One client (every lean zip has DynamoDB's
-# model, not all EventBridge's): a lower bound of that floor.
+# botocore instrumentation costs before any of our code runs. Since issue 32 they are used the cheapest way,
+# as the kernel does: a client from botocore (no boto3), the instrumentation without its dependency check,
+# Powertools' batch utility without its parser models (payments_shared.lambda_entry.batch). One client (every
+# lean zip has DynamoDB's model, not all EventBridge's): a lower bound of that floor.
 LIBRARIES = (
+    "import sys, botocore.session, pydantic; from dependency_injector import containers, providers\n"
+    "from aws_lambda_powertools import Logger, Metrics\n"
+    "hidden = sys.modules.pop('pydantic')\n"
+    "from aws_lambda_powertools.utilities.batch import BatchProcessor\n"
+    "sys.modules['pydantic'] = hidden\n"
+    "from aws_lambda_powertools.utilities.data_classes import DynamoDBStreamEvent, SQSEvent\n"
+    "from opentelemetry.instrumentation.botocore import BotocoreInstrumentor\n"
+    "BotocoreInstrumentor().instrument(skip_dep_check=True); botocore.session.get_session().create_client('dynamodb')"
+)
+# The same libraries used as before issue 32 (boto3's client, the dependency check, the batch utility with
+# its parser models), from the full zip (the lean ones no longer carry boto3): the floor docs/benchmarks.md
+# compared against until then.
+LIBRARIES_AS_BEFORE = (
     "import boto3, pydantic; from dependency_injector import containers, providers\n"
     "from aws_lambda_powertools import Logger, Metrics\n"
     "from aws_lambda_powertools.utilities.batch import BatchProcessor\n"
@@ -61,6 +78,15 @@ LIBRARIES = (
     "from opentelemetry.instrumentation.botocore import BotocoreInstrumentor\n"
     "BotocoreInstrumentor().instrument(); boto3.client('dynamodb')"
 )
+
+
+# A bare process: fake credentials (clients are built, never called), no proxy or path from this machine.
+ENV = {
+    "AWS_DEFAULT_REGION": "eu-west-1",
+    "AWS_ACCESS_KEY_ID": "x",
+    "AWS_SECRET_ACCESS_KEY": "x",
+    "PATH": "/usr/bin:/bin",
+}
 
 
 def zip_path(service: str, full: bool = False) -> Path:
@@ -85,14 +111,8 @@ def sizes(service: str) -> dict[str, Any]:
 
 def _time_process(code: str, directory: str) -> float:
     script = f"import sys; sys.path[:0] = [{directory!r}]\n{code}"
-    env = {
-        "AWS_DEFAULT_REGION": "eu-west-1",
-        "AWS_ACCESS_KEY_ID": "x",
-        "AWS_SECRET_ACCESS_KEY": "x",
-        "PATH": "/usr/bin:/bin",
-    }
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-S", "-E", "-c", script], env=env, check=True, capture_output=True)
+    subprocess.run([sys.executable, "-S", "-E", "-c", script], env=ENV, check=True, capture_output=True)
     return (time.perf_counter() - started) * 1000
 
 
@@ -105,16 +125,70 @@ def _post_restore_ms(code: str, directory: str) -> float:
         f"snapstart.restore(); {rebuild}\nprint((time.perf_counter() - started) * 1000)"
     )
     script = f"import sys; sys.path[:0] = [{directory!r}]\n{measured}"
-    env = {
-        "AWS_DEFAULT_REGION": "eu-west-1",
-        "AWS_ACCESS_KEY_ID": "x",
-        "AWS_SECRET_ACCESS_KEY": "x",
-        "PATH": "/usr/bin:/bin",
-    }
     done = subprocess.run(
-        [sys.executable, "-S", "-E", "-c", script], env=env, check=True, capture_output=True, text=True
+        [sys.executable, "-S", "-E", "-c", script], env=ENV, check=True, capture_output=True, text=True
     )
     return float(done.stdout.strip().splitlines()[-1])
+
+
+# What `-X importtime` reports per entry point (cumulative ms of each module's first import, nested
+# included): the libraries and the parts of our code a cold start pays for.
+WATCHED_IMPORTS = (
+    "boto3",
+    "s3transfer",
+    "botocore.session",
+    "opentelemetry.instrumentation.botocore",
+    "opentelemetry.instrumentation.dependencies",
+    "packaging.requirements",
+    "importlib.metadata",
+    "pydantic",
+    "payments_shared.contracts",
+    "dependency_injector.providers",
+    "aws_lambda_powertools.utilities.batch",
+    "aws_lambda_powertools.utilities.parser.models",
+    "aws_lambda_powertools.utilities.data_classes",
+    "stripe",
+)
+_IMPORT_LINE = re.compile(r"import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)")
+
+
+def _import_times(code: str, directory: str) -> dict[str, float]:
+    script = f"import sys; sys.path[:0] = [{directory!r}]\n{code}"
+    done = subprocess.run(
+        [sys.executable, "-S", "-E", "-X", "importtime", "-c", script],
+        env=ENV,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    found: dict[str, float] = {"all_imports": 0.0}
+    for line in done.stderr.splitlines():
+        match = _IMPORT_LINE.match(line)
+        if not match:
+            continue
+        cumulative, depth, name = int(match[2]) / 1000, len(match[3]), match[4]
+        if name in WATCHED_IMPORTS:
+            found.setdefault(name, cumulative)
+        if depth == 1:  # top-level imports: their cumulative times add up to all the imports
+            found["all_imports"] += cumulative
+    return found
+
+
+def import_times(service: str, runs: int) -> dict[str, Any]:
+    """Per entry point (and the libraries' floor), the median over `runs` of what each watched module's import
+    costs under -X importtime (which inflates every figure: compare them within one run)."""
+    with tempfile.TemporaryDirectory() as directory:
+        with zipfile.ZipFile(zip_path(service)) as archive:
+            archive.extractall(directory)
+        entries = {name: RUNTIME.format(service=service) + code for name, code in ENTRY_POINTS[service].items()}
+        entries["libraries"] = LIBRARIES
+        result: dict[str, Any] = {}
+        for name, code in entries.items():
+            _import_times(code, directory)  # warm the page cache
+            samples = [_import_times(code, directory) for _ in range(runs)]
+            keys = dict.fromkeys(key for sample in samples for key in sample)
+            result[name] = {key: round(statistics.median(s.get(key, 0.0) for s in samples), 1) for key in keys}
+    return result
 
 
 def cold_init(service: str, runs: int) -> dict[str, Any]:
@@ -128,7 +202,8 @@ def cold_init(service: str, runs: int) -> dict[str, Any]:
             _time_process(code, directory)
         _time_process(BASELINE, full)
         _time_process(LIBRARIES, directory)
-        timings: dict[str, list[float]] = {name: [] for name in [*entries, "floor", "libraries"]}
+        _time_process(LIBRARIES_AS_BEFORE, full)
+        timings: dict[str, list[float]] = {name: [] for name in [*entries, "floor", "libraries", "libraries_before"]}
         restores: dict[str, list[float]] = {name: [] for name in entries}
         for _ in range(runs):
             for name, code in entries.items():
@@ -136,11 +211,15 @@ def cold_init(service: str, runs: int) -> dict[str, Any]:
                 restores[name].append(_post_restore_ms(code, directory))
             timings["floor"].append(_time_process(BASELINE, full))
             timings["libraries"].append(_time_process(LIBRARIES, directory))
+            timings["libraries_before"].append(_time_process(LIBRARIES_AS_BEFORE, full))
     floor, libraries = statistics.median(timings["floor"]), statistics.median(timings["libraries"])
+    libraries_before = statistics.median(timings["libraries_before"])
     result: dict[str, Any] = {
         "floor_ms": round(floor, 1),
         "libraries_ms": round(libraries, 1),
         "libraries_ratio": round(libraries / floor, 3),
+        "libraries_as_before_ms": round(libraries_before, 1),
+        "libraries_as_before_ratio": round(libraries_before / floor, 3),
     }
     for name in entries:
         median, restore = statistics.median(timings[name]), statistics.median(restores[name])
@@ -150,10 +229,18 @@ def cold_init(service: str, runs: int) -> dict[str, Any]:
             "ms": round(median, 1),
             "ratio": round(median / floor, 3),
             "over_libraries": round(median / libraries, 3),
+            "over_libraries_as_before": round(median / libraries_before, 3),
             "post_restore_ms": round(restore, 1),
             "post_restore_share": round(restore / median, 3),
         }
     return result
+
+
+def imports(runs: int = 7) -> dict[str, Any]:
+    missing = [s for s in SERVICES if not zip_path(s).exists()]
+    if missing:
+        return {"skipped": f"no zip for {missing}: run ./pants package :: first"}
+    return {service: import_times(service, runs) for service in SERVICES}
 
 
 def run(runs: int = 7) -> dict[str, Any]:
