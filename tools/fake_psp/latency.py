@@ -50,9 +50,7 @@ CHARGE = Lognormal(0.400, 2.0)
 WRITE = Lognormal(0.250, 1.0)
 READ = Lognormal(0.120, 0.5)
 # The endpoints that reach the card network (this fake's creates always confirm).
-CHARGING = frozenset(
-    {"POST /v1/payment_intents", "POST /v1/payment_intents/{id}/capture", "POST /v1/refunds"}
-)
+CHARGING = frozenset({"POST /v1/payment_intents", "POST /v1/payment_intents/{id}/capture", "POST /v1/refunds"})
 
 
 class Latency:

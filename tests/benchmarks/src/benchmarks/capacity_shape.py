@@ -83,9 +83,7 @@ def _wait(condition: Any, timeout_s: float, what: str) -> None:
 def _round(stack: Devstack, mapping: HeldMapping, queue_url: str, batches: int, seed: int, timeout_s: float) -> float:
     """Fills the held queue with batches * RECORDS payments, releases `batches` in flight: seconds to drain it."""
     payments = batches * RECORDS
-    sent = drive(
-        stack.api.url, stack.keys, payments, 4, seed, progress=False, mix=[("approve", 1.0)], token_share=1.0
-    )
+    sent = drive(stack.api.url, stack.keys, payments, 4, seed, progress=False, mix=[("approve", 1.0)], token_share=1.0)
     accepted = sum(1 for s in sent if s.status == 201)
     _wait(lambda: _visible(queue_url)[0] >= accepted, timeout_s, f"the finalizer's queue short of {accepted}")
     started = time.perf_counter()

@@ -332,9 +332,7 @@ def warm_up(api_url: str, keys: Keyring, seed: int, timeout_s: float) -> tuple[l
     return sent, final
 
 
-def settle_patiently(
-    api_url: str, keys: Keyring, sent: Sequence[Sent], timeout_s: float
-) -> dict[str, dict[str, Any]]:
+def settle_patiently(api_url: str, keys: Keyring, sent: Sequence[Sent], timeout_s: float) -> dict[str, dict[str, Any]]:
     """load.settle, but a GET the loaded stack did not answer in time is asked again next round, not fatal."""
     final: dict[str, dict[str, Any]] = {}
     pending = [s for s in sent if s.status == 201]
@@ -366,9 +364,7 @@ def run(args: Any) -> int:
 
     # The finalizer's environments take their token bucket from the environment they start with.
     os.environ.update(budget_environment())
-    stack = Devstack(
-        api_port=args.port, psp_503_rate=args.psp_503_rate, psp_latency=args.psp_latency, logs=args.logs
-    )
+    stack = Devstack(api_port=args.port, psp_503_rate=args.psp_503_rate, psp_latency=args.psp_latency, logs=args.logs)
     limits = TimedLimits(global_per_s=STRIPE_SANDBOX_PER_S, endpoint_per_s=STRIPE_SANDBOX_PER_S, seed=args.seed)
     stack.psp.rate_limits = limits
     out = stack.console
