@@ -250,7 +250,9 @@ def test_every_consumer_reads_its_own_queue_fed_by_its_rule_never_an_async_invoc
         assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
         # Its own batching over the shared settings (contracts/consumers.json): none on the buyer's hops.
         assert mapping["BatchSize"] == consumer.settings.batch_size
-        assert mapping["MaximumBatchingWindowInSeconds"] == consumer.settings.maximum_batching_window_seconds
+        # A window of 0 is Lambda's default for SQS: the provider leaves it out, and moto then returns none.
+        window = mapping.get("MaximumBatchingWindowInSeconds") or 0
+        assert window == consumer.settings.maximum_batching_window_seconds
         assert mapping["ScalingConfig"]["MaximumConcurrency"] == consumer.settings.maximum_concurrency
         assert f"{name}-dlq-depth" in alarms
         # No EventBridge invoke permission is left: the function is reached only through its queue.
