@@ -259,18 +259,7 @@ class DynamoDBEventStore:
         except ClientError as error:
             raise _refused(error, stream_id, expected_version, first_claim, once) from error
         return [
-            StoredEvent(
-                stream_id=stream_id,
-                version=expected_version + offset,
-                event_id=event.event_id,
-                event_type=event.event_type,
-                data=dict(event.data),
-                occurred_at=event.occurred_at,
-                correlation_id=event.correlation_id,
-                causation_id=event.causation_id,
-                trace=event.trace,
-                schema_version=self._schemas.current(event.event_type),
-            )
+            _stored(stream_id, expected_version + offset, event, self._schemas.current(event.event_type))
             for offset, event in enumerate(events, start=1)
         ]
 
