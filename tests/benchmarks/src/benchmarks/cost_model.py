@@ -1,0 +1,242 @@
+"""Cost per million payments at 10, 100 and 1,000 payments/s: DynamoDB on demand vs provisioned (issue 32).
+
+A model from fixed figures (no stack run): the main path's per-payment DynamoDB items and reads, counted on moto
+(docs/benchmarks.md §3, "Fewer calls per payment, second round"), priced with flow.py's PRICES, and provisioned
+capacity priced per capacity-unit hour. PSP fees excluded.
+
+**The day.** A level is the *peak* rate a day must carry. The day is PEAK_DAY_SHAPE: 24 hourly rates as shares of
+the peak (a retail peak day: quiet night at 8-15 %, a morning ramp, a plateau at 80-90 %, the evening peak, a fall
+after 22:00 — mean 0.61). On-demand cost per payment does not depend on it; provisioned does, because capacity is
+bought per hour whether used or not and follows the rate only as fast as auto scaling lets it:
+
+- each table's capacity in an hour is its need (write units per second / target utilization), never below the
+  service's minimum (`write_min`/`read_min`: the floor);
+- it rises within the hour the rate rises (target tracking scales out after two minutes above the target), and
+  falls one hour late (scale-in waits for 15 consecutive minutes below the target; DynamoDB allows 4 decreases in
+  a day's first hour and one per hour after that, 27 a day — an hourly step down fits);
+- capacity units are taken as continuous (rounding up to whole units adds under 1 % at these rates).
+
+A sudden peak above the scaled capacity is outside an hourly model: docs/capacity.md says what carries it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from benchmarks.flow import LAMBDA_MEMORY_GB, PRICES
+
+# Provisioned capacity, Standard table class, us-east-1: $0.00065 per WCU-hour, $0.00013 per RCU-hour
+# (https://aws.amazon.com/dynamodb/pricing/provisioned/). One WCU is one write of up to 1 KB per second; a
+# transactional write takes two (same page). On demand, a transactional write takes two write request units
+# (https://aws.amazon.com/dynamodb/pricing/on-demand/; PRICES holds the per-unit prices).
+PROVISIONED_PRICES = {"dynamodb_wcu_hour": 0.00065, "dynamodb_rcu_hour": 0.00013}
+TRANSACTIONAL_WRITE_UNITS = 2  # per item up to 1 KB, both modes: every main-path item is a transaction's
+
+# The main path's transactional items per SUCCESS (a PaymentMethod, Stripe's fee, no 3-D Secure), by the table
+# they land in: 21 in all (docs/benchmarks.md §3). API: order event + order row; charge: event + result row;
+# outcome: version check + event + row; ledger post: two entries; totals: two markers + four account rows;
+# wallet: version check + event + two claims + snapshot (the event store's) + balances row.
+MAIN_PATH_ITEMS_PER_SUCCESS: dict[str, int] = {
+    "initializer-events": 3,
+    "orders": 2,
+    "finalizer-events": 1,
+    "BreakingTheBank": 1,
+    "ledger-events": 4,
+    "LedgerAccounts": 4,
+    "wallet-events": 5,
+    "WalletBalances": 1,
+}
+# Strongly consistent reads (items under 4 KB: one unit each): the wallet's snapshot GetItem. The API's principal
+# lookup (0.48 per payment, cached 60 s per container) reads the platform's principals table, which no service's
+# table_capacity covers: it stays on demand in both modes.
+MAIN_PATH_READS_PER_SUCCESS: dict[str, float] = {"wallet-events": 1.0}
+ON_DEMAND_ONLY_READS_PER_SUCCESS = 0.48
+
+# Which service's table_capacity sets each table's floor (one setting per service root).
+SERVICE_OF_TABLE = {
+    "initializer-events": "initializer",
+    "orders": "initializer",
+    "finalizer-events": "finalizer",
+    "BreakingTheBank": "finalizer",
+    "ledger-events": "ledger",
+    "LedgerAccounts": "ledger",
+    "wallet-events": "wallet",
+    "WalletBalances": "wallet",
+}
+
+# The rest of a payment's bill (docs/benchmarks.md §3, "Cost per million, with flow.py's prices"): two EventBridge
+# events; 8 Lambda invocations at 192 MB, the charge ≈ 0.5 s (Stripe's round trip), the other seven ≈ 30 ms each
+# (deployed durations); ≈ 4.8 KB of logs through Firehose.
+EVENTBRIDGE_EVENTS = 2
+LAMBDA_INVOCATIONS = 8
+LAMBDA_SECONDS = 0.5 + 7 * 0.030
+LOG_BYTES = 4_800
+
+LEVELS = (10, 100, 1_000)
+TARGET_UTILIZATION = 0.70  # the console's default target, and the modules' default
+PEAK_DAY_SHAPE = (
+    0.15, 0.10, 0.08, 0.08, 0.10, 0.15, 0.30, 0.50, 0.65, 0.75, 0.80, 0.85,
+    0.90, 0.85, 0.80, 0.80, 0.85, 0.90, 1.00, 1.00, 0.95, 0.80, 0.50, 0.30,
+)  # fmt: skip
+
+
+def write_units_per_payment() -> float:
+    return TRANSACTIONAL_WRITE_UNITS * sum(MAIN_PATH_ITEMS_PER_SUCCESS.values())
+
+
+def read_units_per_payment() -> float:
+    return sum(MAIN_PATH_READS_PER_SUCCESS.values()) + ON_DEMAND_ONLY_READS_PER_SUCCESS
+
+
+def other_per_million() -> dict[str, float]:
+    """What a payment costs outside DynamoDB, per million payments: the same in both modes."""
+    return {
+        "eventbridge": EVENTBRIDGE_EVENTS * PRICES["eventbridge_event"] * 1e6,
+        "lambda": (
+            LAMBDA_INVOCATIONS * PRICES["lambda_request"]
+            + LAMBDA_SECONDS * LAMBDA_MEMORY_GB * PRICES["lambda_gb_second"]
+        )
+        * 1e6,
+        "firehose": LOG_BYTES / 1e9 * PRICES["firehose_gb"] * 1e6,
+    }
+
+
+def on_demand_per_million() -> dict[str, float]:
+    """DynamoDB on demand bills each unit: the same per payment at any rate and in any day shape."""
+    return {
+        "dynamodb_writes": write_units_per_payment() * PRICES["dynamodb_write_request_unit"] * 1e6,
+        "dynamodb_reads": read_units_per_payment() * PRICES["dynamodb_read_request_unit"] * 1e6,
+        **other_per_million(),
+    }
+
+
+@dataclass(frozen=True)
+class Floors:
+    """The services' minimum capacity units (table_capacity's write_min/read_min), applied to each of their tables."""
+
+    write: dict[str, float]
+    read: dict[str, float]
+
+    @classmethod
+    def uniform(cls, write: float, read: float) -> Floors:
+        services = set(SERVICE_OF_TABLE.values())
+        return cls({s: write for s in services}, {s: read for s in services})
+
+
+def _hourly_capacity(needs: list[float], floor: float, target: float) -> list[float]:
+    """Provisioned units each hour: the need at the target, up at once, down one hour late, never below the floor."""
+    return [max(floor, needs[h] / target, needs[h - 1] / target) for h in range(len(needs))]  # h-1: the day repeats
+
+
+def provisioned_per_million(
+    peak_per_s: float,
+    floors: Floors,
+    target: float = TARGET_UTILIZATION,
+    shape: tuple[float, ...] = PEAK_DAY_SHAPE,
+) -> dict[str, float]:
+    payments = sum(peak_per_s * share * 3600 for share in shape)
+    wcu_hours = rcu_hours = 0.0
+    for table, items in MAIN_PATH_ITEMS_PER_SUCCESS.items():
+        service = SERVICE_OF_TABLE[table]
+        writes = [peak_per_s * share * items * TRANSACTIONAL_WRITE_UNITS for share in shape]
+        reads = [peak_per_s * share * MAIN_PATH_READS_PER_SUCCESS.get(table, 0.0) for share in shape]
+        wcu_hours += sum(_hourly_capacity(writes, floors.write[service], target))
+        rcu_hours += sum(_hourly_capacity(reads, floors.read[service], target))
+    return {
+        "dynamodb_writes": wcu_hours * PROVISIONED_PRICES["dynamodb_wcu_hour"] / payments * 1e6,
+        "dynamodb_reads": rcu_hours * PROVISIONED_PRICES["dynamodb_rcu_hour"] / payments * 1e6
+        + ON_DEMAND_ONLY_READS_PER_SUCCESS * PRICES["dynamodb_read_request_unit"] * 1e6,
+        **other_per_million(),
+    }
+
+
+def utilization_bound_per_million(target: float = TARGET_UTILIZATION) -> float:
+    """The least provisioned DynamoDB can cost per million payments: every unit bought used at exactly the target."""
+    per_unit_second = {k: v / 3600 for k, v in PROVISIONED_PRICES.items()}
+    provisioned_reads = sum(MAIN_PATH_READS_PER_SUCCESS.values())
+    return (
+        write_units_per_payment() * per_unit_second["dynamodb_wcu_hour"] / target
+        + provisioned_reads * per_unit_second["dynamodb_rcu_hour"] / target
+        + ON_DEMAND_ONLY_READS_PER_SUCCESS * PRICES["dynamodb_read_request_unit"]
+    ) * 1e6
+
+
+def settings(
+    peak_per_s: float, target: float = TARGET_UTILIZATION, shape: tuple[float, ...] = PEAK_DAY_SHAPE
+) -> dict[str, dict[str, Any]]:
+    """Each service's table_capacity for a level: the floor is what its smallest main-path table needs in the
+    day's quietest hour (so the floor never holds a table above its need), the maximum twice what its busiest
+    table needs at the peak (a day above the forecast still scales). Reads: at least one unit (DynamoDB's minimum).
+    """
+    quiet, peak = min(shape) * peak_per_s, max(shape) * peak_per_s
+    result: dict[str, dict[str, Any]] = {}
+    for service in sorted(set(SERVICE_OF_TABLE.values())):
+        tables = [t for t, s in SERVICE_OF_TABLE.items() if s == service]
+        writes = [MAIN_PATH_ITEMS_PER_SUCCESS[t] * TRANSACTIONAL_WRITE_UNITS for t in tables]
+        reads = [MAIN_PATH_READS_PER_SUCCESS.get(t, 0.0) for t in tables]
+        result[service] = {
+            "billing_mode": "PROVISIONED",
+            "write_min": max(1, math.floor(min(writes) * quiet / target)),
+            "write_max": math.ceil(2 * max(writes) * peak / target),
+            "read_min": max(1, math.floor(min(reads) * quiet / target)),
+            "read_max": max(10, math.ceil(2 * max(reads) * peak / target)),
+            "target_utilization": round(target * 100),
+        }
+    return result
+
+
+def floors_of(service_settings: dict[str, dict[str, Any]]) -> Floors:
+    return Floors(
+        {s: v["write_min"] for s, v in service_settings.items()},
+        {s: v["read_min"] for s, v in service_settings.items()},
+    )
+
+
+def peak_write_capacity(peak_per_s: float, target: float = TARGET_UTILIZATION) -> float:
+    """Write capacity units provisioned over all main-path tables at the peak: what the account quota must allow."""
+    return write_units_per_payment() * peak_per_s / target
+
+
+def per_level(levels: tuple[int, ...] = LEVELS) -> dict[str, dict[str, Any]]:
+    rows: dict[str, dict[str, Any]] = {}
+    for level in levels:
+        on_demand = on_demand_per_million()
+        level_settings = settings(level)
+        provisioned = provisioned_per_million(level, floors_of(level_settings))
+        rows[f"{level}_per_s"] = {
+            "on_demand_per_million": _rounded(on_demand),
+            "provisioned_per_million": _rounded(provisioned),
+            "payments_on_the_peak_day": round(sum(level * s * 3600 for s in PEAK_DAY_SHAPE)),
+            "peak_write_capacity_units": round(peak_write_capacity(level)),
+            "settings": level_settings,
+        }
+    return rows
+
+
+def _rounded(cost: dict[str, float]) -> dict[str, float]:
+    return {k: round(v, 2) for k, v in cost.items()} | {"total": round(sum(cost.values()), 2)}
+
+
+def table(rows: dict[str, dict[str, Any]]) -> str:
+    lines = [
+        "| level | on demand $/M (DynamoDB) | provisioned $/M (DynamoDB) | saved per peak day | peak WCU, all tables |",
+        "|---|---|---|---|---|",
+    ]
+    for level, row in rows.items():
+        od, pr = row["on_demand_per_million"], row["provisioned_per_million"]
+        saved = (od["total"] - pr["total"]) * row["payments_on_the_peak_day"] / 1e6
+        od_dynamodb = od["dynamodb_writes"] + od["dynamodb_reads"]
+        pr_dynamodb = pr["dynamodb_writes"] + pr["dynamodb_reads"]
+        lines.append(
+            f"| {level.replace('_per_s', '')}/s | {od['total']:.2f} ({od_dynamodb:.2f}) "
+            f"| {pr['total']:.2f} ({pr_dynamodb:.2f}) | ${saved:,.0f} | {row['peak_write_capacity_units']:,} |"
+        )
+    return "\n".join(lines)
+
+
+def run() -> dict[str, dict[str, Any]]:
+    rows = per_level()
+    print(table(rows), flush=True)
+    return rows
