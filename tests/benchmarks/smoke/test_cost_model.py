@@ -53,16 +53,34 @@ def test_a_floor_costs_the_quiet_hours() -> None:
     assert floored["dynamodb_writes"] == pytest.approx(8 * 100 * 0.00065 / 3600 * 1e6)
 
 
-def test_the_settings_floor_never_holds_a_table_above_its_need_and_the_maximum_carries_the_peak() -> None:
+def test_behind_queues_the_settings_floor_never_holds_a_table_above_its_need() -> None:
     for level in cost_model.LEVELS:
         chosen = cost_model.settings(level)
-        floored = provisioned_per_million(level, cost_model.floors_of(chosen))
-        assert floored["dynamodb_writes"] == pytest.approx(provisioned_per_million(level, NO_FLOOR)["dynamodb_writes"])
-        for service, setting in chosen.items():
+        api_floor_only = Floors(
+            {s: v["write_min"] if s in cost_model.SYNCHRONOUS_SERVICES else 0 for s, v in chosen.items()},
+            {s: 0 for s in chosen},
+        )
+        assert provisioned_per_million(level, cost_model.floors_of(chosen))["dynamodb_writes"] == pytest.approx(
+            provisioned_per_million(level, api_floor_only)["dynamodb_writes"]
+        )
+
+
+def test_the_apis_tables_hold_the_plateau_and_every_maximum_carries_the_peak() -> None:
+    for level in cost_model.LEVELS:
+        for service, setting in cost_model.settings(level).items():
             tables = [t for t, s in cost_model.SERVICE_OF_TABLE.items() if s == service]
             busiest = max(cost_model.MAIN_PATH_ITEMS_PER_SUCCESS[t] * 2 for t in tables)
             assert setting["write_max"] >= busiest * level / 0.7
             assert 1 <= setting["write_min"] <= setting["write_max"] and 20 <= setting["target_utilization"] <= 90
+            if service in cost_model.SYNCHRONOUS_SERVICES:
+                assert setting["write_min"] >= busiest * cost_model.API_FLOOR_SHARE * level / 0.7
+
+
+def test_api_tables_on_demand_cost_their_write_units_at_the_on_demand_price() -> None:
+    # The initializer's 5 items (10 write units) at $0.625/M instead of provisioned: at a flat day with no floor,
+    # 32 units provisioned at 70 % ($0.2579/M each) + $6.25.
+    mixed = provisioned_per_million(1_000, NO_FLOOR, 0.7, FLAT_DAY, on_demand_services=frozenset({"initializer"}))
+    assert mixed["dynamodb_writes"] == pytest.approx(32 * 0.00065 / 3600 / 0.7 * 1e6 + 6.25)
 
 
 def test_the_levels_table_names_every_level() -> None:

@@ -74,6 +74,12 @@ LAMBDA_INVOCATIONS = 8
 LAMBDA_SECONDS = 0.5 + 7 * 0.030
 LOG_BYTES = 4_800
 
+# The initializer's tables are written inside POST /payments: a throttled write answers the client (503 with
+# Retry-After, nothing written). Every other main-path table is written behind a queue or a stream, where a throttled
+# write is a redelivery. API_FLOOR_SHARE: the share of the peak the API's tables are never provisioned below.
+SYNCHRONOUS_SERVICES = frozenset({"initializer"})
+API_FLOOR_SHARE = 0.8
+
 LEVELS = (10, 100, 1_000)
 TARGET_UTILIZATION = 0.70  # the console's default target, and the modules' default
 PEAK_DAY_SHAPE = (
@@ -135,19 +141,33 @@ def provisioned_per_million(
     floors: Floors,
     target: float = TARGET_UTILIZATION,
     shape: tuple[float, ...] = PEAK_DAY_SHAPE,
+    on_demand_services: frozenset[str] = frozenset(),
 ) -> dict[str, float]:
+    """Provisioned tables (but those of on_demand_services, billed per request) over the day."""
     payments = sum(peak_per_s * share * 3600 for share in shape)
     wcu_hours = rcu_hours = 0.0
+    on_demand_writes = on_demand_reads = 0.0  # units per payment
     for table, items in MAIN_PATH_ITEMS_PER_SUCCESS.items():
         service = SERVICE_OF_TABLE[table]
+        if service in on_demand_services:
+            on_demand_writes += items * TRANSACTIONAL_WRITE_UNITS
+            on_demand_reads += MAIN_PATH_READS_PER_SUCCESS.get(table, 0.0)
+            continue
         writes = [peak_per_s * share * items * TRANSACTIONAL_WRITE_UNITS for share in shape]
         reads = [peak_per_s * share * MAIN_PATH_READS_PER_SUCCESS.get(table, 0.0) for share in shape]
         wcu_hours += sum(_hourly_capacity(writes, floors.write[service], target))
         rcu_hours += sum(_hourly_capacity(reads, floors.read[service], target))
     return {
-        "dynamodb_writes": wcu_hours * PROVISIONED_PRICES["dynamodb_wcu_hour"] / payments * 1e6,
-        "dynamodb_reads": rcu_hours * PROVISIONED_PRICES["dynamodb_rcu_hour"] / payments * 1e6
-        + ON_DEMAND_ONLY_READS_PER_SUCCESS * PRICES["dynamodb_read_request_unit"] * 1e6,
+        "dynamodb_writes": (
+            wcu_hours * PROVISIONED_PRICES["dynamodb_wcu_hour"] / payments
+            + on_demand_writes * PRICES["dynamodb_write_request_unit"]
+        )
+        * 1e6,
+        "dynamodb_reads": (
+            rcu_hours * PROVISIONED_PRICES["dynamodb_rcu_hour"] / payments
+            + (on_demand_reads + ON_DEMAND_ONLY_READS_PER_SUCCESS) * PRICES["dynamodb_read_request_unit"]
+        )
+        * 1e6,
         **other_per_million(),
     }
 
@@ -166,9 +186,11 @@ def utilization_bound_per_million(target: float = TARGET_UTILIZATION) -> float:
 def settings(
     peak_per_s: float, target: float = TARGET_UTILIZATION, shape: tuple[float, ...] = PEAK_DAY_SHAPE
 ) -> dict[str, dict[str, Any]]:
-    """Each service's table_capacity for a level: the floor is what its smallest main-path table needs in the
-    day's quietest hour (so the floor never holds a table above its need), the maximum twice what its busiest
-    table needs at the peak (a day above the forecast still scales). Reads: at least one unit (DynamoDB's minimum).
+    """Each service's table_capacity for a level. The maximum: twice what its busiest table needs at the peak (a day
+    above the forecast still scales). The floor: behind a queue or a stream, what its smallest table needs in the
+    day's quietest hour (the floor never holds a table above its need: a throttle there is a redelivery); for the
+    API's service, what its busiest table needs on the day's plateau (API_FLOOR_SHARE of the peak), so POST /payments
+    never waits on a scale-out in the day's busy hours. Reads: at least one unit (DynamoDB's minimum).
     """
     quiet, peak = min(shape) * peak_per_s, max(shape) * peak_per_s
     result: dict[str, dict[str, Any]] = {}
@@ -176,9 +198,13 @@ def settings(
         tables = [t for t, s in SERVICE_OF_TABLE.items() if s == service]
         writes = [MAIN_PATH_ITEMS_PER_SUCCESS[t] * TRANSACTIONAL_WRITE_UNITS for t in tables]
         reads = [MAIN_PATH_READS_PER_SUCCESS.get(t, 0.0) for t in tables]
+        if service in SYNCHRONOUS_SERVICES:
+            write_min = math.ceil(max(writes) * API_FLOOR_SHARE * peak_per_s / target)
+        else:
+            write_min = max(1, math.floor(min(writes) * quiet / target))
         result[service] = {
             "billing_mode": "PROVISIONED",
-            "write_min": max(1, math.floor(min(writes) * quiet / target)),
+            "write_min": write_min,
             "write_max": math.ceil(2 * max(writes) * peak / target),
             "read_min": max(1, math.floor(min(reads) * quiet / target)),
             "read_max": max(10, math.ceil(2 * max(reads) * peak / target)),
@@ -205,9 +231,14 @@ def per_level(levels: tuple[int, ...] = LEVELS) -> dict[str, dict[str, Any]]:
         on_demand = on_demand_per_million()
         level_settings = settings(level)
         provisioned = provisioned_per_million(level, floors_of(level_settings))
+        api_on_demand = provisioned_per_million(
+            level, floors_of(level_settings), on_demand_services=SYNCHRONOUS_SERVICES
+        )
         rows[f"{level}_per_s"] = {
             "on_demand_per_million": _rounded(on_demand),
             "provisioned_per_million": _rounded(provisioned),
+            # The same, but the API's tables left on demand: no throttle can reach a client.
+            "provisioned_api_on_demand_per_million": _rounded(api_on_demand),
             "payments_on_the_peak_day": round(sum(level * s * 3600 for s in PEAK_DAY_SHAPE)),
             "peak_write_capacity_units": round(peak_write_capacity(level)),
             "settings": level_settings,
@@ -221,17 +252,20 @@ def _rounded(cost: dict[str, float]) -> dict[str, float]:
 
 def table(rows: dict[str, dict[str, Any]]) -> str:
     lines = [
-        "| level | on demand $/M (DynamoDB) | provisioned $/M (DynamoDB) | saved per peak day | peak WCU, all tables |",
-        "|---|---|---|---|---|",
+        "| level | on demand $/M (DynamoDB) | provisioned $/M (DynamoDB) | provisioned, API's tables on demand $/M "
+        "| saved per peak day (provisioned) | peak WCU, all tables |",
+        "|---|---|---|---|---|---|",
     ]
     for level, row in rows.items():
         od, pr = row["on_demand_per_million"], row["provisioned_per_million"]
+        mixed = row["provisioned_api_on_demand_per_million"]
         saved = (od["total"] - pr["total"]) * row["payments_on_the_peak_day"] / 1e6
         od_dynamodb = od["dynamodb_writes"] + od["dynamodb_reads"]
         pr_dynamodb = pr["dynamodb_writes"] + pr["dynamodb_reads"]
         lines.append(
             f"| {level.replace('_per_s', '')}/s | {od['total']:.2f} ({od_dynamodb:.2f}) "
-            f"| {pr['total']:.2f} ({pr_dynamodb:.2f}) | ${saved:,.0f} | {row['peak_write_capacity_units']:,} |"
+            f"| {pr['total']:.2f} ({pr_dynamodb:.2f}) | {mixed['total']:.2f} | ${saved:,.0f} "
+            f"| {row['peak_write_capacity_units']:,} |"
         )
     return "\n".join(lines)
 
