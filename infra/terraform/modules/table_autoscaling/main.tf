@@ -74,3 +74,11 @@ output "targets" {
     resource_id = t.resource_id, dimension = t.scalable_dimension, min = t.min_capacity, max = t.max_capacity
   } }
 }
+
+output "policies" {
+  description = "Key → {metric, target_value} for each target-tracking policy (the tests read them)."
+  value = { for k, p in aws_appautoscaling_policy.this : k => {
+    metric       = p.target_tracking_scaling_policy_configuration[0].predefined_metric_specification[0].predefined_metric_type
+    target_value = p.target_tracking_scaling_policy_configuration[0].target_value
+  } }
+}

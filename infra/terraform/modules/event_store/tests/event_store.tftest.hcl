@@ -90,6 +90,14 @@ run "provisioned_scales_between_the_bounds" {
     )
     error_message = "one read and one write target on the table, with the given bounds"
   }
+  assert {
+    condition = (
+      module.autoscaling[0].policies["table:write"].metric == "DynamoDBWriteCapacityUtilization"
+      && module.autoscaling[0].policies["table:write"].target_value == 70
+      && module.autoscaling[0].policies["table:read"].metric == "DynamoDBReadCapacityUtilization"
+    )
+    error_message = "target tracking on write and read utilization at the target"
+  }
 }
 
 run "a_minimum_above_its_maximum_is_refused" {

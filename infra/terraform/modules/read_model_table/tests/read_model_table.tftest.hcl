@@ -91,6 +91,15 @@ run "provisioned_scales_the_table_and_each_index" {
     )
     error_message = "read and write targets on the table and on its index, with the given bounds"
   }
+  assert {
+    condition = (
+      module.autoscaling[0].policies["index/awaiting-action:write"].metric == "DynamoDBWriteCapacityUtilization"
+      && module.autoscaling[0].policies["table:read"].metric == "DynamoDBReadCapacityUtilization"
+      && alltrue([for p in values(module.autoscaling[0].policies) : p.target_value == 60])
+      && length(module.autoscaling[0].policies) == 4
+    )
+    error_message = "a target-tracking policy per target, at the given utilization"
+  }
 }
 
 run "a_fractional_capacity_is_refused" {
