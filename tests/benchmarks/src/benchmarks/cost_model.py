@@ -5,9 +5,11 @@ A model from fixed figures (no stack run): the main path's per-payment DynamoDB 
 capacity priced per capacity-unit hour. PSP fees excluded.
 
 **The day.** A level is the *peak* rate a day must carry. The day is PEAK_DAY_SHAPE: 24 hourly rates as shares of
-the peak (a retail peak day: quiet night at 8-15 %, a morning ramp, a plateau at 80-90 %, the evening peak, a fall
-after 22:00 — mean 0.61). On-demand cost per payment does not depend on it; provisioned does, because capacity is
-bought per hour whether used or not and follows the rate only as fast as auto scaling lets it:
+the peak (a retail peak day: quiet night at 8-15 %, a morning ramp, a plateau at 80-90 % from 10:00, the evening
+peak at 18:00-20:00, a fall after 21:00 — mean 0.59). Why this shape: a level names the peak, and a day flat at its
+peak would be provisioned capacity's best case; a real day spends its nights far below it. On-demand cost per payment
+does not depend on it; provisioned does, because capacity is bought per hour whether used or not and follows the rate
+only as fast as auto scaling lets it:
 
 - each table's capacity in an hour is its need (write units per second / target utilization), never below the
   service's minimum (`write_min`/`read_min`: the floor);
