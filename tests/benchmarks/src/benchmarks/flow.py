@@ -24,9 +24,11 @@ from typing import Any
 import boto3
 from devstack import runtime
 from devstack.environment import Reply
-from devstack.load import TOKEN_SHARE, drive, settle
+from devstack.load import KINDS, TOKEN_SHARE, drive, settle
 from devstack.moto_local import provision
 from devstack.stack import Devstack
+
+from benchmarks.item_size import KB, item_size, write_units
 
 PRICES = {
     "dynamodb_write_request_unit": 0.625e-6,
@@ -49,8 +51,11 @@ class CallRecorder:
         self.calls: Counter[str] = Counter()
         self.by_function: Counter[str] = Counter()  # "function: service.Operation"
         self.recorded: list[tuple[str, str, dict[str, Any]]] = []
-        self.write_units = 0
+        self.write_units = 0  # of Puts, sized as written
         self.read_units = 0
+        self.units_by_function: Counter[str] = Counter()
+        self.sized_later: list[tuple[str, str, dict[str, Any], bool]] = []  # updates, checks: sized at the end
+        self.item_sizes: list[int] = []
         self._lock = threading.Lock()
 
     def record(self, operations: list[tuple[str, str, dict[str, Any]]], function: str = "") -> None:
@@ -60,11 +65,31 @@ class CallRecorder:
                 self.by_function[f"{function}: {service}.{operation}"] += 1
                 self.recorded.append((service, operation, params))
                 if operation == "TransactWriteItems":
-                    self.write_units += 2 * len(params["TransactItems"])  # transactional: 2 WRU/item
+                    for action in params["TransactItems"]:
+                        self._write(function, *action.items(), transactional=True)
                 elif operation in ("PutItem", "UpdateItem"):
-                    self.write_units += 1
+                    kind = "Put" if operation == "PutItem" else "Update"
+                    self._write(function, (kind, params), transactional=False)
                 elif operation in ("GetItem", "Query", "Scan"):
                     self.read_units += 1  # strongly consistent, items < 4 KB
+
+    def _write(self, function: str, *actions: tuple[str, dict[str, Any]], transactional: bool) -> None:
+        (kind, action), *_ = actions
+        if kind == "Put":
+            self._sized(function, item_size(action["Item"]), transactional)
+        else:  # billed on the item as it stands (an update: the larger of before and after): sized at the end
+            self.sized_later.append((function, action["TableName"], action["Key"], transactional))
+
+    def _sized(self, function: str, size: int, transactional: bool) -> None:
+        self.item_sizes.append(size)
+        self.write_units += write_units(size, transactional)
+        self.units_by_function[function] += write_units(size, transactional)
+
+    def size_the_rest(self, client: Any) -> None:
+        """Updates and condition checks, sized on their item as it ended (an upper bound: rows only grow)."""
+        for function, table, key, transactional in self.sized_later:
+            self._sized(function, item_size(client.get_item(TableName=table, Key=key).get("Item", key)), transactional)
+        self.sized_later.clear()
 
     def install(self, functions: runtime.Functions) -> None:
         """Records the calls the functions' environments hand back, but for the settle loop's GET requests
@@ -105,7 +130,13 @@ def replay(moto_url: str, recorded: list[tuple[str, str, dict[str, Any]]]) -> tu
     return time.perf_counter() - started, failed
 
 
-def run(payments: int = 100, seed: int = 11, token_share: float = TOKEN_SHARE) -> dict[str, Any]:
+# The main path: a PaymentMethod charged at once and approved (SUCCESS, Stripe's fee), nothing after it.
+MAIN_PATH = [("approve", 1.0)]
+
+
+def run(
+    payments: int = 100, seed: int = 11, token_share: float = TOKEN_SHARE, mix: list[tuple[str, float]] = KINDS
+) -> dict[str, Any]:
     recorder = CallRecorder()
     with tempfile.TemporaryDirectory() as directory:
         logs = Path(directory) / "lambda.jsonl"
@@ -113,7 +144,7 @@ def run(payments: int = 100, seed: int = 11, token_share: float = TOKEN_SHARE) -
         recorder.install(stack.functions)
         try:
             started = time.perf_counter()
-            sent = drive(stack.api.url, stack.keys, payments, 4, seed, progress=False, token_share=token_share)
+            sent = drive(stack.api.url, stack.keys, payments, 4, seed, progress=False, mix=mix, token_share=token_share)
             settle(stack.api.url, stack.keys, sent, 180)
             elapsed = time.perf_counter() - started
             stack.stop_event_sources()
@@ -124,6 +155,7 @@ def run(payments: int = 100, seed: int = 11, token_share: float = TOKEN_SHARE) -
             invocations = [i for i in stack.functions.invocations if not i.function.endswith("-api")]
             posts = [r for r in stack.api.requests if r.method == "POST"]
             log_bytes = logs.stat().st_size
+            recorder.size_the_rest(boto3.client("dynamodb"))
             replay_s, replay_failed = replay(stack.moto.url, recorder.recorded)
         finally:
             stack.stop()
@@ -162,6 +194,12 @@ def run(payments: int = 100, seed: int = 11, token_share: float = TOKEN_SHARE) -
             (sum(i.duration_ms for i in invocations) + sum(r.integration_ms for r in posts)) / accepted, 1
         ),
         "median_invocation_ms": round(statistics.median(i.duration_ms for i in invocations), 2),
+        "write_units_per_payment": round(recorder.write_units / accepted, 2),
+        "write_units_by_function_per_payment": {
+            k: round(n / accepted, 2) for k, n in sorted(recorder.units_by_function.items())
+        },
+        "items_written_over_1kb": sum(1 for size in recorder.item_sizes if size > KB),
+        "item_bytes_p50_max": [int(statistics.median(recorder.item_sizes)), max(recorder.item_sizes)],
         "cost_usd_per_million_payments": {**per_million, "total": round(sum(per_million.values()), 2)},
         "stack_payments_per_s": round(stack_pps, 2),
         "direct_moto_payments_per_s": round(direct_pps, 2),
