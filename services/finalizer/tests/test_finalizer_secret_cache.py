@@ -1,5 +1,6 @@
 """Stripe's key is read from SSM once per container and max age, not per charge: SSM's standard throughput is
-40 GetParameter/s per account and region (docs.aws.amazon.com/general/latest/gr/ssm.html), far under a peak's charges."""
+40 GetParameter/s per account and region (docs.aws.amazon.com/general/latest/gr/ssm.html), far under a peak's
+charges."""
 
 from __future__ import annotations
 
