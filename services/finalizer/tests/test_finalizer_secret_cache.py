@@ -40,7 +40,7 @@ def test_concurrent_first_reads_fetch_it_once() -> None:
             time.sleep(0.05)  # SSM's round trip: long enough for every thread to ask meanwhile
             return original(**kwargs)
 
-        counting.get_parameter = slow_get_parameter  # type: ignore[method-assign]
+        counting.get_parameter = slow_get_parameter  # type: ignore[attr-defined]
         key = ssm_secret(counting, "/k", 300)
 
         def read(_: int) -> str:
