@@ -35,6 +35,7 @@ BENCHMARKS: dict[str, Callable[[argparse.Namespace], dict[str, Any]]] = {
     "warm_overhead": lambda args: warm.run(args.warm_invocations, args.runs),
     "flow": lambda args: flow.run(args.flow_payments, token_share=args.flow_token_share),
     "payment_methods_vs_cards": lambda args: flow.payment_methods_vs_cards(args.flow_payments),
+    "main_path": lambda args: flow.run(args.flow_payments, token_share=1.0, mix=flow.MAIN_PATH),
     "wallet_scale": lambda args: wallet_scale.run(args.wallet_events, args.moto_wallet_events, args.runs),
     "contention": lambda args: contention.run(args.contention_credits, args.runs),
     "webhooks_dead_endpoint": lambda args: webhooks.run(
