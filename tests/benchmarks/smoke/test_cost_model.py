@@ -19,38 +19,41 @@ shapes = st.lists(st.floats(min_value=0.01, max_value=1.0), min_size=1, max_size
 targets = st.floats(min_value=0.2, max_value=0.9)
 
 
-def test_the_main_path_is_21_transactional_items_and_one_and_a_half_reads() -> None:
-    assert sum(cost_model.MAIN_PATH_ITEMS_PER_SUCCESS.values()) == 21
-    assert cost_model.write_units_per_payment() == 42
-    assert cost_model.read_units_per_payment() == pytest.approx(1.48)
+def test_the_main_path_is_benchmarks_32_73_write_units_and_4_read_units() -> None:
+    # docs/benchmarks.md §3, "The main path measured": 31.73 units in transactions + the notifier's 1-unit PutItem.
+    assert sum(cost_model.MAIN_PATH_ITEMS_PER_SUCCESS.values()) == pytest.approx(15.865)
+    assert cost_model.write_units_per_payment() == pytest.approx(32.73)
+    assert cost_model.read_units_per_payment() == pytest.approx(4.0)
 
 
-def test_on_demand_at_any_level_is_benchmarks_32_dollars_per_million() -> None:
-    # By hand: 42 WRU x $0.625/M = $26.25; 1.48 RRU x $0.125/M = $0.185; EventBridge 2 x $1/M = $2.00;
-    # Lambda 8 x $0.2/M + 0.71 s x 0.1875 GB x $16.6667/M GB-s = $1.60 + $2.22; Firehose 4.8 KB x $0.029/GB = $0.14.
+def test_on_demand_at_any_level_is_benchmarks_37_dollars_per_million() -> None:
+    # By hand: 32.73 WRU x $0.625/M = $20.46; 4 RRU x $0.125/M = $0.50; API Gateway 2 x $3.50/M = $7.00; EventBridge
+    # 2 x $1/M; SQS 6.28 x $0.40/M = $2.51; Lambda 3.37 x $0.2/M + (3.37 x 40 ms + 400 ms) x 0.1875 GB x
+    # $16.6667/M GB-s = $0.67 + $1.67; 4.34 KB of logs: CloudWatch $0.50/GB = $2.17, Firehose $0.029/GB = $0.13.
     cost = on_demand_per_million()
-    assert cost["dynamodb_writes"] == pytest.approx(26.25)
-    assert cost["dynamodb_reads"] == pytest.approx(0.185)
-    assert cost["eventbridge"] == pytest.approx(2.00)
-    assert cost["lambda"] == pytest.approx(3.82, abs=0.01)
-    assert cost["firehose"] == pytest.approx(0.14, abs=0.005)
-    assert sum(cost.values()) == pytest.approx(32.40, abs=0.01)
+    assert cost["dynamodb_writes"] == pytest.approx(32.73 * 0.625)
+    assert cost["dynamodb_reads"] == pytest.approx(0.50)
+    assert cost["api_gateway"] == pytest.approx(7.00)
+    assert cost["sqs"] == pytest.approx(2.51, abs=0.005)
+    assert cost["lambda"] == pytest.approx(2.34, abs=0.01)
+    assert cost["cloudwatch_logs"] == pytest.approx(2.17)
+    assert sum(cost.values()) == pytest.approx(37.11, abs=0.01)
 
 
 def test_provisioned_at_a_steady_thousand_per_second_by_hand() -> None:
-    # 42 write units/s per payment/s at 70 %: 42,000 / 0.7 = 60,000 WCU x $0.00065 = $39.00 an hour for 3.6 M
-    # payments: $10.83 per million. Reads: 1,000 / 0.7 RCU x $0.00013 = $0.186 an hour: $0.05 per million, plus the
-    # principals' 0.48 on-demand units ($0.06).
+    # 31.73 transactional write units/s per payment/s at 70 %: 45,329 WCU x $0.00065 = $29.46 an hour for 3.6 M
+    # payments: $8.18 per million, + the notifier's unit on demand ($0.625). Reads: 2,000 / 0.7 RCU x $0.00013 =
+    # $0.371 an hour ($0.10 per million) + 2 units on demand ($0.25).
     cost = provisioned_per_million(1_000, NO_FLOOR, target=0.7, shape=FLAT_DAY)
-    assert cost["dynamodb_writes"] == pytest.approx(39.00 / 3.6)
-    assert cost["dynamodb_reads"] == pytest.approx(0.186 / 3.6 + 0.06, abs=0.001)
-    assert sum(cost.values()) == pytest.approx(16.90, abs=0.01)
+    assert cost["dynamodb_writes"] == pytest.approx(29.4636 / 3.6 + 0.625, abs=0.001)
+    assert cost["dynamodb_reads"] == pytest.approx(0.3714 / 3.6 + 0.25, abs=0.001)
+    assert sum(cost.values()) == pytest.approx(25.32, abs=0.01)
 
 
 def test_a_floor_costs_the_quiet_hours() -> None:
-    # One payment a second needs 4-10 write units per table: a floor of 100 on each of 8 tables is what is bought.
+    # One payment a second needs 2-8 write units per table: a floor of 100 on each of 8 tables is what is bought.
     floored = provisioned_per_million(1, Floors.uniform(100, 1), target=0.7, shape=FLAT_DAY)
-    assert floored["dynamodb_writes"] == pytest.approx(8 * 100 * 0.00065 / 3600 * 1e6)
+    assert floored["dynamodb_writes"] == pytest.approx(8 * 100 * 0.00065 / 3600 * 1e6 + 0.625)
 
 
 def test_behind_queues_the_settings_floor_never_holds_a_table_above_its_need() -> None:
@@ -77,10 +80,10 @@ def test_the_apis_tables_hold_the_plateau_and_every_maximum_carries_the_peak() -
 
 
 def test_api_tables_on_demand_cost_their_write_units_at_the_on_demand_price() -> None:
-    # The initializer's 5 items (10 write units) at $0.625/M instead of provisioned: at a flat day with no floor,
-    # 32 units provisioned at 70 % ($0.2579/M each) + $6.25.
+    # The initializer's 4 items (8 write units) and the notifier's unit at $0.625/M: at a flat day with no floor,
+    # 23.73 units provisioned at 70 % ($0.2579/M each) + 9 x $0.625.
     mixed = provisioned_per_million(1_000, NO_FLOOR, 0.7, FLAT_DAY, on_demand_services=frozenset({"initializer"}))
-    assert mixed["dynamodb_writes"] == pytest.approx(32 * 0.00065 / 3600 / 0.7 * 1e6 + 6.25)
+    assert mixed["dynamodb_writes"] == pytest.approx(23.73 * 0.00065 / 3600 / 0.7 * 1e6 + 9 * 0.625)
 
 
 def test_the_levels_table_names_every_level() -> None:

@@ -27,7 +27,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from benchmarks.flow import LAMBDA_MEMORY_GB, PRICES
+from benchmarks.flow import DEPLOYED_INVOCATION_MS, DEPLOYED_PSP_CALL_MS, LAMBDA_MEMORY_GB, PRICES
 
 # Provisioned capacity, Standard table class, us-east-1: $0.00065 per WCU-hour, $0.00013 per RCU-hour
 # (https://aws.amazon.com/dynamodb/pricing/provisioned/). One WCU is one write of up to 1 KB per second; a
@@ -36,25 +36,31 @@ from benchmarks.flow import LAMBDA_MEMORY_GB, PRICES
 PROVISIONED_PRICES = {"dynamodb_wcu_hour": 0.00065, "dynamodb_rcu_hour": 0.00013}
 TRANSACTIONAL_WRITE_UNITS = 2  # per item up to 1 KB, both modes: every main-path item is a transaction's
 
-# The main path's transactional items per SUCCESS (a PaymentMethod, Stripe's fee, no 3-D Secure), by the table
-# they land in: 21 in all (docs/benchmarks.md §3). API: order event + order row; charge: event + result row;
-# outcome: version check + event + row; ledger post: two entries; totals: two markers + four account rows;
-# wallet: version check + event + two claims + snapshot (the event store's) + balances row.
-MAIN_PATH_ITEMS_PER_SUCCESS: dict[str, int] = {
-    "initializer-events": 3,
+# The main path's transactional items per SUCCESS (a Stripe PaymentMethod approved at once, Stripe's fee), by the
+# table they land in, as measured on the local stack (docs/benchmarks.md §3, "The main path measured, every service
+# priced": 32.73 write units by function, no item over 1 KB). API: order event + order row; charge: event + result
+# row; outcome: event + row; ledger posting: capture and fee entries; totals: two markers (ledger-events) and the
+# stream batch's account rows (0.87 a payment); wallet credit: event, two claims, snapshot (wallet-events) + balances
+# row.
+MAIN_PATH_ITEMS_PER_SUCCESS: dict[str, float] = {
+    "initializer-events": 2,
     "orders": 2,
     "finalizer-events": 1,
     "BreakingTheBank": 1,
     "ledger-events": 4,
-    "LedgerAccounts": 4,
-    "wallet-events": 5,
+    "LedgerAccounts": 0.865,
+    "wallet-events": 4,
     "WalletBalances": 1,
 }
-# Strongly consistent reads (items under 4 KB: one unit each): the wallet's snapshot GetItem. The API's principal
-# lookup (0.48 per payment, cached 60 s per container) reads the platform's principals table, which no service's
-# table_capacity covers: it stays on demand in both modes.
-MAIN_PATH_READS_PER_SUCCESS: dict[str, float] = {"wallet-events": 1.0}
-ON_DEMAND_ONLY_READS_PER_SUCCESS = 0.48
+# The notifier's record of the payment for merchants' webhooks: one standard PutItem (1 unit) on its own table,
+# which stays on demand (off the main path's rate: no table_capacity setting below).
+ON_DEMAND_ONLY_WRITE_UNITS_PER_SUCCESS = 1.0
+# Reads (4.0 units per payment measured): Stripe's webhook reads the payment's stream (finalizer-events), the wallet
+# its snapshot (wallet-events); on demand in both modes: the API's principal lookup (0.57, cached 60 s per container,
+# on the platform's principals table), the notifier's endpoints Query (1) and the 0.43 the measurement holds beyond
+# one unit per call (priced on demand: the dearer assumption).
+MAIN_PATH_READS_PER_SUCCESS: dict[str, float] = {"finalizer-events": 1.0, "wallet-events": 1.0}
+ON_DEMAND_ONLY_READS_PER_SUCCESS = 2.0
 
 # Which service's table_capacity sets each table's floor (one setting per service root).
 SERVICE_OF_TABLE = {
@@ -68,13 +74,17 @@ SERVICE_OF_TABLE = {
     "WalletBalances": "wallet",
 }
 
-# The rest of a payment's bill (docs/benchmarks.md §3, "Cost per million, with flow.py's prices"): two EventBridge
-# events; 8 Lambda invocations at 192 MB, the charge ≈ 0.5 s (Stripe's round trip), the other seven ≈ 30 ms each
-# (deployed durations); ≈ 4.8 KB of logs through Firehose.
+# The rest of a payment's bill, counted by the same measurement (benchmarks.md §3, main path) and priced with
+# PRICES: two REST API requests (the merchant's POST, Stripe's webhook); two EventBridge events; 6.28 SQS requests
+# (EventBridge's SendMessage for each of 5 queue messages, the mappings' receives and deletes per batch); 3.37 Lambda
+# invocations (batched) at flow.py's deployed durations (40 ms each, +400 ms for the charge); 4.34 KB of logs
+# ingested by CloudWatch Logs and carried by Firehose.
+API_REQUESTS = 2
 EVENTBRIDGE_EVENTS = 2
-LAMBDA_INVOCATIONS = 8
-LAMBDA_SECONDS = 0.5 + 7 * 0.030
-LOG_BYTES = 4_800
+SQS_REQUESTS = 6.28
+LAMBDA_INVOCATIONS = 3.37
+LAMBDA_SECONDS = (LAMBDA_INVOCATIONS * DEPLOYED_INVOCATION_MS + DEPLOYED_PSP_CALL_MS) / 1000
+LOG_BYTES = 4_340
 
 # The initializer's tables are written inside POST /payments: a throttled write answers the client (503 with
 # Retry-After, nothing written). Every other main-path table is written behind a queue or a stream, where a throttled
@@ -90,8 +100,12 @@ PEAK_DAY_SHAPE = (
 )  # fmt: skip
 
 
-def write_units_per_payment() -> float:
+def provisionable_write_units_per_payment() -> float:
     return TRANSACTIONAL_WRITE_UNITS * sum(MAIN_PATH_ITEMS_PER_SUCCESS.values())
+
+
+def write_units_per_payment() -> float:
+    return provisionable_write_units_per_payment() + ON_DEMAND_ONLY_WRITE_UNITS_PER_SUCCESS
 
 
 def read_units_per_payment() -> float:
@@ -101,12 +115,15 @@ def read_units_per_payment() -> float:
 def other_per_million() -> dict[str, float]:
     """What a payment costs outside DynamoDB, per million payments: the same in both modes."""
     return {
+        "api_gateway": API_REQUESTS * PRICES["apigateway_rest_request"] * 1e6,
         "eventbridge": EVENTBRIDGE_EVENTS * PRICES["eventbridge_event"] * 1e6,
+        "sqs": SQS_REQUESTS * PRICES["sqs_request"] * 1e6,
         "lambda": (
             LAMBDA_INVOCATIONS * PRICES["lambda_request"]
             + LAMBDA_SECONDS * LAMBDA_MEMORY_GB * PRICES["lambda_gb_second"]
         )
         * 1e6,
+        "cloudwatch_logs": LOG_BYTES / 1e9 * PRICES["cloudwatch_logs_ingested_gb"] * 1e6,
         "firehose": LOG_BYTES / 1e9 * PRICES["firehose_gb"] * 1e6,
     }
 
@@ -148,7 +165,7 @@ def provisioned_per_million(
     """Provisioned tables (but those of on_demand_services, billed per request) over the day."""
     payments = sum(peak_per_s * share * 3600 for share in shape)
     wcu_hours = rcu_hours = 0.0
-    on_demand_writes = on_demand_reads = 0.0  # units per payment
+    on_demand_writes, on_demand_reads = ON_DEMAND_ONLY_WRITE_UNITS_PER_SUCCESS, ON_DEMAND_ONLY_READS_PER_SUCCESS
     for table, items in MAIN_PATH_ITEMS_PER_SUCCESS.items():
         service = SERVICE_OF_TABLE[table]
         if service in on_demand_services:
@@ -167,7 +184,7 @@ def provisioned_per_million(
         * 1e6,
         "dynamodb_reads": (
             rcu_hours * PROVISIONED_PRICES["dynamodb_rcu_hour"] / payments
-            + (on_demand_reads + ON_DEMAND_ONLY_READS_PER_SUCCESS) * PRICES["dynamodb_read_request_unit"]
+            + on_demand_reads * PRICES["dynamodb_read_request_unit"]
         )
         * 1e6,
         **other_per_million(),
@@ -179,8 +196,9 @@ def utilization_bound_per_million(target: float = TARGET_UTILIZATION) -> float:
     per_unit_second = {k: v / 3600 for k, v in PROVISIONED_PRICES.items()}
     provisioned_reads = sum(MAIN_PATH_READS_PER_SUCCESS.values())
     return (
-        write_units_per_payment() * per_unit_second["dynamodb_wcu_hour"] / target
+        provisionable_write_units_per_payment() * per_unit_second["dynamodb_wcu_hour"] / target
         + provisioned_reads * per_unit_second["dynamodb_rcu_hour"] / target
+        + ON_DEMAND_ONLY_WRITE_UNITS_PER_SUCCESS * PRICES["dynamodb_write_request_unit"]
         + ON_DEMAND_ONLY_READS_PER_SUCCESS * PRICES["dynamodb_read_request_unit"]
     ) * 1e6
 
@@ -224,7 +242,7 @@ def floors_of(service_settings: dict[str, dict[str, Any]]) -> Floors:
 
 def peak_write_capacity(peak_per_s: float, target: float = TARGET_UTILIZATION) -> float:
     """Write capacity units provisioned over all main-path tables at the peak: what the account quota must allow."""
-    return write_units_per_payment() * peak_per_s / target
+    return provisionable_write_units_per_payment() * peak_per_s / target
 
 
 def per_level(levels: tuple[int, ...] = LEVELS) -> dict[str, dict[str, Any]]:
