@@ -15,11 +15,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from devstack.load import TOKEN_SHARE
-
 from benchmarks import (
     capacity_shape,
     contention,
+    cost_model,
     finalizer_throughput,
     flow,
     time_to_final,
@@ -28,6 +27,7 @@ from benchmarks import (
     webhooks,
     zips,
 )
+from devstack.load import TOKEN_SHARE
 
 BENCHMARKS: dict[str, Callable[[argparse.Namespace], dict[str, Any]]] = {
     "zips_and_cold_init": lambda args: zips.run(args.runs),
@@ -44,6 +44,7 @@ BENCHMARKS: dict[str, Callable[[argparse.Namespace], dict[str, Any]]] = {
     "finalizer_throughput": lambda args: finalizer_throughput.run(args.finalizer_rounds),
     "time_to_final": lambda args: time_to_final.run(args.time_to_final_payments),
     "capacity_shape": lambda args: capacity_shape.run(),
+    "cost_per_level": lambda args: cost_model.run(),
 }
 
 
