@@ -3,17 +3,21 @@
 Pants 2.17's `python_awslambda` ships each third-party wheel whole. botocore alone brings the models of
 every AWS service (about 16 MB compressed of a 24 MB zip), and wheels bring C sources and type stubs that
 nothing executes. This target packages the zip of `source_lambda` and rewrites it in the build: botocore's
-models only for `botocore_services` (plus the endpoint, partition and retry data at the top of
-botocore/data), no boto3 resource models (no resource layer is used), no `.pyi`/`.c`/`.h`/`.pyx`/`.pxd`
-files, no wheel RECORDs (only installers read them), the assets in UNUSED_ASSETS, and the distributions in
-`unused_packages` (boto3 and s3transfer, which Pants ships because our botocore imports map to the boto3
+models only for `botocore_services` (no directory left for the others: botocore lists every one of them
+whenever it loads a model), its endpoints.json with only those services' entries (every botocore session
+parses the whole file, 1.3 MB of ~300 services' regions, when it builds its first client), plus the
+partition and retry data at the top of botocore/data, no boto3 resource models (no resource layer is used),
+no `.pyi`/`.c`/`.h`/`.pyx`/`.pxd` files, no wheel RECORDs (only installers read them), the assets in
+UNUSED_ASSETS, and the distributions in `unused_packages` (boto3 and s3transfer, which Pants ships because our botocore imports map to the boto3
 requirement, while the kernel builds its clients from botocore). Entries keep their order, timestamps and
 compression, so the output stays reproducible.
 """
 
 from __future__ import annotations
 
+import gzip
 import io
+import json
 import zipfile
 from dataclasses import dataclass
 from typing import Iterable
@@ -90,15 +94,44 @@ def _distribution(name: str) -> str:
     return top.split("-", 1)[0].lower() if top.endswith(".dist-info") else top
 
 
+BOTOCORE_DATA = "botocore/data/"
+ENDPOINTS = BOTOCORE_DATA + "endpoints.json"
+
+
 def keeps(name: str, services: frozenset, unused: frozenset = frozenset()) -> bool:
     if _distribution(name) in unused:
         return False
-    if name.startswith("botocore/data/"):
-        service, _, rest = name[len("botocore/data/") :].partition("/")
-        return not rest or service in services  # top-level files: endpoints, partitions, retry, defaults
+    if name.startswith(BOTOCORE_DATA):
+        service, slash, _ = name[len(BOTOCORE_DATA) :].partition("/")
+        # Top-level files (endpoints, partitions, retry, defaults), and a kept service's directory and models.
+        return not slash or service in services
     if name.startswith(("boto3/data/", *UNUSED_ASSETS)):
         return False
     return not name.endswith(NEVER_RUN) and not (name.endswith("/RECORD") and ".dist-info/" in name)
+
+
+def endpoint_prefixes(source: zipfile.ZipFile, services: frozenset) -> frozenset:
+    """The endpoints.json keys of the kept services: each model's `metadata.endpointPrefix` (dynamodbstreams is
+    `streams.dynamodb`), from its service-2.json (gzipped in recent botocore)."""
+    prefixes = set()
+    for name in source.namelist():
+        parts = name[len(BOTOCORE_DATA) :].split("/")
+        if name.startswith(BOTOCORE_DATA) and len(parts) == 3 and parts[0] in services:
+            if parts[2] in ("service-2.json", "service-2.json.gz"):
+                raw = source.read(name)
+                model = json.loads(gzip.decompress(raw) if name.endswith(".gz") else raw)
+                prefixes.add(model["metadata"].get("endpointPrefix", parts[0]))
+    return frozenset(prefixes)
+
+
+def prune_endpoints(content: bytes, prefixes: frozenset) -> bytes:
+    """endpoints.json with every partition (its regions, defaults and variants) kept, and only the kept services'
+    entries in each: what botocore's endpoint resolver reads for those services is unchanged. Compact JSON, in
+    the source's key order (reproducible)."""
+    endpoints = json.loads(content)
+    for partition in endpoints["partitions"]:
+        partition["services"] = {k: v for k, v in partition["services"].items() if k in prefixes}
+    return json.dumps(endpoints, separators=(",", ":")).encode()
 
 
 def prune(content: bytes, services: Iterable[str], unused_packages: Iterable[str] = ()) -> tuple[bytes, int]:
@@ -107,11 +140,14 @@ def prune(content: bytes, services: Iterable[str], unused_packages: Iterable[str
     out = io.BytesIO()
     dropped = 0
     with zipfile.ZipFile(io.BytesIO(content)) as source, zipfile.ZipFile(out, "w") as target:
+        prefixes = endpoint_prefixes(source, wanted)
         for info in source.infolist():
-            if keeps(info.filename, wanted, unused):
-                target.writestr(info, source.read(info))
-            else:
+            if not keeps(info.filename, wanted, unused):
                 dropped += 1
+            elif info.filename == ENDPOINTS:
+                target.writestr(info, prune_endpoints(source.read(info), prefixes))
+            else:
+                target.writestr(info, source.read(info))
     return out.getvalue(), dropped
 
 

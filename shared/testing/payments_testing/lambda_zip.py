@@ -3,6 +3,8 @@ the clients its container uses, and carries no botocore model it does not use.""
 
 from __future__ import annotations
 
+import gzip
+import json
 import subprocess
 import sys
 import zipfile
@@ -22,6 +24,25 @@ except botocore.exceptions.UnknownServiceError:
 else:
     raise SystemExit("an {service} client was built: the zip carries botocore models its code never calls")
 """
+
+
+def assert_botocore_data_pruned(unpacked: Path, names: list[str]) -> None:
+    """botocore/data holds the kept services' models and no other service's directory (botocore lists every
+    directory there each time it loads a model), and endpoints.json names exactly those services in each
+    partition (every botocore session parses it whole when it builds its first client)."""
+    data = "botocore/data/"
+    models = {n.split("/")[2] for n in names if n.startswith(data) and n.endswith(("/service-2.json", ".json.gz"))}
+    assert models, "the zip carries botocore models"
+    directories = {n.split("/")[2] for n in names if n.startswith(data) and n.count("/") > 2}
+    assert directories == models, f"directories of pruned services left: {sorted(directories - models)}"
+    prefixes = set()
+    for model in (unpacked / data).glob("*/*/service-2.json*"):
+        raw = model.read_bytes()
+        prefixes.add(json.loads(gzip.decompress(raw) if model.suffix == ".gz" else raw)["metadata"]["endpointPrefix"])
+    endpoints = json.loads((unpacked / data / "endpoints.json").read_bytes())
+    aws = next(p for p in endpoints["partitions"] if p["partition"] == "aws")
+    assert set(aws["services"]) == prefixes, "endpoints.json keeps exactly the zip's services"
+    assert all(set(p["services"]) <= prefixes for p in endpoints["partitions"])
 
 
 def assert_zip_imports(
@@ -46,6 +67,7 @@ def assert_zip_imports(
     assert not [n for n in names if n.endswith((".pyi", ".c", ".h", ".pyx"))], "sources and stubs never run"
     if not ships_boto3:
         assert not [n for n in names if n.startswith(("boto3/", "s3transfer/"))], "boto3 shipped (unused_packages)"
+    assert_botocore_data_pruned(tmp_path, names)
     # The statements run first, so they can check what an entry point alone has imported.
     script = "\n".join(
         [
