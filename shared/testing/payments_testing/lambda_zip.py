@@ -68,6 +68,10 @@ def assert_zip_imports(
     if not ships_boto3:
         assert not [n for n in names if n.startswith(("boto3/", "s3transfer/"))], "boto3 shipped (unused_packages)"
     assert_botocore_data_pruned(tmp_path, names)
+    # Terraform sets PYDANTIC_DISABLE_PLUGINS=__all__ on every function: right only while no plugin ships.
+    entry_points = [n for n in names if n.endswith(".dist-info/entry_points.txt")]
+    plugins = [n for n in entry_points if "[pydantic]" in (tmp_path / n).read_text()]
+    assert not plugins, f"a pydantic plugin ships: {plugins}"
     # The statements run first, so they can check what an entry point alone has imported.
     script = "\n".join(
         [

@@ -83,8 +83,11 @@ LIBRARIES_AS_BEFORE = (
 )
 
 
-# A bare process: fake credentials (clients are built, never called), no proxy or path from this machine.
+# A bare process: fake credentials (clients are built, never called), no proxy or path from this machine; and
+# what Terraform sets on every function that concerns a cold start (modules/lambda_service: pydantic looks for no
+# plugin; nothing of the floor's builds a pydantic model).
 ENV = {
+    "PYDANTIC_DISABLE_PLUGINS": "__all__",
     "AWS_DEFAULT_REGION": "eu-west-1",
     "AWS_ACCESS_KEY_ID": "x",
     "AWS_SECRET_ACCESS_KEY": "x",
