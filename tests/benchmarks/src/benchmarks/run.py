@@ -31,7 +31,11 @@ from benchmarks import (
 
 BENCHMARKS: dict[str, Callable[[argparse.Namespace], dict[str, Any]]] = {
     "zips_and_cold_init": lambda args: zips.run(
-        args.runs, args.cold_init_services, args.cold_init_entry_points, args.cold_init_baseline
+        args.runs,
+        args.cold_init_services,
+        args.cold_init_entry_points,
+        args.cold_init_baseline,
+        args.cold_init_compiling,
     ),
     "cold_init_imports": lambda args: zips.imports(args.runs, args.cold_init_services, args.cold_init_entry_points),
     "warm_overhead": lambda args: warm.run(args.warm_invocations, args.runs),
@@ -75,6 +79,11 @@ def main(argv: list[str] | None = None) -> int:
         "--cold-init-baseline",
         type=Path,
         help="zips_and_cold_init: another build's dist (e.g. main's) timed interleaved as 'before'",
+    )
+    parser.add_argument(
+        "--cold-init-compiling",
+        action="store_true",
+        help="zips_and_cold_init: no process keeps its bytecode (python -B), as in Lambda's read-only code directory",
     )
     parser.add_argument("--warm-invocations", type=int, default=300, help="invocations per handler and round")
     parser.add_argument("--flow-payments", type=int, default=100, help="payments through the local stack")

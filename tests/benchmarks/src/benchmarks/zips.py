@@ -10,6 +10,10 @@ our entry points use them, none of our code (and as they were used before issue 
 medians of --runs. With a baseline (--cold-init-baseline DIR: another build's dist, e.g. main's, holding
 services.<name>/lambda.zip), each entry point is also timed from that build's zip, interleaved in the same rounds:
 before and after against the same floor. --cold-init-services and --cold-init-entry-points narrow the run.
+With --cold-init-compiling, no process keeps what it compiles (python -B): each compiles every module it
+imports from source, as in Lambda, whose code directory is read-only, while our zips ship no .pyc. Without
+it, the first (page-cache warming) run leaves __pycache__ beside the unpacked sources and the timed runs load
+those: the figures then assume bytecode Lambda never has.
 """
 
 from __future__ import annotations
@@ -120,14 +124,15 @@ def sizes(service: str) -> dict[str, Any]:
     }
 
 
-def _time_process(code: str, directory: str) -> float:
+def _time_process(code: str, directory: str, compiling: bool = False) -> float:
     script = f"import sys; sys.path[:0] = [{directory!r}]\n{code}"
+    flags = ["-S", "-E", "-B"] if compiling else ["-S", "-E"]
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-S", "-E", "-c", script], env=ENV, check=True, capture_output=True)
+    subprocess.run([sys.executable, *flags, "-c", script], env=ENV, check=True, capture_output=True)
     return (time.perf_counter() - started) * 1000
 
 
-def _post_restore_ms(code: str, directory: str) -> float:
+def _post_restore_ms(code: str, directory: str, compiling: bool = False) -> float:
     """In a process that ran `code` (the snapshot's state), the work of a SnapStart restore: the hook, then
     what the first invocation builds again (the container part of `code`)."""
     rebuild = code.split("; ", 1)[1]
@@ -137,7 +142,11 @@ def _post_restore_ms(code: str, directory: str) -> float:
     )
     script = f"import sys; sys.path[:0] = [{directory!r}]\n{measured}"
     done = subprocess.run(
-        [sys.executable, "-S", "-E", "-c", script], env=ENV, check=True, capture_output=True, text=True
+        [sys.executable, "-S", "-E", *(["-B"] if compiling else []), "-c", script],
+        env=ENV,
+        check=True,
+        capture_output=True,
+        text=True,
     )
     return float(done.stdout.strip().splitlines()[-1])
 
@@ -204,7 +213,11 @@ def import_times(service: str, runs: int, entry_points: tuple[str, ...] = ()) ->
 
 
 def cold_init(
-    service: str, runs: int, entry_points: tuple[str, ...] = (), baseline: Path | None = None
+    service: str,
+    runs: int,
+    entry_points: tuple[str, ...] = (),
+    baseline: Path | None = None,
+    compiling: bool = False,
 ) -> dict[str, Any]:
     with (
         tempfile.TemporaryDirectory() as directory,
@@ -221,24 +234,24 @@ def cold_init(
         picked = selected(service, entry_points)
         entries = {name: RUNTIME.format(service=service) + code for name, code in picked.items()}
         for code in entries.values():  # warm the page cache
-            _time_process(code, directory)
+            _time_process(code, directory, compiling)
             if baseline is not None:
-                _time_process(code, before)
-        _time_process(BASELINE, full)
-        _time_process(LIBRARIES, directory)
-        _time_process(LIBRARIES_AS_BEFORE, full)
+                _time_process(code, before, compiling)
+        _time_process(BASELINE, full, compiling)
+        _time_process(LIBRARIES, directory, compiling)
+        _time_process(LIBRARIES_AS_BEFORE, full, compiling)
         timings: dict[str, list[float]] = {name: [] for name in [*entries, "floor", "libraries", "libraries_before"]}
         restores: dict[str, list[float]] = {name: [] for name in entries}
         befores: dict[str, list[float]] = {name: [] for name in entries}
         for _ in range(runs):
             for name, code in entries.items():
                 if baseline is not None:  # the baseline's zip just before this build's: the same moment's load
-                    befores[name].append(_time_process(code, before))
-                timings[name].append(_time_process(code, directory))
-                restores[name].append(_post_restore_ms(code, directory))
-            timings["floor"].append(_time_process(BASELINE, full))
-            timings["libraries"].append(_time_process(LIBRARIES, directory))
-            timings["libraries_before"].append(_time_process(LIBRARIES_AS_BEFORE, full))
+                    befores[name].append(_time_process(code, before, compiling))
+                timings[name].append(_time_process(code, directory, compiling))
+                restores[name].append(_post_restore_ms(code, directory, compiling))
+            timings["floor"].append(_time_process(BASELINE, full, compiling))
+            timings["libraries"].append(_time_process(LIBRARIES, directory, compiling))
+            timings["libraries_before"].append(_time_process(LIBRARIES_AS_BEFORE, full, compiling))
     floor, libraries = statistics.median(timings["floor"]), statistics.median(timings["libraries"])
     libraries_before = statistics.median(timings["libraries_before"])
     result: dict[str, Any] = {
@@ -278,6 +291,7 @@ def run(
     services: tuple[str, ...] = SERVICES,
     entry_points: tuple[str, ...] = (),
     baseline: Path | None = None,
+    compiling: bool = False,
 ) -> dict[str, Any]:
     missing = [s for s in services if not (zip_path(s).exists() and zip_path(s, full=True).exists())]
     if baseline is not None:
@@ -285,6 +299,6 @@ def run(
     if missing:
         return {"skipped": f"no zip for {missing}: run ./pants package :: first"}
     return {
-        service: {**sizes(service), "cold_init": cold_init(service, runs, entry_points, baseline)}
+        service: {**sizes(service), "cold_init": cold_init(service, runs, entry_points, baseline, compiling)}
         for service in services
     }
