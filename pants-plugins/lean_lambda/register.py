@@ -8,9 +8,14 @@ whenever it loads a model), its endpoints.json with only those services' entries
 parses the whole file, 1.3 MB of ~300 services' regions, when it builds its first client), plus the
 partition and retry data at the top of botocore/data, no boto3 resource models (no resource layer is used),
 no `.pyi`/`.c`/`.h`/`.pyx`/`.pxd` files, no wheel RECORDs (only installers read them), the assets in
-UNUSED_ASSETS, and the distributions in `unused_packages` (boto3 and s3transfer, which Pants ships because our botocore imports map to the boto3
-requirement, while the kernel builds its clients from botocore). Entries keep their order, timestamps and
-compression, so the output stays reproducible.
+UNUSED_ASSETS, and the distributions in `unused_packages` (boto3 and s3transfer, which Pants ships because our
+botocore imports map to the boto3 requirement, while the kernel builds its clients from botocore). Entries keep
+their order, timestamps and compression, so the output stays reproducible.
+
+With `bytecode=True`, each `.py` gets an unchecked-hash `.pyc` beside it (`__pycache__/*.cpython-312.pyc`),
+compiled by a CPython 3.12 (the runtime's version; Pants itself runs on 3.9, so a 3.12 process does it). Lambda's
+code directory is read-only and nothing compiled at a cold start is kept: without them every cold start compiles
+every module it imports from source. Unchecked: the sources in a zip never change, so Python need not hash them.
 """
 
 from __future__ import annotations
@@ -23,12 +28,16 @@ from dataclasses import dataclass
 from typing import Iterable
 
 from pants.backend.awslambda.python.rules import PythonAwsLambdaFieldSet
+from pants.backend.python.util_rules.interpreter_constraints import InterpreterConstraints
+from pants.backend.python.util_rules.pex_environment import PythonExecutable
 from pants.core.goals.package import BuiltPackage, BuiltPackageArtifact, OutputPathField, PackageFieldSet
 from pants.engine.addresses import Address, AddressInput
 from pants.engine.fs import CreateDigest, Digest, DigestContents, FileContent
+from pants.engine.process import Process, ProcessResult
 from pants.engine.rules import Get, collect_rules, rule
 from pants.engine.target import (
     COMMON_TARGET_FIELDS,
+    BoolField,
     StringField,
     StringSequenceField,
     Target,
@@ -66,6 +75,37 @@ class UnusedPackagesField(StringSequenceField):
     )
 
 
+class BytecodeField(BoolField):
+    alias = "bytecode"
+    default = False
+    help = "Ship an unchecked-hash .pyc (CPython 3.12) beside every .py: no cold start compiles what it imports."
+
+
+# The Lambda runtime's Python (3rdparty/platforms' complete platform is python3.12).
+BYTECODE_INTERPRETER = "CPython==3.12.*"
+# Run by that interpreter in the sandbox: argv[1] the zip, argv[2] the zip written with the bytecode. Each .pyc
+# follows its .py, with its timestamp and mode: the output keeps the input's order (reproducible).
+COMPILE_SCRIPT = """
+import sys, zipfile
+from importlib._bootstrap_external import _code_to_hash_pyc
+from importlib.util import cache_from_source, source_hash
+
+with zipfile.ZipFile(sys.argv[1]) as source, zipfile.ZipFile(sys.argv[2], "w") as target:
+    for info in source.infolist():
+        data = source.read(info)
+        target.writestr(info, data)
+        if not info.filename.endswith(".py"):
+            continue
+        try:
+            code = compile(data, info.filename, "exec", dont_inherit=True, optimize=0)
+        except SyntaxError:  # e.g. a Python 2 file some wheels carry: never imported
+            continue
+        pyc = zipfile.ZipInfo(cache_from_source(info.filename), date_time=info.date_time)
+        pyc.compress_type, pyc.external_attr = zipfile.ZIP_DEFLATED, info.external_attr
+        target.writestr(pyc, _code_to_hash_pyc(code, source_hash(data), checked=False))
+"""
+
+
 class LeanAwsLambda(Target):
     alias = "lean_awslambda"
     core_fields = (
@@ -73,6 +113,7 @@ class LeanAwsLambda(Target):
         SourceLambdaField,
         BotocoreServicesField,
         UnusedPackagesField,
+        BytecodeField,
         OutputPathField,
     )
     help = "A python_awslambda's zip with botocore models for the services it calls only, and no C sources or stubs."
@@ -85,6 +126,7 @@ class LeanAwsLambdaFieldSet(PackageFieldSet):
     source_lambda: SourceLambdaField
     botocore_services: BotocoreServicesField
     unused_packages: UnusedPackagesField
+    bytecode: BytecodeField
     output_path: OutputPathField
 
 
@@ -151,6 +193,27 @@ def prune(content: bytes, services: Iterable[str], unused_packages: Iterable[str
     return out.getvalue(), dropped
 
 
+async def _with_bytecode(content: bytes) -> bytes:
+    python = await Get(PythonExecutable, InterpreterConstraints, InterpreterConstraints([BYTECODE_INTERPRETER]))
+    sources = await Get(
+        Digest,
+        CreateDigest([FileContent("lean.zip", content), FileContent("compile.py", COMPILE_SCRIPT.encode())]),
+    )
+    result = await Get(
+        ProcessResult,
+        Process(
+            argv=(python.path, "compile.py", "lean.zip", "compiled.zip"),
+            description="Compile a Lambda zip's modules to bytecode",
+            input_digest=sources,
+            output_files=("compiled.zip",),
+            append_only_caches=python.append_only_caches,
+            immutable_input_digests=python.immutable_input_digests,
+        ),
+    )
+    (compiled,) = await Get(DigestContents, Digest, result.output_digest)
+    return compiled.content
+
+
 @rule(desc="Prune an AWS Lambda zip")
 async def package_lean_awslambda(field_set: LeanAwsLambdaFieldSet) -> BuiltPackage:
     source = await Get(
@@ -171,9 +234,13 @@ async def package_lean_awslambda(field_set: LeanAwsLambdaFieldSet) -> BuiltPacka
     lean, dropped = prune(
         archive.content, field_set.botocore_services.value or (), field_set.unused_packages.value or ()
     )
+    if field_set.bytecode.value:
+        lean = await _with_bytecode(lean)
     path = field_set.output_path.value_or_default(file_ending="zip")
     digest = await Get(Digest, CreateDigest([FileContent(path, lean)]))
     summary = f"{len(archive.content) / 1e6:.1f} MB → {len(lean) / 1e6:.1f} MB ({dropped} entries dropped)"
+    if field_set.bytecode.value:
+        summary += ", with bytecode"
     return BuiltPackage(digest, (BuiltPackageArtifact(path, extra_log_lines=(f"    {summary}",)),))
 
 

@@ -4,6 +4,7 @@ the clients its container uses, and carries no botocore model it does not use.""
 from __future__ import annotations
 
 import gzip
+import importlib.util
 import json
 import subprocess
 import sys
@@ -23,6 +24,15 @@ except botocore.exceptions.UnknownServiceError:
     pass
 else:
     raise SystemExit("an {service} client was built: the zip carries botocore models its code never calls")
+"""
+
+
+# The zip's sources the process imported, relative to the unpacked zip (its first argument), as JSON.
+LOADED_SOURCES = """
+import json, os
+_root = sys.argv[1]
+_files = (getattr(m, "__file__", None) or "" for m in list(sys.modules.values()))
+print(json.dumps(sorted(os.path.relpath(f, _root) for f in _files if f.startswith(_root) and f.endswith(".py"))))
 """
 
 
@@ -52,11 +62,14 @@ def assert_zip_imports(
     tmp_path: Path,
     unused_service: str = "sqs",
     ships_boto3: bool = False,
+    bytecode: bool = False,
 ) -> list[str]:
     """Unpack the zip, run `statements` in a bare python3.12 (-S -E: no site-packages, no env paths).
 
     Clients come from botocore (payments_shared.aws_clients): unless `ships_boto3` (a library of the zip needs
-    it), the zip carries no boto3 nor s3transfer, so nothing can import them."""
+    it), the zip carries no boto3 nor s3transfer, so nothing can import them. With `bytecode` (lean_awslambda's
+    option), every module the statements imported from the zip has its .pyc in the zip: Lambda's code directory
+    is read-only, so a module without one is compiled again at every cold start."""
     assert sys.version_info[:2] == (3, 12), "the Lambda runtime is python3.12"
     assert zip_path.stat().st_size <= MAX_ZIP_BYTES, f"{zip_path}: {zip_path.stat().st_size / 1e6:.1f} MB"
     with zipfile.ZipFile(zip_path) as archive:
@@ -79,6 +92,7 @@ def assert_zip_imports(
             *statements,
             "import lambda_function",
             UNUSED_CLIENT_FAILS.format(service=unused_service),
+            LOADED_SOURCES,
             "print('ok')",
         ]
     )
@@ -92,4 +106,10 @@ def assert_zip_imports(
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.strip().endswith("ok")
+    if bytecode:
+        loaded = json.loads(result.stdout.strip().splitlines()[-2])
+        assert len(loaded) > 100, "the script reports the modules it loaded from the zip"
+        compiled = set(names)
+        uncompiled = [p for p in loaded if importlib.util.cache_from_source(p) not in compiled]
+        assert not uncompiled, f"compiled at every cold start (no .pyc in the zip): {uncompiled[:10]}"
     return names
