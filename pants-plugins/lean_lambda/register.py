@@ -83,18 +83,48 @@ class BytecodeField(BoolField):
 
 # The Lambda runtime's Python (3rdparty/platforms' complete platform is python3.12).
 BYTECODE_INTERPRETER = "CPython==3.12.*"
-# Run by that interpreter in the sandbox: argv[1] the zip, argv[2] the zip written with the bytecode. Each .pyc
-# follows its .py, with its timestamp and mode: the output keeps the input's order (reproducible).
+
+
+class BytecodeImportsField(StringSequenceField):
+    alias = "bytecode_imports"
+    default = ()
+    help = (
+        "With `bytecode`, Python statements that load what the functions' cold starts and first invocations load "
+        "(run by python3.12 -S -E in the build, the unpacked zip first on the path, fake AWS credentials, no "
+        "network): only the zip's modules they import get bytecode, for a zip near the size budget. Empty: all."
+    )
+
+
+# Run by that interpreter in the sandbox: argv[1] the zip, argv[2] the zip written with the bytecode, argv[3]
+# (optional) a file of statements whose imports alone get bytecode. Each .pyc follows its .py, with its timestamp
+# and mode: the output keeps the input's order (reproducible).
 COMPILE_SCRIPT = """
-import sys, zipfile
+import json, os, subprocess, sys, tempfile, zipfile
 from importlib._bootstrap_external import _code_to_hash_pyc
 from importlib.util import cache_from_source, source_hash
 
+LOADED = (
+    "import json, os; files = (getattr(m, '__file__', None) or '' for m in list(sys.modules.values()))\\n"
+    "print(json.dumps(sorted(os.path.relpath(f, sys.path[0]) for f in files if f.startswith(sys.path[0]))))"
+)
+
+
+def loaded(archive, statements):
+    with tempfile.TemporaryDirectory() as root:
+        archive.extractall(root)
+        script = "import sys; sys.path[:0] = [" + repr(root) + "]\\n" + statements + "\\n" + LOADED
+        env = {"AWS_DEFAULT_REGION": "eu-west-1", "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x"}
+        done = subprocess.run([sys.executable, "-S", "-E", "-B", "-c", script], env=env, check=True,
+                              capture_output=True, text=True)
+        return set(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
 with zipfile.ZipFile(sys.argv[1]) as source, zipfile.ZipFile(sys.argv[2], "w") as target:
+    wanted = loaded(source, open(sys.argv[3]).read()) if len(sys.argv) > 3 else None
     for info in source.infolist():
         data = source.read(info)
         target.writestr(info, data)
-        if not info.filename.endswith(".py"):
+        if not info.filename.endswith(".py") or (wanted is not None and info.filename not in wanted):
             continue
         try:
             code = compile(data, info.filename, "exec", dont_inherit=True, optimize=0)
@@ -114,6 +144,7 @@ class LeanAwsLambda(Target):
         BotocoreServicesField,
         UnusedPackagesField,
         BytecodeField,
+        BytecodeImportsField,
         OutputPathField,
     )
     help = "A python_awslambda's zip with botocore models for the services it calls only, and no C sources or stubs."
@@ -127,6 +158,7 @@ class LeanAwsLambdaFieldSet(PackageFieldSet):
     botocore_services: BotocoreServicesField
     unused_packages: UnusedPackagesField
     bytecode: BytecodeField
+    bytecode_imports: BytecodeImportsField
     output_path: OutputPathField
 
 
@@ -193,16 +225,16 @@ def prune(content: bytes, services: Iterable[str], unused_packages: Iterable[str
     return out.getvalue(), dropped
 
 
-async def _with_bytecode(content: bytes) -> bytes:
+async def _with_bytecode(content: bytes, imports: tuple[str, ...]) -> bytes:
     python = await Get(PythonExecutable, InterpreterConstraints, InterpreterConstraints([BYTECODE_INTERPRETER]))
-    sources = await Get(
-        Digest,
-        CreateDigest([FileContent("lean.zip", content), FileContent("compile.py", COMPILE_SCRIPT.encode())]),
-    )
+    files = [FileContent("lean.zip", content), FileContent("compile.py", COMPILE_SCRIPT.encode())]
+    if imports:
+        files.append(FileContent("imports.py", "\n".join(imports).encode()))
+    sources = await Get(Digest, CreateDigest(files))
     result = await Get(
         ProcessResult,
         Process(
-            argv=(python.path, "compile.py", "lean.zip", "compiled.zip"),
+            argv=(python.path, "compile.py", "lean.zip", "compiled.zip", *(["imports.py"] if imports else [])),
             description="Compile a Lambda zip's modules to bytecode",
             input_digest=sources,
             output_files=("compiled.zip",),
@@ -235,7 +267,7 @@ async def package_lean_awslambda(field_set: LeanAwsLambdaFieldSet) -> BuiltPacka
         archive.content, field_set.botocore_services.value or (), field_set.unused_packages.value or ()
     )
     if field_set.bytecode.value:
-        lean = await _with_bytecode(lean)
+        lean = await _with_bytecode(lean, tuple(field_set.bytecode_imports.value or ()))
     path = field_set.output_path.value_or_default(file_ending="zip")
     digest = await Get(Digest, CreateDigest([FileContent(path, lean)]))
     summary = f"{len(archive.content) / 1e6:.1f} MB → {len(lean) / 1e6:.1f} MB ({dropped} entries dropped)"

@@ -28,5 +28,6 @@ def test_zip_imports_every_entry_point_in_a_bare_python312(tmp_path: Path) -> No
         ],
         tmp_path,
         ships_boto3=True,  # Powertools' SSMProvider (the PSP's secrets) imports boto3
+        bytecode=True,  # lean_awslambda(bytecode_imports=…): what a cold start and a first charge load
     )
     assert not [n for n in names if n.startswith("cryptography/")], "KMS opens the card: no crypto library shipped"
