@@ -11,9 +11,9 @@ medians of --runs. With a baseline (--cold-init-baseline DIR: another build's di
 services.<name>/lambda.zip), each entry point is also timed from that build's zip, interleaved in the same rounds:
 before and after against the same floor. --cold-init-services and --cold-init-entry-points narrow the run.
 With --cold-init-compiling, no process keeps what it compiles (python -B): each compiles every module it
-imports from source, as in Lambda, whose code directory is read-only, while our zips ship no .pyc. Without
-it, the first (page-cache warming) run leaves __pycache__ beside the unpacked sources and the timed runs load
-those: the figures then assume bytecode Lambda never has.
+imports that its zip carries no .pyc for, as in Lambda, whose code directory is read-only (lean_awslambda's
+`bytecode` ships them). Without it, the first (page-cache warming) run leaves __pycache__ beside the unpacked
+sources and the timed runs load those: the figures then assume bytecode whether or not a zip ships it.
 """
 
 from __future__ import annotations
