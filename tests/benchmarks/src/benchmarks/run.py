@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--cold-init-compiling",
         action="store_true",
-        help="zips_and_cold_init: no process keeps what it compiles (python -B), as in Lambda's read-only code directory",
+        help="zips_and_cold_init: no process keeps what it compiles (python -B), as in Lambda's read-only code dir",
     )
     parser.add_argument("--warm-invocations", type=int, default=300, help="invocations per handler and round")
     parser.add_argument("--flow-payments", type=int, default=100, help="payments through the local stack")
