@@ -40,6 +40,7 @@ def _balances(client: Any, table: str) -> DynamoDBBalances:
 
 
 def _app(**settings: Any) -> WalletApp:
+    """The app with its settings as the provider below names them (passed through: WalletApp's signature rules)."""
     from wallet.app import WalletApp
 
     return WalletApp(**settings)
