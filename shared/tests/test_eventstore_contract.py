@@ -61,9 +61,13 @@ class ItemWrites:
         return AddToItem(READ_MODEL, key, increments)
 
     def set(
-        self, key: dict[str, Any], attributes: dict[str, Any], expected: dict[str, Any] | None = None
+        self,
+        key: dict[str, Any],
+        attributes: dict[str, Any],
+        expected: dict[str, Any] | None = None,
+        stream_version: str | None = None,
     ) -> ViewChange:
-        return SetOnItem(READ_MODEL, key, attributes, expected or {})
+        return SetOnItem(READ_MODEL, key, attributes, expected or {}, stream_version)
 
 
 @pytest.fixture(params=["memory", "dynamodb"])
@@ -397,6 +401,39 @@ def test_a_rows_guard_refuses_the_whole_append_as_a_lost_race_when_the_row_is_no
     assert row is not None and (row["status"], row["version"]) == ("PAID", 2)
 
 
+def test_a_rows_guard_on_the_streams_version_stands_for_the_version_check(adapter: Adapter) -> None:
+    adapter.store.append("pv-1", 0, [event()], [adapter.rows.put({"id": "r-1"}, {"status": "NEW", "version": 1})])
+
+    def moved(at: int) -> ViewChange:
+        return adapter.rows.set({"id": "r-1"}, {"status": "PAID", "version": at + 1}, {"version": at}, "version")
+
+    adapter.store.append("pv-1", 1, [event("Paid")], [moved(1)])
+    with pytest.raises(ConcurrencyConflict):  # stale: the row (and the stream) moved on
+        adapter.store.append("pv-1", 1, [event("Late")], [moved(1)])
+    # No row (nor event) yet: a pinned guard never matches a missing row, so nothing lands in an empty stream.
+    orphan = adapter.rows.set({"id": "r-2"}, {"status": "PAID", "version": 2}, {"version": 1}, "version")
+    with pytest.raises(ConcurrencyConflict):
+        adapter.store.append("pv-2", 1, [event("Paid")], [orphan])
+    assert [e.event_type for e in adapter.store.load("pv-1").events] == ["Happened", "Paid"]
+    assert adapter.store.load("pv-2").version == 0 and adapter.read(READ_MODEL, {"id": "r-2"}) is None
+    with pytest.raises(ValueError, match="stream_version"):
+        adapter.rows.set({"id": "r-1"}, {"status": "PAID"}, {"status": "NEW"}, "version")
+
+
+def test_a_snapshot_replacing_the_head_stands_for_the_version_check(adapter: Adapter) -> None:
+    adapter.store.append("sr-1", 0, [event(n=1)], snapshot=Snapshot(1, {"n": 1}, replaces=0))
+    adapter.store.append("sr-1", 1, [event(n=2)], snapshot=Snapshot(2, {"n": 3}, replaces=1))
+    with pytest.raises(ConcurrencyConflict):  # decided on a snapshot that is no longer the stored one
+        adapter.store.append("sr-1", 1, [event(n=9)], snapshot=Snapshot(2, {"n": 10}, replaces=1))
+    with pytest.raises(ConcurrencyConflict):  # the stream has a snapshot: "none yet" is stale too
+        adapter.store.append("sr-1", 2, [event(n=9)], snapshot=Snapshot(3, {"n": 12}, replaces=0))
+    adapter.store.append("sr-1", 2, [event(n=3)])  # an event after the snapshot, written without one
+    with pytest.raises(ConcurrencyConflict):  # the snapshot still matches, but its next version is taken
+        adapter.store.append("sr-1", 2, [event(n=9)], snapshot=Snapshot(3, {"n": 12}, replaces=2))
+    loaded = adapter.store.load("sr-1")
+    assert loaded.snapshot == Snapshot(2, {"n": 3}) and [e.data["n"] for e in loaded.events] == [3]
+
+
 def test_streams_started_together_are_written_all_or_nothing_naming_every_one_that_exists(adapter: Adapter) -> None:
     adapter.store.start_streams([("n-1", [event()]), ("n-2", [event(), event()])])
     assert (adapter.store.load("n-1").version, adapter.store.load("n-2").version) == (1, 2)
@@ -450,3 +487,13 @@ def test_an_event_newer_than_the_code_is_refused_not_misread(adapter: Adapter) -
     adapter.reopen(UPCASTERS).append("s-future", 0, [event(amount_minor=1, currency="EUR")])
     with pytest.raises(ValueError, match="newer than this code"):
         adapter.store.load("s-future")  # code that knows only version 1 of "Happened"
+
+
+def test_the_in_memory_store_refuses_a_guard_that_pins_a_version_its_stream_is_not_at() -> None:
+    # DynamoDB would write a gap (versions 1 then 6): the in-memory store makes that bug loud instead.
+    store, rows = InMemoryEventStore(), InMemoryRows(READ_MODEL)
+    store.append("lie-1", 0, [event()], [rows.put({"id": "r"}, {"version": 5})])
+    lying = rows.set({"id": "r"}, {"version": 6}, {"version": 5}, "version")
+    with pytest.raises(AssertionError, match="guard"):
+        store.append("lie-1", 5, [event()], [lying])
+    assert store.load("lie-1").version == 1

@@ -237,3 +237,19 @@ def test_a_webhook_stripe_cannot_be_asked_about_now_is_a_503_so_stripe_retries_a
     runtime.container.app.reset()
     assert post_webhook(webhooks, succeeded)["statusCode"] == 200  # the retry, once Stripe answers
     assert recorded(store, order_id) == ["PaymentActionRequired", "PaymentSucceeded"]
+
+
+def test_the_webhook_of_a_payment_its_charge_recorded_writes_nothing_however_often_it_comes(
+    runtime: ModuleType, store: InMemoryEventStore, webhooks: FakePsp
+) -> None:
+    """Stripe sends payment_intent.succeeded for every payment, not only those that awaited the buyer: for one the
+    charge recorded already, the read answers and nothing is written (no claim: a write per payment saved)."""
+    event = payment_initiated(payment_details=None, card=None, payment_method="pm_card_visa")
+    assert deliver(charge.handler, event) == []
+    order_id = order_id_of(event)
+    [charged] = store.load(f"payment-{order_id}").events
+    [succeeded] = stripe_events(webhooks, str(charged.data["psp_reference"]), "payment_intent.succeeded")
+    for _ in range(2):
+        assert post_webhook(webhooks, succeeded)["statusCode"] == 200
+    assert recorded(store, order_id) == ["PaymentSucceeded"]
+    assert not store._claimed and webhooks.charges[order_id] == 1

@@ -212,7 +212,9 @@ def test_the_outcome_of_a_first_charge_is_one_write_without_a_read_and_a_duplica
         succeeded = payment_status_updated(order_id=order_id, initiated_at="2026-11-25T10:00:00+00:00")
         assert deliver(outcome.handler, succeeded) == []
         assert dict(counting.calls) == {"transact_write_items": 1}  # no Query of the order's stream
-        counting.calls.clear()
+        # The event and the row, whose guard on the order's version stands for the version check.
+        assert dict(counting.items) == {"Put": 1, "Update": 1}
+        counting.clear()
         assert deliver(outcome.handler, succeeded) == []  # a duplicate: refused by its condition, then read
         assert dict(counting.calls) == {"transact_write_items": 1, "query": 1}
         counting.calls.clear()

@@ -71,11 +71,17 @@ class SerializedClient:
 
 
 class CountingClient:
-    """A boto3 client counting its calls by operation name (tests and benchmarks pin a use case's calls)."""
+    """A boto3 client counting its calls by operation name (tests and benchmarks pin a use case's calls), and
+    the items its transactions name by action (`items`: Put, Update, ConditionCheck…; each billed as a write)."""
 
     def __init__(self, client: Any) -> None:
         self._client = client
         self.calls: Counter[str] = Counter()
+        self.items: Counter[str] = Counter()
+
+    def clear(self) -> None:
+        self.calls.clear()
+        self.items.clear()
 
     def __getattr__(self, name: str) -> Any:
         attribute = getattr(self._client, name)
@@ -84,6 +90,8 @@ class CountingClient:
 
         def call(*args: Any, **kwargs: Any) -> Any:
             self.calls[name] += 1
+            for item in kwargs.get("TransactItems", ()) if name == "transact_write_items" else ():
+                self.items.update(item.keys())
             return attribute(*args, **kwargs)
 
         return call

@@ -33,8 +33,11 @@ variable "tags" {
 
 # Partition key stream_id, sort key version: one conditional TransactWriteItems per append.
 resource "aws_dynamodb_table" "this" {
+  # checkov:skip=CKV2_AWS_16:On demand by default (nothing to scale); PROVISIONED gets target tracking from module.autoscaling, a mode checkov cannot read from var.capacity.
   name             = var.name
-  billing_mode     = "PAY_PER_REQUEST"
+  billing_mode     = var.capacity.billing_mode
+  read_capacity    = local.provisioned ? var.capacity.read_min : null
+  write_capacity   = local.provisioned ? var.capacity.write_min : null
   hash_key         = "stream_id"
   range_key        = "version"
   stream_enabled   = true
@@ -65,6 +68,18 @@ resource "aws_dynamodb_table" "this" {
     enabled     = true
     kms_key_arn = var.kms_key_arn
   }
+
+  # The scaler owns the provisioned figures once the table exists: an apply must not set them back.
+  lifecycle {
+    ignore_changes = [read_capacity, write_capacity]
+  }
+}
+
+module "autoscaling" {
+  count      = local.provisioned ? 1 : 0
+  source     = "../table_autoscaling"
+  table_name = aws_dynamodb_table.this.name
+  capacity   = var.capacity
 }
 
 resource "aws_sqs_queue" "relay_failures" {

@@ -232,6 +232,7 @@ module "charge_budget" {
 
 module "event_store" {
   source                   = "../../modules/event_store"
+  capacity                 = var.table_capacity
   alarm_actions            = [local.platform.alarm_topic_arn]
   name                     = "finalizer-events"
   kms_key_arn              = local.platform.kms_key_arn
@@ -242,6 +243,7 @@ module "event_store" {
 
 module "results" {
   source        = "../../modules/read_model_table"
+  capacity      = var.table_capacity
   alarm_actions = [local.platform.alarm_topic_arn]
   name          = "BreakingTheBank"
   hash_key      = "payment_order_id"

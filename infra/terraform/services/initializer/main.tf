@@ -51,6 +51,7 @@ locals {
 
 module "event_store" {
   source                   = "../../modules/event_store"
+  capacity                 = var.table_capacity
   alarm_actions            = [local.platform.alarm_topic_arn]
   name                     = "initializer-events"
   kms_key_arn              = local.platform.kms_key_arn
@@ -61,6 +62,7 @@ module "event_store" {
 
 module "orders" {
   source        = "../../modules/read_model_table"
+  capacity      = var.table_capacity
   alarm_actions = [local.platform.alarm_topic_arn]
   name          = local.orders_table
   hash_key      = "payment_order_id"

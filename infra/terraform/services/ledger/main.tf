@@ -39,6 +39,7 @@ locals {
 # The ledger publishes nothing: its stream feeds the account-totals projection instead of a relay.
 module "event_store" {
   source                   = "../../modules/event_store"
+  capacity                 = var.table_capacity
   alarm_actions            = [local.platform.alarm_topic_arn]
   name                     = "ledger-events"
   kms_key_arn              = local.platform.kms_key_arn
@@ -49,6 +50,7 @@ module "event_store" {
 
 module "accounts" {
   source        = "../../modules/read_model_table"
+  capacity      = var.table_capacity
   alarm_actions = [local.platform.alarm_topic_arn]
   name          = "LedgerAccounts"
   hash_key      = "account"

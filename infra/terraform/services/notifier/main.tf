@@ -70,6 +70,7 @@ locals {
 # pk merchant_id, sk endpoint_id ("we_…"; one "#count" row per merchant holds its endpoint count).
 module "endpoints" {
   source        = "../../modules/read_model_table"
+  capacity      = var.table_capacity
   alarm_actions = [local.platform.alarm_topic_arn]
   name          = "webhook-endpoints"
   hash_key      = "merchant_id"
@@ -80,6 +81,7 @@ module "endpoints" {
 # pk merchant_id, sk event_id ("evt_<ms>_<hex>": sorts by time, so GET /events is a Query, newest first).
 module "merchant_events" {
   source        = "../../modules/read_model_table"
+  capacity      = var.table_capacity
   alarm_actions = [local.platform.alarm_topic_arn]
   name          = "merchant-events"
   hash_key      = "merchant_id"
@@ -90,6 +92,7 @@ module "merchant_events" {
 # The deliverer's: pk merchant_id, sk "event_id#endpoint_id" (each delivery's attempts) or "health#<endpoint>".
 module "deliveries_log" {
   source        = "../../modules/read_model_table"
+  capacity      = var.table_capacity
   alarm_actions = [local.platform.alarm_topic_arn]
   name          = "webhook-deliveries"
   hash_key      = "merchant_id"

@@ -53,6 +53,7 @@ locals {
 
 module "event_store" {
   source                   = "../../modules/event_store"
+  capacity                 = var.table_capacity
   alarm_actions            = [local.platform.alarm_topic_arn]
   name                     = "wallet-events"
   kms_key_arn              = local.platform.kms_key_arn
@@ -63,6 +64,7 @@ module "event_store" {
 
 module "balances" {
   source        = "../../modules/read_model_table"
+  capacity      = var.table_capacity
   alarm_actions = [local.platform.alarm_topic_arn]
   name          = "WalletBalances"
   hash_key      = "merchant_id"

@@ -227,17 +227,19 @@ class FinalizerApp:
     def settle(self, payment_order_id: str, cause: Cause, once: str | None = None) -> Finalized | None:
         """A payment awaiting authentication, settled from its PaymentIntent's state now (a webhook said it
         changed; its payload may be stale, so the PSP is asked). `once` (the webhook event's id) is claimed
-        with whatever is recorded, or alone: a redelivered webhook finds it and stops. None for a payment this
-        service has not recorded (its charge is still running, and records the answer itself) or when `once`
-        was claimed before."""
+        with whatever is recorded, or alone: a redelivered webhook finds it and stops before asking the PSP.
+        None for a payment this service has not recorded (its charge is still running, and records the answer
+        itself) or when `once` was claimed before.
+
+        A payment final already (the common case: Stripe sends payment_intent.succeeded for every payment, the
+        charge has recorded it) writes nothing: the read alone answers every redelivery of it the same way."""
         loaded = self._payments.load(payment_stream(payment_order_id))
         status = loaded.state.status
         if status is None:
             return None
-        if status in FINAL_STATUSES:  # settled before (another webhook, a redelivery, the sweep)
-            settled = Finalized(payment_order_id, status, charged_now=False)
-        else:
-            settled = self._settle(loaded, cause, self._psp.retrieve, once)
+        if status in FINAL_STATUSES:  # settled before (the charge, another webhook, a redelivery, the sweep)
+            return Finalized(payment_order_id, status, charged_now=False)
+        settled = self._settle(loaded, cause, self._psp.retrieve, once)
         if once is not None and not settled.charged_now:
             try:
                 record_once(self._store, [], once)

@@ -13,6 +13,7 @@ from typing import Any
 from initializer.domain.order import EVENTS, OrderStatus, PaymentOrder, evolve
 
 KEY = "payment_order_id"
+VERSION = "version"  # the order stream's version, written with every event of the order
 
 
 def order_key(payment_order_id: str) -> dict[str, str]:
@@ -68,7 +69,7 @@ def presumed_fields(order: PaymentOrder, version: int) -> dict[str, Any]:
     """What the row must still hold for a change decided on `order` at `version` without reading the order: the
     version (how many events), the status and the capture method. At version 1 that pins the order whole (one
     initiation event: INITIATED, not rejected; automatic or manual), which is where it is presumed."""
-    return {"version": version, "status": order.shown_status.value, "capture_method": order.capture_method}
+    return {VERSION: version, "status": order.shown_status.value, "capture_method": order.capture_method}
 
 
 def order_row(order: PaymentOrder, version: int, first_event: Mapping[str, Any], timestamp: str) -> dict[str, Any]:

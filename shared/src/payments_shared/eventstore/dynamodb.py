@@ -23,6 +23,7 @@ from payments_shared.eventstore.port import (
     StreamSlice,
     ViewChange,
     refusal,
+    version_pinned,
 )
 from payments_shared.eventstore.schemas import NO_CHANGES, Schemas
 from payments_shared.eventstore.schemas import SNAPSHOT as SNAPSHOT_KIND
@@ -130,16 +131,24 @@ class SetOnItem(ItemWrite):
     expected: attributes the row must hold, with these values, for the write (and so its whole append) to
     happen: a guard for a decision taken on a state presumed rather than read. A row that does not match
     refuses the append as a lost race (ConcurrencyConflict): read, then decide again.
+    stream_version: the attribute of `expected` that holds the stream's version, for a row written with every
+    event of the stream: the guard then pins the stream's version (ViewChange.pinned_version).
     """
 
     table: str
     key: Mapping[str, Any]
     attributes: Mapping[str, Any]
     expected: Mapping[str, Any] = field(default_factory=dict)
+    stream_version: str | None = None
 
     def __post_init__(self) -> None:
         if any(value is None for value in self.expected.values()):
             raise ValueError("an expected attribute needs a value (a missing one never matches)")
+        if self.stream_version is not None and self.stream_version not in self.expected:
+            raise ValueError("stream_version names an attribute of `expected`")
+
+    def pinned_version(self) -> int | None:
+        return None if self.stream_version is None else int(self.expected[self.stream_version])
 
     def transact_item(self) -> dict[str, Any]:
         names = {f"#s{i}": name for i, name in enumerate(self.attributes)}
@@ -221,7 +230,7 @@ class DynamoDBEventStore:
         once: Sequence[str] = (),
     ) -> list[StoredEvent]:
         items: list[dict[str, Any]] = []
-        if events and expected_version > 0:
+        if events and expected_version > 0 and not version_pinned(expected_version, changes, snapshot):
             # The stream must be exactly at expected_version: no gaps from a stale or invented number.
             items.append(
                 {
@@ -249,7 +258,7 @@ class DynamoDBEventStore:
                 "schema_version": self._schemas.current(SNAPSHOT_KIND),
                 "state": _json(snapshot.state),
             }
-            items.append({"Put": {"TableName": self._table, "Item": _to_attr(state)}})
+            items.append({"Put": {"TableName": self._table, "Item": _to_attr(state), **_replacing(snapshot)}})
         if not items:
             return []
         if len(items) > MAX_ITEMS_PER_APPEND:
@@ -348,6 +357,19 @@ class DynamoDBEventStore:
 
     def _get(self, stream_id: str, version: int) -> dict[str, Any] | None:
         return get_row(self._client, self._table, {PK: stream_id, SK: version})
+
+
+def _replacing(snapshot: Snapshot) -> dict[str, Any]:
+    """The snapshot Put's condition: the snapshot it replaces is still the stored one (none: any is)."""
+    if snapshot.replaces is None:
+        return {}
+    if snapshot.replaces == SNAPSHOT_VERSION:
+        return {"ConditionExpression": "attribute_not_exists(#pk)", "ExpressionAttributeNames": {"#pk": PK}}
+    return {
+        "ConditionExpression": "#v = :v",
+        "ExpressionAttributeNames": {"#v": "snapshot_version"},
+        "ExpressionAttributeValues": _to_attr({":v": snapshot.replaces}),
+    }
 
 
 def _stored(stream_id: str, version: int, event: NewEvent, schema_version: int) -> StoredEvent:

@@ -29,6 +29,7 @@ from payments_shared.eventstore.port import (
     StreamSlice,
     ViewChange,
     refusal,
+    version_pinned,
 )
 from payments_shared.eventstore.schemas import NO_CHANGES, SNAPSHOT, Schemas
 
@@ -61,12 +62,19 @@ class InMemoryRows:
         return RowWrite(self, dict(key), added)
 
     def set(
-        self, key: Mapping[str, Any], attributes: Mapping[str, Any], expected: Mapping[str, Any] | None = None
+        self,
+        key: Mapping[str, Any],
+        attributes: Mapping[str, Any],
+        expected: Mapping[str, Any] | None = None,
+        stream_version: str | None = None,
     ) -> RowWrite:
         """Set some attributes of a row (creating it if absent); with `expected`, only if the row holds those
-        values (else the append is a lost race: ConcurrencyConflict), as eventstore.dynamodb.SetOnItem."""
+        values (else the append is a lost race: ConcurrencyConflict), as eventstore.dynamodb.SetOnItem, and
+        `stream_version` as there."""
         change = RowWrite(self, dict(key), lambda row: {**(row or dict(key)), **copy.deepcopy(dict(attributes))})
-        return replace(change, expected=dict(expected or {}))
+        if stream_version is not None and stream_version not in (expected or {}):
+            raise ValueError("stream_version names an attribute of `expected`")
+        return replace(change, expected=dict(expected or {}), stream_version=stream_version)
 
     def holds(self, key: Mapping[str, Any], expected: Mapping[str, Any]) -> bool:
         """Whether the row exists with every `expected` attribute at its value (a missing one never matches)."""
@@ -94,6 +102,10 @@ class RowWrite(ViewChange):
     key: Mapping[str, Any]
     change: Callable[[dict[str, Any] | None], dict[str, Any]]
     expected: Mapping[str, Any] = field(default_factory=dict)  # the row's guard: see InMemoryRows.set
+    stream_version: str | None = None
+
+    def pinned_version(self) -> int | None:
+        return None if self.stream_version is None else int(self.expected[self.stream_version])
 
 
 ItemKey = tuple[str, RowKey]
@@ -114,7 +126,8 @@ def _items(
     once: Sequence[str],
 ) -> list[ItemKey]:
     """The items a DynamoDB append would name, in its order: version check, events, claims, rows, snapshot."""
-    first = expected_version if events and expected_version > 0 else expected_version + 1
+    checked = events and expected_version > 0 and not version_pinned(expected_version, changes, snapshot)
+    first = expected_version if checked else expected_version + 1
     items: list[ItemKey] = [("", ((stream_id, v),)) for v in range(first, expected_version + len(events) + 1)]
     items += [("", ((name, 0),)) for name in once]
     items += [(f"{id(change.rows)}:{change.rows.name}", _row_key(change.key)) for change in changes]
@@ -168,7 +181,7 @@ class InMemoryEventStore:
             if self._in_flight & items:
                 self.conflicts += 1
                 raise refusal(stream_id, "TransactionConflict")
-            self._check(stream_id, expected_version, events, once, writes)
+            self._check(stream_id, expected_version, events, once, writes, snapshot)
             self._in_flight |= items
         try:
             # DynamoDB's two-phase commit: the items stay locked while the transaction is in flight, and
@@ -234,13 +247,23 @@ class InMemoryEventStore:
         events: Sequence[NewEvent],
         once: Sequence[str],
         writes: Sequence[RowWrite] = (),
+        snapshot: Snapshot | None = None,
     ) -> None:
         stream = self._streams.get(stream_id, [])
         current = stream[-1].version if stream else 0
-        if events and current != expected_version:
+        pinned = version_pinned(expected_version, writes, snapshot)
+        # As DynamoDB: an event's version taken, the version check (unless pinned), a row's guard, the snapshot's.
+        if events and (current > expected_version or (current != expected_version and not pinned)):
             raise ConcurrencyConflict(stream_id, expected_version)
         if any(write.expected and not write.rows.holds(write.key, write.expected) for write in writes):
-            raise ConcurrencyConflict(stream_id, expected_version)  # as DynamoDB: a row's guard failed
+            raise ConcurrencyConflict(stream_id, expected_version)
+        if snapshot is not None and snapshot.replaces is not None:
+            stored = self._snapshots.get(stream_id)
+            if (stored.version if stored else 0) != snapshot.replaces:
+                raise ConcurrencyConflict(stream_id, expected_version)
+        if events and current != expected_version:
+            # DynamoDB would write a gap here: a guard claimed to pin a version its row did not hold.
+            raise AssertionError(f"stream {stream_id!r} is at {current}, not {expected_version} as its guard said")
         claimed = [name for name in once if name in self._claimed]
         if claimed:  # as DynamoDB's cancellation reasons name every failed condition
             raise DuplicateRecord(claimed[0], claimed)

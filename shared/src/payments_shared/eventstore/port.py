@@ -134,6 +134,10 @@ class Snapshot:
     version: int
     state: Mapping[str, Any]
     schema_version: int = 1  # of `state`'s shape (payments_shared.eventstore.schemas)
+    # Writing: the version of the stored snapshot this one replaces, when the decision was taken on it as the
+    # stream's head. The write then requires it, which pins the stream's version (a snapshot is only written
+    # with its events): the append needs no version check of its own. None: written whatever is stored.
+    replaces: int | None = None
 
 
 class ViewChange:
@@ -142,6 +146,22 @@ class ViewChange:
     Read-model adapters make them for the store of their own technology (eventstore.dynamodb's item writes,
     eventstore.memory's row writes); use cases pass them along unopened, so ports speak of the domain.
     """
+
+    def pinned_version(self) -> int | None:
+        """The stream version this change's guard requires, when its row is written with every event of the
+        stream and records its version: the append then needs no version check of its own. None: no such guard.
+        """
+        return None
+
+
+def version_pinned(expected_version: int, changes: Sequence[ViewChange], snapshot: Snapshot | None) -> bool:
+    """Whether a guarded change or the replaced snapshot already pins the stream at `expected_version`.
+
+    Saves the append a version-check item: DynamoDB bills a transaction's condition checks as writes.
+    """
+    if snapshot is not None and snapshot.replaces == expected_version:
+        return True
+    return any(change.pinned_version() == expected_version for change in changes)
 
 
 @dataclass(frozen=True)
@@ -170,7 +190,8 @@ class EventStore(Protocol):
         once: Sequence[str] = (),
     ) -> list[StoredEvent]:
         """Append events as versions expected_version+1.. atomically with the read-model changes, the snapshot
-        and a claim on each `once` name.
+        and a claim on each `once` name. The stream must be at expected_version: checked by its own item, or by
+        a change's guard or the replaced snapshot that pins it (version_pinned).
 
         Raises ConcurrencyConflict if any of those versions exists, DuplicateRecord if a `once` name was
         claimed before (kept forever), StoreUnavailable when refused for a passing reason (a concurrent

@@ -92,13 +92,19 @@ class Repository(Generic[S, C]):
     def load(self, stream_id: str, *, trust_snapshot: bool = False) -> Decision[S]:
         """The stream's current state and version (the initial state at version 0 for a new stream);
         trust_snapshot: as the snapshot says, unprobed (the store's load)."""
+        return self._load(stream_id, trust_snapshot=trust_snapshot)[0]
+
+    def _load(self, stream_id: str, *, trust_snapshot: bool) -> tuple[Decision[S], int | None]:
+        """load, and the stored snapshot's version when it is the stream's head (a snapshot written with the
+        decision then replaces it on that condition: Snapshot.replaces)."""
         trusting = {"trust_snapshot": True} if trust_snapshot and self._snapshots else {}
         loaded = self._store.load(stream_id, use_snapshot=self._snapshots, snapshotted=self._snapshots, **trusting)
         state = self._decider.initial
         if loaded.snapshot is not None and self._decider.restore is not None:
             state = self._decider.restore(loaded.snapshot.state)
         events = (self._decider.events.decode(e.event_type, e.data) for e in loaded.events)
-        return Decision(stream_id, self._decider.fold(state, events), loaded.version)
+        head = loaded.snapshot.version if loaded.snapshot is not None and not loaded.events else None
+        return Decision(stream_id, self._decider.fold(state, events), loaded.version), head
 
     def handle(
         self,
@@ -156,9 +162,19 @@ class Repository(Generic[S, C]):
                     if one_decision:
                         return Decision(stream_id, self._decider.initial, 0, (), number, duplicate=True)
                     believed_new[0] = False  # the stream exists: decide on what it holds
-            current = self.load(stream_id, trust_snapshot=trusting[0])
+            current, head_snapshot = self._load(stream_id, trust_snapshot=trusting[0])
             try:
-                return self._save(stream_id, current.state, current.version, command, cause, changes, once, number)
+                return self._save(
+                    stream_id,
+                    current.state,
+                    current.version,
+                    command,
+                    cause,
+                    changes,
+                    once,
+                    number,
+                    replaces=head_snapshot,
+                )
             except ConcurrencyConflict:
                 trusting[0] = False  # a racing writer, or an event after the snapshot: the next attempts look
                 raise
@@ -217,6 +233,7 @@ class Repository(Generic[S, C]):
         lost_races: int,
         *,
         presumed: bool = False,
+        replaces: int | None = None,
     ) -> Decision[S]:
         events = tuple(self._decider.decide(command, state))
         if not events:
@@ -226,7 +243,7 @@ class Repository(Generic[S, C]):
         )
         snapshot = None
         if self._snapshots and self._decider.snapshot is not None:
-            snapshot = Snapshot(decision.version, self._decider.snapshot(decision.state))
+            snapshot = Snapshot(decision.version, self._decider.snapshot(decision.state), replaces=replaces)
         trace = current_trace_context()
         new_events = [
             NewEvent(event.event_type, event.data, cause.correlation_id, cause.causation_id, trace=trace)

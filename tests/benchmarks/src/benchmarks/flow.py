@@ -4,7 +4,12 @@ AWS calls are counted by operation inside Lambda invocations only (not the local
 which stand in for Lambda's own pollers and EventBridge). The same calls are then replayed directly on
 a reset moto, one after another, to compare the stack's throughput with the bare cost of its AWS calls.
 
-Prices (USD, us-east-1, on-demand, 2025) are assumptions stated here, not measurements:
+Prices (USD, us-east-1, on-demand, 2025) are assumptions stated here, not measurements. Every service a payment
+touches is priced: DynamoDB (write units from each item's billed size: benchmarks.item_size), API Gateway (REST,
+per request: the merchant's POST and Stripe's webhook), EventBridge (per event published), SQS (EventBridge's
+SendMessage per message, the event source mapping's ReceiveMessage and DeleteMessageBatch per batch), Lambda
+(requests, and a stated deployed duration: local durations run on moto over HTTP and overstate AWS's by 10-1000x),
+CloudWatch Logs ingestion (the functions' log groups, subscribed to Firehose) and Firehose, KMS and SSM.
 """
 
 from __future__ import annotations
@@ -24,9 +29,11 @@ from typing import Any
 import boto3
 from devstack import runtime
 from devstack.environment import Reply
-from devstack.load import TOKEN_SHARE, drive, settle
+from devstack.load import KINDS, TOKEN_SHARE, drive, settle
 from devstack.moto_local import provision
 from devstack.stack import Devstack
+
+from benchmarks.item_size import KB, item_size, write_units
 
 PRICES = {
     "dynamodb_write_request_unit": 0.625e-6,
@@ -38,8 +45,18 @@ PRICES = {
     "firehose_gb": 0.029,
     "sqs_request": 0.4e-6,
     "ssm_standard_get": 0.0,
+    "apigateway_rest_request": 3.5e-6,  # first 333 million a month
+    "cloudwatch_logs_ingested_gb": 0.50,  # standard class, first 10 TB (Lambda's logs: the same tier's price)
 }
 LAMBDA_MEMORY_GB = 192 / 1024
+# The deployed durations the Lambda cost assumes (not measured on AWS): a warm invocation of ours is its DynamoDB
+# round trips (single-digit ms each in-region) plus our code; a charge waits for Stripe (tools/fake_psp/latency.py's
+# median charge, an assumption of its own). Lambda bills a whole invocation, so a batch's records share these.
+DEPLOYED_INVOCATION_MS = 40.0
+DEPLOYED_PSP_CALL_MS = 400.0
+PSP_CHARGING_FUNCTIONS = frozenset({"finalizer"})
+# What Lambda itself writes to each invocation's log group (START, END and REPORT lines).
+PLATFORM_LOG_BYTES_PER_INVOCATION = 300
 
 _inside = threading.local()
 
@@ -49,8 +66,15 @@ class CallRecorder:
         self.calls: Counter[str] = Counter()
         self.by_function: Counter[str] = Counter()  # "function: service.Operation"
         self.recorded: list[tuple[str, str, dict[str, Any]]] = []
-        self.write_units = 0
+        self.write_units = 0  # of Puts, sized as written
         self.read_units = 0
+        self.units_by_function: Counter[str] = Counter()
+        self.events_published = 0  # PutEvents entries
+        self.queue_messages = 0  # records delivered to the functions by SQS event source mappings
+        self.queue_batches = 0
+        self.psp_charges = 0  # records delivered to the charging function
+        self.sized_later: list[tuple[str, str, dict[str, Any], bool]] = []  # updates, checks: sized at the end
+        self.item_sizes: list[int] = []
         self._lock = threading.Lock()
 
     def record(self, operations: list[tuple[str, str, dict[str, Any]]], function: str = "") -> None:
@@ -60,11 +84,33 @@ class CallRecorder:
                 self.by_function[f"{function}: {service}.{operation}"] += 1
                 self.recorded.append((service, operation, params))
                 if operation == "TransactWriteItems":
-                    self.write_units += 2 * len(params["TransactItems"])  # transactional: 2 WRU/item
+                    for action in params["TransactItems"]:
+                        self._write(function, *action.items(), transactional=True)
                 elif operation in ("PutItem", "UpdateItem"):
-                    self.write_units += 1
+                    kind = "Put" if operation == "PutItem" else "Update"
+                    self._write(function, (kind, params), transactional=False)
+                elif operation == "PutEvents":
+                    self.events_published += len(params["Entries"])
                 elif operation in ("GetItem", "Query", "Scan"):
                     self.read_units += 1  # strongly consistent, items < 4 KB
+
+    def _write(self, function: str, *actions: tuple[str, dict[str, Any]], transactional: bool) -> None:
+        (kind, action), *_ = actions
+        if kind == "Put":
+            self._sized(function, item_size(action["Item"]), transactional)
+        else:  # billed on the item as it stands (an update: the larger of before and after): sized at the end
+            self.sized_later.append((function, action["TableName"], action["Key"], transactional))
+
+    def _sized(self, function: str, size: int, transactional: bool) -> None:
+        self.item_sizes.append(size)
+        self.write_units += write_units(size, transactional)
+        self.units_by_function[function] += write_units(size, transactional)
+
+    def size_the_rest(self, client: Any) -> None:
+        """Updates and condition checks, sized on their item as it ended (an upper bound: rows only grow)."""
+        for function, table, key, transactional in self.sized_later:
+            self._sized(function, item_size(client.get_item(TableName=table, Key=key).get("Item", key)), transactional)
+        self.sized_later.clear()
 
     def install(self, functions: runtime.Functions) -> None:
         """Records the calls the functions' environments hand back, but for the settle loop's GET requests
@@ -75,6 +121,13 @@ class CallRecorder:
 
         def invoke(function: str, event: dict[str, Any]) -> Any:
             _inside.active = event.get("httpMethod") != "GET"
+            records = event.get("Records") or []
+            if records and records[0].get("eventSource") == "aws:sqs":
+                with recorder._lock:
+                    recorder.queue_messages += len(records)
+                    recorder.queue_batches += 1
+                    if function in PSP_CHARGING_FUNCTIONS:
+                        recorder.psp_charges += len(records)
             try:
                 return original_invoke(function, event)
             finally:
@@ -105,7 +158,13 @@ def replay(moto_url: str, recorded: list[tuple[str, str, dict[str, Any]]]) -> tu
     return time.perf_counter() - started, failed
 
 
-def run(payments: int = 100, seed: int = 11, token_share: float = TOKEN_SHARE) -> dict[str, Any]:
+# The main path: a PaymentMethod charged at once and approved (SUCCESS, Stripe's fee), nothing after it.
+MAIN_PATH = [("approve", 1.0)]
+
+
+def run(
+    payments: int = 100, seed: int = 11, token_share: float = TOKEN_SHARE, mix: list[tuple[str, float]] = KINDS
+) -> dict[str, Any]:
     recorder = CallRecorder()
     with tempfile.TemporaryDirectory() as directory:
         logs = Path(directory) / "lambda.jsonl"
@@ -113,36 +172,40 @@ def run(payments: int = 100, seed: int = 11, token_share: float = TOKEN_SHARE) -
         recorder.install(stack.functions)
         try:
             started = time.perf_counter()
-            sent = drive(stack.api.url, stack.keys, payments, 4, seed, progress=False, token_share=token_share)
+            sent = drive(stack.api.url, stack.keys, payments, 4, seed, progress=False, mix=mix, token_share=token_share)
             settle(stack.api.url, stack.keys, sent, 180)
             elapsed = time.perf_counter() - started
             stack.stop_event_sources()
             accepted = sum(1 for s in sent if s.status == 201)
             flow_calls = dict(recorder.calls)
             function_calls = dict(recorder.by_function)
-            # Lambda time of the payments: every invocation but the API reads (the harness polling).
+            # The payments' invocations: all but the API's reads (the harness polling).
             invocations = [i for i in stack.functions.invocations if not i.function.endswith("-api")]
             posts = [r for r in stack.api.requests if r.method == "POST"]
-            log_bytes = logs.stat().st_size
+            local_ms = sum(i.duration_ms for i in invocations) + sum(r.integration_ms for r in posts)
+            # API functions run for their POSTs only; the others (the Stripe webhook too) are in `invocations`.
+            lambda_requests = len(invocations) + sum(1 for r in posts if r.function.endswith("-api"))
+            log_bytes = logs.stat().st_size + lambda_requests * PLATFORM_LOG_BYTES_PER_INVOCATION
+            recorder.size_the_rest(boto3.client("dynamodb"))
             replay_s, replay_failed = replay(stack.moto.url, recorder.recorded)
         finally:
             stack.stop()
     total_calls = sum(flow_calls.values())
     per_payment = {op: round(n / accepted, 2) for op, n in sorted(flow_calls.items())}
-    gb_seconds = sum(i.duration_ms for i in invocations) / 1000 * LAMBDA_MEMORY_GB
-    events_published = flow_calls.get("events.PutEvents", 0)  # batches; entries ≈ 2 per payment
+    deployed_seconds = (lambda_requests * DEPLOYED_INVOCATION_MS + recorder.psp_charges * DEPLOYED_PSP_CALL_MS) / 1000
     cost = {
-        "dynamodb": (
-            recorder.write_units * PRICES["dynamodb_write_request_unit"]
-            + recorder.read_units * PRICES["dynamodb_read_request_unit"]
-        ),
-        "eventbridge": 2 * accepted * PRICES["eventbridge_event"],
-        # GenerateDataKey/GenerateMac (initializer) and Decrypt (finalizer): data keys are cached, MACs are not.
+        "dynamodb_writes": recorder.write_units * PRICES["dynamodb_write_request_unit"],
+        "dynamodb_reads": recorder.read_units * PRICES["dynamodb_read_request_unit"],
+        "api_gateway": len(posts) * PRICES["apigateway_rest_request"],
+        "eventbridge": recorder.events_published * PRICES["eventbridge_event"],
+        # EventBridge's SendMessage per message; the mapping's ReceiveMessage and DeleteMessageBatch per batch.
+        "sqs": (recorder.queue_messages + 2 * recorder.queue_batches) * PRICES["sqs_request"],
         "kms": sum(n for op, n in flow_calls.items() if op.startswith("kms.")) * PRICES["kms_request"],
         # Standard-throughput SSM GetParameter is free; the finalizer caches Stripe's key for 5 minutes.
         "ssm": sum(n for op, n in flow_calls.items() if op.startswith("ssm.")) * PRICES["ssm_standard_get"],
-        "lambda": (len(invocations) + len(posts)) * PRICES["lambda_request"]
-        + (gb_seconds + sum(r.integration_ms for r in posts) / 1000 * LAMBDA_MEMORY_GB) * PRICES["lambda_gb_second"],
+        "lambda": lambda_requests * PRICES["lambda_request"]
+        + deployed_seconds * LAMBDA_MEMORY_GB * PRICES["lambda_gb_second"],
+        "cloudwatch_logs": log_bytes / 1e9 * PRICES["cloudwatch_logs_ingested_gb"],
         "firehose": log_bytes / 1e9 * PRICES["firehose_gb"],
     }
     per_million = {k: round(v / accepted * 1e6, 2) for k, v in cost.items()}
@@ -156,12 +219,20 @@ def run(payments: int = 100, seed: int = 11, token_share: float = TOKEN_SHARE) -
         "calls_by_operation_per_payment": per_payment,
         # Which function makes them: where a saving comes from (redeliveries on a loaded machine show up here).
         "calls_by_function_per_payment": {k: round(n / accepted, 2) for k, n in sorted(function_calls.items())},
-        "put_events_calls": events_published,
+        "events_published_per_payment": round(recorder.events_published / accepted, 2),
+        "queue_messages_per_payment": round(recorder.queue_messages / accepted, 2),
+        "queue_batches_per_payment": round(recorder.queue_batches / accepted, 2),
+        "lambda_invocations_per_payment": round(lambda_requests / accepted, 2),
+        "api_requests_per_payment": round(len(posts) / accepted, 2),
         "log_bytes_per_payment": round(log_bytes / len(sent)),
-        "lambda_ms_per_payment": round(
-            (sum(i.duration_ms for i in invocations) + sum(r.integration_ms for r in posts)) / accepted, 1
-        ),
+        "local_lambda_ms_per_payment": round(local_ms / accepted, 1),  # not priced: see DEPLOYED_INVOCATION_MS
         "median_invocation_ms": round(statistics.median(i.duration_ms for i in invocations), 2),
+        "write_units_per_payment": round(recorder.write_units / accepted, 2),
+        "write_units_by_function_per_payment": {
+            k: round(n / accepted, 2) for k, n in sorted(recorder.units_by_function.items())
+        },
+        "items_written_over_1kb": sum(1 for size in recorder.item_sizes if size > KB),
+        "item_bytes_p50_max": [int(statistics.median(recorder.item_sizes)), max(recorder.item_sizes)],
         "cost_usd_per_million_payments": {**per_million, "total": round(sum(per_million.values()), 2)},
         "stack_payments_per_s": round(stack_pps, 2),
         "direct_moto_payments_per_s": round(direct_pps, 2),

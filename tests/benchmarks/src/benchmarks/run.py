@@ -15,11 +15,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from devstack.load import TOKEN_SHARE
-
 from benchmarks import (
     capacity_shape,
     contention,
+    cost_model,
     finalizer_throughput,
     flow,
     time_to_final,
@@ -28,6 +27,7 @@ from benchmarks import (
     webhooks,
     zips,
 )
+from devstack.load import TOKEN_SHARE
 
 BENCHMARKS: dict[str, Callable[[argparse.Namespace], dict[str, Any]]] = {
     "zips_and_cold_init": lambda args: zips.run(
@@ -41,6 +41,7 @@ BENCHMARKS: dict[str, Callable[[argparse.Namespace], dict[str, Any]]] = {
     "warm_overhead": lambda args: warm.run(args.warm_invocations, args.runs),
     "flow": lambda args: flow.run(args.flow_payments, token_share=args.flow_token_share),
     "payment_methods_vs_cards": lambda args: flow.payment_methods_vs_cards(args.flow_payments),
+    "main_path": lambda args: flow.run(args.flow_payments, token_share=1.0, mix=flow.MAIN_PATH),
     "wallet_scale": lambda args: wallet_scale.run(args.wallet_events, args.moto_wallet_events, args.runs),
     "contention": lambda args: contention.run(args.contention_credits, args.runs),
     "webhooks_dead_endpoint": lambda args: webhooks.run(
@@ -49,6 +50,7 @@ BENCHMARKS: dict[str, Callable[[argparse.Namespace], dict[str, Any]]] = {
     "finalizer_throughput": lambda args: finalizer_throughput.run(args.finalizer_rounds),
     "time_to_final": lambda args: time_to_final.run(args.time_to_final_payments),
     "capacity_shape": lambda args: capacity_shape.run(),
+    "cost_per_level": lambda args: cost_model.run(),
 }
 
 

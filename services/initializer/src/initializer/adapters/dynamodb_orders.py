@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from initializer.domain.order import PaymentInitiationEvent, PaymentOrder
-from initializer.rows import KEY, order_key, order_row, presumed_fields, status_fields
+from initializer.rows import KEY, VERSION, order_key, order_row, presumed_fields, status_fields
 from payments_shared.eventstore.dynamodb import PutItem, SetOnItem, get_row
 
 
@@ -23,10 +23,12 @@ class DynamoDBPaymentOrders:
         self, order: PaymentOrder, version: int, at: datetime, presumed: tuple[PaymentOrder, int] | None = None
     ) -> SetOnItem:
         # Set in place: no read of the row, in the same transaction as the outcome's event; conditioned on the
-        # row when the order was presumed, not read.
-        expected = {} if presumed is None else presumed_fields(*presumed)
-        fields = status_fields(order, version, at.isoformat())
-        return SetOnItem(self._table, order_key(order.payment_order_id), fields, expected)
+        # row when the order was presumed, not read. The row records the order stream's version with every
+        # event, so that guard also pins the stream's version (no version-check item).
+        key, fields = order_key(order.payment_order_id), status_fields(order, version, at.isoformat())
+        if presumed is None:
+            return SetOnItem(self._table, key, fields)
+        return SetOnItem(self._table, key, fields, presumed_fields(*presumed), stream_version=VERSION)
 
     def get(self, payment_order_id: str) -> dict[str, Any] | None:
         return get_row(self._client, self._table, order_key(payment_order_id))

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from initializer.domain.order import PaymentInitiationEvent, PaymentOrder
-from initializer.rows import KEY, order_key, order_row, presumed_fields, status_fields
+from initializer.rows import KEY, VERSION, order_key, order_row, presumed_fields, status_fields
 from payments_shared.eventstore.memory import InMemoryRows, RowWrite
 
 
@@ -23,7 +23,8 @@ class InMemoryPaymentOrders:
         self, order: PaymentOrder, version: int, at: datetime, presumed: tuple[PaymentOrder, int] | None = None
     ) -> RowWrite:
         expected = None if presumed is None else presumed_fields(*presumed)
-        return self.rows.set(order_key(order.payment_order_id), status_fields(order, version, at.isoformat()), expected)
+        fields = status_fields(order, version, at.isoformat())
+        return self.rows.set(order_key(order.payment_order_id), fields, expected, VERSION if presumed else None)
 
     def get(self, payment_order_id: str) -> dict[str, Any] | None:
         return self.rows.get(order_key(payment_order_id))

@@ -1,0 +1,130 @@
+"""cost_model: the cost per million payments per level, on demand vs provisioned, from fixed figures (no stack run)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from benchmarks import cost_model
+from benchmarks.cost_model import Floors, on_demand_per_million, provisioned_per_million
+from benchmarks.run import main
+from hypothesis import given
+from hypothesis import strategies as st
+
+FLAT_DAY = (1.0,) * 24
+NO_FLOOR = Floors.uniform(0, 0)
+rates = st.floats(min_value=0.01, max_value=5_000, allow_nan=False)
+shapes = st.lists(st.floats(min_value=0.01, max_value=1.0), min_size=1, max_size=24).map(tuple)
+targets = st.floats(min_value=0.2, max_value=0.9)
+
+
+def test_the_main_path_is_benchmarks_32_73_write_units_and_4_read_units() -> None:
+    # docs/benchmarks.md §3, "The main path measured": 31.73 units in transactions + the notifier's 1-unit PutItem.
+    assert sum(cost_model.MAIN_PATH_ITEMS_PER_SUCCESS.values()) == pytest.approx(15.865)
+    assert cost_model.write_units_per_payment() == pytest.approx(32.73)
+    assert cost_model.read_units_per_payment() == pytest.approx(4.0)
+
+
+def test_on_demand_at_any_level_is_benchmarks_37_dollars_per_million() -> None:
+    # By hand: 32.73 WRU x $0.625/M = $20.46; 4 RRU x $0.125/M = $0.50; API Gateway 2 x $3.50/M = $7.00; EventBridge
+    # 2 x $1/M; SQS 6.28 x $0.40/M = $2.51; Lambda 3.37 x $0.2/M + (3.37 x 40 ms + 400 ms) x 0.1875 GB x
+    # $16.6667/M GB-s = $0.67 + $1.67; 4.34 KB of logs: CloudWatch $0.50/GB = $2.17, Firehose $0.029/GB = $0.13.
+    cost = on_demand_per_million()
+    assert cost["dynamodb_writes"] == pytest.approx(32.73 * 0.625)
+    assert cost["dynamodb_reads"] == pytest.approx(0.50)
+    assert cost["api_gateway"] == pytest.approx(7.00)
+    assert cost["sqs"] == pytest.approx(2.51, abs=0.005)
+    assert cost["lambda"] == pytest.approx(2.34, abs=0.01)
+    assert cost["cloudwatch_logs"] == pytest.approx(2.17)
+    assert sum(cost.values()) == pytest.approx(37.11, abs=0.01)
+
+
+def test_provisioned_at_a_steady_thousand_per_second_by_hand() -> None:
+    # 31.73 transactional write units/s per payment/s at 70 %: 45,329 WCU x $0.00065 = $29.46 an hour for 3.6 M
+    # payments: $8.18 per million, + the notifier's unit on demand ($0.625). Reads: 2,000 / 0.7 RCU x $0.00013 =
+    # $0.371 an hour ($0.10 per million) + 2 units on demand ($0.25).
+    cost = provisioned_per_million(1_000, NO_FLOOR, target=0.7, shape=FLAT_DAY)
+    assert cost["dynamodb_writes"] == pytest.approx(29.4636 / 3.6 + 0.625, abs=0.001)
+    assert cost["dynamodb_reads"] == pytest.approx(0.3714 / 3.6 + 0.25, abs=0.001)
+    assert sum(cost.values()) == pytest.approx(25.32, abs=0.01)
+
+
+def test_a_floor_costs_the_quiet_hours() -> None:
+    # One payment a second needs 2-8 write units per table: a floor of 100 on each of 8 tables is what is bought.
+    floored = provisioned_per_million(1, Floors.uniform(100, 1), target=0.7, shape=FLAT_DAY)
+    assert floored["dynamodb_writes"] == pytest.approx(8 * 100 * 0.00065 / 3600 * 1e6 + 0.625)
+
+
+def test_behind_queues_the_settings_floor_never_holds_a_table_above_its_need() -> None:
+    for level in cost_model.LEVELS:
+        chosen = cost_model.settings(level)
+        api_floor_only = Floors(
+            {s: v["write_min"] if s in cost_model.SYNCHRONOUS_SERVICES else 0 for s, v in chosen.items()},
+            {s: 0 for s in chosen},
+        )
+        assert provisioned_per_million(level, cost_model.floors_of(chosen))["dynamodb_writes"] == pytest.approx(
+            provisioned_per_million(level, api_floor_only)["dynamodb_writes"]
+        )
+
+
+def test_the_apis_tables_hold_the_plateau_and_every_maximum_carries_the_peak() -> None:
+    for level in cost_model.LEVELS:
+        for service, setting in cost_model.settings(level).items():
+            tables = [t for t, s in cost_model.SERVICE_OF_TABLE.items() if s == service]
+            busiest = max(cost_model.MAIN_PATH_ITEMS_PER_SUCCESS[t] * 2 for t in tables)
+            assert setting["write_max"] >= busiest * level / 0.7
+            assert 1 <= setting["write_min"] <= setting["write_max"] and 20 <= setting["target_utilization"] <= 90
+            if service in cost_model.SYNCHRONOUS_SERVICES:
+                assert setting["write_min"] >= busiest * cost_model.API_FLOOR_SHARE * level / 0.7
+
+
+def test_api_tables_on_demand_cost_their_write_units_at_the_on_demand_price() -> None:
+    # The initializer's 4 items (8 write units) and the notifier's unit at $0.625/M: at a flat day with no floor,
+    # 23.73 units provisioned at 70 % ($0.2579/M each) + 9 x $0.625.
+    mixed = provisioned_per_million(1_000, NO_FLOOR, 0.7, FLAT_DAY, on_demand_services=frozenset({"initializer"}))
+    assert mixed["dynamodb_writes"] == pytest.approx(23.73 * 0.00065 / 3600 / 0.7 * 1e6 + 9 * 0.625)
+
+
+def test_the_levels_table_names_every_level() -> None:
+    rows = cost_model.per_level()
+    assert list(rows) == ["10_per_s", "100_per_s", "1000_per_s"]
+    assert all(f"| {level}/s |" in cost_model.table(rows) for level in (10, 100, 1000))
+
+
+@given(low=rates, high=rates, shape=shapes, target=targets)
+def test_provisioned_cost_per_million_never_rises_with_the_rate(
+    low: float, high: float, shape: tuple[float, ...], target: float
+) -> None:
+    low, high = sorted((low, high))
+    floors = Floors.uniform(5, 5)
+    at_low = sum(provisioned_per_million(low, floors, target, shape).values())
+    at_high = sum(provisioned_per_million(high, floors, target, shape).values())
+    assert at_high <= at_low * (1 + 1e-9)
+
+
+@given(rate=rates, other=rates)
+def test_on_demand_cost_per_million_is_the_same_at_every_rate(rate: float, other: float) -> None:
+    # on_demand_per_million takes no rate: nothing in it can depend on one. The level table agrees.
+    rows = cost_model.per_level((round(rate) + 1, round(other) + 1))
+    totals = {row["on_demand_per_million"]["total"] for row in rows.values()}
+    assert totals == {round(sum(on_demand_per_million().values()), 2)}
+
+
+@given(rate=rates, shape=shapes, target=targets, floor=st.floats(min_value=0, max_value=1_000))
+def test_provisioned_is_never_cheaper_than_its_utilization_allows(
+    rate: float, shape: tuple[float, ...], target: float, floor: float
+) -> None:
+    cost = provisioned_per_million(rate, Floors.uniform(floor, floor), target, shape)
+    dynamodb = cost["dynamodb_writes"] + cost["dynamodb_reads"]
+    assert dynamodb >= cost_model.utilization_bound_per_million(target) * (1 - 1e-9)
+
+
+def test_the_benchmark_prints_the_table_and_writes_the_figures(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "bench.json"
+    assert main(["--only", "cost_per_level", "--json", str(out)]) == 0
+    assert "| 1000/s |" in capsys.readouterr().out
+    figures = json.loads(out.read_text())["cost_per_level"]
+    assert figures["1000_per_s"]["settings"]["wallet"]["billing_mode"] == "PROVISIONED"

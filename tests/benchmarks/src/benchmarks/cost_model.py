@@ -1,0 +1,296 @@
+"""Cost per million payments at 10, 100 and 1,000 payments/s: DynamoDB on demand vs provisioned (issue 32).
+
+A model from fixed figures (no stack run): the main path's per-payment DynamoDB items and reads, counted on moto
+(docs/benchmarks.md §3, "Fewer calls per payment, second round"), priced with flow.py's PRICES, and provisioned
+capacity priced per capacity-unit hour. PSP fees excluded.
+
+**The day.** A level is the *peak* rate a day must carry. The day is PEAK_DAY_SHAPE: 24 hourly rates as shares of
+the peak (a retail peak day: quiet night at 8-15 %, a morning ramp, a plateau at 80-90 % from 10:00, the evening
+peak at 18:00-20:00, a fall after 21:00 — mean 0.59). Why this shape: a level names the peak, and a day flat at its
+peak would be provisioned capacity's best case; a real day spends its nights far below it. On-demand cost per payment
+does not depend on it; provisioned does, because capacity is bought per hour whether used or not and follows the rate
+only as fast as auto scaling lets it:
+
+- each table's capacity in an hour is its need (write units per second / target utilization), never below the
+  service's minimum (`write_min`/`read_min`: the floor);
+- it rises within the hour the rate rises (target tracking scales out after two minutes above the target), and
+  falls one hour late (scale-in waits for 15 consecutive minutes below the target; DynamoDB allows 4 decreases in
+  a day's first hour and one per hour after that, 27 a day — an hourly step down fits);
+- capacity units are taken as continuous (rounding up to whole units adds under 1 % at these rates).
+
+A sudden peak above the scaled capacity is outside an hourly model: docs/capacity.md says what carries it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from benchmarks.flow import DEPLOYED_INVOCATION_MS, DEPLOYED_PSP_CALL_MS, LAMBDA_MEMORY_GB, PRICES
+
+# Provisioned capacity, Standard table class, us-east-1: $0.00065 per WCU-hour, $0.00013 per RCU-hour
+# (https://aws.amazon.com/dynamodb/pricing/provisioned/). One WCU is one write of up to 1 KB per second; a
+# transactional write takes two (same page). On demand, a transactional write takes two write request units
+# (https://aws.amazon.com/dynamodb/pricing/on-demand/; PRICES holds the per-unit prices).
+PROVISIONED_PRICES = {"dynamodb_wcu_hour": 0.00065, "dynamodb_rcu_hour": 0.00013}
+TRANSACTIONAL_WRITE_UNITS = 2  # per item up to 1 KB, both modes: every main-path item is a transaction's
+
+# The main path's transactional items per SUCCESS (a Stripe PaymentMethod approved at once, Stripe's fee), by the
+# table they land in, as measured on the local stack (docs/benchmarks.md §3, "The main path measured, every service
+# priced": 32.73 write units by function, no item over 1 KB). API: order event + order row; charge: event + result
+# row; outcome: event + row; ledger posting: capture and fee entries; totals: two markers (ledger-events) and the
+# stream batch's account rows (0.87 a payment); wallet credit: event, two claims, snapshot (wallet-events) + balances
+# row.
+MAIN_PATH_ITEMS_PER_SUCCESS: dict[str, float] = {
+    "initializer-events": 2,
+    "orders": 2,
+    "finalizer-events": 1,
+    "BreakingTheBank": 1,
+    "ledger-events": 4,
+    "LedgerAccounts": 0.865,
+    "wallet-events": 4,
+    "WalletBalances": 1,
+}
+# The notifier's record of the payment for merchants' webhooks: one standard PutItem (1 unit) on its own table,
+# which stays on demand (off the main path's rate: no table_capacity setting below).
+ON_DEMAND_ONLY_WRITE_UNITS_PER_SUCCESS = 1.0
+# Reads (4.0 units per payment measured): Stripe's webhook reads the payment's stream (finalizer-events), the wallet
+# its snapshot (wallet-events); on demand in both modes: the API's principal lookup (0.57, cached 60 s per container,
+# on the platform's principals table), the notifier's endpoints Query (1) and the 0.43 the measurement holds beyond
+# one unit per call (priced on demand: the dearer assumption).
+MAIN_PATH_READS_PER_SUCCESS: dict[str, float] = {"finalizer-events": 1.0, "wallet-events": 1.0}
+ON_DEMAND_ONLY_READS_PER_SUCCESS = 2.0
+
+# Which service's table_capacity sets each table's floor (one setting per service root).
+SERVICE_OF_TABLE = {
+    "initializer-events": "initializer",
+    "orders": "initializer",
+    "finalizer-events": "finalizer",
+    "BreakingTheBank": "finalizer",
+    "ledger-events": "ledger",
+    "LedgerAccounts": "ledger",
+    "wallet-events": "wallet",
+    "WalletBalances": "wallet",
+}
+
+# The rest of a payment's bill, counted by the same measurement (benchmarks.md §3, main path) and priced with
+# PRICES: two REST API requests (the merchant's POST, Stripe's webhook); two EventBridge events; 6.28 SQS requests
+# (EventBridge's SendMessage for each of 5 queue messages, the mappings' receives and deletes per batch); 3.37 Lambda
+# invocations (batched) at flow.py's deployed durations (40 ms each, +400 ms for the charge); 4.34 KB of logs
+# ingested by CloudWatch Logs and carried by Firehose.
+API_REQUESTS = 2
+EVENTBRIDGE_EVENTS = 2
+SQS_REQUESTS = 6.28
+LAMBDA_INVOCATIONS = 3.37
+LAMBDA_SECONDS = (LAMBDA_INVOCATIONS * DEPLOYED_INVOCATION_MS + DEPLOYED_PSP_CALL_MS) / 1000
+LOG_BYTES = 4_340
+
+# The initializer's tables are written inside POST /payments: a throttled write answers the client (503 with
+# Retry-After, nothing written). Every other main-path table is written behind a queue or a stream, where a throttled
+# write is a redelivery. API_FLOOR_SHARE: the share of the peak the API's tables are never provisioned below.
+SYNCHRONOUS_SERVICES = frozenset({"initializer"})
+API_FLOOR_SHARE = 0.8
+
+LEVELS = (10, 100, 1_000)
+TARGET_UTILIZATION = 0.70  # the console's default target, and the modules' default
+PEAK_DAY_SHAPE = (
+    0.15, 0.10, 0.08, 0.08, 0.10, 0.15, 0.30, 0.50, 0.65, 0.75, 0.80, 0.85,
+    0.90, 0.85, 0.80, 0.80, 0.85, 0.90, 1.00, 1.00, 0.95, 0.80, 0.50, 0.30,
+)  # fmt: skip
+
+
+def provisionable_write_units_per_payment() -> float:
+    return TRANSACTIONAL_WRITE_UNITS * sum(MAIN_PATH_ITEMS_PER_SUCCESS.values())
+
+
+def write_units_per_payment() -> float:
+    return provisionable_write_units_per_payment() + ON_DEMAND_ONLY_WRITE_UNITS_PER_SUCCESS
+
+
+def read_units_per_payment() -> float:
+    return sum(MAIN_PATH_READS_PER_SUCCESS.values()) + ON_DEMAND_ONLY_READS_PER_SUCCESS
+
+
+def other_per_million() -> dict[str, float]:
+    """What a payment costs outside DynamoDB, per million payments: the same in both modes."""
+    return {
+        "api_gateway": API_REQUESTS * PRICES["apigateway_rest_request"] * 1e6,
+        "eventbridge": EVENTBRIDGE_EVENTS * PRICES["eventbridge_event"] * 1e6,
+        "sqs": SQS_REQUESTS * PRICES["sqs_request"] * 1e6,
+        "lambda": (
+            LAMBDA_INVOCATIONS * PRICES["lambda_request"]
+            + LAMBDA_SECONDS * LAMBDA_MEMORY_GB * PRICES["lambda_gb_second"]
+        )
+        * 1e6,
+        "cloudwatch_logs": LOG_BYTES / 1e9 * PRICES["cloudwatch_logs_ingested_gb"] * 1e6,
+        "firehose": LOG_BYTES / 1e9 * PRICES["firehose_gb"] * 1e6,
+    }
+
+
+def on_demand_per_million() -> dict[str, float]:
+    """DynamoDB on demand bills each unit: the same per payment at any rate and in any day shape."""
+    return {
+        "dynamodb_writes": write_units_per_payment() * PRICES["dynamodb_write_request_unit"] * 1e6,
+        "dynamodb_reads": read_units_per_payment() * PRICES["dynamodb_read_request_unit"] * 1e6,
+        **other_per_million(),
+    }
+
+
+@dataclass(frozen=True)
+class Floors:
+    """The services' minimum capacity units (table_capacity's write_min/read_min), applied to each of their tables."""
+
+    write: dict[str, float]
+    read: dict[str, float]
+
+    @classmethod
+    def uniform(cls, write: float, read: float) -> Floors:
+        services = set(SERVICE_OF_TABLE.values())
+        return cls({s: write for s in services}, {s: read for s in services})
+
+
+def _hourly_capacity(needs: list[float], floor: float, target: float) -> list[float]:
+    """Provisioned units each hour: the need at the target, up at once, down one hour late, never below the floor."""
+    return [max(floor, needs[h] / target, needs[h - 1] / target) for h in range(len(needs))]  # h-1: the day repeats
+
+
+def provisioned_per_million(
+    peak_per_s: float,
+    floors: Floors,
+    target: float = TARGET_UTILIZATION,
+    shape: tuple[float, ...] = PEAK_DAY_SHAPE,
+    on_demand_services: frozenset[str] = frozenset(),
+) -> dict[str, float]:
+    """Provisioned tables (but those of on_demand_services, billed per request) over the day."""
+    payments = sum(peak_per_s * share * 3600 for share in shape)
+    wcu_hours = rcu_hours = 0.0
+    on_demand_writes, on_demand_reads = ON_DEMAND_ONLY_WRITE_UNITS_PER_SUCCESS, ON_DEMAND_ONLY_READS_PER_SUCCESS
+    for table, items in MAIN_PATH_ITEMS_PER_SUCCESS.items():
+        service = SERVICE_OF_TABLE[table]
+        if service in on_demand_services:
+            on_demand_writes += items * TRANSACTIONAL_WRITE_UNITS
+            on_demand_reads += MAIN_PATH_READS_PER_SUCCESS.get(table, 0.0)
+            continue
+        writes = [peak_per_s * share * items * TRANSACTIONAL_WRITE_UNITS for share in shape]
+        reads = [peak_per_s * share * MAIN_PATH_READS_PER_SUCCESS.get(table, 0.0) for share in shape]
+        wcu_hours += sum(_hourly_capacity(writes, floors.write[service], target))
+        rcu_hours += sum(_hourly_capacity(reads, floors.read[service], target))
+    return {
+        "dynamodb_writes": (
+            wcu_hours * PROVISIONED_PRICES["dynamodb_wcu_hour"] / payments
+            + on_demand_writes * PRICES["dynamodb_write_request_unit"]
+        )
+        * 1e6,
+        "dynamodb_reads": (
+            rcu_hours * PROVISIONED_PRICES["dynamodb_rcu_hour"] / payments
+            + on_demand_reads * PRICES["dynamodb_read_request_unit"]
+        )
+        * 1e6,
+        **other_per_million(),
+    }
+
+
+def utilization_bound_per_million(target: float = TARGET_UTILIZATION) -> float:
+    """The least provisioned DynamoDB can cost per million payments: every unit bought used at exactly the target."""
+    per_unit_second = {k: v / 3600 for k, v in PROVISIONED_PRICES.items()}
+    provisioned_reads = sum(MAIN_PATH_READS_PER_SUCCESS.values())
+    return (
+        provisionable_write_units_per_payment() * per_unit_second["dynamodb_wcu_hour"] / target
+        + provisioned_reads * per_unit_second["dynamodb_rcu_hour"] / target
+        + ON_DEMAND_ONLY_WRITE_UNITS_PER_SUCCESS * PRICES["dynamodb_write_request_unit"]
+        + ON_DEMAND_ONLY_READS_PER_SUCCESS * PRICES["dynamodb_read_request_unit"]
+    ) * 1e6
+
+
+def settings(
+    peak_per_s: float, target: float = TARGET_UTILIZATION, shape: tuple[float, ...] = PEAK_DAY_SHAPE
+) -> dict[str, dict[str, Any]]:
+    """Each service's table_capacity for a level. The maximum: twice what its busiest table needs at the peak (a day
+    above the forecast still scales). The floor: behind a queue or a stream, what its smallest table needs in the
+    day's quietest hour (the floor never holds a table above its need: a throttle there is a redelivery); for the
+    API's service, what its busiest table needs on the day's plateau (API_FLOOR_SHARE of the peak), so POST /payments
+    never waits on a scale-out in the day's busy hours. Reads: at least one unit (DynamoDB's minimum).
+    """
+    quiet, peak = min(shape) * peak_per_s, max(shape) * peak_per_s
+    result: dict[str, dict[str, Any]] = {}
+    for service in sorted(set(SERVICE_OF_TABLE.values())):
+        tables = [t for t, s in SERVICE_OF_TABLE.items() if s == service]
+        writes = [MAIN_PATH_ITEMS_PER_SUCCESS[t] * TRANSACTIONAL_WRITE_UNITS for t in tables]
+        reads = [MAIN_PATH_READS_PER_SUCCESS.get(t, 0.0) for t in tables]
+        if service in SYNCHRONOUS_SERVICES:
+            write_min = math.ceil(max(writes) * API_FLOOR_SHARE * peak_per_s / target)
+        else:
+            write_min = max(1, math.floor(min(writes) * quiet / target))
+        result[service] = {
+            "billing_mode": "PROVISIONED",
+            "write_min": write_min,
+            "write_max": math.ceil(2 * max(writes) * peak / target),
+            "read_min": max(1, math.floor(min(reads) * quiet / target)),
+            "read_max": max(10, math.ceil(2 * max(reads) * peak / target)),
+            "target_utilization": round(target * 100),
+        }
+    return result
+
+
+def floors_of(service_settings: dict[str, dict[str, Any]]) -> Floors:
+    return Floors(
+        {s: v["write_min"] for s, v in service_settings.items()},
+        {s: v["read_min"] for s, v in service_settings.items()},
+    )
+
+
+def peak_write_capacity(peak_per_s: float, target: float = TARGET_UTILIZATION) -> float:
+    """Write capacity units provisioned over all main-path tables at the peak: what the account quota must allow."""
+    return provisionable_write_units_per_payment() * peak_per_s / target
+
+
+def per_level(levels: tuple[int, ...] = LEVELS) -> dict[str, dict[str, Any]]:
+    rows: dict[str, dict[str, Any]] = {}
+    for level in levels:
+        on_demand = on_demand_per_million()
+        level_settings = settings(level)
+        provisioned = provisioned_per_million(level, floors_of(level_settings))
+        api_on_demand = provisioned_per_million(
+            level, floors_of(level_settings), on_demand_services=SYNCHRONOUS_SERVICES
+        )
+        rows[f"{level}_per_s"] = {
+            "on_demand_per_million": _rounded(on_demand),
+            "provisioned_per_million": _rounded(provisioned),
+            # The same, but the API's tables left on demand: no throttle can reach a client.
+            "provisioned_api_on_demand_per_million": _rounded(api_on_demand),
+            "payments_on_the_peak_day": round(sum(level * s * 3600 for s in PEAK_DAY_SHAPE)),
+            "peak_write_capacity_units": round(peak_write_capacity(level)),
+            "settings": level_settings,
+        }
+    return rows
+
+
+def _rounded(cost: dict[str, float]) -> dict[str, float]:
+    return {k: round(v, 2) for k, v in cost.items()} | {"total": round(sum(cost.values()), 2)}
+
+
+def table(rows: dict[str, dict[str, Any]]) -> str:
+    lines = [
+        "| level | on demand $/M (DynamoDB) | provisioned $/M (DynamoDB) | provisioned, API's tables on demand $/M "
+        "| saved per peak day (provisioned) | peak WCU, all tables |",
+        "|---|---|---|---|---|---|",
+    ]
+    for level, row in rows.items():
+        od, pr = row["on_demand_per_million"], row["provisioned_per_million"]
+        mixed = row["provisioned_api_on_demand_per_million"]
+        saved = (od["total"] - pr["total"]) * row["payments_on_the_peak_day"] / 1e6
+        od_dynamodb = od["dynamodb_writes"] + od["dynamodb_reads"]
+        pr_dynamodb = pr["dynamodb_writes"] + pr["dynamodb_reads"]
+        lines.append(
+            f"| {level.replace('_per_s', '')}/s | {od['total']:.2f} ({od_dynamodb:.2f}) "
+            f"| {pr['total']:.2f} ({pr_dynamodb:.2f}) | {mixed['total']:.2f} | ${saved:,.0f} "
+            f"| {row['peak_write_capacity_units']:,} |"
+        )
+    return "\n".join(lines)
+
+
+def run() -> dict[str, dict[str, Any]]:
+    rows = per_level()
+    print(table(rows), flush=True)
+    return rows
