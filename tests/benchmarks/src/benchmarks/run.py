@@ -15,6 +15,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from devstack.load import TOKEN_SHARE
+
 from benchmarks import (
     capacity_shape,
     contention,
@@ -27,7 +29,6 @@ from benchmarks import (
     webhooks,
     zips,
 )
-from devstack.load import TOKEN_SHARE
 
 BENCHMARKS: dict[str, Callable[[argparse.Namespace], dict[str, Any]]] = {
     "zips_and_cold_init": lambda args: zips.run(
