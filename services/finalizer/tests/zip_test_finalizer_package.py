@@ -17,6 +17,10 @@ def test_zip_imports_every_entry_point_in_a_bare_python312(tmp_path: Path) -> No
             # The relay's cold start never loads the PSP's SDK; the consumer's first charge does.
             "assert not {'stripe', 'requests'} & set(sys.modules), 'the PSP SDK loaded by the relay'",
             "assert 'boto3' not in sys.modules, 'boto3 loaded by the relay (clients come from botocore)'",
+            # The relay publishes stored events: it never loads the app nor the deciders.
+            "deciders = {f'finalizer.domain.{d}' for d in ('payment', 'refund', 'dispute', 'psp_payout')}",
+            "loaded = ({'finalizer.app'} | deciders) & set(sys.modules)",
+            "assert not loaded, f'the relay loaded {loaded}'",
             "from finalizer.entrypoints import charge, refund",
             "container.app(); container.psp(); container.cards()",
             "import finalizer.adapters.stripe_psp, requests, certifi",
@@ -24,5 +28,6 @@ def test_zip_imports_every_entry_point_in_a_bare_python312(tmp_path: Path) -> No
         ],
         tmp_path,
         ships_boto3=True,  # Powertools' SSMProvider (the PSP's secrets) imports boto3
+        bytecode=True,  # lean_awslambda(bytecode_imports=…): what a cold start and a first charge load
     )
     assert not [n for n in names if n.startswith("cryptography/")], "KMS opens the card: no crypto library shipped"

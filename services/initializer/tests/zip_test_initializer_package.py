@@ -12,11 +12,19 @@ def test_zip_imports_every_entry_point_in_a_bare_python312(tmp_path: Path) -> No
         Path("services.initializer/lambda.zip"),
         "initializer",
         [
-            "from initializer.entrypoints import relay, outcome; from initializer.runtime import container",
-            "container.app(); container.relay()",  # builds the clients too: no network needed
+            "from initializer.entrypoints import relay; from initializer.runtime import container",
+            "container.relay()",  # builds its client too: no network needed
+            # The relay publishes stored events: it never loads the order's decider, the app nor their adapters.
+            "deciding = {'initializer.domain.order', 'initializer.domain.commands', 'initializer.app'}",
+            "loaded = deciding & set(sys.modules)",
+            "assert not loaded, f'the relay loaded {loaded}'",
+            "assert 'payments_shared.callers' not in sys.modules, 'the API callers directory loaded by the relay'",
+            "from initializer.entrypoints import outcome",
+            "container.app(); container.relay()",
             "assert 'aws_lambda_powertools.event_handler.api_gateway' not in sys.modules, 'HTTP resolver loaded'",
             "from initializer.entrypoints.api import handler",
         ],
         tmp_path,
+        bytecode=True,  # lean_awslambda(bytecode=True): no cold start compiles what it imports
     )
     assert not [n for n in names if n.startswith("cryptography/")], "KMS seals the card: no crypto library shipped"

@@ -15,7 +15,9 @@ def test_zip_imports_every_entry_point_in_a_bare_python312(tmp_path: Path) -> No
             "from ledger.entrypoints import post, totals; from ledger.runtime import container",
             "container.app()",
             "assert 'aws_lambda_powertools.event_handler.api_gateway' not in sys.modules, 'HTTP resolver loaded'",
+            "assert 'payments_shared.callers' not in sys.modules, 'the API callers directory loaded by a consumer'",
             "from ledger.entrypoints.api import handler",
         ],
         tmp_path,
+        bytecode=True,  # lean_awslambda(bytecode=True): no cold start compiles what it imports
     )

@@ -12,11 +12,16 @@ def test_zip_imports_every_entry_point_in_a_bare_python312(tmp_path: Path) -> No
         Path("services.wallet/lambda.zip"),
         "wallet",
         [
-            "from wallet.entrypoints import credit; from wallet.runtime import container",
+            "from wallet.entrypoints.relay import handler; from wallet.runtime import container",
+            "container.relay()",
+            # The relay publishes stored events: it never loads the app, the wallet's decider nor the API's callers.
+            "loaded = {'wallet.app', 'wallet.domain.wallet', 'payments_shared.callers'} & set(sys.modules)",
+            "assert not loaded, f'the relay loaded {loaded}'",
+            "from wallet.entrypoints import credit",
             "container.app()",
             "assert 'aws_lambda_powertools.event_handler.api_gateway' not in sys.modules, 'HTTP resolver loaded'",
             "from wallet.entrypoints.api import handler",
-            "from wallet.entrypoints.relay import handler; container.relay()",
         ],
         tmp_path,
+        bytecode=True,  # lean_awslambda(bytecode=True): no cold start compiles what it imports
     )

@@ -12,6 +12,9 @@ locals {
   }
   environment = merge(
     { POWERTOOLS_SERVICE_NAME = var.name, POWERTOOLS_METRICS_NAMESPACE = "Payments" },
+    # The zips ship no pydantic plugin (their tests check): pydantic then skips scanning every distribution's
+    # entry points for one when it builds its first model, a part of each cold start.
+    { PYDANTIC_DISABLE_PLUGINS = "__all__" },
     var.environment,
     nonsensitive(var.dynatrace.enabled) ? local.dynatrace_env : {},
   )

@@ -1,23 +1,32 @@
-"""Composition root of the finalizer: environment → adapters → app."""
+"""Composition root of the finalizer: environment → adapters → app.
+
+Every function of the service builds this container at its cold start, but each uses a part of it: the relay
+only its OutboxRelay. So the app, the deciders and the adapters that speak their types are imported by the
+factories below when first built, not with this module.
+"""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dependency_injector import containers, providers
 
-from finalizer.adapters.dynamodb_results import DynamoDBPaymentResults
-from finalizer.adapters.sealed_cards import SealedCardOpener
 from finalizer.adapters.ssm_secret import ssm_secret
-from finalizer.app import FinalizerApp
 from finalizer.domain.streams import PUBLISHED_TYPES, SOURCE
 from payments_shared.aws_clients import traced_client
 from payments_shared.events import utc_now
 from payments_shared.eventstore.dynamodb import DynamoDBEventStore
 from payments_shared.eventstore.relay import OutboxRelay
-from payments_shared.sealed_cards import KmsCardCipher
+from payments_shared.sealed_cards import CardCipher, KmsCardCipher
+
+if TYPE_CHECKING:
+    from finalizer.adapters.dynamodb_results import DynamoDBPaymentResults
+    from finalizer.adapters.sealed_cards import SealedCardOpener
+    from finalizer.app import FinalizerApp
+    from finalizer.ports import CardOpener, Clock, PaymentResults, PaymentServiceProvider
+    from payments_shared.eventstore import EventStore
 
 
 def _stripe_psp(api_key: Callable[[], str], requests_per_s: float, burst: float, wait_s: float, **settings: Any) -> Any:
@@ -28,6 +37,26 @@ def _stripe_psp(api_key: Callable[[], str], requests_per_s: float, burst: float,
     # 0: no budget (the local run and tests, which call the fake PSP); Terraform always sets one.
     budget = RequestBudget(requests_per_s, burst, wait_s) if requests_per_s > 0 else None
     return StripePsp(api_key, budget=budget, **settings)
+
+
+def _cards(cipher: CardCipher) -> SealedCardOpener:
+    from finalizer.adapters.sealed_cards import SealedCardOpener
+
+    return SealedCardOpener(cipher)
+
+
+def _results(table: str, dynamodb: Any) -> DynamoDBPaymentResults:
+    from finalizer.adapters.dynamodb_results import DynamoDBPaymentResults
+
+    return DynamoDBPaymentResults(table, dynamodb)
+
+
+def _app(
+    *, store: EventStore, cards: CardOpener, psp: PaymentServiceProvider, clock: Clock, results: PaymentResults
+) -> FinalizerApp:
+    from finalizer.app import FinalizerApp
+
+    return FinalizerApp(store=store, cards=cards, psp=psp, clock=clock, results=results)
 
 
 class Container(containers.DeclarativeContainer):
@@ -41,7 +70,7 @@ class Container(containers.DeclarativeContainer):
     ssm = providers.Singleton(traced_client, "ssm")
     # Decrypt only (the ciphertext names its key); the card data key's policy admits this role alone.
     card_cipher = providers.Singleton(KmsCardCipher, kms)
-    cards = providers.Singleton(SealedCardOpener, card_cipher)
+    cards = providers.Singleton(_cards, card_cipher)
     psp_api_key = providers.Singleton(
         ssm_secret, ssm, config.psp_api_key_parameter, config.psp_api_key_max_age_s.as_int()
     )
@@ -61,11 +90,9 @@ class Container(containers.DeclarativeContainer):
         ssm_secret, ssm, config.stripe_webhook_secret_parameter, config.psp_api_key_max_age_s.as_int()
     )
     clock = providers.Object(utc_now)
-    results = providers.Singleton(DynamoDBPaymentResults, config.results_table, dynamodb)
+    results = providers.Singleton(_results, config.results_table, dynamodb)
     # Thread-safe: a batch's records are charged on several threads, and each asks for the app (one per process).
-    app = providers.ThreadSafeSingleton(
-        FinalizerApp, store=event_store, cards=cards, psp=psp, clock=clock, results=results
-    )
+    app = providers.ThreadSafeSingleton(_app, store=event_store, cards=cards, psp=psp, clock=clock, results=results)
     relay = providers.Singleton(OutboxRelay, events, config.event_bus_name, SOURCE, published_types=PUBLISHED_TYPES)
 
 

@@ -1,5 +1,5 @@
 """HTTP request and response models (pydantic): validation here answers 400 with every bad field named. Not the
-stored events' schema versions: those are initializer.domain.order.EVENT_SCHEMAS."""
+stored events' schema versions: those are initializer.domain.event_types.EVENT_SCHEMAS."""
 
 from __future__ import annotations
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from dependency_injector import containers, providers
 
@@ -12,8 +13,17 @@ from ledger.app import LedgerApp
 from ledger.domain.journal import EVENT_SCHEMAS
 from payments_shared import fees
 from payments_shared.aws_clients import traced_client
-from payments_shared.callers import DynamoDBCallerDirectory
 from payments_shared.eventstore.dynamodb import DynamoDBEventStore
+
+if TYPE_CHECKING:
+    from payments_shared.callers import DynamoDBCallerDirectory
+
+
+def _callers(client: Any, table: str) -> DynamoDBCallerDirectory:
+    """Only the API asks who calls: its directory is imported when first built, not by the consumers."""
+    from payments_shared.callers import DynamoDBCallerDirectory
+
+    return DynamoDBCallerDirectory(client, table)
 
 
 class Container(containers.DeclarativeContainer):
@@ -21,7 +31,7 @@ class Container(containers.DeclarativeContainer):
 
     dynamodb = providers.Singleton(traced_client, "dynamodb")
     # Who may call the HTTP routes: the principals directory onboarding keeps (platform table).
-    callers = providers.Singleton(DynamoDBCallerDirectory, dynamodb, config.principals_table)
+    callers = providers.Singleton(_callers, dynamodb, config.principals_table)
     event_store = providers.Singleton(DynamoDBEventStore, dynamodb, config.event_store_table, EVENT_SCHEMAS)
     totals = providers.Singleton(DynamoDBAccountTotals, dynamodb, config.accounts_table)
     fee_schedule = providers.Singleton(fees.from_env, config.fee_environment)

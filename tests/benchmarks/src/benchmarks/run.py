@@ -15,6 +15,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from devstack.load import TOKEN_SHARE
+
 from benchmarks import (
     capacity_shape,
     contention,
@@ -27,11 +29,16 @@ from benchmarks import (
     webhooks,
     zips,
 )
-from devstack.load import TOKEN_SHARE
 
 BENCHMARKS: dict[str, Callable[[argparse.Namespace], dict[str, Any]]] = {
-    "zips_and_cold_init": lambda args: zips.run(args.runs),
-    "cold_init_imports": lambda args: zips.imports(args.runs),
+    "zips_and_cold_init": lambda args: zips.run(
+        args.runs,
+        args.cold_init_services,
+        args.cold_init_entry_points,
+        args.cold_init_baseline,
+        args.cold_init_compiling,
+    ),
+    "cold_init_imports": lambda args: zips.imports(args.runs, args.cold_init_services, args.cold_init_entry_points),
     "warm_overhead": lambda args: warm.run(args.warm_invocations, args.runs),
     "flow": lambda args: flow.run(args.flow_payments, token_share=args.flow_token_share),
     "payment_methods_vs_cards": lambda args: flow.payment_methods_vs_cards(args.flow_payments),
@@ -59,6 +66,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="write the figures to this file")
     parser.add_argument("--runs", type=int, default=7, help="repetitions per timing (median taken; default 7)")
     parser.add_argument("--only", action="append", choices=sorted(BENCHMARKS), help="run only these")
+    parser.add_argument(
+        "--cold-init-services",
+        type=lambda names: tuple(names.split(",")),
+        default=zips.SERVICES,
+        help="zips_and_cold_init, cold_init_imports: only these services (comma-separated)",
+    )
+    parser.add_argument(
+        "--cold-init-entry-points",
+        type=lambda names: tuple(names.split(",")),
+        default=(),
+        help="… and only these entry points (comma-separated: relay,consumer,outcome,totals,api)",
+    )
+    parser.add_argument(
+        "--cold-init-baseline",
+        type=Path,
+        help="zips_and_cold_init: another build's dist (e.g. main's) timed interleaved as 'before'",
+    )
+    parser.add_argument(
+        "--cold-init-compiling",
+        action="store_true",
+        help="zips_and_cold_init: no process keeps what it compiles (python -B), as in Lambda's read-only code dir",
+    )
     parser.add_argument("--warm-invocations", type=int, default=300, help="invocations per handler and round")
     parser.add_argument("--flow-payments", type=int, default=100, help="payments through the local stack")
     parser.add_argument(

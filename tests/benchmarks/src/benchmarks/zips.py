@@ -7,7 +7,13 @@ point and builds what its first invocation uses (clients included, no network), 
 process that imports boto3 from the full zip and creates DynamoDB and EventBridge clients (the floor issue 32
 keeps, though our zips no longer carry boto3); and to the libraries' floor: the chosen libraries imported as
 our entry points use them, none of our code (and as they were used before issue 32). Runs are interleaved;
-medians of --runs.
+medians of --runs. With a baseline (--cold-init-baseline DIR: another build's dist, e.g. main's, holding
+services.<name>/lambda.zip), each entry point is also timed from that build's zip, interleaved in the same rounds:
+before and after against the same floor. --cold-init-services and --cold-init-entry-points narrow the run.
+With --cold-init-compiling, no process keeps what it compiles (python -B): each compiles every module it
+imports that its zip carries no .pyc for, as in Lambda, whose code directory is read-only (lean_awslambda's
+`bytecode` ships them). Without it, the first (page-cache warming) run leaves __pycache__ beside the unpacked
+sources and the timed runs load those: the figures then assume bytecode whether or not a zip ships it.
 """
 
 from __future__ import annotations
@@ -44,6 +50,7 @@ ENTRY_POINTS = {
     },
     "wallet": {
         "consumer": "import wallet.entrypoints.credit; container.app()",
+        "relay": "import wallet.entrypoints.relay; container.relay()",
         "api": "import wallet.entrypoints.api; container.app()",
     },
 }
@@ -80,8 +87,11 @@ LIBRARIES_AS_BEFORE = (
 )
 
 
-# A bare process: fake credentials (clients are built, never called), no proxy or path from this machine.
+# A bare process: fake credentials (clients are built, never called), no proxy or path from this machine; and
+# what Terraform sets on every function that concerns a cold start (modules/lambda_service: pydantic looks for no
+# plugin; nothing of the floor's builds a pydantic model).
 ENV = {
+    "PYDANTIC_DISABLE_PLUGINS": "__all__",
     "AWS_DEFAULT_REGION": "eu-west-1",
     "AWS_ACCESS_KEY_ID": "x",
     "AWS_SECRET_ACCESS_KEY": "x",
@@ -89,8 +99,13 @@ ENV = {
 }
 
 
-def zip_path(service: str, full: bool = False) -> Path:
-    return Path(f"dist/services.{service}/{'full/' if full else ''}lambda.zip")
+def zip_path(service: str, full: bool = False, dist: Path = Path("dist")) -> Path:
+    return dist / f"services.{service}/{'full/' if full else ''}lambda.zip"
+
+
+def selected(service: str, entry_points: tuple[str, ...] = ()) -> dict[str, str]:
+    """The service's entry points (all, or those named in `entry_points`: `relay`, `consumer`, …)."""
+    return {name: code for name, code in ENTRY_POINTS[service].items() if not entry_points or name in entry_points}
 
 
 def sizes(service: str) -> dict[str, Any]:
@@ -109,14 +124,15 @@ def sizes(service: str) -> dict[str, Any]:
     }
 
 
-def _time_process(code: str, directory: str) -> float:
+def _time_process(code: str, directory: str, compiling: bool = False) -> float:
     script = f"import sys; sys.path[:0] = [{directory!r}]\n{code}"
+    flags = ["-S", "-E", "-B"] if compiling else ["-S", "-E"]
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-S", "-E", "-c", script], env=ENV, check=True, capture_output=True)
+    subprocess.run([sys.executable, *flags, "-c", script], env=ENV, check=True, capture_output=True)
     return (time.perf_counter() - started) * 1000
 
 
-def _post_restore_ms(code: str, directory: str) -> float:
+def _post_restore_ms(code: str, directory: str, compiling: bool = False) -> float:
     """In a process that ran `code` (the snapshot's state), the work of a SnapStart restore: the hook, then
     what the first invocation builds again (the container part of `code`)."""
     rebuild = code.split("; ", 1)[1]
@@ -126,7 +142,11 @@ def _post_restore_ms(code: str, directory: str) -> float:
     )
     script = f"import sys; sys.path[:0] = [{directory!r}]\n{measured}"
     done = subprocess.run(
-        [sys.executable, "-S", "-E", "-c", script], env=ENV, check=True, capture_output=True, text=True
+        [sys.executable, "-S", "-E", *(["-B"] if compiling else []), "-c", script],
+        env=ENV,
+        check=True,
+        capture_output=True,
+        text=True,
     )
     return float(done.stdout.strip().splitlines()[-1])
 
@@ -174,13 +194,14 @@ def _import_times(code: str, directory: str) -> dict[str, float]:
     return found
 
 
-def import_times(service: str, runs: int) -> dict[str, Any]:
+def import_times(service: str, runs: int, entry_points: tuple[str, ...] = ()) -> dict[str, Any]:
     """Per entry point (and the libraries' floor), the median over `runs` of what each watched module's import
     costs under -X importtime (which inflates every figure: compare them within one run)."""
     with tempfile.TemporaryDirectory() as directory:
         with zipfile.ZipFile(zip_path(service)) as archive:
             archive.extractall(directory)
-        entries = {name: RUNTIME.format(service=service) + code for name, code in ENTRY_POINTS[service].items()}
+        picked = selected(service, entry_points)
+        entries = {name: RUNTIME.format(service=service) + code for name, code in picked.items()}
         entries["libraries"] = LIBRARIES
         result: dict[str, Any] = {}
         for name, code in entries.items():
@@ -191,27 +212,46 @@ def import_times(service: str, runs: int) -> dict[str, Any]:
     return result
 
 
-def cold_init(service: str, runs: int) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory() as directory, tempfile.TemporaryDirectory() as full:
+def cold_init(
+    service: str,
+    runs: int,
+    entry_points: tuple[str, ...] = (),
+    baseline: Path | None = None,
+    compiling: bool = False,
+) -> dict[str, Any]:
+    with (
+        tempfile.TemporaryDirectory() as directory,
+        tempfile.TemporaryDirectory() as full,
+        tempfile.TemporaryDirectory() as before,
+    ):
         with zipfile.ZipFile(zip_path(service)) as archive:
             archive.extractall(directory)
         with zipfile.ZipFile(zip_path(service, full=True)) as archive:
             archive.extractall(full)
-        entries = {name: RUNTIME.format(service=service) + code for name, code in ENTRY_POINTS[service].items()}
+        if baseline is not None:
+            with zipfile.ZipFile(zip_path(service, dist=baseline)) as archive:
+                archive.extractall(before)
+        picked = selected(service, entry_points)
+        entries = {name: RUNTIME.format(service=service) + code for name, code in picked.items()}
         for code in entries.values():  # warm the page cache
-            _time_process(code, directory)
-        _time_process(BASELINE, full)
-        _time_process(LIBRARIES, directory)
-        _time_process(LIBRARIES_AS_BEFORE, full)
+            _time_process(code, directory, compiling)
+            if baseline is not None:
+                _time_process(code, before, compiling)
+        _time_process(BASELINE, full, compiling)
+        _time_process(LIBRARIES, directory, compiling)
+        _time_process(LIBRARIES_AS_BEFORE, full, compiling)
         timings: dict[str, list[float]] = {name: [] for name in [*entries, "floor", "libraries", "libraries_before"]}
         restores: dict[str, list[float]] = {name: [] for name in entries}
+        befores: dict[str, list[float]] = {name: [] for name in entries}
         for _ in range(runs):
             for name, code in entries.items():
-                timings[name].append(_time_process(code, directory))
-                restores[name].append(_post_restore_ms(code, directory))
-            timings["floor"].append(_time_process(BASELINE, full))
-            timings["libraries"].append(_time_process(LIBRARIES, directory))
-            timings["libraries_before"].append(_time_process(LIBRARIES_AS_BEFORE, full))
+                if baseline is not None:  # the baseline's zip just before this build's: the same moment's load
+                    befores[name].append(_time_process(code, before, compiling))
+                timings[name].append(_time_process(code, directory, compiling))
+                restores[name].append(_post_restore_ms(code, directory, compiling))
+            timings["floor"].append(_time_process(BASELINE, full, compiling))
+            timings["libraries"].append(_time_process(LIBRARIES, directory, compiling))
+            timings["libraries_before"].append(_time_process(LIBRARIES_AS_BEFORE, full, compiling))
     floor, libraries = statistics.median(timings["floor"]), statistics.median(timings["libraries"])
     libraries_before = statistics.median(timings["libraries_before"])
     result: dict[str, Any] = {
@@ -233,18 +273,32 @@ def cold_init(service: str, runs: int) -> dict[str, Any]:
             "post_restore_ms": round(restore, 1),
             "post_restore_share": round(restore / median, 3),
         }
+        if baseline is not None:
+            before_median = statistics.median(befores[name])
+            result[name] |= {"before_ms": round(before_median, 1), "before_ratio": round(before_median / floor, 3)}
     return result
 
 
-def imports(runs: int = 7) -> dict[str, Any]:
-    missing = [s for s in SERVICES if not zip_path(s).exists()]
+def imports(runs: int = 7, services: tuple[str, ...] = SERVICES, entry_points: tuple[str, ...] = ()) -> dict[str, Any]:
+    missing = [s for s in services if not zip_path(s).exists()]
     if missing:
         return {"skipped": f"no zip for {missing}: run ./pants package :: first"}
-    return {service: import_times(service, runs) for service in SERVICES}
+    return {service: import_times(service, runs, entry_points) for service in services}
 
 
-def run(runs: int = 7) -> dict[str, Any]:
-    missing = [s for s in SERVICES if not (zip_path(s).exists() and zip_path(s, full=True).exists())]
+def run(
+    runs: int = 7,
+    services: tuple[str, ...] = SERVICES,
+    entry_points: tuple[str, ...] = (),
+    baseline: Path | None = None,
+    compiling: bool = False,
+) -> dict[str, Any]:
+    missing = [s for s in services if not (zip_path(s).exists() and zip_path(s, full=True).exists())]
+    if baseline is not None:
+        missing += [f"{baseline}: {s}" for s in services if not zip_path(s, dist=baseline).exists()]
     if missing:
         return {"skipped": f"no zip for {missing}: run ./pants package :: first"}
-    return {service: {**sizes(service), "cold_init": cold_init(service, runs)} for service in SERVICES}
+    return {
+        service: {**sizes(service), "cold_init": cold_init(service, runs, entry_points, baseline, compiling)}
+        for service in services
+    }

@@ -120,6 +120,7 @@ class Devstack:
             CAPTURE_WINDOW_S=str(CAPTURE_WINDOW_S),
             PSP_READ_TIMEOUT_S=str(read_timeout_s),
             POWERTOOLS_METRICS_NAMESPACE="Payments",
+            PYDANTIC_DISABLE_PLUGINS="__all__",  # as Terraform sets it on every function (lambda_service)
             RAW_CARD_DATA="on",  # the local Stripe account has raw card data access (FakePsp above)
             **fees.environment_of(),  # the ledger's and the wallet's fee rule, as Terraform sets it
             # Captures settle after seconds here, not Stripe's two days: the run pays merchants out at its end.

@@ -15,12 +15,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import ClassVar
 
+from finalizer.domain.event_types import DISPUTE_LOST, DISPUTE_OPENED, DISPUTE_WON
 from payments_shared.decider import Decider
 from payments_shared.domain_events import DomainEvent, EventTypes
-
-DISPUTE_OPENED = "DisputeOpened"
-DISPUTE_WON = "DisputeWon"
-DISPUTE_LOST = "DisputeLost"
 
 
 class DisputeStatus(StrEnum):

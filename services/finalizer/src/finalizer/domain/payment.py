@@ -23,16 +23,17 @@ from datetime import datetime
 from enum import StrEnum
 from typing import ClassVar
 
+from finalizer.domain.event_types import (
+    PAYMENT_ACTION_REQUIRED,
+    PAYMENT_AUTHORIZED,
+    PAYMENT_CANCELED,
+    PAYMENT_FAILED,
+    PAYMENT_SUCCEEDED,
+)
 from payments_shared.decider import Decider
 from payments_shared.domain_events import DomainEvent, EventTypes
 from payments_shared.ids import MerchantId, PaymentOrderId
 from payments_shared.money import Money
-
-PAYMENT_SUCCEEDED = "PaymentSucceeded"
-PAYMENT_FAILED = "PaymentFailed"
-PAYMENT_ACTION_REQUIRED = "PaymentActionRequired"
-PAYMENT_AUTHORIZED = "PaymentAuthorized"
-PAYMENT_CANCELED = "PaymentCanceled"
 
 
 class PaymentStatus(StrEnum):

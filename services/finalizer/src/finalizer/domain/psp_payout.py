@@ -19,11 +19,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import ClassVar
 
+from finalizer.domain.event_types import PSP_PAYOUT_FAILED, PSP_PAYOUT_PAID
 from payments_shared.decider import Decider
 from payments_shared.domain_events import DomainEvent, EventTypes
-
-PSP_PAYOUT_PAID = "PspPayoutPaid"
-PSP_PAYOUT_FAILED = "PspPayoutFailed"
 
 
 class PspPayoutStatus(StrEnum):

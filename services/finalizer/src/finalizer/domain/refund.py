@@ -14,14 +14,11 @@ from datetime import datetime
 from enum import StrEnum
 from typing import ClassVar
 
+from finalizer.domain.event_types import REFUND_FAILED, REFUND_REVERSED, REFUND_SUCCEEDED
 from payments_shared.decider import Decider
 from payments_shared.domain_events import DomainEvent, EventTypes
 from payments_shared.ids import MerchantId, PaymentOrderId, RefundId
 from payments_shared.money import Money
-
-REFUND_SUCCEEDED = "RefundSucceeded"
-REFUND_FAILED = "RefundFailed"
-REFUND_REVERSED = "RefundReversed"
 
 
 class RefundStatus(StrEnum):

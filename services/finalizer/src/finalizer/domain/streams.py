@@ -11,16 +11,21 @@ to our bank has its own, `psp-payout-<Stripe's po_ id>` (PAID, then perhaps FAIL
 
 from __future__ import annotations
 
-from finalizer.domain.dispute import DISPUTE_LOST, DISPUTE_OPENED, DISPUTE_WON
-from finalizer.domain.payment import (
+from finalizer.domain.event_types import (
+    DISPUTE_LOST,
+    DISPUTE_OPENED,
+    DISPUTE_WON,
     PAYMENT_ACTION_REQUIRED,
     PAYMENT_AUTHORIZED,
     PAYMENT_CANCELED,
     PAYMENT_FAILED,
     PAYMENT_SUCCEEDED,
+    PSP_PAYOUT_FAILED,
+    PSP_PAYOUT_PAID,
+    REFUND_FAILED,
+    REFUND_REVERSED,
+    REFUND_SUCCEEDED,
 )
-from finalizer.domain.psp_payout import PSP_PAYOUT_FAILED, PSP_PAYOUT_PAID
-from finalizer.domain.refund import REFUND_FAILED, REFUND_REVERSED, REFUND_SUCCEEDED
 
 PAYMENT_PREFIX = "payment-"
 REFUND_PREFIX = "refund-"

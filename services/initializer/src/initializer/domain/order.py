@@ -44,9 +44,20 @@ from initializer.domain.errors import (
     RefundExceedsRemaining,
     RefundKeyReused,
 )
+from initializer.domain.event_types import (
+    CANCEL_REQUESTED,
+    CAPTURE_REQUESTED,
+    DISPUTE_STATUS_RECORDED,
+    PAYMENT_ACTION_RECORDED,
+    PAYMENT_INITIATED,
+    PAYMENT_OUTCOME_RECORDED,
+    PAYMENT_REJECTED,
+    REFUND_OUTCOME_RECORDED,
+    REFUND_REQUESTED,
+)
+from initializer.domain.event_types import EVENT_SCHEMAS as EVENT_SCHEMAS  # their readers' name for them
 from payments_shared.decider import Decider
 from payments_shared.domain_events import DomainEvent, EventTypes
-from payments_shared.eventstore.schemas import Schemas
 from payments_shared.ids import MerchantId, PaymentOrderId
 from payments_shared.money import Money
 
@@ -99,38 +110,6 @@ DISPUTE_TRANSITIONS = {
     None: frozenset({DisputeStatus.OPENED, DisputeStatus.WON, DisputeStatus.LOST}),
     DisputeStatus.OPENED: frozenset({DisputeStatus.WON, DisputeStatus.LOST}),
 }
-
-PAYMENT_INITIATED = "PaymentInitiated"
-PAYMENT_REJECTED = "PaymentRejected"
-PAYMENT_OUTCOME_RECORDED = "PaymentOutcomeRecorded"
-PAYMENT_ACTION_RECORDED = "PaymentActionRecorded"
-REFUND_REQUESTED = "RefundRequested"
-REFUND_OUTCOME_RECORDED = "RefundOutcomeRecorded"
-DISPUTE_STATUS_RECORDED = "DisputeStatusRecorded"
-CAPTURE_REQUESTED = "CaptureRequested"
-CANCEL_REQUESTED = "CancelRequested"
-
-
-def _buyer_from_country(data: dict[str, Any]) -> dict[str, Any]:
-    """Version 1 kept only the buyer's country; version 2 keeps the buyer (the read model's buyer_info)."""
-    return {**data, "buyer": {"country": data["buyer_country"]}}
-
-
-def _paid_by_card(data: dict[str, Any]) -> dict[str, Any]:
-    """Version 2 orders were all paid by card; version 3 says how an order pays: a card or a payment method."""
-    return {**data, "payment_method": None}
-
-
-# The stored events' schema versions and their upcasters (payments_shared.eventstore.schemas): every reader sees
-# version 3. (Not the HTTP models: those are initializer.http_models.)
-EVENT_SCHEMAS = Schemas(
-    {
-        (PAYMENT_INITIATED, 1): _buyer_from_country,
-        (PAYMENT_REJECTED, 1): _buyer_from_country,
-        (PAYMENT_INITIATED, 2): _paid_by_card,
-        (PAYMENT_REJECTED, 2): _paid_by_card,
-    }
-)
 
 
 @dataclass(frozen=True)

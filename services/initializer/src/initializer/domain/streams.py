@@ -7,7 +7,7 @@ stream is new, so an Idempotency-Key (which names the order) can start one order
 
 from __future__ import annotations
 
-from initializer.domain.order import CANCEL_REQUESTED, CAPTURE_REQUESTED, PAYMENT_INITIATED, REFUND_REQUESTED
+from initializer.domain.event_types import CANCEL_REQUESTED, CAPTURE_REQUESTED, PAYMENT_INITIATED, REFUND_REQUESTED
 
 PAYMENT_PREFIX = "payment-"
 

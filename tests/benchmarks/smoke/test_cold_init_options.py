@@ -1,0 +1,25 @@
+"""The cold-init benchmark's options narrow what it runs; without the zips it says so instead of failing."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from benchmarks import zips
+from benchmarks.run import main
+
+
+def test_entry_points_are_narrowed_by_name() -> None:
+    assert set(zips.selected("wallet")) == {"consumer", "relay", "api"}
+    assert set(zips.selected("wallet", ("relay", "outcome"))) == {"relay"}
+    assert set(zips.selected("initializer", ("relay", "outcome"))) == {"relay", "outcome"}
+
+
+def test_a_run_without_the_zips_or_the_baseline_is_skipped_naming_them(tmp_path: Path) -> None:
+    out = tmp_path / "bench.json"
+    argv = ["--only", "zips_and_cold_init", "--cold-init-services", "ledger", "--cold-init-entry-points", "consumer"]
+    baseline = ["--cold-init-baseline", str(tmp_path / "main-dist"), "--cold-init-compiling"]
+    assert main([*argv, *baseline, "--json", str(out)]) == 0
+    skipped = json.loads(out.read_text())["zips_and_cold_init"]["skipped"]
+    assert "ledger" in skipped and "initializer" not in skipped
+    assert str(tmp_path / "main-dist") in skipped
