@@ -35,7 +35,7 @@ MAPPING = next(s.settings for s in resources.SUBSCRIPTIONS if s.name == "finaliz
 RECORDS = MAPPING.batch_size
 # (mapping's maximum concurrency, FINALIZER_CHARGE_CONCURRENCY, PSP latency in s): the sequential handler and the
 # concurrent one at one batch, then more batches, then a slower PSP.
-SETTINGS = ((1, 1, 0.5), (1, 10, 0.5), (2, 10, 0.5), (2, 10, 2.0))
+SETTINGS = ((1, 1, 0.5), (1, 10, 0.5), (2, 10, 0.5), (4, 10, 0.5), (2, 10, 2.0), (4, 10, 2.0))
 
 
 def predicted_per_s(batches: int, records: int, concurrency: int, latency_s: float) -> float:
