@@ -28,7 +28,6 @@ from wallet.domain.settlement import DEFAULT_SETTLEMENT_DELAY_S, Figures, figure
 from wallet.domain.streams import (
     DEFAULT_SHARDS,
     credited_marker,
-    dedupe_marker,
     dispute_won_marker,
     disputed_marker,
     refund_reversed_marker,
@@ -100,10 +99,15 @@ class WalletApp:
         return self._move(command, cause, marker(command.dispute_id))
 
     def _move(self, command: WalletCommand, cause: Cause, business_marker: str) -> CreditResult:
-        """Both claims commit with the move, so whichever shard an attempt picks, a second delivery of the event
-        is refused, and so is another event telling of the same business event (a second outcome, a replay
-        rebuilt with new event ids: the ledger, too, posts each once). The event's own claim stays: credits
-        made before the payment's claim existed have it alone. A lost race retries on a freshly drawn shard.
+        """The business event's claim commits with the move, so whichever shard an attempt picks, a second
+        delivery of the event is refused, and so is another event telling of the same business event (a second
+        outcome, a replay rebuilt with new event ids: the ledger, too, posts each once). A lost race retries on a
+        freshly drawn shard.
+
+        The event's own claim (`dedupe#<event id>`) is no longer written: every delivery of an event names the
+        same business event, so its claim refuses them all, and a claim costs 2 write units in a transaction.
+        Moves made before the business claims existed keep their event claims (claims are kept forever), which
+        still refuse those events' redeliveries.
         """
 
         drawn: dict[str, int] = {}  # stream id -> its shard
@@ -127,7 +131,7 @@ class WalletApp:
             command,
             cause,
             changes=row,
-            once=[dedupe_marker(command.source_event_id), business_marker],
+            once=[business_marker],
         )
         return CreditResult(credited=decision.changed, conflicts=decision.lost_races)
 

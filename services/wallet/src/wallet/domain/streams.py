@@ -1,8 +1,9 @@
 """The wallet's names in its event store and read model, defined once (the app, the rows and tools/ops use them).
 
 A merchant's wallet is split into shards, each an event stream `wallet-<merchant>#<nn>` with its own snapshot
-and balances row. A move is claimed once per event (`dedupe#<event id>`) and once per business event, whichever
-shard it lands on: `credited#<payment order id>`, `refunded#<refund id>`, `refund-reversed#<refund id>`.
+and balances row. A move is claimed once per business event, whichever shard it lands on: `credited#<payment
+order id>`, `refunded#<refund id>`, `refund-reversed#<refund id>`, … (moves made before those claims existed were
+claimed per event, `dedupe#<event id>`, and keep it).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ def shard_of(stream: str) -> int | None:
 
 
 def dedupe_marker(event_id: str) -> str:
-    """Claimed with a move: the event that caused it moves the balance once, however often it is delivered."""
+    """Claimed with moves made before the business claims below: their event's redeliveries still find it."""
     return f"dedupe#{event_id}"
 
 
