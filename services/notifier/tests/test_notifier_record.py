@@ -9,9 +9,11 @@ from typing import Any
 
 from notifier_testdata import call, queued
 
+from notifier.adapters.dynamodb_endpoints import DynamoDBEndpoints
 from notifier.adapters.sqs_deliveries import SqsDeliveries
 from notifier.entrypoints import api, record
 from payments_shared.ids import PaymentOrderId
+from payments_testing.aws import CountingClient
 from payments_testing.events import deliver, dispute_status_updated, payment_status_updated, payout_paid
 from payments_testing.http import MERCHANT_1, MERCHANT_2
 
@@ -121,3 +123,25 @@ def test_a_body_is_the_source_s_state_in_minor_units(runtime: ModuleType) -> Non
     assert event["type"] == "payment.failed" and event["api_version"] == "2026-12-01"
     assert obj["object"] == "payment" and obj["amount"] == "500" and obj["amount_minor"] == 500
     assert obj["currency"] == "JPY" and obj["status"] == "FAILED" and obj["failure_message"] == "insufficient funds"
+
+
+def test_a_batch_looks_up_each_merchant_s_endpoints_once_and_the_next_batch_afresh(
+    runtime: ModuleType, aws: dict[str, Any]
+) -> None:
+    first = register(["*"], "k1")
+    other = register(["*"], "k2", caller=MERCHANT_2)
+    counting = CountingClient(aws["dynamodb"])
+    runtime.container.endpoints.override(DynamoDBEndpoints(counting, "webhook-endpoints"))
+    runtime.container.app.reset()
+    merchant_1 = [payment_status_updated() for _ in range(3)]
+    assert deliver(record.handler, *merchant_1, payout_paid(merchant_id="merchant-2"), payout_paid()) == []
+    assert counting.calls["query"] == 2  # one per merchant, not one per event
+    by_endpoint = sorted(m["endpoint_id"] for m in queued(aws["sqs"], aws["queue_url"]))
+    assert by_endpoint == sorted([first] * 4 + [other])
+
+    # An endpoint registered between batches gets the next batch's events: each batch looks its merchants up anew.
+    counting.clear()
+    second = register(["payment.succeeded"], "k3")
+    assert deliver(record.handler, payment_status_updated()) == []
+    assert counting.calls["query"] == 1
+    assert sorted(m["endpoint_id"] for m in queued(aws["sqs"], aws["queue_url"])) == sorted([first, second])

@@ -57,6 +57,7 @@ class NotifierApp:
         self._endpoints, self._events, self._deliveries = endpoints, events, deliveries
         self._delivery_log = delivery_log
         self._check_target, self._clock, self._max_endpoints = check_target, clock, max_endpoints
+        self._batch_endpoints: dict[str, list[WebhookEndpoint]] | None = None  # new_batch: merchant -> endpoints
 
     def _now(self) -> int:
         return int(self._clock())
@@ -122,6 +123,14 @@ class NotifierApp:
 
     # Events
 
+    def new_batch(self) -> None:
+        """The events recorded from now until the next call are one consumer batch: they share one look-up of each
+        merchant's endpoints (one Query per merchant and batch instead of one per event, issue 32). An endpoint
+        registered while the batch runs may miss the batch's later events of its merchant, as one registered just
+        after a per-event look-up would miss that event: the window is one batch (seconds), and GET /events has
+        every event. A deleted endpoint gets nothing more either way: the deliverer reads it at every attempt."""
+        self._batch_endpoints = {}
+
     def record(self, event: MerchantEvent) -> Recorded:
         """Record the event once, then queue a delivery to each endpoint that wants it — again on a redelivered
         source event (a crash may have come between the two: at least once)."""
@@ -129,7 +138,15 @@ class NotifierApp:
         return Recorded(recorded, self._queue(event, self._subscribed(event)))
 
     def _subscribed(self, event: MerchantEvent) -> list[WebhookEndpoint]:
-        return [e for e in self._endpoints.of_merchant(event.merchant_id) if e.wants(event.type)]
+        return [e for e in self._of_merchant(event.merchant_id) if e.wants(event.type)]
+
+    def _of_merchant(self, merchant_id: str) -> list[WebhookEndpoint]:
+        batch = self._batch_endpoints
+        if batch is None:
+            return self._endpoints.of_merchant(merchant_id)
+        if merchant_id not in batch:
+            batch[merchant_id] = self._endpoints.of_merchant(merchant_id)
+        return batch[merchant_id]
 
     def _queue(self, event: MerchantEvent, endpoints: Sequence[WebhookEndpoint]) -> int:
         self._deliveries.enqueue([Delivery(event.merchant_id, event.event_id, e.endpoint_id) for e in endpoints])

@@ -53,6 +53,7 @@ def queue_entry(
     metrics: Metrics,
     concurrency: int = 1,
     after_each: Callable[[T], None] | None = None,
+    before_batch: Callable[[], None] | None = None,
 ) -> LambdaHandler:
     """A consumer behind its queue (EventBridge rule → SQS → event source mapping).
 
@@ -66,6 +67,8 @@ def queue_entry(
     one slow record then delays only itself. `consume` must then be safe to run on several threads. `after_each`
     gets each processed record's result in the invoking thread once the batch is done, in record order: Powertools
     Metrics keeps one unlocked buffer per process (and single_metric prints at once), so metrics go there.
+    `before_batch` runs in the invoking thread before each batch's first record (e.g. to start a batch's shared
+    look-ups afresh).
     """
     if concurrency < 1:
         raise ValueError(f"concurrency must be at least 1, not {concurrency}")
@@ -111,6 +114,8 @@ def queue_entry(
         # one batch may reach the next one's report (a failed record deleted as done is a payment lost). The
         # whole batch failing is reported the same way (no exception): the mapping retries each record.
         processor = _ConcurrentBatchProcessor(pool)
+        if before_batch is not None:
+            before_batch()
         response = process_partial_response(event=event, record_handler=process, processor=processor, context=context)
         if after_each is not None:
             for outcome, result, _ in processor.outcomes:

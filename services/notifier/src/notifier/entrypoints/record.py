@@ -34,4 +34,5 @@ def _consume(envelope: EventEnvelope) -> None:
     )
 
 
-handler = queue_entry(_consume, logger=logger, metrics=metrics)
+# A batch's events of one merchant share one look-up of its endpoints (NotifierApp.new_batch).
+handler = queue_entry(_consume, logger=logger, metrics=metrics, before_batch=lambda: container.app().new_batch())
