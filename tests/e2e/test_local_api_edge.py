@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import json
 import socket
+import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from devstack.api_server import LocalApi
+from devstack.load import MERCHANTS, drive, http
 from devstack.runtime import Functions
 from devstack.sigv4 import Keyring, signed_headers
 
@@ -93,3 +96,55 @@ def test_no_route_is_missing_authentication_token_signed_or_not(
     assert (status, body) == (403, {"message": "Missing Authentication Token"})
     assert answer_headers["x-amzn-errortype"] == "MissingAuthenticationTokenException"
     assert answer_headers["x-amzn-requestid"]
+
+
+class SlowFunctions(Functions):
+    """Every function answers 200 after `delay_s` (an invocation still running when API Gateway gives up)."""
+
+    def __init__(self, delay_s: float) -> None:
+        super().__init__({}, {})
+        self.delay_s, self.finished = delay_s, 0
+
+    def invoke(self, function: str, event: dict[str, Any]) -> Any:
+        time.sleep(self.delay_s)
+        self.finished += 1
+        return {"statusCode": 201, "headers": {"Content-Type": "application/json"}, "body": "{}"}
+
+
+def test_an_integration_slower_than_the_timeout_is_a_504_and_the_function_runs_on() -> None:
+    functions = SlowFunctions(0.6)
+    running = LocalApi(functions, Keyring(["m-1"]), integration_timeout_s=0.2).start()
+    try:
+        status, body = http("POST", f"{running.url}/payments", {}, signer=running.keys.merchant("m-1"))
+        assert (status, body) == (504, {"message": "Endpoint request timed out"})
+        assert functions.finished == 0  # answered before the function did
+        time.sleep(0.8)
+        assert functions.finished == 1  # which ran to its end all the same, as Lambda's invocation does
+        assert [r.status for r in running.requests] == [504]
+        quick = LocalApi(SlowFunctions(0.0), Keyring(["m-1"]), integration_timeout_s=0.2).start()
+        try:
+            assert http("POST", f"{quick.url}/payments", {}, signer=quick.keys.merchant("m-1"))[0] == 201
+        finally:
+            quick.stop()
+    finally:
+        running.stop()
+
+
+class FirstSlowFunctions(SlowFunctions):
+    """The first invocation outlasts the integration timeout; the next ones answer at once."""
+
+    def invoke(self, function: str, event: dict[str, Any]) -> Any:
+        self.delay_s, delay = 0.0, self.delay_s
+        time.sleep(delay)
+        return {"statusCode": 201, "headers": {"Content-Type": "application/json"}, "body": '{"payment_order_id": "o"}'}
+
+
+def test_a_merchant_sends_an_unanswered_post_again_with_its_key() -> None:
+    running = LocalApi(FirstSlowFunctions(0.5), Keyring(MERCHANTS), integration_timeout_s=0.2).start()
+    try:
+        [sent] = drive(running.url, running.keys, 1, 1, seed=3, progress=False, mix=[("approve", 1.0)])
+    finally:
+        running.stop()
+    assert (sent.status, sent.unanswered) == (201, 1)
+    first, again = running.requests
+    assert (first.status, again.status) == (504, 201)

@@ -36,6 +36,10 @@ ROUTES = [(r.method, _path_pattern(r.path), r.path, r.function) for r in api_rou
 # Routes whose authorization type is NONE: the caller signs its own way (Stripe-Signature).
 UNSIGNED = frozenset((r.method, r.path) for r in api_routes() if r.authorization == "NONE")
 MAX_PAYLOAD = 10 * 1024 * 1024  # API Gateway's payload limit (10 MB)
+# A REST API waits this long for its Lambda integration (the default and, for most APIs, the maximum), then answers
+# 504 {"message": "Endpoint request timed out"}; the function runs on until its own timeout.
+INTEGRATION_TIMEOUT_S = 29.0
+BAD_GATEWAY = {"statusCode": 502, "headers": {}, "body": '{"message": "Internal server error"}'}
 
 
 @dataclass(frozen=True)
@@ -80,9 +84,12 @@ class _Server(ThreadingHTTPServer):
 
 
 class LocalApi:
-    def __init__(self, functions: Functions, keys: Keyring, port: int = 0) -> None:
+    def __init__(
+        self, functions: Functions, keys: Keyring, port: int = 0, integration_timeout_s: float = INTEGRATION_TIMEOUT_S
+    ) -> None:
         self.functions = functions
         self.keys = keys
+        self.integration_timeout_s = integration_timeout_s
         self.requests: list[ApiRequest] = []
         self._lock = threading.Lock()
         api = self
@@ -161,11 +168,12 @@ class LocalApi:
                     "isBase64Encoded": is_base64,
                 }
                 handler_began = time.perf_counter()
-                try:
-                    response = self.functions.invoke(function, event)
-                except Exception:  # noqa: BLE001 - API Gateway answers 502 when the integration fails
-                    response = {"statusCode": 502, "headers": {}, "body": '{"message": "Internal server error"}'}
+                response = self._integrate(function, event)
                 integration_ms = (time.perf_counter() - handler_began) * 1000
+                if response is None:
+                    self._reply(request, 504, "application/json", json.dumps({"message": "Endpoint request timed out"}))
+                    self._record(method, resource, function, 504, started, began, integration_ms)
+                    return
                 headers = {k: v[0] for k, v in (response.get("multiValueHeaders") or {}).items()}
                 headers.update(response.get("headers") or {})
                 self._reply(
@@ -174,22 +182,45 @@ class LocalApi:
                     headers.get("Content-Type", "application/json"),
                     response.get("body") or "",
                 )
-                with self._lock:
-                    self.requests.append(
-                        ApiRequest(
-                            method,
-                            resource,
-                            function,
-                            response["statusCode"],
-                            started,
-                            (time.perf_counter() - began) * 1000,
-                            integration_ms,
-                        )
-                    )
+                self._record(method, resource, function, response["statusCode"], started, began, integration_ms)
                 return
         # A REST API answers a resource or method it does not have as it answers an unsigned request.
         self._gateway_error(request, 403, MISSING_TOKEN, error_type(MISSING_TOKEN))
         self._record_refusal(method, started, began)
+
+    def _integrate(self, function: str, event: dict[str, Any]) -> dict[str, Any] | None:
+        """The function's answer as API Gateway waits for it: None past the integration timeout (the invocation
+        runs on, as Lambda's does), a 502 when the invocation failed."""
+        answer: list[dict[str, Any]] = []
+        answered = threading.Event()
+
+        def invoke() -> None:
+            try:
+                answer.append(self.functions.invoke(function, event))
+            except Exception:  # noqa: BLE001 - API Gateway answers 502 when the integration fails
+                answer.append(BAD_GATEWAY)
+            finally:
+                answered.set()
+
+        threading.Thread(target=invoke, name=f"integration-{function}", daemon=True).start()
+        return answer[0] if answered.wait(self.integration_timeout_s) else None
+
+    def _record(
+        self,
+        method: str,
+        resource: str,
+        function: str,
+        status: int,
+        started: float,
+        began: float,
+        integration_ms: float,
+    ) -> None:
+        with self._lock:
+            self.requests.append(
+                ApiRequest(
+                    method, resource, function, status, started, (time.perf_counter() - began) * 1000, integration_ms
+                )
+            )
 
     def _record_refusal(
         self, method: str, started: float, began: float, resource: str = "", function: str = ""

@@ -8,6 +8,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -39,6 +40,11 @@ DECLINED_METHODS = (
 AUTHENTICATION_CARD, AUTHENTICATION_METHOD = "4000002500003155", "pm_card_authenticationRequired"
 BUYER_ACTIONS = {"authenticate": "complete", "authenticate-fail": "fail", "abandon": None}
 TOO_LATE = "TOO_LATE"
+# A merchant's back end waits a little longer than API Gateway's integration timeout (29 s), so the gateway's 504
+# normally comes first; either way it sends the order again with the same Idempotency-Key, up to this many times.
+CLIENT_TIMEOUT_S = 35.0
+POST_ATTEMPTS = 4
+UNANSWERED = (0, 504)  # 0: no answer at all
 RETURN_URL = "https://shop.example/payments/return"
 TOKEN_SHARE = 0.8  # the main mix pays with PaymentMethods; the rest sends cards (raw card data access on)
 # Stripe's card whose refunds fail later, at the card network (refund.failed): the refund is then REVERSED.
@@ -81,6 +87,7 @@ class Sent:
     latency_ms: float
     too_late: bool = False  # the buyer did not reach the authentication page in time: it counts as abandoned
     posted_at: float = 0.0  # the POST's start (epoch seconds): devstack.time_to_final measures from it
+    unanswered: int = 0  # POSTs of this order left without an answer (504, or none), then sent again
 
 
 def http(
@@ -249,15 +256,28 @@ def drive(
     unsigned_draws = random.Random(seed + 2)
     unsigned = {i for i in range(payments) if unsigned_draws.random() < unsigned_share}
     done: list[Sent] = []
+    unanswered: Counter[int] = Counter()  # per order: POSTs that got no answer, then were sent again
 
     def post(index: int) -> tuple[int, dict[str, Any]]:
-        return http(
-            "POST",
-            f"{api_url}/payments",
-            bodies[index],
-            {"Idempotency-Key": f"load-{seed}-{index}"},
-            signer=keys.merchant(bodies[index]["merchant_id"]),
-        )
+        """The order, as a merchant's back end sends it: a POST left without an answer (API Gateway's 504 once its
+        integration timeout passed, or no answer at all) is sent again with the same Idempotency-Key, which
+        answers the order the first one made, if it made one."""
+        for _ in range(POST_ATTEMPTS):
+            try:
+                status, body = http(
+                    "POST",
+                    f"{api_url}/payments",
+                    bodies[index],
+                    {"Idempotency-Key": f"load-{seed}-{index}"},
+                    signer=keys.merchant(bodies[index]["merchant_id"]),
+                    timeout=CLIENT_TIMEOUT_S,
+                )
+            except (TimeoutError, urllib.error.URLError):
+                status, body = 0, {}
+            if status not in UNANSWERED:
+                return status, body
+            unanswered[index] += 1  # each order is sent by one thread
+        return status, body
 
     def send(item: tuple[int, str]) -> Sent:
         index, kind = item
@@ -292,7 +312,7 @@ def drive(
                 kind = LEFT_TO_EXPIRE
             elif seen != "AUTHORIZED":
                 raise AssertionError(f"{body['payment_order_id']} ({kind}): {seen}")
-        sent = Sent(kind, status, body, latency_ms, too_late, posted_at)
+        sent = Sent(kind, status, body, latency_ms, too_late, posted_at, unanswered[index])
         done.append(sent)
         if progress:
             filled = int(30 * len(done) / payments)
