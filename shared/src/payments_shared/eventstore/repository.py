@@ -74,6 +74,24 @@ def _no_changes(_: Decision[S]) -> Sequence[ViewChange]:
     return ()
 
 
+def _at_once(work: Callable[[], Decision[S]]) -> Decision[S]:
+    return work()
+
+
+@dataclass(frozen=True)
+class Presumed(Generic[S, C]):
+    """A command of a queue batch for presume_batch: handle's arguments, the trace its events carry, and `within`,
+    which runs its own reads and writes (when the batch's write cannot stand for it) in its message's context."""
+
+    stream_id: str
+    command: C
+    cause: Cause
+    presume: tuple[S, int] | None
+    changes: Callable[[Decision[S]], Sequence[ViewChange]] = _no_changes
+    trace: TraceContext = field(default_factory=TraceContext)
+    within: Callable[[Callable[[], Decision[S]]], Decision[S]] = _at_once
+
+
 class Repository(Generic[S, C]):
     def __init__(
         self,
@@ -270,6 +288,55 @@ class Repository(Generic[S, C]):
                     decisions.append(Decision(stream_id, self._decider.fold(initial, events), len(events), events))
             outcomes.append(decisions)
         return outcomes
+
+    def presume_batch(self, commands: Sequence[Presumed[S, C]]) -> list[Decision[S] | Exception]:
+        """handle(presume=...) for a queue batch's commands, each on its own stream: the decisions taken on their
+        presumptions are written in one transaction (write_batch), not one each.
+
+        A command whose presumption was refused by its guard (ConditionalCheckFailed: the stream is elsewhere), on
+        which nothing is new or that `decide` refused, or that presumes nothing, is then read and decided on as
+        handle does (within its own context); the others are written again without it. Per command, in order: its
+        decision, or the exception that left it undone (raised by its own read and decide, a refusal of its own
+        item, passing refusals that outlasted the retries).
+        """
+        if len({presumed.stream_id for presumed in commands}) < len(commands):
+            raise ValueError("one command per stream in a batch: the next one decides on what the first wrote")
+        outcomes: list[Decision[S] | Exception | None] = [None] * len(commands)
+        decided: dict[int, Decision[S]] = {}
+        appends: list[tuple[int, Append]] = []
+        for n, presumed in enumerate(commands):
+            if presumed.presume is None:
+                continue
+            state, version = presumed.presume
+            try:
+                events = tuple(self._decider.decide(presumed.command, state))
+            except Exception:  # noqa: BLE001, S112 - refused on a presumed state: the stream itself decides, read below
+                continue
+            if not events:
+                continue  # nothing new on the presumption: only the stream itself can say so
+            folded = self._decider.fold(state, events)
+            decision = Decision(presumed.stream_id, folded, version + len(events), events, presumed=True)
+            ids = (presumed.cause.correlation_id, presumed.cause.causation_id)
+            new = [NewEvent(e.event_type, e.data, *ids, trace=presumed.trace) for e in events]
+            appends.append((n, Append(presumed.stream_id, version, new, presumed.changes(decision))))
+            decided[n] = decision
+        written = write_batch(self._store, appends, self._retry_policy)
+        for index, (n, _) in enumerate(appends):
+            if index in written.written:
+                outcomes[n] = decided[n]
+            elif n in written.failed:
+                outcomes[n] = written.failed[n]
+        for n, presumed in enumerate(commands):
+            if outcomes[n] is not None:
+                continue
+            handled = functools.partial(
+                self.handle, presumed.stream_id, presumed.command, presumed.cause, changes=presumed.changes
+            )
+            try:
+                outcomes[n] = presumed.within(handled)
+            except Exception as error:  # noqa: BLE001 - this command's own failure: its message alone comes back
+                outcomes[n] = error
+        return [outcome for outcome in outcomes if outcome is not None]
 
     def _save(
         self,
