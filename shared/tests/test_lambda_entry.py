@@ -216,3 +216,11 @@ def test_a_batch_consumer_runs_each_record_in_its_own_span_and_reports_only_the_
     assert seen[0][1] is not None and seen[0][1].split("-")[1] == trace_id  # the record's own trace, not a batch's
     assert seen[0][1].split("-")[2] == f"{consumers[0].context.span_id:016x}"
     assert [s.status.status_code for s in consumers] == [StatusCode.UNSET, StatusCode.ERROR, StatusCode.UNSET]
+
+
+def test_a_batch_consumer_that_raises_leaves_every_record_for_redelivery() -> None:
+    def consume(records: Sequence[QueuedRecord]) -> list[str | Exception]:
+        raise RuntimeError("the store is gone")
+
+    handler = queue_batch_entry(consume, logger=build_logger("consumer"), metrics=build_metrics("consumer"))
+    assert deliver(handler, payment_status_updated(), payment_status_updated()) == [0, 1]

@@ -28,6 +28,7 @@ from payments_shared.eventstore.memory import InMemoryEventStore, InMemoryRows
 from payments_shared.eventstore.repository import (
     Cause,
     Decision,
+    Presumed,
     Repository,
     record_each_once,
     record_once,
@@ -384,3 +385,43 @@ def test_appends_on_one_stream_go_in_order_in_separate_transactions_and_a_batch_
     assert written.written == {0, *range(2, 8)} and set(written.refused) == {1}
     # A; B with four big ones (81 items), refused at B's item, then the four again without it; the last two.
     assert transactions == [1, 5, 4, 2]
+
+
+def test_a_batch_of_new_streams_answers_each_message_alone_a_bad_command_failing_only_its_message() -> None:
+    store = InMemoryEventStore()
+    tallies = Repository(store, TALLY, retry_policy=QUICK)
+    store.append("g-2", 0, [NewEvent("Added", {"name": "x", "amount": 1}, "corr")])
+    messages = [
+        ([("g-1", Add("a", 1))], CAUSE, TraceContext()),
+        ([("g-2", Add("b", 2)), ("g-3", Add("c", 3))], CAUSE, TraceContext()),  # g-2 exists: already done
+        ([("g-4", Add("d", -1))], CAUSE, TraceContext()),  # decide refuses it: only this message fails
+    ]
+    first, second, third = tallies.start_batch(messages)
+    assert isinstance(first, list) and [d.changed for d in first] == [True]
+    assert isinstance(second, list) and [(d.duplicate, d.changed) for d in second] == [(True, False), (False, True)]
+    assert isinstance(third, ValueError)
+    assert [store.load(s).version for s in ("g-1", "g-2", "g-3", "g-4")] == [1, 1, 1, 0]
+
+
+def test_a_presumed_batch_takes_one_command_per_stream() -> None:
+    tallies = Repository(InMemoryEventStore(), TALLY, retry_policy=QUICK)
+    twice: list[Presumed[Tally, Add]] = [Presumed("h-1", Add(name, 1), CAUSE, None) for name in ("a", "b")]
+    with pytest.raises(ValueError, match="one command per stream"):
+        tallies.presume_batch(twice)
+
+
+def test_a_presumed_batch_writes_the_presumptions_at_once_and_reads_only_the_refused() -> None:
+    store = CountingStore(InMemoryEventStore())
+    tallies = Repository(store, TALLY, retry_policy=QUICK)
+    tallies.handle("i-2", Add("x", 1), CAUSE)  # i-2 is at version 1 with x: a presumption of version 0 is refused
+    store.loads = 0
+    commands = [
+        Presumed("i-1", Add("a", 1), CAUSE, (Tally(), 0)),
+        Presumed("i-2", Add("b", 2), CAUSE, (Tally(), 0)),
+        Presumed("i-3", Add("c", 3), CAUSE, None),  # presumes nothing: read and decided on
+    ]
+    one, two, three = tallies.presume_batch(commands)
+    assert isinstance(one, Decision) and one.presumed and one.state.total == 1
+    assert isinstance(two, Decision) and not two.presumed and two.state.total == 3  # read, decided on x's tally
+    assert isinstance(three, Decision) and three.changed and not three.presumed
+    assert store.loads == 2
