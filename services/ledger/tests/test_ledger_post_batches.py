@@ -5,7 +5,9 @@ one refused write, and a record whose own item is refused for another reason is 
 DynamoDB's TransactWriteItems, as its API reference states it: "groups up to 100 action requests", "no two actions
 can target the same item", "the aggregate size of the items in the transaction cannot exceed 4 MB", and a cancelled
 transaction's CancellationReasons are "ordered according to the ordering of the TransactWriteItems request
-parameter", with a null code for an item that caused nothing (API_CancellationReason)."""
+parameter", with a null code for an item that caused nothing (API_CancellationReason); the codes are None,
+ConditionalCheckFailed, ItemCollectionSizeLimitExceeded, TransactionConflict, ProvisionedThroughputExceeded,
+ThrottlingError and ValidationError (TransactionCanceledException's reference)."""
 
 from __future__ import annotations
 

@@ -179,10 +179,17 @@ def _refused(
     code = error.response.get("Error", {}).get("Code", "")
     if code != "TransactionCanceledException":
         return refusal(stream_id, code)
-    reasons = [r.get("Code", "None") or "None" for r in error.response.get("CancellationReasons") or []]
+    reasons = _reason_codes(error)
     return _reasons_refusal(reasons, stream_id, expected_version, first_claim, once) or refusal(
         stream_id, "TransactionCanceled without a reason"
     )
+
+
+def _reason_codes(error: ClientError) -> list[str]:
+    """CancellationReasons' codes, one per item in request order; "None" where the item caused nothing (DynamoDB
+    answers a `None` code and a null message; older SDK docs spell it `NONE`; moto may leave it out)."""
+    codes = [r.get("Code") or "None" for r in error.response.get("CancellationReasons") or []]
+    return ["None" if code.lower() == "none" else code for code in codes]
 
 
 def _reasons_refusal(
@@ -269,7 +276,7 @@ class DynamoDBEventStore:
             self._client.transact_write_items(TransactItems=items)
         except ClientError as error:
             code = error.response.get("Error", {}).get("Code", "")
-            reasons = [r.get("Code", "None") or "None" for r in error.response.get("CancellationReasons") or []]
+            reasons = _reason_codes(error)
             if code != "TransactionCanceledException" or len(reasons) != len(items):
                 raise refusal(appends[0].stream_id, code or "TransactionCanceled") from error
             errors = [
@@ -342,7 +349,7 @@ class DynamoDBEventStore:
         try:
             self._client.transact_write_items(TransactItems=items)
         except ClientError as error:
-            reasons = [r.get("Code", "None") for r in error.response.get("CancellationReasons") or []]
+            reasons = _reason_codes(error)
             taken = [owners[i] for i, reason in enumerate(reasons) if reason == "ConditionalCheckFailed"]
             if taken:
                 raise StreamsExist(list(dict.fromkeys(taken))) from error
