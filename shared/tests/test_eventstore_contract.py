@@ -13,6 +13,8 @@ import pytest
 
 from payments_shared.events import TraceContext
 from payments_shared.eventstore import (
+    Append,
+    AppendsRefused,
     ConcurrencyConflict,
     DuplicateRecord,
     EventStore,
@@ -40,7 +42,15 @@ IN_FLIGHT_S = 0.05
 
 class Adapter:
     def __init__(
-        self, store: EventStore, rows: Any, read: Any, cancel_next: Any, reopen: Any, hold_with: Any, foreign: Any
+        self,
+        store: EventStore,
+        rows: Any,
+        read: Any,
+        cancel_next: Any,
+        reopen: Any,
+        hold_with: Any,
+        foreign: Any,
+        cancel_stream: Any,
     ) -> None:
         self.store = store
         self.rows = rows  # the read model's writes in this store's technology: .put / .add / .set(key, values)
@@ -49,6 +59,7 @@ class Adapter:
         self.reopen = reopen  # (schemas) -> the same data as a store of code with these schemas sees it
         self.hold_with = hold_with  # (wait) -> None: from now on a transaction in flight calls wait() meanwhile
         self.foreign = foreign  # a read-model change of the other store's technology
+        self.cancel_stream = cancel_stream  # (stream, reason) -> None: the next transaction naming it, at its items
 
 
 class ItemWrites:
@@ -82,7 +93,16 @@ def adapter(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> 
         rows = InMemoryRows(READ_MODEL)
         foreign = PutItem(READ_MODEL, {"id": "x"})
         read_rows = lambda _table, key: rows.get(key)  # noqa: E731 - the reader's signature, both adapters
-        yield Adapter(memory, rows, read_rows, memory.cancel_next, memory.with_schemas, hold_in_memory, foreign)
+        yield Adapter(
+            memory,
+            rows,
+            read_rows,
+            memory.cancel_next,
+            memory.with_schemas,
+            hold_in_memory,
+            foreign,
+            memory.cancel_stream,
+        )
         return
     request.getfixturevalue("aws")
     client = aws_client("dynamodb")
@@ -113,6 +133,7 @@ def adapter(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> 
             lambda schemas: DynamoDBEventStore(SerializedClient(client), "events", schemas),
             hold_in_moto,
             InMemoryRows(READ_MODEL).put({"id": "x"}, {}),
+            lambda stream, reason: strict.cancel_where(reason, "events", "stream_id", stream),
         )
     finally:
         strict.uninstall()
@@ -446,6 +467,97 @@ def test_streams_started_together_are_written_all_or_nothing_naming_every_one_th
         adapter.store.start_streams([("n-3", [event()])])
     [stored] = adapter.store.start_streams([("n-3", [event(amount=1)])])
     assert (stored.stream_id, stored.version, dict(stored.data)) == ("n-3", 1, {"amount": 1})
+
+
+def test_appends_to_several_streams_commit_together_in_order(adapter: Adapter) -> None:
+    adapter.store.append("m-2", 0, [event()])
+    guard = adapter.rows.set({"id": "m-2"}, {"status": "done"}, {}, None)
+    stored = adapter.store.append_many(
+        [
+            Append("m-1", 0, [event(n=1), event(n=2)]),
+            Append("m-2", 1, [event(n=3)], [guard]),
+            Append("m-3", 0, [], [adapter.rows.put({"id": "m-3"}, {"n": 3})], once=["claim#m-3"]),
+        ]
+    )
+    assert [(e.stream_id, e.version, dict(e.data)) for e in stored] == [
+        ("m-1", 1, {"n": 1}),
+        ("m-1", 2, {"n": 2}),
+        ("m-2", 2, {"n": 3}),
+    ]
+    assert (adapter.store.load("m-1").version, adapter.store.load("m-2").version) == (2, 2)
+    assert adapter.read(READ_MODEL, {"id": "m-2"}) is not None and adapter.read(READ_MODEL, {"id": "m-3"}) is not None
+    assert adapter.store.append_many([]) == []
+
+
+def test_a_refused_transaction_of_appends_names_each_ones_cause_and_writes_nothing(adapter: Adapter) -> None:
+    adapter.store.append("t-taken", 0, [event()])
+    adapter.store.record([], "claim#t")
+    guard = adapter.rows.set({"id": "t-row"}, {"status": "SUCCESS"}, {"status": "INITIATED"}, None)
+    appends = [
+        Append("t-new", 0, [event()]),
+        Append("t-taken", 0, [event()]),  # the version is taken: a condition
+        Append("t-claim", 0, [event()], once=["claim#t"]),  # the claim is taken
+        Append("t-guarded", 0, [event()], [guard]),  # the row is not as presumed
+        Append("t-other", 0, [event()]),
+    ]
+    with pytest.raises(AppendsRefused) as refused:
+        adapter.store.append_many(appends)
+    errors = refused.value.errors
+    assert errors[0] is None and errors[4] is None
+    assert isinstance(errors[1], ConcurrencyConflict) and errors[1].stream_id == "t-taken"
+    assert isinstance(errors[2], DuplicateRecord) and errors[2].names == ("claim#t",)
+    assert isinstance(errors[3], ConcurrencyConflict) and errors[3].stream_id == "t-guarded"
+    assert all(adapter.store.load(s).version == 0 for s in ("t-new", "t-claim", "t-guarded", "t-other"))
+    # Written again without the refused ones: the rest goes through.
+    adapter.store.append_many([appends[0], appends[4]])
+    assert (adapter.store.load("t-new").version, adapter.store.load("t-other").version) == (1, 1)
+
+
+@pytest.mark.parametrize("reason", [*PASSING_REASONS, "ValidationError"])
+def test_a_cancellation_at_one_appends_items_names_only_that_append(adapter: Adapter, reason: str) -> None:
+    adapter.cancel_stream("u-2", reason)
+    with pytest.raises(AppendsRefused) as refused:
+        adapter.store.append_many([Append(f"u-{n}", 0, [event()]) for n in range(1, 4)])
+    first, second, third = refused.value.errors
+    assert first is None and third is None
+    passing = reason in PASSING_REASONS
+    assert isinstance(second, StoreUnavailable if passing else StoreRejected) and second.reason == reason
+    assert all(adapter.store.load(f"u-{n}").version == 0 for n in range(1, 4))
+    adapter.store.append_many([Append(f"u-{n}", 0, [event()]) for n in (1, 3)])
+    assert [adapter.store.load(f"u-{n}").version for n in range(1, 4)] == [1, 0, 1]
+
+
+def test_an_append_among_several_overlapping_another_transaction_is_named_as_the_conflict(adapter: Adapter) -> None:
+    bump = adapter.rows.add({"id": "hot"}, {"n": 1})
+    held = Held()
+    adapter.hold_with(held.wait)
+    with ThreadPoolExecutor(1) as pool:
+        first = pool.submit(adapter.store.append, "x-0", 0, [event()], [bump])
+        assert held.in_flight.wait(timeout=30)
+        try:
+            with pytest.raises(AppendsRefused) as refused:  # "x-2" names the row "x-0"'s transaction holds
+                adapter.store.append_many([Append("x-1", 0, [event()]), Append("x-2", 0, [event()], [bump])])
+        finally:
+            held.released.set()
+        first.result()
+    quiet, conflict = refused.value.errors
+    assert quiet is None and isinstance(conflict, StoreUnavailable) and conflict.reason == "TransactionConflict"
+    assert adapter.store.load("x-1").version == 0 and adapter.store.load("x-2").version == 0
+
+
+def test_a_transaction_of_appends_naming_one_item_twice_is_rejected_whole(adapter: Adapter) -> None:
+    with pytest.raises(StoreRejected):
+        adapter.store.append_many([Append("v-1", 0, [event()]), Append("v-1", 0, [event()])])
+    assert adapter.store.load("v-1").version == 0
+
+
+def test_a_transaction_of_appends_is_limited_to_one_transactions_items(adapter: Adapter) -> None:
+    appends = [Append(f"w-{n}", 0, [event(), event()]) for n in range(51)]
+    assert sum(append.items() for append in appends) == 102
+    with pytest.raises(ValueError, match="at most 100"):
+        adapter.store.append_many(appends)
+    adapter.store.append_many(appends[:50])
+    assert adapter.store.load("w-49").version == 2
 
 
 # Version 2 of "Happened" renamed `amount` to `amount_minor`; version 3 added `currency`. The snapshots' state

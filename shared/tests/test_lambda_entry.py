@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import threading
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
@@ -15,7 +16,7 @@ from pydantic import BaseModel, Field
 
 from payments_shared.callers import current_caller
 from payments_shared.lambda_entry.http import http_entry
-from payments_shared.lambda_entry.queue import queue_entry
+from payments_shared.lambda_entry.queue import QueuedRecord, queue_batch_entry, queue_entry
 from payments_shared.observability.logging import build_logger
 from payments_shared.observability.metrics import build_metrics
 from payments_shared.observability.tracing import tracer
@@ -187,3 +188,39 @@ def test_concurrent_queue_batches_each_report_their_own_failures() -> None:
     b_done.set()
     a.join()
     assert results == {"a": [0], "b": []}
+
+
+def test_a_batch_consumer_runs_each_record_in_its_own_span_and_reports_only_the_records_that_failed(
+    spans: InMemorySpanExporter,
+) -> None:
+    seen: list[tuple[str, str | None]] = []
+
+    def consume(records: Sequence[QueuedRecord]) -> list[str | Exception]:
+        # Each record's work in its own span (its events carry its trace); the answer per record, or its failure.
+        seen.extend((r.envelope.event_type, r.trace().traceparent) for r in records)
+        return [ValueError("its own fault") if r.envelope.data.get("fail") else "done" for r in records]
+
+    handler = queue_batch_entry(consume, logger=build_logger("consumer"), metrics=build_metrics("consumer"))
+    trace_id = "0af7651916cd43dd8448eb211c80319c"
+    traced, failing, malformed = (
+        payment_status_updated(traceparent=f"00-{trace_id}-b7ad6b7169203331-01"),
+        payment_status_updated(),
+        payment_status_updated(),
+    )
+    failing["detail"]["data"]["fail"] = True
+    del malformed["detail"]["data"]["payment_order_id"]  # its contract refuses it before consume sees it
+    assert deliver(handler, traced, failing, malformed, payment_status_updated()) == [1, 2]
+    assert len(seen) == 3  # the malformed record never reached the consumer
+    consumers = [s for s in spans.get_finished_spans() if s.kind == SpanKind.CONSUMER]
+    assert len(consumers) == 3 and consumers[0].context.trace_id == int(trace_id, 16)
+    assert seen[0][1] is not None and seen[0][1].split("-")[1] == trace_id  # the record's own trace, not a batch's
+    assert seen[0][1].split("-")[2] == f"{consumers[0].context.span_id:016x}"
+    assert [s.status.status_code for s in consumers] == [StatusCode.UNSET, StatusCode.ERROR, StatusCode.UNSET]
+
+
+def test_a_batch_consumer_that_raises_leaves_every_record_for_redelivery() -> None:
+    def consume(records: Sequence[QueuedRecord]) -> list[str | Exception]:
+        raise RuntimeError("the store is gone")
+
+    handler = queue_batch_entry(consume, logger=build_logger("consumer"), metrics=build_metrics("consumer"))
+    assert deliver(handler, payment_status_updated(), payment_status_updated()) == [0, 1]

@@ -14,10 +14,26 @@ from hypothesis import strategies as st
 from payments_shared.decider import Decider
 from payments_shared.domain_events import DomainEvent, EventTypes
 from payments_shared.events import TraceContext
-from payments_shared.eventstore import EventStore, StoreUnavailable, ViewChange
+from payments_shared.eventstore import (
+    Append,
+    DuplicateRecord,
+    EventStore,
+    NewEvent,
+    StoreRejected,
+    StoreUnavailable,
+    ViewChange,
+)
 from payments_shared.eventstore.dynamodb import DynamoDBEventStore, PutItem, table_definition
 from payments_shared.eventstore.memory import InMemoryEventStore, InMemoryRows
-from payments_shared.eventstore.repository import Cause, Decision, Repository, record_each_once, record_once
+from payments_shared.eventstore.repository import (
+    Cause,
+    Decision,
+    Presumed,
+    Repository,
+    record_each_once,
+    record_once,
+    write_batch,
+)
 from payments_shared.retry import RetryPolicy
 from payments_testing.aws import aws_client, fake_credentials
 from payments_testing.strict_dynamodb import StrictTransactions
@@ -81,6 +97,9 @@ class CountingStore:
 
     def start_streams(self, *args: Any, **kwargs: Any) -> Any:
         return self.store.start_streams(*args, **kwargs)
+
+    def append_many(self, *args: Any, **kwargs: Any) -> Any:
+        return self.store.append_many(*args, **kwargs)
 
     def load(self, *args: Any, **kwargs: Any) -> Any:
         self.loads += 1
@@ -303,3 +322,106 @@ def test_commands_starting_streams_together_are_one_write_and_those_that_exist_a
     again = tallies.start_each([("s-1", Add("a", 1)), ("s-3", Add("c", 3))], CAUSE)
     assert all(d.duplicate for d in again) and setup.store.loads == 0  # never read
     assert [len(setup.store.load(s).events) for s in ("s-1", "s-2", "s-3")] == [1, 1, 1]
+
+
+# write_batch: a queue batch's appends in as few transactions as allowed, each owner (a message) on its own.
+def new(n: int = 1) -> list[NewEvent]:
+    return [NewEvent("Added", {"name": f"n-{i}", "amount": 1}, "corr") for i in range(n)]
+
+
+def test_a_batch_is_one_transaction_and_what_a_condition_refuses_is_left_out_of_the_next() -> None:
+    store = InMemoryEventStore()
+    store.append("b-taken", 0, new())
+    appends = [("A", Append("b-a", 0, new())), ("B", Append("b-taken", 0, new())), ("B", Append("b-b2", 0, new()))]
+    written = write_batch(store, appends, QUICK)
+    assert written.written == {0, 2} and set(written.refused) == {1} and not written.failed
+    assert [store.load(s).version for s in ("b-a", "b-taken", "b-b2")] == [1, 1, 1]
+
+
+def test_an_owners_item_refused_for_its_own_reason_fails_that_owner_alone_and_all_its_appends() -> None:
+    store = InMemoryEventStore()
+    store.cancel_stream("c-b1", "ValidationError")
+    appends = [("A", Append("c-a", 0, new())), ("B", Append("c-b1", 0, new())), ("B", Append("c-b2", 0, new()))]
+    written = write_batch(store, appends, QUICK)
+    assert written.written == {0} and set(written.failed) == {"B"} and isinstance(written.failed["B"], StoreRejected)
+    assert [store.load(s).version for s in ("c-a", "c-b1", "c-b2")] == [1, 0, 0]
+
+
+def test_passing_refusals_are_retried_and_when_they_outlast_the_retries_only_the_owners_named_fail() -> None:
+    store = InMemoryEventStore()
+    store.cancel_next("TransactionConflict")  # once: retried
+    store.cancel_stream("d-b", *["ThrottlingError"] * QUICK.attempts)  # every attempt: B fails, A and C go through
+    appends = [("A", Append("d-a", 0, new())), ("B", Append("d-b", 0, new())), ("C", Append("d-c", 0, new()))]
+    written = write_batch(store, appends, QUICK)
+    assert written.written == {0, 2} and isinstance(written.failed.get("B"), StoreUnavailable)
+    assert [store.load(s).version for s in ("d-a", "d-b", "d-c")] == [1, 0, 1]
+
+
+def test_a_request_refused_whole_is_written_again_one_owner_per_transaction() -> None:
+    store = InMemoryEventStore()
+    # Two owners claim one name: one item twice, which DynamoDB refuses whole (no item named): split, the first is
+    # written and the second refused by the claim.
+    appends = [
+        ("A", Append("e-a", 0, new(), once=["claim#1"])),
+        ("B", Append("e-b", 0, new(), once=["claim#1"])),
+        ("C", Append("e-c", 0, new())),
+    ]
+    written = write_batch(store, appends, QUICK)
+    assert written.written == {0, 2} and isinstance(written.refused.get(1), DuplicateRecord) and not written.failed
+
+
+def test_appends_on_one_stream_go_in_order_in_separate_transactions_and_a_batch_splits_at_100_items() -> None:
+    store = InMemoryEventStore()
+    appends = [("A", Append("f-1", 0, new())), ("B", Append("f-1", 0, new()))]
+    appends += [(f"O-{n}", Append(f"f-big-{n}", 0, new(20))) for n in range(6)]  # 120 items
+    transactions: list[int] = []
+
+    class Watched(CountingStore):
+        def append_many(self, *args: Any, **kwargs: Any) -> Any:
+            transactions.append(len(args[0]))
+            return self.store.append_many(*args, **kwargs)
+
+    written = write_batch(Watched(store), appends, QUICK)
+    assert written.written == {0, *range(2, 8)} and set(written.refused) == {1}
+    # A; B with four big ones (81 items), refused at B's item, then the four again without it; the last two.
+    assert transactions == [1, 5, 4, 2]
+
+
+def test_a_batch_of_new_streams_answers_each_message_alone_a_bad_command_failing_only_its_message() -> None:
+    store = InMemoryEventStore()
+    tallies = Repository(store, TALLY, retry_policy=QUICK)
+    store.append("g-2", 0, [NewEvent("Added", {"name": "x", "amount": 1}, "corr")])
+    messages = [
+        ([("g-1", Add("a", 1))], CAUSE, TraceContext()),
+        ([("g-2", Add("b", 2)), ("g-3", Add("c", 3))], CAUSE, TraceContext()),  # g-2 exists: already done
+        ([("g-4", Add("d", -1))], CAUSE, TraceContext()),  # decide refuses it: only this message fails
+    ]
+    first, second, third = tallies.start_batch(messages)
+    assert isinstance(first, list) and [d.changed for d in first] == [True]
+    assert isinstance(second, list) and [(d.duplicate, d.changed) for d in second] == [(True, False), (False, True)]
+    assert isinstance(third, ValueError)
+    assert [store.load(s).version for s in ("g-1", "g-2", "g-3", "g-4")] == [1, 1, 1, 0]
+
+
+def test_a_presumed_batch_takes_one_command_per_stream() -> None:
+    tallies = Repository(InMemoryEventStore(), TALLY, retry_policy=QUICK)
+    twice: list[Presumed[Tally, Add]] = [Presumed("h-1", Add(name, 1), CAUSE, None) for name in ("a", "b")]
+    with pytest.raises(ValueError, match="one command per stream"):
+        tallies.presume_batch(twice)
+
+
+def test_a_presumed_batch_writes_the_presumptions_at_once_and_reads_only_the_refused() -> None:
+    store = CountingStore(InMemoryEventStore())
+    tallies = Repository(store, TALLY, retry_policy=QUICK)
+    tallies.handle("i-2", Add("x", 1), CAUSE)  # i-2 is at version 1 with x: a presumption of version 0 is refused
+    store.loads = 0
+    commands = [
+        Presumed("i-1", Add("a", 1), CAUSE, (Tally(), 0)),
+        Presumed("i-2", Add("b", 2), CAUSE, (Tally(), 0)),
+        Presumed("i-3", Add("c", 3), CAUSE, None),  # presumes nothing: read and decided on
+    ]
+    one, two, three = tallies.presume_batch(commands)
+    assert isinstance(one, Decision) and one.presumed and one.state.total == 1
+    assert isinstance(two, Decision) and not two.presumed and two.state.total == 3  # read, decided on x's tally
+    assert isinstance(three, Decision) and three.changed and not three.presumed
+    assert store.loads == 2

@@ -10,7 +10,8 @@ import pytest
 from botocore.exceptions import ClientError
 from devstack.moto_local import MotoServer, client
 
-from payments_shared.eventstore.dynamodb import table_definition
+from payments_shared.eventstore import Append, AppendsRefused, ConcurrencyConflict, NewEvent
+from payments_shared.eventstore.dynamodb import DynamoDBEventStore, table_definition
 
 
 @pytest.fixture(scope="module")
@@ -72,3 +73,21 @@ def test_a_failed_transaction_leaves_rows_totals_and_stream_as_they_were(dynamod
     assert state(dynamodb) == before
     dynamodb.transact_write_items(TransactItems=[put("s2", 0), add(7)])  # and the table still works
     assert state(dynamodb) == (3, "12", 3)
+
+
+def test_a_transaction_of_several_streams_appends_is_refused_at_the_one_taken_and_then_writes_the_rest(
+    dynamodb: Any,
+) -> None:
+    """The event store's append_many (a queue batch's write) on the local stack's moto: the cancellation names the
+    append whose item was taken, nothing of the others is written, and they go through without it."""
+    store = DynamoDBEventStore(dynamodb, "events")
+    store.append("batch-taken", 0, [NewEvent("Happened", {}, "c")])
+    before = state(dynamodb)
+    appends = [Append(f"batch-{name}", 0, [NewEvent("Happened", {"n": name}, "c")]) for name in ("a", "taken", "b")]
+    with pytest.raises(AppendsRefused) as refused:
+        store.append_many(appends)
+    first, taken, last = refused.value.errors
+    assert first is None and last is None and isinstance(taken, ConcurrencyConflict)
+    assert state(dynamodb) == before  # rows and stream as they were
+    store.append_many([appends[0], appends[2]])
+    assert state(dynamodb)[0] == before[0] + 2

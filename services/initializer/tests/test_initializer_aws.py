@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from dependency_injector import providers
-from initializer_testdata import valid_order
+from initializer_testdata import payment_method_order, valid_order
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 
@@ -21,6 +21,7 @@ from payments_testing.aws import CountingClient, LambdaContext, aws_client
 from payments_testing.events import deliver, dispute_status_updated, payment_action_required, payment_status_updated
 from payments_testing.http import api_event, json_body
 from payments_testing.streams import read_stream
+from payments_testing.strict_dynamodb import StrictTransactions
 
 CARD = "4111111111111111"
 
@@ -249,3 +250,83 @@ def test_an_unread_outcome_on_an_order_not_as_presumed_is_refused_by_the_row_and
     )["Items"]
     recorded = json.loads(stored[-1]["data"]["S"])
     assert recorded["status"] == "FAILED" and recorded["amount_minor"] == 1234  # the manual order's, as read
+
+
+def place(count: int, prefix: str) -> list[str]:
+    """Orders paid with a PaymentMethod (no card for KMS to seal), by the API."""
+    keys = [{"Idempotency-Key": f"{prefix}-{n}"} for n in range(count)]
+    requests = [api_event("POST", "/payments", payment_method_order(), key) for key in keys]
+    created = [api.handler(request, LambdaContext()) for request in requests]
+    return [json_body(response)["payment_order_id"] for response in created]
+
+
+def first_outcome(order_id: str) -> dict[str, Any]:
+    return payment_status_updated(order_id=order_id, initiated_at="2026-11-25T10:00:00+00:00")
+
+
+def recorded(world: dict[str, Any], order_id: str) -> tuple[str, str, list[str]]:
+    """The order's row (status, version) and its stream's event types."""
+    row = world["dynamodb"].get_item(TableName="ShowMeTheMoney", Key={"payment_order_id": {"S": order_id}})["Item"]
+    stored = world["dynamodb"].query(
+        TableName="initializer-events",
+        KeyConditionExpression="stream_id = :s",
+        ExpressionAttributeValues={":s": {"S": f"payment-{order_id}"}},
+    )["Items"]
+    return row["status"]["S"], row["version"]["N"], [item["event_type"]["S"] for item in stored]
+
+
+def test_a_batch_of_ten_first_charges_outcomes_is_one_write_and_a_redelivered_one_a_refused_write_and_its_read(
+    runtime: ModuleType, world: dict[str, Any]
+) -> None:
+    orders, more = place(10, "b"), place(10, "c")
+    assert deliver(outcome.handler, first_outcome(more[4])) == []  # recorded before: the next batch redelivers it
+    counting = CountingClient(world["dynamodb"])
+    runtime.container.dynamodb.override(providers.Object(counting))
+    runtime.container.reset_singletons()
+    try:
+        assert deliver(outcome.handler, *(first_outcome(order) for order in orders)) == []
+        assert dict(counting.calls) == {"transact_write_items": 1}  # ten orders' outcomes, no Query
+        assert dict(counting.items) == {"Put": 10, "Update": 10}  # an event and a guarded row each
+        counting.clear()
+        assert deliver(outcome.handler, *(first_outcome(order) for order in more)) == []
+        # Refused at the redelivered one's guard, the nine written without it, then it alone is read: nothing new.
+        assert dict(counting.calls) == {"transact_write_items": 2, "query": 1}
+    finally:
+        runtime.container.dynamodb.reset_override()
+        runtime.container.reset_singletons()
+    final = ("SUCCESS", "2", ["PaymentInitiated", "PaymentOutcomeRecorded"])
+    assert all(recorded(world, order) == final for order in orders + more)
+
+
+def test_only_the_outcome_whose_write_is_refused_for_its_own_reason_comes_back(
+    runtime: ModuleType, world: dict[str, Any]
+) -> None:
+    orders = place(3, "d")
+    strict = StrictTransactions().install()
+    try:
+        strict.cancel_where("ValidationError", "ShowMeTheMoney", "payment_order_id", orders[1])
+        assert deliver(outcome.handler, *(first_outcome(order) for order in orders)) == [1]
+        assert [recorded(world, order)[0] for order in orders] == ["SUCCESS", "INITIATED", "SUCCESS"]
+        assert deliver(outcome.handler, first_outcome(orders[1])) == []  # redelivered: recorded now
+    finally:
+        strict.uninstall()
+    assert recorded(world, orders[1]) == ("SUCCESS", "2", ["PaymentInitiated", "PaymentOutcomeRecorded"])
+
+
+def test_two_outcomes_of_one_order_in_a_batch_go_in_order_and_the_others_in_one_write(
+    runtime: ModuleType, world: dict[str, Any]
+) -> None:
+    orders = place(3, "e")
+    counting = CountingClient(world["dynamodb"])
+    runtime.container.dynamodb.override(providers.Object(counting))
+    runtime.container.reset_singletons()
+    try:
+        twice = first_outcome(orders[0])
+        batch = [twice, first_outcome(orders[1]), twice, first_outcome(orders[2])]
+        assert deliver(outcome.handler, *batch) == []
+        # Round one: the three orders in one write; round two: the copy, refused by its guard, then read.
+        assert dict(counting.calls) == {"transact_write_items": 2, "query": 1}
+    finally:
+        runtime.container.dynamodb.reset_override()
+        runtime.container.reset_singletons()
+    assert all(recorded(world, order)[:2] == ("SUCCESS", "2") for order in orders)

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
+from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from initializer_testdata import TODAY
 
 from initializer.adapters.memory_orders import InMemoryPaymentOrders
-from initializer.app import InitializerApp
+from initializer.app import InitializerApp, OutcomeMessage
 from initializer.domain.commands import (
     BuyerInfo,
     FirstCharge,
@@ -24,8 +25,9 @@ from initializer.domain.commands import (
     RecordPaymentOutcome,
 )
 from initializer.domain.errors import PaymentNotFound
-from initializer.domain.order import EVENT_SCHEMAS, OrderStatus, PaymentPolicy
+from initializer.domain.order import EVENT_SCHEMAS, OrderStatus, PaymentOrder, PaymentPolicy
 from initializer.domain.streams import payment_stream
+from payments_shared.events import TraceContext
 from payments_shared.eventstore import StreamSlice
 from payments_shared.eventstore.memory import InMemoryEventStore
 from payments_shared.eventstore.repository import Cause
@@ -206,3 +208,118 @@ def test_a_passing_refusal_of_the_unread_write_is_retried_unread() -> None:
     projector.store.cancel_next("TransactionConflict")
     assert projector.record(replace(success(), source_event_id="evt-r")) == "SUCCESS"
     assert projector.store.loads == 0
+
+
+# Batches: a queue batch's outcomes recorded together (record_outcomes: the first charges' in one write) give, record
+# for record, what reading first one at a time gives: the same answers, events and rows, for batches of several
+# orders with duplicates and out-of-order records, two records of one order going in the batch's order.
+KEYS = ("k-1", "k-2", "k-3")
+
+
+def order_of(key: str) -> PaymentOrderId:
+    return PaymentOrderId.for_idempotency_key(MERCHANT, key)
+
+
+def command_for(kind: str, key: str, event_id: str, first: bool) -> RecordPaymentOutcome | RecordPaymentAction:
+    return replace(command_of(kind, event_id, first), payment_order_id=order_of(key))
+
+
+@dataclass
+class Orders:
+    """Several orders' projector."""
+
+    store: CountingLoads = field(default_factory=lambda: CountingLoads(schemas=EVENT_SCHEMAS))
+    orders: InMemoryPaymentOrders = field(default_factory=InMemoryPaymentOrders)
+
+    def __post_init__(self) -> None:
+        self.app = InitializerApp(self.store, LocalCardVault(), self.orders, POLICY, lambda: TODAY, NO_PAUSE)
+
+    def place(self, key: str, capture_method: str, amount: Money) -> None:
+        buyer = BuyerInfo("Ada Lovelace", "ada@example.com", "GB")
+        request = InitiatePayment(
+            MERCHANT, amount, buyer, None, key, payment_method="pm_card_visa", capture_method=capture_method
+        )
+        self.app.initiate_payment(request)
+
+    def record_alone(self, command: RecordPaymentOutcome | RecordPaymentAction) -> str:
+        try:
+            recorded = self.app.record_outcome(command, Cause(command.payment_order_id, command.source_event_id))
+        except Exception as error:  # noqa: BLE001 - the answer the consumer gets
+            return answer_of(error)
+        return answer_of(recorded)
+
+    def record_batch(self, commands: list[RecordPaymentOutcome | RecordPaymentAction]) -> list[str]:
+        messages = [
+            OutcomeMessage(c, Cause(c.payment_order_id, c.source_event_id), TraceContext(), lambda work: work())
+            for c in commands
+        ]
+        return [answer_of(outcome) for outcome in self.app.record_outcomes(messages)]
+
+    def recorded(self, key: str) -> list[tuple[str, dict[str, object]]]:
+        return [(e.event_type, dict(e.data)) for e in self.store.load(payment_stream(order_of(key))).events]
+
+
+def answer_of(outcome: PaymentOrder | Exception | None) -> str:
+    if isinstance(outcome, PaymentNotFound):
+        return "not found"  # the queue redelivers it
+    if isinstance(outcome, Exception):
+        return type(outcome).__name__
+    return "nothing new" if outcome is None else outcome.status.value
+
+
+OUTCOME_KINDS = KINDS[1:]
+BATCH = st.lists(
+    st.tuples(st.sampled_from(OUTCOME_KINDS), st.sampled_from(KEYS), st.sampled_from(["e1", "e2"])),
+    min_size=1,
+    max_size=6,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    captures=st.fixed_dictionaries({key: st.sampled_from(["automatic", "manual", "rejected"]) for key in KEYS}),
+    steps=st.lists(st.one_of(st.tuples(st.just("place"), st.sampled_from(KEYS)), BATCH), min_size=1, max_size=6),
+)
+def test_for_any_batches_recording_them_together_records_what_reading_first_one_at_a_time_does(
+    captures: dict[str, str], steps: list[tuple[str, str] | list[tuple[str, str, str]]]
+) -> None:
+    together, one_at_a_time = Orders(), Orders()
+    for step in steps:
+        if isinstance(step, tuple):  # an order placed (or its POST retried)
+            _, key = step
+            capture = "manual" if captures[key] == "manual" else "automatic"
+            amount = Money(200_00, "EUR") if captures[key] == "rejected" else AMOUNT
+            for orders in (together, one_at_a_time):
+                orders.place(key, capture, amount)
+            continue
+        batched = together.record_batch([command_for(kind, key, f"{kind}-{e}", True) for kind, key, e in step])
+        alone = [one_at_a_time.record_alone(command_for(kind, key, f"{kind}-{e}", False)) for kind, key, e in step]
+        assert batched == alone  # the same answer per record (and so the same redelivery)
+        for key in KEYS:
+            assert together.recorded(key) == one_at_a_time.recorded(key)
+            assert together.orders.get(order_of(key)) == one_at_a_time.orders.get(order_of(key))
+    for key in KEYS:
+        assert len([t for t, _ in together.recorded(key) if t == "PaymentOutcomeRecorded"]) <= 1
+
+
+def test_a_batch_of_first_charges_outcomes_is_one_write_without_a_read_and_a_refused_one_is_read_after() -> None:
+    orders = Orders()
+    for key in KEYS:
+        orders.place(key, "automatic", AMOUNT)
+    orders.store.loads = 0
+    writes: list[int] = []
+    real = orders.store.append_many
+
+    def counted(appends: Any) -> Any:
+        writes.append(len(appends))
+        return real(appends)
+
+    orders.store.append_many = counted  # type: ignore[method-assign]
+    first = [command_for("success", key, "evt-1", True) for key in KEYS[:2]]
+    assert orders.record_batch(first) == ["SUCCESS", "SUCCESS"]
+    assert (writes, orders.store.loads) == ([2], 0)
+    writes.clear()
+    again = [command_for("success", key, "evt-1", True) for key in KEYS]  # k-1 and k-2 again, k-3 new
+    assert orders.record_batch(again) == ["nothing new", "nothing new", "SUCCESS"]
+    # Refused at k-1's and k-2's guards, k-3 written without them, then the refused two read (nothing new).
+    assert (writes, orders.store.loads) == ([3, 1], 2)

@@ -78,6 +78,7 @@ class StrictTransactions:
         self.transactions = 0
         self._held: Counter[tuple[str, str]] = Counter()  # (table, key) -> transactions in flight on it
         self._next: list[str] = []
+        self._where: list[tuple[str, str, str, str]] = []  # (reason, table, attribute, string value), in order
         self._random = random.Random(seed)  # noqa: S311 - fault injection, not security
         self._lock = threading.Lock()
         self._original: Any = None
@@ -109,6 +110,13 @@ class StrictTransactions:
         with self._lock:
             self._next.extend(reasons)
 
+    def cancel_where(self, reason: str, table: str, attribute: str, value: str) -> None:
+        """Cancel the next transaction naming an item of `table` whose key `attribute` is the string `value`, with
+        `reason` at those items only (e.g. "ValidationError"): what DynamoDB answers when one item of a transaction
+        is at fault and the others are not."""
+        with self._lock:
+            self._where.append((reason, table, attribute, value))
+
     def _admit(self, backend: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> list[tuple[str, str]]:
         """Cancel the transaction, or take its items; returns the items taken."""
         keys = [_item_key(backend, entry) for entry in transact_items]
@@ -120,6 +128,12 @@ class StrictTransactions:
             if reason is not None:
                 self.injected[reason] += 1
                 self._cancel(reason, [i == 0 for i in range(len(keys))])
+            for n, (where, table, attribute, value) in enumerate(self._where):
+                hits = [_names(entry, table, attribute, value) for entry in transact_items]
+                if any(hits):
+                    del self._where[n]
+                    self.injected[where] += 1
+                    self._cancel(where, hits)
             held = [key is not None and self._held[key] > 0 for key in keys]
             if any(held):
                 self._cancel("TransactionConflict", held)
@@ -132,6 +146,12 @@ class StrictTransactions:
         raise TransactionCanceledException(
             [(reason, _MESSAGES.get(reason, reason), None) if hit else (None, None, None) for hit in at]
         )
+
+
+def _names(entry: dict[str, Any], table: str, attribute: str, value: str) -> bool:
+    operation = next(iter(entry.values()))
+    attributes = operation.get("Key") or operation.get("Item") or {}
+    return bool(operation.get("TableName") == table and attributes.get(attribute) == {"S": value})
 
 
 def _item_key(backend: DynamoDBBackend, entry: dict[str, Any]) -> tuple[str, str] | None:

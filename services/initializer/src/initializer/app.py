@@ -3,9 +3,9 @@ authorization, refund it."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import Any, NamedTuple
 
 from initializer.domain.commands import (
     InitiatePayment,
@@ -29,8 +29,9 @@ from initializer.domain.order import (
 )
 from initializer.domain.streams import payment_stream
 from initializer.ports import CardVault, Clock, EventStore, PaymentOrders
+from payments_shared.events import TraceContext
 from payments_shared.eventstore import ViewChange
-from payments_shared.eventstore.repository import Cause, Decision, Repository
+from payments_shared.eventstore.repository import Cause, Decision, Presumed, Repository
 from payments_shared.ids import PaymentOrderId
 from payments_shared.retry import DEFAULT_RETRY, RetryPolicy
 
@@ -41,6 +42,28 @@ REFUND_ATTEMPTS = 12
 # (AUTHORIZED and CANCELED are manual captures', which the guard would refuse: read first).
 FIRST_VERSION = 1
 PRESUMED_OUTCOMES = frozenset({OrderStatus.SUCCESS.value, OrderStatus.FAILED.value})
+
+
+OutcomeCommand = RecordPaymentOutcome | RecordPaymentAction | RecordRefundOutcome | RecordDisputeStatus
+
+
+class OutcomeMessage(NamedTuple):
+    """A queue batch's outcome: its command, its cause, the trace its events carry, and `within`, which runs the
+    reads and writes of its own in its message's context (span, logger keys)."""
+
+    command: OutcomeCommand
+    cause: Cause
+    trace: TraceContext
+    within: Callable[[Callable[[], Decision[PaymentOrder | None]]], Decision[PaymentOrder | None]]
+
+
+def _presumption(command: OutcomeCommand) -> tuple[PaymentOrder | None, int] | None:
+    """The order an outcome of a first charge (SUCCESS or FAILED) is decided on unread: as its first event left
+    it (version 1). None: the command is decided on the order read."""
+    if isinstance(command, RecordPaymentOutcome) and command.first_charge is not None:
+        if command.status in PRESUMED_OUTCOMES:
+            return as_first_left(command.payment_order_id, command.first_charge), FIRST_VERSION
+    return None
 
 
 def _order(decision: Decision[PaymentOrder | None]) -> PaymentOrder:
@@ -115,11 +138,7 @@ class InitializerApp:
     def _status_recorded(self, decision: Decision[PaymentOrder | None]) -> list[ViewChange]:
         return [self._orders.status_recorded(_order(decision), decision.version, self._clock())]
 
-    def record_outcome(
-        self,
-        command: RecordPaymentOutcome | RecordPaymentAction | RecordRefundOutcome | RecordDisputeStatus,
-        cause: Cause,
-    ) -> PaymentOrder | None:
+    def record_outcome(self, command: OutcomeCommand, cause: Cause) -> PaymentOrder | None:
         """Record the finalizer's decision on the order (or that the buyer must authenticate first, or a
         refund's answer, or a dispute's status), once; a final status never moves. The order as recorded, or None
         when nothing was new. Raises PaymentNotFound for an outcome that came before its order (the queue
@@ -129,21 +148,50 @@ class InitializerApp:
         the order as its first event left it (version 1), guarded by the row: a duplicate, an outcome that
         overtook its order or followed another event, or a manual capture is refused by the write, then read and
         decided on as any other (one write and no read on the common path)."""
-        presume = None
-        if isinstance(command, RecordPaymentOutcome) and command.first_charge is not None:
-            if command.status in PRESUMED_OUTCOMES:
-                presume = (as_first_left(command.payment_order_id, command.first_charge), FIRST_VERSION)
-
-        def recorded(decision: Decision[PaymentOrder | None]) -> list[ViewChange]:
-            if not decision.presumed or presume is None:
-                return self._status_recorded(decision)
-            at = self._clock()
-            return [self._orders.status_recorded(_order(decision), decision.version, at, presumed=presume)]
-
+        presume = _presumption(command)
         decision = self._payments.handle(
-            payment_stream(command.payment_order_id), command, cause, changes=recorded, presume=presume
+            payment_stream(command.payment_order_id), command, cause, changes=self._recorded(presume), presume=presume
         )
         return _order(decision) if decision.changed else None
+
+    def record_outcomes(self, messages: Sequence[OutcomeMessage]) -> list[PaymentOrder | None | Exception]:
+        """record_outcome for each message of a queue batch: the first charges' outcomes of the batch's orders are
+        written in one transaction, unread (Repository.presume_batch); a refused one, and any other command, is
+        read and decided on as record_outcome does, in its message's context. Two messages of one order go in the
+        batch's order, the second after the first (in the next round). Per message, in order: the order as
+        recorded, None when nothing was new, or the exception that left it unrecorded (its own: PaymentNotFound,
+        a refusal of its own write) — exactly what record_outcome answers for each, one after another."""
+        queues: dict[str, list[int]] = {}
+        for n, message in enumerate(messages):
+            queues.setdefault(message.command.payment_order_id, []).append(n)
+        outcomes: list[PaymentOrder | None | Exception] = [None] * len(messages)
+        while queues:
+            heads = [queue.pop(0) for queue in queues.values()]
+            queues = {order: queue for order, queue in queues.items() if queue}
+            batch: list[Presumed[PaymentOrder | None, OrderCommand]] = []
+            for n in heads:
+                command, cause, trace, within = messages[n]
+                presume = _presumption(command)
+                stream = payment_stream(command.payment_order_id)
+                batch.append(Presumed(stream, command, cause, presume, self._recorded(presume), trace, within))
+            for n, decided in zip(heads, self._payments.presume_batch(batch), strict=True):
+                if isinstance(decided, Exception):
+                    outcomes[n] = decided
+                else:
+                    outcomes[n] = _order(decided) if decided.changed else None
+        return outcomes
+
+    def _recorded(
+        self, presume: tuple[PaymentOrder | None, int] | None
+    ) -> Callable[[Decision[PaymentOrder | None]], list[ViewChange]]:
+        def recorded(decision: Decision[PaymentOrder | None]) -> list[ViewChange]:
+            if not decision.presumed or presume is None or presume[0] is None:
+                return self._status_recorded(decision)
+            at = self._clock()
+            presumed = (presume[0], presume[1])
+            return [self._orders.status_recorded(_order(decision), decision.version, at, presumed=presumed)]
+
+        return recorded
 
     def request_refund(self, command: RequestRefund) -> tuple[PaymentOrder, bool]:
         """Record the refund on its order, within what is left to refund; (order, created). A retry under the

@@ -23,6 +23,7 @@ from ledger.domain.journal import (
 )
 from ledger.domain.streams import entry_stream, totals_marker
 from ledger.ports import AccountTotals
+from payments_shared.events import TraceContext
 from payments_shared.eventstore import EventStore, StoredEvent, ViewChange
 from payments_shared.eventstore.port import MAX_ITEMS_PER_APPEND
 from payments_shared.eventstore.repository import Cause, Repository, record_each_once
@@ -63,6 +64,23 @@ class LedgerApp:
         streams = [(entry_stream(c.entry_type, c.payment_order_id, c.entry_key), c) for c in commands]
         decisions = self._journals.start_each(streams, cause)
         return [e for decision in decisions for e in decision.events if isinstance(e, JournalEntryPosted)]
+
+    def post_batch(
+        self, messages: Sequence[tuple[Sequence[PostEntry], Cause, TraceContext]]
+    ) -> list[list[JournalEntryPosted] | Exception]:
+        """post_each for every message of a queue batch, in one transaction (split only at DynamoDB's 100 items):
+        per message, the entries posted now, or the exception that left it unposted (only its own). An entry posted
+        before, or by an earlier message of the batch, is left out and the rest written again without it."""
+        streams = [
+            ([(entry_stream(c.entry_type, c.payment_order_id, c.entry_key), c) for c in commands], cause, trace)
+            for commands, cause, trace in messages
+        ]
+        return [
+            outcome
+            if isinstance(outcome, Exception)
+            else [e for decision in outcome for e in decision.events if isinstance(e, JournalEntryPosted)]
+            for outcome in self._journals.start_batch(streams)
+        ]
 
     def add_to_totals(self, posted: StoredEvent) -> bool:
         """Add a posted entry to its accounts' running totals, once; False when it was already added (or the

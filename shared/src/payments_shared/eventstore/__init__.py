@@ -1,4 +1,6 @@
 from payments_shared.eventstore.port import (
+    Append,
+    AppendsRefused,
     ConcurrencyConflict,
     DuplicateRecord,
     EventStore,
@@ -13,6 +15,8 @@ from payments_shared.eventstore.port import (
 )
 
 __all__ = [
+    "Append",
+    "AppendsRefused",
     "ConcurrencyConflict",
     "DuplicateRecord",
     "EventStore",

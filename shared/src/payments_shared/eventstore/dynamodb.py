@@ -14,6 +14,8 @@ from payments_shared.attribute_values import from_item, serialize, to_item
 from payments_shared.events import TraceContext
 from payments_shared.eventstore.port import (
     MAX_ITEMS_PER_APPEND,
+    Append,
+    AppendsRefused,
     ConcurrencyConflict,
     DuplicateRecord,
     NewEvent,
@@ -177,7 +179,23 @@ def _refused(
     code = error.response.get("Error", {}).get("Code", "")
     if code != "TransactionCanceledException":
         return refusal(stream_id, code)
-    reasons = [r.get("Code", "None") for r in error.response.get("CancellationReasons") or []]
+    reasons = _reason_codes(error)
+    return _reasons_refusal(reasons, stream_id, expected_version, first_claim, once) or refusal(
+        stream_id, "TransactionCanceled without a reason"
+    )
+
+
+def _reason_codes(error: ClientError) -> list[str]:
+    """CancellationReasons' codes, one per item in request order; "None" where the item caused nothing (DynamoDB
+    answers a `None` code and a null message; older SDK docs spell it `NONE`; moto may leave it out)."""
+    codes = [r.get("Code") or "None" for r in error.response.get("CancellationReasons") or []]
+    return ["None" if code.lower() == "none" else code for code in codes]
+
+
+def _reasons_refusal(
+    reasons: Sequence[str], stream_id: str, expected_version: int, first_claim: int, once: Sequence[str]
+) -> Exception | None:
+    """What an append's own cancellation reasons (one per item of it, in order) mean; None: none is a cause."""
     failed = [i for i, reason in enumerate(reasons) if reason == "ConditionalCheckFailed"]
     # A failed condition is a decision already taken by someone else; it outranks any passing reason. The
     # version's, or a row's guard (SetOnItem.expected: the state the decision presumed is not the stream's).
@@ -187,7 +205,7 @@ def _refused(
     if claimed:
         return DuplicateRecord(claimed[0], claimed)
     passing = [reason for reason in reasons if reason not in ("None", "ConditionalCheckFailed")]
-    return refusal(stream_id, passing[0] if passing else "TransactionCanceled without a reason")
+    return refusal(stream_id, passing[0]) if passing else None
 
 
 def get_row(client: Any, table: str, key: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -229,6 +247,52 @@ class DynamoDBEventStore:
         snapshot: Snapshot | None = None,
         once: Sequence[str] = (),
     ) -> list[StoredEvent]:
+        append = Append(stream_id, expected_version, events, changes, snapshot, once)
+        items, first_claim = self._items(append)
+        if not items:
+            return []
+        if len(items) > MAX_ITEMS_PER_APPEND:
+            raise ValueError(f"an append writes at most {MAX_ITEMS_PER_APPEND} items")
+        try:
+            self._client.transact_write_items(TransactItems=items)
+        except ClientError as error:
+            raise _refused(error, stream_id, expected_version, first_claim, once) from error
+        return self._stored_all(append)
+
+    def append_many(self, appends: Sequence[Append]) -> list[StoredEvent]:
+        # Each append's items in its own order, one after another; CancellationReasons come back in the same order
+        # (one per item, a null code where the item caused nothing), so each append learns its own reasons.
+        items: list[dict[str, Any]] = []
+        spans: list[tuple[int, int, int]] = []  # per append: its first item, its first claim, its end
+        for append in appends:
+            own, first_claim = self._items(append)
+            spans.append((len(items), len(items) + first_claim, len(items) + len(own)))
+            items.extend(own)
+        if not items:
+            return []
+        if len(items) > MAX_ITEMS_PER_APPEND:
+            raise ValueError(f"a transaction writes at most {MAX_ITEMS_PER_APPEND} items")
+        try:
+            self._client.transact_write_items(TransactItems=items)
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code", "")
+            reasons = _reason_codes(error)
+            if code != "TransactionCanceledException" or len(reasons) != len(items):
+                raise refusal(appends[0].stream_id, code or "TransactionCanceled") from error
+            errors = [
+                _reasons_refusal(reasons[start:end], a.stream_id, a.expected_version, claim - start, a.once)
+                for a, (start, claim, end) in zip(appends, spans, strict=True)
+            ]
+            if not any(errors):
+                raise refusal(appends[0].stream_id, "TransactionCanceled without a reason") from error
+            raise AppendsRefused(errors) from error
+        return [event for append in appends for event in self._stored_all(append)]
+
+    def _items(self, append: Append) -> tuple[list[dict[str, Any]], int]:
+        """The append's transaction items, in order (version check, events, claims, changes, snapshot), and the
+        index of its first claim."""
+        stream_id, expected_version, events = append.stream_id, append.expected_version, append.events
+        changes, snapshot = append.changes, append.snapshot
         items: list[dict[str, Any]] = []
         if events and expected_version > 0 and not version_pinned(expected_version, changes, snapshot):
             # The stream must be exactly at expected_version: no gaps from a stale or invented number.
@@ -247,7 +311,9 @@ class DynamoDBEventStore:
             item = event_item(stream_id, version, event, self._schemas.current(event.event_type))
             items.append({"Put": {**self._absent(), "Item": _to_attr(item)}})
         first_claim = len(items)
-        items.extend({"Put": {**self._absent(), "Item": _to_attr({PK: name, SK: SNAPSHOT_VERSION})}} for name in once)
+        items.extend(
+            {"Put": {**self._absent(), "Item": _to_attr({PK: name, SK: SNAPSHOT_VERSION})}} for name in append.once
+        )
         items.extend(_item_write(change).transact_item() for change in changes)
         if snapshot is not None:
             state = {
@@ -259,17 +325,12 @@ class DynamoDBEventStore:
                 "state": _json(snapshot.state),
             }
             items.append({"Put": {"TableName": self._table, "Item": _to_attr(state), **_replacing(snapshot)}})
-        if not items:
-            return []
-        if len(items) > MAX_ITEMS_PER_APPEND:
-            raise ValueError(f"an append writes at most {MAX_ITEMS_PER_APPEND} items")
-        try:
-            self._client.transact_write_items(TransactItems=items)
-        except ClientError as error:
-            raise _refused(error, stream_id, expected_version, first_claim, once) from error
+        return items, first_claim
+
+    def _stored_all(self, append: Append) -> list[StoredEvent]:
         return [
-            _stored(stream_id, expected_version + offset, event, self._schemas.current(event.event_type))
-            for offset, event in enumerate(events, start=1)
+            _stored(append.stream_id, append.expected_version + offset, event, self._schemas.current(event.event_type))
+            for offset, event in enumerate(append.events, start=1)
         ]
 
     def start_streams(self, streams: Sequence[tuple[str, Sequence[NewEvent]]]) -> list[StoredEvent]:
@@ -288,7 +349,7 @@ class DynamoDBEventStore:
         try:
             self._client.transact_write_items(TransactItems=items)
         except ClientError as error:
-            reasons = [r.get("Code", "None") for r in error.response.get("CancellationReasons") or []]
+            reasons = _reason_codes(error)
             taken = [owners[i] for i, reason in enumerate(reasons) if reason == "ConditionalCheckFailed"]
             if taken:
                 raise StreamsExist(list(dict.fromkeys(taken))) from error

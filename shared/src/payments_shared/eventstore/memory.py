@@ -20,6 +20,8 @@ from typing import Any
 
 from payments_shared.eventstore.port import (
     MAX_ITEMS_PER_APPEND,
+    Append,
+    AppendsRefused,
     ConcurrencyConflict,
     DuplicateRecord,
     NewEvent,
@@ -145,6 +147,7 @@ class InMemoryEventStore:
         self._read_seconds = read_seconds
         self._in_flight: set[ItemKey] = set()
         self._cancellations: list[str] = []
+        self._stream_cancellations: dict[str, list[str]] = {}  # stream -> reasons for its next transactions
         self.conflicts = 0  # appends cancelled by an overlapping transaction
         self._lock = threading.Lock()
         self._streams: dict[str, list[StoredEvent]] = {}
@@ -182,6 +185,8 @@ class InMemoryEventStore:
                 self.conflicts += 1
                 raise refusal(stream_id, "TransactionConflict")
             self._check(stream_id, expected_version, events, once, writes, snapshot)
+            if self._stream_cancellations.get(stream_id):  # after its conditions, which outrank it
+                raise refusal(stream_id, self._stream_cancellations[stream_id].pop(0))
             self._in_flight |= items
         try:
             # DynamoDB's two-phase commit: the items stay locked while the transaction is in flight, and
@@ -201,6 +206,64 @@ class InMemoryEventStore:
     def record(self, changes: Sequence[ViewChange], once: str, *more: str) -> None:
         self.append(once, 0, [], changes, once=[once, *more])
 
+    def append_many(self, appends: Sequence[Append]) -> list[StoredEvent]:
+        writes = [[_row_write(change) for change in append.changes] for append in appends]
+        named = [
+            _items(a.stream_id, a.expected_version, a.events, w, a.snapshot, a.once)
+            for a, w in zip(appends, writes, strict=True)
+        ]
+        every = [item for items in named for item in items]
+        if not every:
+            return []
+        if len(every) > MAX_ITEMS_PER_APPEND:
+            raise ValueError(f"a transaction writes at most {MAX_ITEMS_PER_APPEND} items")
+        if len(set(every)) < len(every):  # DynamoDB refuses a transaction naming one item twice, whatever it writes
+            raise refusal(appends[0].stream_id, "ValidationException")
+        with self._lock:
+            # As DynamoDB's CancellationReasons: a reason per append whose items caused one, None for the others; a
+            # failed condition outranks any other reason on the same append.
+            errors: list[Exception | None] = [None] * len(appends)
+            for i, (append, own) in enumerate(zip(appends, writes, strict=True)):
+                try:
+                    self._check(
+                        append.stream_id,
+                        append.expected_version,
+                        append.events,
+                        append.once,
+                        own,
+                        append.snapshot,
+                    )
+                except (ConcurrencyConflict, DuplicateRecord) as failed:
+                    errors[i] = failed
+                    continue
+                if self._stream_cancellations.get(append.stream_id):
+                    errors[i] = refusal(append.stream_id, self._stream_cancellations[append.stream_id].pop(0))
+                elif self._in_flight & set(named[i]):
+                    errors[i] = refusal(append.stream_id, "TransactionConflict")
+                    self.conflicts += 1
+            if self._cancellations:  # the next transaction, whatever it names: at its first item
+                reason = self._cancellations.pop(0)
+                errors[0] = errors[0] or refusal(appends[0].stream_id, reason)
+            if any(errors):
+                raise AppendsRefused(errors)
+            self._in_flight |= set(every)
+        try:
+            time.sleep(self._transaction_seconds)
+            with self._lock:
+                stored = [
+                    event
+                    for a, w in zip(appends, writes, strict=True)
+                    for event in self._commit(a.stream_id, a.expected_version, a.events, w, a.snapshot, a.once)
+                ]
+                subscribers = list(self._subscribers)
+        finally:
+            with self._lock:
+                self._in_flight -= set(every)
+        for notify in subscribers:
+            for event in stored:
+                notify(event)
+        return stored
+
     def start_streams(self, streams: Sequence[tuple[str, Sequence[NewEvent]]]) -> list[StoredEvent]:
         named = [("", ((stream_id, v),)) for stream_id, events in streams for v in range(1, len(events) + 1)]
         if not named:
@@ -219,6 +282,9 @@ class InMemoryEventStore:
             taken = [stream_id for stream_id, events in streams if events and self._streams.get(stream_id)]
             if taken:
                 raise StreamsExist(taken)
+            cancelled = next((stream for stream, _ in streams if self._stream_cancellations.get(stream)), None)
+            if cancelled is not None:  # a failed condition outranks it, as in append_many
+                raise refusal(cancelled, self._stream_cancellations[cancelled].pop(0))
             self._in_flight |= items
         try:
             time.sleep(self._transaction_seconds)
@@ -239,6 +305,12 @@ class InMemoryEventStore:
         """Cancel the next appends, one per reason, as DynamoDB would (e.g. "ThrottlingError")."""
         with self._lock:
             self._cancellations.extend(reasons)
+
+    def cancel_stream(self, stream_id: str, *reasons: str) -> None:
+        """Cancel the next transactions naming this stream, one per reason, at its items (a transaction of several
+        appends names it as the cause for this one only, as DynamoDB's CancellationReasons would)."""
+        with self._lock:
+            self._stream_cancellations.setdefault(stream_id, []).extend(reasons)
 
     def _check(
         self,

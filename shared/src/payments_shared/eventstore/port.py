@@ -82,6 +82,21 @@ class StoreRejected(Exception):
         self.reason = reason
 
 
+class AppendsRefused(Exception):
+    """A transaction of several appends was cancelled; nothing of it was written.
+
+    `errors`: for each append, in order, what refused it (ConcurrencyConflict or DuplicateRecord for a condition
+    that failed on one of its items, StoreUnavailable or StoreRejected for another reason on one of them), or None
+    when none of its items was the cause (DynamoDB's CancellationReasons: one per item, in the request's order,
+    a null code for an item that caused nothing). At least one is not None.
+    """
+
+    def __init__(self, errors: Sequence[Exception | None]) -> None:
+        named = [type(error).__name__ for error in errors if error is not None]
+        super().__init__(f"{len(named)} of {len(errors)} appends refused ({', '.join(sorted(set(named)))})")
+        self.errors = tuple(errors)
+
+
 def refusal(stream_id: str, reason: str) -> StoreUnavailable | StoreRejected:
     """The error for a cancellation reason other than a failed condition."""
     if reason in RETRYABLE_REASONS or reason in RETRYABLE_ERRORS:
@@ -165,6 +180,25 @@ def version_pinned(expected_version: int, changes: Sequence[ViewChange], snapsho
 
 
 @dataclass(frozen=True)
+class Append:
+    """One stream's append, as EventStore.append takes it, for a transaction of several (append_many)."""
+
+    stream_id: str
+    expected_version: int
+    events: Sequence[NewEvent]
+    changes: Sequence[ViewChange] = ()
+    snapshot: Snapshot | None = None
+    once: Sequence[str] = ()
+
+    def items(self) -> int:
+        """The items its transaction names (DynamoDB's 100 per transaction): the version check (unless a guard
+        or the replaced snapshot pins the version), an item per event, per claim, per change, the snapshot."""
+        expected, events = self.expected_version, self.events
+        checked = bool(events) and expected > 0 and not version_pinned(expected, self.changes, self.snapshot)
+        return int(checked) + len(events) + len(self.once) + len(self.changes) + int(self.snapshot is not None)
+
+
+@dataclass(frozen=True)
 class StreamSlice:
     """What `load` returns: the latest snapshot (if any) and the events after it."""
 
@@ -197,6 +231,17 @@ class EventStore(Protocol):
         claimed before (kept forever), StoreUnavailable when refused for a passing reason (a concurrent
         transaction on a common item, throttling) and StoreRejected otherwise; in every case nothing is
         written.
+        """
+        ...
+
+    def append_many(self, appends: Sequence[Append]) -> list[StoredEvent]:
+        """Several streams' appends (each as `append` writes it) in one transaction, all or nothing: the events
+        stored, in the appends' order. No two may name one item (DynamoDB refuses that whole: StoreRejected), and
+        together they name at most MAX_ITEMS_PER_APPEND items (else ValueError, nothing sent).
+
+        Raises AppendsRefused, naming what refused each append, when the transaction is cancelled (a condition
+        failed, a conflict or throttling on some item, a validation of an item), StoreUnavailable or StoreRejected
+        when the whole request is refused (throttled, malformed); in every case nothing is written.
         """
         ...
 

@@ -18,24 +18,31 @@ The one dedupe rule: **a command takes effect at most once.**
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Generic
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
 
 from payments_shared.decider import C, Decider, S
 from payments_shared.domain_events import DomainEvent
+from payments_shared.events import TraceContext
 from payments_shared.eventstore.port import (
+    MAX_ITEMS_PER_APPEND,
+    Append,
+    AppendsRefused,
     ConcurrencyConflict,
     DuplicateRecord,
     EventStore,
     NewEvent,
     Snapshot,
+    StoreRejected,
     StoreUnavailable,
     StreamsExist,
     ViewChange,
 )
 from payments_shared.observability.propagation import current_trace_context
 from payments_shared.retry import DEFAULT_RETRY, RetryPolicy, retry
+
+K = TypeVar("K", bound=Hashable)
 
 
 @dataclass(frozen=True)
@@ -65,6 +72,24 @@ class Decision(Generic[S]):
 
 def _no_changes(_: Decision[S]) -> Sequence[ViewChange]:
     return ()
+
+
+def _at_once(work: Callable[[], Decision[S]]) -> Decision[S]:
+    return work()
+
+
+@dataclass(frozen=True)
+class Presumed(Generic[S, C]):
+    """A command of a queue batch for presume_batch: handle's arguments, the trace its events carry, and `within`,
+    which runs its own reads and writes (when the batch's write cannot stand for it) in its message's context."""
+
+    stream_id: str
+    command: C
+    cause: Cause
+    presume: tuple[S, int] | None
+    changes: Callable[[Decision[S]], Sequence[ViewChange]] = _no_changes
+    trace: TraceContext = field(default_factory=TraceContext)
+    within: Callable[[Callable[[], Decision[S]]], Decision[S]] = _at_once
 
 
 class Repository(Generic[S, C]):
@@ -221,6 +246,98 @@ class Repository(Generic[S, C]):
             for stream_id, _ in commands
         ]
 
+    def start_batch(
+        self, messages: Sequence[tuple[Sequence[tuple[str, C]], Cause, TraceContext]]
+    ) -> list[list[Decision[S]] | Exception]:
+        """start_each for each message of a queue batch (its commands, its cause, the trace its events carry), all
+        written in as few transactions as DynamoDB allows (write_batch) instead of one per message.
+
+        Per message, in order: its decisions in its commands' order (a stream that exists, or that an earlier
+        message of the batch started, is "already done": Decision.duplicate, unread), or the exception that left
+        it unwritten (what `decide` raised, a refusal of its own item, passing refusals that outlasted the
+        retries). A message's streams are written together or not at all, as start_each writes them.
+        """
+        initial = self._decider.initial
+        decided: list[list[tuple[str, tuple[DomainEvent, ...]]] | Exception] = []
+        appends: list[tuple[int, Append]] = []
+        where: dict[tuple[int, str], int] = {}  # (message, stream) -> its append's index
+        for n, (commands, cause, trace) in enumerate(messages):
+            try:
+                mine = [(stream_id, tuple(self._decider.decide(command, initial))) for stream_id, command in commands]
+            except Exception as error:  # noqa: BLE001 - this message's own fault, as when decided alone
+                decided.append(error)
+                continue
+            decided.append(mine)
+            for stream_id, events in mine:
+                if events and (n, stream_id) not in where:
+                    where[(n, stream_id)] = len(appends)
+                    ids = (cause.correlation_id, cause.causation_id)
+                    new = [NewEvent(e.event_type, e.data, *ids, trace=trace) for e in events]
+                    appends.append((n, Append(stream_id, 0, new)))
+        written = write_batch(self._store, appends, self._retry_policy)
+        outcomes: list[list[Decision[S]] | Exception] = []
+        for n, message in enumerate(decided):
+            if isinstance(message, Exception) or n in written.failed:
+                outcomes.append(message if isinstance(message, Exception) else written.failed[n])
+                continue
+            decisions: list[Decision[S]] = []
+            for stream_id, events in message:
+                if where.get((n, stream_id)) in written.refused:
+                    decisions.append(Decision(stream_id, initial, 0, (), duplicate=True))
+                else:
+                    decisions.append(Decision(stream_id, self._decider.fold(initial, events), len(events), events))
+            outcomes.append(decisions)
+        return outcomes
+
+    def presume_batch(self, commands: Sequence[Presumed[S, C]]) -> list[Decision[S] | Exception]:
+        """handle(presume=...) for a queue batch's commands, each on its own stream: the decisions taken on their
+        presumptions are written in one transaction (write_batch), not one each.
+
+        A command whose presumption was refused by its guard (ConditionalCheckFailed: the stream is elsewhere), on
+        which nothing is new or that `decide` refused, or that presumes nothing, is then read and decided on as
+        handle does (within its own context); the others are written again without it. Per command, in order: its
+        decision, or the exception that left it undone (raised by its own read and decide, a refusal of its own
+        item, passing refusals that outlasted the retries).
+        """
+        if len({presumed.stream_id for presumed in commands}) < len(commands):
+            raise ValueError("one command per stream in a batch: the next one decides on what the first wrote")
+        outcomes: list[Decision[S] | Exception | None] = [None] * len(commands)
+        decided: dict[int, Decision[S]] = {}
+        appends: list[tuple[int, Append]] = []
+        for n, presumed in enumerate(commands):
+            if presumed.presume is None:
+                continue
+            state, version = presumed.presume
+            try:
+                events = tuple(self._decider.decide(presumed.command, state))
+            except Exception:  # noqa: BLE001, S112 - refused on a presumed state: the stream itself decides, read below
+                continue
+            if not events:
+                continue  # nothing new on the presumption: only the stream itself can say so
+            folded = self._decider.fold(state, events)
+            decision = Decision(presumed.stream_id, folded, version + len(events), events, presumed=True)
+            ids = (presumed.cause.correlation_id, presumed.cause.causation_id)
+            new = [NewEvent(e.event_type, e.data, *ids, trace=presumed.trace) for e in events]
+            appends.append((n, Append(presumed.stream_id, version, new, presumed.changes(decision))))
+            decided[n] = decision
+        written = write_batch(self._store, appends, self._retry_policy)
+        for index, (n, _) in enumerate(appends):
+            if index in written.written:
+                outcomes[n] = decided[n]
+            elif n in written.failed:
+                outcomes[n] = written.failed[n]
+        for n, presumed in enumerate(commands):
+            if outcomes[n] is not None:
+                continue
+            handled = functools.partial(
+                self.handle, presumed.stream_id, presumed.command, presumed.cause, changes=presumed.changes
+            )
+            try:
+                outcomes[n] = presumed.within(handled)
+            except Exception as error:  # noqa: BLE001 - this command's own failure: its message alone comes back
+                outcomes[n] = error
+        return [outcome for outcome in outcomes if outcome is not None]
+
     def _save(
         self,
         stream_id: str,
@@ -300,3 +417,109 @@ def record_each_once(
             continue
         return pending
     return []
+
+
+@dataclass
+class BatchWritten(Generic[K]):
+    """What write_batch did with a batch's appends (by their index in the batch) and their owners (the messages
+    they answer)."""
+
+    written: set[int] = field(default_factory=set)
+    refused: dict[int, ConcurrencyConflict | DuplicateRecord] = field(default_factory=dict)  # a condition failed
+    failed: dict[K, Exception] = field(default_factory=dict)  # owners none of whose remaining appends was written
+
+
+def write_batch(
+    store: EventStore, appends: Sequence[tuple[K, Append]], retry_policy: RetryPolicy = DEFAULT_RETRY
+) -> BatchWritten[K]:
+    """Several owners' appends (a queue batch's messages', each owner's written together or not at all) in as few
+    transactions as DynamoDB allows: at most MAX_ITEMS_PER_APPEND items each, never one item twice (an append on a
+    stream another append of the transaction names goes to the next one, after it), owners in order.
+
+    A cancelled transaction is written again without what refused it, so nothing is lost and no owner waits on
+    another's fault: an append whose condition failed is `refused` (the caller knows what that means: posted
+    before, or the state it presumed is not the stream's); an owner with an append refused for another reason
+    (a validation of its item) `failed` and its other appends are left out; passing refusals (a conflict,
+    throttling) are retried with the policy's pauses, and when they persist the owners they named fail. A whole
+    request refused for a reason no retry fixes (DynamoDB names no item: too large, one item twice) is written
+    again one owner per transaction, so only the owner at fault fails."""
+    result: BatchWritten[K] = BatchWritten()
+    owners: dict[K, list[tuple[int, Append]]] = {}
+    for index, (owner, append) in enumerate(appends):
+        owners.setdefault(owner, []).append((index, append))
+    transactions: list[list[tuple[int, K, Append]]] = []
+    for owner, own in owners.items():
+        items, streams = sum(append.items() for _, append in own), {append.stream_id for _, append in own}
+        if items > MAX_ITEMS_PER_APPEND:
+            result.failed[owner] = ValueError(f"an owner's appends name {items} items, over a transaction's")
+            continue
+        last = transactions[-1] if transactions else None
+        if (
+            last is None
+            or sum(append.items() for _, _, append in last) + items > MAX_ITEMS_PER_APPEND
+            or streams & {append.stream_id for _, _, append in last}
+        ):
+            transactions.append(last := [])
+        last.extend((index, owner, append) for index, append in own)
+    for transaction in transactions:
+        _write_transaction(store, transaction, retry_policy, result, split=True)
+    return result
+
+
+def _write_transaction(
+    store: EventStore,
+    transaction: list[tuple[int, K, Append]],
+    retry_policy: RetryPolicy,
+    result: BatchWritten[K],
+    *,
+    split: bool,
+) -> None:
+    pending = list(transaction)
+    while pending:  # each pass writes the rest, or leaves out at least one append: this ends
+        passing: set[int] = set()  # the appends the last attempt's passing refusal named
+        attempt = functools.partial(_attempt_batch, store, list(pending), passing)
+        try:
+            retry(attempt, on=(StoreUnavailable,), policy=retry_policy)
+        except AppendsRefused as refused:
+            rejected: dict[K, Exception] = {}
+            for (index, owner, _), error in zip(pending, refused.errors, strict=True):
+                if isinstance(error, ConcurrencyConflict | DuplicateRecord):
+                    result.refused[index] = error
+                elif isinstance(error, StoreRejected):
+                    rejected.setdefault(owner, error)
+            result.failed.update(rejected)
+            left = [(i, owner, a) for i, owner, a in pending if i not in result.refused and owner not in rejected]
+            if len(left) == len(pending):  # nothing named: never loop on it
+                result.failed.update({owner: refused for _, owner, _ in pending})
+                return
+            pending = left
+            continue
+        except StoreUnavailable as unavailable:  # the attempts ran out
+            named = {owner for i, owner, _ in pending if i in passing} or {owner for _, owner, _ in pending}
+            result.failed.update({owner: unavailable for owner in named})
+            pending = [(i, owner, a) for i, owner, a in pending if owner not in named]
+            continue
+        except StoreRejected as rejected:  # the whole request: no item named
+            owners = list(dict.fromkeys(owner for _, owner, _ in pending))
+            if not split or len(owners) == 1:
+                result.failed.update({owner: rejected for owner in owners})
+                return
+            for owner in owners:
+                alone = [(i, o, a) for i, o, a in pending if o == owner]
+                _write_transaction(store, alone, retry_policy, result, split=False)
+            return
+        result.written.update(index for index, _, _ in pending)
+        return
+
+
+def _attempt_batch(store: EventStore, pending: list[tuple[int, K, Append]], passing: set[int], _: int) -> None:
+    """One attempt at a transaction of appends; a cancellation for passing reasons only is StoreUnavailable (retried
+    whole), its appends noted in `passing`."""
+    passing.clear()
+    try:
+        store.append_many([append for _, _, append in pending])
+    except AppendsRefused as refused:
+        if all(error is None or isinstance(error, StoreUnavailable) for error in refused.errors):
+            passing.update(i for (i, _, _), error in zip(pending, refused.errors, strict=True) if error)
+            raise StoreUnavailable(pending[0][2].stream_id, str(refused)) from refused
+        raise

@@ -23,6 +23,26 @@ def function_name(context: Any) -> str:
     return str(getattr(context, "function_name", "") or "")
 
 
+def _take_cold_start() -> bool:
+    global _cold_start
+    with _cold_start_lock:
+        cold, _cold_start = _cold_start, False
+    return cold
+
+
+def start_invocation_span(
+    name: str,
+    kind: SpanKind,
+    parent: Context | None = None,
+    attributes: dict[str, Any] | None = None,
+    links: Sequence[Link] = (),
+) -> Span:
+    """A root span as invocation_span opens it, started without becoming current: for a record of a batch whose
+    work is done in turns, batch-wide writes between them (trace.use_span enters it; the caller ends it)."""
+    attrs = {"faas.coldstart": _take_cold_start(), **(attributes or {})}
+    return tracer().start_span(name, context=parent, kind=kind, attributes=attrs, links=links)
+
+
 @contextmanager
 def invocation_span(
     name: str,
@@ -36,11 +56,8 @@ def invocation_span(
     Under the Dynatrace layer the OneAgent already owns a recording span for the invocation; it is
     marked too, so Dynatrace shows the invocation as failed (the seed's root-span lesson).
     """
-    global _cold_start
     outer = trace.get_current_span()
-    with _cold_start_lock:
-        cold, _cold_start = _cold_start, False
-    attrs = {"faas.coldstart": cold, **(attributes or {})}
+    attrs = {"faas.coldstart": _take_cold_start(), **(attributes or {})}
     with tracer().start_as_current_span(
         name,
         kind=kind,

@@ -1,12 +1,19 @@
 """The initializer's consumer of the finalizer's PaymentStatusUpdated, PaymentActionRequired,
 RefundStatusUpdated and DisputeStatusUpdated (its queue): record the outcome on the order, that the buyer must
 authenticate first, a refund's answer, or a dispute's status. When an order becomes final, how long the buyer
-waited since the order was accepted (TimeToFinalStatus, the SLO's and the alarms' figure)."""
+waited since the order was accepted (TimeToFinalStatus, the SLO's and the alarms' figure).
+
+A queue batch's first-charge outcomes are written in one transaction, unread (InitializerApp.record_outcomes); one
+refused by its order's row (a duplicate, an order not as presumed) is then read and decided on alone, and a record
+whose write fails for a reason of its own comes back alone (the partial batch response)."""
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
+from initializer.app import OutcomeCommand, OutcomeMessage
 from initializer.domain.commands import (
     FirstCharge,
     RecordDisputeStatus,
@@ -28,10 +35,8 @@ from payments_shared.contracts import (
 )
 from payments_shared.events import EventEnvelope
 from payments_shared.eventstore.repository import Cause
-from payments_shared.lambda_entry.queue import queue_entry
+from payments_shared.lambda_entry.queue import QueuedRecord, queue_batch_entry
 from payments_shared.observability.metrics import MetricUnit, build_metrics
-
-OutcomeCommand = RecordPaymentOutcome | RecordPaymentAction | RecordRefundOutcome | RecordDisputeStatus
 
 
 def outcome_command(envelope: EventEnvelope) -> tuple[OutcomeCommand, Cause]:
@@ -93,21 +98,36 @@ def time_to_final_ms(order: PaymentOrder | None, now: datetime) -> float | None:
     return (now - order.created_at).total_seconds() * 1000
 
 
-def _record_outcome(envelope: EventEnvelope) -> None:
-    if envelope.event_type not in (
-        PAYMENT_STATUS_UPDATED,
-        PAYMENT_ACTION_REQUIRED,
-        REFUND_STATUS_UPDATED,
-        DISPUTE_STATUS_UPDATED,
-    ):
-        return
-    command, cause = outcome_command(envelope)
-    recorded = container.app().record_outcome(command, cause)
-    if isinstance(command, RecordRefundOutcome | RecordDisputeStatus):
-        return  # a refund's answer or a dispute: the payment was final long before
-    waited_ms = time_to_final_ms(recorded, datetime.now(UTC))
-    if waited_ms is not None:
-        metrics.add_metric(name="TimeToFinalStatus", unit=MetricUnit.Milliseconds, value=waited_ms)
+RECORDED = (PAYMENT_STATUS_UPDATED, PAYMENT_ACTION_REQUIRED, REFUND_STATUS_UPDATED, DISPUTE_STATUS_UPDATED)
 
 
-handler = queue_entry(_record_outcome, logger=logger, metrics=metrics)
+def _record_outcomes(records: Sequence[QueuedRecord]) -> list[None | Exception]:
+    """The batch's outcomes recorded together (InitializerApp.record_outcomes: the first charges' in one write);
+    malformed data fails only its record, before any I/O."""
+    outcomes: list[None | Exception] = [None] * len(records)
+    messages: list[OutcomeMessage] = []
+    positions: list[int] = []
+    for n, record in enumerate(records):
+        if record.envelope.event_type not in RECORDED:
+            continue
+        try:
+            command, cause = record.run(functools.partial(outcome_command, record.envelope))
+        except Exception as malformed:  # noqa: BLE001 - this record's own fault: it alone comes back
+            outcomes[n] = malformed
+            continue
+        messages.append(OutcomeMessage(command, cause, record.trace(), record.run))
+        positions.append(n)
+    recorded = container.app().record_outcomes(messages) if messages else []
+    now = datetime.now(UTC)
+    for n, message, result in zip(positions, messages, recorded, strict=True):
+        if isinstance(result, Exception):
+            outcomes[n] = result
+        elif not isinstance(message.command, RecordRefundOutcome | RecordDisputeStatus):
+            # A refund's answer or a dispute: the payment was final long before.
+            waited_ms = time_to_final_ms(result, now)
+            if waited_ms is not None:
+                metrics.add_metric(name="TimeToFinalStatus", unit=MetricUnit.Milliseconds, value=waited_ms)
+    return outcomes
+
+
+handler = queue_batch_entry(_record_outcomes, logger=logger, metrics=metrics)

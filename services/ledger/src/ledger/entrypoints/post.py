@@ -3,9 +3,15 @@ queue: all four are the finalizer's), and of the wallet's PayoutPaid (its own qu
 of the business event each tells of (a capture and the PSP's fee on it, a refund, a refund's reversal, a dispute, a
 dispute won, a payout, the PSP's payout to our bank or its failure) to its journal, once. A SUCCESS that carries the
 PSP's fee books two entries, each on its own stream, in one write: a redelivery finds both posted (and one after only
-the first was posted, by code that wrote them one at a time, posts the second)."""
+the first was posted, by code that wrote them one at a time, posts the second). A queue batch's entries are all
+written in one transaction (LedgerApp.post_batch): a record whose entries were posted before costs the batch one
+refused write, after which the rest is written without it; a record whose write fails for a reason of its own comes
+back alone (the partial batch response)."""
 
 from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
 
 from ledger.domain.journal import (
     DISPUTE_ENTRIES,
@@ -13,6 +19,7 @@ from ledger.domain.journal import (
     PSP_PAYOUT_ENTRIES,
     REFUND_ENTRIES,
     EntryType,
+    JournalEntryPosted,
     PostEntry,
 )
 from ledger.runtime import SERVICE, container, logger
@@ -29,7 +36,7 @@ from payments_shared.contracts import (
 )
 from payments_shared.events import EventEnvelope
 from payments_shared.eventstore.repository import Cause
-from payments_shared.lambda_entry.queue import queue_entry
+from payments_shared.lambda_entry.queue import QueuedRecord, queue_batch_entry
 from payments_shared.observability.metrics import MetricUnit, build_metrics
 
 metrics = build_metrics(SERVICE)
@@ -101,9 +108,29 @@ def _psp_payout(envelope: EventEnvelope) -> PostEntry:
     return PostEntry(entry_type, data.payout_id, "", "", data.money(), str(envelope.event_id))
 
 
-def _post(envelope: EventEnvelope) -> None:
-    commands, cause = post_commands(envelope)
-    posted = container.app().post_each(commands, cause) if commands else []
+def _post(records: Sequence[QueuedRecord]) -> list[list[JournalEntryPosted] | Exception]:
+    """Each record's entries, decided in its own span (malformed data fails only it, before any I/O), posted
+    together; per record, the entries posted now or what failed it."""
+    outcomes: list[list[JournalEntryPosted] | Exception] = [[] for _ in records]
+    messages, positions = [], []
+    for n, record in enumerate(records):
+        try:
+            commands, cause = record.run(functools.partial(post_commands, record.envelope))
+        except Exception as malformed:  # noqa: BLE001 - this record's own fault: it alone comes back
+            outcomes[n] = malformed
+            continue
+        if commands:
+            messages.append((commands, cause, record.trace()))
+            positions.append(n)
+    for n, posted in zip(positions, container.app().post_batch(messages) if messages else [], strict=True):
+        outcomes[n] = posted
+    for record, outcome in zip(records, outcomes, strict=True):
+        if not isinstance(outcome, Exception):
+            record.run(functools.partial(_log_posted, outcome))
+    return outcomes
+
+
+def _log_posted(posted: list[JournalEntryPosted]) -> None:
     if not posted:
         logger.info("nothing to post (failed payment or refund, or already posted)")
         return
@@ -112,4 +139,4 @@ def _post(envelope: EventEnvelope) -> None:
         logger.info("journal entry posted", extra={"entry_type": entry.entry_type, "postings": len(entry.postings)})
 
 
-handler = queue_entry(_post, logger=logger, metrics=metrics)
+handler = queue_batch_entry(_post, logger=logger, metrics=metrics)
