@@ -373,11 +373,14 @@ def test_stripes_webhook_is_the_webhook_functions_own_url_open_to_anyone_through
     assert lambdas.get_function_concurrency(FunctionName=name)["ReservedConcurrentExecutions"] == 200
     policy = lambdas.get_policy(FunctionName=name, Qualifier=WEBHOOK_URL.qualifier)["Policy"]
     statements = json.loads(policy)["Statement"]
-    [url] = [s for s in statements if s["Action"] == "lambda:InvokeFunctionUrl"]
-    assert url["Principal"] in ("*", {"AWS": "*"}) and url["Resource"].endswith(f"function:{name}:live")
-    # AddPermission's FunctionUrlAuthType, as moto records it (AWS: Condition StringEquals lambda:FunctionUrlAuthType).
-    condition = url.get("Condition", {}).get("StringEquals", {}).get("lambda:FunctionUrlAuthType")
-    assert url.get("FunctionUrlAuthType", condition) == "NONE"
+    # One statement on AWS (the module's, under the id the provider's own would take); moto appends the provider's too.
+    urls = [s for s in statements if s["Action"] == "lambda:InvokeFunctionUrl"]
+    assert urls and {s["Sid"] for s in urls} == {"FunctionURLAllowPublicAccess"}
+    for url in urls:
+        assert url["Principal"] in ("*", {"AWS": "*"}) and url["Resource"].endswith(f"function:{name}:live")
+        # AddPermission's FunctionUrlAuthType as moto records it (AWS: Condition StringEquals on it).
+        condition = url.get("Condition", {}).get("StringEquals", {}).get("lambda:FunctionUrlAuthType")
+        assert url.get("FunctionUrlAuthType", condition) == "NONE"
     assert not [s for s in statements if s["Action"] == "lambda:InvokeFunction" and "Condition" not in s]
     (alarm,) = aws("cloudwatch").describe_alarms(AlarmNames=[f"{name}-url-5xx-rate"])["MetricAlarms"]
     queried = [q["MetricStat"]["Metric"] for q in alarm["Metrics"] if "MetricStat" in q]

@@ -70,7 +70,6 @@ variable "error_rate_percent" {
 }
 
 locals {
-  statement_prefix = "FunctionUrl${replace(title(replace(var.qualifier, "/[^A-Za-z0-9]+/", " ")), " ", "")}"
   # The metrics of a URL on an alias: FunctionName and Resource = <function>:<alias> (urls-monitoring.html).
   url_dimensions = { FunctionName = var.function_name, Resource = "${var.function_name}:${var.qualifier}" }
 }
@@ -82,12 +81,16 @@ resource "aws_lambda_function_url" "this" {
   authorization_type = var.authorization_type
   invoke_mode        = var.invoke_mode
   # No cors block: a server-to-server caller, never a browser.
+
+  # The provider adds this statement itself when it creates a NONE URL (statement id FunctionURLAllowPublicAccess,
+  # left alone if it exists): created first under that id, it is the one statement, and it is in the state.
+  depends_on = [aws_lambda_permission.invoke_url]
 }
 
 # lambda:InvokeFunctionUrl for anyone, only through a URL of auth type NONE (AddPermission's FunctionUrlAuthType).
 resource "aws_lambda_permission" "invoke_url" {
   # checkov:skip=CKV_AWS_301:Public on purpose and only through the NONE URL (FunctionUrlAuthType condition): its caller is authenticated by the function (Stripe-Signature).
-  statement_id           = "${local.statement_prefix}InvokeUrl"
+  statement_id           = "FunctionURLAllowPublicAccess"
   action                 = "lambda:InvokeFunctionUrl"
   function_name          = var.function_name
   qualifier              = var.qualifier
@@ -104,7 +107,7 @@ resource "terraform_data" "invoke_function_via_url" {
     function     = var.function_name
     qualifier    = var.qualifier
     region       = var.region
-    statement_id = "${local.statement_prefix}InvokeFunction"
+    statement_id = "FunctionURLAllowInvokeAction"
   }
 
   provisioner "local-exec" {

@@ -27,8 +27,9 @@ run "anyone_may_invoke_the_url_only_through_auth_type_none" {
 
   assert {
     condition = (aws_lambda_permission.invoke_url.action == "lambda:InvokeFunctionUrl" && aws_lambda_permission.invoke_url.principal == "*"
-    && aws_lambda_permission.invoke_url.function_url_auth_type == "NONE" && aws_lambda_permission.invoke_url.qualifier == "live")
-    error_message = "lambda:InvokeFunctionUrl for *, conditioned on FunctionUrlAuthType NONE, on the alias"
+    && aws_lambda_permission.invoke_url.function_url_auth_type == "NONE" && aws_lambda_permission.invoke_url.qualifier == "live"
+    && aws_lambda_permission.invoke_url.statement_id == "FunctionURLAllowPublicAccess")
+    error_message = "lambda:InvokeFunctionUrl for *, conditioned on FunctionUrlAuthType NONE, on the alias, under the id the provider would add it with"
   }
   assert {
     condition     = length(terraform_data.invoke_function_via_url) == 0
@@ -43,7 +44,7 @@ run "the_invoke_function_statement_is_conditioned_on_the_url" {
   }
 
   assert {
-    condition     = length(terraform_data.invoke_function_via_url) == 1 && terraform_data.invoke_function_via_url[0].input.statement_id == "FunctionUrlLiveInvokeFunction"
+    condition     = length(terraform_data.invoke_function_via_url) == 1 && terraform_data.invoke_function_via_url[0].input.statement_id == "FunctionURLAllowInvokeAction"
     error_message = "lambda:InvokeFunction is added (October 2025 requirement)"
   }
 }
