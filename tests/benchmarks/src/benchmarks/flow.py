@@ -185,7 +185,7 @@ def run(
             # The payments' invocations: all but the API's reads (the harness polling).
             invocations = [i for i in stack.functions.invocations if not i.function.endswith("-api")]
             posts = [r for r in stack.api.requests if r.method == "POST"]
-            # Stripe's webhooks reach their function through its own URL, not the REST API (contracts/function_urls.json).
+            # Stripe's webhooks reach their function through its own URL (contracts/function_urls.json).
             url_requests = [r for url in stack.function_urls.values() for r in url.requests]
             local_ms = sum(i.duration_ms for i in invocations) + sum(r.integration_ms for r in posts)
             # API functions run for their POSTs only; the others (the Stripe webhook too) are in `invocations`.
