@@ -60,7 +60,8 @@ def test_no_query_string_means_no_query_parameters_and_cookies_come_in_their_own
     [
         ("application/json; charset=utf-8", True),  # Stripe's webhooks
         ("text/plain", True),
-        ("application/problem+json", True),
+        ("application/problem+json", False),  # not named text by AWS: assumed binary
+        ("application/x-www-form-urlencoded", False),
         ("application/octet-stream", False),
         ("image/png", False),
         (None, False),
