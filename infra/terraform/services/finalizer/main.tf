@@ -20,7 +20,9 @@ variable "stripe_webhook_secret_parameter" {
 # refuses what Stripe did not sign, and its reserved concurrency is the only bound on what it may spend. Stripe sends
 # about one webhook per payment (payment_intent.succeeded) and one per 3-D Secure step; each takes ~0.1–0.2 s (one
 # Query, a transaction when it settles): 200 carries 1,000 payments/s. Beyond it the URL answers 429 and Stripe
-# retries (a non-2xx is retried for up to three days).
+# retries: "Stripe automatically resends the undelivered events to your endpoint for up to three days"
+# (docs.stripe.com/webhooks/process-undelivered-events). Stripe asks only for an HTTPS endpoint URL
+# (docs.stripe.com/webhooks): nothing of API Gateway's is needed.
 variable "webhook_reserved_concurrency" {
   description = "Reserved concurrency of finalizer-webhook, the function behind Stripe's open webhook URL."
   type        = number
