@@ -27,7 +27,7 @@ run "anyone_may_invoke_the_url_only_through_auth_type_none" {
 
   assert {
     condition = (aws_lambda_permission.invoke_url.action == "lambda:InvokeFunctionUrl" && aws_lambda_permission.invoke_url.principal == "*"
-    && aws_lambda_permission.invoke_url.function_url_auth_type == "NONE" && aws_lambda_permission.invoke_url.qualifier == "live"
+      && aws_lambda_permission.invoke_url.function_url_auth_type == "NONE" && aws_lambda_permission.invoke_url.qualifier == "live"
     && aws_lambda_permission.invoke_url.statement_id == "FunctionURLAllowPublicAccess")
     error_message = "lambda:InvokeFunctionUrl for *, conditioned on FunctionUrlAuthType NONE, on the alias, under the id the provider would add it with"
   }
