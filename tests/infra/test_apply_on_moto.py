@@ -26,11 +26,11 @@ import pytest
 from devstack import resources  # the local stack reads the same consumers file as Terraform
 from devstack.moto_local import MotoServer
 from devstack.moto_local import client as aws  # the local stack's client: bounded retries
-
 from infra.rendered_iam import iam_document, render
 from infra.terraform_cli import run_terraform
+
 from payments_shared.event_patterns import load_pattern
-from payments_shared.topology import api_routes
+from payments_shared.topology import api_routes, function_urls
 from payments_testing.iam.deployed import POLICIES_FILE
 
 SERVICES = ("initializer", "finalizer", "ledger", "wallet", "notifier")
@@ -38,11 +38,13 @@ SERVICES = ("initializer", "finalizer", "ledger", "wallet", "notifier")
 STREAM_CONSUMERS = {
     function: resources.EVENT_STORES[service] for service, function in resources.STREAM_CONSUMERS.items()
 }
-# The routes the contract names (contracts/api_routes.json): the deployed API must serve exactly these. Stripe's
-# webhooks have no IAM (Stripe cannot sign with AWS credentials); the function verifies Stripe-Signature.
+# The routes the contract names (contracts/api_routes.json): the deployed API must serve exactly these, every one
+# with IAM. Stripe's webhooks (Stripe cannot sign with AWS credentials) are the finalizer-webhook function's own URL
+# (contracts/function_urls.json, auth type NONE); the function verifies Stripe-Signature.
 ROUTES = {f"{r.method} {r.path}" for r in api_routes() if r.authorization == "AWS_IAM"}
 SIGNED_BY_CALLER = {f"{r.method} {r.path}" for r in api_routes() if r.authorization == "NONE"}
-assert "POST /payments" in ROUTES and SIGNED_BY_CALLER == {"POST /webhooks/stripe"}
+assert "POST /payments" in ROUTES and SIGNED_BY_CALLER == set()
+WEBHOOK_URL = function_urls()["finalizer-webhook"]
 # Every function the five roots deploy.
 FUNCTIONS = {
     "initializer-api",
@@ -315,12 +317,10 @@ def rest_methods(api_id: str) -> dict[str, dict[str, Any]]:
     return described
 
 
-def test_every_api_route_requires_iam_auth_but_stripes_webhook(deployment: Deployment) -> None:
+def test_every_api_route_requires_iam_auth(deployment: Deployment) -> None:
     methods = rest_methods(deployment.platform["api_id"])
-    assert {route: m["authorizationType"] for route, m in methods.items()} == {
-        **dict.fromkeys(ROUTES, "AWS_IAM"),
-        **dict.fromkeys(SIGNED_BY_CALLER, "NONE"),
-    }
+    assert {route: m["authorizationType"] for route, m in methods.items()} == dict.fromkeys(ROUTES, "AWS_IAM")
+    assert f"{WEBHOOK_URL.method} {WEBHOOK_URL.path}" not in methods  # Stripe's webhook has its own URL
     for route, method in methods.items():
         integration = method["methodIntegration"]
         assert (integration["type"], integration["httpMethod"]) == ("AWS_PROXY", "POST"), route
@@ -347,9 +347,7 @@ def test_the_prod_stage_logs_at_info_without_bodies_with_detailed_metrics_and_js
         assert subscription["destinationArn"] == deployment.platform["firehose_arn"], group
 
 
-def test_the_resource_policy_denies_other_accounts_but_lets_anyone_reach_stripes_webhook(
-    deployment: Deployment,
-) -> None:
+def test_the_resource_policy_denies_other_accounts_on_every_route(deployment: Deployment) -> None:
     policy = json.loads(
         aws("apigateway").get_rest_api(restApiId=deployment.platform["api_id"])["policy"].replace('\\"', '"')
     )
@@ -357,9 +355,38 @@ def test_the_resource_policy_denies_other_accounts_but_lets_anyone_reach_stripes
     account = deployment.platform["kms_key_arn"].split(":")[4]
     deny = by_sid["NoOtherAccounts"]
     assert deny["Effect"] == "Deny" and deny["Condition"] == {"StringNotEquals": {"aws:PrincipalAccount": account}}
-    assert deny["NotResource"] == "execute-api:/*/POST/webhooks/stripe"
-    assert by_sid["CallersThatSignTheirOwnWay"]["Resource"] == "execute-api:/*/POST/webhooks/stripe"
+    assert deny["Resource"] == "execute-api:/*" and "NotResource" not in deny  # no route is open any more
+    assert "CallersThatSignTheirOwnWay" not in by_sid
     assert by_sid["CallersOfTheseAccounts"]["Principal"] == {"AWS": f"arn:aws:iam::{account}:root"}
+
+
+def test_stripes_webhook_is_the_webhook_functions_own_url_open_to_anyone_through_it_alone(
+    deployment: Deployment,
+) -> None:
+    lambdas, name = aws("lambda"), WEBHOOK_URL.function
+    config = lambdas.get_function_url_config(FunctionName=name, Qualifier=WEBHOOK_URL.qualifier)
+    assert (config["AuthType"], config["InvokeMode"]) == ("NONE", "BUFFERED") and not config.get("Cors")
+    shown = run_terraform(["output", "-json", "stripe_webhook_endpoint"], deployment.root("finalizer"))
+    endpoint = json.loads(shown.stdout)
+    assert endpoint == config["FunctionUrl"].rstrip("/") + WEBHOOK_URL.path  # what an operator registers at Stripe
+    # Its only bound: the function's reserved concurrency.
+    assert lambdas.get_function_concurrency(FunctionName=name)["ReservedConcurrentExecutions"] == 200
+    policy = lambdas.get_policy(FunctionName=name, Qualifier=WEBHOOK_URL.qualifier)["Policy"]
+    statements = json.loads(policy)["Statement"]
+    # One statement on AWS (the module's, under the id the provider's own would take); moto appends the provider's too.
+    urls = [s for s in statements if s["Action"] == "lambda:InvokeFunctionUrl"]
+    assert urls and {s["Sid"] for s in urls} == {"FunctionURLAllowPublicAccess"}
+    for url in urls:
+        assert url["Principal"] in ("*", {"AWS": "*"}) and url["Resource"].endswith(f"function:{name}:live")
+        # AddPermission's FunctionUrlAuthType as moto records it (AWS: Condition StringEquals on it).
+        condition = url.get("Condition", {}).get("StringEquals", {}).get("lambda:FunctionUrlAuthType")
+        assert url.get("FunctionUrlAuthType", condition) == "NONE"
+    assert not [s for s in statements if s["Action"] == "lambda:InvokeFunction" and "Condition" not in s]
+    (alarm,) = aws("cloudwatch").describe_alarms(AlarmNames=[f"{name}-url-5xx-rate"])["MetricAlarms"]
+    queried = [q["MetricStat"]["Metric"] for q in alarm["Metrics"] if "MetricStat" in q]
+    assert {m["MetricName"] for m in queried} == {"Url5xxCount", "UrlRequestCount"}
+    dimensions = {"FunctionName": name, "Resource": f"{name}:live"}
+    assert all({d["Name"]: d["Value"] for d in m["Dimensions"]} == dimensions for m in queried)
 
 
 def test_aws_metrics_stream_to_dynatrace_and_every_firehose_logs_its_delivery_errors(deployment: Deployment) -> None:
@@ -643,6 +670,7 @@ def test_every_alarm_notifies_the_environments_topic(deployment: Deployment) -> 
         "payments-logs-to-dynatrace-delivery",
         "payments-metrics-to-dynatrace-delivery",
         "finalizer-sweep-not-running",
+        "finalizer-webhook-url-5xx-rate",  # Stripe's webhook URL answering 5xx
         "payments-time-to-final-status",
         "notifier-deliveries-dlq-depth",  # webhook deliveries parked after every retry
         "notifier-deliveries-age",

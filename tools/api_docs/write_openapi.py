@@ -175,9 +175,19 @@ def with_problem_responses(document: dict[str, Any]) -> dict[str, Any]:
     return document
 
 
+# Said in every document: the one endpoint of ours that is not on this REST API.
+STRIPE_WEBHOOK = (
+    "Every route of this REST API requires IAM (SigV4). Stripe's webhooks are not on it: Stripe POSTs them to "
+    "/webhooks/stripe on the finalizer-webhook function's own Lambda function URL (contracts/function_urls.json, "
+    "auth type NONE; the finalizer root's stripe_webhook_endpoint output), where the function verifies "
+    "Stripe-Signature."
+)
+
+
 def document(service: str) -> str:
     resolver = importlib.import_module(f"{service}.entrypoints.api").api
     generated = json.loads(resolver.get_openapi_json_schema(title=APIS[service], version="1.0.0"))
+    generated.setdefault("info", {})["description"] = STRIPE_WEBHOOK
     return json.dumps(with_problem_responses(generated), indent=2) + "\n"
 
 

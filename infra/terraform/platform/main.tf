@@ -236,6 +236,8 @@ module "firehose" {
 
 locals {
   api_routes = jsondecode(file("${path.module}/../../../contracts/api_routes.json")).routes
+  # Functions with a URL of their own (Stripe's webhook): on the dashboard beside the API, not behind it.
+  function_urls = jsondecode(file("${path.module}/../../../contracts/function_urls.json")).function_urls
 }
 
 module "api" {
@@ -372,4 +374,7 @@ module "dashboard" {
   table_names    = ["initializer-events", "ShowMeTheMoney", "finalizer-events", "BreakingTheBank", "ledger-events", "LedgerAccounts", "wallet-events", "WalletBalances", "webhook-endpoints", "merchant-events", "webhook-deliveries"]
   rule_names     = ["finalizer", "initializer-outcome", "ledger", "wallet", "notifier"]
   dlq_names      = ["finalizer-dlq", "initializer-outcome-dlq", "ledger-dlq", "wallet-dlq", "notifier-dlq", "notifier-deliveries-dlq"]
+  # The API's functions and the functions with their own URL, from the contracts the API and the URLs are built from.
+  api_function_names = distinct([for r in local.api_routes : r.function])
+  function_urls      = [for function, url in local.function_urls : { function = function, qualifier = url.qualifier }]
 }

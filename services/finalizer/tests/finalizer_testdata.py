@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 import uuid
@@ -86,31 +87,54 @@ class Clock:
         return self.now.timestamp()
 
 
-def webhook_request(body: bytes, signature: str | None) -> dict[str, Any]:
-    """API Gateway's proxy event for Stripe's POST of a webhook (no IAM on this route: no principal)."""
-    headers = {"Content-Type": "application/json; charset=utf-8", "User-Agent": "Stripe/1.0"}
+def webhook_request(
+    body: bytes,
+    signature: str | None,
+    *,
+    method: str = "POST",
+    path: str = "/webhooks/stripe",
+    base64_body: bool = False,
+    content_type: str = "application/json; charset=utf-8",
+) -> dict[str, Any]:
+    """The function URL's event (payload format 2.0) for Stripe's POST of a webhook: header names lower-cased, no
+    principal (auth type NONE); the body base64-encoded when Lambda deems it binary."""
+    headers = {"content-type": content_type, "user-agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)"}
     if signature is not None:
-        headers["Stripe-Signature"] = signature
+        headers["stripe-signature"] = signature
     return {
-        "httpMethod": "POST",
-        "resource": "/webhooks/stripe",
-        "path": "/webhooks/stripe",
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": path,
+        "rawQueryString": "",
         "headers": headers,
-        "multiValueHeaders": {k: [v] for k, v in headers.items()},
-        "queryStringParameters": None,
-        "multiValueQueryStringParameters": None,
-        "pathParameters": None,
-        "requestContext": {"identity": {"sourceIp": "3.18.12.63"}, "httpMethod": "POST", "stage": "prod"},
-        "body": body.decode(),
-        "isBase64Encoded": False,
+        "requestContext": {
+            "accountId": "anonymous",
+            "apiId": "webhookurlid",
+            "domainName": "webhookurlid.lambda-url.eu-west-1.on.aws",
+            "domainPrefix": "webhookurlid",
+            "http": {
+                "method": method,
+                "path": path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": "3.18.12.63",
+                "userAgent": headers["user-agent"],
+            },
+            "requestId": str(uuid.uuid4()),
+            "routeKey": "$default",
+            "stage": "$default",
+            "time": "06/Dec/2026:12:00:00 +0000",
+            "timeEpoch": 1796558400000,
+        },
+        "body": base64.b64encode(body).decode() if base64_body else body.decode(),
+        "isBase64Encoded": base64_body,
     }
 
 
 def signed_webhook(
     psp: FakePsp, stripe_event: dict[str, Any], *, secret: str | None = None, at: float | None = None
 ) -> dict[str, Any]:
-    """The proxy event for Stripe's POST of this event, signed as Stripe signs it (with the endpoint's secret, or
-    another one; now, or at another time)."""
+    """The function URL's event for Stripe's POST of this event, signed as Stripe signs it (with the endpoint's
+    secret, or another one; now, or at another time)."""
     body = json.dumps(stripe_event).encode()
     signature = stripe_signature(body, secret or psp.webhook_secret, int(at if at is not None else time.time()))
     return webhook_request(body, signature)

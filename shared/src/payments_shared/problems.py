@@ -134,3 +134,12 @@ def problem_event_response(problem: Problem) -> dict[str, Any]:
         "body": json.dumps(problem.body()),
         "isBase64Encoded": False,
     }
+
+
+class MethodNotAllowed(Problem):
+    """A path that exists, asked with a method it does not answer (a function URL routes every method to its
+    function, which refuses the others itself)."""
+
+    status = 405
+    type = "urn:payments:problem:method-not-allowed"
+    title = "Method not allowed"

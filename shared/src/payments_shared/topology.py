@@ -2,7 +2,8 @@
 
 The local stack provisions these and the operator tool (tools/ops) addresses them; neither learns a name
 from the other. The queue settings and subscriptions are contracts/consumers.json, the API's routes
-contracts/api_routes.json; Terraform reads both too.
+contracts/api_routes.json, the functions with a URL of their own contracts/function_urls.json; Terraform reads
+them too.
 Functions never import this: they are told their tables and bus by their environment.
 """
 
@@ -30,6 +31,7 @@ STREAM_CONSUMERS = {
 
 CONSUMERS_FILE = Path("contracts/consumers.json")
 API_ROUTES_FILE = Path("contracts/api_routes.json")
+FUNCTION_URLS_FILE = Path("contracts/function_urls.json")
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,27 @@ class Route:
 
 def api_routes(path: Path = API_ROUTES_FILE) -> list[Route]:
     return [Route(**route) for route in json.loads(path.read_text())["routes"]]
+
+
+@dataclass(frozen=True)
+class FunctionUrl:
+    """A function's own HTTPS endpoint (contracts/function_urls.json): a Lambda function URL on an alias, for a
+    caller that needs none of API Gateway's features. It sends every path and method to the function, which
+    answers only `method path` (404, 405 otherwise)."""
+
+    function: str
+    qualifier: str  # the alias the URL invokes
+    auth_type: str  # NONE: no SigV4, the caller signs its own way and the function verifies it
+    invoke_mode: str  # BUFFERED: 6 MB request and response
+    method: str
+    path: str
+    caller: str
+
+
+def function_urls(path: Path = FUNCTION_URLS_FILE) -> dict[str, FunctionUrl]:
+    """Each function with a URL of its own, by function name."""
+    urls = json.loads(path.read_text())["function_urls"]
+    return {function: FunctionUrl(function, **url) for function, url in urls.items()}
 
 
 @dataclass(frozen=True)

@@ -26,18 +26,20 @@ def test_the_main_path_is_benchmarks_32_73_write_units_and_4_read_units() -> Non
     assert cost_model.read_units_per_payment() == pytest.approx(4.0)
 
 
-def test_on_demand_at_any_level_is_benchmarks_37_dollars_per_million() -> None:
-    # By hand: 32.73 WRU x $0.625/M = $20.46; 4 RRU x $0.125/M = $0.50; API Gateway 2 x $3.50/M = $7.00; EventBridge
+def test_on_demand_at_any_level_is_benchmarks_33_dollars_per_million() -> None:
+    # By hand: 32.73 WRU x $0.625/M = $20.46; 4 RRU x $0.125/M = $0.50; API Gateway 1 x $3.50/M = $3.50 (the
+    # merchant's POST; Stripe's webhook is a function URL: $0 beyond its invocation, already in Lambda's); EventBridge
     # 2 x $1/M; SQS 6.28 x $0.40/M = $2.51; Lambda 3.37 x $0.2/M + (3.37 x 40 ms + 400 ms) x 0.1875 GB x
     # $16.6667/M GB-s = $0.67 + $1.67; 4.34 KB of logs: CloudWatch $0.50/GB = $2.17, Firehose $0.029/GB = $0.13.
     cost = on_demand_per_million()
     assert cost["dynamodb_writes"] == pytest.approx(32.73 * 0.625)
     assert cost["dynamodb_reads"] == pytest.approx(0.50)
-    assert cost["api_gateway"] == pytest.approx(7.00)
+    assert cost["api_gateway"] == pytest.approx(3.50)
+    assert cost["function_url"] == 0.0
     assert cost["sqs"] == pytest.approx(2.51, abs=0.005)
     assert cost["lambda"] == pytest.approx(2.34, abs=0.01)
     assert cost["cloudwatch_logs"] == pytest.approx(2.17)
-    assert sum(cost.values()) == pytest.approx(37.11, abs=0.01)
+    assert sum(cost.values()) == pytest.approx(33.61, abs=0.01)
 
 
 def test_provisioned_at_a_steady_thousand_per_second_by_hand() -> None:
@@ -47,7 +49,7 @@ def test_provisioned_at_a_steady_thousand_per_second_by_hand() -> None:
     cost = provisioned_per_million(1_000, NO_FLOOR, target=0.7, shape=FLAT_DAY)
     assert cost["dynamodb_writes"] == pytest.approx(29.4636 / 3.6 + 0.625, abs=0.001)
     assert cost["dynamodb_reads"] == pytest.approx(0.3714 / 3.6 + 0.25, abs=0.001)
-    assert sum(cost.values()) == pytest.approx(25.32, abs=0.01)
+    assert sum(cost.values()) == pytest.approx(21.82, abs=0.01)
 
 
 def test_a_floor_costs_the_quiet_hours() -> None:

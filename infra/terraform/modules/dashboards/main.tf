@@ -21,11 +21,17 @@ variable "stage" {
 variable "api_function_names" {
   description = "The functions the API integrates: their invocations are what the API's requests should become."
   type        = list(string)
-  default     = ["initializer-api", "wallet-api", "ledger-api", "finalizer-webhook"]
+  default     = ["initializer-api", "wallet-api", "ledger-api", "notifier-api"]
   validation {
     condition     = length(var.api_function_names) > 0
     error_message = "The API integrates at least one function."
   }
+}
+
+variable "function_urls" {
+  description = "Functions with a URL of their own (contracts/function_urls.json: Stripe's webhook), each with the alias its URL invokes: their Url* metrics, not API Gateway's."
+  type        = list(object({ function = string, qualifier = string }))
+  default     = [{ function = "finalizer-webhook", qualifier = "live" }]
 }
 
 variable "function_names" {
@@ -67,6 +73,10 @@ locals {
       [{ id = "gap", expression = "requests - invocations", label = "requests without an invocation" }],
     ],
   )
+  # A function URL's metrics: FunctionName and Resource <function>:<alias> (docs: "Monitoring Lambda function URLs").
+  url_metric = { for m in ["UrlRequestCount", "Url4xxCount", "Url5xxCount", "UrlRequestLatency"] :
+    m => [for u in var.function_urls : ["AWS/Lambda", m, "FunctionName", u.function, "Resource", "${u.function}:${u.qualifier}"]]
+  }
   widgets = [
     { title = "API requests, 4xx, 5xx", metrics = [
       concat(["AWS/ApiGateway", "Count"], local.api),
@@ -78,6 +88,10 @@ locals {
       concat(["AWS/ApiGateway", "IntegrationLatency"], local.api),
     ], stat = "p99" },
     { title = "API requests vs Lambda invocations (API functions)", metrics = local.requests_vs_invocations, stat = "Sum" },
+    { title = "Function URLs (Stripe's webhook): requests, 4xx, 5xx", metrics = concat(
+      local.url_metric["UrlRequestCount"], local.url_metric["Url4xxCount"], local.url_metric["Url5xxCount"],
+    ), stat = "Sum" },
+    { title = "Function URLs: latency (p99)", metrics = local.url_metric["UrlRequestLatency"], stat = "p99" },
     { title = "Lambda errors", metrics = local.lambda_metric["Errors"], stat = "Sum" },
     { title = "Lambda duration (p99)", metrics = local.lambda_metric["Duration"], stat = "p99" },
     { title = "Lambda concurrency", metrics = local.lambda_metric["ConcurrentExecutions"], stat = "Maximum" },

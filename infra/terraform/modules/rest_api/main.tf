@@ -247,10 +247,12 @@ data "aws_iam_policy_document" "resource_policy" {
   }
   # An explicit deny: another account's principal is refused at the edge even if its own IAM allows it.
   statement {
-    sid           = "NoOtherAccounts"
-    effect        = "Deny"
-    actions       = ["execute-api:Invoke"]
-    not_resources = length(local.open_routes) > 0 ? local.open_routes : ["execute-api:/none"]
+    sid     = "NoOtherAccounts"
+    effect  = "Deny"
+    actions = ["execute-api:Invoke"]
+    # Every route when none is open (the contract's routes are all AWS_IAM since Stripe's webhook has its own URL).
+    resources     = length(local.open_routes) > 0 ? null : ["execute-api:/*"]
+    not_resources = length(local.open_routes) > 0 ? local.open_routes : null
     principals {
       type        = "*"
       identifiers = ["*"]

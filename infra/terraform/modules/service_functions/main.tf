@@ -16,6 +16,8 @@ variable "functions" {
       })), [])
     }))
     tables = optional(list(string), [])
+    # -1: none (the account's unreserved pool). A function behind an open function URL sets one: its only bound.
+    reserved_concurrency = optional(number, -1)
   }))
 }
 
@@ -71,6 +73,7 @@ module "function" {
   policy_statements         = concat(each.value.statements, local.table_key_statements[each.key])
   environment               = var.environment
   snap_start                = endswith(each.key, "-api")
+  reserved_concurrency      = each.value.reserved_concurrency
   zip_path                  = var.zip_path
   kms_key_arn               = var.platform.kms_key_arn
   firehose_arn              = var.platform.firehose_arn

@@ -11,9 +11,22 @@ variable "psp_api_key_parameter" {
 }
 
 variable "stripe_webhook_secret_parameter" {
-  description = "SSM SecureString holding the signing secret (whsec_…) of the Stripe webhook endpoint that points at POST /webhooks/stripe. Created with a placeholder; an operator sets it."
+  description = "SSM SecureString holding the signing secret (whsec_…) of the Stripe webhook endpoint registered at the stripe_webhook_endpoint output (the finalizer-webhook function's URL). Created with a placeholder; an operator sets it."
   type        = string
   default     = "/payments/finalizer/stripe-webhook-secret"
+}
+
+# Stripe's webhook is the finalizer-webhook function's own URL (auth type NONE): anyone may call it, the function
+# refuses what Stripe did not sign, and its reserved concurrency is the only bound on what it may spend. Stripe sends
+# about one webhook per payment (payment_intent.succeeded) and one per 3-D Secure step; each takes ~0.1–0.2 s (one
+# Query, a transaction when it settles): 200 carries 1,000 payments/s. Beyond it the URL answers 429 and Stripe
+# retries: "Stripe automatically resends the undelivered events to your endpoint for up to three days"
+# (docs.stripe.com/webhooks/process-undelivered-events). Stripe asks only for an HTTPS endpoint URL
+# (docs.stripe.com/webhooks): nothing of API Gateway's is needed.
+variable "webhook_reserved_concurrency" {
+  description = "Reserved concurrency of finalizer-webhook, the function behind Stripe's open webhook URL."
+  type        = number
+  default     = 200
 }
 
 variable "authentication_deadline_s" {
@@ -179,8 +192,8 @@ locals {
         local.write_results,
       ], local.read_secret.PspApiKey)
     }
-    # Stripe's signed webhooks (POST /webhooks/stripe, no IAM: the signature is checked with the endpoint's
-    # secret) settle payments awaiting 3-D Secure from the re-read PaymentIntent, record the reversal of a
+    # Stripe's signed webhooks (POST /webhooks/stripe on the function's own URL, auth type NONE: the signature is
+    # checked with the endpoint's secret) settle payments awaiting 3-D Secure from the re-read PaymentIntent, record the reversal of a
     # refund that failed after it was taken (the re-read Refund, appended to its stream: settle_payments' grants),
     # and record disputes on their own streams (the re-read Dispute and its PaymentIntent, the payment's stream
     # read: the same grants).
@@ -190,6 +203,7 @@ locals {
       statements = concat(
         [local.settle_payments, local.write_results], local.read_secret.PspApiKey, local.read_secret.WebhookSecret
       )
+      reserved_concurrency = var.webhook_reserved_concurrency
     }
     # Every few minutes: authentications abandoned past the deadline cancelled at Stripe, their payments FAILED;
     # authorizations held past the capture window cancelled, their payments CANCELED (the same index).
@@ -252,13 +266,29 @@ module "results" {
   sparse_indexes = { "awaiting-action" = { hash_key = "awaiting", range_key = "action_required_at" } }
 }
 
-module "webhook_api" {
-  source             = "../../modules/api_permissions"
-  api_execution_arn  = local.platform.api_execution_arn
-  stage_name         = local.platform.api_stage
-  function_name      = module.service.functions["finalizer-webhook"].function_name
-  function_qualifier = module.service.functions["finalizer-webhook"].alias_name
-  routes             = local.api_routes["finalizer-webhook"]
+# Stripe's webhook endpoint: the finalizer-webhook function's own URL on its alias (contracts/function_urls.json),
+# not a REST API route — it needs none of API Gateway's features and costs nothing beyond the invocation.
+locals {
+  webhook_url = jsondecode(file("${path.module}/../../../../contracts/function_urls.json")).function_urls["finalizer-webhook"]
+}
+
+module "webhook_url" {
+  source                = "../../modules/function_url"
+  function_name         = module.service.functions["finalizer-webhook"].function_name
+  qualifier             = module.service.functions["finalizer-webhook"].alias_name
+  reserved_concurrency  = var.webhook_reserved_concurrency
+  authorization_type    = local.webhook_url.auth_type
+  invoke_mode           = local.webhook_url.invoke_mode
+  region                = var.region
+  grant_invoke_function = !var.local_endpoint # moto enforces no resource policy and has no CLI to call
+  alarm_actions         = [local.platform.alarm_topic_arn]
+}
+
+check "the_webhook_url_invokes_the_contracts_alias" {
+  assert {
+    condition     = module.service.functions["finalizer-webhook"].alias_name == local.webhook_url.qualifier
+    error_message = "contracts/function_urls.json names the alias the URL invokes: the function's alias"
+  }
 }
 
 # The sweep's schedule (the default bus carries scheduled rules). Its failures raise the function's Errors alarm.
@@ -331,4 +361,9 @@ output "function_names" {
 
 output "tables" {
   value = [module.event_store.table_name, module.results.name]
+}
+
+output "stripe_webhook_endpoint" {
+  description = "What an operator registers at Stripe as the webhook endpoint (the function URL and the contract's path); its signing secret goes to stripe_webhook_secret_parameter."
+  value       = "${trimsuffix(module.webhook_url.url, "/")}${local.webhook_url.path}"
 }

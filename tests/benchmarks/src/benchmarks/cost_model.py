@@ -75,11 +75,14 @@ SERVICE_OF_TABLE = {
 }
 
 # The rest of a payment's bill, counted by the same measurement (benchmarks.md §3, main path) and priced with
-# PRICES: two REST API requests (the merchant's POST, Stripe's webhook); two EventBridge events; 6.28 SQS requests
+# PRICES: one REST API request (the merchant's POST) and one function URL request (Stripe's webhook, on the
+# finalizer-webhook function's own URL since 2026-12-06: no charge beyond its invocation, counted in Lambda's);
+# two EventBridge events; 6.28 SQS requests
 # (EventBridge's SendMessage for each of 5 queue messages, the mappings' receives and deletes per batch); 3.37 Lambda
 # invocations (batched) at flow.py's deployed durations (40 ms each, +400 ms for the charge); 4.34 KB of logs
 # ingested by CloudWatch Logs and carried by Firehose.
-API_REQUESTS = 2
+API_REQUESTS = 1
+FUNCTION_URL_REQUESTS = 1
 EVENTBRIDGE_EVENTS = 2
 SQS_REQUESTS = 6.28
 LAMBDA_INVOCATIONS = 3.37
@@ -116,6 +119,7 @@ def other_per_million() -> dict[str, float]:
     """What a payment costs outside DynamoDB, per million payments: the same in both modes."""
     return {
         "api_gateway": API_REQUESTS * PRICES["apigateway_rest_request"] * 1e6,
+        "function_url": FUNCTION_URL_REQUESTS * PRICES["lambda_function_url_request"] * 1e6,
         "eventbridge": EVENTBRIDGE_EVENTS * PRICES["eventbridge_event"] * 1e6,
         "sqs": SQS_REQUESTS * PRICES["sqs_request"] * 1e6,
         "lambda": (

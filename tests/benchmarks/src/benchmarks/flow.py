@@ -6,7 +6,8 @@ a reset moto, one after another, to compare the stack's throughput with the bare
 
 Prices (USD, us-east-1, on-demand, 2025) are assumptions stated here, not measurements. Every service a payment
 touches is priced: DynamoDB (write units from each item's billed size: benchmarks.item_size), API Gateway (REST,
-per request: the merchant's POST and Stripe's webhook), EventBridge (per event published), SQS (EventBridge's
+per request: the merchant's POST; Stripe's webhook is a Lambda function URL since 2026-12-06, nothing beyond its
+invocation, which Lambda's line prices), EventBridge (per event published), SQS (EventBridge's
 SendMessage per message, the event source mapping's ReceiveMessage and DeleteMessageBatch per batch), Lambda
 (requests, and a stated deployed duration: local durations run on moto over HTTP and overstate AWS's by 10-1000x),
 CloudWatch Logs ingestion (the functions' log groups, subscribed to Firehose) and Firehose, KMS and SSM.
@@ -46,6 +47,8 @@ PRICES = {
     "sqs_request": 0.4e-6,
     "ssm_standard_get": 0.0,
     "apigateway_rest_request": 3.5e-6,  # first 333 million a month
+    # A function URL request (Stripe's webhook): no charge of its own, only the invocation it makes (Lambda's line).
+    "lambda_function_url_request": 0.0,
     "cloudwatch_logs_ingested_gb": 0.50,  # standard class, first 10 TB (Lambda's logs: the same tier's price)
 }
 LAMBDA_MEMORY_GB = 192 / 1024
@@ -182,6 +185,8 @@ def run(
             # The payments' invocations: all but the API's reads (the harness polling).
             invocations = [i for i in stack.functions.invocations if not i.function.endswith("-api")]
             posts = [r for r in stack.api.requests if r.method == "POST"]
+            # Stripe's webhooks reach their function through its own URL (contracts/function_urls.json).
+            url_requests = [r for url in stack.function_urls.values() for r in url.requests]
             local_ms = sum(i.duration_ms for i in invocations) + sum(r.integration_ms for r in posts)
             # API functions run for their POSTs only; the others (the Stripe webhook too) are in `invocations`.
             lambda_requests = len(invocations) + sum(1 for r in posts if r.function.endswith("-api"))
@@ -197,6 +202,7 @@ def run(
         "dynamodb_writes": recorder.write_units * PRICES["dynamodb_write_request_unit"],
         "dynamodb_reads": recorder.read_units * PRICES["dynamodb_read_request_unit"],
         "api_gateway": len(posts) * PRICES["apigateway_rest_request"],
+        "function_url": len(url_requests) * PRICES["lambda_function_url_request"],
         "eventbridge": recorder.events_published * PRICES["eventbridge_event"],
         # EventBridge's SendMessage per message; the mapping's ReceiveMessage and DeleteMessageBatch per batch.
         "sqs": (recorder.queue_messages + 2 * recorder.queue_batches) * PRICES["sqs_request"],
@@ -224,6 +230,7 @@ def run(
         "queue_batches_per_payment": round(recorder.queue_batches / accepted, 2),
         "lambda_invocations_per_payment": round(lambda_requests / accepted, 2),
         "api_requests_per_payment": round(len(posts) / accepted, 2),
+        "function_url_requests_per_payment": round(len(url_requests) / accepted, 2),
         "log_bytes_per_payment": round(log_bytes / len(sent)),
         "local_lambda_ms_per_payment": round(local_ms / accepted, 1),  # not priced: see DEPLOYED_INVOCATION_MS
         "median_invocation_ms": round(statistics.median(i.duration_ms for i in invocations), 2),

@@ -118,6 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     out = stack.console
     try:
         print(f"local API      {stack.api.url}  (moto {stack.moto.url}, PSP {stack.psp.url})", file=out)
+        print(f"Stripe webhook {stack.psp.webhook_url}  (finalizer-webhook's function URL, auth NONE)", file=out)
         if otlp is not None:
             print(
                 f"OTLP export    {args.otlp_endpoint}  (spans and metrics; headers: {sorted(args.otlp_headers)})",

@@ -20,6 +20,7 @@ from devstack.aws_calls import CallLog, iam_check
 from devstack.disputes import Disputes, close_some
 from devstack.environment import Reply
 from devstack.faults import Faults
+from devstack.function_url import LocalFunctionUrl
 from devstack.load import MERCHANTS, Sent
 from devstack.moto_local import MotoServer, client, provision
 from devstack.otlp import LogSink, OtlpExport
@@ -34,6 +35,7 @@ from devstack.span_transport import restored
 from devstack.webhook_receiver import WebhookReceiver
 from payments_shared import fees
 from payments_shared.observability.tracing import configure_sdk
+from payments_shared.topology import function_urls
 from payments_testing.iam.deployed import Deployment
 from payments_testing.strict_dynamodb import StrictTransactions
 
@@ -199,7 +201,12 @@ class Devstack:
         self.keys = Keyring(MERCHANTS)
         self.keys.onboard(client("dynamodb"), resources.PRINCIPALS["TableName"])
         self.api = LocalApi(self.functions, self.keys, api_port).start()
-        self.psp.webhook_url = f"{self.api.url}/webhooks/stripe"  # the endpoint registered at "Stripe"
+        # Functions with a URL of their own (contracts/function_urls.json), each on its own port as each has its
+        # own host when deployed: Stripe's webhook endpoint is the finalizer-webhook function's URL.
+        self.function_urls = {
+            name: LocalFunctionUrl(self.functions, config).start() for name, config in function_urls().items()
+        }
+        self.psp.webhook_url = self.function_urls["finalizer-webhook"].endpoint  # the endpoint registered at "Stripe"
         self.dashboard = PageServer(self._page, dashboard_port).start()
         # The merchants' webhook receiver (devstack.webhooks registers its endpoints through the API).
         self.receiver = WebhookReceiver().start()
@@ -284,6 +291,8 @@ class Devstack:
         if self.otlp is not None:
             self.otlp.shutdown()  # sends what is still batched
         self.api.stop()
+        for url in self.function_urls.values():
+            url.stop()
         self.functions.close()
         self.dashboard.stop()
         self.receiver.stop()

@@ -87,6 +87,24 @@ run "latency_per_table" {
   }
 }
 
+run "function_url_metrics" {
+  command = plan
+
+  assert {
+    condition = alltrue([for m in ["AWS/Lambda/UrlRequestCount", "AWS/Lambda/Url4xxCount", "AWS/Lambda/Url5xxCount", "AWS/Lambda/UrlRequestLatency"] :
+    contains(output.widget_metrics, m)])
+    error_message = "Stripe's webhook URL has its requests, 4xx, 5xx and latency plotted"
+  }
+  assert {
+    condition = alltrue(flatten([
+      for w in jsondecode(aws_cloudwatch_dashboard.this.dashboard_body).widgets : [
+        for m in w.properties.metrics : slice(m, 2, 6) == ["FunctionName", "finalizer-webhook", "Resource", "finalizer-webhook:live"] if try(startswith(m[1], "Url"), false)
+      ]
+    ]))
+    error_message = "a function URL's metrics are selected by FunctionName and Resource <function>:<alias>"
+  }
+}
+
 run "an_api_without_functions_is_refused" {
   command = plan
 

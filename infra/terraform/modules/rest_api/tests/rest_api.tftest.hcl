@@ -128,6 +128,29 @@ run "the_resource_policy_keeps_other_accounts_out_but_for_routes_that_sign_their
   }
 }
 
+run "without_open_routes_every_other_account_is_denied_everywhere" {
+  command = plan
+  variables {
+    routes = [
+      { method = "POST", path = "/payments", function = "initializer-api", authorization = "AWS_IAM" },
+      { method = "GET", path = "/payments/{payment_order_id}", function = "initializer-api", authorization = "AWS_IAM" },
+    ]
+  }
+
+  assert {
+    condition     = length([for s in data.aws_iam_policy_document.resource_policy.statement : s if s.sid == "CallersThatSignTheirOwnWay"]) == 0
+    error_message = "no route open to any principal when every route is AWS_IAM"
+  }
+  assert {
+    condition = jsonencode(one([for s in data.aws_iam_policy_document.resource_policy.statement : {
+      resources = s.resources, not_resources = s.not_resources
+      } if s.sid == "NoOtherAccounts"])) == jsonencode({
+      resources = ["execute-api:/*"], not_resources = null
+    })
+    error_message = "other accounts are denied on every route"
+  }
+}
+
 run "a_path_deeper_than_three_segments_is_refused" {
   command = plan
   variables {
