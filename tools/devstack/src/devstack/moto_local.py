@@ -15,7 +15,14 @@ from botocore.config import Config
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from devstack import moto_metric_streams, moto_rest_api, moto_snapstart, moto_transactions, resources
+from devstack import (
+    moto_lambda_permissions,
+    moto_metric_streams,
+    moto_rest_api,
+    moto_snapstart,
+    moto_transactions,
+    resources,
+)
 from payments_shared.event_patterns import load_pattern
 from payments_testing.loopback import free_port
 from payments_testing.strict_dynamodb import MOTO_LOCK
@@ -59,6 +66,7 @@ class MotoServer:
     def start(self) -> MotoServer:
         moto_transactions.install()
         moto_snapstart.install()
+        moto_lambda_permissions.install()
         moto_metric_streams.install()
         moto_rest_api.install()
         self._saved_env = {k: os.environ.get(k) for k in LOCAL_ENV}
