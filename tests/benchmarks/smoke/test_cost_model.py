@@ -19,37 +19,54 @@ shapes = st.lists(st.floats(min_value=0.01, max_value=1.0), min_size=1, max_size
 targets = st.floats(min_value=0.2, max_value=0.9)
 
 
-def test_the_main_path_is_benchmarks_32_73_write_units_and_4_read_units() -> None:
-    # docs/benchmarks.md §3, "The main path measured": 31.73 units in transactions + the notifier's 1-unit PutItem.
-    assert sum(cost_model.MAIN_PATH_ITEMS_PER_SUCCESS.values()) == pytest.approx(15.865)
-    assert cost_model.write_units_per_payment() == pytest.approx(32.73)
+def test_the_main_path_is_benchmarks_32_73_write_units_less_the_wallets_event_claim() -> None:
+    # docs/benchmarks.md §3, "The main path measured": 31.73 units in transactions + the notifier's 1-unit PutItem;
+    # the wallet's credit no longer claims its event id (one item, 2 units, fewer).
+    assert sum(cost_model.MAIN_PATH_ITEMS_PER_SUCCESS.values()) == pytest.approx(14.865)
+    assert cost_model.write_units_per_payment() == pytest.approx(30.73)
     assert cost_model.read_units_per_payment() == pytest.approx(4.0)
 
 
-def test_on_demand_at_any_level_is_benchmarks_33_dollars_per_million() -> None:
-    # By hand: 32.73 WRU x $0.625/M = $20.46; 4 RRU x $0.125/M = $0.50; API Gateway 1 x $3.50/M = $3.50 (the
+def test_on_demand_in_the_first_api_tier_is_32_dollars_per_million() -> None:
+    # By hand: 30.73 WRU x $0.625/M = $19.21; 4 RRU x $0.125/M = $0.50; API Gateway 1 x $3.50/M = $3.50 (the
     # merchant's POST; Stripe's webhook is a function URL: $0 beyond its invocation, already in Lambda's); EventBridge
     # 2 x $1/M; SQS 6.28 x $0.40/M = $2.51; Lambda 3.37 x $0.2/M + (3.37 x 40 ms + 400 ms) x 0.1875 GB x
     # $16.6667/M GB-s = $0.67 + $1.67; 4.34 KB of logs: CloudWatch $0.50/GB = $2.17, Firehose $0.029/GB = $0.13.
     cost = on_demand_per_million()
-    assert cost["dynamodb_writes"] == pytest.approx(32.73 * 0.625)
+    assert cost["dynamodb_writes"] == pytest.approx(30.73 * 0.625)
     assert cost["dynamodb_reads"] == pytest.approx(0.50)
     assert cost["api_gateway"] == pytest.approx(3.50)
     assert cost["function_url"] == 0.0
     assert cost["sqs"] == pytest.approx(2.51, abs=0.005)
     assert cost["lambda"] == pytest.approx(2.34, abs=0.01)
     assert cost["cloudwatch_logs"] == pytest.approx(2.17)
-    assert sum(cost.values()) == pytest.approx(33.61, abs=0.01)
+    assert sum(cost.values()) == pytest.approx(32.36, abs=0.01)
 
 
 def test_provisioned_at_a_steady_thousand_per_second_by_hand() -> None:
-    # 31.73 transactional write units/s per payment/s at 70 %: 45,329 WCU x $0.00065 = $29.46 an hour for 3.6 M
-    # payments: $8.18 per million, + the notifier's unit on demand ($0.625). Reads: 2,000 / 0.7 RCU x $0.00013 =
-    # $0.371 an hour ($0.10 per million) + 2 units on demand ($0.25).
+    # 29.73 transactional write units/s per payment/s at 70 %: 42,471 WCU x $0.00065 = $27.61 an hour for 3.6 M
+    # payments: $7.67 per million, + the notifier's unit on demand ($0.625). Reads: 2,000 / 0.7 RCU x $0.00013 =
+    # $0.371 an hour ($0.10 per million) + 2 units on demand ($0.25). API Gateway: 2,592 M POSTs in a month of such
+    # days: 333 M at $3.50, 667 M at $2.80, 1,592 M at $2.38 = $6,822.06, $2.632 per million.
     cost = provisioned_per_million(1_000, NO_FLOOR, target=0.7, shape=FLAT_DAY)
-    assert cost["dynamodb_writes"] == pytest.approx(29.4636 / 3.6 + 0.625, abs=0.001)
+    assert cost["dynamodb_writes"] == pytest.approx(27.6064 / 3.6 + 0.625, abs=0.001)
     assert cost["dynamodb_reads"] == pytest.approx(0.3714 / 3.6 + 0.25, abs=0.001)
-    assert sum(cost.values()) == pytest.approx(21.82, abs=0.01)
+    assert cost["api_gateway"] == pytest.approx(6822.06 / 2592, abs=0.001)
+    assert sum(cost.values()) == pytest.approx(20.43, abs=0.01)
+
+
+def test_rest_api_requests_are_priced_in_their_monthly_tiers() -> None:
+    assert cost_model.rest_api_price_per_request(100e6) == pytest.approx(3.50e-6)
+    assert cost_model.rest_api_price_per_request(1e9) == pytest.approx((333 * 3.50 + 667 * 2.80) / 1000 * 1e-6)
+    assert cost_model.rest_api_price_per_request(40e9) == pytest.approx(
+        (333 * 3.50 + 667 * 2.80 + 19_000 * 2.38 + 20_000 * 1.51) / 40_000 * 1e-6
+    )
+
+
+@given(low=st.floats(min_value=1, max_value=1e11), high=st.floats(min_value=1, max_value=1e11))
+def test_a_request_never_costs_more_in_a_busier_month(low: float, high: float) -> None:
+    low, high = sorted((low, high))
+    assert cost_model.rest_api_price_per_request(high) <= cost_model.rest_api_price_per_request(low) * (1 + 1e-12)
 
 
 def test_a_floor_costs_the_quiet_hours() -> None:
@@ -83,9 +100,9 @@ def test_the_apis_tables_hold_the_plateau_and_every_maximum_carries_the_peak() -
 
 def test_api_tables_on_demand_cost_their_write_units_at_the_on_demand_price() -> None:
     # The initializer's 4 items (8 write units) and the notifier's unit at $0.625/M: at a flat day with no floor,
-    # 23.73 units provisioned at 70 % ($0.2579/M each) + 9 x $0.625.
+    # 21.73 units provisioned at 70 % ($0.2579/M each) + 9 x $0.625.
     mixed = provisioned_per_million(1_000, NO_FLOOR, 0.7, FLAT_DAY, on_demand_services=frozenset({"initializer"}))
-    assert mixed["dynamodb_writes"] == pytest.approx(23.73 * 0.00065 / 3600 / 0.7 * 1e6 + 9 * 0.625)
+    assert mixed["dynamodb_writes"] == pytest.approx(21.73 * 0.00065 / 3600 / 0.7 * 1e6 + 9 * 0.625)
 
 
 def test_the_levels_table_names_every_level() -> None:
@@ -106,11 +123,17 @@ def test_provisioned_cost_per_million_never_rises_with_the_rate(
 
 
 @given(rate=rates, other=rates)
-def test_on_demand_cost_per_million_is_the_same_at_every_rate(rate: float, other: float) -> None:
-    # on_demand_per_million takes no rate: nothing in it can depend on one. The level table agrees.
-    rows = cost_model.per_level((round(rate) + 1, round(other) + 1))
-    totals = {row["on_demand_per_million"]["total"] for row in rows.values()}
-    assert totals == {round(sum(on_demand_per_million().values()), 2)}
+def test_on_demand_dynamodb_is_the_same_at_every_rate_and_the_rest_never_dearer_at_a_higher_one(
+    rate: float, other: float
+) -> None:
+    low, high = sorted((rate, other))
+    at_low, at_high = on_demand_per_million(low), on_demand_per_million(high)
+    assert at_low["dynamodb_writes"] == at_high["dynamodb_writes"] == on_demand_per_million()["dynamodb_writes"]
+    assert sum(at_high.values()) <= sum(at_low.values()) * (1 + 1e-9)
+    rows = cost_model.per_level((round(rate) + 1,))
+    assert rows[f"{round(rate) + 1}_per_s"]["on_demand_per_million"]["total"] == round(
+        sum(on_demand_per_million(round(rate) + 1).values()), 2
+    )
 
 
 @given(rate=rates, shape=shapes, target=targets, floor=st.floats(min_value=0, max_value=1_000))

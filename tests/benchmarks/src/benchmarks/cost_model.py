@@ -40,8 +40,8 @@ TRANSACTIONAL_WRITE_UNITS = 2  # per item up to 1 KB, both modes: every main-pat
 # table they land in, as measured on the local stack (docs/benchmarks.md §3, "The main path measured, every service
 # priced": 32.73 write units by function, no item over 1 KB). API: order event + order row; charge: event + result
 # row; outcome: event + row; ledger posting: capture and fee entries; totals: two markers (ledger-events) and the
-# stream batch's account rows (0.87 a payment); wallet credit: event, two claims, snapshot (wallet-events) + balances
-# row.
+# stream batch's account rows (0.87 a payment); wallet credit: event, the payment's claim, snapshot (wallet-events) +
+# balances row (its event's own claim is no longer written since 2026-12-06: −2 units of the measured 32.73).
 MAIN_PATH_ITEMS_PER_SUCCESS: dict[str, float] = {
     "initializer-events": 2,
     "orders": 2,
@@ -49,7 +49,7 @@ MAIN_PATH_ITEMS_PER_SUCCESS: dict[str, float] = {
     "BreakingTheBank": 1,
     "ledger-events": 4,
     "LedgerAccounts": 0.865,
-    "wallet-events": 4,
+    "wallet-events": 3,
     "WalletBalances": 1,
 }
 # The notifier's record of the payment for merchants' webhooks: one standard PutItem (1 unit) on its own table,
@@ -115,10 +115,37 @@ def read_units_per_payment() -> float:
     return sum(MAIN_PATH_READS_PER_SUCCESS.values()) + ON_DEMAND_ONLY_READS_PER_SUCCESS
 
 
-def other_per_million() -> dict[str, float]:
-    """What a payment costs outside DynamoDB, per million payments: the same in both modes."""
+# REST API requests are priced in monthly tiers (us-east-1, per million: the first 333 million $3.50, the next 667
+# million $2.80, the next 19 billion $2.38, beyond $1.51 — AWS whitepaper "Best Practices for Designing Amazon API
+# Gateway Private APIs and Private Integration", Cost optimization, Table 4). PRICES' $3.50 is the first tier.
+REST_API_TIERS = ((333e6, 3.50e-6), (667e6, 2.80e-6), (19e9, 2.38e-6), (math.inf, 1.51e-6))
+DAYS_PER_MONTH = 30
+
+
+def rest_api_price_per_request(requests_per_month: float) -> float:
+    """The mean price of a REST API request in a month of this many (the account's: every API's requests count)."""
+    if requests_per_month <= 0:
+        return REST_API_TIERS[0][1]
+    left, cost = requests_per_month, 0.0
+    for size, price in REST_API_TIERS:
+        taken = min(left, size)
+        cost, left = cost + taken * price, left - taken
+        if left <= 0:
+            break
+    return cost / requests_per_month
+
+
+def payments_per_day(peak_per_s: float, shape: tuple[float, ...] = PEAK_DAY_SHAPE) -> float:
+    return sum(peak_per_s * share * 3600 for share in shape)
+
+
+def other_per_million(peak_per_s: float | None = None, shape: tuple[float, ...] = PEAK_DAY_SHAPE) -> dict[str, float]:
+    """What a payment costs outside DynamoDB, per million payments: the same in both modes. At a level (`peak_per_s`,
+    a month of its peak days) the REST API's requests fall into its monthly tiers; without one, the first tier's
+    price (a lower bound on volume: the dearer figure)."""
+    api_month = API_REQUESTS * payments_per_day(peak_per_s, shape) * DAYS_PER_MONTH if peak_per_s else 0.0
     return {
-        "api_gateway": API_REQUESTS * PRICES["apigateway_rest_request"] * 1e6,
+        "api_gateway": API_REQUESTS * rest_api_price_per_request(api_month) * 1e6,
         "function_url": FUNCTION_URL_REQUESTS * PRICES["lambda_function_url_request"] * 1e6,
         "eventbridge": EVENTBRIDGE_EVENTS * PRICES["eventbridge_event"] * 1e6,
         "sqs": SQS_REQUESTS * PRICES["sqs_request"] * 1e6,
@@ -132,12 +159,15 @@ def other_per_million() -> dict[str, float]:
     }
 
 
-def on_demand_per_million() -> dict[str, float]:
-    """DynamoDB on demand bills each unit: the same per payment at any rate and in any day shape."""
+def on_demand_per_million(
+    peak_per_s: float | None = None, shape: tuple[float, ...] = PEAK_DAY_SHAPE
+) -> dict[str, float]:
+    """DynamoDB on demand bills each unit: the same per payment at any rate and in any day shape (the rest as
+    other_per_million)."""
     return {
         "dynamodb_writes": write_units_per_payment() * PRICES["dynamodb_write_request_unit"] * 1e6,
         "dynamodb_reads": read_units_per_payment() * PRICES["dynamodb_read_request_unit"] * 1e6,
-        **other_per_million(),
+        **other_per_million(peak_per_s, shape),
     }
 
 
@@ -167,7 +197,7 @@ def provisioned_per_million(
     on_demand_services: frozenset[str] = frozenset(),
 ) -> dict[str, float]:
     """Provisioned tables (but those of on_demand_services, billed per request) over the day."""
-    payments = sum(peak_per_s * share * 3600 for share in shape)
+    payments = payments_per_day(peak_per_s, shape)
     wcu_hours = rcu_hours = 0.0
     on_demand_writes, on_demand_reads = ON_DEMAND_ONLY_WRITE_UNITS_PER_SUCCESS, ON_DEMAND_ONLY_READS_PER_SUCCESS
     for table, items in MAIN_PATH_ITEMS_PER_SUCCESS.items():
@@ -191,7 +221,7 @@ def provisioned_per_million(
             + on_demand_reads * PRICES["dynamodb_read_request_unit"]
         )
         * 1e6,
-        **other_per_million(),
+        **other_per_million(peak_per_s, shape),
     }
 
 
@@ -252,7 +282,7 @@ def peak_write_capacity(peak_per_s: float, target: float = TARGET_UTILIZATION) -
 def per_level(levels: tuple[int, ...] = LEVELS) -> dict[str, dict[str, Any]]:
     rows: dict[str, dict[str, Any]] = {}
     for level in levels:
-        on_demand = on_demand_per_million()
+        on_demand = on_demand_per_million(level)
         level_settings = settings(level)
         provisioned = provisioned_per_million(level, floors_of(level_settings))
         api_on_demand = provisioned_per_million(
