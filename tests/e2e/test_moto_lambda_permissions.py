@@ -1,10 +1,12 @@
 """The local stack's moto refuses a Lambda permission whose statement id the policy already holds, as Lambda does
-(ResourceConflictException): the AWS provider's function URL relies on it, and a second statement under one id
-would make destroy wait for a statement that never goes."""
+(ResourceConflictException), and writes a function URL's auth type as the condition Lambda writes: the AWS
+provider's function URL relies on the first, and a second statement under one id would make destroy wait for a
+statement that never goes."""
 
 from __future__ import annotations
 
 import io
+import json
 import zipfile
 from collections.abc import Iterator
 from typing import Any
@@ -58,5 +60,8 @@ def test_a_taken_statement_id_is_refused_and_the_policy_keeps_one_statement(awsl
     assert "(FunctionURLAllowPublicAccess) provided already exists" in refused.value.response["Error"]["Message"]
     policy = awslambda.get_policy(FunctionName="fn", Qualifier="live")["Policy"]
     assert policy.count("FunctionURLAllowPublicAccess") == 1
+    [statement] = json.loads(policy)["Statement"]
+    assert statement["Condition"] == {"StringEquals": {"lambda:FunctionUrlAuthType": "NONE"}}  # as Lambda writes it
+    assert "FunctionUrlAuthType" not in statement
     awslambda.remove_permission(FunctionName="fn", Qualifier="live", StatementId="FunctionURLAllowPublicAccess")
     public_url_access(awslambda, Qualifier="live")  # gone: the id is free again

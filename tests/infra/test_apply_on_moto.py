@@ -26,9 +26,9 @@ import pytest
 from devstack import resources  # the local stack reads the same consumers file as Terraform
 from devstack.moto_local import MotoServer
 from devstack.moto_local import client as aws  # the local stack's client: bounded retries
+
 from infra.rendered_iam import iam_document, render
 from infra.terraform_cli import run_terraform
-
 from payments_shared.event_patterns import load_pattern
 from payments_shared.topology import api_routes, function_urls
 from payments_testing.iam.deployed import POLICIES_FILE

@@ -41,7 +41,7 @@ TRANSACTIONAL_WRITE_UNITS = 2  # per item up to 1 KB, both modes: every main-pat
 # priced": 32.73 write units by function, no item over 1 KB). API: order event + order row; charge: event + result
 # row; outcome: event + row; ledger posting: capture and fee entries; totals: two markers (ledger-events) and the
 # stream batch's account rows (0.87 a payment); wallet credit: event, the payment's claim, snapshot (wallet-events) +
-# balances row (its event's own claim is no longer written since 2026-12-06: −2 units of the measured 32.73).
+# balances row (its event's own claim is no longer written since 2026-12-06: -2 units of the measured 32.73).
 MAIN_PATH_ITEMS_PER_SUCCESS: dict[str, float] = {
     "initializer-events": 2,
     "orders": 2,

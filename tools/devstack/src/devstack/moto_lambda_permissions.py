@@ -3,7 +3,11 @@ statement; Lambda refuses it ("ResourceConflictException: The statement id (…)
 AddPermission API reference). The AWS provider relies on that refusal: creating a function URL of auth type NONE, it
 adds FunctionURLAllowPublicAccess itself and ignores the conflict when the statement exists. Without it, destroy
 removes one of two statements and waits forever for the Sid to go. This refuses a taken statement id per policy
-(function or qualifier) as Lambda does."""
+(function or qualifier) as Lambda does.
+
+moto also keeps a permission's FunctionUrlAuthType as a statement element of its own; Lambda writes it as the
+condition it is ("Condition": {"StringEquals": {"lambda:FunctionUrlAuthType": "NONE"}}, Lambda's guide to function
+URL access control), which is what a policy linter reads."""
 
 from __future__ import annotations
 
@@ -32,6 +36,10 @@ def install() -> None:
     def add_statement(self: Any, raw: str, qualifier: str | None = None) -> tuple[Any, str]:
         revision = self.revision
         statement, new_revision = original(self, raw, qualifier)
+        auth_type = statement.pop("FunctionUrlAuthType", None)
+        if auth_type is not None:
+            condition = statement.setdefault("Condition", {}).setdefault("StringEquals", {})
+            condition["lambda:FunctionUrlAuthType"] = auth_type
         taken = [
             s
             for s in self.statements[:-1]
