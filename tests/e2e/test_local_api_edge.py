@@ -130,6 +130,28 @@ def test_an_integration_slower_than_the_timeout_is_a_504_and_the_function_runs_o
         running.stop()
 
 
+def test_a_request_is_logged_before_its_answer_is_sent(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whoever reads the log once answered finds the request in it: answered, timed out or refused."""
+    running = LocalApi(SlowFunctions(0.0), Keyring(["m-1"]), integration_timeout_s=0.5).start()
+    logged_at_reply: list[int] = []
+    reply = LocalApi._reply
+
+    def spy(request: Any, status: int, content_type: str, body: str, headers: dict[str, str] | None = None) -> None:
+        logged_at_reply.append(len(running.requests))
+        reply(request, status, content_type, body, headers)
+
+    monkeypatch.setattr(LocalApi, "_reply", staticmethod(spy))
+    try:
+        assert http("POST", f"{running.url}/payments", {}, signer=running.keys.merchant("m-1"))[0] == 201
+        assert http("POST", f"{running.url}/payments", {})[0] == 403  # unsigned
+        assert http("GET", f"{running.url}/nowhere", None)[0] == 403  # no route
+        running.functions.delay_s = 1.0  # type: ignore[attr-defined]
+        assert http("POST", f"{running.url}/payments", {}, signer=running.keys.merchant("m-1"))[0] == 504
+    finally:
+        running.stop()
+    assert logged_at_reply == [1, 2, 3, 4]
+
+
 class FirstSlowFunctions(SlowFunctions):
     """The first invocation outlasts the integration timeout; the next ones answer at once."""
 

@@ -148,9 +148,10 @@ class LocalApi:
             match = pattern.match(path)
             if route_method == method and match:
                 url = f"http://{request.headers.get('Host', '')}{request.path}"
-                identity = self._identity(request, method, resource, url, raw)
+                identity, refusal = self._identity(request, method, resource, url, raw)
                 if identity is None:
                     self._record_refusal(method, started, began, resource, function)
+                    self._gateway_error(request, 403, refusal, error_type(refusal))
                     return
                 event = {
                     "resource": resource,
@@ -170,23 +171,24 @@ class LocalApi:
                 handler_began = time.perf_counter()
                 response = self._integrate(function, event)
                 integration_ms = (time.perf_counter() - handler_began) * 1000
+                # Each answer is recorded before it is sent, so whoever reads the log after its answer sees it.
                 if response is None:
-                    self._reply(request, 504, "application/json", json.dumps({"message": "Endpoint request timed out"}))
                     self._record(method, resource, function, 504, started, began, integration_ms)
+                    self._reply(request, 504, "application/json", json.dumps({"message": "Endpoint request timed out"}))
                     return
                 headers = {k: v[0] for k, v in (response.get("multiValueHeaders") or {}).items()}
                 headers.update(response.get("headers") or {})
+                self._record(method, resource, function, response["statusCode"], started, began, integration_ms)
                 self._reply(
                     request,
                     response["statusCode"],
                     headers.get("Content-Type", "application/json"),
                     response.get("body") or "",
                 )
-                self._record(method, resource, function, response["statusCode"], started, began, integration_ms)
                 return
         # A REST API answers a resource or method it does not have as it answers an unsigned request.
-        self._gateway_error(request, 403, MISSING_TOKEN, error_type(MISSING_TOKEN))
         self._record_refusal(method, started, began)
+        self._gateway_error(request, 403, MISSING_TOKEN, error_type(MISSING_TOKEN))
 
     def _integrate(self, function: str, event: dict[str, Any]) -> dict[str, Any] | None:
         """The function's answer as API Gateway waits for it: None past the integration timeout (the invocation
@@ -259,16 +261,15 @@ class LocalApi:
 
     def _identity(
         self, request: BaseHTTPRequestHandler, method: str, resource: str, url: str, raw: bytes
-    ) -> dict[str, Any] | None:
-        """The caller as API Gateway passes it: the IAM principal a valid signature names (None, after a 403,
-        for a request without one), or only the source address on a route without authorization."""
+    ) -> tuple[dict[str, Any] | None, str]:
+        """The caller as API Gateway passes it: the IAM principal a valid signature names (None and the refusal's
+        message for a request without one), or only the source address on a route without authorization."""
         source = {"sourceIp": request.client_address[0]}
         if (method, resource) in UNSIGNED:
-            return {**source, "userArn": None, "accessKey": None, "accountId": None, "caller": None, "user": None}
+            return {**source, "userArn": None, "accessKey": None, "accountId": None, "caller": None, "user": None}, ""
         principal, refusal = self.keys.authenticate(method, url, request.headers, raw)
         if principal is None:
-            self._gateway_error(request, 403, refusal, error_type(refusal))
-            return None
+            return None, refusal
         return {
             **source,
             "userArn": principal.arn,
@@ -276,7 +277,7 @@ class LocalApi:
             "accountId": ACCOUNT,
             "caller": principal.access_key,
             "user": principal.name,
-        }
+        }, ""
 
     @staticmethod
     def _reply(

@@ -34,6 +34,11 @@ from payments_shared.topology import FunctionUrl
 MAX_PAYLOAD = 6 * 1024 * 1024  # BUFFERED invoke mode: 6 MB request (the event) and response
 URL_ID = "localwebhookurl"  # the <url-id> of https://<url-id>.lambda-url.<region>.on.aws
 
+Reply = tuple[int, list[tuple[str, str]], bytes]  # status, headers, body
+JSON = [("Content-Type", "application/json")]
+FAILED: Reply = (502, JSON, b'{"Message":"Internal Server Error"}')  # the function failed or timed out
+TOO_LARGE: Reply = (413, JSON, b'{"Message":"Payload Too Large"}')
+
 
 @dataclass(frozen=True)
 class UrlRequest:
@@ -110,7 +115,7 @@ def url_event(
     return event
 
 
-def http_response(result: Any) -> tuple[int, list[tuple[str, str]], bytes]:
+def http_response(result: Any) -> Reply:
     """How a function URL turns the function's return value into the HTTP answer: (status, headers, body)."""
     if not isinstance(result, dict) or "statusCode" not in result:
         return 200, [("Content-Type", "application/json")], json.dumps(result).encode()
@@ -181,42 +186,37 @@ class LocalFunctionUrl:
 
     def _serve(self, request: BaseHTTPRequestHandler, method: str) -> None:
         started, began = time.time(), time.perf_counter()
-        status = self._answer(request, method)
+        status, headers, body = self._answer(request, method)
         path = request.path.split("?", 1)[0]
-        with self._lock:
+        with self._lock:  # recorded before the caller has its answer, so whoever reads the log after it sees it
             self.requests.append(
                 UrlRequest(method, path, self.config.function, status, started, (time.perf_counter() - began) * 1000)
             )
+        self._reply(request, status, headers, body)
 
-    def _answer(self, request: BaseHTTPRequestHandler, method: str) -> int:
+    def _answer(self, request: BaseHTTPRequestHandler, method: str) -> Reply:
         length = request.headers.get("Content-Length") or "0"
         if not length.isdigit():
             request.close_connection = True
-            return self._reply(request, 400, [("Content-Type", "application/json")], b'{"Message":"Bad Request"}')
+            return 400, JSON, b'{"Message":"Bad Request"}'
         if int(length) > MAX_PAYLOAD:  # refused unread: what follows cannot be told apart from a next request
             request.close_connection = True
-            return self._too_large(request)
+            return TOO_LARGE
         raw = request.rfile.read(int(length))
         event = url_event(method, request.path, request.headers.items(), raw, request.client_address[0])
         if len(json.dumps(event).encode()) > MAX_PAYLOAD:  # the event (base64 inflates a binary body) is the payload
-            return self._too_large(request)
+            return TOO_LARGE
         try:
             result = self.functions.invoke(self.config.function, event)
         except Exception:  # noqa: BLE001 - a function that fails (or times out) is the URL's 502
-            return self._failed(request)
+            return FAILED
         status, headers, body = http_response(result)
         if len(body) > MAX_PAYLOAD:  # a response over the payload limit is the invocation's failure
-            return self._failed(request)
-        return self._reply(request, status, headers, body)
-
-    def _failed(self, request: BaseHTTPRequestHandler) -> int:
-        return self._reply(request, 502, [("Content-Type", "application/json")], b'{"Message":"Internal Server Error"}')
-
-    def _too_large(self, request: BaseHTTPRequestHandler) -> int:
-        return self._reply(request, 413, [("Content-Type", "application/json")], b'{"Message":"Payload Too Large"}')
+            return FAILED
+        return status, headers, body
 
     @staticmethod
-    def _reply(request: BaseHTTPRequestHandler, status: int, headers: list[tuple[str, str]], body: bytes) -> int:
+    def _reply(request: BaseHTTPRequestHandler, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
         request.send_response(status)
         for name, value in headers:
             if name.lower() != "content-length":
@@ -226,4 +226,3 @@ class LocalFunctionUrl:
         request.end_headers()
         if request.command != "HEAD":
             request.wfile.write(body)
-        return status

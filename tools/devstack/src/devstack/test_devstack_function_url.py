@@ -165,3 +165,20 @@ def test_a_body_under_6_mb_whose_base64_event_is_over_6_mb_is_a_413(served: Loca
     assert connection.getresponse().status == 413
     connection.close()
     assert served.functions.invocations == []
+
+
+def test_a_request_is_logged_before_its_answer_is_sent(
+    served: LocalFunctionUrl, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whoever reads the log once answered finds the request in it (it was appended after the answer)."""
+    logged_at_reply: list[int] = []
+    reply = LocalFunctionUrl._reply
+
+    def spy(request: Any, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
+        logged_at_reply.append(len(served.requests))
+        reply(request, status, headers, body)
+
+    monkeypatch.setattr(LocalFunctionUrl, "_reply", staticmethod(spy))
+    for method, path in [("POST", "/webhooks/stripe"), ("GET", "/nothing"), ("POST", "/fail")]:
+        http(method, f"{served.url}{path}", {} if method != "GET" else None)
+    assert logged_at_reply == [1, 2, 3]
