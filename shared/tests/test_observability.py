@@ -22,6 +22,7 @@ from payments_shared.observability.metrics import build_metrics
 from payments_shared.observability.propagation import current_trace_context
 from payments_shared.observability.redaction import REDACTED, redact
 from payments_shared.observability.tracing import tracer
+from payments_testing.aws import LambdaContext
 from payments_testing.events import deliver, payment_status_updated
 
 CARD = "4111111111111111"
@@ -152,6 +153,17 @@ def test_exceptions_and_appended_keys_are_redacted_too(capsys: pytest.CaptureFix
     line = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert "bad card" in line["exception"] and line["reference"].startswith("ref ")
     assert CARD not in json.dumps(line)
+
+
+def test_a_handlers_lines_name_its_function_and_request_but_not_the_contexts_constants(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    logger = build_logger("svc-context")
+    logger.inject_lambda_context(lambda event, context: logger.info("handled"))({}, LambdaContext())
+    line = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert (line["function_name"], line["function_request_id"]) == ("test-function", LambdaContext.aws_request_id)
+    assert "cold_start" in line
+    assert not {"function_arn", "function_memory_size"} & line.keys()
 
 
 def test_log_without_a_span_has_no_trace_fields(capsys: pytest.CaptureFixture[str]) -> None:
