@@ -12,7 +12,6 @@ from aws_lambda_powertools.logging.types import LogRecord
 from payments_shared.observability.redaction import redact_log_record
 from payments_shared.observability.tracing import trace_ids
 
-
 # The Lambda context's constants: the same on every line of a function, named by its log group and known to
 # Dynatrace from the function itself. About 120 bytes a line, ~12 % of the main path's log bytes (issue 32).
 CONSTANT_CONTEXT_KEYS = ("function_arn", "function_memory_size")
