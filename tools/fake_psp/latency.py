@@ -45,6 +45,17 @@ class Lognormal:
     def draw(self, rng: random.Random) -> float:
         return min(CAP_S, rng.lognormvariate(math.log(self.median_s), self.sigma))
 
+    def cdf(self, seconds: float) -> float:
+        if seconds <= 0:
+            return 0.0
+        return 0.5 * (1 + math.erf(math.log(seconds / self.median_s) / (self.sigma * math.sqrt(2))))
+
+    def expected_slowest(self, draws: int, steps: int = 4_000) -> float:
+        """The mean of the slowest of `draws` capped draws: how long requests made at once keep their caller
+        (E[max] = the integral over [0, cap] of 1 - F(x)^n; one draw gives the capped mean, above the median)."""
+        width = CAP_S / steps
+        return sum((1 - self.cdf((i + 0.5) * width) ** draws) * width for i in range(steps))
+
 
 CHARGE = Lognormal(0.400, 2.0)
 WRITE = Lognormal(0.250, 1.0)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import random
 import statistics
 
 import pytest
@@ -71,3 +72,19 @@ def test_the_server_answers_after_the_models_delay_and_records_each_answer_per_e
     answered = psp.answer_seconds
     assert set(answered) == {"POST /v1/payment_intents", "GET /v1/payment_intents/{id}"}
     assert all(len(seconds) == 1 and seconds[0] >= 0.05 for seconds in answered.values())  # at least the delay
+
+
+@pytest.mark.parametrize("draws", [1, 2, 10])
+def test_the_expected_slowest_of_n_charges_is_what_draws_give(draws: int) -> None:
+    rng = random.Random(11)
+    slowest = [max(CHARGE.draw(rng) for _ in range(draws)) for _ in range(20_000)]
+    assert CHARGE.expected_slowest(draws) == pytest.approx(statistics.fmean(slowest), rel=0.03)
+
+
+def test_charges_made_at_once_wait_for_the_slowest_far_above_the_median() -> None:
+    # A batch of 10 charged at once lasts its slowest charge: about three medians, not one.
+    assert CHARGE.expected_slowest(1) > CHARGE.median_s
+    assert 3 * CHARGE.median_s < CHARGE.expected_slowest(10) < CHARGE.p99_s
+    assert [CHARGE.expected_slowest(n) for n in (1, 2, 5, 10)] == sorted(
+        CHARGE.expected_slowest(n) for n in (1, 2, 5, 10)
+    )

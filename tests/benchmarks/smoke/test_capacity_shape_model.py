@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from benchmarks.capacity_shape import _shape, predicted_per_s
+import pytest
+from benchmarks.capacity_shape import STRIPE, _shape, predicted_per_s
+from fake_psp.latency import CHARGE
 
 
 def test_the_prediction_is_batches_times_records_over_waves_of_the_psps_latency() -> None:
@@ -10,6 +12,13 @@ def test_the_prediction_is_batches_times_records_over_waves_of_the_psps_latency(
     assert predicted_per_s(1, 10, 1, 0.5) == 2.0
     assert predicted_per_s(1, 10, 10, 0.5) == 20.0
     assert predicted_per_s(2, 10, 3, 2.0) == 2 * 10 / (4 * 2.0)
+
+
+def test_with_the_stripe_like_psp_a_wave_lasts_its_slowest_charge() -> None:
+    assert predicted_per_s(2, 10, 10, STRIPE) == pytest.approx(2 * 10 / CHARGE.expected_slowest(10))
+    assert predicted_per_s(1, 10, 5, STRIPE) == pytest.approx(10 / (2 * CHARGE.expected_slowest(5)))
+    # Far below what a wave of ten medians would give: the tail sets the pace.
+    assert predicted_per_s(1, 10, 10, STRIPE) < predicted_per_s(1, 10, 10, CHARGE.median_s) / 3
 
 
 def test_each_settings_gain_is_against_the_first_predicted_and_measured() -> None:

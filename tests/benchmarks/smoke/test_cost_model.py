@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import pytest
 from benchmarks import cost_model
 from benchmarks.cost_model import Floors, on_demand_per_million, provisioned_per_million
+from benchmarks.flow import charge_batch_seconds
 from benchmarks.run import main
+from fake_psp.latency import CHARGE
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -30,29 +33,57 @@ def test_the_main_path_is_benchmarks_32_73_write_units_less_the_wallets_event_cl
 def test_on_demand_in_the_first_api_tier_is_32_dollars_per_million() -> None:
     # By hand: 30.73 WRU x $0.625/M = $19.21; 4 RRU x $0.125/M = $0.50; API Gateway 1 x $3.50/M = $3.50 (the
     # merchant's POST; Stripe's webhook is a function URL: $0 beyond its invocation, already in Lambda's); EventBridge
-    # 2 x $1/M; SQS 6.28 x $0.40/M = $2.51; Lambda 3.37 x $0.2/M + (3.37 x 40 ms + 400 ms) x 0.1875 GB x
-    # $16.6667/M GB-s = $0.67 + $1.67; 4.34 KB of logs: CloudWatch $0.50/GB = $2.17, Firehose $0.029/GB = $0.13.
+    # 2 x $1/M; SQS 6.28 x $0.40/M = $2.51; Lambda 3.37 x $0.2/M + (3.37 x 40 ms + 507.8 ms, a charge's capped
+    # mean: without a level, batches of one) x 0.1875 GB x $16.6667/M GB-s = $0.67 + $2.01; 4.34 KB of logs:
+    # CloudWatch $0.50/GB = $2.17, Firehose $0.029/GB = $0.13.
     cost = on_demand_per_million()
     assert cost["dynamodb_writes"] == pytest.approx(30.73 * 0.625)
     assert cost["dynamodb_reads"] == pytest.approx(0.50)
     assert cost["api_gateway"] == pytest.approx(3.50)
     assert cost["function_url"] == 0.0
     assert cost["sqs"] == pytest.approx(2.51, abs=0.005)
-    assert cost["lambda"] == pytest.approx(2.34, abs=0.01)
+    assert cost["lambda"] == pytest.approx(2.68, abs=0.01)
     assert cost["cloudwatch_logs"] == pytest.approx(2.17)
-    assert sum(cost.values()) == pytest.approx(32.36, abs=0.01)
+    assert sum(cost.values()) == pytest.approx(32.70, abs=0.01)
 
 
 def test_provisioned_at_a_steady_thousand_per_second_by_hand() -> None:
     # 29.73 transactional write units/s per payment/s at 70 %: 42,471 WCU x $0.00065 = $27.61 an hour for 3.6 M
     # payments: $7.67 per million, + the notifier's unit on demand ($0.625). Reads: 2,000 / 0.7 RCU x $0.00013 =
     # $0.371 an hour ($0.10 per million) + 2 units on demand ($0.25). API Gateway: 2,592 M POSTs in a month of such
-    # days: 333 M at $3.50, 667 M at $2.80, 1,592 M at $2.38 = $6,822.06, $2.632 per million.
+    # days: 333 M at $3.50, 667 M at $2.80, 1,592 M at $2.38 = $6,822.06, $2.632 per million. Lambda: the finalizer
+    # allows 1.5 x 1,000/s x (1.262 s + 40 ms) / 10 = 195.3 batches in flight; 1,000/s over them is 5.12/s each, which
+    # a batch of 6 carries (6 / (1.065 s + 40 ms) = 5.43; 5 / (0.999 s + 40 ms) = 4.81 does not): 1.065 s / 6 =
+    # 177.5 ms a payment. 3.37 x $0.2/M + (134.8 ms + 177.5 ms) x 0.1875 GB x $16.6667/M GB-s = $0.674 + $0.976.
     cost = provisioned_per_million(1_000, NO_FLOOR, target=0.7, shape=FLAT_DAY)
     assert cost["dynamodb_writes"] == pytest.approx(27.6064 / 3.6 + 0.625, abs=0.001)
     assert cost["dynamodb_reads"] == pytest.approx(0.3714 / 3.6 + 0.25, abs=0.001)
     assert cost["api_gateway"] == pytest.approx(6822.06 / 2592, abs=0.001)
-    assert sum(cost.values()) == pytest.approx(20.43, abs=0.01)
+    assert cost["lambda"] == pytest.approx(1.650, abs=0.001)
+    assert sum(cost.values()) == pytest.approx(19.74, abs=0.01)
+
+
+def test_a_batch_charged_at_once_waits_for_its_slowest_charge_wave_by_wave() -> None:
+    assert charge_batch_seconds(1) == pytest.approx(CHARGE.expected_slowest(1))
+    assert charge_batch_seconds(10) == pytest.approx(CHARGE.expected_slowest(10)) == pytest.approx(1.262, abs=0.001)
+    assert charge_batch_seconds(13) == pytest.approx(CHARGE.expected_slowest(10) + CHARGE.expected_slowest(3))
+
+
+def test_the_finalizers_batches_in_flight_per_level_are_capacity_mds() -> None:
+    # docs/capacity.md, "What carries each rate": maximum_concurrency 10 (as built), 20 and 196.
+    assert [math.ceil(cost_model.finalizer_batches_in_flight(level)) for level in (10, 100, 1_000)] == [10, 20, 196]
+    assert cost_model.charge_batch(10, 10) == 1  # a trickle: batches of one
+    assert cost_model.charge_batch(1_000, 10) == cost_model.FINALIZER_BATCH  # beyond them: a backlog, full batches
+
+
+@given(low=rates, high=rates, shape=shapes)
+def test_a_payments_charge_bills_between_a_full_batchs_share_and_a_lone_charge_and_never_more_at_a_higher_rate(
+    low: float, high: float, shape: tuple[float, ...]
+) -> None:
+    low, high = sorted((low, high))
+    at_low, at_high = (cost_model.charge_seconds_per_payment(rate, shape) for rate in (low, high))
+    assert charge_batch_seconds(10) / 10 * (1 - 1e-9) <= at_high <= at_low * (1 + 1e-9)
+    assert at_low <= charge_batch_seconds(1) * (1 + 1e-9)
 
 
 def test_rest_api_requests_are_priced_in_their_monthly_tiers() -> None:

@@ -9,7 +9,9 @@ queue has drained (a message is deleted only once its batch's handler returned).
 started and warmed by one unmeasured round first, so cold starts are not in the figure.
 
 Predicted (docs/capacity.md): batches * records / (ceil(records / concurrency) * L), with batches = the mapping's
-maximum concurrency, records = its batch size, concurrency = FINALIZER_CHARGE_CONCURRENCY and L the PSP's latency.
+maximum concurrency, records = its batch size, concurrency = FINALIZER_CHARGE_CONCURRENCY and L the PSP's latency:
+fixed, or with the Stripe-like model ("stripe") a wave's slowest charge (Lognormal.expected_slowest), which the
+cost model and capacity.md take a wave to last.
 The local store, queue and process hops add to every batch: the ratio says how much of a batch's time is the PSP's.
 No timing assertions; the finalizer's Stripe request budget is off here (it is what is being sized).
 """
@@ -28,19 +30,40 @@ from devstack.load import drive
 from devstack.moto_local import client
 from devstack.pumps import QueuePump
 from devstack.stack import Devstack
-from fake_psp.latency import Fixed
+from fake_psp.latency import Fixed, StripeLike
+
+from benchmarks.flow import charge_batch_seconds
 
 # The finalizer's event source mapping as contracts/consumers.json sets it (its own queue block over the shared one).
 MAPPING = next(s.settings for s in resources.SUBSCRIPTIONS if s.name == "finalizer")
 RECORDS = MAPPING.batch_size
-# (mapping's maximum concurrency, FINALIZER_CHARGE_CONCURRENCY, PSP latency in s): the sequential handler and the
-# concurrent one at one batch, then more batches, then a slower PSP.
-SETTINGS = ((1, 1, 0.5), (1, 10, 0.5), (2, 10, 0.5), (4, 10, 0.5), (2, 10, 2.0), (4, 10, 2.0))
+# (mapping's maximum concurrency, FINALIZER_CHARGE_CONCURRENCY, PSP latency: seconds, or STRIPE): the sequential
+# handler and the concurrent one at one batch, then more batches, then a slower PSP, then the Stripe-like one.
+STRIPE = "stripe"
+Latency = float | str
+SETTINGS: tuple[tuple[int, int, Latency], ...] = (
+    (1, 1, 0.5),
+    (1, 10, 0.5),
+    (2, 10, 0.5),
+    (4, 10, 0.5),
+    (2, 10, 2.0),
+    (4, 10, 2.0),
+    (2, 10, STRIPE),
+    (4, 10, STRIPE),
+)
 
 
-def predicted_per_s(batches: int, records: int, concurrency: int, latency_s: float) -> float:
-    """docs/capacity.md's formula: each batch charges its records `concurrency` at a time, L per wave."""
-    return batches * records / (math.ceil(records / concurrency) * latency_s)
+def predicted_per_s(batches: int, records: int, concurrency: int, latency: Latency) -> float:
+    """docs/capacity.md's formula: each batch charges its records `concurrency` at a time, L per wave (the Stripe-like
+    model's: the wave's slowest charge)."""
+    if latency == STRIPE:
+        return batches * records / charge_batch_seconds(records, concurrency)
+    return batches * records / (math.ceil(records / concurrency) * float(latency))
+
+
+def _name(batches: int, concurrency: int, latency: Latency) -> str:
+    psp = STRIPE if latency == STRIPE else f"{int(float(latency) * 1000)}ms"
+    return f"batches_{batches}_concurrency_{concurrency}_psp_{psp}"
 
 
 class HeldMapping:
@@ -94,7 +117,7 @@ def _round(stack: Devstack, mapping: HeldMapping, queue_url: str, batches: int, 
     return accepted / elapsed
 
 
-def run(settings: tuple[tuple[int, int, float], ...] = SETTINGS, timeout_s: float = 600.0) -> dict[str, Any]:
+def run(settings: tuple[tuple[int, int, Latency], ...] = SETTINGS, timeout_s: float = 600.0) -> dict[str, Any]:
     saved = os.environ.get("FINALIZER_CHARGE_CONCURRENCY")
     with tempfile.TemporaryDirectory() as logs:
         # A fixed latency from the start: the SDK's read timeout is then set to outlast the model's longest answer.
@@ -105,16 +128,17 @@ def run(settings: tuple[tuple[int, int, float], ...] = SETTINGS, timeout_s: floa
             mapping = HeldMapping(pump, MAPPING.maximum_concurrency)
             mapping.hold()
             results: dict[str, Any] = {"records_per_batch": RECORDS, "machine_load_1m_at_start": os.getloadavg()[0]}
-            for n, (batches, concurrency, latency_s) in enumerate(settings):
+            for n, (batches, concurrency, latency) in enumerate(settings):
                 os.environ["FINALIZER_CHARGE_CONCURRENCY"] = str(concurrency)
                 stack.functions.retire_idle("finalizer")  # the next environments start with the new setting
-                stack.psp.latency = Fixed(latency_s * 1000)  # the fake PSP's fixed latency (fake_psp.latency)
+                # The fake PSP's latency (fake_psp.latency): fixed, or the Stripe-like model with a seed per setting.
+                stack.psp.latency = StripeLike(n) if latency == STRIPE else Fixed(float(latency) * 1000)
                 _round(stack, mapping, queue_url, batches, 1000 + n, timeout_s)  # warm: environments started
                 before = len(stack.functions.invocations)
                 measured = _round(stack, mapping, queue_url, batches, 2000 + n, timeout_s)
                 invoked = [i for i in stack.functions.invocations[before:] if i.function == "finalizer"]
-                predicted = predicted_per_s(batches, RECORDS, concurrency, latency_s)
-                results[f"batches_{batches}_concurrency_{concurrency}_psp_{int(latency_s * 1000)}ms"] = {
+                predicted = predicted_per_s(batches, RECORDS, concurrency, latency)
+                results[_name(batches, concurrency, latency)] = {
                     "predicted_per_s": predicted,
                     "measured_per_s": measured,
                     "measured_to_predicted": measured / predicted,
@@ -135,9 +159,9 @@ def run(settings: tuple[tuple[int, int, float], ...] = SETTINGS, timeout_s: floa
             stack.stop()
 
 
-def _shape(results: dict[str, Any], settings: tuple[tuple[int, int, float], ...]) -> dict[str, Any]:
+def _shape(results: dict[str, Any], settings: tuple[tuple[int, int, Latency], ...]) -> dict[str, Any]:
     """Each setting's gain over the first, predicted and measured: the model's shape is right when they agree."""
-    keys = [f"batches_{b}_concurrency_{c}_psp_{int(latency * 1000)}ms" for b, c, latency in settings]
+    keys = [_name(*setting) for setting in settings]
     base = results[keys[0]]
     return {
         key: {

@@ -27,7 +27,12 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from benchmarks.flow import DEPLOYED_INVOCATION_MS, DEPLOYED_PSP_CALL_MS, LAMBDA_MEMORY_GB, PRICES
+from benchmarks.flow import (
+    DEPLOYED_INVOCATION_MS,
+    LAMBDA_MEMORY_GB,
+    PRICES,
+    charge_batch_seconds,
+)
 
 # Provisioned capacity, Standard table class, us-east-1: $0.00065 per WCU-hour, $0.00013 per RCU-hour
 # (https://aws.amazon.com/dynamodb/pricing/provisioned/). One WCU is one write of up to 1 KB per second; a
@@ -86,7 +91,13 @@ FUNCTION_URL_REQUESTS = 1
 EVENTBRIDGE_EVENTS = 2
 SQS_REQUESTS = 6.28
 LAMBDA_INVOCATIONS = 3.37
-LAMBDA_SECONDS = (LAMBDA_INVOCATIONS * DEPLOYED_INVOCATION_MS + DEPLOYED_PSP_CALL_MS) / 1000
+LAMBDA_SECONDS_BUT_CHARGES = LAMBDA_INVOCATIONS * DEPLOYED_INVOCATION_MS / 1000
+
+# The finalizer's batches: up to FINALIZER_BATCH records (contracts/consumers.json), handed over with no batching
+# window, so a batch is what one receive returned; at most `maximum_concurrency` in flight (10 as built).
+FINALIZER_BATCH = 10
+FINALIZER_MAXIMUM_CONCURRENCY = 10
+FINALIZER_HEADROOM = 1.5  # batches in flight allowed over those a level's peak needs with full batches
 LOG_BYTES = 4_340
 
 # The initializer's tables are written inside POST /payments: a throttled write answers the client (503 with
@@ -139,6 +150,36 @@ def payments_per_day(peak_per_s: float, shape: tuple[float, ...] = PEAK_DAY_SHAP
     return sum(peak_per_s * share * 3600 for share in shape)
 
 
+def finalizer_batches_in_flight(peak_per_s: float) -> float:
+    """The batches in flight the finalizer's mapping allows to carry a peak (docs/capacity.md, "What carries each
+    rate": its `maximum_concurrency`, this rounded up): full batches, each lasting its slowest charge and its store,
+    with FINALIZER_HEADROOM; never below as built."""
+    full_batch_s = charge_batch_seconds(FINALIZER_BATCH) + DEPLOYED_INVOCATION_MS / 1000
+    return max(FINALIZER_MAXIMUM_CONCURRENCY, FINALIZER_HEADROOM * peak_per_s * full_batch_s / FINALIZER_BATCH)
+
+
+def charge_batch(rate_per_s: float, batches_in_flight: float) -> int:
+    """The records per finalizer batch at a rate: the fewest with which the batches in flight carry it. With pollers to
+    spare a receive returns what little is queued (the dearest case: each batch waits for its slowest charge, shared
+    by few); beyond them the queue backs up and batches are full."""
+    for records in range(1, FINALIZER_BATCH + 1):
+        batch_s = charge_batch_seconds(records) + DEPLOYED_INVOCATION_MS / 1000
+        if batches_in_flight * records / batch_s >= rate_per_s:
+            return records
+    return FINALIZER_BATCH
+
+
+def charge_seconds_per_payment(peak_per_s: float | None, shape: tuple[float, ...] = PEAK_DAY_SHAPE) -> float:
+    """Billed seconds a payment's charge adds to the finalizer's invocations over the day: its batch's wait for Stripe
+    shared by the batch's records, hour by hour. Without a level, batches of one (a trickle: the dearest)."""
+    if peak_per_s is None:
+        return charge_batch_seconds(1)
+    in_flight = finalizer_batches_in_flight(peak_per_s)
+    rates = [peak_per_s * share for share in shape]
+    waits = [charge_batch_seconds(b) / b for b in (charge_batch(rate, in_flight) for rate in rates)]
+    return sum(rate * wait for rate, wait in zip(rates, waits, strict=True)) / sum(rates)
+
+
 def other_per_million(peak_per_s: float | None = None, shape: tuple[float, ...] = PEAK_DAY_SHAPE) -> dict[str, float]:
     """What a payment costs outside DynamoDB, per million payments: the same in both modes. At a level (`peak_per_s`,
     a month of its peak days) the REST API's requests fall into its monthly tiers; without one, the first tier's
@@ -151,7 +192,9 @@ def other_per_million(peak_per_s: float | None = None, shape: tuple[float, ...] 
         "sqs": SQS_REQUESTS * PRICES["sqs_request"] * 1e6,
         "lambda": (
             LAMBDA_INVOCATIONS * PRICES["lambda_request"]
-            + LAMBDA_SECONDS * LAMBDA_MEMORY_GB * PRICES["lambda_gb_second"]
+            + (LAMBDA_SECONDS_BUT_CHARGES + charge_seconds_per_payment(peak_per_s, shape))
+            * LAMBDA_MEMORY_GB
+            * PRICES["lambda_gb_second"]
         )
         * 1e6,
         "cloudwatch_logs": LOG_BYTES / 1e9 * PRICES["cloudwatch_logs_ingested_gb"] * 1e6,

@@ -15,6 +15,7 @@ CloudWatch Logs ingestion (the functions' log groups, subscribed to Firehose) an
 
 from __future__ import annotations
 
+import functools
 import json
 import multiprocessing
 import statistics
@@ -33,6 +34,7 @@ from devstack.environment import Reply
 from devstack.load import KINDS, TOKEN_SHARE, drive, settle
 from devstack.moto_local import provision
 from devstack.stack import Devstack
+from fake_psp.latency import CHARGE
 
 from benchmarks.item_size import KB, item_size, write_units
 
@@ -54,10 +56,20 @@ PRICES = {
 LAMBDA_MEMORY_GB = 192 / 1024
 # The deployed durations the Lambda cost assumes (not measured on AWS): a warm invocation of ours is its DynamoDB
 # round trips (single-digit ms each in-region) plus our code; a charge waits for Stripe (tools/fake_psp/latency.py's
-# median charge, an assumption of its own). Lambda bills a whole invocation, so a batch's records share these.
+# CHARGE model, an assumption of its own). Lambda bills a whole invocation, so a batch's records share these: the
+# finalizer charges a batch's records FINALIZER_CHARGE_CONCURRENCY at a time, each wave lasting its slowest charge.
 DEPLOYED_INVOCATION_MS = 40.0
-DEPLOYED_PSP_CALL_MS = 400.0
+FINALIZER_CHARGE_CONCURRENCY = 10  # the finalizer's default (finalizer.container), as Terraform leaves it
 PSP_CHARGING_FUNCTIONS = frozenset({"finalizer"})
+
+
+@functools.cache  # an integral each: the cost model asks for the same few batches hour after hour
+def charge_batch_seconds(records: int, concurrency: int = FINALIZER_CHARGE_CONCURRENCY) -> float:
+    """How long a batch of `records` waits for Stripe: its waves of `concurrency` charges, each its slowest."""
+    full, rest = divmod(records, concurrency)
+    return full * CHARGE.expected_slowest(concurrency) + (CHARGE.expected_slowest(rest) if rest else 0.0)
+
+
 # What Lambda itself writes to each invocation's log group (START, END and REPORT lines).
 PLATFORM_LOG_BYTES_PER_INVOCATION = 300
 
@@ -76,6 +88,7 @@ class CallRecorder:
         self.queue_messages = 0  # records delivered to the functions by SQS event source mappings
         self.queue_batches = 0
         self.psp_charges = 0  # records delivered to the charging function
+        self.psp_wait_s = 0.0  # what their batches wait for Stripe, deployed (charge_batch_seconds)
         self.sized_later: list[tuple[str, str, dict[str, Any], bool]] = []  # updates, checks: sized at the end
         self.item_sizes: list[int] = []
         self._lock = threading.Lock()
@@ -131,6 +144,7 @@ class CallRecorder:
                     recorder.queue_batches += 1
                     if function in PSP_CHARGING_FUNCTIONS:
                         recorder.psp_charges += len(records)
+                        recorder.psp_wait_s += charge_batch_seconds(len(records))
             try:
                 return original_invoke(function, event)
             finally:
@@ -197,7 +211,7 @@ def run(
             stack.stop()
     total_calls = sum(flow_calls.values())
     per_payment = {op: round(n / accepted, 2) for op, n in sorted(flow_calls.items())}
-    deployed_seconds = (lambda_requests * DEPLOYED_INVOCATION_MS + recorder.psp_charges * DEPLOYED_PSP_CALL_MS) / 1000
+    deployed_seconds = lambda_requests * DEPLOYED_INVOCATION_MS / 1000 + recorder.psp_wait_s
     cost = {
         "dynamodb_writes": recorder.write_units * PRICES["dynamodb_write_request_unit"],
         "dynamodb_reads": recorder.read_units * PRICES["dynamodb_read_request_unit"],
