@@ -84,8 +84,8 @@ SERVICE_OF_TABLE = {
 # finalizer-webhook function's own URL since 2026-12-06: no charge beyond its invocation, counted in Lambda's);
 # two EventBridge events; 6.28 SQS requests
 # (EventBridge's SendMessage for each of 5 queue messages, the mappings' receives and deletes per batch); 3.37 Lambda
-# invocations (batched) at flow.py's deployed durations (40 ms each, +400 ms for the charge); 4.34 KB of logs
-# ingested by CloudWatch Logs and carried by Firehose.
+# invocations (batched) at flow.py's deployed durations (40 ms each; the charge's share of its batch's wait below,
+# charge_seconds_per_payment); 4.34 KB of logs ingested by CloudWatch Logs and carried by Firehose.
 API_REQUESTS = 1
 FUNCTION_URL_REQUESTS = 1
 EVENTBRIDGE_EVENTS = 2
