@@ -87,8 +87,12 @@ def test_a_clean_run_reconciles_without_a_mismatch(stack: Devstack, settled: dic
 def test_psp_payout_pays_the_available_balance_out_and_the_ledger_books_it_as_the_psp_shows_it(
     stack: Devstack, settled: dict[str, dict[str, Any]]
 ) -> None:
-    wait_until(lambda: any(f["available"] > 0 for f in stack.psp.balance().values()))  # the charges settled
-    currency = next(c for c, f in sorted(stack.psp.balance().items()) if f["available"] > 0)
+    # A currency whose charges have all settled: none turns available while the test pays it out.
+    def settled_currencies() -> list[str]:
+        return [c for c, f in sorted(stack.psp.balance().items()) if f["available"] > 0 and f["pending"] == 0]
+
+    wait_until(lambda: bool(settled_currencies()))
+    currency = settled_currencies()[0]
     code, made = ops(stack, "psp-payout", "--currency", currency.upper())
     assert (code, made["currency"], made["status"]) == (0, currency.upper(), "pending")
     assert made["amount_minor"] > 0 and stack.psp.balance()[currency]["available"] == 0

@@ -46,7 +46,7 @@ SCHEDULE = load()
 
 @dataclass
 class Receiver:
-    """Answers by path: /ok 200, /fail 500, /redirect 302, /big 200 with 100 KiB, /slow after 1.5 s."""
+    """Answers by path: /ok 200, /fail 500, /redirect 302, /big 200 with 100 KiB, /slow after 4 s."""
 
     received: list[tuple[str, dict[str, str], bytes]] = field(default_factory=list)
     server: LoopbackServer | None = None
@@ -59,8 +59,8 @@ class Receiver:
             def do_POST(self) -> None:  # - http.server's name
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 receiver.received.append((self.path, dict(self.headers), body))
-                if self.path == "/slow":
-                    time.sleep(1.5)
+                if self.path == "/slow":  # outlasts the sender's 2 s bound
+                    time.sleep(4.0)
                 status, extra, payload = {
                     "/fail": (500, {}, b"down"),
                     "/redirect": (302, {"Location": "/ok"}, b""),
@@ -210,7 +210,8 @@ def stack(runtime: ModuleType) -> Iterator[Stack]:
                 DynamoDBWebhookEndpoints(dynamodb, "webhook-endpoints"),
                 DynamoDBDeliveryLog(dynamodb, "webhook-deliveries"),
                 DynamoDBEndpointHealth(dynamodb, "webhook-deliveries"),
-                UrllibSender(connect_timeout_s=0.5, response_timeout_s=0.5),
+                # Bounds a loaded machine's loopback exchange never reaches; /slow outlasts them.
+                UrllibSender(connect_timeout_s=2, response_timeout_s=2),
                 SCHEDULE,
                 allow_loopback=True,
                 clock=clock,
