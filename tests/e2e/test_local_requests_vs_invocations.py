@@ -35,7 +35,7 @@ class AnsweringFunctions(Functions):
     def __init__(self) -> None:
         super().__init__({}, {})
 
-    def invoke(self, function: str, event: dict[str, Any]) -> Any:
+    def invoke(self, function: str, event: dict[str, Any], *, synchronous: bool = False) -> Any:
         self.invocations.append(Invocation(function, time.time(), 0.5, None, cold=False))
         return {"statusCode": 200, "headers": {"Content-Type": "application/json"}, "body": "{}"}
 
