@@ -14,6 +14,7 @@ from devstack.api_server import LocalApi
 from devstack.load import MERCHANTS, drive, http, settle
 from devstack.runtime import FunctionError, Functions, Throttle, Throttled
 from devstack.sigv4 import Keyring, signed_headers
+from devstack.soak import Soak, drive_open_loop
 
 
 @pytest.fixture(scope="module")
@@ -233,3 +234,15 @@ def test_a_merchant_sends_a_throttled_post_again_with_its_key_and_a_throttled_po
     first, again, *polls = running.requests
     assert (first.status, again.status) == (500, 201)
     assert [p.status for p in polls] == [500, 200] and final["o"]["status"] == "SUCCESS"
+
+
+def test_the_soaks_sender_sends_a_throttled_post_again_with_its_key() -> None:
+    running = LocalApi(ThrottledFirstFunctions(1), Keyring(MERCHANTS)).start()
+    soak = Soak(rate_per_s=1.0, duration_s=1.0, budget_per_s=20, start=0.0)
+    try:
+        sent = drive_open_loop(running.url, running.keys, soak, seed=5, progress=False)
+    finally:
+        running.stop()
+    assert [s.status for s in sent] == [201] and soak.throttled == 1 and soak.send_errors == []
+    keys = running.functions.keys  # type: ignore[attr-defined]
+    assert len(keys) == 2 and keys[0] == keys[1]
