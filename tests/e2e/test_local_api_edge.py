@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from devstack.api_server import LocalApi
-from devstack.load import MERCHANTS, drive, http, settle
+from devstack.load import MERCHANTS, drive, http, http_retrying, settle
 from devstack.runtime import FunctionError, Functions, Throttle, Throttled
 from devstack.sigv4 import Keyring, signed_headers
 from devstack.soak import Soak, drive_open_loop
@@ -246,3 +246,16 @@ def test_the_soaks_sender_sends_a_throttled_post_again_with_its_key() -> None:
     assert [s.status for s in sent] == [201] and soak.throttled == 1 and soak.send_errors == []
     keys = running.functions.keys  # type: ignore[attr-defined]
     assert len(keys) == 2 and keys[0] == keys[1]
+
+
+def test_a_read_or_write_is_asked_again_while_throttled_up_to_its_attempts() -> None:
+    functions = ThrottledFirstFunctions(5)
+    running = LocalApi(functions, Keyring(MERCHANTS)).start()
+    try:
+        signer = running.keys.merchant(MERCHANTS[0])
+        gave_up = http_retrying("GET", f"{running.url}/payments/o", signer=signer, attempts=3)
+        answered = http_retrying("GET", f"{running.url}/payments/o", signer=signer, attempts=3)
+    finally:
+        running.stop()
+    assert gave_up == (500, {"message": "Internal server error"})  # the last answer, after 3 attempts
+    assert answered[0] == 200 and [r.status for r in running.requests] == [500] * 5 + [200]

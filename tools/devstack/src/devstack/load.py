@@ -50,30 +50,6 @@ UNANSWERED = (0, 504)  # 0: no answer at all
 # jittered exponential backoff (a 504 is sent again at once: the client already waited the integration timeout).
 TRY_AGAIN = (429, 500, 503)
 BACKOFF_S = 0.2  # the first resend's most; doubling each time
-
-
-def backoff(attempt: int) -> float:
-    """Full jitter ("Exponential Backoff And Jitter", AWS Architecture Blog): uniform up to BACKOFF_S * 2**attempt."""
-    return random.uniform(0, BACKOFF_S * 2**attempt)
-
-
-def http_retrying(
-    method: str,
-    url: str,
-    body: dict[str, Any] | None = None,
-    headers: dict[str, str] | None = None,
-    signer: LocalPrincipal | None = None,
-    attempts: int = POST_ATTEMPTS,
-) -> tuple[int, dict[str, Any]]:
-    """http(), sent again while it answers TRY_AGAIN, after a backoff, up to `attempts` in all (a write carries
-    its Idempotency-Key in `headers`): the last answer."""
-    for attempt in range(attempts):
-        status, answer = http(method, url, body, headers, signer=signer)
-        if status not in TRY_AGAIN:
-            break
-        if attempt + 1 < attempts:
-            time.sleep(backoff(attempt))
-    return status, answer
 RETURN_URL = "https://shop.example/payments/return"
 TOKEN_SHARE = 0.8  # the main mix pays with PaymentMethods; the rest sends cards (raw card data access on)
 # Stripe's card whose refunds fail later, at the card network (refund.failed): the refund is then REVERSED.
@@ -139,6 +115,30 @@ def http(
             return response.status, json.loads(response.read() or b"{}")
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read() or b"{}")
+
+
+def backoff(attempt: int) -> float:
+    """Full jitter ("Exponential Backoff And Jitter", AWS Architecture Blog): uniform up to BACKOFF_S * 2**attempt."""
+    return random.uniform(0, BACKOFF_S * 2**attempt)
+
+
+def http_retrying(
+    method: str,
+    url: str,
+    body: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+    signer: LocalPrincipal | None = None,
+    attempts: int = POST_ATTEMPTS,
+) -> tuple[int, dict[str, Any]]:
+    """http(), sent again while it answers TRY_AGAIN, after a backoff, up to `attempts` in all (a write carries
+    its Idempotency-Key in `headers`): the last answer."""
+    for attempt in range(attempts):
+        status, answer = http(method, url, body, headers, signer=signer)
+        if status not in TRY_AGAIN:
+            break
+        if attempt + 1 < attempts:
+            time.sleep(backoff(attempt))
+    return status, answer
 
 
 def order(
@@ -325,7 +325,7 @@ def drive(
         latency_ms = (time.perf_counter() - started) * 1000
         if index in retried:
             again, replayed = post(index)
-            if status >= 500:  # the first try failed (503 + Retry-After): the retry's answer is the order's
+            if status >= 500:  # every attempt failed (a 5xx each time): the retry's answer is the order's
                 status, body = again, replayed
             elif (again, replayed.get("payment_order_id")) != (status, body.get("payment_order_id")):
                 raise AssertionError(f"a retried POST answered {again} {replayed}, the first {status} {body}")
