@@ -11,9 +11,10 @@ from typing import Any
 
 import pytest
 from devstack.api_server import LocalApi
-from devstack.load import MERCHANTS, drive, http
-from devstack.runtime import Functions
+from devstack.load import MERCHANTS, drive, http, http_retrying, settle
+from devstack.runtime import FunctionError, Functions, Throttle, Throttled
 from devstack.sigv4 import Keyring, signed_headers
+from devstack.soak import Soak, drive_open_loop
 
 
 @pytest.fixture(scope="module")
@@ -103,9 +104,11 @@ class SlowFunctions(Functions):
 
     def __init__(self, delay_s: float) -> None:
         super().__init__({}, {})
-        self.delay_s, self.finished = delay_s, 0
+        self.delay_s, self.finished, self.throttle = delay_s, 0, False
 
-    def invoke(self, function: str, event: dict[str, Any]) -> Any:
+    def invoke(self, function: str, event: dict[str, Any], *, synchronous: bool = False) -> Any:
+        if self.throttle and synchronous:
+            raise Throttled("TooManyRequestsException")
         time.sleep(self.delay_s)
         self.finished += 1
         return {"statusCode": 201, "headers": {"Content-Type": "application/json"}, "body": "{}"}
@@ -147,15 +150,17 @@ def test_a_request_is_logged_before_its_answer_is_sent(monkeypatch: pytest.Monke
         assert http("GET", f"{running.url}/nowhere", None)[0] == 403  # no route
         running.functions.delay_s = 1.0  # type: ignore[attr-defined]
         assert http("POST", f"{running.url}/payments", {}, signer=running.keys.merchant("m-1"))[0] == 504
+        running.functions.delay_s, running.functions.throttle = 0.0, True  # type: ignore[attr-defined]
+        assert http("POST", f"{running.url}/payments", {}, signer=running.keys.merchant("m-1"))[0] == 500
     finally:
         running.stop()
-    assert logged_at_reply == [1, 2, 3, 4]
+    assert logged_at_reply == [1, 2, 3, 4, 5]
 
 
 class FirstSlowFunctions(SlowFunctions):
     """The first invocation outlasts the integration timeout; the next ones answer at once."""
 
-    def invoke(self, function: str, event: dict[str, Any]) -> Any:
+    def invoke(self, function: str, event: dict[str, Any], *, synchronous: bool = False) -> Any:
         self.delay_s, delay = 0.0, self.delay_s
         time.sleep(delay)
         return {"statusCode": 201, "headers": {"Content-Type": "application/json"}, "body": '{"payment_order_id": "o"}'}
@@ -170,3 +175,87 @@ def test_a_merchant_sends_an_unanswered_post_again_with_its_key() -> None:
     assert (sent.status, sent.unanswered) == (201, 1)
     first, again = running.requests
     assert (first.status, again.status) == (504, 201)
+
+
+class ThrottledFirstFunctions(Functions):
+    """The first `throttled` invokes are refused as Lambda refuses a synchronous Invoke beyond the function's
+    concurrency (429, the function not run); then a POST answers 201 (or fails, with `fail`) and a GET a SUCCESS."""
+
+    def __init__(self, throttled: int, fail: bool = False) -> None:
+        super().__init__({}, {})
+        self.left, self.fail, self.ran = throttled, fail, 0
+        self.keys: list[str | None] = []  # each POST's Idempotency-Key, as the gateway handed it over
+
+    def invoke(self, function: str, event: dict[str, Any], *, synchronous: bool = False) -> Any:
+        assert synchronous  # API Gateway waits for the function's answer
+        if event["httpMethod"] == "POST":
+            self.keys.append(event["headers"].get("Idempotency-Key"))
+        if self.left:
+            self.left -= 1
+            self.throttles.append(Throttle(function, time.time()))
+            raise Throttled("TooManyRequestsException")
+        self.ran += 1
+        if self.fail:
+            raise FunctionError("Runtime.ExitError: the environment's process exited")
+        order = {"payment_order_id": "o", "merchant_id": MERCHANTS[0], "status": "SUCCESS"}
+        status = 201 if event["httpMethod"] == "POST" else 200
+        return {"statusCode": status, "headers": {"Content-Type": "application/json"}, "body": json.dumps(order)}
+
+
+def test_a_throttled_invocation_is_a_500_and_a_failed_one_a_502_both_internal_server_error() -> None:
+    """"If the Lambda API rejects the invocation request, API Gateway returns a 500 error code. If the function
+    runs but returns an error [...] a 502. In both cases, the body [...] is {"message": "Internal server error"}"
+    (docs.aws.amazon.com/lambda/latest/dg/services-apigateway-errors.html)."""
+    functions = ThrottledFirstFunctions(1, fail=True)
+    running = LocalApi(functions, Keyring(["m-1"])).start()
+    try:
+        signer = running.keys.merchant("m-1")
+        throttled = http("POST", f"{running.url}/payments", {}, signer=signer)
+        assert functions.ran == 0  # refused: the function did not run
+        failed = http("POST", f"{running.url}/payments", {}, signer=signer)
+    finally:
+        running.stop()
+    assert throttled == (500, {"message": "Internal server error"})
+    assert failed == (502, {"message": "Internal server error"}) and functions.ran == 1
+    assert [(r.status, r.function) for r in running.requests] == [(500, "initializer-api"), (502, "initializer-api")]
+    assert [t.function for t in functions.throttles] == ["initializer-api"]
+
+
+def test_a_merchant_sends_a_throttled_post_again_with_its_key_and_a_throttled_poll_is_asked_again() -> None:
+    running = LocalApi(ThrottledFirstFunctions(1), Keyring(MERCHANTS)).start()
+    try:
+        [sent] = drive(running.url, running.keys, 1, 1, seed=3, progress=False, mix=[("approve", 1.0)])
+        running.functions.left = 1  # type: ignore[attr-defined]  # the merchant's first GET is throttled too
+        final = settle(running.url, running.keys, [sent], timeout_s=30)
+    finally:
+        running.stop()
+    assert (sent.status, sent.throttled, sent.unanswered) == (201, 1, 0)
+    assert running.functions.keys == ["load-3-0", "load-3-0"]  # type: ignore[attr-defined]  # the same key again
+    first, again, *polls = running.requests
+    assert (first.status, again.status) == (500, 201)
+    assert [p.status for p in polls] == [500, 200] and final["o"]["status"] == "SUCCESS"
+
+
+def test_the_soaks_sender_sends_a_throttled_post_again_with_its_key() -> None:
+    running = LocalApi(ThrottledFirstFunctions(1), Keyring(MERCHANTS)).start()
+    soak = Soak(rate_per_s=1.0, duration_s=1.0, budget_per_s=20, start=0.0)
+    try:
+        sent = drive_open_loop(running.url, running.keys, soak, seed=5, progress=False)
+    finally:
+        running.stop()
+    assert [s.status for s in sent] == [201] and soak.throttled == 1 and soak.send_errors == []
+    keys = running.functions.keys  # type: ignore[attr-defined]
+    assert len(keys) == 2 and keys[0] == keys[1]
+
+
+def test_a_read_or_write_is_asked_again_while_throttled_up_to_its_attempts() -> None:
+    functions = ThrottledFirstFunctions(5)
+    running = LocalApi(functions, Keyring(MERCHANTS)).start()
+    try:
+        signer = running.keys.merchant(MERCHANTS[0])
+        gave_up = http_retrying("GET", f"{running.url}/payments/o", signer=signer, attempts=3)
+        answered = http_retrying("GET", f"{running.url}/payments/o", signer=signer, attempts=3)
+    finally:
+        running.stop()
+    assert gave_up == (500, {"message": "Internal server error"})  # the last answer, after 3 attempts
+    assert answered[0] == 200 and [r.status for r in running.requests] == [500] * 5 + [200]

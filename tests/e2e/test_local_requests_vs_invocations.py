@@ -15,7 +15,7 @@ import pytest
 from devstack import dashboard, series
 from devstack.api_server import LocalApi
 from devstack.load import http
-from devstack.runtime import Functions, Invocation
+from devstack.runtime import Functions, Invocation, Throttle
 from devstack.sigv4 import Keyring
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
@@ -35,7 +35,7 @@ class AnsweringFunctions(Functions):
     def __init__(self) -> None:
         super().__init__({}, {})
 
-    def invoke(self, function: str, event: dict[str, Any]) -> Any:
+    def invoke(self, function: str, event: dict[str, Any], *, synchronous: bool = False) -> Any:
         self.invocations.append(Invocation(function, time.time(), 0.5, None, cold=False))
         return {"statusCode": 200, "headers": {"Content-Type": "application/json"}, "body": "{}"}
 
@@ -136,3 +136,16 @@ def test_top_errors_group_failures_by_a_normalized_message() -> None:
         ("charge: card declined", 1),
     ]
     assert dashboard.normalize_error("po_0123456789abcdef0123 retry 2") == "po_<id> retry <n>"
+
+
+def test_throttles_count_invocations_that_waited_and_synchronous_ones_refused() -> None:
+    """Lambda's Throttles: an event source's invocation that had to wait, and a synchronous one refused (429, no
+    invocation: it is a request without one)."""
+    at = 1_800_000_000.0  # a bucket's start
+    waited = Invocation("ledger", at + 1, 5.0, None, cold=False, throttled=True)
+    refused = [Throttle("initializer-api", at + 2), Throttle("initializer-api", at + 3)]
+    chart = series.capacity([waited], refused)
+    assert chart.columns[[s["label"] for s in chart.series].index("throttles")] == [3]
+    page = dashboard.render([], [waited], [], throttles=refused)
+    row = re.search(r"<td>initializer-api</td>(.*?)</tr>", page, re.S)
+    assert row is not None and "<td>2</td>" in row.group(1)

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from devstack.runtime import FunctionError, Functions
+from devstack.runtime import FunctionError, Functions, Throttled
 
 PROBE = {"probe": ("e2e.entry_probe", "handler")}
 
@@ -98,6 +98,32 @@ def test_an_idle_environment_is_reused_and_a_busy_function_waits_beyond_its_conc
         (False, False),
         (False, True),
     ]
+
+
+def test_beyond_its_concurrency_a_synchronous_invoke_is_throttled_at_once_and_an_event_source_one_waits(
+    folder: Path, functions: list[Functions]
+) -> None:
+    """Lambda answers a synchronous Invoke beyond the function's concurrency with 429 TooManyRequestsException
+    and does not run it; an event source mapping's poller backs off and tries again (here: waits)."""
+    probes = runtime(functions, 1)
+    with ThreadPoolExecutor(2) as pool:
+        held = pool.submit(probes.invoke, "probe", probe(folder, "Held"))
+        wait_recorded(folder, "Held")
+        with pytest.raises(Throttled):
+            probes.invoke("probe", probe(folder, "Refused", released=True), synchronous=True)
+        assert [t.function for t in probes.throttles] == ["probe"]
+        polled = pool.submit(probes.invoke, "probe", probe(folder, "Polled", released=True))
+        deadline = time.monotonic() + 10
+        while probes.waiting["probe"] == 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert not polled.done()  # it waits for the one environment
+        release(folder, "Held")
+        assert [r["metric"] for r in (held.result(30), polled.result(30))] == ["Held", "Polled"]
+    assert not (folder / "Refused.recorded").exists()  # the refused invocation never ran
+    # With an environment idle again, a synchronous invoke runs in it.
+    assert probes.invoke("probe", probe(folder, "Later", released=True), synchronous=True)["invocations"] == 3
+    assert [(i.cold, i.throttled) for i in probes.invocations] == [(True, False), (False, True), (False, False)]
+    assert len(probes.throttles) == 1
 
 
 def test_an_environment_whose_process_dies_is_replaced_by_a_cold_one(folder: Path, functions: list[Functions]) -> None:

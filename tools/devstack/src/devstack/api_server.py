@@ -20,7 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl
 
-from devstack.runtime import Functions
+from devstack.runtime import Functions, Throttled
 from devstack.sigv4 import ACCOUNT, MISSING_TOKEN, Keyring, error_type
 from payments_shared.topology import api_routes
 
@@ -40,6 +40,9 @@ MAX_PAYLOAD = 10 * 1024 * 1024  # API Gateway's payload limit (10 MB)
 # 504 {"message": "Endpoint request timed out"}; the function runs on until its own timeout.
 INTEGRATION_TIMEOUT_S = 29.0
 BAD_GATEWAY = {"statusCode": 502, "headers": {}, "body": '{"message": "Internal server error"}'}
+# "If the Lambda API rejects the invocation request, API Gateway returns a 500 error code" with the same body
+# (docs.aws.amazon.com/lambda/latest/dg/services-apigateway-errors.html): a throttled invoke, the function not run.
+REJECTED = {"statusCode": 500, "headers": {}, "body": '{"message": "Internal server error"}'}
 
 
 @dataclass(frozen=True)
@@ -192,13 +195,15 @@ class LocalApi:
 
     def _integrate(self, function: str, event: dict[str, Any]) -> dict[str, Any] | None:
         """The function's answer as API Gateway waits for it: None past the integration timeout (the invocation
-        runs on, as Lambda's does), a 502 when the invocation failed."""
+        runs on, as Lambda's does), a 500 when Lambda refused the invocation (throttled), a 502 when it failed."""
         answer: list[dict[str, Any]] = []
         answered = threading.Event()
 
         def invoke() -> None:
             try:
-                answer.append(self.functions.invoke(function, event))
+                answer.append(self.functions.invoke(function, event, synchronous=True))
+            except Throttled:
+                answer.append(REJECTED)
             except Exception:  # noqa: BLE001 - API Gateway answers 502 when the integration fails
                 answer.append(BAD_GATEWAY)
             finally:

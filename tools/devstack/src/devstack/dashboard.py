@@ -18,7 +18,7 @@ from opentelemetry.trace import StatusCode
 from devstack import series, service_map
 from devstack.api_server import ApiRequest
 from devstack.report import percentiles
-from devstack.runtime import FUNCTIONS, Invocation, service_of
+from devstack.runtime import FUNCTIONS, Invocation, Throttle, service_of
 
 ASSETS = {"uPlot.iife.min.js": "text/javascript", "uPlot.min.css": "text/css", "dashboard.js": "text/javascript"}
 
@@ -128,8 +128,10 @@ def render(
     invocations: Sequence[Invocation],
     spans: Sequence[ReadableSpan],
     webhooks: str = "",
+    throttles: Sequence[Throttle] = (),
 ) -> str:
-    """webhooks: the webhooks panel (webhooks_panel), when the run has a receiver."""
+    """webhooks: the webhooks panel (webhooks_panel), when the run has a receiver; throttles: the synchronous
+    invocations Lambda refused (the runtime's `throttles`)."""
     # As deployed: API Gateway's requests against the invocations of the functions it integrates; the gap is
     # what it refused before any function ran. The event-driven functions' invocations are shown beside.
     gaps = series.requests_vs_invocations(requests, invocations)
@@ -137,7 +139,7 @@ def render(
     refused = sum(g.refused for g in gaps)
     overview = (
         f'<p><span class="big {"bad" if refused else "good"}" id="gap-total">{refused}</span> of {len(requests)} '
-        "API requests reached no function (refused by the API: signature, route)</p>"
+        "API requests reached no function (refused by the API: signature, route; or throttled by Lambda)</p>"
         + _table(
             [
                 "service",
@@ -172,7 +174,7 @@ def render(
         series.traffic(requests, invocations),
         series.latency(requests, invocations),
         series.cold_starts(invocations),
-        series.capacity(invocations),
+        series.capacity(invocations, throttles),
         series.gap(requests, invocations),
     ]
     traffic_chart, latency_chart, cold_chart, capacity_chart, gap_chart = (_chart(c) for c in charts)
@@ -185,6 +187,7 @@ def render(
     by_function: dict[str, list[Invocation]] = defaultdict(list)
     for invocation in invocations:
         by_function[invocation.function].append(invocation)
+    refused_sync = Counter(t.function for t in throttles)
     function_rows = []
     for function in FUNCTIONS:
         items = by_function.get(function, [])
@@ -196,12 +199,13 @@ def render(
                 len(items),
                 series.peak_concurrency(items),
                 f'<span class="{"bad" if errors_n else ""}">{errors_n}</span>',
+                sum(i.throttled for i in items) + refused_sync[function],  # waited, or refused (synchronous)
                 durations.get("p50", "-"),
                 durations.get("p99", "-"),
             )
         )
     functions_table = _table(
-        ["function", "invocations", "max concurrency", "errors", "p50 ms", "p99 ms"], function_rows
+        ["function", "invocations", "max concurrency", "errors", "throttles", "p50 ms", "p99 ms"], function_rows
     )
 
     error_rows = [

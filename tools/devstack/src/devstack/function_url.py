@@ -9,6 +9,8 @@ As AWS runs one ("Invoking Lambda function URLs", docs.aws.amazon.com/lambda/lat
 - the answer: a dict with statusCode maps to {statusCode, headers, cookies → set-cookie, body (base64-decoded
   when isBase64Encoded)}; anything else "valid JSON [without] a statusCode" is a 200 application/json whose body
   is the returned value; a function that fails is a 502;
+- beyond the function's concurrency the invocation is throttled: 429 (Lambda's Throttles metric counts "error
+  code 429"), the function not run;
 - BUFFERED invoke mode: "the maximum payload size is 6 MB" (the invocation's request, the event, and its
   response); a larger request is a 413 Payload Too Large before any invocation.
 """
@@ -28,7 +30,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl
 
-from devstack.runtime import Functions
+from devstack.runtime import Functions, Throttled
 from payments_shared.topology import FunctionUrl
 
 MAX_PAYLOAD = 6 * 1024 * 1024  # BUFFERED invoke mode: 6 MB request (the event) and response
@@ -38,6 +40,9 @@ Reply = tuple[int, list[tuple[str, str]], bytes]  # status, headers, body
 JSON = [("Content-Type", "application/json")]
 FAILED: Reply = (502, JSON, b'{"Message":"Internal Server Error"}')  # the function failed or timed out
 TOO_LARGE: Reply = (413, JSON, b'{"Message":"Payload Too Large"}')
+# Throttled: the status is Lambda's 429 TooManyRequestsException ("Rate exceeded"); the body and error-type header
+# are UNCONFIRMED (no AWS page found showing a function URL's throttle answer): Lambda's API error shape is assumed.
+THROTTLED: Reply = (429, [*JSON, ("x-amzn-ErrorType", "TooManyRequestsException")], b'{"Message":"Rate Exceeded."}')
 
 
 @dataclass(frozen=True)
@@ -207,7 +212,9 @@ class LocalFunctionUrl:
         if len(json.dumps(event).encode()) > MAX_PAYLOAD:  # the event (base64 inflates a binary body) is the payload
             return TOO_LARGE
         try:
-            result = self.functions.invoke(self.config.function, event)
+            result = self.functions.invoke(self.config.function, event, synchronous=True)
+        except Throttled:
+            return THROTTLED
         except Exception:  # noqa: BLE001 - a function that fails (or times out) is the URL's 502
             return FAILED
         status, headers, body = http_response(result)

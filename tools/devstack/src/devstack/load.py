@@ -45,6 +45,11 @@ TOO_LATE = "TOO_LATE"
 CLIENT_TIMEOUT_S = 35.0
 POST_ATTEMPTS = 4
 UNANSWERED = (0, 504)  # 0: no answer at all
+# Answers that say "not now, try again": API Gateway's 500 when Lambda throttled the invoke (the function did not
+# run), the initializer's 503 + Retry-After (its table throttled), a 429. The same key is sent again after a
+# jittered exponential backoff (a 504 is sent again at once: the client already waited the integration timeout).
+TRY_AGAIN = (429, 500, 503)
+BACKOFF_S = 0.2  # the first resend's most; doubling each time
 RETURN_URL = "https://shop.example/payments/return"
 TOKEN_SHARE = 0.8  # the main mix pays with PaymentMethods; the rest sends cards (raw card data access on)
 # Stripe's card whose refunds fail later, at the card network (refund.failed): the refund is then REVERSED.
@@ -88,6 +93,7 @@ class Sent:
     too_late: bool = False  # the buyer did not reach the authentication page in time: it counts as abandoned
     posted_at: float = 0.0  # the POST's start (epoch seconds): devstack.time_to_final measures from it
     unanswered: int = 0  # POSTs of this order left without an answer (504, or none), then sent again
+    throttled: int = 0  # POSTs of this order answered 500, 503 or 429 (TRY_AGAIN), then sent again
 
 
 def http(
@@ -109,6 +115,30 @@ def http(
             return response.status, json.loads(response.read() or b"{}")
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read() or b"{}")
+
+
+def backoff(attempt: int) -> float:
+    """Full jitter ("Exponential Backoff And Jitter", AWS Architecture Blog): uniform up to BACKOFF_S * 2**attempt."""
+    return random.uniform(0, BACKOFF_S * 2**attempt)
+
+
+def http_retrying(
+    method: str,
+    url: str,
+    body: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+    signer: LocalPrincipal | None = None,
+    attempts: int = POST_ATTEMPTS,
+) -> tuple[int, dict[str, Any]]:
+    """http(), sent again while it answers TRY_AGAIN, after a backoff, up to `attempts` in all (a write carries
+    its Idempotency-Key in `headers`): the last answer."""
+    for attempt in range(attempts):
+        status, answer = http(method, url, body, headers, signer=signer)
+        if status not in TRY_AGAIN:
+            break
+        if attempt + 1 < attempts:
+            time.sleep(backoff(attempt))
+    return status, answer
 
 
 def order(
@@ -202,7 +232,7 @@ def settle_authorization(
     api_url: str, signer: LocalPrincipal, order_id: str, action: str, rng: random.Random, timeout_s: float = 90.0
 ) -> str:
     """The merchant's back end: once the order is AUTHORIZED, capture it (half the time a part of it) or cancel
-    it, retrying a 5xx under the same Idempotency-Key. What the order showed, or the API's unexpected answer."""
+    it, retrying a 5xx or 429 under the same Idempotency-Key. What the order showed, or the API's unexpected answer."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         status, body = http("GET", f"{api_url}/payments/{order_id}", signer=signer)
@@ -225,7 +255,7 @@ def settle_authorization(
             "POST", f"{api_url}/payments/{order_id}/{action}", request, {"Idempotency-Key": f"{action}-{order_id}"},
             signer=signer,
         )  # fmt: skip
-        if answered < 500:
+        if answered < 500 and answered not in TRY_AGAIN:
             break
         time.sleep(1.0)
     return "AUTHORIZED" if answered == 202 else f"{action} answered {answered} {answer}"
@@ -257,12 +287,13 @@ def drive(
     unsigned = {i for i in range(payments) if unsigned_draws.random() < unsigned_share}
     done: list[Sent] = []
     unanswered: Counter[int] = Counter()  # per order: POSTs that got no answer, then were sent again
+    throttled: Counter[int] = Counter()  # per order: POSTs answered TRY_AGAIN, then sent again
 
     def post(index: int) -> tuple[int, dict[str, Any]]:
         """The order, as a merchant's back end sends it: a POST left without an answer (API Gateway's 504 once its
-        integration timeout passed, or no answer at all) is sent again with the same Idempotency-Key, which
-        answers the order the first one made, if it made one."""
-        for _ in range(POST_ATTEMPTS):
+        integration timeout passed, or no answer at all) or answered TRY_AGAIN is sent again with the same
+        Idempotency-Key, which answers the order the first one made, if it made one."""
+        for attempt in range(POST_ATTEMPTS):
             try:
                 status, body = http(
                     "POST",
@@ -274,9 +305,13 @@ def drive(
                 )
             except (TimeoutError, urllib.error.URLError):
                 status, body = 0, {}
+            if status in TRY_AGAIN and attempt + 1 < POST_ATTEMPTS:
+                throttled[index] += 1  # each order is sent by one thread
+                time.sleep(backoff(attempt))
+                continue
             if status not in UNANSWERED:
                 return status, body
-            unanswered[index] += 1  # each order is sent by one thread
+            unanswered[index] += 1
         return status, body
 
     def send(item: tuple[int, str]) -> Sent:
@@ -290,7 +325,7 @@ def drive(
         latency_ms = (time.perf_counter() - started) * 1000
         if index in retried:
             again, replayed = post(index)
-            if status >= 500:  # the first try failed (503 + Retry-After): the retry's answer is the order's
+            if status >= 500:  # every attempt failed (a 5xx each time): the retry's answer is the order's
                 status, body = again, replayed
             elif (again, replayed.get("payment_order_id")) != (status, body.get("payment_order_id")):
                 raise AssertionError(f"a retried POST answered {again} {replayed}, the first {status} {body}")
@@ -312,7 +347,7 @@ def drive(
                 kind = LEFT_TO_EXPIRE
             elif seen != "AUTHORIZED":
                 raise AssertionError(f"{body['payment_order_id']} ({kind}): {seen}")
-        sent = Sent(kind, status, body, latency_ms, too_late, posted_at, unanswered[index])
+        sent = Sent(kind, status, body, latency_ms, too_late, posted_at, unanswered[index], throttled[index])
         done.append(sent)
         if progress:
             filled = int(30 * len(done) / payments)

@@ -11,7 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from devstack.load import http
+from devstack.load import http_retrying
 from devstack.sigv4 import Keyring, LocalPrincipal
 from payments_shared.money import Money
 
@@ -36,7 +36,7 @@ def pay_out_everyone(api_url: str, keys: Keyring, merchants: set[str], seed: int
     done = Payouts()
     for merchant in sorted(merchants):
         signer = keys.merchant(merchant)
-        status, wallet = http("GET", f"{api_url}/wallets/{merchant}", signer=signer)
+        status, wallet = http_retrying("GET", f"{api_url}/wallets/{merchant}", signer=signer)
         for balance in wallet.get("balances", []) if status == 200 else []:
             currency, available = balance["currency"], balance["available"]["amount_minor"]
             if available <= 0:  # nothing to pay out (a negative balance: the merchant owes us)
@@ -67,7 +67,7 @@ def _pay_out(
     api_url: str, signer: LocalPrincipal, body: dict[str, str], key: str, done: Payouts
 ) -> tuple[int, dict[str, Any]]:
     """POST /payouts twice under one Idempotency-Key: the second must answer as the first and move nothing."""
-    answers = [http("POST", f"{api_url}/payouts", body, {"Idempotency-Key": key}, signer=signer) for _ in "12"]
+    answers = [http_retrying("POST", f"{api_url}/payouts", body, {"Idempotency-Key": key}, signer=signer) for _ in "12"]
     done.answers.update(str(status) for status, _ in answers)
     (first, paid), (again, replayed) = answers
     if (first, paid) != (again, replayed):

@@ -10,7 +10,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from devstack.load import Sent, captured, http
+from devstack.load import Sent, captured, http, http_retrying
 from devstack.sigv4 import Keyring
 from payments_shared.money import Money
 
@@ -84,9 +84,8 @@ def refund_some(
                 asked = part if action == "part" else amount
                 request = {"amount": asked.to_decimal_string(), "currency": asked.currency}
             url = f"{api_url}/payments/{order_id}/refunds"
-            status, answer = http(
-                "POST", url, request, {"Idempotency-Key": f"refund-{seed}-{order_id}-{step}"}, signer=signer
-            )
+            key = {"Idempotency-Key": f"refund-{seed}-{order_id}-{step}"}
+            status, answer = http_retrying("POST", url, request, key, signer=signer)
             done.answers[str(status)] += 1
             expected = 422 if action == "too-much" else 201
             if status != expected:
@@ -108,7 +107,9 @@ def settle_refunds(
     deadline = time.monotonic() + timeout_s
     while pending:
         for order_id in sorted(pending):
-            _, body = http("GET", f"{api_url}/payments/{order_id}", signer=keys.merchant(owners[order_id]))
+            status, body = http("GET", f"{api_url}/payments/{order_id}", signer=keys.merchant(owners[order_id]))
+            if status != 200:  # a throttled or failed read: asked again next round, never taken as settled
+                continue
             refunds.final[order_id] = body
             waiting = ("PENDING", "SUCCEEDED") if order_id in refunds.fail_later else ("PENDING",)
             if all(r["status"] not in waiting for r in body.get("refunds", [])):

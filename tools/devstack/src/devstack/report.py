@@ -102,7 +102,8 @@ class Report:
             f"wrong outcomes         {len(self.wrong_outcomes)}",
             f"PSP double charges     {self.psp_charges_over_one}",
             f"buyers too late (3DS)  {self.details.get('buyers_too_late', 0)}",
-            f"POSTs sent again       {self.details.get('posts_unanswered', 0)} (no answer, or API Gateway's 504)",
+            f"POSTs sent again       {self.details.get('posts_unanswered', 0)} (no answer, or API Gateway's 504), "
+            f"{self.details.get('posts_throttled', 0)} after a 500/503/429 (a throttled function or table)",
             f"refunds asked          {self.refunds.get('asked', {})} answered {self.refunds.get('answers', {})}",
             f"refund statuses        {self.refunds.get('statuses', {})}, still pending "
             f"{len(self.refunds.get('pending', []))}, unexpected answers {len(self.refunds.get('unexpected', []))}",
@@ -302,5 +303,6 @@ def build(
             "psp_charges": sum(psp.charges.values()),
             "buyers_too_late": sum(1 for s in sent if s.too_late),  # the sweep cancelled before they authenticated
             "posts_unanswered": sum(s.unanswered for s in sent),  # each sent again with its Idempotency-Key
+            "posts_throttled": sum(s.throttled for s in sent),  # likewise, after a backoff
         },
     )

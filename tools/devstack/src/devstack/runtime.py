@@ -62,8 +62,21 @@ class Invocation:
     init_ms: float = 0.0  # a cold invocation's init in its environment (Lambda's Init Duration)
 
 
+@dataclass(frozen=True)
+class Throttle:
+    """A synchronous invocation Lambda refused: the function was at its concurrency (its Throttles metric)."""
+
+    function: str
+    at: float  # epoch seconds
+
+
 class FunctionError(Exception):
     """The function failed (Lambda's errorType and errorMessage, as "Type: message")."""
+
+
+class Throttled(Exception):
+    """Lambda's 429 TooManyRequestsException to a synchronous Invoke beyond the function's concurrency: the
+    function did not run (not a FunctionError)."""
 
 
 # Environments are forked from a server that has imported the libraries and the services' modules once
@@ -145,7 +158,8 @@ class Functions:
         keep_operations: bool = False,
     ) -> None:
         """concurrency: how many execution environments a function may have (default one). Each runs one
-        invocation at a time; a busy function starts another, up to its concurrency, then waits (throttled).
+        invocation at a time; a busy function starts another, up to its concurrency; beyond it an event source's
+        invocation waits (throttled: its mapping backs off and polls again), a synchronous one is refused (Throttled).
         on_reply: gets each invocation's spans and AWS calls (its printed lines go to this process' stdout);
         keep_operations: the replies also carry every AWS call as made.
         An environment starts with this process' environment variables as they are when it starts."""
@@ -162,6 +176,7 @@ class Functions:
         self._timeout_s = timeout_s
         self.waiting = dict.fromkeys(entry_points, 0)  # invocations throttled right now, per function
         self.invocations: list[Invocation] = []
+        self.throttles: list[Throttle] = []  # synchronous invocations refused (those that waited are invocations)
         self.put_events_failed = 0  # injected PutEvents entry failures, all environments
         self._record_lock = threading.Lock()
         for module, _ in entry_points.values():
@@ -178,12 +193,17 @@ class Functions:
             keep_operations=self._keep_operations,
         )
 
-    def _acquire(self, function: str) -> tuple[Environment, bool]:
+    def _acquire(self, function: str, synchronous: bool) -> tuple[Environment, bool]:
         """A warm idle environment (the most recently used, as Lambda prefers), else a new one if the
-        function may scale out, else the first one freed. True when it had to wait."""
+        function may scale out, else the first one freed (Throttled at once for a synchronous caller). True
+        when it had to wait."""
         throttled = False
         with self._free:
             while not self._idle[function] and self._started[function] >= self._limits[function]:
+                if synchronous:
+                    with self._record_lock:
+                        self.throttles.append(Throttle(function, time.time()))
+                    raise Throttled(f"TooManyRequestsException: Rate Exceeded. ({function})")
                 throttled = True
                 self.waiting[function] += 1
                 self._free.wait()
@@ -215,13 +235,15 @@ class Functions:
             self._idle[function].append(environment)
             self._free.notify()
 
-    def invoke(self, function: str, event: dict[str, Any]) -> Any:
+    def invoke(self, function: str, event: dict[str, Any], *, synchronous: bool = False) -> Any:
+        """synchronous: a caller waiting for the answer (API Gateway, a function URL), which Lambda refuses with
+        429 beyond the function's concurrency rather than queueing it; an event source's poller waits instead."""
         context = {
             "function_name": function,
             "aws_request_id": str(uuid.uuid4()),
             "invoked_function_arn": f"arn:aws:lambda:eu-west-1:000000000000:function:{function}",
         }
-        environment, throttled = self._acquire(function)
+        environment, throttled = self._acquire(function, synchronous)
         try:
             cold = environment.invocations == 0
             environment.invocations += 1

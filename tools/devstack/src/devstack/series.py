@@ -10,7 +10,7 @@ from typing import Any
 
 from devstack.api_server import ROUTES, ApiRequest
 from devstack.report import percentiles
-from devstack.runtime import Invocation, service_of
+from devstack.runtime import Invocation, Throttle, service_of
 
 BUCKET_S = 10
 PER_MINUTE = 60 / BUCKET_S
@@ -145,12 +145,15 @@ def peak_concurrency(invocations: Sequence[Invocation]) -> int:
     return peak
 
 
-def capacity(invocations: Sequence[Invocation]) -> Chart:
-    """Invocations, peak concurrency (all functions) and throttles per bucket."""
+def capacity(invocations: Sequence[Invocation], refused: Sequence[Throttle] = ()) -> Chart:
+    """Invocations, peak concurrency (all functions) and throttles per bucket: Lambda's Throttles counts both the
+    event sources' invocations that had to wait and the synchronous ones refused (`refused`, which never ran)."""
     chart = Chart("capacity-chart", "per 10 s bucket")
     by_bucket = _per_bucket(invocations, lambda i: i.started)
-    chart.x = _buckets([i.started for i in invocations])
+    refused_by_bucket = _per_bucket(refused, lambda t: t.at)
+    chart.x = _buckets([i.started for i in invocations] + [t.at for t in refused])
     chart.add("invocations", [len(by_bucket.get(x, [])) for x in chart.x])
     chart.add("peak concurrency", [peak_concurrency(by_bucket.get(x, [])) for x in chart.x])
-    chart.add("throttles", [sum(i.throttled for i in by_bucket.get(x, [])) for x in chart.x], colour="#c62828")
+    throttles = [sum(i.throttled for i in by_bucket.get(x, [])) + len(refused_by_bucket.get(x, [])) for x in chart.x]
+    chart.add("throttles", throttles, colour="#c62828")
     return chart

@@ -37,7 +37,7 @@ from fake_psp.rate_limits import RateLimits, Refusal
 
 from devstack import resources
 from devstack.aws_calls import acting_as
-from devstack.load import Sent, http, order, settle
+from devstack.load import TRY_AGAIN, Sent, backoff, http, order, settle
 from devstack.moto_local import client
 from devstack.report import Report, percentiles
 from devstack.runtime import Invocation
@@ -158,6 +158,7 @@ class Soak:
     accepted_at: list[float] = field(default_factory=list)  # when each POST answered 201 went out
     send_errors: list[str] = field(default_factory=list)  # POSTs that got no answer at all
     resent: int = 0  # POSTs sent again after no answer
+    throttled: int = 0  # POSTs sent again after a TRY_AGAIN answer (500, 503, 429)
     lag_s: list[float] = field(default_factory=list)  # how late each went out against its schedule
     samples: list[Sample] = field(default_factory=list)
 
@@ -200,6 +201,7 @@ class Soak:
             "lost": len(lost),
             "send_lag_ms": percentiles([lag * 1000 for lag in self.lag_s]),
             "resent_after_no_answer": self.resent,
+            "resent_after_throttle": self.throttled,
             "timeouts": timed_out,
             "psp_requests": len(psp_requests),
             "psp_429s": len(refused),
@@ -232,7 +234,8 @@ def render(figures: dict[str, Any]) -> list[str]:
     return [
         f"soak                   {figures['rate_per_s']}/s for {figures['duration_s']} s: {figures['sent']} sent, "
         f"{figures['accepted']} accepted, {figures['lost']} lost; send lag (ms) {figures['send_lag_ms']}; "
-        f"{figures['resent_after_no_answer']} POSTs sent again after no answer",
+        f"{figures['resent_after_no_answer']} POSTs sent again after no answer, "
+        f"{figures.get('resent_after_throttle', 0)} after a 500/503/429",
         f"timeouts               {sum(figures['timeouts'].values())} {figures['timeouts']}",
         f"PSP requests           {figures['psp_requests']}, 429s {figures['psp_429s']}, most in 1 s "
         f"{figures['psp_most_per_s']} (budget {figures['budget_per_s']}/s)",
@@ -281,6 +284,8 @@ def drive_open_loop(api_url: str, keys: Keyring, soak: Soak, seed: int, progress
         at, started = time.time(), time.perf_counter()
         # A client that got no answer sends the same request again under the same Idempotency-Key, as a merchant's
         # back end does: the order the stack may have made meanwhile is then the answer, and the books count it.
+        # An answer saying "try again" (TRY_AGAIN: a throttled function's 500, a throttled table's 503) likewise,
+        # after a backoff.
         for attempt in range(1, ATTEMPTS + 1):
             try:
                 status, body = http(
@@ -290,12 +295,16 @@ def drive_open_loop(api_url: str, keys: Keyring, soak: Soak, seed: int, progress
                     {"Idempotency-Key": f"soak-{seed}-{index}"},
                     signer=keys.merchant(bodies[index]["merchant_id"]),
                 )
-                break
             except OSError as error:  # a refused connection or a timeout (urllib's errors are OSErrors)
                 if attempt == ATTEMPTS:
                     soak.send_errors.append(f"payment {index}: {error!r}")
                     return
                 soak.resent += 1
+                continue
+            if status not in TRY_AGAIN or attempt == ATTEMPTS:
+                break
+            soak.throttled += 1
+            time.sleep(backoff(attempt - 1))
         if status == 201:
             soak.accepted_at.append(at)
         sent[index] = Sent(kinds[index], status, body, (time.perf_counter() - started) * 1000, posted_at=at)

@@ -229,6 +229,7 @@ class Devstack:
                     self.functions.invocations,
                     spans,
                     dashboard.webhooks_panel(self.receiver.summary(), self.parked_deliveries()),
+                    self.functions.throttles,
                 ),
             )
         if path.startswith("/assets/"):

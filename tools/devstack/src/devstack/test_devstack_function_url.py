@@ -13,10 +13,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+import stripe
+from fake_psp.server import API_KEY, FakePsp
 
 from devstack.function_url import MAX_PAYLOAD, LocalFunctionUrl, http_response, is_text, url_event
 from devstack.load import http
-from devstack.runtime import Functions, Invocation
+from devstack.runtime import Functions, Invocation, Throttle, Throttled
 from payments_shared.topology import function_urls
 
 AT = datetime(2026, 12, 6, 12, 0, 0, tzinfo=UTC)
@@ -108,13 +110,18 @@ def test_a_return_value_without_a_status_code_is_a_200_json_of_it(returned: Any)
 
 
 class EchoFunctions(Functions):
-    """Every function answers with the event it was given; failing when the event's path says so."""
+    """Every function answers with the event it was given; failing, or throttled (every environment busy: Lambda
+    refuses a synchronous invoke at once), when the event's path says so."""
 
     def __init__(self) -> None:
         super().__init__({}, {})
         self.events: list[dict[str, Any]] = []
 
-    def invoke(self, function: str, event: dict[str, Any]) -> Any:
+    def invoke(self, function: str, event: dict[str, Any], *, synchronous: bool = False) -> Any:
+        assert synchronous  # a function URL's caller waits for the answer
+        if event["rawPath"] == "/throttled":
+            self.throttles.append(Throttle(function, time.time()))
+            raise Throttled("TooManyRequestsException")
         self.invocations.append(Invocation(function, time.time(), 0.5, None, cold=False))
         self.events.append(event)
         if event["rawPath"] == "/fail":
@@ -145,6 +152,19 @@ def test_every_path_and_method_reaches_the_function_unsigned(served: LocalFuncti
 
 def test_a_failing_function_is_a_502(served: LocalFunctionUrl) -> None:
     assert http("POST", f"{served.url}/fail", {})[0] == 502
+
+
+def test_a_throttled_invocation_is_a_429_and_the_function_does_not_run(served: LocalFunctionUrl) -> None:
+    connection = HTTPConnection(urlsplit(served.url).netloc, timeout=10)
+    connection.request("POST", "/throttled", b"{}", {"Content-Type": "application/json"})
+    answer = connection.getresponse()
+    status, kind, body = answer.status, answer.getheader("x-amzn-ErrorType"), json.loads(answer.read())
+    connection.close()
+    assert (status, kind, body) == (429, "TooManyRequestsException", {"Message": "Rate Exceeded."})
+    assert served.functions.invocations == [] and [t.function for t in served.functions.throttles] == [
+        "finalizer-webhook"
+    ]
+    assert [(r.path, r.status) for r in served.requests] == [("/throttled", 429)]
 
 
 def test_a_request_over_6_mb_is_a_413_and_invokes_nothing(served: LocalFunctionUrl) -> None:
@@ -179,6 +199,40 @@ def test_a_request_is_logged_before_its_answer_is_sent(
         reply(request, status, headers, body)
 
     monkeypatch.setattr(LocalFunctionUrl, "_reply", staticmethod(spy))
-    for method, path in [("POST", "/webhooks/stripe"), ("GET", "/nothing"), ("POST", "/fail")]:
+    for method, path in [("POST", "/webhooks/stripe"), ("GET", "/nothing"), ("POST", "/fail"), ("POST", "/throttled")]:
         http(method, f"{served.url}{path}", {} if method != "GET" else None)
-    assert logged_at_reply == [1, 2, 3]
+    assert logged_at_reply == [1, 2, 3, 4]
+
+
+class ThrottledFirstFunctions(EchoFunctions):
+    """The first `busy` invokes are refused (every environment busy), then each answers as EchoFunctions."""
+
+    def __init__(self, busy: int) -> None:
+        super().__init__()
+        self.busy = busy
+
+    def invoke(self, function: str, event: dict[str, Any], *, synchronous: bool = False) -> Any:
+        if self.busy:
+            self.busy -= 1
+            self.throttles.append(Throttle(function, time.time()))
+            raise Throttled("TooManyRequestsException")
+        return super().invoke(function, event, synchronous=synchronous)
+
+
+def test_the_fake_stripe_delivers_later_a_webhook_the_throttled_url_answered_429() -> None:
+    """Stripe retries an event whose endpoint answered anything but a 2xx, with an exponential backoff: a
+    throttled function URL's 429 too."""
+    url = LocalFunctionUrl(ThrottledFirstFunctions(1), function_urls()["finalizer-webhook"]).start()
+    psp = FakePsp(webhook_url=url.endpoint, webhook_retry_base_s=0.02).start()
+    try:
+        stripe.StripeClient(API_KEY, base_addresses={"api": psp.url}, max_network_retries=0).v1.payment_intents.create(
+            params={"amount": 1234, "currency": "eur", "confirm": True, "payment_method": "pm_card_visa"},
+            options={"idempotency_key": "throttled-webhook"},
+        )
+        assert psp.wait_for_webhooks(10)
+    finally:
+        psp.stop()
+        url.stop()
+    [event] = [e for e in psp.webhook_events if e["pending_webhooks"]]
+    assert (psp.webhook_attempts[event["id"]], psp.webhooks_delivered[event["id"]]) == (2, 1)
+    assert [r.status for r in url.requests] == [429, 200]
