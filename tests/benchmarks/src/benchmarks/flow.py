@@ -135,7 +135,7 @@ class CallRecorder:
         shipped = functions.on_reply
         recorder = self
 
-        def invoke(function: str, event: dict[str, Any]) -> Any:
+        def invoke(function: str, event: dict[str, Any], *, synchronous: bool = False) -> Any:
             _inside.active = event.get("httpMethod") != "GET"
             records = event.get("Records") or []
             if records and records[0].get("eventSource") == "aws:sqs":
@@ -146,7 +146,7 @@ class CallRecorder:
                         recorder.psp_charges += len(records)
                         recorder.psp_wait_s += charge_batch_seconds(len(records))
             try:
-                return original_invoke(function, event)
+                return original_invoke(function, event, synchronous=synchronous)
             finally:
                 _inside.active = False
 
