@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import socket
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -100,42 +101,55 @@ def test_no_route_is_missing_authentication_token_signed_or_not(
 
 
 class SlowFunctions(Functions):
-    """Every function answers 200 after `delay_s` (an invocation still running when API Gateway gives up)."""
+    """Every function answers 201 once its `gate` is open: closed, an invocation still running when API Gateway
+    gives up (an event, not a delay: the outcome never depends on a loaded machine's scheduling)."""
 
-    def __init__(self, delay_s: float) -> None:
+    def __init__(self, gate_open: bool = True) -> None:
         super().__init__({}, {})
-        self.delay_s, self.finished, self.throttle = delay_s, 0, False
+        self.gate = threading.Event()
+        if gate_open:
+            self.gate.set()
+        self.finished, self.throttle = 0, False
 
     def invoke(self, function: str, event: dict[str, Any], *, synchronous: bool = False) -> Any:
         if self.throttle and synchronous:
             raise Throttled("TooManyRequestsException")
-        time.sleep(self.delay_s)
+        assert self.gate.wait(60)
         self.finished += 1
         return {"statusCode": 201, "headers": {"Content-Type": "application/json"}, "body": "{}"}
 
 
+def eventually(condition: Any, timeout_s: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return bool(condition())
+
+
 def test_an_integration_slower_than_the_timeout_is_a_504_and_the_function_runs_on() -> None:
-    functions = SlowFunctions(0.6)
+    functions = SlowFunctions(gate_open=False)
     running = LocalApi(functions, Keyring(["m-1"]), integration_timeout_s=0.2).start()
     try:
         status, body = http("POST", f"{running.url}/payments", {}, signer=running.keys.merchant("m-1"))
         assert (status, body) == (504, {"message": "Endpoint request timed out"})
         assert functions.finished == 0  # answered before the function did
-        time.sleep(0.8)
-        assert functions.finished == 1  # which ran to its end all the same, as Lambda's invocation does
+        functions.gate.set()
+        assert eventually(lambda: functions.finished == 1)  # it ran to its end all the same, as Lambda's does
         assert [r.status for r in running.requests] == [504]
-        quick = LocalApi(SlowFunctions(0.0), Keyring(["m-1"]), integration_timeout_s=0.2).start()
+        quick = LocalApi(SlowFunctions(), Keyring(["m-1"]), integration_timeout_s=10).start()
         try:
             assert http("POST", f"{quick.url}/payments", {}, signer=quick.keys.merchant("m-1"))[0] == 201
         finally:
             quick.stop()
     finally:
+        functions.gate.set()
         running.stop()
 
 
 def test_a_request_is_logged_before_its_answer_is_sent(monkeypatch: pytest.MonkeyPatch) -> None:
     """Whoever reads the log once answered finds the request in it: answered, timed out or refused."""
-    running = LocalApi(SlowFunctions(0.0), Keyring(["m-1"]), integration_timeout_s=0.5).start()
+    functions = SlowFunctions()
+    running = LocalApi(functions, Keyring(["m-1"]), integration_timeout_s=10).start()
     logged_at_reply: list[int] = []
     reply = LocalApi._reply
 
@@ -148,29 +162,39 @@ def test_a_request_is_logged_before_its_answer_is_sent(monkeypatch: pytest.Monke
         assert http("POST", f"{running.url}/payments", {}, signer=running.keys.merchant("m-1"))[0] == 201
         assert http("POST", f"{running.url}/payments", {})[0] == 403  # unsigned
         assert http("GET", f"{running.url}/nowhere", None)[0] == 403  # no route
-        running.functions.delay_s = 1.0  # type: ignore[attr-defined]
+        functions.gate.clear()
+        running.integration_timeout_s = 0.2
         assert http("POST", f"{running.url}/payments", {}, signer=running.keys.merchant("m-1"))[0] == 504
-        running.functions.delay_s, running.functions.throttle = 0.0, True  # type: ignore[attr-defined]
+        functions.gate.set()
+        functions.throttle = True
         assert http("POST", f"{running.url}/payments", {}, signer=running.keys.merchant("m-1"))[0] == 500
     finally:
+        functions.gate.set()
         running.stop()
     assert logged_at_reply == [1, 2, 3, 4, 5]
 
 
 class FirstSlowFunctions(SlowFunctions):
-    """The first invocation outlasts the integration timeout; the next ones answer at once."""
+    """The first invocation runs until its gate opens (past the integration timeout); the next ones answer at once."""
+
+    def __init__(self) -> None:
+        super().__init__(gate_open=False)
+        self.first = True
 
     def invoke(self, function: str, event: dict[str, Any], *, synchronous: bool = False) -> Any:
-        self.delay_s, delay = 0.0, self.delay_s
-        time.sleep(delay)
+        first, self.first = self.first, False
+        if first:
+            self.gate.wait(60)
         return {"statusCode": 201, "headers": {"Content-Type": "application/json"}, "body": '{"payment_order_id": "o"}'}
 
 
 def test_a_merchant_sends_an_unanswered_post_again_with_its_key() -> None:
-    running = LocalApi(FirstSlowFunctions(0.5), Keyring(MERCHANTS), integration_timeout_s=0.2).start()
+    functions = FirstSlowFunctions()
+    running = LocalApi(functions, Keyring(MERCHANTS), integration_timeout_s=2).start()
     try:
         [sent] = drive(running.url, running.keys, 1, 1, seed=3, progress=False, mix=[("approve", 1.0)])
     finally:
+        functions.gate.set()
         running.stop()
     assert (sent.status, sent.unanswered) == (201, 1)
     first, again = running.requests
@@ -203,7 +227,7 @@ class ThrottledFirstFunctions(Functions):
 
 
 def test_a_throttled_invocation_is_a_500_and_a_failed_one_a_502_both_internal_server_error() -> None:
-    """"If the Lambda API rejects the invocation request, API Gateway returns a 500 error code. If the function
+    """ "If the Lambda API rejects the invocation request, API Gateway returns a 500 error code. If the function
     runs but returns an error [...] a 502. In both cases, the body [...] is {"message": "Internal server error"}"
     (docs.aws.amazon.com/lambda/latest/dg/services-apigateway-errors.html)."""
     functions = ThrottledFirstFunctions(1, fail=True)
