@@ -7,11 +7,12 @@ Entries, each booked once by the business event that caused it (EntryType):
                    - fee"; the merchant pays our fee, the platform pays the PSP's, so merchant_payable is untouched)
   psp_fee          psp_fees DEBIT the PSP's fee; psp_clearing CREDIT the PSP's fee: older payments' only. Since
                    2026-12-06 a capture carries the PSP's fee (one entry, one event item and one totals marker the
-                   less per payment, issue 32); psp_fee entries are older payments', written in the same
-                   transaction as their capture, and stay readable (the totals, reconcile, the payment trace).
+                   less per payment, issue 32); psp_fee entries are older payments', written with their capture
+                   (in its transaction since 7f09341: docs/DESIGN.md, the ledger), and stay readable (the totals,
+                   reconcile, the payment trace).
   refund           merchant_payable DEBIT amount; psp_clearing CREDIT amount (our fee is not returned, nor is
-                   the PSP's: "the fees from the original charge are not returned", stripe.com/docs/refunds; its
-                   psp_fee entry stands)
+                   the PSP's: "the fees from the original charge are not returned", stripe.com/docs/refunds; the
+                   PSP's fee booked with the capture stands)
   refund_reversal  the refund's entry reversed
   dispute          merchant_payable DEBIT amount + dispute fee; psp_clearing CREDIT amount + dispute fee (the PSP
                    takes both from our balance when a dispute opens; the merchant bears both; our fee is kept)
