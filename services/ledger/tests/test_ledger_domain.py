@@ -4,6 +4,8 @@ balances; the fee rule rounds half-even and never exceeds the amount."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -223,6 +225,12 @@ commands = st.builds(
     merchant_id=st.sampled_from(["m-1", "m-2"]),
     amount=amounts,
     source_event_id=st.uuids().map(str),
+).flatmap(  # a capture's PSP fee (ignored by other entries), in the amount's currency
+    lambda c: st.builds(
+        dataclasses.replace,
+        st.just(c),
+        psp_fee=st.none() | st.integers(0, 10**12).map(lambda minor: Money(minor, c.amount.currency)),
+    )
 )
 
 
@@ -251,7 +259,8 @@ def test_any_sequence_of_postings_books_each_business_event_once_and_every_entry
                 assert posting["currency"] == command.amount.currency and posting["amount_minor"] > 0
                 sides[posting["side"]] += posting["amount_minor"]
             fee = command.fee.minor if command.fee and command.entry_type == EntryType.DISPUTE else 0
-            assert sides["DEBIT"] == sides["CREDIT"] == command.amount.minor + fee  # the entry balances
+            psp_fee = command.psp_fee.minor if command.psp_fee and command.entry_type == EntryType.CAPTURE else 0
+            assert sides["DEBIT"] == sides["CREDIT"] == command.amount.minor + fee + psp_fee  # the entry balances
     for business_event, events in entries.items():
         asked = [c for c in sequence if (c.entry_type, c.entry_key) == business_event]
         assert len(events) == 1  # the first command is posted; nothing else ever
