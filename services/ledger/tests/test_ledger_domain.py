@@ -115,7 +115,7 @@ def test_a_successful_payment_posts_its_capture_entry_net_of_fees() -> None:
 
 
 def test_a_capture_carries_the_psps_fee_an_expense_taken_from_what_the_psp_owes_us_once() -> None:
-    # Stripe's balance transaction of a charge: `amount` gross, `fee` kept, `net` "amount - fee"; psp_clearing is
+    # Stripe's balance transaction of a charge: `amount` gross, `fee` kept, `net` "`amount` - `fee`"; psp_clearing is
     # moved by both, so it nets to `net` (1000 - 59 = 941 owed by the PSP) and reconcile matches each.
     capture = PostEntry(EntryType.CAPTURE, "p-1", "p-1", "m-1", TEN_EUR, "e-1", psp_fee=Money(59, "EUR"))
     [posted] = JOURNAL.decide(capture, journal_after())

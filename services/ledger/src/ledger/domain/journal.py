@@ -3,8 +3,9 @@
 Entries, each booked once by the business event that caused it (EntryType):
   capture          psp_clearing DEBIT amount; merchant_payable CREDIT amount - fee; fee_revenue CREDIT fee; and,
                    when the PSP's fee is known and > 0, psp_fees DEBIT it and psp_clearing CREDIT it (what Stripe
-                   keeps of a charge, its balance transaction's `fee`: psp_clearing then nets to its `net`, "amount
-                   - fee"; the merchant pays our fee, the platform pays the PSP's, so merchant_payable is untouched)
+                   keeps of a charge, its balance transaction's `fee`: psp_clearing then nets to its `net`, "the
+                   net impact of a transaction on a balance", "`amount` - `fee`"; the merchant pays our fee, the
+                   platform pays the PSP's, so merchant_payable is untouched)
   psp_fee          psp_fees DEBIT the PSP's fee; psp_clearing CREDIT the PSP's fee: older payments' only. Since
                    2026-12-06 a capture carries the PSP's fee (one entry, one event item and one totals marker the
                    less per payment, issue 32); psp_fee entries are older payments', written with their capture
