@@ -10,13 +10,13 @@ any order, to the ledger's and the wallet's consumers (their entry points' comma
 stores; the ledger's totals projection fed by its store's stream); a delivered event comes back to either consumer
 again, or is published again under a new event id.
 
-After every step: every journal entry balances; each business event (a capture, the PSP's fee on it when known and >
-0, a refund, a reversal, a dispute, a dispute won) the ledger was told of is posted exactly once, and nothing else
-is; the trial balance balances; psp_fees holds the PSP's fees of the captures delivered, and psp_clearing what the
-PSP owes us for them (net of its fees, less refunds and disputes' withdrawals, plus their reversals); and each
-merchant's wallet equals the ledger's merchant_payable for that merchant and currency, and both equal the model:
-captures net of fees, less refunds, plus reversals, less disputes' amounts and fees, plus won disputes' amounts
-(fees computed here with Decimal's half-even rounding).
+After every step: every journal entry balances; each business event (a capture, carrying the PSP's fee on it when
+known and > 0, a refund, a reversal, a dispute, a dispute won) the ledger was told of is posted exactly once, and
+nothing else is (no psp_fee entry of its own since 2026-12-06); the trial balance balances; psp_fees holds the PSP's
+fees of the captures delivered, and psp_clearing what the PSP owes us for them (net of its fees, less refunds and
+disputes' withdrawals, plus their reversals); and each merchant's wallet equals the ledger's merchant_payable for
+that merchant and currency, and both equal the model: captures net of fees, less refunds, plus reversals, less
+disputes' amounts and fees, plus won disputes' amounts (fees computed here with Decimal's half-even rounding).
 """
 
 from __future__ import annotations
@@ -224,9 +224,7 @@ class RefundBooks(RuleBasedStateMachine):
     def _owed(self) -> dict[tuple[str, str], int]:
         owed: dict[tuple[str, str], int] = defaultdict(int)
         for entry_type, key in self.booked:
-            if entry_type == "psp_fee":
-                continue  # the platform pays the PSP's fee: the merchant is owed as much
-            if entry_type == "capture":
+            if entry_type == "capture":  # the platform pays the PSP's fee on it: the merchant is owed as much
                 p = self.payments[key]
                 owed[(p.merchant, p.currency)] += p.minor - fee_of(
                     p.minor, self.basis_points, self.fixed.get(p.currency, 0)
@@ -245,12 +243,9 @@ class RefundBooks(RuleBasedStateMachine):
         clearing: dict[str, int] = defaultdict(int)
         fees: dict[str, int] = defaultdict(int)
         for entry_type, key in self.booked:
-            if entry_type == "capture":
+            if entry_type == "capture":  # the PSP keeps its fee of it: it owes us the net
                 p = self.payments[key]
-                moved = p.minor
-            elif entry_type == "psp_fee":
-                p = self.payments[key]
-                moved = -(p.psp_fee or 0)
+                moved = p.minor - (p.psp_fee or 0)
                 fees[p.currency] += p.psp_fee or 0
             elif entry_type in ("dispute", "dispute_won"):
                 d = self.disputes[key]
@@ -305,9 +300,14 @@ class RefundBooks(RuleBasedStateMachine):
 
     @invariant()
     def the_psp_keeps_its_fees_of_what_it_owes_us(self) -> None:
-        for entry_type, key in self.booked:
-            if entry_type == "psp_fee":  # only a SUCCESS's, and only a fee known and more than nothing
-                assert self.payments[key].succeeded and (self.payments[key].psp_fee or 0) > 0
+        for stored in self.entries:  # a capture carries the fee only when known and more than nothing
+            assert stored.data["entry_type"] != "psp_fee"
+            fee = [p["amount_minor"] for p in stored.data["postings"] if p["account"] == PSP_FEES]
+            if stored.data["entry_type"] == "capture":
+                known = self.payments[stored.data["entry_key"]].psp_fee
+                assert fee == ([known] if known else []), stored
+            else:
+                assert fee == [], stored
         accounts = {(a.account, a.currency): a for a in self.ledger.trial_balance().accounts}
         clearing, fees = self._psp_owes()
         for currency in CURRENCIES:

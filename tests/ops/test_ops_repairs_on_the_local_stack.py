@@ -305,7 +305,7 @@ def test_reconcile_finds_a_mismatch_planted_in_each_pair(stack: Devstack, settle
             f"(ledger {booked['payment_order_id']})"
         )
         assert any(p.startswith(charge) for p in named) and entry in named, named
-    # ... and the fee Stripe kept of that second charge, which no psp_fee entry books.
+    # ... and the fee Stripe kept of that second charge, which no capture of the ledger carries.
     fee = "the ledger has no psp_fee of -"
     assert any(p.startswith(fee) and f" {charged_twice['currency']} (PSP ch_" in p for p in named), named
     # Within the settling window the same facts are in flight, not mismatches.

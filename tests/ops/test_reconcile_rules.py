@@ -228,9 +228,20 @@ def journal(entry_type: str, key: str, side: str, minor: int, currency: str = "E
     return replace(event, occurred_at=OLD)
 
 
+def capture_carrying_fee(key: str, minor: int, psp_fee: int) -> StoredEvent:
+    """Today's capture (since 2026-12-06): the gross at psp_clearing and the fee Stripe kept, in one entry."""
+    event = journal("capture", key, "DEBIT", minor)
+    postings = [
+        *event.data["postings"],
+        {"account": "psp_fees", "side": "DEBIT", "amount_minor": psp_fee, "currency": "EUR"},
+        {"account": "psp_clearing", "side": "CREDIT", "amount_minor": psp_fee, "currency": "EUR"},
+    ]
+    return replace(event, data={**event.data, "payment_order_id": key, "postings": postings})
+
+
+# p-1 booked as today, p-2 as before 2026-12-06 (a capture, and Stripe's fee as an entry of its own).
 LEDGER = [
-    journal("capture", "p-1", "DEBIT", 1000),
-    journal("psp_fee", "p-1", "CREDIT", 59),  # Stripe's processing fee, its own entry
+    capture_carrying_fee("p-1", 1000, 59),
     journal("refund", "r-1", "CREDIT", 400),
     journal("refund_reversal", "r-1", "DEBIT", 400),
     journal("dispute", "dp_1", "CREDIT", 2500 + 1500),  # the amount and the dispute fee
@@ -282,6 +293,12 @@ def test_a_charge_whose_psp_fee_the_ledger_never_booked_is_named() -> None:
     ]
 
 
+def test_a_capture_booked_without_the_fee_stripe_kept_is_named() -> None:
+    without_fee = [journal("capture", "p-1", "DEBIT", 1000), *LEDGER[1:]]
+    [difference] = psp_balance(without_fee, PSP)["psp_balance"]
+    assert difference["problems"] == ["the ledger has no psp_fee of -59 EUR (PSP ch_1 txn_charge_1000)"]
+
+
 def test_a_fee_booked_other_than_stripe_kept_is_named_on_both_sides() -> None:
     wrong = [*LEDGER[:-1], journal("psp_fee", "p-2", "CREDIT", 100)]
     [difference] = psp_balance(wrong, PSP)["psp_balance"]
@@ -289,6 +306,25 @@ def test_a_fee_booked_other_than_stripe_kept_is_named_on_both_sides() -> None:
         "the PSP has no psp_fee of -100 EUR (ledger p-2)",
         "the ledger has no psp_fee of -103 EUR (PSP ch_2 txn_charge_2500)",
     ]
+    wrong = [capture_carrying_fee("p-1", 1000, 58), *LEDGER[1:]]  # today's shape: the same names
+    [difference] = psp_balance(wrong, PSP)["psp_balance"]
+    assert difference["problems"] == [
+        "the PSP has no psp_fee of -58 EUR (ledger p-1)",
+        "the ledger has no psp_fee of -59 EUR (PSP ch_1 txn_charge_1000)",
+    ]
+
+
+def test_a_fee_booked_in_both_shapes_is_named_once_too_many() -> None:
+    # An event the new code posted, redelivered to an old container while a deploy switches code (docs/DESIGN.md).
+    doubled = [*LEDGER, journal("psp_fee", "p-1", "CREDIT", 59)]
+    [difference] = psp_balance(doubled, PSP)["psp_balance"]
+    assert difference["problems"] == ["the PSP has no psp_fee of -59 EUR (ledger p-1)"]
+
+
+def test_a_capture_carrying_the_fee_is_booked_once_for_its_gross_as_an_old_capture_is() -> None:
+    old = replace(LEDGER[-2], data={**LEDGER[-2].data, "payment_order_id": "p-2"})
+    payments = gather({"ledger": {"journal": [LEDGER[0], old, LEDGER[-1]]}}, {}).payments
+    assert (payments["p-1"].entries, payments["p-2"].entries) == ([(1000, "EUR")], [(2500, "EUR")])
 
 
 def test_a_charges_movements_are_its_gross_and_the_fee_stripe_kept() -> None:

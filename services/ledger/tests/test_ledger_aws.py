@@ -11,7 +11,7 @@ from typing import Any
 from ledger.adapters.dynamodb_accounts import DynamoDBAccountTotals
 from ledger.app import LedgerApp
 from ledger.domain.journal import EVENT_SCHEMAS, EntryType, JournalEntryPosted, PostEntry
-from ledger.domain.streams import entry_stream, journal_stream
+from ledger.domain.streams import entry_stream, journal_stream, totals_marker
 from ledger.entrypoints import api, post, totals
 from payments_shared.eventstore.dynamodb import DynamoDBEventStore
 from payments_shared.eventstore.repository import Cause
@@ -72,29 +72,68 @@ def test_a_posting_and_its_totals_are_one_write_each_without_a_read(ledger_table
     assert app.trial_balance().totals() == {"EUR": (1234, 1234)}
 
 
-def test_a_success_posts_its_capture_and_the_psps_fee_in_one_write_and_a_redelivery_reads_nothing(
+def test_a_success_with_the_psps_fee_is_one_journal_item_and_one_totals_marker_where_it_was_two(
+    runtime: ModuleType, ledger_tables: tuple[Any, str]
+) -> None:
+    """Issue 32: the capture carries the PSP's fee, so a SUCCESS costs one event item in ledger-events and one
+    `totals#` marker (2 transactional items, 4 write units, fewer than the capture and psp_fee entries cost)."""
+    dynamodb, stream_arn = ledger_tables
+    counting = CountingClient(dynamodb)
+    runtime.container.dynamodb.override(counting)
+    runtime.container.fee_schedule.override(FeeSchedule(290, {"EUR": 30}))
+    event = payment_status_updated(amount="10.00", psp_fee_minor=59)
+    order_id = event["detail"]["data"]["payment_order_id"]
+
+    assert deliver(post.handler, event) == []
+    assert (dict(counting.calls), dict(counting.items)) == ({"transact_write_items": 1}, {"Put": 1})  # was Put: 2
+    counting.clear()
+    assert deliver(post.handler, event) == []  # a redelivery: one refused write, nothing read
+    assert dict(counting.calls) == {"transact_write_items": 1}
+    counting.clear()
+    records = read_stream(aws_client("dynamodbstreams"), stream_arn)
+    assert totals.handler(stream_event(records), LambdaContext()) == {"batchItemFailures": []}
+    # One marker (was two: the psp_fee entry's too) and a row per account: psp_clearing, the merchant's payable,
+    # fee_revenue, psp_fees — the rows were the same with two entries (a batch's increments are merged per row).
+    assert dict(counting.items) == {"Put": 1, "Update": 4}
+    items = dynamodb.scan(TableName="ledger-events")["Items"]
+    capture = journal_stream(order_id)
+    assert sorted(i["stream_id"]["S"] for i in items) == [capture, totals_marker(capture)]  # no #psp-fee, no marker
+    books = runtime.container.app().trial_balance()
+    accounts = {(a.account, a.debits_minor, a.credits_minor) for a in books.accounts}
+    assert accounts == {
+        ("psp_clearing", 1000, 59),
+        ("merchant_payable:merchant-1", 0, 941),
+        ("fee_revenue", 0, 59),
+        ("psp_fees", 59, 0),
+    }
+
+
+def test_an_old_journal_of_a_capture_and_its_psp_fee_entry_totals_the_same_as_todays_capture(
     ledger_tables: tuple[Any, str],
 ) -> None:
+    """Journals written before the capture carried the PSP's fee: two entries, two streams, one write; their
+    projection counts both, once, to the figures one entry gives now."""
     dynamodb, _ = ledger_tables
     counting = CountingClient(dynamodb)
     store = DynamoDBEventStore(counting, "ledger-events", EVENT_SCHEMAS)
     app = LedgerApp(store, DynamoDBAccountTotals(counting, "LedgerAccounts"), FeeSchedule())
     capture = PostEntry(EntryType.CAPTURE, "p-9", "p-9", "m-1", Money(1234, "EUR"), "e-9")
-    fee = PostEntry(EntryType.PSP_FEE, "p-9", "p-9", "m-1", Money(66, "EUR"), "e-9")
-    posted = app.post_each([capture, fee], Cause("c", "e-9"))
-    assert [p.entry_type for p in posted] == ["capture", "psp_fee"]
-    assert dict(counting.calls) == {"transact_write_items": 1}  # both entries, each on its own stream, one write
-    counting.calls.clear()
-    assert app.post_each([capture, fee], Cause("c", "e-9")) == []  # a redelivery: refused whole, naming both
-    assert dict(counting.calls) == {"transact_write_items": 1}
-    # Posted one at a time before (older code): the capture is there, the fee is written after one refusal.
-    app.post(replace(capture, payment_order_id="p-10", entry_key="p-10"), Cause("c", "e-10"))
-    counting.calls.clear()
-    both = [replace(entry, payment_order_id="p-10", entry_key="p-10") for entry in (capture, fee)]
-    later = app.post_each(both, Cause("c", "e-10"))
-    assert [p.entry_type for p in later] == ["psp_fee"] and dict(counting.calls) == {"transact_write_items": 2}
-    streams = {entry_stream(c.entry_type, c.payment_order_id, c.entry_key) for c in (capture, fee)}
-    assert all(len(store.load(stream).events) == 1 for stream in streams)
+    old_fee = PostEntry(EntryType.PSP_FEE, "p-9", "p-9", "m-1", Money(66, "EUR"), "e-9")
+    assert [p.entry_type for p in app.post_each([capture, old_fee], Cause("c", "e-9"))] == ["capture", "psp_fee"]
+    assert dict(counting.items) == {"Put": 2}  # what a SUCCESS with a fee cost before
+    new = replace(capture, payment_order_id="p-10", entry_key="p-10", psp_fee=Money(66, "EUR"))
+    assert [p.entry_type for p in app.post_each([new], Cause("c", "e-10"))] == ["capture"]
+    old_streams = [entry_stream(c.entry_type, c.payment_order_id, c.entry_key) for c in (capture, old_fee)]
+    old = [e for stream in old_streams for e in store.load(stream).events]
+    [today] = store.load(journal_stream("p-10")).events
+    counting.clear()
+    assert sorted(app.add_batch_to_totals(old)) == sorted(old_streams)
+    assert counting.items["Put"] == 2  # a marker per entry
+    old_accounts = {a.account: (a.debits_minor, a.credits_minor) for a in app.trial_balance().accounts}
+    assert app.add_batch_to_totals([today]) == [journal_stream("p-10")]
+    accounts = {a.account: (a.debits_minor, a.credits_minor) for a in app.trial_balance().accounts}
+    assert accounts == {account: (2 * debits, 2 * credits) for account, (debits, credits) in old_accounts.items()}
+    assert old_accounts == {"psp_clearing": (1234, 66), "merchant_payable:m-1": (0, 1234), "psp_fees": (66, 0)}
 
 
 def test_a_stream_batch_adds_to_the_totals_in_one_write_and_a_redelivery_counts_nothing_twice(

@@ -1,7 +1,10 @@
-"""Each business event's journal posts its entry once (a capture, a refund, a refund's reversal); every entry
+"""Each business event's journal posts its entry once (a capture, carrying the PSP's fee, a refund, a refund's
+reversal); a capture with the PSP's fee books what an older payment's capture and psp_fee entries did; every entry
 balances; the fee rule rounds half-even and never exceeds the amount."""
 
 from __future__ import annotations
+
+import dataclasses
 
 import pytest
 from hypothesis import given
@@ -11,6 +14,7 @@ from ledger.domain.journal import (
     FEE_REVENUE,
     PSP_CLEARING,
     PSP_FEES,
+    AccountBalance,
     EntryType,
     Journal,
     JournalEntry,
@@ -18,10 +22,12 @@ from ledger.domain.journal import (
     PostEntry,
     Posting,
     Side,
+    TrialBalance,
     UnbalancedEntry,
     capture_entry,
     journal_decider,
     merchant_payable,
+    psp_fee_entry,
 )
 from payments_shared.domain_events import DomainEvent
 from payments_shared.fees import FeeSchedule
@@ -108,7 +114,29 @@ def test_a_successful_payment_posts_its_capture_entry_net_of_fees() -> None:
     assert JOURNAL.decide(post(), journal_after()) == [POSTED]
 
 
-def test_the_psps_fee_is_an_expense_taken_from_what_the_psp_owes_us_once() -> None:
+def test_a_capture_carries_the_psps_fee_an_expense_taken_from_what_the_psp_owes_us_once() -> None:
+    # Stripe's balance transaction of a charge: `amount` gross, `fee` kept, `net` "`amount` - `fee`"; psp_clearing is
+    # moved by both, so it nets to `net` (1000 - 59 = 941 owed by the PSP) and reconcile matches each.
+    capture = PostEntry(EntryType.CAPTURE, "p-1", "p-1", "m-1", TEN_EUR, "e-1", psp_fee=Money(59, "EUR"))
+    [posted] = JOURNAL.decide(capture, journal_after())
+    assert isinstance(posted, JournalEntryPosted) and (posted.entry_type, posted.entry_key) == ("capture", "p-1")
+    assert [(p["account"], p["side"], p["amount_minor"]) for p in posted.postings] == [
+        (PSP_CLEARING, "DEBIT", 1000),
+        ("merchant_payable:m-1", "CREDIT", 941),  # the merchant pays our fee only: the PSP's is the platform's
+        (FEE_REVENUE, "CREDIT", 59),
+        (PSP_FEES, "DEBIT", 59),
+        (PSP_CLEARING, "CREDIT", 59),
+    ]
+    assert JOURNAL.decide(capture, journal_after(posted)) == []  # posted once, whichever event tells of it again
+
+
+@pytest.mark.parametrize("psp_fee", [None, Money(0, "EUR")])
+def test_a_capture_without_the_psps_fee_is_the_capture_it_always_was(psp_fee: Money | None) -> None:
+    capture = PostEntry(EntryType.CAPTURE, "p-1", "p-1", "m-1", TEN_EUR, "e-1", psp_fee=psp_fee)
+    assert JOURNAL.decide(capture, journal_after()) == [POSTED]
+
+
+def test_an_older_payments_psp_fee_entry_still_reads_as_it_was_booked() -> None:
     fee = PostEntry(EntryType.PSP_FEE, "p-1", "p-1", "m-1", Money(59, "EUR"), "e-1")
     [posted] = JOURNAL.decide(fee, journal_after())
     assert isinstance(posted, JournalEntryPosted) and (posted.entry_type, posted.entry_key) == ("psp_fee", "p-1")
@@ -116,7 +144,29 @@ def test_the_psps_fee_is_an_expense_taken_from_what_the_psp_owes_us_once() -> No
         (PSP_FEES, "DEBIT", 59),
         (PSP_CLEARING, "CREDIT", 59),
     ]
-    assert JOURNAL.decide(fee, journal_after(posted)) == []  # posted once, whichever event tells of it again
+    assert JOURNAL.decide(fee, journal_after(posted)) == []
+
+
+def trial_balance(*entries: JournalEntry) -> TrialBalance:
+    rows: dict[tuple[str, str], list[int]] = {}
+    for entry in entries:
+        for p in entry.postings:
+            row = rows.setdefault((p.account, p.amount.currency), [0, 0])
+            row[0 if p.side == Side.DEBIT else 1] += p.amount.minor
+    return TrialBalance.of(AccountBalance(a, c, d, k) for (a, c), (d, k) in rows.items())
+
+
+@given(amounts, schedules, st.integers(0, 10**12))
+def test_one_capture_carrying_the_psps_fee_books_what_the_capture_and_psp_fee_entries_booked(
+    amount: Money, fees: FeeSchedule, psp_fee_minor: int
+) -> None:
+    """The upgrade changes no figure: every account's debits and credits (not only its balance) are those of the
+    old two entries, for any amount, fee rule and PSP fee (a fee above the amount included: Stripe's is its own)."""
+    psp_fee = Money(psp_fee_minor, amount.currency)
+    old = [capture_entry("m-1", amount, fees)] + ([psp_fee_entry(psp_fee)] if psp_fee_minor else [])
+    new = capture_entry("m-1", amount, fees, psp_fee)
+    assert trial_balance(new) == trial_balance(*old)
+    assert trial_balance(new).is_balanced()
 
 
 def test_a_refund_debits_the_merchant_and_keeps_our_fee_and_its_reversal_gives_it_back() -> None:
@@ -175,6 +225,12 @@ commands = st.builds(
     merchant_id=st.sampled_from(["m-1", "m-2"]),
     amount=amounts,
     source_event_id=st.uuids().map(str),
+).flatmap(  # a capture's PSP fee (ignored by other entries), in the amount's currency
+    lambda c: st.builds(
+        dataclasses.replace,
+        st.just(c),
+        psp_fee=st.none() | st.integers(0, 10**12).map(lambda minor: Money(minor, c.amount.currency)),
+    )
 )
 
 
@@ -203,7 +259,8 @@ def test_any_sequence_of_postings_books_each_business_event_once_and_every_entry
                 assert posting["currency"] == command.amount.currency and posting["amount_minor"] > 0
                 sides[posting["side"]] += posting["amount_minor"]
             fee = command.fee.minor if command.fee and command.entry_type == EntryType.DISPUTE else 0
-            assert sides["DEBIT"] == sides["CREDIT"] == command.amount.minor + fee  # the entry balances
+            psp_fee = command.psp_fee.minor if command.psp_fee and command.entry_type == EntryType.CAPTURE else 0
+            assert sides["DEBIT"] == sides["CREDIT"] == command.amount.minor + fee + psp_fee  # the entry balances
     for business_event, events in entries.items():
         asked = [c for c in sequence if (c.entry_type, c.entry_key) == business_event]
         assert len(events) == 1  # the first command is posted; nothing else ever

@@ -59,7 +59,7 @@ def capture_stream(event: dict[str, Any]) -> str:
     return entry_stream(EntryType.CAPTURE, order, order)
 
 
-def test_a_batch_of_ten_successes_is_one_write_of_their_captures_and_fees(
+def test_a_batch_of_ten_successes_is_one_write_of_their_captures_carrying_their_fees(
     runtime: ModuleType, ledger_tables: tuple[Any, str]
 ) -> None:
     dynamodb, _ = ledger_tables
@@ -67,8 +67,8 @@ def test_a_batch_of_ten_successes_is_one_write_of_their_captures_and_fees(
     batch = successes(10)
     assert deliver(post.handler, *batch) == []
     assert dict(counting.calls) == {"transact_write_items": 1}
-    assert counting.items == {"Put": 20}  # a capture and a fee per payment, each its own stream at version 1
-    assert len(journal(dynamodb)) == 20
+    assert counting.items == {"Put": 10}  # a capture carrying the PSP's fee per payment, at version 1 (was 20)
+    assert len(journal(dynamodb)) == 10
 
 
 def test_a_batch_with_one_record_posted_before_is_two_writes_and_the_same_rows(
@@ -81,10 +81,10 @@ def test_a_batch_with_one_record_posted_before_is_two_writes_and_the_same_rows(
     alone = journal(dynamodb)
     counting.clear()
     assert deliver(post.handler, *batch) == []
-    # The first write is refused at the redelivered record's two items; the other nine are written without it.
+    # The first write is refused at the redelivered record's item; the other nine are written without it.
     assert dict(counting.calls) == {"transact_write_items": 2}
     rows = journal(dynamodb)
-    assert len(rows) == 20 and set(alone) <= set(rows)
+    assert len(rows) == 10 and set(alone) <= set(rows)
     counting.clear()
     assert deliver(post.handler, *batch) == []  # all posted: one refused write, nothing written
     assert dict(counting.calls) == {"transact_write_items": 1} and journal(dynamodb) == rows
@@ -99,7 +99,7 @@ def test_a_record_delivered_twice_in_one_batch_is_posted_once(
     # DynamoDB refuses a transaction naming one item twice: the second copy goes in the next one, and is refused.
     assert deliver(post.handler, first, second, first) == []
     assert dict(counting.calls) == {"transact_write_items": 2}
-    assert len(journal(dynamodb)) == 4
+    assert len(journal(dynamodb)) == 2
 
 
 def test_only_the_record_whose_item_is_refused_for_its_own_reason_comes_back(
@@ -112,9 +112,9 @@ def test_only_the_record_whose_item_is_refused_for_its_own_reason_comes_back(
     assert deliver(post.handler, *batch) == [2]
     assert dict(counting.calls) == {"transact_write_items": 2}  # refused at record 2's item, then the other four
     posted = {stream for stream, _ in journal(dynamodb)}
-    assert len(posted) == 8 and capture_stream(batch[2]) not in posted
+    assert len(posted) == 4 and capture_stream(batch[2]) not in posted
     assert deliver(post.handler, batch[2]) == []  # redelivered: posted now
-    assert len(journal(dynamodb)) == 10
+    assert len(journal(dynamodb)) == 5
 
 
 def test_passing_refusals_are_retried_and_a_malformed_record_fails_alone(
@@ -127,7 +127,7 @@ def test_passing_refusals_are_retried_and_a_malformed_record_fails_alone(
     malformed["detail"]["data"]["amount"] = "12.345"  # more decimals than EUR has: refused before any write
     strict.cancel_next("TransactionConflict", "ThrottlingError")
     assert deliver(post.handler, batch[0], malformed, batch[1], batch[2]) == [1]
-    assert len(journal(dynamodb)) == 6
+    assert len(journal(dynamodb)) == 3
 
 
 def test_past_a_transactions_100_items_the_batch_is_split_at_a_record_boundary(ledger_tables: tuple[Any, str]) -> None:
@@ -135,10 +135,10 @@ def test_past_a_transactions_100_items_the_batch_is_split_at_a_record_boundary(l
     counting = CountingClient(dynamodb)
     store = DynamoDBEventStore(counting, "ledger-events", EVENT_SCHEMAS)
     app = LedgerApp(store, InMemoryAccountTotals(), FeeSchedule())
-    messages = [(entries(f"p-{n}", 1000, 50), Cause(f"p-{n}", f"e-p-{n}"), TraceContext()) for n in range(55)]
+    messages = [(entries(f"p-{n}", 1000, 50), Cause(f"p-{n}", f"e-p-{n}"), TraceContext()) for n in range(110)]
     posted = app.post_batch(messages)
-    assert all(isinstance(p, list) and len(p) == 2 for p in posted)
-    assert dict(counting.calls) == {"transact_write_items": 2}  # 100 items (50 records), then 10
+    assert all(isinstance(p, list) and len(p) == 1 for p in posted)
+    assert dict(counting.calls) == {"transact_write_items": 2}  # 100 items (100 records), then 10
     assert len(journal(dynamodb)) == 110
 
 
@@ -148,9 +148,8 @@ PAYMENTS = {"p-1": (1000, 59), "p-2": (2500, 103), "p-3": (700, 0), "p-4": (300,
 
 def entries(order: str, amount: int | None = None, fee: int | None = None) -> list[PostEntry]:
     amount, fee = PAYMENTS[order] if amount is None or fee is None else (amount, fee)
-    capture = PostEntry(EntryType.CAPTURE, order, order, "m-1", Money(amount, "EUR"), f"e-{order}")
-    psp_fee = PostEntry(EntryType.PSP_FEE, order, order, "m-1", Money(fee, "EUR"), f"e-{order}")
-    return [capture, psp_fee] if fee else [capture]
+    psp_fee = Money(fee, "EUR") if fee else None
+    return [PostEntry(EntryType.CAPTURE, order, order, "m-1", Money(amount, "EUR"), f"e-{order}", psp_fee=psp_fee)]
 
 
 def ledger() -> tuple[InMemoryEventStore, LedgerApp, list[StoredEvent]]:
@@ -186,7 +185,7 @@ def test_posting_a_batch_at_once_gives_the_entries_answers_and_books_of_posting_
 ) -> None:
     batched, batch_app, batch_stream = ledger()
     alone, alone_app, alone_stream = ledger()
-    for order in before:  # captures posted one entry per transaction, by older code
+    for order in before:  # captures posted before the batches (a redelivery's first delivery)
         for app in (batch_app, alone_app):
             app.post(entries(order)[0], Cause(order, f"e-{order}"))
     for batch in batches:

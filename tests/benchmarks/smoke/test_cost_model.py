@@ -22,45 +22,47 @@ shapes = st.lists(st.floats(min_value=0.01, max_value=1.0), min_size=1, max_size
 targets = st.floats(min_value=0.2, max_value=0.9)
 
 
-def test_the_main_path_is_benchmarks_32_73_write_units_less_the_wallets_event_claim() -> None:
+def test_the_main_path_is_benchmarks_32_73_write_units_less_the_wallets_event_claim_and_the_ledgers_fee_entry() -> None:
     # docs/benchmarks.md §3, "The main path measured": 31.73 units in transactions + the notifier's 1-unit PutItem;
-    # the wallet's credit no longer claims its event id (one item, 2 units, fewer).
-    assert sum(cost_model.MAIN_PATH_ITEMS_PER_SUCCESS.values()) == pytest.approx(14.865)
-    assert cost_model.write_units_per_payment() == pytest.approx(30.73)
+    # the wallet's credit no longer claims its event id (one item, 2 units, fewer), and the ledger's capture carries
+    # Stripe's fee (no psp_fee entry nor its totals marker: two items, 4 units, fewer). 32.73 - 2 - 4 = 26.73.
+    assert cost_model.MAIN_PATH_ITEMS_PER_SUCCESS["ledger-events"] == 2  # the capture entry and its totals marker
+    assert sum(cost_model.MAIN_PATH_ITEMS_PER_SUCCESS.values()) == pytest.approx(12.865)
+    assert cost_model.write_units_per_payment() == pytest.approx(26.73)
     assert cost_model.read_units_per_payment() == pytest.approx(4.0)
 
 
-def test_on_demand_in_the_first_api_tier_is_32_dollars_per_million() -> None:
-    # By hand: 30.73 WRU x $0.625/M = $19.21; 4 RRU x $0.125/M = $0.50; API Gateway 1 x $3.50/M = $3.50 (the
+def test_on_demand_in_the_first_api_tier_is_30_dollars_per_million() -> None:
+    # By hand: 26.73 WRU x $0.625/M = $16.71; 4 RRU x $0.125/M = $0.50; API Gateway 1 x $3.50/M = $3.50 (the
     # merchant's POST; Stripe's webhook is a function URL: $0 beyond its invocation, already in Lambda's); EventBridge
     # 2 x $1/M; SQS 6.28 x $0.40/M = $2.51; Lambda 3.37 x $0.2/M + (3.37 x 40 ms + 507.8 ms, a charge's capped
     # mean: without a level, batches of one) x 0.1875 GB x $16.6667/M GB-s = $0.67 + $2.01; 4.34 KB of logs:
     # CloudWatch $0.50/GB = $2.17, Firehose $0.029/GB = $0.13.
     cost = on_demand_per_million()
-    assert cost["dynamodb_writes"] == pytest.approx(30.73 * 0.625)
+    assert cost["dynamodb_writes"] == pytest.approx(26.73 * 0.625)
     assert cost["dynamodb_reads"] == pytest.approx(0.50)
     assert cost["api_gateway"] == pytest.approx(3.50)
     assert cost["function_url"] == 0.0
     assert cost["sqs"] == pytest.approx(2.51, abs=0.005)
     assert cost["lambda"] == pytest.approx(2.68, abs=0.01)
     assert cost["cloudwatch_logs"] == pytest.approx(2.17)
-    assert sum(cost.values()) == pytest.approx(32.70, abs=0.01)
+    assert sum(cost.values()) == pytest.approx(30.20, abs=0.01)  # 32.70 before the fee entry went: -4 x $0.625
 
 
 def test_provisioned_at_a_steady_thousand_per_second_by_hand() -> None:
-    # 29.73 transactional write units/s per payment/s at 70 %: 42,471 WCU x $0.00065 = $27.61 an hour for 3.6 M
-    # payments: $7.67 per million, + the notifier's unit on demand ($0.625). Reads: 2,000 / 0.7 RCU x $0.00013 =
+    # 25.73 transactional write units/s per payment/s at 70 %: 36,757 WCU x $0.00065 = $23.89 an hour for 3.6 M
+    # payments: $6.64 per million, + the notifier's unit on demand ($0.625). Reads: 2,000 / 0.7 RCU x $0.00013 =
     # $0.371 an hour ($0.10 per million) + 2 units on demand ($0.25). API Gateway: 2,592 M POSTs in a month of such
     # days: 333 M at $3.50, 667 M at $2.80, 1,592 M at $2.38 = $6,822.06, $2.632 per million. Lambda: the finalizer
     # allows 1.5 x 1,000/s x (1.262 s + 40 ms) / 10 = 195.3 batches in flight; 1,000/s over them is 5.12/s each, which
     # a batch of 6 carries (6 / (1.065 s + 40 ms) = 5.43; 5 / (0.999 s + 40 ms) = 4.81 does not): 1.065 s / 6 =
     # 177.5 ms a payment. 3.37 x $0.2/M + (134.8 ms + 177.5 ms) x 0.1875 GB x $16.6667/M GB-s = $0.674 + $0.976.
     cost = provisioned_per_million(1_000, NO_FLOOR, target=0.7, shape=FLAT_DAY)
-    assert cost["dynamodb_writes"] == pytest.approx(27.6064 / 3.6 + 0.625, abs=0.001)
+    assert cost["dynamodb_writes"] == pytest.approx(23.8921 / 3.6 + 0.625, abs=0.001)
     assert cost["dynamodb_reads"] == pytest.approx(0.3714 / 3.6 + 0.25, abs=0.001)
     assert cost["api_gateway"] == pytest.approx(6822.06 / 2592, abs=0.001)
     assert cost["lambda"] == pytest.approx(1.650, abs=0.001)
-    assert sum(cost.values()) == pytest.approx(19.74, abs=0.01)
+    assert sum(cost.values()) == pytest.approx(18.71, abs=0.01)  # 19.74 with the fee entry: -$1.03 of writes
 
 
 def test_a_batch_charged_at_once_waits_for_its_slowest_charge_wave_by_wave() -> None:
@@ -133,9 +135,9 @@ def test_the_apis_tables_hold_the_plateau_and_every_maximum_carries_the_peak() -
 
 def test_api_tables_on_demand_cost_their_write_units_at_the_on_demand_price() -> None:
     # The initializer's 4 items (8 write units) and the notifier's unit at $0.625/M: at a flat day with no floor,
-    # 21.73 units provisioned at 70 % ($0.2579/M each) + 9 x $0.625.
+    # 17.73 units provisioned at 70 % ($0.2579/M each) + 9 x $0.625.
     mixed = provisioned_per_million(1_000, NO_FLOOR, 0.7, FLAT_DAY, on_demand_services=frozenset({"initializer"}))
-    assert mixed["dynamodb_writes"] == pytest.approx(21.73 * 0.00065 / 3600 / 0.7 * 1e6 + 9 * 0.625)
+    assert mixed["dynamodb_writes"] == pytest.approx(17.73 * 0.00065 / 3600 / 0.7 * 1e6 + 9 * 0.625)
 
 
 def test_the_levels_table_names_every_level() -> None:

@@ -58,9 +58,9 @@ class LedgerApp:
         return next((event for event in decision.events if isinstance(event, JournalEntryPosted)), None)
 
     def post_each(self, commands: Sequence[PostEntry], cause: Cause) -> list[JournalEntryPosted]:
-        """The entries one business message asks for (a SUCCESS's capture and the PSP's fee on it), each on its
-        own journal stream, written in one transaction without a read; those posted before (a redelivery, or
-        entries posted one at a time before) are left out and the rest written. The entries posted now."""
+        """The entries one business message asks for, each on its own journal stream, written in one transaction
+        without a read; those posted before (a redelivery) are left out and the rest written. The entries posted
+        now."""
         streams = [(entry_stream(c.entry_type, c.payment_order_id, c.entry_key), c) for c in commands]
         decisions = self._journals.start_each(streams, cause)
         return [e for decision in decisions for e in decision.events if isinstance(e, JournalEntryPosted)]

@@ -44,15 +44,17 @@ TRANSACTIONAL_WRITE_UNITS = 2  # per item up to 1 KB, both modes: every main-pat
 # The main path's transactional items per SUCCESS (a Stripe PaymentMethod approved at once, Stripe's fee), by the
 # table they land in, as measured on the local stack (docs/benchmarks.md §3, "The main path measured, every service
 # priced": 32.73 write units by function, no item over 1 KB). API: order event + order row; charge: event + result
-# row; outcome: event + row; ledger posting: capture and fee entries; totals: two markers (ledger-events) and the
-# stream batch's account rows (0.87 a payment); wallet credit: event, the payment's claim, snapshot (wallet-events) +
-# balances row (its event's own claim is no longer written since 2026-12-06: -2 units of the measured 32.73).
+# row; outcome: event + row; ledger posting: the capture entry, carrying Stripe's fee; totals: its marker
+# (ledger-events) and the stream batch's account rows (0.87 a payment); wallet credit: event, the payment's claim,
+# snapshot (wallet-events) + balances row. Since the measurement, two items are no longer written: the wallet event's
+# own claim (-2 units) and, since 2026-12-06, the ledger's psp_fee entry and its totals marker, the capture carrying
+# the fee (-4 units: ledger-events 4 -> 2).
 MAIN_PATH_ITEMS_PER_SUCCESS: dict[str, float] = {
     "initializer-events": 2,
     "orders": 2,
     "finalizer-events": 1,
     "BreakingTheBank": 1,
-    "ledger-events": 4,
+    "ledger-events": 2,
     "LedgerAccounts": 0.865,
     "wallet-events": 3,
     "WalletBalances": 1,

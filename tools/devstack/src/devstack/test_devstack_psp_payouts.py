@@ -5,6 +5,7 @@ PSP's balance transactions show it, and names what it lacks otherwise (the payou
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -48,6 +49,13 @@ def entry(entry_type: str, key: str, clearing_side: str, minor: int, currency: s
     return StoredEvent(stream, 1, EventId.new(), "JournalEntryPosted", data, at, "c", None, TraceContext())
 
 
+def capture_carrying_fee(key: str, minor: int, psp_fee: int, currency: str) -> StoredEvent:
+    """Today's capture entry (since 2026-12-06): Stripe's fee in it, psp_fees DEBIT and psp_clearing CREDIT."""
+    capture = entry("capture", key, "DEBIT", minor, currency, "merchant_payable:m-1")
+    fee = entry("psp_fee", key, "CREDIT", psp_fee, currency, "psp_fees")
+    return replace(capture, data={**capture.data, "postings": [*capture.data["postings"], *fee.data["postings"]]})
+
+
 def test_the_available_balance_is_paid_out_per_currency_and_the_books_then_agree_with_the_psp(psp: FakePsp) -> None:
     client = stripe.StripeClient(API_KEY, base_addresses={"api": psp.url}, max_network_retries=0)
     for currency, amount in (("eur", 1000), ("gbp", 700)):
@@ -59,10 +67,10 @@ def test_the_available_balance_is_paid_out_per_currency_and_the_books_then_agree
     assert all(psp.payout(p["payout_id"])["status"] == "paid" for p in done.made)
     assert {c: f["available"] for c, f in psp.balance().items()} == {"eur": 0, "gbp": 0}
 
-    captures = [entry("capture", "p-eur", "DEBIT", 1000, "EUR", "merchant_payable:m-1")]
+    # Stripe's processing fee on each charge: in today's capture entry (EUR), or an older payment's own psp_fee entry
+    # (GBP, psp_fees DEBIT, psp_clearing CREDIT): the run's "ledger = PSP balance" holds for both.
+    captures = [capture_carrying_fee("p-eur", 1000, card_fee(1000, 290, 30), "EUR")]
     captures += [entry("capture", "p-gbp", "DEBIT", 700, "GBP", "merchant_payable:m-1")]
-    # Stripe's processing fee on each charge, booked as its own entry (psp_fees DEBIT, psp_clearing CREDIT).
-    captures += [entry("psp_fee", "p-eur", "CREDIT", card_fee(1000, 290, 30), "EUR", "psp_fees")]
     captures += [entry("psp_fee", "p-gbp", "CREDIT", card_fee(700, 290, 30), "GBP", "psp_fees")]
     payouts = [
         entry("psp_payout", p["payout_id"], "CREDIT", p["amount_minor"], p["currency"], "bank") for p in done.made
@@ -88,13 +96,12 @@ def test_a_payout_the_bank_returns_is_failed_and_its_failure_is_compared_too(psp
     assert psp.balance()["eur"]["available"] == payout["amount_minor"]  # the money is back
     amount, po = payout["amount_minor"], payout["payout_id"]
     books = [
-        entry("capture", "p-eur", "DEBIT", 1000, "EUR", "merchant_payable:m-1"),
-        entry("psp_fee", "p-eur", "CREDIT", card_fee(1000, 290, 30), "EUR", "psp_fees"),
+        capture_carrying_fee("p-eur", 1000, card_fee(1000, 290, 30), "EUR"),
         entry("psp_payout", po, "CREDIT", amount, "EUR", "bank"),
         entry("psp_payout_failure", po, "DEBIT", amount, "EUR", "bank"),
     ]
     assert psp_differences({"ledger": books}, psp.balance_transactions()) == []
-    [unreturned] = psp_differences({"ledger": books[:3]}, psp.balance_transactions())
+    [unreturned] = psp_differences({"ledger": books[:2]}, psp.balance_transactions())
     assert unreturned["problems"][0].startswith(f"the ledger has no payout_reversal of {amount} EUR (PSP {po} ")
 
 

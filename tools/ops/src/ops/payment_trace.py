@@ -1,6 +1,7 @@
 """A payment's story: its events in all four event stores, in the order they happened, with their trace ids.
 
 Streams: `payment-<id>` in the initializer's and the finalizer's stores; in the ledger's, the capture's journal
+(which carries the PSP's fee since 2026-12-06; an older payment's psp_fee entry is on its own stream, shown too)
 and the journal of each refund (and reversal) whose id those streams name; and the merchant's wallet shards
 (the wallet's own stream names and default shard count), where each move names the payment.
 """
@@ -60,7 +61,8 @@ def trace_payment(dynamodb: Any, payment_order_id: str) -> list[TracedEvent]:
     finalized = _stored(dynamodb, "finalizer", finalizer_stream(payment_order_id))
     found = _traced("initializer", initiated) + _traced("finalizer", finalized)
     found += _traced("ledger", _stored(dynamodb, "ledger", journal_stream(payment_order_id)))
-    psp_fee = entry_stream(EntryType.PSP_FEE, payment_order_id, payment_order_id)  # Stripe's fee, its own stream
+    # Stripe's fee on an older payment, its own entry (a newer payment's capture carries it: nothing found here).
+    psp_fee = entry_stream(EntryType.PSP_FEE, payment_order_id, payment_order_id)
     found += _traced("ledger", _stored(dynamodb, "ledger", psp_fee))
     # A refund's entries live in streams of their own, named by the refund ids the payment's streams record.
     for refund_id in sorted({str(e.data["refund_id"]) for e in initiated + finalized if e.data.get("refund_id")}):

@@ -5,8 +5,9 @@ a `charge` and a `refund_failure` (money back) add, a `refund` and a `dispute` t
 gives back; a `payout` (type payout: Stripe paid its balance out to our bank, which the ledger books psp_payout) takes
 away and a `payout_reversal` (type payout_failure: the bank returned it, psp_payout_failure) gives back. Stripe keeps
 its processing fee from a charge (the transaction's `fee`, its `fee_details`; `net` is amount - fee), and our ledger
-books that fee as its own entry (psp_fee): so a charge is two movements, its gross `amount` and a `psp_fee` of -fee,
-and a charge whose fee entry is missing is named as exactly that. Refunds carry no fee ("the fees from the original
+books that fee at psp_clearing apart from the gross (a credit in the capture entry since 2026-12-06, an older
+payment's psp_fee entry before): so a charge is two movements, its gross `amount` and a `psp_fee` of -fee, and a
+charge whose fee is missing is named as exactly that. Refunds carry no fee ("the fees from the original
 charge are not returned", stripe.com/docs/refunds). A dispute withdrawal is booked with its dispute fee in one
 entry: its figure is `net` (type `adjustment`). Other categories (Stripe's standalone fees) move nothing
 psp_clearing books and are left out. A payout still on its way (Payout status pending or in_transit) is left out

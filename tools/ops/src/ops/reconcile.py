@@ -12,8 +12,9 @@ difference with both figures).
 And currency by currency, the ledger's psp_clearing must move as the PSP's balance transactions do (`ledger/psp`:
 captures and the PSP's processing fee on each, so the net Stripe owes; refunds, failed refunds, disputes and their
 reversals; the PSP's payouts to our bank and their failures; each difference with both totals and every movement
-one side has and the other has not, matched by kind and amount: a capture whose fee entry is missing is named "the
-ledger has no psp_fee of -<fee>").
+one side has and the other has not, matched by kind and amount: a capture whose fee is missing is named "the
+ledger has no psp_fee of -<fee>"; the fee is the capture entry's psp_clearing credit, or an older payment's psp_fee
+entry).
 A payment, merchant balance or currency whose newest fact is younger than `settle_s` is still in flight (the queues
 deliver within seconds): counted, not reported.
 """
@@ -48,7 +49,7 @@ PAYABLE_PREFIX = "merchant_payable:"
 # The ledger's entries at psp_clearing under the PSP's reporting category for the same move.
 CLEARING_KINDS = {
     EntryType.CAPTURE: "charge",
-    EntryType.PSP_FEE: PSP_FEE,  # the fee Stripe kept of a charge (its balance transaction's `fee`)
+    EntryType.PSP_FEE: PSP_FEE,  # the fee Stripe kept of a charge (its `fee`): older payments' entry, now the capture's
     EntryType.REFUND: "refund",
     EntryType.REFUND_REVERSAL: "refund_failure",
     EntryType.DISPUTE: "dispute",
@@ -151,7 +152,7 @@ def gather(
         ref = str(event.data.get("entry_key") or event.data["payment_order_id"])
         clearing += [
             Movement(
-                kind,
+                _clearing_kind(kind, p),
                 int(p["amount_minor"]) * (1 if p["side"] == Side.DEBIT else -1),
                 str(p["currency"]),
                 ref,
@@ -189,6 +190,12 @@ def gather(
         for charge in found:
             one.saw(datetime.fromtimestamp(charge.created, UTC))
     return Gathered(dict(facts), dict(owed), clearing, balance)
+
+
+def _clearing_kind(kind: str, posting: Mapping[str, Any]) -> str:
+    """A charge credits psp_clearing only with the fee the PSP kept: a capture carries it since 2026-12-06 (older
+    payments booked it as a psp_fee entry of its own), matched against Stripe's `fee` either way."""
+    return PSP_FEE if kind == CLEARING_KINDS[EntryType.CAPTURE] and posting["side"] == Side.CREDIT else kind
 
 
 def _events(streams: Mapping[str, list[StoredEvent]]) -> Iterable[StoredEvent]:

@@ -1,13 +1,19 @@
 """The journal of each business event as a decider, its entries that always balance, and the trial balance.
 
 Entries, each booked once by the business event that caused it (EntryType):
-  capture          psp_clearing DEBIT amount; merchant_payable CREDIT amount - fee; fee_revenue CREDIT fee
-  psp_fee          psp_fees DEBIT the PSP's fee; psp_clearing CREDIT the PSP's fee (what Stripe keeps of a charge,
-                   its balance transaction's `fee`: the PSP owes us the net; only when known and > 0; the merchant
-                   pays our fee, the platform pays the PSP's, so merchant_payable is untouched)
+  capture          psp_clearing DEBIT amount; merchant_payable CREDIT amount - fee; fee_revenue CREDIT fee; and,
+                   when the PSP's fee is known and > 0, psp_fees DEBIT it and psp_clearing CREDIT it (what Stripe
+                   keeps of a charge, its balance transaction's `fee`: psp_clearing then nets to its `net`, "the
+                   net impact of a transaction on a balance", "`amount` - `fee`"; the merchant pays our fee, the
+                   platform pays the PSP's, so merchant_payable is untouched)
+  psp_fee          psp_fees DEBIT the PSP's fee; psp_clearing CREDIT the PSP's fee: older payments' only. Since
+                   2026-12-06 a capture carries the PSP's fee (one entry, one event item and one totals marker the
+                   less per payment, issue 32); psp_fee entries are older payments', written with their capture
+                   (in its transaction since 7f09341: docs/DESIGN.md, the ledger), and stay readable (the totals,
+                   reconcile, the payment trace).
   refund           merchant_payable DEBIT amount; psp_clearing CREDIT amount (our fee is not returned, nor is
-                   the PSP's: "the fees from the original charge are not returned", stripe.com/docs/refunds; its
-                   psp_fee entry stands)
+                   the PSP's: "the fees from the original charge are not returned", stripe.com/docs/refunds; the
+                   PSP's fee booked with the capture stands)
   refund_reversal  the refund's entry reversed
   dispute          merchant_payable DEBIT amount + dispute fee; psp_clearing CREDIT amount + dispute fee (the PSP
                    takes both from our balance when a dispute opens; the merchant bears both; our fee is kept)
@@ -56,7 +62,9 @@ class EntryType(StrEnum):
     """The business event an entry books; with its key (EntryType.key_of) it names the entry's stream."""
 
     CAPTURE = "capture"  # a SUCCESS payment; key: the payment order id
-    PSP_FEE = "psp_fee"  # the PSP's processing fee on a SUCCESS payment's charge; key: the payment order id
+    # The PSP's processing fee on a SUCCESS payment's charge, as older payments booked it apart; key: the payment
+    # order id. No longer posted (a capture carries the fee), kept to read old journals.
+    PSP_FEE = "psp_fee"
     REFUND = "refund"  # a SUCCEEDED refund; key: the refund id
     REFUND_REVERSAL = "refund_reversal"  # a SUCCEEDED refund REVERSED later; key: the refund id
     DISPUTE = "dispute"  # a dispute OPENED (amount and dispute fee withdrawn); key: the dispute id (Stripe's dp_)
@@ -82,8 +90,8 @@ class JournalEntryPosted(DomainEvent):
     source_event_id: str
     postings: list[Mapping[str, Any]]  # {account, side, amount_minor, currency}, balanced per currency
     entry_type: str  # EntryType: which business event this entry books (since schema version 2)
-    entry_key: str  # the payment order id of a capture or its PSP fee, the refund id of a refund or its reversal,
-    # the dispute id
+    entry_key: str  # the payment order id of a capture or an old payment's PSP fee, the refund id of a refund or
+    # its reversal, the dispute id
 
 
 def _a_capture(data: dict[str, Any]) -> dict[str, Any]:
@@ -152,19 +160,25 @@ class JournalEntry:
             raise UnbalancedEntry("an entry needs postings")
 
 
-def capture_entry(merchant_id: str, amount: Money, fees: FeeSchedule) -> JournalEntry:
-    """A captured payment: the PSP owes us the amount; we owe the merchant the amount less our fee."""
+def capture_entry(merchant_id: str, amount: Money, fees: FeeSchedule, psp_fee: Money | None = None) -> JournalEntry:
+    """A captured payment: the PSP owes us the amount; we owe the merchant the amount less our fee. With the PSP's
+    fee, the PSP keeps that much (psp_clearing CREDIT, an expense of ours at psp_fees): psp_clearing is moved by
+    Stripe's gross `amount` and its `fee` as two postings, as its balance transaction reports them, so the
+    accounts' debits and credits are those the older capture and psp_fee entries booked."""
     fee = fees.fee(amount)
     postings = [Posting(PSP_CLEARING, Side.DEBIT, amount)]
     if (net := amount - fee).is_positive():
         postings.append(Posting(merchant_payable(merchant_id), Side.CREDIT, net))
     if fee.is_positive():
         postings.append(Posting(FEE_REVENUE, Side.CREDIT, fee))
+    if psp_fee is not None and psp_fee.is_positive():
+        postings += psp_fee_entry(psp_fee).postings
     return JournalEntry(tuple(postings))
 
 
 def psp_fee_entry(fee: Money) -> JournalEntry:
-    """The PSP's processing fee on a capture: it keeps that much of what it owes us, an expense of ours."""
+    """The PSP's processing fee on a capture: it keeps that much of what it owes us, an expense of ours. Its own
+    entry in older payments' journals; today's captures carry these postings."""
     return JournalEntry((Posting(PSP_FEES, Side.DEBIT, fee), Posting(PSP_CLEARING, Side.CREDIT, fee)))
 
 
@@ -223,8 +237,9 @@ def psp_payout_failure_entry(amount: Money) -> JournalEntry:
 class PostEntry:
     """Book the business event `entry_type` keyed `entry_key`, told by the event `source_event_id`, once.
 
-    A capture's amount is the payment's (the fee is taken here); a PSP fee's the PSP's processing fee; a refund's
-    or reversal's the refund's; a dispute's the disputed amount, with the PSP's dispute fee in `fee`.
+    A capture's amount is the payment's (our fee is taken here), with the PSP's processing fee in `psp_fee` when
+    known; an old PSP fee entry's the PSP's fee; a refund's or reversal's the refund's; a dispute's the disputed
+    amount, with the PSP's dispute fee in `fee`.
     """
 
     entry_type: EntryType
@@ -234,6 +249,7 @@ class PostEntry:
     amount: Money
     source_event_id: str
     fee: Money | None = None  # a dispute's: the PSP's dispute fee
+    psp_fee: Money | None = None  # a capture's: the PSP's processing fee (its balance transaction's `fee`)
 
 
 @dataclass(frozen=True)
@@ -245,8 +261,8 @@ class Journal:
 
 def entry_for(command: PostEntry, fees: FeeSchedule) -> JournalEntry:
     if command.entry_type == EntryType.CAPTURE:
-        return capture_entry(command.merchant_id, command.amount, fees)
-    if command.entry_type == EntryType.PSP_FEE:
+        return capture_entry(command.merchant_id, command.amount, fees, command.psp_fee)
+    if command.entry_type == EntryType.PSP_FEE:  # no longer asked for (older journals' shape, rebuilt by tests)
         return psp_fee_entry(command.amount)
     if command.entry_type == EntryType.REFUND:
         return refund_entry(command.merchant_id, command.amount)

@@ -3,7 +3,8 @@
 Each business event's journal entry is the only event of its own stream, written at version 0 without a read:
   capture          `journal-<payment order id>` (the name entries had when a payment had one: old captures and
                    their redeliveries still find their stream taken)
-  psp fee          `journal-<payment order id>#psp-fee`
+  psp fee          `journal-<payment order id>#psp-fee` (older payments': since 2026-12-06 a capture carries the
+                   PSP's fee and no psp_fee entry is written; the name stays, old journals hold it)
   refund           `journal-<payment order id>#refund-<refund id>`
   refund reversal  `journal-<payment order id>#refund-reversal-<refund id>`
   dispute          `journal-<payment order id>#dispute-<dispute id>`

@@ -2,11 +2,11 @@
 queue: all four are the finalizer's), and of the wallet's PayoutPaid (its own queue, ledger-payouts): post the entry
 of the business event each tells of (a capture and the PSP's fee on it, a refund, a refund's reversal, a dispute, a
 dispute won, a payout, the PSP's payout to our bank or its failure) to its journal, once. A SUCCESS that carries the
-PSP's fee books two entries, each on its own stream, in one write: a redelivery finds both posted (and one after only
-the first was posted, by code that wrote them one at a time, posts the second). A queue batch's entries are all
-written in one transaction (LedgerApp.post_batch): a record whose entries were posted before costs the batch one
-refused write, after which the rest is written without it; a record whose write fails for a reason of its own comes
-back alone (the partial batch response)."""
+PSP's fee books it in its capture entry (since 2026-12-06; older payments have a psp_fee entry of their own, written
+with the capture: docs/DESIGN.md, the ledger): a redelivery finds `journal-<order>` taken, whichever code posted it.
+A queue batch's entries are all written in one transaction (LedgerApp.post_batch): a record whose entries were posted
+before costs the batch one refused write, after which the rest is written without it; a record whose write fails for
+a reason of its own comes back alone (the partial batch response)."""
 
 from __future__ import annotations
 
@@ -60,14 +60,15 @@ def post_commands(envelope: EventEnvelope) -> tuple[list[PostEntry], Cause]:
 
 
 def _payment(envelope: EventEnvelope) -> list[PostEntry | None]:
-    """A SUCCESS's capture, and the PSP's fee on it when the finalizer learned it (> 0, in the payment's currency)."""
+    """A SUCCESS's capture, carrying the PSP's fee on it when the finalizer learned it (> 0, in the payment's
+    currency): one entry, one stream (no psp_fee entry of its own any more: one event item and one totals marker the
+    less per payment, issue 32)."""
     data = PaymentStatusUpdatedData.model_validate(envelope.data)
     amount, entry_type, psp_fee = data.money(), PAYMENT_ENTRIES.get(data.status), data.psp_fee()
     if entry_type is None:
         return []
     order, merchant, event_id = str(data.payment_order_id), str(data.merchant_id), str(envelope.event_id)
-    capture = PostEntry(entry_type, order, order, merchant, amount, event_id)
-    return [capture, PostEntry(EntryType.PSP_FEE, order, order, merchant, psp_fee, event_id) if psp_fee else None]
+    return [PostEntry(entry_type, order, order, merchant, amount, event_id, psp_fee=psp_fee)]
 
 
 def _refund(envelope: EventEnvelope) -> PostEntry | None:
