@@ -36,8 +36,8 @@ def test_on_demand_in_the_first_api_tier_is_30_dollars_per_million() -> None:
     # By hand: 26.73 WRU x $0.625/M = $16.71; 4 RRU x $0.125/M = $0.50; API Gateway 1 x $3.50/M = $3.50 (the
     # merchant's POST; Stripe's webhook is a function URL: $0 beyond its invocation, already in Lambda's); EventBridge
     # 2 x $1/M; SQS 6.28 x $0.40/M = $2.51; Lambda 3.37 x $0.2/M + (3.37 x 40 ms + 507.8 ms, a charge's capped
-    # mean: without a level, batches of one) x 0.1875 GB x $16.6667/M GB-s = $0.67 + $2.01; 4.34 KB of logs:
-    # CloudWatch $0.50/GB = $2.17, Firehose $0.029/GB = $0.13.
+    # mean: without a level, batches of one) x 0.1875 GB x $16.6667/M GB-s = $0.67 + $2.01; 3.831 KB of logs:
+    # CloudWatch $0.50/GB = $1.92, Firehose $0.029/GB = $0.11.
     cost = on_demand_per_million()
     assert cost["dynamodb_writes"] == pytest.approx(26.73 * 0.625)
     assert cost["dynamodb_reads"] == pytest.approx(0.50)
@@ -45,8 +45,10 @@ def test_on_demand_in_the_first_api_tier_is_30_dollars_per_million() -> None:
     assert cost["function_url"] == 0.0
     assert cost["sqs"] == pytest.approx(2.51, abs=0.005)
     assert cost["lambda"] == pytest.approx(2.68, abs=0.01)
-    assert cost["cloudwatch_logs"] == pytest.approx(2.17)
-    assert sum(cost.values()) == pytest.approx(30.20, abs=0.01)  # 32.70 before the fee entry went: -4 x $0.625
+    assert cost["cloudwatch_logs"] == pytest.approx(1.9155)
+    assert cost["firehose"] == pytest.approx(0.1111, abs=0.0001)
+    # 32.70 before the fee entry went (-4 x $0.625) and the log lines' constants (-0.509 KB: -$0.27)
+    assert sum(cost.values()) == pytest.approx(29.93, abs=0.01)
 
 
 def test_provisioned_at_a_steady_thousand_per_second_by_hand() -> None:
@@ -57,12 +59,14 @@ def test_provisioned_at_a_steady_thousand_per_second_by_hand() -> None:
     # allows 1.5 x 1,000/s x (1.262 s + 40 ms) / 10 = 195.3 batches in flight; 1,000/s over them is 5.12/s each, which
     # a batch of 6 carries (6 / (1.065 s + 40 ms) = 5.43; 5 / (0.999 s + 40 ms) = 4.81 does not): 1.065 s / 6 =
     # 177.5 ms a payment. 3.37 x $0.2/M + (134.8 ms + 177.5 ms) x 0.1875 GB x $16.6667/M GB-s = $0.674 + $0.976.
+    # Logs: 3.831 KB, $1.9155 + $0.1111. SQS $2.512, EventBridge $2.
     cost = provisioned_per_million(1_000, NO_FLOOR, target=0.7, shape=FLAT_DAY)
     assert cost["dynamodb_writes"] == pytest.approx(23.8921 / 3.6 + 0.625, abs=0.001)
     assert cost["dynamodb_reads"] == pytest.approx(0.3714 / 3.6 + 0.25, abs=0.001)
     assert cost["api_gateway"] == pytest.approx(6822.06 / 2592, abs=0.001)
     assert cost["lambda"] == pytest.approx(1.650, abs=0.001)
-    assert sum(cost.values()) == pytest.approx(18.71, abs=0.01)  # 19.74 with the fee entry: -$1.03 of writes
+    # 19.74 with the fee entry (-$1.03 of writes) and the log lines' constants (-$0.27)
+    assert sum(cost.values()) == pytest.approx(18.44, abs=0.01)
 
 
 def test_a_batch_charged_at_once_waits_for_its_slowest_charge_wave_by_wave() -> None:
