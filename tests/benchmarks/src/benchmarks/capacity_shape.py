@@ -35,7 +35,7 @@ from fake_psp.latency import Fixed, StripeLike
 from benchmarks.flow import charge_batch_seconds
 
 # The finalizer's event source mapping as contracts/consumers.json sets it (its own queue block over the shared one).
-MAPPING = next(s.settings for s in resources.SUBSCRIPTIONS if s.name == "finalizer")
+MAPPING = resources.CHARGE_MAPPING
 RECORDS = MAPPING.batch_size
 # (mapping's maximum concurrency, FINALIZER_CHARGE_CONCURRENCY, PSP latency: seconds, or STRIPE): the sequential
 # handler and the concurrent one at one batch, then more batches, then a slower PSP, then the Stripe-like one.

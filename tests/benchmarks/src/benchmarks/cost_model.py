@@ -27,6 +27,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from devstack import resources
+
 from benchmarks.flow import (
     DEPLOYED_INVOCATION_MS,
     LAMBDA_MEMORY_GB,
@@ -97,9 +99,9 @@ LAMBDA_INVOCATIONS = 3.37
 LAMBDA_SECONDS_BUT_CHARGES = LAMBDA_INVOCATIONS * DEPLOYED_INVOCATION_MS / 1000
 
 # The finalizer's batches: up to FINALIZER_BATCH records (contracts/consumers.json), handed over with no batching
-# window, so a batch is what one receive returned; at most `maximum_concurrency` in flight (10 as built).
-FINALIZER_BATCH = 10
-FINALIZER_MAXIMUM_CONCURRENCY = 10
+# window, so a batch is what one receive returned; at most `maximum_concurrency` in flight as built.
+FINALIZER_BATCH = resources.CHARGE_MAPPING.batch_size
+FINALIZER_MAXIMUM_CONCURRENCY = resources.CHARGE_MAPPING.maximum_concurrency
 FINALIZER_HEADROOM = 1.5  # batches in flight allowed over those a level's peak needs with full batches
 LOG_BYTES = 3_831
 
@@ -153,12 +155,17 @@ def payments_per_day(peak_per_s: float, shape: tuple[float, ...] = PEAK_DAY_SHAP
     return sum(peak_per_s * share * 3600 for share in shape)
 
 
+def finalizer_batch_seconds(records: int) -> float:
+    """A finalizer batch, deployed: its wait for Stripe (charge_batch_seconds) and its own store work."""
+    return charge_batch_seconds(records) + DEPLOYED_INVOCATION_MS / 1000
+
+
 def finalizer_batches_in_flight(peak_per_s: float) -> float:
     """The batches in flight the finalizer's mapping allows to carry a peak (docs/capacity.md, "What carries each
     rate": its `maximum_concurrency`, this rounded up): full batches, each lasting its slowest charge and its store,
     with FINALIZER_HEADROOM; never below as built."""
-    full_batch_s = charge_batch_seconds(FINALIZER_BATCH) + DEPLOYED_INVOCATION_MS / 1000
-    return max(FINALIZER_MAXIMUM_CONCURRENCY, FINALIZER_HEADROOM * peak_per_s * full_batch_s / FINALIZER_BATCH)
+    needed = peak_per_s * finalizer_batch_seconds(FINALIZER_BATCH) / FINALIZER_BATCH
+    return max(FINALIZER_MAXIMUM_CONCURRENCY, FINALIZER_HEADROOM * needed)
 
 
 def charge_batch(rate_per_s: float, batches_in_flight: float) -> int:
@@ -166,8 +173,7 @@ def charge_batch(rate_per_s: float, batches_in_flight: float) -> int:
     spare a receive returns what little is queued (the dearest case: each batch waits for its slowest charge, shared
     by few); beyond them the queue backs up and batches are full."""
     for records in range(1, FINALIZER_BATCH + 1):
-        batch_s = charge_batch_seconds(records) + DEPLOYED_INVOCATION_MS / 1000
-        if batches_in_flight * records / batch_s >= rate_per_s:
+        if batches_in_flight * records / finalizer_batch_seconds(records) >= rate_per_s:
             return records
     return FINALIZER_BATCH
 

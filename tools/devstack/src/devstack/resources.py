@@ -18,7 +18,16 @@ from payments_shared.topology import (
     dead_letters,
 )
 
-__all__ = ["BUS", "EVENT_STORES", "QUEUE", "STREAM_CONSUMERS", "SUBSCRIPTIONS", "QueueSettings", "Subscription"]
+__all__ = [
+    "BUS",
+    "CHARGE_MAPPING",
+    "EVENT_STORES",
+    "QUEUE",
+    "STREAM_CONSUMERS",
+    "SUBSCRIPTIONS",
+    "QueueSettings",
+    "Subscription",
+]
 
 REGION = "eu-west-1"
 CARD_DATA_KEY_ALIAS = "alias/payments-card-data"
@@ -80,6 +89,8 @@ def tables() -> list[dict[str, Any]]:
 
 
 QUEUE, SUBSCRIPTIONS = consumers()
+# The charge consumer's event source mapping (its own queue block over the shared one): batch size, concurrency.
+CHARGE_MAPPING = next(s.settings for s in SUBSCRIPTIONS if s.function == "finalizer")
 
 
 def _deliveries() -> tuple[str, str, QueueSettings]:

@@ -68,7 +68,7 @@ def arrival_times(rate_per_s: float, duration_s: float) -> list[float]:
 
 def charge_environments() -> int:
     """The most finalizer environments charging at once: its mapping's maximum concurrency (consumers.json)."""
-    return next(s.settings.maximum_concurrency for s in resources.SUBSCRIPTIONS if s.function == "finalizer")
+    return resources.CHARGE_MAPPING.maximum_concurrency
 
 
 def budget_environment(
