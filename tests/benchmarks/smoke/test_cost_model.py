@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 
 import pytest
-from benchmarks import cost_model
+from benchmarks import cost_model, flow
 from benchmarks.cost_model import Floors, on_demand_per_million, provisioned_per_million
 from benchmarks.flow import charge_batch_seconds
 from benchmarks.run import main
@@ -28,6 +29,7 @@ def test_the_main_path_is_benchmarks_32_73_write_units_less_the_wallets_event_cl
     # Stripe's fee (no psp_fee entry nor its totals marker: two items, 4 units, fewer). 32.73 - 2 - 4 = 26.73.
     assert cost_model.MAIN_PATH_ITEMS_PER_SUCCESS["ledger-events"] == 2  # the capture entry and its totals marker
     assert sum(cost_model.MAIN_PATH_ITEMS_PER_SUCCESS.values()) == pytest.approx(12.865)
+    assert cost_model.write_units_by_table()["merchant-events"] == 1.0  # the notifier's record: a standard PutItem
     assert cost_model.write_units_per_payment() == pytest.approx(26.73)
     assert cost_model.read_units_per_payment() == pytest.approx(4.0)
 
@@ -36,8 +38,8 @@ def test_on_demand_in_the_first_api_tier_is_30_dollars_per_million() -> None:
     # By hand: 26.73 WRU x $0.625/M = $16.71; 4 RRU x $0.125/M = $0.50; API Gateway 1 x $3.50/M = $3.50 (the
     # merchant's POST; Stripe's webhook is a function URL: $0 beyond its invocation, already in Lambda's); EventBridge
     # 2 x $1/M; SQS 6.28 x $0.40/M = $2.51; Lambda 3.37 x $0.2/M + (3.37 x 40 ms + 507.8 ms, a charge's capped
-    # mean: without a level, batches of one) x 0.1875 GB x $16.6667/M GB-s = $0.67 + $2.01; 3.831 KB of logs:
-    # CloudWatch $0.50/GB = $1.92, Firehose $0.029/GB = $0.11.
+    # mean: without a level, batches of one) x 0.1875 GB x $16.6667/M GB-s = $0.67 + $2.01; 3.078 KB of logs (no
+    # START and REPORT lines): CloudWatch $0.50/GB = $1.539, Firehose $0.029/GB = $0.089.
     cost = on_demand_per_million()
     assert cost["dynamodb_writes"] == pytest.approx(26.73 * 0.625)
     assert cost["dynamodb_reads"] == pytest.approx(0.50)
@@ -45,28 +47,29 @@ def test_on_demand_in_the_first_api_tier_is_30_dollars_per_million() -> None:
     assert cost["function_url"] == 0.0
     assert cost["sqs"] == pytest.approx(2.51, abs=0.005)
     assert cost["lambda"] == pytest.approx(2.68, abs=0.01)
-    assert cost["cloudwatch_logs"] == pytest.approx(1.9155)
-    assert cost["firehose"] == pytest.approx(0.1111, abs=0.0001)
-    # 32.70 before the fee entry went (-4 x $0.625) and the log lines' constants (-0.509 KB: -$0.27)
-    assert sum(cost.values()) == pytest.approx(29.93, abs=0.01)
+    assert cost["cloudwatch_logs"] == pytest.approx(1.539)
+    assert cost["firehose"] == pytest.approx(0.0893, abs=0.0001)
+    # 29.93 with Lambda's START and REPORT lines (3.831 KB of logs: -$0.40)
+    assert sum(cost.values()) == pytest.approx(29.53, abs=0.01)
 
 
 def test_provisioned_at_a_steady_thousand_per_second_by_hand() -> None:
-    # 25.73 transactional write units/s per payment/s at 70 %: 36,757 WCU x $0.00065 = $23.89 an hour for 3.6 M
-    # payments: $6.64 per million, + the notifier's unit on demand ($0.625). Reads: 2,000 / 0.7 RCU x $0.00013 =
-    # $0.371 an hour ($0.10 per million) + 2 units on demand ($0.25). API Gateway: 2,592 M POSTs in a month of such
+    # 26.73 write units/s per payment/s (25.73 transactional, the notifier's 1) at 70 %: 38,186 WCU x $0.00065 =
+    # $24.82 an hour for 3.6 M payments: $6.89 per million. Reads: 3,000 / 0.7 RCU x $0.00013 = $0.557 an hour
+    # ($0.155 per million) + 1 unit on demand ($0.125). API Gateway: 2,592 M POSTs in a month of such
     # days: 333 M at $3.50, 667 M at $2.80, 1,592 M at $2.38 = $6,822.06, $2.632 per million. Lambda: the finalizer
     # allows 1.5 x 1,000/s x (1.262 s + 40 ms) / 10 = 195.3 batches in flight; 1,000/s over them is 5.12/s each, which
     # a batch of 6 carries (6 / (1.065 s + 40 ms) = 5.43; 5 / (0.999 s + 40 ms) = 4.81 does not): 1.065 s / 6 =
     # 177.5 ms a payment. 3.37 x $0.2/M + (134.8 ms + 177.5 ms) x 0.1875 GB x $16.6667/M GB-s = $0.674 + $0.976.
-    # Logs: 3.831 KB, $1.9155 + $0.1111. SQS $2.512, EventBridge $2.
+    # Logs: 3.078 KB, $1.539 + $0.089. SQS $2.512, EventBridge $2.
     cost = provisioned_per_million(1_000, NO_FLOOR, target=0.7, shape=FLAT_DAY)
-    assert cost["dynamodb_writes"] == pytest.approx(23.8921 / 3.6 + 0.625, abs=0.001)
-    assert cost["dynamodb_reads"] == pytest.approx(0.3714 / 3.6 + 0.25, abs=0.001)
+    assert cost["dynamodb_writes"] == pytest.approx(24.8207 / 3.6, abs=0.001)
+    assert cost["dynamodb_reads"] == pytest.approx(0.55714 / 3.6 + 0.125, abs=0.001)
     assert cost["api_gateway"] == pytest.approx(6822.06 / 2592, abs=0.001)
     assert cost["lambda"] == pytest.approx(1.650, abs=0.001)
-    # 19.74 with the fee entry (-$1.03 of writes) and the log lines' constants (-$0.27)
-    assert sum(cost.values()) == pytest.approx(18.44, abs=0.01)
+    # 18.44 with Lambda's START and REPORT lines (+$0.40) and the notifier's table on demand (its write +$0.37, its
+    # read +$0.07)
+    assert sum(cost.values()) == pytest.approx(17.60, abs=0.01)
 
 
 def test_a_batch_charged_at_once_waits_for_its_slowest_charge_wave_by_wave() -> None:
@@ -109,16 +112,18 @@ def test_a_request_never_costs_more_in_a_busier_month(low: float, high: float) -
 
 
 def test_a_floor_costs_the_quiet_hours() -> None:
-    # One payment a second needs 2-8 write units per table: a floor of 100 on each of 8 tables is what is bought.
+    # One payment a second needs 0-8 write units per table: a floor of 100 on each of 11 tables is what is bought.
     floored = provisioned_per_million(1, Floors.uniform(100, 1), target=0.7, shape=FLAT_DAY)
-    assert floored["dynamodb_writes"] == pytest.approx(8 * 100 * 0.00065 / 3600 * 1e6 + 0.625)
+    assert floored["dynamodb_writes"] == pytest.approx(11 * 100 * 0.00065 / 3600 * 1e6)
 
 
 def test_behind_queues_the_settings_floor_never_holds_a_table_above_its_need() -> None:
+    # Its need, or DynamoDB's least capacity (1 unit) for a table the main path does not write (the notifier's
+    # endpoints and deliveries log).
     for level in cost_model.LEVELS:
         chosen = cost_model.settings(level)
         api_floor_only = Floors(
-            {s: v["write_min"] if s in cost_model.SYNCHRONOUS_SERVICES else 0 for s, v in chosen.items()},
+            {s: v["write_min"] if s in cost_model.SYNCHRONOUS_SERVICES else 1 for s, v in chosen.items()},
             {s: 0 for s in chosen},
         )
         assert provisioned_per_million(level, cost_model.floors_of(chosen))["dynamodb_writes"] == pytest.approx(
@@ -130,7 +135,7 @@ def test_the_apis_tables_hold_the_plateau_and_every_maximum_carries_the_peak() -
     for level in cost_model.LEVELS:
         for service, setting in cost_model.settings(level).items():
             tables = [t for t, s in cost_model.SERVICE_OF_TABLE.items() if s == service]
-            busiest = max(cost_model.MAIN_PATH_ITEMS_PER_SUCCESS[t] * 2 for t in tables)
+            busiest = max(cost_model.write_units_by_table()[t] for t in tables)
             assert setting["write_max"] >= busiest * level / 0.7
             assert 1 <= setting["write_min"] <= setting["write_max"] and 20 <= setting["target_utilization"] <= 90
             if service in cost_model.SYNCHRONOUS_SERVICES:
@@ -138,10 +143,10 @@ def test_the_apis_tables_hold_the_plateau_and_every_maximum_carries_the_peak() -
 
 
 def test_api_tables_on_demand_cost_their_write_units_at_the_on_demand_price() -> None:
-    # The initializer's 4 items (8 write units) and the notifier's unit at $0.625/M: at a flat day with no floor,
-    # 17.73 units provisioned at 70 % ($0.2579/M each) + 9 x $0.625.
+    # The initializer's 4 items (8 write units) at $0.625/M: at a flat day with no floor, the other 18.73 units
+    # provisioned at 70 % ($0.2579/M each) + 8 x $0.625.
     mixed = provisioned_per_million(1_000, NO_FLOOR, 0.7, FLAT_DAY, on_demand_services=frozenset({"initializer"}))
-    assert mixed["dynamodb_writes"] == pytest.approx(17.73 * 0.00065 / 3600 / 0.7 * 1e6 + 9 * 0.625)
+    assert mixed["dynamodb_writes"] == pytest.approx(18.73 * 0.00065 / 3600 / 0.7 * 1e6 + 8 * 0.625)
 
 
 def test_the_levels_table_names_every_level() -> None:
@@ -195,3 +200,14 @@ def test_the_benchmark_prints_the_table_and_writes_the_figures(
     assert "| 1000/s |" in capsys.readouterr().out
     figures = json.loads(out.read_text())["cost_per_level"]
     assert figures["1000_per_s"]["settings"]["wallet"]["billing_mode"] == "PROVISIONED"
+
+
+def test_the_platform_log_bytes_follow_the_functions_system_log_level() -> None:
+    """The log bytes a payment is billed: Lambda's START and REPORT lines only at the level Terraform gives every
+    function (modules/lambda_service's system_log_level default)."""
+    variables = Path("infra/terraform/modules/lambda_service/variables.tf").read_text()
+    block = re.search(r'variable "system_log_level" \{.*?default\s*=\s*"(\w+)"', variables, re.DOTALL)
+    assert block is not None
+    assert flow.SYSTEM_LOG_LEVEL == block[1]
+    assert flow.PLATFORM_LOG_BYTES_PER_INVOCATION[flow.SYSTEM_LOG_LEVEL] == 0
+    assert flow.PLATFORM_LOG_BYTES_PER_INVOCATION["INFO"] > 0

@@ -1,7 +1,7 @@
 locals {
   # No DT_LOG_COLLECTION_AUTH_TOKEN: logs reach Dynatrace through one path, the log group's Firehose (which also
-  # carries what the OneAgent never sees: init and timeout lines, API Gateway's logs). With both, every line
-  # would be ingested twice. The trace link survives: each line carries [!dt dt.trace_id=…,dt.span_id=…].
+  # carries what the OneAgent never sees: Lambda's own lines at system_log_level, API Gateway's logs). With both,
+  # every line would be ingested twice. The trace link survives: each line carries [!dt dt.trace_id=…,dt.span_id=…].
   dynatrace_env = {
     AWS_LAMBDA_EXEC_WRAPPER              = "/opt/dynatrace"
     DT_TENANT                            = var.dynatrace.tenant
@@ -133,6 +133,14 @@ resource "aws_lambda_function" "this" {
 
   environment {
     variables = local.environment
+  }
+
+  # JSON: what log-level filtering needs. Our lines are JSON already (Powertools) and pass unchanged.
+  logging_config {
+    log_format            = "JSON"
+    log_group             = aws_cloudwatch_log_group.this.name
+    application_log_level = var.application_log_level
+    system_log_level      = var.system_log_level
   }
 
   # checkov:skip=CKV_AWS_117:Serverless design: no VPC resources are reached, and a VPC adds cold-start latency.

@@ -36,6 +36,29 @@ variable "timeout" {
   default = 30
 }
 
+variable "application_log_level" {
+  description = "Lowest level of the function's own log lines Lambda sends to the log group (Powertools reads it as AWS_LAMBDA_LOG_LEVEL)."
+  type        = string
+  default     = "INFO"
+  validation {
+    condition     = contains(["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"], var.application_log_level)
+    error_message = "application_log_level: one of TRACE, DEBUG, INFO, WARN, ERROR, FATAL."
+  }
+}
+
+variable "system_log_level" {
+  # WARN: Lambda's own START and REPORT lines (INFO) stay out of the log group, a third of a payment's log bytes;
+  # what they told is in Lambda's metrics (Duration, Errors - timeouts included - Throttles), which the alarms and
+  # the metric stream carry. DEBUG or INFO brings them back for an investigation.
+  description = "Lowest level of Lambda's platform log lines (START, REPORT, ...) sent to the log group: DEBUG, INFO or WARN."
+  type        = string
+  default     = "WARN"
+  validation {
+    condition     = contains(["DEBUG", "INFO", "WARN"], var.system_log_level)
+    error_message = "system_log_level: one of DEBUG, INFO, WARN."
+  }
+}
+
 variable "snap_start" {
   description = "Start new execution environments from a snapshot of an initialized one (SnapStart; see docs/snapstart.md)."
   type        = bool

@@ -61,17 +61,22 @@ MAIN_PATH_ITEMS_PER_SUCCESS: dict[str, float] = {
     "wallet-events": 3,
     "WalletBalances": 1,
 }
-# The notifier's record of the payment for merchants' webhooks: one standard PutItem (1 unit) on its own table,
-# which stays on demand (off the main path's rate: no table_capacity setting below).
-ON_DEMAND_ONLY_WRITE_UNITS_PER_SUCCESS = 1.0
+# The notifier's record of the payment for merchants' webhooks: one standard PutItem (1 unit) on merchant-events.
+STANDARD_ITEMS_PER_SUCCESS: dict[str, float] = {"merchant-events": 1.0}
 # Reads (4.0 units per payment measured): Stripe's webhook reads the payment's stream (finalizer-events), the wallet
-# its snapshot (wallet-events); on demand in both modes: the API's principal lookup (0.57, cached 60 s per container,
-# on the platform's principals table), the notifier's endpoints Query (1) and the 0.43 the measurement holds beyond
+# its snapshot (wallet-events), the notifier its merchant's endpoints (webhook-endpoints: one Query a payment, the
+# dearer figure: a batch's events of one merchant share it). On demand in both modes: the API's principal lookup
+# (0.57, cached 60 s per container, on the platform's principals table) and the 0.43 the measurement holds beyond
 # one unit per call (priced on demand: the dearer assumption).
-MAIN_PATH_READS_PER_SUCCESS: dict[str, float] = {"finalizer-events": 1.0, "wallet-events": 1.0}
-ON_DEMAND_ONLY_READS_PER_SUCCESS = 2.0
+MAIN_PATH_READS_PER_SUCCESS: dict[str, float] = {
+    "finalizer-events": 1.0,
+    "wallet-events": 1.0,
+    "webhook-endpoints": 1.0,
+}
+ON_DEMAND_ONLY_READS_PER_SUCCESS = 1.0
 
-# Which service's table_capacity sets each table's floor (one setting per service root).
+# Which service's table_capacity sets each table's floor (one setting per service root, for all its tables: a
+# table off the main path, as the notifier's deliveries log, is billed its floor).
 SERVICE_OF_TABLE = {
     "initializer-events": "initializer",
     "orders": "initializer",
@@ -81,7 +86,20 @@ SERVICE_OF_TABLE = {
     "LedgerAccounts": "ledger",
     "wallet-events": "wallet",
     "WalletBalances": "wallet",
+    "merchant-events": "notifier",
+    "webhook-endpoints": "notifier",
+    "webhook-deliveries": "notifier",
 }
+
+
+def write_units_by_table() -> dict[str, float]:
+    """Write units a payment takes in each table: 2 per transactional item, 1 per standard one (items up to 1 KB)."""
+    return {
+        table: TRANSACTIONAL_WRITE_UNITS * MAIN_PATH_ITEMS_PER_SUCCESS.get(table, 0.0)
+        + STANDARD_ITEMS_PER_SUCCESS.get(table, 0.0)
+        for table in SERVICE_OF_TABLE
+    }
+
 
 # The rest of a payment's bill, counted by the same measurement (benchmarks.md §3, main path) and priced with
 # PRICES: one REST API request (the merchant's POST) and one function URL request (Stripe's webhook, on the
@@ -89,8 +107,9 @@ SERVICE_OF_TABLE = {
 # two EventBridge events; 6.28 SQS requests
 # (EventBridge's SendMessage for each of 5 queue messages, the mappings' receives and deletes per batch); 3.37 Lambda
 # invocations (batched) at flow.py's deployed durations (40 ms each; the charge's share of its batch's wait below,
-# charge_seconds_per_payment); 3.83 KB of logs ingested by CloudWatch Logs and carried by Firehose (measured
-# 2026-12-06 after the lines lost the Lambda context's constants: was 4.34 KB).
+# charge_seconds_per_payment); 3.08 KB of logs ingested by CloudWatch Logs and carried by Firehose (measured
+# 2026-12-06: our lines only, Lambda's START and REPORT lines kept out by system_log_level WARN; was 3.83 KB with
+# them, 4.34 KB with the Lambda context's constants on every line).
 API_REQUESTS = 1
 FUNCTION_URL_REQUESTS = 1
 EVENTBRIDGE_EVENTS = 2
@@ -103,7 +122,7 @@ LAMBDA_SECONDS_BUT_CHARGES = LAMBDA_INVOCATIONS * DEPLOYED_INVOCATION_MS / 1000
 FINALIZER_BATCH = resources.CHARGE_MAPPING.batch_size
 FINALIZER_MAXIMUM_CONCURRENCY = resources.CHARGE_MAPPING.maximum_concurrency
 FINALIZER_HEADROOM = 1.5  # batches in flight allowed over those a level's peak needs with full batches
-LOG_BYTES = 3_831
+LOG_BYTES = 3_078
 
 # The initializer's tables are written inside POST /payments: a throttled write answers the client (503 with
 # Retry-After, nothing written). Every other main-path table is written behind a queue or a stream, where a throttled
@@ -119,12 +138,8 @@ PEAK_DAY_SHAPE = (
 )  # fmt: skip
 
 
-def provisionable_write_units_per_payment() -> float:
-    return TRANSACTIONAL_WRITE_UNITS * sum(MAIN_PATH_ITEMS_PER_SUCCESS.values())
-
-
 def write_units_per_payment() -> float:
-    return provisionable_write_units_per_payment() + ON_DEMAND_ONLY_WRITE_UNITS_PER_SUCCESS
+    return sum(write_units_by_table().values())
 
 
 def read_units_per_payment() -> float:
@@ -251,14 +266,14 @@ def provisioned_per_million(
     """Provisioned tables (but those of on_demand_services, billed per request) over the day."""
     payments = payments_per_day(peak_per_s, shape)
     wcu_hours = rcu_hours = 0.0
-    on_demand_writes, on_demand_reads = ON_DEMAND_ONLY_WRITE_UNITS_PER_SUCCESS, ON_DEMAND_ONLY_READS_PER_SUCCESS
-    for table, items in MAIN_PATH_ITEMS_PER_SUCCESS.items():
+    on_demand_writes, on_demand_reads = 0.0, ON_DEMAND_ONLY_READS_PER_SUCCESS
+    for table, units in write_units_by_table().items():
         service = SERVICE_OF_TABLE[table]
         if service in on_demand_services:
-            on_demand_writes += items * TRANSACTIONAL_WRITE_UNITS
+            on_demand_writes += units
             on_demand_reads += MAIN_PATH_READS_PER_SUCCESS.get(table, 0.0)
             continue
-        writes = [peak_per_s * share * items * TRANSACTIONAL_WRITE_UNITS for share in shape]
+        writes = [peak_per_s * share * units for share in shape]
         reads = [peak_per_s * share * MAIN_PATH_READS_PER_SUCCESS.get(table, 0.0) for share in shape]
         wcu_hours += sum(_hourly_capacity(writes, floors.write[service], target))
         rcu_hours += sum(_hourly_capacity(reads, floors.read[service], target))
@@ -282,9 +297,8 @@ def utilization_bound_per_million(target: float = TARGET_UTILIZATION) -> float:
     per_unit_second = {k: v / 3600 for k, v in PROVISIONED_PRICES.items()}
     provisioned_reads = sum(MAIN_PATH_READS_PER_SUCCESS.values())
     return (
-        provisionable_write_units_per_payment() * per_unit_second["dynamodb_wcu_hour"] / target
+        write_units_per_payment() * per_unit_second["dynamodb_wcu_hour"] / target
         + provisioned_reads * per_unit_second["dynamodb_rcu_hour"] / target
-        + ON_DEMAND_ONLY_WRITE_UNITS_PER_SUCCESS * PRICES["dynamodb_write_request_unit"]
         + ON_DEMAND_ONLY_READS_PER_SUCCESS * PRICES["dynamodb_read_request_unit"]
     ) * 1e6
 
@@ -302,7 +316,7 @@ def settings(
     result: dict[str, dict[str, Any]] = {}
     for service in sorted(set(SERVICE_OF_TABLE.values())):
         tables = [t for t, s in SERVICE_OF_TABLE.items() if s == service]
-        writes = [MAIN_PATH_ITEMS_PER_SUCCESS[t] * TRANSACTIONAL_WRITE_UNITS for t in tables]
+        writes = [write_units_by_table()[t] for t in tables]
         reads = [MAIN_PATH_READS_PER_SUCCESS.get(t, 0.0) for t in tables]
         if service in SYNCHRONOUS_SERVICES:
             write_min = math.ceil(max(writes) * API_FLOOR_SHARE * peak_per_s / target)
@@ -328,7 +342,7 @@ def floors_of(service_settings: dict[str, dict[str, Any]]) -> Floors:
 
 def peak_write_capacity(peak_per_s: float, target: float = TARGET_UTILIZATION) -> float:
     """Write capacity units provisioned over all main-path tables at the peak: what the account quota must allow."""
-    return provisionable_write_units_per_payment() * peak_per_s / target
+    return write_units_per_payment() * peak_per_s / target
 
 
 def per_level(levels: tuple[int, ...] = LEVELS) -> dict[str, dict[str, Any]]:

@@ -70,8 +70,12 @@ def charge_batch_seconds(records: int, concurrency: int = FINALIZER_CHARGE_CONCU
     return full * CHARGE.expected_slowest(concurrency) + (CHARGE.expected_slowest(rest) if rest else 0.0)
 
 
-# What Lambda itself writes to each invocation's log group (START, END and REPORT lines).
-PLATFORM_LOG_BYTES_PER_INVOCATION = 300
+# What Lambda itself writes to each invocation's log group at a system log level: its START, END and REPORT lines
+# (about 300 bytes) are INFO events, kept out at WARN ("By default, Lambda sets the system log level to INFO. With
+# this setting, Lambda automatically sends 'start' and 'report' log messages": Lambda's guide, log-level
+# filtering). SYSTEM_LOG_LEVEL: modules/lambda_service's default, which a smoke test reads from variables.tf.
+PLATFORM_LOG_BYTES_PER_INVOCATION = {"DEBUG": 300, "INFO": 300, "WARN": 0}
+SYSTEM_LOG_LEVEL = "WARN"
 
 _inside = threading.local()
 
@@ -204,7 +208,7 @@ def run(
             local_ms = sum(i.duration_ms for i in invocations) + sum(r.integration_ms for r in posts)
             # API functions run for their POSTs only; the others (the Stripe webhook too) are in `invocations`.
             lambda_requests = len(invocations) + sum(1 for r in posts if r.function.endswith("-api"))
-            log_bytes = logs.stat().st_size + lambda_requests * PLATFORM_LOG_BYTES_PER_INVOCATION
+            log_bytes = logs.stat().st_size + lambda_requests * PLATFORM_LOG_BYTES_PER_INVOCATION[SYSTEM_LOG_LEVEL]
             recorder.size_the_rest(boto3.client("dynamodb"))
             replay_s, replay_failed = replay(stack.moto.url, recorder.recorded)
         finally:

@@ -26,6 +26,14 @@ run "defaults_without_dynatrace" {
     error_message = "no Firehose given: no subscription filter"
   }
   assert {
+    condition     = aws_lambda_function.this.logging_config[0].log_format == "JSON" && aws_lambda_function.this.logging_config[0].system_log_level == "WARN" && aws_lambda_function.this.logging_config[0].application_log_level == "INFO"
+    error_message = "JSON logs; Lambda's START and REPORT lines (INFO) filtered out, our INFO lines kept"
+  }
+  assert {
+    condition     = aws_lambda_function.this.logging_config[0].log_group == "/aws/lambda/svc-fn"
+    error_message = "logs go to the module's own log group (retention, KMS, the Firehose subscription)"
+  }
+  assert {
     condition     = aws_cloudwatch_metric_alarm.any["errors"].metric_name == "Errors" && aws_cloudwatch_metric_alarm.any["throttles"].metric_name == "Throttles"
     error_message = "alarms on errors and throttles"
   }
@@ -96,4 +104,27 @@ run "no_snapstart_by_default" {
     condition     = length(aws_lambda_function.this.snap_start) == 0
     error_message = "SnapStart is off unless asked for"
   }
+}
+
+run "platform_lines_back_for_an_investigation" {
+  command = plan
+
+  variables {
+    system_log_level = "INFO"
+  }
+
+  assert {
+    condition     = aws_lambda_function.this.logging_config[0].system_log_level == "INFO"
+    error_message = "the platform's level is a setting"
+  }
+}
+
+run "refuses_an_unknown_system_log_level" {
+  command = plan
+
+  variables {
+    system_log_level = "ERROR" # application levels only: Lambda's platform lines have DEBUG, INFO, WARN
+  }
+
+  expect_failures = [var.system_log_level]
 }
