@@ -37,12 +37,14 @@ variable "timeout" {
 }
 
 variable "application_log_level" {
-  description = "Lowest level of the function's own log lines Lambda sends to the log group (Powertools reads it as AWS_LAMBDA_LOG_LEVEL)."
+  # Never above INFO: the metrics' EMF lines carry no "level", which Lambda takes as INFO ("If the level value field
+  # is invalid or missing, Lambda will assign the log output the level INFO"): at WARN every metric would be dropped.
+  description = "Lowest level of the function's own log lines Lambda sends to the log group (Powertools reads it as AWS_LAMBDA_LOG_LEVEL): TRACE, DEBUG or INFO."
   type        = string
   default     = "INFO"
   validation {
-    condition     = contains(["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"], var.application_log_level)
-    error_message = "application_log_level: one of TRACE, DEBUG, INFO, WARN, ERROR, FATAL."
+    condition     = contains(["TRACE", "DEBUG", "INFO"], var.application_log_level)
+    error_message = "application_log_level: one of TRACE, DEBUG, INFO (above INFO, Lambda would drop the EMF metric lines, which carry no level)."
   }
 }
 

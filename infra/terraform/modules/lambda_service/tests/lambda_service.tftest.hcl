@@ -128,3 +128,13 @@ run "refuses_an_unknown_system_log_level" {
 
   expect_failures = [var.system_log_level]
 }
+
+run "refuses_an_application_log_level_that_would_drop_the_metrics" {
+  command = plan
+
+  variables {
+    application_log_level = "WARN" # EMF lines have no level: Lambda counts them INFO and would drop them
+  }
+
+  expect_failures = [var.application_log_level]
+}
