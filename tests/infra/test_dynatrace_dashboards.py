@@ -368,13 +368,26 @@ def test_requests_vs_invocations_compares_the_api_with_its_functions_invocations
     [named] = re.findall(r"in\(functionname, array\(([^)]*)\)\)", metrics)
     assert set(re.findall(r'"([^"]+)"', named)) == api_functions
     assert "gap = requests[] - invocations[]" in metrics
-    assert f'aws.log_group == "{ACCESS_LOG_GROUP}"' in logs and 'startsWith(content, "REPORT RequestId:")' in logs
-    [groups] = re.findall(r"in\(aws\.log_group, array\(([^)]*)\)\)", logs)
-    assert set(re.findall(r'"/aws/lambda/([^"]+)"', groups)) == api_functions
+    # 1 m: each request from API Gateway's access log, each invocation from Lambda's own metric (the stream sends
+    # it each minute); not from Lambda's REPORT lines, which the functions' system_log_level keeps out of the logs.
+    assert f'aws.log_group == "{ACCESS_LOG_GROUP}"' in logs and "cloud.aws.lambda.invocations_sum" in logs
+    assert "interval: 1m" in logs and "interval: 5m" in metrics
+    [named] = re.findall(r"in\(functionname, array\(([^)]*)\)\)", logs)
+    assert set(re.findall(r'"([^"]+)"', named)) == api_functions
     assert 'access[integrationStatus] == "-"' in refused and "access[errorType]" in refused
     for path in DASHBOARDS:  # no view compares traces with themselves any more
         for query in queries(path):
             assert not ("fetch spans" in query and "makeTimeseries" in query and "invocations" in query), query
+
+
+def test_no_tile_reads_lambdas_platform_lines_the_functions_do_not_log() -> None:
+    # modules/lambda_service logs JSON at system_log_level WARN: Lambda's START, END and REPORT lines (INFO) never
+    # reach a log group, in either their text or their JSON form.
+    variables = Path("infra/terraform/modules/lambda_service/variables.tf").read_text()
+    assert re.search(r'variable "system_log_level" \{.*?default\s*=\s*"WARN"', variables, re.DOTALL)
+    for path in DASHBOARDS:
+        for query in queries(path):
+            assert "REPORT RequestId" not in query and "platform.report" not in query and "START RequestId" not in query
 
 
 def test_top_errors_group_by_a_normalized_message_and_include_api_gateway() -> None:
