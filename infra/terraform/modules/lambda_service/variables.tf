@@ -49,7 +49,7 @@ variable "application_log_level" {
 }
 
 variable "system_log_level" {
-  # WARN: Lambda's own START and REPORT lines (INFO) stay out of the log group, a third of a payment's log bytes;
+  # WARN: Lambda's own START and REPORT lines (INFO) stay out of the log group, a fifth of a payment's log bytes;
   # what they told is in Lambda's metrics (Duration, Errors - timeouts included - Throttles), which the alarms and
   # the metric stream carry. DEBUG or INFO brings them back for an investigation.
   description = "Lowest level of Lambda's platform log lines (START, REPORT, ...) sent to the log group: DEBUG, INFO or WARN."
