@@ -23,11 +23,14 @@ def test_zip_imports_every_entry_point_in_a_bare_python312(tmp_path: Path) -> No
             "assert not loaded, f'the relay loaded {loaded}'",
             "from finalizer.entrypoints import charge, refund",
             "container.app(); container.psp(); container.cards()",
+            # The charge consumer's cold start reads its key with the container's botocore client: no boto3,
+            # nor Powertools' parameters utility, which imports it for clients of its own.
+            "loaded = {'boto3', 'aws_lambda_powertools.utilities.parameters'} & set(sys.modules)",
+            "assert not loaded, f'the charge consumer loaded {loaded}'",
             "import finalizer.adapters.stripe_psp, requests, certifi",
             "assert 'aws_lambda_powertools.event_handler.api_gateway' not in sys.modules, 'HTTP resolver loaded'",
         ],
         tmp_path,
-        ships_boto3=True,  # Powertools' SSMProvider (the PSP's secrets) imports boto3
         bytecode=True,  # lean_awslambda(bytecode_imports=…): what a cold start and a first charge load
     )
     assert not [n for n in names if n.startswith("cryptography/")], "KMS opens the card: no crypto library shipped"
