@@ -65,8 +65,8 @@ from payments_shared.money import Money
 from payments_shared.retry import DEFAULT_RETRY, RetryPolicy
 
 # The refund's, the dispute's and the PSP payout's deciders (a dozen dataclasses each) are imported where they are
-# used, not here: the charge consumer, whose cold start and first charge use only the payment's, would pay
-# 10-20 ms for them (docs/benchmarks.md, cold init; the zip test checks it loads none of them).
+# used, not here: the charge consumer, whose cold start and first charge use only the payment's, would load them
+# at every cold start (docs/benchmarks.md §1; the zip test checks it loads none of them).
 if TYPE_CHECKING:
     from finalizer.domain.dispute import Dispute, DisputeStatus, RecordDispute
     from finalizer.domain.psp_payout import PspPayout, PspPayoutStatus, RecordPspPayout
