@@ -1,23 +1,22 @@
 """Stripe's secret key rotated in SSM reaches the finalizer once its cached value is older than its max age.
 
-The finalizer reads the key through Powertools' SSMProvider (moto's SSM here), cached for
-PSP_API_KEY_MAX_AGE_S. Powertools dates its cache entries with `datetime.now()` in its parameters module: the
-test moves that clock, so "before" and "after" the max age are states, not waits.
+The finalizer reads the key from SSM (moto's here), cached for PSP_API_KEY_MAX_AGE_S. The cache dates its value
+with `monotonic()` in finalizer.adapters.ssm_secret: the test moves that clock, so "before" and "after" the max age
+are states, not waits.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timedelta, tzinfo
 from types import ModuleType
-from typing import Any, ClassVar, Self
+from typing import Any
 
 import pytest
-from aws_lambda_powertools.utilities.parameters import base as powertools_parameters
 from fake_psp import FakePsp
 from finalizer_testdata import payment_initiated
 from moto import mock_aws
 
+from finalizer.adapters import ssm_secret
 from finalizer.entrypoints import charge
 from payments_shared.eventstore.memory import InMemoryEventStore
 from payments_testing.aws import aws_client
@@ -26,18 +25,17 @@ from payments_testing.events import deliver
 OLD_KEY, NEW_KEY = "sk_test_before_rotation", "sk_test_after_rotation"
 
 
-class PowertoolsClock(datetime):
-    """What Powertools' parameters cache reads as now: the last of its moments, which the test adds to."""
+class Clock:
+    """What the secret's cache reads as now (seconds), which the test moves on."""
 
-    moments: ClassVar[list[datetime]] = [datetime(2026, 11, 25, 12, 0, 0)]
+    def __init__(self) -> None:
+        self.now = 1_000.0
 
-    @classmethod
-    def now(cls, tz: tzinfo | None = None) -> Self:
-        return cls.combine(cls.moments[-1].date(), cls.moments[-1].time(), tz)
+    def __call__(self) -> float:
+        return self.now
 
-    @classmethod
-    def advance(cls, by: timedelta) -> None:
-        cls.moments.append(cls.moments[-1] + by)
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
 
 
 @pytest.fixture
@@ -45,8 +43,8 @@ def deployed(
     runtime: ModuleType, store: InMemoryEventStore, psp: FakePsp, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[dict[str, Any]]:
     """The finalizer as deployed on the PSP side: its key from SSM (SecureString), the Stripe adapter it builds."""
-    monkeypatch.setattr(powertools_parameters, "datetime", PowertoolsClock)
-    monkeypatch.setattr(PowertoolsClock, "moments", list(PowertoolsClock.moments[:1]))
+    clock = Clock()
+    monkeypatch.setattr(ssm_secret, "monotonic", clock)
     monkeypatch.setattr(psp, "api_key", OLD_KEY)
     with mock_aws():
         ssm = aws_client("ssm")
@@ -60,7 +58,8 @@ def deployed(
             yield {
                 "ssm": ssm,
                 "parameter": parameter,
-                "max_age": timedelta(seconds=container.config.psp_api_key_max_age_s.as_int()()),
+                "max_age_s": container.config.psp_api_key_max_age_s.as_int()(),
+                "clock": clock,
             }
         finally:
             container.config.psp_api_base.from_value(deployed_base)
@@ -85,14 +84,14 @@ def test_a_rotated_key_is_used_once_the_cached_one_is_older_than_its_max_age(
     assert recorded(store, before) == ["SUCCESS"]  # charged with the key SSM held
 
     rotate(deployed, psp)
-    PowertoolsClock.advance(deployed["max_age"] - timedelta(seconds=1))
+    deployed["clock"].advance(deployed["max_age_s"] - 1)
     during = payment_initiated()
     # Still the cached key, which Stripe no longer takes: the request is refused, the payment not failed, nothing
     # charged; the queue redelivers it.
     assert deliver(charge.handler, during) == [0]
     assert recorded(store, during) == [] and sum(psp.intents.values()) == 1
 
-    PowertoolsClock.advance(timedelta(seconds=2))  # the cached key is now older than its max age
+    deployed["clock"].advance(2)  # the cached key is now older than its max age
     assert deliver(charge.handler, during) == []  # the redelivery reads the new key from SSM
     assert recorded(store, during) == ["SUCCESS"]
     after = payment_initiated()

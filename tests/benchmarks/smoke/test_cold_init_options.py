@@ -20,6 +20,9 @@ def test_a_run_without_the_zips_or_the_baseline_is_skipped_naming_them(tmp_path:
     argv = ["--only", "zips_and_cold_init", "--cold-init-services", "ledger", "--cold-init-entry-points", "consumer"]
     baseline = ["--cold-init-baseline", str(tmp_path / "main-dist"), "--cold-init-compiling"]
     assert main([*argv, *baseline, "--json", str(out)]) == 0
-    skipped = json.loads(out.read_text())["zips_and_cold_init"]["skipped"]
+    figures = json.loads(out.read_text())
+    skipped = figures["zips_and_cold_init"]["skipped"]
     assert "ledger" in skipped and "initializer" not in skipped
     assert str(tmp_path / "main-dist") in skipped
+    # The machine's load before and after (1, 5, 15 minutes) travels with the figures.
+    assert len(figures["machine"]["load_before"]) == len(figures["machine"]["load_after"]) == 3

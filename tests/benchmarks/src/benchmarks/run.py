@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import sys
 from collections.abc import Callable
@@ -113,11 +114,14 @@ def main(argv: list[str] | None = None) -> int:
             "python": sys.version.split()[0],
             "platform": platform.platform(),
             "processor": platform.processor() or platform.machine(),
+            # The machine is shared: its load (1, 5, 15 min) says how far to trust a timing.
+            "load_before": os.getloadavg(),
         },
     }
     for name in args.only or list(BENCHMARKS):
         print(f"running {name} …", file=sys.stderr, flush=True)
         results[name] = BENCHMARKS[name](args)
+    results["machine"]["load_after"] = os.getloadavg()
     width = max(len(k) for k, _ in flatten("", results))
     for key, value in flatten("", results):
         small = isinstance(value, float) and 0 < abs(value) < 0.01
