@@ -21,9 +21,9 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cached_property
-from typing import TYPE_CHECKING
 
+from finalizer.domain.dispute import DECIDER as DISPUTE_DECIDER
+from finalizer.domain.dispute import Dispute, DisputeStatus, RecordDispute
 from finalizer.domain.payment import (
     DECIDER,
     FINAL_STATUSES,
@@ -41,6 +41,18 @@ from finalizer.domain.payment import (
     PaymentToken,
     RecordCharge,
     RecordSettlement,
+)
+from finalizer.domain.psp_payout import DECIDER as PSP_PAYOUT_DECIDER
+from finalizer.domain.psp_payout import PspPayout, PspPayoutStatus, RecordPspPayout
+from finalizer.domain.refund import DECIDER as REFUND_DECIDER
+from finalizer.domain.refund import (
+    RecordRefundAnswer,
+    RecordRefundFailure,
+    Refund,
+    RefundAnswer,
+    RefundNotRecorded,
+    RefundStatus,
+    RequestRefund,
 )
 from finalizer.domain.streams import (
     PAYMENT_PREFIX,
@@ -63,14 +75,6 @@ from payments_shared.eventstore.port import ConcurrencyConflict, DuplicateRecord
 from payments_shared.eventstore.repository import Cause, Decision, Repository, record_once
 from payments_shared.money import Money
 from payments_shared.retry import DEFAULT_RETRY, RetryPolicy
-
-# The refund's, the dispute's and the PSP payout's deciders (a dozen dataclasses each) are imported where they are
-# used, not here: the charge consumer, whose cold start and first charge use only the payment's, would load them
-# at every cold start (docs/benchmarks.md §1; the zip test checks it loads none of them).
-if TYPE_CHECKING:
-    from finalizer.domain.dispute import Dispute, DisputeStatus, RecordDispute
-    from finalizer.domain.psp_payout import PspPayout, PspPayoutStatus, RecordPspPayout
-    from finalizer.domain.refund import Refund, RefundAnswer, RefundCommand, RefundStatus, RequestRefund
 
 # Stripe prunes idempotency keys once they are 24 hours old.
 PSP_KEY_RETENTION = timedelta(hours=24)
@@ -160,34 +164,17 @@ class FinalizerApp:
     ) -> None:
         # Payment streams are short-lived (one event, two with 3-D Secure): no snapshot to look for.
         self._payments = Repository(store, DECIDER, retry_policy=retry_policy)
-        self._retry_policy = retry_policy
+        # A refund's stream holds its answer and perhaps its reversal: no snapshot either.
+        self._refunds = Repository(store, REFUND_DECIDER, retry_policy=retry_policy)
+        # A dispute's stream: OPENED, then WON or LOST.
+        self._disputes = Repository(store, DISPUTE_DECIDER, retry_policy=retry_policy)
+        # A payout of the PSP's balance to our bank: PAID, then perhaps FAILED.
+        self._psp_payouts = Repository(store, PSP_PAYOUT_DECIDER, retry_policy=retry_policy)
         self._store = store
         self._cards = cards
         self._psp = psp
         self._clock = clock
         self._results = results
-
-    # The other streams' repositories, built when first used (two threads may both build one: it holds no state).
-    @cached_property
-    def _refunds(self) -> Repository[Refund, RefundCommand]:
-        from finalizer.domain.refund import DECIDER as REFUND_DECIDER
-
-        # A refund's stream holds its answer and perhaps its reversal: no snapshot either.
-        return Repository(self._store, REFUND_DECIDER, retry_policy=self._retry_policy)
-
-    @cached_property
-    def _disputes(self) -> Repository[Dispute, RecordDispute]:
-        from finalizer.domain.dispute import DECIDER as DISPUTE_DECIDER
-
-        # A dispute's stream: OPENED, then WON or LOST.
-        return Repository(self._store, DISPUTE_DECIDER, retry_policy=self._retry_policy)
-
-    @cached_property
-    def _psp_payouts(self) -> Repository[PspPayout, RecordPspPayout]:
-        from finalizer.domain.psp_payout import DECIDER as PSP_PAYOUT_DECIDER
-
-        # A payout of the PSP's balance to our bank: PAID, then perhaps FAILED.
-        return Repository(self._store, PSP_PAYOUT_DECIDER, retry_policy=self._retry_policy)
 
     def charge(self, command: ChargePayment) -> Finalized:
         """Charge an initiated payment exactly once.
@@ -354,8 +341,6 @@ class FinalizerApp:
         A redelivery finds the answer recorded and stops. Two deliveries racing both reach the PSP with the same
         idempotency key (the PSP refunds once) and the stream's version condition lets one record the answer.
         """
-        from finalizer.domain.refund import RecordRefundAnswer
-
         stream = refund_stream(command.refund_id)
         existing = self._refunds.load(stream)
         if existing.state.status is not None:
@@ -381,8 +366,6 @@ class FinalizerApp:
         ours that failed after it was taken is recorded REVERSED, once. `once` (the webhook event's id) is claimed
         with it, or alone. None for a refund that is not ours, or when `once` was claimed before. Raises
         RefundNotRecorded for one of ours whose answer is not recorded yet (its request is still running)."""
-        from finalizer.domain.refund import RecordRefundFailure, RefundNotRecorded, RefundStatus
-
         now = self._psp.retrieve_refund(psp_reference)
         if now.refund_id is None:
             return None
@@ -407,8 +390,6 @@ class FinalizerApp:
         its stream `dispute-<dp id>` as OPENED once, then WON or LOST once. `once` (the webhook event's id) is
         claimed with it, or alone. None for a dispute that is not of a payment of ours (or an inquiry), or when
         `once` was claimed before. Raises DisputeNotRecordable while the payment's success is not recorded."""
-        from finalizer.domain.dispute import RecordDispute
-
         view = self._psp.retrieve_dispute(dispute_id)
         if view is None or view.payment_order_id is None:
             return None
@@ -437,8 +418,6 @@ class FinalizerApp:
         so the PSP is asked): recorded on its stream `psp-payout-<po id>` as PAID once, then perhaps FAILED once.
         `once` (the webhook event's id) is claimed with it, or alone. None while the payout is on its way or
         canceled (nothing left the balance for good yet), or when `once` was claimed before."""
-        from finalizer.domain.psp_payout import RecordPspPayout
-
         view = self._psp.retrieve_payout(payout_id)
         if view is None:
             return None

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
+from finalizer.domain.dispute import DisputeView
 from finalizer.domain.payment import (
     CardDetails,
     ChargeResult,
@@ -14,13 +15,10 @@ from finalizer.domain.payment import (
     PaymentDecided,
     PaymentSource,
 )
+from finalizer.domain.psp_payout import PspPayoutView
+from finalizer.domain.refund import RefundAnswer
 from payments_shared.eventstore import EventStore, ViewChange
 from payments_shared.money import Money
-
-if TYPE_CHECKING:  # the charge consumer never loads the refund's, dispute's or payout's domain (app.py says why)
-    from finalizer.domain.dispute import DisputeView
-    from finalizer.domain.psp_payout import PspPayoutView
-    from finalizer.domain.refund import RefundAnswer
 
 __all__ = [
     "CardOpener",

@@ -59,26 +59,24 @@ import os
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 import stripe
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from finalizer.adapters.request_budget import RequestBudget
+from finalizer.domain.dispute import STRIPE_STATUSES as STRIPE_DISPUTE_STATUSES
+from finalizer.domain.dispute import DisputeView
 from finalizer.domain.payment import ChargeResult, NextAction, PaymentSource, PaymentToken, PspDecision
+from finalizer.domain.psp_payout import STRIPE_STATUSES as STRIPE_PAYOUT_STATUSES
+from finalizer.domain.psp_payout import PspPayoutView
+from finalizer.domain.refund import RefundAnswer, RefundStatus
 from finalizer.ports import PspOutcomeUnknown, PspRequestRefused
 from payments_shared import stripe_amounts
 from payments_shared.money import Money
 from payments_shared.observability.tracing import tracer
 from payments_shared.stripe_amounts import UnchargeableAmount, api_units, from_api_units, stripe_amount
-
-# The refund's, dispute's and payout's domain types are imported where they are used: the charge consumer loads
-# none of those modules (finalizer.app says why).
-if TYPE_CHECKING:
-    from finalizer.domain.dispute import DisputeView
-    from finalizer.domain.psp_payout import PspPayoutView
-    from finalizer.domain.refund import RefundAnswer
 
 # Stripe's SDK logs the form it posts (card number included) at DEBUG: never let that reach a log.
 logging.getLogger("stripe").setLevel(logging.WARNING)
@@ -362,8 +360,6 @@ class StripePsp:
     def _refund(
         self, idempotency_key: str, payment_intent: str, amount: Money, reason: str | None, metadata: dict[str, str]
     ) -> RefundAnswer:
-        from finalizer.domain.refund import RefundAnswer, RefundStatus
-
         stripe_minor = _refund_amount(amount)
         if stripe_minor is None:  # a refund Stripe could never take: fail it rather than ask again and again
             return RefundAnswer(RefundStatus.FAILED, None, f"invalid_amount: {amount} cannot be written for Stripe")
@@ -427,8 +423,6 @@ class StripePsp:
             ),
             _answered(f"reading {dispute_id}"),
         ):
-            from finalizer.domain.dispute import STRIPE_STATUSES as STRIPE_DISPUTE_STATUSES
-
             client = self._stripe()
             dispute = client.v1.disputes.retrieve(dispute_id)
             if str(dispute.status).startswith("warning_"):
@@ -454,9 +448,6 @@ class StripePsp:
             ),
             _answered(f"reading {payout_id}"),
         ):
-            from finalizer.domain.psp_payout import STRIPE_STATUSES as STRIPE_PAYOUT_STATUSES
-            from finalizer.domain.psp_payout import PspPayoutView
-
             payout = self._stripe().v1.payouts.retrieve(payout_id)
             status = STRIPE_PAYOUT_STATUSES.get(str(payout.status))
             if status is None:
@@ -599,8 +590,6 @@ def _our_refund_id(refund: Any) -> str | None:
 def _refund_answer(refund: Any) -> RefundAnswer:
     """What a Refund's state says; PspOutcomeUnknown for a state that is neither taken nor refused (a refund
     awaiting the customer's action, which card refunds never do)."""
-    from finalizer.domain.refund import RefundAnswer, RefundStatus
-
     ours = _our_refund_id(refund)
     if refund.status in REFUND_TAKEN:
         return RefundAnswer(RefundStatus.SUCCEEDED, refund.id, None, ours)
@@ -629,9 +618,6 @@ def _id_of(expandable: Any) -> str | None:
 def _dispute_view(dispute: Any, intent_id: str | None, order_id: str | None) -> DisputeView:
     """Our view of a Dispute: its amount, and the dispute fee of the withdrawal Stripe made for it (Stripe's
     balance transaction of the disputed amount, with the fee in `fee`), in our minor units."""
-    from finalizer.domain.dispute import STRIPE_STATUSES as STRIPE_DISPUTE_STATUSES
-    from finalizer.domain.dispute import DisputeView
-
     currency = str(dispute.currency).upper()
     withdrawals = [t for t in dispute.balance_transactions or [] if not isinstance(t, str) and t.amount < 0]
     fee = sum(int(t.fee) for t in withdrawals if str(t.currency).upper() == currency)
