@@ -7,8 +7,10 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from notifier_testdata import call, queued
+from dependency_injector import providers
+from notifier_testdata import RefusingClient, call, queued
 
+from notifier.adapters.dynamodb_endpoints import DynamoDBEndpoints
 from notifier.container import build_container
 from notifier.entrypoints import api, record
 from payments_shared.ids import PaymentOrderId
@@ -146,6 +148,20 @@ def test_deleting_removes_the_endpoint_and_again_is_404(runtime: ModuleType) -> 
     assert status == 422 and fields(body) == ["header.idempotency-key"] and "deleted" in body["detail"]
     assert call(api.handler, "GET", "/webhook_endpoints")[1]["data"] == []
     assert create(key="key-2")[0] == 201
+
+
+def test_a_delete_the_table_refuses_for_now_is_503_and_its_retry_deletes(
+    runtime: ModuleType, aws: dict[str, Any]
+) -> None:
+    refusing = RefusingClient(aws["dynamodb"], refusals=0, reason="ThrottlingError")
+    runtime.container.endpoints.override(providers.Object(DynamoDBEndpoints(refusing, "webhook-endpoints")))
+    _, created = create()
+    refusing.refusals = 1
+    status, body = endpoint_call("DELETE", created["id"])
+    assert status == 503, body  # a passing refusal, nothing written: retry, not an error of ours
+    assert endpoint_call("GET", created["id"])[0] == 200
+    status, body = endpoint_call("DELETE", created["id"])
+    assert status == 200 and body["deleted"] is True
 
 
 def test_rotation_answers_a_new_secret_and_keeps_the_old_one_signing_for_its_grace(runtime: ModuleType) -> None:

@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from notifier_testdata import queued
+from botocore.exceptions import ClientError
+from notifier_testdata import RefusingClient, queued
 
 from notifier.adapters.dynamodb_endpoints import DynamoDBEndpoints
 from notifier.adapters.dynamodb_events import DynamoDBMerchantEvents
@@ -17,6 +18,7 @@ from notifier.domain.catalog import MerchantEvent, id_bounds, merchant_event
 from notifier.domain.endpoints import WebhookEndpoint, endpoint_id_for, new_endpoint, rotate
 from notifier.domain.errors import TooManyEndpoints
 from notifier.ports import Delivery
+from payments_shared.eventstore.port import StoreUnavailable
 from payments_testing.aws import SerializedClient
 
 T0 = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
@@ -43,6 +45,36 @@ def test_an_endpoint_round_trips_and_a_second_add_of_its_id_is_refused(aws: dict
     assert store.get("m-1", first.endpoint_id) == first
     assert store.get("m-2", first.endpoint_id) is None  # another merchant's
     assert store.of_merchant("m-1") == [first]
+
+
+@pytest.mark.parametrize("reason", ["ThrottlingError", "TransactionConflict", "ProvisionedThroughputExceeded"])
+def test_a_write_refused_for_now_is_store_unavailable_and_nothing_was_written(aws: dict[str, Any], reason: str) -> None:
+    # Not a 500 at the API: StoreUnavailable is its 503 with Retry-After, and the merchant's retry is safe.
+    refusing = RefusingClient(aws["dynamodb"], refusals=1, reason=reason)
+    store = DynamoDBEndpoints(refusing, "webhook-endpoints")
+    first = endpoint("m-1", "k")
+    with pytest.raises(StoreUnavailable):
+        store.add(first, limit=16)
+    assert store.of_merchant("m-1") == []
+    assert store.add(first, limit=16) is True
+    refusing.refusals = 1
+    with pytest.raises(StoreUnavailable):
+        store.remove("m-1", first.endpoint_id, at=5)
+    assert store.of_merchant("m-1") == [first] and not store.was_deleted("m-1", first.endpoint_id)
+    assert store.remove("m-1", first.endpoint_id, at=5) is True
+    kept = endpoint("m-1", "kept")
+    assert store.add(kept, limit=16)
+    refusing.refusals = 1
+    with pytest.raises(StoreUnavailable):  # a single write throttled past botocore's retries
+        store.rotated(kept, rotate(kept, now=2, grace_period_s=60, key="rot-1"))
+    assert store.get("m-1", kept.endpoint_id) == kept
+
+
+def test_a_refusal_no_retry_fixes_stays_the_error_it_is(aws: dict[str, Any]) -> None:
+    store = DynamoDBEndpoints(RefusingClient(aws["dynamodb"], reason="ValidationError"), "webhook-endpoints")
+    with pytest.raises(ClientError) as raised:
+        store.add(endpoint("m-1", "k"), limit=16)
+    assert not isinstance(raised.value, StoreUnavailable)
 
 
 def test_the_limit_holds_under_racing_registrations(aws: dict[str, Any]) -> None:

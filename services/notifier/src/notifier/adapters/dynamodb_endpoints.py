@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -18,10 +20,31 @@ from notifier.rows import (
     secrets_row,
     to_attributes,
 )
+from payments_shared.eventstore.port import RETRYABLE_ERRORS, RETRYABLE_REASONS, StoreUnavailable
 
 
 def _reasons(error: ClientError) -> list[str]:
     return [r.get("Code", "None") for r in error.response.get("CancellationReasons", [])]
+
+
+def _raise_if_passing(error: ClientError, merchant_id: str) -> None:
+    """A refusal that decided nothing (throttling, another transaction on an item) is StoreUnavailable: the API
+    answers 503 with Retry-After (payments_shared.lambda_entry.http) and the merchant's retry is safe, not a 500."""
+    code = error.response["Error"]["Code"]
+    reasons = _reasons(error) if code == "TransactionCanceledException" else [code]
+    passing = [r for r in reasons if r in RETRYABLE_REASONS or r in RETRYABLE_ERRORS]
+    if passing:
+        raise StoreUnavailable(f"webhook endpoints of {merchant_id}", passing[0]) from error
+
+
+@contextmanager
+def _reading(merchant_id: str) -> Iterator[None]:
+    """A read throttled beyond botocore's retries is a passing refusal too."""
+    try:
+        yield
+    except ClientError as error:
+        _raise_if_passing(error, merchant_id)
+        raise
 
 
 class DynamoDBEndpoints:
@@ -60,21 +83,24 @@ class DynamoDBEndpoints:
             )
         except ClientError as error:
             if error.response["Error"]["Code"] != "TransactionCanceledException":
+                _raise_if_passing(error, endpoint.merchant_id)
                 raise
             reasons = _reasons(error)
             if reasons[:1] == ["ConditionalCheckFailed"]:
                 return False
             if reasons[1:2] == ["ConditionalCheckFailed"]:
                 raise TooManyEndpoints(f"a merchant may have at most {limit} webhook endpoints") from error
+            _raise_if_passing(error, endpoint.merchant_id)
             raise
         return True
 
     def get(self, merchant_id: str, endpoint_id: str) -> WebhookEndpoint | None:
         if not endpoint_id.startswith(ENDPOINT_PREFIX):
             return None
-        item = self._client.get_item(
-            TableName=self._table, Key=self._key(merchant_id, endpoint_id), ConsistentRead=True
-        ).get("Item")
+        with _reading(merchant_id):
+            item = self._client.get_item(
+                TableName=self._table, Key=self._key(merchant_id, endpoint_id), ConsistentRead=True
+            ).get("Item")
         return endpoint_from_row(from_attributes(item)) if item else None
 
     def of_merchant(self, merchant_id: str) -> list[WebhookEndpoint]:
@@ -86,7 +112,8 @@ class DynamoDBEndpoints:
             "ConsistentRead": True,
         }
         while True:
-            page = self._client.query(**query)
+            with _reading(merchant_id):
+                page = self._client.query(**query)
             found += [endpoint_from_row(from_attributes(item)) for item in page.get("Items", [])]
             if "LastEvaluatedKey" not in page:
                 return found
@@ -94,7 +121,8 @@ class DynamoDBEndpoints:
 
     def was_deleted(self, merchant_id: str, endpoint_id: str) -> bool:
         key = self._key(merchant_id, DELETED_PREFIX + endpoint_id)
-        return "Item" in self._client.get_item(TableName=self._table, Key=key, ConsistentRead=True)
+        with _reading(merchant_id):
+            return "Item" in self._client.get_item(TableName=self._table, Key=key, ConsistentRead=True)
 
     def remove(self, merchant_id: str, endpoint_id: str, *, at: int) -> bool:
         if not endpoint_id.startswith(ENDPOINT_PREFIX):
@@ -131,6 +159,7 @@ class DynamoDBEndpoints:
                 "ConditionalCheckFailed"
             ]:
                 return False
+            _raise_if_passing(error, merchant_id)
             raise
         return True
 
@@ -157,5 +186,6 @@ class DynamoDBEndpoints:
         except ClientError as error:
             if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
                 return False
+            _raise_if_passing(error, before.merchant_id)
             raise
         return True
