@@ -12,6 +12,7 @@ from notifier.adapters.sqs_deliveries import SqsDeliveries
 from payments_testing.aws import aws_client, fake_credentials
 from payments_testing.fixtures import real_runtime
 from payments_testing.stores import table
+from payments_testing.strict_dynamodb import StrictTransactions
 
 PUBLIC = "93.184.215.14"
 
@@ -42,3 +43,13 @@ def runtime(aws: dict[str, Any]) -> Iterator[ModuleType]:
         module.container.deliveries.override(SqsDeliveries(aws["sqs"], aws["queue_url"]))
         module.container.resolver.override(providers.Object(public_resolver))
         yield module
+
+
+@pytest.fixture
+def strict(aws: dict[str, Any]) -> Iterator[StrictTransactions]:
+    """moto's transactions as strict as DynamoDB's, able to refuse the next ones (cancel_next, cancel_where)."""
+    transactions = StrictTransactions().install()
+    try:
+        yield transactions
+    finally:
+        transactions.uninstall()

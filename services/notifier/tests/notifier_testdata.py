@@ -44,34 +44,20 @@ def queued(sqs: Any, queue_url: str) -> list[dict[str, str]]:
             sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
 
 
-class RefusingClient:
-    """A DynamoDB client whose next `refusals` writes DynamoDB refuses for a passing reason, deciding nothing: a
-    transaction cancelled with `reason` on one of its items (ThrottlingError, TransactionConflict), a single write
-    with ProvisionedThroughputExceededException. Everything else reaches the client it wraps."""
+class ThrottledUpdates:
+    """A DynamoDB client whose next `refusals` UpdateItem calls are throttled past botocore's retries
+    (ProvisionedThroughputExceededException), writing nothing; transactions are refused by StrictTransactions
+    (payments_testing.strict_dynamodb) instead. Everything else reaches the client it wraps."""
 
-    def __init__(self, client: Any, refusals: int = 1, reason: str = "ThrottlingError") -> None:
-        self._client, self.refusals, self.reason = client, refusals, reason
+    def __init__(self, client: Any, refusals: int = 1) -> None:
+        self._client, self.refusals = client, refusals
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._client, name)
 
-    def _refuse(self, operation: str, items: int = 0) -> None:
-        if self.refusals <= 0:
-            return
-        self.refusals -= 1
-        if operation == "TransactWriteItems":
-            reasons = [{"Code": "None"}] * items
-            reasons[-1] = {"Code": self.reason, "Message": "refused for now"}
-            error = {"Code": "TransactionCanceledException", "Message": "Transaction cancelled"}
-            raise ClientError({"Error": error, "CancellationReasons": reasons}, operation)
-        raise ClientError(
-            {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}}, operation
-        )
-
-    def transact_write_items(self, **kwargs: Any) -> Any:
-        self._refuse("TransactWriteItems", len(kwargs["TransactItems"]))
-        return self._client.transact_write_items(**kwargs)
-
     def update_item(self, **kwargs: Any) -> Any:
-        self._refuse("UpdateItem")
+        if self.refusals > 0:
+            self.refusals -= 1
+            throttled = {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}
+            raise ClientError({"Error": throttled}, "UpdateItem")
         return self._client.update_item(**kwargs)

@@ -7,15 +7,14 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from dependency_injector import providers
-from notifier_testdata import RefusingClient, call, queued
+from notifier_testdata import call, queued
 
-from notifier.adapters.dynamodb_endpoints import DynamoDBEndpoints
 from notifier.container import build_container
 from notifier.entrypoints import api, record
 from payments_shared.ids import PaymentOrderId
 from payments_testing.events import deliver, payment_status_updated, refund_status_updated
 from payments_testing.http import MERCHANT_1, MERCHANT_2, OPERATOR_1
+from payments_testing.strict_dynamodb import StrictTransactions
 
 HOOK = {"url": "https://merchant.example/hooks", "enabled_events": ["*"]}
 
@@ -151,12 +150,10 @@ def test_deleting_removes_the_endpoint_and_again_is_404(runtime: ModuleType) -> 
 
 
 def test_a_delete_the_table_refuses_for_now_is_503_and_its_retry_deletes(
-    runtime: ModuleType, aws: dict[str, Any]
+    runtime: ModuleType, strict: StrictTransactions
 ) -> None:
-    refusing = RefusingClient(aws["dynamodb"], refusals=0, reason="ThrottlingError")
-    runtime.container.endpoints.override(providers.Object(DynamoDBEndpoints(refusing, "webhook-endpoints")))
     _, created = create()
-    refusing.refusals = 1
+    strict.cancel_next("ThrottlingError")
     status, body = endpoint_call("DELETE", created["id"])
     assert status == 503, body  # a passing refusal, nothing written: retry, not an error of ours
     assert endpoint_call("GET", created["id"])[0] == 200

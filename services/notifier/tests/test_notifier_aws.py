@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from notifier_testdata import RefusingClient, queued
+from notifier_testdata import ThrottledUpdates, queued
 
 from notifier.adapters.dynamodb_endpoints import DynamoDBEndpoints
 from notifier.adapters.dynamodb_events import DynamoDBMerchantEvents
@@ -20,6 +20,7 @@ from notifier.domain.errors import TooManyEndpoints
 from notifier.ports import Delivery
 from payments_shared.eventstore.port import StoreUnavailable
 from payments_testing.aws import SerializedClient
+from payments_testing.strict_dynamodb import StrictTransactions
 
 T0 = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 
@@ -48,30 +49,33 @@ def test_an_endpoint_round_trips_and_a_second_add_of_its_id_is_refused(aws: dict
 
 
 @pytest.mark.parametrize("reason", ["ThrottlingError", "TransactionConflict", "ProvisionedThroughputExceeded"])
-def test_a_write_refused_for_now_is_store_unavailable_and_nothing_was_written(aws: dict[str, Any], reason: str) -> None:
+def test_a_write_refused_for_now_is_store_unavailable_and_nothing_was_written(
+    aws: dict[str, Any], strict: StrictTransactions, reason: str
+) -> None:
     # Not a 500 at the API: StoreUnavailable is its 503 with Retry-After, and the merchant's retry is safe.
-    refusing = RefusingClient(aws["dynamodb"], refusals=1, reason=reason)
-    store = DynamoDBEndpoints(refusing, "webhook-endpoints")
+    store = DynamoDBEndpoints(aws["dynamodb"], "webhook-endpoints")
     first = endpoint("m-1", "k")
+    strict.cancel_next(reason)
     with pytest.raises(StoreUnavailable):
         store.add(first, limit=16)
     assert store.of_merchant("m-1") == []
     assert store.add(first, limit=16) is True
-    refusing.refusals = 1
+    strict.cancel_next(reason)
     with pytest.raises(StoreUnavailable):
         store.remove("m-1", first.endpoint_id, at=5)
     assert store.of_merchant("m-1") == [first] and not store.was_deleted("m-1", first.endpoint_id)
     assert store.remove("m-1", first.endpoint_id, at=5) is True
     kept = endpoint("m-1", "kept")
     assert store.add(kept, limit=16)
-    refusing.refusals = 1
+    throttled = DynamoDBEndpoints(ThrottledUpdates(aws["dynamodb"]), "webhook-endpoints")
     with pytest.raises(StoreUnavailable):  # a single write throttled past botocore's retries
-        store.rotated(kept, rotate(kept, now=2, grace_period_s=60, key="rot-1"))
+        throttled.rotated(kept, rotate(kept, now=2, grace_period_s=60, key="rot-1"))
     assert store.get("m-1", kept.endpoint_id) == kept
 
 
-def test_a_refusal_no_retry_fixes_stays_the_error_it_is(aws: dict[str, Any]) -> None:
-    store = DynamoDBEndpoints(RefusingClient(aws["dynamodb"], reason="ValidationError"), "webhook-endpoints")
+def test_a_refusal_no_retry_fixes_stays_the_error_it_is(aws: dict[str, Any], strict: StrictTransactions) -> None:
+    store = DynamoDBEndpoints(aws["dynamodb"], "webhook-endpoints")
+    strict.cancel_where("ValidationError", "webhook-endpoints", "merchant_id", "m-1")
     with pytest.raises(ClientError) as raised:
         store.add(endpoint("m-1", "k"), limit=16)
     assert not isinstance(raised.value, StoreUnavailable)
