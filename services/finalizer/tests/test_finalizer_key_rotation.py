@@ -8,12 +8,13 @@ are states, not waits.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from types import ModuleType
 from typing import Any
 
 import pytest
 from fake_psp import FakePsp
-from finalizer_testdata import payment_initiated
+from finalizer_testdata import Clock, payment_initiated
 from moto import mock_aws
 
 from finalizer.adapters import ssm_secret
@@ -25,26 +26,13 @@ from payments_testing.events import deliver
 OLD_KEY, NEW_KEY = "sk_test_before_rotation", "sk_test_after_rotation"
 
 
-class Clock:
-    """What the secret's cache reads as now (seconds), which the test moves on."""
-
-    def __init__(self) -> None:
-        self.now = 1_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
 @pytest.fixture
 def deployed(
     runtime: ModuleType, store: InMemoryEventStore, psp: FakePsp, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[dict[str, Any]]:
     """The finalizer as deployed on the PSP side: its key from SSM (SecureString), the Stripe adapter it builds."""
     clock = Clock()
-    monkeypatch.setattr(ssm_secret, "monotonic", clock)
+    monkeypatch.setattr(ssm_secret, "monotonic", clock.epoch)
     monkeypatch.setattr(psp, "api_key", OLD_KEY)
     with mock_aws():
         ssm = aws_client("ssm")
@@ -58,7 +46,7 @@ def deployed(
             yield {
                 "ssm": ssm,
                 "parameter": parameter,
-                "max_age_s": container.config.psp_api_key_max_age_s.as_int()(),
+                "max_age": timedelta(seconds=container.config.psp_api_key_max_age_s.as_int()()),
                 "clock": clock,
             }
         finally:
@@ -84,14 +72,14 @@ def test_a_rotated_key_is_used_once_the_cached_one_is_older_than_its_max_age(
     assert recorded(store, before) == ["SUCCESS"]  # charged with the key SSM held
 
     rotate(deployed, psp)
-    deployed["clock"].advance(deployed["max_age_s"] - 1)
+    deployed["clock"].now += deployed["max_age"] - timedelta(seconds=1)
     during = payment_initiated()
     # Still the cached key, which Stripe no longer takes: the request is refused, the payment not failed, nothing
     # charged; the queue redelivers it.
     assert deliver(charge.handler, during) == [0]
     assert recorded(store, during) == [] and sum(psp.intents.values()) == 1
 
-    deployed["clock"].advance(2)  # the cached key is now older than its max age
+    deployed["clock"].now += timedelta(seconds=2)  # the cached key is now older than its max age
     assert deliver(charge.handler, during) == []  # the redelivery reads the new key from SSM
     assert recorded(store, during) == ["SUCCESS"]
     after = payment_initiated()
