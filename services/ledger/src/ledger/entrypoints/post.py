@@ -55,20 +55,20 @@ def post_commands(envelope: EventEnvelope) -> tuple[list[PostEntry], Cause]:
     elif envelope.event_type == REFUND_STATUS_UPDATED:
         commands = [_refund(envelope)]
     else:
-        commands = _payment(envelope)
+        commands = [_payment(envelope)]
     return [c for c in commands if c is not None], Cause(envelope.correlation_id, str(envelope.event_id))
 
 
-def _payment(envelope: EventEnvelope) -> list[PostEntry | None]:
+def _payment(envelope: EventEnvelope) -> PostEntry | None:
     """A SUCCESS's capture, carrying the PSP's fee on it when the finalizer learned it (> 0, in the payment's
     currency): one entry, one stream (no psp_fee entry of its own any more: one event item and one totals marker the
     less per payment, issue 32)."""
     data = PaymentStatusUpdatedData.model_validate(envelope.data)
     amount, entry_type, psp_fee = data.money(), PAYMENT_ENTRIES.get(data.status), data.psp_fee()
     if entry_type is None:
-        return []
+        return None
     order, merchant, event_id = str(data.payment_order_id), str(data.merchant_id), str(envelope.event_id)
-    return [PostEntry(entry_type, order, order, merchant, amount, event_id, psp_fee=psp_fee)]
+    return PostEntry(entry_type, order, order, merchant, amount, event_id, psp_fee=psp_fee)
 
 
 def _refund(envelope: EventEnvelope) -> PostEntry | None:
