@@ -15,6 +15,7 @@ from payments_shared.ids import PaymentOrderId
 from payments_testing.events import deliver, payment_status_updated, refund_status_updated
 from payments_testing.http import MERCHANT_1, MERCHANT_2, OPERATOR_1
 from payments_testing.strict_dynamodb import StrictTransactions
+from payments_testing.throttling import throttle
 
 HOOK = {"url": "https://merchant.example/hooks", "enabled_events": ["*"]}
 
@@ -207,6 +208,23 @@ def test_events_are_listed_newest_first_filtered_by_type_and_paged(runtime: Modu
     assert [e["id"] for e in window[1]["data"]] == [rest["data"][-1]["id"]]
     status, one = event_call("GET", listed["data"][0]["id"])
     assert status == 200 and one.pop("deliveries") == [] and one == listed["data"][0]
+
+
+@pytest.mark.parametrize("operation", ["Query", "GetItem"])
+def test_event_reads_throttled_past_botocore_s_retries_are_503_and_the_retry_answers(
+    runtime: ModuleType, operation: str
+) -> None:
+    assert deliver(record.handler, payment_status_updated()) == []
+    event_id = call(api.handler, "GET", "/events")[1]["data"][0]["id"]  # the caller is cached from here on
+    if operation == "Query":  # the list; below, the one event's delivery log (GetItem: the one event)
+        throttle(runtime.container.dynamodb(), operation)
+        status, body = call(api.handler, "GET", "/events")
+        assert status == 503 and body["type"] == "urn:payments:problem:busy", body
+    throttle(runtime.container.dynamodb(), operation)
+    status, body = event_call("GET", event_id)
+    assert status == 503 and body["type"] == "urn:payments:problem:busy", body
+    assert event_call("GET", event_id)[0] == 200
+    assert call(api.handler, "GET", "/events")[0] == 200
 
 
 @pytest.mark.parametrize(

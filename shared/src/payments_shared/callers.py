@@ -14,6 +14,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from payments_shared.eventstore.refusals import refused_for_now
 from payments_shared.problems import Forbidden
 
 MERCHANT, OPERATOR = "merchant", "operator"
@@ -75,7 +76,8 @@ class DynamoDBCallerDirectory:
             cached = self._cache.get(principal)
         if cached is not None and now - cached[1] < self._max_age_s:
             return cached[0]
-        item = self._dynamodb.get_item(TableName=self._table, Key={"principal_arn": {"S": principal}}).get("Item")
+        with refused_for_now(f"{self._table} {principal}"):  # http_entry answers 503: the caller may retry
+            item = self._dynamodb.get_item(TableName=self._table, Key={"principal_arn": {"S": principal}}).get("Item")
         found = None
         if item is not None:
             found = caller_from_item(principal, item.get("role", {}).get("S"), item.get("merchant_id", {}).get("S"))

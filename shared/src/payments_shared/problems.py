@@ -128,9 +128,12 @@ INTERNAL_ERROR_BODY: dict[str, Any] = {
 
 def problem_event_response(problem: Problem) -> dict[str, Any]:
     """The problem as a Lambda proxy integration's answer, for a refusal made before (or without) a router."""
+    headers = {"Content-Type": [PROBLEM_CONTENT_TYPE]}
+    if isinstance(problem, ServiceBusy):
+        headers["Retry-After"] = [str(problem.retry_after_s)]
     return {
         "statusCode": problem.status,
-        "multiValueHeaders": {"Content-Type": [PROBLEM_CONTENT_TYPE]},
+        "multiValueHeaders": headers,
         "body": json.dumps(problem.body()),
         "isBase64Encoded": False,
     }

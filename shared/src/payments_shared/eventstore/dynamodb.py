@@ -27,6 +27,7 @@ from payments_shared.eventstore.port import (
     refusal,
     version_pinned,
 )
+from payments_shared.eventstore.refusals import refused_for_now
 from payments_shared.eventstore.schemas import NO_CHANGES, Schemas
 from payments_shared.eventstore.schemas import SNAPSHOT as SNAPSHOT_KIND
 from payments_shared.ids import EventId
@@ -210,7 +211,8 @@ def _reasons_refusal(
 
 def get_row(client: Any, table: str, key: Mapping[str, Any]) -> dict[str, Any] | None:
     """One row by key, strongly consistent, as plain Python values (read models use it too)."""
-    response = client.get_item(TableName=table, Key=_to_attr(key), ConsistentRead=True)
+    with refused_for_now(f"{table} {dict(key)}"):
+        response = client.get_item(TableName=table, Key=_to_attr(key), ConsistentRead=True)
     return _from_attr(response["Item"]) if "Item" in response else None
 
 
@@ -225,7 +227,8 @@ def query_rows(client: Any, table: str, partition_key: str, value: str) -> list[
     }
     rows: list[dict[str, Any]] = []
     while True:
-        page = client.query(**query)
+        with refused_for_now(f"{table} {partition_key}={value}"):
+            page = client.query(**query)
         rows.extend(_from_attr(item) for item in page.get("Items", []))
         if "LastEvaluatedKey" not in page:
             return rows
@@ -407,7 +410,8 @@ class DynamoDBEventStore:
             "ConsistentRead": True,
         }
         while True:
-            page = self._client.query(**query)
+            with refused_for_now(stream_id):
+                page = self._client.query(**query)
             events.extend(
                 self._schemas.event(stored_event_from_item(_from_attr(item))) for item in page.get("Items", [])
             )

@@ -61,14 +61,15 @@ RETRYABLE_ERRORS = frozenset(
 
 
 class StoreUnavailable(Exception):
-    """The write was refused for a passing reason (another transaction on one of its items, throttling).
+    """The write (or a read: eventstore.refusals) was refused for a passing reason (another transaction on one of
+    its items, throttling past botocore's retries).
 
     Nothing was written and nothing was decided: retry after a jittered pause, and when retries run out let
     the queue redeliver. Never read it as "already done", as ConcurrencyConflict or DuplicateRecord are.
     """
 
     def __init__(self, stream_id: str, reason: str) -> None:
-        super().__init__(f"stream {stream_id!r}: write refused for now ({reason}); nothing was written")
+        super().__init__(f"stream {stream_id!r}: refused for now ({reason}); nothing was written")
         self.stream_id = stream_id
         self.reason = reason
 

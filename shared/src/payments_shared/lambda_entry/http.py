@@ -80,6 +80,15 @@ def _with_canonical_json_type(event: dict[str, Any]) -> dict[str, Any]:
 DomainErrors = Mapping[type[Exception], Callable[[Any], Problem]]
 
 
+def _busy_problem(error: StoreUnavailable, logger: Logger) -> ServiceBusy:
+    # Retries ran out on a passing refusal (a write, or a read: the route's or the caller's lookup): say so
+    # (503 + Retry-After), so the client retries with the same Idempotency-Key instead of treating it as a
+    # failure of the payment.
+    mark_error([trace.get_current_span()], error)
+    logger.warning("refused for now", extra={"reason": error.reason, "status": 503})
+    return ServiceBusy("The payment store is busy; nothing was recorded. Retry with the same Idempotency-Key.")
+
+
 def install_problem_handlers(app: APIGatewayRestResolver, logger: Logger, domain_errors: DomainErrors) -> None:
     @app.exception_handler(RequestValidationError)
     def _invalid(error: RequestValidationError) -> Response[str]:
@@ -106,11 +115,7 @@ def install_problem_handlers(app: APIGatewayRestResolver, logger: Logger, domain
 
     @app.exception_handler(StoreUnavailable)
     def _busy(error: StoreUnavailable) -> Response[str]:
-        # Retries ran out on a passing refusal: say so (503 + Retry-After), so the client retries with the
-        # same Idempotency-Key instead of treating it as a failure of the payment.
-        mark_error([trace.get_current_span()], error)
-        logger.warning("write refused for now", extra={"reason": error.reason, "status": 503})
-        busy = ServiceBusy("The payment store is busy; nothing was recorded. Retry with the same Idempotency-Key.")
+        busy = _busy_problem(error, logger)
         response = _problem_response(busy.status, busy.body())
         response.headers["Retry-After"] = str(busy.retry_after_s)
         return response
@@ -158,14 +163,16 @@ def http_entry(
             },
         ) as roots:
             principal = principal_of(event)
-            caller = callers().caller(principal) if principal else None
+            refused: Problem | None = None
+            try:
+                caller = callers().caller(principal) if principal else None
+            except StoreUnavailable as error:  # the directory's table throttled past botocore's retries
+                caller, refused = None, _busy_problem(error, logger)
             if caller is not None:
                 roots[0].set_attribute("enduser.id", caller.principal)
-            refused = (
-                _unreadable_body(event, headers.get("content-type"))
-                if caller
-                else Forbidden("The caller is not a known principal of this API")
-            )
+                refused = _unreadable_body(event, headers.get("content-type"))
+            elif refused is None:
+                refused = Forbidden("The caller is not a known principal of this API")
             if refused is not None:
                 logger.info("request refused", extra={"problem": refused.type, "status": refused.status})
                 response = problem_event_response(refused)

@@ -9,6 +9,7 @@ from ledger.domain.journal import AccountBalance, JournalEntryPosted
 from ledger.rows import merged_increments
 from payments_shared.eventstore import ViewChange
 from payments_shared.eventstore.dynamodb import AddToItem
+from payments_shared.eventstore.refusals import refused_for_now
 
 
 class DynamoDBAccountTotals:
@@ -24,7 +25,8 @@ class DynamoDBAccountTotals:
     def all(self) -> Iterator[AccountBalance]:
         scan: dict[str, Any] = {"TableName": self._table, "ConsistentRead": True}
         while True:
-            page = self._client.scan(**scan)
+            with refused_for_now(self._table):
+                page = self._client.scan(**scan)
             for item in page.get("Items", []):
                 yield AccountBalance(
                     account=item["account"]["S"],

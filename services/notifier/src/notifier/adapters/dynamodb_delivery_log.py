@@ -7,6 +7,7 @@ from typing import Any
 
 from notifier.ports import DeliveryStatus
 from notifier.rows import from_attributes
+from payments_shared.eventstore.refusals import refused_for_now
 
 SORT_KEY = "event_id#endpoint_id"
 
@@ -28,7 +29,8 @@ class DynamoDBDeliveryLog:
         }
         statuses: list[DeliveryStatus] = []
         while True:
-            page = self._client.query(**query)
+            with refused_for_now(f"webhook deliveries of {merchant_id}"):
+                page = self._client.query(**query)
             for item in page.get("Items", []):
                 row = from_attributes(item)
                 statuses.append(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -20,7 +18,8 @@ from notifier.rows import (
     secrets_row,
     to_attributes,
 )
-from payments_shared.eventstore.port import RETRYABLE_ERRORS, RETRYABLE_REASONS, StoreUnavailable
+from payments_shared.eventstore.port import StoreUnavailable
+from payments_shared.eventstore.refusals import passing_reason, refused_for_now
 
 
 def _reasons(error: ClientError) -> list[str]:
@@ -30,21 +29,13 @@ def _reasons(error: ClientError) -> list[str]:
 def _raise_if_passing(error: ClientError, merchant_id: str) -> None:
     """A refusal that decided nothing (throttling, another transaction on an item) is StoreUnavailable: the API
     answers 503 with Retry-After (payments_shared.lambda_entry.http) and the merchant's retry is safe, not a 500."""
-    code = error.response["Error"]["Code"]
-    reasons = _reasons(error) if code == "TransactionCanceledException" else [code]
-    passing = [r for r in reasons if r in RETRYABLE_REASONS or r in RETRYABLE_ERRORS]
-    if passing:
-        raise StoreUnavailable(f"webhook endpoints of {merchant_id}", passing[0]) from error
+    reason = passing_reason(error)
+    if reason is not None:
+        raise StoreUnavailable(_endpoints_of(merchant_id), reason) from error
 
 
-@contextmanager
-def _reading(merchant_id: str) -> Iterator[None]:
-    """A read throttled beyond botocore's retries is a passing refusal too."""
-    try:
-        yield
-    except ClientError as error:
-        _raise_if_passing(error, merchant_id)
-        raise
+def _endpoints_of(merchant_id: str) -> str:
+    return f"webhook endpoints of {merchant_id}"
 
 
 class DynamoDBEndpoints:
@@ -97,7 +88,7 @@ class DynamoDBEndpoints:
     def get(self, merchant_id: str, endpoint_id: str) -> WebhookEndpoint | None:
         if not endpoint_id.startswith(ENDPOINT_PREFIX):
             return None
-        with _reading(merchant_id):
+        with refused_for_now(_endpoints_of(merchant_id)):
             item = self._client.get_item(
                 TableName=self._table, Key=self._key(merchant_id, endpoint_id), ConsistentRead=True
             ).get("Item")
@@ -112,7 +103,7 @@ class DynamoDBEndpoints:
             "ConsistentRead": True,
         }
         while True:
-            with _reading(merchant_id):
+            with refused_for_now(_endpoints_of(merchant_id)):
                 page = self._client.query(**query)
             found += [endpoint_from_row(from_attributes(item)) for item in page.get("Items", [])]
             if "LastEvaluatedKey" not in page:
@@ -121,7 +112,7 @@ class DynamoDBEndpoints:
 
     def was_deleted(self, merchant_id: str, endpoint_id: str) -> bool:
         key = self._key(merchant_id, DELETED_PREFIX + endpoint_id)
-        with _reading(merchant_id):
+        with refused_for_now(_endpoints_of(merchant_id)):
             return "Item" in self._client.get_item(TableName=self._table, Key=key, ConsistentRead=True)
 
     def remove(self, merchant_id: str, endpoint_id: str, *, at: int) -> bool:

@@ -9,6 +9,11 @@ from botocore.exceptions import ClientError
 from notifier.domain.catalog import MerchantEvent
 from notifier.ports import EventPage
 from notifier.rows import event_from_row, event_row, from_attributes, to_attributes
+from payments_shared.eventstore.refusals import refused_for_now
+
+
+def _events_of(merchant_id: str) -> str:
+    return f"merchant events of {merchant_id}"
 
 
 class DynamoDBMerchantEvents:
@@ -17,11 +22,12 @@ class DynamoDBMerchantEvents:
 
     def record(self, event: MerchantEvent) -> bool:
         try:
-            self._client.put_item(
-                TableName=self._table,
-                Item=to_attributes(event_row(event)),
-                ConditionExpression="attribute_not_exists(event_id)",
-            )
+            with refused_for_now(_events_of(event.merchant_id)):
+                self._client.put_item(
+                    TableName=self._table,
+                    Item=to_attributes(event_row(event)),
+                    ConditionExpression="attribute_not_exists(event_id)",
+                )
         except ClientError as error:
             if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
                 return False  # recorded before: the first body stays, byte for byte
@@ -29,11 +35,12 @@ class DynamoDBMerchantEvents:
         return True
 
     def get(self, merchant_id: str, event_id: str) -> MerchantEvent | None:
-        item = self._client.get_item(
-            TableName=self._table,
-            Key={"merchant_id": {"S": merchant_id}, "event_id": {"S": event_id}},
-            ConsistentRead=True,
-        ).get("Item")
+        with refused_for_now(_events_of(merchant_id)):
+            item = self._client.get_item(
+                TableName=self._table,
+                Key={"merchant_id": {"S": merchant_id}, "event_id": {"S": event_id}},
+                ConsistentRead=True,
+            ).get("Item")
         return event_from_row(from_attributes(item)) if item else None
 
     def page(
@@ -64,7 +71,8 @@ class DynamoDBMerchantEvents:
             query["ExpressionAttributeValues"][":type"] = {"S": event_type}
         found: list[MerchantEvent] = []
         while len(found) <= limit:  # one more than asked says whether there are more
-            page = self._client.query(**query)
+            with refused_for_now(_events_of(merchant_id)):
+                page = self._client.query(**query)
             found += [
                 event_from_row(from_attributes(item))
                 for item in page.get("Items", [])
