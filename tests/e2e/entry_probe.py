@@ -1,16 +1,20 @@
 """An entry point for the local runtime's tests: records the metric it is named, says so through a file (it runs
-in a process of its own), holds until the test's release file appears, flushes; or exits, as a crash would."""
+in a process of its own), holds until the test's release file appears, flushes; or exits, as a crash would; or
+logs at each level and answers what Lambda set for its logs."""
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from pathlib import Path
 from typing import Any
 
+from payments_shared.observability.logging import build_logger
 from payments_shared.observability.metrics import MetricUnit, build_metrics
 
 metrics = build_metrics("probe")
+logger = build_logger("probe")  # at import, as every entry point's: it takes the level it finds then
 invocations = 0  # module state: each execution environment has its own
 
 
@@ -20,6 +24,14 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     invocations += 1
     if event.get("exit"):
         os._exit(1)  # the process dies mid-invocation, as one killed for memory would
+    if event.get("log"):
+        logger.debug("logger debug")
+        logger.info("logger info")
+        logger.warning("logger warning")
+        for level in ("trace", "DEBUG", "Info", "WARN", "ERROR", "chatty"):
+            print(json.dumps({"level": level, "message": f"printed {level}"}))
+        print("printed plain text")
+        return {name: os.environ.get(name) for name in ("AWS_LAMBDA_LOG_FORMAT", "AWS_LAMBDA_LOG_LEVEL")}
     metrics.add_metric(name=event["metric"], unit=MetricUnit.Count, value=1)
     folder = Path(event["folder"])
     (folder / f"{event['metric']}.recorded").touch()

@@ -4,6 +4,7 @@ invocation at a time, scaled out up to the function's concurrency, each with its
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -11,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from devstack import lambda_logs
+from devstack.environment import Reply
 from devstack.runtime import FunctionError, Functions, Throttled
 
 PROBE = {"probe": ("e2e.entry_probe", "handler")}
@@ -152,3 +155,41 @@ def test_a_handler_error_is_reported_with_its_type(folder: Path, functions: list
     with pytest.raises(FunctionError, match="^TimeoutError: never released"):
         probes.invoke("probe", probe(folder, "never", hold_s=0.05))
     assert probes.invocations[-1].error == "TimeoutError: never released"
+
+
+def test_the_function_s_logs_are_set_and_filtered_as_lambda_does_at_its_application_log_level(
+    functions: list[Functions], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("POWERTOOLS_LOG_LEVEL", "DEBUG")  # Lambda's level outranks it, as deployed
+    replies: list[Reply] = []
+    probes = runtime(functions, 1, on_reply=lambda _, reply: replies.append(reply))
+    assert probes.invoke("probe", {"log": True}) == {"AWS_LAMBDA_LOG_FORMAT": "JSON", "AWS_LAMBDA_LOG_LEVEL": "INFO"}
+    lines = "".join(replies[-1].output).splitlines()
+    messages = [json.loads(line)["message"] if line.startswith("{") else line for line in lines]
+    assert messages == [
+        "logger info",
+        "logger warning",
+        "printed Info",
+        "printed WARN",
+        "printed ERROR",
+        "printed chatty",  # no valid level: INFO
+        "printed plain text",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "pattern"),
+    [
+        ("application_log_level", r'variable "application_log_level" \{.*?default\s*=\s*"(\w+)"'),
+        ("log_format", r"logging_config \{.*?log_format\s*=\s*\"(\w+)\""),
+    ],
+)
+def test_the_local_log_settings_are_the_functions_deployed_ones(name: str, pattern: str) -> None:
+    module = Path("infra/terraform/modules/lambda_service")
+    text = (module / "variables.tf").read_text() + (module / "main.tf").read_text()
+    found = re.search(pattern, text, re.DOTALL)
+    assert found is not None, name
+    assert (
+        found[1]
+        == {"application_log_level": lambda_logs.APPLICATION_LOG_LEVEL, "log_format": lambda_logs.LOG_FORMAT}[name]
+    )

@@ -19,7 +19,7 @@ from typing import Any
 
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from devstack import span_transport
+from devstack import lambda_logs, span_transport
 from devstack.aws_calls import CallLog
 from devstack.faults import Faults, FlakyEventBridge
 from payments_shared.observability.tracing import configure_sdk
@@ -81,6 +81,7 @@ def serve(connection: Connection, function: str, module: str, attribute: str, se
     began = time.perf_counter()
     os.environ.clear()
     os.environ.update(setup.environ)
+    os.environ.update(lambda_logs.ENVIRONMENT)  # as Lambda sets them for the functions' logging_config
     output = Output()
     sys.stdout = output  # before the entry point's loggers are built: they bind the stream they find
     spans = InMemorySpanExporter()
@@ -108,7 +109,7 @@ def serve(connection: Connection, function: str, module: str, attribute: str, se
                 reply.response = handler(event, LambdaContext(**context_fields))
             except Exception as failure:  # noqa: BLE001 - reported, as Lambda reports a function error
                 reply.error = f"{type(failure).__name__}: {failure}"[:300]
-        reply.output = output.drain()
+        reply.output = lambda_logs.sent(output.drain())  # what Lambda lets through to the log group
         reply.spans = [span_transport.portable(s) for s in spans.get_finished_spans()]
         spans.clear()
         reply.calls, reply.unmapped, reply.operations = calls.drain()
