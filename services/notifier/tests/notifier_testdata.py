@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from payments_testing.aws import LambdaContext
 from payments_testing.http import MERCHANT_1, api_event
 
@@ -42,22 +40,3 @@ def queued(sqs: Any, queue_url: str) -> list[dict[str, str]]:
         for message in messages:
             found.append(json.loads(message["Body"]))
             sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
-
-
-class ThrottledUpdates:
-    """A DynamoDB client whose next `refusals` UpdateItem calls are throttled past botocore's retries
-    (ProvisionedThroughputExceededException), writing nothing; transactions are refused by StrictTransactions
-    (payments_testing.strict_dynamodb) instead. Everything else reaches the client it wraps."""
-
-    def __init__(self, client: Any, refusals: int = 1) -> None:
-        self._client, self.refusals = client, refusals
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._client, name)
-
-    def update_item(self, **kwargs: Any) -> Any:
-        if self.refusals > 0:
-            self.refusals -= 1
-            throttled = {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}
-            raise ClientError({"Error": throttled}, "UpdateItem")
-        return self._client.update_item(**kwargs)

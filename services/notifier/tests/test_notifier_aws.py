@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from notifier_testdata import ThrottledUpdates, queued
+from notifier_testdata import queued
 
 from notifier.adapters.dynamodb_endpoints import DynamoDBEndpoints
 from notifier.adapters.dynamodb_events import DynamoDBMerchantEvents
@@ -21,6 +21,7 @@ from notifier.ports import Delivery
 from payments_shared.eventstore.port import StoreUnavailable
 from payments_testing.aws import SerializedClient
 from payments_testing.strict_dynamodb import StrictTransactions
+from payments_testing.throttling import throttle
 
 T0 = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 
@@ -67,9 +68,9 @@ def test_a_write_refused_for_now_is_store_unavailable_and_nothing_was_written(
     assert store.remove("m-1", first.endpoint_id, at=5) is True
     kept = endpoint("m-1", "kept")
     assert store.add(kept, limit=16)
-    throttled = DynamoDBEndpoints(ThrottledUpdates(aws["dynamodb"]), "webhook-endpoints")
+    throttle(aws["dynamodb"], "UpdateItem")
     with pytest.raises(StoreUnavailable):  # a single write throttled past botocore's retries
-        throttled.rotated(kept, rotate(kept, now=2, grace_period_s=60, key="rot-1"))
+        store.rotated(kept, rotate(kept, now=2, grace_period_s=60, key="rot-1"))
     assert store.get("m-1", kept.endpoint_id) == kept
 
 
