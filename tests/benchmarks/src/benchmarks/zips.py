@@ -6,7 +6,8 @@ Cold init, per entry point: a fresh python3.12 (-S -E: only the unpacked zip on 
 point and builds what its first invocation uses (clients included, no network), as a ratio to the floor: a
 process that imports boto3 from the full zip and creates DynamoDB and EventBridge clients (the floor issue 32
 keeps, though our zips no longer carry boto3); and to the libraries' floor: the chosen libraries imported as
-our entry points use them, none of our code (and as they were used before issue 32). Runs are interleaved;
+our entry points use them, none of our code (also with one pydantic model defined and validated, and as they were
+used before issue 32). Runs are interleaved;
 medians of --runs. With a baseline (--cold-init-baseline DIR: another build's dist, e.g. main's, holding
 services.<name>/lambda.zip), each entry point is also timed from that build's zip, interleaved in the same rounds:
 before and after against the same floor. --cold-init-services and --cold-init-entry-points narrow the run.
@@ -79,6 +80,15 @@ LIBRARIES = (
     "from aws_lambda_powertools.utilities.data_classes import DynamoDBStreamEvent, SQSEvent\n"
     "from opentelemetry.instrumentation.botocore import BotocoreInstrumentor\n"
     "BotocoreInstrumentor().instrument(skip_dep_check=True); botocore.session.get_session().create_client('dynamodb')"
+)
+# The libraries' floor with pydantic used at all: one model defined and validated. A process's first model loads
+# pydantic's model machinery (pydantic.main, _generate_schema, types, annotated_types), which importing the package
+# (LIBRARIES) does not: a cost every entry point pays (the envelope, the contracts) whatever our code does.
+LIBRARIES_WITH_A_MODEL = LIBRARIES + (
+    "\nclass Amount(pydantic.BaseModel):\n"
+    "    minor: int = pydantic.Field(ge=0)\n"
+    "    currency: str = pydantic.Field(min_length=3, max_length=3)\n"
+    "Amount.model_validate({'minor': 1, 'currency': 'EUR'})"
 )
 # The same libraries used as before issue 32 (boto3's client, the dependency check, the batch utility with
 # its parser models), from the full zip (the lean ones no longer carry boto3): the floor docs/benchmarks.md
@@ -277,8 +287,10 @@ def cold_init(
                 _time_process(code, before, compiling)
         _time_process(BASELINE, full, compiling)
         _time_process(LIBRARIES, directory, compiling)
+        _time_process(LIBRARIES_WITH_A_MODEL, directory, compiling)
         _time_process(LIBRARIES_AS_BEFORE, full, compiling)
-        timings: dict[str, list[float]] = {name: [] for name in [*entries, "floor", "libraries", "libraries_before"]}
+        floors = ["floor", "libraries", "libraries_with_a_model", "libraries_before"]
+        timings: dict[str, list[float]] = {name: [] for name in [*entries, *floors]}
         restores: dict[str, list[float]] = {name: [] for name in entries}
         befores: dict[str, list[float]] = {name: [] for name in entries}
         # The floor samples around each entry point (paired_ratio): floor, entry, floor, entry, …, floor.
@@ -299,13 +311,17 @@ def cold_init(
                 restores[name].append(_post_restore_ms(code, directory, compiling))
             timings["floor"].append(_time_process(BASELINE, full, compiling))
             timings["libraries"].append(_time_process(LIBRARIES, directory, compiling))
+            timings["libraries_with_a_model"].append(_time_process(LIBRARIES_WITH_A_MODEL, directory, compiling))
             timings["libraries_before"].append(_time_process(LIBRARIES_AS_BEFORE, full, compiling))
     floor, libraries = statistics.median(timings["floor"]), statistics.median(timings["libraries"])
     libraries_before = statistics.median(timings["libraries_before"])
+    with_a_model = statistics.median(timings["libraries_with_a_model"])
     result: dict[str, Any] = {
         "floor_ms": round(floor, 1),
         "libraries_ms": round(libraries, 1),
         "libraries_ratio": round(libraries / floor, 3),
+        "libraries_with_a_model_ms": round(with_a_model, 1),
+        "libraries_with_a_model_ratio": round(with_a_model / floor, 3),
         "libraries_as_before_ms": round(libraries_before, 1),
         "libraries_as_before_ratio": round(libraries_before / floor, 3),
         # Every floor sample of this service's rounds (its own floor's and the paired ones): run() pools them.
@@ -320,6 +336,7 @@ def cold_init(
             "ratio": round(median / floor, 3),
             "paired_ratio": round(paired_ratio(timings[name], floors_around[name]), 3),
             "over_libraries": round(median / libraries, 3),
+            "over_libraries_with_a_model": round(median / with_a_model, 3),
             "over_libraries_as_before": round(median / libraries_before, 3),
             "post_restore_ms": round(restore, 1),
             "post_restore_share": round(restore / median, 3),
