@@ -45,7 +45,7 @@ def finalizer(stripe: FakePsp, clock: Clock) -> FinalizerApp:
     """The Stripe adapter without the SDK's own retries: one lost answer leaves the outcome unknown."""
     return FinalizerApp(
         InMemoryEventStore(),
-        SealedCardOpener(CARDS),
+        SealedCardOpener(lambda: CARDS),
         StripePsp(lambda: stripe.api_key, api_base=stripe.url, read_timeout_s=READ_TIMEOUT_S, max_network_retries=0),
         clock,
         InMemoryPaymentResults(),

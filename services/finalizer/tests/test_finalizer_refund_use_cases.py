@@ -52,7 +52,7 @@ def app(psp: FakePsp, clock: Clock, store: InMemoryEventStore) -> FinalizerApp:
     """The Stripe adapter without the SDK's own retries: one lost answer leaves the outcome unknown."""
     return FinalizerApp(
         store,
-        SealedCardOpener(CARDS),
+        SealedCardOpener(lambda: CARDS),
         StripePsp(lambda: psp.api_key, api_base=psp.url, read_timeout_s=READ_TIMEOUT_S, max_network_retries=0),
         clock,
         InMemoryPaymentResults(),

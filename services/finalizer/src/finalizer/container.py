@@ -39,7 +39,7 @@ def _stripe_psp(api_key: Callable[[], str], requests_per_s: float, burst: float,
     return StripePsp(api_key, budget=budget, **settings)
 
 
-def _cards(cipher: CardCipher) -> SealedCardOpener:
+def _cards(cipher: Callable[[], CardCipher]) -> SealedCardOpener:
     from finalizer.adapters.sealed_cards import SealedCardOpener
 
     return SealedCardOpener(cipher)
@@ -69,8 +69,8 @@ class Container(containers.DeclarativeContainer):
     kms = providers.Singleton(traced_client, "kms")
     ssm = providers.Singleton(traced_client, "ssm")
     # Decrypt only (the ciphertext names its key); the card data key's policy admits this role alone.
-    card_cipher = providers.Singleton(KmsCardCipher, kms)
-    cards = providers.Singleton(_cards, card_cipher)
+    card_cipher = providers.ThreadSafeSingleton(KmsCardCipher, kms)
+    cards = providers.Singleton(_cards, card_cipher.provider)  # the KMS client on the first card opened
     psp_api_key = providers.Singleton(
         ssm_secret, ssm, config.psp_api_key_parameter, config.psp_api_key_max_age_s.as_int()
     )

@@ -7,10 +7,11 @@ the first invocation asks for one.
 from __future__ import annotations
 
 from initializer.container import build_container
-from payments_shared import snapstart
+from payments_shared import init_phase, snapstart
 from payments_shared.observability.logging import build_logger
 
 SERVICE = "initializer"
 logger = build_logger(SERVICE)
 container = build_container()
 snapstart.install(container.reset_singletons)  # a restored copy rebuilds its clients (SnapStart)
+init_phase.resume()  # what init built leaves the collector's sight (payments_shared.init_phase)

@@ -61,9 +61,19 @@ ENTRY_POINTS = {
         "api": "import wallet.entrypoints.api; container.app()",
     },
 }
-# Each entry point's statements run after its service's runtime (the container every function shares) is imported.
-RUNTIME = "from {service}.runtime import container; "
+
+
+def as_lambda_loads(service: str, code: str) -> str:
+    """An entry point's statements as Lambda runs them: the handler's module imported first (its package, then its
+    service's runtime, the container every function shares, come with it), then what the first event builds."""
+    entry, _, first_event = code.partition("; ")
+    return f"{entry}; from {service}.runtime import container; {first_event}"
+
+
 BASELINE = "import boto3; boto3.client('dynamodb'); boto3.client('events')"
+# The same floor with the garbage collector paused through it, as our entry points pause it through their init
+# (payments_shared.init_phase): how much of their gain any process would get, so not what our code saves.
+BASELINE_COLLECTOR_PAUSED = f"import gc; gc.disable(); {BASELINE}; gc.freeze(); gc.enable()"
 # The chosen libraries as our entry points use them, and none of our code: the floor of this dependency
 # set (from the lean zip). entry / LIBRARIES is what our own modules add; LIBRARIES / BASELINE what the
 # choice of pydantic, dependency-injector, Powertools (logger, metrics, batch, data classes) and the
@@ -249,7 +259,7 @@ def import_times(service: str, runs: int, entry_points: tuple[str, ...] = ()) ->
         with zipfile.ZipFile(zip_path(service)) as archive:
             archive.extractall(directory)
         picked = selected(service, entry_points)
-        entries = {name: RUNTIME.format(service=service) + code for name, code in picked.items()}
+        entries = {name: as_lambda_loads(service, code) for name, code in picked.items()}
         entries["libraries"] = LIBRARIES
         result: dict[str, Any] = {}
         for name, code in entries.items():
@@ -280,16 +290,17 @@ def cold_init(
             with zipfile.ZipFile(zip_path(service, dist=baseline)) as archive:
                 archive.extractall(before)
         picked = selected(service, entry_points)
-        entries = {name: RUNTIME.format(service=service) + code for name, code in picked.items()}
+        entries = {name: as_lambda_loads(service, code) for name, code in picked.items()}
         for code in entries.values():  # warm the page cache
             _time_process(code, directory, compiling)
             if baseline is not None:
                 _time_process(code, before, compiling)
         _time_process(BASELINE, full, compiling)
+        _time_process(BASELINE_COLLECTOR_PAUSED, full, compiling)
         _time_process(LIBRARIES, directory, compiling)
         _time_process(LIBRARIES_WITH_A_MODEL, directory, compiling)
         _time_process(LIBRARIES_AS_BEFORE, full, compiling)
-        floors = ["floor", "libraries", "libraries_with_a_model", "libraries_before"]
+        floors = ["floor", "floor_collector_paused", "libraries", "libraries_with_a_model", "libraries_before"]
         timings: dict[str, list[float]] = {name: [] for name in [*entries, *floors]}
         restores: dict[str, list[float]] = {name: [] for name in entries}
         befores: dict[str, list[float]] = {name: [] for name in entries}
@@ -310,14 +321,18 @@ def cold_init(
             for name, code in entries.items():  # after the pairs, so that nothing stands between entry and floor
                 restores[name].append(_post_restore_ms(code, directory, compiling))
             timings["floor"].append(_time_process(BASELINE, full, compiling))
+            timings["floor_collector_paused"].append(_time_process(BASELINE_COLLECTOR_PAUSED, full, compiling))
             timings["libraries"].append(_time_process(LIBRARIES, directory, compiling))
             timings["libraries_with_a_model"].append(_time_process(LIBRARIES_WITH_A_MODEL, directory, compiling))
             timings["libraries_before"].append(_time_process(LIBRARIES_AS_BEFORE, full, compiling))
     floor, libraries = statistics.median(timings["floor"]), statistics.median(timings["libraries"])
     libraries_before = statistics.median(timings["libraries_before"])
     with_a_model = statistics.median(timings["libraries_with_a_model"])
+    floor_paused = statistics.median(timings["floor_collector_paused"])
     result: dict[str, Any] = {
         "floor_ms": round(floor, 1),
+        "floor_collector_paused_ms": round(floor_paused, 1),
+        "floor_collector_paused_ratio": round(floor_paused / floor, 3),
         "libraries_ms": round(libraries, 1),
         "libraries_ratio": round(libraries / floor, 3),
         "libraries_with_a_model_ms": round(with_a_model, 1),
@@ -337,6 +352,7 @@ def cold_init(
             "paired_ratio": round(paired_ratio(timings[name], floors_around[name]), 3),
             "over_libraries": round(median / libraries, 3),
             "over_libraries_with_a_model": round(median / with_a_model, 3),
+            "over_floor_collector_paused": round(median / floor_paused, 3),
             "over_libraries_as_before": round(median / libraries_before, 3),
             "post_restore_ms": round(restore, 1),
             "post_restore_share": round(restore / median, 3),
