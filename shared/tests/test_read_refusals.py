@@ -28,7 +28,7 @@ def client_error(code: str, reasons: list[str] | None = None) -> ClientError:
     response: dict[str, Any] = {"Error": {"Code": code, "Message": "refused"}}
     if reasons is not None:
         response["CancellationReasons"] = [{"Code": reason} for reason in reasons]
-    return ClientError(response, "TransactWriteItems")  # type: ignore[arg-type]
+    return ClientError(response, "TransactWriteItems")
 
 
 @pytest.mark.parametrize(
