@@ -69,3 +69,9 @@ def test_every_entry_point_is_divided_by_the_pooled_floor_and_the_goal_counted_p
         "met_paired_ratio": 2,
         "met_pooled_ratio": 2,
     }
+
+
+def test_an_entry_point_is_timed_as_lambda_loads_it_its_module_before_its_runtime() -> None:
+    # The order payments_shared.init_phase depends on: the entry points package (which pauses the collector) first.
+    code = zips.as_lambda_loads("ledger", "import ledger.entrypoints.post; container.app()")
+    assert code == "import ledger.entrypoints.post; from ledger.runtime import container; container.app()"
