@@ -27,7 +27,7 @@ from payments_shared.eventstore.port import (
     refusal,
     version_pinned,
 )
-from payments_shared.eventstore.refusals import refused_for_now
+from payments_shared.eventstore.refusals import reason_codes, refused_for_now
 from payments_shared.eventstore.schemas import NO_CHANGES, Schemas
 from payments_shared.eventstore.schemas import SNAPSHOT as SNAPSHOT_KIND
 from payments_shared.ids import EventId
@@ -180,17 +180,10 @@ def _refused(
     code = error.response.get("Error", {}).get("Code", "")
     if code != "TransactionCanceledException":
         return refusal(stream_id, code)
-    reasons = _reason_codes(error)
+    reasons = reason_codes(error)
     return _reasons_refusal(reasons, stream_id, expected_version, first_claim, once) or refusal(
         stream_id, "TransactionCanceled without a reason"
     )
-
-
-def _reason_codes(error: ClientError) -> list[str]:
-    """CancellationReasons' codes, one per item in request order; "None" where the item caused nothing (DynamoDB
-    answers a `None` code and a null message; older SDK docs spell it `NONE`; moto may leave it out)."""
-    codes = [r.get("Code") or "None" for r in error.response.get("CancellationReasons") or []]
-    return ["None" if code.lower() == "none" else code for code in codes]
 
 
 def _reasons_refusal(
@@ -279,7 +272,7 @@ class DynamoDBEventStore:
             self._client.transact_write_items(TransactItems=items)
         except ClientError as error:
             code = error.response.get("Error", {}).get("Code", "")
-            reasons = _reason_codes(error)
+            reasons = reason_codes(error)
             if code != "TransactionCanceledException" or len(reasons) != len(items):
                 raise refusal(appends[0].stream_id, code or "TransactionCanceled") from error
             errors = [
@@ -352,7 +345,7 @@ class DynamoDBEventStore:
         try:
             self._client.transact_write_items(TransactItems=items)
         except ClientError as error:
-            reasons = _reason_codes(error)
+            reasons = reason_codes(error)
             taken = [owners[i] for i, reason in enumerate(reasons) if reason == "ConditionalCheckFailed"]
             if taken:
                 raise StreamsExist(list(dict.fromkeys(taken))) from error

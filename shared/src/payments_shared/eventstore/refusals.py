@@ -16,14 +16,19 @@ from botocore.exceptions import ClientError
 from payments_shared.eventstore.port import RETRYABLE_ERRORS, RETRYABLE_REASONS, StoreUnavailable
 
 
+def reason_codes(error: ClientError) -> list[str]:
+    """A cancelled transaction's CancellationReasons codes, one per item in request order; "None" where the item
+    caused nothing (DynamoDB answers a `None` code and a null message; older SDK docs spell it `NONE`; moto may leave
+    it out)."""
+    codes = [r.get("Code") or "None" for r in error.response.get("CancellationReasons") or []]
+    return ["None" if code.lower() == "none" else code for code in codes]
+
+
 def passing_reason(error: ClientError) -> str | None:
     """The passing reason DynamoDB refused a call for (the call's error code, or for a cancelled transaction the
     first passing one of its CancellationReasons), or None when no retry would change the answer."""
     code = error.response.get("Error", {}).get("Code", "")
-    if code == "TransactionCanceledException":
-        reasons = [reason.get("Code") or "None" for reason in error.response.get("CancellationReasons") or []]
-    else:
-        reasons = [code]
+    reasons = reason_codes(error) if code == "TransactionCanceledException" else [code]
     return next((r for r in reasons if r in RETRYABLE_REASONS or r in RETRYABLE_ERRORS), None)
 
 

@@ -19,11 +19,7 @@ from notifier.rows import (
     to_attributes,
 )
 from payments_shared.eventstore.port import StoreUnavailable
-from payments_shared.eventstore.refusals import passing_reason, refused_for_now
-
-
-def _reasons(error: ClientError) -> list[str]:
-    return [r.get("Code", "None") for r in error.response.get("CancellationReasons", [])]
+from payments_shared.eventstore.refusals import passing_reason, reason_codes, refused_for_now
 
 
 def _raise_if_passing(error: ClientError, merchant_id: str) -> None:
@@ -76,7 +72,7 @@ class DynamoDBEndpoints:
             if error.response["Error"]["Code"] != "TransactionCanceledException":
                 _raise_if_passing(error, endpoint.merchant_id)
                 raise
-            reasons = _reasons(error)
+            reasons = reason_codes(error)
             if reasons[:1] == ["ConditionalCheckFailed"]:
                 return False
             if reasons[1:2] == ["ConditionalCheckFailed"]:
@@ -146,7 +142,7 @@ class DynamoDBEndpoints:
                 ]
             )
         except ClientError as error:
-            if error.response["Error"]["Code"] == "TransactionCanceledException" and _reasons(error)[:1] == [
+            if error.response["Error"]["Code"] == "TransactionCanceledException" and reason_codes(error)[:1] == [
                 "ConditionalCheckFailed"
             ]:
                 return False
