@@ -41,6 +41,10 @@ class Problem(Exception):
             body["errors"] = [{"field": e.field, "reason": e.reason} for e in self.errors]
         return body
 
+    def headers(self) -> dict[str, str]:
+        """Response headers the problem carries besides its content type."""
+        return {}
+
 
 class InvalidRequest(Problem):
     status = 400
@@ -117,6 +121,9 @@ class ServiceBusy(Problem):
     title = "Busy: retry shortly"
     retry_after_s: ClassVar[int] = 1
 
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after_s)}
+
 
 INTERNAL_ERROR_BODY: dict[str, Any] = {
     "type": "urn:payments:problem:internal",
@@ -128,12 +135,10 @@ INTERNAL_ERROR_BODY: dict[str, Any] = {
 
 def problem_event_response(problem: Problem) -> dict[str, Any]:
     """The problem as a Lambda proxy integration's answer, for a refusal made before (or without) a router."""
-    headers = {"Content-Type": [PROBLEM_CONTENT_TYPE]}
-    if isinstance(problem, ServiceBusy):
-        headers["Retry-After"] = [str(problem.retry_after_s)]
+    headers = {"Content-Type": PROBLEM_CONTENT_TYPE, **problem.headers()}
     return {
         "statusCode": problem.status,
-        "multiValueHeaders": headers,
+        "multiValueHeaders": {name: [value] for name, value in headers.items()},
         "body": json.dumps(problem.body()),
         "isBase64Encoded": False,
     }

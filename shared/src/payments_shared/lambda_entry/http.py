@@ -34,8 +34,10 @@ from payments_shared.problems import (
 )
 
 
-def _problem_response(status: int, body: dict[str, Any]) -> Response[str]:
-    return Response(status_code=status, content_type=PROBLEM_CONTENT_TYPE, body=json.dumps(body))
+def _problem_response(status: int, body: dict[str, Any], headers: Mapping[str, str] | None = None) -> Response[str]:
+    return Response(
+        status_code=status, content_type=PROBLEM_CONTENT_TYPE, body=json.dumps(body), headers=dict(headers or {})
+    )
 
 
 def _field_name(loc: Sequence[Any]) -> str:
@@ -107,7 +109,7 @@ def install_problem_handlers(app: APIGatewayRestResolver, logger: Logger, domain
     @app.exception_handler(Problem)
     def _refused(problem: Problem) -> Response[str]:
         logger.info("request refused", extra={"problem": problem.type, "status": problem.status})
-        return _problem_response(problem.status, problem.body())
+        return _problem_response(problem.status, problem.body(), problem.headers())
 
     # The domain speaks in its own errors; here, at the edge, each becomes the problem its API documents.
     for error_type, to_problem in domain_errors.items():
@@ -116,9 +118,7 @@ def install_problem_handlers(app: APIGatewayRestResolver, logger: Logger, domain
     @app.exception_handler(StoreUnavailable)
     def _busy(error: StoreUnavailable) -> Response[str]:
         busy = _busy_problem(error, logger)
-        response = _problem_response(busy.status, busy.body())
-        response.headers["Retry-After"] = str(busy.retry_after_s)
-        return response
+        return _problem_response(busy.status, busy.body(), busy.headers())
 
     @app.not_found
     def _unrouted(_: NotFoundError) -> Response[str]:
