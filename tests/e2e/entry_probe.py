@@ -28,8 +28,11 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         logger.debug("logger debug")
         logger.info("logger info")
         logger.warning("logger warning")
+        at = "2026-12-06T20:19:20.293Z"
         for level in ("trace", "DEBUG", "Info", "WARN", "ERROR", "chatty"):
-            print(json.dumps({"level": level, "message": f"printed {level}"}))
+            print(json.dumps({"level": level, "message": f"printed {level}", "timestamp": at}))
+        print(json.dumps({"level": "DEBUG", "message": "printed DEBUG, no timestamp"}))
+        print(json.dumps({"level": "DEBUG", "message": "printed DEBUG, a date only", "timestamp": "2026-12-06"}))
         print("printed plain text")
         return {name: os.environ.get(name) for name in ("AWS_LAMBDA_LOG_FORMAT", "AWS_LAMBDA_LOG_LEVEL")}
     metrics.add_metric(name=event["metric"], unit=MetricUnit.Count, value=1)

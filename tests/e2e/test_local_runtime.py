@@ -173,6 +173,8 @@ def test_the_function_s_logs_are_set_and_filtered_as_lambda_does_at_its_applicat
         "printed WARN",
         "printed ERROR",
         "printed chatty",  # no valid level: INFO
+        "printed DEBUG, no timestamp",  # no valid RFC 3339 timestamp: INFO
+        "printed DEBUG, a date only",
         "printed plain text",
     ]
 
