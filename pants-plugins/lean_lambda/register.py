@@ -46,6 +46,8 @@ from pants.engine.target import (
 )
 from pants.engine.unions import UnionRule
 
+from lean_lambda.botocore_models import prune_model_file
+
 NEVER_RUN = (".pyi", ".c", ".h", ".pyx", ".pxd", ".cpp")
 UNUSED_ASSETS = (
     "aws_lambda_powertools/event_handler/openapi/swagger_ui/swagger-ui",  # no route serves the Swagger UI
@@ -64,6 +66,16 @@ class BotocoreServicesField(StringSequenceField):
     alias = "botocore_services"
     required = True
     help = "The AWS services the function's code calls (botocore model names, e.g. dynamodb, kms)."
+
+
+class BotocoreOperationsField(StringSequenceField):
+    alias = "botocore_operations"
+    default = ()
+    help = (
+        "The operations the function's code calls, as `service.Operation` (e.g. ssm.GetParameter): a kept service "
+        "with operations named here keeps only those in its model (botocore_models.keep_operations); one with none "
+        "keeps its whole model."
+    )
 
 
 class UnusedPackagesField(StringSequenceField):
@@ -142,6 +154,7 @@ class LeanAwsLambda(Target):
         *COMMON_TARGET_FIELDS,
         SourceLambdaField,
         BotocoreServicesField,
+        BotocoreOperationsField,
         UnusedPackagesField,
         BytecodeField,
         BytecodeImportsField,
@@ -156,6 +169,7 @@ class LeanAwsLambdaFieldSet(PackageFieldSet):
 
     source_lambda: SourceLambdaField
     botocore_services: BotocoreServicesField
+    botocore_operations: BotocoreOperationsField
     unused_packages: UnusedPackagesField
     bytecode: BytecodeField
     bytecode_imports: BytecodeImportsField
@@ -208,18 +222,54 @@ def prune_endpoints(content: bytes, prefixes: frozenset) -> bytes:
     return json.dumps(endpoints, separators=(",", ":")).encode()
 
 
-def prune(content: bytes, services: Iterable[str], unused_packages: Iterable[str] = ()) -> tuple[bytes, int]:
+def operations_by_service(operations: Iterable[str], services: frozenset) -> dict[str, list[str]]:
+    """`service.Operation` strings grouped by service; each service must be a kept one."""
+    grouped: dict[str, list[str]] = {}
+    for entry in operations:
+        service, dot, operation = entry.partition(".")
+        if not dot or service not in services:
+            raise ValueError(f"botocore_operations: {entry!r} is not `service.Operation` of a kept service")
+        grouped.setdefault(service, []).append(operation)
+    return grouped
+
+
+def _service_model(name: str) -> tuple[str, str] | None:
+    """(service, API version) of a service-2.json entry (botocore/data/<service>/<version>/service-2.json[.gz])."""
+    parts = name[len(BOTOCORE_DATA) :].split("/")
+    if name.startswith(BOTOCORE_DATA) and len(parts) == 3 and parts[2] in ("service-2.json", "service-2.json.gz"):
+        return parts[0], parts[1]
+    return None
+
+
+def latest_models(names: Iterable[str]) -> dict[str, str]:
+    """Each service's newest API version with a model: the one botocore loads (the others, e.g. events' 2014-02-03,
+    are never read and stay as shipped)."""
+    latest: dict[str, str] = {}
+    for found in filter(None, map(_service_model, names)):
+        latest[found[0]] = max(latest.get(found[0], ""), found[1])
+    return latest
+
+
+def prune(
+    content: bytes, services: Iterable[str], unused_packages: Iterable[str] = (), operations: Iterable[str] = ()
+) -> tuple[bytes, int]:
     """The zip without what the function never runs, and how many entries were dropped."""
     wanted, unused = frozenset(services), frozenset(unused_packages)
+    calls = operations_by_service(operations, wanted)
     out = io.BytesIO()
     dropped = 0
     with zipfile.ZipFile(io.BytesIO(content)) as source, zipfile.ZipFile(out, "w") as target:
         prefixes = endpoint_prefixes(source, wanted)
+        latest = latest_models(source.namelist())
         for info in source.infolist():
+            service, version = _service_model(info.filename) or ("", "")
             if not keeps(info.filename, wanted, unused):
                 dropped += 1
             elif info.filename == ENDPOINTS:
                 target.writestr(info, prune_endpoints(source.read(info), prefixes))
+            elif service in calls and version == latest[service]:
+                gzipped = info.filename.endswith(".gz")
+                target.writestr(info, prune_model_file(source.read(info), gzipped, calls[service]))
             else:
                 target.writestr(info, source.read(info))
     return out.getvalue(), dropped
@@ -264,7 +314,10 @@ async def package_lean_awslambda(field_set: LeanAwsLambdaFieldSet) -> BuiltPacka
     contents = await Get(DigestContents, Digest, full.digest)
     (archive,) = [c for c in contents if c.path.endswith(".zip")]
     lean, dropped = prune(
-        archive.content, field_set.botocore_services.value or (), field_set.unused_packages.value or ()
+        archive.content,
+        field_set.botocore_services.value or (),
+        field_set.unused_packages.value or (),
+        field_set.botocore_operations.value or (),
     )
     if field_set.bytecode.value:
         lean = await _with_bytecode(lean, tuple(field_set.bytecode_imports.value or ()))

@@ -28,6 +28,12 @@ def test_zip_imports_every_entry_point_in_a_bare_python312(tmp_path: Path) -> No
             "loaded = {'boto3', 'aws_lambda_powertools.utilities.parameters'} & set(sys.modules)",
             "assert not loaded, f'the charge consumer loaded {loaded}'",
             "import finalizer.adapters.stripe_psp, requests, certifi",
+            # botocore_operations: the models keep the operations the code calls, and only those.
+            "from botocore.session import get_session",
+            "ssm = get_session().get_service_model('ssm').operation_names",
+            "assert ssm == ['GetParameter'], f'SSM model not pruned to the one call: {len(ssm)} operations'",
+            "calls = get_session().get_service_model('dynamodb').operation_names",
+            "assert calls == ['GetItem', 'Query', 'TransactWriteItems'], calls",
             "assert 'aws_lambda_powertools.event_handler.api_gateway' not in sys.modules, 'HTTP resolver loaded'",
         ],
         tmp_path,
