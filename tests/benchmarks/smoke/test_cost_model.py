@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import re
@@ -83,6 +84,17 @@ def test_the_finalizers_batches_in_flight_per_level_are_capacity_mds() -> None:
     assert [math.ceil(cost_model.finalizer_batches_in_flight(level)) for level in (10, 100, 1_000)] == [10, 20, 196]
     assert cost_model.charge_batch(10, 10) == 1  # a trickle: batches of one
     assert cost_model.charge_batch(1_000, 10) == cost_model.FINALIZER_BATCH  # beyond them: a backlog, full batches
+
+
+def test_fewer_batches_in_flight_fill_each_batch_and_cost_less_but_each_waits_longer() -> None:
+    trade = list(cost_model.concurrency_trade(10).values())
+    as_built = cost_model.provisioned_per_million(10, cost_model.floors_of(cost_model.settings(10)))
+
+    assert trade[-1]["total"] == pytest.approx(sum(as_built.values()), abs=0.01)  # 10 in flight: the model as built
+    for fewer, more in itertools.pairwise(trade):
+        assert fewer["total"] <= more["total"] and fewer["batch_wait_s"] >= more["batch_wait_s"]
+        assert fewer["records_per_batch_at_peak"] >= more["records_per_batch_at_peak"]
+    assert trade[0]["total"] < trade[-1]["total"] - 0.5  # 2 in flight: batches of several share their wait
 
 
 @settings(deadline=None)  # pure arithmetic, but a loaded machine can stall an example

@@ -193,18 +193,23 @@ def charge_batch(rate_per_s: float, batches_in_flight: float) -> int:
     return FINALIZER_BATCH
 
 
-def charge_seconds_per_payment(peak_per_s: float | None, shape: tuple[float, ...] = PEAK_DAY_SHAPE) -> float:
+def charge_seconds_per_payment(
+    peak_per_s: float | None, shape: tuple[float, ...] = PEAK_DAY_SHAPE, in_flight: float | None = None
+) -> float:
     """Billed seconds a payment's charge adds to the finalizer's invocations over the day: its batch's wait for Stripe
-    shared by the batch's records, hour by hour. Without a level, batches of one (a trickle: the dearest)."""
+    shared by the batch's records, hour by hour. Without a level, batches of one (a trickle: the dearest). `in_flight`:
+    the mapping's maximum_concurrency, if not finalizer_batches_in_flight's."""
     if peak_per_s is None:
         return charge_batch_seconds(1)
-    in_flight = finalizer_batches_in_flight(peak_per_s)
+    in_flight = in_flight or finalizer_batches_in_flight(peak_per_s)
     rates = [peak_per_s * share for share in shape]
     waits = [charge_batch_seconds(b) / b for b in (charge_batch(rate, in_flight) for rate in rates)]
     return sum(rate * wait for rate, wait in zip(rates, waits, strict=True)) / sum(rates)
 
 
-def other_per_million(peak_per_s: float | None = None, shape: tuple[float, ...] = PEAK_DAY_SHAPE) -> dict[str, float]:
+def other_per_million(
+    peak_per_s: float | None = None, shape: tuple[float, ...] = PEAK_DAY_SHAPE, in_flight: float | None = None
+) -> dict[str, float]:
     """What a payment costs outside DynamoDB, per million payments: the same in both modes. At a level (`peak_per_s`,
     a month of its peak days) the REST API's requests fall into its monthly tiers; without one, the first tier's
     price (a lower bound on volume: the dearer figure)."""
@@ -216,7 +221,7 @@ def other_per_million(peak_per_s: float | None = None, shape: tuple[float, ...] 
         "sqs": SQS_REQUESTS * PRICES["sqs_request"] * 1e6,
         "lambda": (
             LAMBDA_INVOCATIONS * PRICES["lambda_request"]
-            + (LAMBDA_SECONDS_BUT_CHARGES + charge_seconds_per_payment(peak_per_s, shape))
+            + (LAMBDA_SECONDS_BUT_CHARGES + charge_seconds_per_payment(peak_per_s, shape, in_flight))
             * LAMBDA_MEMORY_GB
             * PRICES["lambda_gb_second"]
         )
@@ -262,8 +267,10 @@ def provisioned_per_million(
     target: float = TARGET_UTILIZATION,
     shape: tuple[float, ...] = PEAK_DAY_SHAPE,
     on_demand_services: frozenset[str] = frozenset(),
+    in_flight: float | None = None,
 ) -> dict[str, float]:
-    """Provisioned tables (but those of on_demand_services, billed per request) over the day."""
+    """Provisioned tables (but those of on_demand_services, billed per request) over the day; `in_flight` as in
+    charge_seconds_per_payment."""
     payments = payments_per_day(peak_per_s, shape)
     wcu_hours = rcu_hours = 0.0
     on_demand_writes, on_demand_reads = 0.0, ON_DEMAND_ONLY_READS_PER_SUCCESS
@@ -288,7 +295,7 @@ def provisioned_per_million(
             + on_demand_reads * PRICES["dynamodb_read_request_unit"]
         )
         * 1e6,
-        **other_per_million(peak_per_s, shape),
+        **other_per_million(peak_per_s, shape, in_flight),
     }
 
 
@@ -390,7 +397,35 @@ def table(rows: dict[str, dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+# The finalizer's batches in flight tried at a level: SQS event source mappings allow a maximum_concurrency of 2 to
+# 1,000 (docs/capacity.md). Fewer batches in flight fill each batch more, so its wait for Stripe is shared by more
+# records; the price is the buyer's: a payment that finds every batch busy waits for one to end.
+CONCURRENCY_TRIED = (2, 3, 4, 6, 10)
+
+
+def concurrency_trade(peak_per_s: float = LEVELS[0]) -> dict[str, dict[str, float]]:
+    """Provisioned cost per million at a level with each maximum_concurrency in CONCURRENCY_TRIED, with the records
+    per batch at the peak and how long such a batch waits for Stripe (a payment finding every batch busy waits up to
+    that, on top of its own charge)."""
+    floors = floors_of(settings(peak_per_s))
+    rows = {}
+    for in_flight in CONCURRENCY_TRIED:
+        cost = provisioned_per_million(peak_per_s, floors, in_flight=in_flight)
+        records = charge_batch(peak_per_s, in_flight)
+        rows[f"{in_flight}_batches"] = {
+            "total": round(sum(cost.values()), 2),
+            "lambda": round(cost["lambda"], 2),
+            "records_per_batch_at_peak": records,
+            "batch_wait_s": round(finalizer_batch_seconds(records), 2),
+        }
+    return rows
+
+
 def run() -> dict[str, dict[str, Any]]:
     rows = per_level()
     print(table(rows), flush=True)
-    return rows
+    trade = concurrency_trade()
+    print(f"\nThe finalizer's batches in flight at {LEVELS[0]}/s (provisioned $/M, records a batch, its wait):")
+    for setting, row in trade.items():
+        print(f"  {setting}: ${row['total']:.2f} ({row['records_per_batch_at_peak']} records, {row['batch_wait_s']} s)")
+    return {**rows, f"finalizer_concurrency_at_{LEVELS[0]}_per_s": trade}
