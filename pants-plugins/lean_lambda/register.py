@@ -5,8 +5,9 @@ every AWS service (about 16 MB compressed of a 24 MB zip), and wheels bring C so
 nothing executes. This target packages the zip of `source_lambda` and rewrites it in the build: botocore's
 models only for `botocore_services` (no directory left for the others: botocore lists every one of them
 whenever it loads a model), in those models only the `botocore_operations` (botocore_models.keep_operations: a
-client parses its whole model and makes a method of every operation when it is built), its endpoints.json with only those services' entries (every botocore session
-parses the whole file, 1.3 MB of ~300 services' regions, when it builds its first client), plus the
+client parses its whole model and makes a method of every operation when it is built), its endpoints.json with
+only those services' entries (every botocore session parses the whole file, 1.3 MB of ~300 services' regions,
+when it builds its first client), plus the
 partition and retry data at the top of botocore/data, no boto3 resource models (no resource layer is used),
 no `.pyi`/`.c`/`.h`/`.pyx`/`.pxd` files, no wheel RECORDs (only installers read them), the assets in
 UNUSED_ASSETS, and the distributions in `unused_packages` (boto3 and s3transfer, which Pants ships because our
