@@ -49,9 +49,8 @@ class Reply:
 
     response: Any = None
     error: str | None = None  # "ErrorType: message", as Lambda reports a function error
-    output: list[str] = field(
-        default_factory=list
-    )  # the lines it printed that Lambda keeps (lambda_logs), EMF included
+    # The lines it printed that Lambda keeps (lambda_logs), EMF included.
+    output: list[str] = field(default_factory=list)
     spans: list[dict[str, Any]] = field(default_factory=list)
     calls: Counter[Authorization] = field(default_factory=Counter)
     unmapped: list[str] = field(default_factory=list)
