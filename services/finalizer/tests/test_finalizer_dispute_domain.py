@@ -12,15 +12,14 @@ from hypothesis import strategies as st
 from finalizer.domain.dispute import (
     DECIDER,
     EVENTS,
-    STRIPE_STATUSES,
     Dispute,
     DisputeLost,
     DisputeOpened,
-    DisputeStatus,
-    DisputeView,
     DisputeWon,
     RecordDispute,
 )
+from finalizer.domain.psp_views import STRIPE_DISPUTE_STATUSES as STRIPE_STATUSES
+from finalizer.domain.psp_views import DisputeStatus, DisputeView
 from finalizer.domain.streams import PUBLISHED_TYPES, dispute_stream
 from payments_shared.contracts import DisputeStatusUpdatedData
 from payments_shared.domain_events import DomainEvent

@@ -12,14 +12,13 @@ from hypothesis import strategies as st
 from finalizer.domain.psp_payout import (
     DECIDER,
     EVENTS,
-    STRIPE_STATUSES,
     PspPayout,
     PspPayoutFailed,
     PspPayoutPaid,
-    PspPayoutStatus,
-    PspPayoutView,
     RecordPspPayout,
 )
+from finalizer.domain.psp_views import STRIPE_PAYOUT_STATUSES as STRIPE_STATUSES
+from finalizer.domain.psp_views import PspPayoutStatus, PspPayoutView
 from finalizer.domain.streams import PUBLISHED_TYPES, psp_payout_stream
 from payments_shared.contracts import PspPayoutUpdatedData
 from payments_shared.domain_events import DomainEvent

@@ -9,18 +9,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from finalizer.domain.psp_views import RefundAnswer, RefundStatus
 from finalizer.domain.refund import (
     DECIDER,
     EVENTS,
     RecordRefundAnswer,
     RecordRefundFailure,
     Refund,
-    RefundAnswer,
     RefundCommand,
     RefundFailed,
     RefundNotRecorded,
     RefundReversed,
-    RefundStatus,
     RefundSucceeded,
     RequestRefund,
 )

@@ -16,10 +16,12 @@ from finalizer_testdata import CARDS, HANG_S, READ_TIMEOUT_S, Clock
 from finalizer.adapters.memory_results import InMemoryPaymentResults
 from finalizer.adapters.sealed_cards import SealedCardOpener
 from finalizer.adapters.stripe_psp import StripePsp
-from finalizer.app import FinalizerApp, PaymentNotRefundable
+from finalizer.app import FinalizerApp
 from finalizer.domain.payment import ChargePayment, PaymentStatus
-from finalizer.domain.refund import RefundNotRecorded, RefundStatus, RequestRefund
+from finalizer.domain.psp_views import RefundStatus
+from finalizer.domain.refund import RefundNotRecorded, RequestRefund
 from finalizer.domain.streams import refund_stream
+from finalizer.money_out import PaymentNotRefundable
 from finalizer.ports import PspOutcomeUnknown
 from payments_shared.eventstore.memory import InMemoryEventStore
 from payments_shared.eventstore.repository import Cause

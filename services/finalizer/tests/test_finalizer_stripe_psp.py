@@ -11,9 +11,8 @@ from finalizer_testdata import READ_TIMEOUT_S, stripe_on
 
 from finalizer.adapters import stripe_psp
 from finalizer.adapters.stripe_psp import StripePsp
-from finalizer.domain.dispute import DisputeStatus, DisputeView
 from finalizer.domain.payment import CardDetails, PaymentToken, PspDecision
-from finalizer.domain.refund import RefundStatus
+from finalizer.domain.psp_views import DisputeStatus, DisputeView, RefundStatus
 from finalizer.ports import PspOutcomeUnknown, PspRequestRefused
 from payments_shared.ids import PaymentOrderId, RefundId
 from payments_shared.money import Money

@@ -11,8 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from finalizer.adapters.memory_results import InMemoryPaymentResults
-from finalizer.app import CHARGE_BEFORE_READING_WITHIN, Finalized, FinalizerApp, RefundRecorded
-from finalizer.domain.dispute import DisputeView
+from finalizer.app import CHARGE_BEFORE_READING_WITHIN, Finalized, FinalizerApp
 from finalizer.domain.payment import (
     CardDetails,
     ChargePayment,
@@ -21,9 +20,10 @@ from finalizer.domain.payment import (
     PaymentStatus,
     PspDecision,
 )
-from finalizer.domain.psp_payout import PspPayoutView
-from finalizer.domain.refund import RefundAnswer, RefundStatus, RequestRefund
+from finalizer.domain.psp_views import DisputeView, PspPayoutView, RefundAnswer, RefundStatus
+from finalizer.domain.refund import RequestRefund
 from finalizer.domain.streams import payment_stream, refund_stream
+from finalizer.money_out import RefundRecorded
 from finalizer.ports import PspOutcomeUnknown, PspRequestRefused
 from finalizer.rows import result_row
 from payments_shared.eventstore import StoreUnavailable, StreamSlice

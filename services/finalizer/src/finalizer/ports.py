@@ -6,7 +6,6 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Protocol
 
-from finalizer.domain.dispute import DisputeView
 from finalizer.domain.payment import (
     CardDetails,
     ChargeResult,
@@ -15,8 +14,7 @@ from finalizer.domain.payment import (
     PaymentDecided,
     PaymentSource,
 )
-from finalizer.domain.psp_payout import PspPayoutView
-from finalizer.domain.refund import RefundAnswer
+from finalizer.domain.psp_views import DisputeView, PspPayoutView, RefundAnswer
 from payments_shared.eventstore import EventStore, ViewChange
 from payments_shared.money import Money
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from aws_lambda_powertools.metrics import Metrics
 
-from finalizer.app import RefundRecorded
-from finalizer.domain.refund import RefundStatus
+from finalizer.domain.psp_views import RefundStatus
+from finalizer.money_out import RefundRecorded
 from payments_shared.observability.metrics import MetricUnit
 
 METRIC_NAMES = {

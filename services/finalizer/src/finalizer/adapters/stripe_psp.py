@@ -66,12 +66,15 @@ import stripe
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from finalizer.adapters.request_budget import RequestBudget
-from finalizer.domain.dispute import STRIPE_STATUSES as STRIPE_DISPUTE_STATUSES
-from finalizer.domain.dispute import DisputeView
 from finalizer.domain.payment import ChargeResult, NextAction, PaymentSource, PaymentToken, PspDecision
-from finalizer.domain.psp_payout import STRIPE_STATUSES as STRIPE_PAYOUT_STATUSES
-from finalizer.domain.psp_payout import PspPayoutView
-from finalizer.domain.refund import RefundAnswer, RefundStatus
+from finalizer.domain.psp_views import (
+    STRIPE_DISPUTE_STATUSES,
+    STRIPE_PAYOUT_STATUSES,
+    DisputeView,
+    PspPayoutView,
+    RefundAnswer,
+    RefundStatus,
+)
 from finalizer.ports import PspOutcomeUnknown, PspRequestRefused
 from payments_shared import stripe_amounts
 from payments_shared.money import Money

@@ -12,43 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import ClassVar
 
 from finalizer.domain.event_types import DISPUTE_LOST, DISPUTE_OPENED, DISPUTE_WON
+from finalizer.domain.psp_views import DisputeStatus, DisputeView
 from payments_shared.decider import Decider
 from payments_shared.domain_events import DomainEvent, EventTypes
-
-
-class DisputeStatus(StrEnum):
-    OPENED = "OPENED"
-    WON = "WON"
-    LOST = "LOST"
-
-
-# Stripe's Dispute.status of a chargeback → ours. Its inquiries (warning_needs_response, warning_under_review,
-# warning_closed) withdraw no funds (docs.stripe.com/disputes/how-disputes-work#inquiries): they are not recorded.
-STRIPE_STATUSES = {
-    "needs_response": DisputeStatus.OPENED,
-    "under_review": DisputeStatus.OPENED,
-    "won": DisputeStatus.WON,
-    "lost": DisputeStatus.LOST,
-}
-
-
-@dataclass(frozen=True)
-class DisputeView:
-    """What the PSP says of a dispute now."""
-
-    dispute_id: str  # Stripe's dp_…
-    payment_intent: str | None
-    amount_minor: int
-    currency: str  # ISO, upper case
-    fee_minor: int  # the dispute fee withdrawn with the amount
-    status: DisputeStatus
-    reason: str | None
-    payment_order_id: str | None = None  # ours, from the PaymentIntent's metadata; None: not a payment of ours
-
 
 # Events
 

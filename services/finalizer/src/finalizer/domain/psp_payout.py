@@ -16,33 +16,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import ClassVar
 
 from finalizer.domain.event_types import PSP_PAYOUT_FAILED, PSP_PAYOUT_PAID
+from finalizer.domain.psp_views import PspPayoutStatus, PspPayoutView
 from payments_shared.decider import Decider
 from payments_shared.domain_events import DomainEvent, EventTypes
-
-
-class PspPayoutStatus(StrEnum):
-    PAID = "PAID"
-    FAILED = "FAILED"
-
-
-# Stripe's Payout.status → ours; pending, in_transit and canceled record nothing.
-STRIPE_STATUSES = {"paid": PspPayoutStatus.PAID, "failed": PspPayoutStatus.FAILED}
-
-
-@dataclass(frozen=True)
-class PspPayoutView:
-    """What the PSP says of a payout now."""
-
-    payout_id: str  # Stripe's po_…
-    amount_minor: int
-    currency: str  # ISO, upper case
-    status: PspPayoutStatus
-    failure_code: str | None = None
-
 
 # Events
 

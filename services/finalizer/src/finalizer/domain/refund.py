@@ -11,31 +11,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 from typing import ClassVar
 
 from finalizer.domain.event_types import REFUND_FAILED, REFUND_REVERSED, REFUND_SUCCEEDED
+from finalizer.domain.psp_views import RefundAnswer, RefundStatus
 from payments_shared.decider import Decider
 from payments_shared.domain_events import DomainEvent, EventTypes
 from payments_shared.ids import MerchantId, PaymentOrderId, RefundId
 from payments_shared.money import Money
-
-
-class RefundStatus(StrEnum):
-    SUCCEEDED = "SUCCEEDED"
-    FAILED = "FAILED"
-    REVERSED = "REVERSED"
-
-
-@dataclass(frozen=True)
-class RefundAnswer:
-    """What the PSP says of a refund now: SUCCEEDED or FAILED (with its reason)."""
-
-    status: RefundStatus
-    psp_reference: str | None  # Stripe's re_… (none when it refused before making one)
-    failure_reason: str | None = None
-    refund_id: str | None = None  # our refund id, as the PSP keeps it (its metadata); None: not one of ours
-
 
 # Events
 

@@ -25,8 +25,8 @@ import stripe
 from aws_lambda_powertools.utilities.data_classes import LambdaFunctionUrlEvent
 from opentelemetry.trace import SpanKind
 
-from finalizer.app import DisputeNotRecordable
 from finalizer.domain.refund import RefundNotRecorded
+from finalizer.money_out import DisputeNotRecordable
 from finalizer.outcome_metrics import record_metrics
 from finalizer.ports import PspOutcomeUnknown
 from finalizer.refund_metrics import record_refund_metrics
