@@ -20,6 +20,8 @@ Two more estimators are reported beside that one (`ratio`: an entry point's medi
 median), because on a shared machine each service's floor median swings by ±15 % for identical code: `paired_ratio`
 (each round, a floor sample just before and just after each entry point; the median over rounds of the entry point
 over those two) and `pooled_ratio` (its median over one floor pooled from every floor sample of the run).
+`own_ms` times an entry point's statements inside a process that has already imported the libraries (LIBRARIES):
+what our code adds, free of the interpreter start's variance, so a change of ~20 ms shows before → after.
 """
 
 from __future__ import annotations
@@ -190,13 +192,10 @@ def goal_met(ratios: Iterable[float], bar: float = ISSUE_32_BAR) -> int:
     return sum(ratio <= bar for ratio in ratios)
 
 
-def _post_restore_ms(code: str, directory: str, compiling: bool = False) -> float:
-    """In a process that ran `code` (the snapshot's state), the work of a SnapStart restore: the hook, then
-    what the first invocation builds again (the container part of `code`)."""
-    rebuild = code.split("; ", 1)[1]
+def _timed_in_process(prelude: str, timed: str, directory: str, compiling: bool = False) -> float:
+    """Milliseconds `timed` takes in a process that first ran `prelude` (not timed), by the process's own clock."""
     measured = (
-        f"{code}\nimport time\nfrom payments_shared import snapstart\nstarted = time.perf_counter()\n"
-        f"snapstart.restore(); {rebuild}\nprint((time.perf_counter() - started) * 1000)"
+        f"{prelude}\nimport time\nstarted = time.perf_counter()\n{timed}\nprint((time.perf_counter() - started) * 1000)"
     )
     script = f"import sys; sys.path[:0] = [{directory!r}]\n{measured}"
     done = subprocess.run(
@@ -207,6 +206,21 @@ def _post_restore_ms(code: str, directory: str, compiling: bool = False) -> floa
         text=True,
     )
     return float(done.stdout.strip().splitlines()[-1])
+
+
+def _post_restore_ms(code: str, directory: str, compiling: bool = False) -> float:
+    """In a process that ran `code` (the snapshot's state), the work of a SnapStart restore: the hook, then
+    what the first invocation builds again (the container part of `code`)."""
+    rebuild = code.split("; ", 1)[1]
+    prelude = f"{code}\nfrom payments_shared import snapstart"
+    return _timed_in_process(prelude, f"snapstart.restore(); {rebuild}", directory, compiling)
+
+
+def _own_ms(code: str, directory: str, compiling: bool = False) -> float:
+    """What an entry point adds to the libraries' floor, timed inside a process that has already run LIBRARIES: our
+    modules and containers (and, for the finalizer's consumer, Stripe's SDK), without an interpreter's start, whose
+    variance between processes hides a change of a few tens of ms in a whole-process time."""
+    return _timed_in_process(LIBRARIES, code, directory, compiling)
 
 
 # What `-X importtime` reports per entry point (cumulative ms of each module's first import, nested
@@ -303,6 +317,8 @@ def cold_init(
         floors = ["floor", "floor_collector_paused", "libraries", "libraries_with_a_model", "libraries_before"]
         timings: dict[str, list[float]] = {name: [] for name in [*entries, *floors]}
         restores: dict[str, list[float]] = {name: [] for name in entries}
+        own: dict[str, list[float]] = {name: [] for name in entries}
+        befores_own: dict[str, list[float]] = {name: [] for name in entries}
         befores: dict[str, list[float]] = {name: [] for name in entries}
         # The floor samples around each entry point (paired_ratio): floor, entry, floor, entry, …, floor.
         floors_around: dict[str, list[tuple[float, float]]] = {name: [] for name in entries}
@@ -320,6 +336,9 @@ def cold_init(
                 previous = following
             for name, code in entries.items():  # after the pairs, so that nothing stands between entry and floor
                 restores[name].append(_post_restore_ms(code, directory, compiling))
+                own[name].append(_own_ms(code, directory, compiling))
+                if baseline is not None:
+                    befores_own[name].append(_own_ms(code, before, compiling))
             timings["floor"].append(_time_process(BASELINE, full, compiling))
             timings["floor_collector_paused"].append(_time_process(BASELINE_COLLECTOR_PAUSED, full, compiling))
             timings["libraries"].append(_time_process(LIBRARIES, directory, compiling))
@@ -354,6 +373,7 @@ def cold_init(
             "over_libraries_with_a_model": round(median / with_a_model, 3),
             "over_floor_collector_paused": round(median / floor_paused, 3),
             "over_libraries_as_before": round(median / libraries_before, 3),
+            "own_ms": round(statistics.median(own[name]), 1),
             "post_restore_ms": round(restore, 1),
             "post_restore_share": round(restore / median, 3),
         }
@@ -364,6 +384,7 @@ def cold_init(
                 "before_ratio": round(before_median / floor, 3),
                 # The baseline's zip ran between the same two floor samples as this build's.
                 "before_paired_ratio": round(paired_ratio(befores[name], floors_around[name]), 3),
+                "before_own_ms": round(statistics.median(befores_own[name]), 1),
             }
     return result
 
