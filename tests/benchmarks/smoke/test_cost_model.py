@@ -35,42 +35,83 @@ def test_the_main_path_is_benchmarks_32_73_write_units_less_the_wallets_event_cl
     assert cost_model.read_units_per_payment() == pytest.approx(4.0)
 
 
-def test_on_demand_in_the_first_api_tier_is_30_dollars_per_million() -> None:
+def test_on_demand_at_a_trickle_in_the_first_api_tier_is_38_dollars_per_million() -> None:
     # By hand: 26.73 WRU x $0.625/M = $16.71; 4 RRU x $0.125/M = $0.50; API Gateway 1 x $3.50/M = $3.50 (the
     # merchant's POST; Stripe's webhook is a function URL: $0 beyond its invocation, already in Lambda's); EventBridge
-    # 2 x $1/M; SQS 6.28 x $0.40/M = $2.51; Lambda 3.37 x $0.2/M + (3.37 x 40 ms + 507.8 ms, a charge's capped
-    # mean: without a level, batches of one) x 0.1875 GB x $16.6667/M GB-s = $0.67 + $2.01; 3.078 KB of logs (no
-    # START and REPORT lines): CloudWatch $0.50/GB = $1.539, Firehose $0.029/GB = $0.089.
+    # 2 x $1/M. A trickle: every batch one record. SQS: 5 queues x (send, receive, delete) = 15 x $0.40/M = $6.00.
+    # Lambda: 15 invocations (the POST, Stripe's webhook, 5 queue batches, 8 stream records: 2 + 1 + 2 + 3) x $0.2/M
+    # + (15 x 40 ms + 507.8 ms, a charge's capped mean) x 0.1875 GB x $16.6667/M GB-s = $3.00 + $3.462. Logs: 3,078
+    # bytes measured at 3.17 invocations, + 270 bytes of metrics for each of the 11.83 more = 6,272 bytes: CloudWatch
+    # $0.50/GB = $3.136, Firehose $0.029/GB = $0.182.
     cost = on_demand_per_million()
     assert cost["dynamodb_writes"] == pytest.approx(26.73 * 0.625)
     assert cost["dynamodb_reads"] == pytest.approx(0.50)
     assert cost["api_gateway"] == pytest.approx(3.50)
     assert cost["function_url"] == 0.0
-    assert cost["sqs"] == pytest.approx(2.51, abs=0.005)
-    assert cost["lambda"] == pytest.approx(2.68, abs=0.01)
-    assert cost["cloudwatch_logs"] == pytest.approx(1.539)
-    assert cost["firehose"] == pytest.approx(0.0893, abs=0.0001)
-    # 29.93 with Lambda's START and REPORT lines (3.831 KB of logs: -$0.40)
-    assert sum(cost.values()) == pytest.approx(29.53, abs=0.01)
+    assert cost["sqs"] == pytest.approx(6.00)
+    assert cost["lambda"] == pytest.approx(3.00 + 1.1078 * 0.1875 * 16.6667, abs=0.001)
+    assert cost["cloudwatch_logs"] == pytest.approx(3.136, abs=0.001)
+    assert cost["firehose"] == pytest.approx(0.1819, abs=0.0001)
+    # 29.53 when the model held the backed-up measurement's 6.28 SQS requests, 3.37 invocations and 3,078 log bytes
+    # at every rate
+    assert sum(cost.values()) == pytest.approx(38.49, abs=0.01)
 
 
 def test_provisioned_at_a_steady_thousand_per_second_by_hand() -> None:
     # 26.73 write units/s per payment/s (25.73 transactional, the notifier's 1) at 70 %: 38,186 WCU x $0.00065 =
     # $24.82 an hour for 3.6 M payments: $6.89 per million. Reads: 3,000 / 0.7 RCU x $0.00013 = $0.557 an hour
     # ($0.155 per million) + 1 unit on demand ($0.125). API Gateway: 2,592 M POSTs in a month of such
-    # days: 333 M at $3.50, 667 M at $2.80, 1,592 M at $2.38 = $6,822.06, $2.632 per million. Lambda: the finalizer
+    # days: 333 M at $3.50, 667 M at $2.80, 1,592 M at $2.38 = $6,822.06, $2.632 per million. The finalizer
     # allows 1.5 x 1,000/s x (1.262 s + 40 ms) / 10 = 195.3 batches in flight; 1,000/s over them is 5.12/s each, which
     # a batch of 6 carries (6 / (1.065 s + 40 ms) = 5.43; 5 / (0.999 s + 40 ms) = 4.81 does not): 1.065 s / 6 =
-    # 177.5 ms a payment. 3.37 x $0.2/M + (134.8 ms + 177.5 ms) x 0.1875 GB x $16.6667/M GB-s = $0.674 + $0.976.
-    # Logs: 3.078 KB, $1.539 + $0.089. SQS $2.512, EventBridge $2.
+    # 177.5 ms a payment. The outcome's 10 batches of 40 ms carry 1,000/s with 4 records (3 make 750/s); the ledger's,
+    # wallet's and notifier's 1 s windows gather 200 each, so 10. SQS: (1 + 2/6) + (1 + 2/4) + 3 x (1 + 2/10) =
+    # 6.433 x $0.40 = $2.573. Invocations: 2 + 1/6 + 1/4 + 3/10 + the streams' full batches (2,000 + 1,000 + 2,000 +
+    # 3,000 records/s, 4 shards each, over 100 a shard each second: 80/s) 0.08 = 2.797: x $0.2/M = $0.559, and
+    # (2.797 x 40 ms + 177.5 ms) x 0.1875 GB x $16.6667/M GB-s = $0.904. Logs: 3.078 KB, $1.539 + $0.089.
+    # EventBridge $2.
     cost = provisioned_per_million(1_000, NO_FLOOR, target=0.7, shape=FLAT_DAY)
     assert cost["dynamodb_writes"] == pytest.approx(24.8207 / 3.6, abs=0.001)
     assert cost["dynamodb_reads"] == pytest.approx(0.55714 / 3.6 + 0.125, abs=0.001)
     assert cost["api_gateway"] == pytest.approx(6822.06 / 2592, abs=0.001)
-    assert cost["lambda"] == pytest.approx(1.650, abs=0.001)
-    # 18.44 with Lambda's START and REPORT lines (+$0.40) and the notifier's table on demand (its write +$0.37, its
-    # read +$0.07)
-    assert sum(cost.values()) == pytest.approx(17.60, abs=0.01)
+    assert cost["sqs"] == pytest.approx(6.4333 * 0.4, abs=0.001)
+    assert cost["lambda"] == pytest.approx(0.5593 + 0.9043, abs=0.001)
+    # 17.60 with the backed-up measurement's 6.28 SQS requests and 3.37 invocations (2.80 here: no more log bytes)
+    assert sum(cost.values()) == pytest.approx(17.47, abs=0.01)
+
+
+def test_the_stream_mappings_batch_as_the_event_store_module_deploys_them() -> None:
+    module = Path("infra/terraform/modules/event_store/main.tf").read_text()
+    mapping = re.search(r'resource "aws_lambda_event_source_mapping" "relay" \{(.*?)\n\}', module, re.DOTALL)
+    assert mapping is not None
+    assert re.search(rf"\bbatch_size\s*=\s*{cost_model.STREAM_BATCH}\n", mapping[1])
+    assert re.search(rf"maximum_batching_window_in_seconds\s*=\s*{cost_model.STREAM_WINDOW_S:g}\n", mapping[1])
+
+
+def test_batches_fill_with_the_rate_as_each_mapping_allows() -> None:
+    in_flight = cost_model.finalizer_batches_in_flight(10)
+    at_ten = {name: cost_model.queue_batch(name, 10, in_flight) for name in cost_model.MAIN_PATH_QUEUES}
+    # No window (the buyer's path): batches of one while the batches in flight carry the rate. A 1 s window: what
+    # one of the five pollers gathers, 10/s over 5.
+    assert at_ten == {"finalizer": 1, "initializer-outcome": 1, "ledger": 2, "wallet": 2, "notifier": 2}
+    # A stream's 4 shards at 10 records/s: one batch a window each; at 1,000/s over 100 a shard: full batches.
+    assert cost_model.stream_batches_per_s(10) == pytest.approx(4)
+    assert cost_model.stream_batches_per_s(1_000) == pytest.approx(10)
+    assert cost_model.stream_batches_per_s(0.5) == pytest.approx(0.5)  # fewer than one a window: each alone
+
+
+@settings(deadline=None)  # pure arithmetic, but a loaded machine can stall an example
+@given(low=rates, high=rates, shape=shapes)
+def test_a_payments_deliveries_never_rise_with_the_rate_and_never_pass_a_trickles(
+    low: float, high: float, shape: tuple[float, ...]
+) -> None:
+    low, high = sorted((low, high))
+    at_low, at_high = (cost_model.deliveries_per_payment(rate, shape) for rate in (low, high))
+    for field in ("sqs_requests", "invocations"):
+        trickle = getattr(cost_model.TRICKLE, field)
+        assert getattr(at_high, field) <= getattr(at_low, field) * (1 + 1e-9) <= trickle * (1 + 1e-6)
+    # Never below every batch full: a send and 2/10 of a receive and a delete per queue message.
+    assert at_high.sqs_requests >= len(cost_model.MAIN_PATH_QUEUES) * 1.2 * (1 - 1e-9)
 
 
 def test_a_batch_charged_at_once_waits_for_its_slowest_charge_wave_by_wave() -> None:

@@ -19,11 +19,16 @@ only as fast as auto scaling lets it:
 - capacity units are taken as continuous (rounding up to whole units adds under 1 % at these rates).
 
 A sudden peak above the scaled capacity is outside an hourly model: docs/capacity.md says what carries it.
+
+**The batches.** What a payment costs outside DynamoDB depends on how full the event source mappings' batches are
+at the hour's rate: a batch of one bills its SQS receive and delete and its invocation to one payment
+(`deliveries_per_payment`), as a batch's wait for Stripe is shared by its records (`charge_seconds_per_payment`).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -101,28 +106,54 @@ def write_units_by_table() -> dict[str, float]:
     }
 
 
-# The rest of a payment's bill, counted by the same measurement (benchmarks.md §3, main path) and priced with
-# PRICES: one REST API request (the merchant's POST) and one function URL request (Stripe's webhook, on the
-# finalizer-webhook function's own URL since 2026-12-06: no charge beyond its invocation, counted in Lambda's);
-# two EventBridge events; 6.28 SQS requests
-# (EventBridge's SendMessage for each of 5 queue messages, the mappings' receives and deletes per batch); 3.37 Lambda
-# invocations (batched) at flow.py's deployed durations (40 ms each; the charge's share of its batch's wait below,
-# charge_seconds_per_payment); 3.08 KB of logs ingested by CloudWatch Logs and carried by Firehose (measured
-# 2026-12-06: our lines only, Lambda's START and REPORT lines kept out by system_log_level WARN; was 3.83 KB with
-# them, 4.34 KB with the Lambda context's constants on every line).
+# The rest of a payment's bill, priced with PRICES: one REST API request (the merchant's POST) and one function URL
+# request (Stripe's webhook, on the finalizer-webhook function's own URL since 2026-12-06: no charge beyond its
+# invocation, counted in Lambda's); two EventBridge events; the event source mappings' SQS requests and Lambda
+# invocations at the hour's rate (below); each invocation at flow.py's deployed duration (40 ms; the charge's share of
+# its batch's wait below, charge_seconds_per_payment); the logs ingested by CloudWatch Logs and carried by Firehose:
+# 3.08 KB a payment measured at 3.17 invocations a payment (2026-12-06, bench-2026-12-06-main-path-no-platform-lines:
+# our lines only, Lambda's START and REPORT lines kept out by system_log_level WARN; was 3.83 KB with them, 4.34 KB
+# with the Lambda context's constants on every line), and a metrics line for each invocation beyond those: Powertools
+# flushes its metrics once an invocation, one EMF line of ~270 bytes (the mean of two local runs' 256 and 276).
+# Fewer invocations are not credited (the dearer figure).
 API_REQUESTS = 1
 FUNCTION_URL_REQUESTS = 1
 EVENTBRIDGE_EVENTS = 2
-SQS_REQUESTS = 6.28
-LAMBDA_INVOCATIONS = 3.37
-LAMBDA_SECONDS_BUT_CHARGES = LAMBDA_INVOCATIONS * DEPLOYED_INVOCATION_MS / 1000
+LOG_BYTES = 3_078
+LOG_BYTES_MEASURED_AT_INVOCATIONS = 3.17
+METRICS_LINE_BYTES = 270
+
+# The event source mappings a payment's records pass through on the main path. How full their batches are depends on
+# the rate, as the finalizer's wait for Stripe does: a batch of one bills its invocation, its ReceiveMessage and its
+# DeleteMessageBatch to one payment. (Until 2026-12-07 the model held 6.28 SQS requests and 3.37 invocations a payment
+# at every level: the main-path measurement's, whose 4 closed-loop clients back the local queues up — 9.4 records a
+# batch, the cheap case, not a trickle's.)
+# - SQS (contracts/consumers.json, one message a payment each): EventBridge sends the message (one SendMessage); the
+#   mapping receives a batch (one ReceiveMessage) and deletes it (one DeleteMessageBatch), as flow.py counts them.
+#   Empty long polls between messages are left out (at most 3 a minute per poller).
+MAIN_PATH_QUEUES = ("finalizer", "initializer-outcome", "ledger", "wallet", "notifier")  # subscription names
+QUEUE_SETTINGS = {s.name: s.settings for s in resources.SUBSCRIPTIONS if s.name in MAIN_PATH_QUEUES}
+# "When messages are available, Lambda starts processing five batches at a time with five concurrent invocations of
+# your function [...] When traffic is low, Lambda scales back the processing to five concurrent batches" (Lambda's
+# guide, scaling behavior for SQS event source mappings; the optimization to 2 is off with maximum concurrency set).
+# With a batching window each of them gathers its own batch: at a low rate the window holds a fifth of its messages.
+LOW_TRAFFIC_BATCHES = 5
+# - DynamoDB streams (modules/event_store: batch_size 100, maximum_batching_window_in_seconds 1): each event store's
+#   stream feeds a function (topology.STREAM_CONSUMERS), every item a payment writes there a record; GetRecords by a
+#   Lambda trigger is free. Each shard is read on its own: a table created on demand (the modules' default) starts
+#   with 4 partitions, the "warm throughput" of 4,000 writes a second of DynamoDB's guide, a shard each, and
+#   partitions never merge — so 4 shards a table at every level (more at 1,000/s, where batches are full anyway).
+STREAM_BATCH = 100
+STREAM_WINDOW_S = 1.0
+STREAM_SHARDS = 4
+STREAM_RECORDS_PER_PAYMENT = {table: MAIN_PATH_ITEMS_PER_SUCCESS[table] for table in resources.EVENT_STORES.values()}
+
 
 # The finalizer's batches: up to FINALIZER_BATCH records (contracts/consumers.json), handed over with no batching
 # window, so a batch is what one receive returned; at most `maximum_concurrency` in flight as built.
 FINALIZER_BATCH = resources.CHARGE_MAPPING.batch_size
 FINALIZER_MAXIMUM_CONCURRENCY = resources.CHARGE_MAPPING.maximum_concurrency
 FINALIZER_HEADROOM = 1.5  # batches in flight allowed over those a level's peak needs with full batches
-LOG_BYTES = 3_078
 
 # The initializer's tables are written inside POST /payments: a throttled write answers the client (503 with
 # Retry-After, nothing written). Every other main-path table is written behind a queue or a stream, where a throttled
@@ -184,13 +215,81 @@ def finalizer_batches_in_flight(peak_per_s: float) -> float:
 
 
 def charge_batch(rate_per_s: float, batches_in_flight: float) -> int:
-    """The records per finalizer batch at a rate: the fewest with which the batches in flight carry it. With pollers to
-    spare a receive returns what little is queued (the dearest case: each batch waits for its slowest charge, shared
-    by few); beyond them the queue backs up and batches are full."""
-    for records in range(1, FINALIZER_BATCH + 1):
-        if batches_in_flight * records / finalizer_batch_seconds(records) >= rate_per_s:
+    """The records per finalizer batch at a rate (records_per_batch): each batch waits for its slowest charge, shared
+    by few at a low rate (the dearest case)."""
+    return records_per_batch(rate_per_s, FINALIZER_BATCH, batches_in_flight, finalizer_batch_seconds)
+
+
+def records_per_batch(rate_per_s: float, batch_size: int, in_flight: float, seconds: Callable[[int], float]) -> int:
+    """The fewest records a batch holds at a rate: with batches to spare a receive returns what little is queued, and
+    each batch is as small as the batches in flight (each lasting `seconds(records)`) allow; beyond them the queue
+    backs up and batches are full."""
+    for records in range(1, batch_size + 1):
+        if in_flight * records / seconds(records) >= rate_per_s:
             return records
-    return FINALIZER_BATCH
+    return batch_size
+
+
+def queue_batch(name: str, rate_per_s: float, finalizer_in_flight: float) -> float:
+    """Records per batch of a main-path queue's mapping at a payment rate (one message a payment)."""
+    settings = QUEUE_SETTINGS[name]
+    if name == "finalizer":  # its batches wait for Stripe, and a level sets how many are in flight
+        fewest = charge_batch(rate_per_s, finalizer_in_flight)
+    else:
+        invocation_s = DEPLOYED_INVOCATION_MS / 1000
+        fewest = records_per_batch(
+            rate_per_s, settings.batch_size, settings.maximum_concurrency, lambda _: invocation_s
+        )
+    gathered = rate_per_s * settings.maximum_batching_window_seconds / LOW_TRAFFIC_BATCHES
+    return min(settings.batch_size, max(fewest, gathered))
+
+
+def stream_batches_per_s(records_per_s: float) -> float:
+    """Batches a second from a table's stream, its records spread over its shards: on each shard, every record alone
+    while fewer than one comes a window, then one batch a window, then full batches."""
+    per_shard = records_per_s / STREAM_SHARDS
+    return STREAM_SHARDS * min(per_shard, max(1 / STREAM_WINDOW_S, per_shard / STREAM_BATCH))
+
+
+@dataclass(frozen=True)
+class Deliveries:
+    """What a payment's records cost the event source mappings: SQS requests and Lambda invocations (the API's and
+    the webhook's included)."""
+
+    sqs_requests: float
+    invocations: float
+
+
+def deliveries_at(rate_per_s: float, finalizer_in_flight: float) -> Deliveries:
+    batches = {name: queue_batch(name, rate_per_s, finalizer_in_flight) for name in MAIN_PATH_QUEUES}
+    streams = sum(stream_batches_per_s(rate_per_s * n) for n in STREAM_RECORDS_PER_PAYMENT.values()) / rate_per_s
+    return Deliveries(
+        sqs_requests=sum(1 + 2 / records for records in batches.values()),
+        invocations=API_REQUESTS + FUNCTION_URL_REQUESTS + sum(1 / records for records in batches.values()) + streams,
+    )
+
+
+# Without a level, a trickle (the dearest): every queue message a batch, every stream record a batch.
+TRICKLE = Deliveries(
+    sqs_requests=3 * len(MAIN_PATH_QUEUES),
+    invocations=API_REQUESTS + FUNCTION_URL_REQUESTS + len(MAIN_PATH_QUEUES) + sum(STREAM_RECORDS_PER_PAYMENT.values()),
+)
+
+
+def deliveries_per_payment(
+    peak_per_s: float | None, shape: tuple[float, ...] = PEAK_DAY_SHAPE, in_flight: float | None = None
+) -> Deliveries:
+    """A payment's SQS requests and invocations over the day, hour by hour (weighted by the hour's payments);
+    `in_flight` as in charge_seconds_per_payment."""
+    if peak_per_s is None:
+        return TRICKLE
+    in_flight = in_flight or finalizer_batches_in_flight(peak_per_s)
+    rates = [peak_per_s * share for share in shape]
+    hours = [deliveries_at(rate, in_flight) for rate in rates]
+    return Deliveries(
+        sqs_requests=sum(r * h.sqs_requests for r, h in zip(rates, hours, strict=True)) / sum(rates),
+        invocations=sum(r * h.invocations for r, h in zip(rates, hours, strict=True)) / sum(rates),
+    )
 
 
 def charge_seconds_per_payment(
@@ -207,6 +306,10 @@ def charge_seconds_per_payment(
     return sum(rate * wait for rate, wait in zip(rates, waits, strict=True)) / sum(rates)
 
 
+def log_bytes_per_payment(invocations: float) -> float:
+    return LOG_BYTES + METRICS_LINE_BYTES * max(0.0, invocations - LOG_BYTES_MEASURED_AT_INVOCATIONS)
+
+
 def other_per_million(
     peak_per_s: float | None = None, shape: tuple[float, ...] = PEAK_DAY_SHAPE, in_flight: float | None = None
 ) -> dict[str, float]:
@@ -214,20 +317,23 @@ def other_per_million(
     a month of its peak days) the REST API's requests fall into its monthly tiers; without one, the first tier's
     price (a lower bound on volume: the dearer figure)."""
     api_month = API_REQUESTS * payments_per_day(peak_per_s, shape) * DAYS_PER_MONTH if peak_per_s else 0.0
+    deliveries = deliveries_per_payment(peak_per_s, shape, in_flight)
+    invoked_seconds = deliveries.invocations * DEPLOYED_INVOCATION_MS / 1000
+    log_bytes = log_bytes_per_payment(deliveries.invocations)
     return {
         "api_gateway": API_REQUESTS * rest_api_price_per_request(api_month) * 1e6,
         "function_url": FUNCTION_URL_REQUESTS * PRICES["lambda_function_url_request"] * 1e6,
         "eventbridge": EVENTBRIDGE_EVENTS * PRICES["eventbridge_event"] * 1e6,
-        "sqs": SQS_REQUESTS * PRICES["sqs_request"] * 1e6,
+        "sqs": deliveries.sqs_requests * PRICES["sqs_request"] * 1e6,
         "lambda": (
-            LAMBDA_INVOCATIONS * PRICES["lambda_request"]
-            + (LAMBDA_SECONDS_BUT_CHARGES + charge_seconds_per_payment(peak_per_s, shape, in_flight))
+            deliveries.invocations * PRICES["lambda_request"]
+            + (invoked_seconds + charge_seconds_per_payment(peak_per_s, shape, in_flight))
             * LAMBDA_MEMORY_GB
             * PRICES["lambda_gb_second"]
         )
         * 1e6,
-        "cloudwatch_logs": LOG_BYTES / 1e9 * PRICES["cloudwatch_logs_ingested_gb"] * 1e6,
-        "firehose": LOG_BYTES / 1e9 * PRICES["firehose_gb"] * 1e6,
+        "cloudwatch_logs": log_bytes / 1e9 * PRICES["cloudwatch_logs_ingested_gb"] * 1e6,
+        "firehose": log_bytes / 1e9 * PRICES["firehose_gb"] * 1e6,
     }
 
 
@@ -367,6 +473,10 @@ def per_level(levels: tuple[int, ...] = LEVELS) -> dict[str, dict[str, Any]]:
             # The same, but the API's tables left on demand: no throttle can reach a client.
             "provisioned_api_on_demand_per_million": _rounded(api_on_demand),
             "payments_on_the_peak_day": round(sum(level * s * 3600 for s in PEAK_DAY_SHAPE)),
+            # Over the day, at the finalizer's batches in flight for the level (both modes alike).
+            "sqs_requests_per_payment": round(deliveries_per_payment(level).sqs_requests, 2),
+            "invocations_per_payment": round(deliveries_per_payment(level).invocations, 2),
+            "log_bytes_per_payment": round(log_bytes_per_payment(deliveries_per_payment(level).invocations)),
             "peak_write_capacity_units": round(peak_write_capacity(level)),
             "settings": level_settings,
         }
