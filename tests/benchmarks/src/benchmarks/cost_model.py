@@ -287,9 +287,14 @@ def deliveries_per_payment(
     rates = [peak_per_s * share for share in shape]
     hours = [deliveries_at(rate, in_flight) for rate in rates]
     return Deliveries(
-        sqs_requests=sum(r * h.sqs_requests for r, h in zip(rates, hours, strict=True)) / sum(rates),
-        invocations=sum(r * h.invocations for r, h in zip(rates, hours, strict=True)) / sum(rates),
+        sqs_requests=_per_payment(rates, [h.sqs_requests for h in hours]),
+        invocations=_per_payment(rates, [h.invocations for h in hours]),
     )
+
+
+def _per_payment(rates: list[float], hourly: list[float]) -> float:
+    """A per-payment figure over the day: each hour's weighted by the payments it carries."""
+    return sum(rate * value for rate, value in zip(rates, hourly, strict=True)) / sum(rates)
 
 
 def charge_seconds_per_payment(
@@ -303,7 +308,7 @@ def charge_seconds_per_payment(
     in_flight = in_flight or finalizer_batches_in_flight(peak_per_s)
     rates = [peak_per_s * share for share in shape]
     waits = [charge_batch_seconds(b) / b for b in (charge_batch(rate, in_flight) for rate in rates)]
-    return sum(rate * wait for rate, wait in zip(rates, waits, strict=True)) / sum(rates)
+    return _per_payment(rates, waits)
 
 
 def log_bytes_per_payment(invocations: float) -> float:
@@ -461,6 +466,7 @@ def peak_write_capacity(peak_per_s: float, target: float = TARGET_UTILIZATION) -
 def per_level(levels: tuple[int, ...] = LEVELS) -> dict[str, dict[str, Any]]:
     rows: dict[str, dict[str, Any]] = {}
     for level in levels:
+        deliveries = deliveries_per_payment(level)
         on_demand = on_demand_per_million(level)
         level_settings = settings(level)
         provisioned = provisioned_per_million(level, floors_of(level_settings))
@@ -474,9 +480,9 @@ def per_level(levels: tuple[int, ...] = LEVELS) -> dict[str, dict[str, Any]]:
             "provisioned_api_on_demand_per_million": _rounded(api_on_demand),
             "payments_on_the_peak_day": round(sum(level * s * 3600 for s in PEAK_DAY_SHAPE)),
             # Over the day, at the finalizer's batches in flight for the level (both modes alike).
-            "sqs_requests_per_payment": round(deliveries_per_payment(level).sqs_requests, 2),
-            "invocations_per_payment": round(deliveries_per_payment(level).invocations, 2),
-            "log_bytes_per_payment": round(log_bytes_per_payment(deliveries_per_payment(level).invocations)),
+            "sqs_requests_per_payment": round(deliveries.sqs_requests, 2),
+            "invocations_per_payment": round(deliveries.invocations, 2),
+            "log_bytes_per_payment": round(log_bytes_per_payment(deliveries.invocations)),
             "peak_write_capacity_units": round(peak_write_capacity(level)),
             "settings": level_settings,
         }
