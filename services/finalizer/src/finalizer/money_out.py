@@ -14,6 +14,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TypeVar
 
 from finalizer.domain.dispute import DECIDER as DISPUTE_DECIDER
 from finalizer.domain.dispute import Dispute, RecordDispute
@@ -34,6 +35,8 @@ from finalizer.ports import Clock, PaymentServiceProvider
 from payments_shared.eventstore import EventStore
 from payments_shared.eventstore.repository import Cause, Decision, Repository, record_once
 from payments_shared.retry import RetryPolicy
+
+Recorded = TypeVar("Recorded", "RefundRecorded", "DisputeRecorded", "PspPayoutRecorded")
 
 
 class PaymentNotRefundable(Exception):
@@ -143,9 +146,7 @@ class MoneyOut:
             if loaded.state.status is None:
                 raise RefundNotRecorded(f"{now.refund_id}: its answer is not recorded yet")
             result = RefundRecorded(now.refund_id, loaded.state.status, recorded_now=False)
-        if once is not None and not result.recorded_now and not record_once(self._store, [], once):
-            return None
-        return result
+        return self._unless_claimed_before(result, once)
 
     def record_dispute(self, dispute_id: str, cause: Cause, once: str | None = None) -> DisputeRecorded | None:
         """A dispute Stripe says has changed (a webhook; its payload may be stale, so the PSP is asked): recorded on
@@ -171,9 +172,7 @@ class MoneyOut:
         result = DisputeRecorded(
             dispute_id, state.status, recorded.changed, opened.amount_minor, opened.fee_minor, opened.currency
         )
-        if once is not None and not result.recorded_now and not record_once(self._store, [], once):
-            return None
-        return result
+        return self._unless_claimed_before(result, once)
 
     def record_psp_payout(self, payout_id: str, cause: Cause, once: str | None = None) -> PspPayoutRecorded | None:
         """A payout of the PSP's balance to our bank Stripe says has changed (a webhook; its payload may be stale,
@@ -193,6 +192,11 @@ class MoneyOut:
             raise RuntimeError(f"{recorded.stream_id}: nothing recorded, yet no payout is stored")
         paid = state.paid
         result = PspPayoutRecorded(payout_id, state.status, recorded.changed, paid.amount_minor, paid.currency)
+        return self._unless_claimed_before(result, once)
+
+    def _unless_claimed_before(self, result: Recorded, once: str | None) -> Recorded | None:
+        """A webhook's result, or None when its event id (`once`) was claimed before. Nothing recorded now claims it
+        alone: what was recorded claimed it in the same transaction."""
         if once is not None and not result.recorded_now and not record_once(self._store, [], once):
             return None
         return result
